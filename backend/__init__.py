@@ -1,0 +1,1 @@
+"""Pasar Kawasan: a marketplace for certified local products in Indonesian industrial zones."""

@@ -1,0 +1,121 @@
+"""Operators' command line: `python -m backend <command>`.
+
+  migrate                    apply database migrations (DATABASE_URL, default the SQLite file)
+  load-demo                  load the KITB demo data once
+  create-admin               create an administrator
+  create-manager --zone KITB create a market manager for a zone
+  serve [--workers N]        run the web app with uvicorn
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+
+from sqlalchemy import select
+
+from backend import demo, migrate
+from backend.accounts.models import Role, Zone
+from backend.accounts.service import create_user
+from backend.config import ConfigError, Settings
+from backend.db import Database
+from backend.errors import ValidationFailed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m backend", description="Pasar Kawasan operations")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="apply database migrations")
+    commands.add_parser("load-demo", help="load the KITB demo data (once)")
+    for name in ("create-admin", "create-manager"):
+        command = commands.add_parser(name, help=f"{name.replace('-', ' ')} account")
+        command.add_argument("--phone", required=True)
+        command.add_argument("--name", required=True)
+        command.add_argument("--password", help="prompted for when left out")
+        if name == "create-manager":
+            command.add_argument("--zone", required=True, help="zone code, e.g. KITB")
+    serve = commands.add_parser("serve", help="run the web app")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args(argv)
+
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+
+    if args.command == "migrate":
+        _prepare_sqlite_directory(settings)
+        migrate.upgrade(settings.database_url)
+        print("database is up to date")
+        return 0
+    if args.command == "load-demo":
+        loaded = asyncio.run(_load_demo(settings))
+        print("demo data loaded" if loaded else "demo data already present; nothing changed")
+        return 0
+    if args.command in ("create-admin", "create-manager"):
+        password = args.password or getpass.getpass("Password: ")
+        try:
+            asyncio.run(_create_staff(settings, args, password))
+        except (ValidationFailed, LookupError) as exc:
+            details = "; ".join(f"{e.field}: {e.message % e.params}" for e in exc.errors) if isinstance(
+                exc, ValidationFailed) else str(exc)
+            print(f"not created: {details}", file=sys.stderr)
+            return 1
+        print("account created")
+        return 0
+    if args.command == "serve":
+        import uvicorn
+
+        uvicorn.run("backend.asgi:app", host=args.host, port=args.port, workers=args.workers, proxy_headers=True)
+        return 0
+    return 1
+
+
+def _prepare_sqlite_directory(settings: Settings) -> None:
+    if settings.database_is_sqlite:
+        from pathlib import Path
+
+        Path(settings.database_url.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
+
+
+async def _load_demo(settings: Settings) -> bool:
+    database = Database(settings.database_url)
+    try:
+        async with database.sessionmaker() as session:
+            loaded = await demo.load_demo(session=session, password_hash_profile=settings.password_hash_profile)
+            await session.commit()
+            return loaded
+    finally:
+        await database.dispose()
+
+
+async def _create_staff(settings: Settings, args: argparse.Namespace, password: str) -> None:
+    database = Database(settings.database_url)
+    try:
+        async with database.sessionmaker() as session:
+            zone_id = None
+            if args.command == "create-manager":
+                zone_id = (await session.execute(select(Zone.id).where(Zone.code == args.zone))).scalar_one_or_none()
+                if zone_id is None:
+                    raise LookupError(f"no zone with code {args.zone!r}")
+            await create_user(
+                session=session,
+                role=Role.MANAGER if args.command == "create-manager" else Role.ADMIN,
+                phone=args.phone,
+                full_name=args.name,
+                password=password,
+                password_hash_profile=settings.password_hash_profile,
+                zone_id=zone_id,
+            )
+            await session.commit()
+    finally:
+        await database.dispose()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

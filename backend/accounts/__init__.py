@@ -1,0 +1,1 @@
+"""Users, roles, zones, canteen organisations, sessions and API tokens."""

@@ -1,0 +1,61 @@
+"""JSON API: the current account, zones, and personal API tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, delete, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.accounts import service
+from backend.accounts.auth import requires_login
+from backend.accounts.models import User
+from backend.accounts.schemas import ApiTokenCreate, ApiTokenCreated, ApiTokenPublic, UserPublic, ZonePublic
+
+BEARER = [{"BearerToken": []}]
+
+
+class AccountApi(Controller):
+    path = "/api/v1"
+    tags = ["accounts"]
+    guards = [requires_login]
+    security = BEARER
+
+    @get("/me", summary="The account the token belongs to")
+    async def me(self, request: Request[User, Any, Any]) -> UserPublic:
+        return UserPublic.of(request.user)
+
+    @get("/tokens", summary="My API tokens")
+    async def list_tokens(self, request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> list[ApiTokenPublic]:
+        tokens = await service.list_api_tokens(session=db_session, user=request.user)
+        return [ApiTokenPublic.of(token) for token in tokens]
+
+    @post("/tokens", summary="Create an API token (the secret is returned once)")
+    async def create_token(
+        self, request: Request[User, Any, Any], data: JSONBody[ApiTokenCreate], db_session: NamedDependency[AsyncSession]
+    ) -> ApiTokenCreated:
+        raw, token = await service.create_api_token(session=db_session, user=request.user, name=data.name)
+        return ApiTokenCreated(**ApiTokenPublic.of(token).model_dump(), token=raw)
+
+    @get("/tokens/{token_id:int}", summary="One of my API tokens")
+    async def get_token(
+        self, request: Request[User, Any, Any], token_id: FromPath[int], db_session: NamedDependency[AsyncSession]
+    ) -> ApiTokenPublic:
+        return ApiTokenPublic.of(await service.get_api_token(session=db_session, actor=request.user, token_id=token_id))
+
+    @delete("/tokens/{token_id:int}", summary="Revoke one of my API tokens", status_code=200)
+    async def revoke_token(
+        self, request: Request[User, Any, Any], token_id: FromPath[int], db_session: NamedDependency[AsyncSession]
+    ) -> ApiTokenPublic:
+        token = await service.revoke_api_token(session=db_session, actor=request.user, token_id=token_id)
+        return ApiTokenPublic.of(token)
+
+
+@get("/api/v1/zones", tags=["zones"], summary="Industrial zones served by the marketplace")
+async def list_zones(db_session: NamedDependency[AsyncSession]) -> list[ZonePublic]:
+    return [ZonePublic.of(zone) for zone in await service.list_zones(session=db_session)]
+
+
+API_ROUTES = [AccountApi, list_zones]

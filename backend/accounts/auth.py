@@ -1,0 +1,75 @@
+"""Who is asking: session cookies for pages, bearer tokens for the API; role guards."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from backend.accounts import service
+from backend.accounts.models import Role, User
+from backend.db import Database
+from backend.errors import Forbidden, NotAuthenticated
+from backend.i18n import pick_locale, set_locale
+
+SESSION_COOKIE = "pk_session"
+LANGUAGE_COOKIE = "pk_lang"
+API_PREFIX = "/api/"
+
+
+def is_api_path(path: str) -> bool:
+    return path.startswith(API_PREFIX)
+
+
+class AuthenticationMiddleware(ASGIMiddleware):
+    """Attach the current user (or None) to every request, and pick the reader's language.
+
+    Pages authenticate with the session cookie only and the API with a bearer token only, so a
+    browser's cookie can never drive the API from another site (the API has no CSRF check).
+    """
+
+    scopes = (ScopeType.HTTP,)
+    exclude_path_pattern = ("^/static/",)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
+        database: Database = scope["litestar_app"].state.database
+        user: User | None = None
+        if is_api_path(scope["path"]):
+            authorization = connection.headers.get("authorization", "")
+            scheme, _, credential = authorization.partition(" ")
+            if scheme.lower() == "bearer" and credential:
+                async with database.sessionmaker() as session:
+                    user = await service.user_for_api_token(session=session, raw_token=credential.strip())
+                    await session.commit()
+        else:
+            raw_token = connection.cookies.get(SESSION_COOKIE)
+            if raw_token:
+                async with database.sessionmaker() as session:
+                    user = await service.user_for_session_token(session=session, raw_token=raw_token)
+        scope["user"] = user
+        set_locale(
+            pick_locale(cookie=connection.cookies.get(LANGUAGE_COOKIE), user_locale=user.locale if user else None)
+        )
+        await next_app(scope, receive, send)
+
+
+def requires_login(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    if connection.scope.get("user") is None:
+        raise NotAuthenticated()
+
+
+def requires_role(*roles: Role) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]:
+    """A guard admitting only the given roles (admins are not let in implicitly)."""
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+        requires_login(connection, handler)
+        if connection.scope["user"].role not in roles:
+            raise Forbidden()
+
+    return guard

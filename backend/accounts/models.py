@@ -1,0 +1,113 @@
+"""Account tables: who uses the marketplace and how they prove it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, Column, Index, String
+from sqlmodel import Field, SQLModel
+
+from backend.db import created_at_field
+
+
+class Role(StrEnum):
+    VENDOR = "vendor"
+    CANTEEN_STAFF = "canteen_staff"
+    WORKER = "worker"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+
+SELF_SERVICE_ROLES = (Role.VENDOR, Role.CANTEEN_STAFF, Role.WORKER)
+ROLE_VALUES = ", ".join(f"'{role.value}'" for role in Role)
+
+
+class Zone(SQLModel, table=True):
+    """An industrial zone and the district around it (e.g. KITB in Kabupaten Batang)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=16, unique=True)
+    name: str = Field(max_length=120)
+    regency: str = Field(max_length=120)
+    province: str = Field(max_length=120)
+    timezone: str = Field(default="Asia/Jakarta", max_length=40)
+    latitude: float
+    longitude: float
+    created_at: datetime = created_at_field()
+
+
+class Organisation(SQLModel, table=True):
+    """A factory canteen's purchasing organisation; several staff users belong to one."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    zone_id: int = Field(foreign_key="zone.id", index=True)
+    name: str = Field(max_length=160)
+    address: str = Field(default="", max_length=300)
+    created_at: datetime = created_at_field()
+
+
+class User(SQLModel, table=True):
+    __table_args__ = (
+        CheckConstraint(f"role IN ({ROLE_VALUES})", name="role_known"),
+        CheckConstraint("role != 'manager' OR zone_id IS NOT NULL", name="manager_has_zone"),
+        CheckConstraint("role != 'canteen_staff' OR organisation_id IS NOT NULL", name="canteen_staff_has_organisation"),
+        CheckConstraint("locale IN ('id', 'en')", name="locale_known"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    phone: str = Field(max_length=16, unique=True)
+    full_name: str = Field(max_length=120)
+    password_hash: str = Field(max_length=200)
+    role: str = Field(sa_column=Column(String(16), nullable=False))
+    zone_id: int | None = Field(default=None, foreign_key="zone.id", index=True)
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
+    locale: str = Field(default="id", max_length=2)
+    is_active: bool = True
+    created_at: datetime = created_at_field()
+    last_login_at: datetime | None = None
+    password_changed_at: datetime | None = None
+
+
+class AuthSession(SQLModel, table=True):
+    """A logged-in browser. The cookie holds a random token; only its SHA-256 is stored."""
+
+    __tablename__ = "auth_session"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    created_at: datetime = created_at_field()
+    expires_at: datetime = Field(index=True)
+    ip_address: str = Field(default="", max_length=45)
+    user_agent: str = Field(default="", max_length=200)
+
+
+class ApiToken(SQLModel, table=True):
+    """A personal token for a procurement system; shown once, stored hashed, revocable."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    name: str = Field(max_length=80)
+    token_hash: str = Field(max_length=64, unique=True)
+    prefix: str = Field(max_length=16)
+    created_at: datetime = created_at_field()
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class LoginAttempt(SQLModel, table=True):
+    """Every login attempt, kept to throttle guessing per account and per address."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (
+        Index("ix_login_attempt_phone_at", "phone", "attempted_at"),
+        Index("ix_login_attempt_ip_at", "ip_address", "attempted_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    phone: str = Field(max_length=32)
+    ip_address: str = Field(max_length=45)
+    succeeded: bool
+    attempted_at: datetime = created_at_field()

@@ -1,0 +1,59 @@
+"""Request and response shapes of the accounts API (tables would leak password and token hashes)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from backend.accounts.models import ApiToken, User, Zone
+
+
+class UserPublic(BaseModel):
+    id: int
+    phone: str = Field(description="E.164, e.g. +6281234567890")
+    full_name: str
+    role: str
+    zone_id: int | None
+    organisation_id: int | None
+    locale: str
+
+    @classmethod
+    def of(cls, user: User) -> UserPublic:
+        return cls.model_validate(user, from_attributes=True)
+
+
+class ZonePublic(BaseModel):
+    id: int
+    code: str
+    name: str
+    regency: str
+    province: str
+    timezone: str
+    latitude: float
+    longitude: float
+
+    @classmethod
+    def of(cls, zone: Zone) -> ZonePublic:
+        return cls.model_validate(zone, from_attributes=True)
+
+
+class ApiTokenCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=80, description="What the token is for, e.g. 'SAP procurement'")
+
+
+class ApiTokenPublic(BaseModel):
+    id: int
+    name: str
+    prefix: str = Field(description="The first characters of the token, to recognise it")
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, token: ApiToken) -> ApiTokenPublic:
+        return cls.model_validate(token, from_attributes=True)
+
+
+class ApiTokenCreated(ApiTokenPublic):
+    token: str = Field(description="The secret token. It is shown only this once.")

@@ -1,0 +1,358 @@
+"""Account rules: sign-up, login with throttling, sessions, password change, API tokens.
+
+Service functions take the session as a keyword and never commit: the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.accounts.models import (
+    SELF_SERVICE_ROLES,
+    ApiToken,
+    AuthSession,
+    LoginAttempt,
+    Organisation,
+    Role,
+    User,
+    Zone,
+)
+from backend.access import ensure_access
+from backend.accounts.passwords import hash_password, verify_password
+from backend.clock import utcnow
+from backend.db import as_utc
+from backend.errors import N_, FieldError, TooManyAttempts, ValidationFailed
+from backend.phone import InvalidPhoneNumber, normalize_phone
+
+PASSWORD_MIN_LENGTH = 8
+PASSWORD_MAX_LENGTH = 128
+API_TOKEN_PREFIX = "pk_"
+MAX_ACTIVE_API_TOKENS = 20
+API_TOKEN_USE_PRECISION = timedelta(minutes=5)
+
+MSG_PHONE_INVALID = N_("Enter a mobile number such as 0812-3456-7890.")
+MSG_PHONE_TAKEN = N_("This number already has an account. Log in instead.")
+MSG_PASSWORD_SHORT = N_("The password needs at least %(min)s characters.")
+MSG_PASSWORD_LONG = N_("The password can have at most %(max)s characters.")
+MSG_WRONG_LOGIN = N_("The phone number or password is wrong.")
+MSG_TOO_MANY_LOGINS = N_("Too many wrong passwords. Try again in %(minutes)s minutes.")
+
+
+@dataclass(frozen=True)
+class LoginPolicy:
+    failures_per_account: int
+    failures_per_ip: int
+    window_seconds: int
+    password_hash_profile: str
+
+
+def hash_token(raw_token: str) -> str:
+    return hashlib.sha256(raw_token.encode()).hexdigest()
+
+
+def _check_password_rules(password: str, field: str = "password") -> list[FieldError]:
+    if len(password) < PASSWORD_MIN_LENGTH:
+        return [FieldError(field, MSG_PASSWORD_SHORT, {"min": PASSWORD_MIN_LENGTH})]
+    if len(password) > PASSWORD_MAX_LENGTH:
+        return [FieldError(field, MSG_PASSWORD_LONG, {"max": PASSWORD_MAX_LENGTH})]
+    return []
+
+
+async def list_zones(*, session: AsyncSession) -> list[Zone]:
+    return list((await session.execute(select(Zone).order_by(Zone.name))).scalars())
+
+
+async def sign_up(
+    *,
+    session: AsyncSession,
+    role: str,
+    phone: str,
+    full_name: str,
+    password: str,
+    zone_id: int | None,
+    organisation_name: str = "",
+    policy: LoginPolicy,
+) -> User:
+    """Create a vendor, worker or canteen account. A canteen sign-up also creates its organisation."""
+    errors: list[FieldError] = []
+    if role not in SELF_SERVICE_ROLES:
+        errors.append(FieldError("role", N_("Choose seller, canteen or worker.")))
+    full_name = " ".join(full_name.split())
+    if not 2 <= len(full_name) <= 120:
+        errors.append(FieldError("full_name", N_("Enter your name (2 to 120 characters).")))
+    e164 = ""
+    try:
+        e164 = normalize_phone(phone)
+    except InvalidPhoneNumber:
+        errors.append(FieldError("phone", MSG_PHONE_INVALID))
+    errors += _check_password_rules(password)
+    zone = await session.get(Zone, zone_id) if zone_id else None
+    if zone is None:
+        errors.append(FieldError("zone_id", N_("Choose your industrial zone.")))
+    organisation_name = " ".join(organisation_name.split())
+    if role == Role.CANTEEN_STAFF and not 2 <= len(organisation_name) <= 160:
+        errors.append(FieldError("organisation_name", N_("Enter the canteen or company name.")))
+    if e164 and await _phone_taken(session=session, phone=e164):
+        errors.append(FieldError("phone", MSG_PHONE_TAKEN))
+    if errors:
+        raise ValidationFailed(errors)
+    assert zone is not None
+
+    organisation_id = None
+    if role == Role.CANTEEN_STAFF:
+        organisation = Organisation(zone_id=zone.id, name=organisation_name)
+        session.add(organisation)
+        await session.flush()
+        organisation_id = organisation.id
+    user = User(
+        phone=e164,
+        full_name=full_name,
+        password_hash=await hash_password(password, profile=policy.password_hash_profile),
+        role=role,
+        zone_id=zone.id,
+        organisation_id=organisation_id,
+    )
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def create_user(
+    *,
+    session: AsyncSession,
+    role: Role,
+    phone: str,
+    full_name: str,
+    password: str,
+    password_hash_profile: str,
+    zone_id: int | None = None,
+    organisation_id: int | None = None,
+) -> User:
+    """Create any kind of account (operators' CLI, demo data, canteen colleagues)."""
+    errors: list[FieldError] = []
+    try:
+        e164 = normalize_phone(phone)
+    except InvalidPhoneNumber:
+        raise ValidationFailed.single("phone", MSG_PHONE_INVALID) from None
+    errors += _check_password_rules(password)
+    if role == Role.MANAGER and zone_id is None:
+        errors.append(FieldError("zone_id", N_("A manager must belong to a zone.")))
+    if role == Role.CANTEEN_STAFF and organisation_id is None:
+        errors.append(FieldError("organisation_id", N_("Canteen staff must belong to a canteen.")))
+    if await _phone_taken(session=session, phone=e164):
+        errors.append(FieldError("phone", MSG_PHONE_TAKEN))
+    if errors:
+        raise ValidationFailed(errors)
+    user = User(
+        phone=e164,
+        full_name=" ".join(full_name.split()),
+        password_hash=await hash_password(password, profile=password_hash_profile),
+        role=role,
+        zone_id=zone_id,
+        organisation_id=organisation_id,
+    )
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def _phone_taken(*, session: AsyncSession, phone: str) -> bool:
+    return (await session.execute(select(User.id).where(User.phone == phone))).first() is not None
+
+
+async def authenticate(
+    *,
+    session: AsyncSession,
+    phone: str,
+    password: str,
+    ip_address: str,
+    policy: LoginPolicy,
+    now: datetime | None = None,
+) -> User:
+    """Check a phone number and password, refusing guesses beyond the per-account and per-address limits.
+
+    Failed attempts count per account since its last successful login, and per address, within a
+    sliding window. While a limit is reached even the right password is refused, so guessing cannot
+    continue. Each attempt is recorded; the caller must commit even when this raises.
+    """
+    now = now or utcnow()
+    try:
+        e164 = normalize_phone(phone)
+    except InvalidPhoneNumber:
+        e164 = phone.strip()[:32]
+    since = now - timedelta(seconds=policy.window_seconds)
+
+    await _refuse_when_throttled(session=session, phone=e164, ip_address=ip_address, since=since, policy=policy, now=now)
+
+    user = (await session.execute(select(User).where(User.phone == e164))).scalar_one_or_none()
+    matched = await verify_password(
+        user.password_hash if user else None, password, profile=policy.password_hash_profile
+    )
+    succeeded = matched and user is not None and user.is_active
+    session.add(LoginAttempt(phone=e164, ip_address=ip_address, succeeded=succeeded, attempted_at=now))
+    if not succeeded:
+        await session.flush()
+        raise ValidationFailed([FieldError("password", MSG_WRONG_LOGIN)], message=MSG_WRONG_LOGIN)
+    assert user is not None
+    user.last_login_at = now
+    await session.flush()
+    return user
+
+
+async def _refuse_when_throttled(
+    *, session: AsyncSession, phone: str, ip_address: str, since: datetime, policy: LoginPolicy, now: datetime
+) -> None:
+    last_success = (
+        select(func.max(LoginAttempt.attempted_at))
+        .where(LoginAttempt.phone == phone, LoginAttempt.succeeded.is_(True))
+        .scalar_subquery()
+    )
+    account_failures = select(
+        func.count(LoginAttempt.id), func.min(LoginAttempt.attempted_at)
+    ).where(
+        LoginAttempt.phone == phone,
+        LoginAttempt.succeeded.is_(False),
+        LoginAttempt.attempted_at > since,
+        LoginAttempt.attempted_at > func.coalesce(last_success, since),
+    )
+    ip_failures = select(func.count(LoginAttempt.id), func.min(LoginAttempt.attempted_at)).where(
+        LoginAttempt.ip_address == ip_address,
+        LoginAttempt.succeeded.is_(False),
+        LoginAttempt.attempted_at > since,
+    )
+    for query, limit in ((account_failures, policy.failures_per_account), (ip_failures, policy.failures_per_ip)):
+        count, oldest = (await session.execute(query)).one()
+        if count >= limit:
+            oldest = as_utc(oldest) or now
+            retry_after = max(1, int((oldest + timedelta(seconds=policy.window_seconds) - now).total_seconds()))
+            raise TooManyAttempts(
+                MSG_TOO_MANY_LOGINS,
+                retry_after_seconds=retry_after,
+                params={"minutes": max(1, -(-retry_after // 60))},
+            )
+
+
+async def start_session(
+    *, session: AsyncSession, user: User, max_age_seconds: int, ip_address: str = "", user_agent: str = ""
+) -> str:
+    """Open a new browser session and return its token (for the cookie); a fresh id at every login."""
+    raw = secrets.token_urlsafe(32)
+    session.add(
+        AuthSession(
+            token_hash=hash_token(raw),
+            user_id=user.id,
+            expires_at=utcnow() + timedelta(seconds=max_age_seconds),
+            ip_address=ip_address[:45],
+            user_agent=user_agent[:200],
+        )
+    )
+    await session.flush()
+    return raw
+
+
+async def end_session(*, session: AsyncSession, raw_token: str) -> None:
+    await session.execute(delete(AuthSession).where(AuthSession.token_hash == hash_token(raw_token)))
+
+
+async def user_for_session_token(*, session: AsyncSession, raw_token: str) -> User | None:
+    query = (
+        select(User)
+        .join(AuthSession, AuthSession.user_id == User.id)
+        .where(
+            AuthSession.token_hash == hash_token(raw_token),
+            AuthSession.expires_at > utcnow(),
+            User.is_active.is_(True),
+        )
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def change_password(
+    *,
+    session: AsyncSession,
+    user: User,
+    current_password: str,
+    new_password: str,
+    password_hash_profile: str,
+) -> None:
+    """Replace the password and end every session of the account; the caller opens a new one."""
+    errors: list[FieldError] = []
+    if not await verify_password(user.password_hash, current_password, profile=password_hash_profile):
+        errors.append(FieldError("current_password", N_("The current password is wrong.")))
+    errors += _check_password_rules(new_password, field="new_password")
+    if not errors and new_password == current_password:
+        errors.append(FieldError("new_password", N_("Choose a password different from the current one.")))
+    if errors:
+        raise ValidationFailed(errors)
+    user.password_hash = await hash_password(new_password, profile=password_hash_profile)
+    user.password_changed_at = utcnow()
+    session.add(user)
+    await session.execute(delete(AuthSession).where(AuthSession.user_id == user.id))
+    await session.flush()
+
+
+async def create_api_token(*, session: AsyncSession, user: User, name: str) -> tuple[str, ApiToken]:
+    """Create a personal API token; the raw value is returned once and never stored."""
+    name = " ".join(name.split())
+    if not 1 <= len(name) <= 80:
+        raise ValidationFailed.single("name", N_("Give the token a name (up to 80 characters)."))
+    active = await session.execute(
+        select(func.count(ApiToken.id)).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    )
+    if active.scalar_one() >= MAX_ACTIVE_API_TOKENS:
+        raise ValidationFailed.single(
+            "name", N_("You already have %(max)s active tokens. Revoke one first."), max=MAX_ACTIVE_API_TOKENS
+        )
+    raw = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user.id, name=name, token_hash=hash_token(raw), prefix=raw[:10])
+    session.add(token)
+    await session.flush()
+    return raw, token
+
+
+async def list_api_tokens(*, session: AsyncSession, user: User) -> list[ApiToken]:
+    query = select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    return list((await session.execute(query)).scalars())
+
+
+async def get_api_token(*, session: AsyncSession, actor: User, token_id: int) -> ApiToken:
+    """A token of the actor's own; another user's token is reported as not found."""
+    token = await session.get(ApiToken, token_id)
+    ensure_access(token, actor, N_("This API token does not exist."))
+    assert token is not None
+    return token
+
+
+async def revoke_api_token(*, session: AsyncSession, actor: User, token_id: int) -> ApiToken:
+    token = await get_api_token(session=session, actor=actor, token_id=token_id)
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        session.add(token)
+        await session.flush()
+    return token
+
+
+async def user_for_api_token(*, session: AsyncSession, raw_token: str) -> User | None:
+    """The active owner of a valid, unrevoked token; marks the token as used."""
+    if not raw_token.startswith(API_TOKEN_PREFIX):
+        return None
+    query = (
+        select(User, ApiToken.id, ApiToken.last_used_at)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == hash_token(raw_token), ApiToken.revoked_at.is_(None), User.is_active.is_(True))
+    )
+    row = (await session.execute(query)).first()
+    if row is None:
+        return None
+    user, token_id, last_used_at = row
+    now = utcnow()
+    # Recording every request would add a write to each API call; a few minutes' precision is enough.
+    if last_used_at is None or as_utc(last_used_at) < now - API_TOKEN_USE_PRECISION:
+        await session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+    return user

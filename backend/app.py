@@ -1,0 +1,115 @@
+"""create_app(): plugins, routes and middleware, assembled from each domain's route list."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.config.compression import CompressionConfig
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import CacheControlHeader, State
+from litestar.di import Provide
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.stores.base import Store
+from litestar.stores.memory import MemoryStore
+from litestar.stores.redis import RedisStore
+from litestar.template.config import TemplateConfig
+
+from backend.accounts.api import API_ROUTES as ACCOUNT_API_ROUTES
+from backend.accounts.auth import AuthenticationMiddleware
+from backend.config import Settings
+from backend.db import Database
+from backend.health import HEALTH_ROUTES
+from backend.problems import EXCEPTION_HANDLERS
+from web.accounts import PAGE_ROUTES as ACCOUNT_PAGE_ROUTES
+from web.home import PAGE_ROUTES as HOME_PAGE_ROUTES
+from web.pwa import PAGE_ROUTES as PWA_PAGE_ROUTES
+from web.templating import STATIC_DIR, TEMPLATE_DIR, configure_environment
+
+API_VERSION = "1.0.0"
+ONE_YEAR = 365 * 24 * 3600
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    database = Database(settings.database_url)
+    settings.media_dir.mkdir(parents=True, exist_ok=True)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
+        try:
+            yield
+        finally:
+            await database.dispose()
+
+    async def provide_db_session() -> AsyncGenerator:  # type: ignore[type-arg]
+        async for session in database.session_scope():
+            yield session
+
+    def provide_settings() -> Settings:
+        return settings
+
+    rate_limit = RateLimitConfig(
+        rate_limit=("minute", settings.api_rate_limit_per_minute),
+        exclude=["^/static/", "^/healthz", "^/readyz"],
+    )
+    return Litestar(
+        route_handlers=[
+            *HEALTH_ROUTES,
+            *ACCOUNT_API_ROUTES,
+            *HOME_PAGE_ROUTES,
+            *ACCOUNT_PAGE_ROUTES,
+            *PWA_PAGE_ROUTES,
+            create_static_files_router(
+                path="/static",
+                directories=[STATIC_DIR],
+                cache_control=CacheControlHeader(max_age=ONE_YEAR, public=True),
+                include_in_schema=False,
+            ),
+        ],
+        dependencies={
+            "db_session": Provide(provide_db_session),
+            "settings": Provide(provide_settings, sync_to_thread=False),
+        },
+        middleware=[rate_limit.middleware, AuthenticationMiddleware()],
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name="pk_csrf",
+            cookie_secure=settings.secure_cookies,
+            cookie_httponly=True,
+            cookie_samesite="lax",
+            # The API authenticates with bearer tokens only (never cookies), so it needs no CSRF token.
+            exclude=["^/api/"],
+        ),
+        compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6),
+        template_config=TemplateConfig(
+            directory=TEMPLATE_DIR, engine=JinjaTemplateEngine, engine_callback=configure_environment
+        ),
+        plugins=[HTMXPlugin()],
+        stores=_stores(settings),
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        openapi_config=OpenAPIConfig(
+            title="Pasar Kawasan API",
+            version=API_VERSION,
+            description="Certified local products for industrial-zone canteens and workers. "
+            "Authenticate with a personal API token: `Authorization: Bearer pk_...`.",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin()],
+        ),
+        lifespan=[lifespan],
+        state=State({"settings": settings, "database": database}),
+        debug=False,
+    )
+
+
+def _stores(settings: Settings) -> dict[str, Store]:
+    """Rate-limit counters live in Redis when there is one, so several workers share them."""
+    if settings.redis_url:
+        return {"rate_limit": RedisStore.with_client(url=settings.redis_url, namespace="pasar_rate_limit")}
+    return {"rate_limit": MemoryStore()}

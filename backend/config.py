@@ -1,0 +1,131 @@
+"""Settings read from environment variables, in one place, validated at start-up."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA_DIR = PROJECT_ROOT / "var"
+DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{DEFAULT_DATA_DIR / 'pasar.db'}"
+ENVIRONMENTS = ("development", "test", "production")
+# Only ever used when APP_ENV is development or test; production refuses to start without a real key.
+DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names the environment variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    environment: str = "development"
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: str = DEVELOPMENT_SECRET_KEY
+    redis_url: str | None = None
+    media_dir: Path = DEFAULT_DATA_DIR / "media"
+    stripe_secret_key: str | None = None
+    stripe_publishable_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_api_base: str | None = None
+    session_max_age_seconds: int = 14 * 24 * 3600
+    login_failures_per_account: int = 5
+    login_failures_per_ip: int = 30
+    login_window_seconds: int = 15 * 60
+    api_rate_limit_per_minute: int = 600
+    # argon2id cost: "standard" is RFC 9106's low-memory profile; "fast" exists for the test suite only.
+    password_hash_profile: str = "standard"
+    trusted_hosts: tuple[str, ...] = field(default_factory=lambda: ("*",))
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment == "development"
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies carry the Secure flag everywhere but on a developer's or test machine (plain http)."""
+        return self.environment == "production"
+
+    @property
+    def database_is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        environment = env.get("APP_ENV", "development").strip().lower()
+        if environment not in ENVIRONMENTS:
+            raise ConfigError(f"APP_ENV must be one of {', '.join(ENVIRONMENTS)}, not {environment!r}")
+
+        database_url = _database_url(env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL)
+
+        secret_key = env.get("SECRET_KEY", "").strip()
+        if not secret_key:
+            if environment == "production":
+                raise ConfigError("SECRET_KEY must be set in production (at least 32 characters)")
+            secret_key = DEVELOPMENT_SECRET_KEY
+        elif len(secret_key) < 32:
+            raise ConfigError("SECRET_KEY must be at least 32 characters long")
+
+        redis_url = env.get("REDIS_URL", "").strip() or None
+        if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+            raise ConfigError("REDIS_URL must start with redis://, rediss:// or unix://")
+
+        stripe_secret_key = env.get("STRIPE_SECRET_KEY", "").strip() or None
+        if stripe_secret_key and not stripe_secret_key.startswith(("sk_", "rk_")):
+            raise ConfigError("STRIPE_SECRET_KEY must start with sk_ or rk_")
+        stripe_webhook_secret = env.get("STRIPE_WEBHOOK_SECRET", "").strip() or None
+        if stripe_webhook_secret and not stripe_webhook_secret.startswith("whsec_"):
+            raise ConfigError("STRIPE_WEBHOOK_SECRET must start with whsec_")
+
+        profile = env.get("PASSWORD_HASH_PROFILE", "standard").strip()
+        if profile not in ("standard", "fast"):
+            raise ConfigError("PASSWORD_HASH_PROFILE must be standard or fast")
+        if profile == "fast" and environment == "production":
+            raise ConfigError("PASSWORD_HASH_PROFILE=fast is not allowed in production")
+
+        return cls(
+            environment=environment,
+            database_url=database_url,
+            secret_key=secret_key,
+            redis_url=redis_url,
+            media_dir=Path(env.get("MEDIA_DIR", "").strip() or DEFAULT_DATA_DIR / "media"),
+            stripe_secret_key=stripe_secret_key,
+            stripe_publishable_key=env.get("STRIPE_PUBLISHABLE_KEY", "").strip() or None,
+            stripe_webhook_secret=stripe_webhook_secret,
+            stripe_api_base=env.get("STRIPE_API_BASE", "").strip() or None,
+            session_max_age_seconds=_positive_int(env, "SESSION_MAX_AGE_SECONDS", cls.session_max_age_seconds),
+            login_failures_per_account=_positive_int(
+                env, "LOGIN_FAILURES_PER_ACCOUNT", cls.login_failures_per_account
+            ),
+            login_failures_per_ip=_positive_int(env, "LOGIN_FAILURES_PER_IP", cls.login_failures_per_ip),
+            login_window_seconds=_positive_int(env, "LOGIN_WINDOW_SECONDS", cls.login_window_seconds),
+            api_rate_limit_per_minute=_positive_int(env, "API_RATE_LIMIT_PER_MINUTE", cls.api_rate_limit_per_minute),
+            password_hash_profile=profile,
+        )
+
+
+def _database_url(url: str) -> str:
+    """Accept the usual spellings and pick the async driver; refuse anything else by name."""
+    if url.startswith(("postgres://", "postgresql://")):
+        url = "postgresql+asyncpg://" + url.split("://", 1)[1]
+    elif url.startswith("sqlite:///"):
+        url = "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
+    if not url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite:///")):
+        raise ConfigError("DATABASE_URL must be a postgresql:// or sqlite:/// URL")
+    return url
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be greater than zero")
+    return value

@@ -1,0 +1,90 @@
+"""Domain errors: raised by services, mapped once to HTTP (JSON problem or Indonesian page).
+
+Messages are English gettext message ids; the edge translates them into the reader's language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def N_(message: str) -> str:
+    """Mark a message for extraction; it is translated later, where the reader's language is known."""
+    return message
+
+
+@dataclass
+class FieldError:
+    field: str
+    message: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+class DomainError(Exception):
+    status_code = 400
+    code = "bad_request"
+    default_message = N_("The request could not be handled.")
+
+    def __init__(self, message: str | None = None, *, params: dict[str, Any] | None = None) -> None:
+        self.message = message or self.default_message
+        self.params = params or {}
+        super().__init__(self.message % self.params if self.params else self.message)
+
+
+class NotFound(DomainError):
+    status_code = 404
+    code = "not_found"
+    default_message = N_("We could not find what you were looking for.")
+
+
+class NotAuthenticated(DomainError):
+    status_code = 401
+    code = "not_authenticated"
+    default_message = N_("Please log in first.")
+
+
+class Forbidden(DomainError):
+    status_code = 403
+    code = "forbidden"
+    default_message = N_("You are not allowed to do this.")
+
+
+class Conflict(DomainError):
+    status_code = 409
+    code = "conflict"
+    default_message = N_("This conflicts with the current state.")
+
+
+class InsufficientCapacity(Conflict):
+    code = "insufficient_capacity"
+    default_message = N_("Not enough left to order.")
+
+
+class TooManyAttempts(DomainError):
+    status_code = 429
+    code = "too_many_attempts"
+    default_message = N_("Too many attempts. Please try again later.")
+
+    def __init__(self, message: str | None = None, *, retry_after_seconds: int, params: dict[str, Any] | None = None):
+        self.retry_after_seconds = retry_after_seconds
+        super().__init__(message, params=params)
+
+
+class ValidationFailed(DomainError):
+    """One or more fields are wrong; nothing was changed."""
+
+    status_code = 422
+    code = "validation_failed"
+    default_message = N_("Some fields need fixing.")
+
+    def __init__(self, errors: list[FieldError], message: str | None = None) -> None:
+        self.errors = errors
+        super().__init__(message)
+
+    @classmethod
+    def single(cls, field_name: str, message: str, **params: Any) -> ValidationFailed:
+        return cls([FieldError(field_name, message, params)])
+
+    def by_field(self) -> dict[str, FieldError]:
+        return {error.field: error for error in self.errors}

@@ -1,0 +1,43 @@
+"""Rupiah: whole numbers only, formatted the Indonesian way (Rp 15.000)."""
+
+from __future__ import annotations
+
+import re
+
+# Stripe counts IDR in hundredths (a two-decimal currency in its API); we never store that form.
+STRIPE_IDR_FACTOR = 100
+
+_THOUSANDS_DOTS = re.compile(r"^\d{1,3}(\.\d{3})+$")
+
+
+def format_rupiah(amount: int) -> str:
+    """Rp 15.000; negative amounts as -Rp 15.000."""
+    sign = "-" if amount < 0 else ""
+    return f"{sign}Rp {abs(amount):,}".replace(",", ".")
+
+
+def parse_rupiah(text: str) -> int:
+    """Read what a person types: "15000", "15.000", "Rp 15.000", "15.000,00" (sen are dropped only when zero).
+
+    Raises ValueError with an Indonesian-neutral reason when the text is not a whole rupiah amount.
+    """
+    cleaned = text.strip().replace(" ", "")
+    if cleaned[:2].lower() == "rp":
+        cleaned = cleaned[2:].lstrip(".")
+    if cleaned.endswith((",00", ",0")):
+        cleaned = cleaned.rsplit(",", 1)[0]
+    if _THOUSANDS_DOTS.match(cleaned):
+        cleaned = cleaned.replace(".", "")
+    if not cleaned.isdigit():
+        raise ValueError("not a whole rupiah amount")
+    return int(cleaned)
+
+
+def to_stripe_amount(rupiah: int) -> int:
+    return rupiah * STRIPE_IDR_FACTOR
+
+
+def from_stripe_amount(amount: int) -> int:
+    if amount % STRIPE_IDR_FACTOR:
+        raise ValueError("Stripe amount is not a whole number of rupiah")
+    return amount // STRIPE_IDR_FACTOR

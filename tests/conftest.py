@@ -1,0 +1,263 @@
+"""The app, a migrated database (SQLite always, PostgreSQL when TEST_DATABASE_URL is set), and people.
+
+Each test starts from empty tables: rows are removed after every test, so no state leaks between tests.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import event, text
+from sqlmodel import SQLModel
+
+import backend.models  # noqa: F401
+from backend import migrate
+from backend.accounts.models import Organisation, Role, User, Zone
+from backend.accounts.service import create_user
+from backend.app import create_app
+from backend.config import Settings, _database_url
+from backend.db import Database
+
+PASSWORD = "rahasia-kantin-42"
+TEST_SECRET = "test-secret-key-that-is-long-enough-for-hmac"
+
+
+def _postgres_url() -> str | None:
+    raw = os.environ.get("TEST_DATABASE_URL", "").strip()
+    return _database_url(raw) if raw else None
+
+
+DATABASES = ["sqlite"] + (["postgresql"] if _postgres_url() else [])
+
+
+@pytest.fixture(scope="session", params=DATABASES)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Every test runs on SQLite, and again on PostgreSQL when TEST_DATABASE_URL is set."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    else:
+        url = _postgres_url()
+        assert url is not None
+        reset_postgres_schema(url)
+    migrate.upgrade(url)
+    return url
+
+
+def reset_postgres_schema(url: str) -> None:
+    """Start from an empty public schema, whatever an earlier run left behind."""
+    import asyncio
+
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    async def reset() -> None:
+        engine = create_async_engine(url)
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP SCHEMA public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+        await engine.dispose()
+
+    asyncio.run(reset())
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(
+        environment="test",
+        database_url=database_url,
+        secret_key=TEST_SECRET,
+        media_dir=tmp_path_factory.mktemp("media"),
+        password_hash_profile="fast",
+    )
+
+
+@pytest.fixture
+async def database(settings: Settings) -> AsyncIterator[Database]:
+    database = Database(settings.database_url)
+    try:
+        yield database
+    finally:
+        await empty_all_tables(database)
+        await database.dispose()
+
+
+async def empty_all_tables(database: Database) -> None:
+    tables = [table.name for table in reversed(SQLModel.metadata.sorted_tables)]
+    async with database.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            quoted = ", ".join(f'"{name}"' for name in tables)
+            await connection.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                await connection.execute(text(f'DELETE FROM "{name}"'))
+
+
+@pytest.fixture
+def app(settings: Settings, database: Database) -> Litestar:
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app, base_url="http://testserver.local") as client:
+        yield client
+
+
+@pytest.fixture
+async def other_client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """A second browser, for a second person acting at the same time."""
+    async with AsyncTestClient(app, base_url="http://testserver.local") as client:
+        yield client
+
+
+# --- factories -------------------------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    """Builds the people and places a test needs, committed so the app sees them."""
+
+    database: Database
+    settings: Settings
+    counter: int = 0
+    created: list[Any] = field(default_factory=list)
+
+    def next_phone(self) -> str:
+        self.counter += 1
+        return f"0857{self.counter:08d}"
+
+    async def zone(self, code: str = "KITB", name: str = "Kawasan Industri Terpadu Batang") -> Zone:
+        async with self.database.sessionmaker() as session:
+            zone = Zone(code=code, name=name, regency="Kabupaten Batang", province="Jawa Tengah",
+                        latitude=-6.9545, longitude=110.0322)
+            session.add(zone)
+            await session.commit()
+            return zone
+
+    async def organisation(self, zone: Zone, name: str = "Kantin PT Garmen Nusantara") -> Organisation:
+        async with self.database.sessionmaker() as session:
+            organisation = Organisation(zone_id=zone.id, name=name, address="Blok C-3")
+            session.add(organisation)
+            await session.commit()
+            return organisation
+
+    async def user(self, role: Role, *, zone: Zone | None = None, organisation: Organisation | None = None,
+                   full_name: str | None = None, phone: str | None = None) -> User:
+        async with self.database.sessionmaker() as session:
+            user = await create_user(
+                session=session,
+                role=role,
+                phone=phone or self.next_phone(),
+                full_name=full_name or f"{role.value.title()} {self.counter}",
+                password=PASSWORD,
+                password_hash_profile="fast",
+                zone_id=zone.id if zone else None,
+                organisation_id=organisation.id if organisation else None,
+            )
+            await session.commit()
+            return user
+
+
+@pytest.fixture
+def world(database: Database, settings: Settings) -> World:
+    return World(database=database, settings=settings)
+
+
+@pytest.fixture
+async def zone(world: World) -> Zone:
+    return await world.zone()
+
+
+@pytest.fixture
+async def canteen(world: World, zone: Zone) -> Organisation:
+    return await world.organisation(zone)
+
+
+@pytest.fixture
+async def vendor(world: World, zone: Zone) -> User:
+    return await world.user(Role.VENDOR, zone=zone, full_name="Sri Rahayu")
+
+
+@pytest.fixture
+async def canteen_staff(world: World, zone: Zone, canteen: Organisation) -> User:
+    return await world.user(Role.CANTEEN_STAFF, zone=zone, organisation=canteen, full_name="Dewi Lestari")
+
+
+@pytest.fixture
+async def worker(world: World, zone: Zone) -> User:
+    return await world.user(Role.WORKER, zone=zone, full_name="Rizky Pratama")
+
+
+@pytest.fixture
+async def manager(world: World, zone: Zone) -> User:
+    return await world.user(Role.MANAGER, zone=zone, full_name="Sri Wahyuni")
+
+
+@pytest.fixture
+async def admin(world: World) -> User:
+    return await world.user(Role.ADMIN, full_name="Admin Pasar")
+
+
+# --- browser-like helpers ----------------------------------------------------------------------------
+
+CSRF_COOKIE = "pk_csrf"
+
+
+async def csrf_token(client: AsyncTestClient[Any], page: str = "/login") -> str:
+    """The CSRF token a page hands the browser (read from the form, as a browser would submit it)."""
+    if CSRF_COOKIE not in client.cookies:
+        response = await client.get(page)
+        match = re.search(r'name="_csrf_token" value="([^"]+)"', response.text)
+        assert match, "the page should carry a CSRF token"
+    return client.cookies[CSRF_COOKIE]
+
+
+async def submit(client: AsyncTestClient[Any], url: str, data: dict[str, Any], **kwargs: Any) -> Any:
+    """Post a form the way a browser does: with the page's CSRF token, not following redirects."""
+    token = await csrf_token(client)
+    return await client.post(url, data={**data, "_csrf_token": token}, follow_redirects=False, **kwargs)
+
+
+async def log_in(client: AsyncTestClient[Any], user: User, password: str = PASSWORD) -> Any:
+    response = await submit(client, "/login", {"phone": user.phone, "password": password})
+    assert response.status_code == 303, response.text
+    return response
+
+
+class QueryCounter:
+    """Counts SQL statements sent by an engine (N+1 queries are what make commerce apps slow)."""
+
+    def __init__(self, database: Database) -> None:
+        self.engine = database.engine.sync_engine
+        self.statements: list[str] = []
+
+    def __enter__(self) -> QueryCounter:
+        event.listen(self.engine, "before_cursor_execute", self._record)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._record)
+
+    def _record(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.lstrip().upper().startswith(("PRAGMA", "SAVEPOINT", "RELEASE")):
+            self.statements.append(statement)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(app: Litestar) -> Iterator[QueryCounter]:
+    with QueryCounter(app.state.database) as counter:
+        yield counter
+
+
+ROOT = Path(__file__).resolve().parent.parent

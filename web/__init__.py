@@ -1,0 +1,1 @@
+"""The PWA: page controllers that call the backend's services, and their templates."""

@@ -1,0 +1,227 @@
+"""Sign-up, login, logout, settings (password, API tokens) and the language switch."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Request, Response, get, post
+from litestar.datastructures import Cookie
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.plugins.htmx import HTMXRequest
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.accounts import service
+from backend.accounts.auth import LANGUAGE_COOKIE, SESSION_COOKIE, requires_login
+from backend.accounts.models import SELF_SERVICE_ROLES, User
+from backend.config import Settings
+from backend.errors import N_, TooManyAttempts, ValidationFailed
+from backend.i18n import LOCALES
+from web.forms import field_errors, form_values, page, safe_next, see_other
+from web.home import home_path_for
+
+ONE_YEAR = 365 * 24 * 3600
+
+
+def login_policy(settings: Settings) -> service.LoginPolicy:
+    return service.LoginPolicy(
+        failures_per_account=settings.login_failures_per_account,
+        failures_per_ip=settings.login_failures_per_ip,
+        window_seconds=settings.login_window_seconds,
+        password_hash_profile=settings.password_hash_profile,
+    )
+
+
+def client_ip(request: Request[Any, Any, Any]) -> str:
+    return request.client.host if request.client else ""
+
+
+def session_cookie(settings: Settings, value: str, *, max_age: int | None = None) -> Cookie:
+    return Cookie(
+        key=SESSION_COOKIE,
+        value=value,
+        max_age=settings.session_max_age_seconds if max_age is None else max_age,
+        httponly=True,
+        secure=settings.secure_cookies,
+        samesite="lax",
+        path="/",
+    )
+
+
+async def _open_session(
+    request: Request[Any, Any, Any], db_session: AsyncSession, settings: Settings, user: User, target: str
+) -> Redirect:
+    """Log the user in with a brand-new session id, ending the one this browser had before."""
+    old_token = request.cookies.get(SESSION_COOKIE)
+    if old_token:
+        await service.end_session(session=db_session, raw_token=old_token)
+    token = await service.start_session(
+        session=db_session,
+        user=user,
+        max_age_seconds=settings.session_max_age_seconds,
+        ip_address=client_ip(request),
+        user_agent=request.headers.get("user-agent", ""),
+    )
+    response = see_other(target)
+    response.cookies.append(session_cookie(settings, token))
+    return response
+
+
+@get("/login", name="login")
+async def login_form(
+    request: Request[Any, Any, Any], next_path: Annotated[str | None, QueryParameter(name="next")] = None
+) -> Template | Redirect:
+    if request.scope.get("user") is not None:
+        return see_other(safe_next(next_path, home_path_for(request.scope["user"])))
+    return page("accounts/login.html", form={"next": next_path or ""}, errors={})
+
+
+@post("/login")
+async def login(
+    request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession], settings: NamedDependency[Settings]
+) -> Template | Redirect:
+    values = await form_values(request)
+    try:
+        user = await service.authenticate(
+            session=db_session,
+            phone=values.get("phone", ""),
+            password=values.get("password", ""),
+            ip_address=client_ip(request),
+            policy=login_policy(settings),
+        )
+    except (ValidationFailed, TooManyAttempts) as exc:
+        # The attempt is recorded even though the login failed: this transaction still commits.
+        status = 429 if isinstance(exc, TooManyAttempts) else 401
+        values.pop("password", None)
+        return page("accounts/login.html", status_code=status, form=values, errors=field_errors(exc),
+                    message=field_errors(exc).get("_form") or field_errors(exc).get("password"))
+    return await _open_session(request, db_session, settings, user, safe_next(values.get("next"), home_path_for(user)))
+
+
+@post("/logout", guards=[requires_login])
+async def logout(request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession],
+                 settings: NamedDependency[Settings]) -> Redirect:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        await service.end_session(session=db_session, raw_token=token)
+    response = see_other("/")
+    response.cookies.append(session_cookie(settings, "", max_age=0))
+    return response
+
+
+@get("/signup", name="signup")
+async def signup_form(request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession],
+                      role: FromQuery[str | None] = None) -> Template:
+    zones = await service.list_zones(session=db_session)
+    form = {"role": role if role in SELF_SERVICE_ROLES else "", "zone_id": str(zones[0].id) if len(zones) == 1 else ""}
+    return page("accounts/signup.html", form=form, errors={}, zones=zones)
+
+
+@post("/signup")
+async def signup(
+    request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession], settings: NamedDependency[Settings]
+) -> Template | Redirect:
+    values = await form_values(request)
+    try:
+        zone_id = int(values.get("zone_id") or 0) or None
+    except ValueError:
+        zone_id = None
+    try:
+        user = await service.sign_up(
+            session=db_session,
+            role=values.get("role", ""),
+            phone=values.get("phone", ""),
+            full_name=values.get("full_name", ""),
+            password=values.get("password", ""),
+            zone_id=zone_id,
+            organisation_name=values.get("organisation_name", ""),
+            policy=login_policy(settings),
+        )
+    except ValidationFailed as exc:
+        await db_session.rollback()
+        values.pop("password", None)
+        zones = await service.list_zones(session=db_session)
+        return page("accounts/signup.html", status_code=422, form=values, errors=field_errors(exc), zones=zones)
+    return await _open_session(request, db_session, settings, user, home_path_for(user))
+
+
+async def _settings_page(
+    request: Request[User, Any, Any], db_session: AsyncSession, *, status_code: int = 200, **context: Any
+) -> Template:
+    tokens = await service.list_api_tokens(session=db_session, user=request.user)
+    context.setdefault("errors", {})
+    context.setdefault("notice", request.query_params.get("notice"))
+    return page("accounts/settings.html", status_code=status_code, tokens=tokens, **context)
+
+
+@get("/settings", guards=[requires_login], name="settings")
+async def settings_page(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+    return await _settings_page(request, db_session)
+
+
+@post("/settings/password", guards=[requires_login])
+async def change_password(
+    request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession], settings: NamedDependency[Settings]
+) -> Template | Redirect:
+    values = await form_values(request)
+    user = await db_session.merge(request.user)
+    try:
+        await service.change_password(
+            session=db_session,
+            user=user,
+            current_password=values.get("current_password", ""),
+            new_password=values.get("new_password", ""),
+            password_hash_profile=settings.password_hash_profile,
+        )
+    except ValidationFailed as exc:
+        await db_session.rollback()
+        return await _settings_page(request, db_session, status_code=422, errors=field_errors(exc))
+    # Every other device is logged out; this one continues with a new session id.
+    return await _open_session(request, db_session, settings, user, "/settings?notice=password_changed")
+
+
+@post("/settings/tokens", guards=[requires_login])
+async def create_token(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+    values = await form_values(request)
+    try:
+        raw, token = await service.create_api_token(session=db_session, user=request.user, name=values.get("name", ""))
+    except ValidationFailed as exc:
+        await db_session.rollback()
+        return await _settings_page(request, db_session, status_code=422, errors=field_errors(exc),
+                                    token_form=values)
+    return await _settings_page(request, db_session, new_token=raw, new_token_id=token.id)
+
+
+@post("/settings/tokens/{token_id:int}/revoke", guards=[requires_login])
+async def revoke_token(
+    request: HTMXRequest, token_id: FromPath[int], db_session: NamedDependency[AsyncSession]
+) -> Template | Redirect:
+    token = await service.revoke_api_token(session=db_session, actor=request.user, token_id=token_id)
+    if request.htmx:
+        return page("accounts/_token_row.html", token=token)
+    return see_other("/settings", notice="token_revoked")
+
+
+@post("/language")
+async def switch_language(
+    request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession], settings: NamedDependency[Settings]
+) -> Response[Any]:
+    values = await form_values(request)
+    locale = values.get("locale", "")
+    if locale not in LOCALES:
+        raise ValidationFailed.single("locale", N_("Choose Bahasa Indonesia or English."))
+    user = request.scope.get("user")
+    if user is not None:
+        user = await db_session.merge(user)
+        user.locale = locale
+    response = see_other(safe_next(values.get("next")))
+    response.cookies.append(
+        Cookie(key=LANGUAGE_COOKIE, value=locale, max_age=ONE_YEAR, httponly=True,
+               secure=settings.secure_cookies, samesite="lax", path="/")
+    )
+    return response
+
+
+PAGE_ROUTES = [login_form, login, logout, signup_form, signup, settings_page, change_password, create_token,
+               revoke_token, switch_language]

@@ -1,0 +1,44 @@
+"""Small helpers shared by page controllers: form values, translated field errors, redirects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.response import Redirect, Template
+
+from backend.errors import DomainError, ValidationFailed
+from backend.i18n import gettext
+
+
+async def form_values(request: Request[Any, Any, Any]) -> dict[str, str]:
+    """The submitted form as plain strings (the CSRF token left out)."""
+    form = await request.form()
+    return {key: str(value).strip() if isinstance(value, str) else value for key, value in form.items()
+            if key != "_csrf_token"}
+
+
+def field_errors(exc: DomainError) -> dict[str, str]:
+    """Translated messages by field name; errors not tied to a field go under "_form"."""
+    if isinstance(exc, ValidationFailed):
+        messages: dict[str, str] = {}
+        for error in exc.errors:
+            messages.setdefault(error.field, gettext(error.message, **error.params))
+        return messages
+    return {"_form": gettext(exc.message, **exc.params)}
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Only local paths: an attacker's link must not send a fresh login to another site."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return default
+
+
+def see_other(path: str, **query: str) -> Redirect:
+    """Post/Redirect/Get: a 303 so a reload does not submit the form again."""
+    return Redirect(path, status_code=303, query_params=query or None)
+
+
+def page(template_name: str, *, status_code: int = 200, **context: Any) -> Template:
+    return Template(template_name, context=context, status_code=status_code)

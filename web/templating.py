@@ -1,0 +1,59 @@
+"""The Jinja environment: translations, rupiah and WIB formatting, versioned static URLs."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import pass_context
+from litestar.plugins.jinja import JinjaTemplateEngine
+
+from backend.clock import format_date, format_datetime_wib
+from backend.i18n import LOCALES, get_locale, gettext, ngettext
+from backend.money import format_rupiah
+from backend.phone import display_phone, whatsapp_link
+
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+HTMX_FILE = "js/htmx-2.0.11.min.js"
+
+
+@cache
+def static_url(path: str) -> str:
+    """A URL for a file under static/ carrying a hash of its content, so it can be cached for a year."""
+    digest = hashlib.sha256((STATIC_DIR / path).read_bytes()).hexdigest()[:10]
+    return f"/static/{path}?v={digest}"
+
+
+@pass_context
+def current_user(context: Any) -> Any:
+    request = context.get("request")
+    return request.scope.get("user") if request is not None else None
+
+
+def _format_date(value: date | datetime) -> str:
+    if isinstance(value, datetime):
+        return format_datetime_wib(value, get_locale())
+    return format_date(value, get_locale())
+
+
+def configure_environment(engine: JinjaTemplateEngine) -> None:
+    env = engine.engine
+    env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["rupiah"] = format_rupiah
+    env.filters["wib"] = _format_date
+    env.filters["phone"] = display_phone
+    env.globals.update(
+        static_url=static_url,
+        current_user=current_user,
+        get_locale=get_locale,
+        locales=LOCALES,
+        htmx_url=lambda: static_url(HTMX_FILE),
+        whatsapp_link=whatsapp_link,
+    )
+    env.trim_blocks = True
+    env.lstrip_blocks = True

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -63,9 +64,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             *HEALTH_ROUTES,
             *ACCOUNT_API_ROUTES,
-            *HOME_PAGE_ROUTES,
-            *ACCOUNT_PAGE_ROUTES,
-            *PWA_PAGE_ROUTES,
+            # Pages are HTML for people; only the JSON API belongs in the OpenAPI document.
+            Router(path="/", route_handlers=[*HOME_PAGE_ROUTES, *ACCOUNT_PAGE_ROUTES, *PWA_PAGE_ROUTES],
+                   include_in_schema=False),
             create_static_files_router(
                 path="/static",
                 directories=[STATIC_DIR],
@@ -100,6 +101,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             description="Certified local products for industrial-zone canteens and workers. "
             "Authenticate with a personal API token: `Authorization: Bearer pk_...`.",
             path="/schema",
+            components=Components(
+                security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer",
+                                                                description="A personal API token (pk_...)")}
+            ),
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin()],
         ),
         lifespan=[lifespan],

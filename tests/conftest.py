@@ -111,9 +111,13 @@ async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
 
 
 @pytest.fixture
-async def other_client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    """A second browser, for a second person acting at the same time."""
-    async with AsyncTestClient(app, base_url="http://testserver.local") as client:
+async def other_client(settings: Settings, database: Database) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """A second browser, for a second person acting at the same time.
+
+    It talks to a second instance of the app on the same database: each test client runs its app on an
+    event loop of its own, and a connection pool cannot be shared between loops.
+    """
+    async with AsyncTestClient(create_app(settings), base_url="http://testserver.local") as client:
         yield client
 
 

@@ -1,0 +1,58 @@
+"""Settings come from the environment; a bad value stops start-up and names the variable."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from backend.config import DEFAULT_DATABASE_URL, ConfigError, Settings
+from tests.conftest import ROOT
+
+
+def test_defaults_run_the_embedded_demo():
+    settings = Settings.from_env({})
+    assert settings.database_url == DEFAULT_DATABASE_URL
+    assert settings.database_url.startswith("sqlite+aiosqlite:///")
+    assert settings.redis_url is None
+    assert settings.secure_cookies is False
+
+
+def test_common_database_url_spellings_get_the_async_driver():
+    assert Settings.from_env({"DATABASE_URL": "postgresql://u@db:5432/pasar"}).database_url == (
+        "postgresql+asyncpg://u@db:5432/pasar"
+    )
+    assert Settings.from_env({"DATABASE_URL": "postgres://u@db/pasar"}).database_url.startswith("postgresql+asyncpg")
+    assert Settings.from_env({"DATABASE_URL": "sqlite:///tmp/x.db"}).database_url == "sqlite+aiosqlite:///tmp/x.db"
+
+
+@pytest.mark.parametrize(("environ", "named"), [
+    ({"DATABASE_URL": "mysql://root@localhost/pasar"}, "DATABASE_URL"),
+    ({"SECRET_KEY": "short"}, "SECRET_KEY"),
+    ({"APP_ENV": "production"}, "SECRET_KEY"),
+    ({"APP_ENV": "staging"}, "APP_ENV"),
+    ({"REDIS_URL": "localhost:6379"}, "REDIS_URL"),
+    ({"STRIPE_SECRET_KEY": "pk_test_123"}, "STRIPE_SECRET_KEY"),
+    ({"STRIPE_WEBHOOK_SECRET": "abc"}, "STRIPE_WEBHOOK_SECRET"),
+    ({"LOGIN_FAILURES_PER_ACCOUNT": "lima"}, "LOGIN_FAILURES_PER_ACCOUNT"),
+    ({"LOGIN_WINDOW_SECONDS": "0"}, "LOGIN_WINDOW_SECONDS"),
+    ({"APP_ENV": "production", "SECRET_KEY": "x" * 40, "PASSWORD_HASH_PROFILE": "fast"}, "PASSWORD_HASH_PROFILE"),
+])
+def test_a_bad_setting_is_refused_by_name(environ, named):
+    with pytest.raises(ConfigError, match=named):
+        Settings.from_env(environ)
+
+
+def test_production_marks_cookies_secure():
+    settings = Settings.from_env({"APP_ENV": "production", "SECRET_KEY": "s" * 40})
+    assert settings.secure_cookies is True
+
+
+def test_the_app_refuses_to_start_with_a_bad_setting_and_says_which():
+    result = subprocess.run(
+        [sys.executable, "-c", "import backend.asgi"],
+        cwd=ROOT, env={"DATABASE_URL": "mysql://nope", "PATH": ""}, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode != 0
+    assert "DATABASE_URL" in result.stderr

@@ -1,0 +1,76 @@
+"""Errors are friendly Indonesian pages or JSON problem bodies, never stack traces; health endpoints."""
+
+from __future__ import annotations
+
+from litestar import get
+from litestar.testing import AsyncTestClient
+
+from backend.app import create_app
+
+
+async def test_an_unknown_page_is_a_friendly_indonesian_404(client):
+    response = await client.get("/tidak-ada")
+
+    assert response.status_code == 404
+    assert "Halaman tidak ditemukan" in response.text
+    assert "Kembali ke beranda" in response.text
+
+
+async def test_an_unknown_api_path_is_a_json_problem(client):
+    response = await client.get("/api/v1/tidak-ada")
+
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["status"] == 404
+
+
+async def test_a_crash_shows_a_500_page_without_a_stack_trace(settings, database):
+    @get("/boom", sync_to_thread=False)
+    def boom() -> None:
+        raise RuntimeError("secret internal detail")
+
+    @get("/api/v1/boom", sync_to_thread=False)
+    def api_boom() -> None:
+        raise RuntimeError("secret internal detail")
+
+    app = create_app(settings)
+    app.register(boom)
+    app.register(api_boom)
+    async with AsyncTestClient(app) as client:
+        page = await client.get("/boom")
+        api = await client.get("/api/v1/boom")
+
+    assert page.status_code == 500
+    assert "Terjadi kesalahan" in page.text
+    assert "secret internal detail" not in page.text and "Traceback" not in page.text
+    assert api.status_code == 500
+    assert api.json()["code"] == "internal_error"
+    assert "secret internal detail" not in api.text
+
+
+async def test_health_and_readiness(client):
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["database"] == "ok"
+
+
+async def test_readiness_fails_when_the_database_is_unreachable(settings, tmp_path):
+    from dataclasses import replace
+
+    broken = replace(settings, database_url="postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    async with AsyncTestClient(create_app(broken)) as client:
+        assert (await client.get("/healthz")).status_code == 200
+        ready = await client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["status"] == "unavailable"
+
+
+async def test_the_openapi_document_describes_the_api(client):
+    response = await client.get("/schema/openapi.json")
+
+    assert response.status_code == 200
+    document = response.json()
+    assert "/api/v1/me" in document["paths"]
+    assert "/api/v1/tokens/{token_id}" in document["paths"]
+    assert not any(path.startswith(("/login", "/static")) for path in document["paths"])

@@ -1,0 +1,77 @@
+"""Rupiah, phone numbers and WIB times: small rules used everywhere."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+
+import pytest
+
+from backend.clock import format_date, format_datetime_wib, to_wib, wib_to_utc
+from backend.money import format_rupiah, from_stripe_amount, parse_rupiah, to_stripe_amount
+from backend.phone import InvalidPhoneNumber, display_phone, normalize_phone, whatsapp_link
+
+
+@pytest.mark.parametrize(("amount", "shown"), [(15000, "Rp 15.000"), (0, "Rp 0"), (1250000, "Rp 1.250.000"),
+                                               (-5000, "-Rp 5.000"), (999, "Rp 999")])
+def test_rupiah_is_shown_the_indonesian_way(amount, shown):
+    assert format_rupiah(amount) == shown
+
+
+@pytest.mark.parametrize(("typed", "amount"), [("15000", 15000), ("15.000", 15000), ("Rp 15.000", 15000),
+                                              ("Rp15.000", 15000), ("1.250.000", 1250000), ("15.000,00", 15000),
+                                              (" 7500 ", 7500)])
+def test_rupiah_is_read_as_people_type_it(typed, amount):
+    assert parse_rupiah(typed) == amount
+
+
+@pytest.mark.parametrize("typed", ["15.5", "15,50", "abc", "", "-100", "1.00.000", "15.000,50"])
+def test_amounts_that_are_not_whole_rupiah_are_refused(typed):
+    with pytest.raises(ValueError):
+        parse_rupiah(typed)
+
+
+def test_stripe_counts_rupiah_in_hundredths():
+    assert to_stripe_amount(15000) == 1500000
+    assert from_stripe_amount(1500000) == 15000
+    with pytest.raises(ValueError):
+        from_stripe_amount(1500050)
+
+
+@pytest.mark.parametrize("typed", ["081234567890", "6281234567890", "+6281234567890", "+62 812-3456-7890",
+                                   "0812 3456 7890", "(0812) 3456-7890", "81234567890", "006281234567890"])
+def test_phone_numbers_are_stored_in_e164(typed):
+    assert normalize_phone(typed) == "+6281234567890"
+
+
+@pytest.mark.parametrize("typed", ["", "12345", "0212345678", "08123", "0812345678901234", "0812-abc-7890",
+                                   "+62 21 1234567"])
+def test_numbers_that_are_not_indonesian_mobiles_are_refused(typed):
+    with pytest.raises(InvalidPhoneNumber):
+        normalize_phone(typed)
+
+
+def test_foreign_numbers_keep_their_country_code():
+    assert normalize_phone("+65 9123 4567") == "+6591234567"
+
+
+def test_phone_numbers_are_displayed_and_linked_for_whatsapp():
+    assert display_phone("+6281234567890") == "0812-3456-7890"
+    assert whatsapp_link("+6281234567890", "Halo, saya mau pesan 200 box") == (
+        "https://wa.me/6281234567890?text=Halo%2C%20saya%20mau%20pesan%20200%20box"
+    )
+
+
+def test_times_are_shown_in_wib():
+    moment = datetime(2026, 11, 23, 4, 30, tzinfo=UTC)
+    assert to_wib(moment).hour == 11
+    assert format_datetime_wib(moment) == "23 November 2026, 11.30 WIB"
+    assert format_datetime_wib(moment, "en") == "23 November 2026, 11:30 WIB"
+    assert format_date(date(2026, 8, 17)) == "17 Agustus 2026"
+
+
+def test_a_naive_time_from_sqlite_is_read_as_utc():
+    assert to_wib(datetime(2026, 11, 23, 4, 30)).hour == 11
+
+
+def test_a_local_delivery_slot_is_stored_as_utc():
+    assert wib_to_utc(date(2026, 11, 30), time(11, 0)) == datetime(2026, 11, 30, 4, 0, tzinfo=UTC)

@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test browser-deps messages check-migrations
+.PHONY: run test test-deps messages check-migrations
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -20,18 +20,20 @@ run: $(INSTALLED)
 	$(BIN)/python -m backend serve --host 127.0.0.1 --port 8000
 
 ## The whole suite: SQLite always, PostgreSQL too when TEST_DATABASE_URL is set.
-test: $(INSTALLED) browser-deps
+test: $(INSTALLED) test-deps
 	$(BIN)/python -m pytest
 
-## Debian's Chromium for the browser tests (installed when missing and we are root).
-browser-deps:
-	@if ! command -v chromium >/dev/null 2>&1; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing chromium for the browser tests"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else \
-	    echo "chromium is not installed and cannot be installed here: browser tests will be skipped"; \
-	  fi; \
+## Debian's Chromium (browser tests) and docker-compose v1 (validates docker-compose.yml without an engine),
+## installed when missing and we are root; otherwise those tests are skipped with a reason.
+test-deps:
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  if ! command -v chromium >/dev/null 2>&1 || ! command -v docker-compose >/dev/null 2>&1; then apt-get update -qq; fi; \
+	  command -v chromium >/dev/null 2>&1 || { echo "installing chromium"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }; \
+	  command -v docker-compose >/dev/null 2>&1 || { echo "installing docker-compose"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose >/dev/null; }; \
+	else \
+	  command -v chromium >/dev/null 2>&1 || echo "chromium missing and not installable here: browser tests will be skipped"; \
 	fi
 
 ## Re-extract translatable strings and merge them into the catalogues (edit the .po files afterwards).

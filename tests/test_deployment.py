@@ -1,0 +1,85 @@
+"""docker-compose.yml stays consistent with the app (it cannot be run here), and Redis shares rate limits."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import replace
+
+import pytest
+import yaml
+from litestar.testing import AsyncTestClient
+
+from backend.app import create_app
+from backend.config import ConfigError, Settings
+from tests.conftest import ROOT
+
+COMPOSE = ROOT / "docker-compose.yml"
+
+
+def compose() -> dict:
+    return yaml.safe_load(COMPOSE.read_text())
+
+
+def test_compose_runs_the_app_with_postgres_redis_and_a_migration_step():
+    services = compose()["services"]
+
+    assert set(services) == {"app", "migrate", "postgres", "redis"}
+    assert services["app"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert "--workers" in services["app"]["command"]
+    for name in ("app", "postgres", "redis"):
+        assert "healthcheck" in services[name], name
+    assert "/readyz" in " ".join(services["app"]["healthcheck"]["test"])
+
+
+def test_the_compose_environment_is_accepted_by_the_settings():
+    environment = {key: str(value) for key, value in compose()["services"]["app"]["environment"].items()}
+    environment["SECRET_KEY"] = "k" * 40  # the file requires the operator to set it
+    for key, value in list(environment.items()):
+        if value.startswith("${") and key != "SECRET_KEY":
+            environment[key] = ""
+
+    settings = Settings.from_env(environment)
+
+    assert settings.environment == "production"
+    assert settings.database_url == "postgresql+asyncpg://pasar:pasar@postgres:5432/pasar"
+    assert settings.redis_url == "redis://redis:6379/0"
+    assert settings.secure_cookies
+
+
+def test_compose_refuses_to_start_without_a_secret_key():
+    assert "${SECRET_KEY:?" in COMPOSE.read_text()
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        Settings.from_env({"APP_ENV": "production"})
+
+
+@pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose (v1) is not installed")
+def test_docker_compose_validates_the_file():
+    result = subprocess.run(["docker-compose", "-f", str(COMPOSE), "config", "-q"], capture_output=True, text=True,
+                            env={**os.environ, "SECRET_KEY": "k" * 40}, timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL")
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL is not set")
+async def test_two_workers_share_one_rate_limit_through_redis(settings, database):
+    import redis.asyncio as redis
+
+    client = redis.from_url(REDIS_URL)
+    await client.flushdb()
+    await client.aclose()
+    shared = replace(settings, redis_url=REDIS_URL, api_rate_limit_per_minute=3)
+
+    async with AsyncTestClient(create_app(shared)) as first, AsyncTestClient(create_app(shared)) as second:
+        statuses = [
+            (await first.get("/api/v1/zones")).status_code,
+            (await second.get("/api/v1/zones")).status_code,
+            (await first.get("/api/v1/zones")).status_code,
+            (await second.get("/api/v1/zones")).status_code,
+        ]
+
+    assert statuses == [200, 200, 200, 429]

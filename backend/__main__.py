@@ -22,6 +22,7 @@ from backend.accounts.service import create_user
 from backend.config import ConfigError, Settings
 from backend.db import Database
 from backend.errors import ValidationFailed
+from backend.media.storage import FileSystemStorage
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,7 +88,8 @@ async def _load_demo(settings: Settings) -> bool:
     database = Database(settings.database_url)
     try:
         async with database.sessionmaker() as session:
-            loaded = await demo.load_demo(session=session, password_hash_profile=settings.password_hash_profile)
+            loaded = await demo.load_demo(session=session, password_hash_profile=settings.password_hash_profile,
+                                          storage=FileSystemStorage(settings.media_dir))
             await session.commit()
             return loaded
     finally:

@@ -27,7 +27,10 @@ from backend.accounts.auth import AuthenticationMiddleware
 from backend.config import Settings
 from backend.db import Database
 from backend.health import HEALTH_ROUTES
+from backend.media.routes import MEDIA_ROUTES
+from backend.media.storage import FileSystemStorage, Storage
 from backend.problems import EXCEPTION_HANDLERS
+from backend.vendors.api import API_ROUTES as VENDOR_API_ROUTES
 from web.accounts import PAGE_ROUTES as ACCOUNT_PAGE_ROUTES
 from web.home import PAGE_ROUTES as HOME_PAGE_ROUTES
 from web.pwa import PAGE_ROUTES as PWA_PAGE_ROUTES
@@ -56,6 +59,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
     def provide_settings() -> Settings:
         return settings
 
+    storage = FileSystemStorage(settings.media_dir)
+
+    def provide_storage() -> Storage:
+        return storage
+
     rate_limit = RateLimitConfig(
         rate_limit=("minute", settings.api_rate_limit_per_minute),
         exclude=["^/static/", "^/healthz", "^/readyz"],
@@ -64,6 +72,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             *HEALTH_ROUTES,
             *ACCOUNT_API_ROUTES,
+            *VENDOR_API_ROUTES,
+            *MEDIA_ROUTES,
             # Pages are HTML for people; only the JSON API belongs in the OpenAPI document.
             Router(path="/", route_handlers=[*HOME_PAGE_ROUTES, *ACCOUNT_PAGE_ROUTES, *PWA_PAGE_ROUTES],
                    include_in_schema=False),
@@ -77,6 +87,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies={
             "db_session": Provide(provide_db_session),
             "settings": Provide(provide_settings, sync_to_thread=False),
+            "storage": Provide(provide_storage, sync_to_thread=False),
         },
         middleware=[rate_limit.middleware, AuthenticationMiddleware()],
         csrf_config=CSRFConfig(

@@ -1,5 +1,11 @@
 """Every table of the application, imported in one place for Alembic and the test suite."""
 
 from backend.accounts.models import ApiToken, AuthSession, LoginAttempt, Organisation, User, Zone
+from backend.catalog.models import PriceTier, Product, ProductCertificate, ProductPhoto
+from backend.certification.models import Certificate
+from backend.vendors.models import Vendor
 
-__all__ = ["ApiToken", "AuthSession", "LoginAttempt", "Organisation", "User", "Zone"]
+__all__ = [
+    "ApiToken", "AuthSession", "Certificate", "LoginAttempt", "Organisation", "PriceTier", "Product",
+    "ProductCertificate", "ProductPhoto", "User", "Vendor", "Zone",
+]

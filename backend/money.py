@@ -41,3 +41,15 @@ def from_stripe_amount(amount: int) -> int:
     if amount % STRIPE_IDR_FACTOR:
         raise ValueError("Stripe amount is not a whole number of rupiah")
     return amount // STRIPE_IDR_FACTOR
+
+
+def unit_price_for(base_price: int, tiers: list[tuple[int, int]], quantity: int) -> int:
+    """The price per unit for a quantity: the deepest tier the quantity reaches, else the base price.
+
+    `tiers` are (minimum quantity, unit price) pairs, e.g. [(50, 14000), (200, 13000)].
+    """
+    price = base_price
+    for min_quantity, tier_price in sorted(tiers):
+        if quantity >= min_quantity:
+            price = tier_price
+    return price

@@ -72,6 +72,8 @@ def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Re
 
 def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
+    if status >= 500:
+        logger.error("server error on %s %s: %s", request.method, request.url.path, exc.detail, exc_info=exc)
     if isinstance(exc, PermissionDeniedException) and exc.detail == CSRF_FAILURE_DETAIL:
         message, code = gettext(MSG_CSRF), "csrf_failed"
     elif isinstance(exc, ValidationException):

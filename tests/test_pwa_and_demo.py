@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from backend.accounts.models import Organisation, Role, User, Zone
 from backend.demo import ALL_ACCOUNTS, DEMO_PASSWORD, load_demo
+from backend.media.storage import FileSystemStorage
 from tests.conftest import submit
 
 
@@ -54,12 +55,12 @@ async def test_the_offline_page_speaks_indonesian(client):
     assert "Anda sedang luring" in response.text
 
 
-async def test_the_demo_loads_once_with_every_role_and_each_can_log_in(client, database):
+async def test_the_demo_loads_once_with_every_role_and_each_can_log_in(client, database, settings):
     async with database.sessionmaker() as session:
-        assert await load_demo(session=session, password_hash_profile="fast") is True
+        assert await load_demo(session=session, password_hash_profile="fast", storage=FileSystemStorage(settings.media_dir)) is True
         await session.commit()
     async with database.sessionmaker() as session:
-        assert await load_demo(session=session, password_hash_profile="fast") is False
+        assert await load_demo(session=session, password_hash_profile="fast", storage=FileSystemStorage(settings.media_dir)) is False
         roles = dict((await session.execute(select(User.role, func.count(User.id)).group_by(User.role))).all())
         zones = (await session.execute(select(Zone.code))).scalars().all()
         canteens = (await session.execute(select(func.count(Organisation.id)))).scalar_one()

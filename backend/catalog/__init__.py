@@ -1,0 +1,1 @@
+"""Products, photos, prices and tiers, listing states."""

@@ -1,0 +1,136 @@
+"""Products and what hangs on them: price tiers, photos, the certificates they rely on."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, Column, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from backend.db import created_at_field
+from backend.errors import N_
+
+
+class Category(StrEnum):
+    CATERING = "catering"
+    SNACKS = "snacks"
+    FROZEN = "frozen"
+    DRINKS = "drinks"
+    FRESH = "fresh"
+    UNIFORMS = "uniforms"
+    CRAFTS = "crafts"
+    OTHER = "other"
+
+
+CATEGORY_LABELS = {
+    Category.CATERING: N_("Catering and nasi box"),
+    Category.SNACKS: N_("Snacks and processed food"),
+    Category.FROZEN: N_("Frozen food"),
+    Category.DRINKS: N_("Drinks"),
+    Category.FRESH: N_("Fresh produce"),
+    Category.UNIFORMS: N_("Konveksi and uniforms"),
+    Category.CRAFTS: N_("Crafts"),
+    Category.OTHER: N_("Other"),
+}
+
+
+class Unit(StrEnum):
+    PORSI = "porsi"
+    BOX = "box"
+    KG = "kg"
+    PCS = "pcs"
+    PACK = "pack"
+    LUSIN = "lusin"
+
+
+class Fulfilment(StrEnum):
+    MADE_TO_ORDER = "made_to_order"  # cooked or sewn for the order: uses the vendor's daily capacity
+    READY_STOCK = "ready_stock"  # already made: uses the product's stock count
+
+
+class ListingStatus(StrEnum):
+    DRAFT = "draft"
+    PENDING_REVIEW = "pending_review"
+    LIVE = "live"
+    REJECTED = "rejected"
+    PAUSED = "paused"
+
+
+def _values(enum: type[StrEnum]) -> str:
+    return ", ".join(f"'{member.value}'" for member in enum)
+
+
+MAX_PHOTOS = 5
+MAX_TIERS = 5
+
+
+class Product(SQLModel, table=True):
+    __table_args__ = (
+        CheckConstraint(f"category IN ({_values(Category)})", name="category_known"),
+        CheckConstraint(f"unit IN ({_values(Unit)})", name="unit_known"),
+        CheckConstraint(f"fulfilment IN ({_values(Fulfilment)})", name="fulfilment_known"),
+        CheckConstraint(f"status IN ({_values(ListingStatus)})", name="status_known"),
+        CheckConstraint("price > 0", name="price_positive"),
+        CheckConstraint("min_order_qty >= 1", name="min_order_positive"),
+        CheckConstraint("stock IS NULL OR stock >= 0", name="stock_not_negative"),
+        CheckConstraint("(fulfilment = 'ready_stock') = (stock IS NOT NULL)", name="stock_for_ready_goods"),
+        CheckConstraint("lead_time_hours IS NULL OR order_cutoff IS NULL", name="one_lead_time_rule"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    vendor_id: int = Field(foreign_key="vendor.id", index=True)
+    name: str = Field(max_length=120)
+    description: str = Field(default="", max_length=2000)
+    category: str = Field(sa_column=Column(String(16), nullable=False, index=True))
+    unit: str = Field(sa_column=Column(String(8), nullable=False))
+    price: int
+    min_order_qty: int = 1
+    fulfilment: str = Field(sa_column=Column(String(16), nullable=False))
+    stock: int | None = None
+    lead_time_hours: int | None = None
+    # "Order before HH:MM the day before" (WIB), the usual rule for catering.
+    order_cutoff: time | None = None
+    status: str = Field(default=ListingStatus.DRAFT, sa_column=Column(String(16), nullable=False, index=True))
+    status_reason: str = Field(default="", max_length=500)
+    submitted_at: datetime | None = None
+    reviewed_at: datetime | None = None
+    # What a manager approved last (name, category, photos, certificates), to show what changed since.
+    approved_snapshot: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    created_at: datetime = created_at_field()
+    updated_at: datetime = created_at_field()
+
+
+class PriceTier(SQLModel, table=True):
+    __tablename__ = "price_tier"
+    __table_args__ = (
+        UniqueConstraint("product_id", "min_quantity", name="uq_price_tier_product_quantity"),
+        CheckConstraint("min_quantity >= 2", name="quantity_from_two"),
+        CheckConstraint("unit_price > 0", name="price_positive"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    product_id: int = Field(foreign_key="product.id", index=True, ondelete="CASCADE")
+    min_quantity: int
+    unit_price: int
+
+
+class ProductCertificate(SQLModel, table=True):
+    __tablename__ = "product_certificate"
+
+    product_id: int = Field(foreign_key="product.id", primary_key=True, ondelete="CASCADE")
+    certificate_id: int = Field(foreign_key="certificate.id", primary_key=True, index=True, ondelete="CASCADE")
+
+
+class ProductPhoto(SQLModel, table=True):
+    __tablename__ = "product_photo"
+
+    id: int | None = Field(default=None, primary_key=True)
+    product_id: int = Field(foreign_key="product.id", index=True, ondelete="CASCADE")
+    position: int = 0
+    thumb_key: str = Field(max_length=200)
+    detail_key: str = Field(max_length=200)
+    width: int
+    height: int
+    created_at: datetime = created_at_field()

@@ -1,0 +1,91 @@
+"""Product input (pages and API alike) and the vendor's view of a product."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time
+
+from pydantic import BaseModel, Field, field_validator
+
+from backend.catalog.models import MAX_TIERS, Category, Fulfilment, PriceTier, Product, ProductPhoto, Unit
+from backend.validation import Rupiah
+
+MAX_PRICE = 100_000_000
+
+
+class TierInput(BaseModel):
+    min_quantity: int = Field(ge=2, le=1_000_000, description="From this quantity on …")
+    unit_price: Rupiah = Field(gt=0, le=MAX_PRICE, description="… each unit costs this many rupiah")
+
+
+class ProductInput(BaseModel):
+    name: str = Field(min_length=3, max_length=120)
+    description: str = Field(default="", max_length=2000)
+    category: Category
+    unit: Unit
+    price: Rupiah = Field(gt=0, le=MAX_PRICE, description="Rupiah per unit, a whole number")
+    tiers: list[TierInput] = Field(default_factory=list, max_length=MAX_TIERS)
+    min_order_qty: int = Field(default=1, ge=1, le=1_000_000)
+    fulfilment: Fulfilment
+    stock: int | None = Field(default=None, ge=0, le=10_000_000, description="Ready goods only")
+    lead_time_hours: int | None = Field(default=None, ge=0, le=720)
+    order_cutoff: time | None = Field(default=None, description="Order before this time (WIB) the day before")
+    certificate_ids: list[int] = Field(default_factory=list, max_length=20)
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _collapse_spaces(cls, value: object) -> object:
+        return " ".join(value.split()) if isinstance(value, str) else value
+
+
+class TierPublic(BaseModel):
+    min_quantity: int
+    unit_price: int
+
+
+class PhotoPublic(BaseModel):
+    id: int
+    thumbnail_url: str
+    detail_url: str
+    width: int
+    height: int
+
+
+class ProductPublic(BaseModel):
+    id: int
+    name: str
+    description: str
+    category: str
+    unit: str
+    price: int
+    tiers: list[TierPublic]
+    min_order_qty: int
+    fulfilment: str
+    stock: int | None
+    lead_time_hours: int | None
+    order_cutoff: time | None
+    certificate_ids: list[int]
+    photos: list[PhotoPublic]
+    status: str
+    status_reason: str
+    submitted_at: datetime | None
+    updated_at: datetime
+
+
+@dataclass
+class ProductView:
+    """A product with what hangs on it, loaded in a fixed number of queries."""
+
+    product: Product
+    tiers: list[PriceTier]
+    photos: list[ProductPhoto]
+    certificate_ids: list[int]
+
+    def public(self) -> ProductPublic:
+        return ProductPublic(
+            **self.product.model_dump(exclude={"vendor_id", "approved_snapshot", "reviewed_at", "created_at"}),
+            tiers=[TierPublic(min_quantity=t.min_quantity, unit_price=t.unit_price) for t in self.tiers],
+            certificate_ids=self.certificate_ids,
+            photos=[PhotoPublic(id=p.id, thumbnail_url=f"/media/{p.thumb_key}", detail_url=f"/media/{p.detail_key}",
+                                width=p.width, height=p.height) for p in self.photos],
+        )

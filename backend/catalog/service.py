@@ -1,0 +1,280 @@
+"""Product rules: prices and tiers, capacity or stock, photos, certificates, and the listing states.
+
+Listing states: draft → pending_review → live | rejected; live ⇄ paused. Changing the name, category,
+photos or certificates of a live (or paused) listing sends it back to review; price and stock do not.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.access import ensure_access
+from backend.catalog.models import (
+    MAX_PHOTOS,
+    Fulfilment,
+    ListingStatus,
+    PriceTier,
+    Product,
+    ProductCertificate,
+    ProductPhoto,
+)
+from backend.catalog.schemas import ProductInput, ProductView
+from backend.certification.models import Certificate
+from backend.clock import utcnow
+from backend.errors import N_, Conflict, FieldError, ValidationFailed
+from backend.media.images import ProcessedPhoto
+from backend.media.storage import Storage, content_key
+from backend.vendors.models import Vendor
+from backend.vendors.service import ensure_active
+
+MSG_NOT_FOUND = N_("This product does not exist.")
+MSG_ILLEGAL_TRANSITION = N_("A listing that is %(current)s cannot become %(target)s.")
+
+# The one table of allowed listing transitions.
+TRANSITIONS: dict[ListingStatus, frozenset[ListingStatus]] = {
+    ListingStatus.DRAFT: frozenset({ListingStatus.PENDING_REVIEW}),
+    ListingStatus.PENDING_REVIEW: frozenset({ListingStatus.LIVE, ListingStatus.REJECTED}),
+    ListingStatus.LIVE: frozenset({ListingStatus.PAUSED, ListingStatus.PENDING_REVIEW}),
+    ListingStatus.PAUSED: frozenset({ListingStatus.LIVE, ListingStatus.PENDING_REVIEW}),
+    ListingStatus.REJECTED: frozenset({ListingStatus.PENDING_REVIEW}),
+}
+# Statuses in which buyers may already have seen the listing as approved.
+APPROVED_STATUSES = frozenset({ListingStatus.LIVE, ListingStatus.PAUSED})
+
+
+def change_listing_status(product: Product, target: ListingStatus, *, reason: str = "",
+                          now: datetime | None = None) -> None:
+    current = ListingStatus(product.status)
+    if target not in TRANSITIONS[current]:
+        raise Conflict(MSG_ILLEGAL_TRANSITION, params={"current": current.value, "target": target.value})
+    now = now or utcnow()
+    product.status = target
+    product.status_reason = reason
+    product.updated_at = now
+    if target == ListingStatus.PENDING_REVIEW:
+        product.submitted_at = now
+    if target in (ListingStatus.LIVE, ListingStatus.REJECTED) and current == ListingStatus.PENDING_REVIEW:
+        product.reviewed_at = now
+
+
+def _send_back_to_review(product: Product) -> None:
+    if product.status in APPROVED_STATUSES:
+        change_listing_status(product, ListingStatus.PENDING_REVIEW)
+
+
+async def _check_rules(*, session: AsyncSession, vendor: Vendor, data: ProductInput) -> list[FieldError]:
+    errors: list[FieldError] = []
+    if data.fulfilment == Fulfilment.READY_STOCK and data.stock is None:
+        errors.append(FieldError("stock", N_("Ready goods need a stock count.")))
+    if data.fulfilment == Fulfilment.MADE_TO_ORDER and not vendor.daily_capacity:
+        errors.append(FieldError("fulfilment", N_(
+            "Made-to-order products use your daily capacity: set it in your business profile first.")))
+    if data.lead_time_hours is not None and data.order_cutoff is not None:
+        errors.append(FieldError("lead_time_hours", N_(
+            "Choose either a lead time in hours or an order-before time, not both.")))
+    tiers = data.tiers
+    quantities = [tier.min_quantity for tier in tiers]
+    prices = [tier.unit_price for tier in tiers]
+    descending = all(
+        later_q > earlier_q and later_p < earlier_p
+        for (earlier_q, earlier_p), (later_q, later_p) in zip(zip(quantities, prices), zip(quantities[1:], prices[1:]))
+    )
+    if tiers and (not descending or prices[0] >= data.price):
+        errors.append(FieldError("tiers", N_(
+            "Each bulk tier needs a larger quantity and a lower price than the one before, "
+            "all below the normal price.")))
+    if data.certificate_ids:
+        owned = set((await session.execute(
+            select(Certificate.id).where(Certificate.vendor_id == vendor.id,
+                                         Certificate.id.in_(data.certificate_ids))
+        )).scalars())
+        if owned != set(data.certificate_ids):
+            errors.append(FieldError("certificate_ids", N_("Choose only your own certificates.")))
+    return errors
+
+
+async def create_product(*, session: AsyncSession, vendor: Vendor, data: ProductInput) -> Product:
+    """A new product starts as a draft; the vendor submits it for review when it is ready."""
+    ensure_active(vendor)
+    errors = await _check_rules(session=session, vendor=vendor, data=data)
+    if errors:
+        raise ValidationFailed(errors)
+    product = Product(vendor_id=vendor.id, **_product_fields(data))
+    session.add(product)
+    await session.flush()
+    _replace_tiers(session, product, data)
+    for certificate_id in sorted(set(data.certificate_ids)):
+        session.add(ProductCertificate(product_id=product.id, certificate_id=certificate_id))
+    await session.flush()
+    return product
+
+
+def _product_fields(data: ProductInput) -> dict[str, object]:
+    fields = data.model_dump(exclude={"tiers", "certificate_ids"})
+    if data.fulfilment == Fulfilment.MADE_TO_ORDER:
+        fields["stock"] = None
+    return fields
+
+
+def _replace_tiers(session: AsyncSession, product: Product, data: ProductInput) -> None:
+    for tier in data.tiers:
+        session.add(PriceTier(product_id=product.id, min_quantity=tier.min_quantity, unit_price=tier.unit_price))
+
+
+async def update_product(*, session: AsyncSession, vendor: Vendor, product_id: int, data: ProductInput) -> Product:
+    """Change a product. A reviewed change (name, category, certificates) sends an approved listing back to review."""
+    ensure_active(vendor)
+    product = await _own_product(session=session, vendor=vendor, product_id=product_id)
+    errors = await _check_rules(session=session, vendor=vendor, data=data)
+    if errors:
+        raise ValidationFailed(errors)
+    old_certificates = set((await _certificate_ids(session=session, product_ids=[product.id]))[product.id])
+    reviewed_change = (
+        product.name != data.name or product.category != data.category or old_certificates != set(data.certificate_ids)
+    )
+    for name, value in _product_fields(data).items():
+        setattr(product, name, value)
+    product.updated_at = utcnow()
+    await session.execute(delete(PriceTier).where(PriceTier.product_id == product.id))
+    _replace_tiers(session, product, data)
+    if old_certificates != set(data.certificate_ids):
+        await session.execute(delete(ProductCertificate).where(ProductCertificate.product_id == product.id))
+        for certificate_id in sorted(set(data.certificate_ids)):
+            session.add(ProductCertificate(product_id=product.id, certificate_id=certificate_id))
+    if reviewed_change:
+        _send_back_to_review(product)
+    session.add(product)
+    await session.flush()
+    return product
+
+
+async def add_photo(*, session: AsyncSession, vendor: Vendor, product_id: int, photo: ProcessedPhoto,
+                    storage: Storage) -> ProductPhoto:
+    """Store a re-encoded photo (up to five a product); a new photo sends an approved listing back to review."""
+    ensure_active(vendor)
+    product = await _own_product(session=session, vendor=vendor, product_id=product_id)
+    count, last_position = (await session.execute(
+        select(func.count(ProductPhoto.id), func.max(ProductPhoto.position)).where(ProductPhoto.product_id == product.id)
+    )).one()
+    if count >= MAX_PHOTOS:
+        raise ValidationFailed.single("photo", N_("A product can have at most %(max)s photos."), max=MAX_PHOTOS)
+    thumb_key = content_key("products", photo.thumbnail.data, "webp")
+    detail_key = content_key("products", photo.detail.data, "webp")
+    storage.save(thumb_key, photo.thumbnail.data)
+    storage.save(detail_key, photo.detail.data)
+    record = ProductPhoto(product_id=product.id, position=(last_position or 0) + 1, thumb_key=thumb_key,
+                          detail_key=detail_key, width=photo.detail.width, height=photo.detail.height)
+    session.add(record)
+    _send_back_to_review(product)
+    product.updated_at = utcnow()
+    session.add(product)
+    await session.flush()
+    return record
+
+
+async def remove_photo(*, session: AsyncSession, vendor: Vendor, product_id: int, photo_id: int) -> None:
+    ensure_active(vendor)
+    product = await _own_product(session=session, vendor=vendor, product_id=product_id)
+    photo = await session.get(ProductPhoto, photo_id)
+    if photo is None or photo.product_id != product.id:
+        raise ValidationFailed.single("photo", N_("This photo does not belong to the product."))
+    await session.delete(photo)
+    _send_back_to_review(product)
+    product.updated_at = utcnow()
+    session.add(product)
+    await session.flush()
+
+
+async def submit_for_review(*, session: AsyncSession, vendor: Vendor, product_id: int) -> Product:
+    """Ask a market manager to review a draft or rejected listing; it needs a complete profile and a photo."""
+    ensure_active(vendor)
+    product = await _own_product(session=session, vendor=vendor, product_id=product_id)
+    photos = (await session.execute(
+        select(func.count(ProductPhoto.id)).where(ProductPhoto.product_id == product.id)
+    )).scalar_one()
+    errors = []
+    if photos == 0:
+        errors.append(FieldError("photo", N_("Add at least one photo before submitting.")))
+    if vendor.latitude is None:
+        errors.append(FieldError("_form", N_("Set your shop's location in the business profile before submitting.")))
+    if errors:
+        raise ValidationFailed(errors)
+    change_listing_status(product, ListingStatus.PENDING_REVIEW)
+    session.add(product)
+    await session.flush()
+    return product
+
+
+async def pause_listing(*, session: AsyncSession, vendor: Vendor, product_id: int) -> Product:
+    product = await _own_product(session=session, vendor=vendor, product_id=product_id)
+    change_listing_status(product, ListingStatus.PAUSED)
+    session.add(product)
+    await session.flush()
+    return product
+
+
+async def resume_listing(*, session: AsyncSession, vendor: Vendor, product_id: int) -> Product:
+    ensure_active(vendor)
+    product = await _own_product(session=session, vendor=vendor, product_id=product_id)
+    change_listing_status(product, ListingStatus.LIVE)
+    session.add(product)
+    await session.flush()
+    return product
+
+
+async def _own_product(*, session: AsyncSession, vendor: Vendor, product_id: int) -> Product:
+    product = await session.get(Product, product_id)
+    ensure_access(product, vendor, MSG_NOT_FOUND)
+    assert product is not None
+    return product
+
+
+async def _certificate_ids(*, session: AsyncSession, product_ids: list[int]) -> dict[int, list[int]]:
+    rows = await session.execute(
+        select(ProductCertificate.product_id, ProductCertificate.certificate_id)
+        .where(ProductCertificate.product_id.in_(product_ids))
+        .order_by(ProductCertificate.certificate_id)
+    )
+    by_product: dict[int, list[int]] = defaultdict(list)
+    for product_id, certificate_id in rows:
+        by_product[product_id].append(certificate_id)
+    return by_product
+
+
+async def _views(*, session: AsyncSession, products: list[Product]) -> list[ProductView]:
+    """Tiers, photos and certificates for many products in three queries, whatever their number."""
+    ids = [product.id for product in products]
+    if not ids:
+        return []
+    tiers: dict[int, list[PriceTier]] = defaultdict(list)
+    for tier in (await session.execute(
+        select(PriceTier).where(PriceTier.product_id.in_(ids)).order_by(PriceTier.min_quantity)
+    )).scalars():
+        tiers[tier.product_id].append(tier)
+    photos: dict[int, list[ProductPhoto]] = defaultdict(list)
+    for photo in (await session.execute(
+        select(ProductPhoto).where(ProductPhoto.product_id.in_(ids)).order_by(ProductPhoto.position)
+    )).scalars():
+        photos[photo.product_id].append(photo)
+    certificates = await _certificate_ids(session=session, product_ids=ids)
+    return [
+        ProductView(product=product, tiers=tiers[product.id], photos=photos[product.id],
+                    certificate_ids=certificates[product.id])
+        for product in products
+    ]
+
+
+async def list_products(*, session: AsyncSession, vendor: Vendor) -> list[ProductView]:
+    products = list((await session.execute(
+        select(Product).where(Product.vendor_id == vendor.id).order_by(Product.updated_at.desc(), Product.id.desc())
+    )).scalars())
+    return await _views(session=session, products=products)
+
+
+async def get_product(*, session: AsyncSession, vendor: Vendor, product_id: int) -> ProductView:
+    product = await _own_product(session=session, vendor=vendor, product_id=product_id)
+    return (await _views(session=session, products=[product]))[0]

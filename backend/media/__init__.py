@@ -1,0 +1,1 @@
+"""Uploaded photos and documents: validation, re-encoding, storage."""

@@ -1,0 +1,49 @@
+"""Public photos (products, vendor profiles), served with year-long caching: their keys are content hashes.
+
+Certificate documents are private and are served only through the routes that check who is asking.
+"""
+
+from __future__ import annotations
+
+import anyio.to_thread
+from litestar import Response, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+
+from backend.errors import NotFound
+from backend.media.storage import Storage
+
+PUBLIC_PREFIXES = ("products/", "vendors/")
+MEDIA_TYPES = {"webp": "image/webp", "pdf": "application/pdf"}
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+@get("/media/{key:path}", include_in_schema=False)
+async def serve_media(key: FromPath[str], storage: NamedDependency[Storage]) -> Response[bytes]:
+    key = key.lstrip("/")
+    if not key.startswith(PUBLIC_PREFIXES):
+        raise NotFound()
+    try:
+        data = await anyio.to_thread.run_sync(storage.read, key)
+    except (FileNotFoundError, ValueError):
+        raise NotFound() from None
+    media_type = MEDIA_TYPES.get(key.rsplit(".", 1)[-1], "application/octet-stream")
+    return Response(data, media_type=media_type,
+                    headers={"Cache-Control": IMMUTABLE, "X-Content-Type-Options": "nosniff"})
+
+
+def private_document_response(data: bytes, media_type: str) -> Response[bytes]:
+    """A certificate document for its owner or a manager: never cached, never run as a page."""
+    return Response(
+        data,
+        media_type=media_type,
+        headers={
+            "Cache-Control": "private, no-store",
+            "Content-Security-Policy": "sandbox",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Disposition": "inline",
+        },
+    )
+
+
+MEDIA_ROUTES = [serve_media]

@@ -1,0 +1,1 @@
+"""Vendor profiles: the business, its location, delivery radius, opening days and capacity."""

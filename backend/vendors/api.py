@@ -1,0 +1,198 @@
+"""JSON API for a vendor's own shop: profile, certificates, products and photos.
+
+Every route acts on the authenticated vendor's own data only; another vendor's ids answer 404.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, delete, get, post, put
+from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, JSONBody
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.accounts.auth import requires_role
+from backend.accounts.models import Role, User
+from backend.catalog import service as catalog
+from backend.catalog.schemas import ProductInput, ProductPublic
+from backend.certification import service as certification
+from backend.certification.schemas import CertificateInput, CertificatePublic
+
+from backend.media.routes import private_document_response
+from backend.media.storage import Storage
+from backend.media.uploads import document_from_upload, photo_from_upload
+from backend.validation import form_to_input, validate_input
+from backend.vendors import service as vendors
+from backend.vendors.schemas import VendorProfileInput, VendorPublic
+
+MULTIPART = Body(media_type=RequestEncodingType.MULTI_PART)
+
+
+@dataclass
+class PhotoUpload:
+    photo: UploadFile
+
+
+@dataclass
+class CertificateUpload:
+    kind: str
+    number: str
+    issuer: str
+    issued_on: str | None = None
+    expires_on: str | None = None
+    document: UploadFile | None = None
+
+
+async def _certificate_fields(data: CertificateUpload) -> tuple[CertificateInput, bytes | None]:
+    fields = form_to_input({"kind": data.kind, "number": data.number, "issuer": data.issuer,
+                            "issued_on": data.issued_on or "", "expires_on": data.expires_on or ""})
+    document = await data.document.read() if data.document is not None else None
+    return validate_input(CertificateInput, fields), document or None
+
+
+class VendorApi(Controller):
+    path = "/api/v1/vendor"
+    tags = ["vendor"]
+    guards = [requires_role(Role.VENDOR)]
+    security = [{"BearerToken": []}]
+
+    @get("/profile", summary="My business profile")
+    async def get_profile(self, request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> VendorPublic:
+        return VendorPublic.of(await vendors.require_vendor(session=db_session, user=request.user))
+
+    @put("/profile", summary="Create or update my business profile")
+    async def put_profile(self, request: Request[User, Any, Any], data: JSONBody[VendorProfileInput],
+                          db_session: NamedDependency[AsyncSession]) -> VendorPublic:
+        return VendorPublic.of(await vendors.save_profile(session=db_session, user=request.user, data=data))
+
+    @post("/profile/photo", summary="Upload my profile photo (re-encoded to WebP)")
+    async def put_profile_photo(self, request: Request[User, Any, Any], data: Annotated[PhotoUpload, MULTIPART],
+                                db_session: NamedDependency[AsyncSession],
+                                storage: NamedDependency[Storage]) -> VendorPublic:
+        vendor = await vendors.require_vendor(session=db_session, user=request.user)
+        photo = await photo_from_upload(await data.photo.read())
+        return VendorPublic.of(await vendors.set_profile_photo(session=db_session, vendor=vendor, photo=photo,
+                                                               storage=storage))
+
+    @get("/certificates", summary="My certificates")
+    async def list_certificates(self, request: Request[User, Any, Any],
+                                db_session: NamedDependency[AsyncSession]) -> list[CertificatePublic]:
+        vendor = await vendors.require_vendor(session=db_session, user=request.user)
+        return [CertificatePublic.of(c) for c in await certification.list_certificates(session=db_session,
+                                                                                        vendor=vendor)]
+
+    @post("/certificates", summary="Add a certificate with its document (photo or PDF); it starts unverified")
+    async def add_certificate(self, request: Request[User, Any, Any], data: Annotated[CertificateUpload, MULTIPART],
+                              db_session: NamedDependency[AsyncSession],
+                              storage: NamedDependency[Storage]) -> CertificatePublic:
+        vendor = await vendors.require_vendor(session=db_session, user=request.user)
+        fields, raw_document = await _certificate_fields(data)
+        document = await document_from_upload(raw_document) if raw_document else None
+        certificate = await certification.add_certificate(session=db_session, vendor=vendor, data=fields,
+                                                          document=document, storage=storage)
+        return CertificatePublic.of(certificate)
+
+    @get("/certificates/{certificate_id:int}", summary="One of my certificates")
+    async def get_certificate(self, request: Request[User, Any, Any], certificate_id: FromPath[int],
+                              db_session: NamedDependency[AsyncSession]) -> CertificatePublic:
+        vendor = await vendors.require_vendor(session=db_session, user=request.user)
+        return CertificatePublic.of(await certification.get_certificate(session=db_session, vendor=vendor,
+                                                                        certificate_id=certificate_id))
+
+    @put("/certificates/{certificate_id:int}", summary="Correct a certificate; it goes back to verification")
+    async def update_certificate(self, request: Request[User, Any, Any], certificate_id: FromPath[int],
+                                 data: Annotated[CertificateUpload, MULTIPART],
+                                 db_session: NamedDependency[AsyncSession],
+                                 storage: NamedDependency[Storage]) -> CertificatePublic:
+        vendor = await vendors.require_vendor(session=db_session, user=request.user)
+        fields, raw_document = await _certificate_fields(data)
+        document = await document_from_upload(raw_document) if raw_document else None
+        certificate = await certification.update_certificate(session=db_session, vendor=vendor,
+                                                             certificate_id=certificate_id, data=fields,
+                                                             document=document, storage=storage)
+        return CertificatePublic.of(certificate)
+
+    @get("/certificates/{certificate_id:int}/document", summary="The document of one of my certificates",
+         media_type="application/octet-stream")
+    async def certificate_document(self, request: Request[User, Any, Any], certificate_id: FromPath[int],
+                                   db_session: NamedDependency[AsyncSession],
+                                   storage: NamedDependency[Storage]) -> Response[bytes]:
+        vendor = await vendors.require_vendor(session=db_session, user=request.user)
+        certificate = await certification.get_certificate(session=db_session, vendor=vendor,
+                                                          certificate_id=certificate_id)
+        return private_document_response(storage.read(certificate.document_key), certificate.document_media_type)
+
+    @get("/products", summary="My products, in every listing state")
+    async def list_products(self, request: Request[User, Any, Any],
+                            db_session: NamedDependency[AsyncSession]) -> list[ProductPublic]:
+        vendor = await vendors.require_vendor(session=db_session, user=request.user)
+        return [view.public() for view in await catalog.list_products(session=db_session, vendor=vendor)]
+
+    @post("/products", summary="Create a product (a draft)")
+    async def create_product(self, request: Request[User, Any, Any], data: JSONBody[ProductInput],
+                             db_session: NamedDependency[AsyncSession]) -> ProductPublic:
+        vendor = await vendors.require_vendor(session=db_session, user=request.user)
+        product = await catalog.create_product(session=db_session, vendor=vendor, data=data)
+        return (await catalog.get_product(session=db_session, vendor=vendor, product_id=product.id)).public()
+
+    @get("/products/{product_id:int}", summary="One of my products")
+    async def get_product(self, request: Request[User, Any, Any], product_id: FromPath[int],
+                          db_session: NamedDependency[AsyncSession]) -> ProductPublic:
+        vendor = await vendors.require_vendor(session=db_session, user=request.user)
+        return (await catalog.get_product(session=db_session, vendor=vendor, product_id=product_id)).public()
+
+    @put("/products/{product_id:int}", summary="Change a product (name, category or certificates send a live "
+                                                "listing back to review; price and stock do not)")
+    async def update_product(self, request: Request[User, Any, Any], product_id: FromPath[int],
+                             data: JSONBody[ProductInput], db_session: NamedDependency[AsyncSession]) -> ProductPublic:
+        vendor = await vendors.require_vendor(session=db_session, user=request.user)
+        await catalog.update_product(session=db_session, vendor=vendor, product_id=product_id, data=data)
+        return (await catalog.get_product(session=db_session, vendor=vendor, product_id=product_id)).public()
+
+    @post("/products/{product_id:int}/photos", summary="Add a photo (JPEG/PNG/WebP; re-encoded, EXIF removed)")
+    async def add_photo(self, request: Request[User, Any, Any], product_id: FromPath[int],
+                        data: Annotated[PhotoUpload, MULTIPART], db_session: NamedDependency[AsyncSession],
+                        storage: NamedDependency[Storage]) -> ProductPublic:
+        vendor = await vendors.require_vendor(session=db_session, user=request.user)
+        await catalog.get_product(session=db_session, vendor=vendor, product_id=product_id)
+        photo = await photo_from_upload(await data.photo.read())
+        await catalog.add_photo(session=db_session, vendor=vendor, product_id=product_id, photo=photo,
+                                storage=storage)
+        return (await catalog.get_product(session=db_session, vendor=vendor, product_id=product_id)).public()
+
+    @delete("/products/{product_id:int}/photos/{photo_id:int}", summary="Remove a photo", status_code=200)
+    async def remove_photo(self, request: Request[User, Any, Any], product_id: FromPath[int], photo_id: FromPath[int],
+                           db_session: NamedDependency[AsyncSession]) -> ProductPublic:
+        vendor = await vendors.require_vendor(session=db_session, user=request.user)
+        await catalog.remove_photo(session=db_session, vendor=vendor, product_id=product_id, photo_id=photo_id)
+        return (await catalog.get_product(session=db_session, vendor=vendor, product_id=product_id)).public()
+
+    @post("/products/{product_id:int}/submit", summary="Submit a draft or rejected listing for review",
+          status_code=200)
+    async def submit(self, request: Request[User, Any, Any], product_id: FromPath[int],
+                     db_session: NamedDependency[AsyncSession]) -> ProductPublic:
+        return await self._transition(request, db_session, product_id, catalog.submit_for_review)
+
+    @post("/products/{product_id:int}/pause", summary="Pause a live listing", status_code=200)
+    async def pause(self, request: Request[User, Any, Any], product_id: FromPath[int],
+                    db_session: NamedDependency[AsyncSession]) -> ProductPublic:
+        return await self._transition(request, db_session, product_id, catalog.pause_listing)
+
+    @post("/products/{product_id:int}/resume", summary="Resume a paused listing", status_code=200)
+    async def resume(self, request: Request[User, Any, Any], product_id: FromPath[int],
+                     db_session: NamedDependency[AsyncSession]) -> ProductPublic:
+        return await self._transition(request, db_session, product_id, catalog.resume_listing)
+
+    @staticmethod
+    async def _transition(request: Request[User, Any, Any], db_session: AsyncSession, product_id: int,
+                          action: Any) -> ProductPublic:
+        vendor = await vendors.require_vendor(session=db_session, user=request.user)
+        await action(session=db_session, vendor=vendor, product_id=product_id)
+        return (await catalog.get_product(session=db_session, vendor=vendor, product_id=product_id)).public()
+
+
+API_ROUTES = [VendorApi]

@@ -1,0 +1,66 @@
+"""The vendor's business profile; one per vendor account."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, Column, String
+from sqlmodel import Field, SQLModel
+
+from backend.db import created_at_field
+
+
+class VendorStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
+# Monday is bit 0 … Sunday is bit 6, the ISO weekday minus one.
+WEEKDAYS = (1, 2, 3, 4, 5, 6, 7)
+ALL_DAYS_MASK = 0b1111111
+
+
+def days_to_mask(days: list[int]) -> int:
+    mask = 0
+    for day in days:
+        mask |= 1 << (day - 1)
+    return mask
+
+
+def mask_to_days(mask: int) -> list[int]:
+    return [day for day in WEEKDAYS if mask & (1 << (day - 1))]
+
+
+class Vendor(SQLModel, table=True):
+    __table_args__ = (
+        CheckConstraint("status IN ('active', 'suspended')", name="status_known"),
+        CheckConstraint("delivery_radius_km > 0 AND delivery_radius_km <= 100", name="radius_range"),
+        CheckConstraint(f"operating_days >= 0 AND operating_days <= {ALL_DAYS_MASK}", name="days_mask"),
+        CheckConstraint("daily_capacity IS NULL OR daily_capacity >= 0", name="capacity_not_negative"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", unique=True)
+    zone_id: int = Field(foreign_key="zone.id", index=True)
+    business_name: str = Field(max_length=120)
+    owner_name: str = Field(max_length=120)
+    whatsapp: str = Field(max_length=16)
+    address: str = Field(default="", max_length=300)
+    kecamatan: str = Field(max_length=80)
+    desa: str = Field(max_length=80)
+    latitude: float | None = Field(default=None, index=True)
+    longitude: float | None = Field(default=None, index=True)
+    delivery_radius_km: float = 10.0
+    operating_days: int = ALL_DAYS_MASK
+    opens_at: time | None = None
+    closes_at: time | None = None
+    story: str = Field(default="", max_length=1000)
+    photo_thumb_key: str | None = Field(default=None, max_length=200)
+    photo_detail_key: str | None = Field(default=None, max_length=200)
+    # Made-to-order products share this many units a day; None means the vendor sells ready goods only.
+    daily_capacity: int | None = None
+    status: str = Field(default=VendorStatus.ACTIVE, sa_column=Column(String(16), nullable=False))
+    status_reason: str = Field(default="", max_length=500)
+    created_at: datetime = created_at_field()
+    updated_at: datetime = created_at_field()

@@ -34,6 +34,7 @@ from backend.vendors.api import API_ROUTES as VENDOR_API_ROUTES
 from web.accounts import PAGE_ROUTES as ACCOUNT_PAGE_ROUTES
 from web.home import PAGE_ROUTES as HOME_PAGE_ROUTES
 from web.pwa import PAGE_ROUTES as PWA_PAGE_ROUTES
+from web.vendors import PAGE_ROUTES as VENDOR_PAGE_ROUTES
 from web.templating import STATIC_DIR, TEMPLATE_DIR, configure_environment
 
 API_VERSION = "1.0.0"
@@ -75,7 +76,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *VENDOR_API_ROUTES,
             *MEDIA_ROUTES,
             # Pages are HTML for people; only the JSON API belongs in the OpenAPI document.
-            Router(path="/", route_handlers=[*HOME_PAGE_ROUTES, *ACCOUNT_PAGE_ROUTES, *PWA_PAGE_ROUTES],
+            Router(path="/", route_handlers=[*HOME_PAGE_ROUTES, *ACCOUNT_PAGE_ROUTES, *PWA_PAGE_ROUTES,
+                                             *VENDOR_PAGE_ROUTES],
                    include_in_schema=False),
             create_static_files_router(
                 path="/static",

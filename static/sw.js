@@ -1,7 +1,9 @@
 // Pasar Kawasan service worker: cache the shell, show the offline page when the network is gone.
 // Pages are always fetched from the network first, so prices are never taken from the cache while online.
-const VERSION = "pk-shell-v1";
-const SHELL = ["/offline"];
+// The server replaces the version with a hash of the shell's files, so a new release refreshes the cache.
+const VERSION = "pk-shell-__VERSION__";
+// Fetched without cookies: the cached offline page must not show whoever was logged in at install time.
+const SHELL = [new Request("/offline", { credentials: "omit" })];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(VERSION).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));

@@ -37,5 +37,7 @@ def test_placeholders_survive_translation():
         catalogue = read_po(po_file, locale="id")
     for message in catalogue:
         if message.id and isinstance(message.id, str):
-            for placeholder in ("%(name)s", "%(min)s", "%(max)s", "%(minutes)s"):
+            for placeholder in ("%(name)s", "%(min)s", "%(max)s", "%(minutes)s", "%(limit)s", "%(date)s",
+                                "%(reason)s", "%(price)s", "%(unit)s", "%(quantity)s", "%(capacity)s", "%(number)s",
+                                "%(current)s", "%(target)s"):
                 assert (placeholder in message.id) == (placeholder in message.string), message.id

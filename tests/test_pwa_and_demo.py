@@ -47,6 +47,7 @@ async def test_the_service_worker_is_served_from_the_root_and_never_cached_stale
     assert response.headers["content-type"].startswith("text/javascript")
     assert response.headers["cache-control"] == "no-cache"
     assert "/offline" in response.text
+    assert "pk-shell-__VERSION__" not in response.text  # the cache name follows the shell's content
 
 
 async def test_the_offline_page_speaks_indonesian(client):

@@ -12,7 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.auth import requires_role
 from backend.accounts.models import Organisation, Role, User, Zone
+from backend.catalog import service as catalog
+from backend.certification import service as certification
+from backend.clock import wib_today
+from backend.vendors import service as vendors
 from web.forms import page, see_other
+from web.vendors import certificate_kind_labels
 
 HOME_PATHS = {
     Role.VENDOR: "/vendor",
@@ -37,8 +42,18 @@ async def landing(request: Request[Any, Any, Any]) -> Template | Redirect:
 
 @get("/vendor", guards=[requires_role(Role.VENDOR)])
 async def vendor_home(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+    """The shop at a glance, in a fixed number of queries: profile, zone, listings per status, certificates."""
     zone = await db_session.get(Zone, request.user.zone_id) if request.user.zone_id else None
-    return page("home/vendor.html", zone=zone)
+    notice = request.query_params.get("notice")
+    vendor = await vendors.vendor_for_user(session=db_session, user=request.user)
+    if vendor is None:
+        return page("home/vendor.html", zone=zone, vendor=None, notice=notice)
+    listings = await catalog.count_listings_by_status(session=db_session, vendor=vendor)
+    today = wib_today()
+    certificates = await certification.list_certificates(session=db_session, vendor=vendor)
+    attention = [(c, reason) for c in certificates if (reason := certification.needs_attention(c, today))]
+    return page("home/vendor.html", zone=zone, vendor=vendor, notice=notice, listings=listings,
+                certificate_count=len(certificates), attention=attention, **certificate_kind_labels())
 
 
 @get("/canteen", guards=[requires_role(Role.CANTEEN_STAFF)])

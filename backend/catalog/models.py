@@ -45,6 +45,12 @@ class Unit(StrEnum):
     LUSIN = "lusin"
 
 
+UNIT_LABELS = {
+    Unit.PORSI: N_("portion"), Unit.BOX: N_("box"), Unit.KG: N_("kg"), Unit.PCS: N_("piece"),
+    Unit.PACK: N_("pack"), Unit.LUSIN: N_("dozen"),
+}
+
+
 class Fulfilment(StrEnum):
     MADE_TO_ORDER = "made_to_order"  # cooked or sewn for the order: uses the vendor's daily capacity
     READY_STOCK = "ready_stock"  # already made: uses the product's stock count

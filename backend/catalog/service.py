@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
+import anyio.to_thread
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,7 +26,7 @@ from backend.catalog.models import (
 from backend.catalog.schemas import ProductInput, ProductView
 from backend.certification.models import Certificate
 from backend.clock import utcnow
-from backend.errors import N_, Conflict, FieldError, ValidationFailed
+from backend.errors import N_, Conflict, FieldError, NotFound, ValidationFailed
 from backend.media.images import ProcessedPhoto
 from backend.media.storage import Storage, content_key
 from backend.vendors.models import Vendor
@@ -164,8 +165,8 @@ async def add_photo(*, session: AsyncSession, vendor: Vendor, product_id: int, p
         raise ValidationFailed.single("photo", N_("A product can have at most %(max)s photos."), max=MAX_PHOTOS)
     thumb_key = content_key("products", photo.thumbnail.data, "webp")
     detail_key = content_key("products", photo.detail.data, "webp")
-    storage.save(thumb_key, photo.thumbnail.data)
-    storage.save(detail_key, photo.detail.data)
+    await anyio.to_thread.run_sync(storage.save, thumb_key, photo.thumbnail.data)
+    await anyio.to_thread.run_sync(storage.save, detail_key, photo.detail.data)
     record = ProductPhoto(product_id=product.id, position=(last_position or 0) + 1, thumb_key=thumb_key,
                           detail_key=detail_key, width=photo.detail.width, height=photo.detail.height)
     session.add(record)
@@ -181,7 +182,8 @@ async def remove_photo(*, session: AsyncSession, vendor: Vendor, product_id: int
     product = await _own_product(session=session, vendor=vendor, product_id=product_id)
     photo = await session.get(ProductPhoto, photo_id)
     if photo is None or photo.product_id != product.id:
-        raise ValidationFailed.single("photo", N_("This photo does not belong to the product."))
+        raise NotFound(N_("This photo does not exist."))
+    # The stored files stay: keys are content hashes and another photo may share them.
     await session.delete(photo)
     _send_back_to_review(product)
     product.updated_at = utcnow()
@@ -273,6 +275,13 @@ async def list_products(*, session: AsyncSession, vendor: Vendor) -> list[Produc
         select(Product).where(Product.vendor_id == vendor.id).order_by(Product.updated_at.desc(), Product.id.desc())
     )).scalars())
     return await _views(session=session, products=products)
+
+
+async def count_listings_by_status(*, session: AsyncSession, vendor: Vendor) -> dict[str, int]:
+    rows = await session.execute(
+        select(Product.status, func.count(Product.id)).where(Product.vendor_id == vendor.id).group_by(Product.status)
+    )
+    return {status: count for status, count in rows.all()}
 
 
 async def get_product(*, session: AsyncSession, vendor: Vendor, product_id: int) -> ProductView:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
+import anyio.to_thread
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +19,8 @@ from backend.media.storage import Storage, content_key
 from backend.vendors.models import Vendor
 
 MSG_NOT_FOUND = N_("This certificate does not exist.")
+# The vendor is warned this many days before a certificate expires.
+EXPIRY_WARNING_DAYS = 30
 MSG_DUPLICATE = N_("You already added this certificate.")
 
 
@@ -26,6 +29,20 @@ def counts_on(certificate: Certificate, day: date) -> bool:
     return certificate.status == CertificateStatus.VERIFIED and (
         certificate.expires_on is None or certificate.expires_on >= day
     )
+
+
+def needs_attention(certificate: Certificate, today: date) -> str | None:
+    """Why a certificate needs the vendor's attention, if it does: rejected, expired, expiring, unverified."""
+    if certificate.status == CertificateStatus.REJECTED:
+        return "rejected"
+    if certificate.expires_on is not None:
+        if certificate.expires_on < today:
+            return "expired"
+        if certificate.expires_on <= today + timedelta(days=EXPIRY_WARNING_DAYS):
+            return "expiring"
+    if certificate.status == CertificateStatus.UNVERIFIED:
+        return "unverified"
+    return None
 
 
 def badges(certificates: list[Certificate], day: date) -> list[str]:
@@ -61,9 +78,9 @@ async def _duplicate(*, session: AsyncSession, vendor: Vendor, kind: str, number
     return (await session.execute(query)).first() is not None
 
 
-def _store_document(storage: Storage, document: ProcessedDocument) -> str:
+async def _store_document(storage: Storage, document: ProcessedDocument) -> str:
     key = content_key("certificates", document.data, document.extension)
-    storage.save(key, document.data)
+    await anyio.to_thread.run_sync(storage.save, key, document.data)
     return key
 
 
@@ -83,7 +100,7 @@ async def add_certificate(
     certificate = Certificate(
         vendor_id=vendor.id, kind=data.kind, number=number, issuer=" ".join(data.issuer.split()),
         issued_on=data.issued_on, expires_on=data.expires_on,
-        document_key=_store_document(storage, document), document_media_type=document.media_type,
+        document_key=await _store_document(storage, document), document_media_type=document.media_type,
     )
     session.add(certificate)
     await session.flush()
@@ -106,7 +123,7 @@ async def update_certificate(
                "issued_on": data.issued_on, "expires_on": data.expires_on}
     changed = any(getattr(certificate, name) != value for name, value in changes.items())
     if document is not None:
-        certificate.document_key = _store_document(storage, document)
+        certificate.document_key = await _store_document(storage, document)
         certificate.document_media_type = document.media_type
         changed = True
     if changed:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import anyio.to_thread
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -84,8 +85,8 @@ async def save_profile(*, session: AsyncSession, user: User, data: VendorProfile
 async def set_profile_photo(*, session: AsyncSession, vendor: Vendor, photo: ProcessedPhoto, storage: Storage) -> Vendor:
     thumb_key = content_key("vendors", photo.thumbnail.data, "webp")
     detail_key = content_key("vendors", photo.detail.data, "webp")
-    storage.save(thumb_key, photo.thumbnail.data)
-    storage.save(detail_key, photo.detail.data)
+    await anyio.to_thread.run_sync(storage.save, thumb_key, photo.thumbnail.data)
+    await anyio.to_thread.run_sync(storage.save, detail_key, photo.detail.data)
     vendor.photo_thumb_key, vendor.photo_detail_key = thumb_key, detail_key
     vendor.updated_at = utcnow()
     session.add(vendor)

@@ -1,0 +1,296 @@
+"""Browser tests: the real app in a process of its own, driven by Debian's Chromium through Playwright.
+
+The server is started once per test run (`python -m uvicorn backend.asgi:app`) on a migrated SQLite file
+holding the demo data, the way a deployment runs it. It does not use the `database_url` fixture
+of tests/conftest.py, so these tests run once, whatever databases the rest of the suite is run against.
+
+Why Playwright lives in a thread of its own: the sync API marks its private event loop as the running loop
+of the thread it is used from, and leaves it so between calls. Used from pytest's main thread, every async
+test that comes after (pytest-asyncio runs them on a session loop in that thread) would fail with "Cannot
+run the event loop while another loop is running". So Playwright is started, used and stopped on a single
+worker thread, and the browser tests themselves (plain `def` tests) run on that thread too
+(see pytest_pyfunc_call below). The main thread never touches it.
+
+Each test gets a fresh phone-sized browser context (no cookies, no service worker). Screenshots go to
+test-artifacts/screenshots/<test name>-<step>.png.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from backend.demo import DEMO_PASSWORD
+
+ROOT = Path(__file__).resolve().parents[2]
+BROWSER_TESTS = Path(__file__).resolve().parent
+SCREENSHOT_DIR = ROOT / "test-artifacts" / "screenshots"
+
+CHROMIUM = shutil.which("chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+PHONE = {
+    "viewport": {"width": 360, "height": 740},
+    "screen": {"width": 360, "height": 740},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+    "locale": "id-ID",
+    "timezone_id": "Asia/Jakarta",
+}
+SERVER_START_SECONDS = 20
+SERVER_STOP_SECONDS = 5
+ACTION_TIMEOUT_MS = 10_000
+# Settings the server must not inherit from the developer's shell (a shared Redis, real Stripe keys, ...).
+APP_VARIABLES = (
+    "APP_ENV", "DATABASE_URL", "SECRET_KEY", "REDIS_URL", "MEDIA_DIR", "PASSWORD_HASH_PROFILE",
+    "STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE",
+    "SESSION_MAX_AGE_SECONDS", "LOGIN_FAILURES_PER_ACCOUNT", "LOGIN_FAILURES_PER_IP", "LOGIN_WINDOW_SECONDS",
+    "API_RATE_LIMIT_PER_MINUTE",
+)
+
+T = TypeVar("T")
+CALL_FAILED = pytest.StashKey[bool]()
+
+
+# --- every test here is a browser test ------------------------------------------------------------------
+
+
+def _is_browser_test(item: pytest.Item) -> bool:
+    return BROWSER_TESTS in Path(str(item.path)).resolve().parents
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # This hook sees the whole session's items, not only this folder's.
+    for item in items:
+        if _is_browser_test(item):
+            item.add_marker(pytest.mark.browser)
+            if CHROMIUM is None:
+                item.add_marker(pytest.mark.skip(
+                    reason="chromium is not installed (`apt-get install chromium`, or `make test` as root)"))
+
+
+# --- the app, as a separate process --------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _server_environment(data_dir: Path) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key not in APP_VARIABLES}
+    env.update(
+        APP_ENV="test",
+        DATABASE_URL=f"sqlite:///{data_dir / 'browser.db'}",
+        MEDIA_DIR=str(data_dir / "media"),
+        PASSWORD_HASH_PROFILE="fast",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def _run_command(args: list[str], env: dict[str, str]) -> None:
+    done = subprocess.run([sys.executable, "-m", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"`python -m {' '.join(args)}` failed ({done.returncode}):\n{done.stdout}{done.stderr}")
+
+
+def _wait_until_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"the server did not answer /healthz within {SERVER_START_SECONDS} s:\n{log.read_text()}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=SERVER_STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of the app served by uvicorn on a free port, on a fresh database holding the demo data."""
+    data_dir = tmp_path_factory.mktemp("browser")
+    env = _server_environment(data_dir)
+    _run_command(["backend", "migrate"], env)
+    _run_command(["backend", "load-demo"], env)
+
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = data_dir / "server.log"
+    with log.open("wb") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "backend.asgi:app", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_until_healthy(url, process, log)
+        yield url
+    finally:
+        _stop(process)
+
+
+# --- Playwright, confined to one thread ------------------------------------------------------------------
+
+
+class PlaywrightThread:
+    """Runs callables on one long-lived worker thread, where the sync Playwright objects live."""
+
+    def __init__(self) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="playwright")
+
+    def run(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        __tracebackhide__ = True
+        return self._executor.submit(function, *args, **kwargs).result()
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=True)
+
+
+@pytest.fixture(scope="session")
+def playwright_thread() -> Iterator[PlaywrightThread]:
+    thread = PlaywrightThread()
+    yield thread
+    thread.shutdown()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    """Run a test that uses the browser on the Playwright thread (only hooks for this folder come here)."""
+    __tracebackhide__ = True
+    runner = pyfuncitem.funcargs.get("playwright_thread")
+    if not isinstance(runner, PlaywrightThread) or inspect.iscoroutinefunction(pyfuncitem.obj):
+        return None
+    names = inspect.signature(pyfuncitem.obj).parameters
+    runner.run(pyfuncitem.obj, **{name: pyfuncitem.funcargs[name] for name in names})
+    return True
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_thread: PlaywrightThread) -> Iterator[Any]:
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    playwright = playwright_thread.run(lambda: sync_playwright().start())
+    try:
+        browser = playwright_thread.run(playwright.chromium.launch, executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            playwright_thread.run(browser.close)
+    finally:
+        playwright_thread.run(playwright.stop)
+
+
+@pytest.fixture
+def context(browser: Any, live_server: str, playwright_thread: PlaywrightThread) -> Iterator[Any]:
+    """A phone in Batang: 360 px wide, touch, Indonesian, Western Indonesian Time; no cookies yet."""
+
+    def open_context() -> Any:
+        context = browser.new_context(base_url=live_server, **PHONE)
+        context.set_default_timeout(ACTION_TIMEOUT_MS)
+        return context
+
+    context = playwright_thread.run(open_context)
+    yield context
+    playwright_thread.run(context.close)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+    report = yield
+    if report.when == "call":
+        item.stash[CALL_FAILED] = report.failed
+    return report
+
+
+@pytest.fixture
+def page(context: Any, playwright_thread: PlaywrightThread, request: pytest.FixtureRequest) -> Iterator[Any]:
+    page = playwright_thread.run(context.new_page)
+    yield page
+    if request.node.stash.get(CALL_FAILED, False):
+        # What the person saw when the test failed.
+        playwright_thread.run(lambda: page.is_closed() or _save_screenshot(page, request.node.name, "failed"))
+
+
+def _save_screenshot(page: Any, test_name: str, step: str) -> Path:
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    file_name = re.sub(r"[^\w.-]+", "-", test_name).strip("-")
+    path = SCREENSHOT_DIR / f"{file_name}-{step}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+@pytest.fixture
+def screenshot(page: Any, request: pytest.FixtureRequest) -> Callable[[str], Path]:
+    """screenshot("step") saves the whole page as test-artifacts/screenshots/<test name>-<step>.png.
+
+    Call it from the test (it runs on the Playwright thread). A failed test also leaves <test name>-failed.png.
+    """
+
+    def take(step: str) -> Path:
+        return _save_screenshot(page, request.node.name, step)
+
+    return take
+
+
+# --- people ----------------------------------------------------------------------------------------------
+
+
+def as_typed(phone: str) -> str:
+    """081200000001 -> 0812-0000-0001, the way people here type their own number."""
+    return f"{phone[:4]}-{phone[4:8]}-{phone[8:]}"
+
+
+@pytest.fixture
+def log_in() -> Callable[..., None]:
+    """log_in(page, phone) opens /login and logs in the way a person does; it waits for the next page."""
+
+    def log_in(page: Any, phone: str, password: str = DEMO_PASSWORD) -> None:
+        page.goto("/login")
+        page.get_by_label("Nomor WhatsApp").press_sequentially(as_typed(phone))
+        page.get_by_label("Kata sandi").press_sequentially(password)
+        with page.expect_navigation():
+            page.get_by_role("button", name="Masuk").tap()
+
+    return log_in

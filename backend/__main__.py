@@ -4,6 +4,7 @@
   load-demo                  load the KITB demo data once
   create-admin               create an administrator
   create-manager --zone KITB create a market manager for a zone
+  run-expiry [--date D]      run the daily certificate expiry job (idempotent)
   serve [--workers N]        run the web app with uvicorn
 """
 
@@ -13,6 +14,7 @@ import argparse
 import asyncio
 import getpass
 import sys
+from datetime import date
 
 from sqlalchemy import select
 
@@ -22,6 +24,8 @@ from backend.accounts.service import create_user
 from backend.config import ConfigError, Settings
 from backend.db import Database
 from backend.errors import ValidationFailed
+from backend.jobs import run_expiry_once
+from backend.moderation.service import ExpiryRun
 from backend.media.storage import FileSystemStorage
 
 
@@ -37,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
         command.add_argument("--password", help="prompted for when left out")
         if name == "create-manager":
             command.add_argument("--zone", required=True, help="zone code, e.g. KITB")
+    expiry = commands.add_parser("run-expiry", help="run the daily certificate expiry job")
+    expiry.add_argument("--date", type=date.fromisoformat, help="the day to run for (WIB), default today")
     serve = commands.add_parser("serve", help="run the web app")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -69,6 +75,11 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print("account created")
         return 0
+    if args.command == "run-expiry":
+        result = asyncio.run(_run_expiry(settings, args.date))
+        print(f"expiry run for {result.run_on}: {result.warned_30} warned 30 days ahead, {result.warned_7} warned "
+              f"7 days ahead, {result.expired} expired, {result.listings_hidden} listings hidden")
+        return 0
     if args.command == "serve":
         import uvicorn
 
@@ -92,6 +103,14 @@ async def _load_demo(settings: Settings) -> bool:
                                           storage=FileSystemStorage(settings.media_dir))
             await session.commit()
             return loaded
+    finally:
+        await database.dispose()
+
+
+async def _run_expiry(settings: Settings, day: date | None) -> ExpiryRun:
+    database = Database(settings.database_url)
+    try:
+        return await run_expiry_once(database, day)
     finally:
         await database.dispose()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 
@@ -27,7 +29,9 @@ from backend.accounts.auth import AuthenticationMiddleware
 from backend.config import Settings
 from backend.db import Database
 from backend.health import HEALTH_ROUTES
+from backend.jobs import run_daily
 from backend.media.routes import MEDIA_ROUTES
+from backend.moderation.api import API_ROUTES as MODERATION_API_ROUTES
 from backend.media.storage import FileSystemStorage, Storage
 from backend.problems import EXCEPTION_HANDLERS
 from backend.vendors.api import API_ROUTES as VENDOR_API_ROUTES
@@ -48,9 +52,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
+        scheduler = asyncio.create_task(run_daily(database)) if settings.run_scheduled_jobs else None
         try:
             yield
         finally:
+            if scheduler is not None:
+                scheduler.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await scheduler
             await database.dispose()
 
     async def provide_db_session() -> AsyncGenerator:  # type: ignore[type-arg]
@@ -74,6 +83,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *HEALTH_ROUTES,
             *ACCOUNT_API_ROUTES,
             *VENDOR_API_ROUTES,
+            *MODERATION_API_ROUTES,
             *MEDIA_ROUTES,
             # Pages are HTML for people; only the JSON API belongs in the OpenAPI document.
             Router(path="/", route_handlers=[*HOME_PAGE_ROUTES, *ACCOUNT_PAGE_ROUTES, *PWA_PAGE_ROUTES,

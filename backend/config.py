@@ -38,6 +38,8 @@ class Settings:
     # argon2id cost: "standard" is RFC 9106's low-memory profile; "fast" exists for the test suite only.
     password_hash_profile: str = "standard"
     trusted_hosts: tuple[str, ...] = field(default_factory=lambda: ("*",))
+    # The daily certificate expiry job runs inside each worker (it is idempotent); tests run it by hand.
+    run_scheduled_jobs: bool = True
 
     @property
     def is_development(self) -> bool:
@@ -104,6 +106,7 @@ class Settings:
             login_window_seconds=_positive_int(env, "LOGIN_WINDOW_SECONDS", cls.login_window_seconds),
             api_rate_limit_per_minute=_positive_int(env, "API_RATE_LIMIT_PER_MINUTE", cls.api_rate_limit_per_minute),
             password_hash_profile=profile,
+            run_scheduled_jobs=_flag(env, "RUN_SCHEDULED_JOBS", default=environment != "test"),
         )
 
 
@@ -129,3 +132,14 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise ConfigError(f"{name} must be greater than zero")
     return value
+
+
+def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, not {raw!r}")

@@ -3,9 +3,17 @@
 from backend.accounts.models import ApiToken, AuthSession, LoginAttempt, Organisation, User, Zone
 from backend.catalog.models import PriceTier, Product, ProductCertificate, ProductPhoto
 from backend.certification.models import Certificate
+from backend.moderation.models import (
+    AuditEntry,
+    CertificateNotice,
+    ListingReport,
+    RegisterImport,
+    VendorInvitation,
+)
 from backend.vendors.models import Vendor
 
 __all__ = [
-    "ApiToken", "AuthSession", "Certificate", "LoginAttempt", "Organisation", "PriceTier", "Product",
+    "ApiToken", "AuditEntry", "AuthSession", "Certificate", "CertificateNotice", "ListingReport", "RegisterImport",
+    "VendorInvitation", "LoginAttempt", "Organisation", "PriceTier", "Product",
     "ProductCertificate", "ProductPhoto", "User", "Vendor", "Zone",
 ]

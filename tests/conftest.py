@@ -5,8 +5,10 @@ Each test starts from empty tables: rows are removed after every test, so no sta
 
 from __future__ import annotations
 
+import io
 import os
 import re
+from datetime import date, time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +16,7 @@ from typing import Any
 
 import pytest
 from litestar import Litestar
+from PIL import Image
 from litestar.testing import AsyncTestClient
 from sqlalchemy import event, text
 from sqlmodel import SQLModel
@@ -22,6 +25,17 @@ import backend.models  # noqa: F401
 from backend import migrate
 from backend.accounts.models import Organisation, Role, User, Zone
 from backend.accounts.service import create_user
+from backend.catalog import service as catalog_service
+from backend.catalog.models import Product
+from backend.catalog.schemas import ProductInput
+from backend.certification import service as certification_service
+from backend.certification.models import Certificate, CertificateStatus
+from backend.certification.schemas import CertificateInput
+from backend.media.images import process_document, process_photo
+from backend.media.storage import FileSystemStorage
+from backend.vendors import service as vendor_service
+from backend.vendors.models import Vendor
+from backend.vendors.schemas import VendorProfileInput
 from backend.app import create_app
 from backend.config import Settings, _database_url
 from backend.db import Database
@@ -75,6 +89,7 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         secret_key=TEST_SECRET,
         media_dir=tmp_path_factory.mktemp("media"),
         password_hash_profile="fast",
+        run_scheduled_jobs=False,
     )
 
 
@@ -167,6 +182,55 @@ class World:
             )
             await session.commit()
             return user
+
+
+    async def shop(self, user: User, *, certificate_kinds: tuple[str, ...] = ("halal",),
+                   verified: bool = False, expires_on: date | None = None, submit: bool = True,
+                   business_name: str = "Catering Bu Sri") -> Shop:
+        """A vendor's shop: profile, certificates, and a nasi box product relying on them (submitted for review)."""
+        storage = FileSystemStorage(self.settings.media_dir)
+        async with self.database.sessionmaker() as session:
+            vendor = await vendor_service.save_profile(session=session, user=user, data=VendorProfileInput(
+                business_name=business_name, owner_name=user.full_name, whatsapp=user.phone,
+                kecamatan="Gringsing", desa="Krengseng", latitude=-6.9581, longitude=110.0195,
+                delivery_radius_km=15, daily_capacity=500))
+            certificates = []
+            for kind in certificate_kinds:
+                certificate = await certification_service.add_certificate(
+                    session=session, vendor=vendor, storage=storage,
+                    data=CertificateInput(kind=kind, number=EXAMPLE_NUMBERS[kind], issuer="BPJPH",
+                                          expires_on=expires_on),
+                    document=process_document(jpeg_bytes(600, 400)))
+                if verified:
+                    certificate.status = CertificateStatus.VERIFIED
+                certificates.append(certificate)
+            product = await catalog_service.create_product(session=session, vendor=vendor, data=ProductInput(
+                name="Nasi Box Ayam Bakar", category="catering", unit="box", price=15000,
+                tiers=[{"min_quantity": 50, "unit_price": 14000}], min_order_qty=10, fulfilment="made_to_order",
+                order_cutoff=time(15, 0), certificate_ids=[c.id for c in certificates]))
+            await catalog_service.add_photo(session=session, vendor=vendor, product_id=product.id,
+                                            photo=process_photo(jpeg_bytes()), storage=storage)
+            if submit:
+                await catalog_service.submit_for_review(session=session, vendor=vendor, product_id=product.id)
+            await session.commit()
+            return Shop(vendor=vendor, product=product, certificates=certificates)
+
+
+@dataclass
+class Shop:
+    vendor: Vendor
+    product: Product
+    certificates: list[Certificate]
+
+
+EXAMPLE_NUMBERS = {"halal": "ID33250000123450523", "pirt": "206332501012324", "bpom": "MD 224510001234",
+                   "nib": "9120301234567"}
+
+
+def jpeg_bytes(width: int = 800, height: int = 600) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (190, 110, 50)).save(buffer, "JPEG")
+    return buffer.getvalue()
 
 
 @pytest.fixture

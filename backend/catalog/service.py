@@ -7,10 +7,10 @@ photos or certificates of a live (or paused) listing sends it back to review; pr
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import date, datetime
 
 import anyio.to_thread
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.access import ensure_access
@@ -24,12 +24,12 @@ from backend.catalog.models import (
     ProductPhoto,
 )
 from backend.catalog.schemas import ProductInput, ProductView
-from backend.certification.models import Certificate
+from backend.certification.models import Certificate, CertificateStatus
 from backend.clock import utcnow
 from backend.errors import N_, Conflict, FieldError, NotFound, ValidationFailed
 from backend.media.images import ProcessedPhoto
 from backend.media.storage import Storage, content_key
-from backend.vendors.models import Vendor
+from backend.vendors.models import Vendor, VendorStatus
 from backend.vendors.service import ensure_active
 
 MSG_NOT_FOUND = N_("This product does not exist.")
@@ -287,3 +287,26 @@ async def count_listings_by_status(*, session: AsyncSession, vendor: Vendor) -> 
 async def get_product(*, session: AsyncSession, vendor: Vendor, product_id: int) -> ProductView:
     product = await _own_product(session=session, vendor=vendor, product_id=product_id)
     return (await _views(session=session, products=[product]))[0]
+
+
+def buyer_visible(today: date) -> ColumnElement[bool]:
+    """The rule for what buyers see, as SQL (the query must join Vendor on Product.vendor_id):
+    approved (live), the vendor active, and every certificate the listing relies on verified and
+    unexpired today. A certificate stops counting the day after its expiry date."""
+    failing_certificate = (
+        select(ProductCertificate.product_id)
+        .join(Certificate, Certificate.id == ProductCertificate.certificate_id)
+        .where(
+            ProductCertificate.product_id == Product.id,
+            or_(Certificate.status != CertificateStatus.VERIFIED,
+                and_(Certificate.expires_on.is_not(None), Certificate.expires_on < today)),
+        )
+    )
+    return and_(Product.status == ListingStatus.LIVE, Vendor.status == VendorStatus.ACTIVE, ~exists(failing_certificate))
+
+
+async def visible_product_ids(*, session: AsyncSession, today: date, product_ids: list[int] | None = None) -> set[int]:
+    query = select(Product.id).join(Vendor, Vendor.id == Product.vendor_id).where(buyer_visible(today))
+    if product_ids is not None:
+        query = query.where(Product.id.in_(product_ids))
+    return set((await session.execute(query)).scalars())

@@ -1,0 +1,115 @@
+"""JSON API for market managers (and admins), and for buyers reporting a listing."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.accounts.auth import requires_role
+from backend.accounts.models import Role, User
+from backend.moderation import service
+from backend.moderation.audit import AuditFilter, list_entries
+from backend.moderation.schemas import (
+    AuditEntryPublic,
+    DecisionPublic,
+    QueueItemPublic,
+    ReasonInput,
+    ReportInput,
+    ReportPublic,
+)
+
+BEARER = [{"BearerToken": []}]
+
+
+class ModerationApi(Controller):
+    path = "/api/v1/manager"
+    tags = ["moderation"]
+    guards = [requires_role(Role.MANAGER, Role.ADMIN)]
+    security = BEARER
+
+    @get("/queue", summary="Listings waiting for review in my zone, oldest first, with what changed")
+    async def queue(self, request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]
+                    ) -> list[QueueItemPublic]:
+        return [QueueItemPublic.of(item) for item in await service.review_queue(session=db_session,
+                                                                                 actor=request.user)]
+
+    @post("/listings/{product_id:int}/approve", summary="Approve a listing", status_code=200)
+    async def approve(self, request: Request[User, Any, Any], product_id: FromPath[int],
+                      db_session: NamedDependency[AsyncSession]) -> DecisionPublic:
+        product = await service.approve_listing(session=db_session, actor=request.user, product_id=product_id)
+        return DecisionPublic(id=product.id, status=product.status, reason=product.status_reason)
+
+    @post("/listings/{product_id:int}/reject", summary="Reject a listing with a reason", status_code=200)
+    async def reject(self, request: Request[User, Any, Any], product_id: FromPath[int], data: JSONBody[ReasonInput],
+                     db_session: NamedDependency[AsyncSession]) -> DecisionPublic:
+        product = await service.reject_listing(session=db_session, actor=request.user, product_id=product_id,
+                                               reason=data.reason)
+        return DecisionPublic(id=product.id, status=product.status, reason=product.status_reason)
+
+    @post("/certificates/{certificate_id:int}/verify", summary="Verify a certificate", status_code=200)
+    async def verify(self, request: Request[User, Any, Any], certificate_id: FromPath[int],
+                     db_session: NamedDependency[AsyncSession]) -> DecisionPublic:
+        certificate = await service.verify_certificate(session=db_session, actor=request.user,
+                                                       certificate_id=certificate_id)
+        return DecisionPublic(id=certificate.id, status=certificate.status, reason=certificate.status_reason)
+
+    @post("/certificates/{certificate_id:int}/reject", summary="Reject a certificate with a reason",
+          status_code=200)
+    async def reject_certificate(self, request: Request[User, Any, Any], certificate_id: FromPath[int],
+                                 data: JSONBody[ReasonInput], db_session: NamedDependency[AsyncSession]
+                                 ) -> DecisionPublic:
+        certificate = await service.reject_certificate(session=db_session, actor=request.user,
+                                                       certificate_id=certificate_id, reason=data.reason)
+        return DecisionPublic(id=certificate.id, status=certificate.status, reason=certificate.status_reason)
+
+    @post("/vendors/{vendor_id:int}/suspend", summary="Suspend a vendor with a reason", status_code=200)
+    async def suspend(self, request: Request[User, Any, Any], vendor_id: FromPath[int], data: JSONBody[ReasonInput],
+                      db_session: NamedDependency[AsyncSession]) -> DecisionPublic:
+        vendor = await service.suspend_vendor(session=db_session, actor=request.user, vendor_id=vendor_id,
+                                              reason=data.reason)
+        return DecisionPublic(id=vendor.id, status=vendor.status, reason=vendor.status_reason)
+
+    @post("/vendors/{vendor_id:int}/reinstate", summary="Reinstate a suspended vendor", status_code=200)
+    async def reinstate(self, request: Request[User, Any, Any], vendor_id: FromPath[int],
+                        data: JSONBody[ReasonInput], db_session: NamedDependency[AsyncSession]) -> DecisionPublic:
+        vendor = await service.reinstate_vendor(session=db_session, actor=request.user, vendor_id=vendor_id,
+                                                reason=data.reason)
+        return DecisionPublic(id=vendor.id, status=vendor.status, reason=data.reason)
+
+    @get("/reports", summary="Open reports from buyers")
+    async def reports(self, request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]
+                      ) -> list[ReportPublic]:
+        return [ReportPublic.of(report) for report, _, _ in await service.open_reports(session=db_session,
+                                                                                       actor=request.user)]
+
+    @post("/reports/{report_id:int}/resolve", summary="Resolve a report", status_code=200)
+    async def resolve(self, request: Request[User, Any, Any], report_id: FromPath[int], data: JSONBody[ReasonInput],
+                      db_session: NamedDependency[AsyncSession]) -> ReportPublic:
+        return ReportPublic.of(await service.resolve_report(session=db_session, actor=request.user,
+                                                            report_id=report_id, resolution=data.reason))
+
+    @get("/audit", summary="The audit log, newest first (read-only)")
+    async def audit(self, request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession],
+                    action: FromQuery[str | None] = None, since: FromQuery[date | None] = None,
+                    until: FromQuery[date | None] = None, before_id: FromQuery[int | None] = None,
+                    limit: FromQuery[int] = 100) -> list[AuditEntryPublic]:
+        filters = AuditFilter(action=action, since=since, until=until, before_id=before_id, limit=limit)
+        entries = await list_entries(session=db_session, actor=request.user, filters=filters)
+        return [AuditEntryPublic.of(entry, name) for entry, name in entries]
+
+
+@post("/api/v1/listings/{product_id:int}/reports", tags=["catalogue"], summary="Report a listing to the managers",
+      guards=[requires_role(Role.CANTEEN_STAFF, Role.WORKER)], security=BEARER)
+async def report_listing(request: Request[User, Any, Any], product_id: FromPath[int], data: JSONBody[ReportInput],
+                         db_session: NamedDependency[AsyncSession]) -> ReportPublic:
+    report = await service.report_listing(session=db_session, reporter=request.user, product_id=product_id,
+                                          kind=data.kind, details=data.details)
+    return ReportPublic.of(report)
+
+
+API_ROUTES = [ModerationApi, report_listing]

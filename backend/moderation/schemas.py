@@ -1,0 +1,92 @@
+"""Response and request shapes of the moderation API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from backend.moderation.models import AuditEntry, ListingReport
+from backend.moderation.service import QueueItem
+
+
+class ReasonInput(BaseModel):
+    reason: str = Field(min_length=3, max_length=500, description="Shown to the vendor")
+
+
+class ReportInput(BaseModel):
+    kind: str = Field(description="wrong_photo, not_halal, bad_quality or other")
+    details: str = Field(default="", max_length=500)
+
+
+class ChangePublic(BaseModel):
+    field: str
+    before: Any
+    after: Any
+
+
+class QueueItemPublic(BaseModel):
+    product_id: int
+    name: str
+    category: str
+    price: int
+    unit: str
+    vendor_id: int
+    vendor_name: str
+    submitted_at: datetime | None
+    photo_urls: list[str]
+    certificates: list[dict[str, Any]]
+    first_review: bool
+    changes: list[ChangePublic]
+
+    @classmethod
+    def of(cls, item: QueueItem) -> QueueItemPublic:
+        return cls(
+            product_id=item.product.id, name=item.product.name, category=item.product.category,
+            price=item.product.price, unit=item.product.unit, vendor_id=item.vendor.id,
+            vendor_name=item.vendor.business_name, submitted_at=item.product.submitted_at,
+            photo_urls=[f"/media/{photo.detail_key}" for photo in item.photos],
+            certificates=[{"id": c.id, "kind": c.kind, "number": c.number, "status": c.status,
+                           "expires_on": c.expires_on} for c in item.certificates],
+            first_review=item.first_review,
+            changes=[ChangePublic(field=c.field, before=c.before, after=c.after) for c in item.changes],
+        )
+
+
+class DecisionPublic(BaseModel):
+    id: int
+    status: str
+    reason: str
+
+
+class AuditEntryPublic(BaseModel):
+    id: int
+    at: datetime
+    actor_id: int | None
+    actor_name: str | None
+    actor_role: str
+    zone_id: int | None
+    action: str
+    subject_type: str
+    subject_id: int
+    reason: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+    @classmethod
+    def of(cls, entry: AuditEntry, actor_name: str | None) -> AuditEntryPublic:
+        return cls(**entry.model_dump(), actor_name=actor_name)
+
+
+class ReportPublic(BaseModel):
+    id: int
+    product_id: int
+    kind: str
+    details: str
+    status: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, report: ListingReport) -> ReportPublic:
+        return cls.model_validate(report, from_attributes=True)

@@ -1,0 +1,396 @@
+"""Manager decisions: the review queue, approve or reject listings, verify certificates, suspend
+vendors, handle buyers' reports, and the daily certificate expiry job.
+
+Managers act within their own zone; admins act everywhere. An object outside the actor's reach is
+reported as not found. Every decision is written to the audit log in the same transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.accounts.models import Role, User
+from backend.catalog.models import ListingStatus, Product, ProductCertificate, ProductPhoto
+from backend.catalog.service import change_listing_status
+from backend.certification.models import Certificate, CertificateStatus
+from backend.clock import utcnow
+from backend.errors import N_, Conflict, NotFound, ValidationFailed
+from backend.moderation.audit import record
+from backend.moderation.models import CertificateNotice, ListingReport, ReportKind
+from backend.vendors.models import Vendor, VendorStatus
+
+MSG_LISTING_NOT_FOUND = N_("This listing does not exist.")
+MSG_CERTIFICATE_NOT_FOUND = N_("This certificate does not exist.")
+MSG_VENDOR_NOT_FOUND = N_("This vendor does not exist.")
+MSG_REPORT_NOT_FOUND = N_("This report does not exist.")
+MSG_REASON_REQUIRED = N_("Write the reason: the vendor reads it.")
+MSG_NOT_PENDING = N_("This listing is not waiting for review any more.")
+MSG_NOT_UNVERIFIED = N_("This certificate was already decided.")
+WARNING_DAYS = (30, 7)
+
+
+def may_moderate(actor: User, zone_id: int) -> bool:
+    return actor.role == Role.ADMIN or (actor.role == Role.MANAGER and actor.zone_id == zone_id)
+
+
+def _reason(reason: str) -> str:
+    reason = " ".join(reason.split())
+    if not 3 <= len(reason) <= 500:
+        raise ValidationFailed.single("reason", MSG_REASON_REQUIRED)
+    return reason
+
+
+async def _product_and_vendor(*, session: AsyncSession, actor: User, product_id: int) -> tuple[Product, Vendor]:
+    row = (await session.execute(
+        select(Product, Vendor).join(Vendor, Vendor.id == Product.vendor_id).where(Product.id == product_id)
+    )).first()
+    if row is None or not may_moderate(actor, row[1].zone_id):
+        raise NotFound(MSG_LISTING_NOT_FOUND)
+    return row[0], row[1]
+
+
+# --- the review queue ---------------------------------------------------------------------------------
+
+
+@dataclass
+class FieldChange:
+    field: str
+    before: Any
+    after: Any
+
+
+@dataclass
+class QueueItem:
+    product: Product
+    vendor: Vendor
+    photos: list[ProductPhoto]
+    certificates: list[Certificate]
+    changes: list[FieldChange] = field(default_factory=list)
+
+    @property
+    def first_review(self) -> bool:
+        return self.product.approved_snapshot is None
+
+
+def _snapshot(product: Product, photos: list[ProductPhoto], certificate_ids: list[int]) -> dict[str, Any]:
+    """What a manager approves: the fields whose later change needs another review."""
+    return {"name": product.name, "category": product.category,
+            "photos": [photo.detail_key for photo in photos], "certificate_ids": sorted(certificate_ids)}
+
+
+def _changes(snapshot: dict[str, Any] | None, current: dict[str, Any]) -> list[FieldChange]:
+    if snapshot is None:
+        return []
+    return [FieldChange(name, snapshot.get(name), value) for name, value in current.items()
+            if snapshot.get(name) != value]
+
+
+async def review_queue(*, session: AsyncSession, actor: User, limit: int = 50) -> list[QueueItem]:
+    """Listings waiting for review in the actor's zone, oldest first, with photos, certificates and what
+    changed since the last approval. A fixed number of queries, whatever the queue's length."""
+    query = (select(Product, Vendor).join(Vendor, Vendor.id == Product.vendor_id)
+             .where(Product.status == ListingStatus.PENDING_REVIEW)
+             .order_by(Product.submitted_at, Product.id).limit(limit))
+    if actor.role != Role.ADMIN:
+        query = query.where(Vendor.zone_id == actor.zone_id)
+    rows = (await session.execute(query)).all()
+    ids = [product.id for product, _ in rows]
+    photos: dict[int, list[ProductPhoto]] = {product_id: [] for product_id in ids}
+    certificates: dict[int, list[Certificate]] = {product_id: [] for product_id in ids}
+    if ids:
+        for photo in (await session.execute(select(ProductPhoto).where(ProductPhoto.product_id.in_(ids))
+                                            .order_by(ProductPhoto.position))).scalars():
+            photos[photo.product_id].append(photo)
+        for product_id, certificate in (await session.execute(
+            select(ProductCertificate.product_id, Certificate)
+            .join(Certificate, Certificate.id == ProductCertificate.certificate_id)
+            .where(ProductCertificate.product_id.in_(ids)).order_by(Certificate.kind)
+        )).all():
+            certificates[product_id].append(certificate)
+    items = []
+    for product, vendor in rows:
+        current = _snapshot(product, photos[product.id], [c.id for c in certificates[product.id]])
+        items.append(QueueItem(product, vendor, photos[product.id], certificates[product.id],
+                               _changes(product.approved_snapshot, current)))
+    return items
+
+
+async def approve_listing(*, session: AsyncSession, actor: User, product_id: int) -> Product:
+    """Approve a listing. Buyers see it once its vendor is active and its certificates count."""
+    product, vendor = await _product_and_vendor(session=session, actor=actor, product_id=product_id)
+    if product.status != ListingStatus.PENDING_REVIEW:
+        raise Conflict(MSG_NOT_PENDING)
+    photos = list((await session.execute(select(ProductPhoto).where(ProductPhoto.product_id == product.id)
+                                         .order_by(ProductPhoto.position))).scalars())
+    certificate_ids = list((await session.execute(
+        select(ProductCertificate.certificate_id).where(ProductCertificate.product_id == product.id)
+    )).scalars())
+    before = product.approved_snapshot
+    change_listing_status(product, ListingStatus.LIVE)
+    product.approved_snapshot = _snapshot(product, photos, certificate_ids)
+    session.add(product)
+    await record(session=session, actor=actor, action="listing.approve", subject_type="product",
+                 subject_id=product.id, zone_id=vendor.zone_id, before=before, after=product.approved_snapshot)
+    return product
+
+
+async def reject_listing(*, session: AsyncSession, actor: User, product_id: int, reason: str) -> Product:
+    """Reject a listing with a reason the vendor reads; the vendor can fix it and submit again."""
+    reason = _reason(reason)
+    product, vendor = await _product_and_vendor(session=session, actor=actor, product_id=product_id)
+    if product.status != ListingStatus.PENDING_REVIEW:
+        raise Conflict(MSG_NOT_PENDING)
+    change_listing_status(product, ListingStatus.REJECTED, reason=reason)
+    session.add(product)
+    await record(session=session, actor=actor, action="listing.reject", subject_type="product",
+                 subject_id=product.id, zone_id=vendor.zone_id, reason=reason,
+                 before={"status": ListingStatus.PENDING_REVIEW.value}, after={"status": product.status})
+    return product
+
+
+# --- certificates ------------------------------------------------------------------------------------
+
+
+async def certificates_to_verify(*, session: AsyncSession, actor: User, limit: int = 100
+                                 ) -> list[tuple[Certificate, Vendor]]:
+    query = (select(Certificate, Vendor).join(Vendor, Vendor.id == Certificate.vendor_id)
+             .where(Certificate.status == CertificateStatus.UNVERIFIED)
+             .order_by(Certificate.updated_at, Certificate.id).limit(limit))
+    if actor.role != Role.ADMIN:
+        query = query.where(Vendor.zone_id == actor.zone_id)
+    return [(certificate, vendor) for certificate, vendor in (await session.execute(query)).all()]
+
+
+async def certificate_for_manager(*, session: AsyncSession, actor: User, certificate_id: int
+                                  ) -> tuple[Certificate, Vendor]:
+    row = (await session.execute(
+        select(Certificate, Vendor).join(Vendor, Vendor.id == Certificate.vendor_id)
+        .where(Certificate.id == certificate_id)
+    )).first()
+    if row is None or not may_moderate(actor, row[1].zone_id):
+        raise NotFound(MSG_CERTIFICATE_NOT_FOUND)
+    return row[0], row[1]
+
+
+def _certificate_state(certificate: Certificate) -> dict[str, Any]:
+    return {"status": certificate.status, "number": certificate.number, "kind": certificate.kind,
+            "expires_on": certificate.expires_on.isoformat() if certificate.expires_on else None}
+
+
+async def verify_certificate(*, session: AsyncSession, actor: User, certificate_id: int) -> Certificate:
+    """The manager compared the document with the typed number: the certificate now counts."""
+    certificate, vendor = await certificate_for_manager(session=session, actor=actor, certificate_id=certificate_id)
+    if certificate.status != CertificateStatus.UNVERIFIED:
+        raise Conflict(MSG_NOT_UNVERIFIED)
+    before = _certificate_state(certificate)
+    certificate.status = CertificateStatus.VERIFIED
+    certificate.status_reason = ""
+    certificate.verified_by_id = actor.id
+    certificate.verified_at = utcnow()
+    session.add(certificate)
+    await record(session=session, actor=actor, action="certificate.verify", subject_type="certificate",
+                 subject_id=certificate.id, zone_id=vendor.zone_id, before=before,
+                 after=_certificate_state(certificate))
+    return certificate
+
+
+async def reject_certificate(*, session: AsyncSession, actor: User, certificate_id: int, reason: str) -> Certificate:
+    reason = _reason(reason)
+    certificate, vendor = await certificate_for_manager(session=session, actor=actor, certificate_id=certificate_id)
+    if certificate.status != CertificateStatus.UNVERIFIED:
+        raise Conflict(MSG_NOT_UNVERIFIED)
+    before = _certificate_state(certificate)
+    certificate.status = CertificateStatus.REJECTED
+    certificate.status_reason = reason
+    certificate.verified_by_id = actor.id
+    certificate.verified_at = utcnow()
+    session.add(certificate)
+    await record(session=session, actor=actor, action="certificate.reject", subject_type="certificate",
+                 subject_id=certificate.id, zone_id=vendor.zone_id, reason=reason, before=before,
+                 after=_certificate_state(certificate))
+    return certificate
+
+
+# --- vendors -------------------------------------------------------------------------------------------
+
+
+async def vendors_of_zone(*, session: AsyncSession, actor: User) -> list[Vendor]:
+    query = select(Vendor).order_by(Vendor.business_name, Vendor.id)
+    if actor.role != Role.ADMIN:
+        query = query.where(Vendor.zone_id == actor.zone_id)
+    return list((await session.execute(query)).scalars())
+
+
+async def _vendor(*, session: AsyncSession, actor: User, vendor_id: int) -> Vendor:
+    vendor = await session.get(Vendor, vendor_id)
+    if vendor is None or not may_moderate(actor, vendor.zone_id):
+        raise NotFound(MSG_VENDOR_NOT_FOUND)
+    return vendor
+
+
+async def suspend_vendor(*, session: AsyncSession, actor: User, vendor_id: int, reason: str) -> Vendor:
+    """Suspend a vendor: their listings vanish from the catalogue at once (the buyer-visibility rule)."""
+    reason = _reason(reason)
+    vendor = await _vendor(session=session, actor=actor, vendor_id=vendor_id)
+    if vendor.status == VendorStatus.SUSPENDED:
+        raise Conflict(N_("This vendor is already suspended."))
+    vendor.status, vendor.status_reason, vendor.updated_at = VendorStatus.SUSPENDED, reason, utcnow()
+    session.add(vendor)
+    await record(session=session, actor=actor, action="vendor.suspend", subject_type="vendor", subject_id=vendor.id,
+                 zone_id=vendor.zone_id, reason=reason, before={"status": VendorStatus.ACTIVE.value},
+                 after={"status": VendorStatus.SUSPENDED.value})
+    return vendor
+
+
+async def reinstate_vendor(*, session: AsyncSession, actor: User, vendor_id: int, reason: str) -> Vendor:
+    reason = _reason(reason)
+    vendor = await _vendor(session=session, actor=actor, vendor_id=vendor_id)
+    if vendor.status == VendorStatus.ACTIVE:
+        raise Conflict(N_("This vendor is already active."))
+    vendor.status, vendor.status_reason, vendor.updated_at = VendorStatus.ACTIVE, "", utcnow()
+    session.add(vendor)
+    await record(session=session, actor=actor, action="vendor.reinstate", subject_type="vendor",
+                 subject_id=vendor.id, zone_id=vendor.zone_id, reason=reason,
+                 before={"status": VendorStatus.SUSPENDED.value}, after={"status": VendorStatus.ACTIVE.value})
+    return vendor
+
+
+# --- buyers' reports -----------------------------------------------------------------------------------
+
+
+async def report_listing(*, session: AsyncSession, reporter: User, product_id: int, kind: str,
+                         details: str) -> ListingReport:
+    """A buyer reports a live listing (wrong photo, not halal, bad quality); it lands in the manager's queue."""
+    if reporter.role not in (Role.CANTEEN_STAFF, Role.WORKER):
+        raise NotFound(MSG_LISTING_NOT_FOUND)
+    try:
+        report_kind = ReportKind(kind)
+    except ValueError:
+        raise ValidationFailed.single("kind", N_("Choose what is wrong.")) from None
+    details = " ".join(details.split())
+    if report_kind == ReportKind.OTHER and len(details) < 5:
+        raise ValidationFailed.single("details", N_("Tell the market manager what is wrong."))
+    if len(details) > 500:
+        raise ValidationFailed.single("details", N_("Keep it under 500 characters."))
+    product = await session.get(Product, product_id)
+    if product is None or product.status not in (ListingStatus.LIVE, ListingStatus.PAUSED):
+        raise NotFound(MSG_LISTING_NOT_FOUND)
+    report = ListingReport(product_id=product.id, reporter_id=reporter.id, kind=report_kind, details=details)
+    session.add(report)
+    await session.flush()
+    return report
+
+
+async def open_reports(*, session: AsyncSession, actor: User) -> list[tuple[ListingReport, Product, Vendor]]:
+    query = (select(ListingReport, Product, Vendor)
+             .join(Product, Product.id == ListingReport.product_id)
+             .join(Vendor, Vendor.id == Product.vendor_id)
+             .where(ListingReport.status == "open").order_by(ListingReport.created_at, ListingReport.id))
+    if actor.role != Role.ADMIN:
+        query = query.where(Vendor.zone_id == actor.zone_id)
+    return [(report, product, vendor) for report, product, vendor in (await session.execute(query)).all()]
+
+
+async def resolve_report(*, session: AsyncSession, actor: User, report_id: int, resolution: str) -> ListingReport:
+    resolution = _reason(resolution)
+    row = (await session.execute(
+        select(ListingReport, Vendor).join(Product, Product.id == ListingReport.product_id)
+        .join(Vendor, Vendor.id == Product.vendor_id).where(ListingReport.id == report_id)
+    )).first()
+    if row is None or not may_moderate(actor, row[1].zone_id):
+        raise NotFound(MSG_REPORT_NOT_FOUND)
+    report, vendor = row
+    if report.status != "open":
+        raise Conflict(N_("This report was already resolved."))
+    report.status, report.resolution = "resolved", resolution
+    report.resolved_by_id, report.resolved_at = actor.id, utcnow()
+    session.add(report)
+    await record(session=session, actor=actor, action="report.resolve", subject_type="listing_report",
+                 subject_id=report.id, zone_id=vendor.zone_id, reason=resolution,
+                 before={"status": "open", "kind": report.kind, "product_id": report.product_id},
+                 after={"status": "resolved"})
+    return report
+
+
+# --- the daily expiry job -------------------------------------------------------------------------------
+
+
+@dataclass
+class ExpiryRun:
+    run_on: date
+    warned_30: int = 0
+    warned_7: int = 0
+    expired: int = 0
+    listings_hidden: int = 0
+
+
+async def run_certificate_expiry(*, session: AsyncSession, today: date) -> ExpiryRun:
+    """Warn vendors 30 and 7 days before a certificate expires; from the day after expiry, record that
+    the listings relying on it are hidden (buyer visibility already excludes them).
+
+    Idempotent: each notice is unique per certificate, kind and expiry date, so a second run on the
+    same day (or a rerun after a crash) adds nothing.
+    """
+    result = ExpiryRun(run_on=today)
+    candidates = (await session.execute(
+        select(Certificate, Vendor).join(Vendor, Vendor.id == Certificate.vendor_id)
+        .where(Certificate.status == CertificateStatus.VERIFIED, Certificate.expires_on.is_not(None),
+               Certificate.expires_on <= today + timedelta(days=max(WARNING_DAYS)))
+    )).all()
+    if not candidates:
+        return result
+    done = set((await session.execute(
+        select(CertificateNotice.certificate_id, CertificateNotice.kind, CertificateNotice.expires_on)
+        .where(CertificateNotice.certificate_id.in_([c.id for c, _ in candidates]))
+    )).all())
+    for certificate, vendor in candidates:
+        expires_on = certificate.expires_on
+        assert expires_on is not None
+        if expires_on < today:
+            kind = "expired"
+        elif expires_on <= today + timedelta(days=7):
+            kind = "warn_7"
+        else:
+            kind = "warn_30"
+        if (certificate.id, kind, expires_on) in done:
+            continue
+        if not await _insert_notice(session=session, certificate=certificate, kind=kind, today=today):
+            continue  # another worker ran the job at the same moment
+        if kind == "expired":
+            result.expired += 1
+            hidden = list((await session.execute(
+                select(Product.id).join(ProductCertificate, ProductCertificate.product_id == Product.id)
+                .where(ProductCertificate.certificate_id == certificate.id, Product.status == ListingStatus.LIVE)
+            )).scalars())
+            for product_id in hidden:
+                await record(session=session, actor=None, action="listing.hidden_expired_certificate",
+                             subject_type="product", subject_id=product_id, zone_id=vendor.zone_id,
+                             reason=f"certificate {certificate.id} expired on {expires_on.isoformat()}")
+            result.listings_hidden += len(hidden)
+        elif kind == "warn_7":
+            result.warned_7 += 1
+        else:
+            result.warned_30 += 1
+    return result
+
+
+async def _insert_notice(*, session: AsyncSession, certificate: Certificate, kind: str, today: date) -> bool:
+    values = {"certificate_id": certificate.id, "vendor_id": certificate.vendor_id, "kind": kind,
+              "expires_on": certificate.expires_on, "run_on": today, "created_at": utcnow()}
+    insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(CertificateNotice).values(**values).on_conflict_do_nothing(
+        index_elements=["certificate_id", "kind", "expires_on"])
+    return (await session.execute(statement)).rowcount == 1
+
+
+async def expiry_notices_for_vendor(*, session: AsyncSession, vendor: Vendor) -> list[CertificateNotice]:
+    query = (select(CertificateNotice).where(CertificateNotice.vendor_id == vendor.id)
+             .order_by(CertificateNotice.created_at.desc()).limit(20))
+    return list((await session.execute(query)).scalars())

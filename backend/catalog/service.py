@@ -212,17 +212,19 @@ async def submit_for_review(*, session: AsyncSession, vendor: Vendor, product_id
 
 
 async def pause_listing(*, session: AsyncSession, vendor: Vendor, product_id: int) -> Product:
-    product = await _own_product(session=session, vendor=vendor, product_id=product_id)
-    change_listing_status(product, ListingStatus.PAUSED)
-    session.add(product)
-    await session.flush()
-    return product
+    return await _vendor_transition(session=session, vendor=vendor, product_id=product_id,
+                                    target=ListingStatus.PAUSED)
 
 
 async def resume_listing(*, session: AsyncSession, vendor: Vendor, product_id: int) -> Product:
     ensure_active(vendor)
+    return await _vendor_transition(session=session, vendor=vendor, product_id=product_id, target=ListingStatus.LIVE)
+
+
+async def _vendor_transition(*, session: AsyncSession, vendor: Vendor, product_id: int,
+                             target: ListingStatus) -> Product:
     product = await _own_product(session=session, vendor=vendor, product_id=product_id)
-    change_listing_status(product, ListingStatus.LIVE)
+    change_listing_status(product, target)
     session.add(product)
     await session.flush()
     return product

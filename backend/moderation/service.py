@@ -186,35 +186,28 @@ def _certificate_state(certificate: Certificate) -> dict[str, Any]:
 
 async def verify_certificate(*, session: AsyncSession, actor: User, certificate_id: int) -> Certificate:
     """The manager compared the document with the typed number: the certificate now counts."""
-    certificate, vendor = await certificate_for_manager(session=session, actor=actor, certificate_id=certificate_id)
-    if certificate.status != CertificateStatus.UNVERIFIED:
-        raise Conflict(MSG_NOT_UNVERIFIED)
-    before = _certificate_state(certificate)
-    certificate.status = CertificateStatus.VERIFIED
-    certificate.status_reason = ""
-    certificate.verified_by_id = actor.id
-    certificate.verified_at = utcnow()
-    session.add(certificate)
-    await record(session=session, actor=actor, action="certificate.verify", subject_type="certificate",
-                 subject_id=certificate.id, zone_id=vendor.zone_id, before=before,
-                 after=_certificate_state(certificate))
-    return certificate
+    return await _decide_certificate(session=session, actor=actor, certificate_id=certificate_id,
+                                     status=CertificateStatus.VERIFIED, reason="")
 
 
 async def reject_certificate(*, session: AsyncSession, actor: User, certificate_id: int, reason: str) -> Certificate:
-    reason = _reason(reason)
+    """The document does not match or cannot be read; the vendor reads the reason and uploads again."""
+    return await _decide_certificate(session=session, actor=actor, certificate_id=certificate_id,
+                                     status=CertificateStatus.REJECTED, reason=_reason(reason))
+
+
+async def _decide_certificate(*, session: AsyncSession, actor: User, certificate_id: int,
+                              status: CertificateStatus, reason: str) -> Certificate:
     certificate, vendor = await certificate_for_manager(session=session, actor=actor, certificate_id=certificate_id)
     if certificate.status != CertificateStatus.UNVERIFIED:
         raise Conflict(MSG_NOT_UNVERIFIED)
     before = _certificate_state(certificate)
-    certificate.status = CertificateStatus.REJECTED
-    certificate.status_reason = reason
-    certificate.verified_by_id = actor.id
-    certificate.verified_at = utcnow()
+    certificate.status, certificate.status_reason = status, reason
+    certificate.verified_by_id, certificate.verified_at = actor.id, utcnow()
     session.add(certificate)
-    await record(session=session, actor=actor, action="certificate.reject", subject_type="certificate",
-                 subject_id=certificate.id, zone_id=vendor.zone_id, reason=reason, before=before,
-                 after=_certificate_state(certificate))
+    action = "certificate.verify" if status == CertificateStatus.VERIFIED else "certificate.reject"
+    await record(session=session, actor=actor, action=action, subject_type="certificate", subject_id=certificate.id,
+                 zone_id=vendor.zone_id, reason=reason, before=before, after=_certificate_state(certificate))
     return certificate
 
 
@@ -237,28 +230,32 @@ async def _vendor(*, session: AsyncSession, actor: User, vendor_id: int) -> Vend
 
 async def suspend_vendor(*, session: AsyncSession, actor: User, vendor_id: int, reason: str) -> Vendor:
     """Suspend a vendor: their listings vanish from the catalogue at once (the buyer-visibility rule)."""
-    reason = _reason(reason)
-    vendor = await _vendor(session=session, actor=actor, vendor_id=vendor_id)
-    if vendor.status == VendorStatus.SUSPENDED:
-        raise Conflict(N_("This vendor is already suspended."))
-    vendor.status, vendor.status_reason, vendor.updated_at = VendorStatus.SUSPENDED, reason, utcnow()
-    session.add(vendor)
-    await record(session=session, actor=actor, action="vendor.suspend", subject_type="vendor", subject_id=vendor.id,
-                 zone_id=vendor.zone_id, reason=reason, before={"status": VendorStatus.ACTIVE.value},
-                 after={"status": VendorStatus.SUSPENDED.value})
-    return vendor
+    return await _set_vendor_status(session=session, actor=actor, vendor_id=vendor_id, reason=_reason(reason),
+                                    status=VendorStatus.SUSPENDED)
 
 
 async def reinstate_vendor(*, session: AsyncSession, actor: User, vendor_id: int, reason: str) -> Vendor:
-    reason = _reason(reason)
-    vendor = await _vendor(session=session, actor=actor, vendor_id=vendor_id)
-    if vendor.status == VendorStatus.ACTIVE:
-        raise Conflict(N_("This vendor is already active."))
-    vendor.status, vendor.status_reason, vendor.updated_at = VendorStatus.ACTIVE, "", utcnow()
+    return await _set_vendor_status(session=session, actor=actor, vendor_id=vendor_id, reason=_reason(reason),
+                                    status=VendorStatus.ACTIVE)
+
+
+async def _set_vendor_status(*, session: AsyncSession, actor: User, vendor_id: int, reason: str,
+                             status: VendorStatus) -> Vendor:
+    vendor = await session.get(Vendor, vendor_id)
+    if vendor is None or not may_moderate(actor, vendor.zone_id):
+        raise NotFound(MSG_VENDOR_NOT_FOUND)
+    if vendor.status == status:
+        raise Conflict(N_("This vendor is already suspended.") if status == VendorStatus.SUSPENDED
+                       else N_("This vendor is already active."))
+    before = {"status": vendor.status}
+    vendor.status = status
+    # The vendor reads why they are suspended; a reinstatement's reason stays in the audit log.
+    vendor.status_reason = reason if status == VendorStatus.SUSPENDED else ""
+    vendor.updated_at = utcnow()
     session.add(vendor)
-    await record(session=session, actor=actor, action="vendor.reinstate", subject_type="vendor",
-                 subject_id=vendor.id, zone_id=vendor.zone_id, reason=reason,
-                 before={"status": VendorStatus.SUSPENDED.value}, after={"status": VendorStatus.ACTIVE.value})
+    action = "vendor.suspend" if status == VendorStatus.SUSPENDED else "vendor.reinstate"
+    await record(session=session, actor=actor, action=action, subject_type="vendor", subject_id=vendor.id,
+                 zone_id=vendor.zone_id, reason=reason, before=before, after={"status": status.value})
     return vendor
 
 

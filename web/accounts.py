@@ -94,8 +94,9 @@ async def login(
         # The attempt is recorded even though the login failed: this transaction still commits.
         status = 429 if isinstance(exc, TooManyAttempts) else 401
         values.pop("password", None)
-        return page("accounts/login.html", status_code=status, form=values, errors=field_errors(exc),
-                    message=field_errors(exc).get("_form") or field_errors(exc).get("password"))
+        errors = field_errors(exc)
+        return page("accounts/login.html", status_code=status, form=values, errors=errors,
+                    message=errors.get("_form") or errors.get("password"))
     return await _open_session(request, db_session, settings, user, safe_next(values.get("next"), home_path_for(user)))
 
 

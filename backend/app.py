@@ -32,11 +32,13 @@ from backend.health import HEALTH_ROUTES
 from backend.jobs import run_daily
 from backend.media.routes import MEDIA_ROUTES
 from backend.moderation.api import API_ROUTES as MODERATION_API_ROUTES
+from backend.moderation.register_api import API_ROUTES as REGISTER_API_ROUTES
 from backend.media.storage import FileSystemStorage, Storage
 from backend.problems import EXCEPTION_HANDLERS
 from backend.vendors.api import API_ROUTES as VENDOR_API_ROUTES
 from web.accounts import PAGE_ROUTES as ACCOUNT_PAGE_ROUTES
 from web.home import PAGE_ROUTES as HOME_PAGE_ROUTES
+from web.moderation_register import PAGE_ROUTES as REGISTER_PAGE_ROUTES
 from web.pwa import PAGE_ROUTES as PWA_PAGE_ROUTES
 from web.vendors import PAGE_ROUTES as VENDOR_PAGE_ROUTES
 from web.templating import STATIC_DIR, TEMPLATE_DIR, configure_environment
@@ -84,10 +86,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *ACCOUNT_API_ROUTES,
             *VENDOR_API_ROUTES,
             *MODERATION_API_ROUTES,
+            *REGISTER_API_ROUTES,
             *MEDIA_ROUTES,
             # Pages are HTML for people; only the JSON API belongs in the OpenAPI document.
             Router(path="/", route_handlers=[*HOME_PAGE_ROUTES, *ACCOUNT_PAGE_ROUTES, *PWA_PAGE_ROUTES,
-                                             *VENDOR_PAGE_ROUTES],
+                                             *VENDOR_PAGE_ROUTES, *REGISTER_PAGE_ROUTES],
                    include_in_schema=False),
             create_static_files_router(
                 path="/static",

@@ -39,5 +39,5 @@ def test_placeholders_survive_translation():
         if message.id and isinstance(message.id, str):
             for placeholder in ("%(name)s", "%(min)s", "%(max)s", "%(minutes)s", "%(limit)s", "%(date)s",
                                 "%(reason)s", "%(price)s", "%(unit)s", "%(quantity)s", "%(capacity)s", "%(number)s",
-                                "%(current)s", "%(target)s"):
+                                "%(current)s", "%(target)s", "%(line)s", "%(first)s", "%(columns)s"):
                 assert (placeholder in message.id) == (placeholder in message.string), message.id

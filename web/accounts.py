@@ -18,6 +18,7 @@ from backend.accounts.models import SELF_SERVICE_ROLES, User
 from backend.config import Settings
 from backend.errors import N_, TooManyAttempts, ValidationFailed
 from backend.i18n import LOCALES
+from backend.moderation import register
 from web.forms import field_errors, form_values, page, safe_next, see_other
 from web.home import home_path_for
 
@@ -144,6 +145,8 @@ async def signup(
         values.pop("password", None)
         zones = await service.list_zones(session=db_session)
         return page("accounts/signup.html", status_code=422, form=values, errors=field_errors(exc), zones=zones)
+    # A UMKM from the district register finds its business profile already filled in.
+    await register.welcome_vendor(session=db_session, user=user)
     return await _open_session(request, db_session, settings, user, home_path_for(user))
 
 

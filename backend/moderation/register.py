@@ -1,0 +1,265 @@
+"""The district's UMKM register: a CSV a manager uploads, checked row by row; valid rows become vendor
+invitations that a vendor claims by signing up with the same phone number.
+
+Importing the same file again creates no duplicates: a row matches an existing invitation of the zone by
+NIB, else by phone, and updates it only when something changed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.accounts.models import Role, User
+from backend.catalog.models import Category
+from backend.clock import utcnow
+from backend.errors import N_, Forbidden, NotFound, ValidationFailed
+from backend.moderation.audit import record
+from backend.moderation.models import RegisterImport, VendorInvitation
+from backend.phone import InvalidPhoneNumber, normalize_phone
+from backend.vendors.models import Vendor
+from backend.vendors.schemas import VendorProfileInput
+from backend.vendors.service import save_profile
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+REQUIRED_COLUMNS = ("business_name", "phone", "kecamatan", "desa")
+# Header spellings seen in district registers (English and Indonesian), after lower-casing and
+# turning spaces, dots and dashes into underscores.
+HEADER_ALIASES = {
+    "business_name": ("name", "business_name", "nama", "nama_usaha", "nama_umkm", "usaha", "nama_perusahaan"),
+    "owner_name": ("owner", "owner_name", "pemilik", "nama_pemilik", "penanggung_jawab"),
+    "nib": ("nib", "no_nib", "nomor_nib", "nomor_induk_berusaha"),
+    "phone": ("phone", "hp", "no_hp", "nomor_hp", "telepon", "telp", "no_telp", "whatsapp", "wa", "no_wa"),
+    "kecamatan": ("kecamatan", "district", "kec"),
+    "desa": ("desa", "kelurahan", "desa_kelurahan", "desa/kelurahan", "village", "kel"),
+    "category": ("category", "kategori", "jenis_usaha", "sektor", "bidang_usaha"),
+}
+# Words of the register's free-text category, mapped to the marketplace's categories; first match wins.
+CATEGORY_WORDS = (
+    (("beku", "frozen"), Category.FROZEN),
+    (("minum", "jamu", "kopi", "drink"), Category.DRINKS),
+    (("katering", "catering", "nasi", "warung", "kuliner"), Category.CATERING),
+    (("makanan", "camilan", "snack", "keripik", "kue", "olahan"), Category.SNACKS),
+    (("konveksi", "fashion", "pakaian", "seragam", "jahit", "garmen"), Category.UNIFORMS),
+    (("kerajinan", "kriya", "craft", "batik", "anyaman"), Category.CRAFTS),
+    (("pertanian", "hasil bumi", "sayur", "buah", "perikanan", "peternakan"), Category.FRESH),
+)
+
+MSG_NOT_CSV = N_("The file is not a CSV table. Export the register from the spreadsheet as CSV.")
+MSG_TOO_LARGE = N_("The file is too large. The limit is 20 MB.")
+MSG_MISSING_COLUMNS = N_("The file has no column for: %(columns)s.")
+MSG_NAME = N_("Line %(line)s: the business name is missing or too long.")
+MSG_PHONE = N_("Line %(line)s: the phone number is not an Indonesian mobile number.")
+MSG_NIB = N_("Line %(line)s: an NIB has 13 digits.")
+MSG_PLACE = N_("Line %(line)s: the kecamatan and desa are required.")
+MSG_DUPLICATE = N_("Line %(line)s: the same UMKM as line %(first)s.")
+MSG_PHONE_OF_ANOTHER = N_("Line %(line)s: this phone number belongs to another UMKM of the register.")
+
+
+@dataclass(frozen=True)
+class RegisterRow:
+    line: int
+    business_name: str
+    owner_name: str
+    nib: str | None
+    phone: str
+    kecamatan: str
+    desa: str
+    category: str
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    line: int
+    reason: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def _decode(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")
+
+
+def _header_key(cell: str) -> str:
+    return "_".join(cell.strip().lower().replace(".", " ").replace("-", " ").split())
+
+
+def _category(text: str) -> str:
+    lowered = text.lower()
+    for words, category in CATEGORY_WORDS:
+        if any(word in lowered for word in words):
+            return category.value
+    return Category.OTHER.value
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.split())
+
+
+def parse_register(data: bytes) -> tuple[list[RegisterRow], list[RejectedRow]]:
+    """Read the register; rows that fail a check are returned with their line number and reason."""
+    if len(data) > MAX_FILE_BYTES:
+        raise ValidationFailed.single("register", MSG_TOO_LARGE)
+    text = _decode(data)
+    first_line = text.split("\n", 1)[0]
+    delimiter = max((",", ";", "\t"), key=first_line.count)
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error):
+        raise ValidationFailed.single("register", MSG_NOT_CSV) from None
+    keys = [_header_key(cell) for cell in header]
+    columns = {name: keys.index(alias) for name, aliases in HEADER_ALIASES.items()
+               for alias in aliases if alias in keys}
+    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
+    if missing:
+        raise ValidationFailed.single("register", MSG_MISSING_COLUMNS, columns=", ".join(missing))
+
+    rows: list[RegisterRow] = []
+    rejected: list[RejectedRow] = []
+    first_line_of: dict[str, int] = {}
+    try:
+        for cells in reader:
+            line = reader.line_num
+            if not any(cell.strip() for cell in cells):
+                continue
+            value = {name: _clean(cells[index]) if index < len(cells) else "" for name, index in columns.items()}
+            problem = _check(value, line)
+            if isinstance(problem, RejectedRow):
+                rejected.append(problem)
+                continue
+            identity = f"nib:{problem.nib}" if problem.nib else f"phone:{problem.phone}"
+            duplicate_of = first_line_of.get(identity) or first_line_of.get(f"phone:{problem.phone}")
+            if duplicate_of:
+                rejected.append(RejectedRow(line, MSG_DUPLICATE, {"line": line, "first": duplicate_of}))
+                continue
+            first_line_of[identity] = first_line_of[f"phone:{problem.phone}"] = line
+            rows.append(problem)
+    except csv.Error:
+        raise ValidationFailed.single("register", MSG_NOT_CSV) from None
+    return rows, rejected
+
+
+def _check(value: dict[str, str], line: int) -> RegisterRow | RejectedRow:
+    name = value.get("business_name", "")
+    if not 2 <= len(name) <= 120:
+        return RejectedRow(line, MSG_NAME, {"line": line})
+    try:
+        phone = normalize_phone(value.get("phone", ""))
+    except InvalidPhoneNumber:
+        return RejectedRow(line, MSG_PHONE, {"line": line})
+    nib = "".join(char for char in value.get("nib", "") if char not in " .-") or None
+    if nib is not None and not (nib.isdigit() and len(nib) == 13):
+        return RejectedRow(line, MSG_NIB, {"line": line})
+    kecamatan, desa = value.get("kecamatan", ""), value.get("desa", "")
+    if not (2 <= len(kecamatan) <= 80 and 2 <= len(desa) <= 80):
+        return RejectedRow(line, MSG_PLACE, {"line": line})
+    owner = value.get("owner_name", "")[:120] or name
+    return RegisterRow(line, name, owner, nib, phone, kecamatan, desa, _category(value.get("category", "")))
+
+
+_COMPARED = ("business_name", "owner_name", "nib", "phone", "kecamatan", "desa", "category")
+
+
+async def import_register(*, session: AsyncSession, manager: User, zone_id: int, filename: str, data: bytes,
+                          now: datetime | None = None) -> RegisterImport:
+    """Import a register into a zone: managers into their own zone, admins into any."""
+    if not (manager.role == Role.ADMIN or (manager.role == Role.MANAGER and manager.zone_id == zone_id)):
+        raise Forbidden()
+    now = now or utcnow()
+    rows, rejected = parse_register(data)
+    data_rows = len(rows) + len(rejected)
+    report = RegisterImport(zone_id=zone_id, manager_id=manager.id, filename=filename[:200], created_at=now)
+    session.add(report)
+    await session.flush()
+
+    existing = (await session.execute(
+        select(VendorInvitation.id, *(getattr(VendorInvitation, name) for name in _COMPARED))
+        .where(VendorInvitation.zone_id == zone_id)
+    )).all()
+    current = {row[0]: dict(zip(_COMPARED, row[1:])) for row in existing}
+    by_nib = {fields["nib"]: invitation_id for invitation_id, fields in current.items() if fields["nib"]}
+    by_phone = {fields["phone"]: invitation_id for invitation_id, fields in current.items()}
+
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    unchanged = 0
+    for row in rows:
+        fields = {name: getattr(row, name) for name in _COMPARED}
+        match = (by_nib.get(row.nib) if row.nib else None) or by_phone.get(row.phone)
+        if match is None:
+            inserts.append({**fields, "zone_id": zone_id, "import_id": report.id, "created_at": now, "updated_at": now})
+            continue
+        owner_of_phone = by_phone.get(row.phone)
+        if owner_of_phone is not None and owner_of_phone != match:
+            rejected.append(RejectedRow(row.line, MSG_PHONE_OF_ANOTHER, {"line": row.line}))
+            continue
+        if current[match] == fields:
+            unchanged += 1
+        else:
+            updates.append({**fields, "id": match, "import_id": report.id, "updated_at": now})
+    if inserts:
+        await session.execute(insert(VendorInvitation), inserts)
+    if updates:
+        await session.execute(update(VendorInvitation), updates)
+
+    rejected.sort(key=lambda item: item.line)
+    report.total_rows = data_rows
+    report.created_count, report.updated_count, report.unchanged_count = len(inserts), len(updates), unchanged
+    report.rejected_count = len(rejected)
+    report.rejected_rows = [asdict(item) for item in rejected]
+    session.add(report)
+    await record(session=session, actor=manager, action="register.import", subject_type="register_import",
+                 subject_id=report.id, zone_id=zone_id, reason=filename[:200],
+                 after={"created": report.created_count, "updated": report.updated_count,
+                        "unchanged": report.unchanged_count, "rejected": report.rejected_count})
+    return report
+
+
+async def list_imports(*, session: AsyncSession, actor: User) -> list[RegisterImport]:
+    query = select(RegisterImport).order_by(RegisterImport.id.desc()).limit(50)
+    if actor.role != Role.ADMIN:
+        query = query.where(RegisterImport.zone_id == actor.zone_id)
+    return list((await session.execute(query)).scalars())
+
+
+async def get_import(*, session: AsyncSession, actor: User, import_id: int) -> RegisterImport:
+    report = await session.get(RegisterImport, import_id)
+    if report is None or not (actor.role == Role.ADMIN or report.zone_id == actor.zone_id):
+        raise NotFound(N_("This import does not exist."))
+    return report
+
+
+async def claim_invitation(*, session: AsyncSession, user: User) -> VendorInvitation | None:
+    """A vendor who signs up with a phone number from the register claims its invitation."""
+    if user.role != Role.VENDOR or user.zone_id is None:
+        return None
+    invitation = (await session.execute(
+        select(VendorInvitation).where(VendorInvitation.zone_id == user.zone_id, VendorInvitation.phone == user.phone,
+                                       VendorInvitation.claimed_by_id.is_(None))
+    )).scalar_one_or_none()
+    if invitation is not None:
+        invitation.claimed_by_id, invitation.claimed_at = user.id, utcnow()
+        session.add(invitation)
+        await session.flush()
+    return invitation
+
+
+async def welcome_vendor(*, session: AsyncSession, user: User) -> Vendor | None:
+    """A new vendor account from the register starts with its business profile filled in from it."""
+    invitation = await claim_invitation(session=session, user=user)
+    if invitation is None:
+        return None
+    profile = VendorProfileInput(business_name=invitation.business_name, owner_name=invitation.owner_name,
+                                 whatsapp=invitation.phone, kecamatan=invitation.kecamatan, desa=invitation.desa)
+    return await save_profile(session=session, user=user, data=profile)

@@ -1,0 +1,158 @@
+"""A manager imports the district's UMKM register; valid rows become invitations a vendor claims by phone."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from backend.accounts.models import Role
+from backend.errors import Forbidden, NotFound, ValidationFailed
+from backend.moderation.models import AuditEntry, VendorInvitation
+from backend.moderation.register import import_register, parse_register
+from backend.vendors.models import Vendor
+from tests.conftest import csrf_token, log_in, submit
+
+REGISTER = """nama_usaha,nama_pemilik,nib,no_hp,kecamatan,desa,jenis_usaha
+Catering Bu Sri,Sri Rahayu,9120301234567,0812-3456-7001,Gringsing,Krengseng,Katering
+Keripik Mbak Nur,Nur Hidayah,,0812 3456 7002,Batang,Kauman,makanan olahan
+Jamu Bandar,Wulan Sari,91203012345,0812-3456-7003,Bandar,Bandar,minuman
+Konveksi Subah,Bambang,9120305678901,021-555-1234,Subah,Subah,konveksi
+Catering Bu Sri (cabang),Sri Rahayu,9120301234567,0812-3456-7009,Gringsing,Plelen,Katering
+,Tanpa Nama,,0812-3456-7010,Limpung,Limpung,
+Batik Tulis Ketanggan,Dewi,9120309999999,0812-3456-7011,Gringsing,Ketanggan,kerajinan
+"""
+
+
+async def run_import(database, manager, data: bytes, zone_id: int | None = None):
+    async with database.sessionmaker() as session:
+        report = await import_register(session=session, manager=manager, zone_id=zone_id or manager.zone_id,
+                                       filename="umkm_batang.csv", data=data)
+        await session.commit()
+        return report
+
+
+async def invitations(database) -> list[VendorInvitation]:
+    async with database.sessionmaker() as session:
+        return list((await session.execute(select(VendorInvitation).order_by(VendorInvitation.id))).scalars())
+
+
+async def test_good_bad_and_duplicate_rows_give_the_right_report(manager, database):
+    report = await run_import(database, manager, REGISTER.encode())
+
+    assert (report.total_rows, report.created_count, report.rejected_count) == (7, 3, 4)
+    assert [(row["line"], row["reason"]) for row in report.rejected_rows] == [
+        (4, "Line %(line)s: an NIB has 13 digits."),
+        (5, "Line %(line)s: the phone number is not an Indonesian mobile number."),
+        (6, "Line %(line)s: the same UMKM as line %(first)s."),
+        (7, "Line %(line)s: the business name is missing or too long."),
+    ]
+    assert report.rejected_rows[2]["params"] == {"line": 6, "first": 2}
+    rows = await invitations(database)
+    assert [(i.business_name, i.phone, i.category) for i in rows] == [
+        ("Catering Bu Sri", "+6281234567001", "catering"),
+        ("Keripik Mbak Nur", "+6281234567002", "snacks"),
+        ("Batik Tulis Ketanggan", "+6281234567011", "crafts"),
+    ]
+    async with database.sessionmaker() as session:
+        entry = (await session.execute(select(AuditEntry))).scalar_one()
+    assert entry.action == "register.import" and entry.after["created"] == 3
+
+
+async def test_importing_the_same_file_twice_creates_no_duplicates(manager, database):
+    await run_import(database, manager, REGISTER.encode())
+    again = await run_import(database, manager, REGISTER.encode())
+
+    assert (again.created_count, again.updated_count, again.unchanged_count) == (0, 0, 3)
+    assert len(await invitations(database)) == 3
+
+
+async def test_a_changed_row_updates_its_invitation_matching_on_nib_then_phone(manager, database):
+    await run_import(database, manager, REGISTER.encode())
+    changed = REGISTER.replace("Gringsing,Krengseng", "Gringsing,Sawangan").replace(
+        ",0812 3456 7002,Batang,Kauman", ",0812 3456 7002,Batang,Proyonanggan").replace(
+        "Catering Bu Sri,Sri Rahayu,9120301234567,0812-3456-7001", "Catering Bu Sri,Sri Rahayu,9120301234567,0813-9999-0001")
+
+    report = await run_import(database, manager, changed.encode())
+
+    assert (report.created_count, report.updated_count, report.unchanged_count) == (0, 2, 1)
+    by_name = {i.business_name: i for i in await invitations(database)}
+    assert by_name["Catering Bu Sri"].desa == "Sawangan"
+    assert by_name["Catering Bu Sri"].phone == "+6281399990001"  # matched on NIB, phone updated
+    assert by_name["Keripik Mbak Nur"].desa == "Proyonanggan"  # no NIB: matched on phone
+
+
+async def test_indonesian_semicolon_headers_with_a_bom_are_read():
+    data = "\ufeffNama Usaha;Pemilik;NIB;No. HP;Kecamatan;Desa/Kelurahan;Kategori\n" \
+           "Frozen Dapur Limpung;Siti;9120304567890;0812-3456-7004;Limpung;Limpung;Makanan Beku\n"
+
+    rows, rejected = parse_register(data.encode("utf-8"))
+
+    assert rejected == []
+    assert rows[0].business_name == "Frozen Dapur Limpung" and rows[0].category == "frozen"
+
+
+async def test_a_file_without_a_phone_column_is_refused_as_a_whole(manager, database):
+    with pytest.raises(ValidationFailed) as refused:
+        await run_import(database, manager, b"nama_usaha,kecamatan,desa\nCatering,Gringsing,Krengseng\n")
+
+    assert refused.value.errors[0].params == {"columns": "phone"}
+    assert await invitations(database) == []
+
+
+async def test_a_manager_of_another_zone_can_neither_import_here_nor_read_the_report(world, zone, manager, database):
+    report = await run_import(database, manager, REGISTER.encode())
+    other_zone = await world.zone(code="KIW", name="Kawasan Industri Wijayakusuma")
+    stranger = await world.user(Role.MANAGER, zone=other_zone)
+
+    with pytest.raises(Forbidden):
+        await run_import(database, stranger, REGISTER.encode(), zone_id=zone.id)
+    from backend.moderation.register import get_import
+    async with database.sessionmaker() as session:
+        with pytest.raises(NotFound):
+            await get_import(session=session, actor=stranger, import_id=report.id)
+
+
+async def test_the_pages_upload_a_register_and_show_each_rejected_line(client, manager):
+    await log_in(client, manager)
+    form = await client.get("/manager/register")
+    assert form.status_code == 200
+
+    response = await client.post("/manager/register", data={"_csrf_token": await csrf_token(client)},
+                                 files={"register": ("umkm_batang.csv", REGISTER.encode(), "text/csv")},
+                                 follow_redirects=False)
+    assert response.status_code == 303
+    report = await client.get(response.headers["location"])
+
+    assert "Baris 5: nomor HP bukan nomor HP Indonesia." in report.text
+    assert "Baris 6: UMKM yang sama dengan baris 2." in report.text
+
+
+async def test_the_api_imports_with_a_token(client, manager):
+    from tests.vendors.test_vendor_api import make_token
+
+    auth = await make_token(client, manager)
+    response = await client.post("/api/v1/manager/register", headers=auth,
+                                 files={"register": ("umkm.csv", REGISTER.encode(), "text/csv")})
+
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert (body["created"], body["rejected"]) == (3, 4)
+    assert body["rejected_rows"][0] == {"line": 4, "reason": "Baris 4: NIB terdiri dari 13 angka."}
+    assert (await client.get(f"/api/v1/manager/register/{body['id']}", headers=auth)).json()["id"] == body["id"]
+
+
+async def test_a_vendor_from_the_register_claims_the_invitation_by_signing_up_with_its_phone(client, zone, manager,
+                                                                                          database):
+    await run_import(database, manager, REGISTER.encode())
+
+    response = await submit(client, "/signup", {"role": "vendor", "full_name": "Sri Rahayu",
+                                                "phone": "0812-3456-7001", "password": "catering-sri-1",
+                                                "zone_id": str(zone.id)})
+
+    assert response.status_code == 303
+    async with database.sessionmaker() as session:
+        vendor = (await session.execute(select(Vendor))).scalar_one()
+        claimed = (await session.execute(select(func.count(VendorInvitation.id))
+                                         .where(VendorInvitation.claimed_by_id.is_not(None)))).scalar_one()
+    assert vendor.business_name == "Catering Bu Sri" and vendor.desa == "Krengseng"
+    assert claimed == 1

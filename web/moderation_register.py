@@ -1,0 +1,64 @@
+"""The manager's register import pages: upload a CSV, read the report of rejected rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.accounts.auth import requires_role
+from backend.accounts.models import Role, User
+from backend.accounts.service import list_zones
+from backend.errors import N_, ValidationFailed
+from backend.moderation import register
+from web.forms import field_errors, page, see_other
+
+MANAGERS = [requires_role(Role.MANAGER, Role.ADMIN)]
+MSG_CHOOSE_FILE = N_("Choose the register's CSV file.")
+
+
+async def _register_page(request: Request[User, Any, Any], db_session: AsyncSession, *, status_code: int = 200,
+                         errors: dict[str, str] | None = None) -> Template:
+    imports = await register.list_imports(session=db_session, actor=request.user)
+    zones = await list_zones(session=db_session) if request.user.role == Role.ADMIN else []
+    return page("moderation/register.html", status_code=status_code, imports=imports, zones=zones,
+                errors=errors or {}, columns=register.HEADER_ALIASES)
+
+
+@get("/manager/register", guards=MANAGERS)
+async def register_form(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+    return await _register_page(request, db_session)
+
+
+@post("/manager/register", guards=MANAGERS, request_max_body_size=register.MAX_FILE_BYTES + 64 * 1024)
+async def upload_register(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]
+                          ) -> Template | Redirect:
+    form = await request.form()
+    upload = form.get("register")
+    zone_id = request.user.zone_id
+    if request.user.role == Role.ADMIN:
+        zone_id = int(form.get("zone_id") or 0) if str(form.get("zone_id") or "").isdigit() else None
+    try:
+        if not isinstance(upload, UploadFile) or zone_id is None:
+            raise ValidationFailed.single("register", MSG_CHOOSE_FILE)
+        report = await register.import_register(session=db_session, manager=request.user, zone_id=zone_id,
+                                                filename=upload.filename or "register.csv", data=await upload.read())
+    except ValidationFailed as exc:
+        await db_session.rollback()
+        return await _register_page(request, db_session, status_code=422, errors=field_errors(exc))
+    return see_other(f"/manager/register/{report.id}")
+
+
+@get("/manager/register/{import_id:int}", guards=MANAGERS)
+async def register_report(request: Request[User, Any, Any], import_id: FromPath[int],
+                          db_session: NamedDependency[AsyncSession]) -> Template:
+    report = await register.get_import(session=db_session, actor=request.user, import_id=import_id)
+    return page("moderation/register_report.html", report=report)
+
+
+PAGE_ROUTES = [register_form, upload_register, register_report]

@@ -38,6 +38,7 @@ from backend.problems import EXCEPTION_HANDLERS
 from backend.vendors.api import API_ROUTES as VENDOR_API_ROUTES
 from web.accounts import PAGE_ROUTES as ACCOUNT_PAGE_ROUTES
 from web.home import PAGE_ROUTES as HOME_PAGE_ROUTES
+from web.moderation import PAGE_ROUTES as MODERATION_PAGE_ROUTES
 from web.moderation_register import PAGE_ROUTES as REGISTER_PAGE_ROUTES
 from web.pwa import PAGE_ROUTES as PWA_PAGE_ROUTES
 from web.vendors import PAGE_ROUTES as VENDOR_PAGE_ROUTES
@@ -90,7 +91,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *MEDIA_ROUTES,
             # Pages are HTML for people; only the JSON API belongs in the OpenAPI document.
             Router(path="/", route_handlers=[*HOME_PAGE_ROUTES, *ACCOUNT_PAGE_ROUTES, *PWA_PAGE_ROUTES,
-                                             *VENDOR_PAGE_ROUTES, *REGISTER_PAGE_ROUTES],
+                                             *VENDOR_PAGE_ROUTES, *REGISTER_PAGE_ROUTES,
+                                             *MODERATION_PAGE_ROUTES],
                    include_in_schema=False),
             create_static_files_router(
                 path="/static",

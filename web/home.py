@@ -15,6 +15,7 @@ from backend.accounts.models import Organisation, Role, User, Zone
 from backend.catalog import service as catalog
 from backend.certification import service as certification
 from backend.clock import wib_today
+from backend.moderation import service as moderation
 from backend.vendors import service as vendors
 from web.forms import page, see_other
 from web.vendors import certificate_kind_labels
@@ -83,7 +84,8 @@ async def manager_home(request: Request[User, Any, Any], db_session: NamedDepend
             select(User.role, func.count(User.id)).where(User.zone_id == request.user.zone_id).group_by(User.role)
         )).all()
     )
-    return page("home/manager.html", zone=zone, counts=counts)
+    waiting = await moderation.workload(session=db_session, actor=request.user)
+    return page("home/manager.html", zone=zone, counts=counts, waiting=waiting)
 
 
 @get("/admin", guards=[requires_role(Role.ADMIN)])

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -54,6 +54,29 @@ async def _product_and_vendor(*, session: AsyncSession, actor: User, product_id:
     if row is None or not may_moderate(actor, row[1].zone_id):
         raise NotFound(MSG_LISTING_NOT_FOUND)
     return row[0], row[1]
+
+
+@dataclass(frozen=True)
+class Workload:
+    listings_to_review: int
+    certificates_to_verify: int
+    open_reports: int
+
+
+async def workload(*, session: AsyncSession, actor: User) -> Workload:
+    """How much waits for the actor's decision, in one query."""
+    def in_zone(query: Any) -> Any:
+        return query if actor.role == Role.ADMIN else query.where(Vendor.zone_id == actor.zone_id)
+
+    listings = in_zone(select(func.count(Product.id)).join(Vendor, Vendor.id == Product.vendor_id)
+                       .where(Product.status == ListingStatus.PENDING_REVIEW)).scalar_subquery()
+    certificates = in_zone(select(func.count(Certificate.id)).join(Vendor, Vendor.id == Certificate.vendor_id)
+                           .where(Certificate.status == CertificateStatus.UNVERIFIED)).scalar_subquery()
+    reports = in_zone(select(func.count(ListingReport.id)).join(Product, Product.id == ListingReport.product_id)
+                      .join(Vendor, Vendor.id == Product.vendor_id)
+                      .where(ListingReport.status == "open")).scalar_subquery()
+    row = (await session.execute(select(listings, certificates, reports))).one()
+    return Workload(*row)
 
 
 # --- the review queue ---------------------------------------------------------------------------------

@@ -1,0 +1,241 @@
+"""The market manager's pages: review queue, certificate verification, vendors, buyers' reports, audit log;
+and the buyer's form to report a listing.
+
+Decisions work as plain forms (303 back to the list) and, with htmx, replace the decided card in place.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import anyio.to_thread
+from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.plugins.htmx import HTMXRequest
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.accounts.auth import requires_role
+from backend.accounts.models import Role, User
+from backend.catalog.models import CATEGORY_LABELS, UNIT_LABELS, ListingStatus, Product
+from backend.certification.formats import FORMATS, CertificateKind
+from backend.errors import Conflict, NotFound, ValidationFailed
+from backend.media.routes import private_document_response
+from backend.media.storage import Storage
+from backend.moderation import service
+from backend.moderation.audit import AuditFilter, list_entries
+from backend.moderation.models import REPORT_KIND_LABELS
+from web.forms import field_errors, form_values, page, see_other
+
+MANAGERS = [requires_role(Role.MANAGER, Role.ADMIN)]
+BUYERS = [requires_role(Role.CANTEEN_STAFF, Role.WORKER)]
+LABELS = {"category_labels": CATEGORY_LABELS, "unit_labels": UNIT_LABELS,
+          "kind_labels": {kind.value: FORMATS[kind].label for kind in CertificateKind}}
+
+
+def _decided(request: HTMXRequest, *, list_path: str, notice: str, errors: dict[str, str] | None = None,
+             item_id: int | None = None) -> Template | Redirect:
+    """With htmx the decided card is replaced in place; without, back to the list with a notice."""
+    if request.htmx:
+        response = page("moderation/_decided.html", notice=notice, errors=errors or {}, item_id=item_id)
+        response.headers["Vary"] = "HX-Request"
+        return response
+    return see_other(list_path, notice=notice)
+
+
+async def _queue_page(request: Request[User, Any, Any], db_session: AsyncSession, *, status_code: int = 200,
+                      errors: dict[int, dict[str, str]] | None = None) -> Template:
+    queue = await service.review_queue(session=db_session, actor=request.user)
+    return page("moderation/queue.html", status_code=status_code, queue=queue, errors=errors or {},
+                notice=request.query_params.get("notice"), **LABELS)
+
+
+@get("/manager/queue", guards=MANAGERS)
+async def queue_page(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+    return await _queue_page(request, db_session)
+
+
+@post("/manager/listings/{product_id:int}/approve", guards=MANAGERS)
+async def approve(request: HTMXRequest, product_id: FromPath[int], db_session: NamedDependency[AsyncSession]
+                  ) -> Template | Redirect:
+    try:
+        await service.approve_listing(session=db_session, actor=request.user, product_id=product_id)
+    except Conflict:
+        return _decided(request, list_path="/manager/queue", notice="already_decided", item_id=product_id)
+    return _decided(request, list_path="/manager/queue", notice="approved", item_id=product_id)
+
+
+@post("/manager/listings/{product_id:int}/reject", guards=MANAGERS)
+async def reject(request: HTMXRequest, product_id: FromPath[int], db_session: NamedDependency[AsyncSession]
+                 ) -> Template | Redirect:
+    values = await form_values(request)
+    try:
+        await service.reject_listing(session=db_session, actor=request.user, product_id=product_id,
+                                     reason=values.get("reason", ""))
+    except ValidationFailed as exc:
+        await db_session.rollback()
+        if request.htmx:
+            # htmx 2 does not swap 4xx answers: the reason's error comes back as a 200 fragment in place.
+            return _decided(request, list_path="/manager/queue", notice="reason_missing",
+                            errors=field_errors(exc), item_id=product_id)
+        return await _queue_page(request, db_session, status_code=422, errors={product_id: field_errors(exc)})
+    except Conflict:
+        return _decided(request, list_path="/manager/queue", notice="already_decided", item_id=product_id)
+    return _decided(request, list_path="/manager/queue", notice="rejected", item_id=product_id)
+
+
+async def _certificates_page(request: Request[User, Any, Any], db_session: AsyncSession, *, status_code: int = 200,
+                             errors: dict[int, dict[str, str]] | None = None) -> Template:
+    pending = await service.certificates_to_verify(session=db_session, actor=request.user)
+    return page("moderation/certificates.html", status_code=status_code, pending=pending, errors=errors or {},
+                notice=request.query_params.get("notice"), **LABELS)
+
+
+@get("/manager/certificates", guards=MANAGERS)
+async def certificates_page(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+    return await _certificates_page(request, db_session)
+
+
+@get("/manager/certificates/{certificate_id:int}/document", guards=MANAGERS)
+async def certificate_document(request: Request[User, Any, Any], certificate_id: FromPath[int],
+                               db_session: NamedDependency[AsyncSession],
+                               storage: NamedDependency[Storage]) -> Response[bytes]:
+    certificate, _ = await service.certificate_for_manager(session=db_session, actor=request.user,
+                                                           certificate_id=certificate_id)
+    data = await anyio.to_thread.run_sync(storage.read, certificate.document_key)
+    return private_document_response(data, certificate.document_media_type)
+
+
+@post("/manager/certificates/{certificate_id:int}/verify", guards=MANAGERS)
+async def verify(request: HTMXRequest, certificate_id: FromPath[int], db_session: NamedDependency[AsyncSession]
+                 ) -> Template | Redirect:
+    try:
+        await service.verify_certificate(session=db_session, actor=request.user, certificate_id=certificate_id)
+    except Conflict:
+        return _decided(request, list_path="/manager/certificates", notice="already_decided")
+    return _decided(request, list_path="/manager/certificates", notice="verified")
+
+
+@post("/manager/certificates/{certificate_id:int}/reject", guards=MANAGERS)
+async def reject_certificate(request: HTMXRequest, certificate_id: FromPath[int],
+                             db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+    values = await form_values(request)
+    try:
+        await service.reject_certificate(session=db_session, actor=request.user, certificate_id=certificate_id,
+                                         reason=values.get("reason", ""))
+    except ValidationFailed as exc:
+        await db_session.rollback()
+        if request.htmx:
+            return _decided(request, list_path="/manager/certificates", notice="reason_missing",
+                            errors=field_errors(exc))
+        return await _certificates_page(request, db_session, status_code=422,
+                                        errors={certificate_id: field_errors(exc)})
+    except Conflict:
+        return _decided(request, list_path="/manager/certificates", notice="already_decided")
+    return _decided(request, list_path="/manager/certificates", notice="rejected")
+
+
+async def _vendors_page(request: Request[User, Any, Any], db_session: AsyncSession, *, status_code: int = 200,
+                        errors: dict[int, dict[str, str]] | None = None) -> Template:
+    vendors = await service.vendors_of_zone(session=db_session, actor=request.user)
+    return page("moderation/vendors.html", status_code=status_code, vendors=vendors, errors=errors or {},
+                notice=request.query_params.get("notice"))
+
+
+@get("/manager/vendors", guards=MANAGERS)
+async def vendors_page(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+    return await _vendors_page(request, db_session)
+
+
+@post("/manager/vendors/{vendor_id:int}/{decision:str}", guards=MANAGERS)
+async def change_vendor(request: Request[User, Any, Any], vendor_id: FromPath[int], decision: FromPath[str],
+                        db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+    action = {"suspend": service.suspend_vendor, "reinstate": service.reinstate_vendor}.get(decision)
+    if action is None:
+        return await _vendors_page(request, db_session, status_code=404)
+    values = await form_values(request)
+    try:
+        await action(session=db_session, actor=request.user, vendor_id=vendor_id, reason=values.get("reason", ""))
+    except ValidationFailed as exc:
+        await db_session.rollback()
+        return await _vendors_page(request, db_session, status_code=422, errors={vendor_id: field_errors(exc)})
+    except Conflict:
+        return see_other("/manager/vendors", notice="already_decided")
+    return see_other("/manager/vendors", notice="suspended" if decision == "suspend" else "reinstated")
+
+
+async def _reports_page(request: Request[User, Any, Any], db_session: AsyncSession, *, status_code: int = 200,
+                        errors: dict[int, dict[str, str]] | None = None) -> Template:
+    reports = await service.open_reports(session=db_session, actor=request.user)
+    return page("moderation/reports.html", status_code=status_code, reports=reports, errors=errors or {},
+                notice=request.query_params.get("notice"), report_labels=REPORT_KIND_LABELS)
+
+
+@get("/manager/reports", guards=MANAGERS)
+async def reports_page(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+    return await _reports_page(request, db_session)
+
+
+@post("/manager/reports/{report_id:int}/resolve", guards=MANAGERS)
+async def resolve_report(request: Request[User, Any, Any], report_id: FromPath[int],
+                         db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+    values = await form_values(request)
+    try:
+        await service.resolve_report(session=db_session, actor=request.user, report_id=report_id,
+                                     resolution=values.get("reason", ""))
+    except ValidationFailed as exc:
+        await db_session.rollback()
+        return await _reports_page(request, db_session, status_code=422, errors={report_id: field_errors(exc)})
+    except Conflict:
+        return see_other("/manager/reports", notice="already_decided")
+    return see_other("/manager/reports", notice="resolved")
+
+
+def _date(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+@get("/manager/audit", guards=MANAGERS)
+async def audit_page(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+    query = request.query_params
+    before_id = query.get("before_id")
+    filters = AuditFilter(action=query.get("action") or None, since=_date(query.get("since")),
+                          until=_date(query.get("until")),
+                          before_id=int(before_id) if before_id and before_id.isdigit() else None, limit=50)
+    entries = await list_entries(session=db_session, actor=request.user, filters=filters)
+    return page("moderation/audit.html", entries=entries, filters=filters,
+                older=entries[-1][0].id if len(entries) == filters.limit else None)
+
+
+@get("/listings/{product_id:int}/report", guards=BUYERS)
+async def report_form(product_id: FromPath[int], db_session: NamedDependency[AsyncSession],
+                      request: Request[User, Any, Any]) -> Template:
+    product = await db_session.get(Product, product_id)
+    if product is None or product.status not in (ListingStatus.LIVE, ListingStatus.PAUSED):
+        raise NotFound(service.MSG_LISTING_NOT_FOUND)
+    return page("moderation/report_listing.html", product=product, form={}, errors={},
+                notice=request.query_params.get("notice"), report_labels=REPORT_KIND_LABELS)
+
+
+@post("/listings/{product_id:int}/report", guards=BUYERS)
+async def report_listing(request: Request[User, Any, Any], product_id: FromPath[int],
+                         db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+    values = await form_values(request)
+    try:
+        await service.report_listing(session=db_session, reporter=request.user, product_id=product_id,
+                                     kind=values.get("kind", ""), details=values.get("details", ""))
+    except ValidationFailed as exc:
+        await db_session.rollback()
+        product = await db_session.get(Product, product_id)
+        return page("moderation/report_listing.html", status_code=422, product=product, form=values,
+                    errors=field_errors(exc), notice=None, report_labels=REPORT_KIND_LABELS)
+    return see_other(f"/listings/{product_id}/report", notice="sent")
+
+
+PAGE_ROUTES = [queue_page, approve, reject, certificates_page, certificate_document, verify, reject_certificate,
+               vendors_page, change_vendor, reports_page, resolve_report, audit_page, report_form, report_listing]

@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.accounts.models import Organisation, Role, User, Zone
 from backend.accounts.service import create_user
 from backend.catalog import service as catalog
-from backend.catalog.models import ListingStatus
 from backend.catalog.schemas import ProductInput
 from backend.certification import service as certification
 from backend.certification.models import CertificateStatus
@@ -27,6 +26,7 @@ from backend.certification.schemas import CertificateInput
 from backend.clock import utcnow, wib_today
 from backend.media.images import process_document, process_photo
 from backend.media.storage import Storage
+from backend.moderation.service import approve_listing
 from backend.vendors import service as vendors
 from backend.vendors.schemas import VendorProfileInput
 
@@ -147,7 +147,11 @@ VENDORS = (
           "expires_in_days": 2 * _YEAR}],
         [{"name": "Jamu Beras Kencur 250 ml", "category": "drinks", "unit": "pcs", "price": 6000,
           "tiers": [{"min_quantity": 100, "unit_price": 5000}], "min_order_qty": 10, "fulfilment": "made_to_order",
-          "order_cutoff": time(16, 0), "description": "Tanpa pengawet, tahan 2 hari di kulkas.", "certs": ["pirt"]}],
+          "order_cutoff": time(16, 0), "description": "Tanpa pengawet, tahan 2 hari di kulkas.", "certs": ["pirt"]},
+         # Just submitted: waits in the manager's review queue.
+         {"name": "Es Dawet Ayu Bandar 300 ml", "category": "drinks", "unit": "pcs", "price": 7000,
+          "min_order_qty": 10, "fulfilment": "made_to_order", "order_cutoff": time(16, 0),
+          "description": "Dawet beras, santan, gula aren Bandar.", "certs": ["pirt"], "pending": True}],
         (120, 160, 60),
     ),
 )
@@ -218,10 +222,12 @@ async def _load_vendor(*, session: AsyncSession, storage: Storage, user: User, d
     for spec in demo_vendor.products:
         spec = dict(spec)
         certificate_kinds = spec.pop("certs")
+        pending = spec.pop("pending", False)
         data = ProductInput(certificate_ids=[certificate_ids[kind] for kind in certificate_kinds], **spec)
         product = await catalog.create_product(session=session, vendor=vendor, data=data)
         await catalog.add_photo(session=session, vendor=vendor, product_id=product.id, storage=storage,
                                 photo=process_photo(_drawing(data.name, demo_vendor.colour)))
         await catalog.submit_for_review(session=session, vendor=vendor, product_id=product.id)
-        catalog.change_listing_status(product, ListingStatus.LIVE)  # approved by the zone's manager
+        if not pending:
+            await approve_listing(session=session, actor=manager, product_id=product.id)
     await session.flush()

@@ -179,3 +179,19 @@ def test_with_the_service_worker_a_new_page_opened_offline_shows_the_offline_pag
 
     page.goto("/signup")
     expect(page.get_by_role("heading", name="Anda sedang luring")).to_have_count(0)
+
+
+def test_a_manager_approves_the_waiting_listing_without_reloading(page, live_server, log_in, screenshot):
+    log_in(page, MANAGER)
+    page.goto(f"{live_server}/manager/queue")
+    card = page.locator("article", has_text="Es Dawet Ayu Bandar")
+    expect(card).to_be_visible()
+    screenshot("queue")
+    page.evaluate("window.stillTheSamePage = true")
+
+    card.get_by_role("button", name="Setujui").click()
+
+    expect(page.get_by_text("Disetujui.")).to_be_visible()
+    assert page.evaluate("window.stillTheSamePage") is True
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH
+    screenshot("approved")

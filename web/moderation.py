@@ -6,6 +6,7 @@ Decisions work as plain forms (303 back to the list) and, with htmx, replace the
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
@@ -70,20 +71,30 @@ async def approve(request: HTMXRequest, product_id: FromPath[int], db_session: N
 @post("/manager/listings/{product_id:int}/reject", guards=MANAGERS)
 async def reject(request: HTMXRequest, product_id: FromPath[int], db_session: NamedDependency[AsyncSession]
                  ) -> Template | Redirect:
+    async def decide(reason: str) -> None:
+        await service.reject_listing(session=db_session, actor=request.user, product_id=product_id, reason=reason)
+
+    return await _reject(request, db_session, item_id=product_id, decide=decide, list_path="/manager/queue",
+                         list_page=_queue_page)
+
+
+async def _reject(request: HTMXRequest, db_session: AsyncSession, *, item_id: int,
+                  decide: Callable[[str], Awaitable[None]], list_path: str,
+                  list_page: Callable[..., Awaitable[Template]]) -> Template | Redirect:
+    """A rejection needs a reason the vendor reads; a missing one comes back next to the form."""
     values = await form_values(request)
     try:
-        await service.reject_listing(session=db_session, actor=request.user, product_id=product_id,
-                                     reason=values.get("reason", ""))
+        await decide(values.get("reason", ""))
     except ValidationFailed as exc:
         await db_session.rollback()
         if request.htmx:
             # htmx 2 does not swap 4xx answers: the reason's error comes back as a 200 fragment in place.
-            return _decided(request, list_path="/manager/queue", notice="reason_missing",
-                            errors=field_errors(exc), item_id=product_id)
-        return await _queue_page(request, db_session, status_code=422, errors={product_id: field_errors(exc)})
+            return _decided(request, list_path=list_path, notice="reason_missing", errors=field_errors(exc),
+                            item_id=item_id)
+        return await list_page(request, db_session, status_code=422, errors={item_id: field_errors(exc)})
     except Conflict:
-        return _decided(request, list_path="/manager/queue", notice="already_decided", item_id=product_id)
-    return _decided(request, list_path="/manager/queue", notice="rejected", item_id=product_id)
+        return _decided(request, list_path=list_path, notice="already_decided", item_id=item_id)
+    return _decided(request, list_path=list_path, notice="rejected", item_id=item_id)
 
 
 async def _certificates_page(request: Request[User, Any, Any], db_session: AsyncSession, *, status_code: int = 200,
@@ -121,20 +132,12 @@ async def verify(request: HTMXRequest, certificate_id: FromPath[int], db_session
 @post("/manager/certificates/{certificate_id:int}/reject", guards=MANAGERS)
 async def reject_certificate(request: HTMXRequest, certificate_id: FromPath[int],
                              db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
-    values = await form_values(request)
-    try:
+    async def decide(reason: str) -> None:
         await service.reject_certificate(session=db_session, actor=request.user, certificate_id=certificate_id,
-                                         reason=values.get("reason", ""))
-    except ValidationFailed as exc:
-        await db_session.rollback()
-        if request.htmx:
-            return _decided(request, list_path="/manager/certificates", notice="reason_missing",
-                            errors=field_errors(exc))
-        return await _certificates_page(request, db_session, status_code=422,
-                                        errors={certificate_id: field_errors(exc)})
-    except Conflict:
-        return _decided(request, list_path="/manager/certificates", notice="already_decided")
-    return _decided(request, list_path="/manager/certificates", notice="rejected")
+                                         reason=reason)
+
+    return await _reject(request, db_session, item_id=certificate_id, decide=decide,
+                         list_path="/manager/certificates", list_page=_certificates_page)
 
 
 async def _vendors_page(request: Request[User, Any, Any], db_session: AsyncSession, *, status_code: int = 200,

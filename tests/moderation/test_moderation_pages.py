@@ -165,3 +165,23 @@ async def test_a_worker_cannot_open_the_review_queue(client, worker):
     await log_in(client, worker)
 
     assert (await client.get("/manager/queue")).status_code == 403
+
+
+async def test_a_certificate_rejected_without_a_reason_stays_unverified(client, world, vendor, manager, database):
+    shop = await world.shop(vendor)
+    certificate_id = shop.certificates[0].id
+    await log_in(client, manager)
+
+    plain = await submit(client, f"/manager/certificates/{certificate_id}/reject", {"reason": " "})
+    with_htmx = await client.post(f"/manager/certificates/{certificate_id}/reject", data={"reason": ""},
+                                  headers={"HX-Request": "true", "x-csrftoken": client.cookies["pk_csrf"]})
+    rejected = await submit(client, f"/manager/certificates/{certificate_id}/reject",
+                            {"reason": "Nomor di dokumen berbeda dengan yang diketik."})
+
+    assert plain.status_code == 422
+    assert with_htmx.status_code == 200 and "Tuliskan alasannya" in with_htmx.text
+    assert rejected.status_code == 303
+    async with database.sessionmaker() as session:
+        certificate = await session.get(Certificate, certificate_id)
+    assert certificate.status == CertificateStatus.REJECTED
+    assert certificate.status_reason == "Nomor di dokumen berbeda dengan yang diketik."

@@ -21,12 +21,11 @@ from backend.accounts.service import create_user
 from backend.catalog import service as catalog
 from backend.catalog.schemas import ProductInput
 from backend.certification import service as certification
-from backend.certification.models import CertificateStatus
 from backend.certification.schemas import CertificateInput
-from backend.clock import utcnow, wib_today
+from backend.clock import wib_today
 from backend.media.images import process_document, process_photo
 from backend.media.storage import Storage
-from backend.moderation.service import approve_listing
+from backend.moderation.service import approve_listing, verify_certificate
 from backend.vendors import service as vendors
 from backend.vendors.schemas import VendorProfileInput
 
@@ -215,9 +214,7 @@ async def _load_vendor(*, session: AsyncSession, storage: Storage, user: User, d
         certificate = await certification.add_certificate(session=session, vendor=vendor, data=data,
                                                           document=document, storage=storage)
         # The zone's manager has already checked these documents.
-        certificate.status = CertificateStatus.VERIFIED
-        certificate.verified_by_id = manager.id
-        certificate.verified_at = utcnow()
+        await verify_certificate(session=session, actor=manager, certificate_id=certificate.id)
         certificate_ids[spec["kind"]] = certificate.id
     for spec in demo_vendor.products:
         spec = dict(spec)

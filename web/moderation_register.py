@@ -42,9 +42,10 @@ async def upload_register(request: Request[User, Any, Any], db_session: NamedDep
     upload = form.get("register")
     zone_id = request.user.zone_id
     if request.user.role == Role.ADMIN:
-        zone_id = int(form.get("zone_id") or 0) if str(form.get("zone_id") or "").isdigit() else None
+        chosen = str(form.get("zone_id") or "")
+        zone_id = int(chosen) if chosen.isdigit() else None
     try:
-        if not isinstance(upload, UploadFile) or zone_id is None:
+        if not isinstance(upload, UploadFile) or not upload.filename:
             raise ValidationFailed.single("register", MSG_CHOOSE_FILE)
         report = await register.import_register(session=db_session, manager=request.user, zone_id=zone_id,
                                                 filename=upload.filename or "register.csv", data=await upload.read())

@@ -63,13 +63,16 @@ def _rejected(row: dict[str, Any]) -> RejectedRowPublic:
 
 
 @post("/api/v1/manager/register", tags=["moderation"], guards=MANAGERS, security=BEARER,
-      summary="Import the district's UMKM register (CSV); valid rows become vendor invitations")
+      request_max_body_size=register.MAX_FILE_BYTES + 64 * 1024,
+      summary="Import the district's UMKM register (CSV); valid rows become vendor invitations",
+      description="Multipart: `register` is the CSV file (comma or semicolon separated, Indonesian or English "
+                  "headers); `zone_id` is required for an admin and ignored for a manager (their own zone).")
 async def import_register_api(request: Request[User, Any, Any],
                               data: Annotated[RegisterUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
                               db_session: NamedDependency[AsyncSession]) -> RegisterReport:
     user = request.user
-    zone_id = data.zone_id if user.role == Role.ADMIN and data.zone_id else user.zone_id
-    report = await register.import_register(session=db_session, manager=user, zone_id=zone_id or 0,
+    zone_id = data.zone_id if user.role == Role.ADMIN else user.zone_id
+    report = await register.import_register(session=db_session, manager=user, zone_id=zone_id,
                                             filename=data.register.filename or "register.csv",
                                             data=await data.register.read())
     return RegisterReport.of(report)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncGenerator
 from datetime import datetime
 from typing import Any
@@ -60,6 +61,21 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    # PostgreSQL has great_circle_km() as an SQL function (migration 0004); SQLite gets the same from Python.
+    dbapi_connection.create_function("great_circle_km", 4, great_circle_km, deterministic=True)
+
+
+EARTH_RADIUS_KM = 6371.0088
+
+
+def great_circle_km(lat1: float | None, lon1: float | None, lat2: float | None, lon2: float | None) -> float | None:
+    """The haversine distance between two points in kilometres (None when a point is unknown)."""
+    if lat1 is None or lon1 is None or lat2 is None or lon2 is None:
+        return None
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    half_chord = (math.sin((phi2 - phi1) / 2) ** 2
+                  + math.cos(phi1) * math.cos(phi2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2)
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(half_chord)))
 
 
 def as_utc(moment: datetime | None) -> datetime | None:

@@ -177,7 +177,8 @@ async def load_demo(*, session: AsyncSession, password_hash_profile: str, storag
     session.add(zone)
     await session.flush()
     canteen = Organisation(zone_id=zone.id, name="Kantin PT Garmen Nusantara Batang",
-                           address="Blok C-3, Kawasan Industri Terpadu Batang, Gringsing")
+                           address="Blok C-3, Kawasan Industri Terpadu Batang, Gringsing",
+                           latitude=-6.9498, longitude=110.0401)
     session.add(canteen)
     await session.flush()
 

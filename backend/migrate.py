@@ -8,6 +8,18 @@ from alembic.config import Config
 from backend.config import PROJECT_ROOT
 
 
+# Database objects a migration creates outside the models (the search index, see migration 0004): Alembic's
+# comparison of models and database leaves them alone.
+UNMODELLED_TABLE_PREFIX = "product_search"
+UNMODELLED_INDEXES = frozenset({"ix_product_search_document"})
+
+
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    if type_ == "table" and name and name.startswith(UNMODELLED_TABLE_PREFIX):
+        return False
+    return not (type_ == "index" and name in UNMODELLED_INDEXES)
+
+
 def alembic_config(database_url: str) -> Config:
     config = Config(toml_file=str(PROJECT_ROOT / "pyproject.toml"))
     config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))

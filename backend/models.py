@@ -10,10 +10,11 @@ from backend.moderation.models import (
     RegisterImport,
     VendorInvitation,
 )
+from backend.orders.models import CapacityDay
 from backend.vendors.models import Vendor
 
 __all__ = [
-    "ApiToken", "AuditEntry", "AuthSession", "Certificate", "CertificateNotice", "ListingReport", "RegisterImport",
+    "ApiToken", "AuditEntry", "AuthSession", "CapacityDay", "Certificate", "CertificateNotice", "ListingReport", "RegisterImport",
     "VendorInvitation", "LoginAttempt", "Organisation", "PriceTier", "Product",
     "ProductCertificate", "ProductPhoto", "User", "Vendor", "Zone",
 ]

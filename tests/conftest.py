@@ -26,7 +26,7 @@ from backend import migrate
 from backend.accounts.models import Organisation, Role, User, Zone
 from backend.accounts.service import create_user
 from backend.catalog import service as catalog_service
-from backend.catalog.models import Product
+from backend.catalog.models import ListingStatus, Product
 from backend.catalog.schemas import ProductInput
 from backend.certification import service as certification_service
 from backend.certification.models import Certificate, CertificateStatus
@@ -216,6 +216,53 @@ class World:
             return Shop(vendor=vendor, product=product, certificates=certificates)
 
 
+    async def seller(self, zone: Zone, *, business_name: str, latitude: float = -6.9581,
+                     longitude: float = 110.0195, radius_km: float = 15, daily_capacity: int | None = 500,
+                     operating_days: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7),
+                     certificates: tuple[str, ...] = ("halal",)) -> Seller:
+        """A vendor with a profile at a place and certificates a manager has verified."""
+        user = await self.user(Role.VENDOR, zone=zone)
+        storage = FileSystemStorage(self.settings.media_dir)
+        async with self.database.sessionmaker() as session:
+            vendor = await vendor_service.save_profile(session=session, user=user, data=VendorProfileInput(
+                business_name=business_name, owner_name=user.full_name, whatsapp=user.phone, kecamatan="Gringsing",
+                desa="Krengseng", latitude=latitude, longitude=longitude, delivery_radius_km=radius_km,
+                daily_capacity=daily_capacity, operating_days=list(operating_days)))
+            certificate_ids = {}
+            for kind in certificates:
+                certificate = await certification_service.add_certificate(
+                    session=session, vendor=vendor, storage=storage,
+                    data=CertificateInput(kind=kind, number=EXAMPLE_NUMBERS[kind], issuer="BPJPH"),
+                    document=process_document(jpeg_bytes(300, 200)))
+                certificate.status = CertificateStatus.VERIFIED
+                certificate_ids[kind] = certificate.id
+            await session.commit()
+            return Seller(user=user, vendor=vendor, certificate_ids=certificate_ids)
+
+    async def live_product(self, seller: Seller, name: str, *, category: str = "catering", price: int = 15000,
+                           description: str = "", unit: str = "box", certificates: tuple[str, ...] | None = None,
+                           **fields: Any) -> Product:
+        """A product its vendor listed and a manager approved (status set through the listing's transitions)."""
+        kinds = tuple(seller.certificate_ids) if certificates is None else certificates
+        fields.setdefault("fulfilment", "made_to_order")
+        async with self.database.sessionmaker() as session:
+            vendor = await session.get(Vendor, seller.vendor.id)
+            product = await catalog_service.create_product(session=session, vendor=vendor, data=ProductInput(
+                name=name, category=category, unit=unit, price=price, description=description,
+                certificate_ids=[seller.certificate_ids[kind] for kind in kinds], **fields))
+            catalog_service.change_listing_status(product, ListingStatus.PENDING_REVIEW)
+            catalog_service.change_listing_status(product, ListingStatus.LIVE)
+            await session.commit()
+            return product
+
+
+@dataclass
+class Seller:
+    user: User
+    vendor: Vendor
+    certificate_ids: dict[str, int]
+
+
 @dataclass
 class Shop:
     vendor: Vendor
@@ -224,7 +271,7 @@ class Shop:
 
 
 EXAMPLE_NUMBERS = {"halal": "ID33250000123450523", "pirt": "206332501012324", "bpom": "MD 224510001234",
-                   "nib": "9120301234567"}
+                   "nib": "9120301234567", "sni": "SNI 01-3553-2015"}
 
 
 def jpeg_bytes(width: int = 800, height: int = 600) -> bytes:

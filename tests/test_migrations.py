@@ -43,7 +43,8 @@ def _differences(url: str) -> list[object]:
         engine = create_async_engine(url)
         async with engine.connect() as connection:
             diff = await connection.run_sync(
-                lambda sync: compare_metadata(MigrationContext.configure(sync, opts={"compare_type": True}),
+                lambda sync: compare_metadata(MigrationContext.configure(sync, opts={"compare_type": True,
+                                                                                 "include_object": migrate.include_object}),
                                               SQLModel.metadata)
             )
         await engine.dispose()
@@ -82,3 +83,28 @@ def test_downgrade_base_removes_every_table(empty_databases):
         assert _tables(url) <= {"alembic_version"}, url
         migrate.upgrade(url)  # and it can be applied again
         assert _differences(url) == []
+
+
+def test_the_search_index_outside_the_models_exists_at_head(empty_databases):
+    """A batch migration that recreates `product` drops SQLite's triggers with it: this notices."""
+
+    async def objects(url: str) -> set[str]:
+        engine = create_async_engine(url)
+        async with engine.connect() as connection:
+            if connection.dialect.name == "sqlite":
+                query = "SELECT name FROM sqlite_master WHERE name LIKE 'product_search%'"
+            else:
+                query = ("SELECT indexname FROM pg_indexes WHERE indexname = 'ix_product_search_document' "
+                         "UNION SELECT proname FROM pg_proc WHERE proname = 'great_circle_km'")
+            names = set((await connection.execute(text(query))).scalars())
+        await engine.dispose()
+        return names
+
+    for url in empty_databases:
+        migrate.upgrade(url)
+        found = asyncio.run(objects(url))
+        if url.startswith("sqlite"):
+            assert {"product_search", "product_search_insert", "product_search_delete",
+                    "product_search_update"} <= found, found
+        else:
+            assert found == {"ix_product_search_document", "great_circle_km"}

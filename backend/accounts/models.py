@@ -44,6 +44,9 @@ class Organisation(SQLModel, table=True):
     zone_id: int = Field(foreign_key="zone.id", index=True)
     name: str = Field(max_length=160)
     address: str = Field(default="", max_length=300)
+    # The factory the canteen feeds: where "near me" measures from for its staff.
+    latitude: float | None = None
+    longitude: float | None = None
     created_at: datetime = created_at_field()
 
 

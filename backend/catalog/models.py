@@ -104,6 +104,11 @@ class Product(SQLModel, table=True):
     reviewed_at: datetime | None = None
     # What a manager approved last (name, category, photos, certificates), to show what changed since.
     approved_snapshot: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # What search matches, normalised (catalog.searchtext): indexed by SQLite FTS5 or a PostgreSQL GIN index
+    # (migration 0004). The vendor's name is copied here so one index answers "nasi box bu sri".
+    search_name: str = Field(default="", max_length=200)
+    search_vendor: str = Field(default="", max_length=200)
+    search_body: str = Field(default="", max_length=2400)
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
 

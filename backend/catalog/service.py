@@ -23,6 +23,7 @@ from backend.catalog.models import (
     ProductCertificate,
     ProductPhoto,
 )
+from backend.catalog import searchtext
 from backend.catalog.schemas import ProductInput, ProductView
 from backend.certification.models import Certificate, CertificateStatus
 from backend.clock import utcnow
@@ -105,6 +106,7 @@ async def create_product(*, session: AsyncSession, vendor: Vendor, data: Product
     if errors:
         raise ValidationFailed(errors)
     product = Product(vendor_id=vendor.id, **_product_fields(data))
+    _set_search_words(product, vendor)
     session.add(product)
     await session.flush()
     _replace_tiers(session, product, data)
@@ -119,6 +121,13 @@ def _product_fields(data: ProductInput) -> dict[str, object]:
     if data.fulfilment == Fulfilment.MADE_TO_ORDER:
         fields["stock"] = None
     return fields
+
+
+def _set_search_words(product: Product, vendor: Vendor) -> None:
+    """What the catalogue's full-text index matches (the vendor's name is refreshed by vendors.save_profile)."""
+    product.search_name = searchtext.normalize(product.name)
+    product.search_vendor = searchtext.normalize(vendor.business_name)
+    product.search_body = searchtext.product_body(product.description, product.category)
 
 
 def _replace_tiers(session: AsyncSession, product: Product, data: ProductInput) -> None:
@@ -139,6 +148,7 @@ async def update_product(*, session: AsyncSession, vendor: Vendor, product_id: i
     )
     for name, value in _product_fields(data).items():
         setattr(product, name, value)
+    _set_search_words(product, vendor)
     product.updated_at = utcnow()
     await session.execute(delete(PriceTier).where(PriceTier.product_id == product.id))
     _replace_tiers(session, product, data)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Column, String
+from sqlalchemy import CheckConstraint, Column, Index, String
 from sqlmodel import Field, SQLModel
 
 from backend.db import created_at_field
@@ -38,6 +38,10 @@ class Vendor(SQLModel, table=True):
         CheckConstraint("delivery_radius_km > 0 AND delivery_radius_km <= 100", name="radius_range"),
         CheckConstraint(f"operating_days >= 0 AND operating_days <= {ALL_DAYS_MASK}", name="days_mask"),
         CheckConstraint("daily_capacity IS NULL OR daily_capacity >= 0", name="capacity_not_negative"),
+        CheckConstraint("rating_count >= 0 AND rating_sum >= rating_count AND rating_sum <= 5 * rating_count",
+                        name="rating_range"),
+        # The catalogue's bounding-box prefilter reads both coordinates from one index.
+        Index("ix_vendor_location", "latitude", "longitude"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -49,8 +53,8 @@ class Vendor(SQLModel, table=True):
     address: str = Field(default="", max_length=300)
     kecamatan: str = Field(max_length=80)
     desa: str = Field(max_length=80)
-    latitude: float | None = Field(default=None, index=True)
-    longitude: float | None = Field(default=None, index=True)
+    latitude: float | None = None
+    longitude: float | None = None
     delivery_radius_km: float = 10.0
     operating_days: int = ALL_DAYS_MASK
     opens_at: time | None = None
@@ -62,5 +66,8 @@ class Vendor(SQLModel, table=True):
     daily_capacity: int | None = None
     status: str = Field(default=VendorStatus.ACTIVE, sa_column=Column(String(16), nullable=False))
     status_reason: str = Field(default="", max_length=500)
+    # Kept by the reviews of completed orders: the average is rating_sum / rating_count.
+    rating_count: int = 0
+    rating_sum: int = 0
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import anyio.to_thread
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.models import Role, User
-from backend.clock import utcnow
+from backend.catalog import searchtext
+from backend.catalog.models import Product
+from backend.clock import utcnow, wib_today
 from backend.errors import N_, Conflict, FieldError, Forbidden, ValidationFailed
 from backend.media.images import ProcessedPhoto
 from backend.media.storage import Storage, content_key
+from backend.orders import capacity
 from backend.phone import InvalidPhoneNumber, normalize_phone
 from backend.vendors.models import Vendor, VendorStatus, days_to_mask
 from backend.vendors.schemas import VendorProfileInput
@@ -71,6 +74,7 @@ async def save_profile(*, session: AsyncSession, user: User, data: VendorProfile
     if vendor is None:
         vendor = Vendor(user_id=user.id, zone_id=user.zone_id, business_name="", owner_name="", whatsapp="",
                         kecamatan="", desa="")
+    old_name, old_capacity = vendor.business_name, vendor.daily_capacity
     fields = data.model_dump(exclude={"operating_days", "whatsapp"})
     for name, value in fields.items():
         setattr(vendor, name, value)
@@ -79,6 +83,13 @@ async def save_profile(*, session: AsyncSession, user: User, data: VendorProfile
     vendor.updated_at = utcnow()
     session.add(vendor)
     await session.flush()
+    if vendor.business_name != old_name:
+        # The catalogue finds products by their vendor's name too (catalog.search).
+        await session.execute(update(Product).where(Product.vendor_id == vendor.id)
+                              .values(search_vendor=searchtext.normalize(vendor.business_name)))
+    if old_capacity is not None and vendor.daily_capacity != old_capacity:
+        await capacity.change_daily_capacity(session=session, vendor_id=vendor.id,
+                                             capacity=vendor.daily_capacity or 0, from_day=wib_today())
     return vendor
 
 

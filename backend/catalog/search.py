@@ -1,0 +1,329 @@
+"""What buyers find: the catalogue's search, filters, distances and availability, one function for pages and API.
+
+A page of results costs two queries whatever its size: the page's rows (everything filtered, sorted and cut in
+the database), then their first photos, best tiers and badges.
+
+- Text: the normalised words of catalog.searchtext, matched as prefixes by the database's own full-text
+  search: SQLite FTS5 (`product_search`, ranked by bm25) or PostgreSQL's tsvector with a GIN index (ts_rank).
+  Both weigh a hit in the product's name above one in the vendor's name above one in the description.
+- Distance: only vendors whose delivery radius reaches the buyer. A bounding box (the largest radius of any
+  active vendor around the buyer) on the (latitude, longitude) index prunes, then the exact great-circle
+  distance (`great_circle_km`, an SQL function on both databases) decides.
+- Availability for a delivery day: the vendor works that weekday, the lead time or order-before time can
+  still be met, and the capacity left that day (made to order) or the stock (ready goods) covers the
+  minimum order. "Lead time" counts to the end of the delivery day (WIB); checkout checks it against the slot.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+
+from sqlalchemy import ColumnElement, and_, case, column, exists, func, literal_column, or_, select, table, true
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from backend.accounts.models import Organisation, User, Zone
+from backend.catalog.models import Category, Fulfilment, PriceTier, Product, ProductCertificate, ProductPhoto
+from backend.catalog.searchtext import query_terms
+from backend.catalog.service import buyer_visible
+from backend.certification.formats import FORMATS, CertificateKind
+from backend.certification.models import Certificate
+from backend.clock import WIB, to_wib, utcnow, wib_today
+from backend.errors import N_, FieldError, NotFound, ValidationFailed
+from backend.orders.models import CapacityDay
+from backend.vendors.models import Vendor, VendorStatus
+
+PER_PAGE = 20
+MAX_PAGE = 50
+KM_PER_DEGREE = 111.2
+BADGE_KINDS = tuple(kind for kind in CertificateKind if FORMATS[kind].badge)
+# Must stay character for character the index of migration 0004, or PostgreSQL ignores the index.
+PG_DOCUMENT = (
+    "(setweight(to_tsvector('simple'::regconfig, search_name), 'A') || "
+    "setweight(to_tsvector('simple'::regconfig, search_vendor), 'B') || "
+    "setweight(to_tsvector('simple'::regconfig, search_body), 'C'))"
+)
+MSG_PRICE_RANGE = N_("The lowest price must not be above the highest.")
+MSG_PAST_DATE = N_("Choose today or a later date.")
+MSG_FAR_DATE = N_("Choose a date within the next 60 days.")
+MSG_PLACE = N_("The location is not a valid latitude and longitude.")
+MSG_PAGE = N_("There are no more pages.")
+MAX_DAYS_AHEAD = 60
+
+
+class Sort(StrEnum):
+    RELEVANCE = "relevance"  # needs a search text; otherwise it falls back to distance
+    DISTANCE = "distance"
+    PRICE = "price"
+    RATING = "rating"
+
+
+@dataclass(frozen=True)
+class Place:
+    latitude: float
+    longitude: float
+
+
+@dataclass(frozen=True)
+class CatalogueQuery:
+    """What a buyer asked for. `near` is where distances are measured from (resolve it with buyer_location)."""
+
+    near: Place
+    text: str = ""
+    category: Category | None = None
+    certified_only: bool = False
+    halal_only: bool = False
+    price_min: int | None = None
+    price_max: int | None = None
+    available_on: date | None = None
+    sort: Sort = Sort.RELEVANCE
+    page: int = 1
+    vendor_id: int | None = None
+    # A vendor's own page lists all their products, with the distance, even where they do not deliver.
+    within_delivery_radius: bool = True
+
+
+@dataclass
+class CatalogueItem:
+    product_id: int
+    name: str
+    category: str
+    unit: str
+    price: int
+    min_order_qty: int
+    fulfilment: str
+    vendor_id: int
+    vendor_name: str
+    kecamatan: str
+    distance_km: float
+    delivers_here: bool
+    rating_count: int
+    rating_average: float | None
+    # What can still be ordered for the chosen day: capacity left or stock; None when no day was chosen
+    # for a made-to-order product.
+    available_quantity: int | None
+    best_tier_quantity: int | None = None
+    best_tier_price: int | None = None
+    thumb_key: str | None = None
+    badges: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CataloguePage:
+    items: list[CatalogueItem]
+    page: int
+    has_more: bool
+    sort: Sort
+
+
+def check_query(query: CatalogueQuery, *, today: date) -> None:
+    """Refuse a query that cannot mean anything, with a message per field (nothing is searched)."""
+    errors: list[FieldError] = []
+    if not (-90 <= query.near.latitude <= 90 and -180 <= query.near.longitude <= 180):
+        errors.append(FieldError("near", MSG_PLACE))
+    if query.price_min is not None and query.price_max is not None and query.price_min > query.price_max:
+        errors.append(FieldError("price_min", MSG_PRICE_RANGE))
+    if query.available_on is not None:
+        errors.extend(_date_errors(query.available_on, today))
+    if not 1 <= query.page <= MAX_PAGE:
+        errors.append(FieldError("page", MSG_PAGE))
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _date_errors(day: date, today: date) -> list[FieldError]:
+    if day < today:
+        return [FieldError("available_on", MSG_PAST_DATE)]
+    if day > today + timedelta(days=MAX_DAYS_AHEAD):
+        return [FieldError("available_on", MSG_FAR_DATE)]
+    return []
+
+
+def check_delivery_date(day: date, *, today: date) -> None:
+    """A delivery day buyers may ask about: from today to 60 days ahead."""
+    errors = _date_errors(day, today)
+    if errors:
+        raise ValidationFailed(errors)
+
+
+async def search_catalogue(*, session: AsyncSession, query: CatalogueQuery, now: datetime | None = None,
+                           per_page: int = PER_PAGE) -> CataloguePage:
+    """One page of what the buyer may see and order, filtered and sorted as asked (see the module's docstring)."""
+    now = now or utcnow()
+    today = wib_today(now)
+    check_query(query, today=today)
+    postgres = session.bind.dialect.name == "postgresql"
+    terms = query_terms(query.text)
+    sort = query.sort if (query.sort != Sort.RELEVANCE or terms) else Sort.DISTANCE
+
+    lat, lon = query.near.latitude, query.near.longitude
+    distance = func.great_circle_km(lat, lon, Vendor.latitude, Vendor.longitude)
+    available = available_quantity_column(query.available_on)
+    columns = [
+        Product.id, Product.name, Product.category, Product.unit, Product.price, Product.min_order_qty,
+        Product.fulfilment, Vendor.id.label("vendor_id"), Vendor.business_name, Vendor.kecamatan,
+        Vendor.delivery_radius_km, Vendor.rating_count, Vendor.rating_sum, distance.label("distance_km"),
+        available.label("available_quantity"),
+    ]
+    statement = select(*columns).join(Vendor, Vendor.id == Product.vendor_id).where(
+        buyer_visible(today), Vendor.latitude.is_not(None))
+    if query.available_on is not None:
+        statement = statement.outerjoin(
+            CapacityDay, and_(CapacityDay.vendor_id == Vendor.id, CapacityDay.day == query.available_on))
+        statement = statement.where(*orderable_on(query.available_on, now), available >= Product.min_order_qty)
+
+    if query.vendor_id is not None:
+        statement = statement.where(Vendor.id == query.vendor_id)
+    if query.within_delivery_radius:
+        statement = statement.where(*_reaches(lat, lon), distance <= Vendor.delivery_radius_km)
+
+    rank = None
+    if terms:
+        if postgres:
+            document = literal_column(PG_DOCUMENT)
+            tsquery = func.to_tsquery(literal_column("'simple'::regconfig"), " & ".join(f"{t}:*" for t in terms))
+            statement = statement.where(document.op("@@")(tsquery))
+            rank = func.ts_rank(document, tsquery).desc()
+        else:
+            index = table("product_search", column("rowid"))
+            statement = statement.join(index, index.c.rowid == Product.id).where(
+                literal_column("product_search").op("MATCH")(" ".join(f'"{t}"*' for t in terms)))
+            # bm25 is lower for a better match; a hit in the name weighs 10, in the vendor's name 4.
+            rank = func.bm25(literal_column("product_search"), 10.0, 4.0, 1.0).asc()
+
+    if query.category is not None:
+        statement = statement.where(Product.category == query.category)
+    if query.price_min is not None:
+        statement = statement.where(Product.price >= query.price_min)
+    if query.price_max is not None:
+        statement = statement.where(Product.price <= query.price_max)
+    if query.certified_only:
+        statement = statement.where(_relies_on(BADGE_KINDS))
+    if query.halal_only:
+        statement = statement.where(_relies_on((CertificateKind.HALAL,)))
+
+    average = (Vendor.rating_sum * 1.0 / func.nullif(Vendor.rating_count, 0))
+    order = {
+        Sort.RELEVANCE: [rank, distance],
+        Sort.DISTANCE: [distance],
+        Sort.PRICE: [Product.price, distance],
+        Sort.RATING: [average.desc().nulls_last(), Vendor.rating_count.desc(), distance],
+    }[sort]
+    statement = statement.order_by(*order, Product.id).limit(per_page + 1).offset((query.page - 1) * per_page)
+
+    rows = (await session.execute(statement)).all()
+    items = [
+        CatalogueItem(
+            product_id=row.id, name=row.name, category=row.category, unit=row.unit, price=row.price,
+            min_order_qty=row.min_order_qty, fulfilment=row.fulfilment, vendor_id=row.vendor_id,
+            vendor_name=row.business_name, kecamatan=row.kecamatan, distance_km=round(row.distance_km, 1),
+            delivers_here=row.distance_km <= row.delivery_radius_km, rating_count=row.rating_count,
+            rating_average=round(row.rating_sum / row.rating_count, 1) if row.rating_count else None,
+            available_quantity=row.available_quantity,
+        )
+        for row in rows[:per_page]
+    ]
+    await _add_photos_tiers_and_badges(session=session, items=items, today=today)
+    return CataloguePage(items=items, page=query.page, has_more=len(rows) > per_page, sort=sort)
+
+
+def _reaches(lat: float, lon: float) -> list[ColumnElement[bool]]:
+    """The bounding box around the buyer that any vendor able to deliver here lies in; uses ix_vendor_location."""
+    largest = aliased(Vendor)
+    radius = select(func.max(largest.delivery_radius_km)).where(
+        largest.status == VendorStatus.ACTIVE).scalar_subquery()
+    lat_span = radius / KM_PER_DEGREE
+    lon_span = radius / (KM_PER_DEGREE * max(math.cos(math.radians(lat)), 0.01))
+    return [Vendor.latitude.between(lat - lat_span, lat + lat_span),
+            Vendor.longitude.between(lon - lon_span, lon + lon_span)]
+
+
+def available_quantity_column(day: date | None) -> ColumnElement[int | None]:
+    """Stock for ready goods; for made-to-order goods the vendor's capacity left on `day` (query joins CapacityDay)."""
+    if day is None:
+        return case((Product.fulfilment == Fulfilment.READY_STOCK, Product.stock), else_=None)
+    capacity_left = func.coalesce(CapacityDay.capacity - CapacityDay.held, Vendor.daily_capacity, 0)
+    return case((Product.fulfilment == Fulfilment.READY_STOCK, Product.stock), else_=capacity_left)
+
+
+def orderable_on(day: date, now: datetime) -> list[ColumnElement[bool]]:
+    """A product can be ordered now for delivery on `day`: the vendor works that weekday and the lead time holds."""
+    local_now = to_wib(now)
+    days_ahead = (day - local_now.date()).days
+    end_of_day = datetime.combine(day + timedelta(days=1), time(0), tzinfo=WIB)
+    hours_left = (end_of_day - local_now).total_seconds() / 3600
+    if days_ahead >= 2:
+        cutoff_met: ColumnElement[bool] = true()
+    elif days_ahead == 1:  # "order before HH:MM the day before": the day before is today
+        cutoff_met = or_(Product.order_cutoff.is_(None), Product.order_cutoff > local_now.time().replace(tzinfo=None))
+    else:
+        cutoff_met = Product.order_cutoff.is_(None)
+    weekday_bit = 1 << (day.isoweekday() - 1)
+    return [
+        Vendor.operating_days.op("&")(weekday_bit) != 0,
+        cutoff_met,
+        or_(Product.lead_time_hours.is_(None), Product.lead_time_hours <= hours_left),
+    ]
+
+
+def _relies_on(kinds: tuple[CertificateKind, ...]) -> ColumnElement[bool]:
+    """The listing relies on a certificate of one of these kinds (visible listings' certificates are verified)."""
+    return Product.id.in_(
+        select(ProductCertificate.product_id)
+        .join(Certificate, Certificate.id == ProductCertificate.certificate_id)
+        .where(Certificate.kind.in_([kind.value for kind in kinds]))
+    )
+
+
+async def _add_photos_tiers_and_badges(*, session: AsyncSession, items: list[CatalogueItem], today: date) -> None:
+    """The first photo, the best tier and the badges of a page's products, in one query."""
+    if not items:
+        return
+    first_photo = (select(ProductPhoto.thumb_key).where(ProductPhoto.product_id == Product.id)
+                   .order_by(ProductPhoto.position, ProductPhoto.id).limit(1).scalar_subquery())
+    # Tiers get cheaper as the quantity grows, so the best is the one with the largest quantity.
+    best_tier = (select(PriceTier.min_quantity).where(PriceTier.product_id == Product.id)
+                 .order_by(PriceTier.min_quantity.desc()).limit(1))
+    badge_columns = [
+        exists(select(ProductCertificate.product_id)
+               .join(Certificate, Certificate.id == ProductCertificate.certificate_id)
+               .where(ProductCertificate.product_id == Product.id, Certificate.kind == kind.value)).label(kind.value)
+        for kind in BADGE_KINDS
+    ]
+    rows = (await session.execute(
+        select(Product.id, first_photo.label("thumb_key"),
+               best_tier.scalar_subquery().label("tier_quantity"),
+               best_tier.with_only_columns(PriceTier.unit_price).scalar_subquery().label("tier_price"),
+               *badge_columns)
+        .where(Product.id.in_([item.product_id for item in items]))
+    )).all()
+    extras = {row.id: row._mapping for row in rows}
+    for item in items:
+        extra = extras[item.product_id]
+        item.thumb_key = extra["thumb_key"]
+        item.best_tier_quantity, item.best_tier_price = extra["tier_quantity"], extra["tier_price"]
+        item.badges = [FORMATS[kind].badge or "" for kind in BADGE_KINDS if extra[kind.value]]
+
+
+async def buyer_location(*, session: AsyncSession, user: User | None, latitude: float | None = None,
+                         longitude: float | None = None) -> Place:
+    """Where "near me" is: the phone's location when given, else the canteen's factory, else the buyer's zone,
+    else the first zone (a visitor who is not logged in)."""
+    if latitude is not None and longitude is not None:
+        return Place(latitude, longitude)
+    if user is not None and user.organisation_id is not None:
+        row = (await session.execute(
+            select(Organisation.latitude, Organisation.longitude, Zone.latitude, Zone.longitude)
+            .join(Zone, Zone.id == Organisation.zone_id).where(Organisation.id == user.organisation_id)
+        )).one()
+        return Place(row[0], row[1]) if row[0] is not None and row[1] is not None else Place(row[2], row[3])
+    zone_query = select(Zone.latitude, Zone.longitude)
+    zone_query = (zone_query.where(Zone.id == user.zone_id) if user is not None and user.zone_id is not None
+                  else zone_query.order_by(Zone.id).limit(1))
+    row = (await session.execute(zone_query)).one_or_none()
+    if row is None:
+        raise NotFound(N_("No industrial zone is set up yet."))
+    return Place(row[0], row[1])

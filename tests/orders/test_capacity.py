@@ -1,0 +1,98 @@
+"""A vendor's daily capacity and a product's stock are held atomically: never oversold, whatever the concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from backend.catalog.models import Product
+from backend.orders import capacity
+from backend.orders.models import CapacityDay
+from backend.vendors import service as vendor_service
+from backend.vendors.models import Vendor
+from backend.vendors.schemas import VendorProfileInput
+
+MONDAY = date(2026, 11, 30)
+
+
+async def remaining(database, vendor_id: int, day: date = MONDAY) -> int:
+    async with database.sessionmaker() as session:
+        return await capacity.remaining_capacity(session=session, vendor_id=vendor_id, day=day)
+
+
+async def hold(database, vendor_id: int, quantity: int, day: date = MONDAY) -> bool:
+    async with database.sessionmaker() as session:
+        held = await capacity.hold_capacity(session=session, vendor_id=vendor_id, day=day, quantity=quantity)
+        await session.commit()
+        return held
+
+
+async def test_a_canteen_ordering_200_box_takes_200_from_the_days_capacity(world, zone, database):
+    seller = await world.seller(zone, business_name="Catering Bu Sri", daily_capacity=500)
+    assert await remaining(database, seller.vendor.id) == 500
+    assert await hold(database, seller.vendor.id, 200)
+    assert await remaining(database, seller.vendor.id) == 300
+    assert await remaining(database, seller.vendor.id, date(2026, 12, 1)) == 500  # another day is untouched
+
+
+async def test_more_than_is_left_is_refused_and_nothing_is_held(world, zone, database):
+    seller = await world.seller(zone, business_name="Catering Bu Sri", daily_capacity=500)
+    assert await hold(database, seller.vendor.id, 450)
+    assert not await hold(database, seller.vendor.id, 51)
+    assert await remaining(database, seller.vendor.id) == 50
+    async with database.sessionmaker() as session:
+        await capacity.release_capacity(session=session, vendor_id=seller.vendor.id, day=MONDAY, quantity=450)
+        await session.commit()
+    assert await remaining(database, seller.vendor.id) == 500
+
+
+async def test_the_database_itself_refuses_an_oversold_day(world, zone, database):
+    seller = await world.seller(zone, business_name="Catering Bu Sri", daily_capacity=100)
+    assert await hold(database, seller.vendor.id, 100)
+    async with database.sessionmaker() as session:
+        with pytest.raises(IntegrityError):
+            await session.execute(update(CapacityDay).values(held=CapacityDay.held + 1))
+            await session.flush()
+
+
+async def test_lowering_the_daily_capacity_below_what_is_held_accepts_nothing_more(world, zone, database):
+    seller = await world.seller(zone, business_name="Catering Bu Sri", daily_capacity=500)
+    assert await hold(database, seller.vendor.id, 300)
+    async with database.sessionmaker() as session:
+        await vendor_service.save_profile(session=session, user=seller.user, data=VendorProfileInput(
+            business_name="Catering Bu Sri", owner_name="Sri", whatsapp=seller.user.phone, kecamatan="Gringsing",
+            desa="Krengseng", latitude=-6.9581, longitude=110.0195, daily_capacity=200))
+        await session.commit()
+    assert await remaining(database, seller.vendor.id) == 0
+    assert not await hold(database, seller.vendor.id, 1)
+    async with database.sessionmaker() as session:
+        day = (await session.execute(select(CapacityDay))).scalar_one()
+        assert (day.capacity, day.held) == (300, 300)  # the 300 already promised stay promised
+
+
+async def test_many_canteens_at_once_never_oversell_the_day(world, zone, database):
+    seller = await world.seller(zone, business_name="Catering Bu Sri", daily_capacity=500)
+    results = await asyncio.gather(*(hold(database, seller.vendor.id, 50) for _ in range(16)))
+    assert results.count(True) == 10
+    assert await remaining(database, seller.vendor.id) == 0
+
+
+async def test_many_workers_at_once_never_oversell_the_stock(world, zone, database):
+    seller = await world.seller(zone, business_name="Keripik Mbak Yuni", daily_capacity=None)
+    product = await world.live_product(seller, "Keripik Tempe", category="snacks", fulfilment="ready_stock", stock=30)
+
+    async def buy(quantity: int) -> bool:
+        async with database.sessionmaker() as session:
+            held = await capacity.hold_stock(session=session, product_id=product.id, quantity=quantity)
+            await session.commit()
+            return held
+
+    results = await asyncio.gather(*(buy(4) for _ in range(12)))
+    assert results.count(True) == 7
+    async with database.sessionmaker() as session:
+        assert (await session.get(Product, product.id)).stock == 2
+        assert (await session.get(Vendor, seller.vendor.id)).daily_capacity is None

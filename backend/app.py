@@ -25,6 +25,7 @@ from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 
 from backend.accounts.api import API_ROUTES as ACCOUNT_API_ROUTES
+from backend.catalog.api import API_ROUTES as CATALOGUE_API_ROUTES
 from backend.accounts.auth import AuthenticationMiddleware
 from backend.config import Settings
 from backend.db import Database
@@ -37,6 +38,7 @@ from backend.media.storage import FileSystemStorage, Storage
 from backend.problems import EXCEPTION_HANDLERS
 from backend.vendors.api import API_ROUTES as VENDOR_API_ROUTES
 from web.accounts import PAGE_ROUTES as ACCOUNT_PAGE_ROUTES
+from web.catalogue import PAGE_ROUTES as CATALOGUE_PAGE_ROUTES
 from web.home import PAGE_ROUTES as HOME_PAGE_ROUTES
 from web.moderation import PAGE_ROUTES as MODERATION_PAGE_ROUTES
 from web.moderation_register import PAGE_ROUTES as REGISTER_PAGE_ROUTES
@@ -86,13 +88,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *HEALTH_ROUTES,
             *ACCOUNT_API_ROUTES,
             *VENDOR_API_ROUTES,
+            *CATALOGUE_API_ROUTES,
             *MODERATION_API_ROUTES,
             *REGISTER_API_ROUTES,
             *MEDIA_ROUTES,
             # Pages are HTML for people; only the JSON API belongs in the OpenAPI document.
             Router(path="/", route_handlers=[*HOME_PAGE_ROUTES, *ACCOUNT_PAGE_ROUTES, *PWA_PAGE_ROUTES,
                                              *VENDOR_PAGE_ROUTES, *REGISTER_PAGE_ROUTES,
-                                             *MODERATION_PAGE_ROUTES],
+                                             *MODERATION_PAGE_ROUTES, *CATALOGUE_PAGE_ROUTES],
                    include_in_schema=False),
             create_static_files_router(
                 path="/static",

@@ -1,7 +1,13 @@
-// Pasar Kawasan service worker: cache the shell, show the offline page when the network is gone.
-// Pages are always fetched from the network first, so prices are never taken from the cache while online.
+// Pasar Kawasan service worker: cache the shell, show the offline page when the network is gone, and keep
+// the last catalogue, product and vendor pages for reading offline.
+// Pages are always fetched from the network first, so prices are never taken from the cache while online;
+// a page served from the cache is marked as a saved copy that may be out of date, and only catalogue pages
+// are ever saved: cart, checkout and every form post go to the network or fail.
 // The server replaces the version with a hash of the shell's files, so a new release refreshes the cache.
 const VERSION = "pk-shell-__VERSION__";
+const PAGES = "pk-pages-__VERSION__";
+const MAX_SAVED_PAGES = 40;
+const SAVED_PAGE = /^\/(catalogue|products\/\d+|vendors\/\d+)$/;
 // Fetched without cookies: the cached offline page must not show whoever was logged in at install time.
 const SHELL = [new Request("/offline", { credentials: "omit" })];
 
@@ -12,7 +18,7 @@ self.addEventListener("install", (event) => {
 self.addEventListener("activate", (event) => {
   event.waitUntil(
     caches.keys()
-      .then((keys) => Promise.all(keys.filter((key) => key !== VERSION).map((key) => caches.delete(key))))
+      .then((keys) => Promise.all(keys.filter((key) => key !== VERSION && key !== PAGES).map((key) => caches.delete(key))))
       .then(() => self.clients.claim())
   );
 });
@@ -34,7 +40,34 @@ self.addEventListener("fetch", (event) => {
     );
     return;
   }
+  if (request.mode === "navigate" && SAVED_PAGE.test(url.pathname)) {
+    event.respondWith(fetch(request).then((response) => {
+      if (response.ok && (response.headers.get("content-type") || "").startsWith("text/html")) {
+        const copy = response.clone();
+        event.waitUntil(savePage(request, copy));
+      }
+      return response;
+    }).catch(() => savedCopy(request)));
+    return;
+  }
   if (request.mode === "navigate") {
     event.respondWith(fetch(request).catch(() => caches.match("/offline")));
   }
 });
+
+async function savePage(request, response) {
+  const cache = await caches.open(PAGES);
+  await cache.put(request, response);
+  const keys = await cache.keys();  // oldest first
+  await Promise.all(keys.slice(0, Math.max(0, keys.length - MAX_SAVED_PAGES)).map((key) => cache.delete(key)));
+}
+
+// A saved page, with its "saved copy, may be out of date" note shown (the page carries the note, translated,
+// hidden); the offline page when this page was never saved.
+async function savedCopy(request) {
+  const cache = await caches.open(PAGES);
+  const saved = await cache.match(request);
+  if (!saved) return caches.match("/offline");
+  const html = (await saved.text()).replace("data-saved-copy-note hidden", "data-saved-copy-note");
+  return new Response(html, { status: 200, headers: { "Content-Type": "text/html; charset=utf-8" } });
+}

@@ -4,21 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, get
+from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.auth import requires_role
+from backend.accounts import service as accounts
 from backend.accounts.models import Organisation, Role, User, Zone
+from backend.catalog.models import CATEGORY_LABELS
 from backend.catalog import service as catalog
 from backend.certification import service as certification
 from backend.clock import wib_today
 from backend.moderation import service as moderation
 from backend.vendors import service as vendors
-from web.forms import page, see_other
+from backend.errors import N_, ValidationFailed
+from backend.i18n import gettext
+from web.forms import field_errors, form_values, page, see_other
 from web.vendors import certificate_kind_labels
+
+MSG_COORDINATE = N_("Type the location as numbers, for example -6.9545 and 110.0322.")
 
 HOME_PATHS = {
     Role.VENDOR: "/vendor",
@@ -67,13 +73,46 @@ async def canteen_home(request: Request[User, Any, Any], db_session: NamedDepend
     )
     members = rows.all()
     organisation = members[0][0] if members else None
-    return page("home/canteen.html", organisation=organisation, colleagues=[user for _, user in members])
+    form = {"latitude": organisation.latitude if organisation and organisation.latitude is not None else "",
+            "longitude": organisation.longitude if organisation and organisation.longitude is not None else ""}
+    return page("home/canteen.html", organisation=organisation, colleagues=[user for _, user in members],
+                form=form, errors={}, notice=request.query_params.get("notice"), categories=CATEGORY_LABELS)
+
+
+@post("/canteen/location", guards=[requires_role(Role.CANTEEN_STAFF)])
+async def save_factory_location(request: Request[User, Any, Any],
+                                db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+    """Where the factory is: the catalogue measures distances from here for every staff member."""
+    form = await form_values(request)
+    try:
+        latitude, longitude = _coordinate(form.get("latitude", "")), _coordinate(form.get("longitude", ""))
+        await accounts.set_factory_location(session=db_session, actor=request.user, latitude=latitude,
+                                            longitude=longitude)
+    except ValueError:
+        errors = {"latitude": gettext(MSG_COORDINATE)}
+    except ValidationFailed as refused:
+        errors = field_errors(refused)
+    else:
+        return see_other("/canteen", notice="location")
+    await db_session.rollback()
+    organisation = await db_session.get(Organisation, request.user.organisation_id)
+    colleagues = list((await db_session.execute(
+        select(User).where(User.organisation_id == request.user.organisation_id).order_by(User.full_name)
+    )).scalars())
+    return page("home/canteen.html", status_code=400, organisation=organisation, colleagues=colleagues, form=form,
+                errors=errors, notice=None, categories=CATEGORY_LABELS)
+
+
+def _coordinate(text: str) -> float | None:
+    """A latitude or longitude as typed on a phone: "-6.95" or "-6,95"; empty means none."""
+    text = text.strip().replace(",", ".")
+    return float(text) if text else None
 
 
 @get("/worker", guards=[requires_role(Role.WORKER)])
 async def worker_home(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
     zone = await db_session.get(Zone, request.user.zone_id) if request.user.zone_id else None
-    return page("home/worker.html", zone=zone)
+    return page("home/worker.html", zone=zone, categories=CATEGORY_LABELS)
 
 
 @get("/manager", guards=[requires_role(Role.MANAGER)])
@@ -96,4 +135,4 @@ async def admin_home(db_session: NamedDependency[AsyncSession]) -> Template:
     return page("home/admin.html", zones=rows.all())
 
 
-PAGE_ROUTES = [landing, vendor_home, canteen_home, worker_home, manager_home, admin_home]
+PAGE_ROUTES = [landing, vendor_home, canteen_home, save_factory_location, worker_home, manager_home, admin_home]

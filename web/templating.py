@@ -7,6 +7,7 @@ from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from jinja2 import pass_context
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -40,6 +41,18 @@ def _format_date(value: date | datetime) -> str:
     return format_date(value, get_locale())
 
 
+def query_with(params: dict[str, str], **changes: object) -> str:
+    """The current query string with some parameters replaced; an empty value drops the parameter."""
+    merged = {**params, **{name: str(value) for name, value in changes.items()}}
+    return urlencode({name: value for name, value in merged.items() if value not in ("", "None")})
+
+
+def format_decimal(value: float) -> str:
+    """1.5 → "1,5" in Indonesian, "1.5" in English; whole numbers without decimals."""
+    text = f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+    return text.replace(".", ",") if get_locale() == "id" else text
+
+
 def configure_environment(engine: JinjaTemplateEngine) -> None:
     env = engine.engine
     env.add_extension("jinja2.ext.i18n")
@@ -47,6 +60,7 @@ def configure_environment(engine: JinjaTemplateEngine) -> None:
     env.filters["rupiah"] = format_rupiah
     env.filters["wib"] = _format_date
     env.filters["phone"] = display_phone
+    env.filters["decimal"] = format_decimal
     env.globals.update(
         static_url=static_url,
         current_user=current_user,
@@ -54,6 +68,7 @@ def configure_environment(engine: JinjaTemplateEngine) -> None:
         locales=LOCALES,
         htmx_url=lambda: static_url(HTMX_FILE),
         whatsapp_link=whatsapp_link,
+        query_with=query_with,
     )
     env.trim_blocks = True
     env.lstrip_blocks = True

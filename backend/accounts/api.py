@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, delete, get, post
+from litestar import Controller, Request, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts import service
-from backend.accounts.auth import requires_login
-from backend.accounts.models import User
-from backend.accounts.schemas import ApiTokenCreate, ApiTokenCreated, ApiTokenPublic, UserPublic, ZonePublic
+from backend.accounts.auth import requires_login, requires_role
+from backend.accounts.models import Role, User
+from backend.accounts.schemas import (
+    ApiTokenCreate,
+    ApiTokenCreated,
+    ApiTokenPublic,
+    FactoryLocation,
+    UserPublic,
+    ZonePublic,
+)
 
 BEARER = [{"BearerToken": []}]
 
@@ -53,9 +60,18 @@ class AccountApi(Controller):
         return ApiTokenPublic.of(token)
 
 
+@put("/api/v1/canteen/location", tags=["accounts"], guards=[requires_role(Role.CANTEEN_STAFF)], security=BEARER,
+     summary="Set my canteen's factory location (the catalogue measures distances from it)")
+async def put_factory_location(request: Request[User, Any, Any], data: JSONBody[FactoryLocation],
+                               db_session: NamedDependency[AsyncSession]) -> FactoryLocation:
+    organisation = await service.set_factory_location(session=db_session, actor=request.user,
+                                                      latitude=data.latitude, longitude=data.longitude)
+    return FactoryLocation(latitude=organisation.latitude, longitude=organisation.longitude)
+
+
 @get("/api/v1/zones", tags=["zones"], summary="Industrial zones served by the marketplace")
 async def list_zones(db_session: NamedDependency[AsyncSession]) -> list[ZonePublic]:
     return [ZonePublic.of(zone) for zone in await service.list_zones(session=db_session)]
 
 
-API_ROUTES = [AccountApi, list_zones]
+API_ROUTES = [AccountApi, put_factory_location, list_zones]

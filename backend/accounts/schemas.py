@@ -57,3 +57,10 @@ class ApiTokenPublic(BaseModel):
 
 class ApiTokenCreated(ApiTokenPublic):
     token: str = Field(description="The secret token. It is shown only this once.")
+
+
+class FactoryLocation(BaseModel):
+    """Where a canteen's factory is; both null to measure from the zone instead."""
+
+    latitude: float | None = Field(default=None, ge=-11.5, le=6.5)
+    longitude: float | None = Field(default=None, ge=94.0, le=141.5)

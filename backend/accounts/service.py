@@ -27,7 +27,7 @@ from backend.access import ensure_access
 from backend.accounts.passwords import hash_password, verify_password
 from backend.clock import utcnow
 from backend.db import as_utc
-from backend.errors import N_, FieldError, TooManyAttempts, ValidationFailed
+from backend.errors import N_, FieldError, Forbidden, TooManyAttempts, ValidationFailed
 from backend.phone import InvalidPhoneNumber, normalize_phone
 
 PASSWORD_MIN_LENGTH = 8
@@ -356,3 +356,26 @@ async def user_for_api_token(*, session: AsyncSession, raw_token: str) -> User |
     if last_used_at is None or as_utc(last_used_at) < now - API_TOKEN_USE_PRECISION:
         await session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
     return user
+
+
+async def set_factory_location(*, session: AsyncSession, actor: User, latitude: float | None,
+                               longitude: float | None) -> Organisation:
+    """A canteen's staff set where their factory is: the catalogue measures distances from there.
+    Both coordinates, or neither (then the zone's centre is used)."""
+    if actor.role != Role.CANTEEN_STAFF or actor.organisation_id is None:
+        raise Forbidden()
+    errors: list[FieldError] = []
+    if (latitude is None) != (longitude is None):
+        errors.append(FieldError("longitude", N_("Give both latitude and longitude, or neither.")))
+    if latitude is not None and not -11.5 <= latitude <= 6.5:
+        errors.append(FieldError("latitude", N_("A latitude in Indonesia lies between -11.5 and 6.5.")))
+    if longitude is not None and not 94.0 <= longitude <= 141.5:
+        errors.append(FieldError("longitude", N_("A longitude in Indonesia lies between 94 and 141.5.")))
+    if errors:
+        raise ValidationFailed(errors)
+    organisation = await session.get(Organisation, actor.organisation_id)
+    assert organisation is not None  # the foreign key guarantees it
+    organisation.latitude, organisation.longitude = latitude, longitude
+    session.add(organisation)
+    await session.flush()
+    return organisation

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -89,3 +89,84 @@ class ProductView:
             photos=[PhotoPublic(id=p.id, thumbnail_url=f"/media/{p.thumb_key}", detail_url=f"/media/{p.detail_key}",
                                 width=p.width, height=p.height) for p in self.photos],
         )
+
+
+# --- what buyers see (catalog.search and catalog.storefront) ------------------------------------------
+
+class CatalogueItemPublic(BaseModel):
+    product_id: int
+    name: str
+    category: str
+    unit: str
+    price: int = Field(description="Rupiah per unit at the minimum order")
+    min_order_qty: int
+    best_tier_quantity: int | None = Field(description="From this quantity on, the lowest unit price")
+    best_tier_price: int | None
+    vendor_id: int
+    vendor_name: str
+    kecamatan: str
+    distance_km: float
+    delivers_here: bool
+    rating_average: float | None
+    rating_count: int
+    badges: list[str] = Field(description="From verified certificates only: Halal, PIRT, BPOM, SNI")
+    available_quantity: int | None = Field(
+        description="Capacity left or stock for available_on; null for made-to-order goods without a date")
+    thumbnail_url: str | None
+    url: str
+
+
+class CataloguePagePublic(BaseModel):
+    items: list[CatalogueItemPublic]
+    page: int
+    has_more: bool
+    sort: str
+    near: dict[str, float]
+
+
+class CertificateBadgePublic(BaseModel):
+    kind: str
+    badge: str | None
+    number: str
+    issuer: str
+    expires_on: date | None
+
+
+class ProductDetailPublic(BaseModel):
+    id: int
+    name: str
+    description: str
+    category: str
+    unit: str
+    price: int
+    tiers: list[TierPublic]
+    min_order_qty: int
+    fulfilment: str
+    lead_time_hours: int | None
+    order_cutoff: time | None
+    photos: list[PhotoPublic]
+    badges: list[str]
+    certificates: list[CertificateBadgePublic]
+    vendor_id: int
+    vendor_name: str
+    available_on: date | None
+    available_quantity: int | None
+    orderable: bool
+
+
+class VendorStorefrontPublic(BaseModel):
+    id: int
+    business_name: str
+    kecamatan: str
+    desa: str
+    story: str
+    delivery_radius_km: float
+    operating_days: list[int]
+    opens_at: time | None
+    closes_at: time | None
+    whatsapp: str
+    photo_url: str | None
+    rating_average: float | None
+    rating_count: int
+    certificates: list[CertificateBadgePublic]
+    products: list[CatalogueItemPublic]

@@ -1,6 +1,6 @@
 // "Use my location": fills the latitude and longitude inputs from the phone's GPS.
 // The button stays hidden without JavaScript or geolocation; then, or when permission is refused,
-// the vendor simply types the numbers. Messages come translated from the page (data-* attributes).
+// the vendor simply types the numbers (or the catalogue measures from the factory or zone). Messages come translated from the page (data-* attributes).
 (function () {
   "use strict";
   var button = document.querySelector("[data-locate]");
@@ -22,6 +22,9 @@
         longitude.value = position.coords.longitude.toFixed(6);
         button.disabled = false;
         say(button.dataset.done);
+        // The catalogue searches again from the new place at once.
+        var form = button.dataset.submit && document.getElementById(button.dataset.submit);
+        if (form) form.requestSubmit ? form.requestSubmit() : form.submit();
       },
       function () {
         button.disabled = false;

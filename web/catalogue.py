@@ -1,0 +1,159 @@
+"""The buyer's pages: the catalogue (search, filters, near me, load more), a product, a vendor.
+
+Open to everyone, logged in or not: a visitor sees the zone's catalogue measured from the zone, a canteen from
+its factory, anyone from their phone's location once they tap "near me". The same URL answers three ways:
+the whole page, the results alone (typing in the search box, htmx), or the next page's rows ("load more").
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from litestar import get
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.plugins.htmx import HTMXRequest
+from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.catalog.models import CATEGORY_LABELS, UNIT_LABELS, Category
+from backend.catalog.search import CatalogueQuery, Sort, buyer_location, search_catalogue
+from backend.catalog.storefront import product_for_buyer, vendor_for_buyer
+from backend.certification.formats import FORMATS, CertificateKind
+from backend.clock import wib_today
+from backend.db import great_circle_km
+from backend.errors import N_, FieldError, ValidationFailed
+from backend.i18n import gettext
+from backend.money import parse_rupiah
+from backend.vendors.models import mask_to_days
+from web.forms import field_errors, page
+from web.vendors import WEEKDAY_LABELS
+
+LABELS = {"category_labels": CATEGORY_LABELS, "unit_labels": UNIT_LABELS,
+          "kind_labels": {kind.value: FORMATS[kind].label for kind in CertificateKind}}
+SORT_LABELS = {Sort.RELEVANCE: N_("Best match"), Sort.DISTANCE: N_("Nearest"), Sort.PRICE: N_("Lowest price"),
+               Sort.RATING: N_("Best rated")}
+MSG_PRICE = N_("Type a price such as 15000 or 15.000.")
+MSG_DATE = N_("Choose a date from the calendar.")
+MSG_CATEGORY = N_("Choose a category from the list.")
+MSG_SORT = N_("Choose an order from the list.")
+MSG_PLACE = N_("The location is not a valid latitude and longitude.")
+MAX_TEXT = 100
+VENDOR_PRODUCTS = 60
+
+
+def default_delivery_day() -> date:
+    """The day a product page checks when none was chosen: tomorrow, the usual day of a planned order."""
+    return wib_today() + timedelta(days=1)
+
+
+def read_filters(params: dict[str, str]) -> tuple[dict[str, Any], list[FieldError]]:
+    """The catalogue form's values as CatalogueQuery fields, and what could not be read.
+
+    Without a date everything on sale is listed (ready goods with their stock); a chosen date keeps only what
+    can still be ordered for it and shows how much is left."""
+    errors: list[FieldError] = []
+    fields: dict[str, Any] = {"text": params.get("q", "").strip()[:MAX_TEXT],
+                              "halal_only": params.get("halal") in ("1", "on"),
+                              "certified_only": params.get("certified") in ("1", "on")}
+    category = params.get("category", "")
+    if category:
+        if category in Category.__members__.values():
+            fields["category"] = Category(category)
+        else:
+            errors.append(FieldError("category", MSG_CATEGORY))
+    for name in ("price_min", "price_max"):
+        if params.get(name, "").strip():
+            try:
+                fields[name] = parse_rupiah(params[name])
+            except ValueError:
+                errors.append(FieldError(name, MSG_PRICE))
+    raw_date = params.get("date", "").strip()
+    try:
+        fields["available_on"] = date.fromisoformat(raw_date) if raw_date else None
+    except ValueError:
+        errors.append(FieldError("date", MSG_DATE))
+    sort = params.get("sort", "")
+    if sort:
+        if sort in Sort.__members__.values():
+            fields["sort"] = Sort(sort)
+        else:
+            errors.append(FieldError("sort", MSG_SORT))
+    try:
+        fields["page"] = int(params.get("page") or 1)
+    except ValueError:
+        fields["page"] = 1
+    try:
+        latitude, longitude = params.get("lat", "").strip(), params.get("lon", "").strip()
+        fields["latitude"] = float(latitude) if latitude and longitude else None
+        fields["longitude"] = float(longitude) if latitude and longitude else None
+    except ValueError:
+        errors.append(FieldError("near", MSG_PLACE))
+    return fields, errors
+
+
+@get("/catalogue", name="catalogue")
+async def catalogue(request: HTMXRequest, db_session: NamedDependency[AsyncSession]) -> Template:
+    user = request.scope.get("user")
+    params = {key: value for key, value in request.query_params.items()}
+    fields, problems = read_filters(params)
+    near = await buyer_location(session=db_session, user=user, latitude=fields.pop("latitude", None),
+                                longitude=fields.pop("longitude", None))
+    results, errors = None, {}
+    if problems:
+        errors = field_errors(ValidationFailed(problems))
+    else:
+        try:
+            results = await search_catalogue(session=db_session, query=CatalogueQuery(near=near, **fields))
+        except ValidationFailed as refused:
+            errors = field_errors(refused)
+    context = {"results": results, "errors": errors, "params": params, "day": fields.get("available_on"),
+               "own_location": bool(params.get("lat")), "sort_labels": SORT_LABELS, **LABELS}
+    status_code = 400 if errors else 200
+    if request.htmx and not request.htmx.history_restore_request:
+        # "Load more" asks for the next rows only; the search box for the whole result list.
+        fragment = "catalogue/_rows.html" if request.htmx.target and request.htmx.target.startswith("more") \
+            else "catalogue/_results.html"
+        response = page(fragment, status_code=status_code, **context)
+    else:
+        response = page("catalogue/index.html", status_code=status_code, **context)
+    response.headers["Vary"] = "HX-Request"
+    return response
+
+
+@get("/products/{product_id:int}", name="product_page")
+async def product_page(request: HTMXRequest, product_id: FromPath[int], db_session: NamedDependency[AsyncSession]) -> Template:
+    raw_date = request.query_params.get("date", "")
+    errors: dict[str, str] = {}
+    try:
+        day = date.fromisoformat(raw_date) if raw_date else default_delivery_day()
+    except ValueError:
+        day, errors = default_delivery_day(), {"date": gettext(MSG_DATE)}
+    try:
+        product = await product_for_buyer(session=db_session, product_id=product_id, available_on=day)
+    except ValidationFailed as refused:
+        errors = field_errors(refused)
+        day = default_delivery_day()
+        product = await product_for_buyer(session=db_session, product_id=product_id, available_on=day)
+    return page("catalogue/product.html", status_code=400 if errors else 200, item=product, day=day,
+                errors=errors, **LABELS)
+
+
+@get("/vendors/{vendor_id:int}", name="vendor_page")
+async def vendor_page(request: HTMXRequest, vendor_id: FromPath[int], db_session: NamedDependency[AsyncSession]) -> Template:
+    user = request.scope.get("user")
+    storefront = await vendor_for_buyer(session=db_session, vendor_id=vendor_id)
+    near = await buyer_location(session=db_session, user=user)
+    products = await search_catalogue(session=db_session, query=CatalogueQuery(
+        near=near, vendor_id=vendor_id, within_delivery_radius=False, sort=Sort.PRICE), per_page=VENDOR_PRODUCTS)
+    vendor = storefront.vendor
+    distance_km = great_circle_km(near.latitude, near.longitude, vendor.latitude, vendor.longitude)
+    days = mask_to_days(vendor.operating_days)
+    return page("catalogue/vendor.html", storefront=storefront, products=products,
+                distance_km=round(distance_km, 1) if distance_km is not None else None,
+                delivers_here=distance_km is not None and distance_km <= vendor.delivery_radius_km,
+                days_text=", ".join(gettext(label) for day, label in WEEKDAY_LABELS if day in days), **LABELS)
+
+
+PAGE_ROUTES = [catalogue, product_page, vendor_page]

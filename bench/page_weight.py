@@ -23,7 +23,9 @@ BUDGET_BYTES = 30 * 1024
 BUDGET_REQUESTS = 8
 ASSET = re.compile(r'<(?:link rel="stylesheet" href|script src)="([^"]+)"')
 PAGES = [("landing", None, "/"), ("login", None, "/login"), ("vendor home", "081500000001", "/vendor"),
-         ("vendor products", "081500000001", "/vendor/products"), ("manager home", "081200000001", "/manager")]
+         ("vendor products", "081500000001", "/vendor/products"), ("manager home", "081200000001", "/manager"),
+         ("catalogue", None, "/catalogue"), ("catalogue search", "081300000001", "/catalogue?q=nasi+box&halal=1"),
+         ("product page", "081300000001", "/products/1"), ("vendor page", "081400000001", "/vendors/1")]
 
 
 def free_port() -> int:

@@ -18,7 +18,7 @@ from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.catalog.models import CATEGORY_LABELS, UNIT_LABELS, Category
-from backend.catalog.search import CatalogueQuery, Sort, buyer_location, search_catalogue
+from backend.catalog.search import MAX_DAYS_AHEAD, CatalogueQuery, Sort, buyer_location, search_catalogue
 from backend.catalog.storefront import product_for_buyer, vendor_for_buyer
 from backend.certification.formats import FORMATS, CertificateKind
 from backend.clock import wib_today
@@ -108,10 +108,13 @@ async def catalogue(request: HTMXRequest, db_session: NamedDependency[AsyncSessi
             results = await search_catalogue(session=db_session, query=CatalogueQuery(near=near, **fields))
         except ValidationFailed as refused:
             errors = field_errors(refused)
-    context = {"results": results, "errors": errors, "params": params, "day": fields.get("available_on"),
+    today = wib_today()
+    context = {"today": today, "last_day": today + timedelta(days=MAX_DAYS_AHEAD), "results": results,
+               "errors": errors, "params": params, "day": fields.get("available_on"),
                "own_location": bool(params.get("lat")), "sort_labels": SORT_LABELS, **LABELS}
     status_code = 400 if errors else 200
     if request.htmx and not request.htmx.history_restore_request:
+        status_code = 200  # htmx swaps only 2xx answers, and the message must replace the stale results
         # "Load more" asks for the next rows only; the search box for the whole result list.
         fragment = "catalogue/_rows.html" if request.htmx.target and request.htmx.target.startswith("more") \
             else "catalogue/_results.html"
@@ -152,7 +155,7 @@ async def vendor_page(request: HTMXRequest, vendor_id: FromPath[int], db_session
     days = mask_to_days(vendor.operating_days)
     return page("catalogue/vendor.html", storefront=storefront, products=products,
                 distance_km=round(distance_km, 1) if distance_km is not None else None,
-                delivers_here=distance_km is not None and distance_km <= vendor.delivery_radius_km,
+                delivers_here=distance_km is None or distance_km <= vendor.delivery_radius_km,
                 days_text=", ".join(gettext(label) for day, label in WEEKDAY_LABELS if day in days), **LABELS)
 
 

@@ -111,7 +111,7 @@ async def get_vendor(request: Request[Any, Any, Any], db_session: NamedDependenc
         id=vendor.id, business_name=vendor.business_name, kecamatan=vendor.kecamatan, desa=vendor.desa,
         story=vendor.story, delivery_radius_km=vendor.delivery_radius_km,
         operating_days=mask_to_days(vendor.operating_days), opens_at=vendor.opens_at, closes_at=vendor.closes_at,
-        whatsapp=vendor.whatsapp, photo_url=f"/media/{vendor.photo_detail_key}" if vendor.photo_detail_key else None,
+        whatsapp=vendor.whatsapp if request.scope.get("user") else None, photo_url=f"/media/{vendor.photo_detail_key}" if vendor.photo_detail_key else None,
         rating_average=storefront.rating_average, rating_count=vendor.rating_count,
         certificates=[_certificate(c) for c in storefront.certificates],
         products=[_item(item) for item in products.items],

@@ -151,7 +151,7 @@ class ProductDetailPublic(BaseModel):
     vendor_name: str
     available_on: date | None
     available_quantity: int | None
-    orderable: bool
+    orderable: bool | None = Field(description="Null when no available_on was given")
 
 
 class VendorStorefrontPublic(BaseModel):
@@ -164,7 +164,7 @@ class VendorStorefrontPublic(BaseModel):
     operating_days: list[int]
     opens_at: time | None
     closes_at: time | None
-    whatsapp: str
+    whatsapp: str | None = Field(description="E.164, for click-to-chat; only with a token")
     photo_url: str | None
     rating_average: float | None
     rating_count: int

@@ -32,13 +32,16 @@ from backend.catalog.service import buyer_visible
 from backend.certification.formats import FORMATS, CertificateKind
 from backend.certification.models import Certificate
 from backend.clock import WIB, to_wib, utcnow, wib_today
+from backend.db import EARTH_RADIUS_KM
 from backend.errors import N_, FieldError, NotFound, ValidationFailed
 from backend.orders.models import CapacityDay
 from backend.vendors.models import Vendor, VendorStatus
 
 PER_PAGE = 20
 MAX_PAGE = 50
-KM_PER_DEGREE = 111.2
+KM_PER_DEGREE = EARTH_RADIUS_KM * math.pi / 180
+# The box is widened a little: the longitude span is taken at the buyer's latitude, not the vendor's.
+BOX_MARGIN = 1.02
 BADGE_KINDS = tuple(kind for kind in CertificateKind if FORMATS[kind].badge)
 # Must stay character for character the index of migration 0004, or PostgreSQL ignores the index.
 PG_DOCUMENT = (
@@ -157,6 +160,8 @@ async def search_catalogue(*, session: AsyncSession, query: CatalogueQuery, now:
     check_query(query, today=today)
     postgres = session.bind.dialect.name == "postgresql"
     terms = query_terms(query.text)
+    if query.text.strip() and not terms:  # only emoji or punctuation: nothing can match it
+        return CataloguePage(items=[], page=query.page, has_more=False, sort=query.sort)
     sort = query.sort if (query.sort != Sort.RELEVANCE or terms) else Sort.DISTANCE
 
     lat, lon = query.near.latitude, query.near.longitude
@@ -169,7 +174,7 @@ async def search_catalogue(*, session: AsyncSession, query: CatalogueQuery, now:
         available.label("available_quantity"),
     ]
     statement = select(*columns).join(Vendor, Vendor.id == Product.vendor_id).where(
-        buyer_visible(today), Vendor.latitude.is_not(None))
+        buyer_visible(today), Vendor.latitude.is_not(None), Vendor.longitude.is_not(None))
     if query.available_on is not None:
         statement = statement.outerjoin(
             CapacityDay, and_(CapacityDay.vendor_id == Vendor.id, CapacityDay.day == query.available_on))
@@ -227,7 +232,8 @@ async def search_catalogue(*, session: AsyncSession, query: CatalogueQuery, now:
         for row in rows[:per_page]
     ]
     await _add_photos_tiers_and_badges(session=session, items=items, today=today)
-    return CataloguePage(items=items, page=query.page, has_more=len(rows) > per_page, sort=sort)
+    return CataloguePage(items=items, page=query.page, has_more=len(rows) > per_page and query.page < MAX_PAGE,
+                         sort=sort)
 
 
 def _reaches(lat: float, lon: float) -> list[ColumnElement[bool]]:
@@ -235,8 +241,8 @@ def _reaches(lat: float, lon: float) -> list[ColumnElement[bool]]:
     largest = aliased(Vendor)
     radius = select(func.max(largest.delivery_radius_km)).where(
         largest.status == VendorStatus.ACTIVE).scalar_subquery()
-    lat_span = radius / KM_PER_DEGREE
-    lon_span = radius / (KM_PER_DEGREE * max(math.cos(math.radians(lat)), 0.01))
+    lat_span = radius * (BOX_MARGIN / KM_PER_DEGREE)
+    lon_span = radius * (BOX_MARGIN / (KM_PER_DEGREE * max(math.cos(math.radians(lat)), 0.01)))
     return [Vendor.latitude.between(lat - lat_span, lat + lat_span),
             Vendor.longitude.between(lon - lon_span, lon + lon_span)]
 

@@ -39,5 +39,11 @@ def query_terms(text: str) -> list[str]:
     return normalize(text).split()[:MAX_QUERY_TERMS]
 
 
+def fitted(text: str, length: int) -> str:
+    """Normalised text cut at a word to fit its column (normalising may lengthen it: "⑳" becomes "20")."""
+    words = normalize(text)
+    return words if len(words) <= length else words[:length].rsplit(" ", 1)[0]
+
+
 def product_body(description: str, category: str) -> str:
-    return normalize(f"{description} {CATEGORY_WORDS.get(Category(category), '')}")
+    return fitted(f"{description} {CATEGORY_WORDS.get(Category(category), '')}", 2400)

@@ -125,8 +125,8 @@ def _product_fields(data: ProductInput) -> dict[str, object]:
 
 def _set_search_words(product: Product, vendor: Vendor) -> None:
     """What the catalogue's full-text index matches (the vendor's name is refreshed by vendors.save_profile)."""
-    product.search_name = searchtext.normalize(product.name)
-    product.search_vendor = searchtext.normalize(vendor.business_name)
+    product.search_name = searchtext.fitted(product.name, 200)
+    product.search_vendor = searchtext.fitted(vendor.business_name, 200)
     product.search_body = searchtext.product_body(product.description, product.category)
 
 

@@ -33,8 +33,8 @@ class ProductPage:
     available_on: date | None
     # Capacity left or stock for `available_on`; None when no day was asked for a made-to-order product.
     available_quantity: int | None
-    # False when the product cannot be ordered for that day (lead time, working days, sold out).
-    orderable: bool
+    # False when the product cannot be ordered for that day (lead time, working days, sold out); None without a day.
+    orderable: bool | None
 
 
 @dataclass
@@ -80,7 +80,7 @@ async def product_for_buyer(*, session: AsyncSession, product_id: int, available
     certificates = list((await session.execute(
         select(Certificate).join(ProductCertificate, ProductCertificate.certificate_id == Certificate.id)
         .where(ProductCertificate.product_id == product.id).order_by(Certificate.kind))).scalars())
-    orderable = True
+    orderable = None
     if available_on is not None:
         enough = available is not None and available >= product.min_order_qty
         orderable = bool(row.orderable) and enough

@@ -88,6 +88,10 @@ async def _ensure_day(*, session: AsyncSession, vendor_id: int, day: date) -> No
     insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
     source = select(Vendor.id, literal(day), func.coalesce(Vendor.daily_capacity, 0), literal(0)).where(
         Vendor.id == vendor_id)  # the WHERE also keeps SQLite's INSERT … SELECT … ON CONFLICT unambiguous
+    if insert is postgresql_insert:
+        # Wait for a vendor who is changing their daily capacity: the day then starts from the new figure,
+        # and their change_daily_capacity() sees this row once we commit (SQLite runs one writer at a time).
+        source = source.with_for_update(read=True)
     await session.execute(
         insert(CapacityDay)
         .from_select(["vendor_id", "day", "capacity", "held"], source)

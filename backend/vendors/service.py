@@ -86,7 +86,7 @@ async def save_profile(*, session: AsyncSession, user: User, data: VendorProfile
     if vendor.business_name != old_name:
         # The catalogue finds products by their vendor's name too (catalog.search).
         await session.execute(update(Product).where(Product.vendor_id == vendor.id)
-                              .values(search_vendor=searchtext.normalize(vendor.business_name)))
+                              .values(search_vendor=searchtext.fitted(vendor.business_name, 200)))
     if old_capacity is not None and vendor.daily_capacity != old_capacity:
         await capacity.change_daily_capacity(session=session, vendor_id=vendor.id,
                                              capacity=vendor.daily_capacity or 0, from_day=wib_today())

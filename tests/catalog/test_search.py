@@ -120,8 +120,11 @@ async def test_indonesian_search_matches_prefixes_without_case_or_accents(world,
     assert await find(database, text="rendang") == []
     assert await find(database, text="ayam rendang") == []  # every word must match
     assert sorted(await find(database, text="")) == ["Kripik Tempe Pédas", "Kunyit Asam", "Nasi Box Ayam Bakar"]
-    # Search syntax typed by accident is just punctuation: no error, and it narrows nothing.
-    assert sorted(await find(database, text='"*) OR -- ; NEAR(')) == sorted(await find(database, text="or near"))
+    # Search syntax typed by accident is just punctuation around the words: no error, the words still count.
+    assert await find(database, text='"nasi"* (-ayam^') == ["Nasi Box Ayam Bakar"]
+    assert await find(database, text='"nasi"* (-ayam^ AND') == []  # "and" is a word like any other here
+    assert await find(database, text="kunyit 😀") == ["Kunyit Asam"]
+    assert await find(database, text="😀 ﾅｼ") == []  # no word to look for: nothing, not everything
 
 
 async def test_a_hit_in_the_name_ranks_above_a_hit_in_the_description(world, zone, database):
@@ -250,3 +253,9 @@ async def test_near_me_is_the_phone_then_the_factory_then_the_zone(world, zone, 
         session.add(canteen)
         await session.commit()
         assert await buyer_location(session=session, user=staff) == Place(-6.95, 110.04)
+
+
+async def test_names_that_grow_when_normalised_still_fit_their_columns(world, zone, database):
+    seller = await world.seller(zone, business_name="㎯" * 120)  # "㎯" becomes "rad s2": six times longer
+    await world.live_product(seller, "⑳" * 120)
+    assert await find(database, text="2020") == ["⑳" * 120]

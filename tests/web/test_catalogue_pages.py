@@ -84,6 +84,12 @@ async def test_filters_from_the_form_and_bad_input_explained_in_indonesian(clien
     assert "Tulis harga seperti 15000 atau 15.000." in bad.text
     past = await client.get("/catalogue", params={"date": (wib_today() - timedelta(days=1)).isoformat()})
     assert past.status_code == 400 and "Pilih hari ini atau tanggal setelahnya." in past.text
+    # With htmx the message replaces the stale results (htmx swaps only 2xx answers).
+    swapped = await client.get("/catalogue", params={"price_min": "20000", "price_max": "100"},
+                               headers={"HX-Request": "true", "HX-Target": "results"})
+    assert swapped.status_code == 200 and 'role="alert"' in swapped.text
+    assert "Harga terendah tidak boleh di atas harga tertinggi." in swapped.text
+    assert product_names(swapped.text) == []
 
 
 async def test_the_catalogue_page_costs_at_most_five_queries_whatever_the_number_of_products(
@@ -145,6 +151,7 @@ async def test_the_api_offers_the_same_search_with_problem_bodies_for_bad_input(
     assert "price" in wrong.text.lower()
     vendor = (await client.get(f"/api/v1/catalogue/vendors/{yuni.vendor.id}")).json()
     assert vendor["business_name"] == "Keripik Mbak Yuni" and len(vendor["products"]) == 1
+    assert vendor["whatsapp"] is None  # a visitor without a token does not get the vendor's number
     product_id = body["items"][0]["product_id"]
     detail = (await client.get(f"/api/v1/catalogue/products/{product_id}")).json()
     assert detail["available_quantity"] == 40 and detail["certificates"][0]["kind"] == "pirt"
@@ -182,3 +189,17 @@ async def test_the_factory_location_through_the_api_is_for_canteen_staff_only(cl
     denied = await client.put("/api/v1/canteen/location", json={"latitude": -6.95, "longitude": 110.04},
                               headers={"Authorization": f"Bearer {worker_token}"})
     assert denied.status_code == 403
+
+
+async def test_a_vendor_who_has_not_set_a_location_has_a_page_that_says_so(client, world, zone, database):
+    from sqlalchemy import update
+
+    from backend.vendors.models import Vendor
+
+    seller = await world.seller(zone, business_name="Warung Baru Bu Tini")
+    async with database.sessionmaker() as session:
+        await session.execute(update(Vendor).where(Vendor.id == seller.vendor.id).values(latitude=None, longitude=None))
+        await session.commit()
+    page = await client.get(f"/vendors/{seller.vendor.id}")
+    assert page.status_code == 200
+    assert "Penjual ini belum mengatur lokasinya." in page.text

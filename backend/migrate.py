@@ -12,10 +12,13 @@ from backend.config import PROJECT_ROOT
 # comparison of models and database leaves them alone.
 UNMODELLED_TABLE_PREFIX = "product_search"
 UNMODELLED_INDEXES = frozenset({"ix_product_search_document"})
+UNMODELLED_COLUMNS = frozenset({"search_document"})  # product's generated tsvector on PostgreSQL
 
 
 def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
     if type_ == "table" and name and name.startswith(UNMODELLED_TABLE_PREFIX):
+        return False
+    if type_ == "column" and name in UNMODELLED_COLUMNS:
         return False
     return not (type_ == "index" and name in UNMODELLED_INDEXES)
 

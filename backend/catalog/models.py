@@ -6,7 +6,7 @@ from datetime import datetime, time
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from backend.db import created_at_field
@@ -83,6 +83,8 @@ class Product(SQLModel, table=True):
         CheckConstraint("stock IS NULL OR stock >= 0", name="stock_not_negative"),
         CheckConstraint("(fulfilment = 'ready_stock') = (stock IS NOT NULL)", name="stock_for_ready_goods"),
         CheckConstraint("lead_time_hours IS NULL OR order_cutoff IS NULL", name="one_lead_time_rule"),
+        # The catalogue reads the live products of the vendors around a buyer.
+        Index("ix_product_vendor_status", "vendor_id", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -1,7 +1,7 @@
 """What buyers find: the catalogue's search, filters, distances and availability, one function for pages and API.
 
-A page of results costs two queries whatever its size: the page's rows (everything filtered, sorted and cut in
-the database), then their first photos, best tiers and badges.
+A page of results costs three queries whatever its size: the largest delivery radius (it sizes the bounding
+box), the page's rows (everything filtered, sorted and cut in the database), then their photos, tiers, badges.
 
 - Text: the normalised words of catalog.searchtext, matched as prefixes by the database's own full-text
   search: SQLite FTS5 (`product_search`, ranked by bm25) or PostgreSQL's tsvector with a GIN index (ts_rank).
@@ -23,7 +23,6 @@ from enum import StrEnum
 
 from sqlalchemy import ColumnElement, and_, case, column, exists, func, literal_column, or_, select, table, true
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from backend.accounts.models import Organisation, User, Zone
 from backend.catalog.models import Category, Fulfilment, PriceTier, Product, ProductCertificate, ProductPhoto
@@ -43,12 +42,8 @@ KM_PER_DEGREE = EARTH_RADIUS_KM * math.pi / 180
 # The box is widened a little: the longitude span is taken at the buyer's latitude, not the vendor's.
 BOX_MARGIN = 1.02
 BADGE_KINDS = tuple(kind for kind in CertificateKind if FORMATS[kind].badge)
-# Must stay character for character the index of migration 0004, or PostgreSQL ignores the index.
-PG_DOCUMENT = (
-    "(setweight(to_tsvector('simple'::regconfig, search_name), 'A') || "
-    "setweight(to_tsvector('simple'::regconfig, search_vendor), 'B') || "
-    "setweight(to_tsvector('simple'::regconfig, search_body), 'C'))"
-)
+# PostgreSQL's stored, GIN-indexed tsvector of the search columns (migration 0004); not in the model.
+PG_DOCUMENT = "product.search_document"
 MSG_PRICE_RANGE = N_("The lowest price must not be above the highest.")
 MSG_PAST_DATE = N_("Choose today or a later date.")
 MSG_FAR_DATE = N_("Choose a date within the next 60 days.")
@@ -164,8 +159,22 @@ async def search_catalogue(*, session: AsyncSession, query: CatalogueQuery, now:
         return CataloguePage(items=[], page=query.page, has_more=False, sort=query.sort)
     sort = query.sort if (query.sort != Sort.RELEVANCE or terms) else Sort.DISTANCE
 
+    # Vendors first: the distance is computed once a vendor (a materialised CTE, not once a product), and
+    # only for vendors in the bounding box around the buyer.
     lat, lon = query.near.latitude, query.near.longitude
-    distance = func.great_circle_km(lat, lon, Vendor.latitude, Vendor.longitude)
+    vendor_distance = func.great_circle_km(lat, lon, Vendor.latitude, Vendor.longitude)
+    in_reach = [Vendor.status == VendorStatus.ACTIVE, Vendor.latitude.is_not(None), Vendor.longitude.is_not(None)]
+    if query.vendor_id is not None:
+        in_reach.append(Vendor.id == query.vendor_id)
+    if query.within_delivery_radius:
+        largest_radius = await _largest_delivery_radius(session=session)
+        if largest_radius is None:
+            return CataloguePage(items=[], page=query.page, has_more=False, sort=sort)
+        in_reach += [*_bounding_box(lat, lon, largest_radius), vendor_distance <= Vendor.delivery_radius_km]
+    reach = (select(Vendor.id.label("vendor_id"), vendor_distance.label("distance_km")).where(*in_reach)
+             .cte("reach").prefix_with("MATERIALIZED"))
+    distance = reach.c.distance_km
+
     available = available_quantity_column(query.available_on)
     columns = [
         Product.id, Product.name, Product.category, Product.unit, Product.price, Product.min_order_qty,
@@ -173,17 +182,12 @@ async def search_catalogue(*, session: AsyncSession, query: CatalogueQuery, now:
         Vendor.delivery_radius_km, Vendor.rating_count, Vendor.rating_sum, distance.label("distance_km"),
         available.label("available_quantity"),
     ]
-    statement = select(*columns).join(Vendor, Vendor.id == Product.vendor_id).where(
-        buyer_visible(today), Vendor.latitude.is_not(None), Vendor.longitude.is_not(None))
+    statement = (select(*columns).select_from(reach).join(Product, Product.vendor_id == reach.c.vendor_id)
+                 .join(Vendor, Vendor.id == reach.c.vendor_id).where(buyer_visible(today)))
     if query.available_on is not None:
         statement = statement.outerjoin(
             CapacityDay, and_(CapacityDay.vendor_id == Vendor.id, CapacityDay.day == query.available_on))
         statement = statement.where(*orderable_on(query.available_on, now), available >= Product.min_order_qty)
-
-    if query.vendor_id is not None:
-        statement = statement.where(Vendor.id == query.vendor_id)
-    if query.within_delivery_radius:
-        statement = statement.where(*_reaches(lat, lon), distance <= Vendor.delivery_radius_km)
 
     rank = None
     if terms:
@@ -236,11 +240,14 @@ async def search_catalogue(*, session: AsyncSession, query: CatalogueQuery, now:
                          sort=sort)
 
 
-def _reaches(lat: float, lon: float) -> list[ColumnElement[bool]]:
-    """The bounding box around the buyer that any vendor able to deliver here lies in; uses ix_vendor_location."""
-    largest = aliased(Vendor)
-    radius = select(func.max(largest.delivery_radius_km)).where(
-        largest.status == VendorStatus.ACTIVE).scalar_subquery()
+async def _largest_delivery_radius(*, session: AsyncSession) -> float | None:
+    """Read apart, so the planner sees the bounding box as plain numbers (a subquery hides them)."""
+    return (await session.execute(
+        select(func.max(Vendor.delivery_radius_km)).where(Vendor.status == VendorStatus.ACTIVE))).scalar_one()
+
+
+def _bounding_box(lat: float, lon: float, radius: float) -> list[ColumnElement[bool]]:
+    """The box around the buyer that any vendor able to deliver here lies in; uses ix_vendor_location."""
     lat_span = radius * (BOX_MARGIN / KM_PER_DEGREE)
     lon_span = radius * (BOX_MARGIN / (KM_PER_DEGREE * max(math.cos(math.radians(lat)), 0.01)))
     return [Vendor.latitude.between(lat - lat_span, lat + lat_span),
@@ -276,11 +283,14 @@ def orderable_on(day: date, now: datetime) -> list[ColumnElement[bool]]:
 
 
 def _relies_on(kinds: tuple[CertificateKind, ...]) -> ColumnElement[bool]:
-    """The listing relies on a certificate of one of these kinds (visible listings' certificates are verified)."""
-    return Product.id.in_(
+    """The listing relies on a certificate of one of these kinds (visible listings' certificates are verified).
+
+    A correlated EXISTS (two primary-key lookups a product): as `Product.id IN (…)` SQLite probed the product
+    index once per id of the list for every vendor in reach, which took seconds."""
+    return exists(
         select(ProductCertificate.product_id)
         .join(Certificate, Certificate.id == ProductCertificate.certificate_id)
-        .where(Certificate.kind.in_([kind.value for kind in kinds]))
+        .where(ProductCertificate.product_id == Product.id, Certificate.kind.in_([kind.value for kind in kinds]))
     )
 
 

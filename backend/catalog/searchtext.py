@@ -16,7 +16,7 @@ _WORD = re.compile(r"[0-9a-z]+")
 
 # Words buyers use for each category, Indonesian first; they are indexed with every product of the category.
 CATEGORY_WORDS = {
-    Category.CATERING: "katering catering nasi box kotak makan siang prasmanan",
+    Category.CATERING: "katering catering makan siang prasmanan",
     Category.SNACKS: "camilan snack jajanan makanan olahan kue keripik",
     Category.FROZEN: "makanan beku frozen food",
     Category.DRINKS: "minuman drink jamu kopi teh",

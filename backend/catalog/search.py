@@ -171,8 +171,11 @@ async def search_catalogue(*, session: AsyncSession, query: CatalogueQuery, now:
         if largest_radius is None:
             return CataloguePage(items=[], page=query.page, has_more=False, sort=sort)
         in_reach += [*_bounding_box(lat, lon, largest_radius), vendor_distance <= Vendor.delivery_radius_km]
-    reach = (select(Vendor.id.label("vendor_id"), vendor_distance.label("distance_km")).where(*in_reach)
-             .cte("reach").prefix_with("MATERIALIZED"))
+    reach = select(Vendor.id.label("vendor_id"), vendor_distance.label("distance_km")).where(*in_reach).cte("reach")
+    if not postgres:
+        # SQLite would otherwise inline it and call the Python distance function for every product; PostgreSQL
+        # inlines it into a plan that hash-joins, where a materialised CTE led it into a nested loop.
+        reach = reach.prefix_with("MATERIALIZED")
     distance = reach.c.distance_km
 
     available = available_quantity_column(query.available_on)

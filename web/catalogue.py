@@ -17,10 +17,9 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.catalog.models import CATEGORY_LABELS, UNIT_LABELS, Category
-from backend.catalog.search import MAX_DAYS_AHEAD, CatalogueQuery, Sort, buyer_location, search_catalogue
+from backend.catalog.models import Category
+from backend.catalog.search import MAX_DAYS_AHEAD, MSG_PLACE, CatalogueQuery, Sort, buyer_location, search_catalogue
 from backend.catalog.storefront import product_for_buyer, vendor_for_buyer
-from backend.certification.formats import FORMATS, CertificateKind
 from backend.clock import wib_today
 from backend.db import great_circle_km
 from backend.errors import N_, FieldError, ValidationFailed
@@ -28,17 +27,15 @@ from backend.i18n import gettext
 from backend.money import parse_rupiah
 from backend.vendors.models import mask_to_days
 from web.forms import field_errors, page
+from web.moderation import LABELS
 from web.vendors import WEEKDAY_LABELS
 
-LABELS = {"category_labels": CATEGORY_LABELS, "unit_labels": UNIT_LABELS,
-          "kind_labels": {kind.value: FORMATS[kind].label for kind in CertificateKind}}
 SORT_LABELS = {Sort.RELEVANCE: N_("Best match"), Sort.DISTANCE: N_("Nearest"), Sort.PRICE: N_("Lowest price"),
                Sort.RATING: N_("Best rated")}
 MSG_PRICE = N_("Type a price such as 15000 or 15.000.")
 MSG_DATE = N_("Choose a date from the calendar.")
 MSG_CATEGORY = N_("Choose a category from the list.")
 MSG_SORT = N_("Choose an order from the list.")
-MSG_PLACE = N_("The location is not a valid latitude and longitude.")
 MAX_TEXT = 100
 VENDOR_PRODUCTS = 60
 

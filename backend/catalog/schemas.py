@@ -42,6 +42,10 @@ class TierPublic(BaseModel):
     min_quantity: int
     unit_price: int
 
+    @classmethod
+    def of(cls, tier: PriceTier) -> TierPublic:
+        return cls(min_quantity=tier.min_quantity, unit_price=tier.unit_price)
+
 
 class PhotoPublic(BaseModel):
     id: int
@@ -49,6 +53,11 @@ class PhotoPublic(BaseModel):
     detail_url: str
     width: int
     height: int
+
+    @classmethod
+    def of(cls, photo: ProductPhoto) -> PhotoPublic:
+        return cls(id=photo.id, thumbnail_url=f"/media/{photo.thumb_key}", detail_url=f"/media/{photo.detail_key}",
+                   width=photo.width, height=photo.height)
 
 
 class ProductPublic(BaseModel):
@@ -84,10 +93,9 @@ class ProductView:
     def public(self) -> ProductPublic:
         return ProductPublic(
             **self.product.model_dump(exclude={"vendor_id", "approved_snapshot", "reviewed_at", "created_at"}),
-            tiers=[TierPublic(min_quantity=t.min_quantity, unit_price=t.unit_price) for t in self.tiers],
+            tiers=[TierPublic.of(tier) for tier in self.tiers],
             certificate_ids=self.certificate_ids,
-            photos=[PhotoPublic(id=p.id, thumbnail_url=f"/media/{p.thumb_key}", detail_url=f"/media/{p.detail_key}",
-                                width=p.width, height=p.height) for p in self.photos],
+            photos=[PhotoPublic.of(photo) for photo in self.photos],
         )
 
 

@@ -238,7 +238,7 @@ async def search_catalogue(*, session: AsyncSession, query: CatalogueQuery, now:
         )
         for row in rows[:per_page]
     ]
-    await _add_photos_tiers_and_badges(session=session, items=items, today=today)
+    await _add_photos_tiers_and_badges(session=session, items=items)
     return CataloguePage(items=items, page=query.page, has_more=len(rows) > per_page and query.page < MAX_PAGE,
                          sort=sort)
 
@@ -297,7 +297,7 @@ def _relies_on(kinds: tuple[CertificateKind, ...]) -> ColumnElement[bool]:
     )
 
 
-async def _add_photos_tiers_and_badges(*, session: AsyncSession, items: list[CatalogueItem], today: date) -> None:
+async def _add_photos_tiers_and_badges(*, session: AsyncSession, items: list[CatalogueItem]) -> None:
     """The first photo, the best tier and the badges of a page's products, in one query."""
     if not items:
         return

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.catalog.models import PriceTier, Product, ProductCertificate, ProductPhoto
 from backend.catalog.search import available_quantity_column, check_delivery_date, orderable_on
 from backend.catalog.service import buyer_visible
-from backend.certification.formats import FORMATS, CertificateKind
+from backend.certification.service import badges
 from backend.certification.models import Certificate, CertificateStatus
 from backend.clock import utcnow, wib_today
 from backend.errors import N_, NotFound
@@ -47,11 +47,6 @@ class VendorPage:
         return round(self.vendor.rating_sum / self.vendor.rating_count, 1) if self.vendor.rating_count else None
 
 
-def _badges(certificates: list[Certificate]) -> list[str]:
-    found = {FORMATS[CertificateKind(c.kind)].badge for c in certificates}
-    return [badge for badge in ("Halal", "PIRT", "BPOM", "SNI") if badge in found]
-
-
 async def product_for_buyer(*, session: AsyncSession, product_id: int, available_on: date | None = None,
                             now: datetime | None = None) -> ProductPage:
     """A visible product with its photos, tiers and certificates, and what is left for a delivery day."""
@@ -62,12 +57,10 @@ async def product_for_buyer(*, session: AsyncSession, product_id: int, available
     statement = (select(Product, Vendor, available_quantity_column(available_on).label("available"))
                  .join(Vendor, Vendor.id == Product.vendor_id)
                  .where(Product.id == product_id, buyer_visible(today)))
-    orderable_column = None
     if available_on is not None:
-        statement = statement.outerjoin(
-            CapacityDay, and_(CapacityDay.vendor_id == Vendor.id, CapacityDay.day == available_on))
-        orderable_column = and_(*orderable_on(available_on, now))
-        statement = statement.add_columns(orderable_column.label("orderable"))
+        statement = (statement
+                     .outerjoin(CapacityDay, and_(CapacityDay.vendor_id == Vendor.id, CapacityDay.day == available_on))
+                     .add_columns(and_(*orderable_on(available_on, now)).label("orderable")))
     row = (await session.execute(statement)).one_or_none()
     if row is None:
         raise NotFound(MSG_NO_PRODUCT)
@@ -85,7 +78,7 @@ async def product_for_buyer(*, session: AsyncSession, product_id: int, available
         enough = available is not None and available >= product.min_order_qty
         orderable = bool(row.orderable) and enough
     return ProductPage(product=product, vendor=vendor, photos=photos, tiers=tiers, certificates=certificates,
-                       badges=_badges(certificates), available_on=available_on, available_quantity=available,
+                       badges=badges(certificates, today), available_on=available_on, available_quantity=available,
                        orderable=orderable)
 
 

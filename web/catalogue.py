@@ -21,7 +21,6 @@ from backend.catalog.models import Category
 from backend.catalog.search import MAX_DAYS_AHEAD, MSG_PLACE, CatalogueQuery, Sort, buyer_location, search_catalogue
 from backend.catalog.storefront import product_for_buyer, vendor_for_buyer
 from backend.clock import wib_today
-from backend.db import great_circle_km
 from backend.errors import N_, FieldError, ValidationFailed
 from backend.i18n import gettext
 from backend.money import parse_rupiah
@@ -37,7 +36,6 @@ MSG_DATE = N_("Choose a date from the calendar.")
 MSG_CATEGORY = N_("Choose a category from the list.")
 MSG_SORT = N_("Choose an order from the list.")
 MAX_TEXT = 100
-VENDOR_PRODUCTS = 60
 
 
 def default_delivery_day() -> date:
@@ -142,17 +140,10 @@ async def product_page(request: HTMXRequest, product_id: FromPath[int], db_sessi
 
 @get("/vendors/{vendor_id:int}", name="vendor_page")
 async def vendor_page(request: HTMXRequest, vendor_id: FromPath[int], db_session: NamedDependency[AsyncSession]) -> Template:
-    user = request.scope.get("user")
-    storefront = await vendor_for_buyer(session=db_session, vendor_id=vendor_id)
-    near = await buyer_location(session=db_session, user=user)
-    products = await search_catalogue(session=db_session, query=CatalogueQuery(
-        near=near, vendor_id=vendor_id, within_delivery_radius=False, sort=Sort.PRICE), per_page=VENDOR_PRODUCTS)
-    vendor = storefront.vendor
-    distance_km = great_circle_km(near.latitude, near.longitude, vendor.latitude, vendor.longitude)
-    days = mask_to_days(vendor.operating_days)
-    return page("catalogue/vendor.html", storefront=storefront, products=products,
-                distance_km=round(distance_km, 1) if distance_km is not None else None,
-                delivers_here=distance_km is None or distance_km <= vendor.delivery_radius_km,
+    near = await buyer_location(session=db_session, user=request.scope.get("user"))
+    storefront = await vendor_for_buyer(session=db_session, vendor_id=vendor_id, near=near)
+    days = mask_to_days(storefront.vendor.operating_days)
+    return page("catalogue/vendor.html", storefront=storefront,
                 days_text=", ".join(gettext(label) for day, label in WEEKDAY_LABELS if day in days), **LABELS)
 
 

@@ -30,7 +30,6 @@ from backend.certification.models import Certificate
 from backend.vendors.models import mask_to_days
 
 OPTIONAL_TOKEN = [{}, {"BearerToken": []}]
-VENDOR_PRODUCTS = 60
 
 
 def _item(item: CatalogueItem) -> CatalogueItemPublic:
@@ -101,10 +100,8 @@ async def get_product(db_session: NamedDependency[AsyncSession], product_id: Fro
      summary="An active vendor: profile, verified certificates, products on sale")
 async def get_vendor(request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession],
                      vendor_id: FromPath[int]) -> VendorStorefrontPublic:
-    storefront = await vendor_for_buyer(session=db_session, vendor_id=vendor_id)
     near = await buyer_location(session=db_session, user=request.scope.get("user"))
-    products = await search_catalogue(session=db_session, per_page=VENDOR_PRODUCTS, query=CatalogueQuery(
-        near=near, vendor_id=vendor_id, within_delivery_radius=False, sort=Sort.PRICE))
+    storefront = await vendor_for_buyer(session=db_session, vendor_id=vendor_id, near=near)
     vendor = storefront.vendor
     return VendorStorefrontPublic(
         id=vendor.id, business_name=vendor.business_name, kecamatan=vendor.kecamatan, desa=vendor.desa,
@@ -113,7 +110,7 @@ async def get_vendor(request: Request[Any, Any, Any], db_session: NamedDependenc
         whatsapp=vendor.whatsapp if request.scope.get("user") else None, photo_url=f"/media/{vendor.photo_detail_key}" if vendor.photo_detail_key else None,
         rating_average=storefront.rating_average, rating_count=vendor.rating_count,
         certificates=[_certificate(c) for c in storefront.certificates],
-        products=[_item(item) for item in products.items],
+        products=[_item(item) for item in storefront.products.items],
     )
 
 

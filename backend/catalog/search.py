@@ -34,7 +34,7 @@ from backend.clock import WIB, to_wib, utcnow, wib_today
 from backend.db import EARTH_RADIUS_KM
 from backend.errors import N_, FieldError, NotFound, ValidationFailed
 from backend.orders.models import CapacityDay
-from backend.vendors.models import Vendor, VendorStatus
+from backend.vendors.models import Vendor, VendorStatus, rating_average
 
 PER_PAGE = 20
 MAX_PAGE = 50
@@ -233,7 +233,7 @@ async def search_catalogue(*, session: AsyncSession, query: CatalogueQuery, now:
             min_order_qty=row.min_order_qty, fulfilment=row.fulfilment, vendor_id=row.vendor_id,
             vendor_name=row.business_name, kecamatan=row.kecamatan, distance_km=round(row.distance_km, 1),
             delivers_here=row.distance_km <= row.delivery_radius_km, rating_count=row.rating_count,
-            rating_average=round(row.rating_sum / row.rating_count, 1) if row.rating_count else None,
+            rating_average=rating_average(row.rating_sum, row.rating_count),
             available_quantity=row.available_quantity,
         )
         for row in rows[:per_page]

@@ -9,17 +9,28 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.catalog.models import PriceTier, Product, ProductCertificate, ProductPhoto
-from backend.catalog.search import available_quantity_column, check_delivery_date, orderable_on
+from backend.catalog.search import (
+    CatalogueQuery,
+    CataloguePage,
+    Place,
+    Sort,
+    available_quantity_column,
+    check_delivery_date,
+    orderable_on,
+    search_catalogue,
+)
 from backend.catalog.service import buyer_visible
 from backend.certification.service import badges
 from backend.certification.models import Certificate, CertificateStatus
 from backend.clock import utcnow, wib_today
+from backend.db import great_circle_km
 from backend.errors import N_, NotFound
 from backend.orders.models import CapacityDay
-from backend.vendors.models import Vendor, VendorStatus
+from backend.vendors.models import Vendor, VendorStatus, rating_average
 
 MSG_NO_PRODUCT = N_("This product is not on sale.")
 MSG_NO_VENDOR = N_("This vendor is not on Pasar Kawasan.")
+VENDOR_PRODUCTS = 60
 
 
 @dataclass
@@ -41,10 +52,17 @@ class ProductPage:
 class VendorPage:
     vendor: Vendor
     certificates: list[Certificate]
+    products: CataloguePage
+    # From the buyer; None while the vendor has not set a location.
+    distance_km: float | None
+
+    @property
+    def delivers_here(self) -> bool:
+        return self.distance_km is None or self.distance_km <= self.vendor.delivery_radius_km
 
     @property
     def rating_average(self) -> float | None:
-        return round(self.vendor.rating_sum / self.vendor.rating_count, 1) if self.vendor.rating_count else None
+        return rating_average(self.vendor.rating_sum, self.vendor.rating_count)
 
 
 async def product_for_buyer(*, session: AsyncSession, product_id: int, available_on: date | None = None,
@@ -82,9 +100,12 @@ async def product_for_buyer(*, session: AsyncSession, product_id: int, available
                        orderable=orderable)
 
 
-async def vendor_for_buyer(*, session: AsyncSession, vendor_id: int, now: datetime | None = None) -> VendorPage:
-    """An active vendor's profile with the certificates that count today (verified, unexpired)."""
-    today = wib_today(now or utcnow())
+async def vendor_for_buyer(*, session: AsyncSession, vendor_id: int, near: Place, per_page: int = VENDOR_PRODUCTS,
+                           now: datetime | None = None) -> VendorPage:
+    """An active vendor's profile with the certificates that count today (verified, unexpired), their products on
+    sale cheapest first, and how far they are from the buyer (products are listed even out of delivery reach)."""
+    now = now or utcnow()
+    today = wib_today(now)
     rows = (await session.execute(
         select(Vendor, Certificate)
         .outerjoin(Certificate, and_(
@@ -95,5 +116,10 @@ async def vendor_for_buyer(*, session: AsyncSession, vendor_id: int, now: dateti
     )).all()
     if not rows:
         raise NotFound(MSG_NO_VENDOR)
-    return VendorPage(vendor=rows[0][0], certificates=[certificate for _, certificate in rows if certificate])
+    vendor = rows[0][0]
+    products = await search_catalogue(session=session, per_page=per_page, now=now, query=CatalogueQuery(
+        near=near, vendor_id=vendor_id, within_delivery_radius=False, sort=Sort.PRICE))
+    distance_km = great_circle_km(near.latitude, near.longitude, vendor.latitude, vendor.longitude)
+    return VendorPage(vendor=vendor, certificates=[certificate for _, certificate in rows if certificate],
+                      products=products, distance_km=round(distance_km, 1) if distance_km is not None else None)
 

@@ -21,6 +21,11 @@ WEEKDAYS = (1, 2, 3, 4, 5, 6, 7)
 ALL_DAYS_MASK = 0b1111111
 
 
+def rating_average(rating_sum: int, rating_count: int) -> float | None:
+    """The vendor's average rating to one decimal, None before the first review."""
+    return round(rating_sum / rating_count, 1) if rating_count else None
+
+
 def days_to_mask(days: list[int]) -> int:
     mask = 0
     for day in days:

@@ -52,12 +52,12 @@ def read_filters(params: dict[str, str]) -> tuple[dict[str, Any], list[FieldErro
     fields: dict[str, Any] = {"text": params.get("q", "").strip()[:MAX_TEXT],
                               "halal_only": params.get("halal") in ("1", "on"),
                               "certified_only": params.get("certified") in ("1", "on")}
-    category = params.get("category", "")
-    if category:
-        if category in Category.__members__.values():
-            fields["category"] = Category(category)
-        else:
-            errors.append(FieldError("category", MSG_CATEGORY))
+    for name, choices, message in (("category", Category, MSG_CATEGORY), ("sort", Sort, MSG_SORT)):
+        value = params.get(name, "")
+        if value in choices.__members__.values():
+            fields[name] = choices(value)
+        elif value:
+            errors.append(FieldError(name, message))
     for name in ("price_min", "price_max"):
         if params.get(name, "").strip():
             try:
@@ -69,12 +69,6 @@ def read_filters(params: dict[str, str]) -> tuple[dict[str, Any], list[FieldErro
         fields["available_on"] = date.fromisoformat(raw_date) if raw_date else None
     except ValueError:
         errors.append(FieldError("date", MSG_DATE))
-    sort = params.get("sort", "")
-    if sort:
-        if sort in Sort.__members__.values():
-            fields["sort"] = Sort(sort)
-        else:
-            errors.append(FieldError("sort", MSG_SORT))
     try:
         fields["page"] = int(params.get("page") or 1)
     except ValueError:

@@ -65,6 +65,13 @@ async def vendor_home(request: Request[User, Any, Any], db_session: NamedDepende
 
 @get("/canteen", guards=[requires_role(Role.CANTEEN_STAFF)])
 async def canteen_home(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+    return await _canteen_page(request, db_session, notice=request.query_params.get("notice"))
+
+
+async def _canteen_page(request: Request[User, Any, Any], db_session: AsyncSession, *, notice: str | None = None,
+                        form: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
+                        status_code: int = 200) -> Template:
+    """The canteen's home: the team and the factory location form (showing what was typed when it is refused)."""
     rows = await db_session.execute(
         select(Organisation, User)
         .join(User, User.organisation_id == Organisation.id)
@@ -73,10 +80,12 @@ async def canteen_home(request: Request[User, Any, Any], db_session: NamedDepend
     )
     members = rows.all()
     organisation = members[0][0] if members else None
-    form = {"latitude": organisation.latitude if organisation and organisation.latitude is not None else "",
-            "longitude": organisation.longitude if organisation and organisation.longitude is not None else ""}
-    return page("home/canteen.html", organisation=organisation, colleagues=[user for _, user in members],
-                form=form, errors={}, notice=request.query_params.get("notice"), categories=CATEGORY_LABELS)
+    if form is None:
+        form = {name: value for name in ("latitude", "longitude")
+                if (value := getattr(organisation, name, None)) is not None}
+    return page("home/canteen.html", status_code=status_code, organisation=organisation,
+                colleagues=[user for _, user in members], form=form, errors=errors or {}, notice=notice,
+                categories=CATEGORY_LABELS)
 
 
 @post("/canteen/location", guards=[requires_role(Role.CANTEEN_STAFF)])
@@ -95,12 +104,7 @@ async def save_factory_location(request: Request[User, Any, Any],
     else:
         return see_other("/canteen", notice="location")
     await db_session.rollback()
-    organisation = await db_session.get(Organisation, request.user.organisation_id)
-    colleagues = list((await db_session.execute(
-        select(User).where(User.organisation_id == request.user.organisation_id).order_by(User.full_name)
-    )).scalars())
-    return page("home/canteen.html", status_code=400, organisation=organisation, colleagues=colleagues, form=form,
-                errors=errors, notice=None, categories=CATEGORY_LABELS)
+    return await _canteen_page(request, db_session, form=form, errors=errors, status_code=400)
 
 
 def _coordinate(text: str) -> float | None:

@@ -2,7 +2,7 @@
 // Logging out or in forgets the pages saved for offline reading: they may show the previous person's view.
 document.addEventListener("submit", function (event) {
   var form = event.target;
-  if (!("caches" in window) || !(form.hasAttribute("data-forget-saved-pages") || form.action.endsWith("/login"))) return;
+  if (!("caches" in window) || !form.hasAttribute("data-forget-saved-pages")) return;
   event.preventDefault();  // finish forgetting before the page goes away
   caches.keys().then(function (keys) {
     return Promise.all(keys.filter(function (key) { return key.indexOf("pk-pages-") === 0; })

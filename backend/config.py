@@ -40,6 +40,16 @@ class Settings:
     trusted_hosts: tuple[str, ...] = field(default_factory=lambda: ("*",))
     # The daily certificate expiry job runs inside each worker (it is idempotent); tests run it by hand.
     run_scheduled_jobs: bool = True
+    # A card order not paid within this many minutes is cancelled and its capacity or stock released.
+    payment_window_minutes: int = 30
+    # Web Push (VAPID): the application server's key pair (base64url, as `vapid --gen` prints them) and a contact.
+    vapid_public_key: str | None = None
+    vapid_private_key: str | None = None
+    vapid_subject: str = "mailto:operator@pasarkawasan.id"
+
+    @property
+    def web_push_enabled(self) -> bool:
+        return bool(self.vapid_public_key and self.vapid_private_key)
 
     @property
     def is_development(self) -> bool:
@@ -82,6 +92,14 @@ class Settings:
         if stripe_webhook_secret and not stripe_webhook_secret.startswith("whsec_"):
             raise ConfigError("STRIPE_WEBHOOK_SECRET must start with whsec_")
 
+        vapid_public_key = env.get("VAPID_PUBLIC_KEY", "").strip() or None
+        vapid_private_key = env.get("VAPID_PRIVATE_KEY", "").strip() or None
+        if bool(vapid_public_key) != bool(vapid_private_key):
+            raise ConfigError("VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY must be set together")
+        vapid_subject = env.get("VAPID_SUBJECT", "").strip() or cls.vapid_subject
+        if not vapid_subject.startswith(("mailto:", "https://")):
+            raise ConfigError("VAPID_SUBJECT must start with mailto: or https://")
+
         profile = env.get("PASSWORD_HASH_PROFILE", "standard").strip()
         if profile not in ("standard", "fast"):
             raise ConfigError("PASSWORD_HASH_PROFILE must be standard or fast")
@@ -107,6 +125,10 @@ class Settings:
             api_rate_limit_per_minute=_positive_int(env, "API_RATE_LIMIT_PER_MINUTE", cls.api_rate_limit_per_minute),
             password_hash_profile=profile,
             run_scheduled_jobs=_flag(env, "RUN_SCHEDULED_JOBS", default=environment != "test"),
+            payment_window_minutes=_positive_int(env, "PAYMENT_WINDOW_MINUTES", cls.payment_window_minutes),
+            vapid_public_key=vapid_public_key,
+            vapid_private_key=vapid_private_key,
+            vapid_subject=vapid_subject,
         )
 
 

@@ -56,9 +56,31 @@ class Conflict(DomainError):
     default_message = N_("This conflicts with the current state.")
 
 
+@dataclass
+class Shortage:
+    """A line of an order that cannot be held: what was asked and what is still available."""
+
+    product_id: int
+    product_name: str
+    requested: int
+    available: int
+
+    message = N_("%(product)s: you asked for %(requested)s, only %(available)s can still be ordered.")
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return {"product": self.product_name, "requested": self.requested, "available": self.available}
+
+
 class InsufficientCapacity(Conflict):
+    """Some lines could not be held; nothing was held. `shortages` says which and how much is left."""
+
     code = "insufficient_capacity"
     default_message = N_("Not enough left to order.")
+
+    def __init__(self, shortages: list[Shortage], message: str | None = None) -> None:
+        self.shortages = shortages
+        super().__init__(message)
 
 
 class TooManyAttempts(DomainError):

@@ -10,11 +10,25 @@ from backend.moderation.models import (
     RegisterImport,
     VendorInvitation,
 )
-from backend.orders.models import CapacityDay
+from backend.notifications.models import Notification, PushMessage, PushSubscription
+from backend.orders.models import (
+    CapacityDay,
+    CartLine,
+    Checkout,
+    DeliveryPoint,
+    Order,
+    OrderEvent,
+    OrderLine,
+    Review,
+    StandingOrder,
+    StandingOrderRun,
+)
 from backend.vendors.models import Vendor
 
 __all__ = [
     "ApiToken", "AuditEntry", "AuthSession", "CapacityDay", "Certificate", "CertificateNotice", "ListingReport", "RegisterImport",
     "VendorInvitation", "LoginAttempt", "Organisation", "PriceTier", "Product",
-    "ProductCertificate", "ProductPhoto", "User", "Vendor", "Zone",
+    "ProductCertificate", "ProductPhoto", "User", "Vendor", "Zone", "CartLine", "Checkout", "DeliveryPoint",
+    "Order", "OrderEvent", "OrderLine", "Review", "StandingOrder", "StandingOrderRun", "Notification",
+    "PushMessage", "PushSubscription",
 ]

@@ -12,7 +12,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from backend.accounts.auth import is_api_path
-from backend.errors import N_, DomainError, NotAuthenticated, TooManyAttempts, ValidationFailed
+from backend.errors import N_, DomainError, InsufficientCapacity, NotAuthenticated, TooManyAttempts, ValidationFailed
 from backend.i18n import gettext
 
 logger = logging.getLogger("pasar_kawasan.errors")
@@ -60,6 +60,12 @@ def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Re
         if isinstance(exc, ValidationFailed):
             extra["errors"] = [
                 {"field": error.field, "message": gettext(error.message, **error.params)} for error in exc.errors
+            ]
+        if isinstance(exc, InsufficientCapacity):
+            extra["shortages"] = [
+                {"product_id": item.product_id, "product_name": item.product_name, "requested": item.requested,
+                 "available": item.available, "message": gettext(item.message, **item.params)}
+                for item in exc.shortages
             ]
         if isinstance(exc, TooManyAttempts):
             extra["retry_after"] = exc.retry_after_seconds

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import case, func, literal, select, update
+from sqlalchemy import Select, case, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,16 +34,30 @@ async def remaining_capacity(*, session: AsyncSession, vendor_id: int, day: date
 
 async def hold_capacity(*, session: AsyncSession, vendor_id: int, day: date, quantity: int) -> bool:
     """Take `quantity` units of the vendor's capacity for `day`; False (and nothing held) when not enough is left."""
-    if quantity <= 0:
-        raise ValueError("a hold needs a positive quantity")
-    await _ensure_day(session=session, vendor_id=vendor_id, day=day)
-    result = await session.execute(
+    return not await hold_capacities(session=session, day=day, wanted={vendor_id: quantity})
+
+
+async def hold_capacities(*, session: AsyncSession, day: date, wanted: dict[int, int]) -> set[int]:
+    """Take capacity for `day` from several vendors at once (vendor id → units): two statements whatever the
+    number of vendors. Returns the vendors whose capacity was short; when it is not empty, some others may have
+    been held, and the caller must roll the transaction (or its savepoint) back."""
+    _check_positive(wanted)
+    if not wanted:
+        return set()
+    await _ensure_days(session=session, vendor_ids=sorted(wanted), day=day)
+    needed = case(wanted, value=CapacityDay.vendor_id)
+    statement = (
         update(CapacityDay)
-        .where(CapacityDay.vendor_id == vendor_id, CapacityDay.day == day,
-               CapacityDay.capacity - CapacityDay.held >= quantity)
-        .values(held=CapacityDay.held + quantity)
+        .where(CapacityDay.day == day, CapacityDay.vendor_id.in_(wanted), CapacityDay.capacity - CapacityDay.held >= needed)
+        .values(held=CapacityDay.held + needed)
+        .returning(CapacityDay.vendor_id)
     )
-    return result.rowcount == 1
+    if _is_postgres(session):
+        statement = statement.where(CapacityDay.vendor_id.in_(
+            select(CapacityDay.vendor_id).where(CapacityDay.day == day, CapacityDay.vendor_id.in_(wanted))
+            .order_by(CapacityDay.vendor_id).with_for_update(key_share=True)))
+    held = set((await session.execute(statement)).scalars())
+    return set(wanted) - held
 
 
 async def release_capacity(*, session: AsyncSession, vendor_id: int, day: date, quantity: int) -> None:
@@ -57,20 +71,52 @@ async def release_capacity(*, session: AsyncSession, vendor_id: int, day: date, 
 
 async def hold_stock(*, session: AsyncSession, product_id: int, quantity: int) -> bool:
     """Take `quantity` from a ready product's stock; False (and nothing taken) when not enough is left."""
-    if quantity <= 0:
+    return not await hold_stocks(session=session, wanted={product_id: quantity})
+
+
+async def hold_stocks(*, session: AsyncSession, wanted: dict[int, int]) -> set[int]:
+    """Take stock of several ready products at once (product id → quantity) in one statement. Returns the
+    products whose stock was short; when it is not empty the caller must roll back, as for hold_capacities."""
+    _check_positive(wanted)
+    if not wanted:
+        return set()
+    needed = case(wanted, value=Product.id)
+    statement = (
+        update(Product).where(Product.id.in_(wanted), Product.stock >= needed)
+        .values(stock=Product.stock - needed).returning(Product.id)
+    )
+    if _is_postgres(session):
+        statement = statement.where(Product.id.in_(_locked_products(wanted)))
+    taken = set((await session.execute(statement)).scalars())
+    return set(wanted) - taken
+
+
+async def release_stocks(*, session: AsyncSession, returned: dict[int, int]) -> None:
+    """Put back the stock of a declined or cancelled order (product id → quantity)."""
+    if not returned:
+        return
+    statement = (update(Product).where(Product.id.in_(returned), Product.stock.is_not(None))
+                 .values(stock=Product.stock + case(returned, value=Product.id)))
+    if _is_postgres(session):
+        statement = statement.where(Product.id.in_(_locked_products(returned)))
+    await session.execute(statement)
+
+
+def _locked_products(product_ids: dict[int, int]) -> Select[tuple[int]]:
+    """The products' rows locked in id order: two checkouts sharing products never wait on each other in a
+    circle (PostgreSQL would otherwise lock the rows of a multi-row UPDATE in whatever order it scans them)."""
+    # FOR NO KEY UPDATE: the order lines being inserted hold KEY SHARE locks on their products (foreign keys),
+    # which a plain FOR UPDATE would wait on, in a circle between two checkouts.
+    return select(Product.id).where(Product.id.in_(product_ids)).order_by(Product.id).with_for_update(key_share=True)
+
+
+def _check_positive(wanted: dict[int, int]) -> None:
+    if any(quantity <= 0 for quantity in wanted.values()):
         raise ValueError("a hold needs a positive quantity")
-    result = await session.execute(
-        update(Product).where(Product.id == product_id, Product.stock >= quantity)
-        .values(stock=Product.stock - quantity)
-    )
-    return result.rowcount == 1
 
 
-async def release_stock(*, session: AsyncSession, product_id: int, quantity: int) -> None:
-    await session.execute(
-        update(Product).where(Product.id == product_id, Product.stock.is_not(None))
-        .values(stock=Product.stock + quantity)
-    )
+def _is_postgres(session: AsyncSession) -> bool:
+    return session.bind.dialect.name == "postgresql"
 
 
 async def change_daily_capacity(*, session: AsyncSession, vendor_id: int, capacity: int, from_day: date) -> None:
@@ -83,15 +129,15 @@ async def change_daily_capacity(*, session: AsyncSession, vendor_id: int, capaci
     )
 
 
-async def _ensure_day(*, session: AsyncSession, vendor_id: int, day: date) -> None:
-    """Create the day's row from the vendor's daily capacity unless it exists (safe under concurrency)."""
-    insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+async def _ensure_days(*, session: AsyncSession, vendor_ids: list[int], day: date) -> None:
+    """Create the day's rows from the vendors' daily capacity unless they exist (safe under concurrency)."""
+    insert = postgresql_insert if _is_postgres(session) else sqlite_insert
     source = select(Vendor.id, literal(day), func.coalesce(Vendor.daily_capacity, 0), literal(0)).where(
-        Vendor.id == vendor_id)  # the WHERE also keeps SQLite's INSERT … SELECT … ON CONFLICT unambiguous
+        Vendor.id.in_(vendor_ids))  # the WHERE also keeps SQLite's INSERT … SELECT … ON CONFLICT unambiguous
     if insert is postgresql_insert:
         # Wait for a vendor who is changing their daily capacity: the day then starts from the new figure,
         # and their change_daily_capacity() sees this row once we commit (SQLite runs one writer at a time).
-        source = source.with_for_update(read=True)
+        source = source.order_by(Vendor.id).with_for_update(read=True)
     await session.execute(
         insert(CapacityDay)
         .from_select(["vendor_id", "day", "capacity", "held"], source)

@@ -1,0 +1,165 @@
+"""The buyer's cart, kept on the server: products from any number of vendors, priced by the server.
+
+Quantities are checked against the minimum order when they are put in; prices follow the bulk tiers and are
+computed again, from the database, every time the cart is shown and when it is checked out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import case, delete, func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.accounts.models import Role, User
+from backend.catalog.models import PriceTier, Product, ProductPhoto
+from backend.catalog.service import buyer_visible
+from backend.clock import wib_today
+from backend.errors import N_, Forbidden, NotFound, ValidationFailed
+from backend.money import unit_price_for
+from backend.orders.models import CartLine
+from backend.vendors.models import Vendor
+
+BUYER_ROLES = (Role.CANTEEN_STAFF, Role.WORKER)
+MAX_LINE_QUANTITY = 100_000
+MAX_CART_LINES = 60
+
+MSG_BUYERS_ONLY = N_("Only canteen staff and workers can order.")
+MSG_NOT_ON_SALE = N_("%(product)s is no longer on sale.")
+MSG_NO_PRODUCT = N_("This product is not on sale.")
+MSG_MIN_ORDER = N_("The minimum order of %(product)s is %(minimum)s.")
+MSG_MAX_QUANTITY = N_("Order at most 100.000 at once.")
+MSG_CART_FULL = N_("Your cart is full: check out or remove something first.")
+
+
+@dataclass
+class CartItem:
+    product_id: int
+    name: str
+    unit: str
+    fulfilment: str
+    quantity: int
+    min_order_qty: int
+    base_price: int
+    unit_price: int
+    on_sale: bool
+    thumb_key: str | None = None
+
+    @property
+    def line_total(self) -> int:
+        return self.quantity * self.unit_price
+
+
+@dataclass
+class CartVendor:
+    vendor_id: int
+    vendor_name: str
+    items: list[CartItem] = field(default_factory=list)
+
+    @property
+    def subtotal(self) -> int:
+        return sum(item.line_total for item in self.items if item.on_sale)
+
+
+@dataclass
+class Cart:
+    vendors: list[CartVendor]
+
+    @property
+    def total(self) -> int:
+        return sum(vendor.subtotal for vendor in self.vendors)
+
+    @property
+    def line_count(self) -> int:
+        return sum(len(vendor.items) for vendor in self.vendors)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.vendors
+
+
+def ensure_buyer(user: User) -> None:
+    if user.role not in BUYER_ROLES:
+        raise Forbidden(MSG_BUYERS_ONLY)
+
+
+async def tiers_by_product(*, session: AsyncSession, product_ids: list[int]) -> dict[int, list[tuple[int, int]]]:
+    """Each product's bulk tiers as (minimum quantity, unit price), in one query."""
+    tiers: dict[int, list[tuple[int, int]]] = {product_id: [] for product_id in product_ids}
+    if product_ids:
+        rows = await session.execute(select(PriceTier.product_id, PriceTier.min_quantity, PriceTier.unit_price)
+                                     .where(PriceTier.product_id.in_(product_ids)))
+        for product_id, min_quantity, unit_price in rows:
+            tiers[product_id].append((min_quantity, unit_price))
+    return tiers
+
+
+def check_quantity(product: Product, quantity: int) -> None:
+    if quantity < product.min_order_qty:
+        raise ValidationFailed.single("quantity", MSG_MIN_ORDER, product=product.name, minimum=product.min_order_qty)
+    if quantity > MAX_LINE_QUANTITY:
+        raise ValidationFailed.single("quantity", MSG_MAX_QUANTITY)
+
+
+async def set_quantity(*, session: AsyncSession, buyer: User, product_id: int, quantity: int,
+                       add: bool = False, today: date | None = None) -> int:
+    """Put a product in the cart with this quantity (or add it to what is there, with `add`); returns the
+    quantity now in the cart. Only products buyers may see, at least their minimum order."""
+    ensure_buyer(buyer)
+    product, in_cart, lines = (await session.execute(
+        select(Product,
+               select(CartLine.quantity).where(CartLine.user_id == buyer.id, CartLine.product_id == Product.id)
+               .scalar_subquery(),
+               select(func.count()).select_from(CartLine).where(CartLine.user_id == buyer.id).scalar_subquery())
+        .join(Vendor, Vendor.id == Product.vendor_id)
+        .where(Product.id == product_id, buyer_visible(today or wib_today()))
+    )).one_or_none() or (None, None, 0)
+    if product is None:
+        raise NotFound(MSG_NO_PRODUCT)
+    if in_cart is None and lines >= MAX_CART_LINES:
+        raise ValidationFailed.single("quantity", MSG_CART_FULL)
+    if add and in_cart:
+        quantity += in_cart
+    check_quantity(product, quantity)
+    insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(CartLine).values(user_id=buyer.id, product_id=product_id, quantity=quantity)
+    await session.execute(statement.on_conflict_do_update(index_elements=["user_id", "product_id"],
+                                                          set_={"quantity": quantity}))
+    return quantity
+
+
+async def remove_line(*, session: AsyncSession, buyer: User, product_id: int) -> None:
+    await session.execute(delete(CartLine).where(CartLine.user_id == buyer.id, CartLine.product_id == product_id))
+
+
+async def clear(*, session: AsyncSession, buyer: User, product_ids: list[int] | None = None) -> None:
+    statement = delete(CartLine).where(CartLine.user_id == buyer.id)
+    if product_ids is not None:
+        statement = statement.where(CartLine.product_id.in_(product_ids))
+    await session.execute(statement)
+
+
+async def view_cart(*, session: AsyncSession, buyer: User, today: date | None = None) -> Cart:
+    """The cart grouped by vendor with today's prices (two queries). A product taken off sale stays listed,
+    marked, and counts for nothing."""
+    first_photo = (select(ProductPhoto.thumb_key).where(ProductPhoto.product_id == Product.id)
+                   .order_by(ProductPhoto.position, ProductPhoto.id).limit(1).scalar_subquery())
+    rows = (await session.execute(
+        select(CartLine.quantity, Product, Vendor.id, Vendor.business_name,
+               case((buyer_visible(today or wib_today()), True), else_=False), first_photo)
+        .join(Product, Product.id == CartLine.product_id).join(Vendor, Vendor.id == Product.vendor_id)
+        .where(CartLine.user_id == buyer.id).order_by(Vendor.business_name, Vendor.id, CartLine.added_at, Product.id)
+    )).all()
+    tiers = await tiers_by_product(session=session, product_ids=[row[1].id for row in rows])
+    vendors: dict[int, CartVendor] = {}
+    for quantity, product, vendor_id, vendor_name, on_sale, thumb_key in rows:
+        group = vendors.setdefault(vendor_id, CartVendor(vendor_id=vendor_id, vendor_name=vendor_name))
+        group.items.append(CartItem(
+            product_id=product.id, name=product.name, unit=product.unit, fulfilment=product.fulfilment,
+            quantity=quantity, min_order_qty=product.min_order_qty, base_price=product.price,
+            unit_price=unit_price_for(product.price, tiers[product.id], quantity), on_sale=bool(on_sale),
+            thumb_key=thumb_key))
+    return Cart(vendors=list(vendors.values()))

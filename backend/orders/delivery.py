@@ -1,0 +1,139 @@
+"""When and where an order is delivered: slots in local time (WIB), delivery points, lead times, delivery radius.
+
+Every rule here is checked at placement, for pages, the API and standing orders alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.accounts.models import Organisation, Role, User, Zone
+from backend.catalog.models import Product
+from backend.clock import WIB, format_date, to_wib, wib_to_utc
+from backend.db import great_circle_km
+from backend.errors import N_, FieldError, ValidationFailed
+from backend.i18n import get_locale
+from backend.orders.models import DeliveryKind, DeliveryPoint
+from backend.vendors.models import Vendor
+
+# Delivery slots on the hour, from the early shift's breakfast to the night shift's meal (local time, WIB).
+DELIVERY_SLOTS = tuple(time(hour) for hour in range(5, 23))
+# Even ready goods need a vendor to see, accept and bring the order.
+MIN_NOTICE = timedelta(hours=1)
+MAX_DAYS_AHEAD = 60
+
+MSG_SLOT = N_("Choose a delivery time from the list.")
+MSG_PAST = N_("Choose a delivery time at least an hour from now.")
+MSG_FAR = N_("Choose a delivery date within the next 60 days.")
+MSG_POINT = N_("Choose a delivery point from the list.")
+MSG_CANTEEN_ONLY = N_("Delivery to the canteen is for canteen staff; choose a gate, a dormitory or pickup.")
+MSG_CLOSED_DAY = N_("%(vendor)s does not deliver on %(day)s.")
+MSG_HOURS = N_("%(vendor)s delivers between %(opens)s and %(closes)s.")
+MSG_OUT_OF_REACH = N_("%(vendor)s does not deliver to %(place)s (%(distance)s km away, at most %(radius)s km).")
+MSG_CUTOFF = N_("%(product)s must be ordered before %(cutoff)s the day before delivery.")
+MSG_LEAD_TIME = N_("%(product)s needs %(hours)s hours' notice: choose a later delivery time.")
+
+
+@dataclass(frozen=True)
+class DeliveryChoice:
+    """What the buyer chose at checkout: a local day and slot, where, and a note for the vendor."""
+
+    day: date
+    slot: time
+    kind: DeliveryKind
+    point_id: int | None = None
+    notes: str = ""
+
+    def deliver_at(self) -> datetime:
+        return wib_to_utc(self.day, self.slot)
+
+
+@dataclass(frozen=True)
+class DeliveryPlace:
+    """Where the order goes, as written on the order; coordinates for the radius check (None for pickup)."""
+
+    kind: DeliveryKind
+    address: str
+    latitude: float | None
+    longitude: float | None
+    point_id: int | None = None
+
+
+def check_time(choice: DeliveryChoice, now: datetime) -> list[FieldError]:
+    """The slot is one of ours, at least an hour ahead and within the next 60 days."""
+    if choice.slot not in DELIVERY_SLOTS:
+        return [FieldError("delivery_slot", MSG_SLOT)]
+    if choice.deliver_at() < now + MIN_NOTICE:
+        return [FieldError("delivery_slot", MSG_PAST)]
+    if choice.day > to_wib(now).date() + timedelta(days=MAX_DAYS_AHEAD):
+        return [FieldError("delivery_day", MSG_FAR)]
+    return []
+
+
+async def resolve_place(*, session: AsyncSession, buyer: User, choice: DeliveryChoice) -> DeliveryPlace:
+    """The canteen's factory (its location, else the zone's), one of the zone's gates or dormitories, or pickup."""
+    if choice.kind == DeliveryKind.PICKUP:
+        return DeliveryPlace(DeliveryKind.PICKUP, "", None, None)
+    if choice.kind == DeliveryKind.CANTEEN:
+        if buyer.role != Role.CANTEEN_STAFF or buyer.organisation_id is None:
+            raise ValidationFailed.single("delivery_kind", MSG_CANTEEN_ONLY)
+        organisation, zone = (await session.execute(
+            select(Organisation, Zone).join(Zone, Zone.id == Organisation.zone_id)
+            .where(Organisation.id == buyer.organisation_id))).one()
+        address = ", ".join(part for part in (organisation.name, organisation.address) if part)
+        if organisation.latitude is not None and organisation.longitude is not None:
+            return DeliveryPlace(DeliveryKind.CANTEEN, address, organisation.latitude, organisation.longitude)
+        return DeliveryPlace(DeliveryKind.CANTEEN, address, zone.latitude, zone.longitude)
+    point = None
+    if choice.point_id is not None:
+        point = (await session.execute(select(DeliveryPoint).where(
+            DeliveryPoint.id == choice.point_id, DeliveryPoint.zone_id == buyer.zone_id,
+            DeliveryPoint.active.is_(True)))).scalar_one_or_none()
+    if point is None:
+        raise ValidationFailed.single("delivery_point", MSG_POINT)
+    return DeliveryPlace(DeliveryKind.ZONE_POINT, point.name, point.latitude, point.longitude, point.id)
+
+
+def vendor_problems(vendor: Vendor, choice: DeliveryChoice, place: DeliveryPlace) -> list[FieldError]:
+    """The vendor works that weekday, in those hours, and delivers that far."""
+    problems = []
+    if not vendor.operating_days & (1 << (choice.day.isoweekday() - 1)):
+        problems.append(FieldError(f"vendor-{vendor.id}", MSG_CLOSED_DAY, {
+            "vendor": vendor.business_name, "day": format_date(choice.day, get_locale())}))
+    if vendor.opens_at is not None and vendor.closes_at is not None and not (
+            vendor.opens_at <= choice.slot <= vendor.closes_at):
+        problems.append(FieldError(f"vendor-{vendor.id}", MSG_HOURS, {
+            "vendor": vendor.business_name, "opens": f"{vendor.opens_at:%H.%M}", "closes": f"{vendor.closes_at:%H.%M}"}))
+    if place.latitude is not None and place.longitude is not None:
+        distance = great_circle_km(place.latitude, place.longitude, vendor.latitude, vendor.longitude)
+        if distance is None or distance > vendor.delivery_radius_km:
+            problems.append(FieldError(f"vendor-{vendor.id}", MSG_OUT_OF_REACH, {
+                "vendor": vendor.business_name, "place": place.address,
+                "distance": "?" if distance is None else f"{distance:.1f}", "radius": f"{vendor.delivery_radius_km:g}"}))
+    return problems
+
+
+def lead_time_problem(product: Product, choice: DeliveryChoice, now: datetime) -> FieldError | None:
+    """"Order before 15.00 the day before", or a number of hours before the slot."""
+    if product.order_cutoff is not None:
+        deadline = datetime.combine(choice.day - timedelta(days=1), product.order_cutoff, tzinfo=WIB)
+        if to_wib(now) >= deadline:
+            return FieldError(f"line-{product.id}", MSG_CUTOFF, {
+                "product": product.name, "cutoff": f"{product.order_cutoff:%H.%M}"})
+    if product.lead_time_hours is not None and now + timedelta(hours=product.lead_time_hours) > choice.deliver_at():
+        return FieldError(f"line-{product.id}", MSG_LEAD_TIME, {"product": product.name,
+                                                                "hours": product.lead_time_hours})
+    return None
+
+
+async def zone_delivery_points(*, session: AsyncSession, zone_id: int | None) -> list[DeliveryPoint]:
+    """The gates and dormitories a worker of the zone can choose."""
+    if zone_id is None:
+        return []
+    return list((await session.execute(
+        select(DeliveryPoint).where(DeliveryPoint.zone_id == zone_id, DeliveryPoint.active.is_(True))
+        .order_by(DeliveryPoint.kind, DeliveryPoint.name))).scalars())

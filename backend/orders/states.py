@@ -1,0 +1,206 @@
+"""The order's state machine, in one place: which status may follow which, who may move it, what it costs.
+
+    pending_payment → placed → accepted | declined → ready → delivered → completed
+    cancelled from pending_payment, placed or accepted, with a reason
+
+Every change goes through `change_status`: it checks the transition and the actor's side, moves the status with a
+conditional UPDATE (two people tapping at once: one wins, the other is told), records who, when and why, gives
+back held capacity and stock on decline or cancellation, and notifies the other side.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.accounts.models import Role, User
+from backend.catalog.models import Fulfilment
+from backend.clock import utcnow
+from backend.errors import N_, Conflict, Forbidden, NotFound, ValidationFailed
+from backend.notifications.service import notify
+from backend.orders import capacity
+from backend.i18n import gettext
+from backend.orders.models import STATUS_LABELS, Order, OrderEvent, OrderLine, OrderStatus
+from backend.vendors.models import Vendor
+
+S = OrderStatus
+
+
+class Side(StrEnum):
+    BUYER = "buyer"  # the buyer, or for a canteen's order any staff member of the canteen
+    VENDOR = "vendor"
+    MANAGER = "manager"  # the zone's manager, or an admin
+    SYSTEM = "system"  # payments, the unpaid-order job, standing orders, the completion job
+
+
+TRANSITIONS: dict[tuple[OrderStatus, OrderStatus], frozenset[Side]] = {
+    (S.PENDING_PAYMENT, S.PLACED): frozenset({Side.SYSTEM}),
+    (S.PENDING_PAYMENT, S.CANCELLED): frozenset({Side.BUYER, Side.MANAGER, Side.SYSTEM}),
+    (S.PLACED, S.ACCEPTED): frozenset({Side.VENDOR}),
+    (S.PLACED, S.DECLINED): frozenset({Side.VENDOR}),
+    (S.PLACED, S.CANCELLED): frozenset({Side.BUYER, Side.VENDOR, Side.MANAGER}),
+    (S.ACCEPTED, S.READY): frozenset({Side.VENDOR}),
+    (S.ACCEPTED, S.CANCELLED): frozenset({Side.BUYER, Side.VENDOR, Side.MANAGER}),
+    (S.READY, S.DELIVERED): frozenset({Side.VENDOR}),
+    (S.DELIVERED, S.COMPLETED): frozenset({Side.BUYER, Side.SYSTEM}),
+}
+NEEDS_REASON = frozenset({S.DECLINED, S.CANCELLED})
+RELEASES_HOLDS = frozenset({S.DECLINED, S.CANCELLED})
+# A delivered order the buyer did not confirm completes by itself after this long.
+AUTO_COMPLETE_AFTER = timedelta(days=2)
+MAX_REASON = 500
+
+MSG_NOT_FOUND = N_("We could not find this order.")
+MSG_ILLEGAL = N_("An order that is %(current)s cannot become %(target)s.")
+MSG_NOT_YOURS = N_("You cannot make this change to the order.")
+MSG_REASON = N_("Say why, so the other side understands.")
+MSG_CHANGED = N_("The order was changed meanwhile; look at it again.")
+MSG_UNPAID = N_("Not paid in time.")
+MSG_AUTO_COMPLETED = N_("Completed automatically two days after delivery.")
+MSG_STATUS_CHANGED = N_("Order %(number)s: %(status)s")
+
+
+def allowed_targets(current: OrderStatus, side: Side) -> list[OrderStatus]:
+    """What this side may do with an order in this status (the buttons a page shows)."""
+    return [target for (source, target), sides in TRANSITIONS.items() if source == current and side in sides]
+
+
+def side_of(order: Order, vendor_user_id: int, actor: User) -> Side | None:
+    """Which side of the order the user is on; None when the order is none of their business."""
+    if actor.id == vendor_user_id:
+        return Side.VENDOR
+    if actor.id == order.buyer_id or (
+            order.organisation_id is not None and actor.role == Role.CANTEEN_STAFF
+            and actor.organisation_id == order.organisation_id):
+        return Side.BUYER
+    if actor.role == Role.ADMIN or (actor.role == Role.MANAGER and actor.zone_id == order.zone_id):
+        return Side.MANAGER
+    return None
+
+
+async def load_for_change(*, session: AsyncSession, order_id: int, actor: User | None) -> tuple[Order, int, Side]:
+    """The order, its vendor's user id, and the actor's side (SYSTEM without an actor); not found otherwise."""
+    row = (await session.execute(select(Order, Vendor.user_id).join(Vendor, Vendor.id == Order.vendor_id)
+                                 .where(Order.id == order_id))).one_or_none()
+    if row is None:
+        raise NotFound(MSG_NOT_FOUND)
+    order, vendor_user_id = row
+    side = Side.SYSTEM if actor is None else side_of(order, vendor_user_id, actor)
+    if side is None:
+        raise NotFound(MSG_NOT_FOUND)
+    return order, vendor_user_id, side
+
+
+async def change_status(*, session: AsyncSession, order_id: int, target: OrderStatus, actor: User | None,
+                        reason: str = "", now: datetime | None = None) -> Order:
+    """Move an order to `target` for `actor` (None: the system). Refuses an illegal transition (409), a side
+    that may not make it (403), a missing reason for a decline or cancellation (422)."""
+    order, vendor_user_id, side = await load_for_change(session=session, order_id=order_id, actor=actor)
+    await apply_transition(session=session, order=order, vendor_user_id=vendor_user_id, side=side, target=target,
+                           actor=actor, reason=reason, now=now)
+    return order
+
+
+async def apply_transition(*, session: AsyncSession, order: Order, vendor_user_id: int, side: Side,
+                           target: OrderStatus, actor: User | None, reason: str = "",
+                           now: datetime | None = None) -> None:
+    now = now or utcnow()
+    current = OrderStatus(order.status)
+    reason = reason.strip()[:MAX_REASON]
+    allowed = TRANSITIONS.get((current, target))
+    if allowed is None:
+        raise Conflict(MSG_ILLEGAL, params={"current": gettext(STATUS_LABELS[current]).lower(),
+                                            "target": gettext(STATUS_LABELS[target]).lower()})
+    if side not in allowed:
+        raise Forbidden(MSG_NOT_YOURS)
+    if target in NEEDS_REASON and not reason:
+        raise ValidationFailed.single("reason", MSG_REASON)
+    moved = await session.execute(
+        update(Order).where(Order.id == order.id, Order.status == current)
+        .values(status=target, status_reason=reason if target in NEEDS_REASON else order.status_reason,
+                updated_at=now)
+        .execution_options(synchronize_session=False))
+    if moved.rowcount != 1:
+        raise Conflict(MSG_CHANGED)
+    order.status, order.updated_at = target, now
+    if target in NEEDS_REASON:
+        order.status_reason = reason
+    session.add(OrderEvent(order_id=order.id, from_status=current, to_status=target,
+                           actor_id=actor.id if actor else None, actor_role=side.value, reason=reason, at=now))
+    if target in RELEASES_HOLDS:
+        await release_holds(session=session, order=order)
+    await notify(session=session, user_ids=await _recipients(session=session, order=order,
+                                                             vendor_user_id=vendor_user_id, acting=side, actor=actor),
+                 message=MSG_STATUS_CHANGED, params={"number": order.number, "status": target.value},
+                 url=f"/orders/{order.id}", order_id=order.id)
+
+
+async def release_holds(*, session: AsyncSession, order: Order) -> None:
+    """Give back the vendor's capacity for the day and the stock of ready goods that this order held."""
+    if order.held_capacity:
+        await capacity.release_capacity(session=session, vendor_id=order.vendor_id, day=order.delivery_day,
+                                        quantity=order.held_capacity)
+    stock: dict[int, int] = defaultdict(int)
+    rows = await session.execute(select(OrderLine.product_id, OrderLine.quantity).where(
+        OrderLine.order_id == order.id, OrderLine.fulfilment == Fulfilment.READY_STOCK))
+    for product_id, quantity in rows:
+        stock[product_id] += quantity
+    await capacity.release_stocks(session=session, returned=dict(stock))
+
+
+async def _recipients(*, session: AsyncSession, order: Order, vendor_user_id: int, acting: Side,
+                      actor: User | None) -> set[int]:
+    """Everyone on both sides but the person who acted: the vendor, the buyer and a canteen's whole staff."""
+    users = {vendor_user_id, order.buyer_id}
+    if order.organisation_id is not None:
+        users |= set((await session.execute(select(User.id).where(
+            User.organisation_id == order.organisation_id, User.role == Role.CANTEEN_STAFF,
+            User.is_active.is_(True)))).scalars())
+    if actor is not None:
+        users.discard(actor.id)
+    return users
+
+
+async def mark_checkout_paid(*, session: AsyncSession, checkout_id: int, now: datetime | None = None) -> list[Order]:
+    """The payment of a checkout succeeded: each of its orders still waiting for it is placed (idempotent)."""
+    rows = (await session.execute(
+        select(Order, Vendor.user_id).join(Vendor, Vendor.id == Order.vendor_id)
+        .where(Order.checkout_id == checkout_id, Order.status == S.PENDING_PAYMENT).order_by(Order.id))).all()
+    for order, vendor_user_id in rows:
+        await apply_transition(session=session, order=order, vendor_user_id=vendor_user_id, side=Side.SYSTEM,
+                               target=S.PLACED, actor=None, now=now)
+    return [order for order, _ in rows]
+
+
+async def cancel_unpaid_orders(*, session: AsyncSession, now: datetime | None = None, limit: int = 200) -> int:
+    """The job: card orders not paid by their due time are cancelled and what they held is released."""
+    now = now or utcnow()
+    return await _system_transitions(session=session, target=S.CANCELLED, reason=MSG_UNPAID, now=now, limit=limit,
+                                     where=[Order.status == S.PENDING_PAYMENT, Order.payment_due_at <= now])
+
+
+async def complete_delivered_orders(*, session: AsyncSession, now: datetime | None = None, limit: int = 200) -> int:
+    """The job: delivered orders the buyer did not confirm complete two days after delivery."""
+    now = now or utcnow()
+    return await _system_transitions(session=session, target=S.COMPLETED, reason=MSG_AUTO_COMPLETED, now=now,
+                                     limit=limit, where=[Order.status == S.DELIVERED,
+                                                         Order.updated_at <= now - AUTO_COMPLETE_AFTER])
+
+
+async def _system_transitions(*, session: AsyncSession, target: OrderStatus, reason: str, now: datetime,
+                              limit: int, where: list) -> int:  # type: ignore[type-arg]
+    statement = (select(Order, Vendor.user_id).join(Vendor, Vendor.id == Order.vendor_id).where(*where)
+                 .order_by(Order.id).limit(limit))
+    if session.bind.dialect.name == "postgresql":
+        # Several workers run the job: each takes orders the others are not handling.
+        statement = statement.with_for_update(of=Order, skip_locked=True)
+    changed = 0
+    for order, vendor_user_id in (await session.execute(statement)).all():
+        await apply_transition(session=session, order=order, vendor_user_id=vendor_user_id, side=Side.SYSTEM,
+                               target=target, actor=None, reason=reason, now=now)
+        changed += 1
+    return changed

@@ -1,0 +1,115 @@
+"""Telling people what happened: a line in their inbox, and a Web Push to each browser they subscribed.
+
+`notify` writes both in the caller's transaction (two statements whatever the number of recipients), so a
+notification exists exactly when the change it reports was committed. Pushes are sent later by a job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.clock import format_date
+from backend.i18n import get_locale, gettext
+from backend.notifications.models import Notification, PushMessage, PushSubscription
+from backend.orders.models import STATUS_LABELS, OrderStatus
+
+
+@dataclass(frozen=True)
+class Note:
+    """One notification for one user: a message id, its %(name)s parameters, where it leads."""
+
+    user_id: int
+    message: str
+    params: dict[str, Any] = field(default_factory=dict)
+    url: str = ""
+    order_id: int | None = None
+
+
+async def notify(*, session: AsyncSession, user_ids: set[int], message: str, params: dict[str, Any] | None = None,
+                 url: str = "", order_id: int | None = None) -> None:
+    """Put `message` (a message id; its %(name)s parameters in `params`) in each user's inbox and queue a push
+    for each of their subscribed browsers."""
+    await notify_each(session=session, notes=[Note(user_id, message, params or {}, url, order_id)
+                                              for user_id in sorted(user_ids)])
+
+
+async def notify_each(*, session: AsyncSession, notes: list[Note]) -> None:
+    """Several notifications at once, in two statements however many there are."""
+    if not notes:
+        return
+    rows = [{"user_id": note.user_id, "order_id": note.order_id, "message": note.message, "params": note.params,
+             "url": note.url} for note in notes]
+    created = (await session.execute(insert(Notification).returning(Notification.id), rows)).scalars().all()
+    await session.execute(
+        insert(PushMessage).from_select(
+            ["subscription_id", "notification_id"],
+            select(PushSubscription.id, Notification.id)
+            .join(Notification, Notification.user_id == PushSubscription.user_id)
+            .where(Notification.id.in_(created)),
+        )
+    )
+
+
+def notification_text(notification: Notification) -> str:
+    """The notification in the reader's language; an order status parameter is shown by its label."""
+    params = dict(notification.params)
+    if "status" in params:
+        params["status"] = gettext(STATUS_LABELS[OrderStatus(params["status"])])
+    if "day" in params:
+        params["day"] = format_date(date.fromisoformat(params["day"]), get_locale())
+    return gettext(notification.message, **params)
+
+
+INBOX_PAGE_SIZE = 20
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    """One page of a user's inbox, newest first."""
+
+    items: list[Notification]
+    page: int
+    has_more: bool
+
+
+async def unread_count(*, session: AsyncSession, user_id: int) -> int:
+    """How many of the user's notifications are not read yet."""
+    count = await session.scalar(
+        select(func.count(Notification.id)).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    )
+    return count or 0
+
+
+async def list_inbox(*, session: AsyncSession, user: User, page: int = 1) -> InboxPage:
+    """The user's own notifications, newest first, INBOX_PAGE_SIZE a page (pages count from 1)."""
+    page = max(page, 1)
+    rows = (await session.execute(
+        select(Notification)
+        .where(Notification.user_id == user.id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+        .offset((page - 1) * INBOX_PAGE_SIZE)
+        .limit(INBOX_PAGE_SIZE + 1)  # one more tells whether a next page exists
+    )).scalars().all()
+    return InboxPage(items=list(rows[:INBOX_PAGE_SIZE]), page=page, has_more=len(rows) > INBOX_PAGE_SIZE)
+
+
+async def mark_read(*, session: AsyncSession, user: User, notification_ids: Collection[int] = (),
+                    all_unread: bool = False, now: datetime | None = None) -> int:
+    """Mark the given notifications, or with `all_unread` every unread one, as read; returns how many changed.
+
+    Only the user's own notifications are touched: another user's ids are ignored, not reported."""
+    if not all_unread and not notification_ids:
+        return 0
+    statement = (update(Notification)
+                 .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+                 .values(read_at=now or utcnow())
+                 .execution_options(synchronize_session=False))
+    if not all_unread:
+        statement = statement.where(Notification.id.in_(set(notification_ids)))
+    result = await session.execute(statement)
+    return result.rowcount or 0

@@ -5,6 +5,7 @@
   create-admin               create an administrator
   create-manager --zone KITB create a market manager for a zone
   run-expiry [--date D]      run the daily certificate expiry job (idempotent)
+  run-order-jobs             cancel unpaid orders, place standing orders, complete delivered orders (idempotent)
   serve [--workers N]        run the web app with uvicorn
 """
 
@@ -24,7 +25,7 @@ from backend.accounts.service import create_user
 from backend.config import ConfigError, Settings
 from backend.db import Database
 from backend.errors import ValidationFailed
-from backend.jobs import run_expiry_once
+from backend.jobs import OrderJobsRun, run_expiry_once, run_order_jobs_once
 from backend.moderation.service import ExpiryRun
 from backend.media.storage import FileSystemStorage
 
@@ -43,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
             command.add_argument("--zone", required=True, help="zone code, e.g. KITB")
     expiry = commands.add_parser("run-expiry", help="run the daily certificate expiry job")
     expiry.add_argument("--date", type=date.fromisoformat, help="the day to run for (WIB), default today")
+    commands.add_parser("run-order-jobs", help="cancel unpaid orders, place standing orders, complete deliveries")
     serve = commands.add_parser("serve", help="run the web app")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -80,6 +82,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"expiry run for {result.run_on}: {result.warned_30} warned 30 days ahead, {result.warned_7} warned "
               f"7 days ahead, {result.expired} expired, {result.listings_hidden} listings hidden")
         return 0
+    if args.command == "run-order-jobs":
+        result = asyncio.run(_run_order_jobs(settings))
+        print(f"order jobs: {result.unpaid_cancelled} unpaid orders cancelled, {result.standing_placed} standing "
+              f"orders placed, {result.standing_refused} could not be held, {result.completed} completed")
+        return 0
     if args.command == "serve":
         import uvicorn
 
@@ -111,6 +118,14 @@ async def _run_expiry(settings: Settings, day: date | None) -> ExpiryRun:
     database = Database(settings.database_url)
     try:
         return await run_expiry_once(database, day)
+    finally:
+        await database.dispose()
+
+
+async def _run_order_jobs(settings: Settings) -> OrderJobsRun:
+    database = Database(settings.database_url)
+    try:
+        return await run_order_jobs_once(database)
     finally:
         await database.dispose()
 

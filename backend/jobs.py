@@ -1,17 +1,29 @@
-"""Scheduled jobs: the daily certificate expiry run, in-process (each worker may run it: it is idempotent).
+"""Scheduled jobs, in-process (each worker may run them: they are idempotent and take rows with SKIP LOCKED):
+- daily: certificate expiry;
+- every minute: unpaid card orders cancelled and released, standing orders placed ahead, delivered orders
+  completed after two days;
+- every few seconds: Web Push messages sent, with retries.
 
-Operators can also run a job by hand or from cron: `python -m backend run-expiry [--date YYYY-MM-DD]`.
+Operators can also run a job by hand or from cron: `python -m backend run-expiry [--date YYYY-MM-DD]`,
+`python -m backend run-order-jobs`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from backend.clock import WIB, utcnow, wib_today
+from backend.config import Settings
 from backend.db import Database
 from backend.moderation.service import ExpiryRun, run_certificate_expiry
+from backend.notifications.push import send_due_pushes
+from backend.orders.standing import place_standing_orders
+from backend.orders.states import cancel_unpaid_orders, complete_delivered_orders
 
 logger = logging.getLogger("pasar_kawasan.jobs")
 
@@ -43,3 +55,62 @@ async def run_daily(database: Database) -> None:
         except Exception:  # a failed run is logged and retried at the next run; the worker keeps serving
             logger.exception("certificate expiry run failed")
         await asyncio.sleep(seconds_until_next_run(utcnow()))
+
+
+ORDER_JOBS_EVERY_SECONDS = 60
+PUSH_EVERY_SECONDS = 10
+
+
+@dataclass
+class OrderJobsRun:
+    unpaid_cancelled: int
+    standing_placed: int
+    standing_refused: int
+    completed: int
+
+
+async def run_order_jobs_once(database: Database, now: datetime | None = None) -> OrderJobsRun:
+    """Each job in its own transaction, so one failing does not hold back the others."""
+    now = now or utcnow()
+    async with database.sessionmaker() as session:
+        cancelled = await cancel_unpaid_orders(session=session, now=now)
+        await session.commit()
+    async with database.sessionmaker() as session:
+        standing = await place_standing_orders(session=session, now=now)
+        await session.commit()
+    async with database.sessionmaker() as session:
+        completed = await complete_delivered_orders(session=session, now=now)
+        await session.commit()
+    result = OrderJobsRun(unpaid_cancelled=cancelled, standing_placed=standing.placed,
+                          standing_refused=standing.refused, completed=completed)
+    if cancelled or standing.placed or standing.refused or completed:
+        logger.info("order jobs: %s", result)
+    return result
+
+
+async def send_pushes_once(database: Database, settings: Settings) -> int:
+    async with database.sessionmaker() as session:
+        sent = await send_due_pushes(session=session, settings=settings, now=utcnow())
+        await session.commit()
+    return sent
+
+
+async def run_every(seconds: float, job: Callable[[], Awaitable[Any]], name: str) -> None:
+    """Run `job` now and then every `seconds`; a failure is logged and the next run tries again."""
+    while True:
+        try:
+            await job()
+        except Exception:
+            logger.exception("%s failed", name)
+        await asyncio.sleep(seconds)
+
+
+def scheduled_jobs(database: Database, settings: Settings) -> list[Awaitable[None]]:
+    """Everything a worker runs in the background while it serves."""
+    jobs: list[Awaitable[None]] = [
+        run_daily(database),
+        run_every(ORDER_JOBS_EVERY_SECONDS, lambda: run_order_jobs_once(database), "order jobs"),
+    ]
+    if settings.web_push_enabled:
+        jobs.append(run_every(PUSH_EVERY_SECONDS, lambda: send_pushes_once(database, settings), "push sending"))
+    return jobs

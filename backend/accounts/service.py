@@ -27,6 +27,7 @@ from backend.access import ensure_access
 from backend.accounts.passwords import hash_password, verify_password
 from backend.clock import utcnow
 from backend.db import as_utc
+from backend.location import location_errors
 from backend.errors import N_, FieldError, Forbidden, TooManyAttempts, ValidationFailed
 from backend.phone import InvalidPhoneNumber, normalize_phone
 
@@ -364,13 +365,7 @@ async def set_factory_location(*, session: AsyncSession, actor: User, latitude: 
     Both coordinates, or neither (then the zone's centre is used)."""
     if actor.role != Role.CANTEEN_STAFF or actor.organisation_id is None:
         raise Forbidden()
-    errors: list[FieldError] = []
-    if (latitude is None) != (longitude is None):
-        errors.append(FieldError("longitude", N_("Give both latitude and longitude, or neither.")))
-    if latitude is not None and not -11.5 <= latitude <= 6.5:
-        errors.append(FieldError("latitude", N_("A latitude in Indonesia lies between -11.5 and 6.5.")))
-    if longitude is not None and not 94.0 <= longitude <= 141.5:
-        errors.append(FieldError("longitude", N_("A longitude in Indonesia lies between 94 and 141.5.")))
+    errors = location_errors(latitude, longitude)
     if errors:
         raise ValidationFailed(errors)
     organisation = await session.get(Organisation, actor.organisation_id)
@@ -379,3 +374,10 @@ async def set_factory_location(*, session: AsyncSession, actor: User, latitude: 
     session.add(organisation)
     await session.flush()
     return organisation
+
+
+async def organisation_staff_ids(*, session: AsyncSession, organisation_id: int) -> set[int]:
+    """The active staff of a canteen: who follows the canteen's orders."""
+    return set((await session.execute(select(User.id).where(
+        User.organisation_id == organisation_id, User.role == Role.CANTEEN_STAFF,
+        User.is_active.is_(True)))).scalars())

@@ -15,9 +15,10 @@ from backend.accounts.models import Organisation, Role, User, Zone
 from backend.catalog.models import Product
 from backend.clock import WIB, format_date, to_wib, wib_to_utc
 from backend.db import great_circle_km
-from backend.errors import N_, FieldError, ValidationFailed
+from backend.errors import N_, FieldError, Forbidden, NotFound, ValidationFailed
 from backend.i18n import get_locale
-from backend.orders.models import DeliveryKind, DeliveryPoint
+from backend.location import location_errors
+from backend.orders.models import DeliveryKind, DeliveryPoint, PointKind
 from backend.vendors.models import Vendor
 
 # Delivery slots on the hour, from the early shift's breakfast to the night shift's meal (local time, WIB).
@@ -137,3 +138,36 @@ async def zone_delivery_points(*, session: AsyncSession, zone_id: int | None) ->
     return list((await session.execute(
         select(DeliveryPoint).where(DeliveryPoint.zone_id == zone_id, DeliveryPoint.active.is_(True))
         .order_by(DeliveryPoint.kind, DeliveryPoint.name))).scalars())
+
+
+MSG_POINT_NAME = N_("Type the name of the gate or dormitory.")
+MSG_MANAGERS_ONLY = N_("Only the zone's managers set delivery points.")
+
+
+async def add_delivery_point(*, session: AsyncSession, actor: User, kind: PointKind, name: str,
+                             latitude: float | None, longitude: float | None) -> DeliveryPoint:
+    """A manager adds a gate or dormitory of their zone where workers' orders can be handed over."""
+    if actor.role != Role.MANAGER or actor.zone_id is None:
+        raise Forbidden(MSG_MANAGERS_ONLY)
+    errors = []
+    if not name.strip():
+        errors.append(FieldError("name", MSG_POINT_NAME))
+    errors.extend(location_errors(latitude, longitude, required=True))
+    if errors:
+        raise ValidationFailed(errors)
+    point = DeliveryPoint(zone_id=actor.zone_id, kind=kind, name=name.strip()[:120], latitude=latitude,
+                          longitude=longitude)
+    session.add(point)
+    await session.flush()
+    return point
+
+
+async def set_delivery_point_active(*, session: AsyncSession, actor: User, point_id: int, active: bool) -> DeliveryPoint:
+    """Close a gate or dormitory to new orders (orders already placed keep it), or open it again."""
+    point = await session.get(DeliveryPoint, point_id)
+    if actor.role != Role.MANAGER or point is None or point.zone_id != actor.zone_id:
+        raise NotFound(MSG_POINT)
+    point.active = active
+    session.add(point)
+    await session.flush()
+    return point

@@ -1,0 +1,98 @@
+"""Reviews: after completion the buyer rates the order 1 to 5 with a comment; the vendor may answer once.
+
+The vendor's rating (count and sum on the vendor row, read by the catalogue) moves in the same transaction as
+the review, by an increment, so concurrent reviews never lose one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.accounts.models import User
+from backend.clock import utcnow
+from backend.errors import N_, Conflict, Forbidden, FieldError, ValidationFailed
+from backend.notifications.service import notify
+from backend.orders.models import OrderStatus, Review
+from backend.orders.states import Side, load_for_change
+from backend.vendors.models import Vendor
+
+MAX_TEXT = 1000
+MSG_NOT_COMPLETED = N_("You can rate an order once it is completed.")
+MSG_RATING = N_("Choose from 1 to 5 stars.")
+MSG_ALREADY_REVIEWED = N_("This order has been rated already.")
+MSG_BUYER_ONLY = N_("Only the buyer rates an order.")
+MSG_VENDOR_ONLY = N_("Only the vendor answers a review.")
+MSG_NO_REVIEW = N_("There is no review to answer yet.")
+MSG_ALREADY_ANSWERED = N_("You have answered this review already.")
+MSG_REPLY_EMPTY = N_("Write your answer.")
+MSG_NEW_REVIEW = N_("Order %(number)s was rated %(rating)s of 5")
+MSG_REPLIED = N_("The vendor answered your review of order %(number)s")
+
+
+@dataclass
+class PublicReview:
+    rating: int
+    comment: str
+    created_at: datetime
+    reply: str | None
+    # Only the author's first name: enough to trust, not enough to track.
+    author: str
+
+
+async def review_order(*, session: AsyncSession, actor: User, order_id: int, rating: int, comment: str = "",
+                       now: datetime | None = None) -> Review:
+    order, vendor_user_id, side = await load_for_change(session=session, order_id=order_id, actor=actor)
+    if side != Side.BUYER:
+        raise Forbidden(MSG_BUYER_ONLY)
+    if order.status != OrderStatus.COMPLETED:
+        raise Conflict(MSG_NOT_COMPLETED)
+    errors = [] if 1 <= rating <= 5 else [FieldError("rating", MSG_RATING)]
+    if errors:
+        raise ValidationFailed(errors)
+    now = now or utcnow()
+    insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    created = await session.execute(insert(Review).values(
+        order_id=order.id, vendor_id=order.vendor_id, author_id=actor.id, rating=rating,
+        comment=comment.strip()[:MAX_TEXT], created_at=now).on_conflict_do_nothing(index_elements=["order_id"])
+        .returning(Review.order_id))
+    if created.scalar_one_or_none() is None:
+        raise Conflict(MSG_ALREADY_REVIEWED)
+    await session.execute(update(Vendor).where(Vendor.id == order.vendor_id).values(
+        rating_count=Vendor.rating_count + 1, rating_sum=Vendor.rating_sum + rating))
+    await notify(session=session, user_ids={vendor_user_id}, message=MSG_NEW_REVIEW, order_id=order.id,
+                 params={"number": order.number, "rating": rating}, url=f"/vendor/orders/{order.id}")
+    return (await session.execute(select(Review).where(Review.order_id == order.id))).scalar_one()
+
+
+async def reply_to_review(*, session: AsyncSession, actor: User, order_id: int, reply: str,
+                          now: datetime | None = None) -> Review:
+    order, _, side = await load_for_change(session=session, order_id=order_id, actor=actor)
+    if side != Side.VENDOR:
+        raise Forbidden(MSG_VENDOR_ONLY)
+    reply = reply.strip()[:MAX_TEXT]
+    if not reply:
+        raise ValidationFailed.single("reply", MSG_REPLY_EMPTY)
+    answered = await session.execute(
+        update(Review).where(Review.order_id == order_id, Review.reply.is_(None))
+        .values(reply=reply, replied_at=now or utcnow()).execution_options(synchronize_session=False))
+    if answered.rowcount != 1:
+        exists = (await session.execute(select(Review.order_id).where(Review.order_id == order_id))).first()
+        raise Conflict(MSG_ALREADY_ANSWERED if exists else MSG_NO_REVIEW)
+    await notify(session=session, user_ids={order.buyer_id}, message=MSG_REPLIED, order_id=order.id,
+                 params={"number": order.number}, url=f"/orders/{order.id}")
+    return (await session.execute(select(Review).where(Review.order_id == order_id))).scalar_one()
+
+
+async def vendor_reviews(*, session: AsyncSession, vendor_id: int, limit: int = 10) -> list[PublicReview]:
+    """The vendor's latest reviews, as shown on the vendor's page."""
+    rows = await session.execute(
+        select(Review, User.full_name).join(User, User.id == Review.author_id)
+        .where(Review.vendor_id == vendor_id).order_by(Review.created_at.desc()).limit(limit))
+    return [PublicReview(rating=review.rating, comment=review.comment, created_at=review.created_at,
+                         reply=review.reply, author=(name.split() or [""])[0]) for review, name in rows]

@@ -1,0 +1,214 @@
+"""Reading orders: a buyer's or vendor's list, one order with its timeline, the vendor's board for a day; and
+reordering a past order. Each answers in a fixed number of queries, whatever the number of orders or lines."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from backend.accounts.models import Organisation, Role, User
+from backend.errors import N_, DomainError, NotFound, ValidationFailed
+from backend.orders import cart as carts
+from backend.orders.models import OPEN_STATUSES, Order, OrderEvent, OrderLine, OrderStatus, Review
+from backend.orders.states import MSG_NOT_FOUND, Side, allowed_targets, side_of
+from backend.vendors.models import Vendor
+
+PER_PAGE = 20
+# The board shows what is still to prepare or to hand over, and what was handed over that day.
+BOARD_STATUSES = (OrderStatus.PLACED, OrderStatus.ACCEPTED, OrderStatus.READY, OrderStatus.DELIVERED)
+
+MSG_REORDER_GONE = N_("%(product)s is no longer on sale and was left out.")
+
+
+@dataclass
+class OrderSummary:
+    """An order as a list or a board shows it."""
+
+    order: Order
+    vendor_name: str
+    buyer_name: str
+    buyer_phone: str
+    organisation_name: str | None
+    lines: list[OrderLine] = field(default_factory=list)
+
+
+@dataclass
+class OrderList:
+    orders: list[OrderSummary]
+    page: int
+    has_more: bool
+
+
+@dataclass
+class TimelineEntry:
+    at: datetime
+    from_status: str | None
+    to_status: str
+    actor_name: str | None
+    actor_role: str
+    reason: str
+
+
+@dataclass
+class OrderDetail:
+    summary: OrderSummary
+    vendor: Vendor
+    side: Side
+    # What the reader may do next (the buttons).
+    actions: list[OrderStatus]
+    timeline: list[TimelineEntry]
+    review: Review | None
+
+    @property
+    def order(self) -> Order:
+        return self.summary.order
+
+
+@dataclass
+class ProductTotal:
+    product_name: str
+    unit: str
+    quantity: int
+
+
+@dataclass
+class BoardSlot:
+    slot: time
+    orders: list[OrderSummary]
+    # What to prepare for the slot, summed over its orders still to prepare: "350 box Nasi Box Ayam".
+    totals: list[ProductTotal]
+
+
+@dataclass
+class Board:
+    day: date
+    slots: list[BoardSlot]
+
+
+def _summaries() -> Select:  # type: ignore[type-arg]
+    buyer = aliased(User)
+    return (select(Order, Vendor.business_name, buyer.full_name, buyer.phone, Organisation.name)
+            .join(Vendor, Vendor.id == Order.vendor_id).join(buyer, buyer.id == Order.buyer_id)
+            .outerjoin(Organisation, Organisation.id == Order.organisation_id))
+
+
+async def _with_lines(*, session: AsyncSession, rows: list) -> list[OrderSummary]:  # type: ignore[type-arg]
+    summaries = [OrderSummary(order=row[0], vendor_name=row[1], buyer_name=row[2], buyer_phone=row[3],
+                              organisation_name=row[4]) for row in rows]
+    by_id = {summary.order.id: summary for summary in summaries}
+    if by_id:
+        lines = await session.execute(select(OrderLine).where(OrderLine.order_id.in_(by_id)).order_by(OrderLine.id))
+        for line in lines.scalars():
+            by_id[line.order_id].lines.append(line)
+    return summaries
+
+
+def buyer_orders_filter(actor: User):  # type: ignore[no-untyped-def]
+    """A canteen's staff see all the canteen's orders; a worker sees their own."""
+    if actor.role == Role.CANTEEN_STAFF and actor.organisation_id is not None:
+        return or_(Order.organisation_id == actor.organisation_id, Order.buyer_id == actor.id)
+    return Order.buyer_id == actor.id
+
+
+async def list_orders(*, session: AsyncSession, actor: User, vendor: Vendor | None = None,
+                      status: OrderStatus | None = None, page: int = 1) -> OrderList:
+    """The vendor's orders when `vendor` is given (the actor's own shop), else the buyer's (or canteen's)."""
+    statement = _summaries().where(Order.vendor_id == vendor.id if vendor is not None else buyer_orders_filter(actor))
+    if status is not None:
+        statement = statement.where(Order.status == status)
+    page = max(page, 1)
+    rows = (await session.execute(statement.order_by(Order.created_at.desc(), Order.id.desc())
+                                  .limit(PER_PAGE + 1).offset((page - 1) * PER_PAGE))).all()
+    return OrderList(orders=await _with_lines(session=session, rows=rows[:PER_PAGE]), page=page,
+                     has_more=len(rows) > PER_PAGE)
+
+
+async def order_detail(*, session: AsyncSession, actor: User, order_id: int) -> OrderDetail:
+    """One order for whoever may see it (its buyer or canteen, its vendor, the zone's manager), with its
+    timeline and the actions open to the reader; three queries."""
+    row = (await session.execute(_summaries().add_columns(Vendor, Review)
+                                 .outerjoin(Review, Review.order_id == Order.id)
+                                 .where(Order.id == order_id))).one_or_none()
+    if row is None:
+        raise NotFound(MSG_NOT_FOUND)
+    vendor, review = row[5], row[6]
+    side = side_of(row[0], vendor.user_id, actor)
+    if side is None:
+        raise NotFound(MSG_NOT_FOUND)
+    summary, = await _with_lines(session=session, rows=[row[:5]])
+    events = await session.execute(
+        select(OrderEvent, User.full_name).outerjoin(User, User.id == OrderEvent.actor_id)
+        .where(OrderEvent.order_id == order_id).order_by(OrderEvent.at, OrderEvent.id))
+    timeline = [TimelineEntry(at=event.at, from_status=event.from_status, to_status=event.to_status, actor_name=name,
+                              actor_role=event.actor_role, reason=event.reason) for event, name in events]
+    return OrderDetail(summary=summary, vendor=vendor, side=side,
+                       actions=allowed_targets(OrderStatus(summary.order.status), side), timeline=timeline,
+                       review=review)
+
+
+async def vendor_board(*, session: AsyncSession, vendor: Vendor, day: date) -> Board:
+    """A day's orders for the vendor, by slot, with what to prepare per product (two queries)."""
+    rows = (await session.execute(_summaries().where(
+        Order.vendor_id == vendor.id, Order.delivery_day == day, Order.status.in_(BOARD_STATUSES))
+        .order_by(Order.delivery_slot, Order.id))).all()
+    summaries = await _with_lines(session=session, rows=rows)
+    slots: dict[time, list[OrderSummary]] = defaultdict(list)
+    for summary in summaries:
+        slots[summary.order.delivery_slot].append(summary)
+    board = []
+    for slot, orders in slots.items():
+        totals: dict[tuple[str, str], int] = defaultdict(int)
+        for summary in orders:
+            if summary.order.status in OPEN_STATUSES:
+                for line in summary.lines:
+                    totals[(line.product_name, line.unit)] += line.quantity
+        board.append(BoardSlot(slot=slot, orders=orders, totals=[
+            ProductTotal(product_name=name, unit=unit, quantity=quantity)
+            for (name, unit), quantity in sorted(totals.items())]))
+    return Board(day=day, slots=board)
+
+
+async def count_new_orders(*, session: AsyncSession, vendor: Vendor) -> int:
+    """Orders waiting for the vendor's answer."""
+    return (await session.execute(select(func.count()).select_from(Order).where(
+        Order.vendor_id == vendor.id, Order.status == OrderStatus.PLACED))).scalar_one()
+
+
+@dataclass
+class Reorder:
+    added: list[str]
+    # Why some lines were left out (message id and parameters).
+    left_out: list[DomainError]
+
+
+async def reorder(*, session: AsyncSession, actor: User, order_id: int) -> Reorder:
+    """Put the lines of a past order back in the buyer's cart (today's prices apply at checkout); products no
+    longer on sale are left out and said so."""
+    carts.ensure_buyer(actor)
+    row = (await session.execute(select(Order, Vendor.user_id).join(Vendor, Vendor.id == Order.vendor_id)
+                                 .where(Order.id == order_id))).one_or_none()
+    if row is None or side_of(row[0], row[1], actor) != Side.BUYER:
+        raise NotFound(MSG_NOT_FOUND)
+    lines = (await session.execute(select(OrderLine).where(OrderLine.order_id == order_id)
+                                   .order_by(OrderLine.id))).scalars().all()
+    result = Reorder(added=[], left_out=[])
+    for line in lines:
+        try:
+            async with session.begin_nested():
+                await carts.set_quantity(session=session, buyer=actor, product_id=line.product_id,
+                                         quantity=line.quantity)
+        except NotFound:
+            result.left_out.append(DomainError(MSG_REORDER_GONE, params={"product": line.product_name}))
+        except ValidationFailed as refused:
+            first = refused.errors[0]
+            result.left_out.append(DomainError(first.message, params=first.params))
+        except DomainError as refused:
+            result.left_out.append(refused)
+        else:
+            result.added.append(line.product_name)
+    return result

@@ -1,0 +1,205 @@
+"""Standing weekly orders: a canteen's "Monday to Friday, 200 box from Bu Sri for 11.00", placed ahead of time.
+
+A job places each standing order's days up to `days_ahead` days in advance through the same placement path as
+a checkout, so capacity, stock, lead times and prices apply exactly as for any order. A day is tried once
+(standing_order_run): a day that could not be held is recorded with the reason and the canteen is told.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.accounts.models import Role, User
+from backend.accounts.service import organisation_staff_ids
+from backend.catalog.models import Product
+from backend.catalog.service import buyer_visible
+from backend.clock import to_wib, utcnow
+from backend.errors import N_, DomainError, FieldError, Forbidden, InsufficientCapacity, NotFound, ValidationFailed
+from backend.notifications.service import notify
+from backend.orders.cart import MSG_MIN_ORDER, MSG_NO_PRODUCT
+from backend.orders.delivery import DELIVERY_SLOTS, MSG_SLOT, DeliveryChoice, resolve_place, vendor_problems
+from backend.orders.models import DeliveryKind, PaymentMethod, StandingOrder, StandingOrderRun
+from backend.orders.placement import place_orders
+from backend.vendors.models import Vendor, days_to_mask, mask_to_days
+
+MSG_CANTEENS_ONLY = N_("Standing orders are for canteens.")
+MSG_NOT_FOUND = N_("We could not find this standing order.")
+MSG_WEEKDAYS = N_("Choose at least one day of the week.")
+MSG_VENDOR_DAYS = N_("%(vendor)s does not deliver on some of the days chosen.")
+MSG_DAYS_AHEAD = N_("Place the orders 1 to 14 days ahead.")
+MSG_QUANTITY = N_("Type a quantity of at least 1.")
+MSG_NOT_PLACED = N_("The standing order for %(product)s could not be placed for %(day)s. Open it to see why.")
+
+
+@dataclass(frozen=True)
+class StandingOrderInput:
+    product_id: int
+    quantity: int
+    weekdays: list[int]  # ISO weekdays, Monday = 1
+    slot: time
+    delivery_kind: DeliveryKind = DeliveryKind.CANTEEN
+    notes: str = ""
+    days_ahead: int = 7
+
+
+@dataclass
+class StandingOrderView:
+    standing: StandingOrder
+    product_name: str
+    unit: str
+    vendor_name: str
+    # The latest days tried, newest first: an order placed, or why not.
+    recent_runs: list[StandingOrderRun] = field(default_factory=list)
+
+    @property
+    def weekdays(self) -> list[int]:
+        return mask_to_days(self.standing.weekdays)
+
+
+@dataclass
+class StandingRun:
+    placed: int = 0
+    refused: int = 0
+
+
+def _ensure_canteen(actor: User) -> None:
+    if actor.role != Role.CANTEEN_STAFF or actor.organisation_id is None:
+        raise Forbidden(MSG_CANTEENS_ONLY)
+
+
+async def create_standing_order(*, session: AsyncSession, actor: User, data: StandingOrderInput,
+                                today: date) -> StandingOrder:
+    """Set up a weekly order for the actor's canteen, checked as an order would be (except capacity, which is
+    held day by day when each order is placed)."""
+    _ensure_canteen(actor)
+    row = (await session.execute(select(Product, Vendor).join(Vendor, Vendor.id == Product.vendor_id)
+                                 .where(Product.id == data.product_id, buyer_visible(today)))).one_or_none()
+    if row is None:
+        raise NotFound(MSG_NO_PRODUCT)
+    product, vendor = row
+    errors: list[FieldError] = []
+    if data.quantity < 1:
+        errors.append(FieldError("quantity", MSG_QUANTITY))
+    elif data.quantity < product.min_order_qty:
+        errors.append(FieldError("quantity", MSG_MIN_ORDER, {"product": product.name,
+                                                             "minimum": product.min_order_qty}))
+    weekdays = sorted({day for day in data.weekdays if 1 <= day <= 7})
+    if not weekdays:
+        errors.append(FieldError("weekdays", MSG_WEEKDAYS))
+    elif days_to_mask(weekdays) & ~vendor.operating_days:
+        errors.append(FieldError("weekdays", MSG_VENDOR_DAYS, {"vendor": vendor.business_name}))
+    if data.slot not in DELIVERY_SLOTS:
+        errors.append(FieldError("slot", MSG_SLOT))
+    if not 1 <= data.days_ahead <= 14:
+        errors.append(FieldError("days_ahead", MSG_DAYS_AHEAD))
+    if data.delivery_kind not in (DeliveryKind.CANTEEN, DeliveryKind.PICKUP):
+        errors.append(FieldError("delivery_kind", N_("Choose delivery to the canteen or pickup.")))
+    if not errors:
+        # Hours and delivery radius, as for an order on the first chosen weekday.
+        first_day = today + timedelta(days=(weekdays[0] - today.isoweekday()) % 7 or 7)
+        choice = DeliveryChoice(day=first_day, slot=data.slot, kind=data.delivery_kind)
+        place = await resolve_place(session=session, buyer=actor, choice=choice)
+        errors.extend(FieldError("delivery_kind", error.message, error.params)
+                      for error in vendor_problems(vendor, choice, place))
+    if errors:
+        raise ValidationFailed(errors)
+    standing = StandingOrder(organisation_id=actor.organisation_id, created_by_id=actor.id, vendor_id=vendor.id,
+                             product_id=product.id, quantity=data.quantity, weekdays=days_to_mask(weekdays),
+                             delivery_slot=data.slot, delivery_kind=data.delivery_kind, notes=data.notes.strip()[:500],
+                             days_ahead=data.days_ahead)
+    session.add(standing)
+    await session.flush()
+    return standing
+
+
+async def list_standing_orders(*, session: AsyncSession, actor: User, runs_per_order: int = 5) -> list[StandingOrderView]:
+    """The canteen's standing orders with their latest days (two queries)."""
+    _ensure_canteen(actor)
+    rows = (await session.execute(
+        select(StandingOrder, Product.name, Product.unit, Vendor.business_name)
+        .join(Product, Product.id == StandingOrder.product_id).join(Vendor, Vendor.id == StandingOrder.vendor_id)
+        .where(StandingOrder.organisation_id == actor.organisation_id)
+        .order_by(StandingOrder.active.desc(), StandingOrder.id))).all()
+    views = {row[0].id: StandingOrderView(standing=row[0], product_name=row[1], unit=row[2], vendor_name=row[3])
+             for row in rows}
+    if views:
+        runs = await session.execute(select(StandingOrderRun).where(StandingOrderRun.standing_order_id.in_(views))
+                                     .order_by(StandingOrderRun.delivery_day.desc()))
+        for run in runs.scalars():
+            view = views[run.standing_order_id]
+            if len(view.recent_runs) < runs_per_order:
+                view.recent_runs.append(run)
+    return list(views.values())
+
+
+async def set_active(*, session: AsyncSession, actor: User, standing_order_id: int, active: bool) -> StandingOrder:
+    """Pause or resume a standing order (orders already placed stay; cancel them one by one)."""
+    _ensure_canteen(actor)
+    standing = await session.get(StandingOrder, standing_order_id)
+    if standing is None or standing.organisation_id != actor.organisation_id:
+        raise NotFound(MSG_NOT_FOUND)
+    standing.active = active
+    standing.updated_at = utcnow()
+    session.add(standing)
+    await session.flush()
+    return standing
+
+
+async def place_standing_orders(*, session: AsyncSession, now: datetime | None = None) -> StandingRun:
+    """The job: place every active standing order's days that are due and not tried yet. Each day is placed in a
+    savepoint of its own, so a day that cannot be held changes nothing but its own record."""
+    now = now or utcnow()
+    today = to_wib(now).date()
+    rows = (await session.execute(
+        select(StandingOrder, User, Product.name).join(User, User.id == StandingOrder.created_by_id)
+        .join(Product, Product.id == StandingOrder.product_id)
+        .where(StandingOrder.active.is_(True)).order_by(StandingOrder.id))).all()
+    product_names = {standing.id: name for standing, _, name in rows}
+    due = [(standing, buyer, today + timedelta(days=offset)) for standing, buyer, _ in rows
+           for offset in range(1, standing.days_ahead + 1)
+           if standing.weekdays & (1 << ((today + timedelta(days=offset)).isoweekday() - 1))]
+    if not due:
+        return StandingRun()
+    tried = set((await session.execute(select(StandingOrderRun.standing_order_id, StandingOrderRun.delivery_day)
+                                       .where(tuple_(StandingOrderRun.standing_order_id, StandingOrderRun.delivery_day)
+                                              .in_([(s.id, day) for s, _, day in due])))).all())
+    result = StandingRun()
+    for standing, buyer, day in due:
+        if (standing.id, day) in tried:
+            continue
+        run = StandingOrderRun(standing_order_id=standing.id, delivery_day=day, created_at=now)
+        try:
+            async with session.begin_nested():
+                placement = await place_orders(
+                    session=session, buyer=buyer, lines={standing.product_id: standing.quantity},
+                    delivery=DeliveryChoice(day=day, slot=standing.delivery_slot,
+                                            kind=DeliveryKind(standing.delivery_kind), notes=standing.notes),
+                    payment_method=PaymentMethod.INVOICE, idempotency_key=f"standing-{standing.id}-{day.isoformat()}",
+                    now=now, placed_by=None, standing_order_id=standing.id)
+        except DomainError as refused:
+            run.message, run.params = _reason(refused)
+            result.refused += 1
+            await notify(session=session,
+                         user_ids=await organisation_staff_ids(session=session, organisation_id=standing.organisation_id),
+                         message=MSG_NOT_PLACED, params={"product": product_names[standing.id], "day": day.isoformat()},
+                         url="/canteen/standing-orders")
+        else:
+            run.order_id = placement.orders[0].id
+            result.placed += 1
+        session.add(run)
+        await session.flush()
+    return result
+
+
+def _reason(refused: DomainError) -> tuple[str, dict]:  # type: ignore[type-arg]
+    """The first reason a day was refused, as a message id and parameters (translated when shown)."""
+    if isinstance(refused, InsufficientCapacity) and refused.shortages:
+        return refused.shortages[0].message, refused.shortages[0].params
+    if isinstance(refused, ValidationFailed) and refused.errors:
+        return refused.errors[0].message, dict(refused.errors[0].params)
+    return refused.message, dict(refused.params)
+

@@ -24,6 +24,7 @@ from backend.clock import utcnow
 from backend.errors import N_, Conflict, NotFound, ValidationFailed
 from backend.moderation.audit import record
 from backend.moderation.models import CertificateNotice, ListingReport, ReportKind
+from backend.orders.service import warn_buyers_of_suspension
 from backend.vendors.models import Vendor, VendorStatus
 
 MSG_LISTING_NOT_FOUND = N_("This listing does not exist.")
@@ -277,6 +278,8 @@ async def _set_vendor_status(*, session: AsyncSession, actor: User, vendor_id: i
     vendor.updated_at = utcnow()
     session.add(vendor)
     action = "vendor.suspend" if status == VendorStatus.SUSPENDED else "vendor.reinstate"
+    if status == VendorStatus.SUSPENDED:
+        await warn_buyers_of_suspension(session=session, vendor=vendor)
     await record(session=session, actor=actor, action=action, subject_type="vendor", subject_id=vendor.id,
                  zone_id=vendor.zone_id, reason=reason, before=before, after={"status": status.value})
     return vendor

@@ -7,12 +7,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ScalarSelect, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from backend.accounts.models import Organisation, Role, User
+from backend.accounts.service import organisation_staff_ids
 from backend.errors import N_, DomainError, NotFound, ValidationFailed
+from backend.notifications.service import Note, notify_each
 from backend.orders import cart as carts
 from backend.orders.models import OPEN_STATUSES, Order, OrderEvent, OrderLine, OrderStatus, Review
 from backend.orders.states import MSG_NOT_FOUND, Side, allowed_targets, side_of
@@ -173,10 +175,15 @@ async def vendor_board(*, session: AsyncSession, vendor: Vendor, day: date) -> B
     return Board(day=day, slots=board)
 
 
+def new_orders_count(vendor_id: int) -> ScalarSelect[int]:
+    """The count of orders waiting for the vendor's answer, as a subquery a page's other query can carry."""
+    return (select(func.count()).select_from(Order)
+            .where(Order.vendor_id == vendor_id, Order.status == OrderStatus.PLACED).scalar_subquery())
+
+
 async def count_new_orders(*, session: AsyncSession, vendor: Vendor) -> int:
     """Orders waiting for the vendor's answer."""
-    return (await session.execute(select(func.count()).select_from(Order).where(
-        Order.vendor_id == vendor.id, Order.status == OrderStatus.PLACED))).scalar_one()
+    return (await session.execute(select(new_orders_count(vendor.id)))).scalar_one()
 
 
 @dataclass
@@ -212,3 +219,22 @@ async def reorder(*, session: AsyncSession, actor: User, order_id: int) -> Reord
         else:
             result.added.append(line.product_name)
     return result
+
+
+MSG_VENDOR_SUSPENDED = N_("%(vendor)s was suspended by the market manager: order %(number)s may not be delivered. "
+                          "You can cancel it.")
+
+
+async def warn_buyers_of_suspension(*, session: AsyncSession, vendor: Vendor) -> int:
+    """A suspended vendor's open orders: their buyers (a canteen's whole staff) are told, order by order, and
+    decide whether to cancel. Returns the number of orders concerned."""
+    orders = (await session.execute(select(Order).where(Order.vendor_id == vendor.id,
+                                                        Order.status.in_(OPEN_STATUSES)))).scalars().all()
+    staff: dict[int, set[int]] = {}
+    for organisation_id in {order.organisation_id for order in orders if order.organisation_id is not None}:
+        staff[organisation_id] = await organisation_staff_ids(session=session, organisation_id=organisation_id)
+    await notify_each(session=session, notes=[
+        Note(user_id=user_id, message=MSG_VENDOR_SUSPENDED, order_id=order.id, url=f"/orders/{order.id}",
+             params={"vendor": vendor.business_name, "number": order.number})
+        for order in orders for user_id in sorted({order.buyer_id} | staff.get(order.organisation_id or 0, set()))])
+    return len(orders)

@@ -163,3 +163,17 @@ async def test_reorder_puts_a_past_orders_lines_back_in_the_cart_and_says_what_i
         assert lines == [(nasi_box.id, 200)]
         view = await cart.view_cart(session=session, buyer=canteen_staff, today=NOW.date())
         assert view.total == 200 * 13000
+
+
+async def test_buyers_of_a_suspended_vendors_open_orders_are_told(ordering, catering, canteen_staff, manager,
+                                                                  database):
+    from backend.moderation.service import suspend_vendor
+
+    seller, nasi_box = catering
+    order = await ordering.order(canteen_staff, nasi_box.id, 50)
+    async with database.sessionmaker() as session:
+        await suspend_vendor(session=session, actor=manager, vendor_id=seller.vendor.id, reason="Sertifikat palsu")
+        await session.commit()
+    async with database.sessionmaker() as session:
+        told = (await session.execute(select(Notification).where(Notification.user_id == canteen_staff.id))).scalars()
+        assert [(n.url, n.params["vendor"]) for n in told] == [(f"/orders/{order.id}", "Catering Bu Sri")]

@@ -25,7 +25,12 @@ from backend.certification.schemas import CertificateInput
 from backend.clock import wib_today
 from backend.media.images import process_document, process_photo
 from backend.media.storage import Storage
+from backend.catalog.models import Product
 from backend.moderation.service import approve_listing, verify_certificate
+from backend.orders.delivery import DeliveryChoice, add_delivery_point
+from backend.orders.models import DeliveryKind, PaymentMethod, PointKind
+from backend.orders.placement import place_orders
+from backend.orders.standing import StandingOrderInput, create_standing_order
 from backend.vendors import service as vendors
 from backend.vendors.schemas import VendorProfileInput
 
@@ -194,7 +199,33 @@ async def load_demo(*, session: AsyncSession, password_hash_profile: str, storag
     for demo_vendor in VENDORS:
         await _load_vendor(session=session, storage=storage, user=users[demo_vendor.account.phone],
                            demo_vendor=demo_vendor, manager=manager)
+    for kind, name, latitude, longitude in DELIVERY_POINTS:
+        await add_delivery_point(session=session, actor=manager, kind=kind, name=name, latitude=latitude,
+                                 longitude=longitude)
+    await _load_orders(session=session, canteen_staff=users[CANTEEN_STAFF[0].phone])
     return True
+
+
+DELIVERY_POINTS = (
+    (PointKind.GATE, "Gerbang Utama KITB", -6.9512, 110.0356),
+    (PointKind.GATE, "Gerbang 2 KITB (Timur)", -6.9561, 110.0478),
+    (PointKind.DORMITORY, "Asrama Pekerja Blok A", -6.9603, 110.0389),
+)
+
+
+async def _load_orders(*, session: AsyncSession, canteen_staff: User) -> None:
+    """The canteen's weekly lunch from Catering Bu Sri (the order job places it ahead), and a first order for
+    the next working day after tomorrow, so the vendor's board has something on it."""
+    nasi_box = (await session.execute(select(Product).where(Product.name == "Nasi Box Ayam Bakar"))).scalar_one()
+    await create_standing_order(session=session, actor=canteen_staff, today=wib_today(), data=StandingOrderInput(
+        product_id=nasi_box.id, quantity=150, weekdays=[1, 2, 3, 4, 5], slot=time(11, 0), days_ahead=7))
+    day = wib_today() + timedelta(days=2)
+    while day.isoweekday() > 5:
+        day += timedelta(days=1)
+    await place_orders(session=session, buyer=canteen_staff, lines={nasi_box.id: 200}, placed_by=canteen_staff,
+                       delivery=DeliveryChoice(day=day, slot=time(7, 0), kind=DeliveryKind.CANTEEN,
+                                               notes="Shift pagi, antar ke pintu dapur belakang."),
+                       payment_method=PaymentMethod.INVOICE, idempotency_key="demo-first-order")
 
 
 async def _load_vendor(*, session: AsyncSession, storage: Storage, user: User, demo_vendor: DemoVendor,

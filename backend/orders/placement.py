@@ -178,12 +178,14 @@ async def place_orders(*, session: AsyncSession, buyer: User, delivery: Delivery
         {"order_id": order.id, "from_status": None, "to_status": status, "actor_id": placed_by.id if placed_by else None,
          "actor_role": "buyer" if placed_by else "system", "reason": "", "at": now} for order in orders])
 
-    await _hold(session=session, orders=orders, ordered=ordered, day=delivery.day)
     if lines is None:
         await carts.clear(session=session, buyer=buyer, product_ids=[line.product.id for line in ordered])
     if status == OrderStatus.PLACED:
         await notify_each(session=session, notes=[new_order_note(order, by_vendor[order.vendor_id][0].vendor.user_id)
                                                   for order in orders])
+    # Last, so the rows of the vendors' capacity and the products' stock stay locked only until the commit that
+    # follows: concurrent checkouts of the same vendors wait on each other for as short a time as possible.
+    await _hold(session=session, orders=orders, ordered=ordered, day=delivery.day)
     checkout = Checkout(id=checkout_id, buyer_id=buyer.id, organisation_id=buyer.organisation_id,
                         idempotency_key=key, fingerprint=fingerprint, payment_method=payment_method,
                         total=sum(o.total for o in orders), created_at=now)

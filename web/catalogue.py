@@ -24,6 +24,7 @@ from backend.clock import wib_today
 from backend.errors import N_, FieldError, ValidationFailed
 from backend.i18n import gettext
 from backend.money import parse_rupiah
+from backend.orders.reviews import vendor_reviews
 from backend.vendors.models import mask_to_days
 from web.forms import field_errors, page
 from web.moderation import LABELS
@@ -141,4 +142,15 @@ async def vendor_page(request: HTMXRequest, vendor_id: FromPath[int], db_session
                 days_text=", ".join(gettext(label) for day, label in WEEKDAY_LABELS if day in days), **LABELS)
 
 
-PAGE_ROUTES = [catalogue, product_page, vendor_page]
+@get("/vendors/{vendor_id:int}/reviews", name="vendor_reviews")
+async def vendor_reviews_page(request: HTMXRequest, vendor_id: FromPath[int],
+                              db_session: NamedDependency[AsyncSession]) -> Template:
+    """The vendor's latest reviews: loaded into the vendor's page by htmx, or a page of their own without JS."""
+    vendor, reviews = await vendor_reviews(session=db_session, vendor_id=vendor_id)
+    template = "catalogue/_reviews.html" if request.htmx else "catalogue/reviews.html"
+    response = page(template, vendor=vendor, reviews=reviews)
+    response.headers["Vary"] = "HX-Request"
+    return response
+
+
+PAGE_ROUTES = [catalogue, product_page, vendor_page, vendor_reviews_page]

@@ -20,6 +20,7 @@ from backend.catalog.schemas import (
     CertificateBadgePublic,
     PhotoPublic,
     ProductDetailPublic,
+    ReviewPublic,
     TierPublic,
     VendorStorefrontPublic,
 )
@@ -27,6 +28,7 @@ from backend.catalog.search import CatalogueItem, CatalogueQuery, Sort, buyer_lo
 from backend.catalog.storefront import product_for_buyer, vendor_for_buyer
 from backend.certification.formats import FORMATS, CertificateKind
 from backend.certification.models import Certificate
+from backend.orders.reviews import vendor_reviews
 from backend.vendors.models import mask_to_days
 
 OPTIONAL_TOKEN = [{}, {"BearerToken": []}]
@@ -114,4 +116,12 @@ async def get_vendor(request: Request[Any, Any, Any], db_session: NamedDependenc
     )
 
 
-API_ROUTES = [search_products, get_product, get_vendor]
+@get("/api/v1/catalogue/vendors/{vendor_id:int}/reviews", tags=["catalogue"], security=OPTIONAL_TOKEN,
+     summary="An active vendor's latest reviews, with the vendor's answers")
+async def get_vendor_reviews(db_session: NamedDependency[AsyncSession], vendor_id: FromPath[int]) -> list[ReviewPublic]:
+    _, reviews = await vendor_reviews(session=db_session, vendor_id=vendor_id)
+    return [ReviewPublic(rating=r.rating, comment=r.comment, author=r.author, created_at=r.created_at, reply=r.reply)
+            for r in reviews]
+
+
+API_ROUTES = [search_products, get_product, get_vendor, get_vendor_reviews]

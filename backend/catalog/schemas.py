@@ -178,3 +178,11 @@ class VendorStorefrontPublic(BaseModel):
     rating_count: int
     certificates: list[CertificateBadgePublic]
     products: list[CatalogueItemPublic]
+
+
+class ReviewPublic(BaseModel):
+    rating: int = Field(ge=1, le=5)
+    comment: str
+    author: str = Field(description="The reviewer's first name")
+    created_at: datetime
+    reply: str | None = Field(description="The vendor's answer, if any")

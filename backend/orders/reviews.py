@@ -15,12 +15,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.models import User
+from backend.catalog.storefront import MSG_NO_VENDOR
 from backend.clock import utcnow
-from backend.errors import N_, Conflict, Forbidden, FieldError, ValidationFailed
+from backend.errors import N_, Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from backend.notifications.service import notify
 from backend.orders.models import OrderStatus, Review
 from backend.orders.states import Side, load_for_change
-from backend.vendors.models import Vendor
+from backend.vendors.models import Vendor, VendorStatus
 
 MAX_TEXT = 1000
 MSG_NOT_COMPLETED = N_("You can rate an order once it is completed.")
@@ -89,10 +90,13 @@ async def reply_to_review(*, session: AsyncSession, actor: User, order_id: int, 
     return (await session.execute(select(Review).where(Review.order_id == order_id))).scalar_one()
 
 
-async def vendor_reviews(*, session: AsyncSession, vendor_id: int, limit: int = 10) -> list[PublicReview]:
-    """The vendor's latest reviews, as shown on the vendor's page."""
+async def vendor_reviews(*, session: AsyncSession, vendor_id: int, limit: int = 20) -> tuple[Vendor, list[PublicReview]]:
+    """An active vendor and their latest reviews, as shown to buyers (two queries)."""
+    vendor = await session.get(Vendor, vendor_id)
+    if vendor is None or vendor.status != VendorStatus.ACTIVE:
+        raise NotFound(MSG_NO_VENDOR)
     rows = await session.execute(
         select(Review, User.full_name).join(User, User.id == Review.author_id)
         .where(Review.vendor_id == vendor_id).order_by(Review.created_at.desc()).limit(limit))
-    return [PublicReview(rating=review.rating, comment=review.comment, created_at=review.created_at,
-                         reply=review.reply, author=(name.split() or [""])[0]) for review, name in rows]
+    return vendor, [PublicReview(rating=review.rating, comment=review.comment, created_at=review.created_at,
+                                 reply=review.reply, author=(name.split() or [""])[0]) for review, name in rows]

@@ -136,7 +136,7 @@ async def test_the_buyer_rates_a_completed_order_once_and_the_vendor_answers_onc
     async with database.sessionmaker() as session:
         with pytest.raises(Conflict):
             await reviews.reply_to_review(session=session, actor=seller.user, order_id=order.id, reply="Lagi")
-        shown, = await reviews.vendor_reviews(session=session, vendor_id=seller.vendor.id)
+        _, (shown,) = await reviews.vendor_reviews(session=session, vendor_id=seller.vendor.id)
         assert (shown.rating, shown.author, shown.reply) == (4, "Dewi", "Terima kasih, Bu!")
 
 
@@ -177,3 +177,26 @@ async def test_buyers_of_a_suspended_vendors_open_orders_are_told(ordering, cate
     async with database.sessionmaker() as session:
         told = (await session.execute(select(Notification).where(Notification.user_id == canteen_staff.id))).scalars()
         assert [(n.url, n.params["vendor"]) for n in told] == [(f"/orders/{order.id}", "Catering Bu Sri")]
+
+
+async def test_buyers_read_a_vendors_reviews_on_the_vendor_page_and_in_the_api(ordering, catering, canteen_staff,
+                                                                               database, client):
+    seller, nasi_box = catering
+    order = await ordering.order(canteen_staff, nasi_box.id, 50)
+    await complete(database, order, seller, canteen_staff)
+    async with database.sessionmaker() as session:
+        await reviews.review_order(session=session, actor=canteen_staff, order_id=order.id, rating=5,
+                                   comment="Enak <b>sekali</b>")
+        await reviews.reply_to_review(session=session, actor=seller.user, order_id=order.id, reply="Matur nuwun")
+        await session.commit()
+
+    vendor_page = await client.get(f"/vendors/{seller.vendor.id}")
+    assert f'hx-get="/vendors/{seller.vendor.id}/reviews"' in vendor_page.text
+    fragment = await client.get(f"/vendors/{seller.vendor.id}/reviews", headers={"HX-Request": "true"})
+    assert "Enak &lt;b&gt;sekali&lt;/b&gt;" in fragment.text and "Matur nuwun" in fragment.text
+    assert "<html" not in fragment.text
+    full = await client.get(f"/vendors/{seller.vendor.id}/reviews")
+    assert "<html" in full.text and "Dewi" in full.text
+    api = await client.get(f"/api/v1/catalogue/vendors/{seller.vendor.id}/reviews")
+    assert [(r["rating"], r["author"], r["reply"]) for r in api.json()] == [(5, "Dewi", "Matur nuwun")]
+    assert (await client.get("/api/v1/catalogue/vendors/999999/reviews")).status_code == 404

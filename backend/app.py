@@ -30,18 +30,24 @@ from backend.accounts.auth import AuthenticationMiddleware
 from backend.config import Settings
 from backend.db import Database
 from backend.health import HEALTH_ROUTES
-from backend.jobs import run_daily
+from backend.jobs import scheduled_jobs
 from backend.media.routes import MEDIA_ROUTES
 from backend.moderation.api import API_ROUTES as MODERATION_API_ROUTES
 from backend.moderation.register_api import API_ROUTES as REGISTER_API_ROUTES
+from backend.notifications.api import API_ROUTES as NOTIFICATION_API_ROUTES
+from backend.orders.api import API_ROUTES as ORDER_API_ROUTES
 from backend.media.storage import FileSystemStorage, Storage
 from backend.problems import EXCEPTION_HANDLERS
 from backend.vendors.api import API_ROUTES as VENDOR_API_ROUTES
 from web.accounts import PAGE_ROUTES as ACCOUNT_PAGE_ROUTES
 from web.catalogue import PAGE_ROUTES as CATALOGUE_PAGE_ROUTES
+from web.delivery_points import PAGE_ROUTES as DELIVERY_POINT_PAGE_ROUTES
 from web.home import PAGE_ROUTES as HOME_PAGE_ROUTES
 from web.moderation import PAGE_ROUTES as MODERATION_PAGE_ROUTES
 from web.moderation_register import PAGE_ROUTES as REGISTER_PAGE_ROUTES
+from web.notifications import PAGE_ROUTES as NOTIFICATION_PAGE_ROUTES
+from web.orders import PAGE_ROUTES as ORDER_PAGE_ROUTES
+from web.vendor_orders import PAGE_ROUTES as VENDOR_ORDER_PAGE_ROUTES
 from web.pwa import PAGE_ROUTES as PWA_PAGE_ROUTES
 from web.vendors import PAGE_ROUTES as VENDOR_PAGE_ROUTES
 from web.templating import STATIC_DIR, TEMPLATE_DIR, configure_environment
@@ -57,14 +63,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
-        scheduler = asyncio.create_task(run_daily(database)) if settings.run_scheduled_jobs else None
+        tasks = ([asyncio.create_task(job) for job in scheduled_jobs(database, settings)]  # type: ignore[arg-type]
+                 if settings.run_scheduled_jobs else [])
         try:
             yield
         finally:
-            if scheduler is not None:
-                scheduler.cancel()
+            for task in tasks:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await scheduler
+                    await task
             await database.dispose()
 
     async def provide_db_session() -> AsyncGenerator:  # type: ignore[type-arg]
@@ -91,11 +98,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *CATALOGUE_API_ROUTES,
             *MODERATION_API_ROUTES,
             *REGISTER_API_ROUTES,
+            *ORDER_API_ROUTES,
+            *NOTIFICATION_API_ROUTES,
             *MEDIA_ROUTES,
             # Pages are HTML for people; only the JSON API belongs in the OpenAPI document.
             Router(path="/", route_handlers=[*HOME_PAGE_ROUTES, *ACCOUNT_PAGE_ROUTES, *PWA_PAGE_ROUTES,
                                              *VENDOR_PAGE_ROUTES, *REGISTER_PAGE_ROUTES,
-                                             *MODERATION_PAGE_ROUTES, *CATALOGUE_PAGE_ROUTES],
+                                             *MODERATION_PAGE_ROUTES, *CATALOGUE_PAGE_ROUTES, *ORDER_PAGE_ROUTES,
+                                             *VENDOR_ORDER_PAGE_ROUTES, *NOTIFICATION_PAGE_ROUTES,
+                                             *DELIVERY_POINT_PAGE_ROUTES],
                    include_in_schema=False),
             create_static_files_router(
                 path="/static",

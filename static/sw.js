@@ -71,3 +71,31 @@ async function savedCopy(request) {
   const html = (await saved.text()).replace("data-saved-copy-note hidden", "data-saved-copy-note");
   return new Response(html, { status: 200, headers: { "Content-Type": "text/html; charset=utf-8" } });
 }
+
+// Web Push: the server sends {title, body, url} (encrypted, see backend/notifications/push.py); show it, and
+// open its page when it is tapped.
+self.addEventListener("push", (event) => {
+  let message = {};
+  try {
+    message = event.data ? event.data.json() : {};
+  } catch (error) {
+    message = { body: event.data.text() };
+  }
+  event.waitUntil(self.registration.showNotification(message.title || "Pasar Kawasan", {
+    body: message.body || "",
+    icon: "/static/icons/icon-192.png",
+    data: { url: message.url || "/inbox" },
+  }));
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  let target = new URL((event.notification.data && event.notification.data.url) || "/inbox", self.location.origin);
+  if (target.origin !== self.location.origin) target = new URL("/inbox", self.location.origin);
+  event.waitUntil(
+    self.clients.matchAll({ type: "window", includeUncontrolled: true }).then((windows) => {
+      const open = windows.find((client) => client.url === target.href && "focus" in client);
+      return open ? open.focus() : self.clients.openWindow(target.href);
+    })
+  );
+});

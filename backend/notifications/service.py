@@ -6,14 +6,16 @@ notification exists exactly when the change it reports was committed. Pushes are
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.clock import format_date
+from backend.accounts.models import User
+from backend.clock import format_date, utcnow
 from backend.i18n import get_locale, gettext
 from backend.notifications.models import Notification, PushMessage, PushSubscription
 from backend.orders.models import STATUS_LABELS, OrderStatus
@@ -66,6 +68,7 @@ def notification_text(notification: Notification) -> str:
 
 
 INBOX_PAGE_SIZE = 20
+LAST_INBOX_PAGE = 10_000  # deeper pages are refused (API) or clamped (page)
 
 
 @dataclass(frozen=True)

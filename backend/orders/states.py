@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.models import Role, User
+from backend.accounts.service import organisation_staff_ids
 from backend.catalog.models import Fulfilment
 from backend.clock import utcnow
 from backend.errors import N_, Conflict, Forbidden, NotFound, ValidationFailed
@@ -157,9 +158,7 @@ async def _recipients(*, session: AsyncSession, order: Order, vendor_user_id: in
     """Everyone on both sides but the person who acted: the vendor, the buyer and a canteen's whole staff."""
     users = {vendor_user_id, order.buyer_id}
     if order.organisation_id is not None:
-        users |= set((await session.execute(select(User.id).where(
-            User.organisation_id == order.organisation_id, User.role == Role.CANTEEN_STAFF,
-            User.is_active.is_(True)))).scalars())
+        users |= await organisation_staff_ids(session=session, organisation_id=order.organisation_id)
     if actor is not None:
         users.discard(actor.id)
     return users

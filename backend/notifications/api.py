@@ -1,0 +1,71 @@
+"""JSON API for the signed-in user's inbox and Web Push subscriptions.
+
+Every route acts on the caller's own notifications and subscriptions only.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, delete, get, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody, QueryParameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.accounts.auth import requires_login
+from backend.accounts.models import User
+from backend.config import Settings
+from backend.notifications import push
+from backend.notifications import service as notifications
+from backend.notifications.schemas import (
+    InboxPagePublic,
+    InboxReadInput,
+    InboxReadResult,
+    PushEndpointInput,
+    PushKeyPublic,
+    PushSubscriptionInput,
+    PushSubscriptionPublic,
+)
+
+
+class InboxApi(Controller):
+    path = "/api/v1"
+    tags = ["notifications"]
+    guards = [requires_login]
+    security = [{"BearerToken": []}]
+
+    @get("/inbox", summary="My notifications, newest first (20 a page), in my language")
+    async def inbox(self, request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession],
+                    page: Annotated[int, QueryParameter(ge=1, le=notifications.LAST_INBOX_PAGE)] = 1) -> InboxPagePublic:
+        inbox = await notifications.list_inbox(session=db_session, user=request.user, page=page)
+        unread = await notifications.unread_count(session=db_session, user_id=request.user.id)
+        return InboxPagePublic.of(inbox, unread_count=unread)
+
+    @post("/inbox/read", summary="Mark some of my notifications, or all, as read", status_code=200)
+    async def mark_read(self, request: Request[User, Any, Any], data: JSONBody[InboxReadInput],
+                        db_session: NamedDependency[AsyncSession]) -> InboxReadResult:
+        marked = await notifications.mark_read(session=db_session, user=request.user, notification_ids=data.ids,
+                                               all_unread=data.all)
+        unread = await notifications.unread_count(session=db_session, user_id=request.user.id)
+        return InboxReadResult(marked=marked, unread_count=unread)
+
+    @get("/push/key", summary="The VAPID public key to subscribe a browser with (404 when push is off)")
+    async def push_key(self, settings: NamedDependency[Settings]) -> PushKeyPublic:
+        return PushKeyPublic(public_key=push.public_key(settings))
+
+    @post("/push/subscriptions", summary="Receive my notifications as Web Push in this browser "
+                                         "(the body is PushSubscription.toJSON())")
+    async def subscribe(self, request: Request[User, Any, Any], data: JSONBody[PushSubscriptionInput],
+                        db_session: NamedDependency[AsyncSession],
+                        settings: NamedDependency[Settings]) -> PushSubscriptionPublic:
+        subscription = await push.subscribe(session=db_session, settings=settings, user=request.user,
+                                            endpoint=data.endpoint, p256dh=data.keys.p256dh, auth=data.keys.auth)
+        return PushSubscriptionPublic.of(subscription)
+
+    @delete("/push/subscriptions", summary="Stop Web Push to this browser", status_code=204)
+    async def unsubscribe(self, request: Request[User, Any, Any], data: JSONBody[PushEndpointInput],
+                          db_session: NamedDependency[AsyncSession]) -> None:
+        await push.unsubscribe(session=db_session, user=request.user, endpoint=data.endpoint)
+
+
+API_ROUTES = [InboxApi]

@@ -1,0 +1,98 @@
+"""The inbox page, and the two calls the inbox's script (static/js/push.js) makes to turn Web Push on or off.
+
+The inbox works without JavaScript ("mark all as read" is a plain form; htmx swaps the list in place).
+The push calls take the browser's PushSubscription as JSON and the CSRF token in the X-CSRFToken header.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
+from litestar.plugins.htmx import HTMXRequest
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.accounts.auth import requires_login
+from backend.accounts.models import User
+from backend.config import Settings
+from backend.errors import N_, DomainError
+from backend.i18n import gettext
+from backend.notifications import push
+from backend.notifications import service as notifications
+from backend.notifications.schemas import NotificationPublic, PushEndpointInput, PushSubscriptionInput
+from backend.validation import validate_input
+from web.forms import field_errors, page, safe_next, see_other
+
+MSG_PUSH_ON = N_("Notifications are on for this phone.")
+MSG_PUSH_OFF = N_("Notifications are off for this phone.")
+
+
+async def _inbox(request: Request[User, Any, Any], db_session: AsyncSession, settings: Settings, *,
+                 template: str, page_number: int = 1) -> Template:
+    inbox = await notifications.list_inbox(session=db_session, user=request.user, page=page_number)
+    # Notifications link to pages of this site only.
+    lines = [line.model_copy(update={"url": safe_next(line.url, default="")})
+             for line in map(NotificationPublic.of, inbox.items)]
+    response = page(template, inbox=inbox, lines=lines, notice=request.query_params.get("notice"),
+                    unread=await notifications.unread_count(session=db_session, user_id=request.user.id),
+                    push_public_key=settings.vapid_public_key if settings.web_push_enabled else None)
+    response.headers["Vary"] = "HX-Request"
+    return response
+
+
+@get("/inbox", guards=[requires_login], name="inbox")
+async def inbox_page(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession],
+                     settings: NamedDependency[Settings]) -> Template:
+    try:
+        page_number = min(max(int(request.query_params.get("page") or 1), 1), notifications.LAST_INBOX_PAGE)
+    except ValueError:
+        page_number = 1
+    return await _inbox(request, db_session, settings, template="notifications/inbox.html", page_number=page_number)
+
+
+@post("/inbox/read", guards=[requires_login])
+async def mark_all_read(request: HTMXRequest, db_session: NamedDependency[AsyncSession],
+                        settings: NamedDependency[Settings]) -> Template | Redirect:
+    await notifications.mark_read(session=db_session, user=request.user, all_unread=True)
+    if request.htmx:
+        return await _inbox(request, db_session, settings, template="notifications/_inbox.html")
+    return see_other("/inbox", notice="read")
+
+
+@post("/push/subscriptions", guards=[requires_login], status_code=201)
+async def subscribe_this_browser(request: Request[User, Any, Any], data: JSONBody[dict[str, Any]],
+                                 db_session: NamedDependency[AsyncSession],
+                                 settings: NamedDependency[Settings]) -> Response[dict[str, Any]]:
+    try:
+        subscription = validate_input(PushSubscriptionInput, data)
+        await push.subscribe(session=db_session, settings=settings, user=request.user,
+                             endpoint=subscription.endpoint, p256dh=subscription.keys.p256dh,
+                             auth=subscription.keys.auth)
+    except DomainError as refused:
+        await db_session.rollback()
+        return _refusal(refused)
+    return Response({"message": gettext(MSG_PUSH_ON)}, status_code=201)
+
+
+@post("/push/unsubscribe", guards=[requires_login], status_code=200)
+async def unsubscribe_this_browser(request: Request[User, Any, Any], data: JSONBody[dict[str, Any]],
+                                   db_session: NamedDependency[AsyncSession]) -> Response[dict[str, Any]]:
+    try:
+        subscription = validate_input(PushEndpointInput, data)
+    except DomainError as refused:
+        return _refusal(refused)
+    await push.unsubscribe(session=db_session, user=request.user, endpoint=subscription.endpoint)
+    return Response({"message": gettext(MSG_PUSH_OFF)})
+
+
+def _refusal(refused: DomainError) -> Response[dict[str, Any]]:
+    """The script shows `message` to the person (the first field's problem when there is one)."""
+    errors = field_errors(refused)
+    message = next(iter(errors.values()), None) or gettext(refused.message, **refused.params)
+    return Response({"message": message, "errors": errors}, status_code=refused.status_code)
+
+
+PAGE_ROUTES = [inbox_page, mark_all_read, subscribe_this_browser, unsubscribe_this_browser]

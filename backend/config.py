@@ -96,6 +96,8 @@ class Settings:
         vapid_private_key = env.get("VAPID_PRIVATE_KEY", "").strip() or None
         if bool(vapid_public_key) != bool(vapid_private_key):
             raise ConfigError("VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY must be set together")
+        if vapid_private_key:
+            _check_vapid_private_key(vapid_private_key)
         vapid_subject = env.get("VAPID_SUBJECT", "").strip() or cls.vapid_subject
         if not vapid_subject.startswith(("mailto:", "https://")):
             raise ConfigError("VAPID_SUBJECT must start with mailto: or https://")
@@ -130,6 +132,16 @@ class Settings:
             vapid_private_key=vapid_private_key,
             vapid_subject=vapid_subject,
         )
+
+
+def _check_vapid_private_key(key: str) -> None:
+    """A key the push job cannot sign with would fail every send: refuse it at start-up instead."""
+    from py_vapid import Vapid
+
+    try:
+        Vapid.from_string(private_key=key)
+    except Exception:  # py_vapid raises several kinds for a malformed key
+        raise ConfigError("VAPID_PRIVATE_KEY is not a valid VAPID private key (base64url or PEM)") from None
 
 
 def _database_url(url: str) -> str:

@@ -38,6 +38,10 @@ def test_common_database_url_spellings_get_the_async_driver():
     ({"LOGIN_FAILURES_PER_ACCOUNT": "lima"}, "LOGIN_FAILURES_PER_ACCOUNT"),
     ({"LOGIN_WINDOW_SECONDS": "0"}, "LOGIN_WINDOW_SECONDS"),
     ({"APP_ENV": "production", "SECRET_KEY": "x" * 40, "PASSWORD_HASH_PROFILE": "fast"}, "PASSWORD_HASH_PROFILE"),
+    ({"VAPID_PUBLIC_KEY": "BExample"}, "VAPID_PUBLIC_KEY"),
+    ({"VAPID_PUBLIC_KEY": "BExample", "VAPID_PRIVATE_KEY": "not-a-key"}, "VAPID_PRIVATE_KEY"),
+    ({"VAPID_SUBJECT": "operator@pasarkawasan.id"}, "VAPID_SUBJECT"),
+    ({"PAYMENT_WINDOW_MINUTES": "setengah jam"}, "PAYMENT_WINDOW_MINUTES"),
 ])
 def test_a_bad_setting_is_refused_by_name(environ, named):
     with pytest.raises(ConfigError, match=named):

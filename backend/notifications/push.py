@@ -50,6 +50,9 @@ MAX_ATTEMPTS = 5
 RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
 LONGEST_RETRY_AFTER = timedelta(hours=6)
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
+# In production the server only posts to the browsers' own push services (Chrome, Firefox, Safari, Edge), so
+# a made-up "subscription" cannot make it send requests to any address on the internet or the local network.
+PUSH_SERVICE_DOMAINS = ("fcm.googleapis.com", "push.services.mozilla.com", "push.apple.com", "notify.windows.com")
 ENDPOINT_MAX_LENGTH = 800  # the push_subscription.endpoint column
 _BASE64URL = re.compile(r"^[A-Za-z0-9_-]+={0,2}$")
 
@@ -75,7 +78,7 @@ async def subscribe(*, session: AsyncSession, settings: Settings, user: User, en
         raise NotFound(MSG_PUSH_OFF)
     endpoint = endpoint.strip()
     errors = []
-    if not _acceptable_endpoint(endpoint, allow_local_http=settings.environment != "production"):
+    if not _acceptable_endpoint(endpoint, development=settings.environment != "production"):
         errors.append(FieldError("endpoint", MSG_ENDPOINT))
     p256dh_raw, auth_raw = _base64url_bytes(p256dh), _base64url_bytes(auth)
     if p256dh_raw is None or not _is_p256_point(p256dh_raw):
@@ -111,8 +114,9 @@ async def unsubscribe(*, session: AsyncSession, user: User, endpoint: str) -> bo
     return bool(result.rowcount)
 
 
-def _acceptable_endpoint(endpoint: str, *, allow_local_http: bool) -> bool:
-    """Push services are reached over https only; plain http to this machine is for development and tests."""
+def _acceptable_endpoint(endpoint: str, *, development: bool) -> bool:
+    """Push services are reached over https only, in production only the known ones; plain http to this
+    machine is for development and tests."""
     if not endpoint or len(endpoint) > ENDPOINT_MAX_LENGTH or any(char.isspace() for char in endpoint):
         return False
     try:
@@ -123,8 +127,9 @@ def _acceptable_endpoint(endpoint: str, *, allow_local_http: bool) -> bool:
     if not hostname or parts.username or parts.password:
         return False
     if parts.scheme == "https":
-        return True
-    return parts.scheme == "http" and allow_local_http and hostname in LOCAL_HOSTS
+        return development or any(hostname == domain or hostname.endswith("." + domain)
+                                  for domain in PUSH_SERVICE_DOMAINS)
+    return parts.scheme == "http" and development and hostname in LOCAL_HOSTS
 
 
 def _base64url_bytes(text: str) -> bytes | None:

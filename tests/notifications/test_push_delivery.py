@@ -252,3 +252,15 @@ async def test_a_notification_that_cannot_be_written_is_given_up_and_the_others_
     assert broken.given_up_at is not None and "KeyError" in broken.last_error and broken.sent_at is None
     assert fine.sent_at is not None
     assert len(push_service.received) == 1
+
+
+def test_in_production_only_the_browsers_own_push_services_are_accepted():
+    from backend.notifications.push import _acceptable_endpoint
+
+    for endpoint in ("https://fcm.googleapis.com/fcm/send/abc", "https://updates.push.services.mozilla.com/wpush/v2/x",
+                     "https://web.push.apple.com/QGk", "https://wns2-par02p.notify.windows.com/w/?token=x"):
+        assert _acceptable_endpoint(endpoint, development=False), endpoint
+    for endpoint in ("https://intranet.example.com/hook", "https://169.254.169.254/latest", "http://fcm.googleapis.com/x",
+                     "https://fcm.googleapis.com.evil.example/x", "http://127.0.0.1:9000/push"):
+        assert not _acceptable_endpoint(endpoint, development=False), endpoint
+    assert _acceptable_endpoint("http://127.0.0.1:9000/push", development=True)

@@ -1,0 +1,85 @@
+"""The market manager's delivery points: the zone's gates and dormitories where workers' orders are handed over.
+
+A manager adds one (typed or from the phone's location, standing at the gate), closes it to new orders and opens
+it again; orders already placed keep theirs. The rules are in orders.delivery.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.accounts.auth import requires_role
+from backend.accounts.models import Role, User
+from backend.errors import N_, ValidationFailed
+from backend.i18n import gettext
+from backend.orders import delivery
+from backend.orders.models import DeliveryPoint, PointKind
+from web.forms import field_errors, form_values, page, see_other
+from web.home import MSG_COORDINATE, _coordinate as coordinate
+
+MANAGER_ONLY = [requires_role(Role.MANAGER)]
+KIND_LABELS = {PointKind.GATE: N_("Gate"), PointKind.DORMITORY: N_("Dormitory")}
+MSG_KIND = N_("Choose gate or dormitory.")
+
+
+async def _points_page(request: Request[User, Any, Any], db_session: AsyncSession, *, status_code: int = 200,
+                       form: dict[str, Any] | None = None, errors: dict[str, str] | None = None) -> Template:
+    """The zone's points, open ones first, and the form to add one."""
+    points = (await db_session.execute(
+        select(DeliveryPoint).where(DeliveryPoint.zone_id == request.user.zone_id)
+        .order_by(DeliveryPoint.active.desc(), DeliveryPoint.kind, DeliveryPoint.name))).scalars().all()
+    return page("delivery_points/index.html", status_code=status_code, points=points,
+                form=form or {"kind": PointKind.GATE.value}, errors=errors or {},
+                notice=request.query_params.get("notice"), kind_labels=KIND_LABELS,
+                kinds=[(kind.value, gettext(label)) for kind, label in KIND_LABELS.items()])
+
+
+@get("/manager/delivery-points", guards=MANAGER_ONLY)
+async def delivery_points_page(request: Request[User, Any, Any],
+                               db_session: NamedDependency[AsyncSession]) -> Template:
+    return await _points_page(request, db_session)
+
+
+@post("/manager/delivery-points", guards=MANAGER_ONLY)
+async def add_delivery_point(request: Request[User, Any, Any],
+                             db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+    form = await form_values(request)
+    try:
+        kind = PointKind(form.get("kind", ""))
+    except ValueError:
+        errors = {"kind": gettext(MSG_KIND)}
+    else:
+        try:
+            latitude, longitude = coordinate(form.get("latitude", "")), coordinate(form.get("longitude", ""))
+            await delivery.add_delivery_point(session=db_session, actor=request.user, kind=kind,
+                                              name=form.get("name", ""), latitude=latitude, longitude=longitude)
+        except ValueError:
+            errors = {"latitude": gettext(MSG_COORDINATE)}
+        except ValidationFailed as refused:
+            errors = field_errors(refused)
+        else:
+            return see_other("/manager/delivery-points", notice="added")
+    await db_session.rollback()
+    return await _points_page(request, db_session, status_code=400, form=form, errors=errors)
+
+
+@post("/manager/delivery-points/{point_id:int}/{action:str}", guards=MANAGER_ONLY)
+async def open_or_close_delivery_point(request: Request[User, Any, Any], point_id: FromPath[int],
+                                       action: FromPath[str], db_session: NamedDependency[AsyncSession]
+                                       ) -> Template | Redirect:
+    """Close a point to new orders, or open it again; another zone's point is not found."""
+    if action not in ("open", "close"):
+        return await _points_page(request, db_session, status_code=404)
+    await delivery.set_delivery_point_active(session=db_session, actor=request.user, point_id=point_id,
+                                             active=action == "open")
+    return see_other("/manager/delivery-points", notice="opened" if action == "open" else "closed")
+
+
+PAGE_ROUTES = [delivery_points_page, add_delivery_point, open_or_close_delivery_point]

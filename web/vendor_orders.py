@@ -1,0 +1,228 @@
+"""The vendor's order pages, made for a phone in a busy kitchen: the day's board by delivery slot with what to
+prepare, one-tap status buttons, every order in a list, one order with its history and review, the packing list.
+
+The rules (who may move an order where, what a decline gives back) live in orders.states; a handler parses the
+form, calls the service and picks a response. Buttons work as plain forms (303 back to the board); with htmx the
+tapped order's card is replaced in place, and the slot's totals with it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.plugins.htmx import HTMXRequest
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.accounts.auth import requires_role
+from backend.accounts.models import Role, User
+from backend.catalog.models import UNIT_LABELS
+from backend.clock import wib_today
+from backend.errors import N_, Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from backend.orders import reviews, service
+from backend.orders.models import DELIVERY_LABELS, PAYMENT_LABELS, STATUS_LABELS, OrderStatus
+from backend.orders.service import BoardSlot, OrderDetail
+from backend.orders.states import MSG_NOT_FOUND, Side, allowed_targets, change_status
+from backend.vendors import service as vendors
+from backend.vendors.models import Vendor
+from web.forms import field_errors, form_values, page, see_other
+from web.vendors import PROFILE_FIRST
+
+VENDOR_ONLY = [requires_role(Role.VENDOR)]
+
+# The vendor's buttons, by the status they lead to.
+ACTION_LABELS = {
+    OrderStatus.ACCEPTED: N_("Accept"),
+    OrderStatus.DECLINED: N_("Decline"),
+    OrderStatus.READY: N_("Mark ready"),
+    OrderStatus.DELIVERED: N_("Mark delivered"),
+    OrderStatus.CANCELLED: N_("Cancel order"),
+}
+# The button under the reason, which sends it.
+CONFIRM_LABELS = {OrderStatus.DECLINED: N_("Decline with this reason"),
+                  OrderStatus.CANCELLED: N_("Cancel with this reason")}
+SIDE_LABELS = {Side.BUYER: N_("buyer"), Side.VENDOR: N_("seller"), Side.MANAGER: N_("market manager"),
+               Side.SYSTEM: N_("system")}
+LABELS = {"status_labels": STATUS_LABELS, "payment_labels": PAYMENT_LABELS, "delivery_labels": DELIVERY_LABELS,
+          "unit_labels": UNIT_LABELS, "action_labels": ACTION_LABELS, "confirm_labels": CONFIRM_LABELS,
+          "side_labels": SIDE_LABELS}
+# A refused plain form comes back with the status that says why; htmx gets 200 (it swaps only 2xx answers).
+REFUSAL_STATUS = {ValidationFailed: 400, Forbidden: 403, Conflict: 409}
+
+# The list's status filters, in the order a vendor works through them.
+LIST_FILTERS = [OrderStatus.PLACED, OrderStatus.ACCEPTED, OrderStatus.READY, OrderStatus.DELIVERED,
+                OrderStatus.COMPLETED, OrderStatus.DECLINED, OrderStatus.CANCELLED, OrderStatus.PENDING_PAYMENT]
+
+MSG_CHOOSE_ACTION = N_("Choose one of the buttons on the order.")
+
+
+def _day(text: str | None, today: date) -> date:
+    """The board's day from ?day=YYYY-MM-DD; today when absent or not a date."""
+    try:
+        return date.fromisoformat(text) if text else today
+    except ValueError:
+        return today
+
+
+def _target(text: str) -> OrderStatus:
+    try:
+        return OrderStatus(text)
+    except ValueError:
+        raise ValidationFailed.single("target", MSG_CHOOSE_ACTION) from None
+
+
+def _refusal_status(exc: DomainError) -> int:
+    return next((code for kind, code in REFUSAL_STATUS.items() if isinstance(exc, kind)), 409)
+
+
+def _vendor_actions(status: str) -> list[OrderStatus]:
+    """The vendor's buttons; a new order is declined rather than cancelled, so it shows one red button, not two."""
+    targets = allowed_targets(OrderStatus(status), Side.VENDOR)
+    if OrderStatus.DECLINED in targets:
+        return [target for target in targets if target != OrderStatus.CANCELLED]
+    return targets
+
+
+async def _own_order(db_session: AsyncSession, user: User, order_id: int) -> OrderDetail:
+    """One of the vendor's own orders; another vendor's (or a buyer's) is not found."""
+    detail = await service.order_detail(session=db_session, actor=user, order_id=order_id)
+    if detail.side != Side.VENDOR:
+        raise NotFound(MSG_NOT_FOUND)
+    return detail
+
+
+# --- the board -------------------------------------------------------------------------------------------
+
+
+async def _board_page(request: Request[User, Any, Any], db_session: AsyncSession, *, vendor: Vendor, day: date,
+                      status_code: int = 200, errors: dict[int, dict[str, str]] | None = None,
+                      failed: dict[int, str] | None = None) -> Template:
+    """The day's orders by slot (two queries) and the count of new orders on any day (one)."""
+    board = await service.vendor_board(session=db_session, vendor=vendor, day=day)
+    waiting = await service.count_new_orders(session=db_session, vendor=vendor)
+    today = wib_today()
+    actions = {summary.order.id: _vendor_actions(summary.order.status)
+               for slot in board.slots for summary in slot.orders}
+    return page("vendor_orders/board.html", status_code=status_code, board=board, day=day, today=today,
+                tomorrow=today + timedelta(days=1), waiting=waiting, actions=actions, errors=errors or {},
+                failed=failed or {}, **LABELS)
+
+
+@get("/vendor/orders", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST, name="vendor_order_board")
+async def order_board(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+    """Today's (or tomorrow's, or a chosen day's) orders, grouped by delivery slot."""
+    vendor = await vendors.require_vendor(session=db_session, user=request.user)
+    return await _board_page(request, db_session, vendor=vendor,
+                             day=_day(request.query_params.get("day"), wib_today()))
+
+
+@post("/vendor/orders/{order_id:int}/status", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
+async def change_order_status(request: HTMXRequest, order_id: FromPath[int],
+                              db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+    """Accept, decline (with a reason), mark ready or delivered, cancel (with a reason).
+
+    `back` says where the button was: the board (default) or the order's own page."""
+    vendor = await vendors.require_vendor(session=db_session, user=request.user)
+    values = await form_values(request)
+    back = "detail" if values.get("back") == "detail" else "board"
+    errors: dict[str, str] = {}
+    status_code = 200
+    try:
+        await change_status(session=db_session, order_id=order_id, target=_target(values.get("target", "")),
+                            actor=request.user, reason=values.get("reason", ""))
+    except NotFound:
+        raise
+    except DomainError as refused:
+        await db_session.rollback()
+        errors, status_code = field_errors(refused), _refusal_status(refused)
+    detail = await _own_order(db_session, request.user, order_id)
+    order = detail.order
+    failed = values.get("target", "") if errors else ""
+    if request.htmx and back == "board":
+        slot = next((slot for slot in (await service.vendor_board(session=db_session, vendor=vendor,
+                                                                   day=order.delivery_day)).slots
+                     if slot.slot == order.delivery_slot), BoardSlot(slot=order.delivery_slot, orders=[], totals=[]))
+        response = page("vendor_orders/_status_answer.html", summary=detail.summary, slot=slot,
+                        actions={order.id: _vendor_actions(order.status)}, errors={order.id: errors},
+                        failed={order.id: failed}, **LABELS)
+        response.headers["Vary"] = "HX-Request"
+        return response
+    if back == "detail":
+        if errors:
+            return _detail_page(detail, status_code=status_code, errors=errors, failed=failed)
+        return see_other(f"/vendor/orders/{order.id}")
+    if errors:
+        return await _board_page(request, db_session, vendor=vendor, day=order.delivery_day,
+                                 status_code=status_code, errors={order.id: errors}, failed={order.id: failed})
+    return see_other(f"/vendor/orders?day={order.delivery_day.isoformat()}#order-{order.id}")
+
+
+# --- all orders, one order, the review's answer -----------------------------------------------------------
+
+
+@get("/vendor/orders/list", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
+async def order_list(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+    """Every order of the shop, newest first, by status, twenty a page."""
+    vendor = await vendors.require_vendor(session=db_session, user=request.user)
+    params = {name: request.query_params.get(name, "") for name in ("status", "page")}
+    status = params["status"] if params["status"] in set(OrderStatus) else ""
+    number = int(params["page"]) if params["page"].isdigit() else 1
+    orders = await service.list_orders(session=db_session, actor=request.user, vendor=vendor,
+                                       status=OrderStatus(status) if status else None, page=number)
+    return page("vendor_orders/list.html", orders=orders, status=status, params={"status": status},
+                statuses=LIST_FILTERS, **LABELS)
+
+
+def _detail_page(detail: OrderDetail, *, status_code: int = 200, notice: str | None = None,
+                 errors: dict[str, str] | None = None, failed: str = "",
+                 review_errors: dict[str, str] | None = None) -> Template:
+    return page("vendor_orders/detail.html", status_code=status_code, detail=detail, summary=detail.summary,
+                notice=notice, actions={detail.order.id: _vendor_actions(detail.order.status)},
+                errors={detail.order.id: errors or {}}, failed={detail.order.id: failed},
+                review_errors=review_errors or {}, **LABELS)
+
+
+@get("/vendor/orders/{order_id:int}", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
+async def order_page(request: Request[User, Any, Any], order_id: FromPath[int],
+                     db_session: NamedDependency[AsyncSession]) -> Template:
+    """One order: lines, delivery, the buyer's contact, its history, the buttons and the review."""
+    await vendors.require_vendor(session=db_session, user=request.user)
+    detail = await _own_order(db_session, request.user, order_id)
+    return _detail_page(detail, notice=request.query_params.get("notice"))
+
+
+@post("/vendor/orders/{order_id:int}/reply", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
+async def reply_to_review(request: Request[User, Any, Any], order_id: FromPath[int],
+                          db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+    """The vendor's one public answer to the buyer's review."""
+    await vendors.require_vendor(session=db_session, user=request.user)
+    values = await form_values(request)
+    try:
+        await reviews.reply_to_review(session=db_session, actor=request.user, order_id=order_id,
+                                      reply=values.get("reply", ""))
+    except NotFound:
+        raise
+    except DomainError as refused:
+        await db_session.rollback()
+        detail = await _own_order(db_session, request.user, order_id)
+        return _detail_page(detail, status_code=_refusal_status(refused), review_errors=field_errors(refused))
+    return see_other(f"/vendor/orders/{order_id}", notice="replied")
+
+
+# --- the packing list ---------------------------------------------------------------------------------------
+
+
+@get("/vendor/orders/packing", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
+async def packing_list(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+    """The day's orders to print and tick off: per slot, what to prepare, then each order and where it goes."""
+    vendor = await vendors.require_vendor(session=db_session, user=request.user)
+    day = _day(request.query_params.get("day"), wib_today())
+    board = await service.vendor_board(session=db_session, vendor=vendor, day=day)
+    return page("vendor_orders/packing.html", board=board, day=day, vendor=vendor, **LABELS)
+
+
+PAGE_ROUTES = [order_board, change_order_status, order_list, order_page, reply_to_review, packing_list]

@@ -1,0 +1,242 @@
+"""JSON API for the whole ordering flow: the buyer's cart and checkout, orders and their status changes, reviews,
+the vendor's board for a day, a canteen's standing orders.
+
+The same services as the pages, so the same rules: every price is the server's, capacity and stock are held
+atomically, a checkout is idempotent by its `Idempotency-Key`, and an order that is not the caller's answers 404.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, delete, get, post, put
+from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.accounts.auth import requires_login, requires_role
+from backend.accounts.models import Role, User
+from backend.clock import wib_today
+from backend.config import Settings
+from backend.errors import N_, NotFound, ValidationFailed
+from backend.orders import cart as carts
+from backend.orders import reviews, service, standing
+from backend.orders.delivery import DELIVERY_SLOTS, zone_delivery_points
+from backend.orders.models import OrderStatus, PaymentMethod
+from backend.orders.placement import MAX_KEY_LENGTH, place_checkout
+from backend.orders.schemas import (
+    BoardPublic,
+    CartPublic,
+    CartQuantityInput,
+    CheckoutInput,
+    CheckoutPublic,
+    DeliveryPointPublic,
+    DeliverySlotsPublic,
+    OrderDetailPublic,
+    OrderPagePublic,
+    OrderSummaryPublic,
+    ReorderPublic,
+    ReplyInput,
+    ReviewInput,
+    ReviewPublic,
+    StandingOrderCreate,
+    StandingOrderPublic,
+    TransitionInput,
+    hh_mm,
+)
+from backend.orders.states import change_status
+from backend.vendors import service as vendors
+
+BEARER = [{"BearerToken": []}]
+BUYERS = requires_role(*carts.BUYER_ROLES)
+VENDORS = requires_role(Role.VENDOR)
+
+# Card payments need Stripe; until it is configured the API offers what the pages offer: invoice and cash.
+MSG_CARD_UNAVAILABLE = N_("Card payment is not available yet. Choose another way to pay.")
+
+# Optional to the framework so that a missing key is refused like an empty one, as a problem naming the field
+# (422 idempotency_key); the document still says it is required.
+IdempotencyKey = Annotated[str | None, HeaderParameter(
+    name="Idempotency-Key", required=True, max_length=MAX_KEY_LENGTH,
+    description="Any unique string per checkout (a UUID): sending the same request again with it answers with "
+                "the checkout already placed instead of placing a second one")]
+Page = Annotated[int, QueryParameter(ge=1, le=10_000)]
+
+
+async def _cart(session: AsyncSession, buyer: User) -> CartPublic:
+    return CartPublic.of(await carts.view_cart(session=session, buyer=buyer))
+
+
+class CartApi(Controller):
+    path = "/api/v1/cart"
+    tags = ["cart"]
+    guards = [BUYERS]
+    security = BEARER
+
+    @get("", summary="My cart, by vendor, with today's prices after bulk tiers")
+    async def get_cart(self, request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]
+                       ) -> CartPublic:
+        return await _cart(db_session, request.user)
+
+    @put("/lines/{product_id:int}", summary="Set the quantity of a product in my cart (adds the product)")
+    async def set_line(self, request: Request[User, Any, Any], product_id: FromPath[int],
+                       data: JSONBody[CartQuantityInput], db_session: NamedDependency[AsyncSession]) -> CartPublic:
+        await carts.set_quantity(session=db_session, buyer=request.user, product_id=product_id,
+                                 quantity=data.quantity)
+        return await _cart(db_session, request.user)
+
+    @delete("/lines/{product_id:int}", summary="Take a product out of my cart", status_code=200)
+    async def remove_line(self, request: Request[User, Any, Any], product_id: FromPath[int],
+                          db_session: NamedDependency[AsyncSession]) -> CartPublic:
+        await carts.remove_line(session=db_session, buyer=request.user, product_id=product_id)
+        return await _cart(db_session, request.user)
+
+
+class CheckoutApi(Controller):
+    path = "/api/v1"
+    tags = ["checkout"]
+    guards = [BUYERS]
+    security = BEARER
+
+    @get("/delivery-points", summary="The gates and dormitories of my zone where orders can be handed over")
+    async def delivery_points(self, request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]
+                              ) -> list[DeliveryPointPublic]:
+        points = await zone_delivery_points(session=db_session, zone_id=request.user.zone_id)
+        return [DeliveryPointPublic.of(point) for point in points]
+
+    @get("/delivery-slots", summary="The delivery times one can choose (local time, WIB)")
+    async def delivery_slots(self) -> DeliverySlotsPublic:
+        return DeliverySlotsPublic(slots=[hh_mm(slot) for slot in DELIVERY_SLOTS])
+
+    @post("/checkouts", status_code=201,
+          summary="Check out my cart: one order per vendor, capacity and stock held at once, the cart emptied",
+          description="Requires an `Idempotency-Key` header. The same key with the same body answers 200 with the "
+                      "checkout already placed (`replayed`: true); with another body, 409. When something cannot "
+                      "be held, 409 with `shortages` naming each product, what was asked and what is left.",
+          responses={200: ResponseSpec(data_container=CheckoutPublic,
+                                       description="The checkout this Idempotency-Key already placed")})
+    async def checkout(self, request: Request[User, Any, Any], data: JSONBody[CheckoutInput],
+                       db_session: NamedDependency[AsyncSession], settings: NamedDependency[Settings],
+                       idempotency_key: IdempotencyKey = None) -> Response[CheckoutPublic]:
+        if data.payment_method == PaymentMethod.CARD and not settings.stripe_secret_key:
+            raise ValidationFailed.single("payment_method", MSG_CARD_UNAVAILABLE)
+        placement = await place_checkout(session=db_session, buyer=request.user, delivery=data.delivery(),
+                                         payment_method=data.payment_method, idempotency_key=idempotency_key or "",
+                                         payment_window=timedelta(minutes=settings.payment_window_minutes))
+        return Response(CheckoutPublic.of(placement), status_code=200 if placement.replayed else 201)
+
+
+class OrderApi(Controller):
+    path = "/api/v1/orders"
+    tags = ["orders"]
+    security = BEARER
+
+    @get("", guards=[requires_role(*carts.BUYER_ROLES, Role.VENDOR)],
+         summary="My orders, newest first (20 a page): a canteen's staff see the canteen's, a vendor their shop's")
+    async def list_orders(self, request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession],
+                          status: FromQuery[OrderStatus | None] = None, page: Page = 1) -> OrderPagePublic:
+        vendor = (await vendors.require_vendor(session=db_session, user=request.user)
+                  if request.user.role == Role.VENDOR else None)
+        found = await service.list_orders(session=db_session, actor=request.user, vendor=vendor, status=status,
+                                          page=page)
+        return OrderPagePublic(orders=[OrderSummaryPublic.of_summary(s) for s in found.orders], page=found.page,
+                               has_more=found.has_more)
+
+    @get("/{order_id:int}", guards=[requires_login],
+         summary="One order: lines, delivery, status, its history, what I may do next, the review")
+    async def get_order(self, request: Request[User, Any, Any], order_id: FromPath[int],
+                        db_session: NamedDependency[AsyncSession]) -> OrderDetailPublic:
+        return await _detail(db_session, request.user, order_id)
+
+    @post("/{order_id:int}/transitions", guards=[requires_login], status_code=200,
+          summary="Move an order on: accept, decline (with a reason), ready, delivered, completed, cancel "
+                  "(with a reason)",
+          description="409 when the order cannot go to that status (or changed meanwhile), 403 when it is the "
+                      "other side's move, 422 when a decline or cancellation has no reason.")
+    async def transition(self, request: Request[User, Any, Any], order_id: FromPath[int],
+                         data: JSONBody[TransitionInput], db_session: NamedDependency[AsyncSession]
+                         ) -> OrderDetailPublic:
+        await change_status(session=db_session, order_id=order_id, target=data.status, actor=request.user,
+                            reason=data.reason)
+        return await _detail(db_session, request.user, order_id)
+
+    @post("/{order_id:int}/review", guards=[BUYERS], summary="Rate a completed order, 1 to 5, once")
+    async def review(self, request: Request[User, Any, Any], order_id: FromPath[int], data: JSONBody[ReviewInput],
+                     db_session: NamedDependency[AsyncSession]) -> ReviewPublic:
+        return ReviewPublic.of(await reviews.review_order(session=db_session, actor=request.user, order_id=order_id,
+                                                          rating=data.rating, comment=data.comment))
+
+    @post("/{order_id:int}/review/reply", guards=[VENDORS], status_code=200,
+          summary="Answer the review of one of my shop's orders, once")
+    async def reply(self, request: Request[User, Any, Any], order_id: FromPath[int], data: JSONBody[ReplyInput],
+                    db_session: NamedDependency[AsyncSession]) -> ReviewPublic:
+        return ReviewPublic.of(await reviews.reply_to_review(session=db_session, actor=request.user,
+                                                             order_id=order_id, reply=data.reply))
+
+    @post("/{order_id:int}/reorder", guards=[BUYERS], status_code=200,
+          summary="Put a past order's lines back in my cart; what is no longer on sale is left out and said so")
+    async def reorder(self, request: Request[User, Any, Any], order_id: FromPath[int],
+                      db_session: NamedDependency[AsyncSession]) -> ReorderPublic:
+        result = await service.reorder(session=db_session, actor=request.user, order_id=order_id)
+        return ReorderPublic.of(result, await carts.view_cart(session=db_session, buyer=request.user))
+
+
+async def _detail(session: AsyncSession, actor: User, order_id: int) -> OrderDetailPublic:
+    return OrderDetailPublic.of_detail(await service.order_detail(session=session, actor=actor, order_id=order_id))
+
+
+@get("/api/v1/vendor/board", tags=["orders"], guards=[VENDORS], security=BEARER,
+     summary="My shop's orders for a delivery day, by slot, with what to prepare per product")
+async def vendor_board(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession],
+                       day: Annotated[date | None, QueryParameter(
+                           description="Local delivery day (WIB), YYYY-MM-DD; today when left out")] = None
+                       ) -> BoardPublic:
+    vendor = await vendors.require_vendor(session=db_session, user=request.user)
+    return BoardPublic.of(await service.vendor_board(session=db_session, vendor=vendor, day=day or wib_today()))
+
+
+class StandingOrderApi(Controller):
+    path = "/api/v1/standing-orders"
+    tags = ["standing orders"]
+    guards = [requires_role(Role.CANTEEN_STAFF)]
+    security = BEARER
+
+    @get("", summary="My canteen's standing weekly orders, with the latest days placed or refused")
+    async def list_standing(self, request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]
+                            ) -> list[StandingOrderPublic]:
+        views = await standing.list_standing_orders(session=db_session, actor=request.user)
+        return [StandingOrderPublic.of(view) for view in views]
+
+    @post("", summary="Set up a weekly order for my canteen, placed `days_ahead` days before each delivery")
+    async def create_standing(self, request: Request[User, Any, Any], data: JSONBody[StandingOrderCreate],
+                              db_session: NamedDependency[AsyncSession]) -> StandingOrderPublic:
+        created = await standing.create_standing_order(session=db_session, actor=request.user, data=data.to_input(),
+                                                       today=wib_today())
+        return await _standing(db_session, request.user, created.id)
+
+    @post("/{standing_order_id:int}/pause", status_code=200, summary="Pause a standing order (placed orders stay)")
+    async def pause(self, request: Request[User, Any, Any], standing_order_id: FromPath[int],
+                    db_session: NamedDependency[AsyncSession]) -> StandingOrderPublic:
+        await standing.set_active(session=db_session, actor=request.user, standing_order_id=standing_order_id,
+                                  active=False)
+        return await _standing(db_session, request.user, standing_order_id)
+
+    @post("/{standing_order_id:int}/resume", status_code=200, summary="Resume a paused standing order")
+    async def resume(self, request: Request[User, Any, Any], standing_order_id: FromPath[int],
+                     db_session: NamedDependency[AsyncSession]) -> StandingOrderPublic:
+        await standing.set_active(session=db_session, actor=request.user, standing_order_id=standing_order_id,
+                                  active=True)
+        return await _standing(db_session, request.user, standing_order_id)
+
+
+async def _standing(session: AsyncSession, actor: User, standing_order_id: int | None) -> StandingOrderPublic:
+    views = await standing.list_standing_orders(session=session, actor=actor)
+    view = next((view for view in views if view.standing.id == standing_order_id), None)
+    if view is None:
+        raise NotFound(standing.MSG_NOT_FOUND)
+    return StandingOrderPublic.of(view)
+
+
+API_ROUTES = [CartApi, CheckoutApi, OrderApi, vendor_board, StandingOrderApi]

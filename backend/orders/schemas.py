@@ -1,0 +1,404 @@
+"""Request and response shapes of the ordering API: cart, checkout, orders and their history, the vendor's board,
+standing orders.
+
+Money is whole rupiah; instants are UTC (ISO 8601); a delivery is also given as its local day and slot ("HH:MM",
+WIB). Labels and system reasons are in the reader's language: build responses where the language is set.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from backend.db import as_utc
+from backend.i18n import gettext
+from backend.orders.cart import MAX_LINE_QUANTITY, Cart
+from backend.orders.delivery import DeliveryChoice
+from backend.orders.models import (
+    DELIVERY_LABELS,
+    PAYMENT_LABELS,
+    STATUS_LABELS,
+    DeliveryKind,
+    DeliveryPoint,
+    Order,
+    OrderLine,
+    OrderStatus,
+    PaymentMethod,
+    Review,
+    StandingOrderRun,
+)
+from backend.orders.placement import MAX_NOTES, Placement
+from backend.orders.service import Board, OrderDetail, OrderSummary, Reorder, TimelineEntry
+from backend.orders.standing import StandingOrderInput, StandingOrderView
+
+# A local time on the hour or not: which slots exist is the service's rule (GET /api/v1/delivery-slots).
+HH_MM = r"^([01]\d|2[0-3]):[0-5]\d$"
+SLOT_DESCRIPTION = "Local time (WIB) as HH:MM, one of GET /api/v1/delivery-slots"
+Weekday = Annotated[int, Field(ge=1, le=7)]
+SlotText = Annotated[str, StringConstraints(pattern=HH_MM)]
+
+
+def hh_mm(moment: time) -> str:
+    return f"{moment:%H:%M}"
+
+
+def _time(text: str) -> time:
+    return time.fromisoformat(text)  # the pattern has already checked the shape
+
+
+# --- input --------------------------------------------------------------------------------------------
+
+
+class CartQuantityInput(BaseModel):
+    quantity: int = Field(ge=1, le=MAX_LINE_QUANTITY, description="The quantity to have in the cart "
+                                                                 "(at least the product's minimum order)")
+
+
+class CheckoutInput(BaseModel):
+    delivery_day: date = Field(description="Local delivery day (WIB)")
+    delivery_slot: SlotText = Field(examples=["11:00"], description=SLOT_DESCRIPTION)
+    delivery_kind: DeliveryKind = Field(description="canteen (canteen staff), zone_point (a gate or dormitory: "
+                                                    "give delivery_point_id) or pickup")
+    delivery_point_id: int | None = Field(default=None, description="From GET /api/v1/delivery-points")
+    notes: str = Field(default="", max_length=MAX_NOTES, description="For the vendors")
+    payment_method: PaymentMethod = Field(description="invoice for canteens, cash on delivery for workers; card "
+                                                      "only where card payment is available")
+
+    def delivery(self) -> DeliveryChoice:
+        return DeliveryChoice(day=self.delivery_day, slot=_time(self.delivery_slot), kind=self.delivery_kind,
+                              point_id=self.delivery_point_id, notes=self.notes)
+
+
+class TransitionInput(BaseModel):
+    status: OrderStatus = Field(description="The status to move to: one of the order's `actions`")
+    reason: str = Field(default="", max_length=500, description="Required to decline or cancel")
+
+
+class ReviewInput(BaseModel):
+    rating: int = Field(ge=1, le=5)
+    comment: str = Field(default="", max_length=1000)
+
+
+class ReplyInput(BaseModel):
+    reply: str = Field(max_length=1000)
+
+
+class StandingOrderCreate(BaseModel):
+    product_id: int
+    quantity: int = Field(ge=1, le=MAX_LINE_QUANTITY)
+    weekdays: list[Weekday] = Field(min_length=1, max_length=7, description="ISO weekdays: 1 = Monday … 7 = Sunday")
+    slot: SlotText = Field(examples=["11:00"], description=SLOT_DESCRIPTION)
+    delivery_kind: Literal["canteen", "pickup"] = "canteen"
+    notes: str = Field(default="", max_length=500)
+    days_ahead: int = Field(default=7, ge=1, le=14, description="Each day's order is placed this many days ahead")
+
+    def to_input(self) -> StandingOrderInput:
+        return StandingOrderInput(product_id=self.product_id, quantity=self.quantity, weekdays=self.weekdays,
+                                  slot=_time(self.slot), delivery_kind=DeliveryKind(self.delivery_kind),
+                                  notes=self.notes, days_ahead=self.days_ahead)
+
+
+# --- cart and delivery ---------------------------------------------------------------------------------
+
+
+class CartLinePublic(BaseModel):
+    product_id: int
+    name: str
+    unit: str
+    fulfilment: str
+    quantity: int
+    min_order_qty: int
+    base_price: int = Field(description="Rupiah per unit before bulk tiers")
+    unit_price: int = Field(description="Rupiah per unit for this quantity, after bulk tiers")
+    line_total: int
+    on_sale: bool = Field(description="False when the product was taken off sale: it counts for nothing and "
+                                      "blocks the checkout until removed")
+    thumbnail_url: str | None
+
+
+class CartVendorPublic(BaseModel):
+    vendor_id: int
+    vendor_name: str
+    lines: list[CartLinePublic]
+    subtotal: int
+
+
+class CartPublic(BaseModel):
+    vendors: list[CartVendorPublic]
+    total: int
+    line_count: int
+
+    @classmethod
+    def of(cls, cart: Cart) -> CartPublic:
+        return cls(total=cart.total, line_count=cart.line_count, vendors=[
+            CartVendorPublic(vendor_id=group.vendor_id, vendor_name=group.vendor_name, subtotal=group.subtotal,
+                             lines=[CartLinePublic(
+                                 product_id=item.product_id, name=item.name, unit=item.unit,
+                                 fulfilment=item.fulfilment, quantity=item.quantity,
+                                 min_order_qty=item.min_order_qty, base_price=item.base_price,
+                                 unit_price=item.unit_price, line_total=item.line_total, on_sale=item.on_sale,
+                                 thumbnail_url=f"/media/{item.thumb_key}" if item.thumb_key else None)
+                                 for item in group.items])
+            for group in cart.vendors])
+
+
+class DeliveryPointPublic(BaseModel):
+    id: int
+    kind: str = Field(description="gate or dormitory")
+    name: str
+    latitude: float
+    longitude: float
+
+    @classmethod
+    def of(cls, point: DeliveryPoint) -> DeliveryPointPublic:
+        assert point.id is not None
+        return cls(id=point.id, kind=point.kind, name=point.name, latitude=point.latitude,
+                   longitude=point.longitude)
+
+
+class DeliverySlotsPublic(BaseModel):
+    timezone: str = "Asia/Jakarta"
+    slots: list[str] = Field(description="Local times (WIB) as HH:MM")
+
+
+# --- orders --------------------------------------------------------------------------------------------
+
+
+class DeliveryPublic(BaseModel):
+    day: date = Field(description="Local delivery day (WIB)")
+    slot: str = Field(description="Local delivery time (WIB), HH:MM")
+    at: datetime = Field(description="The same moment in UTC")
+    kind: str
+    kind_label: str
+    point_id: int | None
+    address: str = Field(description="The canteen, the gate or dormitory; empty for pickup")
+    notes: str
+
+    @classmethod
+    def of(cls, order: Order) -> DeliveryPublic:
+        return cls(day=order.delivery_day, slot=hh_mm(order.delivery_slot), at=as_utc(order.deliver_at),
+                   kind=order.delivery_kind, kind_label=gettext(DELIVERY_LABELS[DeliveryKind(order.delivery_kind)]),
+                   point_id=order.delivery_point_id, address=order.delivery_address, notes=order.notes)
+
+
+class OrderBriefPublic(BaseModel):
+    """One vendor's order of a checkout."""
+
+    id: int
+    number: str = Field(description="What people read out: PK-000123")
+    checkout_id: int
+    vendor_id: int
+    status: str
+    status_label: str
+    status_reason: str = Field(description="Why it was declined or cancelled")
+    payment_method: str
+    payment_label: str
+    total: int
+    delivery: DeliveryPublic
+    payment_due_at: datetime | None = Field(description="A card order not paid by then is cancelled")
+    standing_order_id: int | None
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def fields_of(order: Order) -> dict[str, object]:
+        assert order.id is not None
+        return dict(
+            id=order.id, number=order.number, checkout_id=order.checkout_id, vendor_id=order.vendor_id,
+            status=order.status, status_label=gettext(STATUS_LABELS[OrderStatus(order.status)]),
+            status_reason=order.status_reason, payment_method=order.payment_method,
+            payment_label=gettext(PAYMENT_LABELS[PaymentMethod(order.payment_method)]), total=order.total,
+            delivery=DeliveryPublic.of(order), payment_due_at=as_utc(order.payment_due_at),
+            standing_order_id=order.standing_order_id, created_at=as_utc(order.created_at),
+            updated_at=as_utc(order.updated_at))
+
+    @classmethod
+    def of(cls, order: Order) -> OrderBriefPublic:
+        return cls.model_validate(cls.fields_of(order))
+
+
+class OrderLinePublic(BaseModel):
+    product_id: int
+    product_name: str
+    unit: str
+    quantity: int
+    unit_price: int = Field(description="Rupiah per unit as priced when the order was placed")
+    line_total: int
+
+    @classmethod
+    def of(cls, line: OrderLine) -> OrderLinePublic:
+        return cls(product_id=line.product_id, product_name=line.product_name, unit=line.unit,
+                   quantity=line.quantity, unit_price=line.unit_price, line_total=line.line_total)
+
+
+class OrderSummaryPublic(OrderBriefPublic):
+    vendor_name: str
+    buyer_name: str
+    buyer_phone: str
+    organisation_name: str | None = Field(description="The canteen, for a canteen's order")
+    lines: list[OrderLinePublic]
+
+    @staticmethod
+    def summary_fields(summary: OrderSummary) -> dict[str, object]:
+        return dict(**OrderBriefPublic.fields_of(summary.order), vendor_name=summary.vendor_name,
+                    buyer_name=summary.buyer_name, buyer_phone=summary.buyer_phone,
+                    organisation_name=summary.organisation_name,
+                    lines=[OrderLinePublic.of(line) for line in summary.lines])
+
+    @classmethod
+    def of_summary(cls, summary: OrderSummary) -> OrderSummaryPublic:
+        return cls.model_validate(cls.summary_fields(summary))
+
+
+class OrderPagePublic(BaseModel):
+    orders: list[OrderSummaryPublic]
+    page: int
+    has_more: bool
+
+
+class TimelineEntryPublic(BaseModel):
+    at: datetime
+    from_status: str | None
+    to_status: str
+    actor_name: str | None = Field(description="Null when the system acted")
+    actor_role: str = Field(description="buyer, vendor, manager or system")
+    reason: str
+
+    @classmethod
+    def of(cls, entry: TimelineEntry) -> TimelineEntryPublic:
+        # The system writes its reasons as message ids ("Not paid in time."); people write their own words.
+        reason = gettext(entry.reason) if entry.actor_role == "system" and entry.reason else entry.reason
+        return cls(at=as_utc(entry.at), from_status=entry.from_status, to_status=entry.to_status,
+                   actor_name=entry.actor_name, actor_role=entry.actor_role, reason=reason)
+
+
+class ReviewPublic(BaseModel):
+    rating: int
+    comment: str
+    created_at: datetime
+    reply: str | None
+    replied_at: datetime | None
+
+    @classmethod
+    def of(cls, review: Review) -> ReviewPublic:
+        return cls(rating=review.rating, comment=review.comment, created_at=as_utc(review.created_at),
+                   reply=review.reply, replied_at=as_utc(review.replied_at))
+
+
+class OrderDetailPublic(OrderSummaryPublic):
+    side: str = Field(description="The reader's side of the order: buyer, vendor or manager")
+    actions: list[str] = Field(description="Statuses the reader may move the order to now "
+                                           "(POST /api/v1/orders/{order_id}/transitions)")
+    timeline: list[TimelineEntryPublic]
+    review: ReviewPublic | None
+
+    @classmethod
+    def of_detail(cls, detail: OrderDetail) -> OrderDetailPublic:
+        return cls.model_validate(dict(
+            **OrderSummaryPublic.summary_fields(detail.summary), side=detail.side.value,
+            actions=[action.value for action in detail.actions],
+            timeline=[TimelineEntryPublic.of(entry) for entry in detail.timeline],
+            review=ReviewPublic.of(detail.review) if detail.review is not None else None))
+
+
+class CheckoutPublic(BaseModel):
+    checkout_id: int
+    total: int
+    payment_method: str
+    replayed: bool = Field(description="True when this Idempotency-Key had been used: nothing new was placed")
+    created_at: datetime
+    orders: list[OrderBriefPublic] = Field(description="One order per vendor")
+
+    @classmethod
+    def of(cls, placement: Placement) -> CheckoutPublic:
+        checkout = placement.checkout
+        assert checkout.id is not None
+        return cls(checkout_id=checkout.id, total=checkout.total, payment_method=checkout.payment_method,
+                   replayed=placement.replayed, created_at=as_utc(checkout.created_at),
+                   orders=[OrderBriefPublic.of(order) for order in placement.orders])
+
+
+class ReorderPublic(BaseModel):
+    added: list[str] = Field(description="Products put back in the cart")
+    left_out: list[str] = Field(description="Why some lines were left out, in the reader's language")
+    cart: CartPublic
+
+    @classmethod
+    def of(cls, reorder: Reorder, cart: Cart) -> ReorderPublic:
+        return cls(added=reorder.added, cart=CartPublic.of(cart),
+                   left_out=[gettext(error.message, **error.params) for error in reorder.left_out])
+
+
+# --- the vendor's board --------------------------------------------------------------------------------
+
+
+class ProductTotalPublic(BaseModel):
+    product_name: str
+    unit: str
+    quantity: int
+
+
+class BoardSlotPublic(BaseModel):
+    slot: str = Field(description="Local time (WIB), HH:MM")
+    totals: list[ProductTotalPublic] = Field(description="What to prepare for the slot, per product")
+    orders: list[OrderSummaryPublic]
+
+
+class BoardPublic(BaseModel):
+    day: date
+    slots: list[BoardSlotPublic]
+
+    @classmethod
+    def of(cls, board: Board) -> BoardPublic:
+        return cls(day=board.day, slots=[
+            BoardSlotPublic(slot=hh_mm(slot.slot),
+                            totals=[ProductTotalPublic(product_name=total.product_name, unit=total.unit,
+                                                       quantity=total.quantity) for total in slot.totals],
+                            orders=[OrderSummaryPublic.of_summary(summary) for summary in slot.orders])
+            for slot in board.slots])
+
+
+# --- standing orders -----------------------------------------------------------------------------------
+
+
+class StandingRunPublic(BaseModel):
+    delivery_day: date
+    order_id: int | None = Field(description="The order placed for the day; null when it could not be placed")
+    message: str = Field(description="Why the day could not be placed; empty when it was")
+
+    @classmethod
+    def of(cls, run: StandingOrderRun) -> StandingRunPublic:
+        return cls(delivery_day=run.delivery_day, order_id=run.order_id,
+                   message=gettext(run.message, **run.params) if run.message else "")
+
+
+class StandingOrderPublic(BaseModel):
+    id: int
+    product_id: int
+    product_name: str
+    unit: str
+    vendor_id: int
+    vendor_name: str
+    quantity: int
+    weekdays: list[int] = Field(description="ISO weekdays: 1 = Monday … 7 = Sunday")
+    slot: str = Field(description="Local time (WIB), HH:MM")
+    delivery_kind: str
+    notes: str
+    days_ahead: int
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+    recent_runs: list[StandingRunPublic] = Field(description="The latest days tried, newest first")
+
+    @classmethod
+    def of(cls, view: StandingOrderView) -> StandingOrderPublic:
+        standing = view.standing
+        assert standing.id is not None
+        return cls(id=standing.id, product_id=standing.product_id, product_name=view.product_name, unit=view.unit,
+                   vendor_id=standing.vendor_id, vendor_name=view.vendor_name, quantity=standing.quantity,
+                   weekdays=view.weekdays, slot=hh_mm(standing.delivery_slot), delivery_kind=standing.delivery_kind,
+                   notes=standing.notes, days_ahead=standing.days_ahead, active=standing.active,
+                   created_at=as_utc(standing.created_at), updated_at=as_utc(standing.updated_at),
+                   recent_runs=[StandingRunPublic.of(run) for run in view.recent_runs])

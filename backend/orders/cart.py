@@ -47,6 +47,8 @@ class CartItem:
     unit_price: int
     on_sale: bool
     thumb_key: str | None = None
+    # The bulk tier that sets unit_price ("Rp 13.000 from 200"): its minimum quantity, None at the base price.
+    tier_from: int | None = None
 
     @property
     def line_total(self) -> int:
@@ -161,5 +163,6 @@ async def view_cart(*, session: AsyncSession, buyer: User, today: date | None = 
             product_id=product.id, name=product.name, unit=product.unit, fulfilment=product.fulfilment,
             quantity=quantity, min_order_qty=product.min_order_qty, base_price=product.price,
             unit_price=unit_price_for(product.price, tiers[product.id], quantity), on_sale=bool(on_sale),
-            thumb_key=thumb_key))
+            thumb_key=thumb_key,
+            tier_from=max((minimum for minimum, _ in tiers[product.id] if quantity >= minimum), default=None)))
     return Cart(vendors=list(vendors.values()))

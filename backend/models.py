@@ -11,6 +11,7 @@ from backend.moderation.models import (
     VendorInvitation,
 )
 from backend.notifications.models import Notification, PushMessage, PushSubscription
+from backend.payments.models import Invoice, LedgerEntry, Payment, Payout, Refund, StripeEvent
 from backend.orders.models import (
     CapacityDay,
     CartLine,
@@ -30,5 +31,5 @@ __all__ = [
     "VendorInvitation", "LoginAttempt", "Organisation", "PriceTier", "Product",
     "ProductCertificate", "ProductPhoto", "User", "Vendor", "Zone", "CartLine", "Checkout", "DeliveryPoint",
     "Order", "OrderEvent", "OrderLine", "Review", "StandingOrder", "StandingOrderRun", "Notification",
-    "PushMessage", "PushSubscription",
+    "PushMessage", "PushSubscription", "Invoice", "LedgerEntry", "Payment", "Payout", "Refund", "StripeEvent",
 ]

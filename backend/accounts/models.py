@@ -26,6 +26,8 @@ ROLE_VALUES = ", ".join(f"'{role.value}'" for role in Role)
 class Zone(SQLModel, table=True):
     """An industrial zone and the district around it (e.g. KITB in Kabupaten Batang)."""
 
+    __table_args__ = (CheckConstraint("commission_bps >= 0 AND commission_bps <= 5000", name="commission_range"),)
+
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=16, unique=True)
     name: str = Field(max_length=120)
@@ -34,11 +36,17 @@ class Zone(SQLModel, table=True):
     timezone: str = Field(default="Asia/Jakarta", max_length=40)
     latitude: float
     longitude: float
+    # The platform's commission on the zone's completed orders, in basis points (500 = 5 %); the admin sets it.
+    commission_bps: int = 500
     created_at: datetime = created_at_field()
 
 
 class Organisation(SQLModel, table=True):
     """A factory canteen's purchasing organisation; several staff users belong to one."""
+
+    __table_args__ = (
+        CheckConstraint("invoice_terms_days IS NULL OR invoice_terms_days IN (14, 30)", name="invoice_terms_known"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     zone_id: int = Field(foreign_key="zone.id", index=True)
@@ -47,6 +55,9 @@ class Organisation(SQLModel, table=True):
     # The factory the canteen feeds: where "near me" measures from for its staff.
     latitude: float | None = None
     longitude: float | None = None
+    # Invoice terms a manager granted after checking the canteen: pay within 14 or 30 days; None: no invoices.
+    invoice_terms_days: int | None = None
+    npwp: str = Field(default="", max_length=30)
     created_at: datetime = created_at_field()
 
 

@@ -179,6 +179,9 @@ class Order(SQLModel, table=True):
     # A card order not paid by then is cancelled by a job and its holds released.
     payment_due_at: datetime | None = None
     status_reason: str = Field(default="", max_length=500)
+    # Cash on delivery: when the vendor marked the money received, and who did.
+    cash_received_at: datetime | None = None
+    cash_received_by_id: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
 

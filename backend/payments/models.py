@@ -1,0 +1,140 @@
+"""Payments' tables: card payments through Stripe and their webhook events, refunds, canteen invoices, and the
+commission ledger with vendors' payouts. Amounts are integer rupiah (Stripe's hundredths only at its edge)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, Column, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from backend.db import created_at_field
+
+
+def _values(enum: type[StrEnum]) -> str:
+    return ", ".join(f"'{member.value}'" for member in enum)
+
+
+class PaymentStatus(StrEnum):
+    PENDING = "pending"  # a PaymentIntent exists (or is being created); the buyer has not paid yet
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"  # the last attempt failed; the buyer may try again while the orders wait
+    CANCELED = "canceled"  # the orders expired unpaid
+
+
+class Payment(SQLModel, table=True):
+    """The card payment of one checkout (all its vendors' orders together), as a Stripe PaymentIntent."""
+
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_values(PaymentStatus)})", name="status_known"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    checkout_id: int = Field(foreign_key="checkout.id", unique=True)
+    # Stripe's PaymentIntent id (pi_...); None until Stripe answered the creation.
+    intent_id: str | None = Field(default=None, max_length=80, unique=True)
+    amount: int  # rupiah
+    status: str = Field(default=PaymentStatus.PENDING, sa_column=Column(String(16), nullable=False))
+    last_error: str = Field(default="", max_length=300)
+    created_at: datetime = created_at_field()
+    updated_at: datetime = created_at_field()
+    succeeded_at: datetime | None = None
+
+
+class StripeEvent(SQLModel, table=True):
+    """A webhook event, stored by Stripe's id so a second delivery of it changes nothing."""
+
+    __tablename__ = "stripe_event"
+
+    id: str = Field(primary_key=True, max_length=80)
+    type: str = Field(max_length=80)
+    received_at: datetime = created_at_field()
+    processed_at: datetime | None = None
+
+
+class RefundStatus(StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class Refund(SQLModel, table=True):
+    """Money given back for one vendor's order of a card checkout (a partial refund of the payment)."""
+
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_values(RefundStatus)})", name="status_known"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="vendor_order.id", unique=True)
+    payment_id: int = Field(foreign_key="payment.id", index=True)
+    amount: int
+    status: str = Field(default=RefundStatus.PENDING, sa_column=Column(String(16), nullable=False))
+    stripe_refund_id: str | None = Field(default=None, max_length=80, unique=True)
+    last_error: str = Field(default="", max_length=300)
+    created_at: datetime = created_at_field()
+    updated_at: datetime = created_at_field()
+
+
+class Invoice(SQLModel, table=True):
+    """What a verified canteen owes for one checkout, due 14 or 30 days after it was placed."""
+
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    checkout_id: int = Field(foreign_key="checkout.id", unique=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    number: str = Field(max_length=24, unique=True)  # INV-2026-000123
+    amount: int
+    issued_on: date
+    due_on: date
+    npwp: str = Field(default="", max_length=30)  # the canteen's tax number when it gave one
+    paid_at: datetime | None = None
+    paid_recorded_by_id: int | None = Field(default=None, foreign_key="user.id")
+    payment_reference: str = Field(default="", max_length=120)
+    created_at: datetime = created_at_field()
+
+
+class LedgerAccount(StrEnum):
+    CLEARING = "clearing"  # money the platform holds or is owed for buyers' orders
+    COMMISSION = "commission"  # the platform's earnings
+    VENDOR = "vendor"  # what the platform owes a vendor (one account per vendor: vendor_id is set)
+
+
+class LedgerEntry(SQLModel, table=True):
+    """One line of the double-entry ledger. The entries of one `transaction_id` sum to zero: a completed order is
+    clearing −gross, vendor +net, commission +commission; a payout is vendor −amount, clearing +amount."""
+
+    __tablename__ = "ledger_entry"
+    __table_args__ = (
+        CheckConstraint(f"account IN ({_values(LedgerAccount)})", name="account_known"),
+        CheckConstraint("(account = 'vendor') = (vendor_id IS NOT NULL)", name="vendor_account_has_vendor"),
+        CheckConstraint("amount != 0", name="amount_not_zero"),
+        # A completed order is entered once, whatever retries or concurrent jobs do.
+        UniqueConstraint("order_id", "account", name="uq_ledger_entry_order_account"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    transaction_id: str = Field(max_length=40, index=True)  # "order-123", "payout-7"
+    account: str = Field(sa_column=Column(String(16), nullable=False))
+    vendor_id: int | None = Field(default=None, foreign_key="vendor.id", index=True)
+    order_id: int | None = Field(default=None, foreign_key="vendor_order.id")
+    payout_id: int | None = Field(default=None, foreign_key="payout.id")
+    amount: int  # rupiah, signed
+    created_at: datetime = created_at_field()
+
+
+class Payout(SQLModel, table=True):
+    """A bank transfer from the platform to a vendor, recorded by an admin."""
+
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    vendor_id: int = Field(foreign_key="vendor.id", index=True)
+    amount: int
+    reference: str = Field(max_length=120)
+    recorded_by_id: int = Field(foreign_key="user.id")
+    created_at: datetime = created_at_field()

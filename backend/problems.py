@@ -10,9 +10,18 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, PermissionDeniedException, ValidationException
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy.exc import DBAPIError
 
 from backend.accounts.auth import is_api_path
-from backend.errors import N_, DomainError, InsufficientCapacity, NotAuthenticated, TooManyAttempts, ValidationFailed
+from backend.errors import (
+    N_,
+    DomainError,
+    InsufficientCapacity,
+    NotAuthenticated,
+    NotFound,
+    TooManyAttempts,
+    ValidationFailed,
+)
 from backend.i18n import gettext
 
 logger = logging.getLogger("pasar_kawasan.errors")
@@ -99,7 +108,17 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
     return _error_page(request, status=status, message=message)
 
 
+def _number_too_large(exc: Exception) -> bool:
+    """An id or page typed far beyond any row (a 30-digit /orders/…): SQLite refuses the integer in Python,
+    PostgreSQL with "out of range for type integer"."""
+    if isinstance(exc, OverflowError):
+        return True
+    return isinstance(exc, DBAPIError) and ("out of range" in str(exc.orig) or "out of int32 range" in str(exc.orig))
+
+
 def handle_unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if _number_too_large(exc):
+        return handle_domain_error(request, NotFound())
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     message = gettext(_HTTP_TITLES[500])
     if is_api_path(request.url.path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from litestar import Request
@@ -26,6 +27,22 @@ def field_errors(exc: DomainError) -> dict[str, str]:
             messages.setdefault(error.field, gettext(error.message, **error.params))
         return messages
     return {"_form": gettext(exc.message, **exc.params)}
+
+
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
+LAST_PAGE = 10_000
+
+
+def whole_number(text: str | None) -> int | None:
+    """A whole number as typed, ASCII digits only and small enough for an id or a quantity (below 10⁹);
+    None otherwise. ("²".isdigit() is true, and int() of a 30-digit id overflows the database.)"""
+    text = (text or "").strip()
+    return int(text) if _WHOLE_NUMBER.fullmatch(text) else None
+
+
+def page_number(text: str | None) -> int:
+    """A list's page from ?page=: 1 when missing or unreadable, at most LAST_PAGE."""
+    return min(max(whole_number(text) or 1, 1), LAST_PAGE)
 
 
 def safe_next(target: str | None, default: str = "/") -> str:

@@ -24,7 +24,7 @@ from backend.notifications import push
 from backend.notifications import service as notifications
 from backend.notifications.schemas import NotificationPublic, PushEndpointInput, PushSubscriptionInput
 from backend.validation import validate_input
-from web.forms import field_errors, page, safe_next, see_other
+from web.forms import field_errors, page, page_number, safe_next, see_other
 
 MSG_PUSH_ON = N_("Notifications are on for this phone.")
 MSG_PUSH_OFF = N_("Notifications are off for this phone.")
@@ -46,11 +46,8 @@ async def _inbox(request: Request[User, Any, Any], db_session: AsyncSession, set
 @get("/inbox", guards=[requires_login], name="inbox")
 async def inbox_page(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession],
                      settings: NamedDependency[Settings]) -> Template:
-    try:
-        page_number = min(max(int(request.query_params.get("page") or 1), 1), notifications.LAST_INBOX_PAGE)
-    except ValueError:
-        page_number = 1
-    return await _inbox(request, db_session, settings, template="notifications/inbox.html", page_number=page_number)
+    number = min(page_number(request.query_params.get("page")), notifications.LAST_INBOX_PAGE)
+    return await _inbox(request, db_session, settings, template="notifications/inbox.html", page_number=number)
 
 
 @post("/inbox/read", guards=[requires_login])

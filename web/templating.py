@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from jinja2 import pass_context
+from markupsafe import Markup
 from litestar.plugins.jinja import JinjaTemplateEngine
 
 from backend.clock import format_date, format_datetime_wib
@@ -53,6 +54,14 @@ def format_decimal(value: float) -> str:
     return text.replace(".", ",") if get_locale() == "id" else text
 
 
+def whatsapp_text_link(phone: str, message: str | None = None) -> str:
+    """whatsapp_link for templates: the text comes from _(), whose parameters are HTML-escaped (Markup); the
+    chat must read "Dapur Ibu & Anak", not "Dapur Ibu &amp; Anak"."""
+    if isinstance(message, Markup):
+        message = message.unescape()
+    return whatsapp_link(phone, message)
+
+
 def configure_environment(engine: JinjaTemplateEngine) -> None:
     env = engine.engine
     env.add_extension("jinja2.ext.i18n")
@@ -67,7 +76,7 @@ def configure_environment(engine: JinjaTemplateEngine) -> None:
         get_locale=get_locale,
         locales=LOCALES,
         htmx_url=lambda: static_url(HTMX_FILE),
-        whatsapp_link=whatsapp_link,
+        whatsapp_link=whatsapp_text_link,
         query_with=query_with,
     )
     env.trim_blocks = True

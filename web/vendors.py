@@ -334,6 +334,8 @@ def _product_form(view: ProductView | None, vendor: Vendor) -> dict[str, Any]:
     product = view.product
     form: dict[str, Any] = {name: _text(getattr(product, name)) for name in PRODUCT_FIELDS}
     form["price"] = _thousands(product.price)
+    # The stock this form shows: saving applies the vendor's change to what is left by then (orders meanwhile).
+    form["stock_seen"] = form["stock"]
     form["certificate_ids"] = [str(certificate_id) for certificate_id in view.certificate_ids]
     for row, tier in enumerate(view.tiers, start=1):
         form[f"tier_quantity_{row}"] = str(tier.min_quantity)
@@ -352,7 +354,7 @@ async def _product_submission(request: Request[Any, Any, Any]) -> tuple[dict[str
     """The form as typed, the input for ProductInput, and which tier row each submitted tier came from."""
     values = await form_values(request)
     values["certificate_ids"] = await _all(request, "certificate_ids")
-    data = form_to_input({name: values.get(name, "") for name in PRODUCT_FIELDS})
+    data = form_to_input({name: values.get(name, "") for name in (*PRODUCT_FIELDS, "stock_seen")})
     tiers, tier_rows = [], []
     for row in range(1, MAX_TIERS + 1):
         quantity, price = values.get(f"tier_quantity_{row}", ""), values.get(f"tier_price_{row}", "")

@@ -27,7 +27,12 @@ class ProductInput(BaseModel):
     tiers: list[TierInput] = Field(default_factory=list, max_length=MAX_TIERS)
     min_order_qty: int = Field(default=1, ge=1, le=1_000_000)
     fulfilment: Fulfilment
-    stock: int | None = Field(default=None, ge=0, le=10_000_000, description="Ready goods only")
+    stock: int | None = Field(default=None, ge=0, le=10_000_000, description="Ready goods only: what is left to sell")
+    stock_seen: int | None = Field(
+        default=None, ge=0, le=10_000_000,
+        description="On a change: the stock the editor showed. The difference (stock - stock_seen) is applied to "
+                    "what is left now, so orders placed meanwhile are not put back on sale. Without it, stock is "
+                    "set as given.")
     lead_time_hours: int | None = Field(default=None, ge=0, le=720)
     order_cutoff: time | None = Field(default=None, description="Order before this time (WIB) the day before")
     certificate_ids: list[int] = Field(default_factory=list, max_length=20)

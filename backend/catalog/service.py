@@ -10,7 +10,8 @@ from collections import defaultdict
 from datetime import date, datetime
 
 import anyio.to_thread
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.access import ensure_access
@@ -116,8 +117,11 @@ async def create_product(*, session: AsyncSession, vendor: Vendor, data: Product
     return product
 
 
+MSG_STOCK_SOLD = N_("More was ordered while you edited: the stock cannot go that low. Look at it again.")
+
+
 def _product_fields(data: ProductInput) -> dict[str, object]:
-    fields = data.model_dump(exclude={"tiers", "certificate_ids"})
+    fields = data.model_dump(exclude={"tiers", "certificate_ids", "stock_seen"})
     if data.fulfilment == Fulfilment.MADE_TO_ORDER:
         fields["stock"] = None
     return fields
@@ -146,7 +150,14 @@ async def update_product(*, session: AsyncSession, vendor: Vendor, product_id: i
     reviewed_change = (
         product.name != data.name or product.category != data.category or old_certificates != set(data.certificate_ids)
     )
-    for name, value in _product_fields(data).items():
+    fields = _product_fields(data)
+    stock_change = None
+    if (product.fulfilment == Fulfilment.READY_STOCK and data.fulfilment == Fulfilment.READY_STOCK
+            and data.stock is not None and data.stock_seen is not None):
+        # Orders take stock while the vendor edits: apply the vendor's change to what is left now.
+        stock_change = data.stock - data.stock_seen
+        del fields["stock"]
+    for name, value in fields.items():
         setattr(product, name, value)
     _set_search_words(product, vendor)
     product.updated_at = utcnow()
@@ -160,6 +171,14 @@ async def update_product(*, session: AsyncSession, vendor: Vendor, product_id: i
         _send_back_to_review(product)
     session.add(product)
     await session.flush()
+    if stock_change:
+        changed = await session.execute(
+            update(Product).where(Product.id == product.id, Product.stock + stock_change >= 0)
+            .values(stock=Product.stock + stock_change).returning(Product.stock))
+        left = changed.scalar_one_or_none()
+        if left is None:
+            raise ValidationFailed.single("stock", MSG_STOCK_SOLD)
+        set_committed_value(product, "stock", left)
     return product
 
 

@@ -61,11 +61,16 @@ async def hold_capacities(*, session: AsyncSession, day: date, wanted: dict[int,
 
 
 async def release_capacity(*, session: AsyncSession, vendor_id: int, day: date, quantity: int) -> None:
-    """Give back what a declined or cancelled order held."""
+    """Give back what a declined or cancelled order held. A day kept above the vendor's daily capacity only
+    because more was held when the vendor lowered it (change_daily_capacity) comes down with the release, so
+    the freed units are not sold again beyond the new figure."""
+    daily = select(func.coalesce(Vendor.daily_capacity, 0)).where(Vendor.id == vendor_id).scalar_subquery()
+    held = case((CapacityDay.held >= quantity, CapacityDay.held - quantity), else_=0)
     await session.execute(
         update(CapacityDay)
         .where(CapacityDay.vendor_id == vendor_id, CapacityDay.day == day)
-        .values(held=case((CapacityDay.held >= quantity, CapacityDay.held - quantity), else_=0))
+        .values(held=held, capacity=case((CapacityDay.capacity <= daily, CapacityDay.capacity),
+                                         (held > daily, held), else_=daily))
     )
 
 

@@ -68,10 +68,14 @@ def check_time(choice: DeliveryChoice, now: datetime) -> list[FieldError]:
     """The slot is one of ours, at least an hour ahead and within the next 60 days."""
     if choice.slot not in DELIVERY_SLOTS:
         return [FieldError("delivery_slot", MSG_SLOT)]
+    today = to_wib(now).date()
+    # The day is checked before any date arithmetic: year 1 or 9999 must be refused, not overflow.
+    if choice.day < today:
+        return [FieldError("delivery_day", MSG_PAST)]
+    if choice.day > today + timedelta(days=MAX_DAYS_AHEAD):
+        return [FieldError("delivery_day", MSG_FAR)]
     if choice.deliver_at() < now + MIN_NOTICE:
         return [FieldError("delivery_slot", MSG_PAST)]
-    if choice.day > to_wib(now).date() + timedelta(days=MAX_DAYS_AHEAD):
-        return [FieldError("delivery_day", MSG_FAR)]
     return []
 
 

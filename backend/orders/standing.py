@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.models import Role, User
@@ -26,12 +28,15 @@ from backend.orders.models import DeliveryKind, PaymentMethod, StandingOrder, St
 from backend.orders.placement import place_orders
 from backend.vendors.models import Vendor, days_to_mask, mask_to_days
 
+RECENT_RUN_DAYS = 31
 MSG_CANTEENS_ONLY = N_("Standing orders are for canteens.")
 MSG_NOT_FOUND = N_("We could not find this standing order.")
 MSG_WEEKDAYS = N_("Choose at least one day of the week.")
 MSG_VENDOR_DAYS = N_("%(vendor)s does not deliver on some of the days chosen.")
 MSG_DAYS_AHEAD = N_("Place the orders 1 to 14 days ahead.")
 MSG_QUANTITY = N_("Type a quantity of at least 1.")
+MSG_CREATOR_GONE = N_("The colleague who set up this standing order no longer orders for the canteen: set it up "
+                      "again.")
 MSG_NOT_PLACED = N_("The standing order for %(product)s could not be placed for %(day)s. Open it to see why.")
 
 
@@ -127,7 +132,10 @@ async def list_standing_orders(*, session: AsyncSession, actor: User, runs_per_o
     views = {row[0].id: StandingOrderView(standing=row[0], product_name=row[1], unit=row[2], vendor_name=row[3])
              for row in rows}
     if views:
-        runs = await session.execute(select(StandingOrderRun).where(StandingOrderRun.standing_order_id.in_(views))
+        # The latest days only: a standing order tries a few days a week, for years.
+        since = utcnow().date() - timedelta(days=RECENT_RUN_DAYS)
+        runs = await session.execute(select(StandingOrderRun).where(StandingOrderRun.standing_order_id.in_(views),
+                                                                    StandingOrderRun.delivery_day >= since)
                                      .order_by(StandingOrderRun.delivery_day.desc()))
         for run in runs.scalars():
             view = views[run.standing_order_id]
@@ -171,28 +179,49 @@ async def place_standing_orders(*, session: AsyncSession, now: datetime | None =
     for standing, buyer, day in due:
         if (standing.id, day) in tried:
             continue
-        run = StandingOrderRun(standing_order_id=standing.id, delivery_day=day, created_at=now)
         try:
             async with session.begin_nested():
+                # Claim the day first: a second worker running the job waits here, then finds it taken.
+                if not await _claim(session, standing_order_id=standing.id, day=day, now=now):
+                    continue
+                if not (buyer.is_active and buyer.role == Role.CANTEEN_STAFF
+                        and buyer.organisation_id == standing.organisation_id):
+                    raise Forbidden(MSG_CREATOR_GONE)
                 placement = await place_orders(
                     session=session, buyer=buyer, lines={standing.product_id: standing.quantity},
                     delivery=DeliveryChoice(day=day, slot=standing.delivery_slot,
                                             kind=DeliveryKind(standing.delivery_kind), notes=standing.notes),
                     payment_method=PaymentMethod.INVOICE, idempotency_key=f"standing-{standing.id}-{day.isoformat()}",
                     now=now, placed_by=None, standing_order_id=standing.id)
+                await session.execute(update(StandingOrderRun).where(
+                    StandingOrderRun.standing_order_id == standing.id, StandingOrderRun.delivery_day == day)
+                    .values(order_id=placement.orders[0].id))
         except DomainError as refused:
-            run.message, run.params = _reason(refused)
+            # The savepoint took the claim back with everything else: record the refusal in its place.
+            message, params = _reason(refused)
+            if not await _claim(session, standing_order_id=standing.id, day=day, now=now, message=message,
+                                params=params):
+                continue
             result.refused += 1
             await notify(session=session,
                          user_ids=await organisation_staff_ids(session=session, organisation_id=standing.organisation_id),
                          message=MSG_NOT_PLACED, params={"product": product_names[standing.id], "day": day.isoformat()},
                          url="/canteen/standing-orders")
         else:
-            run.order_id = placement.orders[0].id
             result.placed += 1
-        session.add(run)
-        await session.flush()
     return result
+
+
+async def _claim(session: AsyncSession, *, standing_order_id: int, day: date, now: datetime, message: str = "",
+                 params: dict | None = None) -> bool:  # type: ignore[type-arg]
+    """Insert the day's run unless it exists; False when another run of the job has it already."""
+    insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    claimed = await session.execute(
+        insert(StandingOrderRun).values(standing_order_id=standing_order_id, delivery_day=day, created_at=now,
+                                        message=message, params=params or {})
+        .on_conflict_do_nothing(index_elements=["standing_order_id", "delivery_day"])
+        .returning(StandingOrderRun.standing_order_id))
+    return claimed.scalar_one_or_none() is not None
 
 
 def _reason(refused: DomainError) -> tuple[str, dict]:  # type: ignore[type-arg]

@@ -96,3 +96,56 @@ async def test_many_workers_at_once_never_oversell_the_stock(world, zone, databa
     async with database.sessionmaker() as session:
         assert (await session.get(Product, product.id)).stock == 2
         assert (await session.get(Vendor, seller.vendor.id)).daily_capacity is None
+
+
+async def test_a_vendor_who_lowered_the_capacity_gets_no_more_than_the_new_figure_after_a_cancellation(world, zone,
+                                                                                                       database):
+    seller = await world.seller(zone, business_name="Catering Bu Sri", daily_capacity=100)
+    assert await hold(database, seller.vendor.id, 50)
+    assert await hold(database, seller.vendor.id, 30)
+    async with database.sessionmaker() as session:
+        await capacity.change_daily_capacity(session=session, vendor_id=seller.vendor.id, capacity=50,
+                                             from_day=MONDAY)
+        await session.execute(update(Vendor).where(Vendor.id == seller.vendor.id).values(daily_capacity=50))
+        await session.commit()
+    assert await remaining(database, seller.vendor.id) == 0  # 80 held against a new figure of 50
+
+    async with database.sessionmaker() as session:
+        await capacity.release_capacity(session=session, vendor_id=seller.vendor.id, day=MONDAY, quantity=30)
+        await session.commit()
+    assert await remaining(database, seller.vendor.id) == 0  # 50 held: the day is full at the new figure
+    async with database.sessionmaker() as session:
+        await capacity.release_capacity(session=session, vendor_id=seller.vendor.id, day=MONDAY, quantity=50)
+        await session.commit()
+    assert await remaining(database, seller.vendor.id) == 50
+
+
+async def test_a_vendor_saving_an_old_product_form_does_not_put_ordered_stock_back_on_sale(world, zone, database):
+    from backend.catalog import service as catalog_service
+    from backend.catalog.schemas import ProductInput
+
+    seller = await world.seller(zone, business_name="Keripik Mbak Rina", daily_capacity=None)
+    chips = await world.live_product(seller, "Keripik Singkong", category="snacks", price=8000, unit="pack",
+                                     fulfilment="ready_stock", stock=25)
+    async with database.sessionmaker() as session:
+        assert await capacity.hold_stock(session=session, product_id=chips.id, quantity=10)  # an order meanwhile
+        await session.commit()
+
+    async def save(**fields):
+        async with database.sessionmaker() as session:
+            vendor = await session.get(Vendor, seller.vendor.id)
+            product = await catalog_service.update_product(
+                session=session, vendor=vendor, product_id=chips.id, data=ProductInput(
+                    name="Keripik Singkong", category="snacks", unit="pack", price=8500, fulfilment="ready_stock",
+                    certificate_ids=list(seller.certificate_ids.values()), **fields))
+            await session.commit()
+            return product.stock
+
+    assert await save(stock=25, stock_seen=25) == 15  # only the price changed on a form showing 25
+    assert await save(stock=40, stock_seen=15) == 40  # 25 more packs made
+    async with database.sessionmaker() as session:
+        assert await capacity.hold_stock(session=session, product_id=chips.id, quantity=30)
+        await session.commit()
+    from backend.errors import ValidationFailed
+    with pytest.raises(ValidationFailed):
+        await save(stock=0, stock_seen=40)  # "sold 40 elsewhere", but 30 were ordered meanwhile: only 10 are left

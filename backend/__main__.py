@@ -125,7 +125,7 @@ async def _run_expiry(settings: Settings, day: date | None) -> ExpiryRun:
 async def _run_order_jobs(settings: Settings) -> OrderJobsRun:
     database = Database(settings.database_url)
     try:
-        return await run_order_jobs_once(database)
+        return await run_order_jobs_once(database, settings=settings)
     finally:
         await database.dispose()
 

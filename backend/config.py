@@ -13,6 +13,8 @@ DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{DEFAULT_DATA_DIR / 'pasar.db'}"
 ENVIRONMENTS = ("development", "test", "production")
 # Only ever used when APP_ENV is development or test; production refuses to start without a real key.
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"
+# A worker's cash-on-delivery order may come to at most this many rupiah per vendor.
+DEFAULT_CASH_ON_DELIVERY_LIMIT = 500_000
 
 
 class ConfigError(ValueError):
@@ -30,6 +32,9 @@ class Settings:
     stripe_publishable_key: str | None = None
     stripe_webhook_secret: str | None = None
     stripe_api_base: str | None = None
+    # Each call to Stripe gives up after this many seconds (the SDK then retries twice): a buyer waits at most
+    # about three times this long before being told that card payment is unavailable.
+    stripe_timeout_seconds: float = 10.0
     session_max_age_seconds: int = 14 * 24 * 3600
     login_failures_per_account: int = 5
     login_failures_per_ip: int = 30
@@ -42,6 +47,8 @@ class Settings:
     run_scheduled_jobs: bool = True
     # A card order not paid within this many minutes is cancelled and its capacity or stock released.
     payment_window_minutes: int = 30
+    # Cash on delivery is refused for a vendor's order above this many rupiah (the vendor carries the risk).
+    cash_on_delivery_limit: int = DEFAULT_CASH_ON_DELIVERY_LIMIT
     # Web Push (VAPID): the application server's key pair (base64url, as `vapid --gen` prints them) and a contact.
     vapid_public_key: str | None = None
     vapid_private_key: str | None = None
@@ -118,6 +125,7 @@ class Settings:
             stripe_publishable_key=env.get("STRIPE_PUBLISHABLE_KEY", "").strip() or None,
             stripe_webhook_secret=stripe_webhook_secret,
             stripe_api_base=env.get("STRIPE_API_BASE", "").strip() or None,
+            stripe_timeout_seconds=_positive_number(env, "STRIPE_TIMEOUT_SECONDS", cls.stripe_timeout_seconds),
             session_max_age_seconds=_positive_int(env, "SESSION_MAX_AGE_SECONDS", cls.session_max_age_seconds),
             login_failures_per_account=_positive_int(
                 env, "LOGIN_FAILURES_PER_ACCOUNT", cls.login_failures_per_account
@@ -128,6 +136,7 @@ class Settings:
             password_hash_profile=profile,
             run_scheduled_jobs=_flag(env, "RUN_SCHEDULED_JOBS", default=environment != "test"),
             payment_window_minutes=_positive_int(env, "PAYMENT_WINDOW_MINUTES", cls.payment_window_minutes),
+            cash_on_delivery_limit=_positive_int(env, "CASH_ON_DELIVERY_LIMIT", cls.cash_on_delivery_limit),
             vapid_public_key=vapid_public_key,
             vapid_private_key=vapid_private_key,
             vapid_subject=vapid_subject,
@@ -165,6 +174,19 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
     if value <= 0:
         raise ConfigError(f"{name} must be greater than zero")
+    return value
+
+
+def _positive_number(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+    if not 0 < value < float("inf"):  # also refuses nan
+        raise ConfigError(f"{name} must be a positive number")
     return value
 
 

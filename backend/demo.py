@@ -183,7 +183,9 @@ async def load_demo(*, session: AsyncSession, password_hash_profile: str, storag
     await session.flush()
     canteen = Organisation(zone_id=zone.id, name="Kantin PT Garmen Nusantara Batang",
                            address="Blok C-3, Kawasan Industri Terpadu Batang, Gringsing",
-                           latitude=-6.9498, longitude=110.0401)
+                           latitude=-6.9498, longitude=110.0401,
+                           # Checked by the zone's manager: it orders on 30-day invoice terms.
+                           invoice_terms_days=30, npwp="01.234.567.8-901.000")
     session.add(canteen)
     await session.flush()
 

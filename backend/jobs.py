@@ -1,7 +1,7 @@
 """Scheduled jobs, in-process (each worker may run them: they are idempotent and take rows with SKIP LOCKED):
 - daily: certificate expiry;
 - every minute: unpaid card orders cancelled and released, standing orders placed ahead, delivered orders
-  completed after two days;
+  completed after two days, card refunds sent to Stripe (again, after Stripe was down);
 - every few seconds: Web Push messages sent, with retries.
 
 Operators can also run a job by hand or from cron: `python -m backend run-expiry [--date YYYY-MM-DD]`,
@@ -24,6 +24,7 @@ from backend.moderation.service import ExpiryRun, run_certificate_expiry
 from backend.notifications.push import send_due_pushes
 from backend.orders.standing import place_standing_orders
 from backend.orders.states import cancel_unpaid_orders, complete_delivered_orders
+from backend.payments.refunds import retry_pending_refunds
 
 logger = logging.getLogger("pasar_kawasan.jobs")
 
@@ -67,10 +68,13 @@ class OrderJobsRun:
     standing_placed: int
     standing_refused: int
     completed: int
+    refunds_sent: int = 0
 
 
-async def run_order_jobs_once(database: Database, now: datetime | None = None) -> OrderJobsRun:
-    """Each job in its own transaction, so one failing does not hold back the others."""
+async def run_order_jobs_once(database: Database, now: datetime | None = None,
+                              settings: Settings | None = None) -> OrderJobsRun:
+    """Each job in its own transaction, so one failing does not hold back the others. With `settings`, card
+    refunds recorded at cancellations (or refused while Stripe was down) are sent to Stripe too."""
     now = now or utcnow()
     async with database.sessionmaker() as session:
         cancelled = await cancel_unpaid_orders(session=session, now=now)
@@ -81,9 +85,14 @@ async def run_order_jobs_once(database: Database, now: datetime | None = None) -
     async with database.sessionmaker() as session:
         completed = await complete_delivered_orders(session=session, now=now)
         await session.commit()
+    refunds_sent = 0
+    if settings is not None:
+        async with database.sessionmaker() as session:
+            refunds_sent = await retry_pending_refunds(session=session, settings=settings, now=now)
+            await session.commit()
     result = OrderJobsRun(unpaid_cancelled=cancelled, standing_placed=standing.placed,
-                          standing_refused=standing.refused, completed=completed)
-    if cancelled or standing.placed or standing.refused or completed:
+                          standing_refused=standing.refused, completed=completed, refunds_sent=refunds_sent)
+    if cancelled or standing.placed or standing.refused or completed or refunds_sent:
         logger.info("order jobs: %s", result)
     return result
 
@@ -109,7 +118,8 @@ def scheduled_jobs(database: Database, settings: Settings) -> list[Awaitable[Non
     """Everything a worker runs in the background while it serves."""
     jobs: list[Awaitable[None]] = [
         run_daily(database),
-        run_every(ORDER_JOBS_EVERY_SECONDS, lambda: run_order_jobs_once(database), "order jobs"),
+        run_every(ORDER_JOBS_EVERY_SECONDS, lambda: run_order_jobs_once(database, settings=settings),
+                  "order jobs"),
     ]
     if settings.web_push_enabled:
         jobs.append(run_every(PUSH_EVERY_SECONDS, lambda: send_pushes_once(database, settings), "push sending"))

@@ -25,7 +25,10 @@ ASSET = re.compile(r'<(?:link rel="stylesheet" href|script src)="([^"]+)"')
 PAGES = [("landing", None, "/"), ("login", None, "/login"), ("vendor home", "081500000001", "/vendor"),
          ("vendor products", "081500000001", "/vendor/products"), ("manager home", "081200000001", "/manager"),
          ("catalogue", None, "/catalogue"), ("catalogue search", "081300000001", "/catalogue?q=nasi+box&halal=1"),
-         ("product page", "081300000001", "/products/1"), ("vendor page", "081400000001", "/vendors/1")]
+         ("product page", "081300000001", "/products/1"), ("vendor page", "081400000001", "/vendors/1"),
+         ("canteen's orders", "081300000001", "/orders"), ("canteen's order", "081300000001", "/orders/1"),
+         ("vendor's order board", "081500000001", "/vendor/orders"), ("vendor's order", "081500000001", "/vendor/orders/1"),
+         ("inbox", "081500000001", "/inbox")]
 
 
 def free_port() -> int:

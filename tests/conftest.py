@@ -160,9 +160,12 @@ class World:
             await session.commit()
             return zone
 
-    async def organisation(self, zone: Zone, name: str = "Kantin PT Garmen Nusantara") -> Organisation:
+    async def organisation(self, zone: Zone, name: str = "Kantin PT Garmen Nusantara", *,
+                           invoice_terms_days: int | None = 30, npwp: str = "") -> Organisation:
+        """A canteen; most stories need one a manager verified, so it has 30-day invoice terms unless told."""
         async with self.database.sessionmaker() as session:
-            organisation = Organisation(zone_id=zone.id, name=name, address="Blok C-3")
+            organisation = Organisation(zone_id=zone.id, name=name, address="Blok C-3",
+                                        invoice_terms_days=invoice_terms_days, npwp=npwp)
             session.add(organisation)
             await session.commit()
             return organisation

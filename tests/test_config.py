@@ -35,6 +35,8 @@ def test_common_database_url_spellings_get_the_async_driver():
     ({"REDIS_URL": "localhost:6379"}, "REDIS_URL"),
     ({"STRIPE_SECRET_KEY": "pk_test_123"}, "STRIPE_SECRET_KEY"),
     ({"STRIPE_WEBHOOK_SECRET": "abc"}, "STRIPE_WEBHOOK_SECRET"),
+    ({"STRIPE_TIMEOUT_SECONDS": "sepuluh"}, "STRIPE_TIMEOUT_SECONDS"),
+    ({"STRIPE_TIMEOUT_SECONDS": "0"}, "STRIPE_TIMEOUT_SECONDS"),
     ({"LOGIN_FAILURES_PER_ACCOUNT": "lima"}, "LOGIN_FAILURES_PER_ACCOUNT"),
     ({"LOGIN_WINDOW_SECONDS": "0"}, "LOGIN_WINDOW_SECONDS"),
     ({"APP_ENV": "production", "SECRET_KEY": "x" * 40, "PASSWORD_HASH_PROFILE": "fast"}, "PASSWORD_HASH_PROFILE"),
@@ -42,10 +44,17 @@ def test_common_database_url_spellings_get_the_async_driver():
     ({"VAPID_PUBLIC_KEY": "BExample", "VAPID_PRIVATE_KEY": "not-a-key"}, "VAPID_PRIVATE_KEY"),
     ({"VAPID_SUBJECT": "operator@pasarkawasan.id"}, "VAPID_SUBJECT"),
     ({"PAYMENT_WINDOW_MINUTES": "setengah jam"}, "PAYMENT_WINDOW_MINUTES"),
+    ({"CASH_ON_DELIVERY_LIMIT": "lima ratus ribu"}, "CASH_ON_DELIVERY_LIMIT"),
+    ({"CASH_ON_DELIVERY_LIMIT": "0"}, "CASH_ON_DELIVERY_LIMIT"),
 ])
 def test_a_bad_setting_is_refused_by_name(environ, named):
     with pytest.raises(ConfigError, match=named):
         Settings.from_env(environ)
+
+
+def test_the_cash_on_delivery_limit_is_whole_rupiah_with_a_default():
+    assert Settings.from_env({}).cash_on_delivery_limit == 500_000
+    assert Settings.from_env({"CASH_ON_DELIVERY_LIMIT": "250000"}).cash_on_delivery_limit == 250_000
 
 
 def test_production_marks_cookies_secure():

@@ -53,7 +53,7 @@ from backend.orders.reviews import review_order
 from backend.orders.states import Side, change_status
 from backend.vendors.models import Vendor
 from web.catalogue import MSG_DATE, default_delivery_day
-from web.forms import field_errors, form_values, page, see_other
+from web.forms import field_errors, form_values, page, page_number, see_other, whole_number
 from web.moderation import LABELS
 from web.vendors import WEEKDAY_LABELS
 
@@ -86,10 +86,7 @@ def _respond(request: HTMXRequest, full: str, fragment: str, *, status_code: int
     return response
 
 
-def _number(text: str | None) -> int | None:
-    """A whole number as typed (None when it is not one)."""
-    text = (text or "").strip()
-    return int(text) if text.isdigit() else None
+_number = whole_number
 
 
 def _slot(text: str | None) -> time | None:
@@ -124,7 +121,7 @@ async def add_to_cart(request: HTMXRequest, db_session: NamedDependency[AsyncSes
     """Add a quantity of a product to what is in the cart; with htmx the form becomes "Added: 200 box"."""
     values = await form_values(request)
     product_id = values.get("product_id", "")
-    if not product_id.isdigit():
+    if whole_number(product_id) is None:
         raise NotFound(carts.MSG_NO_PRODUCT)
     try:
         quantity = _number(values.get("quantity"))
@@ -149,7 +146,13 @@ async def _product_with_errors(request: HTMXRequest, db_session: AsyncSession, p
     """The product page again with the add-to-cart form's error (htmx: the form alone)."""
     errors = {"quantity": errors.get("quantity") or next(iter(errors.values()), "")}
     day = default_delivery_day()
-    item = await product_for_buyer(session=db_session, product_id=product_id, available_on=day)
+    try:
+        item = await product_for_buyer(session=db_session, product_id=product_id, available_on=day)
+    except NotFound as gone:
+        if not request.htmx:
+            raise
+        # htmx swaps only 2xx answers: the form is replaced by the reason, not left silently as it was.
+        return page("orders/_not_on_sale.html", message=gettext(gone.message, **gone.params))
     return _respond(request, "catalogue/product.html", "orders/_add_form.html", status_code=400, item=item,
                     product=item.product, unit=_unit(item.product.unit), day=day, errors={}, cart_form=values,
                     cart_errors=errors, **LABELS)
@@ -171,9 +174,14 @@ def _checkout_form(user: User, values: dict[str, str] | None = None) -> dict[str
     return form
 
 
-def _payment_options(user: User, settings: Settings) -> list[tuple[str, str]]:
-    """Invoice for canteens, cash on delivery for workers; card only once card payments are set up."""
-    methods = [PaymentMethod.INVOICE if user.role == Role.CANTEEN_STAFF else PaymentMethod.CASH]
+async def _payment_options(db_session: AsyncSession, user: User, settings: Settings) -> list[tuple[str, str]]:
+    """Invoice for canteens a manager gave invoice terms, cash on delivery for workers; card only once card
+    payments are set up. (The canteen is already in the session from the places: no query of its own.)"""
+    methods = [] if user.role == Role.CANTEEN_STAFF else [PaymentMethod.CASH]
+    if user.role == Role.CANTEEN_STAFF and user.organisation_id is not None:
+        organisation = await db_session.get(Organisation, user.organisation_id)
+        if organisation is not None and organisation.invoice_terms_days:
+            methods.append(PaymentMethod.INVOICE)
     if settings.stripe_secret_key:
         methods.append(PaymentMethod.CARD)
     return [(method.value, gettext(PAYMENT_LABELS[method])) for method in methods]
@@ -204,7 +212,7 @@ def _read_checkout(values: dict[str, str], settings: Settings) -> tuple[Delivery
     if slot is None:
         errors.append(FieldError("delivery_slot", MSG_SLOT))
     place = values.get("delivery_place", "")
-    point_id = int(place) if place.isdigit() else None
+    point_id = whole_number(place)
     if point_id is not None:
         kind = DeliveryKind.ZONE_POINT
     elif place in (DeliveryKind.CANTEEN, DeliveryKind.PICKUP):
@@ -240,7 +248,8 @@ async def _cart_response(request: HTMXRequest, db_session: AsyncSession, setting
         general_errors=[message for field, message in errors.items() if field not in CHECKOUT_FIELD_ERRORS
                         and not field.startswith(("line-", "vendor-"))],
         places=await _place_options(db_session, user) if not cart.is_empty else [],
-        slots=_slot_options(), payments=_payment_options(user, settings), today=today,
+        slots=_slot_options(), cash_limit=settings.cash_on_delivery_limit, today=today,
+        payments=await _payment_options(db_session, user, settings) if not cart.is_empty else [],
         last_day=today + timedelta(days=MAX_DAYS_AHEAD), added_item=added_item,
         reordered=request.query_params.get("notice") == "reordered", notices=notices or [], **LABELS)
 
@@ -305,7 +314,8 @@ async def checkout(request: HTMXRequest, db_session: NamedDependency[AsyncSessio
         placement = await place_checkout(
             session=db_session, buyer=request.user, delivery=delivery, payment_method=payment,
             idempotency_key=values.get("idempotency_key", ""),
-            payment_window=timedelta(minutes=settings.payment_window_minutes))
+            payment_window=timedelta(minutes=settings.payment_window_minutes),
+            cash_limit=settings.cash_on_delivery_limit)
     except InsufficientCapacity as short:
         errors = {f"line-{shortage.product_id}": gettext(shortage.message, **shortage.params)
                   for shortage in short.shortages}
@@ -320,6 +330,9 @@ async def checkout(request: HTMXRequest, db_session: NamedDependency[AsyncSessio
         errors, status_code = field_errors(conflict), 409
         values = {**values, "idempotency_key": ""}
     else:
+        if placement.checkout.payment_method == PaymentMethod.CARD:  # the orders wait for the card payment
+            target = f"/checkouts/{placement.checkout.id}/pay"
+            return ClientRedirect(target) if request.htmx else see_other(target)
         target = f"/orders?placed={placement.checkout.id}"
         if request.htmx:
             return ClientRedirect(target)  # a full page load, so the address bar shows the orders list
@@ -370,10 +383,7 @@ async def order_again(request: Request[User, Any, Any], order_id: FromPath[int],
 
 
 def _page_number(request: Request[Any, Any, Any]) -> int:
-    try:
-        return max(int(request.query_params.get("page") or 1), 1)
-    except ValueError:
-        return 1
+    return page_number(request.query_params.get("page"))
 
 
 @get("/orders", guards=BUYERS, name="buyer_orders")
@@ -392,8 +402,7 @@ async def orders_page(request: HTMXRequest, db_session: NamedDependency[AsyncSes
 
 def _timeline(detail: orders.OrderDetail) -> list[tuple[orders.TimelineEntry, str]]:
     """Each step with its reason as the reader reads it (the system's reasons are message ids)."""
-    return [(entry, gettext(entry.reason) if entry.actor_role == Side.SYSTEM and entry.reason else entry.reason)
-            for entry in detail.timeline]
+    return [(entry, entry.reason_text) for entry in detail.timeline]
 
 
 async def _order_response(request: HTMXRequest, db_session: AsyncSession, order_id: int, *,
@@ -451,7 +460,7 @@ async def review(request: HTMXRequest, order_id: FromPath[int],
     values = await form_values(request)
     refused: DomainError | None = None
     try:
-        rating = int(values.get("rating", "")) if values.get("rating", "").isdigit() else 0
+        rating = whole_number(values.get("rating")) or 0
         await review_order(session=db_session, actor=request.user, order_id=order_id, rating=rating,
                            comment=values.get("comment", ""))
     except (ValidationFailed, Conflict, Forbidden) as problem:
@@ -464,7 +473,7 @@ async def review(request: HTMXRequest, order_id: FromPath[int],
 
 async def _product_to_repeat(db_session: AsyncSession, product_id: str | None) -> tuple[Product, str] | None:
     """The product a standing order is being set up for, with its vendor's name, if buyers may see it."""
-    if not product_id or not product_id.isdigit():
+    if whole_number(product_id) is None:
         return None
     row = (await db_session.execute(
         select(Product, Vendor.business_name).join(Vendor, Vendor.id == Product.vendor_id)
@@ -516,7 +525,7 @@ def _read_standing(values: dict[str, Any]) -> standing.StandingOrderInput:
         raise ValidationFailed(errors)
     return standing.StandingOrderInput(
         product_id=_number(values.get("product_id")) or 0, quantity=quantity or 0, slot=slot or time(0),
-        weekdays=[int(day) for day in values["weekdays"] if day.isdigit()], delivery_kind=DeliveryKind(kind),
+        weekdays=[day for day in map(whole_number, values["weekdays"]) if day is not None], delivery_kind=DeliveryKind(kind),
         notes=values.get("notes", ""), days_ahead=days_ahead or 0)
 
 

@@ -29,7 +29,7 @@ from backend.orders.service import BoardSlot, OrderDetail
 from backend.orders.states import MSG_NOT_FOUND, Side, allowed_targets, change_status
 from backend.vendors import service as vendors
 from backend.vendors.models import Vendor
-from web.forms import field_errors, form_values, page, see_other
+from web.forms import field_errors, form_values, page, page_number, see_other
 from web.vendors import PROFILE_FIRST
 
 VENDOR_ONLY = [requires_role(Role.VENDOR)]
@@ -170,7 +170,7 @@ async def order_list(request: Request[User, Any, Any], db_session: NamedDependen
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     params = {name: request.query_params.get(name, "") for name in ("status", "page")}
     status = params["status"] if params["status"] in set(OrderStatus) else ""
-    number = int(params["page"]) if params["page"].isdigit() else 1
+    number = page_number(params["page"])
     orders = await service.list_orders(session=db_session, actor=request.user, vendor=vendor,
                                        status=OrderStatus(status) if status else None, page=number)
     return page("vendor_orders/list.html", orders=orders, status=status, params={"status": status},

@@ -114,7 +114,9 @@ class CheckoutApi(Controller):
           summary="Check out my cart: one order per vendor, capacity and stock held at once, the cart emptied",
           description="Requires an `Idempotency-Key` header. The same key with the same body answers 200 with the "
                       "checkout already placed (`replayed`: true); with another body, 409. When something cannot "
-                      "be held, 409 with `shortages` naming each product, what was asked and what is left.",
+                      "be held, 409 with `shortages` naming each product, what was asked and what is left. A card "
+                      "checkout's orders wait for payment: its `Link` header (rel=\"payment\") is where to pay it "
+                      "(POST /api/v1/checkouts/{checkout_id}/payment).",
           responses={200: ResponseSpec(data_container=CheckoutPublic,
                                        description="The checkout this Idempotency-Key already placed")})
     async def checkout(self, request: Request[User, Any, Any], data: JSONBody[CheckoutInput],
@@ -124,8 +126,13 @@ class CheckoutApi(Controller):
             raise ValidationFailed.single("payment_method", MSG_CARD_UNAVAILABLE)
         placement = await place_checkout(session=db_session, buyer=request.user, delivery=data.delivery(),
                                          payment_method=data.payment_method, idempotency_key=idempotency_key or "",
-                                         payment_window=timedelta(minutes=settings.payment_window_minutes))
-        return Response(CheckoutPublic.of(placement), status_code=200 if placement.replayed else 201)
+                                         payment_window=timedelta(minutes=settings.payment_window_minutes),
+                                         cash_limit=settings.cash_on_delivery_limit)
+        headers = {}
+        if placement.checkout.payment_method == PaymentMethod.CARD:  # the orders wait for the card payment
+            headers["Link"] = f'</api/v1/checkouts/{placement.checkout.id}/payment>; rel="payment"'
+        return Response(CheckoutPublic.of(placement), status_code=200 if placement.replayed else 201,
+                        headers=headers)
 
 
 class OrderApi(Controller):

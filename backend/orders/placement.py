@@ -44,6 +44,8 @@ from backend.orders.models import (
     OrderStatus,
     PaymentMethod,
 )
+from backend.payments import invoices
+from backend.payments.cash import DEFAULT_CASH_LIMIT, cash_limit_problems
 from backend.vendors.models import Vendor
 
 DEFAULT_PAYMENT_WINDOW = timedelta(minutes=30)
@@ -76,21 +78,24 @@ class _Line:
 
 async def place_checkout(*, session: AsyncSession, buyer: User, delivery: DeliveryChoice,
                          payment_method: PaymentMethod, idempotency_key: str, now: datetime | None = None,
-                         payment_window: timedelta = DEFAULT_PAYMENT_WINDOW) -> Placement:
+                         payment_window: timedelta = DEFAULT_PAYMENT_WINDOW,
+                         cash_limit: int = DEFAULT_CASH_LIMIT) -> Placement:
     """Turn the buyer's cart into one order per vendor (see the module's docstring); the cart is emptied."""
     return await place_orders(session=session, buyer=buyer, delivery=delivery, payment_method=payment_method,
                               idempotency_key=idempotency_key, lines=None, now=now, payment_window=payment_window,
-                              placed_by=buyer)
+                              placed_by=buyer, cash_limit=cash_limit)
 
 
 async def place_orders(*, session: AsyncSession, buyer: User, delivery: DeliveryChoice, payment_method: PaymentMethod,
                        idempotency_key: str, lines: dict[int, int] | None, now: datetime | None = None,
                        payment_window: timedelta = DEFAULT_PAYMENT_WINDOW, placed_by: User | None = None,
-                       standing_order_id: int | None = None) -> Placement:
+                       standing_order_id: int | None = None, cash_limit: int = DEFAULT_CASH_LIMIT) -> Placement:
     """Place `lines` (product id → quantity), or the buyer's cart when `lines` is None.
 
-    `placed_by` is who acted (None: the system, for a standing order). Raises ValidationFailed for rules that
-    are broken, InsufficientCapacity when something cannot be held; the caller then rolls back."""
+    `placed_by` is who acted (None: the system, for a standing order). Invoice checkouts need a canteen with
+    invoice terms and get their invoice here; cash is refused for a vendor's order above `cash_limit` rupiah.
+    Raises ValidationFailed for rules that are broken, InsufficientCapacity when something cannot be held; the
+    caller then rolls back."""
     now = now or utcnow()
     carts.ensure_buyer(buyer)
     key = idempotency_key.strip()
@@ -104,7 +109,8 @@ async def place_orders(*, session: AsyncSession, buyer: User, delivery: Delivery
     if existing is not None:
         return await _replay(session=session, checkout=existing, fingerprint=fingerprint)
 
-    errors = check_time(delivery, now)
+    time_errors = check_time(delivery, now)
+    errors = list(time_errors)
     if payment_method == PaymentMethod.INVOICE and buyer.role != Role.CANTEEN_STAFF:
         errors.append(FieldError("payment_method", MSG_INVOICE_CANTEENS))
     if payment_method == PaymentMethod.CASH and buyer.role != Role.WORKER:
@@ -126,7 +132,8 @@ async def place_orders(*, session: AsyncSession, buyer: User, delivery: Delivery
         elif line.quantity < line.product.min_order_qty:
             errors.append(FieldError(f"line-{line.product.id}", carts.MSG_MIN_ORDER, {
                 "product": line.product.name, "minimum": line.product.min_order_qty}))
-        elif problem := lead_time_problem(line.product, delivery, now):
+        # A lead time means nothing for a day that cannot be (and year 1 would overflow).
+        elif not time_errors and (problem := lead_time_problem(line.product, delivery, now)):
             errors.append(problem)
     for vendor_lines in by_vendor.values():
         errors.extend(vendor_problems(vendor_lines[0].vendor, delivery, place))
@@ -153,6 +160,10 @@ async def place_orders(*, session: AsyncSession, buyer: User, delivery: Delivery
             standing_order_id=standing_order_id,
             payment_due_at=now + payment_window if status == OrderStatus.PENDING_PAYMENT else None,
             created_at=now, updated_at=now))
+    if payment_method == PaymentMethod.CASH and (over := cash_limit_problems(
+            orders=orders, vendor_names={vendor_id: group[0].vendor.business_name
+                                         for vendor_id, group in by_vendor.items()}, limit=cash_limit)):
+        raise ValidationFailed(over)
 
     checkout_id = await _insert_checkout(session=session, buyer=buyer, key=key, fingerprint=fingerprint,
                                          payment_method=payment_method, total=sum(o.total for o in orders), now=now)
@@ -178,6 +189,9 @@ async def place_orders(*, session: AsyncSession, buyer: User, delivery: Delivery
         {"order_id": order.id, "from_status": None, "to_status": status, "actor_id": placed_by.id if placed_by else None,
          "actor_role": "buyer" if placed_by else "system", "reason": "", "at": now} for order in orders])
 
+    if payment_method == PaymentMethod.INVOICE:  # refused (the caller rolls back) when the canteen has no terms
+        await invoices.issue_invoice(session=session, checkout_id=checkout_id, organisation_id=buyer.organisation_id,
+                                     amount=sum(o.total for o in orders), now=now)
     if lines is None:
         await carts.clear(session=session, buyer=buyer, product_ids=[line.product.id for line in ordered])
     if status == OrderStatus.PLACED:
@@ -248,15 +262,20 @@ async def _hold(*, session: AsyncSession, orders: list[Order], ordered: list[_Li
         stock_left = dict((await session.execute(
             select(Product.id, Product.stock).where(Product.id.in_(short_products)))).all())
     shortages = []
+    # A vendor's made-to-order products share the day's capacity: one shortage names them together, with what
+    # they add up to, so the buyer knows how much to take off.
+    for order in orders:
+        if order.vendor_id in short_vendors:
+            shared = [line for line in ordered if line.vendor.id == order.vendor_id
+                      and line.product.fulfilment == Fulfilment.MADE_TO_ORDER]
+            shortages.append(Shortage(product_id=shared[0].product.id,
+                                      product_name=", ".join(line.product.name for line in shared),
+                                      requested=order.held_capacity,
+                                      available=max(capacity_left.get(order.vendor_id, 0), 0)))
     for line in ordered:
-        if line.product.fulfilment == Fulfilment.MADE_TO_ORDER and line.vendor.id in short_vendors:
-            available = max(capacity_left.get(line.vendor.id, 0), 0)
-        elif line.product.id in short_products:
-            available = max(stock_left.get(line.product.id) or 0, 0)
-        else:
-            continue
-        shortages.append(Shortage(product_id=line.product.id, product_name=line.product.name,
-                                  requested=line.quantity, available=available))
+        if line.product.id in short_products:
+            shortages.append(Shortage(product_id=line.product.id, product_name=line.product.name,
+                                      requested=line.quantity, available=max(stock_left.get(line.product.id) or 0, 0)))
     raise InsufficientCapacity(shortages)
 
 

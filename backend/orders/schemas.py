@@ -268,8 +268,7 @@ class TimelineEntryPublic(BaseModel):
 
     @classmethod
     def of(cls, entry: TimelineEntry) -> TimelineEntryPublic:
-        # The system writes its reasons as message ids ("Not paid in time."); people write their own words.
-        reason = gettext(entry.reason) if entry.actor_role == "system" and entry.reason else entry.reason
+        reason = entry.reason_text
         return cls(at=as_utc(entry.at), from_status=entry.from_status, to_status=entry.to_status,
                    actor_name=entry.actor_name, actor_role=entry.actor_role, reason=reason)
 

@@ -12,12 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from backend.accounts.models import Organisation, Role, User
-from backend.accounts.service import organisation_staff_ids
 from backend.errors import N_, DomainError, NotFound, ValidationFailed
+from backend.i18n import gettext
 from backend.notifications.service import Note, notify_each
 from backend.orders import cart as carts
 from backend.orders.models import OPEN_STATUSES, Order, OrderEvent, OrderLine, OrderStatus, Review
 from backend.orders.states import MSG_NOT_FOUND, Side, allowed_targets, side_of
+from backend.payments.models import Refund
 from backend.vendors.models import Vendor
 
 PER_PAGE = 20
@@ -55,6 +56,12 @@ class TimelineEntry:
     actor_role: str
     reason: str
 
+    @property
+    def reason_text(self) -> str:
+        """The reason in the reader's language: the system writes message ids ("Not paid in time."), people
+        write their own words."""
+        return gettext(self.reason) if self.actor_role == Side.SYSTEM and self.reason else self.reason
+
 
 @dataclass
 class OrderDetail:
@@ -65,6 +72,8 @@ class OrderDetail:
     actions: list[OrderStatus]
     timeline: list[TimelineEntry]
     review: Review | None
+    # The money given back for a paid card order that was cancelled or declined (pending until Stripe confirms).
+    refund: Refund | None = None
 
     @property
     def order(self) -> Order:
@@ -133,12 +142,13 @@ async def list_orders(*, session: AsyncSession, actor: User, vendor: Vendor | No
 async def order_detail(*, session: AsyncSession, actor: User, order_id: int) -> OrderDetail:
     """One order for whoever may see it (its buyer or canteen, its vendor, the zone's manager), with its
     timeline and the actions open to the reader; three queries."""
-    row = (await session.execute(_summaries().add_columns(Vendor, Review)
+    row = (await session.execute(_summaries().add_columns(Vendor, Review, Refund)
                                  .outerjoin(Review, Review.order_id == Order.id)
+                                 .outerjoin(Refund, Refund.order_id == Order.id)
                                  .where(Order.id == order_id))).one_or_none()
     if row is None:
         raise NotFound(MSG_NOT_FOUND)
-    vendor, review = row[5], row[6]
+    vendor, review, refund = row[5], row[6], row[7]
     side = side_of(row[0], vendor.user_id, actor)
     if side is None:
         raise NotFound(MSG_NOT_FOUND)
@@ -150,7 +160,7 @@ async def order_detail(*, session: AsyncSession, actor: User, order_id: int) -> 
                               actor_role=event.actor_role, reason=event.reason) for event, name in events]
     return OrderDetail(summary=summary, vendor=vendor, side=side,
                        actions=allowed_targets(OrderStatus(summary.order.status), side), timeline=timeline,
-                       review=review)
+                       review=review, refund=refund)
 
 
 async def vendor_board(*, session: AsyncSession, vendor: Vendor, day: date) -> Board:
@@ -230,9 +240,13 @@ async def warn_buyers_of_suspension(*, session: AsyncSession, vendor: Vendor) ->
     decide whether to cancel. Returns the number of orders concerned."""
     orders = (await session.execute(select(Order).where(Order.vendor_id == vendor.id,
                                                         Order.status.in_(OPEN_STATUSES)))).scalars().all()
-    staff: dict[int, set[int]] = {}
-    for organisation_id in {order.organisation_id for order in orders if order.organisation_id is not None}:
-        staff[organisation_id] = await organisation_staff_ids(session=session, organisation_id=organisation_id)
+    staff: dict[int, set[int]] = defaultdict(set)
+    organisations = {order.organisation_id for order in orders if order.organisation_id is not None}
+    if organisations:
+        members = await session.execute(select(User.organisation_id, User.id).where(
+            User.organisation_id.in_(organisations), User.role == Role.CANTEEN_STAFF, User.is_active.is_(True)))
+        for organisation_id, user_id in members:
+            staff[organisation_id].add(user_id)
     await notify_each(session=session, notes=[
         Note(user_id=user_id, message=MSG_VENDOR_SUSPENDED, order_id=order.id, url=f"/orders/{order.id}",
              params={"vendor": vendor.business_name, "number": order.number})

@@ -22,11 +22,13 @@ from backend.accounts.service import organisation_staff_ids
 from backend.catalog.models import Fulfilment
 from backend.clock import utcnow
 from backend.errors import N_, Conflict, Forbidden, NotFound, ValidationFailed
-from backend.notifications.service import notify
-from backend.orders import capacity
 from backend.i18n import gettext
+from backend.notifications.service import Note, notify_each
+from backend.orders import capacity
 from backend.orders.models import STATUS_LABELS, Order, OrderEvent, OrderLine, OrderStatus
-from backend.vendors.models import Vendor
+from backend.payments.ledger import record_completed_order
+from backend.payments.refunds import settle_closed_order
+from backend.vendors.models import Vendor, VendorStatus
 
 S = OrderStatus
 
@@ -63,6 +65,7 @@ MSG_CHANGED = N_("The order was changed meanwhile; look at it again.")
 MSG_UNPAID = N_("Not paid in time.")
 MSG_AUTO_COMPLETED = N_("Completed automatically two days after delivery.")
 MSG_STATUS_CHANGED = N_("Order %(number)s: %(status)s")
+MSG_SUSPENDED = N_("Your shop is suspended: you can only decline or cancel orders.")
 
 
 def allowed_targets(current: OrderStatus, side: Side) -> list[OrderStatus]:
@@ -118,6 +121,8 @@ async def apply_transition(*, session: AsyncSession, order: Order, vendor_user_i
                                             "target": gettext(STATUS_LABELS[target]).lower()})
     if side not in allowed:
         raise Forbidden(MSG_NOT_YOURS)
+    if side == Side.VENDOR and target not in RELEASES_HOLDS and await _vendor_suspended(session, order.vendor_id):
+        raise Forbidden(MSG_SUSPENDED)
     if target in NEEDS_REASON and not reason:
         raise ValidationFailed.single("reason", MSG_REASON)
     moved = await session.execute(
@@ -134,10 +139,26 @@ async def apply_transition(*, session: AsyncSession, order: Order, vendor_user_i
                            actor_id=actor.id if actor else None, actor_role=side.value, reason=reason, at=now))
     if target in RELEASES_HOLDS:
         await release_holds(session=session, order=order)
-    await notify(session=session, user_ids=await _recipients(session=session, order=order,
-                                                             vendor_user_id=vendor_user_id, acting=side, actor=actor),
-                 message=MSG_STATUS_CHANGED, params={"number": order.number, "status": target.value},
-                 url=f"/orders/{order.id}", order_id=order.id)
+        # A paid card order gets its refund recorded; an unpaid card checkout with nothing left waiting, cancelled.
+        await settle_closed_order(session=session, order=order, now=now)
+    if target == S.COMPLETED:
+        await record_completed_order(session=session, order=order, now=now)
+    recipients = await _recipients(session=session, order=order, vendor_user_id=vendor_user_id, acting=side,
+                                   actor=actor)
+    # Each side follows the link to its own page of the order.
+    await notify_each(session=session, notes=[
+        Note(user_id=user_id, message=MSG_STATUS_CHANGED, params={"number": order.number, "status": target.value},
+             url=order_url(order, vendor=user_id == vendor_user_id), order_id=order.id)
+        for user_id in sorted(recipients)])
+
+
+def order_url(order: Order, *, vendor: bool) -> str:
+    return f"/vendor/orders/{order.id}" if vendor else f"/orders/{order.id}"
+
+
+async def _vendor_suspended(session: AsyncSession, vendor_id: int) -> bool:
+    status = (await session.execute(select(Vendor.status).where(Vendor.id == vendor_id))).scalar_one()
+    return status != VendorStatus.ACTIVE
 
 
 async def release_holds(*, session: AsyncSession, order: Order) -> None:

@@ -77,8 +77,9 @@ class Ordering:
         async with self.database.sessionmaker() as session:
             return (await session.execute(select(func.count()).select_from(Order))).scalar_one()
 
-    async def canteen_buyer(self, name: str = "Kantin PT Sinar") -> User:
-        organisation: Organisation = await self.world.organisation(self.zone, name=name)
+    async def canteen_buyer(self, name: str = "Kantin PT Sinar", *, invoice_terms_days: int | None = 30) -> User:
+        organisation: Organisation = await self.world.organisation(self.zone, name=name,
+                                                                   invoice_terms_days=invoice_terms_days)
         return await self.world.user(Role.CANTEEN_STAFF, zone=self.zone, organisation=organisation)
 
 

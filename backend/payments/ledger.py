@@ -1,0 +1,228 @@
+"""The commission ledger: what each completed order earned the platform and owes its vendor, what was paid out.
+
+Double entry, integer rupiah; each transaction's entries sum to zero, so the whole ledger does:
+    a completed order ("order-<id>"): clearing −gross, vendor +net, commission +commission
+    a payout ("payout-<id>"):         vendor −amount, clearing +amount
+The commission is the zone's rate (basis points) when the order completes, rounded half up to a whole rupiah; a
+rate change applies to orders completed after it. A vendor's balance (what the platform owes them) is the sum of
+their vendor entries. A completion is entered once whatever retries or concurrent jobs do: UNIQUE(order_id,
+account) and an insert that ignores a conflict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import case, func, insert, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.accounts.models import Role, User, Zone
+from backend.clock import utcnow
+from backend.errors import N_, FieldError, Forbidden, NotFound, ValidationFailed
+from backend.money import format_rupiah
+from backend.moderation.audit import record
+from backend.orders.models import Order, PaymentMethod
+from backend.payments.models import LedgerAccount, LedgerEntry, Payout
+from backend.vendors.models import Vendor
+
+BPS = 10_000  # basis points in a whole
+MAX_COMMISSION_BPS = 5_000  # 50 %
+MAX_REFERENCE = 120
+RECENT = 50
+
+MSG_RATE = N_("The commission must be between 0 and 50 %.")
+MSG_ZONE_NOT_FOUND = N_("We could not find this zone.")
+MSG_VENDOR_NOT_FOUND = N_("This vendor does not exist.")
+MSG_AMOUNT = N_("Type the amount in whole rupiah, more than zero.")
+MSG_OVER_BALANCE = N_("The payout cannot be more than what the vendor is owed: %(balance)s.")
+MSG_REFERENCE = N_("Type the bank transfer's reference (3 to 120 characters).")
+MSG_ADMINS_ONLY = N_("Only the platform's administrators may do this.")
+
+
+def commission_for(gross: int, commission_bps: int) -> int:
+    """The platform's commission on `gross` rupiah at `commission_bps` basis points, rounded half up to a whole
+    rupiah: Rp 10.010 at 5 % is Rp 500,50 → Rp 501; Rp 10.009 → Rp 500,45 → Rp 500."""
+    return (gross * commission_bps + BPS // 2) // BPS
+
+
+def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
+    return postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+
+
+async def record_completed_order(*, session: AsyncSession, order: Order, now: datetime | None = None) -> None:
+    """Enter a completed order in the ledger, in the transaction that completes it (orders.states), at the
+    zone's rate now. Paid through the platform (card, invoice): clearing −gross, vendor +net, commission
+    +commission. Paid in cash to the vendor, who already holds the gross: vendor −commission, commission
+    +commission (the vendor owes the platform its share). A second call changes nothing."""
+    now = now or utcnow()
+    rate = (await session.execute(select(Zone.commission_bps).where(Zone.id == order.zone_id))).scalar_one()
+    gross = order.total
+    commission = commission_for(gross, rate)
+    if order.payment_method == PaymentMethod.CASH:
+        entries = [(LedgerAccount.VENDOR, order.vendor_id, -commission), (LedgerAccount.COMMISSION, None, commission)]
+    else:
+        entries = [(LedgerAccount.CLEARING, None, -gross),
+                   (LedgerAccount.VENDOR, order.vendor_id, gross - commission),
+                   (LedgerAccount.COMMISSION, None, commission)]
+    rows = [{"transaction_id": f"order-{order.id}", "account": account, "vendor_id": vendor_id,
+             "order_id": order.id, "payout_id": None, "amount": amount, "created_at": now}
+            for account, vendor_id, amount in entries if amount != 0]  # a 0 % commission has no line
+    if rows:
+        await session.execute(_insert(session)(LedgerEntry).values(rows)
+                              .on_conflict_do_nothing(index_elements=["order_id", "account"]))
+
+
+# --- commission rate (admins) ---------------------------------------------------------------------------
+
+
+def _ensure_admin(actor: User) -> None:
+    if actor.role != Role.ADMIN:
+        raise Forbidden(MSG_ADMINS_ONLY)
+
+
+async def zones_with_rates(*, session: AsyncSession) -> list[Zone]:
+    return list((await session.execute(select(Zone).order_by(Zone.code))).scalars())
+
+
+async def set_commission_rate(*, session: AsyncSession, actor: User, zone_id: int, commission_bps: int) -> Zone:
+    """The admin sets a zone's commission (0 to 5000 basis points, 0 to 50 %); orders completed from now on
+    use it, those already entered keep theirs."""
+    _ensure_admin(actor)
+    zone = await session.get(Zone, zone_id)
+    if zone is None:
+        raise NotFound(MSG_ZONE_NOT_FOUND)
+    if not 0 <= commission_bps <= MAX_COMMISSION_BPS:
+        raise ValidationFailed.single("commission", MSG_RATE)
+    if zone.commission_bps == commission_bps:
+        return zone
+    before = {"commission_bps": zone.commission_bps}
+    zone.commission_bps = commission_bps
+    session.add(zone)
+    await record(session=session, actor=actor, action="zone.commission", subject_type="zone", subject_id=zone.id,
+                 zone_id=zone.id, before=before, after={"commission_bps": commission_bps})
+    return zone
+
+
+# --- balances and payouts ---------------------------------------------------------------------------------
+
+
+def _vendor_balance(vendor_id: int):  # type: ignore[no-untyped-def]
+    return (select(func.coalesce(func.sum(LedgerEntry.amount), 0))
+            .where(LedgerEntry.account == LedgerAccount.VENDOR, LedgerEntry.vendor_id == vendor_id))
+
+
+@dataclass
+class CompletedOrder:
+    order_id: int
+    completed_at: datetime
+    gross: int
+    commission: int
+    net: int
+
+    @property
+    def number(self) -> str:
+        return f"PK-{self.order_id:06d}"
+
+
+@dataclass
+class VendorBalance:
+    vendor: Vendor
+    balance: int  # what the platform owes the vendor now
+    orders: list[CompletedOrder] = field(default_factory=list)  # the latest first
+    payouts: list[Payout] = field(default_factory=list)  # the latest first
+
+
+async def vendor_balance(*, session: AsyncSession, vendor: Vendor, recent: int = RECENT) -> VendorBalance:
+    """The vendor's balance, their latest completed orders with gross, commission and net, and their latest
+    payouts: two queries."""
+    amount = LedgerEntry.amount
+    orders = (await session.execute(
+        select(LedgerEntry.order_id, func.min(LedgerEntry.created_at),
+               func.sum(case((LedgerEntry.account == LedgerAccount.CLEARING, -amount), else_=0)),
+               func.sum(case((LedgerEntry.account == LedgerAccount.COMMISSION, amount), else_=0)),
+               func.sum(case((LedgerEntry.account == LedgerAccount.VENDOR, amount), else_=0)))
+        .join(Order, Order.id == LedgerEntry.order_id).where(Order.vendor_id == vendor.id)
+        .group_by(LedgerEntry.order_id).order_by(func.min(LedgerEntry.created_at).desc(), LedgerEntry.order_id.desc())
+        .limit(recent))).all()
+    # The balance rides along with the payouts: a one-row table left-joined to them answers even without any.
+    balance = _vendor_balance(vendor.id).subquery()
+    rows = (await session.execute(
+        select(balance.c[0], Payout).select_from(balance).outerjoin(Payout, Payout.vendor_id == vendor.id)
+        .order_by(Payout.id.desc()).limit(recent))).all()
+    return VendorBalance(
+        vendor=vendor, balance=rows[0][0] if rows else 0,
+        orders=[CompletedOrder(order_id=order_id, completed_at=at, gross=gross, commission=commission, net=net)
+                for order_id, at, gross, commission, net in orders],
+        payouts=[payout for _, payout in rows if payout is not None])
+
+
+@dataclass
+class BalanceRow:
+    vendor: Vendor
+    zone_code: str
+    balance: int
+    paid_out: int
+
+
+async def vendor_balances(*, session: AsyncSession, actor: User) -> list[BalanceRow]:
+    """Every vendor the ledger has entries for, with what they are owed and what was paid out; one query
+    (admins)."""
+    _ensure_admin(actor)
+    rows = (await session.execute(
+        select(Vendor, Zone.code, func.sum(LedgerEntry.amount),
+               func.sum(case((LedgerEntry.payout_id.is_not(None), -LedgerEntry.amount), else_=0)))
+        .join(LedgerEntry, (LedgerEntry.vendor_id == Vendor.id) & (LedgerEntry.account == LedgerAccount.VENDOR))
+        .join(Zone, Zone.id == Vendor.zone_id)
+        .group_by(Vendor.id, Zone.code).order_by(Vendor.business_name, Vendor.id))).all()
+    return [BalanceRow(vendor=vendor, zone_code=code, balance=balance, paid_out=paid_out)
+            for vendor, code, balance, paid_out in rows]
+
+
+async def record_payout(*, session: AsyncSession, actor: User, vendor_id: int, amount: int, reference: str,
+                        now: datetime | None = None) -> Payout:
+    """The admin records a bank transfer to a vendor: a payout of at most the vendor's balance, and its entries
+    vendor −amount, clearing +amount, in one transaction (audit-logged)."""
+    _ensure_admin(actor)
+    now = now or utcnow()
+    # The vendor's row is locked while the balance is read, so two payouts at once cannot both spend it.
+    vendor = (await session.execute(select(Vendor).where(Vendor.id == vendor_id)
+                                    .with_for_update(key_share=True))).scalar_one_or_none()
+    if vendor is None:
+        raise NotFound(MSG_VENDOR_NOT_FOUND)
+    reference = " ".join((reference or "").split())
+    errors: list[FieldError] = []
+    if not 3 <= len(reference) <= MAX_REFERENCE:
+        errors.append(FieldError("reference", MSG_REFERENCE))
+    if amount <= 0:
+        errors.append(FieldError("amount", MSG_AMOUNT))
+    else:
+        balance = (await session.execute(_vendor_balance(vendor.id))).scalar_one()
+        if amount > balance:
+            errors.append(FieldError("amount", MSG_OVER_BALANCE, {"balance": format_rupiah(balance)}))
+    if errors:
+        raise ValidationFailed(errors)
+    payout = Payout(vendor_id=vendor.id, amount=amount, reference=reference, recorded_by_id=actor.id, created_at=now)
+    session.add(payout)
+    await session.flush()
+    await session.execute(insert(LedgerEntry), [
+        {"transaction_id": f"payout-{payout.id}", "account": LedgerAccount.VENDOR, "vendor_id": vendor.id,
+         "order_id": None, "payout_id": payout.id, "amount": -amount, "created_at": now},
+        {"transaction_id": f"payout-{payout.id}", "account": LedgerAccount.CLEARING, "vendor_id": None,
+         "order_id": None, "payout_id": payout.id, "amount": amount, "created_at": now}])
+    await record(session=session, actor=actor, action="vendor.payout", subject_type="vendor", subject_id=vendor.id,
+                 zone_id=vendor.zone_id, reason=reference,
+                 after={"payout_id": payout.id, "amount": amount, "reference": reference})
+    return payout
+
+
+# --- checks -----------------------------------------------------------------------------------------------
+
+
+async def unbalanced_transactions(*, session: AsyncSession) -> list[tuple[str, int]]:
+    """Transactions whose entries do not sum to zero (there should never be any), with their sums."""
+    return [(transaction, total) for transaction, total in (await session.execute(
+        select(LedgerEntry.transaction_id, func.sum(LedgerEntry.amount)).group_by(LedgerEntry.transaction_id)
+        .having(func.sum(LedgerEntry.amount) != 0).order_by(LedgerEntry.transaction_id))).all()]

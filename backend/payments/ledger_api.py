@@ -1,0 +1,160 @@
+"""JSON API for invoices (canteens, managers), invoice terms (managers), cash received (vendors), the vendor's
+balance, and the admin's commission rates and payouts. The same services as the pages, so the same rules; an
+object that is not the caller's answers 404."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post, put
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.accounts.auth import requires_role
+from backend.accounts.models import Role, User, Zone
+from backend.clock import wib_today
+from backend.payments import invoices, ledger
+from backend.payments.cash import mark_cash_received
+from backend.payments.invoices import InvoiceState
+from backend.payments.ledger_schemas import (
+    BalanceRowPublic,
+    CanteenTermsPublic,
+    CashReceivedPublic,
+    CommissionInput,
+    InvoiceDetailPublic,
+    InvoicePagePublic,
+    InvoicePublic,
+    InvoiceTermsInput,
+    PaidInput,
+    PayoutInput,
+    PayoutPublic,
+    VendorBalancePublic,
+    ZoneCommissionPublic,
+)
+from backend.vendors import service as vendors
+
+BEARER = [{"BearerToken": []}]
+MANAGERS = requires_role(Role.MANAGER, Role.ADMIN)
+ADMINS = requires_role(Role.ADMIN)
+Page = Annotated[int, QueryParameter(ge=1, le=10_000)]
+# "state" is a name Litestar keeps for the application's state: the query parameter is mapped to `states`.
+StatesQuery = Annotated[list[InvoiceState] | None, QueryParameter(
+    name="state", description="open, overdue, paid or void; repeat it for several")]
+
+
+class InvoiceApi(Controller):
+    path = "/api/v1/invoices"
+    tags = ["invoices"]
+    security = BEARER
+
+    @get("", guards=[requires_role(Role.CANTEEN_STAFF, Role.MANAGER, Role.ADMIN)],
+         summary="Invoices: my canteen's (newest first), or my zone's for a manager, every zone's for an admin "
+                 "(the earliest due first)",
+         description="`state` narrows the list (repeat it for several: open, overdue, paid, void).")
+    async def list_invoices(self, request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession],
+                            states: StatesQuery = None, page: Page = 1) -> InvoicePagePublic:
+        found = await invoices.list_invoices(session=db_session, actor=request.user, today=wib_today(),
+                                             states=tuple(states or ()), page=page)
+        return InvoicePagePublic(invoices=[InvoicePublic.of(summary) for summary in found.invoices],
+                                 page=found.page, has_more=found.has_more)
+
+    @get("/{invoice_id:int}", guards=[requires_role(Role.CANTEEN_STAFF, Role.MANAGER, Role.ADMIN)],
+         summary="One invoice with each vendor's order and its lines, and what is still due")
+    async def get_invoice(self, request: Request[User, Any, Any], invoice_id: FromPath[int],
+                          db_session: NamedDependency[AsyncSession]) -> InvoiceDetailPublic:
+        return await _detail(db_session, request.user, invoice_id)
+
+    @post("/{invoice_id:int}/paid", guards=[MANAGERS], status_code=200,
+          summary="Record that the canteen paid the invoice, with the transfer's reference (once)",
+          description="409 when the invoice was already marked paid, or is void (every order cancelled).")
+    async def mark_paid(self, request: Request[User, Any, Any], invoice_id: FromPath[int], data: JSONBody[PaidInput],
+                        db_session: NamedDependency[AsyncSession]) -> InvoiceDetailPublic:
+        await invoices.mark_invoice_paid(session=db_session, actor=request.user, invoice_id=invoice_id,
+                                         payment_reference=data.payment_reference)
+        return await _detail(db_session, request.user, invoice_id)
+
+
+async def _detail(session: AsyncSession, actor: User, invoice_id: int) -> InvoiceDetailPublic:
+    return InvoiceDetailPublic.of_detail(await invoices.invoice_detail(session=session, actor=actor,
+                                                                      invoice_id=invoice_id, today=wib_today()))
+
+
+class CanteenTermsApi(Controller):
+    path = "/api/v1/manager/canteens"
+    tags = ["invoices"]
+    guards = [MANAGERS]
+    security = BEARER
+
+    @get("", summary="The canteens of my zone (every zone for an admin) with their invoice terms and NPWP")
+    async def list_canteens(self, request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]
+                            ) -> list[CanteenTermsPublic]:
+        return [CanteenTermsPublic.of(canteen)
+                for canteen in await invoices.canteens_for_terms(session=db_session, actor=request.user)]
+
+    @put("/{organisation_id:int}/invoice-terms",
+         summary="Grant, change or withdraw a canteen's invoice terms (14 or 30 days) and record its NPWP")
+    async def set_terms(self, request: Request[User, Any, Any], organisation_id: FromPath[int],
+                        data: JSONBody[InvoiceTermsInput], db_session: NamedDependency[AsyncSession]
+                        ) -> CanteenTermsPublic:
+        organisation = await invoices.set_invoice_terms(session=db_session, actor=request.user,
+                                                        organisation_id=organisation_id,
+                                                        terms_days=data.invoice_terms_days, npwp=data.npwp)
+        zone = await db_session.get(Zone, organisation.zone_id)
+        return CanteenTermsPublic.of(invoices.CanteenTerms(organisation=organisation, zone_code=zone.code if zone
+                                                           else "", staff=0))
+
+
+@post("/api/v1/orders/{order_id:int}/cash-received", tags=["orders"], guards=[requires_role(Role.VENDOR)],
+      security=BEARER, status_code=200,
+      summary="Record that the buyer paid cash for one of my delivered (or completed) cash orders, once",
+      description="409 when it was already recorded, the order is not paid in cash, or not delivered yet.")
+async def cash_received(request: Request[User, Any, Any], order_id: FromPath[int],
+                        db_session: NamedDependency[AsyncSession]) -> CashReceivedPublic:
+    return CashReceivedPublic.of(await mark_cash_received(session=db_session, actor=request.user, order_id=order_id))
+
+
+@get("/api/v1/vendor/balance", tags=["ledger"], guards=[requires_role(Role.VENDOR)], security=BEARER,
+     summary="What the platform owes my shop, my latest completed orders (gross, commission, net) and payouts")
+async def vendor_balance(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]
+                         ) -> VendorBalancePublic:
+    vendor = await vendors.require_vendor(session=db_session, user=request.user)
+    return VendorBalancePublic.of(await ledger.vendor_balance(session=db_session, vendor=vendor))
+
+
+class LedgerAdminApi(Controller):
+    path = "/api/v1/admin"
+    tags = ["ledger"]
+    guards = [ADMINS]
+    security = BEARER
+
+    @get("/zones", summary="Every zone with its commission rate (basis points)")
+    async def zones(self, db_session: NamedDependency[AsyncSession]) -> list[ZoneCommissionPublic]:
+        return [_zone(zone) for zone in await ledger.zones_with_rates(session=db_session)]
+
+    @put("/zones/{zone_id:int}/commission", summary="Set a zone's commission (0 to 5000 basis points); orders "
+                                                    "completed from now on use it")
+    async def set_commission(self, request: Request[User, Any, Any], zone_id: FromPath[int],
+                             data: JSONBody[CommissionInput], db_session: NamedDependency[AsyncSession]
+                             ) -> ZoneCommissionPublic:
+        return _zone(await ledger.set_commission_rate(session=db_session, actor=request.user, zone_id=zone_id,
+                                                      commission_bps=data.commission_bps))
+
+    @get("/balances", summary="Every vendor the ledger has entries for: what they are owed and were paid")
+    async def balances(self, request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]
+                       ) -> list[BalanceRowPublic]:
+        return [BalanceRowPublic.of(row) for row in await ledger.vendor_balances(session=db_session,
+                                                                                actor=request.user)]
+
+    @post("/vendors/{vendor_id:int}/payouts", summary="Record a bank transfer to a vendor (at most their balance)")
+    async def payout(self, request: Request[User, Any, Any], vendor_id: FromPath[int], data: JSONBody[PayoutInput],
+                     db_session: NamedDependency[AsyncSession]) -> PayoutPublic:
+        return PayoutPublic.of(await ledger.record_payout(session=db_session, actor=request.user, vendor_id=vendor_id,
+                                                          amount=data.amount, reference=data.reference))
+
+
+def _zone(zone: Zone) -> ZoneCommissionPublic:
+    return ZoneCommissionPublic(zone_id=zone.id, code=zone.code, name=zone.name, commission_bps=zone.commission_bps)
+
+
+API_ROUTES = [InvoiceApi, CanteenTermsApi, cash_received, vendor_balance, LedgerAdminApi]

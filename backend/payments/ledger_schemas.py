@@ -1,0 +1,204 @@
+"""Request and response shapes of the invoices, cash-on-delivery and ledger API. Money is whole rupiah; instants
+are UTC (ISO 8601); invoice dates are local (WIB) days."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from backend.db import as_utc
+from backend.i18n import gettext
+from backend.orders.models import STATUS_LABELS, Order, OrderStatus
+from backend.payments.invoices import (
+    MAX_REFERENCE,
+    STATE_LABELS,
+    CanteenTerms,
+    InvoiceDetail,
+    InvoiceState,
+    InvoiceSummary,
+)
+from backend.payments.ledger import BalanceRow, VendorBalance
+from backend.payments.models import Payout
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return as_utc(moment) if moment is not None else None
+
+
+# --- input ---------------------------------------------------------------------------------------------
+
+
+class PaidInput(BaseModel):
+    payment_reference: str = Field(min_length=3, max_length=MAX_REFERENCE,
+                                   description="The bank transfer's reference, as on the statement")
+
+
+class InvoiceTermsInput(BaseModel):
+    invoice_terms_days: Literal[14, 30] | None = Field(description="14 or 30 days to pay; null withdraws the "
+                                                                   "terms (invoices already issued stay due)")
+    npwp: str = Field(default="", max_length=30, description="The canteen's tax number (15 or 16 digits), or "
+                                                             "empty")
+
+
+class CommissionInput(BaseModel):
+    commission_bps: int = Field(ge=0, le=5000, description="Basis points: 500 = 5 %; 0 to 50 %")
+
+
+class PayoutInput(BaseModel):
+    amount: int = Field(gt=0, description="Rupiah transferred; at most the vendor's balance")
+    reference: str = Field(min_length=3, max_length=120, description="The bank transfer's reference")
+
+
+# --- output --------------------------------------------------------------------------------------------
+
+
+class InvoicePublic(BaseModel):
+    id: int
+    number: str = Field(examples=["INV-2026-000123"])
+    organisation_id: int
+    organisation_name: str
+    checkout_id: int
+    amount: int = Field(description="The checkout's total when the invoice was issued")
+    amount_due: int = Field(description="What is due: the orders not cancelled or declined since (0: void)")
+    state: InvoiceState
+    state_label: str
+    issued_on: date
+    due_on: date
+    npwp: str
+    paid_at: datetime | None
+    payment_reference: str
+    url: str = Field(description="The printable invoice page")
+
+    @classmethod
+    def of(cls, summary: InvoiceSummary) -> InvoicePublic:
+        invoice = summary.invoice
+        return cls(id=invoice.id, number=invoice.number, organisation_id=invoice.organisation_id,
+                   organisation_name=summary.organisation_name, checkout_id=invoice.checkout_id,
+                   amount=invoice.amount, amount_due=summary.amount_due, state=summary.state,
+                   state_label=gettext(STATE_LABELS[summary.state]), issued_on=invoice.issued_on,
+                   due_on=invoice.due_on, npwp=invoice.npwp, paid_at=_utc(invoice.paid_at),
+                   payment_reference=invoice.payment_reference, url=f"/invoices/{invoice.id}")
+
+
+class InvoiceLinePublic(BaseModel):
+    product_name: str
+    unit: str
+    quantity: int
+    unit_price: int
+    line_total: int
+
+
+class InvoiceOrderPublic(BaseModel):
+    order_id: int
+    number: str
+    vendor_name: str
+    status: OrderStatus
+    status_label: str
+    total: int
+    counts: bool = Field(description="False when the order was cancelled or declined: not due")
+    lines: list[InvoiceLinePublic]
+
+
+class InvoiceDetailPublic(InvoicePublic):
+    orders: list[InvoiceOrderPublic]
+
+    @classmethod
+    def of_detail(cls, detail: InvoiceDetail) -> InvoiceDetailPublic:
+        summary = InvoiceSummary(invoice=detail.invoice, organisation_name=detail.organisation.name,
+                                 zone_id=detail.organisation.zone_id, amount_due=detail.amount_due,
+                                 state=detail.state)
+        return cls(**InvoicePublic.of(summary).model_dump(), orders=[InvoiceOrderPublic(
+            order_id=item.order.id, number=item.order.number, vendor_name=item.vendor_name,
+            status=OrderStatus(item.order.status), status_label=gettext(STATUS_LABELS[OrderStatus(item.order.status)]),
+            total=item.order.total, counts=item.counts,
+            lines=[InvoiceLinePublic(product_name=line.product_name, unit=line.unit, quantity=line.quantity,
+                                     unit_price=line.unit_price, line_total=line.line_total) for line in item.lines])
+            for item in detail.orders])
+
+
+class InvoicePagePublic(BaseModel):
+    invoices: list[InvoicePublic]
+    page: int
+    has_more: bool
+
+
+class CanteenTermsPublic(BaseModel):
+    organisation_id: int
+    name: str
+    zone_code: str
+    invoice_terms_days: int | None
+    npwp: str
+
+    @classmethod
+    def of(cls, canteen: CanteenTerms) -> CanteenTermsPublic:
+        organisation = canteen.organisation
+        return cls(organisation_id=organisation.id, name=organisation.name, zone_code=canteen.zone_code,
+                   invoice_terms_days=organisation.invoice_terms_days, npwp=organisation.npwp)
+
+
+class CashReceivedPublic(BaseModel):
+    order_id: int
+    number: str
+    cash_received_at: datetime
+
+    @classmethod
+    def of(cls, order: Order) -> CashReceivedPublic:
+        return cls(order_id=order.id, number=order.number, cash_received_at=_utc(order.cash_received_at))
+
+
+class ZoneCommissionPublic(BaseModel):
+    zone_id: int
+    code: str
+    name: str
+    commission_bps: int
+
+
+class PayoutPublic(BaseModel):
+    id: int
+    vendor_id: int
+    amount: int
+    reference: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, payout: Payout) -> PayoutPublic:
+        return cls(id=payout.id, vendor_id=payout.vendor_id, amount=payout.amount, reference=payout.reference,
+                   created_at=_utc(payout.created_at))
+
+
+class CompletedOrderPublic(BaseModel):
+    order_id: int
+    number: str
+    completed_at: datetime
+    gross: int
+    commission: int
+    net: int
+
+
+class VendorBalancePublic(BaseModel):
+    vendor_id: int
+    balance: int = Field(description="What the platform owes the vendor now")
+    orders: list[CompletedOrderPublic] = Field(description="The latest completed orders, newest first")
+    payouts: list[PayoutPublic] = Field(description="The latest payouts, newest first")
+
+    @classmethod
+    def of(cls, balance: VendorBalance) -> VendorBalancePublic:
+        return cls(vendor_id=balance.vendor.id, balance=balance.balance, orders=[CompletedOrderPublic(
+            order_id=item.order_id, number=item.number, completed_at=_utc(item.completed_at), gross=item.gross,
+            commission=item.commission, net=item.net) for item in balance.orders],
+            payouts=[PayoutPublic.of(payout) for payout in balance.payouts])
+
+
+class BalanceRowPublic(BaseModel):
+    vendor_id: int
+    business_name: str
+    zone_code: str
+    balance: int
+    paid_out: int
+
+    @classmethod
+    def of(cls, row: BalanceRow) -> BalanceRowPublic:
+        return cls(vendor_id=row.vendor.id, business_name=row.vendor.business_name, zone_code=row.zone_code,
+                   balance=row.balance, paid_out=row.paid_out)

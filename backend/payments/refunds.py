@@ -1,0 +1,140 @@
+"""Refunds of card payments, and what becomes of a card payment when its orders close.
+
+A checkout's card payment covers all its vendors' orders. When one of them is cancelled or declined after the
+payment succeeded, exactly that order's total is given back (a partial refund of the payment). The refund is
+recorded in the same transaction as the cancellation, so neither exists without the other, and sent to Stripe
+afterwards by `retry_pending_refunds` (the order jobs, every minute) with the idempotency key refund-order-<id>:
+sending it twice, or again after a timeout whose answer was lost, refunds once. Stripe's answer, or its webhook,
+moves the refund to succeeded or failed. A cancellation never waits for Stripe, and Stripe being down never
+stops one: the refund waits, with the last error, and is tried again.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.clock import utcnow
+from backend.config import Settings
+from backend.orders.models import Order, OrderStatus, PaymentMethod
+from backend.payments.models import Payment, PaymentStatus, Refund, RefundStatus
+from backend.payments.stripe_client import StripeCallFailed, StripeGateway
+
+logger = logging.getLogger("pasar_kawasan.payments")
+
+CLOSED = (OrderStatus.CANCELLED, OrderStatus.DECLINED)
+# Stripe's refund statuses; "pending" and "requires_action" leave ours pending.
+STRIPE_REFUND_STATUS = {"succeeded": RefundStatus.SUCCEEDED, "failed": RefundStatus.FAILED,
+                        "canceled": RefundStatus.FAILED}
+
+
+async def settle_closed_order(*, session: AsyncSession, order: Order, now: datetime) -> None:
+    """An order was cancelled or declined (called by the order's state machine). If it was paid by card, record
+    the refund of its total; if its checkout was never paid and nothing of it waits for payment any more, the
+    payment is cancelled. Orders paid otherwise cost no query."""
+    if order.payment_method != PaymentMethod.CARD:
+        return
+    payment = (await session.execute(select(Payment).where(Payment.checkout_id == order.checkout_id))
+               ).scalar_one_or_none()
+    if payment is None:
+        return
+    if payment.status == PaymentStatus.SUCCEEDED:
+        await record_refund(session=session, order=order, payment=payment, now=now)
+        return
+    # Unpaid: cancel the payment once no order of the checkout waits for it. Should the buyer still pay it at
+    # Stripe, the payment becomes succeeded and each closed order is refunded (service.payment_succeeded).
+    still_waiting = exists().where(Order.checkout_id == order.checkout_id,
+                                   Order.status == OrderStatus.PENDING_PAYMENT)
+    await session.execute(
+        update(Payment).where(Payment.id == payment.id,
+                              Payment.status.in_([PaymentStatus.PENDING, PaymentStatus.FAILED]), ~still_waiting)
+        .values(status=PaymentStatus.CANCELED, updated_at=now).execution_options(synchronize_session="fetch"))
+
+
+async def record_refund(*, session: AsyncSession, order: Order, payment: Payment, now: datetime) -> bool:
+    """A pending refund of the order's total, once per order whatever retries or concurrent deliveries do; True
+    when this call recorded it."""
+    insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    recorded = await session.execute(
+        insert(Refund).values(order_id=order.id, payment_id=payment.id, amount=order.total,
+                              status=RefundStatus.PENDING, created_at=now, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["order_id"]).returning(Refund.id))
+    return recorded.scalar_one_or_none() is not None
+
+
+async def retry_pending_refunds(*, session: AsyncSession, settings: Settings, now: datetime | None = None,
+                                limit: int = 20) -> int:
+    """The job: send Stripe each refund not yet sent (recorded at a cancellation, or refused last time because
+    Stripe was down). Returns how many Stripe accepted. Several workers may run it: each takes refunds the others
+    are not sending."""
+    if not settings.stripe_secret_key:
+        return 0
+    now = now or utcnow()
+    statement = (select(Refund, Payment.intent_id).join(Payment, Payment.id == Refund.payment_id)
+                 .where(Refund.status == RefundStatus.PENDING, Refund.stripe_refund_id.is_(None))
+                 .order_by(Refund.id).limit(limit))
+    if session.bind.dialect.name == "postgresql":
+        statement = statement.with_for_update(of=Refund, skip_locked=True)
+    due = (await session.execute(statement)).all()
+    if not due:
+        return 0
+    sent = 0
+    async with StripeGateway(settings) as stripe_api:
+        for refund, intent_id in due:
+            if await _send(stripe_api=stripe_api, refund=refund, intent_id=intent_id, now=now):
+                sent += 1
+    return sent
+
+
+async def _send(*, stripe_api: StripeGateway, refund: Refund, intent_id: str | None, now: datetime) -> bool:
+    refund.updated_at = now
+    if intent_id is None:  # a succeeded payment always knows its intent; never guess one
+        refund.status, refund.last_error = RefundStatus.FAILED, "The payment has no PaymentIntent to refund"
+        return False
+    try:
+        answer = await stripe_api.create_refund(intent_id=intent_id, order_id=refund.order_id, amount=refund.amount)
+    except StripeCallFailed as failure:
+        refund.last_error = failure.reason
+        if not failure.retryable:  # Stripe refused this refund itself: asking again cannot help, staff must look
+            refund.status = RefundStatus.FAILED
+        return False
+    refund.stripe_refund_id = answer["id"]
+    refund.last_error = ""
+    _apply_status(refund, answer)
+    return True
+
+
+async def apply_stripe_refund(*, session: AsyncSession, stripe_refund: dict[str, Any], now: datetime) -> bool:
+    """Stripe told us about a refund (refund.* and charge.refunded events): find ours by Stripe's id, else by
+    the order it was made for, and move its status on. An older event never undoes a newer one."""
+    refund = (await session.execute(select(Refund).where(Refund.stripe_refund_id == stripe_refund.get("id")))
+              ).scalar_one_or_none()
+    order_id = str((stripe_refund.get("metadata") or {}).get("order_id", ""))
+    if refund is None and order_id.isdigit():
+        refund = (await session.execute(select(Refund).where(Refund.order_id == int(order_id),
+                                                             Refund.stripe_refund_id.is_(None)))
+                  ).scalar_one_or_none()
+    if refund is None:
+        return False  # a refund made in Stripe's dashboard: not one of ours
+    refund.stripe_refund_id = refund.stripe_refund_id or stripe_refund.get("id")
+    refund.updated_at = now
+    _apply_status(refund, stripe_refund)
+    return True
+
+
+def _apply_status(refund: Refund, stripe_refund: dict[str, Any]) -> None:
+    """Pending → succeeded | failed. A failed refund stays failed (Stripe's failure is final); a succeeded one
+    only becomes failed (Stripe reports refunds that fail after succeeding); pending never comes back."""
+    target = STRIPE_REFUND_STATUS.get(str(stripe_refund.get("status", "")))
+    if target is None or refund.status == RefundStatus.FAILED:
+        return
+    refund.status = target
+    if target == RefundStatus.FAILED:
+        refund.last_error = f"Stripe: {stripe_refund.get('failure_reason') or stripe_refund.get('status')}"[:300]
+        logger.error("refund %s for order %s failed at Stripe: %s", refund.id, refund.order_id, refund.last_error)

@@ -1,0 +1,126 @@
+"""Stripe's webhook: events verified with the endpoint's secret, each acted on once.
+
+The event's id is stored in the same transaction as its effect (an INSERT that does nothing when the id is
+there): a second delivery, even at the same moment on another worker, finds it and changes nothing, and an effect
+that fails rolls the id back with it, so Stripe's next delivery tries again. Events may arrive in any order; each
+effect checks the current state (a failure reported after a success changes nothing). Unknown types are stored
+and acknowledged, nothing more.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+import stripe
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.config import Settings
+from backend.errors import N_, DomainError
+from backend.payments import service
+from backend.payments.models import StripeEvent
+from backend.payments.refunds import apply_stripe_refund
+
+logger = logging.getLogger("pasar_kawasan.payments")
+
+MSG_SIGNATURE = N_("The event's signature could not be verified.")
+
+
+class SignatureRefused(DomainError):
+    status_code = 400
+    code = "bad_signature"
+    default_message = MSG_SIGNATURE
+
+
+StripeObject = dict[str, Any]
+Handler = Callable[[AsyncSession, StripeObject, datetime], Awaitable[bool]]
+
+
+async def receive_event(*, session: AsyncSession, settings: Settings, payload: bytes, signature: str | None,
+                        now: datetime) -> str:
+    """Verify a webhook delivery (the raw body, exactly as received) and act on it once. Returns "processed",
+    "ignored" (a type we do not act on, or nothing to do) or "duplicate"; raises SignatureRefused (400) for a
+    missing, forged or stale signature, before anything is read or written."""
+    if not settings.stripe_webhook_secret:
+        logger.error("a Stripe webhook arrived but STRIPE_WEBHOOK_SECRET is not set: refused")
+        raise SignatureRefused()
+    try:
+        event = stripe.Webhook.construct_event(payload, signature, settings.stripe_webhook_secret).to_dict()
+    except (ValueError, stripe.SignatureVerificationError):
+        raise SignatureRefused() from None
+    handler = HANDLERS.get(event.get("type", ""))
+    if not await _first_delivery(session=session, event=event, now=now):
+        return "duplicate"
+    if handler is None:
+        return "ignored"
+    acted = await handler(session, (event.get("data") or {}).get("object") or {}, now)
+    if not acted:
+        # Nothing to do is a normal answer to events about other things or already handled; say so in the log.
+        logger.info("Stripe event %s (%s) changed nothing", event["id"], event["type"])
+    return "processed" if acted else "ignored"
+
+
+async def _first_delivery(*, session: AsyncSession, event: StripeObject, now: datetime) -> bool:
+    insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    acted_on = event.get("type") in HANDLERS
+    stored = await session.execute(
+        insert(StripeEvent).values(id=str(event["id"])[:80], type=str(event.get("type", ""))[:80], received_at=now,
+                                   processed_at=now if acted_on else None)
+        .on_conflict_do_nothing(index_elements=["id"]).returning(StripeEvent.id))
+    return stored.scalar_one_or_none() is not None
+
+
+async def _intent_succeeded(session: AsyncSession, intent: StripeObject, now: datetime) -> bool:
+    checkout_id = await service.checkout_of_intent(session=session, intent=intent)
+    if checkout_id is None:
+        return False
+    return await service.payment_succeeded(session=session, checkout_id=checkout_id, intent_id=intent["id"],
+                                           stripe_amount=int(intent.get("amount_received") or intent["amount"]),
+                                           now=now)
+
+
+async def _intent_failed(session: AsyncSession, intent: StripeObject, now: datetime) -> bool:
+    checkout_id = await service.checkout_of_intent(session=session, intent=intent)
+    if checkout_id is None:
+        return False
+    message = str((intent.get("last_payment_error") or {}).get("message") or "")
+    return await service.payment_failed(session=session, checkout_id=checkout_id, intent_id=intent["id"],
+                                        message=message, now=now)
+
+
+async def _session_paid(session: AsyncSession, hosted: StripeObject, now: datetime) -> bool:
+    """checkout.session.completed (paid at once, as cards are) or async_payment_succeeded."""
+    checkout_id = str((hosted.get("metadata") or {}).get("checkout_id", ""))
+    if hosted.get("payment_status") != "paid" or not checkout_id.isdigit() or not hosted.get("payment_intent"):
+        return False
+    intent = hosted["payment_intent"]
+    return await service.payment_succeeded(
+        session=session, checkout_id=int(checkout_id), intent_id=intent["id"] if isinstance(intent, dict) else intent,
+        stripe_amount=int(hosted["amount_total"]), now=now)
+
+
+async def _charge_refunded(session: AsyncSession, charge: StripeObject, now: datetime) -> bool:
+    """The charge lists its refunds (when Stripe includes them)."""
+    refunds = (charge.get("refunds") or {}).get("data") or []
+    changed = [await apply_stripe_refund(session=session, stripe_refund=refund, now=now) for refund in refunds]
+    return any(changed)
+
+
+async def _refund_changed(session: AsyncSession, refund: StripeObject, now: datetime) -> bool:
+    return await apply_stripe_refund(session=session, stripe_refund=refund, now=now)
+
+
+HANDLERS: dict[str, Handler] = {
+    "payment_intent.succeeded": _intent_succeeded,
+    "payment_intent.payment_failed": _intent_failed,
+    "checkout.session.completed": _session_paid,
+    "checkout.session.async_payment_succeeded": _session_paid,
+    "charge.refunded": _charge_refunded,
+    "refund.created": _refund_changed,
+    "refund.updated": _refund_changed,
+    "refund.failed": _refund_changed,
+}

@@ -1,0 +1,140 @@
+"""Card payments' fixtures: a fake Stripe on 127.0.0.1 for each test, the app pointed at it, webhook events signed
+as Stripe signs them, and a multi-vendor card checkout to pay.
+
+Service-level steps run on the ordering helpers' fixed clock (Monday 23 November 2026, 09.00 WIB); HTTP requests
+run on the real clock, which only stamps the payment's times.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import time as clock_time
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from sqlalchemy import select
+
+from backend.accounts.models import User
+from backend.app import create_app
+from backend.config import Settings
+from backend.db import Database
+from backend.orders.models import Order, PaymentMethod
+from backend.payments.models import Payment, Refund
+from tests.orders.conftest import catering, ordering  # noqa: F401  (fixtures)
+from tests.payments.fake_stripe import FakeStripe
+
+WEBHOOK_SECRET = "whsec_test_pasar_kawasan_0123456789abcdef"
+SECRET_KEY = "sk_test_pasar_kawasan"
+PUBLISHABLE_KEY = "pk_test_pasar_kawasan"
+
+
+@pytest.fixture
+def fake_stripe() -> Iterator[FakeStripe]:
+    fake = FakeStripe().start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+@pytest.fixture
+def stripe_settings(settings: Settings, fake_stripe: FakeStripe) -> Settings:
+    # A short timeout, so a test of Stripe timing out takes seconds (three tries and the SDK's back-off).
+    return replace(settings, stripe_secret_key=SECRET_KEY, stripe_publishable_key=PUBLISHABLE_KEY,
+                   stripe_webhook_secret=WEBHOOK_SECRET, stripe_api_base=fake_stripe.url,
+                   stripe_timeout_seconds=0.5)
+
+
+@pytest.fixture
+def app(stripe_settings: Settings, database: Database) -> Litestar:
+    """The app with card payments on, talking to the fake Stripe (the `client` fixture uses it)."""
+    return create_app(stripe_settings)
+
+
+def stripe_signature(payload: bytes, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> str:
+    """The Stripe-Signature header exactly as Stripe computes it: t=<unix time>,v1=<hex HMAC-SHA256 of
+    "<t>.<raw body>" keyed with the endpoint's whsec_ secret>."""
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={mac}"
+
+
+async def deliver(client: Any, event: dict[str, Any], *, signature: str | None = "sign",
+                  payload: bytes | None = None) -> Any:
+    """Post an event to the webhook as Stripe would (signed unless told otherwise)."""
+    body = payload if payload is not None else json.dumps(event, separators=(",", ":")).encode()
+    headers = {"Content-Type": "application/json; charset=utf-8"}
+    if signature == "sign":
+        headers["Stripe-Signature"] = stripe_signature(body)
+    elif signature is not None:
+        headers["Stripe-Signature"] = signature
+    return await client.post("/api/v1/stripe/webhook", content=body, headers=headers)
+
+
+@dataclass
+class CardCheckout:
+    checkout_id: int
+    orders: list[Order]
+    buyer: User
+    sellers: list[Any]
+
+    @property
+    def total(self) -> int:
+        return sum(order.total for order in self.orders)
+
+
+@pytest.fixture
+async def two_vendors(world, zone, catering):  # noqa: F811
+    """Catering Bu Sri (nasi box, Rp 13.000 from 200) and Dapur Pak Joko (snack box at Rp 8.000)."""
+    seller, nasi_box = catering
+    other = await world.seller(zone, business_name="Dapur Pak Joko", daily_capacity=300)
+    snack = await world.live_product(other, "Snack Box Kue Basah", price=8000, min_order_qty=10,
+                                     order_cutoff=clock_time(15, 0))
+    return (seller, nasi_box), (other, snack)
+
+
+@pytest.fixture
+async def card_checkout(ordering, two_vendors, canteen_staff) -> CardCheckout:  # noqa: F811
+    """A canteen's card checkout of 200 nasi box (Rp 2.600.000) and 50 snack box (Rp 400.000): two orders waiting
+    for one payment of Rp 3.000.000."""
+    (seller, nasi_box), (other, snack) = two_vendors
+    await ordering.put_in_cart(canteen_staff, nasi_box.id, 200)
+    await ordering.put_in_cart(canteen_staff, snack.id, 50)
+    placement = await ordering.checkout(canteen_staff, payment=PaymentMethod.CARD)
+    assert placement.checkout.id is not None
+    return CardCheckout(checkout_id=placement.checkout.id, orders=placement.orders, buyer=canteen_staff,
+                        sellers=[seller, other])
+
+
+async def orders_of(database: Database, checkout_id: int) -> list[Order]:
+    async with database.sessionmaker() as session:
+        return list((await session.execute(select(Order).where(Order.checkout_id == checkout_id)
+                                           .order_by(Order.id))).scalars())
+
+
+async def payment_of(database: Database, checkout_id: int) -> Payment | None:
+    async with database.sessionmaker() as session:
+        return (await session.execute(select(Payment).where(Payment.checkout_id == checkout_id))
+                ).scalar_one_or_none()
+
+
+async def refund_of(database: Database, order_id: int) -> Refund | None:
+    async with database.sessionmaker() as session:
+        return (await session.execute(select(Refund).where(Refund.order_id == order_id))).scalar_one_or_none()
+
+
+
+async def start_paying(client: Any, database: Database, checkout: CardCheckout) -> dict[str, Any]:
+    """The canteen's system asks for the checkout's PaymentIntent (POST /api/v1/checkouts/{id}/payment)."""
+    from tests.orders.test_order_api import bearer
+
+    started = await client.post(f"/api/v1/checkouts/{checkout.checkout_id}/payment",
+                                headers=await bearer(database, checkout.buyer))
+    assert started.status_code == 200, started.text
+    return started.json()

@@ -1,0 +1,400 @@
+"""The commission ledger: each completed order is entered once (clearing −gross, vendor +net, commission
++commission), payouts take from what a vendor is owed, a rate change counts for orders completed after it, and the
+ledger always balances. Then the pages and the API: the vendor's balance, the admin's rates and payouts.
+
+Orders are placed on the ordering helpers' fixed clock (Monday 23 November 2026, 09.00 WIB); pages run on the real
+clock, which only stamps when things happened.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from backend.accounts import service as account_service
+from backend.accounts.models import Zone
+from backend.app import create_app
+from backend.errors import Forbidden, ValidationFailed
+from backend.moderation.models import AuditEntry
+from backend.orders.models import Order, OrderStatus
+from backend.orders.states import AUTO_COMPLETE_AFTER, change_status, complete_delivered_orders
+from backend.payments import ledger
+from backend.payments.ledger import commission_for, record_completed_order
+from backend.payments.models import LedgerEntry, Payout
+from tests.conftest import log_in, submit
+from tests.orders.conftest import NOW, catering, ordering  # noqa: F401  (fixtures)
+
+S = OrderStatus
+
+
+@pytest.fixture
+def app(settings, database):
+    """The app without card payments (the Stripe tests of this folder point theirs at a fake Stripe)."""
+    return create_app(settings)
+
+
+async def complete(database, order: Order, vendor_user, buyer, now=NOW) -> None:
+    """The vendor accepts, prepares and delivers; the buyer confirms: the order completes."""
+    async with database.sessionmaker() as session:
+        for target in (S.ACCEPTED, S.READY, S.DELIVERED):
+            await change_status(session=session, order_id=order.id, target=target, actor=vendor_user, now=now)
+        await change_status(session=session, order_id=order.id, target=S.COMPLETED, actor=buyer, now=now)
+        await session.commit()
+
+
+async def set_rate(database, admin, zone, bps: int) -> None:
+    async with database.sessionmaker() as session:
+        await ledger.set_commission_rate(session=session, actor=admin, zone_id=zone.id, commission_bps=bps)
+        await session.commit()
+
+
+async def pay_out(database, admin, vendor_id: int, amount: int, reference: str = "BCA 0123456789") -> Payout:
+    async with database.sessionmaker() as session:
+        try:
+            payout = await ledger.record_payout(session=session, actor=admin, vendor_id=vendor_id, amount=amount,
+                                                reference=reference)
+        except BaseException:
+            await session.rollback()
+            raise
+        await session.commit()
+        return payout
+
+
+async def entries(database) -> list[LedgerEntry]:
+    async with database.sessionmaker() as session:
+        return list((await session.execute(select(LedgerEntry).order_by(LedgerEntry.id))).scalars())
+
+
+async def assert_balanced(database) -> None:
+    """The whole ledger sums to zero, and so does every transaction in it."""
+    async with database.sessionmaker() as session:
+        total = (await session.execute(select(func.coalesce(func.sum(LedgerEntry.amount), 0)))).scalar_one()
+        assert total == 0
+        assert await ledger.unbalanced_transactions(session=session) == []
+
+
+async def balance_of(database, vendor) -> int:
+    async with database.sessionmaker() as session:
+        return (await ledger.vendor_balance(session=session, vendor=vendor)).balance
+
+
+async def bearer(database, user) -> dict[str, str]:
+    async with database.sessionmaker() as session:
+        raw, _ = await account_service.create_api_token(session=session, user=user, name="keuangan")
+        await session.commit()
+    return {"Authorization": f"Bearer {raw}"}
+
+
+# --- rounding -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("gross", "bps", "commission"), [
+    (2_600_000, 500, 130_000),  # 5 % of 200 box at Rp 13.000
+    (10_010, 500, 501),  # Rp 500,50: half a rupiah rounds up
+    (10_009, 500, 500),  # Rp 500,45 rounds down
+    (15_000, 250, 375),  # 2,5 %
+    (3, 3_333, 1),  # Rp 0,9999
+    (1, 5_000, 1),  # Rp 0,50 at the highest rate
+    (1, 4_999, 0),  # Rp 0,4999
+    (123_456, 0, 0),  # no commission
+])
+def test_the_commission_is_rounded_half_up_to_a_whole_rupiah(gross, bps, commission):
+    assert commission_for(gross, bps) == commission
+
+
+# --- completing orders ------------------------------------------------------------------------------------
+
+
+async def test_a_completed_order_is_entered_once_as_gross_commission_and_net(ordering, catering, canteen_staff,
+                                                                             database):
+    seller, nasi_box = catering
+    order = await ordering.order(canteen_staff, nasi_box.id, 200)  # 200 × Rp 13.000
+    async with database.sessionmaker() as session:
+        await change_status(session=session, order_id=order.id, target=S.ACCEPTED, actor=seller.user, now=NOW)
+        await session.commit()
+    assert await entries(database) == []  # nothing before completion
+
+    await complete_from_accepted(database, order, seller.user, canteen_staff)
+
+    found = await entries(database)
+    assert {(e.account, e.vendor_id, e.amount) for e in found} == {
+        ("clearing", None, -2_600_000), ("vendor", seller.vendor.id, 2_470_000), ("commission", None, 130_000)}
+    assert {e.transaction_id for e in found} == {f"order-{order.id}"} and {e.order_id for e in found} == {order.id}
+
+    # The completion written again (a retried job, a second worker): nothing new.
+    async with database.sessionmaker() as session:
+        again = await session.get(Order, order.id)
+        await record_completed_order(session=session, order=again, now=NOW)
+        await session.commit()
+    assert len(await entries(database)) == 3
+    assert await balance_of(database, seller.vendor) == 2_470_000
+    await assert_balanced(database)
+
+
+async def complete_from_accepted(database, order, vendor_user, buyer):
+    async with database.sessionmaker() as session:
+        for target in (S.READY, S.DELIVERED):
+            await change_status(session=session, order_id=order.id, target=target, actor=vendor_user, now=NOW)
+        await change_status(session=session, order_id=order.id, target=S.COMPLETED, actor=buyer, now=NOW)
+        await session.commit()
+
+
+async def test_orders_that_complete_by_themselves_are_entered_too(ordering, catering, worker, database):
+    seller, nasi_box = catering
+    gate = await ordering.gate()
+    order = await ordering.order(worker, nasi_box.id, 10, point_id=gate.id)  # 10 × Rp 15.000, cash
+    async with database.sessionmaker() as session:
+        for target in (S.ACCEPTED, S.READY, S.DELIVERED):
+            await change_status(session=session, order_id=order.id, target=target, actor=seller.user, now=NOW)
+        await session.commit()
+    async with database.sessionmaker() as session:
+        assert await complete_delivered_orders(session=session, now=NOW + AUTO_COMPLETE_AFTER) == 1
+        await session.commit()
+    # Paid in cash: the vendor holds the Rp 150.000 and owes the platform its 5 %.
+    assert {(e.account, e.amount) for e in await entries(database)} == {("vendor", -7_500), ("commission", 7_500)}
+    await assert_balanced(database)
+
+
+async def test_a_zero_commission_writes_no_commission_line_and_still_balances(ordering, catering, canteen_staff,
+                                                                              admin, zone, database):
+    seller, nasi_box = catering
+    await set_rate(database, admin, zone, 0)
+    order = await ordering.order(canteen_staff, nasi_box.id, 50)  # 50 × Rp 14.000
+    await complete(database, order, seller.user, canteen_staff)
+    assert {(e.account, e.amount) for e in await entries(database)} == {("clearing", -700_000), ("vendor", 700_000)}
+    await assert_balanced(database)
+
+
+# --- the ledger balances through orders, a rate change and payouts ---------------------------------------------
+
+
+async def test_the_ledger_balances_through_orders_a_rate_change_and_payouts(ordering, world, zone, catering,
+                                                                            canteen_staff, admin, database):
+    seller, nasi_box = catering
+    other = await world.seller(zone, business_name="Dapur Limpung", daily_capacity=1000)
+    snack = await world.live_product(other, "Keripik Tempe", price=12_345, min_order_qty=1, unit="pack")
+    second_canteen = await ordering.canteen_buyer("Kantin PT Sinar")
+
+    # At 5 %: 200 box (Rp 2.600.000) and 7 packs of snacks (Rp 86.415 → commission Rp 4.320,75 → Rp 4.321).
+    first = await ordering.order(canteen_staff, nasi_box.id, 200)
+    snacks = await ordering.order(second_canteen, snack.id, 7)
+    await complete(database, first, seller.user, canteen_staff)
+    await complete(database, snacks, other.user, second_canteen)
+    # Placed before the change, completed after it: the rate when it completes counts.
+    late = await ordering.order(second_canteen, nasi_box.id, 50)  # Rp 700.000
+
+    await set_rate(database, admin, zone, 250)  # 2,5 %
+    await complete(database, late, seller.user, second_canteen)
+    more_snacks = await ordering.order(canteen_staff, snack.id, 3)  # Rp 37.035 → Rp 925,875 → Rp 926
+    await complete(database, more_snacks, other.user, canteen_staff)
+    cancelled = await ordering.order(canteen_staff, nasi_box.id, 10)
+    async with database.sessionmaker() as session:
+        await change_status(session=session, order_id=cancelled.id, target=S.CANCELLED, actor=canteen_staff,
+                            reason="Salah pesan", now=NOW)
+        await session.commit()
+
+    await pay_out(database, admin, seller.vendor.id, 2_000_000, "BRI 555-01")
+    await pay_out(database, admin, other.vendor.id, 86_415 - 4_321, "BNI 777-02")  # everything it was owed then
+
+    commission = {e.order_id: e.amount for e in await entries(database) if e.account == "commission"}
+    assert commission == {first.id: 130_000, snacks.id: 4_321, late.id: 17_500, more_snacks.id: 926}
+    assert await balance_of(database, seller.vendor) == (2_600_000 - 130_000) + (700_000 - 17_500) - 2_000_000
+    assert await balance_of(database, other.vendor) == 37_035 - 926
+    await assert_balanced(database)
+    async with database.sessionmaker() as session:
+        # What the platform earned is the commission account; what it still holds for vendors is the vendor accounts.
+        earned = (await session.execute(select(func.sum(LedgerEntry.amount))
+                                        .where(LedgerEntry.account == "commission"))).scalar_one()
+        owed = (await session.execute(select(func.sum(LedgerEntry.amount))
+                                      .where(LedgerEntry.account == "vendor"))).scalar_one()
+        clearing = (await session.execute(select(func.sum(LedgerEntry.amount))
+                                          .where(LedgerEntry.account == "clearing"))).scalar_one()
+        payouts = (await session.execute(select(func.sum(Payout.amount)))).scalar_one()
+    gross = 2_600_000 + 86_415 + 700_000 + 37_035
+    assert earned == 130_000 + 4_321 + 17_500 + 926
+    assert owed == gross - earned - payouts
+    assert clearing == -gross + payouts
+
+
+async def test_a_payout_is_at_most_the_balance_needs_a_reference_and_is_for_admins(ordering, catering, canteen_staff,
+                                                                                 admin, manager, database):
+    seller, nasi_box = catering
+    order = await ordering.order(canteen_staff, nasi_box.id, 10)  # Rp 150.000 → Rp 142.500 owed
+    await complete(database, order, seller.user, canteen_staff)
+
+    with pytest.raises(ValidationFailed) as too_much:
+        await pay_out(database, admin, seller.vendor.id, 142_501)
+    assert too_much.value.errors[0].field == "amount" and too_much.value.errors[0].params == {"balance": "Rp 142.500"}
+    with pytest.raises(ValidationFailed) as no_reference:
+        await pay_out(database, admin, seller.vendor.id, 100, reference=" ")
+    assert [e.field for e in no_reference.value.errors] == ["reference"]
+    with pytest.raises(Forbidden):
+        await pay_out(database, manager, seller.vendor.id, 100)
+
+    payout = await pay_out(database, admin, seller.vendor.id, 142_500, "Mandiri 900-11")
+    assert await balance_of(database, seller.vendor) == 0
+    payout_entries = [(e.account, e.amount, e.payout_id, e.transaction_id) for e in await entries(database)
+                      if e.payout_id is not None]
+    assert payout_entries == [("vendor", -142_500, payout.id, f"payout-{payout.id}"),
+                              ("clearing", 142_500, payout.id, f"payout-{payout.id}")]
+    with pytest.raises(ValidationFailed):
+        await pay_out(database, admin, seller.vendor.id, 1)  # nothing left
+    async with database.sessionmaker() as session:
+        audit = (await session.execute(select(AuditEntry).where(AuditEntry.action == "vendor.payout"))).scalar_one()
+    assert (audit.actor_id, audit.subject_id, audit.reason) == (admin.id, seller.vendor.id, "Mandiri 900-11")
+    await assert_balanced(database)
+
+
+async def test_the_commission_rate_is_0_to_50_percent_set_by_admins_and_audited(zone, admin, manager, database):
+    with pytest.raises(ValidationFailed):
+        await set_rate(database, admin, zone, 5_001)
+    with pytest.raises(Forbidden):
+        await set_rate(database, manager, zone, 300)
+    await set_rate(database, admin, zone, 5_000)
+    async with database.sessionmaker() as session:
+        assert (await session.get(Zone, zone.id)).commission_bps == 5_000
+        audit = (await session.execute(select(AuditEntry).where(AuditEntry.action == "zone.commission"))).scalar_one()
+    assert (audit.before, audit.after, audit.zone_id) == ({"commission_bps": 500}, {"commission_bps": 5_000}, zone.id)
+
+
+async def test_two_payouts_at_once_cannot_spend_the_balance_twice(ordering, catering, canteen_staff, admin,
+                                                                  database):
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("row locks are tested on PostgreSQL")
+    import asyncio
+
+    seller, nasi_box = catering
+    order = await ordering.order(canteen_staff, nasi_box.id, 10)
+    await complete(database, order, seller.user, canteen_staff)
+
+    async def attempt(reference: str) -> bool:
+        try:
+            await pay_out(database, admin, seller.vendor.id, 100_000, reference)
+        except ValidationFailed:
+            return False
+        return True
+
+    results = await asyncio.gather(attempt("BCA 1"), attempt("BCA 2"))
+    assert sorted(results) == [False, True]
+    assert await balance_of(database, seller.vendor) == 42_500
+    await assert_balanced(database)
+
+
+# --- pages ----------------------------------------------------------------------------------------------------
+
+
+async def test_a_vendor_reads_their_balance_orders_and_payouts_in_few_queries(client, ordering, catering,
+                                                                           canteen_staff, admin, world, zone,
+                                                                           database, count_queries):
+    seller, nasi_box = catering
+    first = await ordering.order(canteen_staff, nasi_box.id, 200)
+    second = await ordering.order(canteen_staff, nasi_box.id, 10)
+    await complete(database, first, seller.user, canteen_staff)
+    await complete(database, second, seller.user, canteen_staff)
+    await pay_out(database, admin, seller.vendor.id, 1_000_000, "BCA 0099")
+    other = await world.seller(zone, business_name="Dapur Lain")
+    await log_in(client, seller.user)
+
+    count_queries.statements.clear()
+    page = await client.get("/vendor/balance")
+    assert page.status_code == 200
+    assert count_queries.count <= 5, count_queries.statements
+    balance = 2_470_000 + 142_500 - 1_000_000
+    assert f'data-balance="{balance}"' in page.text and "Rp 1.612.500" in page.text
+    assert f'data-order="{first.number}"' in page.text and "Rp 2.600.000" in page.text and "Rp 130.000" in page.text
+    assert "Rp 2.470.000" in page.text and "BCA 0099" in page.text
+    assert 'href="/vendor/balance"' in (await client.get("/vendor")).text
+
+    # Another vendor sees their own (empty) balance, never this one's.
+    await log_in(client, other.user)
+    theirs = await client.get("/vendor/balance")
+    assert 'data-balance="0"' in theirs.text and first.number not in theirs.text
+
+
+async def test_only_vendors_have_a_balance_page_and_only_admins_the_money_pages(client, canteen_staff, manager, vendor):
+    await log_in(client, canteen_staff)
+    assert (await client.get("/vendor/balance")).status_code == 403
+    await log_in(client, manager)
+    for path in ("/admin/balances", "/admin/commission"):
+        assert (await client.get(path)).status_code == 403
+    refused = await submit(client, "/admin/zones/1/commission", {"commission": "10"})
+    assert refused.status_code == 403
+
+
+async def test_the_admin_sets_a_rate_and_records_a_payout_without_javascript(client, ordering, catering,
+                                                                             canteen_staff, admin, zone, database,
+                                                                             count_queries):
+    seller, nasi_box = catering
+    order = await ordering.order(canteen_staff, nasi_box.id, 200)
+    await complete(database, order, seller.user, canteen_staff)
+    await log_in(client, admin)
+    assert 'href="/admin/commission"' in (await client.get("/admin")).text
+
+    count_queries.statements.clear()
+    rates = await client.get("/admin/commission")
+    assert rates.status_code == 200 and count_queries.count <= 5
+    assert f'data-commission-bps="500"' in rates.text and 'name="_csrf_token"' in rates.text
+    refused = await submit(client, f"/admin/zones/{zone.id}/commission", {"commission": "60"})
+    assert refused.status_code == 400 and 'aria-invalid="true"' in refused.text
+    saved = await submit(client, f"/admin/zones/{zone.id}/commission", {"commission": "2,5"})
+    assert saved.status_code == 303 and saved.headers["location"] == "/admin/commission?notice=saved"
+    async with database.sessionmaker() as session:
+        assert (await session.get(Zone, zone.id)).commission_bps == 250
+    assert 'data-commission-bps="250"' in (await client.get("/admin/commission")).text
+
+    count_queries.statements.clear()
+    balances = await client.get("/admin/balances")
+    assert balances.status_code == 200 and count_queries.count <= 5, count_queries.statements
+    assert f'id="vendor-{seller.vendor.id}" data-balance="2470000"' in balances.text
+    too_much = await submit(client, f"/admin/vendors/{seller.vendor.id}/payouts",
+                            {"amount": "2.470.001", "reference": "BCA 1"})
+    assert too_much.status_code == 400 and "Rp 2.470.000" in too_much.text
+    paid = await submit(client, f"/admin/vendors/{seller.vendor.id}/payouts",
+                        {"amount": "Rp 2.000.000", "reference": "BCA 0001"})
+    assert paid.status_code == 303 and paid.headers["location"] == "/admin/balances?notice=paid_out"
+    assert f'data-balance="470000"' in (await client.get("/admin/balances")).text
+    await assert_balanced(database)
+
+
+async def test_the_ledger_api_gives_balances_rates_and_payouts(client, ordering, catering, canteen_staff, admin,
+                                                               zone, database):
+    seller, nasi_box = catering
+    order = await ordering.order(canteen_staff, nasi_box.id, 10)
+    await complete(database, order, seller.user, canteen_staff)
+    as_admin, as_vendor = await bearer(database, admin), await bearer(database, seller.user)
+
+    rates = await client.put(f"/api/v1/admin/zones/{zone.id}/commission", json={"commission_bps": 5_001},
+                             headers=as_admin)
+    assert rates.status_code == 400
+    rates = await client.put(f"/api/v1/admin/zones/{zone.id}/commission", json={"commission_bps": 1_000},
+                             headers=as_admin)
+    assert rates.status_code == 200 and rates.json()["commission_bps"] == 1_000
+    assert (await client.put(f"/api/v1/admin/zones/{zone.id}/commission", json={"commission_bps": 1},
+                             headers=as_vendor)).status_code == 403
+
+    over = await client.post(f"/api/v1/admin/vendors/{seller.vendor.id}/payouts",
+                             json={"amount": 200_000, "reference": "BCA 1"}, headers=as_admin)
+    assert over.status_code == 422 and over.json()["errors"][0]["field"] == "amount"
+    payout = await client.post(f"/api/v1/admin/vendors/{seller.vendor.id}/payouts",
+                               json={"amount": 100_000, "reference": "BCA 2"}, headers=as_admin)
+    assert payout.status_code == 201, payout.text
+    assert (await client.get("/api/v1/admin/balances", headers=as_admin)).json() == [{
+        "vendor_id": seller.vendor.id, "business_name": "Catering Bu Sri", "zone_code": "KITB", "balance": 42_500,
+        "paid_out": 100_000}]
+    mine = (await client.get("/api/v1/vendor/balance", headers=as_vendor)).json()
+    assert mine["balance"] == 42_500
+    assert [(o["number"], o["gross"], o["commission"], o["net"]) for o in mine["orders"]] == [
+        (order.number, 150_000, 7_500, 142_500)]
+    assert [(p["amount"], p["reference"]) for p in mine["payouts"]] == [(100_000, "BCA 2")]
+    assert (await client.get("/api/v1/vendor/balance", headers=as_admin)).status_code == 403
+    await assert_balanced(database)
+
+
+def test_money_pages_keep_the_number_formats_people_type():
+    from web.ledger import bps_to_percent, percent_to_bps
+
+    assert [percent_to_bps(text) for text in ("5", "2,5", "2.75", "0", "50", "12 %")] == [500, 250, 275, 0, 5000, 1200]
+    assert [bps_to_percent(bps) for bps in (500, 250, 275, 0, 5000, 505)] == ["5", "2,5", "2,75", "0", "50", "5,05"]
+    for bad in ("", "lima", "-1", "100", "2,555"):
+        with pytest.raises(ValidationFailed):
+            percent_to_bps(bad)

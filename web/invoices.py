@@ -1,0 +1,149 @@
+"""Invoice pages: a canteen's invoices, the printable invoice, the manager's open and overdue invoices with "mark
+paid", and the manager's canteens with their invoice terms and NPWP.
+
+Plain forms answered by a 303; a refusal comes back on the same page with its message and the status that says
+why. The rules live in backend.payments.invoices.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.accounts.auth import requires_role
+from backend.accounts.models import Role, User
+from backend.clock import wib_today
+from backend.errors import Conflict, ValidationFailed
+from backend.orders.models import STATUS_LABELS
+from backend.catalog.models import UNIT_LABELS
+from backend.payments import invoices
+from backend.payments.invoices import INVOICE_TERMS, STATE_LABELS, InvoiceState
+from web.forms import field_errors, form_values, page, see_other
+
+MANAGERS = [requires_role(Role.MANAGER, Role.ADMIN)]
+CANTEEN = [requires_role(Role.CANTEEN_STAFF)]
+READERS = [requires_role(Role.CANTEEN_STAFF, Role.MANAGER, Role.ADMIN)]
+LABELS = {"state_labels": STATE_LABELS, "status_labels": STATUS_LABELS, "unit_labels": UNIT_LABELS}
+# The manager's list: what is still to be paid by default.
+MANAGER_FILTERS = {"unpaid": (InvoiceState.OPEN, InvoiceState.OVERDUE), "overdue": (InvoiceState.OVERDUE,),
+                   "paid": (InvoiceState.PAID,), "void": (InvoiceState.VOID,)}
+
+
+def _page_number(request: Request[Any, Any, Any]) -> int:
+    raw = request.query_params.get("page", "")
+    return min(max(int(raw), 1), 10_000) if raw.isascii() and raw.isdigit() and len(raw) < 6 else 1
+
+
+# --- the canteen's invoices and the printable invoice ------------------------------------------------------
+
+
+@get("/canteen/invoices", guards=CANTEEN, name="canteen_invoices")
+async def canteen_invoices(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+    """The canteen's invoices, newest first: open, overdue (in red), paid, void (two queries)."""
+    listing = await invoices.list_invoices(session=db_session, actor=request.user, today=wib_today(),
+                                           page=_page_number(request))
+    return page("invoices/list.html", listing=listing, **LABELS)
+
+
+async def _invoice_page(request: Request[User, Any, Any], db_session: AsyncSession, invoice_id: int, *,
+                        status_code: int = 200, errors: dict[str, str] | None = None,
+                        form: dict[str, str] | None = None) -> Template:
+    detail = await invoices.invoice_detail(session=db_session, actor=request.user, invoice_id=invoice_id,
+                                           today=wib_today())
+    return page("invoices/detail.html", status_code=status_code, detail=detail, invoice=detail.invoice,
+                may_mark_paid=invoices.may_manage(request.user, detail.organisation.zone_id),
+                errors=errors or {}, form=form or {}, notice=request.query_params.get("notice"), **LABELS)
+
+
+@get("/invoices/{invoice_id:int}", guards=READERS, name="invoice")
+async def invoice_page(request: Request[User, Any, Any], invoice_id: FromPath[int],
+                       db_session: NamedDependency[AsyncSession]) -> Template:
+    """The printable invoice, for the canteen's staff, the zone's managers and the admins (four queries)."""
+    return await _invoice_page(request, db_session, invoice_id)
+
+
+# --- managers: open and overdue invoices, mark paid -------------------------------------------------------
+
+
+async def _manager_list(request: Request[User, Any, Any], db_session: AsyncSession, *, status_code: int = 200,
+                        errors: dict[int, dict[str, str]] | None = None,
+                        forms: dict[int, dict[str, str]] | None = None) -> Template:
+    shown = request.query_params.get("state", "unpaid")
+    shown = shown if shown in MANAGER_FILTERS else "unpaid"
+    listing = await invoices.list_invoices(session=db_session, actor=request.user, today=wib_today(),
+                                           states=MANAGER_FILTERS[shown], page=_page_number(request))
+    return page("invoices/manage.html", status_code=status_code, listing=listing, shown=shown,
+                filters=list(MANAGER_FILTERS), errors=errors or {}, forms=forms or {},
+                notice=request.query_params.get("notice"), **LABELS)
+
+
+@get("/manager/invoices", guards=MANAGERS, name="manager_invoices")
+async def manager_invoices(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+    """The zone's unpaid invoices (every zone's for an admin), the earliest due first, each with "mark paid"."""
+    return await _manager_list(request, db_session)
+
+
+@post("/manager/invoices/{invoice_id:int}/paid", guards=MANAGERS)
+async def mark_paid(request: Request[User, Any, Any], invoice_id: FromPath[int],
+                    db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+    """Record the canteen's payment with its reference; `back=invoice` returns to the invoice's page."""
+    values = await form_values(request)
+    on_invoice = values.get("back") == "invoice"
+    try:
+        await invoices.mark_invoice_paid(session=db_session, actor=request.user, invoice_id=invoice_id,
+                                         payment_reference=values.get("payment_reference", ""))
+    except (ValidationFailed, Conflict) as refused:
+        await db_session.rollback()
+        status_code = 400 if isinstance(refused, ValidationFailed) else 409
+        if on_invoice:
+            return await _invoice_page(request, db_session, invoice_id, status_code=status_code,
+                                       errors=field_errors(refused), form=values)
+        return await _manager_list(request, db_session, status_code=status_code,
+                                   errors={invoice_id: field_errors(refused)}, forms={invoice_id: values})
+    if on_invoice:
+        return see_other(f"/invoices/{invoice_id}", notice="paid")
+    return see_other("/manager/invoices", notice="paid")
+
+
+# --- managers: canteens' invoice terms and NPWP ------------------------------------------------------------
+
+
+async def _canteens_page(request: Request[User, Any, Any], db_session: AsyncSession, *, status_code: int = 200,
+                         errors: dict[int, dict[str, str]] | None = None,
+                         forms: dict[int, dict[str, str]] | None = None) -> Template:
+    canteens = await invoices.canteens_for_terms(session=db_session, actor=request.user)
+    return page("invoices/canteens.html", status_code=status_code, canteens=canteens, terms=INVOICE_TERMS,
+                errors=errors or {}, forms=forms or {}, notice=request.query_params.get("notice"),
+                saved=request.query_params.get("canteen", ""))
+
+
+@get("/manager/canteens", guards=MANAGERS, name="manager_canteens")
+async def canteens_page(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+    """The zone's canteens with their invoice terms and NPWP, a form for each (two queries)."""
+    return await _canteens_page(request, db_session)
+
+
+@post("/manager/canteens/{organisation_id:int}/invoice-terms", guards=MANAGERS)
+async def save_invoice_terms(request: Request[User, Any, Any], organisation_id: FromPath[int],
+                             db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+    values = await form_values(request)
+    raw_terms = values.get("invoice_terms_days", "")
+    try:
+        if raw_terms not in ("", *map(str, INVOICE_TERMS)):
+            raise ValidationFailed.single("invoice_terms_days", invoices.MSG_TERMS)
+        await invoices.set_invoice_terms(session=db_session, actor=request.user, organisation_id=organisation_id,
+                                         terms_days=int(raw_terms) if raw_terms else None,
+                                         npwp=values.get("npwp", ""))
+    except ValidationFailed as refused:
+        await db_session.rollback()
+        return await _canteens_page(request, db_session, status_code=400,
+                                    errors={organisation_id: field_errors(refused)}, forms={organisation_id: values})
+    return see_other(f"/manager/canteens?notice=saved&canteen={organisation_id}#canteen-{organisation_id}")
+
+
+PAGE_ROUTES = [canteen_invoices, invoice_page, manager_invoices, mark_paid, canteens_page, save_invoice_terms]

@@ -1,0 +1,108 @@
+"""The buyer's card payment pages: pay a card checkout on Stripe's hosted page, and the page Stripe sends the buyer
+back to.
+
+Our pages load no Stripe.js (nothing comes from a CDN): the pay button posts here, we create the checkout's Stripe
+Checkout Session and send the browser there. Coming back proves nothing by itself: the return page asks Stripe
+and places the orders only if Stripe says the money is there, else it waits for the webhook (htmx asks again
+every few seconds; without JavaScript, a link does).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.plugins.htmx import HTMXRequest
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.accounts.auth import requires_role
+from backend.accounts.models import User
+from backend.clock import utcnow
+from backend.config import Settings
+from backend.errors import Conflict
+from backend.i18n import gettext
+from backend.orders.cart import BUYER_ROLES
+from backend.orders.models import STATUS_LABELS
+from backend.payments.models import PaymentStatus
+from backend.payments.service import (
+    MSG_CLOSED,
+    CheckoutToPay,
+    PaymentUnavailable,
+    checkout_to_pay,
+    confirm_with_stripe,
+    start_hosted_payment,
+)
+from web.forms import page, see_other
+
+BUYERS = [requires_role(*BUYER_ROLES)]
+# Stripe's Checkout Session ids; anything else in the address is ignored rather than sent to Stripe.
+SESSION_ID = re.compile(r"cs_[A-Za-z0-9_]{1,250}")
+POLL_SECONDS = 5
+
+
+def _pay_page(to_pay: CheckoutToPay, *, error: str | None = None, status_code: int = 200) -> Template:
+    failed = to_pay.payment is not None and to_pay.payment.status == PaymentStatus.FAILED
+    return page("payments/pay.html", status_code=status_code, to_pay=to_pay, checkout=to_pay.checkout, error=error,
+                failure=to_pay.payment.last_error if failed and to_pay.payment else "", msg_closed=MSG_CLOSED,
+                status_labels=STATUS_LABELS)
+
+
+@get("/checkouts/{checkout_id:int}/pay", guards=BUYERS, name="pay_checkout")
+async def pay_page(request: Request[User, Any, Any], checkout_id: FromPath[int],
+                   db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+    """What the checkout costs, its orders, until when it can be paid, and the button to Stripe (three queries)."""
+    to_pay = await checkout_to_pay(session=db_session, actor=request.user, checkout_id=checkout_id)
+    if to_pay.paid:
+        return see_other(f"/checkouts/{checkout_id}/return")
+    return _pay_page(to_pay)
+
+
+@post("/checkouts/{checkout_id:int}/pay", guards=BUYERS)
+async def pay(request: Request[User, Any, Any], checkout_id: FromPath[int], db_session: NamedDependency[AsyncSession],
+              settings: NamedDependency[Settings]) -> Template | Redirect:
+    """Off to Stripe's payment page (the same session on every try). When Stripe cannot be reached the orders keep
+    waiting, and the page says so with a button to try again."""
+    base = str(request.base_url).rstrip("/")
+    try:
+        url = await start_hosted_payment(
+            session=db_session, settings=settings, actor=request.user, checkout_id=checkout_id,
+            return_url=f"{base}/checkouts/{checkout_id}/return?session_id={{CHECKOUT_SESSION_ID}}",
+            cancel_url=f"{base}/checkouts/{checkout_id}/pay", now=utcnow())
+    except PaymentUnavailable as unavailable:
+        # No rollback: the payment keeps Stripe's reason for staff and the next try.
+        to_pay = await checkout_to_pay(session=db_session, actor=request.user, checkout_id=checkout_id)
+        return _pay_page(to_pay, error=gettext(unavailable.message), status_code=503)
+    except Conflict as closed:
+        await db_session.rollback()
+        to_pay = await checkout_to_pay(session=db_session, actor=request.user, checkout_id=checkout_id)
+        return _pay_page(to_pay, error=gettext(closed.message, **closed.params), status_code=409)
+    if url is None:
+        return see_other(f"/checkouts/{checkout_id}/return")
+    return Redirect(url, status_code=303)
+
+
+@get("/checkouts/{checkout_id:int}/return", guards=BUYERS, name="payment_return")
+async def payment_return(request: HTMXRequest, checkout_id: FromPath[int], db_session: NamedDependency[AsyncSession],
+                         settings: NamedDependency[Settings]) -> Template:
+    """Back from Stripe: paid (Stripe confirmed it, by webhook or when asked now), failed, or still waiting."""
+    raw_session_id = request.query_params.get("session_id", "")
+    stripe_session_id = raw_session_id if SESSION_ID.fullmatch(raw_session_id) else None
+    to_pay = await confirm_with_stripe(session=db_session, settings=settings, actor=request.user,
+                                       checkout_id=checkout_id, stripe_session_id=stripe_session_id, now=utcnow())
+    payment = to_pay.payment
+    poll_url = f"/checkouts/{checkout_id}/return" + (f"?session_id={stripe_session_id}" if stripe_session_id else "")
+    context: dict[str, Any] = dict(
+        to_pay=to_pay, checkout=to_pay.checkout, paid=to_pay.paid, poll_url=poll_url, poll_seconds=POLL_SECONDS,
+        failure=payment.last_error if payment is not None and payment.status == PaymentStatus.FAILED else "",
+        waiting=not to_pay.paid and bool(to_pay.waiting), status_labels=STATUS_LABELS, msg_closed=MSG_CLOSED)
+    fragment = request.htmx and not request.htmx.history_restore_request
+    response = page("payments/_status.html" if fragment else "payments/return.html", **context)
+    response.headers["Vary"] = "HX-Request"
+    return response
+
+
+PAGE_ROUTES = [pay_page, pay, payment_return]

@@ -38,6 +38,7 @@ from backend.notifications.api import API_ROUTES as NOTIFICATION_API_ROUTES
 from backend.orders.api import API_ROUTES as ORDER_API_ROUTES
 from backend.payments.api import API_ROUTES as PAYMENT_API_ROUTES
 from backend.payments.ledger_api import API_ROUTES as LEDGER_API_ROUTES
+from backend.reports.api import API_ROUTES as REPORT_API_ROUTES
 from backend.media.storage import FileSystemStorage, Storage
 from backend.problems import EXCEPTION_HANDLERS
 from backend.vendors.api import API_ROUTES as VENDOR_API_ROUTES
@@ -52,6 +53,7 @@ from web.orders import PAGE_ROUTES as ORDER_PAGE_ROUTES
 from web.payments import PAGE_ROUTES as PAYMENT_PAGE_ROUTES
 from web.invoices import PAGE_ROUTES as INVOICE_PAGE_ROUTES
 from web.ledger import PAGE_ROUTES as LEDGER_PAGE_ROUTES
+from web.reports import PAGE_ROUTES as REPORT_PAGE_ROUTES
 from web.vendor_orders import PAGE_ROUTES as VENDOR_ORDER_PAGE_ROUTES
 from web.pwa import PAGE_ROUTES as PWA_PAGE_ROUTES
 from web.vendors import PAGE_ROUTES as VENDOR_PAGE_ROUTES
@@ -106,6 +108,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *ORDER_API_ROUTES,
             *PAYMENT_API_ROUTES,
             *LEDGER_API_ROUTES,
+            *REPORT_API_ROUTES,
             *NOTIFICATION_API_ROUTES,
             *MEDIA_ROUTES,
             # Pages are HTML for people; only the JSON API belongs in the OpenAPI document.
@@ -114,7 +117,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                                              *MODERATION_PAGE_ROUTES, *CATALOGUE_PAGE_ROUTES, *ORDER_PAGE_ROUTES,
                                              *PAYMENT_PAGE_ROUTES, *INVOICE_PAGE_ROUTES, *LEDGER_PAGE_ROUTES,
                                              *VENDOR_ORDER_PAGE_ROUTES, *NOTIFICATION_PAGE_ROUTES,
-                                             *DELIVERY_POINT_PAGE_ROUTES],
+                                             *DELIVERY_POINT_PAGE_ROUTES, *REPORT_PAGE_ROUTES],
                    include_in_schema=False),
             create_static_files_router(
                 path="/static",

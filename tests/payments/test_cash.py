@@ -178,7 +178,8 @@ async def test_a_cash_order_completes_and_the_vendor_records_the_cash_once(clien
     async with database.sessionmaker() as session:
         amounts = {entry.account: entry.amount for entry in (await session.execute(
             select(LedgerEntry).where(LedgerEntry.order_id == cash_order.id))).scalars()}
-    assert amounts == {"clearing": -150_000, "vendor": 142_500, "commission": 7_500}
+    # The vendor holds the Rp 150.000 in cash and owes the platform its 5 %.
+    assert amounts == {"vendor": -7_500, "commission": 7_500}
 
 
 async def test_the_board_records_the_cash_in_place_with_htmx(client, catering, cash_order, database):

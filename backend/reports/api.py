@@ -1,0 +1,50 @@
+"""JSON API for the reports: the same figures as the pages. Dates are YYYY-MM-DD (?from=&to=, both or neither;
+the default is the report's usual period), values integer rupiah."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from litestar import Request, get
+from litestar.di import NamedDependency
+from litestar.params import QueryParameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.accounts.auth import requires_role
+from backend.accounts.models import Role, User
+from backend.reports import service
+from backend.vendors import service as vendors
+
+BEARER = [{"BearerToken": []}]
+From = Annotated[date | None, QueryParameter(name="from", description="First delivery day (YYYY-MM-DD)")]
+To = Annotated[date | None, QueryParameter(name="to", description="Last delivery day (YYYY-MM-DD)")]
+
+
+@get("/api/v1/reports/vendor-sales", tags=["reports"], guards=[requires_role(Role.VENDOR)], security=BEARER,
+     summary="My shop's sales per delivery day and per product (default: the last 30 days)")
+async def vendor_sales(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession],
+                       start: From = None, end: To = None) -> service.VendorSales:
+    vendor = await vendors.require_vendor(session=db_session, user=request.user)
+    return await service.vendor_sales(session=db_session, vendor=vendor, start=start, end=end)
+
+
+@get("/api/v1/reports/canteen-spend", tags=["reports"], guards=[requires_role(Role.CANTEEN_STAFF)],
+     security=BEARER, summary="My canteen's spend per vendor and month (default: the last 12 months)")
+async def canteen_spend(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession],
+                        start: From = None, end: To = None) -> service.CanteenSpend:
+    return await service.canteen_spend(session=db_session, actor=request.user, start=start, end=end)
+
+
+@get("/api/v1/reports/zone-dashboard", tags=["reports"], guards=[requires_role(Role.MANAGER, Role.ADMIN)],
+     security=BEARER,
+     summary="My zone's vendors, listings, orders and value per ISO week and local share (default: 12 weeks)",
+     description="An admin picks the zone with `zone` (default: the first by code); a manager's own zone only "
+                 "(another zone answers 404).")
+async def zone_dashboard(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession],
+                         zone: Annotated[int | None, QueryParameter(ge=1)] = None, start: From = None,
+                         end: To = None) -> service.ZoneDashboard:
+    return await service.zone_dashboard(session=db_session, actor=request.user, zone_id=zone, start=start, end=end)
+
+
+API_ROUTES = [vendor_sales, canteen_spend, zone_dashboard]

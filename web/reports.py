@@ -1,0 +1,202 @@
+"""Report pages: the vendor's sales, the canteen's spend, the zone's dashboard for managers (and admins), each
+with a small SVG chart and CSV downloads. The figures come from backend.reports.service; a handler reads the date
+range from ?from=&to= (YYYY-MM-DD), calls one service function and renders it."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from litestar import Request, Response, get
+from litestar.di import NamedDependency
+from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.accounts.auth import requires_role
+from backend.accounts.models import Role, User
+from backend.catalog.models import UNIT_LABELS
+from backend.clock import format_date
+from backend.errors import ValidationFailed
+from backend.i18n import get_locale, gettext
+from backend.money import format_rupiah
+from backend.reports import exports, service
+from backend.reports.charts import Bar, bar_chart
+from backend.vendors import service as vendors
+from web.forms import field_errors, page, whole_number
+from web.vendors import PROFILE_FIRST
+
+VENDOR_ONLY = [requires_role(Role.VENDOR)]
+CANTEEN_ONLY = [requires_role(Role.CANTEEN_STAFF)]
+MANAGERS = [requires_role(Role.MANAGER, Role.ADMIN)]
+
+
+def _date(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat((text or "").strip())
+    except ValueError:
+        return None
+
+
+def _range(request: Request[User, Any, Any]) -> tuple[date | None, date | None]:
+    """?from=&to=; either missing or unreadable means the report's default range."""
+    start, end = _date(request.query_params.get("from")), _date(request.query_params.get("to"))
+    return (start, end) if start and end else (None, None)
+
+
+def _csv(file: exports.CsvFile) -> Response[bytes]:
+    return Response(file.content, media_type=exports.MEDIA_TYPE, headers=file.headers)
+
+
+def _worth(value: int, orders: int) -> str:
+    """What a bar says when pointed at, after its date: "Rp 2.750.000, 2 orders"."""
+    return gettext("%(value)s, %(orders)s orders", value=format_rupiah(value), orders=orders)
+
+
+def _query(report: Any) -> str:
+    return f"from={report.start.isoformat()}&to={report.end.isoformat()}"
+
+
+async def _report(request: Request[User, Any, Any], build: Any) -> tuple[Any, dict[str, str]]:
+    """The report for the asked range; for a range the service refuses, the default one with the reason."""
+    start, end = _range(request)
+    try:
+        return await build(start, end), {}
+    except ValidationFailed as refused:
+        return await build(None, None), field_errors(refused)
+
+
+# --- the vendor's sales ----------------------------------------------------------------------------------
+
+
+async def _vendor_sales(request: Request[User, Any, Any], db_session: AsyncSession, strict: bool = False
+                        ) -> tuple[service.VendorSales, dict[str, str]]:
+    vendor = await vendors.require_vendor(session=db_session, user=request.user)
+
+    async def build(start: date | None, end: date | None) -> service.VendorSales:
+        return await service.vendor_sales(session=db_session, vendor=vendor, start=start, end=end)
+
+    if strict:
+        return await build(*_range(request)), {}
+    return await _report(request, build)
+
+
+def sales_chart(sales: service.VendorSales) -> Any:
+    locale = get_locale()
+    best = max(sales.days, key=lambda d: d.value)
+    summary = gettext("Sales per day from %(start)s to %(end)s: %(value)s in %(orders)s orders in all; "
+                      "the best day was %(day)s with %(best)s.", start=format_date(sales.start, locale),
+                      end=format_date(sales.end, locale), value=format_rupiah(sales.value), orders=sales.orders,
+                      day=format_date(best.day, locale), best=format_rupiah(best.value))
+    return bar_chart([Bar(f"{d.day.day}/{d.day.month}", d.value,
+                          f"{format_date(d.day, locale)}: {_worth(d.value, d.orders)}")
+                      for d in sales.days], summary=summary, top_label=format_rupiah(best.value))
+
+
+@get("/vendor/reports", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST, name="vendor_reports")
+async def vendor_reports(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+    """Sales per day (a chart, and a table) and per product over a date range, with CSV downloads (four
+    queries)."""
+    sales, errors = await _vendor_sales(request, db_session)
+    return page("reports/vendor.html", status_code=400 if errors else 200, sales=sales, errors=errors,
+                chart=sales_chart(sales), query=_query(sales), unit_labels=UNIT_LABELS)
+
+
+@get("/vendor/reports/sales-by-day.csv", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
+async def vendor_sales_by_day_csv(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]
+                                  ) -> Response[bytes]:
+    sales, _ = await _vendor_sales(request, db_session, strict=True)
+    return _csv(exports.sales_by_day(sales))
+
+
+@get("/vendor/reports/sales-by-product.csv", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
+async def vendor_sales_by_product_csv(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]
+                                      ) -> Response[bytes]:
+    sales, _ = await _vendor_sales(request, db_session, strict=True)
+    return _csv(exports.sales_by_product(sales))
+
+
+# --- the canteen's spend ---------------------------------------------------------------------------------
+
+
+async def _canteen_spend(request: Request[User, Any, Any], db_session: AsyncSession, strict: bool = False
+                         ) -> tuple[service.CanteenSpend, dict[str, str]]:
+    async def build(start: date | None, end: date | None) -> service.CanteenSpend:
+        return await service.canteen_spend(session=db_session, actor=request.user, start=start, end=end)
+
+    if strict:
+        return await build(*_range(request)), {}
+    return await _report(request, build)
+
+
+def spend_chart(spend: service.CanteenSpend) -> Any:
+    largest = max(spend.months, key=lambda m: m.value)
+    summary = gettext("Spend per month from %(start)s to %(end)s: %(value)s in %(orders)s orders in all; "
+                      "the biggest month was %(month)s with %(best)s.", start=spend.months[0].key,
+                      end=spend.months[-1].key, value=format_rupiah(spend.value), orders=spend.orders,
+                      month=largest.key, best=format_rupiah(largest.value))
+    return bar_chart([Bar(f"{m.month:%m/%y}", m.value, f"{m.key}: {_worth(m.value, m.orders)}")
+                      for m in spend.months], summary=summary, top_label=format_rupiah(largest.value))
+
+
+@get("/canteen/reports", guards=CANTEEN_ONLY, name="canteen_reports")
+async def canteen_reports(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+    """The canteen's spend per month (a chart) and per vendor, with a CSV download (three queries)."""
+    spend, errors = await _canteen_spend(request, db_session)
+    return page("reports/canteen.html", status_code=400 if errors else 200, spend=spend, errors=errors,
+                chart=spend_chart(spend), query=_query(spend))
+
+
+@get("/canteen/reports/spend.csv", guards=CANTEEN_ONLY)
+async def canteen_spend_csv(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]
+                            ) -> Response[bytes]:
+    spend, _ = await _canteen_spend(request, db_session, strict=True)
+    return _csv(exports.canteen_spend(spend))
+
+
+# --- the zone's dashboard --------------------------------------------------------------------------------
+
+
+async def _dashboard(request: Request[User, Any, Any], db_session: AsyncSession, strict: bool = False
+                     ) -> tuple[service.ZoneDashboard, dict[str, str]]:
+    zone_id = whole_number(request.query_params.get("zone"))
+
+    async def build(start: date | None, end: date | None) -> service.ZoneDashboard:
+        return await service.zone_dashboard(session=db_session, actor=request.user, zone_id=zone_id,
+                                            start=start, end=end)
+
+    if strict:
+        return await build(*_range(request)), {}
+    return await _report(request, build)
+
+
+def weeks_chart(dashboard: service.ZoneDashboard) -> Any:
+    largest = max(dashboard.weeks, key=lambda w: w.value)
+    summary = gettext("Value sold by the zone's vendors per week from %(start)s to %(end)s: %(value)s in "
+                      "%(orders)s orders in all; the biggest week was %(week)s with %(best)s.",
+                      start=dashboard.weeks[0].iso_week, end=dashboard.weeks[-1].iso_week,
+                      value=format_rupiah(dashboard.value), orders=dashboard.orders, week=largest.iso_week,
+                      best=format_rupiah(largest.value))
+    return bar_chart([Bar(f"W{w.week_start.isocalendar()[1]}", w.value,
+                          f"{w.iso_week}: {_worth(w.value, w.orders)}") for w in dashboard.weeks],
+                     summary=summary, top_label=format_rupiah(largest.value))
+
+
+@get("/manager/dashboard", guards=MANAGERS, name="zone_dashboard")
+async def zone_dashboard(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+    """The manager's zone at a glance (an admin picks any zone with ?zone=ID): vendors, listings, orders and
+    value per week, the local share, with a CSV of the weeks (four queries)."""
+    dashboard, errors = await _dashboard(request, db_session)
+    zone_query = f"zone={dashboard.zone_id}&" if request.user.role == Role.ADMIN else ""
+    return page("reports/dashboard.html", status_code=400 if errors else 200, d=dashboard, errors=errors,
+                chart=weeks_chart(dashboard), query=zone_query + _query(dashboard))
+
+
+@get("/manager/dashboard/weeks.csv", guards=MANAGERS)
+async def zone_weeks_csv(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]
+                         ) -> Response[bytes]:
+    dashboard, _ = await _dashboard(request, db_session, strict=True)
+    return _csv(exports.zone_weeks(dashboard))
+
+
+PAGE_ROUTES = [vendor_reports, vendor_sales_by_day_csv, vendor_sales_by_product_csv, canteen_reports,
+               canteen_spend_csv, zone_dashboard, zone_weeks_csv]

@@ -76,7 +76,8 @@ async def seed(database: Database, buyers: int) -> tuple[list[User], list[int]]:
                 product_ids.append(product.id)
         staff = []
         for number in range(buyers):
-            organisation = Organisation(zone_id=zone.id, name=f"Kantin {number}", latitude=-6.95, longitude=110.03)
+            organisation = Organisation(zone_id=zone.id, name=f"Kantin {number}", latitude=-6.95, longitude=110.03,
+                                        invoice_terms_days=30)
             session.add(organisation)
             await session.flush()
             staff.append(await create_user(session=session, role=Role.CANTEEN_STAFF, phone=f"08130{number:07d}",

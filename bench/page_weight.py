@@ -28,7 +28,10 @@ PAGES = [("landing", None, "/"), ("login", None, "/login"), ("vendor home", "081
          ("product page", "081300000001", "/products/1"), ("vendor page", "081400000001", "/vendors/1"),
          ("canteen's orders", "081300000001", "/orders"), ("canteen's order", "081300000001", "/orders/1"),
          ("vendor's order board", "081500000001", "/vendor/orders"), ("vendor's order", "081500000001", "/vendor/orders/1"),
-         ("inbox", "081500000001", "/inbox")]
+         ("inbox", "081500000001", "/inbox"), ("cart", "081300000001", "/cart"),
+         ("vendor's sales report", "081500000001", "/vendor/reports"),
+         ("zone dashboard", "081200000001", "/manager/dashboard"),
+         ("canteen's invoices", "081300000001", "/canteen/invoices")]
 
 
 def free_port() -> int:

@@ -38,6 +38,7 @@ MSG_ZONE_NOT_FOUND = N_("We could not find this zone.")
 MSG_VENDOR_NOT_FOUND = N_("This vendor does not exist.")
 MSG_AMOUNT = N_("Type the amount in whole rupiah, more than zero.")
 MSG_OVER_BALANCE = N_("The payout cannot be more than what the vendor is owed: %(balance)s.")
+MSG_SAME_REFERENCE = N_("A payout with this transfer reference is already recorded for this vendor.")
 MSG_REFERENCE = N_("Type the bank transfer's reference (3 to 120 characters).")
 MSG_ADMINS_ONLY = N_("Only the platform's administrators may do this.")
 
@@ -140,12 +141,12 @@ async def vendor_balance(*, session: AsyncSession, vendor: Vendor, recent: int =
     payouts: two queries."""
     amount = LedgerEntry.amount
     orders = (await session.execute(
-        select(LedgerEntry.order_id, func.min(LedgerEntry.created_at),
-               func.sum(case((LedgerEntry.account == LedgerAccount.CLEARING, -amount), else_=0)),
+        # The gross is the order's total: a cash order has no clearing entry (the vendor took the money).
+        select(LedgerEntry.order_id, func.min(LedgerEntry.created_at), Order.total,
                func.sum(case((LedgerEntry.account == LedgerAccount.COMMISSION, amount), else_=0)),
                func.sum(case((LedgerEntry.account == LedgerAccount.VENDOR, amount), else_=0)))
         .join(Order, Order.id == LedgerEntry.order_id).where(Order.vendor_id == vendor.id)
-        .group_by(LedgerEntry.order_id).order_by(func.min(LedgerEntry.created_at).desc(), LedgerEntry.order_id.desc())
+        .group_by(LedgerEntry.order_id, Order.total).order_by(func.min(LedgerEntry.created_at).desc(), LedgerEntry.order_id.desc())
         .limit(recent))).all()
     # The balance rides along with the payouts: a one-row table left-joined to them answers even without any.
     balance = _vendor_balance(vendor.id).subquery()
@@ -196,6 +197,10 @@ async def record_payout(*, session: AsyncSession, actor: User, vendor_id: int, a
     errors: list[FieldError] = []
     if not 3 <= len(reference) <= MAX_REFERENCE:
         errors.append(FieldError("reference", MSG_REFERENCE))
+    elif (await session.execute(select(Payout.id).where(Payout.vendor_id == vendor.id,
+                                                         Payout.reference == reference))).first() is not None:
+        # The same bank transfer sent twice (a double tap, a retried request) is recorded once.
+        errors.append(FieldError("reference", MSG_SAME_REFERENCE))
     if amount <= 0:
         errors.append(FieldError("amount", MSG_AMOUNT))
     else:

@@ -40,8 +40,10 @@ async def settle_closed_order(*, session: AsyncSession, order: Order, now: datet
     payment is cancelled. Orders paid otherwise cost no query."""
     if order.payment_method != PaymentMethod.CARD:
         return
-    payment = (await session.execute(select(Payment).where(Payment.checkout_id == order.checkout_id))
-               ).scalar_one_or_none()
+    # Locked: two orders of one unpaid checkout cancelled at once (the buyer and the unpaid-order job) then see
+    # each other's cancellation, and the last one cancels the payment.
+    payment = (await session.execute(select(Payment).where(Payment.checkout_id == order.checkout_id)
+                                     .with_for_update())).scalar_one_or_none()
     if payment is None:
         return
     if payment.status == PaymentStatus.SUCCEEDED:

@@ -29,6 +29,7 @@ DEFAULT_WEEKS = 12
 DEFAULT_MONTHS = 12
 MAX_DAYS = 400  # a little over a year: enough for any report, small enough for one chart
 
+MSG_RANGE_YEARS = N_("Choose dates between %(first)s and %(last)s.")
 MSG_RANGE_ORDER = N_("The start date must be on or before the end date.")
 MSG_RANGE_LONG = N_("Choose at most %(days)s days.")
 MSG_ZONE_NOT_FOUND = N_("We could not find this zone.")
@@ -66,7 +67,13 @@ def last_months(today: date, months: int = DEFAULT_MONTHS) -> tuple[date, date]:
     return _add_months(month_start(today), -(months - 1)), _add_months(month_start(today), 1) - timedelta(days=1)
 
 
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
 def check_range(start: date, end: date) -> None:
+    if not (FIRST_YEAR <= start.year <= LAST_YEAR and FIRST_YEAR <= end.year <= LAST_YEAR):
+        # Weeks and months are counted past the range's end: year 9999 would overflow, year 1 means nothing.
+        raise ValidationFailed([FieldError("from", MSG_RANGE_YEARS, {"first": FIRST_YEAR, "last": LAST_YEAR})])
     if start > end:
         raise ValidationFailed([FieldError("from", MSG_RANGE_ORDER)])
     if (end - start).days + 1 > MAX_DAYS:

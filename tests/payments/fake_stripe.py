@@ -277,7 +277,7 @@ class FakeStripe:
                   "metadata": params.get("metadata", {}), "client_reference_id": params.get("client_reference_id"),
                   "success_url": params["success_url"], "cancel_url": params.get("cancel_url"),
                   "url": f"https://checkout.stripe.com/c/pay/{session_id}", "created": int(time.time()),
-                  "expires_at": int(time.time()) + 86400, "livemode": False,
+                  "expires_at": int(params.get("expires_at") or time.time() + 86400), "livemode": False,
                   "_line_items": lines,
                   "_intent_metadata": (params.get("payment_intent_data") or {}).get("metadata", {})}
         self.sessions[session_id] = hosted

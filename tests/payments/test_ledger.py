@@ -21,6 +21,7 @@ from backend.orders.states import AUTO_COMPLETE_AFTER, change_status, complete_d
 from backend.payments import ledger
 from backend.payments.ledger import commission_for, record_completed_order
 from backend.payments.models import LedgerEntry, Payout
+from backend.vendors.models import Vendor
 from tests.conftest import log_in, submit
 from tests.orders.conftest import NOW, catering, ordering  # noqa: F401  (fixtures)
 
@@ -153,6 +154,9 @@ async def test_orders_that_complete_by_themselves_are_entered_too(ordering, cate
     # Paid in cash: the vendor holds the Rp 150.000 and owes the platform its 5 %.
     assert {(e.account, e.amount) for e in await entries(database)} == {("vendor", -7_500), ("commission", 7_500)}
     await assert_balanced(database)
+    async with database.sessionmaker() as session:
+        shown = await ledger.vendor_balance(session=session, vendor=await session.get(Vendor, seller.vendor.id))
+    assert [(o.gross, o.commission, o.net) for o in shown.orders] == [(150_000, 7_500, -7_500)]
 
 
 async def test_a_zero_commission_writes_no_commission_line_and_still_balances(ordering, catering, canteen_staff,
@@ -233,6 +237,9 @@ async def test_a_payout_is_at_most_the_balance_needs_a_reference_and_is_for_admi
 
     payout = await pay_out(database, admin, seller.vendor.id, 142_500, "Mandiri 900-11")
     assert await balance_of(database, seller.vendor) == 0
+    with pytest.raises(ValidationFailed) as twice:  # the same transfer sent again (a double tap, a retry)
+        await pay_out(database, admin, seller.vendor.id, 142_500, "Mandiri 900-11")
+    assert "reference" in [e.field for e in twice.value.errors]
     payout_entries = [(e.account, e.amount, e.payout_id, e.transaction_id) for e in await entries(database)
                       if e.payout_id is not None]
     assert payout_entries == [("vendor", -142_500, payout.id, f"payout-{payout.id}"),

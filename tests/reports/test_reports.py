@@ -183,7 +183,8 @@ async def test_a_manager_sees_only_their_own_zone(database, story, world):
 
 async def test_a_range_ending_before_it_starts_or_too_long_is_refused(database, story):
     async with database.sessionmaker() as session:
-        for start, end in ((END, START), (date(2025, 1, 1), END)):
+        for start, end in ((END, START), (date(2025, 1, 1), END), (date(9999, 12, 1), date(9999, 12, 31)),
+                           (date(1, 1, 1), date(1, 1, 31))):
             with pytest.raises(service.ValidationFailed):
                 await service.vendor_sales(session=session, vendor=story.seller.vendor, start=start, end=end)
 
@@ -328,3 +329,10 @@ def test_csv_files_name_their_period():
     sales = service.VendorSales(vendor_id=1, vendor_name="x", start=START, end=END, days=[], products=[])
     assert exports.sales_by_day(sales).headers["Content-Disposition"] == \
         'attachment; filename="penjualan-harian_2026-11-23_2026-12-06.csv"'
+
+
+def test_names_typed_by_others_stay_text_in_a_spreadsheet():
+    body = exports._csv(["penjual", "nilai_rupiah"], [['=HYPERLINK("http://evil","x")', 1000], ["-2+3", 5],
+                                                      ["Catering Bu Sri", 7]])
+    assert parse_csv(body)[1:] == [["'=HYPERLINK(\"http://evil\",\"x\")", "1000"], ["'-2+3", "5"],
+                                   ["Catering Bu Sri", "7"]]

@@ -416,7 +416,7 @@ async def _order_response(request: HTMXRequest, db_session: AsyncSession, order_
                     order=detail.order, summary=detail.summary, timeline=_timeline(detail), errors=errors or {},
                     form=values or {}, notice=notice, status_labels=STATUS_LABELS, role_labels=ROLE_LABELS,
                     delivery_labels=DELIVERY_LABELS, payment_labels=PAYMENT_LABELS,
-                    can_review=detail.order.status == OrderStatus.COMPLETED and detail.review is None, **LABELS)
+                    can_review=detail.can_review, **LABELS)
 
 
 @get("/orders/{order_id:int}", guards=BUYERS, name="buyer_order")

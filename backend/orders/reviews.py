@@ -20,7 +20,7 @@ from backend.clock import utcnow
 from backend.errors import N_, Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from backend.notifications.service import notify
 from backend.orders.models import OrderStatus, Review
-from backend.orders.states import Side, load_for_change
+from backend.orders.states import MSG_SUSPENDED, Side, load_for_change
 from backend.vendors.models import Vendor, VendorStatus
 
 MAX_TEXT = 1000
@@ -76,6 +76,9 @@ async def reply_to_review(*, session: AsyncSession, actor: User, order_id: int, 
     order, _, side = await load_for_change(session=session, order_id=order_id, actor=actor)
     if side != Side.VENDOR:
         raise Forbidden(MSG_VENDOR_ONLY)
+    vendor_status = (await session.execute(select(Vendor.status).where(Vendor.id == order.vendor_id))).scalar_one()
+    if vendor_status != VendorStatus.ACTIVE:
+        raise Forbidden(MSG_SUSPENDED)
     reply = reply.strip()[:MAX_TEXT]
     if not reply:
         raise ValidationFailed.single("reply", MSG_REPLY_EMPTY)

@@ -292,12 +292,13 @@ class OrderDetailPublic(OrderSummaryPublic):
                                            "(POST /api/v1/orders/{order_id}/transitions)")
     timeline: list[TimelineEntryPublic]
     review: ReviewPublic | None
+    can_review: bool = Field(description="The reader may rate the order now (POST /api/v1/orders/{order_id}/review)")
 
     @classmethod
     def of_detail(cls, detail: OrderDetail) -> OrderDetailPublic:
         return cls.model_validate(dict(
             **OrderSummaryPublic.summary_fields(detail.summary), side=detail.side.value,
-            actions=[action.value for action in detail.actions],
+            actions=[action.value for action in detail.actions], can_review=detail.can_review,
             timeline=[TimelineEntryPublic.of(entry) for entry in detail.timeline],
             review=ReviewPublic.of(detail.review) if detail.review is not None else None))
 

@@ -79,6 +79,11 @@ class OrderDetail:
     def order(self) -> Order:
         return self.summary.order
 
+    @property
+    def can_review(self) -> bool:
+        """The buyer may rate a completed order once (orders.reviews enforces it)."""
+        return self.side == Side.BUYER and self.order.status == OrderStatus.COMPLETED and self.review is None
+
 
 @dataclass
 class ProductTotal:

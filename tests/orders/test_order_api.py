@@ -131,9 +131,10 @@ async def test_a_canteen_orders_200_box_and_the_vendor_delivers_them(client, dat
     assert (await move(client, shop, order["id"], "ready")).status_code == 200
     assert (await move(client, shop, order["id"], "delivered")).status_code == 200
     seen = (await client.get(f"/api/v1/orders/{order['id']}", headers=canteen)).json()
-    assert seen["side"] == "buyer" and seen["actions"] == ["completed"]
+    assert seen["side"] == "buyer" and seen["actions"] == ["completed"] and not seen["can_review"]
     completed = await move(client, canteen, order["id"], "completed")
     assert completed.status_code == 200 and completed.json()["status"] == "completed"
+    assert completed.json()["can_review"]
 
     # The canteen rates it; the vendor answers once.
     review = await client.post(f"/api/v1/orders/{order['id']}/review",

@@ -55,7 +55,7 @@ WEEKDAY_LABELS = [
     (5, N_("Friday")), (6, N_("Saturday")), (7, N_("Sunday")),
 ]
 
-PROFILE_FIELDS = ("business_name", "owner_name", "whatsapp", "address", "kecamatan", "desa", "latitude",
+PROFILE_FIELDS = ("business_name", "owner_name", "whatsapp", "address", "kecamatan", "desa", "regency", "latitude",
                   "longitude", "delivery_radius_km", "opens_at", "closes_at", "story", "daily_capacity")
 CERTIFICATE_FIELDS = ("kind", "number", "issuer", "issued_on", "expires_on")
 PRODUCT_FIELDS = ("name", "description", "category", "unit", "price", "min_order_qty", "fulfilment", "stock",

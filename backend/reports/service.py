@@ -272,9 +272,8 @@ class ZoneDashboard:
     """The zone at a glance.
 
     The local share is the part of what the zone's buyers (its canteens, its workers) bought that was sold by
-    the zone's own vendors. Vendors record only their kecamatan and desa as free text, not a regency, so "a
-    vendor of the zone's regency" is taken to be a vendor registered in the zone (vendor.zone_id), whom the
-    zone's manager vetted; a vendor from a neighbouring zone counts as not local even in the same regency.
+    UMKM of the zone's own regency (vendor.regency, kept in one spelling by vendors.models.canonical_regency),
+    wherever they are registered: the figure the regency's trade and UMKM office asks for.
     """
 
     zone_id: int
@@ -348,11 +347,13 @@ async def zone_dashboard(*, session: AsyncSession, actor: User, zone_id: int | N
     week = _period(session, Order.delivery_day, "week").label("week")
     sold_here = Order.zone_id == zone.id
     bought_here = func.coalesce(Organisation.zone_id, User.zone_id) == zone.id
+    from_the_regency = Vendor.regency == zone.regency
     rows = (await session.execute(
         select(week, func.sum(case((sold_here, 1), else_=0)), func.sum(case((sold_here, Order.total), else_=0)),
                func.sum(case((bought_here, Order.total), else_=0)),
-               func.sum(case((and_(bought_here, sold_here), Order.total), else_=0)))
+               func.sum(case((and_(bought_here, from_the_regency), Order.total), else_=0)))
         .join(User, User.id == Order.buyer_id).outerjoin(Organisation, Organisation.id == Order.organisation_id)
+        .join(Vendor, Vendor.id == Order.vendor_id)
         .where(_sales(start, end), or_(sold_here, bought_here)).group_by(week))).all()
     per_week = {_as_date(row[0]): [int(n or 0) for n in row[1:]] for row in rows}
     weeks = [WeekFigures(monday, *per_week.get(monday, (0, 0, 0, 0))) for monday in _weeks(start, end)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time
 from enum import StrEnum
 
@@ -19,6 +20,20 @@ class VendorStatus(StrEnum):
 # Monday is bit 0 … Sunday is bit 6, the ISO weekday minus one.
 WEEKDAYS = (1, 2, 3, 4, 5, 6, 7)
 ALL_DAYS_MASK = 0b1111111
+
+
+def canonical_regency(text: str) -> str:
+    """A regency as typed ("kab. batang", "Batang", "KOTA pekalongan") in one spelling: "Kabupaten Batang",
+    "Kota Pekalongan". A name without "Kota" is a kabupaten."""
+    words = re.sub(r"[^\w\s]", " ", text).split()
+    if not words:
+        return ""
+    kind = "Kabupaten"
+    if words[0].casefold() in ("kabupaten", "kab"):
+        words = words[1:]
+    elif words[0].casefold() == "kota":
+        kind, words = "Kota", words[1:]
+    return f"{kind} {' '.join(word.capitalize() for word in words)}" if words else ""
 
 
 def rating_average(rating_sum: int, rating_count: int) -> float | None:
@@ -58,6 +73,8 @@ class Vendor(SQLModel, table=True):
     address: str = Field(default="", max_length=300)
     kecamatan: str = Field(max_length=80)
     desa: str = Field(max_length=80)
+    # "Kabupaten Batang", "Kota Pekalongan": tells the zone's own regency's UMKM from neighbours' (reports).
+    regency: str = Field(default="", max_length=120)
     latitude: float | None = None
     longitude: float | None = None
     delivery_radius_km: float = 10.0

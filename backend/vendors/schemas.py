@@ -17,6 +17,8 @@ class VendorProfileInput(BaseModel):
     address: str = Field(default="", max_length=300)
     kecamatan: str = Field(min_length=2, max_length=80)
     desa: str = Field(min_length=2, max_length=80)
+    regency: str | None = Field(default=None, max_length=120,
+                                description="Kabupaten/Kota, e.g. \"Kabupaten Batang\"; the zone's when not given")
     # Indonesia lies between about 11°S–6°N and 95°E–141°E.
     latitude: float | None = Field(default=None, ge=-11.5, le=6.5)
     longitude: float | None = Field(default=None, ge=94.0, le=141.5)
@@ -49,6 +51,7 @@ class VendorPublic(BaseModel):
     address: str
     kecamatan: str
     desa: str
+    regency: str
     latitude: float | None
     longitude: float | None
     delivery_radius_km: float

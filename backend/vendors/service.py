@@ -6,7 +6,7 @@ import anyio.to_thread
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.models import Role, User
+from backend.accounts.models import Role, User, Zone
 from backend.catalog import searchtext
 from backend.catalog.models import Product
 from backend.clock import utcnow, wib_today
@@ -15,7 +15,7 @@ from backend.media.images import ProcessedPhoto
 from backend.media.storage import Storage, content_key
 from backend.orders import capacity
 from backend.phone import InvalidPhoneNumber, normalize_phone
-from backend.vendors.models import Vendor, VendorStatus, days_to_mask
+from backend.vendors.models import Vendor, VendorStatus, canonical_regency, days_to_mask
 from backend.vendors.schemas import VendorProfileInput
 
 MSG_PROFILE_FIRST = N_("Complete your business profile first.")
@@ -75,9 +75,11 @@ async def save_profile(*, session: AsyncSession, user: User, data: VendorProfile
         vendor = Vendor(user_id=user.id, zone_id=user.zone_id, business_name="", owner_name="", whatsapp="",
                         kecamatan="", desa="")
     old_name, old_capacity = vendor.business_name, vendor.daily_capacity
-    fields = data.model_dump(exclude={"operating_days", "whatsapp"})
+    fields = data.model_dump(exclude={"operating_days", "whatsapp", "regency"})
     for name, value in fields.items():
         setattr(vendor, name, value)
+    vendor.regency = canonical_regency(data.regency or "") or vendor.regency or (
+        (await session.get(Zone, user.zone_id)).regency if user.zone_id else "")
     vendor.whatsapp = whatsapp
     vendor.operating_days = days_to_mask(data.operating_days)
     vendor.updated_at = utcnow()

@@ -25,6 +25,7 @@ from backend.orders.models import Order, OrderStatus
 from backend.orders.states import change_status
 from backend.reports import charts, exports, service
 from backend.reports.charts import Bar, bar_chart
+from backend.vendors.models import Vendor
 from tests.conftest import log_in
 from tests.orders.conftest import NOW, catering, ordering  # noqa: F401  (fixtures)
 
@@ -67,6 +68,10 @@ async def story(world, database, zone, ordering, catering) -> Story:  # noqa: F8
                                        fulfilment="ready_stock", stock=100)
     other_zone = await world.zone("KIW", name="Kawasan Industri Wiradesa")
     far_seller = await world.seller(other_zone, business_name="Bandeng Presto Bu Nur")
+    async with database.sessionmaker() as session:  # Wiradesa lies in the neighbouring regency
+        await session.execute(update(Vendor).where(Vendor.id == far_seller.vendor.id)
+                              .values(regency="Kabupaten Pekalongan"))
+        await session.commit()
     bandeng = await world.live_product(far_seller, "Bandeng Presto", category="frozen", price=30000,
                                        fulfilment="ready_stock", stock=100)
     # Two more vendors of KITB: one without certificates (with a listing waiting for review), one whose only
@@ -168,8 +173,15 @@ async def test_the_zone_dashboard_counts_vendors_listings_weeks_and_the_local_sh
             for w in board.weeks] == [
         ("2026-W48", date(2026, 11, 23), 2, 2_750_000, 2_750_000, 2_750_000),
         ("2026-W49", date(2026, 11, 30), 2, 1_000_000, 1_300_000, 1_000_000)]
-    # 3.750.000 of the 4.050.000 the zone's buyers spent went to the zone's own vendors.
+    # 3.750.000 of the 4.050.000 the zone's buyers spent went to UMKM of Kabupaten Batang.
     assert board.local_share == 92.6
+    # The regency counts, not the zone a vendor registered in: Bu Nur from Batang selling through Wiradesa is local.
+    async with database.sessionmaker() as session:
+        await session.execute(update(Vendor).where(Vendor.id == story.far_seller.vendor.id)
+                              .values(regency="Kabupaten Batang"))
+        await session.commit()
+        board = await service.zone_dashboard(session=session, actor=manager, start=START, end=END, today=TODAY)
+    assert board.local_share == 100.0
 
 
 async def test_a_manager_sees_only_their_own_zone(database, story, world):

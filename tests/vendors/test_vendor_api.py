@@ -332,3 +332,19 @@ async def test_a_worker_cannot_use_the_vendor_api(client, worker):
     auth = await make_token(client, worker)
 
     assert (await client.get("/api/v1/vendor/products", headers=auth)).status_code == 403
+
+
+async def test_the_regency_is_kept_in_one_spelling_and_defaults_to_the_zones(client, database, vendor):
+    from backend.accounts.service import create_api_token
+
+    async with database.sessionmaker() as session:
+        raw, _ = await create_api_token(session=session, user=vendor, name="test")
+        await session.commit()
+    headers = {"Authorization": f"Bearer {raw}"}
+    profile = {"business_name": "Catering Bu Sri", "owner_name": "Sri Rahayu", "whatsapp": "0812-3456-7890",
+               "kecamatan": "Gringsing", "desa": "Krengseng"}
+    first = await client.put("/api/v1/vendor/profile", json=profile, headers=headers)
+    assert first.status_code == 200 and first.json()["regency"] == "Kabupaten Batang"
+    moved = await client.put("/api/v1/vendor/profile", json={**profile, "regency": "kota  pekalongan"},
+                             headers=headers)
+    assert moved.json()["regency"] == "Kota Pekalongan"

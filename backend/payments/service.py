@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -28,7 +28,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.models import Role, User
 from backend.config import Settings
-from backend.db import as_utc
 from backend.errors import N_, Conflict, DomainError, NotFound
 from backend.money import to_stripe_amount
 from backend.orders.models import Checkout, Order, OrderStatus, PaymentMethod
@@ -165,9 +164,6 @@ async def start_intent_payment(*, session: AsyncSession, settings: Settings, act
     return IntentPayment(payment=payment, client_secret=intent["client_secret"])
 
 
-# Stripe's shortest life for a hosted payment page, plus a minute for the clocks to disagree.
-STRIPE_SHORTEST_PAGE = timedelta(minutes=31)
-
 
 async def start_hosted_payment(*, session: AsyncSession, settings: Settings, actor: User, checkout_id: int,
                                return_url: str, cancel_url: str, now: datetime) -> str | None:
@@ -182,19 +178,11 @@ async def start_hosted_payment(*, session: AsyncSession, settings: Settings, act
     try:
         async with StripeGateway(settings) as stripe_api:
             hosted = await stripe_api.create_checkout_session(checkout_id=checkout_id, lines=lines,
-                                                              success_url=return_url, cancel_url=cancel_url,
-                                                              expires_at=_page_closes_at(to_pay, now))
+                                                              success_url=return_url, cancel_url=cancel_url)
     except StripeCallFailed as failure:
         raise _unavailable(payment, failure, now) from failure
     payment.last_error, payment.updated_at = "", now
     return str(hosted["url"])
-
-
-def _page_closes_at(to_pay: CheckoutToPay, now: datetime) -> datetime:
-    """Stripe's page closes when the orders stop waiting for payment, or as soon as Stripe allows (30 minutes),
-    so a buyer cannot pay a day later for orders the unpaid-order job has cancelled."""
-    due = min((as_utc(order.payment_due_at) for order, _ in to_pay.orders if order.payment_due_at), default=now)
-    return max(due, now + STRIPE_SHORTEST_PAGE)
 
 
 async def confirm_with_stripe(*, session: AsyncSession, settings: Settings, actor: User, checkout_id: int,

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from types import TracebackType
-from datetime import datetime
 from typing import Any
 
 import stripe
@@ -95,13 +94,13 @@ class StripeGateway:
                                 self._client.v1.payment_intents.retrieve_async(intent_id))
 
     async def create_checkout_session(self, *, checkout_id: int, lines: list[tuple[str, int]], success_url: str,
-                                      cancel_url: str, expires_at: datetime) -> dict[str, Any]:
-        """Stripe's hosted payment page for a checkout: one line per (name, rupiah) pair, created once, closing at
-        `expires_at` (Stripe takes 30 minutes to 24 hours from now)."""
+                                      cancel_url: str) -> dict[str, Any]:
+        """Stripe's hosted payment page for a checkout: one line per (name, rupiah) pair, created once. Its
+        parameters must not change between tries (Stripe refuses a key reused with other parameters), so the page
+        keeps Stripe's default life; a payment made after the orders expired is refunded (service)."""
         metadata = {"checkout_id": str(checkout_id)}
         return await self._call("create checkout session", self._client.v1.checkout.sessions.create_async(
             params={"mode": "payment", "payment_method_types": ["card"], "client_reference_id": str(checkout_id),
-                    "expires_at": int(expires_at.timestamp()),
                     "success_url": success_url, "cancel_url": cancel_url, "metadata": metadata,
                     "payment_intent_data": {"metadata": metadata},
                     "line_items": [{"quantity": 1, "price_data": {

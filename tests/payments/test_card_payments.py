@@ -148,8 +148,6 @@ async def test_a_buyer_pays_on_stripes_page_and_coming_back_places_the_orders_on
 
     # Stripe's events arrive afterwards and change nothing more.
     hosted = fake_stripe.public(fake_stripe.sessions[session_id])
-    # The page closed with the orders' payment window (Stripe's shortest: 30 minutes), not a day later.
-    assert hosted["expires_at"] - hosted["created"] <= 32 * 60
     for event in (fake_stripe.event("checkout.session.completed", hosted),
                   fake_stripe.event("payment_intent.succeeded", intent)):
         assert (await deliver(client, event)).json()["outcome"] == "ignored"

@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlmodel import Field, SQLModel
 
@@ -55,6 +57,16 @@ class Database:
             except BaseException:
                 await session.rollback()
                 raise
+
+
+def is_postgres(session: AsyncSession) -> bool:
+    """Some statements differ: row locks, SKIP LOCKED, the date functions of reports."""
+    return session.bind.dialect.name == "postgresql"
+
+
+def upsert_insert(session: AsyncSession) -> Any:
+    """The dialect's own `insert`, the one with `on_conflict_do_nothing` / `on_conflict_do_update`."""
+    return postgresql_insert if is_postgres(session) else sqlite_insert
 
 
 def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:

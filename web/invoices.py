@@ -23,7 +23,7 @@ from backend.orders.models import STATUS_LABELS
 from backend.catalog.models import UNIT_LABELS
 from backend.payments import invoices
 from backend.payments.invoices import INVOICE_TERMS, STATE_LABELS, InvoiceState
-from web.forms import field_errors, form_values, page, see_other
+from web.forms import field_errors, form_values, page, page_number, see_other
 
 MANAGERS = [requires_role(Role.MANAGER, Role.ADMIN)]
 CANTEEN = [requires_role(Role.CANTEEN_STAFF)]
@@ -34,11 +34,6 @@ MANAGER_FILTERS = {"unpaid": (InvoiceState.OPEN, InvoiceState.OVERDUE), "overdue
                    "paid": (InvoiceState.PAID,), "void": (InvoiceState.VOID,)}
 
 
-def _page_number(request: Request[Any, Any, Any]) -> int:
-    raw = request.query_params.get("page", "")
-    return min(max(int(raw), 1), 10_000) if raw.isascii() and raw.isdigit() and len(raw) < 6 else 1
-
-
 # --- the canteen's invoices and the printable invoice ------------------------------------------------------
 
 
@@ -46,7 +41,7 @@ def _page_number(request: Request[Any, Any, Any]) -> int:
 async def canteen_invoices(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
     """The canteen's invoices, newest first: open, overdue (in red), paid, void (two queries)."""
     listing = await invoices.list_invoices(session=db_session, actor=request.user, today=wib_today(),
-                                           page=_page_number(request))
+                                           page=page_number(request.query_params.get("page")))
     return page("invoices/list.html", listing=listing, **LABELS)
 
 
@@ -76,7 +71,8 @@ async def _manager_list(request: Request[User, Any, Any], db_session: AsyncSessi
     shown = request.query_params.get("state", "unpaid")
     shown = shown if shown in MANAGER_FILTERS else "unpaid"
     listing = await invoices.list_invoices(session=db_session, actor=request.user, today=wib_today(),
-                                           states=MANAGER_FILTERS[shown], page=_page_number(request))
+                                           states=MANAGER_FILTERS[shown],
+                                           page=page_number(request.query_params.get("page")))
     return page("invoices/manage.html", status_code=status_code, listing=listing, shown=shown,
                 filters=list(MANAGER_FILTERS), errors=errors or {}, forms=forms or {},
                 notice=request.query_params.get("notice"), **LABELS)

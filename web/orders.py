@@ -86,7 +86,6 @@ def _respond(request: HTMXRequest, full: str, fragment: str, *, status_code: int
     return response
 
 
-_number = whole_number
 
 
 def _slot(text: str | None) -> time | None:
@@ -124,7 +123,7 @@ async def add_to_cart(request: HTMXRequest, db_session: NamedDependency[AsyncSes
     if whole_number(product_id) is None:
         raise NotFound(carts.MSG_NO_PRODUCT)
     try:
-        quantity = _number(values.get("quantity"))
+        quantity = whole_number(values.get("quantity"))
         if quantity is None:
             raise ValidationFailed.single("quantity", MSG_QUANTITY)
         in_cart = await carts.set_quantity(session=db_session, buyer=request.user, product_id=int(product_id),
@@ -282,7 +281,7 @@ async def change_quantity(request: HTMXRequest, product_id: FromPath[int], db_se
     """A new quantity for a line (0 takes it out)."""
     values = await form_values(request)
     try:
-        quantity = _number(values.get("quantity"))
+        quantity = whole_number(values.get("quantity"))
         if quantity is None:
             raise ValidationFailed.single("quantity", MSG_QUANTITY)
         if quantity == 0:
@@ -382,17 +381,13 @@ async def order_again(request: Request[User, Any, Any], order_id: FromPath[int],
 # --- orders ----------------------------------------------------------------------------------------------
 
 
-def _page_number(request: Request[Any, Any, Any]) -> int:
-    return page_number(request.query_params.get("page"))
-
-
 @get("/orders", guards=BUYERS, name="buyer_orders")
 async def orders_page(request: HTMXRequest, db_session: NamedDependency[AsyncSession]) -> Template:
     """The buyer's orders, or all of the canteen's for its staff, newest first (three queries)."""
     raw_status = request.query_params.get("status", "")
     status = OrderStatus(raw_status) if raw_status in OrderStatus.__members__.values() else None
     listing = await orders.list_orders(session=db_session, actor=request.user, status=status,
-                                       page=_page_number(request))
+                                       page=page_number(request.query_params.get("page")))
     placed = request.query_params.get("placed", "")
     placed_orders = [summary for summary in listing.orders if str(summary.order.checkout_id) == placed]
     return page("orders/list.html", listing=listing, status=status, placed=placed.isdigit(),
@@ -510,7 +505,7 @@ async def standing_orders_page(request: Request[User, Any, Any],
 def _read_standing(values: dict[str, Any]) -> standing.StandingOrderInput:
     """The standing order form as the service's input; numbers and times that cannot be read are refused here."""
     errors: list[FieldError] = []
-    quantity, days_ahead = _number(values.get("quantity")), _number(values.get("days_ahead"))
+    quantity, days_ahead = whole_number(values.get("quantity")), whole_number(values.get("days_ahead"))
     if quantity is None:
         errors.append(FieldError("quantity", standing.MSG_QUANTITY))
     if days_ahead is None:
@@ -524,7 +519,7 @@ def _read_standing(values: dict[str, Any]) -> standing.StandingOrderInput:
     if errors:
         raise ValidationFailed(errors)
     return standing.StandingOrderInput(
-        product_id=_number(values.get("product_id")) or 0, quantity=quantity or 0, slot=slot or time(0),
+        product_id=whole_number(values.get("product_id")) or 0, quantity=quantity or 0, slot=slot or time(0),
         weekdays=[day for day in map(whole_number, values["weekdays"]) if day is not None], delivery_kind=DeliveryKind(kind),
         notes=values.get("notes", ""), days_ahead=days_ahead or 0)
 

@@ -378,6 +378,15 @@ async def set_factory_location(*, session: AsyncSession, actor: User, latitude: 
 
 async def organisation_staff_ids(*, session: AsyncSession, organisation_id: int) -> set[int]:
     """The active staff of a canteen: who follows the canteen's orders."""
-    return set((await session.execute(select(User.id).where(
-        User.organisation_id == organisation_id, User.role == Role.CANTEEN_STAFF,
-        User.is_active.is_(True)))).scalars())
+    return (await staff_by_organisation(session=session, organisation_ids={organisation_id}))[organisation_id]
+
+
+async def staff_by_organisation(*, session: AsyncSession, organisation_ids: set[int]) -> dict[int, set[int]]:
+    """The active staff of several canteens, in one query (an organisation without any maps to an empty set)."""
+    staff: dict[int, set[int]] = {organisation_id: set() for organisation_id in organisation_ids}
+    if organisation_ids:
+        rows = await session.execute(select(User.organisation_id, User.id).where(
+            User.organisation_id.in_(organisation_ids), User.role == Role.CANTEEN_STAFF, User.is_active.is_(True)))
+        for organisation_id, user_id in rows:
+            staff[organisation_id].add(user_id)
+    return staff

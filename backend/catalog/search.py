@@ -31,7 +31,7 @@ from backend.catalog.service import buyer_visible
 from backend.certification.formats import FORMATS, CertificateKind
 from backend.certification.models import Certificate
 from backend.clock import WIB, to_wib, utcnow, wib_today
-from backend.db import EARTH_RADIUS_KM
+from backend.db import EARTH_RADIUS_KM, is_postgres
 from backend.errors import N_, FieldError, NotFound, ValidationFailed
 from backend.orders.models import CapacityDay
 from backend.vendors.models import Vendor, VendorStatus, rating_average
@@ -153,7 +153,7 @@ async def search_catalogue(*, session: AsyncSession, query: CatalogueQuery, now:
     now = now or utcnow()
     today = wib_today(now)
     check_query(query, today=today)
-    postgres = session.bind.dialect.name == "postgresql"
+    postgres = is_postgres(session)
     terms = query_terms(query.text)
     if query.text.strip() and not terms:  # only emoji or punctuation: nothing can match it
         return CataloguePage(items=[], page=query.page, has_more=False, sort=query.sort)

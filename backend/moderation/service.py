@@ -12,8 +12,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.models import Role, User
@@ -21,6 +19,7 @@ from backend.catalog.models import ListingStatus, Product, ProductCertificate, P
 from backend.catalog.service import change_listing_status
 from backend.certification.models import Certificate, CertificateStatus
 from backend.clock import utcnow
+from backend.db import upsert_insert
 from backend.errors import N_, Conflict, NotFound, ValidationFailed
 from backend.moderation.audit import record
 from backend.moderation.models import CertificateNotice, ListingReport, ReportKind
@@ -407,7 +406,7 @@ async def run_certificate_expiry(*, session: AsyncSession, today: date) -> Expir
 async def _insert_notice(*, session: AsyncSession, certificate: Certificate, kind: str, today: date) -> bool:
     values = {"certificate_id": certificate.id, "vendor_id": certificate.vendor_id, "kind": kind,
               "expires_on": certificate.expires_on, "run_on": today, "created_at": utcnow()}
-    insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = upsert_insert(session)
     statement = insert(CertificateNotice).values(**values).on_conflict_do_nothing(
         index_elements=["certificate_id", "kind", "expires_on"])
     return (await session.execute(statement)).rowcount == 1

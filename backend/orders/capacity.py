@@ -10,11 +10,10 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import Select, case, func, literal, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.catalog.models import Product
+from backend.db import is_postgres, upsert_insert
 from backend.orders.models import CapacityDay
 from backend.vendors.models import Vendor
 
@@ -52,7 +51,7 @@ async def hold_capacities(*, session: AsyncSession, day: date, wanted: dict[int,
         .values(held=CapacityDay.held + needed)
         .returning(CapacityDay.vendor_id)
     )
-    if _is_postgres(session):
+    if is_postgres(session):
         statement = statement.where(CapacityDay.vendor_id.in_(
             select(CapacityDay.vendor_id).where(CapacityDay.day == day, CapacityDay.vendor_id.in_(wanted))
             .order_by(CapacityDay.vendor_id).with_for_update(key_share=True)))
@@ -90,7 +89,7 @@ async def hold_stocks(*, session: AsyncSession, wanted: dict[int, int]) -> set[i
         update(Product).where(Product.id.in_(wanted), Product.stock >= needed)
         .values(stock=Product.stock - needed).returning(Product.id)
     )
-    if _is_postgres(session):
+    if is_postgres(session):
         statement = statement.where(Product.id.in_(_locked_products(wanted)))
     taken = set((await session.execute(statement)).scalars())
     return set(wanted) - taken
@@ -102,7 +101,7 @@ async def release_stocks(*, session: AsyncSession, returned: dict[int, int]) -> 
         return
     statement = (update(Product).where(Product.id.in_(returned), Product.stock.is_not(None))
                  .values(stock=Product.stock + case(returned, value=Product.id)))
-    if _is_postgres(session):
+    if is_postgres(session):
         statement = statement.where(Product.id.in_(_locked_products(returned)))
     await session.execute(statement)
 
@@ -120,10 +119,6 @@ def _check_positive(wanted: dict[int, int]) -> None:
         raise ValueError("a hold needs a positive quantity")
 
 
-def _is_postgres(session: AsyncSession) -> bool:
-    return session.bind.dialect.name == "postgresql"
-
-
 async def change_daily_capacity(*, session: AsyncSession, vendor_id: int, capacity: int, from_day: date) -> None:
     """A vendor's new daily capacity applies to every day from `from_day` on; days already held beyond the new
     figure keep what they hold and accept nothing more."""
@@ -136,10 +131,10 @@ async def change_daily_capacity(*, session: AsyncSession, vendor_id: int, capaci
 
 async def _ensure_days(*, session: AsyncSession, vendor_ids: list[int], day: date) -> None:
     """Create the day's rows from the vendors' daily capacity unless they exist (safe under concurrency)."""
-    insert = postgresql_insert if _is_postgres(session) else sqlite_insert
+    insert = upsert_insert(session)
     source = select(Vendor.id, literal(day), func.coalesce(Vendor.daily_capacity, 0), literal(0)).where(
         Vendor.id.in_(vendor_ids))  # the WHERE also keeps SQLite's INSERT … SELECT … ON CONFLICT unambiguous
-    if insert is postgresql_insert:
+    if is_postgres(session):
         # Wait for a vendor who is changing their daily capacity: the day then starts from the new figure,
         # and their change_daily_capacity() sees this row once we commit (SQLite runs one writer at a time).
         source = source.order_by(Vendor.id).with_for_update(read=True)

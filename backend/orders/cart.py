@@ -10,14 +10,13 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import case, delete, func, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.models import Role, User
 from backend.catalog.models import PriceTier, Product, ProductPhoto
 from backend.catalog.service import buyer_visible
 from backend.clock import wib_today
+from backend.db import upsert_insert
 from backend.errors import N_, Forbidden, NotFound, ValidationFailed
 from backend.money import unit_price_for
 from backend.orders.models import CartLine
@@ -126,7 +125,7 @@ async def set_quantity(*, session: AsyncSession, buyer: User, product_id: int, q
     if add and in_cart:
         quantity += in_cart
     check_quantity(product, quantity)
-    insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = upsert_insert(session)
     statement = insert(CartLine).values(user_id=buyer.id, product_id=product_id, quantity=quantity)
     await session.execute(statement.on_conflict_do_update(index_elements=["user_id", "product_id"],
                                                           set_={"quantity": quantity}))

@@ -20,14 +20,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, insert, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.models import Role, User
 from backend.catalog.models import Fulfilment, Product
 from backend.catalog.service import buyer_visible
 from backend.clock import to_wib, utcnow
+from backend.db import upsert_insert
 from backend.errors import N_, Conflict, FieldError, InsufficientCapacity, NotFound, Shortage, ValidationFailed
 from backend.money import unit_price_for
 from backend.notifications.service import Note, notify_each
@@ -233,7 +232,7 @@ async def _insert_checkout(*, session: AsyncSession, buyer: User, key: str, fing
                            payment_method: PaymentMethod, total: int, now: datetime) -> int | None:
     """Insert the checkout unless the key exists; a concurrent request with the same key waits here until the
     first one finishes (PostgreSQL), then finds its checkout instead of placing a second one."""
-    insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = upsert_insert(session)
     statement = insert(Checkout).values(
         buyer_id=buyer.id, organisation_id=buyer.organisation_id if buyer.role == Role.CANTEEN_STAFF else None,
         idempotency_key=key, fingerprint=fingerprint, payment_method=payment_method, total=total, created_at=now,

@@ -10,13 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.models import User
 from backend.catalog.storefront import MSG_NO_VENDOR
 from backend.clock import utcnow
+from backend.db import upsert_insert
 from backend.errors import N_, Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from backend.notifications.service import notify
 from backend.orders.models import OrderStatus, Review
@@ -57,7 +56,7 @@ async def review_order(*, session: AsyncSession, actor: User, order_id: int, rat
     if errors:
         raise ValidationFailed(errors)
     now = now or utcnow()
-    insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = upsert_insert(session)
     created = await session.execute(insert(Review).values(
         order_id=order.id, vendor_id=order.vendor_id, author_id=actor.id, rating=rating,
         comment=comment.strip()[:MAX_TEXT], created_at=now).on_conflict_do_nothing(index_elements=["order_id"])

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from backend.accounts.models import Organisation, Role, User
+from backend.accounts.service import staff_by_organisation
 from backend.errors import N_, DomainError, NotFound, ValidationFailed
 from backend.i18n import gettext
 from backend.notifications.service import Note, notify_each
@@ -245,13 +246,8 @@ async def warn_buyers_of_suspension(*, session: AsyncSession, vendor: Vendor) ->
     decide whether to cancel. Returns the number of orders concerned."""
     orders = (await session.execute(select(Order).where(Order.vendor_id == vendor.id,
                                                         Order.status.in_(OPEN_STATUSES)))).scalars().all()
-    staff: dict[int, set[int]] = defaultdict(set)
-    organisations = {order.organisation_id for order in orders if order.organisation_id is not None}
-    if organisations:
-        members = await session.execute(select(User.organisation_id, User.id).where(
-            User.organisation_id.in_(organisations), User.role == Role.CANTEEN_STAFF, User.is_active.is_(True)))
-        for organisation_id, user_id in members:
-            staff[organisation_id].add(user_id)
+    staff = await staff_by_organisation(session=session, organisation_ids={
+        order.organisation_id for order in orders if order.organisation_id is not None})
     await notify_each(session=session, notes=[
         Note(user_id=user_id, message=MSG_VENDOR_SUSPENDED, order_id=order.id, url=f"/orders/{order.id}",
              params={"vendor": vendor.business_name, "number": order.number})

@@ -11,8 +11,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select, tuple_, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.models import Role, User
@@ -20,6 +18,7 @@ from backend.accounts.service import organisation_staff_ids
 from backend.catalog.models import Product
 from backend.catalog.service import buyer_visible
 from backend.clock import to_wib, utcnow
+from backend.db import upsert_insert
 from backend.errors import N_, DomainError, FieldError, Forbidden, InsufficientCapacity, NotFound, ValidationFailed
 from backend.notifications.service import notify
 from backend.orders.cart import MSG_MIN_ORDER, MSG_NO_PRODUCT
@@ -215,7 +214,7 @@ async def place_standing_orders(*, session: AsyncSession, now: datetime | None =
 async def _claim(session: AsyncSession, *, standing_order_id: int, day: date, now: datetime, message: str = "",
                  params: dict | None = None) -> bool:  # type: ignore[type-arg]
     """Insert the day's run unless it exists; False when another run of the job has it already."""
-    insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = upsert_insert(session)
     claimed = await session.execute(
         insert(StandingOrderRun).values(standing_order_id=standing_order_id, delivery_day=day, created_at=now,
                                         message=message, params=params or {})

@@ -21,6 +21,7 @@ from backend.accounts.models import Role, User
 from backend.accounts.service import organisation_staff_ids
 from backend.catalog.models import Fulfilment
 from backend.clock import utcnow
+from backend.db import is_postgres
 from backend.errors import N_, Conflict, Forbidden, NotFound, ValidationFailed
 from backend.i18n import gettext
 from backend.notifications.service import Note, notify_each
@@ -215,7 +216,7 @@ async def _system_transitions(*, session: AsyncSession, target: OrderStatus, rea
                               limit: int, where: list) -> int:  # type: ignore[type-arg]
     statement = (select(Order, Vendor.user_id).join(Vendor, Vendor.id == Order.vendor_id).where(*where)
                  .order_by(Order.id).limit(limit))
-    if session.bind.dialect.name == "postgresql":
+    if is_postgres(session):
         # Several workers run the job: each takes orders the others are not handling.
         statement = statement.with_for_update(of=Order, skip_locked=True)
     changed = 0

@@ -15,12 +15,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import case, func, insert, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.models import Role, User, Zone
 from backend.clock import utcnow
+from backend.db import upsert_insert
 from backend.errors import N_, FieldError, Forbidden, NotFound, ValidationFailed
 from backend.money import format_rupiah
 from backend.moderation.audit import record
@@ -49,10 +48,6 @@ def commission_for(gross: int, commission_bps: int) -> int:
     return (gross * commission_bps + BPS // 2) // BPS
 
 
-def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
-    return postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-
-
 async def record_completed_order(*, session: AsyncSession, order: Order, now: datetime | None = None) -> None:
     """Enter a completed order in the ledger, in the transaction that completes it (orders.states), at the
     zone's rate now. Paid through the platform (card, invoice): clearing −gross, vendor +net, commission
@@ -72,7 +67,7 @@ async def record_completed_order(*, session: AsyncSession, order: Order, now: da
              "order_id": order.id, "payout_id": None, "amount": amount, "created_at": now}
             for account, vendor_id, amount in entries if amount != 0]  # a 0 % commission has no line
     if rows:
-        await session.execute(_insert(session)(LedgerEntry).values(rows)
+        await session.execute(upsert_insert(session)(LedgerEntry).values(rows)
                               .on_conflict_do_nothing(index_elements=["order_id", "account"]))
 
 

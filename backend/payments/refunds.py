@@ -16,12 +16,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import exists, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.clock import utcnow
 from backend.config import Settings
+from backend.db import is_postgres, upsert_insert
 from backend.orders.models import Order, OrderStatus, PaymentMethod
 from backend.payments.models import Payment, PaymentStatus, Refund, RefundStatus
 from backend.payments.stripe_client import StripeCallFailed, StripeGateway
@@ -62,7 +61,7 @@ async def settle_closed_order(*, session: AsyncSession, order: Order, now: datet
 async def record_refund(*, session: AsyncSession, order: Order, payment: Payment, now: datetime) -> bool:
     """A pending refund of the order's total, once per order whatever retries or concurrent deliveries do; True
     when this call recorded it."""
-    insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = upsert_insert(session)
     recorded = await session.execute(
         insert(Refund).values(order_id=order.id, payment_id=payment.id, amount=order.total,
                               status=RefundStatus.PENDING, created_at=now, updated_at=now)
@@ -81,7 +80,7 @@ async def retry_pending_refunds(*, session: AsyncSession, settings: Settings, no
     statement = (select(Refund, Payment.intent_id).join(Payment, Payment.id == Refund.payment_id)
                  .where(Refund.status == RefundStatus.PENDING, Refund.stripe_refund_id.is_(None))
                  .order_by(Refund.id).limit(limit))
-    if session.bind.dialect.name == "postgresql":
+    if is_postgres(session):
         statement = statement.with_for_update(of=Refund, skip_locked=True)
     due = (await session.execute(statement)).all()
     if not due:

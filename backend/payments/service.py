@@ -22,12 +22,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.models import Role, User
 from backend.config import Settings
+from backend.db import is_postgres, upsert_insert
 from backend.errors import N_, Conflict, DomainError, NotFound
 from backend.money import to_stripe_amount
 from backend.orders.models import Checkout, Order, OrderStatus, PaymentMethod
@@ -106,7 +105,7 @@ async def checkout_to_pay(*, session: AsyncSession, actor: User, checkout_id: in
 
 async def _ensure_payment(*, session: AsyncSession, checkout: Checkout, now: datetime) -> Payment:
     """The checkout's payment, created pending for its total on the first try (once, even for two at a time)."""
-    insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = upsert_insert(session)
     await session.execute(insert(Payment).values(
         checkout_id=checkout.id, amount=checkout.total, status=PaymentStatus.PENDING, last_error="",
         created_at=now, updated_at=now).on_conflict_do_nothing(index_elements=["checkout_id"]))
@@ -229,7 +228,7 @@ async def payment_succeeded(*, session: AsyncSession, checkout_id: int, intent_i
     more. False when it did nothing."""
     orders_query = select(Order).where(Order.checkout_id == checkout_id).order_by(Order.id)
     payment_query = select(Payment).where(Payment.checkout_id == checkout_id)
-    if session.bind.dialect.name == "postgresql":
+    if is_postgres(session):
         # Orders first, then the payment: the order that cancellations take them in.
         orders_query = orders_query.with_for_update()
         payment_query = payment_query.with_for_update()
@@ -266,7 +265,7 @@ async def payment_failed(*, session: AsyncSession, checkout_id: int, intent_id: 
     and the orders keep waiting until the unpaid-order job, so the buyer can try again. A payment that succeeded
     or was cancelled is left as it is, whatever order the events come in."""
     query = select(Payment).where(Payment.checkout_id == checkout_id).execution_options(populate_existing=True)
-    if session.bind.dialect.name == "postgresql":
+    if is_postgres(session):
         query = query.with_for_update()
     payment = (await session.execute(query)).scalar_one_or_none()
     if payment is None or payment.status not in (PaymentStatus.PENDING, PaymentStatus.FAILED):

@@ -15,11 +15,10 @@ from datetime import datetime
 from typing import Any
 
 import stripe
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.config import Settings
+from backend.db import upsert_insert
 from backend.errors import N_, DomainError
 from backend.payments import service
 from backend.payments.models import StripeEvent
@@ -65,7 +64,7 @@ async def receive_event(*, session: AsyncSession, settings: Settings, payload: b
 
 
 async def _first_delivery(*, session: AsyncSession, event: StripeObject, now: datetime) -> bool:
-    insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = upsert_insert(session)
     acted_on = event.get("type") in HANDLERS
     stored = await session.execute(
         insert(StripeEvent).values(id=str(event["id"])[:80], type=str(event.get("type", ""))[:80], received_at=now,

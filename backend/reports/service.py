@@ -18,6 +18,7 @@ from backend.accounts.models import Organisation, Role, User, Zone
 from backend.catalog.models import ListingStatus, Product
 from backend.certification.models import Certificate, CertificateStatus
 from backend.clock import wib_today
+from backend.db import is_postgres
 from backend.errors import N_, FieldError, Forbidden, NotFound, ValidationFailed
 from backend.orders.models import Order, OrderLine, OrderStatus
 from backend.vendors.models import Vendor, VendorStatus
@@ -103,7 +104,7 @@ def _months(start: date, end: date) -> list[date]:
 def _period(session: AsyncSession, column, unit: str):  # type: ignore[no-untyped-def]
     """The Monday of a date's ISO week, or the first of its month, computed by the database so it can group by it.
     The units are literal SQL (not bound parameters): PostgreSQL must see the same expression in GROUP BY."""
-    if session.bind.dialect.name == "postgresql":
+    if is_postgres(session):
         return cast(func.date_trunc(literal_column(f"'{unit}'"), column), Date)
     modifier = "'weekday 0', '-6 days'" if unit == "week" else "'start of month'"
     return func.date(column, literal_column(modifier))

@@ -1,7 +1,9 @@
 """Browser tests: the real app in a process of its own, driven by Debian's Chromium through Playwright.
 
 The server is started once per test run (`python -m uvicorn backend.asgi:app`) on a migrated SQLite file
-holding the demo data, the way a deployment runs it. It does not use the `database_url` fixture
+holding the demo data, the way a deployment runs it, with card payments on: its Stripe is the fake of
+tests/payments (started once too), which serves the hosted payment page the browser is sent to and posts signed
+webhook events back to the server. It does not use the `database_url` fixture
 of tests/conftest.py, so these tests run once, whatever databases the rest of the suite is run against.
 
 Why Playwright lives in a thread of its own: the sync API marks its private event loop as the running loop
@@ -35,6 +37,7 @@ from typing import Any, TypeVar
 import pytest
 
 from backend.demo import DEMO_PASSWORD
+from tests.payments.fake_stripe import FakeStripe
 
 ROOT = Path(__file__).resolve().parents[2]
 BROWSER_TESTS = Path(__file__).resolve().parent
@@ -70,6 +73,11 @@ APP_VARIABLES = (
     "SESSION_MAX_AGE_SECONDS", "LOGIN_FAILURES_PER_ACCOUNT", "LOGIN_FAILURES_PER_IP", "LOGIN_WINDOW_SECONDS",
     "API_RATE_LIMIT_PER_MINUTE",
 )
+
+STRIPE_SECRET_KEY = "sk_test_browser_pasar_kawasan"
+STRIPE_PUBLISHABLE_KEY = "pk_test_browser_pasar_kawasan"
+STRIPE_WEBHOOK_SECRET = "whsec_browser_pasar_kawasan_0123456789"
+STRIPE_WEBHOOK_PATH = "/api/v1/stripe/webhook"
 
 T = TypeVar("T")
 CALL_FAILED = pytest.StashKey[bool]()
@@ -147,15 +155,33 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL of the app served by uvicorn on a free port, on a fresh database holding the demo data."""
+def browser_stripe() -> Iterator[FakeStripe]:
+    """Stripe for the live server: the API its SDK calls, and the hosted payment page its buyers are sent to."""
+    fake = FakeStripe(hosted_pages=True).start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+def _stripe_environment(fake: FakeStripe) -> dict[str, str]:
+    return {"STRIPE_SECRET_KEY": STRIPE_SECRET_KEY, "STRIPE_PUBLISHABLE_KEY": STRIPE_PUBLISHABLE_KEY,
+            "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET, "STRIPE_API_BASE": fake.url}
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory, browser_stripe: FakeStripe) -> Iterator[str]:
+    """Base URL of the app served by uvicorn on a free port, on a fresh database holding the demo data, with
+    card payments through the fake Stripe."""
     data_dir = tmp_path_factory.mktemp("browser")
     env = _server_environment(data_dir)
     _run_command(["backend", "migrate"], env)
     _run_command(["backend", "load-demo"], env)
+    env.update(_stripe_environment(browser_stripe))
 
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
+    browser_stripe.send_webhooks_to(f"{url}{STRIPE_WEBHOOK_PATH}", STRIPE_WEBHOOK_SECRET)
     log = data_dir / "server.log"
     with log.open("wb") as log_file:
         process = subprocess.Popen(
@@ -262,14 +288,15 @@ def _save_screenshot(page: Any, test_name: str, step: str) -> Path:
 
 
 @pytest.fixture
-def screenshot(page: Any, request: pytest.FixtureRequest) -> Callable[[str], Path]:
-    """screenshot("step") saves the whole page as test-artifacts/screenshots/<test name>-<step>.png.
+def screenshot(page: Any, request: pytest.FixtureRequest) -> Callable[..., Path]:
+    """screenshot("step") saves the whole page as test-artifacts/screenshots/<test name>-<step>.png;
+    screenshot("step", on=other_page) another phone's page, for a test with several people.
 
     Call it from the test (it runs on the Playwright thread). A failed test also leaves <test name>-failed.png.
     """
 
-    def take(step: str) -> Path:
-        return _save_screenshot(page, request.node.name, step)
+    def take(step: str, on: Any = None) -> Path:
+        return _save_screenshot(page if on is None else on, request.node.name, step)
 
     return take
 

@@ -7,10 +7,7 @@ run on the real clock, which only stamps the payment's times.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import time as clock_time
@@ -27,7 +24,7 @@ from backend.db import Database
 from backend.orders.models import Order, PaymentMethod
 from backend.payments.models import Payment, Refund
 from tests.orders.conftest import catering, ordering  # noqa: F401  (fixtures)
-from tests.payments.fake_stripe import FakeStripe
+from tests.payments.fake_stripe import FakeStripe, signature_header
 
 WEBHOOK_SECRET = "whsec_test_pasar_kawasan_0123456789abcdef"
 SECRET_KEY = "sk_test_pasar_kawasan"
@@ -60,9 +57,7 @@ def app(stripe_settings: Settings, database: Database) -> Litestar:
 def stripe_signature(payload: bytes, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> str:
     """The Stripe-Signature header exactly as Stripe computes it: t=<unix time>,v1=<hex HMAC-SHA256 of
     "<t>.<raw body>" keyed with the endpoint's whsec_ secret>."""
-    timestamp = int(time.time()) if timestamp is None else timestamp
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={mac}"
+    return signature_header(payload, secret, timestamp)
 
 
 async def deliver(client: Any, event: dict[str, Any], *, signature: str | None = "sign",

@@ -9,6 +9,12 @@ with form-encoded bodies (`metadata[checkout_id]=7`, `line_items[0][price_data][
 JSON objects and error bodies, and the Idempotency-Key header honoured: the same key answers the same object (and
 another body with it is refused, as Stripe refuses it).
 
+Stripe's hosted Checkout page, for browser tests: with `hosted_pages=True` a session's `url` is this server's own
+`/c/pay/<session id>`, a plain HTML page (no JavaScript) showing what is paid for and a "Pay" button. Posting it
+pays the session (`pay_session`), delivers a signed `checkout.session.completed` event to the app's webhook when
+`send_webhooks_to(url, secret)` was called, and sends the browser to the session's success_url with a 303. Without
+it the `url` is Stripe's own address, as the API answers, which is what the service-level tests compare.
+
 Tests can make it misbehave — `fail_next(n)` answers 500 to the next n requests, `outage()` answers 500 until
 `recover()`, `slow(seconds)` holds each answer longer than the client waits (a timeout; the request is still
 carried out, as a real timeout may be), `refuse_connections()` stops listening until `accept_connections()` —
@@ -17,17 +23,24 @@ and act as the buyer on Stripe's side: `pay_session`, `succeed_intent`, `fail_in
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import html
 import json
 import re
 import secrets
 import threading
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 API_VERSION = "2025-01-01"
+STRIPE_CHECKOUT = "https://checkout.stripe.com"
+HOSTED_PAGE = "/c/pay/"
 
 
 def decode_form(body: str) -> dict[str, Any]:
@@ -55,6 +68,14 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_hex(12)}"
 
 
+def signature_header(payload: bytes, secret: str, timestamp: int | None = None) -> str:
+    """The Stripe-Signature header exactly as Stripe computes it: t=<unix time>,v1=<hex HMAC-SHA256 of
+    "<t>.<raw body>" keyed with the endpoint's whsec_ secret>."""
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={mac}"
+
+
 @dataclass
 class Seen:
     """One request as the fake received it."""
@@ -67,12 +88,24 @@ class Seen:
 
 
 @dataclass
+class WebhookDelivery:
+    """One event the fake posted to the app's webhook, and how the app answered."""
+
+    event_type: str
+    status: int
+    body: str
+
+
+@dataclass
 class FakeStripe:
+    hosted_pages: bool = False  # serve the hosted payment page itself (a browser can reach it)
     payment_intents: dict[str, dict[str, Any]] = field(default_factory=dict)
     sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
     refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[Seen] = field(default_factory=list)
     refund_status: str = "succeeded"  # what a new refund starts as ("pending" for slow banks)
+    webhook_deliveries: list[WebhookDelivery] = field(default_factory=list)
+    _webhook: tuple[str, str] | None = None
     _answers: dict[str, tuple[tuple[str, str, dict[str, Any]], int, dict[str, Any]]] = field(default_factory=dict)
     _failures_left: int = 0
     _down: bool = False
@@ -141,6 +174,10 @@ class FakeStripe:
     def accept_connections(self) -> None:
         self.start()  # the same port again
 
+    def send_webhooks_to(self, url: str, secret: str) -> None:
+        """Deliver events of payments made on the hosted page to the app's webhook, signed with its secret."""
+        self._webhook = (url, secret)
+
     # --- what was asked -----------------------------------------------------------------------------------
 
     def seen(self, method: str, path: str) -> list[Seen]:
@@ -194,6 +231,10 @@ class FakeStripe:
 
     def _handle(self, request: BaseHTTPRequestHandler, method: str) -> None:
         parts = urlsplit(request.path)
+        if self.hosted_pages and parts.path.startswith(HOSTED_PAGE):
+            request.rfile.read(int(request.headers.get("Content-Length") or 0))  # the Pay form's body: nothing in it
+            self._hosted_page(request, method, parts.path.removeprefix(HOSTED_PAGE))
+            return
         length = int(request.headers.get("Content-Length") or 0)
         body = request.rfile.read(length).decode() if length else ""
         params = decode_form(body if method == "POST" else parts.query)
@@ -254,6 +295,49 @@ class FakeStripe:
                 return 200, self.public(found)
         return 404, _error("invalid_request_error", f"Unrecognized request URL ({method}: {path}).", code=None)
 
+    # --- the hosted payment page (a browser's, not the SDK's) --------------------------------------------------
+
+    def _hosted_page(self, request: BaseHTTPRequestHandler, method: str, session_id: str) -> None:
+        """GET shows the session's lines, total and a Pay button; POST pays it, tells the app's webhook and sends
+        the browser back to the success_url. A paid session sends the browser straight back, as Stripe does."""
+        hosted = self.sessions.get(session_id)
+        if hosted is None:
+            _send_html(request, 404, _page("Not found", "<p>This payment page does not exist.</p>"))
+            return
+        if hosted["status"] == "complete":
+            _redirect(request, hosted["success_url"].replace("{CHECKOUT_SESSION_ID}", session_id))
+            return
+        if method == "POST":
+            paid, _, back = self.pay_session(session_id)
+            self._deliver(self.event("checkout.session.completed", paid))
+            _redirect(request, back)
+            return
+        lines = "".join(
+            f"<li>{html.escape(line['price_data']['product_data']['name'])} × {int(line.get('quantity', 1))} <strong>"
+            f"{_amount(int(line['price_data']['unit_amount']) * int(line.get('quantity', 1)), hosted['currency'])}"
+            f"</strong></li>" for line in hosted["_line_items"])
+        cancel = f'<p><a href="{html.escape(hosted["cancel_url"])}">Back</a></p>' if hosted.get("cancel_url") else ""
+        body = (f"<h1>Pay {_amount(hosted['amount_total'], hosted['currency'])}</h1><ul>{lines}</ul>"
+                f'<form method="post" action="{HOSTED_PAGE}{html.escape(session_id)}">'
+                f"<p>Test card 4242 4242 4242 4242</p>"
+                f'<button type="submit">Pay</button></form>{cancel}')
+        _send_html(request, 200, _page("Pay", body))
+
+    def _deliver(self, event: dict[str, Any]) -> None:
+        """Post the event to the app's webhook before the browser comes back (the app's answer is kept)."""
+        if self._webhook is None:
+            return
+        url, secret = self._webhook
+        payload = json.dumps(event, separators=(",", ":")).encode()
+        delivery = urllib.request.Request(url, data=payload, method="POST", headers={
+            "Content-Type": "application/json; charset=utf-8", "Stripe-Signature": signature_header(payload, secret)})
+        try:
+            with urllib.request.urlopen(delivery, timeout=10) as answer:
+                status, text = answer.status, answer.read().decode()
+        except urllib.error.HTTPError as refused:
+            status, text = refused.code, refused.read().decode()
+        self.webhook_deliveries.append(WebhookDelivery(event["type"], status, text))
+
     def _create_intent(self, params: dict[str, Any]) -> dict[str, Any]:
         intent_id = new_id("pi")
         intent = {"id": intent_id, "object": "payment_intent", "amount": int(params["amount"]), "amount_received": 0,
@@ -276,7 +360,8 @@ class FakeStripe:
                   "amount_subtotal": total, "currency": lines[0]["price_data"]["currency"] if lines else None,
                   "metadata": params.get("metadata", {}), "client_reference_id": params.get("client_reference_id"),
                   "success_url": params["success_url"], "cancel_url": params.get("cancel_url"),
-                  "url": f"https://checkout.stripe.com/c/pay/{session_id}", "created": int(time.time()),
+                  "url": f"{self.url if self.hosted_pages else STRIPE_CHECKOUT}{HOSTED_PAGE}{session_id}",
+                  "created": int(time.time()),
                   "expires_at": int(params.get("expires_at") or time.time() + 86400), "livemode": False,
                   "_line_items": lines,
                   "_intent_metadata": (params.get("payment_intent_data") or {}).get("metadata", {})}
@@ -310,3 +395,29 @@ def _error(kind: str, message: str, *, code: str | None) -> dict[str, Any]:
     if code:
         error["code"] = code
     return {"error": error}
+
+
+def _amount(minor_units: int, currency: str | None) -> str:
+    """An amount as the hosted page shows it: IDR 2,600,000.00 (Stripe counts rupiah in hundredths)."""
+    return f"{(currency or '').upper()} {minor_units / 100:,.2f}"
+
+
+def _page(title: str, body: str) -> bytes:
+    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
+            f'content="width=device-width, initial-scale=1"><title>{html.escape(title)} · Stripe (test)</title>'
+            f"</head><body>{body}</body></html>").encode()
+
+
+def _send_html(request: BaseHTTPRequestHandler, status: int, page: bytes) -> None:
+    request.send_response(status)
+    request.send_header("Content-Type", "text/html; charset=utf-8")
+    request.send_header("Content-Length", str(len(page)))
+    request.end_headers()
+    request.wfile.write(page)
+
+
+def _redirect(request: BaseHTTPRequestHandler, location: str) -> None:
+    request.send_response(303)
+    request.send_header("Location", location)
+    request.send_header("Content-Length", "0")
+    request.end_headers()

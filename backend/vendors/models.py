@@ -62,6 +62,8 @@ class Vendor(SQLModel, table=True):
                         name="rating_range"),
         # The catalogue's bounding-box prefilter reads both coordinates from one index.
         Index("ix_vendor_location", "latitude", "longitude"),
+        # The largest delivery radius of active vendors (it sizes that box) is read from the end of this index.
+        Index("ix_vendor_status_radius", "status", "delivery_radius_km"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -24,8 +24,15 @@ test: $(INSTALLED) test-deps
 	$(BIN)/python -m pytest
 
 ## Debian's Chromium (browser tests) and docker-compose v1 (validates docker-compose.yml without an engine),
-## installed when missing and we are root; otherwise those tests are skipped with a reason.
+## installed when missing and we are root; otherwise those tests are skipped with a reason. axe-core for the
+## accessibility tests comes from the npm registry, pinned by tests/browser/package-lock.json.
+AXE_STAMP := tests/browser/node_modules/.package-lock.json
 test-deps:
+	@if [ ! -f $(AXE_STAMP) ] || [ tests/browser/package-lock.json -nt $(AXE_STAMP) ]; then \
+	  if command -v npm >/dev/null 2>&1; then echo "installing axe-core"; \
+	    npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error; \
+	  else echo "npm missing: the accessibility tests will be skipped"; fi; \
+	fi
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	  if ! command -v chromium >/dev/null 2>&1 || ! command -v docker-compose >/dev/null 2>&1; then apt-get update -qq; fi; \
 	  command -v chromium >/dev/null 2>&1 || { echo "installing chromium"; \

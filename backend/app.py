@@ -40,7 +40,7 @@ from backend.payments.api import API_ROUTES as PAYMENT_API_ROUTES
 from backend.payments.ledger_api import API_ROUTES as LEDGER_API_ROUTES
 from backend.reports.api import API_ROUTES as REPORT_API_ROUTES
 from backend.media.storage import FileSystemStorage, Storage
-from backend.problems import EXCEPTION_HANDLERS
+from backend.problems import EXCEPTION_HANDLERS, ProblemDocumentation
 from backend.vendors.api import API_ROUTES as VENDOR_API_ROUTES
 from web.accounts import PAGE_ROUTES as ACCOUNT_PAGE_ROUTES
 from web.catalogue import PAGE_ROUTES as CATALOGUE_PAGE_ROUTES
@@ -65,7 +65,7 @@ ONE_YEAR = 365 * 24 * 3600
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
-    database = Database(settings.database_url)
+    database = Database(settings.database_url, connect_timeout=settings.database_connect_timeout_seconds)
     settings.media_dir.mkdir(parents=True, exist_ok=True)
 
     @asynccontextmanager
@@ -145,7 +145,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         template_config=TemplateConfig(
             directory=TEMPLATE_DIR, engine=JinjaTemplateEngine, engine_callback=configure_environment
         ),
-        plugins=[HTMXPlugin()],
+        plugins=[HTMXPlugin(), ProblemDocumentation()],
         stores=_stores(settings),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         openapi_config=OpenAPIConfig(

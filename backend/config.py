@@ -15,6 +15,8 @@ ENVIRONMENTS = ("development", "test", "production")
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"
 # A worker's cash-on-delivery order may come to at most this many rupiah per vendor.
 DEFAULT_CASH_ON_DELIVERY_LIMIT = 500_000
+# Seconds a request waits for a new PostgreSQL connection (asyncpg's own default is a minute).
+DEFAULT_DATABASE_CONNECT_TIMEOUT = 5.0
 
 
 class ConfigError(ValueError):
@@ -25,6 +27,9 @@ class ConfigError(ValueError):
 class Settings:
     environment: str = "development"
     database_url: str = DEFAULT_DATABASE_URL
+    # A request waits at most this long for a new PostgreSQL connection before it is answered "database
+    # unavailable" (503); an unreachable database then never holds a buyer's phone for asyncpg's full minute.
+    database_connect_timeout_seconds: float = DEFAULT_DATABASE_CONNECT_TIMEOUT
     secret_key: str = DEVELOPMENT_SECRET_KEY
     redis_url: str | None = None
     media_dir: Path = DEFAULT_DATA_DIR / "media"
@@ -118,6 +123,8 @@ class Settings:
         return cls(
             environment=environment,
             database_url=database_url,
+            database_connect_timeout_seconds=_positive_number(
+                env, "DATABASE_CONNECT_TIMEOUT_SECONDS", cls.database_connect_timeout_seconds),
             secret_key=secret_key,
             redis_url=redis_url,
             media_dir=Path(env.get("MEDIA_DIR", "").strip() or DEFAULT_DATA_DIR / "media"),

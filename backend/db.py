@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import math
+import socket
 from collections.abc import AsyncGenerator
 from datetime import datetime
 from typing import Any
 
+from asyncpg import exceptions as asyncpg_errors
 from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlmodel import Field, SQLModel
 
 from backend.clock import utcnow
+from backend.config import DEFAULT_DATABASE_CONNECT_TIMEOUT
 
 # Named constraints let Alembic's batch mode alter them on SQLite and keep migrations reviewable.
 SQLModel.metadata.naming_convention = {
@@ -32,14 +37,19 @@ def created_at_field() -> Any:
 class Database:
     """One engine and its session factory; created by the app at start-up, disposed at shutdown."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False,
+                 connect_timeout: float = DEFAULT_DATABASE_CONNECT_TIMEOUT) -> None:
         self.url = url
         kwargs: dict[str, Any] = {"echo": echo}
         if url.startswith("postgresql"):
             # Prepared statements are reused per connection; after five runs PostgreSQL may switch to a generic
             # plan that ignores the values (a search's bounding box), which made catalogue searches 100x slower.
+            # Pre-ping drops connections a database restart or a network cut left dead, so the app recovers by
+            # itself; the connect timeout bounds how long a request waits on a database that does not answer
+            # (asyncpg's own default is a minute).
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True,
-                          connect_args={"server_settings": {"plan_cache_mode": "force_custom_plan"}})
+                          connect_args={"server_settings": {"plan_cache_mode": "force_custom_plan"},
+                                        "timeout": connect_timeout})
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _configure_sqlite_connection)
@@ -57,6 +67,45 @@ class Database:
             except BaseException:
                 await session.rollback()
                 raise
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """True when `exc` says the database could not be reached (refused, reset, closed, timed out, restarting,
+    no free connection in the pool) rather than that it refused a statement: the request may simply be tried
+    again in a moment.
+
+    SQLAlchemy wraps errors on a connection it had (and flags a lost one `connection_invalidated`), but a failed
+    connect comes through as the driver raised it: an OSError or an asyncpg error. Those are recognised only when
+    raised from inside the database layers, so a full disk under the media folder still counts as a bug.
+    """
+    if isinstance(exc, DBAPIError):
+        # `orig` is the driver's error as SQLAlchemy's asyncpg adapter re-raised it, from asyncpg's own.
+        return (exc.connection_invalidated or _unreachable_driver_error(exc.orig)
+                or _unreachable_driver_error(exc.orig.__cause__ if exc.orig is not None else None))
+    if isinstance(exc, SQLAlchemyTimeoutError):  # every pooled connection busy for pool_timeout seconds
+        return True
+    return _unreachable_driver_error(exc) and _raised_by_database_layers(exc)
+
+
+def _unreachable_driver_error(exc: BaseException | None) -> bool:
+    # asyncpg's connection errors (SQLSTATE class 08, a connection that is gone) and a server refusing
+    # connections for now: starting up, shutting down, crashed, full.
+    return isinstance(exc, ConnectionError | TimeoutError | socket.gaierror
+                      | asyncpg_errors.PostgresConnectionError | asyncpg_errors.CannotConnectNowError
+                      | asyncpg_errors.TooManyConnectionsError | asyncpg_errors.AdminShutdownError
+                      | asyncpg_errors.CrashShutdownError)
+
+
+_DATABASE_MODULES = ("sqlalchemy.", "asyncpg.", "aiosqlite.")
+
+
+def _raised_by_database_layers(exc: BaseException) -> bool:
+    traceback = exc.__traceback__
+    while traceback is not None:
+        if traceback.tb_frame.f_globals.get("__name__", "").startswith(_DATABASE_MODULES):
+            return True
+        traceback = traceback.tb_next
+    return False
 
 
 def is_postgres(session: AsyncSession) -> bool:

@@ -93,6 +93,16 @@ class TooManyAttempts(DomainError):
         super().__init__(message, params=params)
 
 
+class DatabaseUnavailable(DomainError):
+    """The database cannot be reached for a moment (see db.database_unreachable); nothing the person sent is
+    wrong, and the same request may be sent again (a checkout with the same Idempotency-Key is placed once)."""
+
+    status_code = 503
+    code = "database_unavailable"
+    default_message = N_("We cannot reach our database right now. Please try again in a moment.")
+    retry_after_seconds = 15
+
+
 class ValidationFailed(DomainError):
     """One or more fields are wrong; nothing was changed."""
 

@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, PermissionDeniedException, ValidationException
+from litestar.exceptions import ClientException, HTTPException, PermissionDeniedException, ValidationException
+from litestar.handlers import HTTPRouteHandler
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.plugins import ReceiveRoutePlugin
+from litestar.routes import BaseRoute, HTTPRoute
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError
 
 from backend.accounts.auth import is_api_path
+from backend.db import database_unreachable
 from backend.errors import (
     N_,
+    DatabaseUnavailable,
     DomainError,
     InsufficientCapacity,
     NotAuthenticated,
@@ -53,12 +61,14 @@ def _problem(request: Request[Any, Any, Any], *, status: int, code: str, detail:
     return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
-def _error_page(request: Request[Any, Any, Any], *, status: int, message: str) -> Response[Any]:
+def _error_page(request: Request[Any, Any, Any], *, status: int, message: str,
+                headers: dict[str, str] | None = None) -> Response[Any]:
     return Template(
         "errors/error.html",
         context={"status": status, "message": message},
         status_code=status,
         media_type=MediaType.HTML,
+        headers=headers,
     )
 
 
@@ -76,13 +86,14 @@ def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Re
                  "available": item.available, "message": gettext(item.message, **item.params)}
                 for item in exc.shortages
             ]
-        if isinstance(exc, TooManyAttempts):
+        if isinstance(exc, TooManyAttempts | DatabaseUnavailable):
             extra["retry_after"] = exc.retry_after_seconds
         return _problem(request, status=exc.status_code, code=exc.code, detail=detail, **extra)
     if isinstance(exc, NotAuthenticated):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return Redirect(f"/login?next={quote(target, safe='')}", status_code=303)
-    return _error_page(request, status=exc.status_code, message=detail)
+    headers = {"Retry-After": str(exc.retry_after_seconds)} if isinstance(exc, DatabaseUnavailable) else None
+    return _error_page(request, status=exc.status_code, message=detail, headers=headers)
 
 
 def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
@@ -116,14 +127,109 @@ def _number_too_large(exc: Exception) -> bool:
     return isinstance(exc, DBAPIError) and ("out of range" in str(exc.orig) or "out of int32 range" in str(exc.orig))
 
 
+def _text_the_database_refuses(exc: Exception) -> bool:
+    """Text with a NUL character (a token named "a\\x00b"): PostgreSQL cannot store it in any text column
+    (SQLSTATE 22021, character_not_in_repertoire), so the request is at fault, whichever field carried it."""
+    return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) == "22021"
+
+
 def handle_unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     if _number_too_large(exc):
         return handle_domain_error(request, NotFound())
+    if isinstance(exc, UnicodeDecodeError) or _text_the_database_refuses(exc):
+        # Text that cannot be read or stored, so the request is at fault: a form field that is not UTF-8 (a file
+        # sent without a filename), which Litestar's multipart parser decodes as text (our own code never decodes
+        # without a fallback); or a NUL character on PostgreSQL.
+        return handle_http_exception(request, ClientException())
+    if database_unreachable(exc):
+        # An outage, not a bug: one line per request (no traceback); the request can be sent again.
+        logger.error("database unreachable on %s %s: %s: %s", request.method, request.url.path,
+                     type(exc).__name__, exc)
+        return handle_domain_error(request, DatabaseUnavailable())
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     message = gettext(_HTTP_TITLES[500])
     if is_api_path(request.url.path):
         return _problem(request, status=HTTP_500_INTERNAL_SERVER_ERROR, code="internal_error", detail=message)
     return _error_page(request, status=HTTP_500_INTERNAL_SERVER_ERROR, message=message)
+
+
+class ProblemFieldError(BaseModel):
+    field: str
+    message: str
+
+
+class ProblemShortage(BaseModel):
+    product_id: int
+    product_name: str
+    requested: int
+    available: int
+    message: str
+
+
+class Problem(BaseModel):
+    """The body of every error answer of the API: RFC 9457 problem details with a stable `code`."""
+
+    type: str = Field(description="urn:pasar-kawasan:problem:<code>")
+    title: str
+    status: int
+    detail: str = Field(description="What went wrong, in the reader's language")
+    code: str = Field(description="Stable and machine-readable: not_found, validation_failed, forbidden, ...")
+    instance: str = Field(description="The path that was asked for")
+    errors: list[ProblemFieldError] | None = Field(default=None, description="Which fields are wrong, and why")
+    shortages: list[ProblemShortage] | None = Field(default=None, description="What is left of each product asked for")
+    retry_after: int | None = Field(default=None, description="Seconds to wait before trying again")
+
+
+_PROBLEM_DESCRIPTIONS = {
+    400: "The request is malformed: a parameter, header or body of the wrong shape",
+    401: "No valid API token",
+    403: "The token's role may not do this",
+    404: "Not found (other people's ids are reported as not found too)",
+    409: "This conflicts with the current state: someone changed it meanwhile, or there is not enough left",
+    422: "Some fields need fixing: `errors` says which",
+    429: "Too many requests: wait `Retry-After` seconds",
+    503: "The database cannot be reached: try again after `Retry-After` seconds",
+}
+_NOT_INPUT = frozenset({"request", "state", "scope", "headers", "cookies", "socket"})
+
+
+def problem_statuses(handler: HTTPRouteHandler, path_parameters: Iterable[str]) -> set[int]:
+    """The error statuses an API operation can answer with, from what it takes and who may call it."""
+    statuses = {400, 429, 503}
+    if handler.resolve_guards():
+        statuses |= {401, 403}
+    in_path = set(path_parameters)
+    if in_path:
+        statuses.add(404)
+    inputs = set(handler.parsed_fn_signature.parameters) - _NOT_INPUT - set(handler.resolve_dependencies())
+    if inputs - in_path:
+        statuses.add(422)  # a query or body the service checks beyond its shape
+    if not handler.http_methods <= {"GET", "HEAD"}:
+        # A change names other objects (a delivery point, a certificate) and meets the state others left.
+        statuses |= {404, 409, 422}
+    return statuses
+
+
+def problem_response(status: int, description: str | None = None) -> ResponseSpec:
+    """The OpenAPI description of a problem answer; a handler names one the rules above cannot see."""
+    return ResponseSpec(data_container=Problem, media_type=PROBLEM_MEDIA_TYPE, generate_examples=False,
+                        description=description or _PROBLEM_DESCRIPTIONS[status])
+
+
+class ProblemDocumentation(ReceiveRoutePlugin):
+    """Documents the problem answers of every API operation in the OpenAPI document, with their real body.
+
+    They come from the exception handlers above rather than from each handler, so they are described here once.
+    A handler's own `responses` take precedence.
+    """
+
+    def receive_route(self, route: BaseRoute) -> None:
+        if not isinstance(route, HTTPRoute) or not is_api_path(route.path):
+            return
+        for handler in route.route_handlers:
+            documented = {status: problem_response(status)
+                          for status in sorted(problem_statuses(handler, route.path_parameters))}
+            handler.responses = {**documented, **(handler.responses or {})}
 
 
 EXCEPTION_HANDLERS = {

@@ -43,6 +43,8 @@ class AuthenticationMiddleware(ASGIMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
         database: Database = scope["litestar_app"].state.database
+        # The device's language first: an error page (the database unreachable) still speaks it.
+        set_locale(pick_locale(cookie=connection.cookies.get(LANGUAGE_COOKIE), user_locale=None))
         user: User | None = None
         if is_api_path(scope["path"]):
             authorization = connection.headers.get("authorization", "")

@@ -26,6 +26,7 @@ from backend.notifications.schemas import (
     PushSubscriptionInput,
     PushSubscriptionPublic,
 )
+from backend.problems import problem_response
 
 
 class InboxApi(Controller):
@@ -49,7 +50,8 @@ class InboxApi(Controller):
         unread = await notifications.unread_count(session=db_session, user_id=request.user.id)
         return InboxReadResult(marked=marked, unread_count=unread)
 
-    @get("/push/key", summary="The VAPID public key to subscribe a browser with (404 when push is off)")
+    @get("/push/key", summary="The VAPID public key to subscribe a browser with (404 when push is off)",
+         responses={404: problem_response(404, "Web Push is not set up on this server")})
     async def push_key(self, settings: NamedDependency[Settings]) -> PushKeyPublic:
         return PushKeyPublic(public_key=push.public_key(settings))
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.auth import requires_role
 from backend.accounts.models import Role, User
+from backend.problems import problem_response
 from backend.reports import service
 from backend.vendors import service as vendors
 
@@ -40,7 +41,8 @@ async def canteen_spend(request: Request[User, Any, Any], db_session: NamedDepen
      security=BEARER,
      summary="My zone's vendors, listings, orders and value per ISO week and local share (default: 12 weeks)",
      description="An admin picks the zone with `zone` (default: the first by code); a manager's own zone only "
-                 "(another zone answers 404).")
+                 "(another zone answers 404).",
+     responses={404: problem_response(404, "No such zone, or another zone than the manager's own")})
 async def zone_dashboard(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession],
                          zone: Annotated[int | None, QueryParameter(ge=1)] = None, start: From = None,
                          end: To = None) -> service.ZoneDashboard:

@@ -12,6 +12,7 @@ from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, Schema
 from litestar.params import Body, FromPath, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,7 +23,7 @@ from backend.catalog.schemas import ProductInput, ProductPublic
 from backend.certification import service as certification
 from backend.certification.schemas import CertificateInput, CertificatePublic
 
-from backend.media.routes import private_document_response
+from backend.media.routes import MEDIA_TYPES, private_document_response
 from backend.media.storage import Storage
 from backend.media.uploads import document_from_upload, photo_from_upload
 from backend.validation import form_to_input, validate_input
@@ -30,6 +31,19 @@ from backend.vendors import service as vendors
 from backend.vendors.schemas import VendorProfileInput, VendorPublic
 
 MULTIPART = Body(media_type=RequestEncodingType.MULTI_PART)
+
+
+@dataclass
+class DocumentOperation(Operation):
+    """A certificate document is answered as it is stored: a WebP image or a PDF (a handler names one type only)."""
+
+    def __post_init__(self) -> None:
+        ok = (self.responses or {}).get("200")
+        if isinstance(ok, OpenAPIResponse):
+            ok.content = {
+                media_type: OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, content_media_type=media_type))
+                for media_type in MEDIA_TYPES.values()
+            }
 
 
 @dataclass
@@ -117,7 +131,7 @@ class VendorApi(Controller):
         return CertificatePublic.of(certificate)
 
     @get("/certificates/{certificate_id:int}/document", summary="The document of one of my certificates",
-         media_type="application/octet-stream")
+         media_type="application/octet-stream", operation_class=DocumentOperation)
     async def certificate_document(self, request: Request[User, Any, Any], certificate_id: FromPath[int],
                                    db_session: NamedDependency[AsyncSession],
                                    storage: NamedDependency[Storage]) -> Response[bytes]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import socket
 from collections.abc import AsyncGenerator
 from datetime import datetime
 from typing import Any
@@ -84,13 +83,18 @@ def database_unreachable(exc: BaseException) -> bool:
                 or _unreachable_driver_error(exc.orig.__cause__ if exc.orig is not None else None))
     if isinstance(exc, SQLAlchemyTimeoutError):  # every pooled connection busy for pool_timeout seconds
         return True
-    return _unreachable_driver_error(exc) and _raised_by_database_layers(exc)
+    return _unreachable_driver_error(exc) and raised_inside(exc, _DATABASE_MODULES)
 
 
 def _unreachable_driver_error(exc: BaseException | None) -> bool:
-    # asyncpg's connection errors (SQLSTATE class 08, a connection that is gone) and a server refusing
-    # connections for now: starting up, shutting down, crashed, full.
-    return isinstance(exc, ConnectionError | TimeoutError | socket.gaierror
+    # Any socket error: refused, reset, timed out, a name that does not resolve, but also "no route to host",
+    # "network is unreachable" and asyncio's "Multiple exceptions" for a host name with several addresses, which
+    # are plain OSErrors. Then asyncpg's connection errors (SQLSTATE class 08, a connection that is gone) and a
+    # server refusing connections for now: starting up, shutting down, crashed, full. A protocol violation
+    # (08P01) is in class 08 too, but it is a malformed message from our side: a bug, not an outage.
+    if isinstance(exc, asyncpg_errors.ProtocolViolationError):
+        return False
+    return isinstance(exc, OSError
                       | asyncpg_errors.PostgresConnectionError | asyncpg_errors.CannotConnectNowError
                       | asyncpg_errors.TooManyConnectionsError | asyncpg_errors.AdminShutdownError
                       | asyncpg_errors.CrashShutdownError)
@@ -99,10 +103,11 @@ def _unreachable_driver_error(exc: BaseException | None) -> bool:
 _DATABASE_MODULES = ("sqlalchemy.", "asyncpg.", "aiosqlite.")
 
 
-def _raised_by_database_layers(exc: BaseException) -> bool:
+def raised_inside(exc: BaseException, modules: tuple[str, ...]) -> bool:
+    """True when `exc` passed through the code of one of `modules` (names or prefixes of module names)."""
     traceback = exc.__traceback__
     while traceback is not None:
-        if traceback.tb_frame.f_globals.get("__name__", "").startswith(_DATABASE_MODULES):
+        if traceback.tb_frame.f_globals.get("__name__", "").startswith(modules):
             return True
         traceback = traceback.tb_next
     return False

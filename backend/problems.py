@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError
 
 from backend.accounts.auth import is_api_path
-from backend.db import database_unreachable
+from backend.db import database_unreachable, raised_inside
 from backend.errors import (
     N_,
     DatabaseUnavailable,
@@ -127,19 +127,27 @@ def _number_too_large(exc: Exception) -> bool:
     return isinstance(exc, DBAPIError) and ("out of range" in str(exc.orig) or "out of int32 range" in str(exc.orig))
 
 
+_MULTIPART_PARSER = ("litestar._multipart",)
+
+
 def _text_the_database_refuses(exc: Exception) -> bool:
     """Text with a NUL character (a token named "a\\x00b"): PostgreSQL cannot store it in any text column
     (SQLSTATE 22021, character_not_in_repertoire), so the request is at fault, whichever field carried it."""
     return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) == "22021"
 
 
+def _form_field_not_text(exc: Exception) -> bool:
+    """A multipart form field Litestar's parser could not decode as text: bytes that are not UTF-8 (a file sent
+    without a filename) or a charset that does not exist (`charset=nonsense` on the part). Only from the parser:
+    a UnicodeDecodeError in our own code is a bug, and stays a 500."""
+    return isinstance(exc, UnicodeDecodeError | LookupError) and raised_inside(exc, _MULTIPART_PARSER)
+
+
 def handle_unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     if _number_too_large(exc):
         return handle_domain_error(request, NotFound())
-    if isinstance(exc, UnicodeDecodeError) or _text_the_database_refuses(exc):
-        # Text that cannot be read or stored, so the request is at fault: a form field that is not UTF-8 (a file
-        # sent without a filename), which Litestar's multipart parser decodes as text (our own code never decodes
-        # without a fallback); or a NUL character on PostgreSQL.
+    if _form_field_not_text(exc) or _text_the_database_refuses(exc):
+        # Text that cannot be read or stored, so the request is at fault.
         return handle_http_exception(request, ClientException())
     if database_unreachable(exc):
         # An outage, not a bug: one line per request (no traceback); the request can be sent again.

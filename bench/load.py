@@ -654,8 +654,8 @@ def main() -> None:
     parser.add_argument("--postgres", default=DEFAULT_SERVER, metavar="URL",
                         help=f"the PostgreSQL server (default {DEFAULT_SERVER})")
     parser.add_argument("--database", default=DEFAULT_DATABASE,
-                        help=f"the bench's own database on it: created when missing, dropped and created again "
-                             f"when it does not hold what this bench seeds (default {DEFAULT_DATABASE})")
+                        help=f"the bench's own database on it, named bench_…: created when missing, dropped and created "
+                             f"again when it does not hold what this bench seeds (default {DEFAULT_DATABASE})")
     parser.add_argument("--redis", default=DEFAULT_REDIS, metavar="URL",
                         help=f"Redis for the shared rate-limit counters (default {DEFAULT_REDIS})")
     parser.add_argument("--vendors", type=int, default=10_000)
@@ -676,6 +676,9 @@ def main() -> None:
     if args.drive:
         json.dump(asyncio.run(drive(json.load(sys.stdin))), sys.stdout)
         return
+    if not args.database.startswith("bench_"):
+        # The bench drops and recreates its database when it holds anything else: never a real one.
+        parser.error(f"--database must start with bench_ (it is dropped and recreated), not {args.database!r}")
 
     dsn = server_dsn(args.postgres, args.database)
     database_url = make_url(dsn).set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)

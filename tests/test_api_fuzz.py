@@ -253,6 +253,18 @@ async def test_a_form_field_that_is_not_text_is_a_bad_request_not_a_server_error
     assert response.json()["code"] == "http_400"
 
 
+async def test_a_form_field_in_a_charset_that_does_not_exist_is_a_bad_request(client, database, vendor):
+    boundary = "pasar-kawasan-boundary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n"
+            f"Content-Type: text/plain; charset=klingon\r\n\r\nhalal\r\n--{boundary}--\r\n").encode()
+    headers = {**await bearer(database, vendor), "Content-Type": f"multipart/form-data; boundary={boundary}"}
+
+    response = await client.post("/api/v1/vendor/certificates", content=body, headers=headers)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "http_400"
+
+
 async def test_text_with_a_nul_character_is_a_bad_request_not_a_server_error_on_postgresql(client, database, worker):
     if database.engine.dialect.name != "postgresql":
         pytest.skip("SQLite stores a NUL character; PostgreSQL refuses it in every text column")

@@ -333,7 +333,7 @@ def the_journey(phones: Callable[..., Page], log_in: Callable[..., None], stripe
 def test_a_new_vendor_sells_200_nasi_box_to_a_canteen_paid_by_card_delivered_and_rated(
         phones, log_in, browser_stripe, screenshot, tmp_path):
     vendor = NewVendor(owner="Ratih Kusuma", phone="085772000360", password="rendang-enak-2026",
-                       business="Dapur Ratih", product="Nasi Box Rendang Dapur Ratih",
+                       business="Dapur Ratih", product="Nasi Box Dapur Ratih",
                        halal_number="ID33250000111110523")
     the_journey(phones, log_in, browser_stripe, vendor, CANTEEN_STAFF, small_photo(tmp_path / "IMG_20261123_0702.jpg"),
                 screenshot, javascript=True)

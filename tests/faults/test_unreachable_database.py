@@ -6,6 +6,7 @@ once) or a socket that accepts and stays silent (bounded by the connect timeout)
 
 from __future__ import annotations
 
+import errno
 import logging
 import socket
 import time
@@ -17,6 +18,7 @@ import pytest
 from litestar import Request, get
 from litestar.testing import AsyncTestClient
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from backend.app import create_app
 from backend.config import Settings
@@ -107,6 +109,19 @@ async def test_what_counts_as_unreachable(database):
     finally:
         await unreachable.dispose()
     assert database_unreachable(refused.value)
+
+    # Off loopback a vanished host is often not refused but unreachable, a plain OSError.
+    async def no_route() -> Any:
+        raise OSError(errno.EHOSTUNREACH, "Connect call failed ('10.20.0.5', 5432)")
+
+    vanished = create_async_engine(NOBODY_LISTENS, async_creator=no_route)
+    try:
+        with pytest.raises(OSError) as no_route_to_host:
+            async with vanished.connect():
+                pass
+    finally:
+        await vanished.dispose()
+    assert database_unreachable(no_route_to_host.value)
 
     with pytest.raises(Exception) as syntax_error:
         async with database.engine.connect() as connection:

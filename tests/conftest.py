@@ -52,6 +52,21 @@ def _postgres_url() -> str | None:
 DATABASES = ["sqlite"] + (["postgresql"] if _postgres_url() else [])
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `one_database` (a server process, a fuzzer, Redis: slow, and about the app more than the SQL)
+    run once, on PostgreSQL when it is configured, as in production; on SQLite otherwise."""
+    if "postgresql" not in DATABASES:
+        return
+    kept, dropped = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_sqlite = callspec is not None and callspec.params.get("database_url") == "sqlite"
+        (dropped if on_sqlite and item.get_closest_marker("one_database") else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 @pytest.fixture(scope="session", params=DATABASES)
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     """Every test runs on SQLite, and again on PostgreSQL when TEST_DATABASE_URL is set."""

@@ -191,6 +191,7 @@ def requests_for(document_text: str) -> list[tuple[Any, GenerationMode, list[Any
     return planned
 
 
+@pytest.mark.one_database
 @pytest.mark.parametrize("role", ROLES, ids=str)
 async def test_every_operation_answers_as_its_document_says(role, fuzz_client, world, database):
     marketplace = await seed_marketplace(world, database)

@@ -65,6 +65,7 @@ def test_docker_compose_validates_the_file():
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
 
 
+@pytest.mark.one_database
 @pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL is not set")
 async def test_two_workers_share_one_rate_limit_through_redis(settings, database):
     import redis.asyncio as redis

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from backend.accounts import service as accounts
@@ -50,6 +51,7 @@ class Canteen:
         return {"Authorization": f"Bearer {self.token}", "Idempotency-Key": self.key}
 
 
+@pytest.mark.one_database
 async def test_a_crash_in_the_middle_of_checkouts_leaves_each_one_whole_or_absent(world, zone, database,
                                                                                  server: ServerProcess):
     delivery_day = wib_today() + timedelta(days=2)

@@ -63,9 +63,16 @@ API_VERSION = "1.0.0"
 ONE_YEAR = 365 * 24 * 3600
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
+def create_app(settings: Settings | None = None, *, database: Database | None = None) -> Litestar:
+    """The app for `settings` (read from the environment when not given).
+
+    With `database` the app serves from that engine and leaves it open at shutdown: its owner (a test session
+    sharing one engine between the app and its own setup) disposes of it. Otherwise the app makes its own from
+    `settings.database_url` and disposes of it when it stops."""
     settings = settings or Settings.from_env()
-    database = Database(settings.database_url, connect_timeout=settings.database_connect_timeout_seconds)
+    owns_database = database is None
+    if database is None:
+        database = Database(settings.database_url, connect_timeout=settings.database_connect_timeout_seconds)
     settings.media_dir.mkdir(parents=True, exist_ok=True)
 
     @asynccontextmanager
@@ -79,7 +86,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            await database.dispose()
+            if owns_database:
+                await database.dispose()
 
     async def provide_db_session() -> AsyncGenerator:  # type: ignore[type-arg]
         async for session in database.session_scope():

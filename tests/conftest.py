@@ -5,19 +5,22 @@ Each test starts from empty tables: rows are removed after every test, so no sta
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
 import io
 import os
 import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import date, time
-from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from litestar import Litestar
 from PIL import Image
-from litestar.testing import AsyncTestClient
 from sqlalchemy import event, text
 from sqlmodel import SQLModel
 
@@ -31,7 +34,7 @@ from backend.catalog.schemas import ProductInput
 from backend.certification import service as certification_service
 from backend.certification.models import Certificate, CertificateStatus
 from backend.certification.schemas import CertificateInput
-from backend.media.images import process_document, process_photo
+from backend.media.images import ProcessedDocument, ProcessedPhoto, process_document, process_photo
 from backend.media.storage import FileSystemStorage
 from backend.vendors import service as vendor_service
 from backend.vendors.models import Vendor
@@ -108,17 +111,29 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
     )
 
 
-@pytest.fixture
-async def database(settings: Settings) -> AsyncIterator[Database]:
+@pytest.fixture(scope="session")
+async def shared_database(settings: Settings) -> AsyncIterator[Database]:
+    """One engine per database for the whole run, shared by the app under test and the tests' own setup (both
+    run on the session's event loop)."""
     database = Database(settings.database_url)
     try:
         yield database
     finally:
-        await empty_all_tables(database)
         await database.dispose()
 
 
+@pytest.fixture
+async def database(shared_database: Database) -> AsyncIterator[Database]:
+    """The test's database: empty when the test starts, emptied again when it ends."""
+    try:
+        yield shared_database
+    finally:
+        await empty_all_tables(shared_database)
+
+
 async def empty_all_tables(database: Database) -> None:
+    """Remove every row and restart every id (SQLite's rowids restart by themselves once a table is empty), so
+    ids and counts in one test never depend on another."""
     tables = [table.name for table in reversed(SQLModel.metadata.sorted_tables)]
     async with database.engine.begin() as connection:
         if connection.dialect.name == "postgresql":
@@ -129,25 +144,65 @@ async def empty_all_tables(database: Database) -> None:
                 await connection.execute(text(f'DELETE FROM "{name}"'))
 
 
-@pytest.fixture
-def app(settings: Settings, database: Database) -> Litestar:
-    return create_app(settings)
+AppFor = Callable[[Settings], Awaitable[Litestar]]
+
+
+@pytest.fixture(scope="session")
+async def app_for(shared_database: Database) -> AsyncIterator[AppFor]:
+    """The app for a variant of the settings, built and started once per run (building one registers ~370
+    handlers); every variant serves from the run's shared engine."""
+    apps: dict[Settings, Litestar] = {}
+    stop = asyncio.Event()
+    running: list[asyncio.Task[None]] = []
+
+    async def serve(app: Litestar, started: asyncio.Event) -> None:
+        # The app's start-up and shut-down must happen in one task (its lifespan holds a task group).
+        async with app.lifespan():
+            started.set()
+            await stop.wait()
+
+    async def started(variant: Settings) -> Litestar:
+        if variant not in apps:
+            assert variant.database_url == shared_database.url, "an app on another database needs its own engine"
+            app = create_app(variant, database=shared_database)
+            ready = asyncio.Event()
+            running.append(asyncio.create_task(serve(app, ready)))
+            await ready.wait()
+            apps[variant] = app
+        return apps[variant]
+
+    yield started
+    stop.set()
+    await asyncio.gather(*running)
 
 
 @pytest.fixture
-async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    async with AsyncTestClient(app, base_url="http://testserver.local") as client:
+async def app(settings: Settings, app_for: AppFor, database: Database) -> Litestar:
+    return await app_for(settings)
+
+
+@contextlib.asynccontextmanager
+async def browser(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """A browser of its own (its own cookies) talking to `app` in this process and on this event loop; the app's
+    per-address counters (the API rate limit) start afresh, as if each test came from a new address."""
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as client:
+        try:
+            yield client
+        finally:
+            await app.stores.get("rate_limit").delete_all()
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    async with browser(app) as client:
         yield client
 
 
 @pytest.fixture
-async def other_client(settings: Settings, database: Database) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    """A second browser, for a second person acting at the same time.
-
-    It talks to a second instance of the app on the same database: each test client runs its app on an
-    event loop of its own, and a connection pool cannot be shared between loops.
-    """
-    async with AsyncTestClient(create_app(settings), base_url="http://testserver.local") as client:
+async def other_client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """A second browser, for a second person acting at the same time on the same app."""
+    async with browser(app) as client:
         yield client
 
 
@@ -218,7 +273,7 @@ class World:
                     session=session, vendor=vendor, storage=storage,
                     data=CertificateInput(kind=kind, number=EXAMPLE_NUMBERS[kind], issuer="BPJPH",
                                           expires_on=expires_on),
-                    document=process_document(jpeg_bytes(600, 400)))
+                    document=processed_document(600, 400))
                 if verified:
                     certificate.status = CertificateStatus.VERIFIED
                 certificates.append(certificate)
@@ -227,7 +282,7 @@ class World:
                 tiers=[{"min_quantity": 50, "unit_price": 14000}], min_order_qty=10, fulfilment="made_to_order",
                 order_cutoff=time(15, 0), certificate_ids=[c.id for c in certificates]))
             await catalog_service.add_photo(session=session, vendor=vendor, product_id=product.id,
-                                            photo=process_photo(jpeg_bytes()), storage=storage)
+                                            photo=processed_photo(), storage=storage)
             if submit:
                 await catalog_service.submit_for_review(session=session, vendor=vendor, product_id=product.id)
             await session.commit()
@@ -251,7 +306,7 @@ class World:
                 certificate = await certification_service.add_certificate(
                     session=session, vendor=vendor, storage=storage,
                     data=CertificateInput(kind=kind, number=EXAMPLE_NUMBERS[kind], issuer="BPJPH"),
-                    document=process_document(jpeg_bytes(300, 200)))
+                    document=processed_document(300, 200))
                 certificate.status = CertificateStatus.VERIFIED
                 certificate_ids[kind] = certificate.id
             await session.commit()
@@ -292,10 +347,23 @@ EXAMPLE_NUMBERS = {"halal": "ID33250000123450523", "pirt": "206332501012324", "b
                    "nib": "9120301234567", "sni": "SNI 01-3553-2015"}
 
 
+@functools.cache
 def jpeg_bytes(width: int = 800, height: int = 600) -> bytes:
+    """A plain JPEG photo; made once per size for the whole run."""
     buffer = io.BytesIO()
     Image.new("RGB", (width, height), (190, 110, 50)).save(buffer, "JPEG")
     return buffer.getvalue()
+
+
+@functools.cache
+def processed_photo() -> ProcessedPhoto:
+    """A product photo as the upload path stores it (re-encoding takes a while: done once per run)."""
+    return process_photo(jpeg_bytes())
+
+
+@functools.cache
+def processed_document(width: int, height: int) -> ProcessedDocument:
+    return process_document(jpeg_bytes(width, height))
 
 
 @pytest.fixture
@@ -343,7 +411,7 @@ async def admin(world: World) -> User:
 CSRF_COOKIE = "pk_csrf"
 
 
-async def csrf_token(client: AsyncTestClient[Any], page: str = "/login") -> str:
+async def csrf_token(client: httpx.AsyncClient, page: str = "/login") -> str:
     """The CSRF token a page hands the browser (read from the form, as a browser would submit it)."""
     if CSRF_COOKIE not in client.cookies:
         response = await client.get(page)
@@ -352,13 +420,13 @@ async def csrf_token(client: AsyncTestClient[Any], page: str = "/login") -> str:
     return client.cookies[CSRF_COOKIE]
 
 
-async def submit(client: AsyncTestClient[Any], url: str, data: dict[str, Any], **kwargs: Any) -> Any:
+async def submit(client: httpx.AsyncClient, url: str, data: dict[str, Any], **kwargs: Any) -> Any:
     """Post a form the way a browser does: with the page's CSRF token, not following redirects."""
     token = await csrf_token(client)
     return await client.post(url, data={**data, "_csrf_token": token}, follow_redirects=False, **kwargs)
 
 
-async def log_in(client: AsyncTestClient[Any], user: User, password: str = PASSWORD) -> Any:
+async def log_in(client: httpx.AsyncClient, user: User, password: str = PASSWORD) -> Any:
     response = await submit(client, "/login", {"phone": user.phone, "password": password})
     assert response.status_code == 303, response.text
     return response

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 
 from backend.accounts.models import AuthSession, LoginAttempt, Organisation, Role, User
 from backend.accounts.service import hash_token
-from backend.app import create_app
-from tests.conftest import PASSWORD, log_in, submit
+from tests.conftest import PASSWORD, browser, log_in, submit
 
 
 async def test_a_vendor_signs_up_with_a_local_phone_number_and_lands_on_the_seller_home(client, zone, database):
@@ -112,10 +110,10 @@ async def test_a_successful_login_resets_the_count_of_wrong_passwords(client, wo
         assert response.status_code == 401
 
 
-async def test_one_address_guessing_many_accounts_is_stopped(world, zone, settings, database):
+async def test_one_address_guessing_many_accounts_is_stopped(world, zone, settings, app_for, database):
     strict = replace(settings, login_failures_per_ip=4, login_failures_per_account=10)
     people = [await world.user(Role.WORKER, zone=zone) for _ in range(3)]
-    async with AsyncTestClient(create_app(strict), base_url="http://testserver.local") as client:
+    async with browser(await app_for(strict)) as client:
         for attempt in range(4):
             person = people[attempt % 2]
             response = await submit(client, "/login", {"phone": person.phone, "password": f"salah-{attempt}"})

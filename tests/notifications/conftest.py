@@ -23,11 +23,11 @@ from litestar import Litestar
 from py_vapid import Vapid
 
 from backend.accounts.models import User
-from backend.app import create_app
 from backend.config import Settings
 from backend.db import Database
 from backend.notifications import push
 from backend.notifications.service import notify
+from tests.conftest import AppFor
 
 
 def b64url(raw: bytes) -> str:
@@ -60,9 +60,9 @@ def push_settings(settings: Settings, vapid_keys: VapidKeys) -> Settings:
 
 
 @pytest.fixture
-def app(push_settings: Settings, database: Database) -> Litestar:
+async def app(push_settings: Settings, app_for: AppFor, database: Database) -> Litestar:
     """The app with Web Push turned on (the `client` fixture talks to it)."""
-    return create_app(push_settings)
+    return await app_for(push_settings)
 
 
 @dataclass

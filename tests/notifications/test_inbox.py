@@ -6,18 +6,16 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from backend.accounts import service as account_service
 from backend.accounts.models import Role
-from backend.app import create_app
 from backend.clock import utcnow
 from backend.i18n import translations
 from backend.notifications.models import Notification, PushSubscription
 from backend.notifications.push import MSG_KEY
 from backend.notifications.service import INBOX_PAGE_SIZE
-from tests.conftest import QueryCounter, csrf_token, log_in, submit
+from tests.conftest import QueryCounter, browser, csrf_token, log_in, submit
 from tests.notifications.conftest import Browser, b64url
 
 EXPIRY = "Expires on %(date)s. Renew it soon and upload the new one."
@@ -166,10 +164,11 @@ async def test_the_api_refuses_a_bad_push_address_or_bad_keys(client, world, zon
     assert await stored_subscriptions(database) == []
 
 
-async def test_push_is_not_offered_when_the_site_has_no_vapid_keys(settings, world, zone, database, push_service):
+async def test_push_is_not_offered_when_the_site_has_no_vapid_keys(settings, app_for, world, zone, database,
+                                                                   push_service):
     sri = await world.user(Role.VENDOR, zone=zone)
     token = await bearer(database, sri)
-    async with AsyncTestClient(create_app(settings), base_url="http://testserver.local") as client:
+    async with browser(await app_for(settings)) as client:
         key = await client.get("/api/v1/push/key", headers=token)
         subscribe = await client.post("/api/v1/push/subscriptions",
                                       json=Browser().subscription(push_service.endpoint("x")), headers=token)

@@ -18,11 +18,11 @@ from litestar import Litestar
 from sqlalchemy import select
 
 from backend.accounts.models import User
-from backend.app import create_app
 from backend.config import Settings
 from backend.db import Database
 from backend.orders.models import Order, PaymentMethod
 from backend.payments.models import Payment, Refund
+from tests.conftest import AppFor
 from tests.orders.conftest import catering, ordering  # noqa: F401  (fixtures)
 from tests.payments.fake_stripe import FakeStripe, signature_header
 
@@ -31,13 +31,22 @@ SECRET_KEY = "sk_test_pasar_kawasan"
 PUBLISHABLE_KEY = "pk_test_pasar_kawasan"
 
 
-@pytest.fixture
-def fake_stripe() -> Iterator[FakeStripe]:
+@pytest.fixture(scope="session")
+def stripe_server() -> Iterator[FakeStripe]:
     fake = FakeStripe().start()
     try:
         yield fake
     finally:
         fake.stop()
+
+
+@pytest.fixture
+def fake_stripe(stripe_server: FakeStripe) -> Iterator[FakeStripe]:
+    """Stripe as a test finds it: no payments yet, answering promptly (one server for the run, on one port)."""
+    try:
+        yield stripe_server
+    finally:
+        stripe_server.reset()
 
 
 @pytest.fixture
@@ -49,9 +58,9 @@ def stripe_settings(settings: Settings, fake_stripe: FakeStripe) -> Settings:
 
 
 @pytest.fixture
-def app(stripe_settings: Settings, database: Database) -> Litestar:
+async def app(stripe_settings: Settings, app_for: AppFor, database: Database) -> Litestar:
     """The app with card payments on, talking to the fake Stripe (the `client` fixture uses it)."""
-    return create_app(stripe_settings)
+    return await app_for(stripe_settings)
 
 
 def stripe_signature(payload: bytes, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> str:

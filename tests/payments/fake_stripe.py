@@ -152,6 +152,18 @@ class FakeStripe:
             self._thread.join(timeout=5)
         self._closing.clear()
 
+    def reset(self) -> None:
+        """Forget every object and request and behave again, on the same port, as if just started."""
+        with self._lock:
+            for store in (self.payment_intents, self.sessions, self.refunds, self._answers):
+                store.clear()
+            self.requests.clear()
+            self.webhook_deliveries.clear()
+        self.refund_status, self._webhook = "succeeded", None
+        self.recover()
+        if self._server is None:
+            self.accept_connections()
+
     # --- misbehaving ----------------------------------------------------------------------------------------
 
     def fail_next(self, count: int) -> None:

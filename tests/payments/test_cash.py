@@ -15,7 +15,6 @@ import pytest
 from sqlalchemy import select
 
 from backend.accounts import service as account_service
-from backend.app import create_app
 from backend.clock import wib_today
 from backend.errors import Conflict, NotFound, ValidationFailed
 from backend.i18n import gettext, set_locale
@@ -26,17 +25,11 @@ from backend.orders.placement import place_checkout
 from backend.orders.states import change_status
 from backend.payments import cash
 from backend.payments.models import LedgerEntry
-from tests.conftest import log_in, submit
+from tests.conftest import app, log_in, submit  # noqa: F401  (`app` without card payments: this folder's conftest turns them on)
 from tests.orders.conftest import ELEVEN, NEXT_MONDAY, NOW, catering, ordering  # noqa: F401  (fixtures)
 
 S = OrderStatus
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def app(settings, database):
-    """The app without card payments (the Stripe tests of this folder point theirs at a fake Stripe)."""
-    return create_app(settings)
 
 
 def t(message: str, **params) -> str:

@@ -17,7 +17,6 @@ from sqlalchemy import func, select
 
 from backend.accounts import service as account_service
 from backend.accounts.models import Organisation, Role
-from backend.app import create_app
 from backend.clock import format_date, utcnow, wib_today
 from backend.errors import Conflict, NotFound, ValidationFailed
 from backend.i18n import gettext, set_locale
@@ -31,16 +30,10 @@ from backend.orders.states import change_status
 from backend.payments import invoices
 from backend.payments.invoices import InvoiceState
 from backend.payments.models import Invoice
-from tests.conftest import log_in, submit
+from tests.conftest import app, log_in, submit  # noqa: F401  (`app` without card payments: this folder's conftest turns them on)
 from tests.orders.conftest import NOW, catering, ordering  # noqa: F401  (fixtures)
 
 S = OrderStatus
-
-
-@pytest.fixture
-def app(settings, database):
-    """The app without card payments (the Stripe tests of this folder point theirs at a fake Stripe)."""
-    return create_app(settings)
 
 
 def t(message: str, **params) -> str:

@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 
 from backend.accounts import service as account_service
 from backend.accounts.models import Zone
-from backend.app import create_app
 from backend.errors import Forbidden, ValidationFailed
 from backend.moderation.models import AuditEntry
 from backend.orders.models import Order, OrderStatus
@@ -22,16 +21,10 @@ from backend.payments import ledger
 from backend.payments.ledger import commission_for, record_completed_order
 from backend.payments.models import LedgerEntry, Payout
 from backend.vendors.models import Vendor
-from tests.conftest import log_in, submit
+from tests.conftest import app, log_in, submit  # noqa: F401  (`app` without card payments: this folder's conftest turns them on)
 from tests.orders.conftest import NOW, catering, ordering  # noqa: F401  (fixtures)
 
 S = OrderStatus
-
-
-@pytest.fixture
-def app(settings, database):
-    """The app without card payments (the Stripe tests of this folder point theirs at a fake Stripe)."""
-    return create_app(settings)
 
 
 async def complete(database, order: Order, vendor_user, buyer, now=NOW) -> None:

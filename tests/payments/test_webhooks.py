@@ -10,10 +10,9 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import func, select
 
-from backend.app import create_app
 from backend.orders.models import OrderEvent, OrderStatus
 from backend.payments.models import PaymentStatus, StripeEvent
-from tests.conftest import log_in
+from tests.conftest import browser, log_in
 from tests.payments.conftest import deliver, orders_of, payment_of, start_paying, stripe_signature
 
 S = OrderStatus
@@ -67,12 +66,9 @@ async def test_an_event_without_a_valid_signature_is_refused_and_changes_nothing
 
 
 async def test_without_a_webhook_secret_no_event_is_believed(database, card_checkout, paid_at_stripe,
-                                                             stripe_settings):
-    from litestar.testing import AsyncTestClient
-
+                                                             stripe_settings, app_for):
     _, event = paid_at_stripe
-    unconfigured = create_app(replace(stripe_settings, stripe_webhook_secret=None))
-    async with AsyncTestClient(unconfigured, base_url="http://testserver.local") as other:
+    async with browser(await app_for(replace(stripe_settings, stripe_webhook_secret=None))) as other:
         assert (await deliver(other, event)).status_code == 400
     assert await stored_events(database) == []
 

@@ -20,15 +20,8 @@ test-artifacts/screenshots/<test name>-<step>.png.
 from __future__ import annotations
 
 import inspect
-import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -37,9 +30,9 @@ from typing import Any, TypeVar
 import pytest
 
 from backend.demo import DEMO_PASSWORD
+from tests.app_process import ROOT, ServerProcess, app_environment, run_command
 from tests.payments.fake_stripe import FakeStripe
 
-ROOT = Path(__file__).resolve().parents[2]
 BROWSER_TESTS = Path(__file__).resolve().parent
 SCREENSHOT_DIR = ROOT / "test-artifacts" / "screenshots"
 
@@ -63,16 +56,7 @@ PHONE = {
     "locale": "id-ID",
     "timezone_id": "Asia/Jakarta",
 }
-SERVER_START_SECONDS = 20
-SERVER_STOP_SECONDS = 5
 ACTION_TIMEOUT_MS = 10_000
-# Settings the server must not inherit from the developer's shell (a shared Redis, real Stripe keys, ...).
-APP_VARIABLES = (
-    "APP_ENV", "DATABASE_URL", "SECRET_KEY", "REDIS_URL", "MEDIA_DIR", "PASSWORD_HASH_PROFILE",
-    "STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE",
-    "SESSION_MAX_AGE_SECONDS", "LOGIN_FAILURES_PER_ACCOUNT", "LOGIN_FAILURES_PER_IP", "LOGIN_WINDOW_SECONDS",
-    "API_RATE_LIMIT_PER_MINUTE",
-)
 
 STRIPE_SECRET_KEY = "sk_test_browser_pasar_kawasan"
 STRIPE_PUBLISHABLE_KEY = "pk_test_browser_pasar_kawasan"
@@ -103,57 +87,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 # --- the app, as a separate process --------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _server_environment(data_dir: Path) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if key not in APP_VARIABLES}
-    env.update(
-        APP_ENV="test",
-        DATABASE_URL=f"sqlite:///{data_dir / 'browser.db'}",
-        MEDIA_DIR=str(data_dir / "media"),
-        PASSWORD_HASH_PROFILE="fast",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
-def _run_command(args: list[str], env: dict[str, str]) -> None:
-    done = subprocess.run([sys.executable, "-m", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"`python -m {' '.join(args)}` failed ({done.returncode}):\n{done.stdout}{done.stderr}")
-
-
-def _wait_until_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + SERVER_START_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=1) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"the server did not answer /healthz within {SERVER_START_SECONDS} s:\n{log.read_text()}")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout=SERVER_STOP_SECONDS)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 @pytest.fixture(scope="session")
 def browser_stripe() -> Iterator[FakeStripe]:
     """Stripe for the live server: the API its SDK calls, and the hosted payment page its buyers are sent to."""
@@ -174,25 +107,16 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, browser_stripe: FakeSt
     """Base URL of the app served by uvicorn on a free port, on a fresh database holding the demo data, with
     card payments through the fake Stripe."""
     data_dir = tmp_path_factory.mktemp("browser")
-    env = _server_environment(data_dir)
-    _run_command(["backend", "migrate"], env)
-    _run_command(["backend", "load-demo"], env)
-    env.update(_stripe_environment(browser_stripe))
-
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    browser_stripe.send_webhooks_to(f"{url}{STRIPE_WEBHOOK_PATH}", STRIPE_WEBHOOK_SECRET)
-    log = data_dir / "server.log"
-    with log.open("wb") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "backend.asgi:app", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
-        )
+    env = app_environment(DATABASE_URL=f"sqlite:///{data_dir / 'browser.db'}", MEDIA_DIR=str(data_dir / "media"))
+    run_command(["backend", "migrate"], env)
+    run_command(["backend", "load-demo"], env)
+    server = ServerProcess(environment={**env, **_stripe_environment(browser_stripe)}, log_dir=data_dir)
     try:
-        _wait_until_healthy(url, process, log)
+        url = server.start()
+        browser_stripe.send_webhooks_to(f"{url}{STRIPE_WEBHOOK_PATH}", STRIPE_WEBHOOK_SECRET)
         yield url
     finally:
-        _stop(process)
+        server.stop()
 
 
 # --- Playwright, confined to one thread ------------------------------------------------------------------

@@ -27,7 +27,7 @@ from backend.orders.models import CapacityDay, CartLine, Checkout, Order, OrderE
 from backend.notifications.models import Notification
 from backend.payments.models import Invoice
 from tests.conftest import World
-from tests.faults.conftest import ServerProcess
+from tests.app_process import ServerProcess
 
 CANTEENS = 24
 # Catering Bu Sri cooks 60 boxes that day and every canteen asks for 5: twelve checkouts fit, whatever the

@@ -20,7 +20,8 @@ from backend.accounts.models import Role
 from backend.clock import wib_today
 from backend.orders import cart
 from backend.orders.models import CapacityDay, CartLine, Checkout, Order
-from tests.faults.conftest import ServerProcess, TcpProxy
+from tests.app_process import ServerProcess
+from tests.faults.conftest import TcpProxy
 
 CONNECT_TIMEOUT_SECONDS = 1
 # A refused connection is answered at once and a silent database within the connect timeout; these bounds
@@ -57,8 +58,9 @@ async def test_while_the_database_is_unreachable_people_are_told_and_nothing_is_
     bearer = {"Authorization": f"Bearer {token}"}
     placing = {**bearer, "Idempotency-Key": "kantin-garmen-senin"}
 
-    server.database_url = make_url(settings.database_url).set(port=proxy.port).render_as_string(hide_password=False)
-    server.extra_env = {"DATABASE_CONNECT_TIMEOUT_SECONDS": str(CONNECT_TIMEOUT_SECONDS)}
+    server.environment.update(
+        DATABASE_URL=make_url(settings.database_url).set(port=proxy.port).render_as_string(hide_password=False),
+        DATABASE_CONNECT_TIMEOUT_SECONDS=str(CONNECT_TIMEOUT_SECONDS))
     server.start()
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
         assert (await client.get("/readyz")).status_code == 200

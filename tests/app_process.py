@@ -1,0 +1,114 @@
+"""The app as a real server process (`python -m uvicorn backend.asgi:app`, as deployed), for the tests that
+need one: the browser tests drive it with Chromium, the fault tests kill it and cut its database."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+# Importing the app takes about 4 s of CPU; on a busy two-core CI runner the wall time can be several times that.
+SERVER_START_SECONDS = 60
+SERVER_STOP_SECONDS = 5
+# Settings the server must not inherit from the shell (a shared Redis, real Stripe keys, ...): it gets its own.
+APP_VARIABLES = (
+    "APP_ENV", "DATABASE_URL", "DATABASE_CONNECT_TIMEOUT_SECONDS", "SECRET_KEY", "REDIS_URL", "MEDIA_DIR",
+    "PASSWORD_HASH_PROFILE", "STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET",
+    "STRIPE_API_BASE", "STRIPE_TIMEOUT_SECONDS", "SESSION_MAX_AGE_SECONDS", "LOGIN_FAILURES_PER_ACCOUNT",
+    "LOGIN_FAILURES_PER_IP", "LOGIN_WINDOW_SECONDS", "API_RATE_LIMIT_PER_MINUTE", "RUN_SCHEDULED_JOBS",
+    "PAYMENT_WINDOW_MINUTES", "CASH_ON_DELIVERY_LIMIT", "VAPID_PUBLIC_KEY", "VAPID_PRIVATE_KEY", "VAPID_SUBJECT",
+)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def app_environment(**settings: str) -> dict[str, str]:
+    """This process's environment without any of the app's settings, then `settings` (as environment
+    variables), in test mode with fast password hashing."""
+    env = {key: value for key, value in os.environ.items() if key not in APP_VARIABLES}
+    env.update(APP_ENV="test", PASSWORD_HASH_PROFILE="fast", PYTHONUNBUFFERED="1")
+    env.update(settings)
+    return env
+
+
+def run_command(args: list[str], env: dict[str, str]) -> None:
+    """`python -m <args>` (an operator's command such as `backend migrate`), failing loudly with its output."""
+    done = subprocess.run([sys.executable, "-m", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"`python -m {' '.join(args)}` failed ({done.returncode}):\n{done.stdout}{done.stderr}")
+
+
+@dataclass
+class ServerProcess:
+    """One uvicorn process serving the app with `environment`; `kill()` is a crash (SIGKILL), `start()` again a
+    restart on a new port."""
+
+    environment: dict[str, str]
+    log_dir: Path
+    process: subprocess.Popen[bytes] | None = None
+    url: str = ""
+    starts: int = 0
+
+    @property
+    def log_path(self) -> Path:
+        return self.log_dir / f"server-{self.starts}.log"
+
+    def start(self) -> str:
+        assert self.process is None or self.process.poll() is not None, "the server is still running"
+        self.starts += 1
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        with self.log_path.open("wb") as log_file:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "uvicorn", "backend.asgi:app", "--host", "127.0.0.1", "--port", str(port),
+                 "--no-access-log"],
+                cwd=ROOT, env=self.environment, stdout=log_file, stderr=subprocess.STDOUT,
+            )
+        self._wait_until_healthy()
+        return self.url
+
+    def _wait_until_healthy(self) -> None:
+        assert self.process is not None
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the server exited with {self.process.returncode}:\n{self.log()}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"the server did not answer /healthz within {SERVER_START_SECONDS} s:\n{self.log()}")
+
+    def kill(self) -> None:
+        """A crash: no shutdown, no rollback, no flush; open transactions die with the connections."""
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=SERVER_STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

@@ -28,7 +28,7 @@ from backend.accounts.api import API_ROUTES as ACCOUNT_API_ROUTES
 from backend.catalog.api import API_ROUTES as CATALOGUE_API_ROUTES
 from backend.accounts.auth import AuthenticationMiddleware
 from backend.config import Settings
-from backend.db import Database
+from backend.db import Database, close_unanswered_session, end_request_transaction
 from backend.health import HEALTH_ROUTES
 from backend.jobs import scheduled_jobs
 from backend.media.routes import MEDIA_ROUTES
@@ -89,10 +89,6 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             if owns_database:
                 await database.dispose()
 
-    async def provide_db_session() -> AsyncGenerator:  # type: ignore[type-arg]
-        async for session in database.session_scope():
-            yield session
-
     def provide_settings() -> Settings:
         return settings
 
@@ -135,7 +131,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             ),
         ],
         dependencies={
-            "db_session": Provide(provide_db_session),
+            "db_session": Provide(database.request_session, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),
             "storage": Provide(provide_storage, sync_to_thread=False),
         },
@@ -168,6 +164,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             ),
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin()],
         ),
+        before_send=[end_request_transaction],
+        after_response=close_unanswered_session,
         lifespan=[lifespan],
         state=State({"settings": settings, "database": database}),
         debug=False,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncGenerator
 from datetime import datetime
 from typing import Any
 
 from asyncpg import exceptions as asyncpg_errors
+from litestar import Request
+from litestar.types import Message, Scope
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
@@ -57,15 +58,50 @@ class Database:
     async def dispose(self) -> None:
         await self.engine.dispose()
 
-    async def session_scope(self) -> AsyncGenerator[AsyncSession, None]:
-        """A session whose transaction commits when the caller finishes normally and rolls back otherwise."""
-        async with self.sessionmaker() as session:
-            try:
-                yield session
-                await session.commit()
-            except BaseException:
-                await session.rollback()
-                raise
+    def request_session(self, scope: Scope) -> AsyncSession:
+        """The session of one request, ended by `end_request_transaction` when the answer goes out."""
+        session = self.sessionmaker()
+        scope["state"][_REQUEST_SESSION] = session
+        return session
+
+
+_REQUEST_SESSION = "db_session"
+_KEEP_WHEN_REFUSED = "db_keep_when_refused"
+
+
+def keep_when_refused(scope: Scope) -> None:
+    """Commit this request's transaction even when it is answered with a refusal (4xx, or 503 when a service we
+    call is down): for what the refusal itself must record, such as a failed login counting towards the throttle
+    or the payment that keeps Stripe's answer for the next try. A crash (500) still rolls back."""
+    scope["state"][_KEEP_WHEN_REFUSED] = True
+
+
+async def end_request_transaction(message: Message, scope: Scope) -> None:
+    """The one place a request's transaction ends (a before-send hook): committed when the answer is a success
+    or a redirect (2xx, 3xx), rolled back otherwise, so a page that shows a refusal with a 4xx keeps nothing of
+    the refused change (unless the handler asked to `keep_when_refused`). A commit that fails still turns the
+    answer into an error."""
+    if message["type"] != "http.response.start":
+        return
+    state = scope.get("state", {})
+    session: AsyncSession | None = state.pop(_REQUEST_SESSION, None)
+    keep_when_refused = state.pop(_KEEP_WHEN_REFUSED, False)
+    if session is None:
+        return
+    try:
+        if 200 <= message["status"] < 400 or (keep_when_refused and message["status"] != 500):
+            await session.commit()
+        else:
+            await session.rollback()
+    finally:
+        await session.close()
+
+
+async def close_unanswered_session(request: Request[Any, Any, Any]) -> None:
+    """After the answer: a session no answer ended (the client went away first) is closed, which rolls back."""
+    session: AsyncSession | None = request.scope.get("state", {}).pop(_REQUEST_SESSION, None)
+    if session is not None:
+        await session.close()
 
 
 def database_unreachable(exc: BaseException) -> bool:

@@ -16,6 +16,7 @@ from backend.accounts import service
 from backend.accounts.auth import LANGUAGE_COOKIE, SESSION_COOKIE, requires_login
 from backend.accounts.models import SELF_SERVICE_ROLES, User
 from backend.config import Settings
+from backend.db import keep_when_refused
 from backend.errors import N_, TooManyAttempts, ValidationFailed
 from backend.i18n import LOCALES
 from backend.moderation import register
@@ -92,7 +93,7 @@ async def login(
             policy=login_policy(settings),
         )
     except (ValidationFailed, TooManyAttempts) as exc:
-        # The attempt is recorded even though the login failed: this transaction still commits.
+        keep_when_refused(request.scope)  # the failed attempt counts towards the throttle
         status = 429 if isinstance(exc, TooManyAttempts) else 401
         values.pop("password", None)
         errors = field_errors(exc)

@@ -23,6 +23,7 @@ from backend.accounts.auth import requires_role
 from backend.accounts.models import User
 from backend.clock import utcnow
 from backend.config import Settings
+from backend.db import keep_when_refused
 from backend.errors import Conflict
 from backend.i18n import gettext
 from backend.orders.cart import BUYER_ROLES
@@ -73,7 +74,7 @@ async def pay(request: Request[User, Any, Any], checkout_id: FromPath[int], db_s
             return_url=f"{base}/checkouts/{checkout_id}/return?session_id={{CHECKOUT_SESSION_ID}}",
             cancel_url=f"{base}/checkouts/{checkout_id}/pay", now=utcnow())
     except PaymentUnavailable as unavailable:
-        # No rollback: the payment keeps Stripe's reason for staff and the next try.
+        keep_when_refused(request.scope)  # the payment keeps Stripe's reason for staff and the next try
         to_pay = await checkout_to_pay(session=db_session, actor=request.user, checkout_id=checkout_id)
         return _pay_page(to_pay, error=gettext(unavailable.message), status_code=503)
     except Conflict as closed:

@@ -180,7 +180,7 @@ async def authenticate(
 
     Failed attempts count per account since its last successful login, and per address, within a
     sliding window. While a limit is reached even the right password is refused, so guessing cannot
-    continue. Each attempt is recorded; the caller must commit even when this raises.
+    continue. Each attempt is recorded; the caller must commit even when this raises (`db.keep_when_refused`).
     """
     now = now or utcnow()
     try:

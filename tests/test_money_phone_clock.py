@@ -74,12 +74,33 @@ def test_numbers_that_are_not_indonesian_mobiles_are_refused(typed):
         normalize_phone(typed)
 
 
+@pytest.mark.parametrize(("typed", "kind"), [("0800-1-234567", "toll-free"), ("0800 123 4567", "toll-free"),
+                                            ("0809-1234-567", "premium rate"), ("+62 809 1234567", "premium rate"),
+                                            ("021-5551234", "Jakarta landline"), ("(0274) 123456", "Yogyakarta landline")])
+def test_numbers_that_cannot_receive_whatsapp_are_refused(typed, kind):
+    with pytest.raises(InvalidPhoneNumber, match="not an Indonesian mobile number"):
+        normalize_phone(typed)
+
+
+@pytest.mark.parametrize(("typed", "stored"), [("0811-0000-0001", "+6281100000001"), ("0857 7000 1234", "+6285770001234"),
+                                              ("0899-1234-5678", "+6289912345678"), ("0812-3456-789", "+628123456789")])
+def test_every_operators_mobile_numbers_are_accepted(typed, stored):
+    assert normalize_phone(typed) == stored
+
+
 def test_foreign_numbers_keep_their_country_code():
     assert normalize_phone("+65 9123 4567") == "+6591234567"
 
 
+def test_a_foreign_landline_is_refused_too():
+    with pytest.raises(InvalidPhoneNumber, match="not a mobile number"):
+        normalize_phone("+44 20 7946 0958")
+
+
 def test_phone_numbers_are_displayed_and_linked_for_whatsapp():
     assert display_phone("+6281234567890") == "0812-3456-7890"
+    assert display_phone("+628123456789") == "0812-3456-789"
+    assert display_phone("+6591234567") == "+65 9123 4567"
     assert whatsapp_link("+6281234567890", "Halo, saya mau pesan 200 box") == (
         "https://wa.me/6281234567890?text=Halo%2C%20saya%20mau%20pesan%20200%20box"
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import replace
 
 import pytest
 from sqlalchemy import func, select
@@ -71,7 +70,7 @@ async def test_without_a_webhook_secret_no_event_is_believed(database, card_chec
     from litestar.testing import AsyncTestClient
 
     _, event = paid_at_stripe
-    unconfigured = create_app(replace(stripe_settings, stripe_webhook_secret=None))
+    unconfigured = create_app(stripe_settings.model_copy(update={"stripe_webhook_secret": None}))
     async with AsyncTestClient(unconfigured, base_url="http://testserver.local") as other:
         assert (await deliver(other, event)).status_code == 400
     assert await stored_events(database) == []

@@ -3,15 +3,33 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+# The exact versions that were tested, with their hashes: dev.lock (runtime and test tools) for this virtual
+# environment, app.lock (runtime only) for the production image. `make lock` rewrites both from pyproject.toml.
+APP_LOCK := requirements/app.lock
+DEV_LOCK := requirements/dev.lock
+UV_VERSION := 0.13.9
+PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
 
-.PHONY: run test test-deps messages check-migrations
+.PHONY: run test test-deps lock messages check-migrations
 
-$(INSTALLED): pyproject.toml
+$(INSTALLED): $(DEV_LOCK) pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	$(PIP) install --upgrade pip
+	$(PIP) install --require-hashes -r $(DEV_LOCK)
+	$(PIP) install --no-deps -e .
 	@touch $@
+
+## Re-resolve the dependencies of pyproject.toml into the lock files (universal: any platform, Python 3.11+).
+## `make lock UPGRADE=1` moves every package to its newest allowed version; otherwise pins change only where needed.
+lock:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) install uv==$(UV_VERSION)
+	@mkdir -p requirements
+	$(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes $(if $(UPGRADE),--upgrade) \
+	  --custom-compile-command "make lock" pyproject.toml -o $(APP_LOCK)
+	$(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes $(if $(UPGRADE),--upgrade) \
+	  --custom-compile-command "make lock" --extra dev pyproject.toml -o $(DEV_LOCK)
 
 ## Serve the demo on http://127.0.0.1:8000 (SQLite file in var/, demo data loaded once).
 run: $(INSTALLED)

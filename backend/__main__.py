@@ -6,6 +6,7 @@
   create-manager --zone KITB create a market manager for a zone
   run-expiry [--date D]      run the daily certificate expiry job (idempotent)
   run-order-jobs             cancel unpaid orders, place standing orders, complete delivered orders (idempotent)
+  run-login-cleanup          delete expired sessions and login attempts older than the login window (idempotent)
   serve [--workers N]        run the web app with uvicorn
 """
 
@@ -25,7 +26,8 @@ from backend.accounts.service import create_user
 from backend.config import ConfigError, Settings
 from backend.db import Database
 from backend.errors import ValidationFailed
-from backend.jobs import OrderJobsRun, run_expiry_once, run_order_jobs_once
+from backend.accounts.service import DeletedLoginRecords
+from backend.jobs import OrderJobsRun, delete_expired_login_records_once, run_expiry_once, run_order_jobs_once
 from backend.moderation.service import ExpiryRun
 from backend.media.storage import FileSystemStorage
 
@@ -45,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     expiry = commands.add_parser("run-expiry", help="run the daily certificate expiry job")
     expiry.add_argument("--date", type=date.fromisoformat, help="the day to run for (WIB), default today")
     commands.add_parser("run-order-jobs", help="cancel unpaid orders, place standing orders, complete deliveries")
+    commands.add_parser("run-login-cleanup", help="delete expired sessions and old login attempts")
     serve = commands.add_parser("serve", help="run the web app")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -87,6 +90,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"order jobs: {result.unpaid_cancelled} unpaid orders cancelled, {result.standing_placed} standing "
               f"orders placed, {result.standing_refused} could not be held, {result.completed} completed")
         return 0
+    if args.command == "run-login-cleanup":
+        deleted = asyncio.run(_delete_expired_login_records(settings))
+        print(f"login clean-up: {deleted.sessions} expired sessions and {deleted.login_attempts} old login attempts "
+              "deleted")
+        return 0
     if args.command == "serve":
         import uvicorn
 
@@ -126,6 +134,14 @@ async def _run_order_jobs(settings: Settings) -> OrderJobsRun:
     database = Database(settings.database_url)
     try:
         return await run_order_jobs_once(database, settings=settings)
+    finally:
+        await database.dispose()
+
+
+async def _delete_expired_login_records(settings: Settings) -> DeletedLoginRecords:
+    database = Database(settings.database_url)
+    try:
+        return await delete_expired_login_records_once(database, settings)
     finally:
         await database.dispose()
 

@@ -5,16 +5,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
+from babel import dates
+
 WIB = ZoneInfo("Asia/Jakarta")
 
-_MONTHS_ID = (
-    "Januari", "Februari", "Maret", "April", "Mei", "Juni",
-    "Juli", "Agustus", "September", "Oktober", "November", "Desember",
-)
-_MONTHS_EN = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)
+# Day first in both languages ("3 Desember 2026", "3 December 2026"): English pages are read by Indonesians, so
+# only the words change, not the order. Times are 24-hour; Indonesian separates hours and minutes with a dot.
+_DATE_PATTERN = "d MMMM y"
+_DATETIME_PATTERNS = {"id": "d MMMM y, HH.mm 'WIB'", "en": "d MMMM y, HH:mm 'WIB'"}
 
 
 def utcnow() -> datetime:
@@ -38,12 +36,15 @@ def wib_to_utc(day: date, at: time) -> datetime:
 
 
 def format_date(day: date, locale: str = "id") -> str:
-    months = _MONTHS_EN if locale == "en" else _MONTHS_ID
-    return f"{day.day} {months[day.month - 1]} {day.year}"
+    """3 Desember 2026 (3 December 2026 in English)."""
+    return dates.format_date(day, _DATE_PATTERN, locale=_known(locale))
 
 
 def format_datetime_wib(moment: datetime, locale: str = "id") -> str:
-    local = to_wib(moment)
-    return f"{format_date(local.date(), locale)}, {local:%H.%M} WIB" if locale != "en" else (
-        f"{format_date(local.date(), locale)}, {local:%H:%M} WIB"
-    )
+    """3 Desember 2026, 11.00 WIB (3 December 2026, 11:00 WIB in English), whatever zone `moment` is in."""
+    locale = _known(locale)
+    return dates.format_datetime(to_wib(moment), _DATETIME_PATTERNS[locale], tzinfo=WIB, locale=locale)
+
+
+def _known(locale: str) -> str:
+    return locale if locale in _DATETIME_PATTERNS else "id"

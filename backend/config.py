@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings.sources.utils import parse_env_vars
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = PROJECT_ROOT / "var"
@@ -18,18 +22,28 @@ DEFAULT_CASH_ON_DELIVERY_LIMIT = 500_000
 # Seconds a request waits for a new PostgreSQL connection (asyncpg's own default is a minute).
 DEFAULT_DATABASE_CONNECT_TIMEOUT = 5.0
 
+PositiveInt = Annotated[int, Field(gt=0)]
+PositiveSeconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
 
 class ConfigError(ValueError):
     """A setting is missing or malformed; the message names the environment variable."""
 
 
-@dataclass(frozen=True)
-class Settings:
-    environment: str = "development"
+class Settings(BaseSettings):
+    """Every setting, named after its environment variable (upper-cased; APP_ENV for `environment`).
+
+    `Settings.from_env()` reads the environment at start-up; `Settings(...)` takes keyword arguments only, so a
+    test or a script gets exactly what it passes; `settings.model_copy(update={...})` changes a few.
+    """
+
+    model_config = SettingsConfigDict(frozen=True, validate_by_name=True, str_strip_whitespace=True)
+
+    environment: Literal["development", "test", "production"] = Field("development", validation_alias="APP_ENV")
     database_url: str = DEFAULT_DATABASE_URL
     # A request waits at most this long for a new PostgreSQL connection before it is answered "database
     # unavailable" (503); an unreachable database then never holds a buyer's phone for asyncpg's full minute.
-    database_connect_timeout_seconds: float = DEFAULT_DATABASE_CONNECT_TIMEOUT
+    database_connect_timeout_seconds: PositiveSeconds = DEFAULT_DATABASE_CONNECT_TIMEOUT
     secret_key: str = DEVELOPMENT_SECRET_KEY
     redis_url: str | None = None
     media_dir: Path = DEFAULT_DATA_DIR / "media"
@@ -39,21 +53,21 @@ class Settings:
     stripe_api_base: str | None = None
     # Each call to Stripe gives up after this many seconds (the SDK then retries twice): a buyer waits at most
     # about three times this long before being told that card payment is unavailable.
-    stripe_timeout_seconds: float = 10.0
-    session_max_age_seconds: int = 14 * 24 * 3600
-    login_failures_per_account: int = 5
-    login_failures_per_ip: int = 30
-    login_window_seconds: int = 15 * 60
-    api_rate_limit_per_minute: int = 600
+    stripe_timeout_seconds: PositiveSeconds = 10.0
+    session_max_age_seconds: PositiveInt = 14 * 24 * 3600
+    login_failures_per_account: PositiveInt = 5
+    login_failures_per_ip: PositiveInt = 30
+    login_window_seconds: PositiveInt = 15 * 60
+    api_rate_limit_per_minute: PositiveInt = 600
     # argon2id cost: "standard" is RFC 9106's low-memory profile; "fast" exists for the test suite only.
-    password_hash_profile: str = "standard"
-    trusted_hosts: tuple[str, ...] = field(default_factory=lambda: ("*",))
-    # The daily certificate expiry job runs inside each worker (it is idempotent); tests run it by hand.
-    run_scheduled_jobs: bool = True
+    password_hash_profile: Literal["standard", "fast"] = "standard"
+    # The scheduled jobs run inside each worker (they are idempotent); tests run them by hand, so the default is
+    # off when APP_ENV is test.
+    run_scheduled_jobs: bool = Field(None, validate_default=True)  # type: ignore[assignment]
     # A card order not paid within this many minutes is cancelled and its capacity or stock released.
-    payment_window_minutes: int = 30
+    payment_window_minutes: PositiveInt = 30
     # Cash on delivery is refused for a vendor's order above this many rupiah (the vendor carries the risk).
-    cash_on_delivery_limit: int = DEFAULT_CASH_ON_DELIVERY_LIMIT
+    cash_on_delivery_limit: PositiveInt = DEFAULT_CASH_ON_DELIVERY_LIMIT
     # Web Push (VAPID): the application server's key pair (base64url, as `vapid --gen` prints them) and a contact.
     vapid_public_key: str | None = None
     vapid_private_key: str | None = None
@@ -78,76 +92,126 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if environ is None else environ
-        environment = env.get("APP_ENV", "development").strip().lower()
-        if environment not in ENVIRONMENTS:
-            raise ConfigError(f"APP_ENV must be one of {', '.join(ENVIRONMENTS)}, not {environment!r}")
+        """The settings of this process (or of `environ`); a bad value raises ConfigError naming the variable."""
+        variables = _EnvironmentVariables(cls, os.environ if environ is None else environ)
+        try:
+            return cls(**variables())
+        except ValidationError as error:
+            raise ConfigError("; ".join(_explain(detail) for detail in error.errors())) from None
 
-        database_url = _database_url(env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL)
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   **_other_sources: PydanticBaseSettingsSource) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Keyword arguments only: the environment is read once, by from_env(), so a test's Settings(...) never
+        # picks up a developer's exported DATABASE_URL or REDIS_URL.
+        return (init_settings,)
 
-        secret_key = env.get("SECRET_KEY", "").strip()
-        if not secret_key:
-            if environment == "production":
-                raise ConfigError("SECRET_KEY must be set in production (at least 32 characters)")
-            secret_key = DEVELOPMENT_SECRET_KEY
-        elif len(secret_key) < 32:
-            raise ConfigError("SECRET_KEY must be at least 32 characters long")
+    @field_validator("environment", mode="before")
+    @classmethod
+    def _lower_case_environment(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
 
-        redis_url = env.get("REDIS_URL", "").strip() or None
-        if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
-            raise ConfigError("REDIS_URL must start with redis://, rediss:// or unix://")
+    @field_validator("database_url")
+    @classmethod
+    def _async_database_url(cls, value: str) -> str:
+        return _database_url(value)
 
-        stripe_secret_key = env.get("STRIPE_SECRET_KEY", "").strip() or None
-        if stripe_secret_key and not stripe_secret_key.startswith(("sk_", "rk_")):
-            raise ConfigError("STRIPE_SECRET_KEY must start with sk_ or rk_")
-        stripe_webhook_secret = env.get("STRIPE_WEBHOOK_SECRET", "").strip() or None
-        if stripe_webhook_secret and not stripe_webhook_secret.startswith("whsec_"):
-            raise ConfigError("STRIPE_WEBHOOK_SECRET must start with whsec_")
+    @field_validator("secret_key")
+    @classmethod
+    def _long_secret_key(cls, value: str) -> str:
+        if len(value) < 32:
+            raise ValueError("must be at least 32 characters long")
+        return value
 
-        vapid_public_key = env.get("VAPID_PUBLIC_KEY", "").strip() or None
-        vapid_private_key = env.get("VAPID_PRIVATE_KEY", "").strip() or None
-        if bool(vapid_public_key) != bool(vapid_private_key):
-            raise ConfigError("VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY must be set together")
-        if vapid_private_key:
-            _check_vapid_private_key(vapid_private_key)
-        vapid_subject = env.get("VAPID_SUBJECT", "").strip() or cls.vapid_subject
-        if not vapid_subject.startswith(("mailto:", "https://")):
-            raise ConfigError("VAPID_SUBJECT must start with mailto: or https://")
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
 
-        profile = env.get("PASSWORD_HASH_PROFILE", "standard").strip()
-        if profile not in ("standard", "fast"):
-            raise ConfigError("PASSWORD_HASH_PROFILE must be standard or fast")
-        if profile == "fast" and environment == "production":
-            raise ConfigError("PASSWORD_HASH_PROFILE=fast is not allowed in production")
+    @field_validator("stripe_secret_key")
+    @classmethod
+    def _stripe_secret_key(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("sk_", "rk_")):
+            raise ValueError("must start with sk_ or rk_")
+        return value
 
-        return cls(
-            environment=environment,
-            database_url=database_url,
-            database_connect_timeout_seconds=_positive_number(
-                env, "DATABASE_CONNECT_TIMEOUT_SECONDS", cls.database_connect_timeout_seconds),
-            secret_key=secret_key,
-            redis_url=redis_url,
-            media_dir=Path(env.get("MEDIA_DIR", "").strip() or DEFAULT_DATA_DIR / "media"),
-            stripe_secret_key=stripe_secret_key,
-            stripe_publishable_key=env.get("STRIPE_PUBLISHABLE_KEY", "").strip() or None,
-            stripe_webhook_secret=stripe_webhook_secret,
-            stripe_api_base=env.get("STRIPE_API_BASE", "").strip() or None,
-            stripe_timeout_seconds=_positive_number(env, "STRIPE_TIMEOUT_SECONDS", cls.stripe_timeout_seconds),
-            session_max_age_seconds=_positive_int(env, "SESSION_MAX_AGE_SECONDS", cls.session_max_age_seconds),
-            login_failures_per_account=_positive_int(
-                env, "LOGIN_FAILURES_PER_ACCOUNT", cls.login_failures_per_account
-            ),
-            login_failures_per_ip=_positive_int(env, "LOGIN_FAILURES_PER_IP", cls.login_failures_per_ip),
-            login_window_seconds=_positive_int(env, "LOGIN_WINDOW_SECONDS", cls.login_window_seconds),
-            api_rate_limit_per_minute=_positive_int(env, "API_RATE_LIMIT_PER_MINUTE", cls.api_rate_limit_per_minute),
-            password_hash_profile=profile,
-            run_scheduled_jobs=_flag(env, "RUN_SCHEDULED_JOBS", default=environment != "test"),
-            payment_window_minutes=_positive_int(env, "PAYMENT_WINDOW_MINUTES", cls.payment_window_minutes),
-            cash_on_delivery_limit=_positive_int(env, "CASH_ON_DELIVERY_LIMIT", cls.cash_on_delivery_limit),
-            vapid_public_key=vapid_public_key,
-            vapid_private_key=vapid_private_key,
-            vapid_subject=vapid_subject,
-        )
+    @field_validator("stripe_webhook_secret")
+    @classmethod
+    def _stripe_webhook_secret(cls, value: str | None) -> str | None:
+        if value and not value.startswith("whsec_"):
+            raise ValueError("must start with whsec_")
+        return value
+
+    @field_validator("run_scheduled_jobs", mode="before")
+    @classmethod
+    def _jobs_run_outside_tests(cls, value: Any, info: ValidationInfo) -> Any:
+        return info.data.get("environment") != "test" if value is None else value
+
+    @field_validator("vapid_private_key")
+    @classmethod
+    def _usable_vapid_private_key(cls, value: str | None) -> str | None:
+        if value:
+            _check_vapid_private_key(value)
+        return value
+
+    @field_validator("vapid_subject")
+    @classmethod
+    def _vapid_contact(cls, value: str) -> str:
+        if not value.startswith(("mailto:", "https://")):
+            raise ValueError("must start with mailto: or https://")
+        return value
+
+    @model_validator(mode="after")
+    def _production_and_pairs(self) -> Settings:
+        if self.environment == "production" and self.secret_key == DEVELOPMENT_SECRET_KEY:
+            raise ValueError("SECRET_KEY must be set in production (at least 32 characters)")
+        if self.environment == "production" and self.password_hash_profile == "fast":
+            raise ValueError("PASSWORD_HASH_PROFILE=fast is not allowed in production")
+        if bool(self.vapid_public_key) != bool(self.vapid_private_key):
+            raise ValueError("VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY must be set together")
+        return self
+
+
+class _EnvironmentVariables(EnvSettingsSource):
+    """pydantic-settings' own reading of environment variables, from a given mapping (os.environ, or a test's
+    dict). A variable set to blanks counts as unset, as docker-compose's `${STRIPE_SECRET_KEY:-}` leaves it."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        super().__init__(settings_cls)
+        # Keyword arguments may use field names (`environment=`), but only APP_ENV names the environment in the
+        # environment: a stray ENVIRONMENT variable, which many platforms set, must not switch it.
+        self.config = {**self.config, "validate_by_name": False}
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        set_ones = {name: value for name, value in self._environ.items() if value.strip()}
+        return parse_env_vars(set_ones, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str)
+
+
+# What pydantic's own checks mean, said the way an operator reads it after the variable's name.
+_REASONS = {
+    "int_parsing": "must be a whole number, not {input!r}",
+    "float_parsing": "must be a number, not {input!r}",
+    "finite_number": "must be a positive number",
+    "greater_than": "must be greater than zero",
+    "bool_parsing": "must be true or false, not {input!r}",
+    "literal_error": "must be {expected}, not {input!r}",
+}
+
+
+def _explain(detail: Any) -> str:
+    """One failed check as "VARIABLE must ..."; a ConfigError from a helper already names its variable."""
+    name = str(detail["loc"][0]).upper() if detail["loc"] else ""
+    if detail["type"] == "value_error":
+        error = detail["ctx"]["error"]
+        if isinstance(error, ConfigError):
+            return str(error)
+        reason = str(error)
+    else:
+        reason = _REASONS.get(detail["type"], detail["msg"]).format(input=detail["input"], **detail.get("ctx", {}))
+    return f"{name} {reason}" if name else reason
 
 
 def _check_vapid_private_key(key: str) -> None:
@@ -169,40 +233,3 @@ def _database_url(url: str) -> str:
     if not url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite:///")):
         raise ConfigError("DATABASE_URL must be a postgresql:// or sqlite:/// URL")
     return url
-
-
-def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
-    if value <= 0:
-        raise ConfigError(f"{name} must be greater than zero")
-    return value
-
-
-def _positive_number(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, not {raw!r}") from None
-    if not 0 < value < float("inf"):  # also refuses nan
-        raise ConfigError(f"{name} must be a positive number")
-    return value
-
-
-def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
-    raw = env.get(name, "").strip().lower()
-    if not raw:
-        return default
-    if raw in ("1", "true", "yes", "on"):
-        return True
-    if raw in ("0", "false", "no", "off"):
-        return False
-    raise ConfigError(f"{name} must be true or false, not {raw!r}")

@@ -2,10 +2,11 @@
 - daily: certificate expiry;
 - every minute: unpaid card orders cancelled and released, standing orders placed ahead, delivered orders
   completed after two days, card refunds sent to Stripe (again, after Stripe was down);
+- every hour: expired browser sessions and login attempts older than the throttling window deleted;
 - every few seconds: Web Push messages sent, with retries.
 
 Operators can also run a job by hand or from cron: `python -m backend run-expiry [--date YYYY-MM-DD]`,
-`python -m backend run-order-jobs`.
+`python -m backend run-order-jobs`, `python -m backend run-login-cleanup`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from backend.accounts.service import DeletedLoginRecords, delete_expired_login_records
 from backend.clock import WIB, utcnow, wib_today
 from backend.config import Settings
 from backend.db import Database
@@ -60,6 +62,7 @@ async def run_daily(database: Database) -> None:
 
 ORDER_JOBS_EVERY_SECONDS = 60
 PUSH_EVERY_SECONDS = 10
+LOGIN_CLEANUP_EVERY_SECONDS = 3600
 
 
 @dataclass
@@ -104,6 +107,17 @@ async def send_pushes_once(database: Database, settings: Settings) -> int:
     return sent
 
 
+async def delete_expired_login_records_once(database: Database, settings: Settings,
+                                            now: datetime | None = None) -> DeletedLoginRecords:
+    async with database.sessionmaker() as session:
+        deleted = await delete_expired_login_records(session=session, now=now or utcnow(),
+                                                     login_window_seconds=settings.login_window_seconds)
+        await session.commit()
+    if deleted.sessions or deleted.login_attempts:
+        logger.info("login clean-up: %s", deleted)
+    return deleted
+
+
 async def run_every(seconds: float, job: Callable[[], Awaitable[Any]], name: str) -> None:
     """Run `job` now and then every `seconds`; a failure is logged and the next run tries again."""
     while True:
@@ -120,6 +134,8 @@ def scheduled_jobs(database: Database, settings: Settings) -> list[Awaitable[Non
         run_daily(database),
         run_every(ORDER_JOBS_EVERY_SECONDS, lambda: run_order_jobs_once(database, settings=settings),
                   "order jobs"),
+        run_every(LOGIN_CLEANUP_EVERY_SECONDS, lambda: delete_expired_login_records_once(database, settings),
+                  "login clean-up"),
     ]
     if settings.web_push_enabled:
         jobs.append(run_every(PUSH_EVERY_SECONDS, lambda: send_pushes_once(database, settings), "push sending"))

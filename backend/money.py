@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import re
 
+from babel.numbers import format_currency
+
 # Stripe counts IDR in hundredths (a two-decimal currency in its API); we never store that form.
 STRIPE_IDR_FACTOR = 100
 
 _THOUSANDS_DOTS = re.compile(r"^\d{1,3}(\.\d{3})+$")
 
 
+# Babel's Indonesian pattern is "¤#,##0.00" (Rp15.000,00): we show whole rupiah, with a space after the symbol
+# as Indonesians write it. Rupiah read the same on English pages: "Rp 15.000", not "IDR 15,000".
+_RUPIAH_PATTERN = "¤ #,##0"
+
+
 def format_rupiah(amount: int) -> str:
     """Rp 15.000; negative amounts as -Rp 15.000."""
-    sign = "-" if amount < 0 else ""
-    return f"{sign}Rp {abs(amount):,}".replace(",", ".")
+    return format_currency(amount, "IDR", format=_RUPIAH_PATTERN, locale="id", currency_digits=False)
 
 
 def parse_rupiah(text: str) -> int:

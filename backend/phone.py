@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
 _SEPARATORS = re.compile(r"[\s\-().]")
+_DIGITS = re.compile(r"\+?\d+")
+INDONESIA = "ID"
+INDONESIA_COUNTRY_CODE = 62
+# Accounts log in with their number and are reached on WhatsApp, so it must be a mobile. Some countries (the US)
+# do not tell mobiles from landlines by the number; Indonesia does.
+_MOBILE_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
 
 
 class InvalidPhoneNumber(ValueError):
@@ -14,45 +24,41 @@ class InvalidPhoneNumber(ValueError):
 def normalize_phone(text: str) -> str:
     """Return the E.164 form of a phone number typed by an Indonesian user.
 
-    Numbers without a country code are taken as Indonesian. Indonesian numbers must be mobile
-    numbers (8xx after the country code) because accounts and WhatsApp contact need one.
+    Numbers without a country code are taken as Indonesian. Only mobile numbers are accepted: not landlines
+    (021-...), toll-free (0800-...) or premium-rate (0809-...) numbers, which cannot receive WhatsApp messages.
     """
     raw = _SEPARATORS.sub("", text.strip())
-    if raw.startswith("00"):
-        raw = "+" + raw[2:]
-    if raw.startswith("+"):
-        digits = raw[1:]
-    elif raw.startswith("62"):
-        digits = raw
-    elif raw.startswith("0"):
-        digits = "62" + raw[1:]
-    elif raw.startswith("8"):
-        digits = "62" + raw
-    else:
+    if not raw:
         raise InvalidPhoneNumber("unrecognised phone number")
-    if not digits.isdigit():
+    if raw.startswith("00"):
+        # The international prefix most phones accept; Indonesia's own (001, 007, ...) would not be read as one.
+        raw = "+" + raw[2:]
+    if not _DIGITS.fullmatch(raw):
+        # phonenumbers would read letters as a keypad spells them (0812-ABC-7890): a typo, not a number.
         raise InvalidPhoneNumber("phone number contains letters or symbols")
-    if digits.startswith("62"):
-        national = digits[2:]
-        # Indonesian mobile numbers: 8 then 8 to 11 more digits (0812-3456-789 ... 0812-3456-78901).
-        if not (national.startswith("8") and 9 <= len(national) <= 12):
+    try:
+        number = phonenumbers.parse(raw, INDONESIA)
+    except NumberParseException:
+        raise InvalidPhoneNumber("unrecognised phone number") from None
+    if not phonenumbers.is_valid_number(number) or phonenumbers.number_type(number) not in _MOBILE_TYPES:
+        if number.country_code == INDONESIA_COUNTRY_CODE:
             raise InvalidPhoneNumber("not an Indonesian mobile number")
-    elif not 8 <= len(digits) <= 15:
-        raise InvalidPhoneNumber("wrong length for an international number")
-    return "+" + digits
+        raise InvalidPhoneNumber("not a mobile number")
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
 
 
 def display_phone(e164: str) -> str:
-    """+6281234567890 -> 0812-3456-7890, the way Indonesians write their own numbers."""
-    if e164.startswith("+62"):
-        national = "0" + e164[3:]
-        return "-".join([national[:4], national[4:8], national[8:]]).rstrip("-")
-    return e164
+    """+6281234567890 -> 0812-3456-7890, the way Indonesians write their own numbers; others as +65 9123 4567."""
+    try:
+        number = phonenumbers.parse(e164)
+    except NumberParseException:
+        return e164
+    if number.country_code == INDONESIA_COUNTRY_CODE:
+        return phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
 
 
 def whatsapp_link(e164: str, message: str | None = None) -> str:
     """A click-to-chat link (wa.me takes the number without the plus sign)."""
-    from urllib.parse import quote
-
     url = f"https://wa.me/{e164.lstrip('+')}"
     return f"{url}?text={quote(message)}" if message else url

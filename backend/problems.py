@@ -1,4 +1,10 @@
-"""Errors mapped to HTTP once: JSON problem bodies (RFC 9457) for the API, friendly pages otherwise."""
+"""Errors mapped to HTTP once: JSON problem bodies (RFC 9457) for the API, friendly pages otherwise.
+
+Litestar's ProblemDetailsPlugin is not used: it installs its handlers for the whole app, while the same
+DomainError must become a problem body under /api and an Indonesian page (or a login redirect) elsewhere; its
+conversions see the exception only, not the request our `instance` and the outage check need; and it documents
+nothing in OpenAPI, which ProblemDocumentation below does for every API operation.
+"""
 
 from __future__ import annotations
 

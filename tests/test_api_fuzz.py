@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import timedelta
 from itertools import cycle
 from typing import Any
@@ -167,7 +167,7 @@ async def send(client: AsyncTestClient[Any], case: Any, headers: dict[str, str])
 @pytest.fixture
 async def fuzz_client(settings: Any, database: Any) -> Any:
     # Thousands of requests a minute from one address: the rate limit would answer most of them with 429.
-    app = create_app(replace(settings, api_rate_limit_per_minute=1_000_000))
+    app = create_app(settings.model_copy(update={"api_rate_limit_per_minute": 1_000_000}))
     async with AsyncTestClient(app, base_url="http://testserver.local") as client:
         yield client
 

@@ -70,3 +70,52 @@ def test_the_app_refuses_to_start_with_a_bad_setting_and_says_which():
     )
     assert result.returncode != 0
     assert "DATABASE_URL" in result.stderr
+
+
+def test_the_operator_is_told_what_is_wrong_with_the_value():
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env({"LOGIN_FAILURES_PER_ACCOUNT": "lima"})
+    assert str(refused.value) == "LOGIN_FAILURES_PER_ACCOUNT must be a whole number, not 'lima'"
+
+
+def test_every_bad_setting_is_named_at_once():
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env({"REDIS_URL": "localhost:6379", "LOGIN_WINDOW_SECONDS": "0", "RUN_SCHEDULED_JOBS": "maybe"})
+    assert {"REDIS_URL", "LOGIN_WINDOW_SECONDS", "RUN_SCHEDULED_JOBS"} <= set(str(refused.value).replace(";", "").split())
+
+
+def test_the_process_environment_is_read_at_start_up(monkeypatch):
+    monkeypatch.setenv("APP_ENV", "test")
+    monkeypatch.setenv("LOGIN_WINDOW_SECONDS", " 600 ")
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "")  # docker-compose's ${STRIPE_SECRET_KEY:-}: unset
+
+    settings = Settings.from_env()
+
+    assert (settings.environment, settings.login_window_seconds, settings.stripe_secret_key) == ("test", 600, None)
+    assert settings.run_scheduled_jobs is False  # tests run the jobs by hand
+
+
+def test_only_app_env_names_the_environment(monkeypatch):
+    monkeypatch.setenv("ENVIRONMENT", "production")  # set by many hosting platforms for their own purposes
+    assert Settings.from_env().environment == "development"
+    assert Settings.from_env({"APP_ENV": " Test "}).environment == "test"
+
+
+def test_settings_built_in_code_take_nothing_from_the_environment(monkeypatch):
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://someone@db/pasar")
+
+    settings = Settings(environment="test", media_dir=ROOT / "var" / "media")
+
+    assert settings.redis_url is None
+    assert settings.database_url == DEFAULT_DATABASE_URL
+    assert settings.run_scheduled_jobs is False
+
+
+def test_settings_are_frozen_and_copied_with_changes():
+    settings = Settings(environment="test")
+    stricter = settings.model_copy(update={"login_failures_per_ip": 4})
+
+    assert (settings.login_failures_per_ip, stricter.login_failures_per_ip) == (30, 4)
+    with pytest.raises(ValueError):
+        settings.login_failures_per_ip = 1

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from dataclasses import replace
 
 import pytest
 import yaml
@@ -73,7 +72,7 @@ async def test_two_workers_share_one_rate_limit_through_redis(settings, database
     client = redis.from_url(REDIS_URL)
     await client.flushdb()
     await client.aclose()
-    shared = replace(settings, redis_url=REDIS_URL, api_rate_limit_per_minute=3)
+    shared = settings.model_copy(update={"redis_url": REDIS_URL, "api_rate_limit_per_minute": 3})
 
     async with AsyncTestClient(create_app(shared)) as first, AsyncTestClient(create_app(shared)) as second:
         statuses = [

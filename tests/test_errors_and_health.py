@@ -56,9 +56,8 @@ async def test_health_and_readiness(client):
 
 
 async def test_readiness_fails_when_the_database_is_unreachable(settings, tmp_path):
-    from dataclasses import replace
 
-    broken = replace(settings, database_url="postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    broken = settings.model_copy(update={"database_url": "postgresql+asyncpg://nobody@127.0.0.1:1/none"})
     async with AsyncTestClient(create_app(broken)) as client:
         assert (await client.get("/healthz")).status_code == 200
         ready = await client.get("/readyz")

@@ -8,13 +8,37 @@ import pytest
 
 from backend.clock import format_date, format_datetime_wib, to_wib, wib_to_utc
 from backend.money import format_rupiah, from_stripe_amount, parse_rupiah, to_stripe_amount
+from backend.i18n import set_locale
 from backend.phone import InvalidPhoneNumber, display_phone, normalize_phone, whatsapp_link
+from web.templating import format_decimal
 
 
 @pytest.mark.parametrize(("amount", "shown"), [(15000, "Rp 15.000"), (0, "Rp 0"), (1250000, "Rp 1.250.000"),
                                                (-5000, "-Rp 5.000"), (999, "Rp 999")])
 def test_rupiah_is_shown_the_indonesian_way(amount, shown):
     assert format_rupiah(amount) == shown
+
+
+def test_rupiah_read_the_same_on_english_pages():
+    set_locale("en")
+    try:
+        assert format_rupiah(1250000) == "Rp 1.250.000"
+    finally:
+        set_locale("id")
+
+
+@pytest.mark.parametrize(("value", "indonesian", "english"), [(1.5, "1,5", "1.5"), (2.0, "2", "2"), (12, "12", "12"),
+                                                             (1.96, "2", "2"), (4.25, "4,2", "4.2"),
+                                                             (1234.5, "1.234,5", "1,234.5")])
+def test_decimals_are_shown_with_the_readers_separator_and_at_most_one_decimal(value, indonesian, english):
+    try:
+        set_locale("id")
+        shown_in_indonesian = format_decimal(value)
+        set_locale("en")
+        shown_in_english = format_decimal(value)
+    finally:
+        set_locale("id")
+    assert (shown_in_indonesian, shown_in_english) == (indonesian, english)
 
 
 @pytest.mark.parametrize(("typed", "amount"), [("15000", 15000), ("15.000", 15000), ("Rp 15.000", 15000),
@@ -50,12 +74,33 @@ def test_numbers_that_are_not_indonesian_mobiles_are_refused(typed):
         normalize_phone(typed)
 
 
+@pytest.mark.parametrize(("typed", "kind"), [("0800-1-234567", "toll-free"), ("0800 123 4567", "toll-free"),
+                                            ("0809-1234-567", "premium rate"), ("+62 809 1234567", "premium rate"),
+                                            ("021-5551234", "Jakarta landline"), ("(0274) 123456", "Yogyakarta landline")])
+def test_numbers_that_cannot_receive_whatsapp_are_refused(typed, kind):
+    with pytest.raises(InvalidPhoneNumber, match="not an Indonesian mobile number"):
+        normalize_phone(typed)
+
+
+@pytest.mark.parametrize(("typed", "stored"), [("0811-0000-0001", "+6281100000001"), ("0857 7000 1234", "+6285770001234"),
+                                              ("0899-1234-5678", "+6289912345678"), ("0812-3456-789", "+628123456789")])
+def test_every_operators_mobile_numbers_are_accepted(typed, stored):
+    assert normalize_phone(typed) == stored
+
+
 def test_foreign_numbers_keep_their_country_code():
     assert normalize_phone("+65 9123 4567") == "+6591234567"
 
 
+def test_a_foreign_landline_is_refused_too():
+    with pytest.raises(InvalidPhoneNumber, match="not a mobile number"):
+        normalize_phone("+44 20 7946 0958")
+
+
 def test_phone_numbers_are_displayed_and_linked_for_whatsapp():
     assert display_phone("+6281234567890") == "0812-3456-7890"
+    assert display_phone("+628123456789") == "0812-3456-789"
+    assert display_phone("+6591234567") == "+65 9123 4567"
     assert whatsapp_link("+6281234567890", "Halo, saya mau pesan 200 box") == (
         "https://wa.me/6281234567890?text=Halo%2C%20saya%20mau%20pesan%20200%20box"
     )
@@ -67,6 +112,27 @@ def test_times_are_shown_in_wib():
     assert format_datetime_wib(moment) == "23 November 2026, 11.30 WIB"
     assert format_datetime_wib(moment, "en") == "23 November 2026, 11:30 WIB"
     assert format_date(date(2026, 8, 17)) == "17 Agustus 2026"
+
+
+@pytest.mark.parametrize(("day", "indonesian", "english"), [
+    (date(2026, 12, 3), "3 Desember 2026", "3 December 2026"),
+    (date(2027, 1, 1), "1 Januari 2027", "1 January 2027"),
+    (date(2027, 2, 28), "28 Februari 2027", "28 February 2027"),
+    (date(2027, 5, 9), "9 Mei 2027", "9 May 2027"),
+    (date(2027, 10, 31), "31 Oktober 2027", "31 October 2027"),
+])
+def test_dates_name_the_month_in_the_readers_language_day_first(day, indonesian, english):
+    assert (format_date(day), format_date(day, "en")) == (indonesian, english)
+
+
+def test_an_evening_in_jakarta_is_shown_on_its_own_day():
+    moment = datetime(2026, 12, 2, 19, 5, tzinfo=UTC)  # 02.05 on 3 December in WIB
+    assert format_datetime_wib(moment) == "3 Desember 2026, 02.05 WIB"
+    assert format_datetime_wib(moment, "en") == "3 December 2026, 02:05 WIB"
+
+
+def test_an_unknown_language_falls_back_to_indonesian():
+    assert format_date(date(2026, 12, 3), "fr") == "3 Desember 2026"
 
 
 def test_a_naive_time_from_sqlite_is_read_as_utc():

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from babel import numbers
 from jinja2 import pass_context
 from markupsafe import Markup
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -49,9 +50,8 @@ def query_with(params: dict[str, str], **changes: object) -> str:
 
 
 def format_decimal(value: float) -> str:
-    """1.5 → "1,5" in Indonesian, "1.5" in English; whole numbers without decimals."""
-    text = f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
-    return text.replace(".", ",") if get_locale() == "id" else text
+    """1.5 → "1,5" in Indonesian, "1.5" in English; at most one decimal, none for whole numbers."""
+    return numbers.format_decimal(value, format="#,##0.#", locale=get_locale())
 
 
 def whatsapp_text_link(phone: str, message: str | None = None) -> str:

@@ -261,6 +261,27 @@ async def end_session(*, session: AsyncSession, raw_token: str) -> None:
     await session.execute(delete(AuthSession).where(AuthSession.token_hash == hash_token(raw_token)))
 
 
+@dataclass(frozen=True)
+class DeletedLoginRecords:
+    sessions: int
+    login_attempts: int
+
+
+async def delete_expired_login_records(*, session: AsyncSession, now: datetime,
+                                       login_window_seconds: int) -> DeletedLoginRecords:
+    """Delete the browser sessions that have expired by `now` and the login attempts older than the throttling
+    window, so neither table grows without end.
+
+    Neither can matter any more: an expired session is refused at its next request, and throttling only counts
+    the attempts within the window (a successful login before the window start changes no count). Sessions
+    that end early, at logout or a password change, are deleted there and then, so none waits here.
+    """
+    sessions = await session.execute(delete(AuthSession).where(AuthSession.expires_at <= now))
+    window_start = now - timedelta(seconds=login_window_seconds)
+    attempts = await session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < window_start))
+    return DeletedLoginRecords(sessions=sessions.rowcount or 0, login_attempts=attempts.rowcount or 0)
+
+
 async def user_for_session_token(*, session: AsyncSession, raw_token: str) -> User | None:
     query = (
         select(User)

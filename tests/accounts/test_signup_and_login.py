@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from sqlalchemy import func, select
 
 from backend.accounts.models import AuthSession, LoginAttempt, Organisation, Role, User
@@ -111,7 +109,7 @@ async def test_a_successful_login_resets_the_count_of_wrong_passwords(client, wo
 
 
 async def test_one_address_guessing_many_accounts_is_stopped(world, zone, settings, app_for, database):
-    strict = replace(settings, login_failures_per_ip=4, login_failures_per_account=10)
+    strict = settings.model_copy(update={"login_failures_per_ip": 4, "login_failures_per_account": 10})
     people = [await world.user(Role.WORKER, zone=zone) for _ in range(3)]
     async with browser(await app_for(strict)) as client:
         for attempt in range(4):

@@ -11,7 +11,6 @@ import logging
 import socket
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -37,7 +36,7 @@ def silent_address() -> Iterator[str]:
 
 
 async def test_the_api_answers_503_with_a_problem_and_retry_after(settings: Settings, caplog):
-    app = create_app(replace(settings, database_url=NOBODY_LISTENS))
+    app = create_app(settings.model_copy(update={"database_url": NOBODY_LISTENS}))
     # On the app's own logger: the app's logging set-up replaces the root logger's handlers, pytest's among them.
     errors_logger = logging.getLogger("pasar_kawasan.errors")
     errors_logger.addHandler(caplog.handler)
@@ -58,7 +57,7 @@ async def test_the_api_answers_503_with_a_problem_and_retry_after(settings: Sett
 
 
 async def test_a_page_explains_it_in_the_readers_language(settings: Settings):
-    app = create_app(replace(settings, database_url=NOBODY_LISTENS))
+    app = create_app(settings.model_copy(update={"database_url": NOBODY_LISTENS}))
     async with AsyncTestClient(app) as client:
         indonesian = await client.get("/catalogue")
         english = await client.get("/orders", headers={"Cookie": "pk_lang=en; pk_session=an-old-login"})
@@ -72,7 +71,8 @@ async def test_a_page_explains_it_in_the_readers_language(settings: Settings):
 
 async def test_a_database_that_does_not_answer_is_given_up_on_after_the_connect_timeout(settings: Settings,
                                                                                         silent_address: str):
-    app = create_app(replace(settings, database_url=silent_address, database_connect_timeout_seconds=0.3))
+    app = create_app(settings.model_copy(update={"database_url": silent_address,
+                                                 "database_connect_timeout_seconds": 0.3}))
     async with AsyncTestClient(app) as client:
         started = time.monotonic()
         response = await client.get("/api/v1/catalogue/products")

@@ -11,7 +11,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -55,8 +55,9 @@ def vapid_keys() -> VapidKeys:
 
 @pytest.fixture
 def push_settings(settings: Settings, vapid_keys: VapidKeys) -> Settings:
-    return replace(settings, vapid_public_key=vapid_keys.public_key, vapid_private_key=vapid_keys.private_key,
-                   vapid_subject="mailto:operator@pasarkawasan.id")
+    return settings.model_copy(update={"vapid_public_key": vapid_keys.public_key,
+                                       "vapid_private_key": vapid_keys.private_key,
+                                       "vapid_subject": "mailto:operator@pasarkawasan.id"})
 
 
 @pytest.fixture

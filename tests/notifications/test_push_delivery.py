@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -232,7 +231,7 @@ async def test_a_phone_shared_by_two_people_follows_whoever_turned_notifications
 
 async def test_production_accepts_only_https_push_services(world, zone, phones, push_settings):
     sri = await world.user(Role.VENDOR, zone=zone)
-    production = replace(push_settings, environment="production")
+    production = push_settings.model_copy(update={"environment": "production"})
     phones.settings = production
     with pytest.raises(ValidationFailed) as refused:
         await phones.subscribe(sri, "local")

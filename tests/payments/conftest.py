@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import time as clock_time
 from typing import Any
 
@@ -52,9 +52,9 @@ def fake_stripe(stripe_server: FakeStripe) -> Iterator[FakeStripe]:
 @pytest.fixture
 def stripe_settings(settings: Settings, fake_stripe: FakeStripe) -> Settings:
     # A short timeout, so a test of Stripe timing out takes seconds (three tries and the SDK's back-off).
-    return replace(settings, stripe_secret_key=SECRET_KEY, stripe_publishable_key=PUBLISHABLE_KEY,
-                   stripe_webhook_secret=WEBHOOK_SECRET, stripe_api_base=fake_stripe.url,
-                   stripe_timeout_seconds=0.5)
+    return settings.model_copy(update={"stripe_secret_key": SECRET_KEY, "stripe_publishable_key": PUBLISHABLE_KEY,
+                                       "stripe_webhook_secret": WEBHOOK_SECRET, "stripe_api_base": fake_stripe.url,
+                                       "stripe_timeout_seconds": 0.5})
 
 
 @pytest.fixture

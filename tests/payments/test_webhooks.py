@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import replace
 
 import pytest
 from sqlalchemy import func, select
@@ -68,7 +67,7 @@ async def test_an_event_without_a_valid_signature_is_refused_and_changes_nothing
 async def test_without_a_webhook_secret_no_event_is_believed(database, card_checkout, paid_at_stripe,
                                                              stripe_settings, app_for):
     _, event = paid_at_stripe
-    async with browser(await app_for(replace(stripe_settings, stripe_webhook_secret=None))) as other:
+    async with browser(await app_for(stripe_settings.model_copy(update={"stripe_webhook_secret": None}))) as other:
         assert (await deliver(other, event)).status_code == 400
     assert await stored_events(database) == []
 

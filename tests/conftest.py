@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import os
 import re
-from datetime import date, time
+from datetime import date, datetime, time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +31,7 @@ from backend.catalog.schemas import ProductInput
 from backend.certification import service as certification_service
 from backend.certification.models import Certificate, CertificateStatus
 from backend.certification.schemas import CertificateInput
+from backend.clock import utcnow
 from backend.media.images import process_document, process_photo
 from backend.media.storage import FileSystemStorage
 from backend.vendors import service as vendor_service
@@ -162,6 +163,8 @@ class World:
     settings: Settings
     counter: int = 0
     created: list[Any] = field(default_factory=list)
+    # When the story happens: the real clock (the pages read it too) unless a test fixes it.
+    now: datetime = field(default_factory=utcnow)
 
     def next_phone(self) -> str:
         self.counter += 1
@@ -211,11 +214,11 @@ class World:
             vendor = await vendor_service.save_profile(session=session, user=user, data=VendorProfileInput(
                 business_name=business_name, owner_name=user.full_name, whatsapp=user.phone,
                 kecamatan="Gringsing", desa="Krengseng", latitude=-6.9581, longitude=110.0195,
-                delivery_radius_km=15, daily_capacity=500))
+                delivery_radius_km=15, daily_capacity=500), now=self.now)
             certificates = []
             for kind in certificate_kinds:
                 certificate = await certification_service.add_certificate(
-                    session=session, vendor=vendor, storage=storage,
+                    session=session, vendor=vendor, storage=storage, now=self.now,
                     data=CertificateInput(kind=kind, number=EXAMPLE_NUMBERS[kind], issuer="BPJPH",
                                           expires_on=expires_on),
                     document=process_document(jpeg_bytes(600, 400)))
@@ -245,11 +248,11 @@ class World:
             vendor = await vendor_service.save_profile(session=session, user=user, data=VendorProfileInput(
                 business_name=business_name, owner_name=user.full_name, whatsapp=user.phone, kecamatan="Gringsing",
                 desa="Krengseng", latitude=latitude, longitude=longitude, delivery_radius_km=radius_km,
-                daily_capacity=daily_capacity, operating_days=list(operating_days)))
+                daily_capacity=daily_capacity, operating_days=list(operating_days)), now=self.now)
             certificate_ids = {}
             for kind in certificates:
                 certificate = await certification_service.add_certificate(
-                    session=session, vendor=vendor, storage=storage,
+                    session=session, vendor=vendor, storage=storage, now=self.now,
                     data=CertificateInput(kind=kind, number=EXAMPLE_NUMBERS[kind], issuer="BPJPH"),
                     document=process_document(jpeg_bytes(300, 200)))
                 certificate.status = CertificateStatus.VERIFIED

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.accounts import service
 from backend.accounts.auth import LANGUAGE_COOKIE, SESSION_COOKIE, requires_login
 from backend.accounts.models import SELF_SERVICE_ROLES, User
+from backend.clock import utcnow
 from backend.config import Settings
 from backend.errors import N_, TooManyAttempts, ValidationFailed
 from backend.i18n import LOCALES
@@ -146,7 +147,7 @@ async def signup(
         zones = await service.list_zones(session=db_session)
         return page("accounts/signup.html", status_code=422, form=values, errors=field_errors(exc), zones=zones)
     # A UMKM from the district register finds its business profile already filled in.
-    await register.welcome_vendor(session=db_session, user=user)
+    await register.welcome_vendor(session=db_session, user=user, now=utcnow())
     return await _open_session(request, db_session, settings, user, home_path_for(user))
 
 

@@ -311,7 +311,7 @@ async def get_import(*, session: AsyncSession, actor: User, import_id: int) -> R
     return report
 
 
-async def claim_invitation(*, session: AsyncSession, user: User) -> VendorInvitation | None:
+async def claim_invitation(*, session: AsyncSession, user: User, now: datetime) -> VendorInvitation | None:
     """A vendor who signs up with a phone number from the register claims its invitation."""
     if user.role != Role.VENDOR or user.zone_id is None:
         return None
@@ -320,17 +320,17 @@ async def claim_invitation(*, session: AsyncSession, user: User) -> VendorInvita
                                        VendorInvitation.claimed_by_id.is_(None))
     )).scalar_one_or_none()
     if invitation is not None:
-        invitation.claimed_by_id, invitation.claimed_at = user.id, utcnow()
+        invitation.claimed_by_id, invitation.claimed_at = user.id, now
         session.add(invitation)
         await session.flush()
     return invitation
 
 
-async def welcome_vendor(*, session: AsyncSession, user: User) -> Vendor | None:
+async def welcome_vendor(*, session: AsyncSession, user: User, now: datetime) -> Vendor | None:
     """A new vendor account from the register starts with its business profile filled in from it."""
-    invitation = await claim_invitation(session=session, user=user)
+    invitation = await claim_invitation(session=session, user=user, now=now)
     if invitation is None:
         return None
     profile = VendorProfileInput(business_name=invitation.business_name, owner_name=invitation.owner_name,
                                  whatsapp=invitation.phone, kecamatan=invitation.kecamatan, desa=invitation.desa)
-    return await save_profile(session=session, user=user, data=profile)
+    return await save_profile(session=session, user=user, data=profile, now=now)

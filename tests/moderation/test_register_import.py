@@ -297,10 +297,10 @@ async def test_claim_invitation_marks_the_zones_invitation_claimed_once(world, z
     sri = await world.user(Role.VENDOR, zone=zone, phone="+6281234567001")
 
     async with database.sessionmaker() as session:
-        invitation = await claim_invitation(session=session, user=sri)
-        again = await claim_invitation(session=session, user=sri)
+        invitation = await claim_invitation(session=session, user=sri, now=world.now)
+        again = await claim_invitation(session=session, user=sri, now=world.now)
         await session.commit()
 
     assert invitation is not None and invitation.business_name == "Catering Bu Sri"
-    assert invitation.claimed_by_id == sri.id and invitation.claimed_at is not None
+    assert invitation.claimed_by_id == sri.id and invitation.claimed_at == world.now
     assert again is None

@@ -249,7 +249,7 @@ async def _load_vendor(*, session: AsyncSession, storage: Storage, user: User, d
         certificate = await certification.add_certificate(session=session, vendor=vendor, data=data,
                                                           document=document, storage=storage, now=now)
         # The zone's manager has already checked these documents.
-        await verify_certificate(session=session, actor=manager, certificate_id=certificate.id)
+        await verify_certificate(session=session, actor=manager, certificate_id=certificate.id, now=now)
         certificate_ids[spec["kind"]] = certificate.id
     for spec in demo_vendor.products:
         spec = dict(spec)
@@ -257,9 +257,9 @@ async def _load_vendor(*, session: AsyncSession, storage: Storage, user: User, d
         pending = spec.pop("pending", False)
         data = ProductInput(certificate_ids=[certificate_ids[kind] for kind in certificate_kinds], **spec)
         product = await catalog.create_product(session=session, vendor=vendor, data=data)
-        await catalog.add_photo(session=session, vendor=vendor, product_id=product.id, storage=storage,
+        await catalog.add_photo(session=session, vendor=vendor, product_id=product.id, storage=storage, now=now,
                                 photo=process_photo(_drawing(data.name, demo_vendor.colour)))
-        await catalog.submit_for_review(session=session, vendor=vendor, product_id=product.id)
+        await catalog.submit_for_review(session=session, vendor=vendor, product_id=product.id, now=now)
         if not pending:
-            await approve_listing(session=session, actor=manager, product_id=product.id)
+            await approve_listing(session=session, actor=manager, product_id=product.id, now=now)
     await session.flush()

@@ -230,9 +230,10 @@ class World:
                 tiers=[{"min_quantity": 50, "unit_price": 14000}], min_order_qty=10, fulfilment="made_to_order",
                 order_cutoff=time(15, 0), certificate_ids=[c.id for c in certificates]))
             await catalog_service.add_photo(session=session, vendor=vendor, product_id=product.id,
-                                            photo=process_photo(jpeg_bytes()), storage=storage)
+                                            photo=process_photo(jpeg_bytes()), storage=storage, now=self.now)
             if submit:
-                await catalog_service.submit_for_review(session=session, vendor=vendor, product_id=product.id)
+                await catalog_service.submit_for_review(session=session, vendor=vendor, product_id=product.id,
+                                                        now=self.now)
             await session.commit()
             return Shop(vendor=vendor, product=product, certificates=certificates)
 
@@ -271,8 +272,8 @@ class World:
             product = await catalog_service.create_product(session=session, vendor=vendor, data=ProductInput(
                 name=name, category=category, unit=unit, price=price, description=description,
                 certificate_ids=[seller.certificate_ids[kind] for kind in kinds], **fields))
-            catalog_service.change_listing_status(product, ListingStatus.PENDING_REVIEW)
-            catalog_service.change_listing_status(product, ListingStatus.LIVE)
+            catalog_service.change_listing_status(product, ListingStatus.PENDING_REVIEW, now=self.now)
+            catalog_service.change_listing_status(product, ListingStatus.LIVE, now=self.now)
             await session.commit()
             return product
 

@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import json
 import uuid
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -29,7 +29,7 @@ from backend.accounts.models import Organisation, Role, User
 from backend.catalog.models import UNIT_LABELS, Product
 from backend.catalog.service import buyer_visible
 from backend.catalog.storefront import product_for_buyer
-from backend.clock import wib_today
+from backend.clock import utcnow, wib_today
 from backend.config import Settings
 from backend.errors import N_, Conflict, DomainError, FieldError, Forbidden, InsufficientCapacity, NotFound, \
     ValidationFailed
@@ -144,9 +144,10 @@ async def _product_with_errors(request: HTMXRequest, db_session: AsyncSession, p
                                values: dict[str, str], errors: dict[str, str]) -> Template:
     """The product page again with the add-to-cart form's error (htmx: the form alone)."""
     errors = {"quantity": errors.get("quantity") or next(iter(errors.values()), "")}
-    day = default_delivery_day()
+    now = utcnow()
+    day = default_delivery_day(now)
     try:
-        item = await product_for_buyer(session=db_session, product_id=product_id, available_on=day)
+        item = await product_for_buyer(session=db_session, product_id=product_id, available_on=day, now=now)
     except NotFound as gone:
         if not request.htmx:
             raise
@@ -160,10 +161,10 @@ async def _product_with_errors(request: HTMXRequest, db_session: AsyncSession, p
 # --- the cart and its checkout --------------------------------------------------------------------------
 
 
-def _checkout_form(user: User, values: dict[str, str] | None = None) -> dict[str, str]:
+def _checkout_form(user: User, now: datetime, values: dict[str, str] | None = None) -> dict[str, str]:
     """What the checkout form shows: what was typed, else tomorrow, the buyer's usual place and payment, and a
     fresh idempotency key (one per rendering of the form: a double tap or a resent form makes one order)."""
-    form = {"delivery_day": default_delivery_day().isoformat(), "delivery_slot": "",
+    form = {"delivery_day": default_delivery_day(now).isoformat(), "delivery_slot": "",
             "delivery_place": DeliveryKind.CANTEEN.value if user.role == Role.CANTEEN_STAFF else "",
             "payment_method": (PaymentMethod.INVOICE if user.role == Role.CANTEEN_STAFF else PaymentMethod.CASH).value,
             "notes": "", "idempotency_key": uuid.uuid4().hex}
@@ -234,16 +235,17 @@ async def _cart_response(request: HTMXRequest, db_session: AsyncSession, setting
                          status_code: int = 200, notices: list[str] | None = None) -> Template:
     """The cart grouped by vendor with the checkout form under it (four queries with the login's)."""
     user = request.user
+    now = utcnow()
     cart = await carts.view_cart(session=db_session, buyer=user)
     # An empty cart says so itself; its placement error would only repeat it.
     errors = {field: message for field, message in (errors or {}).items() if not (cart.is_empty and field == "cart")}
     added = request.query_params.get("added", "")
     added_item = next((item for group in cart.vendors for item in group.items
                        if str(item.product_id) == added), None)
-    today = wib_today()
+    today = wib_today(now)
     return _respond(
         request, "orders/cart.html", "orders/_cart.html", status_code=status_code, cart=cart,
-        cart_count=cart.line_count, errors=errors, form=_checkout_form(user, values),
+        cart_count=cart.line_count, errors=errors, form=_checkout_form(user, now, values),
         general_errors=[message for field, message in errors.items() if field not in CHECKOUT_FIELD_ERRORS
                         and not field.startswith(("line-", "vendor-"))],
         places=await _place_options(db_session, user) if not cart.is_empty else [],

@@ -422,7 +422,7 @@ async def update_product(request: Request[User, Any, Any], product_id: FromPath[
     values, data, tier_rows = await _product_submission(request)
     try:
         await catalog.update_product(session=db_session, vendor=vendor, product_id=product_id,
-                                     data=validate_input(ProductInput, data))
+                                     data=validate_input(ProductInput, data), now=utcnow())
     except ValidationFailed as exc:
         await db_session.rollback()
         # An unknown or foreign id is "not found" here too: the page reloads the product through the service.
@@ -457,7 +457,7 @@ async def add_product_photo(request: HTMXRequest, product_id: FromPath[int],
     try:
         photo = await _photo(values.get("photo"))
         await catalog.add_photo(session=db_session, vendor=vendor, product_id=product_id, photo=photo,
-                                storage=storage)
+                                storage=storage, now=utcnow())
     except ValidationFailed as exc:
         await db_session.rollback()
         return await _photos_response(request, db_session, product_id, notice="", errors=_messages(exc))
@@ -469,7 +469,8 @@ async def add_product_photo(request: HTMXRequest, product_id: FromPath[int],
 async def delete_product_photo(request: HTMXRequest, product_id: FromPath[int], photo_id: FromPath[int],
                                db_session: NamedDependency[AsyncSession]) -> Response[Any]:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
-    await catalog.remove_photo(session=db_session, vendor=vendor, product_id=product_id, photo_id=photo_id)
+    await catalog.remove_photo(session=db_session, vendor=vendor, product_id=product_id, photo_id=photo_id,
+                               now=utcnow())
     return await _photos_response(request, db_session, product_id, notice="photo_removed")
 
 
@@ -481,7 +482,7 @@ async def _change_listing(request: Request[User, Any, Any], db_session: AsyncSes
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     values = await form_values(request)
     try:
-        await action(session=db_session, vendor=vendor, product_id=product_id)
+        await action(session=db_session, vendor=vendor, product_id=product_id, now=utcnow())
     except ValidationFailed as exc:
         await db_session.rollback()
         return await _product_page(request, db_session, product_id, status_code=422, errors=_messages(exc))

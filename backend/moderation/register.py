@@ -20,7 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.models import Role, User, Zone
 from backend.catalog.models import Category
-from backend.clock import utcnow
 from backend.errors import N_, Forbidden, NotFound, ValidationFailed
 from backend.moderation.audit import record
 from backend.moderation.models import RegisterImport, VendorInvitation
@@ -219,7 +218,7 @@ _COMPARED = ("business_name", "owner_name", "nib", "phone", "kecamatan", "desa",
 
 
 async def import_register(*, session: AsyncSession, manager: User, zone_id: int | None, filename: str,
-                          data: bytes, now: datetime | None = None) -> RegisterImport:
+                          data: bytes, now: datetime) -> RegisterImport:
     """Import a register into a zone (managers: their own zone only; admins: any) and return its report.
 
     Valid rows become invitations; a row matching an existing invitation of the zone (by NIB, else by phone)
@@ -232,7 +231,6 @@ async def import_register(*, session: AsyncSession, manager: User, zone_id: int 
         raise ValidationFailed.single("zone_id", MSG_CHOOSE_ZONE)
     if await session.get(Zone, zone_id) is None:
         raise NotFound()
-    now = now or utcnow()
     rows, rejected = parse_register(data)
     data_rows = len(rows) + len(rejected)
     report = RegisterImport(zone_id=zone_id, manager_id=manager.id, filename=filename[:200], created_at=now)

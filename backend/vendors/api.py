@@ -166,7 +166,8 @@ class VendorApi(Controller):
     async def update_product(self, request: Request[User, Any, Any], product_id: FromPath[int],
                              data: JSONBody[ProductInput], db_session: NamedDependency[AsyncSession]) -> ProductPublic:
         vendor = await vendors.require_vendor(session=db_session, user=request.user)
-        await catalog.update_product(session=db_session, vendor=vendor, product_id=product_id, data=data)
+        await catalog.update_product(session=db_session, vendor=vendor, product_id=product_id, data=data,
+                                     now=utcnow())
         return (await catalog.get_product(session=db_session, vendor=vendor, product_id=product_id)).public()
 
     @post("/products/{product_id:int}/photos", summary="Add a photo (JPEG/PNG/WebP; re-encoded, EXIF removed)")
@@ -177,14 +178,15 @@ class VendorApi(Controller):
         await catalog.get_product(session=db_session, vendor=vendor, product_id=product_id)
         photo = await photo_from_upload(await data.photo.read())
         await catalog.add_photo(session=db_session, vendor=vendor, product_id=product_id, photo=photo,
-                                storage=storage)
+                                storage=storage, now=utcnow())
         return (await catalog.get_product(session=db_session, vendor=vendor, product_id=product_id)).public()
 
     @delete("/products/{product_id:int}/photos/{photo_id:int}", summary="Remove a photo", status_code=200)
     async def remove_photo(self, request: Request[User, Any, Any], product_id: FromPath[int], photo_id: FromPath[int],
                            db_session: NamedDependency[AsyncSession]) -> ProductPublic:
         vendor = await vendors.require_vendor(session=db_session, user=request.user)
-        await catalog.remove_photo(session=db_session, vendor=vendor, product_id=product_id, photo_id=photo_id)
+        await catalog.remove_photo(session=db_session, vendor=vendor, product_id=product_id, photo_id=photo_id,
+                                   now=utcnow())
         return (await catalog.get_product(session=db_session, vendor=vendor, product_id=product_id)).public()
 
     @post("/products/{product_id:int}/submit", summary="Submit a draft or rejected listing for review",
@@ -207,7 +209,7 @@ class VendorApi(Controller):
     async def _transition(request: Request[User, Any, Any], db_session: AsyncSession, product_id: int,
                           action: Any) -> ProductPublic:
         vendor = await vendors.require_vendor(session=db_session, user=request.user)
-        await action(session=db_session, vendor=vendor, product_id=product_id)
+        await action(session=db_session, vendor=vendor, product_id=product_id, now=utcnow())
         return (await catalog.get_product(session=db_session, vendor=vendor, product_id=product_id)).public()
 
 

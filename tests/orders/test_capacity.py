@@ -158,7 +158,7 @@ async def test_a_vendor_saving_an_old_product_form_does_not_put_ordered_stock_ba
         async with database.sessionmaker() as session:
             vendor = await session.get(Vendor, seller.vendor.id)
             product = await catalog_service.update_product(
-                session=session, vendor=vendor, product_id=chips.id, data=ProductInput(
+                session=session, vendor=vendor, product_id=chips.id, now=world.now, data=ProductInput(
                     name="Keripik Singkong", category="snacks", unit="pack", price=8500, fulfilment="ready_stock",
                     certificate_ids=list(seller.certificate_ids.values()), **fields))
             await session.commit()

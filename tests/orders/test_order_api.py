@@ -242,7 +242,7 @@ async def test_reordering_puts_what_is_still_on_sale_back_in_the_cart(client, da
     order = await ordering.order(canteen_staff, nasi_box.id, 200)
     async with database.sessionmaker() as session:
         vendor = await session.get(Vendor, seller.vendor.id)
-        await catalog_service.pause_listing(session=session, vendor=vendor, product_id=drinks.id)
+        await catalog_service.pause_listing(session=session, vendor=vendor, product_id=drinks.id, now=world.now)
         await session.commit()
 
     response = await client.post(f"/api/v1/orders/{order.id}/reorder", headers=await bearer(database, canteen_staff))

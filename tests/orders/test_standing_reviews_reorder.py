@@ -172,7 +172,8 @@ async def test_buyers_of_a_suspended_vendors_open_orders_are_told(ordering, cate
     seller, nasi_box = catering
     order = await ordering.order(canteen_staff, nasi_box.id, 50)
     async with database.sessionmaker() as session:
-        await suspend_vendor(session=session, actor=manager, vendor_id=seller.vendor.id, reason="Sertifikat palsu")
+        await suspend_vendor(session=session, actor=manager, vendor_id=seller.vendor.id, reason="Sertifikat palsu",
+                             now=NOW)
         await session.commit()
     async with database.sessionmaker() as session:
         told = (await session.execute(select(Notification).where(Notification.user_id == canteen_staff.id))).scalars()

@@ -15,7 +15,7 @@ from markupsafe import escape
 
 from backend.accounts.models import Role
 from backend.catalog import service as catalog_service
-from backend.clock import wib_today
+from backend.clock import utcnow, wib_today
 from backend.errors import Shortage
 from backend.i18n import gettext, set_locale
 from backend.orders import capacity, cart, service as order_service
@@ -307,7 +307,7 @@ async def test_a_line_taken_off_sale_is_marked_in_the_cart(client, database, can
     await in_cart(client, product.id, 10)
     async with database.sessionmaker() as session:
         await catalog_service.pause_listing(session=session, vendor=await session.get(Vendor, seller.vendor.id),
-                                            product_id=product.id)
+                                            product_id=product.id, now=utcnow())
         await session.commit()
     page = await client.get("/cart")
     assert t("No longer on sale") in page.text and 'class="item off-sale"' in page.text
@@ -427,7 +427,7 @@ async def test_order_again_refills_the_cart_and_says_what_was_left_out(client, d
     order = await place(database, canteen_staff, product.id, 200)
     async with database.sessionmaker() as session:
         await catalog_service.pause_listing(session=session, vendor=await session.get(Vendor, seller.vendor.id),
-                                            product_id=drinks.id)
+                                            product_id=drinks.id, now=world.now)
         await session.commit()
     await log_in(client, canteen_staff)
     again = await submit(client, f"/orders/{order.id}/reorder", {})

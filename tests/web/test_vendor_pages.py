@@ -18,7 +18,7 @@ from backend.accounts.models import Role
 from backend.catalog.models import ListingStatus, PriceTier, Product, ProductPhoto
 from backend.catalog.service import change_listing_status
 from backend.certification.models import Certificate
-from backend.clock import wib_today
+from backend.clock import utcnow, wib_today
 from backend.media.images import MAX_UPLOAD_BYTES
 from backend.vendors.models import Vendor
 from tests.conftest import csrf_token, log_in, submit
@@ -369,7 +369,7 @@ async def approve(database, product_id: int) -> None:
     """What a market manager's approval does (the moderation pages come separately)."""
     async with database.sessionmaker() as session:
         product = await session.get(Product, product_id)
-        change_listing_status(product, ListingStatus.LIVE)
+        change_listing_status(product, ListingStatus.LIVE, now=utcnow())
         await session.commit()
 
 

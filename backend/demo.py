@@ -228,7 +228,7 @@ async def _load_orders(*, session: AsyncSession, canteen_staff: User, now: datet
     await place_orders(session=session, buyer=canteen_staff, lines={nasi_box.id: 200}, placed_by=canteen_staff,
                        delivery=DeliveryChoice(day=day, slot=time(7, 0), kind=DeliveryKind.CANTEEN,
                                                notes="Shift pagi, antar ke pintu dapur belakang."),
-                       payment_method=PaymentMethod.INVOICE, idempotency_key="demo-first-order")
+                       payment_method=PaymentMethod.INVOICE, idempotency_key="demo-first-order", now=now)
 
 
 async def _load_vendor(*, session: AsyncSession, storage: Storage, user: User, demo_vendor: DemoVendor,

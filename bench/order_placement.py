@@ -92,16 +92,19 @@ async def seed(database: Database, buyers: int) -> tuple[list[User], list[int]]:
 async def fill_cart(database: Database, buyer: User, product_ids: list[int]) -> None:
     async with database.sessionmaker() as session:
         for product_id in product_ids:
-            await cart.set_quantity(session=session, buyer=buyer, product_id=product_id, quantity=QUANTITY)
+            await cart.set_quantity(session=session, buyer=buyer, product_id=product_id, quantity=QUANTITY,
+                                    today=wib_today(utcnow()))
         await session.commit()
 
 
 async def timed_checkout(database: Database, buyer: User) -> float:
     started = time.perf_counter()
+    now = utcnow()
     async with database.sessionmaker() as session:
         placement = await place_checkout(
             session=session, buyer=buyer, payment_method=PaymentMethod.INVOICE, idempotency_key=f"bench-{buyer.id}",
-            delivery=DeliveryChoice(day=wib_today() + timedelta(days=3), slot=clock_time(11), kind=DeliveryKind.CANTEEN))
+            delivery=DeliveryChoice(day=wib_today(now) + timedelta(days=3), slot=clock_time(11),
+                                    kind=DeliveryKind.CANTEEN), now=now)
         await session.commit()
     assert len(placement.orders) == VENDORS
     return time.perf_counter() - started

@@ -95,7 +95,8 @@ async def seed_marketplace(world: Any, database: Any) -> Marketplace:
                                      payment=PaymentMethod.CASH)
     async with database.sessionmaker() as session:
         for target in (OrderStatus.ACCEPTED, OrderStatus.READY, OrderStatus.DELIVERED):
-            await states.change_status(session=session, order_id=delivered.id, target=target, actor=seller.user)
+            await states.change_status(session=session, order_id=delivered.id, target=target, actor=seller.user,
+                                       now=now)
         await session.commit()
 
     people: dict[str, User] = {Role.WORKER: worker, Role.CANTEEN_STAFF: staff, Role.VENDOR: seller.user,

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.accounts.auth import requires_role
 from backend.accounts.models import Role, User
 from backend.catalog.models import UNIT_LABELS
-from backend.clock import wib_today
+from backend.clock import utcnow, wib_today
 from backend.errors import N_, Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from backend.orders import reviews, service
 from backend.orders.models import DELIVERY_LABELS, PAYMENT_LABELS, STATUS_LABELS, OrderStatus
@@ -133,7 +133,7 @@ async def change_order_status(request: HTMXRequest, order_id: FromPath[int],
     status_code = 200
     try:
         await change_status(session=db_session, order_id=order_id, target=_target(values.get("target", "")),
-                            actor=request.user, reason=values.get("reason", ""))
+                            actor=request.user, reason=values.get("reason", ""), now=utcnow())
     except NotFound:
         raise
     except DomainError as refused:
@@ -203,7 +203,7 @@ async def reply_to_review(request: Request[User, Any, Any], order_id: FromPath[i
     values = await form_values(request)
     try:
         await reviews.reply_to_review(session=db_session, actor=request.user, order_id=order_id,
-                                      reply=values.get("reply", ""))
+                                      reply=values.get("reply", ""), now=utcnow())
     except NotFound:
         raise
     except DomainError as refused:

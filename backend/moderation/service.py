@@ -282,7 +282,7 @@ async def _set_vendor_status(*, session: AsyncSession, actor: User, vendor_id: i
     session.add(vendor)
     action = "vendor.suspend" if status == VendorStatus.SUSPENDED else "vendor.reinstate"
     if status == VendorStatus.SUSPENDED:
-        await warn_buyers_of_suspension(session=session, vendor=vendor)
+        await warn_buyers_of_suspension(session=session, vendor=vendor, now=now)
     await record(session=session, actor=actor, action=action, subject_type="vendor", subject_id=vendor.id,
                  zone_id=vendor.zone_id, reason=reason, before=before, after={"status": status.value})
     return vendor

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.accounts.models import Role, User
 from backend.catalog.models import Fulfilment, Product
 from backend.catalog.service import buyer_visible
-from backend.clock import to_wib, utcnow
+from backend.clock import wib_today
 from backend.db import upsert_insert
 from backend.errors import N_, Conflict, FieldError, InsufficientCapacity, NotFound, Shortage, ValidationFailed
 from backend.money import unit_price_for
@@ -76,7 +76,7 @@ class _Line:
 
 
 async def place_checkout(*, session: AsyncSession, buyer: User, delivery: DeliveryChoice,
-                         payment_method: PaymentMethod, idempotency_key: str, now: datetime | None = None,
+                         payment_method: PaymentMethod, idempotency_key: str, now: datetime,
                          payment_window: timedelta = DEFAULT_PAYMENT_WINDOW,
                          cash_limit: int = DEFAULT_CASH_LIMIT) -> Placement:
     """Turn the buyer's cart into one order per vendor (see the module's docstring); the cart is emptied."""
@@ -86,7 +86,7 @@ async def place_checkout(*, session: AsyncSession, buyer: User, delivery: Delive
 
 
 async def place_orders(*, session: AsyncSession, buyer: User, delivery: DeliveryChoice, payment_method: PaymentMethod,
-                       idempotency_key: str, lines: dict[int, int] | None, now: datetime | None = None,
+                       idempotency_key: str, lines: dict[int, int] | None, now: datetime,
                        payment_window: timedelta = DEFAULT_PAYMENT_WINDOW, placed_by: User | None = None,
                        standing_order_id: int | None = None, cash_limit: int = DEFAULT_CASH_LIMIT) -> Placement:
     """Place `lines` (product id → quantity), or the buyer's cart when `lines` is None.
@@ -95,7 +95,6 @@ async def place_orders(*, session: AsyncSession, buyer: User, delivery: Delivery
     invoice terms and get their invoice here; cash is refused for a vendor's order above `cash_limit` rupiah.
     Raises ValidationFailed for rules that are broken, InsufficientCapacity when something cannot be held; the
     caller then rolls back."""
-    now = now or utcnow()
     carts.ensure_buyer(buyer)
     key = idempotency_key.strip()
     if not 1 <= len(key) <= MAX_KEY_LENGTH:
@@ -194,7 +193,7 @@ async def place_orders(*, session: AsyncSession, buyer: User, delivery: Delivery
     if lines is None:
         await carts.clear(session=session, buyer=buyer, product_ids=[line.product.id for line in ordered])
     if status == OrderStatus.PLACED:
-        await notify_each(session=session, notes=[new_order_note(order, by_vendor[order.vendor_id][0].vendor.user_id)
+        await notify_each(session=session, now=now, notes=[new_order_note(order, by_vendor[order.vendor_id][0].vendor.user_id)
                                                   for order in orders])
     # Last, so the rows of the vendors' capacity and the products' stock stay locked only until the commit that
     # follows: concurrent checkouts of the same vendors wait on each other for as short a time as possible.
@@ -215,7 +214,7 @@ def new_order_note(order: Order, vendor_user_id: int) -> Note:
 async def _read_lines(*, session: AsyncSession, buyer: User, lines: dict[int, int] | None,
                       now: datetime) -> list[_Line]:
     """The products ordered with their vendors and whether buyers may still see them, in one query."""
-    on_sale = case((buyer_visible(to_wib(now).date()), True), else_=False)
+    on_sale = case((buyer_visible(wib_today(now)), True), else_=False)
     if lines is None:
         statement = (select(Product, Vendor, on_sale, CartLine.quantity)
                      .select_from(CartLine).join(Product, Product.id == CartLine.product_id)

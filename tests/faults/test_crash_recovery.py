@@ -118,7 +118,8 @@ async def canteen_with_a_cart(world: World, zone: Zone, number: int, lines: dict
     async with world.database.sessionmaker() as session:
         token, _ = await accounts.create_api_token(session=session, user=staff, name="pengadaan")
         for product_id, quantity in lines.items():
-            await cart.set_quantity(session=session, buyer=staff, product_id=product_id, quantity=quantity)
+            await cart.set_quantity(session=session, buyer=staff, product_id=product_id, quantity=quantity,
+                                    today=wib_today(world.now))
         await session.commit()
     return Canteen(staff=staff, token=token, key=f"checkout-kantin-{number}")
 

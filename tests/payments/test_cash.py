@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from backend.accounts import service as account_service
 from backend.app import create_app
-from backend.clock import wib_today
+from backend.clock import utcnow, wib_today
 from backend.errors import Conflict, NotFound, ValidationFailed
 from backend.i18n import gettext, set_locale
 from backend.orders import cart
@@ -110,7 +110,8 @@ async def test_the_cart_says_the_limit_and_refuses_above_it_next_to_the_vendor(c
     seller, nasi_box = catering
     await ordering.gate()
     async with database.sessionmaker() as session:
-        await cart.set_quantity(session=session, buyer=worker, product_id=nasi_box.id, quantity=40)
+        await cart.set_quantity(session=session, buyer=worker, product_id=nasi_box.id, quantity=40,
+                                today=wib_today(utcnow()))
         await session.commit()
     await log_in(client, worker)
     page = await client.get("/cart")

@@ -75,7 +75,8 @@ async def place_days_ago(database, buyer, product_id: int, quantity: int, days: 
     """An invoice order the canteen placed `days` days ago (real clock), for delivery three days after that."""
     placed_at = utcnow() - timedelta(days=days)
     async with database.sessionmaker() as session:
-        await cart.set_quantity(session=session, buyer=buyer, product_id=product_id, quantity=quantity)
+        await cart.set_quantity(session=session, buyer=buyer, product_id=product_id, quantity=quantity,
+                                today=wib_today(placed_at))
         placement = await place_checkout(
             session=session, buyer=buyer, idempotency_key=key, payment_method=PaymentMethod.INVOICE, now=placed_at,
             delivery=DeliveryChoice(day=wib_today(placed_at) + timedelta(days=3), slot=time(11),
@@ -238,7 +239,8 @@ async def test_the_cart_offers_invoice_only_to_canteens_with_terms(client, world
     unchecked = await world.user(Role.CANTEEN_STAFF, zone=zone, organisation=unchecked_org)
     for buyer in (canteen_staff, unchecked):
         async with database.sessionmaker() as session:
-            await cart.set_quantity(session=session, buyer=buyer, product_id=nasi_box.id, quantity=50)
+            await cart.set_quantity(session=session, buyer=buyer, product_id=nasi_box.id, quantity=50,
+                                    today=wib_today(world.now))
             await session.commit()
 
     await log_in(client, canteen_staff)

@@ -65,12 +65,14 @@ async def count_orders(database) -> int:
 
 async def place(database, buyer, product_id: int, quantity: int, key: str = "k1") -> Order:
     """An order placed through the service with the real clock, as the checkout page would."""
+    now = utcnow()
     async with database.sessionmaker() as session:
-        await cart.set_quantity(session=session, buyer=buyer, product_id=product_id, quantity=quantity)
+        await cart.set_quantity(session=session, buyer=buyer, product_id=product_id, quantity=quantity,
+                                today=wib_today(now))
         kind = DeliveryKind.CANTEEN if buyer.role == Role.CANTEEN_STAFF else DeliveryKind.PICKUP
         payment = PaymentMethod.INVOICE if buyer.role == Role.CANTEEN_STAFF else PaymentMethod.CASH
         placement = await place_checkout(session=session, buyer=buyer, idempotency_key=key, payment_method=payment,
-                                         delivery=DeliveryChoice(day=DAY, slot=time(11), kind=kind))
+                                         delivery=DeliveryChoice(day=DAY, slot=time(11), kind=kind), now=now)
         await session.commit()
         return placement.orders[0]
 
@@ -78,7 +80,7 @@ async def place(database, buyer, product_id: int, quantity: int, key: str = "k1"
 async def vendor_moves(database, order_id: int, vendor_user, *targets: OrderStatus) -> None:
     async with database.sessionmaker() as session:
         for target in targets:
-            await change_status(session=session, order_id=order_id, target=target, actor=vendor_user)
+            await change_status(session=session, order_id=order_id, target=target, actor=vendor_user, now=utcnow())
         await session.commit()
 
 
@@ -342,7 +344,7 @@ async def test_the_orders_list_filters_by_status_and_pages(client, database, can
     second = await place(database, canteen_staff, product.id, 20, key="b")
     async with database.sessionmaker() as session:
         await change_status(session=session, order_id=first.id, target=OrderStatus.CANCELLED, actor=canteen_staff,
-                            reason="Salah tanggal")
+                            reason="Salah tanggal", now=utcnow())
         await session.commit()
     await log_in(client, canteen_staff)
     everything = await client.get("/orders")
@@ -409,7 +411,8 @@ async def test_received_then_the_review_form_and_the_vendors_answer(client, data
     reviewed = await submit(client, f"/orders/{order.id}/review", {"rating": "4", "comment": "Enak, tepat waktu"})
     assert reviewed.status_code == 303
     async with database.sessionmaker() as session:
-        await reply_to_review(session=session, actor=seller.user, order_id=order.id, reply="Terima kasih!")
+        await reply_to_review(session=session, actor=seller.user, order_id=order.id, reply="Terima kasih!",
+                              now=utcnow())
         await session.commit()
     page = await client.get(f"/orders/{order.id}")
     assert "Enak, tepat waktu" in page.text and "Terima kasih!" in page.text and "★★★★☆" in page.text
@@ -422,7 +425,8 @@ async def test_order_again_refills_the_cart_and_says_what_was_left_out(client, d
     drinks = await world.live_product(seller, "Es Teh Manis", category="drinks", unit="pcs", price=3000,
                                       min_order_qty=10)
     async with database.sessionmaker() as session:
-        await cart.set_quantity(session=session, buyer=canteen_staff, product_id=drinks.id, quantity=30)
+        await cart.set_quantity(session=session, buyer=canteen_staff, product_id=drinks.id, quantity=30,
+                                today=wib_today(world.now))
         await session.commit()
     order = await place(database, canteen_staff, product.id, 200)
     async with database.sessionmaker() as session:

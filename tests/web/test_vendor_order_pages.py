@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from backend.accounts.models import Role, User
-from backend.clock import wib_to_utc, wib_today
+from backend.clock import utcnow, wib_to_utc, wib_today
 from backend.i18n import gettext
 from backend.orders import capacity, cart
 from backend.orders.delivery import DeliveryChoice
@@ -68,11 +68,13 @@ class Buyers:
         """An order the buyer placed yesterday at 09.00 WIB, for `day` (today by default)."""
         day = day or wib_today()
         self.keys += 1
+        placed_at = wib_to_utc(day - timedelta(days=1), time(9))
         async with self.database.sessionmaker() as session:
-            await cart.set_quantity(session=session, buyer=buyer, product_id=product_id, quantity=quantity)
+            await cart.set_quantity(session=session, buyer=buyer, product_id=product_id, quantity=quantity,
+                                    today=wib_today(placed_at))
             placement = await place_checkout(
                 session=session, buyer=buyer, idempotency_key=f"key-{self.keys}",
-                payment_method=PaymentMethod.INVOICE, now=wib_to_utc(day - timedelta(days=1), time(9)),
+                payment_method=PaymentMethod.INVOICE, now=placed_at,
                 delivery=DeliveryChoice(day=day, slot=slot, kind=DeliveryKind.CANTEEN, notes=notes))
             await session.commit()
             return placement.orders[0]
@@ -232,7 +234,7 @@ async def test_an_order_changed_meanwhile_is_shown_as_it_is_now(client, shop, bu
     async with database.sessionmaker() as session:  # the canteen cancels while the vendor's board is open
         buyer = await session.get(User, first.buyer_id)
         await change_status(session=session, order_id=first.id, target=OrderStatus.CANCELLED, actor=buyer,
-                            reason="Rapat dibatalkan")
+                            reason="Rapat dibatalkan", now=utcnow())
         await session.commit()
 
     answer = await submit(client, f"/vendor/orders/{first.id}/status", {"target": "accepted"}, headers=HTMX)
@@ -398,8 +400,10 @@ async def test_the_vendor_answers_a_review_once(client, shop, buyers, two_cantee
         await submit(client, f"/vendor/orders/{first.id}/status", {"target": target})
     async with database.sessionmaker() as session:
         buyer = await session.get(User, first.buyer_id)
-        await change_status(session=session, order_id=first.id, target=OrderStatus.COMPLETED, actor=buyer)
-        await review_order(session=session, actor=buyer, order_id=first.id, rating=4, comment="Enak, sambal kurang")
+        await change_status(session=session, order_id=first.id, target=OrderStatus.COMPLETED, actor=buyer,
+                            now=utcnow())
+        await review_order(session=session, actor=buyer, order_id=first.id, rating=4, comment="Enak, sambal kurang",
+                           now=utcnow())
         await session.commit()
 
     detail = await client.get(f"/vendor/orders/{first.id}")

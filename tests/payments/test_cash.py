@@ -205,9 +205,9 @@ async def test_only_the_orders_vendor_records_its_cash_and_only_for_cash_orders(
     intruder = await world.seller(zone, business_name="Dapur Lain")
     async with database.sessionmaker() as session:
         with pytest.raises(NotFound):
-            await cash.mark_cash_received(session=session, actor=intruder.user, order_id=cash_order.id)
+            await cash.mark_cash_received(session=session, actor=intruder.user, order_id=cash_order.id, now=NOW)
         with pytest.raises(NotFound):
-            await cash.mark_cash_received(session=session, actor=worker, order_id=cash_order.id)
+            await cash.mark_cash_received(session=session, actor=worker, order_id=cash_order.id, now=NOW)
 
     await log_in(client, intruder.user)
     assert (await submit(client, f"/vendor/orders/{cash_order.id}/cash-received", {})).status_code == 404
@@ -219,7 +219,7 @@ async def test_only_the_orders_vendor_records_its_cash_and_only_for_cash_orders(
     await move(database, invoice_order.id, seller.user, S.ACCEPTED, S.READY, S.DELIVERED)
     async with database.sessionmaker() as session:
         with pytest.raises(Conflict) as not_cash:
-            await cash.mark_cash_received(session=session, actor=seller.user, order_id=invoice_order.id)
+            await cash.mark_cash_received(session=session, actor=seller.user, order_id=invoice_order.id, now=NOW)
     assert not_cash.value.message == cash.MSG_NOT_CASH
     await log_in(client, seller.user)
     assert 'data-cash=' not in (await client.get(f"/vendor/orders/{invoice_order.id}")).text

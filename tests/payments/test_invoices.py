@@ -430,7 +430,7 @@ async def test_cancelled_orders_leave_the_amount_due_and_an_all_cancelled_invoic
         assert unpaid.invoices == []
         with pytest.raises(Conflict) as refused:
             await invoices.mark_invoice_paid(session=session, actor=manager, invoice_id=invoice.id,
-                                             payment_reference="BCA 1")
+                                             payment_reference="BCA 1", now=NOW)
     assert refused.value.message == invoices.MSG_VOID
 
 
@@ -498,7 +498,7 @@ async def test_two_managers_marking_at_once_record_one_payment(ordering, caterin
         async with database.sessionmaker() as session:
             try:
                 await invoices.mark_invoice_paid(session=session, actor=actor, invoice_id=invoice.id,
-                                                 payment_reference=reference)
+                                                 payment_reference=reference, now=NOW)
                 await asyncio.sleep(0.05)  # both transactions are open at once
                 await session.commit()
             except Conflict:

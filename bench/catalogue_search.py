@@ -556,7 +556,7 @@ async def measure_searches(database: Database, *, runs: int, seconds: float) -> 
     print(f"{'scenario':<32} {'runs':>5} {'p50':>7} {'p95':>7}   {'rows q p50':>10} {'p95':>7}   "
           f"{'extras p50':>10}  items")
     everything: list[float] = []
-    for scenario in scenarios(wib_today()):
+    for scenario in scenarios(wib_today(utcnow())):
         measured = await measure_scenario(database, clock, scenario, runs=runs, seconds=seconds)
         everything += measured.total
         p95 = percentile(measured.total, 0.95)

@@ -87,7 +87,7 @@ async def seed_marketplace(world: Any, database: Any) -> Marketplace:
 
     ordering = Ordering(world=world, database=database, zone=zone)
     gate = await ordering.gate()
-    now, day = utcnow(), wib_today() + timedelta(days=3)
+    now, day = utcnow(), wib_today(utcnow()) + timedelta(days=3)
     canteen_order = await ordering.order(staff, nasi_box.id, 60, day=day, now=now)
     worker_order = await ordering.order(worker, keripik.id, 2, day=day, now=now, point_id=gate.id,
                                         payment=PaymentMethod.CASH)

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from backend.accounts import service as accounts
 from backend.accounts.models import Role, User, Zone
 from backend.catalog.models import Product
-from backend.clock import wib_today
+from backend.clock import utcnow, wib_today
 from backend.db import Database
 from backend.orders import cart
 from backend.orders.models import CapacityDay, CartLine, Checkout, Order, OrderEvent, OrderLine, OrderStatus
@@ -54,7 +54,7 @@ class Canteen:
 @pytest.mark.one_database
 async def test_a_crash_in_the_middle_of_checkouts_leaves_each_one_whole_or_absent(world, zone, database,
                                                                                  server: ServerProcess):
-    delivery_day = wib_today() + timedelta(days=2)
+    delivery_day = wib_today(utcnow()) + timedelta(days=2)
     catering = await world.seller(zone, business_name="Catering Bu Sri", daily_capacity=NASI_BOX_CAPACITY)
     nasi_box = await world.live_product(catering, "Nasi Box Ayam Bakar", price=15000)
     drinks = await world.seller(zone, business_name="Es Teh Pak Min", daily_capacity=DRINKS_CAPACITY)

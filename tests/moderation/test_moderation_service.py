@@ -3,7 +3,7 @@ the daily expiry job hides listings the day after a certificate expires."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
@@ -21,6 +21,11 @@ from backend.moderation.models import AuditEntry, CertificateNotice
 from backend.vendors.models import Vendor
 
 
+# The expiry stories run on a fixed clock: Monday 23 November 2026, 09.00 WIB.
+NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+TODAY = wib_today(NOW)
+
+
 async def act(database, action, **kwargs):
     async with database.sessionmaker() as session:
         result = await action(session=session, **kwargs)
@@ -28,9 +33,9 @@ async def act(database, action, **kwargs):
         return result
 
 
-async def visible(database, product_id: int, today: date | None = None) -> bool:
+async def visible(database, product_id: int, today: date = TODAY) -> bool:
     async with database.sessionmaker() as session:
-        return product_id in await visible_product_ids(session=session, today=today or wib_today())
+        return product_id in await visible_product_ids(session=session, today=today)
 
 
 async def test_a_manager_approves_a_listing_and_buyers_see_it_once_its_certificate_is_verified(
@@ -169,13 +174,14 @@ async def test_a_manager_sees_only_their_zones_audit_entries(world, vendor, mana
 
 
 async def live_shop_with_halal_expiring(world, vendor, manager, database, expires_on: date):
+    world.now = NOW  # the certificate is added on TODAY, so an expiry date after it is accepted
     shop = await world.shop(vendor, verified=True, expires_on=expires_on)
     await act(database, service.approve_listing, now=world.now, actor=manager, product_id=shop.product.id)
     return shop
 
 
 async def test_expiry_hides_a_listing_exactly_the_day_after_its_certificate_expires(world, vendor, manager, database):
-    expiry = wib_today() + timedelta(days=40)
+    expiry = TODAY + timedelta(days=40)
     shop = await live_shop_with_halal_expiring(world, vendor, manager, database, expiry)
 
     assert await visible(database, shop.product.id, today=expiry)
@@ -192,7 +198,7 @@ async def test_expiry_hides_a_listing_exactly_the_day_after_its_certificate_expi
 
 
 async def test_expiry_warns_30_and_7_days_ahead_and_a_second_run_changes_nothing(world, vendor, manager, database):
-    expiry = wib_today() + timedelta(days=60)
+    expiry = TODAY + timedelta(days=60)
     await live_shop_with_halal_expiring(world, vendor, manager, database, expiry)
 
     assert (await act(database, service.run_certificate_expiry, today=expiry - timedelta(days=31))).warned_30 == 0
@@ -215,9 +221,9 @@ async def test_expiry_warns_30_and_7_days_ahead_and_a_second_run_changes_nothing
 
 
 async def test_a_renewed_certificate_gets_new_warnings(world, vendor, manager, database):
-    expiry = wib_today() + timedelta(days=20)
+    expiry = TODAY + timedelta(days=20)
     shop = await live_shop_with_halal_expiring(world, vendor, manager, database, expiry)
-    await act(database, service.run_certificate_expiry, today=wib_today())
+    await act(database, service.run_certificate_expiry, today=TODAY)
     async with database.sessionmaker() as session:
         await session.execute(update(Certificate).where(Certificate.id == shop.certificates[0].id)
                               .values(expires_on=expiry + timedelta(days=365)))

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from backend.accounts import service as account_service
 from backend.accounts.models import Role
 from backend.catalog import service as catalog_service
-from backend.clock import wib_today
+from backend.clock import utcnow, wib_today
 from backend.orders import capacity
 from backend.orders.models import CartLine, Checkout, Order
 from backend.vendors.models import Vendor
@@ -32,7 +32,7 @@ async def bearer(database, user) -> dict[str, str]:
 
 def delivery_day() -> date:
     """Far enough ahead for "order before 15.00 the day before", whatever the time of day."""
-    return wib_today() + timedelta(days=3)
+    return wib_today(utcnow()) + timedelta(days=3)
 
 
 def checkout_body(**changes) -> dict:
@@ -339,7 +339,7 @@ async def test_bad_input_is_a_problem_naming_the_field_never_a_500(client, datab
     assert off_slot.status_code == 422 and fields(off_slot) == ["delivery_slot"]
     not_a_day = await check_out(client, auth, "k-3", delivery_day="besok")
     assert not_a_day.status_code == 400 and fields(not_a_day) == ["delivery_day"]
-    past = await check_out(client, auth, "k-4", delivery_day=(wib_today() - timedelta(days=1)).isoformat())
+    past = await check_out(client, auth, "k-4", delivery_day=(wib_today(utcnow()) - timedelta(days=1)).isoformat())
     assert past.status_code == 422 and fields(past)[0] == "delivery_day"
     no_kind = await check_out(client, auth, "k-5", delivery_kind="drone")
     assert no_kind.status_code == 400 and fields(no_kind) == ["delivery_kind"]
@@ -360,7 +360,7 @@ async def test_only_buyers_have_a_cart_and_only_vendors_a_board(client, database
     assert (await client.get("/api/v1/orders", headers=await bearer(database, manager))).status_code == 403
     assert (await client.get("/api/v1/cart")).status_code == 401
     today = await client.get("/api/v1/vendor/board", headers=shop)
-    assert today.status_code == 200 and today.json() == {"day": wib_today().isoformat(), "slots": []}
+    assert today.status_code == 200 and today.json() == {"day": wib_today(utcnow()).isoformat(), "slots": []}
 
 
 # --- standing orders ------------------------------------------------------------------------------------------

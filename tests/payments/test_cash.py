@@ -120,7 +120,7 @@ async def test_the_cart_says_the_limit_and_refuses_above_it_next_to_the_vendor(c
     point = re.search(r'<option value="(\d+)"', page.text.split('id="f-delivery_place"')[1]).group(1)
 
     refused = await submit(client, "/checkout", {
-        "idempotency_key": key, "delivery_day": (wib_today() + timedelta(days=3)).isoformat(),
+        "idempotency_key": key, "delivery_day": (wib_today(utcnow()) + timedelta(days=3)).isoformat(),
         "delivery_slot": "11:00", "delivery_place": point, "payment_method": "cash"})
     assert refused.status_code == 400
     vendor_block = refused.text.split(f'id="vendor-{seller.vendor.id}"')[1].split("</section>")[0]
@@ -136,7 +136,7 @@ async def test_the_checkout_api_refuses_cash_above_the_limit(client, ordering, c
     auth = await bearer(database, worker)
     await client.put(f"/api/v1/cart/lines/{nasi_box.id}", json={"quantity": 40}, headers=auth)
     refused = await client.post("/api/v1/checkouts", headers={**auth, "Idempotency-Key": "c-1"}, json={
-        "delivery_day": (wib_today() + timedelta(days=3)).isoformat(), "delivery_slot": "11:00",
+        "delivery_day": (wib_today(utcnow()) + timedelta(days=3)).isoformat(), "delivery_slot": "11:00",
         "delivery_kind": "zone_point", "delivery_point_id": gate.id, "payment_method": "cash"})
     assert refused.status_code == 422
     assert [error["field"] for error in refused.json()["errors"]] == [f"vendor-{seller.vendor.id}"]

@@ -250,7 +250,7 @@ async def test_the_cart_offers_invoice_only_to_canteens_with_terms(client, world
     assert 'value="invoice"' not in page.text and "data-no-invoice-terms" in page.text
     key = re.search(r'name="idempotency_key" value="([^"]+)"', page.text).group(1)
     refused = await submit(client, "/checkout", {
-        "idempotency_key": key, "delivery_day": (wib_today() + timedelta(days=3)).isoformat(),
+        "idempotency_key": key, "delivery_day": (wib_today(utcnow()) + timedelta(days=3)).isoformat(),
         "delivery_slot": "11:00", "delivery_place": "canteen", "payment_method": "invoice"})
     assert refused.status_code == 400 and t(invoices.MSG_NO_TERMS) in text_of(refused.text)
     assert await count(database, Order) == 0

@@ -60,7 +60,7 @@ async def make_token(client, user) -> dict[str, str]:
 async def add_halal(client, auth, number: str = "ID33110000123450523"):
     return await client.post("/api/v1/vendor/certificates", headers=auth, data={
         "kind": "halal", "number": number, "issuer": "BPJPH",
-        "issued_on": (wib_today() - timedelta(days=300)).isoformat(),
+        "issued_on": (wib_today(utcnow()) - timedelta(days=300)).isoformat(),
     }, files={"document": ("halal.jpg", jpeg_with_location(800, 600), "image/jpeg")})
 
 

@@ -31,7 +31,7 @@ from sqlalchemy import func, select
 from tests.conftest import log_in, submit
 from tests.orders.conftest import catering, ordering  # noqa: F401  (fixtures)
 
-DAY = wib_today() + timedelta(days=3)
+DAY = wib_today(utcnow()) + timedelta(days=3)
 
 
 def t(message: str, **params: object) -> str:
@@ -106,7 +106,7 @@ async def test_a_canteen_orders_200_nasi_box_from_the_product_page_and_sees_it_i
     assert t("%(price)s from %(quantity)s %(unit)s", price="Rp 13.000", quantity=200, unit=gettext("box")) \
         in cart_page.text
     assert "Rp 2.600.000" in cart_page.text  # 200 × Rp 13.000: line, vendor subtotal and total
-    today = wib_today()
+    today = wib_today(utcnow())
     assert f'value="{(today + timedelta(days=1)).isoformat()}" min="{today.isoformat()}" ' \
            f'max="{(today + timedelta(days=60)).isoformat()}"' in cart_page.text
     assert '<option value="11:00" >11.00 WIB</option>' in cart_page.text

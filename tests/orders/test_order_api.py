@@ -171,10 +171,12 @@ async def test_a_canteen_orders_200_box_and_the_vendor_delivers_them(client, dat
 async def test_illegal_moves_are_409_the_other_sides_move_403_and_a_decline_needs_a_reason(
         client, database, ordering, catering, canteen_staff):
     seller, nasi_box = catering
-    order = await ordering.order(canteen_staff, nasi_box.id, 100)
+    # Placed on the real clock, as the API moves it on: its history must not start after the decline.
+    day = delivery_day()
+    order = await ordering.order(canteen_staff, nasi_box.id, 100, day=day, now=utcnow())
     canteen = await bearer(database, canteen_staff)
     shop = await bearer(database, seller.user)
-    assert await ordering.remaining(seller.vendor.id) == 400
+    assert await ordering.remaining(seller.vendor.id, day) == 400
 
     skipped = await move(client, shop, order.id, "delivered")
     assert skipped.status_code == 409 and skipped.json()["code"] == "conflict"
@@ -189,7 +191,7 @@ async def test_illegal_moves_are_409_the_other_sides_move_403_and_a_decline_need
     assert declined.status_code == 200, declined.text
     assert declined.json()["status_reason"] == "Kompor rusak hari itu"
     assert declined.json()["timeline"][-1]["reason"] == "Kompor rusak hari itu"
-    assert await ordering.remaining(seller.vendor.id) == 500
+    assert await ordering.remaining(seller.vendor.id, day) == 500
     assert (await move(client, shop, order.id, "accepted")).status_code == 409
 
 

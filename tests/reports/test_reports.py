@@ -21,6 +21,7 @@ from backend.accounts import service as account_service
 from backend.accounts.models import Role
 from backend.catalog.models import ListingStatus, Product
 from backend.certification.models import Certificate
+from backend.clock import utcnow, wib_today
 from backend.orders.models import Order, OrderStatus
 from backend.orders.states import change_status
 from backend.reports import charts, exports, service
@@ -80,11 +81,13 @@ async def story(world, database, zone, ordering, catering) -> Story:  # noqa: F8
     peyek = await world.live_product(uncertified, "Peyek Kacang", category="snacks", unit="pack", price=10000,
                                      fulfilment="ready_stock", stock=10)
     expired = await world.seller(zone, business_name="Jahit Bu Ani")
+    # Expired the day before the report is read: on the story's day (the services) or on the real one (the pages).
+    expired_on = min(TODAY, wib_today(utcnow())) - timedelta(days=1)
     async with database.sessionmaker() as session:
         await session.execute(update(Product).where(Product.id == peyek.id)
                               .values(status=ListingStatus.PENDING_REVIEW))
         await session.execute(update(Certificate).where(Certificate.vendor_id == expired.vendor.id)
-                              .values(expires_on=TODAY - timedelta(days=1)))
+                              .values(expires_on=expired_on))
         await session.commit()
 
     buyer = await ordering.canteen_buyer("Kantin PT Sinar")

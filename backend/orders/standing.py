@@ -122,7 +122,7 @@ async def create_standing_order(*, session: AsyncSession, actor: User, data: Sta
 
 async def list_standing_orders(*, session: AsyncSession, actor: User, today: date,
                                runs_per_order: int = 5) -> list[StandingOrderView]:
-    """The canteen's standing orders with their latest days up to `today` and ahead (two queries)."""
+    """The canteen's standing orders with their latest days, from RECENT_RUN_DAYS before `today` on (two queries)."""
     _ensure_canteen(actor)
     rows = (await session.execute(
         select(StandingOrder, Product.name, Product.unit, Vendor.business_name)

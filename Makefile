@@ -10,7 +10,7 @@ DEV_LOCK := requirements/dev.lock
 UV_VERSION := 0.13.9
 PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
 
-.PHONY: run test test-deps lock messages check-migrations
+.PHONY: run test test-clock-shift test-deps lock messages check-migrations
 
 $(INSTALLED): $(DEV_LOCK) pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -41,9 +41,17 @@ run: $(INSTALLED)
 test: $(INSTALLED) test-deps
 	$(BIN)/python -m pytest
 
-## Debian's Chromium (browser tests) and docker-compose v1 (validates docker-compose.yml without an engine),
-## installed when missing and we are root; otherwise those tests are skipped with a reason. axe-core for the
-## accessibility tests comes from the npm registry, pinned by tests/browser/package-lock.json.
+## The suite without the browser, run a year ahead and a year back (libfaketime moves the clock of the tests and of
+## the servers they start): no rule and no test may depend on the day it runs.
+test-clock-shift: $(INSTALLED) test-deps
+	@command -v faketime >/dev/null 2>&1 || { echo "faketime is missing: apt-get install faketime"; exit 1; }
+	faketime -f '+365d' $(BIN)/python -m pytest -m "not browser"
+	faketime -f '-365d' $(BIN)/python -m pytest -m "not browser"
+
+## Debian's Chromium (browser tests), docker-compose v1 (validates docker-compose.yml without an engine) and
+## faketime (make test-clock-shift), installed when missing and we are root; otherwise those tests are skipped
+## with a reason. axe-core for the accessibility tests comes from the npm registry, pinned by
+## tests/browser/package-lock.json.
 AXE_STAMP := tests/browser/node_modules/.package-lock.json
 test-deps:
 	@if [ ! -f $(AXE_STAMP) ] || [ tests/browser/package-lock.json -nt $(AXE_STAMP) ]; then \
@@ -52,11 +60,14 @@ test-deps:
 	  else echo "npm missing: the accessibility tests will be skipped"; fi; \
 	fi
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	  if ! command -v chromium >/dev/null 2>&1 || ! command -v docker-compose >/dev/null 2>&1; then apt-get update -qq; fi; \
+	  if ! command -v chromium >/dev/null 2>&1 || ! command -v docker-compose >/dev/null 2>&1 \
+	    || ! command -v faketime >/dev/null 2>&1; then apt-get update -qq; fi; \
 	  command -v chromium >/dev/null 2>&1 || { echo "installing chromium"; \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }; \
 	  command -v docker-compose >/dev/null 2>&1 || { echo "installing docker-compose"; \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose >/dev/null; }; \
+	  command -v faketime >/dev/null 2>&1 || { echo "installing faketime"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime >/dev/null; }; \
 	else \
 	  command -v chromium >/dev/null 2>&1 || echo "chromium missing and not installable here: browser tests will be skipped"; \
 	fi

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from backend import demo, migrate
 from backend.accounts.models import Role, Zone
 from backend.accounts.service import create_user
+from backend.clock import utcnow, wib_today
 from backend.config import ConfigError, Settings
 from backend.db import Database
 from backend.errors import ValidationFailed
@@ -125,7 +126,7 @@ async def _load_demo(settings: Settings) -> bool:
 async def _run_expiry(settings: Settings, day: date | None) -> ExpiryRun:
     database = Database(settings.database_url)
     try:
-        return await run_expiry_once(database, day)
+        return await run_expiry_once(database, day or wib_today(utcnow()))
     finally:
         await database.dispose()
 
@@ -133,7 +134,7 @@ async def _run_expiry(settings: Settings, day: date | None) -> ExpiryRun:
 async def _run_order_jobs(settings: Settings) -> OrderJobsRun:
     database = Database(settings.database_url)
     try:
-        return await run_order_jobs_once(database, settings=settings)
+        return await run_order_jobs_once(database, utcnow(), settings=settings)
     finally:
         await database.dispose()
 

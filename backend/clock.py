@@ -16,6 +16,8 @@ _DATETIME_PATTERNS = {"id": "d MMMM y, HH.mm 'WIB'", "en": "d MMMM y, HH:mm 'WIB
 
 
 def utcnow() -> datetime:
+    """The one reading of the clock. Only the edges call it (request handlers, the job loops, commands) and pass
+    the instant down, so every rule below them works on a time it was given and a test can fix it."""
     return datetime.now(UTC)
 
 
@@ -26,8 +28,9 @@ def to_wib(moment: datetime) -> datetime:
     return moment.astimezone(WIB)
 
 
-def wib_today(now: datetime | None = None) -> date:
-    return to_wib(now or utcnow()).date()
+def wib_today(now: datetime) -> date:
+    """The date in the zone at the instant `now`."""
+    return to_wib(now).date()
 
 
 def wib_to_utc(day: date, at: time) -> datetime:

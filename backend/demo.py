@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from PIL import Image, ImageDraw
@@ -22,7 +22,7 @@ from backend.catalog import service as catalog
 from backend.catalog.schemas import ProductInput
 from backend.certification import service as certification
 from backend.certification.schemas import CertificateInput
-from backend.clock import wib_today
+from backend.clock import utcnow, wib_today
 from backend.media.images import process_document, process_photo
 from backend.media.storage import Storage
 from backend.catalog.models import Product
@@ -174,6 +174,7 @@ def _drawing(text: str, colour: tuple[int, int, int], size: tuple[int, int] = (1
 
 async def load_demo(*, session: AsyncSession, password_hash_profile: str, storage: Storage) -> bool:
     """Create the demo zone, accounts, vendors, certificates and products; False when already there."""
+    now = utcnow()  # the data is laid out around the day it is loaded
     existing = await session.execute(select(Zone.id).where(Zone.code == KITB_CODE))
     if existing.first() is not None:
         return False
@@ -200,11 +201,11 @@ async def load_demo(*, session: AsyncSession, password_hash_profile: str, storag
     manager = users[MANAGER.phone]
     for demo_vendor in VENDORS:
         await _load_vendor(session=session, storage=storage, user=users[demo_vendor.account.phone],
-                           demo_vendor=demo_vendor, manager=manager)
+                           demo_vendor=demo_vendor, manager=manager, now=now)
     for kind, name, latitude, longitude in DELIVERY_POINTS:
         await add_delivery_point(session=session, actor=manager, kind=kind, name=name, latitude=latitude,
                                  longitude=longitude)
-    await _load_orders(session=session, canteen_staff=users[CANTEEN_STAFF[0].phone])
+    await _load_orders(session=session, canteen_staff=users[CANTEEN_STAFF[0].phone], now=now)
     return True
 
 
@@ -215,29 +216,29 @@ DELIVERY_POINTS = (
 )
 
 
-async def _load_orders(*, session: AsyncSession, canteen_staff: User) -> None:
+async def _load_orders(*, session: AsyncSession, canteen_staff: User, now: datetime) -> None:
     """The canteen's weekly lunch from Catering Bu Sri (the order job places it ahead), and a first order for
     the next working day after tomorrow, so the vendor's board has something on it."""
     nasi_box = (await session.execute(select(Product).where(Product.name == "Nasi Box Ayam Bakar"))).scalar_one()
-    await create_standing_order(session=session, actor=canteen_staff, today=wib_today(), data=StandingOrderInput(
+    await create_standing_order(session=session, actor=canteen_staff, today=wib_today(now), data=StandingOrderInput(
         product_id=nasi_box.id, quantity=150, weekdays=[1, 2, 3, 4, 5], slot=time(11, 0), days_ahead=7))
-    day = wib_today() + timedelta(days=2)
+    day = wib_today(now) + timedelta(days=2)
     while day.isoweekday() > 5:
         day += timedelta(days=1)
     await place_orders(session=session, buyer=canteen_staff, lines={nasi_box.id: 200}, placed_by=canteen_staff,
                        delivery=DeliveryChoice(day=day, slot=time(7, 0), kind=DeliveryKind.CANTEEN,
                                                notes="Shift pagi, antar ke pintu dapur belakang."),
-                       payment_method=PaymentMethod.INVOICE, idempotency_key="demo-first-order")
+                       payment_method=PaymentMethod.INVOICE, idempotency_key="demo-first-order", now=now)
 
 
 async def _load_vendor(*, session: AsyncSession, storage: Storage, user: User, demo_vendor: DemoVendor,
-                       manager: User) -> None:
+                       manager: User, now: datetime) -> None:
     profile = VendorProfileInput(owner_name=user.full_name, whatsapp=user.phone,
                                  operating_days=[1, 2, 3, 4, 5, 6], **demo_vendor.profile)
-    vendor = await vendors.save_profile(session=session, user=user, data=profile)
-    await vendors.set_profile_photo(session=session, vendor=vendor, storage=storage,
+    vendor = await vendors.save_profile(session=session, user=user, data=profile, now=now)
+    await vendors.set_profile_photo(session=session, vendor=vendor, storage=storage, now=now,
                                     photo=process_photo(_drawing(profile.business_name, demo_vendor.colour)))
-    today = wib_today()
+    today = wib_today(now)
     certificate_ids: dict[str, int] = {}
     for spec in demo_vendor.certificates:
         expires_in = spec.get("expires_in_days")
@@ -246,9 +247,9 @@ async def _load_vendor(*, session: AsyncSession, storage: Storage, user: User, d
                                 expires_on=today + timedelta(days=expires_in) if expires_in else None)
         document = process_document(_drawing(f"{spec['issuer']} {spec['number']}", (250, 250, 245)))
         certificate = await certification.add_certificate(session=session, vendor=vendor, data=data,
-                                                          document=document, storage=storage)
+                                                          document=document, storage=storage, now=now)
         # The zone's manager has already checked these documents.
-        await verify_certificate(session=session, actor=manager, certificate_id=certificate.id)
+        await verify_certificate(session=session, actor=manager, certificate_id=certificate.id, now=now)
         certificate_ids[spec["kind"]] = certificate.id
     for spec in demo_vendor.products:
         spec = dict(spec)
@@ -256,9 +257,9 @@ async def _load_vendor(*, session: AsyncSession, storage: Storage, user: User, d
         pending = spec.pop("pending", False)
         data = ProductInput(certificate_ids=[certificate_ids[kind] for kind in certificate_kinds], **spec)
         product = await catalog.create_product(session=session, vendor=vendor, data=data)
-        await catalog.add_photo(session=session, vendor=vendor, product_id=product.id, storage=storage,
+        await catalog.add_photo(session=session, vendor=vendor, product_id=product.id, storage=storage, now=now,
                                 photo=process_photo(_drawing(data.name, demo_vendor.colour)))
-        await catalog.submit_for_review(session=session, vendor=vendor, product_id=product.id)
+        await catalog.submit_for_review(session=session, vendor=vendor, product_id=product.id, now=now)
         if not pending:
-            await approve_listing(session=session, actor=manager, product_id=product.id)
+            await approve_listing(session=session, actor=manager, product_id=product.id, now=now)
     await session.flush()

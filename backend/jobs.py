@@ -42,9 +42,9 @@ def seconds_until_next_run(now: datetime, at: time = DAILY_RUN_AT) -> float:
     return (next_run - local).total_seconds()
 
 
-async def run_expiry_once(database: Database, today: date | None = None) -> ExpiryRun:
+async def run_expiry_once(database: Database, today: date) -> ExpiryRun:
     async with database.sessionmaker() as session:
-        result = await run_certificate_expiry(session=session, today=today or wib_today())
+        result = await run_certificate_expiry(session=session, today=today)
         await session.commit()
     logger.info("certificate expiry run for %s: %s", result.run_on, result)
     return result
@@ -54,7 +54,7 @@ async def run_daily(database: Database) -> None:
     """Run the expiry job now (catching up after a restart), then every day at DAILY_RUN_AT WIB."""
     while True:
         try:
-            await run_expiry_once(database)
+            await run_expiry_once(database, wib_today(utcnow()))
         except Exception:  # a failed run is logged and retried at the next run; the worker keeps serving
             logger.exception("certificate expiry run failed")
         await asyncio.sleep(seconds_until_next_run(utcnow()))
@@ -74,11 +74,10 @@ class OrderJobsRun:
     refunds_sent: int = 0
 
 
-async def run_order_jobs_once(database: Database, now: datetime | None = None,
-                              settings: Settings | None = None) -> OrderJobsRun:
-    """Each job in its own transaction, so one failing does not hold back the others. With `settings`, card
-    refunds recorded at cancellations (or refused while Stripe was down) are sent to Stripe too."""
-    now = now or utcnow()
+async def run_order_jobs_once(database: Database, now: datetime, settings: Settings | None = None) -> OrderJobsRun:
+    """Each job in its own transaction, so one failing does not hold back the others; all of them run as of
+    `now`. With `settings`, card refunds recorded at cancellations (or refused while Stripe was down) are sent
+    to Stripe too."""
     async with database.sessionmaker() as session:
         cancelled = await cancel_unpaid_orders(session=session, now=now)
         await session.commit()
@@ -100,9 +99,9 @@ async def run_order_jobs_once(database: Database, now: datetime | None = None,
     return result
 
 
-async def send_pushes_once(database: Database, settings: Settings) -> int:
+async def send_pushes_once(database: Database, settings: Settings, now: datetime) -> int:
     async with database.sessionmaker() as session:
-        sent = await send_due_pushes(session=session, settings=settings, now=utcnow())
+        sent = await send_due_pushes(session=session, settings=settings, now=now)
         await session.commit()
     return sent
 
@@ -132,11 +131,12 @@ def scheduled_jobs(database: Database, settings: Settings) -> list[Awaitable[Non
     """Everything a worker runs in the background while it serves."""
     jobs: list[Awaitable[None]] = [
         run_daily(database),
-        run_every(ORDER_JOBS_EVERY_SECONDS, lambda: run_order_jobs_once(database, settings=settings),
+        run_every(ORDER_JOBS_EVERY_SECONDS, lambda: run_order_jobs_once(database, utcnow(), settings=settings),
                   "order jobs"),
         run_every(LOGIN_CLEANUP_EVERY_SECONDS, lambda: delete_expired_login_records_once(database, settings),
                   "login clean-up"),
     ]
     if settings.web_push_enabled:
-        jobs.append(run_every(PUSH_EVERY_SECONDS, lambda: send_pushes_once(database, settings), "push sending"))
+        jobs.append(run_every(PUSH_EVERY_SECONDS, lambda: send_pushes_once(database, settings, utcnow()),
+                              "push sending"))
     return jobs

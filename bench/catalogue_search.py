@@ -59,7 +59,7 @@ from backend.catalog.search import CatalogueQuery, Place, Sort, search_catalogue
 from backend.catalog.service import _set_search_words
 from backend.certification.formats import CertificateKind
 from backend.certification.models import Certificate, CertificateStatus
-from backend.clock import wib_today
+from backend.clock import utcnow, wib_today
 from backend.config import Settings
 from backend.db import Database
 from backend.orders.models import CapacityDay
@@ -524,6 +524,7 @@ class Measured:
 async def measure_scenario(database: Database, clock: StatementClock, scenario: Scenario, *, runs: int,
                            seconds: float) -> Measured:
     query = CatalogueQuery(near=scenario.near, **scenario.filters)
+    now = utcnow()
     measured = Measured()
     deadline = time.perf_counter() + seconds
     for run in range(runs + 1):  # run 0 warms the caches (pages, prepared statements) and is not counted
@@ -533,7 +534,7 @@ async def measure_scenario(database: Database, clock: StatementClock, scenario: 
         started = time.perf_counter()
         try:
             async with database.sessionmaker() as session:
-                page = await search_catalogue(session=session, query=query)
+                page = await search_catalogue(session=session, query=query, now=now)
         except DBAPIError as error:
             if not is_statement_timeout(error):
                 raise
@@ -555,7 +556,7 @@ async def measure_searches(database: Database, *, runs: int, seconds: float) -> 
     print(f"{'scenario':<32} {'runs':>5} {'p50':>7} {'p95':>7}   {'rows q p50':>10} {'p95':>7}   "
           f"{'extras p50':>10}  items")
     everything: list[float] = []
-    for scenario in scenarios(wib_today()):
+    for scenario in scenarios(wib_today(utcnow())):
         measured = await measure_scenario(database, clock, scenario, runs=runs, seconds=seconds)
         everything += measured.total
         p95 = percentile(measured.total, 0.95)
@@ -600,7 +601,8 @@ async def print_plans(database: Database, clock: StatementClock) -> None:
         clock.reset()
         try:
             async with database.sessionmaker() as session:
-                await search_catalogue(session=session, query=CatalogueQuery(near=scenario.near, **scenario.filters))
+                await search_catalogue(session=session, query=CatalogueQuery(near=scenario.near, **scenario.filters),
+                                       now=utcnow())
         except DBAPIError as error:  # the statement was captured before it ran: its plan is what we are after
             if not is_statement_timeout(error):
                 raise

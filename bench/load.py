@@ -75,7 +75,7 @@ from sqlalchemy import make_url
 from backend.accounts.models import Role
 from backend.catalog.models import Category, Fulfilment, ListingStatus
 from backend.certification.models import CertificateStatus
-from backend.clock import wib_today
+from backend.clock import utcnow, wib_today
 from backend.orders.models import PointKind
 from backend.vendors.models import ALL_DAYS_MASK, VendorStatus
 from catalogue_search import (  # bench/ is on sys.path: the same generated vendors and products
@@ -310,7 +310,7 @@ async def read_plan(dsn: str, *, buyers: int, vendors: int, seed_value: int) -> 
         "buyers": buyer_list,
         "canteen_pool": canteen_pool,
         "worker_pool": worker_pool,
-        "delivery_day": (wib_today() + timedelta(days=DAYS_AHEAD)).isoformat(),
+        "delivery_day": (wib_today(utcnow()) + timedelta(days=DAYS_AHEAD)).isoformat(),
         "delivery_slot": DELIVERY_SLOT,
         "gate_id": 1,
     }
@@ -328,7 +328,7 @@ def search_urls(rng: random.Random, *, count: int) -> list[str]:
         words.extend(f"{rng.choice(trade.bases)} {rng.choice(trade.variants)}" for _ in range(4))
         words.extend(trade.shop_words)
     words += ["bu sri", "pak slamet", "berkah", "halal", "pedas", "murah", "kantin", "box"]
-    tomorrow = wib_today() + timedelta(days=1)
+    tomorrow = wib_today(utcnow()) + timedelta(days=1)
     urls = []
     for _ in range(count):
         params: list[tuple[str, str]] = []

@@ -51,6 +51,7 @@ QUANTITY = 10
 
 
 async def seed(database: Database, buyers: int) -> tuple[list[User], list[int]]:
+    now = utcnow()
     async with database.sessionmaker() as session:
         zone = Zone(code="KITB", name="Kawasan Industri Terpadu Batang", regency="Kabupaten Batang",
                     province="Jawa Tengah", latitude=-6.9545, longitude=110.0322)
@@ -64,15 +65,15 @@ async def seed(database: Database, buyers: int) -> tuple[list[User], list[int]]:
             vendor = await vendors.save_profile(session=session, user=user, data=VendorProfileInput(
                 business_name=f"Dapur {number}", owner_name=user.full_name, whatsapp=user.phone,
                 kecamatan="Gringsing", desa="Krengseng", latitude=-6.95 - number / 1000, longitude=110.02,
-                delivery_radius_km=20, daily_capacity=100_000))
+                delivery_radius_km=20, daily_capacity=100_000), now=now)
             for item in range(PRODUCTS_PER_VENDOR):
                 ready = item % 2 == 1
                 product = await catalog.create_product(session=session, vendor=vendor, data=ProductInput(
                     name=f"Produk {number}-{item}", category="catering", unit="box", price=15000 + item * 500,
                     tiers=[{"min_quantity": 50, "unit_price": 14000}], min_order_qty=1,
                     fulfilment="ready_stock" if ready else "made_to_order", stock=1_000_000 if ready else None))
-                catalog.change_listing_status(product, ListingStatus.PENDING_REVIEW)
-                catalog.change_listing_status(product, ListingStatus.LIVE)
+                catalog.change_listing_status(product, ListingStatus.PENDING_REVIEW, now=now)
+                catalog.change_listing_status(product, ListingStatus.LIVE, now=now)
                 product_ids.append(product.id)
         staff = []
         for number in range(buyers):
@@ -91,16 +92,19 @@ async def seed(database: Database, buyers: int) -> tuple[list[User], list[int]]:
 async def fill_cart(database: Database, buyer: User, product_ids: list[int]) -> None:
     async with database.sessionmaker() as session:
         for product_id in product_ids:
-            await cart.set_quantity(session=session, buyer=buyer, product_id=product_id, quantity=QUANTITY)
+            await cart.set_quantity(session=session, buyer=buyer, product_id=product_id, quantity=QUANTITY,
+                                    today=wib_today(utcnow()))
         await session.commit()
 
 
 async def timed_checkout(database: Database, buyer: User) -> float:
     started = time.perf_counter()
+    now = utcnow()
     async with database.sessionmaker() as session:
         placement = await place_checkout(
             session=session, buyer=buyer, payment_method=PaymentMethod.INVOICE, idempotency_key=f"bench-{buyer.id}",
-            delivery=DeliveryChoice(day=wib_today() + timedelta(days=3), slot=clock_time(11), kind=DeliveryKind.CANTEEN))
+            delivery=DeliveryChoice(day=wib_today(now) + timedelta(days=3), slot=clock_time(11),
+                                    kind=DeliveryKind.CANTEEN), now=now)
         await session.commit()
     assert len(placement.orders) == VENDORS
     return time.perf_counter() - started

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from backend import migrate
 from backend.accounts.models import Role, Zone
 from backend.accounts.service import create_user
+from backend.clock import utcnow
 from backend.db import Database
 from backend.moderation.models import VendorInvitation
 from backend.moderation.register import import_register, parse_register
@@ -85,7 +86,7 @@ async def run(url: str, rows: int) -> None:
         started = time.perf_counter()
         async with database.sessionmaker() as session:
             report = await import_register(session=session, manager=manager, zone_id=zone.id,
-                                           filename="umkm_batang.csv", data=data)
+                                           filename="umkm_batang.csv", data=data, now=utcnow())
             await session.commit()
         seconds = time.perf_counter() - started
         print(f"{attempt:<16} {seconds:5.2f} s in all (parse and database) {rows / seconds:8,.0f} rows/s   "

@@ -13,7 +13,7 @@ import io
 import os
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from datetime import date, time
+from datetime import date, datetime, time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ from backend.catalog.schemas import ProductInput
 from backend.certification import service as certification_service
 from backend.certification.models import Certificate, CertificateStatus
 from backend.certification.schemas import CertificateInput
+from backend.clock import utcnow
 from backend.media.images import ProcessedDocument, ProcessedPhoto, process_document, process_photo
 from backend.media.storage import FileSystemStorage
 from backend.vendors import service as vendor_service
@@ -225,6 +226,8 @@ class World:
     settings: Settings
     counter: int = 0
     created: list[Any] = field(default_factory=list)
+    # When the story happens: the real clock (the pages read it too) unless a test fixes it.
+    now: datetime = field(default_factory=utcnow)
 
     def next_phone(self) -> str:
         self.counter += 1
@@ -274,11 +277,11 @@ class World:
             vendor = await vendor_service.save_profile(session=session, user=user, data=VendorProfileInput(
                 business_name=business_name, owner_name=user.full_name, whatsapp=user.phone,
                 kecamatan="Gringsing", desa="Krengseng", latitude=-6.9581, longitude=110.0195,
-                delivery_radius_km=15, daily_capacity=500))
+                delivery_radius_km=15, daily_capacity=500), now=self.now)
             certificates = []
             for kind in certificate_kinds:
                 certificate = await certification_service.add_certificate(
-                    session=session, vendor=vendor, storage=storage,
+                    session=session, vendor=vendor, storage=storage, now=self.now,
                     data=CertificateInput(kind=kind, number=EXAMPLE_NUMBERS[kind], issuer="BPJPH",
                                           expires_on=expires_on),
                     document=processed_document(600, 400))
@@ -290,9 +293,10 @@ class World:
                 tiers=[{"min_quantity": 50, "unit_price": 14000}], min_order_qty=10, fulfilment="made_to_order",
                 order_cutoff=time(15, 0), certificate_ids=[c.id for c in certificates]))
             await catalog_service.add_photo(session=session, vendor=vendor, product_id=product.id,
-                                            photo=processed_photo(), storage=storage)
+                                            photo=processed_photo(), storage=storage, now=self.now)
             if submit:
-                await catalog_service.submit_for_review(session=session, vendor=vendor, product_id=product.id)
+                await catalog_service.submit_for_review(session=session, vendor=vendor, product_id=product.id,
+                                                        now=self.now)
             await session.commit()
             return Shop(vendor=vendor, product=product, certificates=certificates)
 
@@ -308,11 +312,11 @@ class World:
             vendor = await vendor_service.save_profile(session=session, user=user, data=VendorProfileInput(
                 business_name=business_name, owner_name=user.full_name, whatsapp=user.phone, kecamatan="Gringsing",
                 desa="Krengseng", latitude=latitude, longitude=longitude, delivery_radius_km=radius_km,
-                daily_capacity=daily_capacity, operating_days=list(operating_days)))
+                daily_capacity=daily_capacity, operating_days=list(operating_days)), now=self.now)
             certificate_ids = {}
             for kind in certificates:
                 certificate = await certification_service.add_certificate(
-                    session=session, vendor=vendor, storage=storage,
+                    session=session, vendor=vendor, storage=storage, now=self.now,
                     data=CertificateInput(kind=kind, number=EXAMPLE_NUMBERS[kind], issuer="BPJPH"),
                     document=processed_document(300, 200))
                 certificate.status = CertificateStatus.VERIFIED
@@ -331,8 +335,8 @@ class World:
             product = await catalog_service.create_product(session=session, vendor=vendor, data=ProductInput(
                 name=name, category=category, unit=unit, price=price, description=description,
                 certificate_ids=[seller.certificate_ids[kind] for kind in kinds], **fields))
-            catalog_service.change_listing_status(product, ListingStatus.PENDING_REVIEW)
-            catalog_service.change_listing_status(product, ListingStatus.LIVE)
+            catalog_service.change_listing_status(product, ListingStatus.PENDING_REVIEW, now=self.now)
+            catalog_service.change_listing_status(product, ListingStatus.LIVE, now=self.now)
             await session.commit()
             return product
 

@@ -87,7 +87,7 @@ async def seed_marketplace(world: Any, database: Any) -> Marketplace:
 
     ordering = Ordering(world=world, database=database, zone=zone)
     gate = await ordering.gate()
-    now, day = utcnow(), wib_today() + timedelta(days=3)
+    now, day = utcnow(), wib_today(utcnow()) + timedelta(days=3)
     canteen_order = await ordering.order(staff, nasi_box.id, 60, day=day, now=now)
     worker_order = await ordering.order(worker, keripik.id, 2, day=day, now=now, point_id=gate.id,
                                         payment=PaymentMethod.CASH)
@@ -95,7 +95,8 @@ async def seed_marketplace(world: Any, database: Any) -> Marketplace:
                                      payment=PaymentMethod.CASH)
     async with database.sessionmaker() as session:
         for target in (OrderStatus.ACCEPTED, OrderStatus.READY, OrderStatus.DELIVERED):
-            await states.change_status(session=session, order_id=delivered.id, target=target, actor=seller.user)
+            await states.change_status(session=session, order_id=delivered.id, target=target, actor=seller.user,
+                                       now=now)
         await session.commit()
 
     people: dict[str, User] = {Role.WORKER: worker, Role.CANTEEN_STAFF: staff, Role.VENDOR: seller.user,

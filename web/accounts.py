@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.accounts import service
 from backend.accounts.auth import LANGUAGE_COOKIE, SESSION_COOKIE, requires_login
 from backend.accounts.models import SELF_SERVICE_ROLES, User
+from backend.clock import utcnow
 from backend.config import Settings
 from backend.db import keep_when_refused
 from backend.errors import N_, TooManyAttempts, ValidationFailed
@@ -52,7 +54,8 @@ def session_cookie(settings: Settings, value: str, *, max_age: int | None = None
 
 
 async def _open_session(
-    request: Request[Any, Any, Any], db_session: AsyncSession, settings: Settings, user: User, target: str
+    request: Request[Any, Any, Any], db_session: AsyncSession, settings: Settings, user: User, target: str,
+    now: datetime,
 ) -> Redirect:
     """Log the user in with a brand-new session id, ending the one this browser had before."""
     old_token = request.cookies.get(SESSION_COOKIE)
@@ -62,6 +65,7 @@ async def _open_session(
         session=db_session,
         user=user,
         max_age_seconds=settings.session_max_age_seconds,
+        now=now,
         ip_address=client_ip(request),
         user_agent=request.headers.get("user-agent", ""),
     )
@@ -84,6 +88,7 @@ async def login(
     request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession], settings: NamedDependency[Settings]
 ) -> Template | Redirect:
     values = await form_values(request)
+    now = utcnow()
     try:
         user = await service.authenticate(
             session=db_session,
@@ -91,6 +96,7 @@ async def login(
             password=values.get("password", ""),
             ip_address=client_ip(request),
             policy=login_policy(settings),
+            now=now,
         )
     except (ValidationFailed, TooManyAttempts) as exc:
         keep_when_refused(request.scope)  # the failed attempt counts towards the throttle
@@ -99,7 +105,8 @@ async def login(
         errors = field_errors(exc)
         return page("accounts/login.html", status_code=status, form=values, errors=errors,
                     message=errors.get("_form") or errors.get("password"))
-    return await _open_session(request, db_session, settings, user, safe_next(values.get("next"), home_path_for(user)))
+    return await _open_session(request, db_session, settings, user, safe_next(values.get("next"), home_path_for(user)),
+                               now)
 
 
 @post("/logout", guards=[requires_login])
@@ -147,8 +154,9 @@ async def signup(
         zones = await service.list_zones(session=db_session)
         return page("accounts/signup.html", status_code=422, form=values, errors=field_errors(exc), zones=zones)
     # A UMKM from the district register finds its business profile already filled in.
-    await register.welcome_vendor(session=db_session, user=user)
-    return await _open_session(request, db_session, settings, user, home_path_for(user))
+    now = utcnow()
+    await register.welcome_vendor(session=db_session, user=user, now=now)
+    return await _open_session(request, db_session, settings, user, home_path_for(user), now)
 
 
 async def _settings_page(
@@ -171,6 +179,7 @@ async def change_password(
 ) -> Template | Redirect:
     values = await form_values(request)
     user = await db_session.merge(request.user)
+    now = utcnow()
     try:
         await service.change_password(
             session=db_session,
@@ -178,12 +187,13 @@ async def change_password(
             current_password=values.get("current_password", ""),
             new_password=values.get("new_password", ""),
             password_hash_profile=settings.password_hash_profile,
+            now=now,
         )
     except ValidationFailed as exc:
         await db_session.rollback()
         return await _settings_page(request, db_session, status_code=422, errors=field_errors(exc))
     # Every other device is logged out; this one continues with a new session id.
-    return await _open_session(request, db_session, settings, user, "/settings?notice=password_changed")
+    return await _open_session(request, db_session, settings, user, "/settings?notice=password_changed", now)
 
 
 @post("/settings/tokens", guards=[requires_login])
@@ -202,7 +212,7 @@ async def create_token(request: Request[User, Any, Any], db_session: NamedDepend
 async def revoke_token(
     request: HTMXRequest, token_id: FromPath[int], db_session: NamedDependency[AsyncSession]
 ) -> Template | Redirect:
-    token = await service.revoke_api_token(session=db_session, actor=request.user, token_id=token_id)
+    token = await service.revoke_api_token(session=db_session, actor=request.user, token_id=token_id, now=utcnow())
     if request.htmx:
         return page("accounts/_token_row.html", token=token)
     return see_other("/settings", notice="token_revoked")

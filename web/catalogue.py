@@ -7,7 +7,7 @@ the whole page, the results alone (typing in the search box, htmx), or the next 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from litestar import get
@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.catalog.models import Category
 from backend.catalog.search import MAX_DAYS_AHEAD, MSG_PLACE, CatalogueQuery, Sort, buyer_location, search_catalogue
 from backend.catalog.storefront import product_for_buyer, vendor_for_buyer
-from backend.clock import wib_today
+from backend.clock import utcnow, wib_today
 from backend.errors import N_, FieldError, ValidationFailed
 from backend.i18n import gettext
 from backend.money import parse_rupiah
@@ -39,9 +39,9 @@ MSG_SORT = N_("Choose an order from the list.")
 MAX_TEXT = 100
 
 
-def default_delivery_day() -> date:
+def default_delivery_day(now: datetime) -> date:
     """The day a product page checks when none was chosen: tomorrow, the usual day of a planned order."""
-    return wib_today() + timedelta(days=1)
+    return wib_today(now) + timedelta(days=1)
 
 
 def read_filters(params: dict[str, str]) -> tuple[dict[str, Any], list[FieldError]]:
@@ -90,15 +90,16 @@ async def catalogue(request: HTMXRequest, db_session: NamedDependency[AsyncSessi
     fields, problems = read_filters(params)
     near = await buyer_location(session=db_session, user=user, latitude=fields.pop("latitude", None),
                                 longitude=fields.pop("longitude", None))
+    now = utcnow()
     results, errors = None, {}
     if problems:
         errors = field_errors(ValidationFailed(problems))
     else:
         try:
-            results = await search_catalogue(session=db_session, query=CatalogueQuery(near=near, **fields))
+            results = await search_catalogue(session=db_session, query=CatalogueQuery(near=near, **fields), now=now)
         except ValidationFailed as refused:
             errors = field_errors(refused)
-    today = wib_today()
+    today = wib_today(now)
     context = {"today": today, "last_day": today + timedelta(days=MAX_DAYS_AHEAD), "results": results,
                "errors": errors, "params": params, "day": fields.get("available_on"),
                "own_location": bool(params.get("lat")), "sort_labels": SORT_LABELS, **LABELS}
@@ -118,17 +119,18 @@ async def catalogue(request: HTMXRequest, db_session: NamedDependency[AsyncSessi
 @get("/products/{product_id:int}", name="product_page")
 async def product_page(request: HTMXRequest, product_id: FromPath[int], db_session: NamedDependency[AsyncSession]) -> Template:
     raw_date = request.query_params.get("date", "")
+    now = utcnow()
     errors: dict[str, str] = {}
     try:
-        day = date.fromisoformat(raw_date) if raw_date else default_delivery_day()
+        day = date.fromisoformat(raw_date) if raw_date else default_delivery_day(now)
     except ValueError:
-        day, errors = default_delivery_day(), {"date": gettext(MSG_DATE)}
+        day, errors = default_delivery_day(now), {"date": gettext(MSG_DATE)}
     try:
-        product = await product_for_buyer(session=db_session, product_id=product_id, available_on=day)
+        product = await product_for_buyer(session=db_session, product_id=product_id, available_on=day, now=now)
     except ValidationFailed as refused:
         errors = field_errors(refused)
-        day = default_delivery_day()
-        product = await product_for_buyer(session=db_session, product_id=product_id, available_on=day)
+        day = default_delivery_day(now)
+        product = await product_for_buyer(session=db_session, product_id=product_id, available_on=day, now=now)
     return page("catalogue/product.html", status_code=400 if errors else 200, item=product, day=day,
                 errors=errors, **LABELS)
 
@@ -136,7 +138,7 @@ async def product_page(request: HTMXRequest, product_id: FromPath[int], db_sessi
 @get("/vendors/{vendor_id:int}", name="vendor_page")
 async def vendor_page(request: HTMXRequest, vendor_id: FromPath[int], db_session: NamedDependency[AsyncSession]) -> Template:
     near = await buyer_location(session=db_session, user=request.scope.get("user"))
-    storefront = await vendor_for_buyer(session=db_session, vendor_id=vendor_id, near=near)
+    storefront = await vendor_for_buyer(session=db_session, vendor_id=vendor_id, near=near, now=utcnow())
     days = mask_to_days(storefront.vendor.operating_days)
     return page("catalogue/vendor.html", storefront=storefront,
                 days_text=", ".join(gettext(label) for day, label in WEEKDAY_LABELS if day in days), **LABELS)

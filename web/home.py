@@ -16,7 +16,7 @@ from backend.accounts.models import Organisation, Role, User, Zone
 from backend.catalog.models import CATEGORY_LABELS
 from backend.catalog import service as catalog
 from backend.certification import service as certification
-from backend.clock import wib_today
+from backend.clock import utcnow, wib_today
 from backend.moderation import service as moderation
 from backend.orders import service as orders
 from backend.vendors import service as vendors
@@ -61,7 +61,7 @@ async def vendor_home(request: Request[User, Any, Any], db_session: NamedDepende
     zone, new_orders = (await db_session.execute(
         select(Zone, orders.new_orders_count(vendor.id)).where(Zone.id == vendor.zone_id))).one()
     listings = await catalog.count_listings_by_status(session=db_session, vendor=vendor)
-    today = wib_today()
+    today = wib_today(utcnow())
     certificates = await certification.list_certificates(session=db_session, vendor=vendor)
     attention = [(c, reason) for c in certificates if (reason := certification.needs_attention(c, today))]
     return page("home/vendor.html", zone=zone, vendor=vendor, notice=notice, listings=listings,

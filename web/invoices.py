@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.auth import requires_role
 from backend.accounts.models import Role, User
-from backend.clock import wib_today
+from backend.clock import utcnow, wib_today
 from backend.errors import Conflict, ValidationFailed
 from backend.orders.models import STATUS_LABELS
 from backend.catalog.models import UNIT_LABELS
@@ -40,7 +40,7 @@ MANAGER_FILTERS = {"unpaid": (InvoiceState.OPEN, InvoiceState.OVERDUE), "overdue
 @get("/canteen/invoices", guards=CANTEEN, name="canteen_invoices")
 async def canteen_invoices(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
     """The canteen's invoices, newest first: open, overdue (in red), paid, void (two queries)."""
-    listing = await invoices.list_invoices(session=db_session, actor=request.user, today=wib_today(),
+    listing = await invoices.list_invoices(session=db_session, actor=request.user, today=wib_today(utcnow()),
                                            page=page_number(request.query_params.get("page")))
     return page("invoices/list.html", listing=listing, **LABELS)
 
@@ -49,7 +49,7 @@ async def _invoice_page(request: Request[User, Any, Any], db_session: AsyncSessi
                         status_code: int = 200, errors: dict[str, str] | None = None,
                         form: dict[str, str] | None = None) -> Template:
     detail = await invoices.invoice_detail(session=db_session, actor=request.user, invoice_id=invoice_id,
-                                           today=wib_today())
+                                           today=wib_today(utcnow()))
     return page("invoices/detail.html", status_code=status_code, detail=detail, invoice=detail.invoice,
                 may_mark_paid=invoices.may_manage(request.user, detail.organisation.zone_id),
                 errors=errors or {}, form=form or {}, notice=request.query_params.get("notice"), **LABELS)
@@ -70,7 +70,7 @@ async def _manager_list(request: Request[User, Any, Any], db_session: AsyncSessi
                         forms: dict[int, dict[str, str]] | None = None) -> Template:
     shown = request.query_params.get("state", "unpaid")
     shown = shown if shown in MANAGER_FILTERS else "unpaid"
-    listing = await invoices.list_invoices(session=db_session, actor=request.user, today=wib_today(),
+    listing = await invoices.list_invoices(session=db_session, actor=request.user, today=wib_today(utcnow()),
                                            states=MANAGER_FILTERS[shown],
                                            page=page_number(request.query_params.get("page")))
     return page("invoices/manage.html", status_code=status_code, listing=listing, shown=shown,
@@ -92,7 +92,7 @@ async def mark_paid(request: Request[User, Any, Any], invoice_id: FromPath[int],
     on_invoice = values.get("back") == "invoice"
     try:
         await invoices.mark_invoice_paid(session=db_session, actor=request.user, invoice_id=invoice_id,
-                                         payment_reference=values.get("payment_reference", ""))
+                                         payment_reference=values.get("payment_reference", ""), now=utcnow())
     except (ValidationFailed, Conflict) as refused:
         await db_session.rollback()
         status_code = 400 if isinstance(refused, ValidationFailed) else 409

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.auth import requires_role
 from backend.accounts.models import Role, User
+from backend.clock import utcnow
 from backend.errors import Conflict, FieldError, ValidationFailed
 from backend.money import parse_rupiah
 from backend.payments import ledger
@@ -53,7 +54,7 @@ async def cash_received(request: HTMXRequest, order_id: FromPath[int],
     back = "board" if values.get("back") == "board" else "detail"
     error = ""
     try:
-        order = await mark_cash_received(session=db_session, actor=request.user, order_id=order_id)
+        order = await mark_cash_received(session=db_session, actor=request.user, order_id=order_id, now=utcnow())
     except Conflict as refused:
         await db_session.rollback()
         error = field_errors(refused)["_form"]
@@ -144,7 +145,7 @@ async def record_payout(request: Request[User, Any, Any], vendor_id: FromPath[in
         except ValueError:
             raise ValidationFailed([FieldError("amount", ledger.MSG_AMOUNT)]) from None
         await ledger.record_payout(session=db_session, actor=request.user, vendor_id=vendor_id, amount=amount,
-                                   reference=values.get("reference", ""))
+                                   reference=values.get("reference", ""), now=utcnow())
     except ValidationFailed as refused:
         await db_session.rollback()
         return await _balances_page(request, db_session, status_code=400, errors={vendor_id: field_errors(refused)},

@@ -22,6 +22,7 @@ from backend.accounts.auth import requires_role
 from backend.accounts.models import Role, User
 from backend.catalog.models import CATEGORY_LABELS, UNIT_LABELS, ListingStatus, Product
 from backend.certification.formats import FORMATS, CertificateKind
+from backend.clock import utcnow
 from backend.errors import Conflict, NotFound, ValidationFailed
 from backend.media.routes import private_document_response
 from backend.media.storage import Storage
@@ -62,7 +63,7 @@ async def queue_page(request: Request[User, Any, Any], db_session: NamedDependen
 async def approve(request: HTMXRequest, product_id: FromPath[int], db_session: NamedDependency[AsyncSession]
                   ) -> Template | Redirect:
     try:
-        await service.approve_listing(session=db_session, actor=request.user, product_id=product_id)
+        await service.approve_listing(session=db_session, actor=request.user, product_id=product_id, now=utcnow())
     except Conflict:
         return _decided(request, list_path="/manager/queue", notice="already_decided", item_id=product_id)
     return _decided(request, list_path="/manager/queue", notice="approved", item_id=product_id)
@@ -72,7 +73,8 @@ async def approve(request: HTMXRequest, product_id: FromPath[int], db_session: N
 async def reject(request: HTMXRequest, product_id: FromPath[int], db_session: NamedDependency[AsyncSession]
                  ) -> Template | Redirect:
     async def decide(reason: str) -> None:
-        await service.reject_listing(session=db_session, actor=request.user, product_id=product_id, reason=reason)
+        await service.reject_listing(session=db_session, actor=request.user, product_id=product_id, reason=reason,
+                                     now=utcnow())
 
     return await _reject(request, db_session, item_id=product_id, decide=decide, list_path="/manager/queue",
                          list_page=_queue_page)
@@ -123,7 +125,8 @@ async def certificate_document(request: Request[User, Any, Any], certificate_id:
 async def verify(request: HTMXRequest, certificate_id: FromPath[int], db_session: NamedDependency[AsyncSession]
                  ) -> Template | Redirect:
     try:
-        await service.verify_certificate(session=db_session, actor=request.user, certificate_id=certificate_id)
+        await service.verify_certificate(session=db_session, actor=request.user, certificate_id=certificate_id,
+                                         now=utcnow())
     except Conflict:
         return _decided(request, list_path="/manager/certificates", notice="already_decided")
     return _decided(request, list_path="/manager/certificates", notice="verified")
@@ -134,7 +137,7 @@ async def reject_certificate(request: HTMXRequest, certificate_id: FromPath[int]
                              db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
     async def decide(reason: str) -> None:
         await service.reject_certificate(session=db_session, actor=request.user, certificate_id=certificate_id,
-                                         reason=reason)
+                                         reason=reason, now=utcnow())
 
     return await _reject(request, db_session, item_id=certificate_id, decide=decide,
                          list_path="/manager/certificates", list_page=_certificates_page)
@@ -160,7 +163,8 @@ async def change_vendor(request: Request[User, Any, Any], vendor_id: FromPath[in
         return await _vendors_page(request, db_session, status_code=404)
     values = await form_values(request)
     try:
-        await action(session=db_session, actor=request.user, vendor_id=vendor_id, reason=values.get("reason", ""))
+        await action(session=db_session, actor=request.user, vendor_id=vendor_id, reason=values.get("reason", ""),
+                     now=utcnow())
     except ValidationFailed as exc:
         await db_session.rollback()
         return await _vendors_page(request, db_session, status_code=422, errors={vendor_id: field_errors(exc)})
@@ -187,7 +191,7 @@ async def resolve_report(request: Request[User, Any, Any], report_id: FromPath[i
     values = await form_values(request)
     try:
         await service.resolve_report(session=db_session, actor=request.user, report_id=report_id,
-                                     resolution=values.get("reason", ""))
+                                     resolution=values.get("reason", ""), now=utcnow())
     except ValidationFailed as exc:
         await db_session.rollback()
         return await _reports_page(request, db_session, status_code=422, errors={report_id: field_errors(exc)})

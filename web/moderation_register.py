@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.accounts.auth import requires_role
 from backend.accounts.models import Role, User
 from backend.accounts.service import list_zones
+from backend.clock import utcnow
 from backend.errors import N_, ValidationFailed
 from backend.moderation import register
 from web.forms import field_errors, page, see_other
@@ -48,7 +49,8 @@ async def upload_register(request: Request[User, Any, Any], db_session: NamedDep
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise ValidationFailed.single("register", MSG_CHOOSE_FILE)
         report = await register.import_register(session=db_session, manager=request.user, zone_id=zone_id,
-                                                filename=upload.filename or "register.csv", data=await upload.read())
+                                                filename=upload.filename or "register.csv", data=await upload.read(),
+                                                now=utcnow())
     except ValidationFailed as exc:
         await db_session.rollback()
         return await _register_page(request, db_session, status_code=422, errors=field_errors(exc))

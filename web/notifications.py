@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.auth import requires_login
 from backend.accounts.models import User
+from backend.clock import utcnow
 from backend.config import Settings
 from backend.errors import N_, DomainError
 from backend.i18n import gettext
@@ -53,7 +54,7 @@ async def inbox_page(request: Request[User, Any, Any], db_session: NamedDependen
 @post("/inbox/read", guards=[requires_login])
 async def mark_all_read(request: HTMXRequest, db_session: NamedDependency[AsyncSession],
                         settings: NamedDependency[Settings]) -> Template | Redirect:
-    await notifications.mark_read(session=db_session, user=request.user, all_unread=True)
+    await notifications.mark_read(session=db_session, user=request.user, all_unread=True, now=utcnow())
     if request.htmx:
         return await _inbox(request, db_session, settings, template="notifications/_inbox.html")
     return see_other("/inbox", notice="read")

@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import json
 import uuid
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -29,7 +29,7 @@ from backend.accounts.models import Organisation, Role, User
 from backend.catalog.models import UNIT_LABELS, Product
 from backend.catalog.service import buyer_visible
 from backend.catalog.storefront import product_for_buyer
-from backend.clock import wib_today
+from backend.clock import utcnow, wib_today
 from backend.config import Settings
 from backend.errors import N_, Conflict, DomainError, FieldError, Forbidden, InsufficientCapacity, NotFound, \
     ValidationFailed
@@ -127,7 +127,7 @@ async def add_to_cart(request: HTMXRequest, db_session: NamedDependency[AsyncSes
         if quantity is None:
             raise ValidationFailed.single("quantity", MSG_QUANTITY)
         in_cart = await carts.set_quantity(session=db_session, buyer=request.user, product_id=int(product_id),
-                                           quantity=quantity, add=True)
+                                           quantity=quantity, add=True, today=wib_today(utcnow()))
     except (ValidationFailed, NotFound) as refused:
         await db_session.rollback()
         return await _product_with_errors(request, db_session, int(product_id), values, field_errors(refused))
@@ -144,9 +144,10 @@ async def _product_with_errors(request: HTMXRequest, db_session: AsyncSession, p
                                values: dict[str, str], errors: dict[str, str]) -> Template:
     """The product page again with the add-to-cart form's error (htmx: the form alone)."""
     errors = {"quantity": errors.get("quantity") or next(iter(errors.values()), "")}
-    day = default_delivery_day()
+    now = utcnow()
+    day = default_delivery_day(now)
     try:
-        item = await product_for_buyer(session=db_session, product_id=product_id, available_on=day)
+        item = await product_for_buyer(session=db_session, product_id=product_id, available_on=day, now=now)
     except NotFound as gone:
         if not request.htmx:
             raise
@@ -160,10 +161,10 @@ async def _product_with_errors(request: HTMXRequest, db_session: AsyncSession, p
 # --- the cart and its checkout --------------------------------------------------------------------------
 
 
-def _checkout_form(user: User, values: dict[str, str] | None = None) -> dict[str, str]:
+def _checkout_form(user: User, now: datetime, values: dict[str, str] | None = None) -> dict[str, str]:
     """What the checkout form shows: what was typed, else tomorrow, the buyer's usual place and payment, and a
     fresh idempotency key (one per rendering of the form: a double tap or a resent form makes one order)."""
-    form = {"delivery_day": default_delivery_day().isoformat(), "delivery_slot": "",
+    form = {"delivery_day": default_delivery_day(now).isoformat(), "delivery_slot": "",
             "delivery_place": DeliveryKind.CANTEEN.value if user.role == Role.CANTEEN_STAFF else "",
             "payment_method": (PaymentMethod.INVOICE if user.role == Role.CANTEEN_STAFF else PaymentMethod.CASH).value,
             "notes": "", "idempotency_key": uuid.uuid4().hex}
@@ -234,16 +235,17 @@ async def _cart_response(request: HTMXRequest, db_session: AsyncSession, setting
                          status_code: int = 200, notices: list[str] | None = None) -> Template:
     """The cart grouped by vendor with the checkout form under it (four queries with the login's)."""
     user = request.user
-    cart = await carts.view_cart(session=db_session, buyer=user)
+    now = utcnow()
+    today = wib_today(now)
+    cart = await carts.view_cart(session=db_session, buyer=user, today=today)
     # An empty cart says so itself; its placement error would only repeat it.
     errors = {field: message for field, message in (errors or {}).items() if not (cart.is_empty and field == "cart")}
     added = request.query_params.get("added", "")
     added_item = next((item for group in cart.vendors for item in group.items
                        if str(item.product_id) == added), None)
-    today = wib_today()
     return _respond(
         request, "orders/cart.html", "orders/_cart.html", status_code=status_code, cart=cart,
-        cart_count=cart.line_count, errors=errors, form=_checkout_form(user, values),
+        cart_count=cart.line_count, errors=errors, form=_checkout_form(user, now, values),
         general_errors=[message for field, message in errors.items() if field not in CHECKOUT_FIELD_ERRORS
                         and not field.startswith(("line-", "vendor-"))],
         places=await _place_options(db_session, user) if not cart.is_empty else [],
@@ -288,7 +290,7 @@ async def change_quantity(request: HTMXRequest, product_id: FromPath[int], db_se
             await carts.remove_line(session=db_session, buyer=request.user, product_id=product_id)
         else:
             await carts.set_quantity(session=db_session, buyer=request.user, product_id=product_id,
-                                     quantity=quantity)
+                                     quantity=quantity, today=wib_today(utcnow()))
     except (ValidationFailed, NotFound) as refused:
         return await _cart_changed(request, db_session, settings, errors={
             f"line-{product_id}": " ".join(field_errors(refused).values())})
@@ -314,7 +316,7 @@ async def checkout(request: HTMXRequest, db_session: NamedDependency[AsyncSessio
             session=db_session, buyer=request.user, delivery=delivery, payment_method=payment,
             idempotency_key=values.get("idempotency_key", ""),
             payment_window=timedelta(minutes=settings.payment_window_minutes),
-            cash_limit=settings.cash_on_delivery_limit)
+            cash_limit=settings.cash_on_delivery_limit, now=utcnow())
     except InsufficientCapacity as short:
         errors = {f"line-{shortage.product_id}": gettext(shortage.message, **shortage.params)
                   for shortage in short.shortages}
@@ -371,7 +373,8 @@ def _read_flash(request: Request[Any, Any, Any], settings: Settings) -> list[str
 async def order_again(request: Request[User, Any, Any], order_id: FromPath[int],
                       db_session: NamedDependency[AsyncSession], settings: NamedDependency[Settings]) -> Redirect:
     """The order's lines back in the cart at today's prices; what could not be added is said on the cart."""
-    result = await orders.reorder(session=db_session, actor=request.user, order_id=order_id)
+    result = await orders.reorder(session=db_session, actor=request.user, order_id=order_id,
+                                  today=wib_today(utcnow()))
     response = see_other("/cart", notice="reordered")
     if result.left_out:
         _flash(response, settings, [gettext(problem.message, **problem.params) for problem in result.left_out])
@@ -442,7 +445,7 @@ async def change_order_status(request: HTMXRequest, order_id: FromPath[int],
         if target not in OrderStatus.__members__.values():
             raise Conflict(MSG_ACTION)
         await change_status(session=db_session, order_id=order_id, target=OrderStatus(target), actor=request.user,
-                            reason=values.get("reason", ""))
+                            reason=values.get("reason", ""), now=utcnow())
     except (ValidationFailed, Conflict, Forbidden) as problem:
         refused = problem
     return await _order_changed(request, db_session, order_id, target, refused, values)
@@ -457,7 +460,7 @@ async def review(request: HTMXRequest, order_id: FromPath[int],
     try:
         rating = whole_number(values.get("rating")) or 0
         await review_order(session=db_session, actor=request.user, order_id=order_id, rating=rating,
-                           comment=values.get("comment", ""))
+                           comment=values.get("comment", ""), now=utcnow())
     except (ValidationFailed, Conflict, Forbidden) as problem:
         refused = problem
     return await _order_changed(request, db_session, order_id, "reviewed", refused, values)
@@ -466,22 +469,24 @@ async def review(request: HTMXRequest, order_id: FromPath[int],
 # --- standing orders (canteens) ------------------------------------------------------------------------
 
 
-async def _product_to_repeat(db_session: AsyncSession, product_id: str | None) -> tuple[Product, str] | None:
+async def _product_to_repeat(db_session: AsyncSession, product_id: str | None,
+                             today: date) -> tuple[Product, str] | None:
     """The product a standing order is being set up for, with its vendor's name, if buyers may see it."""
     if whole_number(product_id) is None:
         return None
     row = (await db_session.execute(
         select(Product, Vendor.business_name).join(Vendor, Vendor.id == Product.vendor_id)
-        .where(Product.id == int(product_id), buyer_visible(wib_today())))).one_or_none()
+        .where(Product.id == int(product_id), buyer_visible(today)))).one_or_none()
     return (row[0], row[1]) if row else None
 
 
 async def _standing_page(request: Request[User, Any, Any], db_session: AsyncSession, *, status_code: int = 200,
                          values: dict[str, Any] | None = None, errors: dict[str, str] | None = None) -> Template:
     """The canteen's standing orders and the form for a new one (at most five queries with the login's)."""
-    views = await standing.list_standing_orders(session=db_session, actor=request.user)
+    today = wib_today(utcnow())
+    views = await standing.list_standing_orders(session=db_session, actor=request.user, today=today)
     product_id = (values or {}).get("product_id") or request.query_params.get("product")
-    chosen = await _product_to_repeat(db_session, product_id)
+    chosen = await _product_to_repeat(db_session, product_id, today)
     form: dict[str, Any] = {"quantity": str(chosen[0].min_order_qty) if chosen else "",
                             "weekdays": ["1", "2", "3", "4", "5"], "slot": "", "delivery_kind": "canteen",
                             "days_ahead": "7", "notes": ""}
@@ -532,7 +537,7 @@ async def create_standing_order(request: Request[User, Any, Any],
     values["weekdays"] = [str(day) for day in (await request.form()).getall("weekdays", []) if isinstance(day, str)]
     try:
         await standing.create_standing_order(session=db_session, actor=request.user, data=_read_standing(values),
-                                             today=wib_today())
+                                             today=wib_today(utcnow()))
     except (ValidationFailed, NotFound) as refused:
         await db_session.rollback()
         return await _standing_page(request, db_session, status_code=400, values=values,
@@ -542,7 +547,8 @@ async def create_standing_order(request: Request[User, Any, Any],
 
 async def _set_standing_active(request: Request[User, Any, Any], db_session: AsyncSession, standing_id: int,
                                active: bool) -> Redirect:
-    await standing.set_active(session=db_session, actor=request.user, standing_order_id=standing_id, active=active)
+    await standing.set_active(session=db_session, actor=request.user, standing_order_id=standing_id, active=active,
+                              now=utcnow())
     return see_other("/canteen/standing-orders", notice="resumed" if active else "paused")
 
 

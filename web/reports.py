@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.accounts.auth import requires_role
 from backend.accounts.models import Role, User
 from backend.catalog.models import UNIT_LABELS
-from backend.clock import format_date
+from backend.clock import format_date, utcnow, wib_today
 from backend.errors import ValidationFailed
 from backend.i18n import get_locale, gettext
 from backend.money import format_rupiah
@@ -71,9 +71,10 @@ async def _report(request: Request[User, Any, Any], build: Any) -> tuple[Any, di
 async def _vendor_sales(request: Request[User, Any, Any], db_session: AsyncSession, strict: bool = False
                         ) -> tuple[service.VendorSales, dict[str, str]]:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
+    today = wib_today(utcnow())
 
     async def build(start: date | None, end: date | None) -> service.VendorSales:
-        return await service.vendor_sales(session=db_session, vendor=vendor, start=start, end=end)
+        return await service.vendor_sales(session=db_session, vendor=vendor, start=start, end=end, today=today)
 
     if strict:
         return await build(*_range(request)), {}
@@ -120,8 +121,11 @@ async def vendor_sales_by_product_csv(request: Request[User, Any, Any], db_sessi
 
 async def _canteen_spend(request: Request[User, Any, Any], db_session: AsyncSession, strict: bool = False
                          ) -> tuple[service.CanteenSpend, dict[str, str]]:
+    today = wib_today(utcnow())
+
     async def build(start: date | None, end: date | None) -> service.CanteenSpend:
-        return await service.canteen_spend(session=db_session, actor=request.user, start=start, end=end)
+        return await service.canteen_spend(session=db_session, actor=request.user, start=start, end=end,
+                                           today=today)
 
     if strict:
         return await build(*_range(request)), {}
@@ -159,10 +163,11 @@ async def canteen_spend_csv(request: Request[User, Any, Any], db_session: NamedD
 async def _dashboard(request: Request[User, Any, Any], db_session: AsyncSession, strict: bool = False
                      ) -> tuple[service.ZoneDashboard, dict[str, str]]:
     zone_id = whole_number(request.query_params.get("zone"))
+    today = wib_today(utcnow())
 
     async def build(start: date | None, end: date | None) -> service.ZoneDashboard:
         return await service.zone_dashboard(session=db_session, actor=request.user, zone_id=zone_id,
-                                            start=start, end=end)
+                                            start=start, end=end, today=today)
 
     if strict:
         return await build(*_range(request)), {}

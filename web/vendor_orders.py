@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.accounts.auth import requires_role
 from backend.accounts.models import Role, User
 from backend.catalog.models import UNIT_LABELS
-from backend.clock import wib_today
+from backend.clock import utcnow, wib_today
 from backend.errors import N_, Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from backend.orders import reviews, service
 from backend.orders.models import DELIVERY_LABELS, PAYMENT_LABELS, STATUS_LABELS, OrderStatus
@@ -99,12 +99,11 @@ async def _own_order(db_session: AsyncSession, user: User, order_id: int) -> Ord
 
 
 async def _board_page(request: Request[User, Any, Any], db_session: AsyncSession, *, vendor: Vendor, day: date,
-                      status_code: int = 200, errors: dict[int, dict[str, str]] | None = None,
+                      today: date, status_code: int = 200, errors: dict[int, dict[str, str]] | None = None,
                       failed: dict[int, str] | None = None) -> Template:
     """The day's orders by slot (two queries) and the count of new orders on any day (one)."""
     board = await service.vendor_board(session=db_session, vendor=vendor, day=day)
     waiting = await service.count_new_orders(session=db_session, vendor=vendor)
-    today = wib_today()
     actions = {summary.order.id: _vendor_actions(summary.order.status)
                for slot in board.slots for summary in slot.orders}
     return page("vendor_orders/board.html", status_code=status_code, board=board, day=day, today=today,
@@ -116,8 +115,9 @@ async def _board_page(request: Request[User, Any, Any], db_session: AsyncSession
 async def order_board(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
     """Today's (or tomorrow's, or a chosen day's) orders, grouped by delivery slot."""
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
-    return await _board_page(request, db_session, vendor=vendor,
-                             day=_day(request.query_params.get("day"), wib_today()))
+    today = wib_today(utcnow())
+    return await _board_page(request, db_session, vendor=vendor, today=today,
+                             day=_day(request.query_params.get("day"), today))
 
 
 @post("/vendor/orders/{order_id:int}/status", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
@@ -129,11 +129,12 @@ async def change_order_status(request: HTMXRequest, order_id: FromPath[int],
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     values = await form_values(request)
     back = "detail" if values.get("back") == "detail" else "board"
+    now = utcnow()
     errors: dict[str, str] = {}
     status_code = 200
     try:
         await change_status(session=db_session, order_id=order_id, target=_target(values.get("target", "")),
-                            actor=request.user, reason=values.get("reason", ""))
+                            actor=request.user, reason=values.get("reason", ""), now=now)
     except NotFound:
         raise
     except DomainError as refused:
@@ -156,7 +157,7 @@ async def change_order_status(request: HTMXRequest, order_id: FromPath[int],
             return _detail_page(detail, status_code=status_code, errors=errors, failed=failed)
         return see_other(f"/vendor/orders/{order.id}")
     if errors:
-        return await _board_page(request, db_session, vendor=vendor, day=order.delivery_day,
+        return await _board_page(request, db_session, vendor=vendor, day=order.delivery_day, today=wib_today(now),
                                  status_code=status_code, errors={order.id: errors}, failed={order.id: failed})
     return see_other(f"/vendor/orders?day={order.delivery_day.isoformat()}#order-{order.id}")
 
@@ -203,7 +204,7 @@ async def reply_to_review(request: Request[User, Any, Any], order_id: FromPath[i
     values = await form_values(request)
     try:
         await reviews.reply_to_review(session=db_session, actor=request.user, order_id=order_id,
-                                      reply=values.get("reply", ""))
+                                      reply=values.get("reply", ""), now=utcnow())
     except NotFound:
         raise
     except DomainError as refused:
@@ -220,7 +221,7 @@ async def reply_to_review(request: Request[User, Any, Any], order_id: FromPath[i
 async def packing_list(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
     """The day's orders to print and tick off: per slot, what to prepare, then each order and where it goes."""
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
-    day = _day(request.query_params.get("day"), wib_today())
+    day = _day(request.query_params.get("day"), wib_today(utcnow()))
     board = await service.vendor_board(session=db_session, vendor=vendor, day=day)
     return page("vendor_orders/packing.html", board=board, day=day, vendor=vendor, **LABELS)
 

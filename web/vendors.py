@@ -29,7 +29,7 @@ from backend.certification import service as certification
 from backend.certification.formats import FORMATS, CertificateKind
 from backend.certification.models import Certificate
 from backend.certification.schemas import CertificateInput
-from backend.clock import wib_today
+from backend.clock import utcnow, wib_today
 from backend.errors import N_, FieldError, NotFound, ValidationFailed
 from backend.i18n import gettext
 from backend.media.images import MAX_UPLOAD_BYTES, ProcessedDocument, ProcessedPhoto
@@ -188,7 +188,7 @@ async def save_profile(request: Request[User, Any, Any], db_session: NamedDepend
     values["operating_days"] = await _all(request, "operating_days")
     try:
         data = validate_input(VendorProfileInput, form_to_input(values))
-        await vendors.save_profile(session=db_session, user=request.user, data=data)
+        await vendors.save_profile(session=db_session, user=request.user, data=data, now=utcnow())
     except ValidationFailed as exc:
         await db_session.rollback()
         return await _profile_page(request, db_session, status_code=422, form=values, errors=_messages(exc))
@@ -203,7 +203,8 @@ async def upload_profile_photo(request: Request[User, Any, Any], db_session: Nam
     values = await form_values(request)
     try:
         photo = await _photo(values.get("photo"))
-        await vendors.set_profile_photo(session=db_session, vendor=vendor, photo=photo, storage=storage)
+        await vendors.set_profile_photo(session=db_session, vendor=vendor, photo=photo, storage=storage,
+                                        now=utcnow())
     except ValidationFailed as exc:
         await db_session.rollback()
         return await _profile_page(request, db_session, status_code=422, errors=_messages(exc))
@@ -242,7 +243,7 @@ async def _certificates_page(request: Request[User, Any, Any], db_session: Async
                              form: dict[str, Any] | None = None, errors: dict[str, str] | None = None) -> Template:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     certificates = await certification.list_certificates(session=db_session, vendor=vendor)
-    today = wib_today()
+    today = wib_today(utcnow())
     return page("vendors/certificates.html", status_code=status_code,
                 certificates=[(c, certification.needs_attention(c, today)) for c in certificates], form=form or {},
                 errors=errors or {}, notice=request.query_params.get("notice"), **_kind_context())
@@ -262,7 +263,7 @@ async def add_certificate(request: Request[User, Any, Any], db_session: NamedDep
     try:
         data, document = await _certificate_submission(values)
         await certification.add_certificate(session=db_session, vendor=vendor, data=data, document=document,
-                                            storage=storage)
+                                            storage=storage, now=utcnow())
     except ValidationFailed as exc:
         await db_session.rollback()
         values.pop("document", None)
@@ -277,7 +278,7 @@ async def _certificate_page(request: Request[User, Any, Any], db_session: AsyncS
     certificate = await certification.get_certificate(session=db_session, vendor=vendor,
                                                       certificate_id=certificate_id)
     return page("vendors/certificate.html", status_code=status_code, certificate=certificate,
-                attention=certification.needs_attention(certificate, wib_today()),
+                attention=certification.needs_attention(certificate, wib_today(utcnow())),
                 form=form if form is not None else _certificate_form(certificate), errors=errors or {},
                 **_kind_context())
 
@@ -300,7 +301,7 @@ async def update_certificate(request: Request[User, Any, Any], certificate_id: F
     try:
         data, document = await _certificate_submission(values)
         await certification.update_certificate(session=db_session, vendor=vendor, certificate_id=certificate_id,
-                                               data=data, document=document, storage=storage)
+                                               data=data, document=document, storage=storage, now=utcnow())
     except ValidationFailed as exc:
         await db_session.rollback()
         values.pop("document", None)
@@ -421,7 +422,7 @@ async def update_product(request: Request[User, Any, Any], product_id: FromPath[
     values, data, tier_rows = await _product_submission(request)
     try:
         await catalog.update_product(session=db_session, vendor=vendor, product_id=product_id,
-                                     data=validate_input(ProductInput, data))
+                                     data=validate_input(ProductInput, data), now=utcnow())
     except ValidationFailed as exc:
         await db_session.rollback()
         # An unknown or foreign id is "not found" here too: the page reloads the product through the service.
@@ -456,7 +457,7 @@ async def add_product_photo(request: HTMXRequest, product_id: FromPath[int],
     try:
         photo = await _photo(values.get("photo"))
         await catalog.add_photo(session=db_session, vendor=vendor, product_id=product_id, photo=photo,
-                                storage=storage)
+                                storage=storage, now=utcnow())
     except ValidationFailed as exc:
         await db_session.rollback()
         return await _photos_response(request, db_session, product_id, notice="", errors=_messages(exc))
@@ -468,7 +469,8 @@ async def add_product_photo(request: HTMXRequest, product_id: FromPath[int],
 async def delete_product_photo(request: HTMXRequest, product_id: FromPath[int], photo_id: FromPath[int],
                                db_session: NamedDependency[AsyncSession]) -> Response[Any]:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
-    await catalog.remove_photo(session=db_session, vendor=vendor, product_id=product_id, photo_id=photo_id)
+    await catalog.remove_photo(session=db_session, vendor=vendor, product_id=product_id, photo_id=photo_id,
+                               now=utcnow())
     return await _photos_response(request, db_session, product_id, notice="photo_removed")
 
 
@@ -480,7 +482,7 @@ async def _change_listing(request: Request[User, Any, Any], db_session: AsyncSes
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     values = await form_values(request)
     try:
-        await action(session=db_session, vendor=vendor, product_id=product_id)
+        await action(session=db_session, vendor=vendor, product_id=product_id, now=utcnow())
     except ValidationFailed as exc:
         await db_session.rollback()
         return await _product_page(request, db_session, product_id, status_code=422, errors=_messages(exc))

@@ -20,6 +20,7 @@ from backend.accounts.schemas import (
     UserPublic,
     ZonePublic,
 )
+from backend.clock import utcnow
 
 BEARER = [{"BearerToken": []}]
 
@@ -56,7 +57,8 @@ class AccountApi(Controller):
     async def revoke_token(
         self, request: Request[User, Any, Any], token_id: FromPath[int], db_session: NamedDependency[AsyncSession]
     ) -> ApiTokenPublic:
-        token = await service.revoke_api_token(session=db_session, actor=request.user, token_id=token_id)
+        token = await service.revoke_api_token(session=db_session, actor=request.user, token_id=token_id,
+                                               now=utcnow())
         return ApiTokenPublic.of(token)
 
 

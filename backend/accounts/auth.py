@@ -13,6 +13,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from backend.accounts import service
 from backend.accounts.models import Role, User
+from backend.clock import utcnow
 from backend.db import Database
 from backend.errors import Forbidden, NotAuthenticated
 from backend.i18n import pick_locale, set_locale
@@ -46,18 +47,19 @@ class AuthenticationMiddleware(ASGIMiddleware):
         # The device's language first: an error page (the database unreachable) still speaks it.
         set_locale(pick_locale(cookie=connection.cookies.get(LANGUAGE_COOKIE), user_locale=None))
         user: User | None = None
+        now = utcnow()  # a session or token is valid, or not, at this request's time
         if is_api_path(scope["path"]):
             authorization = connection.headers.get("authorization", "")
             scheme, _, credential = authorization.partition(" ")
             if scheme.lower() == "bearer" and credential:
                 async with database.sessionmaker() as session:
-                    user = await service.user_for_api_token(session=session, raw_token=credential.strip())
+                    user = await service.user_for_api_token(session=session, raw_token=credential.strip(), now=now)
                     await session.commit()
         else:
             raw_token = connection.cookies.get(SESSION_COOKIE)
             if raw_token:
                 async with database.sessionmaker() as session:
-                    user = await service.user_for_session_token(session=session, raw_token=raw_token)
+                    user = await service.user_for_session_token(session=session, raw_token=raw_token, now=now)
         scope["user"] = user
         set_locale(
             pick_locale(cookie=connection.cookies.get(LANGUAGE_COOKIE), user_locale=user.locale if user else None)

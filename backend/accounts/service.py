@@ -25,7 +25,6 @@ from backend.accounts.models import (
 )
 from backend.access import ensure_access
 from backend.accounts.passwords import hash_password, verify_password
-from backend.clock import utcnow
 from backend.db import as_utc
 from backend.location import location_errors
 from backend.errors import N_, FieldError, Forbidden, TooManyAttempts, ValidationFailed
@@ -174,7 +173,7 @@ async def authenticate(
     password: str,
     ip_address: str,
     policy: LoginPolicy,
-    now: datetime | None = None,
+    now: datetime,
 ) -> User:
     """Check a phone number and password, refusing guesses beyond the per-account and per-address limits.
 
@@ -182,7 +181,6 @@ async def authenticate(
     sliding window. While a limit is reached even the right password is refused, so guessing cannot
     continue. Each attempt is recorded; the caller must commit even when this raises (`db.keep_when_refused`).
     """
-    now = now or utcnow()
     try:
         e164 = normalize_phone(phone)
     except InvalidPhoneNumber:
@@ -240,7 +238,8 @@ async def _refuse_when_throttled(
 
 
 async def start_session(
-    *, session: AsyncSession, user: User, max_age_seconds: int, ip_address: str = "", user_agent: str = ""
+    *, session: AsyncSession, user: User, max_age_seconds: int, now: datetime, ip_address: str = "",
+    user_agent: str = "",
 ) -> str:
     """Open a new browser session and return its token (for the cookie); a fresh id at every login."""
     raw = secrets.token_urlsafe(32)
@@ -248,7 +247,7 @@ async def start_session(
         AuthSession(
             token_hash=hash_token(raw),
             user_id=user.id,
-            expires_at=utcnow() + timedelta(seconds=max_age_seconds),
+            expires_at=now + timedelta(seconds=max_age_seconds),
             ip_address=ip_address[:45],
             user_agent=user_agent[:200],
         )
@@ -282,13 +281,14 @@ async def delete_expired_login_records(*, session: AsyncSession, now: datetime,
     return DeletedLoginRecords(sessions=sessions.rowcount or 0, login_attempts=attempts.rowcount or 0)
 
 
-async def user_for_session_token(*, session: AsyncSession, raw_token: str) -> User | None:
+async def user_for_session_token(*, session: AsyncSession, raw_token: str, now: datetime) -> User | None:
+    """The active owner of a browser session that has not expired at `now`."""
     query = (
         select(User)
         .join(AuthSession, AuthSession.user_id == User.id)
         .where(
             AuthSession.token_hash == hash_token(raw_token),
-            AuthSession.expires_at > utcnow(),
+            AuthSession.expires_at > now,
             User.is_active.is_(True),
         )
     )
@@ -302,6 +302,7 @@ async def change_password(
     current_password: str,
     new_password: str,
     password_hash_profile: str,
+    now: datetime,
 ) -> None:
     """Replace the password and end every session of the account; the caller opens a new one."""
     errors: list[FieldError] = []
@@ -313,7 +314,7 @@ async def change_password(
     if errors:
         raise ValidationFailed(errors)
     user.password_hash = await hash_password(new_password, profile=password_hash_profile)
-    user.password_changed_at = utcnow()
+    user.password_changed_at = now
     session.add(user)
     await session.execute(delete(AuthSession).where(AuthSession.user_id == user.id))
     await session.flush()
@@ -351,17 +352,17 @@ async def get_api_token(*, session: AsyncSession, actor: User, token_id: int) ->
     return token
 
 
-async def revoke_api_token(*, session: AsyncSession, actor: User, token_id: int) -> ApiToken:
+async def revoke_api_token(*, session: AsyncSession, actor: User, token_id: int, now: datetime) -> ApiToken:
     token = await get_api_token(session=session, actor=actor, token_id=token_id)
     if token.revoked_at is None:
-        token.revoked_at = utcnow()
+        token.revoked_at = now
         session.add(token)
         await session.flush()
     return token
 
 
-async def user_for_api_token(*, session: AsyncSession, raw_token: str) -> User | None:
-    """The active owner of a valid, unrevoked token; marks the token as used."""
+async def user_for_api_token(*, session: AsyncSession, raw_token: str, now: datetime) -> User | None:
+    """The active owner of a valid, unrevoked token; marks the token as used at `now`."""
     if not raw_token.startswith(API_TOKEN_PREFIX):
         return None
     query = (
@@ -373,7 +374,6 @@ async def user_for_api_token(*, session: AsyncSession, raw_token: str) -> User |
     if row is None:
         return None
     user, token_id, last_used_at = row
-    now = utcnow()
     # Recording every request would add a write to each API call; a few minutes' precision is enough.
     if last_used_at is None or as_utc(last_used_at) < now - API_TOKEN_USE_PRECISION:
         await session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))

@@ -28,6 +28,7 @@ from backend.catalog.search import CatalogueItem, CatalogueQuery, Sort, buyer_lo
 from backend.catalog.storefront import product_for_buyer, vendor_for_buyer
 from backend.certification.formats import FORMATS, CertificateKind
 from backend.certification.models import Certificate
+from backend.clock import utcnow
 from backend.orders.reviews import vendor_reviews
 from backend.vendors.models import mask_to_days
 
@@ -72,7 +73,7 @@ async def search_products(
 ) -> CataloguePagePublic:
     near = await buyer_location(session=db_session, user=request.scope.get("user"), latitude=latitude,
                                 longitude=longitude)
-    result = await search_catalogue(session=db_session, query=CatalogueQuery(
+    result = await search_catalogue(session=db_session, now=utcnow(), query=CatalogueQuery(
         near=near, text=q, category=category, halal_only=halal, certified_only=certified, price_min=price_min,
         price_max=price_max, available_on=available_on, sort=sort, page=page))
     return CataloguePagePublic(items=[_item(item) for item in result.items], page=result.page,
@@ -84,7 +85,8 @@ async def search_products(
      summary="A product on sale, with what is left for a delivery day")
 async def get_product(db_session: NamedDependency[AsyncSession], product_id: FromPath[int],
                       available_on: FromQuery[date | None] = None) -> ProductDetailPublic:
-    item = await product_for_buyer(session=db_session, product_id=product_id, available_on=available_on)
+    item = await product_for_buyer(session=db_session, product_id=product_id, available_on=available_on,
+                                   now=utcnow())
     product = item.product
     return ProductDetailPublic(
         id=product.id, name=product.name, description=product.description, category=product.category,
@@ -103,7 +105,7 @@ async def get_product(db_session: NamedDependency[AsyncSession], product_id: Fro
 async def get_vendor(request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession],
                      vendor_id: FromPath[int]) -> VendorStorefrontPublic:
     near = await buyer_location(session=db_session, user=request.scope.get("user"))
-    storefront = await vendor_for_buyer(session=db_session, vendor_id=vendor_id, near=near)
+    storefront = await vendor_for_buyer(session=db_session, vendor_id=vendor_id, near=near, now=utcnow())
     vendor = storefront.vendor
     return VendorStorefrontPublic(
         id=vendor.id, business_name=vendor.business_name, kecamatan=vendor.kecamatan, desa=vendor.desa,

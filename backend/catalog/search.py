@@ -30,7 +30,7 @@ from backend.catalog.searchtext import query_terms
 from backend.catalog.service import buyer_visible
 from backend.certification.formats import FORMATS, CertificateKind
 from backend.certification.models import Certificate
-from backend.clock import WIB, to_wib, utcnow, wib_today
+from backend.clock import WIB, to_wib, wib_today
 from backend.db import EARTH_RADIUS_KM, is_postgres
 from backend.errors import N_, FieldError, NotFound, ValidationFailed
 from backend.orders.models import CapacityDay
@@ -147,10 +147,9 @@ def check_delivery_date(day: date, *, today: date) -> None:
         raise ValidationFailed(errors)
 
 
-async def search_catalogue(*, session: AsyncSession, query: CatalogueQuery, now: datetime | None = None,
+async def search_catalogue(*, session: AsyncSession, query: CatalogueQuery, now: datetime,
                            per_page: int = PER_PAGE) -> CataloguePage:
     """One page of what the buyer may see and order, filtered and sorted as asked (see the module's docstring)."""
-    now = now or utcnow()
     today = wib_today(now)
     check_query(query, today=today)
     postgres = is_postgres(session)

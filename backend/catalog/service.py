@@ -27,7 +27,6 @@ from backend.catalog.models import (
 from backend.catalog import searchtext
 from backend.catalog.schemas import ProductInput, ProductView
 from backend.certification.models import Certificate, CertificateStatus
-from backend.clock import utcnow
 from backend.errors import N_, Conflict, FieldError, NotFound, ValidationFailed
 from backend.media.images import ProcessedPhoto
 from backend.media.storage import Storage, content_key
@@ -49,12 +48,10 @@ TRANSITIONS: dict[ListingStatus, frozenset[ListingStatus]] = {
 APPROVED_STATUSES = frozenset({ListingStatus.LIVE, ListingStatus.PAUSED})
 
 
-def change_listing_status(product: Product, target: ListingStatus, *, reason: str = "",
-                          now: datetime | None = None) -> None:
+def change_listing_status(product: Product, target: ListingStatus, *, now: datetime, reason: str = "") -> None:
     current = ListingStatus(product.status)
     if target not in TRANSITIONS[current]:
         raise Conflict(MSG_ILLEGAL_TRANSITION, params={"current": current.value, "target": target.value})
-    now = now or utcnow()
     product.status = target
     product.status_reason = reason
     product.updated_at = now
@@ -64,9 +61,9 @@ def change_listing_status(product: Product, target: ListingStatus, *, reason: st
         product.reviewed_at = now
 
 
-def _send_back_to_review(product: Product) -> None:
+def _send_back_to_review(product: Product, now: datetime) -> None:
     if product.status in APPROVED_STATUSES:
-        change_listing_status(product, ListingStatus.PENDING_REVIEW)
+        change_listing_status(product, ListingStatus.PENDING_REVIEW, now=now)
 
 
 async def _check_rules(*, session: AsyncSession, vendor: Vendor, data: ProductInput) -> list[FieldError]:
@@ -139,7 +136,8 @@ def _replace_tiers(session: AsyncSession, product: Product, data: ProductInput) 
         session.add(PriceTier(product_id=product.id, min_quantity=tier.min_quantity, unit_price=tier.unit_price))
 
 
-async def update_product(*, session: AsyncSession, vendor: Vendor, product_id: int, data: ProductInput) -> Product:
+async def update_product(*, session: AsyncSession, vendor: Vendor, product_id: int, data: ProductInput,
+                         now: datetime) -> Product:
     """Change a product. A reviewed change (name, category, certificates) sends an approved listing back to review."""
     ensure_active(vendor)
     product = await _own_product(session=session, vendor=vendor, product_id=product_id)
@@ -160,7 +158,7 @@ async def update_product(*, session: AsyncSession, vendor: Vendor, product_id: i
     for name, value in fields.items():
         setattr(product, name, value)
     _set_search_words(product, vendor)
-    product.updated_at = utcnow()
+    product.updated_at = now
     await session.execute(delete(PriceTier).where(PriceTier.product_id == product.id))
     _replace_tiers(session, product, data)
     if old_certificates != set(data.certificate_ids):
@@ -168,7 +166,7 @@ async def update_product(*, session: AsyncSession, vendor: Vendor, product_id: i
         for certificate_id in sorted(set(data.certificate_ids)):
             session.add(ProductCertificate(product_id=product.id, certificate_id=certificate_id))
     if reviewed_change:
-        _send_back_to_review(product)
+        _send_back_to_review(product, now)
     session.add(product)
     await session.flush()
     if stock_change:
@@ -183,7 +181,7 @@ async def update_product(*, session: AsyncSession, vendor: Vendor, product_id: i
 
 
 async def add_photo(*, session: AsyncSession, vendor: Vendor, product_id: int, photo: ProcessedPhoto,
-                    storage: Storage) -> ProductPhoto:
+                    storage: Storage, now: datetime) -> ProductPhoto:
     """Store a re-encoded photo (up to five a product); a new photo sends an approved listing back to review."""
     ensure_active(vendor)
     product = await _own_product(session=session, vendor=vendor, product_id=product_id)
@@ -199,14 +197,15 @@ async def add_photo(*, session: AsyncSession, vendor: Vendor, product_id: int, p
     record = ProductPhoto(product_id=product.id, position=(last_position or 0) + 1, thumb_key=thumb_key,
                           detail_key=detail_key, width=photo.detail.width, height=photo.detail.height)
     session.add(record)
-    _send_back_to_review(product)
-    product.updated_at = utcnow()
+    _send_back_to_review(product, now)
+    product.updated_at = now
     session.add(product)
     await session.flush()
     return record
 
 
-async def remove_photo(*, session: AsyncSession, vendor: Vendor, product_id: int, photo_id: int) -> None:
+async def remove_photo(*, session: AsyncSession, vendor: Vendor, product_id: int, photo_id: int,
+                       now: datetime) -> None:
     ensure_active(vendor)
     product = await _own_product(session=session, vendor=vendor, product_id=product_id)
     photo = await session.get(ProductPhoto, photo_id)
@@ -214,13 +213,13 @@ async def remove_photo(*, session: AsyncSession, vendor: Vendor, product_id: int
         raise NotFound(N_("This photo does not exist."))
     # The stored files stay: keys are content hashes and another photo may share them.
     await session.delete(photo)
-    _send_back_to_review(product)
-    product.updated_at = utcnow()
+    _send_back_to_review(product, now)
+    product.updated_at = now
     session.add(product)
     await session.flush()
 
 
-async def submit_for_review(*, session: AsyncSession, vendor: Vendor, product_id: int) -> Product:
+async def submit_for_review(*, session: AsyncSession, vendor: Vendor, product_id: int, now: datetime) -> Product:
     """Ask a market manager to review a draft or rejected listing; it needs a complete profile and a photo."""
     ensure_active(vendor)
     product = await _own_product(session=session, vendor=vendor, product_id=product_id)
@@ -234,26 +233,27 @@ async def submit_for_review(*, session: AsyncSession, vendor: Vendor, product_id
         errors.append(FieldError("_form", N_("Set your shop's location in the business profile before submitting.")))
     if errors:
         raise ValidationFailed(errors)
-    change_listing_status(product, ListingStatus.PENDING_REVIEW)
+    change_listing_status(product, ListingStatus.PENDING_REVIEW, now=now)
     session.add(product)
     await session.flush()
     return product
 
 
-async def pause_listing(*, session: AsyncSession, vendor: Vendor, product_id: int) -> Product:
+async def pause_listing(*, session: AsyncSession, vendor: Vendor, product_id: int, now: datetime) -> Product:
     return await _vendor_transition(session=session, vendor=vendor, product_id=product_id,
-                                    target=ListingStatus.PAUSED)
+                                    target=ListingStatus.PAUSED, now=now)
 
 
-async def resume_listing(*, session: AsyncSession, vendor: Vendor, product_id: int) -> Product:
+async def resume_listing(*, session: AsyncSession, vendor: Vendor, product_id: int, now: datetime) -> Product:
     ensure_active(vendor)
-    return await _vendor_transition(session=session, vendor=vendor, product_id=product_id, target=ListingStatus.LIVE)
+    return await _vendor_transition(session=session, vendor=vendor, product_id=product_id, target=ListingStatus.LIVE,
+                                    now=now)
 
 
 async def _vendor_transition(*, session: AsyncSession, vendor: Vendor, product_id: int,
-                             target: ListingStatus) -> Product:
+                             target: ListingStatus, now: datetime) -> Product:
     product = await _own_product(session=session, vendor=vendor, product_id=product_id)
-    change_listing_status(product, target)
+    change_listing_status(product, target, now=now)
     session.add(product)
     await session.flush()
     return product

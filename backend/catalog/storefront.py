@@ -22,7 +22,7 @@ from backend.catalog.search import (
 from backend.catalog.service import buyer_visible
 from backend.certification.service import badges
 from backend.certification.models import Certificate, CertificateStatus
-from backend.clock import utcnow, wib_today
+from backend.clock import wib_today
 from backend.db import great_circle_km
 from backend.errors import N_, NotFound
 from backend.orders.models import CapacityDay
@@ -65,10 +65,9 @@ class VendorPage:
         return rating_average(self.vendor.rating_sum, self.vendor.rating_count)
 
 
-async def product_for_buyer(*, session: AsyncSession, product_id: int, available_on: date | None = None,
-                            now: datetime | None = None) -> ProductPage:
+async def product_for_buyer(*, session: AsyncSession, product_id: int, now: datetime,
+                            available_on: date | None = None) -> ProductPage:
     """A visible product with its photos, tiers and certificates, and what is left for a delivery day."""
-    now = now or utcnow()
     today = wib_today(now)
     if available_on is not None:
         check_delivery_date(available_on, today=today)
@@ -100,11 +99,10 @@ async def product_for_buyer(*, session: AsyncSession, product_id: int, available
                        orderable=orderable)
 
 
-async def vendor_for_buyer(*, session: AsyncSession, vendor_id: int, near: Place, per_page: int = VENDOR_PRODUCTS,
-                           now: datetime | None = None) -> VendorPage:
+async def vendor_for_buyer(*, session: AsyncSession, vendor_id: int, near: Place, now: datetime,
+                           per_page: int = VENDOR_PRODUCTS) -> VendorPage:
     """An active vendor's profile with the certificates that count today (verified, unexpired), their products on
     sale cheapest first, and how far they are from the buyer (products are listed even out of delivery reach)."""
-    now = now or utcnow()
     today = wib_today(now)
     rows = (await session.execute(
         select(Vendor, Certificate)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import anyio.to_thread
 from sqlalchemy import select
@@ -12,7 +12,7 @@ from backend.access import ensure_access
 from backend.certification.formats import FORMATS, CertificateKind, InvalidCertificateNumber, normalize_certificate_number
 from backend.certification.models import Certificate, CertificateStatus
 from backend.certification.schemas import CertificateInput
-from backend.clock import utcnow, wib_today
+from backend.clock import wib_today
 from backend.errors import N_, FieldError, ValidationFailed
 from backend.media.images import ProcessedDocument
 from backend.media.storage import Storage, content_key
@@ -86,10 +86,11 @@ async def _store_document(storage: Storage, document: ProcessedDocument) -> str:
 
 async def add_certificate(
     *, session: AsyncSession, vendor: Vendor, data: CertificateInput, document: ProcessedDocument | None,
-    storage: Storage,
+    storage: Storage, now: datetime,
 ) -> Certificate:
-    """Attach a certificate with its document; it starts unverified until a manager checks it."""
-    number, errors = _checked_fields(data, wib_today())
+    """Attach a certificate with its document; it starts unverified until a manager checks it. Its dates are
+    checked against the day of `now` (WIB)."""
+    number, errors = _checked_fields(data, wib_today(now))
     if document is None:
         errors.append(FieldError("document", N_("Upload a photo or PDF of the certificate.")))
     if number and await _duplicate(session=session, vendor=vendor, kind=data.kind, number=number, except_id=None):
@@ -101,6 +102,7 @@ async def add_certificate(
         vendor_id=vendor.id, kind=data.kind, number=number, issuer=" ".join(data.issuer.split()),
         issued_on=data.issued_on, expires_on=data.expires_on,
         document_key=await _store_document(storage, document), document_media_type=document.media_type,
+        created_at=now, updated_at=now,
     )
     session.add(certificate)
     await session.flush()
@@ -109,11 +111,11 @@ async def add_certificate(
 
 async def update_certificate(
     *, session: AsyncSession, vendor: Vendor, certificate_id: int, data: CertificateInput,
-    document: ProcessedDocument | None, storage: Storage,
+    document: ProcessedDocument | None, storage: Storage, now: datetime,
 ) -> Certificate:
     """Correct a certificate or replace its document; any change sends it back to verification."""
     certificate = await get_certificate(session=session, vendor=vendor, certificate_id=certificate_id)
-    number, errors = _checked_fields(data, wib_today())
+    number, errors = _checked_fields(data, wib_today(now))
     if number and await _duplicate(session=session, vendor=vendor, kind=data.kind, number=number,
                                    except_id=certificate.id):
         errors.append(FieldError("number", MSG_DUPLICATE))
@@ -133,7 +135,7 @@ async def update_certificate(
         certificate.status_reason = ""
         certificate.verified_by_id = None
         certificate.verified_at = None
-        certificate.updated_at = utcnow()
+        certificate.updated_at = now
         session.add(certificate)
         await session.flush()
     return certificate

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.auth import requires_role
 from backend.accounts.models import Role, User
+from backend.clock import utcnow
 from backend.moderation import service
 from backend.moderation.audit import AuditFilter, list_entries
 from backend.moderation.schemas import (
@@ -41,21 +42,22 @@ class ModerationApi(Controller):
     @post("/listings/{product_id:int}/approve", summary="Approve a listing", status_code=200)
     async def approve(self, request: Request[User, Any, Any], product_id: FromPath[int],
                       db_session: NamedDependency[AsyncSession]) -> DecisionPublic:
-        product = await service.approve_listing(session=db_session, actor=request.user, product_id=product_id)
+        product = await service.approve_listing(session=db_session, actor=request.user, product_id=product_id,
+                                                now=utcnow())
         return DecisionPublic(id=product.id, status=product.status, reason=product.status_reason)
 
     @post("/listings/{product_id:int}/reject", summary="Reject a listing with a reason", status_code=200)
     async def reject(self, request: Request[User, Any, Any], product_id: FromPath[int], data: JSONBody[ReasonInput],
                      db_session: NamedDependency[AsyncSession]) -> DecisionPublic:
         product = await service.reject_listing(session=db_session, actor=request.user, product_id=product_id,
-                                               reason=data.reason)
+                                               reason=data.reason, now=utcnow())
         return DecisionPublic(id=product.id, status=product.status, reason=product.status_reason)
 
     @post("/certificates/{certificate_id:int}/verify", summary="Verify a certificate", status_code=200)
     async def verify(self, request: Request[User, Any, Any], certificate_id: FromPath[int],
                      db_session: NamedDependency[AsyncSession]) -> DecisionPublic:
         certificate = await service.verify_certificate(session=db_session, actor=request.user,
-                                                       certificate_id=certificate_id)
+                                                       certificate_id=certificate_id, now=utcnow())
         return DecisionPublic(id=certificate.id, status=certificate.status, reason=certificate.status_reason)
 
     @post("/certificates/{certificate_id:int}/reject", summary="Reject a certificate with a reason",
@@ -64,21 +66,22 @@ class ModerationApi(Controller):
                                  data: JSONBody[ReasonInput], db_session: NamedDependency[AsyncSession]
                                  ) -> DecisionPublic:
         certificate = await service.reject_certificate(session=db_session, actor=request.user,
-                                                       certificate_id=certificate_id, reason=data.reason)
+                                                       certificate_id=certificate_id, reason=data.reason,
+                                                       now=utcnow())
         return DecisionPublic(id=certificate.id, status=certificate.status, reason=certificate.status_reason)
 
     @post("/vendors/{vendor_id:int}/suspend", summary="Suspend a vendor with a reason", status_code=200)
     async def suspend(self, request: Request[User, Any, Any], vendor_id: FromPath[int], data: JSONBody[ReasonInput],
                       db_session: NamedDependency[AsyncSession]) -> DecisionPublic:
         vendor = await service.suspend_vendor(session=db_session, actor=request.user, vendor_id=vendor_id,
-                                              reason=data.reason)
+                                              reason=data.reason, now=utcnow())
         return DecisionPublic(id=vendor.id, status=vendor.status, reason=vendor.status_reason)
 
     @post("/vendors/{vendor_id:int}/reinstate", summary="Reinstate a suspended vendor", status_code=200)
     async def reinstate(self, request: Request[User, Any, Any], vendor_id: FromPath[int],
                         data: JSONBody[ReasonInput], db_session: NamedDependency[AsyncSession]) -> DecisionPublic:
         vendor = await service.reinstate_vendor(session=db_session, actor=request.user, vendor_id=vendor_id,
-                                                reason=data.reason)
+                                                reason=data.reason, now=utcnow())
         return DecisionPublic(id=vendor.id, status=vendor.status, reason=data.reason)
 
     @get("/reports", summary="Open reports from buyers")
@@ -91,7 +94,8 @@ class ModerationApi(Controller):
     async def resolve(self, request: Request[User, Any, Any], report_id: FromPath[int], data: JSONBody[ReasonInput],
                       db_session: NamedDependency[AsyncSession]) -> ReportPublic:
         return ReportPublic.of(await service.resolve_report(session=db_session, actor=request.user,
-                                                            report_id=report_id, resolution=data.reason))
+                                                            report_id=report_id, resolution=data.reason,
+                                                            now=utcnow()))
 
     @get("/audit", summary="The audit log, newest first (read-only)")
     async def audit(self, request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession],

@@ -20,7 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.models import Role, User, Zone
 from backend.catalog.models import Category
-from backend.clock import utcnow
 from backend.errors import N_, Forbidden, NotFound, ValidationFailed
 from backend.moderation.audit import record
 from backend.moderation.models import RegisterImport, VendorInvitation
@@ -219,7 +218,7 @@ _COMPARED = ("business_name", "owner_name", "nib", "phone", "kecamatan", "desa",
 
 
 async def import_register(*, session: AsyncSession, manager: User, zone_id: int | None, filename: str,
-                          data: bytes, now: datetime | None = None) -> RegisterImport:
+                          data: bytes, now: datetime) -> RegisterImport:
     """Import a register into a zone (managers: their own zone only; admins: any) and return its report.
 
     Valid rows become invitations; a row matching an existing invitation of the zone (by NIB, else by phone)
@@ -232,7 +231,6 @@ async def import_register(*, session: AsyncSession, manager: User, zone_id: int 
         raise ValidationFailed.single("zone_id", MSG_CHOOSE_ZONE)
     if await session.get(Zone, zone_id) is None:
         raise NotFound()
-    now = now or utcnow()
     rows, rejected = parse_register(data)
     data_rows = len(rows) + len(rejected)
     report = RegisterImport(zone_id=zone_id, manager_id=manager.id, filename=filename[:200], created_at=now)
@@ -311,7 +309,7 @@ async def get_import(*, session: AsyncSession, actor: User, import_id: int) -> R
     return report
 
 
-async def claim_invitation(*, session: AsyncSession, user: User) -> VendorInvitation | None:
+async def claim_invitation(*, session: AsyncSession, user: User, now: datetime) -> VendorInvitation | None:
     """A vendor who signs up with a phone number from the register claims its invitation."""
     if user.role != Role.VENDOR or user.zone_id is None:
         return None
@@ -320,17 +318,17 @@ async def claim_invitation(*, session: AsyncSession, user: User) -> VendorInvita
                                        VendorInvitation.claimed_by_id.is_(None))
     )).scalar_one_or_none()
     if invitation is not None:
-        invitation.claimed_by_id, invitation.claimed_at = user.id, utcnow()
+        invitation.claimed_by_id, invitation.claimed_at = user.id, now
         session.add(invitation)
         await session.flush()
     return invitation
 
 
-async def welcome_vendor(*, session: AsyncSession, user: User) -> Vendor | None:
+async def welcome_vendor(*, session: AsyncSession, user: User, now: datetime) -> Vendor | None:
     """A new vendor account from the register starts with its business profile filled in from it."""
-    invitation = await claim_invitation(session=session, user=user)
+    invitation = await claim_invitation(session=session, user=user, now=now)
     if invitation is None:
         return None
     profile = VendorProfileInput(business_name=invitation.business_name, owner_name=invitation.owner_name,
                                  whatsapp=invitation.phone, kecamatan=invitation.kecamatan, desa=invitation.desa)
-    return await save_profile(session=session, user=user, data=profile)
+    return await save_profile(session=session, user=user, data=profile, now=now)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.auth import requires_role
 from backend.accounts.models import Role, User
+from backend.clock import utcnow
 from backend.i18n import gettext
 from backend.moderation import register
 from backend.moderation.models import RegisterImport
@@ -74,7 +75,7 @@ async def import_register_api(request: Request[User, Any, Any],
     zone_id = data.zone_id if user.role == Role.ADMIN else user.zone_id
     report = await register.import_register(session=db_session, manager=user, zone_id=zone_id,
                                             filename=data.register.filename or "register.csv",
-                                            data=await data.register.read())
+                                            data=await data.register.read(), now=utcnow())
     return RegisterReport.of(report)
 
 

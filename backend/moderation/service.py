@@ -8,7 +8,7 @@ reported as not found. Every decision is written to the audit log in the same tr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -18,7 +18,6 @@ from backend.accounts.models import Role, User
 from backend.catalog.models import ListingStatus, Product, ProductCertificate, ProductPhoto
 from backend.catalog.service import change_listing_status
 from backend.certification.models import Certificate, CertificateStatus
-from backend.clock import utcnow
 from backend.db import upsert_insert
 from backend.errors import N_, Conflict, NotFound, ValidationFailed
 from backend.moderation.audit import record
@@ -145,7 +144,7 @@ async def review_queue(*, session: AsyncSession, actor: User, limit: int = 50) -
     return items
 
 
-async def approve_listing(*, session: AsyncSession, actor: User, product_id: int) -> Product:
+async def approve_listing(*, session: AsyncSession, actor: User, product_id: int, now: datetime) -> Product:
     """Approve a listing. Buyers see it once its vendor is active and its certificates count."""
     product, vendor = await _product_and_vendor(session=session, actor=actor, product_id=product_id)
     if product.status != ListingStatus.PENDING_REVIEW:
@@ -156,7 +155,7 @@ async def approve_listing(*, session: AsyncSession, actor: User, product_id: int
         select(ProductCertificate.certificate_id).where(ProductCertificate.product_id == product.id)
     )).scalars())
     before = product.approved_snapshot
-    change_listing_status(product, ListingStatus.LIVE)
+    change_listing_status(product, ListingStatus.LIVE, now=now)
     product.approved_snapshot = _snapshot(product, photos, certificate_ids)
     session.add(product)
     await record(session=session, actor=actor, action="listing.approve", subject_type="product",
@@ -164,13 +163,14 @@ async def approve_listing(*, session: AsyncSession, actor: User, product_id: int
     return product
 
 
-async def reject_listing(*, session: AsyncSession, actor: User, product_id: int, reason: str) -> Product:
+async def reject_listing(*, session: AsyncSession, actor: User, product_id: int, reason: str,
+                         now: datetime) -> Product:
     """Reject a listing with a reason the vendor reads; the vendor can fix it and submit again."""
     reason = _reason(reason)
     product, vendor = await _product_and_vendor(session=session, actor=actor, product_id=product_id)
     if product.status != ListingStatus.PENDING_REVIEW:
         raise Conflict(MSG_NOT_PENDING)
-    change_listing_status(product, ListingStatus.REJECTED, reason=reason)
+    change_listing_status(product, ListingStatus.REJECTED, reason=reason, now=now)
     session.add(product)
     await record(session=session, actor=actor, action="listing.reject", subject_type="product",
                  subject_id=product.id, zone_id=vendor.zone_id, reason=reason,
@@ -207,26 +207,28 @@ def _certificate_state(certificate: Certificate) -> dict[str, Any]:
             "expires_on": certificate.expires_on.isoformat() if certificate.expires_on else None}
 
 
-async def verify_certificate(*, session: AsyncSession, actor: User, certificate_id: int) -> Certificate:
+async def verify_certificate(*, session: AsyncSession, actor: User, certificate_id: int,
+                             now: datetime) -> Certificate:
     """The manager compared the document with the typed number: the certificate now counts."""
     return await _decide_certificate(session=session, actor=actor, certificate_id=certificate_id,
-                                     status=CertificateStatus.VERIFIED, reason="")
+                                     status=CertificateStatus.VERIFIED, reason="", now=now)
 
 
-async def reject_certificate(*, session: AsyncSession, actor: User, certificate_id: int, reason: str) -> Certificate:
+async def reject_certificate(*, session: AsyncSession, actor: User, certificate_id: int, reason: str,
+                             now: datetime) -> Certificate:
     """The document does not match or cannot be read; the vendor reads the reason and uploads again."""
     return await _decide_certificate(session=session, actor=actor, certificate_id=certificate_id,
-                                     status=CertificateStatus.REJECTED, reason=_reason(reason))
+                                     status=CertificateStatus.REJECTED, reason=_reason(reason), now=now)
 
 
 async def _decide_certificate(*, session: AsyncSession, actor: User, certificate_id: int,
-                              status: CertificateStatus, reason: str) -> Certificate:
+                              status: CertificateStatus, reason: str, now: datetime) -> Certificate:
     certificate, vendor = await certificate_for_manager(session=session, actor=actor, certificate_id=certificate_id)
     if certificate.status != CertificateStatus.UNVERIFIED:
         raise Conflict(MSG_NOT_UNVERIFIED)
     before = _certificate_state(certificate)
     certificate.status, certificate.status_reason = status, reason
-    certificate.verified_by_id, certificate.verified_at = actor.id, utcnow()
+    certificate.verified_by_id, certificate.verified_at = actor.id, now
     session.add(certificate)
     action = "certificate.verify" if status == CertificateStatus.VERIFIED else "certificate.reject"
     await record(session=session, actor=actor, action=action, subject_type="certificate", subject_id=certificate.id,
@@ -251,19 +253,21 @@ async def _vendor(*, session: AsyncSession, actor: User, vendor_id: int) -> Vend
     return vendor
 
 
-async def suspend_vendor(*, session: AsyncSession, actor: User, vendor_id: int, reason: str) -> Vendor:
+async def suspend_vendor(*, session: AsyncSession, actor: User, vendor_id: int, reason: str,
+                         now: datetime) -> Vendor:
     """Suspend a vendor: their listings vanish from the catalogue at once (the buyer-visibility rule)."""
     return await _set_vendor_status(session=session, actor=actor, vendor_id=vendor_id, reason=_reason(reason),
-                                    status=VendorStatus.SUSPENDED)
+                                    status=VendorStatus.SUSPENDED, now=now)
 
 
-async def reinstate_vendor(*, session: AsyncSession, actor: User, vendor_id: int, reason: str) -> Vendor:
+async def reinstate_vendor(*, session: AsyncSession, actor: User, vendor_id: int, reason: str,
+                           now: datetime) -> Vendor:
     return await _set_vendor_status(session=session, actor=actor, vendor_id=vendor_id, reason=_reason(reason),
-                                    status=VendorStatus.ACTIVE)
+                                    status=VendorStatus.ACTIVE, now=now)
 
 
 async def _set_vendor_status(*, session: AsyncSession, actor: User, vendor_id: int, reason: str,
-                             status: VendorStatus) -> Vendor:
+                             status: VendorStatus, now: datetime) -> Vendor:
     vendor = await session.get(Vendor, vendor_id)
     if vendor is None or not may_moderate(actor, vendor.zone_id):
         raise NotFound(MSG_VENDOR_NOT_FOUND)
@@ -274,11 +278,11 @@ async def _set_vendor_status(*, session: AsyncSession, actor: User, vendor_id: i
     vendor.status = status
     # The vendor reads why they are suspended; a reinstatement's reason stays in the audit log.
     vendor.status_reason = reason if status == VendorStatus.SUSPENDED else ""
-    vendor.updated_at = utcnow()
+    vendor.updated_at = now
     session.add(vendor)
     action = "vendor.suspend" if status == VendorStatus.SUSPENDED else "vendor.reinstate"
     if status == VendorStatus.SUSPENDED:
-        await warn_buyers_of_suspension(session=session, vendor=vendor)
+        await warn_buyers_of_suspension(session=session, vendor=vendor, now=now)
     await record(session=session, actor=actor, action=action, subject_type="vendor", subject_id=vendor.id,
                  zone_id=vendor.zone_id, reason=reason, before=before, after={"status": status.value})
     return vendor
@@ -320,7 +324,8 @@ async def open_reports(*, session: AsyncSession, actor: User) -> list[tuple[List
     return [(report, product, vendor) for report, product, vendor in (await session.execute(query)).all()]
 
 
-async def resolve_report(*, session: AsyncSession, actor: User, report_id: int, resolution: str) -> ListingReport:
+async def resolve_report(*, session: AsyncSession, actor: User, report_id: int, resolution: str,
+                         now: datetime) -> ListingReport:
     resolution = _reason(resolution)
     row = (await session.execute(
         select(ListingReport, Vendor).join(Product, Product.id == ListingReport.product_id)
@@ -332,7 +337,7 @@ async def resolve_report(*, session: AsyncSession, actor: User, report_id: int, 
     if report.status != "open":
         raise Conflict(N_("This report was already resolved."))
     report.status, report.resolution = "resolved", resolution
-    report.resolved_by_id, report.resolved_at = actor.id, utcnow()
+    report.resolved_by_id, report.resolved_at = actor.id, now
     session.add(report)
     await record(session=session, actor=actor, action="report.resolve", subject_type="listing_report",
                  subject_id=report.id, zone_id=vendor.zone_id, reason=resolution,
@@ -404,8 +409,10 @@ async def run_certificate_expiry(*, session: AsyncSession, today: date) -> Expir
 
 
 async def _insert_notice(*, session: AsyncSession, certificate: Certificate, kind: str, today: date) -> bool:
+    # created_at is left to the column's default: when the notice was written, which no rule reads (`today`
+    # may be a past day an operator runs the job for again).
     values = {"certificate_id": certificate.id, "vendor_id": certificate.vendor_id, "kind": kind,
-              "expires_on": certificate.expires_on, "run_on": today, "created_at": utcnow()}
+              "expires_on": certificate.expires_on, "run_on": today}
     insert = upsert_insert(session)
     statement = insert(CertificateNotice).values(**values).on_conflict_do_nothing(
         index_elements=["certificate_id", "kind", "expires_on"])

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.auth import requires_login
 from backend.accounts.models import User
+from backend.clock import utcnow
 from backend.config import Settings
 from backend.notifications import push
 from backend.notifications import service as notifications
@@ -46,7 +47,7 @@ class InboxApi(Controller):
     async def mark_read(self, request: Request[User, Any, Any], data: JSONBody[InboxReadInput],
                         db_session: NamedDependency[AsyncSession]) -> InboxReadResult:
         marked = await notifications.mark_read(session=db_session, user=request.user, notification_ids=data.ids,
-                                               all_unread=data.all)
+                                               all_unread=data.all, now=utcnow())
         unread = await notifications.unread_count(session=db_session, user_id=request.user.id)
         return InboxReadResult(marked=marked, unread_count=unread)
 

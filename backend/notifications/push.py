@@ -27,7 +27,6 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.models import User
-from backend.clock import utcnow
 from backend.config import Settings
 from backend.errors import N_, FieldError, NotFound, ValidationFailed
 from backend.i18n import get_locale, gettext, set_locale
@@ -180,8 +179,7 @@ class _Outcome:
     retry_after: timedelta | None = None
 
 
-async def send_due_pushes(*, session: AsyncSession, settings: Settings, now: datetime | None = None,
-                          limit: int = 100) -> int:
+async def send_due_pushes(*, session: AsyncSession, settings: Settings, now: datetime, limit: int = 100) -> int:
     """Send up to `limit` pushes that are due, and record each outcome; returns how many were delivered.
 
     A 404 or 410 from the push service means the browser dropped the subscription: it is deleted, with its
@@ -190,7 +188,6 @@ async def send_due_pushes(*, session: AsyncSession, settings: Settings, now: dat
     One bad push never stops the others. The caller commits (and so releases the claimed rows)."""
     if not settings.web_push_enabled:
         return 0
-    now = now or utcnow()
     rows = (await session.execute(
         select(PushMessage.id, PushMessage.subscription_id, PushMessage.attempts, PushSubscription.endpoint,
                PushSubscription.p256dh, PushSubscription.auth, User.locale, Notification)

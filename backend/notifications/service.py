@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.models import User
-from backend.clock import format_date, utcnow
+from backend.clock import format_date
 from backend.i18n import get_locale, gettext
 from backend.notifications.models import Notification, PushMessage, PushSubscription
 from backend.orders.models import STATUS_LABELS, OrderStatus
@@ -32,25 +32,27 @@ class Note:
     order_id: int | None = None
 
 
-async def notify(*, session: AsyncSession, user_ids: set[int], message: str, params: dict[str, Any] | None = None,
-                 url: str = "", order_id: int | None = None) -> None:
+async def notify(*, session: AsyncSession, user_ids: set[int], message: str, now: datetime,
+                 params: dict[str, Any] | None = None, url: str = "", order_id: int | None = None) -> None:
     """Put `message` (a message id; its %(name)s parameters in `params`) in each user's inbox and queue a push
-    for each of their subscribed browsers."""
-    await notify_each(session=session, notes=[Note(user_id, message, params or {}, url, order_id)
-                                              for user_id in sorted(user_ids)])
+    for each of their subscribed browsers, due at once."""
+    await notify_each(session=session, now=now, notes=[Note(user_id, message, params or {}, url, order_id)
+                                                       for user_id in sorted(user_ids)])
 
 
-async def notify_each(*, session: AsyncSession, notes: list[Note]) -> None:
-    """Several notifications at once, in two statements however many there are."""
+async def notify_each(*, session: AsyncSession, notes: list[Note], now: datetime) -> None:
+    """Several notifications at once, in two statements however many there are; dated `now`, with their pushes
+    due from `now`."""
     if not notes:
         return
     rows = [{"user_id": note.user_id, "order_id": note.order_id, "message": note.message, "params": note.params,
-             "url": note.url} for note in notes]
+             "url": note.url, "created_at": now} for note in notes]
     created = (await session.execute(insert(Notification).returning(Notification.id), rows)).scalars().all()
+    moment = literal(now, PushMessage.__table__.c.next_attempt_at.type)
     await session.execute(
         insert(PushMessage).from_select(
-            ["subscription_id", "notification_id"],
-            select(PushSubscription.id, Notification.id)
+            ["subscription_id", "notification_id", "next_attempt_at", "created_at"],
+            select(PushSubscription.id, Notification.id, moment, moment)
             .join(Notification, Notification.user_id == PushSubscription.user_id)
             .where(Notification.id.in_(created)),
         )
@@ -102,7 +104,7 @@ async def list_inbox(*, session: AsyncSession, user: User, page: int = 1) -> Inb
 
 
 async def mark_read(*, session: AsyncSession, user: User, notification_ids: Collection[int] = (),
-                    all_unread: bool = False, now: datetime | None = None) -> int:
+                    all_unread: bool = False, now: datetime) -> int:
     """Mark the given notifications, or with `all_unread` every unread one, as read; returns how many changed.
 
     Only the user's own notifications are touched: another user's ids are ignored, not reported."""
@@ -110,7 +112,7 @@ async def mark_read(*, session: AsyncSession, user: User, notification_ids: Coll
         return 0
     statement = (update(Notification)
                  .where(Notification.user_id == user.id, Notification.read_at.is_(None))
-                 .values(read_at=now or utcnow())
+                 .values(read_at=now)
                  .execution_options(synchronize_session=False))
     if not all_unread:
         statement = statement.where(Notification.id.in_(set(notification_ids)))

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.auth import requires_login, requires_role
 from backend.accounts.models import Role, User
-from backend.clock import wib_today
+from backend.clock import utcnow, wib_today
 from backend.config import Settings
 from backend.errors import N_, NotFound, ValidationFailed
 from backend.orders import cart as carts
@@ -65,8 +65,8 @@ IdempotencyKey = Annotated[str | None, HeaderParameter(
 Page = Annotated[int, QueryParameter(ge=1, le=10_000)]
 
 
-async def _cart(session: AsyncSession, buyer: User) -> CartPublic:
-    return CartPublic.of(await carts.view_cart(session=session, buyer=buyer))
+async def _cart(session: AsyncSession, buyer: User, today: date) -> CartPublic:
+    return CartPublic.of(await carts.view_cart(session=session, buyer=buyer, today=today))
 
 
 class CartApi(Controller):
@@ -78,20 +78,21 @@ class CartApi(Controller):
     @get("", summary="My cart, by vendor, with today's prices after bulk tiers")
     async def get_cart(self, request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]
                        ) -> CartPublic:
-        return await _cart(db_session, request.user)
+        return await _cart(db_session, request.user, wib_today(utcnow()))
 
     @put("/lines/{product_id:int}", summary="Set the quantity of a product in my cart (adds the product)")
     async def set_line(self, request: Request[User, Any, Any], product_id: FromPath[int],
                        data: JSONBody[CartQuantityInput], db_session: NamedDependency[AsyncSession]) -> CartPublic:
+        today = wib_today(utcnow())
         await carts.set_quantity(session=db_session, buyer=request.user, product_id=product_id,
-                                 quantity=data.quantity)
-        return await _cart(db_session, request.user)
+                                 quantity=data.quantity, today=today)
+        return await _cart(db_session, request.user, today)
 
     @delete("/lines/{product_id:int}", summary="Take a product out of my cart", status_code=200)
     async def remove_line(self, request: Request[User, Any, Any], product_id: FromPath[int],
                           db_session: NamedDependency[AsyncSession]) -> CartPublic:
         await carts.remove_line(session=db_session, buyer=request.user, product_id=product_id)
-        return await _cart(db_session, request.user)
+        return await _cart(db_session, request.user, wib_today(utcnow()))
 
 
 class CheckoutApi(Controller):
@@ -127,7 +128,7 @@ class CheckoutApi(Controller):
         placement = await place_checkout(session=db_session, buyer=request.user, delivery=data.delivery(),
                                          payment_method=data.payment_method, idempotency_key=idempotency_key or "",
                                          payment_window=timedelta(minutes=settings.payment_window_minutes),
-                                         cash_limit=settings.cash_on_delivery_limit)
+                                         cash_limit=settings.cash_on_delivery_limit, now=utcnow())
         headers = {}
         if placement.checkout.payment_method == PaymentMethod.CARD:  # the orders wait for the card payment
             headers["Link"] = f'</api/v1/checkouts/{placement.checkout.id}/payment>; rel="payment"'
@@ -166,28 +167,30 @@ class OrderApi(Controller):
                          data: JSONBody[TransitionInput], db_session: NamedDependency[AsyncSession]
                          ) -> OrderDetailPublic:
         await change_status(session=db_session, order_id=order_id, target=data.status, actor=request.user,
-                            reason=data.reason)
+                            reason=data.reason, now=utcnow())
         return await _detail(db_session, request.user, order_id)
 
     @post("/{order_id:int}/review", guards=[BUYERS], summary="Rate a completed order, 1 to 5, once")
     async def review(self, request: Request[User, Any, Any], order_id: FromPath[int], data: JSONBody[ReviewInput],
                      db_session: NamedDependency[AsyncSession]) -> ReviewPublic:
         return ReviewPublic.of(await reviews.review_order(session=db_session, actor=request.user, order_id=order_id,
-                                                          rating=data.rating, comment=data.comment))
+                                                          rating=data.rating, comment=data.comment,
+                                                          now=utcnow()))
 
     @post("/{order_id:int}/review/reply", guards=[VENDORS], status_code=200,
           summary="Answer the review of one of my shop's orders, once")
     async def reply(self, request: Request[User, Any, Any], order_id: FromPath[int], data: JSONBody[ReplyInput],
                     db_session: NamedDependency[AsyncSession]) -> ReviewPublic:
         return ReviewPublic.of(await reviews.reply_to_review(session=db_session, actor=request.user,
-                                                             order_id=order_id, reply=data.reply))
+                                                             order_id=order_id, reply=data.reply, now=utcnow()))
 
     @post("/{order_id:int}/reorder", guards=[BUYERS], status_code=200,
           summary="Put a past order's lines back in my cart; what is no longer on sale is left out and said so")
     async def reorder(self, request: Request[User, Any, Any], order_id: FromPath[int],
                       db_session: NamedDependency[AsyncSession]) -> ReorderPublic:
-        result = await service.reorder(session=db_session, actor=request.user, order_id=order_id)
-        return ReorderPublic.of(result, await carts.view_cart(session=db_session, buyer=request.user))
+        today = wib_today(utcnow())
+        result = await service.reorder(session=db_session, actor=request.user, order_id=order_id, today=today)
+        return ReorderPublic.of(result, await carts.view_cart(session=db_session, buyer=request.user, today=today))
 
 
 async def _detail(session: AsyncSession, actor: User, order_id: int) -> OrderDetailPublic:
@@ -201,7 +204,8 @@ async def vendor_board(request: Request[User, Any, Any], db_session: NamedDepend
                            description="Local delivery day (WIB), YYYY-MM-DD; today when left out")] = None
                        ) -> BoardPublic:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
-    return BoardPublic.of(await service.vendor_board(session=db_session, vendor=vendor, day=day or wib_today()))
+    return BoardPublic.of(await service.vendor_board(session=db_session, vendor=vendor,
+                                                              day=day or wib_today(utcnow())))
 
 
 class StandingOrderApi(Controller):
@@ -213,33 +217,37 @@ class StandingOrderApi(Controller):
     @get("", summary="My canteen's standing weekly orders, with the latest days placed or refused")
     async def list_standing(self, request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]
                             ) -> list[StandingOrderPublic]:
-        views = await standing.list_standing_orders(session=db_session, actor=request.user)
+        views = await standing.list_standing_orders(session=db_session, actor=request.user, today=wib_today(utcnow()))
         return [StandingOrderPublic.of(view) for view in views]
 
     @post("", summary="Set up a weekly order for my canteen, placed `days_ahead` days before each delivery")
     async def create_standing(self, request: Request[User, Any, Any], data: JSONBody[StandingOrderCreate],
                               db_session: NamedDependency[AsyncSession]) -> StandingOrderPublic:
+        today = wib_today(utcnow())
         created = await standing.create_standing_order(session=db_session, actor=request.user, data=data.to_input(),
-                                                       today=wib_today())
-        return await _standing(db_session, request.user, created.id)
+                                                       today=today)
+        return await _standing(db_session, request.user, created.id, today)
 
     @post("/{standing_order_id:int}/pause", status_code=200, summary="Pause a standing order (placed orders stay)")
     async def pause(self, request: Request[User, Any, Any], standing_order_id: FromPath[int],
                     db_session: NamedDependency[AsyncSession]) -> StandingOrderPublic:
+        now = utcnow()
         await standing.set_active(session=db_session, actor=request.user, standing_order_id=standing_order_id,
-                                  active=False)
-        return await _standing(db_session, request.user, standing_order_id)
+                                  active=False, now=now)
+        return await _standing(db_session, request.user, standing_order_id, wib_today(now))
 
     @post("/{standing_order_id:int}/resume", status_code=200, summary="Resume a paused standing order")
     async def resume(self, request: Request[User, Any, Any], standing_order_id: FromPath[int],
                      db_session: NamedDependency[AsyncSession]) -> StandingOrderPublic:
+        now = utcnow()
         await standing.set_active(session=db_session, actor=request.user, standing_order_id=standing_order_id,
-                                  active=True)
-        return await _standing(db_session, request.user, standing_order_id)
+                                  active=True, now=now)
+        return await _standing(db_session, request.user, standing_order_id, wib_today(now))
 
 
-async def _standing(session: AsyncSession, actor: User, standing_order_id: int | None) -> StandingOrderPublic:
-    views = await standing.list_standing_orders(session=session, actor=actor)
+async def _standing(session: AsyncSession, actor: User, standing_order_id: int | None,
+                    today: date) -> StandingOrderPublic:
+    views = await standing.list_standing_orders(session=session, actor=actor, today=today)
     view = next((view for view in views if view.standing.id == standing_order_id), None)
     if view is None:
         raise NotFound(standing.MSG_NOT_FOUND)

@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.accounts.models import Role, User
 from backend.catalog.models import PriceTier, Product, ProductPhoto
 from backend.catalog.service import buyer_visible
-from backend.clock import wib_today
 from backend.db import upsert_insert
 from backend.errors import N_, Forbidden, NotFound, ValidationFailed
 from backend.money import unit_price_for
@@ -106,9 +105,9 @@ def check_quantity(product: Product, quantity: int) -> None:
 
 
 async def set_quantity(*, session: AsyncSession, buyer: User, product_id: int, quantity: int,
-                       add: bool = False, today: date | None = None) -> int:
+                       today: date, add: bool = False) -> int:
     """Put a product in the cart with this quantity (or add it to what is there, with `add`); returns the
-    quantity now in the cart. Only products buyers may see, at least their minimum order."""
+    quantity now in the cart. Only products buyers may see `today`, at least their minimum order."""
     ensure_buyer(buyer)
     product, in_cart, lines = (await session.execute(
         select(Product,
@@ -116,7 +115,7 @@ async def set_quantity(*, session: AsyncSession, buyer: User, product_id: int, q
                .scalar_subquery(),
                select(func.count()).select_from(CartLine).where(CartLine.user_id == buyer.id).scalar_subquery())
         .join(Vendor, Vendor.id == Product.vendor_id)
-        .where(Product.id == product_id, buyer_visible(today or wib_today()))
+        .where(Product.id == product_id, buyer_visible(today))
     )).one_or_none() or (None, None, 0)
     if product is None:
         raise NotFound(MSG_NO_PRODUCT)
@@ -143,14 +142,14 @@ async def clear(*, session: AsyncSession, buyer: User, product_ids: list[int] | 
     await session.execute(statement)
 
 
-async def view_cart(*, session: AsyncSession, buyer: User, today: date | None = None) -> Cart:
+async def view_cart(*, session: AsyncSession, buyer: User, today: date) -> Cart:
     """The cart grouped by vendor with today's prices (two queries). A product taken off sale stays listed,
     marked, and counts for nothing."""
     first_photo = (select(ProductPhoto.thumb_key).where(ProductPhoto.product_id == Product.id)
                    .order_by(ProductPhoto.position, ProductPhoto.id).limit(1).scalar_subquery())
     rows = (await session.execute(
         select(CartLine.quantity, Product, Vendor.id, Vendor.business_name,
-               case((buyer_visible(today or wib_today()), True), else_=False), first_photo)
+               case((buyer_visible(today), True), else_=False), first_photo)
         .join(Product, Product.id == CartLine.product_id).join(Vendor, Vendor.id == Product.vendor_id)
         .where(CartLine.user_id == buyer.id).order_by(Vendor.business_name, Vendor.id, CartLine.added_at, Product.id)
     )).all()

@@ -1,13 +1,15 @@
 """Placing orders: a checkout becomes one order per vendor, with capacity and stock held in the same transaction.
 
-One path for the cart's checkout (pages and API) and for standing orders. In order:
-1. An idempotency key per buyer: a double tap or a retried request finds the checkout it already made.
-2. The lines are read with their products and vendors, priced from the tiers, and checked: on sale, minimum
-   order, the vendor's working days, hours and delivery radius, the lead time against the slot.
-3. The checkout, its orders, lines and first history entries are written, then everything is held at once:
-   one conditional UPDATE for all vendors' capacity that day, one for all ready goods' stock. If anything is
-   short, the error names each item and what is left, and the caller rolls the whole transaction back, so
-   nothing is held.
+One path for the cart's checkout (pages and API) and for standing orders, in five steps:
+1. Idempotency: a key per buyer, so a double tap or a retried request finds the checkout it already made.
+2. Validation: the lines are read with their products and vendors and checked: on sale, minimum order, the
+   lead time against the slot, the vendor's working days, hours and delivery radius, the payment method.
+3. Pricing: one order per vendor, each line at the tier price its quantity reaches; cash has a limit.
+4. Persistence: the checkout, its orders, lines and first history entries are written; an invoice checkout
+   gets its invoice, the cart is emptied, the vendors are told.
+5. Holds: everything is held at once, one conditional UPDATE for all vendors' capacity that day, one for all
+   ready goods' stock. If anything is short, the error names each item and what is left, and the caller
+   rolls the whole transaction back, so nothing is held.
 The number of statements does not grow with the number of lines or vendors (tests/orders count them).
 """
 
@@ -17,7 +19,7 @@ import hashlib
 import json
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,14 +27,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.accounts.models import Role, User
 from backend.catalog.models import Fulfilment, Product
 from backend.catalog.service import buyer_visible
-from backend.clock import to_wib, utcnow
+from backend.clock import wib_today
 from backend.db import upsert_insert
 from backend.errors import N_, Conflict, FieldError, InsufficientCapacity, NotFound, Shortage, ValidationFailed
 from backend.money import unit_price_for
 from backend.notifications.service import Note, notify_each
 from backend.orders import capacity
 from backend.orders import cart as carts
-from backend.orders.delivery import DeliveryChoice, check_time, lead_time_problem, resolve_place, vendor_problems
+from backend.orders.delivery import (
+    DeliveryChoice,
+    DeliveryPlace,
+    check_time,
+    lead_time_problem,
+    resolve_place,
+    vendor_problems,
+)
 from backend.orders.models import (
     CapacityDay,
     CartLine,
@@ -73,10 +82,11 @@ class _Line:
     vendor: Vendor
     on_sale: bool
     quantity: int
+    unit_price: int = 0  # set by the pricing, from the product's tiers
 
 
 async def place_checkout(*, session: AsyncSession, buyer: User, delivery: DeliveryChoice,
-                         payment_method: PaymentMethod, idempotency_key: str, now: datetime | None = None,
+                         payment_method: PaymentMethod, idempotency_key: str, now: datetime,
                          payment_window: timedelta = DEFAULT_PAYMENT_WINDOW,
                          cash_limit: int = DEFAULT_CASH_LIMIT) -> Placement:
     """Turn the buyer's cart into one order per vendor (see the module's docstring); the cart is emptied."""
@@ -86,7 +96,7 @@ async def place_checkout(*, session: AsyncSession, buyer: User, delivery: Delive
 
 
 async def place_orders(*, session: AsyncSession, buyer: User, delivery: DeliveryChoice, payment_method: PaymentMethod,
-                       idempotency_key: str, lines: dict[int, int] | None, now: datetime | None = None,
+                       idempotency_key: str, lines: dict[int, int] | None, now: datetime,
                        payment_window: timedelta = DEFAULT_PAYMENT_WINDOW, placed_by: User | None = None,
                        standing_order_id: int | None = None, cash_limit: int = DEFAULT_CASH_LIMIT) -> Placement:
     """Place `lines` (product id → quantity), or the buyer's cart when `lines` is None.
@@ -95,113 +105,33 @@ async def place_orders(*, session: AsyncSession, buyer: User, delivery: Delivery
     invoice terms and get their invoice here; cash is refused for a vendor's order above `cash_limit` rupiah.
     Raises ValidationFailed for rules that are broken, InsufficientCapacity when something cannot be held; the
     caller then rolls back."""
-    now = now or utcnow()
     carts.ensure_buyer(buyer)
-    key = idempotency_key.strip()
-    if not 1 <= len(key) <= MAX_KEY_LENGTH:
-        raise ValidationFailed.single("idempotency_key", MSG_KEY)
-    delivery = DeliveryChoice(day=delivery.day, slot=delivery.slot, kind=delivery.kind, point_id=delivery.point_id,
-                              notes=delivery.notes.strip()[:MAX_NOTES])
+    key, delivery = _checked_key(idempotency_key), _tidied(delivery)
     fingerprint = _fingerprint(delivery, payment_method, lines)
-    existing = (await session.execute(select(Checkout).where(
-        Checkout.buyer_id == buyer.id, Checkout.idempotency_key == key))).scalar_one_or_none()
-    if existing is not None:
-        return await _replay(session=session, checkout=existing, fingerprint=fingerprint)
+    earlier = await _earlier_placement(session=session, buyer=buyer, key=key, fingerprint=fingerprint)
+    if earlier is not None:
+        return earlier
 
-    time_errors = check_time(delivery, now)
-    errors = list(time_errors)
-    if payment_method == PaymentMethod.INVOICE and buyer.role != Role.CANTEEN_STAFF:
-        errors.append(FieldError("payment_method", MSG_INVOICE_CANTEENS))
-    if payment_method == PaymentMethod.CASH and buyer.role != Role.WORKER:
-        errors.append(FieldError("payment_method", MSG_CASH_WORKERS))
-    ordered = await _read_lines(session=session, buyer=buyer, lines=lines, now=now)
-    if lines is not None and len(ordered) < len(lines):
-        raise NotFound(carts.MSG_NO_PRODUCT)
-    if not ordered:
-        raise ValidationFailed([*errors, FieldError("cart", MSG_CART_EMPTY)])
-    try:
-        place = await resolve_place(session=session, buyer=buyer, choice=delivery)
-    except ValidationFailed as refused:
-        raise ValidationFailed([*errors, *refused.errors]) from None
-    by_vendor: dict[int, list[_Line]] = defaultdict(list)
-    for line in ordered:
-        by_vendor[line.vendor.id].append(line)
-        if not line.on_sale:
-            errors.append(FieldError(f"line-{line.product.id}", carts.MSG_NOT_ON_SALE, {"product": line.product.name}))
-        elif line.quantity < line.product.min_order_qty:
-            errors.append(FieldError(f"line-{line.product.id}", carts.MSG_MIN_ORDER, {
-                "product": line.product.name, "minimum": line.product.min_order_qty}))
-        # A lead time means nothing for a day that cannot be (and year 1 would overflow).
-        elif not time_errors and (problem := lead_time_problem(line.product, delivery, now)):
-            errors.append(problem)
-    for vendor_lines in by_vendor.values():
-        errors.extend(vendor_problems(vendor_lines[0].vendor, delivery, place))
-    if errors:
-        raise ValidationFailed(errors)
+    ordered, place = await _validated_lines(session=session, buyer=buyer, delivery=delivery,
+                                            payment_method=payment_method, lines=lines, now=now)
+    orders = await _priced_orders(session=session, buyer=buyer, ordered=ordered, delivery=delivery, place=place,
+                                  payment_method=payment_method, payment_window=payment_window,
+                                  standing_order_id=standing_order_id, now=now)
+    if payment_method == PaymentMethod.CASH:
+        _check_cash_limit(orders=orders, ordered=ordered, limit=cash_limit)
 
-    tiers = await carts.tiers_by_product(session=session, product_ids=[line.product.id for line in ordered])
-    status = OrderStatus.PENDING_PAYMENT if payment_method == PaymentMethod.CARD else OrderStatus.PLACED
-    orders: list[Order] = []
-    priced: list[list[tuple[_Line, int]]] = []
-    for vendor_id, vendor_lines in by_vendor.items():
-        prices = [(line, unit_price_for(line.product.price, tiers[line.product.id], line.quantity))
-                  for line in vendor_lines]
-        priced.append(prices)
-        orders.append(Order(
-            vendor_id=vendor_id, zone_id=vendor_lines[0].vendor.zone_id, buyer_id=buyer.id,
-            organisation_id=buyer.organisation_id if buyer.role == Role.CANTEEN_STAFF else None, status=status,
-            payment_method=payment_method, delivery_day=delivery.day, delivery_slot=delivery.slot,
-            deliver_at=delivery.deliver_at(), delivery_kind=place.kind, delivery_point_id=place.point_id,
-            delivery_address=place.address, notes=delivery.notes,
-            total=sum(line.quantity * price for line, price in prices),
-            held_capacity=sum(line.quantity for line in vendor_lines
-                              if line.product.fulfilment == Fulfilment.MADE_TO_ORDER),
-            standing_order_id=standing_order_id,
-            payment_due_at=now + payment_window if status == OrderStatus.PENDING_PAYMENT else None,
-            created_at=now, updated_at=now))
-    if payment_method == PaymentMethod.CASH and (over := cash_limit_problems(
-            orders=orders, vendor_names={vendor_id: group[0].vendor.business_name
-                                         for vendor_id, group in by_vendor.items()}, limit=cash_limit)):
-        raise ValidationFailed(over)
-
-    checkout_id = await _insert_checkout(session=session, buyer=buyer, key=key, fingerprint=fingerprint,
-                                         payment_method=payment_method, total=sum(o.total for o in orders), now=now)
-    if checkout_id is None:  # the same key was committed meanwhile by a concurrent request: answer with it
-        existing = (await session.execute(select(Checkout).where(
-            Checkout.buyer_id == buyer.id, Checkout.idempotency_key == key))).scalar_one()
-        return await _replay(session=session, checkout=existing, fingerprint=fingerprint)
-    # Core inserts: one multi-row statement each (the ORM would insert rows one by one on SQLite). Orders come
-    # back keyed by vendor, one order per vendor in a checkout.
-    for order in orders:
-        order.checkout_id = checkout_id
-    created = await session.execute(insert(Order).returning(Order.id, Order.vendor_id),
-                                    [order.model_dump(exclude={"id"}) for order in orders])
-    ids = {vendor_id: order_id for order_id, vendor_id in created}
-    for order in orders:
-        order.id = ids[order.vendor_id]
-    await session.execute(insert(OrderLine), [
-        {"order_id": order.id, "product_id": line.product.id, "product_name": line.product.name,
-         "unit": line.product.unit, "fulfilment": line.product.fulfilment, "quantity": line.quantity,
-         "unit_price": price, "line_total": line.quantity * price}
-        for order, prices in zip(orders, priced, strict=True) for line, price in prices])
-    await session.execute(insert(OrderEvent), [
-        {"order_id": order.id, "from_status": None, "to_status": status, "actor_id": placed_by.id if placed_by else None,
-         "actor_role": "buyer" if placed_by else "system", "reason": "", "at": now} for order in orders])
-
-    if payment_method == PaymentMethod.INVOICE:  # refused (the caller rolls back) when the canteen has no terms
-        await invoices.issue_invoice(session=session, checkout_id=checkout_id, organisation_id=buyer.organisation_id,
-                                     amount=sum(o.total for o in orders), now=now)
-    if lines is None:
-        await carts.clear(session=session, buyer=buyer, product_ids=[line.product.id for line in ordered])
-    if status == OrderStatus.PLACED:
-        await notify_each(session=session, notes=[new_order_note(order, by_vendor[order.vendor_id][0].vendor.user_id)
-                                                  for order in orders])
+    checkout = await _write_orders(session=session, buyer=buyer, key=key, fingerprint=fingerprint,
+                                   payment_method=payment_method, orders=orders, ordered=ordered,
+                                   placed_by=placed_by, now=now)
+    if checkout is None:  # the same key was committed meanwhile by a concurrent request: answer with it
+        earlier = await _earlier_placement(session=session, buyer=buyer, key=key, fingerprint=fingerprint)
+        assert earlier is not None  # our insert met that request's checkout
+        return earlier
+    await _follow_up(session=session, buyer=buyer, checkout=checkout, orders=orders, ordered=ordered,
+                     from_cart=lines is None, now=now)
     # Last, so the rows of the vendors' capacity and the products' stock stay locked only until the commit that
     # follows: concurrent checkouts of the same vendors wait on each other for as short a time as possible.
     await _hold(session=session, orders=orders, ordered=ordered, day=delivery.day)
-    checkout = Checkout(id=checkout_id, buyer_id=buyer.id, organisation_id=buyer.organisation_id,
-                        idempotency_key=key, fingerprint=fingerprint, payment_method=payment_method,
-                        total=sum(o.total for o in orders), created_at=now)
     return Placement(checkout=checkout, orders=orders)
 
 
@@ -212,70 +142,29 @@ def new_order_note(order: Order, vendor_user_id: int) -> Note:
                         "slot": f"{order.delivery_slot:%H.%M}"})
 
 
-async def _read_lines(*, session: AsyncSession, buyer: User, lines: dict[int, int] | None,
-                      now: datetime) -> list[_Line]:
-    """The products ordered with their vendors and whether buyers may still see them, in one query."""
-    on_sale = case((buyer_visible(to_wib(now).date()), True), else_=False)
-    if lines is None:
-        statement = (select(Product, Vendor, on_sale, CartLine.quantity)
-                     .select_from(CartLine).join(Product, Product.id == CartLine.product_id)
-                     .where(CartLine.user_id == buyer.id))
-    else:
-        statement = select(Product, Vendor, on_sale).where(Product.id.in_(lines))
-    rows = (await session.execute(statement.join(Vendor, Vendor.id == Product.vendor_id)
-                                  .order_by(Vendor.id, Product.id))).all()
-    return [_Line(product=row[0], vendor=row[1], on_sale=bool(row[2]),
-                  quantity=row[3] if lines is None else lines[row[0].id]) for row in rows]
+# --- 1. idempotency ---------------------------------------------------------------------------------------
 
 
-async def _insert_checkout(*, session: AsyncSession, buyer: User, key: str, fingerprint: str,
-                           payment_method: PaymentMethod, total: int, now: datetime) -> int | None:
-    """Insert the checkout unless the key exists; a concurrent request with the same key waits here until the
-    first one finishes (PostgreSQL), then finds its checkout instead of placing a second one."""
-    insert = upsert_insert(session)
-    statement = insert(Checkout).values(
-        buyer_id=buyer.id, organisation_id=buyer.organisation_id if buyer.role == Role.CANTEEN_STAFF else None,
-        idempotency_key=key, fingerprint=fingerprint, payment_method=payment_method, total=total, created_at=now,
-    ).on_conflict_do_nothing(index_elements=["buyer_id", "idempotency_key"]).returning(Checkout.id)
-    return (await session.execute(statement)).scalar_one_or_none()
+def _checked_key(idempotency_key: str) -> str:
+    key = idempotency_key.strip()
+    if not 1 <= len(key) <= MAX_KEY_LENGTH:
+        raise ValidationFailed.single("idempotency_key", MSG_KEY)
+    return key
 
 
-async def _hold(*, session: AsyncSession, orders: list[Order], ordered: list[_Line], day) -> None:  # type: ignore[no-untyped-def]
-    """Hold every vendor's capacity and every ready product's stock; name each shortage when one is short."""
-    wanted_capacity = {order.vendor_id: order.held_capacity for order in orders if order.held_capacity}
-    wanted_stock: dict[int, int] = defaultdict(int)
-    for line in ordered:
-        if line.product.fulfilment == Fulfilment.READY_STOCK:
-            wanted_stock[line.product.id] += line.quantity
-    short_vendors = await capacity.hold_capacities(session=session, day=day, wanted=wanted_capacity)
-    short_products = await capacity.hold_stocks(session=session, wanted=dict(wanted_stock))
-    if not short_vendors and not short_products:
-        return
-    capacity_left: dict[int, int] = {}
-    if short_vendors:
-        capacity_left = dict((await session.execute(
-            select(CapacityDay.vendor_id, CapacityDay.capacity - CapacityDay.held)
-            .where(CapacityDay.day == day, CapacityDay.vendor_id.in_(short_vendors)))).all())
-    stock_left: dict[int, int] = {}
-    if short_products:
-        stock_left = dict((await session.execute(
-            select(Product.id, Product.stock).where(Product.id.in_(short_products)))).all())
-    shortages = []
-    # A vendor's made-to-order products share the day's capacity: one shortage names them together, with what
-    # they add up to, so the buyer knows how much to take off.
-    for order in orders:
-        if order.vendor_id in short_vendors:
-            shared = [line for line in ordered if line.vendor.id == order.vendor_id
-                      and line.product.fulfilment == Fulfilment.MADE_TO_ORDER]
-            shortages.append(Shortage(product_id=shared[0].product.id,
-                                      product_name=", ".join(line.product.name for line in shared),
-                                      requested=order.held_capacity,
-                                      available=max(capacity_left.get(order.vendor_id, 0), 0)))
-    for line in ordered:
-        if line.product.id in short_products:
-            shortages.append(Shortage(product_id=line.product.id, product_name=line.product.name,
-                                      requested=line.quantity, available=max(stock_left.get(line.product.id) or 0, 0)))
-    raise InsufficientCapacity(shortages)
+def _tidied(delivery: DeliveryChoice) -> DeliveryChoice:
+    return DeliveryChoice(day=delivery.day, slot=delivery.slot, kind=delivery.kind, point_id=delivery.point_id,
+                          notes=delivery.notes.strip()[:MAX_NOTES])
+
+
+async def _earlier_placement(*, session: AsyncSession, buyer: User, key: str, fingerprint: str) -> Placement | None:
+    """What the buyer already placed with this key (a double tap, a retried request), if anything; the same key
+    with other details is a conflict."""
+    existing = (await session.execute(select(Checkout).where(
+        Checkout.buyer_id == buyer.id, Checkout.idempotency_key == key))).scalar_one_or_none()
+    if existing is None:
+        return None
+    return await _replay(session=session, checkout=existing, fingerprint=fingerprint)
 
 
 async def _replay(*, session: AsyncSession, checkout: Checkout, fingerprint: str) -> Placement:
@@ -293,3 +182,213 @@ def _fingerprint(delivery: DeliveryChoice, payment_method: PaymentMethod, lines:
                "point": delivery.point_id, "notes": delivery.notes, "payment": payment_method.value,
                "lines": sorted(lines.items()) if lines is not None else "cart"}
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+# --- 2. validation ----------------------------------------------------------------------------------------
+
+
+async def _validated_lines(*, session: AsyncSession, buyer: User, delivery: DeliveryChoice,
+                           payment_method: PaymentMethod, lines: dict[int, int] | None,
+                           now: datetime) -> tuple[list[_Line], DeliveryPlace]:
+    """The lines ordered (by vendor) and where they go, once every rule holds; otherwise ValidationFailed naming
+    every broken rule at once: the delivery time, the payment for the buyer's role, each line on sale, at its
+    minimum and within its lead time, each vendor's days, hours and delivery radius."""
+    time_errors = check_time(delivery, now)
+    errors = list(time_errors)
+    if payment_method == PaymentMethod.INVOICE and buyer.role != Role.CANTEEN_STAFF:
+        errors.append(FieldError("payment_method", MSG_INVOICE_CANTEENS))
+    if payment_method == PaymentMethod.CASH and buyer.role != Role.WORKER:
+        errors.append(FieldError("payment_method", MSG_CASH_WORKERS))
+    ordered = await _read_lines(session=session, buyer=buyer, lines=lines, now=now)
+    if lines is not None and len(ordered) < len(lines):
+        raise NotFound(carts.MSG_NO_PRODUCT)
+    if not ordered:
+        raise ValidationFailed([*errors, FieldError("cart", MSG_CART_EMPTY)])
+    try:
+        place = await resolve_place(session=session, buyer=buyer, choice=delivery)
+    except ValidationFailed as refused:
+        raise ValidationFailed([*errors, *refused.errors]) from None
+    for line in ordered:
+        # A lead time means nothing for a day that cannot be (and year 1 would overflow).
+        if problem := _line_problem(line, delivery, now, check_lead_time=not time_errors):
+            errors.append(problem)
+    for vendor in _vendors(ordered).values():
+        errors.extend(vendor_problems(vendor, delivery, place))
+    if errors:
+        raise ValidationFailed(errors)
+    return ordered, place
+
+
+async def _read_lines(*, session: AsyncSession, buyer: User, lines: dict[int, int] | None,
+                      now: datetime) -> list[_Line]:
+    """The products ordered with their vendors and whether buyers may still see them, in one query."""
+    on_sale = case((buyer_visible(wib_today(now)), True), else_=False)
+    if lines is None:
+        statement = (select(Product, Vendor, on_sale, CartLine.quantity)
+                     .select_from(CartLine).join(Product, Product.id == CartLine.product_id)
+                     .where(CartLine.user_id == buyer.id))
+    else:
+        statement = select(Product, Vendor, on_sale).where(Product.id.in_(lines))
+    rows = (await session.execute(statement.join(Vendor, Vendor.id == Product.vendor_id)
+                                  .order_by(Vendor.id, Product.id))).all()
+    return [_Line(product=row[0], vendor=row[1], on_sale=bool(row[2]),
+                  quantity=row[3] if lines is None else lines[row[0].id]) for row in rows]
+
+
+def _line_problem(line: _Line, delivery: DeliveryChoice, now: datetime, *,
+                  check_lead_time: bool) -> FieldError | None:
+    if not line.on_sale:
+        return FieldError(f"line-{line.product.id}", carts.MSG_NOT_ON_SALE, {"product": line.product.name})
+    if line.quantity < line.product.min_order_qty:
+        return FieldError(f"line-{line.product.id}", carts.MSG_MIN_ORDER, {
+            "product": line.product.name, "minimum": line.product.min_order_qty})
+    return lead_time_problem(line.product, delivery, now) if check_lead_time else None
+
+
+def _vendors(ordered: list[_Line]) -> dict[int, Vendor]:
+    """The vendors of the lines, by id, in the lines' order."""
+    return {line.vendor.id: line.vendor for line in ordered}
+
+
+# --- 3. pricing -------------------------------------------------------------------------------------------
+
+
+async def _priced_orders(*, session: AsyncSession, buyer: User, ordered: list[_Line], delivery: DeliveryChoice,
+                         place: DeliveryPlace, payment_method: PaymentMethod, payment_window: timedelta,
+                         standing_order_id: int | None, now: datetime) -> list[Order]:
+    """One order per vendor (not written yet), each line at the tier price its quantity reaches. A card order
+    waits for its payment until the payment window closes; the others are placed at once."""
+    tiers = await carts.tiers_by_product(session=session, product_ids=[line.product.id for line in ordered])
+    status = OrderStatus.PENDING_PAYMENT if payment_method == PaymentMethod.CARD else OrderStatus.PLACED
+    by_vendor: dict[int, list[_Line]] = defaultdict(list)
+    for line in ordered:
+        line.unit_price = unit_price_for(line.product.price, tiers[line.product.id], line.quantity)
+        by_vendor[line.vendor.id].append(line)
+    return [Order(
+        vendor_id=vendor_id, zone_id=vendor_lines[0].vendor.zone_id, buyer_id=buyer.id,
+        organisation_id=buyer.organisation_id if buyer.role == Role.CANTEEN_STAFF else None, status=status,
+        payment_method=payment_method, delivery_day=delivery.day, delivery_slot=delivery.slot,
+        deliver_at=delivery.deliver_at(), delivery_kind=place.kind, delivery_point_id=place.point_id,
+        delivery_address=place.address, notes=delivery.notes,
+        total=sum(line.quantity * line.unit_price for line in vendor_lines),
+        held_capacity=sum(line.quantity for line in vendor_lines
+                          if line.product.fulfilment == Fulfilment.MADE_TO_ORDER),
+        standing_order_id=standing_order_id,
+        payment_due_at=now + payment_window if status == OrderStatus.PENDING_PAYMENT else None,
+        created_at=now, updated_at=now) for vendor_id, vendor_lines in by_vendor.items()]
+
+
+def _check_cash_limit(*, orders: list[Order], ordered: list[_Line], limit: int) -> None:
+    """Cash on delivery is refused for a vendor's order above `limit` rupiah, next to that vendor."""
+    vendor_names = {vendor_id: vendor.business_name for vendor_id, vendor in _vendors(ordered).items()}
+    over = cash_limit_problems(orders=orders, vendor_names=vendor_names, limit=limit)
+    if over:
+        raise ValidationFailed(over)
+
+
+# --- 4. persistence ---------------------------------------------------------------------------------------
+
+
+async def _write_orders(*, session: AsyncSession, buyer: User, key: str, fingerprint: str,
+                        payment_method: PaymentMethod, orders: list[Order], ordered: list[_Line],
+                        placed_by: User | None, now: datetime) -> Checkout | None:
+    """Write the checkout, its orders, their lines and first history entries (the orders get their ids). None,
+    and nothing written, when a concurrent request has committed the same key first."""
+    total = sum(order.total for order in orders)
+    checkout_id = await _insert_checkout(session=session, buyer=buyer, key=key, fingerprint=fingerprint,
+                                         payment_method=payment_method, total=total, now=now)
+    if checkout_id is None:
+        return None
+    # Core inserts: one multi-row statement each (the ORM would insert rows one by one on SQLite). Orders come
+    # back keyed by vendor, one order per vendor in a checkout.
+    for order in orders:
+        order.checkout_id = checkout_id
+    created = await session.execute(insert(Order).returning(Order.id, Order.vendor_id),
+                                    [order.model_dump(exclude={"id"}) for order in orders])
+    ids = {vendor_id: order_id for order_id, vendor_id in created}
+    for order in orders:
+        order.id = ids[order.vendor_id]
+    await session.execute(insert(OrderLine), [
+        {"order_id": order.id, "product_id": line.product.id, "product_name": line.product.name,
+         "unit": line.product.unit, "fulfilment": line.product.fulfilment, "quantity": line.quantity,
+         "unit_price": line.unit_price, "line_total": line.quantity * line.unit_price}
+        for order in orders for line in ordered if line.vendor.id == order.vendor_id])
+    await session.execute(insert(OrderEvent), [
+        {"order_id": order.id, "from_status": None, "to_status": order.status,
+         "actor_id": placed_by.id if placed_by else None, "actor_role": "buyer" if placed_by else "system",
+         "reason": "", "at": now} for order in orders])
+    return Checkout(id=checkout_id, buyer_id=buyer.id, organisation_id=buyer.organisation_id,
+                    idempotency_key=key, fingerprint=fingerprint, payment_method=payment_method, total=total,
+                    created_at=now)
+
+
+async def _insert_checkout(*, session: AsyncSession, buyer: User, key: str, fingerprint: str,
+                           payment_method: PaymentMethod, total: int, now: datetime) -> int | None:
+    """Insert the checkout unless the key exists; a concurrent request with the same key waits here until the
+    first one finishes (PostgreSQL), then finds its checkout instead of placing a second one."""
+    insert = upsert_insert(session)
+    statement = insert(Checkout).values(
+        buyer_id=buyer.id, organisation_id=buyer.organisation_id if buyer.role == Role.CANTEEN_STAFF else None,
+        idempotency_key=key, fingerprint=fingerprint, payment_method=payment_method, total=total, created_at=now,
+    ).on_conflict_do_nothing(index_elements=["buyer_id", "idempotency_key"]).returning(Checkout.id)
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def _follow_up(*, session: AsyncSession, buyer: User, checkout: Checkout, orders: list[Order],
+                     ordered: list[_Line], from_cart: bool, now: datetime) -> None:
+    """What placing entails besides the orders: the invoice of an invoice checkout, the cart emptied of what was
+    ordered, the vendors of placed orders told (a card order's vendor is told once it is paid)."""
+    if checkout.payment_method == PaymentMethod.INVOICE:  # refused (the caller rolls back) without terms
+        await invoices.issue_invoice(session=session, checkout_id=checkout.id, organisation_id=buyer.organisation_id,
+                                     amount=checkout.total, now=now)
+    if from_cart:
+        await carts.clear(session=session, buyer=buyer, product_ids=[line.product.id for line in ordered])
+    vendors = _vendors(ordered)
+    await notify_each(session=session, now=now, notes=[new_order_note(order, vendors[order.vendor_id].user_id)
+                                                       for order in orders if order.status == OrderStatus.PLACED])
+
+
+# --- 5. holds ---------------------------------------------------------------------------------------------
+
+
+async def _hold(*, session: AsyncSession, orders: list[Order], ordered: list[_Line], day: date) -> None:
+    """Hold every vendor's capacity and every ready product's stock; name each shortage when one is short."""
+    wanted_capacity = {order.vendor_id: order.held_capacity for order in orders if order.held_capacity}
+    wanted_stock: dict[int, int] = defaultdict(int)
+    for line in ordered:
+        if line.product.fulfilment == Fulfilment.READY_STOCK:
+            wanted_stock[line.product.id] += line.quantity
+    short_vendors = await capacity.hold_capacities(session=session, day=day, wanted=wanted_capacity)
+    short_products = await capacity.hold_stocks(session=session, wanted=dict(wanted_stock))
+    if short_vendors or short_products:
+        raise InsufficientCapacity(await _shortages(session=session, orders=orders, ordered=ordered, day=day,
+                                                    short_vendors=short_vendors, short_products=short_products))
+
+
+async def _shortages(*, session: AsyncSession, orders: list[Order], ordered: list[_Line], day: date,
+                     short_vendors: set[int], short_products: set[int]) -> list[Shortage]:
+    """Each shortage with what is left. A vendor's made-to-order products share the day's capacity: one
+    shortage names them together, with what they add up to, so the buyer knows how much to take off."""
+    capacity_left: dict[int, int] = {}
+    if short_vendors:
+        capacity_left = dict((await session.execute(
+            select(CapacityDay.vendor_id, CapacityDay.capacity - CapacityDay.held)
+            .where(CapacityDay.day == day, CapacityDay.vendor_id.in_(short_vendors)))).all())
+    stock_left: dict[int, int] = {}
+    if short_products:
+        stock_left = dict((await session.execute(
+            select(Product.id, Product.stock).where(Product.id.in_(short_products)))).all())
+    shortages = []
+    for order in orders:
+        if order.vendor_id in short_vendors:
+            shared = [line for line in ordered if line.vendor.id == order.vendor_id
+                      and line.product.fulfilment == Fulfilment.MADE_TO_ORDER]
+            shortages.append(Shortage(product_id=shared[0].product.id,
+                                      product_name=", ".join(line.product.name for line in shared),
+                                      requested=order.held_capacity,
+                                      available=max(capacity_left.get(order.vendor_id, 0), 0)))
+    for line in ordered:
+        if line.product.id in short_products:
+            shortages.append(Shortage(product_id=line.product.id, product_name=line.product.name,
+                                      requested=line.quantity, available=max(stock_left.get(line.product.id) or 0, 0)))
+    return shortages

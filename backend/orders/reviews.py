@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.models import User
 from backend.catalog.storefront import MSG_NO_VENDOR
-from backend.clock import utcnow
 from backend.db import upsert_insert
 from backend.errors import N_, Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from backend.notifications.service import notify
@@ -45,8 +44,8 @@ class PublicReview:
     author: str
 
 
-async def review_order(*, session: AsyncSession, actor: User, order_id: int, rating: int, comment: str = "",
-                       now: datetime | None = None) -> Review:
+async def review_order(*, session: AsyncSession, actor: User, order_id: int, rating: int, now: datetime,
+                       comment: str = "") -> Review:
     order, vendor_user_id, side = await load_for_change(session=session, order_id=order_id, actor=actor)
     if side != Side.BUYER:
         raise Forbidden(MSG_BUYER_ONLY)
@@ -55,7 +54,6 @@ async def review_order(*, session: AsyncSession, actor: User, order_id: int, rat
     errors = [] if 1 <= rating <= 5 else [FieldError("rating", MSG_RATING)]
     if errors:
         raise ValidationFailed(errors)
-    now = now or utcnow()
     insert = upsert_insert(session)
     created = await session.execute(insert(Review).values(
         order_id=order.id, vendor_id=order.vendor_id, author_id=actor.id, rating=rating,
@@ -66,12 +64,12 @@ async def review_order(*, session: AsyncSession, actor: User, order_id: int, rat
     await session.execute(update(Vendor).where(Vendor.id == order.vendor_id).values(
         rating_count=Vendor.rating_count + 1, rating_sum=Vendor.rating_sum + rating))
     await notify(session=session, user_ids={vendor_user_id}, message=MSG_NEW_REVIEW, order_id=order.id,
-                 params={"number": order.number, "rating": rating}, url=f"/vendor/orders/{order.id}")
+                 params={"number": order.number, "rating": rating}, url=f"/vendor/orders/{order.id}", now=now)
     return (await session.execute(select(Review).where(Review.order_id == order.id))).scalar_one()
 
 
 async def reply_to_review(*, session: AsyncSession, actor: User, order_id: int, reply: str,
-                          now: datetime | None = None) -> Review:
+                          now: datetime) -> Review:
     order, _, side = await load_for_change(session=session, order_id=order_id, actor=actor)
     if side != Side.VENDOR:
         raise Forbidden(MSG_VENDOR_ONLY)
@@ -83,12 +81,12 @@ async def reply_to_review(*, session: AsyncSession, actor: User, order_id: int, 
         raise ValidationFailed.single("reply", MSG_REPLY_EMPTY)
     answered = await session.execute(
         update(Review).where(Review.order_id == order_id, Review.reply.is_(None))
-        .values(reply=reply, replied_at=now or utcnow()).execution_options(synchronize_session=False))
+        .values(reply=reply, replied_at=now).execution_options(synchronize_session=False))
     if answered.rowcount != 1:
         exists = (await session.execute(select(Review.order_id).where(Review.order_id == order_id))).first()
         raise Conflict(MSG_ALREADY_ANSWERED if exists else MSG_NO_REVIEW)
     await notify(session=session, user_ids={order.buyer_id}, message=MSG_REPLIED, order_id=order.id,
-                 params={"number": order.number}, url=f"/orders/{order.id}")
+                 params={"number": order.number}, url=f"/orders/{order.id}", now=now)
     return (await session.execute(select(Review).where(Review.order_id == order_id))).scalar_one()
 
 

@@ -209,9 +209,9 @@ class Reorder:
     left_out: list[DomainError]
 
 
-async def reorder(*, session: AsyncSession, actor: User, order_id: int) -> Reorder:
+async def reorder(*, session: AsyncSession, actor: User, order_id: int, today: date) -> Reorder:
     """Put the lines of a past order back in the buyer's cart (today's prices apply at checkout); products no
-    longer on sale are left out and said so."""
+    longer on sale `today` are left out and said so."""
     carts.ensure_buyer(actor)
     row = (await session.execute(select(Order, Vendor.user_id).join(Vendor, Vendor.id == Order.vendor_id)
                                  .where(Order.id == order_id))).one_or_none()
@@ -224,7 +224,7 @@ async def reorder(*, session: AsyncSession, actor: User, order_id: int) -> Reord
         try:
             async with session.begin_nested():
                 await carts.set_quantity(session=session, buyer=actor, product_id=line.product_id,
-                                         quantity=line.quantity)
+                                         quantity=line.quantity, today=today)
         except NotFound:
             result.left_out.append(DomainError(MSG_REORDER_GONE, params={"product": line.product_name}))
         except ValidationFailed as refused:
@@ -241,14 +241,14 @@ MSG_VENDOR_SUSPENDED = N_("%(vendor)s was suspended by the market manager: order
                           "You can cancel it.")
 
 
-async def warn_buyers_of_suspension(*, session: AsyncSession, vendor: Vendor) -> int:
+async def warn_buyers_of_suspension(*, session: AsyncSession, vendor: Vendor, now: datetime) -> int:
     """A suspended vendor's open orders: their buyers (a canteen's whole staff) are told, order by order, and
     decide whether to cancel. Returns the number of orders concerned."""
     orders = (await session.execute(select(Order).where(Order.vendor_id == vendor.id,
                                                         Order.status.in_(OPEN_STATUSES)))).scalars().all()
     staff = await staff_by_organisation(session=session, organisation_ids={
         order.organisation_id for order in orders if order.organisation_id is not None})
-    await notify_each(session=session, notes=[
+    await notify_each(session=session, now=now, notes=[
         Note(user_id=user_id, message=MSG_VENDOR_SUSPENDED, order_id=order.id, url=f"/orders/{order.id}",
              params={"vendor": vendor.business_name, "number": order.number})
         for order in orders for user_id in sorted({order.buyer_id} | staff.get(order.organisation_id or 0, set()))])

@@ -17,7 +17,7 @@ from backend.accounts.models import Role, User
 from backend.accounts.service import organisation_staff_ids
 from backend.catalog.models import Product
 from backend.catalog.service import buyer_visible
-from backend.clock import to_wib, utcnow
+from backend.clock import wib_today
 from backend.db import upsert_insert
 from backend.errors import N_, DomainError, FieldError, Forbidden, InsufficientCapacity, NotFound, ValidationFailed
 from backend.notifications.service import notify
@@ -120,8 +120,9 @@ async def create_standing_order(*, session: AsyncSession, actor: User, data: Sta
     return standing
 
 
-async def list_standing_orders(*, session: AsyncSession, actor: User, runs_per_order: int = 5) -> list[StandingOrderView]:
-    """The canteen's standing orders with their latest days (two queries)."""
+async def list_standing_orders(*, session: AsyncSession, actor: User, today: date,
+                               runs_per_order: int = 5) -> list[StandingOrderView]:
+    """The canteen's standing orders with their latest days, from RECENT_RUN_DAYS before `today` on (two queries)."""
     _ensure_canteen(actor)
     rows = (await session.execute(
         select(StandingOrder, Product.name, Product.unit, Vendor.business_name)
@@ -132,7 +133,7 @@ async def list_standing_orders(*, session: AsyncSession, actor: User, runs_per_o
              for row in rows}
     if views:
         # The latest days only: a standing order tries a few days a week, for years.
-        since = utcnow().date() - timedelta(days=RECENT_RUN_DAYS)
+        since = today - timedelta(days=RECENT_RUN_DAYS)
         runs = await session.execute(select(StandingOrderRun).where(StandingOrderRun.standing_order_id.in_(views),
                                                                     StandingOrderRun.delivery_day >= since)
                                      .order_by(StandingOrderRun.delivery_day.desc()))
@@ -143,24 +144,24 @@ async def list_standing_orders(*, session: AsyncSession, actor: User, runs_per_o
     return list(views.values())
 
 
-async def set_active(*, session: AsyncSession, actor: User, standing_order_id: int, active: bool) -> StandingOrder:
+async def set_active(*, session: AsyncSession, actor: User, standing_order_id: int, active: bool,
+                     now: datetime) -> StandingOrder:
     """Pause or resume a standing order (orders already placed stay; cancel them one by one)."""
     _ensure_canteen(actor)
     standing = await session.get(StandingOrder, standing_order_id)
     if standing is None or standing.organisation_id != actor.organisation_id:
         raise NotFound(MSG_NOT_FOUND)
     standing.active = active
-    standing.updated_at = utcnow()
+    standing.updated_at = now
     session.add(standing)
     await session.flush()
     return standing
 
 
-async def place_standing_orders(*, session: AsyncSession, now: datetime | None = None) -> StandingRun:
+async def place_standing_orders(*, session: AsyncSession, now: datetime) -> StandingRun:
     """The job: place every active standing order's days that are due and not tried yet. Each day is placed in a
     savepoint of its own, so a day that cannot be held changes nothing but its own record."""
-    now = now or utcnow()
-    today = to_wib(now).date()
+    today = wib_today(now)
     rows = (await session.execute(
         select(StandingOrder, User, Product.name).join(User, User.id == StandingOrder.created_by_id)
         .join(Product, Product.id == StandingOrder.product_id)
@@ -205,7 +206,7 @@ async def place_standing_orders(*, session: AsyncSession, now: datetime | None =
             await notify(session=session,
                          user_ids=await organisation_staff_ids(session=session, organisation_id=standing.organisation_id),
                          message=MSG_NOT_PLACED, params={"product": product_names[standing.id], "day": day.isoformat()},
-                         url="/canteen/standing-orders")
+                         url="/canteen/standing-orders", now=now)
         else:
             result.placed += 1
     return result

@@ -20,7 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.accounts.models import Role, User
 from backend.accounts.service import organisation_staff_ids
 from backend.catalog.models import Fulfilment
-from backend.clock import utcnow
 from backend.db import is_postgres
 from backend.errors import N_, Conflict, Forbidden, NotFound, ValidationFailed
 from backend.i18n import gettext
@@ -101,7 +100,7 @@ async def load_for_change(*, session: AsyncSession, order_id: int, actor: User |
 
 
 async def change_status(*, session: AsyncSession, order_id: int, target: OrderStatus, actor: User | None,
-                        reason: str = "", now: datetime | None = None) -> Order:
+                        now: datetime, reason: str = "") -> Order:
     """Move an order to `target` for `actor` (None: the system). Refuses an illegal transition (409), a side
     that may not make it (403), a missing reason for a decline or cancellation (422)."""
     order, vendor_user_id, side = await load_for_change(session=session, order_id=order_id, actor=actor)
@@ -111,9 +110,7 @@ async def change_status(*, session: AsyncSession, order_id: int, target: OrderSt
 
 
 async def apply_transition(*, session: AsyncSession, order: Order, vendor_user_id: int, side: Side,
-                           target: OrderStatus, actor: User | None, reason: str = "",
-                           now: datetime | None = None) -> None:
-    now = now or utcnow()
+                           target: OrderStatus, actor: User | None, now: datetime, reason: str = "") -> None:
     current = OrderStatus(order.status)
     reason = reason.strip()[:MAX_REASON]
     allowed = TRANSITIONS.get((current, target))
@@ -147,7 +144,7 @@ async def apply_transition(*, session: AsyncSession, order: Order, vendor_user_i
     recipients = await _recipients(session=session, order=order, vendor_user_id=vendor_user_id, acting=side,
                                    actor=actor)
     # Each side follows the link to its own page of the order.
-    await notify_each(session=session, notes=[
+    await notify_each(session=session, now=now, notes=[
         Note(user_id=user_id, message=MSG_STATUS_CHANGED, params={"number": order.number, "status": target.value},
              url=order_url(order, vendor=user_id == vendor_user_id), order_id=order.id)
         for user_id in sorted(recipients)])
@@ -186,7 +183,7 @@ async def _recipients(*, session: AsyncSession, order: Order, vendor_user_id: in
     return users
 
 
-async def mark_checkout_paid(*, session: AsyncSession, checkout_id: int, now: datetime | None = None) -> list[Order]:
+async def mark_checkout_paid(*, session: AsyncSession, checkout_id: int, now: datetime) -> list[Order]:
     """The payment of a checkout succeeded: each of its orders still waiting for it is placed (idempotent)."""
     rows = (await session.execute(
         select(Order, Vendor.user_id).join(Vendor, Vendor.id == Order.vendor_id)
@@ -197,16 +194,14 @@ async def mark_checkout_paid(*, session: AsyncSession, checkout_id: int, now: da
     return [order for order, _ in rows]
 
 
-async def cancel_unpaid_orders(*, session: AsyncSession, now: datetime | None = None, limit: int = 200) -> int:
+async def cancel_unpaid_orders(*, session: AsyncSession, now: datetime, limit: int = 200) -> int:
     """The job: card orders not paid by their due time are cancelled and what they held is released."""
-    now = now or utcnow()
     return await _system_transitions(session=session, target=S.CANCELLED, reason=MSG_UNPAID, now=now, limit=limit,
                                      where=[Order.status == S.PENDING_PAYMENT, Order.payment_due_at <= now])
 
 
-async def complete_delivered_orders(*, session: AsyncSession, now: datetime | None = None, limit: int = 200) -> int:
+async def complete_delivered_orders(*, session: AsyncSession, now: datetime, limit: int = 200) -> int:
     """The job: delivered orders the buyer did not confirm complete two days after delivery."""
-    now = now or utcnow()
     return await _system_transitions(session=session, target=S.COMPLETED, reason=MSG_AUTO_COMPLETED, now=now,
                                      limit=limit, where=[Order.status == S.DELIVERED,
                                                          Order.updated_at <= now - AUTO_COMPLETE_AFTER])

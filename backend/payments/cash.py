@@ -9,7 +9,6 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.models import User
-from backend.clock import utcnow
 from backend.config import DEFAULT_CASH_ON_DELIVERY_LIMIT
 from backend.errors import N_, Conflict, FieldError, NotFound
 from backend.money import format_rupiah
@@ -36,10 +35,9 @@ def cash_limit_problems(*, orders: list[Order], vendor_names: dict[int, str], li
 
 
 async def mark_cash_received(*, session: AsyncSession, actor: User, order_id: int,
-                             now: datetime | None = None) -> Order:
+                             now: datetime) -> Order:
     """The vendor says the buyer paid the cash for a delivered (or completed) order; once only (409 after).
     Another vendor's order, or anyone else's, is not found."""
-    now = now or utcnow()
     row = (await session.execute(select(Order, Vendor.user_id).join(Vendor, Vendor.id == Order.vendor_id)
                                  .where(Order.id == order_id))).one_or_none()
     if row is None or row[1] != actor.id:

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from backend.accounts.models import Organisation, Role, User, Zone
-from backend.clock import to_wib, utcnow
+from backend.clock import wib_today
 from backend.errors import N_, Conflict, NotFound, ValidationFailed
 from backend.moderation.audit import record
 from backend.orders.models import Order, OrderLine, OrderStatus
@@ -129,14 +129,13 @@ def invoice_number(year: int, checkout_id: int) -> str:
 
 
 async def issue_invoice(*, session: AsyncSession, checkout_id: int, organisation_id: int | None, amount: int,
-                        now: datetime | None = None) -> int:
+                        now: datetime) -> int:
     """The invoice of a checkout being placed on invoice, in the placement's transaction; its id. Issued on the
     day (WIB) it is placed, due after the canteen's terms, with the canteen's NPWP of today.
 
     One statement, which also checks the rule: the row is copied from the canteen only when it has invoice
     terms. Without them ValidationFailed (payment_method) is raised, and the caller rolls the placement back."""
-    now = now or utcnow()
-    issued_on = to_wib(now).date()
+    issued_on = wib_today(now)
     due_on = case(*[(Organisation.invoice_terms_days == days, literal(issued_on + timedelta(days=days), Date))
                     for days in INVOICE_TERMS])
     source = select(literal(checkout_id), Organisation.id, literal(invoice_number(issued_on.year, checkout_id)),
@@ -282,10 +281,9 @@ async def invoice_detail(*, session: AsyncSession, actor: User, invoice_id: int,
 
 
 async def mark_invoice_paid(*, session: AsyncSession, actor: User, invoice_id: int, payment_reference: str,
-                            now: datetime | None = None) -> Invoice:
+                            now: datetime) -> Invoice:
     """Record that the canteen paid (a bank transfer's reference), once: a second mark is refused (409), a void
     invoice cannot be paid (409). The zone's managers and the admins only."""
-    now = now or utcnow()
     row = (await session.execute(
         select(Invoice, Organisation.zone_id, amount_due_column())
         .join(Organisation, Organisation.id == Invoice.organisation_id).where(Invoice.id == invoice_id)

@@ -18,7 +18,6 @@ from sqlalchemy import case, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.models import Role, User, Zone
-from backend.clock import utcnow
 from backend.db import upsert_insert
 from backend.errors import N_, FieldError, Forbidden, NotFound, ValidationFailed
 from backend.money import format_rupiah
@@ -48,12 +47,11 @@ def commission_for(gross: int, commission_bps: int) -> int:
     return (gross * commission_bps + BPS // 2) // BPS
 
 
-async def record_completed_order(*, session: AsyncSession, order: Order, now: datetime | None = None) -> None:
+async def record_completed_order(*, session: AsyncSession, order: Order, now: datetime) -> None:
     """Enter a completed order in the ledger, in the transaction that completes it (orders.states), at the
     zone's rate now. Paid through the platform (card, invoice): clearing −gross, vendor +net, commission
     +commission. Paid in cash to the vendor, who already holds the gross: vendor −commission, commission
     +commission (the vendor owes the platform its share). A second call changes nothing."""
-    now = now or utcnow()
     rate = (await session.execute(select(Zone.commission_bps).where(Zone.id == order.zone_id))).scalar_one()
     gross = order.total
     commission = commission_for(gross, rate)
@@ -178,11 +176,10 @@ async def vendor_balances(*, session: AsyncSession, actor: User) -> list[Balance
 
 
 async def record_payout(*, session: AsyncSession, actor: User, vendor_id: int, amount: int, reference: str,
-                        now: datetime | None = None) -> Payout:
+                        now: datetime) -> Payout:
     """The admin records a bank transfer to a vendor: a payout of at most the vendor's balance, and its entries
     vendor −amount, clearing +amount, in one transaction (audit-logged)."""
     _ensure_admin(actor)
-    now = now or utcnow()
     # The vendor's row is locked while the balance is read, so two payouts at once cannot both spend it.
     vendor = (await session.execute(select(Vendor).where(Vendor.id == vendor_id)
                                     .with_for_update(key_share=True))).scalar_one_or_none()

@@ -4,6 +4,7 @@ object that is not the caller's answers 404."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post, put
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.auth import requires_role
 from backend.accounts.models import Role, User, Zone
-from backend.clock import wib_today
+from backend.clock import utcnow, wib_today
 from backend.payments import invoices, ledger
 from backend.payments.cash import mark_cash_received
 from backend.payments.invoices import InvoiceState
@@ -54,7 +55,7 @@ class InvoiceApi(Controller):
          description="`state` narrows the list (repeat it for several: open, overdue, paid, void).")
     async def list_invoices(self, request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession],
                             states: StatesQuery = None, page: Page = 1) -> InvoicePagePublic:
-        found = await invoices.list_invoices(session=db_session, actor=request.user, today=wib_today(),
+        found = await invoices.list_invoices(session=db_session, actor=request.user, today=wib_today(utcnow()),
                                              states=tuple(states or ()), page=page)
         return InvoicePagePublic(invoices=[InvoicePublic.of(summary) for summary in found.invoices],
                                  page=found.page, has_more=found.has_more)
@@ -63,21 +64,22 @@ class InvoiceApi(Controller):
          summary="One invoice with each vendor's order and its lines, and what is still due")
     async def get_invoice(self, request: Request[User, Any, Any], invoice_id: FromPath[int],
                           db_session: NamedDependency[AsyncSession]) -> InvoiceDetailPublic:
-        return await _detail(db_session, request.user, invoice_id)
+        return await _detail(db_session, request.user, invoice_id, wib_today(utcnow()))
 
     @post("/{invoice_id:int}/paid", guards=[MANAGERS], status_code=200,
           summary="Record that the canteen paid the invoice, with the transfer's reference (once)",
           description="409 when the invoice was already marked paid, or is void (every order cancelled).")
     async def mark_paid(self, request: Request[User, Any, Any], invoice_id: FromPath[int], data: JSONBody[PaidInput],
                         db_session: NamedDependency[AsyncSession]) -> InvoiceDetailPublic:
+        now = utcnow()
         await invoices.mark_invoice_paid(session=db_session, actor=request.user, invoice_id=invoice_id,
-                                         payment_reference=data.payment_reference)
-        return await _detail(db_session, request.user, invoice_id)
+                                         payment_reference=data.payment_reference, now=now)
+        return await _detail(db_session, request.user, invoice_id, wib_today(now))
 
 
-async def _detail(session: AsyncSession, actor: User, invoice_id: int) -> InvoiceDetailPublic:
+async def _detail(session: AsyncSession, actor: User, invoice_id: int, today: date) -> InvoiceDetailPublic:
     return InvoiceDetailPublic.of_detail(await invoices.invoice_detail(session=session, actor=actor,
-                                                                      invoice_id=invoice_id, today=wib_today()))
+                                                                      invoice_id=invoice_id, today=today))
 
 
 class CanteenTermsApi(Controller):
@@ -111,7 +113,8 @@ class CanteenTermsApi(Controller):
       description="409 when it was already recorded, the order is not paid in cash, or not delivered yet.")
 async def cash_received(request: Request[User, Any, Any], order_id: FromPath[int],
                         db_session: NamedDependency[AsyncSession]) -> CashReceivedPublic:
-    return CashReceivedPublic.of(await mark_cash_received(session=db_session, actor=request.user, order_id=order_id))
+    return CashReceivedPublic.of(await mark_cash_received(session=db_session, actor=request.user, order_id=order_id,
+                                                          now=utcnow()))
 
 
 @get("/api/v1/vendor/balance", tags=["ledger"], guards=[requires_role(Role.VENDOR)], security=BEARER,
@@ -150,7 +153,8 @@ class LedgerAdminApi(Controller):
     async def payout(self, request: Request[User, Any, Any], vendor_id: FromPath[int], data: JSONBody[PayoutInput],
                      db_session: NamedDependency[AsyncSession]) -> PayoutPublic:
         return PayoutPublic.of(await ledger.record_payout(session=db_session, actor=request.user, vendor_id=vendor_id,
-                                                          amount=data.amount, reference=data.reference))
+                                                          amount=data.amount, reference=data.reference,
+                                                          now=utcnow()))
 
 
 def _zone(zone: Zone) -> ZoneCommissionPublic:

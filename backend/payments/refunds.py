@@ -18,7 +18,6 @@ from typing import Any
 from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.clock import utcnow
 from backend.config import Settings
 from backend.db import is_postgres, upsert_insert
 from backend.orders.models import Order, OrderStatus, PaymentMethod
@@ -69,14 +68,13 @@ async def record_refund(*, session: AsyncSession, order: Order, payment: Payment
     return recorded.scalar_one_or_none() is not None
 
 
-async def retry_pending_refunds(*, session: AsyncSession, settings: Settings, now: datetime | None = None,
+async def retry_pending_refunds(*, session: AsyncSession, settings: Settings, now: datetime,
                                 limit: int = 20) -> int:
     """The job: send Stripe each refund not yet sent (recorded at a cancellation, or refused last time because
     Stripe was down). Returns how many Stripe accepted. Several workers may run it: each takes refunds the others
     are not sending."""
     if not settings.stripe_secret_key:
         return 0
-    now = now or utcnow()
     statement = (select(Refund, Payment.intent_id).join(Payment, Payment.id == Refund.payment_id)
                  .where(Refund.status == RefundStatus.PENDING, Refund.stripe_refund_id.is_(None))
                  .order_by(Refund.id).limit(limit))

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.auth import requires_role
 from backend.accounts.models import Role, User
+from backend.clock import utcnow, wib_today
 from backend.problems import problem_response
 from backend.reports import service
 from backend.vendors import service as vendors
@@ -27,14 +28,16 @@ To = Annotated[date | None, QueryParameter(name="to", description="Last delivery
 async def vendor_sales(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession],
                        start: From = None, end: To = None) -> service.VendorSales:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
-    return await service.vendor_sales(session=db_session, vendor=vendor, start=start, end=end)
+    return await service.vendor_sales(session=db_session, vendor=vendor, start=start, end=end,
+                                      today=wib_today(utcnow()))
 
 
 @get("/api/v1/reports/canteen-spend", tags=["reports"], guards=[requires_role(Role.CANTEEN_STAFF)],
      security=BEARER, summary="My canteen's spend per vendor and month (default: the last 12 months)")
 async def canteen_spend(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession],
                         start: From = None, end: To = None) -> service.CanteenSpend:
-    return await service.canteen_spend(session=db_session, actor=request.user, start=start, end=end)
+    return await service.canteen_spend(session=db_session, actor=request.user, start=start, end=end,
+                                       today=wib_today(utcnow()))
 
 
 @get("/api/v1/reports/zone-dashboard", tags=["reports"], guards=[requires_role(Role.MANAGER, Role.ADMIN)],
@@ -46,7 +49,8 @@ async def canteen_spend(request: Request[User, Any, Any], db_session: NamedDepen
 async def zone_dashboard(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession],
                          zone: Annotated[int | None, QueryParameter(ge=1)] = None, start: From = None,
                          end: To = None) -> service.ZoneDashboard:
-    return await service.zone_dashboard(session=db_session, actor=request.user, zone_id=zone, start=start, end=end)
+    return await service.zone_dashboard(session=db_session, actor=request.user, zone_id=zone, start=start, end=end,
+                                        today=wib_today(utcnow()))
 
 
 API_ROUTES = [vendor_sales, canteen_spend, zone_dashboard]

@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.accounts.models import Organisation, Role, User, Zone
 from backend.catalog.models import ListingStatus, Product
 from backend.certification.models import Certificate, CertificateStatus
-from backend.clock import wib_today
 from backend.db import is_postgres
 from backend.errors import N_, FieldError, Forbidden, NotFound, ValidationFailed
 from backend.orders.models import Order, OrderLine, OrderStatus
@@ -149,13 +148,13 @@ class VendorSales:
     value: int = 0
 
 
-async def vendor_sales(*, session: AsyncSession, vendor: Vendor, start: date | None = None,
-                       end: date | None = None, today: date | None = None) -> VendorSales:
+async def vendor_sales(*, session: AsyncSession, vendor: Vendor, today: date, start: date | None = None,
+                       end: date | None = None) -> VendorSales:
     """The shop's sales per delivery day (orders, quantity, value) and per product (quantity, value), over the
-    range (default: the last 30 days); two queries. The caller passes the actor's own vendor
+    range (default: the last 30 days up to `today`); two queries. The caller passes the actor's own vendor
     (vendors.require_vendor), so a vendor only ever sees their shop."""
     if start is None or end is None:
-        start, end = last_days(today or wib_today())
+        start, end = last_days(today)
     check_range(start, end)
     sold = and_(Order.vendor_id == vendor.id, _sales(start, end))
     per_day = {row[0]: row for row in (await session.execute(
@@ -208,14 +207,14 @@ class CanteenSpend:
     value: int = 0
 
 
-async def canteen_spend(*, session: AsyncSession, actor: User, start: date | None = None, end: date | None = None,
-                        today: date | None = None) -> CanteenSpend:
-    """What the actor's canteen (organisation) spent with each vendor per month (default: the last 12 months);
-    two queries. Only canteen staff have an organisation to report on."""
+async def canteen_spend(*, session: AsyncSession, actor: User, today: date, start: date | None = None,
+                        end: date | None = None) -> CanteenSpend:
+    """What the actor's canteen (organisation) spent with each vendor per month (default: the last 12 months up
+    to the month of `today`); two queries. Only canteen staff have an organisation to report on."""
     if actor.role != Role.CANTEEN_STAFF or actor.organisation_id is None:
         raise Forbidden()
     if start is None or end is None:
-        start, end = last_months(today or wib_today())
+        start, end = last_months(today)
     check_range(start, end)
     organisation = await session.get(Organisation, actor.organisation_id)
     month = _period(session, Order.delivery_day, "month").label("month")
@@ -320,12 +319,11 @@ async def _dashboard_zone(session: AsyncSession, actor: User, zone_id: int | Non
     return chosen[0], zones
 
 
-async def zone_dashboard(*, session: AsyncSession, actor: User, zone_id: int | None = None,
-                         start: date | None = None, end: date | None = None,
-                         today: date | None = None) -> ZoneDashboard:
-    """The manager's zone (an admin's pick): active and certified vendors, live and pending listings, orders
-    and value per ISO week (default: the last 12 weeks) and the local share; three queries."""
-    today = today or wib_today()
+async def zone_dashboard(*, session: AsyncSession, actor: User, today: date, zone_id: int | None = None,
+                         start: date | None = None, end: date | None = None) -> ZoneDashboard:
+    """The manager's zone (an admin's pick): active and certified vendors (certificates counting `today`), live
+    and pending listings, orders and value per ISO week (default: the last 12 weeks) and the local share; three
+    queries."""
     if start is None or end is None:
         start, end = last_weeks(today)
     check_range(start, end)

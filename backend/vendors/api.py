@@ -22,6 +22,7 @@ from backend.catalog import service as catalog
 from backend.catalog.schemas import ProductInput, ProductPublic
 from backend.certification import service as certification
 from backend.certification.schemas import CertificateInput, CertificatePublic
+from backend.clock import utcnow
 
 from backend.media.routes import MEDIA_TYPES, private_document_response
 from backend.media.storage import Storage
@@ -81,7 +82,8 @@ class VendorApi(Controller):
     @put("/profile", summary="Create or update my business profile")
     async def put_profile(self, request: Request[User, Any, Any], data: JSONBody[VendorProfileInput],
                           db_session: NamedDependency[AsyncSession]) -> VendorPublic:
-        return VendorPublic.of(await vendors.save_profile(session=db_session, user=request.user, data=data))
+        return VendorPublic.of(await vendors.save_profile(session=db_session, user=request.user, data=data,
+                                                          now=utcnow()))
 
     @post("/profile/photo", summary="Upload my profile photo (re-encoded to WebP)")
     async def put_profile_photo(self, request: Request[User, Any, Any], data: Annotated[PhotoUpload, MULTIPART],
@@ -90,7 +92,7 @@ class VendorApi(Controller):
         vendor = await vendors.require_vendor(session=db_session, user=request.user)
         photo = await photo_from_upload(await data.photo.read())
         return VendorPublic.of(await vendors.set_profile_photo(session=db_session, vendor=vendor, photo=photo,
-                                                               storage=storage))
+                                                               storage=storage, now=utcnow()))
 
     @get("/certificates", summary="My certificates")
     async def list_certificates(self, request: Request[User, Any, Any],
@@ -107,7 +109,7 @@ class VendorApi(Controller):
         fields, raw_document = await _certificate_fields(data)
         document = await document_from_upload(raw_document) if raw_document else None
         certificate = await certification.add_certificate(session=db_session, vendor=vendor, data=fields,
-                                                          document=document, storage=storage)
+                                                          document=document, storage=storage, now=utcnow())
         return CertificatePublic.of(certificate)
 
     @get("/certificates/{certificate_id:int}", summary="One of my certificates")
@@ -127,7 +129,7 @@ class VendorApi(Controller):
         document = await document_from_upload(raw_document) if raw_document else None
         certificate = await certification.update_certificate(session=db_session, vendor=vendor,
                                                              certificate_id=certificate_id, data=fields,
-                                                             document=document, storage=storage)
+                                                             document=document, storage=storage, now=utcnow())
         return CertificatePublic.of(certificate)
 
     @get("/certificates/{certificate_id:int}/document", summary="The document of one of my certificates",
@@ -164,7 +166,8 @@ class VendorApi(Controller):
     async def update_product(self, request: Request[User, Any, Any], product_id: FromPath[int],
                              data: JSONBody[ProductInput], db_session: NamedDependency[AsyncSession]) -> ProductPublic:
         vendor = await vendors.require_vendor(session=db_session, user=request.user)
-        await catalog.update_product(session=db_session, vendor=vendor, product_id=product_id, data=data)
+        await catalog.update_product(session=db_session, vendor=vendor, product_id=product_id, data=data,
+                                     now=utcnow())
         return (await catalog.get_product(session=db_session, vendor=vendor, product_id=product_id)).public()
 
     @post("/products/{product_id:int}/photos", summary="Add a photo (JPEG/PNG/WebP; re-encoded, EXIF removed)")
@@ -175,14 +178,15 @@ class VendorApi(Controller):
         await catalog.get_product(session=db_session, vendor=vendor, product_id=product_id)
         photo = await photo_from_upload(await data.photo.read())
         await catalog.add_photo(session=db_session, vendor=vendor, product_id=product_id, photo=photo,
-                                storage=storage)
+                                storage=storage, now=utcnow())
         return (await catalog.get_product(session=db_session, vendor=vendor, product_id=product_id)).public()
 
     @delete("/products/{product_id:int}/photos/{photo_id:int}", summary="Remove a photo", status_code=200)
     async def remove_photo(self, request: Request[User, Any, Any], product_id: FromPath[int], photo_id: FromPath[int],
                            db_session: NamedDependency[AsyncSession]) -> ProductPublic:
         vendor = await vendors.require_vendor(session=db_session, user=request.user)
-        await catalog.remove_photo(session=db_session, vendor=vendor, product_id=product_id, photo_id=photo_id)
+        await catalog.remove_photo(session=db_session, vendor=vendor, product_id=product_id, photo_id=photo_id,
+                                   now=utcnow())
         return (await catalog.get_product(session=db_session, vendor=vendor, product_id=product_id)).public()
 
     @post("/products/{product_id:int}/submit", summary="Submit a draft or rejected listing for review",
@@ -205,7 +209,7 @@ class VendorApi(Controller):
     async def _transition(request: Request[User, Any, Any], db_session: AsyncSession, product_id: int,
                           action: Any) -> ProductPublic:
         vendor = await vendors.require_vendor(session=db_session, user=request.user)
-        await action(session=db_session, vendor=vendor, product_id=product_id)
+        await action(session=db_session, vendor=vendor, product_id=product_id, now=utcnow())
         return (await catalog.get_product(session=db_session, vendor=vendor, product_id=product_id)).public()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import anyio.to_thread
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -9,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.accounts.models import Role, User, Zone
 from backend.catalog import searchtext
 from backend.catalog.models import Product
-from backend.clock import utcnow, wib_today
+from backend.clock import wib_today
 from backend.errors import N_, Conflict, FieldError, Forbidden, ValidationFailed
 from backend.media.images import ProcessedPhoto
 from backend.media.storage import Storage, content_key
@@ -49,8 +51,9 @@ def ensure_active(vendor: Vendor) -> None:
         raise Forbidden(MSG_SUSPENDED, params={"reason": vendor.status_reason or "-"})
 
 
-async def save_profile(*, session: AsyncSession, user: User, data: VendorProfileInput) -> Vendor:
-    """Create or update the business profile of the vendor account `user`."""
+async def save_profile(*, session: AsyncSession, user: User, data: VendorProfileInput, now: datetime) -> Vendor:
+    """Create or update the business profile of the vendor account `user`. A new daily capacity applies from
+    the day of `now` (WIB) on."""
     if user.role != Role.VENDOR:
         raise Forbidden()
     errors: list[FieldError] = []
@@ -73,7 +76,7 @@ async def save_profile(*, session: AsyncSession, user: User, data: VendorProfile
     vendor = await vendor_for_user(session=session, user=user)
     if vendor is None:
         vendor = Vendor(user_id=user.id, zone_id=user.zone_id, business_name="", owner_name="", whatsapp="",
-                        kecamatan="", desa="")
+                        kecamatan="", desa="", created_at=now)
     old_name, old_capacity = vendor.business_name, vendor.daily_capacity
     fields = data.model_dump(exclude={"operating_days", "whatsapp", "regency"})
     for name, value in fields.items():
@@ -82,7 +85,7 @@ async def save_profile(*, session: AsyncSession, user: User, data: VendorProfile
         (await session.get(Zone, user.zone_id)).regency if user.zone_id else "")
     vendor.whatsapp = whatsapp
     vendor.operating_days = days_to_mask(data.operating_days)
-    vendor.updated_at = utcnow()
+    vendor.updated_at = now
     session.add(vendor)
     await session.flush()
     if vendor.business_name != old_name:
@@ -91,17 +94,18 @@ async def save_profile(*, session: AsyncSession, user: User, data: VendorProfile
                               .values(search_vendor=searchtext.fitted(vendor.business_name, 200)))
     if old_capacity is not None and vendor.daily_capacity != old_capacity:
         await capacity.change_daily_capacity(session=session, vendor_id=vendor.id,
-                                             capacity=vendor.daily_capacity or 0, from_day=wib_today())
+                                             capacity=vendor.daily_capacity or 0, from_day=wib_today(now))
     return vendor
 
 
-async def set_profile_photo(*, session: AsyncSession, vendor: Vendor, photo: ProcessedPhoto, storage: Storage) -> Vendor:
+async def set_profile_photo(*, session: AsyncSession, vendor: Vendor, photo: ProcessedPhoto, storage: Storage,
+                            now: datetime) -> Vendor:
     thumb_key = content_key("vendors", photo.thumbnail.data, "webp")
     detail_key = content_key("vendors", photo.detail.data, "webp")
     await anyio.to_thread.run_sync(storage.save, thumb_key, photo.thumbnail.data)
     await anyio.to_thread.run_sync(storage.save, detail_key, photo.detail.data)
     vendor.photo_thumb_key, vendor.photo_detail_key = thumb_key, detail_key
-    vendor.updated_at = utcnow()
+    vendor.updated_at = now
     session.add(vendor)
     await session.flush()
     return vendor

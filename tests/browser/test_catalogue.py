@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from backend.clock import wib_today
+from backend.clock import utcnow, wib_today
 from playwright.sync_api import expect
 
 CANTEEN_STAFF = "081300000001"
@@ -18,7 +18,7 @@ def test_a_canteen_searches_while_typing_filters_halal_and_opens_a_vendor(page, 
     expect(page.get_by_role("heading", name="Produk lokal bersertifikat")).to_be_visible()
     # Catering closes orders at 15:00 the day before: plan two days ahead, whatever the hour of the test.
     page.get_by_text("Filter dan urutan").tap()
-    page.get_by_label("Tersedia untuk").fill((wib_today() + timedelta(days=2)).isoformat())
+    page.get_by_label("Tersedia untuk").fill((wib_today(utcnow()) + timedelta(days=2)).isoformat())
     expect(page).to_have_url(re.compile(r"date=\d{4}-"))
     expect(page.locator("#results")).to_contain_text("sisa")
     results = page.locator("#results")

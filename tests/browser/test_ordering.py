@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from backend.clock import wib_today
+from backend.clock import utcnow, wib_today
 from playwright.sync_api import expect
 
 CANTEEN_STAFF = "081300000001"
@@ -15,7 +15,7 @@ PHONE_WIDTH = 360
 
 def next_working_day_after_tomorrow():
     """Catering closes orders at 15.00 the day before and works Monday to Saturday."""
-    day = wib_today() + timedelta(days=2)
+    day = wib_today(utcnow()) + timedelta(days=2)
     while day.isoweekday() == 7:
         day += timedelta(days=1)
     return day

@@ -89,13 +89,13 @@ async def test_a_suspended_vendors_products_are_gone_and_come_back_when_reinstat
     await world.live_product(other, "Keripik Tempe", category="snacks", price=8000)
     async with database.sessionmaker() as session:
         await moderation.suspend_vendor(session=session, actor=manager, vendor_id=seller.vendor.id,
-                                        reason="Foto produk bukan milik sendiri")
+                                        reason="Foto produk bukan milik sendiri", now=world.now)
         await session.commit()
     assert await find(database) == ["Keripik Tempe"]
     assert await find(database, text="nasi") == []
     async with database.sessionmaker() as session:
         await moderation.reinstate_vendor(session=session, actor=manager, vendor_id=seller.vendor.id,
-                                          reason="Sudah diperbaiki")
+                                          reason="Sudah diperbaiki", now=world.now)
         await session.commit()
     assert sorted(await find(database)) == ["Keripik Tempe", "Nasi Box Ayam Bakar"]
 

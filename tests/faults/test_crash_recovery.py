@@ -20,7 +20,7 @@ from sqlalchemy import select
 from backend.accounts import service as accounts
 from backend.accounts.models import Role, User, Zone
 from backend.catalog.models import Product
-from backend.clock import wib_today
+from backend.clock import utcnow, wib_today
 from backend.db import Database
 from backend.orders import cart
 from backend.orders.models import CapacityDay, CartLine, Checkout, Order, OrderEvent, OrderLine, OrderStatus
@@ -54,7 +54,7 @@ class Canteen:
 @pytest.mark.one_database
 async def test_a_crash_in_the_middle_of_checkouts_leaves_each_one_whole_or_absent(world, zone, database,
                                                                                  server: ServerProcess):
-    delivery_day = wib_today() + timedelta(days=2)
+    delivery_day = wib_today(utcnow()) + timedelta(days=2)
     catering = await world.seller(zone, business_name="Catering Bu Sri", daily_capacity=NASI_BOX_CAPACITY)
     nasi_box = await world.live_product(catering, "Nasi Box Ayam Bakar", price=15000)
     drinks = await world.seller(zone, business_name="Es Teh Pak Min", daily_capacity=DRINKS_CAPACITY)
@@ -118,7 +118,8 @@ async def canteen_with_a_cart(world: World, zone: Zone, number: int, lines: dict
     async with world.database.sessionmaker() as session:
         token, _ = await accounts.create_api_token(session=session, user=staff, name="pengadaan")
         for product_id, quantity in lines.items():
-            await cart.set_quantity(session=session, buyer=staff, product_id=product_id, quantity=quantity)
+            await cart.set_quantity(session=session, buyer=staff, product_id=product_id, quantity=quantity,
+                                    today=wib_today(world.now))
         await session.commit()
     return Canteen(staff=staff, token=token, key=f"checkout-kantin-{number}")
 

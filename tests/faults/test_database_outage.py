@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 
 from backend.accounts import service as accounts
 from backend.accounts.models import Role
-from backend.clock import wib_today
+from backend.clock import utcnow, wib_today
 from backend.orders import cart
 from backend.orders.models import CapacityDay, CartLine, Checkout, Order
 from tests.app_process import ServerProcess
@@ -50,9 +50,10 @@ async def test_while_the_database_is_unreachable_people_are_told_and_nothing_is_
     staff = await world.user(Role.CANTEEN_STAFF, zone=zone, organisation=organisation)
     async with database.sessionmaker() as session:
         token, _ = await accounts.create_api_token(session=session, user=staff, name="pengadaan")
-        await cart.set_quantity(session=session, buyer=staff, product_id=nasi_box.id, quantity=40)
+        await cart.set_quantity(session=session, buyer=staff, product_id=nasi_box.id, quantity=40,
+                                today=wib_today(world.now))
         await session.commit()
-    delivery_day = wib_today() + timedelta(days=2)
+    delivery_day = wib_today(utcnow()) + timedelta(days=2)
     checkout = {"delivery_day": delivery_day.isoformat(), "delivery_slot": "11:00", "delivery_kind": "canteen",
                 "payment_method": "invoice"}
     bearer = {"Authorization": f"Bearer {token}"}

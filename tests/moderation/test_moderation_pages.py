@@ -114,7 +114,7 @@ async def test_a_worker_reports_a_live_listing_and_the_manager_sees_it(client, o
                                                                        manager, database):
     shop = await world.shop(vendor, verified=True)
     async with database.sessionmaker() as session:
-        await approve_listing(session=session, actor=manager, product_id=shop.product.id)
+        await approve_listing(session=session, actor=manager, product_id=shop.product.id, now=world.now)
         await session.commit()
     await log_in(other_client, worker)
     assert (await other_client.get(f"/listings/{shop.product.id}/report")).status_code == 200

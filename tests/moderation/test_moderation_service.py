@@ -3,7 +3,7 @@ the daily expiry job hides listings the day after a certificate expires."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
@@ -21,6 +21,11 @@ from backend.moderation.models import AuditEntry, CertificateNotice
 from backend.vendors.models import Vendor
 
 
+# The expiry stories run on a fixed clock: Monday 23 November 2026, 09.00 WIB.
+NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+TODAY = wib_today(NOW)
+
+
 async def act(database, action, **kwargs):
     async with database.sessionmaker() as session:
         result = await action(session=session, **kwargs)
@@ -28,9 +33,9 @@ async def act(database, action, **kwargs):
         return result
 
 
-async def visible(database, product_id: int, today: date | None = None) -> bool:
+async def visible(database, product_id: int, today: date = TODAY) -> bool:
     async with database.sessionmaker() as session:
-        return product_id in await visible_product_ids(session=session, today=today or wib_today())
+        return product_id in await visible_product_ids(session=session, today=today)
 
 
 async def test_a_manager_approves_a_listing_and_buyers_see_it_once_its_certificate_is_verified(
@@ -38,11 +43,12 @@ async def test_a_manager_approves_a_listing_and_buyers_see_it_once_its_certifica
     shop = await world.shop(vendor)
     assert not await visible(database, shop.product.id)
 
-    product = await act(database, service.approve_listing, actor=manager, product_id=shop.product.id)
+    product = await act(database, service.approve_listing, now=world.now, actor=manager, product_id=shop.product.id)
     assert product.status == ListingStatus.LIVE
     assert not await visible(database, shop.product.id)  # the halal certificate is not verified yet
 
-    await act(database, service.verify_certificate, actor=manager, certificate_id=shop.certificates[0].id)
+    await act(database, service.verify_certificate, now=world.now, actor=manager,
+              certificate_id=shop.certificates[0].id)
     assert await visible(database, shop.product.id)
 
 
@@ -51,7 +57,7 @@ async def test_the_queue_lists_pending_listings_oldest_first_with_what_changed(w
     second_vendor = await world.user(Role.VENDOR, zone=zone)
     first = await world.shop(first_vendor, business_name="Catering Pertama")
     second = await world.shop(second_vendor, business_name="Catering Kedua", verified=True)
-    await act(database, service.approve_listing, actor=manager, product_id=second.product.id)
+    await act(database, service.approve_listing, now=world.now, actor=manager, product_id=second.product.id)
     async with database.sessionmaker() as session:  # the vendor renames the approved listing
         product = await session.get(Product, second.product.id)
         product.name, product.status = "Nasi Box Ayam Goreng", ListingStatus.PENDING_REVIEW
@@ -71,14 +77,15 @@ async def test_rejecting_needs_a_reason_which_the_vendor_reads(world, vendor, ma
     shop = await world.shop(vendor)
 
     with pytest.raises(ValidationFailed):
-        await act(database, service.reject_listing, actor=manager, product_id=shop.product.id, reason=" ")
-    product = await act(database, service.reject_listing, actor=manager, product_id=shop.product.id,
+        await act(database, service.reject_listing, now=world.now, actor=manager, product_id=shop.product.id,
+                  reason=" ")
+    product = await act(database, service.reject_listing, now=world.now, actor=manager, product_id=shop.product.id,
                         reason="Foto buram, ganti dengan foto nasi box yang jelas.")
 
     assert product.status == ListingStatus.REJECTED
     assert product.status_reason == "Foto buram, ganti dengan foto nasi box yang jelas."
     with pytest.raises(Conflict):  # decided once
-        await act(database, service.approve_listing, actor=manager, product_id=shop.product.id)
+        await act(database, service.approve_listing, now=world.now, actor=manager, product_id=shop.product.id)
 
 
 async def test_a_manager_of_another_zone_cannot_touch_this_zone(world, vendor, database):
@@ -93,7 +100,7 @@ async def test_a_manager_of_another_zone_cannot_touch_this_zone(world, vendor, d
         (service.suspend_vendor, {"vendor_id": shop.vendor.id, "reason": "bukan wilayah saya"}),
     ]:
         with pytest.raises(NotFound):
-            await act(database, action, actor=stranger, **kwargs)
+            await act(database, action, actor=stranger, now=world.now, **kwargs)
     async with database.sessionmaker() as session:
         assert await service.review_queue(session=session, actor=stranger) == []
         product = await session.get(Product, shop.product.id)
@@ -103,31 +110,34 @@ async def test_a_manager_of_another_zone_cannot_touch_this_zone(world, vendor, d
 async def test_an_admin_moderates_every_zone(world, vendor, admin, database):
     shop = await world.shop(vendor)
 
-    product = await act(database, service.approve_listing, actor=admin, product_id=shop.product.id)
+    product = await act(database, service.approve_listing, now=world.now, actor=admin, product_id=shop.product.id)
 
     assert product.status == ListingStatus.LIVE
 
 
 async def test_suspending_a_vendor_hides_their_listings_and_reinstating_shows_them(world, vendor, manager, database):
     shop = await world.shop(vendor, verified=True)
-    await act(database, service.approve_listing, actor=manager, product_id=shop.product.id)
+    await act(database, service.approve_listing, now=world.now, actor=manager, product_id=shop.product.id)
     assert await visible(database, shop.product.id)
 
-    await act(database, service.suspend_vendor, actor=manager, vendor_id=shop.vendor.id,
+    await act(database, service.suspend_vendor, now=world.now, actor=manager, vendor_id=shop.vendor.id,
               reason="Laporan keracunan sedang diperiksa Dinkes.")
     assert not await visible(database, shop.product.id)
     async with database.sessionmaker() as session:
         assert (await session.get(Vendor, shop.vendor.id)).status_reason.startswith("Laporan keracunan")
 
-    await act(database, service.reinstate_vendor, actor=manager, vendor_id=shop.vendor.id, reason="Hasil lab aman.")
+    await act(database, service.reinstate_vendor, now=world.now, actor=manager, vendor_id=shop.vendor.id,
+              reason="Hasil lab aman.")
     assert await visible(database, shop.product.id)
 
 
 async def test_the_audit_log_records_each_action_with_who_why_and_before_after(world, vendor, manager, database):
     shop = await world.shop(vendor)
-    await act(database, service.verify_certificate, actor=manager, certificate_id=shop.certificates[0].id)
-    await act(database, service.approve_listing, actor=manager, product_id=shop.product.id)
-    await act(database, service.suspend_vendor, actor=manager, vendor_id=shop.vendor.id, reason="Izin dicabut.")
+    await act(database, service.verify_certificate, now=world.now, actor=manager,
+              certificate_id=shop.certificates[0].id)
+    await act(database, service.approve_listing, now=world.now, actor=manager, product_id=shop.product.id)
+    await act(database, service.suspend_vendor, now=world.now, actor=manager, vendor_id=shop.vendor.id,
+              reason="Izin dicabut.")
 
     async with database.sessionmaker() as session:
         entries = await list_entries(session=session, actor=manager, filters=AuditFilter())
@@ -144,7 +154,7 @@ async def test_the_audit_log_records_each_action_with_who_why_and_before_after(w
 
 async def test_the_audit_log_cannot_be_edited(world, vendor, manager, database):
     shop = await world.shop(vendor)
-    entry = (await act(database, service.approve_listing, actor=manager, product_id=shop.product.id))
+    entry = (await act(database, service.approve_listing, now=world.now, actor=manager, product_id=shop.product.id))
     async with database.sessionmaker() as session:
         entry_id = (await session.execute(select(AuditEntry.id))).scalar_one()
         with pytest.raises((IntegrityError, DBAPIError)) as refused:
@@ -155,7 +165,7 @@ async def test_the_audit_log_cannot_be_edited(world, vendor, manager, database):
 
 async def test_a_manager_sees_only_their_zones_audit_entries(world, vendor, manager, database):
     shop = await world.shop(vendor)
-    await act(database, service.approve_listing, actor=manager, product_id=shop.product.id)
+    await act(database, service.approve_listing, now=world.now, actor=manager, product_id=shop.product.id)
     other_zone = await world.zone(code="KIW", name="Kawasan Industri Wijayakusuma")
     stranger = await world.user(Role.MANAGER, zone=other_zone)
 
@@ -164,13 +174,14 @@ async def test_a_manager_sees_only_their_zones_audit_entries(world, vendor, mana
 
 
 async def live_shop_with_halal_expiring(world, vendor, manager, database, expires_on: date):
+    world.now = NOW  # the certificate is added on TODAY, so an expiry date after it is accepted
     shop = await world.shop(vendor, verified=True, expires_on=expires_on)
-    await act(database, service.approve_listing, actor=manager, product_id=shop.product.id)
+    await act(database, service.approve_listing, now=world.now, actor=manager, product_id=shop.product.id)
     return shop
 
 
 async def test_expiry_hides_a_listing_exactly_the_day_after_its_certificate_expires(world, vendor, manager, database):
-    expiry = wib_today() + timedelta(days=40)
+    expiry = TODAY + timedelta(days=40)
     shop = await live_shop_with_halal_expiring(world, vendor, manager, database, expiry)
 
     assert await visible(database, shop.product.id, today=expiry)
@@ -187,7 +198,7 @@ async def test_expiry_hides_a_listing_exactly_the_day_after_its_certificate_expi
 
 
 async def test_expiry_warns_30_and_7_days_ahead_and_a_second_run_changes_nothing(world, vendor, manager, database):
-    expiry = wib_today() + timedelta(days=60)
+    expiry = TODAY + timedelta(days=60)
     await live_shop_with_halal_expiring(world, vendor, manager, database, expiry)
 
     assert (await act(database, service.run_certificate_expiry, today=expiry - timedelta(days=31))).warned_30 == 0
@@ -210,9 +221,9 @@ async def test_expiry_warns_30_and_7_days_ahead_and_a_second_run_changes_nothing
 
 
 async def test_a_renewed_certificate_gets_new_warnings(world, vendor, manager, database):
-    expiry = wib_today() + timedelta(days=20)
+    expiry = TODAY + timedelta(days=20)
     shop = await live_shop_with_halal_expiring(world, vendor, manager, database, expiry)
-    await act(database, service.run_certificate_expiry, today=wib_today())
+    await act(database, service.run_certificate_expiry, today=TODAY)
     async with database.sessionmaker() as session:
         await session.execute(update(Certificate).where(Certificate.id == shop.certificates[0].id)
                               .values(expires_on=expiry + timedelta(days=365)))
@@ -228,7 +239,7 @@ async def test_buyers_report_a_live_listing_and_managers_resolve_it(world, vendo
     with pytest.raises(NotFound):  # not live yet
         await act(database, service.report_listing, reporter=worker, product_id=shop.product.id,
                   kind="not_halal", details="")
-    await act(database, service.approve_listing, actor=manager, product_id=shop.product.id)
+    await act(database, service.approve_listing, now=world.now, actor=manager, product_id=shop.product.id)
 
     report = await act(database, service.report_listing, reporter=worker, product_id=shop.product.id,
                        kind="not_halal", details="Ada label babi di kemasan.")
@@ -236,7 +247,7 @@ async def test_buyers_report_a_live_listing_and_managers_resolve_it(world, vendo
         reports = await service.open_reports(session=session, actor=manager)
     assert [(r.id, p.id) for r, p, _ in reports] == [(report.id, shop.product.id)]
 
-    await act(database, service.resolve_report, actor=manager, report_id=report.id,
+    await act(database, service.resolve_report, now=world.now, actor=manager, report_id=report.id,
               resolution="Sudah dicek: label kemasan lama, vendor mengganti.")
     async with database.sessionmaker() as session:
         assert await service.open_reports(session=session, actor=manager) == []

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from backend.accounts.models import Role
+from backend.clock import utcnow
 from backend.errors import Forbidden, NotFound, ValidationFailed
 from backend.moderation.models import AuditEntry, VendorInvitation
 from backend.moderation.register import claim_invitation, get_import, import_register, parse_register
@@ -26,7 +27,7 @@ Batik Tulis Ketanggan,Dewi,9120309999999,0812-3456-7011,Gringsing,Ketanggan,kera
 async def run_import(database, manager, data: bytes, zone_id: int | None = None):
     async with database.sessionmaker() as session:
         report = await import_register(session=session, manager=manager, zone_id=zone_id or manager.zone_id,
-                                       filename="umkm_batang.csv", data=data)
+                                       filename="umkm_batang.csv", data=data, now=utcnow())
         await session.commit()
         return report
 
@@ -297,10 +298,10 @@ async def test_claim_invitation_marks_the_zones_invitation_claimed_once(world, z
     sri = await world.user(Role.VENDOR, zone=zone, phone="+6281234567001")
 
     async with database.sessionmaker() as session:
-        invitation = await claim_invitation(session=session, user=sri)
-        again = await claim_invitation(session=session, user=sri)
+        invitation = await claim_invitation(session=session, user=sri, now=world.now)
+        again = await claim_invitation(session=session, user=sri, now=world.now)
         await session.commit()
 
     assert invitation is not None and invitation.business_name == "Catering Bu Sri"
-    assert invitation.claimed_by_id == sri.id and invitation.claimed_at is not None
+    assert invitation.claimed_by_id == sri.id and invitation.claimed_at == world.now
     assert again is None

@@ -12,6 +12,7 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -23,6 +24,7 @@ from litestar import Litestar
 from py_vapid import Vapid
 
 from backend.accounts.models import User
+from backend.clock import utcnow
 from backend.config import Settings
 from backend.db import Database
 from backend.notifications import push
@@ -163,6 +165,8 @@ class Phones:
     database: Database
     settings: Settings
     service: PushService
+    # When things are told: the real clock (the pages read it too) unless a test fixes it.
+    now: datetime = field(default_factory=utcnow)
 
     async def subscribe(self, user: User, name: str, browser: Browser | None = None) -> Browser:
         browser = browser or Browser()
@@ -175,7 +179,7 @@ class Phones:
     async def notify(self, *users: User, message: str = "Expires on %(date)s. Renew it soon and upload the new one.",
                      params: dict[str, Any] | None = None, url: str = "/vendor/certificates") -> None:
         async with self.database.sessionmaker() as session:
-            await notify(session=session, user_ids={user.id for user in users}, message=message,
+            await notify(session=session, user_ids={user.id for user in users}, message=message, now=self.now,
                          params={"date": "30 November 2026"} if params is None else params, url=url)
             await session.commit()
 

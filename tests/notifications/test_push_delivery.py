@@ -12,7 +12,6 @@ from py_vapid import Vapid02
 from sqlalchemy import select, update
 
 from backend.accounts.models import Role, User
-from backend.clock import utcnow
 from backend.db import as_utc
 from backend.errors import ValidationFailed
 from backend.i18n import get_locale, set_locale, translations
@@ -46,7 +45,7 @@ async def test_a_subscribed_phone_receives_the_notification_encrypted_signed_and
     await phones.notify(sri, message=EXPIRY, params={"date": "30 November 2026"}, url="/vendor/certificates")
 
     set_locale("en")  # whatever the job's own language, each push is written in its reader's
-    sent = await phones.run_job(now=utcnow() + timedelta(seconds=1))
+    sent = await phones.run_job(now=phones.now + timedelta(seconds=1))
 
     assert sent == 1
     assert get_locale() == "en"
@@ -79,7 +78,7 @@ async def test_each_reader_gets_the_push_in_their_own_language_on_each_of_their_
     budi_phone = await phones.subscribe(budi, "budi-phone")
     await phones.notify(sri, budi, message=EXPIRY)
 
-    assert await phones.run_job(now=utcnow() + timedelta(seconds=1)) == 3
+    assert await phones.run_job(now=phones.now + timedelta(seconds=1)) == 3
 
     for name, browser in (("sri-phone", sri_phone), ("sri-tablet", sri_tablet)):
         [delivery] = push_service.received_at(name)
@@ -93,7 +92,7 @@ async def test_a_push_service_error_is_retried_later_with_a_growing_wait(world, 
     phone = await phones.subscribe(sri, "sri-phone")
     await phones.notify(sri)
     push_service.answer("sri-phone", 500, 503)
-    start = utcnow() + timedelta(seconds=1)
+    start = phones.now + timedelta(seconds=1)
 
     assert await phones.run_job(now=start) == 0
     [message] = await push_messages(database)
@@ -124,7 +123,7 @@ async def test_a_browser_that_dropped_its_subscription_is_forgotten(world, zone,
     await phones.notify(sri, message="Hello, %(name)s", params={"name": "Sri"})
     push_service.answer("old-phone", 410, 410)  # the browser there unsubscribed
 
-    sent = await phones.run_job(now=utcnow() + timedelta(seconds=1))
+    sent = await phones.run_job(now=phones.now + timedelta(seconds=1))
 
     assert [subscription.endpoint for subscription in await subscriptions(database)] == [
         push_service.endpoint("new-phone")]
@@ -141,7 +140,7 @@ async def test_after_five_failed_attempts_the_push_is_given_up(world, zone, phon
     await phones.subscribe(sri, "sri-phone")
     await phones.notify(sri)
     push_service.answer("sri-phone", 500, 502, 503, 429, 500)
-    moment = utcnow() + timedelta(seconds=1)
+    moment = phones.now + timedelta(seconds=1)
 
     for wait in (timedelta(0), timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2)):
         moment += wait
@@ -162,7 +161,7 @@ async def test_a_network_failure_counts_as_a_failed_attempt(world, zone, phones,
     push_service.server.shutdown()
     push_service.server.server_close()  # nobody answers at that address any more
 
-    assert await phones.run_job(now=utcnow() + timedelta(seconds=1)) == 0
+    assert await phones.run_job(now=phones.now + timedelta(seconds=1)) == 0
 
     [message] = await push_messages(database)
     assert message.attempts == 1 and message.sent_at is None and message.given_up_at is None
@@ -174,7 +173,7 @@ async def test_nothing_is_pushed_when_web_push_is_off(world, zone, phones, push_
     await phones.subscribe(sri, "sri-phone")
     await phones.notify(sri)
 
-    assert await phones.run_job(now=utcnow() + timedelta(seconds=1), settings=settings) == 0
+    assert await phones.run_job(now=phones.now + timedelta(seconds=1), settings=settings) == 0
 
     assert push_service.received == []
     [message] = await push_messages(database)
@@ -185,7 +184,7 @@ async def test_a_push_is_sent_once_even_when_the_job_runs_again(world, zone, pho
     sri = await world.user(Role.VENDOR, zone=zone)
     await phones.subscribe(sri, "sri-phone")
     await phones.notify(sri)
-    now = utcnow() + timedelta(seconds=1)
+    now = phones.now + timedelta(seconds=1)
 
     assert await phones.run_job(now=now) == 1
     assert await phones.run_job(now=now + timedelta(hours=1)) == 0
@@ -203,7 +202,7 @@ async def test_two_workers_running_the_job_at_once_push_each_message_once(world,
         await phones.subscribe(person, f"phone-{number}")
     await phones.notify(*people)
     push_service.delay_seconds = 0.2  # the first worker is still sending when the others look for work
-    now = utcnow() + timedelta(seconds=1)
+    now = phones.now + timedelta(seconds=1)
 
     sent = await asyncio.gather(*(phones.run_job(now=now) for _ in range(3)))
 
@@ -223,7 +222,7 @@ async def test_a_phone_shared_by_two_people_follows_whoever_turned_notifications
 
     [subscription] = await subscriptions(database)
     assert subscription.user_id == budi.id
-    assert await phones.run_job(now=utcnow() + timedelta(seconds=1)) == 1
+    assert await phones.run_job(now=phones.now + timedelta(seconds=1)) == 1
     [delivery] = push_service.received
     assert phone.decrypt(delivery.body)["body"] == "Halo, Budi"  # Sri's pending push did not go to Budi
     assert phone.decrypt(delivery.body)["url"] == "/inbox"
@@ -245,7 +244,7 @@ async def test_a_notification_that_cannot_be_written_is_given_up_and_the_others_
     await phones.notify(sri, message="Hello, %(name)s", params={"nama": "Sri"})  # a parameter misnamed
     await phones.notify(sri, message="Hello, %(name)s", params={"name": "Sri"})
 
-    assert await phones.run_job(now=utcnow() + timedelta(seconds=1)) == 1
+    assert await phones.run_job(now=phones.now + timedelta(seconds=1)) == 1
 
     broken, fine = await push_messages(database)
     assert broken.given_up_at is not None and "KeyError" in broken.last_error and broken.sent_at is None

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+from datetime import date, time
 
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from backend.catalog.models import Product
+from backend.clock import wib_to_utc
 from backend.orders import capacity
 from backend.orders.models import CapacityDay
 from backend.vendors import service as vendor_service
@@ -17,6 +18,8 @@ from backend.vendors.models import Vendor
 from backend.vendors.schemas import VendorProfileInput
 
 MONDAY = date(2026, 11, 30)
+# The vendor edits the profile the Friday before, mid-morning in the zone.
+FRIDAY_MORNING = wib_to_utc(date(2026, 11, 27), time(9, 30))
 
 
 async def remaining(database, vendor_id: int, day: date = MONDAY) -> int:
@@ -59,19 +62,39 @@ async def test_the_database_itself_refuses_an_oversold_day(world, zone, database
             await session.flush()
 
 
+async def lower_capacity(database, seller, capacity: int, now) -> None:
+    async with database.sessionmaker() as session:
+        await vendor_service.save_profile(session=session, user=seller.user, now=now, data=VendorProfileInput(
+            business_name="Catering Bu Sri", owner_name="Sri", whatsapp=seller.user.phone, kecamatan="Gringsing",
+            desa="Krengseng", latitude=-6.9581, longitude=110.0195, daily_capacity=capacity))
+        await session.commit()
+
+
 async def test_lowering_the_daily_capacity_below_what_is_held_accepts_nothing_more(world, zone, database):
     seller = await world.seller(zone, business_name="Catering Bu Sri", daily_capacity=500)
     assert await hold(database, seller.vendor.id, 300)
-    async with database.sessionmaker() as session:
-        await vendor_service.save_profile(session=session, user=seller.user, data=VendorProfileInput(
-            business_name="Catering Bu Sri", owner_name="Sri", whatsapp=seller.user.phone, kecamatan="Gringsing",
-            desa="Krengseng", latitude=-6.9581, longitude=110.0195, daily_capacity=200))
-        await session.commit()
+    await lower_capacity(database, seller, 200, now=FRIDAY_MORNING)
     assert await remaining(database, seller.vendor.id) == 0
     assert not await hold(database, seller.vendor.id, 1)
     async with database.sessionmaker() as session:
         day = (await session.execute(select(CapacityDay))).scalar_one()
         assert (day.capacity, day.held) == (300, 300)  # the 300 already promised stay promised
+
+
+async def test_a_lower_capacity_set_on_friday_applies_from_that_friday_whatever_the_date_of_the_run(world, zone,
+                                                                                                  database):
+    """The day the change starts from is the day of the `now` the vendor acted at, not the day the test runs."""
+    seller = await world.seller(zone, business_name="Catering Bu Sri", daily_capacity=500)
+    thursday, tuesday = date(2026, 11, 26), date(2026, 12, 1)
+    assert await hold(database, seller.vendor.id, 300, day=thursday)  # delivered the day before: past
+    assert await hold(database, seller.vendor.id, 300)  # the coming Monday's capacity row
+    await lower_capacity(database, seller, 200, now=FRIDAY_MORNING)
+
+    async with database.sessionmaker() as session:
+        days = dict((row.day, (row.capacity, row.held)) for row in (await session.execute(select(CapacityDay))).scalars())
+    assert days == {thursday: (500, 300), MONDAY: (300, 300)}  # a past day keeps its figure
+    assert await remaining(database, seller.vendor.id) == 0
+    assert await remaining(database, seller.vendor.id, tuesday) == 200  # a day without orders: the new figure
 
 
 async def test_many_canteens_at_once_never_oversell_the_day(world, zone, database):
@@ -135,7 +158,7 @@ async def test_a_vendor_saving_an_old_product_form_does_not_put_ordered_stock_ba
         async with database.sessionmaker() as session:
             vendor = await session.get(Vendor, seller.vendor.id)
             product = await catalog_service.update_product(
-                session=session, vendor=vendor, product_id=chips.id, data=ProductInput(
+                session=session, vendor=vendor, product_id=chips.id, now=world.now, data=ProductInput(
                     name="Keripik Singkong", category="snacks", unit="pack", price=8500, fulfilment="ready_stock",
                     certificate_ids=list(seller.certificate_ids.values()), **fields))
             await session.commit()

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from backend.errors import Conflict, InsufficientCapacity
 from backend.orders.models import Order, OrderEvent, OrderStatus
+from tests.orders.conftest import NOW
 
 pytestmark = pytest.mark.postgres_only
 
@@ -85,7 +86,7 @@ async def test_a_vendor_accepting_while_the_buyer_cancels_ends_in_one_state(orde
     async def act(actor, target, reason=""):
         async with database.sessionmaker() as session:
             changed = await change_status(session=session, order_id=order.id, target=target, actor=actor,
-                                          reason=reason)
+                                          reason=reason, now=NOW)
             await session.commit()
             return changed.status
 

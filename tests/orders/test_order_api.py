@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from backend.accounts import service as account_service
 from backend.accounts.models import Role
 from backend.catalog import service as catalog_service
-from backend.clock import wib_today
+from backend.clock import utcnow, wib_today
 from backend.orders import capacity
 from backend.orders.models import CartLine, Checkout, Order
 from backend.vendors.models import Vendor
@@ -32,7 +32,7 @@ async def bearer(database, user) -> dict[str, str]:
 
 def delivery_day() -> date:
     """Far enough ahead for "order before 15.00 the day before", whatever the time of day."""
-    return wib_today() + timedelta(days=3)
+    return wib_today(utcnow()) + timedelta(days=3)
 
 
 def checkout_body(**changes) -> dict:
@@ -171,10 +171,12 @@ async def test_a_canteen_orders_200_box_and_the_vendor_delivers_them(client, dat
 async def test_illegal_moves_are_409_the_other_sides_move_403_and_a_decline_needs_a_reason(
         client, database, ordering, catering, canteen_staff):
     seller, nasi_box = catering
-    order = await ordering.order(canteen_staff, nasi_box.id, 100)
+    # Placed on the real clock, as the API moves it on: its history must not start after the decline.
+    day = delivery_day()
+    order = await ordering.order(canteen_staff, nasi_box.id, 100, day=day, now=utcnow())
     canteen = await bearer(database, canteen_staff)
     shop = await bearer(database, seller.user)
-    assert await ordering.remaining(seller.vendor.id) == 400
+    assert await ordering.remaining(seller.vendor.id, day) == 400
 
     skipped = await move(client, shop, order.id, "delivered")
     assert skipped.status_code == 409 and skipped.json()["code"] == "conflict"
@@ -189,7 +191,7 @@ async def test_illegal_moves_are_409_the_other_sides_move_403_and_a_decline_need
     assert declined.status_code == 200, declined.text
     assert declined.json()["status_reason"] == "Kompor rusak hari itu"
     assert declined.json()["timeline"][-1]["reason"] == "Kompor rusak hari itu"
-    assert await ordering.remaining(seller.vendor.id) == 500
+    assert await ordering.remaining(seller.vendor.id, day) == 500
     assert (await move(client, shop, order.id, "accepted")).status_code == 409
 
 
@@ -242,7 +244,7 @@ async def test_reordering_puts_what_is_still_on_sale_back_in_the_cart(client, da
     order = await ordering.order(canteen_staff, nasi_box.id, 200)
     async with database.sessionmaker() as session:
         vendor = await session.get(Vendor, seller.vendor.id)
-        await catalog_service.pause_listing(session=session, vendor=vendor, product_id=drinks.id)
+        await catalog_service.pause_listing(session=session, vendor=vendor, product_id=drinks.id, now=world.now)
         await session.commit()
 
     response = await client.post(f"/api/v1/orders/{order.id}/reorder", headers=await bearer(database, canteen_staff))
@@ -339,7 +341,7 @@ async def test_bad_input_is_a_problem_naming_the_field_never_a_500(client, datab
     assert off_slot.status_code == 422 and fields(off_slot) == ["delivery_slot"]
     not_a_day = await check_out(client, auth, "k-3", delivery_day="besok")
     assert not_a_day.status_code == 400 and fields(not_a_day) == ["delivery_day"]
-    past = await check_out(client, auth, "k-4", delivery_day=(wib_today() - timedelta(days=1)).isoformat())
+    past = await check_out(client, auth, "k-4", delivery_day=(wib_today(utcnow()) - timedelta(days=1)).isoformat())
     assert past.status_code == 422 and fields(past)[0] == "delivery_day"
     no_kind = await check_out(client, auth, "k-5", delivery_kind="drone")
     assert no_kind.status_code == 400 and fields(no_kind) == ["delivery_kind"]
@@ -360,7 +362,7 @@ async def test_only_buyers_have_a_cart_and_only_vendors_a_board(client, database
     assert (await client.get("/api/v1/orders", headers=await bearer(database, manager))).status_code == 403
     assert (await client.get("/api/v1/cart")).status_code == 401
     today = await client.get("/api/v1/vendor/board", headers=shop)
-    assert today.status_code == 200 and today.json() == {"day": wib_today().isoformat(), "slots": []}
+    assert today.status_code == 200 and today.json() == {"day": wib_today(utcnow()).isoformat(), "slots": []}
 
 
 # --- standing orders ------------------------------------------------------------------------------------------

@@ -130,7 +130,8 @@ async def test_the_minimum_order_is_enforced(ordering, catering, canteen_staff, 
     _, nasi_box = catering
     async with database.sessionmaker() as session:
         with pytest.raises(ValidationFailed) as refused:
-            await cart.set_quantity(session=session, buyer=canteen_staff, product_id=nasi_box.id, quantity=5)
+            await cart.set_quantity(session=session, buyer=canteen_staff, product_id=nasi_box.id, quantity=5,
+                                    today=NOW.date())
     assert refused.value.errors[0].params == {"product": "Nasi Box Ayam Bakar", "minimum": 10}
 
 
@@ -197,7 +198,8 @@ async def test_only_buyers_order(ordering, catering, vendor, database):
     _, nasi_box = catering
     async with database.sessionmaker() as session:
         with pytest.raises(Exception) as refused:
-            await cart.set_quantity(session=session, buyer=vendor, product_id=nasi_box.id, quantity=10)
+            await cart.set_quantity(session=session, buyer=vendor, product_id=nasi_box.id, quantity=10,
+                                    today=NOW.date())
     assert refused.value.status_code == 403
 
 

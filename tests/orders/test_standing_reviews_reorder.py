@@ -80,7 +80,7 @@ async def test_a_paused_standing_order_places_nothing(catering, canteen_staff, d
     _, nasi_box = catering
     standing = await standing_order(database, canteen_staff, nasi_box.id)
     async with database.sessionmaker() as session:
-        await set_active(session=session, actor=canteen_staff, standing_order_id=standing.id, active=False)
+        await set_active(session=session, actor=canteen_staff, standing_order_id=standing.id, active=False, now=NOW)
         await session.commit()
     assert (await run_job(database)).placed == 0
 
@@ -112,30 +112,30 @@ async def test_the_buyer_rates_a_completed_order_once_and_the_vendor_answers_onc
     order = await ordering.order(canteen_staff, nasi_box.id, 50)
     async with database.sessionmaker() as session:
         with pytest.raises(Conflict):  # not completed yet
-            await reviews.review_order(session=session, actor=canteen_staff, order_id=order.id, rating=5)
+            await reviews.review_order(session=session, now=NOW, actor=canteen_staff, order_id=order.id, rating=5)
     await complete(database, order, seller, canteen_staff)
 
     async with database.sessionmaker() as session:
         with pytest.raises(ValidationFailed):
-            await reviews.review_order(session=session, actor=canteen_staff, order_id=order.id, rating=6)
+            await reviews.review_order(session=session, now=NOW, actor=canteen_staff, order_id=order.id, rating=6)
         with pytest.raises(Forbidden):
-            await reviews.review_order(session=session, actor=seller.user, order_id=order.id, rating=5)
-        await reviews.review_order(session=session, actor=canteen_staff, order_id=order.id, rating=4,
+            await reviews.review_order(session=session, now=NOW, actor=seller.user, order_id=order.id, rating=5)
+        await reviews.review_order(session=session, now=NOW, actor=canteen_staff, order_id=order.id, rating=4,
                                    comment="Nasi pulen, lauk hangat.")
         await session.commit()
     async with database.sessionmaker() as session:
         with pytest.raises(Conflict):
-            await reviews.review_order(session=session, actor=canteen_staff, order_id=order.id, rating=1)
+            await reviews.review_order(session=session, now=NOW, actor=canteen_staff, order_id=order.id, rating=1)
         vendor = await session.get(Vendor, seller.vendor.id)
         assert (vendor.rating_count, vendor.rating_sum) == (1, 4)
 
-        answered = await reviews.reply_to_review(session=session, actor=seller.user, order_id=order.id,
+        answered = await reviews.reply_to_review(session=session, now=NOW, actor=seller.user, order_id=order.id,
                                                  reply="Terima kasih, Bu!")
         await session.commit()
         assert answered.reply == "Terima kasih, Bu!"
     async with database.sessionmaker() as session:
         with pytest.raises(Conflict):
-            await reviews.reply_to_review(session=session, actor=seller.user, order_id=order.id, reply="Lagi")
+            await reviews.reply_to_review(session=session, now=NOW, actor=seller.user, order_id=order.id, reply="Lagi")
         _, (shown,) = await reviews.vendor_reviews(session=session, vendor_id=seller.vendor.id)
         assert (shown.rating, shown.author, shown.reply) == (4, "Dewi", "Terima kasih, Bu!")
 
@@ -153,7 +153,7 @@ async def test_reorder_puts_a_past_orders_lines_back_in_the_cart_and_says_what_i
         await session.commit()
 
     async with database.sessionmaker() as session:
-        result = await service.reorder(session=session, actor=canteen_staff, order_id=order.id)
+        result = await service.reorder(session=session, actor=canteen_staff, order_id=order.id, today=NOW.date())
         await session.commit()
 
     assert result.added == ["Nasi Box Ayam Bakar"]
@@ -172,7 +172,8 @@ async def test_buyers_of_a_suspended_vendors_open_orders_are_told(ordering, cate
     seller, nasi_box = catering
     order = await ordering.order(canteen_staff, nasi_box.id, 50)
     async with database.sessionmaker() as session:
-        await suspend_vendor(session=session, actor=manager, vendor_id=seller.vendor.id, reason="Sertifikat palsu")
+        await suspend_vendor(session=session, actor=manager, vendor_id=seller.vendor.id, reason="Sertifikat palsu",
+                             now=NOW)
         await session.commit()
     async with database.sessionmaker() as session:
         told = (await session.execute(select(Notification).where(Notification.user_id == canteen_staff.id))).scalars()
@@ -185,9 +186,10 @@ async def test_buyers_read_a_vendors_reviews_on_the_vendor_page_and_in_the_api(o
     order = await ordering.order(canteen_staff, nasi_box.id, 50)
     await complete(database, order, seller, canteen_staff)
     async with database.sessionmaker() as session:
-        await reviews.review_order(session=session, actor=canteen_staff, order_id=order.id, rating=5,
+        await reviews.review_order(session=session, now=NOW, actor=canteen_staff, order_id=order.id, rating=5,
                                    comment="Enak <b>sekali</b>")
-        await reviews.reply_to_review(session=session, actor=seller.user, order_id=order.id, reply="Matur nuwun")
+        await reviews.reply_to_review(session=session, now=NOW, actor=seller.user, order_id=order.id,
+                                      reply="Matur nuwun")
         await session.commit()
 
     vendor_page = await client.get(f"/vendors/{seller.vendor.id}")

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from backend.accounts import service as account_service
-from backend.clock import wib_today
+from backend.clock import utcnow, wib_today
 from backend.errors import Conflict, NotFound, ValidationFailed
 from backend.i18n import gettext, set_locale
 from backend.orders import cart
@@ -103,7 +103,8 @@ async def test_the_cart_says_the_limit_and_refuses_above_it_next_to_the_vendor(c
     seller, nasi_box = catering
     await ordering.gate()
     async with database.sessionmaker() as session:
-        await cart.set_quantity(session=session, buyer=worker, product_id=nasi_box.id, quantity=40)
+        await cart.set_quantity(session=session, buyer=worker, product_id=nasi_box.id, quantity=40,
+                                today=wib_today(utcnow()))
         await session.commit()
     await log_in(client, worker)
     page = await client.get("/cart")
@@ -112,7 +113,7 @@ async def test_the_cart_says_the_limit_and_refuses_above_it_next_to_the_vendor(c
     point = re.search(r'<option value="(\d+)"', page.text.split('id="f-delivery_place"')[1]).group(1)
 
     refused = await submit(client, "/checkout", {
-        "idempotency_key": key, "delivery_day": (wib_today() + timedelta(days=3)).isoformat(),
+        "idempotency_key": key, "delivery_day": (wib_today(utcnow()) + timedelta(days=3)).isoformat(),
         "delivery_slot": "11:00", "delivery_place": point, "payment_method": "cash"})
     assert refused.status_code == 400
     vendor_block = refused.text.split(f'id="vendor-{seller.vendor.id}"')[1].split("</section>")[0]
@@ -128,7 +129,7 @@ async def test_the_checkout_api_refuses_cash_above_the_limit(client, ordering, c
     auth = await bearer(database, worker)
     await client.put(f"/api/v1/cart/lines/{nasi_box.id}", json={"quantity": 40}, headers=auth)
     refused = await client.post("/api/v1/checkouts", headers={**auth, "Idempotency-Key": "c-1"}, json={
-        "delivery_day": (wib_today() + timedelta(days=3)).isoformat(), "delivery_slot": "11:00",
+        "delivery_day": (wib_today(utcnow()) + timedelta(days=3)).isoformat(), "delivery_slot": "11:00",
         "delivery_kind": "zone_point", "delivery_point_id": gate.id, "payment_method": "cash"})
     assert refused.status_code == 422
     assert [error["field"] for error in refused.json()["errors"]] == [f"vendor-{seller.vendor.id}"]
@@ -197,9 +198,9 @@ async def test_only_the_orders_vendor_records_its_cash_and_only_for_cash_orders(
     intruder = await world.seller(zone, business_name="Dapur Lain")
     async with database.sessionmaker() as session:
         with pytest.raises(NotFound):
-            await cash.mark_cash_received(session=session, actor=intruder.user, order_id=cash_order.id)
+            await cash.mark_cash_received(session=session, actor=intruder.user, order_id=cash_order.id, now=NOW)
         with pytest.raises(NotFound):
-            await cash.mark_cash_received(session=session, actor=worker, order_id=cash_order.id)
+            await cash.mark_cash_received(session=session, actor=worker, order_id=cash_order.id, now=NOW)
 
     await log_in(client, intruder.user)
     assert (await submit(client, f"/vendor/orders/{cash_order.id}/cash-received", {})).status_code == 404
@@ -211,7 +212,7 @@ async def test_only_the_orders_vendor_records_its_cash_and_only_for_cash_orders(
     await move(database, invoice_order.id, seller.user, S.ACCEPTED, S.READY, S.DELIVERED)
     async with database.sessionmaker() as session:
         with pytest.raises(Conflict) as not_cash:
-            await cash.mark_cash_received(session=session, actor=seller.user, order_id=invoice_order.id)
+            await cash.mark_cash_received(session=session, actor=seller.user, order_id=invoice_order.id, now=NOW)
     assert not_cash.value.message == cash.MSG_NOT_CASH
     await log_in(client, seller.user)
     assert 'data-cash=' not in (await client.get(f"/vendor/orders/{invoice_order.id}")).text

@@ -68,7 +68,8 @@ async def place_days_ago(database, buyer, product_id: int, quantity: int, days: 
     """An invoice order the canteen placed `days` days ago (real clock), for delivery three days after that."""
     placed_at = utcnow() - timedelta(days=days)
     async with database.sessionmaker() as session:
-        await cart.set_quantity(session=session, buyer=buyer, product_id=product_id, quantity=quantity)
+        await cart.set_quantity(session=session, buyer=buyer, product_id=product_id, quantity=quantity,
+                                today=wib_today(placed_at))
         placement = await place_checkout(
             session=session, buyer=buyer, idempotency_key=key, payment_method=PaymentMethod.INVOICE, now=placed_at,
             delivery=DeliveryChoice(day=wib_today(placed_at) + timedelta(days=3), slot=time(11),
@@ -231,7 +232,8 @@ async def test_the_cart_offers_invoice_only_to_canteens_with_terms(client, world
     unchecked = await world.user(Role.CANTEEN_STAFF, zone=zone, organisation=unchecked_org)
     for buyer in (canteen_staff, unchecked):
         async with database.sessionmaker() as session:
-            await cart.set_quantity(session=session, buyer=buyer, product_id=nasi_box.id, quantity=50)
+            await cart.set_quantity(session=session, buyer=buyer, product_id=nasi_box.id, quantity=50,
+                                    today=wib_today(world.now))
             await session.commit()
 
     await log_in(client, canteen_staff)
@@ -241,7 +243,7 @@ async def test_the_cart_offers_invoice_only_to_canteens_with_terms(client, world
     assert 'value="invoice"' not in page.text and "data-no-invoice-terms" in page.text
     key = re.search(r'name="idempotency_key" value="([^"]+)"', page.text).group(1)
     refused = await submit(client, "/checkout", {
-        "idempotency_key": key, "delivery_day": (wib_today() + timedelta(days=3)).isoformat(),
+        "idempotency_key": key, "delivery_day": (wib_today(utcnow()) + timedelta(days=3)).isoformat(),
         "delivery_slot": "11:00", "delivery_place": "canteen", "payment_method": "invoice"})
     assert refused.status_code == 400 and t(invoices.MSG_NO_TERMS) in text_of(refused.text)
     assert await count(database, Order) == 0
@@ -421,7 +423,7 @@ async def test_cancelled_orders_leave_the_amount_due_and_an_all_cancelled_invoic
         assert unpaid.invoices == []
         with pytest.raises(Conflict) as refused:
             await invoices.mark_invoice_paid(session=session, actor=manager, invoice_id=invoice.id,
-                                             payment_reference="BCA 1")
+                                             payment_reference="BCA 1", now=NOW)
     assert refused.value.message == invoices.MSG_VOID
 
 
@@ -489,7 +491,7 @@ async def test_two_managers_marking_at_once_record_one_payment(ordering, caterin
         async with database.sessionmaker() as session:
             try:
                 await invoices.mark_invoice_paid(session=session, actor=actor, invoice_id=invoice.id,
-                                                 payment_reference=reference)
+                                                 payment_reference=reference, now=NOW)
                 await asyncio.sleep(0.05)  # both transactions are open at once
                 await session.commit()
             except Conflict:

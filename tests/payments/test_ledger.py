@@ -46,7 +46,7 @@ async def pay_out(database, admin, vendor_id: int, amount: int, reference: str =
     async with database.sessionmaker() as session:
         try:
             payout = await ledger.record_payout(session=session, actor=admin, vendor_id=vendor_id, amount=amount,
-                                                reference=reference)
+                                                reference=reference, now=NOW)
         except BaseException:
             await session.rollback()
             raise

@@ -96,7 +96,7 @@ async def test_a_buyer_cancelling_while_the_payment_arrives_ends_paid_and_placed
         async with database.sessionmaker() as session:
             try:
                 await change_status(session=session, order_id=nasi.id, target=S.CANCELLED,
-                                    actor=card_checkout.buyer, reason="Batal")
+                                    actor=card_checkout.buyer, reason="Batal", now=utcnow())
             except Conflict:
                 await session.rollback()
                 return "refused"

@@ -199,7 +199,7 @@ async def test_orders_paid_otherwise_cost_no_payment_query_when_cancelled(orderi
     async with database.sessionmaker() as session:
         with QueryCounter(database) as counter:
             await change_status(session=session, order_id=order.id, target=S.CANCELLED, actor=canteen_staff,
-                                reason="Batal")
+                                reason="Batal", now=NOW)
         await session.commit()
     assert not any("from payment" in statement.lower() or "update payment" in statement.lower()
                    for statement in counter.statements)

@@ -21,6 +21,7 @@ from backend.accounts import service as account_service
 from backend.accounts.models import Role
 from backend.catalog.models import ListingStatus, Product
 from backend.certification.models import Certificate
+from backend.clock import utcnow, wib_today
 from backend.orders.models import Order, OrderStatus
 from backend.orders.states import change_status
 from backend.reports import charts, exports, service
@@ -80,11 +81,13 @@ async def story(world, database, zone, ordering, catering) -> Story:  # noqa: F8
     peyek = await world.live_product(uncertified, "Peyek Kacang", category="snacks", unit="pack", price=10000,
                                      fulfilment="ready_stock", stock=10)
     expired = await world.seller(zone, business_name="Jahit Bu Ani")
+    # Expired the day before the report is read: on the story's day (the services) or on the real one (the pages).
+    expired_on = min(TODAY, wib_today(utcnow())) - timedelta(days=1)
     async with database.sessionmaker() as session:
         await session.execute(update(Product).where(Product.id == peyek.id)
                               .values(status=ListingStatus.PENDING_REVIEW))
         await session.execute(update(Certificate).where(Certificate.vendor_id == expired.vendor.id)
-                              .values(expires_on=TODAY - timedelta(days=1)))
+                              .values(expires_on=expired_on))
         await session.commit()
 
     buyer = await ordering.canteen_buyer("Kantin PT Sinar")
@@ -133,7 +136,8 @@ async def bearer(database, user) -> dict[str, str]:
 
 async def test_the_caterer_sees_sales_per_day_and_per_product_without_cancelled_or_declined_orders(database, story):
     async with database.sessionmaker() as session:
-        sales = await service.vendor_sales(session=session, vendor=story.seller.vendor, start=START, end=END)
+        sales = await service.vendor_sales(session=session, vendor=story.seller.vendor, start=START, end=END,
+                                           today=TODAY)
     assert len(sales.days) == 14
     by_day = {d.day: (d.orders, d.quantity, d.value) for d in sales.days if d.orders}
     assert by_day == {WED: (2, 210, 2_750_000), TUE: (1, 70, 800_000)}
@@ -152,7 +156,7 @@ async def test_the_default_periods_end_today():
 async def test_the_canteen_sees_its_spend_per_vendor_and_month(database, story):
     async with database.sessionmaker() as session:
         spend = await service.canteen_spend(session=session, actor=story.canteen_buyer, start=date(2026, 11, 1),
-                                            end=date(2026, 12, 31))
+                                            end=date(2026, 12, 31), today=TODAY)
     assert [(r.month, r.vendor_name, r.orders, r.value) for r in spend.rows] == [
         (date(2026, 11, 1), "Catering Bu Sri", 1, 2_600_000),
         (date(2026, 12, 1), "Catering Bu Sri", 1, 800_000),
@@ -187,10 +191,10 @@ async def test_the_zone_dashboard_counts_vendors_listings_weeks_and_the_local_sh
 async def test_a_manager_sees_only_their_own_zone(database, story, world):
     stranger = await world.user(Role.MANAGER, zone=story.other_zone)
     async with database.sessionmaker() as session:
-        own = await service.zone_dashboard(session=session, actor=stranger, start=START, end=END)
+        own = await service.zone_dashboard(session=session, actor=stranger, start=START, end=END, today=TODAY)
         assert (own.zone_code, own.orders, own.value, own.local_share) == ("KIW", 1, 300_000, None)
         with pytest.raises(service.NotFound):
-            await service.zone_dashboard(session=session, actor=stranger, zone_id=story.zone.id)
+            await service.zone_dashboard(session=session, actor=stranger, zone_id=story.zone.id, today=TODAY)
 
 
 async def test_a_range_ending_before_it_starts_or_too_long_is_refused(database, story):
@@ -198,7 +202,8 @@ async def test_a_range_ending_before_it_starts_or_too_long_is_refused(database, 
         for start, end in ((END, START), (date(2025, 1, 1), END), (date(9999, 12, 1), date(9999, 12, 31)),
                            (date(1, 1, 1), date(1, 1, 31))):
             with pytest.raises(service.ValidationFailed):
-                await service.vendor_sales(session=session, vendor=story.seller.vendor, start=start, end=end)
+                await service.vendor_sales(session=session, vendor=story.seller.vendor, start=start, end=end,
+                                           today=TODAY)
 
 
 def test_the_chart_is_escaped_svg_with_one_bar_per_value():

@@ -13,7 +13,7 @@ from backend.accounts.models import Role
 from backend.catalog.models import ListingStatus, PriceTier, Product, ProductPhoto
 from backend.catalog.service import change_listing_status
 from backend.certification.models import Certificate
-from backend.clock import wib_today
+from backend.clock import utcnow, wib_today
 from tests.conftest import log_in, submit
 
 
@@ -60,7 +60,7 @@ async def make_token(client, user) -> dict[str, str]:
 async def add_halal(client, auth, number: str = "ID33110000123450523"):
     return await client.post("/api/v1/vendor/certificates", headers=auth, data={
         "kind": "halal", "number": number, "issuer": "BPJPH",
-        "issued_on": (wib_today() - timedelta(days=300)).isoformat(),
+        "issued_on": (wib_today(utcnow()) - timedelta(days=300)).isoformat(),
     }, files={"document": ("halal.jpg", jpeg_with_location(800, 600), "image/jpeg")})
 
 
@@ -242,7 +242,7 @@ async def approve(database, product_id: int) -> None:
     """What a market manager's approval does to the listing (the moderation screens come separately)."""
     async with database.sessionmaker() as session:
         product = await session.get(Product, product_id)
-        change_listing_status(product, ListingStatus.LIVE)
+        change_listing_status(product, ListingStatus.LIVE, now=utcnow())
         await session.commit()
 
 

@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 from backend.accounts.models import Role
-from backend.clock import wib_today
+from backend.clock import utcnow, wib_today
 from backend.accounts import service as account_service
 from tests.conftest import QueryCounter, log_in, submit
 
@@ -82,7 +82,7 @@ async def test_filters_from_the_form_and_bad_input_explained_in_indonesian(clien
     bad = await client.get("/catalogue", params={"price_min": "murah", "date": "kemarin"})
     assert bad.status_code == 400
     assert "Tulis harga seperti 15000 atau 15.000." in bad.text
-    past = await client.get("/catalogue", params={"date": (wib_today() - timedelta(days=1)).isoformat()})
+    past = await client.get("/catalogue", params={"date": (wib_today(utcnow()) - timedelta(days=1)).isoformat()})
     assert past.status_code == 400 and "Pilih hari ini atau tanggal setelahnya." in past.text
     # With htmx the message replaces the stale results (htmx swaps only 2xx answers).
     swapped = await client.get("/catalogue", params={"price_min": "20000", "price_max": "100"},
@@ -109,7 +109,7 @@ async def test_a_product_page_shows_tiers_certificates_and_what_is_left(client, 
                                        lead_time_hours=24, description="Untuk syukuran\nisi 10 porsi")
     staff = await world.user(Role.CANTEEN_STAFF, zone=zone, organisation=canteen)
     await log_in(client, staff)
-    day = wib_today() + timedelta(days=3)
+    day = wib_today(utcnow()) + timedelta(days=3)
     with QueryCounter(app.state.database) as queries:
         page = await client.get(f"/products/{product.id}", params={"date": day.isoformat()})
     assert page.status_code == 200

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from backend.accounts.service import create_api_token
 from backend.catalog.models import ListingStatus, Product
+from backend.clock import utcnow
 from backend.notifications.models import Notification
 from backend.orders.models import OrderStatus
 from backend.orders.standing import StandingOrderInput, create_standing_order, place_standing_orders
@@ -109,7 +110,8 @@ async def test_a_suspended_vendor_can_only_decline_or_cancel(ordering, catering,
     seller, nasi_box = catering
     order = await ordering.order(canteen_staff, nasi_box.id, 50)
     async with database.sessionmaker() as session:
-        await suspend_vendor(session=session, actor=manager, vendor_id=seller.vendor.id, reason="Sertifikat palsu")
+        await suspend_vendor(session=session, actor=manager, vendor_id=seller.vendor.id, reason="Sertifikat palsu",
+                             now=utcnow())
         await session.commit()
     async with database.sessionmaker() as session:
         with pytest.raises(Forbidden):

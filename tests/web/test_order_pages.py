@@ -15,7 +15,7 @@ from markupsafe import escape
 
 from backend.accounts.models import Role
 from backend.catalog import service as catalog_service
-from backend.clock import wib_today
+from backend.clock import utcnow, wib_today
 from backend.errors import Shortage
 from backend.i18n import gettext, set_locale
 from backend.orders import capacity, cart, service as order_service
@@ -31,7 +31,7 @@ from sqlalchemy import func, select
 from tests.conftest import log_in, submit
 from tests.orders.conftest import catering, ordering  # noqa: F401  (fixtures)
 
-DAY = wib_today() + timedelta(days=3)
+DAY = wib_today(utcnow()) + timedelta(days=3)
 
 
 def t(message: str, **params: object) -> str:
@@ -65,12 +65,14 @@ async def count_orders(database) -> int:
 
 async def place(database, buyer, product_id: int, quantity: int, key: str = "k1") -> Order:
     """An order placed through the service with the real clock, as the checkout page would."""
+    now = utcnow()
     async with database.sessionmaker() as session:
-        await cart.set_quantity(session=session, buyer=buyer, product_id=product_id, quantity=quantity)
+        await cart.set_quantity(session=session, buyer=buyer, product_id=product_id, quantity=quantity,
+                                today=wib_today(now))
         kind = DeliveryKind.CANTEEN if buyer.role == Role.CANTEEN_STAFF else DeliveryKind.PICKUP
         payment = PaymentMethod.INVOICE if buyer.role == Role.CANTEEN_STAFF else PaymentMethod.CASH
         placement = await place_checkout(session=session, buyer=buyer, idempotency_key=key, payment_method=payment,
-                                         delivery=DeliveryChoice(day=DAY, slot=time(11), kind=kind))
+                                         delivery=DeliveryChoice(day=DAY, slot=time(11), kind=kind), now=now)
         await session.commit()
         return placement.orders[0]
 
@@ -78,7 +80,7 @@ async def place(database, buyer, product_id: int, quantity: int, key: str = "k1"
 async def vendor_moves(database, order_id: int, vendor_user, *targets: OrderStatus) -> None:
     async with database.sessionmaker() as session:
         for target in targets:
-            await change_status(session=session, order_id=order_id, target=target, actor=vendor_user)
+            await change_status(session=session, order_id=order_id, target=target, actor=vendor_user, now=utcnow())
         await session.commit()
 
 
@@ -104,7 +106,7 @@ async def test_a_canteen_orders_200_nasi_box_from_the_product_page_and_sees_it_i
     assert t("%(price)s from %(quantity)s %(unit)s", price="Rp 13.000", quantity=200, unit=gettext("box")) \
         in cart_page.text
     assert "Rp 2.600.000" in cart_page.text  # 200 × Rp 13.000: line, vendor subtotal and total
-    today = wib_today()
+    today = wib_today(utcnow())
     assert f'value="{(today + timedelta(days=1)).isoformat()}" min="{today.isoformat()}" ' \
            f'max="{(today + timedelta(days=60)).isoformat()}"' in cart_page.text
     assert '<option value="11:00" >11.00 WIB</option>' in cart_page.text
@@ -307,7 +309,7 @@ async def test_a_line_taken_off_sale_is_marked_in_the_cart(client, database, can
     await in_cart(client, product.id, 10)
     async with database.sessionmaker() as session:
         await catalog_service.pause_listing(session=session, vendor=await session.get(Vendor, seller.vendor.id),
-                                            product_id=product.id)
+                                            product_id=product.id, now=utcnow())
         await session.commit()
     page = await client.get("/cart")
     assert t("No longer on sale") in page.text and 'class="item off-sale"' in page.text
@@ -342,7 +344,7 @@ async def test_the_orders_list_filters_by_status_and_pages(client, database, can
     second = await place(database, canteen_staff, product.id, 20, key="b")
     async with database.sessionmaker() as session:
         await change_status(session=session, order_id=first.id, target=OrderStatus.CANCELLED, actor=canteen_staff,
-                            reason="Salah tanggal")
+                            reason="Salah tanggal", now=utcnow())
         await session.commit()
     await log_in(client, canteen_staff)
     everything = await client.get("/orders")
@@ -409,7 +411,8 @@ async def test_received_then_the_review_form_and_the_vendors_answer(client, data
     reviewed = await submit(client, f"/orders/{order.id}/review", {"rating": "4", "comment": "Enak, tepat waktu"})
     assert reviewed.status_code == 303
     async with database.sessionmaker() as session:
-        await reply_to_review(session=session, actor=seller.user, order_id=order.id, reply="Terima kasih!")
+        await reply_to_review(session=session, actor=seller.user, order_id=order.id, reply="Terima kasih!",
+                              now=utcnow())
         await session.commit()
     page = await client.get(f"/orders/{order.id}")
     assert "Enak, tepat waktu" in page.text and "Terima kasih!" in page.text and "★★★★☆" in page.text
@@ -422,12 +425,13 @@ async def test_order_again_refills_the_cart_and_says_what_was_left_out(client, d
     drinks = await world.live_product(seller, "Es Teh Manis", category="drinks", unit="pcs", price=3000,
                                       min_order_qty=10)
     async with database.sessionmaker() as session:
-        await cart.set_quantity(session=session, buyer=canteen_staff, product_id=drinks.id, quantity=30)
+        await cart.set_quantity(session=session, buyer=canteen_staff, product_id=drinks.id, quantity=30,
+                                today=wib_today(world.now))
         await session.commit()
     order = await place(database, canteen_staff, product.id, 200)
     async with database.sessionmaker() as session:
         await catalog_service.pause_listing(session=session, vendor=await session.get(Vendor, seller.vendor.id),
-                                            product_id=drinks.id)
+                                            product_id=drinks.id, now=world.now)
         await session.commit()
     await log_in(client, canteen_staff)
     again = await submit(client, f"/orders/{order.id}/reorder", {})

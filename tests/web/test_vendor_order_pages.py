@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from backend.accounts.models import Role, User
-from backend.clock import wib_to_utc, wib_today
+from backend.clock import utcnow, wib_to_utc, wib_today
 from backend.i18n import gettext
 from backend.orders import capacity, cart
 from backend.orders.delivery import DeliveryChoice
@@ -66,13 +66,15 @@ class Buyers:
     async def order(self, buyer, product_id: int, quantity: int, *, day: date | None = None, slot: time = ELEVEN,
                     notes: str = "") -> Order:
         """An order the buyer placed yesterday at 09.00 WIB, for `day` (today by default)."""
-        day = day or wib_today()
+        day = day or wib_today(utcnow())
         self.keys += 1
+        placed_at = wib_to_utc(day - timedelta(days=1), time(9))
         async with self.database.sessionmaker() as session:
-            await cart.set_quantity(session=session, buyer=buyer, product_id=product_id, quantity=quantity)
+            await cart.set_quantity(session=session, buyer=buyer, product_id=product_id, quantity=quantity,
+                                    today=wib_today(placed_at))
             placement = await place_checkout(
                 session=session, buyer=buyer, idempotency_key=f"key-{self.keys}",
-                payment_method=PaymentMethod.INVOICE, now=wib_to_utc(day - timedelta(days=1), time(9)),
+                payment_method=PaymentMethod.INVOICE, now=placed_at,
                 delivery=DeliveryChoice(day=day, slot=slot, kind=DeliveryKind.CANTEEN, notes=notes))
             await session.commit()
             return placement.orders[0]
@@ -83,7 +85,7 @@ class Buyers:
 
     async def remaining(self, vendor_id: int, day: date | None = None) -> int:
         async with self.database.sessionmaker() as session:
-            return await capacity.remaining_capacity(session=session, vendor_id=vendor_id, day=day or wib_today())
+            return await capacity.remaining_capacity(session=session, vendor_id=vendor_id, day=day or wib_today(utcnow()))
 
 
 @pytest.fixture
@@ -110,7 +112,7 @@ async def test_the_board_shows_todays_orders_by_slot_with_what_to_prepare(client
     seller, product = shop
     first, second = two_canteen_orders
     early = await buyers.order(await buyers.canteen("Kantin PT Baja"), product.id, 20, slot=time(6, 0))
-    await buyers.order(await buyers.canteen("Kantin PT Besok"), product.id, 30, day=wib_today() + timedelta(days=1))
+    await buyers.order(await buyers.canteen("Kantin PT Besok"), product.id, 30, day=wib_today(utcnow()) + timedelta(days=1))
     await log_in(client, seller.user)
 
     count_queries.statements.clear()
@@ -134,11 +136,11 @@ async def test_the_board_shows_todays_orders_by_slot_with_what_to_prepare(client
     assert "Rp 2.600.000" in card(page, first.id)  # 200 × Rp 13.000
     assert f'id="order-{early.id}"' in page
     assert page.count('class="order-card"') == 3  # tomorrow's order is on tomorrow's board
-    for link in ("/vendor/orders/list", f"/vendor/orders/packing?day={wib_today().isoformat()}",
-                 f"/vendor/orders?day={(wib_today() + timedelta(days=1)).isoformat()}"):
+    for link in ("/vendor/orders/list", f"/vendor/orders/packing?day={wib_today(utcnow()).isoformat()}",
+                 f"/vendor/orders?day={(wib_today(utcnow()) + timedelta(days=1)).isoformat()}"):
         assert f'href="{link}"' in page
 
-    tomorrow = await client.get(f"/vendor/orders?day={(wib_today() + timedelta(days=1)).isoformat()}")
+    tomorrow = await client.get(f"/vendor/orders?day={(wib_today(utcnow()) + timedelta(days=1)).isoformat()}")
     assert tomorrow.status_code == 200 and tomorrow.text.count('class="order-card"') == 1
     assert "30 box Nasi Box Ayam Bakar" in text_of(tomorrow.text)
 
@@ -171,7 +173,7 @@ async def test_without_javascript_a_tap_goes_back_to_the_board_of_that_day(clien
     answer = await submit(client, f"/vendor/orders/{first.id}/status", {"target": "accepted"})
 
     assert answer.status_code == 303
-    assert answer.headers["location"] == f"/vendor/orders?day={wib_today().isoformat()}#order-{first.id}"
+    assert answer.headers["location"] == f"/vendor/orders?day={wib_today(utcnow()).isoformat()}#order-{first.id}"
     board = await client.get("/vendor/orders")
     assert 'data-status="accepted"' in card(board.text, first.id)
 
@@ -232,7 +234,7 @@ async def test_an_order_changed_meanwhile_is_shown_as_it_is_now(client, shop, bu
     async with database.sessionmaker() as session:  # the canteen cancels while the vendor's board is open
         buyer = await session.get(User, first.buyer_id)
         await change_status(session=session, order_id=first.id, target=OrderStatus.CANCELLED, actor=buyer,
-                            reason="Rapat dibatalkan")
+                            reason="Rapat dibatalkan", now=utcnow())
         await session.commit()
 
     answer = await submit(client, f"/vendor/orders/{first.id}/status", {"target": "accepted"}, headers=HTMX)
@@ -305,7 +307,7 @@ async def test_the_list_shows_every_order_filtered_by_status(client, shop, buyer
     seller, product = shop
     first, second = two_canteen_orders
     later = await buyers.order(await buyers.canteen("Kantin PT Lusa"), product.id, 40,
-                               day=wib_today() + timedelta(days=2))
+                               day=wib_today(utcnow()) + timedelta(days=2))
     await log_in(client, seller.user)
     await submit(client, f"/vendor/orders/{first.id}/status", {"target": "accepted"})
 
@@ -371,12 +373,12 @@ async def test_the_packing_list_shows_every_order_of_the_day(client, shop, buyer
     first, second = two_canteen_orders
     early = await buyers.order(await buyers.canteen("Kantin PT Baja"), product.id, 20, slot=time(6, 0))
     other_day = await buyers.order(await buyers.canteen("Kantin PT Besok"), product.id, 30,
-                                   day=wib_today() + timedelta(days=1))
+                                   day=wib_today(utcnow()) + timedelta(days=1))
     await log_in(client, seller.user)
     await submit(client, f"/vendor/orders/{first.id}/status", {"target": "accepted"})
 
     count_queries.statements.clear()
-    packing = await client.get(f"/vendor/orders/packing?day={wib_today().isoformat()}")
+    packing = await client.get(f"/vendor/orders/packing?day={wib_today(utcnow()).isoformat()}")
 
     assert packing.status_code == 200
     assert count_queries.count <= 5, count_queries.statements
@@ -398,8 +400,10 @@ async def test_the_vendor_answers_a_review_once(client, shop, buyers, two_cantee
         await submit(client, f"/vendor/orders/{first.id}/status", {"target": target})
     async with database.sessionmaker() as session:
         buyer = await session.get(User, first.buyer_id)
-        await change_status(session=session, order_id=first.id, target=OrderStatus.COMPLETED, actor=buyer)
-        await review_order(session=session, actor=buyer, order_id=first.id, rating=4, comment="Enak, sambal kurang")
+        await change_status(session=session, order_id=first.id, target=OrderStatus.COMPLETED, actor=buyer,
+                            now=utcnow())
+        await review_order(session=session, actor=buyer, order_id=first.id, rating=4, comment="Enak, sambal kurang",
+                           now=utcnow())
         await session.commit()
 
     detail = await client.get(f"/vendor/orders/{first.id}")

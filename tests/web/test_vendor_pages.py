@@ -18,7 +18,7 @@ from backend.accounts.models import Role
 from backend.catalog.models import ListingStatus, PriceTier, Product, ProductPhoto
 from backend.catalog.service import change_listing_status
 from backend.certification.models import Certificate
-from backend.clock import wib_today
+from backend.clock import utcnow, wib_today
 from backend.media.images import MAX_UPLOAD_BYTES
 from backend.vendors.models import Vendor
 from tests.conftest import csrf_token, log_in, submit
@@ -63,7 +63,7 @@ async def fill_profile(client, **changes):
 
 async def add_halal(client, number: str = HALAL_NUMBER, **changes):
     fields = {"kind": "halal", "number": number, "issuer": "BPJPH",
-              "issued_on": (wib_today() - timedelta(days=300)).isoformat(), "expires_on": "", **changes}
+              "issued_on": (wib_today(utcnow()) - timedelta(days=300)).isoformat(), "expires_on": "", **changes}
     return await post_files(client, "/vendor/certificates", fields,
                             {"document": ("halal.jpg", jpeg(800, 600), "image/jpeg")})
 
@@ -218,7 +218,7 @@ async def test_a_good_certificate_is_listed_as_unverified_with_its_private_docum
 
 async def test_a_certificate_expiring_soon_is_flagged_and_can_be_corrected_without_a_new_document(
         client, shop, database):
-    soon = (wib_today() + timedelta(days=10)).isoformat()
+    soon = (wib_today(utcnow()) + timedelta(days=10)).isoformat()
     await add_halal(client, expires_on=soon)
     async with database.sessionmaker() as session:
         certificate = (await session.execute(select(Certificate))).scalar_one()
@@ -226,7 +226,7 @@ async def test_a_certificate_expiring_soon_is_flagged_and_can_be_corrected_witho
     assert 'class="warning"' in (await client.get("/vendor/certificates")).text
     assert f"/vendor/certificates/{certificate.id}" in (await client.get("/vendor")).text
 
-    later = (wib_today() + timedelta(days=400)).isoformat()
+    later = (wib_today(utcnow()) + timedelta(days=400)).isoformat()
     edit = await client.get(f"/vendor/certificates/{certificate.id}")
     assert f'value="{soon}"' in edit.text
     response = await post_files(client, f"/vendor/certificates/{certificate.id}",
@@ -369,7 +369,7 @@ async def approve(database, product_id: int) -> None:
     """What a market manager's approval does (the moderation pages come separately)."""
     async with database.sessionmaker() as session:
         product = await session.get(Product, product_id)
-        change_listing_status(product, ListingStatus.LIVE)
+        change_listing_status(product, ListingStatus.LIVE, now=utcnow())
         await session.commit()
 
 

@@ -1,11 +1,13 @@
 """CSV exports of the reports, for a spreadsheet or another system: Indonesian column names, dates as
-YYYY-MM-DD, rupiah as plain integers ("nilai_rupiah": 2600000, never "Rp 2.600.000"), comma-separated and quoted
-by the csv module, UTF-8 with a byte order mark so Excel reads the accents right."""
+YYYY-MM-DD, rupiah as plain integers ("nilai_rupiah": 2600000, never "Rp 2.600.000"), comma-separated with
+every cell quoted, UTF-8 with a byte order mark so Excel reads the accents right."""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -25,19 +27,33 @@ class CsvFile:
 
 
 # A cell a spreadsheet would run as a formula: names typed by other people (a vendor's business name in a
-# canteen's export) must stay text.
+# canteen's export) must stay text. Spreadsheets read the fullwidth forms (＝ ＋ － ＠) as these too, so the
+# decision is taken on the NFKC form, after any spaces or quotes a spreadsheet would skip.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Where a spreadsheet may begin a new cell inside one of ours. Opened with ";" as the separator (Indonesian
+# settings), a comma-separated file's quotes no longer line up, so quoting alone does not keep "a;=1+1" whole.
+_CELL_BREAK = re.compile(r"([,;\n\r])")
+
+
+def _starts_formula(text: str) -> bool:
+    return unicodedata.normalize("NFKC", text).lstrip(' "').startswith(_FORMULA_START)
 
 
 def _cell(value: object) -> object:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    """The value as an inert cell: a ' before its start, and before whatever follows a separator or a line break
+    in it, when a spreadsheet would read that as a formula. Numbers are left as they are."""
+    if not isinstance(value, str):
+        return value
+    pieces = _CELL_BREAK.split(value)  # text, break, text, break, …, text
+    text = "".join("'" + piece if index % 2 == 0 and index > 0 and _starts_formula(piece) else piece
+                   for index, piece in enumerate(pieces))
+    return "'" + text if _starts_formula(text) else text
 
 
 def _csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    # Every cell quoted, so a separator inside one (either of them) is text wherever the quotes are honoured.
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
     writer.writerow(header)
     writer.writerows([_cell(value) for value in row] for row in rows)
     return buffer.getvalue().encode("utf-8-sig")

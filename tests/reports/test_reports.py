@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -113,9 +114,19 @@ async def story(world, database, zone, ordering, catering) -> Story:  # noqa: F8
                  canteen_buyer=buyer, worker=worker, orders=orders)
 
 
-def parse_csv(body: bytes) -> list[list[str]]:
+def parse_csv(body: bytes, delimiter: str = ",") -> list[list[str]]:
     assert body.startswith(b"\xef\xbb\xbf"), "UTF-8 with a byte order mark, for Excel"
-    return list(csv.reader(io.StringIO(body.decode("utf-8-sig"), newline="")))
+    return list(csv.reader(io.StringIO(body.decode("utf-8-sig"), newline=""), delimiter=delimiter))
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_cells(body: bytes) -> list[str]:
+    """Cells a spreadsheet would run, whether it opens the file with a comma or (as Indonesian settings do) a
+    semicolon as the separator, and whatever width their first character is typed in."""
+    return [cell for delimiter in (",", ";") for row in parse_csv(body, delimiter) for cell in row
+            if unicodedata.normalize("NFKC", cell).lstrip(" ").startswith(FORMULA_START)]
 
 
 def svg_bars(html: str) -> list[ET.Element]:
@@ -353,3 +364,31 @@ def test_names_typed_by_others_stay_text_in_a_spreadsheet():
                                                       ["Catering Bu Sri", 7]])
     assert parse_csv(body)[1:] == [["'=HYPERLINK(\"http://evil\",\"x\")", "1000"], ["'-2+3", "5"],
                                    ["Catering Bu Sri", "7"]]
+
+
+TYPED_BY_OTHERS = ["＝1+1", "＋62 812", "－5", "＠SUM(A1:A9)", "=1+1", "+1", "-2+3", "@A1", "\t=1+1", "\r=1+1",
+                   " =1+1", "a;=1+1", "a,=1+1", "Kue; ＝HYPERLINK(\"http://evil\")", "a;\t=1", "baris\n=1+1",
+                   'kutip";=1+1', "Catering Bu Sri"]
+
+
+def test_no_name_becomes_a_formula_whichever_separator_the_spreadsheet_uses():
+    body = exports._csv(["penjual", "nilai_rupiah"], [[name, 1000] for name in TYPED_BY_OTHERS])
+    assert formula_cells(body) == []
+    rows = parse_csv(body)
+    assert [row[1] for row in rows[1:]] == ["1000"] * len(TYPED_BY_OTHERS)  # figures stay figures
+    assert rows[1][0] == "'＝1+1" and rows[-1][0] == "Catering Bu Sri"
+    assert rows[TYPED_BY_OTHERS.index("a;=1+1") + 1][0].replace("'", "") == "a;=1+1"
+
+
+async def test_a_vendor_named_like_a_formula_stays_text_in_the_canteens_spend(client, database, story):
+    async with database.sessionmaker() as session:
+        await session.execute(update(Vendor).where(Vendor.id == story.snacks.vendor.id)
+                              .values(business_name="＝1+1"))
+        await session.execute(update(Vendor).where(Vendor.id == story.far_seller.vendor.id)
+                              .values(business_name='Bandeng; =HYPERLINK("http://evil")'))
+        await session.commit()
+    await log_in(client, story.canteen_buyer)
+    body = (await client.get("/canteen/reports/spend.csv?from=2026-11-01&to=2026-12-31")).content
+    assert formula_cells(body) == []
+    names = [row[1] for row in parse_csv(body)[1:]]
+    assert "'＝1+1" in names and "Catering Bu Sri" in names

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import stripe
@@ -27,6 +27,8 @@ from backend.payments.refunds import apply_stripe_refund
 logger = logging.getLogger("pasar_kawasan.payments")
 
 MSG_SIGNATURE = N_("The event's signature could not be verified.")
+# The SDK refuses a signature dated longer ago than this; one dated further ahead is refused here.
+SIGNATURE_TOLERANCE = timedelta(seconds=stripe.Webhook.DEFAULT_TOLERANCE)
 
 
 class SignatureRefused(DomainError):
@@ -43,7 +45,7 @@ async def receive_event(*, session: AsyncSession, settings: Settings, payload: b
                         now: datetime) -> str:
     """Verify a webhook delivery (the raw body, exactly as received) and act on it once. Returns "processed",
     "ignored" (a type we do not act on, or nothing to do) or "duplicate"; raises SignatureRefused (400) for a
-    missing, forged or stale signature, before anything is read or written."""
+    missing, forged or stale signature, or one dated ahead, before anything is read or written."""
     if not settings.stripe_webhook_secret:
         logger.error("a Stripe webhook arrived but STRIPE_WEBHOOK_SECRET is not set: refused")
         raise SignatureRefused()
@@ -51,6 +53,9 @@ async def receive_event(*, session: AsyncSession, settings: Settings, payload: b
         event = stripe.Webhook.construct_event(payload, signature, settings.stripe_webhook_secret).to_dict()
     except (ValueError, stripe.SignatureVerificationError):
         raise SignatureRefused() from None
+    assert signature is not None
+    if _signed_at(signature) > now + SIGNATURE_TOLERANCE:
+        raise SignatureRefused()
     handler = HANDLERS.get(event.get("type", ""))
     if not await _first_delivery(session=session, event=event, now=now):
         return "duplicate"
@@ -61,6 +66,12 @@ async def receive_event(*, session: AsyncSession, settings: Settings, payload: b
         # Nothing to do is a normal answer to events about other things or already handled; say so in the log.
         logger.info("Stripe event %s (%s) changed nothing", event["id"], event["type"])
     return "processed" if acted else "ignored"
+
+
+def _signed_at(signature: str) -> datetime:
+    """The time in a Stripe-Signature header the SDK accepted: its first t= (as the SDK reads it)."""
+    stamp = next(value for key, _, value in (item.partition("=") for item in signature.split(",")) if key == "t")
+    return datetime.fromtimestamp(int(stamp), UTC)
 
 
 async def _first_delivery(*, session: AsyncSession, event: StripeObject, now: datetime) -> bool:

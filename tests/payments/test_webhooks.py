@@ -147,3 +147,20 @@ async def test_events_about_payments_that_are_not_ours_are_ignored(client, datab
                   fake_stripe.event("refund.updated", refund)):
         answered = await deliver(client, event)
         assert answered.status_code == 200 and answered.json()["outcome"] == "ignored"
+
+
+async def test_an_event_signed_more_than_five_minutes_ahead_is_refused(client, database, card_checkout,
+                                                                     paid_at_stripe):
+    _, event = paid_at_stripe
+    body = json.dumps(event).encode()
+    ahead = await deliver(client, event, signature=stripe_signature(body, timestamp=int(time.time()) + 3600),
+                          payload=body)
+    assert ahead.status_code == 400 and ahead.json()["code"] == "bad_signature"
+    assert await stored_events(database) == []
+    assert {order.status for order in await orders_of(database, card_checkout.checkout_id)} == {S.PENDING_PAYMENT}
+
+    # A clock a little ahead of ours is not a forgery.
+    skewed = await deliver(client, event, signature=stripe_signature(body, timestamp=int(time.time()) + 120),
+                           payload=body)
+    assert skewed.status_code == 200 and skewed.json()["outcome"] == "processed"
+

@@ -26,6 +26,7 @@ from backend.payments import service
 from backend.payments.models import Payment
 from backend.payments.service import CheckoutToPay, PaymentUnavailable
 from backend.payments.webhooks import receive_event
+from backend.problems import problem_response
 
 BEARER = [{"BearerToken": []}]
 
@@ -98,13 +99,19 @@ class PaymentApi(Controller):
 
 class WebhookReceipt(BaseModel):
     received: bool = True
-    outcome: Literal["processed", "ignored", "duplicate"]
+    outcome: Literal["processed", "ignored", "rejected", "duplicate"] = Field(
+        description="rejected: signed, but not the payment we created (checked with Stripe); nothing changed, and "
+                    "the event is kept with the reason")
 
 
 @post("/api/v1/stripe/webhook", status_code=200, tags=["payments"], security=[],
       summary="Stripe's webhook (Stripe calls it; signed with the endpoint's secret)",
       description="Verified with the `Stripe-Signature` header on the raw body: 400 when it is missing or wrong, "
-                  "and nothing changes. Each event acts once, however often and in whatever order it comes.")
+                  "or dated more than five minutes either way, and nothing changes. Each event acts once, however "
+                  "often and in whatever order it comes. A payment is read back from Stripe before any order is "
+                  "placed: 503 when Stripe cannot be asked (nothing changes; Stripe sends the event again).",
+      responses={503: problem_response(503, "Stripe could not be asked to confirm the payment, or the database "
+                                            "cannot be reached: nothing changed, send the event again later")})
 async def stripe_webhook(request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession],
                          settings: NamedDependency[Settings]) -> WebhookReceipt:
     outcome = await receive_event(session=db_session, settings=settings, payload=await request.body(),

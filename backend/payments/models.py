@@ -35,6 +35,9 @@ class Payment(SQLModel, table=True):
     checkout_id: int = Field(foreign_key="checkout.id", unique=True)
     # Stripe's PaymentIntent id (pi_...); None until Stripe answered the creation.
     intent_id: str | None = Field(default=None, max_length=80, unique=True)
+    # The hosted Checkout Session (cs_...) made for it, the latest when Stripe made a new one; None until then.
+    # A session's payment is only believed for the session stored here.
+    session_id: str | None = Field(default=None, max_length=255, unique=True)
     amount: int  # rupiah
     status: str = Field(default=PaymentStatus.PENDING, sa_column=Column(String(16), nullable=False))
     last_error: str = Field(default="", max_length=300)
@@ -52,6 +55,9 @@ class StripeEvent(SQLModel, table=True):
     type: str = Field(max_length=80)
     received_at: datetime = created_at_field()
     processed_at: datetime | None = None
+    # Why it was not acted on: signed with our secret, but not about the payment we created (another amount,
+    # currency, intent or session, or not paid after all when Stripe was asked). None for every other event.
+    rejected_reason: str | None = Field(default=None, max_length=300)
 
 
 class RefundStatus(StrEnum):

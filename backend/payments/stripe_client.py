@@ -27,11 +27,13 @@ MAX_REASON = 300
 
 class StripeCallFailed(Exception):
     """Stripe did not do what was asked. `retryable` is False when asking again cannot help (the request itself
-    was refused: a 4xx other than 409/429), True when Stripe was down, slow or busy."""
+    was refused: a 4xx other than 409/429), True when Stripe was down, slow or busy; `missing` when Stripe has
+    no object with the id asked for (a 404)."""
 
-    def __init__(self, reason: str, *, retryable: bool) -> None:
+    def __init__(self, reason: str, *, retryable: bool, missing: bool = False) -> None:
         self.reason = reason[:MAX_REASON]
         self.retryable = retryable
+        self.missing = missing
         super().__init__(self.reason)
 
 
@@ -127,7 +129,7 @@ class StripeGateway:
                 error.http_status is None or error.http_status >= 500 or error.http_status == 409)
             reason = _reason(error)
             (logger.warning if retryable else logger.error)("Stripe: %s failed: %s", what, reason)
-            raise StripeCallFailed(reason, retryable=retryable) from error
+            raise StripeCallFailed(reason, retryable=retryable, missing=error.http_status == 404) from error
         return answer.to_dict()
 
 

@@ -5,6 +5,11 @@ there): a second delivery, even at the same moment on another worker, finds it a
 that fails rolls the id back with it, so Stripe's next delivery tries again. Events may arrive in any order; each
 effect checks the current state (a failure reported after a success changes nothing). Unknown types are stored
 and acknowledged, nothing more.
+
+A signature proves who sent an event, not that its content is the payment we asked for: a payment is read back
+from Stripe and checked against the one we created (service). One that does not match is stored as rejected, with
+the reason, logged, and acknowledged all the same, so Stripe stops sending it; when Stripe cannot be asked, the
+answer is 503 and Stripe sends the event again later.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import stripe
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.config import Settings
@@ -23,6 +29,8 @@ from backend.errors import N_, DomainError
 from backend.payments import service
 from backend.payments.models import StripeEvent
 from backend.payments.refunds import apply_stripe_refund
+from backend.payments.service import PaymentRejected, PaymentUnavailable, StripePayment
+from backend.payments.stripe_client import StripeCallFailed
 
 logger = logging.getLogger("pasar_kawasan.payments")
 
@@ -38,14 +46,16 @@ class SignatureRefused(DomainError):
 
 
 StripeObject = dict[str, Any]
-Handler = Callable[[AsyncSession, StripeObject, datetime], Awaitable[bool]]
+Handler = Callable[[AsyncSession, Settings, StripeObject, datetime], Awaitable[bool]]
 
 
 async def receive_event(*, session: AsyncSession, settings: Settings, payload: bytes, signature: str | None,
                         now: datetime) -> str:
     """Verify a webhook delivery (the raw body, exactly as received) and act on it once. Returns "processed",
-    "ignored" (a type we do not act on, or nothing to do) or "duplicate"; raises SignatureRefused (400) for a
-    missing, forged or stale signature, or one dated ahead, before anything is read or written."""
+    "ignored" (a type we do not act on, or nothing to do), "rejected" (not the payment we created: stored with
+    the reason) or "duplicate"; raises SignatureRefused (400) for a missing, forged or stale signature, or one
+    dated ahead, before anything is read or written, and PaymentUnavailable (503) when Stripe cannot be asked to
+    confirm a payment."""
     if not settings.stripe_webhook_secret:
         logger.error("a Stripe webhook arrived but STRIPE_WEBHOOK_SECRET is not set: refused")
         raise SignatureRefused()
@@ -61,7 +71,15 @@ async def receive_event(*, session: AsyncSession, settings: Settings, payload: b
         return "duplicate"
     if handler is None:
         return "ignored"
-    acted = await handler(session, (event.get("data") or {}).get("object") or {}, now)
+    try:
+        acted = await handler(session, settings, (event.get("data") or {}).get("object") or {}, now)
+    except PaymentRejected as rejected:
+        await session.execute(update(StripeEvent).where(StripeEvent.id == _stored_id(event))
+                              .values(rejected_reason=rejected.reason))
+        logger.error("Stripe event %s (%s) rejected: %s", event["id"], event["type"], rejected.reason)
+        return "rejected"
+    except StripeCallFailed as failure:  # logged by the gateway; the event's row is rolled back with the answer
+        raise PaymentUnavailable() from failure
     if not acted:
         # Nothing to do is a normal answer to events about other things or already handled; say so in the log.
         logger.info("Stripe event %s (%s) changed nothing", event["id"], event["type"])
@@ -74,53 +92,54 @@ def _signed_at(signature: str) -> datetime:
     return datetime.fromtimestamp(int(stamp), UTC)
 
 
+def _stored_id(event: StripeObject) -> str:
+    return str(event["id"])[:80]
+
+
 async def _first_delivery(*, session: AsyncSession, event: StripeObject, now: datetime) -> bool:
     insert = upsert_insert(session)
     acted_on = event.get("type") in HANDLERS
     stored = await session.execute(
-        insert(StripeEvent).values(id=str(event["id"])[:80], type=str(event.get("type", ""))[:80], received_at=now,
+        insert(StripeEvent).values(id=_stored_id(event), type=str(event.get("type", ""))[:80], received_at=now,
                                    processed_at=now if acted_on else None)
         .on_conflict_do_nothing(index_elements=["id"]).returning(StripeEvent.id))
     return stored.scalar_one_or_none() is not None
 
 
-async def _intent_succeeded(session: AsyncSession, intent: StripeObject, now: datetime) -> bool:
+async def _intent_succeeded(session: AsyncSession, settings: Settings, intent: StripeObject, now: datetime) -> bool:
     checkout_id = await service.checkout_of_intent(session=session, intent=intent)
     if checkout_id is None:
         return False
-    return await service.payment_succeeded(session=session, checkout_id=checkout_id, intent_id=intent["id"],
-                                           stripe_amount=int(intent.get("amount_received") or intent["amount"]),
-                                           now=now)
+    return await service.place_paid_intent(session=session, settings=settings, checkout_id=checkout_id,
+                                           reported=StripePayment.of_intent(intent), now=now)
 
 
-async def _intent_failed(session: AsyncSession, intent: StripeObject, now: datetime) -> bool:
+async def _intent_failed(session: AsyncSession, settings: Settings, intent: StripeObject, now: datetime) -> bool:
     checkout_id = await service.checkout_of_intent(session=session, intent=intent)
     if checkout_id is None:
         return False
     message = str((intent.get("last_payment_error") or {}).get("message") or "")
-    return await service.payment_failed(session=session, checkout_id=checkout_id, intent_id=intent["id"],
-                                        message=message, now=now)
+    return await service.payment_failed(session=session, settings=settings, checkout_id=checkout_id,
+                                        intent_id=intent["id"], message=message, now=now)
 
 
-async def _session_paid(session: AsyncSession, hosted: StripeObject, now: datetime) -> bool:
+async def _session_paid(session: AsyncSession, settings: Settings, hosted: StripeObject, now: datetime) -> bool:
     """checkout.session.completed (paid at once, as cards are) or async_payment_succeeded."""
     checkout_id = str((hosted.get("metadata") or {}).get("checkout_id", ""))
-    if hosted.get("payment_status") != "paid" or not checkout_id.isdigit() or not hosted.get("payment_intent"):
+    if hosted.get("payment_status") != "paid" or not checkout_id.isdigit() or not hosted.get("id"):
         return False
-    intent = hosted["payment_intent"]
-    return await service.payment_succeeded(
-        session=session, checkout_id=int(checkout_id), intent_id=intent["id"] if isinstance(intent, dict) else intent,
-        stripe_amount=int(hosted["amount_total"]), now=now)
+    return await service.place_paid_session(session=session, settings=settings, checkout_id=int(checkout_id),
+                                            reported=StripePayment.of_session(hosted), now=now)
 
 
-async def _charge_refunded(session: AsyncSession, charge: StripeObject, now: datetime) -> bool:
+async def _charge_refunded(session: AsyncSession, settings: Settings, charge: StripeObject, now: datetime) -> bool:
     """The charge lists its refunds (when Stripe includes them)."""
     refunds = (charge.get("refunds") or {}).get("data") or []
     changed = [await apply_stripe_refund(session=session, stripe_refund=refund, now=now) for refund in refunds]
     return any(changed)
 
 
-async def _refund_changed(session: AsyncSession, refund: StripeObject, now: datetime) -> bool:
+async def _refund_changed(session: AsyncSession, settings: Settings, refund: StripeObject, now: datetime) -> bool:
     return await apply_stripe_refund(session=session, stripe_refund=refund, now=now)
 
 

@@ -11,7 +11,8 @@ from backend.payments.models import PaymentStatus
 from backend.payments.service import MSG_UNAVAILABLE
 from tests.conftest import log_in, submit
 from tests.orders.test_order_api import bearer
-from tests.payments.conftest import orders_of, payment_of
+from tests.payments.conftest import deliver, orders_of, payment_of, start_paying
+from tests.payments.test_webhooks import stored_events
 
 S = OrderStatus
 
@@ -95,3 +96,18 @@ async def test_the_buyer_sees_a_clear_message_and_a_retry_button_when_stripe_can
     to_stripe = await submit(client, pay_url, {})
     assert to_stripe.status_code == 303 and to_stripe.headers["location"].startswith("https://checkout.stripe.com/")
     assert len(fake_stripe.sessions) == 1
+
+
+async def test_a_payment_event_stripe_cannot_confirm_now_is_answered_503_and_acts_when_delivered_again(
+        client, database, card_checkout, fake_stripe):
+    started = await start_paying(client, database, card_checkout)
+    event = fake_stripe.event("payment_intent.succeeded", fake_stripe.succeed_intent(started["payment_intent_id"]))
+    fake_stripe.outage()
+    refused = await deliver(client, event)
+    assert refused.status_code == 503 and refused.json()["code"] == "payment_unavailable"
+    assert await stored_events(database) == []  # so Stripe's next delivery is not taken for a duplicate
+    assert {order.status for order in await orders_of(database, card_checkout.checkout_id)} == {S.PENDING_PAYMENT}
+
+    fake_stripe.recover()
+    assert (await deliver(client, event)).json()["outcome"] == "processed"
+    assert [order.status for order in await orders_of(database, card_checkout.checkout_id)] == [S.PLACED, S.PLACED]

@@ -1,5 +1,6 @@
 """Stripe's webhook: only events signed with the endpoint's secret are believed, and each acts once — delivered
-twice, in the wrong order, or about things we do not handle."""
+twice, in the wrong order, or about things we do not handle. A signed event places orders only for the payment we
+created, as Stripe confirms it when asked; any other is acknowledged and stored as rejected."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from backend.orders.models import OrderEvent, OrderStatus
+from backend.orders.models import OrderEvent, OrderStatus, PaymentMethod
 from backend.payments.models import PaymentStatus, StripeEvent
-from tests.conftest import browser, log_in
+from tests.conftest import browser, log_in, submit
 from tests.payments.conftest import deliver, orders_of, payment_of, start_paying, stripe_signature
 
 S = OrderStatus
@@ -101,8 +102,10 @@ async def test_events_in_any_order_never_undo_a_payment(client, database, card_c
     succeeded_again = fake_stripe.event("payment_intent.succeeded", intent)  # another event id, same news
 
     assert (await deliver(client, succeeded)).json()["outcome"] == "processed"
-    for late in (failed_earlier, session_completed, succeeded_again):
+    for late in (failed_earlier, succeeded_again):
         assert (await deliver(client, late)).json()["outcome"] == "ignored", late["type"]
+    # No Checkout Session was made for this checkout: Stripe, asked, knows none by that id.
+    assert (await deliver(client, session_completed)).json()["outcome"] == "rejected"
 
     payment = await payment_of(database, card_checkout.checkout_id)
     assert payment.status == PaymentStatus.SUCCEEDED and payment.last_error == ""
@@ -135,7 +138,10 @@ async def test_a_payment_of_the_wrong_amount_does_not_place_the_orders(client, d
                                                                        fake_stripe, paid_at_stripe):
     intent, _ = paid_at_stripe
     short = fake_stripe.event("payment_intent.succeeded", {**intent, "amount": 100_00, "amount_received": 100_00})
-    assert (await deliver(client, short)).json()["outcome"] == "ignored"
+    assert "100" in await deliver_rejected(client, database, short)  # the event's copy is not Stripe's
+    fake_stripe.payment_intents[intent["id"]].update(amount=100_00, amount_received=100_00)
+    short_at_stripe = fake_stripe.event("payment_intent.succeeded", fake_stripe.payment_intents[intent["id"]])
+    assert "costs 300000000" in await deliver_rejected(client, database, short_at_stripe)
     assert {order.status for order in await orders_of(database, card_checkout.checkout_id)} == {S.PENDING_PAYMENT}
 
 
@@ -164,3 +170,131 @@ async def test_an_event_signed_more_than_five_minutes_ahead_is_refused(client, d
                            payload=body)
     assert skewed.status_code == 200 and skewed.json()["outcome"] == "processed"
 
+
+# --- signed with our secret, but not the payment we asked Stripe for ------------------------------------------
+
+
+async def rejection_of(database, event_id: str) -> str | None:
+    async with database.sessionmaker() as session:
+        return (await session.execute(select(StripeEvent.rejected_reason).where(StripeEvent.id == event_id))
+                ).scalar_one()
+
+
+async def assert_still_waiting(database, checkout_id: int, intent_id: str | None) -> None:
+    assert {order.status for order in await orders_of(database, checkout_id)} == {S.PENDING_PAYMENT}
+    payment = await payment_of(database, checkout_id)
+    assert payment.status == PaymentStatus.PENDING and payment.intent_id == intent_id
+
+
+async def deliver_rejected(client, database, event) -> str:
+    """Delivered, acknowledged (so Stripe stops sending it), stored as rejected; returns why."""
+    answered = await deliver(client, event)
+    assert answered.status_code == 200, answered.text
+    assert answered.json() == {"received": True, "outcome": "rejected"}, event["type"]
+    reason = await rejection_of(database, event["id"])
+    assert reason, event["type"]
+    return reason
+
+
+async def test_a_payment_in_dollars_of_the_same_number_places_nothing(client, database, card_checkout, fake_stripe,
+                                                                      caplog):
+    started = await start_paying(client, database, card_checkout)
+    intent = fake_stripe.succeed_intent(started["payment_intent_id"])
+    fake_stripe.payment_intents[intent["id"]]["currency"] = "usd"  # US$ 3,000,000.00 is not Rp 3.000.000
+    event = fake_stripe.event("payment_intent.succeeded", {**intent, "currency": "usd"})
+
+    answered = await deliver(client, event)
+    await assert_still_waiting(database, card_checkout.checkout_id, intent["id"])
+    assert answered.status_code == 200 and answered.json()["outcome"] == "rejected"
+    assert "usd" in await rejection_of(database, event["id"])
+    assert any(record.levelname == "ERROR" and event["id"] in record.getMessage() for record in caplog.records)
+    assert (await deliver(client, event)).json()["outcome"] == "duplicate"
+
+
+async def test_an_intent_still_processing_sent_as_succeeded_places_nothing_until_stripe_says_so(
+        client, database, card_checkout, fake_stripe):
+    started = await start_paying(client, database, card_checkout)
+    intent_id = started["payment_intent_id"]
+    fake_stripe.payment_intents[intent_id]["status"] = "processing"
+    processing = fake_stripe.public(fake_stripe.payment_intents[intent_id])
+    # The event's own copy says processing; another claims success though Stripe, asked, says processing.
+    for claimed in (processing, {**processing, "status": "succeeded", "amount_received": processing["amount"]}):
+        event = fake_stripe.event("payment_intent.succeeded", claimed)
+        answered = await deliver(client, event)
+        await assert_still_waiting(database, card_checkout.checkout_id, intent_id)
+        assert answered.json()["outcome"] == "rejected"
+        assert "processing" in await rejection_of(database, event["id"])
+
+    succeeded = fake_stripe.succeed_intent(intent_id)
+    assert (await deliver(client, fake_stripe.event("payment_intent.succeeded", succeeded))
+            ).json()["outcome"] == "processed"
+    assert [order.status for order in await orders_of(database, card_checkout.checkout_id)] == [S.PLACED, S.PLACED]
+
+
+async def test_a_checkout_session_paid_in_dollars_places_nothing_by_webhook_or_by_coming_back(
+        client, database, card_checkout, fake_stripe):
+    await log_in(client, card_checkout.buyer)
+    await submit(client, f"/checkouts/{card_checkout.checkout_id}/pay", {})
+    session_id, = fake_stripe.sessions
+    fake_stripe.sessions[session_id]["currency"] = "usd"
+    hosted, _, back = fake_stripe.pay_session(session_id)
+
+    returned = await client.get(back.removeprefix("http://testserver.local"))
+    assert returned.status_code == 200 and 'data-payment="waiting"' in returned.text
+    await assert_still_waiting(database, card_checkout.checkout_id, None)
+    reason = await deliver_rejected(client, database, fake_stripe.event("checkout.session.completed", hosted))
+    assert "usd" in reason
+    await assert_still_waiting(database, card_checkout.checkout_id, None)
+
+
+async def test_an_intent_we_never_created_that_names_our_checkout_places_nothing(client, database, card_checkout,
+                                                                                fake_stripe):
+    def someone_elses_intent() -> dict:
+        made = fake_stripe._create_intent({"amount": str(card_checkout.total * 100), "currency": "idr",
+                                           "metadata": {"checkout_id": str(card_checkout.checkout_id)}})
+        return fake_stripe.succeed_intent(made["id"])
+
+    # Before the buyer started paying, and once our intent exists.
+    reason = await deliver_rejected(client, database,
+                                    fake_stripe.event("payment_intent.succeeded", someone_elses_intent()))
+    assert {order.status for order in await orders_of(database, card_checkout.checkout_id)} == {S.PENDING_PAYMENT}
+    assert await payment_of(database, card_checkout.checkout_id) is None
+    started = await start_paying(client, database, card_checkout)
+    reason = await deliver_rejected(client, database,
+                                    fake_stripe.event("payment_intent.succeeded", someone_elses_intent()))
+    assert started["payment_intent_id"] in reason
+    await assert_still_waiting(database, card_checkout.checkout_id, started["payment_intent_id"])
+    # Nor does it make the payment fail.
+    foreign_decline = fake_stripe.fail_intent(someone_elses_intent()["id"])
+    await deliver_rejected(client, database, fake_stripe.event("payment_intent.payment_failed", foreign_decline))
+    await assert_still_waiting(database, card_checkout.checkout_id, started["payment_intent_id"])
+
+    # Our own intent, paid, still places the orders.
+    ours = fake_stripe.succeed_intent(started["payment_intent_id"])
+    assert (await deliver(client, fake_stripe.event("payment_intent.succeeded", ours))).json()["outcome"] \
+        == "processed"
+    assert [order.status for order in await orders_of(database, card_checkout.checkout_id)] == [S.PLACED, S.PLACED]
+
+
+async def test_an_intent_already_stored_on_another_checkout_is_acknowledged_as_rejected_and_changes_neither(
+        client, database, card_checkout, fake_stripe, ordering, two_vendors):
+    # A second canteen's checkout of the same total, to be paid on Stripe's hosted page (no intent stored yet).
+    (_, nasi_box), (_, snack) = two_vendors
+    other_buyer = await ordering.canteen_buyer("Kantin PT Lain")
+    await ordering.put_in_cart(other_buyer, nasi_box.id, 200)
+    await ordering.put_in_cart(other_buyer, snack.id, 50)
+    other_id = (await ordering.checkout(other_buyer, payment=PaymentMethod.CARD)).checkout.id
+    await log_in(client, other_buyer)
+    assert (await submit(client, f"/checkouts/{other_id}/pay", {})).status_code == 303
+
+    started = await start_paying(client, database, card_checkout)
+    intent = fake_stripe.succeed_intent(started["payment_intent_id"])
+    naming_the_other = {**intent, "metadata": {"checkout_id": str(other_id)}}
+    for event in (fake_stripe.event("payment_intent.succeeded", naming_the_other),
+                  fake_stripe.event("payment_intent.payment_failed", {
+                      **naming_the_other, "status": "requires_payment_method",
+                      "last_payment_error": {"message": "Your card was declined."}})):
+        await deliver_rejected(client, database, event)
+        await assert_still_waiting(database, card_checkout.checkout_id, intent["id"])
+        await assert_still_waiting(database, other_id, None)
+        assert (await payment_of(database, other_id)).last_error == ""

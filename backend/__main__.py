@@ -22,15 +22,14 @@ from sqlalchemy import select
 
 from backend import demo, migrate
 from backend.accounts.models import Role, Zone
-from backend.accounts.service import create_user
+from backend.accounts.service import DeletedLoginRecords, create_user
 from backend.clock import utcnow, wib_today
 from backend.config import ConfigError, Settings
 from backend.db import Database
 from backend.errors import ValidationFailed
-from backend.accounts.service import DeletedLoginRecords
 from backend.jobs import OrderJobsRun, delete_expired_login_records_once, run_expiry_once, run_order_jobs_once
-from backend.moderation.service import ExpiryRun
 from backend.media.storage import FileSystemStorage
+from backend.moderation.service import ExpiryRun
 
 
 def main(argv: list[str] | None = None) -> int:

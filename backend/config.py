@@ -220,7 +220,7 @@ def _check_vapid_private_key(key: str) -> None:
 
     try:
         Vapid.from_string(private_key=key)
-    except Exception:  # py_vapid raises several kinds for a malformed key
+    except Exception:  # noqa: BLE001  (py_vapid raises several kinds for a malformed key)
         raise ConfigError("VAPID_PRIVATE_KEY is not a valid VAPID private key (base64url or PEM)") from None
 
 

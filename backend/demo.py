@@ -19,13 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.accounts.models import Organisation, Role, User, Zone
 from backend.accounts.service import create_user
 from backend.catalog import service as catalog
+from backend.catalog.models import Product
 from backend.catalog.schemas import ProductInput
 from backend.certification import service as certification
 from backend.certification.schemas import CertificateInput
 from backend.clock import utcnow, wib_today
 from backend.media.images import process_document, process_photo
 from backend.media.storage import Storage
-from backend.catalog.models import Product
 from backend.moderation.service import approve_listing, verify_certificate
 from backend.orders.delivery import DeliveryChoice, add_delivery_point
 from backend.orders.models import DeliveryKind, PaymentMethod, PointKind

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-def N_(message: str) -> str:
+def N_(message: str) -> str:  # noqa: N802  (gettext's conventional name for the marker)
     """Mark a message for extraction; it is translated later, where the reader's language is known."""
     return message
 

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.access import ensure_access
 from backend.accounts.models import (
     SELF_SERVICE_ROLES,
     ApiToken,
@@ -23,11 +24,10 @@ from backend.accounts.models import (
     User,
     Zone,
 )
-from backend.access import ensure_access
 from backend.accounts.passwords import hash_password, verify_password
 from backend.db import as_utc
-from backend.location import location_errors
 from backend.errors import N_, FieldError, Forbidden, TooManyAttempts, ValidationFailed
+from backend.location import location_errors
 from backend.phone import InvalidPhoneNumber, normalize_phone
 
 PASSWORD_MIN_LENGTH = 8

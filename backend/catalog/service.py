@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime
+from itertools import pairwise
 
 import anyio.to_thread
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from backend.access import ensure_access
+from backend.catalog import searchtext
 from backend.catalog.models import (
     MAX_PHOTOS,
     Fulfilment,
@@ -24,7 +26,6 @@ from backend.catalog.models import (
     ProductCertificate,
     ProductPhoto,
 )
-from backend.catalog import searchtext
 from backend.catalog.schemas import ProductInput, ProductView
 from backend.certification.models import Certificate, CertificateStatus
 from backend.errors import N_, Conflict, FieldError, NotFound, ValidationFailed
@@ -81,7 +82,7 @@ async def _check_rules(*, session: AsyncSession, vendor: Vendor, data: ProductIn
     prices = [tier.unit_price for tier in tiers]
     descending = all(
         later_q > earlier_q and later_p < earlier_p
-        for (earlier_q, earlier_p), (later_q, later_p) in zip(zip(quantities, prices), zip(quantities[1:], prices[1:]))
+        for (earlier_q, earlier_p), (later_q, later_p) in pairwise(zip(quantities, prices, strict=True))
     )
     if tiers and (not descending or prices[0] >= data.price):
         errors.append(FieldError("tiers", N_(
@@ -312,7 +313,7 @@ async def count_listings_by_status(*, session: AsyncSession, vendor: Vendor) -> 
     rows = await session.execute(
         select(Product.status, func.count(Product.id)).where(Product.vendor_id == vendor.id).group_by(Product.status)
     )
-    return {status: count for status, count in rows.all()}
+    return dict(rows.tuples().all())
 
 
 async def get_product(*, session: AsyncSession, vendor: Vendor, product_id: int) -> ProductView:

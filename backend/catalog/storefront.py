@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.catalog.models import PriceTier, Product, ProductCertificate, ProductPhoto
 from backend.catalog.search import (
-    CatalogueQuery,
     CataloguePage,
+    CatalogueQuery,
     Place,
     Sort,
     available_quantity_column,
@@ -20,8 +20,8 @@ from backend.catalog.search import (
     search_catalogue,
 )
 from backend.catalog.service import buyer_visible
-from backend.certification.service import badges
 from backend.certification.models import Certificate, CertificateStatus
+from backend.certification.service import badges
 from backend.clock import wib_today
 from backend.db import great_circle_km
 from backend.errors import N_, NotFound

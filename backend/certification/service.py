@@ -9,7 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.access import ensure_access
-from backend.certification.formats import FORMATS, CertificateKind, InvalidCertificateNumber, normalize_certificate_number
+from backend.certification.formats import (
+    FORMATS,
+    CertificateKind,
+    InvalidCertificateNumber,
+    normalize_certificate_number,
+)
 from backend.certification.models import Certificate, CertificateStatus
 from backend.certification.schemas import CertificateInput
 from backend.clock import wib_today

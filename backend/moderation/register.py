@@ -242,7 +242,7 @@ async def import_register(*, session: AsyncSession, manager: User, zone_id: int 
         select(VendorInvitation.id, *(getattr(VendorInvitation, name) for name in _COMPARED))
         .where(VendorInvitation.zone_id == zone_id)
     )).all()
-    current = {row[0]: dict(zip(_COMPARED, row[1:])) for row in existing}
+    current = {row[0]: dict(zip(_COMPARED, row[1:], strict=True)) for row in existing}
     by_nib = {fields["nib"]: invitation_id for invitation_id, fields in current.items() if fields["nib"]}
     by_phone = {fields["phone"]: invitation_id for invitation_id, fields in current.items()}
 

@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.accounts.models import Role, User, Zone
 from backend.db import upsert_insert
 from backend.errors import N_, FieldError, Forbidden, NotFound, ValidationFailed
-from backend.money import format_rupiah
 from backend.moderation.audit import record
+from backend.money import format_rupiah
 from backend.orders.models import Order, PaymentMethod
 from backend.payments.models import LedgerAccount, LedgerEntry, Payout
 from backend.vendors.models import Vendor

@@ -45,6 +45,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+from page_weight import ASSET  # the stylesheets and scripts a page links, counted the same way (bench/ is on sys.path)
 from sqlalchemy import event, make_url, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -53,7 +54,13 @@ from backend import migrate
 from backend.accounts.models import Role, User, Zone
 from backend.app import create_app
 from backend.catalog.models import (
-    Category, Fulfilment, ListingStatus, PriceTier, Product, ProductCertificate, ProductPhoto,
+    Category,
+    Fulfilment,
+    ListingStatus,
+    PriceTier,
+    Product,
+    ProductCertificate,
+    ProductPhoto,
 )
 from backend.catalog.search import CatalogueQuery, Place, Sort, search_catalogue
 from backend.catalog.service import _set_search_words
@@ -64,7 +71,6 @@ from backend.config import Settings
 from backend.db import Database
 from backend.orders.models import CapacityDay
 from backend.vendors.models import Vendor, VendorStatus
-from page_weight import ASSET  # the stylesheets and scripts a page links, counted the same way (bench/ is on sys.path)
 
 BENCH_DATABASE = "pasar_bench"
 ZONE = Place(-6.9545, 110.0322)  # KITB, Kabupaten Batang
@@ -654,8 +660,8 @@ async def measure_page(url: str, media_dir: Path, *, runs: int, seconds: float) 
                 print(f"\nGET {path} answered {page.status_code}: no page figures")
                 return
             total_bytes, requests = page.num_bytes_downloaded, 1
-            lines = [f"    {path:<45} {page.num_bytes_downloaded:>7} B  {page.headers.get('content-encoding', '-')}"
-                     f"  ({len(page.content):,} B uncompressed, {page.text.count(RESULT_MARK)} products)"]
+            lines = [(f"    {path:<45} {page.num_bytes_downloaded:>7} B  {page.headers.get('content-encoding', '-')}"
+                      f"  ({len(page.content):,} B uncompressed, {page.text.count(RESULT_MARK)} products)")]
             for asset in ASSET.findall(page.text):
                 response = await client.get(asset)
                 response.raise_for_status()

@@ -23,8 +23,8 @@ import asyncio
 import logging
 import tempfile
 import time
-from datetime import timedelta
 from datetime import time as clock_time
+from datetime import timedelta
 from pathlib import Path
 
 import asyncpg

@@ -13,8 +13,8 @@ import io
 import os
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from datetime import date, datetime, time
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ import backend.models  # noqa: F401
 from backend import migrate
 from backend.accounts.models import Organisation, Role, User, Zone
 from backend.accounts.service import create_user
+from backend.app import create_app
 from backend.catalog import service as catalog_service
 from backend.catalog.models import ListingStatus, Product
 from backend.catalog.schemas import ProductInput
@@ -36,14 +37,13 @@ from backend.certification import service as certification_service
 from backend.certification.models import Certificate, CertificateStatus
 from backend.certification.schemas import CertificateInput
 from backend.clock import utcnow
+from backend.config import Settings, _database_url
+from backend.db import Database
 from backend.media.images import ProcessedDocument, ProcessedPhoto, process_document, process_photo
 from backend.media.storage import FileSystemStorage
 from backend.vendors import service as vendor_service
 from backend.vendors.models import Vendor
 from backend.vendors.schemas import VendorProfileInput
-from backend.app import create_app
-from backend.config import Settings, _database_url
-from backend.db import Database
 
 PASSWORD = "rahasia-kantin-42"
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-hmac"

@@ -22,12 +22,12 @@ from backend.accounts.models import Role, User, Zone
 from backend.catalog.models import Product
 from backend.clock import utcnow, wib_today
 from backend.db import Database
+from backend.notifications.models import Notification
 from backend.orders import cart
 from backend.orders.models import CapacityDay, CartLine, Checkout, Order, OrderEvent, OrderLine, OrderStatus
-from backend.notifications.models import Notification
 from backend.payments.models import Invoice
-from tests.conftest import World
 from tests.app_process import ServerProcess
+from tests.conftest import World
 
 CANTEENS = 24
 # Catering Bu Sri cooks 60 boxes that day and every canteen asks for 5: twelve checkouts fit, whatever the
@@ -104,7 +104,7 @@ async def test_a_crash_in_the_middle_of_checkouts_leaves_each_one_whole_or_absen
                                            .where(CapacityDay.day == delivery_day))).all())
     assert held == {catering.vendor.id: NASI_BOX_CAPACITY, drinks.vendor.id: PLACED_IN_THE_END * DRINKS}
 
-    print(f"\n[crash] {database.engine.dialect.name}: {len(answered)} answered before the kill "
+    print(f"\n[crash] {database.engine.dialect.name}: {len(answered)} answered before the kill "  # noqa: T201  (the figures, shown with -s)
           f"({sum(r.status_code == 201 for r in answered.values())} placed, "
           f"{sum(r.status_code == 409 for r in answered.values())} refused), {len(lost)} lost "
           f"({len(committed_but_unanswered)} of them committed before the crash); retried: "

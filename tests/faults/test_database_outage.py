@@ -133,4 +133,4 @@ async def test_while_the_database_is_unreachable_people_are_told_and_nothing_is_
     log = server.log()
     assert log.count("database unreachable on POST /api/v1/checkouts") == 1, log
     assert "Traceback" not in log and "unhandled error" not in log, log
-    print("\n[outage] " + ", ".join(f"{what} {seconds * 1000:.0f} ms" for what, seconds in timings.items()))
+    print("\n[outage] " + ", ".join(f"{what} {seconds * 1000:.0f} ms" for what, seconds in timings.items()))  # noqa: T201  (the figures, shown with -s)

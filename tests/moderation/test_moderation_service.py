@@ -20,7 +20,6 @@ from backend.moderation.audit import AuditFilter, list_entries
 from backend.moderation.models import AuditEntry, CertificateNotice
 from backend.vendors.models import Vendor
 
-
 # The expiry stories run on a fixed clock: Monday 23 November 2026, 09.00 WIB.
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 TODAY = wib_today(NOW)

@@ -86,7 +86,7 @@ async def test_marking_read_touches_only_my_own_notifications(client, world, zon
     for _ in range(3):
         await phones.notify(sri)
     await phones.notify(budi)
-    first, second, third = sorted(await unread_ids(database, sri))
+    first, _second, _third = sorted(await unread_ids(database, sri))
     [budis] = await unread_ids(database, budi)
     token = await bearer(database, sri)
 

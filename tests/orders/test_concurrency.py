@@ -6,10 +6,9 @@ import asyncio
 import random
 
 import pytest
-
-from backend.accounts.models import Role
 from sqlalchemy import select
 
+from backend.accounts.models import Role
 from backend.errors import Conflict, InsufficientCapacity
 from backend.orders.models import Order, OrderEvent, OrderStatus
 from tests.orders.conftest import NOW

@@ -8,8 +8,7 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from backend.accounts.models import Role
-from backend.errors import Conflict, InsufficientCapacity, ValidationFailed
+from backend.errors import Conflict, Forbidden, InsufficientCapacity, ValidationFailed
 from backend.notifications.models import Notification
 from backend.orders import cart
 from backend.orders.models import CartLine, Checkout, DeliveryKind, OrderEvent, OrderLine, OrderStatus, PaymentMethod
@@ -197,7 +196,7 @@ async def test_a_card_order_waits_for_payment_and_holds_capacity_meanwhile(order
 async def test_only_buyers_order(ordering, catering, vendor, database):
     _, nasi_box = catering
     async with database.sessionmaker() as session:
-        with pytest.raises(Exception) as refused:
+        with pytest.raises(Forbidden) as refused:
             await cart.set_quantity(session=session, buyer=vendor, product_id=nasi_box.id, quantity=10,
                                     today=NOW.date())
     assert refused.value.status_code == 403
@@ -221,7 +220,7 @@ async def test_placement_costs_the_same_number_of_queries_for_2_lines_or_20_line
         return placement, counter.count
 
     # One vendor, a made-to-order and a ready product; then five vendors, ten of each.
-    one, one_count = await counted_checkout(products[:2], "one")
+    _one, one_count = await counted_checkout(products[:2], "one")
     many, many_count = await counted_checkout(products, "many")
     assert len(many.orders) == 5
     assert one_count == many_count, (one_count, many_count)

@@ -161,7 +161,7 @@ async def test_the_unpaid_order_job_cancels_late_card_orders_and_releases_their_
 
 
 async def test_a_paid_checkout_places_its_orders_once(ordering, world, zone, catering, canteen_staff, database):
-    seller, nasi_box = catering
+    _seller, nasi_box = catering
     order = await ordering.order(canteen_staff, nasi_box.id, 100, payment=PaymentMethod.CARD)
     for _ in range(2):
         async with database.sessionmaker() as session:

@@ -93,7 +93,7 @@ async def test_someone_elses_checkout_is_not_found_and_a_cancelled_one_cannot_be
 async def test_a_card_checkout_through_the_api_says_where_to_pay(client, database, two_vendors, canteen_staff):
     from tests.orders.test_order_api import check_out
 
-    (seller, nasi_box), _ = two_vendors
+    (_seller, nasi_box), _ = two_vendors
     canteen = await bearer(database, canteen_staff)
     await client.put(f"/api/v1/cart/lines/{nasi_box.id}", json={"quantity": 100}, headers=canteen)
     placed = await check_out(client, canteen, "card-1", payment_method="card")
@@ -181,7 +181,7 @@ async def test_a_worker_checks_out_by_card_on_the_cart_page_and_is_sent_to_pay(c
                                                                               ordering, fake_stripe):
     from tests.web.test_order_pages import DAY, checkout_form
 
-    seller, nasi_box = catering
+    _seller, nasi_box = catering
     gate = await ordering.gate()
     await log_in(client, worker)
     await submit(client, "/cart/lines", {"product_id": nasi_box.id, "quantity": 10})

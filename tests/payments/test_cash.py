@@ -26,7 +26,7 @@ from backend.orders.states import change_status
 from backend.payments import cash
 from backend.payments.models import LedgerEntry
 from tests.conftest import app, log_in, submit  # noqa: F401  (`app` without card payments: this folder's conftest turns them on)
-from tests.orders.conftest import ELEVEN, NEXT_MONDAY, NOW, catering, ordering  # noqa: F401  (fixtures)
+from tests.orders.conftest import ELEVEN, NEXT_MONDAY, NOW
 
 S = OrderStatus
 HTMX = {"HX-Request": "true"}

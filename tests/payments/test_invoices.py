@@ -31,7 +31,7 @@ from backend.payments import invoices
 from backend.payments.invoices import InvoiceState
 from backend.payments.models import Invoice
 from tests.conftest import app, log_in, submit  # noqa: F401  (`app` without card payments: this folder's conftest turns them on)
-from tests.orders.conftest import NOW, catering, ordering  # noqa: F401  (fixtures)
+from tests.orders.conftest import NOW
 
 S = OrderStatus
 
@@ -91,7 +91,7 @@ async def bearer(database, user) -> dict[str, str]:
 async def test_an_invoice_order_is_placed_at_once_with_its_invoice_due_in_30_days(ordering, world, zone, catering,
                                                                                  canteen_staff, canteen, manager,
                                                                                  database):
-    seller, nasi_box = catering
+    _seller, nasi_box = catering
     await set_terms(database, manager, canteen.id, 30, npwp="012345678901000")
     await ordering.put_in_cart(canteen_staff, nasi_box.id, 200)
     placement = await ordering.checkout(canteen_staff)
@@ -110,7 +110,7 @@ async def test_an_invoice_order_is_placed_at_once_with_its_invoice_due_in_30_day
 
 async def test_14_day_terms_and_a_multi_vendor_checkout_make_one_invoice(ordering, world, zone, catering,
                                                                          canteen_staff, canteen, manager, database):
-    seller, nasi_box = catering
+    _seller, nasi_box = catering
     other = await world.seller(zone, business_name="Keripik Mbak Nur")
     snack = await world.live_product(other, "Keripik Tempe", price=12_000, min_order_qty=1, unit="pack")
     await set_terms(database, manager, canteen.id, 14)
@@ -141,7 +141,7 @@ async def test_a_canteen_without_invoice_terms_cannot_order_on_invoice(ordering,
 async def test_standing_orders_get_their_invoices_and_stop_when_terms_are_withdrawn(ordering, catering,
                                                                                     canteen_staff, canteen, manager,
                                                                                     database):
-    seller, nasi_box = catering
+    _seller, nasi_box = catering
     async with database.sessionmaker() as session:
         await create_standing_order(session=session, actor=canteen_staff, today=NOW.date(), data=StandingOrderInput(
             product_id=nasi_box.id, quantity=100, weekdays=[1], slot=time(11), days_ahead=7))
@@ -227,7 +227,7 @@ async def test_the_manager_sets_terms_on_the_canteens_page_without_javascript(cl
 
 async def test_the_cart_offers_invoice_only_to_canteens_with_terms(client, world, zone, catering, canteen_staff,
                                                                    database):
-    seller, nasi_box = catering
+    _seller, nasi_box = catering
     unchecked_org = await world.organisation(zone, "Kantin PT Baru", invoice_terms_days=None)
     unchecked = await world.user(Role.CANTEEN_STAFF, zone=zone, organisation=unchecked_org)
     for buyer in (canteen_staff, unchecked):
@@ -255,7 +255,7 @@ async def test_the_cart_offers_invoice_only_to_canteens_with_terms(client, world
 async def test_the_canteen_lists_and_prints_its_invoice_in_few_queries(client, world, zone, catering, canteen,
                                                                       canteen_staff, manager, database,
                                                                       count_queries):
-    seller, nasi_box = catering
+    _seller, nasi_box = catering
     await set_terms(database, manager, canteen.id, 30, npwp="012345678901000")
     placement = await place_days_ago(database, canteen_staff, nasi_box.id, 200, days=0, key="k1")
     invoice = await invoice_of(database, placement.checkout.id)
@@ -312,7 +312,7 @@ async def test_an_invoice_is_for_its_canteen_the_zones_managers_and_admins_only(
 
 async def test_a_manager_marks_an_invoice_paid_once_from_the_list(client, catering, canteen_staff, manager, database,
                                                                  count_queries):
-    seller, nasi_box = catering
+    _seller, nasi_box = catering
     placement = await place_days_ago(database, canteen_staff, nasi_box.id, 200, days=0, key="k1")
     invoice = await invoice_of(database, placement.checkout.id)
     await log_in(client, manager)
@@ -335,7 +335,7 @@ async def test_a_manager_marks_an_invoice_paid_once_from_the_list(client, cateri
     assert again.status_code == 409 and t(invoices.MSG_ALREADY_PAID) in text_of(again.text)
     assert (await invoice_of(database, placement.checkout.id)).payment_reference == "BCA 2611-0042"
     assert invoice.number not in (await client.get("/manager/invoices")).text  # no longer to be paid
-    assert f'data-state="paid"' in (await client.get("/manager/invoices?state=paid")).text
+    assert 'data-state="paid"' in (await client.get("/manager/invoices?state=paid")).text
     async with database.sessionmaker() as session:
         audit = (await session.execute(select(AuditEntry).where(AuditEntry.action == "invoice.paid"))).scalar_one()
     assert (audit.actor_id, audit.subject_id, audit.reason) == (manager.id, invoice.id, "BCA 2611-0042")
@@ -345,7 +345,7 @@ async def test_a_manager_marks_an_invoice_paid_once_from_the_list(client, cateri
 
 
 async def test_the_invoice_page_marks_paid_too(client, catering, canteen_staff, admin, database):
-    seller, nasi_box = catering
+    _seller, nasi_box = catering
     placement = await place_days_ago(database, canteen_staff, nasi_box.id, 20, days=0, key="k1")
     invoice = await invoice_of(database, placement.checkout.id)
     await log_in(client, admin)
@@ -361,7 +361,7 @@ async def test_the_invoice_page_marks_paid_too(client, catering, canteen_staff, 
 
 async def test_an_unpaid_invoice_past_its_due_date_is_overdue(client, ordering, catering, canteen_staff, manager,
                                                              database):
-    seller, nasi_box = catering
+    _seller, nasi_box = catering
     # On the fixed clock: issued 23 November, due 23 December; overdue from 24 December.
     placed = await ordering.order(canteen_staff, nasi_box.id, 20)
     async with database.sessionmaker() as session:
@@ -432,7 +432,7 @@ async def test_cancelled_orders_leave_the_amount_due_and_an_all_cancelled_invoic
 
 async def test_the_invoice_api_lists_shows_and_marks_paid_with_problem_bodies(client, world, zone, catering,
                                                                              canteen_staff, manager, database):
-    seller, nasi_box = catering
+    _seller, nasi_box = catering
     placement = await place_days_ago(database, canteen_staff, nasi_box.id, 200, days=0, key="k1")
     late = await place_days_ago(database, canteen_staff, nasi_box.id, 20, days=40, key="k2")
     invoice = await invoice_of(database, placement.checkout.id)
@@ -442,8 +442,8 @@ async def test_the_invoice_api_lists_shows_and_marks_paid_with_problem_bodies(cl
 
     mine = (await client.get("/api/v1/invoices", headers=as_canteen)).json()
     assert [(i["number"], i["state"]) for i in mine["invoices"]] == [
-        (invoice.number, "open"), (f"INV-{(await invoice_of(database, late.checkout.id)).issued_on.year}-"
-                                   f"{late.checkout.id:06d}", "overdue")]
+        (invoice.number, "open"), ((f"INV-{(await invoice_of(database, late.checkout.id)).issued_on.year}-"
+                                    f"{late.checkout.id:06d}"), "overdue")]
     overdue = (await client.get("/api/v1/invoices?state=overdue", headers=as_manager)).json()
     assert [i["checkout_id"] for i in overdue["invoices"]] == [late.checkout.id]
     assert (await client.get("/api/v1/invoices", headers=stranger)).json()["invoices"] == []
@@ -482,7 +482,7 @@ async def test_two_managers_marking_at_once_record_one_payment(ordering, caterin
         pytest.skip("concurrent updates are tested on PostgreSQL")
     import asyncio
 
-    seller, nasi_box = catering
+    _seller, nasi_box = catering
     await ordering.put_in_cart(canteen_staff, nasi_box.id, 20)
     placement = await ordering.checkout(canteen_staff)
     invoice = await invoice_of(database, placement.checkout.id)

@@ -22,7 +22,7 @@ from backend.payments.ledger import commission_for, record_completed_order
 from backend.payments.models import LedgerEntry, Payout
 from backend.vendors.models import Vendor
 from tests.conftest import app, log_in, submit  # noqa: F401  (`app` without card payments: this folder's conftest turns them on)
-from tests.orders.conftest import NOW, catering, ordering  # noqa: F401  (fixtures)
+from tests.orders.conftest import NOW
 
 S = OrderStatus
 
@@ -333,7 +333,7 @@ async def test_the_admin_sets_a_rate_and_records_a_payout_without_javascript(cli
     count_queries.statements.clear()
     rates = await client.get("/admin/commission")
     assert rates.status_code == 200 and count_queries.count <= 5
-    assert f'data-commission-bps="500"' in rates.text and 'name="_csrf_token"' in rates.text
+    assert 'data-commission-bps="500"' in rates.text and 'name="_csrf_token"' in rates.text
     refused = await submit(client, f"/admin/zones/{zone.id}/commission", {"commission": "60"})
     assert refused.status_code == 400 and 'aria-invalid="true"' in refused.text
     saved = await submit(client, f"/admin/zones/{zone.id}/commission", {"commission": "2,5"})
@@ -352,7 +352,7 @@ async def test_the_admin_sets_a_rate_and_records_a_payout_without_javascript(cli
     paid = await submit(client, f"/admin/vendors/{seller.vendor.id}/payouts",
                         {"amount": "Rp 2.000.000", "reference": "BCA 0001"})
     assert paid.status_code == 303 and paid.headers["location"] == "/admin/balances?notice=paid_out"
-    assert f'data-balance="470000"' in (await client.get("/admin/balances")).text
+    assert 'data-balance="470000"' in (await client.get("/admin/balances")).text
     await assert_balanced(database)
 
 

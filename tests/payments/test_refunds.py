@@ -191,8 +191,8 @@ async def test_a_payment_that_succeeds_after_its_orders_expired_is_given_back_in
 
 
 async def test_orders_paid_otherwise_cost_no_payment_query_when_cancelled(ordering, catering, canteen_staff, database):
-    from tests.conftest import QueryCounter
     from backend.orders.states import change_status
+    from tests.conftest import QueryCounter
 
     _, nasi_box = catering
     order = await ordering.order(canteen_staff, nasi_box.id, 100)  # invoice

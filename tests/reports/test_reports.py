@@ -210,7 +210,7 @@ def test_the_chart_is_escaped_svg_with_one_bar_per_value():
     chart = bar_chart([Bar("1/12", 5, "<b>&"), Bar("2/12", 0, "nol")], summary='Penjualan "A" & <B>',
                       top_label="Rp 5")
     root = ET.fromstring(str(chart))
-    bars = [rect for rect in root.iter(f"{SVG}rect")]
+    bars = list(root.iter(f"{SVG}rect"))
     assert [float(b.get("height")) for b in bars] == [charts.HEIGHT - charts.TOP - charts.BOTTOM, 0.0]
     assert bars[0].find(f"{SVG}title").text == "<b>&"
     assert root.get("aria-label") == 'Penjualan "A" & <B>'

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from PIL import Image
@@ -130,10 +130,10 @@ async def test_an_expired_or_undated_bpom_certificate_is_refused(client, vendor_
                                 data={"kind": "bpom", "number": "MD 224510001234", "issuer": "BPOM RI"})
     expired = await client.post("/api/v1/vendor/certificates", headers=vendor_token, files=files, data={
         "kind": "bpom", "number": "MD 224510001234", "issuer": "BPOM RI",
-        "expires_on": (date.today() - timedelta(days=2)).isoformat()})
+        "expires_on": (wib_today(utcnow()) - timedelta(days=2)).isoformat()})
     good = await client.post("/api/v1/vendor/certificates", headers=vendor_token, files=files, data={
         "kind": "bpom", "number": "BPOM RI MD 224510001234", "issuer": "BPOM RI",
-        "expires_on": (date.today() + timedelta(days=700)).isoformat()})
+        "expires_on": (wib_today(utcnow()) + timedelta(days=700)).isoformat()})
 
     assert [e["field"] for e in undated.json()["errors"]] == ["expires_on"]
     assert [e["field"] for e in expired.json()["errors"]] == ["expires_on"]

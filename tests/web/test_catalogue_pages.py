@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from backend.accounts import service as account_service
 from backend.accounts.models import Role
 from backend.clock import utcnow, wib_today
-from backend.accounts import service as account_service
 from tests.conftest import QueryCounter, log_in, submit
 
 PEKALONGAN = (-6.8886, 109.6753)
@@ -139,7 +139,7 @@ async def test_a_vendor_page_shows_verified_certificates_products_and_a_whatsapp
 
 
 async def test_the_api_offers_the_same_search_with_problem_bodies_for_bad_input(client, world, zone):
-    sri, yuni, _ = await catalogue_of(world, zone)
+    _sri, yuni, _ = await catalogue_of(world, zone)
     found = await client.get("/api/v1/catalogue/products", params={"q": "keripik", "certified": "true"})
     assert found.status_code == 200
     body = found.json()
@@ -160,7 +160,7 @@ async def test_the_api_offers_the_same_search_with_problem_bodies_for_bad_input(
 
 async def test_a_canteen_sets_its_factory_location_and_the_catalogue_measures_from_there(
         client, world, zone, canteen, database):
-    _, _, far = await catalogue_of(world, zone)
+    _, _, _far = await catalogue_of(world, zone)
     staff = await world.user(Role.CANTEEN_STAFF, zone=zone, organisation=canteen)
     await log_in(client, staff)
     assert "Nasi Box Megono" not in product_names((await client.get("/catalogue")).text)

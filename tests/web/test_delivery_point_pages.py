@@ -61,7 +61,7 @@ async def test_closing_takes_a_point_off_the_workers_choice_and_opening_brings_i
     await log_in(client, manager)
     await submit(client, "/manager/delivery-points", GATE)
     await submit(client, "/manager/delivery-points", {**GATE, "kind": "dormitory", "name": "Asrama Blok A"})
-    gate, dormitory = await points(database)
+    _gate, dormitory = await points(database)
 
     closed = await submit(client, f"/manager/delivery-points/{dormitory.id}/close", {})
 

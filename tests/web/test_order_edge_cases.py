@@ -15,10 +15,9 @@ from backend.clock import utcnow
 from backend.notifications.models import Notification
 from backend.orders.models import OrderStatus
 from backend.orders.standing import StandingOrderInput, create_standing_order, place_standing_orders
-from backend.vendors.models import Vendor, VendorStatus
 from tests.conftest import log_in, submit
-from tests.orders.conftest import NOW, catering, ordering  # noqa: F401  (fixtures)
-from tests.web.test_order_pages import DAY, checkout_form, in_cart, place, vendor_moves
+from tests.orders.conftest import NOW
+from tests.web.test_order_pages import checkout_form, in_cart, place
 
 
 async def token_for(database, user) -> dict[str, str]:
@@ -36,7 +35,7 @@ async def test_impossible_days_and_odd_numbers_are_refused_not_crashed_on(client
     for day in ("0001-01-01", "9999-12-31"):
         refused = await submit(client, "/checkout", checkout_form(page.text, delivery_day=day, delivery_place="canteen"))
         assert refused.status_code == 400, (day, refused.status_code)
-    for form in ({"product_id": "²", "quantity": "10"}, {"product_id": str(product.id), "quantity": "１０"},
+    for form in ({"product_id": "²", "quantity": "10"}, {"product_id": str(product.id), "quantity": "１０"},  # noqa: RUF001  (full-width digits)
                  {"product_id": "9" * 30, "quantity": "10"}):
         assert (await submit(client, "/cart/lines", form)).status_code in (400, 404), form
     for path in ("/orders?page=²", "/orders?page=" + "9" * 30, "/orders/" + "9" * 30, "/orders/3000000000"):

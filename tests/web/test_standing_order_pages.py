@@ -12,7 +12,6 @@ from backend.errors import Shortage
 from backend.orders.models import StandingOrder
 from backend.orders.standing import MSG_WEEKDAYS, place_standing_orders
 from tests.conftest import log_in, submit
-from tests.orders.conftest import catering  # noqa: F401  (fixture)
 from tests.web.test_order_pages import t
 
 WEEKDAYS = ["1", "2", "3", "4", "5"]

@@ -96,7 +96,7 @@ def buyers(world, database, zone) -> Buyers:
 @pytest.fixture
 async def two_canteen_orders(shop, buyers):
     """200 box for Kantin PT Sinar and 150 for Kantin PT Garmen, both for 11.00 today."""
-    seller, product = shop
+    _seller, product = shop
     sinar = await buyers.canteen("Kantin PT Sinar")
     garmen = await buyers.canteen("Kantin PT Garmen")
     first = await buyers.order(sinar, product.id, 200, notes="Pintu belakang dapur")
@@ -179,8 +179,8 @@ async def test_without_javascript_a_tap_goes_back_to_the_board_of_that_day(clien
 
 
 async def test_a_decline_needs_a_reason_and_then_gives_the_capacity_back(client, shop, buyers, two_canteen_orders):
-    seller, product = shop
-    first, second = two_canteen_orders
+    seller, _product = shop
+    first, _second = two_canteen_orders
     await log_in(client, seller.user)
     assert await buyers.remaining(seller.vendor.id) == 150
 

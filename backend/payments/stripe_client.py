@@ -84,7 +84,7 @@ class StripeGateway:
     async def create_payment_intent(self, *, checkout_id: int, amount: int) -> dict[str, Any]:
         """A PaymentIntent for a checkout's `amount` rupiah, created once whatever the retries."""
         return await self._call("create payment intent", self._client.v1.payment_intents.create_async(
-            params={"amount": to_stripe_amount(amount), "currency": CURRENCY, "payment_method_types": ["card"],
+            params={"amount": to_stripe_amount(amount), "currency": CURRENCY, "allowed_payment_method_types": ["card"],
                     "metadata": {"checkout_id": str(checkout_id)},
                     "description": f"Pasar Kawasan checkout {checkout_id}"},
             options={"idempotency_key": intent_idempotency_key(checkout_id)}))
@@ -100,7 +100,7 @@ class StripeGateway:
         keeps Stripe's default life; a payment made after the orders expired is refunded (service)."""
         metadata = {"checkout_id": str(checkout_id)}
         return await self._call("create checkout session", self._client.v1.checkout.sessions.create_async(
-            params={"mode": "payment", "payment_method_types": ["card"], "client_reference_id": str(checkout_id),
+            params={"mode": "payment", "allowed_payment_method_types": ["card"], "client_reference_id": str(checkout_id),
                     "success_url": success_url, "cancel_url": cancel_url, "metadata": metadata,
                     "payment_intent_data": {"metadata": metadata},
                     "line_items": [{"quantity": 1, "price_data": {

@@ -77,7 +77,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
-        tasks = ([asyncio.create_task(job) for job in scheduled_jobs(database, settings)]  # type: ignore[arg-type]
+        tasks = ([asyncio.create_task(job) for job in scheduled_jobs(database, settings)]
                  if settings.run_scheduled_jobs else [])
         try:
             yield
@@ -151,7 +151,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         ),
         plugins=[HTMXPlugin(), ProblemDocumentation()],
         stores=_stores(settings),
-        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(
             title="Pasar Kawasan API",
             version=API_VERSION,

@@ -5,7 +5,8 @@ Messages are English gettext message ids; the edge translates them into the read
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -18,7 +19,8 @@ def N_(message: str) -> str:  # noqa: N802  (gettext's conventional name for the
 class FieldError:
     field: str
     message: str
-    params: dict[str, Any] = field(default_factory=dict)
+    # `dataclasses.field`: the bare name `field` would be read as the attribute above.
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 class DomainError(Exception):

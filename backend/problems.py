@@ -21,6 +21,7 @@ from litestar.plugins import ReceiveRoutePlugin
 from litestar.response import Redirect, Template
 from litestar.routes import BaseRoute, HTTPRoute
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import ExceptionHandlersMap
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError
 
@@ -246,7 +247,7 @@ class ProblemDocumentation(ReceiveRoutePlugin):
             handler.responses = {**documented, **(handler.responses or {})}
 
 
-EXCEPTION_HANDLERS = {
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     DomainError: handle_domain_error,
     HTTPException: handle_http_exception,
     Exception: handle_unexpected_error,

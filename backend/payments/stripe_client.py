@@ -10,6 +10,7 @@ one `StripeCallFailed` with a short reason that may be stored and shown to staff
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 from types import TracebackType
 from typing import Any
 
@@ -66,7 +67,7 @@ class StripeGateway:
     def __init__(self, settings: Settings) -> None:
         if not settings.stripe_secret_key:
             raise StripeCallFailed("Stripe is not configured (STRIPE_SECRET_KEY)", retryable=False)
-        self._http = _HTTPXClient(timeout=settings.stripe_timeout_seconds)
+        self._http: stripe.HTTPXClient = _HTTPXClient(timeout=settings.stripe_timeout_seconds)
         self._client = stripe.StripeClient(
             settings.stripe_secret_key,
             base_addresses={"api": settings.stripe_api_base} if settings.stripe_api_base else None,
@@ -119,7 +120,7 @@ class StripeGateway:
                     "metadata": {"order_id": str(order_id)}},
             options={"idempotency_key": refund_idempotency_key(order_id)}))
 
-    async def _call(self, what: str, request: Any) -> dict[str, Any]:
+    async def _call(self, what: str, request: Awaitable[stripe.StripeObject]) -> dict[str, Any]:
         try:
             answer = await request
         except stripe.StripeError as error:

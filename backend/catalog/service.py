@@ -315,7 +315,7 @@ async def count_listings_by_status(*, session: AsyncSession, vendor: Vendor) -> 
     rows = await session.execute(
         select(col(Product.status), func.count(col(Product.id))).where(col(Product.vendor_id) == vendor.id).group_by(col(Product.status))
     )
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 async def get_product(*, session: AsyncSession, vendor: Vendor, product_id: int) -> ProductView:

@@ -5,16 +5,15 @@ by its signed webhook or when asked, never because a browser came back to a succ
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import select
+from sqlmodel import col
 
 from backend.i18n import gettext
 from backend.notifications.models import Notification
 from backend.orders.models import OrderStatus
 from backend.payments.models import PaymentStatus
 from backend.payments.service import MSG_CLOSED
-from tests.conftest import log_in, submit
+from tests.conftest import found, log_in, submit
 from tests.orders.test_order_api import bearer
 from tests.payments.conftest import PUBLISHABLE_KEY, deliver, orders_of, payment_of
 
@@ -23,7 +22,7 @@ S = OrderStatus
 
 async def notified(database, user_id: int) -> set[int | None]:
     async with database.sessionmaker() as session:
-        return set((await session.execute(select(Notification.order_id).where(Notification.user_id == user_id)
+        return set((await session.execute(select(col(Notification.order_id)).where(col(Notification.user_id) == user_id)
                                           )).scalars())
 
 
@@ -190,7 +189,7 @@ async def test_a_worker_checks_out_by_card_on_the_cart_page_and_is_sent_to_pay(c
     placed = await submit(client, "/checkout", checkout_form(cart_page.text, delivery_place=str(gate.id),
                                                              payment_method="card"))
     assert placed.status_code == 303, placed.text
-    checkout_id = int(re.fullmatch(r"/checkouts/(\d+)/pay", placed.headers["location"]).group(1))
+    checkout_id = int(found(r"^/checkouts/(\d+)/pay$", placed.headers["location"]).group(1))
     pay_page = await client.get(placed.headers["location"])
     assert "Rp 150.000" in pay_page.text  # 10 × Rp 15.000
     order, = await orders_of(database, checkout_id)

@@ -14,10 +14,12 @@ from datetime import date, time, timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlmodel import SQLModel, col
 
 from backend.accounts import service as account_service
 from backend.accounts.models import Organisation, Role
 from backend.clock import format_date, utcnow, wib_today
+from backend.db import Database
 from backend.errors import Conflict, NotFound, ValidationFailed
 from backend.i18n import gettext, set_locale
 from backend.moderation.models import AuditEntry
@@ -30,7 +32,7 @@ from backend.orders.states import change_status
 from backend.payments import invoices
 from backend.payments.invoices import InvoiceState
 from backend.payments.models import Invoice
-from tests.conftest import app, log_in, submit  # noqa: F401  (`app` without card payments: this folder's conftest turns them on)
+from tests.conftest import app, found, log_in, submit  # noqa: F401  (`app` without card payments: this folder's conftest turns them on)
 from tests.orders.conftest import NOW
 
 S = OrderStatus
@@ -46,12 +48,12 @@ def text_of(page: str) -> str:
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
 
 
-async def invoice_of(database, checkout_id: int) -> Invoice | None:
+async def invoice_of(database: Database, checkout_id: int) -> Invoice:
     async with database.sessionmaker() as session:
-        return (await session.execute(select(Invoice).where(Invoice.checkout_id == checkout_id))).scalar_one_or_none()
+        return (await session.execute(select(Invoice).where(col(Invoice.checkout_id) == checkout_id))).scalar_one()
 
 
-async def count(database, model) -> int:
+async def count(database: Database, model: type[SQLModel]) -> int:
     async with database.sessionmaker() as session:
         return (await session.execute(select(func.count()).select_from(model))).scalar_one()
 
@@ -158,7 +160,7 @@ async def test_standing_orders_get_their_invoices_and_stop_when_terms_are_withdr
     assert (run.placed, run.refused) == (0, 1)
     async with database.sessionmaker() as session:
         refused = (await session.execute(select(StandingOrderRun).where(
-            StandingOrderRun.delivery_day == date(2026, 12, 7)))).scalar_one()
+            col(StandingOrderRun.delivery_day) == date(2026, 12, 7)))).scalar_one()
     assert refused.message == invoices.MSG_NO_TERMS and await count(database, Invoice) == 1
 
 
@@ -186,8 +188,8 @@ async def test_managers_grant_and_withdraw_terms_with_an_npwp_on_their_zones_can
     withdrawn = await set_terms(database, admin, canteen.id, None, npwp="3325010101010001")
     assert (withdrawn.invoice_terms_days, withdrawn.npwp) == (None, "3325010101010001")
     async with database.sessionmaker() as session:
-        audit = (await session.execute(select(AuditEntry).where(AuditEntry.action == "organisation.invoice_terms")
-                                       .order_by(AuditEntry.id))).scalars().all()
+        audit = (await session.execute(select(AuditEntry).where(col(AuditEntry.action) == "organisation.invoice_terms")
+                                       .order_by(col(AuditEntry.id)))).scalars().all()
     assert [(entry.actor_id, entry.before, entry.after) for entry in audit] == [
         (manager.id, {"invoice_terms_days": 30, "npwp": ""}, {"invoice_terms_days": 14, "npwp": "3325010101010001"}),
         (admin.id, {"invoice_terms_days": 14, "npwp": "3325010101010001"},
@@ -241,7 +243,7 @@ async def test_the_cart_offers_invoice_only_to_canteens_with_terms(client, world
     await log_in(client, unchecked)
     page = await client.get("/cart")
     assert 'value="invoice"' not in page.text and "data-no-invoice-terms" in page.text
-    key = re.search(r'name="idempotency_key" value="([^"]+)"', page.text).group(1)
+    key = found(r'name="idempotency_key" value="([^"]+)"', page.text).group(1)
     refused = await submit(client, "/checkout", {
         "idempotency_key": key, "delivery_day": (wib_today(utcnow()) + timedelta(days=3)).isoformat(),
         "delivery_slot": "11:00", "delivery_place": "canteen", "payment_method": "invoice"})
@@ -337,7 +339,7 @@ async def test_a_manager_marks_an_invoice_paid_once_from_the_list(client, cateri
     assert invoice.number not in (await client.get("/manager/invoices")).text  # no longer to be paid
     assert 'data-state="paid"' in (await client.get("/manager/invoices?state=paid")).text
     async with database.sessionmaker() as session:
-        audit = (await session.execute(select(AuditEntry).where(AuditEntry.action == "invoice.paid"))).scalar_one()
+        audit = (await session.execute(select(AuditEntry).where(col(AuditEntry.action) == "invoice.paid"))).scalar_one()
     assert (audit.actor_id, audit.subject_id, audit.reason) == (manager.id, invoice.id, "BCA 2611-0042")
 
     await log_in(client, canteen_staff)
@@ -505,4 +507,4 @@ async def test_two_managers_marking_at_once_record_one_payment(ordering, caterin
     assert stored.payment_reference in results
     async with database.sessionmaker() as session:
         assert (await session.execute(select(func.count()).select_from(AuditEntry)
-                                      .where(AuditEntry.action == "invoice.paid"))).scalar_one() == 1
+                                      .where(col(AuditEntry.action) == "invoice.paid"))).scalar_one() == 1

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from PIL import Image
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from backend.accounts.models import Role
 from backend.catalog.models import ListingStatus, PriceTier, Product, ProductPhoto
@@ -94,7 +95,7 @@ async def test_a_badly_formatted_certificate_number_is_refused_with_the_expected
     assert error["field"] == "number"
     assert "ID33110000123450523" in error["message"]
     async with database.sessionmaker() as session:
-        assert (await session.execute(select(func.count(Certificate.id)))).scalar_one() == 0
+        assert (await session.execute(select(func.count(col(Certificate.id))))).scalar_one() == 0
 
 
 async def test_a_good_certificate_starts_unverified_and_its_document_is_private(client, other_client, vendor_token,
@@ -172,8 +173,8 @@ async def test_tiers_that_do_not_descend_are_refused_and_nothing_is_saved(client
     assert response.status_code == 422
     assert [error["field"] for error in response.json()["errors"]] == ["tiers"]
     async with database.sessionmaker() as session:
-        assert (await session.execute(select(func.count(Product.id)))).scalar_one() == 0
-        assert (await session.execute(select(func.count(PriceTier.id)))).scalar_one() == 0
+        assert (await session.execute(select(func.count(col(Product.id))))).scalar_one() == 0
+        assert (await session.execute(select(func.count(col(PriceTier.id))))).scalar_one() == 0
 
 
 async def test_ready_goods_need_a_stock_count(client, vendor_token):
@@ -219,7 +220,7 @@ async def test_a_text_file_renamed_jpg_is_refused(client, vendor_token, database
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "photo"
     async with database.sessionmaker() as session:
-        assert (await session.execute(select(func.count(ProductPhoto.id)))).scalar_one() == 0
+        assert (await session.execute(select(func.count(col(ProductPhoto.id))))).scalar_one() == 0
 
 
 async def test_submitting_for_review_needs_a_photo_then_goes_pending(client, vendor_token):

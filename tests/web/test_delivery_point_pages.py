@@ -4,6 +4,7 @@ opens it again; workers of the zone choose among the open ones. Another zone's m
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from backend.accounts.models import Role
 from backend.orders.delivery import zone_delivery_points
@@ -15,7 +16,7 @@ GATE = {"kind": "gate", "name": "Gerbang 1 KITB", "latitude": "-6,9530", "longit
 
 async def points(database) -> list[DeliveryPoint]:
     async with database.sessionmaker() as session:
-        return list((await session.execute(select(DeliveryPoint).order_by(DeliveryPoint.id))).scalars())
+        return list((await session.execute(select(DeliveryPoint).order_by(col(DeliveryPoint.id)))).scalars())
 
 
 async def choices_of(database, worker) -> list[str]:

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 from backend.accounts.service import create_api_token
 from backend.catalog.models import ListingStatus, Product
@@ -71,8 +72,8 @@ async def test_each_side_follows_the_notification_to_its_own_page_of_the_order(c
     await log_in(client, canteen_staff)
     await submit(client, f"/orders/{order.id}/status", {"target": "cancelled", "reason": "Pabrik libur"})
     async with database.sessionmaker() as session:
-        links = dict((await session.execute(select(Notification.user_id, Notification.url).where(
-            Notification.message == "Order %(number)s: %(status)s"))).all())
+        links = dict((await session.execute(select(col(Notification.user_id), col(Notification.url)).where(
+            col(Notification.message) == "Order %(number)s: %(status)s"))).all())
     assert links[seller.user.id] == f"/vendor/orders/{order.id}"
 
 
@@ -158,6 +159,6 @@ async def test_a_standing_order_whose_author_left_the_canteen_is_refused_and_the
     async with database.sessionmaker() as session:
         result = await place_standing_orders(session=session, now=NOW + timedelta(days=6))
         await session.commit()
-        told = (await session.execute(select(Notification.user_id))).scalars().all()
+        told = (await session.execute(select(col(Notification.user_id)))).scalars().all()
     assert (result.placed, result.refused) == (0, 1)
     assert colleague.id in told

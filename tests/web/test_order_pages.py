@@ -27,7 +27,7 @@ from backend.orders.placement import place_checkout
 from backend.orders.reviews import reply_to_review
 from backend.orders.states import MSG_REASON, change_status
 from backend.vendors.models import Vendor
-from tests.conftest import log_in, submit
+from tests.conftest import found, log_in, submit
 
 DAY = wib_today(utcnow()) + timedelta(days=3)
 
@@ -207,7 +207,7 @@ async def test_a_shortage_names_the_product_and_what_is_left_and_keeps_the_cart(
     refused = await submit(client, "/checkout", form)
     assert refused.status_code == 409
     message = t(Shortage.message, product="Nasi Box Ayam", requested=80, available=60)
-    line = re.search(rf'<li class="item" id="line-{product.id}">.*?</li>', refused.text, re.S).group(0)
+    line = found(rf'<li class="item" id="line-{product.id}">.*?</li>', refused.text, re.S).group(0)
     assert message in line  # next to its line
     assert f'value="{form["idempotency_key"]}"' in refused.text and "Untuk shift 1" in refused.text
     assert f'value="{DAY.isoformat()}"' in refused.text and '<option value="11:00" selected>' in refused.text
@@ -495,7 +495,7 @@ async def test_buyers_find_the_cart_orders_and_inbox_in_the_menu_and_on_their_ho
     user = await world.user(role, zone=zone, organisation=canteen if role == Role.CANTEEN_STAFF else None)
     await log_in(client, user)
     home = await client.get("/canteen" if role == Role.CANTEEN_STAFF else "/worker")
-    nav = re.search(r'<nav aria-label="[^"]+" class="topnav">.*?</nav>', home.text, re.S).group(0)
+    nav = found(r'<nav aria-label="[^"]+" class="topnav">.*?</nav>', home.text, re.S).group(0)
     for link in links:
         assert f'href="{link}"' in nav
     assert ('href="/canteen/standing-orders"' in nav) == (role == Role.CANTEEN_STAFF)

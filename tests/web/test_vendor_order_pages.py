@@ -14,6 +14,7 @@ from datetime import date, time, timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 from backend.accounts.models import Role, User
 from backend.clock import utcnow, wib_to_utc, wib_today
@@ -81,7 +82,7 @@ class Buyers:
 
     async def status(self, order_id: int) -> str:
         async with self.database.sessionmaker() as session:
-            return (await session.execute(select(Order.status).where(Order.id == order_id))).scalar_one()
+            return (await session.execute(select(col(Order.status)).where(col(Order.id) == order_id))).scalar_one()
 
     async def remaining(self, vendor_id: int, day: date | None = None) -> int:
         async with self.database.sessionmaker() as session:

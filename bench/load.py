@@ -150,6 +150,7 @@ async def is_seeded(dsn: str, *, vendors: int, products: int, buyers: int) -> bo
             "(SELECT count(*) FROM api_token) AS tokens")
     finally:
         await connection.close()
+    assert counts is not None  # one row, always
     return (counts["vendors"], counts["products"], counts["tokens"]) == (vendors, products, buyers)
 
 
@@ -285,6 +286,7 @@ async def read_plan(dsn: str, *, buyers: int, vendors: int, seed_value: int) -> 
             f"SELECT count(DISTINCT v.id) AS vendors, count(p.id) AS products FROM vendor v "
             f"JOIN product p ON p.vendor_id = v.id AND p.status = 'live' WHERE {reach_condition}",
             ZONE.latitude, ZONE.longitude)
+        assert reach is not None  # an aggregate: one row, always
         product_ids = [row["id"] for row in await connection.fetch(
             "SELECT id FROM product WHERE status = 'live' ORDER BY random() LIMIT 20000")]
         # Orderable at the canteens and at the gate (all near the zone's centre) for the delivery day.

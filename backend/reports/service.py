@@ -12,7 +12,20 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, cast, ColumnElement, Date, distinct, func, literal_column, or_, ScalarSelect, select, SQLColumnExpression
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    ScalarSelect,
+    SQLColumnExpression,
+    and_,
+    case,
+    cast,
+    distinct,
+    func,
+    literal_column,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 

@@ -37,11 +37,14 @@ run: $(INSTALLED)
 	$(BIN)/python -m backend load-demo
 	$(BIN)/python -m backend serve --host 127.0.0.1 --port 8000
 
-## Lint, format and type checks, as configured in pyproject.toml (ruff and mypy come with the dev lock).
+## Lint, format and type checks, as configured in pyproject.toml (ruff and mypy come with the dev lock). All three
+## run even when one fails, so one run reports every problem.
 lint: $(INSTALLED)
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
-	$(BIN)/mypy
+	status=0; \
+	$(BIN)/ruff check . || status=1; \
+	$(BIN)/ruff format --check . || status=1; \
+	$(BIN)/mypy || status=1; \
+	exit $$status
 
 ## The whole suite: SQLite always, PostgreSQL too when TEST_DATABASE_URL is set.
 test: $(INSTALLED) test-deps

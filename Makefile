@@ -10,7 +10,7 @@ DEV_LOCK := requirements/dev.lock
 UV_VERSION := 0.13.9
 PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
 
-.PHONY: run test test-clock-shift test-deps lock messages check-migrations
+.PHONY: run test test-clock-shift test-deps lock lint messages check-migrations
 
 $(INSTALLED): $(DEV_LOCK) pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -36,6 +36,15 @@ run: $(INSTALLED)
 	$(BIN)/python -m backend migrate
 	$(BIN)/python -m backend load-demo
 	$(BIN)/python -m backend serve --host 127.0.0.1 --port 8000
+
+## Lint, format and type checks, as configured in pyproject.toml (ruff and mypy come with the dev lock). All three
+## run even when one fails, so one run reports every problem.
+lint: $(INSTALLED)
+	status=0; \
+	$(BIN)/ruff check . || status=1; \
+	$(BIN)/ruff format --check . || status=1; \
+	$(BIN)/mypy || status=1; \
+	exit $$status
 
 ## The whole suite: SQLite always, PostgreSQL too when TEST_DATABASE_URL is set.
 test: $(INSTALLED) test-deps

@@ -19,18 +19,18 @@ import sys
 from datetime import date
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from backend import demo, migrate
 from backend.accounts.models import Role, Zone
-from backend.accounts.service import create_user
+from backend.accounts.service import DeletedLoginRecords, create_user
 from backend.clock import utcnow, wib_today
 from backend.config import ConfigError, Settings
 from backend.db import Database
 from backend.errors import ValidationFailed
-from backend.accounts.service import DeletedLoginRecords
 from backend.jobs import OrderJobsRun, delete_expired_login_records_once, run_expiry_once, run_order_jobs_once
-from backend.moderation.service import ExpiryRun
 from backend.media.storage import FileSystemStorage
+from backend.moderation.service import ExpiryRun
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,9 +87,9 @@ def main(argv: list[str] | None = None) -> int:
               f"7 days ahead, {result.expired} expired, {result.listings_hidden} listings hidden")
         return 0
     if args.command == "run-order-jobs":
-        result = asyncio.run(_run_order_jobs(settings))
-        print(f"order jobs: {result.unpaid_cancelled} unpaid orders cancelled, {result.standing_placed} standing "
-              f"orders placed, {result.standing_refused} could not be held, {result.completed} completed")
+        jobs_run = asyncio.run(_run_order_jobs(settings))
+        print(f"order jobs: {jobs_run.unpaid_cancelled} unpaid orders cancelled, {jobs_run.standing_placed} standing "
+              f"orders placed, {jobs_run.standing_refused} could not be held, {jobs_run.completed} completed")
         return 0
     if args.command == "run-login-cleanup":
         deleted = asyncio.run(_delete_expired_login_records(settings))
@@ -153,7 +153,7 @@ async def _create_staff(settings: Settings, args: argparse.Namespace, password: 
         async with database.sessionmaker() as session:
             zone_id = None
             if args.command == "create-manager":
-                zone_id = (await session.execute(select(Zone.id).where(Zone.code == args.zone))).scalar_one_or_none()
+                zone_id = (await session.execute(select(col(Zone.id)).where(col(Zone.code) == args.zone))).scalar_one_or_none()
                 if zone_id is None:
                     raise LookupError(f"no zone with code {args.zone!r}")
             await create_user(

@@ -14,8 +14,8 @@ from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Components, SecurityScheme
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
@@ -25,39 +25,39 @@ from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 
 from backend.accounts.api import API_ROUTES as ACCOUNT_API_ROUTES
-from backend.catalog.api import API_ROUTES as CATALOGUE_API_ROUTES
 from backend.accounts.auth import AuthenticationMiddleware
+from backend.catalog.api import API_ROUTES as CATALOGUE_API_ROUTES
 from backend.config import Settings
 from backend.db import Database, close_unanswered_session, end_request_transaction
 from backend.health import HEALTH_ROUTES
 from backend.jobs import scheduled_jobs
 from backend.media.routes import MEDIA_ROUTES
+from backend.media.storage import FileSystemStorage, Storage
 from backend.moderation.api import API_ROUTES as MODERATION_API_ROUTES
 from backend.moderation.register_api import API_ROUTES as REGISTER_API_ROUTES
 from backend.notifications.api import API_ROUTES as NOTIFICATION_API_ROUTES
 from backend.orders.api import API_ROUTES as ORDER_API_ROUTES
 from backend.payments.api import API_ROUTES as PAYMENT_API_ROUTES
 from backend.payments.ledger_api import API_ROUTES as LEDGER_API_ROUTES
-from backend.reports.api import API_ROUTES as REPORT_API_ROUTES
-from backend.media.storage import FileSystemStorage, Storage
 from backend.problems import EXCEPTION_HANDLERS, ProblemDocumentation
+from backend.reports.api import API_ROUTES as REPORT_API_ROUTES
 from backend.vendors.api import API_ROUTES as VENDOR_API_ROUTES
 from web.accounts import PAGE_ROUTES as ACCOUNT_PAGE_ROUTES
 from web.catalogue import PAGE_ROUTES as CATALOGUE_PAGE_ROUTES
 from web.delivery_points import PAGE_ROUTES as DELIVERY_POINT_PAGE_ROUTES
 from web.home import PAGE_ROUTES as HOME_PAGE_ROUTES
+from web.invoices import PAGE_ROUTES as INVOICE_PAGE_ROUTES
+from web.ledger import PAGE_ROUTES as LEDGER_PAGE_ROUTES
 from web.moderation import PAGE_ROUTES as MODERATION_PAGE_ROUTES
 from web.moderation_register import PAGE_ROUTES as REGISTER_PAGE_ROUTES
 from web.notifications import PAGE_ROUTES as NOTIFICATION_PAGE_ROUTES
 from web.orders import PAGE_ROUTES as ORDER_PAGE_ROUTES
 from web.payments import PAGE_ROUTES as PAYMENT_PAGE_ROUTES
-from web.invoices import PAGE_ROUTES as INVOICE_PAGE_ROUTES
-from web.ledger import PAGE_ROUTES as LEDGER_PAGE_ROUTES
-from web.reports import PAGE_ROUTES as REPORT_PAGE_ROUTES
-from web.vendor_orders import PAGE_ROUTES as VENDOR_ORDER_PAGE_ROUTES
 from web.pwa import PAGE_ROUTES as PWA_PAGE_ROUTES
-from web.vendors import PAGE_ROUTES as VENDOR_PAGE_ROUTES
+from web.reports import PAGE_ROUTES as REPORT_PAGE_ROUTES
 from web.templating import STATIC_DIR, TEMPLATE_DIR, configure_environment
+from web.vendor_orders import PAGE_ROUTES as VENDOR_ORDER_PAGE_ROUTES
+from web.vendors import PAGE_ROUTES as VENDOR_PAGE_ROUTES
 
 API_VERSION = "1.0.0"
 ONE_YEAR = 365 * 24 * 3600
@@ -77,7 +77,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
-        tasks = ([asyncio.create_task(job) for job in scheduled_jobs(database, settings)]  # type: ignore[arg-type]
+        tasks = ([asyncio.create_task(job) for job in scheduled_jobs(database, settings)]
                  if settings.run_scheduled_jobs else [])
         try:
             yield
@@ -151,7 +151,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         ),
         plugins=[HTMXPlugin(), ProblemDocumentation()],
         stores=_stores(settings),
-        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(
             title="Pasar Kawasan API",
             version=API_VERSION,

@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     password_hash_profile: Literal["standard", "fast"] = "standard"
     # The scheduled jobs run inside each worker (they are idempotent); tests run them by hand, so the default is
     # off when APP_ENV is test.
-    run_scheduled_jobs: bool = Field(None, validate_default=True)  # type: ignore[assignment]
+    run_scheduled_jobs: bool = Field(None, validate_default=True)
     # A card order not paid within this many minutes is cancelled and its capacity or stock released.
     payment_window_minutes: PositiveInt = 30
     # Cash on delivery is refused for a vendor's order above this many rupiah (the vendor carries the risk).
@@ -101,7 +101,9 @@ class Settings(BaseSettings):
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
-                                   **_other_sources: PydanticBaseSettingsSource) -> tuple[PydanticBaseSettingsSource, ...]:
+                                   env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource,
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
         # Keyword arguments only: the environment is read once, by from_env(), so a test's Settings(...) never
         # picks up a developer's exported DATABASE_URL or REDIS_URL.
         return (init_settings,)
@@ -220,7 +222,7 @@ def _check_vapid_private_key(key: str) -> None:
 
     try:
         Vapid.from_string(private_key=key)
-    except Exception:  # py_vapid raises several kinds for a malformed key
+    except Exception:  # noqa: BLE001  (py_vapid raises several kinds for a malformed key)
         raise ConfigError("VAPID_PRIVATE_KEY is not a valid VAPID private key (base64url or PEM)") from None
 
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Any
+from typing import Any, cast, overload
 
 from asyncpg import exceptions as asyncpg_errors
 from litestar import Request
 from litestar.types import Message, Scope
-from sqlalchemy import event
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
+from sqlalchemy import CursorResult, Result, Table, event, inspect
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlmodel import Field, SQLModel
 
@@ -28,6 +28,12 @@ SQLModel.metadata.naming_convention = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def id_field() -> Any:
+    """The primary key the database gives a row. Typed `int`, not `int | None`: every row the code reads or
+    refers to has one. Only a new object has none (None) until the session is flushed."""
+    return Field(default=None, primary_key=True)
 
 
 def created_at_field() -> Any:
@@ -151,7 +157,18 @@ def raised_inside(exc: BaseException, modules: tuple[str, ...]) -> bool:
 
 def is_postgres(session: AsyncSession) -> bool:
     """Some statements differ: row locks, SKIP LOCKED, the date functions of reports."""
-    return session.bind.dialect.name == "postgresql"
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a SQLModel table class, which SQLModel's types do not declare as `__table__`."""
+    return cast(Table, inspect(model).local_table)
+
+
+def matched_rows(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE matched. Its result is a CursorResult, which counts them; SQLAlchemy's
+    types promise only a Result for any statement."""
+    return cast(CursorResult[Any], result).rowcount
 
 
 def upsert_insert(session: AsyncSession) -> Any:
@@ -183,6 +200,12 @@ def great_circle_km(lat1: float | None, lon1: float | None, lat2: float | None, 
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(half_chord)))
 
 
+@overload
+def as_utc(moment: datetime) -> datetime: ...
+@overload
+def as_utc(moment: None) -> None: ...
+@overload
+def as_utc(moment: datetime | None) -> datetime | None: ...
 def as_utc(moment: datetime | None) -> datetime | None:
     """SQLite returns naive datetimes for timezone-aware columns; everything we write is UTC."""
     from datetime import UTC

@@ -15,17 +15,18 @@ from typing import Any
 from PIL import Image, ImageDraw
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from backend.accounts.models import Organisation, Role, User, Zone
 from backend.accounts.service import create_user
 from backend.catalog import service as catalog
+from backend.catalog.models import Product
 from backend.catalog.schemas import ProductInput
 from backend.certification import service as certification
 from backend.certification.schemas import CertificateInput
 from backend.clock import utcnow, wib_today
 from backend.media.images import process_document, process_photo
 from backend.media.storage import Storage
-from backend.catalog.models import Product
 from backend.moderation.service import approve_listing, verify_certificate
 from backend.orders.delivery import DeliveryChoice, add_delivery_point
 from backend.orders.models import DeliveryKind, PaymentMethod, PointKind
@@ -175,7 +176,7 @@ def _drawing(text: str, colour: tuple[int, int, int], size: tuple[int, int] = (1
 async def load_demo(*, session: AsyncSession, password_hash_profile: str, storage: Storage) -> bool:
     """Create the demo zone, accounts, vendors, certificates and products; False when already there."""
     now = utcnow()  # the data is laid out around the day it is loaded
-    existing = await session.execute(select(Zone.id).where(Zone.code == KITB_CODE))
+    existing = await session.execute(select(col(Zone.id)).where(col(Zone.code) == KITB_CODE))
     if existing.first() is not None:
         return False
     zone = Zone(code=KITB_CODE, name="Kawasan Industri Terpadu Batang", regency="Kabupaten Batang",
@@ -219,7 +220,7 @@ DELIVERY_POINTS = (
 async def _load_orders(*, session: AsyncSession, canteen_staff: User, now: datetime) -> None:
     """The canteen's weekly lunch from Catering Bu Sri (the order job places it ahead), and a first order for
     the next working day after tomorrow, so the vendor's board has something on it."""
-    nasi_box = (await session.execute(select(Product).where(Product.name == "Nasi Box Ayam Bakar"))).scalar_one()
+    nasi_box = (await session.execute(select(Product).where(col(Product.name) == "Nasi Box Ayam Bakar"))).scalar_one()
     await create_standing_order(session=session, actor=canteen_staff, today=wib_today(now), data=StandingOrderInput(
         product_id=nasi_box.id, quantity=150, weekdays=[1, 2, 3, 4, 5], slot=time(11, 0), days_ahead=7))
     day = wib_today(now) + timedelta(days=2)
@@ -242,11 +243,11 @@ async def _load_vendor(*, session: AsyncSession, storage: Storage, user: User, d
     certificate_ids: dict[str, int] = {}
     for spec in demo_vendor.certificates:
         expires_in = spec.get("expires_in_days")
-        data = CertificateInput(kind=spec["kind"], number=spec["number"], issuer=spec["issuer"],
-                                issued_on=today - timedelta(days=200),
-                                expires_on=today + timedelta(days=expires_in) if expires_in else None)
+        certificate_data = CertificateInput(kind=spec["kind"], number=spec["number"], issuer=spec["issuer"],
+                                            issued_on=today - timedelta(days=200),
+                                            expires_on=today + timedelta(days=expires_in) if expires_in else None)
         document = process_document(_drawing(f"{spec['issuer']} {spec['number']}", (250, 250, 245)))
-        certificate = await certification.add_certificate(session=session, vendor=vendor, data=data,
+        certificate = await certification.add_certificate(session=session, vendor=vendor, data=certificate_data,
                                                           document=document, storage=storage, now=now)
         # The zone's manager has already checked these documents.
         await verify_certificate(session=session, actor=manager, certificate_id=certificate.id, now=now)
@@ -255,10 +256,10 @@ async def _load_vendor(*, session: AsyncSession, storage: Storage, user: User, d
         spec = dict(spec)
         certificate_kinds = spec.pop("certs")
         pending = spec.pop("pending", False)
-        data = ProductInput(certificate_ids=[certificate_ids[kind] for kind in certificate_kinds], **spec)
-        product = await catalog.create_product(session=session, vendor=vendor, data=data)
+        product_data = ProductInput(certificate_ids=[certificate_ids[kind] for kind in certificate_kinds], **spec)
+        product = await catalog.create_product(session=session, vendor=vendor, data=product_data)
         await catalog.add_photo(session=session, vendor=vendor, product_id=product.id, storage=storage, now=now,
-                                photo=process_photo(_drawing(data.name, demo_vendor.colour)))
+                                photo=process_photo(_drawing(product_data.name, demo_vendor.colour)))
         await catalog.submit_for_review(session=session, vendor=vendor, product_id=product.id, now=now)
         if not pending:
             await approve_listing(session=session, actor=manager, product_id=product.id, now=now)

@@ -5,11 +5,12 @@ Messages are English gettext message ids; the edge translates them into the read
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 
-def N_(message: str) -> str:
+def N_(message: str) -> str:  # noqa: N802  (gettext's conventional name for the marker)
     """Mark a message for extraction; it is translated later, where the reader's language is known."""
     return message
 
@@ -18,7 +19,8 @@ def N_(message: str) -> str:
 class FieldError:
     field: str
     message: str
-    params: dict[str, Any] = field(default_factory=dict)
+    # `dataclasses.field`: the bare name `field` would be read as the attribute above.
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 class DomainError(Exception):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -127,9 +127,9 @@ async def run_every(seconds: float, job: Callable[[], Awaitable[Any]], name: str
         await asyncio.sleep(seconds)
 
 
-def scheduled_jobs(database: Database, settings: Settings) -> list[Awaitable[None]]:
+def scheduled_jobs(database: Database, settings: Settings) -> list[Coroutine[Any, Any, None]]:
     """Everything a worker runs in the background while it serves."""
-    jobs: list[Awaitable[None]] = [
+    jobs: list[Coroutine[Any, Any, None]] = [
         run_daily(database),
         run_every(ORDER_JOBS_EVERY_SECONDS, lambda: run_order_jobs_once(database, utcnow(), settings=settings),
                   "order jobs"),

@@ -7,7 +7,6 @@ from alembic.config import Config
 
 from backend.config import PROJECT_ROOT
 
-
 # Database objects a migration creates outside the models (the search index, see migration 0004): Alembic's
 # comparison of models and database leaves them alone.
 UNMODELLED_TABLE_PREFIX = "product_search"

@@ -11,7 +11,6 @@ from backend.moderation.models import (
     VendorInvitation,
 )
 from backend.notifications.models import Notification, PushMessage, PushSubscription
-from backend.payments.models import Invoice, LedgerEntry, Payment, Payout, Refund, StripeEvent
 from backend.orders.models import (
     CapacityDay,
     CartLine,
@@ -24,12 +23,44 @@ from backend.orders.models import (
     StandingOrder,
     StandingOrderRun,
 )
+from backend.payments.models import Invoice, LedgerEntry, Payment, Payout, Refund, StripeEvent
 from backend.vendors.models import Vendor
 
 __all__ = [
-    "ApiToken", "AuditEntry", "AuthSession", "CapacityDay", "Certificate", "CertificateNotice", "ListingReport", "RegisterImport",
-    "VendorInvitation", "LoginAttempt", "Organisation", "PriceTier", "Product",
-    "ProductCertificate", "ProductPhoto", "User", "Vendor", "Zone", "CartLine", "Checkout", "DeliveryPoint",
-    "Order", "OrderEvent", "OrderLine", "Review", "StandingOrder", "StandingOrderRun", "Notification",
-    "PushMessage", "PushSubscription", "Invoice", "LedgerEntry", "Payment", "Payout", "Refund", "StripeEvent",
+    "ApiToken",
+    "AuditEntry",
+    "AuthSession",
+    "CapacityDay",
+    "CartLine",
+    "Certificate",
+    "CertificateNotice",
+    "Checkout",
+    "DeliveryPoint",
+    "Invoice",
+    "LedgerEntry",
+    "ListingReport",
+    "LoginAttempt",
+    "Notification",
+    "Order",
+    "OrderEvent",
+    "OrderLine",
+    "Organisation",
+    "Payment",
+    "Payout",
+    "PriceTier",
+    "Product",
+    "ProductCertificate",
+    "ProductPhoto",
+    "PushMessage",
+    "PushSubscription",
+    "Refund",
+    "RegisterImport",
+    "Review",
+    "StandingOrder",
+    "StandingOrderRun",
+    "StripeEvent",
+    "User",
+    "Vendor",
+    "VendorInvitation",
+    "Zone",
 ]

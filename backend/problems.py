@@ -18,9 +18,10 @@ from litestar.exceptions import ClientException, HTTPException, PermissionDenied
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.plugins import ReceiveRoutePlugin
-from litestar.routes import BaseRoute, HTTPRoute
 from litestar.response import Redirect, Template
+from litestar.routes import BaseRoute, HTTPRoute
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import ExceptionHandlersMap
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError
 
@@ -160,7 +161,7 @@ def handle_unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> 
         logger.error("database unreachable on %s %s: %s: %s", request.method, request.url.path,
                      type(exc).__name__, exc)
         return handle_domain_error(request, DatabaseUnavailable())
-    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     message = gettext(_HTTP_TITLES[500])
     if is_api_path(request.url.path):
         return _problem(request, status=HTTP_500_INTERNAL_SERVER_ERROR, code="internal_error", detail=message)
@@ -246,7 +247,7 @@ class ProblemDocumentation(ReceiveRoutePlugin):
             handler.responses = {**documented, **(handler.responses or {})}
 
 
-EXCEPTION_HANDLERS = {
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     DomainError: handle_domain_error,
     HTTPException: handle_http_exception,
     Exception: handle_unexpected_error,

@@ -45,6 +45,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+from page_weight import ASSET  # the stylesheets and scripts a page links, counted the same way (bench/ is on sys.path)
 from sqlalchemy import event, make_url, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -53,7 +54,13 @@ from backend import migrate
 from backend.accounts.models import Role, User, Zone
 from backend.app import create_app
 from backend.catalog.models import (
-    Category, Fulfilment, ListingStatus, PriceTier, Product, ProductCertificate, ProductPhoto,
+    Category,
+    Fulfilment,
+    ListingStatus,
+    PriceTier,
+    Product,
+    ProductCertificate,
+    ProductPhoto,
 )
 from backend.catalog.search import CatalogueQuery, Place, Sort, search_catalogue
 from backend.catalog.service import _set_search_words
@@ -61,10 +68,9 @@ from backend.certification.formats import CertificateKind
 from backend.certification.models import Certificate, CertificateStatus
 from backend.clock import utcnow, wib_today
 from backend.config import Settings
-from backend.db import Database
+from backend.db import Database, table_of
 from backend.orders.models import CapacityDay
 from backend.vendors.models import Vendor, VendorStatus
-from page_weight import ASSET  # the stylesheets and scripts a page links, counted the same way (bench/ is on sys.path)
 
 BENCH_DATABASE = "pasar_bench"
 ZONE = Place(-6.9545, 110.0322)  # KITB, Kabupaten Batang
@@ -308,7 +314,7 @@ def generate_vendors(rng: random.Random, count: int, *, zone_id: int, today: dat
 def search_words(name: str, description: str, category: str, business_name: str) -> dict[str, str]:
     """The search columns exactly as the catalogue service fills them: its own function, on stand-in objects."""
     product = SimpleNamespace(name=name, description=description, category=category)
-    _set_search_words(product, SimpleNamespace(business_name=business_name))  # type: ignore[arg-type]
+    _set_search_words(product, SimpleNamespace(business_name=business_name))  # type: ignore[arg-type]  # a stand-in: only the vendor's name is read
     return {"search_name": product.search_name, "search_vendor": product.search_vendor,
             "search_body": product.search_body}
 
@@ -397,21 +403,21 @@ async def seed(database: Database, *, vendors: int, products: int) -> None:
     now = datetime.now(UTC)
     today = wib_today(now)
     async with engine.begin() as connection:
-        await connection.execute(Zone.__table__.insert(), [{
+        await connection.execute(table_of(Zone).insert(), [{
             "id": 1, "code": "KITB", "name": "Kawasan Industri Terpadu Batang", "regency": "Kabupaten Batang",
             "province": "Jawa Tengah", "timezone": "Asia/Jakarta", "latitude": ZONE.latitude,
             "longitude": ZONE.longitude, "created_at": now}])
     vendor_rows = generate_vendors(rng, vendors, zone_id=1, today=today, now=now)
-    await insert_rows(engine, User.__table__, vendor_rows.users)
-    await insert_rows(engine, Vendor.__table__, vendor_rows.vendors)
-    await insert_rows(engine, Certificate.__table__, vendor_rows.certificates)
-    await insert_rows(engine, CapacityDay.__table__, vendor_rows.capacity_days)
+    await insert_rows(engine, table_of(User), vendor_rows.users)
+    await insert_rows(engine, table_of(Vendor), vendor_rows.vendors)
+    await insert_rows(engine, table_of(Certificate), vendor_rows.certificates)
+    await insert_rows(engine, table_of(CapacityDay), vendor_rows.capacity_days)
     counts = {"tiers": 0, "photos": 0, "links": 0}
     for product_rows, tier_rows, photo_rows, link_rows in product_chunks(rng, vendor_rows.seeded, products, now=now):
         async with engine.begin() as connection:  # on SQLite the FTS5 triggers index each product here
-            await connection.execute(Product.__table__.insert(), product_rows)
-            for table, rows in ((PriceTier.__table__, tier_rows), (ProductPhoto.__table__, photo_rows),
-                                (ProductCertificate.__table__, link_rows)):
+            await connection.execute(table_of(Product).insert(), product_rows)
+            for table, rows in ((table_of(PriceTier), tier_rows), (table_of(ProductPhoto), photo_rows),
+                                (table_of(ProductCertificate), link_rows)):
                 if rows:
                     await connection.execute(table.insert(), rows)
         counts["tiers"] += len(tier_rows)
@@ -582,7 +588,7 @@ def sql_literal(value: Any) -> str:
         return "NULL"
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
-    if isinstance(value, int | float) and not isinstance(value, str):
+    if isinstance(value, int | float):
         return repr(value)
     if isinstance(value, date | datetime | clock_time):
         value = value.isoformat()
@@ -627,11 +633,11 @@ async def print_plans(database: Database, clock: StatementClock) -> None:
                 await connection.exec_driver_sql("DEALLOCATE bench_rows")
             else:
                 print(f"\nquery plan, {scenario.name}:")
-                result = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+                plan = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
                 depth: dict[int, int] = {0: 0}
-                for node_id, parent, _, detail in result:
-                    depth[node_id] = depth.get(parent, 0) + 1
-                    print(f"  {'  ' * (depth[node_id] - 1)}{detail}")
+                for step in plan.mappings():  # SQLite's columns: id, parent, notused, detail
+                    depth[step["id"]] = depth.get(step["parent"], 0) + 1
+                    print(f"  {'  ' * (depth[step['id']] - 1)}{step['detail']}")
         if scenario.filters.get("text"):
             print("  statement:")
             print("\n".join(f"    {line}" for line in statement.splitlines()))
@@ -646,7 +652,8 @@ async def measure_page(url: str, media_dir: Path, *, runs: int, seconds: float) 
     logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per request
     path = "/catalogue?q=nasi+box"
     try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench.local",
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]  # Litestar types the ASGI scope more narrowly than httpx
+                                     base_url="http://bench.local",
                                      headers={"Accept-Encoding": "gzip"}) as client:
             # First visit: the page and what it links, compressed as sent (photos are not counted).
             page = await client.get(path)
@@ -654,8 +661,8 @@ async def measure_page(url: str, media_dir: Path, *, runs: int, seconds: float) 
                 print(f"\nGET {path} answered {page.status_code}: no page figures")
                 return
             total_bytes, requests = page.num_bytes_downloaded, 1
-            lines = [f"    {path:<45} {page.num_bytes_downloaded:>7} B  {page.headers.get('content-encoding', '-')}"
-                     f"  ({len(page.content):,} B uncompressed, {page.text.count(RESULT_MARK)} products)"]
+            lines = [(f"    {path:<45} {page.num_bytes_downloaded:>7} B  {page.headers.get('content-encoding', '-')}"
+                      f"  ({len(page.content):,} B uncompressed, {page.text.count(RESULT_MARK)} products)")]
             for asset in ASSET.findall(page.text):
                 response = await client.get(asset)
                 response.raise_for_status()

@@ -153,7 +153,7 @@ def main() -> None:
         server, base = start_server(Path(tmp))
         try:
             cookies = {phone: session_cookie(base, phone) for _, phone, _ in PAGES if phone}
-            rows = [(name, path, median_run(base + path, cookies.get(phone), runs)) for name, phone, path in PAGES]
+            rows = [(name, path, median_run(base + path, cookies.get(phone) if phone else None, runs)) for name, phone, path in PAGES]
         finally:
             server.terminate()
             server.wait(timeout=10)

@@ -70,14 +70,6 @@ from urllib.parse import urlencode
 
 import asyncpg
 import httpx
-from sqlalchemy import make_url
-
-from backend.accounts.models import Role
-from backend.catalog.models import Category, Fulfilment, ListingStatus
-from backend.certification.models import CertificateStatus
-from backend.clock import utcnow, wib_today
-from backend.orders.models import PointKind
-from backend.vendors.models import ALL_DAYS_MASK, VendorStatus
 from catalogue_search import (  # bench/ is on sys.path: the same generated vendors and products
     FIRST_NAMES,
     LAST_NAMES,
@@ -87,6 +79,14 @@ from catalogue_search import (  # bench/ is on sys.path: the same generated vend
     generate_vendors,
     product_chunks,
 )
+from sqlalchemy import make_url
+
+from backend.accounts.models import Role
+from backend.catalog.models import Category, Fulfilment, ListingStatus
+from backend.certification.models import CertificateStatus
+from backend.clock import utcnow, wib_today
+from backend.orders.models import PointKind
+from backend.vendors.models import ALL_DAYS_MASK, VendorStatus
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -150,6 +150,7 @@ async def is_seeded(dsn: str, *, vendors: int, products: int, buyers: int) -> bo
             "(SELECT count(*) FROM api_token) AS tokens")
     finally:
         await connection.close()
+    assert counts is not None  # one row, always
     return (counts["vendors"], counts["products"], counts["tokens"]) == (vendors, products, buyers)
 
 
@@ -285,6 +286,7 @@ async def read_plan(dsn: str, *, buyers: int, vendors: int, seed_value: int) -> 
             f"SELECT count(DISTINCT v.id) AS vendors, count(p.id) AS products FROM vendor v "
             f"JOIN product p ON p.vendor_id = v.id AND p.status = 'live' WHERE {reach_condition}",
             ZONE.latitude, ZONE.longitude)
+        assert reach is not None  # an aggregate: one row, always
         product_ids = [row["id"] for row in await connection.fetch(
             "SELECT id FROM product WHERE status = 'live' ORDER BY random() LIMIT 20000")]
         # Orderable at the canteens and at the gate (all near the zone's centre) for the delivery day.
@@ -561,7 +563,7 @@ async def drive(spec: dict[str, Any]) -> dict[str, Any]:
                         status, text = await request(connection, "GET", target)
                     if status >= 400:
                         problem = f"{status} {target} {text}"
-            except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError, ValueError) as error:
+            except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as error:
                 problem = f"{type(error).__name__} {error}"
             elapsed = time.perf_counter() - began
             if now < counting_from:

@@ -23,8 +23,8 @@ import asyncio
 import logging
 import tempfile
 import time
-from datetime import timedelta
 from datetime import time as clock_time
+from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
@@ -34,8 +34,8 @@ from backend import migrate
 from backend.accounts.models import Organisation, Role, User, Zone
 from backend.accounts.service import create_user
 from backend.catalog import service as catalog
-from backend.catalog.models import ListingStatus
-from backend.catalog.schemas import ProductInput
+from backend.catalog.models import Category, Fulfilment, ListingStatus, Unit
+from backend.catalog.schemas import ProductInput, TierInput
 from backend.clock import utcnow, wib_today
 from backend.db import Database
 from backend.orders import cart
@@ -69,9 +69,10 @@ async def seed(database: Database, buyers: int) -> tuple[list[User], list[int]]:
             for item in range(PRODUCTS_PER_VENDOR):
                 ready = item % 2 == 1
                 product = await catalog.create_product(session=session, vendor=vendor, data=ProductInput(
-                    name=f"Produk {number}-{item}", category="catering", unit="box", price=15000 + item * 500,
-                    tiers=[{"min_quantity": 50, "unit_price": 14000}], min_order_qty=1,
-                    fulfilment="ready_stock" if ready else "made_to_order", stock=1_000_000 if ready else None))
+                    name=f"Produk {number}-{item}", category=Category.CATERING, unit=Unit.BOX, price=15000 + item * 500,
+                    tiers=[TierInput(min_quantity=50, unit_price=14000)], min_order_qty=1,
+                    fulfilment=Fulfilment.READY_STOCK if ready else Fulfilment.MADE_TO_ORDER,
+                    stock=1_000_000 if ready else None))
                 catalog.change_listing_status(product, ListingStatus.PENDING_REVIEW, now=now)
                 catalog.change_listing_status(product, ListingStatus.LIVE, now=now)
                 product_ids.append(product.id)

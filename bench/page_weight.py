@@ -76,8 +76,9 @@ def measure(client: httpx.Client, path: str) -> tuple[int, int, list[str]]:
 
 def log_in(client: httpx.Client, phone: str) -> None:
     form = client.get("/login").text
-    token = re.search(r'name="_csrf_token" value="([^"]+)"', form).group(1)
-    client.post("/login", data={"phone": phone, "password": "pasar-demo-2026", "_csrf_token": token})
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', form)
+    assert token is not None, "the login page has no CSRF token"
+    client.post("/login", data={"phone": phone, "password": "pasar-demo-2026", "_csrf_token": token.group(1)})
 
 
 def main() -> None:

@@ -13,8 +13,8 @@ import io
 import os
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from datetime import date, datetime, time
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -29,21 +29,22 @@ import backend.models  # noqa: F401
 from backend import migrate
 from backend.accounts.models import Organisation, Role, User, Zone
 from backend.accounts.service import create_user
+from backend.app import create_app
 from backend.catalog import service as catalog_service
-from backend.catalog.models import ListingStatus, Product
-from backend.catalog.schemas import ProductInput
+from backend.catalog.models import Category, Fulfilment, ListingStatus, Product, Unit
+from backend.catalog.schemas import ProductInput, TierInput
 from backend.certification import service as certification_service
+from backend.certification.formats import CertificateKind
 from backend.certification.models import Certificate, CertificateStatus
 from backend.certification.schemas import CertificateInput
 from backend.clock import utcnow
+from backend.config import Settings, _database_url
+from backend.db import Database
 from backend.media.images import ProcessedDocument, ProcessedPhoto, process_document, process_photo
 from backend.media.storage import FileSystemStorage
 from backend.vendors import service as vendor_service
 from backend.vendors.models import Vendor
 from backend.vendors.schemas import VendorProfileInput
-from backend.app import create_app
-from backend.config import Settings, _database_url
-from backend.db import Database
 
 PASSWORD = "rahasia-kantin-42"
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-hmac"
@@ -62,7 +63,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     run once, on PostgreSQL when it is configured, as in production; on SQLite otherwise."""
     if "postgresql" not in DATABASES:
         return
-    kept, dropped = [], []
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
     for item in items:
         callspec = getattr(item, "callspec", None)
         on_sqlite = callspec is not None and callspec.params.get("database_url") == "sqlite"
@@ -85,8 +87,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     if request.param == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
     else:
-        url = _postgres_url()
-        assert url is not None
+        postgres_url = _postgres_url()
+        assert postgres_url is not None
+        url = postgres_url
         reset_postgres_schema(url)
     migrate.upgrade(url)
     return url
@@ -194,7 +197,7 @@ async def app(settings: Settings, app_for: AppFor, database: Database) -> Litest
 async def browser(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     """A browser of its own (its own cookies) talking to `app` in this process and on this event loop; the app's
     per-address counters (the API rate limit) start afresh, as if each test came from a new address."""
-    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))  # type: ignore[arg-type]  # Litestar types the ASGI scope more narrowly than httpx
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as client:
         try:
             yield client
@@ -282,15 +285,16 @@ class World:
             for kind in certificate_kinds:
                 certificate = await certification_service.add_certificate(
                     session=session, vendor=vendor, storage=storage, now=self.now,
-                    data=CertificateInput(kind=kind, number=EXAMPLE_NUMBERS[kind], issuer="BPJPH",
+                    data=CertificateInput(kind=CertificateKind(kind), number=EXAMPLE_NUMBERS[kind], issuer="BPJPH",
                                           expires_on=expires_on),
                     document=processed_document(600, 400))
                 if verified:
                     certificate.status = CertificateStatus.VERIFIED
                 certificates.append(certificate)
             product = await catalog_service.create_product(session=session, vendor=vendor, data=ProductInput(
-                name="Nasi Box Ayam Bakar", category="catering", unit="box", price=15000,
-                tiers=[{"min_quantity": 50, "unit_price": 14000}], min_order_qty=10, fulfilment="made_to_order",
+                name="Nasi Box Ayam Bakar", category=Category.CATERING, unit=Unit.BOX, price=15000,
+                tiers=[TierInput(min_quantity=50, unit_price=14000)], min_order_qty=10,
+                fulfilment=Fulfilment.MADE_TO_ORDER,
                 order_cutoff=time(15, 0), certificate_ids=[c.id for c in certificates]))
             await catalog_service.add_photo(session=session, vendor=vendor, product_id=product.id,
                                             photo=processed_photo(), storage=storage, now=self.now)
@@ -317,7 +321,7 @@ class World:
             for kind in certificates:
                 certificate = await certification_service.add_certificate(
                     session=session, vendor=vendor, storage=storage, now=self.now,
-                    data=CertificateInput(kind=kind, number=EXAMPLE_NUMBERS[kind], issuer="BPJPH"),
+                    data=CertificateInput(kind=CertificateKind(kind), number=EXAMPLE_NUMBERS[kind], issuer="BPJPH"),
                     document=processed_document(300, 200))
                 certificate.status = CertificateStatus.VERIFIED
                 certificate_ids[kind] = certificate.id
@@ -331,9 +335,9 @@ class World:
         kinds = tuple(seller.certificate_ids) if certificates is None else certificates
         fields.setdefault("fulfilment", "made_to_order")
         async with self.database.sessionmaker() as session:
-            vendor = await session.get(Vendor, seller.vendor.id)
+            vendor = await session.get_one(Vendor, seller.vendor.id)
             product = await catalog_service.create_product(session=session, vendor=vendor, data=ProductInput(
-                name=name, category=category, unit=unit, price=price, description=description,
+                name=name, category=Category(category), unit=Unit(unit), price=price, description=description,
                 certificate_ids=[seller.certificate_ids[kind] for kind in kinds], **fields))
             catalog_service.change_listing_status(product, ListingStatus.PENDING_REVIEW, now=self.now)
             catalog_service.change_listing_status(product, ListingStatus.LIVE, now=self.now)
@@ -353,6 +357,14 @@ class Shop:
     vendor: Vendor
     product: Product
     certificates: list[Certificate]
+
+
+
+def found(pattern: str, text: str, flags: int = 0) -> re.Match[str]:
+    """The first match of `pattern` in `text` (a page, a header); the test fails when there is none."""
+    match = re.search(pattern, text, flags)
+    assert match is not None, f"{pattern!r} not found"
+    return match
 
 
 EXAMPLE_NUMBERS = {"halal": "ID33250000123450523", "pirt": "206332501012324", "bpom": "MD 224510001234",

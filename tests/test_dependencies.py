@@ -27,7 +27,7 @@ def pinned(lock: str) -> dict[str, str]:
 
 def declared(requirements: list[Requirement]) -> set[str]:
     """The packages asked for by name, and those an extra we ask for brings (litestar[standard] brings Jinja2)."""
-    names = set()
+    names: set[str] = set()
     for requirement in requirements:
         names.add(canonicalize_name(requirement.name))
         for extra in requirement.extras:
@@ -39,7 +39,7 @@ def declared(requirements: list[Requirement]) -> set[str]:
 
 
 def imported_modules(folder: str) -> set[str]:
-    modules = set()
+    modules: set[str] = set()
     for path in (ROOT / folder).rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
             if isinstance(node, ast.Import):

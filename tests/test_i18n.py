@@ -42,8 +42,8 @@ def test_placeholders_survive_translation():
     for message in catalogue:
         if not message.id:
             continue
-        ids = message.id if isinstance(message.id, tuple) else (message.id,)
-        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        ids = tuple(message.id) if isinstance(message.id, tuple | list) else (message.id,)
+        strings = tuple(message.string) if isinstance(message.string, tuple | list) else (message.string or "",)
         expected = set(placeholder.findall(ids[-1]))
         for string in strings:
             assert set(placeholder.findall(string)) <= expected | {"num"}, message.id

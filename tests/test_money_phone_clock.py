@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, time
 import pytest
 
 from backend.clock import format_date, format_datetime_wib, to_wib, wib_to_utc
-from backend.money import format_rupiah, from_stripe_amount, parse_rupiah, to_stripe_amount
 from backend.i18n import set_locale
+from backend.money import format_rupiah, from_stripe_amount, parse_rupiah, to_stripe_amount
 from backend.phone import InvalidPhoneNumber, display_phone, normalize_phone, whatsapp_link
 from web.templating import format_decimal
 
@@ -50,14 +50,14 @@ def test_rupiah_is_read_as_people_type_it(typed, amount):
 
 @pytest.mark.parametrize("typed", ["15.5", "15,50", "abc", "", "-100", "1.00.000", "15.000,50"])
 def test_amounts_that_are_not_whole_rupiah_are_refused(typed):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not a whole rupiah amount"):
         parse_rupiah(typed)
 
 
 def test_stripe_counts_rupiah_in_hundredths():
     assert to_stripe_amount(15000) == 1500000
     assert from_stripe_amount(1500000) == 15000
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not a whole number of rupiah"):
         from_stripe_amount(1500050)
 
 
@@ -136,7 +136,7 @@ def test_an_unknown_language_falls_back_to_indonesian():
 
 
 def test_a_naive_time_from_sqlite_is_read_as_utc():
-    assert to_wib(datetime(2026, 11, 23, 4, 30)).hour == 11
+    assert to_wib(datetime(2026, 11, 23, 4, 30)).hour == 11  # noqa: DTZ001  (naive, as SQLite returns it)
 
 
 def test_a_local_delivery_slot_is_stored_as_utc():

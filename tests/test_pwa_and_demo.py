@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import json
-import re
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from backend.accounts.models import Organisation, Role, User, Zone
 from backend.demo import ALL_ACCOUNTS, DEMO_PASSWORD, load_demo
 from backend.media.storage import FileSystemStorage
-from tests.conftest import submit
+from tests.conftest import found, submit
 
 
 async def test_the_page_links_a_manifest_whose_icons_exist(client):
     page = await client.get("/login")
-    manifest_url = re.search(r'<link rel="manifest" href="([^"]+)"', page.text).group(1)
+    manifest_url = found(r'<link rel="manifest" href="([^"]+)"', page.text).group(1)
 
     manifest = json.loads((await client.get(manifest_url)).text)
 
@@ -31,7 +31,7 @@ async def test_the_page_links_a_manifest_whose_icons_exist(client):
 
 async def test_static_files_are_cached_for_a_year_and_compressed(client):
     page = await client.get("/login")
-    htmx_url = re.search(r'<script src="(/static/js/htmx-2\.0\.11\.min\.js\?v=[0-9a-f]+)"', page.text).group(1)
+    htmx_url = found(r'<script src="(/static/js/htmx-2\.0\.11\.min\.js\?v=[0-9a-f]+)"', page.text).group(1)
 
     response = await client.get(htmx_url, headers={"Accept-Encoding": "gzip"})
 
@@ -62,9 +62,9 @@ async def test_the_demo_loads_once_with_every_role_and_each_can_log_in(client, d
         await session.commit()
     async with database.sessionmaker() as session:
         assert await load_demo(session=session, password_hash_profile="fast", storage=FileSystemStorage(settings.media_dir)) is False
-        roles = dict((await session.execute(select(User.role, func.count(User.id)).group_by(User.role))).all())
-        zones = (await session.execute(select(Zone.code))).scalars().all()
-        canteens = (await session.execute(select(func.count(Organisation.id)))).scalar_one()
+        roles = dict((await session.execute(select(col(User.role), func.count(col(User.id))).group_by(col(User.role)))).all())
+        zones = (await session.execute(select(col(Zone.code)))).scalars().all()
+        canteens = (await session.execute(select(func.count(col(Organisation.id))))).scalar_one()
 
     assert zones == ["KITB"]
     assert canteens == 1

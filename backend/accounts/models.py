@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, Column, Index, String
 from sqlmodel import Field, SQLModel
 
-from backend.db import created_at_field
+from backend.db import created_at_field, id_field
 
 
 class Role(StrEnum):
@@ -28,7 +28,7 @@ class Zone(SQLModel, table=True):
 
     __table_args__ = (CheckConstraint("commission_bps >= 0 AND commission_bps <= 5000", name="commission_range"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_field()
     code: str = Field(max_length=16, unique=True)
     name: str = Field(max_length=120)
     regency: str = Field(max_length=120)
@@ -48,7 +48,7 @@ class Organisation(SQLModel, table=True):
         CheckConstraint("invoice_terms_days IS NULL OR invoice_terms_days IN (14, 30)", name="invoice_terms_known"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_field()
     zone_id: int = Field(foreign_key="zone.id", index=True)
     name: str = Field(max_length=160)
     address: str = Field(default="", max_length=300)
@@ -69,7 +69,7 @@ class User(SQLModel, table=True):
         CheckConstraint("locale IN ('id', 'en')", name="locale_known"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_field()
     phone: str = Field(max_length=16, unique=True)
     full_name: str = Field(max_length=120)
     password_hash: str = Field(max_length=200)
@@ -101,7 +101,7 @@ class ApiToken(SQLModel, table=True):
 
     __tablename__ = "api_token"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_field()
     user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
     name: str = Field(max_length=80)
     token_hash: str = Field(max_length=64, unique=True)
@@ -120,7 +120,7 @@ class LoginAttempt(SQLModel, table=True):
         Index("ix_login_attempt_ip_at", "ip_address", "attempted_at"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_field()
     phone: str = Field(max_length=32)
     ip_address: str = Field(max_length=45)
     succeeded: bool

@@ -12,7 +12,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
+from backend.access import ensure_access
 from backend.accounts.models import (
     SELF_SERVICE_ROLES,
     ApiToken,
@@ -23,11 +25,10 @@ from backend.accounts.models import (
     User,
     Zone,
 )
-from backend.access import ensure_access
 from backend.accounts.passwords import hash_password, verify_password
-from backend.db import as_utc
-from backend.location import location_errors
+from backend.db import as_utc, matched_rows
 from backend.errors import N_, FieldError, Forbidden, TooManyAttempts, ValidationFailed
+from backend.location import location_errors
 from backend.phone import InvalidPhoneNumber, normalize_phone
 
 PASSWORD_MIN_LENGTH = 8
@@ -65,7 +66,7 @@ def _check_password_rules(password: str, field: str = "password") -> list[FieldE
 
 
 async def list_zones(*, session: AsyncSession) -> list[Zone]:
-    return list((await session.execute(select(Zone).order_by(Zone.name))).scalars())
+    return list((await session.execute(select(Zone).order_by(col(Zone.name)))).scalars())
 
 
 async def sign_up(
@@ -163,7 +164,7 @@ async def create_user(
 
 
 async def _phone_taken(*, session: AsyncSession, phone: str) -> bool:
-    return (await session.execute(select(User.id).where(User.phone == phone))).first() is not None
+    return (await session.execute(select(col(User.id)).where(col(User.phone) == phone))).first() is not None
 
 
 async def authenticate(
@@ -189,7 +190,7 @@ async def authenticate(
 
     await _refuse_when_throttled(session=session, phone=e164, ip_address=ip_address, since=since, policy=policy, now=now)
 
-    user = (await session.execute(select(User).where(User.phone == e164))).scalar_one_or_none()
+    user = (await session.execute(select(User).where(col(User.phone) == e164))).scalar_one_or_none()
     matched = await verify_password(
         user.password_hash if user else None, password, profile=policy.password_hash_profile
     )
@@ -208,27 +209,27 @@ async def _refuse_when_throttled(
     *, session: AsyncSession, phone: str, ip_address: str, since: datetime, policy: LoginPolicy, now: datetime
 ) -> None:
     last_success = (
-        select(func.max(LoginAttempt.attempted_at))
-        .where(LoginAttempt.phone == phone, LoginAttempt.succeeded.is_(True))
+        select(func.max(col(LoginAttempt.attempted_at)))
+        .where(col(LoginAttempt.phone) == phone, col(LoginAttempt.succeeded).is_(True))
         .scalar_subquery()
     )
     account_failures = select(
-        func.count(LoginAttempt.id), func.min(LoginAttempt.attempted_at)
+        func.count(col(LoginAttempt.id)), func.min(col(LoginAttempt.attempted_at))
     ).where(
-        LoginAttempt.phone == phone,
-        LoginAttempt.succeeded.is_(False),
-        LoginAttempt.attempted_at > since,
-        LoginAttempt.attempted_at > func.coalesce(last_success, since),
+        col(LoginAttempt.phone) == phone,
+        col(LoginAttempt.succeeded).is_(False),
+        col(LoginAttempt.attempted_at) > since,
+        col(LoginAttempt.attempted_at) > func.coalesce(last_success, since),
     )
-    ip_failures = select(func.count(LoginAttempt.id), func.min(LoginAttempt.attempted_at)).where(
-        LoginAttempt.ip_address == ip_address,
-        LoginAttempt.succeeded.is_(False),
-        LoginAttempt.attempted_at > since,
+    ip_failures = select(func.count(col(LoginAttempt.id)), func.min(col(LoginAttempt.attempted_at))).where(
+        col(LoginAttempt.ip_address) == ip_address,
+        col(LoginAttempt.succeeded).is_(False),
+        col(LoginAttempt.attempted_at) > since,
     )
     for query, limit in ((account_failures, policy.failures_per_account), (ip_failures, policy.failures_per_ip)):
         count, oldest = (await session.execute(query)).one()
         if count >= limit:
-            oldest = as_utc(oldest) or now
+            oldest = as_utc(oldest)  # not NULL: there are `count` attempts
             retry_after = max(1, int((oldest + timedelta(seconds=policy.window_seconds) - now).total_seconds()))
             raise TooManyAttempts(
                 MSG_TOO_MANY_LOGINS,
@@ -257,7 +258,7 @@ async def start_session(
 
 
 async def end_session(*, session: AsyncSession, raw_token: str) -> None:
-    await session.execute(delete(AuthSession).where(AuthSession.token_hash == hash_token(raw_token)))
+    await session.execute(delete(AuthSession).where(col(AuthSession.token_hash) == hash_token(raw_token)))
 
 
 @dataclass(frozen=True)
@@ -275,21 +276,21 @@ async def delete_expired_login_records(*, session: AsyncSession, now: datetime,
     the attempts within the window (a successful login before the window start changes no count). Sessions
     that end early, at logout or a password change, are deleted there and then, so none waits here.
     """
-    sessions = await session.execute(delete(AuthSession).where(AuthSession.expires_at <= now))
+    sessions = await session.execute(delete(AuthSession).where(col(AuthSession.expires_at) <= now))
     window_start = now - timedelta(seconds=login_window_seconds)
-    attempts = await session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < window_start))
-    return DeletedLoginRecords(sessions=sessions.rowcount or 0, login_attempts=attempts.rowcount or 0)
+    attempts = await session.execute(delete(LoginAttempt).where(col(LoginAttempt.attempted_at) < window_start))
+    return DeletedLoginRecords(sessions=matched_rows(sessions), login_attempts=matched_rows(attempts))
 
 
 async def user_for_session_token(*, session: AsyncSession, raw_token: str, now: datetime) -> User | None:
     """The active owner of a browser session that has not expired at `now`."""
     query = (
         select(User)
-        .join(AuthSession, AuthSession.user_id == User.id)
+        .join(AuthSession, col(AuthSession.user_id) == col(User.id))
         .where(
-            AuthSession.token_hash == hash_token(raw_token),
-            AuthSession.expires_at > now,
-            User.is_active.is_(True),
+            col(AuthSession.token_hash) == hash_token(raw_token),
+            col(AuthSession.expires_at) > now,
+            col(User.is_active).is_(True),
         )
     )
     return (await session.execute(query)).scalar_one_or_none()
@@ -316,7 +317,7 @@ async def change_password(
     user.password_hash = await hash_password(new_password, profile=password_hash_profile)
     user.password_changed_at = now
     session.add(user)
-    await session.execute(delete(AuthSession).where(AuthSession.user_id == user.id))
+    await session.execute(delete(AuthSession).where(col(AuthSession.user_id) == user.id))
     await session.flush()
 
 
@@ -326,7 +327,7 @@ async def create_api_token(*, session: AsyncSession, user: User, name: str) -> t
     if not 1 <= len(name) <= 80:
         raise ValidationFailed.single("name", N_("Give the token a name (up to 80 characters)."))
     active = await session.execute(
-        select(func.count(ApiToken.id)).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        select(func.count(col(ApiToken.id))).where(col(ApiToken.user_id) == user.id, col(ApiToken.revoked_at).is_(None))
     )
     if active.scalar_one() >= MAX_ACTIVE_API_TOKENS:
         raise ValidationFailed.single(
@@ -340,7 +341,7 @@ async def create_api_token(*, session: AsyncSession, user: User, name: str) -> t
 
 
 async def list_api_tokens(*, session: AsyncSession, user: User) -> list[ApiToken]:
-    query = select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    query = select(ApiToken).where(col(ApiToken.user_id) == user.id).order_by(col(ApiToken.created_at).desc(), col(ApiToken.id).desc())
     return list((await session.execute(query)).scalars())
 
 
@@ -366,9 +367,9 @@ async def user_for_api_token(*, session: AsyncSession, raw_token: str, now: date
     if not raw_token.startswith(API_TOKEN_PREFIX):
         return None
     query = (
-        select(User, ApiToken.id, ApiToken.last_used_at)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == hash_token(raw_token), ApiToken.revoked_at.is_(None), User.is_active.is_(True))
+        select(User, col(ApiToken.id), col(ApiToken.last_used_at))
+        .join(ApiToken, col(ApiToken.user_id) == col(User.id))
+        .where(col(ApiToken.token_hash) == hash_token(raw_token), col(ApiToken.revoked_at).is_(None), col(User.is_active).is_(True))
     )
     row = (await session.execute(query)).first()
     if row is None:
@@ -376,7 +377,7 @@ async def user_for_api_token(*, session: AsyncSession, raw_token: str, now: date
     user, token_id, last_used_at = row
     # Recording every request would add a write to each API call; a few minutes' precision is enough.
     if last_used_at is None or as_utc(last_used_at) < now - API_TOKEN_USE_PRECISION:
-        await session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+        await session.execute(update(ApiToken).where(col(ApiToken.id) == token_id).values(last_used_at=now))
     return user
 
 
@@ -406,8 +407,9 @@ async def staff_by_organisation(*, session: AsyncSession, organisation_ids: set[
     """The active staff of several canteens, in one query (an organisation without any maps to an empty set)."""
     staff: dict[int, set[int]] = {organisation_id: set() for organisation_id in organisation_ids}
     if organisation_ids:
-        rows = await session.execute(select(User.organisation_id, User.id).where(
-            User.organisation_id.in_(organisation_ids), User.role == Role.CANTEEN_STAFF, User.is_active.is_(True)))
+        rows = await session.execute(select(col(User.organisation_id), col(User.id)).where(
+            col(User.organisation_id).in_(organisation_ids), col(User.role) == Role.CANTEEN_STAFF, col(User.is_active).is_(True)))
         for organisation_id, user_id in rows:
+            assert organisation_id is not None  # the query asks for these organisations
             staff[organisation_id].add(user_id)
     return staff

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, Column, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from backend.db import created_at_field
+from backend.db import created_at_field, id_field
 from backend.errors import N_
 
 
@@ -87,7 +87,7 @@ class Product(SQLModel, table=True):
         Index("ix_product_vendor_status", "vendor_id", "status"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_field()
     vendor_id: int = Field(foreign_key="vendor.id", index=True)
     name: str = Field(max_length=120)
     description: str = Field(default="", max_length=2000)
@@ -123,7 +123,7 @@ class PriceTier(SQLModel, table=True):
         CheckConstraint("unit_price > 0", name="price_positive"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_field()
     product_id: int = Field(foreign_key="product.id", index=True, ondelete="CASCADE")
     min_quantity: int
     unit_price: int
@@ -139,7 +139,7 @@ class ProductCertificate(SQLModel, table=True):
 class ProductPhoto(SQLModel, table=True):
     __tablename__ = "product_photo"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_field()
     product_id: int = Field(foreign_key="product.id", index=True, ondelete="CASCADE")
     position: int = 0
     thumb_key: str = Field(max_length=200)

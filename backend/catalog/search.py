@@ -20,9 +20,25 @@ import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, column, exists, func, literal_column, or_, select, table, true
+from sqlalchemy import (
+    ColumnClause,
+    ColumnElement,
+    SQLColumnExpression,
+    and_,
+    case,
+    column,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    true,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from backend.accounts.models import Organisation, User, Zone
 from backend.catalog.models import Category, Fulfilment, PriceTier, Product, ProductCertificate, ProductPhoto
@@ -161,16 +177,16 @@ async def search_catalogue(*, session: AsyncSession, query: CatalogueQuery, now:
     # Vendors first: the distance is computed once a vendor (a materialised CTE, not once a product), and
     # only for vendors in the bounding box around the buyer.
     lat, lon = query.near.latitude, query.near.longitude
-    vendor_distance = func.great_circle_km(lat, lon, Vendor.latitude, Vendor.longitude)
-    in_reach = [Vendor.status == VendorStatus.ACTIVE, Vendor.latitude.is_not(None), Vendor.longitude.is_not(None)]
+    vendor_distance = func.great_circle_km(lat, lon, col(Vendor.latitude), col(Vendor.longitude))
+    in_reach = [col(Vendor.status) == VendorStatus.ACTIVE, col(Vendor.latitude).is_not(None), col(Vendor.longitude).is_not(None)]
     if query.vendor_id is not None:
-        in_reach.append(Vendor.id == query.vendor_id)
+        in_reach.append(col(Vendor.id) == query.vendor_id)
     if query.within_delivery_radius:
         largest_radius = await _largest_delivery_radius(session=session)
         if largest_radius is None:
             return CataloguePage(items=[], page=query.page, has_more=False, sort=sort)
-        in_reach += [*_bounding_box(lat, lon, largest_radius), vendor_distance <= Vendor.delivery_radius_km]
-    reach = select(Vendor.id.label("vendor_id"), vendor_distance.label("distance_km")).where(*in_reach).cte("reach")
+        in_reach += [*_bounding_box(lat, lon, largest_radius), vendor_distance <= col(Vendor.delivery_radius_km)]
+    reach = select(col(Vendor.id).label("vendor_id"), vendor_distance.label("distance_km")).where(*in_reach).cte("reach")
     if not postgres:
         # SQLite would otherwise inline it and call the Python distance function for every product; PostgreSQL
         # inlines it into a plan that hash-joins, where a materialised CTE led it into a nested loop.
@@ -179,51 +195,52 @@ async def search_catalogue(*, session: AsyncSession, query: CatalogueQuery, now:
 
     available = available_quantity_column(query.available_on)
     columns = [
-        Product.id, Product.name, Product.category, Product.unit, Product.price, Product.min_order_qty,
-        Product.fulfilment, Vendor.id.label("vendor_id"), Vendor.business_name, Vendor.kecamatan,
-        Vendor.delivery_radius_km, Vendor.rating_count, Vendor.rating_sum, distance.label("distance_km"),
+        col(Product.id), col(Product.name), col(Product.category), col(Product.unit), col(Product.price), col(Product.min_order_qty),
+        col(Product.fulfilment), col(Vendor.id).label("vendor_id"), col(Vendor.business_name), col(Vendor.kecamatan),
+        col(Vendor.delivery_radius_km), col(Vendor.rating_count), col(Vendor.rating_sum), distance.label("distance_km"),
         available.label("available_quantity"),
     ]
-    statement = (select(*columns).select_from(reach).join(Product, Product.vendor_id == reach.c.vendor_id)
-                 .join(Vendor, Vendor.id == reach.c.vendor_id).where(buyer_visible(today)))
+    statement = (select(*columns).select_from(reach).join(Product, col(Product.vendor_id) == reach.c.vendor_id)
+                 .join(Vendor, col(Vendor.id) == reach.c.vendor_id).where(buyer_visible(today)))
     if query.available_on is not None:
         statement = statement.outerjoin(
-            CapacityDay, and_(CapacityDay.vendor_id == Vendor.id, CapacityDay.day == query.available_on))
-        statement = statement.where(*orderable_on(query.available_on, now), available >= Product.min_order_qty)
+            CapacityDay, and_(col(CapacityDay.vendor_id) == col(Vendor.id), col(CapacityDay.day) == query.available_on))
+        statement = statement.where(*orderable_on(query.available_on, now), available >= col(Product.min_order_qty))
 
-    rank = None
+    rank: ColumnElement[Any] | None = None
     if terms:
         if postgres:
-            document = literal_column(PG_DOCUMENT)
+            document: ColumnClause[Any] = literal_column(PG_DOCUMENT)
             tsquery = func.to_tsquery(literal_column("'simple'::regconfig"), " & ".join(f"{t}:*" for t in terms))
             statement = statement.where(document.op("@@")(tsquery))
             rank = func.ts_rank(document, tsquery).desc()
         else:
             index = table("product_search", column("rowid"))
-            statement = statement.join(index, index.c.rowid == Product.id).where(
+            statement = statement.join(index, index.c.rowid == col(Product.id)).where(
                 literal_column("product_search").op("MATCH")(" ".join(f'"{t}"*' for t in terms)))
             # bm25 is lower for a better match; a hit in the name weighs 10, in the vendor's name 4.
             rank = func.bm25(literal_column("product_search"), 10.0, 4.0, 1.0).asc()
 
     if query.category is not None:
-        statement = statement.where(Product.category == query.category)
+        statement = statement.where(col(Product.category) == query.category)
     if query.price_min is not None:
-        statement = statement.where(Product.price >= query.price_min)
+        statement = statement.where(col(Product.price) >= query.price_min)
     if query.price_max is not None:
-        statement = statement.where(Product.price <= query.price_max)
+        statement = statement.where(col(Product.price) <= query.price_max)
     if query.certified_only:
         statement = statement.where(_relies_on(BADGE_KINDS))
     if query.halal_only:
         statement = statement.where(_relies_on((CertificateKind.HALAL,)))
 
-    average = (Vendor.rating_sum * 1.0 / func.nullif(Vendor.rating_count, 0))
-    order = {
-        Sort.RELEVANCE: [rank, distance],
+    average = (col(Vendor.rating_sum) * 1.0 / func.nullif(col(Vendor.rating_count), 0))
+    orderings: dict[Sort, list[SQLColumnExpression[Any]]] = {
+        # `sort` is relevance only when there are terms, and so a rank.
+        Sort.RELEVANCE: [rank, distance] if rank is not None else [distance],
         Sort.DISTANCE: [distance],
-        Sort.PRICE: [Product.price, distance],
-        Sort.RATING: [average.desc().nulls_last(), Vendor.rating_count.desc(), distance],
-    }[sort]
-    statement = statement.order_by(*order, Product.id).limit(per_page + 1).offset((query.page - 1) * per_page)
+        Sort.PRICE: [col(Product.price), distance],
+        Sort.RATING: [average.desc().nulls_last(), col(Vendor.rating_count).desc(), distance],
+    }
+    statement = statement.order_by(*orderings[sort], col(Product.id)).limit(per_page + 1).offset((query.page - 1) * per_page)
 
     rows = (await session.execute(statement)).all()
     items = [
@@ -245,23 +262,23 @@ async def search_catalogue(*, session: AsyncSession, query: CatalogueQuery, now:
 async def _largest_delivery_radius(*, session: AsyncSession) -> float | None:
     """Read apart, so the planner sees the bounding box as plain numbers (a subquery hides them)."""
     return (await session.execute(
-        select(func.max(Vendor.delivery_radius_km)).where(Vendor.status == VendorStatus.ACTIVE))).scalar_one()
+        select(func.max(col(Vendor.delivery_radius_km))).where(col(Vendor.status) == VendorStatus.ACTIVE))).scalar_one()
 
 
 def _bounding_box(lat: float, lon: float, radius: float) -> list[ColumnElement[bool]]:
     """The box around the buyer that any vendor able to deliver here lies in; uses ix_vendor_location."""
     lat_span = radius * (BOX_MARGIN / KM_PER_DEGREE)
     lon_span = radius * (BOX_MARGIN / (KM_PER_DEGREE * max(math.cos(math.radians(lat)), 0.01)))
-    return [Vendor.latitude.between(lat - lat_span, lat + lat_span),
-            Vendor.longitude.between(lon - lon_span, lon + lon_span)]
+    return [col(Vendor.latitude).between(lat - lat_span, lat + lat_span),
+            col(Vendor.longitude).between(lon - lon_span, lon + lon_span)]
 
 
 def available_quantity_column(day: date | None) -> ColumnElement[int | None]:
     """Stock for ready goods; for made-to-order goods the vendor's capacity left on `day` (query joins CapacityDay)."""
     if day is None:
-        return case((Product.fulfilment == Fulfilment.READY_STOCK, Product.stock), else_=None)
-    capacity_left = func.coalesce(CapacityDay.capacity - CapacityDay.held, Vendor.daily_capacity, 0)
-    return case((Product.fulfilment == Fulfilment.READY_STOCK, Product.stock), else_=capacity_left)
+        return case((col(Product.fulfilment) == Fulfilment.READY_STOCK, col(Product.stock)), else_=None)
+    capacity_left = func.coalesce(col(CapacityDay.capacity) - col(CapacityDay.held), col(Vendor.daily_capacity), 0)
+    return case((col(Product.fulfilment) == Fulfilment.READY_STOCK, col(Product.stock)), else_=capacity_left)
 
 
 def orderable_on(day: date, now: datetime) -> list[ColumnElement[bool]]:
@@ -273,14 +290,14 @@ def orderable_on(day: date, now: datetime) -> list[ColumnElement[bool]]:
     if days_ahead >= 2:
         cutoff_met: ColumnElement[bool] = true()
     elif days_ahead == 1:  # "order before HH:MM the day before": the day before is today
-        cutoff_met = or_(Product.order_cutoff.is_(None), Product.order_cutoff > local_now.time().replace(tzinfo=None))
+        cutoff_met = or_(col(Product.order_cutoff).is_(None), col(Product.order_cutoff) > local_now.time().replace(tzinfo=None))
     else:
-        cutoff_met = Product.order_cutoff.is_(None)
+        cutoff_met = col(Product.order_cutoff).is_(None)
     weekday_bit = 1 << (day.isoweekday() - 1)
     return [
-        Vendor.operating_days.op("&")(weekday_bit) != 0,
+        col(Vendor.operating_days).op("&")(weekday_bit) != 0,
         cutoff_met,
-        or_(Product.lead_time_hours.is_(None), Product.lead_time_hours <= hours_left),
+        or_(col(Product.lead_time_hours).is_(None), col(Product.lead_time_hours) <= hours_left),
     ]
 
 
@@ -290,9 +307,9 @@ def _relies_on(kinds: tuple[CertificateKind, ...]) -> ColumnElement[bool]:
     A correlated EXISTS (two primary-key lookups a product): as `Product.id IN (…)` SQLite probed the product
     index once per id of the list for every vendor in reach, which took seconds."""
     return exists(
-        select(ProductCertificate.product_id)
-        .join(Certificate, Certificate.id == ProductCertificate.certificate_id)
-        .where(ProductCertificate.product_id == Product.id, Certificate.kind.in_([kind.value for kind in kinds]))
+        select(col(ProductCertificate.product_id))
+        .join(Certificate, col(Certificate.id) == col(ProductCertificate.certificate_id))
+        .where(col(ProductCertificate.product_id) == col(Product.id), col(Certificate.kind).in_([kind.value for kind in kinds]))
     )
 
 
@@ -300,23 +317,23 @@ async def _add_photos_tiers_and_badges(*, session: AsyncSession, items: list[Cat
     """The first photo, the best tier and the badges of a page's products, in one query."""
     if not items:
         return
-    first_photo = (select(ProductPhoto.thumb_key).where(ProductPhoto.product_id == Product.id)
-                   .order_by(ProductPhoto.position, ProductPhoto.id).limit(1).scalar_subquery())
+    first_photo = (select(col(ProductPhoto.thumb_key)).where(col(ProductPhoto.product_id) == col(Product.id))
+                   .order_by(col(ProductPhoto.position), col(ProductPhoto.id)).limit(1).scalar_subquery())
     # Tiers get cheaper as the quantity grows, so the best is the one with the largest quantity.
-    best_tier = (select(PriceTier.min_quantity).where(PriceTier.product_id == Product.id)
-                 .order_by(PriceTier.min_quantity.desc()).limit(1))
+    best_tier = (select(col(PriceTier.min_quantity)).where(col(PriceTier.product_id) == col(Product.id))
+                 .order_by(col(PriceTier.min_quantity).desc()).limit(1))
     badge_columns = [
-        exists(select(ProductCertificate.product_id)
-               .join(Certificate, Certificate.id == ProductCertificate.certificate_id)
-               .where(ProductCertificate.product_id == Product.id, Certificate.kind == kind.value)).label(kind.value)
+        exists(select(col(ProductCertificate.product_id))
+               .join(Certificate, col(Certificate.id) == col(ProductCertificate.certificate_id))
+               .where(col(ProductCertificate.product_id) == col(Product.id), col(Certificate.kind) == kind.value)).label(kind.value)
         for kind in BADGE_KINDS
     ]
     rows = (await session.execute(
-        select(Product.id, first_photo.label("thumb_key"),
+        select(col(Product.id), first_photo.label("thumb_key"),
                best_tier.scalar_subquery().label("tier_quantity"),
-               best_tier.with_only_columns(PriceTier.unit_price).scalar_subquery().label("tier_price"),
+               best_tier.with_only_columns(col(PriceTier.unit_price)).scalar_subquery().label("tier_price"),
                *badge_columns)
-        .where(Product.id.in_([item.product_id for item in items]))
+        .where(col(Product.id).in_([item.product_id for item in items]))
     )).all()
     extras = {row.id: row._mapping for row in rows}
     for item in items:
@@ -334,14 +351,14 @@ async def buyer_location(*, session: AsyncSession, user: User | None, latitude: 
         return Place(latitude, longitude)
     if user is not None and user.organisation_id is not None:
         row = (await session.execute(
-            select(Organisation.latitude, Organisation.longitude, Zone.latitude, Zone.longitude)
-            .join(Zone, Zone.id == Organisation.zone_id).where(Organisation.id == user.organisation_id)
+            select(col(Organisation.latitude), col(Organisation.longitude), col(Zone.latitude), col(Zone.longitude))
+            .join(Zone, col(Zone.id) == col(Organisation.zone_id)).where(col(Organisation.id) == user.organisation_id)
         )).one()
         return Place(row[0], row[1]) if row[0] is not None and row[1] is not None else Place(row[2], row[3])
-    zone_query = select(Zone.latitude, Zone.longitude)
-    zone_query = (zone_query.where(Zone.id == user.zone_id) if user is not None and user.zone_id is not None
-                  else zone_query.order_by(Zone.id).limit(1))
-    row = (await session.execute(zone_query)).one_or_none()
-    if row is None:
+    zone_query = select(col(Zone.latitude), col(Zone.longitude))
+    zone_query = (zone_query.where(col(Zone.id) == user.zone_id) if user is not None and user.zone_id is not None
+                  else zone_query.order_by(col(Zone.id)).limit(1))
+    zone_row = (await session.execute(zone_query)).one_or_none()
+    if zone_row is None:
         raise NotFound(N_("No industrial zone is set up yet."))
-    return Place(row[0], row[1])
+    return Place(zone_row[0], zone_row[1])

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime
+from itertools import pairwise
+from typing import Any
 
 import anyio.to_thread
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import col
 
 from backend.access import ensure_access
+from backend.catalog import searchtext
 from backend.catalog.models import (
     MAX_PHOTOS,
     Fulfilment,
@@ -24,7 +28,6 @@ from backend.catalog.models import (
     ProductCertificate,
     ProductPhoto,
 )
-from backend.catalog import searchtext
 from backend.catalog.schemas import ProductInput, ProductView
 from backend.certification.models import Certificate, CertificateStatus
 from backend.errors import N_, Conflict, FieldError, NotFound, ValidationFailed
@@ -81,7 +84,7 @@ async def _check_rules(*, session: AsyncSession, vendor: Vendor, data: ProductIn
     prices = [tier.unit_price for tier in tiers]
     descending = all(
         later_q > earlier_q and later_p < earlier_p
-        for (earlier_q, earlier_p), (later_q, later_p) in zip(zip(quantities, prices), zip(quantities[1:], prices[1:]))
+        for (earlier_q, earlier_p), (later_q, later_p) in pairwise(zip(quantities, prices, strict=True))
     )
     if tiers and (not descending or prices[0] >= data.price):
         errors.append(FieldError("tiers", N_(
@@ -89,8 +92,8 @@ async def _check_rules(*, session: AsyncSession, vendor: Vendor, data: ProductIn
             "all below the normal price.")))
     if data.certificate_ids:
         owned = set((await session.execute(
-            select(Certificate.id).where(Certificate.vendor_id == vendor.id,
-                                         Certificate.id.in_(data.certificate_ids))
+            select(col(Certificate.id)).where(col(Certificate.vendor_id) == vendor.id,
+                                         col(Certificate.id).in_(data.certificate_ids))
         )).scalars())
         if owned != set(data.certificate_ids):
             errors.append(FieldError("certificate_ids", N_("Choose only your own certificates.")))
@@ -117,7 +120,7 @@ async def create_product(*, session: AsyncSession, vendor: Vendor, data: Product
 MSG_STOCK_SOLD = N_("More was ordered while you edited: the stock cannot go that low. Look at it again.")
 
 
-def _product_fields(data: ProductInput) -> dict[str, object]:
+def _product_fields(data: ProductInput) -> dict[str, Any]:
     fields = data.model_dump(exclude={"tiers", "certificate_ids", "stock_seen"})
     if data.fulfilment == Fulfilment.MADE_TO_ORDER:
         fields["stock"] = None
@@ -159,10 +162,10 @@ async def update_product(*, session: AsyncSession, vendor: Vendor, product_id: i
         setattr(product, name, value)
     _set_search_words(product, vendor)
     product.updated_at = now
-    await session.execute(delete(PriceTier).where(PriceTier.product_id == product.id))
+    await session.execute(delete(PriceTier).where(col(PriceTier.product_id) == product.id))
     _replace_tiers(session, product, data)
     if old_certificates != set(data.certificate_ids):
-        await session.execute(delete(ProductCertificate).where(ProductCertificate.product_id == product.id))
+        await session.execute(delete(ProductCertificate).where(col(ProductCertificate.product_id) == product.id))
         for certificate_id in sorted(set(data.certificate_ids)):
             session.add(ProductCertificate(product_id=product.id, certificate_id=certificate_id))
     if reviewed_change:
@@ -171,8 +174,8 @@ async def update_product(*, session: AsyncSession, vendor: Vendor, product_id: i
     await session.flush()
     if stock_change:
         changed = await session.execute(
-            update(Product).where(Product.id == product.id, Product.stock + stock_change >= 0)
-            .values(stock=Product.stock + stock_change).returning(Product.stock))
+            update(Product).where(col(Product.id) == product.id, col(Product.stock) + stock_change >= 0)
+            .values(stock=col(Product.stock) + stock_change).returning(col(Product.stock)))
         left = changed.scalar_one_or_none()
         if left is None:
             raise ValidationFailed.single("stock", MSG_STOCK_SOLD)
@@ -186,7 +189,7 @@ async def add_photo(*, session: AsyncSession, vendor: Vendor, product_id: int, p
     ensure_active(vendor)
     product = await _own_product(session=session, vendor=vendor, product_id=product_id)
     count, last_position = (await session.execute(
-        select(func.count(ProductPhoto.id), func.max(ProductPhoto.position)).where(ProductPhoto.product_id == product.id)
+        select(func.count(col(ProductPhoto.id)), func.max(col(ProductPhoto.position))).where(col(ProductPhoto.product_id) == product.id)
     )).one()
     if count >= MAX_PHOTOS:
         raise ValidationFailed.single("photo", N_("A product can have at most %(max)s photos."), max=MAX_PHOTOS)
@@ -224,7 +227,7 @@ async def submit_for_review(*, session: AsyncSession, vendor: Vendor, product_id
     ensure_active(vendor)
     product = await _own_product(session=session, vendor=vendor, product_id=product_id)
     photos = (await session.execute(
-        select(func.count(ProductPhoto.id)).where(ProductPhoto.product_id == product.id)
+        select(func.count(col(ProductPhoto.id))).where(col(ProductPhoto.product_id) == product.id)
     )).scalar_one()
     errors = []
     if photos == 0:
@@ -268,9 +271,9 @@ async def _own_product(*, session: AsyncSession, vendor: Vendor, product_id: int
 
 async def _certificate_ids(*, session: AsyncSession, product_ids: list[int]) -> dict[int, list[int]]:
     rows = await session.execute(
-        select(ProductCertificate.product_id, ProductCertificate.certificate_id)
-        .where(ProductCertificate.product_id.in_(product_ids))
-        .order_by(ProductCertificate.certificate_id)
+        select(col(ProductCertificate.product_id), col(ProductCertificate.certificate_id))
+        .where(col(ProductCertificate.product_id).in_(product_ids))
+        .order_by(col(ProductCertificate.certificate_id))
     )
     by_product: dict[int, list[int]] = defaultdict(list)
     for product_id, certificate_id in rows:
@@ -285,12 +288,12 @@ async def _views(*, session: AsyncSession, products: list[Product]) -> list[Prod
         return []
     tiers: dict[int, list[PriceTier]] = defaultdict(list)
     for tier in (await session.execute(
-        select(PriceTier).where(PriceTier.product_id.in_(ids)).order_by(PriceTier.min_quantity)
+        select(PriceTier).where(col(PriceTier.product_id).in_(ids)).order_by(col(PriceTier.min_quantity))
     )).scalars():
         tiers[tier.product_id].append(tier)
     photos: dict[int, list[ProductPhoto]] = defaultdict(list)
     for photo in (await session.execute(
-        select(ProductPhoto).where(ProductPhoto.product_id.in_(ids)).order_by(ProductPhoto.position)
+        select(ProductPhoto).where(col(ProductPhoto.product_id).in_(ids)).order_by(col(ProductPhoto.position))
     )).scalars():
         photos[photo.product_id].append(photo)
     certificates = await _certificate_ids(session=session, product_ids=ids)
@@ -303,16 +306,16 @@ async def _views(*, session: AsyncSession, products: list[Product]) -> list[Prod
 
 async def list_products(*, session: AsyncSession, vendor: Vendor) -> list[ProductView]:
     products = list((await session.execute(
-        select(Product).where(Product.vendor_id == vendor.id).order_by(Product.updated_at.desc(), Product.id.desc())
+        select(Product).where(col(Product.vendor_id) == vendor.id).order_by(col(Product.updated_at).desc(), col(Product.id).desc())
     )).scalars())
     return await _views(session=session, products=products)
 
 
 async def count_listings_by_status(*, session: AsyncSession, vendor: Vendor) -> dict[str, int]:
     rows = await session.execute(
-        select(Product.status, func.count(Product.id)).where(Product.vendor_id == vendor.id).group_by(Product.status)
+        select(col(Product.status), func.count(col(Product.id))).where(col(Product.vendor_id) == vendor.id).group_by(col(Product.status))
     )
-    return {status: count for status, count in rows.all()}
+    return dict(rows.all())
 
 
 async def get_product(*, session: AsyncSession, vendor: Vendor, product_id: int) -> ProductView:
@@ -327,17 +330,17 @@ def buyer_visible(today: date) -> ColumnElement[bool]:
     # An uncorrelated set, built once per query: a per-product NOT EXISTS costs a lookup for each of tens of
     # thousands of candidate products (bench/catalogue_search.py).
     relying_on_a_failing_certificate = (
-        select(ProductCertificate.product_id)
-        .join(Certificate, Certificate.id == ProductCertificate.certificate_id)
-        .where(or_(Certificate.status != CertificateStatus.VERIFIED,
-                   and_(Certificate.expires_on.is_not(None), Certificate.expires_on < today)))
+        select(col(ProductCertificate.product_id))
+        .join(Certificate, col(Certificate.id) == col(ProductCertificate.certificate_id))
+        .where(or_(col(Certificate.status) != CertificateStatus.VERIFIED,
+                   and_(col(Certificate.expires_on).is_not(None), col(Certificate.expires_on) < today)))
     )
-    return and_(Product.status == ListingStatus.LIVE, Vendor.status == VendorStatus.ACTIVE,
-                Product.id.not_in(relying_on_a_failing_certificate))
+    return and_(col(Product.status) == ListingStatus.LIVE, col(Vendor.status) == VendorStatus.ACTIVE,
+                col(Product.id).not_in(relying_on_a_failing_certificate))
 
 
 async def visible_product_ids(*, session: AsyncSession, today: date, product_ids: list[int] | None = None) -> set[int]:
-    query = select(Product.id).join(Vendor, Vendor.id == Product.vendor_id).where(buyer_visible(today))
+    query = select(col(Product.id)).join(Vendor, col(Vendor.id) == col(Product.vendor_id)).where(buyer_visible(today))
     if product_ids is not None:
-        query = query.where(Product.id.in_(product_ids))
+        query = query.where(col(Product.id).in_(product_ids))
     return set((await session.execute(query)).scalars())

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from backend.catalog.models import PriceTier, Product, ProductCertificate, ProductPhoto
 from backend.catalog.search import (
-    CatalogueQuery,
     CataloguePage,
+    CatalogueQuery,
     Place,
     Sort,
     available_quantity_column,
@@ -20,8 +22,8 @@ from backend.catalog.search import (
     search_catalogue,
 )
 from backend.catalog.service import buyer_visible
-from backend.certification.service import badges
 from backend.certification.models import Certificate, CertificateStatus
+from backend.certification.service import badges
 from backend.clock import wib_today
 from backend.db import great_circle_km
 from backend.errors import N_, NotFound
@@ -72,24 +74,24 @@ async def product_for_buyer(*, session: AsyncSession, product_id: int, now: date
     if available_on is not None:
         check_delivery_date(available_on, today=today)
     statement = (select(Product, Vendor, available_quantity_column(available_on).label("available"))
-                 .join(Vendor, Vendor.id == Product.vendor_id)
-                 .where(Product.id == product_id, buyer_visible(today)))
+                 .join(Vendor, col(Vendor.id) == col(Product.vendor_id))
+                 .where(col(Product.id) == product_id, buyer_visible(today)))
     if available_on is not None:
         statement = (statement
-                     .outerjoin(CapacityDay, and_(CapacityDay.vendor_id == Vendor.id, CapacityDay.day == available_on))
+                     .outerjoin(CapacityDay, and_(col(CapacityDay.vendor_id) == col(Vendor.id), col(CapacityDay.day) == available_on))
                      .add_columns(and_(*orderable_on(available_on, now)).label("orderable")))
     row = (await session.execute(statement)).one_or_none()
     if row is None:
         raise NotFound(MSG_NO_PRODUCT)
     product, vendor, available = row[0], row[1], row[2]
     photos = list((await session.execute(
-        select(ProductPhoto).where(ProductPhoto.product_id == product.id)
-        .order_by(ProductPhoto.position, ProductPhoto.id))).scalars())
+        select(ProductPhoto).where(col(ProductPhoto.product_id) == product.id)
+        .order_by(col(ProductPhoto.position), col(ProductPhoto.id)))).scalars())
     tiers = list((await session.execute(
-        select(PriceTier).where(PriceTier.product_id == product.id).order_by(PriceTier.min_quantity))).scalars())
+        select(PriceTier).where(col(PriceTier.product_id) == product.id).order_by(col(PriceTier.min_quantity)))).scalars())
     certificates = list((await session.execute(
-        select(Certificate).join(ProductCertificate, ProductCertificate.certificate_id == Certificate.id)
-        .where(ProductCertificate.product_id == product.id).order_by(Certificate.kind))).scalars())
+        select(Certificate).join(ProductCertificate, col(ProductCertificate.certificate_id) == col(Certificate.id))
+        .where(col(ProductCertificate.product_id) == product.id).order_by(col(Certificate.kind)))).scalars())
     orderable = None
     if available_on is not None:
         enough = available is not None and available >= product.min_order_qty
@@ -104,13 +106,14 @@ async def vendor_for_buyer(*, session: AsyncSession, vendor_id: int, near: Place
     """An active vendor's profile with the certificates that count today (verified, unexpired), their products on
     sale cheapest first, and how far they are from the buyer (products are listed even out of delivery reach)."""
     today = wib_today(now)
-    rows = (await session.execute(
+    # A vendor without such certificates comes back once, with None (the outer join).
+    rows: Sequence[tuple[Vendor, Certificate | None]] = (await session.execute(
         select(Vendor, Certificate)
         .outerjoin(Certificate, and_(
-            Certificate.vendor_id == Vendor.id, Certificate.status == CertificateStatus.VERIFIED,
-            or_(Certificate.expires_on.is_(None), Certificate.expires_on >= today)))
-        .where(Vendor.id == vendor_id, Vendor.status == VendorStatus.ACTIVE)
-        .order_by(Certificate.kind)
+            col(Certificate.vendor_id) == col(Vendor.id), col(Certificate.status) == CertificateStatus.VERIFIED,
+            or_(col(Certificate.expires_on).is_(None), col(Certificate.expires_on) >= today)))
+        .where(col(Vendor.id) == vendor_id, col(Vendor.status) == VendorStatus.ACTIVE)
+        .order_by(col(Certificate.kind))
     )).all()
     if not rows:
         raise NotFound(MSG_NO_VENDOR)
@@ -118,6 +121,6 @@ async def vendor_for_buyer(*, session: AsyncSession, vendor_id: int, near: Place
     products = await search_catalogue(session=session, per_page=per_page, now=now, query=CatalogueQuery(
         near=near, vendor_id=vendor_id, within_delivery_radius=False, sort=Sort.PRICE))
     distance_km = great_circle_km(near.latitude, near.longitude, vendor.latitude, vendor.longitude)
-    return VendorPage(vendor=vendor, certificates=[certificate for _, certificate in rows if certificate],
+    return VendorPage(vendor=vendor, certificates=[certificate for _, certificate in rows if certificate is not None],
                       products=products, distance_km=round(distance_km, 1) if distance_km is not None else None)
 

@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, Column, Index, String, UniqueConstraint,
 from sqlmodel import Field, SQLModel
 
 from backend.certification.formats import CertificateKind
-from backend.db import created_at_field
+from backend.db import created_at_field, id_field
 
 
 class CertificateStatus(StrEnum):
@@ -34,7 +34,7 @@ class Certificate(SQLModel, table=True):
               sqlite_where=text("status <> 'verified'")),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_field()
     vendor_id: int = Field(foreign_key="vendor.id", index=True)
     kind: str = Field(sa_column=Column(String(16), nullable=False))
     number: str = Field(max_length=60)

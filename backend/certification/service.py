@@ -7,9 +7,15 @@ from datetime import date, datetime, timedelta
 import anyio.to_thread
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from backend.access import ensure_access
-from backend.certification.formats import FORMATS, CertificateKind, InvalidCertificateNumber, normalize_certificate_number
+from backend.certification.formats import (
+    FORMATS,
+    CertificateKind,
+    InvalidCertificateNumber,
+    normalize_certificate_number,
+)
 from backend.certification.models import Certificate, CertificateStatus
 from backend.certification.schemas import CertificateInput
 from backend.clock import wib_today
@@ -71,10 +77,10 @@ def _checked_fields(data: CertificateInput, today: date) -> tuple[str, list[Fiel
 
 
 async def _duplicate(*, session: AsyncSession, vendor: Vendor, kind: str, number: str, except_id: int | None) -> bool:
-    query = select(Certificate.id).where(Certificate.vendor_id == vendor.id, Certificate.kind == kind,
-                                         Certificate.number == number)
+    query = select(col(Certificate.id)).where(col(Certificate.vendor_id) == vendor.id, col(Certificate.kind) == kind,
+                                         col(Certificate.number) == number)
     if except_id is not None:
-        query = query.where(Certificate.id != except_id)
+        query = query.where(col(Certificate.id) != except_id)
     return (await session.execute(query)).first() is not None
 
 
@@ -142,7 +148,7 @@ async def update_certificate(
 
 
 async def list_certificates(*, session: AsyncSession, vendor: Vendor) -> list[Certificate]:
-    query = select(Certificate).where(Certificate.vendor_id == vendor.id).order_by(Certificate.kind, Certificate.id)
+    query = select(Certificate).where(col(Certificate.vendor_id) == vendor.id).order_by(col(Certificate.kind), col(Certificate.id))
     return list((await session.execute(query)).scalars())
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from backend.accounts.models import Role, User
 from backend.clock import WIB
@@ -58,22 +59,22 @@ class AuditFilter:
 
 async def list_entries(*, session: AsyncSession, actor: User, filters: AuditFilter) -> list[tuple[AuditEntry, str | None]]:
     """Entries newest first, with the actor's name; a manager sees their own zone only, an admin everything."""
-    query = select(AuditEntry, User.full_name).outerjoin(User, User.id == AuditEntry.actor_id)
+    query = select(AuditEntry, col(User.full_name)).outerjoin(User, col(User.id) == col(AuditEntry.actor_id))
     if actor.role != Role.ADMIN:
-        query = query.where(AuditEntry.zone_id == actor.zone_id)
+        query = query.where(col(AuditEntry.zone_id) == actor.zone_id)
     if filters.action:
-        query = query.where(AuditEntry.action == filters.action)
+        query = query.where(col(AuditEntry.action) == filters.action)
     if filters.subject_type:
-        query = query.where(AuditEntry.subject_type == filters.subject_type)
+        query = query.where(col(AuditEntry.subject_type) == filters.subject_type)
     if filters.actor_id:
-        query = query.where(AuditEntry.actor_id == filters.actor_id)
+        query = query.where(col(AuditEntry.actor_id) == filters.actor_id)
     if filters.since:
-        query = query.where(AuditEntry.at >= _start_of_wib_day(filters.since))
+        query = query.where(col(AuditEntry.at) >= _start_of_wib_day(filters.since))
     if filters.until:
-        query = query.where(AuditEntry.at < _start_of_wib_day(filters.until + timedelta(days=1)))
+        query = query.where(col(AuditEntry.at) < _start_of_wib_day(filters.until + timedelta(days=1)))
     if filters.before_id:
-        query = query.where(AuditEntry.id < filters.before_id)
-    query = query.order_by(AuditEntry.id.desc()).limit(min(max(filters.limit, 1), 500))
+        query = query.where(col(AuditEntry.id) < filters.before_id)
+    query = query.order_by(col(AuditEntry.id).desc()).limit(min(max(filters.limit, 1), 500))
     return [(entry, name) for entry, name in (await session.execute(query)).all()]
 
 

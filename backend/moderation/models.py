@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, Column, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from backend.db import created_at_field
+from backend.db import created_at_field, id_field
 from backend.errors import N_
 
 
@@ -19,7 +19,7 @@ class AuditEntry(SQLModel, table=True):
     __tablename__ = "audit_entry"
     __table_args__ = (Index("ix_audit_entry_zone_at", "zone_id", "at"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_field()
     at: datetime = created_at_field()
     actor_id: int | None = Field(default=None, foreign_key="user.id")  # None: a scheduled job
     actor_role: str = Field(max_length=16)
@@ -56,7 +56,7 @@ class ListingReport(SQLModel, table=True):
         CheckConstraint("status IN ('open', 'resolved')", name="status_known"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_field()
     product_id: int = Field(foreign_key="product.id", index=True)
     reporter_id: int = Field(foreign_key="user.id")
     kind: str = Field(sa_column=Column(String(16), nullable=False))
@@ -77,7 +77,7 @@ class CertificateNotice(SQLModel, table=True):
         CheckConstraint("kind IN ('warn_30', 'warn_7', 'expired')", name="kind_known"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_field()
     certificate_id: int = Field(foreign_key="certificate.id", index=True)
     vendor_id: int = Field(foreign_key="vendor.id", index=True)
     kind: str = Field(max_length=10)
@@ -91,7 +91,7 @@ class RegisterImport(SQLModel, table=True):
 
     __tablename__ = "register_import"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_field()
     zone_id: int = Field(foreign_key="zone.id", index=True)
     manager_id: int = Field(foreign_key="user.id")
     filename: str = Field(max_length=200)
@@ -114,7 +114,7 @@ class VendorInvitation(SQLModel, table=True):
         UniqueConstraint("zone_id", "phone", name="uq_vendor_invitation_zone_phone"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_field()
     zone_id: int = Field(foreign_key="zone.id", index=True)
     business_name: str = Field(max_length=120)
     owner_name: str = Field(max_length=120)

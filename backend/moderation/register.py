@@ -17,9 +17,11 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from backend.accounts.models import Role, User, Zone
 from backend.catalog.models import Category
+from backend.db import table_of
 from backend.errors import N_, Forbidden, NotFound, ValidationFailed
 from backend.moderation.audit import record
 from backend.moderation.models import RegisterImport, VendorInvitation
@@ -239,10 +241,10 @@ async def import_register(*, session: AsyncSession, manager: User, zone_id: int 
 
     # The zone's invitations, once, in memory: 100,000 rows of short strings is a few tens of MB at most.
     existing = (await session.execute(
-        select(VendorInvitation.id, *(getattr(VendorInvitation, name) for name in _COMPARED))
-        .where(VendorInvitation.zone_id == zone_id)
+        select(col(VendorInvitation.id), *(getattr(VendorInvitation, name) for name in _COMPARED))
+        .where(col(VendorInvitation.zone_id) == zone_id)
     )).all()
-    current = {row[0]: dict(zip(_COMPARED, row[1:])) for row in existing}
+    current = {row[0]: dict(zip(_COMPARED, row[1:], strict=True)) for row in existing}
     by_nib = {fields["nib"]: invitation_id for invitation_id, fields in current.items() if fields["nib"]}
     by_phone = {fields["phone"]: invitation_id for invitation_id, fields in current.items()}
 
@@ -276,7 +278,7 @@ async def import_register(*, session: AsyncSession, manager: User, zone_id: int 
             updates.append({**fields, "id": match, "import_id": report.id, "updated_at": now})
     if inserts:
         # A Core executemany on the table: the new rows need no ORM objects (a fifth faster for 60,000 rows).
-        await session.execute(insert(VendorInvitation.__table__), inserts)
+        await session.execute(insert(table_of(VendorInvitation)), inserts)
     if updates:
         await session.execute(update(VendorInvitation), updates)
 
@@ -295,9 +297,9 @@ async def import_register(*, session: AsyncSession, manager: User, zone_id: int 
 
 async def list_imports(*, session: AsyncSession, actor: User) -> list[RegisterImport]:
     """The latest 50 imports, newest first: a manager's zone only, every zone for an admin."""
-    query = select(RegisterImport).order_by(RegisterImport.id.desc()).limit(50)
+    query = select(RegisterImport).order_by(col(RegisterImport.id).desc()).limit(50)
     if actor.role != Role.ADMIN:
-        query = query.where(RegisterImport.zone_id == actor.zone_id)
+        query = query.where(col(RegisterImport.zone_id) == actor.zone_id)
     return list((await session.execute(query)).scalars())
 
 
@@ -314,8 +316,8 @@ async def claim_invitation(*, session: AsyncSession, user: User, now: datetime) 
     if user.role != Role.VENDOR or user.zone_id is None:
         return None
     invitation = (await session.execute(
-        select(VendorInvitation).where(VendorInvitation.zone_id == user.zone_id, VendorInvitation.phone == user.phone,
-                                       VendorInvitation.claimed_by_id.is_(None))
+        select(VendorInvitation).where(col(VendorInvitation.zone_id) == user.zone_id, col(VendorInvitation.phone) == user.phone,
+                                       col(VendorInvitation.claimed_by_id).is_(None))
     )).scalar_one_or_none()
     if invitation is not None:
         invitation.claimed_by_id, invitation.claimed_at = user.id, now

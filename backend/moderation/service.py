@@ -13,12 +13,13 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from backend.accounts.models import Role, User
 from backend.catalog.models import ListingStatus, Product, ProductCertificate, ProductPhoto
 from backend.catalog.service import change_listing_status
 from backend.certification.models import Certificate, CertificateStatus
-from backend.db import upsert_insert
+from backend.db import matched_rows, upsert_insert
 from backend.errors import N_, Conflict, NotFound, ValidationFailed
 from backend.moderation.audit import record
 from backend.moderation.models import CertificateNotice, ListingReport, ReportKind
@@ -48,7 +49,7 @@ def _reason(reason: str) -> str:
 
 async def _product_and_vendor(*, session: AsyncSession, actor: User, product_id: int) -> tuple[Product, Vendor]:
     row = (await session.execute(
-        select(Product, Vendor).join(Vendor, Vendor.id == Product.vendor_id).where(Product.id == product_id)
+        select(Product, Vendor).join(Vendor, col(Vendor.id) == col(Product.vendor_id)).where(col(Product.id) == product_id)
     )).first()
     if row is None or not may_moderate(actor, row[1].zone_id):
         raise NotFound(MSG_LISTING_NOT_FOUND)
@@ -65,15 +66,15 @@ class Workload:
 async def workload(*, session: AsyncSession, actor: User) -> Workload:
     """How much waits for the actor's decision, in one query."""
     def in_zone(query: Any) -> Any:
-        return query if actor.role == Role.ADMIN else query.where(Vendor.zone_id == actor.zone_id)
+        return query if actor.role == Role.ADMIN else query.where(col(Vendor.zone_id) == actor.zone_id)
 
-    listings = in_zone(select(func.count(Product.id)).join(Vendor, Vendor.id == Product.vendor_id)
-                       .where(Product.status == ListingStatus.PENDING_REVIEW)).scalar_subquery()
-    certificates = in_zone(select(func.count(Certificate.id)).join(Vendor, Vendor.id == Certificate.vendor_id)
-                           .where(Certificate.status == CertificateStatus.UNVERIFIED)).scalar_subquery()
-    reports = in_zone(select(func.count(ListingReport.id)).join(Product, Product.id == ListingReport.product_id)
-                      .join(Vendor, Vendor.id == Product.vendor_id)
-                      .where(ListingReport.status == "open")).scalar_subquery()
+    listings = in_zone(select(func.count(col(Product.id))).join(Vendor, col(Vendor.id) == col(Product.vendor_id))
+                       .where(col(Product.status) == ListingStatus.PENDING_REVIEW)).scalar_subquery()
+    certificates = in_zone(select(func.count(col(Certificate.id))).join(Vendor, col(Vendor.id) == col(Certificate.vendor_id))
+                           .where(col(Certificate.status) == CertificateStatus.UNVERIFIED)).scalar_subquery()
+    reports = in_zone(select(func.count(col(ListingReport.id))).join(Product, col(Product.id) == col(ListingReport.product_id))
+                      .join(Vendor, col(Vendor.id) == col(Product.vendor_id))
+                      .where(col(ListingReport.status) == "open")).scalar_subquery()
     row = (await session.execute(select(listings, certificates, reports))).one()
     return Workload(*row)
 
@@ -117,23 +118,23 @@ def _changes(snapshot: dict[str, Any] | None, current: dict[str, Any]) -> list[F
 async def review_queue(*, session: AsyncSession, actor: User, limit: int = 50) -> list[QueueItem]:
     """Listings waiting for review in the actor's zone, oldest first, with photos, certificates and what
     changed since the last approval. A fixed number of queries, whatever the queue's length."""
-    query = (select(Product, Vendor).join(Vendor, Vendor.id == Product.vendor_id)
-             .where(Product.status == ListingStatus.PENDING_REVIEW)
-             .order_by(Product.submitted_at, Product.id).limit(limit))
+    query = (select(Product, Vendor).join(Vendor, col(Vendor.id) == col(Product.vendor_id))
+             .where(col(Product.status) == ListingStatus.PENDING_REVIEW)
+             .order_by(col(Product.submitted_at), col(Product.id)).limit(limit))
     if actor.role != Role.ADMIN:
-        query = query.where(Vendor.zone_id == actor.zone_id)
+        query = query.where(col(Vendor.zone_id) == actor.zone_id)
     rows = (await session.execute(query)).all()
     ids = [product.id for product, _ in rows]
     photos: dict[int, list[ProductPhoto]] = {product_id: [] for product_id in ids}
     certificates: dict[int, list[Certificate]] = {product_id: [] for product_id in ids}
     if ids:
-        for photo in (await session.execute(select(ProductPhoto).where(ProductPhoto.product_id.in_(ids))
-                                            .order_by(ProductPhoto.position))).scalars():
+        for photo in (await session.execute(select(ProductPhoto).where(col(ProductPhoto.product_id).in_(ids))
+                                            .order_by(col(ProductPhoto.position)))).scalars():
             photos[photo.product_id].append(photo)
         for product_id, certificate in (await session.execute(
-            select(ProductCertificate.product_id, Certificate)
-            .join(Certificate, Certificate.id == ProductCertificate.certificate_id)
-            .where(ProductCertificate.product_id.in_(ids)).order_by(Certificate.kind)
+            select(col(ProductCertificate.product_id), Certificate)
+            .join(Certificate, col(Certificate.id) == col(ProductCertificate.certificate_id))
+            .where(col(ProductCertificate.product_id).in_(ids)).order_by(col(Certificate.kind))
         )).all():
             certificates[product_id].append(certificate)
     items = []
@@ -149,10 +150,10 @@ async def approve_listing(*, session: AsyncSession, actor: User, product_id: int
     product, vendor = await _product_and_vendor(session=session, actor=actor, product_id=product_id)
     if product.status != ListingStatus.PENDING_REVIEW:
         raise Conflict(MSG_NOT_PENDING)
-    photos = list((await session.execute(select(ProductPhoto).where(ProductPhoto.product_id == product.id)
-                                         .order_by(ProductPhoto.position))).scalars())
+    photos = list((await session.execute(select(ProductPhoto).where(col(ProductPhoto.product_id) == product.id)
+                                         .order_by(col(ProductPhoto.position)))).scalars())
     certificate_ids = list((await session.execute(
-        select(ProductCertificate.certificate_id).where(ProductCertificate.product_id == product.id)
+        select(col(ProductCertificate.certificate_id)).where(col(ProductCertificate.product_id) == product.id)
     )).scalars())
     before = product.approved_snapshot
     change_listing_status(product, ListingStatus.LIVE, now=now)
@@ -183,19 +184,19 @@ async def reject_listing(*, session: AsyncSession, actor: User, product_id: int,
 
 async def certificates_to_verify(*, session: AsyncSession, actor: User, limit: int = 100
                                  ) -> list[tuple[Certificate, Vendor]]:
-    query = (select(Certificate, Vendor).join(Vendor, Vendor.id == Certificate.vendor_id)
-             .where(Certificate.status == CertificateStatus.UNVERIFIED)
-             .order_by(Certificate.updated_at, Certificate.id).limit(limit))
+    query = (select(Certificate, Vendor).join(Vendor, col(Vendor.id) == col(Certificate.vendor_id))
+             .where(col(Certificate.status) == CertificateStatus.UNVERIFIED)
+             .order_by(col(Certificate.updated_at), col(Certificate.id)).limit(limit))
     if actor.role != Role.ADMIN:
-        query = query.where(Vendor.zone_id == actor.zone_id)
+        query = query.where(col(Vendor.zone_id) == actor.zone_id)
     return [(certificate, vendor) for certificate, vendor in (await session.execute(query)).all()]
 
 
 async def certificate_for_manager(*, session: AsyncSession, actor: User, certificate_id: int
                                   ) -> tuple[Certificate, Vendor]:
     row = (await session.execute(
-        select(Certificate, Vendor).join(Vendor, Vendor.id == Certificate.vendor_id)
-        .where(Certificate.id == certificate_id)
+        select(Certificate, Vendor).join(Vendor, col(Vendor.id) == col(Certificate.vendor_id))
+        .where(col(Certificate.id) == certificate_id)
     )).first()
     if row is None or not may_moderate(actor, row[1].zone_id):
         raise NotFound(MSG_CERTIFICATE_NOT_FOUND)
@@ -240,9 +241,9 @@ async def _decide_certificate(*, session: AsyncSession, actor: User, certificate
 
 
 async def vendors_of_zone(*, session: AsyncSession, actor: User) -> list[Vendor]:
-    query = select(Vendor).order_by(Vendor.business_name, Vendor.id)
+    query = select(Vendor).order_by(col(Vendor.business_name), col(Vendor.id))
     if actor.role != Role.ADMIN:
-        query = query.where(Vendor.zone_id == actor.zone_id)
+        query = query.where(col(Vendor.zone_id) == actor.zone_id)
     return list((await session.execute(query)).scalars())
 
 
@@ -316,11 +317,11 @@ async def report_listing(*, session: AsyncSession, reporter: User, product_id: i
 
 async def open_reports(*, session: AsyncSession, actor: User) -> list[tuple[ListingReport, Product, Vendor]]:
     query = (select(ListingReport, Product, Vendor)
-             .join(Product, Product.id == ListingReport.product_id)
-             .join(Vendor, Vendor.id == Product.vendor_id)
-             .where(ListingReport.status == "open").order_by(ListingReport.created_at, ListingReport.id))
+             .join(Product, col(Product.id) == col(ListingReport.product_id))
+             .join(Vendor, col(Vendor.id) == col(Product.vendor_id))
+             .where(col(ListingReport.status) == "open").order_by(col(ListingReport.created_at), col(ListingReport.id)))
     if actor.role != Role.ADMIN:
-        query = query.where(Vendor.zone_id == actor.zone_id)
+        query = query.where(col(Vendor.zone_id) == actor.zone_id)
     return [(report, product, vendor) for report, product, vendor in (await session.execute(query)).all()]
 
 
@@ -328,8 +329,8 @@ async def resolve_report(*, session: AsyncSession, actor: User, report_id: int, 
                          now: datetime) -> ListingReport:
     resolution = _reason(resolution)
     row = (await session.execute(
-        select(ListingReport, Vendor).join(Product, Product.id == ListingReport.product_id)
-        .join(Vendor, Vendor.id == Product.vendor_id).where(ListingReport.id == report_id)
+        select(ListingReport, Vendor).join(Product, col(Product.id) == col(ListingReport.product_id))
+        .join(Vendor, col(Vendor.id) == col(Product.vendor_id)).where(col(ListingReport.id) == report_id)
     )).first()
     if row is None or not may_moderate(actor, row[1].zone_id):
         raise NotFound(MSG_REPORT_NOT_FOUND)
@@ -367,15 +368,15 @@ async def run_certificate_expiry(*, session: AsyncSession, today: date) -> Expir
     """
     result = ExpiryRun(run_on=today)
     candidates = (await session.execute(
-        select(Certificate, Vendor).join(Vendor, Vendor.id == Certificate.vendor_id)
-        .where(Certificate.status == CertificateStatus.VERIFIED, Certificate.expires_on.is_not(None),
-               Certificate.expires_on <= today + timedelta(days=max(WARNING_DAYS)))
+        select(Certificate, Vendor).join(Vendor, col(Vendor.id) == col(Certificate.vendor_id))
+        .where(col(Certificate.status) == CertificateStatus.VERIFIED, col(Certificate.expires_on).is_not(None),
+               col(Certificate.expires_on) <= today + timedelta(days=max(WARNING_DAYS)))
     )).all()
     if not candidates:
         return result
     done = set((await session.execute(
-        select(CertificateNotice.certificate_id, CertificateNotice.kind, CertificateNotice.expires_on)
-        .where(CertificateNotice.certificate_id.in_([c.id for c, _ in candidates]))
+        select(col(CertificateNotice.certificate_id), col(CertificateNotice.kind), col(CertificateNotice.expires_on))
+        .where(col(CertificateNotice.certificate_id).in_([c.id for c, _ in candidates]))
     )).all())
     for certificate, vendor in candidates:
         expires_on = certificate.expires_on
@@ -393,8 +394,8 @@ async def run_certificate_expiry(*, session: AsyncSession, today: date) -> Expir
         if kind == "expired":
             result.expired += 1
             hidden = list((await session.execute(
-                select(Product.id).join(ProductCertificate, ProductCertificate.product_id == Product.id)
-                .where(ProductCertificate.certificate_id == certificate.id, Product.status == ListingStatus.LIVE)
+                select(col(Product.id)).join(ProductCertificate, col(ProductCertificate.product_id) == col(Product.id))
+                .where(col(ProductCertificate.certificate_id) == certificate.id, col(Product.status) == ListingStatus.LIVE)
             )).scalars())
             for product_id in hidden:
                 await record(session=session, actor=None, action="listing.hidden_expired_certificate",
@@ -416,10 +417,10 @@ async def _insert_notice(*, session: AsyncSession, certificate: Certificate, kin
     insert = upsert_insert(session)
     statement = insert(CertificateNotice).values(**values).on_conflict_do_nothing(
         index_elements=["certificate_id", "kind", "expires_on"])
-    return (await session.execute(statement)).rowcount == 1
+    return matched_rows(await session.execute(statement)) == 1
 
 
 async def expiry_notices_for_vendor(*, session: AsyncSession, vendor: Vendor) -> list[CertificateNotice]:
-    query = (select(CertificateNotice).where(CertificateNotice.vendor_id == vendor.id)
-             .order_by(CertificateNotice.created_at.desc()).limit(20))
+    query = (select(CertificateNotice).where(col(CertificateNotice.vendor_id) == vendor.id)
+             .order_by(col(CertificateNotice.created_at).desc()).limit(20))
     return list((await session.execute(query)).scalars())

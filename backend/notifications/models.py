@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
-from backend.db import created_at_field
+from backend.db import created_at_field, id_field
 
 
 class Notification(SQLModel, table=True):
@@ -17,7 +17,7 @@ class Notification(SQLModel, table=True):
 
     __table_args__ = (Index("ix_notification_user_created", "user_id", "created_at"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_field()
     user_id: int = Field(foreign_key="user.id", ondelete="CASCADE")
     order_id: int | None = Field(default=None, foreign_key="vendor_order.id", ondelete="CASCADE")
     message: str = Field(max_length=200)
@@ -32,7 +32,7 @@ class PushSubscription(SQLModel, table=True):
 
     __tablename__ = "push_subscription"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_field()
     user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
     endpoint: str = Field(max_length=800, unique=True)
     p256dh: str = Field(max_length=200)
@@ -48,7 +48,7 @@ class PushMessage(SQLModel, table=True):
     __tablename__ = "push_message"
     __table_args__ = (Index("ix_push_message_due", "sent_at", "next_attempt_at"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_field()
     subscription_id: int = Field(foreign_key="push_subscription.id", index=True, ondelete="CASCADE")
     notification_id: int = Field(foreign_key="notification.id", index=True, ondelete="CASCADE")
     attempts: int = 0

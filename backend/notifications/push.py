@@ -25,9 +25,11 @@ from py_vapid import Vapid
 from pywebpush import WebPushException, webpush
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from backend.accounts.models import User
 from backend.config import Settings
+from backend.db import matched_rows, table_of
 from backend.errors import N_, FieldError, NotFound, ValidationFailed
 from backend.i18n import get_locale, gettext, set_locale
 from backend.notifications.models import Notification, PushMessage, PushSubscription
@@ -89,14 +91,14 @@ async def subscribe(*, session: AsyncSession, settings: Settings, user: User, en
     assert p256dh_raw is not None and auth_raw is not None
     keys = {"p256dh": _base64url(p256dh_raw), "auth": _base64url(auth_raw)}
 
-    stored = await session.scalar(select(PushSubscription).where(PushSubscription.endpoint == endpoint)
+    stored = await session.scalar(select(PushSubscription).where(col(PushSubscription.endpoint) == endpoint)
                                   .with_for_update())
     if stored is not None and stored.user_id != user.id:
         await session.delete(stored)  # its queued pushes go too (ON DELETE CASCADE)
         await session.flush()
         stored = None
     if stored is None:
-        stored = PushSubscription(user_id=user.id, endpoint=endpoint, **keys)
+        stored = PushSubscription(user_id=user.id, endpoint=endpoint, p256dh=keys["p256dh"], auth=keys["auth"])
         session.add(stored)
     else:
         stored.p256dh, stored.auth = keys["p256dh"], keys["auth"]
@@ -107,10 +109,10 @@ async def subscribe(*, session: AsyncSession, settings: Settings, user: User, en
 async def unsubscribe(*, session: AsyncSession, user: User, endpoint: str) -> bool:
     """Forget the user's browser subscription (and its queued pushes); False when there was none."""
     result = await session.execute(
-        delete(PushSubscription).where(PushSubscription.endpoint == endpoint.strip(),
-                                       PushSubscription.user_id == user.id)
+        delete(PushSubscription).where(col(PushSubscription.endpoint) == endpoint.strip(),
+                                       col(PushSubscription.user_id) == user.id)
     )
-    return bool(result.rowcount)
+    return bool(matched_rows(result))
 
 
 def _acceptable_endpoint(endpoint: str, *, development: bool) -> bool:
@@ -189,16 +191,16 @@ async def send_due_pushes(*, session: AsyncSession, settings: Settings, now: dat
     if not settings.web_push_enabled:
         return 0
     rows = (await session.execute(
-        select(PushMessage.id, PushMessage.subscription_id, PushMessage.attempts, PushSubscription.endpoint,
-               PushSubscription.p256dh, PushSubscription.auth, User.locale, Notification)
-        .join(PushSubscription, PushSubscription.id == PushMessage.subscription_id)
-        .join(User, User.id == PushSubscription.user_id)
-        .join(Notification, Notification.id == PushMessage.notification_id)
-        .where(PushMessage.sent_at.is_(None), PushMessage.given_up_at.is_(None), PushMessage.next_attempt_at <= now)
-        .order_by(PushMessage.next_attempt_at, PushMessage.id)
+        select(col(PushMessage.id), col(PushMessage.subscription_id), col(PushMessage.attempts), col(PushSubscription.endpoint),
+               col(PushSubscription.p256dh), col(PushSubscription.auth), col(User.locale), Notification)
+        .join(PushSubscription, col(PushSubscription.id) == col(PushMessage.subscription_id))
+        .join(User, col(User.id) == col(PushSubscription.user_id))
+        .join(Notification, col(Notification.id) == col(PushMessage.notification_id))
+        .where(col(PushMessage.sent_at).is_(None), col(PushMessage.given_up_at).is_(None), col(PushMessage.next_attempt_at) <= now)
+        .order_by(col(PushMessage.next_attempt_at), col(PushMessage.id))
         .limit(limit)
         # SQLite has no row locks (and renders nothing here); there one worker runs the job.
-        .with_for_update(of=PushMessage.__table__, skip_locked=True)
+        .with_for_update(of=table_of(PushMessage), skip_locked=True)
     )).all()
     if not rows:
         return 0
@@ -273,16 +275,16 @@ async def _record(session: AsyncSession, results: list[tuple[_Push, _Outcome]], 
     gone = {push.subscription_id for push, outcome in results if outcome.kind == "gone"}
     if sent:
         await session.execute(
-            update(PushMessage).where(PushMessage.id.in_([push.message_id for push in sent]))
-            .values(sent_at=now, attempts=PushMessage.attempts + 1, last_error="")
+            update(PushMessage).where(col(PushMessage.id).in_([push.message_id for push in sent]))
+            .values(sent_at=now, attempts=col(PushMessage.attempts) + 1, last_error="")
             .execution_options(synchronize_session=False)
         )
         await session.execute(
-            update(PushSubscription).where(PushSubscription.id.in_({push.subscription_id for push in sent}))
+            update(PushSubscription).where(col(PushSubscription.id).in_({push.subscription_id for push in sent}))
             .values(last_sent_at=now).execution_options(synchronize_session=False)
         )
     if gone:
-        await session.execute(delete(PushSubscription).where(PushSubscription.id.in_(gone))
+        await session.execute(delete(PushSubscription).where(col(PushSubscription.id).in_(gone))
                               .execution_options(synchronize_session=False))
     for push, outcome in results:
         if outcome.kind not in ("retry", "refused") or push.subscription_id in gone:
@@ -294,7 +296,7 @@ async def _record(session: AsyncSession, results: list[tuple[_Push, _Outcome]], 
         else:
             delay = RETRY_DELAYS[min(attempts, len(RETRY_DELAYS)) - 1]
             values["next_attempt_at"] = now + max(delay, outcome.retry_after or delay)
-        await session.execute(update(PushMessage).where(PushMessage.id == push.message_id).values(**values)
+        await session.execute(update(PushMessage).where(col(PushMessage.id) == push.message_id).values(**values)
                               .execution_options(synchronize_session=False))
     return len(sent)
 

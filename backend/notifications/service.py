@@ -13,9 +13,11 @@ from typing import Any
 
 from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from backend.accounts.models import User
 from backend.clock import format_date
+from backend.db import matched_rows, table_of
 from backend.i18n import get_locale, gettext
 from backend.notifications.models import Notification, PushMessage, PushSubscription
 from backend.orders.models import STATUS_LABELS, OrderStatus
@@ -47,14 +49,14 @@ async def notify_each(*, session: AsyncSession, notes: list[Note], now: datetime
         return
     rows = [{"user_id": note.user_id, "order_id": note.order_id, "message": note.message, "params": note.params,
              "url": note.url, "created_at": now} for note in notes]
-    created = (await session.execute(insert(Notification).returning(Notification.id), rows)).scalars().all()
-    moment = literal(now, PushMessage.__table__.c.next_attempt_at.type)
+    created = (await session.execute(insert(Notification).returning(col(Notification.id)), rows)).scalars().all()
+    moment = literal(now, table_of(PushMessage).c.next_attempt_at.type)
     await session.execute(
         insert(PushMessage).from_select(
             ["subscription_id", "notification_id", "next_attempt_at", "created_at"],
-            select(PushSubscription.id, Notification.id, moment, moment)
-            .join(Notification, Notification.user_id == PushSubscription.user_id)
-            .where(Notification.id.in_(created)),
+            select(col(PushSubscription.id), col(Notification.id), moment, moment)
+            .join(Notification, col(Notification.user_id) == col(PushSubscription.user_id))
+            .where(col(Notification.id).in_(created)),
         )
     )
 
@@ -85,7 +87,7 @@ class InboxPage:
 async def unread_count(*, session: AsyncSession, user_id: int) -> int:
     """How many of the user's notifications are not read yet."""
     count = await session.scalar(
-        select(func.count(Notification.id)).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        select(func.count(col(Notification.id))).where(col(Notification.user_id) == user_id, col(Notification.read_at).is_(None))
     )
     return count or 0
 
@@ -95,8 +97,8 @@ async def list_inbox(*, session: AsyncSession, user: User, page: int = 1) -> Inb
     page = max(page, 1)
     rows = (await session.execute(
         select(Notification)
-        .where(Notification.user_id == user.id)
-        .order_by(Notification.created_at.desc(), Notification.id.desc())
+        .where(col(Notification.user_id) == user.id)
+        .order_by(col(Notification.created_at).desc(), col(Notification.id).desc())
         .offset((page - 1) * INBOX_PAGE_SIZE)
         .limit(INBOX_PAGE_SIZE + 1)  # one more tells whether a next page exists
     )).scalars().all()
@@ -111,10 +113,10 @@ async def mark_read(*, session: AsyncSession, user: User, notification_ids: Coll
     if not all_unread and not notification_ids:
         return 0
     statement = (update(Notification)
-                 .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+                 .where(col(Notification.user_id) == user.id, col(Notification.read_at).is_(None))
                  .values(read_at=now)
                  .execution_options(synchronize_session=False))
     if not all_unread:
-        statement = statement.where(Notification.id.in_(set(notification_ids)))
+        statement = statement.where(col(Notification.id).in_(set(notification_ids)))
     result = await session.execute(statement)
-    return result.rowcount or 0
+    return matched_rows(result)

@@ -11,6 +11,7 @@ from datetime import date
 
 from sqlalchemy import Select, case, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from backend.catalog.models import Product
 from backend.db import is_postgres, upsert_insert
@@ -20,15 +21,13 @@ from backend.vendors.models import Vendor
 
 async def remaining_capacity(*, session: AsyncSession, vendor_id: int, day: date) -> int:
     """What a made-to-order vendor can still accept for a delivery day (0 for a vendor without capacity)."""
-    row = (await session.execute(
-        select(Vendor.daily_capacity, CapacityDay.capacity - CapacityDay.held)
-        .outerjoin(CapacityDay, (CapacityDay.vendor_id == Vendor.id) & (CapacityDay.day == day))
-        .where(Vendor.id == vendor_id)
-    )).one_or_none()
-    if row is None:
-        return 0
-    daily_capacity, left = row
-    return left if left is not None else (daily_capacity or 0)
+    # No row for the day yet (the outer join finds none): the vendor's daily capacity is all left.
+    left = (await session.execute(
+        select(func.coalesce(col(CapacityDay.capacity) - col(CapacityDay.held), col(Vendor.daily_capacity), 0))
+        .outerjoin(CapacityDay, (col(CapacityDay.vendor_id) == col(Vendor.id)) & (col(CapacityDay.day) == day))
+        .where(col(Vendor.id) == vendor_id)
+    )).scalar_one_or_none()
+    return left or 0
 
 
 async def hold_capacity(*, session: AsyncSession, vendor_id: int, day: date, quantity: int) -> bool:
@@ -44,17 +43,17 @@ async def hold_capacities(*, session: AsyncSession, day: date, wanted: dict[int,
     if not wanted:
         return set()
     await _ensure_days(session=session, vendor_ids=sorted(wanted), day=day)
-    needed = case(wanted, value=CapacityDay.vendor_id)
+    needed = case(wanted, value=col(CapacityDay.vendor_id))
     statement = (
         update(CapacityDay)
-        .where(CapacityDay.day == day, CapacityDay.vendor_id.in_(wanted), CapacityDay.capacity - CapacityDay.held >= needed)
-        .values(held=CapacityDay.held + needed)
-        .returning(CapacityDay.vendor_id)
+        .where(col(CapacityDay.day) == day, col(CapacityDay.vendor_id).in_(wanted), col(CapacityDay.capacity) - col(CapacityDay.held) >= needed)
+        .values(held=col(CapacityDay.held) + needed)
+        .returning(col(CapacityDay.vendor_id))
     )
     if is_postgres(session):
-        statement = statement.where(CapacityDay.vendor_id.in_(
-            select(CapacityDay.vendor_id).where(CapacityDay.day == day, CapacityDay.vendor_id.in_(wanted))
-            .order_by(CapacityDay.vendor_id).with_for_update(key_share=True)))
+        statement = statement.where(col(CapacityDay.vendor_id).in_(
+            select(col(CapacityDay.vendor_id)).where(col(CapacityDay.day) == day, col(CapacityDay.vendor_id).in_(wanted))
+            .order_by(col(CapacityDay.vendor_id)).with_for_update(key_share=True)))
     held = set((await session.execute(statement)).scalars())
     return set(wanted) - held
 
@@ -63,12 +62,12 @@ async def release_capacity(*, session: AsyncSession, vendor_id: int, day: date, 
     """Give back what a declined or cancelled order held. A day kept above the vendor's daily capacity only
     because more was held when the vendor lowered it (change_daily_capacity) comes down with the release, so
     the freed units are not sold again beyond the new figure."""
-    daily = select(func.coalesce(Vendor.daily_capacity, 0)).where(Vendor.id == vendor_id).scalar_subquery()
-    held = case((CapacityDay.held >= quantity, CapacityDay.held - quantity), else_=0)
+    daily = select(func.coalesce(col(Vendor.daily_capacity), 0)).where(col(Vendor.id) == vendor_id).scalar_subquery()
+    held = case((col(CapacityDay.held) >= quantity, col(CapacityDay.held) - quantity), else_=0)
     await session.execute(
         update(CapacityDay)
-        .where(CapacityDay.vendor_id == vendor_id, CapacityDay.day == day)
-        .values(held=held, capacity=case((CapacityDay.capacity <= daily, CapacityDay.capacity),
+        .where(col(CapacityDay.vendor_id) == vendor_id, col(CapacityDay.day) == day)
+        .values(held=held, capacity=case((col(CapacityDay.capacity) <= daily, col(CapacityDay.capacity)),
                                          (held > daily, held), else_=daily))
     )
 
@@ -84,13 +83,13 @@ async def hold_stocks(*, session: AsyncSession, wanted: dict[int, int]) -> set[i
     _check_positive(wanted)
     if not wanted:
         return set()
-    needed = case(wanted, value=Product.id)
+    needed = case(wanted, value=col(Product.id))
     statement = (
-        update(Product).where(Product.id.in_(wanted), Product.stock >= needed)
-        .values(stock=Product.stock - needed).returning(Product.id)
+        update(Product).where(col(Product.id).in_(wanted), col(Product.stock) >= needed)
+        .values(stock=col(Product.stock) - needed).returning(col(Product.id))
     )
     if is_postgres(session):
-        statement = statement.where(Product.id.in_(_locked_products(wanted)))
+        statement = statement.where(col(Product.id).in_(_locked_products(wanted)))
     taken = set((await session.execute(statement)).scalars())
     return set(wanted) - taken
 
@@ -99,19 +98,19 @@ async def release_stocks(*, session: AsyncSession, returned: dict[int, int]) -> 
     """Put back the stock of a declined or cancelled order (product id → quantity)."""
     if not returned:
         return
-    statement = (update(Product).where(Product.id.in_(returned), Product.stock.is_not(None))
-                 .values(stock=Product.stock + case(returned, value=Product.id)))
+    statement = (update(Product).where(col(Product.id).in_(returned), col(Product.stock).is_not(None))
+                 .values(stock=col(Product.stock) + case(returned, value=col(Product.id))))
     if is_postgres(session):
-        statement = statement.where(Product.id.in_(_locked_products(returned)))
+        statement = statement.where(col(Product.id).in_(_locked_products(returned)))
     await session.execute(statement)
 
 
-def _locked_products(product_ids: dict[int, int]) -> Select[tuple[int]]:
+def _locked_products(product_ids: dict[int, int]) -> Select[int | None]:
     """The products' rows locked in id order: two checkouts sharing products never wait on each other in a
     circle (PostgreSQL would otherwise lock the rows of a multi-row UPDATE in whatever order it scans them)."""
     # FOR NO KEY UPDATE: the order lines being inserted hold KEY SHARE locks on their products (foreign keys),
     # which a plain FOR UPDATE would wait on, in a circle between two checkouts.
-    return select(Product.id).where(Product.id.in_(product_ids)).order_by(Product.id).with_for_update(key_share=True)
+    return select(col(Product.id)).where(col(Product.id).in_(product_ids)).order_by(col(Product.id)).with_for_update(key_share=True)
 
 
 def _check_positive(wanted: dict[int, int]) -> None:
@@ -124,20 +123,20 @@ async def change_daily_capacity(*, session: AsyncSession, vendor_id: int, capaci
     figure keep what they hold and accept nothing more."""
     await session.execute(
         update(CapacityDay)
-        .where(CapacityDay.vendor_id == vendor_id, CapacityDay.day >= from_day)
-        .values(capacity=case((CapacityDay.held > capacity, CapacityDay.held), else_=capacity))
+        .where(col(CapacityDay.vendor_id) == vendor_id, col(CapacityDay.day) >= from_day)
+        .values(capacity=case((col(CapacityDay.held) > capacity, col(CapacityDay.held)), else_=capacity))
     )
 
 
 async def _ensure_days(*, session: AsyncSession, vendor_ids: list[int], day: date) -> None:
     """Create the day's rows from the vendors' daily capacity unless they exist (safe under concurrency)."""
     insert = upsert_insert(session)
-    source = select(Vendor.id, literal(day), func.coalesce(Vendor.daily_capacity, 0), literal(0)).where(
-        Vendor.id.in_(vendor_ids))  # the WHERE also keeps SQLite's INSERT … SELECT … ON CONFLICT unambiguous
+    source = select(col(Vendor.id), literal(day), func.coalesce(col(Vendor.daily_capacity), 0), literal(0)).where(
+        col(Vendor.id).in_(vendor_ids))  # the WHERE also keeps SQLite's INSERT … SELECT … ON CONFLICT unambiguous
     if is_postgres(session):
         # Wait for a vendor who is changing their daily capacity: the day then starts from the new figure,
         # and their change_daily_capacity() sees this row once we commit (SQLite runs one writer at a time).
-        source = source.order_by(Vendor.id).with_for_update(read=True)
+        source = source.order_by(col(Vendor.id)).with_for_update(read=True)
     await session.execute(
         insert(CapacityDay)
         .from_select(["vendor_id", "day", "capacity", "held"], source)

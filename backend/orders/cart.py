@@ -11,6 +11,7 @@ from datetime import date
 
 from sqlalchemy import case, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from backend.accounts.models import Role, User
 from backend.catalog.models import PriceTier, Product, ProductPhoto
@@ -90,8 +91,8 @@ async def tiers_by_product(*, session: AsyncSession, product_ids: list[int]) -> 
     """Each product's bulk tiers as (minimum quantity, unit price), in one query."""
     tiers: dict[int, list[tuple[int, int]]] = {product_id: [] for product_id in product_ids}
     if product_ids:
-        rows = await session.execute(select(PriceTier.product_id, PriceTier.min_quantity, PriceTier.unit_price)
-                                     .where(PriceTier.product_id.in_(product_ids)))
+        rows = await session.execute(select(col(PriceTier.product_id), col(PriceTier.min_quantity), col(PriceTier.unit_price))
+                                     .where(col(PriceTier.product_id).in_(product_ids)))
         for product_id, min_quantity, unit_price in rows:
             tiers[product_id].append((min_quantity, unit_price))
     return tiers
@@ -111,11 +112,11 @@ async def set_quantity(*, session: AsyncSession, buyer: User, product_id: int, q
     ensure_buyer(buyer)
     product, in_cart, lines = (await session.execute(
         select(Product,
-               select(CartLine.quantity).where(CartLine.user_id == buyer.id, CartLine.product_id == Product.id)
+               select(col(CartLine.quantity)).where(col(CartLine.user_id) == buyer.id, col(CartLine.product_id) == col(Product.id))
                .scalar_subquery(),
-               select(func.count()).select_from(CartLine).where(CartLine.user_id == buyer.id).scalar_subquery())
-        .join(Vendor, Vendor.id == Product.vendor_id)
-        .where(Product.id == product_id, buyer_visible(today))
+               select(func.count()).select_from(CartLine).where(col(CartLine.user_id) == buyer.id).scalar_subquery())
+        .join(Vendor, col(Vendor.id) == col(Product.vendor_id))
+        .where(col(Product.id) == product_id, buyer_visible(today))
     )).one_or_none() or (None, None, 0)
     if product is None:
         raise NotFound(MSG_NO_PRODUCT)
@@ -132,26 +133,26 @@ async def set_quantity(*, session: AsyncSession, buyer: User, product_id: int, q
 
 
 async def remove_line(*, session: AsyncSession, buyer: User, product_id: int) -> None:
-    await session.execute(delete(CartLine).where(CartLine.user_id == buyer.id, CartLine.product_id == product_id))
+    await session.execute(delete(CartLine).where(col(CartLine.user_id) == buyer.id, col(CartLine.product_id) == product_id))
 
 
 async def clear(*, session: AsyncSession, buyer: User, product_ids: list[int] | None = None) -> None:
-    statement = delete(CartLine).where(CartLine.user_id == buyer.id)
+    statement = delete(CartLine).where(col(CartLine.user_id) == buyer.id)
     if product_ids is not None:
-        statement = statement.where(CartLine.product_id.in_(product_ids))
+        statement = statement.where(col(CartLine.product_id).in_(product_ids))
     await session.execute(statement)
 
 
 async def view_cart(*, session: AsyncSession, buyer: User, today: date) -> Cart:
     """The cart grouped by vendor with today's prices (two queries). A product taken off sale stays listed,
     marked, and counts for nothing."""
-    first_photo = (select(ProductPhoto.thumb_key).where(ProductPhoto.product_id == Product.id)
-                   .order_by(ProductPhoto.position, ProductPhoto.id).limit(1).scalar_subquery())
+    first_photo = (select(col(ProductPhoto.thumb_key)).where(col(ProductPhoto.product_id) == col(Product.id))
+                   .order_by(col(ProductPhoto.position), col(ProductPhoto.id)).limit(1).scalar_subquery())
     rows = (await session.execute(
-        select(CartLine.quantity, Product, Vendor.id, Vendor.business_name,
+        select(col(CartLine.quantity), Product, col(Vendor.id), col(Vendor.business_name),
                case((buyer_visible(today), True), else_=False), first_photo)
-        .join(Product, Product.id == CartLine.product_id).join(Vendor, Vendor.id == Product.vendor_id)
-        .where(CartLine.user_id == buyer.id).order_by(Vendor.business_name, Vendor.id, CartLine.added_at, Product.id)
+        .join(Product, col(Product.id) == col(CartLine.product_id)).join(Vendor, col(Vendor.id) == col(Product.vendor_id))
+        .where(col(CartLine.user_id) == buyer.id).order_by(col(Vendor.business_name), col(Vendor.id), col(CartLine.added_at), col(Product.id))
     )).all()
     tiers = await tiers_by_product(session=session, product_ids=[row[1].id for row in rows])
     vendors: dict[int, CartVendor] = {}

@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from backend.accounts.models import Organisation, Role, User, Zone
 from backend.catalog.models import Product
@@ -87,8 +88,8 @@ async def resolve_place(*, session: AsyncSession, buyer: User, choice: DeliveryC
         if buyer.role != Role.CANTEEN_STAFF or buyer.organisation_id is None:
             raise ValidationFailed.single("delivery_kind", MSG_CANTEEN_ONLY)
         organisation, zone = (await session.execute(
-            select(Organisation, Zone).join(Zone, Zone.id == Organisation.zone_id)
-            .where(Organisation.id == buyer.organisation_id))).one()
+            select(Organisation, Zone).join(Zone, col(Zone.id) == col(Organisation.zone_id))
+            .where(col(Organisation.id) == buyer.organisation_id))).one()
         address = ", ".join(part for part in (organisation.name, organisation.address) if part)
         if organisation.latitude is not None and organisation.longitude is not None:
             return DeliveryPlace(DeliveryKind.CANTEEN, address, organisation.latitude, organisation.longitude)
@@ -96,8 +97,8 @@ async def resolve_place(*, session: AsyncSession, buyer: User, choice: DeliveryC
     point = None
     if choice.point_id is not None:
         point = (await session.execute(select(DeliveryPoint).where(
-            DeliveryPoint.id == choice.point_id, DeliveryPoint.zone_id == buyer.zone_id,
-            DeliveryPoint.active.is_(True)))).scalar_one_or_none()
+            col(DeliveryPoint.id) == choice.point_id, col(DeliveryPoint.zone_id) == buyer.zone_id,
+            col(DeliveryPoint.active).is_(True)))).scalar_one_or_none()
     if point is None:
         raise ValidationFailed.single("delivery_point", MSG_POINT)
     return DeliveryPlace(DeliveryKind.ZONE_POINT, point.name, point.latitude, point.longitude, point.id)
@@ -140,8 +141,8 @@ async def zone_delivery_points(*, session: AsyncSession, zone_id: int | None) ->
     if zone_id is None:
         return []
     return list((await session.execute(
-        select(DeliveryPoint).where(DeliveryPoint.zone_id == zone_id, DeliveryPoint.active.is_(True))
-        .order_by(DeliveryPoint.kind, DeliveryPoint.name))).scalars())
+        select(DeliveryPoint).where(col(DeliveryPoint.zone_id) == zone_id, col(DeliveryPoint.active).is_(True))
+        .order_by(col(DeliveryPoint.kind), col(DeliveryPoint.name)))).scalars())
 
 
 MSG_POINT_NAME = N_("Type the name of the gate or dormitory.")
@@ -159,6 +160,7 @@ async def add_delivery_point(*, session: AsyncSession, actor: User, kind: PointK
     errors.extend(location_errors(latitude, longitude, required=True))
     if errors:
         raise ValidationFailed(errors)
+    assert latitude is not None and longitude is not None  # required above
     point = DeliveryPoint(zone_id=actor.zone_id, kind=kind, name=name.strip()[:120], latitude=latitude,
                           longitude=longitude)
     session.add(point)

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, Column, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from backend.db import created_at_field
+from backend.db import created_at_field, id_field
 from backend.errors import N_
 
 
@@ -76,7 +76,7 @@ class DeliveryPoint(SQLModel, table=True):
     __tablename__ = "delivery_point"
     __table_args__ = (CheckConstraint(f"kind IN ({_values(PointKind)})", name="kind_known"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_field()
     zone_id: int = Field(foreign_key="zone.id", index=True)
     kind: str = Field(sa_column=Column(String(16), nullable=False))
     name: str = Field(max_length=120)
@@ -129,7 +129,7 @@ class Checkout(SQLModel, table=True):
         CheckConstraint("total >= 0", name="total_not_negative"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_field()
     buyer_id: int = Field(foreign_key="user.id", index=True)
     organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
     idempotency_key: str = Field(max_length=100)
@@ -156,7 +156,7 @@ class Order(SQLModel, table=True):
         Index("ix_vendor_order_organisation_created", "organisation_id", "created_at"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_field()
     checkout_id: int = Field(foreign_key="checkout.id", index=True)
     vendor_id: int = Field(foreign_key="vendor.id")
     zone_id: int = Field(foreign_key="zone.id", index=True)
@@ -201,7 +201,7 @@ class OrderLine(SQLModel, table=True):
         CheckConstraint("line_total = quantity * unit_price", name="line_total_matches"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_field()
     order_id: int = Field(foreign_key="vendor_order.id", index=True, ondelete="CASCADE")
     product_id: int = Field(foreign_key="product.id", index=True)
     product_name: str = Field(max_length=120)
@@ -217,7 +217,7 @@ class OrderEvent(SQLModel, table=True):
 
     __tablename__ = "order_event"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_field()
     order_id: int = Field(foreign_key="vendor_order.id", index=True, ondelete="CASCADE")
     from_status: str | None = Field(default=None, max_length=20)
     to_status: str = Field(max_length=20)
@@ -240,7 +240,7 @@ class StandingOrder(SQLModel, table=True):
                         name="delivery_kind_known"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_field()
     organisation_id: int = Field(foreign_key="organisation.id", index=True)
     created_by_id: int = Field(foreign_key="user.id")
     vendor_id: int = Field(foreign_key="vendor.id", index=True)

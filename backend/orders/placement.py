@@ -23,6 +23,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from backend.accounts.models import Role, User
 from backend.catalog.models import Fulfilment, Product
@@ -161,7 +162,7 @@ async def _earlier_placement(*, session: AsyncSession, buyer: User, key: str, fi
     """What the buyer already placed with this key (a double tap, a retried request), if anything; the same key
     with other details is a conflict."""
     existing = (await session.execute(select(Checkout).where(
-        Checkout.buyer_id == buyer.id, Checkout.idempotency_key == key))).scalar_one_or_none()
+        col(Checkout.buyer_id) == buyer.id, col(Checkout.idempotency_key) == key))).scalar_one_or_none()
     if existing is None:
         return None
     return await _replay(session=session, checkout=existing, fingerprint=fingerprint)
@@ -170,8 +171,8 @@ async def _earlier_placement(*, session: AsyncSession, buyer: User, key: str, fi
 async def _replay(*, session: AsyncSession, checkout: Checkout, fingerprint: str) -> Placement:
     if checkout.fingerprint != fingerprint:
         raise Conflict(MSG_KEY_REUSED)
-    orders = list((await session.execute(select(Order).where(Order.checkout_id == checkout.id)
-                                         .order_by(Order.id))).scalars())
+    orders = list((await session.execute(select(Order).where(col(Order.checkout_id) == checkout.id)
+                                         .order_by(col(Order.id)))).scalars())
     return Placement(checkout=checkout, orders=orders, replayed=True)
 
 
@@ -224,13 +225,13 @@ async def _read_lines(*, session: AsyncSession, buyer: User, lines: dict[int, in
     """The products ordered with their vendors and whether buyers may still see them, in one query."""
     on_sale = case((buyer_visible(wib_today(now)), True), else_=False)
     if lines is None:
-        statement = (select(Product, Vendor, on_sale, CartLine.quantity)
-                     .select_from(CartLine).join(Product, Product.id == CartLine.product_id)
-                     .where(CartLine.user_id == buyer.id))
+        statement = (select(Product, Vendor, on_sale, col(CartLine.quantity))
+                     .select_from(CartLine).join(Product, col(Product.id) == col(CartLine.product_id))
+                     .where(col(CartLine.user_id) == buyer.id))
     else:
-        statement = select(Product, Vendor, on_sale).where(Product.id.in_(lines))
-    rows = (await session.execute(statement.join(Vendor, Vendor.id == Product.vendor_id)
-                                  .order_by(Vendor.id, Product.id))).all()
+        statement = select(Product, Vendor, on_sale).where(col(Product.id).in_(lines))
+    rows = (await session.execute(statement.join(Vendor, col(Vendor.id) == col(Product.vendor_id))
+                                  .order_by(col(Vendor.id), col(Product.id)))).all()
     return [_Line(product=row[0], vendor=row[1], on_sale=bool(row[2]),
                   quantity=row[3] if lines is None else lines[row[0].id]) for row in rows]
 
@@ -264,7 +265,7 @@ async def _priced_orders(*, session: AsyncSession, buyer: User, ordered: list[_L
     for line in ordered:
         line.unit_price = unit_price_for(line.product.price, tiers[line.product.id], line.quantity)
         by_vendor[line.vendor.id].append(line)
-    return [Order(
+    return [Order(  # type: ignore[call-arg]  # no checkout_id yet: _write_orders sets it once the checkout exists
         vendor_id=vendor_id, zone_id=vendor_lines[0].vendor.zone_id, buyer_id=buyer.id,
         organisation_id=buyer.organisation_id if buyer.role == Role.CANTEEN_STAFF else None, status=status,
         payment_method=payment_method, delivery_day=delivery.day, delivery_slot=delivery.slot,
@@ -303,7 +304,7 @@ async def _write_orders(*, session: AsyncSession, buyer: User, key: str, fingerp
     # back keyed by vendor, one order per vendor in a checkout.
     for order in orders:
         order.checkout_id = checkout_id
-    created = await session.execute(insert(Order).returning(Order.id, Order.vendor_id),
+    created = await session.execute(insert(Order).returning(col(Order.id), col(Order.vendor_id)),
                                     [order.model_dump(exclude={"id"}) for order in orders])
     ids = {vendor_id: order_id for order_id, vendor_id in created}
     for order in orders:
@@ -330,7 +331,7 @@ async def _insert_checkout(*, session: AsyncSession, buyer: User, key: str, fing
     statement = insert(Checkout).values(
         buyer_id=buyer.id, organisation_id=buyer.organisation_id if buyer.role == Role.CANTEEN_STAFF else None,
         idempotency_key=key, fingerprint=fingerprint, payment_method=payment_method, total=total, created_at=now,
-    ).on_conflict_do_nothing(index_elements=["buyer_id", "idempotency_key"]).returning(Checkout.id)
+    ).on_conflict_do_nothing(index_elements=["buyer_id", "idempotency_key"]).returning(col(Checkout.id))
     return (await session.execute(statement)).scalar_one_or_none()
 
 
@@ -372,12 +373,12 @@ async def _shortages(*, session: AsyncSession, orders: list[Order], ordered: lis
     capacity_left: dict[int, int] = {}
     if short_vendors:
         capacity_left = dict((await session.execute(
-            select(CapacityDay.vendor_id, CapacityDay.capacity - CapacityDay.held)
-            .where(CapacityDay.day == day, CapacityDay.vendor_id.in_(short_vendors)))).all())
-    stock_left: dict[int, int] = {}
+            select(col(CapacityDay.vendor_id), col(CapacityDay.capacity) - col(CapacityDay.held))
+            .where(col(CapacityDay.day) == day, col(CapacityDay.vendor_id).in_(short_vendors)))).all())
+    stock_left: dict[int, int | None] = {}
     if short_products:
         stock_left = dict((await session.execute(
-            select(Product.id, Product.stock).where(Product.id.in_(short_products)))).all())
+            select(col(Product.id), col(Product.stock)).where(col(Product.id).in_(short_products)))).all())
     shortages = []
     for order in orders:
         if order.vendor_id in short_vendors:

@@ -205,14 +205,14 @@ class OrderBriefPublic(BaseModel):
     @staticmethod
     def fields_of(order: Order) -> dict[str, object]:
         assert order.id is not None
-        return dict(
-            id=order.id, number=order.number, checkout_id=order.checkout_id, vendor_id=order.vendor_id,
-            status=order.status, status_label=gettext(STATUS_LABELS[OrderStatus(order.status)]),
-            status_reason=order.status_reason, payment_method=order.payment_method,
-            payment_label=gettext(PAYMENT_LABELS[PaymentMethod(order.payment_method)]), total=order.total,
-            delivery=DeliveryPublic.of(order), payment_due_at=as_utc(order.payment_due_at),
-            standing_order_id=order.standing_order_id, created_at=as_utc(order.created_at),
-            updated_at=as_utc(order.updated_at))
+        return {
+            "id": order.id, "number": order.number, "checkout_id": order.checkout_id, "vendor_id": order.vendor_id,
+            "status": order.status, "status_label": gettext(STATUS_LABELS[OrderStatus(order.status)]),
+            "status_reason": order.status_reason, "payment_method": order.payment_method,
+            "payment_label": gettext(PAYMENT_LABELS[PaymentMethod(order.payment_method)]), "total": order.total,
+            "delivery": DeliveryPublic.of(order), "payment_due_at": as_utc(order.payment_due_at),
+            "standing_order_id": order.standing_order_id, "created_at": as_utc(order.created_at),
+            "updated_at": as_utc(order.updated_at)}
 
     @classmethod
     def of(cls, order: Order) -> OrderBriefPublic:

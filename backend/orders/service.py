@@ -4,12 +4,15 @@ reordering a past order. Each answers in a fixed number of queries, whatever the
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from typing import Any
 
-from sqlalchemy import ScalarSelect, Select, func, or_, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlmodel import col
 
 from backend.accounts.models import Organisation, Role, User
 from backend.accounts.service import staff_by_organisation
@@ -107,39 +110,40 @@ class Board:
     slots: list[BoardSlot]
 
 
-def _summaries() -> Select:  # type: ignore[type-arg]
+def _summaries() -> Select[Order, str, str, str, str]:
     buyer = aliased(User)
-    return (select(Order, Vendor.business_name, buyer.full_name, buyer.phone, Organisation.name)
-            .join(Vendor, Vendor.id == Order.vendor_id).join(buyer, buyer.id == Order.buyer_id)
-            .outerjoin(Organisation, Organisation.id == Order.organisation_id))
+    return (select(Order, col(Vendor.business_name), col(buyer.full_name), col(buyer.phone), col(Organisation.name))
+            .join(Vendor, col(Vendor.id) == col(Order.vendor_id)).join(buyer, col(buyer.id) == col(Order.buyer_id))
+            .outerjoin(Organisation, col(Organisation.id) == col(Order.organisation_id)))
 
 
-async def _with_lines(*, session: AsyncSession, rows: list) -> list[OrderSummary]:  # type: ignore[type-arg]
+async def _with_lines(*, session: AsyncSession, rows: Iterable[Sequence[Any]]) -> list[OrderSummary]:
+    # Each row as _summaries() selects it: the order, its vendor's and buyer's names, the phone, the canteen.
     summaries = [OrderSummary(order=row[0], vendor_name=row[1], buyer_name=row[2], buyer_phone=row[3],
                               organisation_name=row[4]) for row in rows]
     by_id = {summary.order.id: summary for summary in summaries}
     if by_id:
-        lines = await session.execute(select(OrderLine).where(OrderLine.order_id.in_(by_id)).order_by(OrderLine.id))
+        lines = await session.execute(select(OrderLine).where(col(OrderLine.order_id).in_(by_id)).order_by(col(OrderLine.id)))
         for line in lines.scalars():
             by_id[line.order_id].lines.append(line)
     return summaries
 
 
-def buyer_orders_filter(actor: User):  # type: ignore[no-untyped-def]
+def buyer_orders_filter(actor: User) -> ColumnElement[bool]:
     """A canteen's staff see all the canteen's orders; a worker sees their own."""
     if actor.role == Role.CANTEEN_STAFF and actor.organisation_id is not None:
-        return or_(Order.organisation_id == actor.organisation_id, Order.buyer_id == actor.id)
-    return Order.buyer_id == actor.id
+        return or_(col(Order.organisation_id) == actor.organisation_id, col(Order.buyer_id) == actor.id)
+    return col(Order.buyer_id) == actor.id
 
 
 async def list_orders(*, session: AsyncSession, actor: User, vendor: Vendor | None = None,
                       status: OrderStatus | None = None, page: int = 1) -> OrderList:
     """The vendor's orders when `vendor` is given (the actor's own shop), else the buyer's (or canteen's)."""
-    statement = _summaries().where(Order.vendor_id == vendor.id if vendor is not None else buyer_orders_filter(actor))
+    statement = _summaries().where(col(Order.vendor_id) == vendor.id if vendor is not None else buyer_orders_filter(actor))
     if status is not None:
-        statement = statement.where(Order.status == status)
+        statement = statement.where(col(Order.status) == status)
     page = max(page, 1)
-    rows = (await session.execute(statement.order_by(Order.created_at.desc(), Order.id.desc())
+    rows = (await session.execute(statement.order_by(col(Order.created_at).desc(), col(Order.id).desc())
                                   .limit(PER_PAGE + 1).offset((page - 1) * PER_PAGE))).all()
     return OrderList(orders=await _with_lines(session=session, rows=rows[:PER_PAGE]), page=page,
                      has_more=len(rows) > PER_PAGE)
@@ -149,9 +153,9 @@ async def order_detail(*, session: AsyncSession, actor: User, order_id: int) -> 
     """One order for whoever may see it (its buyer or canteen, its vendor, the zone's manager), with its
     timeline and the actions open to the reader; three queries."""
     row = (await session.execute(_summaries().add_columns(Vendor, Review, Refund)
-                                 .outerjoin(Review, Review.order_id == Order.id)
-                                 .outerjoin(Refund, Refund.order_id == Order.id)
-                                 .where(Order.id == order_id))).one_or_none()
+                                 .outerjoin(Review, col(Review.order_id) == col(Order.id))
+                                 .outerjoin(Refund, col(Refund.order_id) == col(Order.id))
+                                 .where(col(Order.id) == order_id))).one_or_none()
     if row is None:
         raise NotFound(MSG_NOT_FOUND)
     vendor, review, refund = row[5], row[6], row[7]
@@ -160,8 +164,8 @@ async def order_detail(*, session: AsyncSession, actor: User, order_id: int) -> 
         raise NotFound(MSG_NOT_FOUND)
     summary, = await _with_lines(session=session, rows=[row[:5]])
     events = await session.execute(
-        select(OrderEvent, User.full_name).outerjoin(User, User.id == OrderEvent.actor_id)
-        .where(OrderEvent.order_id == order_id).order_by(OrderEvent.at, OrderEvent.id))
+        select(OrderEvent, col(User.full_name)).outerjoin(User, col(User.id) == col(OrderEvent.actor_id))
+        .where(col(OrderEvent.order_id) == order_id).order_by(col(OrderEvent.at), col(OrderEvent.id)))
     timeline = [TimelineEntry(at=event.at, from_status=event.from_status, to_status=event.to_status, actor_name=name,
                               actor_role=event.actor_role, reason=event.reason) for event, name in events]
     return OrderDetail(summary=summary, vendor=vendor, side=side,
@@ -172,8 +176,8 @@ async def order_detail(*, session: AsyncSession, actor: User, order_id: int) -> 
 async def vendor_board(*, session: AsyncSession, vendor: Vendor, day: date) -> Board:
     """A day's orders for the vendor, by slot, with what to prepare per product (two queries)."""
     rows = (await session.execute(_summaries().where(
-        Order.vendor_id == vendor.id, Order.delivery_day == day, Order.status.in_(BOARD_STATUSES))
-        .order_by(Order.delivery_slot, Order.id))).all()
+        col(Order.vendor_id) == vendor.id, col(Order.delivery_day) == day, col(Order.status).in_(BOARD_STATUSES))
+        .order_by(col(Order.delivery_slot), col(Order.id)))).all()
     summaries = await _with_lines(session=session, rows=rows)
     slots: dict[time, list[OrderSummary]] = defaultdict(list)
     for summary in summaries:
@@ -194,7 +198,7 @@ async def vendor_board(*, session: AsyncSession, vendor: Vendor, day: date) -> B
 def new_orders_count(vendor_id: int) -> ScalarSelect[int]:
     """The count of orders waiting for the vendor's answer, as a subquery a page's other query can carry."""
     return (select(func.count()).select_from(Order)
-            .where(Order.vendor_id == vendor_id, Order.status == OrderStatus.PLACED).scalar_subquery())
+            .where(col(Order.vendor_id) == vendor_id, col(Order.status) == OrderStatus.PLACED).scalar_subquery())
 
 
 async def count_new_orders(*, session: AsyncSession, vendor: Vendor) -> int:
@@ -213,12 +217,12 @@ async def reorder(*, session: AsyncSession, actor: User, order_id: int, today: d
     """Put the lines of a past order back in the buyer's cart (today's prices apply at checkout); products no
     longer on sale `today` are left out and said so."""
     carts.ensure_buyer(actor)
-    row = (await session.execute(select(Order, Vendor.user_id).join(Vendor, Vendor.id == Order.vendor_id)
-                                 .where(Order.id == order_id))).one_or_none()
+    row = (await session.execute(select(Order, col(Vendor.user_id)).join(Vendor, col(Vendor.id) == col(Order.vendor_id))
+                                 .where(col(Order.id) == order_id))).one_or_none()
     if row is None or side_of(row[0], row[1], actor) != Side.BUYER:
         raise NotFound(MSG_NOT_FOUND)
-    lines = (await session.execute(select(OrderLine).where(OrderLine.order_id == order_id)
-                                   .order_by(OrderLine.id))).scalars().all()
+    lines = (await session.execute(select(OrderLine).where(col(OrderLine.order_id) == order_id)
+                                   .order_by(col(OrderLine.id)))).scalars().all()
     result = Reorder(added=[], left_out=[])
     for line in lines:
         try:
@@ -244,8 +248,8 @@ MSG_VENDOR_SUSPENDED = N_("%(vendor)s was suspended by the market manager: order
 async def warn_buyers_of_suspension(*, session: AsyncSession, vendor: Vendor, now: datetime) -> int:
     """A suspended vendor's open orders: their buyers (a canteen's whole staff) are told, order by order, and
     decide whether to cancel. Returns the number of orders concerned."""
-    orders = (await session.execute(select(Order).where(Order.vendor_id == vendor.id,
-                                                        Order.status.in_(OPEN_STATUSES)))).scalars().all()
+    orders = (await session.execute(select(Order).where(col(Order.vendor_id) == vendor.id,
+                                                        col(Order.status).in_(OPEN_STATUSES)))).scalars().all()
     staff = await staff_by_organisation(session=session, organisation_ids={
         order.organisation_id for order in orders if order.organisation_id is not None})
     await notify_each(session=session, now=now, notes=[

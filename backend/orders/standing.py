@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from backend.accounts.models import Role, User
 from backend.accounts.service import organisation_staff_ids
@@ -70,18 +72,20 @@ class StandingRun:
     refused: int = 0
 
 
-def _ensure_canteen(actor: User) -> None:
+def _ensure_canteen(actor: User) -> int:
+    """The actor's canteen (its organisation's id); Forbidden for anyone but a canteen's staff."""
     if actor.role != Role.CANTEEN_STAFF or actor.organisation_id is None:
         raise Forbidden(MSG_CANTEENS_ONLY)
+    return actor.organisation_id
 
 
 async def create_standing_order(*, session: AsyncSession, actor: User, data: StandingOrderInput,
                                 today: date) -> StandingOrder:
     """Set up a weekly order for the actor's canteen, checked as an order would be (except capacity, which is
     held day by day when each order is placed)."""
-    _ensure_canteen(actor)
-    row = (await session.execute(select(Product, Vendor).join(Vendor, Vendor.id == Product.vendor_id)
-                                 .where(Product.id == data.product_id, buyer_visible(today)))).one_or_none()
+    organisation_id = _ensure_canteen(actor)
+    row = (await session.execute(select(Product, Vendor).join(Vendor, col(Vendor.id) == col(Product.vendor_id))
+                                 .where(col(Product.id) == data.product_id, buyer_visible(today)))).one_or_none()
     if row is None:
         raise NotFound(MSG_NO_PRODUCT)
     product, vendor = row
@@ -111,7 +115,7 @@ async def create_standing_order(*, session: AsyncSession, actor: User, data: Sta
                       for error in vendor_problems(vendor, choice, place))
     if errors:
         raise ValidationFailed(errors)
-    standing = StandingOrder(organisation_id=actor.organisation_id, created_by_id=actor.id, vendor_id=vendor.id,
+    standing = StandingOrder(organisation_id=organisation_id, created_by_id=actor.id, vendor_id=vendor.id,
                              product_id=product.id, quantity=data.quantity, weekdays=days_to_mask(weekdays),
                              delivery_slot=data.slot, delivery_kind=data.delivery_kind, notes=data.notes.strip()[:500],
                              days_ahead=data.days_ahead)
@@ -125,18 +129,18 @@ async def list_standing_orders(*, session: AsyncSession, actor: User, today: dat
     """The canteen's standing orders with their latest days, from RECENT_RUN_DAYS before `today` on (two queries)."""
     _ensure_canteen(actor)
     rows = (await session.execute(
-        select(StandingOrder, Product.name, Product.unit, Vendor.business_name)
-        .join(Product, Product.id == StandingOrder.product_id).join(Vendor, Vendor.id == StandingOrder.vendor_id)
-        .where(StandingOrder.organisation_id == actor.organisation_id)
-        .order_by(StandingOrder.active.desc(), StandingOrder.id))).all()
+        select(StandingOrder, col(Product.name), col(Product.unit), col(Vendor.business_name))
+        .join(Product, col(Product.id) == col(StandingOrder.product_id)).join(Vendor, col(Vendor.id) == col(StandingOrder.vendor_id))
+        .where(col(StandingOrder.organisation_id) == actor.organisation_id)
+        .order_by(col(StandingOrder.active).desc(), col(StandingOrder.id)))).all()
     views = {row[0].id: StandingOrderView(standing=row[0], product_name=row[1], unit=row[2], vendor_name=row[3])
              for row in rows}
     if views:
         # The latest days only: a standing order tries a few days a week, for years.
         since = today - timedelta(days=RECENT_RUN_DAYS)
-        runs = await session.execute(select(StandingOrderRun).where(StandingOrderRun.standing_order_id.in_(views),
-                                                                    StandingOrderRun.delivery_day >= since)
-                                     .order_by(StandingOrderRun.delivery_day.desc()))
+        runs = await session.execute(select(StandingOrderRun).where(col(StandingOrderRun.standing_order_id).in_(views),
+                                                                    col(StandingOrderRun.delivery_day) >= since)
+                                     .order_by(col(StandingOrderRun.delivery_day).desc()))
         for run in runs.scalars():
             view = views[run.standing_order_id]
             if len(view.recent_runs) < runs_per_order:
@@ -163,17 +167,17 @@ async def place_standing_orders(*, session: AsyncSession, now: datetime) -> Stan
     savepoint of its own, so a day that cannot be held changes nothing but its own record."""
     today = wib_today(now)
     rows = (await session.execute(
-        select(StandingOrder, User, Product.name).join(User, User.id == StandingOrder.created_by_id)
-        .join(Product, Product.id == StandingOrder.product_id)
-        .where(StandingOrder.active.is_(True)).order_by(StandingOrder.id))).all()
+        select(StandingOrder, User, col(Product.name)).join(User, col(User.id) == col(StandingOrder.created_by_id))
+        .join(Product, col(Product.id) == col(StandingOrder.product_id))
+        .where(col(StandingOrder.active).is_(True)).order_by(col(StandingOrder.id)))).all()
     product_names = {standing.id: name for standing, _, name in rows}
     due = [(standing, buyer, today + timedelta(days=offset)) for standing, buyer, _ in rows
            for offset in range(1, standing.days_ahead + 1)
            if standing.weekdays & (1 << ((today + timedelta(days=offset)).isoweekday() - 1))]
     if not due:
         return StandingRun()
-    tried = set((await session.execute(select(StandingOrderRun.standing_order_id, StandingOrderRun.delivery_day)
-                                       .where(tuple_(StandingOrderRun.standing_order_id, StandingOrderRun.delivery_day)
+    tried = set((await session.execute(select(col(StandingOrderRun.standing_order_id), col(StandingOrderRun.delivery_day))
+                                       .where(tuple_(col(StandingOrderRun.standing_order_id), col(StandingOrderRun.delivery_day))
                                               .in_([(s.id, day) for s, _, day in due])))).all())
     result = StandingRun()
     for standing, buyer, day in due:
@@ -194,7 +198,7 @@ async def place_standing_orders(*, session: AsyncSession, now: datetime) -> Stan
                     payment_method=PaymentMethod.INVOICE, idempotency_key=f"standing-{standing.id}-{day.isoformat()}",
                     now=now, placed_by=None, standing_order_id=standing.id)
                 await session.execute(update(StandingOrderRun).where(
-                    StandingOrderRun.standing_order_id == standing.id, StandingOrderRun.delivery_day == day)
+                    col(StandingOrderRun.standing_order_id) == standing.id, col(StandingOrderRun.delivery_day) == day)
                     .values(order_id=placement.orders[0].id))
         except DomainError as refused:
             # The savepoint took the claim back with everything else: record the refusal in its place.
@@ -213,18 +217,18 @@ async def place_standing_orders(*, session: AsyncSession, now: datetime) -> Stan
 
 
 async def _claim(session: AsyncSession, *, standing_order_id: int, day: date, now: datetime, message: str = "",
-                 params: dict | None = None) -> bool:  # type: ignore[type-arg]
+                 params: dict[str, Any] | None = None) -> bool:
     """Insert the day's run unless it exists; False when another run of the job has it already."""
     insert = upsert_insert(session)
     claimed = await session.execute(
         insert(StandingOrderRun).values(standing_order_id=standing_order_id, delivery_day=day, created_at=now,
                                         message=message, params=params or {})
         .on_conflict_do_nothing(index_elements=["standing_order_id", "delivery_day"])
-        .returning(StandingOrderRun.standing_order_id))
+        .returning(col(StandingOrderRun.standing_order_id)))
     return claimed.scalar_one_or_none() is not None
 
 
-def _reason(refused: DomainError) -> tuple[str, dict]:  # type: ignore[type-arg]
+def _reason(refused: DomainError) -> tuple[str, dict[str, Any]]:
     """The first reason a day was refused, as a message id and parameters (translated when shown)."""
     if isinstance(refused, InsufficientCapacity) and refused.shortages:
         return refused.shortages[0].message, refused.shortages[0].params

@@ -14,13 +14,14 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from backend.accounts.models import Role, User
 from backend.accounts.service import organisation_staff_ids
 from backend.catalog.models import Fulfilment
-from backend.db import is_postgres
+from backend.db import is_postgres, matched_rows
 from backend.errors import N_, Conflict, Forbidden, NotFound, ValidationFailed
 from backend.i18n import gettext
 from backend.notifications.service import Note, notify_each
@@ -88,8 +89,8 @@ def side_of(order: Order, vendor_user_id: int, actor: User) -> Side | None:
 
 async def load_for_change(*, session: AsyncSession, order_id: int, actor: User | None) -> tuple[Order, int, Side]:
     """The order, its vendor's user id, and the actor's side (SYSTEM without an actor); not found otherwise."""
-    row = (await session.execute(select(Order, Vendor.user_id).join(Vendor, Vendor.id == Order.vendor_id)
-                                 .where(Order.id == order_id))).one_or_none()
+    row = (await session.execute(select(Order, col(Vendor.user_id)).join(Vendor, col(Vendor.id) == col(Order.vendor_id))
+                                 .where(col(Order.id) == order_id))).one_or_none()
     if row is None:
         raise NotFound(MSG_NOT_FOUND)
     order, vendor_user_id = row
@@ -124,11 +125,11 @@ async def apply_transition(*, session: AsyncSession, order: Order, vendor_user_i
     if target in NEEDS_REASON and not reason:
         raise ValidationFailed.single("reason", MSG_REASON)
     moved = await session.execute(
-        update(Order).where(Order.id == order.id, Order.status == current)
+        update(Order).where(col(Order.id) == order.id, col(Order.status) == current)
         .values(status=target, status_reason=reason if target in NEEDS_REASON else order.status_reason,
                 updated_at=now)
         .execution_options(synchronize_session=False))
-    if moved.rowcount != 1:
+    if matched_rows(moved) != 1:
         raise Conflict(MSG_CHANGED)
     order.status, order.updated_at = target, now
     if target in NEEDS_REASON:
@@ -155,7 +156,7 @@ def order_url(order: Order, *, vendor: bool) -> str:
 
 
 async def _vendor_suspended(session: AsyncSession, vendor_id: int) -> bool:
-    status = (await session.execute(select(Vendor.status).where(Vendor.id == vendor_id))).scalar_one()
+    status = (await session.execute(select(col(Vendor.status)).where(col(Vendor.id) == vendor_id))).scalar_one()
     return status != VendorStatus.ACTIVE
 
 
@@ -165,8 +166,8 @@ async def release_holds(*, session: AsyncSession, order: Order) -> None:
         await capacity.release_capacity(session=session, vendor_id=order.vendor_id, day=order.delivery_day,
                                         quantity=order.held_capacity)
     stock: dict[int, int] = defaultdict(int)
-    rows = await session.execute(select(OrderLine.product_id, OrderLine.quantity).where(
-        OrderLine.order_id == order.id, OrderLine.fulfilment == Fulfilment.READY_STOCK))
+    rows = await session.execute(select(col(OrderLine.product_id), col(OrderLine.quantity)).where(
+        col(OrderLine.order_id) == order.id, col(OrderLine.fulfilment) == Fulfilment.READY_STOCK))
     for product_id, quantity in rows:
         stock[product_id] += quantity
     await capacity.release_stocks(session=session, returned=dict(stock))
@@ -186,8 +187,8 @@ async def _recipients(*, session: AsyncSession, order: Order, vendor_user_id: in
 async def mark_checkout_paid(*, session: AsyncSession, checkout_id: int, now: datetime) -> list[Order]:
     """The payment of a checkout succeeded: each of its orders still waiting for it is placed (idempotent)."""
     rows = (await session.execute(
-        select(Order, Vendor.user_id).join(Vendor, Vendor.id == Order.vendor_id)
-        .where(Order.checkout_id == checkout_id, Order.status == S.PENDING_PAYMENT).order_by(Order.id))).all()
+        select(Order, col(Vendor.user_id)).join(Vendor, col(Vendor.id) == col(Order.vendor_id))
+        .where(col(Order.checkout_id) == checkout_id, col(Order.status) == S.PENDING_PAYMENT).order_by(col(Order.id)))).all()
     for order, vendor_user_id in rows:
         await apply_transition(session=session, order=order, vendor_user_id=vendor_user_id, side=Side.SYSTEM,
                                target=S.PLACED, actor=None, now=now)
@@ -197,20 +198,20 @@ async def mark_checkout_paid(*, session: AsyncSession, checkout_id: int, now: da
 async def cancel_unpaid_orders(*, session: AsyncSession, now: datetime, limit: int = 200) -> int:
     """The job: card orders not paid by their due time are cancelled and what they held is released."""
     return await _system_transitions(session=session, target=S.CANCELLED, reason=MSG_UNPAID, now=now, limit=limit,
-                                     where=[Order.status == S.PENDING_PAYMENT, Order.payment_due_at <= now])
+                                     where=[col(Order.status) == S.PENDING_PAYMENT, col(Order.payment_due_at) <= now])
 
 
 async def complete_delivered_orders(*, session: AsyncSession, now: datetime, limit: int = 200) -> int:
     """The job: delivered orders the buyer did not confirm complete two days after delivery."""
     return await _system_transitions(session=session, target=S.COMPLETED, reason=MSG_AUTO_COMPLETED, now=now,
-                                     limit=limit, where=[Order.status == S.DELIVERED,
-                                                         Order.updated_at <= now - AUTO_COMPLETE_AFTER])
+                                     limit=limit, where=[col(Order.status) == S.DELIVERED,
+                                                         col(Order.updated_at) <= now - AUTO_COMPLETE_AFTER])
 
 
 async def _system_transitions(*, session: AsyncSession, target: OrderStatus, reason: str, now: datetime,
-                              limit: int, where: list) -> int:  # type: ignore[type-arg]
-    statement = (select(Order, Vendor.user_id).join(Vendor, Vendor.id == Order.vendor_id).where(*where)
-                 .order_by(Order.id).limit(limit))
+                              limit: int, where: list[ColumnElement[bool]]) -> int:
+    statement = (select(Order, col(Vendor.user_id)).join(Vendor, col(Vendor.id) == col(Order.vendor_id)).where(*where)
+                 .order_by(col(Order.id)).limit(limit))
     if is_postgres(session):
         # Several workers run the job: each takes orders the others are not handling.
         statement = statement.with_for_update(of=Order, skip_locked=True)

@@ -7,9 +7,11 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from backend.accounts.models import User
 from backend.config import DEFAULT_CASH_ON_DELIVERY_LIMIT
+from backend.db import matched_rows
 from backend.errors import N_, Conflict, FieldError, NotFound
 from backend.money import format_rupiah
 from backend.orders.models import Order, OrderStatus, PaymentMethod
@@ -38,8 +40,8 @@ async def mark_cash_received(*, session: AsyncSession, actor: User, order_id: in
                              now: datetime) -> Order:
     """The vendor says the buyer paid the cash for a delivered (or completed) order; once only (409 after).
     Another vendor's order, or anyone else's, is not found."""
-    row = (await session.execute(select(Order, Vendor.user_id).join(Vendor, Vendor.id == Order.vendor_id)
-                                 .where(Order.id == order_id))).one_or_none()
+    row = (await session.execute(select(Order, col(Vendor.user_id)).join(Vendor, col(Vendor.id) == col(Order.vendor_id))
+                                 .where(col(Order.id) == order_id))).one_or_none()
     if row is None or row[1] != actor.id:
         raise NotFound(MSG_ORDER_NOT_FOUND)
     order = row[0]
@@ -51,10 +53,10 @@ async def mark_cash_received(*, session: AsyncSession, actor: User, order_id: in
         raise Conflict(MSG_NOT_HANDED_OVER)
     # A double tap, or the page and the API at once: one of them records it, the other is told.
     marked = await session.execute(
-        update(Order).where(Order.id == order.id, Order.cash_received_at.is_(None))
+        update(Order).where(col(Order.id) == order.id, col(Order.cash_received_at).is_(None))
         .values(cash_received_at=now, cash_received_by_id=actor.id)
         .execution_options(synchronize_session=False))
-    if marked.rowcount != 1:
+    if matched_rows(marked) != 1:
         raise Conflict(MSG_ALREADY_RECEIVED)
     order.cash_received_at, order.cash_received_by_id = now, actor.id
     return order

@@ -16,12 +16,14 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Date, and_, case, func, insert, literal, or_, select, update
+from sqlalchemy import Date, ScalarSelect, and_, case, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlmodel import col
 
 from backend.accounts.models import Organisation, Role, User, Zone
 from backend.clock import wib_today
+from backend.db import matched_rows, table_of
 from backend.errors import N_, Conflict, NotFound, ValidationFailed
 from backend.moderation.audit import record
 from backend.orders.models import Order, OrderLine, OrderStatus
@@ -86,13 +88,13 @@ class CanteenTerms:
 async def canteens_for_terms(*, session: AsyncSession, actor: User) -> list[CanteenTerms]:
     """The canteens (organisations) of the manager's zone, every zone's for an admin, with their terms; one
     query."""
-    staff = (select(func.count(User.id)).where(User.organisation_id == Organisation.id,
-                                              User.role == Role.CANTEEN_STAFF)
+    staff = (select(func.count(col(User.id))).where(col(User.organisation_id) == col(Organisation.id),
+                                              col(User.role) == Role.CANTEEN_STAFF)
              .correlate(Organisation).scalar_subquery())
-    query = (select(Organisation, Zone.code, staff).join(Zone, Zone.id == Organisation.zone_id)
-             .order_by(Zone.code, Organisation.name, Organisation.id))
+    query = (select(Organisation, col(Zone.code), staff).join(Zone, col(Zone.id) == col(Organisation.zone_id))
+             .order_by(col(Zone.code), col(Organisation.name), col(Organisation.id)))
     if actor.role != Role.ADMIN:
-        query = query.where(Organisation.zone_id == actor.zone_id)
+        query = query.where(col(Organisation.zone_id) == actor.zone_id)
     return [CanteenTerms(organisation=organisation, zone_code=code, staff=count)
             for organisation, code, count in (await session.execute(query)).all()]
 
@@ -136,15 +138,15 @@ async def issue_invoice(*, session: AsyncSession, checkout_id: int, organisation
     One statement, which also checks the rule: the row is copied from the canteen only when it has invoice
     terms. Without them ValidationFailed (payment_method) is raised, and the caller rolls the placement back."""
     issued_on = wib_today(now)
-    due_on = case(*[(Organisation.invoice_terms_days == days, literal(issued_on + timedelta(days=days), Date))
+    due_on = case(*[(col(Organisation.invoice_terms_days) == days, literal(issued_on + timedelta(days=days), Date))
                     for days in INVOICE_TERMS])
-    source = select(literal(checkout_id), Organisation.id, literal(invoice_number(issued_on.year, checkout_id)),
-                    literal(amount), literal(issued_on, Date), due_on, Organisation.npwp, literal(""),
-                    literal(now, Invoice.__table__.c.created_at.type)).where(
-        Organisation.id == organisation_id, Organisation.invoice_terms_days.in_(INVOICE_TERMS))
+    source = select(literal(checkout_id), col(Organisation.id), literal(invoice_number(issued_on.year, checkout_id)),
+                    literal(amount), literal(issued_on, Date), due_on, col(Organisation.npwp), literal(""),
+                    literal(now, table_of(Invoice).c.created_at.type)).where(
+        col(Organisation.id) == organisation_id, col(Organisation.invoice_terms_days).in_(INVOICE_TERMS))
     invoice_id = (await session.execute(insert(Invoice).from_select(
         ["checkout_id", "organisation_id", "number", "amount", "issued_on", "due_on", "npwp", "payment_reference",
-         "created_at"], source).returning(Invoice.id))).scalar_one_or_none()
+         "created_at"], source).returning(col(Invoice.id)))).scalar_one_or_none()
     if invoice_id is None:
         raise ValidationFailed.single("payment_method", MSG_NO_TERMS)
     return invoice_id
@@ -153,11 +155,11 @@ async def issue_invoice(*, session: AsyncSession, checkout_id: int, organisation
 # --- reading --------------------------------------------------------------------------------------------
 
 
-def amount_due_column() -> Any:
+def amount_due_column() -> ScalarSelect[int]:
     """What is still due on an invoice: its checkout's orders that were not cancelled or declined (a correlated
     subquery, so a list costs one query)."""
-    return (select(func.coalesce(func.sum(Order.total), 0))
-            .where(Order.checkout_id == Invoice.checkout_id, Order.status.notin_(VOID_STATUSES))
+    return (select(func.coalesce(func.sum(col(Order.total)), 0))
+            .where(col(Order.checkout_id) == col(Invoice.checkout_id), col(Order.status).notin_(VOID_STATUSES))
             .correlate(Invoice).scalar_subquery())
 
 
@@ -186,12 +188,12 @@ class InvoiceList:
 
 
 def _state_filter(state: InvoiceState, due: Any, today: date) -> Any:
-    unpaid = Invoice.paid_at.is_(None)
+    unpaid = col(Invoice.paid_at).is_(None)
     return {
-        InvoiceState.PAID: Invoice.paid_at.is_not(None),
+        InvoiceState.PAID: col(Invoice.paid_at).is_not(None),
         InvoiceState.VOID: and_(unpaid, due <= 0),
-        InvoiceState.OPEN: and_(unpaid, due > 0, Invoice.due_on >= today),
-        InvoiceState.OVERDUE: and_(unpaid, due > 0, Invoice.due_on < today),
+        InvoiceState.OPEN: and_(unpaid, due > 0, col(Invoice.due_on) >= today),
+        InvoiceState.OVERDUE: and_(unpaid, due > 0, col(Invoice.due_on) < today),
     }[state]
 
 
@@ -201,15 +203,15 @@ async def list_invoices(*, session: AsyncSession, actor: User, today: date,
     their zone's, an admin every zone's (the earliest due first). `states` narrows the list; `today` (WIB)
     decides what is overdue."""
     due = amount_due_column()
-    query = select(Invoice, Organisation.name, Organisation.zone_id, due).join(
-        Organisation, Organisation.id == Invoice.organisation_id)
+    query = select(Invoice, col(Organisation.name), col(Organisation.zone_id), due).join(
+        Organisation, col(Organisation.id) == col(Invoice.organisation_id))
     if actor.role == Role.CANTEEN_STAFF:
-        query = query.where(Invoice.organisation_id == actor.organisation_id).order_by(Invoice.issued_on.desc(),
-                                                                                      Invoice.id.desc())
+        query = query.where(col(Invoice.organisation_id) == actor.organisation_id).order_by(col(Invoice.issued_on).desc(),
+                                                                                      col(Invoice.id).desc())
     elif actor.role in (Role.MANAGER, Role.ADMIN):
         if actor.role == Role.MANAGER:
-            query = query.where(Organisation.zone_id == actor.zone_id)
-        query = query.order_by(Invoice.due_on, Invoice.id)
+            query = query.where(col(Organisation.zone_id) == actor.zone_id)
+        query = query.order_by(col(Invoice.due_on), col(Invoice.id))
     else:
         return InvoiceList(invoices=[], page=1, has_more=False)
     if states:
@@ -257,19 +259,19 @@ async def invoice_detail(*, session: AsyncSession, actor: User, invoice_id: int,
     the zone's managers and the admins; not found for anyone else."""
     recorder = aliased(User)
     row = (await session.execute(
-        select(Invoice, Organisation, recorder.full_name).join(Organisation, Organisation.id == Invoice.organisation_id)
-        .outerjoin(recorder, recorder.id == Invoice.paid_recorded_by_id).where(Invoice.id == invoice_id)
+        select(Invoice, Organisation, col(recorder.full_name)).join(Organisation, col(Organisation.id) == col(Invoice.organisation_id))
+        .outerjoin(recorder, col(recorder.id) == col(Invoice.paid_recorded_by_id)).where(col(Invoice.id) == invoice_id)
     )).one_or_none()
     if row is None or not may_see(actor, row[1]):
         raise NotFound(MSG_INVOICE_NOT_FOUND)
     invoice, organisation, recorded_by = row
     orders = [InvoiceOrder(order=order, vendor_name=name) for order, name in (await session.execute(
-        select(Order, Vendor.business_name).join(Vendor, Vendor.id == Order.vendor_id)
-        .where(Order.checkout_id == invoice.checkout_id).order_by(Order.id))).all()]
+        select(Order, col(Vendor.business_name)).join(Vendor, col(Vendor.id) == col(Order.vendor_id))
+        .where(col(Order.checkout_id) == invoice.checkout_id).order_by(col(Order.id)))).all()]
     by_id = {item.order.id: item for item in orders}
     if by_id:
-        for line in (await session.execute(select(OrderLine).where(OrderLine.order_id.in_(by_id))
-                                           .order_by(OrderLine.id))).scalars():
+        for line in (await session.execute(select(OrderLine).where(col(OrderLine.order_id).in_(by_id))
+                                           .order_by(col(OrderLine.id)))).scalars():
             by_id[line.order_id].lines.append(line)
     detail = InvoiceDetail(invoice=invoice, organisation=organisation, orders=orders,
                            state=InvoiceState.OPEN, paid_recorded_by=recorded_by)
@@ -285,8 +287,8 @@ async def mark_invoice_paid(*, session: AsyncSession, actor: User, invoice_id: i
     """Record that the canteen paid (a bank transfer's reference), once: a second mark is refused (409), a void
     invoice cannot be paid (409). The zone's managers and the admins only."""
     row = (await session.execute(
-        select(Invoice, Organisation.zone_id, amount_due_column())
-        .join(Organisation, Organisation.id == Invoice.organisation_id).where(Invoice.id == invoice_id)
+        select(Invoice, col(Organisation.zone_id), amount_due_column())
+        .join(Organisation, col(Organisation.id) == col(Invoice.organisation_id)).where(col(Invoice.id) == invoice_id)
     )).one_or_none()
     if row is None or not may_manage(actor, row[1]):
         raise NotFound(MSG_INVOICE_NOT_FOUND)
@@ -300,10 +302,10 @@ async def mark_invoice_paid(*, session: AsyncSession, actor: User, invoice_id: i
         raise Conflict(MSG_VOID)
     # Two managers at once: the first one's mark stands, the second is told.
     marked = await session.execute(
-        update(Invoice).where(Invoice.id == invoice.id, Invoice.paid_at.is_(None))
+        update(Invoice).where(col(Invoice.id) == invoice.id, col(Invoice.paid_at).is_(None))
         .values(paid_at=now, paid_recorded_by_id=actor.id, payment_reference=reference)
         .execution_options(synchronize_session=False))
-    if marked.rowcount != 1:
+    if matched_rows(marked) != 1:
         raise Conflict(MSG_ALREADY_PAID)
     invoice.paid_at, invoice.paid_recorded_by_id, invoice.payment_reference = now, actor.id, reference
     await record(session=session, actor=actor, action="invoice.paid", subject_type="invoice", subject_id=invoice.id,

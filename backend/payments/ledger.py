@@ -14,14 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import case, func, insert, select
+from sqlalchemy import Select, case, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from backend.accounts.models import Role, User, Zone
 from backend.db import upsert_insert
 from backend.errors import N_, FieldError, Forbidden, NotFound, ValidationFailed
-from backend.money import format_rupiah
 from backend.moderation.audit import record
+from backend.money import format_rupiah
 from backend.orders.models import Order, PaymentMethod
 from backend.payments.models import LedgerAccount, LedgerEntry, Payout
 from backend.vendors.models import Vendor
@@ -52,7 +53,7 @@ async def record_completed_order(*, session: AsyncSession, order: Order, now: da
     zone's rate now. Paid through the platform (card, invoice): clearing −gross, vendor +net, commission
     +commission. Paid in cash to the vendor, who already holds the gross: vendor −commission, commission
     +commission (the vendor owes the platform its share). A second call changes nothing."""
-    rate = (await session.execute(select(Zone.commission_bps).where(Zone.id == order.zone_id))).scalar_one()
+    rate = (await session.execute(select(col(Zone.commission_bps)).where(col(Zone.id) == order.zone_id))).scalar_one()
     gross = order.total
     commission = commission_for(gross, rate)
     if order.payment_method == PaymentMethod.CASH:
@@ -78,7 +79,7 @@ def _ensure_admin(actor: User) -> None:
 
 
 async def zones_with_rates(*, session: AsyncSession) -> list[Zone]:
-    return list((await session.execute(select(Zone).order_by(Zone.code))).scalars())
+    return list((await session.execute(select(Zone).order_by(col(Zone.code)))).scalars())
 
 
 async def set_commission_rate(*, session: AsyncSession, actor: User, zone_id: int, commission_bps: int) -> Zone:
@@ -103,9 +104,9 @@ async def set_commission_rate(*, session: AsyncSession, actor: User, zone_id: in
 # --- balances and payouts ---------------------------------------------------------------------------------
 
 
-def _vendor_balance(vendor_id: int):  # type: ignore[no-untyped-def]
-    return (select(func.coalesce(func.sum(LedgerEntry.amount), 0))
-            .where(LedgerEntry.account == LedgerAccount.VENDOR, LedgerEntry.vendor_id == vendor_id))
+def _vendor_balance(vendor_id: int) -> Select[int]:
+    return (select(func.coalesce(func.sum(col(LedgerEntry.amount)), 0))
+            .where(col(LedgerEntry.account) == LedgerAccount.VENDOR, col(LedgerEntry.vendor_id) == vendor_id))
 
 
 @dataclass
@@ -132,20 +133,20 @@ class VendorBalance:
 async def vendor_balance(*, session: AsyncSession, vendor: Vendor, recent: int = RECENT) -> VendorBalance:
     """The vendor's balance, their latest completed orders with gross, commission and net, and their latest
     payouts: two queries."""
-    amount = LedgerEntry.amount
+    amount = col(LedgerEntry.amount)
     orders = (await session.execute(
         # The gross is the order's total: a cash order has no clearing entry (the vendor took the money).
-        select(LedgerEntry.order_id, func.min(LedgerEntry.created_at), Order.total,
-               func.sum(case((LedgerEntry.account == LedgerAccount.COMMISSION, amount), else_=0)),
-               func.sum(case((LedgerEntry.account == LedgerAccount.VENDOR, amount), else_=0)))
-        .join(Order, Order.id == LedgerEntry.order_id).where(Order.vendor_id == vendor.id)
-        .group_by(LedgerEntry.order_id, Order.total).order_by(func.min(LedgerEntry.created_at).desc(), LedgerEntry.order_id.desc())
+        select(col(LedgerEntry.order_id), func.min(col(LedgerEntry.created_at)), col(Order.total),
+               func.sum(case((col(LedgerEntry.account) == LedgerAccount.COMMISSION, amount), else_=0)),
+               func.sum(case((col(LedgerEntry.account) == LedgerAccount.VENDOR, amount), else_=0)))
+        .join(Order, col(Order.id) == col(LedgerEntry.order_id)).where(col(Order.vendor_id) == vendor.id)
+        .group_by(col(LedgerEntry.order_id), col(Order.total)).order_by(func.min(col(LedgerEntry.created_at)).desc(), col(LedgerEntry.order_id).desc())
         .limit(recent))).all()
     # The balance rides along with the payouts: a one-row table left-joined to them answers even without any.
     balance = _vendor_balance(vendor.id).subquery()
     rows = (await session.execute(
-        select(balance.c[0], Payout).select_from(balance).outerjoin(Payout, Payout.vendor_id == vendor.id)
-        .order_by(Payout.id.desc()).limit(recent))).all()
+        select(balance.c[0], Payout).select_from(balance).outerjoin(Payout, col(Payout.vendor_id) == vendor.id)
+        .order_by(col(Payout.id).desc()).limit(recent))).all()
     return VendorBalance(
         vendor=vendor, balance=rows[0][0] if rows else 0,
         orders=[CompletedOrder(order_id=order_id, completed_at=at, gross=gross, commission=commission, net=net)
@@ -166,11 +167,11 @@ async def vendor_balances(*, session: AsyncSession, actor: User) -> list[Balance
     (admins)."""
     _ensure_admin(actor)
     rows = (await session.execute(
-        select(Vendor, Zone.code, func.sum(LedgerEntry.amount),
-               func.sum(case((LedgerEntry.payout_id.is_not(None), -LedgerEntry.amount), else_=0)))
-        .join(LedgerEntry, (LedgerEntry.vendor_id == Vendor.id) & (LedgerEntry.account == LedgerAccount.VENDOR))
-        .join(Zone, Zone.id == Vendor.zone_id)
-        .group_by(Vendor.id, Zone.code).order_by(Vendor.business_name, Vendor.id))).all()
+        select(Vendor, col(Zone.code), func.sum(col(LedgerEntry.amount)),
+               func.sum(case((col(LedgerEntry.payout_id).is_not(None), -col(LedgerEntry.amount)), else_=0)))
+        .join(LedgerEntry, (col(LedgerEntry.vendor_id) == col(Vendor.id)) & (col(LedgerEntry.account) == LedgerAccount.VENDOR))
+        .join(Zone, col(Zone.id) == col(Vendor.zone_id))
+        .group_by(col(Vendor.id), col(Zone.code)).order_by(col(Vendor.business_name), col(Vendor.id)))).all()
     return [BalanceRow(vendor=vendor, zone_code=code, balance=balance, paid_out=paid_out)
             for vendor, code, balance, paid_out in rows]
 
@@ -181,7 +182,7 @@ async def record_payout(*, session: AsyncSession, actor: User, vendor_id: int, a
     vendor −amount, clearing +amount, in one transaction (audit-logged)."""
     _ensure_admin(actor)
     # The vendor's row is locked while the balance is read, so two payouts at once cannot both spend it.
-    vendor = (await session.execute(select(Vendor).where(Vendor.id == vendor_id)
+    vendor = (await session.execute(select(Vendor).where(col(Vendor.id) == vendor_id)
                                     .with_for_update(key_share=True))).scalar_one_or_none()
     if vendor is None:
         raise NotFound(MSG_VENDOR_NOT_FOUND)
@@ -189,8 +190,8 @@ async def record_payout(*, session: AsyncSession, actor: User, vendor_id: int, a
     errors: list[FieldError] = []
     if not 3 <= len(reference) <= MAX_REFERENCE:
         errors.append(FieldError("reference", MSG_REFERENCE))
-    elif (await session.execute(select(Payout.id).where(Payout.vendor_id == vendor.id,
-                                                         Payout.reference == reference))).first() is not None:
+    elif (await session.execute(select(col(Payout.id)).where(col(Payout.vendor_id) == vendor.id,
+                                                         col(Payout.reference) == reference))).first() is not None:
         # The same bank transfer sent twice (a double tap, a retried request) is recorded once.
         errors.append(FieldError("reference", MSG_SAME_REFERENCE))
     if amount <= 0:
@@ -221,5 +222,5 @@ async def record_payout(*, session: AsyncSession, actor: User, vendor_id: int, a
 async def unbalanced_transactions(*, session: AsyncSession) -> list[tuple[str, int]]:
     """Transactions whose entries do not sum to zero (there should never be any), with their sums."""
     return [(transaction, total) for transaction, total in (await session.execute(
-        select(LedgerEntry.transaction_id, func.sum(LedgerEntry.amount)).group_by(LedgerEntry.transaction_id)
-        .having(func.sum(LedgerEntry.amount) != 0).order_by(LedgerEntry.transaction_id))).all()]
+        select(col(LedgerEntry.transaction_id), func.sum(col(LedgerEntry.amount))).group_by(col(LedgerEntry.transaction_id))
+        .having(func.sum(col(LedgerEntry.amount)) != 0).order_by(col(LedgerEntry.transaction_id)))).all()]

@@ -22,11 +22,6 @@ from backend.payments.invoices import (
 from backend.payments.ledger import BalanceRow, VendorBalance
 from backend.payments.models import Payout
 
-
-def _utc(moment: datetime | None) -> datetime | None:
-    return as_utc(moment) if moment is not None else None
-
-
 # --- input ---------------------------------------------------------------------------------------------
 
 
@@ -78,7 +73,7 @@ class InvoicePublic(BaseModel):
                    organisation_name=summary.organisation_name, checkout_id=invoice.checkout_id,
                    amount=invoice.amount, amount_due=summary.amount_due, state=summary.state,
                    state_label=gettext(STATE_LABELS[summary.state]), issued_on=invoice.issued_on,
-                   due_on=invoice.due_on, npwp=invoice.npwp, paid_at=_utc(invoice.paid_at),
+                   due_on=invoice.due_on, npwp=invoice.npwp, paid_at=as_utc(invoice.paid_at),
                    payment_reference=invoice.payment_reference, url=f"/invoices/{invoice.id}")
 
 
@@ -145,7 +140,8 @@ class CashReceivedPublic(BaseModel):
 
     @classmethod
     def of(cls, order: Order) -> CashReceivedPublic:
-        return cls(order_id=order.id, number=order.number, cash_received_at=_utc(order.cash_received_at))
+        assert order.cash_received_at is not None  # shown once the cash is recorded
+        return cls(order_id=order.id, number=order.number, cash_received_at=as_utc(order.cash_received_at))
 
 
 class ZoneCommissionPublic(BaseModel):
@@ -165,7 +161,7 @@ class PayoutPublic(BaseModel):
     @classmethod
     def of(cls, payout: Payout) -> PayoutPublic:
         return cls(id=payout.id, vendor_id=payout.vendor_id, amount=payout.amount, reference=payout.reference,
-                   created_at=_utc(payout.created_at))
+                   created_at=as_utc(payout.created_at))
 
 
 class CompletedOrderPublic(BaseModel):
@@ -186,7 +182,7 @@ class VendorBalancePublic(BaseModel):
     @classmethod
     def of(cls, balance: VendorBalance) -> VendorBalancePublic:
         return cls(vendor_id=balance.vendor.id, balance=balance.balance, orders=[CompletedOrderPublic(
-            order_id=item.order_id, number=item.number, completed_at=_utc(item.completed_at), gross=item.gross,
+            order_id=item.order_id, number=item.number, completed_at=as_utc(item.completed_at), gross=item.gross,
             commission=item.commission, net=item.net) for item in balance.orders],
             payouts=[PayoutPublic.of(payout) for payout in balance.payouts])
 

@@ -9,7 +9,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, Column, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from backend.db import created_at_field
+from backend.db import created_at_field, id_field
 
 
 def _values(enum: type[StrEnum]) -> str:
@@ -31,7 +31,7 @@ class Payment(SQLModel, table=True):
         CheckConstraint("amount > 0", name="amount_positive"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_field()
     checkout_id: int = Field(foreign_key="checkout.id", unique=True)
     # Stripe's PaymentIntent id (pi_...); None until Stripe answered the creation.
     intent_id: str | None = Field(default=None, max_length=80, unique=True)
@@ -74,7 +74,7 @@ class Refund(SQLModel, table=True):
         CheckConstraint("amount > 0", name="amount_positive"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_field()
     order_id: int = Field(foreign_key="vendor_order.id", unique=True)
     payment_id: int = Field(foreign_key="payment.id", index=True)
     amount: int
@@ -90,7 +90,7 @@ class Invoice(SQLModel, table=True):
 
     __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_field()
     checkout_id: int = Field(foreign_key="checkout.id", unique=True)
     organisation_id: int = Field(foreign_key="organisation.id", index=True)
     number: str = Field(max_length=24, unique=True)  # INV-2026-000123
@@ -123,7 +123,7 @@ class LedgerEntry(SQLModel, table=True):
         UniqueConstraint("order_id", "account", name="uq_ledger_entry_order_account"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_field()
     transaction_id: str = Field(max_length=40, index=True)  # "order-123", "payout-7"
     account: str = Field(sa_column=Column(String(16), nullable=False))
     vendor_id: int | None = Field(default=None, foreign_key="vendor.id", index=True)
@@ -138,7 +138,7 @@ class Payout(SQLModel, table=True):
 
     __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_field()
     vendor_id: int = Field(foreign_key="vendor.id", index=True)
     amount: int
     reference: str = Field(max_length=120)

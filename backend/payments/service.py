@@ -28,6 +28,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from backend.accounts.models import Role, User
 from backend.config import Settings
@@ -154,12 +155,12 @@ def _pays_for(actor: User, checkout: Checkout) -> bool:
 
 async def checkout_to_pay(*, session: AsyncSession, actor: User, checkout_id: int) -> CheckoutToPay:
     """A card checkout of the actor's, with its orders and payment (two queries); NotFound for anyone else's."""
-    row = (await session.execute(select(Checkout, Payment).outerjoin(Payment, Payment.checkout_id == Checkout.id)
-                                 .where(Checkout.id == checkout_id))).one_or_none()
+    row = (await session.execute(select(Checkout, Payment).outerjoin(Payment, col(Payment.checkout_id) == col(Checkout.id))
+                                 .where(col(Checkout.id) == checkout_id))).one_or_none()
     if row is None or row[0].payment_method != PaymentMethod.CARD or not _pays_for(actor, row[0]):
         raise NotFound(MSG_NOT_FOUND)
-    orders = (await session.execute(select(Order, Vendor.business_name).join(Vendor, Vendor.id == Order.vendor_id)
-                                    .where(Order.checkout_id == checkout_id).order_by(Order.id))).all()
+    orders = (await session.execute(select(Order, col(Vendor.business_name)).join(Vendor, col(Vendor.id) == col(Order.vendor_id))
+                                    .where(col(Order.checkout_id) == checkout_id).order_by(col(Order.id)))).all()
     return CheckoutToPay(checkout=row[0], orders=[(order, name) for order, name in orders], payment=row[1])
 
 
@@ -169,7 +170,7 @@ async def _ensure_payment(*, session: AsyncSession, checkout: Checkout, now: dat
     await session.execute(insert(Payment).values(
         checkout_id=checkout.id, amount=checkout.total, status=PaymentStatus.PENDING, last_error="",
         created_at=now, updated_at=now).on_conflict_do_nothing(index_elements=["checkout_id"]))
-    return (await session.execute(select(Payment).where(Payment.checkout_id == checkout.id)
+    return (await session.execute(select(Payment).where(col(Payment.checkout_id) == checkout.id)
                                   .execution_options(populate_existing=True))).scalar_one()
 
 
@@ -383,8 +384,8 @@ async def payment_succeeded(*, session: AsyncSession, checkout_id: int, paid: St
     are placed (their vendors are told); orders cancelled or declined meanwhile get their refund recorded. The
     one way a card order gets placed, and idempotent: a second call, a second event or a late one does nothing
     more. False when it did nothing."""
-    orders_query = select(Order).where(Order.checkout_id == checkout_id).order_by(Order.id)
-    payment_query = select(Payment).where(Payment.checkout_id == checkout_id)
+    orders_query = select(Order).where(col(Order.checkout_id) == checkout_id).order_by(col(Order.id))
+    payment_query = select(Payment).where(col(Payment.checkout_id) == checkout_id)
     if is_postgres(session):
         # Orders first, then the payment: the order that cancellations take them in.
         orders_query = orders_query.with_for_update()
@@ -434,7 +435,7 @@ async def payment_failed(*, session: AsyncSession, settings: Settings, checkout_
             raise PaymentRejected(f"PaymentIntent {intent_id} is not what we created for checkout {checkout_id} "
                                   f"(PaymentIntent {payment.intent_id or 'none'}, Checkout Session "
                                   f"{payment.session_id or 'none'})")
-    query = select(Payment).where(Payment.checkout_id == checkout_id).execution_options(populate_existing=True)
+    query = select(Payment).where(col(Payment.checkout_id) == checkout_id).execution_options(populate_existing=True)
     if is_postgres(session):
         query = query.with_for_update()
     payment = (await session.execute(query)).scalar_one()
@@ -449,10 +450,10 @@ async def payment_failed(*, session: AsyncSession, settings: Settings, checkout_
     return True
 
 
-async def checkout_of_intent(*, session: AsyncSession, intent: dict) -> int | None:  # type: ignore[type-arg]
+async def checkout_of_intent(*, session: AsyncSession, intent: dict[str, Any]) -> int | None:
     """The checkout a PaymentIntent is for: from its metadata, else from the payment that recorded it."""
     from_metadata = str((intent.get("metadata") or {}).get("checkout_id", ""))
     if from_metadata.isdigit():
         return int(from_metadata)
-    return (await session.execute(select(Payment.checkout_id).where(Payment.intent_id == intent.get("id")))
+    return (await session.execute(select(col(Payment.checkout_id)).where(col(Payment.intent_id) == intent.get("id")))
             ).scalar_one_or_none()

@@ -10,6 +10,7 @@ one `StripeCallFailed` with a short reason that may be stored and shown to staff
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 from types import TracebackType
 from typing import Any
 
@@ -68,7 +69,7 @@ class StripeGateway:
     def __init__(self, settings: Settings) -> None:
         if not settings.stripe_secret_key:
             raise StripeCallFailed("Stripe is not configured (STRIPE_SECRET_KEY)", retryable=False)
-        self._http = _HTTPXClient(timeout=settings.stripe_timeout_seconds)
+        self._http: stripe.HTTPXClient = _HTTPXClient(timeout=settings.stripe_timeout_seconds)
         self._client = stripe.StripeClient(
             settings.stripe_secret_key,
             base_addresses={"api": settings.stripe_api_base} if settings.stripe_api_base else None,
@@ -86,7 +87,7 @@ class StripeGateway:
     async def create_payment_intent(self, *, checkout_id: int, amount: int) -> dict[str, Any]:
         """A PaymentIntent for a checkout's `amount` rupiah, created once whatever the retries."""
         return await self._call("create payment intent", self._client.v1.payment_intents.create_async(
-            params={"amount": to_stripe_amount(amount), "currency": CURRENCY, "payment_method_types": ["card"],
+            params={"amount": to_stripe_amount(amount), "currency": CURRENCY, "allowed_payment_method_types": ["card"],
                     "metadata": {"checkout_id": str(checkout_id)},
                     "description": f"Pasar Kawasan checkout {checkout_id}"},
             options={"idempotency_key": intent_idempotency_key(checkout_id)}))
@@ -102,7 +103,7 @@ class StripeGateway:
         keeps Stripe's default life; a payment made after the orders expired is refunded (service)."""
         metadata = {"checkout_id": str(checkout_id)}
         return await self._call("create checkout session", self._client.v1.checkout.sessions.create_async(
-            params={"mode": "payment", "payment_method_types": ["card"], "client_reference_id": str(checkout_id),
+            params={"mode": "payment", "allowed_payment_method_types": ["card"], "client_reference_id": str(checkout_id),
                     "success_url": success_url, "cancel_url": cancel_url, "metadata": metadata,
                     "payment_intent_data": {"metadata": metadata},
                     "line_items": [{"quantity": 1, "price_data": {
@@ -121,7 +122,7 @@ class StripeGateway:
                     "metadata": {"order_id": str(order_id)}},
             options={"idempotency_key": refund_idempotency_key(order_id)}))
 
-    async def _call(self, what: str, request: Any) -> dict[str, Any]:
+    async def _call(self, what: str, request: Awaitable[stripe.StripeObject]) -> dict[str, Any]:
         try:
             answer = await request
         except stripe.StripeError as error:

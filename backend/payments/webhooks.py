@@ -22,6 +22,7 @@ from typing import Any
 import stripe
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from backend.config import Settings
 from backend.db import upsert_insert
@@ -102,7 +103,7 @@ async def _first_delivery(*, session: AsyncSession, event: StripeObject, now: da
     stored = await session.execute(
         insert(StripeEvent).values(id=_stored_id(event), type=str(event.get("type", ""))[:80], received_at=now,
                                    processed_at=now if acted_on else None)
-        .on_conflict_do_nothing(index_elements=["id"]).returning(StripeEvent.id))
+        .on_conflict_do_nothing(index_elements=["id"]).returning(col(StripeEvent.id)))
     return stored.scalar_one_or_none() is not None
 
 

@@ -10,9 +10,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import Date, and_, case, cast, distinct, func, literal_column, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    ScalarSelect,
+    SQLColumnExpression,
+    and_,
+    case,
+    cast,
+    distinct,
+    func,
+    literal_column,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from backend.accounts.models import Organisation, Role, User, Zone
 from backend.catalog.models import ListingStatus, Product
@@ -100,7 +115,7 @@ def _months(start: date, end: date) -> list[date]:
     return months
 
 
-def _period(session: AsyncSession, column, unit: str):  # type: ignore[no-untyped-def]
+def _period(session: AsyncSession, column: SQLColumnExpression[date], unit: str) -> ColumnElement[Any]:
     """The Monday of a date's ISO week, or the first of its month, computed by the database so it can group by it.
     The units are literal SQL (not bound parameters): PostgreSQL must see the same expression in GROUP BY."""
     if is_postgres(session):
@@ -113,8 +128,8 @@ def _as_date(value: date | str) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
-def _sales(start: date, end: date):  # type: ignore[no-untyped-def]
-    return and_(Order.status.in_(SALE_STATUSES), Order.delivery_day >= start, Order.delivery_day <= end)
+def _sales(start: date, end: date) -> ColumnElement[bool]:
+    return and_(col(Order.status).in_(SALE_STATUSES), col(Order.delivery_day) >= start, col(Order.delivery_day) <= end)
 
 
 # --- a vendor's sales -----------------------------------------------------------------------------------
@@ -156,19 +171,19 @@ async def vendor_sales(*, session: AsyncSession, vendor: Vendor, today: date, st
     if start is None or end is None:
         start, end = last_days(today)
     check_range(start, end)
-    sold = and_(Order.vendor_id == vendor.id, _sales(start, end))
+    sold = and_(col(Order.vendor_id) == vendor.id, _sales(start, end))
     per_day = {row[0]: row for row in (await session.execute(
-        select(Order.delivery_day, func.count(distinct(Order.id)), func.sum(OrderLine.quantity),
-               func.sum(OrderLine.line_total))
-        .join(OrderLine, OrderLine.order_id == Order.id).where(sold).group_by(Order.delivery_day))).all()}
+        select(col(Order.delivery_day), func.count(distinct(col(Order.id))), func.sum(col(OrderLine.quantity)),
+               func.sum(col(OrderLine.line_total)))
+        .join(OrderLine, col(OrderLine.order_id) == col(Order.id)).where(sold).group_by(col(Order.delivery_day)))).all()}
     days = [DaySales(day, *(int(n) for n in per_day[day][1:])) if day in per_day else DaySales(day, 0, 0, 0)
             for day in _days(start, end)]
-    value = func.sum(OrderLine.line_total)
+    value = func.sum(col(OrderLine.line_total))
     products = [ProductSales(name, unit, int(quantity), int(total)) for name, unit, quantity, total in (
         await session.execute(
-            select(OrderLine.product_name, OrderLine.unit, func.sum(OrderLine.quantity), value)
-            .join(Order, Order.id == OrderLine.order_id).where(sold)
-            .group_by(OrderLine.product_name, OrderLine.unit).order_by(value.desc(), OrderLine.product_name)))]
+            select(col(OrderLine.product_name), col(OrderLine.unit), func.sum(col(OrderLine.quantity)), value)
+            .join(Order, col(Order.id) == col(OrderLine.order_id)).where(sold)
+            .group_by(col(OrderLine.product_name), col(OrderLine.unit)).order_by(value.desc(), col(OrderLine.product_name))))]
     return VendorSales(vendor_id=vendor.id, vendor_name=vendor.business_name, start=start, end=end, days=days,
                        products=products, orders=sum(d.orders for d in days), value=sum(d.value for d in days))
 
@@ -217,15 +232,15 @@ async def canteen_spend(*, session: AsyncSession, actor: User, today: date, star
         start, end = last_months(today)
     check_range(start, end)
     organisation = await session.get(Organisation, actor.organisation_id)
-    month = _period(session, Order.delivery_day, "month").label("month")
-    value = func.sum(Order.total)
+    month = _period(session, col(Order.delivery_day), "month").label("month")
+    value = func.sum(col(Order.total))
     rows = [SpendRow(_as_date(m), vendor_id, name, int(orders), int(total)) for m, vendor_id, name, orders, total in (
         await session.execute(
-            select(month, Order.vendor_id, Vendor.business_name, func.count(Order.id), value)
-            .join(Vendor, Vendor.id == Order.vendor_id)
-            .where(Order.organisation_id == actor.organisation_id, _sales(start, end))
-            .group_by(month, Order.vendor_id, Vendor.business_name)
-            .order_by(month, value.desc(), Vendor.business_name)))]
+            select(month, col(Order.vendor_id), col(Vendor.business_name), func.count(col(Order.id)), value)
+            .join(Vendor, col(Vendor.id) == col(Order.vendor_id))
+            .where(col(Order.organisation_id) == actor.organisation_id, _sales(start, end))
+            .group_by(month, col(Order.vendor_id), col(Vendor.business_name))
+            .order_by(month, value.desc(), col(Vendor.business_name))))]
     months = []
     for first in _months(start, end):
         of_month = [row for row in rows if row.month == first]
@@ -312,7 +327,7 @@ async def _dashboard_zone(session: AsyncSession, actor: User, zone_id: int | Non
         return zone, []
     if actor.role != Role.ADMIN:
         raise Forbidden()
-    zones = list((await session.execute(select(Zone).order_by(Zone.code))).scalars())
+    zones = list((await session.execute(select(Zone).order_by(col(Zone.code)))).scalars())
     chosen = [z for z in zones if z.id == zone_id] if zone_id is not None else zones[:1]
     if not chosen:
         raise NotFound(MSG_ZONE_NOT_FOUND)
@@ -328,31 +343,31 @@ async def zone_dashboard(*, session: AsyncSession, actor: User, today: date, zon
         start, end = last_weeks(today)
     check_range(start, end)
     zone, zones = await _dashboard_zone(session, actor, zone_id)
-    active = and_(Vendor.zone_id == zone.id, Vendor.status == VendorStatus.ACTIVE)
+    active = and_(col(Vendor.zone_id) == zone.id, col(Vendor.status) == VendorStatus.ACTIVE)
 
-    def listings(status: ListingStatus):  # type: ignore[no-untyped-def]
-        return (select(func.count(Product.id)).join(Vendor, Vendor.id == Product.vendor_id)
-                .where(Vendor.zone_id == zone.id, Product.status == status).scalar_subquery())
+    def listings(status: ListingStatus) -> ScalarSelect[int]:
+        return (select(func.count(col(Product.id))).join(Vendor, col(Vendor.id) == col(Product.vendor_id))
+                .where(col(Vendor.zone_id) == zone.id, col(Product.status) == status).scalar_subquery())
 
     counts = (await session.execute(select(
-        select(func.count(Vendor.id)).where(active).scalar_subquery(),
-        select(func.count(distinct(Vendor.id))).join(Certificate, Certificate.vendor_id == Vendor.id)
-        .where(active, Certificate.status == CertificateStatus.VERIFIED,
-               or_(Certificate.expires_on.is_(None), Certificate.expires_on >= today)).scalar_subquery(),
+        select(func.count(col(Vendor.id))).where(active).scalar_subquery(),
+        select(func.count(distinct(col(Vendor.id)))).join(Certificate, col(Certificate.vendor_id) == col(Vendor.id))
+        .where(active, col(Certificate.status) == CertificateStatus.VERIFIED,
+               or_(col(Certificate.expires_on).is_(None), col(Certificate.expires_on) >= today)).scalar_subquery(),
         listings(ListingStatus.LIVE), listings(ListingStatus.PENDING_REVIEW)))).one()
 
     # Orders sold by the zone's vendors (Order.zone_id is the vendor's zone) and orders bought by the zone's
     # buyers (a canteen's organisation's zone, else the buyer's own), in one pass.
-    week = _period(session, Order.delivery_day, "week").label("week")
-    sold_here = Order.zone_id == zone.id
-    bought_here = func.coalesce(Organisation.zone_id, User.zone_id) == zone.id
-    from_the_regency = Vendor.regency == zone.regency
+    week = _period(session, col(Order.delivery_day), "week").label("week")
+    sold_here = col(Order.zone_id) == zone.id
+    bought_here = func.coalesce(col(Organisation.zone_id), col(User.zone_id)) == zone.id
+    from_the_regency = col(Vendor.regency) == zone.regency
     rows = (await session.execute(
-        select(week, func.sum(case((sold_here, 1), else_=0)), func.sum(case((sold_here, Order.total), else_=0)),
-               func.sum(case((bought_here, Order.total), else_=0)),
-               func.sum(case((and_(bought_here, from_the_regency), Order.total), else_=0)))
-        .join(User, User.id == Order.buyer_id).outerjoin(Organisation, Organisation.id == Order.organisation_id)
-        .join(Vendor, Vendor.id == Order.vendor_id)
+        select(week, func.sum(case((sold_here, 1), else_=0)), func.sum(case((sold_here, col(Order.total)), else_=0)),
+               func.sum(case((bought_here, col(Order.total)), else_=0)),
+               func.sum(case((and_(bought_here, from_the_regency), col(Order.total)), else_=0)))
+        .join(User, col(User.id) == col(Order.buyer_id)).outerjoin(Organisation, col(Organisation.id) == col(Order.organisation_id))
+        .join(Vendor, col(Vendor.id) == col(Order.vendor_id))
         .where(_sales(start, end), or_(sold_here, bought_here)).group_by(week))).all()
     per_week = {_as_date(row[0]): [int(n or 0) for n in row[1:]] for row in rows}
     weeks = [WeekFigures(monday, *per_week.get(monday, (0, 0, 0, 0))) for monday in _weeks(start, end)]

@@ -9,7 +9,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, Column, Index, String
 from sqlmodel import Field, SQLModel
 
-from backend.db import created_at_field
+from backend.db import created_at_field, id_field
 
 
 class VendorStatus(StrEnum):
@@ -66,7 +66,7 @@ class Vendor(SQLModel, table=True):
         Index("ix_vendor_status_radius", "status", "delivery_radius_km"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_field()
     user_id: int = Field(foreign_key="user.id", unique=True)
     zone_id: int = Field(foreign_key="zone.id", index=True)
     business_name: str = Field(max_length=120)

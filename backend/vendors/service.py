@@ -7,6 +7,7 @@ from datetime import datetime
 import anyio.to_thread
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from backend.accounts.models import Role, User, Zone
 from backend.catalog import searchtext
@@ -32,7 +33,7 @@ class ProfileIncomplete(Conflict):
 async def vendor_for_user(*, session: AsyncSession, user: User) -> Vendor | None:
     if user.role != Role.VENDOR:
         return None
-    return (await session.execute(select(Vendor).where(Vendor.user_id == user.id))).scalar_one_or_none()
+    return (await session.execute(select(Vendor).where(col(Vendor.user_id) == user.id))).scalar_one_or_none()
 
 
 async def require_vendor(*, session: AsyncSession, user: User) -> Vendor:
@@ -73,6 +74,7 @@ async def save_profile(*, session: AsyncSession, user: User, data: VendorProfile
     if errors:
         raise ValidationFailed(errors)
 
+    assert user.zone_id is not None  # refused above
     vendor = await vendor_for_user(session=session, user=user)
     if vendor is None:
         vendor = Vendor(user_id=user.id, zone_id=user.zone_id, business_name="", owner_name="", whatsapp="",
@@ -82,7 +84,7 @@ async def save_profile(*, session: AsyncSession, user: User, data: VendorProfile
     for name, value in fields.items():
         setattr(vendor, name, value)
     vendor.regency = canonical_regency(data.regency or "") or vendor.regency or (
-        (await session.get(Zone, user.zone_id)).regency if user.zone_id else "")
+        await session.get_one(Zone, user.zone_id)).regency
     vendor.whatsapp = whatsapp
     vendor.operating_days = days_to_mask(data.operating_days)
     vendor.updated_at = now
@@ -90,7 +92,7 @@ async def save_profile(*, session: AsyncSession, user: User, data: VendorProfile
     await session.flush()
     if vendor.business_name != old_name:
         # The catalogue finds products by their vendor's name too (catalog.search).
-        await session.execute(update(Product).where(Product.vendor_id == vendor.id)
+        await session.execute(update(Product).where(col(Product.vendor_id) == vendor.id)
                               .values(search_vendor=searchtext.fitted(vendor.business_name, 200)))
     if old_capacity is not None and vendor.daily_capacity != old_capacity:
         await capacity.change_daily_capacity(session=session, vendor_id=vendor.id,

@@ -1,15 +1,14 @@
 """accounts
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-23 02:08:15.920528
 """
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
-
 
 revision: str = '0001'
 down_revision: str | None = None

@@ -7,9 +7,8 @@ Create Date: 2026-11-23 02:43:46.226890
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
-
 
 revision: str = '0002'
 down_revision: str | None = '0001'

@@ -17,9 +17,8 @@ import unicodedata
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
-
 
 revision: str = '0004'
 down_revision: str | None = '0003'
@@ -41,19 +40,19 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 $$
 """
 SQLITE_FTS = [
-    "CREATE VIRTUAL TABLE product_search USING fts5(search_name, search_vendor, search_body, content='product', "
-    "content_rowid='id', tokenize='unicode61 remove_diacritics 2', prefix='2 3')",
-    "CREATE TRIGGER product_search_insert AFTER INSERT ON product BEGIN "
-    "INSERT INTO product_search(rowid, search_name, search_vendor, search_body) "
-    "VALUES (new.id, new.search_name, new.search_vendor, new.search_body); END",
-    "CREATE TRIGGER product_search_delete AFTER DELETE ON product BEGIN "
-    "INSERT INTO product_search(product_search, rowid, search_name, search_vendor, search_body) "
-    "VALUES ('delete', old.id, old.search_name, old.search_vendor, old.search_body); END",
-    "CREATE TRIGGER product_search_update AFTER UPDATE OF search_name, search_vendor, search_body ON product BEGIN "
-    "INSERT INTO product_search(product_search, rowid, search_name, search_vendor, search_body) "
-    "VALUES ('delete', old.id, old.search_name, old.search_vendor, old.search_body); "
-    "INSERT INTO product_search(rowid, search_name, search_vendor, search_body) "
-    "VALUES (new.id, new.search_name, new.search_vendor, new.search_body); END",
+    ("CREATE VIRTUAL TABLE product_search USING fts5(search_name, search_vendor, search_body, content='product', "
+     "content_rowid='id', tokenize='unicode61 remove_diacritics 2', prefix='2 3')"),
+    ("CREATE TRIGGER product_search_insert AFTER INSERT ON product BEGIN "
+     "INSERT INTO product_search(rowid, search_name, search_vendor, search_body) "
+     "VALUES (new.id, new.search_name, new.search_vendor, new.search_body); END"),
+    ("CREATE TRIGGER product_search_delete AFTER DELETE ON product BEGIN "
+     "INSERT INTO product_search(product_search, rowid, search_name, search_vendor, search_body) "
+     "VALUES ('delete', old.id, old.search_name, old.search_vendor, old.search_body); END"),
+    ("CREATE TRIGGER product_search_update AFTER UPDATE OF search_name, search_vendor, search_body ON product BEGIN "
+     "INSERT INTO product_search(product_search, rowid, search_name, search_vendor, search_body) "
+     "VALUES ('delete', old.id, old.search_name, old.search_vendor, old.search_body); "
+     "INSERT INTO product_search(rowid, search_name, search_vendor, search_body) "
+     "VALUES (new.id, new.search_name, new.search_vendor, new.search_body); END"),
 ]
 # A frozen copy of catalog.searchtext at this revision, to fill the new columns of existing products.
 CATEGORY_WORDS = {

@@ -8,9 +8,8 @@ Create Date: 2026-11-23 14:21:43.493608
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
-
 
 revision: str = '0005'
 down_revision: str | None = '0004'

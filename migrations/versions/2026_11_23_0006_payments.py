@@ -8,9 +8,8 @@ Create Date: 2026-11-23 15:08:06.886914
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
-
 
 revision: str = '0006'
 down_revision: str | None = '0005'

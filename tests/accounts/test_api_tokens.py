@@ -7,7 +7,7 @@ import re
 from sqlalchemy import select
 
 from backend.accounts.models import ApiToken
-from tests.conftest import log_in, submit
+from tests.conftest import found, log_in, submit
 
 
 async def create_token_on_settings_page(client, name: str = "SAP pengadaan") -> str:
@@ -40,7 +40,7 @@ async def test_a_revoked_token_stops_working(client, canteen_staff):
     await log_in(client, canteen_staff)
     raw = await create_token_on_settings_page(client)
     page = await client.get("/settings")
-    token_id = re.search(r'id="token-(\d+)"', page.text).group(1)
+    token_id = found(r'id="token-(\d+)"', page.text).group(1)
 
     response = await submit(client, f"/settings/tokens/{token_id}/revoke", {})
     assert response.status_code == 303
@@ -74,7 +74,7 @@ async def test_tokens_can_be_listed_created_and_revoked_through_the_api(client, 
 async def test_nobody_can_read_or_revoke_another_persons_token(client, other_client, worker, canteen_staff):
     await log_in(client, canteen_staff)
     await create_token_on_settings_page(client, "Milik kantin")
-    canteen_token_id = re.search(r'id="token-(\d+)"', (await client.get("/settings")).text).group(1)
+    canteen_token_id = found(r'id="token-(\d+)"', (await client.get("/settings")).text).group(1)
     await log_in(other_client, worker)
     worker_raw = await create_token_on_settings_page(other_client, "Milik pekerja")
     auth = {"Authorization": f"Bearer {worker_raw}"}

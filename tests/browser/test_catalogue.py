@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from backend.clock import utcnow, wib_today
 from playwright.sync_api import expect
+
+from backend.clock import utcnow, wib_today
 
 CANTEEN_STAFF = "081300000001"
 PHONE_WIDTH = 360

@@ -26,6 +26,7 @@ from playwright.sync_api import Page, expect
 
 from backend.clock import format_date, to_wib, utcnow
 from tests.browser.conftest import ACTION_TIMEOUT_MS, CALL_FAILED, PHONE, PlaywrightThread, _save_screenshot, as_typed
+from tests.conftest import found
 from tests.payments.fake_stripe import FakeStripe
 
 MANAGER = "081200000001"
@@ -162,7 +163,7 @@ def vendor_opens_a_shop_and_lists_a_nasi_box(page: Page, vendor: NewVendor, phot
     page.get_by_label(re.compile(vendor.halal_number)).check()
     page.get_by_role("button", name="Simpan sebagai draf").click()
     expect(page.get_by_text("Produk disimpan sebagai draf").first).to_be_visible()
-    product_id = int(re.search(r"/vendor/products/(\d+)", page.url).group(1))  # type: ignore[union-attr]
+    product_id = int(found(r"/vendor/products/(\d+)", page.url).group(1))
 
     with page.expect_file_chooser() as chooser:
         page.get_by_label("Tambah foto").click()

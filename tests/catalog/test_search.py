@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import update
+from sqlmodel import col
 
 from backend.accounts.models import Role
 from backend.catalog import service as catalog_service
+from backend.catalog.models import Category, Fulfilment, Unit
 from backend.catalog.schemas import ProductInput
 from backend.catalog.search import CatalogueQuery, Place, Sort, buyer_location, search_catalogue
 from backend.certification.models import Certificate, CertificateStatus
@@ -48,19 +51,20 @@ async def test_only_live_certified_listings_of_vendors_who_deliver_here_appear(w
     unverified = await world.seller(zone, business_name="Warung Baru")
     await world.live_product(unverified, "Nasi Box Telur")
     async with database.sessionmaker() as session:
-        await session.execute(update(Certificate).where(Certificate.vendor_id == unverified.vendor.id)
+        await session.execute(update(Certificate).where(col(Certificate.vendor_id) == unverified.vendor.id)
                               .values(status=CertificateStatus.UNVERIFIED))
         await session.commit()
     expired = await world.seller(zone, business_name="Dapur Lama")
     await world.live_product(expired, "Nasi Box Rendang")
     async with database.sessionmaker() as session:
-        await session.execute(update(Certificate).where(Certificate.vendor_id == expired.vendor.id)
+        await session.execute(update(Certificate).where(col(Certificate.vendor_id) == expired.vendor.id)
                               .values(expires_on=TODAY - timedelta(days=1)))
         await session.commit()
     async with database.sessionmaker() as session:
-        vendor = await session.get(Vendor, near.vendor.id)
+        vendor = await session.get_one(Vendor, near.vendor.id)
         draft = await catalog_service.create_product(session=session, vendor=vendor, data=ProductInput(
-            name="Nasi Box Draft", category="catering", unit="box", price=9000, fulfilment="made_to_order"))
+            name="Nasi Box Draft", category=Category.CATERING, unit=Unit.BOX, price=9000,
+            fulfilment=Fulfilment.MADE_TO_ORDER))
         await session.commit()
 
     names = await find(database, text="nasi box")
@@ -162,8 +166,8 @@ async def test_filters_and_sorts_combine(world, zone, database):
     assert hemat.badges == ["Halal", "PIRT"] and hemat.best_tier_price is None
 
     async with database.sessionmaker() as session:  # reviews of completed orders keep these figures
-        await session.execute(update(Vendor).where(Vendor.id == further.vendor.id).values(rating_count=2, rating_sum=9))
-        await session.execute(update(Vendor).where(Vendor.id == near.vendor.id).values(rating_count=4, rating_sum=14))
+        await session.execute(update(Vendor).where(col(Vendor.id) == further.vendor.id).values(rating_count=2, rating_sum=9))
+        await session.execute(update(Vendor).where(col(Vendor.id) == near.vendor.id).values(rating_count=4, rating_sum=14))
         await session.commit()
     rated = (await search(database, sort=Sort.RATING)).items
     assert rated[0].name == "Nasi Box Ikan" and rated[0].rating_average == 4.5
@@ -171,10 +175,11 @@ async def test_filters_and_sorts_combine(world, zone, database):
 
 
 async def test_bad_filters_are_refused_with_a_reason(database):
-    for filters, field in [({"price_min": 20000, "price_max": 10000}, "price_min"),
+    cases: list[tuple[dict[str, Any], str]] = [({"price_min": 20000, "price_max": 10000}, "price_min"),
                            ({"available_on": TODAY - timedelta(days=1)}, "available_on"),
                            ({"available_on": TODAY + timedelta(days=90)}, "available_on"),
-                           ({"page": 0}, "page"), ({"near": Place(123.0, 10.0)}, "near")]:
+                           ({"page": 0}, "page"), ({"near": Place(123.0, 10.0)}, "near")]
+    for filters, field in cases:
         with pytest.raises(ValidationFailed) as refused:
             await search(database, **filters)
         assert refused.value.errors[0].field == field

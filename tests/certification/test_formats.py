@@ -6,7 +6,12 @@ from datetime import date
 
 import pytest
 
-from backend.certification.formats import FORMATS, CertificateKind, InvalidCertificateNumber, normalize_certificate_number
+from backend.certification.formats import (
+    FORMATS,
+    CertificateKind,
+    InvalidCertificateNumber,
+    normalize_certificate_number,
+)
 from backend.certification.models import Certificate, CertificateStatus
 from backend.certification.service import badges, counts_on
 
@@ -68,7 +73,7 @@ def test_badly_formatted_numbers_are_refused_with_the_kinds_hint(kind, typed):
 
 
 def test_an_unknown_kind_is_an_error():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="'ijazah' is not a valid CertificateKind"):
         normalize_certificate_number("ijazah", "123")
 
 

@@ -14,6 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
+from sqlmodel import col
 
 from backend.accounts import service as accounts
 from backend.accounts.models import Role
@@ -109,7 +110,7 @@ async def test_while_the_database_is_unreachable_people_are_told_and_nothing_is_
         async with database.sessionmaker() as session:
             assert (await session.execute(select(func.count()).select_from(Checkout))).scalar_one() == 0
             assert (await session.execute(select(func.count()).select_from(CapacityDay))).scalar_one() == 0
-            assert (await session.execute(select(CartLine.quantity).where(CartLine.user_id == staff.id))
+            assert (await session.execute(select(col(CartLine.quantity)).where(col(CartLine.user_id) == staff.id))
                     ).scalars().all() == [40]
 
         # The database is back: the very next requests work, without restarting the app.
@@ -128,9 +129,9 @@ async def test_while_the_database_is_unreachable_people_are_told_and_nothing_is_
 
     async with database.sessionmaker() as session:
         assert (await session.execute(select(func.count()).select_from(Order))).scalar_one() == 1
-        assert (await session.execute(select(CapacityDay.held))).scalars().all() == [40]
+        assert (await session.execute(select(col(CapacityDay.held)))).scalars().all() == [40]
     # Each refused request is logged once, as one line: an outage is not a bug with a stack trace.
     log = server.log()
     assert log.count("database unreachable on POST /api/v1/checkouts") == 1, log
     assert "Traceback" not in log and "unhandled error" not in log, log
-    print("\n[outage] " + ", ".join(f"{what} {seconds * 1000:.0f} ms" for what, seconds in timings.items()))
+    print("\n[outage] " + ", ".join(f"{what} {seconds * 1000:.0f} ms" for what, seconds in timings.items()))  # noqa: T201  (the figures, shown with -s)

@@ -57,7 +57,7 @@ def test_failed_write_keeps_the_old_file_and_cleans_up(tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", disk_full)
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="No space left on device"):
         storage.save(KEY, b"new")
     monkeypatch.undo()
 
@@ -107,6 +107,6 @@ def test_key_that_could_escape_the_media_directory_is_refused(tmp_path, key):
 
     for use in (lambda: storage.save(key, b"x"), lambda: storage.read(key),
                 lambda: storage.delete(key), lambda: storage.exists(key)):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="invalid storage key"):
             use()
     assert files_under(tmp_path) == []

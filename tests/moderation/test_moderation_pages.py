@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 from backend.accounts.models import Role
 from backend.catalog.models import ListingStatus, Product
@@ -104,7 +105,7 @@ async def test_a_manager_suspends_a_vendor_with_a_reason(client, world, vendor, 
     assert response.status_code == 303
     async with database.sessionmaker() as session:
         suspended = await session.get(Vendor, shop.vendor.id)
-        entry = (await session.execute(select(AuditEntry).where(AuditEntry.action == "vendor.suspend"))).scalar_one()
+        entry = (await session.execute(select(AuditEntry).where(col(AuditEntry.action) == "vendor.suspend"))).scalar_one()
     assert suspended.status == VendorStatus.SUSPENDED
     assert (entry.before, entry.after, entry.reason) == ({"status": "active"}, {"status": "suspended"},
                                                          "Izin PIRT dicabut Dinkes.")

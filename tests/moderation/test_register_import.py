@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from backend.accounts.models import Role
 from backend.clock import utcnow
@@ -34,7 +35,7 @@ async def run_import(database, manager, data: bytes, zone_id: int | None = None)
 
 async def invitations(database) -> list[VendorInvitation]:
     async with database.sessionmaker() as session:
-        return list((await session.execute(select(VendorInvitation).order_by(VendorInvitation.id))).scalars())
+        return list((await session.execute(select(VendorInvitation).order_by(col(VendorInvitation.id)))).scalars())
 
 
 async def test_good_bad_and_duplicate_rows_give_the_right_report(manager, database):
@@ -152,8 +153,8 @@ async def test_a_vendor_from_the_register_claims_the_invitation_by_signing_up_wi
     assert response.status_code == 303
     async with database.sessionmaker() as session:
         vendor = (await session.execute(select(Vendor))).scalar_one()
-        claimed = (await session.execute(select(func.count(VendorInvitation.id))
-                                         .where(VendorInvitation.claimed_by_id.is_not(None)))).scalar_one()
+        claimed = (await session.execute(select(func.count(col(VendorInvitation.id)))
+                                         .where(col(VendorInvitation.claimed_by_id).is_not(None)))).scalar_one()
     assert vendor.business_name == "Catering Bu Sri" and vendor.desa == "Krengseng"
     assert claimed == 1
 

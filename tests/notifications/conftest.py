@@ -113,7 +113,7 @@ class PushService:
         service = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (the http.server API)
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 service.received.append(Delivery(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
                 if service.delay_seconds:

@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from backend.accounts import service as account_service
 from backend.accounts.models import Role
@@ -15,7 +16,7 @@ from backend.i18n import translations
 from backend.notifications.models import Notification, PushSubscription
 from backend.notifications.push import MSG_KEY
 from backend.notifications.service import INBOX_PAGE_SIZE
-from tests.conftest import QueryCounter, browser, csrf_token, log_in, submit
+from tests.conftest import QueryCounter, browser, csrf_token, found, log_in, submit
 from tests.notifications.conftest import Browser, b64url
 
 EXPIRY = "Expires on %(date)s. Renew it soon and upload the new one."
@@ -31,13 +32,13 @@ async def bearer(database, user) -> dict[str, str]:
 
 async def stored_subscriptions(database) -> list[PushSubscription]:
     async with database.sessionmaker() as session:
-        return list((await session.execute(select(PushSubscription).order_by(PushSubscription.id))).scalars())
+        return list((await session.execute(select(PushSubscription).order_by(col(PushSubscription.id)))).scalars())
 
 
 async def unread_ids(database, user) -> set[int]:
     async with database.sessionmaker() as session:
-        rows = await session.execute(select(Notification.id).where(Notification.user_id == user.id,
-                                                                   Notification.read_at.is_(None)))
+        rows = await session.execute(select(col(Notification.id)).where(col(Notification.user_id) == user.id,
+                                                                   col(Notification.read_at).is_(None)))
         return set(rows.scalars())
 
 
@@ -86,7 +87,7 @@ async def test_marking_read_touches_only_my_own_notifications(client, world, zon
     for _ in range(3):
         await phones.notify(sri)
     await phones.notify(budi)
-    first, second, third = sorted(await unread_ids(database, sri))
+    first, _second, _third = sorted(await unread_ids(database, sri))
     [budis] = await unread_ids(database, budi)
     token = await bearer(database, sri)
 
@@ -209,7 +210,7 @@ async def test_the_inbox_page_shows_my_notifications_newest_first_unread_highlig
     assert '<a href="/vendor/certificates">' + EXPIRY_ID % {"date": "30 November 2026"} + "</a>" in lines[1][2]
     assert "Budi" not in page.text
     assert "WIB" in lines[0][2]
-    button = re.search(r"<button[^>]*data-push-subscribe[^>]*>", page.text).group(0)
+    button = found(r"<button[^>]*data-push-subscribe[^>]*>", page.text).group(0)
     assert " hidden " in button and f'data-key="{vapid_keys.public_key}"' in button
     assert re.search(r'<script src="/static/js/push.js\?v=\w+" defer></script>', page.text)
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from py_vapid import Vapid02
 from sqlalchemy import select, update
+from sqlmodel import col
 
 from backend.accounts.models import Role, User
 from backend.db import as_utc
@@ -24,17 +25,17 @@ EXPIRY = "Expires on %(date)s. Renew it soon and upload the new one."
 
 async def push_messages(database) -> list[PushMessage]:
     async with database.sessionmaker() as session:
-        return list((await session.execute(select(PushMessage).order_by(PushMessage.id))).scalars())
+        return list((await session.execute(select(PushMessage).order_by(col(PushMessage.id)))).scalars())
 
 
 async def subscriptions(database) -> list[PushSubscription]:
     async with database.sessionmaker() as session:
-        return list((await session.execute(select(PushSubscription).order_by(PushSubscription.id))).scalars())
+        return list((await session.execute(select(PushSubscription).order_by(col(PushSubscription.id)))).scalars())
 
 
 async def reads_english(database, user: User) -> None:
     async with database.sessionmaker() as session:
-        await session.execute(update(User).where(User.id == user.id).values(locale="en"))
+        await session.execute(update(User).where(col(User.id) == user.id).values(locale="en"))
         await session.commit()
 
 

@@ -8,8 +8,9 @@ from datetime import date, time
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
-from backend.catalog.models import Product
+from backend.catalog.models import Category, Fulfilment, Product, Unit
 from backend.clock import wib_to_utc
 from backend.orders import capacity
 from backend.orders.models import CapacityDay
@@ -58,8 +59,7 @@ async def test_the_database_itself_refuses_an_oversold_day(world, zone, database
     assert await hold(database, seller.vendor.id, 100)
     async with database.sessionmaker() as session:
         with pytest.raises(IntegrityError):
-            await session.execute(update(CapacityDay).values(held=CapacityDay.held + 1))
-            await session.flush()
+            await session.execute(update(CapacityDay).values(held=col(CapacityDay.held) + 1))
 
 
 async def lower_capacity(database, seller, capacity: int, now) -> None:
@@ -91,7 +91,7 @@ async def test_a_lower_capacity_set_on_friday_applies_from_that_friday_whatever_
     await lower_capacity(database, seller, 200, now=FRIDAY_MORNING)
 
     async with database.sessionmaker() as session:
-        days = dict((row.day, (row.capacity, row.held)) for row in (await session.execute(select(CapacityDay))).scalars())
+        days = {row.day: (row.capacity, row.held) for row in (await session.execute(select(CapacityDay))).scalars()}
     assert days == {thursday: (500, 300), MONDAY: (300, 300)}  # a past day keeps its figure
     assert await remaining(database, seller.vendor.id) == 0
     assert await remaining(database, seller.vendor.id, tuesday) == 200  # a day without orders: the new figure
@@ -129,7 +129,7 @@ async def test_a_vendor_who_lowered_the_capacity_gets_no_more_than_the_new_figur
     async with database.sessionmaker() as session:
         await capacity.change_daily_capacity(session=session, vendor_id=seller.vendor.id, capacity=50,
                                              from_day=MONDAY)
-        await session.execute(update(Vendor).where(Vendor.id == seller.vendor.id).values(daily_capacity=50))
+        await session.execute(update(Vendor).where(col(Vendor.id) == seller.vendor.id).values(daily_capacity=50))
         await session.commit()
     assert await remaining(database, seller.vendor.id) == 0  # 80 held against a new figure of 50
 
@@ -156,10 +156,11 @@ async def test_a_vendor_saving_an_old_product_form_does_not_put_ordered_stock_ba
 
     async def save(**fields):
         async with database.sessionmaker() as session:
-            vendor = await session.get(Vendor, seller.vendor.id)
+            vendor = await session.get_one(Vendor, seller.vendor.id)
             product = await catalog_service.update_product(
                 session=session, vendor=vendor, product_id=chips.id, now=world.now, data=ProductInput(
-                    name="Keripik Singkong", category="snacks", unit="pack", price=8500, fulfilment="ready_stock",
+                    name="Keripik Singkong", category=Category.SNACKS, unit=Unit.PACK, price=8500,
+                    fulfilment=Fulfilment.READY_STOCK,
                     certificate_ids=list(seller.certificate_ids.values()), **fields))
             await session.commit()
             return product.stock

@@ -197,7 +197,7 @@ async def test_illegal_moves_are_409_the_other_sides_move_403_and_a_decline_need
 
 async def test_another_vendor_and_another_buyer_do_not_find_the_order(client, database, world, zone, ordering,
                                                                       catering, canteen, canteen_staff, worker):
-    seller, nasi_box = catering
+    _seller, nasi_box = catering
     order = await ordering.order(canteen_staff, nasi_box.id, 50)
     rival = await world.seller(zone, business_name="Dapur Bu Tini")
     other_canteen = await ordering.canteen_buyer("Kantin PT Lain")
@@ -262,7 +262,7 @@ async def test_reordering_puts_what_is_still_on_sale_back_in_the_cart(client, da
 
 async def test_a_worker_pays_cash_at_a_gate_and_cannot_use_invoice_or_card(client, database, ordering, catering,
                                                                            worker):
-    seller, nasi_box = catering
+    _seller, nasi_box = catering
     gate = await ordering.gate()
     auth = await bearer(database, worker)
     points = (await client.get("/api/v1/delivery-points", headers=auth)).json()

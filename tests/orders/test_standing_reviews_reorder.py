@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 from backend.catalog.models import ListingStatus, Product
 from backend.errors import Conflict, Forbidden, ValidationFailed
@@ -46,7 +47,7 @@ async def test_a_standing_order_places_next_weeks_orders_monday_to_friday(orderi
 
     assert (result.placed, result.refused) == (5, 0)
     async with database.sessionmaker() as session:
-        orders = (await session.execute(select(Order).order_by(Order.delivery_day))).scalars().all()
+        orders = (await session.execute(select(Order).order_by(col(Order.delivery_day)))).scalars().all()
     assert [o.delivery_day for o in orders] == NEXT_WEEK
     assert {(o.delivery_slot, o.total, o.status, o.organisation_id) for o in orders} == {
         (time(11, 0), 200 * 13000, OrderStatus.PLACED, canteen_staff.organisation_id)}
@@ -69,10 +70,10 @@ async def test_a_day_without_capacity_is_recorded_and_the_canteen_told_while_the
     assert await ordering.remaining(seller.vendor.id, NEXT_WEEK[2]) == 100  # the refused day holds nothing
     async with database.sessionmaker() as session:
         run = (await session.execute(select(StandingOrderRun).where(
-            StandingOrderRun.delivery_day == NEXT_WEEK[2]))).scalar_one()
+            col(StandingOrderRun.delivery_day) == NEXT_WEEK[2]))).scalar_one()
         assert run.order_id is None
         assert run.params == {"product": "Nasi Box Ayam Bakar", "requested": 200, "available": 100}
-        told = (await session.execute(select(Notification).where(Notification.user_id == canteen_staff.id))).scalars()
+        told = (await session.execute(select(Notification).where(col(Notification.user_id) == canteen_staff.id))).scalars()
         assert [n.url for n in told] == ["/canteen/standing-orders"]
 
 
@@ -159,7 +160,7 @@ async def test_reorder_puts_a_past_orders_lines_back_in_the_cart_and_says_what_i
     assert result.added == ["Nasi Box Ayam Bakar"]
     assert [error.params for error in result.left_out] == [{"product": "Es Teh Manis"}]
     async with database.sessionmaker() as session:
-        lines = (await session.execute(select(CartLine.product_id, CartLine.quantity))).all()
+        lines = (await session.execute(select(col(CartLine.product_id), col(CartLine.quantity)))).all()
         assert lines == [(nasi_box.id, 200)]
         view = await cart.view_cart(session=session, buyer=canteen_staff, today=NOW.date())
         assert view.total == 200 * 13000
@@ -176,7 +177,7 @@ async def test_buyers_of_a_suspended_vendors_open_orders_are_told(ordering, cate
                              now=NOW)
         await session.commit()
     async with database.sessionmaker() as session:
-        told = (await session.execute(select(Notification).where(Notification.user_id == canteen_staff.id))).scalars()
+        told = (await session.execute(select(Notification).where(col(Notification.user_id) == canteen_staff.id))).scalars()
         assert [(n.url, n.params["vendor"]) for n in told] == [(f"/orders/{order.id}", "Catering Bu Sri")]
 
 

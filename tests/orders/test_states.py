@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 from backend.accounts.models import Role
 from backend.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -53,8 +54,8 @@ async def test_an_order_goes_from_placed_to_completed_and_every_step_is_recorded
         assert (await move(database, order.id, target, actor)).status == target
 
     async with database.sessionmaker() as session:
-        events = (await session.execute(select(OrderEvent).where(OrderEvent.order_id == order.id)
-                                        .order_by(OrderEvent.id))).scalars().all()
+        events = (await session.execute(select(OrderEvent).where(col(OrderEvent.order_id) == order.id)
+                                        .order_by(col(OrderEvent.id)))).scalars().all()
     assert [(e.from_status, e.to_status, e.actor_role) for e in events] == [
         (None, "placed", "buyer"), ("placed", "accepted", "vendor"), ("accepted", "ready", "vendor"),
         ("ready", "delivered", "vendor"), ("delivered", "completed", "buyer")]
@@ -75,7 +76,7 @@ async def test_every_illegal_transition_is_refused_and_changes_nothing(ordering,
                 await move(database, order.id, target, actor, reason="alasan")
     async with database.sessionmaker() as session:
         assert (await session.get(Order, order.id)).status == current
-        assert len((await session.execute(select(OrderEvent).where(OrderEvent.order_id == order.id))).all()) == 1
+        assert len((await session.execute(select(OrderEvent).where(col(OrderEvent.order_id) == order.id))).all()) == 1
 
 
 async def test_each_side_may_only_make_its_own_moves(ordering, catering, canteen_staff, database):
@@ -121,7 +122,7 @@ async def test_declining_needs_a_reason_and_gives_the_capacity_back(ordering, ca
     assert (declined.status, declined.status_reason) == (S.DECLINED, "Kompor rusak")
     assert await ordering.remaining(seller.vendor.id) == 500
     async with database.sessionmaker() as session:
-        notes = (await session.execute(select(Notification).where(Notification.user_id == canteen_staff.id))).scalars()
+        notes = (await session.execute(select(Notification).where(col(Notification.user_id) == canteen_staff.id))).scalars()
         assert [(n.message, n.params["status"]) for n in notes] == [("Order %(number)s: %(status)s", "declined")]
 
 
@@ -154,14 +155,14 @@ async def test_the_unpaid_order_job_cancels_late_card_orders_and_releases_their_
     async with database.sessionmaker() as session:
         cancelled = await session.get(Order, order.id)
         assert (cancelled.status, cancelled.status_reason) == (S.CANCELLED, "Not paid in time.")
-        event = (await session.execute(select(OrderEvent).where(OrderEvent.to_status == "cancelled"))).scalar_one()
+        event = (await session.execute(select(OrderEvent).where(col(OrderEvent.to_status) == "cancelled"))).scalar_one()
         assert (event.actor_id, event.actor_role) == (None, "system")
         assert await cancel_unpaid_orders(session=session, now=NOW + timedelta(hours=2)) == 0  # idempotent
     assert await ordering.remaining(seller.vendor.id) == 500
 
 
 async def test_a_paid_checkout_places_its_orders_once(ordering, world, zone, catering, canteen_staff, database):
-    seller, nasi_box = catering
+    _seller, nasi_box = catering
     order = await ordering.order(canteen_staff, nasi_box.id, 100, payment=PaymentMethod.CARD)
     for _ in range(2):
         async with database.sessionmaker() as session:
@@ -169,7 +170,7 @@ async def test_a_paid_checkout_places_its_orders_once(ordering, world, zone, cat
             await session.commit()
     async with database.sessionmaker() as session:
         assert (await session.get(Order, order.id)).status == S.PLACED
-        events = (await session.execute(select(OrderEvent.to_status).where(OrderEvent.order_id == order.id))).all()
+        events = (await session.execute(select(col(OrderEvent.to_status)).where(col(OrderEvent.order_id) == order.id))).all()
         assert [e[0] for e in events] == ["pending_payment", "placed"]
         # A paid order is no longer cancelled by the unpaid-order job.
         assert await cancel_unpaid_orders(session=session, now=NOW + timedelta(hours=1)) == 0

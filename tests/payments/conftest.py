@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from litestar import Litestar
 from sqlalchemy import select
+from sqlmodel import col
 
 from backend.accounts.models import User
 from backend.config import Settings
@@ -118,19 +119,26 @@ async def card_checkout(ordering, two_vendors, canteen_staff) -> CardCheckout:  
 
 async def orders_of(database: Database, checkout_id: int) -> list[Order]:
     async with database.sessionmaker() as session:
-        return list((await session.execute(select(Order).where(Order.checkout_id == checkout_id)
-                                           .order_by(Order.id))).scalars())
+        return list((await session.execute(select(Order).where(col(Order.checkout_id) == checkout_id)
+                                           .order_by(col(Order.id)))).scalars())
 
 
-async def payment_of(database: Database, checkout_id: int) -> Payment | None:
+async def payment_of(database: Database, checkout_id: int) -> Payment:
+    """The checkout's payment (the test fails when there is none)."""
     async with database.sessionmaker() as session:
-        return (await session.execute(select(Payment).where(Payment.checkout_id == checkout_id))
-                ).scalar_one_or_none()
+        return (await session.execute(select(Payment).where(col(Payment.checkout_id) == checkout_id))
+                ).scalar_one()
 
 
-async def refund_of(database: Database, order_id: int) -> Refund | None:
+async def refund_of(database: Database, order_id: int) -> Refund:
+    """The order's refund (the test fails when there is none)."""
     async with database.sessionmaker() as session:
-        return (await session.execute(select(Refund).where(Refund.order_id == order_id))).scalar_one_or_none()
+        return (await session.execute(select(Refund).where(col(Refund.order_id) == order_id))).scalar_one()
+
+
+async def has_refund(database: Database, order_id: int) -> bool:
+    async with database.sessionmaker() as session:
+        return (await session.execute(select(Refund).where(col(Refund.order_id) == order_id))).first() is not None
 
 
 

@@ -126,10 +126,10 @@ class FakeStripe:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (the http.server's names)
+            def do_GET(self) -> None:
                 fake._handle(self, "GET")
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 fake._handle(self, "POST")
 
             def log_message(self, *args: Any) -> None:
@@ -291,6 +291,12 @@ class FakeStripe:
             return status, answer
 
     def _route(self, method: str, path: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if (method, path) in (("POST", "/v1/payment_intents"), ("POST", "/v1/checkout/sessions")) and (
+                "payment_method_types" in params):
+            # Since API version 2026-09-30 (the SDK's), as Stripe answers it.
+            return 400, _error("invalid_request_error", "payment_method_types is no longer supported: use "
+                                                        "allowed_payment_method_types.",
+                               code="payment_method_types_no_longer_supported")
         if (method, path) == ("POST", "/v1/payment_intents"):
             return 200, self.public(self._create_intent(params))
         if (method, path) == ("POST", "/v1/checkout/sessions"):
@@ -355,7 +361,7 @@ class FakeStripe:
         intent = {"id": intent_id, "object": "payment_intent", "amount": int(params["amount"]), "amount_received": 0,
                   "currency": params["currency"], "status": "requires_payment_method",
                   "client_secret": f"{intent_id}_secret_{secrets.token_hex(8)}",
-                  "metadata": params.get("metadata", {}), "payment_method_types": params.get("payment_method_types",
+                  "metadata": params.get("metadata", {}), "payment_method_types": params.get("allowed_payment_method_types",
                                                                                              ["card"]),
                   "description": params.get("description"), "capture_method": "automatic",
                   "confirmation_method": "automatic", "created": int(time.time()), "livemode": False,

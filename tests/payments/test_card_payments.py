@@ -5,16 +5,15 @@ by its signed webhook or when asked, never because a browser came back to a succ
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import select
+from sqlmodel import col
 
 from backend.i18n import gettext
 from backend.notifications.models import Notification
 from backend.orders.models import OrderStatus
 from backend.payments.models import PaymentStatus
 from backend.payments.service import MSG_CLOSED
-from tests.conftest import log_in, submit
+from tests.conftest import found, log_in, submit
 from tests.orders.test_order_api import bearer
 from tests.payments.conftest import PUBLISHABLE_KEY, deliver, orders_of, payment_of
 
@@ -23,7 +22,7 @@ S = OrderStatus
 
 async def notified(database, user_id: int) -> set[int | None]:
     async with database.sessionmaker() as session:
-        return set((await session.execute(select(Notification.order_id).where(Notification.user_id == user_id)
+        return set((await session.execute(select(col(Notification.order_id)).where(col(Notification.user_id) == user_id)
                                           )).scalars())
 
 
@@ -93,7 +92,7 @@ async def test_someone_elses_checkout_is_not_found_and_a_cancelled_one_cannot_be
 async def test_a_card_checkout_through_the_api_says_where_to_pay(client, database, two_vendors, canteen_staff):
     from tests.orders.test_order_api import check_out
 
-    (seller, nasi_box), _ = two_vendors
+    (_seller, nasi_box), _ = two_vendors
     canteen = await bearer(database, canteen_staff)
     await client.put(f"/api/v1/cart/lines/{nasi_box.id}", json={"quantity": 100}, headers=canteen)
     placed = await check_out(client, canteen, "card-1", payment_method="card")
@@ -181,7 +180,7 @@ async def test_a_worker_checks_out_by_card_on_the_cart_page_and_is_sent_to_pay(c
                                                                               ordering, fake_stripe):
     from tests.web.test_order_pages import DAY, checkout_form
 
-    seller, nasi_box = catering
+    _seller, nasi_box = catering
     gate = await ordering.gate()
     await log_in(client, worker)
     await submit(client, "/cart/lines", {"product_id": nasi_box.id, "quantity": 10})
@@ -190,7 +189,7 @@ async def test_a_worker_checks_out_by_card_on_the_cart_page_and_is_sent_to_pay(c
     placed = await submit(client, "/checkout", checkout_form(cart_page.text, delivery_place=str(gate.id),
                                                              payment_method="card"))
     assert placed.status_code == 303, placed.text
-    checkout_id = int(re.fullmatch(r"/checkouts/(\d+)/pay", placed.headers["location"]).group(1))
+    checkout_id = int(found(r"^/checkouts/(\d+)/pay$", placed.headers["location"]).group(1))
     pay_page = await client.get(placed.headers["location"])
     assert "Rp 150.000" in pay_page.text  # 10 × Rp 15.000
     order, = await orders_of(database, checkout_id)

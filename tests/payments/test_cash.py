@@ -13,6 +13,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 from backend.accounts import service as account_service
 from backend.clock import utcnow, wib_today
@@ -25,8 +26,8 @@ from backend.orders.placement import place_checkout
 from backend.orders.states import change_status
 from backend.payments import cash
 from backend.payments.models import LedgerEntry
-from tests.conftest import app, log_in, submit  # noqa: F401  (`app` without card payments: this folder's conftest turns them on)
-from tests.orders.conftest import ELEVEN, NEXT_MONDAY, NOW, catering, ordering  # noqa: F401  (fixtures)
+from tests.conftest import app, found, log_in, submit  # noqa: F401  (`app` without card payments: this folder's conftest turns them on)
+from tests.orders.conftest import ELEVEN, NEXT_MONDAY, NOW
 
 S = OrderStatus
 HTMX = {"HX-Request": "true"}
@@ -109,8 +110,8 @@ async def test_the_cart_says_the_limit_and_refuses_above_it_next_to_the_vendor(c
     await log_in(client, worker)
     page = await client.get("/cart")
     assert t("Cash on delivery is for orders up to %(limit)s per vendor.", limit="Rp 500.000") in text_of(page.text)
-    key = re.search(r'name="idempotency_key" value="([^"]+)"', page.text).group(1)
-    point = re.search(r'<option value="(\d+)"', page.text.split('id="f-delivery_place"')[1]).group(1)
+    key = found(r'name="idempotency_key" value="([^"]+)"', page.text).group(1)
+    point = found(r'<option value="(\d+)"', page.text.split('id="f-delivery_place"')[1]).group(1)
 
     refused = await submit(client, "/checkout", {
         "idempotency_key": key, "delivery_day": (wib_today(utcnow()) + timedelta(days=3)).isoformat(),
@@ -171,7 +172,7 @@ async def test_a_cash_order_completes_and_the_vendor_records_the_cash_once(clien
     await move(database, cash_order.id, worker, S.COMPLETED)
     async with database.sessionmaker() as session:
         amounts = {entry.account: entry.amount for entry in (await session.execute(
-            select(LedgerEntry).where(LedgerEntry.order_id == cash_order.id))).scalars()}
+            select(LedgerEntry).where(col(LedgerEntry.order_id) == cash_order.id))).scalars()}
     # The vendor holds the Rp 150.000 in cash and owes the platform its 5 %.
     assert amounts == {"vendor": -7_500, "commission": 7_500}
 

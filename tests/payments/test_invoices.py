@@ -14,10 +14,12 @@ from datetime import date, time, timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlmodel import SQLModel, col
 
 from backend.accounts import service as account_service
 from backend.accounts.models import Organisation, Role
 from backend.clock import format_date, utcnow, wib_today
+from backend.db import Database
 from backend.errors import Conflict, NotFound, ValidationFailed
 from backend.i18n import gettext, set_locale
 from backend.moderation.models import AuditEntry
@@ -30,8 +32,8 @@ from backend.orders.states import change_status
 from backend.payments import invoices
 from backend.payments.invoices import InvoiceState
 from backend.payments.models import Invoice
-from tests.conftest import app, log_in, submit  # noqa: F401  (`app` without card payments: this folder's conftest turns them on)
-from tests.orders.conftest import NOW, catering, ordering  # noqa: F401  (fixtures)
+from tests.conftest import app, found, log_in, submit  # noqa: F401  (`app` without card payments: this folder's conftest turns them on)
+from tests.orders.conftest import NOW
 
 S = OrderStatus
 
@@ -46,12 +48,12 @@ def text_of(page: str) -> str:
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
 
 
-async def invoice_of(database, checkout_id: int) -> Invoice | None:
+async def invoice_of(database: Database, checkout_id: int) -> Invoice:
     async with database.sessionmaker() as session:
-        return (await session.execute(select(Invoice).where(Invoice.checkout_id == checkout_id))).scalar_one_or_none()
+        return (await session.execute(select(Invoice).where(col(Invoice.checkout_id) == checkout_id))).scalar_one()
 
 
-async def count(database, model) -> int:
+async def count(database: Database, model: type[SQLModel]) -> int:
     async with database.sessionmaker() as session:
         return (await session.execute(select(func.count()).select_from(model))).scalar_one()
 
@@ -91,7 +93,7 @@ async def bearer(database, user) -> dict[str, str]:
 async def test_an_invoice_order_is_placed_at_once_with_its_invoice_due_in_30_days(ordering, world, zone, catering,
                                                                                  canteen_staff, canteen, manager,
                                                                                  database):
-    seller, nasi_box = catering
+    _seller, nasi_box = catering
     await set_terms(database, manager, canteen.id, 30, npwp="012345678901000")
     await ordering.put_in_cart(canteen_staff, nasi_box.id, 200)
     placement = await ordering.checkout(canteen_staff)
@@ -110,7 +112,7 @@ async def test_an_invoice_order_is_placed_at_once_with_its_invoice_due_in_30_day
 
 async def test_14_day_terms_and_a_multi_vendor_checkout_make_one_invoice(ordering, world, zone, catering,
                                                                          canteen_staff, canteen, manager, database):
-    seller, nasi_box = catering
+    _seller, nasi_box = catering
     other = await world.seller(zone, business_name="Keripik Mbak Nur")
     snack = await world.live_product(other, "Keripik Tempe", price=12_000, min_order_qty=1, unit="pack")
     await set_terms(database, manager, canteen.id, 14)
@@ -141,7 +143,7 @@ async def test_a_canteen_without_invoice_terms_cannot_order_on_invoice(ordering,
 async def test_standing_orders_get_their_invoices_and_stop_when_terms_are_withdrawn(ordering, catering,
                                                                                     canteen_staff, canteen, manager,
                                                                                     database):
-    seller, nasi_box = catering
+    _seller, nasi_box = catering
     async with database.sessionmaker() as session:
         await create_standing_order(session=session, actor=canteen_staff, today=NOW.date(), data=StandingOrderInput(
             product_id=nasi_box.id, quantity=100, weekdays=[1], slot=time(11), days_ahead=7))
@@ -158,7 +160,7 @@ async def test_standing_orders_get_their_invoices_and_stop_when_terms_are_withdr
     assert (run.placed, run.refused) == (0, 1)
     async with database.sessionmaker() as session:
         refused = (await session.execute(select(StandingOrderRun).where(
-            StandingOrderRun.delivery_day == date(2026, 12, 7)))).scalar_one()
+            col(StandingOrderRun.delivery_day) == date(2026, 12, 7)))).scalar_one()
     assert refused.message == invoices.MSG_NO_TERMS and await count(database, Invoice) == 1
 
 
@@ -186,8 +188,8 @@ async def test_managers_grant_and_withdraw_terms_with_an_npwp_on_their_zones_can
     withdrawn = await set_terms(database, admin, canteen.id, None, npwp="3325010101010001")
     assert (withdrawn.invoice_terms_days, withdrawn.npwp) == (None, "3325010101010001")
     async with database.sessionmaker() as session:
-        audit = (await session.execute(select(AuditEntry).where(AuditEntry.action == "organisation.invoice_terms")
-                                       .order_by(AuditEntry.id))).scalars().all()
+        audit = (await session.execute(select(AuditEntry).where(col(AuditEntry.action) == "organisation.invoice_terms")
+                                       .order_by(col(AuditEntry.id)))).scalars().all()
     assert [(entry.actor_id, entry.before, entry.after) for entry in audit] == [
         (manager.id, {"invoice_terms_days": 30, "npwp": ""}, {"invoice_terms_days": 14, "npwp": "3325010101010001"}),
         (admin.id, {"invoice_terms_days": 14, "npwp": "3325010101010001"},
@@ -227,7 +229,7 @@ async def test_the_manager_sets_terms_on_the_canteens_page_without_javascript(cl
 
 async def test_the_cart_offers_invoice_only_to_canteens_with_terms(client, world, zone, catering, canteen_staff,
                                                                    database):
-    seller, nasi_box = catering
+    _seller, nasi_box = catering
     unchecked_org = await world.organisation(zone, "Kantin PT Baru", invoice_terms_days=None)
     unchecked = await world.user(Role.CANTEEN_STAFF, zone=zone, organisation=unchecked_org)
     for buyer in (canteen_staff, unchecked):
@@ -241,7 +243,7 @@ async def test_the_cart_offers_invoice_only_to_canteens_with_terms(client, world
     await log_in(client, unchecked)
     page = await client.get("/cart")
     assert 'value="invoice"' not in page.text and "data-no-invoice-terms" in page.text
-    key = re.search(r'name="idempotency_key" value="([^"]+)"', page.text).group(1)
+    key = found(r'name="idempotency_key" value="([^"]+)"', page.text).group(1)
     refused = await submit(client, "/checkout", {
         "idempotency_key": key, "delivery_day": (wib_today(utcnow()) + timedelta(days=3)).isoformat(),
         "delivery_slot": "11:00", "delivery_place": "canteen", "payment_method": "invoice"})
@@ -255,7 +257,7 @@ async def test_the_cart_offers_invoice_only_to_canteens_with_terms(client, world
 async def test_the_canteen_lists_and_prints_its_invoice_in_few_queries(client, world, zone, catering, canteen,
                                                                       canteen_staff, manager, database,
                                                                       count_queries):
-    seller, nasi_box = catering
+    _seller, nasi_box = catering
     await set_terms(database, manager, canteen.id, 30, npwp="012345678901000")
     placement = await place_days_ago(database, canteen_staff, nasi_box.id, 200, days=0, key="k1")
     invoice = await invoice_of(database, placement.checkout.id)
@@ -312,7 +314,7 @@ async def test_an_invoice_is_for_its_canteen_the_zones_managers_and_admins_only(
 
 async def test_a_manager_marks_an_invoice_paid_once_from_the_list(client, catering, canteen_staff, manager, database,
                                                                  count_queries):
-    seller, nasi_box = catering
+    _seller, nasi_box = catering
     placement = await place_days_ago(database, canteen_staff, nasi_box.id, 200, days=0, key="k1")
     invoice = await invoice_of(database, placement.checkout.id)
     await log_in(client, manager)
@@ -335,9 +337,9 @@ async def test_a_manager_marks_an_invoice_paid_once_from_the_list(client, cateri
     assert again.status_code == 409 and t(invoices.MSG_ALREADY_PAID) in text_of(again.text)
     assert (await invoice_of(database, placement.checkout.id)).payment_reference == "BCA 2611-0042"
     assert invoice.number not in (await client.get("/manager/invoices")).text  # no longer to be paid
-    assert f'data-state="paid"' in (await client.get("/manager/invoices?state=paid")).text
+    assert 'data-state="paid"' in (await client.get("/manager/invoices?state=paid")).text
     async with database.sessionmaker() as session:
-        audit = (await session.execute(select(AuditEntry).where(AuditEntry.action == "invoice.paid"))).scalar_one()
+        audit = (await session.execute(select(AuditEntry).where(col(AuditEntry.action) == "invoice.paid"))).scalar_one()
     assert (audit.actor_id, audit.subject_id, audit.reason) == (manager.id, invoice.id, "BCA 2611-0042")
 
     await log_in(client, canteen_staff)
@@ -345,7 +347,7 @@ async def test_a_manager_marks_an_invoice_paid_once_from_the_list(client, cateri
 
 
 async def test_the_invoice_page_marks_paid_too(client, catering, canteen_staff, admin, database):
-    seller, nasi_box = catering
+    _seller, nasi_box = catering
     placement = await place_days_ago(database, canteen_staff, nasi_box.id, 20, days=0, key="k1")
     invoice = await invoice_of(database, placement.checkout.id)
     await log_in(client, admin)
@@ -361,7 +363,7 @@ async def test_the_invoice_page_marks_paid_too(client, catering, canteen_staff, 
 
 async def test_an_unpaid_invoice_past_its_due_date_is_overdue(client, ordering, catering, canteen_staff, manager,
                                                              database):
-    seller, nasi_box = catering
+    _seller, nasi_box = catering
     # On the fixed clock: issued 23 November, due 23 December; overdue from 24 December.
     placed = await ordering.order(canteen_staff, nasi_box.id, 20)
     async with database.sessionmaker() as session:
@@ -432,7 +434,7 @@ async def test_cancelled_orders_leave_the_amount_due_and_an_all_cancelled_invoic
 
 async def test_the_invoice_api_lists_shows_and_marks_paid_with_problem_bodies(client, world, zone, catering,
                                                                              canteen_staff, manager, database):
-    seller, nasi_box = catering
+    _seller, nasi_box = catering
     placement = await place_days_ago(database, canteen_staff, nasi_box.id, 200, days=0, key="k1")
     late = await place_days_ago(database, canteen_staff, nasi_box.id, 20, days=40, key="k2")
     invoice = await invoice_of(database, placement.checkout.id)
@@ -442,8 +444,8 @@ async def test_the_invoice_api_lists_shows_and_marks_paid_with_problem_bodies(cl
 
     mine = (await client.get("/api/v1/invoices", headers=as_canteen)).json()
     assert [(i["number"], i["state"]) for i in mine["invoices"]] == [
-        (invoice.number, "open"), (f"INV-{(await invoice_of(database, late.checkout.id)).issued_on.year}-"
-                                   f"{late.checkout.id:06d}", "overdue")]
+        (invoice.number, "open"), ((f"INV-{(await invoice_of(database, late.checkout.id)).issued_on.year}-"
+                                    f"{late.checkout.id:06d}"), "overdue")]
     overdue = (await client.get("/api/v1/invoices?state=overdue", headers=as_manager)).json()
     assert [i["checkout_id"] for i in overdue["invoices"]] == [late.checkout.id]
     assert (await client.get("/api/v1/invoices", headers=stranger)).json()["invoices"] == []
@@ -482,7 +484,7 @@ async def test_two_managers_marking_at_once_record_one_payment(ordering, caterin
         pytest.skip("concurrent updates are tested on PostgreSQL")
     import asyncio
 
-    seller, nasi_box = catering
+    _seller, nasi_box = catering
     await ordering.put_in_cart(canteen_staff, nasi_box.id, 20)
     placement = await ordering.checkout(canteen_staff)
     invoice = await invoice_of(database, placement.checkout.id)
@@ -505,4 +507,4 @@ async def test_two_managers_marking_at_once_record_one_payment(ordering, caterin
     assert stored.payment_reference in results
     async with database.sessionmaker() as session:
         assert (await session.execute(select(func.count()).select_from(AuditEntry)
-                                      .where(AuditEntry.action == "invoice.paid"))).scalar_one() == 1
+                                      .where(col(AuditEntry.action) == "invoice.paid"))).scalar_one() == 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from backend.accounts import service as account_service
 from backend.accounts.models import Zone
@@ -22,7 +23,7 @@ from backend.payments.ledger import commission_for, record_completed_order
 from backend.payments.models import LedgerEntry, Payout
 from backend.vendors.models import Vendor
 from tests.conftest import app, log_in, submit  # noqa: F401  (`app` without card payments: this folder's conftest turns them on)
-from tests.orders.conftest import NOW, catering, ordering  # noqa: F401  (fixtures)
+from tests.orders.conftest import NOW
 
 S = OrderStatus
 
@@ -56,13 +57,13 @@ async def pay_out(database, admin, vendor_id: int, amount: int, reference: str =
 
 async def entries(database) -> list[LedgerEntry]:
     async with database.sessionmaker() as session:
-        return list((await session.execute(select(LedgerEntry).order_by(LedgerEntry.id))).scalars())
+        return list((await session.execute(select(LedgerEntry).order_by(col(LedgerEntry.id)))).scalars())
 
 
 async def assert_balanced(database) -> None:
     """The whole ledger sums to zero, and so does every transaction in it."""
     async with database.sessionmaker() as session:
-        total = (await session.execute(select(func.coalesce(func.sum(LedgerEntry.amount), 0)))).scalar_one()
+        total = (await session.execute(select(func.coalesce(func.sum(col(LedgerEntry.amount)), 0)))).scalar_one()
         assert total == 0
         assert await ledger.unbalanced_transactions(session=session) == []
 
@@ -200,13 +201,13 @@ async def test_the_ledger_balances_through_orders_a_rate_change_and_payouts(orde
     await assert_balanced(database)
     async with database.sessionmaker() as session:
         # What the platform earned is the commission account; what it still holds for vendors is the vendor accounts.
-        earned = (await session.execute(select(func.sum(LedgerEntry.amount))
-                                        .where(LedgerEntry.account == "commission"))).scalar_one()
-        owed = (await session.execute(select(func.sum(LedgerEntry.amount))
-                                      .where(LedgerEntry.account == "vendor"))).scalar_one()
-        clearing = (await session.execute(select(func.sum(LedgerEntry.amount))
-                                          .where(LedgerEntry.account == "clearing"))).scalar_one()
-        payouts = (await session.execute(select(func.sum(Payout.amount)))).scalar_one()
+        earned = (await session.execute(select(func.sum(col(LedgerEntry.amount)))
+                                        .where(col(LedgerEntry.account) == "commission"))).scalar_one()
+        owed = (await session.execute(select(func.sum(col(LedgerEntry.amount)))
+                                      .where(col(LedgerEntry.account) == "vendor"))).scalar_one()
+        clearing = (await session.execute(select(func.sum(col(LedgerEntry.amount)))
+                                          .where(col(LedgerEntry.account) == "clearing"))).scalar_one()
+        payouts = (await session.execute(select(func.sum(col(Payout.amount))))).scalar_one()
     gross = 2_600_000 + 86_415 + 700_000 + 37_035
     assert earned == 130_000 + 4_321 + 17_500 + 926
     assert owed == gross - earned - payouts
@@ -240,7 +241,7 @@ async def test_a_payout_is_at_most_the_balance_needs_a_reference_and_is_for_admi
     with pytest.raises(ValidationFailed):
         await pay_out(database, admin, seller.vendor.id, 1)  # nothing left
     async with database.sessionmaker() as session:
-        audit = (await session.execute(select(AuditEntry).where(AuditEntry.action == "vendor.payout"))).scalar_one()
+        audit = (await session.execute(select(AuditEntry).where(col(AuditEntry.action) == "vendor.payout"))).scalar_one()
     assert (audit.actor_id, audit.subject_id, audit.reason) == (admin.id, seller.vendor.id, "Mandiri 900-11")
     await assert_balanced(database)
 
@@ -253,7 +254,7 @@ async def test_the_commission_rate_is_0_to_50_percent_set_by_admins_and_audited(
     await set_rate(database, admin, zone, 5_000)
     async with database.sessionmaker() as session:
         assert (await session.get(Zone, zone.id)).commission_bps == 5_000
-        audit = (await session.execute(select(AuditEntry).where(AuditEntry.action == "zone.commission"))).scalar_one()
+        audit = (await session.execute(select(AuditEntry).where(col(AuditEntry.action) == "zone.commission"))).scalar_one()
     assert (audit.before, audit.after, audit.zone_id) == ({"commission_bps": 500}, {"commission_bps": 5_000}, zone.id)
 
 
@@ -333,7 +334,7 @@ async def test_the_admin_sets_a_rate_and_records_a_payout_without_javascript(cli
     count_queries.statements.clear()
     rates = await client.get("/admin/commission")
     assert rates.status_code == 200 and count_queries.count <= 5
-    assert f'data-commission-bps="500"' in rates.text and 'name="_csrf_token"' in rates.text
+    assert 'data-commission-bps="500"' in rates.text and 'name="_csrf_token"' in rates.text
     refused = await submit(client, f"/admin/zones/{zone.id}/commission", {"commission": "60"})
     assert refused.status_code == 400 and 'aria-invalid="true"' in refused.text
     saved = await submit(client, f"/admin/zones/{zone.id}/commission", {"commission": "2,5"})
@@ -352,7 +353,7 @@ async def test_the_admin_sets_a_rate_and_records_a_payout_without_javascript(cli
     paid = await submit(client, f"/admin/vendors/{seller.vendor.id}/payouts",
                         {"amount": "Rp 2.000.000", "reference": "BCA 0001"})
     assert paid.status_code == 303 and paid.headers["location"] == "/admin/balances?notice=paid_out"
-    assert f'data-balance="470000"' in (await client.get("/admin/balances")).text
+    assert 'data-balance="470000"' in (await client.get("/admin/balances")).text
     await assert_balanced(database)
 
 

@@ -9,6 +9,7 @@ import time
 
 import pytest
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from backend.orders.models import OrderEvent, OrderStatus, PaymentMethod
 from backend.payments.models import PaymentStatus, StripeEvent
@@ -20,15 +21,15 @@ S = OrderStatus
 
 async def stored_events(database) -> list[tuple[str, str]]:
     async with database.sessionmaker() as session:
-        return list((await session.execute(select(StripeEvent.id, StripeEvent.type).order_by(StripeEvent.id))).all())
+        return list((await session.execute(select(col(StripeEvent.id), col(StripeEvent.type)).order_by(col(StripeEvent.id)))).all())
 
 
 async def placed_events(database, checkout) -> int:
     """How many times the checkout's orders were moved to placed (each must be once)."""
     async with database.sessionmaker() as session:
         return (await session.execute(select(func.count()).select_from(OrderEvent).where(
-            OrderEvent.order_id.in_([order.id for order in checkout.orders]),
-            OrderEvent.to_status == S.PLACED))).scalar_one()
+            col(OrderEvent.order_id).in_([order.id for order in checkout.orders]),
+            col(OrderEvent.to_status) == S.PLACED))).scalar_one()
 
 
 @pytest.fixture

@@ -17,12 +17,14 @@ from typing import Any
 
 import pytest
 from sqlalchemy import update
+from sqlmodel import col
 
 from backend.accounts import service as account_service
 from backend.accounts.models import Role
 from backend.catalog.models import ListingStatus, Product
 from backend.certification.models import Certificate
 from backend.clock import utcnow, wib_today
+from backend.errors import NotFound, ValidationFailed
 from backend.orders.models import Order, OrderStatus
 from backend.orders.states import change_status
 from backend.reports import charts, exports, service
@@ -71,7 +73,7 @@ async def story(world, database, zone, ordering, catering) -> Story:  # noqa: F8
     other_zone = await world.zone("KIW", name="Kawasan Industri Wiradesa")
     far_seller = await world.seller(other_zone, business_name="Bandeng Presto Bu Nur")
     async with database.sessionmaker() as session:  # Wiradesa lies in the neighbouring regency
-        await session.execute(update(Vendor).where(Vendor.id == far_seller.vendor.id)
+        await session.execute(update(Vendor).where(col(Vendor.id) == far_seller.vendor.id)
                               .values(regency="Kabupaten Pekalongan"))
         await session.commit()
     bandeng = await world.live_product(far_seller, "Bandeng Presto", category="frozen", price=30000,
@@ -85,9 +87,9 @@ async def story(world, database, zone, ordering, catering) -> Story:  # noqa: F8
     # Expired the day before the report is read: on the story's day (the services) or on the real one (the pages).
     expired_on = min(TODAY, wib_today(utcnow())) - timedelta(days=1)
     async with database.sessionmaker() as session:
-        await session.execute(update(Product).where(Product.id == peyek.id)
+        await session.execute(update(Product).where(col(Product.id) == peyek.id)
                               .values(status=ListingStatus.PENDING_REVIEW))
-        await session.execute(update(Certificate).where(Certificate.vendor_id == expired.vendor.id)
+        await session.execute(update(Certificate).where(col(Certificate.vendor_id) == expired.vendor.id)
                               .values(expires_on=expired_on))
         await session.commit()
 
@@ -192,7 +194,7 @@ async def test_the_zone_dashboard_counts_vendors_listings_weeks_and_the_local_sh
     assert board.local_share == 92.6
     # The regency counts, not the zone a vendor registered in: Bu Nur from Batang selling through Wiradesa is local.
     async with database.sessionmaker() as session:
-        await session.execute(update(Vendor).where(Vendor.id == story.far_seller.vendor.id)
+        await session.execute(update(Vendor).where(col(Vendor.id) == story.far_seller.vendor.id)
                               .values(regency="Kabupaten Batang"))
         await session.commit()
         board = await service.zone_dashboard(session=session, actor=manager, start=START, end=END, today=TODAY)
@@ -204,7 +206,7 @@ async def test_a_manager_sees_only_their_own_zone(database, story, world):
     async with database.sessionmaker() as session:
         own = await service.zone_dashboard(session=session, actor=stranger, start=START, end=END, today=TODAY)
         assert (own.zone_code, own.orders, own.value, own.local_share) == ("KIW", 1, 300_000, None)
-        with pytest.raises(service.NotFound):
+        with pytest.raises(NotFound):
             await service.zone_dashboard(session=session, actor=stranger, zone_id=story.zone.id, today=TODAY)
 
 
@@ -212,7 +214,7 @@ async def test_a_range_ending_before_it_starts_or_too_long_is_refused(database, 
     async with database.sessionmaker() as session:
         for start, end in ((END, START), (date(2025, 1, 1), END), (date(9999, 12, 1), date(9999, 12, 31)),
                            (date(1, 1, 1), date(1, 1, 31))):
-            with pytest.raises(service.ValidationFailed):
+            with pytest.raises(ValidationFailed):
                 await service.vendor_sales(session=session, vendor=story.seller.vendor, start=start, end=end,
                                            today=TODAY)
 
@@ -221,9 +223,9 @@ def test_the_chart_is_escaped_svg_with_one_bar_per_value():
     chart = bar_chart([Bar("1/12", 5, "<b>&"), Bar("2/12", 0, "nol")], summary='Penjualan "A" & <B>',
                       top_label="Rp 5")
     root = ET.fromstring(str(chart))
-    bars = [rect for rect in root.iter(f"{SVG}rect")]
-    assert [float(b.get("height")) for b in bars] == [charts.HEIGHT - charts.TOP - charts.BOTTOM, 0.0]
-    assert bars[0].find(f"{SVG}title").text == "<b>&"
+    bars = list(root.iter(f"{SVG}rect"))
+    assert [float(b.attrib["height"]) for b in bars] == [charts.HEIGHT - charts.TOP - charts.BOTTOM, 0.0]
+    assert bars[0].findtext(f"{SVG}title") == "<b>&"
     assert root.get("aria-label") == 'Penjualan "A" & <B>'
 
 
@@ -242,7 +244,7 @@ async def test_the_caterer_reads_the_report_page_and_downloads_both_csv_files(cl
     assert count_queries.count <= 5, count_queries.statements
     bars = svg_bars(response.text)
     assert len(bars) == 14  # one per day
-    assert [int(b.get("data-value")) for b in bars][2] == 2_750_000  # Wednesday 25 November
+    assert [int(b.attrib["data-value"]) for b in bars][2] == 2_750_000  # Wednesday 25 November
     assert "Rp 3.450.000" in response.text and 'data-value="3550000"' in response.text
 
     by_day = await client.get(f"/vendor/reports/sales-by-day.csv?{PERIOD}")
@@ -273,7 +275,7 @@ async def test_the_canteen_reads_its_spend_and_downloads_it(client, story, count
     response = await client.get("/canteen/reports?from=2026-11-01&to=2026-12-31")
     assert response.status_code == 200
     assert count_queries.count <= 5, count_queries.statements
-    assert [int(b.get("data-value")) for b in svg_bars(response.text)] == [2_600_000, 1_300_000]
+    assert [int(b.attrib["data-value"]) for b in svg_bars(response.text)] == [2_600_000, 1_300_000]
     rows = parse_csv((await client.get("/canteen/reports/spend.csv?from=2026-11-01&to=2026-12-31")).content)
     assert rows[0] == ["awal_bulan", "penjual", "pesanan", "nilai_rupiah"]
     assert sum(int(r[3]) for r in rows[1:]) == 3_900_000
@@ -291,7 +293,7 @@ async def test_the_manager_reads_the_zone_dashboard_and_downloads_the_weeks(clie
     for marker in ('data-active-vendors="4"', 'data-certified-vendors="2"', 'data-live-listings="3"',
                    'data-pending-listings="1"', 'data-local-share="92.6"', 'data-value="3750000"'):
         assert marker in response.text
-    assert [int(b.get("data-value")) for b in svg_bars(response.text)] == [2_750_000, 1_000_000]
+    assert [int(b.attrib["data-value"]) for b in svg_bars(response.text)] == [2_750_000, 1_000_000]
     rows = parse_csv((await client.get(f"/manager/dashboard/weeks.csv?{PERIOD}")).content)
     assert rows == [["minggu_iso", "awal_minggu", "pesanan", "nilai_rupiah", "dibeli_pembeli_kawasan_rupiah",
                      "dari_penjual_kawasan_rupiah"],

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from PIL import Image
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from backend.accounts.models import Role
 from backend.catalog.models import ListingStatus, PriceTier, Product, ProductPhoto
@@ -94,7 +95,7 @@ async def test_a_badly_formatted_certificate_number_is_refused_with_the_expected
     assert error["field"] == "number"
     assert "ID33110000123450523" in error["message"]
     async with database.sessionmaker() as session:
-        assert (await session.execute(select(func.count(Certificate.id)))).scalar_one() == 0
+        assert (await session.execute(select(func.count(col(Certificate.id))))).scalar_one() == 0
 
 
 async def test_a_good_certificate_starts_unverified_and_its_document_is_private(client, other_client, vendor_token,
@@ -130,10 +131,10 @@ async def test_an_expired_or_undated_bpom_certificate_is_refused(client, vendor_
                                 data={"kind": "bpom", "number": "MD 224510001234", "issuer": "BPOM RI"})
     expired = await client.post("/api/v1/vendor/certificates", headers=vendor_token, files=files, data={
         "kind": "bpom", "number": "MD 224510001234", "issuer": "BPOM RI",
-        "expires_on": (date.today() - timedelta(days=2)).isoformat()})
+        "expires_on": (wib_today(utcnow()) - timedelta(days=2)).isoformat()})
     good = await client.post("/api/v1/vendor/certificates", headers=vendor_token, files=files, data={
         "kind": "bpom", "number": "BPOM RI MD 224510001234", "issuer": "BPOM RI",
-        "expires_on": (date.today() + timedelta(days=700)).isoformat()})
+        "expires_on": (wib_today(utcnow()) + timedelta(days=700)).isoformat()})
 
     assert [e["field"] for e in undated.json()["errors"]] == ["expires_on"]
     assert [e["field"] for e in expired.json()["errors"]] == ["expires_on"]
@@ -172,8 +173,8 @@ async def test_tiers_that_do_not_descend_are_refused_and_nothing_is_saved(client
     assert response.status_code == 422
     assert [error["field"] for error in response.json()["errors"]] == ["tiers"]
     async with database.sessionmaker() as session:
-        assert (await session.execute(select(func.count(Product.id)))).scalar_one() == 0
-        assert (await session.execute(select(func.count(PriceTier.id)))).scalar_one() == 0
+        assert (await session.execute(select(func.count(col(Product.id))))).scalar_one() == 0
+        assert (await session.execute(select(func.count(col(PriceTier.id))))).scalar_one() == 0
 
 
 async def test_ready_goods_need_a_stock_count(client, vendor_token):
@@ -219,7 +220,7 @@ async def test_a_text_file_renamed_jpg_is_refused(client, vendor_token, database
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "photo"
     async with database.sessionmaker() as session:
-        assert (await session.execute(select(func.count(ProductPhoto.id)))).scalar_one() == 0
+        assert (await session.execute(select(func.count(col(ProductPhoto.id))))).scalar_one() == 0
 
 
 async def test_submitting_for_review_needs_a_photo_then_goes_pending(client, vendor_token):

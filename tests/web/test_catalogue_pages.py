@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from sqlmodel import col
+
+from backend.accounts import service as account_service
 from backend.accounts.models import Role
 from backend.clock import utcnow, wib_today
-from backend.accounts import service as account_service
-from tests.conftest import QueryCounter, log_in, submit
+from tests.conftest import QueryCounter, found, log_in, submit
 
 PEKALONGAN = (-6.8886, 109.6753)
 
@@ -47,7 +49,7 @@ async def test_a_visitor_searches_and_pages_through_without_javascript(client, w
     assert names == [f"Nasi Box Menu {n:02d}" for n in range(20)]  # Pekalongan's does not reach the zone
     assert "Rp 12.000" in page.text and "Rp 10.000" in page.text  # price and best bulk tier
     assert "Halal" in page.text
-    more = re.search(r'<a class="button wide" href="([^"]+)"', page.text).group(1).replace("&amp;", "&")
+    more = found(r'<a class="button wide" href="([^"]+)"', page.text).group(1).replace("&amp;", "&")
     assert "page=2" in more and "q=nasi+box" in more
     second = await client.get(more)
     assert product_names(second.text) == ["Nasi Box Menu 20", "Nasi Box Menu 21", "Nasi Box Menu 22"]
@@ -139,7 +141,7 @@ async def test_a_vendor_page_shows_verified_certificates_products_and_a_whatsapp
 
 
 async def test_the_api_offers_the_same_search_with_problem_bodies_for_bad_input(client, world, zone):
-    sri, yuni, _ = await catalogue_of(world, zone)
+    _sri, yuni, _ = await catalogue_of(world, zone)
     found = await client.get("/api/v1/catalogue/products", params={"q": "keripik", "certified": "true"})
     assert found.status_code == 200
     body = found.json()
@@ -160,7 +162,7 @@ async def test_the_api_offers_the_same_search_with_problem_bodies_for_bad_input(
 
 async def test_a_canteen_sets_its_factory_location_and_the_catalogue_measures_from_there(
         client, world, zone, canteen, database):
-    _, _, far = await catalogue_of(world, zone)
+    _, _, _far = await catalogue_of(world, zone)
     staff = await world.user(Role.CANTEEN_STAFF, zone=zone, organisation=canteen)
     await log_in(client, staff)
     assert "Nasi Box Megono" not in product_names((await client.get("/catalogue")).text)
@@ -198,7 +200,7 @@ async def test_a_vendor_who_has_not_set_a_location_has_a_page_that_says_so(clien
 
     seller = await world.seller(zone, business_name="Warung Baru Bu Tini")
     async with database.sessionmaker() as session:
-        await session.execute(update(Vendor).where(Vendor.id == seller.vendor.id).values(latitude=None, longitude=None))
+        await session.execute(update(Vendor).where(col(Vendor.id) == seller.vendor.id).values(latitude=None, longitude=None))
         await session.commit()
     page = await client.get(f"/vendors/{seller.vendor.id}")
     assert page.status_code == 200

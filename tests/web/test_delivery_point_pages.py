@@ -4,6 +4,7 @@ opens it again; workers of the zone choose among the open ones. Another zone's m
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from backend.accounts.models import Role
 from backend.orders.delivery import zone_delivery_points
@@ -15,7 +16,7 @@ GATE = {"kind": "gate", "name": "Gerbang 1 KITB", "latitude": "-6,9530", "longit
 
 async def points(database) -> list[DeliveryPoint]:
     async with database.sessionmaker() as session:
-        return list((await session.execute(select(DeliveryPoint).order_by(DeliveryPoint.id))).scalars())
+        return list((await session.execute(select(DeliveryPoint).order_by(col(DeliveryPoint.id)))).scalars())
 
 
 async def choices_of(database, worker) -> list[str]:
@@ -61,7 +62,7 @@ async def test_closing_takes_a_point_off_the_workers_choice_and_opening_brings_i
     await log_in(client, manager)
     await submit(client, "/manager/delivery-points", GATE)
     await submit(client, "/manager/delivery-points", {**GATE, "kind": "dormitory", "name": "Asrama Blok A"})
-    gate, dormitory = await points(database)
+    _gate, dormitory = await points(database)
 
     closed = await submit(client, f"/manager/delivery-points/{dormitory.id}/close", {})
 

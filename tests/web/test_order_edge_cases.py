@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 from backend.accounts.service import create_api_token
 from backend.catalog.models import ListingStatus, Product
@@ -15,10 +16,9 @@ from backend.clock import utcnow
 from backend.notifications.models import Notification
 from backend.orders.models import OrderStatus
 from backend.orders.standing import StandingOrderInput, create_standing_order, place_standing_orders
-from backend.vendors.models import Vendor, VendorStatus
 from tests.conftest import log_in, submit
-from tests.orders.conftest import NOW, catering, ordering  # noqa: F401  (fixtures)
-from tests.web.test_order_pages import DAY, checkout_form, in_cart, place, vendor_moves
+from tests.orders.conftest import NOW
+from tests.web.test_order_pages import checkout_form, in_cart, place
 
 
 async def token_for(database, user) -> dict[str, str]:
@@ -36,7 +36,7 @@ async def test_impossible_days_and_odd_numbers_are_refused_not_crashed_on(client
     for day in ("0001-01-01", "9999-12-31"):
         refused = await submit(client, "/checkout", checkout_form(page.text, delivery_day=day, delivery_place="canteen"))
         assert refused.status_code == 400, (day, refused.status_code)
-    for form in ({"product_id": "²", "quantity": "10"}, {"product_id": str(product.id), "quantity": "１０"},
+    for form in ({"product_id": "²", "quantity": "10"}, {"product_id": str(product.id), "quantity": "１０"},  # noqa: RUF001  (full-width digits)
                  {"product_id": "9" * 30, "quantity": "10"}):
         assert (await submit(client, "/cart/lines", form)).status_code in (400, 404), form
     for path in ("/orders?page=²", "/orders?page=" + "9" * 30, "/orders/" + "9" * 30, "/orders/3000000000"):
@@ -72,8 +72,8 @@ async def test_each_side_follows_the_notification_to_its_own_page_of_the_order(c
     await log_in(client, canteen_staff)
     await submit(client, f"/orders/{order.id}/status", {"target": "cancelled", "reason": "Pabrik libur"})
     async with database.sessionmaker() as session:
-        links = dict((await session.execute(select(Notification.user_id, Notification.url).where(
-            Notification.message == "Order %(number)s: %(status)s"))).all())
+        links = dict((await session.execute(select(col(Notification.user_id), col(Notification.url)).where(
+            col(Notification.message) == "Order %(number)s: %(status)s"))).all())
     assert links[seller.user.id] == f"/vendor/orders/{order.id}"
 
 
@@ -159,6 +159,6 @@ async def test_a_standing_order_whose_author_left_the_canteen_is_refused_and_the
     async with database.sessionmaker() as session:
         result = await place_standing_orders(session=session, now=NOW + timedelta(days=6))
         await session.commit()
-        told = (await session.execute(select(Notification.user_id))).scalars().all()
+        told = (await session.execute(select(col(Notification.user_id)))).scalars().all()
     assert (result.placed, result.refused) == (0, 1)
     assert colleague.id in told

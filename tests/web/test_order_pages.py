@@ -8,28 +8,26 @@ past the catering's "order by 15.00 the day before".
 from __future__ import annotations
 
 import re
-from datetime import timedelta, time
+from datetime import time, timedelta
 
 import pytest
 from markupsafe import escape
+from sqlalchemy import func, select
 
 from backend.accounts.models import Role
 from backend.catalog import service as catalog_service
 from backend.clock import utcnow, wib_today
 from backend.errors import Shortage
 from backend.i18n import gettext, set_locale
-from backend.orders import capacity, cart, service as order_service
-from backend.orders.delivery import MSG_CANTEEN_ONLY
-from backend.orders.models import Order, OrderStatus
+from backend.orders import capacity, cart
+from backend.orders import service as order_service
+from backend.orders.delivery import MSG_CANTEEN_ONLY, DeliveryChoice
+from backend.orders.models import DeliveryKind, Order, OrderStatus, PaymentMethod
 from backend.orders.placement import place_checkout
-from backend.orders.delivery import DeliveryChoice
-from backend.orders.models import DeliveryKind, PaymentMethod
 from backend.orders.reviews import reply_to_review
 from backend.orders.states import MSG_REASON, change_status
 from backend.vendors.models import Vendor
-from sqlalchemy import func, select
-from tests.conftest import log_in, submit
-from tests.orders.conftest import catering, ordering  # noqa: F401  (fixtures)
+from tests.conftest import found, log_in, submit
 
 DAY = wib_today(utcnow()) + timedelta(days=3)
 
@@ -209,7 +207,7 @@ async def test_a_shortage_names_the_product_and_what_is_left_and_keeps_the_cart(
     refused = await submit(client, "/checkout", form)
     assert refused.status_code == 409
     message = t(Shortage.message, product="Nasi Box Ayam", requested=80, available=60)
-    line = re.search(rf'<li class="item" id="line-{product.id}">.*?</li>', refused.text, re.S).group(0)
+    line = found(rf'<li class="item" id="line-{product.id}">.*?</li>', refused.text, re.S).group(0)
     assert message in line  # next to its line
     assert f'value="{form["idempotency_key"]}"' in refused.text and "Untuk shift 1" in refused.text
     assert f'value="{DAY.isoformat()}"' in refused.text and '<option value="11:00" selected>' in refused.text
@@ -488,7 +486,7 @@ async def test_the_cart_and_an_order_take_at_most_five_queries(client, database,
     assert count_queries.count <= 5, count_queries.statements
 
 
-@pytest.mark.parametrize("role, links", [
+@pytest.mark.parametrize(("role", "links"), [
     (Role.CANTEEN_STAFF, ("/cart", "/orders", "/canteen/standing-orders", "/inbox")),
     (Role.WORKER, ("/cart", "/orders", "/inbox")),
 ])
@@ -497,7 +495,7 @@ async def test_buyers_find_the_cart_orders_and_inbox_in_the_menu_and_on_their_ho
     user = await world.user(role, zone=zone, organisation=canteen if role == Role.CANTEEN_STAFF else None)
     await log_in(client, user)
     home = await client.get("/canteen" if role == Role.CANTEEN_STAFF else "/worker")
-    nav = re.search(r'<nav aria-label="[^"]+" class="topnav">.*?</nav>', home.text, re.S).group(0)
+    nav = found(r'<nav aria-label="[^"]+" class="topnav">.*?</nav>', home.text, re.S).group(0)
     for link in links:
         assert f'href="{link}"' in nav
     assert ('href="/canteen/standing-orders"' in nav) == (role == Role.CANTEEN_STAFF)

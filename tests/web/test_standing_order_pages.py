@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from backend.accounts.models import Role
 from backend.clock import utcnow
 from backend.errors import Shortage
 from backend.orders.models import StandingOrder
 from backend.orders.standing import MSG_WEEKDAYS, place_standing_orders
-from tests.conftest import log_in, submit
-from tests.orders.conftest import catering  # noqa: F401  (fixture)
+from tests.conftest import found, log_in, submit
 from tests.web.test_order_pages import t
 
 WEEKDAYS = ["1", "2", "3", "4", "5"]
@@ -25,14 +25,14 @@ def standing_form(product_id: int, **changes: object) -> dict[str, object]:
 
 async def saved_standing_orders(database) -> list[StandingOrder]:
     async with database.sessionmaker() as session:
-        return list((await session.execute(select(StandingOrder).order_by(StandingOrder.id))).scalars())
+        return list((await session.execute(select(StandingOrder).order_by(col(StandingOrder.id)))).scalars())
 
 
 async def test_a_canteen_sets_up_200_box_every_weekday_from_the_product_page(client, database, canteen_staff,
                                                                              catering):
     _, product = catering
     await log_in(client, canteen_staff)
-    link = re.search(r'href="(/canteen/standing-orders\?product=\d+)"',
+    link = found(r'href="(/canteen/standing-orders\?product=\d+)"',
                      (await client.get(f"/products/{product.id}")).text).group(1)
     form_page = await client.get(link)
     assert form_page.status_code == 200

@@ -14,6 +14,7 @@ from datetime import date, time, timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 from backend.accounts.models import Role, User
 from backend.clock import utcnow, wib_to_utc, wib_today
@@ -81,7 +82,7 @@ class Buyers:
 
     async def status(self, order_id: int) -> str:
         async with self.database.sessionmaker() as session:
-            return (await session.execute(select(Order.status).where(Order.id == order_id))).scalar_one()
+            return (await session.execute(select(col(Order.status)).where(col(Order.id) == order_id))).scalar_one()
 
     async def remaining(self, vendor_id: int, day: date | None = None) -> int:
         async with self.database.sessionmaker() as session:
@@ -96,7 +97,7 @@ def buyers(world, database, zone) -> Buyers:
 @pytest.fixture
 async def two_canteen_orders(shop, buyers):
     """200 box for Kantin PT Sinar and 150 for Kantin PT Garmen, both for 11.00 today."""
-    seller, product = shop
+    _seller, product = shop
     sinar = await buyers.canteen("Kantin PT Sinar")
     garmen = await buyers.canteen("Kantin PT Garmen")
     first = await buyers.order(sinar, product.id, 200, notes="Pintu belakang dapur")
@@ -179,8 +180,8 @@ async def test_without_javascript_a_tap_goes_back_to_the_board_of_that_day(clien
 
 
 async def test_a_decline_needs_a_reason_and_then_gives_the_capacity_back(client, shop, buyers, two_canteen_orders):
-    seller, product = shop
-    first, second = two_canteen_orders
+    seller, _product = shop
+    first, _second = two_canteen_orders
     await log_in(client, seller.user)
     assert await buyers.remaining(seller.vendor.id) == 150
 

@@ -13,6 +13,7 @@ from datetime import timedelta
 import pytest
 from PIL import Image
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from backend.accounts.models import Role
 from backend.catalog.models import ListingStatus, PriceTier, Product, ProductPhoto
@@ -146,7 +147,7 @@ async def test_a_wrong_profile_comes_back_with_the_typed_values_and_saves_nothin
     assert error_under(response.text, "whatsapp")
     assert error_under(response.text, "closes_at")
     assert error_under(response.text, "operating_days")
-    assert await count(database, Vendor.id) == 0
+    assert await count(database, col(Vendor.id)) == 0
 
 
 async def test_a_profile_photo_is_stored_as_webp(client, shop, database):
@@ -193,7 +194,7 @@ async def test_a_badly_formatted_certificate_number_is_refused_with_the_format_a
     assert message and HALAL_NUMBER in message
     assert 'value="HALAL-123"' in response.text
     assert 'value="BPJPH"' in response.text
-    assert await count(database, Certificate.id) == 0
+    assert await count(database, col(Certificate.id)) == 0
 
 
 async def test_a_good_certificate_is_listed_as_unverified_with_its_private_document(client, shop, database):
@@ -254,7 +255,7 @@ async def test_a_product_with_bulk_tiers_is_saved_as_a_draft(client, shop, datab
 
     async with database.sessionmaker() as session:
         product = await session.get(Product, product_id)
-        tiers = (await session.execute(select(PriceTier).order_by(PriceTier.min_quantity))).scalars().all()
+        tiers = (await session.execute(select(PriceTier).order_by(col(PriceTier.min_quantity)))).scalars().all()
     assert product.status == ListingStatus.DRAFT
     assert product.price == 15000
     assert [(tier.min_quantity, tier.unit_price) for tier in tiers] == [(50, 14000), (200, 13000)]
@@ -279,8 +280,8 @@ async def test_tiers_that_do_not_descend_are_refused_near_the_rows_and_nothing_i
     assert error_under(response.text, "tiers")
     assert 'value="Nasi Box Ayam Bakar"' in response.text
     assert f'value="{tiers["tier_price_1"]}"' in response.text
-    assert await count(database, Product.id) == 0
-    assert await count(database, PriceTier.id) == 0
+    assert await count(database, col(Product.id)) == 0
+    assert await count(database, col(PriceTier.id)) == 0
 
 
 async def test_a_half_filled_tier_row_is_pointed_out_on_that_row(client, shop, database):
@@ -291,7 +292,7 @@ async def test_a_half_filled_tier_row_is_pointed_out_on_that_row(client, shop, d
     assert response.status_code == 422
     assert error_under(response.text, "tier_price_2")
     assert error_under(response.text, "tier_price_1") is None
-    assert await count(database, Product.id) == 0
+    assert await count(database, col(Product.id)) == 0
 
 
 async def test_a_photo_is_added_then_the_listing_is_submitted_for_review(client, shop, database):
@@ -330,7 +331,7 @@ async def test_a_photo_over_the_size_limit_is_refused_with_a_message_not_an_erro
 
     assert response.status_code == 422
     assert error_under(response.text, "photo")
-    assert await count(database, ProductPhoto.id) == 0
+    assert await count(database, col(ProductPhoto.id)) == 0
 
 
 async def test_with_htmx_the_photo_list_is_swapped_in_place(client, shop, database):
@@ -354,7 +355,7 @@ async def test_with_htmx_the_photo_list_is_swapped_in_place(client, shop, databa
     removed = await submit(client, f"/vendor/products/{product_id}/photos/{photo.id}/delete", {}, headers=HTMX)
     assert removed.status_code == 200
     assert f"/photos/{photo.id}/delete" not in removed.text
-    assert await count(database, ProductPhoto.id) == 0
+    assert await count(database, col(ProductPhoto.id)) == 0
 
     await upload_photo(client, product_id)
     async with database.sessionmaker() as session:
@@ -453,7 +454,7 @@ async def test_a_second_vendor_can_neither_see_nor_change_the_first_vendors_thin
         product = await session.get(Product, product_id)
         saved_certificate = await session.get(Certificate, certificate.id)
     assert (product.price, product.status) == (15000, ListingStatus.DRAFT)
-    assert await count(database, ProductPhoto.id, ProductPhoto.product_id == product_id) == 1
+    assert await count(database, col(ProductPhoto.id), col(ProductPhoto.product_id) == product_id) == 1
     assert (saved_certificate.issuer, saved_certificate.document_key) == ("BPJPH", certificate.document_key)
     assert f"/vendor/products/{product_id}" not in (await other_client.get("/vendor/products")).text
 

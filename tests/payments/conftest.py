@@ -141,6 +141,11 @@ async def has_refund(database: Database, order_id: int) -> bool:
         return (await session.execute(select(Refund).where(col(Refund.order_id) == order_id))).first() is not None
 
 
+async def has_payment(database: Database, checkout_id: int) -> bool:
+    async with database.sessionmaker() as session:
+        return (await session.execute(select(Payment).where(col(Payment.checkout_id) == checkout_id))
+                ).first() is not None
+
 
 async def start_paying(client: Any, database: Database, checkout: CardCheckout) -> dict[str, Any]:
     """The canteen's system asks for the checkout's PaymentIntent (POST /api/v1/checkouts/{id}/payment)."""

@@ -14,7 +14,7 @@ from sqlmodel import col
 from backend.orders.models import OrderEvent, OrderStatus, PaymentMethod
 from backend.payments.models import PaymentStatus, StripeEvent
 from tests.conftest import browser, log_in, submit
-from tests.payments.conftest import deliver, orders_of, payment_of, start_paying, stripe_signature
+from tests.payments.conftest import deliver, has_payment, orders_of, payment_of, start_paying, stripe_signature
 
 S = OrderStatus
 
@@ -259,7 +259,7 @@ async def test_an_intent_we_never_created_that_names_our_checkout_places_nothing
     reason = await deliver_rejected(client, database,
                                     fake_stripe.event("payment_intent.succeeded", someone_elses_intent()))
     assert {order.status for order in await orders_of(database, card_checkout.checkout_id)} == {S.PENDING_PAYMENT}
-    assert await payment_of(database, card_checkout.checkout_id) is None
+    assert not await has_payment(database, card_checkout.checkout_id)
     started = await start_paying(client, database, card_checkout)
     reason = await deliver_rejected(client, database,
                                     fake_stripe.event("payment_intent.succeeded", someone_elses_intent()))

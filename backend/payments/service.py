@@ -350,7 +350,7 @@ def _same_as_stripe(reported: StripePayment, said: StripePayment) -> None:
 
 
 async def _payment_of(*, session: AsyncSession, checkout_id: int) -> Payment | None:
-    return (await session.execute(select(Payment).where(Payment.checkout_id == checkout_id))).scalar_one_or_none()
+    return (await session.execute(select(Payment).where(col(Payment.checkout_id) == checkout_id))).scalar_one_or_none()
 
 
 def _check_ours(*, paid: StripePayment, payment: Payment, checkout_id: int) -> None:
@@ -373,8 +373,8 @@ def _check_ours(*, paid: StripePayment, payment: Payment, checkout_id: int) -> N
 
 async def _checkout_holding(*, session: AsyncSession, intent_id: str, checkout_id: int) -> int | None:
     """Another checkout whose payment already has this intent (an intent pays one checkout)."""
-    return (await session.execute(select(Payment.checkout_id).where(Payment.intent_id == intent_id,
-                                                                    Payment.checkout_id != checkout_id))
+    return (await session.execute(select(col(Payment.checkout_id)).where(col(Payment.intent_id) == intent_id,
+                                                                         col(Payment.checkout_id) != checkout_id))
             ).scalar_one_or_none()
 
 

@@ -75,7 +75,7 @@ async def receive_event(*, session: AsyncSession, settings: Settings, payload: b
     try:
         acted = await handler(session, settings, (event.get("data") or {}).get("object") or {}, now)
     except PaymentRejected as rejected:
-        await session.execute(update(StripeEvent).where(StripeEvent.id == _stored_id(event))
+        await session.execute(update(StripeEvent).where(col(StripeEvent.id) == _stored_id(event))
                               .values(rejected_reason=rejected.reason))
         logger.error("Stripe event %s (%s) rejected: %s", event["id"], event["type"], rejected.reason)
         return "rejected"

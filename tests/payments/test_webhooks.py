@@ -175,10 +175,13 @@ async def test_an_event_signed_more_than_five_minutes_ahead_is_refused(client, d
 # --- signed with our secret, but not the payment we asked Stripe for ------------------------------------------
 
 
-async def rejection_of(database, event_id: str) -> str | None:
+async def rejection_of(database, event_id: str) -> str:
+    """Why the stored event was rejected (the test fails when it was not)."""
     async with database.sessionmaker() as session:
-        return (await session.execute(select(StripeEvent.rejected_reason).where(StripeEvent.id == event_id))
-                ).scalar_one()
+        reason = (await session.execute(select(col(StripeEvent.rejected_reason))
+                                        .where(col(StripeEvent.id) == event_id))).scalar_one()
+    assert reason is not None, f"event {event_id} was not rejected"
+    return reason
 
 
 async def assert_still_waiting(database, checkout_id: int, intent_id: str | None) -> None:

@@ -83,6 +83,15 @@ class InsufficientCapacity(Conflict):
         super().__init__(message)
 
 
+class StatusConflict(Conflict):
+    """The change does not fit what the thing is now (often: someone else changed it a moment before);
+    `current_status` says what it is, so the caller can look again and decide."""
+
+    def __init__(self, message: str, *, current_status: str, params: dict[str, Any] | None = None) -> None:
+        self.current_status = current_status
+        super().__init__(message, params=params)
+
+
 class TooManyAttempts(DomainError):
     status_code = 429
     code = "too_many_attempts"

@@ -33,6 +33,7 @@ from backend.errors import (
     InsufficientCapacity,
     NotAuthenticated,
     NotFound,
+    StatusConflict,
     TooManyAttempts,
     ValidationFailed,
 )
@@ -94,6 +95,8 @@ def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Re
             ]
         if isinstance(exc, TooManyAttempts | DatabaseUnavailable):
             extra["retry_after"] = exc.retry_after_seconds
+        if isinstance(exc, StatusConflict):
+            extra["current_status"] = exc.current_status
         return _problem(request, status=exc.status_code, code=exc.code, detail=detail, **extra)
     if isinstance(exc, NotAuthenticated):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -192,6 +195,8 @@ class Problem(BaseModel):
     errors: list[ProblemFieldError] | None = Field(default=None, description="Which fields are wrong, and why")
     shortages: list[ProblemShortage] | None = Field(default=None, description="What is left of each product asked for")
     retry_after: int | None = Field(default=None, description="Seconds to wait before trying again")
+    current_status: str | None = Field(default=None, description="What the order's status is now, when a change "
+                                                                 "no longer fits it (someone changed it first)")
 
 
 _PROBLEM_DESCRIPTIONS = {

@@ -161,8 +161,9 @@ class OrderApi(Controller):
     @post("/{order_id:int}/transitions", guards=[requires_login], status_code=200,
           summary="Move an order on: accept, decline (with a reason), ready, delivered, completed, cancel "
                   "(with a reason)",
-          description="409 when the order cannot go to that status (or changed meanwhile), 403 when it is the "
-                      "other side's move, 422 when a decline or cancellation has no reason.")
+          description="409 when the order cannot go to that status (or changed meanwhile), with its "
+                      "`current_status`; 403 when it is the other side's move, 422 when a decline or cancellation "
+                      "has no reason.")
     async def transition(self, request: Request[User, Any, Any], order_id: FromPath[int],
                          data: JSONBody[TransitionInput], db_session: NamedDependency[AsyncSession]
                          ) -> OrderDetailPublic:

@@ -1,8 +1,10 @@
 """Races as they happen in production: a server with several worker processes on PostgreSQL, and people whose
 requests cross over real HTTP.
 
-Buyers checking out and cancelling the same products all day never see a server error, and the stock and
-capacity held always match the orders.
+A cart checked out from two tabs (or a double tap through a flaky network, each try with a new key) is
+consumed once: one checkout is placed, the others are told the cart was just checked out and where the orders
+are. The same request sent five times at once gets one answer five times. Buyers checking out and cancelling
+the same products all day never see a server error, and the stock and capacity held always match the orders.
 """
 
 from __future__ import annotations
@@ -23,13 +25,17 @@ from backend.accounts.models import Role, User, Zone
 from backend.catalog.models import Product
 from backend.clock import utcnow, wib_today
 from backend.config import Settings
-from backend.orders.models import CapacityDay, Order, OrderLine, OrderStatus
+from backend.errors import CartCheckedOut
+from backend.i18n import gettext, set_locale
+from backend.orders import cart
+from backend.orders.models import CapacityDay, CartLine, Checkout, Order, OrderLine, OrderStatus
 from tests.app_process import ServerProcess, app_environment
 from tests.conftest import World
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.one_database]
 
 WORKERS = 3
+TABS = 5
 RELEASED = (OrderStatus.CANCELLED, OrderStatus.DECLINED)
 
 
@@ -75,6 +81,14 @@ async def canteen(world: World, zone: Zone, number: int) -> ApiUser:
     return await with_token(world, await world.user(Role.CANTEEN_STAFF, zone=zone, organisation=organisation))
 
 
+async def fill_cart(world: World, buyer: ApiUser, lines: dict[int, int]) -> None:
+    async with world.database.sessionmaker() as session:
+        for product_id, quantity in lines.items():
+            await cart.set_quantity(session=session, buyer=buyer.user, product_id=product_id, quantity=quantity,
+                                    today=wib_today(world.now))
+        await session.commit()
+
+
 def checkout_body() -> dict[str, str]:
     return {"delivery_day": (wib_today(utcnow()) + timedelta(days=2)).isoformat(), "delivery_slot": "11:00",
             "delivery_kind": "canteen", "payment_method": "invoice"}
@@ -96,6 +110,101 @@ def problem_code(response: httpx.Response) -> str:
         return str(response.json().get("code", ""))
     except ValueError:  # not even a problem body
         return ""
+
+
+async def count_rows(world: World, table: type) -> int:
+    async with world.database.sessionmaker() as session:
+        return (await session.execute(select(func.count()).select_from(table))).scalar_one()
+
+
+async def test_one_cart_checked_out_from_five_tabs_at_once_is_placed_once(world, zone, server: ServerProcess):
+    catering = await world.seller(zone, business_name="Catering Bu Sri", daily_capacity=500)
+    nasi_box = await world.live_product(catering, "Nasi Box Ayam Bakar", price=15000)
+    chips = await world.live_product(catering, "Keripik Singkong", category="snacks", price=8000, unit="pack",
+                                     fulfilment="ready_stock", stock=100)
+    # Four canteens, each tapping "Pesan" in five tabs at once: every tab has its own key.
+    buyers = [await canteen(world, zone, number) for number in range(4)]
+    for buyer in buyers:
+        await fill_cart(world, buyer, {nasi_box.id: 20, chips.id: 3})
+
+    async with client_for(server, len(buyers) * TABS) as client:
+        await in_use(client, buyers)
+        started = time.monotonic()
+        answers = await asyncio.gather(*(
+            client.post("/api/v1/checkouts", json=checkout_body(), headers=buyer.headers(f"tab-{tab}"))
+            for buyer in buyers for tab in range(TABS)))
+        elapsed = time.monotonic() - started
+
+    assert all(answer.status_code < 500 for answer in answers), server.log()
+    set_locale("id")
+    for number, buyer in enumerate(buyers):
+        its_answers = answers[number * TABS:(number + 1) * TABS]
+        placed = [answer for answer in its_answers if answer.status_code == 201]
+        assert len(placed) == 1, [(answer.status_code, answer.text) for answer in its_answers]
+        checkout_id = placed[0].json()["checkout_id"]
+        for refused in (answer for answer in its_answers if answer.status_code != 201):
+            assert refused.status_code == 409, refused.text
+            problem = refused.json()
+            assert problem["code"] == "cart_checked_out"
+            assert problem["detail"] == gettext(CartCheckedOut.default_message)
+            assert "Keranjang ini baru saja dipesan" in problem["detail"]
+            # Where to look: the orders, and which checkout took the cart.
+            assert (problem["orders"], problem["checkout_id"]) == ("/api/v1/orders", checkout_id)
+
+    # Taken once per cart: four checkouts, four orders, the capacity and stock of four carts, empty carts.
+    assert await count_rows(world, Checkout) == await count_rows(world, Order) == len(buyers)
+    assert await count_rows(world, CartLine) == 0
+    async with world.database.sessionmaker() as session:
+        held = (await session.execute(select(func.sum(CapacityDay.held)))).scalar_one()
+        stock = (await session.get(Product, chips.id)).stock
+    assert (held, stock) == (len(buyers) * 20, 100 - len(buyers) * 3)
+    print(f"\n[races] one cart, {TABS} tabs, {len(buyers)} canteens: {Counter(a.status_code for a in answers)} "
+          f"in {elapsed:.2f} s")
+
+
+# The same request sent again and again while the first is still being placed: phones on a flaky network
+# retrying every 10 to 55 ms, until after the first one has committed.
+def tap_interval(number: int) -> float:
+    return 0.01 + 0.004 * number
+
+
+async def tap(client: httpx.AsyncClient, buyer: ApiUser, key: str, *, after: float) -> httpx.Response:
+    await asyncio.sleep(after)
+    return await client.post("/api/v1/checkouts", json=checkout_body(), headers=buyer.headers(key))
+
+
+async def test_the_same_checkout_sent_five_times_while_the_first_is_placed_gets_one_answer(
+        world, zone, server: ServerProcess):
+    catering = await world.seller(zone, business_name="Catering Bu Sri", daily_capacity=500)
+    nasi_box = await world.live_product(catering, "Nasi Box Ayam Bakar", price=15000)
+    chips = await world.live_product(catering, "Keripik Singkong", category="snacks", price=8000, unit="pack",
+                                     fulfilment="ready_stock", stock=100)
+    buyers = [await canteen(world, zone, number) for number in range(12)]
+    for buyer in buyers:
+        await fill_cart(world, buyer, {nasi_box.id: 20, chips.id: 3})
+
+    async with client_for(server, len(buyers) * TABS) as client:
+        await in_use(client, buyers)
+        started = time.monotonic()
+        answers = await asyncio.gather(*(
+            tap(client, buyer, f"double-tap-{number}", after=tab * tap_interval(number))
+            for number, buyer in enumerate(buyers) for tab in range(TABS)))
+        elapsed = time.monotonic() - started
+
+    for number in range(len(buyers)):
+        its_answers = answers[number * TABS:(number + 1) * TABS]
+        assert all(answer.status_code in (200, 201) for answer in its_answers), \
+            [(answer.status_code, answer.text) for answer in its_answers]
+        # The first answer placed it, the others replay it: one checkout, the same orders.
+        assert sorted(answer.status_code for answer in its_answers) == [200] * (TABS - 1) + [201]
+        assert len({answer.json()["checkout_id"] for answer in its_answers}) == 1
+        assert len({tuple(order["id"] for order in answer.json()["orders"]) for answer in its_answers}) == 1
+    assert await count_rows(world, Checkout) == await count_rows(world, Order) == len(buyers)
+    assert await count_rows(world, CartLine) == 0
+    async with world.database.sessionmaker() as session:
+        assert (await session.get(Product, chips.id)).stock == 100 - len(buyers) * 3
+    print(f"\n[races] one key sent {TABS} times, {len(buyers)} canteens: "
+          f"{Counter(a.status_code for a in answers)} in {elapsed:.2f} s")
 
 
 # Sixteen canteens order from one kitchen all day: half of them a ready snack (its stock shared), the others a

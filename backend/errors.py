@@ -85,6 +85,27 @@ class InsufficientCapacity(Conflict):
         super().__init__(message)
 
 
+class StatusConflict(Conflict):
+    """The change does not fit what the thing is now (often: someone else changed it a moment before);
+    `current_status` says what it is, so the caller can look again and decide."""
+
+    def __init__(self, message: str, *, current_status: str, params: dict[str, Any] | None = None) -> None:
+        self.current_status = current_status
+        super().__init__(message, params=params)
+
+
+class CartCheckedOut(Conflict):
+    """The cart was checked out a moment ago by another request of the same buyer (a second tab, a tap sent again
+    with a new key): this one placed nothing. `checkout_id` is the checkout that took the cart."""
+
+    code = "cart_checked_out"
+    default_message = N_("This cart was just checked out: its orders are under Orders.")
+
+    def __init__(self, checkout_id: int) -> None:
+        self.checkout_id = checkout_id
+        super().__init__()
+
+
 class TooManyAttempts(DomainError):
     status_code = 429
     code = "too_many_attempts"

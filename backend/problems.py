@@ -29,11 +29,13 @@ from backend.accounts.auth import is_api_path
 from backend.db import database_unreachable, raised_inside
 from backend.errors import (
     N_,
+    CartCheckedOut,
     DatabaseUnavailable,
     DomainError,
     InsufficientCapacity,
     NotAuthenticated,
     NotFound,
+    StatusConflict,
     TooManyAttempts,
     ValidationFailed,
 )
@@ -95,6 +97,10 @@ def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Re
             ]
         if isinstance(exc, TooManyAttempts | DatabaseUnavailable):
             extra["retry_after"] = exc.retry_after_seconds
+        if isinstance(exc, CartCheckedOut):  # where the buyer finds what the cart became
+            extra.update(checkout_id=exc.checkout_id, orders="/api/v1/orders")
+        if isinstance(exc, StatusConflict):
+            extra["current_status"] = exc.current_status
         return _problem(request, status=exc.status_code, code=exc.code, detail=detail, **extra)
     if isinstance(exc, NotAuthenticated):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -193,6 +199,11 @@ class Problem(BaseModel):
     errors: list[ProblemFieldError] | None = Field(default=None, description="Which fields are wrong, and why")
     shortages: list[ProblemShortage] | None = Field(default=None, description="What is left of each product asked for")
     retry_after: int | None = Field(default=None, description="Seconds to wait before trying again")
+    current_status: str | None = Field(default=None, description="What the order's status is now, when a change "
+                                                                 "no longer fits it (someone changed it first)")
+    checkout_id: int | None = Field(default=None, description="The checkout that took the cart, when the cart was "
+                                                              "just checked out by another request")
+    orders: str | None = Field(default=None, description="Where to see the orders (with checkout_id)")
 
 
 _PROBLEM_DESCRIPTIONS = {

@@ -18,6 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # Importing the app takes about 4 s of CPU; on a busy two-core CI runner the wall time can be several times that.
 SERVER_START_SECONDS = 60
 SERVER_STOP_SECONDS = 5
+# What uvicorn logs once a worker's application has started.
+WORKER_STARTED = "Application startup complete"
 # Settings the server must not inherit from the shell (a shared Redis, real Stripe keys, ...): it gets its own.
 APP_VARIABLES = (
     "APP_ENV", "DATABASE_URL", "DATABASE_CONNECT_TIMEOUT_SECONDS", "SECRET_KEY", "REDIS_URL", "MEDIA_DIR",
@@ -53,11 +55,13 @@ def run_command(args: list[str], env: dict[str, str]) -> None:
 
 @dataclass
 class ServerProcess:
-    """One uvicorn process serving the app with `environment`; `kill()` is a crash (SIGKILL), `start()` again a
-    restart on a new port."""
+    """One uvicorn server serving the app with `environment`, in `workers` processes (more than one: uvicorn's
+    supervisor and its workers, as deployed behind one port); `kill()` is a crash (SIGKILL to all of them),
+    `start()` again a restart on a new port."""
 
     environment: dict[str, str]
     log_dir: Path
+    workers: int = 1
     process: subprocess.Popen[bytes] | None = None
     url: str = ""
     starts: int = 0
@@ -71,23 +75,28 @@ class ServerProcess:
         self.starts += 1
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
+        command = [sys.executable, "-m", "uvicorn", "backend.asgi:app", "--host", "127.0.0.1", "--port", str(port),
+                   "--no-access-log"]
+        if self.workers > 1:
+            command += ["--workers", str(self.workers)]
         with self.log_path.open("wb") as log_file:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "backend.asgi:app", "--host", "127.0.0.1", "--port", str(port),
-                 "--no-access-log"],
-                cwd=ROOT, env=self.environment, stdout=log_file, stderr=subprocess.STDOUT,
-            )
+            # A session of its own, so that a crash takes the workers down with their supervisor.
+            self.process = subprocess.Popen(command, cwd=ROOT, env=self.environment, stdout=log_file,
+                                            stderr=subprocess.STDOUT, start_new_session=True)
         self._wait_until_healthy()
         return self.url
 
     def _wait_until_healthy(self) -> None:
+        """Until /healthz answers and, with several workers, every one of them has started (the first one up
+        would otherwise take every request of a test that wants them spread)."""
         assert self.process is not None
         deadline = time.monotonic() + SERVER_START_SECONDS
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"the server exited with {self.process.returncode}:\n{self.log()}")
             try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                if (httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200
+                        and self.log().count(WORKER_STARTED) >= self.workers):
                     return
             except httpx.TransportError:
                 pass
@@ -97,17 +106,17 @@ class ServerProcess:
     def kill(self) -> None:
         """A crash: no shutdown, no rollback, no flush; open transactions die with the connections."""
         assert self.process is not None
-        os.kill(self.process.pid, signal.SIGKILL)
+        os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
-        self.process.terminate()
+        self.process.terminate()  # the supervisor stops its workers first
         try:
             self.process.wait(timeout=SERVER_STOP_SECONDS)
         except subprocess.TimeoutExpired:
-            self.process.kill()
+            os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
 
     def log(self) -> str:

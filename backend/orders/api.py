@@ -114,10 +114,12 @@ class CheckoutApi(Controller):
     @post("/checkouts", status_code=201,
           summary="Check out my cart: one order per vendor, capacity and stock held at once, the cart emptied",
           description="Requires an `Idempotency-Key` header. The same key with the same body answers 200 with the "
-                      "checkout already placed (`replayed`: true); with another body, 409. When something cannot "
-                      "be held, 409 with `shortages` naming each product, what was asked and what is left. A card "
-                      "checkout's orders wait for payment: its `Link` header (rel=\"payment\") is where to pay it "
-                      "(POST /api/v1/checkouts/{checkout_id}/payment).",
+                      "checkout already placed (`replayed`: true), even while that one is still being placed; with "
+                      "another body, 409. The cart is checked out once: another key finding it just taken answers "
+                      "409 `cart_checked_out` with the `checkout_id` that took it and where the `orders` are. When "
+                      "something cannot be held, 409 with `shortages` naming each product, what was asked and what "
+                      "is left. A card checkout's orders wait for payment: its `Link` header (rel=\"payment\") is "
+                      "where to pay it (POST /api/v1/checkouts/{checkout_id}/payment).",
           responses={200: ResponseSpec(data_container=CheckoutPublic,
                                        description="The checkout this Idempotency-Key already placed")})
     async def checkout(self, request: Request[User, Any, Any], data: JSONBody[CheckoutInput],
@@ -161,8 +163,9 @@ class OrderApi(Controller):
     @post("/{order_id:int}/transitions", guards=[requires_login], status_code=200,
           summary="Move an order on: accept, decline (with a reason), ready, delivered, completed, cancel "
                   "(with a reason)",
-          description="409 when the order cannot go to that status (or changed meanwhile), 403 when it is the "
-                      "other side's move, 422 when a decline or cancellation has no reason.")
+          description="409 when the order cannot go to that status (or changed meanwhile), with its "
+                      "`current_status`; 403 when it is the other side's move, 422 when a decline or cancellation "
+                      "has no reason.")
     async def transition(self, request: Request[User, Any, Any], order_id: FromPath[int],
                          data: JSONBody[TransitionInput], db_session: NamedDependency[AsyncSession]
                          ) -> OrderDetailPublic:

@@ -1,15 +1,22 @@
 """Holding a vendor's daily capacity and a product's stock, atomically, whatever the concurrency.
 
-Each hold is one conditional UPDATE (`... WHERE capacity - held >= :quantity`, `... WHERE stock >= :quantity`)
-whose row count says whether it succeeded: there is no read-then-write window for two buyers to slip through.
-The caller owns the transaction, so a checkout that fails half-way rolls every hold back.
+Each hold is one conditional write (`... WHERE capacity - held >= :quantity`, `... WHERE stock >= :quantity`)
+whose returned rows say whether it succeeded: there is no read-then-write window for two buyers to slip through,
+and the CHECK constraints (held within capacity, stock not negative) stand behind it. The caller owns the
+transaction, so a checkout that fails half-way rolls every hold back.
+
+Checkouts, cancellations and vendors changing their capacity lock rows in one order, so that on PostgreSQL they
+wait for each other but never in a circle (a deadlock): the vendor, then the vendor's capacity days, then the
+products, each kind by id. Every row is locked by one statement that does nothing else; an UPDATE that locks its
+own rows in a subquery also reaches them a second time through an older version, and two of them deadlocked
+on a single product under load.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Select, case, func, literal, select, update
+from sqlalchemy import case, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -36,25 +43,32 @@ async def hold_capacity(*, session: AsyncSession, vendor_id: int, day: date, qua
 
 
 async def hold_capacities(*, session: AsyncSession, day: date, wanted: dict[int, int]) -> set[int]:
-    """Take capacity for `day` from several vendors at once (vendor id → units): two statements whatever the
+    """Take capacity for `day` from several vendors at once (vendor id → units), in one statement whatever the
     number of vendors. Returns the vendors whose capacity was short; when it is not empty, some others may have
     been held, and the caller must roll the transaction (or its savepoint) back."""
     _check_positive(wanted)
     if not wanted:
         return set()
-    await _ensure_days(session=session, vendor_ids=sorted(wanted), day=day)
-    needed = case(wanted, value=col(CapacityDay.vendor_id))
-    statement = (
-        update(CapacityDay)
-        .where(col(CapacityDay.day) == day, col(CapacityDay.vendor_id).in_(wanted), col(CapacityDay.capacity) - col(CapacityDay.held) >= needed)
-        .values(held=col(CapacityDay.held) + needed)
-        .returning(col(CapacityDay.vendor_id))
-    )
+    insert = upsert_insert(session)
+    daily = func.coalesce(Vendor.daily_capacity, 0)
+    wanted_from_vendor = case(wanted, value=Vendor.id)
+    # A day nobody ordered for yet starts from the vendor's daily capacity, holding what is wanted when it fits
+    # (and nothing otherwise: held 0 then says short). The WHERE also keeps SQLite's INSERT … SELECT … ON
+    # CONFLICT unambiguous.
+    source = (select(Vendor.id, literal(day), daily, case((daily >= wanted_from_vendor, wanted_from_vendor), else_=0))
+              .where(Vendor.id.in_(wanted)).order_by(Vendor.id))
     if is_postgres(session):
-        statement = statement.where(col(CapacityDay.vendor_id).in_(
-            select(col(CapacityDay.vendor_id)).where(col(CapacityDay.day) == day, col(CapacityDay.vendor_id).in_(wanted))
-            .order_by(col(CapacityDay.vendor_id)).with_for_update(key_share=True)))
-    held = set((await session.execute(statement)).scalars())
+        # Wait for a vendor who is changing their daily capacity: the day then starts from the new figure,
+        # and their change_daily_capacity() sees this row once we commit (SQLite runs one writer at a time).
+        source = source.with_for_update(read=True)
+    statement = insert(CapacityDay).from_select(["vendor_id", "day", "capacity", "held"], source)
+    # A day that exists is locked by the conflict, vendor by vendor in id order, and takes the units if they fit.
+    wanted_on_day = case(wanted, value=statement.excluded.vendor_id)
+    statement = statement.on_conflict_do_update(
+        index_elements=["vendor_id", "day"], set_={"held": CapacityDay.held + wanted_on_day},
+        where=CapacityDay.capacity - CapacityDay.held >= wanted_on_day,
+    ).returning(CapacityDay.vendor_id, CapacityDay.held)
+    held = {vendor_id for vendor_id, held_now in await session.execute(statement) if held_now > 0}
     return set(wanted) - held
 
 
@@ -62,8 +76,12 @@ async def release_capacity(*, session: AsyncSession, vendor_id: int, day: date, 
     """Give back what a declined or cancelled order held. A day kept above the vendor's daily capacity only
     because more was held when the vendor lowered it (change_daily_capacity) comes down with the release, so
     the freed units are not sold again beyond the new figure."""
-    daily = select(func.coalesce(col(Vendor.daily_capacity), 0)).where(col(Vendor.id) == vendor_id).scalar_subquery()
-    held = case((col(CapacityDay.held) >= quantity, col(CapacityDay.held) - quantity), else_=0)
+    daily_capacity = select(func.coalesce(Vendor.daily_capacity, 0)).where(Vendor.id == vendor_id)
+    if is_postgres(session):
+        # The vendor first, as a checkout does: a capacity change under way is waited for, and seen.
+        daily_capacity = daily_capacity.with_for_update(read=True)
+    daily = (await session.execute(daily_capacity)).scalar_one()
+    held = case((CapacityDay.held >= quantity, CapacityDay.held - quantity), else_=0)
     await session.execute(
         update(CapacityDay)
         .where(col(CapacityDay.vendor_id) == vendor_id, col(CapacityDay.day) == day)
@@ -78,19 +96,17 @@ async def hold_stock(*, session: AsyncSession, product_id: int, quantity: int) -
 
 
 async def hold_stocks(*, session: AsyncSession, wanted: dict[int, int]) -> set[int]:
-    """Take stock of several ready products at once (product id → quantity) in one statement. Returns the
-    products whose stock was short; when it is not empty the caller must roll back, as for hold_capacities."""
+    """Take stock of several ready products at once (product id → quantity): one statement, after the one that
+    locks them on PostgreSQL. Returns the products whose stock was short; when it is not empty the caller must
+    roll back, as for hold_capacities."""
     _check_positive(wanted)
     if not wanted:
         return set()
-    needed = case(wanted, value=col(Product.id))
-    statement = (
-        update(Product).where(col(Product.id).in_(wanted), col(Product.stock) >= needed)
-        .values(stock=col(Product.stock) - needed).returning(col(Product.id))
-    )
-    if is_postgres(session):
-        statement = statement.where(col(Product.id).in_(_locked_products(wanted)))
-    taken = set((await session.execute(statement)).scalars())
+    await _lock_products(session=session, product_ids=list(wanted))
+    needed = case(wanted, value=Product.id)
+    taken = set((await session.execute(
+        update(Product).where(Product.id.in_(wanted), Product.stock >= needed)
+        .values(stock=Product.stock - needed).returning(Product.id))).scalars())
     return set(wanted) - taken
 
 
@@ -98,19 +114,20 @@ async def release_stocks(*, session: AsyncSession, returned: dict[int, int]) -> 
     """Put back the stock of a declined or cancelled order (product id → quantity)."""
     if not returned:
         return
-    statement = (update(Product).where(col(Product.id).in_(returned), col(Product.stock).is_not(None))
-                 .values(stock=col(Product.stock) + case(returned, value=col(Product.id))))
+    await _lock_products(session=session, product_ids=list(returned))
+    await session.execute(update(Product).where(Product.id.in_(returned), Product.stock.is_not(None))
+                          .values(stock=Product.stock + case(returned, value=Product.id)))
+
+
+async def _lock_products(*, session: AsyncSession, product_ids: list[int]) -> None:
+    """Lock the products' rows in id order (PostgreSQL), so that two transactions sharing products never wait
+    on each other in a circle: a multi-row UPDATE locks its rows in whatever order its plan scans them. The
+    UPDATE that follows, a statement of its own, then finds the newest version of each row already ours."""
     if is_postgres(session):
-        statement = statement.where(col(Product.id).in_(_locked_products(returned)))
-    await session.execute(statement)
-
-
-def _locked_products(product_ids: dict[int, int]) -> Select[int | None]:
-    """The products' rows locked in id order: two checkouts sharing products never wait on each other in a
-    circle (PostgreSQL would otherwise lock the rows of a multi-row UPDATE in whatever order it scans them)."""
-    # FOR NO KEY UPDATE: the order lines being inserted hold KEY SHARE locks on their products (foreign keys),
-    # which a plain FOR UPDATE would wait on, in a circle between two checkouts.
-    return select(col(Product.id)).where(col(Product.id).in_(product_ids)).order_by(col(Product.id)).with_for_update(key_share=True)
+        # FOR NO KEY UPDATE: the order lines being inserted hold KEY SHARE locks on their products (foreign
+        # keys), which a plain FOR UPDATE would wait on, in a circle between two checkouts.
+        await session.execute(select(Product.id).where(Product.id.in_(product_ids)).order_by(Product.id)
+                              .with_for_update(key_share=True))
 
 
 def _check_positive(wanted: dict[int, int]) -> None:
@@ -125,20 +142,4 @@ async def change_daily_capacity(*, session: AsyncSession, vendor_id: int, capaci
         update(CapacityDay)
         .where(col(CapacityDay.vendor_id) == vendor_id, col(CapacityDay.day) >= from_day)
         .values(capacity=case((col(CapacityDay.held) > capacity, col(CapacityDay.held)), else_=capacity))
-    )
-
-
-async def _ensure_days(*, session: AsyncSession, vendor_ids: list[int], day: date) -> None:
-    """Create the day's rows from the vendors' daily capacity unless they exist (safe under concurrency)."""
-    insert = upsert_insert(session)
-    source = select(col(Vendor.id), literal(day), func.coalesce(col(Vendor.daily_capacity), 0), literal(0)).where(
-        col(Vendor.id).in_(vendor_ids))  # the WHERE also keeps SQLite's INSERT … SELECT … ON CONFLICT unambiguous
-    if is_postgres(session):
-        # Wait for a vendor who is changing their daily capacity: the day then starts from the new figure,
-        # and their change_daily_capacity() sees this row once we commit (SQLite runs one writer at a time).
-        source = source.order_by(col(Vendor.id)).with_for_update(read=True)
-    await session.execute(
-        insert(CapacityDay)
-        .from_select(["vendor_id", "day", "capacity", "held"], source)
-        .on_conflict_do_nothing(index_elements=["vendor_id", "day"])
     )

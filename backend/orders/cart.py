@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import case, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -136,11 +136,21 @@ async def remove_line(*, session: AsyncSession, buyer: User, product_id: int) ->
     await session.execute(delete(CartLine).where(col(CartLine.user_id) == buyer.id, col(CartLine.product_id) == product_id))
 
 
-async def clear(*, session: AsyncSession, buyer: User, product_ids: list[int] | None = None) -> None:
-    statement = delete(CartLine).where(col(CartLine.user_id) == buyer.id)
-    if product_ids is not None:
-        statement = statement.where(col(CartLine.product_id).in_(product_ids))
-    await session.execute(statement)
+async def take_all(*, session: AsyncSession, buyer: User) -> list[CartLine]:
+    """Empty the buyer's cart and return what was in it, in one statement. A checkout consumes the cart this way
+    before anything else: a second checkout of the same cart at the same moment (another tab, a tap sent again)
+    waits on these rows until the first one ends, then finds the cart empty (or whole again, if the first one
+    was refused and rolled back)."""
+    rows = await session.execute(delete(CartLine).where(CartLine.user_id == buyer.id)
+                                 .returning(CartLine.product_id, CartLine.quantity, CartLine.added_at))
+    return [CartLine(user_id=buyer.id, product_id=product_id, quantity=quantity, added_at=added_at)
+            for product_id, quantity, added_at in rows]
+
+
+async def put_back(*, session: AsyncSession, lines: list[CartLine]) -> None:
+    """Return lines taken by `take_all` to the cart, as they were."""
+    if lines:
+        await session.execute(insert(CartLine), [line.model_dump() for line in lines])
 
 
 async def view_cart(*, session: AsyncSession, buyer: User, today: date) -> Cart:

@@ -1,15 +1,18 @@
 """Placing orders: a checkout becomes one order per vendor, with capacity and stock held in the same transaction.
 
 One path for the cart's checkout (pages and API) and for standing orders, in five steps:
-1. Idempotency: a key per buyer, so a double tap or a retried request finds the checkout it already made.
+1. Idempotency: a key per buyer, so a double tap or a retried request finds the checkout it already made. Then
+   the cart is taken, emptied in the same statement: a second checkout of the same cart at the same moment,
+   whatever its key, waits there for the first and finds the cart gone; it answers with the first checkout
+   when it has the same key, and says the cart was just checked out when not.
 2. Validation: the lines are read with their products and vendors and checked: on sale, minimum order, the
    lead time against the slot, the vendor's working days, hours and delivery radius, the payment method.
 3. Pricing: one order per vendor, each line at the tier price its quantity reaches; cash has a limit.
 4. Persistence: the checkout, its orders, lines and first history entries are written; an invoice checkout
-   gets its invoice, the cart is emptied, the vendors are told.
-5. Holds: everything is held at once, one conditional UPDATE for all vendors' capacity that day, one for all
-   ready goods' stock. If anything is short, the error names each item and what is left, and the caller
-   rolls the whole transaction back, so nothing is held.
+   gets its invoice, the vendors are told.
+5. Holds: everything is held at once, one conditional write for all vendors' capacity that day, one for all
+   ready goods' stock (capacity.py says in which order their rows are locked). If anything is short, the error
+   names each item and what is left, and the caller rolls the whole transaction back, so nothing is held.
 The number of statements does not grow with the number of lines or vendors (tests/orders count them).
 """
 
@@ -21,7 +24,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import case, insert, select
+from sqlalchemy import and_, case, exists, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -30,7 +33,16 @@ from backend.catalog.models import Fulfilment, Product
 from backend.catalog.service import buyer_visible
 from backend.clock import wib_today
 from backend.db import upsert_insert
-from backend.errors import N_, Conflict, FieldError, InsufficientCapacity, NotFound, Shortage, ValidationFailed
+from backend.errors import (
+    N_,
+    CartCheckedOut,
+    Conflict,
+    FieldError,
+    InsufficientCapacity,
+    NotFound,
+    Shortage,
+    ValidationFailed,
+)
 from backend.money import unit_price_for
 from backend.notifications.service import Note, notify_each
 from backend.orders import capacity
@@ -58,6 +70,9 @@ from backend.payments.cash import DEFAULT_CASH_LIMIT, cash_limit_problems
 from backend.vendors.models import Vendor
 
 DEFAULT_PAYMENT_WINDOW = timedelta(minutes=30)
+# A checkout finding the cart empty this soon after another checkout of the buyer took it is the same cart
+# sent twice (a second tab, a tap sent again with a new key): it says so, and where the orders are.
+JUST_CHECKED_OUT = timedelta(minutes=10)
 MAX_KEY_LENGTH = 100
 MAX_NOTES = 500
 
@@ -112,6 +127,15 @@ async def place_orders(*, session: AsyncSession, buyer: User, delivery: Delivery
     earlier = await _earlier_placement(session=session, buyer=buyer, key=key, fingerprint=fingerprint)
     if earlier is not None:
         return earlier
+    taken: list[CartLine] = []
+    if lines is None:
+        taken = await carts.take_all(session=session, buyer=buyer)
+        if not taken:  # perhaps taken by a concurrent checkout that committed meanwhile
+            earlier = await _placement_that_took_the_cart(session=session, buyer=buyer, key=key,
+                                                          fingerprint=fingerprint, now=now)
+            if earlier is not None:
+                return earlier
+        lines = {line.product_id: line.quantity for line in taken}
 
     ordered, place = await _validated_lines(session=session, buyer=buyer, delivery=delivery,
                                             payment_method=payment_method, lines=lines, now=now)
@@ -127,9 +151,10 @@ async def place_orders(*, session: AsyncSession, buyer: User, delivery: Delivery
     if checkout is None:  # the same key was committed meanwhile by a concurrent request: answer with it
         earlier = await _earlier_placement(session=session, buyer=buyer, key=key, fingerprint=fingerprint)
         assert earlier is not None  # our insert met that request's checkout
+        # What we took is what the buyer put in the cart since that checkout: it stays there.
+        await carts.put_back(session=session, lines=taken)
         return earlier
-    await _follow_up(session=session, buyer=buyer, checkout=checkout, orders=orders, ordered=ordered,
-                     from_cart=lines is None, now=now)
+    await _follow_up(session=session, buyer=buyer, checkout=checkout, orders=orders, ordered=ordered, now=now)
     # Last, so the rows of the vendors' capacity and the products' stock stay locked only until the commit that
     # follows: concurrent checkouts of the same vendors wait on each other for as short a time as possible.
     await _hold(session=session, orders=orders, ordered=ordered, day=delivery.day)
@@ -168,6 +193,27 @@ async def _earlier_placement(*, session: AsyncSession, buyer: User, key: str, fi
     return await _replay(session=session, checkout=existing, fingerprint=fingerprint)
 
 
+async def _placement_that_took_the_cart(*, session: AsyncSession, buyer: User, key: str, fingerprint: str,
+                                       now: datetime) -> Placement | None:
+    """For a checkout that found the cart empty: the checkout this key placed meanwhile (the same request sent
+    twice at once, answered alike), or CartCheckedOut when another checkout of the buyer took the cart just
+    now; None when the cart was simply empty. Standing orders place no cart, so they do not count."""
+    from_standing_order = exists().where(Order.checkout_id == Checkout.id, Order.standing_order_id.is_not(None))
+    found = (await session.execute(
+        select(Checkout)
+        .where(Checkout.buyer_id == buyer.id,
+               or_(Checkout.idempotency_key == key,
+                   and_(Checkout.created_at >= now - JUST_CHECKED_OUT, ~from_standing_order)))
+        .order_by((Checkout.idempotency_key == key).desc(), Checkout.created_at.desc(), Checkout.id.desc())
+        .limit(1))).scalar_one_or_none()
+    if found is None:
+        return None
+    if found.idempotency_key == key:
+        return await _replay(session=session, checkout=found, fingerprint=fingerprint)
+    assert found.id is not None
+    raise CartCheckedOut(found.id)
+
+
 async def _replay(*, session: AsyncSession, checkout: Checkout, fingerprint: str) -> Placement:
     if checkout.fingerprint != fingerprint:
         raise Conflict(MSG_KEY_REUSED)
@@ -189,7 +235,7 @@ def _fingerprint(delivery: DeliveryChoice, payment_method: PaymentMethod, lines:
 
 
 async def _validated_lines(*, session: AsyncSession, buyer: User, delivery: DeliveryChoice,
-                           payment_method: PaymentMethod, lines: dict[int, int] | None,
+                           payment_method: PaymentMethod, lines: dict[int, int],
                            now: datetime) -> tuple[list[_Line], DeliveryPlace]:
     """The lines ordered (by vendor) and where they go, once every rule holds; otherwise ValidationFailed naming
     every broken rule at once: the delivery time, the payment for the buyer's role, each line on sale, at its
@@ -200,8 +246,8 @@ async def _validated_lines(*, session: AsyncSession, buyer: User, delivery: Deli
         errors.append(FieldError("payment_method", MSG_INVOICE_CANTEENS))
     if payment_method == PaymentMethod.CASH and buyer.role != Role.WORKER:
         errors.append(FieldError("payment_method", MSG_CASH_WORKERS))
-    ordered = await _read_lines(session=session, buyer=buyer, lines=lines, now=now)
-    if lines is not None and len(ordered) < len(lines):
+    ordered = await _read_lines(session=session, lines=lines, now=now)
+    if len(ordered) < len(lines):
         raise NotFound(carts.MSG_NO_PRODUCT)
     if not ordered:
         raise ValidationFailed([*errors, FieldError("cart", MSG_CART_EMPTY)])
@@ -220,20 +266,12 @@ async def _validated_lines(*, session: AsyncSession, buyer: User, delivery: Deli
     return ordered, place
 
 
-async def _read_lines(*, session: AsyncSession, buyer: User, lines: dict[int, int] | None,
-                      now: datetime) -> list[_Line]:
+async def _read_lines(*, session: AsyncSession, lines: dict[int, int], now: datetime) -> list[_Line]:
     """The products ordered with their vendors and whether buyers may still see them, in one query."""
     on_sale = case((buyer_visible(wib_today(now)), True), else_=False)
-    if lines is None:
-        statement = (select(Product, Vendor, on_sale, col(CartLine.quantity))
-                     .select_from(CartLine).join(Product, col(Product.id) == col(CartLine.product_id))
-                     .where(col(CartLine.user_id) == buyer.id))
-    else:
-        statement = select(Product, Vendor, on_sale).where(col(Product.id).in_(lines))
-    rows = (await session.execute(statement.join(Vendor, col(Vendor.id) == col(Product.vendor_id))
-                                  .order_by(col(Vendor.id), col(Product.id)))).all()
-    return [_Line(product=row[0], vendor=row[1], on_sale=bool(row[2]),
-                  quantity=row[3] if lines is None else lines[row[0].id]) for row in rows]
+    rows = (await session.execute(select(Product, Vendor, on_sale).where(Product.id.in_(lines))
+                                  .join(Vendor, Vendor.id == Product.vendor_id).order_by(Vendor.id, Product.id))).all()
+    return [_Line(product=row[0], vendor=row[1], on_sale=bool(row[2]), quantity=lines[row[0].id]) for row in rows]
 
 
 def _line_problem(line: _Line, delivery: DeliveryChoice, now: datetime, *,
@@ -336,14 +374,12 @@ async def _insert_checkout(*, session: AsyncSession, buyer: User, key: str, fing
 
 
 async def _follow_up(*, session: AsyncSession, buyer: User, checkout: Checkout, orders: list[Order],
-                     ordered: list[_Line], from_cart: bool, now: datetime) -> None:
-    """What placing entails besides the orders: the invoice of an invoice checkout, the cart emptied of what was
-    ordered, the vendors of placed orders told (a card order's vendor is told once it is paid)."""
+                     ordered: list[_Line], now: datetime) -> None:
+    """What placing entails besides the orders: the invoice of an invoice checkout, the vendors of placed orders
+    told (a card order's vendor is told once it is paid)."""
     if checkout.payment_method == PaymentMethod.INVOICE:  # refused (the caller rolls back) without terms
         await invoices.issue_invoice(session=session, checkout_id=checkout.id, organisation_id=buyer.organisation_id,
                                      amount=checkout.total, now=now)
-    if from_cart:
-        await carts.clear(session=session, buyer=buyer, product_ids=[line.product.id for line in ordered])
     vendors = _vendors(ordered)
     await notify_each(session=session, now=now, notes=[new_order_note(order, vendors[order.vendor_id].user_id)
                                                        for order in orders if order.status == OrderStatus.PLACED])

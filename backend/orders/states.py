@@ -21,8 +21,8 @@ from sqlmodel import col
 from backend.accounts.models import Role, User
 from backend.accounts.service import organisation_staff_ids
 from backend.catalog.models import Fulfilment
-from backend.db import is_postgres, matched_rows
-from backend.errors import N_, Conflict, Forbidden, NotFound, ValidationFailed
+from backend.db import is_postgres
+from backend.errors import N_, Forbidden, NotFound, StatusConflict, ValidationFailed
 from backend.i18n import gettext
 from backend.notifications.service import Note, notify_each
 from backend.orders import capacity
@@ -62,7 +62,7 @@ MSG_NOT_FOUND = N_("We could not find this order.")
 MSG_ILLEGAL = N_("An order that is %(current)s cannot become %(target)s.")
 MSG_NOT_YOURS = N_("You cannot make this change to the order.")
 MSG_REASON = N_("Say why, so the other side understands.")
-MSG_CHANGED = N_("The order was changed meanwhile; look at it again.")
+MSG_CHANGED = N_("The order was changed meanwhile: it is %(current)s now. Look at it again.")
 MSG_UNPAID = N_("Not paid in time.")
 MSG_AUTO_COMPLETED = N_("Completed automatically two days after delivery.")
 MSG_STATUS_CHANGED = N_("Order %(number)s: %(status)s")
@@ -116,8 +116,8 @@ async def apply_transition(*, session: AsyncSession, order: Order, vendor_user_i
     reason = reason.strip()[:MAX_REASON]
     allowed = TRANSITIONS.get((current, target))
     if allowed is None:
-        raise Conflict(MSG_ILLEGAL, params={"current": gettext(STATUS_LABELS[current]).lower(),
-                                            "target": gettext(STATUS_LABELS[target]).lower()})
+        raise StatusConflict(MSG_ILLEGAL, current_status=current.value, params={
+            "current": gettext(STATUS_LABELS[current]).lower(), "target": gettext(STATUS_LABELS[target]).lower()})
     if side not in allowed:
         raise Forbidden(MSG_NOT_YOURS)
     if side == Side.VENDOR and target not in RELEASES_HOLDS and await _vendor_suspended(session, order.vendor_id):
@@ -129,8 +129,11 @@ async def apply_transition(*, session: AsyncSession, order: Order, vendor_user_i
         .values(status=target, status_reason=reason if target in NEEDS_REASON else order.status_reason,
                 updated_at=now)
         .execution_options(synchronize_session=False))
-    if matched_rows(moved) != 1:
-        raise Conflict(MSG_CHANGED)
+    if moved.rowcount != 1:
+        # Someone else moved it first (PostgreSQL made us wait for them): this statement sees what they made of it.
+        changed_to = OrderStatus((await session.execute(select(Order.status).where(Order.id == order.id))).scalar_one())
+        raise StatusConflict(MSG_CHANGED, current_status=changed_to.value,
+                             params={"current": gettext(STATUS_LABELS[changed_to]).lower()})
     order.status, order.updated_at = target, now
     if target in NEEDS_REASON:
         order.status_reason = reason

@@ -10,14 +10,18 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from backend.accounts.models import Role
-from backend.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from backend.errors import Conflict, Forbidden, NotFound, StatusConflict, ValidationFailed
 from backend.notifications.models import Notification
-from backend.orders.models import Order, OrderEvent, OrderStatus, PaymentMethod
+from backend.i18n import gettext
+from backend.orders.models import STATUS_LABELS, Order, OrderEvent, OrderStatus, PaymentMethod
 from backend.orders.states import (
+    MSG_CHANGED,
     TRANSITIONS,
+    apply_transition,
     cancel_unpaid_orders,
     change_status,
     complete_delivered_orders,
+    load_for_change,
     mark_checkout_paid,
 )
 from tests.orders.conftest import NOW
@@ -77,6 +81,25 @@ async def test_every_illegal_transition_is_refused_and_changes_nothing(ordering,
     async with database.sessionmaker() as session:
         assert (await session.get(Order, order.id)).status == current
         assert len((await session.execute(select(OrderEvent).where(col(OrderEvent.order_id) == order.id))).all()) == 1
+
+
+async def test_the_one_who_loses_a_race_for_the_order_is_told_what_it_is_now(ordering, catering, canteen_staff,
+                                                                            database):
+    seller, nasi_box = catering
+    order = await ordering.order(canteen_staff, nasi_box.id, 100)
+    async with database.sessionmaker() as vendors_session:
+        # The vendor has the order open (placed) when the canteen cancels it.
+        seen, vendor_user_id, side = await load_for_change(session=vendors_session, order_id=order.id,
+                                                            actor=seller.user)
+        await move(database, order.id, S.CANCELLED, canteen_staff, reason="Salah tanggal")
+        with pytest.raises(StatusConflict) as lost:
+            await apply_transition(session=vendors_session, order=seen, vendor_user_id=vendor_user_id, side=side,
+                                   target=S.ACCEPTED, actor=seller.user, now=NOW)
+        await vendors_session.rollback()
+    assert lost.value.current_status == S.CANCELLED
+    assert lost.value.message == MSG_CHANGED
+    assert lost.value.params == {"current": gettext(STATUS_LABELS[S.CANCELLED]).lower()}
+    assert await ordering.remaining(seller.vendor.id) == 500  # released once, by the cancellation
 
 
 async def test_each_side_may_only_make_its_own_moves(ordering, catering, canteen_staff, database):

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from backend.accounts.models import Role
 from backend.catalog import service as catalog_service
 from backend.clock import utcnow, wib_today
-from backend.errors import Shortage
+from backend.errors import CartCheckedOut, Shortage
 from backend.i18n import gettext, set_locale
 from backend.orders import capacity, cart
 from backend.orders import service as order_service
@@ -194,6 +194,25 @@ async def test_the_same_checkout_form_sent_twice_makes_one_order(client, databas
     assert t("This order was already sent with other details. Reload the page and try again.") in changed.text
     assert form["idempotency_key"] not in changed.text
     assert await count_orders(database) == 1
+
+
+async def test_the_cart_placed_from_another_tab_is_not_placed_again_and_the_page_says_so(client, database,
+                                                                                        canteen_staff, catering):
+    seller, product = catering
+    await log_in(client, canteen_staff)
+    await in_cart(client, product.id, 200)
+    # Two tabs on the cart, each with its own checkout form (and key); the first one places the cart.
+    first_tab = checkout_form((await client.get("/cart")).text, delivery_place="canteen", payment_method="invoice")
+    second_tab = checkout_form((await client.get("/cart")).text, delivery_place="canteen", payment_method="invoice")
+    assert first_tab["idempotency_key"] != second_tab["idempotency_key"]
+    assert (await submit(client, "/checkout", first_tab)).status_code == 303
+
+    late = await submit(client, "/checkout", second_tab)
+    assert late.status_code == 409
+    assert t(CartCheckedOut.default_message) in late.text
+    assert "Keranjang ini baru saja dipesan" in late.text
+    assert await count_orders(database) == 1
+    assert await remaining(database, seller.vendor.id) == 300
 
 
 async def test_a_shortage_names_the_product_and_what_is_left_and_keeps_the_cart(client, database, world, zone,

@@ -99,7 +99,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         import uvicorn
 
-        uvicorn.run("backend.asgi:app", host=args.host, port=args.port, workers=args.workers, proxy_headers=True)
+        # uvicorn believes X-Forwarded-For (and -Proto) from exactly the proxies the app does, and from none by
+        # default: its own default trusts 127.0.0.1, where anybody on the machine or behind a local tunnel is.
+        trusted_proxies = ",".join(str(network) for network in settings.trusted_proxies)
+        uvicorn.run("backend.asgi:app", host=args.host, port=args.port, workers=args.workers,
+                    proxy_headers=bool(trusted_proxies), forwarded_allow_ips=trusted_proxies or None)
         return 0
     return 1
 

@@ -27,6 +27,7 @@ from litestar.template.config import TemplateConfig
 from backend.accounts.api import API_ROUTES as ACCOUNT_API_ROUTES
 from backend.accounts.auth import AuthenticationMiddleware
 from backend.catalog.api import API_ROUTES as CATALOGUE_API_ROUTES
+from backend.client_address import client_address
 from backend.config import Settings
 from backend.db import Database, close_unanswered_session, end_request_transaction
 from backend.health import HEALTH_ROUTES
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     rate_limit = RateLimitConfig(
         rate_limit=("minute", settings.api_rate_limit_per_minute),
         exclude=["^/static/", "^/healthz", "^/readyz"],
+        identifier_for_request=client_address,
     )
     return Litestar(
         route_handlers=[

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
-from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import Field, IPvAnyNetwork, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 from pydantic_settings.sources.utils import parse_env_vars
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +25,7 @@ DEFAULT_DATABASE_CONNECT_TIMEOUT = 5.0
 
 PositiveInt = Annotated[int, Field(gt=0)]
 PositiveSeconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+IPNetwork = IPv4Network | IPv6Network
 
 
 class ConfigError(ValueError):
@@ -59,6 +61,10 @@ class Settings(BaseSettings):
     login_failures_per_ip: PositiveInt = 30
     login_window_seconds: PositiveInt = 15 * 60
     api_rate_limit_per_minute: PositiveInt = 600
+    # The reverse proxies in front of the app (IP addresses or CIDR networks, comma-separated). Only a request
+    # from one of them may name its client in X-Forwarded-For; by default none may, so nobody can choose the
+    # address the login throttle and the rate limit count by sending the header.
+    trusted_proxies: Annotated[tuple[IPvAnyNetwork, ...], NoDecode] = ()
     # argon2id cost: "standard" is RFC 9106's low-memory profile; "fast" exists for the test suite only.
     password_hash_profile: Literal["standard", "fast"] = "standard"
     # The scheduled jobs run inside each worker (they are idempotent); tests run them by hand, so the default is
@@ -132,6 +138,16 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated_proxies(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [item.strip() for item in value.split(",") if item.strip()]
+        if isinstance(value, list | tuple) and "*" in value:
+            raise ValueError("cannot be *: anybody could then choose the address they are counted under; "
+                             "list the proxies' addresses or networks")
+        return value
+
     @field_validator("stripe_secret_key")
     @classmethod
     def _stripe_secret_key(cls, value: str | None) -> str | None:
@@ -200,6 +216,7 @@ _REASONS = {
     "greater_than": "must be greater than zero",
     "bool_parsing": "must be true or false, not {input!r}",
     "literal_error": "must be {expected}, not {input!r}",
+    "ip_any_network": "must list IP addresses or networks such as 10.0.0.0/8, not {input!r}",
 }
 
 

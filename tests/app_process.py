@@ -1,5 +1,5 @@
-"""The app as a real server process (`python -m uvicorn backend.asgi:app`, as deployed), for the tests that
-need one: the browser tests drive it with Chromium, the fault tests kill it and cut its database."""
+"""The app as a real server process (`python -m backend serve`, as deployed), for the tests that need one: the
+browser tests drive it with Chromium, the fault tests kill it and cut its database."""
 
 from __future__ import annotations
 
@@ -27,6 +27,9 @@ APP_VARIABLES = (
     "STRIPE_API_BASE", "STRIPE_TIMEOUT_SECONDS", "SESSION_MAX_AGE_SECONDS", "LOGIN_FAILURES_PER_ACCOUNT",
     "LOGIN_FAILURES_PER_IP", "LOGIN_WINDOW_SECONDS", "API_RATE_LIMIT_PER_MINUTE", "RUN_SCHEDULED_JOBS",
     "PAYMENT_WINDOW_MINUTES", "CASH_ON_DELIVERY_LIMIT", "VAPID_PUBLIC_KEY", "VAPID_PRIVATE_KEY", "VAPID_SUBJECT",
+    "TRUSTED_PROXIES",
+    # uvicorn's own default for the proxies it believes, read when it is not told: never from the shell.
+    "FORWARDED_ALLOW_IPS",
 )
 
 
@@ -75,10 +78,9 @@ class ServerProcess:
         self.starts += 1
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
-        command = [sys.executable, "-m", "uvicorn", "backend.asgi:app", "--host", "127.0.0.1", "--port", str(port),
-                   "--no-access-log"]
-        if self.workers > 1:
-            command += ["--workers", str(self.workers)]
+        # The operators' command, so the tests see what its uvicorn settings do (which proxies it believes).
+        command = [sys.executable, "-m", "backend", "serve", "--host", "127.0.0.1", "--port", str(port),
+                   "--workers", str(self.workers)]
         with self.log_path.open("wb") as log_file:
             # A session of its own, so that a crash takes the workers down with their supervisor.
             self.process = subprocess.Popen(command, cwd=ROOT, env=self.environment, stdout=log_file,

@@ -48,6 +48,9 @@ def test_common_database_url_spellings_get_the_async_driver():
     ({"PAYMENT_WINDOW_MINUTES": "setengah jam"}, "PAYMENT_WINDOW_MINUTES"),
     ({"CASH_ON_DELIVERY_LIMIT": "lima ratus ribu"}, "CASH_ON_DELIVERY_LIMIT"),
     ({"CASH_ON_DELIVERY_LIMIT": "0"}, "CASH_ON_DELIVERY_LIMIT"),
+    ({"TRUSTED_PROXIES": "nginx"}, "TRUSTED_PROXIES"),
+    ({"TRUSTED_PROXIES": "10.0.0.1/8"}, "TRUSTED_PROXIES"),
+    ({"TRUSTED_PROXIES": "*"}, "TRUSTED_PROXIES"),
 ])
 def test_a_bad_setting_is_refused_by_name(environ, named):
     with pytest.raises(ConfigError, match=named):
@@ -57,6 +60,18 @@ def test_a_bad_setting_is_refused_by_name(environ, named):
 def test_the_cash_on_delivery_limit_is_whole_rupiah_with_a_default():
     assert Settings.from_env({}).cash_on_delivery_limit == 500_000
     assert Settings.from_env({"CASH_ON_DELIVERY_LIMIT": "250000"}).cash_on_delivery_limit == 250_000
+
+
+def test_no_proxy_is_trusted_unless_listed():
+    assert Settings.from_env({}).trusted_proxies == ()
+    listed = Settings.from_env({"TRUSTED_PROXIES": " 127.0.0.1, 10.0.0.0/8,fd00::/8 "}).trusted_proxies
+    assert [str(network) for network in listed] == ["127.0.0.1/32", "10.0.0.0/8", "fd00::/8"]
+
+
+def test_the_operator_is_told_what_a_trusted_proxy_looks_like():
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env({"TRUSTED_PROXIES": "10.0.0.2, nginx"})
+    assert str(refused.value) == "TRUSTED_PROXIES must list IP addresses or networks such as 10.0.0.0/8, not 'nginx'"
 
 
 def test_production_marks_cookies_secure():

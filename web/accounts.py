@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.accounts import service
 from backend.accounts.auth import LANGUAGE_COOKIE, SESSION_COOKIE, requires_login
 from backend.accounts.models import SELF_SERVICE_ROLES, User
+from backend.client_address import client_address
 from backend.clock import utcnow
 from backend.config import Settings
 from backend.db import keep_when_refused
@@ -38,7 +39,7 @@ def login_policy(settings: Settings) -> service.LoginPolicy:
 
 
 def client_ip(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else ""
+    return client_address(request)
 
 
 def session_cookie(settings: Settings, value: str, *, max_age: int | None = None) -> Cookie:

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from urllib.parse import quote
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
 _SEPARATORS = re.compile(r"[\s\-().]")
-_DIGITS = re.compile(r"\+?\d+")
+_DIGITS = re.compile(r"\+?[0-9]+", re.ASCII)
+# The Halfwidth and Fullwidth Forms block: full-width ASCII (the plus sign, digits, hyphen and parentheses that
+# East Asian input methods type) sits at a fixed distance from ASCII.
+_FULL_WIDTH_ASCII = range(0xFF01, 0xFF5F)
+_FULL_WIDTH_OFFSET = 0xFEE0
 INDONESIA = "ID"
 INDONESIA_COUNTRY_CODE = 62
 # Accounts log in with their number and are reached on WhatsApp, so it must be a mobile. Some countries (the US)
@@ -27,7 +32,7 @@ def normalize_phone(text: str) -> str:
     Numbers without a country code are taken as Indonesian. Only mobile numbers are accepted: not landlines
     (021-...), toll-free (0800-...) or premium-rate (0809-...) numbers, which cannot receive WhatsApp messages.
     """
-    raw = _SEPARATORS.sub("", text.strip())
+    raw = _SEPARATORS.sub("", _ascii_digits(text).strip())
     if not raw:
         raise InvalidPhoneNumber("unrecognised phone number")
     if raw.startswith("00"):
@@ -45,6 +50,19 @@ def normalize_phone(text: str) -> str:
             raise InvalidPhoneNumber("not an Indonesian mobile number")
         raise InvalidPhoneNumber("not a mobile number")
     return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+
+
+def _ascii_digits(text: str) -> str:
+    """The digits of every script (Arabic-Indic, Persian, Devanagari, full-width, ...) as ASCII digits, and
+    full-width ASCII as ASCII, so that the same number typed on another keyboard is the same number, never a
+    second account. Anything else (superscripts, circled digits, invisible characters) is left as it is, and
+    refused as a symbol."""
+    return "".join(
+        str(unicodedata.decimal(char)) if unicodedata.category(char) == "Nd"
+        else chr(ord(char) - _FULL_WIDTH_OFFSET) if ord(char) in _FULL_WIDTH_ASCII
+        else char
+        for char in text
+    )
 
 
 def display_phone(e164: str) -> str:

@@ -88,6 +88,48 @@ def test_every_operators_mobile_numbers_are_accepted(typed, stored):
     assert normalize_phone(typed) == stored
 
 
+def in_digits_of(zero: int, text: str) -> str:
+    """`text` with its ASCII digits written in the script whose zero is the code point `zero`."""
+    return text.translate({ord("0") + digit: zero + digit for digit in range(10)})
+
+
+def full_width(text: str) -> str:
+    """`text` as East Asian input methods type it: every ASCII character in its full-width form."""
+    return "".join(chr(ord(char) + 0xFEE0) if "!" <= char <= "~" else "\u3000" if char == " " else char
+                   for char in text)
+
+
+# The same number from other keyboards: a phone's Arabic or Persian keyboard, a Japanese or Chinese input
+# method's full-width forms, mathematical digits pasted from a document.
+@pytest.mark.parametrize("typed", [
+    full_width("0812-3456-7890"),
+    full_width("+62 812-3456-7890"),
+    full_width("(0812) 3456 7890"),
+    in_digits_of(0x0660, "081234567890"),  # Arabic-Indic
+    in_digits_of(0x06F0, "0812-3456-7890"),  # Extended Arabic-Indic (Persian, Urdu)
+    in_digits_of(0x0966, "081234567890"),  # Devanagari
+    in_digits_of(0x1D7CE, "081234567890"),  # mathematical bold
+    "08" + full_width("12") + "-34" + in_digits_of(0x0660, "56") + "-7890",
+])
+def test_a_number_in_other_digits_is_the_same_number_in_ascii(typed):
+    stored = normalize_phone(typed)
+
+    assert stored == "+6281234567890"
+    assert stored.isascii()
+
+
+@pytest.mark.parametrize("typed", [
+    "0812\u200b3456\u200b7890",  # zero-width spaces: invisible, and no keyboard types them
+    "0812-3456-789\u0660\u0301",  # a combining accent on a digit
+    "\u2070\u2078\u00b9\u00b234567890",  # superscripts are not digits anyone dials
+    "0812-3456-789\u2460",  # circled one
+    full_width("o81234567890"),  # a full-width letter o for the zero
+])
+def test_lookalike_characters_that_are_not_digits_are_refused(typed):
+    with pytest.raises(InvalidPhoneNumber):
+        normalize_phone(typed)
+
+
 def test_foreign_numbers_keep_their_country_code():
     assert normalize_phone("+65 9123 4567") == "+6591234567"
 

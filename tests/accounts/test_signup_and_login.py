@@ -69,6 +69,38 @@ async def test_a_phone_number_can_only_have_one_account_whatever_its_spelling(cl
     assert "sudah punya akun" in response.text
 
 
+def full_width(text: str) -> str:
+    """The digits and plus sign as a full-width keyboard (Japanese, Chinese input methods) types them."""
+    return text.translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789+"})
+
+
+def arabic_indic(text: str) -> str:
+    return text.translate({ord(str(digit)): 0x0660 + digit for digit in range(10)})
+
+
+async def test_a_number_typed_in_other_digits_is_the_same_account(client, vendor, database):
+    for lookalike in (full_width(vendor.phone), full_width("0" + vendor.phone.removeprefix("+62")),
+                      arabic_indic("0" + vendor.phone.removeprefix("+62"))):
+        response = await submit(client, "/signup", {
+            "role": "worker", "full_name": "Orang Lain", "phone": lookalike, "password": "password-baru-1",
+            "zone_id": str(vendor.zone_id),
+        })
+
+        assert response.status_code == 422, lookalike
+        assert "sudah punya akun" in response.text
+    async with database.sessionmaker() as session:
+        assert (await session.execute(select(col(User.phone)))).scalars().all() == [vendor.phone]
+
+
+async def test_login_with_the_number_in_other_digits_finds_the_account(client, other_client, worker):
+    response = await submit(client, "/login", {"phone": full_width(worker.phone), "password": PASSWORD})
+    assert (response.status_code, response.headers.get("location")) == (303, "/worker")
+
+    national = arabic_indic("0" + worker.phone.removeprefix("+62"))
+    response = await submit(other_client, "/login", {"phone": national, "password": PASSWORD})
+    assert (response.status_code, response.headers.get("location")) == (303, "/worker")
+
+
 async def test_login_accepts_the_number_as_people_type_it_and_opens_the_role_home(client, worker):
     national = "0" + worker.phone.removeprefix("+62")
     response = await submit(client, "/login", {"phone": national, "password": PASSWORD})

@@ -13,7 +13,10 @@ from sqlmodel import SQLModel
 
 import backend.models  # noqa: F401
 from backend import migrate
-from tests.conftest import _postgres_url
+from backend.catalog.models import ProductPhoto
+from backend.config import Settings
+from backend.db import Database
+from tests.conftest import World, _postgres_url
 
 MIGRATION_DATABASE = "pasar_migration_check"
 
@@ -108,3 +111,53 @@ def test_the_search_index_outside_the_models_exists_at_head(empty_databases):
                     "product_search_update"} <= found, found
         else:
             assert found == {"ix_product_search_document", "great_circle_km"}
+
+
+def test_photos_over_the_limit_or_sharing_a_place_are_numbered_again_by_0010(empty_databases, tmp_path):
+    """Before the unique places and the limit of five, uploads sent together left products with up to eight
+    photos, places starting at 1 and taken twice; the migration keeps the first five, in order, at 0 to 4."""
+
+    async def seed(url: str) -> dict[str, list[int]]:
+        database = Database(url)
+        world = World(database=database, settings=Settings(environment="test", media_dir=tmp_path))
+        try:
+            zone = await world.zone()
+            seller = await world.seller(zone, business_name="Catering Bu Sri")
+            crowded = await world.live_product(seller, "Nasi Box Ayam Bakar")
+            sparse = await world.live_product(seller, "Nasi Box Rendang")
+            async with database.sessionmaker() as session:
+                photos: dict[str, list[int]] = {"crowded": [], "sparse": []}
+                for name, product, places in (("crowded", crowded, [1, 2, 2, 3, 4, 5, 5, 6]),
+                                              ("sparse", sparse, [3, 1])):
+                    for place in places:
+                        photo = ProductPhoto(product_id=product.id, position=place, thumb_key="t", detail_key="d",
+                                             width=1, height=1)
+                        session.add(photo)
+                        await session.flush()
+                        photos[name].append(photo.id)
+                await session.commit()
+            return {**photos, "ids": [crowded.id, sparse.id]}
+        finally:
+            await database.dispose()
+
+    async def places(url: str, product_id: int) -> list[tuple[int, int]]:
+        engine = create_async_engine(url)
+        async with engine.connect() as connection:
+            rows = (await connection.execute(text(
+                "SELECT id, position FROM product_photo WHERE product_id = :id ORDER BY position"),
+                {"id": product_id})).all()
+        await engine.dispose()
+        return [tuple(row) for row in rows]
+
+    for url in empty_databases:
+        migrate.downgrade(url, "base")
+        migrate.upgrade(url, "0009")
+        seeded = asyncio.run(seed(url))
+        migrate.upgrade(url, "0010")
+        crowded, sparse = seeded["ids"]
+        first_five = seeded["crowded"][:5]  # in their order: place, then age
+        assert asyncio.run(places(url, crowded)) == list(zip(first_five, range(5), strict=True)), url
+        assert asyncio.run(places(url, sparse)) == [(seeded["sparse"][1], 0), (seeded["sparse"][0], 1)], url
+        migrate.downgrade(url, "0009")  # and back
+        assert len(asyncio.run(places(url, crowded))) == 5
+        migrate.downgrade(url, "base")

@@ -138,9 +138,15 @@ class ProductCertificate(SQLModel, table=True):
 
 class ProductPhoto(SQLModel, table=True):
     __tablename__ = "product_photo"
+    # The database itself holds the limit and the order: positions 0 to MAX_PHOTOS - 1, each taken once.
+    __table_args__ = (
+        UniqueConstraint("product_id", "position", name="uq_product_photo_product_position"),
+        CheckConstraint(f"position >= 0 AND position < {MAX_PHOTOS}", name="position_within_limit"),
+    )
 
     id: int = id_field()
     product_id: int = Field(foreign_key="product.id", index=True, ondelete="CASCADE")
+    # The first photo (0) is the one shown in lists; photos keep no gaps (removing one moves the later ones up).
     position: int = 0
     thumb_key: str = Field(max_length=200)
     detail_key: str = Field(max_length=200)

@@ -38,6 +38,7 @@ from backend.vendors.service import ensure_active
 
 MSG_NOT_FOUND = N_("This product does not exist.")
 MSG_ILLEGAL_TRANSITION = N_("A listing that is %(current)s cannot become %(target)s.")
+MSG_TOO_MANY_PHOTOS = N_("A product can have at most %(max)s photos.")
 
 # The one table of allowed listing transitions.
 TRANSITIONS: dict[ListingStatus, frozenset[ListingStatus]] = {
@@ -185,19 +186,21 @@ async def update_product(*, session: AsyncSession, vendor: Vendor, product_id: i
 
 async def add_photo(*, session: AsyncSession, vendor: Vendor, product_id: int, photo: ProcessedPhoto,
                     storage: Storage, now: datetime) -> ProductPhoto:
-    """Store a re-encoded photo (up to five a product); a new photo sends an approved listing back to review."""
+    """Store a re-encoded photo after the others (up to five a product); a new photo sends an approved listing
+    back to review. Uploads arriving together are taken one after another, so the sixth is refused."""
     ensure_active(vendor)
-    product = await _own_product(session=session, vendor=vendor, product_id=product_id)
-    count, last_position = (await session.execute(
-        select(func.count(col(ProductPhoto.id)), func.max(col(ProductPhoto.position))).where(col(ProductPhoto.product_id) == product.id)
-    )).one()
+    product = await _lock_for_photo_change(session=session, vendor=vendor, product_id=product_id, now=now)
+    count = (await session.execute(
+        select(func.count(col(ProductPhoto.id))).where(col(ProductPhoto.product_id) == product.id)
+    )).scalar_one()
     if count >= MAX_PHOTOS:
-        raise ValidationFailed.single("photo", N_("A product can have at most %(max)s photos."), max=MAX_PHOTOS)
+        raise ValidationFailed.single("photo", MSG_TOO_MANY_PHOTOS, max=MAX_PHOTOS)
     thumb_key = content_key("products", photo.thumbnail.data, "webp")
     detail_key = content_key("products", photo.detail.data, "webp")
     await anyio.to_thread.run_sync(storage.save, thumb_key, photo.thumbnail.data)
     await anyio.to_thread.run_sync(storage.save, detail_key, photo.detail.data)
-    record = ProductPhoto(product_id=product.id, position=(last_position or 0) + 1, thumb_key=thumb_key,
+    # Positions have no gaps (remove_photo closes them), so the next free one is the count.
+    record = ProductPhoto(product_id=product.id, position=count, thumb_key=thumb_key,
                           detail_key=detail_key, width=photo.detail.width, height=photo.detail.height)
     session.add(record)
     _send_back_to_review(product, now)
@@ -209,17 +212,41 @@ async def add_photo(*, session: AsyncSession, vendor: Vendor, product_id: int, p
 
 async def remove_photo(*, session: AsyncSession, vendor: Vendor, product_id: int, photo_id: int,
                        now: datetime) -> None:
+    """Remove a photo; the ones after it move up a place, so the first photo is always at position 0."""
     ensure_active(vendor)
-    product = await _own_product(session=session, vendor=vendor, product_id=product_id)
+    product = await _lock_for_photo_change(session=session, vendor=vendor, product_id=product_id, now=now)
     photo = await session.get(ProductPhoto, photo_id)
     if photo is None or photo.product_id != product.id:
         raise NotFound(N_("This photo does not exist."))
     # The stored files stay: keys are content hashes and another photo may share them.
     await session.delete(photo)
+    await session.flush()
+    later = (await session.execute(
+        select(ProductPhoto).where(col(ProductPhoto.product_id) == product.id,
+                                   col(ProductPhoto.position) > photo.position)
+        .order_by(col(ProductPhoto.position))
+    )).scalars().all()
+    for moved in later:
+        # One at a time, into the place just freed: each position stays unique at every step.
+        moved.position -= 1
+        await session.flush()
     _send_back_to_review(product, now)
     product.updated_at = now
     session.add(product)
     await session.flush()
+
+
+async def _lock_for_photo_change(*, session: AsyncSession, vendor: Vendor, product_id: int,
+                                 now: datetime) -> Product:
+    """The vendor's product, written to first so that changes to its photos happen one after another until the
+    transaction ends: the write takes the product's row lock on PostgreSQL, and SQLite's one write lock. Counting
+    the photos after it sees every photo an earlier upload added; the unique position and the CHECK on it
+    (position < 5) stand behind this."""
+    product = await _own_product(session=session, vendor=vendor, product_id=product_id)
+    await session.execute(update(Product).where(col(Product.id) == product.id).values(updated_at=now))
+    # Read again under the lock: an upload that went first may have sent the listing back to review.
+    await session.refresh(product)
+    return product
 
 
 async def submit_for_review(*, session: AsyncSession, vendor: Vendor, product_id: int, now: datetime) -> Product:

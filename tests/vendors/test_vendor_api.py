@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from datetime import timedelta
 
 import pytest
 from PIL import Image
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from backend.accounts.models import Role
@@ -296,6 +298,61 @@ async def test_a_product_has_at_most_five_photos(client, vendor_token):
         statuses.append(response.status_code)
 
     assert statuses == [201] * 5 + [422]
+
+
+async def photo_positions(database, product_id: int) -> list[tuple[int, int]]:
+    async with database.sessionmaker() as session:
+        return [tuple(row) for row in (await session.execute(
+            select(col(ProductPhoto.id), col(ProductPhoto.position)).where(col(ProductPhoto.product_id) == product_id)
+            .order_by(col(ProductPhoto.position)))).all()]
+
+
+async def test_photos_sent_together_stop_at_five_in_places_zero_to_four(client, vendor_token, database):
+    await client.put("/api/v1/vendor/profile", json=PROFILE, headers=vendor_token)
+    product = (await client.post("/api/v1/vendor/products", json=NASI_BOX, headers=vendor_token)).json()
+    photos_url = f"/api/v1/vendor/products/{product['id']}/photos"
+
+    answers = await asyncio.gather(*(
+        client.post(photos_url, headers=vendor_token,
+                    files={"photo": ("a.jpg", jpeg_with_location(400 + n, 300), "image/jpeg")})
+        for n in range(7)))
+
+    assert sorted(answer.status_code for answer in answers) == [201] * 5 + [422] * 2
+    assert [position for _, position in await photo_positions(database, product["id"])] == [0, 1, 2, 3, 4]
+
+
+async def test_removing_a_photo_moves_the_later_ones_up_and_a_new_one_goes_last(client, vendor_token, database):
+    await client.put("/api/v1/vendor/profile", json=PROFILE, headers=vendor_token)
+    product = (await client.post("/api/v1/vendor/products", json=NASI_BOX, headers=vendor_token)).json()
+    photos_url = f"/api/v1/vendor/products/{product['id']}/photos"
+    for size in range(3):
+        await client.post(photos_url, headers=vendor_token,
+                          files={"photo": ("a.jpg", jpeg_with_location(400 + size, 300), "image/jpeg")})
+    first, second, third = [photo_id for photo_id, _ in await photo_positions(database, product["id"])]
+
+    removed = await client.delete(f"{photos_url}/{first}", headers=vendor_token)
+    added = await client.post(photos_url, headers=vendor_token,
+                              files={"photo": ("b.jpg", jpeg_with_location(500, 300), "image/jpeg")})
+
+    assert (removed.status_code, added.status_code) == (200, 201)
+    newest = added.json()["photos"][-1]["id"]
+    assert await photo_positions(database, product["id"]) == [(second, 0), (third, 1), (newest, 2)]
+    assert [photo["id"] for photo in added.json()["photos"]] == [second, third, newest]
+
+
+@pytest.mark.parametrize("position", [5, -1, 1])
+async def test_the_database_refuses_a_photo_outside_places_zero_to_four_or_in_a_taken_place(world, zone, database,
+                                                                                            position):
+    shop = await world.shop(await world.user(Role.VENDOR, zone=zone), submit=False)  # one photo, at place 0
+    async with database.sessionmaker() as session:
+        for place in range(1, 5):
+            session.add(ProductPhoto(product_id=shop.product.id, position=place, thumb_key="t", detail_key="d",
+                                     width=1, height=1))
+        await session.commit()
+        session.add(ProductPhoto(product_id=shop.product.id, position=position, thumb_key="t", detail_key="d",
+                                 width=1, height=1))
+        with pytest.raises(IntegrityError):
+            await session.commit()
 
 
 async def test_a_second_vendor_can_neither_read_nor_change_the_first_vendors_product(client, other_client,

@@ -14,7 +14,7 @@ from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin, OpenAPIRenderPlugin, ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -164,7 +164,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                 security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer",
                                                                 description="A personal API token (pk_...)")}
             ),
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin()],
+            render_plugins=_openapi_render_plugins(settings),
         ),
         before_send=[end_request_transaction],
         after_response=close_unanswered_session,
@@ -172,6 +172,22 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         state=State({"settings": settings, "database": database}),
         debug=False,
     )
+
+
+def _openapi_render_plugins(settings: Settings) -> list[OpenAPIRenderPlugin]:
+    """The OpenAPI document (/schema/openapi.json, and /schema) everywhere; the Scalar and Swagger viewers on a
+    developer's machine only.
+
+    The viewers load their scripts, styles and icon from public CDNs. Served by the app, that is a third party's
+    code running on our origin, next to the buyers' sessions; vendoring them instead means several megabytes of
+    someone else's JavaScript in static/ to keep patched, for pages only developers read. The API's users (the
+    canteens' procurement systems, the vendors' apps) need the document, which any viewer of theirs can open. So
+    no page served outside development (production, and the test suite that stands in for it) refers to a CDN.
+    """
+    if settings.is_development:
+        return [ScalarRenderPlugin(), SwaggerRenderPlugin()]
+    # At least one plugin must be given: with none, Litestar serves every viewer it knows (from CDNs) by default.
+    return [JsonRenderPlugin()]
 
 
 def _stores(settings: Settings) -> dict[str, Store]:

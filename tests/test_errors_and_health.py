@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from litestar import get
 from litestar.testing import AsyncTestClient
 
 from backend.app import create_app
+from tests.conftest import ROOT, browser
 
 
 async def test_an_unknown_page_is_a_friendly_indonesian_404(client):
@@ -73,3 +76,46 @@ async def test_the_openapi_document_describes_the_api(client):
     assert "/api/v1/me" in document["paths"]
     assert "/api/v1/tokens/{token_id}" in document["paths"]
     assert not any(path.startswith(("/login", "/static")) for path in document["paths"])
+
+
+# Every path under /schema a viewer could live at (Litestar's own render plugins).
+SCHEMA_VIEWERS = ("/schema", "/schema/swagger", "/schema/scalar", "/schema/redoc", "/schema/elements",
+                  "/schema/rapidoc")
+# Scripts, styles or images from another host: a CDN (or anybody) could then run code on our pages.
+ANOTHER_HOST = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.IGNORECASE)
+
+
+async def test_in_production_the_api_document_is_served_without_viewers_from_a_cdn(settings, app_for, database):
+    production = settings.model_copy(update={"environment": "production"})
+    async with browser(await app_for(production)) as client:
+        document = await client.get("/schema/openapi.json")
+        viewers = {path: await client.get(path) for path in SCHEMA_VIEWERS}
+        # What anybody sees (secure cookies keep a plain-http test client from logging in here); the templates
+        # of every other page are checked below.
+        pages = {path: await client.get(path) for path in ("/", "/login", "/signup", "/offline")}
+
+    assert document.status_code == 200
+    assert "/api/v1/me" in document.json()["paths"]
+    for path, answer in viewers.items():
+        assert answer.status_code == 404 or "json" in answer.headers["content-type"], path
+        assert not ANOTHER_HOST.search(answer.text), path
+    for path, answer in pages.items():
+        assert answer.status_code == 200, path
+        assert not ANOTHER_HOST.search(answer.text), path
+
+
+def test_no_template_or_static_file_loads_anything_from_another_host():
+    files = [*ROOT.glob("web/templates/**/*.html"), *ROOT.glob("static/**/*.js"), *ROOT.glob("static/**/*.css"),
+             *ROOT.glob("static/**/*.webmanifest")]
+    assert files
+    assert [str(path.relative_to(ROOT)) for path in files if ANOTHER_HOST.search(path.read_text())] == []
+
+
+async def test_a_developer_still_gets_the_api_viewers(settings, app_for, database):
+    development = settings.model_copy(update={"environment": "development"})
+    async with browser(await app_for(development)) as client:
+        swagger = await client.get("/schema/swagger")
+        document = await client.get("/schema/openapi.json")
+
+    assert (swagger.status_code, document.status_code) == (200, 200)
+    assert "swagger-ui" in swagger.text

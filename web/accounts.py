@@ -182,7 +182,7 @@ async def change_password(
     user = await db_session.merge(request.user)
     now = utcnow()
     try:
-        await service.change_password(
+        revoked_tokens = await service.change_password(
             session=db_session,
             user=user,
             current_password=values.get("current_password", ""),
@@ -194,7 +194,8 @@ async def change_password(
         await db_session.rollback()
         return await _settings_page(request, db_session, status_code=422, errors=field_errors(exc))
     # Every other device is logged out; this one continues with a new session id.
-    return await _open_session(request, db_session, settings, user, "/settings?notice=password_changed", now)
+    notice = "password_changed_tokens_revoked" if revoked_tokens else "password_changed"
+    return await _open_session(request, db_session, settings, user, f"/settings?notice={notice}", now)
 
 
 @post("/settings/tokens", guards=[requires_login])

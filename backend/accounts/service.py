@@ -304,8 +304,10 @@ async def change_password(
     new_password: str,
     password_hash_profile: str,
     now: datetime,
-) -> None:
-    """Replace the password and end every session of the account; the caller opens a new one."""
+) -> int:
+    """Replace the password, then end every session of the account and revoke all its API tokens: whoever knew
+    the old password may have logged in or made a token with it. The caller opens a new session. Returns how
+    many tokens were revoked."""
     errors: list[FieldError] = []
     if not await verify_password(user.password_hash, current_password, profile=password_hash_profile):
         errors.append(FieldError("current_password", N_("The current password is wrong.")))
@@ -317,8 +319,20 @@ async def change_password(
     user.password_hash = await hash_password(new_password, profile=password_hash_profile)
     user.password_changed_at = now
     session.add(user)
-    await session.execute(delete(AuthSession).where(col(AuthSession.user_id) == user.id))
+    revoked = await _end_sessions_and_tokens(session=session, user_id=user.id, now=now)
     await session.flush()
+    return revoked
+
+
+async def _end_sessions_and_tokens(*, session: AsyncSession, user_id: int, now: datetime) -> int:
+    """Log the account out of every browser and revoke its API tokens (revoked at `now`, so they stay listed as
+    revoked); returns how many tokens were revoked."""
+    await session.execute(delete(AuthSession).where(col(AuthSession.user_id) == user_id))
+    revoked = await session.execute(
+        update(ApiToken).where(col(ApiToken.user_id) == user_id, col(ApiToken.revoked_at).is_(None))
+        .values(revoked_at=now)
+    )
+    return matched_rows(revoked)
 
 
 async def create_api_token(*, session: AsyncSession, user: User, name: str) -> tuple[str, ApiToken]:

@@ -32,6 +32,7 @@ from backend.config import Settings
 from backend.db import Database, close_unanswered_session, end_request_transaction
 from backend.health import HEALTH_ROUTES
 from backend.jobs import scheduled_jobs
+from backend.json_bodies import JSON_BODY_LIMIT, JsonBodyRequest
 from backend.media.routes import MEDIA_ROUTES
 from backend.media.storage import FileSystemStorage, Storage
 from backend.moderation.api import API_ROUTES as MODERATION_API_ROUTES
@@ -106,16 +107,12 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     return Litestar(
         route_handlers=[
             *HEALTH_ROUTES,
-            *ACCOUNT_API_ROUTES,
-            *VENDOR_API_ROUTES,
-            *CATALOGUE_API_ROUTES,
-            *MODERATION_API_ROUTES,
-            *REGISTER_API_ROUTES,
-            *ORDER_API_ROUTES,
-            *PAYMENT_API_ROUTES,
-            *LEDGER_API_ROUTES,
-            *REPORT_API_ROUTES,
-            *NOTIFICATION_API_ROUTES,
+            # JSON bodies of the API are bounded in size and depth before they are parsed (json_bodies).
+            Router(path="/", route_handlers=[*ACCOUNT_API_ROUTES, *VENDOR_API_ROUTES, *CATALOGUE_API_ROUTES,
+                                             *MODERATION_API_ROUTES, *REGISTER_API_ROUTES, *ORDER_API_ROUTES,
+                                             *PAYMENT_API_ROUTES, *LEDGER_API_ROUTES, *REPORT_API_ROUTES,
+                                             *NOTIFICATION_API_ROUTES],
+                   request_class=JsonBodyRequest, request_max_body_size=JSON_BODY_LIMIT),
             *MEDIA_ROUTES,
             # Pages are HTML for people; only the JSON API belongs in the OpenAPI document.
             Router(path="/", route_handlers=[*HOME_PAGE_ROUTES, *ACCOUNT_PAGE_ROUTES, *PWA_PAGE_ROUTES,

@@ -212,6 +212,7 @@ _PROBLEM_DESCRIPTIONS = {
     403: "The token's role may not do this",
     404: "Not found (other people's ids are reported as not found too)",
     409: "This conflicts with the current state: someone changed it meanwhile, or there is not enough left",
+    413: "The body is too large (a JSON body: 256 KiB at most)",
     422: "Some fields need fixing: `errors` says which",
     429: "Too many requests: wait `Retry-After` seconds",
     503: "The database cannot be reached: try again after `Retry-After` seconds",
@@ -231,8 +232,9 @@ def problem_statuses(handler: HTTPRouteHandler, path_parameters: Iterable[str]) 
     if inputs - in_path:
         statuses.add(422)  # a query or body the service checks beyond its shape
     if not handler.http_methods <= {"GET", "HEAD"}:
-        # A change names other objects (a delivery point, a certificate) and meets the state others left.
-        statuses |= {404, 409, 422}
+        # A change names other objects (a delivery point, a certificate) and meets the state others left; its
+        # body may be too large.
+        statuses |= {404, 409, 413, 422}
     return statuses
 
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from litestar import get
 from litestar.testing import AsyncTestClient
 
+from backend.accounts.models import Role
+from backend.accounts.service import create_api_token
 from backend.app import create_app
-from tests.conftest import ROOT, browser
+from backend.json_bodies import JSON_BODY_LIMIT
+from tests.conftest import ROOT, browser, jpeg_bytes
 
 
 async def test_an_unknown_page_is_a_friendly_indonesian_404(client):
@@ -119,3 +123,68 @@ async def test_a_developer_still_gets_the_api_viewers(settings, app_for, databas
 
     assert (swagger.status_code, document.status_code) == (200, 200)
     assert "swagger-ui" in swagger.text
+
+
+async def api_token(world, user) -> dict[str, str]:
+    async with world.database.sessionmaker() as session:
+        raw, _ = await create_api_token(session=session, user=user, name="Skrip")
+        await session.commit()
+    return {"Authorization": f"Bearer {raw}"}
+
+
+@pytest.mark.parametrize(("body", "what"), ids=["objects", "arrays", "just too deep"], argvalues=[
+    (b'{"name":' * 20_000 + b'"x"' + b"}" * 20_000, "20,000 nested objects"),
+    (b"[" * 100_000 + b"]" * 100_000, "100,000 nested arrays"),
+    (b'{"name": "Skrip", "extra": ' + b"[" * 33 + b"]" * 33 + b"}", "33 levels"),
+])
+async def test_json_nested_too_deeply_is_a_bad_request_not_a_crash(client, world, worker, body, what):
+    auth = await api_token(world, worker)
+
+    response = await client.post("/api/v1/tokens", content=body,
+                                 headers={**auth, "Content-Type": "application/json"})
+
+    assert response.status_code == 400, what
+    assert response.headers["content-type"].startswith("application/problem+json")
+    problem = response.json()
+    assert (problem["status"], problem["code"]) == (400, "json_too_deep")
+    assert problem["detail"] == "Isi JSON bersarang terlalu dalam: paling banyak 32 tingkat."
+
+
+async def test_json_nested_within_the_limit_and_brackets_inside_strings_are_accepted(client, world, worker):
+    auth = await api_token(world, worker)
+    name = "[[[{{{" * 10  # brackets inside a string are text, not nesting
+
+    response = await client.post("/api/v1/tokens", headers=auth,
+                                 json={"name": name, "extra": [[[[{"a": [1, {"b": "\\\"]"}]}]]]]})
+
+    assert response.status_code == 201, response.text
+    assert response.json()["name"] == name
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+async def test_a_json_body_over_the_size_limit_is_refused_before_it_is_read(client, world, worker, chunked):
+    auth = await api_token(world, worker)
+    body = b'{"name": "Skrip", "padding": "' + b"x" * (JSON_BODY_LIMIT + 1) + b'"}'
+
+    async def in_pieces():
+        for start in range(0, len(body), 64 * 1024):
+            yield body[start:start + 64 * 1024]
+
+    response = await client.post("/api/v1/tokens", content=in_pieces() if chunked else body,
+                                 headers={**auth, "Content-Type": "application/json"})
+
+    assert response.status_code == 413
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["status"] == 413
+
+
+async def test_an_api_photo_upload_may_still_be_larger_than_a_json_body(client, world, zone):
+    vendor = await world.user(Role.VENDOR, zone=zone)
+    shop = await world.shop(vendor, submit=False)
+    auth = await api_token(world, vendor)
+    photo = jpeg_bytes(1200, 900) + b"\0" * JSON_BODY_LIMIT  # a JPEG reader stops at its end marker
+
+    response = await client.post(f"/api/v1/vendor/products/{shop.product.id}/photos", headers=auth,
+                                 files={"photo": ("besar.jpg", photo, "image/jpeg")})
+
+    assert response.status_code == 201, response.text

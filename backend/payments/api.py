@@ -104,7 +104,12 @@ class WebhookReceipt(BaseModel):
                     "the event is kept with the reason")
 
 
+# Stripe's events are as large as Stripe makes them (a session with many line items): more room than a client's JSON.
+STRIPE_EVENT_BODY_LIMIT = 1024 * 1024
+
+
 @post("/api/v1/stripe/webhook", status_code=200, tags=["payments"], security=[],
+      request_max_body_size=STRIPE_EVENT_BODY_LIMIT,
       summary="Stripe's webhook (Stripe calls it; signed with the endpoint's secret)",
       description="Verified with the `Stripe-Signature` header on the raw body: 400 when it is missing or wrong, "
                   "or dated more than five minutes either way, and nothing changes. Each event acts once, however "

@@ -23,10 +23,9 @@ from backend.catalog.schemas import ProductInput, ProductPublic
 from backend.certification import service as certification
 from backend.certification.schemas import CertificateInput, CertificatePublic
 from backend.clock import utcnow
-
 from backend.media.routes import MEDIA_TYPES, private_document_response
 from backend.media.storage import Storage
-from backend.media.uploads import document_from_upload, photo_from_upload
+from backend.media.uploads import UPLOAD_BODY_LIMIT, document_from_upload, photo_from_upload
 from backend.validation import form_to_input, validate_input
 from backend.vendors import service as vendors
 from backend.vendors.schemas import VendorProfileInput, VendorPublic
@@ -85,7 +84,8 @@ class VendorApi(Controller):
         return VendorPublic.of(await vendors.save_profile(session=db_session, user=request.user, data=data,
                                                           now=utcnow()))
 
-    @post("/profile/photo", summary="Upload my profile photo (re-encoded to WebP)")
+    @post("/profile/photo", summary="Upload my profile photo (re-encoded to WebP)",
+          request_max_body_size=UPLOAD_BODY_LIMIT)
     async def put_profile_photo(self, request: Request[User, Any, Any], data: Annotated[PhotoUpload, MULTIPART],
                                 db_session: NamedDependency[AsyncSession],
                                 storage: NamedDependency[Storage]) -> VendorPublic:
@@ -101,7 +101,8 @@ class VendorApi(Controller):
         return [CertificatePublic.of(c) for c in await certification.list_certificates(session=db_session,
                                                                                         vendor=vendor)]
 
-    @post("/certificates", summary="Add a certificate with its document (photo or PDF); it starts unverified")
+    @post("/certificates", summary="Add a certificate with its document (photo or PDF); it starts unverified",
+          request_max_body_size=UPLOAD_BODY_LIMIT)
     async def add_certificate(self, request: Request[User, Any, Any], data: Annotated[CertificateUpload, MULTIPART],
                               db_session: NamedDependency[AsyncSession],
                               storage: NamedDependency[Storage]) -> CertificatePublic:
@@ -119,7 +120,8 @@ class VendorApi(Controller):
         return CertificatePublic.of(await certification.get_certificate(session=db_session, vendor=vendor,
                                                                         certificate_id=certificate_id))
 
-    @put("/certificates/{certificate_id:int}", summary="Correct a certificate; it goes back to verification")
+    @put("/certificates/{certificate_id:int}", summary="Correct a certificate; it goes back to verification",
+         request_max_body_size=UPLOAD_BODY_LIMIT)
     async def update_certificate(self, request: Request[User, Any, Any], certificate_id: FromPath[int],
                                  data: Annotated[CertificateUpload, MULTIPART],
                                  db_session: NamedDependency[AsyncSession],
@@ -170,7 +172,8 @@ class VendorApi(Controller):
                                      now=utcnow())
         return (await catalog.get_product(session=db_session, vendor=vendor, product_id=product_id)).public()
 
-    @post("/products/{product_id:int}/photos", summary="Add a photo (JPEG/PNG/WebP; re-encoded, EXIF removed)")
+    @post("/products/{product_id:int}/photos", summary="Add a photo (JPEG/PNG/WebP; re-encoded, EXIF removed)",
+          request_max_body_size=UPLOAD_BODY_LIMIT)
     async def add_photo(self, request: Request[User, Any, Any], product_id: FromPath[int],
                         data: Annotated[PhotoUpload, MULTIPART], db_session: NamedDependency[AsyncSession],
                         storage: NamedDependency[Storage]) -> ProductPublic:

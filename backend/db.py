@@ -9,7 +9,7 @@ from typing import Any
 from asyncpg import exceptions as asyncpg_errors
 from litestar import Request
 from litestar.types import Message, Scope
-from sqlalchemy import event
+from sqlalchemy import Connection, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -53,6 +53,7 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _configure_sqlite_connection)
+            event.listen(self.engine.sync_engine, "savepoint", _begin_before_first_savepoint)
         self.sessionmaker = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
 
     async def dispose(self) -> None:
@@ -168,6 +169,15 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
     # PostgreSQL has great_circle_km() as an SQL function (migration 0004); SQLite gets the same from Python.
     dbapi_connection.create_function("great_circle_km", 4, great_circle_km, deterministic=True)
+
+
+def _begin_before_first_savepoint(connection: Connection, _name: str) -> None:
+    # Python's sqlite3 opens a transaction only just before a write. A SAVEPOINT sent first would open it
+    # instead, and releasing that savepoint would commit at once: the request's later rollback (a refusal, a
+    # crash) could no longer undo what the savepoint kept. So the transaction is begun here first, as on
+    # PostgreSQL, below SQLAlchemy (the driver's cursor), where nothing counts it as a statement of ours.
+    if not connection.connection.driver_connection.in_transaction:
+        connection.connection.dbapi_connection.cursor().execute("BEGIN")
 
 
 EARTH_RADIUS_KM = 6371.0088

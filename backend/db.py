@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 from asyncpg import exceptions as asyncpg_errors
 from litestar import Request
+from litestar.di import NamedDependency
 from litestar.types import Message, Scope
 from sqlalchemy import Connection, event
 from sqlalchemy.exc import DBAPIError
@@ -65,6 +66,9 @@ class Database:
         scope["state"][_REQUEST_SESSION] = session
         return session
 
+
+# How a handler asks for its request's session: a parameter named `db_session` of this type.
+DbSession: TypeAlias = NamedDependency[AsyncSession]
 
 _REQUEST_SESSION = "db_session"
 _KEEP_WHEN_REFUSED = "db_keep_when_refused"

@@ -14,11 +14,11 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts import service
-from backend.accounts.auth import LANGUAGE_COOKIE, SESSION_COOKIE, requires_login
+from backend.accounts.auth import LANGUAGE_COOKIE, SESSION_COOKIE, UserRequest, requires_login
 from backend.accounts.models import SELF_SERVICE_ROLES, User
 from backend.clock import utcnow
 from backend.config import Settings
-from backend.db import keep_when_refused
+from backend.db import DbSession, keep_when_refused
 from backend.errors import N_, TooManyAttempts, ValidationFailed
 from backend.i18n import LOCALES
 from backend.moderation import register
@@ -85,7 +85,7 @@ async def login_form(
 
 @post("/login")
 async def login(
-    request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession], settings: NamedDependency[Settings]
+    request: Request[Any, Any, Any], db_session: DbSession, settings: NamedDependency[Settings]
 ) -> Template | Redirect:
     values = await form_values(request)
     now = utcnow()
@@ -110,7 +110,7 @@ async def login(
 
 
 @post("/logout", guards=[requires_login])
-async def logout(request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession],
+async def logout(request: Request[Any, Any, Any], db_session: DbSession,
                  settings: NamedDependency[Settings]) -> Redirect:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
@@ -121,7 +121,7 @@ async def logout(request: Request[Any, Any, Any], db_session: NamedDependency[As
 
 
 @get("/signup", name="signup")
-async def signup_form(request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession],
+async def signup_form(request: Request[Any, Any, Any], db_session: DbSession,
                       role: FromQuery[str | None] = None) -> Template:
     zones = await service.list_zones(session=db_session)
     form = {"role": role if role in SELF_SERVICE_ROLES else "", "zone_id": str(zones[0].id) if len(zones) == 1 else ""}
@@ -130,7 +130,7 @@ async def signup_form(request: Request[Any, Any, Any], db_session: NamedDependen
 
 @post("/signup")
 async def signup(
-    request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession], settings: NamedDependency[Settings]
+    request: Request[Any, Any, Any], db_session: DbSession, settings: NamedDependency[Settings]
 ) -> Template | Redirect:
     values = await form_values(request)
     try:
@@ -160,7 +160,7 @@ async def signup(
 
 
 async def _settings_page(
-    request: Request[User, Any, Any], db_session: AsyncSession, *, status_code: int = 200, **context: Any
+    request: UserRequest, db_session: AsyncSession, *, status_code: int = 200, **context: Any
 ) -> Template:
     tokens = await service.list_api_tokens(session=db_session, user=request.user)
     context.setdefault("errors", {})
@@ -169,13 +169,13 @@ async def _settings_page(
 
 
 @get("/settings", guards=[requires_login], name="settings")
-async def settings_page(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+async def settings_page(request: UserRequest, db_session: DbSession) -> Template:
     return await _settings_page(request, db_session)
 
 
 @post("/settings/password", guards=[requires_login])
 async def change_password(
-    request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession], settings: NamedDependency[Settings]
+    request: UserRequest, db_session: DbSession, settings: NamedDependency[Settings]
 ) -> Template | Redirect:
     values = await form_values(request)
     user = await db_session.merge(request.user)
@@ -197,7 +197,7 @@ async def change_password(
 
 
 @post("/settings/tokens", guards=[requires_login])
-async def create_token(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+async def create_token(request: UserRequest, db_session: DbSession) -> Template:
     values = await form_values(request)
     try:
         raw, token = await service.create_api_token(session=db_session, user=request.user, name=values.get("name", ""))
@@ -210,7 +210,7 @@ async def create_token(request: Request[User, Any, Any], db_session: NamedDepend
 
 @post("/settings/tokens/{token_id:int}/revoke", guards=[requires_login])
 async def revoke_token(
-    request: HTMXRequest, token_id: FromPath[int], db_session: NamedDependency[AsyncSession]
+    request: HTMXRequest, token_id: FromPath[int], db_session: DbSession
 ) -> Template | Redirect:
     token = await service.revoke_api_token(session=db_session, actor=request.user, token_id=token_id, now=utcnow())
     if request.htmx:
@@ -220,7 +220,7 @@ async def revoke_token(
 
 @post("/language")
 async def switch_language(
-    request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession], settings: NamedDependency[Settings]
+    request: Request[Any, Any, Any], db_session: DbSession, settings: NamedDependency[Settings]
 ) -> Response[Any]:
     values = await form_values(request)
     locale = values.get("locale", "")

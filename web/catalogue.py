@@ -11,16 +11,15 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from litestar import get
-from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.catalog.models import Category
 from backend.catalog.search import MAX_DAYS_AHEAD, MSG_PLACE, CatalogueQuery, Sort, buyer_location, search_catalogue
 from backend.catalog.storefront import product_for_buyer, vendor_for_buyer
 from backend.clock import utcnow, wib_today
+from backend.db import DbSession
 from backend.errors import N_, FieldError, ValidationFailed
 from backend.i18n import gettext
 from backend.money import parse_rupiah
@@ -84,7 +83,7 @@ def read_filters(params: dict[str, str]) -> tuple[dict[str, Any], list[FieldErro
 
 
 @get("/catalogue", name="catalogue")
-async def catalogue(request: HTMXRequest, db_session: NamedDependency[AsyncSession]) -> Template:
+async def catalogue(request: HTMXRequest, db_session: DbSession) -> Template:
     user = request.scope.get("user")
     params = {key: value for key, value in request.query_params.items()}
     fields, problems = read_filters(params)
@@ -117,7 +116,7 @@ async def catalogue(request: HTMXRequest, db_session: NamedDependency[AsyncSessi
 
 
 @get("/products/{product_id:int}", name="product_page")
-async def product_page(request: HTMXRequest, product_id: FromPath[int], db_session: NamedDependency[AsyncSession]) -> Template:
+async def product_page(request: HTMXRequest, product_id: FromPath[int], db_session: DbSession) -> Template:
     raw_date = request.query_params.get("date", "")
     now = utcnow()
     errors: dict[str, str] = {}
@@ -136,7 +135,7 @@ async def product_page(request: HTMXRequest, product_id: FromPath[int], db_sessi
 
 
 @get("/vendors/{vendor_id:int}", name="vendor_page")
-async def vendor_page(request: HTMXRequest, vendor_id: FromPath[int], db_session: NamedDependency[AsyncSession]) -> Template:
+async def vendor_page(request: HTMXRequest, vendor_id: FromPath[int], db_session: DbSession) -> Template:
     near = await buyer_location(session=db_session, user=request.scope.get("user"))
     storefront = await vendor_for_buyer(session=db_session, vendor_id=vendor_id, near=near, now=utcnow())
     days = mask_to_days(storefront.vendor.operating_days)
@@ -146,7 +145,7 @@ async def vendor_page(request: HTMXRequest, vendor_id: FromPath[int], db_session
 
 @get("/vendors/{vendor_id:int}/reviews", name="vendor_reviews")
 async def vendor_reviews_page(request: HTMXRequest, vendor_id: FromPath[int],
-                              db_session: NamedDependency[AsyncSession]) -> Template:
+                              db_session: DbSession) -> Template:
     """The vendor's latest reviews: loaded into the vendor's page by htmx, or a page of their own without JS."""
     vendor, reviews = await vendor_reviews(session=db_session, vendor_id=vendor_id)
     template = "catalogue/_reviews.html" if request.htmx else "catalogue/reviews.html"

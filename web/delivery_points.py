@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, get, post
-from litestar.di import NamedDependency
+from litestar import get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.auth import requires_role
-from backend.accounts.models import Role, User
+from backend.accounts.auth import UserRequest, requires_role
+from backend.accounts.models import Role
+from backend.db import DbSession
 from backend.errors import N_, ValidationFailed
 from backend.i18n import gettext
 from backend.orders import delivery
@@ -29,7 +29,7 @@ KIND_LABELS = {PointKind.GATE: N_("Gate"), PointKind.DORMITORY: N_("Dormitory")}
 MSG_KIND = N_("Choose gate or dormitory.")
 
 
-async def _points_page(request: Request[User, Any, Any], db_session: AsyncSession, *, status_code: int = 200,
+async def _points_page(request: UserRequest, db_session: AsyncSession, *, status_code: int = 200,
                        form: dict[str, Any] | None = None, errors: dict[str, str] | None = None) -> Template:
     """The zone's points, open ones first, and the form to add one."""
     points = (await db_session.execute(
@@ -42,14 +42,14 @@ async def _points_page(request: Request[User, Any, Any], db_session: AsyncSessio
 
 
 @get("/manager/delivery-points", guards=MANAGER_ONLY)
-async def delivery_points_page(request: Request[User, Any, Any],
-                               db_session: NamedDependency[AsyncSession]) -> Template:
+async def delivery_points_page(request: UserRequest,
+                               db_session: DbSession) -> Template:
     return await _points_page(request, db_session)
 
 
 @post("/manager/delivery-points", guards=MANAGER_ONLY)
-async def add_delivery_point(request: Request[User, Any, Any],
-                             db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+async def add_delivery_point(request: UserRequest,
+                             db_session: DbSession) -> Template | Redirect:
     form = await form_values(request)
     try:
         kind = PointKind(form.get("kind", ""))
@@ -71,8 +71,8 @@ async def add_delivery_point(request: Request[User, Any, Any],
 
 
 @post("/manager/delivery-points/{point_id:int}/{action:str}", guards=MANAGER_ONLY)
-async def open_or_close_delivery_point(request: Request[User, Any, Any], point_id: FromPath[int],
-                                       action: FromPath[str], db_session: NamedDependency[AsyncSession]
+async def open_or_close_delivery_point(request: UserRequest, point_id: FromPath[int],
+                                       action: FromPath[str], db_session: DbSession
                                        ) -> Template | Redirect:
     """Close a point to new orders, or open it again; another zone's point is not found."""
     if action not in ("open", "close"):

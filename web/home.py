@@ -5,18 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, get, post
-from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.auth import requires_role
+from backend.accounts.auth import UserRequest, requires_role
 from backend.accounts import service as accounts
 from backend.accounts.models import Organisation, Role, User, Zone
 from backend.catalog.models import CATEGORY_LABELS
 from backend.catalog import service as catalog
 from backend.certification import service as certification
 from backend.clock import utcnow, wib_today
+from backend.db import DbSession
 from backend.moderation import service as moderation
 from backend.orders import service as orders
 from backend.vendors import service as vendors
@@ -49,7 +49,7 @@ async def landing(request: Request[Any, Any, Any]) -> Template | Redirect:
 
 
 @get("/vendor", guards=[requires_role(Role.VENDOR)])
-async def vendor_home(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+async def vendor_home(request: UserRequest, db_session: DbSession) -> Template:
     """The shop at a glance, in a fixed number of queries: profile, zone with the new orders, listings per status,
     certificates."""
     notice = request.query_params.get("notice")
@@ -70,11 +70,11 @@ async def vendor_home(request: Request[User, Any, Any], db_session: NamedDepende
 
 
 @get("/canteen", guards=[requires_role(Role.CANTEEN_STAFF)])
-async def canteen_home(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+async def canteen_home(request: UserRequest, db_session: DbSession) -> Template:
     return await _canteen_page(request, db_session, notice=request.query_params.get("notice"))
 
 
-async def _canteen_page(request: Request[User, Any, Any], db_session: AsyncSession, *, notice: str | None = None,
+async def _canteen_page(request: UserRequest, db_session: AsyncSession, *, notice: str | None = None,
                         form: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
                         status_code: int = 200) -> Template:
     """The canteen's home: the team and the factory location form (showing what was typed when it is refused)."""
@@ -95,8 +95,8 @@ async def _canteen_page(request: Request[User, Any, Any], db_session: AsyncSessi
 
 
 @post("/canteen/location", guards=[requires_role(Role.CANTEEN_STAFF)])
-async def save_factory_location(request: Request[User, Any, Any],
-                                db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+async def save_factory_location(request: UserRequest,
+                                db_session: DbSession) -> Template | Redirect:
     """Where the factory is: the catalogue measures distances from here for every staff member."""
     form = await form_values(request)
     try:
@@ -120,13 +120,13 @@ def _coordinate(text: str) -> float | None:
 
 
 @get("/worker", guards=[requires_role(Role.WORKER)])
-async def worker_home(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+async def worker_home(request: UserRequest, db_session: DbSession) -> Template:
     zone = await db_session.get(Zone, request.user.zone_id) if request.user.zone_id else None
     return page("home/worker.html", zone=zone, categories=CATEGORY_LABELS)
 
 
 @get("/manager", guards=[requires_role(Role.MANAGER)])
-async def manager_home(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+async def manager_home(request: UserRequest, db_session: DbSession) -> Template:
     zone = await db_session.get(Zone, request.user.zone_id)
     counts = dict(
         (await db_session.execute(
@@ -138,7 +138,7 @@ async def manager_home(request: Request[User, Any, Any], db_session: NamedDepend
 
 
 @get("/admin", guards=[requires_role(Role.ADMIN)])
-async def admin_home(db_session: NamedDependency[AsyncSession]) -> Template:
+async def admin_home(db_session: DbSession) -> Template:
     rows = await db_session.execute(
         select(Zone, func.count(User.id)).outerjoin(User, User.zone_id == Zone.id).group_by(Zone.id).order_by(Zone.name)
     )

@@ -7,17 +7,16 @@ why. The rules live in backend.payments.invoices.
 
 from __future__ import annotations
 
-from typing import Any
 
-from litestar import Request, get, post
-from litestar.di import NamedDependency
+from litestar import get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.auth import requires_role
-from backend.accounts.models import Role, User
+from backend.accounts.auth import UserRequest, requires_role
+from backend.accounts.models import Role
 from backend.clock import utcnow, wib_today
+from backend.db import DbSession
 from backend.errors import Conflict, ValidationFailed
 from backend.orders.models import STATUS_LABELS
 from backend.catalog.models import UNIT_LABELS
@@ -38,14 +37,14 @@ MANAGER_FILTERS = {"unpaid": (InvoiceState.OPEN, InvoiceState.OVERDUE), "overdue
 
 
 @get("/canteen/invoices", guards=CANTEEN, name="canteen_invoices")
-async def canteen_invoices(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+async def canteen_invoices(request: UserRequest, db_session: DbSession) -> Template:
     """The canteen's invoices, newest first: open, overdue (in red), paid, void (two queries)."""
     listing = await invoices.list_invoices(session=db_session, actor=request.user, today=wib_today(utcnow()),
                                            page=page_number(request.query_params.get("page")))
     return page("invoices/list.html", listing=listing, **LABELS)
 
 
-async def _invoice_page(request: Request[User, Any, Any], db_session: AsyncSession, invoice_id: int, *,
+async def _invoice_page(request: UserRequest, db_session: AsyncSession, invoice_id: int, *,
                         status_code: int = 200, errors: dict[str, str] | None = None,
                         form: dict[str, str] | None = None) -> Template:
     detail = await invoices.invoice_detail(session=db_session, actor=request.user, invoice_id=invoice_id,
@@ -56,8 +55,8 @@ async def _invoice_page(request: Request[User, Any, Any], db_session: AsyncSessi
 
 
 @get("/invoices/{invoice_id:int}", guards=READERS, name="invoice")
-async def invoice_page(request: Request[User, Any, Any], invoice_id: FromPath[int],
-                       db_session: NamedDependency[AsyncSession]) -> Template:
+async def invoice_page(request: UserRequest, invoice_id: FromPath[int],
+                       db_session: DbSession) -> Template:
     """The printable invoice, for the canteen's staff, the zone's managers and the admins (four queries)."""
     return await _invoice_page(request, db_session, invoice_id)
 
@@ -65,7 +64,7 @@ async def invoice_page(request: Request[User, Any, Any], invoice_id: FromPath[in
 # --- managers: open and overdue invoices, mark paid -------------------------------------------------------
 
 
-async def _manager_list(request: Request[User, Any, Any], db_session: AsyncSession, *, status_code: int = 200,
+async def _manager_list(request: UserRequest, db_session: AsyncSession, *, status_code: int = 200,
                         errors: dict[int, dict[str, str]] | None = None,
                         forms: dict[int, dict[str, str]] | None = None) -> Template:
     shown = request.query_params.get("state", "unpaid")
@@ -79,14 +78,14 @@ async def _manager_list(request: Request[User, Any, Any], db_session: AsyncSessi
 
 
 @get("/manager/invoices", guards=MANAGERS, name="manager_invoices")
-async def manager_invoices(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+async def manager_invoices(request: UserRequest, db_session: DbSession) -> Template:
     """The zone's unpaid invoices (every zone's for an admin), the earliest due first, each with "mark paid"."""
     return await _manager_list(request, db_session)
 
 
 @post("/manager/invoices/{invoice_id:int}/paid", guards=MANAGERS)
-async def mark_paid(request: Request[User, Any, Any], invoice_id: FromPath[int],
-                    db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+async def mark_paid(request: UserRequest, invoice_id: FromPath[int],
+                    db_session: DbSession) -> Template | Redirect:
     """Record the canteen's payment with its reference; `back=invoice` returns to the invoice's page."""
     values = await form_values(request)
     on_invoice = values.get("back") == "invoice"
@@ -109,7 +108,7 @@ async def mark_paid(request: Request[User, Any, Any], invoice_id: FromPath[int],
 # --- managers: canteens' invoice terms and NPWP ------------------------------------------------------------
 
 
-async def _canteens_page(request: Request[User, Any, Any], db_session: AsyncSession, *, status_code: int = 200,
+async def _canteens_page(request: UserRequest, db_session: AsyncSession, *, status_code: int = 200,
                          errors: dict[int, dict[str, str]] | None = None,
                          forms: dict[int, dict[str, str]] | None = None) -> Template:
     canteens = await invoices.canteens_for_terms(session=db_session, actor=request.user)
@@ -119,14 +118,14 @@ async def _canteens_page(request: Request[User, Any, Any], db_session: AsyncSess
 
 
 @get("/manager/canteens", guards=MANAGERS, name="manager_canteens")
-async def canteens_page(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+async def canteens_page(request: UserRequest, db_session: DbSession) -> Template:
     """The zone's canteens with their invoice terms and NPWP, a form for each (two queries)."""
     return await _canteens_page(request, db_session)
 
 
 @post("/manager/canteens/{organisation_id:int}/invoice-terms", guards=MANAGERS)
-async def save_invoice_terms(request: Request[User, Any, Any], organisation_id: FromPath[int],
-                             db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+async def save_invoice_terms(request: UserRequest, organisation_id: FromPath[int],
+                             db_session: DbSession) -> Template | Redirect:
     values = await form_values(request)
     raw_terms = values.get("invoice_terms_days", "")
     try:

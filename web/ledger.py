@@ -5,18 +5,17 @@ and picks a response."""
 from __future__ import annotations
 
 import re
-from typing import Any
 
-from litestar import Request, get, post
-from litestar.di import NamedDependency
+from litestar import get, post
 from litestar.params import FromPath
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.auth import requires_role
-from backend.accounts.models import Role, User
+from backend.accounts.auth import UserRequest, requires_role
+from backend.accounts.models import Role
 from backend.clock import utcnow
+from backend.db import DbSession
 from backend.errors import Conflict, FieldError, ValidationFailed
 from backend.money import parse_rupiah
 from backend.payments import ledger
@@ -36,7 +35,7 @@ PERCENT = re.compile(r"^(\d{1,2})(?:[.,](\d{1,2}))?$")
 
 
 @get("/vendor/balance", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST, name="vendor_balance")
-async def balance_page(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+async def balance_page(request: UserRequest, db_session: DbSession) -> Template:
     """What the platform owes the shop, the completed orders behind it (gross, commission, net) and the payouts
     (four queries)."""
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
@@ -46,7 +45,7 @@ async def balance_page(request: Request[User, Any, Any], db_session: NamedDepend
 
 @post("/vendor/orders/{order_id:int}/cash-received", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
 async def cash_received(request: HTMXRequest, order_id: FromPath[int],
-                        db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+                        db_session: DbSession) -> Template | Redirect:
     """The buyer paid the cash of a delivered order: recorded once. With htmx the cash line of the card is
     replaced; a plain form goes back to the order (or the board) and a refusal shows on the order's page."""
     await vendors.require_vendor(session=db_session, user=request.user)
@@ -89,7 +88,7 @@ def bps_to_percent(bps: int) -> str:
     return str(whole) if not rest else f"{whole},{rest:02d}".rstrip("0")
 
 
-async def _commission_page(request: Request[User, Any, Any], db_session: AsyncSession, *, status_code: int = 200,
+async def _commission_page(request: UserRequest, db_session: AsyncSession, *, status_code: int = 200,
                            errors: dict[int, dict[str, str]] | None = None,
                            forms: dict[int, dict[str, str]] | None = None) -> Template:
     zones = await ledger.zones_with_rates(session=db_session)
@@ -99,14 +98,14 @@ async def _commission_page(request: Request[User, Any, Any], db_session: AsyncSe
 
 
 @get("/admin/commission", guards=ADMINS, name="admin_commission")
-async def commission_page(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+async def commission_page(request: UserRequest, db_session: DbSession) -> Template:
     """Each zone's commission rate with a form to change it (two queries)."""
     return await _commission_page(request, db_session)
 
 
 @post("/admin/zones/{zone_id:int}/commission", guards=ADMINS)
-async def set_commission(request: Request[User, Any, Any], zone_id: FromPath[int],
-                         db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+async def set_commission(request: UserRequest, zone_id: FromPath[int],
+                         db_session: DbSession) -> Template | Redirect:
     values = await form_values(request)
     try:
         await ledger.set_commission_rate(session=db_session, actor=request.user, zone_id=zone_id,
@@ -121,7 +120,7 @@ async def set_commission(request: Request[User, Any, Any], zone_id: FromPath[int
 # --- the admin: vendors' balances and payouts ---------------------------------------------------------
 
 
-async def _balances_page(request: Request[User, Any, Any], db_session: AsyncSession, *, status_code: int = 200,
+async def _balances_page(request: UserRequest, db_session: AsyncSession, *, status_code: int = 200,
                          errors: dict[int, dict[str, str]] | None = None,
                          forms: dict[int, dict[str, str]] | None = None) -> Template:
     rows = await ledger.vendor_balances(session=db_session, actor=request.user)
@@ -130,14 +129,14 @@ async def _balances_page(request: Request[User, Any, Any], db_session: AsyncSess
 
 
 @get("/admin/balances", guards=ADMINS, name="admin_balances")
-async def balances_page(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+async def balances_page(request: UserRequest, db_session: DbSession) -> Template:
     """What the platform owes each vendor, with a payout form for each (two queries)."""
     return await _balances_page(request, db_session)
 
 
 @post("/admin/vendors/{vendor_id:int}/payouts", guards=ADMINS)
-async def record_payout(request: Request[User, Any, Any], vendor_id: FromPath[int],
-                        db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+async def record_payout(request: UserRequest, vendor_id: FromPath[int],
+                        db_session: DbSession) -> Template | Redirect:
     values = await form_values(request)
     try:
         try:

@@ -8,21 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import Any
 
 import anyio.to_thread
-from litestar import Request, Response, get, post
+from litestar import Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.auth import requires_role
-from backend.accounts.models import Role, User
+from backend.accounts.auth import UserRequest, requires_role
+from backend.accounts.models import Role
 from backend.catalog.models import CATEGORY_LABELS, UNIT_LABELS, ListingStatus, Product
 from backend.certification.formats import FORMATS, CertificateKind
 from backend.clock import utcnow
+from backend.db import DbSession
 from backend.errors import Conflict, NotFound, ValidationFailed
 from backend.media.routes import private_document_response
 from backend.media.storage import Storage
@@ -47,7 +47,7 @@ def _decided(request: HTMXRequest, *, list_path: str, notice: str, errors: dict[
     return see_other(list_path, notice=notice)
 
 
-async def _queue_page(request: Request[User, Any, Any], db_session: AsyncSession, *, status_code: int = 200,
+async def _queue_page(request: UserRequest, db_session: AsyncSession, *, status_code: int = 200,
                       errors: dict[int, dict[str, str]] | None = None) -> Template:
     queue = await service.review_queue(session=db_session, actor=request.user)
     return page("moderation/queue.html", status_code=status_code, queue=queue, errors=errors or {},
@@ -55,12 +55,12 @@ async def _queue_page(request: Request[User, Any, Any], db_session: AsyncSession
 
 
 @get("/manager/queue", guards=MANAGERS)
-async def queue_page(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+async def queue_page(request: UserRequest, db_session: DbSession) -> Template:
     return await _queue_page(request, db_session)
 
 
 @post("/manager/listings/{product_id:int}/approve", guards=MANAGERS)
-async def approve(request: HTMXRequest, product_id: FromPath[int], db_session: NamedDependency[AsyncSession]
+async def approve(request: HTMXRequest, product_id: FromPath[int], db_session: DbSession
                   ) -> Template | Redirect:
     try:
         await service.approve_listing(session=db_session, actor=request.user, product_id=product_id, now=utcnow())
@@ -70,7 +70,7 @@ async def approve(request: HTMXRequest, product_id: FromPath[int], db_session: N
 
 
 @post("/manager/listings/{product_id:int}/reject", guards=MANAGERS)
-async def reject(request: HTMXRequest, product_id: FromPath[int], db_session: NamedDependency[AsyncSession]
+async def reject(request: HTMXRequest, product_id: FromPath[int], db_session: DbSession
                  ) -> Template | Redirect:
     async def decide(reason: str) -> None:
         await service.reject_listing(session=db_session, actor=request.user, product_id=product_id, reason=reason,
@@ -99,7 +99,7 @@ async def _reject(request: HTMXRequest, db_session: AsyncSession, *, item_id: in
     return _decided(request, list_path=list_path, notice="rejected", item_id=item_id)
 
 
-async def _certificates_page(request: Request[User, Any, Any], db_session: AsyncSession, *, status_code: int = 200,
+async def _certificates_page(request: UserRequest, db_session: AsyncSession, *, status_code: int = 200,
                              errors: dict[int, dict[str, str]] | None = None) -> Template:
     pending = await service.certificates_to_verify(session=db_session, actor=request.user)
     return page("moderation/certificates.html", status_code=status_code, pending=pending, errors=errors or {},
@@ -107,13 +107,13 @@ async def _certificates_page(request: Request[User, Any, Any], db_session: Async
 
 
 @get("/manager/certificates", guards=MANAGERS)
-async def certificates_page(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+async def certificates_page(request: UserRequest, db_session: DbSession) -> Template:
     return await _certificates_page(request, db_session)
 
 
 @get("/manager/certificates/{certificate_id:int}/document", guards=MANAGERS)
-async def certificate_document(request: Request[User, Any, Any], certificate_id: FromPath[int],
-                               db_session: NamedDependency[AsyncSession],
+async def certificate_document(request: UserRequest, certificate_id: FromPath[int],
+                               db_session: DbSession,
                                storage: NamedDependency[Storage]) -> Response[bytes]:
     certificate, _ = await service.certificate_for_manager(session=db_session, actor=request.user,
                                                            certificate_id=certificate_id)
@@ -122,7 +122,7 @@ async def certificate_document(request: Request[User, Any, Any], certificate_id:
 
 
 @post("/manager/certificates/{certificate_id:int}/verify", guards=MANAGERS)
-async def verify(request: HTMXRequest, certificate_id: FromPath[int], db_session: NamedDependency[AsyncSession]
+async def verify(request: HTMXRequest, certificate_id: FromPath[int], db_session: DbSession
                  ) -> Template | Redirect:
     try:
         await service.verify_certificate(session=db_session, actor=request.user, certificate_id=certificate_id,
@@ -134,7 +134,7 @@ async def verify(request: HTMXRequest, certificate_id: FromPath[int], db_session
 
 @post("/manager/certificates/{certificate_id:int}/reject", guards=MANAGERS)
 async def reject_certificate(request: HTMXRequest, certificate_id: FromPath[int],
-                             db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+                             db_session: DbSession) -> Template | Redirect:
     async def decide(reason: str) -> None:
         await service.reject_certificate(session=db_session, actor=request.user, certificate_id=certificate_id,
                                          reason=reason, now=utcnow())
@@ -143,7 +143,7 @@ async def reject_certificate(request: HTMXRequest, certificate_id: FromPath[int]
                          list_path="/manager/certificates", list_page=_certificates_page)
 
 
-async def _vendors_page(request: Request[User, Any, Any], db_session: AsyncSession, *, status_code: int = 200,
+async def _vendors_page(request: UserRequest, db_session: AsyncSession, *, status_code: int = 200,
                         errors: dict[int, dict[str, str]] | None = None) -> Template:
     vendors = await service.vendors_of_zone(session=db_session, actor=request.user)
     return page("moderation/vendors.html", status_code=status_code, vendors=vendors, errors=errors or {},
@@ -151,13 +151,13 @@ async def _vendors_page(request: Request[User, Any, Any], db_session: AsyncSessi
 
 
 @get("/manager/vendors", guards=MANAGERS)
-async def vendors_page(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+async def vendors_page(request: UserRequest, db_session: DbSession) -> Template:
     return await _vendors_page(request, db_session)
 
 
 @post("/manager/vendors/{vendor_id:int}/{decision:str}", guards=MANAGERS)
-async def change_vendor(request: Request[User, Any, Any], vendor_id: FromPath[int], decision: FromPath[str],
-                        db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+async def change_vendor(request: UserRequest, vendor_id: FromPath[int], decision: FromPath[str],
+                        db_session: DbSession) -> Template | Redirect:
     action = {"suspend": service.suspend_vendor, "reinstate": service.reinstate_vendor}.get(decision)
     if action is None:
         return await _vendors_page(request, db_session, status_code=404)
@@ -173,7 +173,7 @@ async def change_vendor(request: Request[User, Any, Any], vendor_id: FromPath[in
     return see_other("/manager/vendors", notice="suspended" if decision == "suspend" else "reinstated")
 
 
-async def _reports_page(request: Request[User, Any, Any], db_session: AsyncSession, *, status_code: int = 200,
+async def _reports_page(request: UserRequest, db_session: AsyncSession, *, status_code: int = 200,
                         errors: dict[int, dict[str, str]] | None = None) -> Template:
     reports = await service.open_reports(session=db_session, actor=request.user)
     return page("moderation/reports.html", status_code=status_code, reports=reports, errors=errors or {},
@@ -181,13 +181,13 @@ async def _reports_page(request: Request[User, Any, Any], db_session: AsyncSessi
 
 
 @get("/manager/reports", guards=MANAGERS)
-async def reports_page(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+async def reports_page(request: UserRequest, db_session: DbSession) -> Template:
     return await _reports_page(request, db_session)
 
 
 @post("/manager/reports/{report_id:int}/resolve", guards=MANAGERS)
-async def resolve_report(request: Request[User, Any, Any], report_id: FromPath[int],
-                         db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+async def resolve_report(request: UserRequest, report_id: FromPath[int],
+                         db_session: DbSession) -> Template | Redirect:
     values = await form_values(request)
     try:
         await service.resolve_report(session=db_session, actor=request.user, report_id=report_id,
@@ -208,7 +208,7 @@ def _date(text: str | None) -> date | None:
 
 
 @get("/manager/audit", guards=MANAGERS)
-async def audit_page(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+async def audit_page(request: UserRequest, db_session: DbSession) -> Template:
     query = request.query_params
     before_id = query.get("before_id")
     filters = AuditFilter(action=query.get("action") or None, since=_date(query.get("since")),
@@ -220,8 +220,8 @@ async def audit_page(request: Request[User, Any, Any], db_session: NamedDependen
 
 
 @get("/listings/{product_id:int}/report", guards=BUYERS)
-async def report_form(product_id: FromPath[int], db_session: NamedDependency[AsyncSession],
-                      request: Request[User, Any, Any]) -> Template:
+async def report_form(product_id: FromPath[int], db_session: DbSession,
+                      request: UserRequest) -> Template:
     product = await db_session.get(Product, product_id)
     if product is None or product.status not in (ListingStatus.LIVE, ListingStatus.PAUSED):
         raise NotFound(service.MSG_LISTING_NOT_FOUND)
@@ -230,8 +230,8 @@ async def report_form(product_id: FromPath[int], db_session: NamedDependency[Asy
 
 
 @post("/listings/{product_id:int}/report", guards=BUYERS)
-async def report_listing(request: Request[User, Any, Any], product_id: FromPath[int],
-                         db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+async def report_listing(request: UserRequest, product_id: FromPath[int],
+                         db_session: DbSession) -> Template | Redirect:
     values = await form_values(request)
     try:
         await service.report_listing(session=db_session, reporter=request.user, product_id=product_id,

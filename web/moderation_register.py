@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
 
-from litestar import Request, get, post
+from litestar import get, post
 from litestar.datastructures import UploadFile
-from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.auth import requires_role
-from backend.accounts.models import Role, User
+from backend.accounts.auth import UserRequest, requires_role
+from backend.accounts.models import Role
 from backend.accounts.service import list_zones
 from backend.clock import utcnow
+from backend.db import DbSession
 from backend.errors import N_, ValidationFailed
 from backend.moderation import register
 from web.forms import field_errors, page, see_other
@@ -23,7 +22,7 @@ MANAGERS = [requires_role(Role.MANAGER, Role.ADMIN)]
 MSG_CHOOSE_FILE = N_("Choose the register's CSV file.")
 
 
-async def _register_page(request: Request[User, Any, Any], db_session: AsyncSession, *, status_code: int = 200,
+async def _register_page(request: UserRequest, db_session: AsyncSession, *, status_code: int = 200,
                          errors: dict[str, str] | None = None) -> Template:
     imports = await register.list_imports(session=db_session, actor=request.user)
     zones = await list_zones(session=db_session) if request.user.role == Role.ADMIN else []
@@ -32,12 +31,12 @@ async def _register_page(request: Request[User, Any, Any], db_session: AsyncSess
 
 
 @get("/manager/register", guards=MANAGERS)
-async def register_form(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+async def register_form(request: UserRequest, db_session: DbSession) -> Template:
     return await _register_page(request, db_session)
 
 
 @post("/manager/register", guards=MANAGERS, request_max_body_size=register.MAX_FILE_BYTES + 64 * 1024)
-async def upload_register(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]
+async def upload_register(request: UserRequest, db_session: DbSession
                           ) -> Template | Redirect:
     form = await request.form()
     upload = form.get("register")
@@ -58,8 +57,8 @@ async def upload_register(request: Request[User, Any, Any], db_session: NamedDep
 
 
 @get("/manager/register/{import_id:int}", guards=MANAGERS)
-async def register_report(request: Request[User, Any, Any], import_id: FromPath[int],
-                          db_session: NamedDependency[AsyncSession]) -> Template:
+async def register_report(request: UserRequest, import_id: FromPath[int],
+                          db_session: DbSession) -> Template:
     report = await register.get_import(session=db_session, actor=request.user, import_id=import_id)
     return page("moderation/register_report.html", report=report)
 

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response, get, post
+from litestar import Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.auth import requires_login
-from backend.accounts.models import User
+from backend.accounts.auth import UserRequest, requires_login
 from backend.clock import utcnow
 from backend.config import Settings
+from backend.db import DbSession
 from backend.errors import N_, DomainError
 from backend.i18n import gettext
 from backend.notifications import push
@@ -31,7 +31,7 @@ MSG_PUSH_ON = N_("Notifications are on for this phone.")
 MSG_PUSH_OFF = N_("Notifications are off for this phone.")
 
 
-async def _inbox(request: Request[User, Any, Any], db_session: AsyncSession, settings: Settings, *,
+async def _inbox(request: UserRequest, db_session: AsyncSession, settings: Settings, *,
                  template: str, page_number: int = 1) -> Template:
     inbox = await notifications.list_inbox(session=db_session, user=request.user, page=page_number)
     # Notifications link to pages of this site only.
@@ -45,14 +45,14 @@ async def _inbox(request: Request[User, Any, Any], db_session: AsyncSession, set
 
 
 @get("/inbox", guards=[requires_login], name="inbox")
-async def inbox_page(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession],
+async def inbox_page(request: UserRequest, db_session: DbSession,
                      settings: NamedDependency[Settings]) -> Template:
     number = min(page_number(request.query_params.get("page")), notifications.LAST_INBOX_PAGE)
     return await _inbox(request, db_session, settings, template="notifications/inbox.html", page_number=number)
 
 
 @post("/inbox/read", guards=[requires_login])
-async def mark_all_read(request: HTMXRequest, db_session: NamedDependency[AsyncSession],
+async def mark_all_read(request: HTMXRequest, db_session: DbSession,
                         settings: NamedDependency[Settings]) -> Template | Redirect:
     await notifications.mark_read(session=db_session, user=request.user, all_unread=True, now=utcnow())
     if request.htmx:
@@ -61,8 +61,8 @@ async def mark_all_read(request: HTMXRequest, db_session: NamedDependency[AsyncS
 
 
 @post("/push/subscriptions", guards=[requires_login], status_code=201)
-async def subscribe_this_browser(request: Request[User, Any, Any], data: JSONBody[dict[str, Any]],
-                                 db_session: NamedDependency[AsyncSession],
+async def subscribe_this_browser(request: UserRequest, data: JSONBody[dict[str, Any]],
+                                 db_session: DbSession,
                                  settings: NamedDependency[Settings]) -> Response[dict[str, Any]]:
     try:
         subscription = validate_input(PushSubscriptionInput, data)
@@ -76,8 +76,8 @@ async def subscribe_this_browser(request: Request[User, Any, Any], data: JSONBod
 
 
 @post("/push/unsubscribe", guards=[requires_login], status_code=200)
-async def unsubscribe_this_browser(request: Request[User, Any, Any], data: JSONBody[dict[str, Any]],
-                                   db_session: NamedDependency[AsyncSession]) -> Response[dict[str, Any]]:
+async def unsubscribe_this_browser(request: UserRequest, data: JSONBody[dict[str, Any]],
+                                   db_session: DbSession) -> Response[dict[str, Any]]:
     try:
         subscription = validate_input(PushEndpointInput, data)
     except DomainError as refused:

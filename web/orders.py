@@ -24,13 +24,14 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.auth import requires_role
+from backend.accounts.auth import UserRequest, requires_role
 from backend.accounts.models import Organisation, Role, User
 from backend.catalog.models import UNIT_LABELS, Product
 from backend.catalog.service import buyer_visible
 from backend.catalog.storefront import product_for_buyer
 from backend.clock import utcnow, wib_today
 from backend.config import Settings
+from backend.db import DbSession
 from backend.errors import N_, Conflict, DomainError, FieldError, Forbidden, InsufficientCapacity, NotFound, \
     ValidationFailed
 from backend.i18n import gettext
@@ -116,7 +117,7 @@ def _joined_errors(errors: list[FieldError], rename: dict[str, str] | None = Non
 
 
 @post("/cart/lines", guards=BUYERS)
-async def add_to_cart(request: HTMXRequest, db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+async def add_to_cart(request: HTMXRequest, db_session: DbSession) -> Template | Redirect:
     """Add a quantity of a product to what is in the cart; with htmx the form becomes "Added: 200 box"."""
     values = await form_values(request)
     product_id = values.get("product_id", "")
@@ -256,7 +257,7 @@ async def _cart_response(request: HTMXRequest, db_session: AsyncSession, setting
 
 
 @get("/cart", guards=BUYERS, name="cart")
-async def cart_page(request: HTMXRequest, db_session: NamedDependency[AsyncSession],
+async def cart_page(request: HTMXRequest, db_session: DbSession,
                     settings: NamedDependency[Settings]) -> Template:
     notices = _read_flash(request, settings)
     response = await _cart_response(request, db_session, settings, notices=notices)
@@ -278,7 +279,7 @@ async def _cart_changed(request: HTMXRequest, db_session: AsyncSession, settings
 
 
 @post("/cart/lines/{product_id:int}", guards=BUYERS)
-async def change_quantity(request: HTMXRequest, product_id: FromPath[int], db_session: NamedDependency[AsyncSession],
+async def change_quantity(request: HTMXRequest, product_id: FromPath[int], db_session: DbSession,
                           settings: NamedDependency[Settings]) -> Template | Redirect:
     """A new quantity for a line (0 takes it out)."""
     values = await form_values(request)
@@ -298,14 +299,14 @@ async def change_quantity(request: HTMXRequest, product_id: FromPath[int], db_se
 
 
 @post("/cart/lines/{product_id:int}/remove", guards=BUYERS)
-async def remove_line(request: HTMXRequest, product_id: FromPath[int], db_session: NamedDependency[AsyncSession],
+async def remove_line(request: HTMXRequest, product_id: FromPath[int], db_session: DbSession,
                       settings: NamedDependency[Settings]) -> Template | Redirect:
     await carts.remove_line(session=db_session, buyer=request.user, product_id=product_id)
     return await _cart_changed(request, db_session, settings)
 
 
 @post("/checkout", guards=BUYERS)
-async def checkout(request: HTMXRequest, db_session: NamedDependency[AsyncSession],
+async def checkout(request: HTMXRequest, db_session: DbSession,
                    settings: NamedDependency[Settings]) -> Template | Redirect | Response[Any]:
     """Place the cart: one order per vendor, then the orders list with the orders named. A refusal comes back
     on the cart, each message next to its line, vendor or field, with what was typed."""
@@ -370,8 +371,8 @@ def _read_flash(request: Request[Any, Any, Any], settings: Settings) -> list[str
 
 
 @post("/orders/{order_id:int}/reorder", guards=BUYERS)
-async def order_again(request: Request[User, Any, Any], order_id: FromPath[int],
-                      db_session: NamedDependency[AsyncSession], settings: NamedDependency[Settings]) -> Redirect:
+async def order_again(request: UserRequest, order_id: FromPath[int],
+                      db_session: DbSession, settings: NamedDependency[Settings]) -> Redirect:
     """The order's lines back in the cart at today's prices; what could not be added is said on the cart."""
     result = await orders.reorder(session=db_session, actor=request.user, order_id=order_id,
                                   today=wib_today(utcnow()))
@@ -385,7 +386,7 @@ async def order_again(request: Request[User, Any, Any], order_id: FromPath[int],
 
 
 @get("/orders", guards=BUYERS, name="buyer_orders")
-async def orders_page(request: HTMXRequest, db_session: NamedDependency[AsyncSession]) -> Template:
+async def orders_page(request: HTMXRequest, db_session: DbSession) -> Template:
     """The buyer's orders, or all of the canteen's for its staff, newest first (three queries)."""
     raw_status = request.query_params.get("status", "")
     status = OrderStatus(raw_status) if raw_status in OrderStatus.__members__.values() else None
@@ -419,7 +420,7 @@ async def _order_response(request: HTMXRequest, db_session: AsyncSession, order_
 
 @get("/orders/{order_id:int}", guards=BUYERS, name="buyer_order")
 async def order_page(request: HTMXRequest, order_id: FromPath[int],
-                     db_session: NamedDependency[AsyncSession]) -> Template:
+                     db_session: DbSession) -> Template:
     return await _order_response(request, db_session, order_id, notice=request.query_params.get("notice"))
 
 
@@ -436,7 +437,7 @@ async def _order_changed(request: HTMXRequest, db_session: AsyncSession, order_i
 
 @post("/orders/{order_id:int}/status", guards=BUYERS)
 async def change_order_status(request: HTMXRequest, order_id: FromPath[int],
-                              db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+                              db_session: DbSession) -> Template | Redirect:
     """Cancel (with a reason) or confirm receipt; the state machine decides what is allowed."""
     values = await form_values(request)
     refused: DomainError | None = None
@@ -453,7 +454,7 @@ async def change_order_status(request: HTMXRequest, order_id: FromPath[int],
 
 @post("/orders/{order_id:int}/review", guards=BUYERS)
 async def review(request: HTMXRequest, order_id: FromPath[int],
-                 db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+                 db_session: DbSession) -> Template | Redirect:
     """1 to 5 stars and a comment, once the order is completed."""
     values = await form_values(request)
     refused: DomainError | None = None
@@ -480,7 +481,7 @@ async def _product_to_repeat(db_session: AsyncSession, product_id: str | None,
     return (row[0], row[1]) if row else None
 
 
-async def _standing_page(request: Request[User, Any, Any], db_session: AsyncSession, *, status_code: int = 200,
+async def _standing_page(request: UserRequest, db_session: AsyncSession, *, status_code: int = 200,
                          values: dict[str, Any] | None = None, errors: dict[str, str] | None = None) -> Template:
     """The canteen's standing orders and the form for a new one (at most five queries with the login's)."""
     today = wib_today(utcnow())
@@ -502,8 +503,8 @@ async def _standing_page(request: Request[User, Any, Any], db_session: AsyncSess
 
 
 @get("/canteen/standing-orders", guards=CANTEEN, name="standing_orders")
-async def standing_orders_page(request: Request[User, Any, Any],
-                               db_session: NamedDependency[AsyncSession]) -> Template:
+async def standing_orders_page(request: UserRequest,
+                               db_session: DbSession) -> Template:
     return await _standing_page(request, db_session)
 
 
@@ -530,8 +531,8 @@ def _read_standing(values: dict[str, Any]) -> standing.StandingOrderInput:
 
 
 @post("/canteen/standing-orders", guards=CANTEEN)
-async def create_standing_order(request: Request[User, Any, Any],
-                                db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+async def create_standing_order(request: UserRequest,
+                                db_session: DbSession) -> Template | Redirect:
     """Every chosen weekday, this quantity for this slot, placed `days ahead` days in advance."""
     values: dict[str, Any] = await form_values(request)
     values["weekdays"] = [str(day) for day in (await request.form()).getall("weekdays", []) if isinstance(day, str)]
@@ -545,7 +546,7 @@ async def create_standing_order(request: Request[User, Any, Any],
     return see_other("/canteen/standing-orders", notice="created")
 
 
-async def _set_standing_active(request: Request[User, Any, Any], db_session: AsyncSession, standing_id: int,
+async def _set_standing_active(request: UserRequest, db_session: AsyncSession, standing_id: int,
                                active: bool) -> Redirect:
     await standing.set_active(session=db_session, actor=request.user, standing_order_id=standing_id, active=active,
                               now=utcnow())
@@ -553,14 +554,14 @@ async def _set_standing_active(request: Request[User, Any, Any], db_session: Asy
 
 
 @post("/canteen/standing-orders/{standing_id:int}/pause", guards=CANTEEN)
-async def pause_standing_order(request: Request[User, Any, Any], standing_id: FromPath[int],
-                               db_session: NamedDependency[AsyncSession]) -> Redirect:
+async def pause_standing_order(request: UserRequest, standing_id: FromPath[int],
+                               db_session: DbSession) -> Redirect:
     return await _set_standing_active(request, db_session, standing_id, active=False)
 
 
 @post("/canteen/standing-orders/{standing_id:int}/resume", guards=CANTEEN)
-async def resume_standing_order(request: Request[User, Any, Any], standing_id: FromPath[int],
-                                db_session: NamedDependency[AsyncSession]) -> Redirect:
+async def resume_standing_order(request: UserRequest, standing_id: FromPath[int],
+                                db_session: DbSession) -> Redirect:
     return await _set_standing_active(request, db_session, standing_id, active=True)
 
 

@@ -12,18 +12,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from litestar import Request, get, post
+from litestar import get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.auth import requires_role
-from backend.accounts.models import User
+from backend.accounts.auth import UserRequest, requires_role
 from backend.clock import utcnow
 from backend.config import Settings
-from backend.db import keep_when_refused
+from backend.db import DbSession, keep_when_refused
 from backend.errors import Conflict
 from backend.i18n import gettext
 from backend.orders.cart import BUYER_ROLES
@@ -53,8 +51,8 @@ def _pay_page(to_pay: CheckoutToPay, *, error: str | None = None, status_code: i
 
 
 @get("/checkouts/{checkout_id:int}/pay", guards=BUYERS, name="pay_checkout")
-async def pay_page(request: Request[User, Any, Any], checkout_id: FromPath[int],
-                   db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+async def pay_page(request: UserRequest, checkout_id: FromPath[int],
+                   db_session: DbSession) -> Template | Redirect:
     """What the checkout costs, its orders, until when it can be paid, and the button to Stripe (three queries)."""
     to_pay = await checkout_to_pay(session=db_session, actor=request.user, checkout_id=checkout_id)
     if to_pay.paid:
@@ -63,7 +61,7 @@ async def pay_page(request: Request[User, Any, Any], checkout_id: FromPath[int],
 
 
 @post("/checkouts/{checkout_id:int}/pay", guards=BUYERS)
-async def pay(request: Request[User, Any, Any], checkout_id: FromPath[int], db_session: NamedDependency[AsyncSession],
+async def pay(request: UserRequest, checkout_id: FromPath[int], db_session: DbSession,
               settings: NamedDependency[Settings]) -> Template | Redirect:
     """Off to Stripe's payment page (the same session on every try). When Stripe cannot be reached the orders keep
     waiting, and the page says so with a button to try again."""
@@ -87,7 +85,7 @@ async def pay(request: Request[User, Any, Any], checkout_id: FromPath[int], db_s
 
 
 @get("/checkouts/{checkout_id:int}/return", guards=BUYERS, name="payment_return")
-async def payment_return(request: HTMXRequest, checkout_id: FromPath[int], db_session: NamedDependency[AsyncSession],
+async def payment_return(request: HTMXRequest, checkout_id: FromPath[int], db_session: DbSession,
                          settings: NamedDependency[Settings]) -> Template:
     """Back from Stripe: paid (Stripe confirmed it, by webhook or when asked now), failed, or still waiting."""
     raw_session_id = request.query_params.get("session_id", "")

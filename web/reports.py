@@ -7,15 +7,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from litestar import Request, Response, get
-from litestar.di import NamedDependency
+from litestar import Response, get
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.auth import requires_role
-from backend.accounts.models import Role, User
+from backend.accounts.auth import UserRequest, requires_role
+from backend.accounts.models import Role
 from backend.catalog.models import UNIT_LABELS
 from backend.clock import format_date, utcnow, wib_today
+from backend.db import DbSession
 from backend.errors import ValidationFailed
 from backend.i18n import get_locale, gettext
 from backend.money import format_rupiah
@@ -37,7 +37,7 @@ def _date(text: str | None) -> date | None:
         return None
 
 
-def _range(request: Request[User, Any, Any]) -> tuple[date | None, date | None]:
+def _range(request: UserRequest) -> tuple[date | None, date | None]:
     """?from=&to=; either missing or unreadable means the report's default range."""
     start, end = _date(request.query_params.get("from")), _date(request.query_params.get("to"))
     return (start, end) if start and end else (None, None)
@@ -56,7 +56,7 @@ def _query(report: Any) -> str:
     return f"from={report.start.isoformat()}&to={report.end.isoformat()}"
 
 
-async def _report(request: Request[User, Any, Any], build: Any) -> tuple[Any, dict[str, str]]:
+async def _report(request: UserRequest, build: Any) -> tuple[Any, dict[str, str]]:
     """The report for the asked range; for a range the service refuses, the default one with the reason."""
     start, end = _range(request)
     try:
@@ -68,7 +68,7 @@ async def _report(request: Request[User, Any, Any], build: Any) -> tuple[Any, di
 # --- the vendor's sales ----------------------------------------------------------------------------------
 
 
-async def _vendor_sales(request: Request[User, Any, Any], db_session: AsyncSession, strict: bool = False
+async def _vendor_sales(request: UserRequest, db_session: AsyncSession, strict: bool = False
                         ) -> tuple[service.VendorSales, dict[str, str]]:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     today = wib_today(utcnow())
@@ -94,7 +94,7 @@ def sales_chart(sales: service.VendorSales) -> Any:
 
 
 @get("/vendor/reports", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST, name="vendor_reports")
-async def vendor_reports(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+async def vendor_reports(request: UserRequest, db_session: DbSession) -> Template:
     """Sales per day (a chart, and a table) and per product over a date range, with CSV downloads (four
     queries)."""
     sales, errors = await _vendor_sales(request, db_session)
@@ -103,14 +103,14 @@ async def vendor_reports(request: Request[User, Any, Any], db_session: NamedDepe
 
 
 @get("/vendor/reports/sales-by-day.csv", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
-async def vendor_sales_by_day_csv(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]
+async def vendor_sales_by_day_csv(request: UserRequest, db_session: DbSession
                                   ) -> Response[bytes]:
     sales, _ = await _vendor_sales(request, db_session, strict=True)
     return _csv(exports.sales_by_day(sales))
 
 
 @get("/vendor/reports/sales-by-product.csv", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
-async def vendor_sales_by_product_csv(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]
+async def vendor_sales_by_product_csv(request: UserRequest, db_session: DbSession
                                       ) -> Response[bytes]:
     sales, _ = await _vendor_sales(request, db_session, strict=True)
     return _csv(exports.sales_by_product(sales))
@@ -119,7 +119,7 @@ async def vendor_sales_by_product_csv(request: Request[User, Any, Any], db_sessi
 # --- the canteen's spend ---------------------------------------------------------------------------------
 
 
-async def _canteen_spend(request: Request[User, Any, Any], db_session: AsyncSession, strict: bool = False
+async def _canteen_spend(request: UserRequest, db_session: AsyncSession, strict: bool = False
                          ) -> tuple[service.CanteenSpend, dict[str, str]]:
     today = wib_today(utcnow())
 
@@ -143,7 +143,7 @@ def spend_chart(spend: service.CanteenSpend) -> Any:
 
 
 @get("/canteen/reports", guards=CANTEEN_ONLY, name="canteen_reports")
-async def canteen_reports(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+async def canteen_reports(request: UserRequest, db_session: DbSession) -> Template:
     """The canteen's spend per month (a chart) and per vendor, with a CSV download (three queries)."""
     spend, errors = await _canteen_spend(request, db_session)
     return page("reports/canteen.html", status_code=400 if errors else 200, spend=spend, errors=errors,
@@ -151,7 +151,7 @@ async def canteen_reports(request: Request[User, Any, Any], db_session: NamedDep
 
 
 @get("/canteen/reports/spend.csv", guards=CANTEEN_ONLY)
-async def canteen_spend_csv(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]
+async def canteen_spend_csv(request: UserRequest, db_session: DbSession
                             ) -> Response[bytes]:
     spend, _ = await _canteen_spend(request, db_session, strict=True)
     return _csv(exports.canteen_spend(spend))
@@ -160,7 +160,7 @@ async def canteen_spend_csv(request: Request[User, Any, Any], db_session: NamedD
 # --- the zone's dashboard --------------------------------------------------------------------------------
 
 
-async def _dashboard(request: Request[User, Any, Any], db_session: AsyncSession, strict: bool = False
+async def _dashboard(request: UserRequest, db_session: AsyncSession, strict: bool = False
                      ) -> tuple[service.ZoneDashboard, dict[str, str]]:
     zone_id = whole_number(request.query_params.get("zone"))
     today = wib_today(utcnow())
@@ -187,7 +187,7 @@ def weeks_chart(dashboard: service.ZoneDashboard) -> Any:
 
 
 @get("/manager/dashboard", guards=MANAGERS, name="zone_dashboard")
-async def zone_dashboard(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+async def zone_dashboard(request: UserRequest, db_session: DbSession) -> Template:
     """The manager's zone at a glance (an admin picks any zone with ?zone=ID): vendors, listings, orders and
     value per week, the local share, with a CSV of the weeks (four queries)."""
     dashboard, errors = await _dashboard(request, db_session)
@@ -197,7 +197,7 @@ async def zone_dashboard(request: Request[User, Any, Any], db_session: NamedDepe
 
 
 @get("/manager/dashboard/weeks.csv", guards=MANAGERS)
-async def zone_weeks_csv(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]
+async def zone_weeks_csv(request: UserRequest, db_session: DbSession
                          ) -> Response[bytes]:
     dashboard, _ = await _dashboard(request, db_session, strict=True)
     return _csv(exports.zone_weeks(dashboard))

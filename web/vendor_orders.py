@@ -9,19 +9,18 @@ tapped order's card is replaced in place, and the slot's totals with it.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
 
-from litestar import Request, get, post
-from litestar.di import NamedDependency
+from litestar import get, post
 from litestar.params import FromPath
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.auth import requires_role
+from backend.accounts.auth import UserRequest, requires_role
 from backend.accounts.models import Role, User
 from backend.catalog.models import UNIT_LABELS
 from backend.clock import utcnow, wib_today
+from backend.db import DbSession
 from backend.errors import N_, Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from backend.orders import reviews, service
 from backend.orders.models import DELIVERY_LABELS, PAYMENT_LABELS, STATUS_LABELS, OrderStatus
@@ -98,7 +97,7 @@ async def _own_order(db_session: AsyncSession, user: User, order_id: int) -> Ord
 # --- the board -------------------------------------------------------------------------------------------
 
 
-async def _board_page(request: Request[User, Any, Any], db_session: AsyncSession, *, vendor: Vendor, day: date,
+async def _board_page(request: UserRequest, db_session: AsyncSession, *, vendor: Vendor, day: date,
                       today: date, status_code: int = 200, errors: dict[int, dict[str, str]] | None = None,
                       failed: dict[int, str] | None = None) -> Template:
     """The day's orders by slot (two queries) and the count of new orders on any day (one)."""
@@ -112,7 +111,7 @@ async def _board_page(request: Request[User, Any, Any], db_session: AsyncSession
 
 
 @get("/vendor/orders", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST, name="vendor_order_board")
-async def order_board(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+async def order_board(request: UserRequest, db_session: DbSession) -> Template:
     """Today's (or tomorrow's, or a chosen day's) orders, grouped by delivery slot."""
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     today = wib_today(utcnow())
@@ -122,7 +121,7 @@ async def order_board(request: Request[User, Any, Any], db_session: NamedDepende
 
 @post("/vendor/orders/{order_id:int}/status", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
 async def change_order_status(request: HTMXRequest, order_id: FromPath[int],
-                              db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+                              db_session: DbSession) -> Template | Redirect:
     """Accept, decline (with a reason), mark ready or delivered, cancel (with a reason).
 
     `back` says where the button was: the board (default) or the order's own page."""
@@ -166,7 +165,7 @@ async def change_order_status(request: HTMXRequest, order_id: FromPath[int],
 
 
 @get("/vendor/orders/list", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
-async def order_list(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+async def order_list(request: UserRequest, db_session: DbSession) -> Template:
     """Every order of the shop, newest first, by status, twenty a page."""
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     params = {name: request.query_params.get(name, "") for name in ("status", "page")}
@@ -188,8 +187,8 @@ def _detail_page(detail: OrderDetail, *, status_code: int = 200, notice: str | N
 
 
 @get("/vendor/orders/{order_id:int}", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
-async def order_page(request: Request[User, Any, Any], order_id: FromPath[int],
-                     db_session: NamedDependency[AsyncSession]) -> Template:
+async def order_page(request: UserRequest, order_id: FromPath[int],
+                     db_session: DbSession) -> Template:
     """One order: lines, delivery, the buyer's contact, its history, the buttons and the review."""
     await vendors.require_vendor(session=db_session, user=request.user)
     detail = await _own_order(db_session, request.user, order_id)
@@ -197,8 +196,8 @@ async def order_page(request: Request[User, Any, Any], order_id: FromPath[int],
 
 
 @post("/vendor/orders/{order_id:int}/reply", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
-async def reply_to_review(request: Request[User, Any, Any], order_id: FromPath[int],
-                          db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+async def reply_to_review(request: UserRequest, order_id: FromPath[int],
+                          db_session: DbSession) -> Template | Redirect:
     """The vendor's one public answer to the buyer's review."""
     await vendors.require_vendor(session=db_session, user=request.user)
     values = await form_values(request)
@@ -218,7 +217,7 @@ async def reply_to_review(request: Request[User, Any, Any], order_id: FromPath[i
 
 
 @get("/vendor/orders/packing", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
-async def packing_list(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+async def packing_list(request: UserRequest, db_session: DbSession) -> Template:
     """The day's orders to print and tick off: per slot, what to prepare, then each order and where it goes."""
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     day = _day(request.query_params.get("day"), wib_today(utcnow()))

@@ -20,7 +20,7 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.auth import requires_role
+from backend.accounts.auth import UserRequest, requires_role
 from backend.accounts.models import Role, User
 from backend.catalog import service as catalog
 from backend.catalog.models import CATEGORY_LABELS, MAX_PHOTOS, MAX_TIERS, UNIT_LABELS, Fulfilment
@@ -30,6 +30,7 @@ from backend.certification.formats import FORMATS, CertificateKind
 from backend.certification.models import Certificate
 from backend.certification.schemas import CertificateInput
 from backend.clock import utcnow, wib_today
+from backend.db import DbSession
 from backend.errors import N_, FieldError, NotFound, ValidationFailed
 from backend.i18n import gettext
 from backend.media.images import MAX_UPLOAD_BYTES, ProcessedDocument, ProcessedPhoto
@@ -167,7 +168,7 @@ def _profile_form(vendor: Vendor | None, user: User) -> dict[str, Any]:
     return form
 
 
-async def _profile_page(request: Request[User, Any, Any], db_session: AsyncSession, *, status_code: int = 200,
+async def _profile_page(request: UserRequest, db_session: AsyncSession, *, status_code: int = 200,
                         form: dict[str, Any] | None = None, errors: dict[str, str] | None = None) -> Template:
     vendor = await vendors.vendor_for_user(session=db_session, user=request.user)
     return page("vendors/profile.html", status_code=status_code, vendor=vendor,
@@ -177,12 +178,12 @@ async def _profile_page(request: Request[User, Any, Any], db_session: AsyncSessi
 
 
 @get("/vendor/profile", guards=VENDOR_ONLY, name="vendor_profile")
-async def profile_form(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+async def profile_form(request: UserRequest, db_session: DbSession) -> Template:
     return await _profile_page(request, db_session)
 
 
 @post("/vendor/profile", guards=VENDOR_ONLY)
-async def save_profile(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]
+async def save_profile(request: UserRequest, db_session: DbSession
                        ) -> Template | Redirect:
     values = await form_values(request)
     values["operating_days"] = await _all(request, "operating_days")
@@ -197,7 +198,7 @@ async def save_profile(request: Request[User, Any, Any], db_session: NamedDepend
 
 @post("/vendor/profile/photo", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST,
       request_max_body_size=UPLOAD_BODY_LIMIT)
-async def upload_profile_photo(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession],
+async def upload_profile_photo(request: UserRequest, db_session: DbSession,
                                storage: NamedDependency[Storage]) -> Template | Redirect:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     values = await form_values(request)
@@ -239,7 +240,7 @@ async def _certificate_submission(values: dict[str, Any]) -> tuple[CertificateIn
     return data, document
 
 
-async def _certificates_page(request: Request[User, Any, Any], db_session: AsyncSession, *, status_code: int = 200,
+async def _certificates_page(request: UserRequest, db_session: AsyncSession, *, status_code: int = 200,
                              form: dict[str, Any] | None = None, errors: dict[str, str] | None = None) -> Template:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     certificates = await certification.list_certificates(session=db_session, vendor=vendor)
@@ -250,13 +251,13 @@ async def _certificates_page(request: Request[User, Any, Any], db_session: Async
 
 
 @get("/vendor/certificates", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST, name="vendor_certificates")
-async def certificate_list(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+async def certificate_list(request: UserRequest, db_session: DbSession) -> Template:
     return await _certificates_page(request, db_session)
 
 
 @post("/vendor/certificates", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST,
       request_max_body_size=UPLOAD_BODY_LIMIT)
-async def add_certificate(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession],
+async def add_certificate(request: UserRequest, db_session: DbSession,
                           storage: NamedDependency[Storage]) -> Template | Redirect:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     values = await form_values(request)
@@ -271,7 +272,7 @@ async def add_certificate(request: Request[User, Any, Any], db_session: NamedDep
     return see_other("/vendor/certificates", notice="certificate_added")
 
 
-async def _certificate_page(request: Request[User, Any, Any], db_session: AsyncSession, certificate_id: int, *,
+async def _certificate_page(request: UserRequest, db_session: AsyncSession, certificate_id: int, *,
                             status_code: int = 200, form: dict[str, Any] | None = None,
                             errors: dict[str, str] | None = None) -> Template:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
@@ -284,15 +285,15 @@ async def _certificate_page(request: Request[User, Any, Any], db_session: AsyncS
 
 
 @get("/vendor/certificates/{certificate_id:int}", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
-async def certificate_form(request: Request[User, Any, Any], certificate_id: FromPath[int],
-                           db_session: NamedDependency[AsyncSession]) -> Template:
+async def certificate_form(request: UserRequest, certificate_id: FromPath[int],
+                           db_session: DbSession) -> Template:
     return await _certificate_page(request, db_session, certificate_id)
 
 
 @post("/vendor/certificates/{certificate_id:int}", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST,
       request_max_body_size=UPLOAD_BODY_LIMIT)
-async def update_certificate(request: Request[User, Any, Any], certificate_id: FromPath[int],
-                             db_session: NamedDependency[AsyncSession],
+async def update_certificate(request: UserRequest, certificate_id: FromPath[int],
+                             db_session: DbSession,
                              storage: NamedDependency[Storage]) -> Template | Redirect:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     # Ownership first: another vendor's id is "not found" before anything they sent is looked at.
@@ -311,8 +312,8 @@ async def update_certificate(request: Request[User, Any, Any], certificate_id: F
 
 
 @get("/vendor/certificates/{certificate_id:int}/document", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
-async def certificate_document(request: Request[User, Any, Any], certificate_id: FromPath[int],
-                               db_session: NamedDependency[AsyncSession],
+async def certificate_document(request: UserRequest, certificate_id: FromPath[int],
+                               db_session: DbSession,
                                storage: NamedDependency[Storage]) -> Response[bytes]:
     """The vendor's own document, never cached and never run as a page (a PDF or image, sandboxed)."""
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
@@ -367,7 +368,7 @@ async def _product_submission(request: Request[Any, Any, Any]) -> tuple[dict[str
     return values, data, tier_rows
 
 
-async def _product_page(request: Request[User, Any, Any], db_session: AsyncSession, product_id: int | None, *,
+async def _product_page(request: UserRequest, db_session: AsyncSession, product_id: int | None, *,
                         status_code: int = 200, form: dict[str, Any] | None = None,
                         errors: dict[str, str] | None = None) -> Template:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
@@ -382,7 +383,7 @@ async def _product_page(request: Request[User, Any, Any], db_session: AsyncSessi
 
 
 @get("/vendor/products", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST, name="vendor_products")
-async def product_list(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+async def product_list(request: UserRequest, db_session: DbSession) -> Template:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     products = await catalog.list_products(session=db_session, vendor=vendor)
     return page("vendors/products.html", vendor=vendor, products=products, unit_labels=dict(_choices(UNIT_LABELS)),
@@ -390,12 +391,12 @@ async def product_list(request: Request[User, Any, Any], db_session: NamedDepend
 
 
 @get("/vendor/products/new", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST, name="vendor_new_product")
-async def new_product_form(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+async def new_product_form(request: UserRequest, db_session: DbSession) -> Template:
     return await _product_page(request, db_session, None)
 
 
 @post("/vendor/products/new", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
-async def create_product(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]
+async def create_product(request: UserRequest, db_session: DbSession
                          ) -> Template | Redirect:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     values, data, tier_rows = await _product_submission(request)
@@ -410,14 +411,14 @@ async def create_product(request: Request[User, Any, Any], db_session: NamedDepe
 
 
 @get("/vendor/products/{product_id:int}", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
-async def product_form(request: Request[User, Any, Any], product_id: FromPath[int],
-                       db_session: NamedDependency[AsyncSession]) -> Template:
+async def product_form(request: UserRequest, product_id: FromPath[int],
+                       db_session: DbSession) -> Template:
     return await _product_page(request, db_session, product_id)
 
 
 @post("/vendor/products/{product_id:int}", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
-async def update_product(request: Request[User, Any, Any], product_id: FromPath[int],
-                         db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+async def update_product(request: UserRequest, product_id: FromPath[int],
+                         db_session: DbSession) -> Template | Redirect:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     values, data, tier_rows = await _product_submission(request)
     try:
@@ -448,7 +449,7 @@ async def _photos_response(request: HTMXRequest, db_session: AsyncSession, produ
 @post("/vendor/products/{product_id:int}/photos", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST,
       request_max_body_size=UPLOAD_BODY_LIMIT)
 async def add_product_photo(request: HTMXRequest, product_id: FromPath[int],
-                            db_session: NamedDependency[AsyncSession],
+                            db_session: DbSession,
                             storage: NamedDependency[Storage]) -> Response[Any]:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     # Ownership first, so nobody can make the server re-encode photos for another vendor's product.
@@ -467,7 +468,7 @@ async def add_product_photo(request: HTMXRequest, product_id: FromPath[int],
 @post("/vendor/products/{product_id:int}/photos/{photo_id:int}/delete", guards=VENDOR_ONLY,
       exception_handlers=PROFILE_FIRST)
 async def delete_product_photo(request: HTMXRequest, product_id: FromPath[int], photo_id: FromPath[int],
-                               db_session: NamedDependency[AsyncSession]) -> Response[Any]:
+                               db_session: DbSession) -> Response[Any]:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     await catalog.remove_photo(session=db_session, vendor=vendor, product_id=product_id, photo_id=photo_id,
                                now=utcnow())
@@ -477,7 +478,7 @@ async def delete_product_photo(request: HTMXRequest, product_id: FromPath[int], 
 ListingAction = Callable[..., Awaitable[Any]]
 
 
-async def _change_listing(request: Request[User, Any, Any], db_session: AsyncSession, product_id: int,
+async def _change_listing(request: UserRequest, db_session: AsyncSession, product_id: int,
                           action: ListingAction, notice: str) -> Template | Redirect:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     values = await form_values(request)
@@ -490,20 +491,20 @@ async def _change_listing(request: Request[User, Any, Any], db_session: AsyncSes
 
 
 @post("/vendor/products/{product_id:int}/submit", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
-async def submit_product(request: Request[User, Any, Any], product_id: FromPath[int],
-                         db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+async def submit_product(request: UserRequest, product_id: FromPath[int],
+                         db_session: DbSession) -> Template | Redirect:
     return await _change_listing(request, db_session, product_id, catalog.submit_for_review, "submitted")
 
 
 @post("/vendor/products/{product_id:int}/pause", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
-async def pause_product(request: Request[User, Any, Any], product_id: FromPath[int],
-                        db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+async def pause_product(request: UserRequest, product_id: FromPath[int],
+                        db_session: DbSession) -> Template | Redirect:
     return await _change_listing(request, db_session, product_id, catalog.pause_listing, "paused")
 
 
 @post("/vendor/products/{product_id:int}/resume", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
-async def resume_product(request: Request[User, Any, Any], product_id: FromPath[int],
-                         db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+async def resume_product(request: UserRequest, product_id: FromPath[int],
+                         db_session: DbSession) -> Template | Redirect:
     return await _change_listing(request, db_session, product_id, catalog.resume_listing, "resumed")
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeAlias
 
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
 from litestar.handlers.base import BaseRouteHandler
@@ -17,6 +18,9 @@ from backend.clock import utcnow
 from backend.db import Database
 from backend.errors import Forbidden, NotAuthenticated
 from backend.i18n import pick_locale, set_locale
+
+# The request of a handler behind requires_login or requires_role: `request.user` is the logged-in User.
+UserRequest: TypeAlias = Request[User, Any, Any]
 
 SESSION_COOKIE = "pk_session"
 LANGUAGE_COOKIE = "pk_lang"

@@ -13,13 +13,11 @@ from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from pydantic import BaseModel, Field
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.auth import requires_role
-from backend.accounts.models import User
+from backend.accounts.auth import UserRequest, requires_role
 from backend.clock import utcnow
 from backend.config import Settings
-from backend.db import as_utc
+from backend.db import DbSession, as_utc
 from backend.money import to_stripe_amount
 from backend.orders.cart import BUYER_ROLES
 from backend.payments import service
@@ -74,8 +72,8 @@ class PaymentApi(Controller):
                       "with Stripe. The orders are placed when Stripe tells us the payment succeeded. 503 "
                       "`payment_unavailable` when Stripe cannot be reached (the orders keep waiting: try again), "
                       "409 when the orders were cancelled, 404 for another buyer's checkout.")
-    async def start(self, request: Request[User, Any, Any], checkout_id: FromPath[int],
-                    db_session: NamedDependency[AsyncSession], settings: NamedDependency[Settings]) -> PaymentPublic:
+    async def start(self, request: UserRequest, checkout_id: FromPath[int],
+                    db_session: DbSession, settings: NamedDependency[Settings]) -> PaymentPublic:
         try:
             started = await service.start_intent_payment(session=db_session, settings=settings, actor=request.user,
                                                          checkout_id=checkout_id, now=utcnow())
@@ -88,8 +86,8 @@ class PaymentApi(Controller):
     @get("", summary="How the payment of a card checkout is doing",
          description="When the payment is not known to have succeeded, Stripe is asked; if it says the money is "
                      "there, the orders are placed now rather than when the webhook arrives.")
-    async def status(self, request: Request[User, Any, Any], checkout_id: FromPath[int],
-                     db_session: NamedDependency[AsyncSession], settings: NamedDependency[Settings]
+    async def status(self, request: UserRequest, checkout_id: FromPath[int],
+                     db_session: DbSession, settings: NamedDependency[Settings]
                      ) -> PaymentPublic:
         to_pay = await service.confirm_with_stripe(session=db_session, settings=settings, actor=request.user,
                                                    checkout_id=checkout_id, stripe_session_id=None, now=utcnow())
@@ -105,7 +103,7 @@ class WebhookReceipt(BaseModel):
       summary="Stripe's webhook (Stripe calls it; signed with the endpoint's secret)",
       description="Verified with the `Stripe-Signature` header on the raw body: 400 when it is missing or wrong, "
                   "and nothing changes. Each event acts once, however often and in whatever order it comes.")
-async def stripe_webhook(request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession],
+async def stripe_webhook(request: Request[Any, Any, Any], db_session: DbSession,
                          settings: NamedDependency[Settings]) -> WebhookReceipt:
     outcome = await receive_event(session=db_session, settings=settings, payload=await request.body(),
                                   signature=request.headers.get("stripe-signature"), now=utcnow())

@@ -22,8 +22,9 @@ from backend.db import DbSession, keep_when_refused
 from backend.errors import N_, TooManyAttempts, ValidationFailed
 from backend.i18n import LOCALES
 from backend.moderation import register
-from web.forms import field_errors, form_values, page, safe_next, see_other
+from web.forms import field_errors, form_values, safe_next
 from web.home import home_path_for
+from web.responses import page, page_or_fragment, see_other
 
 ONE_YEAR = 365 * 24 * 3600
 
@@ -213,9 +214,8 @@ async def revoke_token(
     request: HTMXRequest, token_id: FromPath[int], db_session: DbSession
 ) -> Template | Redirect:
     token = await service.revoke_api_token(session=db_session, actor=request.user, token_id=token_id, now=utcnow())
-    if request.htmx:
-        return page("accounts/_token_row.html", token=token)
-    return see_other("/settings", notice="token_revoked")
+    return page_or_fragment(request, see_other("/settings", notice="token_revoked"), "accounts/_token_row.html",
+                            token=token)
 
 
 @post("/language")

@@ -25,8 +25,9 @@ from backend.i18n import gettext
 from backend.money import parse_rupiah
 from backend.orders.reviews import vendor_reviews
 from backend.vendors.models import mask_to_days
-from web.forms import field_errors, page
+from web.forms import field_errors
 from web.moderation import LABELS
+from web.responses import page, page_or_fragment
 from web.vendors import WEEKDAY_LABELS
 
 SORT_LABELS = {Sort.RELEVANCE: N_("Best match"), Sort.DISTANCE: N_("Nearest"), Sort.PRICE: N_("Lowest price"),
@@ -102,17 +103,11 @@ async def catalogue(request: HTMXRequest, db_session: DbSession) -> Template:
     context = {"today": today, "last_day": today + timedelta(days=MAX_DAYS_AHEAD), "results": results,
                "errors": errors, "params": params, "day": fields.get("available_on"),
                "own_location": bool(params.get("lat")), "sort_labels": SORT_LABELS, **LABELS}
-    status_code = 400 if errors else 200
-    if request.htmx and not request.htmx.history_restore_request:
-        status_code = 200  # htmx swaps only 2xx answers, and the message must replace the stale results
-        # "Load more" asks for the next rows only; the search box for the whole result list.
-        fragment = "catalogue/_rows.html" if request.htmx.target and request.htmx.target.startswith("more") \
-            else "catalogue/_results.html"
-        response = page(fragment, status_code=status_code, **context)
-    else:
-        response = page("catalogue/index.html", status_code=status_code, **context)
-    response.headers["Vary"] = "HX-Request"
-    return response
+    # "Load more" asks for the next rows only; the search box for the whole result list.
+    wants_more = bool(request.htmx and request.htmx.target and request.htmx.target.startswith("more"))
+    return page_or_fragment(request, "catalogue/index.html",
+                            "catalogue/_rows.html" if wants_more else "catalogue/_results.html",
+                            status_code=400 if errors else 200, **context)
 
 
 @get("/products/{product_id:int}", name="product_page")
@@ -148,10 +143,8 @@ async def vendor_reviews_page(request: HTMXRequest, vendor_id: FromPath[int],
                               db_session: DbSession) -> Template:
     """The vendor's latest reviews: loaded into the vendor's page by htmx, or a page of their own without JS."""
     vendor, reviews = await vendor_reviews(session=db_session, vendor_id=vendor_id)
-    template = "catalogue/_reviews.html" if request.htmx else "catalogue/reviews.html"
-    response = page(template, vendor=vendor, reviews=reviews)
-    response.headers["Vary"] = "HX-Request"
-    return response
+    return page_or_fragment(request, "catalogue/reviews.html", "catalogue/_reviews.html", vendor=vendor,
+                            reviews=reviews)
 
 
 PAGE_ROUTES = [catalogue, product_page, vendor_page, vendor_reviews_page]

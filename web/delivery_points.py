@@ -21,8 +21,9 @@ from backend.errors import N_, ValidationFailed
 from backend.i18n import gettext
 from backend.orders import delivery
 from backend.orders.models import DeliveryPoint, PointKind
-from web.forms import field_errors, form_values, page, see_other
+from web.forms import field_errors, form_values
 from web.home import MSG_COORDINATE, _coordinate as coordinate
+from web.responses import page, see_other
 
 MANAGER_ONLY = [requires_role(Role.MANAGER)]
 KIND_LABELS = {PointKind.GATE: N_("Gate"), PointKind.DORMITORY: N_("Dormitory")}

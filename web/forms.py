@@ -1,4 +1,4 @@
-"""Small helpers shared by page controllers: form values, translated field errors, redirects."""
+"""Reading what a page's form sent: its values, its translated field errors, the numbers and paths in it."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import re
 from typing import Any
 
 from litestar import Request
-from litestar.response import Redirect, Template
 
 from backend.errors import DomainError, ValidationFailed
 from backend.i18n import gettext
@@ -50,12 +49,3 @@ def safe_next(target: str | None, default: str = "/") -> str:
     if target and target.startswith("/") and not target.startswith(("//", "/\\")):
         return target
     return default
-
-
-def see_other(path: str, **query: str) -> Redirect:
-    """Post/Redirect/Get: a 303 so a reload does not submit the form again."""
-    return Redirect(path, status_code=303, query_params=query or None)
-
-
-def page(template_name: str, *, status_code: int = 200, **context: Any) -> Template:
-    return Template(template_name, context=context, status_code=status_code)

@@ -22,7 +22,8 @@ from backend.orders import service as orders
 from backend.vendors import service as vendors
 from backend.errors import N_, ValidationFailed
 from backend.i18n import gettext
-from web.forms import field_errors, form_values, page, see_other
+from web.forms import field_errors, form_values
+from web.responses import page, see_other
 from web.vendors import certificate_kind_labels
 
 MSG_COORDINATE = N_("Type the location as numbers, for example -6.9545 and 110.0322.")

@@ -22,7 +22,8 @@ from backend.orders.models import STATUS_LABELS
 from backend.catalog.models import UNIT_LABELS
 from backend.payments import invoices
 from backend.payments.invoices import INVOICE_TERMS, STATE_LABELS, InvoiceState
-from web.forms import field_errors, form_values, page, page_number, see_other
+from web.forms import field_errors, form_values, page_number
+from web.responses import page, see_other
 
 MANAGERS = [requires_role(Role.MANAGER, Role.ADMIN)]
 CANTEEN = [requires_role(Role.CANTEEN_STAFF)]

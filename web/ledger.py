@@ -21,7 +21,8 @@ from backend.money import parse_rupiah
 from backend.payments import ledger
 from backend.payments.cash import mark_cash_received
 from backend.vendors import service as vendors
-from web.forms import field_errors, form_values, page, see_other
+from web.forms import field_errors, form_values
+from web.responses import page, page_or_fragment, see_other, varies_with_htmx, wants_fragment
 from web.vendor_orders import _detail_page, _own_order
 from web.vendors import PROFILE_FIRST
 
@@ -57,17 +58,13 @@ async def cash_received(request: HTMXRequest, order_id: FromPath[int],
     except Conflict as refused:
         await db_session.rollback()
         error = field_errors(refused)["_form"]
-    if request.htmx:
-        detail = await _own_order(db_session, request.user, order_id)
-        response = page("vendor_orders/_cash.html", o=detail.order, back=back, use_htmx=True, cash_error=error)
-        response.headers["Vary"] = "HX-Request"
-        return response
-    if error:
-        detail = await _own_order(db_session, request.user, order_id)
-        return _detail_page(detail, status_code=409, errors={"_form": error})
-    if back == "board":
-        return see_other(f"/vendor/orders?day={order.delivery_day.isoformat()}#order-{order.id}")
-    return see_other(f"/vendor/orders/{order_id}", notice="cash_received")
+    if not error and not wants_fragment(request):
+        if back == "board":
+            return varies_with_htmx(see_other(f"/vendor/orders?day={order.delivery_day.isoformat()}#order-{order.id}"))
+        return varies_with_htmx(see_other(f"/vendor/orders/{order_id}", notice="cash_received"))
+    detail = await _own_order(db_session, request.user, order_id)
+    return page_or_fragment(request, _detail_page(detail, status_code=409, errors={"_form": error}),
+                            "vendor_orders/_cash.html", o=detail.order, back=back, use_htmx=True, cash_error=error)
 
 
 # --- the admin: commission rates ----------------------------------------------------------------------

@@ -29,7 +29,8 @@ from backend.media.storage import Storage
 from backend.moderation import service
 from backend.moderation.audit import AuditFilter, list_entries
 from backend.moderation.models import REPORT_KIND_LABELS
-from web.forms import field_errors, form_values, page, see_other
+from web.forms import field_errors, form_values
+from web.responses import page, page_or_fragment, see_other, wants_fragment
 
 MANAGERS = [requires_role(Role.MANAGER, Role.ADMIN)]
 BUYERS = [requires_role(Role.CANTEEN_STAFF, Role.WORKER)]
@@ -40,11 +41,8 @@ LABELS = {"category_labels": CATEGORY_LABELS, "unit_labels": UNIT_LABELS,
 def _decided(request: HTMXRequest, *, list_path: str, notice: str, errors: dict[str, str] | None = None,
              item_id: int | None = None) -> Template | Redirect:
     """With htmx the decided card is replaced in place; without, back to the list with a notice."""
-    if request.htmx:
-        response = page("moderation/_decided.html", notice=notice, errors=errors or {}, item_id=item_id)
-        response.headers["Vary"] = "HX-Request"
-        return response
-    return see_other(list_path, notice=notice)
+    return page_or_fragment(request, see_other(list_path, notice=notice), "moderation/_decided.html", notice=notice,
+                            errors=errors or {}, item_id=item_id)
 
 
 async def _queue_page(request: UserRequest, db_session: AsyncSession, *, status_code: int = 200,
@@ -89,7 +87,7 @@ async def _reject(request: HTMXRequest, db_session: AsyncSession, *, item_id: in
         await decide(values.get("reason", ""))
     except ValidationFailed as exc:
         await db_session.rollback()
-        if request.htmx:
+        if wants_fragment(request):
             # htmx 2 does not swap 4xx answers: the reason's error comes back as a 200 fragment in place.
             return _decided(request, list_path=list_path, notice="reason_missing", errors=field_errors(exc),
                             item_id=item_id)

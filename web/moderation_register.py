@@ -16,7 +16,8 @@ from backend.clock import utcnow
 from backend.db import DbSession
 from backend.errors import N_, ValidationFailed
 from backend.moderation import register
-from web.forms import field_errors, page, see_other
+from web.forms import field_errors
+from web.responses import page, see_other
 
 MANAGERS = [requires_role(Role.MANAGER, Role.ADMIN)]
 MSG_CHOOSE_FILE = N_("Choose the register's CSV file.")

@@ -54,8 +54,9 @@ from backend.orders.reviews import review_order
 from backend.orders.states import Side, change_status
 from backend.vendors.models import Vendor
 from web.catalogue import MSG_DATE, default_delivery_day
-from web.forms import field_errors, form_values, page, page_number, see_other, whole_number
+from web.forms import field_errors, form_values, page_number, whole_number
 from web.moderation import LABELS
+from web.responses import page, page_or_fragment, see_other, varies_with_htmx, wants_fragment
 from web.vendors import WEEKDAY_LABELS
 
 BUYERS = [requires_role(Role.CANTEEN_STAFF, Role.WORKER)]
@@ -73,20 +74,6 @@ CHECKOUT_FIELDS = ("delivery_day", "delivery_slot", "delivery_place", "payment_m
 CHECKOUT_FIELD_ERRORS = {"delivery_day", "delivery_slot", "delivery_place", "payment_method", "notes"}
 FLASH_COOKIE = "pk_flash"
 MAX_FLASH = 10
-
-
-def _respond(request: HTMXRequest, full: str, fragment: str, *, status_code: int = 200,
-             **context: Any) -> Template:
-    """The whole page, or for htmx the fragment alone: with 200 even for a refusal, or htmx would not swap the
-    message in (a history restore gets the whole page)."""
-    if request.htmx and not request.htmx.history_restore_request:
-        response = page(fragment, status_code=200, **context)
-    else:
-        response = page(full, status_code=status_code, **context)
-    response.headers["Vary"] = "HX-Request"
-    return response
-
-
 
 
 def _slot(text: str | None) -> time | None:
@@ -132,13 +119,9 @@ async def add_to_cart(request: HTMXRequest, db_session: DbSession) -> Template |
     except (ValidationFailed, NotFound) as refused:
         await db_session.rollback()
         return await _product_with_errors(request, db_session, int(product_id), values, field_errors(refused))
-    if request.htmx:
-        product = await db_session.get(Product, int(product_id))
-        response = page("orders/_added.html", quantity=quantity, in_cart=in_cart,
-                        unit=_unit(product.unit if product else ""))
-        response.headers["Vary"] = "HX-Request"
-        return response
-    return see_other("/cart", added=product_id)
+    product = await db_session.get(Product, int(product_id))  # loaded by set_quantity: no query of its own
+    return page_or_fragment(request, see_other("/cart", added=product_id), "orders/_added.html", quantity=quantity,
+                            in_cart=in_cart, unit=_unit(product.unit if product else ""))
 
 
 async def _product_with_errors(request: HTMXRequest, db_session: AsyncSession, product_id: int,
@@ -150,11 +133,11 @@ async def _product_with_errors(request: HTMXRequest, db_session: AsyncSession, p
     try:
         item = await product_for_buyer(session=db_session, product_id=product_id, available_on=day, now=now)
     except NotFound as gone:
-        if not request.htmx:
+        if not wants_fragment(request):
             raise
         # htmx swaps only 2xx answers: the form is replaced by the reason, not left silently as it was.
-        return page("orders/_not_on_sale.html", message=gettext(gone.message, **gone.params))
-    return _respond(request, "catalogue/product.html", "orders/_add_form.html", status_code=400, item=item,
+        return varies_with_htmx(page("orders/_not_on_sale.html", message=gettext(gone.message, **gone.params)))
+    return page_or_fragment(request, "catalogue/product.html", "orders/_add_form.html", status_code=400, item=item,
                     product=item.product, unit=_unit(item.product.unit), day=day, errors={}, cart_form=values,
                     cart_errors=errors, **LABELS)
 
@@ -244,7 +227,7 @@ async def _cart_response(request: HTMXRequest, db_session: AsyncSession, setting
     added = request.query_params.get("added", "")
     added_item = next((item for group in cart.vendors for item in group.items
                        if str(item.product_id) == added), None)
-    return _respond(
+    return page_or_fragment(
         request, "orders/cart.html", "orders/_cart.html", status_code=status_code, cart=cart,
         cart_count=cart.line_count, errors=errors, form=_checkout_form(user, now, values),
         general_errors=[message for field, message in errors.items() if field not in CHECKOUT_FIELD_ERRORS
@@ -272,10 +255,10 @@ async def _cart_changed(request: HTMXRequest, db_session: AsyncSession, settings
     with hx-include); a plain form goes back to the cart, or sees the refusal."""
     if errors:
         await db_session.rollback()
-    if errors or request.htmx:
-        return await _cart_response(request, db_session, settings, values=await form_values(request),
-                                    errors=errors, status_code=400 if errors else 200)
-    return see_other("/cart")
+    if not errors and not wants_fragment(request):
+        return varies_with_htmx(see_other("/cart"))
+    return await _cart_response(request, db_session, settings, values=await form_values(request),
+                                errors=errors, status_code=400 if errors else 200)
 
 
 @post("/cart/lines/{product_id:int}", guards=BUYERS)
@@ -411,7 +394,7 @@ async def _order_response(request: HTMXRequest, db_session: AsyncSession, order_
     detail = await orders.order_detail(session=db_session, actor=request.user, order_id=order_id)
     if detail.side != Side.BUYER:
         raise NotFound(orders.MSG_NOT_FOUND)
-    return _respond(request, "orders/detail.html", "orders/_order.html", status_code=status_code, detail=detail,
+    return page_or_fragment(request, "orders/detail.html", "orders/_order.html", status_code=status_code, detail=detail,
                     order=detail.order, summary=detail.summary, timeline=_timeline(detail), errors=errors or {},
                     form=values or {}, notice=notice, status_labels=STATUS_LABELS, role_labels=ROLE_LABELS,
                     delivery_labels=DELIVERY_LABELS, payment_labels=PAYMENT_LABELS,
@@ -426,10 +409,10 @@ async def order_page(request: HTMXRequest, order_id: FromPath[int],
 
 async def _order_changed(request: HTMXRequest, db_session: AsyncSession, order_id: int, notice: str,
                          refused: DomainError | None, values: dict[str, str]) -> Template | Redirect:
+    if refused is None and not wants_fragment(request):
+        return varies_with_htmx(see_other(f"/orders/{order_id}", notice=notice))
     if refused is None:
-        if request.htmx:
-            return await _order_response(request, db_session, order_id, notice=notice)
-        return see_other(f"/orders/{order_id}", notice=notice)
+        return await _order_response(request, db_session, order_id, notice=notice)
     await db_session.rollback()
     return await _order_response(request, db_session, order_id, errors=field_errors(refused), values=values,
                                  status_code=400 if isinstance(refused, ValidationFailed) else refused.status_code)

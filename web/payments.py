@@ -35,7 +35,7 @@ from backend.payments.service import (
     confirm_with_stripe,
     start_hosted_payment,
 )
-from web.forms import page, see_other
+from web.responses import page, page_or_fragment, see_other
 
 BUYERS = [requires_role(*BUYER_ROLES)]
 # Stripe's Checkout Session ids; anything else in the address is ignored rather than sent to Stripe.
@@ -98,10 +98,7 @@ async def payment_return(request: HTMXRequest, checkout_id: FromPath[int], db_se
         to_pay=to_pay, checkout=to_pay.checkout, paid=to_pay.paid, poll_url=poll_url, poll_seconds=POLL_SECONDS,
         failure=payment.last_error if payment is not None and payment.status == PaymentStatus.FAILED else "",
         waiting=not to_pay.paid and bool(to_pay.waiting), status_labels=STATUS_LABELS, msg_closed=MSG_CLOSED)
-    fragment = request.htmx and not request.htmx.history_restore_request
-    response = page("payments/_status.html" if fragment else "payments/return.html", **context)
-    response.headers["Vary"] = "HX-Request"
-    return response
+    return page_or_fragment(request, "payments/return.html", "payments/_status.html", **context)
 
 
 PAGE_ROUTES = [pay_page, pay, payment_return]

@@ -22,7 +22,8 @@ from backend.money import format_rupiah
 from backend.reports import exports, service
 from backend.reports.charts import Bar, bar_chart
 from backend.vendors import service as vendors
-from web.forms import field_errors, page, whole_number
+from web.forms import field_errors, whole_number
+from web.responses import page
 from web.vendors import PROFILE_FIRST
 
 VENDOR_ONLY = [requires_role(Role.VENDOR)]

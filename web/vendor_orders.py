@@ -28,7 +28,8 @@ from backend.orders.service import BoardSlot, OrderDetail
 from backend.orders.states import MSG_NOT_FOUND, Side, allowed_targets, change_status
 from backend.vendors import service as vendors
 from backend.vendors.models import Vendor
-from web.forms import field_errors, form_values, page, page_number, see_other
+from web.forms import field_errors, form_values, page_number
+from web.responses import page, see_other, varies_with_htmx, wants_fragment
 from web.vendors import PROFILE_FIRST
 
 VENDOR_ONLY = [requires_role(Role.VENDOR)]
@@ -142,15 +143,13 @@ async def change_order_status(request: HTMXRequest, order_id: FromPath[int],
     detail = await _own_order(db_session, request.user, order_id)
     order = detail.order
     failed = values.get("target", "") if errors else ""
-    if request.htmx and back == "board":
+    if wants_fragment(request) and back == "board":  # the board's cards are swapped; the order's page reloads
         slot = next((slot for slot in (await service.vendor_board(session=db_session, vendor=vendor,
                                                                    day=order.delivery_day)).slots
                      if slot.slot == order.delivery_slot), BoardSlot(slot=order.delivery_slot, orders=[], totals=[]))
-        response = page("vendor_orders/_status_answer.html", summary=detail.summary, slot=slot,
-                        actions={order.id: _vendor_actions(order.status)}, errors={order.id: errors},
-                        failed={order.id: failed}, **LABELS)
-        response.headers["Vary"] = "HX-Request"
-        return response
+        return varies_with_htmx(page("vendor_orders/_status_answer.html", summary=detail.summary, slot=slot,
+                                     actions={order.id: _vendor_actions(order.status)}, errors={order.id: errors},
+                                     failed={order.id: failed}, **LABELS))
     if back == "detail":
         if errors:
             return _detail_page(detail, status_code=status_code, errors=errors, failed=failed)

@@ -42,7 +42,8 @@ from backend.validation import form_to_input, validate_input
 from backend.vendors import service as vendors
 from backend.vendors.models import Vendor, mask_to_days
 from backend.vendors.schemas import VendorProfileInput
-from web.forms import field_errors, form_values, page, safe_next, see_other
+from web.forms import field_errors, form_values, safe_next
+from web.responses import page, see_other, varies_with_htmx, wants_fragment
 
 VENDOR_ONLY = [requires_role(Role.VENDOR)]
 TIER_ROWS_SHOWN = 3
@@ -148,11 +149,6 @@ def _kind_context() -> dict[str, Any]:
         "kind_help": [(gettext(kind_format.label), gettext(kind_format.hint)) for _, kind_format in formats],
         "kind_labels": {value: gettext(kind_format.label) for value, kind_format in formats},
     }
-
-
-def _with_vary(response: Response[Any]) -> Response[Any]:
-    response.headers["Vary"] = "HX-Request"
-    return response
 
 
 # --- business profile ----------------------------------------------------------------------------------
@@ -435,15 +431,15 @@ async def update_product(request: UserRequest, product_id: FromPath[int],
 async def _photos_response(request: HTMXRequest, db_session: AsyncSession, product_id: int, *, notice: str,
                            errors: dict[str, str] | None = None) -> Response[Any]:
     """htmx swaps just the photo list (and the status, which a photo change may alter); a browser reloads."""
-    if request.htmx:
-        vendor = await vendors.require_vendor(session=db_session, user=request.user)
-        view = await catalog.get_product(session=db_session, vendor=vendor, product_id=product_id)
-        # htmx 2 swaps only 2xx answers by default, so a refused photo comes back as 200 with its message.
-        return _with_vary(page("vendors/_photos.html", view=view, errors=errors or {}, max_photos=MAX_PHOTOS,
-                               oob=True))
-    if errors:
-        return _with_vary(await _product_page(request, db_session, product_id, status_code=422, errors=errors))
-    return _with_vary(see_other(f"/vendor/products/{product_id}", notice=notice))
+    if not wants_fragment(request):
+        plain = (await _product_page(request, db_session, product_id, status_code=422, errors=errors) if errors
+                 else see_other(f"/vendor/products/{product_id}", notice=notice))
+        return varies_with_htmx(plain)
+    vendor = await vendors.require_vendor(session=db_session, user=request.user)
+    view = await catalog.get_product(session=db_session, vendor=vendor, product_id=product_id)
+    # htmx 2 swaps only 2xx answers by default, so a refused photo comes back as 200 with its message.
+    return varies_with_htmx(page("vendors/_photos.html", view=view, errors=errors or {}, max_photos=MAX_PHOTOS,
+                                 oob=True))
 
 
 @post("/vendor/products/{product_id:int}/photos", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST,

@@ -23,8 +23,8 @@ from backend.errors import N_, TooManyAttempts, ValidationFailed
 from backend.i18n import LOCALES
 from backend.moderation import register
 from web.forms import field_errors, form_values, safe_next
-from web.home import home_path_for
 from web.responses import page, page_or_fragment, see_other
+from web.roles import home_path_for
 
 ONE_YEAR = 365 * 24 * 3600
 

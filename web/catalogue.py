@@ -7,7 +7,7 @@ the whole page, the results alone (typing in the search box, htmx), or the next 
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from litestar import get
@@ -23,25 +23,17 @@ from backend.db import DbSession
 from backend.errors import N_, FieldError, ValidationFailed
 from backend.i18n import gettext
 from backend.money import parse_rupiah
+from backend.orders.delivery import default_delivery_day
 from backend.orders.reviews import vendor_reviews
 from backend.vendors.models import mask_to_days
 from web.forms import field_errors
-from web.moderation import LABELS
 from web.responses import page, page_or_fragment
-from web.vendors import WEEKDAY_LABELS
 
-SORT_LABELS = {Sort.RELEVANCE: N_("Best match"), Sort.DISTANCE: N_("Nearest"), Sort.PRICE: N_("Lowest price"),
-               Sort.RATING: N_("Best rated")}
 MSG_PRICE = N_("Type a price such as 15000 or 15.000.")
 MSG_DATE = N_("Choose a date from the calendar.")
 MSG_CATEGORY = N_("Choose a category from the list.")
 MSG_SORT = N_("Choose an order from the list.")
 MAX_TEXT = 100
-
-
-def default_delivery_day(now: datetime) -> date:
-    """The day a product page checks when none was chosen: tomorrow, the usual day of a planned order."""
-    return wib_today(now) + timedelta(days=1)
 
 
 def read_filters(params: dict[str, str]) -> tuple[dict[str, Any], list[FieldError]]:
@@ -102,7 +94,7 @@ async def catalogue(request: HTMXRequest, db_session: DbSession) -> Template:
     today = wib_today(now)
     context = {"today": today, "last_day": today + timedelta(days=MAX_DAYS_AHEAD), "results": results,
                "errors": errors, "params": params, "day": fields.get("available_on"),
-               "own_location": bool(params.get("lat")), "sort_labels": SORT_LABELS, **LABELS}
+               "own_location": bool(params.get("lat"))}
     # "Load more" asks for the next rows only; the search box for the whole result list.
     wants_more = bool(request.htmx and request.htmx.target and request.htmx.target.startswith("more"))
     return page_or_fragment(request, "catalogue/index.html",
@@ -126,16 +118,15 @@ async def product_page(request: HTMXRequest, product_id: FromPath[int], db_sessi
         day = default_delivery_day(now)
         product = await product_for_buyer(session=db_session, product_id=product_id, available_on=day, now=now)
     return page("catalogue/product.html", status_code=400 if errors else 200, item=product, day=day,
-                errors=errors, **LABELS)
+                errors=errors)
 
 
 @get("/vendors/{vendor_id:int}", name="vendor_page")
 async def vendor_page(request: HTMXRequest, vendor_id: FromPath[int], db_session: DbSession) -> Template:
     near = await buyer_location(session=db_session, user=request.scope.get("user"))
     storefront = await vendor_for_buyer(session=db_session, vendor_id=vendor_id, near=near, now=utcnow())
-    days = mask_to_days(storefront.vendor.operating_days)
     return page("catalogue/vendor.html", storefront=storefront,
-                days_text=", ".join(gettext(label) for day, label in WEEKDAY_LABELS if day in days), **LABELS)
+                operating_days=mask_to_days(storefront.vendor.operating_days))
 
 
 @get("/vendors/{vendor_id:int}/reviews", name="vendor_reviews")

@@ -26,7 +26,6 @@ from web.home import MSG_COORDINATE, _coordinate as coordinate
 from web.responses import page, see_other
 
 MANAGER_ONLY = [requires_role(Role.MANAGER)]
-KIND_LABELS = {PointKind.GATE: N_("Gate"), PointKind.DORMITORY: N_("Dormitory")}
 MSG_KIND = N_("Choose gate or dormitory.")
 
 
@@ -38,8 +37,7 @@ async def _points_page(request: UserRequest, db_session: AsyncSession, *, status
         .order_by(DeliveryPoint.active.desc(), DeliveryPoint.kind, DeliveryPoint.name))).scalars().all()
     return page("delivery_points/index.html", status_code=status_code, points=points,
                 form=form or {"kind": PointKind.GATE.value}, errors=errors or {},
-                notice=request.query_params.get("notice"), kind_labels=KIND_LABELS,
-                kinds=[(kind.value, gettext(label)) for kind, label in KIND_LABELS.items()])
+                notice=request.query_params.get("notice"))
 
 
 @get("/manager/delivery-points", guards=MANAGER_ONLY)

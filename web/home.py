@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.accounts.auth import UserRequest, requires_role
 from backend.accounts import service as accounts
 from backend.accounts.models import Organisation, Role, User, Zone
-from backend.catalog.models import CATEGORY_LABELS
 from backend.catalog import service as catalog
 from backend.certification import service as certification
 from backend.clock import utcnow, wib_today
@@ -24,22 +23,9 @@ from backend.errors import N_, ValidationFailed
 from backend.i18n import gettext
 from web.forms import field_errors, form_values
 from web.responses import page, see_other
-from web.vendors import certificate_kind_labels
+from web.roles import ADMINS, CANTEEN_STAFF, VENDORS, home_path_for
 
 MSG_COORDINATE = N_("Type the location as numbers, for example -6.9545 and 110.0322.")
-
-HOME_PATHS = {
-    Role.VENDOR: "/vendor",
-    Role.CANTEEN_STAFF: "/canteen",
-    Role.WORKER: "/worker",
-    Role.MANAGER: "/manager",
-    Role.ADMIN: "/admin",
-}
-
-
-def home_path_for(user: User) -> str:
-    return HOME_PATHS[Role(user.role)]
-
 
 @get("/", name="landing")
 async def landing(request: Request[Any, Any, Any]) -> Template | Redirect:
@@ -49,7 +35,7 @@ async def landing(request: Request[Any, Any, Any]) -> Template | Redirect:
     return page("home/landing.html")
 
 
-@get("/vendor", guards=[requires_role(Role.VENDOR)])
+@get("/vendor", guards=VENDORS)
 async def vendor_home(request: UserRequest, db_session: DbSession) -> Template:
     """The shop at a glance, in a fixed number of queries: profile, zone with the new orders, listings per status,
     certificates."""
@@ -66,11 +52,10 @@ async def vendor_home(request: UserRequest, db_session: DbSession) -> Template:
     certificates = await certification.list_certificates(session=db_session, vendor=vendor)
     attention = [(c, reason) for c in certificates if (reason := certification.needs_attention(c, today))]
     return page("home/vendor.html", zone=zone, vendor=vendor, notice=notice, listings=listings,
-                new_orders=new_orders, certificate_count=len(certificates), attention=attention,
-                **certificate_kind_labels())
+                new_orders=new_orders, certificate_count=len(certificates), attention=attention)
 
 
-@get("/canteen", guards=[requires_role(Role.CANTEEN_STAFF)])
+@get("/canteen", guards=CANTEEN_STAFF)
 async def canteen_home(request: UserRequest, db_session: DbSession) -> Template:
     return await _canteen_page(request, db_session, notice=request.query_params.get("notice"))
 
@@ -91,11 +76,10 @@ async def _canteen_page(request: UserRequest, db_session: AsyncSession, *, notic
         form = {name: value for name in ("latitude", "longitude")
                 if (value := getattr(organisation, name, None)) is not None}
     return page("home/canteen.html", status_code=status_code, organisation=organisation,
-                colleagues=[user for _, user in members], form=form, errors=errors or {}, notice=notice,
-                categories=CATEGORY_LABELS)
+                colleagues=[user for _, user in members], form=form, errors=errors or {}, notice=notice)
 
 
-@post("/canteen/location", guards=[requires_role(Role.CANTEEN_STAFF)])
+@post("/canteen/location", guards=CANTEEN_STAFF)
 async def save_factory_location(request: UserRequest,
                                 db_session: DbSession) -> Template | Redirect:
     """Where the factory is: the catalogue measures distances from here for every staff member."""
@@ -123,7 +107,7 @@ def _coordinate(text: str) -> float | None:
 @get("/worker", guards=[requires_role(Role.WORKER)])
 async def worker_home(request: UserRequest, db_session: DbSession) -> Template:
     zone = await db_session.get(Zone, request.user.zone_id) if request.user.zone_id else None
-    return page("home/worker.html", zone=zone, categories=CATEGORY_LABELS)
+    return page("home/worker.html", zone=zone)
 
 
 @get("/manager", guards=[requires_role(Role.MANAGER)])
@@ -138,7 +122,7 @@ async def manager_home(request: UserRequest, db_session: DbSession) -> Template:
     return page("home/manager.html", zone=zone, counts=counts, waiting=waiting)
 
 
-@get("/admin", guards=[requires_role(Role.ADMIN)])
+@get("/admin", guards=ADMINS)
 async def admin_home(db_session: DbSession) -> Template:
     rows = await db_session.execute(
         select(Zone, func.count(User.id)).outerjoin(User, User.zone_id == Zone.id).group_by(Zone.id).order_by(Zone.name)

@@ -18,17 +18,13 @@ from backend.accounts.models import Role
 from backend.clock import utcnow, wib_today
 from backend.db import DbSession
 from backend.errors import Conflict, ValidationFailed
-from backend.orders.models import STATUS_LABELS
-from backend.catalog.models import UNIT_LABELS
 from backend.payments import invoices
-from backend.payments.invoices import INVOICE_TERMS, STATE_LABELS, InvoiceState
+from backend.payments.invoices import INVOICE_TERMS, InvoiceState
 from web.forms import field_errors, form_values, page_number
 from web.responses import page, see_other
+from web.roles import CANTEEN_STAFF, MANAGERS
 
-MANAGERS = [requires_role(Role.MANAGER, Role.ADMIN)]
-CANTEEN = [requires_role(Role.CANTEEN_STAFF)]
 READERS = [requires_role(Role.CANTEEN_STAFF, Role.MANAGER, Role.ADMIN)]
-LABELS = {"state_labels": STATE_LABELS, "status_labels": STATUS_LABELS, "unit_labels": UNIT_LABELS}
 # The manager's list: what is still to be paid by default.
 MANAGER_FILTERS = {"unpaid": (InvoiceState.OPEN, InvoiceState.OVERDUE), "overdue": (InvoiceState.OVERDUE,),
                    "paid": (InvoiceState.PAID,), "void": (InvoiceState.VOID,)}
@@ -37,12 +33,12 @@ MANAGER_FILTERS = {"unpaid": (InvoiceState.OPEN, InvoiceState.OVERDUE), "overdue
 # --- the canteen's invoices and the printable invoice ------------------------------------------------------
 
 
-@get("/canteen/invoices", guards=CANTEEN, name="canteen_invoices")
+@get("/canteen/invoices", guards=CANTEEN_STAFF, name="canteen_invoices")
 async def canteen_invoices(request: UserRequest, db_session: DbSession) -> Template:
     """The canteen's invoices, newest first: open, overdue (in red), paid, void (two queries)."""
     listing = await invoices.list_invoices(session=db_session, actor=request.user, today=wib_today(utcnow()),
                                            page=page_number(request.query_params.get("page")))
-    return page("invoices/list.html", listing=listing, **LABELS)
+    return page("invoices/list.html", listing=listing)
 
 
 async def _invoice_page(request: UserRequest, db_session: AsyncSession, invoice_id: int, *,
@@ -52,7 +48,7 @@ async def _invoice_page(request: UserRequest, db_session: AsyncSession, invoice_
                                            today=wib_today(utcnow()))
     return page("invoices/detail.html", status_code=status_code, detail=detail, invoice=detail.invoice,
                 may_mark_paid=invoices.may_manage(request.user, detail.organisation.zone_id),
-                errors=errors or {}, form=form or {}, notice=request.query_params.get("notice"), **LABELS)
+                errors=errors or {}, form=form or {}, notice=request.query_params.get("notice"))
 
 
 @get("/invoices/{invoice_id:int}", guards=READERS, name="invoice")
@@ -74,8 +70,8 @@ async def _manager_list(request: UserRequest, db_session: AsyncSession, *, statu
                                            states=MANAGER_FILTERS[shown],
                                            page=page_number(request.query_params.get("page")))
     return page("invoices/manage.html", status_code=status_code, listing=listing, shown=shown,
-                filters=list(MANAGER_FILTERS), errors=errors or {}, forms=forms or {},
-                notice=request.query_params.get("notice"), **LABELS)
+                errors=errors or {}, forms=forms or {},
+                notice=request.query_params.get("notice"))
 
 
 @get("/manager/invoices", guards=MANAGERS, name="manager_invoices")

@@ -1,4 +1,4 @@
-"""Money pages: the vendor's balance and "cash received", the admin's commission rates and vendors' balances with
+"""Money pages: the vendor's balance, the admin's commission rates and vendors' balances with
 payouts. The rules live in backend.payments (ledger, cash); a handler parses the form, calls one service function
 and picks a response."""
 
@@ -8,63 +8,34 @@ import re
 
 from litestar import get, post
 from litestar.params import FromPath
-from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.auth import UserRequest, requires_role
-from backend.accounts.models import Role
+from backend.accounts.auth import UserRequest
 from backend.clock import utcnow
 from backend.db import DbSession
-from backend.errors import Conflict, FieldError, ValidationFailed
+from backend.errors import FieldError, ValidationFailed
 from backend.money import parse_rupiah
 from backend.payments import ledger
-from backend.payments.cash import mark_cash_received
 from backend.vendors import service as vendors
 from web.forms import field_errors, form_values
-from web.responses import page, page_or_fragment, see_other, varies_with_htmx, wants_fragment
-from web.vendor_orders import _detail_page, _own_order
-from web.vendors import PROFILE_FIRST
+from web.responses import page, see_other
+from web.roles import ADMINS, PROFILE_FIRST, VENDORS
 
-VENDOR_ONLY = [requires_role(Role.VENDOR)]
-ADMINS = [requires_role(Role.ADMIN)]
 # "5", "2,5", "2.75" (per cent, at most two decimals)
 PERCENT = re.compile(r"^(\d{1,2})(?:[.,](\d{1,2}))?$")
 
 
-# --- the vendor: balance, cash received -----------------------------------------------------------------
+# --- the vendor: balance ------------------------------------------------------------------------------
 
 
-@get("/vendor/balance", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST, name="vendor_balance")
+@get("/vendor/balance", guards=VENDORS, exception_handlers=PROFILE_FIRST, name="vendor_balance")
 async def balance_page(request: UserRequest, db_session: DbSession) -> Template:
     """What the platform owes the shop, the completed orders behind it (gross, commission, net) and the payouts
     (four queries)."""
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     balance = await ledger.vendor_balance(session=db_session, vendor=vendor)
     return page("ledger/balance.html", balance=balance)
-
-
-@post("/vendor/orders/{order_id:int}/cash-received", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
-async def cash_received(request: HTMXRequest, order_id: FromPath[int],
-                        db_session: DbSession) -> Template | Redirect:
-    """The buyer paid the cash of a delivered order: recorded once. With htmx the cash line of the card is
-    replaced; a plain form goes back to the order (or the board) and a refusal shows on the order's page."""
-    await vendors.require_vendor(session=db_session, user=request.user)
-    values = await form_values(request)
-    back = "board" if values.get("back") == "board" else "detail"
-    error = ""
-    try:
-        order = await mark_cash_received(session=db_session, actor=request.user, order_id=order_id, now=utcnow())
-    except Conflict as refused:
-        await db_session.rollback()
-        error = field_errors(refused)["_form"]
-    if not error and not wants_fragment(request):
-        if back == "board":
-            return varies_with_htmx(see_other(f"/vendor/orders?day={order.delivery_day.isoformat()}#order-{order.id}"))
-        return varies_with_htmx(see_other(f"/vendor/orders/{order_id}", notice="cash_received"))
-    detail = await _own_order(db_session, request.user, order_id)
-    return page_or_fragment(request, _detail_page(detail, status_code=409, errors={"_form": error}),
-                            "vendor_orders/_cash.html", o=detail.order, back=back, use_htmx=True, cash_error=error)
 
 
 # --- the admin: commission rates ----------------------------------------------------------------------
@@ -149,4 +120,4 @@ async def record_payout(request: UserRequest, vendor_id: FromPath[int],
     return see_other("/admin/balances", notice="paid_out")
 
 
-PAGE_ROUTES = [balance_page, cash_received, commission_page, set_commission, balances_page, record_payout]
+PAGE_ROUTES = [balance_page, commission_page, set_commission, balances_page, record_payout]

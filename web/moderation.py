@@ -17,10 +17,8 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.auth import UserRequest, requires_role
-from backend.accounts.models import Role
-from backend.catalog.models import CATEGORY_LABELS, UNIT_LABELS, ListingStatus, Product
-from backend.certification.formats import FORMATS, CertificateKind
+from backend.accounts.auth import UserRequest
+from backend.catalog.models import ListingStatus, Product
 from backend.clock import utcnow
 from backend.db import DbSession
 from backend.errors import Conflict, NotFound, ValidationFailed
@@ -28,14 +26,10 @@ from backend.media.routes import private_document_response
 from backend.media.storage import Storage
 from backend.moderation import service
 from backend.moderation.audit import AuditFilter, list_entries
-from backend.moderation.models import REPORT_KIND_LABELS
 from web.forms import field_errors, form_values
 from web.responses import page, page_or_fragment, see_other, wants_fragment
+from web.roles import BUYERS, MANAGERS
 
-MANAGERS = [requires_role(Role.MANAGER, Role.ADMIN)]
-BUYERS = [requires_role(Role.CANTEEN_STAFF, Role.WORKER)]
-LABELS = {"category_labels": CATEGORY_LABELS, "unit_labels": UNIT_LABELS,
-          "kind_labels": {kind.value: FORMATS[kind].label for kind in CertificateKind}}
 
 
 def _decided(request: HTMXRequest, *, list_path: str, notice: str, errors: dict[str, str] | None = None,
@@ -49,7 +43,7 @@ async def _queue_page(request: UserRequest, db_session: AsyncSession, *, status_
                       errors: dict[int, dict[str, str]] | None = None) -> Template:
     queue = await service.review_queue(session=db_session, actor=request.user)
     return page("moderation/queue.html", status_code=status_code, queue=queue, errors=errors or {},
-                notice=request.query_params.get("notice"), **LABELS)
+                notice=request.query_params.get("notice"))
 
 
 @get("/manager/queue", guards=MANAGERS)
@@ -101,7 +95,7 @@ async def _certificates_page(request: UserRequest, db_session: AsyncSession, *, 
                              errors: dict[int, dict[str, str]] | None = None) -> Template:
     pending = await service.certificates_to_verify(session=db_session, actor=request.user)
     return page("moderation/certificates.html", status_code=status_code, pending=pending, errors=errors or {},
-                notice=request.query_params.get("notice"), **LABELS)
+                notice=request.query_params.get("notice"))
 
 
 @get("/manager/certificates", guards=MANAGERS)
@@ -175,7 +169,7 @@ async def _reports_page(request: UserRequest, db_session: AsyncSession, *, statu
                         errors: dict[int, dict[str, str]] | None = None) -> Template:
     reports = await service.open_reports(session=db_session, actor=request.user)
     return page("moderation/reports.html", status_code=status_code, reports=reports, errors=errors or {},
-                notice=request.query_params.get("notice"), report_labels=REPORT_KIND_LABELS)
+                notice=request.query_params.get("notice"))
 
 
 @get("/manager/reports", guards=MANAGERS)
@@ -224,7 +218,7 @@ async def report_form(product_id: FromPath[int], db_session: DbSession,
     if product is None or product.status not in (ListingStatus.LIVE, ListingStatus.PAUSED):
         raise NotFound(service.MSG_LISTING_NOT_FOUND)
     return page("moderation/report_listing.html", product=product, form={}, errors={},
-                notice=request.query_params.get("notice"), report_labels=REPORT_KIND_LABELS)
+                notice=request.query_params.get("notice"))
 
 
 @post("/listings/{product_id:int}/report", guards=BUYERS)
@@ -238,7 +232,7 @@ async def report_listing(request: UserRequest, product_id: FromPath[int],
         await db_session.rollback()
         product = await db_session.get(Product, product_id)
         return page("moderation/report_listing.html", status_code=422, product=product, form=values,
-                    errors=field_errors(exc), notice=None, report_labels=REPORT_KIND_LABELS)
+                    errors=field_errors(exc), notice=None)
     return see_other(f"/listings/{product_id}/report", notice="sent")
 
 

@@ -9,7 +9,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.auth import UserRequest, requires_role
+from backend.accounts.auth import UserRequest
 from backend.accounts.models import Role
 from backend.accounts.service import list_zones
 from backend.clock import utcnow
@@ -18,8 +18,8 @@ from backend.errors import N_, ValidationFailed
 from backend.moderation import register
 from web.forms import field_errors
 from web.responses import page, see_other
+from web.roles import MANAGERS
 
-MANAGERS = [requires_role(Role.MANAGER, Role.ADMIN)]
 MSG_CHOOSE_FILE = N_("Choose the register's CSV file.")
 
 

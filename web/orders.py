@@ -24,9 +24,9 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.auth import UserRequest, requires_role
+from backend.accounts.auth import UserRequest
 from backend.accounts.models import Organisation, Role, User
-from backend.catalog.models import UNIT_LABELS, Product
+from backend.catalog.models import Product
 from backend.catalog.service import buyer_visible
 from backend.catalog.storefront import product_for_buyer
 from backend.clock import utcnow, wib_today
@@ -39,11 +39,10 @@ from backend.orders import cart as carts
 from backend.orders import service as orders
 from backend.orders import standing
 from backend.orders.delivery import DELIVERY_SLOTS, MAX_DAYS_AHEAD, MSG_SLOT, DeliveryChoice, \
-    zone_delivery_points
+    default_delivery_day, zone_delivery_points
 from backend.orders.models import (
     DELIVERY_LABELS,
     PAYMENT_LABELS,
-    STATUS_LABELS,
     DeliveryKind,
     OrderStatus,
     PaymentMethod,
@@ -53,22 +52,17 @@ from backend.orders.placement import place_checkout
 from backend.orders.reviews import review_order
 from backend.orders.states import Side, change_status
 from backend.vendors.models import Vendor
-from web.catalogue import MSG_DATE, default_delivery_day
+from web.catalogue import MSG_DATE
 from web.forms import field_errors, form_values, page_number, whole_number
-from web.moderation import LABELS
+from web.labels import POINT_KIND_LABELS
 from web.responses import page, page_or_fragment, see_other, varies_with_htmx, wants_fragment
-from web.vendors import WEEKDAY_LABELS
+from web.roles import BUYERS, CANTEEN_STAFF
 
-BUYERS = [requires_role(Role.CANTEEN_STAFF, Role.WORKER)]
-CANTEEN = [requires_role(Role.CANTEEN_STAFF)]
 
 MSG_QUANTITY = N_("Type the quantity as a whole number.")
 MSG_PLACE = N_("Choose where the order goes.")
 MSG_PAYMENT = N_("Choose how you pay.")
 MSG_ACTION = N_("This action is not available for the order.")
-POINT_LABELS = {PointKind.GATE: N_("gate"), PointKind.DORMITORY: N_("dormitory")}
-ROLE_LABELS = {Side.BUYER: N_("buyer"), Side.VENDOR: N_("vendor"), Side.MANAGER: N_("market manager"),
-               Side.SYSTEM: N_("automatic")}
 CHECKOUT_FIELDS = ("delivery_day", "delivery_slot", "delivery_place", "payment_method", "notes", "idempotency_key")
 # Errors the checkout form shows next to a field; any other comes at the top of the form.
 CHECKOUT_FIELD_ERRORS = {"delivery_day", "delivery_slot", "delivery_place", "payment_method", "notes"}
@@ -85,10 +79,6 @@ def _slot(text: str | None) -> time | None:
 
 def _slot_options() -> list[tuple[str, str]]:
     return [(f"{slot:%H:%M}", f"{slot:%H.%M} WIB") for slot in DELIVERY_SLOTS]
-
-
-def _unit(product_unit: str) -> str:
-    return gettext(UNIT_LABELS.get(product_unit, product_unit))
 
 
 def _joined_errors(errors: list[FieldError], rename: dict[str, str] | None = None) -> dict[str, str]:
@@ -121,7 +111,7 @@ async def add_to_cart(request: HTMXRequest, db_session: DbSession) -> Template |
         return await _product_with_errors(request, db_session, int(product_id), values, field_errors(refused))
     product = await db_session.get(Product, int(product_id))  # loaded by set_quantity: no query of its own
     return page_or_fragment(request, see_other("/cart", added=product_id), "orders/_added.html", quantity=quantity,
-                            in_cart=in_cart, unit=_unit(product.unit if product else ""))
+                            in_cart=in_cart, unit=product.unit if product else "")
 
 
 async def _product_with_errors(request: HTMXRequest, db_session: AsyncSession, product_id: int,
@@ -138,8 +128,7 @@ async def _product_with_errors(request: HTMXRequest, db_session: AsyncSession, p
         # htmx swaps only 2xx answers: the form is replaced by the reason, not left silently as it was.
         return varies_with_htmx(page("orders/_not_on_sale.html", message=gettext(gone.message, **gone.params)))
     return page_or_fragment(request, "catalogue/product.html", "orders/_add_form.html", status_code=400, item=item,
-                    product=item.product, unit=_unit(item.product.unit), day=day, errors={}, cart_form=values,
-                    cart_errors=errors, **LABELS)
+                            product=item.product, day=day, errors={}, cart_form=values, cart_errors=errors)
 
 
 # --- the cart and its checkout --------------------------------------------------------------------------
@@ -180,7 +169,7 @@ async def _place_options(db_session: AsyncSession, user: User) -> list[tuple[str
             else ""
         return [(DeliveryKind.CANTEEN.value, gettext("To our canteen: %(address)s", address=address)), pickup]
     points = await zone_delivery_points(session=db_session, zone_id=user.zone_id)
-    return [(str(point.id), f"{point.name} ({gettext(POINT_LABELS[PointKind(point.kind)])})")
+    return [(str(point.id), f"{point.name} ({gettext(POINT_KIND_LABELS[PointKind(point.kind)])})")
             for point in points] + [pickup]
 
 
@@ -236,7 +225,7 @@ async def _cart_response(request: HTMXRequest, db_session: AsyncSession, setting
         slots=_slot_options(), cash_limit=settings.cash_on_delivery_limit, today=today,
         payments=await _payment_options(db_session, user, settings) if not cart.is_empty else [],
         last_day=today + timedelta(days=MAX_DAYS_AHEAD), added_item=added_item,
-        reordered=request.query_params.get("notice") == "reordered", notices=notices or [], **LABELS)
+        reordered=request.query_params.get("notice") == "reordered", notices=notices or [])
 
 
 @get("/cart", guards=BUYERS, name="cart")
@@ -378,8 +367,7 @@ async def orders_page(request: HTMXRequest, db_session: DbSession) -> Template:
     placed = request.query_params.get("placed", "")
     placed_orders = [summary for summary in listing.orders if str(summary.order.checkout_id) == placed]
     return page("orders/list.html", listing=listing, status=status, placed=placed.isdigit(),
-                placed_orders=placed_orders, status_labels=STATUS_LABELS,
-                canteen=request.user.role == Role.CANTEEN_STAFF, **LABELS)
+                placed_orders=placed_orders, canteen=request.user.role == Role.CANTEEN_STAFF)
 
 
 def _timeline(detail: orders.OrderDetail) -> list[tuple[orders.TimelineEntry, str]]:
@@ -391,14 +379,11 @@ async def _order_response(request: HTMXRequest, db_session: AsyncSession, order_
                           errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
                           status_code: int = 200, notice: str | None = None) -> Template:
     """One order for its buyer (or a colleague of the same canteen): four queries with the login's."""
-    detail = await orders.order_detail(session=db_session, actor=request.user, order_id=order_id)
-    if detail.side != Side.BUYER:
-        raise NotFound(orders.MSG_NOT_FOUND)
-    return page_or_fragment(request, "orders/detail.html", "orders/_order.html", status_code=status_code, detail=detail,
-                    order=detail.order, summary=detail.summary, timeline=_timeline(detail), errors=errors or {},
-                    form=values or {}, notice=notice, status_labels=STATUS_LABELS, role_labels=ROLE_LABELS,
-                    delivery_labels=DELIVERY_LABELS, payment_labels=PAYMENT_LABELS,
-                    can_review=detail.can_review, **LABELS)
+    detail = await orders.order_detail(session=db_session, actor=request.user, order_id=order_id,
+                                       as_side=Side.BUYER)
+    return page_or_fragment(request, "orders/detail.html", "orders/_order.html", status_code=status_code,
+                            detail=detail, order=detail.order, summary=detail.summary, timeline=_timeline(detail),
+                            errors=errors or {}, form=values or {}, notice=notice, can_review=detail.can_review)
 
 
 @get("/orders/{order_id:int}", guards=BUYERS, name="buyer_order")
@@ -475,17 +460,14 @@ async def _standing_page(request: UserRequest, db_session: AsyncSession, *, stat
                             "weekdays": ["1", "2", "3", "4", "5"], "slot": "", "delivery_kind": "canteen",
                             "days_ahead": "7", "notes": ""}
     form.update(values or {})
-    weekday_names = dict(WEEKDAY_LABELS)
     return page("orders/standing.html", status_code=status_code, views=[
-        (view, ", ".join(gettext(weekday_names[day]) for day in view.weekdays),
-         [(run, gettext(run.message, **run.params) if run.message else "") for run in view.recent_runs])
+        (view, [(run, gettext(run.message, **run.params) if run.message else "") for run in view.recent_runs])
         for view in views], chosen=chosen, form=form, errors=errors or {}, slots=_slot_options(),
-        weekdays=[(day, gettext(label)) for day, label in WEEKDAY_LABELS],
         kinds=[(kind.value, gettext(DELIVERY_LABELS[kind])) for kind in (DeliveryKind.CANTEEN, DeliveryKind.PICKUP)],
-        delivery_labels=DELIVERY_LABELS, notice=request.query_params.get("notice"), **LABELS)
+        notice=request.query_params.get("notice"))
 
 
-@get("/canteen/standing-orders", guards=CANTEEN, name="standing_orders")
+@get("/canteen/standing-orders", guards=CANTEEN_STAFF, name="standing_orders")
 async def standing_orders_page(request: UserRequest,
                                db_session: DbSession) -> Template:
     return await _standing_page(request, db_session)
@@ -513,7 +495,7 @@ def _read_standing(values: dict[str, Any]) -> standing.StandingOrderInput:
         notes=values.get("notes", ""), days_ahead=days_ahead or 0)
 
 
-@post("/canteen/standing-orders", guards=CANTEEN)
+@post("/canteen/standing-orders", guards=CANTEEN_STAFF)
 async def create_standing_order(request: UserRequest,
                                 db_session: DbSession) -> Template | Redirect:
     """Every chosen weekday, this quantity for this slot, placed `days ahead` days in advance."""
@@ -536,13 +518,13 @@ async def _set_standing_active(request: UserRequest, db_session: AsyncSession, s
     return see_other("/canteen/standing-orders", notice="resumed" if active else "paused")
 
 
-@post("/canteen/standing-orders/{standing_id:int}/pause", guards=CANTEEN)
+@post("/canteen/standing-orders/{standing_id:int}/pause", guards=CANTEEN_STAFF)
 async def pause_standing_order(request: UserRequest, standing_id: FromPath[int],
                                db_session: DbSession) -> Redirect:
     return await _set_standing_active(request, db_session, standing_id, active=False)
 
 
-@post("/canteen/standing-orders/{standing_id:int}/resume", guards=CANTEEN)
+@post("/canteen/standing-orders/{standing_id:int}/resume", guards=CANTEEN_STAFF)
 async def resume_standing_order(request: UserRequest, standing_id: FromPath[int],
                                 db_session: DbSession) -> Redirect:
     return await _set_standing_active(request, db_session, standing_id, active=True)

@@ -18,14 +18,12 @@ from litestar.params import FromPath
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 
-from backend.accounts.auth import UserRequest, requires_role
+from backend.accounts.auth import UserRequest
 from backend.clock import utcnow
 from backend.config import Settings
 from backend.db import DbSession, keep_when_refused
 from backend.errors import Conflict
 from backend.i18n import gettext
-from backend.orders.cart import BUYER_ROLES
-from backend.orders.models import STATUS_LABELS
 from backend.payments.models import PaymentStatus
 from backend.payments.service import (
     MSG_CLOSED,
@@ -36,8 +34,8 @@ from backend.payments.service import (
     start_hosted_payment,
 )
 from web.responses import page, page_or_fragment, see_other
+from web.roles import BUYERS
 
-BUYERS = [requires_role(*BUYER_ROLES)]
 # Stripe's Checkout Session ids; anything else in the address is ignored rather than sent to Stripe.
 SESSION_ID = re.compile(r"cs_[A-Za-z0-9_]{1,250}")
 POLL_SECONDS = 5
@@ -46,8 +44,7 @@ POLL_SECONDS = 5
 def _pay_page(to_pay: CheckoutToPay, *, error: str | None = None, status_code: int = 200) -> Template:
     failed = to_pay.payment is not None and to_pay.payment.status == PaymentStatus.FAILED
     return page("payments/pay.html", status_code=status_code, to_pay=to_pay, checkout=to_pay.checkout, error=error,
-                failure=to_pay.payment.last_error if failed and to_pay.payment else "", msg_closed=MSG_CLOSED,
-                status_labels=STATUS_LABELS)
+                failure=to_pay.payment.last_error if failed and to_pay.payment else "", msg_closed=MSG_CLOSED)
 
 
 @get("/checkouts/{checkout_id:int}/pay", guards=BUYERS, name="pay_checkout")
@@ -97,7 +94,7 @@ async def payment_return(request: HTMXRequest, checkout_id: FromPath[int], db_se
     context: dict[str, Any] = dict(
         to_pay=to_pay, checkout=to_pay.checkout, paid=to_pay.paid, poll_url=poll_url, poll_seconds=POLL_SECONDS,
         failure=payment.last_error if payment is not None and payment.status == PaymentStatus.FAILED else "",
-        waiting=not to_pay.paid and bool(to_pay.waiting), status_labels=STATUS_LABELS, msg_closed=MSG_CLOSED)
+        waiting=not to_pay.paid and bool(to_pay.waiting), msg_closed=MSG_CLOSED)
     return page_or_fragment(request, "payments/return.html", "payments/_status.html", **context)
 
 

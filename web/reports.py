@@ -11,9 +11,8 @@ from litestar import Response, get
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.auth import UserRequest, requires_role
+from backend.accounts.auth import UserRequest
 from backend.accounts.models import Role
-from backend.catalog.models import UNIT_LABELS
 from backend.clock import format_date, utcnow, wib_today
 from backend.db import DbSession
 from backend.errors import ValidationFailed
@@ -24,11 +23,8 @@ from backend.reports.charts import Bar, bar_chart
 from backend.vendors import service as vendors
 from web.forms import field_errors, whole_number
 from web.responses import page
-from web.vendors import PROFILE_FIRST
+from web.roles import CANTEEN_STAFF, MANAGERS, PROFILE_FIRST, VENDORS
 
-VENDOR_ONLY = [requires_role(Role.VENDOR)]
-CANTEEN_ONLY = [requires_role(Role.CANTEEN_STAFF)]
-MANAGERS = [requires_role(Role.MANAGER, Role.ADMIN)]
 
 
 def _date(text: str | None) -> date | None:
@@ -94,23 +90,23 @@ def sales_chart(sales: service.VendorSales) -> Any:
                       for d in sales.days], summary=summary, top_label=format_rupiah(best.value))
 
 
-@get("/vendor/reports", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST, name="vendor_reports")
+@get("/vendor/reports", guards=VENDORS, exception_handlers=PROFILE_FIRST, name="vendor_reports")
 async def vendor_reports(request: UserRequest, db_session: DbSession) -> Template:
     """Sales per day (a chart, and a table) and per product over a date range, with CSV downloads (four
     queries)."""
     sales, errors = await _vendor_sales(request, db_session)
     return page("reports/vendor.html", status_code=400 if errors else 200, sales=sales, errors=errors,
-                chart=sales_chart(sales), query=_query(sales), unit_labels=UNIT_LABELS)
+                chart=sales_chart(sales), query=_query(sales))
 
 
-@get("/vendor/reports/sales-by-day.csv", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
+@get("/vendor/reports/sales-by-day.csv", guards=VENDORS, exception_handlers=PROFILE_FIRST)
 async def vendor_sales_by_day_csv(request: UserRequest, db_session: DbSession
                                   ) -> Response[bytes]:
     sales, _ = await _vendor_sales(request, db_session, strict=True)
     return _csv(exports.sales_by_day(sales))
 
 
-@get("/vendor/reports/sales-by-product.csv", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
+@get("/vendor/reports/sales-by-product.csv", guards=VENDORS, exception_handlers=PROFILE_FIRST)
 async def vendor_sales_by_product_csv(request: UserRequest, db_session: DbSession
                                       ) -> Response[bytes]:
     sales, _ = await _vendor_sales(request, db_session, strict=True)
@@ -143,7 +139,7 @@ def spend_chart(spend: service.CanteenSpend) -> Any:
                       for m in spend.months], summary=summary, top_label=format_rupiah(largest.value))
 
 
-@get("/canteen/reports", guards=CANTEEN_ONLY, name="canteen_reports")
+@get("/canteen/reports", guards=CANTEEN_STAFF, name="canteen_reports")
 async def canteen_reports(request: UserRequest, db_session: DbSession) -> Template:
     """The canteen's spend per month (a chart) and per vendor, with a CSV download (three queries)."""
     spend, errors = await _canteen_spend(request, db_session)
@@ -151,7 +147,7 @@ async def canteen_reports(request: UserRequest, db_session: DbSession) -> Templa
                 chart=spend_chart(spend), query=_query(spend))
 
 
-@get("/canteen/reports/spend.csv", guards=CANTEEN_ONLY)
+@get("/canteen/reports/spend.csv", guards=CANTEEN_STAFF)
 async def canteen_spend_csv(request: UserRequest, db_session: DbSession
                             ) -> Response[bytes]:
     spend, _ = await _canteen_spend(request, db_session, strict=True)

@@ -3,7 +3,8 @@ prepare, one-tap status buttons, every order in a list, one order with its histo
 
 The rules (who may move an order where, what a decline gives back) live in orders.states; a handler parses the
 form, calls the service and picks a response. Buttons work as plain forms (303 back to the board); with htmx the
-tapped order's card is replaced in place, and the slot's totals with it.
+tapped order's card is replaced in place, and the slot's totals with it. "Cash received" records the cash of a
+delivered order (the rule is backend.payments.cash).
 """
 
 from __future__ import annotations
@@ -16,40 +17,22 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.auth import UserRequest, requires_role
-from backend.accounts.models import Role, User
-from backend.catalog.models import UNIT_LABELS
+from backend.accounts.auth import UserRequest
 from backend.clock import utcnow, wib_today
 from backend.db import DbSession
 from backend.errors import N_, Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from backend.orders import reviews, service
-from backend.orders.models import DELIVERY_LABELS, PAYMENT_LABELS, STATUS_LABELS, OrderStatus
+from backend.payments.cash import mark_cash_received
+from backend.orders.models import OrderStatus
 from backend.orders.service import BoardSlot, OrderDetail
-from backend.orders.states import MSG_NOT_FOUND, Side, allowed_targets, change_status
+from backend.orders.states import Side, allowed_targets, change_status
 from backend.vendors import service as vendors
 from backend.vendors.models import Vendor
 from web.forms import field_errors, form_values, page_number
-from web.responses import page, see_other, varies_with_htmx, wants_fragment
-from web.vendors import PROFILE_FIRST
+from web.responses import page, page_or_fragment, see_other, varies_with_htmx, wants_fragment
+from web.roles import PROFILE_FIRST, VENDORS
 
-VENDOR_ONLY = [requires_role(Role.VENDOR)]
 
-# The vendor's buttons, by the status they lead to.
-ACTION_LABELS = {
-    OrderStatus.ACCEPTED: N_("Accept"),
-    OrderStatus.DECLINED: N_("Decline"),
-    OrderStatus.READY: N_("Mark ready"),
-    OrderStatus.DELIVERED: N_("Mark delivered"),
-    OrderStatus.CANCELLED: N_("Cancel order"),
-}
-# The button under the reason, which sends it.
-CONFIRM_LABELS = {OrderStatus.DECLINED: N_("Decline with this reason"),
-                  OrderStatus.CANCELLED: N_("Cancel with this reason")}
-SIDE_LABELS = {Side.BUYER: N_("buyer"), Side.VENDOR: N_("seller"), Side.MANAGER: N_("market manager"),
-               Side.SYSTEM: N_("system")}
-LABELS = {"status_labels": STATUS_LABELS, "payment_labels": PAYMENT_LABELS, "delivery_labels": DELIVERY_LABELS,
-          "unit_labels": UNIT_LABELS, "action_labels": ACTION_LABELS, "confirm_labels": CONFIRM_LABELS,
-          "side_labels": SIDE_LABELS}
 # A refused plain form comes back with the status that says why; htmx gets 200 (it swaps only 2xx answers).
 REFUSAL_STATUS = {ValidationFailed: 400, Forbidden: 403, Conflict: 409}
 
@@ -87,14 +70,6 @@ def _vendor_actions(status: str) -> list[OrderStatus]:
     return targets
 
 
-async def _own_order(db_session: AsyncSession, user: User, order_id: int) -> OrderDetail:
-    """One of the vendor's own orders; another vendor's (or a buyer's) is not found."""
-    detail = await service.order_detail(session=db_session, actor=user, order_id=order_id)
-    if detail.side != Side.VENDOR:
-        raise NotFound(MSG_NOT_FOUND)
-    return detail
-
-
 # --- the board -------------------------------------------------------------------------------------------
 
 
@@ -108,10 +83,10 @@ async def _board_page(request: UserRequest, db_session: AsyncSession, *, vendor:
                for slot in board.slots for summary in slot.orders}
     return page("vendor_orders/board.html", status_code=status_code, board=board, day=day, today=today,
                 tomorrow=today + timedelta(days=1), waiting=waiting, actions=actions, errors=errors or {},
-                failed=failed or {}, **LABELS)
+                failed=failed or {})
 
 
-@get("/vendor/orders", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST, name="vendor_order_board")
+@get("/vendor/orders", guards=VENDORS, exception_handlers=PROFILE_FIRST, name="vendor_order_board")
 async def order_board(request: UserRequest, db_session: DbSession) -> Template:
     """Today's (or tomorrow's, or a chosen day's) orders, grouped by delivery slot."""
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
@@ -120,7 +95,7 @@ async def order_board(request: UserRequest, db_session: DbSession) -> Template:
                              day=_day(request.query_params.get("day"), today))
 
 
-@post("/vendor/orders/{order_id:int}/status", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
+@post("/vendor/orders/{order_id:int}/status", guards=VENDORS, exception_handlers=PROFILE_FIRST)
 async def change_order_status(request: HTMXRequest, order_id: FromPath[int],
                               db_session: DbSession) -> Template | Redirect:
     """Accept, decline (with a reason), mark ready or delivered, cancel (with a reason).
@@ -140,7 +115,8 @@ async def change_order_status(request: HTMXRequest, order_id: FromPath[int],
     except DomainError as refused:
         await db_session.rollback()
         errors, status_code = field_errors(refused), _refusal_status(refused)
-    detail = await _own_order(db_session, request.user, order_id)
+    detail = await service.order_detail(session=db_session, actor=request.user, order_id=order_id,
+                                        as_side=Side.VENDOR)
     order = detail.order
     failed = values.get("target", "") if errors else ""
     if wants_fragment(request) and back == "board":  # the board's cards are swapped; the order's page reloads
@@ -149,7 +125,7 @@ async def change_order_status(request: HTMXRequest, order_id: FromPath[int],
                      if slot.slot == order.delivery_slot), BoardSlot(slot=order.delivery_slot, orders=[], totals=[]))
         return varies_with_htmx(page("vendor_orders/_status_answer.html", summary=detail.summary, slot=slot,
                                      actions={order.id: _vendor_actions(order.status)}, errors={order.id: errors},
-                                     failed={order.id: failed}, **LABELS))
+                                     failed={order.id: failed}))
     if back == "detail":
         if errors:
             return _detail_page(detail, status_code=status_code, errors=errors, failed=failed)
@@ -163,7 +139,7 @@ async def change_order_status(request: HTMXRequest, order_id: FromPath[int],
 # --- all orders, one order, the review's answer -----------------------------------------------------------
 
 
-@get("/vendor/orders/list", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
+@get("/vendor/orders/list", guards=VENDORS, exception_handlers=PROFILE_FIRST)
 async def order_list(request: UserRequest, db_session: DbSession) -> Template:
     """Every order of the shop, newest first, by status, twenty a page."""
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
@@ -173,7 +149,7 @@ async def order_list(request: UserRequest, db_session: DbSession) -> Template:
     orders = await service.list_orders(session=db_session, actor=request.user, vendor=vendor,
                                        status=OrderStatus(status) if status else None, page=number)
     return page("vendor_orders/list.html", orders=orders, status=status, params={"status": status},
-                statuses=LIST_FILTERS, **LABELS)
+                statuses=LIST_FILTERS)
 
 
 def _detail_page(detail: OrderDetail, *, status_code: int = 200, notice: str | None = None,
@@ -182,19 +158,20 @@ def _detail_page(detail: OrderDetail, *, status_code: int = 200, notice: str | N
     return page("vendor_orders/detail.html", status_code=status_code, detail=detail, summary=detail.summary,
                 notice=notice, actions={detail.order.id: _vendor_actions(detail.order.status)},
                 errors={detail.order.id: errors or {}}, failed={detail.order.id: failed},
-                review_errors=review_errors or {}, **LABELS)
+                review_errors=review_errors or {})
 
 
-@get("/vendor/orders/{order_id:int}", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
+@get("/vendor/orders/{order_id:int}", guards=VENDORS, exception_handlers=PROFILE_FIRST)
 async def order_page(request: UserRequest, order_id: FromPath[int],
                      db_session: DbSession) -> Template:
     """One order: lines, delivery, the buyer's contact, its history, the buttons and the review."""
     await vendors.require_vendor(session=db_session, user=request.user)
-    detail = await _own_order(db_session, request.user, order_id)
+    detail = await service.order_detail(session=db_session, actor=request.user, order_id=order_id,
+                                        as_side=Side.VENDOR)
     return _detail_page(detail, notice=request.query_params.get("notice"))
 
 
-@post("/vendor/orders/{order_id:int}/reply", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
+@post("/vendor/orders/{order_id:int}/reply", guards=VENDORS, exception_handlers=PROFILE_FIRST)
 async def reply_to_review(request: UserRequest, order_id: FromPath[int],
                           db_session: DbSession) -> Template | Redirect:
     """The vendor's one public answer to the buyer's review."""
@@ -207,21 +184,47 @@ async def reply_to_review(request: UserRequest, order_id: FromPath[int],
         raise
     except DomainError as refused:
         await db_session.rollback()
-        detail = await _own_order(db_session, request.user, order_id)
+        detail = await service.order_detail(session=db_session, actor=request.user, order_id=order_id,
+                                            as_side=Side.VENDOR)
         return _detail_page(detail, status_code=_refusal_status(refused), review_errors=field_errors(refused))
     return see_other(f"/vendor/orders/{order_id}", notice="replied")
+
+
+@post("/vendor/orders/{order_id:int}/cash-received", guards=VENDORS, exception_handlers=PROFILE_FIRST)
+async def cash_received(request: HTMXRequest, order_id: FromPath[int],
+                        db_session: DbSession) -> Template | Redirect:
+    """The buyer paid the cash of a delivered order: recorded once. With htmx the cash line of the card is
+    replaced; a plain form goes back to the order (or the board) and a refusal shows on the order's page."""
+    await vendors.require_vendor(session=db_session, user=request.user)
+    values = await form_values(request)
+    back = "board" if values.get("back") == "board" else "detail"
+    error = ""
+    try:
+        order = await mark_cash_received(session=db_session, actor=request.user, order_id=order_id, now=utcnow())
+    except Conflict as refused:
+        await db_session.rollback()
+        error = field_errors(refused)["_form"]
+    if not error and not wants_fragment(request):
+        if back == "board":
+            return varies_with_htmx(see_other(f"/vendor/orders?day={order.delivery_day.isoformat()}#order-{order.id}"))
+        return varies_with_htmx(see_other(f"/vendor/orders/{order_id}", notice="cash_received"))
+    detail = await service.order_detail(session=db_session, actor=request.user, order_id=order_id,
+                                        as_side=Side.VENDOR)
+    return page_or_fragment(request, _detail_page(detail, status_code=409, errors={"_form": error}),
+                            "vendor_orders/_cash.html", o=detail.order, back=back, use_htmx=True, cash_error=error)
 
 
 # --- the packing list ---------------------------------------------------------------------------------------
 
 
-@get("/vendor/orders/packing", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
+@get("/vendor/orders/packing", guards=VENDORS, exception_handlers=PROFILE_FIRST)
 async def packing_list(request: UserRequest, db_session: DbSession) -> Template:
     """The day's orders to print and tick off: per slot, what to prepare, then each order and where it goes."""
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     day = _day(request.query_params.get("day"), wib_today(utcnow()))
     board = await service.vendor_board(session=db_session, vendor=vendor, day=day)
-    return page("vendor_orders/packing.html", board=board, day=day, vendor=vendor, **LABELS)
+    return page("vendor_orders/packing.html", board=board, day=day, vendor=vendor)
 
 
-PAGE_ROUTES = [order_board, change_order_status, order_list, order_page, reply_to_review, packing_list]
+PAGE_ROUTES = [order_board, change_order_status, order_list, order_page, reply_to_review, cash_received,
+               packing_list]

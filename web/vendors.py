@@ -20,19 +20,17 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.auth import UserRequest, requires_role
-from backend.accounts.models import Role, User
+from backend.accounts.auth import UserRequest
+from backend.accounts.models import User
 from backend.catalog import service as catalog
-from backend.catalog.models import CATEGORY_LABELS, MAX_PHOTOS, MAX_TIERS, UNIT_LABELS, Fulfilment
+from backend.catalog.models import MAX_PHOTOS, MAX_TIERS, Fulfilment
 from backend.catalog.schemas import ProductInput, ProductView
 from backend.certification import service as certification
-from backend.certification.formats import FORMATS, CertificateKind
 from backend.certification.models import Certificate
 from backend.certification.schemas import CertificateInput
 from backend.clock import utcnow, wib_today
 from backend.db import DbSession
 from backend.errors import N_, FieldError, NotFound, ValidationFailed
-from backend.i18n import gettext
 from backend.media.images import MAX_UPLOAD_BYTES, ProcessedDocument, ProcessedPhoto
 from backend.media.routes import private_document_response
 from backend.media.storage import Storage
@@ -44,32 +42,19 @@ from backend.vendors.models import Vendor, mask_to_days
 from backend.vendors.schemas import VendorProfileInput
 from web.forms import field_errors, form_values, safe_next
 from web.responses import page, see_other, varies_with_htmx, wants_fragment
+from web.roles import PROFILE_FIRST, VENDORS
 
-VENDOR_ONLY = [requires_role(Role.VENDOR)]
 TIER_ROWS_SHOWN = 3
 # A form carrying one file: the file's own limit (checked with a clear message) plus room for the other fields.
 UPLOAD_BODY_LIMIT = MAX_UPLOAD_BYTES + 256 * 1024
 
 MSG_CHOOSE_PHOTO = N_("Choose a photo to upload.")
 
-WEEKDAY_LABELS = [
-    (1, N_("Monday")), (2, N_("Tuesday")), (3, N_("Wednesday")), (4, N_("Thursday")),
-    (5, N_("Friday")), (6, N_("Saturday")), (7, N_("Sunday")),
-]
-
 PROFILE_FIELDS = ("business_name", "owner_name", "whatsapp", "address", "kecamatan", "desa", "regency", "latitude",
                   "longitude", "delivery_radius_km", "opens_at", "closes_at", "story", "daily_capacity")
 CERTIFICATE_FIELDS = ("kind", "number", "issuer", "issued_on", "expires_on")
 PRODUCT_FIELDS = ("name", "description", "category", "unit", "price", "min_order_qty", "fulfilment", "stock",
                   "lead_time_hours", "order_cutoff")
-
-
-def _profile_first(_request: Request[Any, Any, Any], _exc: Exception) -> Response[Any]:
-    """Certificates and products hang on the business profile: send a vendor without one to fill it in."""
-    return see_other("/vendor/profile", notice="profile_first")
-
-
-PROFILE_FIRST = {vendors.ProfileIncomplete: _profile_first}
 
 
 # --- form ⇄ input helpers ---------------------------------------------------------------------------
@@ -131,26 +116,6 @@ async def _photo(value: object) -> ProcessedPhoto:
     return await photo_from_upload(data)  # re-encoded in a worker thread
 
 
-def _choices(labels: dict[Any, str]) -> list[tuple[str, str]]:
-    """(value, translated label) pairs for a select."""
-    return [(str(value), gettext(label)) for value, label in labels.items()]
-
-
-def certificate_kind_labels() -> dict[str, Any]:
-    """Translated certificate kind names by kind, for pages that list certificates."""
-    return {"kind_labels": {kind.value: gettext(FORMATS[kind].label) for kind in CertificateKind}}
-
-
-def _kind_context() -> dict[str, Any]:
-    """Certificate kinds for the select, their number formats as help, and labels by kind for lists."""
-    formats = [(kind.value, FORMATS[kind]) for kind in CertificateKind]
-    return {
-        "kind_options": [(value, gettext(kind_format.label)) for value, kind_format in formats],
-        "kind_help": [(gettext(kind_format.label), gettext(kind_format.hint)) for _, kind_format in formats],
-        "kind_labels": {value: gettext(kind_format.label) for value, kind_format in formats},
-    }
-
-
 # --- business profile ----------------------------------------------------------------------------------
 
 
@@ -169,16 +134,15 @@ async def _profile_page(request: UserRequest, db_session: AsyncSession, *, statu
     vendor = await vendors.vendor_for_user(session=db_session, user=request.user)
     return page("vendors/profile.html", status_code=status_code, vendor=vendor,
                 form=form if form is not None else _profile_form(vendor, request.user), errors=errors or {},
-                weekdays=[(day, gettext(label)) for day, label in WEEKDAY_LABELS],
                 notice=request.query_params.get("notice"))
 
 
-@get("/vendor/profile", guards=VENDOR_ONLY, name="vendor_profile")
+@get("/vendor/profile", guards=VENDORS, name="vendor_profile")
 async def profile_form(request: UserRequest, db_session: DbSession) -> Template:
     return await _profile_page(request, db_session)
 
 
-@post("/vendor/profile", guards=VENDOR_ONLY)
+@post("/vendor/profile", guards=VENDORS)
 async def save_profile(request: UserRequest, db_session: DbSession
                        ) -> Template | Redirect:
     values = await form_values(request)
@@ -192,7 +156,7 @@ async def save_profile(request: UserRequest, db_session: DbSession
     return see_other("/vendor", notice="profile_saved")
 
 
-@post("/vendor/profile/photo", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST,
+@post("/vendor/profile/photo", guards=VENDORS, exception_handlers=PROFILE_FIRST,
       request_max_body_size=UPLOAD_BODY_LIMIT)
 async def upload_profile_photo(request: UserRequest, db_session: DbSession,
                                storage: NamedDependency[Storage]) -> Template | Redirect:
@@ -243,15 +207,15 @@ async def _certificates_page(request: UserRequest, db_session: AsyncSession, *, 
     today = wib_today(utcnow())
     return page("vendors/certificates.html", status_code=status_code,
                 certificates=[(c, certification.needs_attention(c, today)) for c in certificates], form=form or {},
-                errors=errors or {}, notice=request.query_params.get("notice"), **_kind_context())
+                errors=errors or {}, notice=request.query_params.get("notice"))
 
 
-@get("/vendor/certificates", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST, name="vendor_certificates")
+@get("/vendor/certificates", guards=VENDORS, exception_handlers=PROFILE_FIRST, name="vendor_certificates")
 async def certificate_list(request: UserRequest, db_session: DbSession) -> Template:
     return await _certificates_page(request, db_session)
 
 
-@post("/vendor/certificates", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST,
+@post("/vendor/certificates", guards=VENDORS, exception_handlers=PROFILE_FIRST,
       request_max_body_size=UPLOAD_BODY_LIMIT)
 async def add_certificate(request: UserRequest, db_session: DbSession,
                           storage: NamedDependency[Storage]) -> Template | Redirect:
@@ -276,17 +240,16 @@ async def _certificate_page(request: UserRequest, db_session: AsyncSession, cert
                                                       certificate_id=certificate_id)
     return page("vendors/certificate.html", status_code=status_code, certificate=certificate,
                 attention=certification.needs_attention(certificate, wib_today(utcnow())),
-                form=form if form is not None else _certificate_form(certificate), errors=errors or {},
-                **_kind_context())
+                form=form if form is not None else _certificate_form(certificate), errors=errors or {})
 
 
-@get("/vendor/certificates/{certificate_id:int}", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
+@get("/vendor/certificates/{certificate_id:int}", guards=VENDORS, exception_handlers=PROFILE_FIRST)
 async def certificate_form(request: UserRequest, certificate_id: FromPath[int],
                            db_session: DbSession) -> Template:
     return await _certificate_page(request, db_session, certificate_id)
 
 
-@post("/vendor/certificates/{certificate_id:int}", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST,
+@post("/vendor/certificates/{certificate_id:int}", guards=VENDORS, exception_handlers=PROFILE_FIRST,
       request_max_body_size=UPLOAD_BODY_LIMIT)
 async def update_certificate(request: UserRequest, certificate_id: FromPath[int],
                              db_session: DbSession,
@@ -307,7 +270,7 @@ async def update_certificate(request: UserRequest, certificate_id: FromPath[int]
     return see_other("/vendor/certificates", notice="certificate_saved")
 
 
-@get("/vendor/certificates/{certificate_id:int}/document", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
+@get("/vendor/certificates/{certificate_id:int}/document", guards=VENDORS, exception_handlers=PROFILE_FIRST)
 async def certificate_document(request: UserRequest, certificate_id: FromPath[int],
                                db_session: DbSession,
                                storage: NamedDependency[Storage]) -> Response[bytes]:
@@ -373,25 +336,24 @@ async def _product_page(request: UserRequest, db_session: AsyncSession, product_
     certificates = await certification.list_certificates(session=db_session, vendor=vendor)
     form = form if form is not None else _product_form(view, vendor)
     return page("vendors/product.html", status_code=status_code, vendor=vendor, view=view, form=form,
-                errors=errors or {}, certificates=certificates, category_options=_choices(CATEGORY_LABELS),
-                unit_options=_choices(UNIT_LABELS), tier_rows=_tier_row_count(form), max_photos=MAX_PHOTOS,
-                notice=request.query_params.get("notice"), **_kind_context())
-
-
-@get("/vendor/products", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST, name="vendor_products")
-async def product_list(request: UserRequest, db_session: DbSession) -> Template:
-    vendor = await vendors.require_vendor(session=db_session, user=request.user)
-    products = await catalog.list_products(session=db_session, vendor=vendor)
-    return page("vendors/products.html", vendor=vendor, products=products, unit_labels=dict(_choices(UNIT_LABELS)),
+                errors=errors or {}, certificates=certificates, tier_rows=_tier_row_count(form), max_photos=MAX_PHOTOS,
                 notice=request.query_params.get("notice"))
 
 
-@get("/vendor/products/new", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST, name="vendor_new_product")
+@get("/vendor/products", guards=VENDORS, exception_handlers=PROFILE_FIRST, name="vendor_products")
+async def product_list(request: UserRequest, db_session: DbSession) -> Template:
+    vendor = await vendors.require_vendor(session=db_session, user=request.user)
+    products = await catalog.list_products(session=db_session, vendor=vendor)
+    return page("vendors/products.html", vendor=vendor, products=products,
+                notice=request.query_params.get("notice"))
+
+
+@get("/vendor/products/new", guards=VENDORS, exception_handlers=PROFILE_FIRST, name="vendor_new_product")
 async def new_product_form(request: UserRequest, db_session: DbSession) -> Template:
     return await _product_page(request, db_session, None)
 
 
-@post("/vendor/products/new", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
+@post("/vendor/products/new", guards=VENDORS, exception_handlers=PROFILE_FIRST)
 async def create_product(request: UserRequest, db_session: DbSession
                          ) -> Template | Redirect:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
@@ -406,13 +368,13 @@ async def create_product(request: UserRequest, db_session: DbSession
     return see_other(f"/vendor/products/{product.id}", notice="product_created")
 
 
-@get("/vendor/products/{product_id:int}", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
+@get("/vendor/products/{product_id:int}", guards=VENDORS, exception_handlers=PROFILE_FIRST)
 async def product_form(request: UserRequest, product_id: FromPath[int],
                        db_session: DbSession) -> Template:
     return await _product_page(request, db_session, product_id)
 
 
-@post("/vendor/products/{product_id:int}", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
+@post("/vendor/products/{product_id:int}", guards=VENDORS, exception_handlers=PROFILE_FIRST)
 async def update_product(request: UserRequest, product_id: FromPath[int],
                          db_session: DbSession) -> Template | Redirect:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
@@ -442,7 +404,7 @@ async def _photos_response(request: HTMXRequest, db_session: AsyncSession, produ
                                  oob=True))
 
 
-@post("/vendor/products/{product_id:int}/photos", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST,
+@post("/vendor/products/{product_id:int}/photos", guards=VENDORS, exception_handlers=PROFILE_FIRST,
       request_max_body_size=UPLOAD_BODY_LIMIT)
 async def add_product_photo(request: HTMXRequest, product_id: FromPath[int],
                             db_session: DbSession,
@@ -461,7 +423,7 @@ async def add_product_photo(request: HTMXRequest, product_id: FromPath[int],
     return await _photos_response(request, db_session, product_id, notice="photo_added")
 
 
-@post("/vendor/products/{product_id:int}/photos/{photo_id:int}/delete", guards=VENDOR_ONLY,
+@post("/vendor/products/{product_id:int}/photos/{photo_id:int}/delete", guards=VENDORS,
       exception_handlers=PROFILE_FIRST)
 async def delete_product_photo(request: HTMXRequest, product_id: FromPath[int], photo_id: FromPath[int],
                                db_session: DbSession) -> Response[Any]:
@@ -486,19 +448,19 @@ async def _change_listing(request: UserRequest, db_session: AsyncSession, produc
     return see_other(safe_next(values.get("next"), f"/vendor/products/{product_id}"), notice=notice)
 
 
-@post("/vendor/products/{product_id:int}/submit", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
+@post("/vendor/products/{product_id:int}/submit", guards=VENDORS, exception_handlers=PROFILE_FIRST)
 async def submit_product(request: UserRequest, product_id: FromPath[int],
                          db_session: DbSession) -> Template | Redirect:
     return await _change_listing(request, db_session, product_id, catalog.submit_for_review, "submitted")
 
 
-@post("/vendor/products/{product_id:int}/pause", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
+@post("/vendor/products/{product_id:int}/pause", guards=VENDORS, exception_handlers=PROFILE_FIRST)
 async def pause_product(request: UserRequest, product_id: FromPath[int],
                         db_session: DbSession) -> Template | Redirect:
     return await _change_listing(request, db_session, product_id, catalog.pause_listing, "paused")
 
 
-@post("/vendor/products/{product_id:int}/resume", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
+@post("/vendor/products/{product_id:int}/resume", guards=VENDORS, exception_handlers=PROFILE_FIRST)
 async def resume_product(request: UserRequest, product_id: FromPath[int],
                          db_session: DbSession) -> Template | Redirect:
     return await _change_listing(request, db_session, product_id, catalog.resume_listing, "resumed")

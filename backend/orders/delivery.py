@@ -64,6 +64,12 @@ class DeliveryPlace:
     point_id: int | None = None
 
 
+def default_delivery_day(now: datetime) -> date:
+    """The day a product page checks and a checkout proposes when none was chosen: tomorrow (WIB), the usual day
+    of a planned order."""
+    return to_wib(now).date() + timedelta(days=1)
+
+
 def check_time(choice: DeliveryChoice, now: datetime) -> list[FieldError]:
     """The slot is one of ours, at least an hour ahead and within the next 60 days."""
     if choice.slot not in DELIVERY_SLOTS:

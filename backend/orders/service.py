@@ -145,9 +145,11 @@ async def list_orders(*, session: AsyncSession, actor: User, vendor: Vendor | No
                      has_more=len(rows) > PER_PAGE)
 
 
-async def order_detail(*, session: AsyncSession, actor: User, order_id: int) -> OrderDetail:
+async def order_detail(*, session: AsyncSession, actor: User, order_id: int, as_side: Side | None = None
+                       ) -> OrderDetail:
     """One order for whoever may see it (its buyer or canteen, its vendor, the zone's manager), with its
-    timeline and the actions open to the reader; three queries."""
+    timeline and the actions open to the reader; three queries. With `as_side` only a reader on that side sees
+    it (the buyer's pages, the vendor's): for anyone else it is not found."""
     row = (await session.execute(_summaries().add_columns(Vendor, Review, Refund)
                                  .outerjoin(Review, Review.order_id == Order.id)
                                  .outerjoin(Refund, Refund.order_id == Order.id)
@@ -156,7 +158,7 @@ async def order_detail(*, session: AsyncSession, actor: User, order_id: int) -> 
         raise NotFound(MSG_NOT_FOUND)
     vendor, review, refund = row[5], row[6], row[7]
     side = side_of(row[0], vendor.user_id, actor)
-    if side is None:
+    if side is None or as_side not in (None, side):
         raise NotFound(MSG_NOT_FOUND)
     summary, = await _with_lines(session=session, rows=[row[:5]])
     events = await session.execute(

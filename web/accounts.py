@@ -179,12 +179,11 @@ async def change_password(
     request: UserRequest, db_session: DbSession, settings: NamedDependency[Settings]
 ) -> Template | Redirect:
     values = await form_values(request)
-    user = await db_session.merge(request.user)
     now = utcnow()
     try:
         await service.change_password(
             session=db_session,
-            user=user,
+            user=request.user,
             current_password=values.get("current_password", ""),
             new_password=values.get("new_password", ""),
             password_hash_profile=settings.password_hash_profile,
@@ -194,7 +193,7 @@ async def change_password(
         await db_session.rollback()
         return await _settings_page(request, db_session, status_code=422, errors=field_errors(exc))
     # Every other device is logged out; this one continues with a new session id.
-    return await _open_session(request, db_session, settings, user, "/settings?notice=password_changed", now)
+    return await _open_session(request, db_session, settings, request.user, "/settings?notice=password_changed", now)
 
 
 @post("/settings/tokens", guards=[requires_login])
@@ -228,8 +227,7 @@ async def switch_language(
         raise ValidationFailed.single("locale", N_("Choose Bahasa Indonesia or English."))
     user = request.scope.get("user")
     if user is not None:
-        user = await db_session.merge(user)
-        user.locale = locale
+        await service.choose_language(session=db_session, user=user, locale=locale)
     response = see_other(safe_next(values.get("next")))
     response.cookies.append(
         Cookie(key=LANGUAGE_COOKIE, value=locale, max_age=ONE_YEAR, httponly=True,

@@ -11,7 +11,6 @@ from typing import Any
 from litestar import get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.auth import UserRequest, requires_role
@@ -20,7 +19,7 @@ from backend.db import DbSession
 from backend.errors import N_, ValidationFailed
 from backend.i18n import gettext
 from backend.orders import delivery
-from backend.orders.models import DeliveryPoint, PointKind
+from backend.orders.models import PointKind
 from web.forms import field_errors, form_values
 from web.home import MSG_COORDINATE, _coordinate as coordinate
 from web.responses import page, see_other
@@ -32,9 +31,7 @@ MSG_KIND = N_("Choose gate or dormitory.")
 async def _points_page(request: UserRequest, db_session: AsyncSession, *, status_code: int = 200,
                        form: dict[str, Any] | None = None, errors: dict[str, str] | None = None) -> Template:
     """The zone's points, open ones first, and the form to add one."""
-    points = (await db_session.execute(
-        select(DeliveryPoint).where(DeliveryPoint.zone_id == request.user.zone_id)
-        .order_by(DeliveryPoint.active.desc(), DeliveryPoint.kind, DeliveryPoint.name))).scalars().all()
+    points = await delivery.managed_delivery_points(session=db_session, actor=request.user)
     return page("delivery_points/index.html", status_code=status_code, points=points,
                 form=form or {"kind": PointKind.GATE.value}, errors=errors or {},
                 notice=request.query_params.get("notice"))

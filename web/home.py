@@ -6,12 +6,11 @@ from typing import Any
 
 from litestar import Request, get, post
 from litestar.response import Redirect, Template
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.auth import UserRequest, requires_role
 from backend.accounts import service as accounts
-from backend.accounts.models import Organisation, Role, User, Zone
+from backend.accounts.models import Role
 from backend.catalog import service as catalog
 from backend.certification import service as certification
 from backend.clock import utcnow, wib_today
@@ -42,11 +41,9 @@ async def vendor_home(request: UserRequest, db_session: DbSession) -> Template:
     notice = request.query_params.get("notice")
     vendor = await vendors.vendor_for_user(session=db_session, user=request.user)
     if vendor is None:
-        zone = await db_session.get(Zone, request.user.zone_id) if request.user.zone_id else None
+        zone = await accounts.get_zone(session=db_session, zone_id=request.user.zone_id)
         return page("home/vendor.html", zone=zone, vendor=None, notice=notice)
-    # The zone and the count of orders waiting for an answer share a query: the page stays within five.
-    zone, new_orders = (await db_session.execute(
-        select(Zone, orders.new_orders_count(vendor.id)).where(Zone.id == vendor.zone_id))).one()
+    zone, new_orders = await orders.zone_and_new_orders(session=db_session, vendor=vendor)
     listings = await catalog.count_listings_by_status(session=db_session, vendor=vendor)
     today = wib_today(utcnow())
     certificates = await certification.list_certificates(session=db_session, vendor=vendor)
@@ -64,19 +61,12 @@ async def _canteen_page(request: UserRequest, db_session: AsyncSession, *, notic
                         form: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
                         status_code: int = 200) -> Template:
     """The canteen's home: the team and the factory location form (showing what was typed when it is refused)."""
-    rows = await db_session.execute(
-        select(Organisation, User)
-        .join(User, User.organisation_id == Organisation.id)
-        .where(Organisation.id == request.user.organisation_id)
-        .order_by(User.full_name)
-    )
-    members = rows.all()
-    organisation = members[0][0] if members else None
+    organisation, colleagues = await accounts.canteen_team(session=db_session, actor=request.user)
     if form is None:
         form = {name: value for name in ("latitude", "longitude")
                 if (value := getattr(organisation, name, None)) is not None}
     return page("home/canteen.html", status_code=status_code, organisation=organisation,
-                colleagues=[user for _, user in members], form=form, errors=errors or {}, notice=notice)
+                colleagues=colleagues, form=form, errors=errors or {}, notice=notice)
 
 
 @post("/canteen/location", guards=CANTEEN_STAFF)
@@ -106,28 +96,21 @@ def _coordinate(text: str) -> float | None:
 
 @get("/worker", guards=[requires_role(Role.WORKER)])
 async def worker_home(request: UserRequest, db_session: DbSession) -> Template:
-    zone = await db_session.get(Zone, request.user.zone_id) if request.user.zone_id else None
+    zone = await accounts.get_zone(session=db_session, zone_id=request.user.zone_id)
     return page("home/worker.html", zone=zone)
 
 
 @get("/manager", guards=[requires_role(Role.MANAGER)])
 async def manager_home(request: UserRequest, db_session: DbSession) -> Template:
-    zone = await db_session.get(Zone, request.user.zone_id)
-    counts = dict(
-        (await db_session.execute(
-            select(User.role, func.count(User.id)).where(User.zone_id == request.user.zone_id).group_by(User.role)
-        )).all()
-    )
+    zone = await accounts.get_zone(session=db_session, zone_id=request.user.zone_id)
+    counts = await accounts.people_by_role(session=db_session, zone_id=request.user.zone_id)
     waiting = await moderation.workload(session=db_session, actor=request.user)
     return page("home/manager.html", zone=zone, counts=counts, waiting=waiting)
 
 
 @get("/admin", guards=ADMINS)
 async def admin_home(db_session: DbSession) -> Template:
-    rows = await db_session.execute(
-        select(Zone, func.count(User.id)).outerjoin(User, User.zone_id == Zone.id).group_by(Zone.id).order_by(Zone.name)
-    )
-    return page("home/admin.html", zones=rows.all())
+    return page("home/admin.html", zones=await accounts.zones_with_people(session=db_session))
 
 
 PAGE_ROUTES = [landing, vendor_home, canteen_home, save_factory_location, worker_home, manager_home, admin_home]

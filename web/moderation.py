@@ -18,10 +18,9 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.auth import UserRequest
-from backend.catalog.models import ListingStatus, Product
 from backend.clock import utcnow
 from backend.db import DbSession
-from backend.errors import Conflict, NotFound, ValidationFailed
+from backend.errors import Conflict, ValidationFailed
 from backend.media.routes import private_document_response
 from backend.media.storage import Storage
 from backend.moderation import service
@@ -214,9 +213,7 @@ async def audit_page(request: UserRequest, db_session: DbSession) -> Template:
 @get("/listings/{product_id:int}/report", guards=BUYERS)
 async def report_form(product_id: FromPath[int], db_session: DbSession,
                       request: UserRequest) -> Template:
-    product = await db_session.get(Product, product_id)
-    if product is None or product.status not in (ListingStatus.LIVE, ListingStatus.PAUSED):
-        raise NotFound(service.MSG_LISTING_NOT_FOUND)
+    product = await service.reportable_listing(session=db_session, product_id=product_id)
     return page("moderation/report_listing.html", product=product, form={}, errors={},
                 notice=request.query_params.get("notice"))
 
@@ -230,7 +227,7 @@ async def report_listing(request: UserRequest, product_id: FromPath[int],
                                      kind=values.get("kind", ""), details=values.get("details", ""))
     except ValidationFailed as exc:
         await db_session.rollback()
-        product = await db_session.get(Product, product_id)
+        product = await service.reportable_listing(session=db_session, product_id=product_id)
         return page("moderation/report_listing.html", status_code=422, product=product, form=values,
                     errors=field_errors(exc), notice=None)
     return see_other(f"/listings/{product_id}/report", notice="sent")

@@ -21,13 +21,10 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.plugins.htmx import ClientRedirect, HTMXRequest
 from litestar.response import Redirect, Template
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.auth import UserRequest
-from backend.accounts.models import Organisation, Role, User
-from backend.catalog.models import Product
-from backend.catalog.service import buyer_visible
+from backend.accounts.models import Role, User
 from backend.catalog.storefront import product_for_buyer
 from backend.clock import utcnow, wib_today
 from backend.config import Settings
@@ -39,7 +36,7 @@ from backend.orders import cart as carts
 from backend.orders import service as orders
 from backend.orders import standing
 from backend.orders.delivery import DELIVERY_SLOTS, MAX_DAYS_AHEAD, MSG_SLOT, DeliveryChoice, \
-    default_delivery_day, zone_delivery_points
+    default_delivery_day
 from backend.orders.models import (
     DELIVERY_LABELS,
     PAYMENT_LABELS,
@@ -48,10 +45,9 @@ from backend.orders.models import (
     PaymentMethod,
     PointKind,
 )
-from backend.orders.placement import place_checkout
+from backend.orders.placement import CheckoutChoices, checkout_choices, place_checkout
 from backend.orders.reviews import review_order
 from backend.orders.states import Side, change_status
-from backend.vendors.models import Vendor
 from web.catalogue import MSG_DATE
 from web.forms import field_errors, form_values, page_number, whole_number
 from web.labels import POINT_KIND_LABELS
@@ -104,14 +100,13 @@ async def add_to_cart(request: HTMXRequest, db_session: DbSession) -> Template |
         quantity = whole_number(values.get("quantity"))
         if quantity is None:
             raise ValidationFailed.single("quantity", MSG_QUANTITY)
-        in_cart = await carts.set_quantity(session=db_session, buyer=request.user, product_id=int(product_id),
-                                           quantity=quantity, add=True, today=wib_today(utcnow()))
+        line = await carts.set_quantity(session=db_session, buyer=request.user, product_id=int(product_id),
+                                        quantity=quantity, add=True, today=wib_today(utcnow()))
     except (ValidationFailed, NotFound) as refused:
         await db_session.rollback()
         return await _product_with_errors(request, db_session, int(product_id), values, field_errors(refused))
-    product = await db_session.get(Product, int(product_id))  # loaded by set_quantity: no query of its own
     return page_or_fragment(request, see_other("/cart", added=product_id), "orders/_added.html", quantity=quantity,
-                            in_cart=in_cart, unit=product.unit if product else "")
+                            in_cart=line.quantity, unit=line.product.unit)
 
 
 async def _product_with_errors(request: HTMXRequest, db_session: AsyncSession, product_id: int,
@@ -147,30 +142,14 @@ def _checkout_form(user: User, now: datetime, values: dict[str, str] | None = No
     return form
 
 
-async def _payment_options(db_session: AsyncSession, user: User, settings: Settings) -> list[tuple[str, str]]:
-    """Invoice for canteens a manager gave invoice terms, cash on delivery for workers; card only once card
-    payments are set up. (The canteen is already in the session from the places: no query of its own.)"""
-    methods = [] if user.role == Role.CANTEEN_STAFF else [PaymentMethod.CASH]
-    if user.role == Role.CANTEEN_STAFF and user.organisation_id is not None:
-        organisation = await db_session.get(Organisation, user.organisation_id)
-        if organisation is not None and organisation.invoice_terms_days:
-            methods.append(PaymentMethod.INVOICE)
-    if settings.stripe_secret_key:
-        methods.append(PaymentMethod.CARD)
-    return [(method.value, gettext(PAYMENT_LABELS[method])) for method in methods]
-
-
-async def _place_options(db_session: AsyncSession, user: User) -> list[tuple[str, str]]:
+def _place_options(choices: CheckoutChoices) -> list[tuple[str, str]]:
     """The canteen's own address or pickup; for a worker, the zone's gates and dormitories or pickup."""
     pickup = (DeliveryKind.PICKUP.value, gettext(DELIVERY_LABELS[DeliveryKind.PICKUP]))
-    if user.role == Role.CANTEEN_STAFF:
-        organisation = await db_session.get(Organisation, user.organisation_id) if user.organisation_id else None
-        address = ", ".join(part for part in (organisation.name, organisation.address) if part) if organisation \
-            else ""
+    if choices.canteen is not None:
+        address = ", ".join(part for part in (choices.canteen.name, choices.canteen.address) if part)
         return [(DeliveryKind.CANTEEN.value, gettext("To our canteen: %(address)s", address=address)), pickup]
-    points = await zone_delivery_points(session=db_session, zone_id=user.zone_id)
     return [(str(point.id), f"{point.name} ({gettext(POINT_KIND_LABELS[PointKind(point.kind)])})")
-            for point in points] + [pickup]
+            for point in choices.points] + [pickup]
 
 
 def _read_checkout(values: dict[str, str], settings: Settings) -> tuple[DeliveryChoice, PaymentMethod]:
@@ -216,14 +195,16 @@ async def _cart_response(request: HTMXRequest, db_session: AsyncSession, setting
     added = request.query_params.get("added", "")
     added_item = next((item for group in cart.vendors for item in group.items
                        if str(item.product_id) == added), None)
+    choices = (await checkout_choices(session=db_session, buyer=user, card_payments=bool(settings.stripe_secret_key))
+               if not cart.is_empty else CheckoutChoices(canteen=None, points=[], payment_methods=[]))
     return page_or_fragment(
         request, "orders/cart.html", "orders/_cart.html", status_code=status_code, cart=cart,
         cart_count=cart.line_count, errors=errors, form=_checkout_form(user, now, values),
         general_errors=[message for field, message in errors.items() if field not in CHECKOUT_FIELD_ERRORS
                         and not field.startswith(("line-", "vendor-"))],
-        places=await _place_options(db_session, user) if not cart.is_empty else [],
-        slots=_slot_options(), cash_limit=settings.cash_on_delivery_limit, today=today,
-        payments=await _payment_options(db_session, user, settings) if not cart.is_empty else [],
+        places=_place_options(choices) if not cart.is_empty else [], slots=_slot_options(),
+        cash_limit=settings.cash_on_delivery_limit, today=today,
+        payments=[(method.value, gettext(PAYMENT_LABELS[method])) for method in choices.payment_methods],
         last_day=today + timedelta(days=MAX_DAYS_AHEAD), added_item=added_item,
         reordered=request.query_params.get("notice") == "reordered", notices=notices or [])
 
@@ -438,24 +419,14 @@ async def review(request: HTMXRequest, order_id: FromPath[int],
 # --- standing orders (canteens) ------------------------------------------------------------------------
 
 
-async def _product_to_repeat(db_session: AsyncSession, product_id: str | None,
-                             today: date) -> tuple[Product, str] | None:
-    """The product a standing order is being set up for, with its vendor's name, if buyers may see it."""
-    if whole_number(product_id) is None:
-        return None
-    row = (await db_session.execute(
-        select(Product, Vendor.business_name).join(Vendor, Vendor.id == Product.vendor_id)
-        .where(Product.id == int(product_id), buyer_visible(today)))).one_or_none()
-    return (row[0], row[1]) if row else None
-
-
 async def _standing_page(request: UserRequest, db_session: AsyncSession, *, status_code: int = 200,
                          values: dict[str, Any] | None = None, errors: dict[str, str] | None = None) -> Template:
     """The canteen's standing orders and the form for a new one (at most five queries with the login's)."""
     today = wib_today(utcnow())
     views = await standing.list_standing_orders(session=db_session, actor=request.user, today=today)
     product_id = (values or {}).get("product_id") or request.query_params.get("product")
-    chosen = await _product_to_repeat(db_session, product_id, today)
+    chosen = (await standing.product_to_repeat(session=db_session, product_id=int(product_id), today=today)
+              if whole_number(product_id) is not None else None)
     form: dict[str, Any] = {"quantity": str(chosen[0].min_order_qty) if chosen else "",
                             "weekdays": ["1", "2", "3", "4", "5"], "slot": "", "delivery_kind": "canteen",
                             "days_ahead": "7", "notes": ""}

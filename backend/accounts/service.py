@@ -68,6 +68,39 @@ async def list_zones(*, session: AsyncSession) -> list[Zone]:
     return list((await session.execute(select(Zone).order_by(Zone.name))).scalars())
 
 
+async def get_zone(*, session: AsyncSession, zone_id: int | None) -> Zone | None:
+    """A person's zone (None for someone without one, such as an admin)."""
+    return await session.get(Zone, zone_id) if zone_id is not None else None
+
+
+async def zones_with_people(*, session: AsyncSession) -> list[tuple[Zone, int]]:
+    """Every zone, by name, with its number of accounts."""
+    rows = await session.execute(select(Zone, func.count(User.id)).outerjoin(User, User.zone_id == Zone.id)
+                                 .group_by(Zone.id).order_by(Zone.name))
+    return [(zone, people) for zone, people in rows.all()]
+
+
+async def people_by_role(*, session: AsyncSession, zone_id: int | None) -> dict[str, int]:
+    """How many accounts of each role a zone has."""
+    rows = await session.execute(select(User.role, func.count(User.id)).where(User.zone_id == zone_id)
+                                 .group_by(User.role))
+    return {role: count for role, count in rows.all()}
+
+
+async def canteen_team(*, session: AsyncSession, actor: User) -> tuple[Organisation | None, list[User]]:
+    """The canteen of a member of its staff, and its people by name, in one query."""
+    rows = (await session.execute(select(Organisation, User).join(User, User.organisation_id == Organisation.id)
+                                  .where(Organisation.id == actor.organisation_id)
+                                  .order_by(User.full_name))).all()
+    return (rows[0][0] if rows else None), [user for _, user in rows]
+
+
+async def choose_language(*, session: AsyncSession, user: User, locale: str) -> None:
+    """The language the account reads pages in, on any device that has not chosen one itself."""
+    account = await session.merge(user)
+    account.locale = locale
+
+
 async def sign_up(
     *,
     session: AsyncSession,
@@ -304,7 +337,9 @@ async def change_password(
     password_hash_profile: str,
     now: datetime,
 ) -> None:
-    """Replace the password and end every session of the account; the caller opens a new one."""
+    """Replace the password and end every session of the account; the caller opens a new one. `user` may come from
+    another session (the login's)."""
+    user = await session.merge(user)
     errors: list[FieldError] = []
     if not await verify_password(user.password_hash, current_password, profile=password_hash_profile):
         errors.append(FieldError("current_password", N_("The current password is wrong.")))

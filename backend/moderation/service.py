@@ -291,6 +291,14 @@ async def _set_vendor_status(*, session: AsyncSession, actor: User, vendor_id: i
 # --- buyers' reports -----------------------------------------------------------------------------------
 
 
+async def reportable_listing(*, session: AsyncSession, product_id: int) -> Product:
+    """A listing buyers have seen approved (live, or paused since); any other is not found."""
+    product = await session.get(Product, product_id)
+    if product is None or product.status not in (ListingStatus.LIVE, ListingStatus.PAUSED):
+        raise NotFound(MSG_LISTING_NOT_FOUND)
+    return product
+
+
 async def report_listing(*, session: AsyncSession, reporter: User, product_id: int, kind: str,
                          details: str) -> ListingReport:
     """A buyer reports a live listing (wrong photo, not halal, bad quality); it lands in the manager's queue."""
@@ -305,9 +313,7 @@ async def report_listing(*, session: AsyncSession, reporter: User, product_id: i
         raise ValidationFailed.single("details", N_("Tell the market manager what is wrong."))
     if len(details) > 500:
         raise ValidationFailed.single("details", N_("Keep it under 500 characters."))
-    product = await session.get(Product, product_id)
-    if product is None or product.status not in (ListingStatus.LIVE, ListingStatus.PAUSED):
-        raise NotFound(MSG_LISTING_NOT_FOUND)
+    product = await reportable_listing(session=session, product_id=product_id)
     report = ListingReport(product_id=product.id, reporter_id=reporter.id, kind=report_kind, details=details)
     session.add(report)
     await session.flush()

@@ -81,6 +81,14 @@ class Cart:
         return not self.vendors
 
 
+@dataclass
+class LineInCart:
+    """What a cart line holds once a product is put in: the product and the quantity now in the cart."""
+
+    product: Product
+    quantity: int
+
+
 def ensure_buyer(user: User) -> None:
     if user.role not in BUYER_ROLES:
         raise Forbidden(MSG_BUYERS_ONLY)
@@ -105,9 +113,9 @@ def check_quantity(product: Product, quantity: int) -> None:
 
 
 async def set_quantity(*, session: AsyncSession, buyer: User, product_id: int, quantity: int,
-                       today: date, add: bool = False) -> int:
-    """Put a product in the cart with this quantity (or add it to what is there, with `add`); returns the
-    quantity now in the cart. Only products buyers may see `today`, at least their minimum order."""
+                       today: date, add: bool = False) -> LineInCart:
+    """Put a product in the cart with this quantity (or add it to what is there, with `add`). Only products
+    buyers may see `today`, at least their minimum order."""
     ensure_buyer(buyer)
     product, in_cart, lines = (await session.execute(
         select(Product,
@@ -128,7 +136,7 @@ async def set_quantity(*, session: AsyncSession, buyer: User, product_id: int, q
     statement = insert(CartLine).values(user_id=buyer.id, product_id=product_id, quantity=quantity)
     await session.execute(statement.on_conflict_do_update(index_elements=["user_id", "product_id"],
                                                           set_={"quantity": quantity}))
-    return quantity
+    return LineInCart(product=product, quantity=quantity)
 
 
 async def remove_line(*, session: AsyncSession, buyer: User, product_id: int) -> None:

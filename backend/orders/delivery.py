@@ -154,6 +154,13 @@ MSG_POINT_NAME = N_("Type the name of the gate or dormitory.")
 MSG_MANAGERS_ONLY = N_("Only the zone's managers set delivery points.")
 
 
+async def managed_delivery_points(*, session: AsyncSession, actor: User) -> list[DeliveryPoint]:
+    """Every gate and dormitory of the manager's zone, open ones first, closed ones too."""
+    return list((await session.execute(
+        select(DeliveryPoint).where(DeliveryPoint.zone_id == actor.zone_id)
+        .order_by(DeliveryPoint.active.desc(), DeliveryPoint.kind, DeliveryPoint.name))).scalars())
+
+
 async def add_delivery_point(*, session: AsyncSession, actor: User, kind: PointKind, name: str,
                              latitude: float | None, longitude: float | None) -> DeliveryPoint:
     """A manager adds a gate or dormitory of their zone where workers' orders can be handed over."""

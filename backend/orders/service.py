@@ -11,7 +11,7 @@ from sqlalchemy import ScalarSelect, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from backend.accounts.models import Organisation, Role, User
+from backend.accounts.models import Organisation, Role, User, Zone
 from backend.accounts.service import staff_by_organisation
 from backend.errors import N_, DomainError, NotFound, ValidationFailed
 from backend.i18n import gettext
@@ -197,6 +197,13 @@ def new_orders_count(vendor_id: int) -> ScalarSelect[int]:
     """The count of orders waiting for the vendor's answer, as a subquery a page's other query can carry."""
     return (select(func.count()).select_from(Order)
             .where(Order.vendor_id == vendor_id, Order.status == OrderStatus.PLACED).scalar_subquery())
+
+
+async def zone_and_new_orders(*, session: AsyncSession, vendor: Vendor) -> tuple[Zone, int]:
+    """The vendor's zone and the count of orders waiting for their answer, in one query (the vendor's home)."""
+    zone, waiting = (await session.execute(select(Zone, new_orders_count(vendor.id))
+                                           .where(Zone.id == vendor.zone_id))).one()
+    return zone, waiting
 
 
 async def count_new_orders(*, session: AsyncSession, vendor: Vendor) -> int:

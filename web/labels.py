@@ -7,7 +7,7 @@ order's status, a unit) stay with their models, where the API uses them too; the
 
 from __future__ import annotations
 
-from backend.catalog.models import CATEGORY_LABELS, UNIT_LABELS, ListingStatus
+from backend.catalog.models import CATEGORY_LABELS, UNIT_LABELS, ListingAction, ListingStatus
 from backend.catalog.search import Sort
 from backend.certification.formats import FORMATS, CertificateKind
 from backend.certification.models import CertificateStatus
@@ -35,6 +35,8 @@ LISTING_NEXT_STEPS = {
     ListingStatus.REJECTED: N_("Fix what the manager asked for, then submit it again."),
     ListingStatus.PAUSED: N_("Hidden from buyers until you resume it."),
 }
+LISTING_ACTION_LABELS = {ListingAction.SUBMIT: N_("Submit for review"), ListingAction.PAUSE: N_("Pause"),
+                         ListingAction.RESUME: N_("Resume")}
 POINT_KIND_LABELS = {PointKind.GATE: N_("Gate"), PointKind.DORMITORY: N_("Dormitory")}
 # Who took a step of an order's history.
 SIDE_LABELS = {Side.BUYER: N_("buyer"), Side.VENDOR: N_("vendor"), Side.MANAGER: N_("market manager"),
@@ -56,6 +58,7 @@ TEMPLATE_LABELS = {
     "unit_labels": UNIT_LABELS,
     "listing_status_labels": LISTING_STATUS_LABELS,
     "listing_next_steps": LISTING_NEXT_STEPS,
+    "listing_action_labels": LISTING_ACTION_LABELS,
     "certificate_kind_labels": CERTIFICATE_KIND_LABELS,
     "certificate_number_hints": CERTIFICATE_NUMBER_HINTS,
     "certificate_status_labels": CERTIFICATE_STATUS_LABELS,

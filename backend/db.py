@@ -15,7 +15,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, AsyncSessionTransaction, async_sessionmaker, \
+    create_async_engine
 from sqlmodel import Field, SQLModel
 
 from backend.clock import utcnow
@@ -79,6 +80,16 @@ def keep_when_refused(scope: Scope) -> None:
     call is down): for what the refusal itself must record, such as a failed login counting towards the throttle
     or the payment that keeps Stripe's answer for the next try. A crash (500) still rolls back."""
     scope["state"][_KEEP_WHEN_REFUSED] = True
+
+
+def undone_if_refused(session: AsyncSession) -> AsyncSessionTransaction:
+    """A savepoint around a service call whose refusal (a DomainError) a page handler catches to show the page
+    again from the same session: the refusal takes back exactly what the call wrote (a checkout's orders and the
+    cart it emptied), and the page shows things as they were. `async with undone_if_refused(db_session): ...`
+
+    The request's transaction still ends in `end_request_transaction`: rolled back for a refusal answered 4xx,
+    committed for one answered 200 (htmx swaps only 2xx answers), which is safe because of the savepoint."""
+    return session.begin_nested()
 
 
 async def end_request_transaction(message: Message, scope: Scope) -> None:

@@ -18,11 +18,11 @@ from backend.accounts.auth import LANGUAGE_COOKIE, SESSION_COOKIE, UserRequest, 
 from backend.accounts.models import SELF_SERVICE_ROLES, User
 from backend.clock import utcnow
 from backend.config import Settings
-from backend.db import DbSession, keep_when_refused
-from backend.errors import N_, TooManyAttempts, ValidationFailed
-from backend.i18n import LOCALES
+from backend.accounts.schemas import ApiTokenCreate, LanguageInput, LoginInput, PasswordChangeInput, SignUpInput
+from backend.db import DbSession, keep_when_refused, undone_if_refused
+from backend.errors import TooManyAttempts, ValidationFailed
 from backend.moderation import register
-from web.forms import field_errors, form_values, safe_next
+from web.forms import field_errors, form_values, read_form, safe_next
 from web.responses import page, page_or_fragment, see_other
 from web.roles import home_path_for
 
@@ -91,10 +91,11 @@ async def login(
     values = await form_values(request)
     now = utcnow()
     try:
+        data = read_form(LoginInput, values)
         user = await service.authenticate(
             session=db_session,
-            phone=values.get("phone", ""),
-            password=values.get("password", ""),
+            phone=data.phone,
+            password=data.password,
             ip_address=client_ip(request),
             policy=login_policy(settings),
             now=now,
@@ -106,8 +107,7 @@ async def login(
         errors = field_errors(exc)
         return page("accounts/login.html", status_code=status, form=values, errors=errors,
                     message=errors.get("_form") or errors.get("password"))
-    return await _open_session(request, db_session, settings, user, safe_next(values.get("next"), home_path_for(user)),
-                               now)
+    return await _open_session(request, db_session, settings, user, safe_next(data.next, home_path_for(user)), now)
 
 
 @post("/logout", guards=[requires_login])
@@ -135,22 +135,19 @@ async def signup(
 ) -> Template | Redirect:
     values = await form_values(request)
     try:
-        zone_id = int(values.get("zone_id") or 0) or None
-    except ValueError:
-        zone_id = None
-    try:
-        user = await service.sign_up(
-            session=db_session,
-            role=values.get("role", ""),
-            phone=values.get("phone", ""),
-            full_name=values.get("full_name", ""),
-            password=values.get("password", ""),
-            zone_id=zone_id,
-            organisation_name=values.get("organisation_name", ""),
-            policy=login_policy(settings),
-        )
+        data = read_form(SignUpInput, values)
+        async with undone_if_refused(db_session):
+            user = await service.sign_up(
+                session=db_session,
+                role=data.role,
+                phone=data.phone,
+                full_name=data.full_name,
+                password=data.password,
+                zone_id=data.zone_id,
+                organisation_name=data.organisation_name,
+                policy=login_policy(settings),
+            )
     except ValidationFailed as exc:
-        await db_session.rollback()
         values.pop("password", None)
         zones = await service.list_zones(session=db_session)
         return page("accounts/signup.html", status_code=422, form=values, errors=field_errors(exc), zones=zones)
@@ -178,19 +175,19 @@ async def settings_page(request: UserRequest, db_session: DbSession) -> Template
 async def change_password(
     request: UserRequest, db_session: DbSession, settings: NamedDependency[Settings]
 ) -> Template | Redirect:
-    values = await form_values(request)
     now = utcnow()
     try:
-        await service.change_password(
-            session=db_session,
-            user=request.user,
-            current_password=values.get("current_password", ""),
-            new_password=values.get("new_password", ""),
-            password_hash_profile=settings.password_hash_profile,
-            now=now,
-        )
+        data = read_form(PasswordChangeInput, await form_values(request))
+        async with undone_if_refused(db_session):
+            await service.change_password(
+                session=db_session,
+                user=request.user,
+                current_password=data.current_password,
+                new_password=data.new_password,
+                password_hash_profile=settings.password_hash_profile,
+                now=now,
+            )
     except ValidationFailed as exc:
-        await db_session.rollback()
         return await _settings_page(request, db_session, status_code=422, errors=field_errors(exc))
     # Every other device is logged out; this one continues with a new session id.
     return await _open_session(request, db_session, settings, request.user, "/settings?notice=password_changed", now)
@@ -200,9 +197,10 @@ async def change_password(
 async def create_token(request: UserRequest, db_session: DbSession) -> Template:
     values = await form_values(request)
     try:
-        raw, token = await service.create_api_token(session=db_session, user=request.user, name=values.get("name", ""))
+        data = read_form(ApiTokenCreate, values)
+        async with undone_if_refused(db_session):
+            raw, token = await service.create_api_token(session=db_session, user=request.user, name=data.name)
     except ValidationFailed as exc:
-        await db_session.rollback()
         return await _settings_page(request, db_session, status_code=422, errors=field_errors(exc),
                                     token_form=values)
     return await _settings_page(request, db_session, new_token=raw, new_token_id=token.id)
@@ -221,16 +219,13 @@ async def revoke_token(
 async def switch_language(
     request: Request[Any, Any, Any], db_session: DbSession, settings: NamedDependency[Settings]
 ) -> Response[Any]:
-    values = await form_values(request)
-    locale = values.get("locale", "")
-    if locale not in LOCALES:
-        raise ValidationFailed.single("locale", N_("Choose Bahasa Indonesia or English."))
+    data = read_form(LanguageInput, await form_values(request))
     user = request.scope.get("user")
     if user is not None:
-        await service.choose_language(session=db_session, user=user, locale=locale)
-    response = see_other(safe_next(values.get("next")))
+        await service.choose_language(session=db_session, user=user, locale=data.locale)
+    response = see_other(safe_next(data.next))
     response.cookies.append(
-        Cookie(key=LANGUAGE_COOKIE, value=locale, max_age=ONE_YEAR, httponly=True,
+        Cookie(key=LANGUAGE_COOKIE, value=data.locale, max_age=ONE_YEAR, httponly=True,
                secure=settings.secure_cookies, samesite="lax", path="/")
     )
     return response

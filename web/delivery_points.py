@@ -15,17 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.auth import UserRequest, requires_role
 from backend.accounts.models import Role
-from backend.db import DbSession
-from backend.errors import N_, ValidationFailed
-from backend.i18n import gettext
+from backend.db import DbSession, undone_if_refused
+from backend.errors import ValidationFailed
 from backend.orders import delivery
+from backend.orders.schemas import DeliveryPointInput
 from backend.orders.models import PointKind
-from web.forms import field_errors, form_values
-from web.home import MSG_COORDINATE, _coordinate as coordinate
+from web.forms import field_errors, form_values, read_form
 from web.responses import page, see_other
 
 MANAGER_ONLY = [requires_role(Role.MANAGER)]
-MSG_KIND = N_("Choose gate or dormitory.")
 
 
 async def _points_page(request: UserRequest, db_session: AsyncSession, *, status_code: int = 200,
@@ -48,22 +46,13 @@ async def add_delivery_point(request: UserRequest,
                              db_session: DbSession) -> Template | Redirect:
     form = await form_values(request)
     try:
-        kind = PointKind(form.get("kind", ""))
-    except ValueError:
-        errors = {"kind": gettext(MSG_KIND)}
-    else:
-        try:
-            latitude, longitude = coordinate(form.get("latitude", "")), coordinate(form.get("longitude", ""))
-            await delivery.add_delivery_point(session=db_session, actor=request.user, kind=kind,
-                                              name=form.get("name", ""), latitude=latitude, longitude=longitude)
-        except ValueError:
-            errors = {"latitude": gettext(MSG_COORDINATE)}
-        except ValidationFailed as refused:
-            errors = field_errors(refused)
-        else:
-            return see_other("/manager/delivery-points", notice="added")
-    await db_session.rollback()
-    return await _points_page(request, db_session, status_code=400, form=form, errors=errors)
+        point = read_form(DeliveryPointInput, form)
+        async with undone_if_refused(db_session):
+            await delivery.add_delivery_point(session=db_session, actor=request.user, kind=point.kind,
+                                              name=point.name, latitude=point.latitude, longitude=point.longitude)
+    except ValidationFailed as refused:
+        return await _points_page(request, db_session, status_code=400, form=form, errors=field_errors(refused))
+    return see_other("/manager/delivery-points", notice="added")
 
 
 @post("/manager/delivery-points/{point_id:int}/{action:str}", guards=MANAGER_ONLY)

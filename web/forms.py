@@ -3,29 +3,51 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from litestar import Request
 
-from backend.errors import DomainError, ValidationFailed
+from backend.errors import DomainError, FieldError, ValidationFailed
 from backend.i18n import gettext
+from backend.validation import InputT, form_to_input, validate_input
 
 
-async def form_values(request: Request[Any, Any, Any]) -> dict[str, str]:
-    """The submitted form as plain strings (the CSRF token left out)."""
+async def form_values(request: Request[Any, Any, Any], *, lists: Collection[str] = ()) -> dict[str, Any]:
+    """The submitted form, the CSRF token left out: text stripped, a file as it came, and each field named in
+    `lists` (a group of checkboxes) as the list of its values, empty when none is ticked."""
     form = await request.form()
-    return {key: str(value).strip() if isinstance(value, str) else value for key, value in form.items()
-            if key != "_csrf_token"}
+    values: dict[str, Any] = {key: value.strip() if isinstance(value, str) else value for key, value in form.items()
+                              if key != "_csrf_token"}
+    for name in lists:
+        values[name] = [value.strip() for value in form.getall(name, []) if isinstance(value, str)]
+    return values
 
 
-def field_errors(exc: DomainError) -> dict[str, str]:
-    """Translated messages by field name; errors not tied to a field go under "_form"."""
-    if isinstance(exc, ValidationFailed):
-        messages: dict[str, str] = {}
-        for error in exc.errors:
-            messages.setdefault(error.field, gettext(error.message, **error.params))
-        return messages
-    return {"_form": gettext(exc.message, **exc.params)}
+def read_form(model: type[InputT], values: Mapping[str, Any], *, names: Mapping[str, str] | None = None) -> InputT:
+    """A page's form read with the input model the API reads the same input with: blank fields are "not given",
+    and a problem is a ValidationFailed naming the form's fields. `names` maps a form's field to the model's where
+    the page calls it otherwise (a button's `target` is a transition's `status`)."""
+    names = names or {}
+    try:
+        return validate_input(model, form_to_input({names.get(key, key): value for key, value in values.items()}))
+    except ValidationFailed as refused:
+        form_names = {model_name: form_name for form_name, model_name in names.items()}
+        raise ValidationFailed([FieldError(form_names.get(error.field, error.field), error.message, error.params)
+                                for error in refused.errors]) from None
+
+
+def field_errors(exc: DomainError, *, rename: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Translated messages by the form's field names (`rename` maps a model's or service's name to the form's);
+    several for one field (a vendor closed that day and too far) are joined, once each; errors not tied to a field
+    go under "_form"."""
+    if not isinstance(exc, ValidationFailed):
+        return {"_form": gettext(exc.message, **exc.params)}
+    messages: dict[str, list[str]] = {}
+    for error in exc.errors:
+        messages.setdefault((rename or {}).get(error.field, error.field), []).append(
+            gettext(error.message, **error.params))
+    return {field: " ".join(dict.fromkeys(texts)) for field, texts in messages.items()}
 
 
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")

@@ -11,20 +11,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.accounts.auth import UserRequest, requires_role
 from backend.accounts import service as accounts
 from backend.accounts.models import Role
+from backend.accounts.schemas import FactoryLocation
 from backend.catalog import service as catalog
 from backend.certification import service as certification
 from backend.clock import utcnow, wib_today
-from backend.db import DbSession
+from backend.db import DbSession, undone_if_refused
 from backend.moderation import service as moderation
 from backend.orders import service as orders
 from backend.vendors import service as vendors
-from backend.errors import N_, ValidationFailed
-from backend.i18n import gettext
-from web.forms import field_errors, form_values
+from backend.errors import ValidationFailed
+from web.forms import field_errors, form_values, read_form
 from web.responses import page, see_other
 from web.roles import ADMINS, CANTEEN_STAFF, VENDORS, home_path_for
 
-MSG_COORDINATE = N_("Type the location as numbers, for example -6.9545 and 110.0322.")
 
 @get("/", name="landing")
 async def landing(request: Request[Any, Any, Any]) -> Template | Redirect:
@@ -75,23 +74,13 @@ async def save_factory_location(request: UserRequest,
     """Where the factory is: the catalogue measures distances from here for every staff member."""
     form = await form_values(request)
     try:
-        latitude, longitude = _coordinate(form.get("latitude", "")), _coordinate(form.get("longitude", ""))
-        await accounts.set_factory_location(session=db_session, actor=request.user, latitude=latitude,
-                                            longitude=longitude)
-    except ValueError:
-        errors = {"latitude": gettext(MSG_COORDINATE)}
+        location = read_form(FactoryLocation, form)
+        async with undone_if_refused(db_session):
+            await accounts.set_factory_location(session=db_session, actor=request.user, latitude=location.latitude,
+                                                longitude=location.longitude)
     except ValidationFailed as refused:
-        errors = field_errors(refused)
-    else:
-        return see_other("/canteen", notice="location")
-    await db_session.rollback()
-    return await _canteen_page(request, db_session, form=form, errors=errors, status_code=400)
-
-
-def _coordinate(text: str) -> float | None:
-    """A latitude or longitude as typed on a phone: "-6.95" or "-6,95"; empty means none."""
-    text = text.strip().replace(",", ".")
-    return float(text) if text else None
+        return await _canteen_page(request, db_session, form=form, errors=field_errors(refused), status_code=400)
+    return see_other("/canteen", notice="location")
 
 
 @get("/worker", guards=[requires_role(Role.WORKER)])

@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import json
 import uuid
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -28,15 +28,14 @@ from backend.accounts.models import Role, User
 from backend.catalog.storefront import product_for_buyer
 from backend.clock import utcnow, wib_today
 from backend.config import Settings
-from backend.db import DbSession
-from backend.errors import N_, Conflict, DomainError, FieldError, Forbidden, InsufficientCapacity, NotFound, \
+from backend.db import DbSession, undone_if_refused
+from backend.errors import Conflict, DomainError, Forbidden, InsufficientCapacity, NotFound, \
     ValidationFailed
 from backend.i18n import gettext
 from backend.orders import cart as carts
 from backend.orders import service as orders
 from backend.orders import standing
-from backend.orders.delivery import DELIVERY_SLOTS, MAX_DAYS_AHEAD, MSG_SLOT, DeliveryChoice, \
-    default_delivery_day
+from backend.orders.delivery import DELIVERY_SLOTS, MAX_DAYS_AHEAD, default_delivery_day
 from backend.orders.models import (
     DELIVERY_LABELS,
     PAYMENT_LABELS,
@@ -47,43 +46,35 @@ from backend.orders.models import (
 )
 from backend.orders.placement import CheckoutChoices, checkout_choices, place_checkout
 from backend.orders.reviews import review_order
+from backend.orders.schemas import (
+    CartLineChangeInput,
+    CartQuantityInput,
+    CheckoutInput,
+    ProductChoiceInput,
+    ReviewInput,
+    StandingOrderForm,
+    TransitionInput,
+)
 from backend.orders.states import Side, change_status
-from web.catalogue import MSG_DATE
-from web.forms import field_errors, form_values, page_number, whole_number
+from web.forms import field_errors, form_values, page_number, read_form, whole_number
 from web.labels import POINT_KIND_LABELS
 from web.responses import page, page_or_fragment, see_other, varies_with_htmx, wants_fragment
 from web.roles import BUYERS, CANTEEN_STAFF
 
 
-MSG_QUANTITY = N_("Type the quantity as a whole number.")
-MSG_PLACE = N_("Choose where the order goes.")
-MSG_PAYMENT = N_("Choose how you pay.")
-MSG_ACTION = N_("This action is not available for the order.")
 CHECKOUT_FIELDS = ("delivery_day", "delivery_slot", "delivery_place", "payment_method", "notes", "idempotency_key")
 # Errors the checkout form shows next to a field; any other comes at the top of the form.
 CHECKOUT_FIELD_ERRORS = {"delivery_day", "delivery_slot", "delivery_place", "payment_method", "notes"}
+# The input's and the placement's names for what the form asks as one choice, the delivery place.
+PLACE_FIELDS = {"delivery_kind": "delivery_place", "delivery_point_id": "delivery_place",
+                "delivery_point": "delivery_place"}
+
 FLASH_COOKIE = "pk_flash"
 MAX_FLASH = 10
 
 
-def _slot(text: str | None) -> time | None:
-    try:
-        return time.fromisoformat((text or "").strip())
-    except ValueError:
-        return None
-
-
 def _slot_options() -> list[tuple[str, str]]:
     return [(f"{slot:%H:%M}", f"{slot:%H.%M} WIB") for slot in DELIVERY_SLOTS]
-
-
-def _joined_errors(errors: list[FieldError], rename: dict[str, str] | None = None) -> dict[str, str]:
-    """Translated messages by field; several for one field (a vendor closed that day and too far) are joined."""
-    messages: dict[str, list[str]] = {}
-    for error in errors:
-        field = (rename or {}).get(error.field, error.field)
-        messages.setdefault(field, []).append(gettext(error.message, **error.params))
-    return {field: " ".join(texts) for field, texts in messages.items()}
 
 
 # --- add to cart (the product page) ---------------------------------------------------------------------
@@ -93,20 +84,19 @@ def _joined_errors(errors: list[FieldError], rename: dict[str, str] | None = Non
 async def add_to_cart(request: HTMXRequest, db_session: DbSession) -> Template | Redirect:
     """Add a quantity of a product to what is in the cart; with htmx the form becomes "Added: 200 box"."""
     values = await form_values(request)
-    product_id = values.get("product_id", "")
-    if whole_number(product_id) is None:
-        raise NotFound(carts.MSG_NO_PRODUCT)
     try:
-        quantity = whole_number(values.get("quantity"))
-        if quantity is None:
-            raise ValidationFailed.single("quantity", MSG_QUANTITY)
-        line = await carts.set_quantity(session=db_session, buyer=request.user, product_id=int(product_id),
-                                        quantity=quantity, add=True, today=wib_today(utcnow()))
+        product_id = read_form(ProductChoiceInput, values).product_id
+    except ValidationFailed:
+        raise NotFound(carts.MSG_NO_PRODUCT) from None
+    try:
+        quantity = read_form(CartQuantityInput, values).quantity
+        async with undone_if_refused(db_session):
+            line = await carts.set_quantity(session=db_session, buyer=request.user, product_id=product_id,
+                                            quantity=quantity, add=True, today=wib_today(utcnow()))
     except (ValidationFailed, NotFound) as refused:
-        await db_session.rollback()
-        return await _product_with_errors(request, db_session, int(product_id), values, field_errors(refused))
-    return page_or_fragment(request, see_other("/cart", added=product_id), "orders/_added.html", quantity=quantity,
-                            in_cart=line.quantity, unit=line.product.unit)
+        return await _product_with_errors(request, db_session, product_id, values, field_errors(refused))
+    return page_or_fragment(request, see_other("/cart", added=str(product_id)), "orders/_added.html",
+                            quantity=quantity, in_cart=line.quantity, unit=line.product.unit)
 
 
 async def _product_with_errors(request: HTMXRequest, db_session: AsyncSession, product_id: int,
@@ -142,6 +132,15 @@ def _checkout_form(user: User, now: datetime, values: dict[str, str] | None = No
     return form
 
 
+def _with_kind_and_point(values: dict[str, Any]) -> dict[str, Any]:
+    """The form's one choice of place (a gate's or dormitory's id, "canteen" or "pickup") as the checkout input's
+    kind and point; their problems come back under the form's field (PLACE_FIELDS)."""
+    place = values.get("delivery_place", "")
+    if place.isdigit():
+        return {**values, "delivery_kind": DeliveryKind.ZONE_POINT.value, "delivery_point_id": place}
+    return {**values, "delivery_kind": place}
+
+
 def _place_options(choices: CheckoutChoices) -> list[tuple[str, str]]:
     """The canteen's own address or pickup; for a worker, the zone's gates and dormitories or pickup."""
     pickup = (DeliveryKind.PICKUP.value, gettext(DELIVERY_LABELS[DeliveryKind.PICKUP]))
@@ -150,36 +149,6 @@ def _place_options(choices: CheckoutChoices) -> list[tuple[str, str]]:
         return [(DeliveryKind.CANTEEN.value, gettext("To our canteen: %(address)s", address=address)), pickup]
     return [(str(point.id), f"{point.name} ({gettext(POINT_KIND_LABELS[PointKind(point.kind)])})")
             for point in choices.points] + [pickup]
-
-
-def _read_checkout(values: dict[str, str], settings: Settings) -> tuple[DeliveryChoice, PaymentMethod]:
-    """The checkout form as a delivery choice and a payment method; what cannot be read is refused here, the
-    rules themselves are the placement's."""
-    errors: list[FieldError] = []
-    try:
-        day = date.fromisoformat(values.get("delivery_day", ""))
-    except ValueError:
-        errors.append(FieldError("delivery_day", MSG_DATE))
-    slot = _slot(values.get("delivery_slot"))
-    if slot is None:
-        errors.append(FieldError("delivery_slot", MSG_SLOT))
-    place = values.get("delivery_place", "")
-    point_id = whole_number(place)
-    if point_id is not None:
-        kind = DeliveryKind.ZONE_POINT
-    elif place in (DeliveryKind.CANTEEN, DeliveryKind.PICKUP):
-        kind = DeliveryKind(place)
-    else:
-        errors.append(FieldError("delivery_place", MSG_PLACE))
-    try:
-        payment = PaymentMethod(values.get("payment_method", ""))
-        if payment == PaymentMethod.CARD and not settings.stripe_secret_key:
-            raise ValueError(payment)
-    except ValueError:
-        errors.append(FieldError("payment_method", MSG_PAYMENT))
-    if errors:
-        raise ValidationFailed(errors)
-    return DeliveryChoice(day=day, slot=slot, kind=kind, point_id=point_id, notes=values.get("notes", "")), payment
 
 
 async def _cart_response(request: HTMXRequest, db_session: AsyncSession, settings: Settings, *,
@@ -219,16 +188,14 @@ async def cart_page(request: HTMXRequest, db_session: DbSession,
     return response
 
 
-async def _cart_changed(request: HTMXRequest, db_session: AsyncSession, settings: Settings,
+async def _cart_changed(request: HTMXRequest, db_session: AsyncSession, settings: Settings, values: dict[str, Any],
                         errors: dict[str, str] | None = None) -> Template | Redirect:
     """After a change in the cart: htmx gets the cart again (the checkout form keeps what was typed, sent along
     with hx-include); a plain form goes back to the cart, or sees the refusal."""
-    if errors:
-        await db_session.rollback()
     if not errors and not wants_fragment(request):
         return varies_with_htmx(see_other("/cart"))
-    return await _cart_response(request, db_session, settings, values=await form_values(request),
-                                errors=errors, status_code=400 if errors else 200)
+    return await _cart_response(request, db_session, settings, values=values, errors=errors,
+                                status_code=400 if errors else 200)
 
 
 @post("/cart/lines/{product_id:int}", guards=BUYERS)
@@ -237,25 +204,21 @@ async def change_quantity(request: HTMXRequest, product_id: FromPath[int], db_se
     """A new quantity for a line (0 takes it out)."""
     values = await form_values(request)
     try:
-        quantity = whole_number(values.get("quantity"))
-        if quantity is None:
-            raise ValidationFailed.single("quantity", MSG_QUANTITY)
-        if quantity == 0:
-            await carts.remove_line(session=db_session, buyer=request.user, product_id=product_id)
-        else:
-            await carts.set_quantity(session=db_session, buyer=request.user, product_id=product_id,
-                                     quantity=quantity, today=wib_today(utcnow()))
+        data = read_form(CartLineChangeInput, values)
+        async with undone_if_refused(db_session):
+            await carts.change_quantity(session=db_session, buyer=request.user, product_id=product_id,
+                                        quantity=data.quantity, today=wib_today(utcnow()))
     except (ValidationFailed, NotFound) as refused:
-        return await _cart_changed(request, db_session, settings, errors={
+        return await _cart_changed(request, db_session, settings, values, errors={
             f"line-{product_id}": " ".join(field_errors(refused).values())})
-    return await _cart_changed(request, db_session, settings)
+    return await _cart_changed(request, db_session, settings, values)
 
 
 @post("/cart/lines/{product_id:int}/remove", guards=BUYERS)
 async def remove_line(request: HTMXRequest, product_id: FromPath[int], db_session: DbSession,
                       settings: NamedDependency[Settings]) -> Template | Redirect:
     await carts.remove_line(session=db_session, buyer=request.user, product_id=product_id)
-    return await _cart_changed(request, db_session, settings)
+    return await _cart_changed(request, db_session, settings, await form_values(request))
 
 
 @post("/checkout", guards=BUYERS)
@@ -265,21 +228,21 @@ async def checkout(request: HTMXRequest, db_session: DbSession,
     on the cart, each message next to its line, vendor or field, with what was typed."""
     values = await form_values(request)
     try:
-        delivery, payment = _read_checkout(values, settings)
-        placement = await place_checkout(
-            session=db_session, buyer=request.user, delivery=delivery, payment_method=payment,
-            idempotency_key=values.get("idempotency_key", ""),
-            payment_window=timedelta(minutes=settings.payment_window_minutes),
-            cash_limit=settings.cash_on_delivery_limit, now=utcnow())
+        data = read_form(CheckoutInput, _with_kind_and_point(values))
+        async with undone_if_refused(db_session):
+            placement = await place_checkout(
+                session=db_session, buyer=request.user, delivery=data.delivery(),
+                payment_method=data.payment_method, idempotency_key=values.get("idempotency_key", ""),
+                payment_window=timedelta(minutes=settings.payment_window_minutes),
+                cash_limit=settings.cash_on_delivery_limit, card_payments=bool(settings.stripe_secret_key),
+                now=utcnow())
     except InsufficientCapacity as short:
         errors = {f"line-{shortage.product_id}": gettext(shortage.message, **shortage.params)
                   for shortage in short.shortages}
         errors["_form"] = gettext(short.message, **short.params)
         status_code = 409
     except ValidationFailed as refused:
-        errors = _joined_errors(refused.errors, rename={"delivery_point": "delivery_place",
-                                                         "delivery_kind": "delivery_place"})
-        status_code = 400
+        errors, status_code = field_errors(refused, rename=PLACE_FIELDS), 400
     except Conflict as conflict:
         # The key was used for another order: the next try must be a new request.
         errors, status_code = field_errors(conflict), 409
@@ -292,7 +255,6 @@ async def checkout(request: HTMXRequest, db_session: DbSession,
         if request.htmx:
             return ClientRedirect(target)  # a full page load, so the address bar shows the orders list
         return see_other("/orders", placed=str(placement.checkout.id))
-    await db_session.rollback()
     return await _cart_response(request, db_session, settings, values=values, errors=errors,
                                 status_code=status_code)
 
@@ -379,7 +341,6 @@ async def _order_changed(request: HTMXRequest, db_session: AsyncSession, order_i
         return varies_with_htmx(see_other(f"/orders/{order_id}", notice=notice))
     if refused is None:
         return await _order_response(request, db_session, order_id, notice=notice)
-    await db_session.rollback()
     return await _order_response(request, db_session, order_id, errors=field_errors(refused), values=values,
                                  status_code=400 if isinstance(refused, ValidationFailed) else refused.status_code)
 
@@ -390,15 +351,14 @@ async def change_order_status(request: HTMXRequest, order_id: FromPath[int],
     """Cancel (with a reason) or confirm receipt; the state machine decides what is allowed."""
     values = await form_values(request)
     refused: DomainError | None = None
-    target = values.get("target", "")
     try:
-        if target not in OrderStatus.__members__.values():
-            raise Conflict(MSG_ACTION)
-        await change_status(session=db_session, order_id=order_id, target=OrderStatus(target), actor=request.user,
-                            reason=values.get("reason", ""), now=utcnow())
+        transition = read_form(TransitionInput, values, names={"target": "status"})
+        async with undone_if_refused(db_session):
+            await change_status(session=db_session, order_id=order_id, target=transition.status,
+                                actor=request.user, reason=transition.reason, now=utcnow())
     except (ValidationFailed, Conflict, Forbidden) as problem:
         refused = problem
-    return await _order_changed(request, db_session, order_id, target, refused, values)
+    return await _order_changed(request, db_session, order_id, values.get("target", ""), refused, values)
 
 
 @post("/orders/{order_id:int}/review", guards=BUYERS)
@@ -408,9 +368,10 @@ async def review(request: HTMXRequest, order_id: FromPath[int],
     values = await form_values(request)
     refused: DomainError | None = None
     try:
-        rating = whole_number(values.get("rating")) or 0
-        await review_order(session=db_session, actor=request.user, order_id=order_id, rating=rating,
-                           comment=values.get("comment", ""), now=utcnow())
+        data = read_form(ReviewInput, values)
+        async with undone_if_refused(db_session):
+            await review_order(session=db_session, actor=request.user, order_id=order_id, rating=data.rating,
+                               comment=data.comment, now=utcnow())
     except (ValidationFailed, Conflict, Forbidden) as problem:
         refused = problem
     return await _order_changed(request, db_session, order_id, "reviewed", refused, values)
@@ -424,9 +385,9 @@ async def _standing_page(request: UserRequest, db_session: AsyncSession, *, stat
     """The canteen's standing orders and the form for a new one (at most five queries with the login's)."""
     today = wib_today(utcnow())
     views = await standing.list_standing_orders(session=db_session, actor=request.user, today=today)
-    product_id = (values or {}).get("product_id") or request.query_params.get("product")
-    chosen = (await standing.product_to_repeat(session=db_session, product_id=int(product_id), today=today)
-              if whole_number(product_id) is not None else None)
+    product_id = _chosen_product(values) if values else whole_number(request.query_params.get("product"))
+    chosen = (await standing.product_to_repeat(session=db_session, product_id=product_id, today=today)
+              if product_id is not None else None)
     form: dict[str, Any] = {"quantity": str(chosen[0].min_order_qty) if chosen else "",
                             "weekdays": ["1", "2", "3", "4", "5"], "slot": "", "delivery_kind": "canteen",
                             "days_ahead": "7", "notes": ""}
@@ -444,39 +405,24 @@ async def standing_orders_page(request: UserRequest,
     return await _standing_page(request, db_session)
 
 
-def _read_standing(values: dict[str, Any]) -> standing.StandingOrderInput:
-    """The standing order form as the service's input; numbers and times that cannot be read are refused here."""
-    errors: list[FieldError] = []
-    quantity, days_ahead = whole_number(values.get("quantity")), whole_number(values.get("days_ahead"))
-    if quantity is None:
-        errors.append(FieldError("quantity", standing.MSG_QUANTITY))
-    if days_ahead is None:
-        errors.append(FieldError("days_ahead", standing.MSG_DAYS_AHEAD))
-    slot = _slot(values.get("slot"))
-    if slot is None:
-        errors.append(FieldError("slot", MSG_SLOT))
-    kind = values.get("delivery_kind", "")
-    if kind not in (DeliveryKind.CANTEEN, DeliveryKind.PICKUP):
-        errors.append(FieldError("delivery_kind", MSG_PLACE))
-    if errors:
-        raise ValidationFailed(errors)
-    return standing.StandingOrderInput(
-        product_id=whole_number(values.get("product_id")) or 0, quantity=quantity or 0, slot=slot or time(0),
-        weekdays=[day for day in map(whole_number, values["weekdays"]) if day is not None], delivery_kind=DeliveryKind(kind),
-        notes=values.get("notes", ""), days_ahead=days_ahead or 0)
+def _chosen_product(values: dict[str, Any]) -> int | None:
+    try:
+        return read_form(ProductChoiceInput, values).product_id
+    except ValidationFailed:
+        return None
 
 
 @post("/canteen/standing-orders", guards=CANTEEN_STAFF)
 async def create_standing_order(request: UserRequest,
                                 db_session: DbSession) -> Template | Redirect:
     """Every chosen weekday, this quantity for this slot, placed `days ahead` days in advance."""
-    values: dict[str, Any] = await form_values(request)
-    values["weekdays"] = [str(day) for day in (await request.form()).getall("weekdays", []) if isinstance(day, str)]
+    values = await form_values(request, lists=("weekdays",))
     try:
-        await standing.create_standing_order(session=db_session, actor=request.user, data=_read_standing(values),
-                                             today=wib_today(utcnow()))
+        data = read_form(StandingOrderForm, values)
+        async with undone_if_refused(db_session):
+            await standing.create_standing_order(session=db_session, actor=request.user, data=data.to_input(),
+                                                 today=wib_today(utcnow()))
     except (ValidationFailed, NotFound) as refused:
-        await db_session.rollback()
         return await _standing_page(request, db_session, status_code=400, values=values,
                                     errors=field_errors(refused))
     return see_other("/canteen/standing-orders", notice="created")

@@ -19,16 +19,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.auth import UserRequest
 from backend.clock import utcnow, wib_today
-from backend.db import DbSession
-from backend.errors import N_, Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from backend.db import DbSession, undone_if_refused
+from backend.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from backend.orders import reviews, service
 from backend.payments.cash import mark_cash_received
 from backend.orders.models import OrderStatus
+from backend.orders.schemas import ReplyInput, TransitionInput
 from backend.orders.service import BoardSlot, OrderDetail
 from backend.orders.states import Side, allowed_targets, change_status
 from backend.vendors import service as vendors
 from backend.vendors.models import Vendor
-from web.forms import field_errors, form_values, page_number
+from web.forms import field_errors, form_values, page_number, read_form
 from web.responses import page, page_or_fragment, see_other, varies_with_htmx, wants_fragment
 from web.roles import PROFILE_FIRST, VENDORS
 
@@ -40,8 +41,6 @@ REFUSAL_STATUS = {ValidationFailed: 400, Forbidden: 403, Conflict: 409}
 LIST_FILTERS = [OrderStatus.PLACED, OrderStatus.ACCEPTED, OrderStatus.READY, OrderStatus.DELIVERED,
                 OrderStatus.COMPLETED, OrderStatus.DECLINED, OrderStatus.CANCELLED, OrderStatus.PENDING_PAYMENT]
 
-MSG_CHOOSE_ACTION = N_("Choose one of the buttons on the order.")
-
 
 def _day(text: str | None, today: date) -> date:
     """The board's day from ?day=YYYY-MM-DD; today when absent or not a date."""
@@ -49,13 +48,6 @@ def _day(text: str | None, today: date) -> date:
         return date.fromisoformat(text) if text else today
     except ValueError:
         return today
-
-
-def _target(text: str) -> OrderStatus:
-    try:
-        return OrderStatus(text)
-    except ValueError:
-        raise ValidationFailed.single("target", MSG_CHOOSE_ACTION) from None
 
 
 def _refusal_status(exc: DomainError) -> int:
@@ -108,12 +100,13 @@ async def change_order_status(request: HTMXRequest, order_id: FromPath[int],
     errors: dict[str, str] = {}
     status_code = 200
     try:
-        await change_status(session=db_session, order_id=order_id, target=_target(values.get("target", "")),
-                            actor=request.user, reason=values.get("reason", ""), now=now)
+        transition = read_form(TransitionInput, values, names={"target": "status"})
+        async with undone_if_refused(db_session):
+            await change_status(session=db_session, order_id=order_id, target=transition.status,
+                                actor=request.user, reason=transition.reason, now=now)
     except NotFound:
         raise
     except DomainError as refused:
-        await db_session.rollback()
         errors, status_code = field_errors(refused), _refusal_status(refused)
     detail = await service.order_detail(session=db_session, actor=request.user, order_id=order_id,
                                         as_side=Side.VENDOR)
@@ -176,14 +169,14 @@ async def reply_to_review(request: UserRequest, order_id: FromPath[int],
                           db_session: DbSession) -> Template | Redirect:
     """The vendor's one public answer to the buyer's review."""
     await vendors.require_vendor(session=db_session, user=request.user)
-    values = await form_values(request)
     try:
-        await reviews.reply_to_review(session=db_session, actor=request.user, order_id=order_id,
-                                      reply=values.get("reply", ""), now=utcnow())
+        data = read_form(ReplyInput, await form_values(request))
+        async with undone_if_refused(db_session):
+            await reviews.reply_to_review(session=db_session, actor=request.user, order_id=order_id,
+                                          reply=data.reply, now=utcnow())
     except NotFound:
         raise
     except DomainError as refused:
-        await db_session.rollback()
         detail = await service.order_detail(session=db_session, actor=request.user, order_id=order_id,
                                             as_side=Side.VENDOR)
         return _detail_page(detail, status_code=_refusal_status(refused), review_errors=field_errors(refused))
@@ -200,9 +193,10 @@ async def cash_received(request: HTMXRequest, order_id: FromPath[int],
     back = "board" if values.get("back") == "board" else "detail"
     error = ""
     try:
-        order = await mark_cash_received(session=db_session, actor=request.user, order_id=order_id, now=utcnow())
+        async with undone_if_refused(db_session):
+            order = await mark_cash_received(session=db_session, actor=request.user, order_id=order_id,
+                                             now=utcnow())
     except Conflict as refused:
-        await db_session.rollback()
         error = field_errors(refused)["_form"]
     if not error and not wants_fragment(request):
         if back == "board":

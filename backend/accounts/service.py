@@ -42,6 +42,7 @@ MSG_PASSWORD_SHORT = N_("The password needs at least %(min)s characters.")
 MSG_PASSWORD_LONG = N_("The password can have at most %(max)s characters.")
 MSG_WRONG_LOGIN = N_("The phone number or password is wrong.")
 MSG_TOO_MANY_LOGINS = N_("Too many wrong passwords. Try again in %(minutes)s minutes.")
+MSG_TOKEN_NAME = N_("Give the token a name (up to 80 characters).")
 
 
 @dataclass(frozen=True)
@@ -359,7 +360,7 @@ async def create_api_token(*, session: AsyncSession, user: User, name: str) -> t
     """Create a personal API token; the raw value is returned once and never stored."""
     name = " ".join(name.split())
     if not 1 <= len(name) <= 80:
-        raise ValidationFailed.single("name", N_("Give the token a name (up to 80 characters)."))
+        raise ValidationFailed.single("name", MSG_TOKEN_NAME)
     active = await session.execute(
         select(func.count(ApiToken.id)).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
     )

@@ -21,7 +21,7 @@ from backend.accounts.models import Role, User
 from backend.clock import utcnow, wib_today
 from backend.config import Settings
 from backend.db import DbSession
-from backend.errors import N_, NotFound, ValidationFailed
+from backend.errors import NotFound
 from backend.orders import cart as carts
 from backend.orders import reviews, service, standing
 from backend.orders.delivery import DELIVERY_SLOTS, zone_delivery_points
@@ -53,9 +53,6 @@ from backend.vendors import service as vendors
 BEARER = [{"BearerToken": []}]
 BUYERS = requires_role(*carts.BUYER_ROLES)
 VENDORS = requires_role(Role.VENDOR)
-
-# Card payments need Stripe; until it is configured the API offers what the pages offer: invoice and cash.
-MSG_CARD_UNAVAILABLE = N_("Card payment is not available yet. Choose another way to pay.")
 
 # Optional to the framework so that a missing key is refused like an empty one, as a problem naming the field
 # (422 idempotency_key); the document still says it is required.
@@ -124,12 +121,11 @@ class CheckoutApi(Controller):
     async def checkout(self, request: UserRequest, data: JSONBody[CheckoutInput],
                        db_session: DbSession, settings: NamedDependency[Settings],
                        idempotency_key: IdempotencyKey = None) -> Response[CheckoutPublic]:
-        if data.payment_method == PaymentMethod.CARD and not settings.stripe_secret_key:
-            raise ValidationFailed.single("payment_method", MSG_CARD_UNAVAILABLE)
         placement = await place_checkout(session=db_session, buyer=request.user, delivery=data.delivery(),
                                          payment_method=data.payment_method, idempotency_key=idempotency_key or "",
                                          payment_window=timedelta(minutes=settings.payment_window_minutes),
-                                         cash_limit=settings.cash_on_delivery_limit, now=utcnow())
+                                         cash_limit=settings.cash_on_delivery_limit,
+                                         card_payments=bool(settings.stripe_secret_key), now=utcnow())
         headers = {}
         if placement.checkout.payment_method == PaymentMethod.CARD:  # the orders wait for the card payment
             headers["Link"] = f'</api/v1/checkouts/{placement.checkout.id}/payment>; rel="payment"'

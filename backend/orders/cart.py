@@ -139,6 +139,15 @@ async def set_quantity(*, session: AsyncSession, buyer: User, product_id: int, q
     return LineInCart(product=product, quantity=quantity)
 
 
+async def change_quantity(*, session: AsyncSession, buyer: User, product_id: int, quantity: int,
+                          today: date) -> None:
+    """A new quantity for a product in the cart (as `set_quantity`); 0 takes it out."""
+    if quantity == 0:
+        await remove_line(session=session, buyer=buyer, product_id=product_id)
+    else:
+        await set_quantity(session=session, buyer=buyer, product_id=product_id, quantity=quantity, today=today)
+
+
 async def remove_line(*, session: AsyncSession, buyer: User, product_id: int) -> None:
     await session.execute(delete(CartLine).where(CartLine.user_id == buyer.id, CartLine.product_id == product_id))
 

@@ -7,7 +7,7 @@ the whole page, the results alone (typing in the search box, htmx), or the next 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from litestar import get
@@ -23,14 +23,14 @@ from backend.db import DbSession
 from backend.errors import N_, FieldError, ValidationFailed
 from backend.i18n import gettext
 from backend.money import parse_rupiah
+from backend.validation import MSG_CALENDAR_DAY
 from backend.orders.delivery import default_delivery_day
 from backend.orders.reviews import vendor_reviews
 from backend.vendors.models import mask_to_days
-from web.forms import field_errors
+from web.forms import field_errors, query_date
 from web.responses import page, page_or_fragment
 
 MSG_PRICE = N_("Type a price such as 15000 or 15.000.")
-MSG_DATE = N_("Choose a date from the calendar.")
 MSG_CATEGORY = N_("Choose a category from the list.")
 MSG_SORT = N_("Choose an order from the list.")
 MAX_TEXT = 100
@@ -57,11 +57,9 @@ def read_filters(params: dict[str, str]) -> tuple[dict[str, Any], list[FieldErro
                 fields[name] = parse_rupiah(params[name])
             except ValueError:
                 errors.append(FieldError(name, MSG_PRICE))
-    raw_date = params.get("date", "").strip()
-    try:
-        fields["available_on"] = date.fromisoformat(raw_date) if raw_date else None
-    except ValueError:
-        errors.append(FieldError("date", MSG_DATE))
+    fields["available_on"] = query_date(params.get("date"))
+    if params.get("date", "").strip() and fields["available_on"] is None:
+        errors.append(FieldError("date", MSG_CALENDAR_DAY))
     try:
         fields["page"] = int(params.get("page") or 1)
     except ValueError:
@@ -107,10 +105,9 @@ async def product_page(request: HTMXRequest, product_id: FromPath[int], db_sessi
     raw_date = request.query_params.get("date", "")
     now = utcnow()
     errors: dict[str, str] = {}
-    try:
-        day = date.fromisoformat(raw_date) if raw_date else default_delivery_day(now)
-    except ValueError:
-        day, errors = default_delivery_day(now), {"date": gettext(MSG_DATE)}
+    day = query_date(raw_date) or default_delivery_day(now)
+    if raw_date and query_date(raw_date) is None:
+        errors = {"date": gettext(MSG_CALENDAR_DAY)}
     try:
         product = await product_for_buyer(session=db_session, product_id=product_id, available_on=day, now=now)
     except ValidationFailed as refused:

@@ -1,9 +1,12 @@
-"""Reading what a page's form sent: its values, its translated field errors, the numbers and paths in it."""
+"""Reading what a page was sent: a form's values read with an input model, their translated errors, and the few
+things a query string or a link carries (a page number, a day, a local path to go back to)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from litestar import Request
@@ -50,6 +53,25 @@ def field_errors(exc: DomainError, *, rename: Mapping[str, str] | None = None) -
     return {field: " ".join(dict.fromkeys(texts)) for field, texts in messages.items()}
 
 
+@dataclass(frozen=True)
+class RowRefusal:
+    """A refused form of one row of a list where each row has its own (a payout per vendor, a decision per listing):
+    the list comes back with the row's message and what was typed in it."""
+
+    row_id: int
+    refused: DomainError
+    values: Mapping[str, Any] = field(default_factory=dict)
+    status_code: int = 400
+
+
+def row_forms(refusal: RowRefusal | None) -> dict[str, Any]:
+    """What a list's template shows of a refused row (`errors` and `forms` by row id) and the page's status."""
+    if refusal is None:
+        return {"status_code": 200, "errors": {}, "forms": {}}
+    return {"status_code": refusal.status_code, "errors": {refusal.row_id: field_errors(refusal.refused)},
+            "forms": {refusal.row_id: refusal.values}}
+
+
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
 LAST_PAGE = 10_000
 
@@ -59,6 +81,14 @@ def whole_number(text: str | None) -> int | None:
     None otherwise. ("²".isdigit() is true, and int() of a 30-digit id overflows the database.)"""
     text = (text or "").strip()
     return int(text) if _WHOLE_NUMBER.fullmatch(text) else None
+
+
+def query_date(text: str | None) -> date | None:
+    """A day from the query string (?day=2026-12-01): None when missing or not a date."""
+    try:
+        return date.fromisoformat((text or "").strip())
+    except ValueError:
+        return None
 
 
 def page_number(text: str | None) -> int:

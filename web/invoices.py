@@ -7,6 +7,8 @@ why. The rules live in backend.payments.invoices.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
 
 from litestar import get, post
 from litestar.params import FromPath
@@ -16,11 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.accounts.auth import UserRequest, requires_role
 from backend.accounts.models import Role
 from backend.clock import utcnow, wib_today
-from backend.db import DbSession
+from backend.db import DbSession, undone_if_refused
 from backend.errors import Conflict, ValidationFailed
 from backend.payments import invoices
 from backend.payments.invoices import INVOICE_TERMS, InvoiceState
-from web.forms import field_errors, form_values, page_number
+from backend.payments.ledger_schemas import InvoiceTermsInput, PaidInput
+from web.forms import RowRefusal, field_errors, form_values, page_number, read_form, row_forms
 from web.responses import page, see_other
 from web.roles import CANTEEN_STAFF, MANAGERS
 
@@ -43,7 +46,7 @@ async def canteen_invoices(request: UserRequest, db_session: DbSession) -> Templ
 
 async def _invoice_page(request: UserRequest, db_session: AsyncSession, invoice_id: int, *,
                         status_code: int = 200, errors: dict[str, str] | None = None,
-                        form: dict[str, str] | None = None) -> Template:
+                        form: Mapping[str, Any] | None = None) -> Template:
     detail = await invoices.invoice_detail(session=db_session, actor=request.user, invoice_id=invoice_id,
                                            today=wib_today(utcnow()))
     return page("invoices/detail.html", status_code=status_code, detail=detail, invoice=detail.invoice,
@@ -61,17 +64,15 @@ async def invoice_page(request: UserRequest, invoice_id: FromPath[int],
 # --- managers: open and overdue invoices, mark paid -------------------------------------------------------
 
 
-async def _manager_list(request: UserRequest, db_session: AsyncSession, *, status_code: int = 200,
-                        errors: dict[int, dict[str, str]] | None = None,
-                        forms: dict[int, dict[str, str]] | None = None) -> Template:
+async def _manager_list(request: UserRequest, db_session: AsyncSession, *,
+                        refusal: RowRefusal | None = None) -> Template:
     shown = request.query_params.get("state", "unpaid")
     shown = shown if shown in MANAGER_FILTERS else "unpaid"
     listing = await invoices.list_invoices(session=db_session, actor=request.user, today=wib_today(utcnow()),
                                            states=MANAGER_FILTERS[shown],
                                            page=page_number(request.query_params.get("page")))
-    return page("invoices/manage.html", status_code=status_code, listing=listing, shown=shown,
-                errors=errors or {}, forms=forms or {},
-                notice=request.query_params.get("notice"))
+    return page("invoices/manage.html", listing=listing, shown=shown, notice=request.query_params.get("notice"),
+                **row_forms(refusal))
 
 
 @get("/manager/invoices", guards=MANAGERS, name="manager_invoices")
@@ -87,16 +88,16 @@ async def mark_paid(request: UserRequest, invoice_id: FromPath[int],
     values = await form_values(request)
     on_invoice = values.get("back") == "invoice"
     try:
-        await invoices.mark_invoice_paid(session=db_session, actor=request.user, invoice_id=invoice_id,
-                                         payment_reference=values.get("payment_reference", ""), now=utcnow())
+        paid = read_form(PaidInput, values)
+        async with undone_if_refused(db_session):
+            await invoices.mark_invoice_paid(session=db_session, actor=request.user, invoice_id=invoice_id,
+                                             payment_reference=paid.payment_reference, now=utcnow())
     except (ValidationFailed, Conflict) as refused:
-        await db_session.rollback()
         status_code = 400 if isinstance(refused, ValidationFailed) else 409
         if on_invoice:
             return await _invoice_page(request, db_session, invoice_id, status_code=status_code,
                                        errors=field_errors(refused), form=values)
-        return await _manager_list(request, db_session, status_code=status_code,
-                                   errors={invoice_id: field_errors(refused)}, forms={invoice_id: values})
+        return await _manager_list(request, db_session, refusal=RowRefusal(invoice_id, refused, values, status_code))
     if on_invoice:
         return see_other(f"/invoices/{invoice_id}", notice="paid")
     return see_other("/manager/invoices", notice="paid")
@@ -105,13 +106,12 @@ async def mark_paid(request: UserRequest, invoice_id: FromPath[int],
 # --- managers: canteens' invoice terms and NPWP ------------------------------------------------------------
 
 
-async def _canteens_page(request: UserRequest, db_session: AsyncSession, *, status_code: int = 200,
-                         errors: dict[int, dict[str, str]] | None = None,
-                         forms: dict[int, dict[str, str]] | None = None) -> Template:
+async def _canteens_page(request: UserRequest, db_session: AsyncSession, *,
+                         refusal: RowRefusal | None = None) -> Template:
     canteens = await invoices.canteens_for_terms(session=db_session, actor=request.user)
-    return page("invoices/canteens.html", status_code=status_code, canteens=canteens, terms=INVOICE_TERMS,
-                errors=errors or {}, forms=forms or {}, notice=request.query_params.get("notice"),
-                saved=request.query_params.get("canteen", ""))
+    return page("invoices/canteens.html", canteens=canteens, terms=INVOICE_TERMS,
+                notice=request.query_params.get("notice"), saved=request.query_params.get("canteen", ""),
+                **row_forms(refusal))
 
 
 @get("/manager/canteens", guards=MANAGERS, name="manager_canteens")
@@ -124,17 +124,14 @@ async def canteens_page(request: UserRequest, db_session: DbSession) -> Template
 async def save_invoice_terms(request: UserRequest, organisation_id: FromPath[int],
                              db_session: DbSession) -> Template | Redirect:
     values = await form_values(request)
-    raw_terms = values.get("invoice_terms_days", "")
     try:
-        if raw_terms not in ("", *map(str, INVOICE_TERMS)):
-            raise ValidationFailed.single("invoice_terms_days", invoices.MSG_TERMS)
-        await invoices.set_invoice_terms(session=db_session, actor=request.user, organisation_id=organisation_id,
-                                         terms_days=int(raw_terms) if raw_terms else None,
-                                         npwp=values.get("npwp", ""))
+        # The form's first choice, "no invoice terms", is sent empty: the API's null.
+        terms = read_form(InvoiceTermsInput, {**values, "invoice_terms_days": values.get("invoice_terms_days") or None})
+        async with undone_if_refused(db_session):
+            await invoices.set_invoice_terms(session=db_session, actor=request.user, organisation_id=organisation_id,
+                                             terms_days=terms.invoice_terms_days, npwp=terms.npwp)
     except ValidationFailed as refused:
-        await db_session.rollback()
-        return await _canteens_page(request, db_session, status_code=400,
-                                    errors={organisation_id: field_errors(refused)}, forms={organisation_id: values})
+        return await _canteens_page(request, db_session, refusal=RowRefusal(organisation_id, refused, values))
     return see_other(f"/manager/canteens?notice=saved&canteen={organisation_id}#canteen-{organisation_id}")
 
 

@@ -4,7 +4,6 @@ and picks a response."""
 
 from __future__ import annotations
 
-import re
 
 from litestar import get, post
 from litestar.params import FromPath
@@ -13,17 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.auth import UserRequest
 from backend.clock import utcnow
-from backend.db import DbSession
-from backend.errors import FieldError, ValidationFailed
-from backend.money import parse_rupiah
+from backend.db import DbSession, undone_if_refused
+from backend.errors import ValidationFailed
 from backend.payments import ledger
+from backend.payments.ledger_schemas import CommissionPercentInput, PayoutInput, bps_to_percent
 from backend.vendors import service as vendors
-from web.forms import field_errors, form_values
+from web.forms import RowRefusal, form_values, read_form, row_forms
 from web.responses import page, see_other
 from web.roles import ADMINS, PROFILE_FIRST, VENDORS
 
-# "5", "2,5", "2.75" (per cent, at most two decimals)
-PERCENT = re.compile(r"^(\d{1,2})(?:[.,](\d{1,2}))?$")
 
 
 # --- the vendor: balance ------------------------------------------------------------------------------
@@ -41,28 +38,14 @@ async def balance_page(request: UserRequest, db_session: DbSession) -> Template:
 # --- the admin: commission rates ----------------------------------------------------------------------
 
 
-def percent_to_bps(text: str) -> int:
-    """A commission as typed, in per cent ("5", "2,5", "2.75"), as basis points (500, 250, 275)."""
-    match = PERCENT.match((text or "").strip().removesuffix("%").strip())
-    if match is None:
-        raise ValidationFailed.single("commission", ledger.MSG_RATE)
-    whole, fraction = match.group(1), (match.group(2) or "").ljust(2, "0")
-    return int(whole) * 100 + int(fraction)
-
-
-def bps_to_percent(bps: int) -> str:
-    """500 → "5", 250 → "2,5", 275 → "2,75" (as a person types it back)."""
-    whole, rest = divmod(bps, 100)
-    return str(whole) if not rest else f"{whole},{rest:02d}".rstrip("0")
-
-
-async def _commission_page(request: UserRequest, db_session: AsyncSession, *, status_code: int = 200,
-                           errors: dict[int, dict[str, str]] | None = None,
-                           forms: dict[int, dict[str, str]] | None = None) -> Template:
+async def _commission_page(request: UserRequest, db_session: AsyncSession, *,
+                           refusal: RowRefusal | None = None) -> Template:
     zones = await ledger.zones_with_rates(session=db_session)
-    return page("ledger/commission.html", status_code=status_code, zones=zones, errors=errors or {},
-                forms={zone.id: {"commission": bps_to_percent(zone.commission_bps)} for zone in zones} | (forms or {}),
-                notice=request.query_params.get("notice"), percent=bps_to_percent)
+    shown = row_forms(refusal)
+    # Each zone's form shows its rate as a person types it, or what was typed in a refused one.
+    shown["forms"] = {zone.id: {"commission": bps_to_percent(zone.commission_bps)} for zone in zones} | shown["forms"]
+    return page("ledger/commission.html", zones=zones, notice=request.query_params.get("notice"),
+                percent=bps_to_percent, **shown)
 
 
 @get("/admin/commission", guards=ADMINS, name="admin_commission")
@@ -76,24 +59,22 @@ async def set_commission(request: UserRequest, zone_id: FromPath[int],
                          db_session: DbSession) -> Template | Redirect:
     values = await form_values(request)
     try:
-        await ledger.set_commission_rate(session=db_session, actor=request.user, zone_id=zone_id,
-                                         commission_bps=percent_to_bps(values.get("commission", "")))
+        rate = read_form(CommissionPercentInput, values)
+        async with undone_if_refused(db_session):
+            await ledger.set_commission_rate(session=db_session, actor=request.user, zone_id=zone_id,
+                                             commission_bps=rate.commission)
     except ValidationFailed as refused:
-        await db_session.rollback()
-        return await _commission_page(request, db_session, status_code=400, errors={zone_id: field_errors(refused)},
-                                      forms={zone_id: values})
+        return await _commission_page(request, db_session, refusal=RowRefusal(zone_id, refused, values))
     return see_other("/admin/commission", notice="saved")
 
 
 # --- the admin: vendors' balances and payouts ---------------------------------------------------------
 
 
-async def _balances_page(request: UserRequest, db_session: AsyncSession, *, status_code: int = 200,
-                         errors: dict[int, dict[str, str]] | None = None,
-                         forms: dict[int, dict[str, str]] | None = None) -> Template:
+async def _balances_page(request: UserRequest, db_session: AsyncSession, *,
+                         refusal: RowRefusal | None = None) -> Template:
     rows = await ledger.vendor_balances(session=db_session, actor=request.user)
-    return page("ledger/balances.html", status_code=status_code, rows=rows, errors=errors or {}, forms=forms or {},
-                notice=request.query_params.get("notice"))
+    return page("ledger/balances.html", rows=rows, notice=request.query_params.get("notice"), **row_forms(refusal))
 
 
 @get("/admin/balances", guards=ADMINS, name="admin_balances")
@@ -107,16 +88,12 @@ async def record_payout(request: UserRequest, vendor_id: FromPath[int],
                         db_session: DbSession) -> Template | Redirect:
     values = await form_values(request)
     try:
-        try:
-            amount = parse_rupiah(values.get("amount", ""))
-        except ValueError:
-            raise ValidationFailed([FieldError("amount", ledger.MSG_AMOUNT)]) from None
-        await ledger.record_payout(session=db_session, actor=request.user, vendor_id=vendor_id, amount=amount,
-                                   reference=values.get("reference", ""), now=utcnow())
+        payout = read_form(PayoutInput, values)
+        async with undone_if_refused(db_session):
+            await ledger.record_payout(session=db_session, actor=request.user, vendor_id=vendor_id,
+                                       amount=payout.amount, reference=payout.reference, now=utcnow())
     except ValidationFailed as refused:
-        await db_session.rollback()
-        return await _balances_page(request, db_session, status_code=400, errors={vendor_id: field_errors(refused)},
-                                    forms={vendor_id: values})
+        return await _balances_page(request, db_session, refusal=RowRefusal(vendor_id, refused, values))
     return see_other("/admin/balances", notice="paid_out")
 
 

@@ -13,10 +13,11 @@ from backend.accounts.auth import UserRequest
 from backend.accounts.models import Role
 from backend.accounts.service import list_zones
 from backend.clock import utcnow
-from backend.db import DbSession
+from backend.db import DbSession, undone_if_refused
 from backend.errors import N_, ValidationFailed
 from backend.moderation import register
-from web.forms import field_errors
+from backend.moderation.schemas import RegisterZoneInput
+from web.forms import field_errors, form_values, read_form
 from web.responses import page, see_other
 from web.roles import MANAGERS
 
@@ -39,20 +40,18 @@ async def register_form(request: UserRequest, db_session: DbSession) -> Template
 @post("/manager/register", guards=MANAGERS, request_max_body_size=register.MAX_FILE_BYTES + 64 * 1024)
 async def upload_register(request: UserRequest, db_session: DbSession
                           ) -> Template | Redirect:
-    form = await request.form()
-    upload = form.get("register")
-    zone_id = request.user.zone_id
-    if request.user.role == Role.ADMIN:
-        chosen = str(form.get("zone_id") or "")
-        zone_id = int(chosen) if chosen.isdigit() else None
+    values = await form_values(request)
+    upload = values.get("register")
     try:
+        chosen = read_form(RegisterZoneInput, values)
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise ValidationFailed.single("register", MSG_CHOOSE_FILE)
-        report = await register.import_register(session=db_session, manager=request.user, zone_id=zone_id,
-                                                filename=upload.filename or "register.csv", data=await upload.read(),
-                                                now=utcnow())
+        async with undone_if_refused(db_session):
+            report = await register.import_register(
+                session=db_session, manager=request.user,
+                zone_id=chosen.zone_id if request.user.role == Role.ADMIN else request.user.zone_id,
+                filename=upload.filename, data=await upload.read(), now=utcnow())
     except ValidationFailed as exc:
-        await db_session.rollback()
         return await _register_page(request, db_session, status_code=422, errors=field_errors(exc))
     return see_other(f"/manager/register/{report.id}")
 

@@ -72,8 +72,7 @@ async def subscribe_this_browser(request: UserRequest, data: JSONBody[dict[str, 
                              endpoint=subscription.endpoint, p256dh=subscription.keys.p256dh,
                              auth=subscription.keys.auth)
     except DomainError as refused:
-        await db_session.rollback()
-        return _refusal(refused)
+        return _refusal(refused)  # a 4xx answer: the request's transaction is rolled back
     return Response({"message": gettext(MSG_PUSH_ON)}, status_code=201)
 
 

@@ -73,7 +73,7 @@ async def pay(request: UserRequest, checkout_id: FromPath[int], db_session: DbSe
         to_pay = await checkout_to_pay(session=db_session, actor=request.user, checkout_id=checkout_id)
         return _pay_page(to_pay, error=gettext(unavailable.message), status_code=503)
     except Conflict as closed:
-        await db_session.rollback()
+        # Answered 409, the request is rolled back; the page shows the checkout as it is.
         to_pay = await checkout_to_pay(session=db_session, actor=request.user, checkout_id=checkout_id)
         return _pay_page(to_pay, error=gettext(closed.message, **closed.params), status_code=409)
     if url is None:

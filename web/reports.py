@@ -21,22 +21,15 @@ from backend.money import format_rupiah
 from backend.reports import exports, service
 from backend.reports.charts import Bar, bar_chart
 from backend.vendors import service as vendors
-from web.forms import field_errors, whole_number
+from web.forms import field_errors, query_date, whole_number
 from web.responses import page
 from web.roles import CANTEEN_STAFF, MANAGERS, PROFILE_FIRST, VENDORS
 
 
 
-def _date(text: str | None) -> date | None:
-    try:
-        return date.fromisoformat((text or "").strip())
-    except ValueError:
-        return None
-
-
 def _range(request: UserRequest) -> tuple[date | None, date | None]:
     """?from=&to=; either missing or unreadable means the report's default range."""
-    start, end = _date(request.query_params.get("from")), _date(request.query_params.get("to"))
+    start, end = query_date(request.query_params.get("from")), query_date(request.query_params.get("to"))
     return (start, end) if start and end else (None, None)
 
 

@@ -29,7 +29,7 @@ from backend.orders.service import BoardSlot, OrderDetail
 from backend.orders.states import Side, allowed_targets, change_status
 from backend.vendors import service as vendors
 from backend.vendors.models import Vendor
-from web.forms import field_errors, form_values, page_number, read_form
+from web.forms import field_errors, form_values, page_number, query_date, read_form
 from web.responses import page, page_or_fragment, see_other, varies_with_htmx, wants_fragment
 from web.roles import PROFILE_FIRST, VENDORS
 
@@ -40,14 +40,6 @@ REFUSAL_STATUS = {ValidationFailed: 400, Forbidden: 403, Conflict: 409}
 # The list's status filters, in the order a vendor works through them.
 LIST_FILTERS = [OrderStatus.PLACED, OrderStatus.ACCEPTED, OrderStatus.READY, OrderStatus.DELIVERED,
                 OrderStatus.COMPLETED, OrderStatus.DECLINED, OrderStatus.CANCELLED, OrderStatus.PENDING_PAYMENT]
-
-
-def _day(text: str | None, today: date) -> date:
-    """The board's day from ?day=YYYY-MM-DD; today when absent or not a date."""
-    try:
-        return date.fromisoformat(text) if text else today
-    except ValueError:
-        return today
 
 
 def _refusal_status(exc: DomainError) -> int:
@@ -84,7 +76,7 @@ async def order_board(request: UserRequest, db_session: DbSession) -> Template:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     today = wib_today(utcnow())
     return await _board_page(request, db_session, vendor=vendor, today=today,
-                             day=_day(request.query_params.get("day"), today))
+                             day=query_date(request.query_params.get("day")) or today)
 
 
 @post("/vendor/orders/{order_id:int}/status", guards=VENDORS, exception_handlers=PROFILE_FIRST)
@@ -215,7 +207,7 @@ async def cash_received(request: HTMXRequest, order_id: FromPath[int],
 async def packing_list(request: UserRequest, db_session: DbSession) -> Template:
     """The day's orders to print and tick off: per slot, what to prepare, then each order and where it goes."""
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
-    day = _day(request.query_params.get("day"), wib_today(utcnow()))
+    day = query_date(request.query_params.get("day")) or wib_today(utcnow())
     board = await service.vendor_board(session=db_session, vendor=vendor, day=day)
     return page("vendor_orders/packing.html", board=board, day=day, vendor=vendor)
 

@@ -12,7 +12,7 @@ from datetime import date, time
 from typing import Any
 
 import anyio.to_thread
-from litestar import Request, Response, get, post
+from litestar import Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.params import FromPath
@@ -29,18 +29,18 @@ from backend.certification import service as certification
 from backend.certification.models import Certificate
 from backend.certification.schemas import CertificateInput
 from backend.clock import utcnow, wib_today
-from backend.db import DbSession
+from backend.db import DbSession, undone_if_refused
 from backend.errors import N_, FieldError, NotFound, ValidationFailed
 from backend.media.images import MAX_UPLOAD_BYTES, ProcessedDocument, ProcessedPhoto
 from backend.media.routes import private_document_response
 from backend.media.storage import Storage
 from backend.media.uploads import document_from_upload, photo_from_upload
 from backend.phone import display_phone
-from backend.validation import form_to_input, validate_input
+from backend.validation import form_to_input
 from backend.vendors import service as vendors
 from backend.vendors.models import Vendor, mask_to_days
 from backend.vendors.schemas import VendorProfileInput
-from web.forms import field_errors, form_values, safe_next
+from web.forms import field_errors, form_values, read_form, safe_next
 from web.responses import page, see_other, varies_with_htmx, wants_fragment
 from web.roles import PROFILE_FIRST, VENDORS
 
@@ -95,12 +95,6 @@ def _messages(exc: ValidationFailed, tier_rows: list[int] | None = None) -> dict
     return messages
 
 
-async def _all(request: Request[Any, Any, Any], name: str) -> list[str]:
-    """Every value of a repeated field (checkboxes), as strings."""
-    form = await request.form()
-    return [str(value).strip() for value in form.getall(name, []) if isinstance(value, str)]
-
-
 async def _upload_bytes(value: object) -> bytes | None:
     """The bytes of a chosen file; a file input left empty arrives as an empty string."""
     if isinstance(value, UploadFile):
@@ -145,13 +139,12 @@ async def profile_form(request: UserRequest, db_session: DbSession) -> Template:
 @post("/vendor/profile", guards=VENDORS)
 async def save_profile(request: UserRequest, db_session: DbSession
                        ) -> Template | Redirect:
-    values = await form_values(request)
-    values["operating_days"] = await _all(request, "operating_days")
+    values = await form_values(request, lists=("operating_days",))
     try:
-        data = validate_input(VendorProfileInput, form_to_input(values))
-        await vendors.save_profile(session=db_session, user=request.user, data=data, now=utcnow())
+        data = read_form(VendorProfileInput, values)
+        async with undone_if_refused(db_session):
+            await vendors.save_profile(session=db_session, user=request.user, data=data, now=utcnow())
     except ValidationFailed as exc:
-        await db_session.rollback()
         return await _profile_page(request, db_session, status_code=422, form=values, errors=_messages(exc))
     return see_other("/vendor", notice="profile_saved")
 
@@ -164,10 +157,10 @@ async def upload_profile_photo(request: UserRequest, db_session: DbSession,
     values = await form_values(request)
     try:
         photo = await _photo(values.get("photo"))
-        await vendors.set_profile_photo(session=db_session, vendor=vendor, photo=photo, storage=storage,
-                                        now=utcnow())
+        async with undone_if_refused(db_session):
+            await vendors.set_profile_photo(session=db_session, vendor=vendor, photo=photo, storage=storage,
+                                            now=utcnow())
     except ValidationFailed as exc:
-        await db_session.rollback()
         return await _profile_page(request, db_session, status_code=422, errors=_messages(exc))
     return see_other("/vendor/profile", notice="photo_saved")
 
@@ -185,8 +178,7 @@ async def _certificate_submission(values: dict[str, Any]) -> tuple[CertificateIn
     data: CertificateInput | None = None
     document: ProcessedDocument | None = None
     try:
-        data = validate_input(CertificateInput, form_to_input({name: values.get(name, "") for name in
-                                                               CERTIFICATE_FIELDS}))
+        data = read_form(CertificateInput, values)
     except ValidationFailed as exc:
         errors += exc.errors
     raw = await _upload_bytes(values.get("document"))
@@ -220,16 +212,32 @@ async def certificate_list(request: UserRequest, db_session: DbSession) -> Templ
 async def add_certificate(request: UserRequest, db_session: DbSession,
                           storage: NamedDependency[Storage]) -> Template | Redirect:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
+
+    async def add(data: CertificateInput, document: ProcessedDocument | None) -> object:
+        return await certification.add_certificate(session=db_session, vendor=vendor, data=data, document=document,
+                                                   storage=storage, now=utcnow())
+
+    async def refused(form: dict[str, Any], errors: dict[str, str]) -> Template:
+        return await _certificates_page(request, db_session, status_code=422, form=form, errors=errors)
+
+    return await _save_certificate(request, db_session, save=add, refused=refused, notice="certificate_added")
+
+
+async def _save_certificate(request: UserRequest, db_session: AsyncSession, *,
+                            save: Callable[[CertificateInput, ProcessedDocument | None], Awaitable[object]],
+                            refused: Callable[[dict[str, Any], dict[str, str]], Awaitable[Template]],
+                            notice: str) -> Template | Redirect:
+    """A certificate added or corrected: back to the list, or the form again with what was typed (the file must be
+    chosen again: a browser cannot be given one back)."""
     values = await form_values(request)
     try:
         data, document = await _certificate_submission(values)
-        await certification.add_certificate(session=db_session, vendor=vendor, data=data, document=document,
-                                            storage=storage, now=utcnow())
+        async with undone_if_refused(db_session):
+            await save(data, document)
     except ValidationFailed as exc:
-        await db_session.rollback()
         values.pop("document", None)
-        return await _certificates_page(request, db_session, status_code=422, form=values, errors=_messages(exc))
-    return see_other("/vendor/certificates", notice="certificate_added")
+        return await refused(values, _messages(exc))
+    return see_other("/vendor/certificates", notice=notice)
 
 
 async def _certificate_page(request: UserRequest, db_session: AsyncSession, certificate_id: int, *,
@@ -257,17 +265,17 @@ async def update_certificate(request: UserRequest, certificate_id: FromPath[int]
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     # Ownership first: another vendor's id is "not found" before anything they sent is looked at.
     await certification.get_certificate(session=db_session, vendor=vendor, certificate_id=certificate_id)
-    values = await form_values(request)
-    try:
-        data, document = await _certificate_submission(values)
-        await certification.update_certificate(session=db_session, vendor=vendor, certificate_id=certificate_id,
-                                               data=data, document=document, storage=storage, now=utcnow())
-    except ValidationFailed as exc:
-        await db_session.rollback()
-        values.pop("document", None)
-        return await _certificate_page(request, db_session, certificate_id, status_code=422, form=values,
-                                       errors=_messages(exc))
-    return see_other("/vendor/certificates", notice="certificate_saved")
+
+    async def update(data: CertificateInput, document: ProcessedDocument | None) -> object:
+        return await certification.update_certificate(session=db_session, vendor=vendor,
+                                                      certificate_id=certificate_id, data=data, document=document,
+                                                      storage=storage, now=utcnow())
+
+    async def refused(form: dict[str, Any], errors: dict[str, str]) -> Template:
+        return await _certificate_page(request, db_session, certificate_id, status_code=422, form=form,
+                                       errors=errors)
+
+    return await _save_certificate(request, db_session, save=update, refused=refused, notice="certificate_saved")
 
 
 @get("/vendor/certificates/{certificate_id:int}/document", guards=VENDORS, exception_handlers=PROFILE_FIRST)
@@ -311,20 +319,16 @@ def _tier_row_count(form: dict[str, Any]) -> int:
     return min(MAX_TIERS, max(TIER_ROWS_SHOWN, (used[-1] + 1) if used else 0))
 
 
-async def _product_submission(request: Request[Any, Any, Any]) -> tuple[dict[str, Any], dict[str, Any], list[int]]:
-    """The form as typed, the input for ProductInput, and which tier row each submitted tier came from."""
-    values = await form_values(request)
-    values["certificate_ids"] = await _all(request, "certificate_ids")
-    data = form_to_input({name: values.get(name, "") for name in (*PRODUCT_FIELDS, "stock_seen")})
-    tiers, tier_rows = [], []
+def _filled_tiers(values: dict[str, Any]) -> tuple[list[dict[str, Any]], list[int]]:
+    """The tier rows the vendor filled in, as the product input's tiers (blank rows are ignored), and which row
+    each came from, so a tier's problem shows on its row."""
+    tiers, rows = [], []
     for row in range(1, MAX_TIERS + 1):
         quantity, price = values.get(f"tier_quantity_{row}", ""), values.get(f"tier_price_{row}", "")
-        if quantity or price:  # blank rows are ignored
+        if quantity or price:
             tiers.append(form_to_input({"min_quantity": quantity, "unit_price": price}))
-            tier_rows.append(row)
-    data["tiers"] = tiers
-    data["certificate_ids"] = values["certificate_ids"]
-    return values, data, tier_rows
+            rows.append(row)
+    return tiers, rows
 
 
 async def _product_page(request: UserRequest, db_session: AsyncSession, product_id: int | None, *,
@@ -357,12 +361,13 @@ async def new_product_form(request: UserRequest, db_session: DbSession) -> Templ
 async def create_product(request: UserRequest, db_session: DbSession
                          ) -> Template | Redirect:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
-    values, data, tier_rows = await _product_submission(request)
+    values = await form_values(request, lists=("certificate_ids",))
+    tiers, tier_rows = _filled_tiers(values)
     try:
-        product = await catalog.create_product(session=db_session, vendor=vendor,
-                                               data=validate_input(ProductInput, data))
+        data = read_form(ProductInput, {**values, "tiers": tiers})
+        async with undone_if_refused(db_session):
+            product = await catalog.create_product(session=db_session, vendor=vendor, data=data)
     except ValidationFailed as exc:
-        await db_session.rollback()
         return await _product_page(request, db_session, None, status_code=422, form=values,
                                    errors=_messages(exc, tier_rows))
     return see_other(f"/vendor/products/{product.id}", notice="product_created")
@@ -378,12 +383,14 @@ async def product_form(request: UserRequest, product_id: FromPath[int],
 async def update_product(request: UserRequest, product_id: FromPath[int],
                          db_session: DbSession) -> Template | Redirect:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
-    values, data, tier_rows = await _product_submission(request)
+    values = await form_values(request, lists=("certificate_ids",))
+    tiers, tier_rows = _filled_tiers(values)
     try:
-        await catalog.update_product(session=db_session, vendor=vendor, product_id=product_id,
-                                     data=validate_input(ProductInput, data), now=utcnow())
+        data = read_form(ProductInput, {**values, "tiers": tiers})
+        async with undone_if_refused(db_session):
+            await catalog.update_product(session=db_session, vendor=vendor, product_id=product_id, data=data,
+                                         now=utcnow())
     except ValidationFailed as exc:
-        await db_session.rollback()
         # An unknown or foreign id is "not found" here too: the page reloads the product through the service.
         return await _product_page(request, db_session, product_id, status_code=422, form=values,
                                    errors=_messages(exc, tier_rows))
@@ -415,10 +422,10 @@ async def add_product_photo(request: HTMXRequest, product_id: FromPath[int],
     values = await form_values(request)
     try:
         photo = await _photo(values.get("photo"))
-        await catalog.add_photo(session=db_session, vendor=vendor, product_id=product_id, photo=photo,
-                                storage=storage, now=utcnow())
+        async with undone_if_refused(db_session):
+            await catalog.add_photo(session=db_session, vendor=vendor, product_id=product_id, photo=photo,
+                                    storage=storage, now=utcnow())
     except ValidationFailed as exc:
-        await db_session.rollback()
         return await _photos_response(request, db_session, product_id, notice="", errors=_messages(exc))
     return await _photos_response(request, db_session, product_id, notice="photo_added")
 
@@ -441,9 +448,9 @@ async def _change_listing(request: UserRequest, db_session: AsyncSession, produc
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     values = await form_values(request)
     try:
-        await action(session=db_session, vendor=vendor, product_id=product_id, now=utcnow())
+        async with undone_if_refused(db_session):
+            await action(session=db_session, vendor=vendor, product_id=product_id, now=utcnow())
     except ValidationFailed as exc:
-        await db_session.rollback()
         return await _product_page(request, db_session, product_id, status_code=422, errors=_messages(exc))
     return see_other(safe_next(values.get("next"), f"/vendor/products/{product_id}"), notice=notice)
 

@@ -30,6 +30,7 @@ MSG_CERTIFICATE_NOT_FOUND = N_("This certificate does not exist.")
 MSG_VENDOR_NOT_FOUND = N_("This vendor does not exist.")
 MSG_REPORT_NOT_FOUND = N_("This report does not exist.")
 MSG_REASON_REQUIRED = N_("Write the reason: the vendor reads it.")
+MSG_REPORT_KIND = N_("Choose what is wrong.")
 MSG_NOT_PENDING = N_("This listing is not waiting for review any more.")
 MSG_NOT_UNVERIFIED = N_("This certificate was already decided.")
 WARNING_DAYS = (30, 7)
@@ -307,7 +308,7 @@ async def report_listing(*, session: AsyncSession, reporter: User, product_id: i
     try:
         report_kind = ReportKind(kind)
     except ValueError:
-        raise ValidationFailed.single("kind", N_("Choose what is wrong.")) from None
+        raise ValidationFailed.single("kind", MSG_REPORT_KIND) from None
     details = " ".join(details.split())
     if report_kind == ReportKind.OTHER and len(details) < 5:
         raise ValidationFailed.single("details", N_("Tell the market manager what is wrong."))

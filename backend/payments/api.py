@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from backend.accounts.auth import UserRequest, requires_role
 from backend.clock import utcnow
 from backend.config import Settings
-from backend.db import DbSession, as_utc
+from backend.db import DbSession, as_utc, keep_when_refused
 from backend.money import to_stripe_amount
 from backend.orders.cart import BUYER_ROLES
 from backend.payments import service
@@ -78,7 +78,7 @@ class PaymentApi(Controller):
             started = await service.start_intent_payment(session=db_session, settings=settings, actor=request.user,
                                                          checkout_id=checkout_id, now=utcnow())
         except PaymentUnavailable:
-            await db_session.commit()  # keep Stripe's reason on the payment for the next try and for staff
+            keep_when_refused(request.scope)  # Stripe's reason stays on the payment for the next try and for staff
             raise
         to_pay = await service.checkout_to_pay(session=db_session, actor=request.user, checkout_id=checkout_id)
         return PaymentPublic.of(to_pay, settings, payment=started.payment, client_secret=started.client_secret)

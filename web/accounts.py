@@ -207,9 +207,7 @@ async def create_token(request: UserRequest, db_session: DbSession) -> Template:
 
 
 @post("/settings/tokens/{token_id:int}/revoke", guards=[requires_login])
-async def revoke_token(
-    request: HTMXRequest, token_id: FromPath[int], db_session: DbSession
-) -> Template | Redirect:
+async def revoke_token(request: HTMXRequest, token_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
     token = await service.revoke_api_token(session=db_session, actor=request.user, token_id=token_id, now=utcnow())
     return page_or_fragment(request, see_other("/settings", notice="token_revoked"), "accounts/_token_row.html",
                             token=token)

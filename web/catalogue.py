@@ -127,8 +127,7 @@ async def vendor_page(request: HTMXRequest, vendor_id: FromPath[int], db_session
 
 
 @get("/vendors/{vendor_id:int}/reviews", name="vendor_reviews")
-async def vendor_reviews_page(request: HTMXRequest, vendor_id: FromPath[int],
-                              db_session: DbSession) -> Template:
+async def vendor_reviews_page(request: HTMXRequest, vendor_id: FromPath[int], db_session: DbSession) -> Template:
     """The vendor's latest reviews: loaded into the vendor's page by htmx, or a page of their own without JS."""
     vendor, reviews = await vendor_reviews(session=db_session, vendor_id=vendor_id)
     return page_or_fragment(request, "catalogue/reviews.html", "catalogue/_reviews.html", vendor=vendor,

@@ -36,14 +36,12 @@ async def _points_page(request: UserRequest, db_session: AsyncSession, *, status
 
 
 @get("/manager/delivery-points", guards=MANAGER_ONLY)
-async def delivery_points_page(request: UserRequest,
-                               db_session: DbSession) -> Template:
+async def delivery_points_page(request: UserRequest, db_session: DbSession) -> Template:
     return await _points_page(request, db_session)
 
 
 @post("/manager/delivery-points", guards=MANAGER_ONLY)
-async def add_delivery_point(request: UserRequest,
-                             db_session: DbSession) -> Template | Redirect:
+async def add_delivery_point(request: UserRequest, db_session: DbSession) -> Template | Redirect:
     form = await form_values(request)
     try:
         point = read_form(DeliveryPointInput, form)

@@ -69,8 +69,7 @@ async def _canteen_page(request: UserRequest, db_session: AsyncSession, *, notic
 
 
 @post("/canteen/location", guards=CANTEEN_STAFF)
-async def save_factory_location(request: UserRequest,
-                                db_session: DbSession) -> Template | Redirect:
+async def save_factory_location(request: UserRequest, db_session: DbSession) -> Template | Redirect:
     """Where the factory is: the catalogue measures distances from here for every staff member."""
     form = await form_values(request)
     try:

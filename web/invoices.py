@@ -55,8 +55,7 @@ async def _invoice_page(request: UserRequest, db_session: AsyncSession, invoice_
 
 
 @get("/invoices/{invoice_id:int}", guards=READERS, name="invoice")
-async def invoice_page(request: UserRequest, invoice_id: FromPath[int],
-                       db_session: DbSession) -> Template:
+async def invoice_page(request: UserRequest, invoice_id: FromPath[int], db_session: DbSession) -> Template:
     """The printable invoice, for the canteen's staff, the zone's managers and the admins (four queries)."""
     return await _invoice_page(request, db_session, invoice_id)
 
@@ -82,8 +81,7 @@ async def manager_invoices(request: UserRequest, db_session: DbSession) -> Templ
 
 
 @post("/manager/invoices/{invoice_id:int}/paid", guards=MANAGERS)
-async def mark_paid(request: UserRequest, invoice_id: FromPath[int],
-                    db_session: DbSession) -> Template | Redirect:
+async def mark_paid(request: UserRequest, invoice_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
     """Record the canteen's payment with its reference; `back=invoice` returns to the invoice's page."""
     values = await form_values(request)
     on_invoice = values.get("back") == "invoice"

@@ -55,8 +55,7 @@ async def commission_page(request: UserRequest, db_session: DbSession) -> Templa
 
 
 @post("/admin/zones/{zone_id:int}/commission", guards=ADMINS)
-async def set_commission(request: UserRequest, zone_id: FromPath[int],
-                         db_session: DbSession) -> Template | Redirect:
+async def set_commission(request: UserRequest, zone_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
     values = await form_values(request)
     try:
         rate = read_form(CommissionPercentInput, values)
@@ -84,8 +83,7 @@ async def balances_page(request: UserRequest, db_session: DbSession) -> Template
 
 
 @post("/admin/vendors/{vendor_id:int}/payouts", guards=ADMINS)
-async def record_payout(request: UserRequest, vendor_id: FromPath[int],
-                        db_session: DbSession) -> Template | Redirect:
+async def record_payout(request: UserRequest, vendor_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
     values = await form_values(request)
     try:
         payout = read_form(PayoutInput, values)

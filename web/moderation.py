@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import anyio.to_thread
@@ -64,11 +65,12 @@ def _decided(request: HTMXRequest, decisions: DecisionList, *, notice: str, item
                             notice=notice, errors=errors or {}, item_id=item_id)
 
 
-async def _decide(request: HTMXRequest, decisions: DecisionList, *, item_id: int, notice: str,
-                  decision: Awaitable[object]) -> Template | Redirect:
+async def _decide(request: HTMXRequest, db_session: AsyncSession, decisions: DecisionList, *, item_id: int,
+                  notice: str, decide: Callable[[], Awaitable[object]]) -> Template | Redirect:
     """A decision without a reason (approve, verify); someone else may have decided first."""
     try:
-        await decision
+        async with undone_if_refused(db_session):
+            await decide()
     except Conflict:
         return _decided(request, decisions, notice="already_decided", item_id=item_id)
     return _decided(request, decisions, notice=notice, item_id=item_id)
@@ -76,13 +78,13 @@ async def _decide(request: HTMXRequest, decisions: DecisionList, *, item_id: int
 
 async def _decide_with_reason(request: HTMXRequest, db_session: AsyncSession, decisions: DecisionList, *,
                               item_id: int, notice: str,
-                              decide: Callable[[str], Awaitable[object]]) -> Template | Redirect:
+                              decide: Callable[..., Awaitable[object]]) -> Template | Redirect:
     """A decision whose reason someone reads (the vendor, the buyer who reported): a missing one comes back
     next to the form; someone else may have decided first."""
     try:
         reason = read_form(ReasonInput, await form_values(request)).reason
         async with undone_if_refused(db_session):
-            await decide(reason)
+            await decide(reason=reason)
     except ValidationFailed as refused:
         if wants_fragment(request):
             # htmx 2 does not swap 4xx answers: the reason's error comes back as a 200 fragment in place.
@@ -104,18 +106,14 @@ async def queue_page(request: UserRequest, db_session: DbSession) -> Template:
 
 @post("/manager/listings/{product_id:int}/approve", guards=MANAGERS)
 async def approve(request: HTMXRequest, product_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
-    return await _decide(request, QUEUE, item_id=product_id, notice="approved", decision=service.approve_listing(
-        session=db_session, actor=request.user, product_id=product_id, now=utcnow()))
+    return await _decide(request, db_session, QUEUE, item_id=product_id, notice="approved", decide=partial(
+        service.approve_listing, session=db_session, actor=request.user, product_id=product_id, now=utcnow()))
 
 
 @post("/manager/listings/{product_id:int}/reject", guards=MANAGERS)
 async def reject(request: HTMXRequest, product_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
-    async def decide(reason: str) -> object:
-        return await service.reject_listing(session=db_session, actor=request.user, product_id=product_id,
-                                            reason=reason, now=utcnow())
-
-    return await _decide_with_reason(request, db_session, QUEUE, item_id=product_id, notice="rejected",
-                                     decide=decide)
+    return await _decide_with_reason(request, db_session, QUEUE, item_id=product_id, notice="rejected", decide=partial(
+        service.reject_listing, session=db_session, actor=request.user, product_id=product_id, now=utcnow()))
 
 
 # --- certificates to verify ----------------------------------------------------------------------------------
@@ -136,22 +134,19 @@ async def certificate_document(request: UserRequest, certificate_id: FromPath[in
 
 
 @post("/manager/certificates/{certificate_id:int}/verify", guards=MANAGERS)
-async def verify(request: HTMXRequest, certificate_id: FromPath[int], db_session: DbSession
-                 ) -> Template | Redirect:
-    return await _decide(request, CERTIFICATES, item_id=certificate_id, notice="verified",
-                         decision=service.verify_certificate(session=db_session, actor=request.user,
-                                                             certificate_id=certificate_id, now=utcnow()))
+async def verify(request: HTMXRequest, certificate_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
+    return await _decide(request, db_session, CERTIFICATES, item_id=certificate_id, notice="verified", decide=partial(
+        service.verify_certificate, session=db_session, actor=request.user, certificate_id=certificate_id,
+        now=utcnow()))
 
 
 @post("/manager/certificates/{certificate_id:int}/reject", guards=MANAGERS)
 async def reject_certificate(request: HTMXRequest, certificate_id: FromPath[int],
                              db_session: DbSession) -> Template | Redirect:
-    async def decide(reason: str) -> object:
-        return await service.reject_certificate(session=db_session, actor=request.user,
-                                                certificate_id=certificate_id, reason=reason, now=utcnow())
-
-    return await _decide_with_reason(request, db_session, CERTIFICATES, item_id=certificate_id, notice="rejected",
-                                     decide=decide)
+    return await _decide_with_reason(
+        request, db_session, CERTIFICATES, item_id=certificate_id, notice="rejected", decide=partial(
+            service.reject_certificate, session=db_session, actor=request.user, certificate_id=certificate_id,
+            now=utcnow()))
 
 
 # --- vendors and buyers' reports -----------------------------------------------------------------------------
@@ -169,13 +164,9 @@ async def change_vendor(request: HTMXRequest, vendor_id: FromPath[int], decision
     action = {"suspend": service.suspend_vendor, "reinstate": service.reinstate_vendor}.get(decision)
     if action is None:
         return await VENDORS.page(request, db_session, status_code=404)
-
-    async def decide(reason: str) -> object:
-        return await action(session=db_session, actor=request.user, vendor_id=vendor_id, reason=reason,
-                            now=utcnow())
-
-    return await _decide_with_reason(request, db_session, VENDORS, item_id=vendor_id,
-                                     notice="suspended" if decision == "suspend" else "reinstated", decide=decide)
+    return await _decide_with_reason(
+        request, db_session, VENDORS, item_id=vendor_id, notice="suspended" if decision == "suspend" else "reinstated",
+        decide=partial(action, session=db_session, actor=request.user, vendor_id=vendor_id, now=utcnow()))
 
 
 @get("/manager/reports", guards=MANAGERS)
@@ -184,14 +175,12 @@ async def reports_page(request: UserRequest, db_session: DbSession) -> Template:
 
 
 @post("/manager/reports/{report_id:int}/resolve", guards=MANAGERS)
-async def resolve_report(request: HTMXRequest, report_id: FromPath[int], db_session: DbSession
-                         ) -> Template | Redirect:
-    async def decide(resolution: str) -> object:
-        return await service.resolve_report(session=db_session, actor=request.user, report_id=report_id,
-                                            resolution=resolution, now=utcnow())
-
+async def resolve_report(request: HTMXRequest, report_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
+    """Closing a report needs a resolution, written and checked like a reason."""
+    decide = partial(service.resolve_report, session=db_session, actor=request.user, report_id=report_id,
+                     now=utcnow())
     return await _decide_with_reason(request, db_session, REPORTS, item_id=report_id, notice="resolved",
-                                     decide=decide)
+                                     decide=lambda reason: decide(resolution=reason))
 
 
 # --- the audit log, and a buyer's report -------------------------------------------------------------------
@@ -209,16 +198,14 @@ async def audit_page(request: UserRequest, db_session: DbSession) -> Template:
 
 
 @get("/listings/{product_id:int}/report", guards=BUYERS)
-async def report_form(product_id: FromPath[int], db_session: DbSession,
-                      request: UserRequest) -> Template:
+async def report_form(product_id: FromPath[int], db_session: DbSession, request: UserRequest) -> Template:
     product = await service.reportable_listing(session=db_session, product_id=product_id)
     return page("moderation/report_listing.html", product=product, form={}, errors={},
                 notice=request.query_params.get("notice"))
 
 
 @post("/listings/{product_id:int}/report", guards=BUYERS)
-async def report_listing(request: UserRequest, product_id: FromPath[int],
-                         db_session: DbSession) -> Template | Redirect:
+async def report_listing(request: UserRequest, product_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
     values = await form_values(request)
     try:
         report = read_form(ReportInput, values)

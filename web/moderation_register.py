@@ -38,8 +38,7 @@ async def register_form(request: UserRequest, db_session: DbSession) -> Template
 
 
 @post("/manager/register", guards=MANAGERS, request_max_body_size=register.MAX_FILE_BYTES + 64 * 1024)
-async def upload_register(request: UserRequest, db_session: DbSession
-                          ) -> Template | Redirect:
+async def upload_register(request: UserRequest, db_session: DbSession) -> Template | Redirect:
     values = await form_values(request)
     upload = values.get("register")
     try:
@@ -57,8 +56,7 @@ async def upload_register(request: UserRequest, db_session: DbSession
 
 
 @get("/manager/register/{import_id:int}", guards=MANAGERS)
-async def register_report(request: UserRequest, import_id: FromPath[int],
-                          db_session: DbSession) -> Template:
+async def register_report(request: UserRequest, import_id: FromPath[int], db_session: DbSession) -> Template:
     report = await register.get_import(session=db_session, actor=request.user, import_id=import_id)
     return page("moderation/register_report.html", report=report)
 

@@ -47,8 +47,7 @@ async def _inbox(request: HTMXRequest, db_session: AsyncSession, settings: Setti
 
 
 @get("/inbox", guards=[requires_login], name="inbox")
-async def inbox_page(request: HTMXRequest, db_session: DbSession,
-                     settings: NamedDependency[Settings]) -> Template:
+async def inbox_page(request: HTMXRequest, db_session: DbSession, settings: NamedDependency[Settings]) -> Template:
     number = min(page_number(request.query_params.get("page")), notifications.LAST_INBOX_PAGE)
     return await _inbox(request, db_session, settings, page_number=number)
 

@@ -33,6 +33,7 @@ from backend.errors import Conflict, DomainError, Forbidden, InsufficientCapacit
     ValidationFailed
 from backend.i18n import gettext
 from backend.orders import cart as carts
+from backend.orders.cart import CheckoutChoices, checkout_choices
 from backend.orders import service as orders
 from backend.orders import standing
 from backend.orders.delivery import DELIVERY_SLOTS, MAX_DAYS_AHEAD, default_delivery_day
@@ -44,7 +45,7 @@ from backend.orders.models import (
     PaymentMethod,
     PointKind,
 )
-from backend.orders.placement import CheckoutChoices, checkout_choices, place_checkout
+from backend.orders.placement import place_checkout
 from backend.orders.reviews import review_order
 from backend.orders.schemas import (
     CartLineChangeInput,
@@ -179,8 +180,7 @@ async def _cart_response(request: HTMXRequest, db_session: AsyncSession, setting
 
 
 @get("/cart", guards=BUYERS, name="cart")
-async def cart_page(request: HTMXRequest, db_session: DbSession,
-                    settings: NamedDependency[Settings]) -> Template:
+async def cart_page(request: HTMXRequest, db_session: DbSession, settings: NamedDependency[Settings]) -> Template:
     notices = _read_flash(request, settings)
     response = await _cart_response(request, db_session, settings, notices=notices)
     if FLASH_COOKIE in request.cookies:
@@ -330,8 +330,7 @@ async def _order_response(request: HTMXRequest, db_session: AsyncSession, order_
 
 
 @get("/orders/{order_id:int}", guards=BUYERS, name="buyer_order")
-async def order_page(request: HTMXRequest, order_id: FromPath[int],
-                     db_session: DbSession) -> Template:
+async def order_page(request: HTMXRequest, order_id: FromPath[int], db_session: DbSession) -> Template:
     return await _order_response(request, db_session, order_id, notice=request.query_params.get("notice"))
 
 
@@ -362,8 +361,7 @@ async def change_order_status(request: HTMXRequest, order_id: FromPath[int],
 
 
 @post("/orders/{order_id:int}/review", guards=BUYERS)
-async def review(request: HTMXRequest, order_id: FromPath[int],
-                 db_session: DbSession) -> Template | Redirect:
+async def review(request: HTMXRequest, order_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
     """1 to 5 stars and a comment, once the order is completed."""
     values = await form_values(request)
     refused: DomainError | None = None
@@ -400,8 +398,7 @@ async def _standing_page(request: UserRequest, db_session: AsyncSession, *, stat
 
 
 @get("/canteen/standing-orders", guards=CANTEEN_STAFF, name="standing_orders")
-async def standing_orders_page(request: UserRequest,
-                               db_session: DbSession) -> Template:
+async def standing_orders_page(request: UserRequest, db_session: DbSession) -> Template:
     return await _standing_page(request, db_session)
 
 
@@ -413,8 +410,7 @@ def _chosen_product(values: dict[str, Any]) -> int | None:
 
 
 @post("/canteen/standing-orders", guards=CANTEEN_STAFF)
-async def create_standing_order(request: UserRequest,
-                                db_session: DbSession) -> Template | Redirect:
+async def create_standing_order(request: UserRequest, db_session: DbSession) -> Template | Redirect:
     """Every chosen weekday, this quantity for this slot, placed `days ahead` days in advance."""
     values = await form_values(request, lists=("weekdays",))
     try:
@@ -436,14 +432,12 @@ async def _set_standing_active(request: UserRequest, db_session: AsyncSession, s
 
 
 @post("/canteen/standing-orders/{standing_id:int}/pause", guards=CANTEEN_STAFF)
-async def pause_standing_order(request: UserRequest, standing_id: FromPath[int],
-                               db_session: DbSession) -> Redirect:
+async def pause_standing_order(request: UserRequest, standing_id: FromPath[int], db_session: DbSession) -> Redirect:
     return await _set_standing_active(request, db_session, standing_id, active=False)
 
 
 @post("/canteen/standing-orders/{standing_id:int}/resume", guards=CANTEEN_STAFF)
-async def resume_standing_order(request: UserRequest, standing_id: FromPath[int],
-                                db_session: DbSession) -> Redirect:
+async def resume_standing_order(request: UserRequest, standing_id: FromPath[int], db_session: DbSession) -> Redirect:
     return await _set_standing_active(request, db_session, standing_id, active=True)
 
 

@@ -48,8 +48,7 @@ def _pay_page(to_pay: CheckoutToPay, *, error: str | None = None, status_code: i
 
 
 @get("/checkouts/{checkout_id:int}/pay", guards=BUYERS, name="pay_checkout")
-async def pay_page(request: UserRequest, checkout_id: FromPath[int],
-                   db_session: DbSession) -> Template | Redirect:
+async def pay_page(request: UserRequest, checkout_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
     """What the checkout costs, its orders, until when it can be paid, and the button to Stripe (three queries)."""
     to_pay = await checkout_to_pay(session=db_session, actor=request.user, checkout_id=checkout_id)
     if to_pay.paid:

@@ -4,8 +4,10 @@ range from ?from=&to= (YYYY-MM-DD), calls one service function and renders it.""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from litestar import Response, get
 from litestar.response import Template
@@ -25,6 +27,7 @@ from web.forms import field_errors, query_date, whole_number
 from web.responses import page
 from web.roles import CANTEEN_STAFF, MANAGERS, PROFILE_FIRST, VENDORS
 
+ReportT = TypeVar("ReportT")
 
 
 def _range(request: UserRequest) -> tuple[date | None, date | None]:
@@ -46,13 +49,17 @@ def _query(report: Any) -> str:
     return f"from={report.start.isoformat()}&to={report.end.isoformat()}"
 
 
-async def _report(request: UserRequest, build: Any) -> tuple[Any, dict[str, str]]:
-    """The report for the asked range; for a range the service refuses, the default one with the reason."""
+async def _report(request: UserRequest, build: Callable[..., Awaitable[ReportT]], *, strict: bool = False
+                  ) -> tuple[ReportT, dict[str, str]]:
+    """The report `build(start=, end=)` makes for the asked range. A page shows a range the service refuses as the
+    default one with the reason; a CSV download (`strict`) is refused itself."""
     start, end = _range(request)
     try:
-        return await build(start, end), {}
+        return await build(start=start, end=end), {}
     except ValidationFailed as refused:
-        return await build(None, None), field_errors(refused)
+        if strict:
+            raise
+        return await build(start=None, end=None), field_errors(refused)
 
 
 # --- the vendor's sales ----------------------------------------------------------------------------------
@@ -61,14 +68,8 @@ async def _report(request: UserRequest, build: Any) -> tuple[Any, dict[str, str]
 async def _vendor_sales(request: UserRequest, db_session: AsyncSession, strict: bool = False
                         ) -> tuple[service.VendorSales, dict[str, str]]:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
-    today = wib_today(utcnow())
-
-    async def build(start: date | None, end: date | None) -> service.VendorSales:
-        return await service.vendor_sales(session=db_session, vendor=vendor, start=start, end=end, today=today)
-
-    if strict:
-        return await build(*_range(request)), {}
-    return await _report(request, build)
+    return await _report(request, partial(service.vendor_sales, session=db_session, vendor=vendor,
+                                          today=wib_today(utcnow())), strict=strict)
 
 
 def sales_chart(sales: service.VendorSales) -> Any:
@@ -93,15 +94,13 @@ async def vendor_reports(request: UserRequest, db_session: DbSession) -> Templat
 
 
 @get("/vendor/reports/sales-by-day.csv", guards=VENDORS, exception_handlers=PROFILE_FIRST)
-async def vendor_sales_by_day_csv(request: UserRequest, db_session: DbSession
-                                  ) -> Response[bytes]:
+async def vendor_sales_by_day_csv(request: UserRequest, db_session: DbSession) -> Response[bytes]:
     sales, _ = await _vendor_sales(request, db_session, strict=True)
     return _csv(exports.sales_by_day(sales))
 
 
 @get("/vendor/reports/sales-by-product.csv", guards=VENDORS, exception_handlers=PROFILE_FIRST)
-async def vendor_sales_by_product_csv(request: UserRequest, db_session: DbSession
-                                      ) -> Response[bytes]:
+async def vendor_sales_by_product_csv(request: UserRequest, db_session: DbSession) -> Response[bytes]:
     sales, _ = await _vendor_sales(request, db_session, strict=True)
     return _csv(exports.sales_by_product(sales))
 
@@ -111,15 +110,8 @@ async def vendor_sales_by_product_csv(request: UserRequest, db_session: DbSessio
 
 async def _canteen_spend(request: UserRequest, db_session: AsyncSession, strict: bool = False
                          ) -> tuple[service.CanteenSpend, dict[str, str]]:
-    today = wib_today(utcnow())
-
-    async def build(start: date | None, end: date | None) -> service.CanteenSpend:
-        return await service.canteen_spend(session=db_session, actor=request.user, start=start, end=end,
-                                           today=today)
-
-    if strict:
-        return await build(*_range(request)), {}
-    return await _report(request, build)
+    return await _report(request, partial(service.canteen_spend, session=db_session, actor=request.user,
+                                          today=wib_today(utcnow())), strict=strict)
 
 
 def spend_chart(spend: service.CanteenSpend) -> Any:
@@ -141,8 +133,7 @@ async def canteen_reports(request: UserRequest, db_session: DbSession) -> Templa
 
 
 @get("/canteen/reports/spend.csv", guards=CANTEEN_STAFF)
-async def canteen_spend_csv(request: UserRequest, db_session: DbSession
-                            ) -> Response[bytes]:
+async def canteen_spend_csv(request: UserRequest, db_session: DbSession) -> Response[bytes]:
     spend, _ = await _canteen_spend(request, db_session, strict=True)
     return _csv(exports.canteen_spend(spend))
 
@@ -152,16 +143,9 @@ async def canteen_spend_csv(request: UserRequest, db_session: DbSession
 
 async def _dashboard(request: UserRequest, db_session: AsyncSession, strict: bool = False
                      ) -> tuple[service.ZoneDashboard, dict[str, str]]:
-    zone_id = whole_number(request.query_params.get("zone"))
-    today = wib_today(utcnow())
-
-    async def build(start: date | None, end: date | None) -> service.ZoneDashboard:
-        return await service.zone_dashboard(session=db_session, actor=request.user, zone_id=zone_id,
-                                            start=start, end=end, today=today)
-
-    if strict:
-        return await build(*_range(request)), {}
-    return await _report(request, build)
+    return await _report(request, partial(service.zone_dashboard, session=db_session, actor=request.user,
+                                          zone_id=whole_number(request.query_params.get("zone")),
+                                          today=wib_today(utcnow())), strict=strict)
 
 
 def weeks_chart(dashboard: service.ZoneDashboard) -> Any:
@@ -187,8 +171,7 @@ async def zone_dashboard(request: UserRequest, db_session: DbSession) -> Templat
 
 
 @get("/manager/dashboard/weeks.csv", guards=MANAGERS)
-async def zone_weeks_csv(request: UserRequest, db_session: DbSession
-                         ) -> Response[bytes]:
+async def zone_weeks_csv(request: UserRequest, db_session: DbSession) -> Response[bytes]:
     dashboard, _ = await _dashboard(request, db_session, strict=True)
     return _csv(exports.zone_weeks(dashboard))
 

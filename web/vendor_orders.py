@@ -147,8 +147,7 @@ def _detail_page(detail: OrderDetail, *, status_code: int = 200, notice: str | N
 
 
 @get("/vendor/orders/{order_id:int}", guards=VENDORS, exception_handlers=PROFILE_FIRST)
-async def order_page(request: UserRequest, order_id: FromPath[int],
-                     db_session: DbSession) -> Template:
+async def order_page(request: UserRequest, order_id: FromPath[int], db_session: DbSession) -> Template:
     """One order: lines, delivery, the buyer's contact, its history, the buttons and the review."""
     await vendors.require_vendor(session=db_session, user=request.user)
     detail = await service.order_detail(session=db_session, actor=request.user, order_id=order_id,
@@ -157,8 +156,7 @@ async def order_page(request: UserRequest, order_id: FromPath[int],
 
 
 @post("/vendor/orders/{order_id:int}/reply", guards=VENDORS, exception_handlers=PROFILE_FIRST)
-async def reply_to_review(request: UserRequest, order_id: FromPath[int],
-                          db_session: DbSession) -> Template | Redirect:
+async def reply_to_review(request: UserRequest, order_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
     """The vendor's one public answer to the buyer's review."""
     await vendors.require_vendor(session=db_session, user=request.user)
     try:
@@ -176,8 +174,7 @@ async def reply_to_review(request: UserRequest, order_id: FromPath[int],
 
 
 @post("/vendor/orders/{order_id:int}/cash-received", guards=VENDORS, exception_handlers=PROFILE_FIRST)
-async def cash_received(request: HTMXRequest, order_id: FromPath[int],
-                        db_session: DbSession) -> Template | Redirect:
+async def cash_received(request: HTMXRequest, order_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
     """The buyer paid the cash of a delivered order: recorded once. With htmx the cash line of the card is
     replaced; a plain form goes back to the order (or the board) and a refusal shows on the order's page."""
     await vendors.require_vendor(session=db_session, user=request.user)

@@ -137,8 +137,7 @@ async def profile_form(request: UserRequest, db_session: DbSession) -> Template:
 
 
 @post("/vendor/profile", guards=VENDORS)
-async def save_profile(request: UserRequest, db_session: DbSession
-                       ) -> Template | Redirect:
+async def save_profile(request: UserRequest, db_session: DbSession) -> Template | Redirect:
     values = await form_values(request, lists=("operating_days",))
     try:
         data = read_form(VendorProfileInput, values)
@@ -252,8 +251,7 @@ async def _certificate_page(request: UserRequest, db_session: AsyncSession, cert
 
 
 @get("/vendor/certificates/{certificate_id:int}", guards=VENDORS, exception_handlers=PROFILE_FIRST)
-async def certificate_form(request: UserRequest, certificate_id: FromPath[int],
-                           db_session: DbSession) -> Template:
+async def certificate_form(request: UserRequest, certificate_id: FromPath[int], db_session: DbSession) -> Template:
     return await _certificate_page(request, db_session, certificate_id)
 
 
@@ -358,43 +356,40 @@ async def new_product_form(request: UserRequest, db_session: DbSession) -> Templ
 
 
 @post("/vendor/products/new", guards=VENDORS, exception_handlers=PROFILE_FIRST)
-async def create_product(request: UserRequest, db_session: DbSession
-                         ) -> Template | Redirect:
-    vendor = await vendors.require_vendor(session=db_session, user=request.user)
-    values = await form_values(request, lists=("certificate_ids",))
-    tiers, tier_rows = _filled_tiers(values)
-    try:
-        data = read_form(ProductInput, {**values, "tiers": tiers})
-        async with undone_if_refused(db_session):
-            product = await catalog.create_product(session=db_session, vendor=vendor, data=data)
-    except ValidationFailed as exc:
-        return await _product_page(request, db_session, None, status_code=422, form=values,
-                                   errors=_messages(exc, tier_rows))
-    return see_other(f"/vendor/products/{product.id}", notice="product_created")
+async def create_product(request: UserRequest, db_session: DbSession) -> Template | Redirect:
+    return await _save_product(request, db_session, None)
 
 
 @get("/vendor/products/{product_id:int}", guards=VENDORS, exception_handlers=PROFILE_FIRST)
-async def product_form(request: UserRequest, product_id: FromPath[int],
-                       db_session: DbSession) -> Template:
+async def product_form(request: UserRequest, product_id: FromPath[int], db_session: DbSession) -> Template:
     return await _product_page(request, db_session, product_id)
 
 
 @post("/vendor/products/{product_id:int}", guards=VENDORS, exception_handlers=PROFILE_FIRST)
-async def update_product(request: UserRequest, product_id: FromPath[int],
-                         db_session: DbSession) -> Template | Redirect:
+async def update_product(request: UserRequest, product_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
+    return await _save_product(request, db_session, product_id)
+
+
+async def _save_product(request: UserRequest, db_session: AsyncSession, product_id: int | None
+                        ) -> Template | Redirect:
+    """A new product (a draft), or a change to one; refused, its page again with what was typed and why."""
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     values = await form_values(request, lists=("certificate_ids",))
     tiers, tier_rows = _filled_tiers(values)
     try:
         data = read_form(ProductInput, {**values, "tiers": tiers})
         async with undone_if_refused(db_session):
-            await catalog.update_product(session=db_session, vendor=vendor, product_id=product_id, data=data,
-                                         now=utcnow())
+            if product_id is None:
+                saved = await catalog.create_product(session=db_session, vendor=vendor, data=data)
+            else:
+                saved = await catalog.update_product(session=db_session, vendor=vendor, product_id=product_id,
+                                                     data=data, now=utcnow())
     except ValidationFailed as exc:
         # An unknown or foreign id is "not found" here too: the page reloads the product through the service.
         return await _product_page(request, db_session, product_id, status_code=422, form=values,
                                    errors=_messages(exc, tier_rows))
-    return see_other(f"/vendor/products/{product_id}", notice="product_saved")
+    return see_other(f"/vendor/products/{saved.id}", notice="product_created" if product_id is None
+                     else "product_saved")
 
 
 async def _photos_response(request: HTMXRequest, db_session: AsyncSession, product_id: int, *, notice: str,
@@ -456,20 +451,17 @@ async def _change_listing(request: UserRequest, db_session: AsyncSession, produc
 
 
 @post("/vendor/products/{product_id:int}/submit", guards=VENDORS, exception_handlers=PROFILE_FIRST)
-async def submit_product(request: UserRequest, product_id: FromPath[int],
-                         db_session: DbSession) -> Template | Redirect:
+async def submit_product(request: UserRequest, product_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
     return await _change_listing(request, db_session, product_id, catalog.submit_for_review, "submitted")
 
 
 @post("/vendor/products/{product_id:int}/pause", guards=VENDORS, exception_handlers=PROFILE_FIRST)
-async def pause_product(request: UserRequest, product_id: FromPath[int],
-                        db_session: DbSession) -> Template | Redirect:
+async def pause_product(request: UserRequest, product_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
     return await _change_listing(request, db_session, product_id, catalog.pause_listing, "paused")
 
 
 @post("/vendor/products/{product_id:int}/resume", guards=VENDORS, exception_handlers=PROFILE_FIRST)
-async def resume_product(request: UserRequest, product_id: FromPath[int],
-                         db_session: DbSession) -> Template | Redirect:
+async def resume_product(request: UserRequest, product_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
     return await _change_listing(request, db_session, product_id, catalog.resume_listing, "resumed")
 
 

@@ -46,9 +46,7 @@ class AccountApi(Controller):
         return ApiTokenCreated(**ApiTokenPublic.of(token).model_dump(), token=raw)
 
     @get("/tokens/{token_id:int}", summary="One of my API tokens")
-    async def get_token(
-        self, request: UserRequest, token_id: FromPath[int], db_session: DbSession
-    ) -> ApiTokenPublic:
+    async def get_token(self, request: UserRequest, token_id: FromPath[int], db_session: DbSession) -> ApiTokenPublic:
         return ApiTokenPublic.of(await service.get_api_token(session=db_session, actor=request.user, token_id=token_id))
 
     @delete("/tokens/{token_id:int}", summary="Revoke one of my API tokens", status_code=200)

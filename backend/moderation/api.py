@@ -32,48 +32,41 @@ class ModerationApi(Controller):
     security = BEARER
 
     @get("/queue", summary="Listings waiting for review in my zone, oldest first, with what changed")
-    async def queue(self, request: UserRequest, db_session: DbSession
-                    ) -> list[QueueItemPublic]:
+    async def queue(self, request: UserRequest, db_session: DbSession) -> list[QueueItemPublic]:
         return [QueueItemPublic.of(item) for item in await service.review_queue(session=db_session,
                                                                                  actor=request.user)]
 
     @post("/listings/{product_id:int}/approve", summary="Approve a listing", status_code=200)
-    async def approve(self, request: UserRequest, product_id: FromPath[int],
-                      db_session: DbSession) -> DecisionPublic:
-        product = await service.approve_listing(session=db_session, actor=request.user, product_id=product_id,
-                                                now=utcnow())
-        return DecisionPublic(id=product.id, status=product.status, reason=product.status_reason)
+    async def approve(self, request: UserRequest, product_id: FromPath[int], db_session: DbSession) -> DecisionPublic:
+        return DecisionPublic.of(await service.approve_listing(session=db_session, actor=request.user,
+                                                               product_id=product_id, now=utcnow()))
 
     @post("/listings/{product_id:int}/reject", summary="Reject a listing with a reason", status_code=200)
     async def reject(self, request: UserRequest, product_id: FromPath[int], data: JSONBody[ReasonInput],
                      db_session: DbSession) -> DecisionPublic:
-        product = await service.reject_listing(session=db_session, actor=request.user, product_id=product_id,
-                                               reason=data.reason, now=utcnow())
-        return DecisionPublic(id=product.id, status=product.status, reason=product.status_reason)
+        return DecisionPublic.of(await service.reject_listing(session=db_session, actor=request.user,
+                                                              product_id=product_id, reason=data.reason,
+                                                              now=utcnow()))
 
     @post("/certificates/{certificate_id:int}/verify", summary="Verify a certificate", status_code=200)
-    async def verify(self, request: UserRequest, certificate_id: FromPath[int],
-                     db_session: DbSession) -> DecisionPublic:
-        certificate = await service.verify_certificate(session=db_session, actor=request.user,
-                                                       certificate_id=certificate_id, now=utcnow())
-        return DecisionPublic(id=certificate.id, status=certificate.status, reason=certificate.status_reason)
+    async def verify(self, request: UserRequest, certificate_id: FromPath[int], db_session: DbSession
+                     ) -> DecisionPublic:
+        return DecisionPublic.of(await service.verify_certificate(session=db_session, actor=request.user,
+                                                                  certificate_id=certificate_id, now=utcnow()))
 
     @post("/certificates/{certificate_id:int}/reject", summary="Reject a certificate with a reason",
           status_code=200)
     async def reject_certificate(self, request: UserRequest, certificate_id: FromPath[int],
-                                 data: JSONBody[ReasonInput], db_session: DbSession
-                                 ) -> DecisionPublic:
-        certificate = await service.reject_certificate(session=db_session, actor=request.user,
-                                                       certificate_id=certificate_id, reason=data.reason,
-                                                       now=utcnow())
-        return DecisionPublic(id=certificate.id, status=certificate.status, reason=certificate.status_reason)
+                                 data: JSONBody[ReasonInput], db_session: DbSession) -> DecisionPublic:
+        return DecisionPublic.of(await service.reject_certificate(session=db_session, actor=request.user,
+                                                                  certificate_id=certificate_id, reason=data.reason,
+                                                                  now=utcnow()))
 
     @post("/vendors/{vendor_id:int}/suspend", summary="Suspend a vendor with a reason", status_code=200)
     async def suspend(self, request: UserRequest, vendor_id: FromPath[int], data: JSONBody[ReasonInput],
                       db_session: DbSession) -> DecisionPublic:
-        vendor = await service.suspend_vendor(session=db_session, actor=request.user, vendor_id=vendor_id,
-                                              reason=data.reason, now=utcnow())
-        return DecisionPublic(id=vendor.id, status=vendor.status, reason=vendor.status_reason)
+        return DecisionPublic.of(await service.suspend_vendor(session=db_session, actor=request.user,
+                                                              vendor_id=vendor_id, reason=data.reason, now=utcnow()))
 
     @post("/vendors/{vendor_id:int}/reinstate", summary="Reinstate a suspended vendor", status_code=200)
     async def reinstate(self, request: UserRequest, vendor_id: FromPath[int],
@@ -83,8 +76,7 @@ class ModerationApi(Controller):
         return DecisionPublic(id=vendor.id, status=vendor.status, reason=data.reason)
 
     @get("/reports", summary="Open reports from buyers")
-    async def reports(self, request: UserRequest, db_session: DbSession
-                      ) -> list[ReportPublic]:
+    async def reports(self, request: UserRequest, db_session: DbSession) -> list[ReportPublic]:
         return [ReportPublic.of(report) for report, _, _ in await service.open_reports(session=db_session,
                                                                                        actor=request.user)]
 

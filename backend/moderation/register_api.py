@@ -80,8 +80,7 @@ async def import_register_api(request: UserRequest,
 
 @get("/api/v1/manager/register/{import_id:int}", tags=["moderation"], guards=MANAGERS, security=BEARER,
      summary="The report of one register import")
-async def import_report_api(request: UserRequest, import_id: FromPath[int],
-                            db_session: DbSession) -> RegisterReport:
+async def import_report_api(request: UserRequest, import_id: FromPath[int], db_session: DbSession) -> RegisterReport:
     return RegisterReport.of(await register.get_import(session=db_session, actor=request.user, import_id=import_id))
 
 

@@ -7,8 +7,11 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
 
+from backend.catalog.models import Product
+from backend.certification.models import Certificate
 from backend.moderation.models import AuditEntry, ListingReport
 from backend.moderation.service import MSG_REASON_REQUIRED, MSG_REPORT_KIND, QueueItem
+from backend.vendors.models import Vendor
 
 
 class ReasonInput(BaseModel):
@@ -68,6 +71,12 @@ class DecisionPublic(BaseModel):
     id: int
     status: str
     reason: str
+
+    @classmethod
+    def of(cls, decided: Product | Certificate | Vendor) -> DecisionPublic:
+        """A listing, certificate or vendor as a manager's decision left it."""
+        assert decided.id is not None
+        return cls(id=decided.id, status=decided.status, reason=decided.status_reason)
 
 
 class AuditEntryPublic(BaseModel):

@@ -65,8 +65,7 @@ class InboxApi(Controller):
         return PushSubscriptionPublic.of(subscription)
 
     @delete("/push/subscriptions", summary="Stop Web Push to this browser", status_code=204)
-    async def unsubscribe(self, request: UserRequest, data: JSONBody[PushEndpointInput],
-                          db_session: DbSession) -> None:
+    async def unsubscribe(self, request: UserRequest, data: JSONBody[PushEndpointInput], db_session: DbSession) -> None:
         await push.unsubscribe(session=db_session, user=request.user, endpoint=data.endpoint)
 
 

@@ -68,17 +68,18 @@ async def _cart(session: AsyncSession, buyer: User, today: date) -> CartPublic:
 
 
 class CartApi(Controller):
-    path = "/api/v1/cart"
-    tags = ["cart"]
+    """The buyer's cart and its checkout, with the places and times one can choose."""
+
+    path = "/api/v1"
     guards = [BUYERS]
     security = BEARER
 
-    @get("", summary="My cart, by vendor, with today's prices after bulk tiers")
-    async def get_cart(self, request: UserRequest, db_session: DbSession
-                       ) -> CartPublic:
+    @get("/cart", tags=["cart"], summary="My cart, by vendor, with today's prices after bulk tiers")
+    async def get_cart(self, request: UserRequest, db_session: DbSession) -> CartPublic:
         return await _cart(db_session, request.user, wib_today(utcnow()))
 
-    @put("/lines/{product_id:int}", summary="Set the quantity of a product in my cart (adds the product)")
+    @put("/cart/lines/{product_id:int}", tags=["cart"],
+         summary="Set the quantity of a product in my cart (adds the product)")
     async def set_line(self, request: UserRequest, product_id: FromPath[int],
                        data: JSONBody[CartQuantityInput], db_session: DbSession) -> CartPublic:
         today = wib_today(utcnow())
@@ -86,30 +87,21 @@ class CartApi(Controller):
                                  quantity=data.quantity, today=today)
         return await _cart(db_session, request.user, today)
 
-    @delete("/lines/{product_id:int}", summary="Take a product out of my cart", status_code=200)
-    async def remove_line(self, request: UserRequest, product_id: FromPath[int],
-                          db_session: DbSession) -> CartPublic:
+    @delete("/cart/lines/{product_id:int}", tags=["cart"], summary="Take a product out of my cart", status_code=200)
+    async def remove_line(self, request: UserRequest, product_id: FromPath[int], db_session: DbSession) -> CartPublic:
         await carts.remove_line(session=db_session, buyer=request.user, product_id=product_id)
         return await _cart(db_session, request.user, wib_today(utcnow()))
 
-
-class CheckoutApi(Controller):
-    path = "/api/v1"
-    tags = ["checkout"]
-    guards = [BUYERS]
-    security = BEARER
-
-    @get("/delivery-points", summary="The gates and dormitories of my zone where orders can be handed over")
-    async def delivery_points(self, request: UserRequest, db_session: DbSession
-                              ) -> list[DeliveryPointPublic]:
+    @get("/delivery-points", tags=["checkout"], summary="The gates and dormitories of my zone where orders can be handed over")
+    async def delivery_points(self, request: UserRequest, db_session: DbSession) -> list[DeliveryPointPublic]:
         points = await zone_delivery_points(session=db_session, zone_id=request.user.zone_id)
         return [DeliveryPointPublic.of(point) for point in points]
 
-    @get("/delivery-slots", summary="The delivery times one can choose (local time, WIB)")
+    @get("/delivery-slots", tags=["checkout"], summary="The delivery times one can choose (local time, WIB)")
     async def delivery_slots(self) -> DeliverySlotsPublic:
         return DeliverySlotsPublic(slots=[hh_mm(slot) for slot in DELIVERY_SLOTS])
 
-    @post("/checkouts", status_code=201,
+    @post("/checkouts", tags=["checkout"], status_code=201,
           summary="Check out my cart: one order per vendor, capacity and stock held at once, the cart emptied",
           description="Requires an `Idempotency-Key` header. The same key with the same body answers 200 with the "
                       "checkout already placed (`replayed`: true); with another body, 409. When something cannot "
@@ -183,8 +175,7 @@ class OrderApi(Controller):
 
     @post("/{order_id:int}/reorder", guards=[BUYERS], status_code=200,
           summary="Put a past order's lines back in my cart; what is no longer on sale is left out and said so")
-    async def reorder(self, request: UserRequest, order_id: FromPath[int],
-                      db_session: DbSession) -> ReorderPublic:
+    async def reorder(self, request: UserRequest, order_id: FromPath[int], db_session: DbSession) -> ReorderPublic:
         today = wib_today(utcnow())
         result = await service.reorder(session=db_session, actor=request.user, order_id=order_id, today=today)
         return ReorderPublic.of(result, await carts.view_cart(session=db_session, buyer=request.user, today=today))
@@ -212,8 +203,7 @@ class StandingOrderApi(Controller):
     security = BEARER
 
     @get("", summary="My canteen's standing weekly orders, with the latest days placed or refused")
-    async def list_standing(self, request: UserRequest, db_session: DbSession
-                            ) -> list[StandingOrderPublic]:
+    async def list_standing(self, request: UserRequest, db_session: DbSession) -> list[StandingOrderPublic]:
         views = await standing.list_standing_orders(session=db_session, actor=request.user, today=wib_today(utcnow()))
         return [StandingOrderPublic.of(view) for view in views]
 
@@ -251,4 +241,4 @@ async def _standing(session: AsyncSession, actor: User, standing_order_id: int |
     return StandingOrderPublic.of(view)
 
 
-API_ROUTES = [CartApi, CheckoutApi, OrderApi, vendor_board, StandingOrderApi]
+API_ROUTES = [CartApi, OrderApi, vendor_board, StandingOrderApi]

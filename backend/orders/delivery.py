@@ -31,6 +31,7 @@ MSG_SLOT = N_("Choose a delivery time from the list.")
 MSG_PAST = N_("Choose a delivery time at least an hour from now.")
 MSG_FAR = N_("Choose a delivery date within the next 60 days.")
 MSG_POINT = N_("Choose a delivery point from the list.")
+MSG_PLACE = N_("Choose where the order goes.")
 MSG_CANTEEN_ONLY = N_("Delivery to the canteen is for canteen staff; choose a gate, a dormitory or pickup.")
 MSG_CLOSED_DAY = N_("%(vendor)s does not deliver on %(day)s.")
 MSG_HOURS = N_("%(vendor)s delivers between %(opens)s and %(closes)s.")
@@ -151,6 +152,7 @@ async def zone_delivery_points(*, session: AsyncSession, zone_id: int | None) ->
 
 
 MSG_POINT_NAME = N_("Type the name of the gate or dormitory.")
+MSG_POINT_KIND = N_("Choose gate or dormitory.")
 MSG_MANAGERS_ONLY = N_("Only the zone's managers set delivery points.")
 
 

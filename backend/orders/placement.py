@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import case, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.models import Organisation, Role, User
+from backend.accounts.models import Role, User
 from backend.catalog.models import Fulfilment, Product
 from backend.catalog.service import buyer_visible
 from backend.clock import wib_today
@@ -41,13 +41,11 @@ from backend.orders.delivery import (
     lead_time_problem,
     resolve_place,
     vendor_problems,
-    zone_delivery_points,
 )
 from backend.orders.models import (
     CapacityDay,
     CartLine,
     Checkout,
-    DeliveryPoint,
     Order,
     OrderEvent,
     OrderLine,
@@ -68,6 +66,7 @@ MSG_KEY = N_("The request needs an idempotency key of 1 to 100 characters.")
 MSG_KEY_REUSED = N_("This order was already sent with other details. Reload the page and try again.")
 MSG_INVOICE_CANTEENS = N_("Invoice payment is for canteens.")
 MSG_CASH_WORKERS = N_("Cash on delivery is for workers.")
+MSG_PAYMENT = N_("Choose how you pay.")
 MSG_NEW_ORDER = N_("New order %(number)s for %(day)s at %(slot)s WIB")
 
 
@@ -99,32 +98,6 @@ async def place_checkout(*, session: AsyncSession, buyer: User, delivery: Delive
     return await place_orders(session=session, buyer=buyer, delivery=delivery, payment_method=payment_method,
                               idempotency_key=idempotency_key, lines=None, now=now, payment_window=payment_window,
                               placed_by=buyer, cash_limit=cash_limit)
-
-
-@dataclass
-class CheckoutChoices:
-    """Where a buyer may have the cart delivered (besides pickup, open to all) and how they may pay."""
-
-    canteen: Organisation | None  # canteen staff: delivered to their canteen's address
-    points: list[DeliveryPoint]  # a worker: the zone's open gates and dormitories
-    payment_methods: list[PaymentMethod]
-
-
-async def checkout_choices(*, session: AsyncSession, buyer: User, card_payments: bool) -> CheckoutChoices:
-    """A canteen's staff have orders brought to the canteen and pay by invoice once a manager gave the canteen
-    invoice terms; a worker collects at a gate or dormitory and pays cash on delivery; anyone may pick up, and pay
-    by card once card payments are set up (`card_payments`). One query."""
-    canteen, points, methods = None, [], []
-    if buyer.role == Role.CANTEEN_STAFF:
-        canteen = await session.get(Organisation, buyer.organisation_id) if buyer.organisation_id else None
-        if canteen is not None and canteen.invoice_terms_days:
-            methods.append(PaymentMethod.INVOICE)
-    else:
-        points = await zone_delivery_points(session=session, zone_id=buyer.zone_id)
-        methods.append(PaymentMethod.CASH)
-    if card_payments:
-        methods.append(PaymentMethod.CARD)
-    return CheckoutChoices(canteen=canteen, points=points, payment_methods=methods)
 
 
 async def place_orders(*, session: AsyncSession, buyer: User, delivery: DeliveryChoice, payment_method: PaymentMethod,

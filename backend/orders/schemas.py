@@ -13,10 +13,9 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from backend.db import as_utc
-from backend.errors import N_
 from backend.i18n import gettext
-from backend.orders.cart import MAX_LINE_QUANTITY, Cart
-from backend.orders.delivery import MSG_SLOT, DeliveryChoice
+from backend.orders.cart import MAX_LINE_QUANTITY, MSG_QUANTITY, Cart
+from backend.orders.delivery import MSG_PLACE, MSG_POINT_KIND, MSG_SLOT, DeliveryChoice
 from backend.orders.models import (
     DELIVERY_LABELS,
     PAYMENT_LABELS,
@@ -31,8 +30,9 @@ from backend.orders.models import (
     Review,
     StandingOrderRun,
 )
-from backend.orders.placement import MAX_NOTES, Placement
+from backend.orders.placement import MAX_NOTES, MSG_PAYMENT, Placement
 from backend.orders.service import Board, OrderDetail, OrderSummary, Reorder, TimelineEntry
+from backend.orders.states import MSG_ACTION
 from backend.orders.reviews import MSG_RATING, MSG_REPLY_EMPTY
 from backend.orders.standing import MSG_DAYS_AHEAD, MSG_WEEKDAYS, StandingOrderInput, StandingOrderView
 from backend.orders.standing import MSG_QUANTITY as MSG_STANDING_QUANTITY
@@ -43,12 +43,6 @@ HH_MM = r"^([01]\d|2[0-3]):[0-5]\d$"
 SLOT_DESCRIPTION = "Local time (WIB) as HH:MM, one of GET /api/v1/delivery-slots"
 Weekday = Annotated[int, Field(ge=1, le=7)]
 SlotText = Annotated[str, StringConstraints(pattern=HH_MM)]
-
-MSG_POINT_KIND = N_("Choose gate or dormitory.")
-MSG_QUANTITY = N_("Type the quantity as a whole number.")
-MSG_PLACE = N_("Choose where the order goes.")
-MSG_PAYMENT = N_("Choose how you pay.")
-MSG_ACTION = N_("Choose one of the buttons on the order.")
 
 
 def hh_mm(moment: time) -> str:

@@ -89,8 +89,7 @@ class CanteenTermsApi(Controller):
     security = BEARER
 
     @get("", summary="The canteens of my zone (every zone for an admin) with their invoice terms and NPWP")
-    async def list_canteens(self, request: UserRequest, db_session: DbSession
-                            ) -> list[CanteenTermsPublic]:
+    async def list_canteens(self, request: UserRequest, db_session: DbSession) -> list[CanteenTermsPublic]:
         return [CanteenTermsPublic.of(canteen)
                 for canteen in await invoices.canteens_for_terms(session=db_session, actor=request.user)]
 
@@ -111,16 +110,14 @@ class CanteenTermsApi(Controller):
       security=BEARER, status_code=200,
       summary="Record that the buyer paid cash for one of my delivered (or completed) cash orders, once",
       description="409 when it was already recorded, the order is not paid in cash, or not delivered yet.")
-async def cash_received(request: UserRequest, order_id: FromPath[int],
-                        db_session: DbSession) -> CashReceivedPublic:
+async def cash_received(request: UserRequest, order_id: FromPath[int], db_session: DbSession) -> CashReceivedPublic:
     return CashReceivedPublic.of(await mark_cash_received(session=db_session, actor=request.user, order_id=order_id,
                                                           now=utcnow()))
 
 
 @get("/api/v1/vendor/balance", tags=["ledger"], guards=[requires_role(Role.VENDOR)], security=BEARER,
      summary="What the platform owes my shop, my latest completed orders (gross, commission, net) and payouts")
-async def vendor_balance(request: UserRequest, db_session: DbSession
-                         ) -> VendorBalancePublic:
+async def vendor_balance(request: UserRequest, db_session: DbSession) -> VendorBalancePublic:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     return VendorBalancePublic.of(await ledger.vendor_balance(session=db_session, vendor=vendor))
 
@@ -144,8 +141,7 @@ class LedgerAdminApi(Controller):
                                                       commission_bps=data.commission_bps))
 
     @get("/balances", summary="Every vendor the ledger has entries for: what they are owed and were paid")
-    async def balances(self, request: UserRequest, db_session: DbSession
-                       ) -> list[BalanceRowPublic]:
+    async def balances(self, request: UserRequest, db_session: DbSession) -> list[BalanceRowPublic]:
         return [BalanceRowPublic.of(row) for row in await ledger.vendor_balances(session=db_session,
                                                                                 actor=request.user)]
 

@@ -96,8 +96,7 @@ class VendorApi(Controller):
                                                                storage=storage, now=utcnow()))
 
     @get("/certificates", summary="My certificates")
-    async def list_certificates(self, request: UserRequest,
-                                db_session: DbSession) -> list[CertificatePublic]:
+    async def list_certificates(self, request: UserRequest, db_session: DbSession) -> list[CertificatePublic]:
         vendor = await vendors.require_vendor(session=db_session, user=request.user)
         return [CertificatePublic.of(c) for c in await certification.list_certificates(session=db_session,
                                                                                         vendor=vendor)]
@@ -144,8 +143,7 @@ class VendorApi(Controller):
         return private_document_response(storage.read(certificate.document_key), certificate.document_media_type)
 
     @get("/products", summary="My products, in every listing state")
-    async def list_products(self, request: UserRequest,
-                            db_session: DbSession) -> list[ProductPublic]:
+    async def list_products(self, request: UserRequest, db_session: DbSession) -> list[ProductPublic]:
         vendor = await vendors.require_vendor(session=db_session, user=request.user)
         return [view.public() for view in await catalog.list_products(session=db_session, vendor=vendor)]
 
@@ -192,18 +190,15 @@ class VendorApi(Controller):
 
     @post("/products/{product_id:int}/submit", summary="Submit a draft or rejected listing for review",
           status_code=200)
-    async def submit(self, request: UserRequest, product_id: FromPath[int],
-                     db_session: DbSession) -> ProductPublic:
+    async def submit(self, request: UserRequest, product_id: FromPath[int], db_session: DbSession) -> ProductPublic:
         return await self._transition(request, db_session, product_id, catalog.submit_for_review)
 
     @post("/products/{product_id:int}/pause", summary="Pause a live listing", status_code=200)
-    async def pause(self, request: UserRequest, product_id: FromPath[int],
-                    db_session: DbSession) -> ProductPublic:
+    async def pause(self, request: UserRequest, product_id: FromPath[int], db_session: DbSession) -> ProductPublic:
         return await self._transition(request, db_session, product_id, catalog.pause_listing)
 
     @post("/products/{product_id:int}/resume", summary="Resume a paused listing", status_code=200)
-    async def resume(self, request: UserRequest, product_id: FromPath[int],
-                     db_session: DbSession) -> ProductPublic:
+    async def resume(self, request: UserRequest, product_id: FromPath[int], db_session: DbSession) -> ProductPublic:
         return await self._transition(request, db_session, product_id, catalog.resume_listing)
 
     @staticmethod

@@ -55,7 +55,7 @@ def field_errors(exc: DomainError, *, rename: Mapping[str, str] | None = None) -
 
 @dataclass(frozen=True)
 class RowRefusal:
-    """A refused form of one row of a list where each row has its own (a payout per vendor, a decision per listing):
+    """A refused form of one row of a list where each row has its own (a payout per vendor, terms per canteen):
     the list comes back with the row's message and what was typed in it."""
 
     row_id: int

@@ -42,7 +42,7 @@ def page_or_fragment(request: HTMXRequest, full: str | PlainAnswer, fragment: st
 
 def wants_fragment(request: HTMXRequest) -> bool:
     """htmx asks for a piece of the page; a history restore, like a plain browser, needs the whole page. A handler
-    asks this itself only to skip loading what the fragment alone needs (then answering `varies_with_htmx`)."""
+    asks this itself only where its two answers need different things loaded (and marks them `varies_with_htmx`)."""
     return bool(request.htmx) and not request.htmx.history_restore_request
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response
+from litestar.types import ExceptionHandlersMap
 
 from backend.accounts.auth import requires_role
 from backend.accounts.models import Role, User
@@ -40,4 +41,4 @@ def _profile_first(_request: Request[Any, Any, Any], _exc: Exception) -> Respons
 
 
 # The exception handlers of a vendor's page that needs the business profile.
-PROFILE_FIRST = {ProfileIncomplete: _profile_first}
+PROFILE_FIRST: ExceptionHandlersMap = {ProfileIncomplete: _profile_first}

@@ -117,7 +117,7 @@ async def change_order_status(request: HTMXRequest, order_id: FromPath[int],
         return see_other(f"/vendor/orders/{order.id}")
     if errors:
         return await _board_page(request, db_session, vendor=vendor, day=order.delivery_day, today=wib_today(now),
-                                 status_code=status_code, errors={order.id: errors}, failed={order.id: failed})
+                                 status_code=status_code, errors={order_id: errors}, failed={order_id: failed})
     return see_other(f"/vendor/orders?day={order.delivery_day.isoformat()}#order-{order.id}")
 
 
@@ -187,10 +187,11 @@ async def cash_received(request: HTMXRequest, order_id: FromPath[int], db_sessio
                                              now=utcnow())
     except Conflict as refused:
         error = field_errors(refused)["_form"]
-    if not error and not wants_fragment(request):
-        if back == "board":
-            return varies_with_htmx(see_other(f"/vendor/orders?day={order.delivery_day.isoformat()}#order-{order.id}"))
-        return varies_with_htmx(see_other(f"/vendor/orders/{order_id}", notice="cash_received"))
+    else:
+        if not wants_fragment(request):
+            return varies_with_htmx(
+                see_other(f"/vendor/orders?day={order.delivery_day.isoformat()}#order-{order_id}") if back == "board"
+                else see_other(f"/vendor/orders/{order_id}", notice="cash_received"))
     detail = await service.order_detail(session=db_session, actor=request.user, order_id=order_id,
                                         as_side=Side.VENDOR)
     return page_or_fragment(request, _detail_page(detail, status_code=409, errors={"_form": error}),

@@ -117,7 +117,7 @@ def _profile_form(vendor: Vendor | None, user: User) -> dict[str, Any]:
     if vendor is None:
         return {"owner_name": user.full_name, "whatsapp": display_phone(user.phone), "delivery_radius_km": "10",
                 "operating_days": ["1", "2", "3", "4", "5", "6"]}
-    form = {name: _text(getattr(vendor, name)) for name in PROFILE_FIELDS}
+    form: dict[str, Any] = {name: _text(getattr(vendor, name)) for name in PROFILE_FIELDS}
     form["whatsapp"] = display_phone(vendor.whatsapp)
     form["operating_days"] = [str(day) for day in mask_to_days(vendor.operating_days)]
     return form

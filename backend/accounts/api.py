@@ -7,7 +7,7 @@ from litestar import Controller, delete, get, post, put
 from litestar.params import FromPath, JSONBody
 
 from backend.accounts import service
-from backend.accounts.auth import UserRequest, requires_login, requires_role
+from backend.accounts.auth import BEARER, UserRequest, requires_login, requires_role
 from backend.accounts.models import Role
 from backend.accounts.schemas import (
     ApiTokenCreate,
@@ -19,8 +19,6 @@ from backend.accounts.schemas import (
 )
 from backend.clock import utcnow
 from backend.db import DbSession
-
-BEARER = [{"BearerToken": []}]
 
 
 class AccountApi(Controller):

@@ -9,6 +9,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from litestar import Request, get
+from litestar.openapi.spec import SecurityRequirement
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from backend.catalog.models import Category
@@ -27,11 +28,13 @@ from backend.catalog.storefront import product_for_buyer, vendor_for_buyer
 from backend.certification.formats import FORMATS, CertificateKind
 from backend.certification.models import Certificate
 from backend.clock import utcnow
+from backend.accounts.auth import BEARER
 from backend.db import DbSession
 from backend.orders.reviews import vendor_reviews
 from backend.vendors.models import mask_to_days
 
-OPTIONAL_TOKEN = [{}, {"BearerToken": []}]
+# The catalogue is public: a token only says who asks (its "near" defaults to a canteen's factory).
+OPTIONAL_TOKEN: list[SecurityRequirement] = [{}, *BEARER]
 
 
 def _item(item: CatalogueItem) -> CatalogueItemPublic:
@@ -87,6 +90,7 @@ async def get_product(db_session: DbSession, product_id: FromPath[int],
     item = await product_for_buyer(session=db_session, product_id=product_id, available_on=available_on,
                                    now=utcnow())
     product = item.product
+    assert product.id is not None and item.vendor.id is not None
     return ProductDetailPublic(
         id=product.id, name=product.name, description=product.description, category=product.category,
         unit=product.unit, price=product.price, min_order_qty=product.min_order_qty, fulfilment=product.fulfilment,
@@ -106,6 +110,7 @@ async def get_vendor(request: Request[Any, Any, Any], db_session: DbSession,
     near = await buyer_location(session=db_session, user=request.scope.get("user"))
     storefront = await vendor_for_buyer(session=db_session, vendor_id=vendor_id, near=near, now=utcnow())
     vendor = storefront.vendor
+    assert vendor.id is not None
     return VendorStorefrontPublic(
         id=vendor.id, business_name=vendor.business_name, kecamatan=vendor.kecamatan, desa=vendor.desa,
         story=vendor.story, delivery_radius_km=vendor.delivery_radius_km,

@@ -7,7 +7,7 @@ from datetime import date
 from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from backend.accounts.auth import UserRequest, requires_role
+from backend.accounts.auth import BEARER, UserRequest, requires_role
 from backend.accounts.models import Role
 from backend.clock import utcnow
 from backend.db import DbSession
@@ -21,8 +21,6 @@ from backend.moderation.schemas import (
     ReportInput,
     ReportPublic,
 )
-
-BEARER = [{"BearerToken": []}]
 
 
 class ModerationApi(Controller):
@@ -73,7 +71,8 @@ class ModerationApi(Controller):
                         data: JSONBody[ReasonInput], db_session: DbSession) -> DecisionPublic:
         vendor = await service.reinstate_vendor(session=db_session, actor=request.user, vendor_id=vendor_id,
                                                 reason=data.reason, now=utcnow())
-        return DecisionPublic(id=vendor.id, status=vendor.status, reason=data.reason)
+        # A reinstatement's reason is the audit log's, not the vendor's to read: the answer gives it back.
+        return DecisionPublic.of(vendor).model_copy(update={"reason": data.reason})
 
     @get("/reports", summary="Open reports from buyers")
     async def reports(self, request: UserRequest, db_session: DbSession) -> list[ReportPublic]:

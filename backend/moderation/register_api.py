@@ -12,7 +12,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from pydantic import BaseModel
 
-from backend.accounts.auth import UserRequest, requires_role
+from backend.accounts.auth import BEARER, UserRequest, requires_role
 from backend.accounts.models import Role
 from backend.clock import utcnow
 from backend.db import DbSession
@@ -21,7 +21,6 @@ from backend.moderation import register
 from backend.moderation.models import RegisterImport
 
 MANAGERS = [requires_role(Role.MANAGER, Role.ADMIN)]
-BEARER = [{"BearerToken": []}]
 
 
 @dataclass
@@ -49,6 +48,7 @@ class RegisterReport(BaseModel):
 
     @classmethod
     def of(cls, report: RegisterImport) -> RegisterReport:
+        assert report.id is not None
         return cls(
             id=report.id, zone_id=report.zone_id, filename=report.filename, total_rows=report.total_rows,
             created=report.created_count, updated=report.updated_count, unchanged=report.unchanged_count,

@@ -16,7 +16,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.auth import UserRequest, requires_login, requires_role
+from backend.accounts.auth import BEARER, UserRequest, requires_login, requires_role
 from backend.accounts.models import Role, User
 from backend.clock import utcnow, wib_today
 from backend.config import Settings
@@ -50,7 +50,6 @@ from backend.orders.schemas import (
 from backend.orders.states import change_status
 from backend.vendors import service as vendors
 
-BEARER = [{"BearerToken": []}]
 BUYERS = requires_role(*carts.BUYER_ROLES)
 VENDORS = requires_role(Role.VENDOR)
 

@@ -14,7 +14,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from pydantic import BaseModel, Field
 
-from backend.accounts.auth import UserRequest, requires_role
+from backend.accounts.auth import BEARER, UserRequest, requires_role
 from backend.clock import utcnow
 from backend.config import Settings
 from backend.db import DbSession, as_utc, keep_when_refused
@@ -24,8 +24,6 @@ from backend.payments import service
 from backend.payments.models import Payment
 from backend.payments.service import CheckoutToPay, PaymentUnavailable
 from backend.payments.webhooks import receive_event
-
-BEARER = [{"BearerToken": []}]
 
 
 class PaymentPublic(BaseModel):

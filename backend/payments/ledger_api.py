@@ -11,7 +11,7 @@ from litestar import Controller, get, post, put
 from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.auth import UserRequest, requires_role
+from backend.accounts.auth import BEARER, UserRequest, requires_role
 from backend.accounts.models import Role, User, Zone
 from backend.clock import utcnow, wib_today
 from backend.db import DbSession
@@ -35,7 +35,6 @@ from backend.payments.ledger_schemas import (
 )
 from backend.vendors import service as vendors
 
-BEARER = [{"BearerToken": []}]
 MANAGERS = requires_role(Role.MANAGER, Role.ADMIN)
 ADMINS = requires_role(Role.ADMIN)
 Page = Annotated[int, QueryParameter(ge=1, le=10_000)]
@@ -154,6 +153,7 @@ class LedgerAdminApi(Controller):
 
 
 def _zone(zone: Zone) -> ZoneCommissionPublic:
+    assert zone.id is not None
     return ZoneCommissionPublic(zone_id=zone.id, code=zone.code, name=zone.name, commission_bps=zone.commission_bps)
 
 

@@ -9,7 +9,7 @@ from typing import Annotated
 from litestar import get
 from litestar.params import QueryParameter
 
-from backend.accounts.auth import UserRequest, requires_role
+from backend.accounts.auth import BEARER, UserRequest, requires_role
 from backend.accounts.models import Role
 from backend.clock import utcnow, wib_today
 from backend.db import DbSession
@@ -17,7 +17,6 @@ from backend.problems import problem_response
 from backend.reports import service
 from backend.vendors import service as vendors
 
-BEARER = [{"BearerToken": []}]
 From = Annotated[date | None, QueryParameter(name="from", description="First delivery day (YYYY-MM-DD)")]
 To = Annotated[date | None, QueryParameter(name="to", description="Last delivery day (YYYY-MM-DD)")]
 

@@ -152,6 +152,7 @@ class VendorApi(Controller):
                              db_session: DbSession) -> ProductPublic:
         vendor = await vendors.require_vendor(session=db_session, user=request.user)
         product = await catalog.create_product(session=db_session, vendor=vendor, data=data)
+        assert product.id is not None
         return (await catalog.get_product(session=db_session, vendor=vendor, product_id=product.id)).public()
 
     @get("/products/{product_id:int}", summary="One of my products")

@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.accounts import service
 from backend.accounts.auth import LANGUAGE_COOKIE, SESSION_COOKIE, UserRequest, requires_login
 from backend.accounts.models import SELF_SERVICE_ROLES, User
+from backend.accounts.schemas import ApiTokenCreate, LanguageInput, LoginInput, PasswordChangeInput, SignUpInput
 from backend.clock import utcnow
 from backend.config import Settings
-from backend.accounts.schemas import ApiTokenCreate, LanguageInput, LoginInput, PasswordChangeInput, SignUpInput
 from backend.db import DbSession, keep_when_refused, undone_if_refused
 from backend.errors import TooManyAttempts, ValidationFailed
 from backend.moderation import register

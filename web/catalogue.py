@@ -23,9 +23,9 @@ from backend.db import DbSession
 from backend.errors import N_, FieldError, ValidationFailed
 from backend.i18n import gettext
 from backend.money import parse_rupiah
-from backend.validation import MSG_CALENDAR_DAY
 from backend.orders.delivery import default_delivery_day
 from backend.orders.reviews import vendor_reviews
+from backend.validation import MSG_CALENDAR_DAY
 from backend.vendors.models import mask_to_days
 from web.forms import field_errors, query_date
 from web.responses import page, page_or_fragment
@@ -76,7 +76,7 @@ def read_filters(params: dict[str, str]) -> tuple[dict[str, Any], list[FieldErro
 @get("/catalogue", name="catalogue")
 async def catalogue(request: HTMXRequest, db_session: DbSession) -> Template:
     user = request.scope.get("user")
-    params = {key: value for key, value in request.query_params.items()}
+    params = dict(request.query_params.items())
     fields, problems = read_filters(params)
     near = await buyer_location(session=db_session, user=user, latitude=fields.pop("latitude", None),
                                 longitude=fields.pop("longitude", None))

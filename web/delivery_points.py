@@ -18,8 +18,8 @@ from backend.accounts.models import Role
 from backend.db import DbSession, undone_if_refused
 from backend.errors import ValidationFailed
 from backend.orders import delivery
-from backend.orders.schemas import DeliveryPointInput
 from backend.orders.models import PointKind
+from backend.orders.schemas import DeliveryPointInput
 from web.forms import field_errors, form_values, read_form
 from web.responses import page, see_other
 

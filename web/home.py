@@ -8,18 +8,18 @@ from litestar import Request, get, post
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.auth import UserRequest, requires_role
 from backend.accounts import service as accounts
+from backend.accounts.auth import UserRequest, requires_role
 from backend.accounts.models import Role
 from backend.accounts.schemas import FactoryLocation
 from backend.catalog import service as catalog
 from backend.certification import service as certification
 from backend.clock import utcnow, wib_today
 from backend.db import DbSession, undone_if_refused
+from backend.errors import ValidationFailed
 from backend.moderation import service as moderation
 from backend.orders import service as orders
 from backend.vendors import service as vendors
-from backend.errors import ValidationFailed
 from web.forms import field_errors, form_values, read_form
 from web.responses import page, see_other
 from web.roles import ADMINS, CANTEEN_STAFF, VENDORS, home_path_for

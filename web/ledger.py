@@ -4,7 +4,6 @@ and picks a response."""
 
 from __future__ import annotations
 
-
 from litestar import get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
@@ -20,8 +19,6 @@ from backend.vendors import service as vendors
 from web.forms import RowRefusal, form_values, read_form, row_forms
 from web.responses import page, see_other
 from web.roles import ADMINS, PROFILE_FIRST, VENDORS
-
-
 
 # --- the vendor: balance ------------------------------------------------------------------------------
 

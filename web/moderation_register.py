@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from litestar import get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath

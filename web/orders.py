@@ -29,13 +29,12 @@ from backend.catalog.storefront import product_for_buyer
 from backend.clock import utcnow, wib_today
 from backend.config import Settings
 from backend.db import DbSession, undone_if_refused
-from backend.errors import Conflict, DomainError, Forbidden, InsufficientCapacity, NotFound, \
-    ValidationFailed
+from backend.errors import Conflict, DomainError, Forbidden, InsufficientCapacity, NotFound, ValidationFailed
 from backend.i18n import gettext
 from backend.orders import cart as carts
-from backend.orders.cart import CheckoutChoices, checkout_choices
 from backend.orders import service as orders
 from backend.orders import standing
+from backend.orders.cart import CheckoutChoices, checkout_choices
 from backend.orders.delivery import DELIVERY_SLOTS, MAX_DAYS_AHEAD, default_delivery_day
 from backend.orders.models import (
     DELIVERY_LABELS,
@@ -61,7 +60,6 @@ from web.forms import field_errors, form_values, page_number, read_form, whole_n
 from web.labels import POINT_KIND_LABELS
 from web.responses import page, page_or_fragment, see_other, varies_with_htmx, wants_fragment
 from web.roles import BUYERS, CANTEEN_STAFF
-
 
 CHECKOUT_FIELDS = ("delivery_day", "delivery_slot", "delivery_place", "payment_method", "notes", "idempotency_key")
 # Errors the checkout form shows next to a field; any other comes at the top of the form.

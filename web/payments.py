@@ -10,7 +10,6 @@ every few seconds; without JavaScript, a link does).
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from litestar import get, post
 from litestar.di import NamedDependency
@@ -90,11 +89,11 @@ async def payment_return(request: HTMXRequest, checkout_id: FromPath[int], db_se
                                        checkout_id=checkout_id, stripe_session_id=stripe_session_id, now=utcnow())
     payment = to_pay.payment
     poll_url = f"/checkouts/{checkout_id}/return" + (f"?session_id={stripe_session_id}" if stripe_session_id else "")
-    context: dict[str, Any] = dict(
-        to_pay=to_pay, checkout=to_pay.checkout, paid=to_pay.paid, poll_url=poll_url, poll_seconds=POLL_SECONDS,
+    return page_or_fragment(
+        request, "payments/return.html", "payments/_status.html", to_pay=to_pay, checkout=to_pay.checkout,
+        paid=to_pay.paid, poll_url=poll_url, poll_seconds=POLL_SECONDS,
         failure=payment.last_error if payment is not None and payment.status == PaymentStatus.FAILED else "",
         waiting=not to_pay.paid and bool(to_pay.waiting), msg_closed=MSG_CLOSED)
-    return page_or_fragment(request, "payments/return.html", "payments/_status.html", **context)
 
 
 PAGE_ROUTES = [pay_page, pay, payment_return]

@@ -13,8 +13,8 @@ from urllib.parse import urlencode
 
 from babel import numbers
 from jinja2 import pass_context
-from markupsafe import Markup
 from litestar.plugins.jinja import JinjaTemplateEngine
+from markupsafe import Markup
 
 from backend.clock import format_date, format_datetime_wib
 from backend.i18n import LOCALES, get_locale, gettext, ngettext

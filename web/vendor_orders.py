@@ -22,17 +22,16 @@ from backend.clock import utcnow, wib_today
 from backend.db import DbSession, undone_if_refused
 from backend.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from backend.orders import reviews, service
-from backend.payments.cash import mark_cash_received
 from backend.orders.models import OrderStatus
 from backend.orders.schemas import ReplyInput, TransitionInput
 from backend.orders.service import BoardSlot, OrderDetail
 from backend.orders.states import Side, allowed_targets, change_status
+from backend.payments.cash import mark_cash_received
 from backend.vendors import service as vendors
 from backend.vendors.models import Vendor
 from web.forms import field_errors, form_values, page_number, query_date, read_form
 from web.responses import page, page_or_fragment, see_other, varies_with_htmx, wants_fragment
 from web.roles import PROFILE_FIRST, VENDORS
-
 
 # A refused plain form comes back with the status that says why; htmx gets 200 (it swaps only 2xx answers).
 REFUSAL_STATUS = {ValidationFailed: 400, Forbidden: 403, Conflict: 409}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from litestar import Controller, delete, get, post, put
 from litestar.params import FromPath, JSONBody
 

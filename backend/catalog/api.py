@@ -12,6 +12,7 @@ from litestar import Request, get
 from litestar.openapi.spec import SecurityRequirement
 from litestar.params import FromPath, FromQuery, QueryParameter
 
+from backend.accounts.auth import BEARER
 from backend.catalog.models import Category
 from backend.catalog.schemas import (
     CatalogueItemPublic,
@@ -28,7 +29,6 @@ from backend.catalog.storefront import product_for_buyer, vendor_for_buyer
 from backend.certification.formats import FORMATS, CertificateKind
 from backend.certification.models import Certificate
 from backend.clock import utcnow
-from backend.accounts.auth import BEARER
 from backend.db import DbSession
 from backend.orders.reviews import vendor_reviews
 from backend.vendors.models import mask_to_days

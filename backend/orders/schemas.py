@@ -31,11 +31,11 @@ from backend.orders.models import (
     StandingOrderRun,
 )
 from backend.orders.placement import MAX_NOTES, MSG_PAYMENT, Placement
-from backend.orders.service import Board, OrderDetail, OrderSummary, Reorder, TimelineEntry
-from backend.orders.states import MSG_ACTION
 from backend.orders.reviews import MSG_RATING, MSG_REPLY_EMPTY
+from backend.orders.service import Board, OrderDetail, OrderSummary, Reorder, TimelineEntry
 from backend.orders.standing import MSG_DAYS_AHEAD, MSG_WEEKDAYS, StandingOrderInput, StandingOrderView
 from backend.orders.standing import MSG_QUANTITY as MSG_STANDING_QUANTITY
+from backend.orders.states import MSG_ACTION
 from backend.validation import MSG_CALENDAR_DAY, Coordinate
 
 # A local time on the hour or not: which slots exist is the service's rule (GET /api/v1/delivery-slots).

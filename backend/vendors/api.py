@@ -23,7 +23,6 @@ from backend.catalog.schemas import ProductInput, ProductPublic
 from backend.certification import service as certification
 from backend.certification.schemas import CertificateInput, CertificatePublic
 from backend.clock import utcnow
-
 from backend.db import DbSession
 from backend.media.routes import MEDIA_TYPES, private_document_response
 from backend.media.storage import Storage

@@ -8,6 +8,7 @@ why. The rules live in backend.payments.invoices.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from litestar import get, post
@@ -44,11 +45,11 @@ async def canteen_invoices(request: UserRequest, db_session: DbSession) -> Templ
     return page("invoices/list.html", listing=listing)
 
 
-async def _invoice_page(request: UserRequest, db_session: AsyncSession, invoice_id: int, *,
+async def _invoice_page(request: UserRequest, db_session: AsyncSession, invoice_id: int, today: date, *,
                         status_code: int = 200, errors: dict[str, str] | None = None,
                         form: Mapping[str, Any] | None = None) -> Template:
     detail = await invoices.invoice_detail(session=db_session, actor=request.user, invoice_id=invoice_id,
-                                           today=wib_today(utcnow()))
+                                           today=today)
     return page("invoices/detail.html", status_code=status_code, detail=detail, invoice=detail.invoice,
                 may_mark_paid=invoices.may_manage(request.user, detail.organisation.zone_id),
                 errors=errors or {}, form=form or {}, notice=request.query_params.get("notice"))
@@ -57,17 +58,17 @@ async def _invoice_page(request: UserRequest, db_session: AsyncSession, invoice_
 @get("/invoices/{invoice_id:int}", guards=READERS, name="invoice")
 async def invoice_page(request: UserRequest, invoice_id: FromPath[int], db_session: DbSession) -> Template:
     """The printable invoice, for the canteen's staff, the zone's managers and the admins (four queries)."""
-    return await _invoice_page(request, db_session, invoice_id)
+    return await _invoice_page(request, db_session, invoice_id, wib_today(utcnow()))
 
 
 # --- managers: open and overdue invoices, mark paid -------------------------------------------------------
 
 
-async def _manager_list(request: UserRequest, db_session: AsyncSession, *,
+async def _manager_list(request: UserRequest, db_session: AsyncSession, today: date, *,
                         refusal: RowRefusal | None = None) -> Template:
     shown = request.query_params.get("state", "unpaid")
     shown = shown if shown in MANAGER_FILTERS else "unpaid"
-    listing = await invoices.list_invoices(session=db_session, actor=request.user, today=wib_today(utcnow()),
+    listing = await invoices.list_invoices(session=db_session, actor=request.user, today=today,
                                            states=MANAGER_FILTERS[shown],
                                            page=page_number(request.query_params.get("page")))
     return page("invoices/manage.html", listing=listing, shown=shown, notice=request.query_params.get("notice"),
@@ -77,7 +78,7 @@ async def _manager_list(request: UserRequest, db_session: AsyncSession, *,
 @get("/manager/invoices", guards=MANAGERS, name="manager_invoices")
 async def manager_invoices(request: UserRequest, db_session: DbSession) -> Template:
     """The zone's unpaid invoices (every zone's for an admin), the earliest due first, each with "mark paid"."""
-    return await _manager_list(request, db_session)
+    return await _manager_list(request, db_session, wib_today(utcnow()))
 
 
 @post("/manager/invoices/{invoice_id:int}/paid", guards=MANAGERS)
@@ -85,17 +86,19 @@ async def mark_paid(request: UserRequest, invoice_id: FromPath[int], db_session:
     """Record the canteen's payment with its reference; `back=invoice` returns to the invoice's page."""
     values = await form_values(request)
     on_invoice = values.get("back") == "invoice"
+    now = utcnow()
     try:
         paid = read_form(PaidInput, values)
         async with undone_if_refused(db_session):
             await invoices.mark_invoice_paid(session=db_session, actor=request.user, invoice_id=invoice_id,
-                                             payment_reference=paid.payment_reference, now=utcnow())
+                                             payment_reference=paid.payment_reference, now=now)
     except (ValidationFailed, Conflict) as refused:
         status_code = 400 if isinstance(refused, ValidationFailed) else 409
         if on_invoice:
-            return await _invoice_page(request, db_session, invoice_id, status_code=status_code,
+            return await _invoice_page(request, db_session, invoice_id, wib_today(now), status_code=status_code,
                                        errors=field_errors(refused), form=values)
-        return await _manager_list(request, db_session, refusal=RowRefusal(invoice_id, refused, values, status_code))
+        return await _manager_list(request, db_session, wib_today(now),
+                                   refusal=RowRefusal(invoice_id, refused, values, status_code))
     if on_invoice:
         return see_other(f"/invoices/{invoice_id}", notice="paid")
     return see_other("/manager/invoices", notice="paid")

@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import json
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -87,22 +87,22 @@ async def add_to_cart(request: HTMXRequest, db_session: DbSession) -> Template |
         product_id = read_form(ProductChoiceInput, values).product_id
     except ValidationFailed:
         raise NotFound(carts.MSG_NO_PRODUCT) from None
+    now = utcnow()
     try:
         quantity = read_form(CartQuantityInput, values).quantity
         async with undone_if_refused(db_session):
             line = await carts.set_quantity(session=db_session, buyer=request.user, product_id=product_id,
-                                            quantity=quantity, add=True, today=wib_today(utcnow()))
+                                            quantity=quantity, add=True, today=wib_today(now))
     except (ValidationFailed, NotFound) as refused:
-        return await _product_with_errors(request, db_session, product_id, values, field_errors(refused))
+        return await _product_with_errors(request, db_session, product_id, values, field_errors(refused), now)
     return page_or_fragment(request, see_other("/cart", added=str(product_id)), "orders/_added.html",
                             quantity=quantity, in_cart=line.quantity, unit=line.product.unit)
 
 
 async def _product_with_errors(request: HTMXRequest, db_session: AsyncSession, product_id: int,
-                               values: dict[str, str], errors: dict[str, str]) -> Template:
+                               values: dict[str, str], errors: dict[str, str], now: datetime) -> Template:
     """The product page again with the add-to-cart form's error (htmx: the form alone)."""
     errors = {"quantity": errors.get("quantity") or next(iter(errors.values()), "")}
-    now = utcnow()
     day = default_delivery_day(now)
     try:
         item = await product_for_buyer(session=db_session, product_id=product_id, available_on=day, now=now)
@@ -150,12 +150,11 @@ def _place_options(choices: CheckoutChoices) -> list[tuple[str, str]]:
             for point in choices.points] + [pickup]
 
 
-async def _cart_response(request: HTMXRequest, db_session: AsyncSession, settings: Settings, *,
+async def _cart_response(request: HTMXRequest, db_session: AsyncSession, settings: Settings, now: datetime, *,
                          values: dict[str, str] | None = None, errors: dict[str, str] | None = None,
                          status_code: int = 200, notices: list[str] | None = None) -> Template:
     """The cart grouped by vendor with the checkout form under it (four queries with the login's)."""
     user = request.user
-    now = utcnow()
     today = wib_today(now)
     cart = await carts.view_cart(session=db_session, buyer=user, today=today)
     # An empty cart says so itself; its placement error would only repeat it.
@@ -180,19 +179,19 @@ async def _cart_response(request: HTMXRequest, db_session: AsyncSession, setting
 @get("/cart", guards=BUYERS, name="cart")
 async def cart_page(request: HTMXRequest, db_session: DbSession, settings: NamedDependency[Settings]) -> Template:
     notices = _read_flash(request, settings)
-    response = await _cart_response(request, db_session, settings, notices=notices)
+    response = await _cart_response(request, db_session, settings, utcnow(), notices=notices)
     if FLASH_COOKIE in request.cookies:
         response.delete_cookie(FLASH_COOKIE, path="/cart")
     return response
 
 
-async def _cart_changed(request: HTMXRequest, db_session: AsyncSession, settings: Settings, values: dict[str, Any],
-                        errors: dict[str, str] | None = None) -> Template | Redirect:
+async def _cart_changed(request: HTMXRequest, db_session: AsyncSession, settings: Settings, now: datetime,
+                        values: dict[str, Any], errors: dict[str, str] | None = None) -> Template | Redirect:
     """After a change in the cart: htmx gets the cart again (the checkout form keeps what was typed, sent along
     with hx-include); a plain form goes back to the cart, or sees the refusal."""
     if not errors and not wants_fragment(request):
         return varies_with_htmx(see_other("/cart"))
-    return await _cart_response(request, db_session, settings, values=values, errors=errors,
+    return await _cart_response(request, db_session, settings, now, values=values, errors=errors,
                                 status_code=400 if errors else 200)
 
 
@@ -201,22 +200,23 @@ async def change_quantity(request: HTMXRequest, product_id: FromPath[int], db_se
                           settings: NamedDependency[Settings]) -> Template | Redirect:
     """A new quantity for a line (0 takes it out)."""
     values = await form_values(request)
+    now = utcnow()
     try:
         data = read_form(CartLineChangeInput, values)
         async with undone_if_refused(db_session):
             await carts.change_quantity(session=db_session, buyer=request.user, product_id=product_id,
-                                        quantity=data.quantity, today=wib_today(utcnow()))
+                                        quantity=data.quantity, today=wib_today(now))
     except (ValidationFailed, NotFound) as refused:
-        return await _cart_changed(request, db_session, settings, values, errors={
+        return await _cart_changed(request, db_session, settings, now, values, errors={
             f"line-{product_id}": " ".join(field_errors(refused).values())})
-    return await _cart_changed(request, db_session, settings, values)
+    return await _cart_changed(request, db_session, settings, now, values)
 
 
 @post("/cart/lines/{product_id:int}/remove", guards=BUYERS)
 async def remove_line(request: HTMXRequest, product_id: FromPath[int], db_session: DbSession,
                       settings: NamedDependency[Settings]) -> Template | Redirect:
     await carts.remove_line(session=db_session, buyer=request.user, product_id=product_id)
-    return await _cart_changed(request, db_session, settings, await form_values(request))
+    return await _cart_changed(request, db_session, settings, utcnow(), await form_values(request))
 
 
 @post("/checkout", guards=BUYERS)
@@ -225,6 +225,7 @@ async def checkout(request: HTMXRequest, db_session: DbSession,
     """Place the cart: one order per vendor, then the orders list with the orders named. A refusal comes back
     on the cart, each message next to its line, vendor or field, with what was typed."""
     values = await form_values(request)
+    now = utcnow()
     try:
         data = read_form(CheckoutInput, _with_kind_and_point(values))
         async with undone_if_refused(db_session):
@@ -233,7 +234,7 @@ async def checkout(request: HTMXRequest, db_session: DbSession,
                 payment_method=data.payment_method, idempotency_key=values.get("idempotency_key", ""),
                 payment_window=timedelta(minutes=settings.payment_window_minutes),
                 cash_limit=settings.cash_on_delivery_limit, card_payments=bool(settings.stripe_secret_key),
-                now=utcnow())
+                now=now)
     except InsufficientCapacity as short:
         errors = {f"line-{shortage.product_id}": gettext(shortage.message, **shortage.params)
                   for shortage in short.shortages}
@@ -253,7 +254,7 @@ async def checkout(request: HTMXRequest, db_session: DbSession,
         if request.htmx:
             return ClientRedirect(target)  # a full page load, so the address bar shows the orders list
         return see_other("/orders", placed=str(placement.checkout.id))
-    return await _cart_response(request, db_session, settings, values=values, errors=errors,
+    return await _cart_response(request, db_session, settings, now, values=values, errors=errors,
                                 status_code=status_code)
 
 
@@ -376,10 +377,9 @@ async def review(request: HTMXRequest, order_id: FromPath[int], db_session: DbSe
 # --- standing orders (canteens) ------------------------------------------------------------------------
 
 
-async def _standing_page(request: UserRequest, db_session: AsyncSession, *, status_code: int = 200,
+async def _standing_page(request: UserRequest, db_session: AsyncSession, today: date, *, status_code: int = 200,
                          values: dict[str, Any] | None = None, errors: dict[str, str] | None = None) -> Template:
     """The canteen's standing orders and the form for a new one (at most five queries with the login's)."""
-    today = wib_today(utcnow())
     views = await standing.list_standing_orders(session=db_session, actor=request.user, today=today)
     product_id = _chosen_product(values) if values else whole_number(request.query_params.get("product"))
     chosen = (await standing.product_to_repeat(session=db_session, product_id=product_id, today=today)
@@ -397,7 +397,7 @@ async def _standing_page(request: UserRequest, db_session: AsyncSession, *, stat
 
 @get("/canteen/standing-orders", guards=CANTEEN_STAFF, name="standing_orders")
 async def standing_orders_page(request: UserRequest, db_session: DbSession) -> Template:
-    return await _standing_page(request, db_session)
+    return await _standing_page(request, db_session, wib_today(utcnow()))
 
 
 def _chosen_product(values: dict[str, Any]) -> int | None:
@@ -411,13 +411,14 @@ def _chosen_product(values: dict[str, Any]) -> int | None:
 async def create_standing_order(request: UserRequest, db_session: DbSession) -> Template | Redirect:
     """Every chosen weekday, this quantity for this slot, placed `days ahead` days in advance."""
     values = await form_values(request, lists=("weekdays",))
+    today = wib_today(utcnow())
     try:
         data = read_form(StandingOrderForm, values)
         async with undone_if_refused(db_session):
             await standing.create_standing_order(session=db_session, actor=request.user, data=data.to_input(),
-                                                 today=wib_today(utcnow()))
+                                                 today=today)
     except (ValidationFailed, NotFound) as refused:
-        return await _standing_page(request, db_session, status_code=400, values=values,
+        return await _standing_page(request, db_session, today, status_code=400, values=values,
                                     errors=field_errors(refused))
     return see_other("/canteen/standing-orders", notice="created")
 

@@ -191,11 +191,10 @@ async def _certificate_submission(values: dict[str, Any]) -> tuple[CertificateIn
     return data, document
 
 
-async def _certificates_page(request: UserRequest, db_session: AsyncSession, *, status_code: int = 200,
+async def _certificates_page(request: UserRequest, db_session: AsyncSession, today: date, *, status_code: int = 200,
                              form: dict[str, Any] | None = None, errors: dict[str, str] | None = None) -> Template:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     certificates = await certification.list_certificates(session=db_session, vendor=vendor)
-    today = wib_today(utcnow())
     return page("vendors/certificates.html", status_code=status_code,
                 certificates=[(c, certification.needs_attention(c, today)) for c in certificates], form=form or {},
                 errors=errors or {}, notice=request.query_params.get("notice"))
@@ -203,7 +202,7 @@ async def _certificates_page(request: UserRequest, db_session: AsyncSession, *, 
 
 @get("/vendor/certificates", guards=VENDORS, exception_handlers=PROFILE_FIRST, name="vendor_certificates")
 async def certificate_list(request: UserRequest, db_session: DbSession) -> Template:
-    return await _certificates_page(request, db_session)
+    return await _certificates_page(request, db_session, wib_today(utcnow()))
 
 
 @post("/vendor/certificates", guards=VENDORS, exception_handlers=PROFILE_FIRST,
@@ -211,13 +210,15 @@ async def certificate_list(request: UserRequest, db_session: DbSession) -> Templ
 async def add_certificate(request: UserRequest, db_session: DbSession,
                           storage: NamedDependency[Storage]) -> Template | Redirect:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
+    now = utcnow()
 
     async def add(data: CertificateInput, document: ProcessedDocument | None) -> object:
         return await certification.add_certificate(session=db_session, vendor=vendor, data=data, document=document,
-                                                   storage=storage, now=utcnow())
+                                                   storage=storage, now=now)
 
     async def refused(form: dict[str, Any], errors: dict[str, str]) -> Template:
-        return await _certificates_page(request, db_session, status_code=422, form=form, errors=errors)
+        return await _certificates_page(request, db_session, wib_today(now), status_code=422, form=form,
+                                        errors=errors)
 
     return await _save_certificate(request, db_session, save=add, refused=refused, notice="certificate_added")
 
@@ -239,20 +240,20 @@ async def _save_certificate(request: UserRequest, db_session: AsyncSession, *,
     return see_other("/vendor/certificates", notice=notice)
 
 
-async def _certificate_page(request: UserRequest, db_session: AsyncSession, certificate_id: int, *,
+async def _certificate_page(request: UserRequest, db_session: AsyncSession, certificate_id: int, today: date, *,
                             status_code: int = 200, form: dict[str, Any] | None = None,
                             errors: dict[str, str] | None = None) -> Template:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     certificate = await certification.get_certificate(session=db_session, vendor=vendor,
                                                       certificate_id=certificate_id)
     return page("vendors/certificate.html", status_code=status_code, certificate=certificate,
-                attention=certification.needs_attention(certificate, wib_today(utcnow())),
+                attention=certification.needs_attention(certificate, today),
                 form=form if form is not None else _certificate_form(certificate), errors=errors or {})
 
 
 @get("/vendor/certificates/{certificate_id:int}", guards=VENDORS, exception_handlers=PROFILE_FIRST)
 async def certificate_form(request: UserRequest, certificate_id: FromPath[int], db_session: DbSession) -> Template:
-    return await _certificate_page(request, db_session, certificate_id)
+    return await _certificate_page(request, db_session, certificate_id, wib_today(utcnow()))
 
 
 @post("/vendor/certificates/{certificate_id:int}", guards=VENDORS, exception_handlers=PROFILE_FIRST,
@@ -263,15 +264,16 @@ async def update_certificate(request: UserRequest, certificate_id: FromPath[int]
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     # Ownership first: another vendor's id is "not found" before anything they sent is looked at.
     await certification.get_certificate(session=db_session, vendor=vendor, certificate_id=certificate_id)
+    now = utcnow()
 
     async def update(data: CertificateInput, document: ProcessedDocument | None) -> object:
         return await certification.update_certificate(session=db_session, vendor=vendor,
                                                       certificate_id=certificate_id, data=data, document=document,
-                                                      storage=storage, now=utcnow())
+                                                      storage=storage, now=now)
 
     async def refused(form: dict[str, Any], errors: dict[str, str]) -> Template:
-        return await _certificate_page(request, db_session, certificate_id, status_code=422, form=form,
-                                       errors=errors)
+        return await _certificate_page(request, db_session, certificate_id, wib_today(now), status_code=422,
+                                       form=form, errors=errors)
 
     return await _save_certificate(request, db_session, save=update, refused=refused, notice="certificate_saved")
 

@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Any, cast, overload
+from typing import Any, TypeAlias, cast, overload
 
 from asyncpg import exceptions as asyncpg_errors
 from litestar import Request
+from litestar.di import NamedDependency
 from litestar.types import Message, Scope
-from sqlalchemy import CursorResult, Result, Table, event, inspect
+from sqlalchemy import Connection, CursorResult, Result, Table, event, inspect
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    AsyncSessionTransaction,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlmodel import Field, SQLModel
 
 from backend.clock import utcnow
@@ -59,6 +66,7 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _configure_sqlite_connection)
+            event.listen(self.engine.sync_engine, "savepoint", _begin_before_first_savepoint)
         self.sessionmaker = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
 
     async def dispose(self) -> None:
@@ -71,6 +79,9 @@ class Database:
         return session
 
 
+# How a handler asks for its request's session: a parameter named `db_session` of this type.
+DbSession: TypeAlias = NamedDependency[AsyncSession]
+
 _REQUEST_SESSION = "db_session"
 _KEEP_WHEN_REFUSED = "db_keep_when_refused"
 
@@ -80,6 +91,16 @@ def keep_when_refused(scope: Scope) -> None:
     call is down): for what the refusal itself must record, such as a failed login counting towards the throttle
     or the payment that keeps Stripe's answer for the next try. A crash (500) still rolls back."""
     scope["state"][_KEEP_WHEN_REFUSED] = True
+
+
+def undone_if_refused(session: AsyncSession) -> AsyncSessionTransaction:
+    """A savepoint around a service call whose refusal (a DomainError) a page handler catches to show the page
+    again from the same session: the refusal takes back exactly what the call wrote (a checkout's orders and the
+    cart it emptied), and the page shows things as they were. `async with undone_if_refused(db_session): ...`
+
+    The request's transaction still ends in `end_request_transaction`: rolled back for a refusal answered 4xx,
+    committed for one answered 200 (htmx swaps only 2xx answers), which is safe because of the savepoint."""
+    return session.begin_nested()
 
 
 async def end_request_transaction(message: Message, scope: Scope) -> None:
@@ -185,6 +206,15 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
     # PostgreSQL has great_circle_km() as an SQL function (migration 0004); SQLite gets the same from Python.
     dbapi_connection.create_function("great_circle_km", 4, great_circle_km, deterministic=True)
+
+
+def _begin_before_first_savepoint(connection: Connection, _name: str) -> None:
+    # Python's sqlite3 opens a transaction only just before a write. A SAVEPOINT sent first would open it
+    # instead, and releasing that savepoint would commit at once: the request's later rollback (a refusal, a
+    # crash) could no longer undo what the savepoint kept. So the transaction is begun here first, as on
+    # PostgreSQL, below SQLAlchemy (the driver's cursor), where nothing counts it as a statement of ours.
+    if not connection.connection.driver_connection.in_transaction:
+        connection.connection.dbapi_connection.cursor().execute("BEGIN")
 
 
 EARTH_RADIUS_KM = 6371.0088

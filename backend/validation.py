@@ -28,9 +28,11 @@ MSG_TOO_LONG = N_("Can have at most %(limit)s characters.")
 MSG_CHOICE = N_("Choose one of the options.")
 MSG_TIME = N_("Enter a time as HH:MM, for example 15:00.")
 MSG_DATE = N_("Enter a date as YYYY-MM-DD.")
+MSG_CALENDAR_DAY = N_("Choose a date from the calendar.")
 MSG_INVALID = N_("This value is not valid.")
 MSG_RUPIAH = N_("Enter an amount in rupiah, for example 15000 or 15.000.")
 MSG_TOO_MANY = N_("At most %(limit)s items.")
+MSG_COORDINATE = N_("Type the location as numbers, for example -6.9545 and 110.0322.")
 
 
 def _rupiah(value: Any) -> Any:
@@ -44,6 +46,18 @@ def _rupiah(value: Any) -> Any:
 
 # Whole rupiah; a page may type "15.000" or "Rp 15.000", the API may send 15000.
 Rupiah = Annotated[int, BeforeValidator(_rupiah)]
+
+def _coordinate(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return float(value.strip().replace(",", "."))
+        except ValueError:
+            raise ValueError(MSG_COORDINATE) from None
+    return value
+
+
+# A latitude or longitude; a phone may type -6.95 as "-6,95".
+Coordinate = Annotated[float, BeforeValidator(_coordinate)]
 
 _MESSAGES_BY_TYPE = {
     "missing": MSG_REQUIRED,
@@ -68,18 +82,30 @@ _MESSAGES_BY_TYPE = {
     "too_long": MSG_TOO_MANY,
 }
 _LIMIT_KEYS = ("ge", "le", "gt", "lt", "min_length", "max_length")
+# Problems that say which limit a value crossed: their message keeps the limit.
+_OUT_OF_RANGE = frozenset({"greater_than_equal", "less_than_equal", "greater_than", "less_than", "string_too_short",
+                           "string_too_long", "too_short", "too_long"})
 
 
 def validate_input(model: type[InputT], data: Mapping[str, Any]) -> InputT:
-    """Validate submitted data; every problem becomes a FieldError named after its field path."""
+    """Validate submitted data; every problem becomes a FieldError named after its field path.
+
+    A model may name what a person is told about a field whose value is missing or cannot be read, in a class
+    attribute `field_messages` ({field: gettext id}): "Choose from 1 to 5 stars." says more than "This field is
+    required." Such a field's problems are named after the field, not after an item of it; a value out of range
+    still says its limit, and a validator of the model its own message."""
+    field_messages: Mapping[str, str] = getattr(model, "field_messages", {})
     try:
         return model.model_validate(dict(data))
     except PydanticValidationError as exc:
-        raise ValidationFailed([_field_error(error) for error in exc.errors()]) from None
+        raise ValidationFailed([_field_error(error, field_messages) for error in exc.errors()]) from None
 
 
-def _field_error(error: Any) -> FieldError:
-    field = ".".join(str(part) for part in error["loc"]) or "_form"
+def _field_error(error: Any, field_messages: Mapping[str, str]) -> FieldError:
+    head = str(error["loc"][0]) if error["loc"] else "_form"
+    if head in field_messages and error["type"] not in _OUT_OF_RANGE and error["type"] != "value_error":
+        return FieldError(head, field_messages[head])
+    field = head if head in field_messages else ".".join(str(part) for part in error["loc"]) or "_form"
     context = error.get("ctx") or {}
     if error["type"] == "value_error":
         # Our own validators raise ValueError with a gettext id as the message.

@@ -14,17 +14,18 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts import service
-from backend.accounts.auth import LANGUAGE_COOKIE, SESSION_COOKIE, requires_login
+from backend.accounts.auth import LANGUAGE_COOKIE, SESSION_COOKIE, UserRequest, requires_login
 from backend.accounts.models import SELF_SERVICE_ROLES, User
+from backend.accounts.schemas import ApiTokenCreate, LanguageInput, LoginInput, PasswordChangeInput, SignUpInput
 from backend.client_address import client_address
 from backend.clock import utcnow
 from backend.config import Settings
-from backend.db import keep_when_refused
-from backend.errors import N_, TooManyAttempts, ValidationFailed
-from backend.i18n import LOCALES
+from backend.db import DbSession, keep_when_refused, undone_if_refused
+from backend.errors import TooManyAttempts, ValidationFailed
 from backend.moderation import register
-from web.forms import field_errors, form_values, page, safe_next, see_other
-from web.home import home_path_for
+from web.forms import field_errors, form_values, read_form, safe_next
+from web.responses import page, page_or_fragment, see_other
+from web.roles import home_path_for
 
 ONE_YEAR = 365 * 24 * 3600
 
@@ -86,15 +87,16 @@ async def login_form(
 
 @post("/login")
 async def login(
-    request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession], settings: NamedDependency[Settings]
+    request: Request[Any, Any, Any], db_session: DbSession, settings: NamedDependency[Settings]
 ) -> Template | Redirect:
     values = await form_values(request)
     now = utcnow()
     try:
+        data = read_form(LoginInput, values)
         user = await service.authenticate(
             session=db_session,
-            phone=values.get("phone", ""),
-            password=values.get("password", ""),
+            phone=data.phone,
+            password=data.password,
             ip_address=client_ip(request),
             policy=login_policy(settings),
             now=now,
@@ -106,12 +108,11 @@ async def login(
         errors = field_errors(exc)
         return page("accounts/login.html", status_code=status, form=values, errors=errors,
                     message=errors.get("_form") or errors.get("password"))
-    return await _open_session(request, db_session, settings, user, safe_next(values.get("next"), home_path_for(user)),
-                               now)
+    return await _open_session(request, db_session, settings, user, safe_next(data.next, home_path_for(user)), now)
 
 
 @post("/logout", guards=[requires_login])
-async def logout(request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession],
+async def logout(request: Request[Any, Any, Any], db_session: DbSession,
                  settings: NamedDependency[Settings]) -> Redirect:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
@@ -122,7 +123,7 @@ async def logout(request: Request[Any, Any, Any], db_session: NamedDependency[As
 
 
 @get("/signup", name="signup")
-async def signup_form(request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession],
+async def signup_form(request: Request[Any, Any, Any], db_session: DbSession,
                       role: FromQuery[str | None] = None) -> Template:
     zones = await service.list_zones(session=db_session)
     form = {"role": role if role in SELF_SERVICE_ROLES else "", "zone_id": str(zones[0].id) if len(zones) == 1 else ""}
@@ -131,26 +132,23 @@ async def signup_form(request: Request[Any, Any, Any], db_session: NamedDependen
 
 @post("/signup")
 async def signup(
-    request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession], settings: NamedDependency[Settings]
+    request: Request[Any, Any, Any], db_session: DbSession, settings: NamedDependency[Settings]
 ) -> Template | Redirect:
     values = await form_values(request)
     try:
-        zone_id = int(values.get("zone_id") or 0) or None
-    except ValueError:
-        zone_id = None
-    try:
-        user = await service.sign_up(
-            session=db_session,
-            role=values.get("role", ""),
-            phone=values.get("phone", ""),
-            full_name=values.get("full_name", ""),
-            password=values.get("password", ""),
-            zone_id=zone_id,
-            organisation_name=values.get("organisation_name", ""),
-            policy=login_policy(settings),
-        )
+        data = read_form(SignUpInput, values)
+        async with undone_if_refused(db_session):
+            user = await service.sign_up(
+                session=db_session,
+                role=data.role,
+                phone=data.phone,
+                full_name=data.full_name,
+                password=data.password,
+                zone_id=data.zone_id,
+                organisation_name=data.organisation_name,
+                policy=login_policy(settings),
+            )
     except ValidationFailed as exc:
-        await db_session.rollback()
         values.pop("password", None)
         zones = await service.list_zones(session=db_session)
         return page("accounts/signup.html", status_code=422, form=values, errors=field_errors(exc), zones=zones)
@@ -161,7 +159,7 @@ async def signup(
 
 
 async def _settings_page(
-    request: Request[User, Any, Any], db_session: AsyncSession, *, status_code: int = 200, **context: Any
+    request: UserRequest, db_session: AsyncSession, *, status_code: int = 200, **context: Any
 ) -> Template:
     tokens = await service.list_api_tokens(session=db_session, user=request.user)
     context.setdefault("errors", {})
@@ -170,71 +168,64 @@ async def _settings_page(
 
 
 @get("/settings", guards=[requires_login], name="settings")
-async def settings_page(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+async def settings_page(request: UserRequest, db_session: DbSession) -> Template:
     return await _settings_page(request, db_session)
 
 
 @post("/settings/password", guards=[requires_login])
 async def change_password(
-    request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession], settings: NamedDependency[Settings]
+    request: UserRequest, db_session: DbSession, settings: NamedDependency[Settings]
 ) -> Template | Redirect:
-    values = await form_values(request)
-    user = await db_session.merge(request.user)
     now = utcnow()
     try:
-        revoked_tokens = await service.change_password(
-            session=db_session,
-            user=user,
-            current_password=values.get("current_password", ""),
-            new_password=values.get("new_password", ""),
-            password_hash_profile=settings.password_hash_profile,
-            now=now,
-        )
+        data = read_form(PasswordChangeInput, await form_values(request))
+        async with undone_if_refused(db_session):
+            revoked_tokens = await service.change_password(
+                session=db_session,
+                user=request.user,
+                current_password=data.current_password,
+                new_password=data.new_password,
+                password_hash_profile=settings.password_hash_profile,
+                now=now,
+            )
     except ValidationFailed as exc:
-        await db_session.rollback()
         return await _settings_page(request, db_session, status_code=422, errors=field_errors(exc))
     # Every other device is logged out; this one continues with a new session id.
     notice = "password_changed_tokens_revoked" if revoked_tokens else "password_changed"
-    return await _open_session(request, db_session, settings, user, f"/settings?notice={notice}", now)
+    return await _open_session(request, db_session, settings, request.user, f"/settings?notice={notice}", now)
 
 
 @post("/settings/tokens", guards=[requires_login])
-async def create_token(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+async def create_token(request: UserRequest, db_session: DbSession) -> Template:
     values = await form_values(request)
     try:
-        raw, token = await service.create_api_token(session=db_session, user=request.user, name=values.get("name", ""))
+        data = read_form(ApiTokenCreate, values)
+        async with undone_if_refused(db_session):
+            raw, token = await service.create_api_token(session=db_session, user=request.user, name=data.name)
     except ValidationFailed as exc:
-        await db_session.rollback()
         return await _settings_page(request, db_session, status_code=422, errors=field_errors(exc),
                                     token_form=values)
     return await _settings_page(request, db_session, new_token=raw, new_token_id=token.id)
 
 
 @post("/settings/tokens/{token_id:int}/revoke", guards=[requires_login])
-async def revoke_token(
-    request: HTMXRequest, token_id: FromPath[int], db_session: NamedDependency[AsyncSession]
-) -> Template | Redirect:
+async def revoke_token(request: HTMXRequest, token_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
     token = await service.revoke_api_token(session=db_session, actor=request.user, token_id=token_id, now=utcnow())
-    if request.htmx:
-        return page("accounts/_token_row.html", token=token)
-    return see_other("/settings", notice="token_revoked")
+    return page_or_fragment(request, see_other("/settings", notice="token_revoked"), "accounts/_token_row.html",
+                            token=token)
 
 
 @post("/language")
 async def switch_language(
-    request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession], settings: NamedDependency[Settings]
+    request: Request[Any, Any, Any], db_session: DbSession, settings: NamedDependency[Settings]
 ) -> Response[Any]:
-    values = await form_values(request)
-    locale = values.get("locale", "")
-    if locale not in LOCALES:
-        raise ValidationFailed.single("locale", N_("Choose Bahasa Indonesia or English."))
+    data = read_form(LanguageInput, await form_values(request))
     user = request.scope.get("user")
     if user is not None:
-        user = await db_session.merge(user)
-        user.locale = locale
-    response = see_other(safe_next(values.get("next")))
+        await service.choose_language(session=db_session, user=user, locale=data.locale)
+    response = see_other(safe_next(data.next))
     response.cookies.append(
-        Cookie(key=LANGUAGE_COOKIE, value=locale, max_age=ONE_YEAR, httponly=True,
+        Cookie(key=LANGUAGE_COOKIE, value=data.locale, max_age=ONE_YEAR, httponly=True,
                secure=settings.secure_cookies, samesite="lax", path="/")
     )
     return response

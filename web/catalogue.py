@@ -7,41 +7,33 @@ the whole page, the results alone (typing in the search box, htmx), or the next 
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from litestar import get
-from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.catalog.models import Category
 from backend.catalog.search import MAX_DAYS_AHEAD, MSG_PLACE, CatalogueQuery, Sort, buyer_location, search_catalogue
 from backend.catalog.storefront import product_for_buyer, vendor_for_buyer
 from backend.clock import utcnow, wib_today
+from backend.db import DbSession
 from backend.errors import N_, FieldError, ValidationFailed
 from backend.i18n import gettext
 from backend.money import parse_rupiah
+from backend.orders.delivery import default_delivery_day
 from backend.orders.reviews import vendor_reviews
+from backend.validation import MSG_CALENDAR_DAY
 from backend.vendors.models import mask_to_days
-from web.forms import field_errors, page
-from web.moderation import LABELS
-from web.vendors import WEEKDAY_LABELS
+from web.forms import field_errors, query_date
+from web.responses import page, page_or_fragment
 
-SORT_LABELS = {Sort.RELEVANCE: N_("Best match"), Sort.DISTANCE: N_("Nearest"), Sort.PRICE: N_("Lowest price"),
-               Sort.RATING: N_("Best rated")}
 MSG_PRICE = N_("Type a price such as 15000 or 15.000.")
-MSG_DATE = N_("Choose a date from the calendar.")
 MSG_CATEGORY = N_("Choose a category from the list.")
 MSG_SORT = N_("Choose an order from the list.")
 MAX_TEXT = 100
-
-
-def default_delivery_day(now: datetime) -> date:
-    """The day a product page checks when none was chosen: tomorrow, the usual day of a planned order."""
-    return wib_today(now) + timedelta(days=1)
 
 
 def read_filters(params: dict[str, str]) -> tuple[dict[str, Any], list[FieldError]]:
@@ -65,11 +57,9 @@ def read_filters(params: dict[str, str]) -> tuple[dict[str, Any], list[FieldErro
                 fields[name] = parse_rupiah(params[name])
             except ValueError:
                 errors.append(FieldError(name, MSG_PRICE))
-    raw_date = params.get("date", "").strip()
-    try:
-        fields["available_on"] = date.fromisoformat(raw_date) if raw_date else None
-    except ValueError:
-        errors.append(FieldError("date", MSG_DATE))
+    fields["available_on"] = query_date(params.get("date"))
+    if params.get("date", "").strip() and fields["available_on"] is None:
+        errors.append(FieldError("date", MSG_CALENDAR_DAY))
     try:
         fields["page"] = int(params.get("page") or 1)
     except ValueError:
@@ -84,9 +74,9 @@ def read_filters(params: dict[str, str]) -> tuple[dict[str, Any], list[FieldErro
 
 
 @get("/catalogue", name="catalogue")
-async def catalogue(request: HTMXRequest, db_session: NamedDependency[AsyncSession]) -> Template:
+async def catalogue(request: HTMXRequest, db_session: DbSession) -> Template:
     user = request.scope.get("user")
-    params = {key: value for key, value in request.query_params.items()}
+    params = dict(request.query_params.items())
     fields, problems = read_filters(params)
     near = await buyer_location(session=db_session, user=user, latitude=fields.pop("latitude", None),
                                 longitude=fields.pop("longitude", None))
@@ -102,29 +92,22 @@ async def catalogue(request: HTMXRequest, db_session: NamedDependency[AsyncSessi
     today = wib_today(now)
     context = {"today": today, "last_day": today + timedelta(days=MAX_DAYS_AHEAD), "results": results,
                "errors": errors, "params": params, "day": fields.get("available_on"),
-               "own_location": bool(params.get("lat")), "sort_labels": SORT_LABELS, **LABELS}
-    status_code = 400 if errors else 200
-    if request.htmx and not request.htmx.history_restore_request:
-        status_code = 200  # htmx swaps only 2xx answers, and the message must replace the stale results
-        # "Load more" asks for the next rows only; the search box for the whole result list.
-        fragment = "catalogue/_rows.html" if request.htmx.target and request.htmx.target.startswith("more") \
-            else "catalogue/_results.html"
-        response = page(fragment, status_code=status_code, **context)
-    else:
-        response = page("catalogue/index.html", status_code=status_code, **context)
-    response.headers["Vary"] = "HX-Request"
-    return response
+               "own_location": bool(params.get("lat"))}
+    # "Load more" asks for the next rows only; the search box for the whole result list.
+    wants_more = bool(request.htmx and request.htmx.target and request.htmx.target.startswith("more"))
+    return page_or_fragment(request, "catalogue/index.html",
+                            "catalogue/_rows.html" if wants_more else "catalogue/_results.html",
+                            status_code=400 if errors else 200, **context)
 
 
 @get("/products/{product_id:int}", name="product_page")
-async def product_page(request: HTMXRequest, product_id: FromPath[int], db_session: NamedDependency[AsyncSession]) -> Template:
+async def product_page(request: HTMXRequest, product_id: FromPath[int], db_session: DbSession) -> Template:
     raw_date = request.query_params.get("date", "")
     now = utcnow()
     errors: dict[str, str] = {}
-    try:
-        day = date.fromisoformat(raw_date) if raw_date else default_delivery_day(now)
-    except ValueError:
-        day, errors = default_delivery_day(now), {"date": gettext(MSG_DATE)}
+    day = query_date(raw_date) or default_delivery_day(now)
+    if raw_date and query_date(raw_date) is None:
+        errors = {"date": gettext(MSG_CALENDAR_DAY)}
     try:
         product = await product_for_buyer(session=db_session, product_id=product_id, available_on=day, now=now)
     except ValidationFailed as refused:
@@ -132,27 +115,23 @@ async def product_page(request: HTMXRequest, product_id: FromPath[int], db_sessi
         day = default_delivery_day(now)
         product = await product_for_buyer(session=db_session, product_id=product_id, available_on=day, now=now)
     return page("catalogue/product.html", status_code=400 if errors else 200, item=product, day=day,
-                errors=errors, **LABELS)
+                errors=errors)
 
 
 @get("/vendors/{vendor_id:int}", name="vendor_page")
-async def vendor_page(request: HTMXRequest, vendor_id: FromPath[int], db_session: NamedDependency[AsyncSession]) -> Template:
+async def vendor_page(request: HTMXRequest, vendor_id: FromPath[int], db_session: DbSession) -> Template:
     near = await buyer_location(session=db_session, user=request.scope.get("user"))
     storefront = await vendor_for_buyer(session=db_session, vendor_id=vendor_id, near=near, now=utcnow())
-    days = mask_to_days(storefront.vendor.operating_days)
     return page("catalogue/vendor.html", storefront=storefront,
-                days_text=", ".join(gettext(label) for day, label in WEEKDAY_LABELS if day in days), **LABELS)
+                operating_days=mask_to_days(storefront.vendor.operating_days))
 
 
 @get("/vendors/{vendor_id:int}/reviews", name="vendor_reviews")
-async def vendor_reviews_page(request: HTMXRequest, vendor_id: FromPath[int],
-                              db_session: NamedDependency[AsyncSession]) -> Template:
+async def vendor_reviews_page(request: HTMXRequest, vendor_id: FromPath[int], db_session: DbSession) -> Template:
     """The vendor's latest reviews: loaded into the vendor's page by htmx, or a page of their own without JS."""
     vendor, reviews = await vendor_reviews(session=db_session, vendor_id=vendor_id)
-    template = "catalogue/_reviews.html" if request.htmx else "catalogue/reviews.html"
-    response = page(template, vendor=vendor, reviews=reviews)
-    response.headers["Vary"] = "HX-Request"
-    return response
+    return page_or_fragment(request, "catalogue/reviews.html", "catalogue/_reviews.html", vendor=vendor,
+                            reviews=reviews)
 
 
 PAGE_ROUTES = [catalogue, product_page, vendor_page, vendor_reviews_page]

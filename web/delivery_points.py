@@ -8,71 +8,54 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, get, post
-from litestar.di import NamedDependency
+from litestar import get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.auth import requires_role
-from backend.accounts.models import Role, User
-from backend.errors import N_, ValidationFailed
-from backend.i18n import gettext
+from backend.accounts.auth import UserRequest, requires_role
+from backend.accounts.models import Role
+from backend.db import DbSession, undone_if_refused
+from backend.errors import ValidationFailed
 from backend.orders import delivery
-from backend.orders.models import DeliveryPoint, PointKind
-from web.forms import field_errors, form_values, page, see_other
-from web.home import MSG_COORDINATE, _coordinate as coordinate
+from backend.orders.models import PointKind
+from backend.orders.schemas import DeliveryPointInput
+from web.forms import field_errors, form_values, read_form
+from web.responses import page, see_other
 
 MANAGER_ONLY = [requires_role(Role.MANAGER)]
-KIND_LABELS = {PointKind.GATE: N_("Gate"), PointKind.DORMITORY: N_("Dormitory")}
-MSG_KIND = N_("Choose gate or dormitory.")
 
 
-async def _points_page(request: Request[User, Any, Any], db_session: AsyncSession, *, status_code: int = 200,
+async def _points_page(request: UserRequest, db_session: AsyncSession, *, status_code: int = 200,
                        form: dict[str, Any] | None = None, errors: dict[str, str] | None = None) -> Template:
     """The zone's points, open ones first, and the form to add one."""
-    points = (await db_session.execute(
-        select(DeliveryPoint).where(DeliveryPoint.zone_id == request.user.zone_id)
-        .order_by(DeliveryPoint.active.desc(), DeliveryPoint.kind, DeliveryPoint.name))).scalars().all()
+    points = await delivery.managed_delivery_points(session=db_session, actor=request.user)
     return page("delivery_points/index.html", status_code=status_code, points=points,
                 form=form or {"kind": PointKind.GATE.value}, errors=errors or {},
-                notice=request.query_params.get("notice"), kind_labels=KIND_LABELS,
-                kinds=[(kind.value, gettext(label)) for kind, label in KIND_LABELS.items()])
+                notice=request.query_params.get("notice"))
 
 
 @get("/manager/delivery-points", guards=MANAGER_ONLY)
-async def delivery_points_page(request: Request[User, Any, Any],
-                               db_session: NamedDependency[AsyncSession]) -> Template:
+async def delivery_points_page(request: UserRequest, db_session: DbSession) -> Template:
     return await _points_page(request, db_session)
 
 
 @post("/manager/delivery-points", guards=MANAGER_ONLY)
-async def add_delivery_point(request: Request[User, Any, Any],
-                             db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+async def add_delivery_point(request: UserRequest, db_session: DbSession) -> Template | Redirect:
     form = await form_values(request)
     try:
-        kind = PointKind(form.get("kind", ""))
-    except ValueError:
-        errors = {"kind": gettext(MSG_KIND)}
-    else:
-        try:
-            latitude, longitude = coordinate(form.get("latitude", "")), coordinate(form.get("longitude", ""))
-            await delivery.add_delivery_point(session=db_session, actor=request.user, kind=kind,
-                                              name=form.get("name", ""), latitude=latitude, longitude=longitude)
-        except ValueError:
-            errors = {"latitude": gettext(MSG_COORDINATE)}
-        except ValidationFailed as refused:
-            errors = field_errors(refused)
-        else:
-            return see_other("/manager/delivery-points", notice="added")
-    await db_session.rollback()
-    return await _points_page(request, db_session, status_code=400, form=form, errors=errors)
+        point = read_form(DeliveryPointInput, form)
+        async with undone_if_refused(db_session):
+            await delivery.add_delivery_point(session=db_session, actor=request.user, kind=point.kind,
+                                              name=point.name, latitude=point.latitude, longitude=point.longitude)
+    except ValidationFailed as refused:
+        return await _points_page(request, db_session, status_code=400, form=form, errors=field_errors(refused))
+    return see_other("/manager/delivery-points", notice="added")
 
 
 @post("/manager/delivery-points/{point_id:int}/{action:str}", guards=MANAGER_ONLY)
-async def open_or_close_delivery_point(request: Request[User, Any, Any], point_id: FromPath[int],
-                                       action: FromPath[str], db_session: NamedDependency[AsyncSession]
+async def open_or_close_delivery_point(request: UserRequest, point_id: FromPath[int],
+                                       action: FromPath[str], db_session: DbSession
                                        ) -> Template | Redirect:
     """Close a point to new orders, or open it again; another zone's point is not found."""
     if action not in ("open", "close"):

@@ -5,39 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, get, post
-from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.auth import requires_role
 from backend.accounts import service as accounts
-from backend.accounts.models import Organisation, Role, User, Zone
-from backend.catalog.models import CATEGORY_LABELS
+from backend.accounts.auth import UserRequest, requires_role
+from backend.accounts.models import Role
+from backend.accounts.schemas import FactoryLocation
 from backend.catalog import service as catalog
 from backend.certification import service as certification
 from backend.clock import utcnow, wib_today
+from backend.db import DbSession, undone_if_refused
+from backend.errors import ValidationFailed
 from backend.moderation import service as moderation
 from backend.orders import service as orders
 from backend.vendors import service as vendors
-from backend.errors import N_, ValidationFailed
-from backend.i18n import gettext
-from web.forms import field_errors, form_values, page, see_other
-from web.vendors import certificate_kind_labels
-
-MSG_COORDINATE = N_("Type the location as numbers, for example -6.9545 and 110.0322.")
-
-HOME_PATHS = {
-    Role.VENDOR: "/vendor",
-    Role.CANTEEN_STAFF: "/canteen",
-    Role.WORKER: "/worker",
-    Role.MANAGER: "/manager",
-    Role.ADMIN: "/admin",
-}
-
-
-def home_path_for(user: User) -> str:
-    return HOME_PATHS[Role(user.role)]
+from web.forms import field_errors, form_values, read_form
+from web.responses import page, see_other
+from web.roles import ADMINS, CANTEEN_STAFF, VENDORS, home_path_for
 
 
 @get("/", name="landing")
@@ -48,101 +33,72 @@ async def landing(request: Request[Any, Any, Any]) -> Template | Redirect:
     return page("home/landing.html")
 
 
-@get("/vendor", guards=[requires_role(Role.VENDOR)])
-async def vendor_home(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+@get("/vendor", guards=VENDORS)
+async def vendor_home(request: UserRequest, db_session: DbSession) -> Template:
     """The shop at a glance, in a fixed number of queries: profile, zone with the new orders, listings per status,
     certificates."""
     notice = request.query_params.get("notice")
     vendor = await vendors.vendor_for_user(session=db_session, user=request.user)
     if vendor is None:
-        zone = await db_session.get(Zone, request.user.zone_id) if request.user.zone_id else None
+        zone = await accounts.get_zone(session=db_session, zone_id=request.user.zone_id)
         return page("home/vendor.html", zone=zone, vendor=None, notice=notice)
-    # The zone and the count of orders waiting for an answer share a query: the page stays within five.
-    zone, new_orders = (await db_session.execute(
-        select(Zone, orders.new_orders_count(vendor.id)).where(Zone.id == vendor.zone_id))).one()
+    zone, new_orders = await orders.zone_and_new_orders(session=db_session, vendor=vendor)
     listings = await catalog.count_listings_by_status(session=db_session, vendor=vendor)
     today = wib_today(utcnow())
     certificates = await certification.list_certificates(session=db_session, vendor=vendor)
     attention = [(c, reason) for c in certificates if (reason := certification.needs_attention(c, today))]
     return page("home/vendor.html", zone=zone, vendor=vendor, notice=notice, listings=listings,
-                new_orders=new_orders, certificate_count=len(certificates), attention=attention,
-                **certificate_kind_labels())
+                new_orders=new_orders, certificate_count=len(certificates), attention=attention)
 
 
-@get("/canteen", guards=[requires_role(Role.CANTEEN_STAFF)])
-async def canteen_home(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+@get("/canteen", guards=CANTEEN_STAFF)
+async def canteen_home(request: UserRequest, db_session: DbSession) -> Template:
     return await _canteen_page(request, db_session, notice=request.query_params.get("notice"))
 
 
-async def _canteen_page(request: Request[User, Any, Any], db_session: AsyncSession, *, notice: str | None = None,
+async def _canteen_page(request: UserRequest, db_session: AsyncSession, *, notice: str | None = None,
                         form: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
                         status_code: int = 200) -> Template:
     """The canteen's home: the team and the factory location form (showing what was typed when it is refused)."""
-    rows = await db_session.execute(
-        select(Organisation, User)
-        .join(User, User.organisation_id == Organisation.id)
-        .where(Organisation.id == request.user.organisation_id)
-        .order_by(User.full_name)
-    )
-    members = rows.all()
-    organisation = members[0][0] if members else None
+    organisation, colleagues = await accounts.canteen_team(session=db_session, actor=request.user)
     if form is None:
         form = {name: value for name in ("latitude", "longitude")
                 if (value := getattr(organisation, name, None)) is not None}
     return page("home/canteen.html", status_code=status_code, organisation=organisation,
-                colleagues=[user for _, user in members], form=form, errors=errors or {}, notice=notice,
-                categories=CATEGORY_LABELS)
+                colleagues=colleagues, form=form, errors=errors or {}, notice=notice)
 
 
-@post("/canteen/location", guards=[requires_role(Role.CANTEEN_STAFF)])
-async def save_factory_location(request: Request[User, Any, Any],
-                                db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+@post("/canteen/location", guards=CANTEEN_STAFF)
+async def save_factory_location(request: UserRequest, db_session: DbSession) -> Template | Redirect:
     """Where the factory is: the catalogue measures distances from here for every staff member."""
     form = await form_values(request)
     try:
-        latitude, longitude = _coordinate(form.get("latitude", "")), _coordinate(form.get("longitude", ""))
-        await accounts.set_factory_location(session=db_session, actor=request.user, latitude=latitude,
-                                            longitude=longitude)
-    except ValueError:
-        errors = {"latitude": gettext(MSG_COORDINATE)}
+        location = read_form(FactoryLocation, form)
+        async with undone_if_refused(db_session):
+            await accounts.set_factory_location(session=db_session, actor=request.user, latitude=location.latitude,
+                                                longitude=location.longitude)
     except ValidationFailed as refused:
-        errors = field_errors(refused)
-    else:
-        return see_other("/canteen", notice="location")
-    await db_session.rollback()
-    return await _canteen_page(request, db_session, form=form, errors=errors, status_code=400)
-
-
-def _coordinate(text: str) -> float | None:
-    """A latitude or longitude as typed on a phone: "-6.95" or "-6,95"; empty means none."""
-    text = text.strip().replace(",", ".")
-    return float(text) if text else None
+        return await _canteen_page(request, db_session, form=form, errors=field_errors(refused), status_code=400)
+    return see_other("/canteen", notice="location")
 
 
 @get("/worker", guards=[requires_role(Role.WORKER)])
-async def worker_home(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
-    zone = await db_session.get(Zone, request.user.zone_id) if request.user.zone_id else None
-    return page("home/worker.html", zone=zone, categories=CATEGORY_LABELS)
+async def worker_home(request: UserRequest, db_session: DbSession) -> Template:
+    zone = await accounts.get_zone(session=db_session, zone_id=request.user.zone_id)
+    return page("home/worker.html", zone=zone)
 
 
 @get("/manager", guards=[requires_role(Role.MANAGER)])
-async def manager_home(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
-    zone = await db_session.get(Zone, request.user.zone_id)
-    counts = dict(
-        (await db_session.execute(
-            select(User.role, func.count(User.id)).where(User.zone_id == request.user.zone_id).group_by(User.role)
-        )).all()
-    )
+async def manager_home(request: UserRequest, db_session: DbSession) -> Template:
+    zone = await accounts.get_zone(session=db_session, zone_id=request.user.zone_id)
+    counts = await accounts.people_by_role(session=db_session, zone_id=request.user.zone_id)
     waiting = await moderation.workload(session=db_session, actor=request.user)
     return page("home/manager.html", zone=zone, counts=counts, waiting=waiting)
 
 
-@get("/admin", guards=[requires_role(Role.ADMIN)])
-async def admin_home(db_session: NamedDependency[AsyncSession]) -> Template:
-    rows = await db_session.execute(
-        select(Zone, func.count(User.id)).outerjoin(User, User.zone_id == Zone.id).group_by(Zone.id).order_by(Zone.name)
-    )
-    return page("home/admin.html", zones=rows.all())
+@get("/admin", guards=ADMINS)
+async def admin_home(db_session: DbSession) -> Template:
+    return page("home/admin.html", zones=await accounts.zones_with_people(session=db_session))
 
 
 PAGE_ROUTES = [landing, vendor_home, canteen_home, save_factory_location, worker_home, manager_home, admin_home]

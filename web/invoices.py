@@ -7,28 +7,28 @@ why. The rules live in backend.payments.invoices.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
-from litestar import Request, get, post
-from litestar.di import NamedDependency
+from litestar import get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.auth import requires_role
-from backend.accounts.models import Role, User
+from backend.accounts.auth import UserRequest, requires_role
+from backend.accounts.models import Role
 from backend.clock import utcnow, wib_today
+from backend.db import DbSession, undone_if_refused
 from backend.errors import Conflict, ValidationFailed
-from backend.orders.models import STATUS_LABELS
-from backend.catalog.models import UNIT_LABELS
 from backend.payments import invoices
-from backend.payments.invoices import INVOICE_TERMS, STATE_LABELS, InvoiceState
-from web.forms import field_errors, form_values, page, page_number, see_other
+from backend.payments.invoices import INVOICE_TERMS, InvoiceState
+from backend.payments.ledger_schemas import InvoiceTermsInput, PaidInput
+from web.forms import RowRefusal, field_errors, form_values, page_number, read_form, row_forms
+from web.responses import page, see_other
+from web.roles import CANTEEN_STAFF, MANAGERS
 
-MANAGERS = [requires_role(Role.MANAGER, Role.ADMIN)]
-CANTEEN = [requires_role(Role.CANTEEN_STAFF)]
 READERS = [requires_role(Role.CANTEEN_STAFF, Role.MANAGER, Role.ADMIN)]
-LABELS = {"state_labels": STATE_LABELS, "status_labels": STATUS_LABELS, "unit_labels": UNIT_LABELS}
 # The manager's list: what is still to be paid by default.
 MANAGER_FILTERS = {"unpaid": (InvoiceState.OPEN, InvoiceState.OVERDUE), "overdue": (InvoiceState.OVERDUE,),
                    "paid": (InvoiceState.PAID,), "void": (InvoiceState.VOID,)}
@@ -37,70 +37,68 @@ MANAGER_FILTERS = {"unpaid": (InvoiceState.OPEN, InvoiceState.OVERDUE), "overdue
 # --- the canteen's invoices and the printable invoice ------------------------------------------------------
 
 
-@get("/canteen/invoices", guards=CANTEEN, name="canteen_invoices")
-async def canteen_invoices(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+@get("/canteen/invoices", guards=CANTEEN_STAFF, name="canteen_invoices")
+async def canteen_invoices(request: UserRequest, db_session: DbSession) -> Template:
     """The canteen's invoices, newest first: open, overdue (in red), paid, void (two queries)."""
     listing = await invoices.list_invoices(session=db_session, actor=request.user, today=wib_today(utcnow()),
                                            page=page_number(request.query_params.get("page")))
-    return page("invoices/list.html", listing=listing, **LABELS)
+    return page("invoices/list.html", listing=listing)
 
 
-async def _invoice_page(request: Request[User, Any, Any], db_session: AsyncSession, invoice_id: int, *,
+async def _invoice_page(request: UserRequest, db_session: AsyncSession, invoice_id: int, today: date, *,
                         status_code: int = 200, errors: dict[str, str] | None = None,
-                        form: dict[str, str] | None = None) -> Template:
+                        form: Mapping[str, Any] | None = None) -> Template:
     detail = await invoices.invoice_detail(session=db_session, actor=request.user, invoice_id=invoice_id,
-                                           today=wib_today(utcnow()))
+                                           today=today)
     return page("invoices/detail.html", status_code=status_code, detail=detail, invoice=detail.invoice,
                 may_mark_paid=invoices.may_manage(request.user, detail.organisation.zone_id),
-                errors=errors or {}, form=form or {}, notice=request.query_params.get("notice"), **LABELS)
+                errors=errors or {}, form=form or {}, notice=request.query_params.get("notice"))
 
 
 @get("/invoices/{invoice_id:int}", guards=READERS, name="invoice")
-async def invoice_page(request: Request[User, Any, Any], invoice_id: FromPath[int],
-                       db_session: NamedDependency[AsyncSession]) -> Template:
+async def invoice_page(request: UserRequest, invoice_id: FromPath[int], db_session: DbSession) -> Template:
     """The printable invoice, for the canteen's staff, the zone's managers and the admins (four queries)."""
-    return await _invoice_page(request, db_session, invoice_id)
+    return await _invoice_page(request, db_session, invoice_id, wib_today(utcnow()))
 
 
 # --- managers: open and overdue invoices, mark paid -------------------------------------------------------
 
 
-async def _manager_list(request: Request[User, Any, Any], db_session: AsyncSession, *, status_code: int = 200,
-                        errors: dict[int, dict[str, str]] | None = None,
-                        forms: dict[int, dict[str, str]] | None = None) -> Template:
+async def _manager_list(request: UserRequest, db_session: AsyncSession, today: date, *,
+                        refusal: RowRefusal | None = None) -> Template:
     shown = request.query_params.get("state", "unpaid")
     shown = shown if shown in MANAGER_FILTERS else "unpaid"
-    listing = await invoices.list_invoices(session=db_session, actor=request.user, today=wib_today(utcnow()),
+    listing = await invoices.list_invoices(session=db_session, actor=request.user, today=today,
                                            states=MANAGER_FILTERS[shown],
                                            page=page_number(request.query_params.get("page")))
-    return page("invoices/manage.html", status_code=status_code, listing=listing, shown=shown,
-                filters=list(MANAGER_FILTERS), errors=errors or {}, forms=forms or {},
-                notice=request.query_params.get("notice"), **LABELS)
+    return page("invoices/manage.html", listing=listing, shown=shown, notice=request.query_params.get("notice"),
+                **row_forms(refusal))
 
 
 @get("/manager/invoices", guards=MANAGERS, name="manager_invoices")
-async def manager_invoices(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+async def manager_invoices(request: UserRequest, db_session: DbSession) -> Template:
     """The zone's unpaid invoices (every zone's for an admin), the earliest due first, each with "mark paid"."""
-    return await _manager_list(request, db_session)
+    return await _manager_list(request, db_session, wib_today(utcnow()))
 
 
 @post("/manager/invoices/{invoice_id:int}/paid", guards=MANAGERS)
-async def mark_paid(request: Request[User, Any, Any], invoice_id: FromPath[int],
-                    db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+async def mark_paid(request: UserRequest, invoice_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
     """Record the canteen's payment with its reference; `back=invoice` returns to the invoice's page."""
     values = await form_values(request)
     on_invoice = values.get("back") == "invoice"
+    now = utcnow()
     try:
-        await invoices.mark_invoice_paid(session=db_session, actor=request.user, invoice_id=invoice_id,
-                                         payment_reference=values.get("payment_reference", ""), now=utcnow())
+        paid = read_form(PaidInput, values)
+        async with undone_if_refused(db_session):
+            await invoices.mark_invoice_paid(session=db_session, actor=request.user, invoice_id=invoice_id,
+                                             payment_reference=paid.payment_reference, now=now)
     except (ValidationFailed, Conflict) as refused:
-        await db_session.rollback()
         status_code = 400 if isinstance(refused, ValidationFailed) else 409
         if on_invoice:
-            return await _invoice_page(request, db_session, invoice_id, status_code=status_code,
+            return await _invoice_page(request, db_session, invoice_id, wib_today(now), status_code=status_code,
                                        errors=field_errors(refused), form=values)
-        return await _manager_list(request, db_session, status_code=status_code,
-                                   errors={invoice_id: field_errors(refused)}, forms={invoice_id: values})
+        return await _manager_list(request, db_session, wib_today(now),
+                                   refusal=RowRefusal(invoice_id, refused, values, status_code))
     if on_invoice:
         return see_other(f"/invoices/{invoice_id}", notice="paid")
     return see_other("/manager/invoices", notice="paid")
@@ -109,36 +107,32 @@ async def mark_paid(request: Request[User, Any, Any], invoice_id: FromPath[int],
 # --- managers: canteens' invoice terms and NPWP ------------------------------------------------------------
 
 
-async def _canteens_page(request: Request[User, Any, Any], db_session: AsyncSession, *, status_code: int = 200,
-                         errors: dict[int, dict[str, str]] | None = None,
-                         forms: dict[int, dict[str, str]] | None = None) -> Template:
+async def _canteens_page(request: UserRequest, db_session: AsyncSession, *,
+                         refusal: RowRefusal | None = None) -> Template:
     canteens = await invoices.canteens_for_terms(session=db_session, actor=request.user)
-    return page("invoices/canteens.html", status_code=status_code, canteens=canteens, terms=INVOICE_TERMS,
-                errors=errors or {}, forms=forms or {}, notice=request.query_params.get("notice"),
-                saved=request.query_params.get("canteen", ""))
+    return page("invoices/canteens.html", canteens=canteens, terms=INVOICE_TERMS,
+                notice=request.query_params.get("notice"), saved=request.query_params.get("canteen", ""),
+                **row_forms(refusal))
 
 
 @get("/manager/canteens", guards=MANAGERS, name="manager_canteens")
-async def canteens_page(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+async def canteens_page(request: UserRequest, db_session: DbSession) -> Template:
     """The zone's canteens with their invoice terms and NPWP, a form for each (two queries)."""
     return await _canteens_page(request, db_session)
 
 
 @post("/manager/canteens/{organisation_id:int}/invoice-terms", guards=MANAGERS)
-async def save_invoice_terms(request: Request[User, Any, Any], organisation_id: FromPath[int],
-                             db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+async def save_invoice_terms(request: UserRequest, organisation_id: FromPath[int],
+                             db_session: DbSession) -> Template | Redirect:
     values = await form_values(request)
-    raw_terms = values.get("invoice_terms_days", "")
     try:
-        if raw_terms not in ("", *map(str, INVOICE_TERMS)):
-            raise ValidationFailed.single("invoice_terms_days", invoices.MSG_TERMS)
-        await invoices.set_invoice_terms(session=db_session, actor=request.user, organisation_id=organisation_id,
-                                         terms_days=int(raw_terms) if raw_terms else None,
-                                         npwp=values.get("npwp", ""))
+        # The form's first choice, "no invoice terms", is sent empty: the API's null.
+        terms = read_form(InvoiceTermsInput, {**values, "invoice_terms_days": values.get("invoice_terms_days") or None})
+        async with undone_if_refused(db_session):
+            await invoices.set_invoice_terms(session=db_session, actor=request.user, organisation_id=organisation_id,
+                                             terms_days=terms.invoice_terms_days, npwp=terms.npwp)
     except ValidationFailed as refused:
-        await db_session.rollback()
-        return await _canteens_page(request, db_session, status_code=400,
-                                    errors={organisation_id: field_errors(refused)}, forms={organisation_id: values})
+        return await _canteens_page(request, db_session, refusal=RowRefusal(organisation_id, refused, values))
     return see_other(f"/manager/canteens?notice=saved&canteen={organisation_id}#canteen-{organisation_id}")
 
 

@@ -1,42 +1,30 @@
-"""Money pages: the vendor's balance and "cash received", the admin's commission rates and vendors' balances with
+"""Money pages: the vendor's balance, the admin's commission rates and vendors' balances with
 payouts. The rules live in backend.payments (ledger, cash); a handler parses the form, calls one service function
 and picks a response."""
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
-from litestar import Request, get, post
-from litestar.di import NamedDependency
+from litestar import get, post
 from litestar.params import FromPath
-from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.auth import requires_role
-from backend.accounts.models import Role, User
+from backend.accounts.auth import UserRequest
 from backend.clock import utcnow
-from backend.errors import Conflict, FieldError, ValidationFailed
-from backend.money import parse_rupiah
+from backend.db import DbSession, undone_if_refused
+from backend.errors import ValidationFailed
 from backend.payments import ledger
-from backend.payments.cash import mark_cash_received
+from backend.payments.ledger_schemas import CommissionPercentInput, PayoutInput, bps_to_percent
 from backend.vendors import service as vendors
-from web.forms import field_errors, form_values, page, see_other
-from web.vendor_orders import _detail_page, _own_order
-from web.vendors import PROFILE_FIRST
+from web.forms import RowRefusal, form_values, read_form, row_forms
+from web.responses import page, see_other
+from web.roles import ADMINS, PROFILE_FIRST, VENDORS
 
-VENDOR_ONLY = [requires_role(Role.VENDOR)]
-ADMINS = [requires_role(Role.ADMIN)]
-# "5", "2,5", "2.75" (per cent, at most two decimals)
-PERCENT = re.compile(r"^(\d{1,2})(?:[.,](\d{1,2}))?$")
+# --- the vendor: balance ------------------------------------------------------------------------------
 
 
-# --- the vendor: balance, cash received -----------------------------------------------------------------
-
-
-@get("/vendor/balance", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST, name="vendor_balance")
-async def balance_page(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+@get("/vendor/balance", guards=VENDORS, exception_handlers=PROFILE_FIRST, name="vendor_balance")
+async def balance_page(request: UserRequest, db_session: DbSession) -> Template:
     """What the platform owes the shop, the completed orders behind it (gross, commission, net) and the payouts
     (four queries)."""
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
@@ -44,113 +32,64 @@ async def balance_page(request: Request[User, Any, Any], db_session: NamedDepend
     return page("ledger/balance.html", balance=balance)
 
 
-@post("/vendor/orders/{order_id:int}/cash-received", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
-async def cash_received(request: HTMXRequest, order_id: FromPath[int],
-                        db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
-    """The buyer paid the cash of a delivered order: recorded once. With htmx the cash line of the card is
-    replaced; a plain form goes back to the order (or the board) and a refusal shows on the order's page."""
-    await vendors.require_vendor(session=db_session, user=request.user)
-    values = await form_values(request)
-    back = "board" if values.get("back") == "board" else "detail"
-    error = ""
-    try:
-        order = await mark_cash_received(session=db_session, actor=request.user, order_id=order_id, now=utcnow())
-    except Conflict as refused:
-        await db_session.rollback()
-        error = field_errors(refused)["_form"]
-    if request.htmx:
-        detail = await _own_order(db_session, request.user, order_id)
-        response = page("vendor_orders/_cash.html", o=detail.order, back=back, use_htmx=True, cash_error=error)
-        response.headers["Vary"] = "HX-Request"
-        return response
-    if error:
-        detail = await _own_order(db_session, request.user, order_id)
-        return _detail_page(detail, status_code=409, errors={"_form": error})
-    if back == "board":
-        return see_other(f"/vendor/orders?day={order.delivery_day.isoformat()}#order-{order.id}")
-    return see_other(f"/vendor/orders/{order_id}", notice="cash_received")
-
-
 # --- the admin: commission rates ----------------------------------------------------------------------
 
 
-def percent_to_bps(text: str) -> int:
-    """A commission as typed, in per cent ("5", "2,5", "2.75"), as basis points (500, 250, 275)."""
-    match = PERCENT.match((text or "").strip().removesuffix("%").strip())
-    if match is None:
-        raise ValidationFailed.single("commission", ledger.MSG_RATE)
-    whole, fraction = match.group(1), (match.group(2) or "").ljust(2, "0")
-    return int(whole) * 100 + int(fraction)
-
-
-def bps_to_percent(bps: int) -> str:
-    """500 → "5", 250 → "2,5", 275 → "2,75" (as a person types it back)."""
-    whole, rest = divmod(bps, 100)
-    return str(whole) if not rest else f"{whole},{rest:02d}".rstrip("0")
-
-
-async def _commission_page(request: Request[User, Any, Any], db_session: AsyncSession, *, status_code: int = 200,
-                           errors: dict[int, dict[str, str]] | None = None,
-                           forms: dict[int, dict[str, str]] | None = None) -> Template:
+async def _commission_page(request: UserRequest, db_session: AsyncSession, *,
+                           refusal: RowRefusal | None = None) -> Template:
     zones = await ledger.zones_with_rates(session=db_session)
-    return page("ledger/commission.html", status_code=status_code, zones=zones, errors=errors or {},
-                forms={zone.id: {"commission": bps_to_percent(zone.commission_bps)} for zone in zones} | (forms or {}),
-                notice=request.query_params.get("notice"), percent=bps_to_percent)
+    shown = row_forms(refusal)
+    # Each zone's form shows its rate as a person types it, or what was typed in a refused one.
+    shown["forms"] = {zone.id: {"commission": bps_to_percent(zone.commission_bps)} for zone in zones} | shown["forms"]
+    return page("ledger/commission.html", zones=zones, notice=request.query_params.get("notice"),
+                percent=bps_to_percent, **shown)
 
 
 @get("/admin/commission", guards=ADMINS, name="admin_commission")
-async def commission_page(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+async def commission_page(request: UserRequest, db_session: DbSession) -> Template:
     """Each zone's commission rate with a form to change it (two queries)."""
     return await _commission_page(request, db_session)
 
 
 @post("/admin/zones/{zone_id:int}/commission", guards=ADMINS)
-async def set_commission(request: Request[User, Any, Any], zone_id: FromPath[int],
-                         db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+async def set_commission(request: UserRequest, zone_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
     values = await form_values(request)
     try:
-        await ledger.set_commission_rate(session=db_session, actor=request.user, zone_id=zone_id,
-                                         commission_bps=percent_to_bps(values.get("commission", "")))
+        rate = read_form(CommissionPercentInput, values)
+        async with undone_if_refused(db_session):
+            await ledger.set_commission_rate(session=db_session, actor=request.user, zone_id=zone_id,
+                                             commission_bps=rate.commission)
     except ValidationFailed as refused:
-        await db_session.rollback()
-        return await _commission_page(request, db_session, status_code=400, errors={zone_id: field_errors(refused)},
-                                      forms={zone_id: values})
+        return await _commission_page(request, db_session, refusal=RowRefusal(zone_id, refused, values))
     return see_other("/admin/commission", notice="saved")
 
 
 # --- the admin: vendors' balances and payouts ---------------------------------------------------------
 
 
-async def _balances_page(request: Request[User, Any, Any], db_session: AsyncSession, *, status_code: int = 200,
-                         errors: dict[int, dict[str, str]] | None = None,
-                         forms: dict[int, dict[str, str]] | None = None) -> Template:
+async def _balances_page(request: UserRequest, db_session: AsyncSession, *,
+                         refusal: RowRefusal | None = None) -> Template:
     rows = await ledger.vendor_balances(session=db_session, actor=request.user)
-    return page("ledger/balances.html", status_code=status_code, rows=rows, errors=errors or {}, forms=forms or {},
-                notice=request.query_params.get("notice"))
+    return page("ledger/balances.html", rows=rows, notice=request.query_params.get("notice"), **row_forms(refusal))
 
 
 @get("/admin/balances", guards=ADMINS, name="admin_balances")
-async def balances_page(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+async def balances_page(request: UserRequest, db_session: DbSession) -> Template:
     """What the platform owes each vendor, with a payout form for each (two queries)."""
     return await _balances_page(request, db_session)
 
 
 @post("/admin/vendors/{vendor_id:int}/payouts", guards=ADMINS)
-async def record_payout(request: Request[User, Any, Any], vendor_id: FromPath[int],
-                        db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+async def record_payout(request: UserRequest, vendor_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
     values = await form_values(request)
     try:
-        try:
-            amount = parse_rupiah(values.get("amount", ""))
-        except ValueError:
-            raise ValidationFailed([FieldError("amount", ledger.MSG_AMOUNT)]) from None
-        await ledger.record_payout(session=db_session, actor=request.user, vendor_id=vendor_id, amount=amount,
-                                   reference=values.get("reference", ""), now=utcnow())
+        payout = read_form(PayoutInput, values)
+        async with undone_if_refused(db_session):
+            await ledger.record_payout(session=db_session, actor=request.user, vendor_id=vendor_id,
+                                       amount=payout.amount, reference=payout.reference, now=utcnow())
     except ValidationFailed as refused:
-        await db_session.rollback()
-        return await _balances_page(request, db_session, status_code=400, errors={vendor_id: field_errors(refused)},
-                                    forms={vendor_id: values})
+        return await _balances_page(request, db_session, refusal=RowRefusal(vendor_id, refused, values))
     return see_other("/admin/balances", notice="paid_out")
 
 
-PAGE_ROUTES = [balance_page, cash_received, commission_page, set_commission, balances_page, record_payout]
+PAGE_ROUTES = [balance_page, commission_page, set_commission, balances_page, record_payout]

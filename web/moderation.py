@@ -7,113 +7,125 @@ Decisions work as plain forms (303 back to the list) and, with htmx, replace the
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import date
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import anyio.to_thread
-from litestar import Request, Response, get, post
+from litestar import Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.auth import requires_role
-from backend.accounts.models import Role, User
-from backend.catalog.models import CATEGORY_LABELS, UNIT_LABELS, ListingStatus, Product
-from backend.certification.formats import FORMATS, CertificateKind
+from backend.accounts.auth import UserRequest
 from backend.clock import utcnow
-from backend.errors import Conflict, NotFound, ValidationFailed
+from backend.db import DbSession, undone_if_refused
+from backend.errors import Conflict, ValidationFailed
 from backend.media.routes import private_document_response
 from backend.media.storage import Storage
 from backend.moderation import service
 from backend.moderation.audit import AuditFilter, list_entries
-from backend.moderation.models import REPORT_KIND_LABELS
-from web.forms import field_errors, form_values, page, see_other
-
-MANAGERS = [requires_role(Role.MANAGER, Role.ADMIN)]
-BUYERS = [requires_role(Role.CANTEEN_STAFF, Role.WORKER)]
-LABELS = {"category_labels": CATEGORY_LABELS, "unit_labels": UNIT_LABELS,
-          "kind_labels": {kind.value: FORMATS[kind].label for kind in CertificateKind}}
+from backend.moderation.schemas import ReasonInput, ReportInput
+from web.forms import field_errors, form_values, query_date, read_form, whole_number
+from web.responses import page, page_or_fragment, see_other, wants_fragment
+from web.roles import BUYERS, MANAGERS
 
 
-def _decided(request: HTMXRequest, *, list_path: str, notice: str, errors: dict[str, str] | None = None,
-             item_id: int | None = None) -> Template | Redirect:
+@dataclass(frozen=True)
+class DecisionList:
+    """One of the manager's lists of things to decide on: where it is, its template, and what it lists (the
+    service function and the name the template knows the rows by)."""
+
+    path: str
+    template: str
+    rows_name: str
+    rows: Callable[..., Awaitable[Any]]
+
+    async def page(self, request: UserRequest, db_session: AsyncSession, *, status_code: int = 200,
+                   errors: dict[int, dict[str, str]] | None = None) -> Template:
+        """The list, with a refused decision's message next to its item (`errors` by item id)."""
+        rows = await self.rows(session=db_session, actor=request.user)
+        return page(self.template, status_code=status_code, errors=errors or {},
+                    notice=request.query_params.get("notice"), **{self.rows_name: rows})
+
+
+QUEUE = DecisionList("/manager/queue", "moderation/queue.html", "queue", service.review_queue)
+CERTIFICATES = DecisionList("/manager/certificates", "moderation/certificates.html", "pending",
+                            service.certificates_to_verify)
+VENDORS = DecisionList("/manager/vendors", "moderation/vendors.html", "vendors", service.vendors_of_zone)
+REPORTS = DecisionList("/manager/reports", "moderation/reports.html", "reports", service.open_reports)
+
+
+def _decided(request: HTMXRequest, decisions: DecisionList, *, notice: str, item_id: int,
+             errors: dict[str, str] | None = None) -> Template | Redirect:
     """With htmx the decided card is replaced in place; without, back to the list with a notice."""
-    if request.htmx:
-        response = page("moderation/_decided.html", notice=notice, errors=errors or {}, item_id=item_id)
-        response.headers["Vary"] = "HX-Request"
-        return response
-    return see_other(list_path, notice=notice)
+    return page_or_fragment(request, see_other(decisions.path, notice=notice), "moderation/_decided.html",
+                            notice=notice, errors=errors or {}, item_id=item_id)
 
 
-async def _queue_page(request: Request[User, Any, Any], db_session: AsyncSession, *, status_code: int = 200,
-                      errors: dict[int, dict[str, str]] | None = None) -> Template:
-    queue = await service.review_queue(session=db_session, actor=request.user)
-    return page("moderation/queue.html", status_code=status_code, queue=queue, errors=errors or {},
-                notice=request.query_params.get("notice"), **LABELS)
+async def _decide(request: HTMXRequest, db_session: AsyncSession, decisions: DecisionList, *, item_id: int,
+                  notice: str, decide: Callable[[], Awaitable[object]]) -> Template | Redirect:
+    """A decision without a reason (approve, verify); someone else may have decided first."""
+    try:
+        async with undone_if_refused(db_session):
+            await decide()
+    except Conflict:
+        return _decided(request, decisions, notice="already_decided", item_id=item_id)
+    return _decided(request, decisions, notice=notice, item_id=item_id)
+
+
+async def _decide_with_reason(request: HTMXRequest, db_session: AsyncSession, decisions: DecisionList, *,
+                              item_id: int, notice: str,
+                              decide: Callable[..., Awaitable[object]]) -> Template | Redirect:
+    """A decision whose reason someone reads (the vendor, the buyer who reported): a missing one comes back
+    next to the form; someone else may have decided first."""
+    try:
+        reason = read_form(ReasonInput, await form_values(request)).reason
+        async with undone_if_refused(db_session):
+            await decide(reason=reason)
+    except ValidationFailed as refused:
+        if wants_fragment(request):
+            # htmx 2 does not swap 4xx answers: the reason's error comes back as a 200 fragment in place.
+            return _decided(request, decisions, notice="reason_missing", errors=field_errors(refused),
+                            item_id=item_id)
+        return await decisions.page(request, db_session, status_code=422, errors={item_id: field_errors(refused)})
+    except Conflict:
+        return _decided(request, decisions, notice="already_decided", item_id=item_id)
+    return _decided(request, decisions, notice=notice, item_id=item_id)
+
+
+# --- listings in review ------------------------------------------------------------------------------------
 
 
 @get("/manager/queue", guards=MANAGERS)
-async def queue_page(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
-    return await _queue_page(request, db_session)
+async def queue_page(request: UserRequest, db_session: DbSession) -> Template:
+    return await QUEUE.page(request, db_session)
 
 
 @post("/manager/listings/{product_id:int}/approve", guards=MANAGERS)
-async def approve(request: HTMXRequest, product_id: FromPath[int], db_session: NamedDependency[AsyncSession]
-                  ) -> Template | Redirect:
-    try:
-        await service.approve_listing(session=db_session, actor=request.user, product_id=product_id, now=utcnow())
-    except Conflict:
-        return _decided(request, list_path="/manager/queue", notice="already_decided", item_id=product_id)
-    return _decided(request, list_path="/manager/queue", notice="approved", item_id=product_id)
+async def approve(request: HTMXRequest, product_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
+    return await _decide(request, db_session, QUEUE, item_id=product_id, notice="approved", decide=partial(
+        service.approve_listing, session=db_session, actor=request.user, product_id=product_id, now=utcnow()))
 
 
 @post("/manager/listings/{product_id:int}/reject", guards=MANAGERS)
-async def reject(request: HTMXRequest, product_id: FromPath[int], db_session: NamedDependency[AsyncSession]
-                 ) -> Template | Redirect:
-    async def decide(reason: str) -> None:
-        await service.reject_listing(session=db_session, actor=request.user, product_id=product_id, reason=reason,
-                                     now=utcnow())
-
-    return await _reject(request, db_session, item_id=product_id, decide=decide, list_path="/manager/queue",
-                         list_page=_queue_page)
+async def reject(request: HTMXRequest, product_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
+    return await _decide_with_reason(request, db_session, QUEUE, item_id=product_id, notice="rejected", decide=partial(
+        service.reject_listing, session=db_session, actor=request.user, product_id=product_id, now=utcnow()))
 
 
-async def _reject(request: HTMXRequest, db_session: AsyncSession, *, item_id: int,
-                  decide: Callable[[str], Awaitable[None]], list_path: str,
-                  list_page: Callable[..., Awaitable[Template]]) -> Template | Redirect:
-    """A rejection needs a reason the vendor reads; a missing one comes back next to the form."""
-    values = await form_values(request)
-    try:
-        await decide(values.get("reason", ""))
-    except ValidationFailed as exc:
-        await db_session.rollback()
-        if request.htmx:
-            # htmx 2 does not swap 4xx answers: the reason's error comes back as a 200 fragment in place.
-            return _decided(request, list_path=list_path, notice="reason_missing", errors=field_errors(exc),
-                            item_id=item_id)
-        return await list_page(request, db_session, status_code=422, errors={item_id: field_errors(exc)})
-    except Conflict:
-        return _decided(request, list_path=list_path, notice="already_decided", item_id=item_id)
-    return _decided(request, list_path=list_path, notice="rejected", item_id=item_id)
-
-
-async def _certificates_page(request: Request[User, Any, Any], db_session: AsyncSession, *, status_code: int = 200,
-                             errors: dict[int, dict[str, str]] | None = None) -> Template:
-    pending = await service.certificates_to_verify(session=db_session, actor=request.user)
-    return page("moderation/certificates.html", status_code=status_code, pending=pending, errors=errors or {},
-                notice=request.query_params.get("notice"), **LABELS)
+# --- certificates to verify ----------------------------------------------------------------------------------
 
 
 @get("/manager/certificates", guards=MANAGERS)
-async def certificates_page(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
-    return await _certificates_page(request, db_session)
+async def certificates_page(request: UserRequest, db_session: DbSession) -> Template:
+    return await CERTIFICATES.page(request, db_session)
 
 
 @get("/manager/certificates/{certificate_id:int}/document", guards=MANAGERS)
-async def certificate_document(request: Request[User, Any, Any], certificate_id: FromPath[int],
-                               db_session: NamedDependency[AsyncSession],
+async def certificate_document(request: UserRequest, certificate_id: FromPath[int], db_session: DbSession,
                                storage: NamedDependency[Storage]) -> Response[bytes]:
     certificate, _ = await service.certificate_for_manager(session=db_session, actor=request.user,
                                                            certificate_id=certificate_id)
@@ -122,125 +134,88 @@ async def certificate_document(request: Request[User, Any, Any], certificate_id:
 
 
 @post("/manager/certificates/{certificate_id:int}/verify", guards=MANAGERS)
-async def verify(request: HTMXRequest, certificate_id: FromPath[int], db_session: NamedDependency[AsyncSession]
-                 ) -> Template | Redirect:
-    try:
-        await service.verify_certificate(session=db_session, actor=request.user, certificate_id=certificate_id,
-                                         now=utcnow())
-    except Conflict:
-        return _decided(request, list_path="/manager/certificates", notice="already_decided")
-    return _decided(request, list_path="/manager/certificates", notice="verified")
+async def verify(request: HTMXRequest, certificate_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
+    return await _decide(request, db_session, CERTIFICATES, item_id=certificate_id, notice="verified", decide=partial(
+        service.verify_certificate, session=db_session, actor=request.user, certificate_id=certificate_id,
+        now=utcnow()))
 
 
 @post("/manager/certificates/{certificate_id:int}/reject", guards=MANAGERS)
 async def reject_certificate(request: HTMXRequest, certificate_id: FromPath[int],
-                             db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
-    async def decide(reason: str) -> None:
-        await service.reject_certificate(session=db_session, actor=request.user, certificate_id=certificate_id,
-                                         reason=reason, now=utcnow())
-
-    return await _reject(request, db_session, item_id=certificate_id, decide=decide,
-                         list_path="/manager/certificates", list_page=_certificates_page)
+                             db_session: DbSession) -> Template | Redirect:
+    return await _decide_with_reason(
+        request, db_session, CERTIFICATES, item_id=certificate_id, notice="rejected", decide=partial(
+            service.reject_certificate, session=db_session, actor=request.user, certificate_id=certificate_id,
+            now=utcnow()))
 
 
-async def _vendors_page(request: Request[User, Any, Any], db_session: AsyncSession, *, status_code: int = 200,
-                        errors: dict[int, dict[str, str]] | None = None) -> Template:
-    vendors = await service.vendors_of_zone(session=db_session, actor=request.user)
-    return page("moderation/vendors.html", status_code=status_code, vendors=vendors, errors=errors or {},
-                notice=request.query_params.get("notice"))
+# --- vendors and buyers' reports -----------------------------------------------------------------------------
 
 
 @get("/manager/vendors", guards=MANAGERS)
-async def vendors_page(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
-    return await _vendors_page(request, db_session)
+async def vendors_page(request: UserRequest, db_session: DbSession) -> Template:
+    return await VENDORS.page(request, db_session)
 
 
 @post("/manager/vendors/{vendor_id:int}/{decision:str}", guards=MANAGERS)
-async def change_vendor(request: Request[User, Any, Any], vendor_id: FromPath[int], decision: FromPath[str],
-                        db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+async def change_vendor(request: HTMXRequest, vendor_id: FromPath[int], decision: FromPath[str],
+                        db_session: DbSession) -> Template | Redirect:
+    """Suspend a vendor (their listings leave the catalogue) or reinstate them, with the reason they read."""
     action = {"suspend": service.suspend_vendor, "reinstate": service.reinstate_vendor}.get(decision)
     if action is None:
-        return await _vendors_page(request, db_session, status_code=404)
-    values = await form_values(request)
-    try:
-        await action(session=db_session, actor=request.user, vendor_id=vendor_id, reason=values.get("reason", ""),
-                     now=utcnow())
-    except ValidationFailed as exc:
-        await db_session.rollback()
-        return await _vendors_page(request, db_session, status_code=422, errors={vendor_id: field_errors(exc)})
-    except Conflict:
-        return see_other("/manager/vendors", notice="already_decided")
-    return see_other("/manager/vendors", notice="suspended" if decision == "suspend" else "reinstated")
-
-
-async def _reports_page(request: Request[User, Any, Any], db_session: AsyncSession, *, status_code: int = 200,
-                        errors: dict[int, dict[str, str]] | None = None) -> Template:
-    reports = await service.open_reports(session=db_session, actor=request.user)
-    return page("moderation/reports.html", status_code=status_code, reports=reports, errors=errors or {},
-                notice=request.query_params.get("notice"), report_labels=REPORT_KIND_LABELS)
+        return await VENDORS.page(request, db_session, status_code=404)
+    return await _decide_with_reason(
+        request, db_session, VENDORS, item_id=vendor_id, notice="suspended" if decision == "suspend" else "reinstated",
+        decide=partial(action, session=db_session, actor=request.user, vendor_id=vendor_id, now=utcnow()))
 
 
 @get("/manager/reports", guards=MANAGERS)
-async def reports_page(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
-    return await _reports_page(request, db_session)
+async def reports_page(request: UserRequest, db_session: DbSession) -> Template:
+    return await REPORTS.page(request, db_session)
 
 
 @post("/manager/reports/{report_id:int}/resolve", guards=MANAGERS)
-async def resolve_report(request: Request[User, Any, Any], report_id: FromPath[int],
-                         db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
-    values = await form_values(request)
-    try:
-        await service.resolve_report(session=db_session, actor=request.user, report_id=report_id,
-                                     resolution=values.get("reason", ""), now=utcnow())
-    except ValidationFailed as exc:
-        await db_session.rollback()
-        return await _reports_page(request, db_session, status_code=422, errors={report_id: field_errors(exc)})
-    except Conflict:
-        return see_other("/manager/reports", notice="already_decided")
-    return see_other("/manager/reports", notice="resolved")
+async def resolve_report(request: HTMXRequest, report_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
+    """Closing a report needs a resolution, written and checked like a reason."""
+    decide = partial(service.resolve_report, session=db_session, actor=request.user, report_id=report_id,
+                     now=utcnow())
+    return await _decide_with_reason(request, db_session, REPORTS, item_id=report_id, notice="resolved",
+                                     decide=lambda reason: decide(resolution=reason))
 
 
-def _date(text: str | None) -> date | None:
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        return None
+# --- the audit log, and a buyer's report -------------------------------------------------------------------
 
 
 @get("/manager/audit", guards=MANAGERS)
-async def audit_page(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+async def audit_page(request: UserRequest, db_session: DbSession) -> Template:
     query = request.query_params
-    before_id = query.get("before_id")
-    filters = AuditFilter(action=query.get("action") or None, since=_date(query.get("since")),
-                          until=_date(query.get("until")),
-                          before_id=int(before_id) if before_id and before_id.isdigit() else None, limit=50)
+    filters = AuditFilter(action=query.get("action") or None, since=query_date(query.get("since")),
+                          until=query_date(query.get("until")), before_id=whole_number(query.get("before_id")),
+                          limit=50)
     entries = await list_entries(session=db_session, actor=request.user, filters=filters)
     return page("moderation/audit.html", entries=entries, filters=filters,
                 older=entries[-1][0].id if len(entries) == filters.limit else None)
 
 
 @get("/listings/{product_id:int}/report", guards=BUYERS)
-async def report_form(product_id: FromPath[int], db_session: NamedDependency[AsyncSession],
-                      request: Request[User, Any, Any]) -> Template:
-    product = await db_session.get(Product, product_id)
-    if product is None or product.status not in (ListingStatus.LIVE, ListingStatus.PAUSED):
-        raise NotFound(service.MSG_LISTING_NOT_FOUND)
+async def report_form(product_id: FromPath[int], db_session: DbSession, request: UserRequest) -> Template:
+    product = await service.reportable_listing(session=db_session, product_id=product_id)
     return page("moderation/report_listing.html", product=product, form={}, errors={},
-                notice=request.query_params.get("notice"), report_labels=REPORT_KIND_LABELS)
+                notice=request.query_params.get("notice"))
 
 
 @post("/listings/{product_id:int}/report", guards=BUYERS)
-async def report_listing(request: Request[User, Any, Any], product_id: FromPath[int],
-                         db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+async def report_listing(request: UserRequest, product_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
     values = await form_values(request)
     try:
-        await service.report_listing(session=db_session, reporter=request.user, product_id=product_id,
-                                     kind=values.get("kind", ""), details=values.get("details", ""))
+        report = read_form(ReportInput, values)
+        async with undone_if_refused(db_session):
+            await service.report_listing(session=db_session, reporter=request.user, product_id=product_id,
+                                         kind=report.kind, details=report.details)
     except ValidationFailed as exc:
-        await db_session.rollback()
-        product = await db_session.get(Product, product_id)
+        product = await service.reportable_listing(session=db_session, product_id=product_id)
         return page("moderation/report_listing.html", status_code=422, product=product, form=values,
-                    errors=field_errors(exc), notice=None, report_labels=REPORT_KIND_LABELS)
+                    errors=field_errors(exc), notice=None)
     return see_other(f"/listings/{product_id}/report", notice="sent")
 
 

@@ -2,28 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Request, get, post
+from litestar import get, post
 from litestar.datastructures import UploadFile
-from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.auth import requires_role
-from backend.accounts.models import Role, User
+from backend.accounts.auth import UserRequest
+from backend.accounts.models import Role
 from backend.accounts.service import list_zones
 from backend.clock import utcnow
+from backend.db import DbSession, undone_if_refused
 from backend.errors import N_, ValidationFailed
 from backend.moderation import register
-from web.forms import field_errors, page, see_other
+from backend.moderation.schemas import RegisterZoneInput
+from web.forms import field_errors, form_values, read_form
+from web.responses import page, see_other
+from web.roles import MANAGERS
 
-MANAGERS = [requires_role(Role.MANAGER, Role.ADMIN)]
 MSG_CHOOSE_FILE = N_("Choose the register's CSV file.")
 
 
-async def _register_page(request: Request[User, Any, Any], db_session: AsyncSession, *, status_code: int = 200,
+async def _register_page(request: UserRequest, db_session: AsyncSession, *, status_code: int = 200,
                          errors: dict[str, str] | None = None) -> Template:
     imports = await register.list_imports(session=db_session, actor=request.user)
     zones = await list_zones(session=db_session) if request.user.role == Role.ADMIN else []
@@ -32,34 +32,30 @@ async def _register_page(request: Request[User, Any, Any], db_session: AsyncSess
 
 
 @get("/manager/register", guards=MANAGERS)
-async def register_form(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+async def register_form(request: UserRequest, db_session: DbSession) -> Template:
     return await _register_page(request, db_session)
 
 
 @post("/manager/register", guards=MANAGERS, request_max_body_size=register.MAX_FILE_BYTES + 64 * 1024)
-async def upload_register(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]
-                          ) -> Template | Redirect:
-    form = await request.form()
-    upload = form.get("register")
-    zone_id = request.user.zone_id
-    if request.user.role == Role.ADMIN:
-        chosen = str(form.get("zone_id") or "")
-        zone_id = int(chosen) if chosen.isdigit() else None
+async def upload_register(request: UserRequest, db_session: DbSession) -> Template | Redirect:
+    values = await form_values(request)
+    upload = values.get("register")
     try:
+        chosen = read_form(RegisterZoneInput, values)
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise ValidationFailed.single("register", MSG_CHOOSE_FILE)
-        report = await register.import_register(session=db_session, manager=request.user, zone_id=zone_id,
-                                                filename=upload.filename or "register.csv", data=await upload.read(),
-                                                now=utcnow())
+        async with undone_if_refused(db_session):
+            report = await register.import_register(
+                session=db_session, manager=request.user,
+                zone_id=chosen.zone_id if request.user.role == Role.ADMIN else request.user.zone_id,
+                filename=upload.filename, data=await upload.read(), now=utcnow())
     except ValidationFailed as exc:
-        await db_session.rollback()
         return await _register_page(request, db_session, status_code=422, errors=field_errors(exc))
     return see_other(f"/manager/register/{report.id}")
 
 
 @get("/manager/register/{import_id:int}", guards=MANAGERS)
-async def register_report(request: Request[User, Any, Any], import_id: FromPath[int],
-                          db_session: NamedDependency[AsyncSession]) -> Template:
+async def register_report(request: UserRequest, import_id: FromPath[int], db_session: DbSession) -> Template:
     report = await register.get_import(session=db_session, actor=request.user, import_id=import_id)
     return page("moderation/register_report.html", report=report)
 

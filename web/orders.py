@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import json
 import uuid
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -21,28 +21,24 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.plugins.htmx import ClientRedirect, HTMXRequest
 from litestar.response import Redirect, Template
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.auth import requires_role
-from backend.accounts.models import Organisation, Role, User
-from backend.catalog.models import UNIT_LABELS, Product
-from backend.catalog.service import buyer_visible
+from backend.accounts.auth import UserRequest
+from backend.accounts.models import Role, User
 from backend.catalog.storefront import product_for_buyer
 from backend.clock import utcnow, wib_today
 from backend.config import Settings
-from backend.errors import N_, Conflict, DomainError, FieldError, Forbidden, InsufficientCapacity, NotFound, \
-    ValidationFailed
+from backend.db import DbSession, undone_if_refused
+from backend.errors import Conflict, DomainError, Forbidden, InsufficientCapacity, NotFound, ValidationFailed
 from backend.i18n import gettext
 from backend.orders import cart as carts
 from backend.orders import service as orders
 from backend.orders import standing
-from backend.orders.delivery import DELIVERY_SLOTS, MAX_DAYS_AHEAD, MSG_SLOT, DeliveryChoice, \
-    zone_delivery_points
+from backend.orders.cart import CheckoutChoices, checkout_choices
+from backend.orders.delivery import DELIVERY_SLOTS, MAX_DAYS_AHEAD, default_delivery_day
 from backend.orders.models import (
     DELIVERY_LABELS,
     PAYMENT_LABELS,
-    STATUS_LABELS,
     DeliveryKind,
     OrderStatus,
     PaymentMethod,
@@ -50,112 +46,73 @@ from backend.orders.models import (
 )
 from backend.orders.placement import place_checkout
 from backend.orders.reviews import review_order
+from backend.orders.schemas import (
+    CartLineChangeInput,
+    CartQuantityInput,
+    CheckoutInput,
+    ProductChoiceInput,
+    ReviewInput,
+    StandingOrderForm,
+    TransitionInput,
+)
 from backend.orders.states import Side, change_status
-from backend.vendors.models import Vendor
-from web.catalogue import MSG_DATE, default_delivery_day
-from web.forms import field_errors, form_values, page, page_number, see_other, whole_number
-from web.moderation import LABELS
-from web.vendors import WEEKDAY_LABELS
+from web.forms import field_errors, form_values, page_number, read_form, whole_number
+from web.labels import POINT_KIND_LABELS
+from web.responses import page, page_or_fragment, see_other, varies_with_htmx, wants_fragment
+from web.roles import BUYERS, CANTEEN_STAFF
 
-BUYERS = [requires_role(Role.CANTEEN_STAFF, Role.WORKER)]
-CANTEEN = [requires_role(Role.CANTEEN_STAFF)]
-
-MSG_QUANTITY = N_("Type the quantity as a whole number.")
-MSG_PLACE = N_("Choose where the order goes.")
-MSG_PAYMENT = N_("Choose how you pay.")
-MSG_ACTION = N_("This action is not available for the order.")
-POINT_LABELS = {PointKind.GATE: N_("gate"), PointKind.DORMITORY: N_("dormitory")}
-ROLE_LABELS = {Side.BUYER: N_("buyer"), Side.VENDOR: N_("vendor"), Side.MANAGER: N_("market manager"),
-               Side.SYSTEM: N_("automatic")}
 CHECKOUT_FIELDS = ("delivery_day", "delivery_slot", "delivery_place", "payment_method", "notes", "idempotency_key")
 # Errors the checkout form shows next to a field; any other comes at the top of the form.
 CHECKOUT_FIELD_ERRORS = {"delivery_day", "delivery_slot", "delivery_place", "payment_method", "notes"}
+# The input's and the placement's names for what the form asks as one choice, the delivery place.
+PLACE_FIELDS = {"delivery_kind": "delivery_place", "delivery_point_id": "delivery_place",
+                "delivery_point": "delivery_place"}
+
 FLASH_COOKIE = "pk_flash"
 MAX_FLASH = 10
-
-
-def _respond(request: HTMXRequest, full: str, fragment: str, *, status_code: int = 200,
-             **context: Any) -> Template:
-    """The whole page, or for htmx the fragment alone: with 200 even for a refusal, or htmx would not swap the
-    message in (a history restore gets the whole page)."""
-    if request.htmx and not request.htmx.history_restore_request:
-        response = page(fragment, status_code=200, **context)
-    else:
-        response = page(full, status_code=status_code, **context)
-    response.headers["Vary"] = "HX-Request"
-    return response
-
-
-
-
-def _slot(text: str | None) -> time | None:
-    try:
-        return time.fromisoformat((text or "").strip())
-    except ValueError:
-        return None
 
 
 def _slot_options() -> list[tuple[str, str]]:
     return [(f"{slot:%H:%M}", f"{slot:%H.%M} WIB") for slot in DELIVERY_SLOTS]
 
 
-def _unit(product_unit: str) -> str:
-    return gettext(UNIT_LABELS.get(product_unit, product_unit))
-
-
-def _joined_errors(errors: list[FieldError], rename: dict[str, str] | None = None) -> dict[str, str]:
-    """Translated messages by field; several for one field (a vendor closed that day and too far) are joined."""
-    messages: dict[str, list[str]] = {}
-    for error in errors:
-        field = (rename or {}).get(error.field, error.field)
-        messages.setdefault(field, []).append(gettext(error.message, **error.params))
-    return {field: " ".join(texts) for field, texts in messages.items()}
-
-
 # --- add to cart (the product page) ---------------------------------------------------------------------
 
 
 @post("/cart/lines", guards=BUYERS)
-async def add_to_cart(request: HTMXRequest, db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+async def add_to_cart(request: HTMXRequest, db_session: DbSession) -> Template | Redirect:
     """Add a quantity of a product to what is in the cart; with htmx the form becomes "Added: 200 box"."""
     values = await form_values(request)
-    product_id = values.get("product_id", "")
-    if whole_number(product_id) is None:
-        raise NotFound(carts.MSG_NO_PRODUCT)
     try:
-        quantity = whole_number(values.get("quantity"))
-        if quantity is None:
-            raise ValidationFailed.single("quantity", MSG_QUANTITY)
-        in_cart = await carts.set_quantity(session=db_session, buyer=request.user, product_id=int(product_id),
-                                           quantity=quantity, add=True, today=wib_today(utcnow()))
+        product_id = read_form(ProductChoiceInput, values).product_id
+    except ValidationFailed:
+        raise NotFound(carts.MSG_NO_PRODUCT) from None
+    now = utcnow()
+    try:
+        quantity = read_form(CartQuantityInput, values).quantity
+        async with undone_if_refused(db_session):
+            line = await carts.set_quantity(session=db_session, buyer=request.user, product_id=product_id,
+                                            quantity=quantity, add=True, today=wib_today(now))
     except (ValidationFailed, NotFound) as refused:
-        await db_session.rollback()
-        return await _product_with_errors(request, db_session, int(product_id), values, field_errors(refused))
-    if request.htmx:
-        product = await db_session.get(Product, int(product_id))
-        response = page("orders/_added.html", quantity=quantity, in_cart=in_cart,
-                        unit=_unit(product.unit if product else ""))
-        response.headers["Vary"] = "HX-Request"
-        return response
-    return see_other("/cart", added=product_id)
+        return await _product_with_errors(request, db_session, product_id, values, field_errors(refused), now)
+    return page_or_fragment(request, see_other("/cart", added=str(product_id)), "orders/_added.html",
+                            quantity=quantity, in_cart=line.quantity, unit=line.product.unit)
 
 
 async def _product_with_errors(request: HTMXRequest, db_session: AsyncSession, product_id: int,
-                               values: dict[str, str], errors: dict[str, str]) -> Template:
+                               values: dict[str, str], errors: dict[str, str], now: datetime) -> Template:
     """The product page again with the add-to-cart form's error (htmx: the form alone)."""
     errors = {"quantity": errors.get("quantity") or next(iter(errors.values()), "")}
-    now = utcnow()
     day = default_delivery_day(now)
     try:
         item = await product_for_buyer(session=db_session, product_id=product_id, available_on=day, now=now)
     except NotFound as gone:
-        if not request.htmx:
+        if not wants_fragment(request):
             raise
         # htmx swaps only 2xx answers: the form is replaced by the reason, not left silently as it was.
-        return page("orders/_not_on_sale.html", message=gettext(gone.message, **gone.params))
-    return _respond(request, "catalogue/product.html", "orders/_add_form.html", status_code=400, item=item,
-                    product=item.product, unit=_unit(item.product.unit), day=day, errors={}, cart_form=values,
-                    cart_errors=errors, **LABELS)
+        return varies_with_htmx(page("orders/_not_on_sale.html", message=gettext(gone.message, **gone.params)))
+    return page_or_fragment(request, "catalogue/product.html", "orders/_add_form.html", status_code=400, item=item,
+                            product=item.product, day=day, errors={}, cart_form=values, cart_errors=errors)
 
 
 # --- the cart and its checkout --------------------------------------------------------------------------
@@ -174,68 +131,30 @@ def _checkout_form(user: User, now: datetime, values: dict[str, str] | None = No
     return form
 
 
-async def _payment_options(db_session: AsyncSession, user: User, settings: Settings) -> list[tuple[str, str]]:
-    """Invoice for canteens a manager gave invoice terms, cash on delivery for workers; card only once card
-    payments are set up. (The canteen is already in the session from the places: no query of its own.)"""
-    methods = [] if user.role == Role.CANTEEN_STAFF else [PaymentMethod.CASH]
-    if user.role == Role.CANTEEN_STAFF and user.organisation_id is not None:
-        organisation = await db_session.get(Organisation, user.organisation_id)
-        if organisation is not None and organisation.invoice_terms_days:
-            methods.append(PaymentMethod.INVOICE)
-    if settings.stripe_secret_key:
-        methods.append(PaymentMethod.CARD)
-    return [(method.value, gettext(PAYMENT_LABELS[method])) for method in methods]
+def _with_kind_and_point(values: dict[str, Any]) -> dict[str, Any]:
+    """The form's one choice of place (a gate's or dormitory's id, "canteen" or "pickup") as the checkout input's
+    kind and point; their problems come back under the form's field (PLACE_FIELDS)."""
+    place = values.get("delivery_place", "")
+    if place.isdigit():
+        return {**values, "delivery_kind": DeliveryKind.ZONE_POINT.value, "delivery_point_id": place}
+    return {**values, "delivery_kind": place}
 
 
-async def _place_options(db_session: AsyncSession, user: User) -> list[tuple[str, str]]:
+def _place_options(choices: CheckoutChoices) -> list[tuple[str, str]]:
     """The canteen's own address or pickup; for a worker, the zone's gates and dormitories or pickup."""
     pickup = (DeliveryKind.PICKUP.value, gettext(DELIVERY_LABELS[DeliveryKind.PICKUP]))
-    if user.role == Role.CANTEEN_STAFF:
-        organisation = await db_session.get(Organisation, user.organisation_id) if user.organisation_id else None
-        address = ", ".join(part for part in (organisation.name, organisation.address) if part) if organisation \
-            else ""
+    if choices.canteen is not None:
+        address = ", ".join(part for part in (choices.canteen.name, choices.canteen.address) if part)
         return [(DeliveryKind.CANTEEN.value, gettext("To our canteen: %(address)s", address=address)), pickup]
-    points = await zone_delivery_points(session=db_session, zone_id=user.zone_id)
-    return [(str(point.id), f"{point.name} ({gettext(POINT_LABELS[PointKind(point.kind)])})")
-            for point in points] + [pickup]
+    return [(str(point.id), f"{point.name} ({gettext(POINT_KIND_LABELS[PointKind(point.kind)])})")
+            for point in choices.points] + [pickup]
 
 
-def _read_checkout(values: dict[str, str], settings: Settings) -> tuple[DeliveryChoice, PaymentMethod]:
-    """The checkout form as a delivery choice and a payment method; what cannot be read is refused here, the
-    rules themselves are the placement's."""
-    errors: list[FieldError] = []
-    try:
-        day = date.fromisoformat(values.get("delivery_day", ""))
-    except ValueError:
-        errors.append(FieldError("delivery_day", MSG_DATE))
-    slot = _slot(values.get("delivery_slot"))
-    if slot is None:
-        errors.append(FieldError("delivery_slot", MSG_SLOT))
-    place = values.get("delivery_place", "")
-    point_id = whole_number(place)
-    if point_id is not None:
-        kind = DeliveryKind.ZONE_POINT
-    elif place in (DeliveryKind.CANTEEN, DeliveryKind.PICKUP):
-        kind = DeliveryKind(place)
-    else:
-        errors.append(FieldError("delivery_place", MSG_PLACE))
-    try:
-        payment = PaymentMethod(values.get("payment_method", ""))
-        if payment == PaymentMethod.CARD and not settings.stripe_secret_key:
-            raise ValueError(payment)
-    except ValueError:
-        errors.append(FieldError("payment_method", MSG_PAYMENT))
-    if errors:
-        raise ValidationFailed(errors)
-    return DeliveryChoice(day=day, slot=slot, kind=kind, point_id=point_id, notes=values.get("notes", "")), payment
-
-
-async def _cart_response(request: HTMXRequest, db_session: AsyncSession, settings: Settings, *,
+async def _cart_response(request: HTMXRequest, db_session: AsyncSession, settings: Settings, now: datetime, *,
                          values: dict[str, str] | None = None, errors: dict[str, str] | None = None,
                          status_code: int = 200, notices: list[str] | None = None) -> Template:
     """The cart grouped by vendor with the checkout form under it (four queries with the login's)."""
     user = request.user
-    now = utcnow()
     today = wib_today(now)
     cart = await carts.view_cart(session=db_session, buyer=user, today=today)
     # An empty cart says so itself; its placement error would only repeat it.
@@ -243,89 +162,86 @@ async def _cart_response(request: HTMXRequest, db_session: AsyncSession, setting
     added = request.query_params.get("added", "")
     added_item = next((item for group in cart.vendors for item in group.items
                        if str(item.product_id) == added), None)
-    return _respond(
+    choices = (await checkout_choices(session=db_session, buyer=user, card_payments=bool(settings.stripe_secret_key))
+               if not cart.is_empty else CheckoutChoices(canteen=None, points=[], payment_methods=[]))
+    return page_or_fragment(
         request, "orders/cart.html", "orders/_cart.html", status_code=status_code, cart=cart,
         cart_count=cart.line_count, errors=errors, form=_checkout_form(user, now, values),
         general_errors=[message for field, message in errors.items() if field not in CHECKOUT_FIELD_ERRORS
                         and not field.startswith(("line-", "vendor-"))],
-        places=await _place_options(db_session, user) if not cart.is_empty else [],
-        slots=_slot_options(), cash_limit=settings.cash_on_delivery_limit, today=today,
-        payments=await _payment_options(db_session, user, settings) if not cart.is_empty else [],
+        places=_place_options(choices) if not cart.is_empty else [], slots=_slot_options(),
+        cash_limit=settings.cash_on_delivery_limit, today=today,
+        payments=[(method.value, gettext(PAYMENT_LABELS[method])) for method in choices.payment_methods],
         last_day=today + timedelta(days=MAX_DAYS_AHEAD), added_item=added_item,
-        reordered=request.query_params.get("notice") == "reordered", notices=notices or [], **LABELS)
+        reordered=request.query_params.get("notice") == "reordered", notices=notices or [])
 
 
 @get("/cart", guards=BUYERS, name="cart")
-async def cart_page(request: HTMXRequest, db_session: NamedDependency[AsyncSession],
-                    settings: NamedDependency[Settings]) -> Template:
+async def cart_page(request: HTMXRequest, db_session: DbSession, settings: NamedDependency[Settings]) -> Template:
     notices = _read_flash(request, settings)
-    response = await _cart_response(request, db_session, settings, notices=notices)
+    response = await _cart_response(request, db_session, settings, utcnow(), notices=notices)
     if FLASH_COOKIE in request.cookies:
         response.delete_cookie(FLASH_COOKIE, path="/cart")
     return response
 
 
-async def _cart_changed(request: HTMXRequest, db_session: AsyncSession, settings: Settings,
-                        errors: dict[str, str] | None = None) -> Template | Redirect:
+async def _cart_changed(request: HTMXRequest, db_session: AsyncSession, settings: Settings, now: datetime,
+                        values: dict[str, Any], errors: dict[str, str] | None = None) -> Template | Redirect:
     """After a change in the cart: htmx gets the cart again (the checkout form keeps what was typed, sent along
     with hx-include); a plain form goes back to the cart, or sees the refusal."""
-    if errors:
-        await db_session.rollback()
-    if errors or request.htmx:
-        return await _cart_response(request, db_session, settings, values=await form_values(request),
-                                    errors=errors, status_code=400 if errors else 200)
-    return see_other("/cart")
+    if not errors and not wants_fragment(request):
+        return varies_with_htmx(see_other("/cart"))
+    return await _cart_response(request, db_session, settings, now, values=values, errors=errors,
+                                status_code=400 if errors else 200)
 
 
 @post("/cart/lines/{product_id:int}", guards=BUYERS)
-async def change_quantity(request: HTMXRequest, product_id: FromPath[int], db_session: NamedDependency[AsyncSession],
+async def change_quantity(request: HTMXRequest, product_id: FromPath[int], db_session: DbSession,
                           settings: NamedDependency[Settings]) -> Template | Redirect:
     """A new quantity for a line (0 takes it out)."""
     values = await form_values(request)
+    now = utcnow()
     try:
-        quantity = whole_number(values.get("quantity"))
-        if quantity is None:
-            raise ValidationFailed.single("quantity", MSG_QUANTITY)
-        if quantity == 0:
-            await carts.remove_line(session=db_session, buyer=request.user, product_id=product_id)
-        else:
-            await carts.set_quantity(session=db_session, buyer=request.user, product_id=product_id,
-                                     quantity=quantity, today=wib_today(utcnow()))
+        data = read_form(CartLineChangeInput, values)
+        async with undone_if_refused(db_session):
+            await carts.change_quantity(session=db_session, buyer=request.user, product_id=product_id,
+                                        quantity=data.quantity, today=wib_today(now))
     except (ValidationFailed, NotFound) as refused:
-        return await _cart_changed(request, db_session, settings, errors={
+        return await _cart_changed(request, db_session, settings, now, values, errors={
             f"line-{product_id}": " ".join(field_errors(refused).values())})
-    return await _cart_changed(request, db_session, settings)
+    return await _cart_changed(request, db_session, settings, now, values)
 
 
 @post("/cart/lines/{product_id:int}/remove", guards=BUYERS)
-async def remove_line(request: HTMXRequest, product_id: FromPath[int], db_session: NamedDependency[AsyncSession],
+async def remove_line(request: HTMXRequest, product_id: FromPath[int], db_session: DbSession,
                       settings: NamedDependency[Settings]) -> Template | Redirect:
     await carts.remove_line(session=db_session, buyer=request.user, product_id=product_id)
-    return await _cart_changed(request, db_session, settings)
+    return await _cart_changed(request, db_session, settings, utcnow(), await form_values(request))
 
 
 @post("/checkout", guards=BUYERS)
-async def checkout(request: HTMXRequest, db_session: NamedDependency[AsyncSession],
+async def checkout(request: HTMXRequest, db_session: DbSession,
                    settings: NamedDependency[Settings]) -> Template | Redirect | Response[Any]:
     """Place the cart: one order per vendor, then the orders list with the orders named. A refusal comes back
     on the cart, each message next to its line, vendor or field, with what was typed."""
     values = await form_values(request)
+    now = utcnow()
     try:
-        delivery, payment = _read_checkout(values, settings)
-        placement = await place_checkout(
-            session=db_session, buyer=request.user, delivery=delivery, payment_method=payment,
-            idempotency_key=values.get("idempotency_key", ""),
-            payment_window=timedelta(minutes=settings.payment_window_minutes),
-            cash_limit=settings.cash_on_delivery_limit, now=utcnow())
+        data = read_form(CheckoutInput, _with_kind_and_point(values))
+        async with undone_if_refused(db_session):
+            placement = await place_checkout(
+                session=db_session, buyer=request.user, delivery=data.delivery(),
+                payment_method=data.payment_method, idempotency_key=values.get("idempotency_key", ""),
+                payment_window=timedelta(minutes=settings.payment_window_minutes),
+                cash_limit=settings.cash_on_delivery_limit, card_payments=bool(settings.stripe_secret_key),
+                now=now)
     except InsufficientCapacity as short:
         errors = {f"line-{shortage.product_id}": gettext(shortage.message, **shortage.params)
                   for shortage in short.shortages}
         errors["_form"] = gettext(short.message, **short.params)
         status_code = 409
     except ValidationFailed as refused:
-        errors = _joined_errors(refused.errors, rename={"delivery_point": "delivery_place",
-                                                         "delivery_kind": "delivery_place"})
-        status_code = 400
+        errors, status_code = field_errors(refused, rename=PLACE_FIELDS), 400
     except Conflict as conflict:
         # The key was used for another order: the next try must be a new request.
         errors, status_code = field_errors(conflict), 409
@@ -338,8 +254,7 @@ async def checkout(request: HTMXRequest, db_session: NamedDependency[AsyncSessio
         if request.htmx:
             return ClientRedirect(target)  # a full page load, so the address bar shows the orders list
         return see_other("/orders", placed=str(placement.checkout.id))
-    await db_session.rollback()
-    return await _cart_response(request, db_session, settings, values=values, errors=errors,
+    return await _cart_response(request, db_session, settings, now, values=values, errors=errors,
                                 status_code=status_code)
 
 
@@ -370,8 +285,8 @@ def _read_flash(request: Request[Any, Any, Any], settings: Settings) -> list[str
 
 
 @post("/orders/{order_id:int}/reorder", guards=BUYERS)
-async def order_again(request: Request[User, Any, Any], order_id: FromPath[int],
-                      db_session: NamedDependency[AsyncSession], settings: NamedDependency[Settings]) -> Redirect:
+async def order_again(request: UserRequest, order_id: FromPath[int],
+                      db_session: DbSession, settings: NamedDependency[Settings]) -> Redirect:
     """The order's lines back in the cart at today's prices; what could not be added is said on the cart."""
     result = await orders.reorder(session=db_session, actor=request.user, order_id=order_id,
                                   today=wib_today(utcnow()))
@@ -385,7 +300,7 @@ async def order_again(request: Request[User, Any, Any], order_id: FromPath[int],
 
 
 @get("/orders", guards=BUYERS, name="buyer_orders")
-async def orders_page(request: HTMXRequest, db_session: NamedDependency[AsyncSession]) -> Template:
+async def orders_page(request: HTMXRequest, db_session: DbSession) -> Template:
     """The buyer's orders, or all of the canteen's for its staff, newest first (three queries)."""
     raw_status = request.query_params.get("status", "")
     status = OrderStatus(raw_status) if raw_status in OrderStatus.__members__.values() else None
@@ -394,8 +309,7 @@ async def orders_page(request: HTMXRequest, db_session: NamedDependency[AsyncSes
     placed = request.query_params.get("placed", "")
     placed_orders = [summary for summary in listing.orders if str(summary.order.checkout_id) == placed]
     return page("orders/list.html", listing=listing, status=status, placed=placed.isdigit(),
-                placed_orders=placed_orders, status_labels=STATUS_LABELS,
-                canteen=request.user.role == Role.CANTEEN_STAFF, **LABELS)
+                placed_orders=placed_orders, canteen=request.user.role == Role.CANTEEN_STAFF)
 
 
 def _timeline(detail: orders.OrderDetail) -> list[tuple[orders.TimelineEntry, str]]:
@@ -407,60 +321,54 @@ async def _order_response(request: HTMXRequest, db_session: AsyncSession, order_
                           errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
                           status_code: int = 200, notice: str | None = None) -> Template:
     """One order for its buyer (or a colleague of the same canteen): four queries with the login's."""
-    detail = await orders.order_detail(session=db_session, actor=request.user, order_id=order_id)
-    if detail.side != Side.BUYER:
-        raise NotFound(orders.MSG_NOT_FOUND)
-    return _respond(request, "orders/detail.html", "orders/_order.html", status_code=status_code, detail=detail,
-                    order=detail.order, summary=detail.summary, timeline=_timeline(detail), errors=errors or {},
-                    form=values or {}, notice=notice, status_labels=STATUS_LABELS, role_labels=ROLE_LABELS,
-                    delivery_labels=DELIVERY_LABELS, payment_labels=PAYMENT_LABELS,
-                    can_review=detail.can_review, **LABELS)
+    detail = await orders.order_detail(session=db_session, actor=request.user, order_id=order_id,
+                                       as_side=Side.BUYER)
+    return page_or_fragment(request, "orders/detail.html", "orders/_order.html", status_code=status_code,
+                            detail=detail, order=detail.order, summary=detail.summary, timeline=_timeline(detail),
+                            errors=errors or {}, form=values or {}, notice=notice, can_review=detail.can_review)
 
 
 @get("/orders/{order_id:int}", guards=BUYERS, name="buyer_order")
-async def order_page(request: HTMXRequest, order_id: FromPath[int],
-                     db_session: NamedDependency[AsyncSession]) -> Template:
+async def order_page(request: HTMXRequest, order_id: FromPath[int], db_session: DbSession) -> Template:
     return await _order_response(request, db_session, order_id, notice=request.query_params.get("notice"))
 
 
 async def _order_changed(request: HTMXRequest, db_session: AsyncSession, order_id: int, notice: str,
                          refused: DomainError | None, values: dict[str, str]) -> Template | Redirect:
+    if refused is None and not wants_fragment(request):
+        return varies_with_htmx(see_other(f"/orders/{order_id}", notice=notice))
     if refused is None:
-        if request.htmx:
-            return await _order_response(request, db_session, order_id, notice=notice)
-        return see_other(f"/orders/{order_id}", notice=notice)
-    await db_session.rollback()
+        return await _order_response(request, db_session, order_id, notice=notice)
     return await _order_response(request, db_session, order_id, errors=field_errors(refused), values=values,
                                  status_code=400 if isinstance(refused, ValidationFailed) else refused.status_code)
 
 
 @post("/orders/{order_id:int}/status", guards=BUYERS)
 async def change_order_status(request: HTMXRequest, order_id: FromPath[int],
-                              db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+                              db_session: DbSession) -> Template | Redirect:
     """Cancel (with a reason) or confirm receipt; the state machine decides what is allowed."""
     values = await form_values(request)
     refused: DomainError | None = None
-    target = values.get("target", "")
     try:
-        if target not in OrderStatus.__members__.values():
-            raise Conflict(MSG_ACTION)
-        await change_status(session=db_session, order_id=order_id, target=OrderStatus(target), actor=request.user,
-                            reason=values.get("reason", ""), now=utcnow())
+        transition = read_form(TransitionInput, values, names={"target": "status"})
+        async with undone_if_refused(db_session):
+            await change_status(session=db_session, order_id=order_id, target=transition.status,
+                                actor=request.user, reason=transition.reason, now=utcnow())
     except (ValidationFailed, Conflict, Forbidden) as problem:
         refused = problem
-    return await _order_changed(request, db_session, order_id, target, refused, values)
+    return await _order_changed(request, db_session, order_id, values.get("target", ""), refused, values)
 
 
 @post("/orders/{order_id:int}/review", guards=BUYERS)
-async def review(request: HTMXRequest, order_id: FromPath[int],
-                 db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+async def review(request: HTMXRequest, order_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
     """1 to 5 stars and a comment, once the order is completed."""
     values = await form_values(request)
     refused: DomainError | None = None
     try:
-        rating = whole_number(values.get("rating")) or 0
-        await review_order(session=db_session, actor=request.user, order_id=order_id, rating=rating,
-                           comment=values.get("comment", ""), now=utcnow())
+        data = read_form(ReviewInput, values)
+        async with undone_if_refused(db_session):
+            await review_order(session=db_session, actor=request.user, order_id=order_id, rating=data.rating,
+                               comment=data.comment, now=utcnow())
     except (ValidationFailed, Conflict, Forbidden) as problem:
         refused = problem
     return await _order_changed(request, db_session, order_id, "reviewed", refused, values)
@@ -469,98 +377,66 @@ async def review(request: HTMXRequest, order_id: FromPath[int],
 # --- standing orders (canteens) ------------------------------------------------------------------------
 
 
-async def _product_to_repeat(db_session: AsyncSession, product_id: str | None,
-                             today: date) -> tuple[Product, str] | None:
-    """The product a standing order is being set up for, with its vendor's name, if buyers may see it."""
-    if whole_number(product_id) is None:
-        return None
-    row = (await db_session.execute(
-        select(Product, Vendor.business_name).join(Vendor, Vendor.id == Product.vendor_id)
-        .where(Product.id == int(product_id), buyer_visible(today)))).one_or_none()
-    return (row[0], row[1]) if row else None
-
-
-async def _standing_page(request: Request[User, Any, Any], db_session: AsyncSession, *, status_code: int = 200,
+async def _standing_page(request: UserRequest, db_session: AsyncSession, today: date, *, status_code: int = 200,
                          values: dict[str, Any] | None = None, errors: dict[str, str] | None = None) -> Template:
     """The canteen's standing orders and the form for a new one (at most five queries with the login's)."""
-    today = wib_today(utcnow())
     views = await standing.list_standing_orders(session=db_session, actor=request.user, today=today)
-    product_id = (values or {}).get("product_id") or request.query_params.get("product")
-    chosen = await _product_to_repeat(db_session, product_id, today)
+    product_id = _chosen_product(values) if values else whole_number(request.query_params.get("product"))
+    chosen = (await standing.product_to_repeat(session=db_session, product_id=product_id, today=today)
+              if product_id is not None else None)
     form: dict[str, Any] = {"quantity": str(chosen[0].min_order_qty) if chosen else "",
                             "weekdays": ["1", "2", "3", "4", "5"], "slot": "", "delivery_kind": "canteen",
                             "days_ahead": "7", "notes": ""}
     form.update(values or {})
-    weekday_names = dict(WEEKDAY_LABELS)
     return page("orders/standing.html", status_code=status_code, views=[
-        (view, ", ".join(gettext(weekday_names[day]) for day in view.weekdays),
-         [(run, gettext(run.message, **run.params) if run.message else "") for run in view.recent_runs])
+        (view, [(run, gettext(run.message, **run.params) if run.message else "") for run in view.recent_runs])
         for view in views], chosen=chosen, form=form, errors=errors or {}, slots=_slot_options(),
-        weekdays=[(day, gettext(label)) for day, label in WEEKDAY_LABELS],
         kinds=[(kind.value, gettext(DELIVERY_LABELS[kind])) for kind in (DeliveryKind.CANTEEN, DeliveryKind.PICKUP)],
-        delivery_labels=DELIVERY_LABELS, notice=request.query_params.get("notice"), **LABELS)
+        notice=request.query_params.get("notice"))
 
 
-@get("/canteen/standing-orders", guards=CANTEEN, name="standing_orders")
-async def standing_orders_page(request: Request[User, Any, Any],
-                               db_session: NamedDependency[AsyncSession]) -> Template:
-    return await _standing_page(request, db_session)
+@get("/canteen/standing-orders", guards=CANTEEN_STAFF, name="standing_orders")
+async def standing_orders_page(request: UserRequest, db_session: DbSession) -> Template:
+    return await _standing_page(request, db_session, wib_today(utcnow()))
 
 
-def _read_standing(values: dict[str, Any]) -> standing.StandingOrderInput:
-    """The standing order form as the service's input; numbers and times that cannot be read are refused here."""
-    errors: list[FieldError] = []
-    quantity, days_ahead = whole_number(values.get("quantity")), whole_number(values.get("days_ahead"))
-    if quantity is None:
-        errors.append(FieldError("quantity", standing.MSG_QUANTITY))
-    if days_ahead is None:
-        errors.append(FieldError("days_ahead", standing.MSG_DAYS_AHEAD))
-    slot = _slot(values.get("slot"))
-    if slot is None:
-        errors.append(FieldError("slot", MSG_SLOT))
-    kind = values.get("delivery_kind", "")
-    if kind not in (DeliveryKind.CANTEEN, DeliveryKind.PICKUP):
-        errors.append(FieldError("delivery_kind", MSG_PLACE))
-    if errors:
-        raise ValidationFailed(errors)
-    return standing.StandingOrderInput(
-        product_id=whole_number(values.get("product_id")) or 0, quantity=quantity or 0, slot=slot or time(0),
-        weekdays=[day for day in map(whole_number, values["weekdays"]) if day is not None], delivery_kind=DeliveryKind(kind),
-        notes=values.get("notes", ""), days_ahead=days_ahead or 0)
-
-
-@post("/canteen/standing-orders", guards=CANTEEN)
-async def create_standing_order(request: Request[User, Any, Any],
-                                db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
-    """Every chosen weekday, this quantity for this slot, placed `days ahead` days in advance."""
-    values: dict[str, Any] = await form_values(request)
-    values["weekdays"] = [str(day) for day in (await request.form()).getall("weekdays", []) if isinstance(day, str)]
+def _chosen_product(values: dict[str, Any]) -> int | None:
     try:
-        await standing.create_standing_order(session=db_session, actor=request.user, data=_read_standing(values),
-                                             today=wib_today(utcnow()))
+        return read_form(ProductChoiceInput, values).product_id
+    except ValidationFailed:
+        return None
+
+
+@post("/canteen/standing-orders", guards=CANTEEN_STAFF)
+async def create_standing_order(request: UserRequest, db_session: DbSession) -> Template | Redirect:
+    """Every chosen weekday, this quantity for this slot, placed `days ahead` days in advance."""
+    values = await form_values(request, lists=("weekdays",))
+    today = wib_today(utcnow())
+    try:
+        data = read_form(StandingOrderForm, values)
+        async with undone_if_refused(db_session):
+            await standing.create_standing_order(session=db_session, actor=request.user, data=data.to_input(),
+                                                 today=today)
     except (ValidationFailed, NotFound) as refused:
-        await db_session.rollback()
-        return await _standing_page(request, db_session, status_code=400, values=values,
+        return await _standing_page(request, db_session, today, status_code=400, values=values,
                                     errors=field_errors(refused))
     return see_other("/canteen/standing-orders", notice="created")
 
 
-async def _set_standing_active(request: Request[User, Any, Any], db_session: AsyncSession, standing_id: int,
+async def _set_standing_active(request: UserRequest, db_session: AsyncSession, standing_id: int,
                                active: bool) -> Redirect:
     await standing.set_active(session=db_session, actor=request.user, standing_order_id=standing_id, active=active,
                               now=utcnow())
     return see_other("/canteen/standing-orders", notice="resumed" if active else "paused")
 
 
-@post("/canteen/standing-orders/{standing_id:int}/pause", guards=CANTEEN)
-async def pause_standing_order(request: Request[User, Any, Any], standing_id: FromPath[int],
-                               db_session: NamedDependency[AsyncSession]) -> Redirect:
+@post("/canteen/standing-orders/{standing_id:int}/pause", guards=CANTEEN_STAFF)
+async def pause_standing_order(request: UserRequest, standing_id: FromPath[int], db_session: DbSession) -> Redirect:
     return await _set_standing_active(request, db_session, standing_id, active=False)
 
 
-@post("/canteen/standing-orders/{standing_id:int}/resume", guards=CANTEEN)
-async def resume_standing_order(request: Request[User, Any, Any], standing_id: FromPath[int],
-                                db_session: NamedDependency[AsyncSession]) -> Redirect:
+@post("/canteen/standing-orders/{standing_id:int}/resume", guards=CANTEEN_STAFF)
+async def resume_standing_order(request: UserRequest, standing_id: FromPath[int], db_session: DbSession) -> Redirect:
     return await _set_standing_active(request, db_session, standing_id, active=True)
 
 

@@ -10,24 +10,19 @@ every few seconds; without JavaScript, a link does).
 from __future__ import annotations
 
 import re
-from typing import Any
 
-from litestar import Request, get, post
+from litestar import get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.auth import requires_role
-from backend.accounts.models import User
+from backend.accounts.auth import UserRequest
 from backend.clock import utcnow
 from backend.config import Settings
-from backend.db import keep_when_refused
+from backend.db import DbSession, keep_when_refused
 from backend.errors import Conflict
 from backend.i18n import gettext
-from backend.orders.cart import BUYER_ROLES
-from backend.orders.models import STATUS_LABELS
 from backend.payments.models import PaymentStatus
 from backend.payments.service import (
     MSG_CLOSED,
@@ -37,9 +32,9 @@ from backend.payments.service import (
     confirm_with_stripe,
     start_hosted_payment,
 )
-from web.forms import page, see_other
+from web.responses import page, page_or_fragment, see_other
+from web.roles import BUYERS
 
-BUYERS = [requires_role(*BUYER_ROLES)]
 # Stripe's Checkout Session ids; anything else in the address is ignored rather than sent to Stripe.
 SESSION_ID = re.compile(r"cs_[A-Za-z0-9_]{1,250}")
 POLL_SECONDS = 5
@@ -48,13 +43,11 @@ POLL_SECONDS = 5
 def _pay_page(to_pay: CheckoutToPay, *, error: str | None = None, status_code: int = 200) -> Template:
     failed = to_pay.payment is not None and to_pay.payment.status == PaymentStatus.FAILED
     return page("payments/pay.html", status_code=status_code, to_pay=to_pay, checkout=to_pay.checkout, error=error,
-                failure=to_pay.payment.last_error if failed and to_pay.payment else "", msg_closed=MSG_CLOSED,
-                status_labels=STATUS_LABELS)
+                failure=to_pay.payment.last_error if failed and to_pay.payment else "", msg_closed=MSG_CLOSED)
 
 
 @get("/checkouts/{checkout_id:int}/pay", guards=BUYERS, name="pay_checkout")
-async def pay_page(request: Request[User, Any, Any], checkout_id: FromPath[int],
-                   db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+async def pay_page(request: UserRequest, checkout_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
     """What the checkout costs, its orders, until when it can be paid, and the button to Stripe (three queries)."""
     to_pay = await checkout_to_pay(session=db_session, actor=request.user, checkout_id=checkout_id)
     if to_pay.paid:
@@ -63,7 +56,7 @@ async def pay_page(request: Request[User, Any, Any], checkout_id: FromPath[int],
 
 
 @post("/checkouts/{checkout_id:int}/pay", guards=BUYERS)
-async def pay(request: Request[User, Any, Any], checkout_id: FromPath[int], db_session: NamedDependency[AsyncSession],
+async def pay(request: UserRequest, checkout_id: FromPath[int], db_session: DbSession,
               settings: NamedDependency[Settings]) -> Template | Redirect:
     """Off to Stripe's payment page (the same session on every try). When Stripe cannot be reached the orders keep
     waiting, and the page says so with a button to try again."""
@@ -78,7 +71,7 @@ async def pay(request: Request[User, Any, Any], checkout_id: FromPath[int], db_s
         to_pay = await checkout_to_pay(session=db_session, actor=request.user, checkout_id=checkout_id)
         return _pay_page(to_pay, error=gettext(unavailable.message), status_code=503)
     except Conflict as closed:
-        await db_session.rollback()
+        # Answered 409, the request is rolled back; the page shows the checkout as it is.
         to_pay = await checkout_to_pay(session=db_session, actor=request.user, checkout_id=checkout_id)
         return _pay_page(to_pay, error=gettext(closed.message, **closed.params), status_code=409)
     if url is None:
@@ -87,7 +80,7 @@ async def pay(request: Request[User, Any, Any], checkout_id: FromPath[int], db_s
 
 
 @get("/checkouts/{checkout_id:int}/return", guards=BUYERS, name="payment_return")
-async def payment_return(request: HTMXRequest, checkout_id: FromPath[int], db_session: NamedDependency[AsyncSession],
+async def payment_return(request: HTMXRequest, checkout_id: FromPath[int], db_session: DbSession,
                          settings: NamedDependency[Settings]) -> Template:
     """Back from Stripe: paid (Stripe confirmed it, by webhook or when asked now), failed, or still waiting."""
     raw_session_id = request.query_params.get("session_id", "")
@@ -96,14 +89,11 @@ async def payment_return(request: HTMXRequest, checkout_id: FromPath[int], db_se
                                        checkout_id=checkout_id, stripe_session_id=stripe_session_id, now=utcnow())
     payment = to_pay.payment
     poll_url = f"/checkouts/{checkout_id}/return" + (f"?session_id={stripe_session_id}" if stripe_session_id else "")
-    context: dict[str, Any] = dict(
-        to_pay=to_pay, checkout=to_pay.checkout, paid=to_pay.paid, poll_url=poll_url, poll_seconds=POLL_SECONDS,
+    return page_or_fragment(
+        request, "payments/return.html", "payments/_status.html", to_pay=to_pay, checkout=to_pay.checkout,
+        paid=to_pay.paid, poll_url=poll_url, poll_seconds=POLL_SECONDS,
         failure=payment.last_error if payment is not None and payment.status == PaymentStatus.FAILED else "",
-        waiting=not to_pay.paid and bool(to_pay.waiting), status_labels=STATUS_LABELS, msg_closed=MSG_CLOSED)
-    fragment = request.htmx and not request.htmx.history_restore_request
-    response = page("payments/_status.html" if fragment else "payments/return.html", **context)
-    response.headers["Vary"] = "HX-Request"
-    return response
+        waiting=not to_pay.paid and bool(to_pay.waiting), msg_closed=MSG_CLOSED)
 
 
 PAGE_ROUTES = [pay_page, pay, payment_return]

@@ -8,7 +8,7 @@ from functools import cache
 from litestar import Response, get
 from litestar.response import Template
 
-from web.forms import page
+from web.responses import page
 from web.templating import STATIC_DIR, TEMPLATE_DIR
 
 # Files whose change must refresh what the service worker cached.

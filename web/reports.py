@@ -4,42 +4,35 @@ range from ?from=&to= (YYYY-MM-DD), calls one service function and renders it.""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
-from litestar import Request, Response, get
-from litestar.di import NamedDependency
+from litestar import Response, get
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.auth import requires_role
-from backend.accounts.models import Role, User
-from backend.catalog.models import UNIT_LABELS
+from backend.accounts.auth import UserRequest
+from backend.accounts.models import Role
 from backend.clock import format_date, utcnow, wib_today
+from backend.db import DbSession
 from backend.errors import ValidationFailed
 from backend.i18n import get_locale, gettext
 from backend.money import format_rupiah
 from backend.reports import exports, service
 from backend.reports.charts import Bar, bar_chart
 from backend.vendors import service as vendors
-from web.forms import field_errors, page, whole_number
-from web.vendors import PROFILE_FIRST
+from web.forms import field_errors, query_date, whole_number
+from web.responses import page
+from web.roles import CANTEEN_STAFF, MANAGERS, PROFILE_FIRST, VENDORS
 
-VENDOR_ONLY = [requires_role(Role.VENDOR)]
-CANTEEN_ONLY = [requires_role(Role.CANTEEN_STAFF)]
-MANAGERS = [requires_role(Role.MANAGER, Role.ADMIN)]
-
-
-def _date(text: str | None) -> date | None:
-    try:
-        return date.fromisoformat((text or "").strip())
-    except ValueError:
-        return None
+ReportT = TypeVar("ReportT")
 
 
-def _range(request: Request[User, Any, Any]) -> tuple[date | None, date | None]:
+def _range(request: UserRequest) -> tuple[date | None, date | None]:
     """?from=&to=; either missing or unreadable means the report's default range."""
-    start, end = _date(request.query_params.get("from")), _date(request.query_params.get("to"))
+    start, end = query_date(request.query_params.get("from")), query_date(request.query_params.get("to"))
     return (start, end) if start and end else (None, None)
 
 
@@ -56,29 +49,27 @@ def _query(report: Any) -> str:
     return f"from={report.start.isoformat()}&to={report.end.isoformat()}"
 
 
-async def _report(request: Request[User, Any, Any], build: Any) -> tuple[Any, dict[str, str]]:
-    """The report for the asked range; for a range the service refuses, the default one with the reason."""
+async def _report(request: UserRequest, build: Callable[..., Awaitable[ReportT]], *, strict: bool = False
+                  ) -> tuple[ReportT, dict[str, str]]:
+    """The report `build(start=, end=)` makes for the asked range. A page shows a range the service refuses as the
+    default one with the reason; a CSV download (`strict`) is refused itself."""
     start, end = _range(request)
     try:
-        return await build(start, end), {}
+        return await build(start=start, end=end), {}
     except ValidationFailed as refused:
-        return await build(None, None), field_errors(refused)
+        if strict:
+            raise
+        return await build(start=None, end=None), field_errors(refused)
 
 
 # --- the vendor's sales ----------------------------------------------------------------------------------
 
 
-async def _vendor_sales(request: Request[User, Any, Any], db_session: AsyncSession, strict: bool = False
+async def _vendor_sales(request: UserRequest, db_session: AsyncSession, strict: bool = False
                         ) -> tuple[service.VendorSales, dict[str, str]]:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
-    today = wib_today(utcnow())
-
-    async def build(start: date | None, end: date | None) -> service.VendorSales:
-        return await service.vendor_sales(session=db_session, vendor=vendor, start=start, end=end, today=today)
-
-    if strict:
-        return await build(*_range(request)), {}
-    return await _report(request, build)
+    return await _report(request, partial(service.vendor_sales, session=db_session, vendor=vendor,
+                                          today=wib_today(utcnow())), strict=strict)
 
 
 def sales_chart(sales: service.VendorSales) -> Any:
@@ -93,25 +84,23 @@ def sales_chart(sales: service.VendorSales) -> Any:
                       for d in sales.days], summary=summary, top_label=format_rupiah(best.value))
 
 
-@get("/vendor/reports", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST, name="vendor_reports")
-async def vendor_reports(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+@get("/vendor/reports", guards=VENDORS, exception_handlers=PROFILE_FIRST, name="vendor_reports")
+async def vendor_reports(request: UserRequest, db_session: DbSession) -> Template:
     """Sales per day (a chart, and a table) and per product over a date range, with CSV downloads (four
     queries)."""
     sales, errors = await _vendor_sales(request, db_session)
     return page("reports/vendor.html", status_code=400 if errors else 200, sales=sales, errors=errors,
-                chart=sales_chart(sales), query=_query(sales), unit_labels=UNIT_LABELS)
+                chart=sales_chart(sales), query=_query(sales))
 
 
-@get("/vendor/reports/sales-by-day.csv", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
-async def vendor_sales_by_day_csv(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]
-                                  ) -> Response[bytes]:
+@get("/vendor/reports/sales-by-day.csv", guards=VENDORS, exception_handlers=PROFILE_FIRST)
+async def vendor_sales_by_day_csv(request: UserRequest, db_session: DbSession) -> Response[bytes]:
     sales, _ = await _vendor_sales(request, db_session, strict=True)
     return _csv(exports.sales_by_day(sales))
 
 
-@get("/vendor/reports/sales-by-product.csv", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
-async def vendor_sales_by_product_csv(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]
-                                      ) -> Response[bytes]:
+@get("/vendor/reports/sales-by-product.csv", guards=VENDORS, exception_handlers=PROFILE_FIRST)
+async def vendor_sales_by_product_csv(request: UserRequest, db_session: DbSession) -> Response[bytes]:
     sales, _ = await _vendor_sales(request, db_session, strict=True)
     return _csv(exports.sales_by_product(sales))
 
@@ -119,17 +108,10 @@ async def vendor_sales_by_product_csv(request: Request[User, Any, Any], db_sessi
 # --- the canteen's spend ---------------------------------------------------------------------------------
 
 
-async def _canteen_spend(request: Request[User, Any, Any], db_session: AsyncSession, strict: bool = False
+async def _canteen_spend(request: UserRequest, db_session: AsyncSession, strict: bool = False
                          ) -> tuple[service.CanteenSpend, dict[str, str]]:
-    today = wib_today(utcnow())
-
-    async def build(start: date | None, end: date | None) -> service.CanteenSpend:
-        return await service.canteen_spend(session=db_session, actor=request.user, start=start, end=end,
-                                           today=today)
-
-    if strict:
-        return await build(*_range(request)), {}
-    return await _report(request, build)
+    return await _report(request, partial(service.canteen_spend, session=db_session, actor=request.user,
+                                          today=wib_today(utcnow())), strict=strict)
 
 
 def spend_chart(spend: service.CanteenSpend) -> Any:
@@ -142,17 +124,16 @@ def spend_chart(spend: service.CanteenSpend) -> Any:
                       for m in spend.months], summary=summary, top_label=format_rupiah(largest.value))
 
 
-@get("/canteen/reports", guards=CANTEEN_ONLY, name="canteen_reports")
-async def canteen_reports(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+@get("/canteen/reports", guards=CANTEEN_STAFF, name="canteen_reports")
+async def canteen_reports(request: UserRequest, db_session: DbSession) -> Template:
     """The canteen's spend per month (a chart) and per vendor, with a CSV download (three queries)."""
     spend, errors = await _canteen_spend(request, db_session)
     return page("reports/canteen.html", status_code=400 if errors else 200, spend=spend, errors=errors,
                 chart=spend_chart(spend), query=_query(spend))
 
 
-@get("/canteen/reports/spend.csv", guards=CANTEEN_ONLY)
-async def canteen_spend_csv(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]
-                            ) -> Response[bytes]:
+@get("/canteen/reports/spend.csv", guards=CANTEEN_STAFF)
+async def canteen_spend_csv(request: UserRequest, db_session: DbSession) -> Response[bytes]:
     spend, _ = await _canteen_spend(request, db_session, strict=True)
     return _csv(exports.canteen_spend(spend))
 
@@ -160,18 +141,11 @@ async def canteen_spend_csv(request: Request[User, Any, Any], db_session: NamedD
 # --- the zone's dashboard --------------------------------------------------------------------------------
 
 
-async def _dashboard(request: Request[User, Any, Any], db_session: AsyncSession, strict: bool = False
+async def _dashboard(request: UserRequest, db_session: AsyncSession, strict: bool = False
                      ) -> tuple[service.ZoneDashboard, dict[str, str]]:
-    zone_id = whole_number(request.query_params.get("zone"))
-    today = wib_today(utcnow())
-
-    async def build(start: date | None, end: date | None) -> service.ZoneDashboard:
-        return await service.zone_dashboard(session=db_session, actor=request.user, zone_id=zone_id,
-                                            start=start, end=end, today=today)
-
-    if strict:
-        return await build(*_range(request)), {}
-    return await _report(request, build)
+    return await _report(request, partial(service.zone_dashboard, session=db_session, actor=request.user,
+                                          zone_id=whole_number(request.query_params.get("zone")),
+                                          today=wib_today(utcnow())), strict=strict)
 
 
 def weeks_chart(dashboard: service.ZoneDashboard) -> Any:
@@ -187,7 +161,7 @@ def weeks_chart(dashboard: service.ZoneDashboard) -> Any:
 
 
 @get("/manager/dashboard", guards=MANAGERS, name="zone_dashboard")
-async def zone_dashboard(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+async def zone_dashboard(request: UserRequest, db_session: DbSession) -> Template:
     """The manager's zone at a glance (an admin picks any zone with ?zone=ID): vendors, listings, orders and
     value per week, the local share, with a CSV of the weeks (four queries)."""
     dashboard, errors = await _dashboard(request, db_session)
@@ -197,8 +171,7 @@ async def zone_dashboard(request: Request[User, Any, Any], db_session: NamedDepe
 
 
 @get("/manager/dashboard/weeks.csv", guards=MANAGERS)
-async def zone_weeks_csv(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]
-                         ) -> Response[bytes]:
+async def zone_weeks_csv(request: UserRequest, db_session: DbSession) -> Response[bytes]:
     dashboard, _ = await _dashboard(request, db_session, strict=True)
     return _csv(exports.zone_weeks(dashboard))
 

@@ -1,8 +1,10 @@
-"""The Jinja environment: translations, rupiah and WIB formatting, versioned static URLs."""
+"""The Jinja environment: translations, rupiah and WIB formatting, versioned static URLs, the labels of stored
+values (web.labels)."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -11,13 +13,14 @@ from urllib.parse import urlencode
 
 from babel import numbers
 from jinja2 import pass_context
-from markupsafe import Markup
 from litestar.plugins.jinja import JinjaTemplateEngine
+from markupsafe import Markup
 
 from backend.clock import format_date, format_datetime_wib
 from backend.i18n import LOCALES, get_locale, gettext, ngettext
 from backend.money import format_rupiah
 from backend.phone import display_phone, whatsapp_link
+from web.labels import TEMPLATE_LABELS, WEEKDAY_LABELS
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -62,6 +65,16 @@ def whatsapp_text_link(phone: str, message: str | None = None) -> str:
     return whatsapp_link(phone, message)
 
 
+def weekday_names(days: Iterable[int]) -> str:
+    """ISO weekdays as a reader says them: [1, 3] → "Senin, Rabu"."""
+    return ", ".join(gettext(WEEKDAY_LABELS[day]) for day in sorted(days))
+
+
+def label_options(labels: Mapping[Any, str]) -> list[tuple[str, str]]:
+    """A label mapping (web.labels) as a select's options: (value, translated label) pairs."""
+    return [(str(value), gettext(label)) for value, label in labels.items()]
+
+
 def configure_environment(engine: JinjaTemplateEngine) -> None:
     env = engine.engine
     env.add_extension("jinja2.ext.i18n")
@@ -70,6 +83,8 @@ def configure_environment(engine: JinjaTemplateEngine) -> None:
     env.filters["wib"] = _format_date
     env.filters["phone"] = display_phone
     env.filters["decimal"] = format_decimal
+    env.filters["weekday_names"] = weekday_names
+    env.filters["options"] = label_options
     env.globals.update(
         static_url=static_url,
         current_user=current_user,
@@ -78,6 +93,7 @@ def configure_environment(engine: JinjaTemplateEngine) -> None:
         htmx_url=lambda: static_url(HTMX_FILE),
         whatsapp_link=whatsapp_text_link,
         query_with=query_with,
+        **TEMPLATE_LABELS,
     )
     env.trim_blocks = True
     env.lstrip_blocks = True

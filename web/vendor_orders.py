@@ -3,76 +3,42 @@ prepare, one-tap status buttons, every order in a list, one order with its histo
 
 The rules (who may move an order where, what a decline gives back) live in orders.states; a handler parses the
 form, calls the service and picks a response. Buttons work as plain forms (303 back to the board); with htmx the
-tapped order's card is replaced in place, and the slot's totals with it.
+tapped order's card is replaced in place, and the slot's totals with it. "Cash received" records the cash of a
+delivered order (the rule is backend.payments.cash).
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
 
-from litestar import Request, get, post
-from litestar.di import NamedDependency
+from litestar import get, post
 from litestar.params import FromPath
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.auth import requires_role
-from backend.accounts.models import Role, User
-from backend.catalog.models import UNIT_LABELS
+from backend.accounts.auth import UserRequest
 from backend.clock import utcnow, wib_today
-from backend.errors import N_, Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from backend.db import DbSession, undone_if_refused
+from backend.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from backend.orders import reviews, service
-from backend.orders.models import DELIVERY_LABELS, PAYMENT_LABELS, STATUS_LABELS, OrderStatus
+from backend.orders.models import OrderStatus
+from backend.orders.schemas import ReplyInput, TransitionInput
 from backend.orders.service import BoardSlot, OrderDetail
-from backend.orders.states import MSG_NOT_FOUND, Side, allowed_targets, change_status
+from backend.orders.states import Side, allowed_targets, change_status
+from backend.payments.cash import mark_cash_received
 from backend.vendors import service as vendors
 from backend.vendors.models import Vendor
-from web.forms import field_errors, form_values, page, page_number, see_other
-from web.vendors import PROFILE_FIRST
+from web.forms import field_errors, form_values, page_number, query_date, read_form
+from web.responses import page, page_or_fragment, see_other, varies_with_htmx, wants_fragment
+from web.roles import PROFILE_FIRST, VENDORS
 
-VENDOR_ONLY = [requires_role(Role.VENDOR)]
-
-# The vendor's buttons, by the status they lead to.
-ACTION_LABELS = {
-    OrderStatus.ACCEPTED: N_("Accept"),
-    OrderStatus.DECLINED: N_("Decline"),
-    OrderStatus.READY: N_("Mark ready"),
-    OrderStatus.DELIVERED: N_("Mark delivered"),
-    OrderStatus.CANCELLED: N_("Cancel order"),
-}
-# The button under the reason, which sends it.
-CONFIRM_LABELS = {OrderStatus.DECLINED: N_("Decline with this reason"),
-                  OrderStatus.CANCELLED: N_("Cancel with this reason")}
-SIDE_LABELS = {Side.BUYER: N_("buyer"), Side.VENDOR: N_("seller"), Side.MANAGER: N_("market manager"),
-               Side.SYSTEM: N_("system")}
-LABELS = {"status_labels": STATUS_LABELS, "payment_labels": PAYMENT_LABELS, "delivery_labels": DELIVERY_LABELS,
-          "unit_labels": UNIT_LABELS, "action_labels": ACTION_LABELS, "confirm_labels": CONFIRM_LABELS,
-          "side_labels": SIDE_LABELS}
 # A refused plain form comes back with the status that says why; htmx gets 200 (it swaps only 2xx answers).
 REFUSAL_STATUS = {ValidationFailed: 400, Forbidden: 403, Conflict: 409}
 
 # The list's status filters, in the order a vendor works through them.
 LIST_FILTERS = [OrderStatus.PLACED, OrderStatus.ACCEPTED, OrderStatus.READY, OrderStatus.DELIVERED,
                 OrderStatus.COMPLETED, OrderStatus.DECLINED, OrderStatus.CANCELLED, OrderStatus.PENDING_PAYMENT]
-
-MSG_CHOOSE_ACTION = N_("Choose one of the buttons on the order.")
-
-
-def _day(text: str | None, today: date) -> date:
-    """The board's day from ?day=YYYY-MM-DD; today when absent or not a date."""
-    try:
-        return date.fromisoformat(text) if text else today
-    except ValueError:
-        return today
-
-
-def _target(text: str) -> OrderStatus:
-    try:
-        return OrderStatus(text)
-    except ValueError:
-        raise ValidationFailed.single("target", MSG_CHOOSE_ACTION) from None
 
 
 def _refusal_status(exc: DomainError) -> int:
@@ -87,18 +53,10 @@ def _vendor_actions(status: str) -> list[OrderStatus]:
     return targets
 
 
-async def _own_order(db_session: AsyncSession, user: User, order_id: int) -> OrderDetail:
-    """One of the vendor's own orders; another vendor's (or a buyer's) is not found."""
-    detail = await service.order_detail(session=db_session, actor=user, order_id=order_id)
-    if detail.side != Side.VENDOR:
-        raise NotFound(MSG_NOT_FOUND)
-    return detail
-
-
 # --- the board -------------------------------------------------------------------------------------------
 
 
-async def _board_page(request: Request[User, Any, Any], db_session: AsyncSession, *, vendor: Vendor, day: date,
+async def _board_page(request: UserRequest, db_session: AsyncSession, *, vendor: Vendor, day: date,
                       today: date, status_code: int = 200, errors: dict[int, dict[str, str]] | None = None,
                       failed: dict[int, str] | None = None) -> Template:
     """The day's orders by slot (two queries) and the count of new orders on any day (one)."""
@@ -108,21 +66,21 @@ async def _board_page(request: Request[User, Any, Any], db_session: AsyncSession
                for slot in board.slots for summary in slot.orders}
     return page("vendor_orders/board.html", status_code=status_code, board=board, day=day, today=today,
                 tomorrow=today + timedelta(days=1), waiting=waiting, actions=actions, errors=errors or {},
-                failed=failed or {}, **LABELS)
+                failed=failed or {})
 
 
-@get("/vendor/orders", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST, name="vendor_order_board")
-async def order_board(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+@get("/vendor/orders", guards=VENDORS, exception_handlers=PROFILE_FIRST, name="vendor_order_board")
+async def order_board(request: UserRequest, db_session: DbSession) -> Template:
     """Today's (or tomorrow's, or a chosen day's) orders, grouped by delivery slot."""
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     today = wib_today(utcnow())
     return await _board_page(request, db_session, vendor=vendor, today=today,
-                             day=_day(request.query_params.get("day"), today))
+                             day=query_date(request.query_params.get("day")) or today)
 
 
-@post("/vendor/orders/{order_id:int}/status", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
+@post("/vendor/orders/{order_id:int}/status", guards=VENDORS, exception_handlers=PROFILE_FIRST)
 async def change_order_status(request: HTMXRequest, order_id: FromPath[int],
-                              db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+                              db_session: DbSession) -> Template | Redirect:
     """Accept, decline (with a reason), mark ready or delivered, cancel (with a reason).
 
     `back` says where the button was: the board (default) or the order's own page."""
@@ -133,40 +91,40 @@ async def change_order_status(request: HTMXRequest, order_id: FromPath[int],
     errors: dict[str, str] = {}
     status_code = 200
     try:
-        await change_status(session=db_session, order_id=order_id, target=_target(values.get("target", "")),
-                            actor=request.user, reason=values.get("reason", ""), now=now)
+        transition = read_form(TransitionInput, values, names={"target": "status"})
+        async with undone_if_refused(db_session):
+            await change_status(session=db_session, order_id=order_id, target=transition.status,
+                                actor=request.user, reason=transition.reason, now=now)
     except NotFound:
         raise
     except DomainError as refused:
-        await db_session.rollback()
         errors, status_code = field_errors(refused), _refusal_status(refused)
-    detail = await _own_order(db_session, request.user, order_id)
+    detail = await service.order_detail(session=db_session, actor=request.user, order_id=order_id,
+                                        as_side=Side.VENDOR)
     order = detail.order
     failed = values.get("target", "") if errors else ""
-    if request.htmx and back == "board":
+    if wants_fragment(request) and back == "board":  # the board's cards are swapped; the order's page reloads
         slot = next((slot for slot in (await service.vendor_board(session=db_session, vendor=vendor,
                                                                    day=order.delivery_day)).slots
                      if slot.slot == order.delivery_slot), BoardSlot(slot=order.delivery_slot, orders=[], totals=[]))
-        response = page("vendor_orders/_status_answer.html", summary=detail.summary, slot=slot,
-                        actions={order.id: _vendor_actions(order.status)}, errors={order.id: errors},
-                        failed={order.id: failed}, **LABELS)
-        response.headers["Vary"] = "HX-Request"
-        return response
+        return varies_with_htmx(page("vendor_orders/_status_answer.html", summary=detail.summary, slot=slot,
+                                     actions={order.id: _vendor_actions(order.status)}, errors={order.id: errors},
+                                     failed={order.id: failed}))
     if back == "detail":
         if errors:
             return _detail_page(detail, status_code=status_code, errors=errors, failed=failed)
         return see_other(f"/vendor/orders/{order.id}")
     if errors:
         return await _board_page(request, db_session, vendor=vendor, day=order.delivery_day, today=wib_today(now),
-                                 status_code=status_code, errors={order.id: errors}, failed={order.id: failed})
+                                 status_code=status_code, errors={order_id: errors}, failed={order_id: failed})
     return see_other(f"/vendor/orders?day={order.delivery_day.isoformat()}#order-{order.id}")
 
 
 # --- all orders, one order, the review's answer -----------------------------------------------------------
 
 
-@get("/vendor/orders/list", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
-async def order_list(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+@get("/vendor/orders/list", guards=VENDORS, exception_handlers=PROFILE_FIRST)
+async def order_list(request: UserRequest, db_session: DbSession) -> Template:
     """Every order of the shop, newest first, by status, twenty a page."""
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     params = {name: request.query_params.get(name, "") for name in ("status", "page")}
@@ -175,7 +133,7 @@ async def order_list(request: Request[User, Any, Any], db_session: NamedDependen
     orders = await service.list_orders(session=db_session, actor=request.user, vendor=vendor,
                                        status=OrderStatus(status) if status else None, page=number)
     return page("vendor_orders/list.html", orders=orders, status=status, params={"status": status},
-                statuses=LIST_FILTERS, **LABELS)
+                statuses=LIST_FILTERS)
 
 
 def _detail_page(detail: OrderDetail, *, status_code: int = 200, notice: str | None = None,
@@ -184,46 +142,72 @@ def _detail_page(detail: OrderDetail, *, status_code: int = 200, notice: str | N
     return page("vendor_orders/detail.html", status_code=status_code, detail=detail, summary=detail.summary,
                 notice=notice, actions={detail.order.id: _vendor_actions(detail.order.status)},
                 errors={detail.order.id: errors or {}}, failed={detail.order.id: failed},
-                review_errors=review_errors or {}, **LABELS)
+                review_errors=review_errors or {})
 
 
-@get("/vendor/orders/{order_id:int}", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
-async def order_page(request: Request[User, Any, Any], order_id: FromPath[int],
-                     db_session: NamedDependency[AsyncSession]) -> Template:
+@get("/vendor/orders/{order_id:int}", guards=VENDORS, exception_handlers=PROFILE_FIRST)
+async def order_page(request: UserRequest, order_id: FromPath[int], db_session: DbSession) -> Template:
     """One order: lines, delivery, the buyer's contact, its history, the buttons and the review."""
     await vendors.require_vendor(session=db_session, user=request.user)
-    detail = await _own_order(db_session, request.user, order_id)
+    detail = await service.order_detail(session=db_session, actor=request.user, order_id=order_id,
+                                        as_side=Side.VENDOR)
     return _detail_page(detail, notice=request.query_params.get("notice"))
 
 
-@post("/vendor/orders/{order_id:int}/reply", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
-async def reply_to_review(request: Request[User, Any, Any], order_id: FromPath[int],
-                          db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+@post("/vendor/orders/{order_id:int}/reply", guards=VENDORS, exception_handlers=PROFILE_FIRST)
+async def reply_to_review(request: UserRequest, order_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
     """The vendor's one public answer to the buyer's review."""
     await vendors.require_vendor(session=db_session, user=request.user)
-    values = await form_values(request)
     try:
-        await reviews.reply_to_review(session=db_session, actor=request.user, order_id=order_id,
-                                      reply=values.get("reply", ""), now=utcnow())
+        data = read_form(ReplyInput, await form_values(request))
+        async with undone_if_refused(db_session):
+            await reviews.reply_to_review(session=db_session, actor=request.user, order_id=order_id,
+                                          reply=data.reply, now=utcnow())
     except NotFound:
         raise
     except DomainError as refused:
-        await db_session.rollback()
-        detail = await _own_order(db_session, request.user, order_id)
+        detail = await service.order_detail(session=db_session, actor=request.user, order_id=order_id,
+                                            as_side=Side.VENDOR)
         return _detail_page(detail, status_code=_refusal_status(refused), review_errors=field_errors(refused))
     return see_other(f"/vendor/orders/{order_id}", notice="replied")
+
+
+@post("/vendor/orders/{order_id:int}/cash-received", guards=VENDORS, exception_handlers=PROFILE_FIRST)
+async def cash_received(request: HTMXRequest, order_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
+    """The buyer paid the cash of a delivered order: recorded once. With htmx the cash line of the card is
+    replaced; a plain form goes back to the order (or the board) and a refusal shows on the order's page."""
+    await vendors.require_vendor(session=db_session, user=request.user)
+    values = await form_values(request)
+    back = "board" if values.get("back") == "board" else "detail"
+    error = ""
+    try:
+        async with undone_if_refused(db_session):
+            order = await mark_cash_received(session=db_session, actor=request.user, order_id=order_id,
+                                             now=utcnow())
+    except Conflict as refused:
+        error = field_errors(refused)["_form"]
+    else:
+        if not wants_fragment(request):
+            return varies_with_htmx(
+                see_other(f"/vendor/orders?day={order.delivery_day.isoformat()}#order-{order_id}") if back == "board"
+                else see_other(f"/vendor/orders/{order_id}", notice="cash_received"))
+    detail = await service.order_detail(session=db_session, actor=request.user, order_id=order_id,
+                                        as_side=Side.VENDOR)
+    return page_or_fragment(request, _detail_page(detail, status_code=409, errors={"_form": error}),
+                            "vendor_orders/_cash.html", o=detail.order, back=back, use_htmx=True, cash_error=error)
 
 
 # --- the packing list ---------------------------------------------------------------------------------------
 
 
-@get("/vendor/orders/packing", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
-async def packing_list(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+@get("/vendor/orders/packing", guards=VENDORS, exception_handlers=PROFILE_FIRST)
+async def packing_list(request: UserRequest, db_session: DbSession) -> Template:
     """The day's orders to print and tick off: per slot, what to prepare, then each order and where it goes."""
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
-    day = _day(request.query_params.get("day"), wib_today(utcnow()))
+    day = query_date(request.query_params.get("day")) or wib_today(utcnow())
     board = await service.vendor_board(session=db_session, vendor=vendor, day=day)
-    return page("vendor_orders/packing.html", board=board, day=day, vendor=vendor, **LABELS)
+    return page("vendor_orders/packing.html", board=board, day=day, vendor=vendor)
 
 
-PAGE_ROUTES = [order_board, change_order_status, order_list, order_page, reply_to_review, packing_list]
+PAGE_ROUTES = [order_board, change_order_status, order_list, order_page, reply_to_review, cash_received,
+               packing_list]

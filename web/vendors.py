@@ -12,7 +12,7 @@ from datetime import date, time
 from typing import Any
 
 import anyio.to_thread
-from litestar import Request, Response, get, post
+from litestar import Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.params import FromPath
@@ -20,54 +20,41 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.auth import requires_role
-from backend.accounts.models import Role, User
+from backend.accounts.auth import UserRequest
+from backend.accounts.models import User
 from backend.catalog import service as catalog
-from backend.catalog.models import CATEGORY_LABELS, MAX_PHOTOS, MAX_TIERS, UNIT_LABELS, Fulfilment
+from backend.catalog.models import MAX_PHOTOS, MAX_TIERS, Fulfilment
 from backend.catalog.schemas import ProductInput, ProductView
 from backend.certification import service as certification
-from backend.certification.formats import FORMATS, CertificateKind
 from backend.certification.models import Certificate
 from backend.certification.schemas import CertificateInput
 from backend.clock import utcnow, wib_today
+from backend.db import DbSession, undone_if_refused
 from backend.errors import N_, FieldError, NotFound, ValidationFailed
-from backend.i18n import gettext
 from backend.media.images import MAX_UPLOAD_BYTES, ProcessedDocument, ProcessedPhoto
 from backend.media.routes import private_document_response
 from backend.media.storage import Storage
 from backend.media.uploads import document_from_upload, photo_from_upload
 from backend.phone import display_phone
-from backend.validation import form_to_input, validate_input
+from backend.validation import form_to_input
 from backend.vendors import service as vendors
 from backend.vendors.models import Vendor, mask_to_days
 from backend.vendors.schemas import VendorProfileInput
-from web.forms import field_errors, form_values, page, safe_next, see_other
+from web.forms import field_errors, form_values, read_form, safe_next
+from web.responses import page, see_other, varies_with_htmx, wants_fragment
+from web.roles import PROFILE_FIRST, VENDORS
 
-VENDOR_ONLY = [requires_role(Role.VENDOR)]
 TIER_ROWS_SHOWN = 3
 # A form carrying one file: the file's own limit (checked with a clear message) plus room for the other fields.
 UPLOAD_BODY_LIMIT = MAX_UPLOAD_BYTES + 256 * 1024
 
 MSG_CHOOSE_PHOTO = N_("Choose a photo to upload.")
 
-WEEKDAY_LABELS = [
-    (1, N_("Monday")), (2, N_("Tuesday")), (3, N_("Wednesday")), (4, N_("Thursday")),
-    (5, N_("Friday")), (6, N_("Saturday")), (7, N_("Sunday")),
-]
-
 PROFILE_FIELDS = ("business_name", "owner_name", "whatsapp", "address", "kecamatan", "desa", "regency", "latitude",
                   "longitude", "delivery_radius_km", "opens_at", "closes_at", "story", "daily_capacity")
 CERTIFICATE_FIELDS = ("kind", "number", "issuer", "issued_on", "expires_on")
 PRODUCT_FIELDS = ("name", "description", "category", "unit", "price", "min_order_qty", "fulfilment", "stock",
                   "lead_time_hours", "order_cutoff")
-
-
-def _profile_first(_request: Request[Any, Any, Any], _exc: Exception) -> Response[Any]:
-    """Certificates and products hang on the business profile: send a vendor without one to fill it in."""
-    return see_other("/vendor/profile", notice="profile_first")
-
-
-PROFILE_FIRST = {vendors.ProfileIncomplete: _profile_first}
 
 
 # --- form ⇄ input helpers ---------------------------------------------------------------------------
@@ -108,12 +95,6 @@ def _messages(exc: ValidationFailed, tier_rows: list[int] | None = None) -> dict
     return messages
 
 
-async def _all(request: Request[Any, Any, Any], name: str) -> list[str]:
-    """Every value of a repeated field (checkboxes), as strings."""
-    form = await request.form()
-    return [str(value).strip() for value in form.getall(name, []) if isinstance(value, str)]
-
-
 async def _upload_bytes(value: object) -> bytes | None:
     """The bytes of a chosen file; a file input left empty arrives as an empty string."""
     if isinstance(value, UploadFile):
@@ -129,31 +110,6 @@ async def _photo(value: object) -> ProcessedPhoto:
     return await photo_from_upload(data)  # re-encoded in a worker thread
 
 
-def _choices(labels: dict[Any, str]) -> list[tuple[str, str]]:
-    """(value, translated label) pairs for a select."""
-    return [(str(value), gettext(label)) for value, label in labels.items()]
-
-
-def certificate_kind_labels() -> dict[str, Any]:
-    """Translated certificate kind names by kind, for pages that list certificates."""
-    return {"kind_labels": {kind.value: gettext(FORMATS[kind].label) for kind in CertificateKind}}
-
-
-def _kind_context() -> dict[str, Any]:
-    """Certificate kinds for the select, their number formats as help, and labels by kind for lists."""
-    formats = [(kind.value, FORMATS[kind]) for kind in CertificateKind]
-    return {
-        "kind_options": [(value, gettext(kind_format.label)) for value, kind_format in formats],
-        "kind_help": [(gettext(kind_format.label), gettext(kind_format.hint)) for _, kind_format in formats],
-        "kind_labels": {value: gettext(kind_format.label) for value, kind_format in formats},
-    }
-
-
-def _with_vary(response: Response[Any]) -> Response[Any]:
-    response.headers["Vary"] = "HX-Request"
-    return response
-
-
 # --- business profile ----------------------------------------------------------------------------------
 
 
@@ -161,52 +117,49 @@ def _profile_form(vendor: Vendor | None, user: User) -> dict[str, Any]:
     if vendor is None:
         return {"owner_name": user.full_name, "whatsapp": display_phone(user.phone), "delivery_radius_km": "10",
                 "operating_days": ["1", "2", "3", "4", "5", "6"]}
-    form = {name: _text(getattr(vendor, name)) for name in PROFILE_FIELDS}
+    form: dict[str, Any] = {name: _text(getattr(vendor, name)) for name in PROFILE_FIELDS}
     form["whatsapp"] = display_phone(vendor.whatsapp)
     form["operating_days"] = [str(day) for day in mask_to_days(vendor.operating_days)]
     return form
 
 
-async def _profile_page(request: Request[User, Any, Any], db_session: AsyncSession, *, status_code: int = 200,
+async def _profile_page(request: UserRequest, db_session: AsyncSession, *, status_code: int = 200,
                         form: dict[str, Any] | None = None, errors: dict[str, str] | None = None) -> Template:
     vendor = await vendors.vendor_for_user(session=db_session, user=request.user)
     return page("vendors/profile.html", status_code=status_code, vendor=vendor,
                 form=form if form is not None else _profile_form(vendor, request.user), errors=errors or {},
-                weekdays=[(day, gettext(label)) for day, label in WEEKDAY_LABELS],
                 notice=request.query_params.get("notice"))
 
 
-@get("/vendor/profile", guards=VENDOR_ONLY, name="vendor_profile")
-async def profile_form(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+@get("/vendor/profile", guards=VENDORS, name="vendor_profile")
+async def profile_form(request: UserRequest, db_session: DbSession) -> Template:
     return await _profile_page(request, db_session)
 
 
-@post("/vendor/profile", guards=VENDOR_ONLY)
-async def save_profile(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]
-                       ) -> Template | Redirect:
-    values = await form_values(request)
-    values["operating_days"] = await _all(request, "operating_days")
+@post("/vendor/profile", guards=VENDORS)
+async def save_profile(request: UserRequest, db_session: DbSession) -> Template | Redirect:
+    values = await form_values(request, lists=("operating_days",))
     try:
-        data = validate_input(VendorProfileInput, form_to_input(values))
-        await vendors.save_profile(session=db_session, user=request.user, data=data, now=utcnow())
+        data = read_form(VendorProfileInput, values)
+        async with undone_if_refused(db_session):
+            await vendors.save_profile(session=db_session, user=request.user, data=data, now=utcnow())
     except ValidationFailed as exc:
-        await db_session.rollback()
         return await _profile_page(request, db_session, status_code=422, form=values, errors=_messages(exc))
     return see_other("/vendor", notice="profile_saved")
 
 
-@post("/vendor/profile/photo", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST,
+@post("/vendor/profile/photo", guards=VENDORS, exception_handlers=PROFILE_FIRST,
       request_max_body_size=UPLOAD_BODY_LIMIT)
-async def upload_profile_photo(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession],
+async def upload_profile_photo(request: UserRequest, db_session: DbSession,
                                storage: NamedDependency[Storage]) -> Template | Redirect:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     values = await form_values(request)
     try:
         photo = await _photo(values.get("photo"))
-        await vendors.set_profile_photo(session=db_session, vendor=vendor, photo=photo, storage=storage,
-                                        now=utcnow())
+        async with undone_if_refused(db_session):
+            await vendors.set_profile_photo(session=db_session, vendor=vendor, photo=photo, storage=storage,
+                                            now=utcnow())
     except ValidationFailed as exc:
-        await db_session.rollback()
         return await _profile_page(request, db_session, status_code=422, errors=_messages(exc))
     return see_other("/vendor/profile", notice="photo_saved")
 
@@ -224,8 +177,7 @@ async def _certificate_submission(values: dict[str, Any]) -> tuple[CertificateIn
     data: CertificateInput | None = None
     document: ProcessedDocument | None = None
     try:
-        data = validate_input(CertificateInput, form_to_input({name: values.get(name, "") for name in
-                                                               CERTIFICATE_FIELDS}))
+        data = read_form(CertificateInput, values)
     except ValidationFailed as exc:
         errors += exc.errors
     raw = await _upload_bytes(values.get("document"))
@@ -239,80 +191,96 @@ async def _certificate_submission(values: dict[str, Any]) -> tuple[CertificateIn
     return data, document
 
 
-async def _certificates_page(request: Request[User, Any, Any], db_session: AsyncSession, *, status_code: int = 200,
+async def _certificates_page(request: UserRequest, db_session: AsyncSession, today: date, *, status_code: int = 200,
                              form: dict[str, Any] | None = None, errors: dict[str, str] | None = None) -> Template:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     certificates = await certification.list_certificates(session=db_session, vendor=vendor)
-    today = wib_today(utcnow())
     return page("vendors/certificates.html", status_code=status_code,
                 certificates=[(c, certification.needs_attention(c, today)) for c in certificates], form=form or {},
-                errors=errors or {}, notice=request.query_params.get("notice"), **_kind_context())
+                errors=errors or {}, notice=request.query_params.get("notice"))
 
 
-@get("/vendor/certificates", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST, name="vendor_certificates")
-async def certificate_list(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
-    return await _certificates_page(request, db_session)
+@get("/vendor/certificates", guards=VENDORS, exception_handlers=PROFILE_FIRST, name="vendor_certificates")
+async def certificate_list(request: UserRequest, db_session: DbSession) -> Template:
+    return await _certificates_page(request, db_session, wib_today(utcnow()))
 
 
-@post("/vendor/certificates", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST,
+@post("/vendor/certificates", guards=VENDORS, exception_handlers=PROFILE_FIRST,
       request_max_body_size=UPLOAD_BODY_LIMIT)
-async def add_certificate(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession],
+async def add_certificate(request: UserRequest, db_session: DbSession,
                           storage: NamedDependency[Storage]) -> Template | Redirect:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
+    now = utcnow()
+
+    async def add(data: CertificateInput, document: ProcessedDocument | None) -> object:
+        return await certification.add_certificate(session=db_session, vendor=vendor, data=data, document=document,
+                                                   storage=storage, now=now)
+
+    async def refused(form: dict[str, Any], errors: dict[str, str]) -> Template:
+        return await _certificates_page(request, db_session, wib_today(now), status_code=422, form=form,
+                                        errors=errors)
+
+    return await _save_certificate(request, db_session, save=add, refused=refused, notice="certificate_added")
+
+
+async def _save_certificate(request: UserRequest, db_session: AsyncSession, *,
+                            save: Callable[[CertificateInput, ProcessedDocument | None], Awaitable[object]],
+                            refused: Callable[[dict[str, Any], dict[str, str]], Awaitable[Template]],
+                            notice: str) -> Template | Redirect:
+    """A certificate added or corrected: back to the list, or the form again with what was typed (the file must be
+    chosen again: a browser cannot be given one back)."""
     values = await form_values(request)
     try:
         data, document = await _certificate_submission(values)
-        await certification.add_certificate(session=db_session, vendor=vendor, data=data, document=document,
-                                            storage=storage, now=utcnow())
+        async with undone_if_refused(db_session):
+            await save(data, document)
     except ValidationFailed as exc:
-        await db_session.rollback()
         values.pop("document", None)
-        return await _certificates_page(request, db_session, status_code=422, form=values, errors=_messages(exc))
-    return see_other("/vendor/certificates", notice="certificate_added")
+        return await refused(values, _messages(exc))
+    return see_other("/vendor/certificates", notice=notice)
 
 
-async def _certificate_page(request: Request[User, Any, Any], db_session: AsyncSession, certificate_id: int, *,
+async def _certificate_page(request: UserRequest, db_session: AsyncSession, certificate_id: int, today: date, *,
                             status_code: int = 200, form: dict[str, Any] | None = None,
                             errors: dict[str, str] | None = None) -> Template:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     certificate = await certification.get_certificate(session=db_session, vendor=vendor,
                                                       certificate_id=certificate_id)
     return page("vendors/certificate.html", status_code=status_code, certificate=certificate,
-                attention=certification.needs_attention(certificate, wib_today(utcnow())),
-                form=form if form is not None else _certificate_form(certificate), errors=errors or {},
-                **_kind_context())
+                attention=certification.needs_attention(certificate, today),
+                form=form if form is not None else _certificate_form(certificate), errors=errors or {})
 
 
-@get("/vendor/certificates/{certificate_id:int}", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
-async def certificate_form(request: Request[User, Any, Any], certificate_id: FromPath[int],
-                           db_session: NamedDependency[AsyncSession]) -> Template:
-    return await _certificate_page(request, db_session, certificate_id)
+@get("/vendor/certificates/{certificate_id:int}", guards=VENDORS, exception_handlers=PROFILE_FIRST)
+async def certificate_form(request: UserRequest, certificate_id: FromPath[int], db_session: DbSession) -> Template:
+    return await _certificate_page(request, db_session, certificate_id, wib_today(utcnow()))
 
 
-@post("/vendor/certificates/{certificate_id:int}", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST,
+@post("/vendor/certificates/{certificate_id:int}", guards=VENDORS, exception_handlers=PROFILE_FIRST,
       request_max_body_size=UPLOAD_BODY_LIMIT)
-async def update_certificate(request: Request[User, Any, Any], certificate_id: FromPath[int],
-                             db_session: NamedDependency[AsyncSession],
+async def update_certificate(request: UserRequest, certificate_id: FromPath[int],
+                             db_session: DbSession,
                              storage: NamedDependency[Storage]) -> Template | Redirect:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     # Ownership first: another vendor's id is "not found" before anything they sent is looked at.
     await certification.get_certificate(session=db_session, vendor=vendor, certificate_id=certificate_id)
-    values = await form_values(request)
-    try:
-        data, document = await _certificate_submission(values)
-        await certification.update_certificate(session=db_session, vendor=vendor, certificate_id=certificate_id,
-                                               data=data, document=document, storage=storage, now=utcnow())
-    except ValidationFailed as exc:
-        await db_session.rollback()
-        values.pop("document", None)
-        return await _certificate_page(request, db_session, certificate_id, status_code=422, form=values,
-                                       errors=_messages(exc))
-    return see_other("/vendor/certificates", notice="certificate_saved")
+    now = utcnow()
+
+    async def update(data: CertificateInput, document: ProcessedDocument | None) -> object:
+        return await certification.update_certificate(session=db_session, vendor=vendor,
+                                                      certificate_id=certificate_id, data=data, document=document,
+                                                      storage=storage, now=now)
+
+    async def refused(form: dict[str, Any], errors: dict[str, str]) -> Template:
+        return await _certificate_page(request, db_session, certificate_id, wib_today(now), status_code=422,
+                                       form=form, errors=errors)
+
+    return await _save_certificate(request, db_session, save=update, refused=refused, notice="certificate_saved")
 
 
-@get("/vendor/certificates/{certificate_id:int}/document", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
-async def certificate_document(request: Request[User, Any, Any], certificate_id: FromPath[int],
-                               db_session: NamedDependency[AsyncSession],
+@get("/vendor/certificates/{certificate_id:int}/document", guards=VENDORS, exception_handlers=PROFILE_FIRST)
+async def certificate_document(request: UserRequest, certificate_id: FromPath[int],
+                               db_session: DbSession,
                                storage: NamedDependency[Storage]) -> Response[bytes]:
     """The vendor's own document, never cached and never run as a page (a PDF or image, sandboxed)."""
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
@@ -351,23 +319,19 @@ def _tier_row_count(form: dict[str, Any]) -> int:
     return min(MAX_TIERS, max(TIER_ROWS_SHOWN, (used[-1] + 1) if used else 0))
 
 
-async def _product_submission(request: Request[Any, Any, Any]) -> tuple[dict[str, Any], dict[str, Any], list[int]]:
-    """The form as typed, the input for ProductInput, and which tier row each submitted tier came from."""
-    values = await form_values(request)
-    values["certificate_ids"] = await _all(request, "certificate_ids")
-    data = form_to_input({name: values.get(name, "") for name in (*PRODUCT_FIELDS, "stock_seen")})
-    tiers, tier_rows = [], []
+def _filled_tiers(values: dict[str, Any]) -> tuple[list[dict[str, Any]], list[int]]:
+    """The tier rows the vendor filled in, as the product input's tiers (blank rows are ignored), and which row
+    each came from, so a tier's problem shows on its row."""
+    tiers, rows = [], []
     for row in range(1, MAX_TIERS + 1):
         quantity, price = values.get(f"tier_quantity_{row}", ""), values.get(f"tier_price_{row}", "")
-        if quantity or price:  # blank rows are ignored
+        if quantity or price:
             tiers.append(form_to_input({"min_quantity": quantity, "unit_price": price}))
-            tier_rows.append(row)
-    data["tiers"] = tiers
-    data["certificate_ids"] = values["certificate_ids"]
-    return values, data, tier_rows
+            rows.append(row)
+    return tiers, rows
 
 
-async def _product_page(request: Request[User, Any, Any], db_session: AsyncSession, product_id: int | None, *,
+async def _product_page(request: UserRequest, db_session: AsyncSession, product_id: int | None, *,
                         status_code: int = 200, form: dict[str, Any] | None = None,
                         errors: dict[str, str] | None = None) -> Template:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
@@ -376,79 +340,78 @@ async def _product_page(request: Request[User, Any, Any], db_session: AsyncSessi
     certificates = await certification.list_certificates(session=db_session, vendor=vendor)
     form = form if form is not None else _product_form(view, vendor)
     return page("vendors/product.html", status_code=status_code, vendor=vendor, view=view, form=form,
-                errors=errors or {}, certificates=certificates, category_options=_choices(CATEGORY_LABELS),
-                unit_options=_choices(UNIT_LABELS), tier_rows=_tier_row_count(form), max_photos=MAX_PHOTOS,
-                notice=request.query_params.get("notice"), **_kind_context())
-
-
-@get("/vendor/products", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST, name="vendor_products")
-async def product_list(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
-    vendor = await vendors.require_vendor(session=db_session, user=request.user)
-    products = await catalog.list_products(session=db_session, vendor=vendor)
-    return page("vendors/products.html", vendor=vendor, products=products, unit_labels=dict(_choices(UNIT_LABELS)),
+                errors=errors or {}, certificates=certificates, tier_rows=_tier_row_count(form), max_photos=MAX_PHOTOS,
                 notice=request.query_params.get("notice"))
 
 
-@get("/vendor/products/new", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST, name="vendor_new_product")
-async def new_product_form(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> Template:
+@get("/vendor/products", guards=VENDORS, exception_handlers=PROFILE_FIRST, name="vendor_products")
+async def product_list(request: UserRequest, db_session: DbSession) -> Template:
+    vendor = await vendors.require_vendor(session=db_session, user=request.user)
+    products = await catalog.list_products(session=db_session, vendor=vendor)
+    return page("vendors/products.html", vendor=vendor, products=products,
+                notice=request.query_params.get("notice"))
+
+
+@get("/vendor/products/new", guards=VENDORS, exception_handlers=PROFILE_FIRST, name="vendor_new_product")
+async def new_product_form(request: UserRequest, db_session: DbSession) -> Template:
     return await _product_page(request, db_session, None)
 
 
-@post("/vendor/products/new", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
-async def create_product(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]
-                         ) -> Template | Redirect:
-    vendor = await vendors.require_vendor(session=db_session, user=request.user)
-    values, data, tier_rows = await _product_submission(request)
-    try:
-        product = await catalog.create_product(session=db_session, vendor=vendor,
-                                               data=validate_input(ProductInput, data))
-    except ValidationFailed as exc:
-        await db_session.rollback()
-        return await _product_page(request, db_session, None, status_code=422, form=values,
-                                   errors=_messages(exc, tier_rows))
-    return see_other(f"/vendor/products/{product.id}", notice="product_created")
+@post("/vendor/products/new", guards=VENDORS, exception_handlers=PROFILE_FIRST)
+async def create_product(request: UserRequest, db_session: DbSession) -> Template | Redirect:
+    return await _save_product(request, db_session, None)
 
 
-@get("/vendor/products/{product_id:int}", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
-async def product_form(request: Request[User, Any, Any], product_id: FromPath[int],
-                       db_session: NamedDependency[AsyncSession]) -> Template:
+@get("/vendor/products/{product_id:int}", guards=VENDORS, exception_handlers=PROFILE_FIRST)
+async def product_form(request: UserRequest, product_id: FromPath[int], db_session: DbSession) -> Template:
     return await _product_page(request, db_session, product_id)
 
 
-@post("/vendor/products/{product_id:int}", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
-async def update_product(request: Request[User, Any, Any], product_id: FromPath[int],
-                         db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+@post("/vendor/products/{product_id:int}", guards=VENDORS, exception_handlers=PROFILE_FIRST)
+async def update_product(request: UserRequest, product_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
+    return await _save_product(request, db_session, product_id)
+
+
+async def _save_product(request: UserRequest, db_session: AsyncSession, product_id: int | None
+                        ) -> Template | Redirect:
+    """A new product (a draft), or a change to one; refused, its page again with what was typed and why."""
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
-    values, data, tier_rows = await _product_submission(request)
+    values = await form_values(request, lists=("certificate_ids",))
+    tiers, tier_rows = _filled_tiers(values)
     try:
-        await catalog.update_product(session=db_session, vendor=vendor, product_id=product_id,
-                                     data=validate_input(ProductInput, data), now=utcnow())
+        data = read_form(ProductInput, {**values, "tiers": tiers})
+        async with undone_if_refused(db_session):
+            if product_id is None:
+                saved = await catalog.create_product(session=db_session, vendor=vendor, data=data)
+            else:
+                saved = await catalog.update_product(session=db_session, vendor=vendor, product_id=product_id,
+                                                     data=data, now=utcnow())
     except ValidationFailed as exc:
-        await db_session.rollback()
         # An unknown or foreign id is "not found" here too: the page reloads the product through the service.
         return await _product_page(request, db_session, product_id, status_code=422, form=values,
                                    errors=_messages(exc, tier_rows))
-    return see_other(f"/vendor/products/{product_id}", notice="product_saved")
+    return see_other(f"/vendor/products/{saved.id}", notice="product_created" if product_id is None
+                     else "product_saved")
 
 
 async def _photos_response(request: HTMXRequest, db_session: AsyncSession, product_id: int, *, notice: str,
                            errors: dict[str, str] | None = None) -> Response[Any]:
     """htmx swaps just the photo list (and the status, which a photo change may alter); a browser reloads."""
-    if request.htmx:
-        vendor = await vendors.require_vendor(session=db_session, user=request.user)
-        view = await catalog.get_product(session=db_session, vendor=vendor, product_id=product_id)
-        # htmx 2 swaps only 2xx answers by default, so a refused photo comes back as 200 with its message.
-        return _with_vary(page("vendors/_photos.html", view=view, errors=errors or {}, max_photos=MAX_PHOTOS,
-                               oob=True))
-    if errors:
-        return _with_vary(await _product_page(request, db_session, product_id, status_code=422, errors=errors))
-    return _with_vary(see_other(f"/vendor/products/{product_id}", notice=notice))
+    if not wants_fragment(request):
+        plain = (await _product_page(request, db_session, product_id, status_code=422, errors=errors) if errors
+                 else see_other(f"/vendor/products/{product_id}", notice=notice))
+        return varies_with_htmx(plain)
+    vendor = await vendors.require_vendor(session=db_session, user=request.user)
+    view = await catalog.get_product(session=db_session, vendor=vendor, product_id=product_id)
+    # htmx 2 swaps only 2xx answers by default, so a refused photo comes back as 200 with its message.
+    return varies_with_htmx(page("vendors/_photos.html", view=view, errors=errors or {}, max_photos=MAX_PHOTOS,
+                                 oob=True))
 
 
-@post("/vendor/products/{product_id:int}/photos", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST,
+@post("/vendor/products/{product_id:int}/photos", guards=VENDORS, exception_handlers=PROFILE_FIRST,
       request_max_body_size=UPLOAD_BODY_LIMIT)
 async def add_product_photo(request: HTMXRequest, product_id: FromPath[int],
-                            db_session: NamedDependency[AsyncSession],
+                            db_session: DbSession,
                             storage: NamedDependency[Storage]) -> Response[Any]:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     # Ownership first, so nobody can make the server re-encode photos for another vendor's product.
@@ -456,18 +419,18 @@ async def add_product_photo(request: HTMXRequest, product_id: FromPath[int],
     values = await form_values(request)
     try:
         photo = await _photo(values.get("photo"))
-        await catalog.add_photo(session=db_session, vendor=vendor, product_id=product_id, photo=photo,
-                                storage=storage, now=utcnow())
+        async with undone_if_refused(db_session):
+            await catalog.add_photo(session=db_session, vendor=vendor, product_id=product_id, photo=photo,
+                                    storage=storage, now=utcnow())
     except ValidationFailed as exc:
-        await db_session.rollback()
         return await _photos_response(request, db_session, product_id, notice="", errors=_messages(exc))
     return await _photos_response(request, db_session, product_id, notice="photo_added")
 
 
-@post("/vendor/products/{product_id:int}/photos/{photo_id:int}/delete", guards=VENDOR_ONLY,
+@post("/vendor/products/{product_id:int}/photos/{photo_id:int}/delete", guards=VENDORS,
       exception_handlers=PROFILE_FIRST)
 async def delete_product_photo(request: HTMXRequest, product_id: FromPath[int], photo_id: FromPath[int],
-                               db_session: NamedDependency[AsyncSession]) -> Response[Any]:
+                               db_session: DbSession) -> Response[Any]:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     await catalog.remove_photo(session=db_session, vendor=vendor, product_id=product_id, photo_id=photo_id,
                                now=utcnow())
@@ -477,33 +440,30 @@ async def delete_product_photo(request: HTMXRequest, product_id: FromPath[int], 
 ListingAction = Callable[..., Awaitable[Any]]
 
 
-async def _change_listing(request: Request[User, Any, Any], db_session: AsyncSession, product_id: int,
+async def _change_listing(request: UserRequest, db_session: AsyncSession, product_id: int,
                           action: ListingAction, notice: str) -> Template | Redirect:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     values = await form_values(request)
     try:
-        await action(session=db_session, vendor=vendor, product_id=product_id, now=utcnow())
+        async with undone_if_refused(db_session):
+            await action(session=db_session, vendor=vendor, product_id=product_id, now=utcnow())
     except ValidationFailed as exc:
-        await db_session.rollback()
         return await _product_page(request, db_session, product_id, status_code=422, errors=_messages(exc))
     return see_other(safe_next(values.get("next"), f"/vendor/products/{product_id}"), notice=notice)
 
 
-@post("/vendor/products/{product_id:int}/submit", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
-async def submit_product(request: Request[User, Any, Any], product_id: FromPath[int],
-                         db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+@post("/vendor/products/{product_id:int}/submit", guards=VENDORS, exception_handlers=PROFILE_FIRST)
+async def submit_product(request: UserRequest, product_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
     return await _change_listing(request, db_session, product_id, catalog.submit_for_review, "submitted")
 
 
-@post("/vendor/products/{product_id:int}/pause", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
-async def pause_product(request: Request[User, Any, Any], product_id: FromPath[int],
-                        db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+@post("/vendor/products/{product_id:int}/pause", guards=VENDORS, exception_handlers=PROFILE_FIRST)
+async def pause_product(request: UserRequest, product_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
     return await _change_listing(request, db_session, product_id, catalog.pause_listing, "paused")
 
 
-@post("/vendor/products/{product_id:int}/resume", guards=VENDOR_ONLY, exception_handlers=PROFILE_FIRST)
-async def resume_product(request: Request[User, Any, Any], product_id: FromPath[int],
-                         db_session: NamedDependency[AsyncSession]) -> Template | Redirect:
+@post("/vendor/products/{product_id:int}/resume", guards=VENDORS, exception_handlers=PROFILE_FIRST)
+async def resume_product(request: UserRequest, product_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
     return await _change_listing(request, db_session, product_id, catalog.resume_listing, "resumed")
 
 

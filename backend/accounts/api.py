@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Controller, Request, delete, get, post, put
-from litestar.di import NamedDependency
+from litestar import Controller, delete, get, post, put
 from litestar.params import FromPath, JSONBody
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts import service
-from backend.accounts.auth import requires_login, requires_role
-from backend.accounts.models import Role, User
+from backend.accounts.auth import BEARER, UserRequest, requires_login, requires_role
+from backend.accounts.models import Role
 from backend.accounts.schemas import (
     ApiTokenCreate,
     ApiTokenCreated,
@@ -21,8 +17,7 @@ from backend.accounts.schemas import (
     ZonePublic,
 )
 from backend.clock import utcnow
-
-BEARER = [{"BearerToken": []}]
+from backend.db import DbSession
 
 
 class AccountApi(Controller):
@@ -32,30 +27,28 @@ class AccountApi(Controller):
     security = BEARER
 
     @get("/me", summary="The account the token belongs to")
-    async def me(self, request: Request[User, Any, Any]) -> UserPublic:
+    async def me(self, request: UserRequest) -> UserPublic:
         return UserPublic.of(request.user)
 
     @get("/tokens", summary="My API tokens")
-    async def list_tokens(self, request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> list[ApiTokenPublic]:
+    async def list_tokens(self, request: UserRequest, db_session: DbSession) -> list[ApiTokenPublic]:
         tokens = await service.list_api_tokens(session=db_session, user=request.user)
         return [ApiTokenPublic.of(token) for token in tokens]
 
     @post("/tokens", summary="Create an API token (the secret is returned once)")
     async def create_token(
-        self, request: Request[User, Any, Any], data: JSONBody[ApiTokenCreate], db_session: NamedDependency[AsyncSession]
+        self, request: UserRequest, data: JSONBody[ApiTokenCreate], db_session: DbSession
     ) -> ApiTokenCreated:
         raw, token = await service.create_api_token(session=db_session, user=request.user, name=data.name)
         return ApiTokenCreated(**ApiTokenPublic.of(token).model_dump(), token=raw)
 
     @get("/tokens/{token_id:int}", summary="One of my API tokens")
-    async def get_token(
-        self, request: Request[User, Any, Any], token_id: FromPath[int], db_session: NamedDependency[AsyncSession]
-    ) -> ApiTokenPublic:
+    async def get_token(self, request: UserRequest, token_id: FromPath[int], db_session: DbSession) -> ApiTokenPublic:
         return ApiTokenPublic.of(await service.get_api_token(session=db_session, actor=request.user, token_id=token_id))
 
     @delete("/tokens/{token_id:int}", summary="Revoke one of my API tokens", status_code=200)
     async def revoke_token(
-        self, request: Request[User, Any, Any], token_id: FromPath[int], db_session: NamedDependency[AsyncSession]
+        self, request: UserRequest, token_id: FromPath[int], db_session: DbSession
     ) -> ApiTokenPublic:
         token = await service.revoke_api_token(session=db_session, actor=request.user, token_id=token_id,
                                                now=utcnow())
@@ -64,15 +57,15 @@ class AccountApi(Controller):
 
 @put("/api/v1/canteen/location", tags=["accounts"], guards=[requires_role(Role.CANTEEN_STAFF)], security=BEARER,
      summary="Set my canteen's factory location (the catalogue measures distances from it)")
-async def put_factory_location(request: Request[User, Any, Any], data: JSONBody[FactoryLocation],
-                               db_session: NamedDependency[AsyncSession]) -> FactoryLocation:
+async def put_factory_location(request: UserRequest, data: JSONBody[FactoryLocation],
+                               db_session: DbSession) -> FactoryLocation:
     organisation = await service.set_factory_location(session=db_session, actor=request.user,
                                                       latitude=data.latitude, longitude=data.longitude)
     return FactoryLocation(latitude=organisation.latitude, longitude=organisation.longitude)
 
 
 @get("/api/v1/zones", tags=["zones"], summary="Industrial zones served by the marketplace")
-async def list_zones(db_session: NamedDependency[AsyncSession]) -> list[ZonePublic]:
+async def list_zones(db_session: DbSession) -> list[ZonePublic]:
     return [ZonePublic.of(zone) for zone in await service.list_zones(session=db_session)]
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeAlias
 
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import ASGIMiddleware
+from litestar.openapi.spec import SecurityRequirement
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from backend.accounts import service
@@ -17,6 +19,11 @@ from backend.clock import utcnow
 from backend.db import Database
 from backend.errors import Forbidden, NotAuthenticated
 from backend.i18n import pick_locale, set_locale
+
+# The request of a handler behind requires_login or requires_role: `request.user` is the logged-in User.
+UserRequest: TypeAlias = Request[User, Any, Any]
+# How the API's operations say, in the OpenAPI document, that they need a personal API token.
+BEARER: list[SecurityRequirement] = [{"BearerToken": []}]
 
 SESSION_COOKIE = "pk_session"
 LANGUAGE_COOKIE = "pk_lang"

@@ -3,10 +3,54 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from backend.accounts.models import ApiToken, User, Zone
+from backend.accounts.service import MSG_TOKEN_NAME
+from backend.errors import N_
+from backend.i18n import LOCALES
+from backend.validation import Coordinate
+
+MSG_LANGUAGE = N_("Choose Bahasa Indonesia or English.")
+
+
+# --- the pages' account forms: their rules are the service's (a wrong login says nothing of which field was wrong)
+
+
+class LoginInput(BaseModel):
+    phone: str = ""
+    password: str = ""
+    next: str = Field(default="", description="The local page to go back to")
+
+
+class SignUpInput(BaseModel):
+    role: str = ""
+    phone: str = ""
+    full_name: str = ""
+    password: str = ""
+    zone_id: int | None = None
+    organisation_name: str = ""
+
+
+class PasswordChangeInput(BaseModel):
+    current_password: str = ""
+    new_password: str = ""
+
+
+class LanguageInput(BaseModel):
+    field_messages: ClassVar[dict[str, str]] = {"locale": MSG_LANGUAGE}
+
+    locale: str
+    next: str = Field(default="", description="The local page to go back to")
+
+    @field_validator("locale")
+    @classmethod
+    def _known(cls, locale: str) -> str:
+        if locale not in LOCALES:
+            raise ValueError(MSG_LANGUAGE)
+        return locale
 
 
 class UserPublic(BaseModel):
@@ -39,6 +83,8 @@ class ZonePublic(BaseModel):
 
 
 class ApiTokenCreate(BaseModel):
+    field_messages: ClassVar[dict[str, str]] = {"name": MSG_TOKEN_NAME}
+
     name: str = Field(min_length=1, max_length=80, description="What the token is for, e.g. 'SAP procurement'")
 
 
@@ -62,5 +108,5 @@ class ApiTokenCreated(ApiTokenPublic):
 class FactoryLocation(BaseModel):
     """Where a canteen's factory is; both null to measure from the zone instead."""
 
-    latitude: float | None = Field(default=None, ge=-11.5, le=6.5)
-    longitude: float | None = Field(default=None, ge=94.0, le=141.5)
+    latitude: Coordinate | None = Field(default=None, ge=-11.5, le=6.5)
+    longitude: Coordinate | None = Field(default=None, ge=94.0, le=141.5)

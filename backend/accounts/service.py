@@ -43,6 +43,7 @@ MSG_PASSWORD_SHORT = N_("The password needs at least %(min)s characters.")
 MSG_PASSWORD_LONG = N_("The password can have at most %(max)s characters.")
 MSG_WRONG_LOGIN = N_("The phone number or password is wrong.")
 MSG_TOO_MANY_LOGINS = N_("Too many wrong passwords. Try again in %(minutes)s minutes.")
+MSG_TOKEN_NAME = N_("Give the token a name (up to 80 characters).")
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,39 @@ def _check_password_rules(password: str, field: str = "password") -> list[FieldE
 
 async def list_zones(*, session: AsyncSession) -> list[Zone]:
     return list((await session.execute(select(Zone).order_by(col(Zone.name)))).scalars())
+
+
+async def get_zone(*, session: AsyncSession, zone_id: int | None) -> Zone | None:
+    """A person's zone (None for someone without one, such as an admin)."""
+    return await session.get(Zone, zone_id) if zone_id is not None else None
+
+
+async def zones_with_people(*, session: AsyncSession) -> list[tuple[Zone, int]]:
+    """Every zone, by name, with its number of accounts."""
+    rows = await session.execute(select(Zone, func.count(User.id)).outerjoin(User, User.zone_id == Zone.id)
+                                 .group_by(Zone.id).order_by(Zone.name))
+    return [(zone, people) for zone, people in rows.all()]
+
+
+async def people_by_role(*, session: AsyncSession, zone_id: int | None) -> dict[str, int]:
+    """How many accounts of each role a zone has."""
+    rows = await session.execute(select(User.role, func.count(User.id)).where(User.zone_id == zone_id)
+                                 .group_by(User.role))
+    return {role: count for role, count in rows.all()}
+
+
+async def canteen_team(*, session: AsyncSession, actor: User) -> tuple[Organisation | None, list[User]]:
+    """The canteen of a member of its staff, and its people by name, in one query."""
+    rows = (await session.execute(select(Organisation, User).join(User, User.organisation_id == Organisation.id)
+                                  .where(Organisation.id == actor.organisation_id)
+                                  .order_by(User.full_name))).all()
+    return (rows[0][0] if rows else None), [user for _, user in rows]
+
+
+async def choose_language(*, session: AsyncSession, user: User, locale: str) -> None:
+    """The language the account reads pages in, on any device that has not chosen one itself."""
+    account = await session.merge(user)
+    account.locale = locale
 
 
 async def sign_up(
@@ -306,8 +340,9 @@ async def change_password(
     now: datetime,
 ) -> int:
     """Replace the password, then end every session of the account and revoke all its API tokens: whoever knew
-    the old password may have logged in or made a token with it. The caller opens a new session. Returns how
-    many tokens were revoked."""
+    the old password may have logged in or made a token with it. The caller opens a new session. `user` may
+    come from another session (the login's). Returns how many tokens were revoked."""
+    user = await session.merge(user)
     errors: list[FieldError] = []
     if not await verify_password(user.password_hash, current_password, profile=password_hash_profile):
         errors.append(FieldError("current_password", N_("The current password is wrong.")))
@@ -339,7 +374,7 @@ async def create_api_token(*, session: AsyncSession, user: User, name: str) -> t
     """Create a personal API token; the raw value is returned once and never stored."""
     name = " ".join(name.split())
     if not 1 <= len(name) <= 80:
-        raise ValidationFailed.single("name", N_("Give the token a name (up to 80 characters)."))
+        raise ValidationFailed.single("name", MSG_TOKEN_NAME)
     active = await session.execute(
         select(func.count(col(ApiToken.id))).where(col(ApiToken.user_id) == user.id, col(ApiToken.revoked_at).is_(None))
     )

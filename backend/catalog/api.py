@@ -9,10 +9,10 @@ from datetime import date
 from typing import Annotated, Any
 
 from litestar import Request, get
-from litestar.di import NamedDependency
-from litestar.params import Parameter
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.openapi.spec import SecurityRequirement
+from litestar.params import FromPath, FromQuery, QueryParameter
 
+from backend.accounts.auth import BEARER
 from backend.catalog.models import Category
 from backend.catalog.schemas import (
     CatalogueItemPublic,
@@ -29,10 +29,12 @@ from backend.catalog.storefront import product_for_buyer, vendor_for_buyer
 from backend.certification.formats import FORMATS, CertificateKind
 from backend.certification.models import Certificate
 from backend.clock import utcnow
+from backend.db import DbSession
 from backend.orders.reviews import vendor_reviews
 from backend.vendors.models import mask_to_days
 
-OPTIONAL_TOKEN = [{}, {"BearerToken": []}]
+# The catalogue is public: a token only says who asks (its "near" defaults to a canteen's factory).
+OPTIONAL_TOKEN: list[SecurityRequirement] = [{}, *BEARER]
 
 
 def _item(item: CatalogueItem) -> CatalogueItemPublic:
@@ -57,7 +59,7 @@ def _certificate(certificate: Certificate) -> CertificateBadgePublic:
      summary="Search live, certified products of vendors who deliver to a place")
 async def search_products(
     request: Request[Any, Any, Any],
-    db_session: NamedDependency[AsyncSession],
+    db_session: DbSession,
     q: Annotated[str, QueryParameter(max_length=100, description="Words matched as prefixes, any case or accent")] = "",
     category: FromQuery[Category | None] = None,
     halal: Annotated[bool, QueryParameter(description="Only products relying on a verified Halal certificate")] = False,
@@ -83,11 +85,12 @@ async def search_products(
 
 @get("/api/v1/catalogue/products/{product_id:int}", tags=["catalogue"], security=OPTIONAL_TOKEN,
      summary="A product on sale, with what is left for a delivery day")
-async def get_product(db_session: NamedDependency[AsyncSession], product_id: FromPath[int],
+async def get_product(db_session: DbSession, product_id: FromPath[int],
                       available_on: FromQuery[date | None] = None) -> ProductDetailPublic:
     item = await product_for_buyer(session=db_session, product_id=product_id, available_on=available_on,
                                    now=utcnow())
     product = item.product
+    assert product.id is not None and item.vendor.id is not None
     return ProductDetailPublic(
         id=product.id, name=product.name, description=product.description, category=product.category,
         unit=product.unit, price=product.price, min_order_qty=product.min_order_qty, fulfilment=product.fulfilment,
@@ -102,11 +105,12 @@ async def get_product(db_session: NamedDependency[AsyncSession], product_id: Fro
 
 @get("/api/v1/catalogue/vendors/{vendor_id:int}", tags=["catalogue"], security=OPTIONAL_TOKEN,
      summary="An active vendor: profile, verified certificates, products on sale")
-async def get_vendor(request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession],
+async def get_vendor(request: Request[Any, Any, Any], db_session: DbSession,
                      vendor_id: FromPath[int]) -> VendorStorefrontPublic:
     near = await buyer_location(session=db_session, user=request.scope.get("user"))
     storefront = await vendor_for_buyer(session=db_session, vendor_id=vendor_id, near=near, now=utcnow())
     vendor = storefront.vendor
+    assert vendor.id is not None
     return VendorStorefrontPublic(
         id=vendor.id, business_name=vendor.business_name, kecamatan=vendor.kecamatan, desa=vendor.desa,
         story=vendor.story, delivery_radius_km=vendor.delivery_radius_km,
@@ -120,7 +124,7 @@ async def get_vendor(request: Request[Any, Any, Any], db_session: NamedDependenc
 
 @get("/api/v1/catalogue/vendors/{vendor_id:int}/reviews", tags=["catalogue"], security=OPTIONAL_TOKEN,
      summary="An active vendor's latest reviews, with the vendor's answers")
-async def get_vendor_reviews(db_session: NamedDependency[AsyncSession], vendor_id: FromPath[int]) -> list[ReviewPublic]:
+async def get_vendor_reviews(db_session: DbSession, vendor_id: FromPath[int]) -> list[ReviewPublic]:
     _, reviews = await vendor_reviews(session=db_session, vendor_id=vendor_id)
     return [ReviewPublic(rating=r.rating, comment=r.comment, author=r.author, created_at=r.created_at, reply=r.reply)
             for r in reviews]

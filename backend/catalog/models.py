@@ -64,6 +64,14 @@ class ListingStatus(StrEnum):
     PAUSED = "paused"
 
 
+class ListingAction(StrEnum):
+    """What a vendor may do to a listing (approving and rejecting are a market manager's)."""
+
+    SUBMIT = "submit"  # for review
+    PAUSE = "pause"  # hidden from buyers
+    RESUME = "resume"  # on sale again
+
+
 def _values(enum: type[StrEnum]) -> str:
     return ", ".join(f"'{member.value}'" for member in enum)
 

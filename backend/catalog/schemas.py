@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from pydantic import BaseModel, Field, field_validator
 
-from backend.catalog.models import MAX_TIERS, Category, Fulfilment, PriceTier, Product, ProductPhoto, Unit
+from backend.catalog.models import (
+    MAX_TIERS,
+    Category,
+    Fulfilment,
+    ListingAction,
+    ListingStatus,
+    PriceTier,
+    Product,
+    ProductPhoto,
+    Unit,
+)
 from backend.validation import Rupiah
 
 MAX_PRICE = 100_000_000
@@ -94,6 +104,17 @@ class ProductView:
     tiers: list[PriceTier]
     photos: list[ProductPhoto]
     certificate_ids: list[int]
+    # What the listing's status allows, by catalog.service's rules: the vendor's buttons, and whether a change a
+    # manager reviews (name, category, photos, certificates) is reviewed before buyers see it, taking an approved
+    # listing off sale until then.
+    actions: list[ListingAction] = field(default_factory=list)
+    changes_are_reviewed: bool = False
+    changes_take_it_off_sale: bool = False
+
+    @property
+    def rejection_reason(self) -> str:
+        """Why a manager rejected the listing, for the vendor to fix."""
+        return self.product.status_reason if self.product.status == ListingStatus.REJECTED else ""
 
     def public(self) -> ProductPublic:
         return ProductPublic(

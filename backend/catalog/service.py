@@ -22,6 +22,7 @@ from backend.catalog import searchtext
 from backend.catalog.models import (
     MAX_PHOTOS,
     Fulfilment,
+    ListingAction,
     ListingStatus,
     PriceTier,
     Product,
@@ -50,6 +51,14 @@ TRANSITIONS: dict[ListingStatus, frozenset[ListingStatus]] = {
 }
 # Statuses in which buyers may already have seen the listing as approved.
 APPROVED_STATUSES = frozenset({ListingStatus.LIVE, ListingStatus.PAUSED})
+# The vendor's moves from each status: submit a draft or a rejected listing, pause a live one, resume a paused one.
+VENDOR_ACTIONS: dict[ListingStatus, tuple[ListingAction, ...]] = {
+    ListingStatus.DRAFT: (ListingAction.SUBMIT,),
+    ListingStatus.PENDING_REVIEW: (),
+    ListingStatus.LIVE: (ListingAction.PAUSE,),
+    ListingStatus.PAUSED: (ListingAction.RESUME,),
+    ListingStatus.REJECTED: (ListingAction.SUBMIT,),
+}
 
 
 def change_listing_status(product: Product, target: ListingStatus, *, now: datetime, reason: str = "") -> None:
@@ -324,11 +333,16 @@ async def _views(*, session: AsyncSession, products: list[Product]) -> list[Prod
     )).scalars():
         photos[photo.product_id].append(photo)
     certificates = await _certificate_ids(session=session, product_ids=ids)
-    return [
-        ProductView(product=product, tiers=tiers[product.id], photos=photos[product.id],
-                    certificate_ids=certificates[product.id])
-        for product in products
-    ]
+    return [_view(product, tiers[product.id], photos[product.id], certificates[product.id]) for product in products]
+
+
+def _view(product: Product, tiers: list[PriceTier], photos: list[ProductPhoto], certificate_ids: list[int]
+          ) -> ProductView:
+    status = ListingStatus(product.status)
+    return ProductView(product=product, tiers=tiers, photos=photos, certificate_ids=certificate_ids,
+                       actions=list(VENDOR_ACTIONS[status]),
+                       changes_are_reviewed=status in APPROVED_STATUSES or status == ListingStatus.PENDING_REVIEW,
+                       changes_take_it_off_sale=status in APPROVED_STATUSES)
 
 
 async def list_products(*, session: AsyncSession, vendor: Vendor) -> list[ProductView]:

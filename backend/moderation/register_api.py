@@ -6,23 +6,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from litestar import Request, get, post
+from litestar import get, post
 from litestar.datastructures import UploadFile
-from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.auth import requires_role
-from backend.accounts.models import Role, User
+from backend.accounts.auth import BEARER, UserRequest, requires_role
+from backend.accounts.models import Role
 from backend.clock import utcnow
+from backend.db import DbSession
 from backend.i18n import gettext
 from backend.moderation import register
 from backend.moderation.models import RegisterImport
 
 MANAGERS = [requires_role(Role.MANAGER, Role.ADMIN)]
-BEARER = [{"BearerToken": []}]
 
 
 @dataclass
@@ -50,6 +48,7 @@ class RegisterReport(BaseModel):
 
     @classmethod
     def of(cls, report: RegisterImport) -> RegisterReport:
+        assert report.id is not None
         return cls(
             id=report.id, zone_id=report.zone_id, filename=report.filename, total_rows=report.total_rows,
             created=report.created_count, updated=report.updated_count, unchanged=report.unchanged_count,
@@ -68,9 +67,9 @@ def _rejected(row: dict[str, Any]) -> RejectedRowPublic:
       summary="Import the district's UMKM register (CSV); valid rows become vendor invitations",
       description="Multipart: `register` is the CSV file (comma or semicolon separated, Indonesian or English "
                   "headers); `zone_id` is required for an admin and ignored for a manager (their own zone).")
-async def import_register_api(request: Request[User, Any, Any],
+async def import_register_api(request: UserRequest,
                               data: Annotated[RegisterUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
-                              db_session: NamedDependency[AsyncSession]) -> RegisterReport:
+                              db_session: DbSession) -> RegisterReport:
     user = request.user
     zone_id = data.zone_id if user.role == Role.ADMIN else user.zone_id
     report = await register.import_register(session=db_session, manager=user, zone_id=zone_id,
@@ -81,8 +80,7 @@ async def import_register_api(request: Request[User, Any, Any],
 
 @get("/api/v1/manager/register/{import_id:int}", tags=["moderation"], guards=MANAGERS, security=BEARER,
      summary="The report of one register import")
-async def import_report_api(request: Request[User, Any, Any], import_id: FromPath[int],
-                            db_session: NamedDependency[AsyncSession]) -> RegisterReport:
+async def import_report_api(request: UserRequest, import_id: FromPath[int], db_session: DbSession) -> RegisterReport:
     return RegisterReport.of(await register.get_import(session=db_session, actor=request.user, import_id=import_id))
 
 

@@ -3,21 +3,34 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
 
+from backend.catalog.models import Product
+from backend.certification.models import Certificate
 from backend.moderation.models import AuditEntry, ListingReport
-from backend.moderation.service import QueueItem
+from backend.moderation.service import MSG_REASON_REQUIRED, MSG_REPORT_KIND, QueueItem
+from backend.vendors.models import Vendor
 
 
 class ReasonInput(BaseModel):
+    field_messages: ClassVar[dict[str, str]] = {"reason": MSG_REASON_REQUIRED}
+
     reason: str = Field(min_length=3, max_length=500, description="Shown to the vendor")
 
 
 class ReportInput(BaseModel):
+    field_messages: ClassVar[dict[str, str]] = {"kind": MSG_REPORT_KIND}
+
     kind: str = Field(description="wrong_photo, not_halal, bad_quality or other")
     details: str = Field(default="", max_length=500)
+
+
+class RegisterZoneInput(BaseModel):
+    """The zone an admin imports a register for (a manager's is their own); the file comes beside it."""
+
+    zone_id: int | None = None
 
 
 class ChangePublic(BaseModel):
@@ -58,6 +71,12 @@ class DecisionPublic(BaseModel):
     id: int
     status: str
     reason: str
+
+    @classmethod
+    def of(cls, decided: Product | Certificate | Vendor) -> DecisionPublic:
+        """A listing, certificate or vendor as a manager's decision left it."""
+        assert decided.id is not None
+        return cls(id=decided.id, status=decided.status, reason=decided.status_reason)
 
 
 class AuditEntryPublic(BaseModel):

@@ -31,6 +31,7 @@ MSG_CERTIFICATE_NOT_FOUND = N_("This certificate does not exist.")
 MSG_VENDOR_NOT_FOUND = N_("This vendor does not exist.")
 MSG_REPORT_NOT_FOUND = N_("This report does not exist.")
 MSG_REASON_REQUIRED = N_("Write the reason: the vendor reads it.")
+MSG_REPORT_KIND = N_("Choose what is wrong.")
 MSG_NOT_PENDING = N_("This listing is not waiting for review any more.")
 MSG_NOT_UNVERIFIED = N_("This certificate was already decided.")
 WARNING_DAYS = (30, 7)
@@ -292,6 +293,14 @@ async def _set_vendor_status(*, session: AsyncSession, actor: User, vendor_id: i
 # --- buyers' reports -----------------------------------------------------------------------------------
 
 
+async def reportable_listing(*, session: AsyncSession, product_id: int) -> Product:
+    """A listing buyers have seen approved (live, or paused since); any other is not found."""
+    product = await session.get(Product, product_id)
+    if product is None or product.status not in (ListingStatus.LIVE, ListingStatus.PAUSED):
+        raise NotFound(MSG_LISTING_NOT_FOUND)
+    return product
+
+
 async def report_listing(*, session: AsyncSession, reporter: User, product_id: int, kind: str,
                          details: str) -> ListingReport:
     """A buyer reports a live listing (wrong photo, not halal, bad quality); it lands in the manager's queue."""
@@ -300,15 +309,13 @@ async def report_listing(*, session: AsyncSession, reporter: User, product_id: i
     try:
         report_kind = ReportKind(kind)
     except ValueError:
-        raise ValidationFailed.single("kind", N_("Choose what is wrong.")) from None
+        raise ValidationFailed.single("kind", MSG_REPORT_KIND) from None
     details = " ".join(details.split())
     if report_kind == ReportKind.OTHER and len(details) < 5:
         raise ValidationFailed.single("details", N_("Tell the market manager what is wrong."))
     if len(details) > 500:
         raise ValidationFailed.single("details", N_("Keep it under 500 characters."))
-    product = await session.get(Product, product_id)
-    if product is None or product.status not in (ListingStatus.LIVE, ListingStatus.PAUSED):
-        raise NotFound(MSG_LISTING_NOT_FOUND)
+    product = await reportable_listing(session=session, product_id=product_id)
     report = ListingReport(product_id=product.id, reporter_id=reporter.id, kind=report_kind, details=details)
     session.add(report)
     await session.flush()

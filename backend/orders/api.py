@@ -8,19 +8,20 @@ atomically, a checkout is idempotent by its `Idempotency-Key`, and an order that
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, Response, delete, get, post, put
+from litestar import Controller, Response, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.auth import requires_login, requires_role
+from backend.accounts.auth import BEARER, UserRequest, requires_login, requires_role
 from backend.accounts.models import Role, User
 from backend.clock import utcnow, wib_today
 from backend.config import Settings
-from backend.errors import N_, NotFound, ValidationFailed
+from backend.db import DbSession
+from backend.errors import NotFound
 from backend.orders import cart as carts
 from backend.orders import reviews, service, standing
 from backend.orders.delivery import DELIVERY_SLOTS, zone_delivery_points
@@ -49,12 +50,8 @@ from backend.orders.schemas import (
 from backend.orders.states import change_status
 from backend.vendors import service as vendors
 
-BEARER = [{"BearerToken": []}]
 BUYERS = requires_role(*carts.BUYER_ROLES)
 VENDORS = requires_role(Role.VENDOR)
-
-# Card payments need Stripe; until it is configured the API offers what the pages offer: invoice and cash.
-MSG_CARD_UNAVAILABLE = N_("Card payment is not available yet. Choose another way to pay.")
 
 # Optional to the framework so that a missing key is refused like an empty one, as a problem naming the field
 # (422 idempotency_key); the document still says it is required.
@@ -70,48 +67,40 @@ async def _cart(session: AsyncSession, buyer: User, today: date) -> CartPublic:
 
 
 class CartApi(Controller):
-    path = "/api/v1/cart"
-    tags = ["cart"]
+    """The buyer's cart and its checkout, with the places and times one can choose."""
+
+    path = "/api/v1"
     guards = [BUYERS]
     security = BEARER
 
-    @get("", summary="My cart, by vendor, with today's prices after bulk tiers")
-    async def get_cart(self, request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]
-                       ) -> CartPublic:
+    @get("/cart", tags=["cart"], summary="My cart, by vendor, with today's prices after bulk tiers")
+    async def get_cart(self, request: UserRequest, db_session: DbSession) -> CartPublic:
         return await _cart(db_session, request.user, wib_today(utcnow()))
 
-    @put("/lines/{product_id:int}", summary="Set the quantity of a product in my cart (adds the product)")
-    async def set_line(self, request: Request[User, Any, Any], product_id: FromPath[int],
-                       data: JSONBody[CartQuantityInput], db_session: NamedDependency[AsyncSession]) -> CartPublic:
+    @put("/cart/lines/{product_id:int}", tags=["cart"],
+         summary="Set the quantity of a product in my cart (adds the product)")
+    async def set_line(self, request: UserRequest, product_id: FromPath[int],
+                       data: JSONBody[CartQuantityInput], db_session: DbSession) -> CartPublic:
         today = wib_today(utcnow())
         await carts.set_quantity(session=db_session, buyer=request.user, product_id=product_id,
                                  quantity=data.quantity, today=today)
         return await _cart(db_session, request.user, today)
 
-    @delete("/lines/{product_id:int}", summary="Take a product out of my cart", status_code=200)
-    async def remove_line(self, request: Request[User, Any, Any], product_id: FromPath[int],
-                          db_session: NamedDependency[AsyncSession]) -> CartPublic:
+    @delete("/cart/lines/{product_id:int}", tags=["cart"], summary="Take a product out of my cart", status_code=200)
+    async def remove_line(self, request: UserRequest, product_id: FromPath[int], db_session: DbSession) -> CartPublic:
         await carts.remove_line(session=db_session, buyer=request.user, product_id=product_id)
         return await _cart(db_session, request.user, wib_today(utcnow()))
 
-
-class CheckoutApi(Controller):
-    path = "/api/v1"
-    tags = ["checkout"]
-    guards = [BUYERS]
-    security = BEARER
-
-    @get("/delivery-points", summary="The gates and dormitories of my zone where orders can be handed over")
-    async def delivery_points(self, request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]
-                              ) -> list[DeliveryPointPublic]:
+    @get("/delivery-points", tags=["checkout"], summary="The gates and dormitories of my zone where orders can be handed over")
+    async def delivery_points(self, request: UserRequest, db_session: DbSession) -> list[DeliveryPointPublic]:
         points = await zone_delivery_points(session=db_session, zone_id=request.user.zone_id)
         return [DeliveryPointPublic.of(point) for point in points]
 
-    @get("/delivery-slots", summary="The delivery times one can choose (local time, WIB)")
+    @get("/delivery-slots", tags=["checkout"], summary="The delivery times one can choose (local time, WIB)")
     async def delivery_slots(self) -> DeliverySlotsPublic:
         return DeliverySlotsPublic(slots=[hh_mm(slot) for slot in DELIVERY_SLOTS])
 
-    @post("/checkouts", status_code=201,
+    @post("/checkouts", tags=["checkout"], status_code=201,
           summary="Check out my cart: one order per vendor, capacity and stock held at once, the cart emptied",
           description="Requires an `Idempotency-Key` header. The same key with the same body answers 200 with the "
                       "checkout already placed (`replayed`: true), even while that one is still being placed; with "
@@ -122,15 +111,14 @@ class CheckoutApi(Controller):
                       "where to pay it (POST /api/v1/checkouts/{checkout_id}/payment).",
           responses={200: ResponseSpec(data_container=CheckoutPublic,
                                        description="The checkout this Idempotency-Key already placed")})
-    async def checkout(self, request: Request[User, Any, Any], data: JSONBody[CheckoutInput],
-                       db_session: NamedDependency[AsyncSession], settings: NamedDependency[Settings],
+    async def checkout(self, request: UserRequest, data: JSONBody[CheckoutInput],
+                       db_session: DbSession, settings: NamedDependency[Settings],
                        idempotency_key: IdempotencyKey = None) -> Response[CheckoutPublic]:
-        if data.payment_method == PaymentMethod.CARD and not settings.stripe_secret_key:
-            raise ValidationFailed.single("payment_method", MSG_CARD_UNAVAILABLE)
         placement = await place_checkout(session=db_session, buyer=request.user, delivery=data.delivery(),
                                          payment_method=data.payment_method, idempotency_key=idempotency_key or "",
                                          payment_window=timedelta(minutes=settings.payment_window_minutes),
-                                         cash_limit=settings.cash_on_delivery_limit, now=utcnow())
+                                         cash_limit=settings.cash_on_delivery_limit,
+                                         card_payments=bool(settings.stripe_secret_key), now=utcnow())
         headers = {}
         if placement.checkout.payment_method == PaymentMethod.CARD:  # the orders wait for the card payment
             headers["Link"] = f'</api/v1/checkouts/{placement.checkout.id}/payment>; rel="payment"'
@@ -145,7 +133,7 @@ class OrderApi(Controller):
 
     @get("", guards=[requires_role(*carts.BUYER_ROLES, Role.VENDOR)],
          summary="My orders, newest first (20 a page): a canteen's staff see the canteen's, a vendor their shop's")
-    async def list_orders(self, request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession],
+    async def list_orders(self, request: UserRequest, db_session: DbSession,
                           status: FromQuery[OrderStatus | None] = None, page: Page = 1) -> OrderPagePublic:
         vendor = (await vendors.require_vendor(session=db_session, user=request.user)
                   if request.user.role == Role.VENDOR else None)
@@ -156,8 +144,8 @@ class OrderApi(Controller):
 
     @get("/{order_id:int}", guards=[requires_login],
          summary="One order: lines, delivery, status, its history, what I may do next, the review")
-    async def get_order(self, request: Request[User, Any, Any], order_id: FromPath[int],
-                        db_session: NamedDependency[AsyncSession]) -> OrderDetailPublic:
+    async def get_order(self, request: UserRequest, order_id: FromPath[int],
+                        db_session: DbSession) -> OrderDetailPublic:
         return await _detail(db_session, request.user, order_id)
 
     @post("/{order_id:int}/transitions", guards=[requires_login], status_code=200,
@@ -166,31 +154,30 @@ class OrderApi(Controller):
           description="409 when the order cannot go to that status (or changed meanwhile), with its "
                       "`current_status`; 403 when it is the other side's move, 422 when a decline or cancellation "
                       "has no reason.")
-    async def transition(self, request: Request[User, Any, Any], order_id: FromPath[int],
-                         data: JSONBody[TransitionInput], db_session: NamedDependency[AsyncSession]
+    async def transition(self, request: UserRequest, order_id: FromPath[int],
+                         data: JSONBody[TransitionInput], db_session: DbSession
                          ) -> OrderDetailPublic:
         await change_status(session=db_session, order_id=order_id, target=data.status, actor=request.user,
                             reason=data.reason, now=utcnow())
         return await _detail(db_session, request.user, order_id)
 
     @post("/{order_id:int}/review", guards=[BUYERS], summary="Rate a completed order, 1 to 5, once")
-    async def review(self, request: Request[User, Any, Any], order_id: FromPath[int], data: JSONBody[ReviewInput],
-                     db_session: NamedDependency[AsyncSession]) -> ReviewPublic:
+    async def review(self, request: UserRequest, order_id: FromPath[int], data: JSONBody[ReviewInput],
+                     db_session: DbSession) -> ReviewPublic:
         return ReviewPublic.of(await reviews.review_order(session=db_session, actor=request.user, order_id=order_id,
                                                           rating=data.rating, comment=data.comment,
                                                           now=utcnow()))
 
     @post("/{order_id:int}/review/reply", guards=[VENDORS], status_code=200,
           summary="Answer the review of one of my shop's orders, once")
-    async def reply(self, request: Request[User, Any, Any], order_id: FromPath[int], data: JSONBody[ReplyInput],
-                    db_session: NamedDependency[AsyncSession]) -> ReviewPublic:
+    async def reply(self, request: UserRequest, order_id: FromPath[int], data: JSONBody[ReplyInput],
+                    db_session: DbSession) -> ReviewPublic:
         return ReviewPublic.of(await reviews.reply_to_review(session=db_session, actor=request.user,
                                                              order_id=order_id, reply=data.reply, now=utcnow()))
 
     @post("/{order_id:int}/reorder", guards=[BUYERS], status_code=200,
           summary="Put a past order's lines back in my cart; what is no longer on sale is left out and said so")
-    async def reorder(self, request: Request[User, Any, Any], order_id: FromPath[int],
-                      db_session: NamedDependency[AsyncSession]) -> ReorderPublic:
+    async def reorder(self, request: UserRequest, order_id: FromPath[int], db_session: DbSession) -> ReorderPublic:
         today = wib_today(utcnow())
         result = await service.reorder(session=db_session, actor=request.user, order_id=order_id, today=today)
         return ReorderPublic.of(result, await carts.view_cart(session=db_session, buyer=request.user, today=today))
@@ -202,7 +189,7 @@ async def _detail(session: AsyncSession, actor: User, order_id: int) -> OrderDet
 
 @get("/api/v1/vendor/board", tags=["orders"], guards=[VENDORS], security=BEARER,
      summary="My shop's orders for a delivery day, by slot, with what to prepare per product")
-async def vendor_board(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession],
+async def vendor_board(request: UserRequest, db_session: DbSession,
                        day: Annotated[date | None, QueryParameter(
                            description="Local delivery day (WIB), YYYY-MM-DD; today when left out")] = None
                        ) -> BoardPublic:
@@ -218,30 +205,29 @@ class StandingOrderApi(Controller):
     security = BEARER
 
     @get("", summary="My canteen's standing weekly orders, with the latest days placed or refused")
-    async def list_standing(self, request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]
-                            ) -> list[StandingOrderPublic]:
+    async def list_standing(self, request: UserRequest, db_session: DbSession) -> list[StandingOrderPublic]:
         views = await standing.list_standing_orders(session=db_session, actor=request.user, today=wib_today(utcnow()))
         return [StandingOrderPublic.of(view) for view in views]
 
     @post("", summary="Set up a weekly order for my canteen, placed `days_ahead` days before each delivery")
-    async def create_standing(self, request: Request[User, Any, Any], data: JSONBody[StandingOrderCreate],
-                              db_session: NamedDependency[AsyncSession]) -> StandingOrderPublic:
+    async def create_standing(self, request: UserRequest, data: JSONBody[StandingOrderCreate],
+                              db_session: DbSession) -> StandingOrderPublic:
         today = wib_today(utcnow())
         created = await standing.create_standing_order(session=db_session, actor=request.user, data=data.to_input(),
                                                        today=today)
         return await _standing(db_session, request.user, created.id, today)
 
     @post("/{standing_order_id:int}/pause", status_code=200, summary="Pause a standing order (placed orders stay)")
-    async def pause(self, request: Request[User, Any, Any], standing_order_id: FromPath[int],
-                    db_session: NamedDependency[AsyncSession]) -> StandingOrderPublic:
+    async def pause(self, request: UserRequest, standing_order_id: FromPath[int],
+                    db_session: DbSession) -> StandingOrderPublic:
         now = utcnow()
         await standing.set_active(session=db_session, actor=request.user, standing_order_id=standing_order_id,
                                   active=False, now=now)
         return await _standing(db_session, request.user, standing_order_id, wib_today(now))
 
     @post("/{standing_order_id:int}/resume", status_code=200, summary="Resume a paused standing order")
-    async def resume(self, request: Request[User, Any, Any], standing_order_id: FromPath[int],
-                     db_session: NamedDependency[AsyncSession]) -> StandingOrderPublic:
+    async def resume(self, request: UserRequest, standing_order_id: FromPath[int],
+                     db_session: DbSession) -> StandingOrderPublic:
         now = utcnow()
         await standing.set_active(session=db_session, actor=request.user, standing_order_id=standing_order_id,
                                   active=True, now=now)
@@ -257,4 +243,4 @@ async def _standing(session: AsyncSession, actor: User, standing_order_id: int |
     return StandingOrderPublic.of(view)
 
 
-API_ROUTES = [CartApi, CheckoutApi, OrderApi, vendor_board, StandingOrderApi]
+API_ROUTES = [CartApi, OrderApi, vendor_board, StandingOrderApi]

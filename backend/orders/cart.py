@@ -1,4 +1,5 @@
-"""The buyer's cart, kept on the server: products from any number of vendors, priced by the server.
+"""The buyer's cart, kept on the server: products from any number of vendors, priced by the server; and what the
+buyer may choose when checking it out.
 
 Quantities are checked against the minimum order when they are put in; prices follow the bulk tiers and are
 computed again, from the database, every time the cart is shown and when it is checked out.
@@ -13,13 +14,14 @@ from sqlalchemy import case, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from backend.accounts.models import Role, User
+from backend.accounts.models import Organisation, Role, User
 from backend.catalog.models import PriceTier, Product, ProductPhoto
 from backend.catalog.service import buyer_visible
 from backend.db import upsert_insert
 from backend.errors import N_, Forbidden, NotFound, ValidationFailed
 from backend.money import unit_price_for
-from backend.orders.models import CartLine
+from backend.orders.delivery import zone_delivery_points
+from backend.orders.models import CartLine, DeliveryPoint, PaymentMethod
 from backend.vendors.models import Vendor
 
 BUYER_ROLES = (Role.CANTEEN_STAFF, Role.WORKER)
@@ -31,6 +33,7 @@ MSG_NOT_ON_SALE = N_("%(product)s is no longer on sale.")
 MSG_NO_PRODUCT = N_("This product is not on sale.")
 MSG_MIN_ORDER = N_("The minimum order of %(product)s is %(minimum)s.")
 MSG_MAX_QUANTITY = N_("Order at most 100.000 at once.")
+MSG_QUANTITY = N_("Type the quantity as a whole number.")
 MSG_CART_FULL = N_("Your cart is full: check out or remove something first.")
 
 
@@ -82,6 +85,14 @@ class Cart:
         return not self.vendors
 
 
+@dataclass
+class LineInCart:
+    """What a cart line holds once a product is put in: the product and the quantity now in the cart."""
+
+    product: Product
+    quantity: int
+
+
 def ensure_buyer(user: User) -> None:
     if user.role not in BUYER_ROLES:
         raise Forbidden(MSG_BUYERS_ONLY)
@@ -106,9 +117,9 @@ def check_quantity(product: Product, quantity: int) -> None:
 
 
 async def set_quantity(*, session: AsyncSession, buyer: User, product_id: int, quantity: int,
-                       today: date, add: bool = False) -> int:
-    """Put a product in the cart with this quantity (or add it to what is there, with `add`); returns the
-    quantity now in the cart. Only products buyers may see `today`, at least their minimum order."""
+                       today: date, add: bool = False) -> LineInCart:
+    """Put a product in the cart with this quantity (or add it to what is there, with `add`). Only products
+    buyers may see `today`, at least their minimum order."""
     ensure_buyer(buyer)
     product, in_cart, lines = (await session.execute(
         select(Product,
@@ -129,7 +140,16 @@ async def set_quantity(*, session: AsyncSession, buyer: User, product_id: int, q
     statement = insert(CartLine).values(user_id=buyer.id, product_id=product_id, quantity=quantity)
     await session.execute(statement.on_conflict_do_update(index_elements=["user_id", "product_id"],
                                                           set_={"quantity": quantity}))
-    return quantity
+    return LineInCart(product=product, quantity=quantity)
+
+
+async def change_quantity(*, session: AsyncSession, buyer: User, product_id: int, quantity: int,
+                          today: date) -> None:
+    """A new quantity for a product in the cart (as `set_quantity`); 0 takes it out."""
+    if quantity == 0:
+        await remove_line(session=session, buyer=buyer, product_id=product_id)
+    else:
+        await set_quantity(session=session, buyer=buyer, product_id=product_id, quantity=quantity, today=today)
 
 
 async def remove_line(*, session: AsyncSession, buyer: User, product_id: int) -> None:
@@ -175,3 +195,29 @@ async def view_cart(*, session: AsyncSession, buyer: User, today: date) -> Cart:
             thumb_key=thumb_key,
             tier_from=max((minimum for minimum, _ in tiers[product.id] if quantity >= minimum), default=None)))
     return Cart(vendors=list(vendors.values()))
+
+
+@dataclass
+class CheckoutChoices:
+    """Where a buyer may have the cart delivered (besides pickup, open to all) and how they may pay."""
+
+    canteen: Organisation | None  # canteen staff: delivered to their canteen's address
+    points: list[DeliveryPoint]  # a worker: the zone's open gates and dormitories
+    payment_methods: list[PaymentMethod]
+
+
+async def checkout_choices(*, session: AsyncSession, buyer: User, card_payments: bool) -> CheckoutChoices:
+    """A canteen's staff have orders brought to the canteen and pay by invoice once a manager gave the canteen
+    invoice terms; a worker collects at a gate or dormitory and pays cash on delivery; anyone may pick up, and pay
+    by card once card payments are set up (`card_payments`). One query."""
+    canteen, points, methods = None, [], []
+    if buyer.role == Role.CANTEEN_STAFF:
+        canteen = await session.get(Organisation, buyer.organisation_id) if buyer.organisation_id else None
+        if canteen is not None and canteen.invoice_terms_days:
+            methods.append(PaymentMethod.INVOICE)
+    else:
+        points = await zone_delivery_points(session=session, zone_id=buyer.zone_id)
+        methods.append(PaymentMethod.CASH)
+    if card_payments:
+        methods.append(PaymentMethod.CARD)
+    return CheckoutChoices(canteen=canteen, points=points, payment_methods=methods)

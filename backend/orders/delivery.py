@@ -32,6 +32,7 @@ MSG_SLOT = N_("Choose a delivery time from the list.")
 MSG_PAST = N_("Choose a delivery time at least an hour from now.")
 MSG_FAR = N_("Choose a delivery date within the next 60 days.")
 MSG_POINT = N_("Choose a delivery point from the list.")
+MSG_PLACE = N_("Choose where the order goes.")
 MSG_CANTEEN_ONLY = N_("Delivery to the canteen is for canteen staff; choose a gate, a dormitory or pickup.")
 MSG_CLOSED_DAY = N_("%(vendor)s does not deliver on %(day)s.")
 MSG_HOURS = N_("%(vendor)s delivers between %(opens)s and %(closes)s.")
@@ -63,6 +64,12 @@ class DeliveryPlace:
     latitude: float | None
     longitude: float | None
     point_id: int | None = None
+
+
+def default_delivery_day(now: datetime) -> date:
+    """The day a product page checks and a checkout proposes when none was chosen: tomorrow (WIB), the usual day
+    of a planned order."""
+    return to_wib(now).date() + timedelta(days=1)
 
 
 def check_time(choice: DeliveryChoice, now: datetime) -> list[FieldError]:
@@ -146,7 +153,15 @@ async def zone_delivery_points(*, session: AsyncSession, zone_id: int | None) ->
 
 
 MSG_POINT_NAME = N_("Type the name of the gate or dormitory.")
+MSG_POINT_KIND = N_("Choose gate or dormitory.")
 MSG_MANAGERS_ONLY = N_("Only the zone's managers set delivery points.")
+
+
+async def managed_delivery_points(*, session: AsyncSession, actor: User) -> list[DeliveryPoint]:
+    """Every gate and dormitory of the manager's zone, open ones first, closed ones too."""
+    return list((await session.execute(
+        select(DeliveryPoint).where(DeliveryPoint.zone_id == actor.zone_id)
+        .order_by(DeliveryPoint.active.desc(), DeliveryPoint.kind, DeliveryPoint.name))).scalars())
 
 
 async def add_delivery_point(*, session: AsyncSession, actor: User, kind: PointKind, name: str,

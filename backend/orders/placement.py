@@ -69,6 +69,7 @@ from backend.payments import invoices
 from backend.payments.cash import DEFAULT_CASH_LIMIT, cash_limit_problems
 from backend.vendors.models import Vendor
 
+MSG_CARD_UNAVAILABLE = N_("Card payment is not available yet. Choose another way to pay.")
 DEFAULT_PAYMENT_WINDOW = timedelta(minutes=30)
 # A checkout finding the cart empty this soon after another checkout of the buyer took it is the same cart
 # sent twice (a second tab, a tap sent again with a new key): it says so, and where the orders are.
@@ -81,6 +82,7 @@ MSG_KEY = N_("The request needs an idempotency key of 1 to 100 characters.")
 MSG_KEY_REUSED = N_("This order was already sent with other details. Reload the page and try again.")
 MSG_INVOICE_CANTEENS = N_("Invoice payment is for canteens.")
 MSG_CASH_WORKERS = N_("Cash on delivery is for workers.")
+MSG_PAYMENT = N_("Choose how you pay.")
 MSG_NEW_ORDER = N_("New order %(number)s for %(day)s at %(slot)s WIB")
 
 
@@ -104,8 +106,11 @@ class _Line:
 async def place_checkout(*, session: AsyncSession, buyer: User, delivery: DeliveryChoice,
                          payment_method: PaymentMethod, idempotency_key: str, now: datetime,
                          payment_window: timedelta = DEFAULT_PAYMENT_WINDOW,
-                         cash_limit: int = DEFAULT_CASH_LIMIT) -> Placement:
-    """Turn the buyer's cart into one order per vendor (see the module's docstring); the cart is emptied."""
+                         cash_limit: int = DEFAULT_CASH_LIMIT, card_payments: bool = True) -> Placement:
+    """Turn the buyer's cart into one order per vendor (see the module's docstring); the cart is emptied. Card is
+    refused while card payments are not set up (`card_payments`)."""
+    if payment_method == PaymentMethod.CARD and not card_payments:
+        raise ValidationFailed.single("payment_method", MSG_CARD_UNAVAILABLE)
     return await place_orders(session=session, buyer=buyer, delivery=delivery, payment_method=payment_method,
                               idempotency_key=idempotency_key, lines=None, now=now, payment_window=payment_window,
                               placed_by=buyer, cash_limit=cash_limit)

@@ -8,14 +8,14 @@ WIB). Labels and system reasons are in the reader's language: build responses wh
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
 from backend.db import as_utc
 from backend.i18n import gettext
-from backend.orders.cart import MAX_LINE_QUANTITY, Cart
-from backend.orders.delivery import DeliveryChoice
+from backend.orders.cart import MAX_LINE_QUANTITY, MSG_QUANTITY, Cart
+from backend.orders.delivery import MSG_PLACE, MSG_POINT_KIND, MSG_SLOT, DeliveryChoice
 from backend.orders.models import (
     DELIVERY_LABELS,
     PAYMENT_LABELS,
@@ -26,12 +26,17 @@ from backend.orders.models import (
     OrderLine,
     OrderStatus,
     PaymentMethod,
+    PointKind,
     Review,
     StandingOrderRun,
 )
-from backend.orders.placement import MAX_NOTES, Placement
+from backend.orders.placement import MAX_NOTES, MSG_PAYMENT, Placement
+from backend.orders.reviews import MSG_RATING, MSG_REPLY_EMPTY
 from backend.orders.service import Board, OrderDetail, OrderSummary, Reorder, TimelineEntry
-from backend.orders.standing import StandingOrderInput, StandingOrderView
+from backend.orders.standing import MSG_DAYS_AHEAD, MSG_WEEKDAYS, StandingOrderInput, StandingOrderView
+from backend.orders.standing import MSG_QUANTITY as MSG_STANDING_QUANTITY
+from backend.orders.states import MSG_ACTION
+from backend.validation import MSG_CALENDAR_DAY, Coordinate
 
 # A local time on the hour or not: which slots exist is the service's rule (GET /api/v1/delivery-slots).
 HH_MM = r"^([01]\d|2[0-3]):[0-5]\d$"
@@ -52,11 +57,32 @@ def _time(text: str) -> time:
 
 
 class CartQuantityInput(BaseModel):
+    field_messages: ClassVar[dict[str, str]] = {"quantity": MSG_QUANTITY}
+
     quantity: int = Field(ge=1, le=MAX_LINE_QUANTITY, description="The quantity to have in the cart "
                                                                  "(at least the product's minimum order)")
 
 
+class CartLineChangeInput(BaseModel):
+    """The cart page's quantity box of a line, where 0 takes the product out (the API deletes the line)."""
+
+    field_messages: ClassVar[dict[str, str]] = {"quantity": MSG_QUANTITY}
+
+    quantity: int = Field(ge=0, le=MAX_LINE_QUANTITY)
+
+
+class ProductChoiceInput(BaseModel):
+    """The product a page's form is about: to put in the cart, to order every week (the API names it in the path
+    or the body)."""
+
+    product_id: int
+
+
 class CheckoutInput(BaseModel):
+    field_messages: ClassVar[dict[str, str]] = {
+        "delivery_day": MSG_CALENDAR_DAY, "delivery_slot": MSG_SLOT, "delivery_kind": MSG_PLACE,
+        "delivery_point_id": MSG_PLACE, "payment_method": MSG_PAYMENT}
+
     delivery_day: date = Field(description="Local delivery day (WIB)")
     delivery_slot: SlotText = Field(examples=["11:00"], description=SLOT_DESCRIPTION)
     delivery_kind: DeliveryKind = Field(description="canteen (canteen staff), zone_point (a gate or dormitory: "
@@ -71,21 +97,42 @@ class CheckoutInput(BaseModel):
                               point_id=self.delivery_point_id, notes=self.notes)
 
 
+class DeliveryPointInput(BaseModel):
+    """A gate or dormitory a market manager adds (the name and the place are checked by orders.delivery)."""
+
+    field_messages: ClassVar[dict[str, str]] = {"kind": MSG_POINT_KIND}
+
+    kind: PointKind
+    name: str = Field(default="", max_length=120)
+    latitude: Coordinate | None = None
+    longitude: Coordinate | None = None
+
+
 class TransitionInput(BaseModel):
+    field_messages: ClassVar[dict[str, str]] = {"status": MSG_ACTION}
+
     status: OrderStatus = Field(description="The status to move to: one of the order's `actions`")
     reason: str = Field(default="", max_length=500, description="Required to decline or cancel")
 
 
 class ReviewInput(BaseModel):
+    field_messages: ClassVar[dict[str, str]] = {"rating": MSG_RATING}
+
     rating: int = Field(ge=1, le=5)
     comment: str = Field(default="", max_length=1000)
 
 
 class ReplyInput(BaseModel):
+    field_messages: ClassVar[dict[str, str]] = {"reply": MSG_REPLY_EMPTY}
+
     reply: str = Field(max_length=1000)
 
 
 class StandingOrderCreate(BaseModel):
+    field_messages: ClassVar[dict[str, str]] = {
+        "quantity": MSG_STANDING_QUANTITY, "weekdays": MSG_WEEKDAYS, "slot": MSG_SLOT, "delivery_kind": MSG_PLACE,
+        "days_ahead": MSG_DAYS_AHEAD}
+
     product_id: int
     quantity: int = Field(ge=1, le=MAX_LINE_QUANTITY)
     weekdays: list[Weekday] = Field(min_length=1, max_length=7, description="ISO weekdays: 1 = Monday … 7 = Sunday")
@@ -98,6 +145,13 @@ class StandingOrderCreate(BaseModel):
         return StandingOrderInput(product_id=self.product_id, quantity=self.quantity, weekdays=self.weekdays,
                                   slot=_time(self.slot), delivery_kind=DeliveryKind(self.delivery_kind),
                                   notes=self.notes, days_ahead=self.days_ahead)
+
+
+class StandingOrderForm(StandingOrderCreate):
+    """The page's standing order form: the same input, but a form with no day ticked is left to orders.standing,
+    which says so together with the form's other problems (a slot off the list, a vendor closed that day)."""
+
+    weekdays: list[Weekday] = Field(max_length=7)
 
 
 # --- cart and delivery ---------------------------------------------------------------------------------

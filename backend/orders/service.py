@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
-from backend.accounts.models import Organisation, Role, User
+from backend.accounts.models import Organisation, Role, User, Zone
 from backend.accounts.service import staff_by_organisation
 from backend.errors import N_, DomainError, NotFound, ValidationFailed
 from backend.i18n import gettext
@@ -149,9 +149,11 @@ async def list_orders(*, session: AsyncSession, actor: User, vendor: Vendor | No
                      has_more=len(rows) > PER_PAGE)
 
 
-async def order_detail(*, session: AsyncSession, actor: User, order_id: int) -> OrderDetail:
+async def order_detail(*, session: AsyncSession, actor: User, order_id: int, as_side: Side | None = None
+                       ) -> OrderDetail:
     """One order for whoever may see it (its buyer or canteen, its vendor, the zone's manager), with its
-    timeline and the actions open to the reader; three queries."""
+    timeline and the actions open to the reader; three queries. With `as_side` only a reader on that side sees
+    it (the buyer's pages, the vendor's): for anyone else it is not found."""
     row = (await session.execute(_summaries().add_columns(Vendor, Review, Refund)
                                  .outerjoin(Review, col(Review.order_id) == col(Order.id))
                                  .outerjoin(Refund, col(Refund.order_id) == col(Order.id))
@@ -160,7 +162,7 @@ async def order_detail(*, session: AsyncSession, actor: User, order_id: int) -> 
         raise NotFound(MSG_NOT_FOUND)
     vendor, review, refund = row[5], row[6], row[7]
     side = side_of(row[0], vendor.user_id, actor)
-    if side is None:
+    if side is None or as_side not in (None, side):
         raise NotFound(MSG_NOT_FOUND)
     summary, = await _with_lines(session=session, rows=[row[:5]])
     events = await session.execute(
@@ -199,6 +201,13 @@ def new_orders_count(vendor_id: int) -> ScalarSelect[int]:
     """The count of orders waiting for the vendor's answer, as a subquery a page's other query can carry."""
     return (select(func.count()).select_from(Order)
             .where(col(Order.vendor_id) == vendor_id, col(Order.status) == OrderStatus.PLACED).scalar_subquery())
+
+
+async def zone_and_new_orders(*, session: AsyncSession, vendor: Vendor) -> tuple[Zone, int]:
+    """The vendor's zone and the count of orders waiting for their answer, in one query (the vendor's home)."""
+    zone, waiting = (await session.execute(select(Zone, new_orders_count(vendor.id))
+                                           .where(Zone.id == vendor.zone_id))).one()
+    return zone, waiting
 
 
 async def count_new_orders(*, session: AsyncSession, vendor: Vendor) -> int:

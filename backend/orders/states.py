@@ -61,6 +61,7 @@ MAX_REASON = 500
 MSG_NOT_FOUND = N_("We could not find this order.")
 MSG_ILLEGAL = N_("An order that is %(current)s cannot become %(target)s.")
 MSG_NOT_YOURS = N_("You cannot make this change to the order.")
+MSG_ACTION = N_("Choose one of the buttons on the order.")
 MSG_REASON = N_("Say why, so the other side understands.")
 MSG_CHANGED = N_("The order was changed meanwhile: it is %(current)s now. Look at it again.")
 MSG_UNPAID = N_("Not paid in time.")

@@ -13,13 +13,11 @@ from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from pydantic import BaseModel, Field
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.auth import requires_role
-from backend.accounts.models import User
+from backend.accounts.auth import BEARER, UserRequest, requires_role
 from backend.clock import utcnow
 from backend.config import Settings
-from backend.db import as_utc
+from backend.db import DbSession, as_utc, keep_when_refused
 from backend.money import to_stripe_amount
 from backend.orders.cart import BUYER_ROLES
 from backend.payments import service
@@ -27,8 +25,6 @@ from backend.payments.models import Payment
 from backend.payments.service import CheckoutToPay, PaymentUnavailable
 from backend.payments.webhooks import receive_event
 from backend.problems import problem_response
-
-BEARER = [{"BearerToken": []}]
 
 
 class PaymentPublic(BaseModel):
@@ -75,13 +71,13 @@ class PaymentApi(Controller):
                       "with Stripe. The orders are placed when Stripe tells us the payment succeeded. 503 "
                       "`payment_unavailable` when Stripe cannot be reached (the orders keep waiting: try again), "
                       "409 when the orders were cancelled, 404 for another buyer's checkout.")
-    async def start(self, request: Request[User, Any, Any], checkout_id: FromPath[int],
-                    db_session: NamedDependency[AsyncSession], settings: NamedDependency[Settings]) -> PaymentPublic:
+    async def start(self, request: UserRequest, checkout_id: FromPath[int],
+                    db_session: DbSession, settings: NamedDependency[Settings]) -> PaymentPublic:
         try:
             started = await service.start_intent_payment(session=db_session, settings=settings, actor=request.user,
                                                          checkout_id=checkout_id, now=utcnow())
         except PaymentUnavailable:
-            await db_session.commit()  # keep Stripe's reason on the payment for the next try and for staff
+            keep_when_refused(request.scope)  # Stripe's reason stays on the payment for the next try and for staff
             raise
         to_pay = await service.checkout_to_pay(session=db_session, actor=request.user, checkout_id=checkout_id)
         return PaymentPublic.of(to_pay, settings, payment=started.payment, client_secret=started.client_secret)
@@ -89,8 +85,8 @@ class PaymentApi(Controller):
     @get("", summary="How the payment of a card checkout is doing",
          description="When the payment is not known to have succeeded, Stripe is asked; if it says the money is "
                      "there, the orders are placed now rather than when the webhook arrives.")
-    async def status(self, request: Request[User, Any, Any], checkout_id: FromPath[int],
-                     db_session: NamedDependency[AsyncSession], settings: NamedDependency[Settings]
+    async def status(self, request: UserRequest, checkout_id: FromPath[int],
+                     db_session: DbSession, settings: NamedDependency[Settings]
                      ) -> PaymentPublic:
         to_pay = await service.confirm_with_stripe(session=db_session, settings=settings, actor=request.user,
                                                    checkout_id=checkout_id, stripe_session_id=None, now=utcnow())
@@ -117,7 +113,7 @@ STRIPE_EVENT_BODY_LIMIT = 1024 * 1024
                   "placed: 503 when Stripe cannot be asked (nothing changes; Stripe sends the event again).",
       responses={503: problem_response(503, "Stripe could not be asked to confirm the payment, or the database "
                                             "cannot be reached: nothing changed, send the event again later")})
-async def stripe_webhook(request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession],
+async def stripe_webhook(request: Request[Any, Any, Any], db_session: DbSession,
                          settings: NamedDependency[Settings]) -> WebhookReceipt:
     outcome = await receive_event(session=db_session, settings=settings, payload=await request.body(),
                                   signature=request.headers.get("stripe-signature"), now=utcnow())

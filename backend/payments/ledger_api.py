@@ -5,16 +5,16 @@ object that is not the caller's answers 404."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, get, post, put
-from litestar.di import NamedDependency
+from litestar import Controller, get, post, put
 from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.auth import requires_role
+from backend.accounts.auth import BEARER, UserRequest, requires_role
 from backend.accounts.models import Role, User, Zone
 from backend.clock import utcnow, wib_today
+from backend.db import DbSession
 from backend.payments import invoices, ledger
 from backend.payments.cash import mark_cash_received
 from backend.payments.invoices import InvoiceState
@@ -35,7 +35,6 @@ from backend.payments.ledger_schemas import (
 )
 from backend.vendors import service as vendors
 
-BEARER = [{"BearerToken": []}]
 MANAGERS = requires_role(Role.MANAGER, Role.ADMIN)
 ADMINS = requires_role(Role.ADMIN)
 Page = Annotated[int, QueryParameter(ge=1, le=10_000)]
@@ -53,7 +52,7 @@ class InvoiceApi(Controller):
          summary="Invoices: my canteen's (newest first), or my zone's for a manager, every zone's for an admin "
                  "(the earliest due first)",
          description="`state` narrows the list (repeat it for several: open, overdue, paid, void).")
-    async def list_invoices(self, request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession],
+    async def list_invoices(self, request: UserRequest, db_session: DbSession,
                             states: StatesQuery = None, page: Page = 1) -> InvoicePagePublic:
         found = await invoices.list_invoices(session=db_session, actor=request.user, today=wib_today(utcnow()),
                                              states=tuple(states or ()), page=page)
@@ -62,15 +61,15 @@ class InvoiceApi(Controller):
 
     @get("/{invoice_id:int}", guards=[requires_role(Role.CANTEEN_STAFF, Role.MANAGER, Role.ADMIN)],
          summary="One invoice with each vendor's order and its lines, and what is still due")
-    async def get_invoice(self, request: Request[User, Any, Any], invoice_id: FromPath[int],
-                          db_session: NamedDependency[AsyncSession]) -> InvoiceDetailPublic:
+    async def get_invoice(self, request: UserRequest, invoice_id: FromPath[int],
+                          db_session: DbSession) -> InvoiceDetailPublic:
         return await _detail(db_session, request.user, invoice_id, wib_today(utcnow()))
 
     @post("/{invoice_id:int}/paid", guards=[MANAGERS], status_code=200,
           summary="Record that the canteen paid the invoice, with the transfer's reference (once)",
           description="409 when the invoice was already marked paid, or is void (every order cancelled).")
-    async def mark_paid(self, request: Request[User, Any, Any], invoice_id: FromPath[int], data: JSONBody[PaidInput],
-                        db_session: NamedDependency[AsyncSession]) -> InvoiceDetailPublic:
+    async def mark_paid(self, request: UserRequest, invoice_id: FromPath[int], data: JSONBody[PaidInput],
+                        db_session: DbSession) -> InvoiceDetailPublic:
         now = utcnow()
         await invoices.mark_invoice_paid(session=db_session, actor=request.user, invoice_id=invoice_id,
                                          payment_reference=data.payment_reference, now=now)
@@ -89,15 +88,14 @@ class CanteenTermsApi(Controller):
     security = BEARER
 
     @get("", summary="The canteens of my zone (every zone for an admin) with their invoice terms and NPWP")
-    async def list_canteens(self, request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]
-                            ) -> list[CanteenTermsPublic]:
+    async def list_canteens(self, request: UserRequest, db_session: DbSession) -> list[CanteenTermsPublic]:
         return [CanteenTermsPublic.of(canteen)
                 for canteen in await invoices.canteens_for_terms(session=db_session, actor=request.user)]
 
     @put("/{organisation_id:int}/invoice-terms",
          summary="Grant, change or withdraw a canteen's invoice terms (14 or 30 days) and record its NPWP")
-    async def set_terms(self, request: Request[User, Any, Any], organisation_id: FromPath[int],
-                        data: JSONBody[InvoiceTermsInput], db_session: NamedDependency[AsyncSession]
+    async def set_terms(self, request: UserRequest, organisation_id: FromPath[int],
+                        data: JSONBody[InvoiceTermsInput], db_session: DbSession
                         ) -> CanteenTermsPublic:
         organisation = await invoices.set_invoice_terms(session=db_session, actor=request.user,
                                                         organisation_id=organisation_id,
@@ -111,16 +109,14 @@ class CanteenTermsApi(Controller):
       security=BEARER, status_code=200,
       summary="Record that the buyer paid cash for one of my delivered (or completed) cash orders, once",
       description="409 when it was already recorded, the order is not paid in cash, or not delivered yet.")
-async def cash_received(request: Request[User, Any, Any], order_id: FromPath[int],
-                        db_session: NamedDependency[AsyncSession]) -> CashReceivedPublic:
+async def cash_received(request: UserRequest, order_id: FromPath[int], db_session: DbSession) -> CashReceivedPublic:
     return CashReceivedPublic.of(await mark_cash_received(session=db_session, actor=request.user, order_id=order_id,
                                                           now=utcnow()))
 
 
 @get("/api/v1/vendor/balance", tags=["ledger"], guards=[requires_role(Role.VENDOR)], security=BEARER,
      summary="What the platform owes my shop, my latest completed orders (gross, commission, net) and payouts")
-async def vendor_balance(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]
-                         ) -> VendorBalancePublic:
+async def vendor_balance(request: UserRequest, db_session: DbSession) -> VendorBalancePublic:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     return VendorBalancePublic.of(await ledger.vendor_balance(session=db_session, vendor=vendor))
 
@@ -132,32 +128,32 @@ class LedgerAdminApi(Controller):
     security = BEARER
 
     @get("/zones", summary="Every zone with its commission rate (basis points)")
-    async def zones(self, db_session: NamedDependency[AsyncSession]) -> list[ZoneCommissionPublic]:
+    async def zones(self, db_session: DbSession) -> list[ZoneCommissionPublic]:
         return [_zone(zone) for zone in await ledger.zones_with_rates(session=db_session)]
 
     @put("/zones/{zone_id:int}/commission", summary="Set a zone's commission (0 to 5000 basis points); orders "
                                                     "completed from now on use it")
-    async def set_commission(self, request: Request[User, Any, Any], zone_id: FromPath[int],
-                             data: JSONBody[CommissionInput], db_session: NamedDependency[AsyncSession]
+    async def set_commission(self, request: UserRequest, zone_id: FromPath[int],
+                             data: JSONBody[CommissionInput], db_session: DbSession
                              ) -> ZoneCommissionPublic:
         return _zone(await ledger.set_commission_rate(session=db_session, actor=request.user, zone_id=zone_id,
                                                       commission_bps=data.commission_bps))
 
     @get("/balances", summary="Every vendor the ledger has entries for: what they are owed and were paid")
-    async def balances(self, request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]
-                       ) -> list[BalanceRowPublic]:
+    async def balances(self, request: UserRequest, db_session: DbSession) -> list[BalanceRowPublic]:
         return [BalanceRowPublic.of(row) for row in await ledger.vendor_balances(session=db_session,
                                                                                 actor=request.user)]
 
     @post("/vendors/{vendor_id:int}/payouts", summary="Record a bank transfer to a vendor (at most their balance)")
-    async def payout(self, request: Request[User, Any, Any], vendor_id: FromPath[int], data: JSONBody[PayoutInput],
-                     db_session: NamedDependency[AsyncSession]) -> PayoutPublic:
+    async def payout(self, request: UserRequest, vendor_id: FromPath[int], data: JSONBody[PayoutInput],
+                     db_session: DbSession) -> PayoutPublic:
         return PayoutPublic.of(await ledger.record_payout(session=db_session, actor=request.user, vendor_id=vendor_id,
                                                           amount=data.amount, reference=data.reference,
                                                           now=utcnow()))
 
 
 def _zone(zone: Zone) -> ZoneCommissionPublic:
+    assert zone.id is not None
     return ZoneCommissionPublic(zone_id=zone.id, code=zone.code, name=zone.name, commission_bps=zone.commission_bps)
 
 

@@ -3,36 +3,68 @@ are UTC (ISO 8601); invoice dates are local (WIB) days."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from backend.db import as_utc
 from backend.i18n import gettext
 from backend.orders.models import STATUS_LABELS, Order, OrderStatus
 from backend.payments.invoices import (
     MAX_REFERENCE,
+    MSG_REFERENCE,
+    MSG_TERMS,
     STATE_LABELS,
     CanteenTerms,
     InvoiceDetail,
     InvoiceState,
     InvoiceSummary,
 )
-from backend.payments.ledger import BalanceRow, VendorBalance
+from backend.payments.ledger import MSG_AMOUNT, MSG_RATE, BalanceRow, VendorBalance
 from backend.payments.models import Payout
+from backend.validation import Rupiah
 
 # --- input ---------------------------------------------------------------------------------------------
 
 
+# "5", "2,5", "2.75" (per cent, at most two decimals)
+PERCENT = re.compile(r"^(\d{1,2})(?:[.,](\d{1,2}))?$")
+
+
+def percent_to_bps(text: str) -> int:
+    """A commission as typed, in per cent ("5", "2,5", "2.75"), as basis points (500, 250, 275)."""
+    match = PERCENT.match((text or "").strip().removesuffix("%").strip())
+    if match is None:
+        raise ValueError(MSG_RATE)
+    whole, fraction = match.group(1), (match.group(2) or "").ljust(2, "0")
+    return int(whole) * 100 + int(fraction)
+
+
+def bps_to_percent(bps: int) -> str:
+    """500 → "5", 250 → "2,5", 275 → "2,75" (as a person types it back)."""
+    whole, rest = divmod(bps, 100)
+    return str(whole) if not rest else f"{whole},{rest:02d}".rstrip("0")
+
+
+def _number_text(value: Any) -> Any:
+    """A page's choice sent as text ("30") for a field the API sends as a number."""
+    return int(value) if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit() else value
+
+
 class PaidInput(BaseModel):
+    field_messages: ClassVar[dict[str, str]] = {"payment_reference": MSG_REFERENCE}
+
     payment_reference: str = Field(min_length=3, max_length=MAX_REFERENCE,
                                    description="The bank transfer's reference, as on the statement")
 
 
 class InvoiceTermsInput(BaseModel):
-    invoice_terms_days: Literal[14, 30] | None = Field(description="14 or 30 days to pay; null withdraws the "
-                                                                   "terms (invoices already issued stay due)")
+    field_messages: ClassVar[dict[str, str]] = {"invoice_terms_days": MSG_TERMS}
+
+    invoice_terms_days: Annotated[Literal[14, 30] | None, BeforeValidator(_number_text)] = Field(
+        description="14 or 30 days to pay; null withdraws the terms (invoices already issued stay due)")
     npwp: str = Field(default="", max_length=30, description="The canteen's tax number (15 or 16 digits), or "
                                                              "empty")
 
@@ -41,8 +73,18 @@ class CommissionInput(BaseModel):
     commission_bps: int = Field(ge=0, le=5000, description="Basis points: 500 = 5 %; 0 to 50 %")
 
 
+class CommissionPercentInput(BaseModel):
+    """The admin's page types a zone's commission in per cent; `commission` is read as basis points."""
+
+    field_messages: ClassVar[dict[str, str]] = {"commission": MSG_RATE}
+
+    commission: Annotated[int, BeforeValidator(percent_to_bps)] = Field(ge=0, le=5000)
+
+
 class PayoutInput(BaseModel):
-    amount: int = Field(gt=0, description="Rupiah transferred; at most the vendor's balance")
+    field_messages: ClassVar[dict[str, str]] = {"amount": MSG_AMOUNT}
+
+    amount: Rupiah = Field(gt=0, description="Rupiah transferred; at most the vendor's balance")
     reference: str = Field(min_length=3, max_length=120, description="The bank transfer's reference")
 
 

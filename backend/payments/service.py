@@ -201,8 +201,8 @@ class IntentPayment:
 async def start_intent_payment(*, session: AsyncSession, settings: Settings, actor: User, checkout_id: int,
                                now: datetime) -> IntentPayment:
     """The checkout's PaymentIntent for a client that confirms the payment with Stripe itself: created on the
-    first call, read back on the next ones. Raises PaymentUnavailable when Stripe fails (the caller commits
-    first, to keep the reason), Conflict when the orders were cancelled, NotFound for another buyer's checkout."""
+    first call, read back on the next ones. Raises PaymentUnavailable when Stripe fails (the caller keeps the
+    reason written on the payment: db.keep_when_refused), Conflict when the orders were cancelled, NotFound for another buyer's checkout."""
     to_pay, payment = await _payable(session=session, actor=actor, checkout_id=checkout_id, now=now)
     if payment is None:
         assert to_pay.payment is not None

@@ -4,28 +4,26 @@ the default is the report's usual period), values integer rupiah."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Request, get
-from litestar.di import NamedDependency
+from litestar import get
 from litestar.params import QueryParameter
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.auth import requires_role
-from backend.accounts.models import Role, User
+from backend.accounts.auth import BEARER, UserRequest, requires_role
+from backend.accounts.models import Role
 from backend.clock import utcnow, wib_today
+from backend.db import DbSession
 from backend.problems import problem_response
 from backend.reports import service
 from backend.vendors import service as vendors
 
-BEARER = [{"BearerToken": []}]
 From = Annotated[date | None, QueryParameter(name="from", description="First delivery day (YYYY-MM-DD)")]
 To = Annotated[date | None, QueryParameter(name="to", description="Last delivery day (YYYY-MM-DD)")]
 
 
 @get("/api/v1/reports/vendor-sales", tags=["reports"], guards=[requires_role(Role.VENDOR)], security=BEARER,
      summary="My shop's sales per delivery day and per product (default: the last 30 days)")
-async def vendor_sales(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession],
+async def vendor_sales(request: UserRequest, db_session: DbSession,
                        start: From = None, end: To = None) -> service.VendorSales:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     return await service.vendor_sales(session=db_session, vendor=vendor, start=start, end=end,
@@ -34,7 +32,7 @@ async def vendor_sales(request: Request[User, Any, Any], db_session: NamedDepend
 
 @get("/api/v1/reports/canteen-spend", tags=["reports"], guards=[requires_role(Role.CANTEEN_STAFF)],
      security=BEARER, summary="My canteen's spend per vendor and month (default: the last 12 months)")
-async def canteen_spend(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession],
+async def canteen_spend(request: UserRequest, db_session: DbSession,
                         start: From = None, end: To = None) -> service.CanteenSpend:
     return await service.canteen_spend(session=db_session, actor=request.user, start=start, end=end,
                                        today=wib_today(utcnow()))
@@ -46,7 +44,7 @@ async def canteen_spend(request: Request[User, Any, Any], db_session: NamedDepen
      description="An admin picks the zone with `zone` (default: the first by code); a manager's own zone only "
                  "(another zone answers 404).",
      responses={404: problem_response(404, "No such zone, or another zone than the manager's own")})
-async def zone_dashboard(request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession],
+async def zone_dashboard(request: UserRequest, db_session: DbSession,
                          zone: Annotated[int | None, QueryParameter(ge=1)] = None, start: From = None,
                          end: To = None) -> service.ZoneDashboard:
     return await service.zone_dashboard(session=db_session, actor=request.user, zone_id=zone, start=start, end=end,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, delete, get, post, put
+from litestar import Controller, Response, delete, get, post, put
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
@@ -16,13 +16,14 @@ from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType
 from litestar.params import Body, FromPath, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.auth import requires_role
-from backend.accounts.models import Role, User
+from backend.accounts.auth import UserRequest, requires_role
+from backend.accounts.models import Role
 from backend.catalog import service as catalog
 from backend.catalog.schemas import ProductInput, ProductPublic
 from backend.certification import service as certification
 from backend.certification.schemas import CertificateInput, CertificatePublic
 from backend.clock import utcnow
+from backend.db import DbSession
 from backend.media.routes import MEDIA_TYPES, private_document_response
 from backend.media.storage import Storage
 from backend.media.uploads import UPLOAD_BODY_LIMIT, document_from_upload, photo_from_upload
@@ -75,19 +76,19 @@ class VendorApi(Controller):
     security = [{"BearerToken": []}]
 
     @get("/profile", summary="My business profile")
-    async def get_profile(self, request: Request[User, Any, Any], db_session: NamedDependency[AsyncSession]) -> VendorPublic:
+    async def get_profile(self, request: UserRequest, db_session: DbSession) -> VendorPublic:
         return VendorPublic.of(await vendors.require_vendor(session=db_session, user=request.user))
 
     @put("/profile", summary="Create or update my business profile")
-    async def put_profile(self, request: Request[User, Any, Any], data: JSONBody[VendorProfileInput],
-                          db_session: NamedDependency[AsyncSession]) -> VendorPublic:
+    async def put_profile(self, request: UserRequest, data: JSONBody[VendorProfileInput],
+                          db_session: DbSession) -> VendorPublic:
         return VendorPublic.of(await vendors.save_profile(session=db_session, user=request.user, data=data,
                                                           now=utcnow()))
 
     @post("/profile/photo", summary="Upload my profile photo (re-encoded to WebP)",
           request_max_body_size=UPLOAD_BODY_LIMIT)
-    async def put_profile_photo(self, request: Request[User, Any, Any], data: Annotated[PhotoUpload, MULTIPART],
-                                db_session: NamedDependency[AsyncSession],
+    async def put_profile_photo(self, request: UserRequest, data: Annotated[PhotoUpload, MULTIPART],
+                                db_session: DbSession,
                                 storage: NamedDependency[Storage]) -> VendorPublic:
         vendor = await vendors.require_vendor(session=db_session, user=request.user)
         photo = await photo_from_upload(await data.photo.read())
@@ -95,16 +96,15 @@ class VendorApi(Controller):
                                                                storage=storage, now=utcnow()))
 
     @get("/certificates", summary="My certificates")
-    async def list_certificates(self, request: Request[User, Any, Any],
-                                db_session: NamedDependency[AsyncSession]) -> list[CertificatePublic]:
+    async def list_certificates(self, request: UserRequest, db_session: DbSession) -> list[CertificatePublic]:
         vendor = await vendors.require_vendor(session=db_session, user=request.user)
         return [CertificatePublic.of(c) for c in await certification.list_certificates(session=db_session,
                                                                                         vendor=vendor)]
 
     @post("/certificates", summary="Add a certificate with its document (photo or PDF); it starts unverified",
           request_max_body_size=UPLOAD_BODY_LIMIT)
-    async def add_certificate(self, request: Request[User, Any, Any], data: Annotated[CertificateUpload, MULTIPART],
-                              db_session: NamedDependency[AsyncSession],
+    async def add_certificate(self, request: UserRequest, data: Annotated[CertificateUpload, MULTIPART],
+                              db_session: DbSession,
                               storage: NamedDependency[Storage]) -> CertificatePublic:
         vendor = await vendors.require_vendor(session=db_session, user=request.user)
         fields, raw_document = await _certificate_fields(data)
@@ -114,17 +114,17 @@ class VendorApi(Controller):
         return CertificatePublic.of(certificate)
 
     @get("/certificates/{certificate_id:int}", summary="One of my certificates")
-    async def get_certificate(self, request: Request[User, Any, Any], certificate_id: FromPath[int],
-                              db_session: NamedDependency[AsyncSession]) -> CertificatePublic:
+    async def get_certificate(self, request: UserRequest, certificate_id: FromPath[int],
+                              db_session: DbSession) -> CertificatePublic:
         vendor = await vendors.require_vendor(session=db_session, user=request.user)
         return CertificatePublic.of(await certification.get_certificate(session=db_session, vendor=vendor,
                                                                         certificate_id=certificate_id))
 
     @put("/certificates/{certificate_id:int}", summary="Correct a certificate; it goes back to verification",
          request_max_body_size=UPLOAD_BODY_LIMIT)
-    async def update_certificate(self, request: Request[User, Any, Any], certificate_id: FromPath[int],
+    async def update_certificate(self, request: UserRequest, certificate_id: FromPath[int],
                                  data: Annotated[CertificateUpload, MULTIPART],
-                                 db_session: NamedDependency[AsyncSession],
+                                 db_session: DbSession,
                                  storage: NamedDependency[Storage]) -> CertificatePublic:
         vendor = await vendors.require_vendor(session=db_session, user=request.user)
         fields, raw_document = await _certificate_fields(data)
@@ -136,8 +136,8 @@ class VendorApi(Controller):
 
     @get("/certificates/{certificate_id:int}/document", summary="The document of one of my certificates",
          media_type="application/octet-stream", operation_class=DocumentOperation)
-    async def certificate_document(self, request: Request[User, Any, Any], certificate_id: FromPath[int],
-                                   db_session: NamedDependency[AsyncSession],
+    async def certificate_document(self, request: UserRequest, certificate_id: FromPath[int],
+                                   db_session: DbSession,
                                    storage: NamedDependency[Storage]) -> Response[bytes]:
         vendor = await vendors.require_vendor(session=db_session, user=request.user)
         certificate = await certification.get_certificate(session=db_session, vendor=vendor,
@@ -145,28 +145,28 @@ class VendorApi(Controller):
         return private_document_response(storage.read(certificate.document_key), certificate.document_media_type)
 
     @get("/products", summary="My products, in every listing state")
-    async def list_products(self, request: Request[User, Any, Any],
-                            db_session: NamedDependency[AsyncSession]) -> list[ProductPublic]:
+    async def list_products(self, request: UserRequest, db_session: DbSession) -> list[ProductPublic]:
         vendor = await vendors.require_vendor(session=db_session, user=request.user)
         return [view.public() for view in await catalog.list_products(session=db_session, vendor=vendor)]
 
     @post("/products", summary="Create a product (a draft)")
-    async def create_product(self, request: Request[User, Any, Any], data: JSONBody[ProductInput],
-                             db_session: NamedDependency[AsyncSession]) -> ProductPublic:
+    async def create_product(self, request: UserRequest, data: JSONBody[ProductInput],
+                             db_session: DbSession) -> ProductPublic:
         vendor = await vendors.require_vendor(session=db_session, user=request.user)
         product = await catalog.create_product(session=db_session, vendor=vendor, data=data)
+        assert product.id is not None
         return (await catalog.get_product(session=db_session, vendor=vendor, product_id=product.id)).public()
 
     @get("/products/{product_id:int}", summary="One of my products")
-    async def get_product(self, request: Request[User, Any, Any], product_id: FromPath[int],
-                          db_session: NamedDependency[AsyncSession]) -> ProductPublic:
+    async def get_product(self, request: UserRequest, product_id: FromPath[int],
+                          db_session: DbSession) -> ProductPublic:
         vendor = await vendors.require_vendor(session=db_session, user=request.user)
         return (await catalog.get_product(session=db_session, vendor=vendor, product_id=product_id)).public()
 
     @put("/products/{product_id:int}", summary="Change a product (name, category or certificates send a live "
                                                 "listing back to review; price and stock do not)")
-    async def update_product(self, request: Request[User, Any, Any], product_id: FromPath[int],
-                             data: JSONBody[ProductInput], db_session: NamedDependency[AsyncSession]) -> ProductPublic:
+    async def update_product(self, request: UserRequest, product_id: FromPath[int],
+                             data: JSONBody[ProductInput], db_session: DbSession) -> ProductPublic:
         vendor = await vendors.require_vendor(session=db_session, user=request.user)
         await catalog.update_product(session=db_session, vendor=vendor, product_id=product_id, data=data,
                                      now=utcnow())
@@ -174,8 +174,8 @@ class VendorApi(Controller):
 
     @post("/products/{product_id:int}/photos", summary="Add a photo (JPEG/PNG/WebP; re-encoded, EXIF removed)",
           request_max_body_size=UPLOAD_BODY_LIMIT)
-    async def add_photo(self, request: Request[User, Any, Any], product_id: FromPath[int],
-                        data: Annotated[PhotoUpload, MULTIPART], db_session: NamedDependency[AsyncSession],
+    async def add_photo(self, request: UserRequest, product_id: FromPath[int],
+                        data: Annotated[PhotoUpload, MULTIPART], db_session: DbSession,
                         storage: NamedDependency[Storage]) -> ProductPublic:
         vendor = await vendors.require_vendor(session=db_session, user=request.user)
         await catalog.get_product(session=db_session, vendor=vendor, product_id=product_id)
@@ -185,8 +185,8 @@ class VendorApi(Controller):
         return (await catalog.get_product(session=db_session, vendor=vendor, product_id=product_id)).public()
 
     @delete("/products/{product_id:int}/photos/{photo_id:int}", summary="Remove a photo", status_code=200)
-    async def remove_photo(self, request: Request[User, Any, Any], product_id: FromPath[int], photo_id: FromPath[int],
-                           db_session: NamedDependency[AsyncSession]) -> ProductPublic:
+    async def remove_photo(self, request: UserRequest, product_id: FromPath[int], photo_id: FromPath[int],
+                           db_session: DbSession) -> ProductPublic:
         vendor = await vendors.require_vendor(session=db_session, user=request.user)
         await catalog.remove_photo(session=db_session, vendor=vendor, product_id=product_id, photo_id=photo_id,
                                    now=utcnow())
@@ -194,22 +194,19 @@ class VendorApi(Controller):
 
     @post("/products/{product_id:int}/submit", summary="Submit a draft or rejected listing for review",
           status_code=200)
-    async def submit(self, request: Request[User, Any, Any], product_id: FromPath[int],
-                     db_session: NamedDependency[AsyncSession]) -> ProductPublic:
+    async def submit(self, request: UserRequest, product_id: FromPath[int], db_session: DbSession) -> ProductPublic:
         return await self._transition(request, db_session, product_id, catalog.submit_for_review)
 
     @post("/products/{product_id:int}/pause", summary="Pause a live listing", status_code=200)
-    async def pause(self, request: Request[User, Any, Any], product_id: FromPath[int],
-                    db_session: NamedDependency[AsyncSession]) -> ProductPublic:
+    async def pause(self, request: UserRequest, product_id: FromPath[int], db_session: DbSession) -> ProductPublic:
         return await self._transition(request, db_session, product_id, catalog.pause_listing)
 
     @post("/products/{product_id:int}/resume", summary="Resume a paused listing", status_code=200)
-    async def resume(self, request: Request[User, Any, Any], product_id: FromPath[int],
-                     db_session: NamedDependency[AsyncSession]) -> ProductPublic:
+    async def resume(self, request: UserRequest, product_id: FromPath[int], db_session: DbSession) -> ProductPublic:
         return await self._transition(request, db_session, product_id, catalog.resume_listing)
 
     @staticmethod
-    async def _transition(request: Request[User, Any, Any], db_session: AsyncSession, product_id: int,
+    async def _transition(request: UserRequest, db_session: AsyncSession, product_id: int,
                           action: Any) -> ProductPublic:
         vendor = await vendors.require_vendor(session=db_session, user=request.user)
         await action(session=db_session, vendor=vendor, product_id=product_id, now=utcnow())

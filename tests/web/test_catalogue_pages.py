@@ -66,6 +66,18 @@ async def test_typing_in_the_search_box_swaps_only_the_results(client, world, zo
     assert product_names(fragment.text) == ["Keripik Tempe &lt;Pedas&gt;"]  # escaped, never raw HTML
 
 
+async def test_going_back_after_htmx_lost_its_copy_gives_the_whole_page(client, world, zone):
+    """htmx pushed the search into the address bar; when its saved copy is gone it asks the server again, and a
+    fragment alone would leave the phone with a page without its header, search box or styles."""
+    await catalogue_of(world, zone)
+    restored = await client.get("/catalogue", params={"q": "kerip"},
+                                headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert restored.status_code == 200
+    assert restored.text.lstrip().startswith("<!doctype html>")
+    assert product_names(restored.text) == ["Keripik Tempe &lt;Pedas&gt;"]
+    assert "HX-Request" in restored.headers["vary"]
+
+
 async def test_load_more_with_htmx_returns_the_next_rows_only(client, world, zone):
     await catalogue_of(world, zone)
     rows = await client.get("/catalogue", params={"q": "nasi", "sort": "price", "page": "2"},

@@ -239,6 +239,26 @@ async def test_a_shortage_names_the_product_and_what_is_left_and_keeps_the_cart(
     assert message in with_htmx.text
 
 
+async def test_a_shortage_refused_with_htmx_writes_nothing_and_keeps_the_cart(client, database, world, zone,
+                                                                                canteen_staff):
+    """htmx needs the refusal answered with 200, and a 200 answer commits the request: only what the refused
+    checkout wrote (its orders, the emptied cart) is taken back, so the cart shows its line again."""
+    small = await world.seller(zone, business_name="Dapur Mini", daily_capacity=60)
+    product = await world.live_product(small, "Nasi Box Ayam", min_order_qty=10)
+    await log_in(client, canteen_staff)
+    await in_cart(client, product.id, 80)
+    form = checkout_form((await client.get("/cart")).text, delivery_place="canteen", payment_method="invoice")
+
+    refused = await submit(client, "/checkout", form, headers={"HX-Request": "true"})
+
+    assert refused.status_code == 200
+    line = re.search(rf'<li class="item" id="line-{product.id}">.*?</li>', refused.text, re.S).group(0)
+    assert t(Shortage.message, product="Nasi Box Ayam", requested=80, available=60) in line
+    assert await count_orders(database) == 0
+    assert await remaining(database, small.vendor.id) == 60
+    assert f'id="line-{product.id}"' in (await client.get("/cart")).text
+
+
 async def test_rules_broken_at_checkout_come_back_next_to_their_field(client, database, world, zone, worker,
                                                                        catering, ordering):
     _, product = catering

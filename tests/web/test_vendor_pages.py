@@ -398,6 +398,26 @@ async def test_a_live_listing_keeps_its_place_for_a_new_price_and_can_be_paused_
         assert (await session.get(Product, product_id)).status == ListingStatus.PENDING_REVIEW
 
 
+async def test_each_step_of_a_listing_shows_only_the_buttons_that_move_it_on(client, shop, database):
+    """Draft: submit; waiting for review: none (the manager decides); live: pause, and a removed photo asks first,
+    as it takes the listing off sale; paused: resume."""
+    product_id = await create_product(client)
+    await upload_photo(client, product_id)
+
+    def buttons(html: str) -> list[str]:
+        return re.findall(rf'action="/vendor/products/{product_id}/(submit|pause|resume)"', html)
+
+    assert buttons((await client.get(f"/vendor/products/{product_id}")).text) == ["submit"]
+    await submit(client, f"/vendor/products/{product_id}/submit", {})
+    waiting = (await client.get(f"/vendor/products/{product_id}")).text
+    assert buttons(waiting) == [] and "hx-confirm" not in waiting
+    await approve(database, product_id)
+    live = (await client.get(f"/vendor/products/{product_id}")).text
+    assert buttons(live) == ["pause"] and "hx-confirm" in live
+    await submit(client, f"/vendor/products/{product_id}/pause", {})
+    assert buttons((await client.get("/vendor/products")).text) == ["resume"]
+
+
 async def test_a_product_can_rely_only_on_the_vendors_own_certificates(client, shop, database):
     await add_halal(client)
     async with database.sessionmaker() as session:

@@ -213,8 +213,10 @@ def _begin_before_first_savepoint(connection: Connection, _name: str) -> None:
     # instead, and releasing that savepoint would commit at once: the request's later rollback (a refusal, a
     # crash) could no longer undo what the savepoint kept. So the transaction is begun here first, as on
     # PostgreSQL, below SQLAlchemy (the driver's cursor), where nothing counts it as a statement of ours.
-    if not connection.connection.driver_connection.in_transaction:
-        connection.connection.dbapi_connection.cursor().execute("BEGIN")
+    adapted, driver = connection.connection.dbapi_connection, connection.connection.driver_connection
+    assert adapted is not None and driver is not None, "a savepoint is only sent on a live connection"
+    if not driver.in_transaction:
+        adapted.cursor().execute("BEGIN")
 
 
 EARTH_RADIUS_KM = 6371.0088

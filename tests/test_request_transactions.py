@@ -4,6 +4,7 @@ still undone when the request's transaction is rolled back, on SQLite as on Post
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from backend.accounts.models import Zone
 
@@ -15,12 +16,12 @@ def _zone(code: str) -> Zone:
 
 async def _zone_codes(database) -> list[str]:
     async with database.sessionmaker() as session:
-        return list((await session.execute(select(Zone.code).order_by(Zone.code))).scalars())
+        return list((await session.execute(select(col(Zone.code)).order_by(col(Zone.code)))).scalars())
 
 
 async def test_a_savepoint_opened_first_stays_inside_the_transaction_that_is_rolled_back(database):
     async with database.sessionmaker() as session:
-        await session.execute(select(func.count(Zone.id)))  # a page reads before it writes
+        await session.execute(select(func.count(col(Zone.id))))  # a page reads before it writes
         async with session.begin_nested():
             session.add(_zone("KITB"))
         await session.rollback()

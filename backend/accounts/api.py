@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from litestar import Controller, delete, get, post, put
 from litestar.params import FromPath, JSONBody
+from litestar.types import ControllerRouterHandler
 
 from backend.accounts import service
 from backend.accounts.auth import BEARER, UserRequest, requires_login, requires_role
@@ -69,4 +70,4 @@ async def list_zones(db_session: DbSession) -> list[ZonePublic]:
     return [ZonePublic.of(zone) for zone in await service.list_zones(session=db_session)]
 
 
-API_ROUTES = [AccountApi, put_factory_location, list_zones]
+API_ROUTES: list[ControllerRouterHandler] = [AccountApi, put_factory_location, list_zones]

@@ -77,22 +77,22 @@ async def get_zone(*, session: AsyncSession, zone_id: int | None) -> Zone | None
 
 async def zones_with_people(*, session: AsyncSession) -> list[tuple[Zone, int]]:
     """Every zone, by name, with its number of accounts."""
-    rows = await session.execute(select(Zone, func.count(User.id)).outerjoin(User, User.zone_id == Zone.id)
-                                 .group_by(Zone.id).order_by(Zone.name))
+    rows = await session.execute(select(Zone, func.count(col(User.id))).outerjoin(User, col(User.zone_id) == col(Zone.id))
+                                 .group_by(col(Zone.id)).order_by(col(Zone.name)))
     return [(zone, people) for zone, people in rows.all()]
 
 
 async def people_by_role(*, session: AsyncSession, zone_id: int | None) -> dict[str, int]:
     """How many accounts of each role a zone has."""
-    rows = await session.execute(select(User.role, func.count(User.id)).where(User.zone_id == zone_id)
+    rows = await session.execute(select(col(User.role), func.count(col(User.id))).where(col(User.zone_id) == zone_id)
                                  .group_by(User.role))
-    return {role: count for role, count in rows.all()}
+    return dict(rows.all())
 
 
 async def canteen_team(*, session: AsyncSession, actor: User) -> tuple[Organisation | None, list[User]]:
     """The canteen of a member of its staff, and its people by name, in one query."""
-    rows = (await session.execute(select(Organisation, User).join(User, User.organisation_id == Organisation.id)
-                                  .where(Organisation.id == actor.organisation_id)
+    rows = (await session.execute(select(Organisation, User).join(User, col(User.organisation_id) == col(Organisation.id))
+                                  .where(col(Organisation.id) == actor.organisation_id)
                                   .order_by(User.full_name))).all()
     return (rows[0][0] if rows else None), [user for _, user in rows]
 

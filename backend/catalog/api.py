@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from litestar import Request, get
 from litestar.openapi.spec import SecurityRequirement
 from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.types import ControllerRouterHandler
 
 from backend.accounts.auth import BEARER
 from backend.catalog.models import Category
@@ -90,7 +91,6 @@ async def get_product(db_session: DbSession, product_id: FromPath[int],
     item = await product_for_buyer(session=db_session, product_id=product_id, available_on=available_on,
                                    now=utcnow())
     product = item.product
-    assert product.id is not None and item.vendor.id is not None
     return ProductDetailPublic(
         id=product.id, name=product.name, description=product.description, category=product.category,
         unit=product.unit, price=product.price, min_order_qty=product.min_order_qty, fulfilment=product.fulfilment,
@@ -130,4 +130,4 @@ async def get_vendor_reviews(db_session: DbSession, vendor_id: FromPath[int]) ->
             for r in reviews]
 
 
-API_ROUTES = [search_products, get_product, get_vendor, get_vendor_reviews]
+API_ROUTES: list[ControllerRouterHandler] = [search_products, get_product, get_vendor, get_vendor_reviews]

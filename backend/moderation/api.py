@@ -6,6 +6,7 @@ from datetime import date
 
 from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.types import ControllerRouterHandler
 
 from backend.accounts.auth import BEARER, UserRequest, requires_role
 from backend.accounts.models import Role
@@ -105,4 +106,4 @@ async def report_listing(request: UserRequest, product_id: FromPath[int], data: 
     return ReportPublic.of(report)
 
 
-API_ROUTES = [ModerationApi, report_listing]
+API_ROUTES: list[ControllerRouterHandler] = [ModerationApi, report_listing]

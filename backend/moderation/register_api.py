@@ -10,6 +10,7 @@ from litestar import get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
+from litestar.types import ControllerRouterHandler
 from pydantic import BaseModel
 
 from backend.accounts.auth import BEARER, UserRequest, requires_role
@@ -84,4 +85,4 @@ async def import_report_api(request: UserRequest, import_id: FromPath[int], db_s
     return RegisterReport.of(await register.get_import(session=db_session, actor=request.user, import_id=import_id))
 
 
-API_ROUTES = [import_register_api, import_report_api]
+API_ROUTES: list[ControllerRouterHandler] = [import_register_api, import_report_api]

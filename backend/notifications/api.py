@@ -10,6 +10,7 @@ from typing import Annotated
 from litestar import Controller, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, QueryParameter
+from litestar.types import ControllerRouterHandler
 
 from backend.accounts.auth import UserRequest, requires_login
 from backend.clock import utcnow
@@ -69,4 +70,4 @@ class InboxApi(Controller):
         await push.unsubscribe(session=db_session, user=request.user, endpoint=data.endpoint)
 
 
-API_ROUTES = [InboxApi]
+API_ROUTES: list[ControllerRouterHandler] = [InboxApi]

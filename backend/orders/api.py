@@ -14,6 +14,7 @@ from litestar import Controller, Response, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+from litestar.types import ControllerRouterHandler
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.auth import BEARER, UserRequest, requires_login, requires_role
@@ -243,4 +244,4 @@ async def _standing(session: AsyncSession, actor: User, standing_order_id: int |
     return StandingOrderPublic.of(view)
 
 
-API_ROUTES = [CartApi, OrderApi, vendor_board, StandingOrderApi]
+API_ROUTES: list[ControllerRouterHandler] = [CartApi, OrderApi, vendor_board, StandingOrderApi]

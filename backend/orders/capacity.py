@@ -55,8 +55,8 @@ async def hold_capacities(*, session: AsyncSession, day: date, wanted: dict[int,
     # A day nobody ordered for yet starts from the vendor's daily capacity, holding what is wanted when it fits
     # (and nothing otherwise: held 0 then says short). The WHERE also keeps SQLite's INSERT … SELECT … ON
     # CONFLICT unambiguous.
-    source = (select(Vendor.id, literal(day), daily, case((daily >= wanted_from_vendor, wanted_from_vendor), else_=0))
-              .where(Vendor.id.in_(wanted)).order_by(Vendor.id))
+    source = (select(col(Vendor.id), literal(day), daily, case((daily >= wanted_from_vendor, wanted_from_vendor), else_=0))
+              .where(col(Vendor.id).in_(wanted)).order_by(col(Vendor.id)))
     if is_postgres(session):
         # Wait for a vendor who is changing their daily capacity: the day then starts from the new figure,
         # and their change_daily_capacity() sees this row once we commit (SQLite runs one writer at a time).
@@ -76,12 +76,12 @@ async def release_capacity(*, session: AsyncSession, vendor_id: int, day: date, 
     """Give back what a declined or cancelled order held. A day kept above the vendor's daily capacity only
     because more was held when the vendor lowered it (change_daily_capacity) comes down with the release, so
     the freed units are not sold again beyond the new figure."""
-    daily_capacity = select(func.coalesce(Vendor.daily_capacity, 0)).where(Vendor.id == vendor_id)
+    daily_capacity = select(func.coalesce(col(Vendor.daily_capacity), 0)).where(col(Vendor.id) == vendor_id)
     if is_postgres(session):
         # The vendor first, as a checkout does: a capacity change under way is waited for, and seen.
         daily_capacity = daily_capacity.with_for_update(read=True)
     daily = (await session.execute(daily_capacity)).scalar_one()
-    held = case((CapacityDay.held >= quantity, CapacityDay.held - quantity), else_=0)
+    held = case((col(CapacityDay.held) >= quantity, col(CapacityDay.held) - quantity), else_=0)
     await session.execute(
         update(CapacityDay)
         .where(col(CapacityDay.vendor_id) == vendor_id, col(CapacityDay.day) == day)
@@ -103,10 +103,10 @@ async def hold_stocks(*, session: AsyncSession, wanted: dict[int, int]) -> set[i
     if not wanted:
         return set()
     await _lock_products(session=session, product_ids=list(wanted))
-    needed = case(wanted, value=Product.id)
+    needed = case(wanted, value=col(Product.id))
     taken = set((await session.execute(
-        update(Product).where(Product.id.in_(wanted), Product.stock >= needed)
-        .values(stock=Product.stock - needed).returning(Product.id))).scalars())
+        update(Product).where(col(Product.id).in_(wanted), col(Product.stock) >= needed)
+        .values(stock=col(Product.stock) - needed).returning(col(Product.id)))).scalars())
     return set(wanted) - taken
 
 
@@ -115,7 +115,7 @@ async def release_stocks(*, session: AsyncSession, returned: dict[int, int]) -> 
     if not returned:
         return
     await _lock_products(session=session, product_ids=list(returned))
-    await session.execute(update(Product).where(Product.id.in_(returned), Product.stock.is_not(None))
+    await session.execute(update(Product).where(col(Product.id).in_(returned), col(Product.stock).is_not(None))
                           .values(stock=Product.stock + case(returned, value=Product.id)))
 
 
@@ -126,7 +126,7 @@ async def _lock_products(*, session: AsyncSession, product_ids: list[int]) -> No
     if is_postgres(session):
         # FOR NO KEY UPDATE: the order lines being inserted hold KEY SHARE locks on their products (foreign
         # keys), which a plain FOR UPDATE would wait on, in a circle between two checkouts.
-        await session.execute(select(Product.id).where(Product.id.in_(product_ids)).order_by(Product.id)
+        await session.execute(select(col(Product.id)).where(col(Product.id).in_(product_ids)).order_by(col(Product.id))
                               .with_for_update(key_share=True))
 
 

@@ -161,8 +161,8 @@ async def take_all(*, session: AsyncSession, buyer: User) -> list[CartLine]:
     before anything else: a second checkout of the same cart at the same moment (another tab, a tap sent again)
     waits on these rows until the first one ends, then finds the cart empty (or whole again, if the first one
     was refused and rolled back)."""
-    rows = await session.execute(delete(CartLine).where(CartLine.user_id == buyer.id)
-                                 .returning(CartLine.product_id, CartLine.quantity, CartLine.added_at))
+    rows = await session.execute(delete(CartLine).where(col(CartLine.user_id) == buyer.id)
+                                 .returning(col(CartLine.product_id), col(CartLine.quantity), col(CartLine.added_at)))
     return [CartLine(user_id=buyer.id, product_id=product_id, quantity=quantity, added_at=added_at)
             for product_id, quantity, added_at in rows]
 

@@ -160,8 +160,8 @@ MSG_MANAGERS_ONLY = N_("Only the zone's managers set delivery points.")
 async def managed_delivery_points(*, session: AsyncSession, actor: User) -> list[DeliveryPoint]:
     """Every gate and dormitory of the manager's zone, open ones first, closed ones too."""
     return list((await session.execute(
-        select(DeliveryPoint).where(DeliveryPoint.zone_id == actor.zone_id)
-        .order_by(DeliveryPoint.active.desc(), DeliveryPoint.kind, DeliveryPoint.name))).scalars())
+        select(DeliveryPoint).where(col(DeliveryPoint.zone_id) == actor.zone_id)
+        .order_by(col(DeliveryPoint.active).desc(), col(DeliveryPoint.kind), col(DeliveryPoint.name)))).scalars())
 
 
 async def add_delivery_point(*, session: AsyncSession, actor: User, kind: PointKind, name: str,

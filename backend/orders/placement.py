@@ -203,13 +203,13 @@ async def _placement_that_took_the_cart(*, session: AsyncSession, buyer: User, k
     """For a checkout that found the cart empty: the checkout this key placed meanwhile (the same request sent
     twice at once, answered alike), or CartCheckedOut when another checkout of the buyer took the cart just
     now; None when the cart was simply empty. Standing orders place no cart, so they do not count."""
-    from_standing_order = exists().where(Order.checkout_id == Checkout.id, Order.standing_order_id.is_not(None))
+    from_standing_order = exists().where(col(Order.checkout_id) == col(Checkout.id), col(Order.standing_order_id).is_not(None))
     found = (await session.execute(
         select(Checkout)
-        .where(Checkout.buyer_id == buyer.id,
-               or_(Checkout.idempotency_key == key,
-                   and_(Checkout.created_at >= now - JUST_CHECKED_OUT, ~from_standing_order)))
-        .order_by((Checkout.idempotency_key == key).desc(), Checkout.created_at.desc(), Checkout.id.desc())
+        .where(col(Checkout.buyer_id) == buyer.id,
+               or_(col(Checkout.idempotency_key) == key,
+                   and_(col(Checkout.created_at) >= now - JUST_CHECKED_OUT, ~from_standing_order)))
+        .order_by((col(Checkout.idempotency_key) == key).desc(), col(Checkout.created_at).desc(), col(Checkout.id).desc())
         .limit(1))).scalar_one_or_none()
     if found is None:
         return None
@@ -274,8 +274,8 @@ async def _validated_lines(*, session: AsyncSession, buyer: User, delivery: Deli
 async def _read_lines(*, session: AsyncSession, lines: dict[int, int], now: datetime) -> list[_Line]:
     """The products ordered with their vendors and whether buyers may still see them, in one query."""
     on_sale = case((buyer_visible(wib_today(now)), True), else_=False)
-    rows = (await session.execute(select(Product, Vendor, on_sale).where(Product.id.in_(lines))
-                                  .join(Vendor, Vendor.id == Product.vendor_id).order_by(Vendor.id, Product.id))).all()
+    rows = (await session.execute(select(Product, Vendor, on_sale).where(col(Product.id).in_(lines))
+                                  .join(Vendor, col(Vendor.id) == col(Product.vendor_id)).order_by(col(Vendor.id), col(Product.id)))).all()
     return [_Line(product=row[0], vendor=row[1], on_sale=bool(row[2]), quantity=lines[row[0].id]) for row in rows]
 
 

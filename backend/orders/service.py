@@ -206,7 +206,7 @@ def new_orders_count(vendor_id: int) -> ScalarSelect[int]:
 async def zone_and_new_orders(*, session: AsyncSession, vendor: Vendor) -> tuple[Zone, int]:
     """The vendor's zone and the count of orders waiting for their answer, in one query (the vendor's home)."""
     zone, waiting = (await session.execute(select(Zone, new_orders_count(vendor.id))
-                                           .where(Zone.id == vendor.zone_id))).one()
+                                           .where(col(Zone.id) == vendor.zone_id))).one()
     return zone, waiting
 
 

@@ -82,8 +82,8 @@ def _ensure_canteen(actor: User) -> int:
 async def product_to_repeat(*, session: AsyncSession, product_id: int, today: date) -> tuple[Product, str] | None:
     """The product a standing order is being set up for, with its vendor's name, if buyers may see it `today`."""
     row = (await session.execute(
-        select(Product, Vendor.business_name).join(Vendor, Vendor.id == Product.vendor_id)
-        .where(Product.id == product_id, buyer_visible(today)))).one_or_none()
+        select(Product, col(Vendor.business_name)).join(Vendor, col(Vendor.id) == col(Product.vendor_id))
+        .where(col(Product.id) == product_id, buyer_visible(today)))).one_or_none()
     return (row[0], row[1]) if row else None
 
 

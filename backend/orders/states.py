@@ -21,7 +21,7 @@ from sqlmodel import col
 from backend.accounts.models import Role, User
 from backend.accounts.service import organisation_staff_ids
 from backend.catalog.models import Fulfilment
-from backend.db import is_postgres
+from backend.db import is_postgres, matched_rows
 from backend.errors import N_, Forbidden, NotFound, StatusConflict, ValidationFailed
 from backend.i18n import gettext
 from backend.notifications.service import Note, notify_each
@@ -130,9 +130,9 @@ async def apply_transition(*, session: AsyncSession, order: Order, vendor_user_i
         .values(status=target, status_reason=reason if target in NEEDS_REASON else order.status_reason,
                 updated_at=now)
         .execution_options(synchronize_session=False))
-    if moved.rowcount != 1:
+    if matched_rows(moved) != 1:
         # Someone else moved it first (PostgreSQL made us wait for them): this statement sees what they made of it.
-        changed_to = OrderStatus((await session.execute(select(Order.status).where(Order.id == order.id))).scalar_one())
+        changed_to = OrderStatus((await session.execute(select(col(Order.status)).where(col(Order.id) == order.id))).scalar_one())
         raise StatusConflict(MSG_CHANGED, current_status=changed_to.value,
                              params={"current": gettext(STATUS_LABELS[changed_to]).lower()})
     order.status, order.updated_at = target, now

@@ -7,11 +7,12 @@ Amounts are whole rupiah, as everywhere in the API; Stripe itself counts IDR in 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
+from litestar.types import ControllerRouterHandler
 from pydantic import BaseModel, Field
 
 from backend.accounts.auth import BEARER, UserRequest, requires_role
@@ -26,10 +27,13 @@ from backend.payments.service import CheckoutToPay, PaymentUnavailable
 from backend.payments.webhooks import receive_event
 from backend.problems import problem_response
 
+# A stored payment's status (the table's CHECK constraint keeps it to PaymentStatus), or not_started before one.
+PaymentState = Literal["not_started", "pending", "succeeded", "failed", "canceled"]
+
 
 class PaymentPublic(BaseModel):
     checkout_id: int
-    status: Literal["not_started", "pending", "succeeded", "failed", "canceled"] = Field(
+    status: PaymentState = Field(
         description="not_started until the first POST; succeeded once Stripe confirmed the money (the orders are "
                     "then placed); failed: the last attempt failed (try again while the orders wait); canceled: "
                     "the orders were cancelled unpaid")
@@ -51,7 +55,7 @@ class PaymentPublic(BaseModel):
         payment = payment or to_pay.payment
         amount = payment.amount if payment is not None else to_pay.checkout.total
         assert to_pay.checkout.id is not None
-        return cls(checkout_id=to_pay.checkout.id, status=payment.status if payment is not None else "not_started",
+        return cls(checkout_id=to_pay.checkout.id, status=cast(PaymentState, payment.status) if payment is not None else "not_started",
                    amount=amount, stripe_amount=to_stripe_amount(amount),
                    payment_intent_id=payment.intent_id if payment is not None else None, client_secret=client_secret,
                    publishable_key=settings.stripe_publishable_key,
@@ -120,4 +124,4 @@ async def stripe_webhook(request: Request[Any, Any, Any], db_session: DbSession,
     return WebhookReceipt(outcome=outcome)  # type: ignore[arg-type]
 
 
-API_ROUTES = [PaymentApi, stripe_webhook]
+API_ROUTES: list[ControllerRouterHandler] = [PaymentApi, stripe_webhook]

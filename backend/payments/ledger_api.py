@@ -9,6 +9,7 @@ from typing import Annotated
 
 from litestar import Controller, get, post, put
 from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.types import ControllerRouterHandler
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.auth import BEARER, UserRequest, requires_role
@@ -157,4 +158,4 @@ def _zone(zone: Zone) -> ZoneCommissionPublic:
     return ZoneCommissionPublic(zone_id=zone.id, code=zone.code, name=zone.name, commission_bps=zone.commission_bps)
 
 
-API_ROUTES = [InvoiceApi, CanteenTermsApi, cash_received, vendor_balance, LedgerAdminApi]
+API_ROUTES: list[ControllerRouterHandler] = [InvoiceApi, CanteenTermsApi, cash_received, vendor_balance, LedgerAdminApi]

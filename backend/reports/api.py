@@ -8,6 +8,7 @@ from typing import Annotated
 
 from litestar import get
 from litestar.params import QueryParameter
+from litestar.types import ControllerRouterHandler
 
 from backend.accounts.auth import BEARER, UserRequest, requires_role
 from backend.accounts.models import Role
@@ -51,4 +52,4 @@ async def zone_dashboard(request: UserRequest, db_session: DbSession,
                                         today=wib_today(utcnow()))
 
 
-API_ROUTES = [vendor_sales, canteen_spend, zone_dashboard]
+API_ROUTES: list[ControllerRouterHandler] = [vendor_sales, canteen_spend, zone_dashboard]

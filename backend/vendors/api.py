@@ -14,6 +14,7 @@ from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, Schema
 from litestar.params import Body, FromPath, JSONBody
+from litestar.types import ControllerRouterHandler
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.auth import UserRequest, requires_role
@@ -213,4 +214,4 @@ class VendorApi(Controller):
         return (await catalog.get_product(session=db_session, vendor=vendor, product_id=product_id)).public()
 
 
-API_ROUTES = [VendorApi]
+API_ROUTES: list[ControllerRouterHandler] = [VendorApi]

@@ -10,7 +10,6 @@ the same products all day never see a server error, and the stock and capacity h
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from datetime import timedelta
 import httpx
 import pytest
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from backend.accounts import service as accounts
 from backend.accounts.models import Role, User, Zone
@@ -129,15 +129,13 @@ async def test_one_cart_checked_out_from_five_tabs_at_once_is_placed_once(world,
 
     async with client_for(server, len(buyers) * TABS) as client:
         await in_use(client, buyers)
-        started = time.monotonic()
         answers = await asyncio.gather(*(
             client.post("/api/v1/checkouts", json=checkout_body(), headers=buyer.headers(f"tab-{tab}"))
             for buyer in buyers for tab in range(TABS)))
-        elapsed = time.monotonic() - started
 
     assert all(answer.status_code < 500 for answer in answers), server.log()
     set_locale("id")
-    for number, buyer in enumerate(buyers):
+    for number in range(len(buyers)):
         its_answers = answers[number * TABS:(number + 1) * TABS]
         placed = [answer for answer in its_answers if answer.status_code == 201]
         assert len(placed) == 1, [(answer.status_code, answer.text) for answer in its_answers]
@@ -158,8 +156,6 @@ async def test_one_cart_checked_out_from_five_tabs_at_once_is_placed_once(world,
         held = (await session.execute(select(func.sum(CapacityDay.held)))).scalar_one()
         stock = (await session.get(Product, chips.id)).stock
     assert (held, stock) == (len(buyers) * 20, 100 - len(buyers) * 3)
-    print(f"\n[races] one cart, {TABS} tabs, {len(buyers)} canteens: {Counter(a.status_code for a in answers)} "
-          f"in {elapsed:.2f} s")
 
 
 # The same request sent again and again while the first is still being placed: phones on a flaky network
@@ -185,11 +181,9 @@ async def test_the_same_checkout_sent_five_times_while_the_first_is_placed_gets_
 
     async with client_for(server, len(buyers) * TABS) as client:
         await in_use(client, buyers)
-        started = time.monotonic()
         answers = await asyncio.gather(*(
             tap(client, buyer, f"double-tap-{number}", after=tab * tap_interval(number))
             for number, buyer in enumerate(buyers) for tab in range(TABS)))
-        elapsed = time.monotonic() - started
 
     for number in range(len(buyers)):
         its_answers = answers[number * TABS:(number + 1) * TABS]
@@ -203,8 +197,6 @@ async def test_the_same_checkout_sent_five_times_while_the_first_is_placed_gets_
     assert await count_rows(world, CartLine) == 0
     async with world.database.sessionmaker() as session:
         assert (await session.get(Product, chips.id)).stock == 100 - len(buyers) * 3
-    print(f"\n[races] one key sent {TABS} times, {len(buyers)} canteens: "
-          f"{Counter(a.status_code for a in answers)} in {elapsed:.2f} s")
 
 
 # Sixteen canteens order from one kitchen all day: half of them a ready snack (its stock shared), the others a
@@ -278,24 +270,20 @@ async def test_checkouts_and_cancellations_interleaved_never_fail_and_hold_exact
 
     async with client_for(server, CANTEENS * 2) as client:
         await in_use(client, [*buyers, kitchen_api])
-        started = time.monotonic()
         await asyncio.gather(*(day_of(client, number, buyer) for number, buyer in enumerate(buyers)))
-        elapsed = time.monotonic() - started
     server_errors = sum(count for counter in answers.values() for status, count in counter.items() if status >= 500)
-    print(f"\n[races] {CANTEENS} canteens x {ROUNDS} rounds in {elapsed:.1f} s: "
-          + "; ".join(f"{kind} {dict(counter)}" for kind, counter in answers.items())
-          + f"; {server_errors} server errors")
+    assert server_errors == 0, ({kind: dict(counter) for kind, counter in answers.items()}, server.log()[-3000:])
 
     assert unexpected == [], (len(unexpected), unexpected[:5])
     assert answers["checkout"][201] > CAPACITY // BOXES, "most checkouts should find room again after a cancel"
 
     # What is held is exactly what the live orders hold: nothing oversold, nothing lost.
     async with world.database.sessionmaker() as session:
-        live = Order.status.not_in(RELEASED)
+        live = col(Order.status).not_in(RELEASED)
         held_by_orders = (await session.execute(select(func.coalesce(func.sum(Order.held_capacity), 0))
                                                 .where(live))).scalar_one()
         packs_in_orders = (await session.execute(
-            select(func.coalesce(func.sum(OrderLine.quantity), 0)).join(Order, Order.id == OrderLine.order_id)
+            select(func.coalesce(func.sum(col(OrderLine.quantity)), 0)).join(Order, col(Order.id) == col(OrderLine.order_id))
             .where(live, OrderLine.product_id == chips.id))).scalar_one()
         day = (await session.execute(select(CapacityDay))).scalar_one()
         stock = (await session.get(Product, chips.id)).stock

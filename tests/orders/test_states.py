@@ -11,8 +11,8 @@ from sqlmodel import col
 
 from backend.accounts.models import Role
 from backend.errors import Conflict, Forbidden, NotFound, StatusConflict, ValidationFailed
-from backend.notifications.models import Notification
 from backend.i18n import gettext
+from backend.notifications.models import Notification
 from backend.orders.models import STATUS_LABELS, Order, OrderEvent, OrderStatus, PaymentMethod
 from backend.orders.states import (
     MSG_CHANGED,

@@ -397,5 +397,5 @@ def test_money_pages_keep_the_number_formats_people_type():
     assert [percent_to_bps(text) for text in ("5", "2,5", "2.75", "0", "50", "12 %")] == [500, 250, 275, 0, 5000, 1200]
     assert [bps_to_percent(bps) for bps in (500, 250, 275, 0, 5000, 505)] == ["5", "2,5", "2,75", "0", "50", "5,05"]
     for bad in ("", "lima", "-1", "100", "2,555"):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="commission must be between"):
             percent_to_bps(bad)

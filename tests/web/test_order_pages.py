@@ -252,7 +252,7 @@ async def test_a_shortage_refused_with_htmx_writes_nothing_and_keeps_the_cart(cl
     refused = await submit(client, "/checkout", form, headers={"HX-Request": "true"})
 
     assert refused.status_code == 200
-    line = re.search(rf'<li class="item" id="line-{product.id}">.*?</li>', refused.text, re.S).group(0)
+    line = found(rf'<li class="item" id="line-{product.id}">.*?</li>', refused.text, re.S).group(0)
     assert t(Shortage.message, product="Nasi Box Ayam", requested=80, available=60) in line
     assert await count_orders(database) == 0
     assert await remaining(database, small.vendor.id) == 60

@@ -1,13 +1,13 @@
 """Operators' command line: `python -m backend <command>`.
 
-  migrate                    apply database migrations (DATABASE_URL, default the SQLite file)
-  load-demo                  load the KITB demo data once
-  create-admin               create an administrator
-  create-manager --zone KITB create a market manager for a zone
-  run-expiry [--date D]      run the daily certificate expiry job (idempotent)
-  run-order-jobs             cancel unpaid orders, place standing orders, complete delivered orders (idempotent)
-  run-login-cleanup          delete expired sessions and login attempts older than the login window (idempotent)
-  serve [--workers N]        run the web app with uvicorn
+migrate                    apply database migrations (DATABASE_URL, default the SQLite file)
+load-demo                  load the KITB demo data once
+create-admin               create an administrator
+create-manager --zone KITB create a market manager for a zone
+run-expiry [--date D]      run the daily certificate expiry job (idempotent)
+run-order-jobs             cancel unpaid orders, place standing orders, complete delivered orders (idempotent)
+run-login-cleanup          delete expired sessions and login attempts older than the login window (idempotent)
+serve [--workers N]        run the web app with uvicorn
 """
 
 from __future__ import annotations
@@ -75,26 +75,35 @@ def main(argv: list[str] | None = None) -> int:
         try:
             asyncio.run(_create_staff(settings, args, password))
         except (ValidationFailed, LookupError) as exc:
-            details = "; ".join(f"{e.field}: {e.message % e.params}" for e in exc.errors) if isinstance(
-                exc, ValidationFailed) else str(exc)
+            details = (
+                "; ".join(f"{e.field}: {e.message % e.params}" for e in exc.errors)
+                if isinstance(exc, ValidationFailed)
+                else str(exc)
+            )
             print(f"not created: {details}", file=sys.stderr)
             return 1
         print("account created")
         return 0
     if args.command == "run-expiry":
         result = asyncio.run(_run_expiry(settings, args.date))
-        print(f"expiry run for {result.run_on}: {result.warned_30} warned 30 days ahead, {result.warned_7} warned "
-              f"7 days ahead, {result.expired} expired, {result.listings_hidden} listings hidden")
+        print(
+            f"expiry run for {result.run_on}: {result.warned_30} warned 30 days ahead, {result.warned_7} warned "
+            f"7 days ahead, {result.expired} expired, {result.listings_hidden} listings hidden"
+        )
         return 0
     if args.command == "run-order-jobs":
         jobs_run = asyncio.run(_run_order_jobs(settings))
-        print(f"order jobs: {jobs_run.unpaid_cancelled} unpaid orders cancelled, {jobs_run.standing_placed} standing "
-              f"orders placed, {jobs_run.standing_refused} could not be held, {jobs_run.completed} completed")
+        print(
+            f"order jobs: {jobs_run.unpaid_cancelled} unpaid orders cancelled, {jobs_run.standing_placed} standing "
+            f"orders placed, {jobs_run.standing_refused} could not be held, {jobs_run.completed} completed"
+        )
         return 0
     if args.command == "run-login-cleanup":
         deleted = asyncio.run(_delete_expired_login_records(settings))
-        print(f"login clean-up: {deleted.sessions} expired sessions and {deleted.login_attempts} old login attempts "
-              "deleted")
+        print(
+            f"login clean-up: {deleted.sessions} expired sessions and {deleted.login_attempts} old login attempts "
+            "deleted"
+        )
         return 0
     if args.command == "serve":
         import uvicorn
@@ -102,8 +111,14 @@ def main(argv: list[str] | None = None) -> int:
         # uvicorn believes X-Forwarded-For (and -Proto) from exactly the proxies the app does, and from none by
         # default: its own default trusts 127.0.0.1, where anybody on the machine or behind a local tunnel is.
         trusted_proxies = ",".join(str(network) for network in settings.trusted_proxies)
-        uvicorn.run("backend.asgi:app", host=args.host, port=args.port, workers=args.workers,
-                    proxy_headers=bool(trusted_proxies), forwarded_allow_ips=trusted_proxies or None)
+        uvicorn.run(
+            "backend.asgi:app",
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            proxy_headers=bool(trusted_proxies),
+            forwarded_allow_ips=trusted_proxies or None,
+        )
         return 0
     return 1
 
@@ -119,8 +134,11 @@ async def _load_demo(settings: Settings) -> bool:
     database = Database(settings.database_url)
     try:
         async with database.sessionmaker() as session:
-            loaded = await demo.load_demo(session=session, password_hash_profile=settings.password_hash_profile,
-                                          storage=FileSystemStorage(settings.media_dir))
+            loaded = await demo.load_demo(
+                session=session,
+                password_hash_profile=settings.password_hash_profile,
+                storage=FileSystemStorage(settings.media_dir),
+            )
             await session.commit()
             return loaded
     finally:
@@ -157,7 +175,9 @@ async def _create_staff(settings: Settings, args: argparse.Namespace, password: 
         async with database.sessionmaker() as session:
             zone_id = None
             if args.command == "create-manager":
-                zone_id = (await session.execute(select(col(Zone.id)).where(col(Zone.code) == args.zone))).scalar_one_or_none()
+                zone_id = (
+                    await session.execute(select(col(Zone.id)).where(col(Zone.code) == args.zone))
+                ).scalar_one_or_none()
                 if zone_id is None:
                     raise LookupError(f"no zone with code {args.zone!r}")
             await create_user(

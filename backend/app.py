@@ -79,8 +79,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
-        tasks = ([asyncio.create_task(job) for job in scheduled_jobs(database, settings)]
-                 if settings.run_scheduled_jobs else [])
+        tasks = (
+            [asyncio.create_task(job) for job in scheduled_jobs(database, settings)]
+            if settings.run_scheduled_jobs
+            else []
+        )
         try:
             yield
         finally:
@@ -108,20 +111,46 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         route_handlers=[
             *HEALTH_ROUTES,
             # JSON bodies of the API are bounded in size and depth before they are parsed (json_bodies).
-            Router(path="/", route_handlers=[*ACCOUNT_API_ROUTES, *VENDOR_API_ROUTES, *CATALOGUE_API_ROUTES,
-                                             *MODERATION_API_ROUTES, *REGISTER_API_ROUTES, *ORDER_API_ROUTES,
-                                             *PAYMENT_API_ROUTES, *LEDGER_API_ROUTES, *REPORT_API_ROUTES,
-                                             *NOTIFICATION_API_ROUTES],
-                   request_class=JsonBodyRequest, request_max_body_size=JSON_BODY_LIMIT),
+            Router(
+                path="/",
+                route_handlers=[
+                    *ACCOUNT_API_ROUTES,
+                    *VENDOR_API_ROUTES,
+                    *CATALOGUE_API_ROUTES,
+                    *MODERATION_API_ROUTES,
+                    *REGISTER_API_ROUTES,
+                    *ORDER_API_ROUTES,
+                    *PAYMENT_API_ROUTES,
+                    *LEDGER_API_ROUTES,
+                    *REPORT_API_ROUTES,
+                    *NOTIFICATION_API_ROUTES,
+                ],
+                request_class=JsonBodyRequest,
+                request_max_body_size=JSON_BODY_LIMIT,
+            ),
             *MEDIA_ROUTES,
             # Pages are HTML for people; only the JSON API belongs in the OpenAPI document.
-            Router(path="/", route_handlers=[*HOME_PAGE_ROUTES, *ACCOUNT_PAGE_ROUTES, *PWA_PAGE_ROUTES,
-                                             *VENDOR_PAGE_ROUTES, *REGISTER_PAGE_ROUTES,
-                                             *MODERATION_PAGE_ROUTES, *CATALOGUE_PAGE_ROUTES, *ORDER_PAGE_ROUTES,
-                                             *PAYMENT_PAGE_ROUTES, *INVOICE_PAGE_ROUTES, *LEDGER_PAGE_ROUTES,
-                                             *VENDOR_ORDER_PAGE_ROUTES, *NOTIFICATION_PAGE_ROUTES,
-                                             *DELIVERY_POINT_PAGE_ROUTES, *REPORT_PAGE_ROUTES],
-                   include_in_schema=False),
+            Router(
+                path="/",
+                route_handlers=[
+                    *HOME_PAGE_ROUTES,
+                    *ACCOUNT_PAGE_ROUTES,
+                    *PWA_PAGE_ROUTES,
+                    *VENDOR_PAGE_ROUTES,
+                    *REGISTER_PAGE_ROUTES,
+                    *MODERATION_PAGE_ROUTES,
+                    *CATALOGUE_PAGE_ROUTES,
+                    *ORDER_PAGE_ROUTES,
+                    *PAYMENT_PAGE_ROUTES,
+                    *INVOICE_PAGE_ROUTES,
+                    *LEDGER_PAGE_ROUTES,
+                    *VENDOR_ORDER_PAGE_ROUTES,
+                    *NOTIFICATION_PAGE_ROUTES,
+                    *DELIVERY_POINT_PAGE_ROUTES,
+                    *REPORT_PAGE_ROUTES,
+                ],
+                include_in_schema=False,
+            ),
             create_static_files_router(
                 path="/static",
                 directories=[STATIC_DIR],
@@ -158,8 +187,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             "Authenticate with a personal API token: `Authorization: Bearer pk_...`.",
             path="/schema",
             components=Components(
-                security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer",
-                                                                description="A personal API token (pk_...)")}
+                security_schemes={
+                    "BearerToken": SecurityScheme(
+                        type="http", scheme="bearer", description="A personal API token (pk_...)"
+                    )
+                }
             ),
             render_plugins=_openapi_render_plugins(settings),
         ),

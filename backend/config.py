@@ -106,10 +106,14 @@ class Settings(BaseSettings):
             raise ConfigError("; ".join(_explain(detail) for detail in error.errors())) from None
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
-                                   env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
-                                   file_secret_settings: PydanticBaseSettingsSource,
-                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
         # Keyword arguments only: the environment is read once, by from_env(), so a test's Settings(...) never
         # picks up a developer's exported DATABASE_URL or REDIS_URL.
         return (init_settings,)
@@ -144,8 +148,10 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             value = [item.strip() for item in value.split(",") if item.strip()]
         if isinstance(value, list | tuple) and "*" in value:
-            raise ValueError("cannot be *: anybody could then choose the address they are counted under; "
-                             "list the proxies' addresses or networks")
+            raise ValueError(
+                "cannot be *: anybody could then choose the address they are counted under; "
+                "list the proxies' addresses or networks"
+            )
         return value
 
     @field_validator("stripe_secret_key")

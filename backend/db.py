@@ -50,8 +50,9 @@ def created_at_field() -> Any:
 class Database:
     """One engine and its session factory; created by the app at start-up, disposed at shutdown."""
 
-    def __init__(self, url: str, *, echo: bool = False,
-                 connect_timeout: float = DEFAULT_DATABASE_CONNECT_TIMEOUT) -> None:
+    def __init__(
+        self, url: str, *, echo: bool = False, connect_timeout: float = DEFAULT_DATABASE_CONNECT_TIMEOUT
+    ) -> None:
         self.url = url
         kwargs: dict[str, Any] = {"echo": echo}
         if url.startswith("postgresql"):
@@ -60,9 +61,12 @@ class Database:
             # Pre-ping drops connections a database restart or a network cut left dead, so the app recovers by
             # itself; the connect timeout bounds how long a request waits on a database that does not answer
             # (asyncpg's own default is a minute).
-            kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True,
-                          connect_args={"server_settings": {"plan_cache_mode": "force_custom_plan"},
-                                        "timeout": connect_timeout})
+            kwargs.update(
+                pool_size=10,
+                max_overflow=10,
+                pool_pre_ping=True,
+                connect_args={"server_settings": {"plan_cache_mode": "force_custom_plan"}, "timeout": connect_timeout},
+            )
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _configure_sqlite_connection)
@@ -142,8 +146,11 @@ def database_unreachable(exc: BaseException) -> bool:
     """
     if isinstance(exc, DBAPIError):
         # `orig` is the driver's error as SQLAlchemy's asyncpg adapter re-raised it, from asyncpg's own.
-        return (exc.connection_invalidated or _unreachable_driver_error(exc.orig)
-                or _unreachable_driver_error(exc.orig.__cause__ if exc.orig is not None else None))
+        return (
+            exc.connection_invalidated
+            or _unreachable_driver_error(exc.orig)
+            or _unreachable_driver_error(exc.orig.__cause__ if exc.orig is not None else None)
+        )
     if isinstance(exc, SQLAlchemyTimeoutError):  # every pooled connection busy for pool_timeout seconds
         return True
     return _unreachable_driver_error(exc) and raised_inside(exc, _DATABASE_MODULES)
@@ -157,10 +164,15 @@ def _unreachable_driver_error(exc: BaseException | None) -> bool:
     # (08P01) is in class 08 too, but it is a malformed message from our side: a bug, not an outage.
     if isinstance(exc, asyncpg_errors.ProtocolViolationError):
         return False
-    return isinstance(exc, OSError
-                      | asyncpg_errors.PostgresConnectionError | asyncpg_errors.CannotConnectNowError
-                      | asyncpg_errors.TooManyConnectionsError | asyncpg_errors.AdminShutdownError
-                      | asyncpg_errors.CrashShutdownError)
+    return isinstance(
+        exc,
+        OSError
+        | asyncpg_errors.PostgresConnectionError
+        | asyncpg_errors.CannotConnectNowError
+        | asyncpg_errors.TooManyConnectionsError
+        | asyncpg_errors.AdminShutdownError
+        | asyncpg_errors.CrashShutdownError,
+    )
 
 
 _DATABASE_MODULES = ("sqlalchemy.", "asyncpg.", "aiosqlite.")
@@ -227,8 +239,10 @@ def great_circle_km(lat1: float | None, lon1: float | None, lat2: float | None, 
     if lat1 is None or lon1 is None or lat2 is None or lon2 is None:
         return None
     phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    half_chord = (math.sin((phi2 - phi1) / 2) ** 2
-                  + math.cos(phi1) * math.cos(phi2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2)
+    half_chord = (
+        math.sin((phi2 - phi1) / 2) ** 2
+        + math.cos(phi1) * math.cos(phi2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(half_chord)))
 
 

@@ -92,8 +92,13 @@ async def run_order_jobs_once(database: Database, now: datetime, settings: Setti
         async with database.sessionmaker() as session:
             refunds_sent = await retry_pending_refunds(session=session, settings=settings, now=now)
             await session.commit()
-    result = OrderJobsRun(unpaid_cancelled=cancelled, standing_placed=standing.placed,
-                          standing_refused=standing.refused, completed=completed, refunds_sent=refunds_sent)
+    result = OrderJobsRun(
+        unpaid_cancelled=cancelled,
+        standing_placed=standing.placed,
+        standing_refused=standing.refused,
+        completed=completed,
+        refunds_sent=refunds_sent,
+    )
     if cancelled or standing.placed or standing.refused or completed or refunds_sent:
         logger.info("order jobs: %s", result)
     return result
@@ -106,11 +111,13 @@ async def send_pushes_once(database: Database, settings: Settings, now: datetime
     return sent
 
 
-async def delete_expired_login_records_once(database: Database, settings: Settings,
-                                            now: datetime | None = None) -> DeletedLoginRecords:
+async def delete_expired_login_records_once(
+    database: Database, settings: Settings, now: datetime | None = None
+) -> DeletedLoginRecords:
     async with database.sessionmaker() as session:
-        deleted = await delete_expired_login_records(session=session, now=now or utcnow(),
-                                                     login_window_seconds=settings.login_window_seconds)
+        deleted = await delete_expired_login_records(
+            session=session, now=now or utcnow(), login_window_seconds=settings.login_window_seconds
+        )
         await session.commit()
     if deleted.sessions or deleted.login_attempts:
         logger.info("login clean-up: %s", deleted)
@@ -131,12 +138,15 @@ def scheduled_jobs(database: Database, settings: Settings) -> list[Coroutine[Any
     """Everything a worker runs in the background while it serves."""
     jobs: list[Coroutine[Any, Any, None]] = [
         run_daily(database),
-        run_every(ORDER_JOBS_EVERY_SECONDS, lambda: run_order_jobs_once(database, utcnow(), settings=settings),
-                  "order jobs"),
-        run_every(LOGIN_CLEANUP_EVERY_SECONDS, lambda: delete_expired_login_records_once(database, settings),
-                  "login clean-up"),
+        run_every(
+            ORDER_JOBS_EVERY_SECONDS, lambda: run_order_jobs_once(database, utcnow(), settings=settings), "order jobs"
+        ),
+        run_every(
+            LOGIN_CLEANUP_EVERY_SECONDS, lambda: delete_expired_login_records_once(database, settings), "login clean-up"
+        ),
     ]
     if settings.web_push_enabled:
-        jobs.append(run_every(PUSH_EVERY_SECONDS, lambda: send_pushes_once(database, settings, utcnow()),
-                              "push sending"))
+        jobs.append(
+            run_every(PUSH_EVERY_SECONDS, lambda: send_pushes_once(database, settings, utcnow()), "push sending")
+        )
     return jobs

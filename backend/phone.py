@@ -58,8 +58,10 @@ def _ascii_digits(text: str) -> str:
     second account. Anything else (superscripts, circled digits, invisible characters) is left as it is, and
     refused as a symbol."""
     return "".join(
-        str(unicodedata.decimal(char)) if unicodedata.category(char) == "Nd"
-        else chr(ord(char) - _FULL_WIDTH_OFFSET) if ord(char) in _FULL_WIDTH_ASCII
+        str(unicodedata.decimal(char))
+        if unicodedata.category(char) == "Nd"
+        else chr(ord(char) - _FULL_WIDTH_OFFSET)
+        if ord(char) in _FULL_WIDTH_ASCII
         else char
         for char in text
     )

@@ -62,16 +62,24 @@ MSG_CSRF = N_("This form has expired. Reload the page and try again.")
 
 
 def _problem(request: Request[Any, Any, Any], *, status: int, code: str, detail: str, **extra: Any) -> Response[Any]:
-    body = {"type": f"urn:pasar-kawasan:problem:{code}", "title": detail, "status": status, "detail": detail,
-            "code": code, "instance": request.url.path, **extra}
+    body = {
+        "type": f"urn:pasar-kawasan:problem:{code}",
+        "title": detail,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "instance": request.url.path,
+        **extra,
+    }
     headers = {}
     if "retry_after" in extra:
         headers["Retry-After"] = str(extra["retry_after"])
     return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
-def _error_page(request: Request[Any, Any, Any], *, status: int, message: str,
-                headers: dict[str, str] | None = None) -> Response[Any]:
+def _error_page(
+    request: Request[Any, Any, Any], *, status: int, message: str, headers: dict[str, str] | None = None
+) -> Response[Any]:
     return Template(
         "errors/error.html",
         context={"status": status, "message": message},
@@ -91,8 +99,13 @@ def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Re
             ]
         if isinstance(exc, InsufficientCapacity):
             extra["shortages"] = [
-                {"product_id": item.product_id, "product_name": item.product_name, "requested": item.requested,
-                 "available": item.available, "message": gettext(item.message, **item.params)}
+                {
+                    "product_id": item.product_id,
+                    "product_name": item.product_name,
+                    "requested": item.requested,
+                    "available": item.available,
+                    "message": gettext(item.message, **item.params),
+                }
                 for item in exc.shortages
             ]
         if isinstance(exc, TooManyAttempts | DatabaseUnavailable):
@@ -164,8 +177,7 @@ def handle_unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> 
         return handle_http_exception(request, ClientException())
     if database_unreachable(exc):
         # An outage, not a bug: one line per request (no traceback); the request can be sent again.
-        logger.error("database unreachable on %s %s: %s: %s", request.method, request.url.path,
-                     type(exc).__name__, exc)
+        logger.error("database unreachable on %s %s: %s: %s", request.method, request.url.path, type(exc).__name__, exc)
         return handle_domain_error(request, DatabaseUnavailable())
     logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     message = gettext(_HTTP_TITLES[500])
@@ -199,10 +211,14 @@ class Problem(BaseModel):
     errors: list[ProblemFieldError] | None = Field(default=None, description="Which fields are wrong, and why")
     shortages: list[ProblemShortage] | None = Field(default=None, description="What is left of each product asked for")
     retry_after: int | None = Field(default=None, description="Seconds to wait before trying again")
-    current_status: str | None = Field(default=None, description="What the order's status is now, when a change "
-                                                                 "no longer fits it (someone changed it first)")
-    checkout_id: int | None = Field(default=None, description="The checkout that took the cart, when the cart was "
-                                                              "just checked out by another request")
+    current_status: str | None = Field(
+        default=None,
+        description="What the order's status is now, when a change no longer fits it (someone changed it first)",
+    )
+    checkout_id: int | None = Field(
+        default=None,
+        description="The checkout that took the cart, when the cart was just checked out by another request",
+    )
     orders: str | None = Field(default=None, description="Where to see the orders (with checkout_id)")
 
 
@@ -240,8 +256,12 @@ def problem_statuses(handler: HTTPRouteHandler, path_parameters: Iterable[str]) 
 
 def problem_response(status: int, description: str | None = None) -> ResponseSpec:
     """The OpenAPI description of a problem answer; a handler names one the rules above cannot see."""
-    return ResponseSpec(data_container=Problem, media_type=PROBLEM_MEDIA_TYPE, generate_examples=False,
-                        description=description or _PROBLEM_DESCRIPTIONS[status])
+    return ResponseSpec(
+        data_container=Problem,
+        media_type=PROBLEM_MEDIA_TYPE,
+        generate_examples=False,
+        description=description or _PROBLEM_DESCRIPTIONS[status],
+    )
 
 
 class ProblemDocumentation(ReceiveRoutePlugin):
@@ -255,8 +275,9 @@ class ProblemDocumentation(ReceiveRoutePlugin):
         if not isinstance(route, HTTPRoute) or not is_api_path(route.path):
             return
         for handler in route.route_handlers:
-            documented = {status: problem_response(status)
-                          for status in sorted(problem_statuses(handler, route.path_parameters))}
+            documented = {
+                status: problem_response(status) for status in sorted(problem_statuses(handler, route.path_parameters))
+            }
             handler.responses = {**documented, **(handler.responses or {})}
 
 

@@ -47,6 +47,7 @@ def _rupiah(value: Any) -> Any:
 # Whole rupiah; a page may type "15.000" or "Rp 15.000", the API may send 15000.
 Rupiah = Annotated[int, BeforeValidator(_rupiah)]
 
+
 def _coordinate(value: Any) -> Any:
     if isinstance(value, str):
         try:
@@ -83,8 +84,18 @@ _MESSAGES_BY_TYPE = {
 }
 _LIMIT_KEYS = ("ge", "le", "gt", "lt", "min_length", "max_length")
 # Problems that say which limit a value crossed: their message keeps the limit.
-_OUT_OF_RANGE = frozenset({"greater_than_equal", "less_than_equal", "greater_than", "less_than", "string_too_short",
-                           "string_too_long", "too_short", "too_long"})
+_OUT_OF_RANGE = frozenset(
+    {
+        "greater_than_equal",
+        "less_than_equal",
+        "greater_than",
+        "less_than",
+        "string_too_short",
+        "string_too_long",
+        "too_short",
+        "too_long",
+    }
+)
 
 
 def validate_input(model: type[InputT], data: Mapping[str, Any]) -> InputT:

@@ -95,15 +95,87 @@ TOWNS = [
     (-6.890, 110.640, 6, ["Demak", "Sayung", "Karangtengah"]),
     (-7.140, 110.400, 4, ["Ungaran Barat", "Bergas"]),
 ]
-DESA = ["Sidomulyo", "Sukorejo", "Karanganyar", "Kalisari", "Wonosari", "Tegalsari", "Krajan", "Purwosari",
-        "Kedungsari", "Banjarsari", "Plelen", "Sawangan", "Proyonanggan", "Kauman"]
-FIRST_NAMES = ["Sri", "Siti", "Nur", "Dewi", "Ahmad", "Budi", "Wulan", "Agus", "Rina", "Bambang", "Eko", "Yuni",
-               "Slamet", "Sulastri", "Joko", "Endang", "Darto", "Rohmah", "Wahyu", "Tri", "Sugeng", "Lestari"]
-LAST_NAMES = ["Wahyuni", "Rahayu", "Santoso", "Susanti", "Hidayat", "Lestari", "Purnomo", "Rahmawati",
-              "Setiawan", "Kurniawati", "Prasetyo", "Handayani", "Saputra", "Maryati"]
-BRANDS = ["Bu Sri", "Bu Siti", "Bu Endang", "Pak Slamet", "Mbak Yuni", "Bu Rohmah", "Pak Darto", "Berkah",
-          "Barokah", "Sari Rasa", "Sido Mulyo", "Lestari", "Sehati", "Ngudi Rejeki", "Mekar Sari", "Rizki",
-          "Annisa", "Al Ikhlas", "Maju Jaya", "Sumber Rejeki", "Mbok Darmi", "Dua Putri", "Makmur"]
+DESA = [
+    "Sidomulyo",
+    "Sukorejo",
+    "Karanganyar",
+    "Kalisari",
+    "Wonosari",
+    "Tegalsari",
+    "Krajan",
+    "Purwosari",
+    "Kedungsari",
+    "Banjarsari",
+    "Plelen",
+    "Sawangan",
+    "Proyonanggan",
+    "Kauman",
+]
+FIRST_NAMES = [
+    "Sri",
+    "Siti",
+    "Nur",
+    "Dewi",
+    "Ahmad",
+    "Budi",
+    "Wulan",
+    "Agus",
+    "Rina",
+    "Bambang",
+    "Eko",
+    "Yuni",
+    "Slamet",
+    "Sulastri",
+    "Joko",
+    "Endang",
+    "Darto",
+    "Rohmah",
+    "Wahyu",
+    "Tri",
+    "Sugeng",
+    "Lestari",
+]
+LAST_NAMES = [
+    "Wahyuni",
+    "Rahayu",
+    "Santoso",
+    "Susanti",
+    "Hidayat",
+    "Lestari",
+    "Purnomo",
+    "Rahmawati",
+    "Setiawan",
+    "Kurniawati",
+    "Prasetyo",
+    "Handayani",
+    "Saputra",
+    "Maryati",
+]
+BRANDS = [
+    "Bu Sri",
+    "Bu Siti",
+    "Bu Endang",
+    "Pak Slamet",
+    "Mbak Yuni",
+    "Bu Rohmah",
+    "Pak Darto",
+    "Berkah",
+    "Barokah",
+    "Sari Rasa",
+    "Sido Mulyo",
+    "Lestari",
+    "Sehati",
+    "Ngudi Rejeki",
+    "Mekar Sari",
+    "Rizki",
+    "Annisa",
+    "Al Ikhlas",
+    "Maju Jaya",
+    "Sumber Rejeki",
+    "Mbok Darmi",
+    "Dua Putri",
+    "Makmur",
+]
 
 
 @dataclass(frozen=True)
@@ -122,75 +194,226 @@ class Trade:
 
 TRADES: dict[Category, Trade] = {
     Category.CATERING: Trade(
-        30, ["Catering", "Katering", "Dapur", "Rumah Makan", "Warung Makan"],
-        ["Nasi Box", "Nasi Kotak", "Nasi Bungkus", "Paket Prasmanan", "Nasi Rames", "Tumpeng Mini", "Nasi Liwet",
-         "Snack Box"],
-        ["Ayam Bakar", "Ayam Goreng", "Rendang", "Ayam Geprek", "Pindang Bandeng", "Telur Balado", "Ikan Bakar",
-         "Megono", "Soto Ayam", "Sate Ayam", "Opor Ayam", "Empal Gepuk", "Ayam Bakar Madu", "Lele Goreng"],
-        ["box", "porsi"], (12_000, 45_000), [Category.SNACKS, Category.DRINKS, Category.FROZEN],
+        30,
+        ["Catering", "Katering", "Dapur", "Rumah Makan", "Warung Makan"],
+        [
+            "Nasi Box",
+            "Nasi Kotak",
+            "Nasi Bungkus",
+            "Paket Prasmanan",
+            "Nasi Rames",
+            "Tumpeng Mini",
+            "Nasi Liwet",
+            "Snack Box",
+        ],
+        [
+            "Ayam Bakar",
+            "Ayam Goreng",
+            "Rendang",
+            "Ayam Geprek",
+            "Pindang Bandeng",
+            "Telur Balado",
+            "Ikan Bakar",
+            "Megono",
+            "Soto Ayam",
+            "Sate Ayam",
+            "Opor Ayam",
+            "Empal Gepuk",
+            "Ayam Bakar Madu",
+            "Lele Goreng",
+        ],
+        ["box", "porsi"],
+        (12_000, 45_000),
+        [Category.SNACKS, Category.DRINKS, Category.FROZEN],
         "{name} dengan nasi putih pulen, sayur, sambal dan kerupuk. Dimasak pagi hari di {kecamatan}, "
-        "dikirim hangat untuk kantin pabrik dan acara kantor."),
+        "dikirim hangat untuk kantin pabrik dan acara kantor.",
+    ),
     Category.SNACKS: Trade(
-        22, ["Keripik", "Camilan", "Aneka Snack", "Home Industri", "Oleh-oleh"],
-        ["Keripik Tempe", "Keripik Singkong", "Keripik Pisang", "Kripik Talas", "Rempeyek Kacang", "Kerupuk Udang",
-         "Emping Melinjo", "Stik Bawang", "Kacang Atom", "Lumpia Semarang", "Wingko Babat", "Bolu Kukus",
-         "Kue Lapis", "Nastar", "Keripik Usus", "Keripik Bayam"],
-        ["Pedas", "Balado", "Original", "Asin Gurih", "Manis", "Pedas Daun Jeruk", "Keju", "Jagung Bakar",
-         "Pedas Manis", "Bawang Putih"],
-        ["pack", "kg", "pcs"], (8_000, 60_000), [Category.FROZEN, Category.DRINKS],
+        22,
+        ["Keripik", "Camilan", "Aneka Snack", "Home Industri", "Oleh-oleh"],
+        [
+            "Keripik Tempe",
+            "Keripik Singkong",
+            "Keripik Pisang",
+            "Kripik Talas",
+            "Rempeyek Kacang",
+            "Kerupuk Udang",
+            "Emping Melinjo",
+            "Stik Bawang",
+            "Kacang Atom",
+            "Lumpia Semarang",
+            "Wingko Babat",
+            "Bolu Kukus",
+            "Kue Lapis",
+            "Nastar",
+            "Keripik Usus",
+            "Keripik Bayam",
+        ],
+        [
+            "Pedas",
+            "Balado",
+            "Original",
+            "Asin Gurih",
+            "Manis",
+            "Pedas Daun Jeruk",
+            "Keju",
+            "Jagung Bakar",
+            "Pedas Manis",
+            "Bawang Putih",
+        ],
+        ["pack", "kg", "pcs"],
+        (8_000, 60_000),
+        [Category.FROZEN, Category.DRINKS],
         "{name} renyah buatan rumahan dari {kecamatan}, tanpa pengawet, dikemas rapat dalam plastik tebal. "
-        "Cocok untuk camilan karyawan dan oleh-oleh."),
+        "Cocok untuk camilan karyawan dan oleh-oleh.",
+    ),
     Category.FROZEN: Trade(
-        12, ["Frozen Food", "Dapur Beku", "Aneka Frozen", "Dimsum"],
-        ["Frozen Dimsum", "Dimsum Ayam", "Siomay Ikan", "Nugget Ayam", "Bakso Sapi", "Otak-otak Bandeng",
-         "Risoles Beku", "Pempek Frozen", "Sosis Ayam", "Lumpia Frozen", "Cireng Isi", "Kebab Frozen"],
+        12,
+        ["Frozen Food", "Dapur Beku", "Aneka Frozen", "Dimsum"],
+        [
+            "Frozen Dimsum",
+            "Dimsum Ayam",
+            "Siomay Ikan",
+            "Nugget Ayam",
+            "Bakso Sapi",
+            "Otak-otak Bandeng",
+            "Risoles Beku",
+            "Pempek Frozen",
+            "Sosis Ayam",
+            "Lumpia Frozen",
+            "Cireng Isi",
+            "Kebab Frozen",
+        ],
         ["isi 10", "isi 20", "isi 25", "500 gr", "1 kg", "Udang", "Pedas", "Keju", "Mozarella"],
-        ["pack"], (20_000, 90_000), [Category.SNACKS],
-        "{name} dibekukan segera setelah dimasak, tahan dua minggu di freezer. Tinggal kukus atau goreng."),
+        ["pack"],
+        (20_000, 90_000),
+        [Category.SNACKS],
+        "{name} dibekukan segera setelah dimasak, tahan dua minggu di freezer. Tinggal kukus atau goreng.",
+    ),
     Category.DRINKS: Trade(
-        10, ["Jamu", "Kedai", "Minuman", "Wedangan"],
-        ["Jamu Kunyit Asam", "Jamu Beras Kencur", "Jamu Temulawak", "Wedang Jahe", "Es Teh Manis",
-         "Kopi Robusta Bubuk", "Kopi Susu Literan", "Teh Poci", "Sirup Markisa", "Susu Kedelai", "Es Dawet",
-         "Sari Kacang Hijau"],
+        10,
+        ["Jamu", "Kedai", "Minuman", "Wedangan"],
+        [
+            "Jamu Kunyit Asam",
+            "Jamu Beras Kencur",
+            "Jamu Temulawak",
+            "Wedang Jahe",
+            "Es Teh Manis",
+            "Kopi Robusta Bubuk",
+            "Kopi Susu Literan",
+            "Teh Poci",
+            "Sirup Markisa",
+            "Susu Kedelai",
+            "Es Dawet",
+            "Sari Kacang Hijau",
+        ],
         ["Botol 250 ml", "Botol 1 Liter", "Cup", "Sachet", "Kemasan 500 ml", "Tanpa Gula", "Gula Aren"],
-        ["pcs", "pack"], (5_000, 50_000), [Category.SNACKS],
-        "{name} dibuat segar setiap hari dari bahan alami, tanpa pengawet dan pewarna."),
+        ["pcs", "pack"],
+        (5_000, 50_000),
+        [Category.SNACKS],
+        "{name} dibuat segar setiap hari dari bahan alami, tanpa pengawet dan pewarna.",
+    ),
     Category.FRESH: Trade(
-        10, ["Tani", "Sayur", "Kebun", "Kelompok Tani"],
-        ["Sayur Bayam", "Kangkung", "Cabai Rawit", "Cabai Merah", "Tomat", "Bawang Merah Brebes", "Telur Ayam",
-         "Beras Pandan Wangi", "Tahu Putih", "Tempe Mendoan", "Pisang Raja", "Jeruk Pamelo", "Buah Naga",
-         "Kelapa Muda"],
+        10,
+        ["Tani", "Sayur", "Kebun", "Kelompok Tani"],
+        [
+            "Sayur Bayam",
+            "Kangkung",
+            "Cabai Rawit",
+            "Cabai Merah",
+            "Tomat",
+            "Bawang Merah Brebes",
+            "Telur Ayam",
+            "Beras Pandan Wangi",
+            "Tahu Putih",
+            "Tempe Mendoan",
+            "Pisang Raja",
+            "Jeruk Pamelo",
+            "Buah Naga",
+            "Kelapa Muda",
+        ],
         ["Segar", "Organik", "Petik Pagi", "Grade A", "Kiloan", "Curah"],
-        ["kg", "pack"], (5_000, 80_000), [Category.SNACKS],
-        "{name} langsung dari petani {kecamatan}, dipanen pagi dan diantar hari itu juga."),
+        ["kg", "pack"],
+        (5_000, 80_000),
+        [Category.SNACKS],
+        "{name} langsung dari petani {kecamatan}, dipanen pagi dan diantar hari itu juga.",
+    ),
     Category.UNIFORMS: Trade(
-        8, ["Konveksi", "Garmen", "Penjahit", "Sablon"],
-        ["Seragam Kerja", "Wearpack", "Kaos Polo", "Kemeja Kerja", "Rompi Safety", "Jaket Kerja", "Celana Kerja",
-         "Topi Bordir", "Seragam Batik", "Kaos Sablon"],
-        ["Drill", "Katun", "American Drill", "Lengan Panjang", "Lengan Pendek", "Bordir Logo", "Reflektor",
-         "Biru Dongker", "Oranye"],
-        ["pcs", "lusin"], (65_000, 350_000), [Category.CRAFTS],
-        "{name} dijahit rapi sesuai ukuran, bisa tambah bordir logo perusahaan. Minimal pesanan per model."),
+        8,
+        ["Konveksi", "Garmen", "Penjahit", "Sablon"],
+        [
+            "Seragam Kerja",
+            "Wearpack",
+            "Kaos Polo",
+            "Kemeja Kerja",
+            "Rompi Safety",
+            "Jaket Kerja",
+            "Celana Kerja",
+            "Topi Bordir",
+            "Seragam Batik",
+            "Kaos Sablon",
+        ],
+        [
+            "Drill",
+            "Katun",
+            "American Drill",
+            "Lengan Panjang",
+            "Lengan Pendek",
+            "Bordir Logo",
+            "Reflektor",
+            "Biru Dongker",
+            "Oranye",
+        ],
+        ["pcs", "lusin"],
+        (65_000, 350_000),
+        [Category.CRAFTS],
+        "{name} dijahit rapi sesuai ukuran, bisa tambah bordir logo perusahaan. Minimal pesanan per model.",
+    ),
     Category.CRAFTS: Trade(
-        5, ["Batik", "Kerajinan", "Anyaman", "Galeri"],
-        ["Batik Tulis", "Batik Cap", "Tas Anyaman Pandan", "Keranjang Bambu", "Besek Bambu", "Tikar Mendong",
-         "Souvenir Kayu", "Kain Batik"],
+        5,
+        ["Batik", "Kerajinan", "Anyaman", "Galeri"],
+        [
+            "Batik Tulis",
+            "Batik Cap",
+            "Tas Anyaman Pandan",
+            "Keranjang Bambu",
+            "Besek Bambu",
+            "Tikar Mendong",
+            "Souvenir Kayu",
+            "Kain Batik",
+        ],
         ["Batang", "Pekalongan", "Motif Parang", "Motif Mega Mendung", "Kecil", "Besar", "Natural"],
-        ["pcs"], (25_000, 750_000), [Category.OTHER],
-        "{name} buatan perajin {kecamatan}, cocok untuk suvenir perusahaan dan hadiah tamu."),
+        ["pcs"],
+        (25_000, 750_000),
+        [Category.OTHER],
+        "{name} buatan perajin {kecamatan}, cocok untuk suvenir perusahaan dan hadiah tamu.",
+    ),
     Category.OTHER: Trade(
-        3, ["Toko", "Grosir", "Agen"],
-        ["Gas LPG 3 kg", "Air Galon Isi Ulang", "Sabun Cuci Piring", "Kantong Plastik", "Tisu Makan",
-         "Sendok Plastik", "Kotak Nasi Kertas", "Paper Bowl"],
+        3,
+        ["Toko", "Grosir", "Agen"],
+        [
+            "Gas LPG 3 kg",
+            "Air Galon Isi Ulang",
+            "Sabun Cuci Piring",
+            "Kantong Plastik",
+            "Tisu Makan",
+            "Sendok Plastik",
+            "Kotak Nasi Kertas",
+            "Paper Bowl",
+        ],
         ["Grosir", "isi 50", "isi 100", "Eceran"],
-        ["pcs", "pack"], (3_000, 60_000), [Category.CRAFTS],
-        "{name} untuk kebutuhan dapur dan kantin, bisa diantar rutin."),
+        ["pcs", "pack"],
+        (3_000, 60_000),
+        [Category.CRAFTS],
+        "{name} untuk kebutuhan dapur dan kantin, bisa diantar rutin.",
+    ),
 }
 MADE_TO_ORDER = {Category.CATERING, Category.UNIFORMS}  # cooked or sewn per order: uses the vendor's capacity
 FOOD = {Category.CATERING, Category.SNACKS, Category.FROZEN, Category.DRINKS}
 
 
 # ---------------------------------------------------------------------------------------------- seeding
+
 
 @dataclass
 class SeededVendor:
@@ -224,31 +447,55 @@ def vendor_location(rng: random.Random) -> tuple[float, float, str]:
     return round(lat, 6), round(lon, 6), rng.choice(kecamatan_names)
 
 
-def certificate_row(rng: random.Random, *, certificate_id: int, vendor_id: int, kind: CertificateKind,
-                    today: date, now: datetime) -> dict[str, Any]:
+def certificate_row(
+    rng: random.Random, *, certificate_id: int, vendor_id: int, kind: CertificateKind, today: date, now: datetime
+) -> dict[str, Any]:
     """A certificate with a number in the stored (normalised) format; mostly verified, a few not or expired."""
     number, issuer, expires_on = {
         CertificateKind.NIB: (f"91{rng.randrange(10**11):011d}", "OSS RBA", None),
-        CertificateKind.HALAL: (f"ID3325{rng.randrange(10**13):013d}", "BPJPH",
-                                today + timedelta(days=rng.randint(200, 1400)) if rng.random() < 0.3 else None),
-        CertificateKind.PIRT: (f"2{rng.randrange(10**14):014d}", "Dinas Kesehatan Kabupaten Batang",
-                               today + timedelta(days=rng.randint(100, 1800)) if rng.random() < 0.5 else None),
-        CertificateKind.BPOM: (f"{rng.choice(['MD', 'ML'])} {rng.randrange(10**12):012d}", "Badan POM RI",
-                               today + timedelta(days=rng.randint(60, 1800))),
+        CertificateKind.HALAL: (
+            f"ID3325{rng.randrange(10**13):013d}",
+            "BPJPH",
+            today + timedelta(days=rng.randint(200, 1400)) if rng.random() < 0.3 else None,
+        ),
+        CertificateKind.PIRT: (
+            f"2{rng.randrange(10**14):014d}",
+            "Dinas Kesehatan Kabupaten Batang",
+            today + timedelta(days=rng.randint(100, 1800)) if rng.random() < 0.5 else None,
+        ),
+        CertificateKind.BPOM: (
+            f"{rng.choice(['MD', 'ML'])} {rng.randrange(10**12):012d}",
+            "Badan POM RI",
+            today + timedelta(days=rng.randint(60, 1800)),
+        ),
     }[kind]
     roll = rng.random()
-    status = (CertificateStatus.UNVERIFIED if roll < 0.07 else
-              CertificateStatus.REJECTED if roll < 0.09 else CertificateStatus.VERIFIED)
+    status = (
+        CertificateStatus.UNVERIFIED
+        if roll < 0.07
+        else CertificateStatus.REJECTED
+        if roll < 0.09
+        else CertificateStatus.VERIFIED
+    )
     if status == CertificateStatus.VERIFIED and kind != CertificateKind.NIB and rng.random() < 0.04:
         expires_on = today - timedelta(days=rng.randint(1, 120))  # verified once, lapsed since
     issued_on = (expires_on or today) - timedelta(days=rng.randint(400, 1500))
     return {
-        "id": certificate_id, "vendor_id": vendor_id, "kind": kind.value, "number": number, "issuer": issuer,
-        "issued_on": issued_on, "expires_on": expires_on,
+        "id": certificate_id,
+        "vendor_id": vendor_id,
+        "kind": kind.value,
+        "number": number,
+        "issuer": issuer,
+        "issued_on": issued_on,
+        "expires_on": expires_on,
         "document_key": f"certificates/{hashlib.md5(number.encode()).hexdigest()}.pdf",
-        "document_media_type": "application/pdf", "status": status.value, "status_reason": "",
-        "verified_by_id": None, "verified_at": now if status == CertificateStatus.VERIFIED else None,
-        "created_at": now, "updated_at": now,
+        "document_media_type": "application/pdf",
+        "status": status.value,
+        "status_reason": "",
+        "verified_by_id": None,
+        "verified_at": now if status == CertificateStatus.VERIFIED else None,
+        "created_at": now,
+        "updated_at": now,
     }
 
 
@@ -266,27 +513,51 @@ def generate_vendors(rng: random.Random, count: int, *, zone_id: int, today: dat
             business_name += f" {rng.choice(FIRST_NAMES)}"
         lat, lon, kecamatan = vendor_location(rng)
         phone = f"081{vendor_id:09d}"
-        rows.users.append({
-            "id": vendor_id, "phone": phone, "full_name": owner, "password_hash": "$argon2id$bench-not-a-password",
-            "role": Role.VENDOR.value, "zone_id": zone_id, "locale": "id", "is_active": True,
-            "created_at": now})
+        rows.users.append(
+            {
+                "id": vendor_id,
+                "phone": phone,
+                "full_name": owner,
+                "password_hash": "$argon2id$bench-not-a-password",
+                "role": Role.VENDOR.value,
+                "zone_id": zone_id,
+                "locale": "id",
+                "is_active": True,
+                "created_at": now,
+            }
+        )
         rated = rng.random() < 0.6
         rating_count = int(rng.paretovariate(1.2)) if rated else 0
         rating_count = min(rating_count, 400)
         rating_sum = min(5 * rating_count, max(rating_count, round(rating_count * rng.uniform(3.2, 5.0))))
         made_to_order = trade_category in MADE_TO_ORDER
-        rows.vendors.append({
-            "id": vendor_id, "user_id": vendor_id, "zone_id": zone_id, "business_name": business_name,
-            "owner_name": owner, "whatsapp": f"62{phone[1:]}",
-            "address": f"Jl. {rng.choice(DESA)} No. {rng.randint(1, 120)}",
-            "kecamatan": kecamatan, "desa": rng.choice(DESA), "latitude": lat, "longitude": lon,
-            "delivery_radius_km": float(rng.choice([5, 8, 10, 10, 15, 15, 20, 25, 30, 40])),
-            "operating_days": rng.choices([0b0111111, 0b1111111, 0b0011111], weights=[6, 3, 1])[0],
-            "opens_at": clock_time(rng.choice([5, 6, 7, 8])), "closes_at": clock_time(rng.choice([15, 17, 20])),
-            "story": "", "daily_capacity": rng.randint(80, 600) if made_to_order else None,
-            "status": VendorStatus.SUSPENDED.value if rng.random() < 0.03 else VendorStatus.ACTIVE.value,
-            "status_reason": "", "rating_count": rating_count, "rating_sum": rating_sum,
-            "created_at": now, "updated_at": now})
+        rows.vendors.append(
+            {
+                "id": vendor_id,
+                "user_id": vendor_id,
+                "zone_id": zone_id,
+                "business_name": business_name,
+                "owner_name": owner,
+                "whatsapp": f"62{phone[1:]}",
+                "address": f"Jl. {rng.choice(DESA)} No. {rng.randint(1, 120)}",
+                "kecamatan": kecamatan,
+                "desa": rng.choice(DESA),
+                "latitude": lat,
+                "longitude": lon,
+                "delivery_radius_km": float(rng.choice([5, 8, 10, 10, 15, 15, 20, 25, 30, 40])),
+                "operating_days": rng.choices([0b0111111, 0b1111111, 0b0011111], weights=[6, 3, 1])[0],
+                "opens_at": clock_time(rng.choice([5, 6, 7, 8])),
+                "closes_at": clock_time(rng.choice([15, 17, 20])),
+                "story": "",
+                "daily_capacity": rng.randint(80, 600) if made_to_order else None,
+                "status": VendorStatus.SUSPENDED.value if rng.random() < 0.03 else VendorStatus.ACTIVE.value,
+                "status_reason": "",
+                "rating_count": rating_count,
+                "rating_sum": rating_sum,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
         seeded = SeededVendor(vendor_id, trade_category, business_name, kecamatan)
         kinds = []
         if rng.random() < 0.9:
@@ -299,14 +570,18 @@ def generate_vendors(rng: random.Random, count: int, *, zone_id: int, today: dat
             kinds.append(CertificateKind.BPOM)
         for kind in kinds:
             certificate_id += 1
-            rows.certificates.append(certificate_row(rng, certificate_id=certificate_id, vendor_id=vendor_id,
-                                                     kind=kind, today=today, now=now))
+            rows.certificates.append(
+                certificate_row(
+                    rng, certificate_id=certificate_id, vendor_id=vendor_id, kind=kind, today=today, now=now
+                )
+            )
             seeded.certificate_ids[kind.value] = certificate_id
         if made_to_order and rng.random() < 0.4:  # orders already hold part of today's and tomorrow's capacity
             capacity = rows.vendors[-1]["daily_capacity"]
             for day in (today, today + timedelta(days=1)):
-                rows.capacity_days.append({"vendor_id": vendor_id, "day": day, "capacity": capacity,
-                                           "held": rng.randint(0, capacity)})
+                rows.capacity_days.append(
+                    {"vendor_id": vendor_id, "day": day, "capacity": capacity, "held": rng.randint(0, capacity)}
+                )
         rows.seeded.append(seeded)
     return rows
 
@@ -315,22 +590,31 @@ def search_words(name: str, description: str, category: str, business_name: str)
     """The search columns exactly as the catalogue service fills them: its own function, on stand-in objects."""
     product = SimpleNamespace(name=name, description=description, category=category)
     _set_search_words(product, SimpleNamespace(business_name=business_name))  # type: ignore[arg-type]  # a stand-in: only the vendor's name is read
-    return {"search_name": product.search_name, "search_vendor": product.search_vendor,
-            "search_body": product.search_body}
+    return {
+        "search_name": product.search_name,
+        "search_vendor": product.search_vendor,
+        "search_body": product.search_body,
+    }
 
 
 def rupiah(rng: random.Random, low: int, high: int) -> int:
     return rng.randrange(low, high + 1, 500)
 
 
-def product_chunks(rng: random.Random, vendors: list[SeededVendor], count: int, *,
-                   now: datetime) -> Iterator[tuple[list[dict], list[dict], list[dict], list[dict]]]:
+def product_chunks(
+    rng: random.Random, vendors: list[SeededVendor], count: int, *, now: datetime
+) -> Iterator[tuple[list[dict], list[dict], list[dict], list[dict]]]:
     """Products with their tiers, photos and certificate links, CHUNK products at a time."""
     # A few vendors list a lot, most a handful: Pareto weights.
     weights = [rng.paretovariate(1.5) for _ in vendors]
     owners = rng.choices(vendors, weights=weights, k=count)
-    statuses = [ListingStatus.LIVE, ListingStatus.PAUSED, ListingStatus.PENDING_REVIEW, ListingStatus.DRAFT,
-                ListingStatus.REJECTED]
+    statuses = [
+        ListingStatus.LIVE,
+        ListingStatus.PAUSED,
+        ListingStatus.PENDING_REVIEW,
+        ListingStatus.DRAFT,
+        ListingStatus.REJECTED,
+    ]
     for start in range(0, count, CHUNK):
         products, tiers, photos, links = [], [], [], []
         for product_id in range(start + 1, min(start + CHUNK, count) + 1):
@@ -354,17 +638,30 @@ def product_chunks(rng: random.Random, vendors: list[SeededVendor], count: int, 
             elif category == Category.UNIFORMS:
                 lead_time_hours = rng.choice([72, 168, 336])
                 min_order = rng.choice([12, 24])
-            products.append({
-                "id": product_id, "vendor_id": vendor.id, "name": name, "description": description,
-                "category": category.value, "unit": rng.choice(trade.units), "price": price,
-                "min_order_qty": min_order,
-                "fulfilment": (Fulfilment.MADE_TO_ORDER if made_to_order else Fulfilment.READY_STOCK).value,
-                "stock": None if made_to_order else rng.choice([0, rng.randint(1, 40), rng.randint(40, 800)]),
-                "lead_time_hours": lead_time_hours, "order_cutoff": order_cutoff,
-                "status": rng.choices(statuses, weights=[88, 4, 4, 3, 1])[0].value, "status_reason": "",
-                "submitted_at": now, "reviewed_at": now, "approved_snapshot": None,
-                **search_words(name, description, category.value, vendor.business_name),
-                "created_at": now, "updated_at": now})
+            products.append(
+                {
+                    "id": product_id,
+                    "vendor_id": vendor.id,
+                    "name": name,
+                    "description": description,
+                    "category": category.value,
+                    "unit": rng.choice(trade.units),
+                    "price": price,
+                    "min_order_qty": min_order,
+                    "fulfilment": (Fulfilment.MADE_TO_ORDER if made_to_order else Fulfilment.READY_STOCK).value,
+                    "stock": None if made_to_order else rng.choice([0, rng.randint(1, 40), rng.randint(40, 800)]),
+                    "lead_time_hours": lead_time_hours,
+                    "order_cutoff": order_cutoff,
+                    "status": rng.choices(statuses, weights=[88, 4, 4, 3, 1])[0].value,
+                    "status_reason": "",
+                    "submitted_at": now,
+                    "reviewed_at": now,
+                    "approved_snapshot": None,
+                    **search_words(name, description, category.value, vendor.business_name),
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
             if rng.random() < 0.3:  # bulk tiers: larger quantity, lower price
                 quantity, unit_price = max(min_order, 1), price
                 for _ in range(rng.randint(1, 3)):
@@ -373,10 +670,17 @@ def product_chunks(rng: random.Random, vendors: list[SeededVendor], count: int, 
                     tiers.append({"product_id": product_id, "min_quantity": quantity, "unit_price": unit_price})
             if rng.random() < 0.9:
                 digest = hashlib.md5(f"product-{product_id}".encode()).hexdigest()
-                photos.append({"product_id": product_id, "position": 0,
-                               "thumb_key": f"products/{digest[:2]}/{digest}.webp",
-                               "detail_key": f"products/{digest[:2]}/{digest}-detail.webp",
-                               "width": 1200, "height": 900, "created_at": now})
+                photos.append(
+                    {
+                        "product_id": product_id,
+                        "position": 0,
+                        "thumb_key": f"products/{digest[:2]}/{digest}.webp",
+                        "detail_key": f"products/{digest[:2]}/{digest}-detail.webp",
+                        "width": 1200,
+                        "height": 900,
+                        "created_at": now,
+                    }
+                )
             if category in FOOD:
                 for kind, share in (("halal", 0.85), ("pirt", 0.7), ("bpom", 0.8)):
                     if kind in vendor.certificate_ids and rng.random() < share:
@@ -388,7 +692,7 @@ async def insert_rows(engine: AsyncEngine, table: Any, rows: list[dict[str, Any]
     """Core executemany, CHUNK rows a transaction."""
     for start in range(0, len(rows), CHUNK):
         async with engine.begin() as connection:
-            await connection.execute(table.insert(), rows[start:start + CHUNK])
+            await connection.execute(table.insert(), rows[start : start + CHUNK])
 
 
 async def seed(database: Database, *, vendors: int, products: int) -> None:
@@ -403,10 +707,22 @@ async def seed(database: Database, *, vendors: int, products: int) -> None:
     now = datetime.now(UTC)
     today = wib_today(now)
     async with engine.begin() as connection:
-        await connection.execute(table_of(Zone).insert(), [{
-            "id": 1, "code": "KITB", "name": "Kawasan Industri Terpadu Batang", "regency": "Kabupaten Batang",
-            "province": "Jawa Tengah", "timezone": "Asia/Jakarta", "latitude": ZONE.latitude,
-            "longitude": ZONE.longitude, "created_at": now}])
+        await connection.execute(
+            table_of(Zone).insert(),
+            [
+                {
+                    "id": 1,
+                    "code": "KITB",
+                    "name": "Kawasan Industri Terpadu Batang",
+                    "regency": "Kabupaten Batang",
+                    "province": "Jawa Tengah",
+                    "timezone": "Asia/Jakarta",
+                    "latitude": ZONE.latitude,
+                    "longitude": ZONE.longitude,
+                    "created_at": now,
+                }
+            ],
+        )
     vendor_rows = generate_vendors(rng, vendors, zone_id=1, today=today, now=now)
     await insert_rows(engine, table_of(User), vendor_rows.users)
     await insert_rows(engine, table_of(Vendor), vendor_rows.vendors)
@@ -416,8 +732,11 @@ async def seed(database: Database, *, vendors: int, products: int) -> None:
     for product_rows, tier_rows, photo_rows, link_rows in product_chunks(rng, vendor_rows.seeded, products, now=now):
         async with engine.begin() as connection:  # on SQLite the FTS5 triggers index each product here
             await connection.execute(table_of(Product).insert(), product_rows)
-            for table, rows in ((table_of(PriceTier), tier_rows), (table_of(ProductPhoto), photo_rows),
-                                (table_of(ProductCertificate), link_rows)):
+            for table, rows in (
+                (table_of(PriceTier), tier_rows),
+                (table_of(ProductPhoto), photo_rows),
+                (table_of(ProductCertificate), link_rows),
+            ):
                 if rows:
                     await connection.execute(table.insert(), rows)
         counts["tiers"] += len(tier_rows)
@@ -434,14 +753,19 @@ async def seed(database: Database, *, vendors: int, products: int) -> None:
             autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
             await autocommit.exec_driver_sql("VACUUM ANALYZE")
     total = time.perf_counter() - started
-    print(f"seeded {vendors:,} vendors, {len(vendor_rows.certificates):,} certificates, {products:,} products, "
-          f"{counts['tiers']:,} tiers, {counts['photos']:,} photos, {counts['links']:,} product certificates, "
-          f"{len(vendor_rows.capacity_days):,} capacity days")
-    print(f"seeding: {inserted:.1f} s inserts ({products / inserted:,.0f} products/s with everything else), "
-          f"{total - inserted:.1f} s statistics, {total:.1f} s in all")
+    print(
+        f"seeded {vendors:,} vendors, {len(vendor_rows.certificates):,} certificates, {products:,} products, "
+        f"{counts['tiers']:,} tiers, {counts['photos']:,} photos, {counts['links']:,} product certificates, "
+        f"{len(vendor_rows.capacity_days):,} capacity days"
+    )
+    print(
+        f"seeding: {inserted:.1f} s inserts ({products / inserted:,.0f} products/s with everything else), "
+        f"{total - inserted:.1f} s statistics, {total:.1f} s in all"
+    )
 
 
 # ---------------------------------------------------------------------------------------------- measuring
+
 
 @dataclass(frozen=True)
 class Scenario:
@@ -459,8 +783,10 @@ def scenarios(today: date) -> list[Scenario]:
         Scenario('typing "nas"', {"text": "nas"}),
         Scenario('typing "nasi b"', {"text": "nasi b"}),
         Scenario('"keripik pedas", halal only', {"text": "keripik pedas", "halal_only": True}),
-        Scenario("catering 15-30k, cheapest", {"category": Category.CATERING, "price_min": 15_000,
-                                                "price_max": 30_000, "sort": Sort.PRICE}),
+        Scenario(
+            "catering 15-30k, cheapest",
+            {"category": Category.CATERING, "price_min": 15_000, "price_max": 30_000, "sort": Sort.PRICE},
+        ),
         Scenario("tomorrow, certified only", {"available_on": tomorrow, "certified_only": True}),
         Scenario("best rated", {"sort": Sort.RATING}),
         Scenario("nearest first, page 5", {"sort": Sort.DISTANCE, "page": 5}),
@@ -527,8 +853,9 @@ class Measured:
     timed_out_at_call: int | None = None  # counting the warm-up call as the first
 
 
-async def measure_scenario(database: Database, clock: StatementClock, scenario: Scenario, *, runs: int,
-                           seconds: float) -> Measured:
+async def measure_scenario(
+    database: Database, clock: StatementClock, scenario: Scenario, *, runs: int, seconds: float
+) -> Measured:
     query = CatalogueQuery(near=scenario.near, **scenario.filters)
     now = utcnow()
     measured = Measured()
@@ -557,10 +884,14 @@ async def measure_scenario(database: Database, clock: StatementClock, scenario: 
 
 async def measure_searches(database: Database, *, runs: int, seconds: float) -> None:
     clock = StatementClock(database.engine)
-    print(f"\nsearch_catalogue, in-process, up to {runs} runs or {seconds:.0f} s per scenario after one warm-up run "
-          f"(ms; target p95 < {TARGET_P95_MS})")
-    print(f"{'scenario':<32} {'runs':>5} {'p50':>7} {'p95':>7}   {'rows q p50':>10} {'p95':>7}   "
-          f"{'extras p50':>10}  items")
+    print(
+        f"\nsearch_catalogue, in-process, up to {runs} runs or {seconds:.0f} s per scenario after one warm-up run "
+        f"(ms; target p95 < {TARGET_P95_MS})"
+    )
+    print(
+        f"{'scenario':<32} {'runs':>5} {'p50':>7} {'p95':>7}   {'rows q p50':>10} {'p95':>7}   "
+        f"{'extras p50':>10}  items"
+    )
     everything: list[float] = []
     for scenario in scenarios(wib_today(utcnow())):
         measured = await measure_scenario(database, clock, scenario, runs=runs, seconds=seconds)
@@ -568,14 +899,20 @@ async def measure_searches(database: Database, *, runs: int, seconds: float) -> 
         p95 = percentile(measured.total, 0.95)
         verdict = "   SLOW" if not p95 * 1000 <= TARGET_P95_MS else ""
         if measured.timed_out_at_call:
-            verdict = (f"   SLOW: call {measured.timed_out_at_call} (the warm-up is call 1) hit the "
-                       f"{STATEMENT_TIMEOUT_S} s statement timeout")
-        print(f"{scenario.name:<32} {len(measured.total):>5} {ms(percentile(measured.total, 0.5))} {ms(p95)}   "
-              f"{ms(percentile(measured.rows_query, 0.5)):>10} {ms(percentile(measured.rows_query, 0.95))}   "
-              f"{ms(percentile(measured.extras_query, 0.5)):>10}  {measured.items}{'+' if measured.has_more else ''}"
-              f"{verdict}")
-    print(f"{'all scenarios':<32} {len(everything):>5} {ms(percentile(everything, 0.5))} "
-          f"{ms(percentile(everything, 0.95))}")
+            verdict = (
+                f"   SLOW: call {measured.timed_out_at_call} (the warm-up is call 1) hit the "
+                f"{STATEMENT_TIMEOUT_S} s statement timeout"
+            )
+        print(
+            f"{scenario.name:<32} {len(measured.total):>5} {ms(percentile(measured.total, 0.5))} {ms(p95)}   "
+            f"{ms(percentile(measured.rows_query, 0.5)):>10} {ms(percentile(measured.rows_query, 0.95))}   "
+            f"{ms(percentile(measured.extras_query, 0.5)):>10}  {measured.items}{'+' if measured.has_more else ''}"
+            f"{verdict}"
+        )
+    print(
+        f"{'all scenarios':<32} {len(everything):>5} {ms(percentile(everything, 0.5))} "
+        f"{ms(percentile(everything, 0.95))}"
+    )
     try:
         await print_plans(database, clock)
     finally:
@@ -602,13 +939,16 @@ async def print_plans(database: Database, clock: StatementClock) -> None:
     the sixth execution on PostgreSQL may run a plan made without the parameters' values.
     """
     postgres = database.engine.dialect.name == "postgresql"
-    for scenario in (Scenario('"nasi box"', {"text": "nasi box"}),
-                     Scenario("nearest first, no text", {"sort": Sort.DISTANCE})):
+    for scenario in (
+        Scenario('"nasi box"', {"text": "nasi box"}),
+        Scenario("nearest first, no text", {"sort": Sort.DISTANCE}),
+    ):
         clock.reset()
         try:
             async with database.sessionmaker() as session:
-                await search_catalogue(session=session, query=CatalogueQuery(near=scenario.near, **scenario.filters),
-                                       now=utcnow())
+                await search_catalogue(
+                    session=session, query=CatalogueQuery(near=scenario.near, **scenario.filters), now=utcnow()
+                )
         except DBAPIError as error:  # the statement was captured before it ran: its plan is what we are after
             if not is_statement_timeout(error):
                 raise
@@ -646,36 +986,51 @@ async def print_plans(database: Database, clock: StatementClock) -> None:
 
 async def measure_page(url: str, media_dir: Path, *, runs: int, seconds: float) -> None:
     """The whole catalogue page through the app (routing, session, search, template, gzip), in-process."""
-    settings = Settings(environment="test", database_url=url, media_dir=media_dir, password_hash_profile="fast",
-                        run_scheduled_jobs=False, api_rate_limit_per_minute=10_000_000)
+    settings = Settings(
+        environment="test",
+        database_url=url,
+        media_dir=media_dir,
+        password_hash_profile="fast",
+        run_scheduled_jobs=False,
+        api_rate_limit_per_minute=10_000_000,
+    )
     app = create_app(settings)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per request
     path = "/catalogue?q=nasi+box"
     try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]  # Litestar types the ASGI scope more narrowly than httpx
-                                     base_url="http://bench.local",
-                                     headers={"Accept-Encoding": "gzip"}) as client:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]  # Litestar types the ASGI scope more narrowly than httpx
+            base_url="http://bench.local",
+            headers={"Accept-Encoding": "gzip"},
+        ) as client:
             # First visit: the page and what it links, compressed as sent (photos are not counted).
             page = await client.get(path)
             if page.status_code != 200:
                 print(f"\nGET {path} answered {page.status_code}: no page figures")
                 return
             total_bytes, requests = page.num_bytes_downloaded, 1
-            lines = [(f"    {path:<45} {page.num_bytes_downloaded:>7} B  {page.headers.get('content-encoding', '-')}"
-                      f"  ({len(page.content):,} B uncompressed, {page.text.count(RESULT_MARK)} products)")]
+            lines = [
+                (
+                    f"    {path:<45} {page.num_bytes_downloaded:>7} B  {page.headers.get('content-encoding', '-')}"
+                    f"  ({len(page.content):,} B uncompressed, {page.text.count(RESULT_MARK)} products)"
+                )
+            ]
             for asset in ASSET.findall(page.text):
                 response = await client.get(asset)
                 response.raise_for_status()
                 total_bytes += response.num_bytes_downloaded
                 requests += 1
-                lines.append(f"    {asset.split('?')[0]:<45} {response.num_bytes_downloaded:>7} B  "
-                             f"{response.headers.get('content-encoding', '-')}")
+                lines.append(
+                    f"    {asset.split('?')[0]:<45} {response.num_bytes_downloaded:>7} B  "
+                    f"{response.headers.get('content-encoding', '-')}"
+                )
             print(f"\nfirst visit to {path}: {total_bytes:,} B in {requests} requests, gzip, photos not counted")
             print("\n".join(lines))
             print(f"\nwhole request, in-process, up to {runs} runs or {seconds:.0f} s after one warm-up (ms)")
-            for name, headers in ((f"GET {path}", {}),
-                                  ("same, as the search box asks (htmx results)",
-                                   {"HX-Request": "true", "HX-Target": "results"})):
+            for name, headers in (
+                (f"GET {path}", {}),
+                ("same, as the search box asks (htmx results)", {"HX-Request": "true", "HX-Target": "results"}),
+            ):
                 timings: list[float] = []
                 verdict = ""
                 deadline = time.perf_counter() + seconds
@@ -701,12 +1056,17 @@ async def print_reach(database: Database) -> None:
     """How much each search has to look at: vendors that deliver to the buyer and their visible-looking products."""
     for name, place in (("at the zone", ZONE), ("at the edge", EDGE)):
         async with database.engine.connect() as connection:
-            vendors, products = (await connection.execute(text(
-                "SELECT count(DISTINCT vendor.id), count(product.id) FROM vendor "
-                "LEFT JOIN product ON product.vendor_id = vendor.id AND product.status = 'live' "
-                "WHERE vendor.status = 'active' "
-                "AND great_circle_km(:lat, :lon, vendor.latitude, vendor.longitude) <= vendor.delivery_radius_km"),
-                {"lat": place.latitude, "lon": place.longitude})).one()
+            vendors, products = (
+                await connection.execute(
+                    text(
+                        "SELECT count(DISTINCT vendor.id), count(product.id) FROM vendor "
+                        "LEFT JOIN product ON product.vendor_id = vendor.id AND product.status = 'live' "
+                        "WHERE vendor.status = 'active' "
+                        "AND great_circle_km(:lat, :lon, vendor.latitude, vendor.longitude) <= vendor.delivery_radius_km"
+                    ),
+                    {"lat": place.latitude, "lon": place.longitude},
+                )
+            ).one()
         print(f"buyer {name}: {vendors:,} vendors deliver there, with {products:,} live products")
 
 
@@ -728,6 +1088,7 @@ async def run_bench(url: str, media_dir: Path, args: argparse.Namespace, *, befo
 
 
 # ---------------------------------------------------------------------------------------------- databases
+
 
 def server_dsn(server_url: str) -> str:
     """A plain postgresql:// address of the given server for asyncpg, whatever driver the URL names."""
@@ -752,8 +1113,11 @@ def bench_sqlite(args: argparse.Namespace) -> None:
 
 
 def bench_postgres(args: argparse.Namespace) -> None:
-    asyncio.run(on_server(args.postgres, f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)",
-                          f"CREATE DATABASE {BENCH_DATABASE}"))
+    asyncio.run(
+        on_server(
+            args.postgres, f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)", f"CREATE DATABASE {BENCH_DATABASE}"
+        )
+    )
     try:
         url = make_url(args.postgres).set(drivername="postgresql+asyncpg", database=BENCH_DATABASE)
         print(f"\n=== PostgreSQL ({url.render_as_string(hide_password=True)})")
@@ -761,20 +1125,30 @@ def bench_postgres(args: argparse.Namespace) -> None:
 
         async def limit_statements() -> None:
             # Bounds each run: a plan that takes minutes is reported as such instead of stalling the bench.
-            await on_server(args.postgres, f"ALTER DATABASE {BENCH_DATABASE} SET statement_timeout = "
-                                           f"'{STATEMENT_TIMEOUT_S}s'")
+            await on_server(
+                args.postgres, f"ALTER DATABASE {BENCH_DATABASE} SET statement_timeout = '{STATEMENT_TIMEOUT_S}s'"
+            )
 
         with tempfile.TemporaryDirectory(prefix="catalogue-bench-") as tmp:
-            asyncio.run(run_bench(url.render_as_string(hide_password=False), Path(tmp) / "media", args,
-                                  before_measuring=limit_statements))
+            asyncio.run(
+                run_bench(
+                    url.render_as_string(hide_password=False),
+                    Path(tmp) / "media",
+                    args,
+                    before_measuring=limit_statements,
+                )
+            )
     finally:
         asyncio.run(on_server(args.postgres, f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)"))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--postgres", metavar="URL",
-                        help=f"a PostgreSQL server to also run on (a database {BENCH_DATABASE} is created there)")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help=f"a PostgreSQL server to also run on (a database {BENCH_DATABASE} is created there)",
+    )
     parser.add_argument("--vendors", type=int, default=10_000)
     parser.add_argument("--products", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=200, help="runs per scenario at most")

@@ -39,8 +39,10 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 LIGHTHOUSE = BENCH / "node_modules" / "lighthouse" / "cli" / "index.js"
-CHROME_FLAGS = ("--headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update "
-                "--disable-sync --no-first-run --disable-quic")
+CHROME_FLAGS = (
+    "--headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update "
+    "--disable-sync --no-first-run --disable-quic"
+)
 CATEGORIES = ("performance", "accessibility", "best-practices")
 COUNTED_TYPES = ("Document", "Stylesheet", "Script")
 TARGET_SCORE = 95
@@ -48,8 +50,11 @@ BUDGET_BYTES = 60 * 1024
 VENDOR = "081500000001"  # Catering Bu Sri, whose board has the demo's orders
 DEMO_PASSWORD = "pasar-demo-2026"
 SESSION_COOKIE = "pk_session"
-PAGES = [("catalogue", None, "/catalogue"), ("product page", None, "/products/1"),
-         ("vendor's order board", VENDOR, "/vendor/orders")]
+PAGES = [
+    ("catalogue", None, "/catalogue"),
+    ("product page", None, "/products/1"),
+    ("vendor's order board", VENDOR, "/vendor/orders"),
+]
 LIGHTHOUSE_SECONDS = 180
 
 
@@ -71,17 +76,25 @@ def free_port() -> int:
 
 def start_server(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
     """The app as tests/browser/conftest.py starts it: uvicorn on a migrated SQLite file with the demo data."""
-    env = {**os.environ, "APP_ENV": "test", "DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
-           "MEDIA_DIR": str(workdir / "media"), "PASSWORD_HASH_PROFILE": "fast"}
+    env = {
+        **os.environ,
+        "APP_ENV": "test",
+        "DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
+        "MEDIA_DIR": str(workdir / "media"),
+        "PASSWORD_HASH_PROFILE": "fast",
+    }
     for variable in ("REDIS_URL", "SECRET_KEY", "STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_API_BASE"):
         env.pop(variable, None)
     for command in (["migrate"], ["load-demo"]):
-        subprocess.run([sys.executable, "-m", "backend", *command], cwd=ROOT, env=env, check=True,
-                       capture_output=True)
+        subprocess.run([sys.executable, "-m", "backend", *command], cwd=ROOT, env=env, check=True, capture_output=True)
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "backend.asgi:app", "--host", "127.0.0.1",
-                               "--port", str(port)], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "backend.asgi:app", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -102,8 +115,7 @@ def session_cookie(base: str, phone: str) -> str:
         token = re.search(r'name="_csrf_token" value="([^"]+)"', form)
         if token is None:
             raise SystemExit("no CSRF token on /login")
-        answer = client.post("/login", data={"phone": phone, "password": DEMO_PASSWORD,
-                                             "_csrf_token": token.group(1)})
+        answer = client.post("/login", data={"phone": phone, "password": DEMO_PASSWORD, "_csrf_token": token.group(1)})
         value = answer.cookies.get(SESSION_COOKIE)
         if answer.status_code != 303 or not value:
             raise SystemExit(f"logging in as {phone} failed: {answer.status_code}")
@@ -111,13 +123,20 @@ def session_cookie(base: str, phone: str) -> str:
 
 
 def run_lighthouse(url: str, cookie: str | None) -> dict:
-    command = ["node", str(LIGHTHOUSE), url, "--output=json", "--output-path=stdout", "--quiet",
-               f"--only-categories={','.join(CATEGORIES)}", f"--chrome-flags={CHROME_FLAGS}"]
+    command = [
+        "node",
+        str(LIGHTHOUSE),
+        url,
+        "--output=json",
+        "--output-path=stdout",
+        "--quiet",
+        f"--only-categories={','.join(CATEGORIES)}",
+        f"--chrome-flags={CHROME_FLAGS}",
+    ]
     if cookie:
         command.append("--extra-headers=" + json.dumps({"Cookie": f"{SESSION_COOKIE}={cookie}"}))
     env = {**os.environ, "CHROME_PATH": os.environ.get("CHROME_PATH", "/usr/bin/chromium")}
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=LIGHTHOUSE_SECONDS,
-                          check=False)
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=LIGHTHOUSE_SECONDS, check=False)
     if done.returncode != 0:
         raise SystemExit(f"Lighthouse failed on {url}:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout)
@@ -131,9 +150,13 @@ def figures(report: dict) -> dict:
         "bytes": sum(request.get("transferSize", 0) for request in counted),
         "benchmark": round(report["environment"]["benchmarkIndex"]),
         "requests": len(requests),
-        "flagged": [audit["title"] for audit in report["audits"].values()
-                    if audit.get("score") is not None and audit["score"] < 0.9
-                    and audit.get("scoreDisplayMode") in ("binary", "numeric", "metricSavings")],
+        "flagged": [
+            audit["title"]
+            for audit in report["audits"].values()
+            if audit.get("score") is not None
+            and audit["score"] < 0.9
+            and audit.get("scoreDisplayMode") in ("binary", "numeric", "metricSavings")
+        ],
     }
 
 
@@ -153,23 +176,35 @@ def main() -> None:
         server, base = start_server(Path(tmp))
         try:
             cookies = {phone: session_cookie(base, phone) for _, phone, _ in PAGES if phone}
-            rows = [(name, path, median_run(base + path, cookies.get(phone) if phone else None, runs)) for name, phone, path in PAGES]
+            rows = [
+                (name, path, median_run(base + path, cookies.get(phone) if phone else None, runs))
+                for name, phone, path in PAGES
+            ]
         finally:
             server.terminate()
             server.wait(timeout=10)
 
-    print(f"Lighthouse {report_version()}, mobile (simulated slow 4G), median of {runs} runs, "
-          f"target {TARGET_SCORE}+ and HTML+CSS+JS under {BUDGET_BYTES // 1024} KB")
-    print(f"{'page':<22} {'path':<16} {'perf':>4} {'a11y':>4} {'b.p.':>4} {'HTML+CSS+JS':>12} {'requests':>8} "
-          f"{'benchmark index':>15}")
+    print(
+        f"Lighthouse {report_version()}, mobile (simulated slow 4G), median of {runs} runs, "
+        f"target {TARGET_SCORE}+ and HTML+CSS+JS under {BUDGET_BYTES // 1024} KB"
+    )
+    print(
+        f"{'page':<22} {'path':<16} {'perf':>4} {'a11y':>4} {'b.p.':>4} {'HTML+CSS+JS':>12} {'requests':>8} "
+        f"{'benchmark index':>15}"
+    )
     for name, path, row in rows:
-        print(f"{name:<22} {path:<16} {row['performance']:>4} {row['accessibility']:>4} "
-              f"{row['best-practices']:>4} {row['bytes']:>10} B {row['requests']:>8} {row['benchmark']:>15}")
+        print(
+            f"{name:<22} {path:<16} {row['performance']:>4} {row['accessibility']:>4} "
+            f"{row['best-practices']:>4} {row['bytes']:>10} B {row['requests']:>8} {row['benchmark']:>15}"
+        )
     for name, _, row in rows:
         if row["flagged"]:
             print(f"{name}: flagged: {'; '.join(row['flagged'])}")
-    short = [name for name, _, row in rows
-             if min(row[category] for category in CATEGORIES) < TARGET_SCORE or row["bytes"] > BUDGET_BYTES]
+    short = [
+        name
+        for name, _, row in rows
+        if min(row[category] for category in CATEGORIES) < TARGET_SCORE or row["bytes"] > BUDGET_BYTES
+    ]
     if short:
         raise SystemExit(f"below target: {', '.join(short)}")
 

@@ -102,20 +102,42 @@ DAYS_AHEAD = 3  # delivery day of placements: every lead time up to 48 h and eve
 MIX = {"search": 60, "product": 30, "order": 10}
 HTMX_SHARE = 0.3  # of the searches: the results fragment the search box asks for while typing
 REQUEST_TIMEOUT = 30.0  # seconds: an answer slower than this counts as an error
-KIND_LABELS = {"search": "catalogue search (HTML page)", "product": "product page (HTML)",
-               "order": "order placement (API, cart + checkout)", "hello": "GET /healthz (JSON)"}
+KIND_LABELS = {
+    "search": "catalogue search (HTML page)",
+    "product": "product page (HTML)",
+    "order": "order placement (API, cart + checkout)",
+    "hello": "GET /healthz (JSON)",
+}
 # Regencies of the generator's towns, in TOWNS order: a vendor's regency follows its kecamatan.
-TOWN_REGENCIES = ["Kota Pekalongan", "Kabupaten Batang", "Kabupaten Batang", "Kabupaten Batang",
-                  "Kabupaten Batang", "Kabupaten Kendal", "Kabupaten Kendal", "Kota Semarang", "Kabupaten Demak",
-                  "Kabupaten Semarang"]
-REGENCY_OF = {kecamatan: regency for town, regency in zip(TOWNS, TOWN_REGENCIES, strict=True)
-              for kecamatan in town[3]}
-FACTORIES = ["PT Garmen Nusantara Batang", "PT Kaca Batang Jaya", "PT Sepatu Mas Jawa", "PT Pipa Baja Utama",
-             "PT Elektronik Kawasan", "PT Tekstil Pantura", "PT Kemasan Hijau", "PT Mebel Jati Batang",
-             "PT Komponen Otomotif Jateng", "PT Keramik Pesisir"]
+TOWN_REGENCIES = [
+    "Kota Pekalongan",
+    "Kabupaten Batang",
+    "Kabupaten Batang",
+    "Kabupaten Batang",
+    "Kabupaten Batang",
+    "Kabupaten Kendal",
+    "Kabupaten Kendal",
+    "Kota Semarang",
+    "Kabupaten Demak",
+    "Kabupaten Semarang",
+]
+REGENCY_OF = {kecamatan: regency for town, regency in zip(TOWNS, TOWN_REGENCIES, strict=True) for kecamatan in town[3]}
+FACTORIES = [
+    "PT Garmen Nusantara Batang",
+    "PT Kaca Batang Jaya",
+    "PT Sepatu Mas Jawa",
+    "PT Pipa Baja Utama",
+    "PT Elektronik Kawasan",
+    "PT Tekstil Pantura",
+    "PT Kemasan Hijau",
+    "PT Mebel Jati Batang",
+    "PT Komponen Otomotif Jateng",
+    "PT Keramik Pesisir",
+]
 
 
 # ---------------------------------------------------------------------------------------------- database
+
 
 def server_dsn(url: str, database: str | None = None) -> str:
     """A plain postgresql:// address for asyncpg (any driver named in the URL dropped), on another database."""
@@ -138,8 +160,13 @@ async def prepare_database(server: str, database: str, *, recreate: bool) -> Non
 
 
 def migrate(database_url: str) -> None:
-    subprocess.run([sys.executable, "-m", "backend", "migrate"], cwd=PROJECT_ROOT, check=True,
-                   env={**os.environ, "DATABASE_URL": database_url}, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "backend", "migrate"],
+        cwd=PROJECT_ROOT,
+        check=True,
+        env={**os.environ, "DATABASE_URL": database_url},
+        stdout=subprocess.DEVNULL,
+    )
 
 
 async def is_seeded(dsn: str, *, vendors: int, products: int, buyers: int) -> bool:
@@ -147,7 +174,8 @@ async def is_seeded(dsn: str, *, vendors: int, products: int, buyers: int) -> bo
     try:
         counts = await connection.fetchrow(
             "SELECT (SELECT count(*) FROM vendor) AS vendors, (SELECT count(*) FROM product) AS products, "
-            "(SELECT count(*) FROM api_token) AS tokens")
+            "(SELECT count(*) FROM api_token) AS tokens"
+        )
     finally:
         await connection.close()
     assert counts is not None  # one row, always
@@ -163,16 +191,21 @@ def api_token(user_id: int) -> str:
 async def copy_rows(connection: asyncpg.Connection, table: str, rows: list[dict[str, Any]]) -> None:
     if rows:
         columns = list(rows[0])
-        await connection.copy_records_to_table(table, columns=columns,
-                                               records=[tuple(row[column] for column in columns) for row in rows])
+        await connection.copy_records_to_table(
+            table, columns=columns, records=[tuple(row[column] for column in columns) for row in rows]
+        )
 
 
 def make_orderable(rng: random.Random, vendor_rows: Any, today: date, now: datetime) -> None:
     """The generator's vendors as this bench wants them: active, working every day, every certificate verified
     and unexpired, capacity to spare (its partly held days dropped)."""
     for vendor in vendor_rows.vendors:
-        vendor.update(status=VendorStatus.ACTIVE.value, operating_days=ALL_DAYS_MASK, daily_capacity=DAILY_CAPACITY,
-                      regency=REGENCY_OF.get(vendor["kecamatan"], "Kabupaten Batang"))
+        vendor.update(
+            status=VendorStatus.ACTIVE.value,
+            operating_days=ALL_DAYS_MASK,
+            daily_capacity=DAILY_CAPACITY,
+            regency=REGENCY_OF.get(vendor["kecamatan"], "Kabupaten Batang"),
+        )
     for certificate in vendor_rows.certificates:
         expires_on = certificate["expires_on"]
         if expires_on is not None and expires_on <= today + timedelta(days=60):
@@ -185,32 +218,61 @@ def buyer_rows(count: int, *, first_id: int, now: datetime) -> dict[str, list[di
     """Canteens near the zone's centre (on invoice terms) with their staff, workers of the zone, a token each,
     and the zone's main gate."""
     rng = random.Random(8)
-    organisations = [{
-        "id": number, "zone_id": 1, "name": f"Kantin {FACTORIES[(number - 1) % len(FACTORIES)]}"
-                                             + (f" {(number - 1) // len(FACTORIES) + 1}" if number > 10 else ""),
-        "address": f"Kawasan Industri Terpadu Batang, Kavling {rng.randint(1, 80)}",
-        "latitude": round(ZONE.latitude + rng.uniform(-0.015, 0.015), 6),
-        "longitude": round(ZONE.longitude + rng.uniform(-0.015, 0.015), 6),
-        "invoice_terms_days": rng.choice([14, 30]), "npwp": f"{rng.randrange(10**15):015d}", "created_at": now,
-    } for number in range(1, CANTEENS + 1)]
+    organisations = [
+        {
+            "id": number,
+            "zone_id": 1,
+            "name": f"Kantin {FACTORIES[(number - 1) % len(FACTORIES)]}"
+            + (f" {(number - 1) // len(FACTORIES) + 1}" if number > 10 else ""),
+            "address": f"Kawasan Industri Terpadu Batang, Kavling {rng.randint(1, 80)}",
+            "latitude": round(ZONE.latitude + rng.uniform(-0.015, 0.015), 6),
+            "longitude": round(ZONE.longitude + rng.uniform(-0.015, 0.015), 6),
+            "invoice_terms_days": rng.choice([14, 30]),
+            "npwp": f"{rng.randrange(10**15):015d}",
+            "created_at": now,
+        }
+        for number in range(1, CANTEENS + 1)
+    ]
     users, tokens = [], []
     workers = round(count * WORKER_SHARE)
     for number in range(count):
         user_id = first_id + number
         worker = number < workers
-        users.append({
-            "id": user_id, "phone": f"+62857{user_id:08d}",
-            "full_name": f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
-            "password_hash": "$argon2id$bench-not-a-password",
-            "role": (Role.WORKER if worker else Role.CANTEEN_STAFF).value, "zone_id": 1,
-            "organisation_id": None if worker else number % CANTEENS + 1, "locale": "id", "is_active": True,
-            "created_at": now})
+        users.append(
+            {
+                "id": user_id,
+                "phone": f"+62857{user_id:08d}",
+                "full_name": f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
+                "password_hash": "$argon2id$bench-not-a-password",
+                "role": (Role.WORKER if worker else Role.CANTEEN_STAFF).value,
+                "zone_id": 1,
+                "organisation_id": None if worker else number % CANTEENS + 1,
+                "locale": "id",
+                "is_active": True,
+                "created_at": now,
+            }
+        )
         raw = api_token(user_id)
-        tokens.append({"id": number + 1, "user_id": user_id, "name": "Sistem pengadaan",
-                       "token_hash": hashlib.sha256(raw.encode()).hexdigest(), "prefix": raw[:10],
-                       "created_at": now})
-    gate = {"id": 1, "zone_id": 1, "kind": PointKind.GATE.value, "name": "Gerbang Utama KITB",
-            "latitude": ZONE.latitude, "longitude": ZONE.longitude, "active": True, "created_at": now}
+        tokens.append(
+            {
+                "id": number + 1,
+                "user_id": user_id,
+                "name": "Sistem pengadaan",
+                "token_hash": hashlib.sha256(raw.encode()).hexdigest(),
+                "prefix": raw[:10],
+                "created_at": now,
+            }
+        )
+    gate = {
+        "id": 1,
+        "zone_id": 1,
+        "kind": PointKind.GATE.value,
+        "name": "Gerbang Utama KITB",
+        "latitude": ZONE.latitude,
+        "longitude": ZONE.longitude,
+        "active": True,
+        "created_at": now,
+    }
     return {"organisation": organisations, "user": users, "api_token": tokens, "delivery_point": [gate]}
 
 
@@ -226,43 +288,74 @@ async def seed(dsn: str, *, vendors: int, products: int, buyers: int) -> None:
     connection = await asyncpg.connect(dsn)
     try:
         async with connection.transaction():
-            await copy_rows(connection, "zone", [{
-                "id": 1, "code": "KITB", "name": "Kawasan Industri Terpadu Batang", "regency": "Kabupaten Batang",
-                "province": "Jawa Tengah", "timezone": "Asia/Jakarta", "latitude": ZONE.latitude,
-                "longitude": ZONE.longitude, "commission_bps": 500, "created_at": now}])
+            await copy_rows(
+                connection,
+                "zone",
+                [
+                    {
+                        "id": 1,
+                        "code": "KITB",
+                        "name": "Kawasan Industri Terpadu Batang",
+                        "regency": "Kabupaten Batang",
+                        "province": "Jawa Tengah",
+                        "timezone": "Asia/Jakarta",
+                        "latitude": ZONE.latitude,
+                        "longitude": ZONE.longitude,
+                        "commission_bps": 500,
+                        "created_at": now,
+                    }
+                ],
+            )
             await copy_rows(connection, "user", vendor_rows.users)
             await copy_rows(connection, "vendor", vendor_rows.vendors)
             await copy_rows(connection, "certificate", vendor_rows.certificates)
-            for product_rows, tier_rows, photo_rows, link_rows in product_chunks(rng, vendor_rows.seeded, products,
-                                                                                  now=now):
+            for product_rows, tier_rows, photo_rows, link_rows in product_chunks(
+                rng, vendor_rows.seeded, products, now=now
+            ):
                 for product in product_rows:
                     product["status"] = ListingStatus.LIVE.value
                     if product["fulfilment"] == Fulfilment.READY_STOCK.value:
                         product["stock"] = rng.randint(*STOCK_RANGE)
-                for table, rows in (("product", product_rows), ("price_tier", tier_rows),
-                                    ("product_photo", photo_rows), ("product_certificate", link_rows)):
+                for table, rows in (
+                    ("product", product_rows),
+                    ("price_tier", tier_rows),
+                    ("product_photo", photo_rows),
+                    ("product_certificate", link_rows),
+                ):
                     await copy_rows(connection, table, rows)
                     counts[table] += len(rows)
             for table, rows in buyer_rows(buyers, first_id=vendors + 1, now=now).items():
                 await copy_rows(connection, table, rows)
             # Ids were given explicitly; the app's own inserts (orders, carts, invoices) continue after them.
-            for table in ("zone", "user", "vendor", "certificate", "product", "organisation", "api_token",
-                          "delivery_point"):
-                await connection.execute(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
-                                         f"(SELECT max(id) FROM \"{table}\"))")
+            for table in (
+                "zone",
+                "user",
+                "vendor",
+                "certificate",
+                "product",
+                "organisation",
+                "api_token",
+                "delivery_point",
+            ):
+                await connection.execute(
+                    f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), (SELECT max(id) FROM \"{table}\"))"
+                )
         inserted = time.perf_counter() - started
         await connection.execute("VACUUM ANALYZE")  # the statistics of a database that has lived a while
     finally:
         await connection.close()
     total = time.perf_counter() - started
-    print(f"seeded {vendors:,} vendors ({len(vendor_rows.certificates):,} certificates), {products:,} products "
-          f"({counts['price_tier']:,} tiers, {counts['product_photo']:,} photos, "
-          f"{counts['product_certificate']:,} certificates relied on), {CANTEENS} canteens, {buyers:,} buyers "
-          f"with API tokens: {inserted:.1f} s generating and copying, {total - inserted:.1f} s VACUUM ANALYZE, "
-          f"{total:.1f} s in all")
+    print(
+        f"seeded {vendors:,} vendors ({len(vendor_rows.certificates):,} certificates), {products:,} products "
+        f"({counts['price_tier']:,} tiers, {counts['product_photo']:,} photos, "
+        f"{counts['product_certificate']:,} certificates relied on), {CANTEENS} canteens, {buyers:,} buyers "
+        f"with API tokens: {inserted:.1f} s generating and copying, {total - inserted:.1f} s VACUUM ANALYZE, "
+        f"{total:.1f} s in all"
+    )
 
 
 # ---------------------------------------------------------------------------------------------- the plan
+
 
 @dataclass
 class Reach:
@@ -280,30 +373,43 @@ async def read_plan(dsn: str, *, buyers: int, vendors: int, seed_value: int) -> 
         # A run stopped halfway may have left lines in carts; every placement starts from an empty cart.
         await connection.execute("DELETE FROM cart_line")
         version = await connection.fetchval("SHOW server_version")
-        reach_condition = ("v.status = 'active' AND great_circle_km($1, $2, v.latitude, v.longitude) "
-                           "<= v.delivery_radius_km")
+        reach_condition = (
+            "v.status = 'active' AND great_circle_km($1, $2, v.latitude, v.longitude) <= v.delivery_radius_km"
+        )
         reach = await connection.fetchrow(
             f"SELECT count(DISTINCT v.id) AS vendors, count(p.id) AS products FROM vendor v "
             f"JOIN product p ON p.vendor_id = v.id AND p.status = 'live' WHERE {reach_condition}",
-            ZONE.latitude, ZONE.longitude)
+            ZONE.latitude,
+            ZONE.longitude,
+        )
         assert reach is not None  # an aggregate: one row, always
-        product_ids = [row["id"] for row in await connection.fetch(
-            "SELECT id FROM product WHERE status = 'live' ORDER BY random() LIMIT 20000")]
+        product_ids = [
+            row["id"]
+            for row in await connection.fetch(
+                "SELECT id FROM product WHERE status = 'live' ORDER BY random() LIMIT 20000"
+            )
+        ]
         # Orderable at the canteens and at the gate (all near the zone's centre) for the delivery day.
         orderable = await connection.fetch(
             f"SELECT p.id, p.price, p.min_order_qty FROM product p JOIN vendor v ON v.id = p.vendor_id "
             f"WHERE p.status = 'live' AND {reach_condition} AND great_circle_km($1, $2, v.latitude, v.longitude) "
             f"<= v.delivery_radius_km - 3 AND (p.lead_time_hours IS NULL OR p.lead_time_hours <= 48) "
-            f"ORDER BY random() LIMIT 20000", ZONE.latitude, ZONE.longitude)
+            f"ORDER BY random() LIMIT 20000",
+            ZONE.latitude,
+            ZONE.longitude,
+        )
         buyer_rows_ = await connection.fetch(
-            "SELECT id, role FROM \"user\" WHERE role IN ('canteen_staff', 'worker') AND id > $1 ORDER BY id "
-            "LIMIT $2", vendors, buyers)
+            "SELECT id, role FROM \"user\" WHERE role IN ('canteen_staff', 'worker') AND id > $1 ORDER BY id LIMIT $2",
+            vendors,
+            buyers,
+        )
     finally:
         await connection.close()
     canteen_pool = [[row["id"], row["min_order_qty"]] for row in orderable]
     # Two lines at the minimum order stay under the cash limit; a worker's cart is no bigger.
-    worker_pool = [[row["id"], row["min_order_qty"]] for row in orderable
-                   if row["price"] * row["min_order_qty"] * 2 <= CASH_LIMIT]
+    worker_pool = [
+        [row["id"], row["min_order_qty"]] for row in orderable if row["price"] * row["min_order_qty"] * 2 <= CASH_LIMIT
+    ]
     buyer_list = [{"token": api_token(row["id"]), "role": row["role"]} for row in buyer_rows_]
     rng.shuffle(buyer_list)
     plan = {
@@ -326,7 +432,7 @@ def search_urls(rng: random.Random, *, count: int) -> list[str]:
         for base in trade.bases:
             words.append(base)
             words.append(base.split()[0])
-            words.append(base.split()[0][:rng.randint(2, 4)])  # still typing
+            words.append(base.split()[0][: rng.randint(2, 4)])  # still typing
         words.extend(f"{rng.choice(trade.bases)} {rng.choice(trade.variants)}" for _ in range(4))
         words.extend(trade.shop_words)
     words += ["bu sri", "pak slamet", "berkah", "halal", "pedas", "murah", "kantin", "box"]
@@ -354,21 +460,46 @@ def search_urls(rng: random.Random, *, count: int) -> list[str]:
 
 # ---------------------------------------------------------------------------------------------- the server
 
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
 
-def start_server(database_url: str, *, redis_url: str, workers: int, port: int, media_dir: Path
-                 ) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "APP_ENV": "production", "SECRET_KEY": "bench-load-secret-key-" + "x" * 32,
-           "DATABASE_URL": database_url, "REDIS_URL": redis_url, "MEDIA_DIR": str(media_dir),
-           "API_RATE_LIMIT_PER_MINUTE": "100000000", "RUN_SCHEDULED_JOBS": "false"}
+def start_server(
+    database_url: str, *, redis_url: str, workers: int, port: int, media_dir: Path
+) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "APP_ENV": "production",
+        "SECRET_KEY": "bench-load-secret-key-" + "x" * 32,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "MEDIA_DIR": str(media_dir),
+        "API_RATE_LIMIT_PER_MINUTE": "100000000",
+        "RUN_SCHEDULED_JOBS": "false",
+    }
     return subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "backend.asgi:app", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(workers), "--no-access-log", "--log-level", "warning"],
-        cwd=PROJECT_ROOT, env=env, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "backend.asgi:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        start_new_session=True,
+    )
 
 
 def wait_until_ready(base_url: str, server: subprocess.Popen[bytes], *, workers: int, timeout: float = 90) -> None:
@@ -400,10 +531,16 @@ def stop_server(server: subprocess.Popen[bytes]) -> None:
 
 # ---------------------------------------------------------------------------------------------- the driver
 
+
 def run_driver(spec: dict[str, Any]) -> dict[str, Any]:
     """The driver in a process of its own (this script with --drive): the spec in on stdin, results out."""
-    completed = subprocess.run([sys.executable, __file__, "--drive"], input=json.dumps(spec).encode(),
-                               capture_output=True, check=False, timeout=spec["seconds"] + spec["warmup"] + 120)
+    completed = subprocess.run(
+        [sys.executable, __file__, "--drive"],
+        input=json.dumps(spec).encode(),
+        capture_output=True,
+        check=False,
+        timeout=spec["seconds"] + spec["warmup"] + 120,
+    )
     if completed.returncode != 0:
         sys.stderr.write(completed.stderr.decode())
         raise SystemExit(f"the driver failed (exit code {completed.returncode})")
@@ -424,8 +561,9 @@ class Connection:
         self.writer: asyncio.StreamWriter | None = None
         self.cookie = ""
 
-    async def request(self, method: str, target: str, *, headers: dict[str, str] | None = None,
-                      json_body: Any = None) -> tuple[int, str]:
+    async def request(
+        self, method: str, target: str, *, headers: dict[str, str] | None = None, json_body: Any = None
+    ) -> tuple[int, str]:
         """The status and, for an error, the body as text ("" otherwise)."""
         try:
             return await asyncio.wait_for(self._exchange(method, target, headers or {}, json_body), REQUEST_TIMEOUT)
@@ -438,8 +576,12 @@ class Connection:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         assert self.reader is not None
         body = json.dumps(json_body).encode() if json_body is not None else b""
-        lines = [f"{method} {target} HTTP/1.1", f"Host: {self.host}:{self.port}", "Accept-Encoding: gzip",
-                 *(f"{name}: {value}" for name, value in headers.items())]
+        lines = [
+            f"{method} {target} HTTP/1.1",
+            f"Host: {self.host}:{self.port}",
+            "Accept-Encoding: gzip",
+            *(f"{name}: {value}" for name, value in headers.items()),
+        ]
         if self.cookie:
             lines.append(f"Cookie: {self.cookie}")
         if json_body is not None:
@@ -514,18 +656,27 @@ async def drive(spec: dict[str, Any]) -> dict[str, Any]:
         problem = None
         for product_id, minimum in lines:
             quantity = minimum if worker else minimum * rng.choice([1, 2, 4])
-            status, text = await request(connection, "PUT", f"/api/v1/cart/lines/{product_id}", headers=headers,
-                                         json_body={"quantity": quantity})
+            status, text = await request(
+                connection, "PUT", f"/api/v1/cart/lines/{product_id}", headers=headers, json_body={"quantity": quantity}
+            )
             if status >= 400:
                 problem = f"cart {status} {text}"
                 break
         if problem is None:
-            body = {"delivery_day": plan["delivery_day"], "delivery_slot": plan["delivery_slot"],
-                    "payment_method": "cash" if worker else "invoice",
-                    "delivery_kind": "zone_point" if worker else "canteen",
-                    "delivery_point_id": plan["gate_id"] if worker else None}
-            status, text = await request(connection, "POST", "/api/v1/checkouts", json_body=body,
-                                         headers={**headers, "Idempotency-Key": str(uuid.uuid4())})
+            body = {
+                "delivery_day": plan["delivery_day"],
+                "delivery_slot": plan["delivery_slot"],
+                "payment_method": "cash" if worker else "invoice",
+                "delivery_kind": "zone_point" if worker else "canteen",
+                "delivery_point_id": plan["gate_id"] if worker else None,
+            }
+            status, text = await request(
+                connection,
+                "POST",
+                "/api/v1/checkouts",
+                json_body=body,
+                headers={**headers, "Idempotency-Key": str(uuid.uuid4())},
+            )
             if status == 201:
                 return None
             problem = f"checkout {status} {text}"
@@ -580,8 +731,15 @@ async def drive(spec: dict[str, Any]) -> dict[str, Any]:
 
     await asyncio.gather(*(one_loop(number) for number in range(concurrency)))
     wall = min(counted_until, loop.time()) - counting_from
-    return {"samples": samples, "errors": errors, "error_examples": error_examples, "wall": wall,
-            "requests": requests, "cpu": cpu_seconds() - cpu_before, "total_wall": loop.time() - started}
+    return {
+        "samples": samples,
+        "errors": errors,
+        "error_examples": error_examples,
+        "wall": wall,
+        "requests": requests,
+        "cpu": cpu_seconds() - cpu_before,
+        "total_wall": loop.time() - started,
+    }
 
 
 def cpu_seconds() -> float:
@@ -590,6 +748,7 @@ def cpu_seconds() -> float:
 
 
 # ---------------------------------------------------------------------------------------------- report
+
 
 def percentile(samples: list[float], share: float) -> float:
     if not samples:
@@ -609,16 +768,23 @@ class Figures:
 
 
 def figures(samples: list[float], errors: int, wall: float) -> Figures:
-    return Figures(len(samples), errors, len(samples) / wall if wall > 0 else math.nan,
-                   percentile(samples, 0.50) * 1000, percentile(samples, 0.95) * 1000,
-                   percentile(samples, 0.99) * 1000)
+    return Figures(
+        len(samples),
+        errors,
+        len(samples) / wall if wall > 0 else math.nan,
+        percentile(samples, 0.50) * 1000,
+        percentile(samples, 0.95) * 1000,
+        percentile(samples, 0.99) * 1000,
+    )
 
 
 def print_phase(title: str, result: dict[str, Any]) -> Figures:
     wall = result["wall"]
-    print(f"\n{title}: {wall:.1f} s counted, {result['requests']:,} HTTP requests in all "
-          f"(warm-up included); driver CPU {result['cpu']:.1f} s in {result['total_wall']:.1f} s "
-          f"({100 * result['cpu'] / result['total_wall']:.0f} % of one core)")
+    print(
+        f"\n{title}: {wall:.1f} s counted, {result['requests']:,} HTTP requests in all "
+        f"(warm-up included); driver CPU {result['cpu']:.1f} s in {result['total_wall']:.1f} s "
+        f"({100 * result['cpu'] / result['total_wall']:.0f} % of one core)"
+    )
     print(f"  {'kind':<40} {'ops':>7} {'errors':>6} {'ops/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
     everything: list[float] = []
     error_total = 0
@@ -626,12 +792,16 @@ def print_phase(title: str, result: dict[str, Any]) -> Figures:
         row = figures(samples, result["errors"].get(kind, 0), wall)
         everything += samples
         error_total += row.errors
-        print(f"  {KIND_LABELS[kind]:<40} {row.operations:>7,} {row.errors:>6} {row.per_second:>8.1f} "
-              f"{row.p50:>8.1f} {row.p95:>8.1f} {row.p99:>8.1f}")
+        print(
+            f"  {KIND_LABELS[kind]:<40} {row.operations:>7,} {row.errors:>6} {row.per_second:>8.1f} "
+            f"{row.p50:>8.1f} {row.p95:>8.1f} {row.p99:>8.1f}"
+        )
     overall = figures(everything, error_total, wall)
     if len(result["samples"]) > 1:
-        print(f"  {'all':<40} {overall.operations:>7,} {overall.errors:>6} {overall.per_second:>8.1f} "
-              f"{overall.p50:>8.1f} {overall.p95:>8.1f} {overall.p99:>8.1f}")
+        print(
+            f"  {'all':<40} {overall.operations:>7,} {overall.errors:>6} {overall.per_second:>8.1f} "
+            f"{overall.p50:>8.1f} {overall.p95:>8.1f} {overall.p99:>8.1f}"
+        )
     for example in result["error_examples"]:
         print(f"  error: {example}")
     if result["cpu"] > 0.8 * result["total_wall"]:
@@ -653,25 +823,39 @@ def parse_mix(text: str) -> dict[str, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--postgres", default=DEFAULT_SERVER, metavar="URL",
-                        help=f"the PostgreSQL server (default {DEFAULT_SERVER})")
-    parser.add_argument("--database", default=DEFAULT_DATABASE,
-                        help=f"the bench's own database on it, named bench_…: created when missing, dropped and created "
-                             f"again when it does not hold what this bench seeds (default {DEFAULT_DATABASE})")
-    parser.add_argument("--redis", default=DEFAULT_REDIS, metavar="URL",
-                        help=f"Redis for the shared rate-limit counters (default {DEFAULT_REDIS})")
+    parser.add_argument(
+        "--postgres", default=DEFAULT_SERVER, metavar="URL", help=f"the PostgreSQL server (default {DEFAULT_SERVER})"
+    )
+    parser.add_argument(
+        "--database",
+        default=DEFAULT_DATABASE,
+        help=f"the bench's own database on it, named bench_…: created when missing, dropped and created "
+        f"again when it does not hold what this bench seeds (default {DEFAULT_DATABASE})",
+    )
+    parser.add_argument(
+        "--redis",
+        default=DEFAULT_REDIS,
+        metavar="URL",
+        help=f"Redis for the shared rate-limit counters (default {DEFAULT_REDIS})",
+    )
     parser.add_argument("--vendors", type=int, default=10_000)
     parser.add_argument("--products", type=int, default=200_000)
     parser.add_argument("--buyers", type=int, default=300)
     parser.add_argument("--reseed", action="store_true", help="drop and recreate the database, then seed it")
-    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) + 1,
-                        help="uvicorn workers (default: cores + 1)")
+    parser.add_argument(
+        "--workers", type=int, default=(os.cpu_count() or 1) + 1, help="uvicorn workers (default: cores + 1)"
+    )
     parser.add_argument("--concurrency", type=int, default=32, help="connections the driver keeps busy")
     parser.add_argument("--seconds", type=float, default=20.0, help="counted seconds per phase at most")
     parser.add_argument("--requests", type=int, default=20_000, help="counted operations per phase at most")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds per phase before counting starts")
-    parser.add_argument("--mix", type=parse_mix, default=MIX, metavar="search=60,product=30,order=10",
-                        help="weights of the kinds of operation in the mix (a kind left out is not asked for)")
+    parser.add_argument(
+        "--mix",
+        type=parse_mix,
+        default=MIX,
+        metavar="search=60,product=30,order=10",
+        help="weights of the kinds of operation in the mix (a kind left out is not asked for)",
+    )
     parser.add_argument("--seed", type=int, default=1, help="the driver's random choices")
     parser.add_argument("--drive", action="store_true", help=argparse.SUPPRESS)  # the driver process
     args = parser.parse_args()
@@ -684,8 +868,9 @@ def main() -> None:
 
     dsn = server_dsn(args.postgres, args.database)
     database_url = make_url(dsn).set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
-    print(f"machine: {os.cpu_count()} cores, load average {' '.join(f'{v:.2f}' for v in os.getloadavg())} "
-          f"before the run")
+    print(
+        f"machine: {os.cpu_count()} cores, load average {' '.join(f'{v:.2f}' for v in os.getloadavg())} before the run"
+    )
     asyncio.run(prepare_database(args.postgres, args.database, recreate=args.reseed))
     migrate(database_url)
     if not asyncio.run(is_seeded(dsn, vendors=args.vendors, products=args.products, buyers=args.buyers)):
@@ -694,40 +879,60 @@ def main() -> None:
             migrate(database_url)
         asyncio.run(seed(dsn, vendors=args.vendors, products=args.products, buyers=args.buyers))
     else:
-        print(f"database {args.database} already holds {args.vendors:,} vendors and {args.products:,} products "
-              f"(--reseed to start afresh)")
+        print(
+            f"database {args.database} already holds {args.vendors:,} vendors and {args.products:,} products "
+            f"(--reseed to start afresh)"
+        )
     plan, reach = asyncio.run(read_plan(dsn, buyers=args.buyers, vendors=args.vendors, seed_value=args.seed))
-    print(f"PostgreSQL {reach.postgres_version}, database {args.database}: a visitor at the zone is reached by "
-          f"{reach.vendors:,} vendors with {reach.products:,} live products; placements choose among "
-          f"{len(plan['canteen_pool']):,} products (canteens) and {len(plan['worker_pool']):,} (workers, cash under "
-          f"Rp {CASH_LIMIT:,})")
+    print(
+        f"PostgreSQL {reach.postgres_version}, database {args.database}: a visitor at the zone is reached by "
+        f"{reach.vendors:,} vendors with {reach.products:,} live products; placements choose among "
+        f"{len(plan['canteen_pool']):,} products (canteens) and {len(plan['worker_pool']):,} (workers, cash under "
+        f"Rp {CASH_LIMIT:,})"
+    )
 
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    print(f"server: uvicorn backend.asgi:app, {args.workers} workers, APP_ENV=production, REDIS_URL {args.redis}, "
-          f"scheduled jobs off, on {base_url}")
-    print(f"driver: a second process, asyncio, HTTP/1.1 keep-alive, {args.concurrency} connections; each phase "
-          f"counts at most {args.seconds:g} s or {args.requests:,} operations after a {args.warmup:g} s warm-up")
+    print(
+        f"server: uvicorn backend.asgi:app, {args.workers} workers, APP_ENV=production, REDIS_URL {args.redis}, "
+        f"scheduled jobs off, on {base_url}"
+    )
+    print(
+        f"driver: a second process, asyncio, HTTP/1.1 keep-alive, {args.concurrency} connections; each phase "
+        f"counts at most {args.seconds:g} s or {args.requests:,} operations after a {args.warmup:g} s warm-up"
+    )
     shares = {kind: 100 * weight / sum(args.mix.values()) for kind, weight in args.mix.items()}
-    print(f"mix: {shares.get('search', 0):.0f} % catalogue searches ({100 * HTMX_SHARE:.0f} % of them as the htmx "
-          f"results fragment), {shares.get('product', 0):.0f} % product pages, {shares.get('order', 0):.0f} % order "
-          f"placements")
+    print(
+        f"mix: {shares.get('search', 0):.0f} % catalogue searches ({100 * HTMX_SHARE:.0f} % of them as the htmx "
+        f"results fragment), {shares.get('product', 0):.0f} % product pages, {shares.get('order', 0):.0f} % order "
+        f"placements"
+    )
     with tempfile.TemporaryDirectory(prefix="load-bench-") as media_dir:
-        server = start_server(database_url, redis_url=args.redis, workers=args.workers, port=port,
-                              media_dir=Path(media_dir))
+        server = start_server(
+            database_url, redis_url=args.redis, workers=args.workers, port=port, media_dir=Path(media_dir)
+        )
         try:
             wait_until_ready(base_url, server, workers=args.workers)
-            common = {"host": "127.0.0.1", "port": port, "concurrency": args.concurrency, "seconds": args.seconds,
-                      "requests": args.requests, "warmup": args.warmup, "seed": args.seed}
+            common = {
+                "host": "127.0.0.1",
+                "port": port,
+                "concurrency": args.concurrency,
+                "seconds": args.seconds,
+                "requests": args.requests,
+                "warmup": args.warmup,
+                "seed": args.seed,
+            }
             mix = run_driver({**common, "plan": plan, "mix": args.mix})
             hello = run_driver({**common, "plan": {}, "mix": {"hello": 1}})
         finally:
             stop_server(server)
     mixed = print_phase("mix", mix)
     plain = print_phase("plain JSON, same server, same driver", hello)
-    print(f"\nratio, plain JSON / mix: {plain.per_second / mixed.per_second:.1f}x the operations per second; "
-          f"the mix's latency is {mixed.p50 / plain.p50:.1f}x at p50, {mixed.p95 / plain.p95:.1f}x at p95, "
-          f"{mixed.p99 / plain.p99:.1f}x at p99")
+    print(
+        f"\nratio, plain JSON / mix: {plain.per_second / mixed.per_second:.1f}x the operations per second; "
+        f"the mix's latency is {mixed.p50 / plain.p50:.1f}x at p50, {mixed.p95 / plain.p95:.1f}x at p95, "
+        f"{mixed.p99 / plain.p99:.1f}x at p99"
+    )
 
 
 if __name__ == "__main__":

@@ -53,39 +53,81 @@ QUANTITY = 10
 async def seed(database: Database, buyers: int) -> tuple[list[User], list[int]]:
     now = utcnow()
     async with database.sessionmaker() as session:
-        zone = Zone(code="KITB", name="Kawasan Industri Terpadu Batang", regency="Kabupaten Batang",
-                    province="Jawa Tengah", latitude=-6.9545, longitude=110.0322)
+        zone = Zone(
+            code="KITB",
+            name="Kawasan Industri Terpadu Batang",
+            regency="Kabupaten Batang",
+            province="Jawa Tengah",
+            latitude=-6.9545,
+            longitude=110.0322,
+        )
         session.add(zone)
         await session.flush()
         product_ids = []
         for number in range(VENDORS):
-            user = await create_user(session=session, role=Role.VENDOR, phone=f"08120000{number:04d}",
-                                     full_name=f"Penjual {number}", password="bench-password-1",
-                                     password_hash_profile="fast", zone_id=zone.id)
-            vendor = await vendors.save_profile(session=session, user=user, data=VendorProfileInput(
-                business_name=f"Dapur {number}", owner_name=user.full_name, whatsapp=user.phone,
-                kecamatan="Gringsing", desa="Krengseng", latitude=-6.95 - number / 1000, longitude=110.02,
-                delivery_radius_km=20, daily_capacity=100_000), now=now)
+            user = await create_user(
+                session=session,
+                role=Role.VENDOR,
+                phone=f"08120000{number:04d}",
+                full_name=f"Penjual {number}",
+                password="bench-password-1",
+                password_hash_profile="fast",
+                zone_id=zone.id,
+            )
+            vendor = await vendors.save_profile(
+                session=session,
+                user=user,
+                data=VendorProfileInput(
+                    business_name=f"Dapur {number}",
+                    owner_name=user.full_name,
+                    whatsapp=user.phone,
+                    kecamatan="Gringsing",
+                    desa="Krengseng",
+                    latitude=-6.95 - number / 1000,
+                    longitude=110.02,
+                    delivery_radius_km=20,
+                    daily_capacity=100_000,
+                ),
+                now=now,
+            )
             for item in range(PRODUCTS_PER_VENDOR):
                 ready = item % 2 == 1
-                product = await catalog.create_product(session=session, vendor=vendor, data=ProductInput(
-                    name=f"Produk {number}-{item}", category=Category.CATERING, unit=Unit.BOX, price=15000 + item * 500,
-                    tiers=[TierInput(min_quantity=50, unit_price=14000)], min_order_qty=1,
-                    fulfilment=Fulfilment.READY_STOCK if ready else Fulfilment.MADE_TO_ORDER,
-                    stock=1_000_000 if ready else None))
+                product = await catalog.create_product(
+                    session=session,
+                    vendor=vendor,
+                    data=ProductInput(
+                        name=f"Produk {number}-{item}",
+                        category=Category.CATERING,
+                        unit=Unit.BOX,
+                        price=15000 + item * 500,
+                        tiers=[TierInput(min_quantity=50, unit_price=14000)],
+                        min_order_qty=1,
+                        fulfilment=Fulfilment.READY_STOCK if ready else Fulfilment.MADE_TO_ORDER,
+                        stock=1_000_000 if ready else None,
+                    ),
+                )
                 catalog.change_listing_status(product, ListingStatus.PENDING_REVIEW, now=now)
                 catalog.change_listing_status(product, ListingStatus.LIVE, now=now)
                 product_ids.append(product.id)
         staff = []
         for number in range(buyers):
-            organisation = Organisation(zone_id=zone.id, name=f"Kantin {number}", latitude=-6.95, longitude=110.03,
-                                        invoice_terms_days=30)
+            organisation = Organisation(
+                zone_id=zone.id, name=f"Kantin {number}", latitude=-6.95, longitude=110.03, invoice_terms_days=30
+            )
             session.add(organisation)
             await session.flush()
-            staff.append(await create_user(session=session, role=Role.CANTEEN_STAFF, phone=f"08130{number:07d}",
-                                           full_name=f"Staf {number}", password="bench-password-1",
-                                           password_hash_profile="fast", zone_id=zone.id,
-                                           organisation_id=organisation.id))
+            staff.append(
+                await create_user(
+                    session=session,
+                    role=Role.CANTEEN_STAFF,
+                    phone=f"08130{number:07d}",
+                    full_name=f"Staf {number}",
+                    password="bench-password-1",
+                    password_hash_profile="fast",
+                    zone_id=zone.id,
+                    organisation_id=organisation.id,
+                )
+            )
         await session.commit()
         return staff, product_ids
 
@@ -93,8 +135,9 @@ async def seed(database: Database, buyers: int) -> tuple[list[User], list[int]]:
 async def fill_cart(database: Database, buyer: User, product_ids: list[int]) -> None:
     async with database.sessionmaker() as session:
         for product_id in product_ids:
-            await cart.set_quantity(session=session, buyer=buyer, product_id=product_id, quantity=QUANTITY,
-                                    today=wib_today(utcnow()))
+            await cart.set_quantity(
+                session=session, buyer=buyer, product_id=product_id, quantity=QUANTITY, today=wib_today(utcnow())
+            )
         await session.commit()
 
 
@@ -103,9 +146,15 @@ async def timed_checkout(database: Database, buyer: User) -> float:
     now = utcnow()
     async with database.sessionmaker() as session:
         placement = await place_checkout(
-            session=session, buyer=buyer, payment_method=PaymentMethod.INVOICE, idempotency_key=f"bench-{buyer.id}",
-            delivery=DeliveryChoice(day=wib_today(now) + timedelta(days=3), slot=clock_time(11),
-                                    kind=DeliveryKind.CANTEEN), now=now)
+            session=session,
+            buyer=buyer,
+            payment_method=PaymentMethod.INVOICE,
+            idempotency_key=f"bench-{buyer.id}",
+            delivery=DeliveryChoice(
+                day=wib_today(now) + timedelta(days=3), slot=clock_time(11), kind=DeliveryKind.CANTEEN
+            ),
+            now=now,
+        )
         await session.commit()
     assert len(placement.orders) == VENDORS
     return time.perf_counter() - started
@@ -117,9 +166,11 @@ def percentile(samples: list[float], share: float) -> float:
 
 
 def report(label: str, latencies: list[float], wall: float) -> None:
-    print(f"  {label}: {len(latencies)} checkouts of {VENDORS * PRODUCTS_PER_VENDOR} lines from {VENDORS} vendors, "
-          f"{len(latencies) / wall:.1f} placements/s, p50 {percentile(latencies, 0.5) * 1000:.1f} ms, "
-          f"p95 {percentile(latencies, 0.95) * 1000:.1f} ms, max {max(latencies) * 1000:.1f} ms")
+    print(
+        f"  {label}: {len(latencies)} checkouts of {VENDORS * PRODUCTS_PER_VENDOR} lines from {VENDORS} vendors, "
+        f"{len(latencies) / wall:.1f} placements/s, p50 {percentile(latencies, 0.5) * 1000:.1f} ms, "
+        f"p95 {percentile(latencies, 0.95) * 1000:.1f} ms, max {max(latencies) * 1000:.1f} ms"
+    )
 
 
 async def run(url: str, args: argparse.Namespace) -> None:
@@ -135,7 +186,7 @@ async def run(url: str, args: argparse.Namespace) -> None:
             nonlocal statements
             statements += 1
 
-        sequential = buyers[:args.placements]
+        sequential = buyers[: args.placements]
         await timed_checkout(database, sequential[0])  # warm up connections and caches
         event.listen(database.engine.sync_engine, "before_cursor_execute", count)
         latencies = []
@@ -148,7 +199,7 @@ async def run(url: str, args: argparse.Namespace) -> None:
         print(f"  SQL statements per placement: {statements / len(latencies):.1f}")
 
         if url.startswith("postgresql"):
-            queue = list(buyers[args.placements:])
+            queue = list(buyers[args.placements :])
             concurrent: list[float] = []
 
             async def worker() -> None:

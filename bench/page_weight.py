@@ -22,16 +22,26 @@ ROOT = Path(__file__).resolve().parent.parent
 BUDGET_BYTES = 30 * 1024
 BUDGET_REQUESTS = 8
 ASSET = re.compile(r'<(?:link rel="stylesheet" href|script src)="([^"]+)"')
-PAGES = [("landing", None, "/"), ("login", None, "/login"), ("vendor home", "081500000001", "/vendor"),
-         ("vendor products", "081500000001", "/vendor/products"), ("manager home", "081200000001", "/manager"),
-         ("catalogue", None, "/catalogue"), ("catalogue search", "081300000001", "/catalogue?q=nasi+box&halal=1"),
-         ("product page", "081300000001", "/products/1"), ("vendor page", "081400000001", "/vendors/1"),
-         ("canteen's orders", "081300000001", "/orders"), ("canteen's order", "081300000001", "/orders/1"),
-         ("vendor's order board", "081500000001", "/vendor/orders"), ("vendor's order", "081500000001", "/vendor/orders/1"),
-         ("inbox", "081500000001", "/inbox"), ("cart", "081300000001", "/cart"),
-         ("vendor's sales report", "081500000001", "/vendor/reports"),
-         ("zone dashboard", "081200000001", "/manager/dashboard"),
-         ("canteen's invoices", "081300000001", "/canteen/invoices")]
+PAGES = [
+    ("landing", None, "/"),
+    ("login", None, "/login"),
+    ("vendor home", "081500000001", "/vendor"),
+    ("vendor products", "081500000001", "/vendor/products"),
+    ("manager home", "081200000001", "/manager"),
+    ("catalogue", None, "/catalogue"),
+    ("catalogue search", "081300000001", "/catalogue?q=nasi+box&halal=1"),
+    ("product page", "081300000001", "/products/1"),
+    ("vendor page", "081400000001", "/vendors/1"),
+    ("canteen's orders", "081300000001", "/orders"),
+    ("canteen's order", "081300000001", "/orders/1"),
+    ("vendor's order board", "081500000001", "/vendor/orders"),
+    ("vendor's order", "081500000001", "/vendor/orders/1"),
+    ("inbox", "081500000001", "/inbox"),
+    ("cart", "081300000001", "/cart"),
+    ("vendor's sales report", "081500000001", "/vendor/reports"),
+    ("zone dashboard", "081200000001", "/manager/dashboard"),
+    ("canteen's invoices", "081300000001", "/canteen/invoices"),
+]
 
 
 def free_port() -> int:
@@ -41,14 +51,23 @@ def free_port() -> int:
 
 
 def start_server(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    env = {**os.environ, "APP_ENV": "test", "DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
-           "MEDIA_DIR": str(workdir / "media"), "PASSWORD_HASH_PROFILE": "fast"}
+    env = {
+        **os.environ,
+        "APP_ENV": "test",
+        "DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
+        "MEDIA_DIR": str(workdir / "media"),
+        "PASSWORD_HASH_PROFILE": "fast",
+    }
     for command in (["migrate"], ["load-demo"]):
-        subprocess.run([sys.executable, "-m", "backend", *command], cwd=ROOT, env=env, check=True,
-                       capture_output=True)
+        subprocess.run([sys.executable, "-m", "backend", *command], cwd=ROOT, env=env, check=True, capture_output=True)
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "backend.asgi:app", "--port", str(port)],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "backend.asgi:app", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
@@ -69,8 +88,10 @@ def measure(client: httpx.Client, path: str) -> tuple[int, int, list[str]]:
         response = client.get(asset)
         total += response.num_bytes_downloaded
         requests += 1
-        rows.append(f"    {asset.split('?')[0]:<45} {response.num_bytes_downloaded:>7} B  "
-                    f"{response.headers.get('content-encoding', '-')}")
+        rows.append(
+            f"    {asset.split('?')[0]:<45} {response.num_bytes_downloaded:>7} B  "
+            f"{response.headers.get('content-encoding', '-')}"
+        )
     return total, requests, rows
 
 

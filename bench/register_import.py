@@ -24,17 +24,57 @@ from backend.moderation.models import VendorInvitation
 from backend.moderation.register import import_register, parse_register
 
 # Kabupaten Batang: kecamatan and some of their desa/kelurahan.
-KECAMATAN = {"Gringsing": ["Krengseng", "Ketanggan", "Plelen", "Sawangan"], "Limpung": ["Limpung", "Sempu"],
-             "Subah": ["Subah", "Kumejing"], "Bandar": ["Bandar", "Tumbrep"], "Batang": ["Kauman", "Proyonanggan"],
-             "Tulis": ["Tulis", "Simbangjati"], "Kandeman": ["Tegalsari", "Depok"], "Warungasem": ["Pandansari"],
-             "Banyuputih": ["Banyuputih", "Kalangsono"], "Wonotunggal": ["Wonotunggal", "Sodong"],
-             "Bawang": ["Bawang", "Deles"], "Blado": ["Blado", "Keteleng"], "Reban": ["Reban", "Wonosobo"],
-             "Pecalungan": ["Pecalungan", "Gombong"], "Tersono": ["Tersono", "Sidalang"]}
-NAMES = ["Sri", "Siti", "Nur", "Dewi", "Ahmad", "Budi", "Wulan", "Agus", "Rina", "Bambang", "Eko", "Yuni", "Slamet",
-         "Sulastri", "Joko", "Endang", "Darto", "Rohmah", "Wahyu", "Tri"]
-TRADES = [("Catering", "Katering"), ("Nasi Box", "kuliner"), ("Keripik", "makanan olahan"), ("Jamu", "Minuman"),
-          ("Konveksi", "konveksi"), ("Batik", "kerajinan"), ("Frozen Food", "Makanan Beku"), ("Sayur", "pertanian"),
-          ("Toko", "perdagangan"), ("Kue", "Makanan dan Minuman")]
+KECAMATAN = {
+    "Gringsing": ["Krengseng", "Ketanggan", "Plelen", "Sawangan"],
+    "Limpung": ["Limpung", "Sempu"],
+    "Subah": ["Subah", "Kumejing"],
+    "Bandar": ["Bandar", "Tumbrep"],
+    "Batang": ["Kauman", "Proyonanggan"],
+    "Tulis": ["Tulis", "Simbangjati"],
+    "Kandeman": ["Tegalsari", "Depok"],
+    "Warungasem": ["Pandansari"],
+    "Banyuputih": ["Banyuputih", "Kalangsono"],
+    "Wonotunggal": ["Wonotunggal", "Sodong"],
+    "Bawang": ["Bawang", "Deles"],
+    "Blado": ["Blado", "Keteleng"],
+    "Reban": ["Reban", "Wonosobo"],
+    "Pecalungan": ["Pecalungan", "Gombong"],
+    "Tersono": ["Tersono", "Sidalang"],
+}
+NAMES = [
+    "Sri",
+    "Siti",
+    "Nur",
+    "Dewi",
+    "Ahmad",
+    "Budi",
+    "Wulan",
+    "Agus",
+    "Rina",
+    "Bambang",
+    "Eko",
+    "Yuni",
+    "Slamet",
+    "Sulastri",
+    "Joko",
+    "Endang",
+    "Darto",
+    "Rohmah",
+    "Wahyu",
+    "Tri",
+]
+TRADES = [
+    ("Catering", "Katering"),
+    ("Nasi Box", "kuliner"),
+    ("Keripik", "makanan olahan"),
+    ("Jamu", "Minuman"),
+    ("Konveksi", "konveksi"),
+    ("Batik", "kerajinan"),
+    ("Frozen Food", "Makanan Beku"),
+    ("Sayur", "pertanian"),
+    ("Toko", "perdagangan"),
+    ("Kue", "Makanan dan Minuman"),
+]
 
 
 def register_csv(rows: int, seed: int = 7) -> bytes:
@@ -60,38 +100,56 @@ def register_csv(rows: int, seed: int = 7) -> bytes:
             desa = ""
         elif number % 1000 == 333:
             nib, phone = f"91{number - 1:011d}", f"08{number:010d}"  # the previous line again
-        lines.append(f"{number + 1};{trade} {owner.split()[0]} {number};{owner};{nib};{phone};{kecamatan};{desa};"
-                     f"{category}")
+        lines.append(
+            f"{number + 1};{trade} {owner.split()[0]} {number};{owner};{nib};{phone};{kecamatan};{desa};{category}"
+        )
     return ("\r\n".join(lines) + "\r\n").encode()
 
 
 async def run(url: str, rows: int) -> None:
     database = Database(url)
     async with database.sessionmaker() as session:
-        zone = Zone(code="KITB", name="Kawasan Industri Terpadu Batang", regency="Kabupaten Batang",
-                    province="Jawa Tengah", latitude=-6.95, longitude=110.03)
+        zone = Zone(
+            code="KITB",
+            name="Kawasan Industri Terpadu Batang",
+            regency="Kabupaten Batang",
+            province="Jawa Tengah",
+            latitude=-6.95,
+            longitude=110.03,
+        )
         session.add(zone)
         await session.flush()
-        manager = await create_user(session=session, role=Role.MANAGER, phone="081200000001",
-                                    full_name="Sri Wahyuni", password="pengelola-batang",
-                                    password_hash_profile="fast", zone_id=zone.id)
+        manager = await create_user(
+            session=session,
+            role=Role.MANAGER,
+            phone="081200000001",
+            full_name="Sri Wahyuni",
+            password="pengelola-batang",
+            password_hash_profile="fast",
+            zone_id=zone.id,
+        )
         await session.commit()
     data = register_csv(rows)
     started = time.perf_counter()
     parsed, rejected = parse_register(data)
     parse_seconds = time.perf_counter() - started
-    print(f"{rows} rows, {len(data) / 1e6:.1f} MB; parse alone: {parse_seconds:.2f} s "
-          f"({rows / parse_seconds:,.0f} rows/s; {len(parsed)} valid, {len(rejected)} rejected)")
+    print(
+        f"{rows} rows, {len(data) / 1e6:.1f} MB; parse alone: {parse_seconds:.2f} s "
+        f"({rows / parse_seconds:,.0f} rows/s; {len(parsed)} valid, {len(rejected)} rejected)"
+    )
     for attempt in ("first import", "same file again"):
         started = time.perf_counter()
         async with database.sessionmaker() as session:
-            report = await import_register(session=session, manager=manager, zone_id=zone.id,
-                                           filename="umkm_batang.csv", data=data, now=utcnow())
+            report = await import_register(
+                session=session, manager=manager, zone_id=zone.id, filename="umkm_batang.csv", data=data, now=utcnow()
+            )
             await session.commit()
         seconds = time.perf_counter() - started
-        print(f"{attempt:<16} {seconds:5.2f} s in all (parse and database) {rows / seconds:8,.0f} rows/s   "
-              f"created {report.created_count}, updated {report.updated_count}, "
-              f"unchanged {report.unchanged_count}, rejected {report.rejected_count}")
+        print(
+            f"{attempt:<16} {seconds:5.2f} s in all (parse and database) {rows / seconds:8,.0f} rows/s   "
+            f"created {report.created_count}, updated {report.updated_count}, "
+            f"unchanged {report.unchanged_count}, rejected {report.rejected_count}"
+        )
     async with database.sessionmaker() as session:
         invitations = (await session.execute(select(func.count()).select_from(VendorInvitation))).scalar_one()
     print(f"invitations in the zone: {invitations}")

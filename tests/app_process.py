@@ -22,11 +22,29 @@ SERVER_STOP_SECONDS = 5
 WORKER_STARTED = "Application startup complete"
 # Settings the server must not inherit from the shell (a shared Redis, real Stripe keys, ...): it gets its own.
 APP_VARIABLES = (
-    "APP_ENV", "DATABASE_URL", "DATABASE_CONNECT_TIMEOUT_SECONDS", "SECRET_KEY", "REDIS_URL", "MEDIA_DIR",
-    "PASSWORD_HASH_PROFILE", "STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET",
-    "STRIPE_API_BASE", "STRIPE_TIMEOUT_SECONDS", "SESSION_MAX_AGE_SECONDS", "LOGIN_FAILURES_PER_ACCOUNT",
-    "LOGIN_FAILURES_PER_IP", "LOGIN_WINDOW_SECONDS", "API_RATE_LIMIT_PER_MINUTE", "RUN_SCHEDULED_JOBS",
-    "PAYMENT_WINDOW_MINUTES", "CASH_ON_DELIVERY_LIMIT", "VAPID_PUBLIC_KEY", "VAPID_PRIVATE_KEY", "VAPID_SUBJECT",
+    "APP_ENV",
+    "DATABASE_URL",
+    "DATABASE_CONNECT_TIMEOUT_SECONDS",
+    "SECRET_KEY",
+    "REDIS_URL",
+    "MEDIA_DIR",
+    "PASSWORD_HASH_PROFILE",
+    "STRIPE_SECRET_KEY",
+    "STRIPE_PUBLISHABLE_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+    "STRIPE_API_BASE",
+    "STRIPE_TIMEOUT_SECONDS",
+    "SESSION_MAX_AGE_SECONDS",
+    "LOGIN_FAILURES_PER_ACCOUNT",
+    "LOGIN_FAILURES_PER_IP",
+    "LOGIN_WINDOW_SECONDS",
+    "API_RATE_LIMIT_PER_MINUTE",
+    "RUN_SCHEDULED_JOBS",
+    "PAYMENT_WINDOW_MINUTES",
+    "CASH_ON_DELIVERY_LIMIT",
+    "VAPID_PUBLIC_KEY",
+    "VAPID_PRIVATE_KEY",
+    "VAPID_SUBJECT",
     "TRUSTED_PROXIES",
     # uvicorn's own default for the proxies it believes, read when it is not told: never from the shell.
     "FORWARDED_ALLOW_IPS",
@@ -50,8 +68,9 @@ def app_environment(**settings: str) -> dict[str, str]:
 
 def run_command(args: list[str], env: dict[str, str]) -> None:
     """`python -m <args>` (an operator's command such as `backend migrate`), failing loudly with its output."""
-    done = subprocess.run([sys.executable, "-m", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
     if done.returncode != 0:
         raise RuntimeError(f"`python -m {' '.join(args)}` failed ({done.returncode}):\n{done.stdout}{done.stderr}")
 
@@ -79,12 +98,28 @@ class ServerProcess:
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
         # The operators' command, so the tests see what its uvicorn settings do (which proxies it believes).
-        command = [sys.executable, "-m", "backend", "serve", "--host", "127.0.0.1", "--port", str(port),
-                   "--workers", str(self.workers)]
+        command = [
+            sys.executable,
+            "-m",
+            "backend",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(self.workers),
+        ]
         with self.log_path.open("wb") as log_file:
             # A session of its own, so that a crash takes the workers down with their supervisor.
-            self.process = subprocess.Popen(command, cwd=ROOT, env=self.environment, stdout=log_file,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
+            self.process = subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env=self.environment,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         self._wait_until_healthy()
         return self.url
 
@@ -97,8 +132,10 @@ class ServerProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(f"the server exited with {self.process.returncode}:\n{self.log()}")
             try:
-                if (httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200
-                        and self.log().count(WORKER_STARTED) >= self.workers):
+                if (
+                    httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200
+                    and self.log().count(WORKER_STARTED) >= self.workers
+                ):
                     return
             except httpx.TransportError:
                 pass

@@ -238,24 +238,44 @@ class World:
 
     async def zone(self, code: str = "KITB", name: str = "Kawasan Industri Terpadu Batang") -> Zone:
         async with self.database.sessionmaker() as session:
-            zone = Zone(code=code, name=name, regency="Kabupaten Batang", province="Jawa Tengah",
-                        latitude=-6.9545, longitude=110.0322)
+            zone = Zone(
+                code=code,
+                name=name,
+                regency="Kabupaten Batang",
+                province="Jawa Tengah",
+                latitude=-6.9545,
+                longitude=110.0322,
+            )
             session.add(zone)
             await session.commit()
             return zone
 
-    async def organisation(self, zone: Zone, name: str = "Kantin PT Garmen Nusantara", *,
-                           invoice_terms_days: int | None = 30, npwp: str = "") -> Organisation:
+    async def organisation(
+        self,
+        zone: Zone,
+        name: str = "Kantin PT Garmen Nusantara",
+        *,
+        invoice_terms_days: int | None = 30,
+        npwp: str = "",
+    ) -> Organisation:
         """A canteen; most stories need one a manager verified, so it has 30-day invoice terms unless told."""
         async with self.database.sessionmaker() as session:
-            organisation = Organisation(zone_id=zone.id, name=name, address="Blok C-3",
-                                        invoice_terms_days=invoice_terms_days, npwp=npwp)
+            organisation = Organisation(
+                zone_id=zone.id, name=name, address="Blok C-3", invoice_terms_days=invoice_terms_days, npwp=npwp
+            )
             session.add(organisation)
             await session.commit()
             return organisation
 
-    async def user(self, role: Role, *, zone: Zone | None = None, organisation: Organisation | None = None,
-                   full_name: str | None = None, phone: str | None = None) -> User:
+    async def user(
+        self,
+        role: Role,
+        *,
+        zone: Zone | None = None,
+        organisation: Organisation | None = None,
+        full_name: str | None = None,
+        phone: str | None = None,
+    ) -> User:
         async with self.database.sessionmaker() as session:
             user = await create_user(
                 session=session,
@@ -270,75 +290,158 @@ class World:
             await session.commit()
             return user
 
-
-    async def shop(self, user: User, *, certificate_kinds: tuple[str, ...] = ("halal",),
-                   verified: bool = False, expires_on: date | None = None, submit: bool = True,
-                   business_name: str = "Catering Bu Sri") -> Shop:
+    async def shop(
+        self,
+        user: User,
+        *,
+        certificate_kinds: tuple[str, ...] = ("halal",),
+        verified: bool = False,
+        expires_on: date | None = None,
+        submit: bool = True,
+        business_name: str = "Catering Bu Sri",
+    ) -> Shop:
         """A vendor's shop: profile, certificates, and a nasi box product relying on them (submitted for review)."""
         storage = FileSystemStorage(self.settings.media_dir)
         async with self.database.sessionmaker() as session:
-            vendor = await vendor_service.save_profile(session=session, user=user, data=VendorProfileInput(
-                business_name=business_name, owner_name=user.full_name, whatsapp=user.phone,
-                kecamatan="Gringsing", desa="Krengseng", latitude=-6.9581, longitude=110.0195,
-                delivery_radius_km=15, daily_capacity=500), now=self.now)
+            vendor = await vendor_service.save_profile(
+                session=session,
+                user=user,
+                data=VendorProfileInput(
+                    business_name=business_name,
+                    owner_name=user.full_name,
+                    whatsapp=user.phone,
+                    kecamatan="Gringsing",
+                    desa="Krengseng",
+                    latitude=-6.9581,
+                    longitude=110.0195,
+                    delivery_radius_km=15,
+                    daily_capacity=500,
+                ),
+                now=self.now,
+            )
             certificates = []
             for kind in certificate_kinds:
                 certificate = await certification_service.add_certificate(
-                    session=session, vendor=vendor, storage=storage, now=self.now,
-                    data=CertificateInput(kind=CertificateKind(kind), number=EXAMPLE_NUMBERS[kind], issuer="BPJPH",
-                                          expires_on=expires_on),
-                    document=processed_document(600, 400))
+                    session=session,
+                    vendor=vendor,
+                    storage=storage,
+                    now=self.now,
+                    data=CertificateInput(
+                        kind=CertificateKind(kind), number=EXAMPLE_NUMBERS[kind], issuer="BPJPH", expires_on=expires_on
+                    ),
+                    document=processed_document(600, 400),
+                )
                 if verified:
                     certificate.status = CertificateStatus.VERIFIED
                 certificates.append(certificate)
-            product = await catalog_service.create_product(session=session, vendor=vendor, data=ProductInput(
-                name="Nasi Box Ayam Bakar", category=Category.CATERING, unit=Unit.BOX, price=15000,
-                tiers=[TierInput(min_quantity=50, unit_price=14000)], min_order_qty=10,
-                fulfilment=Fulfilment.MADE_TO_ORDER,
-                order_cutoff=time(15, 0), certificate_ids=[c.id for c in certificates]))
-            await catalog_service.add_photo(session=session, vendor=vendor, product_id=product.id,
-                                            photo=processed_photo(), storage=storage, now=self.now)
+            product = await catalog_service.create_product(
+                session=session,
+                vendor=vendor,
+                data=ProductInput(
+                    name="Nasi Box Ayam Bakar",
+                    category=Category.CATERING,
+                    unit=Unit.BOX,
+                    price=15000,
+                    tiers=[TierInput(min_quantity=50, unit_price=14000)],
+                    min_order_qty=10,
+                    fulfilment=Fulfilment.MADE_TO_ORDER,
+                    order_cutoff=time(15, 0),
+                    certificate_ids=[c.id for c in certificates],
+                ),
+            )
+            await catalog_service.add_photo(
+                session=session,
+                vendor=vendor,
+                product_id=product.id,
+                photo=processed_photo(),
+                storage=storage,
+                now=self.now,
+            )
             if submit:
-                await catalog_service.submit_for_review(session=session, vendor=vendor, product_id=product.id,
-                                                        now=self.now)
+                await catalog_service.submit_for_review(
+                    session=session, vendor=vendor, product_id=product.id, now=self.now
+                )
             await session.commit()
             return Shop(vendor=vendor, product=product, certificates=certificates)
 
-
-    async def seller(self, zone: Zone, *, business_name: str, latitude: float = -6.9581,
-                     longitude: float = 110.0195, radius_km: float = 15, daily_capacity: int | None = 500,
-                     operating_days: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7),
-                     certificates: tuple[str, ...] = ("halal",)) -> Seller:
+    async def seller(
+        self,
+        zone: Zone,
+        *,
+        business_name: str,
+        latitude: float = -6.9581,
+        longitude: float = 110.0195,
+        radius_km: float = 15,
+        daily_capacity: int | None = 500,
+        operating_days: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7),
+        certificates: tuple[str, ...] = ("halal",),
+    ) -> Seller:
         """A vendor with a profile at a place and certificates a manager has verified."""
         user = await self.user(Role.VENDOR, zone=zone)
         storage = FileSystemStorage(self.settings.media_dir)
         async with self.database.sessionmaker() as session:
-            vendor = await vendor_service.save_profile(session=session, user=user, data=VendorProfileInput(
-                business_name=business_name, owner_name=user.full_name, whatsapp=user.phone, kecamatan="Gringsing",
-                desa="Krengseng", latitude=latitude, longitude=longitude, delivery_radius_km=radius_km,
-                daily_capacity=daily_capacity, operating_days=list(operating_days)), now=self.now)
+            vendor = await vendor_service.save_profile(
+                session=session,
+                user=user,
+                data=VendorProfileInput(
+                    business_name=business_name,
+                    owner_name=user.full_name,
+                    whatsapp=user.phone,
+                    kecamatan="Gringsing",
+                    desa="Krengseng",
+                    latitude=latitude,
+                    longitude=longitude,
+                    delivery_radius_km=radius_km,
+                    daily_capacity=daily_capacity,
+                    operating_days=list(operating_days),
+                ),
+                now=self.now,
+            )
             certificate_ids = {}
             for kind in certificates:
                 certificate = await certification_service.add_certificate(
-                    session=session, vendor=vendor, storage=storage, now=self.now,
+                    session=session,
+                    vendor=vendor,
+                    storage=storage,
+                    now=self.now,
                     data=CertificateInput(kind=CertificateKind(kind), number=EXAMPLE_NUMBERS[kind], issuer="BPJPH"),
-                    document=processed_document(300, 200))
+                    document=processed_document(300, 200),
+                )
                 certificate.status = CertificateStatus.VERIFIED
                 certificate_ids[kind] = certificate.id
             await session.commit()
             return Seller(user=user, vendor=vendor, certificate_ids=certificate_ids)
 
-    async def live_product(self, seller: Seller, name: str, *, category: str = "catering", price: int = 15000,
-                           description: str = "", unit: str = "box", certificates: tuple[str, ...] | None = None,
-                           **fields: Any) -> Product:
+    async def live_product(
+        self,
+        seller: Seller,
+        name: str,
+        *,
+        category: str = "catering",
+        price: int = 15000,
+        description: str = "",
+        unit: str = "box",
+        certificates: tuple[str, ...] | None = None,
+        **fields: Any,
+    ) -> Product:
         """A product its vendor listed and a manager approved (status set through the listing's transitions)."""
         kinds = tuple(seller.certificate_ids) if certificates is None else certificates
         fields.setdefault("fulfilment", "made_to_order")
         async with self.database.sessionmaker() as session:
             vendor = await session.get_one(Vendor, seller.vendor.id)
-            product = await catalog_service.create_product(session=session, vendor=vendor, data=ProductInput(
-                name=name, category=Category(category), unit=Unit(unit), price=price, description=description,
-                certificate_ids=[seller.certificate_ids[kind] for kind in kinds], **fields))
+            product = await catalog_service.create_product(
+                session=session,
+                vendor=vendor,
+                data=ProductInput(
+                    name=name,
+                    category=Category(category),
+                    unit=Unit(unit),
+                    price=price,
+                    description=description,
+                    certificate_ids=[seller.certificate_ids[kind] for kind in kinds],
+                    **fields,
+                ),
+            )
             catalog_service.change_listing_status(product, ListingStatus.PENDING_REVIEW, now=self.now)
             catalog_service.change_listing_status(product, ListingStatus.LIVE, now=self.now)
             await session.commit()
@@ -359,7 +462,6 @@ class Shop:
     certificates: list[Certificate]
 
 
-
 def found(pattern: str, text: str, flags: int = 0) -> re.Match[str]:
     """The first match of `pattern` in `text` (a page, a header); the test fails when there is none."""
     match = re.search(pattern, text, flags)
@@ -367,8 +469,13 @@ def found(pattern: str, text: str, flags: int = 0) -> re.Match[str]:
     return match
 
 
-EXAMPLE_NUMBERS = {"halal": "ID33250000123450523", "pirt": "206332501012324", "bpom": "MD 224510001234",
-                   "nib": "9120301234567", "sni": "SNI 01-3553-2015"}
+EXAMPLE_NUMBERS = {
+    "halal": "ID33250000123450523",
+    "pirt": "206332501012324",
+    "bpom": "MD 224510001234",
+    "nib": "9120301234567",
+    "sni": "SNI 01-3553-2015",
+}
 
 
 @functools.cache

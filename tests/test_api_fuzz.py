@@ -54,8 +54,13 @@ from tests.orders.conftest import Ordering
 VALID_EXAMPLES = 3
 INVALID_EXAMPLES = 2
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
-          response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
 
 ROLES = ["anonymous", Role.WORKER, Role.CANTEEN_STAFF, Role.VENDOR, Role.MANAGER, Role.ADMIN]
 
@@ -81,10 +86,12 @@ async def seed_marketplace(world: Any, database: Any) -> Marketplace:
     admin = await world.user(Role.ADMIN, full_name="Admin Pasar")
 
     seller = await world.seller(zone, business_name="Catering Bu Sri", certificates=("halal", "pirt"))
-    nasi_box = await world.live_product(seller, "Nasi Box Ayam Bakar", price=15000, min_order_qty=10,
-                                        tiers=[{"min_quantity": 50, "unit_price": 14000}])
-    keripik = await world.live_product(seller, "Keripik Tempe", category="snacks", unit="pack", price=12000,
-                                       fulfilment="ready_stock", stock=200)
+    nasi_box = await world.live_product(
+        seller, "Nasi Box Ayam Bakar", price=15000, min_order_qty=10, tiers=[{"min_quantity": 50, "unit_price": 14000}]
+    )
+    keripik = await world.live_product(
+        seller, "Keripik Tempe", category="snacks", unit="pack", price=12000, fulfilment="ready_stock", stock=200
+    )
     # A second vendor whose nasi box waits in the manager's review queue.
     waiting = await world.shop(await world.user(Role.VENDOR, zone=zone), business_name="Dapur Bu Tini")
 
@@ -92,18 +99,26 @@ async def seed_marketplace(world: Any, database: Any) -> Marketplace:
     gate = await ordering.gate()
     now, day = utcnow(), wib_today(utcnow()) + timedelta(days=3)
     canteen_order = await ordering.order(staff, nasi_box.id, 60, day=day, now=now)
-    worker_order = await ordering.order(worker, keripik.id, 2, day=day, now=now, point_id=gate.id,
-                                        payment=PaymentMethod.CASH)
-    delivered = await ordering.order(worker, nasi_box.id, 10, day=day, now=now, point_id=gate.id,
-                                     payment=PaymentMethod.CASH)
+    worker_order = await ordering.order(
+        worker, keripik.id, 2, day=day, now=now, point_id=gate.id, payment=PaymentMethod.CASH
+    )
+    delivered = await ordering.order(
+        worker, nasi_box.id, 10, day=day, now=now, point_id=gate.id, payment=PaymentMethod.CASH
+    )
     async with database.sessionmaker() as session:
         for target in (OrderStatus.ACCEPTED, OrderStatus.READY, OrderStatus.DELIVERED):
-            await states.change_status(session=session, order_id=delivered.id, target=target, actor=seller.user,
-                                       now=now)
+            await states.change_status(
+                session=session, order_id=delivered.id, target=target, actor=seller.user, now=now
+            )
         await session.commit()
 
-    people: dict[str, User] = {Role.WORKER: worker, Role.CANTEEN_STAFF: staff, Role.VENDOR: seller.user,
-                               Role.MANAGER: manager, Role.ADMIN: admin}
+    people: dict[str, User] = {
+        Role.WORKER: worker,
+        Role.CANTEEN_STAFF: staff,
+        Role.VENDOR: seller.user,
+        Role.MANAGER: manager,
+        Role.ADMIN: admin,
+    }
     marketplace = Marketplace()
     spare_tokens = []
     async with database.sessionmaker() as session:
@@ -135,9 +150,14 @@ def draw_cases(operation: Any, mode: GenerationMode, count: int) -> list[Any]:
     """The first `count` requests Hypothesis generates for an operation, the same ones on every run."""
     cases: list[Any] = []
 
-    @hypothesis.settings(max_examples=count, derandomize=True, database=None, deadline=None,
-                         phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],
-                         suppress_health_check=list(hypothesis.HealthCheck))
+    @hypothesis.settings(
+        max_examples=count,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],
+        suppress_health_check=list(hypothesis.HealthCheck),
+    )
     @hypothesis.given(case=operation.as_strategy(generation_mode=mode))
     def collect(case: Any) -> None:
         cases.append(case)
@@ -165,9 +185,13 @@ async def send(client: AsyncTestClient[Any], case: Any, headers: dict[str, str])
     prepared = requests.Request(**kwargs).prepare()
     assert prepared.method is not None and prepared.url is not None
     assert prepared.body is None or isinstance(prepared.body, bytes | str)
-    return await client.request(prepared.method, prepared.url,
-                                headers=dict(prepared.headers),  # type: ignore[arg-type]  # httpx sends bytes values as they are
-                                content=prepared.body, follow_redirects=False)
+    return await client.request(
+        prepared.method,
+        prepared.url,
+        headers=dict(prepared.headers),  # type: ignore[arg-type]  # httpx sends bytes values as they are
+        content=prepared.body,
+        follow_redirects=False,
+    )
 
 
 @pytest.fixture
@@ -227,13 +251,14 @@ async def test_every_operation_answers_as_its_document_says(role, fuzz_client, w
                         # One report per operation, status and kind of failure: the first request that showed it.
                         key = (operation.method.upper(), operation.path, str(response.status_code), failure.title)
                         if key not in failures:
-                            failures[key] = (f"{key[0]} {key[1]} → {key[2]}: {key[3]} ({mode.value} request)\n"
-                                             f"  {case.as_curl_command()}\n  {response.text[:400]}")
+                            failures[key] = (
+                                f"{key[0]} {key[1]} → {key[2]}: {key[3]} ({mode.value} request)\n"
+                                f"  {case.as_curl_command()}\n  {response.text[:400]}"
+                            )
             finally:
                 if case.path_parameters:
                     case.path_parameters.update(generated)
-    assert not failures, (f"{len(failures)} kinds of failure in {sent} requests:\n\n"
-                          + "\n\n".join(failures.values()))
+    assert not failures, f"{len(failures)} kinds of failure in {sent} requests:\n\n" + "\n\n".join(failures.values())
 
 
 # --- what the fuzzer found, each pinned by a story of its own -------------------------------------------------
@@ -250,9 +275,14 @@ async def test_a_form_field_that_is_not_text_is_a_bad_request_not_a_server_error
     # A procurement system sends the certificate's photo as a plain form field (no filename): its bytes are not
     # UTF-8, and the multipart parser used to fail with a 500.
     boundary = "pasar-kawasan-boundary"
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\nhalal\r\n"
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"document\"\r\n\r\n").encode() \
-        + b"RIFF\x1a\x00\x00\x00WEBPVP8L\xfd\xff" + f"\r\n--{boundary}--\r\n".encode()
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="kind"\r\n\r\nhalal\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="document"\r\n\r\n'
+        ).encode()
+        + b"RIFF\x1a\x00\x00\x00WEBPVP8L\xfd\xff"
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     headers = {**await bearer(database, vendor), "Content-Type": f"multipart/form-data; boundary={boundary}"}
 
     response = await client.post("/api/v1/vendor/certificates", content=body, headers=headers)
@@ -264,8 +294,10 @@ async def test_a_form_field_that_is_not_text_is_a_bad_request_not_a_server_error
 
 async def test_a_form_field_in_a_charset_that_does_not_exist_is_a_bad_request(client, database, vendor):
     boundary = "pasar-kawasan-boundary"
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n"
-            f"Content-Type: text/plain; charset=klingon\r\n\r\nhalal\r\n--{boundary}--\r\n").encode()
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="kind"\r\n'
+        f"Content-Type: text/plain; charset=klingon\r\n\r\nhalal\r\n--{boundary}--\r\n"
+    ).encode()
     headers = {**await bearer(database, vendor), "Content-Type": f"multipart/form-data; boundary={boundary}"}
 
     response = await client.post("/api/v1/vendor/certificates", content=body, headers=headers)

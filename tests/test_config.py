@@ -28,30 +28,33 @@ def test_common_database_url_spellings_get_the_async_driver():
     assert Settings.from_env({"DATABASE_URL": "sqlite:///tmp/x.db"}).database_url == "sqlite+aiosqlite:///tmp/x.db"
 
 
-@pytest.mark.parametrize(("environ", "named"), [
-    ({"DATABASE_URL": "mysql://root@localhost/pasar"}, "DATABASE_URL"),
-    ({"SECRET_KEY": "short"}, "SECRET_KEY"),
-    ({"APP_ENV": "production"}, "SECRET_KEY"),
-    ({"APP_ENV": "staging"}, "APP_ENV"),
-    ({"REDIS_URL": "localhost:6379"}, "REDIS_URL"),
-    ({"STRIPE_SECRET_KEY": "pk_test_123"}, "STRIPE_SECRET_KEY"),
-    ({"STRIPE_WEBHOOK_SECRET": "abc"}, "STRIPE_WEBHOOK_SECRET"),
-    ({"STRIPE_TIMEOUT_SECONDS": "sepuluh"}, "STRIPE_TIMEOUT_SECONDS"),
-    ({"STRIPE_TIMEOUT_SECONDS": "0"}, "STRIPE_TIMEOUT_SECONDS"),
-    ({"DATABASE_CONNECT_TIMEOUT_SECONDS": "-1"}, "DATABASE_CONNECT_TIMEOUT_SECONDS"),
-    ({"LOGIN_FAILURES_PER_ACCOUNT": "lima"}, "LOGIN_FAILURES_PER_ACCOUNT"),
-    ({"LOGIN_WINDOW_SECONDS": "0"}, "LOGIN_WINDOW_SECONDS"),
-    ({"APP_ENV": "production", "SECRET_KEY": "x" * 40, "PASSWORD_HASH_PROFILE": "fast"}, "PASSWORD_HASH_PROFILE"),
-    ({"VAPID_PUBLIC_KEY": "BExample"}, "VAPID_PUBLIC_KEY"),
-    ({"VAPID_PUBLIC_KEY": "BExample", "VAPID_PRIVATE_KEY": "not-a-key"}, "VAPID_PRIVATE_KEY"),
-    ({"VAPID_SUBJECT": "operator@pasarkawasan.id"}, "VAPID_SUBJECT"),
-    ({"PAYMENT_WINDOW_MINUTES": "setengah jam"}, "PAYMENT_WINDOW_MINUTES"),
-    ({"CASH_ON_DELIVERY_LIMIT": "lima ratus ribu"}, "CASH_ON_DELIVERY_LIMIT"),
-    ({"CASH_ON_DELIVERY_LIMIT": "0"}, "CASH_ON_DELIVERY_LIMIT"),
-    ({"TRUSTED_PROXIES": "nginx"}, "TRUSTED_PROXIES"),
-    ({"TRUSTED_PROXIES": "10.0.0.1/8"}, "TRUSTED_PROXIES"),
-    ({"TRUSTED_PROXIES": "*"}, "TRUSTED_PROXIES"),
-])
+@pytest.mark.parametrize(
+    ("environ", "named"),
+    [
+        ({"DATABASE_URL": "mysql://root@localhost/pasar"}, "DATABASE_URL"),
+        ({"SECRET_KEY": "short"}, "SECRET_KEY"),
+        ({"APP_ENV": "production"}, "SECRET_KEY"),
+        ({"APP_ENV": "staging"}, "APP_ENV"),
+        ({"REDIS_URL": "localhost:6379"}, "REDIS_URL"),
+        ({"STRIPE_SECRET_KEY": "pk_test_123"}, "STRIPE_SECRET_KEY"),
+        ({"STRIPE_WEBHOOK_SECRET": "abc"}, "STRIPE_WEBHOOK_SECRET"),
+        ({"STRIPE_TIMEOUT_SECONDS": "sepuluh"}, "STRIPE_TIMEOUT_SECONDS"),
+        ({"STRIPE_TIMEOUT_SECONDS": "0"}, "STRIPE_TIMEOUT_SECONDS"),
+        ({"DATABASE_CONNECT_TIMEOUT_SECONDS": "-1"}, "DATABASE_CONNECT_TIMEOUT_SECONDS"),
+        ({"LOGIN_FAILURES_PER_ACCOUNT": "lima"}, "LOGIN_FAILURES_PER_ACCOUNT"),
+        ({"LOGIN_WINDOW_SECONDS": "0"}, "LOGIN_WINDOW_SECONDS"),
+        ({"APP_ENV": "production", "SECRET_KEY": "x" * 40, "PASSWORD_HASH_PROFILE": "fast"}, "PASSWORD_HASH_PROFILE"),
+        ({"VAPID_PUBLIC_KEY": "BExample"}, "VAPID_PUBLIC_KEY"),
+        ({"VAPID_PUBLIC_KEY": "BExample", "VAPID_PRIVATE_KEY": "not-a-key"}, "VAPID_PRIVATE_KEY"),
+        ({"VAPID_SUBJECT": "operator@pasarkawasan.id"}, "VAPID_SUBJECT"),
+        ({"PAYMENT_WINDOW_MINUTES": "setengah jam"}, "PAYMENT_WINDOW_MINUTES"),
+        ({"CASH_ON_DELIVERY_LIMIT": "lima ratus ribu"}, "CASH_ON_DELIVERY_LIMIT"),
+        ({"CASH_ON_DELIVERY_LIMIT": "0"}, "CASH_ON_DELIVERY_LIMIT"),
+        ({"TRUSTED_PROXIES": "nginx"}, "TRUSTED_PROXIES"),
+        ({"TRUSTED_PROXIES": "10.0.0.1/8"}, "TRUSTED_PROXIES"),
+        ({"TRUSTED_PROXIES": "*"}, "TRUSTED_PROXIES"),
+    ],
+)
 def test_a_bad_setting_is_refused_by_name(environ, named):
     with pytest.raises(ConfigError, match=named):
         Settings.from_env(environ)
@@ -82,7 +85,11 @@ def test_production_marks_cookies_secure():
 def test_the_app_refuses_to_start_with_a_bad_setting_and_says_which():
     result = subprocess.run(
         [sys.executable, "-c", "import backend.asgi"],
-        cwd=ROOT, env={"DATABASE_URL": "mysql://nope", "PATH": ""}, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        env={"DATABASE_URL": "mysql://nope", "PATH": ""},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode != 0
     assert "DATABASE_URL" in result.stderr
@@ -97,7 +104,9 @@ def test_the_operator_is_told_what_is_wrong_with_the_value():
 def test_every_bad_setting_is_named_at_once():
     with pytest.raises(ConfigError) as refused:
         Settings.from_env({"REDIS_URL": "localhost:6379", "LOGIN_WINDOW_SECONDS": "0", "RUN_SCHEDULED_JOBS": "maybe"})
-    assert {"REDIS_URL", "LOGIN_WINDOW_SECONDS", "RUN_SCHEDULED_JOBS"} <= set(str(refused.value).replace(";", "").split())
+    assert {"REDIS_URL", "LOGIN_WINDOW_SECONDS", "RUN_SCHEDULED_JOBS"} <= set(
+        str(refused.value).replace(";", "").split()
+    )
 
 
 def test_the_process_environment_is_read_at_start_up(monkeypatch):

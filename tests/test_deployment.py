@@ -56,8 +56,13 @@ def test_compose_refuses_to_start_without_a_secret_key():
 
 @pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose (v1) is not installed")
 def test_docker_compose_validates_the_file():
-    result = subprocess.run(["docker-compose", "-f", str(COMPOSE), "config", "-q"], capture_output=True, text=True,
-                            env={**os.environ, "SECRET_KEY": "k" * 40}, timeout=60)
+    result = subprocess.run(
+        ["docker-compose", "-f", str(COMPOSE), "config", "-q"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SECRET_KEY": "k" * 40},
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
 
 

@@ -83,8 +83,14 @@ async def test_the_openapi_document_describes_the_api(client):
 
 
 # Every path under /schema a viewer could live at (Litestar's own render plugins).
-SCHEMA_VIEWERS = ("/schema", "/schema/swagger", "/schema/scalar", "/schema/redoc", "/schema/elements",
-                  "/schema/rapidoc")
+SCHEMA_VIEWERS = (
+    "/schema",
+    "/schema/swagger",
+    "/schema/scalar",
+    "/schema/redoc",
+    "/schema/elements",
+    "/schema/rapidoc",
+)
 # Scripts, styles or images from another host: a CDN (or anybody) could then run code on our pages.
 ANOTHER_HOST = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.IGNORECASE)
 
@@ -109,8 +115,12 @@ async def test_in_production_the_api_document_is_served_without_viewers_from_a_c
 
 
 def test_no_template_or_static_file_loads_anything_from_another_host():
-    files = [*ROOT.glob("web/templates/**/*.html"), *ROOT.glob("static/**/*.js"), *ROOT.glob("static/**/*.css"),
-             *ROOT.glob("static/**/*.webmanifest")]
+    files = [
+        *ROOT.glob("web/templates/**/*.html"),
+        *ROOT.glob("static/**/*.js"),
+        *ROOT.glob("static/**/*.css"),
+        *ROOT.glob("static/**/*.webmanifest"),
+    ]
     assert files
     assert [str(path.relative_to(ROOT)) for path in files if ANOTHER_HOST.search(path.read_text())] == []
 
@@ -132,16 +142,19 @@ async def api_token(world, user) -> dict[str, str]:
     return {"Authorization": f"Bearer {raw}"}
 
 
-@pytest.mark.parametrize(("body", "what"), ids=["objects", "arrays", "just too deep"], argvalues=[
-    (b'{"name":' * 20_000 + b'"x"' + b"}" * 20_000, "20,000 nested objects"),
-    (b"[" * 100_000 + b"]" * 100_000, "100,000 nested arrays"),
-    (b'{"name": "Skrip", "extra": ' + b"[" * 33 + b"]" * 33 + b"}", "33 levels"),
-])
+@pytest.mark.parametrize(
+    ("body", "what"),
+    ids=["objects", "arrays", "just too deep"],
+    argvalues=[
+        (b'{"name":' * 20_000 + b'"x"' + b"}" * 20_000, "20,000 nested objects"),
+        (b"[" * 100_000 + b"]" * 100_000, "100,000 nested arrays"),
+        (b'{"name": "Skrip", "extra": ' + b"[" * 33 + b"]" * 33 + b"}", "33 levels"),
+    ],
+)
 async def test_json_nested_too_deeply_is_a_bad_request_not_a_crash(client, world, worker, body, what):
     auth = await api_token(world, worker)
 
-    response = await client.post("/api/v1/tokens", content=body,
-                                 headers={**auth, "Content-Type": "application/json"})
+    response = await client.post("/api/v1/tokens", content=body, headers={**auth, "Content-Type": "application/json"})
 
     assert response.status_code == 400, what
     assert response.headers["content-type"].startswith("application/problem+json")
@@ -154,8 +167,9 @@ async def test_json_nested_within_the_limit_and_brackets_inside_strings_are_acce
     auth = await api_token(world, worker)
     name = "[[[{{{" * 10  # brackets inside a string are text, not nesting
 
-    response = await client.post("/api/v1/tokens", headers=auth,
-                                 json={"name": name, "extra": [[[[{"a": [1, {"b": "\\\"]"}]}]]]]})
+    response = await client.post(
+        "/api/v1/tokens", headers=auth, json={"name": name, "extra": [[[[{"a": [1, {"b": '\\"]'}]}]]]]}
+    )
 
     assert response.status_code == 201, response.text
     assert response.json()["name"] == name
@@ -168,10 +182,11 @@ async def test_a_json_body_over_the_size_limit_is_refused_before_it_is_read(clie
 
     async def in_pieces():
         for start in range(0, len(body), 64 * 1024):
-            yield body[start:start + 64 * 1024]
+            yield body[start : start + 64 * 1024]
 
-    response = await client.post("/api/v1/tokens", content=in_pieces() if chunked else body,
-                                 headers={**auth, "Content-Type": "application/json"})
+    response = await client.post(
+        "/api/v1/tokens", content=in_pieces() if chunked else body, headers={**auth, "Content-Type": "application/json"}
+    )
 
     assert response.status_code == 413
     assert response.headers["content-type"].startswith("application/problem+json")
@@ -184,7 +199,10 @@ async def test_an_api_photo_upload_may_still_be_larger_than_a_json_body(client, 
     auth = await api_token(world, vendor)
     photo = jpeg_bytes(1200, 900) + b"\0" * JSON_BODY_LIMIT  # a JPEG reader stops at its end marker
 
-    response = await client.post(f"/api/v1/vendor/products/{shop.product.id}/photos", headers=auth,
-                                 files={"photo": ("besar.jpg", photo, "image/jpeg")})
+    response = await client.post(
+        f"/api/v1/vendor/products/{shop.product.id}/photos",
+        headers=auth,
+        files={"photo": ("besar.jpg", photo, "image/jpeg")},
+    )
 
     assert response.status_code == 201, response.text

@@ -17,7 +17,9 @@ METHOD_MAP = [("backend/**.py", "python"), ("web/**.py", "python"), ("web/templa
 def extracted_messages() -> set[str]:
     messages = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
-        str(ROOT), METHOD_MAP, options_map={"web/templates/**.html": {"extensions": "jinja2.ext.i18n"}},
+        str(ROOT),
+        METHOD_MAP,
+        options_map={"web/templates/**.html": {"extensions": "jinja2.ext.i18n"}},
         keywords=KEYWORDS,
     ):
         messages.add(message[0] if isinstance(message, tuple) else message)
@@ -27,8 +29,11 @@ def extracted_messages() -> set[str]:
 def test_every_message_in_the_code_has_an_indonesian_translation():
     with po_path("id").open("rb") as po_file:
         catalogue = read_po(po_file, locale="id")
-    translated = {message.id[0] if isinstance(message.id, tuple) else message.id
-                  for message in catalogue if message.id and message.string and not message.fuzzy}
+    translated = {
+        message.id[0] if isinstance(message.id, tuple) else message.id
+        for message in catalogue
+        if message.id and message.string and not message.fuzzy
+    }
 
     missing = sorted(extracted_messages() - translated)
 

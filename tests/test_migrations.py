@@ -46,9 +46,12 @@ def _differences(url: str) -> list[object]:
         engine = create_async_engine(url)
         async with engine.connect() as connection:
             diff = await connection.run_sync(
-                lambda sync: compare_metadata(MigrationContext.configure(sync, opts={"compare_type": True,
-                                                                                 "include_object": migrate.include_object}),
-                                              SQLModel.metadata)
+                lambda sync: compare_metadata(
+                    MigrationContext.configure(
+                        sync, opts={"compare_type": True, "include_object": migrate.include_object}
+                    ),
+                    SQLModel.metadata,
+                )
             )
         await engine.dispose()
         return diff
@@ -97,8 +100,10 @@ def test_the_search_index_outside_the_models_exists_at_head(empty_databases):
             if connection.dialect.name == "sqlite":
                 query = "SELECT name FROM sqlite_master WHERE name LIKE 'product_search%'"
             else:
-                query = ("SELECT indexname FROM pg_indexes WHERE indexname = 'ix_product_search_document' "
-                         "UNION SELECT proname FROM pg_proc WHERE proname = 'great_circle_km'")
+                query = (
+                    "SELECT indexname FROM pg_indexes WHERE indexname = 'ix_product_search_document' "
+                    "UNION SELECT proname FROM pg_proc WHERE proname = 'great_circle_km'"
+                )
             names = set((await connection.execute(text(query))).scalars())
         await engine.dispose()
         return names
@@ -107,8 +112,12 @@ def test_the_search_index_outside_the_models_exists_at_head(empty_databases):
         migrate.upgrade(url)
         found = asyncio.run(objects(url))
         if url.startswith("sqlite"):
-            assert {"product_search", "product_search_insert", "product_search_delete",
-                    "product_search_update"} <= found, found
+            assert {
+                "product_search",
+                "product_search_insert",
+                "product_search_delete",
+                "product_search_update",
+            } <= found, found
         else:
             assert found == {"ix_product_search_document", "great_circle_km"}
 
@@ -127,11 +136,14 @@ def test_photos_over_the_limit_or_sharing_a_place_are_numbered_again_by_0010(emp
             sparse = await world.live_product(seller, "Nasi Box Rendang")
             async with database.sessionmaker() as session:
                 photos: dict[str, list[int]] = {"crowded": [], "sparse": []}
-                for name, product, places in (("crowded", crowded, [1, 2, 2, 3, 4, 5, 5, 6]),
-                                              ("sparse", sparse, [3, 1])):
+                for name, product, places in (
+                    ("crowded", crowded, [1, 2, 2, 3, 4, 5, 5, 6]),
+                    ("sparse", sparse, [3, 1]),
+                ):
                     for place in places:
-                        photo = ProductPhoto(product_id=product.id, position=place, thumb_key="t", detail_key="d",
-                                             width=1, height=1)
+                        photo = ProductPhoto(
+                            product_id=product.id, position=place, thumb_key="t", detail_key="d", width=1, height=1
+                        )
                         session.add(photo)
                         await session.flush()
                         photos[name].append(photo.id)
@@ -143,9 +155,12 @@ def test_photos_over_the_limit_or_sharing_a_place_are_numbered_again_by_0010(emp
     async def places(url: str, product_id: int) -> list[tuple[int, int]]:
         engine = create_async_engine(url)
         async with engine.connect() as connection:
-            rows = (await connection.execute(text(
-                "SELECT id, position FROM product_photo WHERE product_id = :id ORDER BY position"),
-                {"id": product_id})).all()
+            rows = (
+                await connection.execute(
+                    text("SELECT id, position FROM product_photo WHERE product_id = :id ORDER BY position"),
+                    {"id": product_id},
+                )
+            ).all()
         await engine.dispose()
         return [tuple(row) for row in rows]
 

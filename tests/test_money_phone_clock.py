@@ -13,8 +13,10 @@ from backend.phone import InvalidPhoneNumber, display_phone, normalize_phone, wh
 from web.templating import format_decimal
 
 
-@pytest.mark.parametrize(("amount", "shown"), [(15000, "Rp 15.000"), (0, "Rp 0"), (1250000, "Rp 1.250.000"),
-                                               (-5000, "-Rp 5.000"), (999, "Rp 999")])
+@pytest.mark.parametrize(
+    ("amount", "shown"),
+    [(15000, "Rp 15.000"), (0, "Rp 0"), (1250000, "Rp 1.250.000"), (-5000, "-Rp 5.000"), (999, "Rp 999")],
+)
 def test_rupiah_is_shown_the_indonesian_way(amount, shown):
     assert format_rupiah(amount) == shown
 
@@ -27,9 +29,17 @@ def test_rupiah_read_the_same_on_english_pages():
         set_locale("id")
 
 
-@pytest.mark.parametrize(("value", "indonesian", "english"), [(1.5, "1,5", "1.5"), (2.0, "2", "2"), (12, "12", "12"),
-                                                             (1.96, "2", "2"), (4.25, "4,2", "4.2"),
-                                                             (1234.5, "1.234,5", "1,234.5")])
+@pytest.mark.parametrize(
+    ("value", "indonesian", "english"),
+    [
+        (1.5, "1,5", "1.5"),
+        (2.0, "2", "2"),
+        (12, "12", "12"),
+        (1.96, "2", "2"),
+        (4.25, "4,2", "4.2"),
+        (1234.5, "1.234,5", "1,234.5"),
+    ],
+)
 def test_decimals_are_shown_with_the_readers_separator_and_at_most_one_decimal(value, indonesian, english):
     try:
         set_locale("id")
@@ -41,9 +51,18 @@ def test_decimals_are_shown_with_the_readers_separator_and_at_most_one_decimal(v
     assert (shown_in_indonesian, shown_in_english) == (indonesian, english)
 
 
-@pytest.mark.parametrize(("typed", "amount"), [("15000", 15000), ("15.000", 15000), ("Rp 15.000", 15000),
-                                              ("Rp15.000", 15000), ("1.250.000", 1250000), ("15.000,00", 15000),
-                                              (" 7500 ", 7500)])
+@pytest.mark.parametrize(
+    ("typed", "amount"),
+    [
+        ("15000", 15000),
+        ("15.000", 15000),
+        ("Rp 15.000", 15000),
+        ("Rp15.000", 15000),
+        ("1.250.000", 1250000),
+        ("15.000,00", 15000),
+        (" 7500 ", 7500),
+    ],
+)
 def test_rupiah_is_read_as_people_type_it(typed, amount):
     assert parse_rupiah(typed) == amount
 
@@ -61,29 +80,56 @@ def test_stripe_counts_rupiah_in_hundredths():
         from_stripe_amount(1500050)
 
 
-@pytest.mark.parametrize("typed", ["081234567890", "6281234567890", "+6281234567890", "+62 812-3456-7890",
-                                   "0812 3456 7890", "(0812) 3456-7890", "81234567890", "006281234567890"])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "081234567890",
+        "6281234567890",
+        "+6281234567890",
+        "+62 812-3456-7890",
+        "0812 3456 7890",
+        "(0812) 3456-7890",
+        "81234567890",
+        "006281234567890",
+    ],
+)
 def test_phone_numbers_are_stored_in_e164(typed):
     assert normalize_phone(typed) == "+6281234567890"
 
 
-@pytest.mark.parametrize("typed", ["", "12345", "0212345678", "08123", "0812345678901234", "0812-abc-7890",
-                                   "+62 21 1234567"])
+@pytest.mark.parametrize(
+    "typed", ["", "12345", "0212345678", "08123", "0812345678901234", "0812-abc-7890", "+62 21 1234567"]
+)
 def test_numbers_that_are_not_indonesian_mobiles_are_refused(typed):
     with pytest.raises(InvalidPhoneNumber):
         normalize_phone(typed)
 
 
-@pytest.mark.parametrize(("typed", "kind"), [("0800-1-234567", "toll-free"), ("0800 123 4567", "toll-free"),
-                                            ("0809-1234-567", "premium rate"), ("+62 809 1234567", "premium rate"),
-                                            ("021-5551234", "Jakarta landline"), ("(0274) 123456", "Yogyakarta landline")])
+@pytest.mark.parametrize(
+    ("typed", "kind"),
+    [
+        ("0800-1-234567", "toll-free"),
+        ("0800 123 4567", "toll-free"),
+        ("0809-1234-567", "premium rate"),
+        ("+62 809 1234567", "premium rate"),
+        ("021-5551234", "Jakarta landline"),
+        ("(0274) 123456", "Yogyakarta landline"),
+    ],
+)
 def test_numbers_that_cannot_receive_whatsapp_are_refused(typed, kind):
     with pytest.raises(InvalidPhoneNumber, match="not an Indonesian mobile number"):
         normalize_phone(typed)
 
 
-@pytest.mark.parametrize(("typed", "stored"), [("0811-0000-0001", "+6281100000001"), ("0857 7000 1234", "+6285770001234"),
-                                              ("0899-1234-5678", "+6289912345678"), ("0812-3456-789", "+628123456789")])
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("0811-0000-0001", "+6281100000001"),
+        ("0857 7000 1234", "+6285770001234"),
+        ("0899-1234-5678", "+6289912345678"),
+        ("0812-3456-789", "+628123456789"),
+    ],
+)
 def test_every_operators_mobile_numbers_are_accepted(typed, stored):
     assert normalize_phone(typed) == stored
 
@@ -95,22 +141,26 @@ def in_digits_of(zero: int, text: str) -> str:
 
 def full_width(text: str) -> str:
     """`text` as East Asian input methods type it: every ASCII character in its full-width form."""
-    return "".join(chr(ord(char) + 0xFEE0) if "!" <= char <= "~" else "\u3000" if char == " " else char
-                   for char in text)
+    return "".join(
+        chr(ord(char) + 0xFEE0) if "!" <= char <= "~" else "\u3000" if char == " " else char for char in text
+    )
 
 
 # The same number from other keyboards: a phone's Arabic or Persian keyboard, a Japanese or Chinese input
 # method's full-width forms, mathematical digits pasted from a document.
-@pytest.mark.parametrize("typed", [
-    full_width("0812-3456-7890"),
-    full_width("+62 812-3456-7890"),
-    full_width("(0812) 3456 7890"),
-    in_digits_of(0x0660, "081234567890"),  # Arabic-Indic
-    in_digits_of(0x06F0, "0812-3456-7890"),  # Extended Arabic-Indic (Persian, Urdu)
-    in_digits_of(0x0966, "081234567890"),  # Devanagari
-    in_digits_of(0x1D7CE, "081234567890"),  # mathematical bold
-    "08" + full_width("12") + "-34" + in_digits_of(0x0660, "56") + "-7890",
-])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        full_width("0812-3456-7890"),
+        full_width("+62 812-3456-7890"),
+        full_width("(0812) 3456 7890"),
+        in_digits_of(0x0660, "081234567890"),  # Arabic-Indic
+        in_digits_of(0x06F0, "0812-3456-7890"),  # Extended Arabic-Indic (Persian, Urdu)
+        in_digits_of(0x0966, "081234567890"),  # Devanagari
+        in_digits_of(0x1D7CE, "081234567890"),  # mathematical bold
+        "08" + full_width("12") + "-34" + in_digits_of(0x0660, "56") + "-7890",
+    ],
+)
 def test_a_number_in_other_digits_is_the_same_number_in_ascii(typed):
     stored = normalize_phone(typed)
 
@@ -118,13 +168,16 @@ def test_a_number_in_other_digits_is_the_same_number_in_ascii(typed):
     assert stored.isascii()
 
 
-@pytest.mark.parametrize("typed", [
-    "0812\u200b3456\u200b7890",  # zero-width spaces: invisible, and no keyboard types them
-    "0812-3456-789\u0660\u0301",  # a combining accent on a digit
-    "\u2070\u2078\u00b9\u00b234567890",  # superscripts are not digits anyone dials
-    "0812-3456-789\u2460",  # circled one
-    full_width("o81234567890"),  # a full-width letter o for the zero
-])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "0812\u200b3456\u200b7890",  # zero-width spaces: invisible, and no keyboard types them
+        "0812-3456-789\u0660\u0301",  # a combining accent on a digit
+        "\u2070\u2078\u00b9\u00b234567890",  # superscripts are not digits anyone dials
+        "0812-3456-789\u2460",  # circled one
+        full_width("o81234567890"),  # a full-width letter o for the zero
+    ],
+)
 def test_lookalike_characters_that_are_not_digits_are_refused(typed):
     with pytest.raises(InvalidPhoneNumber):
         normalize_phone(typed)
@@ -156,13 +209,16 @@ def test_times_are_shown_in_wib():
     assert format_date(date(2026, 8, 17)) == "17 Agustus 2026"
 
 
-@pytest.mark.parametrize(("day", "indonesian", "english"), [
-    (date(2026, 12, 3), "3 Desember 2026", "3 December 2026"),
-    (date(2027, 1, 1), "1 Januari 2027", "1 January 2027"),
-    (date(2027, 2, 28), "28 Februari 2027", "28 February 2027"),
-    (date(2027, 5, 9), "9 Mei 2027", "9 May 2027"),
-    (date(2027, 10, 31), "31 Oktober 2027", "31 October 2027"),
-])
+@pytest.mark.parametrize(
+    ("day", "indonesian", "english"),
+    [
+        (date(2026, 12, 3), "3 Desember 2026", "3 December 2026"),
+        (date(2027, 1, 1), "1 Januari 2027", "1 January 2027"),
+        (date(2027, 2, 28), "28 Februari 2027", "28 February 2027"),
+        (date(2027, 5, 9), "9 Mei 2027", "9 May 2027"),
+        (date(2027, 10, 31), "31 Oktober 2027", "31 October 2027"),
+    ],
+)
 def test_dates_name_the_month_in_the_readers_language_day_first(day, indonesian, english):
     assert (format_date(day), format_date(day, "en")) == (indonesian, english)
 

@@ -58,11 +58,23 @@ async def test_the_offline_page_speaks_indonesian(client):
 
 async def test_the_demo_loads_once_with_every_role_and_each_can_log_in(client, database, settings):
     async with database.sessionmaker() as session:
-        assert await load_demo(session=session, password_hash_profile="fast", storage=FileSystemStorage(settings.media_dir)) is True
+        assert (
+            await load_demo(
+                session=session, password_hash_profile="fast", storage=FileSystemStorage(settings.media_dir)
+            )
+            is True
+        )
         await session.commit()
     async with database.sessionmaker() as session:
-        assert await load_demo(session=session, password_hash_profile="fast", storage=FileSystemStorage(settings.media_dir)) is False
-        roles = dict((await session.execute(select(col(User.role), func.count(col(User.id))).group_by(col(User.role)))).all())
+        assert (
+            await load_demo(
+                session=session, password_hash_profile="fast", storage=FileSystemStorage(settings.media_dir)
+            )
+            is False
+        )
+        roles = dict(
+            (await session.execute(select(col(User.role), func.count(col(User.id))).group_by(col(User.role)))).all()
+        )
         zones = (await session.execute(select(col(Zone.code)))).scalars().all()
         canteens = (await session.execute(select(func.count(col(Organisation.id))))).scalar_one()
 

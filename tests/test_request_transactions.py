@@ -10,8 +10,14 @@ from backend.accounts.models import Zone
 
 
 def _zone(code: str) -> Zone:
-    return Zone(code=code, name=f"Kawasan {code}", regency="Kabupaten Batang", province="Jawa Tengah",
-                latitude=-6.9545, longitude=110.0322)
+    return Zone(
+        code=code,
+        name=f"Kawasan {code}",
+        regency="Kabupaten Batang",
+        province="Jawa Tengah",
+        latitude=-6.9545,
+        longitude=110.0322,
+    )
 
 
 async def _zone_codes(database) -> list[str]:

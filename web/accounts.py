@@ -56,7 +56,11 @@ def session_cookie(settings: Settings, value: str, *, max_age: int | None = None
 
 
 async def _open_session(
-    request: Request[Any, Any, Any], db_session: AsyncSession, settings: Settings, user: User, target: str,
+    request: Request[Any, Any, Any],
+    db_session: AsyncSession,
+    settings: Settings,
+    user: User,
+    target: str,
     now: datetime,
 ) -> Redirect:
     """Log the user in with a brand-new session id, ending the one this browser had before."""
@@ -106,14 +110,20 @@ async def login(
         status = 429 if isinstance(exc, TooManyAttempts) else 401
         values.pop("password", None)
         errors = field_errors(exc)
-        return page("accounts/login.html", status_code=status, form=values, errors=errors,
-                    message=errors.get("_form") or errors.get("password"))
+        return page(
+            "accounts/login.html",
+            status_code=status,
+            form=values,
+            errors=errors,
+            message=errors.get("_form") or errors.get("password"),
+        )
     return await _open_session(request, db_session, settings, user, safe_next(data.next, home_path_for(user)), now)
 
 
 @post("/logout", guards=[requires_login])
-async def logout(request: Request[Any, Any, Any], db_session: DbSession,
-                 settings: NamedDependency[Settings]) -> Redirect:
+async def logout(
+    request: Request[Any, Any, Any], db_session: DbSession, settings: NamedDependency[Settings]
+) -> Redirect:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         await service.end_session(session=db_session, raw_token=token)
@@ -123,8 +133,9 @@ async def logout(request: Request[Any, Any, Any], db_session: DbSession,
 
 
 @get("/signup", name="signup")
-async def signup_form(request: Request[Any, Any, Any], db_session: DbSession,
-                      role: FromQuery[str | None] = None) -> Template:
+async def signup_form(
+    request: Request[Any, Any, Any], db_session: DbSession, role: FromQuery[str | None] = None
+) -> Template:
     zones = await service.list_zones(session=db_session)
     form = {"role": role if role in SELF_SERVICE_ROLES else "", "zone_id": str(zones[0].id) if len(zones) == 1 else ""}
     return page("accounts/signup.html", form=form, errors={}, zones=zones)
@@ -203,16 +214,16 @@ async def create_token(request: UserRequest, db_session: DbSession) -> Template:
         async with undone_if_refused(db_session):
             raw, token = await service.create_api_token(session=db_session, user=request.user, name=data.name)
     except ValidationFailed as exc:
-        return await _settings_page(request, db_session, status_code=422, errors=field_errors(exc),
-                                    token_form=values)
+        return await _settings_page(request, db_session, status_code=422, errors=field_errors(exc), token_form=values)
     return await _settings_page(request, db_session, new_token=raw, new_token_id=token.id)
 
 
 @post("/settings/tokens/{token_id:int}/revoke", guards=[requires_login])
 async def revoke_token(request: HTMXRequest, token_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
     token = await service.revoke_api_token(session=db_session, actor=request.user, token_id=token_id, now=utcnow())
-    return page_or_fragment(request, see_other("/settings", notice="token_revoked"), "accounts/_token_row.html",
-                            token=token)
+    return page_or_fragment(
+        request, see_other("/settings", notice="token_revoked"), "accounts/_token_row.html", token=token
+    )
 
 
 @post("/language")
@@ -225,11 +236,28 @@ async def switch_language(
         await service.choose_language(session=db_session, user=user, locale=data.locale)
     response = see_other(safe_next(data.next))
     response.cookies.append(
-        Cookie(key=LANGUAGE_COOKIE, value=data.locale, max_age=ONE_YEAR, httponly=True,
-               secure=settings.secure_cookies, samesite="lax", path="/")
+        Cookie(
+            key=LANGUAGE_COOKIE,
+            value=data.locale,
+            max_age=ONE_YEAR,
+            httponly=True,
+            secure=settings.secure_cookies,
+            samesite="lax",
+            path="/",
+        )
     )
     return response
 
 
-PAGE_ROUTES = [login_form, login, logout, signup_form, signup, settings_page, change_password, create_token,
-               revoke_token, switch_language]
+PAGE_ROUTES = [
+    login_form,
+    login,
+    logout,
+    signup_form,
+    signup,
+    settings_page,
+    change_password,
+    create_token,
+    revoke_token,
+    switch_language,
+]

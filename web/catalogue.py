@@ -42,9 +42,11 @@ def read_filters(params: dict[str, str]) -> tuple[dict[str, Any], list[FieldErro
     Without a date everything on sale is listed (ready goods with their stock); a chosen date keeps only what
     can still be ordered for it and shows how much is left."""
     errors: list[FieldError] = []
-    fields: dict[str, Any] = {"text": params.get("q", "").strip()[:MAX_TEXT],
-                              "halal_only": params.get("halal") in ("1", "on"),
-                              "certified_only": params.get("certified") in ("1", "on")}
+    fields: dict[str, Any] = {
+        "text": params.get("q", "").strip()[:MAX_TEXT],
+        "halal_only": params.get("halal") in ("1", "on"),
+        "certified_only": params.get("certified") in ("1", "on"),
+    }
     for name, choices, message in (("category", Category, MSG_CATEGORY), ("sort", Sort, MSG_SORT)):
         value = params.get(name, "")
         if value in choices.__members__.values():
@@ -78,8 +80,9 @@ async def catalogue(request: HTMXRequest, db_session: DbSession) -> Template:
     user = request.scope.get("user")
     params = dict(request.query_params.items())
     fields, problems = read_filters(params)
-    near = await buyer_location(session=db_session, user=user, latitude=fields.pop("latitude", None),
-                                longitude=fields.pop("longitude", None))
+    near = await buyer_location(
+        session=db_session, user=user, latitude=fields.pop("latitude", None), longitude=fields.pop("longitude", None)
+    )
     now = utcnow()
     results, errors = None, {}
     if problems:
@@ -90,14 +93,24 @@ async def catalogue(request: HTMXRequest, db_session: DbSession) -> Template:
         except ValidationFailed as refused:
             errors = field_errors(refused)
     today = wib_today(now)
-    context = {"today": today, "last_day": today + timedelta(days=MAX_DAYS_AHEAD), "results": results,
-               "errors": errors, "params": params, "day": fields.get("available_on"),
-               "own_location": bool(params.get("lat"))}
+    context = {
+        "today": today,
+        "last_day": today + timedelta(days=MAX_DAYS_AHEAD),
+        "results": results,
+        "errors": errors,
+        "params": params,
+        "day": fields.get("available_on"),
+        "own_location": bool(params.get("lat")),
+    }
     # "Load more" asks for the next rows only; the search box for the whole result list.
     wants_more = bool(request.htmx and request.htmx.target and request.htmx.target.startswith("more"))
-    return page_or_fragment(request, "catalogue/index.html",
-                            "catalogue/_rows.html" if wants_more else "catalogue/_results.html",
-                            status_code=400 if errors else 200, **context)
+    return page_or_fragment(
+        request,
+        "catalogue/index.html",
+        "catalogue/_rows.html" if wants_more else "catalogue/_results.html",
+        status_code=400 if errors else 200,
+        **context,
+    )
 
 
 @get("/products/{product_id:int}", name="product_page")
@@ -114,24 +127,25 @@ async def product_page(request: HTMXRequest, product_id: FromPath[int], db_sessi
         errors = field_errors(refused)
         day = default_delivery_day(now)
         product = await product_for_buyer(session=db_session, product_id=product_id, available_on=day, now=now)
-    return page("catalogue/product.html", status_code=400 if errors else 200, item=product, day=day,
-                errors=errors)
+    return page("catalogue/product.html", status_code=400 if errors else 200, item=product, day=day, errors=errors)
 
 
 @get("/vendors/{vendor_id:int}", name="vendor_page")
 async def vendor_page(request: HTMXRequest, vendor_id: FromPath[int], db_session: DbSession) -> Template:
     near = await buyer_location(session=db_session, user=request.scope.get("user"))
     storefront = await vendor_for_buyer(session=db_session, vendor_id=vendor_id, near=near, now=utcnow())
-    return page("catalogue/vendor.html", storefront=storefront,
-                operating_days=mask_to_days(storefront.vendor.operating_days))
+    return page(
+        "catalogue/vendor.html", storefront=storefront, operating_days=mask_to_days(storefront.vendor.operating_days)
+    )
 
 
 @get("/vendors/{vendor_id:int}/reviews", name="vendor_reviews")
 async def vendor_reviews_page(request: HTMXRequest, vendor_id: FromPath[int], db_session: DbSession) -> Template:
     """The vendor's latest reviews: loaded into the vendor's page by htmx, or a page of their own without JS."""
     vendor, reviews = await vendor_reviews(session=db_session, vendor_id=vendor_id)
-    return page_or_fragment(request, "catalogue/reviews.html", "catalogue/_reviews.html", vendor=vendor,
-                            reviews=reviews)
+    return page_or_fragment(
+        request, "catalogue/reviews.html", "catalogue/_reviews.html", vendor=vendor, reviews=reviews
+    )
 
 
 PAGE_ROUTES = [catalogue, product_page, vendor_page, vendor_reviews_page]

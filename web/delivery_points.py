@@ -26,13 +26,24 @@ from web.responses import page, see_other
 MANAGER_ONLY = [requires_role(Role.MANAGER)]
 
 
-async def _points_page(request: UserRequest, db_session: AsyncSession, *, status_code: int = 200,
-                       form: dict[str, Any] | None = None, errors: dict[str, str] | None = None) -> Template:
+async def _points_page(
+    request: UserRequest,
+    db_session: AsyncSession,
+    *,
+    status_code: int = 200,
+    form: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+) -> Template:
     """The zone's points, open ones first, and the form to add one."""
     points = await delivery.managed_delivery_points(session=db_session, actor=request.user)
-    return page("delivery_points/index.html", status_code=status_code, points=points,
-                form=form or {"kind": PointKind.GATE.value}, errors=errors or {},
-                notice=request.query_params.get("notice"))
+    return page(
+        "delivery_points/index.html",
+        status_code=status_code,
+        points=points,
+        form=form or {"kind": PointKind.GATE.value},
+        errors=errors or {},
+        notice=request.query_params.get("notice"),
+    )
 
 
 @get("/manager/delivery-points", guards=MANAGER_ONLY)
@@ -46,22 +57,29 @@ async def add_delivery_point(request: UserRequest, db_session: DbSession) -> Tem
     try:
         point = read_form(DeliveryPointInput, form)
         async with undone_if_refused(db_session):
-            await delivery.add_delivery_point(session=db_session, actor=request.user, kind=point.kind,
-                                              name=point.name, latitude=point.latitude, longitude=point.longitude)
+            await delivery.add_delivery_point(
+                session=db_session,
+                actor=request.user,
+                kind=point.kind,
+                name=point.name,
+                latitude=point.latitude,
+                longitude=point.longitude,
+            )
     except ValidationFailed as refused:
         return await _points_page(request, db_session, status_code=400, form=form, errors=field_errors(refused))
     return see_other("/manager/delivery-points", notice="added")
 
 
 @post("/manager/delivery-points/{point_id:int}/{action:str}", guards=MANAGER_ONLY)
-async def open_or_close_delivery_point(request: UserRequest, point_id: FromPath[int],
-                                       action: FromPath[str], db_session: DbSession
-                                       ) -> Template | Redirect:
+async def open_or_close_delivery_point(
+    request: UserRequest, point_id: FromPath[int], action: FromPath[str], db_session: DbSession
+) -> Template | Redirect:
     """Close a point to new orders, or open it again; another zone's point is not found."""
     if action not in ("open", "close"):
         return await _points_page(request, db_session, status_code=404)
-    await delivery.set_delivery_point_active(session=db_session, actor=request.user, point_id=point_id,
-                                             active=action == "open")
+    await delivery.set_delivery_point_active(
+        session=db_session, actor=request.user, point_id=point_id, active=action == "open"
+    )
     return see_other("/manager/delivery-points", notice="opened" if action == "open" else "closed")
 
 

@@ -20,8 +20,9 @@ async def form_values(request: Request[Any, Any, Any], *, lists: Collection[str]
     """The submitted form, the CSRF token left out: text stripped, a file as it came, and each field named in
     `lists` (a group of checkboxes) as the list of its values, empty when none is ticked."""
     form = await request.form()
-    values: dict[str, Any] = {key: value.strip() if isinstance(value, str) else value for key, value in form.items()
-                              if key != "_csrf_token"}
+    values: dict[str, Any] = {
+        key: value.strip() if isinstance(value, str) else value for key, value in form.items() if key != "_csrf_token"
+    }
     for name in lists:
         values[name] = [value.strip() for value in form.getall(name, []) if isinstance(value, str)]
     return values
@@ -36,8 +37,12 @@ def read_form(model: type[InputT], values: Mapping[str, Any], *, names: Mapping[
         return validate_input(model, form_to_input({names.get(key, key): value for key, value in values.items()}))
     except ValidationFailed as refused:
         form_names = {model_name: form_name for form_name, model_name in names.items()}
-        raise ValidationFailed([FieldError(form_names.get(error.field, error.field), error.message, error.params)
-                                for error in refused.errors]) from None
+        raise ValidationFailed(
+            [
+                FieldError(form_names.get(error.field, error.field), error.message, error.params)
+                for error in refused.errors
+            ]
+        ) from None
 
 
 def field_errors(exc: DomainError, *, rename: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -49,7 +54,8 @@ def field_errors(exc: DomainError, *, rename: Mapping[str, str] | None = None) -
     messages: dict[str, list[str]] = {}
     for error in exc.errors:
         messages.setdefault((rename or {}).get(error.field, error.field), []).append(
-            gettext(error.message, **error.params))
+            gettext(error.message, **error.params)
+        )
     return {field: " ".join(dict.fromkeys(texts)) for field, texts in messages.items()}
 
 
@@ -68,8 +74,11 @@ def row_forms(refusal: RowRefusal | None) -> dict[str, Any]:
     """What a list's template shows of a refused row (`errors` and `forms` by row id) and the page's status."""
     if refusal is None:
         return {"status_code": 200, "errors": {}, "forms": {}}
-    return {"status_code": refusal.status_code, "errors": {refusal.row_id: field_errors(refusal.refused)},
-            "forms": {refusal.row_id: refusal.values}}
+    return {
+        "status_code": refusal.status_code,
+        "errors": {refusal.row_id: field_errors(refusal.refused)},
+        "forms": {refusal.row_id: refusal.values},
+    }
 
 
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")

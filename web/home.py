@@ -47,8 +47,16 @@ async def vendor_home(request: UserRequest, db_session: DbSession) -> Template:
     today = wib_today(utcnow())
     certificates = await certification.list_certificates(session=db_session, vendor=vendor)
     attention = [(c, reason) for c in certificates if (reason := certification.needs_attention(c, today))]
-    return page("home/vendor.html", zone=zone, vendor=vendor, notice=notice, listings=listings,
-                new_orders=new_orders, certificate_count=len(certificates), attention=attention)
+    return page(
+        "home/vendor.html",
+        zone=zone,
+        vendor=vendor,
+        notice=notice,
+        listings=listings,
+        new_orders=new_orders,
+        certificate_count=len(certificates),
+        attention=attention,
+    )
 
 
 @get("/canteen", guards=CANTEEN_STAFF)
@@ -56,16 +64,32 @@ async def canteen_home(request: UserRequest, db_session: DbSession) -> Template:
     return await _canteen_page(request, db_session, notice=request.query_params.get("notice"))
 
 
-async def _canteen_page(request: UserRequest, db_session: AsyncSession, *, notice: str | None = None,
-                        form: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
-                        status_code: int = 200) -> Template:
+async def _canteen_page(
+    request: UserRequest,
+    db_session: AsyncSession,
+    *,
+    notice: str | None = None,
+    form: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Template:
     """The canteen's home: the team and the factory location form (showing what was typed when it is refused)."""
     organisation, colleagues = await accounts.canteen_team(session=db_session, actor=request.user)
     if form is None:
-        form = {name: value for name in ("latitude", "longitude")
-                if (value := getattr(organisation, name, None)) is not None}
-    return page("home/canteen.html", status_code=status_code, organisation=organisation,
-                colleagues=colleagues, form=form, errors=errors or {}, notice=notice)
+        form = {
+            name: value
+            for name in ("latitude", "longitude")
+            if (value := getattr(organisation, name, None)) is not None
+        }
+    return page(
+        "home/canteen.html",
+        status_code=status_code,
+        organisation=organisation,
+        colleagues=colleagues,
+        form=form,
+        errors=errors or {},
+        notice=notice,
+    )
 
 
 @post("/canteen/location", guards=CANTEEN_STAFF)
@@ -75,8 +99,9 @@ async def save_factory_location(request: UserRequest, db_session: DbSession) -> 
     try:
         location = read_form(FactoryLocation, form)
         async with undone_if_refused(db_session):
-            await accounts.set_factory_location(session=db_session, actor=request.user, latitude=location.latitude,
-                                                longitude=location.longitude)
+            await accounts.set_factory_location(
+                session=db_session, actor=request.user, latitude=location.latitude, longitude=location.longitude
+            )
     except ValidationFailed as refused:
         return await _canteen_page(request, db_session, form=form, errors=field_errors(refused), status_code=400)
     return see_other("/canteen", notice="location")

@@ -30,8 +30,12 @@ from web.roles import CANTEEN_STAFF, MANAGERS
 
 READERS = [requires_role(Role.CANTEEN_STAFF, Role.MANAGER, Role.ADMIN)]
 # The manager's list: what is still to be paid by default.
-MANAGER_FILTERS = {"unpaid": (InvoiceState.OPEN, InvoiceState.OVERDUE), "overdue": (InvoiceState.OVERDUE,),
-                   "paid": (InvoiceState.PAID,), "void": (InvoiceState.VOID,)}
+MANAGER_FILTERS = {
+    "unpaid": (InvoiceState.OPEN, InvoiceState.OVERDUE),
+    "overdue": (InvoiceState.OVERDUE,),
+    "paid": (InvoiceState.PAID,),
+    "void": (InvoiceState.VOID,),
+}
 
 
 # --- the canteen's invoices and the printable invoice ------------------------------------------------------
@@ -40,19 +44,36 @@ MANAGER_FILTERS = {"unpaid": (InvoiceState.OPEN, InvoiceState.OVERDUE), "overdue
 @get("/canteen/invoices", guards=CANTEEN_STAFF, name="canteen_invoices")
 async def canteen_invoices(request: UserRequest, db_session: DbSession) -> Template:
     """The canteen's invoices, newest first: open, overdue (in red), paid, void (two queries)."""
-    listing = await invoices.list_invoices(session=db_session, actor=request.user, today=wib_today(utcnow()),
-                                           page=page_number(request.query_params.get("page")))
+    listing = await invoices.list_invoices(
+        session=db_session,
+        actor=request.user,
+        today=wib_today(utcnow()),
+        page=page_number(request.query_params.get("page")),
+    )
     return page("invoices/list.html", listing=listing)
 
 
-async def _invoice_page(request: UserRequest, db_session: AsyncSession, invoice_id: int, today: date, *,
-                        status_code: int = 200, errors: dict[str, str] | None = None,
-                        form: Mapping[str, Any] | None = None) -> Template:
-    detail = await invoices.invoice_detail(session=db_session, actor=request.user, invoice_id=invoice_id,
-                                           today=today)
-    return page("invoices/detail.html", status_code=status_code, detail=detail, invoice=detail.invoice,
-                may_mark_paid=invoices.may_manage(request.user, detail.organisation.zone_id),
-                errors=errors or {}, form=form or {}, notice=request.query_params.get("notice"))
+async def _invoice_page(
+    request: UserRequest,
+    db_session: AsyncSession,
+    invoice_id: int,
+    today: date,
+    *,
+    status_code: int = 200,
+    errors: dict[str, str] | None = None,
+    form: Mapping[str, Any] | None = None,
+) -> Template:
+    detail = await invoices.invoice_detail(session=db_session, actor=request.user, invoice_id=invoice_id, today=today)
+    return page(
+        "invoices/detail.html",
+        status_code=status_code,
+        detail=detail,
+        invoice=detail.invoice,
+        may_mark_paid=invoices.may_manage(request.user, detail.organisation.zone_id),
+        errors=errors or {},
+        form=form or {},
+        notice=request.query_params.get("notice"),
+    )
 
 
 @get("/invoices/{invoice_id:int}", guards=READERS, name="invoice")
@@ -64,15 +85,25 @@ async def invoice_page(request: UserRequest, invoice_id: FromPath[int], db_sessi
 # --- managers: open and overdue invoices, mark paid -------------------------------------------------------
 
 
-async def _manager_list(request: UserRequest, db_session: AsyncSession, today: date, *,
-                        refusal: RowRefusal | None = None) -> Template:
+async def _manager_list(
+    request: UserRequest, db_session: AsyncSession, today: date, *, refusal: RowRefusal | None = None
+) -> Template:
     shown = request.query_params.get("state", "unpaid")
     shown = shown if shown in MANAGER_FILTERS else "unpaid"
-    listing = await invoices.list_invoices(session=db_session, actor=request.user, today=today,
-                                           states=MANAGER_FILTERS[shown],
-                                           page=page_number(request.query_params.get("page")))
-    return page("invoices/manage.html", listing=listing, shown=shown, notice=request.query_params.get("notice"),
-                **row_forms(refusal))
+    listing = await invoices.list_invoices(
+        session=db_session,
+        actor=request.user,
+        today=today,
+        states=MANAGER_FILTERS[shown],
+        page=page_number(request.query_params.get("page")),
+    )
+    return page(
+        "invoices/manage.html",
+        listing=listing,
+        shown=shown,
+        notice=request.query_params.get("notice"),
+        **row_forms(refusal),
+    )
 
 
 @get("/manager/invoices", guards=MANAGERS, name="manager_invoices")
@@ -90,15 +121,28 @@ async def mark_paid(request: UserRequest, invoice_id: FromPath[int], db_session:
     try:
         paid = read_form(PaidInput, values)
         async with undone_if_refused(db_session):
-            await invoices.mark_invoice_paid(session=db_session, actor=request.user, invoice_id=invoice_id,
-                                             payment_reference=paid.payment_reference, now=now)
+            await invoices.mark_invoice_paid(
+                session=db_session,
+                actor=request.user,
+                invoice_id=invoice_id,
+                payment_reference=paid.payment_reference,
+                now=now,
+            )
     except (ValidationFailed, Conflict) as refused:
         status_code = 400 if isinstance(refused, ValidationFailed) else 409
         if on_invoice:
-            return await _invoice_page(request, db_session, invoice_id, wib_today(now), status_code=status_code,
-                                       errors=field_errors(refused), form=values)
-        return await _manager_list(request, db_session, wib_today(now),
-                                   refusal=RowRefusal(invoice_id, refused, values, status_code))
+            return await _invoice_page(
+                request,
+                db_session,
+                invoice_id,
+                wib_today(now),
+                status_code=status_code,
+                errors=field_errors(refused),
+                form=values,
+            )
+        return await _manager_list(
+            request, db_session, wib_today(now), refusal=RowRefusal(invoice_id, refused, values, status_code)
+        )
     if on_invoice:
         return see_other(f"/invoices/{invoice_id}", notice="paid")
     return see_other("/manager/invoices", notice="paid")
@@ -107,12 +151,18 @@ async def mark_paid(request: UserRequest, invoice_id: FromPath[int], db_session:
 # --- managers: canteens' invoice terms and NPWP ------------------------------------------------------------
 
 
-async def _canteens_page(request: UserRequest, db_session: AsyncSession, *,
-                         refusal: RowRefusal | None = None) -> Template:
+async def _canteens_page(
+    request: UserRequest, db_session: AsyncSession, *, refusal: RowRefusal | None = None
+) -> Template:
     canteens = await invoices.canteens_for_terms(session=db_session, actor=request.user)
-    return page("invoices/canteens.html", canteens=canteens, terms=INVOICE_TERMS,
-                notice=request.query_params.get("notice"), saved=request.query_params.get("canteen", ""),
-                **row_forms(refusal))
+    return page(
+        "invoices/canteens.html",
+        canteens=canteens,
+        terms=INVOICE_TERMS,
+        notice=request.query_params.get("notice"),
+        saved=request.query_params.get("canteen", ""),
+        **row_forms(refusal),
+    )
 
 
 @get("/manager/canteens", guards=MANAGERS, name="manager_canteens")
@@ -122,15 +172,21 @@ async def canteens_page(request: UserRequest, db_session: DbSession) -> Template
 
 
 @post("/manager/canteens/{organisation_id:int}/invoice-terms", guards=MANAGERS)
-async def save_invoice_terms(request: UserRequest, organisation_id: FromPath[int],
-                             db_session: DbSession) -> Template | Redirect:
+async def save_invoice_terms(
+    request: UserRequest, organisation_id: FromPath[int], db_session: DbSession
+) -> Template | Redirect:
     values = await form_values(request)
     try:
         # The form's first choice, "no invoice terms", is sent empty: the API's null.
         terms = read_form(InvoiceTermsInput, {**values, "invoice_terms_days": values.get("invoice_terms_days") or None})
         async with undone_if_refused(db_session):
-            await invoices.set_invoice_terms(session=db_session, actor=request.user, organisation_id=organisation_id,
-                                             terms_days=terms.invoice_terms_days, npwp=terms.npwp)
+            await invoices.set_invoice_terms(
+                session=db_session,
+                actor=request.user,
+                organisation_id=organisation_id,
+                terms_days=terms.invoice_terms_days,
+                npwp=terms.npwp,
+            )
     except ValidationFailed as refused:
         return await _canteens_page(request, db_session, refusal=RowRefusal(organisation_id, refused, values))
     return see_other(f"/manager/canteens?notice=saved&canteen={organisation_id}#canteen-{organisation_id}")

@@ -17,16 +17,30 @@ from backend.orders.models import DELIVERY_LABELS, PAYMENT_LABELS, STATUS_LABELS
 from backend.orders.states import Side
 from backend.payments.invoices import STATE_LABELS
 
-WEEKDAY_LABELS = {1: N_("Monday"), 2: N_("Tuesday"), 3: N_("Wednesday"), 4: N_("Thursday"), 5: N_("Friday"),
-                  6: N_("Saturday"), 7: N_("Sunday")}
+WEEKDAY_LABELS = {
+    1: N_("Monday"),
+    2: N_("Tuesday"),
+    3: N_("Wednesday"),
+    4: N_("Thursday"),
+    5: N_("Friday"),
+    6: N_("Saturday"),
+    7: N_("Sunday"),
+}
 CERTIFICATE_KIND_LABELS = {kind: FORMATS[kind].label for kind in CertificateKind}
 # How each kind's number looks, under the certificate form.
 CERTIFICATE_NUMBER_HINTS = {kind: FORMATS[kind].hint for kind in CertificateKind}
-CERTIFICATE_STATUS_LABELS = {CertificateStatus.UNVERIFIED: N_("Waiting for verification"),
-                             CertificateStatus.VERIFIED: N_("Verified"), CertificateStatus.REJECTED: N_("Rejected")}
-LISTING_STATUS_LABELS = {ListingStatus.DRAFT: N_("Draft"), ListingStatus.PENDING_REVIEW: N_("Waiting for review"),
-                         ListingStatus.LIVE: N_("Live"), ListingStatus.REJECTED: N_("Rejected"),
-                         ListingStatus.PAUSED: N_("Paused")}
+CERTIFICATE_STATUS_LABELS = {
+    CertificateStatus.UNVERIFIED: N_("Waiting for verification"),
+    CertificateStatus.VERIFIED: N_("Verified"),
+    CertificateStatus.REJECTED: N_("Rejected"),
+}
+LISTING_STATUS_LABELS = {
+    ListingStatus.DRAFT: N_("Draft"),
+    ListingStatus.PENDING_REVIEW: N_("Waiting for review"),
+    ListingStatus.LIVE: N_("Live"),
+    ListingStatus.REJECTED: N_("Rejected"),
+    ListingStatus.PAUSED: N_("Paused"),
+}
 # What the vendor reads under a listing's status.
 LISTING_NEXT_STEPS = {
     ListingStatus.DRAFT: N_("Add at least one photo, then submit it for review."),
@@ -35,23 +49,44 @@ LISTING_NEXT_STEPS = {
     ListingStatus.REJECTED: N_("Fix what the manager asked for, then submit it again."),
     ListingStatus.PAUSED: N_("Hidden from buyers until you resume it."),
 }
-LISTING_ACTION_LABELS = {ListingAction.SUBMIT: N_("Submit for review"), ListingAction.PAUSE: N_("Pause"),
-                         ListingAction.RESUME: N_("Resume")}
+LISTING_ACTION_LABELS = {
+    ListingAction.SUBMIT: N_("Submit for review"),
+    ListingAction.PAUSE: N_("Pause"),
+    ListingAction.RESUME: N_("Resume"),
+}
 POINT_KIND_LABELS = {PointKind.GATE: N_("Gate"), PointKind.DORMITORY: N_("Dormitory")}
 # Who took a step of an order's history.
-SIDE_LABELS = {Side.BUYER: N_("buyer"), Side.VENDOR: N_("vendor"), Side.MANAGER: N_("market manager"),
-               Side.SYSTEM: N_("automatic")}
+SIDE_LABELS = {
+    Side.BUYER: N_("buyer"),
+    Side.VENDOR: N_("vendor"),
+    Side.MANAGER: N_("market manager"),
+    Side.SYSTEM: N_("automatic"),
+}
 # The vendor's buttons on an order, by the status they lead to, and the button under a required reason.
-ORDER_ACTION_LABELS = {OrderStatus.ACCEPTED: N_("Accept"), OrderStatus.DECLINED: N_("Decline"),
-                       OrderStatus.READY: N_("Mark ready"), OrderStatus.DELIVERED: N_("Mark delivered"),
-                       OrderStatus.CANCELLED: N_("Cancel order")}
-ORDER_CONFIRM_LABELS = {OrderStatus.DECLINED: N_("Decline with this reason"),
-                        OrderStatus.CANCELLED: N_("Cancel with this reason")}
-SORT_LABELS = {Sort.RELEVANCE: N_("Best match"), Sort.DISTANCE: N_("Nearest"), Sort.PRICE: N_("Lowest price"),
-               Sort.RATING: N_("Best rated")}
+ORDER_ACTION_LABELS = {
+    OrderStatus.ACCEPTED: N_("Accept"),
+    OrderStatus.DECLINED: N_("Decline"),
+    OrderStatus.READY: N_("Mark ready"),
+    OrderStatus.DELIVERED: N_("Mark delivered"),
+    OrderStatus.CANCELLED: N_("Cancel order"),
+}
+ORDER_CONFIRM_LABELS = {
+    OrderStatus.DECLINED: N_("Decline with this reason"),
+    OrderStatus.CANCELLED: N_("Cancel with this reason"),
+}
+SORT_LABELS = {
+    Sort.RELEVANCE: N_("Best match"),
+    Sort.DISTANCE: N_("Nearest"),
+    Sort.PRICE: N_("Lowest price"),
+    Sort.RATING: N_("Best rated"),
+}
 # The manager's invoice list filters (web.invoices.MANAGER_FILTERS).
-INVOICE_FILTER_LABELS = {"unpaid": N_("Open and overdue"), "overdue": N_("Overdue"), "paid": N_("Paid"),
-                         "void": N_("Void")}
+INVOICE_FILTER_LABELS = {
+    "unpaid": N_("Open and overdue"),
+    "overdue": N_("Overdue"),
+    "paid": N_("Paid"),
+    "void": N_("Void"),
+}
 
 TEMPLATE_LABELS = {
     "category_labels": CATEGORY_LABELS,

@@ -35,14 +35,20 @@ async def balance_page(request: UserRequest, db_session: DbSession) -> Template:
 # --- the admin: commission rates ----------------------------------------------------------------------
 
 
-async def _commission_page(request: UserRequest, db_session: AsyncSession, *,
-                           refusal: RowRefusal | None = None) -> Template:
+async def _commission_page(
+    request: UserRequest, db_session: AsyncSession, *, refusal: RowRefusal | None = None
+) -> Template:
     zones = await ledger.zones_with_rates(session=db_session)
     shown = row_forms(refusal)
     # Each zone's form shows its rate as a person types it, or what was typed in a refused one.
     shown["forms"] = {zone.id: {"commission": bps_to_percent(zone.commission_bps)} for zone in zones} | shown["forms"]
-    return page("ledger/commission.html", zones=zones, notice=request.query_params.get("notice"),
-                percent=bps_to_percent, **shown)
+    return page(
+        "ledger/commission.html",
+        zones=zones,
+        notice=request.query_params.get("notice"),
+        percent=bps_to_percent,
+        **shown,
+    )
 
 
 @get("/admin/commission", guards=ADMINS, name="admin_commission")
@@ -57,8 +63,9 @@ async def set_commission(request: UserRequest, zone_id: FromPath[int], db_sessio
     try:
         rate = read_form(CommissionPercentInput, values)
         async with undone_if_refused(db_session):
-            await ledger.set_commission_rate(session=db_session, actor=request.user, zone_id=zone_id,
-                                             commission_bps=rate.commission)
+            await ledger.set_commission_rate(
+                session=db_session, actor=request.user, zone_id=zone_id, commission_bps=rate.commission
+            )
     except ValidationFailed as refused:
         return await _commission_page(request, db_session, refusal=RowRefusal(zone_id, refused, values))
     return see_other("/admin/commission", notice="saved")
@@ -67,8 +74,9 @@ async def set_commission(request: UserRequest, zone_id: FromPath[int], db_sessio
 # --- the admin: vendors' balances and payouts ---------------------------------------------------------
 
 
-async def _balances_page(request: UserRequest, db_session: AsyncSession, *,
-                         refusal: RowRefusal | None = None) -> Template:
+async def _balances_page(
+    request: UserRequest, db_session: AsyncSession, *, refusal: RowRefusal | None = None
+) -> Template:
     rows = await ledger.vendor_balances(session=db_session, actor=request.user)
     return page("ledger/balances.html", rows=rows, notice=request.query_params.get("notice"), **row_forms(refusal))
 
@@ -85,8 +93,14 @@ async def record_payout(request: UserRequest, vendor_id: FromPath[int], db_sessi
     try:
         payout = read_form(PayoutInput, values)
         async with undone_if_refused(db_session):
-            await ledger.record_payout(session=db_session, actor=request.user, vendor_id=vendor_id,
-                                       amount=payout.amount, reference=payout.reference, now=utcnow())
+            await ledger.record_payout(
+                session=db_session,
+                actor=request.user,
+                vendor_id=vendor_id,
+                amount=payout.amount,
+                reference=payout.reference,
+                now=utcnow(),
+            )
     except ValidationFailed as refused:
         return await _balances_page(request, db_session, refusal=RowRefusal(vendor_id, refused, values))
     return see_other("/admin/balances", notice="paid_out")

@@ -43,30 +43,56 @@ class DecisionList:
     rows_name: str
     rows: Callable[..., Awaitable[Any]]
 
-    async def page(self, request: UserRequest, db_session: AsyncSession, *, status_code: int = 200,
-                   errors: dict[int, dict[str, str]] | None = None) -> Template:
+    async def page(
+        self,
+        request: UserRequest,
+        db_session: AsyncSession,
+        *,
+        status_code: int = 200,
+        errors: dict[int, dict[str, str]] | None = None,
+    ) -> Template:
         """The list, with a refused decision's message next to its item (`errors` by item id)."""
         rows = await self.rows(session=db_session, actor=request.user)
-        return page(self.template, status_code=status_code, errors=errors or {},
-                    notice=request.query_params.get("notice"), **{self.rows_name: rows})
+        return page(
+            self.template,
+            status_code=status_code,
+            errors=errors or {},
+            notice=request.query_params.get("notice"),
+            **{self.rows_name: rows},
+        )
 
 
 QUEUE = DecisionList("/manager/queue", "moderation/queue.html", "queue", service.review_queue)
-CERTIFICATES = DecisionList("/manager/certificates", "moderation/certificates.html", "pending",
-                            service.certificates_to_verify)
+CERTIFICATES = DecisionList(
+    "/manager/certificates", "moderation/certificates.html", "pending", service.certificates_to_verify
+)
 VENDORS = DecisionList("/manager/vendors", "moderation/vendors.html", "vendors", service.vendors_of_zone)
 REPORTS = DecisionList("/manager/reports", "moderation/reports.html", "reports", service.open_reports)
 
 
-def _decided(request: HTMXRequest, decisions: DecisionList, *, notice: str, item_id: int,
-             errors: dict[str, str] | None = None) -> Template | Redirect:
+def _decided(
+    request: HTMXRequest, decisions: DecisionList, *, notice: str, item_id: int, errors: dict[str, str] | None = None
+) -> Template | Redirect:
     """With htmx the decided card is replaced in place; without, back to the list with a notice."""
-    return page_or_fragment(request, see_other(decisions.path, notice=notice), "moderation/_decided.html",
-                            notice=notice, errors=errors or {}, item_id=item_id)
+    return page_or_fragment(
+        request,
+        see_other(decisions.path, notice=notice),
+        "moderation/_decided.html",
+        notice=notice,
+        errors=errors or {},
+        item_id=item_id,
+    )
 
 
-async def _decide(request: HTMXRequest, db_session: AsyncSession, decisions: DecisionList, *, item_id: int,
-                  notice: str, decide: Callable[[], Awaitable[object]]) -> Template | Redirect:
+async def _decide(
+    request: HTMXRequest,
+    db_session: AsyncSession,
+    decisions: DecisionList,
+    *,
+    item_id: int,
+    notice: str,
+    decide: Callable[[], Awaitable[object]],
+) -> Template | Redirect:
     """A decision without a reason (approve, verify); someone else may have decided first."""
     try:
         async with undone_if_refused(db_session):
@@ -76,9 +102,15 @@ async def _decide(request: HTMXRequest, db_session: AsyncSession, decisions: Dec
     return _decided(request, decisions, notice=notice, item_id=item_id)
 
 
-async def _decide_with_reason(request: HTMXRequest, db_session: AsyncSession, decisions: DecisionList, *,
-                              item_id: int, notice: str,
-                              decide: Callable[..., Awaitable[object]]) -> Template | Redirect:
+async def _decide_with_reason(
+    request: HTMXRequest,
+    db_session: AsyncSession,
+    decisions: DecisionList,
+    *,
+    item_id: int,
+    notice: str,
+    decide: Callable[..., Awaitable[object]],
+) -> Template | Redirect:
     """A decision whose reason someone reads (the vendor, the buyer who reported): a missing one comes back
     next to the form; someone else may have decided first."""
     try:
@@ -88,8 +120,7 @@ async def _decide_with_reason(request: HTMXRequest, db_session: AsyncSession, de
     except ValidationFailed as refused:
         if wants_fragment(request):
             # htmx 2 does not swap 4xx answers: the reason's error comes back as a 200 fragment in place.
-            return _decided(request, decisions, notice="reason_missing", errors=field_errors(refused),
-                            item_id=item_id)
+            return _decided(request, decisions, notice="reason_missing", errors=field_errors(refused), item_id=item_id)
         return await decisions.page(request, db_session, status_code=422, errors={item_id: field_errors(refused)})
     except Conflict:
         return _decided(request, decisions, notice="already_decided", item_id=item_id)
@@ -106,14 +137,30 @@ async def queue_page(request: UserRequest, db_session: DbSession) -> Template:
 
 @post("/manager/listings/{product_id:int}/approve", guards=MANAGERS)
 async def approve(request: HTMXRequest, product_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
-    return await _decide(request, db_session, QUEUE, item_id=product_id, notice="approved", decide=partial(
-        service.approve_listing, session=db_session, actor=request.user, product_id=product_id, now=utcnow()))
+    return await _decide(
+        request,
+        db_session,
+        QUEUE,
+        item_id=product_id,
+        notice="approved",
+        decide=partial(
+            service.approve_listing, session=db_session, actor=request.user, product_id=product_id, now=utcnow()
+        ),
+    )
 
 
 @post("/manager/listings/{product_id:int}/reject", guards=MANAGERS)
 async def reject(request: HTMXRequest, product_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
-    return await _decide_with_reason(request, db_session, QUEUE, item_id=product_id, notice="rejected", decide=partial(
-        service.reject_listing, session=db_session, actor=request.user, product_id=product_id, now=utcnow()))
+    return await _decide_with_reason(
+        request,
+        db_session,
+        QUEUE,
+        item_id=product_id,
+        notice="rejected",
+        decide=partial(
+            service.reject_listing, session=db_session, actor=request.user, product_id=product_id, now=utcnow()
+        ),
+    )
 
 
 # --- certificates to verify ----------------------------------------------------------------------------------
@@ -125,28 +172,52 @@ async def certificates_page(request: UserRequest, db_session: DbSession) -> Temp
 
 
 @get("/manager/certificates/{certificate_id:int}/document", guards=MANAGERS)
-async def certificate_document(request: UserRequest, certificate_id: FromPath[int], db_session: DbSession,
-                               storage: NamedDependency[Storage]) -> Response[bytes]:
-    certificate, _ = await service.certificate_for_manager(session=db_session, actor=request.user,
-                                                           certificate_id=certificate_id)
+async def certificate_document(
+    request: UserRequest, certificate_id: FromPath[int], db_session: DbSession, storage: NamedDependency[Storage]
+) -> Response[bytes]:
+    certificate, _ = await service.certificate_for_manager(
+        session=db_session, actor=request.user, certificate_id=certificate_id
+    )
     data = await anyio.to_thread.run_sync(storage.read, certificate.document_key)
     return private_document_response(data, certificate.document_media_type)
 
 
 @post("/manager/certificates/{certificate_id:int}/verify", guards=MANAGERS)
 async def verify(request: HTMXRequest, certificate_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
-    return await _decide(request, db_session, CERTIFICATES, item_id=certificate_id, notice="verified", decide=partial(
-        service.verify_certificate, session=db_session, actor=request.user, certificate_id=certificate_id,
-        now=utcnow()))
+    return await _decide(
+        request,
+        db_session,
+        CERTIFICATES,
+        item_id=certificate_id,
+        notice="verified",
+        decide=partial(
+            service.verify_certificate,
+            session=db_session,
+            actor=request.user,
+            certificate_id=certificate_id,
+            now=utcnow(),
+        ),
+    )
 
 
 @post("/manager/certificates/{certificate_id:int}/reject", guards=MANAGERS)
-async def reject_certificate(request: HTMXRequest, certificate_id: FromPath[int],
-                             db_session: DbSession) -> Template | Redirect:
+async def reject_certificate(
+    request: HTMXRequest, certificate_id: FromPath[int], db_session: DbSession
+) -> Template | Redirect:
     return await _decide_with_reason(
-        request, db_session, CERTIFICATES, item_id=certificate_id, notice="rejected", decide=partial(
-            service.reject_certificate, session=db_session, actor=request.user, certificate_id=certificate_id,
-            now=utcnow()))
+        request,
+        db_session,
+        CERTIFICATES,
+        item_id=certificate_id,
+        notice="rejected",
+        decide=partial(
+            service.reject_certificate,
+            session=db_session,
+            actor=request.user,
+            certificate_id=certificate_id,
+            now=utcnow(),
+        ),
+    )
 
 
 # --- vendors and buyers' reports -----------------------------------------------------------------------------
@@ -158,15 +229,21 @@ async def vendors_page(request: UserRequest, db_session: DbSession) -> Template:
 
 
 @post("/manager/vendors/{vendor_id:int}/{decision:str}", guards=MANAGERS)
-async def change_vendor(request: HTMXRequest, vendor_id: FromPath[int], decision: FromPath[str],
-                        db_session: DbSession) -> Template | Redirect:
+async def change_vendor(
+    request: HTMXRequest, vendor_id: FromPath[int], decision: FromPath[str], db_session: DbSession
+) -> Template | Redirect:
     """Suspend a vendor (their listings leave the catalogue) or reinstate them, with the reason they read."""
     action = {"suspend": service.suspend_vendor, "reinstate": service.reinstate_vendor}.get(decision)
     if action is None:
         return await VENDORS.page(request, db_session, status_code=404)
     return await _decide_with_reason(
-        request, db_session, VENDORS, item_id=vendor_id, notice="suspended" if decision == "suspend" else "reinstated",
-        decide=partial(action, session=db_session, actor=request.user, vendor_id=vendor_id, now=utcnow()))
+        request,
+        db_session,
+        VENDORS,
+        item_id=vendor_id,
+        notice="suspended" if decision == "suspend" else "reinstated",
+        decide=partial(action, session=db_session, actor=request.user, vendor_id=vendor_id, now=utcnow()),
+    )
 
 
 @get("/manager/reports", guards=MANAGERS)
@@ -177,10 +254,15 @@ async def reports_page(request: UserRequest, db_session: DbSession) -> Template:
 @post("/manager/reports/{report_id:int}/resolve", guards=MANAGERS)
 async def resolve_report(request: HTMXRequest, report_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
     """Closing a report needs a resolution, written and checked like a reason."""
-    decide = partial(service.resolve_report, session=db_session, actor=request.user, report_id=report_id,
-                     now=utcnow())
-    return await _decide_with_reason(request, db_session, REPORTS, item_id=report_id, notice="resolved",
-                                     decide=lambda reason: decide(resolution=reason))
+    decide = partial(service.resolve_report, session=db_session, actor=request.user, report_id=report_id, now=utcnow())
+    return await _decide_with_reason(
+        request,
+        db_session,
+        REPORTS,
+        item_id=report_id,
+        notice="resolved",
+        decide=lambda reason: decide(resolution=reason),
+    )
 
 
 # --- the audit log, and a buyer's report -------------------------------------------------------------------
@@ -189,19 +271,28 @@ async def resolve_report(request: HTMXRequest, report_id: FromPath[int], db_sess
 @get("/manager/audit", guards=MANAGERS)
 async def audit_page(request: UserRequest, db_session: DbSession) -> Template:
     query = request.query_params
-    filters = AuditFilter(action=query.get("action") or None, since=query_date(query.get("since")),
-                          until=query_date(query.get("until")), before_id=whole_number(query.get("before_id")),
-                          limit=50)
+    filters = AuditFilter(
+        action=query.get("action") or None,
+        since=query_date(query.get("since")),
+        until=query_date(query.get("until")),
+        before_id=whole_number(query.get("before_id")),
+        limit=50,
+    )
     entries = await list_entries(session=db_session, actor=request.user, filters=filters)
-    return page("moderation/audit.html", entries=entries, filters=filters,
-                older=entries[-1][0].id if len(entries) == filters.limit else None)
+    return page(
+        "moderation/audit.html",
+        entries=entries,
+        filters=filters,
+        older=entries[-1][0].id if len(entries) == filters.limit else None,
+    )
 
 
 @get("/listings/{product_id:int}/report", guards=BUYERS)
 async def report_form(product_id: FromPath[int], db_session: DbSession, request: UserRequest) -> Template:
     product = await service.reportable_listing(session=db_session, product_id=product_id)
-    return page("moderation/report_listing.html", product=product, form={}, errors={},
-                notice=request.query_params.get("notice"))
+    return page(
+        "moderation/report_listing.html", product=product, form={}, errors={}, notice=request.query_params.get("notice")
+    )
 
 
 @post("/listings/{product_id:int}/report", guards=BUYERS)
@@ -210,14 +301,39 @@ async def report_listing(request: UserRequest, product_id: FromPath[int], db_ses
     try:
         report = read_form(ReportInput, values)
         async with undone_if_refused(db_session):
-            await service.report_listing(session=db_session, reporter=request.user, product_id=product_id,
-                                         kind=report.kind, details=report.details)
+            await service.report_listing(
+                session=db_session,
+                reporter=request.user,
+                product_id=product_id,
+                kind=report.kind,
+                details=report.details,
+            )
     except ValidationFailed as exc:
         product = await service.reportable_listing(session=db_session, product_id=product_id)
-        return page("moderation/report_listing.html", status_code=422, product=product, form=values,
-                    errors=field_errors(exc), notice=None)
+        return page(
+            "moderation/report_listing.html",
+            status_code=422,
+            product=product,
+            form=values,
+            errors=field_errors(exc),
+            notice=None,
+        )
     return see_other(f"/listings/{product_id}/report", notice="sent")
 
 
-PAGE_ROUTES = [queue_page, approve, reject, certificates_page, certificate_document, verify, reject_certificate,
-               vendors_page, change_vendor, reports_page, resolve_report, audit_page, report_form, report_listing]
+PAGE_ROUTES = [
+    queue_page,
+    approve,
+    reject,
+    certificates_page,
+    certificate_document,
+    verify,
+    reject_certificate,
+    vendors_page,
+    change_vendor,
+    reports_page,
+    resolve_report,
+    audit_page,
+    report_form,
+    report_listing,
+]

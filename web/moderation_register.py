@@ -23,12 +23,19 @@ from web.roles import MANAGERS
 MSG_CHOOSE_FILE = N_("Choose the register's CSV file.")
 
 
-async def _register_page(request: UserRequest, db_session: AsyncSession, *, status_code: int = 200,
-                         errors: dict[str, str] | None = None) -> Template:
+async def _register_page(
+    request: UserRequest, db_session: AsyncSession, *, status_code: int = 200, errors: dict[str, str] | None = None
+) -> Template:
     imports = await register.list_imports(session=db_session, actor=request.user)
     zones = await list_zones(session=db_session) if request.user.role == Role.ADMIN else []
-    return page("moderation/register.html", status_code=status_code, imports=imports, zones=zones,
-                errors=errors or {}, columns=register.HEADER_ALIASES)
+    return page(
+        "moderation/register.html",
+        status_code=status_code,
+        imports=imports,
+        zones=zones,
+        errors=errors or {},
+        columns=register.HEADER_ALIASES,
+    )
 
 
 @get("/manager/register", guards=MANAGERS)
@@ -46,9 +53,13 @@ async def upload_register(request: UserRequest, db_session: DbSession) -> Templa
             raise ValidationFailed.single("register", MSG_CHOOSE_FILE)
         async with undone_if_refused(db_session):
             report = await register.import_register(
-                session=db_session, manager=request.user,
+                session=db_session,
+                manager=request.user,
                 zone_id=chosen.zone_id if request.user.role == Role.ADMIN else request.user.zone_id,
-                filename=upload.filename, data=await upload.read(), now=utcnow())
+                filename=upload.filename,
+                data=await upload.read(),
+                now=utcnow(),
+            )
     except ValidationFailed as exc:
         return await _register_page(request, db_session, status_code=422, errors=field_errors(exc))
     return see_other(f"/manager/register/{report.id}")

@@ -32,18 +32,26 @@ MSG_PUSH_ON = N_("Notifications are on for this phone.")
 MSG_PUSH_OFF = N_("Notifications are off for this phone.")
 
 
-async def _inbox(request: HTMXRequest, db_session: AsyncSession, settings: Settings, *,
-                 page_number: int = 1) -> Template:
+async def _inbox(
+    request: HTMXRequest, db_session: AsyncSession, settings: Settings, *, page_number: int = 1
+) -> Template:
     """The inbox page, or for htmx the list alone."""
     inbox = await notifications.list_inbox(session=db_session, user=request.user, page=page_number)
     # Notifications link to pages of this site only.
-    lines = [line.model_copy(update={"url": safe_next(line.url, default="")})
-             for line in map(NotificationPublic.of, inbox.items)]
+    lines = [
+        line.model_copy(update={"url": safe_next(line.url, default="")})
+        for line in map(NotificationPublic.of, inbox.items)
+    ]
     return page_or_fragment(
-        request, "notifications/inbox.html", "notifications/_inbox.html", inbox=inbox, lines=lines,
+        request,
+        "notifications/inbox.html",
+        "notifications/_inbox.html",
+        inbox=inbox,
+        lines=lines,
         notice=request.query_params.get("notice"),
         unread=await notifications.unread_count(session=db_session, user_id=request.user.id),
-        push_public_key=settings.vapid_public_key if settings.web_push_enabled else None)
+        push_public_key=settings.vapid_public_key if settings.web_push_enabled else None,
+    )
 
 
 @get("/inbox", guards=[requires_login], name="inbox")
@@ -53,8 +61,9 @@ async def inbox_page(request: HTMXRequest, db_session: DbSession, settings: Name
 
 
 @post("/inbox/read", guards=[requires_login])
-async def mark_all_read(request: HTMXRequest, db_session: DbSession,
-                        settings: NamedDependency[Settings]) -> Template | Redirect:
+async def mark_all_read(
+    request: HTMXRequest, db_session: DbSession, settings: NamedDependency[Settings]
+) -> Template | Redirect:
     await notifications.mark_read(session=db_session, user=request.user, all_unread=True, now=utcnow())
     if not wants_fragment(request):
         return varies_with_htmx(see_other("/inbox", notice="read"))
@@ -62,22 +71,28 @@ async def mark_all_read(request: HTMXRequest, db_session: DbSession,
 
 
 @post("/push/subscriptions", guards=[requires_login], status_code=201)
-async def subscribe_this_browser(request: UserRequest, data: JSONBody[dict[str, Any]],
-                                 db_session: DbSession,
-                                 settings: NamedDependency[Settings]) -> Response[dict[str, Any]]:
+async def subscribe_this_browser(
+    request: UserRequest, data: JSONBody[dict[str, Any]], db_session: DbSession, settings: NamedDependency[Settings]
+) -> Response[dict[str, Any]]:
     try:
         subscription = validate_input(PushSubscriptionInput, data)
-        await push.subscribe(session=db_session, settings=settings, user=request.user,
-                             endpoint=subscription.endpoint, p256dh=subscription.keys.p256dh,
-                             auth=subscription.keys.auth)
+        await push.subscribe(
+            session=db_session,
+            settings=settings,
+            user=request.user,
+            endpoint=subscription.endpoint,
+            p256dh=subscription.keys.p256dh,
+            auth=subscription.keys.auth,
+        )
     except DomainError as refused:
         return _refusal(refused)  # a 4xx answer: the request's transaction is rolled back
     return Response({"message": gettext(MSG_PUSH_ON)}, status_code=201)
 
 
 @post("/push/unsubscribe", guards=[requires_login], status_code=200)
-async def unsubscribe_this_browser(request: UserRequest, data: JSONBody[dict[str, Any]],
-                                   db_session: DbSession) -> Response[dict[str, Any]]:
+async def unsubscribe_this_browser(
+    request: UserRequest, data: JSONBody[dict[str, Any]], db_session: DbSession
+) -> Response[dict[str, Any]]:
     try:
         subscription = validate_input(PushEndpointInput, data)
     except DomainError as refused:

@@ -65,8 +65,11 @@ CHECKOUT_FIELDS = ("delivery_day", "delivery_slot", "delivery_place", "payment_m
 # Errors the checkout form shows next to a field; any other comes at the top of the form.
 CHECKOUT_FIELD_ERRORS = {"delivery_day", "delivery_slot", "delivery_place", "payment_method", "notes"}
 # The input's and the placement's names for what the form asks as one choice, the delivery place.
-PLACE_FIELDS = {"delivery_kind": "delivery_place", "delivery_point_id": "delivery_place",
-                "delivery_point": "delivery_place"}
+PLACE_FIELDS = {
+    "delivery_kind": "delivery_place",
+    "delivery_point_id": "delivery_place",
+    "delivery_point": "delivery_place",
+}
 
 FLASH_COOKIE = "pk_flash"
 MAX_FLASH = 10
@@ -91,16 +94,34 @@ async def add_to_cart(request: HTMXRequest, db_session: DbSession) -> Template |
     try:
         quantity = read_form(CartQuantityInput, values).quantity
         async with undone_if_refused(db_session):
-            line = await carts.set_quantity(session=db_session, buyer=request.user, product_id=product_id,
-                                            quantity=quantity, add=True, today=wib_today(now))
+            line = await carts.set_quantity(
+                session=db_session,
+                buyer=request.user,
+                product_id=product_id,
+                quantity=quantity,
+                add=True,
+                today=wib_today(now),
+            )
     except (ValidationFailed, NotFound) as refused:
         return await _product_with_errors(request, db_session, product_id, values, field_errors(refused), now)
-    return page_or_fragment(request, see_other("/cart", added=str(product_id)), "orders/_added.html",
-                            quantity=quantity, in_cart=line.quantity, unit=line.product.unit)
+    return page_or_fragment(
+        request,
+        see_other("/cart", added=str(product_id)),
+        "orders/_added.html",
+        quantity=quantity,
+        in_cart=line.quantity,
+        unit=line.product.unit,
+    )
 
 
-async def _product_with_errors(request: HTMXRequest, db_session: AsyncSession, product_id: int,
-                               values: dict[str, str], errors: dict[str, str], now: datetime) -> Template:
+async def _product_with_errors(
+    request: HTMXRequest,
+    db_session: AsyncSession,
+    product_id: int,
+    values: dict[str, str],
+    errors: dict[str, str],
+    now: datetime,
+) -> Template:
     """The product page again with the add-to-cart form's error (htmx: the form alone)."""
     errors = {"quantity": errors.get("quantity") or next(iter(errors.values()), "")}
     day = default_delivery_day(now)
@@ -111,8 +132,18 @@ async def _product_with_errors(request: HTMXRequest, db_session: AsyncSession, p
             raise
         # htmx swaps only 2xx answers: the form is replaced by the reason, not left silently as it was.
         return varies_with_htmx(page("orders/_not_on_sale.html", message=gettext(gone.message, **gone.params)))
-    return page_or_fragment(request, "catalogue/product.html", "orders/_add_form.html", status_code=400, item=item,
-                            product=item.product, day=day, errors={}, cart_form=values, cart_errors=errors)
+    return page_or_fragment(
+        request,
+        "catalogue/product.html",
+        "orders/_add_form.html",
+        status_code=400,
+        item=item,
+        product=item.product,
+        day=day,
+        errors={},
+        cart_form=values,
+        cart_errors=errors,
+    )
 
 
 # --- the cart and its checkout --------------------------------------------------------------------------
@@ -121,10 +152,14 @@ async def _product_with_errors(request: HTMXRequest, db_session: AsyncSession, p
 def _checkout_form(user: User, now: datetime, values: dict[str, str] | None = None) -> dict[str, str]:
     """What the checkout form shows: what was typed, else tomorrow, the buyer's usual place and payment, and a
     fresh idempotency key (one per rendering of the form: a double tap or a resent form makes one order)."""
-    form = {"delivery_day": default_delivery_day(now).isoformat(), "delivery_slot": "",
-            "delivery_place": DeliveryKind.CANTEEN.value if user.role == Role.CANTEEN_STAFF else "",
-            "payment_method": (PaymentMethod.INVOICE if user.role == Role.CANTEEN_STAFF else PaymentMethod.CASH).value,
-            "notes": "", "idempotency_key": uuid.uuid4().hex}
+    form = {
+        "delivery_day": default_delivery_day(now).isoformat(),
+        "delivery_slot": "",
+        "delivery_place": DeliveryKind.CANTEEN.value if user.role == Role.CANTEEN_STAFF else "",
+        "payment_method": (PaymentMethod.INVOICE if user.role == Role.CANTEEN_STAFF else PaymentMethod.CASH).value,
+        "notes": "",
+        "idempotency_key": uuid.uuid4().hex,
+    }
     for name in CHECKOUT_FIELDS:
         if values and values.get(name):
             form[name] = values[name]
@@ -146,13 +181,23 @@ def _place_options(choices: CheckoutChoices) -> list[tuple[str, str]]:
     if choices.canteen is not None:
         address = ", ".join(part for part in (choices.canteen.name, choices.canteen.address) if part)
         return [(DeliveryKind.CANTEEN.value, gettext("To our canteen: %(address)s", address=address)), pickup]
-    return [(str(point.id), f"{point.name} ({gettext(POINT_KIND_LABELS[PointKind(point.kind)])})")
-            for point in choices.points] + [pickup]
+    return [
+        (str(point.id), f"{point.name} ({gettext(POINT_KIND_LABELS[PointKind(point.kind)])})")
+        for point in choices.points
+    ] + [pickup]
 
 
-async def _cart_response(request: HTMXRequest, db_session: AsyncSession, settings: Settings, now: datetime, *,
-                         values: dict[str, str] | None = None, errors: dict[str, str] | None = None,
-                         status_code: int = 200, notices: list[str] | None = None) -> Template:
+async def _cart_response(
+    request: HTMXRequest,
+    db_session: AsyncSession,
+    settings: Settings,
+    now: datetime,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+    notices: list[str] | None = None,
+) -> Template:
     """The cart grouped by vendor with the checkout form under it (four queries with the login's)."""
     user = request.user
     today = wib_today(now)
@@ -160,20 +205,36 @@ async def _cart_response(request: HTMXRequest, db_session: AsyncSession, setting
     # An empty cart says so itself; its placement error would only repeat it.
     errors = {field: message for field, message in (errors or {}).items() if not (cart.is_empty and field == "cart")}
     added = request.query_params.get("added", "")
-    added_item = next((item for group in cart.vendors for item in group.items
-                       if str(item.product_id) == added), None)
-    choices = (await checkout_choices(session=db_session, buyer=user, card_payments=bool(settings.stripe_secret_key))
-               if not cart.is_empty else CheckoutChoices(canteen=None, points=[], payment_methods=[]))
+    added_item = next((item for group in cart.vendors for item in group.items if str(item.product_id) == added), None)
+    choices = (
+        await checkout_choices(session=db_session, buyer=user, card_payments=bool(settings.stripe_secret_key))
+        if not cart.is_empty
+        else CheckoutChoices(canteen=None, points=[], payment_methods=[])
+    )
     return page_or_fragment(
-        request, "orders/cart.html", "orders/_cart.html", status_code=status_code, cart=cart,
-        cart_count=cart.line_count, errors=errors, form=_checkout_form(user, now, values),
-        general_errors=[message for field, message in errors.items() if field not in CHECKOUT_FIELD_ERRORS
-                        and not field.startswith(("line-", "vendor-"))],
-        places=_place_options(choices) if not cart.is_empty else [], slots=_slot_options(),
-        cash_limit=settings.cash_on_delivery_limit, today=today,
+        request,
+        "orders/cart.html",
+        "orders/_cart.html",
+        status_code=status_code,
+        cart=cart,
+        cart_count=cart.line_count,
+        errors=errors,
+        form=_checkout_form(user, now, values),
+        general_errors=[
+            message
+            for field, message in errors.items()
+            if field not in CHECKOUT_FIELD_ERRORS and not field.startswith(("line-", "vendor-"))
+        ],
+        places=_place_options(choices) if not cart.is_empty else [],
+        slots=_slot_options(),
+        cash_limit=settings.cash_on_delivery_limit,
+        today=today,
         payments=[(method.value, gettext(PAYMENT_LABELS[method])) for method in choices.payment_methods],
-        last_day=today + timedelta(days=MAX_DAYS_AHEAD), added_item=added_item,
-        reordered=request.query_params.get("notice") == "reordered", notices=notices or [])
+        last_day=today + timedelta(days=MAX_DAYS_AHEAD),
+        added_item=added_item,
+        reordered=request.query_params.get("notice") == "reordered",
+        notices=notices or [],
+    )
 
 
 @get("/cart", guards=BUYERS, name="cart")
@@ -185,43 +246,64 @@ async def cart_page(request: HTMXRequest, db_session: DbSession, settings: Named
     return response
 
 
-async def _cart_changed(request: HTMXRequest, db_session: AsyncSession, settings: Settings, now: datetime,
-                        values: dict[str, Any], errors: dict[str, str] | None = None) -> Template | Redirect:
+async def _cart_changed(
+    request: HTMXRequest,
+    db_session: AsyncSession,
+    settings: Settings,
+    now: datetime,
+    values: dict[str, Any],
+    errors: dict[str, str] | None = None,
+) -> Template | Redirect:
     """After a change in the cart: htmx gets the cart again (the checkout form keeps what was typed, sent along
     with hx-include); a plain form goes back to the cart, or sees the refusal."""
     if not errors and not wants_fragment(request):
         return varies_with_htmx(see_other("/cart"))
-    return await _cart_response(request, db_session, settings, now, values=values, errors=errors,
-                                status_code=400 if errors else 200)
+    return await _cart_response(
+        request, db_session, settings, now, values=values, errors=errors, status_code=400 if errors else 200
+    )
 
 
 @post("/cart/lines/{product_id:int}", guards=BUYERS)
-async def change_quantity(request: HTMXRequest, product_id: FromPath[int], db_session: DbSession,
-                          settings: NamedDependency[Settings]) -> Template | Redirect:
+async def change_quantity(
+    request: HTMXRequest, product_id: FromPath[int], db_session: DbSession, settings: NamedDependency[Settings]
+) -> Template | Redirect:
     """A new quantity for a line (0 takes it out)."""
     values = await form_values(request)
     now = utcnow()
     try:
         data = read_form(CartLineChangeInput, values)
         async with undone_if_refused(db_session):
-            await carts.change_quantity(session=db_session, buyer=request.user, product_id=product_id,
-                                        quantity=data.quantity, today=wib_today(now))
+            await carts.change_quantity(
+                session=db_session,
+                buyer=request.user,
+                product_id=product_id,
+                quantity=data.quantity,
+                today=wib_today(now),
+            )
     except (ValidationFailed, NotFound) as refused:
-        return await _cart_changed(request, db_session, settings, now, values, errors={
-            f"line-{product_id}": " ".join(field_errors(refused).values())})
+        return await _cart_changed(
+            request,
+            db_session,
+            settings,
+            now,
+            values,
+            errors={f"line-{product_id}": " ".join(field_errors(refused).values())},
+        )
     return await _cart_changed(request, db_session, settings, now, values)
 
 
 @post("/cart/lines/{product_id:int}/remove", guards=BUYERS)
-async def remove_line(request: HTMXRequest, product_id: FromPath[int], db_session: DbSession,
-                      settings: NamedDependency[Settings]) -> Template | Redirect:
+async def remove_line(
+    request: HTMXRequest, product_id: FromPath[int], db_session: DbSession, settings: NamedDependency[Settings]
+) -> Template | Redirect:
     await carts.remove_line(session=db_session, buyer=request.user, product_id=product_id)
     return await _cart_changed(request, db_session, settings, utcnow(), await form_values(request))
 
 
 @post("/checkout", guards=BUYERS)
-async def checkout(request: HTMXRequest, db_session: DbSession,
-                   settings: NamedDependency[Settings]) -> Template | Redirect | Response[Any]:
+async def checkout(
+    request: HTMXRequest, db_session: DbSession, settings: NamedDependency[Settings]
+) -> Template | Redirect | Response[Any]:
     """Place the cart: one order per vendor, then the orders list with the orders named. A refusal comes back
     on the cart, each message next to its line, vendor or field, with what was typed."""
     values = await form_values(request)
@@ -230,14 +312,20 @@ async def checkout(request: HTMXRequest, db_session: DbSession,
         data = read_form(CheckoutInput, _with_kind_and_point(values))
         async with undone_if_refused(db_session):
             placement = await place_checkout(
-                session=db_session, buyer=request.user, delivery=data.delivery(),
-                payment_method=data.payment_method, idempotency_key=values.get("idempotency_key", ""),
+                session=db_session,
+                buyer=request.user,
+                delivery=data.delivery(),
+                payment_method=data.payment_method,
+                idempotency_key=values.get("idempotency_key", ""),
                 payment_window=timedelta(minutes=settings.payment_window_minutes),
-                cash_limit=settings.cash_on_delivery_limit, card_payments=bool(settings.stripe_secret_key),
-                now=now)
+                cash_limit=settings.cash_on_delivery_limit,
+                card_payments=bool(settings.stripe_secret_key),
+                now=now,
+            )
     except InsufficientCapacity as short:
-        errors = {f"line-{shortage.product_id}": gettext(shortage.message, **shortage.params)
-                  for shortage in short.shortages}
+        errors = {
+            f"line-{shortage.product_id}": gettext(shortage.message, **shortage.params) for shortage in short.shortages
+        }
         errors["_form"] = gettext(short.message, **short.params)
         status_code = 409
     except ValidationFailed as refused:
@@ -254,8 +342,9 @@ async def checkout(request: HTMXRequest, db_session: DbSession,
         if request.htmx:
             return ClientRedirect(target)  # a full page load, so the address bar shows the orders list
         return see_other("/orders", placed=str(placement.checkout.id))
-    return await _cart_response(request, db_session, settings, now, values=values, errors=errors,
-                                status_code=status_code)
+    return await _cart_response(
+        request, db_session, settings, now, values=values, errors=errors, status_code=status_code
+    )
 
 
 # --- "Order again" and its notice of what was left out ------------------------------------------------
@@ -269,8 +358,15 @@ def _flash(response: Redirect, settings: Settings, messages: list[str]) -> None:
     """Messages for the next page (the cart after "Order again"), in a short-lived signed cookie: they are
     shown once, and nobody can put words there with a crafted link."""
     payload = base64.urlsafe_b64encode(json.dumps([m[:200] for m in messages[:MAX_FLASH]]).encode()).decode()
-    response.set_cookie(FLASH_COOKIE, f"{payload}.{_signature(settings, payload)}", path="/cart", max_age=300,
-                        httponly=True, samesite="lax", secure=settings.secure_cookies)
+    response.set_cookie(
+        FLASH_COOKIE,
+        f"{payload}.{_signature(settings, payload)}",
+        path="/cart",
+        max_age=300,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+    )
 
 
 def _read_flash(request: Request[Any, Any, Any], settings: Settings) -> list[str]:
@@ -285,11 +381,11 @@ def _read_flash(request: Request[Any, Any, Any], settings: Settings) -> list[str
 
 
 @post("/orders/{order_id:int}/reorder", guards=BUYERS)
-async def order_again(request: UserRequest, order_id: FromPath[int],
-                      db_session: DbSession, settings: NamedDependency[Settings]) -> Redirect:
+async def order_again(
+    request: UserRequest, order_id: FromPath[int], db_session: DbSession, settings: NamedDependency[Settings]
+) -> Redirect:
     """The order's lines back in the cart at today's prices; what could not be added is said on the cart."""
-    result = await orders.reorder(session=db_session, actor=request.user, order_id=order_id,
-                                  today=wib_today(utcnow()))
+    result = await orders.reorder(session=db_session, actor=request.user, order_id=order_id, today=wib_today(utcnow()))
     response = see_other("/cart", notice="reordered")
     if result.left_out:
         _flash(response, settings, [gettext(problem.message, **problem.params) for problem in result.left_out])
@@ -304,12 +400,19 @@ async def orders_page(request: HTMXRequest, db_session: DbSession) -> Template:
     """The buyer's orders, or all of the canteen's for its staff, newest first (three queries)."""
     raw_status = request.query_params.get("status", "")
     status = OrderStatus(raw_status) if raw_status in OrderStatus.__members__.values() else None
-    listing = await orders.list_orders(session=db_session, actor=request.user, status=status,
-                                       page=page_number(request.query_params.get("page")))
+    listing = await orders.list_orders(
+        session=db_session, actor=request.user, status=status, page=page_number(request.query_params.get("page"))
+    )
     placed = request.query_params.get("placed", "")
     placed_orders = [summary for summary in listing.orders if str(summary.order.checkout_id) == placed]
-    return page("orders/list.html", listing=listing, status=status, placed=placed.isdigit(),
-                placed_orders=placed_orders, canteen=request.user.role == Role.CANTEEN_STAFF)
+    return page(
+        "orders/list.html",
+        listing=listing,
+        status=status,
+        placed=placed.isdigit(),
+        placed_orders=placed_orders,
+        canteen=request.user.role == Role.CANTEEN_STAFF,
+    )
 
 
 def _timeline(detail: orders.OrderDetail) -> list[tuple[orders.TimelineEntry, str]]:
@@ -317,15 +420,32 @@ def _timeline(detail: orders.OrderDetail) -> list[tuple[orders.TimelineEntry, st
     return [(entry, entry.reason_text) for entry in detail.timeline]
 
 
-async def _order_response(request: HTMXRequest, db_session: AsyncSession, order_id: int, *,
-                          errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
-                          status_code: int = 200, notice: str | None = None) -> Template:
+async def _order_response(
+    request: HTMXRequest,
+    db_session: AsyncSession,
+    order_id: int,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
+    notice: str | None = None,
+) -> Template:
     """One order for its buyer (or a colleague of the same canteen): four queries with the login's."""
-    detail = await orders.order_detail(session=db_session, actor=request.user, order_id=order_id,
-                                       as_side=Side.BUYER)
-    return page_or_fragment(request, "orders/detail.html", "orders/_order.html", status_code=status_code,
-                            detail=detail, order=detail.order, summary=detail.summary, timeline=_timeline(detail),
-                            errors=errors or {}, form=values or {}, notice=notice, can_review=detail.can_review)
+    detail = await orders.order_detail(session=db_session, actor=request.user, order_id=order_id, as_side=Side.BUYER)
+    return page_or_fragment(
+        request,
+        "orders/detail.html",
+        "orders/_order.html",
+        status_code=status_code,
+        detail=detail,
+        order=detail.order,
+        summary=detail.summary,
+        timeline=_timeline(detail),
+        errors=errors or {},
+        form=values or {},
+        notice=notice,
+        can_review=detail.can_review,
+    )
 
 
 @get("/orders/{order_id:int}", guards=BUYERS, name="buyer_order")
@@ -333,27 +453,46 @@ async def order_page(request: HTMXRequest, order_id: FromPath[int], db_session: 
     return await _order_response(request, db_session, order_id, notice=request.query_params.get("notice"))
 
 
-async def _order_changed(request: HTMXRequest, db_session: AsyncSession, order_id: int, notice: str,
-                         refused: DomainError | None, values: dict[str, str]) -> Template | Redirect:
+async def _order_changed(
+    request: HTMXRequest,
+    db_session: AsyncSession,
+    order_id: int,
+    notice: str,
+    refused: DomainError | None,
+    values: dict[str, str],
+) -> Template | Redirect:
     if refused is None and not wants_fragment(request):
         return varies_with_htmx(see_other(f"/orders/{order_id}", notice=notice))
     if refused is None:
         return await _order_response(request, db_session, order_id, notice=notice)
-    return await _order_response(request, db_session, order_id, errors=field_errors(refused), values=values,
-                                 status_code=400 if isinstance(refused, ValidationFailed) else refused.status_code)
+    return await _order_response(
+        request,
+        db_session,
+        order_id,
+        errors=field_errors(refused),
+        values=values,
+        status_code=400 if isinstance(refused, ValidationFailed) else refused.status_code,
+    )
 
 
 @post("/orders/{order_id:int}/status", guards=BUYERS)
-async def change_order_status(request: HTMXRequest, order_id: FromPath[int],
-                              db_session: DbSession) -> Template | Redirect:
+async def change_order_status(
+    request: HTMXRequest, order_id: FromPath[int], db_session: DbSession
+) -> Template | Redirect:
     """Cancel (with a reason) or confirm receipt; the state machine decides what is allowed."""
     values = await form_values(request)
     refused: DomainError | None = None
     try:
         transition = read_form(TransitionInput, values, names={"target": "status"})
         async with undone_if_refused(db_session):
-            await change_status(session=db_session, order_id=order_id, target=transition.status,
-                                actor=request.user, reason=transition.reason, now=utcnow())
+            await change_status(
+                session=db_session,
+                order_id=order_id,
+                target=transition.status,
+                actor=request.user,
+                reason=transition.reason,
+                now=utcnow(),
+            )
     except (ValidationFailed, Conflict, Forbidden) as problem:
         refused = problem
     return await _order_changed(request, db_session, order_id, values.get("target", ""), refused, values)
@@ -367,8 +506,14 @@ async def review(request: HTMXRequest, order_id: FromPath[int], db_session: DbSe
     try:
         data = read_form(ReviewInput, values)
         async with undone_if_refused(db_session):
-            await review_order(session=db_session, actor=request.user, order_id=order_id, rating=data.rating,
-                               comment=data.comment, now=utcnow())
+            await review_order(
+                session=db_session,
+                actor=request.user,
+                order_id=order_id,
+                rating=data.rating,
+                comment=data.comment,
+                now=utcnow(),
+            )
     except (ValidationFailed, Conflict, Forbidden) as problem:
         refused = problem
     return await _order_changed(request, db_session, order_id, "reviewed", refused, values)
@@ -377,22 +522,46 @@ async def review(request: HTMXRequest, order_id: FromPath[int], db_session: DbSe
 # --- standing orders (canteens) ------------------------------------------------------------------------
 
 
-async def _standing_page(request: UserRequest, db_session: AsyncSession, today: date, *, status_code: int = 200,
-                         values: dict[str, Any] | None = None, errors: dict[str, str] | None = None) -> Template:
+async def _standing_page(
+    request: UserRequest,
+    db_session: AsyncSession,
+    today: date,
+    *,
+    status_code: int = 200,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+) -> Template:
     """The canteen's standing orders and the form for a new one (at most five queries with the login's)."""
     views = await standing.list_standing_orders(session=db_session, actor=request.user, today=today)
     product_id = _chosen_product(values) if values else whole_number(request.query_params.get("product"))
-    chosen = (await standing.product_to_repeat(session=db_session, product_id=product_id, today=today)
-              if product_id is not None else None)
-    form: dict[str, Any] = {"quantity": str(chosen[0].min_order_qty) if chosen else "",
-                            "weekdays": ["1", "2", "3", "4", "5"], "slot": "", "delivery_kind": "canteen",
-                            "days_ahead": "7", "notes": ""}
+    chosen = (
+        await standing.product_to_repeat(session=db_session, product_id=product_id, today=today)
+        if product_id is not None
+        else None
+    )
+    form: dict[str, Any] = {
+        "quantity": str(chosen[0].min_order_qty) if chosen else "",
+        "weekdays": ["1", "2", "3", "4", "5"],
+        "slot": "",
+        "delivery_kind": "canteen",
+        "days_ahead": "7",
+        "notes": "",
+    }
     form.update(values or {})
-    return page("orders/standing.html", status_code=status_code, views=[
-        (view, [(run, gettext(run.message, **run.params) if run.message else "") for run in view.recent_runs])
-        for view in views], chosen=chosen, form=form, errors=errors or {}, slots=_slot_options(),
+    return page(
+        "orders/standing.html",
+        status_code=status_code,
+        views=[
+            (view, [(run, gettext(run.message, **run.params) if run.message else "") for run in view.recent_runs])
+            for view in views
+        ],
+        chosen=chosen,
+        form=form,
+        errors=errors or {},
+        slots=_slot_options(),
         kinds=[(kind.value, gettext(DELIVERY_LABELS[kind])) for kind in (DeliveryKind.CANTEEN, DeliveryKind.PICKUP)],
-        notice=request.query_params.get("notice"))
+        notice=request.query_params.get("notice"),
+    )
 
 
 @get("/canteen/standing-orders", guards=CANTEEN_STAFF, name="standing_orders")
@@ -415,18 +584,22 @@ async def create_standing_order(request: UserRequest, db_session: DbSession) -> 
     try:
         data = read_form(StandingOrderForm, values)
         async with undone_if_refused(db_session):
-            await standing.create_standing_order(session=db_session, actor=request.user, data=data.to_input(),
-                                                 today=today)
+            await standing.create_standing_order(
+                session=db_session, actor=request.user, data=data.to_input(), today=today
+            )
     except (ValidationFailed, NotFound) as refused:
-        return await _standing_page(request, db_session, today, status_code=400, values=values,
-                                    errors=field_errors(refused))
+        return await _standing_page(
+            request, db_session, today, status_code=400, values=values, errors=field_errors(refused)
+        )
     return see_other("/canteen/standing-orders", notice="created")
 
 
-async def _set_standing_active(request: UserRequest, db_session: AsyncSession, standing_id: int,
-                               active: bool) -> Redirect:
-    await standing.set_active(session=db_session, actor=request.user, standing_order_id=standing_id, active=active,
-                              now=utcnow())
+async def _set_standing_active(
+    request: UserRequest, db_session: AsyncSession, standing_id: int, active: bool
+) -> Redirect:
+    await standing.set_active(
+        session=db_session, actor=request.user, standing_order_id=standing_id, active=active, now=utcnow()
+    )
     return see_other("/canteen/standing-orders", notice="resumed" if active else "paused")
 
 
@@ -440,6 +613,19 @@ async def resume_standing_order(request: UserRequest, standing_id: FromPath[int]
     return await _set_standing_active(request, db_session, standing_id, active=True)
 
 
-PAGE_ROUTES = [add_to_cart, cart_page, change_quantity, remove_line, checkout, order_again, orders_page, order_page,
-               change_order_status, review, standing_orders_page, create_standing_order, pause_standing_order,
-               resume_standing_order]
+PAGE_ROUTES = [
+    add_to_cart,
+    cart_page,
+    change_quantity,
+    remove_line,
+    checkout,
+    order_again,
+    orders_page,
+    order_page,
+    change_order_status,
+    review,
+    standing_orders_page,
+    create_standing_order,
+    pause_standing_order,
+    resume_standing_order,
+]

@@ -42,8 +42,15 @@ POLL_SECONDS = 5
 
 def _pay_page(to_pay: CheckoutToPay, *, error: str | None = None, status_code: int = 200) -> Template:
     failed = to_pay.payment is not None and to_pay.payment.status == PaymentStatus.FAILED
-    return page("payments/pay.html", status_code=status_code, to_pay=to_pay, checkout=to_pay.checkout, error=error,
-                failure=to_pay.payment.last_error if failed and to_pay.payment else "", msg_closed=MSG_CLOSED)
+    return page(
+        "payments/pay.html",
+        status_code=status_code,
+        to_pay=to_pay,
+        checkout=to_pay.checkout,
+        error=error,
+        failure=to_pay.payment.last_error if failed and to_pay.payment else "",
+        msg_closed=MSG_CLOSED,
+    )
 
 
 @get("/checkouts/{checkout_id:int}/pay", guards=BUYERS, name="pay_checkout")
@@ -56,16 +63,22 @@ async def pay_page(request: UserRequest, checkout_id: FromPath[int], db_session:
 
 
 @post("/checkouts/{checkout_id:int}/pay", guards=BUYERS)
-async def pay(request: UserRequest, checkout_id: FromPath[int], db_session: DbSession,
-              settings: NamedDependency[Settings]) -> Template | Redirect:
+async def pay(
+    request: UserRequest, checkout_id: FromPath[int], db_session: DbSession, settings: NamedDependency[Settings]
+) -> Template | Redirect:
     """Off to Stripe's payment page (the same session on every try). When Stripe cannot be reached the orders keep
     waiting, and the page says so with a button to try again."""
     base = str(request.base_url).rstrip("/")
     try:
         url = await start_hosted_payment(
-            session=db_session, settings=settings, actor=request.user, checkout_id=checkout_id,
+            session=db_session,
+            settings=settings,
+            actor=request.user,
+            checkout_id=checkout_id,
             return_url=f"{base}/checkouts/{checkout_id}/return?session_id={{CHECKOUT_SESSION_ID}}",
-            cancel_url=f"{base}/checkouts/{checkout_id}/pay", now=utcnow())
+            cancel_url=f"{base}/checkouts/{checkout_id}/pay",
+            now=utcnow(),
+        )
     except PaymentUnavailable as unavailable:
         keep_when_refused(request.scope)  # the payment keeps Stripe's reason for staff and the next try
         to_pay = await checkout_to_pay(session=db_session, actor=request.user, checkout_id=checkout_id)
@@ -80,20 +93,35 @@ async def pay(request: UserRequest, checkout_id: FromPath[int], db_session: DbSe
 
 
 @get("/checkouts/{checkout_id:int}/return", guards=BUYERS, name="payment_return")
-async def payment_return(request: HTMXRequest, checkout_id: FromPath[int], db_session: DbSession,
-                         settings: NamedDependency[Settings]) -> Template:
+async def payment_return(
+    request: HTMXRequest, checkout_id: FromPath[int], db_session: DbSession, settings: NamedDependency[Settings]
+) -> Template:
     """Back from Stripe: paid (Stripe confirmed it, by webhook or when asked now), failed, or still waiting."""
     raw_session_id = request.query_params.get("session_id", "")
     stripe_session_id = raw_session_id if SESSION_ID.fullmatch(raw_session_id) else None
-    to_pay = await confirm_with_stripe(session=db_session, settings=settings, actor=request.user,
-                                       checkout_id=checkout_id, stripe_session_id=stripe_session_id, now=utcnow())
+    to_pay = await confirm_with_stripe(
+        session=db_session,
+        settings=settings,
+        actor=request.user,
+        checkout_id=checkout_id,
+        stripe_session_id=stripe_session_id,
+        now=utcnow(),
+    )
     payment = to_pay.payment
     poll_url = f"/checkouts/{checkout_id}/return" + (f"?session_id={stripe_session_id}" if stripe_session_id else "")
     return page_or_fragment(
-        request, "payments/return.html", "payments/_status.html", to_pay=to_pay, checkout=to_pay.checkout,
-        paid=to_pay.paid, poll_url=poll_url, poll_seconds=POLL_SECONDS,
+        request,
+        "payments/return.html",
+        "payments/_status.html",
+        to_pay=to_pay,
+        checkout=to_pay.checkout,
+        paid=to_pay.paid,
+        poll_url=poll_url,
+        poll_seconds=POLL_SECONDS,
         failure=payment.last_error if payment is not None and payment.status == PaymentStatus.FAILED else "",
-        waiting=not to_pay.paid and bool(to_pay.waiting), msg_closed=MSG_CLOSED)
+        waiting=not to_pay.paid and bool(to_pay.waiting),
+        msg_closed=MSG_CLOSED,
+    )
 
 
 PAGE_ROUTES = [pay_page, pay, payment_return]

@@ -12,8 +12,13 @@ from web.responses import page
 from web.templating import STATIC_DIR, TEMPLATE_DIR
 
 # Files whose change must refresh what the service worker cached.
-SHELL_FILES = (STATIC_DIR / "sw.js", STATIC_DIR / "css" / "app.css", STATIC_DIR / "js" / "app.js",
-               TEMPLATE_DIR / "offline.html", TEMPLATE_DIR / "base.html")
+SHELL_FILES = (
+    STATIC_DIR / "sw.js",
+    STATIC_DIR / "css" / "app.css",
+    STATIC_DIR / "js" / "app.js",
+    TEMPLATE_DIR / "offline.html",
+    TEMPLATE_DIR / "base.html",
+)
 
 
 @cache

@@ -49,8 +49,9 @@ def _query(report: Any) -> str:
     return f"from={report.start.isoformat()}&to={report.end.isoformat()}"
 
 
-async def _report(request: UserRequest, build: Callable[..., Awaitable[ReportT]], *, strict: bool = False
-                  ) -> tuple[ReportT, dict[str, str]]:
+async def _report(
+    request: UserRequest, build: Callable[..., Awaitable[ReportT]], *, strict: bool = False
+) -> tuple[ReportT, dict[str, str]]:
     """The report `build(start=, end=)` makes for the asked range. A page shows a range the service refuses as the
     default one with the reason; a CSV download (`strict`) is refused itself."""
     start, end = _range(request)
@@ -65,23 +66,38 @@ async def _report(request: UserRequest, build: Callable[..., Awaitable[ReportT]]
 # --- the vendor's sales ----------------------------------------------------------------------------------
 
 
-async def _vendor_sales(request: UserRequest, db_session: AsyncSession, strict: bool = False
-                        ) -> tuple[service.VendorSales, dict[str, str]]:
+async def _vendor_sales(
+    request: UserRequest, db_session: AsyncSession, strict: bool = False
+) -> tuple[service.VendorSales, dict[str, str]]:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
-    return await _report(request, partial(service.vendor_sales, session=db_session, vendor=vendor,
-                                          today=wib_today(utcnow())), strict=strict)
+    return await _report(
+        request,
+        partial(service.vendor_sales, session=db_session, vendor=vendor, today=wib_today(utcnow())),
+        strict=strict,
+    )
 
 
 def sales_chart(sales: service.VendorSales) -> Any:
     locale = get_locale()
     best = max(sales.days, key=lambda d: d.value)
-    summary = gettext("Sales per day from %(start)s to %(end)s: %(value)s in %(orders)s orders in all; "
-                      "the best day was %(day)s with %(best)s.", start=format_date(sales.start, locale),
-                      end=format_date(sales.end, locale), value=format_rupiah(sales.value), orders=sales.orders,
-                      day=format_date(best.day, locale), best=format_rupiah(best.value))
-    return bar_chart([Bar(f"{d.day.day}/{d.day.month}", d.value,
-                          f"{format_date(d.day, locale)}: {_worth(d.value, d.orders)}")
-                      for d in sales.days], summary=summary, top_label=format_rupiah(best.value))
+    summary = gettext(
+        "Sales per day from %(start)s to %(end)s: %(value)s in %(orders)s orders in all; "
+        "the best day was %(day)s with %(best)s.",
+        start=format_date(sales.start, locale),
+        end=format_date(sales.end, locale),
+        value=format_rupiah(sales.value),
+        orders=sales.orders,
+        day=format_date(best.day, locale),
+        best=format_rupiah(best.value),
+    )
+    return bar_chart(
+        [
+            Bar(f"{d.day.day}/{d.day.month}", d.value, f"{format_date(d.day, locale)}: {_worth(d.value, d.orders)}")
+            for d in sales.days
+        ],
+        summary=summary,
+        top_label=format_rupiah(best.value),
+    )
 
 
 @get("/vendor/reports", guards=VENDORS, exception_handlers=PROFILE_FIRST, name="vendor_reports")
@@ -89,8 +105,14 @@ async def vendor_reports(request: UserRequest, db_session: DbSession) -> Templat
     """Sales per day (a chart, and a table) and per product over a date range, with CSV downloads (four
     queries)."""
     sales, errors = await _vendor_sales(request, db_session)
-    return page("reports/vendor.html", status_code=400 if errors else 200, sales=sales, errors=errors,
-                chart=sales_chart(sales), query=_query(sales))
+    return page(
+        "reports/vendor.html",
+        status_code=400 if errors else 200,
+        sales=sales,
+        errors=errors,
+        chart=sales_chart(sales),
+        query=_query(sales),
+    )
 
 
 @get("/vendor/reports/sales-by-day.csv", guards=VENDORS, exception_handlers=PROFILE_FIRST)
@@ -108,28 +130,47 @@ async def vendor_sales_by_product_csv(request: UserRequest, db_session: DbSessio
 # --- the canteen's spend ---------------------------------------------------------------------------------
 
 
-async def _canteen_spend(request: UserRequest, db_session: AsyncSession, strict: bool = False
-                         ) -> tuple[service.CanteenSpend, dict[str, str]]:
-    return await _report(request, partial(service.canteen_spend, session=db_session, actor=request.user,
-                                          today=wib_today(utcnow())), strict=strict)
+async def _canteen_spend(
+    request: UserRequest, db_session: AsyncSession, strict: bool = False
+) -> tuple[service.CanteenSpend, dict[str, str]]:
+    return await _report(
+        request,
+        partial(service.canteen_spend, session=db_session, actor=request.user, today=wib_today(utcnow())),
+        strict=strict,
+    )
 
 
 def spend_chart(spend: service.CanteenSpend) -> Any:
     largest = max(spend.months, key=lambda m: m.value)
-    summary = gettext("Spend per month from %(start)s to %(end)s: %(value)s in %(orders)s orders in all; "
-                      "the biggest month was %(month)s with %(best)s.", start=spend.months[0].key,
-                      end=spend.months[-1].key, value=format_rupiah(spend.value), orders=spend.orders,
-                      month=largest.key, best=format_rupiah(largest.value))
-    return bar_chart([Bar(f"{m.month:%m/%y}", m.value, f"{m.key}: {_worth(m.value, m.orders)}")
-                      for m in spend.months], summary=summary, top_label=format_rupiah(largest.value))
+    summary = gettext(
+        "Spend per month from %(start)s to %(end)s: %(value)s in %(orders)s orders in all; "
+        "the biggest month was %(month)s with %(best)s.",
+        start=spend.months[0].key,
+        end=spend.months[-1].key,
+        value=format_rupiah(spend.value),
+        orders=spend.orders,
+        month=largest.key,
+        best=format_rupiah(largest.value),
+    )
+    return bar_chart(
+        [Bar(f"{m.month:%m/%y}", m.value, f"{m.key}: {_worth(m.value, m.orders)}") for m in spend.months],
+        summary=summary,
+        top_label=format_rupiah(largest.value),
+    )
 
 
 @get("/canteen/reports", guards=CANTEEN_STAFF, name="canteen_reports")
 async def canteen_reports(request: UserRequest, db_session: DbSession) -> Template:
     """The canteen's spend per month (a chart) and per vendor, with a CSV download (three queries)."""
     spend, errors = await _canteen_spend(request, db_session)
-    return page("reports/canteen.html", status_code=400 if errors else 200, spend=spend, errors=errors,
-                chart=spend_chart(spend), query=_query(spend))
+    return page(
+        "reports/canteen.html",
+        status_code=400 if errors else 200,
+        spend=spend,
+        errors=errors,
+        chart=spend_chart(spend),
+        query=_query(spend),
+    )
 
 
 @get("/canteen/reports/spend.csv", guards=CANTEEN_STAFF)
@@ -141,23 +182,42 @@ async def canteen_spend_csv(request: UserRequest, db_session: DbSession) -> Resp
 # --- the zone's dashboard --------------------------------------------------------------------------------
 
 
-async def _dashboard(request: UserRequest, db_session: AsyncSession, strict: bool = False
-                     ) -> tuple[service.ZoneDashboard, dict[str, str]]:
-    return await _report(request, partial(service.zone_dashboard, session=db_session, actor=request.user,
-                                          zone_id=whole_number(request.query_params.get("zone")),
-                                          today=wib_today(utcnow())), strict=strict)
+async def _dashboard(
+    request: UserRequest, db_session: AsyncSession, strict: bool = False
+) -> tuple[service.ZoneDashboard, dict[str, str]]:
+    return await _report(
+        request,
+        partial(
+            service.zone_dashboard,
+            session=db_session,
+            actor=request.user,
+            zone_id=whole_number(request.query_params.get("zone")),
+            today=wib_today(utcnow()),
+        ),
+        strict=strict,
+    )
 
 
 def weeks_chart(dashboard: service.ZoneDashboard) -> Any:
     largest = max(dashboard.weeks, key=lambda w: w.value)
-    summary = gettext("Value sold by the zone's vendors per week from %(start)s to %(end)s: %(value)s in "
-                      "%(orders)s orders in all; the biggest week was %(week)s with %(best)s.",
-                      start=dashboard.weeks[0].iso_week, end=dashboard.weeks[-1].iso_week,
-                      value=format_rupiah(dashboard.value), orders=dashboard.orders, week=largest.iso_week,
-                      best=format_rupiah(largest.value))
-    return bar_chart([Bar(f"W{w.week_start.isocalendar()[1]}", w.value,
-                          f"{w.iso_week}: {_worth(w.value, w.orders)}") for w in dashboard.weeks],
-                     summary=summary, top_label=format_rupiah(largest.value))
+    summary = gettext(
+        "Value sold by the zone's vendors per week from %(start)s to %(end)s: %(value)s in "
+        "%(orders)s orders in all; the biggest week was %(week)s with %(best)s.",
+        start=dashboard.weeks[0].iso_week,
+        end=dashboard.weeks[-1].iso_week,
+        value=format_rupiah(dashboard.value),
+        orders=dashboard.orders,
+        week=largest.iso_week,
+        best=format_rupiah(largest.value),
+    )
+    return bar_chart(
+        [
+            Bar(f"W{w.week_start.isocalendar()[1]}", w.value, f"{w.iso_week}: {_worth(w.value, w.orders)}")
+            for w in dashboard.weeks
+        ],
+        summary=summary,
+        top_label=format_rupiah(largest.value),
+    )
 
 
 @get("/manager/dashboard", guards=MANAGERS, name="zone_dashboard")
@@ -166,8 +226,14 @@ async def zone_dashboard(request: UserRequest, db_session: DbSession) -> Templat
     value per week, the local share, with a CSV of the weeks (four queries)."""
     dashboard, errors = await _dashboard(request, db_session)
     zone_query = f"zone={dashboard.zone_id}&" if request.user.role == Role.ADMIN else ""
-    return page("reports/dashboard.html", status_code=400 if errors else 200, d=dashboard, errors=errors,
-                chart=weeks_chart(dashboard), query=zone_query + _query(dashboard))
+    return page(
+        "reports/dashboard.html",
+        status_code=400 if errors else 200,
+        d=dashboard,
+        errors=errors,
+        chart=weeks_chart(dashboard),
+        query=zone_query + _query(dashboard),
+    )
 
 
 @get("/manager/dashboard/weeks.csv", guards=MANAGERS)
@@ -176,5 +242,12 @@ async def zone_weeks_csv(request: UserRequest, db_session: DbSession) -> Respons
     return _csv(exports.zone_weeks(dashboard))
 
 
-PAGE_ROUTES = [vendor_reports, vendor_sales_by_day_csv, vendor_sales_by_product_csv, canteen_reports,
-               canteen_spend_csv, zone_dashboard, zone_weeks_csv]
+PAGE_ROUTES = [
+    vendor_reports,
+    vendor_sales_by_day_csv,
+    vendor_sales_by_product_csv,
+    canteen_reports,
+    canteen_spend_csv,
+    zone_dashboard,
+    zone_weeks_csv,
+]

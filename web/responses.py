@@ -20,8 +20,9 @@ def see_other(path: str, **query: str) -> Redirect:
     return Redirect(path, status_code=303, query_params=query or None)
 
 
-def page_or_fragment(request: HTMXRequest, full: str | PlainAnswer, fragment: str, *, status_code: int = 200,
-                     **context: Any) -> Template | PlainAnswer:
+def page_or_fragment(
+    request: HTMXRequest, full: str | PlainAnswer, fragment: str, *, status_code: int = 200, **context: Any
+) -> Template | PlainAnswer:
     """One URL, two readers: a browser gets the whole page (`full`: its template, or for a form the answer a
     plain browser needs, a redirect or the page again), htmx gets the `fragment` to swap, rendered from the same
     context.

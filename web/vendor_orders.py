@@ -37,8 +37,16 @@ from web.roles import PROFILE_FIRST, VENDORS
 REFUSAL_STATUS = {ValidationFailed: 400, Forbidden: 403, Conflict: 409}
 
 # The list's status filters, in the order a vendor works through them.
-LIST_FILTERS = [OrderStatus.PLACED, OrderStatus.ACCEPTED, OrderStatus.READY, OrderStatus.DELIVERED,
-                OrderStatus.COMPLETED, OrderStatus.DECLINED, OrderStatus.CANCELLED, OrderStatus.PENDING_PAYMENT]
+LIST_FILTERS = [
+    OrderStatus.PLACED,
+    OrderStatus.ACCEPTED,
+    OrderStatus.READY,
+    OrderStatus.DELIVERED,
+    OrderStatus.COMPLETED,
+    OrderStatus.DECLINED,
+    OrderStatus.CANCELLED,
+    OrderStatus.PENDING_PAYMENT,
+]
 
 
 def _refusal_status(exc: DomainError) -> int:
@@ -56,17 +64,35 @@ def _vendor_actions(status: str) -> list[OrderStatus]:
 # --- the board -------------------------------------------------------------------------------------------
 
 
-async def _board_page(request: UserRequest, db_session: AsyncSession, *, vendor: Vendor, day: date,
-                      today: date, status_code: int = 200, errors: dict[int, dict[str, str]] | None = None,
-                      failed: dict[int, str] | None = None) -> Template:
+async def _board_page(
+    request: UserRequest,
+    db_session: AsyncSession,
+    *,
+    vendor: Vendor,
+    day: date,
+    today: date,
+    status_code: int = 200,
+    errors: dict[int, dict[str, str]] | None = None,
+    failed: dict[int, str] | None = None,
+) -> Template:
     """The day's orders by slot (two queries) and the count of new orders on any day (one)."""
     board = await service.vendor_board(session=db_session, vendor=vendor, day=day)
     waiting = await service.count_new_orders(session=db_session, vendor=vendor)
-    actions = {summary.order.id: _vendor_actions(summary.order.status)
-               for slot in board.slots for summary in slot.orders}
-    return page("vendor_orders/board.html", status_code=status_code, board=board, day=day, today=today,
-                tomorrow=today + timedelta(days=1), waiting=waiting, actions=actions, errors=errors or {},
-                failed=failed or {})
+    actions = {
+        summary.order.id: _vendor_actions(summary.order.status) for slot in board.slots for summary in slot.orders
+    }
+    return page(
+        "vendor_orders/board.html",
+        status_code=status_code,
+        board=board,
+        day=day,
+        today=today,
+        tomorrow=today + timedelta(days=1),
+        waiting=waiting,
+        actions=actions,
+        errors=errors or {},
+        failed=failed or {},
+    )
 
 
 @get("/vendor/orders", guards=VENDORS, exception_handlers=PROFILE_FIRST, name="vendor_order_board")
@@ -74,13 +100,15 @@ async def order_board(request: UserRequest, db_session: DbSession) -> Template:
     """Today's (or tomorrow's, or a chosen day's) orders, grouped by delivery slot."""
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     today = wib_today(utcnow())
-    return await _board_page(request, db_session, vendor=vendor, today=today,
-                             day=query_date(request.query_params.get("day")) or today)
+    return await _board_page(
+        request, db_session, vendor=vendor, today=today, day=query_date(request.query_params.get("day")) or today
+    )
 
 
 @post("/vendor/orders/{order_id:int}/status", guards=VENDORS, exception_handlers=PROFILE_FIRST)
-async def change_order_status(request: HTMXRequest, order_id: FromPath[int],
-                              db_session: DbSession) -> Template | Redirect:
+async def change_order_status(
+    request: HTMXRequest, order_id: FromPath[int], db_session: DbSession
+) -> Template | Redirect:
     """Accept, decline (with a reason), mark ready or delivered, cancel (with a reason).
 
     `back` says where the button was: the board (default) or the order's own page."""
@@ -93,30 +121,57 @@ async def change_order_status(request: HTMXRequest, order_id: FromPath[int],
     try:
         transition = read_form(TransitionInput, values, names={"target": "status"})
         async with undone_if_refused(db_session):
-            await change_status(session=db_session, order_id=order_id, target=transition.status,
-                                actor=request.user, reason=transition.reason, now=now)
+            await change_status(
+                session=db_session,
+                order_id=order_id,
+                target=transition.status,
+                actor=request.user,
+                reason=transition.reason,
+                now=now,
+            )
     except NotFound:
         raise
     except DomainError as refused:
         errors, status_code = field_errors(refused), _refusal_status(refused)
-    detail = await service.order_detail(session=db_session, actor=request.user, order_id=order_id,
-                                        as_side=Side.VENDOR)
+    detail = await service.order_detail(session=db_session, actor=request.user, order_id=order_id, as_side=Side.VENDOR)
     order = detail.order
     failed = values.get("target", "") if errors else ""
     if wants_fragment(request) and back == "board":  # the board's cards are swapped; the order's page reloads
-        slot = next((slot for slot in (await service.vendor_board(session=db_session, vendor=vendor,
-                                                                   day=order.delivery_day)).slots
-                     if slot.slot == order.delivery_slot), BoardSlot(slot=order.delivery_slot, orders=[], totals=[]))
-        return varies_with_htmx(page("vendor_orders/_status_answer.html", summary=detail.summary, slot=slot,
-                                     actions={order.id: _vendor_actions(order.status)}, errors={order.id: errors},
-                                     failed={order.id: failed}))
+        slot = next(
+            (
+                slot
+                for slot in (
+                    await service.vendor_board(session=db_session, vendor=vendor, day=order.delivery_day)
+                ).slots
+                if slot.slot == order.delivery_slot
+            ),
+            BoardSlot(slot=order.delivery_slot, orders=[], totals=[]),
+        )
+        return varies_with_htmx(
+            page(
+                "vendor_orders/_status_answer.html",
+                summary=detail.summary,
+                slot=slot,
+                actions={order.id: _vendor_actions(order.status)},
+                errors={order.id: errors},
+                failed={order.id: failed},
+            )
+        )
     if back == "detail":
         if errors:
             return _detail_page(detail, status_code=status_code, errors=errors, failed=failed)
         return see_other(f"/vendor/orders/{order.id}")
     if errors:
-        return await _board_page(request, db_session, vendor=vendor, day=order.delivery_day, today=wib_today(now),
-                                 status_code=status_code, errors={order_id: errors}, failed={order_id: failed})
+        return await _board_page(
+            request,
+            db_session,
+            vendor=vendor,
+            day=order.delivery_day,
+            today=wib_today(now),
+            status_code=status_code,
+            errors={order_id: errors},
+            failed={order_id: failed},
+        )
     return see_other(f"/vendor/orders?day={order.delivery_day.isoformat()}#order-{order.id}")
 
 
@@ -130,27 +185,45 @@ async def order_list(request: UserRequest, db_session: DbSession) -> Template:
     params = {name: request.query_params.get(name, "") for name in ("status", "page")}
     status = params["status"] if params["status"] in set(OrderStatus) else ""
     number = page_number(params["page"])
-    orders = await service.list_orders(session=db_session, actor=request.user, vendor=vendor,
-                                       status=OrderStatus(status) if status else None, page=number)
-    return page("vendor_orders/list.html", orders=orders, status=status, params={"status": status},
-                statuses=LIST_FILTERS)
+    orders = await service.list_orders(
+        session=db_session,
+        actor=request.user,
+        vendor=vendor,
+        status=OrderStatus(status) if status else None,
+        page=number,
+    )
+    return page(
+        "vendor_orders/list.html", orders=orders, status=status, params={"status": status}, statuses=LIST_FILTERS
+    )
 
 
-def _detail_page(detail: OrderDetail, *, status_code: int = 200, notice: str | None = None,
-                 errors: dict[str, str] | None = None, failed: str = "",
-                 review_errors: dict[str, str] | None = None) -> Template:
-    return page("vendor_orders/detail.html", status_code=status_code, detail=detail, summary=detail.summary,
-                notice=notice, actions={detail.order.id: _vendor_actions(detail.order.status)},
-                errors={detail.order.id: errors or {}}, failed={detail.order.id: failed},
-                review_errors=review_errors or {})
+def _detail_page(
+    detail: OrderDetail,
+    *,
+    status_code: int = 200,
+    notice: str | None = None,
+    errors: dict[str, str] | None = None,
+    failed: str = "",
+    review_errors: dict[str, str] | None = None,
+) -> Template:
+    return page(
+        "vendor_orders/detail.html",
+        status_code=status_code,
+        detail=detail,
+        summary=detail.summary,
+        notice=notice,
+        actions={detail.order.id: _vendor_actions(detail.order.status)},
+        errors={detail.order.id: errors or {}},
+        failed={detail.order.id: failed},
+        review_errors=review_errors or {},
+    )
 
 
 @get("/vendor/orders/{order_id:int}", guards=VENDORS, exception_handlers=PROFILE_FIRST)
 async def order_page(request: UserRequest, order_id: FromPath[int], db_session: DbSession) -> Template:
     """One order: lines, delivery, the buyer's contact, its history, the buttons and the review."""
     await vendors.require_vendor(session=db_session, user=request.user)
-    detail = await service.order_detail(session=db_session, actor=request.user, order_id=order_id,
-                                        as_side=Side.VENDOR)
+    detail = await service.order_detail(session=db_session, actor=request.user, order_id=order_id, as_side=Side.VENDOR)
     return _detail_page(detail, notice=request.query_params.get("notice"))
 
 
@@ -161,13 +234,15 @@ async def reply_to_review(request: UserRequest, order_id: FromPath[int], db_sess
     try:
         data = read_form(ReplyInput, await form_values(request))
         async with undone_if_refused(db_session):
-            await reviews.reply_to_review(session=db_session, actor=request.user, order_id=order_id,
-                                          reply=data.reply, now=utcnow())
+            await reviews.reply_to_review(
+                session=db_session, actor=request.user, order_id=order_id, reply=data.reply, now=utcnow()
+            )
     except NotFound:
         raise
     except DomainError as refused:
-        detail = await service.order_detail(session=db_session, actor=request.user, order_id=order_id,
-                                            as_side=Side.VENDOR)
+        detail = await service.order_detail(
+            session=db_session, actor=request.user, order_id=order_id, as_side=Side.VENDOR
+        )
         return _detail_page(detail, status_code=_refusal_status(refused), review_errors=field_errors(refused))
     return see_other(f"/vendor/orders/{order_id}", notice="replied")
 
@@ -182,19 +257,26 @@ async def cash_received(request: HTMXRequest, order_id: FromPath[int], db_sessio
     error = ""
     try:
         async with undone_if_refused(db_session):
-            order = await mark_cash_received(session=db_session, actor=request.user, order_id=order_id,
-                                             now=utcnow())
+            order = await mark_cash_received(session=db_session, actor=request.user, order_id=order_id, now=utcnow())
     except Conflict as refused:
         error = field_errors(refused)["_form"]
     else:
         if not wants_fragment(request):
             return varies_with_htmx(
-                see_other(f"/vendor/orders?day={order.delivery_day.isoformat()}#order-{order_id}") if back == "board"
-                else see_other(f"/vendor/orders/{order_id}", notice="cash_received"))
-    detail = await service.order_detail(session=db_session, actor=request.user, order_id=order_id,
-                                        as_side=Side.VENDOR)
-    return page_or_fragment(request, _detail_page(detail, status_code=409, errors={"_form": error}),
-                            "vendor_orders/_cash.html", o=detail.order, back=back, use_htmx=True, cash_error=error)
+                see_other(f"/vendor/orders?day={order.delivery_day.isoformat()}#order-{order_id}")
+                if back == "board"
+                else see_other(f"/vendor/orders/{order_id}", notice="cash_received")
+            )
+    detail = await service.order_detail(session=db_session, actor=request.user, order_id=order_id, as_side=Side.VENDOR)
+    return page_or_fragment(
+        request,
+        _detail_page(detail, status_code=409, errors={"_form": error}),
+        "vendor_orders/_cash.html",
+        o=detail.order,
+        back=back,
+        use_htmx=True,
+        cash_error=error,
+    )
 
 
 # --- the packing list ---------------------------------------------------------------------------------------
@@ -209,5 +291,4 @@ async def packing_list(request: UserRequest, db_session: DbSession) -> Template:
     return page("vendor_orders/packing.html", board=board, day=day, vendor=vendor)
 
 
-PAGE_ROUTES = [order_board, change_order_status, order_list, order_page, reply_to_review, cash_received,
-               packing_list]
+PAGE_ROUTES = [order_board, change_order_status, order_list, order_page, reply_to_review, cash_received, packing_list]

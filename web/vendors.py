@@ -50,11 +50,35 @@ UPLOAD_BODY_LIMIT = MAX_UPLOAD_BYTES + 256 * 1024
 
 MSG_CHOOSE_PHOTO = N_("Choose a photo to upload.")
 
-PROFILE_FIELDS = ("business_name", "owner_name", "whatsapp", "address", "kecamatan", "desa", "regency", "latitude",
-                  "longitude", "delivery_radius_km", "opens_at", "closes_at", "story", "daily_capacity")
+PROFILE_FIELDS = (
+    "business_name",
+    "owner_name",
+    "whatsapp",
+    "address",
+    "kecamatan",
+    "desa",
+    "regency",
+    "latitude",
+    "longitude",
+    "delivery_radius_km",
+    "opens_at",
+    "closes_at",
+    "story",
+    "daily_capacity",
+)
 CERTIFICATE_FIELDS = ("kind", "number", "issuer", "issued_on", "expires_on")
-PRODUCT_FIELDS = ("name", "description", "category", "unit", "price", "min_order_qty", "fulfilment", "stock",
-                  "lead_time_hours", "order_cutoff")
+PRODUCT_FIELDS = (
+    "name",
+    "description",
+    "category",
+    "unit",
+    "price",
+    "min_order_qty",
+    "fulfilment",
+    "stock",
+    "lead_time_hours",
+    "order_cutoff",
+)
 
 
 # --- form ⇄ input helpers ---------------------------------------------------------------------------
@@ -115,20 +139,35 @@ async def _photo(value: object) -> ProcessedPhoto:
 
 def _profile_form(vendor: Vendor | None, user: User) -> dict[str, Any]:
     if vendor is None:
-        return {"owner_name": user.full_name, "whatsapp": display_phone(user.phone), "delivery_radius_km": "10",
-                "operating_days": ["1", "2", "3", "4", "5", "6"]}
+        return {
+            "owner_name": user.full_name,
+            "whatsapp": display_phone(user.phone),
+            "delivery_radius_km": "10",
+            "operating_days": ["1", "2", "3", "4", "5", "6"],
+        }
     form: dict[str, Any] = {name: _text(getattr(vendor, name)) for name in PROFILE_FIELDS}
     form["whatsapp"] = display_phone(vendor.whatsapp)
     form["operating_days"] = [str(day) for day in mask_to_days(vendor.operating_days)]
     return form
 
 
-async def _profile_page(request: UserRequest, db_session: AsyncSession, *, status_code: int = 200,
-                        form: dict[str, Any] | None = None, errors: dict[str, str] | None = None) -> Template:
+async def _profile_page(
+    request: UserRequest,
+    db_session: AsyncSession,
+    *,
+    status_code: int = 200,
+    form: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+) -> Template:
     vendor = await vendors.vendor_for_user(session=db_session, user=request.user)
-    return page("vendors/profile.html", status_code=status_code, vendor=vendor,
-                form=form if form is not None else _profile_form(vendor, request.user), errors=errors or {},
-                notice=request.query_params.get("notice"))
+    return page(
+        "vendors/profile.html",
+        status_code=status_code,
+        vendor=vendor,
+        form=form if form is not None else _profile_form(vendor, request.user),
+        errors=errors or {},
+        notice=request.query_params.get("notice"),
+    )
 
 
 @get("/vendor/profile", guards=VENDORS, name="vendor_profile")
@@ -148,17 +187,20 @@ async def save_profile(request: UserRequest, db_session: DbSession) -> Template 
     return see_other("/vendor", notice="profile_saved")
 
 
-@post("/vendor/profile/photo", guards=VENDORS, exception_handlers=PROFILE_FIRST,
-      request_max_body_size=UPLOAD_BODY_LIMIT)
-async def upload_profile_photo(request: UserRequest, db_session: DbSession,
-                               storage: NamedDependency[Storage]) -> Template | Redirect:
+@post(
+    "/vendor/profile/photo", guards=VENDORS, exception_handlers=PROFILE_FIRST, request_max_body_size=UPLOAD_BODY_LIMIT
+)
+async def upload_profile_photo(
+    request: UserRequest, db_session: DbSession, storage: NamedDependency[Storage]
+) -> Template | Redirect:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     values = await form_values(request)
     try:
         photo = await _photo(values.get("photo"))
         async with undone_if_refused(db_session):
-            await vendors.set_profile_photo(session=db_session, vendor=vendor, photo=photo, storage=storage,
-                                            now=utcnow())
+            await vendors.set_profile_photo(
+                session=db_session, vendor=vendor, photo=photo, storage=storage, now=utcnow()
+            )
     except ValidationFailed as exc:
         return await _profile_page(request, db_session, status_code=422, errors=_messages(exc))
     return see_other("/vendor/profile", notice="photo_saved")
@@ -191,13 +233,25 @@ async def _certificate_submission(values: dict[str, Any]) -> tuple[CertificateIn
     return data, document
 
 
-async def _certificates_page(request: UserRequest, db_session: AsyncSession, today: date, *, status_code: int = 200,
-                             form: dict[str, Any] | None = None, errors: dict[str, str] | None = None) -> Template:
+async def _certificates_page(
+    request: UserRequest,
+    db_session: AsyncSession,
+    today: date,
+    *,
+    status_code: int = 200,
+    form: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+) -> Template:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     certificates = await certification.list_certificates(session=db_session, vendor=vendor)
-    return page("vendors/certificates.html", status_code=status_code,
-                certificates=[(c, certification.needs_attention(c, today)) for c in certificates], form=form or {},
-                errors=errors or {}, notice=request.query_params.get("notice"))
+    return page(
+        "vendors/certificates.html",
+        status_code=status_code,
+        certificates=[(c, certification.needs_attention(c, today)) for c in certificates],
+        form=form or {},
+        errors=errors or {},
+        notice=request.query_params.get("notice"),
+    )
 
 
 @get("/vendor/certificates", guards=VENDORS, exception_handlers=PROFILE_FIRST, name="vendor_certificates")
@@ -205,28 +259,32 @@ async def certificate_list(request: UserRequest, db_session: DbSession) -> Templ
     return await _certificates_page(request, db_session, wib_today(utcnow()))
 
 
-@post("/vendor/certificates", guards=VENDORS, exception_handlers=PROFILE_FIRST,
-      request_max_body_size=UPLOAD_BODY_LIMIT)
-async def add_certificate(request: UserRequest, db_session: DbSession,
-                          storage: NamedDependency[Storage]) -> Template | Redirect:
+@post("/vendor/certificates", guards=VENDORS, exception_handlers=PROFILE_FIRST, request_max_body_size=UPLOAD_BODY_LIMIT)
+async def add_certificate(
+    request: UserRequest, db_session: DbSession, storage: NamedDependency[Storage]
+) -> Template | Redirect:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     now = utcnow()
 
     async def add(data: CertificateInput, document: ProcessedDocument | None) -> object:
-        return await certification.add_certificate(session=db_session, vendor=vendor, data=data, document=document,
-                                                   storage=storage, now=now)
+        return await certification.add_certificate(
+            session=db_session, vendor=vendor, data=data, document=document, storage=storage, now=now
+        )
 
     async def refused(form: dict[str, Any], errors: dict[str, str]) -> Template:
-        return await _certificates_page(request, db_session, wib_today(now), status_code=422, form=form,
-                                        errors=errors)
+        return await _certificates_page(request, db_session, wib_today(now), status_code=422, form=form, errors=errors)
 
     return await _save_certificate(request, db_session, save=add, refused=refused, notice="certificate_added")
 
 
-async def _save_certificate(request: UserRequest, db_session: AsyncSession, *,
-                            save: Callable[[CertificateInput, ProcessedDocument | None], Awaitable[object]],
-                            refused: Callable[[dict[str, Any], dict[str, str]], Awaitable[Template]],
-                            notice: str) -> Template | Redirect:
+async def _save_certificate(
+    request: UserRequest,
+    db_session: AsyncSession,
+    *,
+    save: Callable[[CertificateInput, ProcessedDocument | None], Awaitable[object]],
+    refused: Callable[[dict[str, Any], dict[str, str]], Awaitable[Template]],
+    notice: str,
+) -> Template | Redirect:
     """A certificate added or corrected: back to the list, or the form again with what was typed (the file must be
     chosen again: a browser cannot be given one back)."""
     values = await form_values(request)
@@ -240,15 +298,26 @@ async def _save_certificate(request: UserRequest, db_session: AsyncSession, *,
     return see_other("/vendor/certificates", notice=notice)
 
 
-async def _certificate_page(request: UserRequest, db_session: AsyncSession, certificate_id: int, today: date, *,
-                            status_code: int = 200, form: dict[str, Any] | None = None,
-                            errors: dict[str, str] | None = None) -> Template:
+async def _certificate_page(
+    request: UserRequest,
+    db_session: AsyncSession,
+    certificate_id: int,
+    today: date,
+    *,
+    status_code: int = 200,
+    form: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+) -> Template:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
-    certificate = await certification.get_certificate(session=db_session, vendor=vendor,
-                                                      certificate_id=certificate_id)
-    return page("vendors/certificate.html", status_code=status_code, certificate=certificate,
-                attention=certification.needs_attention(certificate, today),
-                form=form if form is not None else _certificate_form(certificate), errors=errors or {})
+    certificate = await certification.get_certificate(session=db_session, vendor=vendor, certificate_id=certificate_id)
+    return page(
+        "vendors/certificate.html",
+        status_code=status_code,
+        certificate=certificate,
+        attention=certification.needs_attention(certificate, today),
+        form=form if form is not None else _certificate_form(certificate),
+        errors=errors or {},
+    )
 
 
 @get("/vendor/certificates/{certificate_id:int}", guards=VENDORS, exception_handlers=PROFILE_FIRST)
@@ -256,36 +325,46 @@ async def certificate_form(request: UserRequest, certificate_id: FromPath[int], 
     return await _certificate_page(request, db_session, certificate_id, wib_today(utcnow()))
 
 
-@post("/vendor/certificates/{certificate_id:int}", guards=VENDORS, exception_handlers=PROFILE_FIRST,
-      request_max_body_size=UPLOAD_BODY_LIMIT)
-async def update_certificate(request: UserRequest, certificate_id: FromPath[int],
-                             db_session: DbSession,
-                             storage: NamedDependency[Storage]) -> Template | Redirect:
+@post(
+    "/vendor/certificates/{certificate_id:int}",
+    guards=VENDORS,
+    exception_handlers=PROFILE_FIRST,
+    request_max_body_size=UPLOAD_BODY_LIMIT,
+)
+async def update_certificate(
+    request: UserRequest, certificate_id: FromPath[int], db_session: DbSession, storage: NamedDependency[Storage]
+) -> Template | Redirect:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     # Ownership first: another vendor's id is "not found" before anything they sent is looked at.
     await certification.get_certificate(session=db_session, vendor=vendor, certificate_id=certificate_id)
     now = utcnow()
 
     async def update(data: CertificateInput, document: ProcessedDocument | None) -> object:
-        return await certification.update_certificate(session=db_session, vendor=vendor,
-                                                      certificate_id=certificate_id, data=data, document=document,
-                                                      storage=storage, now=now)
+        return await certification.update_certificate(
+            session=db_session,
+            vendor=vendor,
+            certificate_id=certificate_id,
+            data=data,
+            document=document,
+            storage=storage,
+            now=now,
+        )
 
     async def refused(form: dict[str, Any], errors: dict[str, str]) -> Template:
-        return await _certificate_page(request, db_session, certificate_id, wib_today(now), status_code=422,
-                                       form=form, errors=errors)
+        return await _certificate_page(
+            request, db_session, certificate_id, wib_today(now), status_code=422, form=form, errors=errors
+        )
 
     return await _save_certificate(request, db_session, save=update, refused=refused, notice="certificate_saved")
 
 
 @get("/vendor/certificates/{certificate_id:int}/document", guards=VENDORS, exception_handlers=PROFILE_FIRST)
-async def certificate_document(request: UserRequest, certificate_id: FromPath[int],
-                               db_session: DbSession,
-                               storage: NamedDependency[Storage]) -> Response[bytes]:
+async def certificate_document(
+    request: UserRequest, certificate_id: FromPath[int], db_session: DbSession, storage: NamedDependency[Storage]
+) -> Response[bytes]:
     """The vendor's own document, never cached and never run as a page (a PDF or image, sandboxed)."""
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
-    certificate = await certification.get_certificate(session=db_session, vendor=vendor,
-                                                      certificate_id=certificate_id)
+    certificate = await certification.get_certificate(session=db_session, vendor=vendor, certificate_id=certificate_id)
     try:
         data = await anyio.to_thread.run_sync(storage.read, certificate.document_key)
     except FileNotFoundError:
@@ -314,8 +393,7 @@ def _product_form(view: ProductView | None, vendor: Vendor) -> dict[str, Any]:
 
 def _tier_row_count(form: dict[str, Any]) -> int:
     """Three rows for a new product; otherwise the rows in use plus an empty one, up to the maximum."""
-    used = [row for row in range(1, MAX_TIERS + 1)
-            if form.get(f"tier_quantity_{row}") or form.get(f"tier_price_{row}")]
+    used = [row for row in range(1, MAX_TIERS + 1) if form.get(f"tier_quantity_{row}") or form.get(f"tier_price_{row}")]
     return min(MAX_TIERS, max(TIER_ROWS_SHOWN, (used[-1] + 1) if used else 0))
 
 
@@ -331,25 +409,42 @@ def _filled_tiers(values: dict[str, Any]) -> tuple[list[dict[str, Any]], list[in
     return tiers, rows
 
 
-async def _product_page(request: UserRequest, db_session: AsyncSession, product_id: int | None, *,
-                        status_code: int = 200, form: dict[str, Any] | None = None,
-                        errors: dict[str, str] | None = None) -> Template:
+async def _product_page(
+    request: UserRequest,
+    db_session: AsyncSession,
+    product_id: int | None,
+    *,
+    status_code: int = 200,
+    form: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+) -> Template:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
-    view = (await catalog.get_product(session=db_session, vendor=vendor, product_id=product_id)
-            if product_id is not None else None)
+    view = (
+        await catalog.get_product(session=db_session, vendor=vendor, product_id=product_id)
+        if product_id is not None
+        else None
+    )
     certificates = await certification.list_certificates(session=db_session, vendor=vendor)
     form = form if form is not None else _product_form(view, vendor)
-    return page("vendors/product.html", status_code=status_code, vendor=vendor, view=view, form=form,
-                errors=errors or {}, certificates=certificates, tier_rows=_tier_row_count(form), max_photos=MAX_PHOTOS,
-                notice=request.query_params.get("notice"))
+    return page(
+        "vendors/product.html",
+        status_code=status_code,
+        vendor=vendor,
+        view=view,
+        form=form,
+        errors=errors or {},
+        certificates=certificates,
+        tier_rows=_tier_row_count(form),
+        max_photos=MAX_PHOTOS,
+        notice=request.query_params.get("notice"),
+    )
 
 
 @get("/vendor/products", guards=VENDORS, exception_handlers=PROFILE_FIRST, name="vendor_products")
 async def product_list(request: UserRequest, db_session: DbSession) -> Template:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     products = await catalog.list_products(session=db_session, vendor=vendor)
-    return page("vendors/products.html", vendor=vendor, products=products,
-                notice=request.query_params.get("notice"))
+    return page("vendors/products.html", vendor=vendor, products=products, notice=request.query_params.get("notice"))
 
 
 @get("/vendor/products/new", guards=VENDORS, exception_handlers=PROFILE_FIRST, name="vendor_new_product")
@@ -372,8 +467,7 @@ async def update_product(request: UserRequest, product_id: FromPath[int], db_ses
     return await _save_product(request, db_session, product_id)
 
 
-async def _save_product(request: UserRequest, db_session: AsyncSession, product_id: int | None
-                        ) -> Template | Redirect:
+async def _save_product(request: UserRequest, db_session: AsyncSession, product_id: int | None) -> Template | Redirect:
     """A new product (a draft), or a change to one; refused, its page again with what was typed and why."""
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     values = await form_values(request, lists=("certificate_ids",))
@@ -384,35 +478,52 @@ async def _save_product(request: UserRequest, db_session: AsyncSession, product_
             if product_id is None:
                 saved = await catalog.create_product(session=db_session, vendor=vendor, data=data)
             else:
-                saved = await catalog.update_product(session=db_session, vendor=vendor, product_id=product_id,
-                                                     data=data, now=utcnow())
+                saved = await catalog.update_product(
+                    session=db_session, vendor=vendor, product_id=product_id, data=data, now=utcnow()
+                )
     except ValidationFailed as exc:
         # An unknown or foreign id is "not found" here too: the page reloads the product through the service.
-        return await _product_page(request, db_session, product_id, status_code=422, form=values,
-                                   errors=_messages(exc, tier_rows))
-    return see_other(f"/vendor/products/{saved.id}", notice="product_created" if product_id is None
-                     else "product_saved")
+        return await _product_page(
+            request, db_session, product_id, status_code=422, form=values, errors=_messages(exc, tier_rows)
+        )
+    return see_other(
+        f"/vendor/products/{saved.id}", notice="product_created" if product_id is None else "product_saved"
+    )
 
 
-async def _photos_response(request: HTMXRequest, db_session: AsyncSession, product_id: int, *, notice: str,
-                           errors: dict[str, str] | None = None) -> Response[Any]:
+async def _photos_response(
+    request: HTMXRequest,
+    db_session: AsyncSession,
+    product_id: int,
+    *,
+    notice: str,
+    errors: dict[str, str] | None = None,
+) -> Response[Any]:
     """htmx swaps just the photo list (and the status, which a photo change may alter); a browser reloads."""
     if not wants_fragment(request):
-        plain = (await _product_page(request, db_session, product_id, status_code=422, errors=errors) if errors
-                 else see_other(f"/vendor/products/{product_id}", notice=notice))
+        plain = (
+            await _product_page(request, db_session, product_id, status_code=422, errors=errors)
+            if errors
+            else see_other(f"/vendor/products/{product_id}", notice=notice)
+        )
         return varies_with_htmx(plain)
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     view = await catalog.get_product(session=db_session, vendor=vendor, product_id=product_id)
     # htmx 2 swaps only 2xx answers by default, so a refused photo comes back as 200 with its message.
-    return varies_with_htmx(page("vendors/_photos.html", view=view, errors=errors or {}, max_photos=MAX_PHOTOS,
-                                 oob=True))
+    return varies_with_htmx(
+        page("vendors/_photos.html", view=view, errors=errors or {}, max_photos=MAX_PHOTOS, oob=True)
+    )
 
 
-@post("/vendor/products/{product_id:int}/photos", guards=VENDORS, exception_handlers=PROFILE_FIRST,
-      request_max_body_size=UPLOAD_BODY_LIMIT)
-async def add_product_photo(request: HTMXRequest, product_id: FromPath[int],
-                            db_session: DbSession,
-                            storage: NamedDependency[Storage]) -> Response[Any]:
+@post(
+    "/vendor/products/{product_id:int}/photos",
+    guards=VENDORS,
+    exception_handlers=PROFILE_FIRST,
+    request_max_body_size=UPLOAD_BODY_LIMIT,
+)
+async def add_product_photo(
+    request: HTMXRequest, product_id: FromPath[int], db_session: DbSession, storage: NamedDependency[Storage]
+) -> Response[Any]:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     # Ownership first, so nobody can make the server re-encode photos for another vendor's product.
     await catalog.get_product(session=db_session, vendor=vendor, product_id=product_id)
@@ -420,28 +531,33 @@ async def add_product_photo(request: HTMXRequest, product_id: FromPath[int],
     try:
         photo = await _photo(values.get("photo"))
         async with undone_if_refused(db_session):
-            await catalog.add_photo(session=db_session, vendor=vendor, product_id=product_id, photo=photo,
-                                    storage=storage, now=utcnow())
+            await catalog.add_photo(
+                session=db_session, vendor=vendor, product_id=product_id, photo=photo, storage=storage, now=utcnow()
+            )
     except ValidationFailed as exc:
         return await _photos_response(request, db_session, product_id, notice="", errors=_messages(exc))
     return await _photos_response(request, db_session, product_id, notice="photo_added")
 
 
-@post("/vendor/products/{product_id:int}/photos/{photo_id:int}/delete", guards=VENDORS,
-      exception_handlers=PROFILE_FIRST)
-async def delete_product_photo(request: HTMXRequest, product_id: FromPath[int], photo_id: FromPath[int],
-                               db_session: DbSession) -> Response[Any]:
+@post(
+    "/vendor/products/{product_id:int}/photos/{photo_id:int}/delete", guards=VENDORS, exception_handlers=PROFILE_FIRST
+)
+async def delete_product_photo(
+    request: HTMXRequest, product_id: FromPath[int], photo_id: FromPath[int], db_session: DbSession
+) -> Response[Any]:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
-    await catalog.remove_photo(session=db_session, vendor=vendor, product_id=product_id, photo_id=photo_id,
-                               now=utcnow())
+    await catalog.remove_photo(
+        session=db_session, vendor=vendor, product_id=product_id, photo_id=photo_id, now=utcnow()
+    )
     return await _photos_response(request, db_session, product_id, notice="photo_removed")
 
 
 ListingAction = Callable[..., Awaitable[Any]]
 
 
-async def _change_listing(request: UserRequest, db_session: AsyncSession, product_id: int,
-                          action: ListingAction, notice: str) -> Template | Redirect:
+async def _change_listing(
+    request: UserRequest, db_session: AsyncSession, product_id: int, action: ListingAction, notice: str
+) -> Template | Redirect:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     values = await form_values(request)
     try:
@@ -468,8 +584,22 @@ async def resume_product(request: UserRequest, product_id: FromPath[int], db_ses
 
 
 PAGE_ROUTES = [
-    profile_form, save_profile, upload_profile_photo,
-    certificate_list, add_certificate, certificate_form, update_certificate, certificate_document,
-    product_list, new_product_form, create_product, product_form, update_product,
-    add_product_photo, delete_product_photo, submit_product, pause_product, resume_product,
+    profile_form,
+    save_profile,
+    upload_profile_photo,
+    certificate_list,
+    add_certificate,
+    certificate_form,
+    update_certificate,
+    certificate_document,
+    product_list,
+    new_product_form,
+    create_product,
+    product_form,
+    update_product,
+    add_product_photo,
+    delete_product_photo,
+    submit_product,
+    pause_product,
+    resume_product,
 ]

@@ -51,17 +51,23 @@ class AccountApi(Controller):
     async def revoke_token(
         self, request: UserRequest, token_id: FromPath[int], db_session: DbSession
     ) -> ApiTokenPublic:
-        token = await service.revoke_api_token(session=db_session, actor=request.user, token_id=token_id,
-                                               now=utcnow())
+        token = await service.revoke_api_token(session=db_session, actor=request.user, token_id=token_id, now=utcnow())
         return ApiTokenPublic.of(token)
 
 
-@put("/api/v1/canteen/location", tags=["accounts"], guards=[requires_role(Role.CANTEEN_STAFF)], security=BEARER,
-     summary="Set my canteen's factory location (the catalogue measures distances from it)")
-async def put_factory_location(request: UserRequest, data: JSONBody[FactoryLocation],
-                               db_session: DbSession) -> FactoryLocation:
-    organisation = await service.set_factory_location(session=db_session, actor=request.user,
-                                                      latitude=data.latitude, longitude=data.longitude)
+@put(
+    "/api/v1/canteen/location",
+    tags=["accounts"],
+    guards=[requires_role(Role.CANTEEN_STAFF)],
+    security=BEARER,
+    summary="Set my canteen's factory location (the catalogue measures distances from it)",
+)
+async def put_factory_location(
+    request: UserRequest, data: JSONBody[FactoryLocation], db_session: DbSession
+) -> FactoryLocation:
+    organisation = await service.set_factory_location(
+        session=db_session, actor=request.user, latitude=data.latitude, longitude=data.longitude
+    )
     return FactoryLocation(latitude=organisation.latitude, longitude=organisation.longitude)
 
 

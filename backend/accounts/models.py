@@ -65,7 +65,9 @@ class User(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint(f"role IN ({ROLE_VALUES})", name="role_known"),
         CheckConstraint("role != 'manager' OR zone_id IS NOT NULL", name="manager_has_zone"),
-        CheckConstraint("role != 'canteen_staff' OR organisation_id IS NOT NULL", name="canteen_staff_has_organisation"),
+        CheckConstraint(
+            "role != 'canteen_staff' OR organisation_id IS NOT NULL", name="canteen_staff_has_organisation"
+        ),
         CheckConstraint("locale IN ('id', 'en')", name="locale_known"),
     )
 

@@ -77,23 +77,33 @@ async def get_zone(*, session: AsyncSession, zone_id: int | None) -> Zone | None
 
 async def zones_with_people(*, session: AsyncSession) -> list[tuple[Zone, int]]:
     """Every zone, by name, with its number of accounts."""
-    rows = await session.execute(select(Zone, func.count(col(User.id))).outerjoin(User, col(User.zone_id) == col(Zone.id))
-                                 .group_by(col(Zone.id)).order_by(col(Zone.name)))
+    rows = await session.execute(
+        select(Zone, func.count(col(User.id)))
+        .outerjoin(User, col(User.zone_id) == col(Zone.id))
+        .group_by(col(Zone.id))
+        .order_by(col(Zone.name))
+    )
     return [(zone, people) for zone, people in rows.all()]
 
 
 async def people_by_role(*, session: AsyncSession, zone_id: int | None) -> dict[str, int]:
     """How many accounts of each role a zone has."""
-    rows = await session.execute(select(col(User.role), func.count(col(User.id))).where(col(User.zone_id) == zone_id)
-                                 .group_by(User.role))
+    rows = await session.execute(
+        select(col(User.role), func.count(col(User.id))).where(col(User.zone_id) == zone_id).group_by(User.role)
+    )
     return dict(rows.all())
 
 
 async def canteen_team(*, session: AsyncSession, actor: User) -> tuple[Organisation | None, list[User]]:
     """The canteen of a member of its staff, and its people by name, in one query."""
-    rows = (await session.execute(select(Organisation, User).join(User, col(User.organisation_id) == col(Organisation.id))
-                                  .where(col(Organisation.id) == actor.organisation_id)
-                                  .order_by(User.full_name))).all()
+    rows = (
+        await session.execute(
+            select(Organisation, User)
+            .join(User, col(User.organisation_id) == col(Organisation.id))
+            .where(col(Organisation.id) == actor.organisation_id)
+            .order_by(User.full_name)
+        )
+    ).all()
     return (rows[0][0] if rows else None), [user for _, user in rows]
 
 
@@ -222,7 +232,9 @@ async def authenticate(
         e164 = phone.strip()[:32]
     since = now - timedelta(seconds=policy.window_seconds)
 
-    await _refuse_when_throttled(session=session, phone=e164, ip_address=ip_address, since=since, policy=policy, now=now)
+    await _refuse_when_throttled(
+        session=session, phone=e164, ip_address=ip_address, since=since, policy=policy, now=now
+    )
 
     user = (await session.execute(select(User).where(col(User.phone) == e164))).scalar_one_or_none()
     matched = await verify_password(
@@ -247,9 +259,7 @@ async def _refuse_when_throttled(
         .where(col(LoginAttempt.phone) == phone, col(LoginAttempt.succeeded).is_(True))
         .scalar_subquery()
     )
-    account_failures = select(
-        func.count(col(LoginAttempt.id)), func.min(col(LoginAttempt.attempted_at))
-    ).where(
+    account_failures = select(func.count(col(LoginAttempt.id)), func.min(col(LoginAttempt.attempted_at))).where(
         col(LoginAttempt.phone) == phone,
         col(LoginAttempt.succeeded).is_(False),
         col(LoginAttempt.attempted_at) > since,
@@ -273,7 +283,12 @@ async def _refuse_when_throttled(
 
 
 async def start_session(
-    *, session: AsyncSession, user: User, max_age_seconds: int, now: datetime, ip_address: str = "",
+    *,
+    session: AsyncSession,
+    user: User,
+    max_age_seconds: int,
+    now: datetime,
+    ip_address: str = "",
     user_agent: str = "",
 ) -> str:
     """Open a new browser session and return its token (for the cookie); a fresh id at every login."""
@@ -301,8 +316,9 @@ class DeletedLoginRecords:
     login_attempts: int
 
 
-async def delete_expired_login_records(*, session: AsyncSession, now: datetime,
-                                       login_window_seconds: int) -> DeletedLoginRecords:
+async def delete_expired_login_records(
+    *, session: AsyncSession, now: datetime, login_window_seconds: int
+) -> DeletedLoginRecords:
     """Delete the browser sessions that have expired by `now` and the login attempts older than the throttling
     window, so neither table grows without end.
 
@@ -364,7 +380,8 @@ async def _end_sessions_and_tokens(*, session: AsyncSession, user_id: int, now: 
     revoked); returns how many tokens were revoked."""
     await session.execute(delete(AuthSession).where(col(AuthSession.user_id) == user_id))
     revoked = await session.execute(
-        update(ApiToken).where(col(ApiToken.user_id) == user_id, col(ApiToken.revoked_at).is_(None))
+        update(ApiToken)
+        .where(col(ApiToken.user_id) == user_id, col(ApiToken.revoked_at).is_(None))
         .values(revoked_at=now)
     )
     return matched_rows(revoked)
@@ -390,7 +407,11 @@ async def create_api_token(*, session: AsyncSession, user: User, name: str) -> t
 
 
 async def list_api_tokens(*, session: AsyncSession, user: User) -> list[ApiToken]:
-    query = select(ApiToken).where(col(ApiToken.user_id) == user.id).order_by(col(ApiToken.created_at).desc(), col(ApiToken.id).desc())
+    query = (
+        select(ApiToken)
+        .where(col(ApiToken.user_id) == user.id)
+        .order_by(col(ApiToken.created_at).desc(), col(ApiToken.id).desc())
+    )
     return list((await session.execute(query)).scalars())
 
 
@@ -418,7 +439,11 @@ async def user_for_api_token(*, session: AsyncSession, raw_token: str, now: date
     query = (
         select(User, col(ApiToken.id), col(ApiToken.last_used_at))
         .join(ApiToken, col(ApiToken.user_id) == col(User.id))
-        .where(col(ApiToken.token_hash) == hash_token(raw_token), col(ApiToken.revoked_at).is_(None), col(User.is_active).is_(True))
+        .where(
+            col(ApiToken.token_hash) == hash_token(raw_token),
+            col(ApiToken.revoked_at).is_(None),
+            col(User.is_active).is_(True),
+        )
     )
     row = (await session.execute(query)).first()
     if row is None:
@@ -430,8 +455,9 @@ async def user_for_api_token(*, session: AsyncSession, raw_token: str, now: date
     return user
 
 
-async def set_factory_location(*, session: AsyncSession, actor: User, latitude: float | None,
-                               longitude: float | None) -> Organisation:
+async def set_factory_location(
+    *, session: AsyncSession, actor: User, latitude: float | None, longitude: float | None
+) -> Organisation:
     """A canteen's staff set where their factory is: the catalogue measures distances from there.
     Both coordinates, or neither (then the zone's centre is used)."""
     if actor.role != Role.CANTEEN_STAFF or actor.organisation_id is None:
@@ -456,8 +482,13 @@ async def staff_by_organisation(*, session: AsyncSession, organisation_ids: set[
     """The active staff of several canteens, in one query (an organisation without any maps to an empty set)."""
     staff: dict[int, set[int]] = {organisation_id: set() for organisation_id in organisation_ids}
     if organisation_ids:
-        rows = await session.execute(select(col(User.organisation_id), col(User.id)).where(
-            col(User.organisation_id).in_(organisation_ids), col(User.role) == Role.CANTEEN_STAFF, col(User.is_active).is_(True)))
+        rows = await session.execute(
+            select(col(User.organisation_id), col(User.id)).where(
+                col(User.organisation_id).in_(organisation_ids),
+                col(User.role) == Role.CANTEEN_STAFF,
+                col(User.is_active).is_(True),
+            )
+        )
         for organisation_id, user_id in rows:
             assert organisation_id is not None  # the query asks for these organisations
             staff[organisation_id].add(user_id)

@@ -46,8 +46,12 @@ class Unit(StrEnum):
 
 
 UNIT_LABELS = {
-    Unit.PORSI: N_("portion"), Unit.BOX: N_("box"), Unit.KG: N_("kg"), Unit.PCS: N_("piece"),
-    Unit.PACK: N_("pack"), Unit.LUSIN: N_("dozen"),
+    Unit.PORSI: N_("portion"),
+    Unit.BOX: N_("box"),
+    Unit.KG: N_("kg"),
+    Unit.PCS: N_("piece"),
+    Unit.PACK: N_("pack"),
+    Unit.LUSIN: N_("dozen"),
 }
 
 

@@ -39,10 +39,13 @@ class ProductInput(BaseModel):
     fulfilment: Fulfilment
     stock: int | None = Field(default=None, ge=0, le=10_000_000, description="Ready goods only: what is left to sell")
     stock_seen: int | None = Field(
-        default=None, ge=0, le=10_000_000,
+        default=None,
+        ge=0,
+        le=10_000_000,
         description="On a change: the stock the editor showed. The difference (stock - stock_seen) is applied to "
-                    "what is left now, so orders placed meanwhile are not put back on sale. Without it, stock is "
-                    "set as given.")
+        "what is left now, so orders placed meanwhile are not put back on sale. Without it, stock is "
+        "set as given.",
+    )
     lead_time_hours: int | None = Field(default=None, ge=0, le=720)
     order_cutoff: time | None = Field(default=None, description="Order before this time (WIB) the day before")
     certificate_ids: list[int] = Field(default_factory=list, max_length=20)
@@ -71,8 +74,13 @@ class PhotoPublic(BaseModel):
 
     @classmethod
     def of(cls, photo: ProductPhoto) -> PhotoPublic:
-        return cls(id=photo.id, thumbnail_url=f"/media/{photo.thumb_key}", detail_url=f"/media/{photo.detail_key}",
-                   width=photo.width, height=photo.height)
+        return cls(
+            id=photo.id,
+            thumbnail_url=f"/media/{photo.thumb_key}",
+            detail_url=f"/media/{photo.detail_key}",
+            width=photo.width,
+            height=photo.height,
+        )
 
 
 class ProductPublic(BaseModel):
@@ -127,6 +135,7 @@ class ProductView:
 
 # --- what buyers see (catalog.search and catalog.storefront) ------------------------------------------
 
+
 class CatalogueItemPublic(BaseModel):
     product_id: int
     name: str
@@ -145,7 +154,8 @@ class CatalogueItemPublic(BaseModel):
     rating_count: int
     badges: list[str] = Field(description="From verified certificates only: Halal, PIRT, BPOM, SNI")
     available_quantity: int | None = Field(
-        description="Capacity left or stock for available_on; null for made-to-order goods without a date")
+        description="Capacity left or stock for available_on; null for made-to-order goods without a date"
+    )
     thumbnail_url: str | None
     url: str
 

@@ -163,8 +163,9 @@ def check_delivery_date(day: date, *, today: date) -> None:
         raise ValidationFailed(errors)
 
 
-async def search_catalogue(*, session: AsyncSession, query: CatalogueQuery, now: datetime,
-                           per_page: int = PER_PAGE) -> CataloguePage:
+async def search_catalogue(
+    *, session: AsyncSession, query: CatalogueQuery, now: datetime, per_page: int = PER_PAGE
+) -> CataloguePage:
     """One page of what the buyer may see and order, filtered and sorted as asked (see the module's docstring)."""
     today = wib_today(now)
     check_query(query, today=today)
@@ -178,7 +179,11 @@ async def search_catalogue(*, session: AsyncSession, query: CatalogueQuery, now:
     # only for vendors in the bounding box around the buyer.
     lat, lon = query.near.latitude, query.near.longitude
     vendor_distance = func.great_circle_km(lat, lon, col(Vendor.latitude), col(Vendor.longitude))
-    in_reach = [col(Vendor.status) == VendorStatus.ACTIVE, col(Vendor.latitude).is_not(None), col(Vendor.longitude).is_not(None)]
+    in_reach = [
+        col(Vendor.status) == VendorStatus.ACTIVE,
+        col(Vendor.latitude).is_not(None),
+        col(Vendor.longitude).is_not(None),
+    ]
     if query.vendor_id is not None:
         in_reach.append(col(Vendor.id) == query.vendor_id)
     if query.within_delivery_radius:
@@ -186,7 +191,9 @@ async def search_catalogue(*, session: AsyncSession, query: CatalogueQuery, now:
         if largest_radius is None:
             return CataloguePage(items=[], page=query.page, has_more=False, sort=sort)
         in_reach += [*_bounding_box(lat, lon, largest_radius), vendor_distance <= col(Vendor.delivery_radius_km)]
-    reach = select(col(Vendor.id).label("vendor_id"), vendor_distance.label("distance_km")).where(*in_reach).cte("reach")
+    reach = (
+        select(col(Vendor.id).label("vendor_id"), vendor_distance.label("distance_km")).where(*in_reach).cte("reach")
+    )
     if not postgres:
         # SQLite would otherwise inline it and call the Python distance function for every product; PostgreSQL
         # inlines it into a plan that hash-joins, where a materialised CTE led it into a nested loop.
@@ -195,16 +202,33 @@ async def search_catalogue(*, session: AsyncSession, query: CatalogueQuery, now:
 
     available = available_quantity_column(query.available_on)
     columns = [
-        col(Product.id), col(Product.name), col(Product.category), col(Product.unit), col(Product.price), col(Product.min_order_qty),
-        col(Product.fulfilment), col(Vendor.id).label("vendor_id"), col(Vendor.business_name), col(Vendor.kecamatan),
-        col(Vendor.delivery_radius_km), col(Vendor.rating_count), col(Vendor.rating_sum), distance.label("distance_km"),
+        col(Product.id),
+        col(Product.name),
+        col(Product.category),
+        col(Product.unit),
+        col(Product.price),
+        col(Product.min_order_qty),
+        col(Product.fulfilment),
+        col(Vendor.id).label("vendor_id"),
+        col(Vendor.business_name),
+        col(Vendor.kecamatan),
+        col(Vendor.delivery_radius_km),
+        col(Vendor.rating_count),
+        col(Vendor.rating_sum),
+        distance.label("distance_km"),
         available.label("available_quantity"),
     ]
-    statement = (select(*columns).select_from(reach).join(Product, col(Product.vendor_id) == reach.c.vendor_id)
-                 .join(Vendor, col(Vendor.id) == reach.c.vendor_id).where(buyer_visible(today)))
+    statement = (
+        select(*columns)
+        .select_from(reach)
+        .join(Product, col(Product.vendor_id) == reach.c.vendor_id)
+        .join(Vendor, col(Vendor.id) == reach.c.vendor_id)
+        .where(buyer_visible(today))
+    )
     if query.available_on is not None:
         statement = statement.outerjoin(
-            CapacityDay, and_(col(CapacityDay.vendor_id) == col(Vendor.id), col(CapacityDay.day) == query.available_on))
+            CapacityDay, and_(col(CapacityDay.vendor_id) == col(Vendor.id), col(CapacityDay.day) == query.available_on)
+        )
         statement = statement.where(*orderable_on(query.available_on, now), available >= col(Product.min_order_qty))
 
     rank: ColumnElement[Any] | None = None
@@ -217,7 +241,8 @@ async def search_catalogue(*, session: AsyncSession, query: CatalogueQuery, now:
         else:
             index = table("product_search", column("rowid"))
             statement = statement.join(index, index.c.rowid == col(Product.id)).where(
-                literal_column("product_search").op("MATCH")(" ".join(f'"{t}"*' for t in terms)))
+                literal_column("product_search").op("MATCH")(" ".join(f'"{t}"*' for t in terms))
+            )
             # bm25 is lower for a better match; a hit in the name weighs 10, in the vendor's name 4.
             rank = func.bm25(literal_column("product_search"), 10.0, 4.0, 1.0).asc()
 
@@ -232,7 +257,7 @@ async def search_catalogue(*, session: AsyncSession, query: CatalogueQuery, now:
     if query.halal_only:
         statement = statement.where(_relies_on((CertificateKind.HALAL,)))
 
-    average = (col(Vendor.rating_sum) * 1.0 / func.nullif(col(Vendor.rating_count), 0))
+    average = col(Vendor.rating_sum) * 1.0 / func.nullif(col(Vendor.rating_count), 0)
     orderings: dict[Sort, list[SQLColumnExpression[Any]]] = {
         # `sort` is relevance only when there are terms, and so a rank.
         Sort.RELEVANCE: [rank, distance] if rank is not None else [distance],
@@ -240,37 +265,54 @@ async def search_catalogue(*, session: AsyncSession, query: CatalogueQuery, now:
         Sort.PRICE: [col(Product.price), distance],
         Sort.RATING: [average.desc().nulls_last(), col(Vendor.rating_count).desc(), distance],
     }
-    statement = statement.order_by(*orderings[sort], col(Product.id)).limit(per_page + 1).offset((query.page - 1) * per_page)
+    statement = (
+        statement.order_by(*orderings[sort], col(Product.id)).limit(per_page + 1).offset((query.page - 1) * per_page)
+    )
 
     rows = (await session.execute(statement)).all()
     items = [
         CatalogueItem(
-            product_id=row.id, name=row.name, category=row.category, unit=row.unit, price=row.price,
-            min_order_qty=row.min_order_qty, fulfilment=row.fulfilment, vendor_id=row.vendor_id,
-            vendor_name=row.business_name, kecamatan=row.kecamatan, distance_km=round(row.distance_km, 1),
-            delivers_here=row.distance_km <= row.delivery_radius_km, rating_count=row.rating_count,
+            product_id=row.id,
+            name=row.name,
+            category=row.category,
+            unit=row.unit,
+            price=row.price,
+            min_order_qty=row.min_order_qty,
+            fulfilment=row.fulfilment,
+            vendor_id=row.vendor_id,
+            vendor_name=row.business_name,
+            kecamatan=row.kecamatan,
+            distance_km=round(row.distance_km, 1),
+            delivers_here=row.distance_km <= row.delivery_radius_km,
+            rating_count=row.rating_count,
             rating_average=rating_average(row.rating_sum, row.rating_count),
             available_quantity=row.available_quantity,
         )
         for row in rows[:per_page]
     ]
     await _add_photos_tiers_and_badges(session=session, items=items)
-    return CataloguePage(items=items, page=query.page, has_more=len(rows) > per_page and query.page < MAX_PAGE,
-                         sort=sort)
+    return CataloguePage(
+        items=items, page=query.page, has_more=len(rows) > per_page and query.page < MAX_PAGE, sort=sort
+    )
 
 
 async def _largest_delivery_radius(*, session: AsyncSession) -> float | None:
     """Read apart, so the planner sees the bounding box as plain numbers (a subquery hides them)."""
-    return (await session.execute(
-        select(func.max(col(Vendor.delivery_radius_km))).where(col(Vendor.status) == VendorStatus.ACTIVE))).scalar_one()
+    return (
+        await session.execute(
+            select(func.max(col(Vendor.delivery_radius_km))).where(col(Vendor.status) == VendorStatus.ACTIVE)
+        )
+    ).scalar_one()
 
 
 def _bounding_box(lat: float, lon: float, radius: float) -> list[ColumnElement[bool]]:
     """The box around the buyer that any vendor able to deliver here lies in; uses ix_vendor_location."""
     lat_span = radius * (BOX_MARGIN / KM_PER_DEGREE)
     lon_span = radius * (BOX_MARGIN / (KM_PER_DEGREE * max(math.cos(math.radians(lat)), 0.01)))
-    return [col(Vendor.latitude).between(lat - lat_span, lat + lat_span),
-            col(Vendor.longitude).between(lon - lon_span, lon + lon_span)]
+    return [
+        col(Vendor.latitude).between(lat - lat_span, lat + lat_span),
+        col(Vendor.longitude).between(lon - lon_span, lon + lon_span),
+    ]
 
 
 def available_quantity_column(day: date | None) -> ColumnElement[int | None]:
@@ -290,7 +332,9 @@ def orderable_on(day: date, now: datetime) -> list[ColumnElement[bool]]:
     if days_ahead >= 2:
         cutoff_met: ColumnElement[bool] = true()
     elif days_ahead == 1:  # "order before HH:MM the day before": the day before is today
-        cutoff_met = or_(col(Product.order_cutoff).is_(None), col(Product.order_cutoff) > local_now.time().replace(tzinfo=None))
+        cutoff_met = or_(
+            col(Product.order_cutoff).is_(None), col(Product.order_cutoff) > local_now.time().replace(tzinfo=None)
+        )
     else:
         cutoff_met = col(Product.order_cutoff).is_(None)
     weekday_bit = 1 << (day.isoweekday() - 1)
@@ -309,7 +353,10 @@ def _relies_on(kinds: tuple[CertificateKind, ...]) -> ColumnElement[bool]:
     return exists(
         select(col(ProductCertificate.product_id))
         .join(Certificate, col(Certificate.id) == col(ProductCertificate.certificate_id))
-        .where(col(ProductCertificate.product_id) == col(Product.id), col(Certificate.kind).in_([kind.value for kind in kinds]))
+        .where(
+            col(ProductCertificate.product_id) == col(Product.id),
+            col(Certificate.kind).in_([kind.value for kind in kinds]),
+        )
     )
 
 
@@ -317,24 +364,39 @@ async def _add_photos_tiers_and_badges(*, session: AsyncSession, items: list[Cat
     """The first photo, the best tier and the badges of a page's products, in one query."""
     if not items:
         return
-    first_photo = (select(col(ProductPhoto.thumb_key)).where(col(ProductPhoto.product_id) == col(Product.id))
-                   .order_by(col(ProductPhoto.position), col(ProductPhoto.id)).limit(1).scalar_subquery())
+    first_photo = (
+        select(col(ProductPhoto.thumb_key))
+        .where(col(ProductPhoto.product_id) == col(Product.id))
+        .order_by(col(ProductPhoto.position), col(ProductPhoto.id))
+        .limit(1)
+        .scalar_subquery()
+    )
     # Tiers get cheaper as the quantity grows, so the best is the one with the largest quantity.
-    best_tier = (select(col(PriceTier.min_quantity)).where(col(PriceTier.product_id) == col(Product.id))
-                 .order_by(col(PriceTier.min_quantity).desc()).limit(1))
+    best_tier = (
+        select(col(PriceTier.min_quantity))
+        .where(col(PriceTier.product_id) == col(Product.id))
+        .order_by(col(PriceTier.min_quantity).desc())
+        .limit(1)
+    )
     badge_columns = [
-        exists(select(col(ProductCertificate.product_id))
-               .join(Certificate, col(Certificate.id) == col(ProductCertificate.certificate_id))
-               .where(col(ProductCertificate.product_id) == col(Product.id), col(Certificate.kind) == kind.value)).label(kind.value)
+        exists(
+            select(col(ProductCertificate.product_id))
+            .join(Certificate, col(Certificate.id) == col(ProductCertificate.certificate_id))
+            .where(col(ProductCertificate.product_id) == col(Product.id), col(Certificate.kind) == kind.value)
+        ).label(kind.value)
         for kind in BADGE_KINDS
     ]
-    rows = (await session.execute(
-        select(col(Product.id), first_photo.label("thumb_key"),
-               best_tier.scalar_subquery().label("tier_quantity"),
-               best_tier.with_only_columns(col(PriceTier.unit_price)).scalar_subquery().label("tier_price"),
-               *badge_columns)
-        .where(col(Product.id).in_([item.product_id for item in items]))
-    )).all()
+    rows = (
+        await session.execute(
+            select(
+                col(Product.id),
+                first_photo.label("thumb_key"),
+                best_tier.scalar_subquery().label("tier_quantity"),
+                best_tier.with_only_columns(col(PriceTier.unit_price)).scalar_subquery().label("tier_price"),
+                *badge_columns,
+            ).where(col(Product.id).in_([item.product_id for item in items]))
+        )
+    ).all()
     extras = {row.id: row._mapping for row in rows}
     for item in items:
         extra = extras[item.product_id]
@@ -343,21 +405,28 @@ async def _add_photos_tiers_and_badges(*, session: AsyncSession, items: list[Cat
         item.badges = [FORMATS[kind].badge or "" for kind in BADGE_KINDS if extra[kind.value]]
 
 
-async def buyer_location(*, session: AsyncSession, user: User | None, latitude: float | None = None,
-                         longitude: float | None = None) -> Place:
+async def buyer_location(
+    *, session: AsyncSession, user: User | None, latitude: float | None = None, longitude: float | None = None
+) -> Place:
     """Where "near me" is: the phone's location when given, else the canteen's factory, else the buyer's zone,
     else the first zone (a visitor who is not logged in)."""
     if latitude is not None and longitude is not None:
         return Place(latitude, longitude)
     if user is not None and user.organisation_id is not None:
-        row = (await session.execute(
-            select(col(Organisation.latitude), col(Organisation.longitude), col(Zone.latitude), col(Zone.longitude))
-            .join(Zone, col(Zone.id) == col(Organisation.zone_id)).where(col(Organisation.id) == user.organisation_id)
-        )).one()
+        row = (
+            await session.execute(
+                select(col(Organisation.latitude), col(Organisation.longitude), col(Zone.latitude), col(Zone.longitude))
+                .join(Zone, col(Zone.id) == col(Organisation.zone_id))
+                .where(col(Organisation.id) == user.organisation_id)
+            )
+        ).one()
         return Place(row[0], row[1]) if row[0] is not None and row[1] is not None else Place(row[2], row[3])
     zone_query = select(col(Zone.latitude), col(Zone.longitude))
-    zone_query = (zone_query.where(col(Zone.id) == user.zone_id) if user is not None and user.zone_id is not None
-                  else zone_query.order_by(col(Zone.id)).limit(1))
+    zone_query = (
+        zone_query.where(col(Zone.id) == user.zone_id)
+        if user is not None and user.zone_id is not None
+        else zone_query.order_by(col(Zone.id)).limit(1)
+    )
     zone_row = (await session.execute(zone_query)).one_or_none()
     if zone_row is None:
         raise NotFound(N_("No industrial zone is set up yet."))

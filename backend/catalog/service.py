@@ -84,11 +84,16 @@ async def _check_rules(*, session: AsyncSession, vendor: Vendor, data: ProductIn
     if data.fulfilment == Fulfilment.READY_STOCK and data.stock is None:
         errors.append(FieldError("stock", N_("Ready goods need a stock count.")))
     if data.fulfilment == Fulfilment.MADE_TO_ORDER and not vendor.daily_capacity:
-        errors.append(FieldError("fulfilment", N_(
-            "Made-to-order products use your daily capacity: set it in your business profile first.")))
+        errors.append(
+            FieldError(
+                "fulfilment",
+                N_("Made-to-order products use your daily capacity: set it in your business profile first."),
+            )
+        )
     if data.lead_time_hours is not None and data.order_cutoff is not None:
-        errors.append(FieldError("lead_time_hours", N_(
-            "Choose either a lead time in hours or an order-before time, not both.")))
+        errors.append(
+            FieldError("lead_time_hours", N_("Choose either a lead time in hours or an order-before time, not both."))
+        )
     tiers = data.tiers
     quantities = [tier.min_quantity for tier in tiers]
     prices = [tier.unit_price for tier in tiers]
@@ -97,14 +102,25 @@ async def _check_rules(*, session: AsyncSession, vendor: Vendor, data: ProductIn
         for (earlier_q, earlier_p), (later_q, later_p) in pairwise(zip(quantities, prices, strict=True))
     )
     if tiers and (not descending or prices[0] >= data.price):
-        errors.append(FieldError("tiers", N_(
-            "Each bulk tier needs a larger quantity and a lower price than the one before, "
-            "all below the normal price.")))
+        errors.append(
+            FieldError(
+                "tiers",
+                N_(
+                    "Each bulk tier needs a larger quantity and a lower price than the one before, "
+                    "all below the normal price."
+                ),
+            )
+        )
     if data.certificate_ids:
-        owned = set((await session.execute(
-            select(col(Certificate.id)).where(col(Certificate.vendor_id) == vendor.id,
-                                         col(Certificate.id).in_(data.certificate_ids))
-        )).scalars())
+        owned = set(
+            (
+                await session.execute(
+                    select(col(Certificate.id)).where(
+                        col(Certificate.vendor_id) == vendor.id, col(Certificate.id).in_(data.certificate_ids)
+                    )
+                )
+            ).scalars()
+        )
         if owned != set(data.certificate_ids):
             errors.append(FieldError("certificate_ids", N_("Choose only your own certificates.")))
     return errors
@@ -149,8 +165,9 @@ def _replace_tiers(session: AsyncSession, product: Product, data: ProductInput) 
         session.add(PriceTier(product_id=product.id, min_quantity=tier.min_quantity, unit_price=tier.unit_price))
 
 
-async def update_product(*, session: AsyncSession, vendor: Vendor, product_id: int, data: ProductInput,
-                         now: datetime) -> Product:
+async def update_product(
+    *, session: AsyncSession, vendor: Vendor, product_id: int, data: ProductInput, now: datetime
+) -> Product:
     """Change a product. A reviewed change (name, category, certificates) sends an approved listing back to review."""
     ensure_active(vendor)
     product = await _own_product(session=session, vendor=vendor, product_id=product_id)
@@ -163,8 +180,12 @@ async def update_product(*, session: AsyncSession, vendor: Vendor, product_id: i
     )
     fields = _product_fields(data)
     stock_change = None
-    if (product.fulfilment == Fulfilment.READY_STOCK and data.fulfilment == Fulfilment.READY_STOCK
-            and data.stock is not None and data.stock_seen is not None):
+    if (
+        product.fulfilment == Fulfilment.READY_STOCK
+        and data.fulfilment == Fulfilment.READY_STOCK
+        and data.stock is not None
+        and data.stock_seen is not None
+    ):
         # Orders take stock while the vendor edits: apply the vendor's change to what is left now.
         stock_change = data.stock - data.stock_seen
         del fields["stock"]
@@ -184,8 +205,11 @@ async def update_product(*, session: AsyncSession, vendor: Vendor, product_id: i
     await session.flush()
     if stock_change:
         changed = await session.execute(
-            update(Product).where(col(Product.id) == product.id, col(Product.stock) + stock_change >= 0)
-            .values(stock=col(Product.stock) + stock_change).returning(col(Product.stock)))
+            update(Product)
+            .where(col(Product.id) == product.id, col(Product.stock) + stock_change >= 0)
+            .values(stock=col(Product.stock) + stock_change)
+            .returning(col(Product.stock))
+        )
         left = changed.scalar_one_or_none()
         if left is None:
             raise ValidationFailed.single("stock", MSG_STOCK_SOLD)
@@ -193,15 +217,18 @@ async def update_product(*, session: AsyncSession, vendor: Vendor, product_id: i
     return product
 
 
-async def add_photo(*, session: AsyncSession, vendor: Vendor, product_id: int, photo: ProcessedPhoto,
-                    storage: Storage, now: datetime) -> ProductPhoto:
+async def add_photo(
+    *, session: AsyncSession, vendor: Vendor, product_id: int, photo: ProcessedPhoto, storage: Storage, now: datetime
+) -> ProductPhoto:
     """Store a re-encoded photo after the others (up to five a product); a new photo sends an approved listing
     back to review. Uploads arriving together are taken one after another, so the sixth is refused."""
     ensure_active(vendor)
     product = await _lock_for_photo_change(session=session, vendor=vendor, product_id=product_id, now=now)
-    count = (await session.execute(
-        select(func.count(col(ProductPhoto.id))).where(col(ProductPhoto.product_id) == product.id)
-    )).scalar_one()
+    count = (
+        await session.execute(
+            select(func.count(col(ProductPhoto.id))).where(col(ProductPhoto.product_id) == product.id)
+        )
+    ).scalar_one()
     if count >= MAX_PHOTOS:
         raise ValidationFailed.single("photo", MSG_TOO_MANY_PHOTOS, max=MAX_PHOTOS)
     thumb_key = content_key("products", photo.thumbnail.data, "webp")
@@ -209,8 +236,14 @@ async def add_photo(*, session: AsyncSession, vendor: Vendor, product_id: int, p
     await anyio.to_thread.run_sync(storage.save, thumb_key, photo.thumbnail.data)
     await anyio.to_thread.run_sync(storage.save, detail_key, photo.detail.data)
     # Positions have no gaps (remove_photo closes them), so the next free one is the count.
-    record = ProductPhoto(product_id=product.id, position=count, thumb_key=thumb_key,
-                          detail_key=detail_key, width=photo.detail.width, height=photo.detail.height)
+    record = ProductPhoto(
+        product_id=product.id,
+        position=count,
+        thumb_key=thumb_key,
+        detail_key=detail_key,
+        width=photo.detail.width,
+        height=photo.detail.height,
+    )
     session.add(record)
     _send_back_to_review(product, now)
     product.updated_at = now
@@ -219,8 +252,7 @@ async def add_photo(*, session: AsyncSession, vendor: Vendor, product_id: int, p
     return record
 
 
-async def remove_photo(*, session: AsyncSession, vendor: Vendor, product_id: int, photo_id: int,
-                       now: datetime) -> None:
+async def remove_photo(*, session: AsyncSession, vendor: Vendor, product_id: int, photo_id: int, now: datetime) -> None:
     """Remove a photo; the ones after it move up a place, so the first photo is always at position 0."""
     ensure_active(vendor)
     product = await _lock_for_photo_change(session=session, vendor=vendor, product_id=product_id, now=now)
@@ -230,11 +262,17 @@ async def remove_photo(*, session: AsyncSession, vendor: Vendor, product_id: int
     # The stored files stay: keys are content hashes and another photo may share them.
     await session.delete(photo)
     await session.flush()
-    later = (await session.execute(
-        select(ProductPhoto).where(col(ProductPhoto.product_id) == product.id,
-                                   col(ProductPhoto.position) > photo.position)
-        .order_by(col(ProductPhoto.position))
-    )).scalars().all()
+    later = (
+        (
+            await session.execute(
+                select(ProductPhoto)
+                .where(col(ProductPhoto.product_id) == product.id, col(ProductPhoto.position) > photo.position)
+                .order_by(col(ProductPhoto.position))
+            )
+        )
+        .scalars()
+        .all()
+    )
     for moved in later:
         # One at a time, into the place just freed: each position stays unique at every step.
         moved.position -= 1
@@ -245,8 +283,7 @@ async def remove_photo(*, session: AsyncSession, vendor: Vendor, product_id: int
     await session.flush()
 
 
-async def _lock_for_photo_change(*, session: AsyncSession, vendor: Vendor, product_id: int,
-                                 now: datetime) -> Product:
+async def _lock_for_photo_change(*, session: AsyncSession, vendor: Vendor, product_id: int, now: datetime) -> Product:
     """The vendor's product, written to first so that changes to its photos happen one after another until the
     transaction ends: the write takes the product's row lock on PostgreSQL, and SQLite's one write lock. Counting
     the photos after it sees every photo an earlier upload added; the unique position and the CHECK on it
@@ -262,9 +299,11 @@ async def submit_for_review(*, session: AsyncSession, vendor: Vendor, product_id
     """Ask a market manager to review a draft or rejected listing; it needs a complete profile and a photo."""
     ensure_active(vendor)
     product = await _own_product(session=session, vendor=vendor, product_id=product_id)
-    photos = (await session.execute(
-        select(func.count(col(ProductPhoto.id))).where(col(ProductPhoto.product_id) == product.id)
-    )).scalar_one()
+    photos = (
+        await session.execute(
+            select(func.count(col(ProductPhoto.id))).where(col(ProductPhoto.product_id) == product.id)
+        )
+    ).scalar_one()
     errors = []
     if photos == 0:
         errors.append(FieldError("photo", N_("Add at least one photo before submitting.")))
@@ -279,18 +318,21 @@ async def submit_for_review(*, session: AsyncSession, vendor: Vendor, product_id
 
 
 async def pause_listing(*, session: AsyncSession, vendor: Vendor, product_id: int, now: datetime) -> Product:
-    return await _vendor_transition(session=session, vendor=vendor, product_id=product_id,
-                                    target=ListingStatus.PAUSED, now=now)
+    return await _vendor_transition(
+        session=session, vendor=vendor, product_id=product_id, target=ListingStatus.PAUSED, now=now
+    )
 
 
 async def resume_listing(*, session: AsyncSession, vendor: Vendor, product_id: int, now: datetime) -> Product:
     ensure_active(vendor)
-    return await _vendor_transition(session=session, vendor=vendor, product_id=product_id, target=ListingStatus.LIVE,
-                                    now=now)
+    return await _vendor_transition(
+        session=session, vendor=vendor, product_id=product_id, target=ListingStatus.LIVE, now=now
+    )
 
 
-async def _vendor_transition(*, session: AsyncSession, vendor: Vendor, product_id: int,
-                             target: ListingStatus, now: datetime) -> Product:
+async def _vendor_transition(
+    *, session: AsyncSession, vendor: Vendor, product_id: int, target: ListingStatus, now: datetime
+) -> Product:
     product = await _own_product(session=session, vendor=vendor, product_id=product_id)
     change_listing_status(product, target, now=now)
     session.add(product)
@@ -323,38 +365,56 @@ async def _views(*, session: AsyncSession, products: list[Product]) -> list[Prod
     if not ids:
         return []
     tiers: dict[int, list[PriceTier]] = defaultdict(list)
-    for tier in (await session.execute(
-        select(PriceTier).where(col(PriceTier.product_id).in_(ids)).order_by(col(PriceTier.min_quantity))
-    )).scalars():
+    for tier in (
+        await session.execute(
+            select(PriceTier).where(col(PriceTier.product_id).in_(ids)).order_by(col(PriceTier.min_quantity))
+        )
+    ).scalars():
         tiers[tier.product_id].append(tier)
     photos: dict[int, list[ProductPhoto]] = defaultdict(list)
-    for photo in (await session.execute(
-        select(ProductPhoto).where(col(ProductPhoto.product_id).in_(ids)).order_by(col(ProductPhoto.position))
-    )).scalars():
+    for photo in (
+        await session.execute(
+            select(ProductPhoto).where(col(ProductPhoto.product_id).in_(ids)).order_by(col(ProductPhoto.position))
+        )
+    ).scalars():
         photos[photo.product_id].append(photo)
     certificates = await _certificate_ids(session=session, product_ids=ids)
     return [_view(product, tiers[product.id], photos[product.id], certificates[product.id]) for product in products]
 
 
-def _view(product: Product, tiers: list[PriceTier], photos: list[ProductPhoto], certificate_ids: list[int]
-          ) -> ProductView:
+def _view(
+    product: Product, tiers: list[PriceTier], photos: list[ProductPhoto], certificate_ids: list[int]
+) -> ProductView:
     status = ListingStatus(product.status)
-    return ProductView(product=product, tiers=tiers, photos=photos, certificate_ids=certificate_ids,
-                       actions=list(VENDOR_ACTIONS[status]),
-                       changes_are_reviewed=status in APPROVED_STATUSES or status == ListingStatus.PENDING_REVIEW,
-                       changes_take_it_off_sale=status in APPROVED_STATUSES)
+    return ProductView(
+        product=product,
+        tiers=tiers,
+        photos=photos,
+        certificate_ids=certificate_ids,
+        actions=list(VENDOR_ACTIONS[status]),
+        changes_are_reviewed=status in APPROVED_STATUSES or status == ListingStatus.PENDING_REVIEW,
+        changes_take_it_off_sale=status in APPROVED_STATUSES,
+    )
 
 
 async def list_products(*, session: AsyncSession, vendor: Vendor) -> list[ProductView]:
-    products = list((await session.execute(
-        select(Product).where(col(Product.vendor_id) == vendor.id).order_by(col(Product.updated_at).desc(), col(Product.id).desc())
-    )).scalars())
+    products = list(
+        (
+            await session.execute(
+                select(Product)
+                .where(col(Product.vendor_id) == vendor.id)
+                .order_by(col(Product.updated_at).desc(), col(Product.id).desc())
+            )
+        ).scalars()
+    )
     return await _views(session=session, products=products)
 
 
 async def count_listings_by_status(*, session: AsyncSession, vendor: Vendor) -> dict[str, int]:
     rows = await session.execute(
-        select(col(Product.status), func.count(col(Product.id))).where(col(Product.vendor_id) == vendor.id).group_by(col(Product.status))
+        select(col(Product.status), func.count(col(Product.id)))
+        .where(col(Product.vendor_id) == vendor.id)
+        .group_by(col(Product.status))
     )
     return dict(rows.all())
 
@@ -373,11 +433,18 @@ def buyer_visible(today: date) -> ColumnElement[bool]:
     relying_on_a_failing_certificate = (
         select(col(ProductCertificate.product_id))
         .join(Certificate, col(Certificate.id) == col(ProductCertificate.certificate_id))
-        .where(or_(col(Certificate.status) != CertificateStatus.VERIFIED,
-                   and_(col(Certificate.expires_on).is_not(None), col(Certificate.expires_on) < today)))
+        .where(
+            or_(
+                col(Certificate.status) != CertificateStatus.VERIFIED,
+                and_(col(Certificate.expires_on).is_not(None), col(Certificate.expires_on) < today),
+            )
+        )
     )
-    return and_(col(Product.status) == ListingStatus.LIVE, col(Vendor.status) == VendorStatus.ACTIVE,
-                col(Product.id).not_in(relying_on_a_failing_certificate))
+    return and_(
+        col(Product.status) == ListingStatus.LIVE,
+        col(Vendor.status) == VendorStatus.ACTIVE,
+        col(Product.id).not_in(relying_on_a_failing_certificate),
+    )
 
 
 async def visible_product_ids(*, session: AsyncSession, today: date, product_ids: list[int] | None = None) -> set[int]:

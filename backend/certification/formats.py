@@ -36,29 +36,74 @@ class CertificateFormat:
 
 FORMATS: dict[CertificateKind, CertificateFormat] = {
     CertificateKind.NIB: CertificateFormat(
-        CertificateKind.NIB, N_("NIB (business identity number)"), "9120301234567",
-        N_("An NIB from OSS has 13 digits, for example 9120301234567."), False, None, False),
+        CertificateKind.NIB,
+        N_("NIB (business identity number)"),
+        "9120301234567",
+        N_("An NIB from OSS has 13 digits, for example 9120301234567."),
+        False,
+        None,
+        False,
+    ),
     CertificateKind.HALAL: CertificateFormat(
-        CertificateKind.HALAL, N_("Halal (BPJPH)"), "ID33110000123450523",
-        N_("A BPJPH halal certificate number starts with ID followed by 14 to 17 digits, "
-           "for example ID33110000123450523 (older MUI numbers: 14 digits)."), False, "Halal", True),
+        CertificateKind.HALAL,
+        N_("Halal (BPJPH)"),
+        "ID33110000123450523",
+        N_(
+            "A BPJPH halal certificate number starts with ID followed by 14 to 17 digits, "
+            "for example ID33110000123450523 (older MUI numbers: 14 digits)."
+        ),
+        False,
+        "Halal",
+        True,
+    ),
     CertificateKind.PIRT: CertificateFormat(
-        CertificateKind.PIRT, N_("SPP-IRT / P-IRT (home-industry food)"), "P-IRT No. 2063325010123-24",
-        N_("A P-IRT number has 15 digits, for example P-IRT No. 2063325010123-24."), False, "PIRT", True),
+        CertificateKind.PIRT,
+        N_("SPP-IRT / P-IRT (home-industry food)"),
+        "P-IRT No. 2063325010123-24",
+        N_("A P-IRT number has 15 digits, for example P-IRT No. 2063325010123-24."),
+        False,
+        "PIRT",
+        True,
+    ),
     CertificateKind.BPOM: CertificateFormat(
-        CertificateKind.BPOM, N_("BPOM RI MD / ML"), "BPOM RI MD 224510001234",
+        CertificateKind.BPOM,
+        N_("BPOM RI MD / ML"),
+        "BPOM RI MD 224510001234",
         N_("A BPOM number is MD or ML followed by 12 digits, for example BPOM RI MD 224510001234."),
-        True, "BPOM", True),
+        True,
+        "BPOM",
+        True,
+    ),
     CertificateKind.SNI: CertificateFormat(
-        CertificateKind.SNI, N_("SNI (national standard)"), "SNI 3553:2015",
-        N_("Give the SNI standard number, for example SNI 3553:2015 or SNI 01-3553-2006."), True, "SNI", False),
+        CertificateKind.SNI,
+        N_("SNI (national standard)"),
+        "SNI 3553:2015",
+        N_("Give the SNI standard number, for example SNI 3553:2015 or SNI 01-3553-2006."),
+        True,
+        "SNI",
+        False,
+    ),
     CertificateKind.TRAINING: CertificateFormat(
-        CertificateKind.TRAINING, N_("Training certificate (BBPVP, BLK, TKM)"), "BBPVP-SMG/BOGA/2024/0153",
-        N_("Type the certificate number as printed (5 to 60 letters, digits and . / -, with at least 3 digits), "
-           "for example BBPVP-SMG/BOGA/2024/0153."), False, None, False),
+        CertificateKind.TRAINING,
+        N_("Training certificate (BBPVP, BLK, TKM)"),
+        "BBPVP-SMG/BOGA/2024/0153",
+        N_(
+            "Type the certificate number as printed (5 to 60 letters, digits and . / -, with at least 3 digits), "
+            "for example BBPVP-SMG/BOGA/2024/0153."
+        ),
+        False,
+        None,
+        False,
+    ),
     CertificateKind.COMPETENCY: CertificateFormat(
-        CertificateKind.COMPETENCY, N_("Competency certificate (BNSP)"), "KOM.1034.01297 2019",
-        N_("A BNSP registration number looks like KOM.1034.01297 2019."), False, None, False),
+        CertificateKind.COMPETENCY,
+        N_("Competency certificate (BNSP)"),
+        "KOM.1034.01297 2019",
+        N_("A BNSP registration number looks like KOM.1034.01297 2019."),
+        False,
+        None,
+        False,
+    ),
 }
 
 

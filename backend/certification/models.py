@@ -30,8 +30,12 @@ class Certificate(SQLModel, table=True):
         # The few certificates not verified: with ix_certificate_expires_on it answers "relies on a certificate
         # that does not count" (catalog.service.buyer_visible) without reading every certificate on each search
         # and product page (bench/load.py).
-        Index("ix_certificate_not_verified", "id", postgresql_where=text("status <> 'verified'"),
-              sqlite_where=text("status <> 'verified'")),
+        Index(
+            "ix_certificate_not_verified",
+            "id",
+            postgresql_where=text("status <> 'verified'"),
+            sqlite_where=text("status <> 'verified'"),
+        ),
     )
 
     id: int = id_field()

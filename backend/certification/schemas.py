@@ -13,7 +13,9 @@ from backend.certification.models import Certificate
 class CertificateInput(BaseModel):
     kind: CertificateKind
     number: str = Field(min_length=1, max_length=80, description="As printed on the document")
-    issuer: str = Field(min_length=2, max_length=120, description="e.g. BPJPH, Dinas Kesehatan Kab. Batang, BBPVP Semarang")
+    issuer: str = Field(
+        min_length=2, max_length=120, description="e.g. BPJPH, Dinas Kesehatan Kab. Batang, BBPVP Semarang"
+    )
     issued_on: date | None = None
     expires_on: date | None = None
 
@@ -36,8 +38,19 @@ class CertificatePublic(BaseModel):
     def of(cls, certificate: Certificate) -> CertificatePublic:
         kind_format = FORMATS[CertificateKind(certificate.kind)]
         return cls(
-            **certificate.model_dump(include={"id", "kind", "number", "issuer", "issued_on", "expires_on",
-                                              "status", "status_reason", "created_at"}),
+            **certificate.model_dump(
+                include={
+                    "id",
+                    "kind",
+                    "number",
+                    "issuer",
+                    "issued_on",
+                    "expires_on",
+                    "status",
+                    "status_reason",
+                    "created_at",
+                }
+            ),
             kind_label=kind_format.label,
             badge=kind_format.badge,
             document_url=f"/api/v1/vendor/certificates/{certificate.id}/document",

@@ -77,8 +77,9 @@ def _checked_fields(data: CertificateInput, today: date) -> tuple[str, list[Fiel
 
 
 async def _duplicate(*, session: AsyncSession, vendor: Vendor, kind: str, number: str, except_id: int | None) -> bool:
-    query = select(col(Certificate.id)).where(col(Certificate.vendor_id) == vendor.id, col(Certificate.kind) == kind,
-                                         col(Certificate.number) == number)
+    query = select(col(Certificate.id)).where(
+        col(Certificate.vendor_id) == vendor.id, col(Certificate.kind) == kind, col(Certificate.number) == number
+    )
     if except_id is not None:
         query = query.where(col(Certificate.id) != except_id)
     return (await session.execute(query)).first() is not None
@@ -91,8 +92,13 @@ async def _store_document(storage: Storage, document: ProcessedDocument) -> str:
 
 
 async def add_certificate(
-    *, session: AsyncSession, vendor: Vendor, data: CertificateInput, document: ProcessedDocument | None,
-    storage: Storage, now: datetime,
+    *,
+    session: AsyncSession,
+    vendor: Vendor,
+    data: CertificateInput,
+    document: ProcessedDocument | None,
+    storage: Storage,
+    now: datetime,
 ) -> Certificate:
     """Attach a certificate with its document; it starts unverified until a manager checks it. Its dates are
     checked against the day of `now` (WIB)."""
@@ -105,10 +111,16 @@ async def add_certificate(
         raise ValidationFailed(errors)
     assert document is not None
     certificate = Certificate(
-        vendor_id=vendor.id, kind=data.kind, number=number, issuer=" ".join(data.issuer.split()),
-        issued_on=data.issued_on, expires_on=data.expires_on,
-        document_key=await _store_document(storage, document), document_media_type=document.media_type,
-        created_at=now, updated_at=now,
+        vendor_id=vendor.id,
+        kind=data.kind,
+        number=number,
+        issuer=" ".join(data.issuer.split()),
+        issued_on=data.issued_on,
+        expires_on=data.expires_on,
+        document_key=await _store_document(storage, document),
+        document_media_type=document.media_type,
+        created_at=now,
+        updated_at=now,
     )
     session.add(certificate)
     await session.flush()
@@ -116,19 +128,31 @@ async def add_certificate(
 
 
 async def update_certificate(
-    *, session: AsyncSession, vendor: Vendor, certificate_id: int, data: CertificateInput,
-    document: ProcessedDocument | None, storage: Storage, now: datetime,
+    *,
+    session: AsyncSession,
+    vendor: Vendor,
+    certificate_id: int,
+    data: CertificateInput,
+    document: ProcessedDocument | None,
+    storage: Storage,
+    now: datetime,
 ) -> Certificate:
     """Correct a certificate or replace its document; any change sends it back to verification."""
     certificate = await get_certificate(session=session, vendor=vendor, certificate_id=certificate_id)
     number, errors = _checked_fields(data, wib_today(now))
-    if number and await _duplicate(session=session, vendor=vendor, kind=data.kind, number=number,
-                                   except_id=certificate.id):
+    if number and await _duplicate(
+        session=session, vendor=vendor, kind=data.kind, number=number, except_id=certificate.id
+    ):
         errors.append(FieldError("number", MSG_DUPLICATE))
     if errors:
         raise ValidationFailed(errors)
-    changes = {"kind": data.kind.value, "number": number, "issuer": " ".join(data.issuer.split()),
-               "issued_on": data.issued_on, "expires_on": data.expires_on}
+    changes = {
+        "kind": data.kind.value,
+        "number": number,
+        "issuer": " ".join(data.issuer.split()),
+        "issued_on": data.issued_on,
+        "expires_on": data.expires_on,
+    }
     changed = any(getattr(certificate, name) != value for name, value in changes.items())
     if document is not None:
         certificate.document_key = await _store_document(storage, document)
@@ -148,7 +172,11 @@ async def update_certificate(
 
 
 async def list_certificates(*, session: AsyncSession, vendor: Vendor) -> list[Certificate]:
-    query = select(Certificate).where(col(Certificate.vendor_id) == vendor.id).order_by(col(Certificate.kind), col(Certificate.id))
+    query = (
+        select(Certificate)
+        .where(col(Certificate.vendor_id) == vendor.id)
+        .order_by(col(Certificate.kind), col(Certificate.id))
+    )
     return list((await session.execute(query)).scalars())
 
 

@@ -28,8 +28,9 @@ async def serve_media(key: FromPath[str], storage: NamedDependency[Storage]) -> 
     except (FileNotFoundError, ValueError):
         raise NotFound() from None
     media_type = MEDIA_TYPES.get(key.rsplit(".", 1)[-1], "application/octet-stream")
-    return Response(data, media_type=media_type,
-                    headers={"Cache-Control": IMMUTABLE, "X-Content-Type-Options": "nosniff"})
+    return Response(
+        data, media_type=media_type, headers={"Cache-Control": IMMUTABLE, "X-Content-Type-Options": "nosniff"}
+    )
 
 
 def private_document_response(data: bytes, media_type: str) -> Response[bytes]:

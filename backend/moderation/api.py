@@ -32,77 +32,110 @@ class ModerationApi(Controller):
 
     @get("/queue", summary="Listings waiting for review in my zone, oldest first, with what changed")
     async def queue(self, request: UserRequest, db_session: DbSession) -> list[QueueItemPublic]:
-        return [QueueItemPublic.of(item) for item in await service.review_queue(session=db_session,
-                                                                                 actor=request.user)]
+        return [QueueItemPublic.of(item) for item in await service.review_queue(session=db_session, actor=request.user)]
 
     @post("/listings/{product_id:int}/approve", summary="Approve a listing", status_code=200)
     async def approve(self, request: UserRequest, product_id: FromPath[int], db_session: DbSession) -> DecisionPublic:
-        return DecisionPublic.of(await service.approve_listing(session=db_session, actor=request.user,
-                                                               product_id=product_id, now=utcnow()))
+        return DecisionPublic.of(
+            await service.approve_listing(session=db_session, actor=request.user, product_id=product_id, now=utcnow())
+        )
 
     @post("/listings/{product_id:int}/reject", summary="Reject a listing with a reason", status_code=200)
-    async def reject(self, request: UserRequest, product_id: FromPath[int], data: JSONBody[ReasonInput],
-                     db_session: DbSession) -> DecisionPublic:
-        return DecisionPublic.of(await service.reject_listing(session=db_session, actor=request.user,
-                                                              product_id=product_id, reason=data.reason,
-                                                              now=utcnow()))
+    async def reject(
+        self, request: UserRequest, product_id: FromPath[int], data: JSONBody[ReasonInput], db_session: DbSession
+    ) -> DecisionPublic:
+        return DecisionPublic.of(
+            await service.reject_listing(
+                session=db_session, actor=request.user, product_id=product_id, reason=data.reason, now=utcnow()
+            )
+        )
 
     @post("/certificates/{certificate_id:int}/verify", summary="Verify a certificate", status_code=200)
-    async def verify(self, request: UserRequest, certificate_id: FromPath[int], db_session: DbSession
-                     ) -> DecisionPublic:
-        return DecisionPublic.of(await service.verify_certificate(session=db_session, actor=request.user,
-                                                                  certificate_id=certificate_id, now=utcnow()))
+    async def verify(
+        self, request: UserRequest, certificate_id: FromPath[int], db_session: DbSession
+    ) -> DecisionPublic:
+        return DecisionPublic.of(
+            await service.verify_certificate(
+                session=db_session, actor=request.user, certificate_id=certificate_id, now=utcnow()
+            )
+        )
 
-    @post("/certificates/{certificate_id:int}/reject", summary="Reject a certificate with a reason",
-          status_code=200)
-    async def reject_certificate(self, request: UserRequest, certificate_id: FromPath[int],
-                                 data: JSONBody[ReasonInput], db_session: DbSession) -> DecisionPublic:
-        return DecisionPublic.of(await service.reject_certificate(session=db_session, actor=request.user,
-                                                                  certificate_id=certificate_id, reason=data.reason,
-                                                                  now=utcnow()))
+    @post("/certificates/{certificate_id:int}/reject", summary="Reject a certificate with a reason", status_code=200)
+    async def reject_certificate(
+        self, request: UserRequest, certificate_id: FromPath[int], data: JSONBody[ReasonInput], db_session: DbSession
+    ) -> DecisionPublic:
+        return DecisionPublic.of(
+            await service.reject_certificate(
+                session=db_session, actor=request.user, certificate_id=certificate_id, reason=data.reason, now=utcnow()
+            )
+        )
 
     @post("/vendors/{vendor_id:int}/suspend", summary="Suspend a vendor with a reason", status_code=200)
-    async def suspend(self, request: UserRequest, vendor_id: FromPath[int], data: JSONBody[ReasonInput],
-                      db_session: DbSession) -> DecisionPublic:
-        return DecisionPublic.of(await service.suspend_vendor(session=db_session, actor=request.user,
-                                                              vendor_id=vendor_id, reason=data.reason, now=utcnow()))
+    async def suspend(
+        self, request: UserRequest, vendor_id: FromPath[int], data: JSONBody[ReasonInput], db_session: DbSession
+    ) -> DecisionPublic:
+        return DecisionPublic.of(
+            await service.suspend_vendor(
+                session=db_session, actor=request.user, vendor_id=vendor_id, reason=data.reason, now=utcnow()
+            )
+        )
 
     @post("/vendors/{vendor_id:int}/reinstate", summary="Reinstate a suspended vendor", status_code=200)
-    async def reinstate(self, request: UserRequest, vendor_id: FromPath[int],
-                        data: JSONBody[ReasonInput], db_session: DbSession) -> DecisionPublic:
-        vendor = await service.reinstate_vendor(session=db_session, actor=request.user, vendor_id=vendor_id,
-                                                reason=data.reason, now=utcnow())
+    async def reinstate(
+        self, request: UserRequest, vendor_id: FromPath[int], data: JSONBody[ReasonInput], db_session: DbSession
+    ) -> DecisionPublic:
+        vendor = await service.reinstate_vendor(
+            session=db_session, actor=request.user, vendor_id=vendor_id, reason=data.reason, now=utcnow()
+        )
         # A reinstatement's reason is the audit log's, not the vendor's to read: the answer gives it back.
         return DecisionPublic.of(vendor).model_copy(update={"reason": data.reason})
 
     @get("/reports", summary="Open reports from buyers")
     async def reports(self, request: UserRequest, db_session: DbSession) -> list[ReportPublic]:
-        return [ReportPublic.of(report) for report, _, _ in await service.open_reports(session=db_session,
-                                                                                       actor=request.user)]
+        return [
+            ReportPublic.of(report)
+            for report, _, _ in await service.open_reports(session=db_session, actor=request.user)
+        ]
 
     @post("/reports/{report_id:int}/resolve", summary="Resolve a report", status_code=200)
-    async def resolve(self, request: UserRequest, report_id: FromPath[int], data: JSONBody[ReasonInput],
-                      db_session: DbSession) -> ReportPublic:
-        return ReportPublic.of(await service.resolve_report(session=db_session, actor=request.user,
-                                                            report_id=report_id, resolution=data.reason,
-                                                            now=utcnow()))
+    async def resolve(
+        self, request: UserRequest, report_id: FromPath[int], data: JSONBody[ReasonInput], db_session: DbSession
+    ) -> ReportPublic:
+        return ReportPublic.of(
+            await service.resolve_report(
+                session=db_session, actor=request.user, report_id=report_id, resolution=data.reason, now=utcnow()
+            )
+        )
 
     @get("/audit", summary="The audit log, newest first (read-only)")
-    async def audit(self, request: UserRequest, db_session: DbSession,
-                    action: FromQuery[str | None] = None, since: FromQuery[date | None] = None,
-                    until: FromQuery[date | None] = None, before_id: FromQuery[int | None] = None,
-                    limit: FromQuery[int] = 100) -> list[AuditEntryPublic]:
+    async def audit(
+        self,
+        request: UserRequest,
+        db_session: DbSession,
+        action: FromQuery[str | None] = None,
+        since: FromQuery[date | None] = None,
+        until: FromQuery[date | None] = None,
+        before_id: FromQuery[int | None] = None,
+        limit: FromQuery[int] = 100,
+    ) -> list[AuditEntryPublic]:
         filters = AuditFilter(action=action, since=since, until=until, before_id=before_id, limit=limit)
         entries = await list_entries(session=db_session, actor=request.user, filters=filters)
         return [AuditEntryPublic.of(entry, name) for entry, name in entries]
 
 
-@post("/api/v1/listings/{product_id:int}/reports", tags=["catalogue"], summary="Report a listing to the managers",
-      guards=[requires_role(Role.CANTEEN_STAFF, Role.WORKER)], security=BEARER)
-async def report_listing(request: UserRequest, product_id: FromPath[int], data: JSONBody[ReportInput],
-                         db_session: DbSession) -> ReportPublic:
-    report = await service.report_listing(session=db_session, reporter=request.user, product_id=product_id,
-                                          kind=data.kind, details=data.details)
+@post(
+    "/api/v1/listings/{product_id:int}/reports",
+    tags=["catalogue"],
+    summary="Report a listing to the managers",
+    guards=[requires_role(Role.CANTEEN_STAFF, Role.WORKER)],
+    security=BEARER,
+)
+async def report_listing(
+    request: UserRequest, product_id: FromPath[int], data: JSONBody[ReportInput], db_session: DbSession
+) -> ReportPublic:
+    report = await service.report_listing(
+        session=db_session, reporter=request.user, product_id=product_id, kind=data.kind, details=data.details
+    )
     return ReportPublic.of(report)
 
 

@@ -57,7 +57,9 @@ class AuditFilter:
     before_id: int | None = None  # paging: entries older than this one
 
 
-async def list_entries(*, session: AsyncSession, actor: User, filters: AuditFilter) -> list[tuple[AuditEntry, str | None]]:
+async def list_entries(
+    *, session: AsyncSession, actor: User, filters: AuditFilter
+) -> list[tuple[AuditEntry, str | None]]:
     """Entries newest first, with the actor's name; a manager sees their own zone only, an admin everything."""
     query = select(AuditEntry, col(User.full_name)).outerjoin(User, col(User.id) == col(AuditEntry.actor_id))
     if actor.role != Role.ADMIN:

@@ -44,8 +44,12 @@ HEADER_ALIASES = {
     "category": ("jenis_usaha", "kategori", "category", "sektor", "bidang_usaha"),
 }
 # How a missing column is named to the manager: the header we expect, Indonesian and English.
-COLUMN_NAMES = {"business_name": "nama_usaha / name", "phone": "no_hp / phone", "kecamatan": "kecamatan",
-                "desa": "desa"}
+COLUMN_NAMES = {
+    "business_name": "nama_usaha / name",
+    "phone": "no_hp / phone",
+    "kecamatan": "kecamatan",
+    "desa": "desa",
+}
 # A register exported from a spreadsheet often has a title and a blank line above the header.
 HEADER_SEARCH_ROWS = 10
 # Words of the register's free-text category, mapped to the marketplace's categories; first match wins.
@@ -219,8 +223,9 @@ def _check(value: dict[str, str], line: int) -> RegisterRow | RejectedRow:
 _COMPARED = ("business_name", "owner_name", "nib", "phone", "kecamatan", "desa", "category")
 
 
-async def import_register(*, session: AsyncSession, manager: User, zone_id: int | None, filename: str,
-                          data: bytes, now: datetime) -> RegisterImport:
+async def import_register(
+    *, session: AsyncSession, manager: User, zone_id: int | None, filename: str, data: bytes, now: datetime
+) -> RegisterImport:
     """Import a register into a zone (managers: their own zone only; admins: any) and return its report.
 
     Valid rows become invitations; a row matching an existing invitation of the zone (by NIB, else by phone)
@@ -240,10 +245,13 @@ async def import_register(*, session: AsyncSession, manager: User, zone_id: int 
     await session.flush()
 
     # The zone's invitations, once, in memory: 100,000 rows of short strings is a few tens of MB at most.
-    existing = (await session.execute(
-        select(col(VendorInvitation.id), *(getattr(VendorInvitation, name) for name in _COMPARED))
-        .where(col(VendorInvitation.zone_id) == zone_id)
-    )).all()
+    existing = (
+        await session.execute(
+            select(col(VendorInvitation.id), *(getattr(VendorInvitation, name) for name in _COMPARED)).where(
+                col(VendorInvitation.zone_id) == zone_id
+            )
+        )
+    ).all()
     current = {row[0]: dict(zip(_COMPARED, row[1:], strict=True)) for row in existing}
     by_nib = {fields["nib"]: invitation_id for invitation_id, fields in current.items() if fields["nib"]}
     by_phone = {fields["phone"]: invitation_id for invitation_id, fields in current.items()}
@@ -288,10 +296,21 @@ async def import_register(*, session: AsyncSession, manager: User, zone_id: int 
     report.rejected_count = len(rejected)
     report.rejected_rows = [asdict(item) for item in rejected]
     session.add(report)
-    await record(session=session, actor=manager, action="register.import", subject_type="register_import",
-                 subject_id=report.id, zone_id=zone_id, reason=filename[:200],
-                 after={"created": report.created_count, "updated": report.updated_count,
-                        "unchanged": report.unchanged_count, "rejected": report.rejected_count})
+    await record(
+        session=session,
+        actor=manager,
+        action="register.import",
+        subject_type="register_import",
+        subject_id=report.id,
+        zone_id=zone_id,
+        reason=filename[:200],
+        after={
+            "created": report.created_count,
+            "updated": report.updated_count,
+            "unchanged": report.unchanged_count,
+            "rejected": report.rejected_count,
+        },
+    )
     return report
 
 
@@ -315,10 +334,15 @@ async def claim_invitation(*, session: AsyncSession, user: User, now: datetime) 
     """A vendor who signs up with a phone number from the register claims its invitation."""
     if user.role != Role.VENDOR or user.zone_id is None:
         return None
-    invitation = (await session.execute(
-        select(VendorInvitation).where(col(VendorInvitation.zone_id) == user.zone_id, col(VendorInvitation.phone) == user.phone,
-                                       col(VendorInvitation.claimed_by_id).is_(None))
-    )).scalar_one_or_none()
+    invitation = (
+        await session.execute(
+            select(VendorInvitation).where(
+                col(VendorInvitation.zone_id) == user.zone_id,
+                col(VendorInvitation.phone) == user.phone,
+                col(VendorInvitation.claimed_by_id).is_(None),
+            )
+        )
+    ).scalar_one_or_none()
     if invitation is not None:
         invitation.claimed_by_id, invitation.claimed_at = user.id, now
         session.add(invitation)
@@ -331,6 +355,11 @@ async def welcome_vendor(*, session: AsyncSession, user: User, now: datetime) ->
     invitation = await claim_invitation(session=session, user=user, now=now)
     if invitation is None:
         return None
-    profile = VendorProfileInput(business_name=invitation.business_name, owner_name=invitation.owner_name,
-                                 whatsapp=invitation.phone, kecamatan=invitation.kecamatan, desa=invitation.desa)
+    profile = VendorProfileInput(
+        business_name=invitation.business_name,
+        owner_name=invitation.owner_name,
+        whatsapp=invitation.phone,
+        kecamatan=invitation.kecamatan,
+        desa=invitation.desa,
+    )
     return await save_profile(session=session, user=user, data=profile, now=now)

@@ -51,9 +51,15 @@ class RegisterReport(BaseModel):
     def of(cls, report: RegisterImport) -> RegisterReport:
         assert report.id is not None
         return cls(
-            id=report.id, zone_id=report.zone_id, filename=report.filename, total_rows=report.total_rows,
-            created=report.created_count, updated=report.updated_count, unchanged=report.unchanged_count,
-            rejected=report.rejected_count, created_at=report.created_at,
+            id=report.id,
+            zone_id=report.zone_id,
+            filename=report.filename,
+            total_rows=report.total_rows,
+            created=report.created_count,
+            updated=report.updated_count,
+            unchanged=report.unchanged_count,
+            rejected=report.rejected_count,
+            created_at=report.created_at,
             rejected_rows=[_rejected(row) for row in report.rejected_rows],
         )
 
@@ -63,24 +69,41 @@ def _rejected(row: dict[str, Any]) -> RejectedRowPublic:
     return RejectedRowPublic(line=row["line"], reason=gettext(message, **params))
 
 
-@post("/api/v1/manager/register", tags=["moderation"], guards=MANAGERS, security=BEARER,
-      request_max_body_size=register.MAX_FILE_BYTES + 64 * 1024,
-      summary="Import the district's UMKM register (CSV); valid rows become vendor invitations",
-      description="Multipart: `register` is the CSV file (comma or semicolon separated, Indonesian or English "
-                  "headers); `zone_id` is required for an admin and ignored for a manager (their own zone).")
-async def import_register_api(request: UserRequest,
-                              data: Annotated[RegisterUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
-                              db_session: DbSession) -> RegisterReport:
+@post(
+    "/api/v1/manager/register",
+    tags=["moderation"],
+    guards=MANAGERS,
+    security=BEARER,
+    request_max_body_size=register.MAX_FILE_BYTES + 64 * 1024,
+    summary="Import the district's UMKM register (CSV); valid rows become vendor invitations",
+    description="Multipart: `register` is the CSV file (comma or semicolon separated, Indonesian or English "
+    "headers); `zone_id` is required for an admin and ignored for a manager (their own zone).",
+)
+async def import_register_api(
+    request: UserRequest,
+    data: Annotated[RegisterUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
+    db_session: DbSession,
+) -> RegisterReport:
     user = request.user
     zone_id = data.zone_id if user.role == Role.ADMIN else user.zone_id
-    report = await register.import_register(session=db_session, manager=user, zone_id=zone_id,
-                                            filename=data.register.filename or "register.csv",
-                                            data=await data.register.read(), now=utcnow())
+    report = await register.import_register(
+        session=db_session,
+        manager=user,
+        zone_id=zone_id,
+        filename=data.register.filename or "register.csv",
+        data=await data.register.read(),
+        now=utcnow(),
+    )
     return RegisterReport.of(report)
 
 
-@get("/api/v1/manager/register/{import_id:int}", tags=["moderation"], guards=MANAGERS, security=BEARER,
-     summary="The report of one register import")
+@get(
+    "/api/v1/manager/register/{import_id:int}",
+    tags=["moderation"],
+    guards=MANAGERS,
+    security=BEARER,
+    summary="The report of one register import",
+)
 async def import_report_api(request: UserRequest, import_id: FromPath[int], db_session: DbSession) -> RegisterReport:
     return RegisterReport.of(await register.get_import(session=db_session, actor=request.user, import_id=import_id))
 

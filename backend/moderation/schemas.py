@@ -56,12 +56,19 @@ class QueueItemPublic(BaseModel):
     @classmethod
     def of(cls, item: QueueItem) -> QueueItemPublic:
         return cls(
-            product_id=item.product.id, name=item.product.name, category=item.product.category,
-            price=item.product.price, unit=item.product.unit, vendor_id=item.vendor.id,
-            vendor_name=item.vendor.business_name, submitted_at=item.product.submitted_at,
+            product_id=item.product.id,
+            name=item.product.name,
+            category=item.product.category,
+            price=item.product.price,
+            unit=item.product.unit,
+            vendor_id=item.vendor.id,
+            vendor_name=item.vendor.business_name,
+            submitted_at=item.product.submitted_at,
             photo_urls=[f"/media/{photo.detail_key}" for photo in item.photos],
-            certificates=[{"id": c.id, "kind": c.kind, "number": c.number, "status": c.status,
-                           "expires_on": c.expires_on} for c in item.certificates],
+            certificates=[
+                {"id": c.id, "kind": c.kind, "number": c.number, "status": c.status, "expires_on": c.expires_on}
+                for c in item.certificates
+            ],
             first_review=item.first_review,
             changes=[ChangePublic(field=c.field, before=c.before, after=c.after) for c in item.changes],
         )

@@ -49,9 +49,13 @@ def _reason(reason: str) -> str:
 
 
 async def _product_and_vendor(*, session: AsyncSession, actor: User, product_id: int) -> tuple[Product, Vendor]:
-    row = (await session.execute(
-        select(Product, Vendor).join(Vendor, col(Vendor.id) == col(Product.vendor_id)).where(col(Product.id) == product_id)
-    )).first()
+    row = (
+        await session.execute(
+            select(Product, Vendor)
+            .join(Vendor, col(Vendor.id) == col(Product.vendor_id))
+            .where(col(Product.id) == product_id)
+        )
+    ).first()
     if row is None or not may_moderate(actor, row[1].zone_id):
         raise NotFound(MSG_LISTING_NOT_FOUND)
     return row[0], row[1]
@@ -66,16 +70,26 @@ class Workload:
 
 async def workload(*, session: AsyncSession, actor: User) -> Workload:
     """How much waits for the actor's decision, in one query."""
+
     def in_zone(query: Any) -> Any:
         return query if actor.role == Role.ADMIN else query.where(col(Vendor.zone_id) == actor.zone_id)
 
-    listings = in_zone(select(func.count(col(Product.id))).join(Vendor, col(Vendor.id) == col(Product.vendor_id))
-                       .where(col(Product.status) == ListingStatus.PENDING_REVIEW)).scalar_subquery()
-    certificates = in_zone(select(func.count(col(Certificate.id))).join(Vendor, col(Vendor.id) == col(Certificate.vendor_id))
-                           .where(col(Certificate.status) == CertificateStatus.UNVERIFIED)).scalar_subquery()
-    reports = in_zone(select(func.count(col(ListingReport.id))).join(Product, col(Product.id) == col(ListingReport.product_id))
-                      .join(Vendor, col(Vendor.id) == col(Product.vendor_id))
-                      .where(col(ListingReport.status) == "open")).scalar_subquery()
+    listings = in_zone(
+        select(func.count(col(Product.id)))
+        .join(Vendor, col(Vendor.id) == col(Product.vendor_id))
+        .where(col(Product.status) == ListingStatus.PENDING_REVIEW)
+    ).scalar_subquery()
+    certificates = in_zone(
+        select(func.count(col(Certificate.id)))
+        .join(Vendor, col(Vendor.id) == col(Certificate.vendor_id))
+        .where(col(Certificate.status) == CertificateStatus.UNVERIFIED)
+    ).scalar_subquery()
+    reports = in_zone(
+        select(func.count(col(ListingReport.id)))
+        .join(Product, col(Product.id) == col(ListingReport.product_id))
+        .join(Vendor, col(Vendor.id) == col(Product.vendor_id))
+        .where(col(ListingReport.status) == "open")
+    ).scalar_subquery()
     row = (await session.execute(select(listings, certificates, reports))).one()
     return Workload(*row)
 
@@ -105,23 +119,32 @@ class QueueItem:
 
 def _snapshot(product: Product, photos: list[ProductPhoto], certificate_ids: list[int]) -> dict[str, Any]:
     """What a manager approves: the fields whose later change needs another review."""
-    return {"name": product.name, "category": product.category,
-            "photos": [photo.detail_key for photo in photos], "certificate_ids": sorted(certificate_ids)}
+    return {
+        "name": product.name,
+        "category": product.category,
+        "photos": [photo.detail_key for photo in photos],
+        "certificate_ids": sorted(certificate_ids),
+    }
 
 
 def _changes(snapshot: dict[str, Any] | None, current: dict[str, Any]) -> list[FieldChange]:
     if snapshot is None:
         return []
-    return [FieldChange(name, snapshot.get(name), value) for name, value in current.items()
-            if snapshot.get(name) != value]
+    return [
+        FieldChange(name, snapshot.get(name), value) for name, value in current.items() if snapshot.get(name) != value
+    ]
 
 
 async def review_queue(*, session: AsyncSession, actor: User, limit: int = 50) -> list[QueueItem]:
     """Listings waiting for review in the actor's zone, oldest first, with photos, certificates and what
     changed since the last approval. A fixed number of queries, whatever the queue's length."""
-    query = (select(Product, Vendor).join(Vendor, col(Vendor.id) == col(Product.vendor_id))
-             .where(col(Product.status) == ListingStatus.PENDING_REVIEW)
-             .order_by(col(Product.submitted_at), col(Product.id)).limit(limit))
+    query = (
+        select(Product, Vendor)
+        .join(Vendor, col(Vendor.id) == col(Product.vendor_id))
+        .where(col(Product.status) == ListingStatus.PENDING_REVIEW)
+        .order_by(col(Product.submitted_at), col(Product.id))
+        .limit(limit)
+    )
     if actor.role != Role.ADMIN:
         query = query.where(col(Vendor.zone_id) == actor.zone_id)
     rows = (await session.execute(query)).all()
@@ -129,20 +152,33 @@ async def review_queue(*, session: AsyncSession, actor: User, limit: int = 50) -
     photos: dict[int, list[ProductPhoto]] = {product_id: [] for product_id in ids}
     certificates: dict[int, list[Certificate]] = {product_id: [] for product_id in ids}
     if ids:
-        for photo in (await session.execute(select(ProductPhoto).where(col(ProductPhoto.product_id).in_(ids))
-                                            .order_by(col(ProductPhoto.position)))).scalars():
+        for photo in (
+            await session.execute(
+                select(ProductPhoto).where(col(ProductPhoto.product_id).in_(ids)).order_by(col(ProductPhoto.position))
+            )
+        ).scalars():
             photos[photo.product_id].append(photo)
-        for product_id, certificate in (await session.execute(
-            select(col(ProductCertificate.product_id), Certificate)
-            .join(Certificate, col(Certificate.id) == col(ProductCertificate.certificate_id))
-            .where(col(ProductCertificate.product_id).in_(ids)).order_by(col(Certificate.kind))
-        )).all():
+        for product_id, certificate in (
+            await session.execute(
+                select(col(ProductCertificate.product_id), Certificate)
+                .join(Certificate, col(Certificate.id) == col(ProductCertificate.certificate_id))
+                .where(col(ProductCertificate.product_id).in_(ids))
+                .order_by(col(Certificate.kind))
+            )
+        ).all():
             certificates[product_id].append(certificate)
     items = []
     for product, vendor in rows:
         current = _snapshot(product, photos[product.id], [c.id for c in certificates[product.id]])
-        items.append(QueueItem(product, vendor, photos[product.id], certificates[product.id],
-                               _changes(product.approved_snapshot, current)))
+        items.append(
+            QueueItem(
+                product,
+                vendor,
+                photos[product.id],
+                certificates[product.id],
+                _changes(product.approved_snapshot, current),
+            )
+        )
     return items
 
 
@@ -151,22 +187,40 @@ async def approve_listing(*, session: AsyncSession, actor: User, product_id: int
     product, vendor = await _product_and_vendor(session=session, actor=actor, product_id=product_id)
     if product.status != ListingStatus.PENDING_REVIEW:
         raise Conflict(MSG_NOT_PENDING)
-    photos = list((await session.execute(select(ProductPhoto).where(col(ProductPhoto.product_id) == product.id)
-                                         .order_by(col(ProductPhoto.position)))).scalars())
-    certificate_ids = list((await session.execute(
-        select(col(ProductCertificate.certificate_id)).where(col(ProductCertificate.product_id) == product.id)
-    )).scalars())
+    photos = list(
+        (
+            await session.execute(
+                select(ProductPhoto)
+                .where(col(ProductPhoto.product_id) == product.id)
+                .order_by(col(ProductPhoto.position))
+            )
+        ).scalars()
+    )
+    certificate_ids = list(
+        (
+            await session.execute(
+                select(col(ProductCertificate.certificate_id)).where(col(ProductCertificate.product_id) == product.id)
+            )
+        ).scalars()
+    )
     before = product.approved_snapshot
     change_listing_status(product, ListingStatus.LIVE, now=now)
     product.approved_snapshot = _snapshot(product, photos, certificate_ids)
     session.add(product)
-    await record(session=session, actor=actor, action="listing.approve", subject_type="product",
-                 subject_id=product.id, zone_id=vendor.zone_id, before=before, after=product.approved_snapshot)
+    await record(
+        session=session,
+        actor=actor,
+        action="listing.approve",
+        subject_type="product",
+        subject_id=product.id,
+        zone_id=vendor.zone_id,
+        before=before,
+        after=product.approved_snapshot,
+    )
     return product
 
 
-async def reject_listing(*, session: AsyncSession, actor: User, product_id: int, reason: str,
-                         now: datetime) -> Product:
+async def reject_listing(*, session: AsyncSession, actor: User, product_id: int, reason: str, now: datetime) -> Product:
     """Reject a listing with a reason the vendor reads; the vendor can fix it and submit again."""
     reason = _reason(reason)
     product, vendor = await _product_and_vendor(session=session, actor=actor, product_id=product_id)
@@ -174,57 +228,91 @@ async def reject_listing(*, session: AsyncSession, actor: User, product_id: int,
         raise Conflict(MSG_NOT_PENDING)
     change_listing_status(product, ListingStatus.REJECTED, reason=reason, now=now)
     session.add(product)
-    await record(session=session, actor=actor, action="listing.reject", subject_type="product",
-                 subject_id=product.id, zone_id=vendor.zone_id, reason=reason,
-                 before={"status": ListingStatus.PENDING_REVIEW.value}, after={"status": product.status})
+    await record(
+        session=session,
+        actor=actor,
+        action="listing.reject",
+        subject_type="product",
+        subject_id=product.id,
+        zone_id=vendor.zone_id,
+        reason=reason,
+        before={"status": ListingStatus.PENDING_REVIEW.value},
+        after={"status": product.status},
+    )
     return product
 
 
 # --- certificates ------------------------------------------------------------------------------------
 
 
-async def certificates_to_verify(*, session: AsyncSession, actor: User, limit: int = 100
-                                 ) -> list[tuple[Certificate, Vendor]]:
-    query = (select(Certificate, Vendor).join(Vendor, col(Vendor.id) == col(Certificate.vendor_id))
-             .where(col(Certificate.status) == CertificateStatus.UNVERIFIED)
-             .order_by(col(Certificate.updated_at), col(Certificate.id)).limit(limit))
+async def certificates_to_verify(
+    *, session: AsyncSession, actor: User, limit: int = 100
+) -> list[tuple[Certificate, Vendor]]:
+    query = (
+        select(Certificate, Vendor)
+        .join(Vendor, col(Vendor.id) == col(Certificate.vendor_id))
+        .where(col(Certificate.status) == CertificateStatus.UNVERIFIED)
+        .order_by(col(Certificate.updated_at), col(Certificate.id))
+        .limit(limit)
+    )
     if actor.role != Role.ADMIN:
         query = query.where(col(Vendor.zone_id) == actor.zone_id)
     return [(certificate, vendor) for certificate, vendor in (await session.execute(query)).all()]
 
 
-async def certificate_for_manager(*, session: AsyncSession, actor: User, certificate_id: int
-                                  ) -> tuple[Certificate, Vendor]:
-    row = (await session.execute(
-        select(Certificate, Vendor).join(Vendor, col(Vendor.id) == col(Certificate.vendor_id))
-        .where(col(Certificate.id) == certificate_id)
-    )).first()
+async def certificate_for_manager(
+    *, session: AsyncSession, actor: User, certificate_id: int
+) -> tuple[Certificate, Vendor]:
+    row = (
+        await session.execute(
+            select(Certificate, Vendor)
+            .join(Vendor, col(Vendor.id) == col(Certificate.vendor_id))
+            .where(col(Certificate.id) == certificate_id)
+        )
+    ).first()
     if row is None or not may_moderate(actor, row[1].zone_id):
         raise NotFound(MSG_CERTIFICATE_NOT_FOUND)
     return row[0], row[1]
 
 
 def _certificate_state(certificate: Certificate) -> dict[str, Any]:
-    return {"status": certificate.status, "number": certificate.number, "kind": certificate.kind,
-            "expires_on": certificate.expires_on.isoformat() if certificate.expires_on else None}
+    return {
+        "status": certificate.status,
+        "number": certificate.number,
+        "kind": certificate.kind,
+        "expires_on": certificate.expires_on.isoformat() if certificate.expires_on else None,
+    }
 
 
-async def verify_certificate(*, session: AsyncSession, actor: User, certificate_id: int,
-                             now: datetime) -> Certificate:
+async def verify_certificate(*, session: AsyncSession, actor: User, certificate_id: int, now: datetime) -> Certificate:
     """The manager compared the document with the typed number: the certificate now counts."""
-    return await _decide_certificate(session=session, actor=actor, certificate_id=certificate_id,
-                                     status=CertificateStatus.VERIFIED, reason="", now=now)
+    return await _decide_certificate(
+        session=session,
+        actor=actor,
+        certificate_id=certificate_id,
+        status=CertificateStatus.VERIFIED,
+        reason="",
+        now=now,
+    )
 
 
-async def reject_certificate(*, session: AsyncSession, actor: User, certificate_id: int, reason: str,
-                             now: datetime) -> Certificate:
+async def reject_certificate(
+    *, session: AsyncSession, actor: User, certificate_id: int, reason: str, now: datetime
+) -> Certificate:
     """The document does not match or cannot be read; the vendor reads the reason and uploads again."""
-    return await _decide_certificate(session=session, actor=actor, certificate_id=certificate_id,
-                                     status=CertificateStatus.REJECTED, reason=_reason(reason), now=now)
+    return await _decide_certificate(
+        session=session,
+        actor=actor,
+        certificate_id=certificate_id,
+        status=CertificateStatus.REJECTED,
+        reason=_reason(reason),
+        now=now,
+    )
 
 
-async def _decide_certificate(*, session: AsyncSession, actor: User, certificate_id: int,
-                              status: CertificateStatus, reason: str, now: datetime) -> Certificate:
+async def _decide_certificate(
+    *, session: AsyncSession, actor: User, certificate_id: int, status: CertificateStatus, reason: str, now: datetime
+) -> Certificate:
     certificate, vendor = await certificate_for_manager(session=session, actor=actor, certificate_id=certificate_id)
     if certificate.status != CertificateStatus.UNVERIFIED:
         raise Conflict(MSG_NOT_UNVERIFIED)
@@ -233,8 +321,17 @@ async def _decide_certificate(*, session: AsyncSession, actor: User, certificate
     certificate.verified_by_id, certificate.verified_at = actor.id, now
     session.add(certificate)
     action = "certificate.verify" if status == CertificateStatus.VERIFIED else "certificate.reject"
-    await record(session=session, actor=actor, action=action, subject_type="certificate", subject_id=certificate.id,
-                 zone_id=vendor.zone_id, reason=reason, before=before, after=_certificate_state(certificate))
+    await record(
+        session=session,
+        actor=actor,
+        action=action,
+        subject_type="certificate",
+        subject_id=certificate.id,
+        zone_id=vendor.zone_id,
+        reason=reason,
+        before=before,
+        after=_certificate_state(certificate),
+    )
     return certificate
 
 
@@ -255,27 +352,36 @@ async def _vendor(*, session: AsyncSession, actor: User, vendor_id: int) -> Vend
     return vendor
 
 
-async def suspend_vendor(*, session: AsyncSession, actor: User, vendor_id: int, reason: str,
-                         now: datetime) -> Vendor:
+async def suspend_vendor(*, session: AsyncSession, actor: User, vendor_id: int, reason: str, now: datetime) -> Vendor:
     """Suspend a vendor: their listings vanish from the catalogue at once (the buyer-visibility rule)."""
-    return await _set_vendor_status(session=session, actor=actor, vendor_id=vendor_id, reason=_reason(reason),
-                                    status=VendorStatus.SUSPENDED, now=now)
+    return await _set_vendor_status(
+        session=session,
+        actor=actor,
+        vendor_id=vendor_id,
+        reason=_reason(reason),
+        status=VendorStatus.SUSPENDED,
+        now=now,
+    )
 
 
-async def reinstate_vendor(*, session: AsyncSession, actor: User, vendor_id: int, reason: str,
-                           now: datetime) -> Vendor:
-    return await _set_vendor_status(session=session, actor=actor, vendor_id=vendor_id, reason=_reason(reason),
-                                    status=VendorStatus.ACTIVE, now=now)
+async def reinstate_vendor(*, session: AsyncSession, actor: User, vendor_id: int, reason: str, now: datetime) -> Vendor:
+    return await _set_vendor_status(
+        session=session, actor=actor, vendor_id=vendor_id, reason=_reason(reason), status=VendorStatus.ACTIVE, now=now
+    )
 
 
-async def _set_vendor_status(*, session: AsyncSession, actor: User, vendor_id: int, reason: str,
-                             status: VendorStatus, now: datetime) -> Vendor:
+async def _set_vendor_status(
+    *, session: AsyncSession, actor: User, vendor_id: int, reason: str, status: VendorStatus, now: datetime
+) -> Vendor:
     vendor = await session.get(Vendor, vendor_id)
     if vendor is None or not may_moderate(actor, vendor.zone_id):
         raise NotFound(MSG_VENDOR_NOT_FOUND)
     if vendor.status == status:
-        raise Conflict(N_("This vendor is already suspended.") if status == VendorStatus.SUSPENDED
-                       else N_("This vendor is already active."))
+        raise Conflict(
+            N_("This vendor is already suspended.")
+            if status == VendorStatus.SUSPENDED
+            else N_("This vendor is already active.")
+        )
     before = {"status": vendor.status}
     vendor.status = status
     # The vendor reads why they are suspended; a reinstatement's reason stays in the audit log.
@@ -285,8 +391,17 @@ async def _set_vendor_status(*, session: AsyncSession, actor: User, vendor_id: i
     action = "vendor.suspend" if status == VendorStatus.SUSPENDED else "vendor.reinstate"
     if status == VendorStatus.SUSPENDED:
         await warn_buyers_of_suspension(session=session, vendor=vendor, now=now)
-    await record(session=session, actor=actor, action=action, subject_type="vendor", subject_id=vendor.id,
-                 zone_id=vendor.zone_id, reason=reason, before=before, after={"status": status.value})
+    await record(
+        session=session,
+        actor=actor,
+        action=action,
+        subject_type="vendor",
+        subject_id=vendor.id,
+        zone_id=vendor.zone_id,
+        reason=reason,
+        before=before,
+        after={"status": status.value},
+    )
     return vendor
 
 
@@ -301,8 +416,9 @@ async def reportable_listing(*, session: AsyncSession, product_id: int) -> Produ
     return product
 
 
-async def report_listing(*, session: AsyncSession, reporter: User, product_id: int, kind: str,
-                         details: str) -> ListingReport:
+async def report_listing(
+    *, session: AsyncSession, reporter: User, product_id: int, kind: str, details: str
+) -> ListingReport:
     """A buyer reports a live listing (wrong photo, not halal, bad quality); it lands in the manager's queue."""
     if reporter.role not in (Role.CANTEEN_STAFF, Role.WORKER):
         raise NotFound(MSG_LISTING_NOT_FOUND)
@@ -323,22 +439,30 @@ async def report_listing(*, session: AsyncSession, reporter: User, product_id: i
 
 
 async def open_reports(*, session: AsyncSession, actor: User) -> list[tuple[ListingReport, Product, Vendor]]:
-    query = (select(ListingReport, Product, Vendor)
-             .join(Product, col(Product.id) == col(ListingReport.product_id))
-             .join(Vendor, col(Vendor.id) == col(Product.vendor_id))
-             .where(col(ListingReport.status) == "open").order_by(col(ListingReport.created_at), col(ListingReport.id)))
+    query = (
+        select(ListingReport, Product, Vendor)
+        .join(Product, col(Product.id) == col(ListingReport.product_id))
+        .join(Vendor, col(Vendor.id) == col(Product.vendor_id))
+        .where(col(ListingReport.status) == "open")
+        .order_by(col(ListingReport.created_at), col(ListingReport.id))
+    )
     if actor.role != Role.ADMIN:
         query = query.where(col(Vendor.zone_id) == actor.zone_id)
     return [(report, product, vendor) for report, product, vendor in (await session.execute(query)).all()]
 
 
-async def resolve_report(*, session: AsyncSession, actor: User, report_id: int, resolution: str,
-                         now: datetime) -> ListingReport:
+async def resolve_report(
+    *, session: AsyncSession, actor: User, report_id: int, resolution: str, now: datetime
+) -> ListingReport:
     resolution = _reason(resolution)
-    row = (await session.execute(
-        select(ListingReport, Vendor).join(Product, col(Product.id) == col(ListingReport.product_id))
-        .join(Vendor, col(Vendor.id) == col(Product.vendor_id)).where(col(ListingReport.id) == report_id)
-    )).first()
+    row = (
+        await session.execute(
+            select(ListingReport, Vendor)
+            .join(Product, col(Product.id) == col(ListingReport.product_id))
+            .join(Vendor, col(Vendor.id) == col(Product.vendor_id))
+            .where(col(ListingReport.id) == report_id)
+        )
+    ).first()
     if row is None or not may_moderate(actor, row[1].zone_id):
         raise NotFound(MSG_REPORT_NOT_FOUND)
     report, vendor = row
@@ -347,10 +471,17 @@ async def resolve_report(*, session: AsyncSession, actor: User, report_id: int, 
     report.status, report.resolution = "resolved", resolution
     report.resolved_by_id, report.resolved_at = actor.id, now
     session.add(report)
-    await record(session=session, actor=actor, action="report.resolve", subject_type="listing_report",
-                 subject_id=report.id, zone_id=vendor.zone_id, reason=resolution,
-                 before={"status": "open", "kind": report.kind, "product_id": report.product_id},
-                 after={"status": "resolved"})
+    await record(
+        session=session,
+        actor=actor,
+        action="report.resolve",
+        subject_type="listing_report",
+        subject_id=report.id,
+        zone_id=vendor.zone_id,
+        reason=resolution,
+        before={"status": "open", "kind": report.kind, "product_id": report.product_id},
+        after={"status": "resolved"},
+    )
     return report
 
 
@@ -374,17 +505,30 @@ async def run_certificate_expiry(*, session: AsyncSession, today: date) -> Expir
     same day (or a rerun after a crash) adds nothing.
     """
     result = ExpiryRun(run_on=today)
-    candidates = (await session.execute(
-        select(Certificate, Vendor).join(Vendor, col(Vendor.id) == col(Certificate.vendor_id))
-        .where(col(Certificate.status) == CertificateStatus.VERIFIED, col(Certificate.expires_on).is_not(None),
-               col(Certificate.expires_on) <= today + timedelta(days=max(WARNING_DAYS)))
-    )).all()
+    candidates = (
+        await session.execute(
+            select(Certificate, Vendor)
+            .join(Vendor, col(Vendor.id) == col(Certificate.vendor_id))
+            .where(
+                col(Certificate.status) == CertificateStatus.VERIFIED,
+                col(Certificate.expires_on).is_not(None),
+                col(Certificate.expires_on) <= today + timedelta(days=max(WARNING_DAYS)),
+            )
+        )
+    ).all()
     if not candidates:
         return result
-    done = set((await session.execute(
-        select(col(CertificateNotice.certificate_id), col(CertificateNotice.kind), col(CertificateNotice.expires_on))
-        .where(col(CertificateNotice.certificate_id).in_([c.id for c, _ in candidates]))
-    )).all())
+    done = set(
+        (
+            await session.execute(
+                select(
+                    col(CertificateNotice.certificate_id),
+                    col(CertificateNotice.kind),
+                    col(CertificateNotice.expires_on),
+                ).where(col(CertificateNotice.certificate_id).in_([c.id for c, _ in candidates]))
+            )
+        ).all()
+    )
     for certificate, vendor in candidates:
         expires_on = certificate.expires_on
         assert expires_on is not None
@@ -400,14 +544,28 @@ async def run_certificate_expiry(*, session: AsyncSession, today: date) -> Expir
             continue  # another worker ran the job at the same moment
         if kind == "expired":
             result.expired += 1
-            hidden = list((await session.execute(
-                select(col(Product.id)).join(ProductCertificate, col(ProductCertificate.product_id) == col(Product.id))
-                .where(col(ProductCertificate.certificate_id) == certificate.id, col(Product.status) == ListingStatus.LIVE)
-            )).scalars())
+            hidden = list(
+                (
+                    await session.execute(
+                        select(col(Product.id))
+                        .join(ProductCertificate, col(ProductCertificate.product_id) == col(Product.id))
+                        .where(
+                            col(ProductCertificate.certificate_id) == certificate.id,
+                            col(Product.status) == ListingStatus.LIVE,
+                        )
+                    )
+                ).scalars()
+            )
             for product_id in hidden:
-                await record(session=session, actor=None, action="listing.hidden_expired_certificate",
-                             subject_type="product", subject_id=product_id, zone_id=vendor.zone_id,
-                             reason=f"certificate {certificate.id} expired on {expires_on.isoformat()}")
+                await record(
+                    session=session,
+                    actor=None,
+                    action="listing.hidden_expired_certificate",
+                    subject_type="product",
+                    subject_id=product_id,
+                    zone_id=vendor.zone_id,
+                    reason=f"certificate {certificate.id} expired on {expires_on.isoformat()}",
+                )
             result.listings_hidden += len(hidden)
         elif kind == "warn_7":
             result.warned_7 += 1
@@ -419,15 +577,27 @@ async def run_certificate_expiry(*, session: AsyncSession, today: date) -> Expir
 async def _insert_notice(*, session: AsyncSession, certificate: Certificate, kind: str, today: date) -> bool:
     # created_at is left to the column's default: when the notice was written, which no rule reads (`today`
     # may be a past day an operator runs the job for again).
-    values = {"certificate_id": certificate.id, "vendor_id": certificate.vendor_id, "kind": kind,
-              "expires_on": certificate.expires_on, "run_on": today}
+    values = {
+        "certificate_id": certificate.id,
+        "vendor_id": certificate.vendor_id,
+        "kind": kind,
+        "expires_on": certificate.expires_on,
+        "run_on": today,
+    }
     insert = upsert_insert(session)
-    statement = insert(CertificateNotice).values(**values).on_conflict_do_nothing(
-        index_elements=["certificate_id", "kind", "expires_on"])
+    statement = (
+        insert(CertificateNotice)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["certificate_id", "kind", "expires_on"])
+    )
     return matched_rows(await session.execute(statement)) == 1
 
 
 async def expiry_notices_for_vendor(*, session: AsyncSession, vendor: Vendor) -> list[CertificateNotice]:
-    query = (select(CertificateNotice).where(col(CertificateNotice.vendor_id) == vendor.id)
-             .order_by(col(CertificateNotice.created_at).desc()).limit(20))
+    query = (
+        select(CertificateNotice)
+        .where(col(CertificateNotice.vendor_id) == vendor.id)
+        .order_by(col(CertificateNotice.created_at).desc())
+        .limit(20)
+    )
     return list((await session.execute(query)).scalars())

@@ -69,8 +69,9 @@ def public_key(settings: Settings) -> str:
     return settings.vapid_public_key
 
 
-async def subscribe(*, session: AsyncSession, settings: Settings, user: User, endpoint: str, p256dh: str,
-                    auth: str) -> PushSubscription:
+async def subscribe(
+    *, session: AsyncSession, settings: Settings, user: User, endpoint: str, p256dh: str, auth: str
+) -> PushSubscription:
     """Store the browser's subscription for `user`, or refresh its keys.
 
     A phone shared by two people keeps one subscription: when it was stored for someone else it moves to
@@ -91,8 +92,9 @@ async def subscribe(*, session: AsyncSession, settings: Settings, user: User, en
     assert p256dh_raw is not None and auth_raw is not None
     keys = {"p256dh": _base64url(p256dh_raw), "auth": _base64url(auth_raw)}
 
-    stored = await session.scalar(select(PushSubscription).where(col(PushSubscription.endpoint) == endpoint)
-                                  .with_for_update())
+    stored = await session.scalar(
+        select(PushSubscription).where(col(PushSubscription.endpoint) == endpoint).with_for_update()
+    )
     if stored is not None and stored.user_id != user.id:
         await session.delete(stored)  # its queued pushes go too (ON DELETE CASCADE)
         await session.flush()
@@ -109,8 +111,9 @@ async def subscribe(*, session: AsyncSession, settings: Settings, user: User, en
 async def unsubscribe(*, session: AsyncSession, user: User, endpoint: str) -> bool:
     """Forget the user's browser subscription (and its queued pushes); False when there was none."""
     result = await session.execute(
-        delete(PushSubscription).where(col(PushSubscription.endpoint) == endpoint.strip(),
-                                       col(PushSubscription.user_id) == user.id)
+        delete(PushSubscription).where(
+            col(PushSubscription.endpoint) == endpoint.strip(), col(PushSubscription.user_id) == user.id
+        )
     )
     return bool(matched_rows(result))
 
@@ -128,8 +131,9 @@ def _acceptable_endpoint(endpoint: str, *, development: bool) -> bool:
     if not hostname or parts.username or parts.password:
         return False
     if parts.scheme == "https":
-        return development or any(hostname == domain or hostname.endswith("." + domain)
-                                  for domain in PUSH_SERVICE_DOMAINS)
+        return development or any(
+            hostname == domain or hostname.endswith("." + domain) for domain in PUSH_SERVICE_DOMAINS
+        )
     return parts.scheme == "http" and development and hostname in LOCAL_HOSTS
 
 
@@ -190,18 +194,32 @@ async def send_due_pushes(*, session: AsyncSession, settings: Settings, now: dat
     One bad push never stops the others. The caller commits (and so releases the claimed rows)."""
     if not settings.web_push_enabled:
         return 0
-    rows = (await session.execute(
-        select(col(PushMessage.id), col(PushMessage.subscription_id), col(PushMessage.attempts), col(PushSubscription.endpoint),
-               col(PushSubscription.p256dh), col(PushSubscription.auth), col(User.locale), Notification)
-        .join(PushSubscription, col(PushSubscription.id) == col(PushMessage.subscription_id))
-        .join(User, col(User.id) == col(PushSubscription.user_id))
-        .join(Notification, col(Notification.id) == col(PushMessage.notification_id))
-        .where(col(PushMessage.sent_at).is_(None), col(PushMessage.given_up_at).is_(None), col(PushMessage.next_attempt_at) <= now)
-        .order_by(col(PushMessage.next_attempt_at), col(PushMessage.id))
-        .limit(limit)
-        # SQLite has no row locks (and renders nothing here); there one worker runs the job.
-        .with_for_update(of=table_of(PushMessage), skip_locked=True)
-    )).all()
+    rows = (
+        await session.execute(
+            select(
+                col(PushMessage.id),
+                col(PushMessage.subscription_id),
+                col(PushMessage.attempts),
+                col(PushSubscription.endpoint),
+                col(PushSubscription.p256dh),
+                col(PushSubscription.auth),
+                col(User.locale),
+                Notification,
+            )
+            .join(PushSubscription, col(PushSubscription.id) == col(PushMessage.subscription_id))
+            .join(User, col(User.id) == col(PushSubscription.user_id))
+            .join(Notification, col(Notification.id) == col(PushMessage.notification_id))
+            .where(
+                col(PushMessage.sent_at).is_(None),
+                col(PushMessage.given_up_at).is_(None),
+                col(PushMessage.next_attempt_at) <= now,
+            )
+            .order_by(col(PushMessage.next_attempt_at), col(PushMessage.id))
+            .limit(limit)
+            # SQLite has no row locks (and renders nothing here); there one worker runs the job.
+            .with_for_update(of=table_of(PushMessage), skip_locked=True)
+        )
+    ).all()
     if not rows:
         return 0
 
@@ -212,8 +230,14 @@ async def send_due_pushes(*, session: AsyncSession, settings: Settings, now: dat
             push = _Push(message_id, subscription_id, attempts, endpoint, p256dh, auth, payload="")
             set_locale(locale)
             try:
-                payload = json.dumps({"title": gettext(PUSH_TITLE), "body": notification_text(notification),
-                                      "url": notification.url or "/inbox"}, ensure_ascii=False)
+                payload = json.dumps(
+                    {
+                        "title": gettext(PUSH_TITLE),
+                        "body": notification_text(notification),
+                        "url": notification.url or "/inbox",
+                    },
+                    ensure_ascii=False,
+                )
             except (KeyError, ValueError, TypeError) as failure:  # a message and its parameters that do not fit
                 logger.exception("push %s: notification %s cannot be written", message_id, notification.id)
                 unwritable.append((push, _Outcome("refused", f"{type(failure).__name__}: {failure}")))
@@ -275,17 +299,23 @@ async def _record(session: AsyncSession, results: list[tuple[_Push, _Outcome]], 
     gone = {push.subscription_id for push, outcome in results if outcome.kind == "gone"}
     if sent:
         await session.execute(
-            update(PushMessage).where(col(PushMessage.id).in_([push.message_id for push in sent]))
+            update(PushMessage)
+            .where(col(PushMessage.id).in_([push.message_id for push in sent]))
             .values(sent_at=now, attempts=col(PushMessage.attempts) + 1, last_error="")
             .execution_options(synchronize_session=False)
         )
         await session.execute(
-            update(PushSubscription).where(col(PushSubscription.id).in_({push.subscription_id for push in sent}))
-            .values(last_sent_at=now).execution_options(synchronize_session=False)
+            update(PushSubscription)
+            .where(col(PushSubscription.id).in_({push.subscription_id for push in sent}))
+            .values(last_sent_at=now)
+            .execution_options(synchronize_session=False)
         )
     if gone:
-        await session.execute(delete(PushSubscription).where(col(PushSubscription.id).in_(gone))
-                              .execution_options(synchronize_session=False))
+        await session.execute(
+            delete(PushSubscription)
+            .where(col(PushSubscription.id).in_(gone))
+            .execution_options(synchronize_session=False)
+        )
     for push, outcome in results:
         if outcome.kind not in ("retry", "refused") or push.subscription_id in gone:
             continue
@@ -296,8 +326,12 @@ async def _record(session: AsyncSession, results: list[tuple[_Push, _Outcome]], 
         else:
             delay = RETRY_DELAYS[min(attempts, len(RETRY_DELAYS)) - 1]
             values["next_attempt_at"] = now + max(delay, outcome.retry_after or delay)
-        await session.execute(update(PushMessage).where(col(PushMessage.id) == push.message_id).values(**values)
-                              .execution_options(synchronize_session=False))
+        await session.execute(
+            update(PushMessage)
+            .where(col(PushMessage.id) == push.message_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
     return len(sent)
 
 

@@ -25,8 +25,13 @@ class NotificationPublic(BaseModel):
     def of(cls, notification: Notification) -> NotificationPublic:
         """Translated in the current language: call it where the reader's language is set."""
         assert notification.id is not None
-        return cls(id=notification.id, text=notification_text(notification), url=notification.url,
-                   read=notification.read_at is not None, created_at=as_utc(notification.created_at))
+        return cls(
+            id=notification.id,
+            text=notification_text(notification),
+            url=notification.url,
+            read=notification.read_at is not None,
+            created_at=as_utc(notification.created_at),
+        )
 
 
 class InboxPagePublic(BaseModel):
@@ -37,8 +42,12 @@ class InboxPagePublic(BaseModel):
 
     @classmethod
     def of(cls, inbox: InboxPage, *, unread_count: int) -> InboxPagePublic:
-        return cls(items=[NotificationPublic.of(item) for item in inbox.items], page=inbox.page,
-                   has_more=inbox.has_more, unread_count=unread_count)
+        return cls(
+            items=[NotificationPublic.of(item) for item in inbox.items],
+            page=inbox.page,
+            has_more=inbox.has_more,
+            unread_count=unread_count,
+        )
 
 
 class InboxReadInput(BaseModel):

@@ -34,12 +34,23 @@ class Note:
     order_id: int | None = None
 
 
-async def notify(*, session: AsyncSession, user_ids: set[int], message: str, now: datetime,
-                 params: dict[str, Any] | None = None, url: str = "", order_id: int | None = None) -> None:
+async def notify(
+    *,
+    session: AsyncSession,
+    user_ids: set[int],
+    message: str,
+    now: datetime,
+    params: dict[str, Any] | None = None,
+    url: str = "",
+    order_id: int | None = None,
+) -> None:
     """Put `message` (a message id; its %(name)s parameters in `params`) in each user's inbox and queue a push
     for each of their subscribed browsers, due at once."""
-    await notify_each(session=session, now=now, notes=[Note(user_id, message, params or {}, url, order_id)
-                                                       for user_id in sorted(user_ids)])
+    await notify_each(
+        session=session,
+        now=now,
+        notes=[Note(user_id, message, params or {}, url, order_id) for user_id in sorted(user_ids)],
+    )
 
 
 async def notify_each(*, session: AsyncSession, notes: list[Note], now: datetime) -> None:
@@ -47,8 +58,17 @@ async def notify_each(*, session: AsyncSession, notes: list[Note], now: datetime
     due from `now`."""
     if not notes:
         return
-    rows = [{"user_id": note.user_id, "order_id": note.order_id, "message": note.message, "params": note.params,
-             "url": note.url, "created_at": now} for note in notes]
+    rows = [
+        {
+            "user_id": note.user_id,
+            "order_id": note.order_id,
+            "message": note.message,
+            "params": note.params,
+            "url": note.url,
+            "created_at": now,
+        }
+        for note in notes
+    ]
     created = (await session.execute(insert(Notification).returning(col(Notification.id)), rows)).scalars().all()
     moment = literal(now, table_of(PushMessage).c.next_attempt_at.type)
     await session.execute(
@@ -87,7 +107,9 @@ class InboxPage:
 async def unread_count(*, session: AsyncSession, user_id: int) -> int:
     """How many of the user's notifications are not read yet."""
     count = await session.scalar(
-        select(func.count(col(Notification.id))).where(col(Notification.user_id) == user_id, col(Notification.read_at).is_(None))
+        select(func.count(col(Notification.id))).where(
+            col(Notification.user_id) == user_id, col(Notification.read_at).is_(None)
+        )
     )
     return count or 0
 
@@ -95,27 +117,41 @@ async def unread_count(*, session: AsyncSession, user_id: int) -> int:
 async def list_inbox(*, session: AsyncSession, user: User, page: int = 1) -> InboxPage:
     """The user's own notifications, newest first, INBOX_PAGE_SIZE a page (pages count from 1)."""
     page = max(page, 1)
-    rows = (await session.execute(
-        select(Notification)
-        .where(col(Notification.user_id) == user.id)
-        .order_by(col(Notification.created_at).desc(), col(Notification.id).desc())
-        .offset((page - 1) * INBOX_PAGE_SIZE)
-        .limit(INBOX_PAGE_SIZE + 1)  # one more tells whether a next page exists
-    )).scalars().all()
+    rows = (
+        (
+            await session.execute(
+                select(Notification)
+                .where(col(Notification.user_id) == user.id)
+                .order_by(col(Notification.created_at).desc(), col(Notification.id).desc())
+                .offset((page - 1) * INBOX_PAGE_SIZE)
+                .limit(INBOX_PAGE_SIZE + 1)  # one more tells whether a next page exists
+            )
+        )
+        .scalars()
+        .all()
+    )
     return InboxPage(items=list(rows[:INBOX_PAGE_SIZE]), page=page, has_more=len(rows) > INBOX_PAGE_SIZE)
 
 
-async def mark_read(*, session: AsyncSession, user: User, notification_ids: Collection[int] = (),
-                    all_unread: bool = False, now: datetime) -> int:
+async def mark_read(
+    *,
+    session: AsyncSession,
+    user: User,
+    notification_ids: Collection[int] = (),
+    all_unread: bool = False,
+    now: datetime,
+) -> int:
     """Mark the given notifications, or with `all_unread` every unread one, as read; returns how many changed.
 
     Only the user's own notifications are touched: another user's ids are ignored, not reported."""
     if not all_unread and not notification_ids:
         return 0
-    statement = (update(Notification)
-                 .where(col(Notification.user_id) == user.id, col(Notification.read_at).is_(None))
-                 .values(read_at=now)
-                 .execution_options(synchronize_session=False))
+    statement = (
+        update(Notification)
+        .where(col(Notification.user_id) == user.id, col(Notification.read_at).is_(None))
+        .values(read_at=now)
+        .execution_options(synchronize_session=False)
+    )
     if not all_unread:
         statement = statement.where(col(Notification.id).in_(set(notification_ids)))
     result = await session.execute(statement)

@@ -56,10 +56,16 @@ VENDORS = requires_role(Role.VENDOR)
 
 # Optional to the framework so that a missing key is refused like an empty one, as a problem naming the field
 # (422 idempotency_key); the document still says it is required.
-IdempotencyKey = Annotated[str | None, HeaderParameter(
-    name="Idempotency-Key", required=True, max_length=MAX_KEY_LENGTH,
-    description="Any unique string per checkout (a UUID): sending the same request again with it answers with "
-                "the checkout already placed instead of placing a second one")]
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Idempotency-Key",
+        required=True,
+        max_length=MAX_KEY_LENGTH,
+        description="Any unique string per checkout (a UUID): sending the same request again with it answers with "
+        "the checkout already placed instead of placing a second one",
+    ),
+]
 Page = Annotated[int, QueryParameter(ge=1, le=10_000)]
 
 
@@ -78,13 +84,18 @@ class CartApi(Controller):
     async def get_cart(self, request: UserRequest, db_session: DbSession) -> CartPublic:
         return await _cart(db_session, request.user, wib_today(utcnow()))
 
-    @put("/cart/lines/{product_id:int}", tags=["cart"],
-         summary="Set the quantity of a product in my cart (adds the product)")
-    async def set_line(self, request: UserRequest, product_id: FromPath[int],
-                       data: JSONBody[CartQuantityInput], db_session: DbSession) -> CartPublic:
+    @put(
+        "/cart/lines/{product_id:int}",
+        tags=["cart"],
+        summary="Set the quantity of a product in my cart (adds the product)",
+    )
+    async def set_line(
+        self, request: UserRequest, product_id: FromPath[int], data: JSONBody[CartQuantityInput], db_session: DbSession
+    ) -> CartPublic:
         today = wib_today(utcnow())
-        await carts.set_quantity(session=db_session, buyer=request.user, product_id=product_id,
-                                 quantity=data.quantity, today=today)
+        await carts.set_quantity(
+            session=db_session, buyer=request.user, product_id=product_id, quantity=data.quantity, today=today
+        )
         return await _cart(db_session, request.user, today)
 
     @delete("/cart/lines/{product_id:int}", tags=["cart"], summary="Take a product out of my cart", status_code=200)
@@ -92,7 +103,11 @@ class CartApi(Controller):
         await carts.remove_line(session=db_session, buyer=request.user, product_id=product_id)
         return await _cart(db_session, request.user, wib_today(utcnow()))
 
-    @get("/delivery-points", tags=["checkout"], summary="The gates and dormitories of my zone where orders can be handed over")
+    @get(
+        "/delivery-points",
+        tags=["checkout"],
+        summary="The gates and dormitories of my zone where orders can be handed over",
+    )
     async def delivery_points(self, request: UserRequest, db_session: DbSession) -> list[DeliveryPointPublic]:
         points = await zone_delivery_points(session=db_session, zone_id=request.user.zone_id)
         return [DeliveryPointPublic.of(point) for point in points]
@@ -101,30 +116,47 @@ class CartApi(Controller):
     async def delivery_slots(self) -> DeliverySlotsPublic:
         return DeliverySlotsPublic(slots=[hh_mm(slot) for slot in DELIVERY_SLOTS])
 
-    @post("/checkouts", tags=["checkout"], status_code=201,
-          summary="Check out my cart: one order per vendor, capacity and stock held at once, the cart emptied",
-          description="Requires an `Idempotency-Key` header. The same key with the same body answers 200 with the "
-                      "checkout already placed (`replayed`: true), even while that one is still being placed; with "
-                      "another body, 409. The cart is checked out once: another key finding it just taken answers "
-                      "409 `cart_checked_out` with the `checkout_id` that took it and where the `orders` are. When "
-                      "something cannot be held, 409 with `shortages` naming each product, what was asked and what "
-                      "is left. A card checkout's orders wait for payment: its `Link` header (rel=\"payment\") is "
-                      "where to pay it (POST /api/v1/checkouts/{checkout_id}/payment).",
-          responses={200: ResponseSpec(data_container=CheckoutPublic,
-                                       description="The checkout this Idempotency-Key already placed")})
-    async def checkout(self, request: UserRequest, data: JSONBody[CheckoutInput],
-                       db_session: DbSession, settings: NamedDependency[Settings],
-                       idempotency_key: IdempotencyKey = None) -> Response[CheckoutPublic]:
-        placement = await place_checkout(session=db_session, buyer=request.user, delivery=data.delivery(),
-                                         payment_method=data.payment_method, idempotency_key=idempotency_key or "",
-                                         payment_window=timedelta(minutes=settings.payment_window_minutes),
-                                         cash_limit=settings.cash_on_delivery_limit,
-                                         card_payments=bool(settings.stripe_secret_key), now=utcnow())
+    @post(
+        "/checkouts",
+        tags=["checkout"],
+        status_code=201,
+        summary="Check out my cart: one order per vendor, capacity and stock held at once, the cart emptied",
+        description="Requires an `Idempotency-Key` header. The same key with the same body answers 200 with the "
+        "checkout already placed (`replayed`: true), even while that one is still being placed; with "
+        "another body, 409. The cart is checked out once: another key finding it just taken answers "
+        "409 `cart_checked_out` with the `checkout_id` that took it and where the `orders` are. When "
+        "something cannot be held, 409 with `shortages` naming each product, what was asked and what "
+        'is left. A card checkout\'s orders wait for payment: its `Link` header (rel="payment") is '
+        "where to pay it (POST /api/v1/checkouts/{checkout_id}/payment).",
+        responses={
+            200: ResponseSpec(
+                data_container=CheckoutPublic, description="The checkout this Idempotency-Key already placed"
+            )
+        },
+    )
+    async def checkout(
+        self,
+        request: UserRequest,
+        data: JSONBody[CheckoutInput],
+        db_session: DbSession,
+        settings: NamedDependency[Settings],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[CheckoutPublic]:
+        placement = await place_checkout(
+            session=db_session,
+            buyer=request.user,
+            delivery=data.delivery(),
+            payment_method=data.payment_method,
+            idempotency_key=idempotency_key or "",
+            payment_window=timedelta(minutes=settings.payment_window_minutes),
+            cash_limit=settings.cash_on_delivery_limit,
+            card_payments=bool(settings.stripe_secret_key),
+            now=utcnow(),
+        )
         headers = {}
         if placement.checkout.payment_method == PaymentMethod.CARD:  # the orders wait for the card payment
             headers["Link"] = f'</api/v1/checkouts/{placement.checkout.id}/payment>; rel="payment"'
-        return Response(CheckoutPublic.of(placement), status_code=200 if placement.replayed else 201,
-                        headers=headers)
+        return Response(CheckoutPublic.of(placement), status_code=200 if placement.replayed else 201, headers=headers)
 
 
 class OrderApi(Controller):
@@ -132,52 +164,95 @@ class OrderApi(Controller):
     tags = ["orders"]
     security = BEARER
 
-    @get("", guards=[requires_role(*carts.BUYER_ROLES, Role.VENDOR)],
-         summary="My orders, newest first (20 a page): a canteen's staff see the canteen's, a vendor their shop's")
-    async def list_orders(self, request: UserRequest, db_session: DbSession,
-                          status: FromQuery[OrderStatus | None] = None, page: Page = 1) -> OrderPagePublic:
-        vendor = (await vendors.require_vendor(session=db_session, user=request.user)
-                  if request.user.role == Role.VENDOR else None)
-        found = await service.list_orders(session=db_session, actor=request.user, vendor=vendor, status=status,
-                                          page=page)
-        return OrderPagePublic(orders=[OrderSummaryPublic.of_summary(s) for s in found.orders], page=found.page,
-                               has_more=found.has_more)
+    @get(
+        "",
+        guards=[requires_role(*carts.BUYER_ROLES, Role.VENDOR)],
+        summary="My orders, newest first (20 a page): a canteen's staff see the canteen's, a vendor their shop's",
+    )
+    async def list_orders(
+        self, request: UserRequest, db_session: DbSession, status: FromQuery[OrderStatus | None] = None, page: Page = 1
+    ) -> OrderPagePublic:
+        vendor = (
+            await vendors.require_vendor(session=db_session, user=request.user)
+            if request.user.role == Role.VENDOR
+            else None
+        )
+        found = await service.list_orders(
+            session=db_session, actor=request.user, vendor=vendor, status=status, page=page
+        )
+        return OrderPagePublic(
+            orders=[OrderSummaryPublic.of_summary(s) for s in found.orders], page=found.page, has_more=found.has_more
+        )
 
-    @get("/{order_id:int}", guards=[requires_login],
-         summary="One order: lines, delivery, status, its history, what I may do next, the review")
-    async def get_order(self, request: UserRequest, order_id: FromPath[int],
-                        db_session: DbSession) -> OrderDetailPublic:
+    @get(
+        "/{order_id:int}",
+        guards=[requires_login],
+        summary="One order: lines, delivery, status, its history, what I may do next, the review",
+    )
+    async def get_order(
+        self, request: UserRequest, order_id: FromPath[int], db_session: DbSession
+    ) -> OrderDetailPublic:
         return await _detail(db_session, request.user, order_id)
 
-    @post("/{order_id:int}/transitions", guards=[requires_login], status_code=200,
-          summary="Move an order on: accept, decline (with a reason), ready, delivered, completed, cancel "
-                  "(with a reason)",
-          description="409 when the order cannot go to that status (or changed meanwhile), with its "
-                      "`current_status`; 403 when it is the other side's move, 422 when a decline or cancellation "
-                      "has no reason.")
-    async def transition(self, request: UserRequest, order_id: FromPath[int],
-                         data: JSONBody[TransitionInput], db_session: DbSession
-                         ) -> OrderDetailPublic:
-        await change_status(session=db_session, order_id=order_id, target=data.status, actor=request.user,
-                            reason=data.reason, now=utcnow())
+    @post(
+        "/{order_id:int}/transitions",
+        guards=[requires_login],
+        status_code=200,
+        summary="Move an order on: accept, decline (with a reason), ready, delivered, completed, cancel "
+        "(with a reason)",
+        description="409 when the order cannot go to that status (or changed meanwhile), with its "
+        "`current_status`; 403 when it is the other side's move, 422 when a decline or cancellation "
+        "has no reason.",
+    )
+    async def transition(
+        self, request: UserRequest, order_id: FromPath[int], data: JSONBody[TransitionInput], db_session: DbSession
+    ) -> OrderDetailPublic:
+        await change_status(
+            session=db_session,
+            order_id=order_id,
+            target=data.status,
+            actor=request.user,
+            reason=data.reason,
+            now=utcnow(),
+        )
         return await _detail(db_session, request.user, order_id)
 
     @post("/{order_id:int}/review", guards=[BUYERS], summary="Rate a completed order, 1 to 5, once")
-    async def review(self, request: UserRequest, order_id: FromPath[int], data: JSONBody[ReviewInput],
-                     db_session: DbSession) -> ReviewPublic:
-        return ReviewPublic.of(await reviews.review_order(session=db_session, actor=request.user, order_id=order_id,
-                                                          rating=data.rating, comment=data.comment,
-                                                          now=utcnow()))
+    async def review(
+        self, request: UserRequest, order_id: FromPath[int], data: JSONBody[ReviewInput], db_session: DbSession
+    ) -> ReviewPublic:
+        return ReviewPublic.of(
+            await reviews.review_order(
+                session=db_session,
+                actor=request.user,
+                order_id=order_id,
+                rating=data.rating,
+                comment=data.comment,
+                now=utcnow(),
+            )
+        )
 
-    @post("/{order_id:int}/review/reply", guards=[VENDORS], status_code=200,
-          summary="Answer the review of one of my shop's orders, once")
-    async def reply(self, request: UserRequest, order_id: FromPath[int], data: JSONBody[ReplyInput],
-                    db_session: DbSession) -> ReviewPublic:
-        return ReviewPublic.of(await reviews.reply_to_review(session=db_session, actor=request.user,
-                                                             order_id=order_id, reply=data.reply, now=utcnow()))
+    @post(
+        "/{order_id:int}/review/reply",
+        guards=[VENDORS],
+        status_code=200,
+        summary="Answer the review of one of my shop's orders, once",
+    )
+    async def reply(
+        self, request: UserRequest, order_id: FromPath[int], data: JSONBody[ReplyInput], db_session: DbSession
+    ) -> ReviewPublic:
+        return ReviewPublic.of(
+            await reviews.reply_to_review(
+                session=db_session, actor=request.user, order_id=order_id, reply=data.reply, now=utcnow()
+            )
+        )
 
-    @post("/{order_id:int}/reorder", guards=[BUYERS], status_code=200,
-          summary="Put a past order's lines back in my cart; what is no longer on sale is left out and said so")
+    @post(
+        "/{order_id:int}/reorder",
+        guards=[BUYERS],
+        status_code=200,
+        summary="Put a past order's lines back in my cart; what is no longer on sale is left out and said so",
+    )
     async def reorder(self, request: UserRequest, order_id: FromPath[int], db_session: DbSession) -> ReorderPublic:
         today = wib_today(utcnow())
         result = await service.reorder(session=db_session, actor=request.user, order_id=order_id, today=today)
@@ -188,15 +263,22 @@ async def _detail(session: AsyncSession, actor: User, order_id: int) -> OrderDet
     return OrderDetailPublic.of_detail(await service.order_detail(session=session, actor=actor, order_id=order_id))
 
 
-@get("/api/v1/vendor/board", tags=["orders"], guards=[VENDORS], security=BEARER,
-     summary="My shop's orders for a delivery day, by slot, with what to prepare per product")
-async def vendor_board(request: UserRequest, db_session: DbSession,
-                       day: Annotated[date | None, QueryParameter(
-                           description="Local delivery day (WIB), YYYY-MM-DD; today when left out")] = None
-                       ) -> BoardPublic:
+@get(
+    "/api/v1/vendor/board",
+    tags=["orders"],
+    guards=[VENDORS],
+    security=BEARER,
+    summary="My shop's orders for a delivery day, by slot, with what to prepare per product",
+)
+async def vendor_board(
+    request: UserRequest,
+    db_session: DbSession,
+    day: Annotated[
+        date | None, QueryParameter(description="Local delivery day (WIB), YYYY-MM-DD; today when left out")
+    ] = None,
+) -> BoardPublic:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
-    return BoardPublic.of(await service.vendor_board(session=db_session, vendor=vendor,
-                                                              day=day or wib_today(utcnow())))
+    return BoardPublic.of(await service.vendor_board(session=db_session, vendor=vendor, day=day or wib_today(utcnow())))
 
 
 class StandingOrderApi(Controller):
@@ -211,32 +293,39 @@ class StandingOrderApi(Controller):
         return [StandingOrderPublic.of(view) for view in views]
 
     @post("", summary="Set up a weekly order for my canteen, placed `days_ahead` days before each delivery")
-    async def create_standing(self, request: UserRequest, data: JSONBody[StandingOrderCreate],
-                              db_session: DbSession) -> StandingOrderPublic:
+    async def create_standing(
+        self, request: UserRequest, data: JSONBody[StandingOrderCreate], db_session: DbSession
+    ) -> StandingOrderPublic:
         today = wib_today(utcnow())
-        created = await standing.create_standing_order(session=db_session, actor=request.user, data=data.to_input(),
-                                                       today=today)
+        created = await standing.create_standing_order(
+            session=db_session, actor=request.user, data=data.to_input(), today=today
+        )
         return await _standing(db_session, request.user, created.id, today)
 
     @post("/{standing_order_id:int}/pause", status_code=200, summary="Pause a standing order (placed orders stay)")
-    async def pause(self, request: UserRequest, standing_order_id: FromPath[int],
-                    db_session: DbSession) -> StandingOrderPublic:
+    async def pause(
+        self, request: UserRequest, standing_order_id: FromPath[int], db_session: DbSession
+    ) -> StandingOrderPublic:
         now = utcnow()
-        await standing.set_active(session=db_session, actor=request.user, standing_order_id=standing_order_id,
-                                  active=False, now=now)
+        await standing.set_active(
+            session=db_session, actor=request.user, standing_order_id=standing_order_id, active=False, now=now
+        )
         return await _standing(db_session, request.user, standing_order_id, wib_today(now))
 
     @post("/{standing_order_id:int}/resume", status_code=200, summary="Resume a paused standing order")
-    async def resume(self, request: UserRequest, standing_order_id: FromPath[int],
-                     db_session: DbSession) -> StandingOrderPublic:
+    async def resume(
+        self, request: UserRequest, standing_order_id: FromPath[int], db_session: DbSession
+    ) -> StandingOrderPublic:
         now = utcnow()
-        await standing.set_active(session=db_session, actor=request.user, standing_order_id=standing_order_id,
-                                  active=True, now=now)
+        await standing.set_active(
+            session=db_session, actor=request.user, standing_order_id=standing_order_id, active=True, now=now
+        )
         return await _standing(db_session, request.user, standing_order_id, wib_today(now))
 
 
-async def _standing(session: AsyncSession, actor: User, standing_order_id: int | None,
-                    today: date) -> StandingOrderPublic:
+async def _standing(
+    session: AsyncSession, actor: User, standing_order_id: int | None, today: date
+) -> StandingOrderPublic:
     views = await standing.list_standing_orders(session=session, actor=actor, today=today)
     view = next((view for view in views if view.standing.id == standing_order_id), None)
     if view is None:

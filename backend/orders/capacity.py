@@ -29,11 +29,13 @@ from backend.vendors.models import Vendor
 async def remaining_capacity(*, session: AsyncSession, vendor_id: int, day: date) -> int:
     """What a made-to-order vendor can still accept for a delivery day (0 for a vendor without capacity)."""
     # No row for the day yet (the outer join finds none): the vendor's daily capacity is all left.
-    left = (await session.execute(
-        select(func.coalesce(col(CapacityDay.capacity) - col(CapacityDay.held), col(Vendor.daily_capacity), 0))
-        .outerjoin(CapacityDay, (col(CapacityDay.vendor_id) == col(Vendor.id)) & (col(CapacityDay.day) == day))
-        .where(col(Vendor.id) == vendor_id)
-    )).scalar_one_or_none()
+    left = (
+        await session.execute(
+            select(func.coalesce(col(CapacityDay.capacity) - col(CapacityDay.held), col(Vendor.daily_capacity), 0))
+            .outerjoin(CapacityDay, (col(CapacityDay.vendor_id) == col(Vendor.id)) & (col(CapacityDay.day) == day))
+            .where(col(Vendor.id) == vendor_id)
+        )
+    ).scalar_one_or_none()
     return left or 0
 
 
@@ -55,8 +57,11 @@ async def hold_capacities(*, session: AsyncSession, day: date, wanted: dict[int,
     # A day nobody ordered for yet starts from the vendor's daily capacity, holding what is wanted when it fits
     # (and nothing otherwise: held 0 then says short). The WHERE also keeps SQLite's INSERT … SELECT … ON
     # CONFLICT unambiguous.
-    source = (select(col(Vendor.id), literal(day), daily, case((daily >= wanted_from_vendor, wanted_from_vendor), else_=0))
-              .where(col(Vendor.id).in_(wanted)).order_by(col(Vendor.id)))
+    source = (
+        select(col(Vendor.id), literal(day), daily, case((daily >= wanted_from_vendor, wanted_from_vendor), else_=0))
+        .where(col(Vendor.id).in_(wanted))
+        .order_by(col(Vendor.id))
+    )
     if is_postgres(session):
         # Wait for a vendor who is changing their daily capacity: the day then starts from the new figure,
         # and their change_daily_capacity() sees this row once we commit (SQLite runs one writer at a time).
@@ -65,7 +70,8 @@ async def hold_capacities(*, session: AsyncSession, day: date, wanted: dict[int,
     # A day that exists is locked by the conflict, vendor by vendor in id order, and takes the units if they fit.
     wanted_on_day = case(wanted, value=statement.excluded.vendor_id)
     statement = statement.on_conflict_do_update(
-        index_elements=["vendor_id", "day"], set_={"held": CapacityDay.held + wanted_on_day},
+        index_elements=["vendor_id", "day"],
+        set_={"held": CapacityDay.held + wanted_on_day},
         where=CapacityDay.capacity - CapacityDay.held >= wanted_on_day,
     ).returning(CapacityDay.vendor_id, CapacityDay.held)
     held = {vendor_id for vendor_id, held_now in await session.execute(statement) if held_now > 0}
@@ -85,8 +91,12 @@ async def release_capacity(*, session: AsyncSession, vendor_id: int, day: date, 
     await session.execute(
         update(CapacityDay)
         .where(col(CapacityDay.vendor_id) == vendor_id, col(CapacityDay.day) == day)
-        .values(held=held, capacity=case((col(CapacityDay.capacity) <= daily, col(CapacityDay.capacity)),
-                                         (held > daily, held), else_=daily))
+        .values(
+            held=held,
+            capacity=case(
+                (col(CapacityDay.capacity) <= daily, col(CapacityDay.capacity)), (held > daily, held), else_=daily
+            ),
+        )
     )
 
 
@@ -104,9 +114,16 @@ async def hold_stocks(*, session: AsyncSession, wanted: dict[int, int]) -> set[i
         return set()
     await _lock_products(session=session, product_ids=list(wanted))
     needed = case(wanted, value=col(Product.id))
-    taken = set((await session.execute(
-        update(Product).where(col(Product.id).in_(wanted), col(Product.stock) >= needed)
-        .values(stock=col(Product.stock) - needed).returning(col(Product.id)))).scalars())
+    taken = set(
+        (
+            await session.execute(
+                update(Product)
+                .where(col(Product.id).in_(wanted), col(Product.stock) >= needed)
+                .values(stock=col(Product.stock) - needed)
+                .returning(col(Product.id))
+            )
+        ).scalars()
+    )
     return set(wanted) - taken
 
 
@@ -115,8 +132,11 @@ async def release_stocks(*, session: AsyncSession, returned: dict[int, int]) -> 
     if not returned:
         return
     await _lock_products(session=session, product_ids=list(returned))
-    await session.execute(update(Product).where(col(Product.id).in_(returned), col(Product.stock).is_not(None))
-                          .values(stock=Product.stock + case(returned, value=Product.id)))
+    await session.execute(
+        update(Product)
+        .where(col(Product.id).in_(returned), col(Product.stock).is_not(None))
+        .values(stock=Product.stock + case(returned, value=Product.id))
+    )
 
 
 async def _lock_products(*, session: AsyncSession, product_ids: list[int]) -> None:
@@ -126,8 +146,12 @@ async def _lock_products(*, session: AsyncSession, product_ids: list[int]) -> No
     if is_postgres(session):
         # FOR NO KEY UPDATE: the order lines being inserted hold KEY SHARE locks on their products (foreign
         # keys), which a plain FOR UPDATE would wait on, in a circle between two checkouts.
-        await session.execute(select(col(Product.id)).where(col(Product.id).in_(product_ids)).order_by(col(Product.id))
-                              .with_for_update(key_share=True))
+        await session.execute(
+            select(col(Product.id))
+            .where(col(Product.id).in_(product_ids))
+            .order_by(col(Product.id))
+            .with_for_update(key_share=True)
+        )
 
 
 def _check_positive(wanted: dict[int, int]) -> None:

@@ -102,8 +102,11 @@ async def tiers_by_product(*, session: AsyncSession, product_ids: list[int]) -> 
     """Each product's bulk tiers as (minimum quantity, unit price), in one query."""
     tiers: dict[int, list[tuple[int, int]]] = {product_id: [] for product_id in product_ids}
     if product_ids:
-        rows = await session.execute(select(col(PriceTier.product_id), col(PriceTier.min_quantity), col(PriceTier.unit_price))
-                                     .where(col(PriceTier.product_id).in_(product_ids)))
+        rows = await session.execute(
+            select(col(PriceTier.product_id), col(PriceTier.min_quantity), col(PriceTier.unit_price)).where(
+                col(PriceTier.product_id).in_(product_ids)
+            )
+        )
         for product_id, min_quantity, unit_price in rows:
             tiers[product_id].append((min_quantity, unit_price))
     return tiers
@@ -116,19 +119,25 @@ def check_quantity(product: Product, quantity: int) -> None:
         raise ValidationFailed.single("quantity", MSG_MAX_QUANTITY)
 
 
-async def set_quantity(*, session: AsyncSession, buyer: User, product_id: int, quantity: int,
-                       today: date, add: bool = False) -> LineInCart:
+async def set_quantity(
+    *, session: AsyncSession, buyer: User, product_id: int, quantity: int, today: date, add: bool = False
+) -> LineInCart:
     """Put a product in the cart with this quantity (or add it to what is there, with `add`). Only products
     buyers may see `today`, at least their minimum order."""
     ensure_buyer(buyer)
-    product, in_cart, lines = (await session.execute(
-        select(Product,
-               select(col(CartLine.quantity)).where(col(CartLine.user_id) == buyer.id, col(CartLine.product_id) == col(Product.id))
-               .scalar_subquery(),
-               select(func.count()).select_from(CartLine).where(col(CartLine.user_id) == buyer.id).scalar_subquery())
-        .join(Vendor, col(Vendor.id) == col(Product.vendor_id))
-        .where(col(Product.id) == product_id, buyer_visible(today))
-    )).one_or_none() or (None, None, 0)
+    product, in_cart, lines = (
+        await session.execute(
+            select(
+                Product,
+                select(col(CartLine.quantity))
+                .where(col(CartLine.user_id) == buyer.id, col(CartLine.product_id) == col(Product.id))
+                .scalar_subquery(),
+                select(func.count()).select_from(CartLine).where(col(CartLine.user_id) == buyer.id).scalar_subquery(),
+            )
+            .join(Vendor, col(Vendor.id) == col(Product.vendor_id))
+            .where(col(Product.id) == product_id, buyer_visible(today))
+        )
+    ).one_or_none() or (None, None, 0)
     if product is None:
         raise NotFound(MSG_NO_PRODUCT)
     if in_cart is None and lines >= MAX_CART_LINES:
@@ -138,13 +147,13 @@ async def set_quantity(*, session: AsyncSession, buyer: User, product_id: int, q
     check_quantity(product, quantity)
     insert = upsert_insert(session)
     statement = insert(CartLine).values(user_id=buyer.id, product_id=product_id, quantity=quantity)
-    await session.execute(statement.on_conflict_do_update(index_elements=["user_id", "product_id"],
-                                                          set_={"quantity": quantity}))
+    await session.execute(
+        statement.on_conflict_do_update(index_elements=["user_id", "product_id"], set_={"quantity": quantity})
+    )
     return LineInCart(product=product, quantity=quantity)
 
 
-async def change_quantity(*, session: AsyncSession, buyer: User, product_id: int, quantity: int,
-                          today: date) -> None:
+async def change_quantity(*, session: AsyncSession, buyer: User, product_id: int, quantity: int, today: date) -> None:
     """A new quantity for a product in the cart (as `set_quantity`); 0 takes it out."""
     if quantity == 0:
         await remove_line(session=session, buyer=buyer, product_id=product_id)
@@ -153,7 +162,9 @@ async def change_quantity(*, session: AsyncSession, buyer: User, product_id: int
 
 
 async def remove_line(*, session: AsyncSession, buyer: User, product_id: int) -> None:
-    await session.execute(delete(CartLine).where(col(CartLine.user_id) == buyer.id, col(CartLine.product_id) == product_id))
+    await session.execute(
+        delete(CartLine).where(col(CartLine.user_id) == buyer.id, col(CartLine.product_id) == product_id)
+    )
 
 
 async def take_all(*, session: AsyncSession, buyer: User) -> list[CartLine]:
@@ -161,10 +172,15 @@ async def take_all(*, session: AsyncSession, buyer: User) -> list[CartLine]:
     before anything else: a second checkout of the same cart at the same moment (another tab, a tap sent again)
     waits on these rows until the first one ends, then finds the cart empty (or whole again, if the first one
     was refused and rolled back)."""
-    rows = await session.execute(delete(CartLine).where(col(CartLine.user_id) == buyer.id)
-                                 .returning(col(CartLine.product_id), col(CartLine.quantity), col(CartLine.added_at)))
-    return [CartLine(user_id=buyer.id, product_id=product_id, quantity=quantity, added_at=added_at)
-            for product_id, quantity, added_at in rows]
+    rows = await session.execute(
+        delete(CartLine)
+        .where(col(CartLine.user_id) == buyer.id)
+        .returning(col(CartLine.product_id), col(CartLine.quantity), col(CartLine.added_at))
+    )
+    return [
+        CartLine(user_id=buyer.id, product_id=product_id, quantity=quantity, added_at=added_at)
+        for product_id, quantity, added_at in rows
+    ]
 
 
 async def put_back(*, session: AsyncSession, lines: list[CartLine]) -> None:
@@ -176,24 +192,48 @@ async def put_back(*, session: AsyncSession, lines: list[CartLine]) -> None:
 async def view_cart(*, session: AsyncSession, buyer: User, today: date) -> Cart:
     """The cart grouped by vendor with today's prices (two queries). A product taken off sale stays listed,
     marked, and counts for nothing."""
-    first_photo = (select(col(ProductPhoto.thumb_key)).where(col(ProductPhoto.product_id) == col(Product.id))
-                   .order_by(col(ProductPhoto.position), col(ProductPhoto.id)).limit(1).scalar_subquery())
-    rows = (await session.execute(
-        select(col(CartLine.quantity), Product, col(Vendor.id), col(Vendor.business_name),
-               case((buyer_visible(today), True), else_=False), first_photo)
-        .join(Product, col(Product.id) == col(CartLine.product_id)).join(Vendor, col(Vendor.id) == col(Product.vendor_id))
-        .where(col(CartLine.user_id) == buyer.id).order_by(col(Vendor.business_name), col(Vendor.id), col(CartLine.added_at), col(Product.id))
-    )).all()
+    first_photo = (
+        select(col(ProductPhoto.thumb_key))
+        .where(col(ProductPhoto.product_id) == col(Product.id))
+        .order_by(col(ProductPhoto.position), col(ProductPhoto.id))
+        .limit(1)
+        .scalar_subquery()
+    )
+    rows = (
+        await session.execute(
+            select(
+                col(CartLine.quantity),
+                Product,
+                col(Vendor.id),
+                col(Vendor.business_name),
+                case((buyer_visible(today), True), else_=False),
+                first_photo,
+            )
+            .join(Product, col(Product.id) == col(CartLine.product_id))
+            .join(Vendor, col(Vendor.id) == col(Product.vendor_id))
+            .where(col(CartLine.user_id) == buyer.id)
+            .order_by(col(Vendor.business_name), col(Vendor.id), col(CartLine.added_at), col(Product.id))
+        )
+    ).all()
     tiers = await tiers_by_product(session=session, product_ids=[row[1].id for row in rows])
     vendors: dict[int, CartVendor] = {}
     for quantity, product, vendor_id, vendor_name, on_sale, thumb_key in rows:
         group = vendors.setdefault(vendor_id, CartVendor(vendor_id=vendor_id, vendor_name=vendor_name))
-        group.items.append(CartItem(
-            product_id=product.id, name=product.name, unit=product.unit, fulfilment=product.fulfilment,
-            quantity=quantity, min_order_qty=product.min_order_qty, base_price=product.price,
-            unit_price=unit_price_for(product.price, tiers[product.id], quantity), on_sale=bool(on_sale),
-            thumb_key=thumb_key,
-            tier_from=max((minimum for minimum, _ in tiers[product.id] if quantity >= minimum), default=None)))
+        group.items.append(
+            CartItem(
+                product_id=product.id,
+                name=product.name,
+                unit=product.unit,
+                fulfilment=product.fulfilment,
+                quantity=quantity,
+                min_order_qty=product.min_order_qty,
+                base_price=product.price,
+                unit_price=unit_price_for(product.price, tiers[product.id], quantity),
+                on_sale=bool(on_sale),
+                thumb_key=thumb_key,
+                tier_from=max((minimum for minimum, _ in tiers[product.id] if quantity >= minimum), default=None),
+            )
+        )
     return Cart(vendors=list(vendors.values()))
 
 

@@ -94,18 +94,28 @@ async def resolve_place(*, session: AsyncSession, buyer: User, choice: DeliveryC
     if choice.kind == DeliveryKind.CANTEEN:
         if buyer.role != Role.CANTEEN_STAFF or buyer.organisation_id is None:
             raise ValidationFailed.single("delivery_kind", MSG_CANTEEN_ONLY)
-        organisation, zone = (await session.execute(
-            select(Organisation, Zone).join(Zone, col(Zone.id) == col(Organisation.zone_id))
-            .where(col(Organisation.id) == buyer.organisation_id))).one()
+        organisation, zone = (
+            await session.execute(
+                select(Organisation, Zone)
+                .join(Zone, col(Zone.id) == col(Organisation.zone_id))
+                .where(col(Organisation.id) == buyer.organisation_id)
+            )
+        ).one()
         address = ", ".join(part for part in (organisation.name, organisation.address) if part)
         if organisation.latitude is not None and organisation.longitude is not None:
             return DeliveryPlace(DeliveryKind.CANTEEN, address, organisation.latitude, organisation.longitude)
         return DeliveryPlace(DeliveryKind.CANTEEN, address, zone.latitude, zone.longitude)
     point = None
     if choice.point_id is not None:
-        point = (await session.execute(select(DeliveryPoint).where(
-            col(DeliveryPoint.id) == choice.point_id, col(DeliveryPoint.zone_id) == buyer.zone_id,
-            col(DeliveryPoint.active).is_(True)))).scalar_one_or_none()
+        point = (
+            await session.execute(
+                select(DeliveryPoint).where(
+                    col(DeliveryPoint.id) == choice.point_id,
+                    col(DeliveryPoint.zone_id) == buyer.zone_id,
+                    col(DeliveryPoint.active).is_(True),
+                )
+            )
+        ).scalar_one_or_none()
     if point is None:
         raise ValidationFailed.single("delivery_point", MSG_POINT)
     return DeliveryPlace(DeliveryKind.ZONE_POINT, point.name, point.latitude, point.longitude, point.id)
@@ -115,31 +125,59 @@ def vendor_problems(vendor: Vendor, choice: DeliveryChoice, place: DeliveryPlace
     """The vendor works that weekday, in those hours, and delivers that far."""
     problems = []
     if not vendor.operating_days & (1 << (choice.day.isoweekday() - 1)):
-        problems.append(FieldError(f"vendor-{vendor.id}", MSG_CLOSED_DAY, {
-            "vendor": vendor.business_name, "day": format_date(choice.day, get_locale())}))
-    if vendor.opens_at is not None and vendor.closes_at is not None and not (
-            vendor.opens_at <= choice.slot <= vendor.closes_at):
-        problems.append(FieldError(f"vendor-{vendor.id}", MSG_HOURS, {
-            "vendor": vendor.business_name, "opens": f"{vendor.opens_at:%H.%M}", "closes": f"{vendor.closes_at:%H.%M}"}))
+        problems.append(
+            FieldError(
+                f"vendor-{vendor.id}",
+                MSG_CLOSED_DAY,
+                {"vendor": vendor.business_name, "day": format_date(choice.day, get_locale())},
+            )
+        )
+    if (
+        vendor.opens_at is not None
+        and vendor.closes_at is not None
+        and not (vendor.opens_at <= choice.slot <= vendor.closes_at)
+    ):
+        problems.append(
+            FieldError(
+                f"vendor-{vendor.id}",
+                MSG_HOURS,
+                {
+                    "vendor": vendor.business_name,
+                    "opens": f"{vendor.opens_at:%H.%M}",
+                    "closes": f"{vendor.closes_at:%H.%M}",
+                },
+            )
+        )
     if place.latitude is not None and place.longitude is not None:
         distance = great_circle_km(place.latitude, place.longitude, vendor.latitude, vendor.longitude)
         if distance is None or distance > vendor.delivery_radius_km:
-            problems.append(FieldError(f"vendor-{vendor.id}", MSG_OUT_OF_REACH, {
-                "vendor": vendor.business_name, "place": place.address,
-                "distance": "?" if distance is None else f"{distance:.1f}", "radius": f"{vendor.delivery_radius_km:g}"}))
+            problems.append(
+                FieldError(
+                    f"vendor-{vendor.id}",
+                    MSG_OUT_OF_REACH,
+                    {
+                        "vendor": vendor.business_name,
+                        "place": place.address,
+                        "distance": "?" if distance is None else f"{distance:.1f}",
+                        "radius": f"{vendor.delivery_radius_km:g}",
+                    },
+                )
+            )
     return problems
 
 
 def lead_time_problem(product: Product, choice: DeliveryChoice, now: datetime) -> FieldError | None:
-    """"Order before 15.00 the day before", or a number of hours before the slot."""
+    """ "Order before 15.00 the day before", or a number of hours before the slot."""
     if product.order_cutoff is not None:
         deadline = datetime.combine(choice.day - timedelta(days=1), product.order_cutoff, tzinfo=WIB)
         if to_wib(now) >= deadline:
-            return FieldError(f"line-{product.id}", MSG_CUTOFF, {
-                "product": product.name, "cutoff": f"{product.order_cutoff:%H.%M}"})
+            return FieldError(
+                f"line-{product.id}", MSG_CUTOFF, {"product": product.name, "cutoff": f"{product.order_cutoff:%H.%M}"}
+            )
     if product.lead_time_hours is not None and now + timedelta(hours=product.lead_time_hours) > choice.deliver_at():
-        return FieldError(f"line-{product.id}", MSG_LEAD_TIME, {"product": product.name,
-                                                                "hours": product.lead_time_hours})
+        return FieldError(
+            f"line-{product.id}", MSG_LEAD_TIME, {"product": product.name, "hours": product.lead_time_hours}
+        )
     return None
 
 
@@ -147,9 +185,15 @@ async def zone_delivery_points(*, session: AsyncSession, zone_id: int | None) ->
     """The gates and dormitories a worker of the zone can choose."""
     if zone_id is None:
         return []
-    return list((await session.execute(
-        select(DeliveryPoint).where(col(DeliveryPoint.zone_id) == zone_id, col(DeliveryPoint.active).is_(True))
-        .order_by(col(DeliveryPoint.kind), col(DeliveryPoint.name)))).scalars())
+    return list(
+        (
+            await session.execute(
+                select(DeliveryPoint)
+                .where(col(DeliveryPoint.zone_id) == zone_id, col(DeliveryPoint.active).is_(True))
+                .order_by(col(DeliveryPoint.kind), col(DeliveryPoint.name))
+            )
+        ).scalars()
+    )
 
 
 MSG_POINT_NAME = N_("Type the name of the gate or dormitory.")
@@ -159,13 +203,20 @@ MSG_MANAGERS_ONLY = N_("Only the zone's managers set delivery points.")
 
 async def managed_delivery_points(*, session: AsyncSession, actor: User) -> list[DeliveryPoint]:
     """Every gate and dormitory of the manager's zone, open ones first, closed ones too."""
-    return list((await session.execute(
-        select(DeliveryPoint).where(col(DeliveryPoint.zone_id) == actor.zone_id)
-        .order_by(col(DeliveryPoint.active).desc(), col(DeliveryPoint.kind), col(DeliveryPoint.name)))).scalars())
+    return list(
+        (
+            await session.execute(
+                select(DeliveryPoint)
+                .where(col(DeliveryPoint.zone_id) == actor.zone_id)
+                .order_by(col(DeliveryPoint.active).desc(), col(DeliveryPoint.kind), col(DeliveryPoint.name))
+            )
+        ).scalars()
+    )
 
 
-async def add_delivery_point(*, session: AsyncSession, actor: User, kind: PointKind, name: str,
-                             latitude: float | None, longitude: float | None) -> DeliveryPoint:
+async def add_delivery_point(
+    *, session: AsyncSession, actor: User, kind: PointKind, name: str, latitude: float | None, longitude: float | None
+) -> DeliveryPoint:
     """A manager adds a gate or dormitory of their zone where workers' orders can be handed over."""
     if actor.role != Role.MANAGER or actor.zone_id is None:
         raise Forbidden(MSG_MANAGERS_ONLY)
@@ -176,14 +227,17 @@ async def add_delivery_point(*, session: AsyncSession, actor: User, kind: PointK
     if errors:
         raise ValidationFailed(errors)
     assert latitude is not None and longitude is not None  # required above
-    point = DeliveryPoint(zone_id=actor.zone_id, kind=kind, name=name.strip()[:120], latitude=latitude,
-                          longitude=longitude)
+    point = DeliveryPoint(
+        zone_id=actor.zone_id, kind=kind, name=name.strip()[:120], latitude=latitude, longitude=longitude
+    )
     session.add(point)
     await session.flush()
     return point
 
 
-async def set_delivery_point_active(*, session: AsyncSession, actor: User, point_id: int, active: bool) -> DeliveryPoint:
+async def set_delivery_point_active(
+    *, session: AsyncSession, actor: User, point_id: int, active: bool
+) -> DeliveryPoint:
     """Close a gate or dormitory to new orders (orders already placed keep it), or open it again."""
     point = await session.get(DeliveryPoint, point_id)
     if actor.role != Role.MANAGER or point is None or point.zone_id != actor.zone_id:

@@ -50,8 +50,11 @@ class PaymentMethod(StrEnum):
     CASH = "cash"  # workers: cash on delivery
 
 
-PAYMENT_LABELS = {PaymentMethod.CARD: N_("Card"), PaymentMethod.INVOICE: N_("Invoice"),
-                  PaymentMethod.CASH: N_("Cash on delivery")}
+PAYMENT_LABELS = {
+    PaymentMethod.CARD: N_("Card"),
+    PaymentMethod.INVOICE: N_("Invoice"),
+    PaymentMethod.CASH: N_("Cash on delivery"),
+}
 
 
 class DeliveryKind(StrEnum):
@@ -60,9 +63,11 @@ class DeliveryKind(StrEnum):
     PICKUP = "pickup"  # the buyer collects from the vendor
 
 
-DELIVERY_LABELS = {DeliveryKind.CANTEEN: N_("Delivered to the canteen"),
-                   DeliveryKind.ZONE_POINT: N_("Delivered to a gate or dormitory"),
-                   DeliveryKind.PICKUP: N_("Picked up at the vendor")}
+DELIVERY_LABELS = {
+    DeliveryKind.CANTEEN: N_("Delivered to the canteen"),
+    DeliveryKind.ZONE_POINT: N_("Delivered to a gate or dormitory"),
+    DeliveryKind.PICKUP: N_("Picked up at the vendor"),
+}
 
 
 class PointKind(StrEnum):
@@ -95,9 +100,7 @@ class CapacityDay(SQLModel, table=True):
     """
 
     __tablename__ = "capacity_day"
-    __table_args__ = (
-        CheckConstraint("held >= 0 AND held <= capacity", name="held_within_capacity"),
-    )
+    __table_args__ = (CheckConstraint("held >= 0 AND held <= capacity", name="held_within_capacity"),)
 
     vendor_id: int = Field(foreign_key="vendor.id", primary_key=True, ondelete="CASCADE")
     day: date = Field(primary_key=True)
@@ -236,8 +239,9 @@ class StandingOrder(SQLModel, table=True):
         CheckConstraint("quantity > 0", name="quantity_positive"),
         CheckConstraint("weekdays > 0 AND weekdays <= 127", name="weekdays_mask"),
         CheckConstraint("days_ahead >= 1 AND days_ahead <= 14", name="days_ahead_range"),
-        CheckConstraint(f"delivery_kind IN ('{DeliveryKind.CANTEEN}', '{DeliveryKind.PICKUP}')",
-                        name="delivery_kind_known"),
+        CheckConstraint(
+            f"delivery_kind IN ('{DeliveryKind.CANTEEN}', '{DeliveryKind.PICKUP}')", name="delivery_kind_known"
+        ),
     )
 
     id: int = id_field()

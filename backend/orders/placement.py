@@ -103,23 +103,50 @@ class _Line:
     unit_price: int = 0  # set by the pricing, from the product's tiers
 
 
-async def place_checkout(*, session: AsyncSession, buyer: User, delivery: DeliveryChoice,
-                         payment_method: PaymentMethod, idempotency_key: str, now: datetime,
-                         payment_window: timedelta = DEFAULT_PAYMENT_WINDOW,
-                         cash_limit: int = DEFAULT_CASH_LIMIT, card_payments: bool = True) -> Placement:
+async def place_checkout(
+    *,
+    session: AsyncSession,
+    buyer: User,
+    delivery: DeliveryChoice,
+    payment_method: PaymentMethod,
+    idempotency_key: str,
+    now: datetime,
+    payment_window: timedelta = DEFAULT_PAYMENT_WINDOW,
+    cash_limit: int = DEFAULT_CASH_LIMIT,
+    card_payments: bool = True,
+) -> Placement:
     """Turn the buyer's cart into one order per vendor (see the module's docstring); the cart is emptied. Card is
     refused while card payments are not set up (`card_payments`)."""
     if payment_method == PaymentMethod.CARD and not card_payments:
         raise ValidationFailed.single("payment_method", MSG_CARD_UNAVAILABLE)
-    return await place_orders(session=session, buyer=buyer, delivery=delivery, payment_method=payment_method,
-                              idempotency_key=idempotency_key, lines=None, now=now, payment_window=payment_window,
-                              placed_by=buyer, cash_limit=cash_limit)
+    return await place_orders(
+        session=session,
+        buyer=buyer,
+        delivery=delivery,
+        payment_method=payment_method,
+        idempotency_key=idempotency_key,
+        lines=None,
+        now=now,
+        payment_window=payment_window,
+        placed_by=buyer,
+        cash_limit=cash_limit,
+    )
 
 
-async def place_orders(*, session: AsyncSession, buyer: User, delivery: DeliveryChoice, payment_method: PaymentMethod,
-                       idempotency_key: str, lines: dict[int, int] | None, now: datetime,
-                       payment_window: timedelta = DEFAULT_PAYMENT_WINDOW, placed_by: User | None = None,
-                       standing_order_id: int | None = None, cash_limit: int = DEFAULT_CASH_LIMIT) -> Placement:
+async def place_orders(
+    *,
+    session: AsyncSession,
+    buyer: User,
+    delivery: DeliveryChoice,
+    payment_method: PaymentMethod,
+    idempotency_key: str,
+    lines: dict[int, int] | None,
+    now: datetime,
+    payment_window: timedelta = DEFAULT_PAYMENT_WINDOW,
+    placed_by: User | None = None,
+    standing_order_id: int | None = None,
+    cash_limit: int = DEFAULT_CASH_LIMIT,
+) -> Placement:
     """Place `lines` (product id → quantity), or the buyer's cart when `lines` is None.
 
     `placed_by` is who acted (None: the system, for a standing order). Invoice checkouts need a canteen with
@@ -136,23 +163,41 @@ async def place_orders(*, session: AsyncSession, buyer: User, delivery: Delivery
     if lines is None:
         taken = await carts.take_all(session=session, buyer=buyer)
         if not taken:  # perhaps taken by a concurrent checkout that committed meanwhile
-            earlier = await _placement_that_took_the_cart(session=session, buyer=buyer, key=key,
-                                                          fingerprint=fingerprint, now=now)
+            earlier = await _placement_that_took_the_cart(
+                session=session, buyer=buyer, key=key, fingerprint=fingerprint, now=now
+            )
             if earlier is not None:
                 return earlier
         lines = {line.product_id: line.quantity for line in taken}
 
-    ordered, place = await _validated_lines(session=session, buyer=buyer, delivery=delivery,
-                                            payment_method=payment_method, lines=lines, now=now)
-    orders = await _priced_orders(session=session, buyer=buyer, ordered=ordered, delivery=delivery, place=place,
-                                  payment_method=payment_method, payment_window=payment_window,
-                                  standing_order_id=standing_order_id, now=now)
+    ordered, place = await _validated_lines(
+        session=session, buyer=buyer, delivery=delivery, payment_method=payment_method, lines=lines, now=now
+    )
+    orders = await _priced_orders(
+        session=session,
+        buyer=buyer,
+        ordered=ordered,
+        delivery=delivery,
+        place=place,
+        payment_method=payment_method,
+        payment_window=payment_window,
+        standing_order_id=standing_order_id,
+        now=now,
+    )
     if payment_method == PaymentMethod.CASH:
         _check_cash_limit(orders=orders, ordered=ordered, limit=cash_limit)
 
-    checkout = await _write_orders(session=session, buyer=buyer, key=key, fingerprint=fingerprint,
-                                   payment_method=payment_method, orders=orders, ordered=ordered,
-                                   placed_by=placed_by, now=now)
+    checkout = await _write_orders(
+        session=session,
+        buyer=buyer,
+        key=key,
+        fingerprint=fingerprint,
+        payment_method=payment_method,
+        orders=orders,
+        ordered=ordered,
+        placed_by=placed_by,
+        now=now,
+    )
     if checkout is None:  # the same key was committed meanwhile by a concurrent request: answer with it
         earlier = await _earlier_placement(session=session, buyer=buyer, key=key, fingerprint=fingerprint)
         assert earlier is not None  # our insert met that request's checkout
@@ -168,9 +213,13 @@ async def place_orders(*, session: AsyncSession, buyer: User, delivery: Delivery
 
 def new_order_note(order: Order, vendor_user_id: int) -> Note:
     """What the vendor reads when an order reaches them (placed, or paid)."""
-    return Note(user_id=vendor_user_id, message=MSG_NEW_ORDER, order_id=order.id, url=f"/vendor/orders/{order.id}",
-                params={"number": order.number, "day": order.delivery_day.isoformat(),
-                        "slot": f"{order.delivery_slot:%H.%M}"})
+    return Note(
+        user_id=vendor_user_id,
+        message=MSG_NEW_ORDER,
+        order_id=order.id,
+        url=f"/vendor/orders/{order.id}",
+        params={"number": order.number, "day": order.delivery_day.isoformat(), "slot": f"{order.delivery_slot:%H.%M}"},
+    )
 
 
 # --- 1. idempotency ---------------------------------------------------------------------------------------
@@ -184,33 +233,53 @@ def _checked_key(idempotency_key: str) -> str:
 
 
 def _tidied(delivery: DeliveryChoice) -> DeliveryChoice:
-    return DeliveryChoice(day=delivery.day, slot=delivery.slot, kind=delivery.kind, point_id=delivery.point_id,
-                          notes=delivery.notes.strip()[:MAX_NOTES])
+    return DeliveryChoice(
+        day=delivery.day,
+        slot=delivery.slot,
+        kind=delivery.kind,
+        point_id=delivery.point_id,
+        notes=delivery.notes.strip()[:MAX_NOTES],
+    )
 
 
 async def _earlier_placement(*, session: AsyncSession, buyer: User, key: str, fingerprint: str) -> Placement | None:
     """What the buyer already placed with this key (a double tap, a retried request), if anything; the same key
     with other details is a conflict."""
-    existing = (await session.execute(select(Checkout).where(
-        col(Checkout.buyer_id) == buyer.id, col(Checkout.idempotency_key) == key))).scalar_one_or_none()
+    existing = (
+        await session.execute(
+            select(Checkout).where(col(Checkout.buyer_id) == buyer.id, col(Checkout.idempotency_key) == key)
+        )
+    ).scalar_one_or_none()
     if existing is None:
         return None
     return await _replay(session=session, checkout=existing, fingerprint=fingerprint)
 
 
-async def _placement_that_took_the_cart(*, session: AsyncSession, buyer: User, key: str, fingerprint: str,
-                                       now: datetime) -> Placement | None:
+async def _placement_that_took_the_cart(
+    *, session: AsyncSession, buyer: User, key: str, fingerprint: str, now: datetime
+) -> Placement | None:
     """For a checkout that found the cart empty: the checkout this key placed meanwhile (the same request sent
     twice at once, answered alike), or CartCheckedOut when another checkout of the buyer took the cart just
     now; None when the cart was simply empty. Standing orders place no cart, so they do not count."""
-    from_standing_order = exists().where(col(Order.checkout_id) == col(Checkout.id), col(Order.standing_order_id).is_not(None))
-    found = (await session.execute(
-        select(Checkout)
-        .where(col(Checkout.buyer_id) == buyer.id,
-               or_(col(Checkout.idempotency_key) == key,
-                   and_(col(Checkout.created_at) >= now - JUST_CHECKED_OUT, ~from_standing_order)))
-        .order_by((col(Checkout.idempotency_key) == key).desc(), col(Checkout.created_at).desc(), col(Checkout.id).desc())
-        .limit(1))).scalar_one_or_none()
+    from_standing_order = exists().where(
+        col(Order.checkout_id) == col(Checkout.id), col(Order.standing_order_id).is_not(None)
+    )
+    found = (
+        await session.execute(
+            select(Checkout)
+            .where(
+                col(Checkout.buyer_id) == buyer.id,
+                or_(
+                    col(Checkout.idempotency_key) == key,
+                    and_(col(Checkout.created_at) >= now - JUST_CHECKED_OUT, ~from_standing_order),
+                ),
+            )
+            .order_by(
+                (col(Checkout.idempotency_key) == key).desc(), col(Checkout.created_at).desc(), col(Checkout.id).desc()
+            )
+            .limit(1)
+        )
+    ).scalar_one_or_none()
     if found is None:
         return None
     if found.idempotency_key == key:
@@ -222,26 +291,41 @@ async def _placement_that_took_the_cart(*, session: AsyncSession, buyer: User, k
 async def _replay(*, session: AsyncSession, checkout: Checkout, fingerprint: str) -> Placement:
     if checkout.fingerprint != fingerprint:
         raise Conflict(MSG_KEY_REUSED)
-    orders = list((await session.execute(select(Order).where(col(Order.checkout_id) == checkout.id)
-                                         .order_by(col(Order.id)))).scalars())
+    orders = list(
+        (
+            await session.execute(select(Order).where(col(Order.checkout_id) == checkout.id).order_by(col(Order.id)))
+        ).scalars()
+    )
     return Placement(checkout=checkout, orders=orders, replayed=True)
 
 
 def _fingerprint(delivery: DeliveryChoice, payment_method: PaymentMethod, lines: dict[int, int] | None) -> str:
     """What identifies the request behind a key: the delivery, the payment and, when given, the lines (a cart
     checkout's lines are the cart, emptied by the first success)."""
-    content = {"day": delivery.day.isoformat(), "slot": delivery.slot.isoformat(), "kind": delivery.kind.value,
-               "point": delivery.point_id, "notes": delivery.notes, "payment": payment_method.value,
-               "lines": sorted(lines.items()) if lines is not None else "cart"}
+    content = {
+        "day": delivery.day.isoformat(),
+        "slot": delivery.slot.isoformat(),
+        "kind": delivery.kind.value,
+        "point": delivery.point_id,
+        "notes": delivery.notes,
+        "payment": payment_method.value,
+        "lines": sorted(lines.items()) if lines is not None else "cart",
+    }
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
 # --- 2. validation ----------------------------------------------------------------------------------------
 
 
-async def _validated_lines(*, session: AsyncSession, buyer: User, delivery: DeliveryChoice,
-                           payment_method: PaymentMethod, lines: dict[int, int],
-                           now: datetime) -> tuple[list[_Line], DeliveryPlace]:
+async def _validated_lines(
+    *,
+    session: AsyncSession,
+    buyer: User,
+    delivery: DeliveryChoice,
+    payment_method: PaymentMethod,
+    lines: dict[int, int],
+    now: datetime,
+) -> tuple[list[_Line], DeliveryPlace]:
     """The lines ordered (by vendor) and where they go, once every rule holds; otherwise ValidationFailed naming
     every broken rule at once: the delivery time, the payment for the buyer's role, each line on sale, at its
     minimum and within its lead time, each vendor's days, hours and delivery radius."""
@@ -274,18 +358,26 @@ async def _validated_lines(*, session: AsyncSession, buyer: User, delivery: Deli
 async def _read_lines(*, session: AsyncSession, lines: dict[int, int], now: datetime) -> list[_Line]:
     """The products ordered with their vendors and whether buyers may still see them, in one query."""
     on_sale = case((buyer_visible(wib_today(now)), True), else_=False)
-    rows = (await session.execute(select(Product, Vendor, on_sale).where(col(Product.id).in_(lines))
-                                  .join(Vendor, col(Vendor.id) == col(Product.vendor_id)).order_by(col(Vendor.id), col(Product.id)))).all()
+    rows = (
+        await session.execute(
+            select(Product, Vendor, on_sale)
+            .where(col(Product.id).in_(lines))
+            .join(Vendor, col(Vendor.id) == col(Product.vendor_id))
+            .order_by(col(Vendor.id), col(Product.id))
+        )
+    ).all()
     return [_Line(product=row[0], vendor=row[1], on_sale=bool(row[2]), quantity=lines[row[0].id]) for row in rows]
 
 
-def _line_problem(line: _Line, delivery: DeliveryChoice, now: datetime, *,
-                  check_lead_time: bool) -> FieldError | None:
+def _line_problem(line: _Line, delivery: DeliveryChoice, now: datetime, *, check_lead_time: bool) -> FieldError | None:
     if not line.on_sale:
         return FieldError(f"line-{line.product.id}", carts.MSG_NOT_ON_SALE, {"product": line.product.name})
     if line.quantity < line.product.min_order_qty:
-        return FieldError(f"line-{line.product.id}", carts.MSG_MIN_ORDER, {
-            "product": line.product.name, "minimum": line.product.min_order_qty})
+        return FieldError(
+            f"line-{line.product.id}",
+            carts.MSG_MIN_ORDER,
+            {"product": line.product.name, "minimum": line.product.min_order_qty},
+        )
     return lead_time_problem(line.product, delivery, now) if check_lead_time else None
 
 
@@ -297,9 +389,18 @@ def _vendors(ordered: list[_Line]) -> dict[int, Vendor]:
 # --- 3. pricing -------------------------------------------------------------------------------------------
 
 
-async def _priced_orders(*, session: AsyncSession, buyer: User, ordered: list[_Line], delivery: DeliveryChoice,
-                         place: DeliveryPlace, payment_method: PaymentMethod, payment_window: timedelta,
-                         standing_order_id: int | None, now: datetime) -> list[Order]:
+async def _priced_orders(
+    *,
+    session: AsyncSession,
+    buyer: User,
+    ordered: list[_Line],
+    delivery: DeliveryChoice,
+    place: DeliveryPlace,
+    payment_method: PaymentMethod,
+    payment_window: timedelta,
+    standing_order_id: int | None,
+    now: datetime,
+) -> list[Order]:
     """One order per vendor (not written yet), each line at the tier price its quantity reaches. A card order
     waits for its payment until the payment window closes; the others are placed at once."""
     tiers = await carts.tiers_by_product(session=session, product_ids=[line.product.id for line in ordered])
@@ -308,18 +409,32 @@ async def _priced_orders(*, session: AsyncSession, buyer: User, ordered: list[_L
     for line in ordered:
         line.unit_price = unit_price_for(line.product.price, tiers[line.product.id], line.quantity)
         by_vendor[line.vendor.id].append(line)
-    return [Order(  # type: ignore[call-arg]  # no checkout_id yet: _write_orders sets it once the checkout exists
-        vendor_id=vendor_id, zone_id=vendor_lines[0].vendor.zone_id, buyer_id=buyer.id,
-        organisation_id=buyer.organisation_id if buyer.role == Role.CANTEEN_STAFF else None, status=status,
-        payment_method=payment_method, delivery_day=delivery.day, delivery_slot=delivery.slot,
-        deliver_at=delivery.deliver_at(), delivery_kind=place.kind, delivery_point_id=place.point_id,
-        delivery_address=place.address, notes=delivery.notes,
-        total=sum(line.quantity * line.unit_price for line in vendor_lines),
-        held_capacity=sum(line.quantity for line in vendor_lines
-                          if line.product.fulfilment == Fulfilment.MADE_TO_ORDER),
-        standing_order_id=standing_order_id,
-        payment_due_at=now + payment_window if status == OrderStatus.PENDING_PAYMENT else None,
-        created_at=now, updated_at=now) for vendor_id, vendor_lines in by_vendor.items()]
+    return [
+        Order(  # type: ignore[call-arg]  # no checkout_id yet: _write_orders sets it once the checkout exists
+            vendor_id=vendor_id,
+            zone_id=vendor_lines[0].vendor.zone_id,
+            buyer_id=buyer.id,
+            organisation_id=buyer.organisation_id if buyer.role == Role.CANTEEN_STAFF else None,
+            status=status,
+            payment_method=payment_method,
+            delivery_day=delivery.day,
+            delivery_slot=delivery.slot,
+            deliver_at=delivery.deliver_at(),
+            delivery_kind=place.kind,
+            delivery_point_id=place.point_id,
+            delivery_address=place.address,
+            notes=delivery.notes,
+            total=sum(line.quantity * line.unit_price for line in vendor_lines),
+            held_capacity=sum(
+                line.quantity for line in vendor_lines if line.product.fulfilment == Fulfilment.MADE_TO_ORDER
+            ),
+            standing_order_id=standing_order_id,
+            payment_due_at=now + payment_window if status == OrderStatus.PENDING_PAYMENT else None,
+            created_at=now,
+            updated_at=now,
+        )
+        for vendor_id, vendor_lines in by_vendor.items()
+    ]
 
 
 def _check_cash_limit(*, orders: list[Order], ordered: list[_Line], limit: int) -> None:
@@ -333,61 +448,141 @@ def _check_cash_limit(*, orders: list[Order], ordered: list[_Line], limit: int) 
 # --- 4. persistence ---------------------------------------------------------------------------------------
 
 
-async def _write_orders(*, session: AsyncSession, buyer: User, key: str, fingerprint: str,
-                        payment_method: PaymentMethod, orders: list[Order], ordered: list[_Line],
-                        placed_by: User | None, now: datetime) -> Checkout | None:
+async def _write_orders(
+    *,
+    session: AsyncSession,
+    buyer: User,
+    key: str,
+    fingerprint: str,
+    payment_method: PaymentMethod,
+    orders: list[Order],
+    ordered: list[_Line],
+    placed_by: User | None,
+    now: datetime,
+) -> Checkout | None:
     """Write the checkout, its orders, their lines and first history entries (the orders get their ids). None,
     and nothing written, when a concurrent request has committed the same key first."""
     total = sum(order.total for order in orders)
-    checkout_id = await _insert_checkout(session=session, buyer=buyer, key=key, fingerprint=fingerprint,
-                                         payment_method=payment_method, total=total, now=now)
+    checkout_id = await _insert_checkout(
+        session=session,
+        buyer=buyer,
+        key=key,
+        fingerprint=fingerprint,
+        payment_method=payment_method,
+        total=total,
+        now=now,
+    )
     if checkout_id is None:
         return None
     # Core inserts: one multi-row statement each (the ORM would insert rows one by one on SQLite). Orders come
     # back keyed by vendor, one order per vendor in a checkout.
     for order in orders:
         order.checkout_id = checkout_id
-    created = await session.execute(insert(Order).returning(col(Order.id), col(Order.vendor_id)),
-                                    [order.model_dump(exclude={"id"}) for order in orders])
+    created = await session.execute(
+        insert(Order).returning(col(Order.id), col(Order.vendor_id)),
+        [order.model_dump(exclude={"id"}) for order in orders],
+    )
     ids = {vendor_id: order_id for order_id, vendor_id in created}
     for order in orders:
         order.id = ids[order.vendor_id]
-    await session.execute(insert(OrderLine), [
-        {"order_id": order.id, "product_id": line.product.id, "product_name": line.product.name,
-         "unit": line.product.unit, "fulfilment": line.product.fulfilment, "quantity": line.quantity,
-         "unit_price": line.unit_price, "line_total": line.quantity * line.unit_price}
-        for order in orders for line in ordered if line.vendor.id == order.vendor_id])
-    await session.execute(insert(OrderEvent), [
-        {"order_id": order.id, "from_status": None, "to_status": order.status,
-         "actor_id": placed_by.id if placed_by else None, "actor_role": "buyer" if placed_by else "system",
-         "reason": "", "at": now} for order in orders])
-    return Checkout(id=checkout_id, buyer_id=buyer.id, organisation_id=buyer.organisation_id,
-                    idempotency_key=key, fingerprint=fingerprint, payment_method=payment_method, total=total,
-                    created_at=now)
+    await session.execute(
+        insert(OrderLine),
+        [
+            {
+                "order_id": order.id,
+                "product_id": line.product.id,
+                "product_name": line.product.name,
+                "unit": line.product.unit,
+                "fulfilment": line.product.fulfilment,
+                "quantity": line.quantity,
+                "unit_price": line.unit_price,
+                "line_total": line.quantity * line.unit_price,
+            }
+            for order in orders
+            for line in ordered
+            if line.vendor.id == order.vendor_id
+        ],
+    )
+    await session.execute(
+        insert(OrderEvent),
+        [
+            {
+                "order_id": order.id,
+                "from_status": None,
+                "to_status": order.status,
+                "actor_id": placed_by.id if placed_by else None,
+                "actor_role": "buyer" if placed_by else "system",
+                "reason": "",
+                "at": now,
+            }
+            for order in orders
+        ],
+    )
+    return Checkout(
+        id=checkout_id,
+        buyer_id=buyer.id,
+        organisation_id=buyer.organisation_id,
+        idempotency_key=key,
+        fingerprint=fingerprint,
+        payment_method=payment_method,
+        total=total,
+        created_at=now,
+    )
 
 
-async def _insert_checkout(*, session: AsyncSession, buyer: User, key: str, fingerprint: str,
-                           payment_method: PaymentMethod, total: int, now: datetime) -> int | None:
+async def _insert_checkout(
+    *,
+    session: AsyncSession,
+    buyer: User,
+    key: str,
+    fingerprint: str,
+    payment_method: PaymentMethod,
+    total: int,
+    now: datetime,
+) -> int | None:
     """Insert the checkout unless the key exists; a concurrent request with the same key waits here until the
     first one finishes (PostgreSQL), then finds its checkout instead of placing a second one."""
     insert = upsert_insert(session)
-    statement = insert(Checkout).values(
-        buyer_id=buyer.id, organisation_id=buyer.organisation_id if buyer.role == Role.CANTEEN_STAFF else None,
-        idempotency_key=key, fingerprint=fingerprint, payment_method=payment_method, total=total, created_at=now,
-    ).on_conflict_do_nothing(index_elements=["buyer_id", "idempotency_key"]).returning(col(Checkout.id))
+    statement = (
+        insert(Checkout)
+        .values(
+            buyer_id=buyer.id,
+            organisation_id=buyer.organisation_id if buyer.role == Role.CANTEEN_STAFF else None,
+            idempotency_key=key,
+            fingerprint=fingerprint,
+            payment_method=payment_method,
+            total=total,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["buyer_id", "idempotency_key"])
+        .returning(col(Checkout.id))
+    )
     return (await session.execute(statement)).scalar_one_or_none()
 
 
-async def _follow_up(*, session: AsyncSession, buyer: User, checkout: Checkout, orders: list[Order],
-                     ordered: list[_Line], now: datetime) -> None:
+async def _follow_up(
+    *, session: AsyncSession, buyer: User, checkout: Checkout, orders: list[Order], ordered: list[_Line], now: datetime
+) -> None:
     """What placing entails besides the orders: the invoice of an invoice checkout, the vendors of placed orders
     told (a card order's vendor is told once it is paid)."""
     if checkout.payment_method == PaymentMethod.INVOICE:  # refused (the caller rolls back) without terms
-        await invoices.issue_invoice(session=session, checkout_id=checkout.id, organisation_id=buyer.organisation_id,
-                                     amount=checkout.total, now=now)
+        await invoices.issue_invoice(
+            session=session,
+            checkout_id=checkout.id,
+            organisation_id=buyer.organisation_id,
+            amount=checkout.total,
+            now=now,
+        )
     vendors = _vendors(ordered)
-    await notify_each(session=session, now=now, notes=[new_order_note(order, vendors[order.vendor_id].user_id)
-                                                       for order in orders if order.status == OrderStatus.PLACED])
+    await notify_each(
+        session=session,
+        now=now,
+        notes=[
+            new_order_note(order, vendors[order.vendor_id].user_id)
+            for order in orders
+            if order.status == OrderStatus.PLACED
+        ],
+    )
 
 
 # --- 5. holds ---------------------------------------------------------------------------------------------
@@ -403,34 +598,73 @@ async def _hold(*, session: AsyncSession, orders: list[Order], ordered: list[_Li
     short_vendors = await capacity.hold_capacities(session=session, day=day, wanted=wanted_capacity)
     short_products = await capacity.hold_stocks(session=session, wanted=dict(wanted_stock))
     if short_vendors or short_products:
-        raise InsufficientCapacity(await _shortages(session=session, orders=orders, ordered=ordered, day=day,
-                                                    short_vendors=short_vendors, short_products=short_products))
+        raise InsufficientCapacity(
+            await _shortages(
+                session=session,
+                orders=orders,
+                ordered=ordered,
+                day=day,
+                short_vendors=short_vendors,
+                short_products=short_products,
+            )
+        )
 
 
-async def _shortages(*, session: AsyncSession, orders: list[Order], ordered: list[_Line], day: date,
-                     short_vendors: set[int], short_products: set[int]) -> list[Shortage]:
+async def _shortages(
+    *,
+    session: AsyncSession,
+    orders: list[Order],
+    ordered: list[_Line],
+    day: date,
+    short_vendors: set[int],
+    short_products: set[int],
+) -> list[Shortage]:
     """Each shortage with what is left. A vendor's made-to-order products share the day's capacity: one
     shortage names them together, with what they add up to, so the buyer knows how much to take off."""
     capacity_left: dict[int, int] = {}
     if short_vendors:
-        capacity_left = dict((await session.execute(
-            select(col(CapacityDay.vendor_id), col(CapacityDay.capacity) - col(CapacityDay.held))
-            .where(col(CapacityDay.day) == day, col(CapacityDay.vendor_id).in_(short_vendors)))).all())
+        capacity_left = dict(
+            (
+                await session.execute(
+                    select(col(CapacityDay.vendor_id), col(CapacityDay.capacity) - col(CapacityDay.held)).where(
+                        col(CapacityDay.day) == day, col(CapacityDay.vendor_id).in_(short_vendors)
+                    )
+                )
+            ).all()
+        )
     stock_left: dict[int, int | None] = {}
     if short_products:
-        stock_left = dict((await session.execute(
-            select(col(Product.id), col(Product.stock)).where(col(Product.id).in_(short_products)))).all())
+        stock_left = dict(
+            (
+                await session.execute(
+                    select(col(Product.id), col(Product.stock)).where(col(Product.id).in_(short_products))
+                )
+            ).all()
+        )
     shortages = []
     for order in orders:
         if order.vendor_id in short_vendors:
-            shared = [line for line in ordered if line.vendor.id == order.vendor_id
-                      and line.product.fulfilment == Fulfilment.MADE_TO_ORDER]
-            shortages.append(Shortage(product_id=shared[0].product.id,
-                                      product_name=", ".join(line.product.name for line in shared),
-                                      requested=order.held_capacity,
-                                      available=max(capacity_left.get(order.vendor_id, 0), 0)))
+            shared = [
+                line
+                for line in ordered
+                if line.vendor.id == order.vendor_id and line.product.fulfilment == Fulfilment.MADE_TO_ORDER
+            ]
+            shortages.append(
+                Shortage(
+                    product_id=shared[0].product.id,
+                    product_name=", ".join(line.product.name for line in shared),
+                    requested=order.held_capacity,
+                    available=max(capacity_left.get(order.vendor_id, 0), 0),
+                )
+            )
     for line in ordered:
         if line.product.id in short_products:
-            shortages.append(Shortage(product_id=line.product.id, product_name=line.product.name,
-                                      requested=line.quantity, available=max(stock_left.get(line.product.id) or 0, 0)))
+            shortages.append(
+                Shortage(
+                    product_id=line.product.id,
+                    product_name=line.product.name,
+                    requested=line.quantity,
+                    available=max(stock_left.get(line.product.id) or 0, 0),
+                )
+            )
     return shortages

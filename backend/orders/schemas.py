@@ -59,8 +59,11 @@ def _time(text: str) -> time:
 class CartQuantityInput(BaseModel):
     field_messages: ClassVar[dict[str, str]] = {"quantity": MSG_QUANTITY}
 
-    quantity: int = Field(ge=1, le=MAX_LINE_QUANTITY, description="The quantity to have in the cart "
-                                                                 "(at least the product's minimum order)")
+    quantity: int = Field(
+        ge=1,
+        le=MAX_LINE_QUANTITY,
+        description="The quantity to have in the cart (at least the product's minimum order)",
+    )
 
 
 class CartLineChangeInput(BaseModel):
@@ -80,21 +83,32 @@ class ProductChoiceInput(BaseModel):
 
 class CheckoutInput(BaseModel):
     field_messages: ClassVar[dict[str, str]] = {
-        "delivery_day": MSG_CALENDAR_DAY, "delivery_slot": MSG_SLOT, "delivery_kind": MSG_PLACE,
-        "delivery_point_id": MSG_PLACE, "payment_method": MSG_PAYMENT}
+        "delivery_day": MSG_CALENDAR_DAY,
+        "delivery_slot": MSG_SLOT,
+        "delivery_kind": MSG_PLACE,
+        "delivery_point_id": MSG_PLACE,
+        "payment_method": MSG_PAYMENT,
+    }
 
     delivery_day: date = Field(description="Local delivery day (WIB)")
     delivery_slot: SlotText = Field(examples=["11:00"], description=SLOT_DESCRIPTION)
-    delivery_kind: DeliveryKind = Field(description="canteen (canteen staff), zone_point (a gate or dormitory: "
-                                                    "give delivery_point_id) or pickup")
+    delivery_kind: DeliveryKind = Field(
+        description="canteen (canteen staff), zone_point (a gate or dormitory: give delivery_point_id) or pickup"
+    )
     delivery_point_id: int | None = Field(default=None, description="From GET /api/v1/delivery-points")
     notes: str = Field(default="", max_length=MAX_NOTES, description="For the vendors")
-    payment_method: PaymentMethod = Field(description="invoice for canteens, cash on delivery for workers; card "
-                                                      "only where card payment is available")
+    payment_method: PaymentMethod = Field(
+        description="invoice for canteens, cash on delivery for workers; card only where card payment is available"
+    )
 
     def delivery(self) -> DeliveryChoice:
-        return DeliveryChoice(day=self.delivery_day, slot=_time(self.delivery_slot), kind=self.delivery_kind,
-                              point_id=self.delivery_point_id, notes=self.notes)
+        return DeliveryChoice(
+            day=self.delivery_day,
+            slot=_time(self.delivery_slot),
+            kind=self.delivery_kind,
+            point_id=self.delivery_point_id,
+            notes=self.notes,
+        )
 
 
 class DeliveryPointInput(BaseModel):
@@ -130,8 +144,12 @@ class ReplyInput(BaseModel):
 
 class StandingOrderCreate(BaseModel):
     field_messages: ClassVar[dict[str, str]] = {
-        "quantity": MSG_STANDING_QUANTITY, "weekdays": MSG_WEEKDAYS, "slot": MSG_SLOT, "delivery_kind": MSG_PLACE,
-        "days_ahead": MSG_DAYS_AHEAD}
+        "quantity": MSG_STANDING_QUANTITY,
+        "weekdays": MSG_WEEKDAYS,
+        "slot": MSG_SLOT,
+        "delivery_kind": MSG_PLACE,
+        "days_ahead": MSG_DAYS_AHEAD,
+    }
 
     product_id: int
     quantity: int = Field(ge=1, le=MAX_LINE_QUANTITY)
@@ -142,9 +160,15 @@ class StandingOrderCreate(BaseModel):
     days_ahead: int = Field(default=7, ge=1, le=14, description="Each day's order is placed this many days ahead")
 
     def to_input(self) -> StandingOrderInput:
-        return StandingOrderInput(product_id=self.product_id, quantity=self.quantity, weekdays=self.weekdays,
-                                  slot=_time(self.slot), delivery_kind=DeliveryKind(self.delivery_kind),
-                                  notes=self.notes, days_ahead=self.days_ahead)
+        return StandingOrderInput(
+            product_id=self.product_id,
+            quantity=self.quantity,
+            weekdays=self.weekdays,
+            slot=_time(self.slot),
+            delivery_kind=DeliveryKind(self.delivery_kind),
+            notes=self.notes,
+            days_ahead=self.days_ahead,
+        )
 
 
 class StandingOrderForm(StandingOrderCreate):
@@ -167,8 +191,10 @@ class CartLinePublic(BaseModel):
     base_price: int = Field(description="Rupiah per unit before bulk tiers")
     unit_price: int = Field(description="Rupiah per unit for this quantity, after bulk tiers")
     line_total: int
-    on_sale: bool = Field(description="False when the product was taken off sale: it counts for nothing and "
-                                      "blocks the checkout until removed")
+    on_sale: bool = Field(
+        description="False when the product was taken off sale: it counts for nothing and "
+        "blocks the checkout until removed"
+    )
     thumbnail_url: str | None
 
 
@@ -186,16 +212,34 @@ class CartPublic(BaseModel):
 
     @classmethod
     def of(cls, cart: Cart) -> CartPublic:
-        return cls(total=cart.total, line_count=cart.line_count, vendors=[
-            CartVendorPublic(vendor_id=group.vendor_id, vendor_name=group.vendor_name, subtotal=group.subtotal,
-                             lines=[CartLinePublic(
-                                 product_id=item.product_id, name=item.name, unit=item.unit,
-                                 fulfilment=item.fulfilment, quantity=item.quantity,
-                                 min_order_qty=item.min_order_qty, base_price=item.base_price,
-                                 unit_price=item.unit_price, line_total=item.line_total, on_sale=item.on_sale,
-                                 thumbnail_url=f"/media/{item.thumb_key}" if item.thumb_key else None)
-                                 for item in group.items])
-            for group in cart.vendors])
+        return cls(
+            total=cart.total,
+            line_count=cart.line_count,
+            vendors=[
+                CartVendorPublic(
+                    vendor_id=group.vendor_id,
+                    vendor_name=group.vendor_name,
+                    subtotal=group.subtotal,
+                    lines=[
+                        CartLinePublic(
+                            product_id=item.product_id,
+                            name=item.name,
+                            unit=item.unit,
+                            fulfilment=item.fulfilment,
+                            quantity=item.quantity,
+                            min_order_qty=item.min_order_qty,
+                            base_price=item.base_price,
+                            unit_price=item.unit_price,
+                            line_total=item.line_total,
+                            on_sale=item.on_sale,
+                            thumbnail_url=f"/media/{item.thumb_key}" if item.thumb_key else None,
+                        )
+                        for item in group.items
+                    ],
+                )
+                for group in cart.vendors
+            ],
+        )
 
 
 class DeliveryPointPublic(BaseModel):
@@ -208,8 +252,7 @@ class DeliveryPointPublic(BaseModel):
     @classmethod
     def of(cls, point: DeliveryPoint) -> DeliveryPointPublic:
         assert point.id is not None
-        return cls(id=point.id, kind=point.kind, name=point.name, latitude=point.latitude,
-                   longitude=point.longitude)
+        return cls(id=point.id, kind=point.kind, name=point.name, latitude=point.latitude, longitude=point.longitude)
 
 
 class DeliverySlotsPublic(BaseModel):
@@ -232,9 +275,16 @@ class DeliveryPublic(BaseModel):
 
     @classmethod
     def of(cls, order: Order) -> DeliveryPublic:
-        return cls(day=order.delivery_day, slot=hh_mm(order.delivery_slot), at=as_utc(order.deliver_at),
-                   kind=order.delivery_kind, kind_label=gettext(DELIVERY_LABELS[DeliveryKind(order.delivery_kind)]),
-                   point_id=order.delivery_point_id, address=order.delivery_address, notes=order.notes)
+        return cls(
+            day=order.delivery_day,
+            slot=hh_mm(order.delivery_slot),
+            at=as_utc(order.deliver_at),
+            kind=order.delivery_kind,
+            kind_label=gettext(DELIVERY_LABELS[DeliveryKind(order.delivery_kind)]),
+            point_id=order.delivery_point_id,
+            address=order.delivery_address,
+            notes=order.notes,
+        )
 
 
 class OrderBriefPublic(BaseModel):
@@ -260,13 +310,22 @@ class OrderBriefPublic(BaseModel):
     def fields_of(order: Order) -> dict[str, object]:
         assert order.id is not None
         return {
-            "id": order.id, "number": order.number, "checkout_id": order.checkout_id, "vendor_id": order.vendor_id,
-            "status": order.status, "status_label": gettext(STATUS_LABELS[OrderStatus(order.status)]),
-            "status_reason": order.status_reason, "payment_method": order.payment_method,
-            "payment_label": gettext(PAYMENT_LABELS[PaymentMethod(order.payment_method)]), "total": order.total,
-            "delivery": DeliveryPublic.of(order), "payment_due_at": as_utc(order.payment_due_at),
-            "standing_order_id": order.standing_order_id, "created_at": as_utc(order.created_at),
-            "updated_at": as_utc(order.updated_at)}
+            "id": order.id,
+            "number": order.number,
+            "checkout_id": order.checkout_id,
+            "vendor_id": order.vendor_id,
+            "status": order.status,
+            "status_label": gettext(STATUS_LABELS[OrderStatus(order.status)]),
+            "status_reason": order.status_reason,
+            "payment_method": order.payment_method,
+            "payment_label": gettext(PAYMENT_LABELS[PaymentMethod(order.payment_method)]),
+            "total": order.total,
+            "delivery": DeliveryPublic.of(order),
+            "payment_due_at": as_utc(order.payment_due_at),
+            "standing_order_id": order.standing_order_id,
+            "created_at": as_utc(order.created_at),
+            "updated_at": as_utc(order.updated_at),
+        }
 
     @classmethod
     def of(cls, order: Order) -> OrderBriefPublic:
@@ -283,8 +342,14 @@ class OrderLinePublic(BaseModel):
 
     @classmethod
     def of(cls, line: OrderLine) -> OrderLinePublic:
-        return cls(product_id=line.product_id, product_name=line.product_name, unit=line.unit,
-                   quantity=line.quantity, unit_price=line.unit_price, line_total=line.line_total)
+        return cls(
+            product_id=line.product_id,
+            product_name=line.product_name,
+            unit=line.unit,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            line_total=line.line_total,
+        )
 
 
 class OrderSummaryPublic(OrderBriefPublic):
@@ -296,10 +361,14 @@ class OrderSummaryPublic(OrderBriefPublic):
 
     @staticmethod
     def summary_fields(summary: OrderSummary) -> dict[str, object]:
-        return dict(**OrderBriefPublic.fields_of(summary.order), vendor_name=summary.vendor_name,
-                    buyer_name=summary.buyer_name, buyer_phone=summary.buyer_phone,
-                    organisation_name=summary.organisation_name,
-                    lines=[OrderLinePublic.of(line) for line in summary.lines])
+        return dict(
+            **OrderBriefPublic.fields_of(summary.order),
+            vendor_name=summary.vendor_name,
+            buyer_name=summary.buyer_name,
+            buyer_phone=summary.buyer_phone,
+            organisation_name=summary.organisation_name,
+            lines=[OrderLinePublic.of(line) for line in summary.lines],
+        )
 
     @classmethod
     def of_summary(cls, summary: OrderSummary) -> OrderSummaryPublic:
@@ -323,8 +392,14 @@ class TimelineEntryPublic(BaseModel):
     @classmethod
     def of(cls, entry: TimelineEntry) -> TimelineEntryPublic:
         reason = entry.reason_text
-        return cls(at=as_utc(entry.at), from_status=entry.from_status, to_status=entry.to_status,
-                   actor_name=entry.actor_name, actor_role=entry.actor_role, reason=reason)
+        return cls(
+            at=as_utc(entry.at),
+            from_status=entry.from_status,
+            to_status=entry.to_status,
+            actor_name=entry.actor_name,
+            actor_role=entry.actor_role,
+            reason=reason,
+        )
 
 
 class ReviewPublic(BaseModel):
@@ -336,25 +411,36 @@ class ReviewPublic(BaseModel):
 
     @classmethod
     def of(cls, review: Review) -> ReviewPublic:
-        return cls(rating=review.rating, comment=review.comment, created_at=as_utc(review.created_at),
-                   reply=review.reply, replied_at=as_utc(review.replied_at))
+        return cls(
+            rating=review.rating,
+            comment=review.comment,
+            created_at=as_utc(review.created_at),
+            reply=review.reply,
+            replied_at=as_utc(review.replied_at),
+        )
 
 
 class OrderDetailPublic(OrderSummaryPublic):
     side: str = Field(description="The reader's side of the order: buyer, vendor or manager")
-    actions: list[str] = Field(description="Statuses the reader may move the order to now "
-                                           "(POST /api/v1/orders/{order_id}/transitions)")
+    actions: list[str] = Field(
+        description="Statuses the reader may move the order to now (POST /api/v1/orders/{order_id}/transitions)"
+    )
     timeline: list[TimelineEntryPublic]
     review: ReviewPublic | None
     can_review: bool = Field(description="The reader may rate the order now (POST /api/v1/orders/{order_id}/review)")
 
     @classmethod
     def of_detail(cls, detail: OrderDetail) -> OrderDetailPublic:
-        return cls.model_validate(dict(
-            **OrderSummaryPublic.summary_fields(detail.summary), side=detail.side.value,
-            actions=[action.value for action in detail.actions], can_review=detail.can_review,
-            timeline=[TimelineEntryPublic.of(entry) for entry in detail.timeline],
-            review=ReviewPublic.of(detail.review) if detail.review is not None else None))
+        return cls.model_validate(
+            dict(
+                **OrderSummaryPublic.summary_fields(detail.summary),
+                side=detail.side.value,
+                actions=[action.value for action in detail.actions],
+                can_review=detail.can_review,
+                timeline=[TimelineEntryPublic.of(entry) for entry in detail.timeline],
+                review=ReviewPublic.of(detail.review) if detail.review is not None else None,
+            )
+        )
 
 
 class CheckoutPublic(BaseModel):
@@ -369,9 +455,14 @@ class CheckoutPublic(BaseModel):
     def of(cls, placement: Placement) -> CheckoutPublic:
         checkout = placement.checkout
         assert checkout.id is not None
-        return cls(checkout_id=checkout.id, total=checkout.total, payment_method=checkout.payment_method,
-                   replayed=placement.replayed, created_at=as_utc(checkout.created_at),
-                   orders=[OrderBriefPublic.of(order) for order in placement.orders])
+        return cls(
+            checkout_id=checkout.id,
+            total=checkout.total,
+            payment_method=checkout.payment_method,
+            replayed=placement.replayed,
+            created_at=as_utc(checkout.created_at),
+            orders=[OrderBriefPublic.of(order) for order in placement.orders],
+        )
 
 
 class ReorderPublic(BaseModel):
@@ -381,8 +472,11 @@ class ReorderPublic(BaseModel):
 
     @classmethod
     def of(cls, reorder: Reorder, cart: Cart) -> ReorderPublic:
-        return cls(added=reorder.added, cart=CartPublic.of(cart),
-                   left_out=[gettext(error.message, **error.params) for error in reorder.left_out])
+        return cls(
+            added=reorder.added,
+            cart=CartPublic.of(cart),
+            left_out=[gettext(error.message, **error.params) for error in reorder.left_out],
+        )
 
 
 # --- the vendor's board --------------------------------------------------------------------------------
@@ -406,12 +500,20 @@ class BoardPublic(BaseModel):
 
     @classmethod
     def of(cls, board: Board) -> BoardPublic:
-        return cls(day=board.day, slots=[
-            BoardSlotPublic(slot=hh_mm(slot.slot),
-                            totals=[ProductTotalPublic(product_name=total.product_name, unit=total.unit,
-                                                       quantity=total.quantity) for total in slot.totals],
-                            orders=[OrderSummaryPublic.of_summary(summary) for summary in slot.orders])
-            for slot in board.slots])
+        return cls(
+            day=board.day,
+            slots=[
+                BoardSlotPublic(
+                    slot=hh_mm(slot.slot),
+                    totals=[
+                        ProductTotalPublic(product_name=total.product_name, unit=total.unit, quantity=total.quantity)
+                        for total in slot.totals
+                    ],
+                    orders=[OrderSummaryPublic.of_summary(summary) for summary in slot.orders],
+                )
+                for slot in board.slots
+            ],
+        )
 
 
 # --- standing orders -----------------------------------------------------------------------------------
@@ -424,8 +526,11 @@ class StandingRunPublic(BaseModel):
 
     @classmethod
     def of(cls, run: StandingOrderRun) -> StandingRunPublic:
-        return cls(delivery_day=run.delivery_day, order_id=run.order_id,
-                   message=gettext(run.message, **run.params) if run.message else "")
+        return cls(
+            delivery_day=run.delivery_day,
+            order_id=run.order_id,
+            message=gettext(run.message, **run.params) if run.message else "",
+        )
 
 
 class StandingOrderPublic(BaseModel):
@@ -450,9 +555,21 @@ class StandingOrderPublic(BaseModel):
     def of(cls, view: StandingOrderView) -> StandingOrderPublic:
         standing = view.standing
         assert standing.id is not None
-        return cls(id=standing.id, product_id=standing.product_id, product_name=view.product_name, unit=view.unit,
-                   vendor_id=standing.vendor_id, vendor_name=view.vendor_name, quantity=standing.quantity,
-                   weekdays=view.weekdays, slot=hh_mm(standing.delivery_slot), delivery_kind=standing.delivery_kind,
-                   notes=standing.notes, days_ahead=standing.days_ahead, active=standing.active,
-                   created_at=as_utc(standing.created_at), updated_at=as_utc(standing.updated_at),
-                   recent_runs=[StandingRunPublic.of(run) for run in view.recent_runs])
+        return cls(
+            id=standing.id,
+            product_id=standing.product_id,
+            product_name=view.product_name,
+            unit=view.unit,
+            vendor_id=standing.vendor_id,
+            vendor_name=view.vendor_name,
+            quantity=standing.quantity,
+            weekdays=view.weekdays,
+            slot=hh_mm(standing.delivery_slot),
+            delivery_kind=standing.delivery_kind,
+            notes=standing.notes,
+            days_ahead=standing.days_ahead,
+            active=standing.active,
+            created_at=as_utc(standing.created_at),
+            updated_at=as_utc(standing.updated_at),
+            recent_runs=[StandingRunPublic.of(run) for run in view.recent_runs],
+        )

@@ -112,18 +112,25 @@ class Board:
 
 def _summaries() -> Select[Order, str, str, str, str]:
     buyer = aliased(User)
-    return (select(Order, col(Vendor.business_name), col(buyer.full_name), col(buyer.phone), col(Organisation.name))
-            .join(Vendor, col(Vendor.id) == col(Order.vendor_id)).join(buyer, col(buyer.id) == col(Order.buyer_id))
-            .outerjoin(Organisation, col(Organisation.id) == col(Order.organisation_id)))
+    return (
+        select(Order, col(Vendor.business_name), col(buyer.full_name), col(buyer.phone), col(Organisation.name))
+        .join(Vendor, col(Vendor.id) == col(Order.vendor_id))
+        .join(buyer, col(buyer.id) == col(Order.buyer_id))
+        .outerjoin(Organisation, col(Organisation.id) == col(Order.organisation_id))
+    )
 
 
 async def _with_lines(*, session: AsyncSession, rows: Iterable[Sequence[Any]]) -> list[OrderSummary]:
     # Each row as _summaries() selects it: the order, its vendor's and buyer's names, the phone, the canteen.
-    summaries = [OrderSummary(order=row[0], vendor_name=row[1], buyer_name=row[2], buyer_phone=row[3],
-                              organisation_name=row[4]) for row in rows]
+    summaries = [
+        OrderSummary(order=row[0], vendor_name=row[1], buyer_name=row[2], buyer_phone=row[3], organisation_name=row[4])
+        for row in rows
+    ]
     by_id = {summary.order.id: summary for summary in summaries}
     if by_id:
-        lines = await session.execute(select(OrderLine).where(col(OrderLine.order_id).in_(by_id)).order_by(col(OrderLine.id)))
+        lines = await session.execute(
+            select(OrderLine).where(col(OrderLine.order_id).in_(by_id)).order_by(col(OrderLine.id))
+        )
         for line in lines.scalars():
             by_id[line.order_id].lines.append(line)
     return summaries
@@ -136,50 +143,94 @@ def buyer_orders_filter(actor: User) -> ColumnElement[bool]:
     return col(Order.buyer_id) == actor.id
 
 
-async def list_orders(*, session: AsyncSession, actor: User, vendor: Vendor | None = None,
-                      status: OrderStatus | None = None, page: int = 1) -> OrderList:
+async def list_orders(
+    *,
+    session: AsyncSession,
+    actor: User,
+    vendor: Vendor | None = None,
+    status: OrderStatus | None = None,
+    page: int = 1,
+) -> OrderList:
     """The vendor's orders when `vendor` is given (the actor's own shop), else the buyer's (or canteen's)."""
-    statement = _summaries().where(col(Order.vendor_id) == vendor.id if vendor is not None else buyer_orders_filter(actor))
+    statement = _summaries().where(
+        col(Order.vendor_id) == vendor.id if vendor is not None else buyer_orders_filter(actor)
+    )
     if status is not None:
         statement = statement.where(col(Order.status) == status)
     page = max(page, 1)
-    rows = (await session.execute(statement.order_by(col(Order.created_at).desc(), col(Order.id).desc())
-                                  .limit(PER_PAGE + 1).offset((page - 1) * PER_PAGE))).all()
-    return OrderList(orders=await _with_lines(session=session, rows=rows[:PER_PAGE]), page=page,
-                     has_more=len(rows) > PER_PAGE)
+    rows = (
+        await session.execute(
+            statement.order_by(col(Order.created_at).desc(), col(Order.id).desc())
+            .limit(PER_PAGE + 1)
+            .offset((page - 1) * PER_PAGE)
+        )
+    ).all()
+    return OrderList(
+        orders=await _with_lines(session=session, rows=rows[:PER_PAGE]), page=page, has_more=len(rows) > PER_PAGE
+    )
 
 
-async def order_detail(*, session: AsyncSession, actor: User, order_id: int, as_side: Side | None = None
-                       ) -> OrderDetail:
+async def order_detail(
+    *, session: AsyncSession, actor: User, order_id: int, as_side: Side | None = None
+) -> OrderDetail:
     """One order for whoever may see it (its buyer or canteen, its vendor, the zone's manager), with its
     timeline and the actions open to the reader; three queries. With `as_side` only a reader on that side sees
     it (the buyer's pages, the vendor's): for anyone else it is not found."""
-    row = (await session.execute(_summaries().add_columns(Vendor, Review, Refund)
-                                 .outerjoin(Review, col(Review.order_id) == col(Order.id))
-                                 .outerjoin(Refund, col(Refund.order_id) == col(Order.id))
-                                 .where(col(Order.id) == order_id))).one_or_none()
+    row = (
+        await session.execute(
+            _summaries()
+            .add_columns(Vendor, Review, Refund)
+            .outerjoin(Review, col(Review.order_id) == col(Order.id))
+            .outerjoin(Refund, col(Refund.order_id) == col(Order.id))
+            .where(col(Order.id) == order_id)
+        )
+    ).one_or_none()
     if row is None:
         raise NotFound(MSG_NOT_FOUND)
     vendor, review, refund = row[5], row[6], row[7]
     side = side_of(row[0], vendor.user_id, actor)
     if side is None or as_side not in (None, side):
         raise NotFound(MSG_NOT_FOUND)
-    summary, = await _with_lines(session=session, rows=[row[:5]])
+    (summary,) = await _with_lines(session=session, rows=[row[:5]])
     events = await session.execute(
-        select(OrderEvent, col(User.full_name)).outerjoin(User, col(User.id) == col(OrderEvent.actor_id))
-        .where(col(OrderEvent.order_id) == order_id).order_by(col(OrderEvent.at), col(OrderEvent.id)))
-    timeline = [TimelineEntry(at=event.at, from_status=event.from_status, to_status=event.to_status, actor_name=name,
-                              actor_role=event.actor_role, reason=event.reason) for event, name in events]
-    return OrderDetail(summary=summary, vendor=vendor, side=side,
-                       actions=allowed_targets(OrderStatus(summary.order.status), side), timeline=timeline,
-                       review=review, refund=refund)
+        select(OrderEvent, col(User.full_name))
+        .outerjoin(User, col(User.id) == col(OrderEvent.actor_id))
+        .where(col(OrderEvent.order_id) == order_id)
+        .order_by(col(OrderEvent.at), col(OrderEvent.id))
+    )
+    timeline = [
+        TimelineEntry(
+            at=event.at,
+            from_status=event.from_status,
+            to_status=event.to_status,
+            actor_name=name,
+            actor_role=event.actor_role,
+            reason=event.reason,
+        )
+        for event, name in events
+    ]
+    return OrderDetail(
+        summary=summary,
+        vendor=vendor,
+        side=side,
+        actions=allowed_targets(OrderStatus(summary.order.status), side),
+        timeline=timeline,
+        review=review,
+        refund=refund,
+    )
 
 
 async def vendor_board(*, session: AsyncSession, vendor: Vendor, day: date) -> Board:
     """A day's orders for the vendor, by slot, with what to prepare per product (two queries)."""
-    rows = (await session.execute(_summaries().where(
-        col(Order.vendor_id) == vendor.id, col(Order.delivery_day) == day, col(Order.status).in_(BOARD_STATUSES))
-        .order_by(col(Order.delivery_slot), col(Order.id)))).all()
+    rows = (
+        await session.execute(
+            _summaries()
+            .where(
+                col(Order.vendor_id) == vendor.id, col(Order.delivery_day) == day, col(Order.status).in_(BOARD_STATUSES)
+            )
+            .order_by(col(Order.delivery_slot), col(Order.id))
+        )
+    ).all()
     summaries = await _with_lines(session=session, rows=rows)
     slots: dict[time, list[OrderSummary]] = defaultdict(list)
     for summary in summaries:
@@ -191,22 +242,34 @@ async def vendor_board(*, session: AsyncSession, vendor: Vendor, day: date) -> B
             if summary.order.status in OPEN_STATUSES:
                 for line in summary.lines:
                     totals[(line.product_name, line.unit)] += line.quantity
-        board.append(BoardSlot(slot=slot, orders=orders, totals=[
-            ProductTotal(product_name=name, unit=unit, quantity=quantity)
-            for (name, unit), quantity in sorted(totals.items())]))
+        board.append(
+            BoardSlot(
+                slot=slot,
+                orders=orders,
+                totals=[
+                    ProductTotal(product_name=name, unit=unit, quantity=quantity)
+                    for (name, unit), quantity in sorted(totals.items())
+                ],
+            )
+        )
     return Board(day=day, slots=board)
 
 
 def new_orders_count(vendor_id: int) -> ScalarSelect[int]:
     """The count of orders waiting for the vendor's answer, as a subquery a page's other query can carry."""
-    return (select(func.count()).select_from(Order)
-            .where(col(Order.vendor_id) == vendor_id, col(Order.status) == OrderStatus.PLACED).scalar_subquery())
+    return (
+        select(func.count())
+        .select_from(Order)
+        .where(col(Order.vendor_id) == vendor_id, col(Order.status) == OrderStatus.PLACED)
+        .scalar_subquery()
+    )
 
 
 async def zone_and_new_orders(*, session: AsyncSession, vendor: Vendor) -> tuple[Zone, int]:
     """The vendor's zone and the count of orders waiting for their answer, in one query (the vendor's home)."""
-    zone, waiting = (await session.execute(select(Zone, new_orders_count(vendor.id))
-                                           .where(col(Zone.id) == vendor.zone_id))).one()
+    zone, waiting = (
+        await session.execute(select(Zone, new_orders_count(vendor.id)).where(col(Zone.id) == vendor.zone_id))
+    ).one()
     return zone, waiting
 
 
@@ -226,18 +289,31 @@ async def reorder(*, session: AsyncSession, actor: User, order_id: int, today: d
     """Put the lines of a past order back in the buyer's cart (today's prices apply at checkout); products no
     longer on sale `today` are left out and said so."""
     carts.ensure_buyer(actor)
-    row = (await session.execute(select(Order, col(Vendor.user_id)).join(Vendor, col(Vendor.id) == col(Order.vendor_id))
-                                 .where(col(Order.id) == order_id))).one_or_none()
+    row = (
+        await session.execute(
+            select(Order, col(Vendor.user_id))
+            .join(Vendor, col(Vendor.id) == col(Order.vendor_id))
+            .where(col(Order.id) == order_id)
+        )
+    ).one_or_none()
     if row is None or side_of(row[0], row[1], actor) != Side.BUYER:
         raise NotFound(MSG_NOT_FOUND)
-    lines = (await session.execute(select(OrderLine).where(col(OrderLine.order_id) == order_id)
-                                   .order_by(col(OrderLine.id)))).scalars().all()
+    lines = (
+        (
+            await session.execute(
+                select(OrderLine).where(col(OrderLine.order_id) == order_id).order_by(col(OrderLine.id))
+            )
+        )
+        .scalars()
+        .all()
+    )
     result = Reorder(added=[], left_out=[])
     for line in lines:
         try:
             async with session.begin_nested():
-                await carts.set_quantity(session=session, buyer=actor, product_id=line.product_id,
-                                         quantity=line.quantity, today=today)
+                await carts.set_quantity(
+                    session=session, buyer=actor, product_id=line.product_id, quantity=line.quantity, today=today
+                )
         except NotFound:
             result.left_out.append(DomainError(MSG_REORDER_GONE, params={"product": line.product_name}))
         except ValidationFailed as refused:
@@ -250,19 +326,40 @@ async def reorder(*, session: AsyncSession, actor: User, order_id: int, today: d
     return result
 
 
-MSG_VENDOR_SUSPENDED = N_("%(vendor)s was suspended by the market manager: order %(number)s may not be delivered. "
-                          "You can cancel it.")
+MSG_VENDOR_SUSPENDED = N_(
+    "%(vendor)s was suspended by the market manager: order %(number)s may not be delivered. You can cancel it."
+)
 
 
 async def warn_buyers_of_suspension(*, session: AsyncSession, vendor: Vendor, now: datetime) -> int:
     """A suspended vendor's open orders: their buyers (a canteen's whole staff) are told, order by order, and
     decide whether to cancel. Returns the number of orders concerned."""
-    orders = (await session.execute(select(Order).where(col(Order.vendor_id) == vendor.id,
-                                                        col(Order.status).in_(OPEN_STATUSES)))).scalars().all()
-    staff = await staff_by_organisation(session=session, organisation_ids={
-        order.organisation_id for order in orders if order.organisation_id is not None})
-    await notify_each(session=session, now=now, notes=[
-        Note(user_id=user_id, message=MSG_VENDOR_SUSPENDED, order_id=order.id, url=f"/orders/{order.id}",
-             params={"vendor": vendor.business_name, "number": order.number})
-        for order in orders for user_id in sorted({order.buyer_id} | staff.get(order.organisation_id or 0, set()))])
+    orders = (
+        (
+            await session.execute(
+                select(Order).where(col(Order.vendor_id) == vendor.id, col(Order.status).in_(OPEN_STATUSES))
+            )
+        )
+        .scalars()
+        .all()
+    )
+    staff = await staff_by_organisation(
+        session=session,
+        organisation_ids={order.organisation_id for order in orders if order.organisation_id is not None},
+    )
+    await notify_each(
+        session=session,
+        now=now,
+        notes=[
+            Note(
+                user_id=user_id,
+                message=MSG_VENDOR_SUSPENDED,
+                order_id=order.id,
+                url=f"/orders/{order.id}",
+                params={"vendor": vendor.business_name, "number": order.number},
+            )
+            for order in orders
+            for user_id in sorted({order.buyer_id} | staff.get(order.organisation_id or 0, set()))
+        ],
+    )
     return len(orders)

@@ -36,8 +36,7 @@ MSG_WEEKDAYS = N_("Choose at least one day of the week.")
 MSG_VENDOR_DAYS = N_("%(vendor)s does not deliver on some of the days chosen.")
 MSG_DAYS_AHEAD = N_("Place the orders 1 to 14 days ahead.")
 MSG_QUANTITY = N_("Type a quantity of at least 1.")
-MSG_CREATOR_GONE = N_("The colleague who set up this standing order no longer orders for the canteen: set it up "
-                      "again.")
+MSG_CREATOR_GONE = N_("The colleague who set up this standing order no longer orders for the canteen: set it up again.")
 MSG_NOT_PLACED = N_("The standing order for %(product)s could not be placed for %(day)s. Open it to see why.")
 
 
@@ -81,19 +80,29 @@ def _ensure_canteen(actor: User) -> int:
 
 async def product_to_repeat(*, session: AsyncSession, product_id: int, today: date) -> tuple[Product, str] | None:
     """The product a standing order is being set up for, with its vendor's name, if buyers may see it `today`."""
-    row = (await session.execute(
-        select(Product, col(Vendor.business_name)).join(Vendor, col(Vendor.id) == col(Product.vendor_id))
-        .where(col(Product.id) == product_id, buyer_visible(today)))).one_or_none()
+    row = (
+        await session.execute(
+            select(Product, col(Vendor.business_name))
+            .join(Vendor, col(Vendor.id) == col(Product.vendor_id))
+            .where(col(Product.id) == product_id, buyer_visible(today))
+        )
+    ).one_or_none()
     return (row[0], row[1]) if row else None
 
 
-async def create_standing_order(*, session: AsyncSession, actor: User, data: StandingOrderInput,
-                                today: date) -> StandingOrder:
+async def create_standing_order(
+    *, session: AsyncSession, actor: User, data: StandingOrderInput, today: date
+) -> StandingOrder:
     """Set up a weekly order for the actor's canteen, checked as an order would be (except capacity, which is
     held day by day when each order is placed)."""
     organisation_id = _ensure_canteen(actor)
-    row = (await session.execute(select(Product, Vendor).join(Vendor, col(Vendor.id) == col(Product.vendor_id))
-                                 .where(col(Product.id) == data.product_id, buyer_visible(today)))).one_or_none()
+    row = (
+        await session.execute(
+            select(Product, Vendor)
+            .join(Vendor, col(Vendor.id) == col(Product.vendor_id))
+            .where(col(Product.id) == data.product_id, buyer_visible(today))
+        )
+    ).one_or_none()
     if row is None:
         raise NotFound(MSG_NO_PRODUCT)
     product, vendor = row
@@ -101,8 +110,9 @@ async def create_standing_order(*, session: AsyncSession, actor: User, data: Sta
     if data.quantity < 1:
         errors.append(FieldError("quantity", MSG_QUANTITY))
     elif data.quantity < product.min_order_qty:
-        errors.append(FieldError("quantity", MSG_MIN_ORDER, {"product": product.name,
-                                                             "minimum": product.min_order_qty}))
+        errors.append(
+            FieldError("quantity", MSG_MIN_ORDER, {"product": product.name, "minimum": product.min_order_qty})
+        )
     weekdays = sorted({day for day in data.weekdays if 1 <= day <= 7})
     if not weekdays:
         errors.append(FieldError("weekdays", MSG_WEEKDAYS))
@@ -119,36 +129,54 @@ async def create_standing_order(*, session: AsyncSession, actor: User, data: Sta
         first_day = today + timedelta(days=(weekdays[0] - today.isoweekday()) % 7 or 7)
         choice = DeliveryChoice(day=first_day, slot=data.slot, kind=data.delivery_kind)
         place = await resolve_place(session=session, buyer=actor, choice=choice)
-        errors.extend(FieldError("delivery_kind", error.message, error.params)
-                      for error in vendor_problems(vendor, choice, place))
+        errors.extend(
+            FieldError("delivery_kind", error.message, error.params) for error in vendor_problems(vendor, choice, place)
+        )
     if errors:
         raise ValidationFailed(errors)
-    standing = StandingOrder(organisation_id=organisation_id, created_by_id=actor.id, vendor_id=vendor.id,
-                             product_id=product.id, quantity=data.quantity, weekdays=days_to_mask(weekdays),
-                             delivery_slot=data.slot, delivery_kind=data.delivery_kind, notes=data.notes.strip()[:500],
-                             days_ahead=data.days_ahead)
+    standing = StandingOrder(
+        organisation_id=organisation_id,
+        created_by_id=actor.id,
+        vendor_id=vendor.id,
+        product_id=product.id,
+        quantity=data.quantity,
+        weekdays=days_to_mask(weekdays),
+        delivery_slot=data.slot,
+        delivery_kind=data.delivery_kind,
+        notes=data.notes.strip()[:500],
+        days_ahead=data.days_ahead,
+    )
     session.add(standing)
     await session.flush()
     return standing
 
 
-async def list_standing_orders(*, session: AsyncSession, actor: User, today: date,
-                               runs_per_order: int = 5) -> list[StandingOrderView]:
+async def list_standing_orders(
+    *, session: AsyncSession, actor: User, today: date, runs_per_order: int = 5
+) -> list[StandingOrderView]:
     """The canteen's standing orders with their latest days, from RECENT_RUN_DAYS before `today` on (two queries)."""
     _ensure_canteen(actor)
-    rows = (await session.execute(
-        select(StandingOrder, col(Product.name), col(Product.unit), col(Vendor.business_name))
-        .join(Product, col(Product.id) == col(StandingOrder.product_id)).join(Vendor, col(Vendor.id) == col(StandingOrder.vendor_id))
-        .where(col(StandingOrder.organisation_id) == actor.organisation_id)
-        .order_by(col(StandingOrder.active).desc(), col(StandingOrder.id)))).all()
-    views = {row[0].id: StandingOrderView(standing=row[0], product_name=row[1], unit=row[2], vendor_name=row[3])
-             for row in rows}
+    rows = (
+        await session.execute(
+            select(StandingOrder, col(Product.name), col(Product.unit), col(Vendor.business_name))
+            .join(Product, col(Product.id) == col(StandingOrder.product_id))
+            .join(Vendor, col(Vendor.id) == col(StandingOrder.vendor_id))
+            .where(col(StandingOrder.organisation_id) == actor.organisation_id)
+            .order_by(col(StandingOrder.active).desc(), col(StandingOrder.id))
+        )
+    ).all()
+    views = {
+        row[0].id: StandingOrderView(standing=row[0], product_name=row[1], unit=row[2], vendor_name=row[3])
+        for row in rows
+    }
     if views:
         # The latest days only: a standing order tries a few days a week, for years.
         since = today - timedelta(days=RECENT_RUN_DAYS)
-        runs = await session.execute(select(StandingOrderRun).where(col(StandingOrderRun.standing_order_id).in_(views),
-                                                                    col(StandingOrderRun.delivery_day) >= since)
-                                     .order_by(col(StandingOrderRun.delivery_day).desc()))
+        runs = await session.execute(
+            select(StandingOrderRun)
+            .where(col(StandingOrderRun.standing_order_id).in_(views), col(StandingOrderRun.delivery_day) >= since)
+            .order_by(col(StandingOrderRun.delivery_day).desc())
+        )
         for run in runs.scalars():
             view = views[run.standing_order_id]
             if len(view.recent_runs) < runs_per_order:
@@ -156,8 +184,9 @@ async def list_standing_orders(*, session: AsyncSession, actor: User, today: dat
     return list(views.values())
 
 
-async def set_active(*, session: AsyncSession, actor: User, standing_order_id: int, active: bool,
-                     now: datetime) -> StandingOrder:
+async def set_active(
+    *, session: AsyncSession, actor: User, standing_order_id: int, active: bool, now: datetime
+) -> StandingOrder:
     """Pause or resume a standing order (orders already placed stay; cancel them one by one)."""
     _ensure_canteen(actor)
     standing = await session.get(StandingOrder, standing_order_id)
@@ -174,19 +203,35 @@ async def place_standing_orders(*, session: AsyncSession, now: datetime) -> Stan
     """The job: place every active standing order's days that are due and not tried yet. Each day is placed in a
     savepoint of its own, so a day that cannot be held changes nothing but its own record."""
     today = wib_today(now)
-    rows = (await session.execute(
-        select(StandingOrder, User, col(Product.name)).join(User, col(User.id) == col(StandingOrder.created_by_id))
-        .join(Product, col(Product.id) == col(StandingOrder.product_id))
-        .where(col(StandingOrder.active).is_(True)).order_by(col(StandingOrder.id)))).all()
+    rows = (
+        await session.execute(
+            select(StandingOrder, User, col(Product.name))
+            .join(User, col(User.id) == col(StandingOrder.created_by_id))
+            .join(Product, col(Product.id) == col(StandingOrder.product_id))
+            .where(col(StandingOrder.active).is_(True))
+            .order_by(col(StandingOrder.id))
+        )
+    ).all()
     product_names = {standing.id: name for standing, _, name in rows}
-    due = [(standing, buyer, today + timedelta(days=offset)) for standing, buyer, _ in rows
-           for offset in range(1, standing.days_ahead + 1)
-           if standing.weekdays & (1 << ((today + timedelta(days=offset)).isoweekday() - 1))]
+    due = [
+        (standing, buyer, today + timedelta(days=offset))
+        for standing, buyer, _ in rows
+        for offset in range(1, standing.days_ahead + 1)
+        if standing.weekdays & (1 << ((today + timedelta(days=offset)).isoweekday() - 1))
+    ]
     if not due:
         return StandingRun()
-    tried = set((await session.execute(select(col(StandingOrderRun.standing_order_id), col(StandingOrderRun.delivery_day))
-                                       .where(tuple_(col(StandingOrderRun.standing_order_id), col(StandingOrderRun.delivery_day))
-                                              .in_([(s.id, day) for s, _, day in due])))).all())
+    tried = set(
+        (
+            await session.execute(
+                select(col(StandingOrderRun.standing_order_id), col(StandingOrderRun.delivery_day)).where(
+                    tuple_(col(StandingOrderRun.standing_order_id), col(StandingOrderRun.delivery_day)).in_(
+                        [(s.id, day) for s, _, day in due]
+                    )
+                )
+            )
+        ).all()
+    )
     result = StandingRun()
     for standing, buyer, day in due:
         if (standing.id, day) in tried:
@@ -196,43 +241,76 @@ async def place_standing_orders(*, session: AsyncSession, now: datetime) -> Stan
                 # Claim the day first: a second worker running the job waits here, then finds it taken.
                 if not await _claim(session, standing_order_id=standing.id, day=day, now=now):
                     continue
-                if not (buyer.is_active and buyer.role == Role.CANTEEN_STAFF
-                        and buyer.organisation_id == standing.organisation_id):
+                if not (
+                    buyer.is_active
+                    and buyer.role == Role.CANTEEN_STAFF
+                    and buyer.organisation_id == standing.organisation_id
+                ):
                     raise Forbidden(MSG_CREATOR_GONE)
                 placement = await place_orders(
-                    session=session, buyer=buyer, lines={standing.product_id: standing.quantity},
-                    delivery=DeliveryChoice(day=day, slot=standing.delivery_slot,
-                                            kind=DeliveryKind(standing.delivery_kind), notes=standing.notes),
-                    payment_method=PaymentMethod.INVOICE, idempotency_key=f"standing-{standing.id}-{day.isoformat()}",
-                    now=now, placed_by=None, standing_order_id=standing.id)
-                await session.execute(update(StandingOrderRun).where(
-                    col(StandingOrderRun.standing_order_id) == standing.id, col(StandingOrderRun.delivery_day) == day)
-                    .values(order_id=placement.orders[0].id))
+                    session=session,
+                    buyer=buyer,
+                    lines={standing.product_id: standing.quantity},
+                    delivery=DeliveryChoice(
+                        day=day,
+                        slot=standing.delivery_slot,
+                        kind=DeliveryKind(standing.delivery_kind),
+                        notes=standing.notes,
+                    ),
+                    payment_method=PaymentMethod.INVOICE,
+                    idempotency_key=f"standing-{standing.id}-{day.isoformat()}",
+                    now=now,
+                    placed_by=None,
+                    standing_order_id=standing.id,
+                )
+                await session.execute(
+                    update(StandingOrderRun)
+                    .where(
+                        col(StandingOrderRun.standing_order_id) == standing.id,
+                        col(StandingOrderRun.delivery_day) == day,
+                    )
+                    .values(order_id=placement.orders[0].id)
+                )
         except DomainError as refused:
             # The savepoint took the claim back with everything else: record the refusal in its place.
             message, params = _reason(refused)
-            if not await _claim(session, standing_order_id=standing.id, day=day, now=now, message=message,
-                                params=params):
+            if not await _claim(
+                session, standing_order_id=standing.id, day=day, now=now, message=message, params=params
+            ):
                 continue
             result.refused += 1
-            await notify(session=session,
-                         user_ids=await organisation_staff_ids(session=session, organisation_id=standing.organisation_id),
-                         message=MSG_NOT_PLACED, params={"product": product_names[standing.id], "day": day.isoformat()},
-                         url="/canteen/standing-orders", now=now)
+            await notify(
+                session=session,
+                user_ids=await organisation_staff_ids(session=session, organisation_id=standing.organisation_id),
+                message=MSG_NOT_PLACED,
+                params={"product": product_names[standing.id], "day": day.isoformat()},
+                url="/canteen/standing-orders",
+                now=now,
+            )
         else:
             result.placed += 1
     return result
 
 
-async def _claim(session: AsyncSession, *, standing_order_id: int, day: date, now: datetime, message: str = "",
-                 params: dict[str, Any] | None = None) -> bool:
+async def _claim(
+    session: AsyncSession,
+    *,
+    standing_order_id: int,
+    day: date,
+    now: datetime,
+    message: str = "",
+    params: dict[str, Any] | None = None,
+) -> bool:
     """Insert the day's run unless it exists; False when another run of the job has it already."""
     insert = upsert_insert(session)
     claimed = await session.execute(
-        insert(StandingOrderRun).values(standing_order_id=standing_order_id, delivery_day=day, created_at=now,
-                                        message=message, params=params or {})
+        insert(StandingOrderRun)
+        .values(
+            standing_order_id=standing_order_id, delivery_day=day, created_at=now, message=message, params=params or {}
+        )
         .on_conflict_do_nothing(index_elements=["standing_order_id", "delivery_day"])
-        .returning(col(StandingOrderRun.standing_order_id)))
+        .returning(col(StandingOrderRun.standing_order_id))
+    )
     return claimed.scalar_one_or_none() is not None
 
 
@@ -243,4 +321,3 @@ def _reason(refused: DomainError) -> tuple[str, dict[str, Any]]:
     if isinstance(refused, ValidationFailed) and refused.errors:
         return refused.errors[0].message, dict(refused.errors[0].params)
     return refused.message, dict(refused.params)
-

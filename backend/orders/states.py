@@ -80,8 +80,10 @@ def side_of(order: Order, vendor_user_id: int, actor: User) -> Side | None:
     if actor.id == vendor_user_id:
         return Side.VENDOR
     if actor.id == order.buyer_id or (
-            order.organisation_id is not None and actor.role == Role.CANTEEN_STAFF
-            and actor.organisation_id == order.organisation_id):
+        order.organisation_id is not None
+        and actor.role == Role.CANTEEN_STAFF
+        and actor.organisation_id == order.organisation_id
+    ):
         return Side.BUYER
     if actor.role == Role.ADMIN or (actor.role == Role.MANAGER and actor.zone_id == order.zone_id):
         return Side.MANAGER
@@ -90,8 +92,13 @@ def side_of(order: Order, vendor_user_id: int, actor: User) -> Side | None:
 
 async def load_for_change(*, session: AsyncSession, order_id: int, actor: User | None) -> tuple[Order, int, Side]:
     """The order, its vendor's user id, and the actor's side (SYSTEM without an actor); not found otherwise."""
-    row = (await session.execute(select(Order, col(Vendor.user_id)).join(Vendor, col(Vendor.id) == col(Order.vendor_id))
-                                 .where(col(Order.id) == order_id))).one_or_none()
+    row = (
+        await session.execute(
+            select(Order, col(Vendor.user_id))
+            .join(Vendor, col(Vendor.id) == col(Order.vendor_id))
+            .where(col(Order.id) == order_id)
+        )
+    ).one_or_none()
     if row is None:
         raise NotFound(MSG_NOT_FOUND)
     order, vendor_user_id = row
@@ -101,24 +108,48 @@ async def load_for_change(*, session: AsyncSession, order_id: int, actor: User |
     return order, vendor_user_id, side
 
 
-async def change_status(*, session: AsyncSession, order_id: int, target: OrderStatus, actor: User | None,
-                        now: datetime, reason: str = "") -> Order:
+async def change_status(
+    *, session: AsyncSession, order_id: int, target: OrderStatus, actor: User | None, now: datetime, reason: str = ""
+) -> Order:
     """Move an order to `target` for `actor` (None: the system). Refuses an illegal transition (409), a side
     that may not make it (403), a missing reason for a decline or cancellation (422)."""
     order, vendor_user_id, side = await load_for_change(session=session, order_id=order_id, actor=actor)
-    await apply_transition(session=session, order=order, vendor_user_id=vendor_user_id, side=side, target=target,
-                           actor=actor, reason=reason, now=now)
+    await apply_transition(
+        session=session,
+        order=order,
+        vendor_user_id=vendor_user_id,
+        side=side,
+        target=target,
+        actor=actor,
+        reason=reason,
+        now=now,
+    )
     return order
 
 
-async def apply_transition(*, session: AsyncSession, order: Order, vendor_user_id: int, side: Side,
-                           target: OrderStatus, actor: User | None, now: datetime, reason: str = "") -> None:
+async def apply_transition(
+    *,
+    session: AsyncSession,
+    order: Order,
+    vendor_user_id: int,
+    side: Side,
+    target: OrderStatus,
+    actor: User | None,
+    now: datetime,
+    reason: str = "",
+) -> None:
     current = OrderStatus(order.status)
     reason = reason.strip()[:MAX_REASON]
     allowed = TRANSITIONS.get((current, target))
     if allowed is None:
-        raise StatusConflict(MSG_ILLEGAL, current_status=current.value, params={
-            "current": gettext(STATUS_LABELS[current]).lower(), "target": gettext(STATUS_LABELS[target]).lower()})
+        raise StatusConflict(
+            MSG_ILLEGAL,
+            current_status=current.value,
+            params={
+                "current": gettext(STATUS_LABELS[current]).lower(),
+                "target": gettext(STATUS_LABELS[target]).lower(),
+            },
+        )
     if side not in allowed:
         raise Forbidden(MSG_NOT_YOURS)
     if side == Side.VENDOR and target not in RELEASES_HOLDS and await _vendor_suspended(session, order.vendor_id):
@@ -126,33 +157,57 @@ async def apply_transition(*, session: AsyncSession, order: Order, vendor_user_i
     if target in NEEDS_REASON and not reason:
         raise ValidationFailed.single("reason", MSG_REASON)
     moved = await session.execute(
-        update(Order).where(col(Order.id) == order.id, col(Order.status) == current)
-        .values(status=target, status_reason=reason if target in NEEDS_REASON else order.status_reason,
-                updated_at=now)
-        .execution_options(synchronize_session=False))
+        update(Order)
+        .where(col(Order.id) == order.id, col(Order.status) == current)
+        .values(status=target, status_reason=reason if target in NEEDS_REASON else order.status_reason, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
     if matched_rows(moved) != 1:
         # Someone else moved it first (PostgreSQL made us wait for them): this statement sees what they made of it.
-        changed_to = OrderStatus((await session.execute(select(col(Order.status)).where(col(Order.id) == order.id))).scalar_one())
-        raise StatusConflict(MSG_CHANGED, current_status=changed_to.value,
-                             params={"current": gettext(STATUS_LABELS[changed_to]).lower()})
+        changed_to = OrderStatus(
+            (await session.execute(select(col(Order.status)).where(col(Order.id) == order.id))).scalar_one()
+        )
+        raise StatusConflict(
+            MSG_CHANGED, current_status=changed_to.value, params={"current": gettext(STATUS_LABELS[changed_to]).lower()}
+        )
     order.status, order.updated_at = target, now
     if target in NEEDS_REASON:
         order.status_reason = reason
-    session.add(OrderEvent(order_id=order.id, from_status=current, to_status=target,
-                           actor_id=actor.id if actor else None, actor_role=side.value, reason=reason, at=now))
+    session.add(
+        OrderEvent(
+            order_id=order.id,
+            from_status=current,
+            to_status=target,
+            actor_id=actor.id if actor else None,
+            actor_role=side.value,
+            reason=reason,
+            at=now,
+        )
+    )
     if target in RELEASES_HOLDS:
         await release_holds(session=session, order=order)
         # A paid card order gets its refund recorded; an unpaid card checkout with nothing left waiting, cancelled.
         await settle_closed_order(session=session, order=order, now=now)
     if target == S.COMPLETED:
         await record_completed_order(session=session, order=order, now=now)
-    recipients = await _recipients(session=session, order=order, vendor_user_id=vendor_user_id, acting=side,
-                                   actor=actor)
+    recipients = await _recipients(
+        session=session, order=order, vendor_user_id=vendor_user_id, acting=side, actor=actor
+    )
     # Each side follows the link to its own page of the order.
-    await notify_each(session=session, now=now, notes=[
-        Note(user_id=user_id, message=MSG_STATUS_CHANGED, params={"number": order.number, "status": target.value},
-             url=order_url(order, vendor=user_id == vendor_user_id), order_id=order.id)
-        for user_id in sorted(recipients)])
+    await notify_each(
+        session=session,
+        now=now,
+        notes=[
+            Note(
+                user_id=user_id,
+                message=MSG_STATUS_CHANGED,
+                params={"number": order.number, "status": target.value},
+                url=order_url(order, vendor=user_id == vendor_user_id),
+                order_id=order.id,
+            )
+            for user_id in sorted(recipients)
+        ],
+    )
 
 
 def order_url(order: Order, *, vendor: bool) -> str:
@@ -167,18 +222,23 @@ async def _vendor_suspended(session: AsyncSession, vendor_id: int) -> bool:
 async def release_holds(*, session: AsyncSession, order: Order) -> None:
     """Give back the vendor's capacity for the day and the stock of ready goods that this order held."""
     if order.held_capacity:
-        await capacity.release_capacity(session=session, vendor_id=order.vendor_id, day=order.delivery_day,
-                                        quantity=order.held_capacity)
+        await capacity.release_capacity(
+            session=session, vendor_id=order.vendor_id, day=order.delivery_day, quantity=order.held_capacity
+        )
     stock: dict[int, int] = defaultdict(int)
-    rows = await session.execute(select(col(OrderLine.product_id), col(OrderLine.quantity)).where(
-        col(OrderLine.order_id) == order.id, col(OrderLine.fulfilment) == Fulfilment.READY_STOCK))
+    rows = await session.execute(
+        select(col(OrderLine.product_id), col(OrderLine.quantity)).where(
+            col(OrderLine.order_id) == order.id, col(OrderLine.fulfilment) == Fulfilment.READY_STOCK
+        )
+    )
     for product_id, quantity in rows:
         stock[product_id] += quantity
     await capacity.release_stocks(session=session, returned=dict(stock))
 
 
-async def _recipients(*, session: AsyncSession, order: Order, vendor_user_id: int, acting: Side,
-                      actor: User | None) -> set[int]:
+async def _recipients(
+    *, session: AsyncSession, order: Order, vendor_user_id: int, acting: Side, actor: User | None
+) -> set[int]:
     """Everyone on both sides but the person who acted: the vendor, the buyer and a canteen's whole staff."""
     users = {vendor_user_id, order.buyer_id}
     if order.organisation_id is not None:
@@ -190,38 +250,81 @@ async def _recipients(*, session: AsyncSession, order: Order, vendor_user_id: in
 
 async def mark_checkout_paid(*, session: AsyncSession, checkout_id: int, now: datetime) -> list[Order]:
     """The payment of a checkout succeeded: each of its orders still waiting for it is placed (idempotent)."""
-    rows = (await session.execute(
-        select(Order, col(Vendor.user_id)).join(Vendor, col(Vendor.id) == col(Order.vendor_id))
-        .where(col(Order.checkout_id) == checkout_id, col(Order.status) == S.PENDING_PAYMENT).order_by(col(Order.id)))).all()
+    rows = (
+        await session.execute(
+            select(Order, col(Vendor.user_id))
+            .join(Vendor, col(Vendor.id) == col(Order.vendor_id))
+            .where(col(Order.checkout_id) == checkout_id, col(Order.status) == S.PENDING_PAYMENT)
+            .order_by(col(Order.id))
+        )
+    ).all()
     for order, vendor_user_id in rows:
-        await apply_transition(session=session, order=order, vendor_user_id=vendor_user_id, side=Side.SYSTEM,
-                               target=S.PLACED, actor=None, now=now)
+        await apply_transition(
+            session=session,
+            order=order,
+            vendor_user_id=vendor_user_id,
+            side=Side.SYSTEM,
+            target=S.PLACED,
+            actor=None,
+            now=now,
+        )
     return [order for order, _ in rows]
 
 
 async def cancel_unpaid_orders(*, session: AsyncSession, now: datetime, limit: int = 200) -> int:
     """The job: card orders not paid by their due time are cancelled and what they held is released."""
-    return await _system_transitions(session=session, target=S.CANCELLED, reason=MSG_UNPAID, now=now, limit=limit,
-                                     where=[col(Order.status) == S.PENDING_PAYMENT, col(Order.payment_due_at) <= now])
+    return await _system_transitions(
+        session=session,
+        target=S.CANCELLED,
+        reason=MSG_UNPAID,
+        now=now,
+        limit=limit,
+        where=[col(Order.status) == S.PENDING_PAYMENT, col(Order.payment_due_at) <= now],
+    )
 
 
 async def complete_delivered_orders(*, session: AsyncSession, now: datetime, limit: int = 200) -> int:
     """The job: delivered orders the buyer did not confirm complete two days after delivery."""
-    return await _system_transitions(session=session, target=S.COMPLETED, reason=MSG_AUTO_COMPLETED, now=now,
-                                     limit=limit, where=[col(Order.status) == S.DELIVERED,
-                                                         col(Order.updated_at) <= now - AUTO_COMPLETE_AFTER])
+    return await _system_transitions(
+        session=session,
+        target=S.COMPLETED,
+        reason=MSG_AUTO_COMPLETED,
+        now=now,
+        limit=limit,
+        where=[col(Order.status) == S.DELIVERED, col(Order.updated_at) <= now - AUTO_COMPLETE_AFTER],
+    )
 
 
-async def _system_transitions(*, session: AsyncSession, target: OrderStatus, reason: str, now: datetime,
-                              limit: int, where: list[ColumnElement[bool]]) -> int:
-    statement = (select(Order, col(Vendor.user_id)).join(Vendor, col(Vendor.id) == col(Order.vendor_id)).where(*where)
-                 .order_by(col(Order.id)).limit(limit))
+async def _system_transitions(
+    *,
+    session: AsyncSession,
+    target: OrderStatus,
+    reason: str,
+    now: datetime,
+    limit: int,
+    where: list[ColumnElement[bool]],
+) -> int:
+    statement = (
+        select(Order, col(Vendor.user_id))
+        .join(Vendor, col(Vendor.id) == col(Order.vendor_id))
+        .where(*where)
+        .order_by(col(Order.id))
+        .limit(limit)
+    )
     if is_postgres(session):
         # Several workers run the job: each takes orders the others are not handling.
         statement = statement.with_for_update(of=Order, skip_locked=True)
     changed = 0
     for order, vendor_user_id in (await session.execute(statement)).all():
-        await apply_transition(session=session, order=order, vendor_user_id=vendor_user_id, side=Side.SYSTEM,
-                               target=target, actor=None, reason=reason, now=now)
+        await apply_transition(
+            session=session,
+            order=order,
+            vendor_user_id=vendor_user_id,
+            side=Side.SYSTEM,
+            target=target,
+            actor=None,
+            reason=reason,
+            now=now,
+        )
         changed += 1
     return changed

@@ -21,8 +21,10 @@ DEFAULT_CASH_LIMIT = DEFAULT_CASH_ON_DELIVERY_LIMIT
 # Cash changes hands when the order is handed over.
 CASH_RECEIVABLE = (OrderStatus.DELIVERED, OrderStatus.COMPLETED)
 
-MSG_OVER_LIMIT = N_("Cash on delivery is for orders up to %(limit)s; the order from %(vendor)s comes to "
-                    "%(total)s. Order less from this vendor, or choose another way to pay.")
+MSG_OVER_LIMIT = N_(
+    "Cash on delivery is for orders up to %(limit)s; the order from %(vendor)s comes to "
+    "%(total)s. Order less from this vendor, or choose another way to pay."
+)
 MSG_ORDER_NOT_FOUND = N_("We could not find this order.")
 MSG_NOT_CASH = N_("This order is not paid in cash.")
 MSG_NOT_HANDED_OVER = N_("Mark the cash received once the order is delivered.")
@@ -31,17 +33,31 @@ MSG_ALREADY_RECEIVED = N_("The cash for this order was already marked received."
 
 def cash_limit_problems(*, orders: list[Order], vendor_names: dict[int, str], limit: int) -> list[FieldError]:
     """One error per vendor whose order is above the cash-on-delivery limit, next to that vendor in the cart."""
-    return [FieldError(f"vendor-{order.vendor_id}", MSG_OVER_LIMIT, {
-        "limit": format_rupiah(limit), "vendor": vendor_names.get(order.vendor_id, ""),
-        "total": format_rupiah(order.total)}) for order in orders if order.total > limit]
+    return [
+        FieldError(
+            f"vendor-{order.vendor_id}",
+            MSG_OVER_LIMIT,
+            {
+                "limit": format_rupiah(limit),
+                "vendor": vendor_names.get(order.vendor_id, ""),
+                "total": format_rupiah(order.total),
+            },
+        )
+        for order in orders
+        if order.total > limit
+    ]
 
 
-async def mark_cash_received(*, session: AsyncSession, actor: User, order_id: int,
-                             now: datetime) -> Order:
+async def mark_cash_received(*, session: AsyncSession, actor: User, order_id: int, now: datetime) -> Order:
     """The vendor says the buyer paid the cash for a delivered (or completed) order; once only (409 after).
     Another vendor's order, or anyone else's, is not found."""
-    row = (await session.execute(select(Order, col(Vendor.user_id)).join(Vendor, col(Vendor.id) == col(Order.vendor_id))
-                                 .where(col(Order.id) == order_id))).one_or_none()
+    row = (
+        await session.execute(
+            select(Order, col(Vendor.user_id))
+            .join(Vendor, col(Vendor.id) == col(Order.vendor_id))
+            .where(col(Order.id) == order_id)
+        )
+    ).one_or_none()
     if row is None or row[1] != actor.id:
         raise NotFound(MSG_ORDER_NOT_FOUND)
     order = row[0]
@@ -53,9 +69,11 @@ async def mark_cash_received(*, session: AsyncSession, actor: User, order_id: in
         raise Conflict(MSG_NOT_HANDED_OVER)
     # A double tap, or the page and the API at once: one of them records it, the other is told.
     marked = await session.execute(
-        update(Order).where(col(Order.id) == order.id, col(Order.cash_received_at).is_(None))
+        update(Order)
+        .where(col(Order.id) == order.id, col(Order.cash_received_at).is_(None))
         .values(cash_received_at=now, cash_received_by_id=actor.id)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     if matched_rows(marked) != 1:
         raise Conflict(MSG_ALREADY_RECEIVED)
     order.cash_received_at, order.cash_received_by_id = now, actor.id

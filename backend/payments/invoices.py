@@ -53,8 +53,12 @@ class InvoiceState(StrEnum):
     VOID = "void"  # every order was cancelled or declined: nothing is due
 
 
-STATE_LABELS = {InvoiceState.OPEN: N_("Open"), InvoiceState.OVERDUE: N_("Overdue"), InvoiceState.PAID: N_("Paid"),
-                InvoiceState.VOID: N_("Void")}
+STATE_LABELS = {
+    InvoiceState.OPEN: N_("Open"),
+    InvoiceState.OVERDUE: N_("Overdue"),
+    InvoiceState.PAID: N_("Paid"),
+    InvoiceState.VOID: N_("Void"),
+}
 
 
 # --- invoice terms and NPWP (managers) --------------------------------------------------------------------
@@ -88,19 +92,28 @@ class CanteenTerms:
 async def canteens_for_terms(*, session: AsyncSession, actor: User) -> list[CanteenTerms]:
     """The canteens (organisations) of the manager's zone, every zone's for an admin, with their terms; one
     query."""
-    staff = (select(func.count(col(User.id))).where(col(User.organisation_id) == col(Organisation.id),
-                                              col(User.role) == Role.CANTEEN_STAFF)
-             .correlate(Organisation).scalar_subquery())
-    query = (select(Organisation, col(Zone.code), staff).join(Zone, col(Zone.id) == col(Organisation.zone_id))
-             .order_by(col(Zone.code), col(Organisation.name), col(Organisation.id)))
+    staff = (
+        select(func.count(col(User.id)))
+        .where(col(User.organisation_id) == col(Organisation.id), col(User.role) == Role.CANTEEN_STAFF)
+        .correlate(Organisation)
+        .scalar_subquery()
+    )
+    query = (
+        select(Organisation, col(Zone.code), staff)
+        .join(Zone, col(Zone.id) == col(Organisation.zone_id))
+        .order_by(col(Zone.code), col(Organisation.name), col(Organisation.id))
+    )
     if actor.role != Role.ADMIN:
         query = query.where(col(Organisation.zone_id) == actor.zone_id)
-    return [CanteenTerms(organisation=organisation, zone_code=code, staff=count)
-            for organisation, code, count in (await session.execute(query)).all()]
+    return [
+        CanteenTerms(organisation=organisation, zone_code=code, staff=count)
+        for organisation, code, count in (await session.execute(query)).all()
+    ]
 
 
-async def set_invoice_terms(*, session: AsyncSession, actor: User, organisation_id: int, terms_days: int | None,
-                            npwp: str) -> Organisation:
+async def set_invoice_terms(
+    *, session: AsyncSession, actor: User, organisation_id: int, terms_days: int | None, npwp: str
+) -> Organisation:
     """Grant (14 or 30 days), change or withdraw (None) a canteen's invoice terms and record its NPWP.
 
     Withdrawing stops new invoice checkouts only; invoices already issued stay due."""
@@ -116,8 +129,16 @@ async def set_invoice_terms(*, session: AsyncSession, actor: User, organisation_
         return organisation
     organisation.invoice_terms_days, organisation.npwp = terms_days, npwp
     session.add(organisation)
-    await record(session=session, actor=actor, action="organisation.invoice_terms", subject_type="organisation",
-                 subject_id=organisation.id, zone_id=organisation.zone_id, before=before, after=after)
+    await record(
+        session=session,
+        actor=actor,
+        action="organisation.invoice_terms",
+        subject_type="organisation",
+        subject_id=organisation.id,
+        zone_id=organisation.zone_id,
+        before=before,
+        after=after,
+    )
     return organisation
 
 
@@ -130,23 +151,52 @@ def invoice_number(year: int, checkout_id: int) -> str:
     return f"INV-{year}-{checkout_id:06d}"
 
 
-async def issue_invoice(*, session: AsyncSession, checkout_id: int, organisation_id: int | None, amount: int,
-                        now: datetime) -> int:
+async def issue_invoice(
+    *, session: AsyncSession, checkout_id: int, organisation_id: int | None, amount: int, now: datetime
+) -> int:
     """The invoice of a checkout being placed on invoice, in the placement's transaction; its id. Issued on the
     day (WIB) it is placed, due after the canteen's terms, with the canteen's NPWP of today.
 
     One statement, which also checks the rule: the row is copied from the canteen only when it has invoice
     terms. Without them ValidationFailed (payment_method) is raised, and the caller rolls the placement back."""
     issued_on = wib_today(now)
-    due_on = case(*[(col(Organisation.invoice_terms_days) == days, literal(issued_on + timedelta(days=days), Date))
-                    for days in INVOICE_TERMS])
-    source = select(literal(checkout_id), col(Organisation.id), literal(invoice_number(issued_on.year, checkout_id)),
-                    literal(amount), literal(issued_on, Date), due_on, col(Organisation.npwp), literal(""),
-                    literal(now, table_of(Invoice).c.created_at.type)).where(
-        col(Organisation.id) == organisation_id, col(Organisation.invoice_terms_days).in_(INVOICE_TERMS))
-    invoice_id = (await session.execute(insert(Invoice).from_select(
-        ["checkout_id", "organisation_id", "number", "amount", "issued_on", "due_on", "npwp", "payment_reference",
-         "created_at"], source).returning(col(Invoice.id)))).scalar_one_or_none()
+    due_on = case(
+        *[
+            (col(Organisation.invoice_terms_days) == days, literal(issued_on + timedelta(days=days), Date))
+            for days in INVOICE_TERMS
+        ]
+    )
+    source = select(
+        literal(checkout_id),
+        col(Organisation.id),
+        literal(invoice_number(issued_on.year, checkout_id)),
+        literal(amount),
+        literal(issued_on, Date),
+        due_on,
+        col(Organisation.npwp),
+        literal(""),
+        literal(now, table_of(Invoice).c.created_at.type),
+    ).where(col(Organisation.id) == organisation_id, col(Organisation.invoice_terms_days).in_(INVOICE_TERMS))
+    invoice_id = (
+        await session.execute(
+            insert(Invoice)
+            .from_select(
+                [
+                    "checkout_id",
+                    "organisation_id",
+                    "number",
+                    "amount",
+                    "issued_on",
+                    "due_on",
+                    "npwp",
+                    "payment_reference",
+                    "created_at",
+                ],
+                source,
+            )
+            .returning(col(Invoice.id))
+        )
+    ).scalar_one_or_none()
     if invoice_id is None:
         raise ValidationFailed.single("payment_method", MSG_NO_TERMS)
     return invoice_id
@@ -158,9 +208,12 @@ async def issue_invoice(*, session: AsyncSession, checkout_id: int, organisation
 def amount_due_column() -> ScalarSelect[int]:
     """What is still due on an invoice: its checkout's orders that were not cancelled or declined (a correlated
     subquery, so a list costs one query)."""
-    return (select(func.coalesce(func.sum(col(Order.total)), 0))
-            .where(col(Order.checkout_id) == col(Invoice.checkout_id), col(Order.status).notin_(VOID_STATUSES))
-            .correlate(Invoice).scalar_subquery())
+    return (
+        select(func.coalesce(func.sum(col(Order.total)), 0))
+        .where(col(Order.checkout_id) == col(Invoice.checkout_id), col(Order.status).notin_(VOID_STATUSES))
+        .correlate(Invoice)
+        .scalar_subquery()
+    )
 
 
 def state_of(invoice: Invoice, amount_due: int, today: date) -> InvoiceState:
@@ -197,17 +250,20 @@ def _state_filter(state: InvoiceState, due: Any, today: date) -> Any:
     }[state]
 
 
-async def list_invoices(*, session: AsyncSession, actor: User, today: date,
-                        states: tuple[InvoiceState, ...] = (), page: int = 1) -> InvoiceList:
+async def list_invoices(
+    *, session: AsyncSession, actor: User, today: date, states: tuple[InvoiceState, ...] = (), page: int = 1
+) -> InvoiceList:
     """Invoices the actor may see, in one query: a canteen's staff their canteen's (newest first); a manager
     their zone's, an admin every zone's (the earliest due first). `states` narrows the list; `today` (WIB)
     decides what is overdue."""
     due = amount_due_column()
     query = select(Invoice, col(Organisation.name), col(Organisation.zone_id), due).join(
-        Organisation, col(Organisation.id) == col(Invoice.organisation_id))
+        Organisation, col(Organisation.id) == col(Invoice.organisation_id)
+    )
     if actor.role == Role.CANTEEN_STAFF:
-        query = query.where(col(Invoice.organisation_id) == actor.organisation_id).order_by(col(Invoice.issued_on).desc(),
-                                                                                      col(Invoice.id).desc())
+        query = query.where(col(Invoice.organisation_id) == actor.organisation_id).order_by(
+            col(Invoice.issued_on).desc(), col(Invoice.id).desc()
+        )
     elif actor.role in (Role.MANAGER, Role.ADMIN):
         if actor.role == Role.MANAGER:
             query = query.where(col(Organisation.zone_id) == actor.zone_id)
@@ -218,10 +274,20 @@ async def list_invoices(*, session: AsyncSession, actor: User, today: date,
         query = query.where(or_(*(_state_filter(state, due, today) for state in states)))
     page = max(page, 1)
     rows = (await session.execute(query.limit(PER_PAGE + 1).offset((page - 1) * PER_PAGE))).all()
-    return InvoiceList(invoices=[
-        InvoiceSummary(invoice=invoice, organisation_name=name, zone_id=zone_id, amount_due=amount_due,
-                       state=state_of(invoice, amount_due, today))
-        for invoice, name, zone_id, amount_due in rows[:PER_PAGE]], page=page, has_more=len(rows) > PER_PAGE)
+    return InvoiceList(
+        invoices=[
+            InvoiceSummary(
+                invoice=invoice,
+                organisation_name=name,
+                zone_id=zone_id,
+                amount_due=amount_due,
+                state=state_of(invoice, amount_due, today),
+            )
+            for invoice, name, zone_id, amount_due in rows[:PER_PAGE]
+        ],
+        page=page,
+        has_more=len(rows) > PER_PAGE,
+    )
 
 
 @dataclass
@@ -251,30 +317,47 @@ class InvoiceDetail:
 
 def may_see(actor: User, organisation: Organisation) -> bool:
     return may_manage(actor, organisation.zone_id) or (
-        actor.role == Role.CANTEEN_STAFF and actor.organisation_id == organisation.id)
+        actor.role == Role.CANTEEN_STAFF and actor.organisation_id == organisation.id
+    )
 
 
 async def invoice_detail(*, session: AsyncSession, actor: User, invoice_id: int, today: date) -> InvoiceDetail:
     """One invoice with its canteen, each vendor's order and its lines (three queries), for the canteen's staff,
     the zone's managers and the admins; not found for anyone else."""
     recorder = aliased(User)
-    row = (await session.execute(
-        select(Invoice, Organisation, col(recorder.full_name)).join(Organisation, col(Organisation.id) == col(Invoice.organisation_id))
-        .outerjoin(recorder, col(recorder.id) == col(Invoice.paid_recorded_by_id)).where(col(Invoice.id) == invoice_id)
-    )).one_or_none()
+    row = (
+        await session.execute(
+            select(Invoice, Organisation, col(recorder.full_name))
+            .join(Organisation, col(Organisation.id) == col(Invoice.organisation_id))
+            .outerjoin(recorder, col(recorder.id) == col(Invoice.paid_recorded_by_id))
+            .where(col(Invoice.id) == invoice_id)
+        )
+    ).one_or_none()
     if row is None or not may_see(actor, row[1]):
         raise NotFound(MSG_INVOICE_NOT_FOUND)
     invoice, organisation, recorded_by = row
-    orders = [InvoiceOrder(order=order, vendor_name=name) for order, name in (await session.execute(
-        select(Order, col(Vendor.business_name)).join(Vendor, col(Vendor.id) == col(Order.vendor_id))
-        .where(col(Order.checkout_id) == invoice.checkout_id).order_by(col(Order.id)))).all()]
+    orders = [
+        InvoiceOrder(order=order, vendor_name=name)
+        for order, name in (
+            await session.execute(
+                select(Order, col(Vendor.business_name))
+                .join(Vendor, col(Vendor.id) == col(Order.vendor_id))
+                .where(col(Order.checkout_id) == invoice.checkout_id)
+                .order_by(col(Order.id))
+            )
+        ).all()
+    ]
     by_id = {item.order.id: item for item in orders}
     if by_id:
-        for line in (await session.execute(select(OrderLine).where(col(OrderLine.order_id).in_(by_id))
-                                           .order_by(col(OrderLine.id)))).scalars():
+        for line in (
+            await session.execute(
+                select(OrderLine).where(col(OrderLine.order_id).in_(by_id)).order_by(col(OrderLine.id))
+            )
+        ).scalars():
             by_id[line.order_id].lines.append(line)
-    detail = InvoiceDetail(invoice=invoice, organisation=organisation, orders=orders,
-                           state=InvoiceState.OPEN, paid_recorded_by=recorded_by)
+    detail = InvoiceDetail(
+        invoice=invoice, organisation=organisation, orders=orders, state=InvoiceState.OPEN, paid_recorded_by=recorded_by
+    )
     detail.state = state_of(invoice, detail.amount_due, today)
     return detail
 
@@ -282,14 +365,18 @@ async def invoice_detail(*, session: AsyncSession, actor: User, invoice_id: int,
 # --- paid ----------------------------------------------------------------------------------------------------
 
 
-async def mark_invoice_paid(*, session: AsyncSession, actor: User, invoice_id: int, payment_reference: str,
-                            now: datetime) -> Invoice:
+async def mark_invoice_paid(
+    *, session: AsyncSession, actor: User, invoice_id: int, payment_reference: str, now: datetime
+) -> Invoice:
     """Record that the canteen paid (a bank transfer's reference), once: a second mark is refused (409), a void
     invoice cannot be paid (409). The zone's managers and the admins only."""
-    row = (await session.execute(
-        select(Invoice, col(Organisation.zone_id), amount_due_column())
-        .join(Organisation, col(Organisation.id) == col(Invoice.organisation_id)).where(col(Invoice.id) == invoice_id)
-    )).one_or_none()
+    row = (
+        await session.execute(
+            select(Invoice, col(Organisation.zone_id), amount_due_column())
+            .join(Organisation, col(Organisation.id) == col(Invoice.organisation_id))
+            .where(col(Invoice.id) == invoice_id)
+        )
+    ).one_or_none()
     if row is None or not may_manage(actor, row[1]):
         raise NotFound(MSG_INVOICE_NOT_FOUND)
     invoice, zone_id, amount_due = row
@@ -302,13 +389,23 @@ async def mark_invoice_paid(*, session: AsyncSession, actor: User, invoice_id: i
         raise Conflict(MSG_VOID)
     # Two managers at once: the first one's mark stands, the second is told.
     marked = await session.execute(
-        update(Invoice).where(col(Invoice.id) == invoice.id, col(Invoice.paid_at).is_(None))
+        update(Invoice)
+        .where(col(Invoice.id) == invoice.id, col(Invoice.paid_at).is_(None))
         .values(paid_at=now, paid_recorded_by_id=actor.id, payment_reference=reference)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     if matched_rows(marked) != 1:
         raise Conflict(MSG_ALREADY_PAID)
     invoice.paid_at, invoice.paid_recorded_by_id, invoice.payment_reference = now, actor.id, reference
-    await record(session=session, actor=actor, action="invoice.paid", subject_type="invoice", subject_id=invoice.id,
-                 zone_id=zone_id, reason=reference, before={"paid_at": None},
-                 after={"paid_at": now.isoformat(), "payment_reference": reference, "amount_due": amount_due})
+    await record(
+        session=session,
+        actor=actor,
+        action="invoice.paid",
+        subject_type="invoice",
+        subject_id=invoice.id,
+        zone_id=zone_id,
+        reason=reference,
+        before={"paid_at": None},
+        after={"paid_at": now.isoformat(), "payment_reference": reference, "amount_due": amount_due},
+    )
     return invoice

@@ -59,15 +59,30 @@ async def record_completed_order(*, session: AsyncSession, order: Order, now: da
     if order.payment_method == PaymentMethod.CASH:
         entries = [(LedgerAccount.VENDOR, order.vendor_id, -commission), (LedgerAccount.COMMISSION, None, commission)]
     else:
-        entries = [(LedgerAccount.CLEARING, None, -gross),
-                   (LedgerAccount.VENDOR, order.vendor_id, gross - commission),
-                   (LedgerAccount.COMMISSION, None, commission)]
-    rows = [{"transaction_id": f"order-{order.id}", "account": account, "vendor_id": vendor_id,
-             "order_id": order.id, "payout_id": None, "amount": amount, "created_at": now}
-            for account, vendor_id, amount in entries if amount != 0]  # a 0 % commission has no line
+        entries = [
+            (LedgerAccount.CLEARING, None, -gross),
+            (LedgerAccount.VENDOR, order.vendor_id, gross - commission),
+            (LedgerAccount.COMMISSION, None, commission),
+        ]
+    rows = [
+        {
+            "transaction_id": f"order-{order.id}",
+            "account": account,
+            "vendor_id": vendor_id,
+            "order_id": order.id,
+            "payout_id": None,
+            "amount": amount,
+            "created_at": now,
+        }
+        for account, vendor_id, amount in entries
+        if amount != 0
+    ]  # a 0 % commission has no line
     if rows:
-        await session.execute(upsert_insert(session)(LedgerEntry).values(rows)
-                              .on_conflict_do_nothing(index_elements=["order_id", "account"]))
+        await session.execute(
+            upsert_insert(session)(LedgerEntry)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["order_id", "account"])
+        )
 
 
 # --- commission rate (admins) ---------------------------------------------------------------------------
@@ -96,8 +111,16 @@ async def set_commission_rate(*, session: AsyncSession, actor: User, zone_id: in
     before = {"commission_bps": zone.commission_bps}
     zone.commission_bps = commission_bps
     session.add(zone)
-    await record(session=session, actor=actor, action="zone.commission", subject_type="zone", subject_id=zone.id,
-                 zone_id=zone.id, before=before, after={"commission_bps": commission_bps})
+    await record(
+        session=session,
+        actor=actor,
+        action="zone.commission",
+        subject_type="zone",
+        subject_id=zone.id,
+        zone_id=zone.id,
+        before=before,
+        after={"commission_bps": commission_bps},
+    )
     return zone
 
 
@@ -105,8 +128,9 @@ async def set_commission_rate(*, session: AsyncSession, actor: User, zone_id: in
 
 
 def _vendor_balance(vendor_id: int) -> Select[int]:
-    return (select(func.coalesce(func.sum(col(LedgerEntry.amount)), 0))
-            .where(col(LedgerEntry.account) == LedgerAccount.VENDOR, col(LedgerEntry.vendor_id) == vendor_id))
+    return select(func.coalesce(func.sum(col(LedgerEntry.amount)), 0)).where(
+        col(LedgerEntry.account) == LedgerAccount.VENDOR, col(LedgerEntry.vendor_id) == vendor_id
+    )
 
 
 @dataclass
@@ -134,24 +158,43 @@ async def vendor_balance(*, session: AsyncSession, vendor: Vendor, recent: int =
     """The vendor's balance, their latest completed orders with gross, commission and net, and their latest
     payouts: two queries."""
     amount = col(LedgerEntry.amount)
-    orders = (await session.execute(
-        # The gross is the order's total: a cash order has no clearing entry (the vendor took the money).
-        select(col(LedgerEntry.order_id), func.min(col(LedgerEntry.created_at)), col(Order.total),
-               func.sum(case((col(LedgerEntry.account) == LedgerAccount.COMMISSION, amount), else_=0)),
-               func.sum(case((col(LedgerEntry.account) == LedgerAccount.VENDOR, amount), else_=0)))
-        .join(Order, col(Order.id) == col(LedgerEntry.order_id)).where(col(Order.vendor_id) == vendor.id)
-        .group_by(col(LedgerEntry.order_id), col(Order.total)).order_by(func.min(col(LedgerEntry.created_at)).desc(), col(LedgerEntry.order_id).desc())
-        .limit(recent))).all()
+    orders = (
+        await session.execute(
+            # The gross is the order's total: a cash order has no clearing entry (the vendor took the money).
+            select(
+                col(LedgerEntry.order_id),
+                func.min(col(LedgerEntry.created_at)),
+                col(Order.total),
+                func.sum(case((col(LedgerEntry.account) == LedgerAccount.COMMISSION, amount), else_=0)),
+                func.sum(case((col(LedgerEntry.account) == LedgerAccount.VENDOR, amount), else_=0)),
+            )
+            .join(Order, col(Order.id) == col(LedgerEntry.order_id))
+            .where(col(Order.vendor_id) == vendor.id)
+            .group_by(col(LedgerEntry.order_id), col(Order.total))
+            .order_by(func.min(col(LedgerEntry.created_at)).desc(), col(LedgerEntry.order_id).desc())
+            .limit(recent)
+        )
+    ).all()
     # The balance rides along with the payouts: a one-row table left-joined to them answers even without any.
     balance = _vendor_balance(vendor.id).subquery()
-    rows = (await session.execute(
-        select(balance.c[0], Payout).select_from(balance).outerjoin(Payout, col(Payout.vendor_id) == vendor.id)
-        .order_by(col(Payout.id).desc()).limit(recent))).all()
+    rows = (
+        await session.execute(
+            select(balance.c[0], Payout)
+            .select_from(balance)
+            .outerjoin(Payout, col(Payout.vendor_id) == vendor.id)
+            .order_by(col(Payout.id).desc())
+            .limit(recent)
+        )
+    ).all()
     return VendorBalance(
-        vendor=vendor, balance=rows[0][0] if rows else 0,
-        orders=[CompletedOrder(order_id=order_id, completed_at=at, gross=gross, commission=commission, net=net)
-                for order_id, at, gross, commission, net in orders],
-        payouts=[payout for _, payout in rows if payout is not None])
+        vendor=vendor,
+        balance=rows[0][0] if rows else 0,
+        orders=[
+            CompletedOrder(order_id=order_id, completed_at=at, gross=gross, commission=commission, net=net)
+            for order_id, at, gross, commission, net in orders
+        ],
+        payouts=[payout for _, payout in rows if payout is not None],
+    )
 
 
 @dataclass
@@ -166,32 +209,50 @@ async def vendor_balances(*, session: AsyncSession, actor: User) -> list[Balance
     """Every vendor the ledger has entries for, with what they are owed and what was paid out; one query
     (admins)."""
     _ensure_admin(actor)
-    rows = (await session.execute(
-        select(Vendor, col(Zone.code), func.sum(col(LedgerEntry.amount)),
-               func.sum(case((col(LedgerEntry.payout_id).is_not(None), -col(LedgerEntry.amount)), else_=0)))
-        .join(LedgerEntry, (col(LedgerEntry.vendor_id) == col(Vendor.id)) & (col(LedgerEntry.account) == LedgerAccount.VENDOR))
-        .join(Zone, col(Zone.id) == col(Vendor.zone_id))
-        .group_by(col(Vendor.id), col(Zone.code)).order_by(col(Vendor.business_name), col(Vendor.id)))).all()
-    return [BalanceRow(vendor=vendor, zone_code=code, balance=balance, paid_out=paid_out)
-            for vendor, code, balance, paid_out in rows]
+    rows = (
+        await session.execute(
+            select(
+                Vendor,
+                col(Zone.code),
+                func.sum(col(LedgerEntry.amount)),
+                func.sum(case((col(LedgerEntry.payout_id).is_not(None), -col(LedgerEntry.amount)), else_=0)),
+            )
+            .join(
+                LedgerEntry,
+                (col(LedgerEntry.vendor_id) == col(Vendor.id)) & (col(LedgerEntry.account) == LedgerAccount.VENDOR),
+            )
+            .join(Zone, col(Zone.id) == col(Vendor.zone_id))
+            .group_by(col(Vendor.id), col(Zone.code))
+            .order_by(col(Vendor.business_name), col(Vendor.id))
+        )
+    ).all()
+    return [
+        BalanceRow(vendor=vendor, zone_code=code, balance=balance, paid_out=paid_out)
+        for vendor, code, balance, paid_out in rows
+    ]
 
 
-async def record_payout(*, session: AsyncSession, actor: User, vendor_id: int, amount: int, reference: str,
-                        now: datetime) -> Payout:
+async def record_payout(
+    *, session: AsyncSession, actor: User, vendor_id: int, amount: int, reference: str, now: datetime
+) -> Payout:
     """The admin records a bank transfer to a vendor: a payout of at most the vendor's balance, and its entries
     vendor −amount, clearing +amount, in one transaction (audit-logged)."""
     _ensure_admin(actor)
     # The vendor's row is locked while the balance is read, so two payouts at once cannot both spend it.
-    vendor = (await session.execute(select(Vendor).where(col(Vendor.id) == vendor_id)
-                                    .with_for_update(key_share=True))).scalar_one_or_none()
+    vendor = (
+        await session.execute(select(Vendor).where(col(Vendor.id) == vendor_id).with_for_update(key_share=True))
+    ).scalar_one_or_none()
     if vendor is None:
         raise NotFound(MSG_VENDOR_NOT_FOUND)
     reference = " ".join((reference or "").split())
     errors: list[FieldError] = []
     if not 3 <= len(reference) <= MAX_REFERENCE:
         errors.append(FieldError("reference", MSG_REFERENCE))
-    elif (await session.execute(select(col(Payout.id)).where(col(Payout.vendor_id) == vendor.id,
-                                                         col(Payout.reference) == reference))).first() is not None:
+    elif (
+        await session.execute(
+            select(col(Payout.id)).where(col(Payout.vendor_id) == vendor.id, col(Payout.reference) == reference)
+        )
+    ).first() is not None:
         # The same bank transfer sent twice (a double tap, a retried request) is recorded once.
         errors.append(FieldError("reference", MSG_SAME_REFERENCE))
     if amount <= 0:
@@ -205,14 +266,39 @@ async def record_payout(*, session: AsyncSession, actor: User, vendor_id: int, a
     payout = Payout(vendor_id=vendor.id, amount=amount, reference=reference, recorded_by_id=actor.id, created_at=now)
     session.add(payout)
     await session.flush()
-    await session.execute(insert(LedgerEntry), [
-        {"transaction_id": f"payout-{payout.id}", "account": LedgerAccount.VENDOR, "vendor_id": vendor.id,
-         "order_id": None, "payout_id": payout.id, "amount": -amount, "created_at": now},
-        {"transaction_id": f"payout-{payout.id}", "account": LedgerAccount.CLEARING, "vendor_id": None,
-         "order_id": None, "payout_id": payout.id, "amount": amount, "created_at": now}])
-    await record(session=session, actor=actor, action="vendor.payout", subject_type="vendor", subject_id=vendor.id,
-                 zone_id=vendor.zone_id, reason=reference,
-                 after={"payout_id": payout.id, "amount": amount, "reference": reference})
+    await session.execute(
+        insert(LedgerEntry),
+        [
+            {
+                "transaction_id": f"payout-{payout.id}",
+                "account": LedgerAccount.VENDOR,
+                "vendor_id": vendor.id,
+                "order_id": None,
+                "payout_id": payout.id,
+                "amount": -amount,
+                "created_at": now,
+            },
+            {
+                "transaction_id": f"payout-{payout.id}",
+                "account": LedgerAccount.CLEARING,
+                "vendor_id": None,
+                "order_id": None,
+                "payout_id": payout.id,
+                "amount": amount,
+                "created_at": now,
+            },
+        ],
+    )
+    await record(
+        session=session,
+        actor=actor,
+        action="vendor.payout",
+        subject_type="vendor",
+        subject_id=vendor.id,
+        zone_id=vendor.zone_id,
+        reason=reference,
+        after={"payout_id": payout.id, "amount": amount, "reference": reference},
+    )
     return payout
 
 
@@ -221,6 +307,14 @@ async def record_payout(*, session: AsyncSession, actor: User, vendor_id: int, a
 
 async def unbalanced_transactions(*, session: AsyncSession) -> list[tuple[str, int]]:
     """Transactions whose entries do not sum to zero (there should never be any), with their sums."""
-    return [(transaction, total) for transaction, total in (await session.execute(
-        select(col(LedgerEntry.transaction_id), func.sum(col(LedgerEntry.amount))).group_by(col(LedgerEntry.transaction_id))
-        .having(func.sum(col(LedgerEntry.amount)) != 0).order_by(col(LedgerEntry.transaction_id)))).all()]
+    return [
+        (transaction, total)
+        for transaction, total in (
+            await session.execute(
+                select(col(LedgerEntry.transaction_id), func.sum(col(LedgerEntry.amount)))
+                .group_by(col(LedgerEntry.transaction_id))
+                .having(func.sum(col(LedgerEntry.amount)) != 0)
+                .order_by(col(LedgerEntry.transaction_id))
+            )
+        ).all()
+    ]

@@ -40,8 +40,10 @@ MANAGERS = requires_role(Role.MANAGER, Role.ADMIN)
 ADMINS = requires_role(Role.ADMIN)
 Page = Annotated[int, QueryParameter(ge=1, le=10_000)]
 # "state" is a name Litestar keeps for the application's state: the query parameter is mapped to `states`.
-StatesQuery = Annotated[list[InvoiceState] | None, QueryParameter(
-    name="state", description="open, overdue, paid or void; repeat it for several")]
+StatesQuery = Annotated[
+    list[InvoiceState] | None,
+    QueryParameter(name="state", description="open, overdue, paid or void; repeat it for several"),
+]
 
 
 class InvoiceApi(Controller):
@@ -49,37 +51,58 @@ class InvoiceApi(Controller):
     tags = ["invoices"]
     security = BEARER
 
-    @get("", guards=[requires_role(Role.CANTEEN_STAFF, Role.MANAGER, Role.ADMIN)],
-         summary="Invoices: my canteen's (newest first), or my zone's for a manager, every zone's for an admin "
-                 "(the earliest due first)",
-         description="`state` narrows the list (repeat it for several: open, overdue, paid, void).")
-    async def list_invoices(self, request: UserRequest, db_session: DbSession,
-                            states: StatesQuery = None, page: Page = 1) -> InvoicePagePublic:
-        found = await invoices.list_invoices(session=db_session, actor=request.user, today=wib_today(utcnow()),
-                                             states=tuple(states or ()), page=page)
-        return InvoicePagePublic(invoices=[InvoicePublic.of(summary) for summary in found.invoices],
-                                 page=found.page, has_more=found.has_more)
+    @get(
+        "",
+        guards=[requires_role(Role.CANTEEN_STAFF, Role.MANAGER, Role.ADMIN)],
+        summary="Invoices: my canteen's (newest first), or my zone's for a manager, every zone's for an admin "
+        "(the earliest due first)",
+        description="`state` narrows the list (repeat it for several: open, overdue, paid, void).",
+    )
+    async def list_invoices(
+        self, request: UserRequest, db_session: DbSession, states: StatesQuery = None, page: Page = 1
+    ) -> InvoicePagePublic:
+        found = await invoices.list_invoices(
+            session=db_session, actor=request.user, today=wib_today(utcnow()), states=tuple(states or ()), page=page
+        )
+        return InvoicePagePublic(
+            invoices=[InvoicePublic.of(summary) for summary in found.invoices], page=found.page, has_more=found.has_more
+        )
 
-    @get("/{invoice_id:int}", guards=[requires_role(Role.CANTEEN_STAFF, Role.MANAGER, Role.ADMIN)],
-         summary="One invoice with each vendor's order and its lines, and what is still due")
-    async def get_invoice(self, request: UserRequest, invoice_id: FromPath[int],
-                          db_session: DbSession) -> InvoiceDetailPublic:
+    @get(
+        "/{invoice_id:int}",
+        guards=[requires_role(Role.CANTEEN_STAFF, Role.MANAGER, Role.ADMIN)],
+        summary="One invoice with each vendor's order and its lines, and what is still due",
+    )
+    async def get_invoice(
+        self, request: UserRequest, invoice_id: FromPath[int], db_session: DbSession
+    ) -> InvoiceDetailPublic:
         return await _detail(db_session, request.user, invoice_id, wib_today(utcnow()))
 
-    @post("/{invoice_id:int}/paid", guards=[MANAGERS], status_code=200,
-          summary="Record that the canteen paid the invoice, with the transfer's reference (once)",
-          description="409 when the invoice was already marked paid, or is void (every order cancelled).")
-    async def mark_paid(self, request: UserRequest, invoice_id: FromPath[int], data: JSONBody[PaidInput],
-                        db_session: DbSession) -> InvoiceDetailPublic:
+    @post(
+        "/{invoice_id:int}/paid",
+        guards=[MANAGERS],
+        status_code=200,
+        summary="Record that the canteen paid the invoice, with the transfer's reference (once)",
+        description="409 when the invoice was already marked paid, or is void (every order cancelled).",
+    )
+    async def mark_paid(
+        self, request: UserRequest, invoice_id: FromPath[int], data: JSONBody[PaidInput], db_session: DbSession
+    ) -> InvoiceDetailPublic:
         now = utcnow()
-        await invoices.mark_invoice_paid(session=db_session, actor=request.user, invoice_id=invoice_id,
-                                         payment_reference=data.payment_reference, now=now)
+        await invoices.mark_invoice_paid(
+            session=db_session,
+            actor=request.user,
+            invoice_id=invoice_id,
+            payment_reference=data.payment_reference,
+            now=now,
+        )
         return await _detail(db_session, request.user, invoice_id, wib_today(now))
 
 
 async def _detail(session: AsyncSession, actor: User, invoice_id: int, today: date) -> InvoiceDetailPublic:
-    return InvoiceDetailPublic.of_detail(await invoices.invoice_detail(session=session, actor=actor,
-                                                                      invoice_id=invoice_id, today=today))
+    return InvoiceDetailPublic.of_detail(
+        await invoices.invoice_detail(session=session, actor=actor, invoice_id=invoice_id, today=today)
+    )
 
 
 class CanteenTermsApi(Controller):
@@ -90,33 +113,57 @@ class CanteenTermsApi(Controller):
 
     @get("", summary="The canteens of my zone (every zone for an admin) with their invoice terms and NPWP")
     async def list_canteens(self, request: UserRequest, db_session: DbSession) -> list[CanteenTermsPublic]:
-        return [CanteenTermsPublic.of(canteen)
-                for canteen in await invoices.canteens_for_terms(session=db_session, actor=request.user)]
+        return [
+            CanteenTermsPublic.of(canteen)
+            for canteen in await invoices.canteens_for_terms(session=db_session, actor=request.user)
+        ]
 
-    @put("/{organisation_id:int}/invoice-terms",
-         summary="Grant, change or withdraw a canteen's invoice terms (14 or 30 days) and record its NPWP")
-    async def set_terms(self, request: UserRequest, organisation_id: FromPath[int],
-                        data: JSONBody[InvoiceTermsInput], db_session: DbSession
-                        ) -> CanteenTermsPublic:
-        organisation = await invoices.set_invoice_terms(session=db_session, actor=request.user,
-                                                        organisation_id=organisation_id,
-                                                        terms_days=data.invoice_terms_days, npwp=data.npwp)
+    @put(
+        "/{organisation_id:int}/invoice-terms",
+        summary="Grant, change or withdraw a canteen's invoice terms (14 or 30 days) and record its NPWP",
+    )
+    async def set_terms(
+        self,
+        request: UserRequest,
+        organisation_id: FromPath[int],
+        data: JSONBody[InvoiceTermsInput],
+        db_session: DbSession,
+    ) -> CanteenTermsPublic:
+        organisation = await invoices.set_invoice_terms(
+            session=db_session,
+            actor=request.user,
+            organisation_id=organisation_id,
+            terms_days=data.invoice_terms_days,
+            npwp=data.npwp,
+        )
         zone = await db_session.get(Zone, organisation.zone_id)
-        return CanteenTermsPublic.of(invoices.CanteenTerms(organisation=organisation, zone_code=zone.code if zone
-                                                           else "", staff=0))
+        return CanteenTermsPublic.of(
+            invoices.CanteenTerms(organisation=organisation, zone_code=zone.code if zone else "", staff=0)
+        )
 
 
-@post("/api/v1/orders/{order_id:int}/cash-received", tags=["orders"], guards=[requires_role(Role.VENDOR)],
-      security=BEARER, status_code=200,
-      summary="Record that the buyer paid cash for one of my delivered (or completed) cash orders, once",
-      description="409 when it was already recorded, the order is not paid in cash, or not delivered yet.")
+@post(
+    "/api/v1/orders/{order_id:int}/cash-received",
+    tags=["orders"],
+    guards=[requires_role(Role.VENDOR)],
+    security=BEARER,
+    status_code=200,
+    summary="Record that the buyer paid cash for one of my delivered (or completed) cash orders, once",
+    description="409 when it was already recorded, the order is not paid in cash, or not delivered yet.",
+)
 async def cash_received(request: UserRequest, order_id: FromPath[int], db_session: DbSession) -> CashReceivedPublic:
-    return CashReceivedPublic.of(await mark_cash_received(session=db_session, actor=request.user, order_id=order_id,
-                                                          now=utcnow()))
+    return CashReceivedPublic.of(
+        await mark_cash_received(session=db_session, actor=request.user, order_id=order_id, now=utcnow())
+    )
 
 
-@get("/api/v1/vendor/balance", tags=["ledger"], guards=[requires_role(Role.VENDOR)], security=BEARER,
-     summary="What the platform owes my shop, my latest completed orders (gross, commission, net) and payouts")
+@get(
+    "/api/v1/vendor/balance",
+    tags=["ledger"],
+    guards=[requires_role(Role.VENDOR)],
+    security=BEARER,
+    summary="What the platform owes my shop, my latest completed orders (gross, commission, net) and payouts",
+)
 async def vendor_balance(request: UserRequest, db_session: DbSession) -> VendorBalancePublic:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     return VendorBalancePublic.of(await ledger.vendor_balance(session=db_session, vendor=vendor))
@@ -132,25 +179,39 @@ class LedgerAdminApi(Controller):
     async def zones(self, db_session: DbSession) -> list[ZoneCommissionPublic]:
         return [_zone(zone) for zone in await ledger.zones_with_rates(session=db_session)]
 
-    @put("/zones/{zone_id:int}/commission", summary="Set a zone's commission (0 to 5000 basis points); orders "
-                                                    "completed from now on use it")
-    async def set_commission(self, request: UserRequest, zone_id: FromPath[int],
-                             data: JSONBody[CommissionInput], db_session: DbSession
-                             ) -> ZoneCommissionPublic:
-        return _zone(await ledger.set_commission_rate(session=db_session, actor=request.user, zone_id=zone_id,
-                                                      commission_bps=data.commission_bps))
+    @put(
+        "/zones/{zone_id:int}/commission",
+        summary="Set a zone's commission (0 to 5000 basis points); orders completed from now on use it",
+    )
+    async def set_commission(
+        self, request: UserRequest, zone_id: FromPath[int], data: JSONBody[CommissionInput], db_session: DbSession
+    ) -> ZoneCommissionPublic:
+        return _zone(
+            await ledger.set_commission_rate(
+                session=db_session, actor=request.user, zone_id=zone_id, commission_bps=data.commission_bps
+            )
+        )
 
     @get("/balances", summary="Every vendor the ledger has entries for: what they are owed and were paid")
     async def balances(self, request: UserRequest, db_session: DbSession) -> list[BalanceRowPublic]:
-        return [BalanceRowPublic.of(row) for row in await ledger.vendor_balances(session=db_session,
-                                                                                actor=request.user)]
+        return [
+            BalanceRowPublic.of(row) for row in await ledger.vendor_balances(session=db_session, actor=request.user)
+        ]
 
     @post("/vendors/{vendor_id:int}/payouts", summary="Record a bank transfer to a vendor (at most their balance)")
-    async def payout(self, request: UserRequest, vendor_id: FromPath[int], data: JSONBody[PayoutInput],
-                     db_session: DbSession) -> PayoutPublic:
-        return PayoutPublic.of(await ledger.record_payout(session=db_session, actor=request.user, vendor_id=vendor_id,
-                                                          amount=data.amount, reference=data.reference,
-                                                          now=utcnow()))
+    async def payout(
+        self, request: UserRequest, vendor_id: FromPath[int], data: JSONBody[PayoutInput], db_session: DbSession
+    ) -> PayoutPublic:
+        return PayoutPublic.of(
+            await ledger.record_payout(
+                session=db_session,
+                actor=request.user,
+                vendor_id=vendor_id,
+                amount=data.amount,
+                reference=data.reference,
+                now=utcnow(),
+            )
+        )
 
 
 def _zone(zone: Zone) -> ZoneCommissionPublic:

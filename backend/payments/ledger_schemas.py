@@ -56,17 +56,18 @@ def _number_text(value: Any) -> Any:
 class PaidInput(BaseModel):
     field_messages: ClassVar[dict[str, str]] = {"payment_reference": MSG_REFERENCE}
 
-    payment_reference: str = Field(min_length=3, max_length=MAX_REFERENCE,
-                                   description="The bank transfer's reference, as on the statement")
+    payment_reference: str = Field(
+        min_length=3, max_length=MAX_REFERENCE, description="The bank transfer's reference, as on the statement"
+    )
 
 
 class InvoiceTermsInput(BaseModel):
     field_messages: ClassVar[dict[str, str]] = {"invoice_terms_days": MSG_TERMS}
 
     invoice_terms_days: Annotated[Literal[14, 30] | None, BeforeValidator(_number_text)] = Field(
-        description="14 or 30 days to pay; null withdraws the terms (invoices already issued stay due)")
-    npwp: str = Field(default="", max_length=30, description="The canteen's tax number (15 or 16 digits), or "
-                                                             "empty")
+        description="14 or 30 days to pay; null withdraws the terms (invoices already issued stay due)"
+    )
+    npwp: str = Field(default="", max_length=30, description="The canteen's tax number (15 or 16 digits), or empty")
 
 
 class CommissionInput(BaseModel):
@@ -111,12 +112,23 @@ class InvoicePublic(BaseModel):
     @classmethod
     def of(cls, summary: InvoiceSummary) -> InvoicePublic:
         invoice = summary.invoice
-        return cls(id=invoice.id, number=invoice.number, organisation_id=invoice.organisation_id,
-                   organisation_name=summary.organisation_name, checkout_id=invoice.checkout_id,
-                   amount=invoice.amount, amount_due=summary.amount_due, state=summary.state,
-                   state_label=gettext(STATE_LABELS[summary.state]), issued_on=invoice.issued_on,
-                   due_on=invoice.due_on, npwp=invoice.npwp, paid_at=as_utc(invoice.paid_at),
-                   payment_reference=invoice.payment_reference, url=f"/invoices/{invoice.id}")
+        return cls(
+            id=invoice.id,
+            number=invoice.number,
+            organisation_id=invoice.organisation_id,
+            organisation_name=summary.organisation_name,
+            checkout_id=invoice.checkout_id,
+            amount=invoice.amount,
+            amount_due=summary.amount_due,
+            state=summary.state,
+            state_label=gettext(STATE_LABELS[summary.state]),
+            issued_on=invoice.issued_on,
+            due_on=invoice.due_on,
+            npwp=invoice.npwp,
+            paid_at=as_utc(invoice.paid_at),
+            payment_reference=invoice.payment_reference,
+            url=f"/invoices/{invoice.id}",
+        )
 
 
 class InvoiceLinePublic(BaseModel):
@@ -143,16 +155,38 @@ class InvoiceDetailPublic(InvoicePublic):
 
     @classmethod
     def of_detail(cls, detail: InvoiceDetail) -> InvoiceDetailPublic:
-        summary = InvoiceSummary(invoice=detail.invoice, organisation_name=detail.organisation.name,
-                                 zone_id=detail.organisation.zone_id, amount_due=detail.amount_due,
-                                 state=detail.state)
-        return cls(**InvoicePublic.of(summary).model_dump(), orders=[InvoiceOrderPublic(
-            order_id=item.order.id, number=item.order.number, vendor_name=item.vendor_name,
-            status=OrderStatus(item.order.status), status_label=gettext(STATUS_LABELS[OrderStatus(item.order.status)]),
-            total=item.order.total, counts=item.counts,
-            lines=[InvoiceLinePublic(product_name=line.product_name, unit=line.unit, quantity=line.quantity,
-                                     unit_price=line.unit_price, line_total=line.line_total) for line in item.lines])
-            for item in detail.orders])
+        summary = InvoiceSummary(
+            invoice=detail.invoice,
+            organisation_name=detail.organisation.name,
+            zone_id=detail.organisation.zone_id,
+            amount_due=detail.amount_due,
+            state=detail.state,
+        )
+        return cls(
+            **InvoicePublic.of(summary).model_dump(),
+            orders=[
+                InvoiceOrderPublic(
+                    order_id=item.order.id,
+                    number=item.order.number,
+                    vendor_name=item.vendor_name,
+                    status=OrderStatus(item.order.status),
+                    status_label=gettext(STATUS_LABELS[OrderStatus(item.order.status)]),
+                    total=item.order.total,
+                    counts=item.counts,
+                    lines=[
+                        InvoiceLinePublic(
+                            product_name=line.product_name,
+                            unit=line.unit,
+                            quantity=line.quantity,
+                            unit_price=line.unit_price,
+                            line_total=line.line_total,
+                        )
+                        for line in item.lines
+                    ],
+                )
+                for item in detail.orders
+            ],
+        )
 
 
 class InvoicePagePublic(BaseModel):
@@ -171,8 +205,13 @@ class CanteenTermsPublic(BaseModel):
     @classmethod
     def of(cls, canteen: CanteenTerms) -> CanteenTermsPublic:
         organisation = canteen.organisation
-        return cls(organisation_id=organisation.id, name=organisation.name, zone_code=canteen.zone_code,
-                   invoice_terms_days=organisation.invoice_terms_days, npwp=organisation.npwp)
+        return cls(
+            organisation_id=organisation.id,
+            name=organisation.name,
+            zone_code=canteen.zone_code,
+            invoice_terms_days=organisation.invoice_terms_days,
+            npwp=organisation.npwp,
+        )
 
 
 class CashReceivedPublic(BaseModel):
@@ -202,8 +241,13 @@ class PayoutPublic(BaseModel):
 
     @classmethod
     def of(cls, payout: Payout) -> PayoutPublic:
-        return cls(id=payout.id, vendor_id=payout.vendor_id, amount=payout.amount, reference=payout.reference,
-                   created_at=as_utc(payout.created_at))
+        return cls(
+            id=payout.id,
+            vendor_id=payout.vendor_id,
+            amount=payout.amount,
+            reference=payout.reference,
+            created_at=as_utc(payout.created_at),
+        )
 
 
 class CompletedOrderPublic(BaseModel):
@@ -223,10 +267,22 @@ class VendorBalancePublic(BaseModel):
 
     @classmethod
     def of(cls, balance: VendorBalance) -> VendorBalancePublic:
-        return cls(vendor_id=balance.vendor.id, balance=balance.balance, orders=[CompletedOrderPublic(
-            order_id=item.order_id, number=item.number, completed_at=as_utc(item.completed_at), gross=item.gross,
-            commission=item.commission, net=item.net) for item in balance.orders],
-            payouts=[PayoutPublic.of(payout) for payout in balance.payouts])
+        return cls(
+            vendor_id=balance.vendor.id,
+            balance=balance.balance,
+            orders=[
+                CompletedOrderPublic(
+                    order_id=item.order_id,
+                    number=item.number,
+                    completed_at=as_utc(item.completed_at),
+                    gross=item.gross,
+                    commission=item.commission,
+                    net=item.net,
+                )
+                for item in balance.orders
+            ],
+            payouts=[PayoutPublic.of(payout) for payout in balance.payouts],
+        )
 
 
 class BalanceRowPublic(BaseModel):
@@ -238,5 +294,10 @@ class BalanceRowPublic(BaseModel):
 
     @classmethod
     def of(cls, row: BalanceRow) -> BalanceRowPublic:
-        return cls(vendor_id=row.vendor.id, business_name=row.vendor.business_name, zone_code=row.zone_code,
-                   balance=row.balance, paid_out=row.paid_out)
+        return cls(
+            vendor_id=row.vendor.id,
+            business_name=row.vendor.business_name,
+            zone_code=row.zone_code,
+            balance=row.balance,
+            paid_out=row.paid_out,
+        )

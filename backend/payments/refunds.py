@@ -29,8 +29,11 @@ logger = logging.getLogger("pasar_kawasan.payments")
 
 CLOSED = (OrderStatus.CANCELLED, OrderStatus.DECLINED)
 # Stripe's refund statuses; "pending" and "requires_action" leave ours pending.
-STRIPE_REFUND_STATUS = {"succeeded": RefundStatus.SUCCEEDED, "failed": RefundStatus.FAILED,
-                        "canceled": RefundStatus.FAILED}
+STRIPE_REFUND_STATUS = {
+    "succeeded": RefundStatus.SUCCEEDED,
+    "failed": RefundStatus.FAILED,
+    "canceled": RefundStatus.FAILED,
+}
 
 
 async def settle_closed_order(*, session: AsyncSession, order: Order, now: datetime) -> None:
@@ -41,8 +44,9 @@ async def settle_closed_order(*, session: AsyncSession, order: Order, now: datet
         return
     # Locked: two orders of one unpaid checkout cancelled at once (the buyer and the unpaid-order job) then see
     # each other's cancellation, and the last one cancels the payment.
-    payment = (await session.execute(select(Payment).where(col(Payment.checkout_id) == order.checkout_id)
-                                     .with_for_update())).scalar_one_or_none()
+    payment = (
+        await session.execute(select(Payment).where(col(Payment.checkout_id) == order.checkout_id).with_for_update())
+    ).scalar_one_or_none()
     if payment is None:
         return
     if payment.status == PaymentStatus.SUCCEEDED:
@@ -50,12 +54,19 @@ async def settle_closed_order(*, session: AsyncSession, order: Order, now: datet
         return
     # Unpaid: cancel the payment once no order of the checkout waits for it. Should the buyer still pay it at
     # Stripe, the payment becomes succeeded and each closed order is refunded (service.payment_succeeded).
-    still_waiting = exists().where(col(Order.checkout_id) == order.checkout_id,
-                                   col(Order.status) == OrderStatus.PENDING_PAYMENT)
+    still_waiting = exists().where(
+        col(Order.checkout_id) == order.checkout_id, col(Order.status) == OrderStatus.PENDING_PAYMENT
+    )
     await session.execute(
-        update(Payment).where(col(Payment.id) == payment.id,
-                              col(Payment.status).in_([PaymentStatus.PENDING, PaymentStatus.FAILED]), ~still_waiting)
-        .values(status=PaymentStatus.CANCELED, updated_at=now).execution_options(synchronize_session="fetch"))
+        update(Payment)
+        .where(
+            col(Payment.id) == payment.id,
+            col(Payment.status).in_([PaymentStatus.PENDING, PaymentStatus.FAILED]),
+            ~still_waiting,
+        )
+        .values(status=PaymentStatus.CANCELED, updated_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 async def record_refund(*, session: AsyncSession, order: Order, payment: Payment, now: datetime) -> bool:
@@ -63,22 +74,34 @@ async def record_refund(*, session: AsyncSession, order: Order, payment: Payment
     when this call recorded it."""
     insert = upsert_insert(session)
     recorded = await session.execute(
-        insert(Refund).values(order_id=order.id, payment_id=payment.id, amount=order.total,
-                              status=RefundStatus.PENDING, created_at=now, updated_at=now)
-        .on_conflict_do_nothing(index_elements=["order_id"]).returning(col(Refund.id)))
+        insert(Refund)
+        .values(
+            order_id=order.id,
+            payment_id=payment.id,
+            amount=order.total,
+            status=RefundStatus.PENDING,
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["order_id"])
+        .returning(col(Refund.id))
+    )
     return recorded.scalar_one_or_none() is not None
 
 
-async def retry_pending_refunds(*, session: AsyncSession, settings: Settings, now: datetime,
-                                limit: int = 20) -> int:
+async def retry_pending_refunds(*, session: AsyncSession, settings: Settings, now: datetime, limit: int = 20) -> int:
     """The job: send Stripe each refund not yet sent (recorded at a cancellation, or refused last time because
     Stripe was down). Returns how many Stripe accepted. Several workers may run it: each takes refunds the others
     are not sending."""
     if not settings.stripe_secret_key:
         return 0
-    statement = (select(Refund, col(Payment.intent_id)).join(Payment, col(Payment.id) == col(Refund.payment_id))
-                 .where(col(Refund.status) == RefundStatus.PENDING, col(Refund.stripe_refund_id).is_(None))
-                 .order_by(col(Refund.id)).limit(limit))
+    statement = (
+        select(Refund, col(Payment.intent_id))
+        .join(Payment, col(Payment.id) == col(Refund.payment_id))
+        .where(col(Refund.status) == RefundStatus.PENDING, col(Refund.stripe_refund_id).is_(None))
+        .order_by(col(Refund.id))
+        .limit(limit)
+    )
     if is_postgres(session):
         statement = statement.with_for_update(of=Refund, skip_locked=True)
     due = (await session.execute(statement)).all()
@@ -113,13 +136,16 @@ async def _send(*, stripe_api: StripeGateway, refund: Refund, intent_id: str | N
 async def apply_stripe_refund(*, session: AsyncSession, stripe_refund: dict[str, Any], now: datetime) -> bool:
     """Stripe told us about a refund (refund.* and charge.refunded events): find ours by Stripe's id, else by
     the order it was made for, and move its status on. An older event never undoes a newer one."""
-    refund = (await session.execute(select(Refund).where(col(Refund.stripe_refund_id) == stripe_refund.get("id")))
-              ).scalar_one_or_none()
+    refund = (
+        await session.execute(select(Refund).where(col(Refund.stripe_refund_id) == stripe_refund.get("id")))
+    ).scalar_one_or_none()
     order_id = str((stripe_refund.get("metadata") or {}).get("order_id", ""))
     if refund is None and order_id.isdigit():
-        refund = (await session.execute(select(Refund).where(col(Refund.order_id) == int(order_id),
-                                                             col(Refund.stripe_refund_id).is_(None)))
-                  ).scalar_one_or_none()
+        refund = (
+            await session.execute(
+                select(Refund).where(col(Refund.order_id) == int(order_id), col(Refund.stripe_refund_id).is_(None))
+            )
+        ).scalar_one_or_none()
     if refund is None:
         return False  # a refund made in Stripe's dashboard: not one of ours
     refund.stripe_refund_id = refund.stripe_refund_id or stripe_refund.get("id")

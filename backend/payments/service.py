@@ -46,8 +46,7 @@ logger = logging.getLogger("pasar_kawasan.payments")
 
 MSG_NOT_FOUND = N_("We could not find this payment.")
 MSG_CLOSED = N_("These orders can no longer be paid: they were cancelled.")
-MSG_UNAVAILABLE = N_("Card payment cannot be processed right now. Your orders are kept; try again in a few "
-                     "minutes.")
+MSG_UNAVAILABLE = N_("Card payment cannot be processed right now. Your orders are kept; try again in a few minutes.")
 MAX_ERROR = 300
 
 
@@ -85,19 +84,31 @@ class StripePayment:
     @classmethod
     def of_intent(cls, intent: dict[str, Any]) -> StripePayment:
         status = str(intent.get("status") or "")
-        return cls(kind="PaymentIntent", intent_id=str(intent.get("id") or "") or None, session_id=None,
-                   status=status, paid=status == "succeeded",
-                   stripe_amount=int(intent.get("amount_received") or intent.get("amount") or 0),
-                   currency=str(intent.get("currency") or ""), checkout_named=_checkout_named(intent))
+        return cls(
+            kind="PaymentIntent",
+            intent_id=str(intent.get("id") or "") or None,
+            session_id=None,
+            status=status,
+            paid=status == "succeeded",
+            stripe_amount=int(intent.get("amount_received") or intent.get("amount") or 0),
+            currency=str(intent.get("currency") or ""),
+            checkout_named=_checkout_named(intent),
+        )
 
     @classmethod
     def of_session(cls, hosted: dict[str, Any]) -> StripePayment:
         status = str(hosted.get("payment_status") or "")
         intent = hosted.get("payment_intent")
-        return cls(kind="Checkout Session", intent_id=_object_id(intent) if intent else None,
-                   session_id=str(hosted.get("id") or "") or None, status=status, paid=status == "paid",
-                   stripe_amount=int(hosted.get("amount_total") or 0), currency=str(hosted.get("currency") or ""),
-                   checkout_named=_checkout_named(hosted))
+        return cls(
+            kind="Checkout Session",
+            intent_id=_object_id(intent) if intent else None,
+            session_id=str(hosted.get("id") or "") or None,
+            status=status,
+            paid=status == "paid",
+            stripe_amount=int(hosted.get("amount_total") or 0),
+            currency=str(hosted.get("currency") or ""),
+            checkout_named=_checkout_named(hosted),
+        )
 
     @property
     def name(self) -> str:
@@ -106,8 +117,11 @@ class StripePayment:
     def differences(self, other: StripePayment) -> list[str]:
         """What an event's copy says otherwise than Stripe does now (the status may have moved on since)."""
         fields = ("intent_id", "session_id", "stripe_amount", "currency", "checkout_named")
-        return [f"{field} {getattr(self, field)!r} (Stripe: {getattr(other, field)!r})" for field in fields
-                if getattr(self, field) != getattr(other, field)]
+        return [
+            f"{field} {getattr(self, field)!r} (Stripe: {getattr(other, field)!r})"
+            for field in fields
+            if getattr(self, field) != getattr(other, field)
+        ]
 
 
 def _checkout_named(stripe_object: dict[str, Any]) -> str:
@@ -149,29 +163,54 @@ class CheckoutToPay:
 def _pays_for(actor: User, checkout: Checkout) -> bool:
     """The buyer, or for a canteen's checkout any of its staff (as for the orders themselves)."""
     return actor.id == checkout.buyer_id or (
-        actor.role == Role.CANTEEN_STAFF and checkout.organisation_id is not None
-        and actor.organisation_id == checkout.organisation_id)
+        actor.role == Role.CANTEEN_STAFF
+        and checkout.organisation_id is not None
+        and actor.organisation_id == checkout.organisation_id
+    )
 
 
 async def checkout_to_pay(*, session: AsyncSession, actor: User, checkout_id: int) -> CheckoutToPay:
     """A card checkout of the actor's, with its orders and payment (two queries); NotFound for anyone else's."""
-    row = (await session.execute(select(Checkout, Payment).outerjoin(Payment, col(Payment.checkout_id) == col(Checkout.id))
-                                 .where(col(Checkout.id) == checkout_id))).one_or_none()
+    row = (
+        await session.execute(
+            select(Checkout, Payment)
+            .outerjoin(Payment, col(Payment.checkout_id) == col(Checkout.id))
+            .where(col(Checkout.id) == checkout_id)
+        )
+    ).one_or_none()
     if row is None or row[0].payment_method != PaymentMethod.CARD or not _pays_for(actor, row[0]):
         raise NotFound(MSG_NOT_FOUND)
-    orders = (await session.execute(select(Order, col(Vendor.business_name)).join(Vendor, col(Vendor.id) == col(Order.vendor_id))
-                                    .where(col(Order.checkout_id) == checkout_id).order_by(col(Order.id)))).all()
+    orders = (
+        await session.execute(
+            select(Order, col(Vendor.business_name))
+            .join(Vendor, col(Vendor.id) == col(Order.vendor_id))
+            .where(col(Order.checkout_id) == checkout_id)
+            .order_by(col(Order.id))
+        )
+    ).all()
     return CheckoutToPay(checkout=row[0], orders=[(order, name) for order, name in orders], payment=row[1])
 
 
 async def _ensure_payment(*, session: AsyncSession, checkout: Checkout, now: datetime) -> Payment:
     """The checkout's payment, created pending for its total on the first try (once, even for two at a time)."""
     insert = upsert_insert(session)
-    await session.execute(insert(Payment).values(
-        checkout_id=checkout.id, amount=checkout.total, status=PaymentStatus.PENDING, last_error="",
-        created_at=now, updated_at=now).on_conflict_do_nothing(index_elements=["checkout_id"]))
-    return (await session.execute(select(Payment).where(col(Payment.checkout_id) == checkout.id)
-                                  .execution_options(populate_existing=True))).scalar_one()
+    await session.execute(
+        insert(Payment)
+        .values(
+            checkout_id=checkout.id,
+            amount=checkout.total,
+            status=PaymentStatus.PENDING,
+            last_error="",
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["checkout_id"])
+    )
+    return (
+        await session.execute(
+            select(Payment).where(col(Payment.checkout_id) == checkout.id).execution_options(populate_existing=True)
+        )
+    ).scalar_one()
 
 
 def _unavailable(payment: Payment, failure: StripeCallFailed, now: datetime) -> PaymentUnavailable:
@@ -180,8 +219,9 @@ def _unavailable(payment: Payment, failure: StripeCallFailed, now: datetime) -> 
     return PaymentUnavailable()
 
 
-async def _payable(*, session: AsyncSession, actor: User, checkout_id: int,
-                   now: datetime) -> tuple[CheckoutToPay, Payment | None]:
+async def _payable(
+    *, session: AsyncSession, actor: User, checkout_id: int, now: datetime
+) -> tuple[CheckoutToPay, Payment | None]:
     """The checkout and its payment (created if need be), or None when it is paid already. Conflict when nothing
     is left to pay."""
     to_pay = await checkout_to_pay(session=session, actor=actor, checkout_id=checkout_id)
@@ -198,8 +238,9 @@ class IntentPayment:
     client_secret: str | None  # None once the payment has succeeded: there is nothing left to confirm
 
 
-async def start_intent_payment(*, session: AsyncSession, settings: Settings, actor: User, checkout_id: int,
-                               now: datetime) -> IntentPayment:
+async def start_intent_payment(
+    *, session: AsyncSession, settings: Settings, actor: User, checkout_id: int, now: datetime
+) -> IntentPayment:
     """The checkout's PaymentIntent for a client that confirms the payment with Stripe itself: created on the
     first call, read back on the next ones. Raises PaymentUnavailable when Stripe fails (the caller keeps the
     reason written on the payment: db.keep_when_refused), Conflict when the orders were cancelled, NotFound for another buyer's checkout."""
@@ -223,8 +264,16 @@ async def start_intent_payment(*, session: AsyncSession, settings: Settings, act
     return IntentPayment(payment=payment, client_secret=intent["client_secret"])
 
 
-async def start_hosted_payment(*, session: AsyncSession, settings: Settings, actor: User, checkout_id: int,
-                               return_url: str, cancel_url: str, now: datetime) -> str | None:
+async def start_hosted_payment(
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    actor: User,
+    checkout_id: int,
+    return_url: str,
+    cancel_url: str,
+    now: datetime,
+) -> str | None:
     """The address of Stripe's hosted payment page for the checkout (the same page on every try), or None when
     it is paid already. `return_url` may carry {CHECKOUT_SESSION_ID}: Stripe puts the session's id there.
     Raises like `start_intent_payment`."""
@@ -235,8 +284,9 @@ async def start_hosted_payment(*, session: AsyncSession, settings: Settings, act
     lines = [(f"{order.number} · {vendor_name}", order.total) for order, vendor_name in to_pay.orders]
     try:
         async with StripeGateway(settings) as stripe_api:
-            hosted = await stripe_api.create_checkout_session(checkout_id=checkout_id, lines=lines,
-                                                              success_url=return_url, cancel_url=cancel_url)
+            hosted = await stripe_api.create_checkout_session(
+                checkout_id=checkout_id, lines=lines, success_url=return_url, cancel_url=cancel_url
+            )
     except StripeCallFailed as failure:
         raise _unavailable(payment, failure, now) from failure
     # The same session while Stripe keeps the idempotency key (a day, as long as a session lives), then a new
@@ -246,8 +296,15 @@ async def start_hosted_payment(*, session: AsyncSession, settings: Settings, act
     return str(hosted["url"])
 
 
-async def confirm_with_stripe(*, session: AsyncSession, settings: Settings, actor: User, checkout_id: int,
-                              stripe_session_id: str | None, now: datetime) -> CheckoutToPay:
+async def confirm_with_stripe(
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    actor: User,
+    checkout_id: int,
+    stripe_session_id: str | None,
+    now: datetime,
+) -> CheckoutToPay:
     """After the buyer comes back from Stripe (or a client asks how its payment is doing): if the payment is not
     known to have succeeded, ask Stripe — the Checkout Session we created for it, else the PaymentIntent — and
     only if Stripe says it is paid as we asked, do what the webhook would do. `stripe_session_id` is the session
@@ -279,8 +336,7 @@ async def _place_if_ours(*, session: AsyncSession, checkout_id: int, paid: Strip
     try:
         return await payment_succeeded(session=session, checkout_id=checkout_id, paid=paid, now=now)
     except PaymentRejected as rejected:
-        logger.error("Stripe's answer about checkout %s does not match its payment: %s", checkout_id,
-                     rejected.reason)
+        logger.error("Stripe's answer about checkout %s does not match its payment: %s", checkout_id, rejected.reason)
         return False
 
 
@@ -289,8 +345,9 @@ def _object_id(value: object) -> str:
     return str(value["id"]) if isinstance(value, dict) else str(value)
 
 
-async def place_paid_intent(*, session: AsyncSession, settings: Settings, checkout_id: int,
-                            reported: StripePayment, now: datetime) -> bool:
+async def place_paid_intent(
+    *, session: AsyncSession, settings: Settings, checkout_id: int, reported: StripePayment, now: datetime
+) -> bool:
     """Stripe's event says a PaymentIntent for the checkout succeeded (`reported` is the event's copy): the intent
     is read back from Stripe, and its orders are placed if it is the one we created for the checkout (or the one
     our Checkout Session was paid with), succeeded as Stripe says now, in rupiah, for the payment's amount.
@@ -298,22 +355,26 @@ async def place_paid_intent(*, session: AsyncSession, settings: Settings, checko
     assert reported.intent_id is not None
     payment = await _payment_of(session=session, checkout_id=checkout_id)
     async with StripeGateway(settings) as stripe_api:
-        said = StripePayment.of_intent(await _read(stripe_api.retrieve_payment_intent, reported.name,
-                                                   reported.intent_id))
+        said = StripePayment.of_intent(
+            await _read(stripe_api.retrieve_payment_intent, reported.name, reported.intent_id)
+        )
         through = await _session_paid_with(stripe_api=stripe_api, payment=payment, intent_id=reported.intent_id)
     _same_as_stripe(reported, said)
-    return await payment_succeeded(session=session, checkout_id=checkout_id, paid=replace(said, session_id=through),
-                                   now=now)
+    return await payment_succeeded(
+        session=session, checkout_id=checkout_id, paid=replace(said, session_id=through), now=now
+    )
 
 
-async def place_paid_session(*, session: AsyncSession, settings: Settings, checkout_id: int,
-                             reported: StripePayment, now: datetime) -> bool:
+async def place_paid_session(
+    *, session: AsyncSession, settings: Settings, checkout_id: int, reported: StripePayment, now: datetime
+) -> bool:
     """Stripe's event says a Checkout Session for the checkout was paid (`reported` is the event's copy): as
     `place_paid_intent`, for the session we created."""
     assert reported.session_id is not None
     async with StripeGateway(settings) as stripe_api:
-        said = StripePayment.of_session(await _read(stripe_api.retrieve_checkout_session, reported.name,
-                                                    reported.session_id))
+        said = StripePayment.of_session(
+            await _read(stripe_api.retrieve_checkout_session, reported.name, reported.session_id)
+        )
     _same_as_stripe(reported, said)
     return await payment_succeeded(session=session, checkout_id=checkout_id, paid=said, now=now)
 
@@ -357,25 +418,33 @@ def _check_ours(*, paid: StripePayment, payment: Payment, checkout_id: int) -> N
     """Raise PaymentRejected unless `paid` is the payment we created for the checkout, paid as we asked."""
     if paid.checkout_named != str(checkout_id):
         raise PaymentRejected(f"{paid.name} names checkout {paid.checkout_named or 'none'}, not {checkout_id}")
-    ours = ((paid.intent_id is not None and paid.intent_id == payment.intent_id)
-            or (paid.session_id is not None and paid.session_id == payment.session_id))
+    ours = (paid.intent_id is not None and paid.intent_id == payment.intent_id) or (
+        paid.session_id is not None and paid.session_id == payment.session_id
+    )
     if not ours or paid.intent_id is None:
-        raise PaymentRejected(f"{paid.name} is not what we created for checkout {checkout_id} (PaymentIntent "
-                              f"{payment.intent_id or 'none'}, Checkout Session {payment.session_id or 'none'})")
+        raise PaymentRejected(
+            f"{paid.name} is not what we created for checkout {checkout_id} (PaymentIntent "
+            f"{payment.intent_id or 'none'}, Checkout Session {payment.session_id or 'none'})"
+        )
     if not paid.paid:
         raise PaymentRejected(f"Stripe says {paid.name} is {paid.status or 'unknown'}, not paid")
     if paid.currency != CURRENCY:
         raise PaymentRejected(f"{paid.name} is in {paid.currency or 'no currency'}, not {CURRENCY}")
     if paid.stripe_amount != to_stripe_amount(payment.amount):
-        raise PaymentRejected(f"{paid.name} is for {paid.stripe_amount}, the checkout costs "
-                              f"{to_stripe_amount(payment.amount)}")
+        raise PaymentRejected(
+            f"{paid.name} is for {paid.stripe_amount}, the checkout costs {to_stripe_amount(payment.amount)}"
+        )
 
 
 async def _checkout_holding(*, session: AsyncSession, intent_id: str, checkout_id: int) -> int | None:
     """Another checkout whose payment already has this intent (an intent pays one checkout)."""
-    return (await session.execute(select(col(Payment.checkout_id)).where(col(Payment.intent_id) == intent_id,
-                                                                         col(Payment.checkout_id) != checkout_id))
-            ).scalar_one_or_none()
+    return (
+        await session.execute(
+            select(col(Payment.checkout_id)).where(
+                col(Payment.intent_id) == intent_id, col(Payment.checkout_id) != checkout_id
+            )
+        )
+    ).scalar_one_or_none()
 
 
 async def payment_succeeded(*, session: AsyncSession, checkout_id: int, paid: StripePayment, now: datetime) -> bool:
@@ -401,13 +470,19 @@ async def payment_succeeded(*, session: AsyncSession, checkout_id: int, paid: St
     assert paid.intent_id is not None
     if payment.status == PaymentStatus.SUCCEEDED:
         if payment.intent_id != paid.intent_id:
-            logger.error("checkout %s was paid twice (%s, then %s): refund the second in Stripe's dashboard",
-                         checkout_id, payment.intent_id, paid.intent_id)
+            logger.error(
+                "checkout %s was paid twice (%s, then %s): refund the second in Stripe's dashboard",
+                checkout_id,
+                payment.intent_id,
+                paid.intent_id,
+            )
         return False
     if paid.intent_id != payment.intent_id and (
-            other := await _checkout_holding(session=session, intent_id=paid.intent_id, checkout_id=checkout_id)):
-        raise PaymentRejected(f"{paid.name} is paid with PaymentIntent {paid.intent_id}, the payment of checkout "
-                              f"{other}")
+        other := await _checkout_holding(session=session, intent_id=paid.intent_id, checkout_id=checkout_id)
+    ):
+        raise PaymentRejected(
+            f"{paid.name} is paid with PaymentIntent {paid.intent_id}, the payment of checkout {other}"
+        )
     payment.status, payment.intent_id, payment.succeeded_at = PaymentStatus.SUCCEEDED, paid.intent_id, now
     payment.last_error, payment.updated_at = "", now
     await mark_checkout_paid(session=session, checkout_id=checkout_id, now=now)
@@ -417,8 +492,9 @@ async def payment_succeeded(*, session: AsyncSession, checkout_id: int, paid: St
     return True
 
 
-async def payment_failed(*, session: AsyncSession, settings: Settings, checkout_id: int, intent_id: str,
-                         message: str, now: datetime) -> bool:
+async def payment_failed(
+    *, session: AsyncSession, settings: Settings, checkout_id: int, intent_id: str, message: str, now: datetime
+) -> bool:
     """Stripe says an attempt to pay failed (a declined card): if the intent is the payment's (ours, or the one
     our Checkout Session is paid with; `PaymentRejected` otherwise), the payment is marked failed with Stripe's
     reason and the orders keep waiting until the unpaid-order job, so the buyer can try again. A payment that
@@ -426,15 +502,18 @@ async def payment_failed(*, session: AsyncSession, settings: Settings, checkout_
     Stripe cannot be asked about the session."""
     payment = await _payment_of(session=session, checkout_id=checkout_id)
     if payment is None:
-        raise PaymentRejected(f"PaymentIntent {intent_id} failed for checkout {checkout_id}, whose payment was "
-                              f"never started")
+        raise PaymentRejected(
+            f"PaymentIntent {intent_id} failed for checkout {checkout_id}, whose payment was never started"
+        )
     if payment.intent_id != intent_id:
         async with StripeGateway(settings) as stripe_api:
             through = await _session_paid_with(stripe_api=stripe_api, payment=payment, intent_id=intent_id)
         if through is None:
-            raise PaymentRejected(f"PaymentIntent {intent_id} is not what we created for checkout {checkout_id} "
-                                  f"(PaymentIntent {payment.intent_id or 'none'}, Checkout Session "
-                                  f"{payment.session_id or 'none'})")
+            raise PaymentRejected(
+                f"PaymentIntent {intent_id} is not what we created for checkout {checkout_id} "
+                f"(PaymentIntent {payment.intent_id or 'none'}, Checkout Session "
+                f"{payment.session_id or 'none'})"
+            )
     query = select(Payment).where(col(Payment.checkout_id) == checkout_id).execution_options(populate_existing=True)
     if is_postgres(session):
         query = query.with_for_update()
@@ -442,7 +521,8 @@ async def payment_failed(*, session: AsyncSession, settings: Settings, checkout_
     if payment.status not in (PaymentStatus.PENDING, PaymentStatus.FAILED):
         return False
     if payment.intent_id is None and (
-            other := await _checkout_holding(session=session, intent_id=intent_id, checkout_id=checkout_id)):
+        other := await _checkout_holding(session=session, intent_id=intent_id, checkout_id=checkout_id)
+    ):
         raise PaymentRejected(f"PaymentIntent {intent_id} is the payment of checkout {other}")
     payment.status, payment.updated_at = PaymentStatus.FAILED, now
     payment.last_error = (message or "The card payment failed.")[:MAX_ERROR]
@@ -455,5 +535,6 @@ async def checkout_of_intent(*, session: AsyncSession, intent: dict[str, Any]) -
     from_metadata = str((intent.get("metadata") or {}).get("checkout_id", ""))
     if from_metadata.isdigit():
         return int(from_metadata)
-    return (await session.execute(select(col(Payment.checkout_id)).where(col(Payment.intent_id) == intent.get("id")))
-            ).scalar_one_or_none()
+    return (
+        await session.execute(select(col(Payment.checkout_id)).where(col(Payment.intent_id) == intent.get("id")))
+    ).scalar_one_or_none()

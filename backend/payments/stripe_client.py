@@ -80,54 +80,90 @@ class StripeGateway:
     async def __aenter__(self) -> StripeGateway:
         return self
 
-    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                        traceback: TracebackType | None) -> None:
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
         await self._http.close_async()
 
     async def create_payment_intent(self, *, checkout_id: int, amount: int) -> dict[str, Any]:
         """A PaymentIntent for a checkout's `amount` rupiah, created once whatever the retries."""
-        return await self._call("create payment intent", self._client.v1.payment_intents.create_async(
-            params={"amount": to_stripe_amount(amount), "currency": CURRENCY, "allowed_payment_method_types": ["card"],
+        return await self._call(
+            "create payment intent",
+            self._client.v1.payment_intents.create_async(
+                params={
+                    "amount": to_stripe_amount(amount),
+                    "currency": CURRENCY,
+                    "allowed_payment_method_types": ["card"],
                     "metadata": {"checkout_id": str(checkout_id)},
-                    "description": f"Pasar Kawasan checkout {checkout_id}"},
-            options={"idempotency_key": intent_idempotency_key(checkout_id)}))
+                    "description": f"Pasar Kawasan checkout {checkout_id}",
+                },
+                options={"idempotency_key": intent_idempotency_key(checkout_id)},
+            ),
+        )
 
     async def retrieve_payment_intent(self, intent_id: str) -> dict[str, Any]:
-        return await self._call("retrieve payment intent",
-                                self._client.v1.payment_intents.retrieve_async(intent_id))
+        return await self._call("retrieve payment intent", self._client.v1.payment_intents.retrieve_async(intent_id))
 
-    async def create_checkout_session(self, *, checkout_id: int, lines: list[tuple[str, int]], success_url: str,
-                                      cancel_url: str) -> dict[str, Any]:
+    async def create_checkout_session(
+        self, *, checkout_id: int, lines: list[tuple[str, int]], success_url: str, cancel_url: str
+    ) -> dict[str, Any]:
         """Stripe's hosted payment page for a checkout: one line per (name, rupiah) pair, created once. Its
         parameters must not change between tries (Stripe refuses a key reused with other parameters), so the page
         keeps Stripe's default life; a payment made after the orders expired is refunded (service)."""
         metadata = {"checkout_id": str(checkout_id)}
-        return await self._call("create checkout session", self._client.v1.checkout.sessions.create_async(
-            params={"mode": "payment", "allowed_payment_method_types": ["card"], "client_reference_id": str(checkout_id),
-                    "success_url": success_url, "cancel_url": cancel_url, "metadata": metadata,
+        return await self._call(
+            "create checkout session",
+            self._client.v1.checkout.sessions.create_async(
+                params={
+                    "mode": "payment",
+                    "allowed_payment_method_types": ["card"],
+                    "client_reference_id": str(checkout_id),
+                    "success_url": success_url,
+                    "cancel_url": cancel_url,
+                    "metadata": metadata,
                     "payment_intent_data": {"metadata": metadata},
-                    "line_items": [{"quantity": 1, "price_data": {
-                        "currency": CURRENCY, "unit_amount": to_stripe_amount(amount),
-                        "product_data": {"name": name}}} for name, amount in lines]},
-            options={"idempotency_key": session_idempotency_key(checkout_id)}))
+                    "line_items": [
+                        {
+                            "quantity": 1,
+                            "price_data": {
+                                "currency": CURRENCY,
+                                "unit_amount": to_stripe_amount(amount),
+                                "product_data": {"name": name},
+                            },
+                        }
+                        for name, amount in lines
+                    ],
+                },
+                options={"idempotency_key": session_idempotency_key(checkout_id)},
+            ),
+        )
 
     async def retrieve_checkout_session(self, session_id: str) -> dict[str, Any]:
-        return await self._call("retrieve checkout session",
-                                self._client.v1.checkout.sessions.retrieve_async(session_id))
+        return await self._call(
+            "retrieve checkout session", self._client.v1.checkout.sessions.retrieve_async(session_id)
+        )
 
     async def create_refund(self, *, intent_id: str, order_id: int, amount: int) -> dict[str, Any]:
         """Give back `amount` rupiah of a payment for one order (a partial refund), once per order."""
-        return await self._call("create refund", self._client.v1.refunds.create_async(
-            params={"payment_intent": intent_id, "amount": to_stripe_amount(amount),
-                    "metadata": {"order_id": str(order_id)}},
-            options={"idempotency_key": refund_idempotency_key(order_id)}))
+        return await self._call(
+            "create refund",
+            self._client.v1.refunds.create_async(
+                params={
+                    "payment_intent": intent_id,
+                    "amount": to_stripe_amount(amount),
+                    "metadata": {"order_id": str(order_id)},
+                },
+                options={"idempotency_key": refund_idempotency_key(order_id)},
+            ),
+        )
 
     async def _call(self, what: str, request: Awaitable[stripe.StripeObject]) -> dict[str, Any]:
         try:
             answer = await request
         except stripe.StripeError as error:
             retryable = isinstance(error, (stripe.APIConnectionError, stripe.RateLimitError)) or (
-                error.http_status is None or error.http_status >= 500 or error.http_status == 409)
+                error.http_status is None or error.http_status >= 500 or error.http_status == 409
+            )
             reason = _reason(error)
             (logger.warning if retryable else logger.error)("Stripe: %s failed: %s", what, reason)
             raise StripeCallFailed(reason, retryable=retryable, missing=error.http_status == 404) from error

@@ -50,8 +50,9 @@ StripeObject = dict[str, Any]
 Handler = Callable[[AsyncSession, Settings, StripeObject, datetime], Awaitable[bool]]
 
 
-async def receive_event(*, session: AsyncSession, settings: Settings, payload: bytes, signature: str | None,
-                        now: datetime) -> str:
+async def receive_event(
+    *, session: AsyncSession, settings: Settings, payload: bytes, signature: str | None, now: datetime
+) -> str:
     """Verify a webhook delivery (the raw body, exactly as received) and act on it once. Returns "processed",
     "ignored" (a type we do not act on, or nothing to do), "rejected" (not the payment we created: stored with
     the reason) or "duplicate"; raises SignatureRefused (400) for a missing, forged or stale signature, or one
@@ -75,8 +76,9 @@ async def receive_event(*, session: AsyncSession, settings: Settings, payload: b
     try:
         acted = await handler(session, settings, (event.get("data") or {}).get("object") or {}, now)
     except PaymentRejected as rejected:
-        await session.execute(update(StripeEvent).where(col(StripeEvent.id) == _stored_id(event))
-                              .values(rejected_reason=rejected.reason))
+        await session.execute(
+            update(StripeEvent).where(col(StripeEvent.id) == _stored_id(event)).values(rejected_reason=rejected.reason)
+        )
         logger.error("Stripe event %s (%s) rejected: %s", event["id"], event["type"], rejected.reason)
         return "rejected"
     except StripeCallFailed as failure:  # logged by the gateway; the event's row is rolled back with the answer
@@ -101,9 +103,16 @@ async def _first_delivery(*, session: AsyncSession, event: StripeObject, now: da
     insert = upsert_insert(session)
     acted_on = event.get("type") in HANDLERS
     stored = await session.execute(
-        insert(StripeEvent).values(id=_stored_id(event), type=str(event.get("type", ""))[:80], received_at=now,
-                                   processed_at=now if acted_on else None)
-        .on_conflict_do_nothing(index_elements=["id"]).returning(col(StripeEvent.id)))
+        insert(StripeEvent)
+        .values(
+            id=_stored_id(event),
+            type=str(event.get("type", ""))[:80],
+            received_at=now,
+            processed_at=now if acted_on else None,
+        )
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(col(StripeEvent.id))
+    )
     return stored.scalar_one_or_none() is not None
 
 
@@ -111,8 +120,9 @@ async def _intent_succeeded(session: AsyncSession, settings: Settings, intent: S
     checkout_id = await service.checkout_of_intent(session=session, intent=intent)
     if checkout_id is None:
         return False
-    return await service.place_paid_intent(session=session, settings=settings, checkout_id=checkout_id,
-                                           reported=StripePayment.of_intent(intent), now=now)
+    return await service.place_paid_intent(
+        session=session, settings=settings, checkout_id=checkout_id, reported=StripePayment.of_intent(intent), now=now
+    )
 
 
 async def _intent_failed(session: AsyncSession, settings: Settings, intent: StripeObject, now: datetime) -> bool:
@@ -120,8 +130,9 @@ async def _intent_failed(session: AsyncSession, settings: Settings, intent: Stri
     if checkout_id is None:
         return False
     message = str((intent.get("last_payment_error") or {}).get("message") or "")
-    return await service.payment_failed(session=session, settings=settings, checkout_id=checkout_id,
-                                        intent_id=intent["id"], message=message, now=now)
+    return await service.payment_failed(
+        session=session, settings=settings, checkout_id=checkout_id, intent_id=intent["id"], message=message, now=now
+    )
 
 
 async def _session_paid(session: AsyncSession, settings: Settings, hosted: StripeObject, now: datetime) -> bool:
@@ -129,8 +140,13 @@ async def _session_paid(session: AsyncSession, settings: Settings, hosted: Strip
     checkout_id = str((hosted.get("metadata") or {}).get("checkout_id", ""))
     if hosted.get("payment_status") != "paid" or not checkout_id.isdigit() or not hosted.get("id"):
         return False
-    return await service.place_paid_session(session=session, settings=settings, checkout_id=int(checkout_id),
-                                            reported=StripePayment.of_session(hosted), now=now)
+    return await service.place_paid_session(
+        session=session,
+        settings=settings,
+        checkout_id=int(checkout_id),
+        reported=StripePayment.of_session(hosted),
+        now=now,
+    )
 
 
 async def _charge_refunded(session: AsyncSession, settings: Settings, charge: StripeObject, now: datetime) -> bool:

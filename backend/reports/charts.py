@@ -33,17 +33,23 @@ def bar_chart(bars: list[Bar], *, summary: str, top_label: str, max_labels: int 
     gap = min(slot * 0.2, 6)
     every = max(1, -(-len(bars) // max_labels))  # ceiling division
     baseline = TOP + plot_height
-    parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" '
-              f'class="chart" role="img" aria-label="{escape(summary)}">'),
-             f'<text x="{LEFT}" y="17" font-size="16" fill="{INK}">{escape(top_label)}</text>',
-             f'<line x1="{LEFT}" y1="{TOP}" x2="{WIDTH - LEFT}" y2="{TOP}" stroke="#c9c9c9" stroke-dasharray="4 4"/>',
-             f'<line x1="{LEFT}" y1="{baseline}" x2="{WIDTH - LEFT}" y2="{baseline}" stroke="{INK}"/>',
-             f'<g fill="{BAR}">']
+    parts = [
+        (
+            f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" '
+            f'class="chart" role="img" aria-label="{escape(summary)}">'
+        ),
+        f'<text x="{LEFT}" y="17" font-size="16" fill="{INK}">{escape(top_label)}</text>',
+        f'<line x1="{LEFT}" y1="{TOP}" x2="{WIDTH - LEFT}" y2="{TOP}" stroke="#c9c9c9" stroke-dasharray="4 4"/>',
+        f'<line x1="{LEFT}" y1="{baseline}" x2="{WIDTH - LEFT}" y2="{baseline}" stroke="{INK}"/>',
+        f'<g fill="{BAR}">',
+    ]
     for index, bar in enumerate(bars):
         height = round(plot_height * max(bar.value, 0) / largest, 1)
         x = round(LEFT + index * slot + gap / 2, 1)
-        parts.append(f'<rect class="bar" x="{x}" y="{round(baseline - height, 1)}" width="{round(slot - gap, 1)}" '
-                     f'height="{height}" data-value="{bar.value}"><title>{escape(bar.title)}</title></rect>')
+        parts.append(
+            f'<rect class="bar" x="{x}" y="{round(baseline - height, 1)}" width="{round(slot - gap, 1)}" '
+            f'height="{height}" data-value="{bar.value}"><title>{escape(bar.title)}</title></rect>'
+        )
     parts.append(f'</g><g font-size="16" fill="{INK}" text-anchor="middle">')
     last = len(bars) - 1
     for index, bar in enumerate(bars):

@@ -45,8 +45,10 @@ def _cell(value: object) -> object:
     if not isinstance(value, str):
         return value
     pieces = _CELL_BREAK.split(value)  # text, break, text, break, …, text
-    text = "".join("'" + piece if index % 2 == 0 and index > 0 and _starts_formula(piece) else piece
-                   for index, piece in enumerate(pieces))
+    text = "".join(
+        "'" + piece if index % 2 == 0 and index > 0 and _starts_formula(piece) else piece
+        for index, piece in enumerate(pieces)
+    )
     return "'" + text if _starts_formula(text) else text
 
 
@@ -64,26 +66,50 @@ def _span(report: VendorSales | CanteenSpend | ZoneDashboard) -> str:
 
 
 def sales_by_day(sales: VendorSales) -> CsvFile:
-    return CsvFile(f"penjualan-harian_{_span(sales)}.csv", _csv(
-        ["tanggal", "pesanan", "jumlah_barang", "nilai_rupiah"],
-        ((d.day.isoformat(), d.orders, d.quantity, d.value) for d in sales.days)))
+    return CsvFile(
+        f"penjualan-harian_{_span(sales)}.csv",
+        _csv(
+            ["tanggal", "pesanan", "jumlah_barang", "nilai_rupiah"],
+            ((d.day.isoformat(), d.orders, d.quantity, d.value) for d in sales.days),
+        ),
+    )
 
 
 def sales_by_product(sales: VendorSales) -> CsvFile:
-    return CsvFile(f"penjualan-produk_{_span(sales)}.csv", _csv(
-        ["produk", "satuan", "jumlah", "nilai_rupiah"],
-        ((p.name, p.unit, p.quantity, p.value) for p in sales.products)))
+    return CsvFile(
+        f"penjualan-produk_{_span(sales)}.csv",
+        _csv(
+            ["produk", "satuan", "jumlah", "nilai_rupiah"],
+            ((p.name, p.unit, p.quantity, p.value) for p in sales.products),
+        ),
+    )
 
 
 def canteen_spend(spend: CanteenSpend) -> CsvFile:
-    return CsvFile(f"belanja-kantin_{_span(spend)}.csv", _csv(
-        ["awal_bulan", "penjual", "pesanan", "nilai_rupiah"],
-        ((r.month.isoformat(), r.vendor_name, r.orders, r.value) for r in spend.rows)))
+    return CsvFile(
+        f"belanja-kantin_{_span(spend)}.csv",
+        _csv(
+            ["awal_bulan", "penjual", "pesanan", "nilai_rupiah"],
+            ((r.month.isoformat(), r.vendor_name, r.orders, r.value) for r in spend.rows),
+        ),
+    )
 
 
 def zone_weeks(dashboard: ZoneDashboard) -> CsvFile:
-    return CsvFile(f"kawasan-{dashboard.zone_code.lower()}-mingguan_{_span(dashboard)}.csv", _csv(
-        ["minggu_iso", "awal_minggu", "pesanan", "nilai_rupiah", "dibeli_pembeli_kawasan_rupiah",
-         "dari_penjual_kawasan_rupiah"],
-        ((w.iso_week, w.week_start.isoformat(), w.orders, w.value, w.bought_in_zone, w.bought_locally)
-         for w in dashboard.weeks)))
+    return CsvFile(
+        f"kawasan-{dashboard.zone_code.lower()}-mingguan_{_span(dashboard)}.csv",
+        _csv(
+            [
+                "minggu_iso",
+                "awal_minggu",
+                "pesanan",
+                "nilai_rupiah",
+                "dibeli_pembeli_kawasan_rupiah",
+                "dari_penjual_kawasan_rupiah",
+            ],
+            (
+                (w.iso_week, w.week_start.isoformat(), w.orders, w.value, w.bought_in_zone, w.bought_locally)
+                for w in dashboard.weeks
+            ),
+        ),
+    )

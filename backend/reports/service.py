@@ -37,8 +37,13 @@ from backend.errors import N_, FieldError, Forbidden, NotFound, ValidationFailed
 from backend.orders.models import Order, OrderLine, OrderStatus
 from backend.vendors.models import Vendor, VendorStatus
 
-SALE_STATUSES = (OrderStatus.PLACED, OrderStatus.ACCEPTED, OrderStatus.READY, OrderStatus.DELIVERED,
-                 OrderStatus.COMPLETED)
+SALE_STATUSES = (
+    OrderStatus.PLACED,
+    OrderStatus.ACCEPTED,
+    OrderStatus.READY,
+    OrderStatus.DELIVERED,
+    OrderStatus.COMPLETED,
+)
 DEFAULT_DAYS = 30
 DEFAULT_WEEKS = 12
 DEFAULT_MONTHS = 12
@@ -163,8 +168,9 @@ class VendorSales:
     value: int = 0
 
 
-async def vendor_sales(*, session: AsyncSession, vendor: Vendor, today: date, start: date | None = None,
-                       end: date | None = None) -> VendorSales:
+async def vendor_sales(
+    *, session: AsyncSession, vendor: Vendor, today: date, start: date | None = None, end: date | None = None
+) -> VendorSales:
     """The shop's sales per delivery day (orders, quantity, value) and per product (quantity, value), over the
     range (default: the last 30 days up to `today`); two queries. The caller passes the actor's own vendor
     (vendors.require_vendor), so a vendor only ever sees their shop."""
@@ -172,20 +178,49 @@ async def vendor_sales(*, session: AsyncSession, vendor: Vendor, today: date, st
         start, end = last_days(today)
     check_range(start, end)
     sold = and_(col(Order.vendor_id) == vendor.id, _sales(start, end))
-    per_day = {row[0]: row for row in (await session.execute(
-        select(col(Order.delivery_day), func.count(distinct(col(Order.id))), func.sum(col(OrderLine.quantity)),
-               func.sum(col(OrderLine.line_total)))
-        .join(OrderLine, col(OrderLine.order_id) == col(Order.id)).where(sold).group_by(col(Order.delivery_day)))).all()}
-    days = [DaySales(day, *(int(n) for n in per_day[day][1:])) if day in per_day else DaySales(day, 0, 0, 0)
-            for day in _days(start, end)]
+    per_day = {
+        row[0]: row
+        for row in (
+            await session.execute(
+                select(
+                    col(Order.delivery_day),
+                    func.count(distinct(col(Order.id))),
+                    func.sum(col(OrderLine.quantity)),
+                    func.sum(col(OrderLine.line_total)),
+                )
+                .join(OrderLine, col(OrderLine.order_id) == col(Order.id))
+                .where(sold)
+                .group_by(col(Order.delivery_day))
+            )
+        ).all()
+    }
+    days = [
+        DaySales(day, *(int(n) for n in per_day[day][1:])) if day in per_day else DaySales(day, 0, 0, 0)
+        for day in _days(start, end)
+    ]
     value = func.sum(col(OrderLine.line_total))
-    products = [ProductSales(name, unit, int(quantity), int(total)) for name, unit, quantity, total in (
-        await session.execute(
-            select(col(OrderLine.product_name), col(OrderLine.unit), func.sum(col(OrderLine.quantity)), value)
-            .join(Order, col(Order.id) == col(OrderLine.order_id)).where(sold)
-            .group_by(col(OrderLine.product_name), col(OrderLine.unit)).order_by(value.desc(), col(OrderLine.product_name))))]
-    return VendorSales(vendor_id=vendor.id, vendor_name=vendor.business_name, start=start, end=end, days=days,
-                       products=products, orders=sum(d.orders for d in days), value=sum(d.value for d in days))
+    products = [
+        ProductSales(name, unit, int(quantity), int(total))
+        for name, unit, quantity, total in (
+            await session.execute(
+                select(col(OrderLine.product_name), col(OrderLine.unit), func.sum(col(OrderLine.quantity)), value)
+                .join(Order, col(Order.id) == col(OrderLine.order_id))
+                .where(sold)
+                .group_by(col(OrderLine.product_name), col(OrderLine.unit))
+                .order_by(value.desc(), col(OrderLine.product_name))
+            )
+        )
+    ]
+    return VendorSales(
+        vendor_id=vendor.id,
+        vendor_name=vendor.business_name,
+        start=start,
+        end=end,
+        days=days,
+        products=products,
+        orders=sum(d.orders for d in days),
+        value=sum(d.value for d in days),
+    )
 
 
 # --- a canteen's spend ----------------------------------------------------------------------------------
@@ -222,8 +257,9 @@ class CanteenSpend:
     value: int = 0
 
 
-async def canteen_spend(*, session: AsyncSession, actor: User, today: date, start: date | None = None,
-                        end: date | None = None) -> CanteenSpend:
+async def canteen_spend(
+    *, session: AsyncSession, actor: User, today: date, start: date | None = None, end: date | None = None
+) -> CanteenSpend:
     """What the actor's canteen (organisation) spent with each vendor per month (default: the last 12 months up
     to the month of `today`); two queries. Only canteen staff have an organisation to report on."""
     if actor.role != Role.CANTEEN_STAFF or actor.organisation_id is None:
@@ -234,28 +270,40 @@ async def canteen_spend(*, session: AsyncSession, actor: User, today: date, star
     organisation = await session.get(Organisation, actor.organisation_id)
     month = _period(session, col(Order.delivery_day), "month").label("month")
     value = func.sum(col(Order.total))
-    rows = [SpendRow(_as_date(m), vendor_id, name, int(orders), int(total)) for m, vendor_id, name, orders, total in (
-        await session.execute(
-            select(month, col(Order.vendor_id), col(Vendor.business_name), func.count(col(Order.id)), value)
-            .join(Vendor, col(Vendor.id) == col(Order.vendor_id))
-            .where(col(Order.organisation_id) == actor.organisation_id, _sales(start, end))
-            .group_by(month, col(Order.vendor_id), col(Vendor.business_name))
-            .order_by(month, value.desc(), col(Vendor.business_name))))]
+    rows = [
+        SpendRow(_as_date(m), vendor_id, name, int(orders), int(total))
+        for m, vendor_id, name, orders, total in (
+            await session.execute(
+                select(month, col(Order.vendor_id), col(Vendor.business_name), func.count(col(Order.id)), value)
+                .join(Vendor, col(Vendor.id) == col(Order.vendor_id))
+                .where(col(Order.organisation_id) == actor.organisation_id, _sales(start, end))
+                .group_by(month, col(Order.vendor_id), col(Vendor.business_name))
+                .order_by(month, value.desc(), col(Vendor.business_name))
+            )
+        )
+    ]
     months = []
     for first in _months(start, end):
         of_month = [row for row in rows if row.month == first]
-        months.append(SpendTotal(f"{first:%Y-%m}", sum(r.orders for r in of_month), sum(r.value for r in of_month),
-                                 month=first))
+        months.append(
+            SpendTotal(f"{first:%Y-%m}", sum(r.orders for r in of_month), sum(r.value for r in of_month), month=first)
+        )
     by_vendor: dict[int, SpendTotal] = {}
     for row in rows:
         total = by_vendor.setdefault(row.vendor_id, SpendTotal(row.vendor_name, 0, 0, vendor_id=row.vendor_id))
         total.orders += row.orders
         total.value += row.value
-    return CanteenSpend(organisation_id=actor.organisation_id,
-                        organisation_name=organisation.name if organisation else "", start=start, end=end,
-                        rows=rows, months=months,
-                        vendors=sorted(by_vendor.values(), key=lambda t: (-t.value, t.key)),
-                        orders=sum(m.orders for m in months), value=sum(m.value for m in months))
+    return CanteenSpend(
+        organisation_id=actor.organisation_id,
+        organisation_name=organisation.name if organisation else "",
+        start=start,
+        end=end,
+        rows=rows,
+        months=months,
+        vendors=sorted(by_vendor.values(), key=lambda t: (-t.value, t.key)),
+        orders=sum(m.orders for m in months),
+        value=sum(m.value for m in months),
+    )
 
 
 # --- a zone's dashboard ---------------------------------------------------------------------------------
@@ -334,8 +382,15 @@ async def _dashboard_zone(session: AsyncSession, actor: User, zone_id: int | Non
     return chosen[0], zones
 
 
-async def zone_dashboard(*, session: AsyncSession, actor: User, today: date, zone_id: int | None = None,
-                         start: date | None = None, end: date | None = None) -> ZoneDashboard:
+async def zone_dashboard(
+    *,
+    session: AsyncSession,
+    actor: User,
+    today: date,
+    zone_id: int | None = None,
+    start: date | None = None,
+    end: date | None = None,
+) -> ZoneDashboard:
     """The manager's zone (an admin's pick): active and certified vendors (certificates counting `today`), live
     and pending listings, orders and value per ISO week (default: the last 12 weeks) and the local share; three
     queries."""
@@ -346,15 +401,30 @@ async def zone_dashboard(*, session: AsyncSession, actor: User, today: date, zon
     active = and_(col(Vendor.zone_id) == zone.id, col(Vendor.status) == VendorStatus.ACTIVE)
 
     def listings(status: ListingStatus) -> ScalarSelect[int]:
-        return (select(func.count(col(Product.id))).join(Vendor, col(Vendor.id) == col(Product.vendor_id))
-                .where(col(Vendor.zone_id) == zone.id, col(Product.status) == status).scalar_subquery())
+        return (
+            select(func.count(col(Product.id)))
+            .join(Vendor, col(Vendor.id) == col(Product.vendor_id))
+            .where(col(Vendor.zone_id) == zone.id, col(Product.status) == status)
+            .scalar_subquery()
+        )
 
-    counts = (await session.execute(select(
-        select(func.count(col(Vendor.id))).where(active).scalar_subquery(),
-        select(func.count(distinct(col(Vendor.id)))).join(Certificate, col(Certificate.vendor_id) == col(Vendor.id))
-        .where(active, col(Certificate.status) == CertificateStatus.VERIFIED,
-               or_(col(Certificate.expires_on).is_(None), col(Certificate.expires_on) >= today)).scalar_subquery(),
-        listings(ListingStatus.LIVE), listings(ListingStatus.PENDING_REVIEW)))).one()
+    counts = (
+        await session.execute(
+            select(
+                select(func.count(col(Vendor.id))).where(active).scalar_subquery(),
+                select(func.count(distinct(col(Vendor.id))))
+                .join(Certificate, col(Certificate.vendor_id) == col(Vendor.id))
+                .where(
+                    active,
+                    col(Certificate.status) == CertificateStatus.VERIFIED,
+                    or_(col(Certificate.expires_on).is_(None), col(Certificate.expires_on) >= today),
+                )
+                .scalar_subquery(),
+                listings(ListingStatus.LIVE),
+                listings(ListingStatus.PENDING_REVIEW),
+            )
+        )
+    ).one()
 
     # Orders sold by the zone's vendors (Order.zone_id is the vendor's zone) and orders bought by the zone's
     # buyers (a canteen's organisation's zone, else the buyer's own), in one pass.
@@ -362,22 +432,42 @@ async def zone_dashboard(*, session: AsyncSession, actor: User, today: date, zon
     sold_here = col(Order.zone_id) == zone.id
     bought_here = func.coalesce(col(Organisation.zone_id), col(User.zone_id)) == zone.id
     from_the_regency = col(Vendor.regency) == zone.regency
-    rows = (await session.execute(
-        select(week, func.sum(case((sold_here, 1), else_=0)), func.sum(case((sold_here, col(Order.total)), else_=0)),
-               func.sum(case((bought_here, col(Order.total)), else_=0)),
-               func.sum(case((and_(bought_here, from_the_regency), col(Order.total)), else_=0)))
-        .join(User, col(User.id) == col(Order.buyer_id)).outerjoin(Organisation, col(Organisation.id) == col(Order.organisation_id))
-        .join(Vendor, col(Vendor.id) == col(Order.vendor_id))
-        .where(_sales(start, end), or_(sold_here, bought_here)).group_by(week))).all()
+    rows = (
+        await session.execute(
+            select(
+                week,
+                func.sum(case((sold_here, 1), else_=0)),
+                func.sum(case((sold_here, col(Order.total)), else_=0)),
+                func.sum(case((bought_here, col(Order.total)), else_=0)),
+                func.sum(case((and_(bought_here, from_the_regency), col(Order.total)), else_=0)),
+            )
+            .join(User, col(User.id) == col(Order.buyer_id))
+            .outerjoin(Organisation, col(Organisation.id) == col(Order.organisation_id))
+            .join(Vendor, col(Vendor.id) == col(Order.vendor_id))
+            .where(_sales(start, end), or_(sold_here, bought_here))
+            .group_by(week)
+        )
+    ).all()
     per_week = {_as_date(row[0]): [int(n or 0) for n in row[1:]] for row in rows}
     weeks = [WeekFigures(monday, *per_week.get(monday, (0, 0, 0, 0))) for monday in _weeks(start, end)]
     dashboard = ZoneDashboard(
-        zone_id=zone.id, zone_code=zone.code, zone_name=zone.name, regency=zone.regency, start=start, end=end,
-        active_vendors=int(counts[0]), certified_vendors=int(counts[1]), live_listings=int(counts[2]),
-        pending_listings=int(counts[3]), weeks=weeks, orders=sum(w.orders for w in weeks),
-        value=sum(w.value for w in weeks), bought_in_zone=sum(w.bought_in_zone for w in weeks),
+        zone_id=zone.id,
+        zone_code=zone.code,
+        zone_name=zone.name,
+        regency=zone.regency,
+        start=start,
+        end=end,
+        active_vendors=int(counts[0]),
+        certified_vendors=int(counts[1]),
+        live_listings=int(counts[2]),
+        pending_listings=int(counts[3]),
+        weeks=weeks,
+        orders=sum(w.orders for w in weeks),
+        value=sum(w.value for w in weeks),
+        bought_in_zone=sum(w.bought_in_zone for w in weeks),
         bought_locally=sum(w.bought_locally for w in weeks),
-        zones=[ZoneChoice(z.id, z.code, z.name) for z in zones])
+        zones=[ZoneChoice(z.id, z.code, z.name) for z in zones],
+    )
     dashboard.certified_share = _percent(dashboard.certified_vendors, dashboard.active_vendors)
     dashboard.local_share = _percent(dashboard.bought_locally, dashboard.bought_in_zone)
     return dashboard

@@ -64,8 +64,15 @@ class CertificateUpload:
 
 
 async def _certificate_fields(data: CertificateUpload) -> tuple[CertificateInput, bytes | None]:
-    fields = form_to_input({"kind": data.kind, "number": data.number, "issuer": data.issuer,
-                            "issued_on": data.issued_on or "", "expires_on": data.expires_on or ""})
+    fields = form_to_input(
+        {
+            "kind": data.kind,
+            "number": data.number,
+            "issuer": data.issuer,
+            "issued_on": data.issued_on or "",
+            "expires_on": data.expires_on or "",
+        }
+    )
     document = await data.document.read() if data.document is not None else None
     return validate_input(CertificateInput, fields), document or None
 
@@ -81,68 +88,113 @@ class VendorApi(Controller):
         return VendorPublic.of(await vendors.require_vendor(session=db_session, user=request.user))
 
     @put("/profile", summary="Create or update my business profile")
-    async def put_profile(self, request: UserRequest, data: JSONBody[VendorProfileInput],
-                          db_session: DbSession) -> VendorPublic:
-        return VendorPublic.of(await vendors.save_profile(session=db_session, user=request.user, data=data,
-                                                          now=utcnow()))
+    async def put_profile(
+        self, request: UserRequest, data: JSONBody[VendorProfileInput], db_session: DbSession
+    ) -> VendorPublic:
+        return VendorPublic.of(
+            await vendors.save_profile(session=db_session, user=request.user, data=data, now=utcnow())
+        )
 
-    @post("/profile/photo", summary="Upload my profile photo (re-encoded to WebP)",
-          request_max_body_size=UPLOAD_BODY_LIMIT)
-    async def put_profile_photo(self, request: UserRequest, data: Annotated[PhotoUpload, MULTIPART],
-                                db_session: DbSession,
-                                storage: NamedDependency[Storage]) -> VendorPublic:
+    @post(
+        "/profile/photo",
+        summary="Upload my profile photo (re-encoded to WebP)",
+        request_max_body_size=UPLOAD_BODY_LIMIT,
+    )
+    async def put_profile_photo(
+        self,
+        request: UserRequest,
+        data: Annotated[PhotoUpload, MULTIPART],
+        db_session: DbSession,
+        storage: NamedDependency[Storage],
+    ) -> VendorPublic:
         vendor = await vendors.require_vendor(session=db_session, user=request.user)
         photo = await photo_from_upload(await data.photo.read())
-        return VendorPublic.of(await vendors.set_profile_photo(session=db_session, vendor=vendor, photo=photo,
-                                                               storage=storage, now=utcnow()))
+        return VendorPublic.of(
+            await vendors.set_profile_photo(
+                session=db_session, vendor=vendor, photo=photo, storage=storage, now=utcnow()
+            )
+        )
 
     @get("/certificates", summary="My certificates")
     async def list_certificates(self, request: UserRequest, db_session: DbSession) -> list[CertificatePublic]:
         vendor = await vendors.require_vendor(session=db_session, user=request.user)
-        return [CertificatePublic.of(c) for c in await certification.list_certificates(session=db_session,
-                                                                                        vendor=vendor)]
+        return [
+            CertificatePublic.of(c) for c in await certification.list_certificates(session=db_session, vendor=vendor)
+        ]
 
-    @post("/certificates", summary="Add a certificate with its document (photo or PDF); it starts unverified",
-          request_max_body_size=UPLOAD_BODY_LIMIT)
-    async def add_certificate(self, request: UserRequest, data: Annotated[CertificateUpload, MULTIPART],
-                              db_session: DbSession,
-                              storage: NamedDependency[Storage]) -> CertificatePublic:
+    @post(
+        "/certificates",
+        summary="Add a certificate with its document (photo or PDF); it starts unverified",
+        request_max_body_size=UPLOAD_BODY_LIMIT,
+    )
+    async def add_certificate(
+        self,
+        request: UserRequest,
+        data: Annotated[CertificateUpload, MULTIPART],
+        db_session: DbSession,
+        storage: NamedDependency[Storage],
+    ) -> CertificatePublic:
         vendor = await vendors.require_vendor(session=db_session, user=request.user)
         fields, raw_document = await _certificate_fields(data)
         document = await document_from_upload(raw_document) if raw_document else None
-        certificate = await certification.add_certificate(session=db_session, vendor=vendor, data=fields,
-                                                          document=document, storage=storage, now=utcnow())
+        certificate = await certification.add_certificate(
+            session=db_session, vendor=vendor, data=fields, document=document, storage=storage, now=utcnow()
+        )
         return CertificatePublic.of(certificate)
 
     @get("/certificates/{certificate_id:int}", summary="One of my certificates")
-    async def get_certificate(self, request: UserRequest, certificate_id: FromPath[int],
-                              db_session: DbSession) -> CertificatePublic:
+    async def get_certificate(
+        self, request: UserRequest, certificate_id: FromPath[int], db_session: DbSession
+    ) -> CertificatePublic:
         vendor = await vendors.require_vendor(session=db_session, user=request.user)
-        return CertificatePublic.of(await certification.get_certificate(session=db_session, vendor=vendor,
-                                                                        certificate_id=certificate_id))
+        return CertificatePublic.of(
+            await certification.get_certificate(session=db_session, vendor=vendor, certificate_id=certificate_id)
+        )
 
-    @put("/certificates/{certificate_id:int}", summary="Correct a certificate; it goes back to verification",
-         request_max_body_size=UPLOAD_BODY_LIMIT)
-    async def update_certificate(self, request: UserRequest, certificate_id: FromPath[int],
-                                 data: Annotated[CertificateUpload, MULTIPART],
-                                 db_session: DbSession,
-                                 storage: NamedDependency[Storage]) -> CertificatePublic:
+    @put(
+        "/certificates/{certificate_id:int}",
+        summary="Correct a certificate; it goes back to verification",
+        request_max_body_size=UPLOAD_BODY_LIMIT,
+    )
+    async def update_certificate(
+        self,
+        request: UserRequest,
+        certificate_id: FromPath[int],
+        data: Annotated[CertificateUpload, MULTIPART],
+        db_session: DbSession,
+        storage: NamedDependency[Storage],
+    ) -> CertificatePublic:
         vendor = await vendors.require_vendor(session=db_session, user=request.user)
         fields, raw_document = await _certificate_fields(data)
         document = await document_from_upload(raw_document) if raw_document else None
-        certificate = await certification.update_certificate(session=db_session, vendor=vendor,
-                                                             certificate_id=certificate_id, data=fields,
-                                                             document=document, storage=storage, now=utcnow())
+        certificate = await certification.update_certificate(
+            session=db_session,
+            vendor=vendor,
+            certificate_id=certificate_id,
+            data=fields,
+            document=document,
+            storage=storage,
+            now=utcnow(),
+        )
         return CertificatePublic.of(certificate)
 
-    @get("/certificates/{certificate_id:int}/document", summary="The document of one of my certificates",
-         media_type="application/octet-stream", operation_class=DocumentOperation)
-    async def certificate_document(self, request: UserRequest, certificate_id: FromPath[int],
-                                   db_session: DbSession,
-                                   storage: NamedDependency[Storage]) -> Response[bytes]:
+    @get(
+        "/certificates/{certificate_id:int}/document",
+        summary="The document of one of my certificates",
+        media_type="application/octet-stream",
+        operation_class=DocumentOperation,
+    )
+    async def certificate_document(
+        self,
+        request: UserRequest,
+        certificate_id: FromPath[int],
+        db_session: DbSession,
+        storage: NamedDependency[Storage],
+    ) -> Response[bytes]:
         vendor = await vendors.require_vendor(session=db_session, user=request.user)
-        certificate = await certification.get_certificate(session=db_session, vendor=vendor,
-                                                          certificate_id=certificate_id)
+        certificate = await certification.get_certificate(
+            session=db_session, vendor=vendor, certificate_id=certificate_id
+        )
         return private_document_response(storage.read(certificate.document_key), certificate.document_media_type)
 
     @get("/products", summary="My products, in every listing state")
@@ -151,50 +203,65 @@ class VendorApi(Controller):
         return [view.public() for view in await catalog.list_products(session=db_session, vendor=vendor)]
 
     @post("/products", summary="Create a product (a draft)")
-    async def create_product(self, request: UserRequest, data: JSONBody[ProductInput],
-                             db_session: DbSession) -> ProductPublic:
+    async def create_product(
+        self, request: UserRequest, data: JSONBody[ProductInput], db_session: DbSession
+    ) -> ProductPublic:
         vendor = await vendors.require_vendor(session=db_session, user=request.user)
         product = await catalog.create_product(session=db_session, vendor=vendor, data=data)
         assert product.id is not None
         return (await catalog.get_product(session=db_session, vendor=vendor, product_id=product.id)).public()
 
     @get("/products/{product_id:int}", summary="One of my products")
-    async def get_product(self, request: UserRequest, product_id: FromPath[int],
-                          db_session: DbSession) -> ProductPublic:
+    async def get_product(
+        self, request: UserRequest, product_id: FromPath[int], db_session: DbSession
+    ) -> ProductPublic:
         vendor = await vendors.require_vendor(session=db_session, user=request.user)
         return (await catalog.get_product(session=db_session, vendor=vendor, product_id=product_id)).public()
 
-    @put("/products/{product_id:int}", summary="Change a product (name, category or certificates send a live "
-                                                "listing back to review; price and stock do not)")
-    async def update_product(self, request: UserRequest, product_id: FromPath[int],
-                             data: JSONBody[ProductInput], db_session: DbSession) -> ProductPublic:
+    @put(
+        "/products/{product_id:int}",
+        summary="Change a product (name, category or certificates send a live "
+        "listing back to review; price and stock do not)",
+    )
+    async def update_product(
+        self, request: UserRequest, product_id: FromPath[int], data: JSONBody[ProductInput], db_session: DbSession
+    ) -> ProductPublic:
         vendor = await vendors.require_vendor(session=db_session, user=request.user)
-        await catalog.update_product(session=db_session, vendor=vendor, product_id=product_id, data=data,
-                                     now=utcnow())
+        await catalog.update_product(session=db_session, vendor=vendor, product_id=product_id, data=data, now=utcnow())
         return (await catalog.get_product(session=db_session, vendor=vendor, product_id=product_id)).public()
 
-    @post("/products/{product_id:int}/photos", summary="Add a photo (JPEG/PNG/WebP; re-encoded, EXIF removed)",
-          request_max_body_size=UPLOAD_BODY_LIMIT)
-    async def add_photo(self, request: UserRequest, product_id: FromPath[int],
-                        data: Annotated[PhotoUpload, MULTIPART], db_session: DbSession,
-                        storage: NamedDependency[Storage]) -> ProductPublic:
+    @post(
+        "/products/{product_id:int}/photos",
+        summary="Add a photo (JPEG/PNG/WebP; re-encoded, EXIF removed)",
+        request_max_body_size=UPLOAD_BODY_LIMIT,
+    )
+    async def add_photo(
+        self,
+        request: UserRequest,
+        product_id: FromPath[int],
+        data: Annotated[PhotoUpload, MULTIPART],
+        db_session: DbSession,
+        storage: NamedDependency[Storage],
+    ) -> ProductPublic:
         vendor = await vendors.require_vendor(session=db_session, user=request.user)
         await catalog.get_product(session=db_session, vendor=vendor, product_id=product_id)
         photo = await photo_from_upload(await data.photo.read())
-        await catalog.add_photo(session=db_session, vendor=vendor, product_id=product_id, photo=photo,
-                                storage=storage, now=utcnow())
+        await catalog.add_photo(
+            session=db_session, vendor=vendor, product_id=product_id, photo=photo, storage=storage, now=utcnow()
+        )
         return (await catalog.get_product(session=db_session, vendor=vendor, product_id=product_id)).public()
 
     @delete("/products/{product_id:int}/photos/{photo_id:int}", summary="Remove a photo", status_code=200)
-    async def remove_photo(self, request: UserRequest, product_id: FromPath[int], photo_id: FromPath[int],
-                           db_session: DbSession) -> ProductPublic:
+    async def remove_photo(
+        self, request: UserRequest, product_id: FromPath[int], photo_id: FromPath[int], db_session: DbSession
+    ) -> ProductPublic:
         vendor = await vendors.require_vendor(session=db_session, user=request.user)
-        await catalog.remove_photo(session=db_session, vendor=vendor, product_id=product_id, photo_id=photo_id,
-                                   now=utcnow())
+        await catalog.remove_photo(
+            session=db_session, vendor=vendor, product_id=product_id, photo_id=photo_id, now=utcnow()
+        )
         return (await catalog.get_product(session=db_session, vendor=vendor, product_id=product_id)).public()
 
-    @post("/products/{product_id:int}/submit", summary="Submit a draft or rejected listing for review",
-          status_code=200)
+    @post("/products/{product_id:int}/submit", summary="Submit a draft or rejected listing for review", status_code=200)
     async def submit(self, request: UserRequest, product_id: FromPath[int], db_session: DbSession) -> ProductPublic:
         return await self._transition(request, db_session, product_id, catalog.submit_for_review)
 
@@ -207,8 +274,9 @@ class VendorApi(Controller):
         return await self._transition(request, db_session, product_id, catalog.resume_listing)
 
     @staticmethod
-    async def _transition(request: UserRequest, db_session: AsyncSession, product_id: int,
-                          action: Any) -> ProductPublic:
+    async def _transition(
+        request: UserRequest, db_session: AsyncSession, product_id: int, action: Any
+    ) -> ProductPublic:
         vendor = await vendors.require_vendor(session=db_session, user=request.user)
         await action(session=db_session, vendor=vendor, product_id=product_id, now=utcnow())
         return (await catalog.get_product(session=db_session, vendor=vendor, product_id=product_id)).public()

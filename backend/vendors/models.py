@@ -58,8 +58,9 @@ class Vendor(SQLModel, table=True):
         CheckConstraint("delivery_radius_km > 0 AND delivery_radius_km <= 100", name="radius_range"),
         CheckConstraint(f"operating_days >= 0 AND operating_days <= {ALL_DAYS_MASK}", name="days_mask"),
         CheckConstraint("daily_capacity IS NULL OR daily_capacity >= 0", name="capacity_not_negative"),
-        CheckConstraint("rating_count >= 0 AND rating_sum >= rating_count AND rating_sum <= 5 * rating_count",
-                        name="rating_range"),
+        CheckConstraint(
+            "rating_count >= 0 AND rating_sum >= rating_count AND rating_sum <= 5 * rating_count", name="rating_range"
+        ),
         # The catalogue's bounding-box prefilter reads both coordinates from one index.
         Index("ix_vendor_location", "latitude", "longitude"),
         # The largest delivery radius of active vendors (it sizes that box) is read from the end of this index.

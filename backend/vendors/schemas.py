@@ -17,18 +17,22 @@ class VendorProfileInput(BaseModel):
     address: str = Field(default="", max_length=300)
     kecamatan: str = Field(min_length=2, max_length=80)
     desa: str = Field(min_length=2, max_length=80)
-    regency: str | None = Field(default=None, max_length=120,
-                                description="Kabupaten/Kota, e.g. \"Kabupaten Batang\"; the zone's when not given")
+    regency: str | None = Field(
+        default=None, max_length=120, description='Kabupaten/Kota, e.g. "Kabupaten Batang"; the zone\'s when not given'
+    )
     # Indonesia lies between about 11°S–6°N and 95°E–141°E.
     latitude: float | None = Field(default=None, ge=-11.5, le=6.5)
     longitude: float | None = Field(default=None, ge=94.0, le=141.5)
     delivery_radius_km: float = Field(default=10.0, gt=0, le=100)
-    operating_days: list[int] = Field(default_factory=lambda: [1, 2, 3, 4, 5, 6], description="ISO weekdays, 1 = Monday")
+    operating_days: list[int] = Field(
+        default_factory=lambda: [1, 2, 3, 4, 5, 6], description="ISO weekdays, 1 = Monday"
+    )
     opens_at: time | None = None
     closes_at: time | None = None
     story: str = Field(default="", max_length=1000)
-    daily_capacity: int | None = Field(default=None, ge=0, le=100_000,
-                                       description="Units of made-to-order products the vendor can make a day")
+    daily_capacity: int | None = Field(
+        default=None, ge=0, le=100_000, description="Units of made-to-order products the vendor can make a day"
+    )
 
     @field_validator("business_name", "owner_name", "kecamatan", "desa", "address", "story", mode="before")
     @classmethod

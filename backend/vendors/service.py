@@ -77,14 +77,23 @@ async def save_profile(*, session: AsyncSession, user: User, data: VendorProfile
     assert user.zone_id is not None  # refused above
     vendor = await vendor_for_user(session=session, user=user)
     if vendor is None:
-        vendor = Vendor(user_id=user.id, zone_id=user.zone_id, business_name="", owner_name="", whatsapp="",
-                        kecamatan="", desa="", created_at=now)
+        vendor = Vendor(
+            user_id=user.id,
+            zone_id=user.zone_id,
+            business_name="",
+            owner_name="",
+            whatsapp="",
+            kecamatan="",
+            desa="",
+            created_at=now,
+        )
     old_name, old_capacity = vendor.business_name, vendor.daily_capacity
     fields = data.model_dump(exclude={"operating_days", "whatsapp", "regency"})
     for name, value in fields.items():
         setattr(vendor, name, value)
-    vendor.regency = canonical_regency(data.regency or "") or vendor.regency or (
-        await session.get_one(Zone, user.zone_id)).regency
+    vendor.regency = (
+        canonical_regency(data.regency or "") or vendor.regency or (await session.get_one(Zone, user.zone_id)).regency
+    )
     vendor.whatsapp = whatsapp
     vendor.operating_days = days_to_mask(data.operating_days)
     vendor.updated_at = now
@@ -92,16 +101,21 @@ async def save_profile(*, session: AsyncSession, user: User, data: VendorProfile
     await session.flush()
     if vendor.business_name != old_name:
         # The catalogue finds products by their vendor's name too (catalog.search).
-        await session.execute(update(Product).where(col(Product.vendor_id) == vendor.id)
-                              .values(search_vendor=searchtext.fitted(vendor.business_name, 200)))
+        await session.execute(
+            update(Product)
+            .where(col(Product.vendor_id) == vendor.id)
+            .values(search_vendor=searchtext.fitted(vendor.business_name, 200))
+        )
     if old_capacity is not None and vendor.daily_capacity != old_capacity:
-        await capacity.change_daily_capacity(session=session, vendor_id=vendor.id,
-                                             capacity=vendor.daily_capacity or 0, from_day=wib_today(now))
+        await capacity.change_daily_capacity(
+            session=session, vendor_id=vendor.id, capacity=vendor.daily_capacity or 0, from_day=wib_today(now)
+        )
     return vendor
 
 
-async def set_profile_photo(*, session: AsyncSession, vendor: Vendor, photo: ProcessedPhoto, storage: Storage,
-                            now: datetime) -> Vendor:
+async def set_profile_photo(
+    *, session: AsyncSession, vendor: Vendor, photo: ProcessedPhoto, storage: Storage, now: datetime
+) -> Vendor:
     thumb_key = content_key("vendors", photo.thumbnail.data, "webp")
     detail_key = content_key("vendors", photo.detail.data, "webp")
     await anyio.to_thread.run_sync(storage.save, thumb_key, photo.thumbnail.data)

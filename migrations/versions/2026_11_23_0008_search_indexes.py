@@ -6,13 +6,14 @@ Revision ID: 0008
 Revises: 0007
 Create Date: 2026-11-23 17:30:00.000000
 """
+
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0008'
-down_revision: str | None = '0007'
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -20,15 +21,20 @@ NOT_VERIFIED = sa.text("status <> 'verified'")
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('certificate', schema=None) as batch_op:
-        batch_op.create_index('ix_certificate_not_verified', ['id'], unique=False,
-                              postgresql_where=NOT_VERIFIED, sqlite_where=NOT_VERIFIED)
-    with op.batch_alter_table('vendor', schema=None) as batch_op:
-        batch_op.create_index('ix_vendor_status_radius', ['status', 'delivery_radius_km'], unique=False)
+    with op.batch_alter_table("certificate", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_certificate_not_verified",
+            ["id"],
+            unique=False,
+            postgresql_where=NOT_VERIFIED,
+            sqlite_where=NOT_VERIFIED,
+        )
+    with op.batch_alter_table("vendor", schema=None) as batch_op:
+        batch_op.create_index("ix_vendor_status_radius", ["status", "delivery_radius_km"], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('vendor', schema=None) as batch_op:
-        batch_op.drop_index('ix_vendor_status_radius')
-    with op.batch_alter_table('certificate', schema=None) as batch_op:
-        batch_op.drop_index('ix_certificate_not_verified')
+    with op.batch_alter_table("vendor", schema=None) as batch_op:
+        batch_op.drop_index("ix_vendor_status_radius")
+    with op.batch_alter_table("certificate", schema=None) as batch_op:
+        batch_op.drop_index("ix_certificate_not_verified")

@@ -10,13 +10,14 @@ Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-02 18:00:00.000000
 """
+
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0010'
-down_revision: str | None = '0009'
+revision: str = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -25,8 +26,9 @@ MAX_PHOTOS = 5  # backend.catalog.models.MAX_PHOTOS when this was written
 
 def upgrade() -> None:
     connection = op.get_bind()
-    photos = connection.execute(sa.text(
-        "SELECT id, product_id, position FROM product_photo ORDER BY product_id, position, id")).all()
+    photos = connection.execute(
+        sa.text("SELECT id, product_id, position FROM product_photo ORDER BY product_id, position, id")
+    ).all()
     renumbered: list[dict[str, int]] = []
     over_the_limit: list[dict[str, int]] = []
     previous_product, next_position = None, 0
@@ -43,13 +45,14 @@ def upgrade() -> None:
     if renumbered:
         connection.execute(sa.text("UPDATE product_photo SET position = :position WHERE id = :id"), renumbered)
 
-    with op.batch_alter_table('product_photo', schema=None) as batch_op:
-        batch_op.create_unique_constraint('uq_product_photo_product_position', ['product_id', 'position'])
-        batch_op.create_check_constraint(op.f('ck_product_photo_position_within_limit'),
-                                         f'position >= 0 AND position < {MAX_PHOTOS}')
+    with op.batch_alter_table("product_photo", schema=None) as batch_op:
+        batch_op.create_unique_constraint("uq_product_photo_product_position", ["product_id", "position"])
+        batch_op.create_check_constraint(
+            op.f("ck_product_photo_position_within_limit"), f"position >= 0 AND position < {MAX_PHOTOS}"
+        )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('product_photo', schema=None) as batch_op:
-        batch_op.drop_constraint(op.f('ck_product_photo_position_within_limit'), type_='check')
-        batch_op.drop_constraint('uq_product_photo_product_position', type_='unique')
+    with op.batch_alter_table("product_photo", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("ck_product_photo_position_within_limit"), type_="check")
+        batch_op.drop_constraint("uq_product_photo_product_position", type_="unique")

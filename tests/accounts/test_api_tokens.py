@@ -120,16 +120,21 @@ async def test_bad_api_input_gets_a_problem_body(client, worker):
     assert response.headers["content-type"].startswith("application/problem+json")
 
 
-async def test_changing_the_password_revokes_every_api_token_and_the_settings_page_says_so(client, canteen_staff,
-                                                                                         database):
+async def test_changing_the_password_revokes_every_api_token_and_the_settings_page_says_so(
+    client, canteen_staff, database
+):
     await log_in(client, canteen_staff)
     made_on_the_page = await create_token_on_settings_page(client, "SAP pengadaan")
-    made_through_the_api = (await client.post("/api/v1/tokens", json={"name": "Skrip laporan"},
-                                              headers={"Authorization": f"Bearer {made_on_the_page}"})).json()
+    made_through_the_api = (
+        await client.post(
+            "/api/v1/tokens", json={"name": "Skrip laporan"}, headers={"Authorization": f"Bearer {made_on_the_page}"}
+        )
+    ).json()
     old_tokens = (made_on_the_page, made_through_the_api["token"])
 
-    changed = await submit(client, "/settings/password", {"current_password": PASSWORD,
-                                                          "new_password": "sandi-baru-kantin-9"})
+    changed = await submit(
+        client, "/settings/password", {"current_password": PASSWORD, "new_password": "sandi-baru-kantin-9"}
+    )
     assert changed.status_code == 303
     page = await client.get(changed.headers["location"])
 
@@ -144,13 +149,17 @@ async def test_changing_the_password_revokes_every_api_token_and_the_settings_pa
     fresh = await create_token_on_settings_page(client, "SAP pengadaan baru")
     listed = (await client.get("/api/v1/tokens", headers={"Authorization": f"Bearer {fresh}"})).json()
     assert {token["name"]: token["revoked_at"] is not None for token in listed} == {
-        "SAP pengadaan baru": False, "Skrip laporan": True, "SAP pengadaan": True}
+        "SAP pengadaan baru": False,
+        "Skrip laporan": True,
+        "SAP pengadaan": True,
+    }
 
 
 async def test_a_password_change_without_tokens_says_nothing_about_tokens(client, worker):
     await log_in(client, worker)
-    changed = await submit(client, "/settings/password", {"current_password": PASSWORD,
-                                                          "new_password": "sandi-baru-pekerja-9"})
+    changed = await submit(
+        client, "/settings/password", {"current_password": PASSWORD, "new_password": "sandi-baru-pekerja-9"}
+    )
     page = await client.get(changed.headers["location"])
 
     assert "Kata sandi Anda sudah diganti" in page.text
@@ -164,9 +173,14 @@ async def test_a_password_change_revokes_only_that_persons_tokens(world, zone, d
         await accounts.create_api_token(session=session, user=alice, name="Alice")
         _, bobs = await accounts.create_api_token(session=session, user=bob, name="Bob")
         alice = await session.merge(alice)
-        revoked = await accounts.change_password(session=session, user=alice, current_password=PASSWORD,
-                                                 new_password="sandi-baru-alice-1", password_hash_profile="fast",
-                                                 now=world.now)
+        revoked = await accounts.change_password(
+            session=session,
+            user=alice,
+            current_password=PASSWORD,
+            new_password="sandi-baru-alice-1",
+            password_hash_profile="fast",
+            now=world.now,
+        )
         await session.commit()
         tokens = {token.name: token.revoked_at for token in (await session.execute(select(ApiToken))).scalars()}
 

@@ -27,8 +27,9 @@ WINDOW = 15 * 60
 
 
 def a_session(user_id: int, name: str, expires_at: datetime) -> AuthSession:
-    return AuthSession(token_hash=hash_token(name), user_id=user_id, created_at=expires_at - timedelta(days=14),
-                       expires_at=expires_at)
+    return AuthSession(
+        token_hash=hash_token(name), user_id=user_id, created_at=expires_at - timedelta(days=14), expires_at=expires_at
+    )
 
 
 def an_attempt(phone: str, attempted_at: datetime, *, succeeded: bool = False) -> LoginAttempt:
@@ -38,14 +39,16 @@ def an_attempt(phone: str, attempted_at: datetime, *, succeeded: bool = False) -
 async def test_expired_sessions_and_attempts_before_the_window_are_deleted_the_rest_kept(world, zone, database):
     worker = await world.user(Role.WORKER, zone=zone)
     async with database.sessionmaker() as session:
-        session.add_all([
-            a_session(worker.id, "expired yesterday", NOW - timedelta(days=1)),
-            a_session(worker.id, "expired just now", NOW),
-            a_session(worker.id, "still open", NOW + timedelta(seconds=1)),
-            an_attempt(worker.phone, NOW - timedelta(seconds=WINDOW + 1)),
-            an_attempt(worker.phone, NOW - timedelta(days=30), succeeded=True),
-            an_attempt(worker.phone, NOW - timedelta(seconds=WINDOW - 1)),
-        ])
+        session.add_all(
+            [
+                a_session(worker.id, "expired yesterday", NOW - timedelta(days=1)),
+                a_session(worker.id, "expired just now", NOW),
+                a_session(worker.id, "still open", NOW + timedelta(seconds=1)),
+                an_attempt(worker.phone, NOW - timedelta(seconds=WINDOW + 1)),
+                an_attempt(worker.phone, NOW - timedelta(days=30), succeeded=True),
+                an_attempt(worker.phone, NOW - timedelta(seconds=WINDOW - 1)),
+            ]
+        )
         await session.commit()
 
     async with database.sessionmaker() as session:
@@ -63,8 +66,12 @@ async def test_expired_sessions_and_attempts_before_the_window_are_deleted_the_r
 async def test_a_second_run_finds_nothing_left_to_delete(world, zone, database):
     worker = await world.user(Role.WORKER, zone=zone)
     async with database.sessionmaker() as session:
-        session.add_all([a_session(worker.id, "expired", NOW - timedelta(hours=2)),
-                         an_attempt(worker.phone, NOW - timedelta(hours=2))])
+        session.add_all(
+            [
+                a_session(worker.id, "expired", NOW - timedelta(hours=2)),
+                an_attempt(worker.phone, NOW - timedelta(hours=2)),
+            ]
+        )
         await session.commit()
 
     for expected in ((1, 1), (0, 0)):
@@ -76,14 +83,21 @@ async def test_a_second_run_finds_nothing_left_to_delete(world, zone, database):
 
 async def test_a_locked_account_stays_locked_after_the_clean_up_until_its_window_has_passed(world, zone, database):
     worker = await world.user(Role.WORKER, zone=zone)
-    policy = LoginPolicy(failures_per_account=5, failures_per_ip=30, window_seconds=WINDOW,
-                         password_hash_profile="fast")
+    policy = LoginPolicy(
+        failures_per_account=5, failures_per_ip=30, window_seconds=WINDOW, password_hash_profile="fast"
+    )
 
     async def log_in_at(moment: datetime, password: str) -> None:
         async with database.sessionmaker() as session:
             try:
-                await authenticate(session=session, phone=worker.phone, password=password, ip_address="10.0.0.1",
-                                   policy=policy, now=moment)
+                await authenticate(
+                    session=session,
+                    phone=worker.phone,
+                    password=password,
+                    ip_address="10.0.0.1",
+                    policy=policy,
+                    now=moment,
+                )
             finally:
                 await session.commit()
 
@@ -106,14 +120,17 @@ async def test_a_locked_account_stays_locked_after_the_clean_up_until_its_window
     await log_in_at(later, PASSWORD)
 
 
-async def test_the_hourly_job_ends_expired_logins_and_leaves_open_ones_alone(client, other_client, worker, settings,
-                                                                             database):
+async def test_the_hourly_job_ends_expired_logins_and_leaves_open_ones_alone(
+    client, other_client, worker, settings, database
+):
     await log_in(client, worker)
     await log_in(other_client, worker)
     async with database.sessionmaker() as session:
-        await session.execute(update(AuthSession)
-                              .where(col(AuthSession.token_hash) == hash_token(other_client.cookies["pk_session"]))
-                              .values(expires_at=datetime.now(UTC) - timedelta(minutes=1)))
+        await session.execute(
+            update(AuthSession)
+            .where(col(AuthSession.token_hash) == hash_token(other_client.cookies["pk_session"]))
+            .values(expires_at=datetime.now(UTC) - timedelta(minutes=1))
+        )
         await session.commit()
 
     deleted = await delete_expired_login_records_once(database, settings)
@@ -124,12 +141,17 @@ async def test_the_hourly_job_ends_expired_logins_and_leaves_open_ones_alone(cli
 
 
 def test_operators_run_the_clean_up_from_the_command_line(tmp_path):
-    env = {**os.environ, "APP_ENV": "test", "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
-           "MEDIA_DIR": str(tmp_path / "media")}
+    env = {
+        **os.environ,
+        "APP_ENV": "test",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "MEDIA_DIR": str(tmp_path / "media"),
+    }
     outputs = []
     for command in (["migrate"], ["run-login-cleanup"]):
-        result = subprocess.run([sys.executable, "-m", "backend", *command], cwd=ROOT, env=env, capture_output=True,
-                                text=True, timeout=120)
+        result = subprocess.run(
+            [sys.executable, "-m", "backend", *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        )
         assert result.returncode == 0, result.stderr
         outputs.append(result.stdout)
     assert "login clean-up: 0 expired sessions and 0 old login attempts deleted" in outputs[-1]

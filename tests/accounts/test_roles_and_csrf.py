@@ -19,8 +19,9 @@ HOMES = {
 @pytest.fixture(params=list(HOMES))
 async def persona(request, world, zone, canteen):
     role = Role(request.param)
-    user = await world.user(role, zone=None if role == Role.ADMIN else zone,
-                            organisation=canteen if role == Role.CANTEEN_STAFF else None)
+    user = await world.user(
+        role, zone=None if role == Role.ADMIN else zone, organisation=canteen if role == Role.CANTEEN_STAFF else None
+    )
     return role, user
 
 
@@ -67,8 +68,9 @@ async def test_a_logged_in_person_opening_the_front_page_goes_to_their_home(clie
 
 async def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(client, worker):
     await csrf_token(client)
-    response = await client.post("/login", data={"phone": worker.phone, "password": "rahasia-kantin-42"},
-                                 follow_redirects=False)
+    response = await client.post(
+        "/login", data={"phone": worker.phone, "password": "rahasia-kantin-42"}, follow_redirects=False
+    )
 
     assert response.status_code == 403
     assert "Formulir ini sudah kedaluwarsa" in response.text
@@ -77,8 +79,11 @@ async def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(clie
 
 async def test_a_form_with_a_forged_csrf_token_is_refused(client, worker):
     await csrf_token(client)
-    response = await client.post("/login", data={"phone": worker.phone, "password": "rahasia-kantin-42",
-                                                 "_csrf_token": "forged"}, follow_redirects=False)
+    response = await client.post(
+        "/login",
+        data={"phone": worker.phone, "password": "rahasia-kantin-42", "_csrf_token": "forged"},
+        follow_redirects=False,
+    )
 
     assert response.status_code == 403
 
@@ -92,8 +97,9 @@ async def test_an_htmx_request_sends_the_token_as_a_header(client, worker):
     refused = await client.post(f"/settings/tokens/{token_id}/revoke", headers={"HX-Request": "true"})
     assert refused.status_code == 403
 
-    accepted = await client.post(f"/settings/tokens/{token_id}/revoke",
-                                 headers={"HX-Request": "true", "x-csrftoken": client.cookies["pk_csrf"]})
+    accepted = await client.post(
+        f"/settings/tokens/{token_id}/revoke", headers={"HX-Request": "true", "x-csrftoken": client.cookies["pk_csrf"]}
+    )
     assert accepted.status_code == 200
     assert accepted.text.lstrip().startswith('<li class="token-row"')
     assert "Dicabut" in accepted.text

@@ -11,10 +11,17 @@ from tests.conftest import PASSWORD, browser, log_in, submit
 
 
 async def test_a_vendor_signs_up_with_a_local_phone_number_and_lands_on_the_seller_home(client, zone, database):
-    response = await submit(client, "/signup", {
-        "role": "vendor", "full_name": "Sri  Rahayu", "phone": "0812-3456-7890",
-        "password": "nasibox-enak-1", "zone_id": str(zone.id),
-    })
+    response = await submit(
+        client,
+        "/signup",
+        {
+            "role": "vendor",
+            "full_name": "Sri  Rahayu",
+            "phone": "0812-3456-7890",
+            "password": "nasibox-enak-1",
+            "zone_id": str(zone.id),
+        },
+    )
 
     assert response.status_code == 303
     assert response.headers["location"] == "/vendor"
@@ -29,10 +36,18 @@ async def test_a_vendor_signs_up_with_a_local_phone_number_and_lands_on_the_sell
 
 
 async def test_a_canteen_sign_up_creates_its_organisation(client, zone, database):
-    response = await submit(client, "/signup", {
-        "role": "canteen_staff", "full_name": "Dewi Lestari", "phone": "+62 813-1111-2222",
-        "password": "kantin-pagi-7", "zone_id": str(zone.id), "organisation_name": "Kantin PT Batang Jaya",
-    })
+    response = await submit(
+        client,
+        "/signup",
+        {
+            "role": "canteen_staff",
+            "full_name": "Dewi Lestari",
+            "phone": "+62 813-1111-2222",
+            "password": "kantin-pagi-7",
+            "zone_id": str(zone.id),
+            "organisation_name": "Kantin PT Batang Jaya",
+        },
+    )
 
     assert response.headers["location"] == "/canteen"
     page = await client.get("/canteen")
@@ -45,9 +60,17 @@ async def test_a_canteen_sign_up_creates_its_organisation(client, zone, database
 
 
 async def test_bad_sign_up_keeps_what_was_typed_explains_in_indonesian_and_saves_nothing(client, zone, database):
-    response = await submit(client, "/signup", {
-        "role": "vendor", "full_name": "Sri Rahayu", "phone": "12345", "password": "pendek", "zone_id": str(zone.id),
-    })
+    response = await submit(
+        client,
+        "/signup",
+        {
+            "role": "vendor",
+            "full_name": "Sri Rahayu",
+            "phone": "12345",
+            "password": "pendek",
+            "zone_id": str(zone.id),
+        },
+    )
 
     assert response.status_code == 422
     assert "Masukkan nomor HP" in response.text
@@ -60,10 +83,17 @@ async def test_bad_sign_up_keeps_what_was_typed_explains_in_indonesian_and_saves
 
 async def test_a_phone_number_can_only_have_one_account_whatever_its_spelling(client, vendor):
     national = "0" + vendor.phone.removeprefix("+62")
-    response = await submit(client, "/signup", {
-        "role": "worker", "full_name": "Orang Lain", "phone": national, "password": "password-baru-1",
-        "zone_id": str(vendor.zone_id),
-    })
+    response = await submit(
+        client,
+        "/signup",
+        {
+            "role": "worker",
+            "full_name": "Orang Lain",
+            "phone": national,
+            "password": "password-baru-1",
+            "zone_id": str(vendor.zone_id),
+        },
+    )
 
     assert response.status_code == 422
     assert "sudah punya akun" in response.text
@@ -79,12 +109,22 @@ def arabic_indic(text: str) -> str:
 
 
 async def test_a_number_typed_in_other_digits_is_the_same_account(client, vendor, database):
-    for lookalike in (full_width(vendor.phone), full_width("0" + vendor.phone.removeprefix("+62")),
-                      arabic_indic("0" + vendor.phone.removeprefix("+62"))):
-        response = await submit(client, "/signup", {
-            "role": "worker", "full_name": "Orang Lain", "phone": lookalike, "password": "password-baru-1",
-            "zone_id": str(vendor.zone_id),
-        })
+    for lookalike in (
+        full_width(vendor.phone),
+        full_width("0" + vendor.phone.removeprefix("+62")),
+        arabic_indic("0" + vendor.phone.removeprefix("+62")),
+    ):
+        response = await submit(
+            client,
+            "/signup",
+            {
+                "role": "worker",
+                "full_name": "Orang Lain",
+                "phone": lookalike,
+                "password": "password-baru-1",
+                "zone_id": str(vendor.zone_id),
+            },
+        )
 
         assert response.status_code == 422, lookalike
         assert "sudah punya akun" in response.text
@@ -186,8 +226,9 @@ async def test_changing_the_password_logs_out_other_devices(client, other_client
     await log_in(client, worker)
     await log_in(other_client, worker)
 
-    response = await submit(client, "/settings/password", {"current_password": PASSWORD,
-                                                           "new_password": "kata-sandi-baru-9"})
+    response = await submit(
+        client, "/settings/password", {"current_password": PASSWORD, "new_password": "kata-sandi-baru-9"}
+    )
     assert response.status_code == 303
     assert (await client.get("/settings")).status_code == 200
     assert (await other_client.get("/worker", follow_redirects=False)).status_code == 303
@@ -197,8 +238,9 @@ async def test_changing_the_password_logs_out_other_devices(client, other_client
 
 async def test_a_wrong_current_password_changes_nothing(client, worker):
     await log_in(client, worker)
-    response = await submit(client, "/settings/password", {"current_password": "bukan-ini",
-                                                           "new_password": "kata-sandi-baru-9"})
+    response = await submit(
+        client, "/settings/password", {"current_password": "bukan-ini", "new_password": "kata-sandi-baru-9"}
+    )
     assert response.status_code == 422
     assert "Kata sandi saat ini salah" in response.text
     await submit(client, "/logout", {})
@@ -212,6 +254,7 @@ async def test_login_returns_to_the_page_that_asked_for_it_but_never_to_another_
     response = await submit(client, "/login", {"phone": worker.phone, "password": PASSWORD, "next": "/settings"})
     assert response.headers["location"] == "/settings"
     await submit(client, "/logout", {})
-    response = await submit(client, "/login", {"phone": worker.phone, "password": PASSWORD,
-                                               "next": "//evil.example/phish"})
+    response = await submit(
+        client, "/login", {"phone": worker.phone, "password": PASSWORD, "next": "//evil.example/phish"}
+    )
     assert response.headers["location"] == "/worker"

@@ -80,8 +80,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if _is_browser_test(item):
             item.add_marker(pytest.mark.browser)
             if CHROMIUM is None:
-                item.add_marker(pytest.mark.skip(
-                    reason="chromium is not installed (`apt-get install chromium`, or `make test` as root)"))
+                item.add_marker(
+                    pytest.mark.skip(
+                        reason="chromium is not installed (`apt-get install chromium`, or `make test` as root)"
+                    )
+                )
 
 
 # --- the app, as a separate process --------------------------------------------------------------------
@@ -98,8 +101,12 @@ def browser_stripe() -> Iterator[FakeStripe]:
 
 
 def _stripe_environment(fake: FakeStripe) -> dict[str, str]:
-    return {"STRIPE_SECRET_KEY": STRIPE_SECRET_KEY, "STRIPE_PUBLISHABLE_KEY": STRIPE_PUBLISHABLE_KEY,
-            "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET, "STRIPE_API_BASE": fake.url}
+    return {
+        "STRIPE_SECRET_KEY": STRIPE_SECRET_KEY,
+        "STRIPE_PUBLISHABLE_KEY": STRIPE_PUBLISHABLE_KEY,
+        "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
+        "STRIPE_API_BASE": fake.url,
+    }
 
 
 @pytest.fixture(scope="session")
@@ -187,8 +194,10 @@ def context(browser: Any, live_server: str, playwright_thread: PlaywrightThread)
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None],
-                              ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+def pytest_runtest_makereport(
+    item: pytest.Item,
+    call: pytest.CallInfo[None],
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     if report.when == "call":
         item.stash[CALL_FAILED] = report.failed

@@ -158,8 +158,9 @@ def empty_the_cart(page: Any) -> None:
 
 
 @pytest.fixture(scope="module")
-def page_of(browser: Any, live_server: str,
-            playwright_thread: PlaywrightThread) -> Iterator[Callable[[str | None], Any]]:
+def page_of(
+    browser: Any, live_server: str, playwright_thread: PlaywrightThread
+) -> Iterator[Callable[[str | None], Any]]:
     """page_of(phone) is a page where that person is logged in (None: a visitor); each logs in once a module."""
     pages: dict[str | None, Any] = {}
 
@@ -218,8 +219,9 @@ def tab_to(page: Any, target: Any) -> None:
         ring = page.evaluate(FOCUS_RING)
         if ring["tag"] != "body":
             style, width = ring["outline"].split(" ", 1)
-            assert style != "none" and float(width.removesuffix("px")) >= 2, \
+            assert style != "none" and float(width.removesuffix("px")) >= 2, (
                 f"no visible focus on <{ring['tag']}> {ring['text']!r}: outline {ring['outline']}"
+            )
         if target.evaluate("element => element === document.activeElement"):
             return
     raise AssertionError(f"Tab never reached {target} in {MOST_TAB_STOPS} presses")
@@ -236,8 +238,9 @@ def test_the_skip_link_is_the_first_tab_stop_and_jumps_past_the_header(page, scr
     screenshot("skip-link")
     page.keyboard.press("Enter")
     page.keyboard.press("Tab")
-    assert page.evaluate("document.querySelector('main').contains(document.activeElement)"), \
+    assert page.evaluate("document.querySelector('main').contains(document.activeElement)"), (
         "after the skip link, Tab should continue inside the main content, not in the header"
+    )
 
 
 def test_a_worker_with_only_a_keyboard_logs_in_searches_and_puts_keripik_in_the_cart(page, live_server, screenshot):

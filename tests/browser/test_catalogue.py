@@ -51,8 +51,9 @@ def test_a_canteen_searches_while_typing_filters_halal_and_opens_a_vendor(page, 
 
 def test_the_catalogue_works_without_javascript(browser, live_server, playwright_thread):
     # The test itself runs on the Playwright thread (see conftest), so it drives the browser directly.
-    context = browser.new_context(base_url=live_server, java_script_enabled=False,
-                                  viewport={"width": 360, "height": 740}, locale="id-ID")
+    context = browser.new_context(
+        base_url=live_server, java_script_enabled=False, viewport={"width": 360, "height": 740}, locale="id-ID"
+    )
     try:
         page = context.new_page()
         page.goto("/catalogue")

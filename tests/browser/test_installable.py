@@ -27,7 +27,8 @@ CORNER_ALPHA = """src => new Promise((resolve, reject) => {
 
 def test_chromium_finds_the_app_installable_with_a_complete_manifest(browser, live_server, tmp_path):
     phone = browser.browser_type.launch_persistent_context(
-        tmp_path / "profile", executable_path=CHROMIUM, args=CHROMIUM_ARGS, base_url=live_server, **PHONE)
+        tmp_path / "profile", executable_path=CHROMIUM, args=CHROMIUM_ARGS, base_url=live_server, **PHONE
+    )
     try:
         phone.set_default_timeout(ACTION_TIMEOUT_MS)
         page = phone.pages[0] if phone.pages else phone.new_page()

@@ -76,8 +76,9 @@ def small_photo(path: Path) -> Path:
 
 
 @pytest.fixture
-def phones(browser: Any, live_server: str, playwright_thread: PlaywrightThread,
-           request: pytest.FixtureRequest) -> Iterator[Callable[..., Page]]:
+def phones(
+    browser: Any, live_server: str, playwright_thread: PlaywrightThread, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., Page]]:
     """phone(javascript=...) hands a person a phone of their own; all are closed after the test (a failed test
     leaves what each phone showed as <test>-failed-<n>.png)."""
     opened: list[Any] = []
@@ -108,8 +109,9 @@ def fits_the_phone(page: Page) -> None:
 # --- the people, in the order they act ------------------------------------------------------------------
 
 
-def vendor_opens_a_shop_and_lists_a_nasi_box(page: Page, vendor: NewVendor, photo: Path,
-                                             screenshot: Callable[..., Path]) -> int:
+def vendor_opens_a_shop_and_lists_a_nasi_box(
+    page: Page, vendor: NewVendor, photo: Path, screenshot: Callable[..., Path]
+) -> int:
     """Sign up, the business profile, a halal certificate, then the product with its photo, sent for review.
     Returns the product's id."""
     page.goto("/signup?role=vendor")
@@ -177,9 +179,9 @@ def vendor_opens_a_shop_and_lists_a_nasi_box(page: Page, vendor: NewVendor, phot
     return product_id
 
 
-def manager_verifies_the_certificate_and_approves_the_listing(page: Page, log_in: Callable[..., None],
-                                                               vendor: NewVendor,
-                                                               screenshot: Callable[..., Path]) -> None:
+def manager_verifies_the_certificate_and_approves_the_listing(
+    page: Page, log_in: Callable[..., None], vendor: NewVendor, screenshot: Callable[..., Path]
+) -> None:
     log_in(page, MANAGER)
     page.goto("/manager/certificates")
     certificate = page.locator("article", has_text=vendor.halal_number)
@@ -194,16 +196,25 @@ def manager_verifies_the_certificate_and_approves_the_listing(page: Page, log_in
     expect(listing).to_contain_text(vendor.business)
     expect(listing).to_contain_text("Terverifikasi")  # the certificate it relies on
     listing.get_by_role("button", name="Setujui").tap()
-    expect(page.get_by_text("Disetujui. Pembeli melihat produk ini setelah sertifikatnya terverifikasi.")
-           ).to_be_visible()
+    expect(
+        page.get_by_text("Disetujui. Pembeli melihat produk ini setelah sertifikatnya terverifikasi.")
+    ).to_be_visible()
     expect(page.locator("article h2", has_text=vendor.product)).to_have_count(0)
     fits_the_phone(page)
     screenshot("06-manager-approved", on=page)
 
 
-def canteen_finds_orders_and_pays(page: Page, log_in: Callable[..., None], buyer: str, vendor: NewVendor,
-                                  monday: date, stripe: FakeStripe, *, javascript: bool,
-                                  screenshot: Callable[..., Path]) -> tuple[str, str]:
+def canteen_finds_orders_and_pays(
+    page: Page,
+    log_in: Callable[..., None],
+    buyer: str,
+    vendor: NewVendor,
+    monday: date,
+    stripe: FakeStripe,
+    *,
+    javascript: bool,
+    screenshot: Callable[..., Path],
+) -> tuple[str, str]:
     """Search, filter halal, order 200 for Monday 11.00 and pay by card. Returns the order's number and page."""
     log_in(page, buyer)
     page.goto("/catalogue")
@@ -257,9 +268,13 @@ def canteen_finds_orders_and_pays(page: Page, log_in: Callable[..., None], buyer
     # Stripe told the app by its signed webhook before sending the browser back, and the app took it.
     told = stripe.webhook_deliveries[-1]
     assert (told.event_type, told.status, json.loads(told.body)["outcome"]) == (
-        "checkout.session.completed", 200, "processed")
-    expect(page.get_by_text("Pembayaran diterima. Pesanan Anda sudah dibuat dan penjual sudah diberi tahu.")
-           ).to_be_visible()
+        "checkout.session.completed",
+        200,
+        "processed",
+    )
+    expect(
+        page.get_by_text("Pembayaran diterima. Pesanan Anda sudah dibuat dan penjual sudah diberi tahu.")
+    ).to_be_visible()
     placed = page.locator("#payment-status li", has_text=vendor.business)
     expect(placed).to_contain_text("Dipesan")
     expect(placed).to_contain_text("Rp 3.200.000")
@@ -272,11 +287,13 @@ def canteen_finds_orders_and_pays(page: Page, log_in: Callable[..., None], buyer
 
 
 def vendor_sees_the_capacity_taken_then_accepts_prepares_and_delivers(
-        page: Page, product_id: int, number: str, monday: date, screenshot: Callable[..., Path]) -> None:
+    page: Page, product_id: int, number: str, monday: date, screenshot: Callable[..., Path]
+) -> None:
     # The vendor's own listing, as buyers see it for Monday: 200 of the 250 are taken.
     page.goto(f"/products/{product_id}?date={monday.isoformat()}")
-    expect(page.get_by_text(f"{DAILY_CAPACITY - QUANTITY} box masih bisa dipesan untuk {format_date(monday)}.")
-           ).to_be_visible()
+    expect(
+        page.get_by_text(f"{DAILY_CAPACITY - QUANTITY} box masih bisa dipesan untuk {format_date(monday)}.")
+    ).to_be_visible()
     screenshot("12-vendor-capacity-left", on=page)
 
     page.goto(f"/vendor/orders?day={monday.isoformat()}")
@@ -286,22 +303,27 @@ def vendor_sees_the_capacity_taken_then_accepts_prepares_and_delivers(
     expect(card).to_contain_text("Kartu")
     expect(page.get_by_text("11.00 WIB").first).to_be_visible()
     screenshot("13-vendor-board", on=page)
-    for button, status in (("Terima", "Diterima penjual"), ("Tandai siap", "Siap"),
-                           ("Tandai sudah diantar", "Sudah diantar")):
+    for button, status in (
+        ("Terima", "Diterima penjual"),
+        ("Tandai siap", "Siap"),
+        ("Tandai sudah diantar", "Sudah diantar"),
+    ):
         page.locator("article", has_text=number).get_by_role("button", name=button).tap()
         expect(page.locator("article", has_text=number).locator(".badge")).to_have_text(status)
     fits_the_phone(page)
     screenshot("14-vendor-delivered", on=page)
 
 
-def canteen_confirms_receipt_and_rates(page: Page, order_path: str, number: str,
-                                       screenshot: Callable[..., Path]) -> None:
+def canteen_confirms_receipt_and_rates(
+    page: Page, order_path: str, number: str, screenshot: Callable[..., Path]
+) -> None:
     page.goto(order_path)
     expect(page.get_by_role("heading", name=f"Pesanan {number}")).to_be_visible()
     expect(page.locator("#order .badge").first).to_have_text("Sudah diantar")
     page.get_by_role("button", name="Sudah diterima").tap()
-    expect(page.get_by_text("Terima kasih sudah mengonfirmasi. Sekarang Anda bisa memberi nilai pesanan.")
-           ).to_be_visible()
+    expect(
+        page.get_by_text("Terima kasih sudah mengonfirmasi. Sekarang Anda bisa memberi nilai pesanan.")
+    ).to_be_visible()
     expect(page.locator("#order .badge").first).to_have_text("Selesai")
     screenshot("15-canteen-received", on=page)
 
@@ -316,35 +338,72 @@ def canteen_confirms_receipt_and_rates(page: Page, order_path: str, number: str,
     screenshot("16-canteen-reviewed", on=page)
 
 
-def the_journey(phones: Callable[..., Page], log_in: Callable[..., None], stripe: FakeStripe, vendor: NewVendor,
-                buyer: str, photo: Path, screenshot: Callable[..., Path], *, javascript: bool) -> None:
+def the_journey(
+    phones: Callable[..., Page],
+    log_in: Callable[..., None],
+    stripe: FakeStripe,
+    vendor: NewVendor,
+    buyer: str,
+    photo: Path,
+    screenshot: Callable[..., Path],
+    *,
+    javascript: bool,
+) -> None:
     monday = next_orderable_monday(utcnow())
     vendor_phone = phones(javascript=javascript)
     product_id = vendor_opens_a_shop_and_lists_a_nasi_box(vendor_phone, vendor, photo, screenshot)
-    manager_verifies_the_certificate_and_approves_the_listing(phones(javascript=javascript), log_in, vendor,
-                                                               screenshot)
+    manager_verifies_the_certificate_and_approves_the_listing(phones(javascript=javascript), log_in, vendor, screenshot)
     canteen_phone = phones(javascript=javascript)
-    number, order_path = canteen_finds_orders_and_pays(canteen_phone, log_in, buyer, vendor, monday, stripe,
-                                                       javascript=javascript, screenshot=screenshot)
-    vendor_sees_the_capacity_taken_then_accepts_prepares_and_delivers(vendor_phone, product_id, number, monday,
-                                                                      screenshot)
+    number, order_path = canteen_finds_orders_and_pays(
+        canteen_phone, log_in, buyer, vendor, monday, stripe, javascript=javascript, screenshot=screenshot
+    )
+    vendor_sees_the_capacity_taken_then_accepts_prepares_and_delivers(
+        vendor_phone, product_id, number, monday, screenshot
+    )
     canteen_confirms_receipt_and_rates(canteen_phone, order_path, number, screenshot)
 
 
 def test_a_new_vendor_sells_200_nasi_box_to_a_canteen_paid_by_card_delivered_and_rated(
-        phones, log_in, browser_stripe, screenshot, tmp_path):
-    vendor = NewVendor(owner="Ratih Kusuma", phone="085772000360", password="rendang-enak-2026",
-                       business="Dapur Ratih", product="Nasi Box Dapur Ratih",
-                       halal_number="ID33250000111110523")
-    the_journey(phones, log_in, browser_stripe, vendor, CANTEEN_STAFF, small_photo(tmp_path / "IMG_20261123_0702.jpg"),
-                screenshot, javascript=True)
+    phones, log_in, browser_stripe, screenshot, tmp_path
+):
+    vendor = NewVendor(
+        owner="Ratih Kusuma",
+        phone="085772000360",
+        password="rendang-enak-2026",
+        business="Dapur Ratih",
+        product="Nasi Box Dapur Ratih",
+        halal_number="ID33250000111110523",
+    )
+    the_journey(
+        phones,
+        log_in,
+        browser_stripe,
+        vendor,
+        CANTEEN_STAFF,
+        small_photo(tmp_path / "IMG_20261123_0702.jpg"),
+        screenshot,
+        javascript=True,
+    )
 
 
 def test_the_same_journey_works_with_javascript_off(phones, log_in, browser_stripe, screenshot, tmp_path):
     """Every step is a plain form: a POST answered by a redirect (or a GET form), so a phone with JavaScript
     off, or before htmx has loaded, does everything the others do."""
-    vendor = NewVendor(owner="Sekar Ayu", phone="085772000361", password="pepes-enak-2026",
-                       business="Dapur Sekar", product="Nasi Box Pepes Dapur Sekar",
-                       halal_number="ID33250000222220523")
-    the_journey(phones, log_in, browser_stripe, vendor, COLLEAGUE, small_photo(tmp_path / "IMG_20261123_0703.jpg"),
-                screenshot, javascript=False)
+    vendor = NewVendor(
+        owner="Sekar Ayu",
+        phone="085772000361",
+        password="pepes-enak-2026",
+        business="Dapur Sekar",
+        product="Nasi Box Pepes Dapur Sekar",
+        halal_number="ID33250000222220523",
+    )
+    the_journey(
+        phones,
+        log_in,
+        browser_stripe,
+        vendor,
+        COLLEAGUE,
+        small_photo(tmp_path / "IMG_20261123_0703.jpg"),
+        screenshot,
+        javascript=False,
+    )

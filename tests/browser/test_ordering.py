@@ -24,10 +24,22 @@ def next_working_day_after_tomorrow():
 
 def test_a_canteen_orders_200_box_and_the_vendor_accepts_it_on_the_board(browser, live_server, log_in):
     day = next_working_day_after_tomorrow()
-    canteen = browser.new_context(base_url=live_server, viewport={"width": 360, "height": 740}, is_mobile=True,
-                                  has_touch=True, locale="id-ID", timezone_id="Asia/Jakarta")
-    vendor = browser.new_context(base_url=live_server, viewport={"width": 360, "height": 740}, is_mobile=True,
-                                 has_touch=True, locale="id-ID", timezone_id="Asia/Jakarta")
+    canteen = browser.new_context(
+        base_url=live_server,
+        viewport={"width": 360, "height": 740},
+        is_mobile=True,
+        has_touch=True,
+        locale="id-ID",
+        timezone_id="Asia/Jakarta",
+    )
+    vendor = browser.new_context(
+        base_url=live_server,
+        viewport={"width": 360, "height": 740},
+        is_mobile=True,
+        has_touch=True,
+        locale="id-ID",
+        timezone_id="Asia/Jakarta",
+    )
     try:
         page = canteen.new_page()
         log_in(page, CANTEEN_STAFF)

@@ -171,8 +171,9 @@ def test_with_the_service_worker_a_new_page_opened_offline_shows_the_offline_pag
         page.goto("/signup")
 
         expect(page.get_by_role("heading", name="Anda sedang luring")).to_be_visible()
-        assert page.evaluate("getComputedStyle(document.querySelector('.topbar')).backgroundColor") == \
-            "rgb(11, 93, 59)", "the offline page should be styled from the cache"
+        assert (
+            page.evaluate("getComputedStyle(document.querySelector('.topbar')).backgroundColor") == "rgb(11, 93, 59)"
+        ), "the offline page should be styled from the cache"
         screenshot("offline")
     finally:
         context.set_offline(False)

@@ -42,29 +42,45 @@ async def search(database, *, now: datetime = NOW, **filters):
 async def test_only_live_certified_listings_of_vendors_who_deliver_here_appear(world, zone, database):
     near = await world.seller(zone, business_name="Catering Bu Sri")
     await world.live_product(near, "Nasi Box Ayam Bakar")
-    far = await world.seller(zone, business_name="Dapur Pekalongan", latitude=PEKALONGAN[0],
-                             longitude=PEKALONGAN[1], radius_km=10)
+    far = await world.seller(
+        zone, business_name="Dapur Pekalongan", latitude=PEKALONGAN[0], longitude=PEKALONGAN[1], radius_km=10
+    )
     await world.live_product(far, "Nasi Box Megono")
-    far_but_wide = await world.seller(zone, business_name="Katering Keliling", latitude=PEKALONGAN[0],
-                                      longitude=PEKALONGAN[1], radius_km=50)
+    far_but_wide = await world.seller(
+        zone, business_name="Katering Keliling", latitude=PEKALONGAN[0], longitude=PEKALONGAN[1], radius_km=50
+    )
     await world.live_product(far_but_wide, "Nasi Box Pindang")
     unverified = await world.seller(zone, business_name="Warung Baru")
     await world.live_product(unverified, "Nasi Box Telur")
     async with database.sessionmaker() as session:
-        await session.execute(update(Certificate).where(col(Certificate.vendor_id) == unverified.vendor.id)
-                              .values(status=CertificateStatus.UNVERIFIED))
+        await session.execute(
+            update(Certificate)
+            .where(col(Certificate.vendor_id) == unverified.vendor.id)
+            .values(status=CertificateStatus.UNVERIFIED)
+        )
         await session.commit()
     expired = await world.seller(zone, business_name="Dapur Lama")
     await world.live_product(expired, "Nasi Box Rendang")
     async with database.sessionmaker() as session:
-        await session.execute(update(Certificate).where(col(Certificate.vendor_id) == expired.vendor.id)
-                              .values(expires_on=TODAY - timedelta(days=1)))
+        await session.execute(
+            update(Certificate)
+            .where(col(Certificate.vendor_id) == expired.vendor.id)
+            .values(expires_on=TODAY - timedelta(days=1))
+        )
         await session.commit()
     async with database.sessionmaker() as session:
         vendor = await session.get_one(Vendor, near.vendor.id)
-        draft = await catalog_service.create_product(session=session, vendor=vendor, data=ProductInput(
-            name="Nasi Box Draft", category=Category.CATERING, unit=Unit.BOX, price=9000,
-            fulfilment=Fulfilment.MADE_TO_ORDER))
+        draft = await catalog_service.create_product(
+            session=session,
+            vendor=vendor,
+            data=ProductInput(
+                name="Nasi Box Draft",
+                category=Category.CATERING,
+                unit=Unit.BOX,
+                price=9000,
+                fulfilment=Fulfilment.MADE_TO_ORDER,
+            ),
+        )
         await session.commit()
 
     names = await find(database, text="nasi box")
@@ -92,14 +108,20 @@ async def test_a_suspended_vendors_products_are_gone_and_come_back_when_reinstat
     other = await world.seller(zone, business_name="Keripik Mbak Yuni")
     await world.live_product(other, "Keripik Tempe", category="snacks", price=8000)
     async with database.sessionmaker() as session:
-        await moderation.suspend_vendor(session=session, actor=manager, vendor_id=seller.vendor.id,
-                                        reason="Foto produk bukan milik sendiri", now=world.now)
+        await moderation.suspend_vendor(
+            session=session,
+            actor=manager,
+            vendor_id=seller.vendor.id,
+            reason="Foto produk bukan milik sendiri",
+            now=world.now,
+        )
         await session.commit()
     assert await find(database) == ["Keripik Tempe"]
     assert await find(database, text="nasi") == []
     async with database.sessionmaker() as session:
-        await moderation.reinstate_vendor(session=session, actor=manager, vendor_id=seller.vendor.id,
-                                          reason="Sudah diperbaiki", now=world.now)
+        await moderation.reinstate_vendor(
+            session=session, actor=manager, vendor_id=seller.vendor.id, reason="Sudah diperbaiki", now=world.now
+        )
         await session.commit()
     assert sorted(await find(database)) == ["Keripik Tempe", "Nasi Box Ayam Bakar"]
 
@@ -108,11 +130,20 @@ async def test_indonesian_search_matches_prefixes_without_case_or_accents(world,
     sri = await world.seller(zone, business_name="Catering Bu Sri")
     await world.live_product(sri, "Nasi Box Ayam Bakar", description="Nasi putih, ayam bakar madu, lalapan")
     yuni = await world.seller(zone, business_name="Keripik Mbak Yuni")
-    await world.live_product(yuni, "Kripik Tempe Pédas", category="snacks", price=8000, unit="pack",
-                             fulfilment="ready_stock", stock=40)
+    await world.live_product(
+        yuni, "Kripik Tempe Pédas", category="snacks", price=8000, unit="pack", fulfilment="ready_stock", stock=40
+    )
     jamu = await world.seller(zone, business_name="Jamu Sehat Bandar")
-    await world.live_product(jamu, "Kunyit Asam", category="drinks", price=5000, unit="pcs",
-                             description="Segar, tanpa pengawet", fulfilment="ready_stock", stock=100)
+    await world.live_product(
+        jamu,
+        "Kunyit Asam",
+        category="drinks",
+        price=5000,
+        unit="pcs",
+        description="Segar, tanpa pengawet",
+        fulfilment="ready_stock",
+        stock=100,
+    )
 
     assert await find(database, text="na") == ["Nasi Box Ayam Bakar"]  # typing: two letters already find it
     assert await find(database, text="NASI ayam bak") == ["Nasi Box Ayam Bakar"]
@@ -140,22 +171,37 @@ async def test_a_hit_in_the_name_ranks_above_a_hit_in_the_description(world, zon
 
 async def test_filters_and_sorts_combine(world, zone, database):
     near = await world.seller(zone, business_name="Catering Bu Sri", certificates=("halal", "pirt", "nib"))
-    await world.live_product(near, "Nasi Box Ayam", price=15000, certificates=("halal",),
-                             tiers=[{"min_quantity": 50, "unit_price": 14000}, {"min_quantity": 200, "unit_price": 13000}])
+    await world.live_product(
+        near,
+        "Nasi Box Ayam",
+        price=15000,
+        certificates=("halal",),
+        tiers=[{"min_quantity": 50, "unit_price": 14000}, {"min_quantity": 200, "unit_price": 13000}],
+    )
     await world.live_product(near, "Nasi Box Hemat", price=11000, certificates=("halal", "pirt"))
     await world.live_product(near, "Bakso Frozen", category="frozen", price=30000, unit="pack", certificates=("pirt",))
     await world.live_product(near, "Nasi Kuning Tanpa Sertifikat", price=9000, certificates=("nib",))
-    further = await world.seller(zone, business_name="Katering Subah", latitude=-6.9725, longitude=109.8823,
-                                 radius_km=40)
+    further = await world.seller(
+        zone, business_name="Katering Subah", latitude=-6.9725, longitude=109.8823, radius_km=40
+    )
     await world.live_product(further, "Nasi Box Ikan", price=12000)
 
     assert await find(database, category="catering", halal_only=True, sort=Sort.PRICE) == [
-        "Nasi Box Hemat", "Nasi Box Ikan", "Nasi Box Ayam"]
+        "Nasi Box Hemat",
+        "Nasi Box Ikan",
+        "Nasi Box Ayam",
+    ]
     assert await find(database, category="catering", halal_only=True, price_max=12000, sort=Sort.PRICE) == [
-        "Nasi Box Hemat", "Nasi Box Ikan"]
+        "Nasi Box Hemat",
+        "Nasi Box Ikan",
+    ]
     assert await find(database, price_min=12000, price_max=15000, sort=Sort.PRICE) == ["Nasi Box Ikan", "Nasi Box Ayam"]
     assert await find(database, certified_only=True, sort=Sort.PRICE) == [
-        "Nasi Box Hemat", "Nasi Box Ikan", "Nasi Box Ayam", "Bakso Frozen"]  # an NIB alone is not a badge
+        "Nasi Box Hemat",
+        "Nasi Box Ikan",
+        "Nasi Box Ayam",
+        "Bakso Frozen",
+    ]  # an NIB alone is not a badge
     assert (await find(database, text="nasi", sort=Sort.DISTANCE))[-1] == "Nasi Box Ikan"
     assert await find(database, text="nasi box", halal_only=True, price_min=14000) == ["Nasi Box Ayam"]
 
@@ -166,8 +212,12 @@ async def test_filters_and_sorts_combine(world, zone, database):
     assert hemat.badges == ["Halal", "PIRT"] and hemat.best_tier_price is None
 
     async with database.sessionmaker() as session:  # reviews of completed orders keep these figures
-        await session.execute(update(Vendor).where(col(Vendor.id) == further.vendor.id).values(rating_count=2, rating_sum=9))
-        await session.execute(update(Vendor).where(col(Vendor.id) == near.vendor.id).values(rating_count=4, rating_sum=14))
+        await session.execute(
+            update(Vendor).where(col(Vendor.id) == further.vendor.id).values(rating_count=2, rating_sum=9)
+        )
+        await session.execute(
+            update(Vendor).where(col(Vendor.id) == near.vendor.id).values(rating_count=4, rating_sum=14)
+        )
         await session.commit()
     rated = (await search(database, sort=Sort.RATING)).items
     assert rated[0].name == "Nasi Box Ikan" and rated[0].rating_average == 4.5
@@ -175,10 +225,13 @@ async def test_filters_and_sorts_combine(world, zone, database):
 
 
 async def test_bad_filters_are_refused_with_a_reason(database):
-    cases: list[tuple[dict[str, Any], str]] = [({"price_min": 20000, "price_max": 10000}, "price_min"),
-                           ({"available_on": TODAY - timedelta(days=1)}, "available_on"),
-                           ({"available_on": TODAY + timedelta(days=90)}, "available_on"),
-                           ({"page": 0}, "page"), ({"near": Place(123.0, 10.0)}, "near")]
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"price_min": 20000, "price_max": 10000}, "price_min"),
+        ({"available_on": TODAY - timedelta(days=1)}, "available_on"),
+        ({"available_on": TODAY + timedelta(days=90)}, "available_on"),
+        ({"page": 0}, "page"),
+        ({"near": Place(123.0, 10.0)}, "near"),
+    ]
     for filters, field in cases:
         with pytest.raises(ValidationFailed) as refused:
             await search(database, **filters)
@@ -197,15 +250,20 @@ async def test_available_for_a_date_honours_capacity_left(world, zone, database)
     on_wednesday = (await search(database, available_on=wednesday)).items
     assert [(item.name, item.available_quantity) for item in on_wednesday] == [("Snack Box", 50)]
     on_thursday = (await search(database, available_on=thursday, sort=Sort.PRICE)).items
-    assert [(item.name, item.available_quantity) for item in on_thursday] == [("Snack Box", 500), ("Nasi Box Ayam", 500)]
+    assert [(item.name, item.available_quantity) for item in on_thursday] == [
+        ("Snack Box", 500),
+        ("Nasi Box Ayam", 500),
+    ]
 
 
 async def test_available_for_a_date_honours_stock_and_working_days(world, zone, database):
     weekdays_only = await world.seller(zone, business_name="Keripik Mbak Yuni", operating_days=(1, 2, 3, 4, 5))
-    await world.live_product(weekdays_only, "Keripik Tempe", category="snacks", fulfilment="ready_stock", stock=30,
-                             min_order_qty=5)
-    await world.live_product(weekdays_only, "Keripik Singkong", category="snacks", fulfilment="ready_stock", stock=3,
-                             min_order_qty=5)
+    await world.live_product(
+        weekdays_only, "Keripik Tempe", category="snacks", fulfilment="ready_stock", stock=30, min_order_qty=5
+    )
+    await world.live_product(
+        weekdays_only, "Keripik Singkong", category="snacks", fulfilment="ready_stock", stock=3, min_order_qty=5
+    )
     saturday, tuesday = TODAY + timedelta(days=5), TODAY + timedelta(days=1)
     page = await search(database, available_on=tuesday)
     assert [(item.name, item.available_quantity) for item in page.items] == [("Keripik Tempe", 30)]
@@ -225,7 +283,10 @@ async def test_available_for_a_date_honours_the_order_before_time_and_the_lead_t
     assert sorted(await find(database, available_on=tomorrow, now=at_two_pm)) == ["Gorengan", "Nasi Box Ayam"]
     assert await find(database, available_on=tomorrow, now=at_four_pm) == ["Gorengan"]  # missed the 15:00 cut-off
     assert sorted(await find(database, available_on=day_after, now=at_four_pm)) == [
-        "Gorengan", "Nasi Box Ayam", "Tumpeng Mini"]
+        "Gorengan",
+        "Nasi Box Ayam",
+        "Tumpeng Mini",
+    ]
     assert await find(database, available_on=TODAY, now=at_two_pm) == ["Gorengan"]  # 10 hours left today
     late_evening = datetime(2026, 11, 23, 15, 30, tzinfo=UTC)  # 22:30 WIB: 1.5 hours left today
     assert await find(database, available_on=TODAY, now=late_evening) == []
@@ -234,11 +295,16 @@ async def test_available_for_a_date_honours_the_order_before_time_and_the_lead_t
 async def test_pages_of_twenty_with_a_next_page_and_three_queries_whatever_the_size(world, zone, database):
     seller = await world.seller(zone, business_name="Catering Bu Sri", certificates=("halal", "pirt"))
     for number in range(25):
-        await world.live_product(seller, f"Nasi Box Menu {number:02d}", price=10000 + number * 100,
-                                 tiers=[{"min_quantity": 50, "unit_price": 9000}])
+        await world.live_product(
+            seller,
+            f"Nasi Box Menu {number:02d}",
+            price=10000 + number * 100,
+            tiers=[{"min_quantity": 50, "unit_price": 9000}],
+        )
     with QueryCounter(database) as queries:
-        first = await search(database, sort=Sort.PRICE, text="nasi", halal_only=True,
-                             available_on=TODAY + timedelta(days=2))
+        first = await search(
+            database, sort=Sort.PRICE, text="nasi", halal_only=True, available_on=TODAY + timedelta(days=2)
+        )
     assert queries.count == 3
     second = await search(database, sort=Sort.PRICE, page=2)
     assert len(first.items) == 20 and first.has_more

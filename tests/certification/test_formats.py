@@ -89,8 +89,16 @@ def test_badges_come_only_from_halal_pirt_bpom_and_sni():
 
 
 def certificate(kind: str, status: str, expires_on: date | None = None) -> Certificate:
-    return Certificate(vendor_id=1, kind=kind, number="x", issuer="x", expires_on=expires_on, document_key="k",
-                       document_media_type="image/webp", status=status)
+    return Certificate(
+        vendor_id=1,
+        kind=kind,
+        number="x",
+        issuer="x",
+        expires_on=expires_on,
+        document_key="k",
+        document_media_type="image/webp",
+        status=status,
+    )
 
 
 def test_a_certificate_counts_through_its_expiry_date_and_stops_the_day_after():

@@ -53,17 +53,24 @@ class Canteen:
 
 
 @pytest.mark.one_database
-async def test_a_crash_in_the_middle_of_checkouts_leaves_each_one_whole_or_absent(world, zone, database,
-                                                                                 server: ServerProcess):
+async def test_a_crash_in_the_middle_of_checkouts_leaves_each_one_whole_or_absent(
+    world, zone, database, server: ServerProcess
+):
     delivery_day = wib_today(utcnow()) + timedelta(days=2)
     catering = await world.seller(zone, business_name="Catering Bu Sri", daily_capacity=NASI_BOX_CAPACITY)
     nasi_box = await world.live_product(catering, "Nasi Box Ayam Bakar", price=15000)
     drinks = await world.seller(zone, business_name="Es Teh Pak Min", daily_capacity=DRINKS_CAPACITY)
     es_teh = await world.live_product(drinks, "Es Teh Manis", category="drinks", price=4000, unit="pcs")
-    canteens = [await canteen_with_a_cart(world, zone, number, {nasi_box.id: NASI_BOXES, es_teh.id: DRINKS})
-                for number in range(CANTEENS)]
-    checkout = {"delivery_day": delivery_day.isoformat(), "delivery_slot": "11:00", "delivery_kind": "canteen",
-                "payment_method": "invoice"}
+    canteens = [
+        await canteen_with_a_cart(world, zone, number, {nasi_box.id: NASI_BOXES, es_teh.id: DRINKS})
+        for number in range(CANTEENS)
+    ]
+    checkout = {
+        "delivery_day": delivery_day.isoformat(),
+        "delivery_slot": "11:00",
+        "delivery_kind": "canteen",
+        "payment_method": "invoice",
+    }
 
     server.start()
     before_crash = await check_out_until_killed(server, canteens, checkout)
@@ -83,8 +90,9 @@ async def test_a_crash_in_the_middle_of_checkouts_leaves_each_one_whole_or_absen
     # The canteens whose answer was lost send the same checkout again, with the same key, to the restarted app.
     server.start()
     async with httpx.AsyncClient(base_url=server.url, timeout=15) as client:
-        retried = await asyncio.gather(*(client.post("/api/v1/checkouts", json=checkout, headers=canteen.headers)
-                                         for canteen in lost))
+        retried = await asyncio.gather(
+            *(client.post("/api/v1/checkouts", json=checkout, headers=canteen.headers) for canteen in lost)
+        )
     for canteen, response in zip(lost, retried, strict=True):
         if canteen.key in committed_but_unanswered:
             # Placed before the crash: the canteen is told about that checkout, nothing is placed again.
@@ -101,16 +109,25 @@ async def test_a_crash_in_the_middle_of_checkouts_leaves_each_one_whole_or_absen
     assert len(placed) == PLACED_IN_THE_END
     assert all(final[key].status_code == 409 for key in final.keys() - placed)
     async with database.sessionmaker() as session:
-        held = dict((await session.execute(select(col(CapacityDay.vendor_id), col(CapacityDay.held))
-                                           .where(col(CapacityDay.day) == delivery_day))).all())
+        held = dict(
+            (
+                await session.execute(
+                    select(col(CapacityDay.vendor_id), col(CapacityDay.held)).where(
+                        col(CapacityDay.day) == delivery_day
+                    )
+                )
+            ).all()
+        )
     assert held == {catering.vendor.id: NASI_BOX_CAPACITY, drinks.vendor.id: PLACED_IN_THE_END * DRINKS}
 
-    print(f"\n[crash] {database.engine.dialect.name}: {len(answered)} answered before the kill "  # noqa: T201  (the figures, shown with -s)
-          f"({sum(r.status_code == 201 for r in answered.values())} placed, "
-          f"{sum(r.status_code == 409 for r in answered.values())} refused), {len(lost)} lost "
-          f"({len(committed_but_unanswered)} of them committed before the crash); retried: "
-          f"{sum(r.status_code == 200 for r in retried)} replayed, {sum(r.status_code == 201 for r in retried)} "
-          f"placed, {sum(r.status_code == 409 for r in retried)} refused")
+    print(  # noqa: T201  (the figures, shown with -s)
+        f"\n[crash] {database.engine.dialect.name}: {len(answered)} answered before the kill "
+        f"({sum(r.status_code == 201 for r in answered.values())} placed, "
+        f"{sum(r.status_code == 409 for r in answered.values())} refused), {len(lost)} lost "
+        f"({len(committed_but_unanswered)} of them committed before the crash); retried: "
+        f"{sum(r.status_code == 200 for r in retried)} replayed, {sum(r.status_code == 201 for r in retried)} "
+        f"placed, {sum(r.status_code == 409 for r in retried)} refused"
+    )
 
 
 async def canteen_with_a_cart(world: World, zone: Zone, number: int, lines: dict[int, int]) -> Canteen:
@@ -119,14 +136,16 @@ async def canteen_with_a_cart(world: World, zone: Zone, number: int, lines: dict
     async with world.database.sessionmaker() as session:
         token, _ = await accounts.create_api_token(session=session, user=staff, name="pengadaan")
         for product_id, quantity in lines.items():
-            await cart.set_quantity(session=session, buyer=staff, product_id=product_id, quantity=quantity,
-                                    today=wib_today(world.now))
+            await cart.set_quantity(
+                session=session, buyer=staff, product_id=product_id, quantity=quantity, today=wib_today(world.now)
+            )
         await session.commit()
     return Canteen(staff=staff, token=token, key=f"checkout-kantin-{number}")
 
 
-async def check_out_until_killed(server: ServerProcess, canteens: list[Canteen],
-                                 checkout: dict[str, str]) -> dict[str, httpx.Response | None]:
+async def check_out_until_killed(
+    server: ServerProcess, canteens: list[Canteen], checkout: dict[str, str]
+) -> dict[str, httpx.Response | None]:
     """Every canteen checks out at once; the server is killed when the KILL_AFTER_ANSWERS-th answer arrives.
     A request whose answer never came (reset, refused) maps to None."""
     answers = 0
@@ -142,8 +161,9 @@ async def check_out_until_killed(server: ServerProcess, canteens: list[Canteen],
             server.kill()
         return response
 
-    async with httpx.AsyncClient(base_url=server.url, timeout=15,
-                                 limits=httpx.Limits(max_connections=len(canteens))) as client:
+    async with httpx.AsyncClient(
+        base_url=server.url, timeout=15, limits=httpx.Limits(max_connections=len(canteens))
+    ) as client:
         results = await asyncio.gather(*(check_out(client, canteen) for canteen in canteens))
     return {canteen.key: result for canteen, result in zip(canteens, results, strict=True)}
 
@@ -160,8 +180,10 @@ async def assert_whole_or_absent(database: Database, canteens: list[Canteen], *,
         notified = (await session.execute(select(col(Notification.order_id)))).scalars().all()
         cart_lines = (await session.execute(select(col(CartLine.user_id), col(CartLine.product_id)))).all()
         vendor_of = dict((await session.execute(select(col(Product.id), col(Product.vendor_id)))).all())
-        capacity = {row.vendor_id: row for row in (await session.execute(
-            select(CapacityDay).where(col(CapacityDay.day) == day))).scalars()}
+        capacity = {
+            row.vendor_id: row
+            for row in (await session.execute(select(CapacityDay).where(col(CapacityDay.day) == day))).scalars()
+        }
 
     orders_of: dict[int, list[Order]] = defaultdict(list)
     for order in orders:

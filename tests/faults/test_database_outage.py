@@ -44,25 +44,32 @@ def proxy(settings):
 
 
 async def test_while_the_database_is_unreachable_people_are_told_and_nothing_is_half_done(
-        world, zone, database, settings, proxy: TcpProxy, server: ServerProcess):
+    world, zone, database, settings, proxy: TcpProxy, server: ServerProcess
+):
     catering = await world.seller(zone, business_name="Catering Bu Sri", daily_capacity=500)
     nasi_box = await world.live_product(catering, "Nasi Box Ayam Bakar", price=15000)
     organisation = await world.organisation(zone, name="Kantin PT Garmen Nusantara")
     staff = await world.user(Role.CANTEEN_STAFF, zone=zone, organisation=organisation)
     async with database.sessionmaker() as session:
         token, _ = await accounts.create_api_token(session=session, user=staff, name="pengadaan")
-        await cart.set_quantity(session=session, buyer=staff, product_id=nasi_box.id, quantity=40,
-                                today=wib_today(world.now))
+        await cart.set_quantity(
+            session=session, buyer=staff, product_id=nasi_box.id, quantity=40, today=wib_today(world.now)
+        )
         await session.commit()
     delivery_day = wib_today(utcnow()) + timedelta(days=2)
-    checkout = {"delivery_day": delivery_day.isoformat(), "delivery_slot": "11:00", "delivery_kind": "canteen",
-                "payment_method": "invoice"}
+    checkout = {
+        "delivery_day": delivery_day.isoformat(),
+        "delivery_slot": "11:00",
+        "delivery_kind": "canteen",
+        "payment_method": "invoice",
+    }
     bearer = {"Authorization": f"Bearer {token}"}
     placing = {**bearer, "Idempotency-Key": "kantin-garmen-senin"}
 
     server.environment.update(
         DATABASE_URL=make_url(settings.database_url).set(port=proxy.port).render_as_string(hide_password=False),
-        DATABASE_CONNECT_TIMEOUT_SECONDS=str(CONNECT_TIMEOUT_SECONDS))
+        DATABASE_CONNECT_TIMEOUT_SECONDS=str(CONNECT_TIMEOUT_SECONDS),
+    )
     server.start()
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
         assert (await client.get("/readyz")).status_code == 200
@@ -110,8 +117,9 @@ async def test_while_the_database_is_unreachable_people_are_told_and_nothing_is_
         async with database.sessionmaker() as session:
             assert (await session.execute(select(func.count()).select_from(Checkout))).scalar_one() == 0
             assert (await session.execute(select(func.count()).select_from(CapacityDay))).scalar_one() == 0
-            assert (await session.execute(select(col(CartLine.quantity)).where(col(CartLine.user_id) == staff.id))
-                    ).scalars().all() == [40]
+            assert (
+                await session.execute(select(col(CartLine.quantity)).where(col(CartLine.user_id) == staff.id))
+            ).scalars().all() == [40]
 
         # The database is back: the very next requests work, without restarting the app.
         proxy.restore()

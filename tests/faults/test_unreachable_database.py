@@ -70,10 +70,12 @@ async def test_a_page_explains_it_in_the_readers_language(settings: Settings):
     assert "We cannot reach our database right now" in english.text
 
 
-async def test_a_database_that_does_not_answer_is_given_up_on_after_the_connect_timeout(settings: Settings,
-                                                                                        silent_address: str):
-    app = create_app(settings.model_copy(update={"database_url": silent_address,
-                                                 "database_connect_timeout_seconds": 0.3}))
+async def test_a_database_that_does_not_answer_is_given_up_on_after_the_connect_timeout(
+    settings: Settings, silent_address: str
+):
+    app = create_app(
+        settings.model_copy(update={"database_url": silent_address, "database_connect_timeout_seconds": 0.3})
+    )
     async with AsyncTestClient(app) as client:
         started = time.monotonic()
         response = await client.get("/api/v1/catalogue/products")

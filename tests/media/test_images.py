@@ -67,10 +67,10 @@ def png_claiming(width: int, height: int) -> bytes:
     Image.new("1", (1, 1)).save(buffer, "PNG")
     png = bytearray(buffer.getvalue())
     ihdr_start = 8  # after the signature: length (4), type (4), data (13), crc (4)
-    assert png[ihdr_start + 4:ihdr_start + 8] == b"IHDR"
-    png[ihdr_start + 8:ihdr_start + 16] = struct.pack(">II", width, height)
-    crc = zlib.crc32(bytes(png[ihdr_start + 4:ihdr_start + 21]))
-    png[ihdr_start + 21:ihdr_start + 25] = struct.pack(">I", crc)
+    assert png[ihdr_start + 4 : ihdr_start + 8] == b"IHDR"
+    png[ihdr_start + 8 : ihdr_start + 16] = struct.pack(">II", width, height)
+    crc = zlib.crc32(bytes(png[ihdr_start + 4 : ihdr_start + 21]))
+    png[ihdr_start + 21 : ihdr_start + 25] = struct.pack(">I", crc)
     return bytes(png)
 
 
@@ -78,7 +78,7 @@ def webp_chunks(data: bytes) -> list[bytes]:
     assert data[:4] == b"RIFF" and data[8:12] == b"WEBP"
     chunks, offset = [], 12
     while offset + 8 <= len(data):
-        fourcc, size = data[offset:offset + 4], struct.unpack("<I", data[offset + 4:offset + 8])[0]
+        fourcc, size = data[offset : offset + 4], struct.unpack("<I", data[offset + 4 : offset + 8])[0]
         chunks.append(fourcc)
         offset += 8 + size + (size & 1)
     return chunks

@@ -105,8 +105,12 @@ def test_content_key_is_a_valid_storage_key(tmp_path):
 def test_key_that_could_escape_the_media_directory_is_refused(tmp_path, key):
     storage = FileSystemStorage(tmp_path / "media")
 
-    for use in (lambda: storage.save(key, b"x"), lambda: storage.read(key),
-                lambda: storage.delete(key), lambda: storage.exists(key)):
+    for use in (
+        lambda: storage.save(key, b"x"),
+        lambda: storage.read(key),
+        lambda: storage.delete(key),
+        lambda: storage.exists(key),
+    ):
         with pytest.raises(ValueError, match="invalid storage key"):
             use()
     assert files_under(tmp_path) == []

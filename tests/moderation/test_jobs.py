@@ -19,13 +19,23 @@ def test_the_next_run_is_ten_past_midnight_in_jakarta():
 
 
 def test_operators_run_the_expiry_job_from_the_command_line(tmp_path):
-    env = {**os.environ, "APP_ENV": "test", "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
-           "MEDIA_DIR": str(tmp_path / "media"), "PASSWORD_HASH_PROFILE": "fast"}
+    env = {
+        **os.environ,
+        "APP_ENV": "test",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "MEDIA_DIR": str(tmp_path / "media"),
+        "PASSWORD_HASH_PROFILE": "fast",
+    }
     outputs = []
-    for command in (["migrate"], ["load-demo"], ["run-expiry", "--date", "2026-11-23"],
-                    ["run-expiry", "--date", "2026-11-23"]):
-        result = subprocess.run([sys.executable, "-m", "backend", *command], cwd=ROOT, env=env, capture_output=True,
-                                text=True, timeout=120)
+    for command in (
+        ["migrate"],
+        ["load-demo"],
+        ["run-expiry", "--date", "2026-11-23"],
+        ["run-expiry", "--date", "2026-11-23"],
+    ):
+        result = subprocess.run(
+            [sys.executable, "-m", "backend", *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        )
         assert result.returncode == 0, result.stderr
         outputs.append(result.stdout)
     assert "expiry run for 2026-11-23" in outputs[-1]

@@ -21,16 +21,17 @@ async def product_status(database, product_id: int) -> str:
         return (await session.get(Product, product_id)).status
 
 
-async def test_a_manager_approves_from_the_queue_with_htmx_without_reloading(client, world, vendor, manager,
-                                                                             database):
+async def test_a_manager_approves_from_the_queue_with_htmx_without_reloading(client, world, vendor, manager, database):
     shop = await world.shop(vendor)
     await log_in(client, manager)
     queue = await client.get("/manager/queue")
     assert f'id="item-{shop.product.id}"' in queue.text
     assert "Nasi Box Ayam Bakar" in queue.text and "Catering Bu Sri" in queue.text
 
-    response = await client.post(f"/manager/listings/{shop.product.id}/approve",
-                                 headers={"HX-Request": "true", "x-csrftoken": client.cookies["pk_csrf"]})
+    response = await client.post(
+        f"/manager/listings/{shop.product.id}/approve",
+        headers={"HX-Request": "true", "x-csrftoken": client.cookies["pk_csrf"]},
+    )
 
     assert response.status_code == 200
     assert response.text.lstrip().startswith('<article class="card decided"')
@@ -41,8 +42,7 @@ async def test_a_manager_approves_from_the_queue_with_htmx_without_reloading(cli
     assert f'id="item-{shop.product.id}"' not in (await client.get("/manager/queue")).text
 
 
-async def test_rejecting_needs_a_reason_and_the_vendor_reads_it(client, other_client, world, vendor, manager,
-                                                                database):
+async def test_rejecting_needs_a_reason_and_the_vendor_reads_it(client, other_client, world, vendor, manager, database):
     shop = await world.shop(vendor)
     await log_in(client, manager)
 
@@ -51,8 +51,11 @@ async def test_rejecting_needs_a_reason_and_the_vendor_reads_it(client, other_cl
     assert "Tuliskan alasannya" in refused.text
     assert await product_status(database, shop.product.id) == ListingStatus.PENDING_REVIEW
 
-    rejected = await submit(client, f"/manager/listings/{shop.product.id}/reject",
-                            {"reason": "Foto buram, mohon foto ulang di tempat terang."})
+    rejected = await submit(
+        client,
+        f"/manager/listings/{shop.product.id}/reject",
+        {"reason": "Foto buram, mohon foto ulang di tempat terang."},
+    )
     assert rejected.status_code == 303
     assert await product_status(database, shop.product.id) == ListingStatus.REJECTED
     await log_in(other_client, vendor)
@@ -84,7 +87,7 @@ async def test_a_manager_of_another_zone_gets_not_found_on_every_object_of_this_
     stranger = await world.user(Role.MANAGER, zone=other_zone)
     await log_in(client, stranger)
 
-    assert f'item-{shop.product.id}' not in (await client.get("/manager/queue")).text
+    assert f"item-{shop.product.id}" not in (await client.get("/manager/queue")).text
     for response in [
         await submit(client, f"/manager/listings/{shop.product.id}/approve", {}),
         await submit(client, f"/manager/certificates/{shop.certificates[0].id}/verify", {}),
@@ -99,20 +102,27 @@ async def test_a_manager_suspends_a_vendor_with_a_reason(client, world, vendor, 
     shop = await world.shop(vendor)
     await log_in(client, manager)
 
-    response = await submit(client, f"/manager/vendors/{shop.vendor.id}/suspend",
-                            {"reason": "Izin PIRT dicabut Dinkes."})
+    response = await submit(
+        client, f"/manager/vendors/{shop.vendor.id}/suspend", {"reason": "Izin PIRT dicabut Dinkes."}
+    )
 
     assert response.status_code == 303
     async with database.sessionmaker() as session:
         suspended = await session.get(Vendor, shop.vendor.id)
-        entry = (await session.execute(select(AuditEntry).where(col(AuditEntry.action) == "vendor.suspend"))).scalar_one()
+        entry = (
+            await session.execute(select(AuditEntry).where(col(AuditEntry.action) == "vendor.suspend"))
+        ).scalar_one()
     assert suspended.status == VendorStatus.SUSPENDED
-    assert (entry.before, entry.after, entry.reason) == ({"status": "active"}, {"status": "suspended"},
-                                                         "Izin PIRT dicabut Dinkes.")
+    assert (entry.before, entry.after, entry.reason) == (
+        {"status": "active"},
+        {"status": "suspended"},
+        "Izin PIRT dicabut Dinkes.",
+    )
 
 
-async def test_a_worker_reports_a_live_listing_and_the_manager_sees_it(client, other_client, world, vendor, worker,
-                                                                       manager, database):
+async def test_a_worker_reports_a_live_listing_and_the_manager_sees_it(
+    client, other_client, world, vendor, worker, manager, database
+):
     shop = await world.shop(vendor, verified=True)
     async with database.sessionmaker() as session:
         await approve_listing(session=session, actor=manager, product_id=shop.product.id, now=world.now)
@@ -120,8 +130,11 @@ async def test_a_worker_reports_a_live_listing_and_the_manager_sees_it(client, o
     await log_in(other_client, worker)
     assert (await other_client.get(f"/listings/{shop.product.id}/report")).status_code == 200
 
-    sent = await submit(other_client, f"/listings/{shop.product.id}/report",
-                        {"kind": "bad_quality", "details": "Nasi basi waktu sampai."})
+    sent = await submit(
+        other_client,
+        f"/listings/{shop.product.id}/report",
+        {"kind": "bad_quality", "details": "Nasi basi waktu sampai."},
+    )
 
     assert sent.status_code == 303
     await log_in(client, manager)
@@ -148,8 +161,18 @@ async def test_the_audit_page_lists_actions_newest_first_and_filters_by_action(c
     assert "<strong>certificate.verify</strong>" in only_verifications.text
 
 
-@pytest.mark.parametrize("path", ["/manager", "/manager/queue", "/manager/certificates", "/manager/vendors",
-                                  "/manager/reports", "/manager/audit", "/manager/register"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/manager",
+        "/manager/queue",
+        "/manager/certificates",
+        "/manager/vendors",
+        "/manager/reports",
+        "/manager/audit",
+        "/manager/register",
+    ],
+)
 async def test_manager_pages_stay_within_five_queries(client, world, zone, manager, count_queries, path):
     for number in range(3):
         await world.shop(await world.user(Role.VENDOR, zone=zone), business_name=f"Usaha {number}")
@@ -174,10 +197,16 @@ async def test_a_certificate_rejected_without_a_reason_stays_unverified(client, 
     await log_in(client, manager)
 
     plain = await submit(client, f"/manager/certificates/{certificate_id}/reject", {"reason": " "})
-    with_htmx = await client.post(f"/manager/certificates/{certificate_id}/reject", data={"reason": ""},
-                                  headers={"HX-Request": "true", "x-csrftoken": client.cookies["pk_csrf"]})
-    rejected = await submit(client, f"/manager/certificates/{certificate_id}/reject",
-                            {"reason": "Nomor di dokumen berbeda dengan yang diketik."})
+    with_htmx = await client.post(
+        f"/manager/certificates/{certificate_id}/reject",
+        data={"reason": ""},
+        headers={"HX-Request": "true", "x-csrftoken": client.cookies["pk_csrf"]},
+    )
+    rejected = await submit(
+        client,
+        f"/manager/certificates/{certificate_id}/reject",
+        {"reason": "Nomor di dokumen berbeda dengan yang diketik."},
+    )
 
     assert plain.status_code == 422
     assert with_htmx.status_code == 200 and "Tuliskan alasannya" in with_htmx.text

@@ -39,7 +39,8 @@ async def visible(database, product_id: int, today: date = TODAY) -> bool:
 
 
 async def test_a_manager_approves_a_listing_and_buyers_see_it_once_its_certificate_is_verified(
-        world, vendor, manager, database):
+    world, vendor, manager, database
+):
     shop = await world.shop(vendor)
     assert not await visible(database, shop.product.id)
 
@@ -47,8 +48,9 @@ async def test_a_manager_approves_a_listing_and_buyers_see_it_once_its_certifica
     assert product.status == ListingStatus.LIVE
     assert not await visible(database, shop.product.id)  # the halal certificate is not verified yet
 
-    await act(database, service.verify_certificate, now=world.now, actor=manager,
-              certificate_id=shop.certificates[0].id)
+    await act(
+        database, service.verify_certificate, now=world.now, actor=manager, certificate_id=shop.certificates[0].id
+    )
     assert await visible(database, shop.product.id)
 
 
@@ -69,7 +71,8 @@ async def test_the_queue_lists_pending_listings_oldest_first_with_what_changed(w
     assert [item.product.id for item in queue] == [first.product.id, second.product.id]
     assert queue[0].first_review and queue[0].changes == []
     assert [(c.field, c.before, c.after) for c in queue[1].changes] == [
-        ("name", "Nasi Box Ayam Bakar", "Nasi Box Ayam Goreng")]
+        ("name", "Nasi Box Ayam Bakar", "Nasi Box Ayam Goreng")
+    ]
     assert len(queue[1].photos) == 1 and queue[1].certificates[0].status == CertificateStatus.VERIFIED
 
 
@@ -77,10 +80,17 @@ async def test_rejecting_needs_a_reason_which_the_vendor_reads(world, vendor, ma
     shop = await world.shop(vendor)
 
     with pytest.raises(ValidationFailed):
-        await act(database, service.reject_listing, now=world.now, actor=manager, product_id=shop.product.id,
-                  reason=" ")
-    product = await act(database, service.reject_listing, now=world.now, actor=manager, product_id=shop.product.id,
-                        reason="Foto buram, ganti dengan foto nasi box yang jelas.")
+        await act(
+            database, service.reject_listing, now=world.now, actor=manager, product_id=shop.product.id, reason=" "
+        )
+    product = await act(
+        database,
+        service.reject_listing,
+        now=world.now,
+        actor=manager,
+        product_id=shop.product.id,
+        reason="Foto buram, ganti dengan foto nasi box yang jelas.",
+    )
 
     assert product.status == ListingStatus.REJECTED
     assert product.status_reason == "Foto buram, ganti dengan foto nasi box yang jelas."
@@ -120,29 +130,42 @@ async def test_suspending_a_vendor_hides_their_listings_and_reinstating_shows_th
     await act(database, service.approve_listing, now=world.now, actor=manager, product_id=shop.product.id)
     assert await visible(database, shop.product.id)
 
-    await act(database, service.suspend_vendor, now=world.now, actor=manager, vendor_id=shop.vendor.id,
-              reason="Laporan keracunan sedang diperiksa Dinkes.")
+    await act(
+        database,
+        service.suspend_vendor,
+        now=world.now,
+        actor=manager,
+        vendor_id=shop.vendor.id,
+        reason="Laporan keracunan sedang diperiksa Dinkes.",
+    )
     assert not await visible(database, shop.product.id)
     async with database.sessionmaker() as session:
         assert (await session.get(Vendor, shop.vendor.id)).status_reason.startswith("Laporan keracunan")
 
-    await act(database, service.reinstate_vendor, now=world.now, actor=manager, vendor_id=shop.vendor.id,
-              reason="Hasil lab aman.")
+    await act(
+        database,
+        service.reinstate_vendor,
+        now=world.now,
+        actor=manager,
+        vendor_id=shop.vendor.id,
+        reason="Hasil lab aman.",
+    )
     assert await visible(database, shop.product.id)
 
 
 async def test_the_audit_log_records_each_action_with_who_why_and_before_after(world, vendor, manager, database):
     shop = await world.shop(vendor)
-    await act(database, service.verify_certificate, now=world.now, actor=manager,
-              certificate_id=shop.certificates[0].id)
+    await act(
+        database, service.verify_certificate, now=world.now, actor=manager, certificate_id=shop.certificates[0].id
+    )
     await act(database, service.approve_listing, now=world.now, actor=manager, product_id=shop.product.id)
-    await act(database, service.suspend_vendor, now=world.now, actor=manager, vendor_id=shop.vendor.id,
-              reason="Izin dicabut.")
+    await act(
+        database, service.suspend_vendor, now=world.now, actor=manager, vendor_id=shop.vendor.id, reason="Izin dicabut."
+    )
 
     async with database.sessionmaker() as session:
         entries = await list_entries(session=session, actor=manager, filters=AuditFilter())
-        suspensions = await list_entries(session=session, actor=manager,
-                                         filters=AuditFilter(action="vendor.suspend"))
+        suspensions = await list_entries(session=session, actor=manager, filters=AuditFilter(action="vendor.suspend"))
 
     assert [entry.action for entry, _ in entries] == ["vendor.suspend", "listing.approve", "certificate.verify"]
     assert all(name == manager.full_name and entry.actor_id == manager.id for entry, name in entries)
@@ -156,7 +179,7 @@ async def test_the_audit_log_records_each_action_with_who_why_and_before_after(w
 
 async def test_the_audit_log_cannot_be_edited(world, vendor, manager, database):
     shop = await world.shop(vendor)
-    entry = (await act(database, service.approve_listing, now=world.now, actor=manager, product_id=shop.product.id))
+    entry = await act(database, service.approve_listing, now=world.now, actor=manager, product_id=shop.product.id)
     async with database.sessionmaker() as session:
         entry_id = (await session.execute(select(col(AuditEntry.id)))).scalar_one()
         with pytest.raises((IntegrityError, DBAPIError)) as refused:
@@ -194,8 +217,11 @@ async def test_expiry_hides_a_listing_exactly_the_day_after_its_certificate_expi
     day_after = await act(database, service.run_certificate_expiry, today=expiry + timedelta(days=1))
     assert day_after.expired == 1 and day_after.listings_hidden == 1
     async with database.sessionmaker() as session:
-        hidden = (await session.execute(select(AuditEntry).where(
-            col(AuditEntry.action) == "listing.hidden_expired_certificate"))).scalar_one()
+        hidden = (
+            await session.execute(
+                select(AuditEntry).where(col(AuditEntry.action) == "listing.hidden_expired_certificate")
+            )
+        ).scalar_one()
     assert hidden.subject_id == shop.product.id and hidden.actor_id is None and hidden.actor_role == "system"
 
 
@@ -212,7 +238,9 @@ async def test_expiry_warns_30_and_7_days_ahead_and_a_second_run_changes_nothing
     assert (thirty.warned_30, again.warned_30, later.warned_30) == (1, 0, 0)
     assert seven.warned_7 == 1
     async with database.sessionmaker() as session:
-        notices = (await session.execute(select(col(CertificateNotice.kind)).order_by(col(CertificateNotice.id)))).scalars()
+        notices = (
+            await session.execute(select(col(CertificateNotice.kind)).order_by(col(CertificateNotice.id)))
+        ).scalars()
         assert list(notices) == ["warn_30", "warn_7"]
         audit_count = (await session.execute(select(func.count(col(AuditEntry.id))))).scalar_one()
     second = await act(database, service.run_certificate_expiry, today=expiry + timedelta(days=1))
@@ -227,8 +255,11 @@ async def test_a_renewed_certificate_gets_new_warnings(world, vendor, manager, d
     shop = await live_shop_with_halal_expiring(world, vendor, manager, database, expiry)
     await act(database, service.run_certificate_expiry, today=TODAY)
     async with database.sessionmaker() as session:
-        await session.execute(update(Certificate).where(col(Certificate.id) == shop.certificates[0].id)
-                              .values(expires_on=expiry + timedelta(days=365)))
+        await session.execute(
+            update(Certificate)
+            .where(col(Certificate.id) == shop.certificates[0].id)
+            .values(expires_on=expiry + timedelta(days=365))
+        )
         await session.commit()
 
     renewed = await act(database, service.run_certificate_expiry, today=expiry + timedelta(days=365 - 30))
@@ -239,18 +270,31 @@ async def test_a_renewed_certificate_gets_new_warnings(world, vendor, manager, d
 async def test_buyers_report_a_live_listing_and_managers_resolve_it(world, vendor, worker, manager, database):
     shop = await world.shop(vendor, verified=True)
     with pytest.raises(NotFound):  # not live yet
-        await act(database, service.report_listing, reporter=worker, product_id=shop.product.id,
-                  kind="not_halal", details="")
+        await act(
+            database, service.report_listing, reporter=worker, product_id=shop.product.id, kind="not_halal", details=""
+        )
     await act(database, service.approve_listing, now=world.now, actor=manager, product_id=shop.product.id)
 
-    report = await act(database, service.report_listing, reporter=worker, product_id=shop.product.id,
-                       kind="not_halal", details="Ada label babi di kemasan.")
+    report = await act(
+        database,
+        service.report_listing,
+        reporter=worker,
+        product_id=shop.product.id,
+        kind="not_halal",
+        details="Ada label babi di kemasan.",
+    )
     async with database.sessionmaker() as session:
         reports = await service.open_reports(session=session, actor=manager)
     assert [(r.id, p.id) for r, p, _ in reports] == [(report.id, shop.product.id)]
 
-    await act(database, service.resolve_report, now=world.now, actor=manager, report_id=report.id,
-              resolution="Sudah dicek: label kemasan lama, vendor mengganti.")
+    await act(
+        database,
+        service.resolve_report,
+        now=world.now,
+        actor=manager,
+        report_id=report.id,
+        resolution="Sudah dicek: label kemasan lama, vendor mengganti.",
+    )
     async with database.sessionmaker() as session:
         assert await service.open_reports(session=session, actor=manager) == []
 
@@ -263,11 +307,11 @@ async def test_the_moderation_api_approves_and_rejects(client, world, vendor, ma
 
     queue = (await client.get("/api/v1/manager/queue", headers=auth)).json()
     assert [item["product_id"] for item in queue] == [shop.product.id]
-    refused = await client.post(f"/api/v1/manager/listings/{shop.product.id}/reject", json={"reason": ""},
-                                headers=auth)
+    refused = await client.post(f"/api/v1/manager/listings/{shop.product.id}/reject", json={"reason": ""}, headers=auth)
     assert refused.status_code == 400
-    rejected = await client.post(f"/api/v1/manager/listings/{shop.product.id}/reject",
-                                 json={"reason": "Harga tidak wajar"}, headers=auth)
+    rejected = await client.post(
+        f"/api/v1/manager/listings/{shop.product.id}/reject", json={"reason": "Harga tidak wajar"}, headers=auth
+    )
     assert rejected.json() == {"id": shop.product.id, "status": "rejected", "reason": "Harga tidak wajar"}
     audit = (await client.get("/api/v1/manager/audit", headers=auth)).json()
     assert [entry["action"] for entry in audit] == ["listing.reject"]
@@ -279,5 +323,3 @@ async def test_a_worker_cannot_use_the_moderation_api(client, worker):
     auth = await make_token(client, worker)
 
     assert (await client.get("/api/v1/manager/queue", headers=auth)).status_code == 403
-
-

@@ -27,8 +27,14 @@ Batik Tulis Ketanggan,Dewi,9120309999999,0812-3456-7011,Gringsing,Ketanggan,kera
 
 async def run_import(database, manager, data: bytes, zone_id: int | None = None):
     async with database.sessionmaker() as session:
-        report = await import_register(session=session, manager=manager, zone_id=zone_id or manager.zone_id,
-                                       filename="umkm_batang.csv", data=data, now=utcnow())
+        report = await import_register(
+            session=session,
+            manager=manager,
+            zone_id=zone_id or manager.zone_id,
+            filename="umkm_batang.csv",
+            data=data,
+            now=utcnow(),
+        )
         await session.commit()
         return report
 
@@ -70,9 +76,11 @@ async def test_importing_the_same_file_twice_creates_no_duplicates(manager, data
 
 async def test_a_changed_row_updates_its_invitation_matching_on_nib_then_phone(manager, database):
     await run_import(database, manager, REGISTER.encode())
-    changed = REGISTER.replace("Gringsing,Krengseng", "Gringsing,Sawangan").replace(
-        ",0812 3456 7002,Batang,Kauman", ",0812 3456 7002,Batang,Proyonanggan").replace(
-        "9120301234567,0812-3456-7001,Gringsing", "9120301234567,0813-9999-0001,Gringsing")
+    changed = (
+        REGISTER.replace("Gringsing,Krengseng", "Gringsing,Sawangan")
+        .replace(",0812 3456 7002,Batang,Kauman", ",0812 3456 7002,Batang,Proyonanggan")
+        .replace("9120301234567,0812-3456-7001,Gringsing", "9120301234567,0813-9999-0001,Gringsing")
+    )
 
     report = await run_import(database, manager, changed.encode())
 
@@ -84,8 +92,10 @@ async def test_a_changed_row_updates_its_invitation_matching_on_nib_then_phone(m
 
 
 async def test_indonesian_semicolon_headers_with_a_bom_are_read():
-    data = "\ufeffNama Usaha;Pemilik;NIB;No. HP;Kecamatan;Desa/Kelurahan;Kategori\n" \
-           "Frozen Dapur Limpung;Siti;9120304567890;0812-3456-7004;Limpung;Limpung;Makanan Beku\n"
+    data = (
+        "\ufeffNama Usaha;Pemilik;NIB;No. HP;Kecamatan;Desa/Kelurahan;Kategori\n"
+        "Frozen Dapur Limpung;Siti;9120304567890;0812-3456-7004;Limpung;Limpung;Makanan Beku\n"
+    )
 
     rows, rejected = parse_register(data.encode("utf-8"))
 
@@ -118,9 +128,12 @@ async def test_the_pages_upload_a_register_and_show_each_rejected_line(client, m
     form = await client.get("/manager/register")
     assert form.status_code == 200
 
-    response = await client.post("/manager/register", data={"_csrf_token": await csrf_token(client)},
-                                 files={"register": ("umkm_batang.csv", REGISTER.encode(), "text/csv")},
-                                 follow_redirects=False)
+    response = await client.post(
+        "/manager/register",
+        data={"_csrf_token": await csrf_token(client)},
+        files={"register": ("umkm_batang.csv", REGISTER.encode(), "text/csv")},
+        follow_redirects=False,
+    )
     assert response.status_code == 303
     report = await client.get(response.headers["location"])
 
@@ -132,8 +145,9 @@ async def test_the_api_imports_with_a_token(client, manager):
     from tests.vendors.test_vendor_api import make_token
 
     auth = await make_token(client, manager)
-    response = await client.post("/api/v1/manager/register", headers=auth,
-                                 files={"register": ("umkm.csv", REGISTER.encode(), "text/csv")})
+    response = await client.post(
+        "/api/v1/manager/register", headers=auth, files={"register": ("umkm.csv", REGISTER.encode(), "text/csv")}
+    )
 
     assert response.status_code == 201, response.text
     body = response.json()
@@ -142,19 +156,31 @@ async def test_the_api_imports_with_a_token(client, manager):
     assert (await client.get(f"/api/v1/manager/register/{body['id']}", headers=auth)).json()["id"] == body["id"]
 
 
-async def test_a_vendor_from_the_register_claims_the_invitation_by_signing_up_with_its_phone(client, zone, manager,
-                                                                                          database):
+async def test_a_vendor_from_the_register_claims_the_invitation_by_signing_up_with_its_phone(
+    client, zone, manager, database
+):
     await run_import(database, manager, REGISTER.encode())
 
-    response = await submit(client, "/signup", {"role": "vendor", "full_name": "Sri Rahayu",
-                                                "phone": "0812-3456-7001", "password": "catering-sri-1",
-                                                "zone_id": str(zone.id)})
+    response = await submit(
+        client,
+        "/signup",
+        {
+            "role": "vendor",
+            "full_name": "Sri Rahayu",
+            "phone": "0812-3456-7001",
+            "password": "catering-sri-1",
+            "zone_id": str(zone.id),
+        },
+    )
 
     assert response.status_code == 303
     async with database.sessionmaker() as session:
         vendor = (await session.execute(select(Vendor))).scalar_one()
-        claimed = (await session.execute(select(func.count(col(VendorInvitation.id)))
-                                         .where(col(VendorInvitation.claimed_by_id).is_not(None)))).scalar_one()
+        claimed = (
+            await session.execute(
+                select(func.count(col(VendorInvitation.id))).where(col(VendorInvitation.claimed_by_id).is_not(None))
+            )
+        ).scalar_one()
     assert vendor.business_name == "Catering Bu Sri" and vendor.desa == "Krengseng"
     assert claimed == 1
 
@@ -191,41 +217,56 @@ async def test_rows_that_would_merge_two_umkm_are_rejected(manager, database):
 
 
 def test_line_numbers_are_the_files_own_even_below_a_title_and_across_quoted_line_breaks():
-    data = ("DATA UMKM KABUPATEN BATANG 2026\r\n\r\n"
-            "No;Nama Usaha;Nama Pemilik;No HP;Kecamatan;Kelurahan\r\n"
-            '1;"Catering\r\nBu Sri";Sri;0812-3456-7001;Gringsing;Krengseng\r\n'
-            "2;Keripik Nur;N;0812-3456-7002;Batang;Kauman\r\n")
+    data = (
+        "DATA UMKM KABUPATEN BATANG 2026\r\n\r\n"
+        "No;Nama Usaha;Nama Pemilik;No HP;Kecamatan;Kelurahan\r\n"
+        '1;"Catering\r\nBu Sri";Sri;0812-3456-7001;Gringsing;Krengseng\r\n'
+        "2;Keripik Nur;N;0812-3456-7002;Batang;Kauman\r\n"
+    )
 
     rows, rejected = parse_register(data.encode())
 
     assert [(row.line, row.business_name) for row in rows] == [(4, "Catering Bu Sri")]
     assert [(row.line, row.reason) for row in rejected] == [
-        (6, "Line %(line)s: the owner's name must have 2 to 120 characters.")]
+        (6, "Line %(line)s: the owner's name must have 2 to 120 characters.")
+    ]
 
 
 def test_a_windows_spreadsheet_export_and_the_register_categories_are_read():
-    data = ("Nama UMKM,Pemilik,Telp,Kec.,Desa,Sektor\n"
-            "Kopi Gunung Rogojembangan,Pak Slamet,81234567020,Bawang,Deles,Makanan dan Minuman\n"
-            "Es Dawet Ayu,Bu Ani,0812 3456 7021,Batang,Kauman,Minuman\n"
-            "Nasi Box Pak Darto,Darto,0812.3456.7022,Tulis,Tulis,Kuliner\n"
-            "Bakso Beku Bu Rini,Rini,+62 812-3456-7023,Limpung,Limpung,makanan beku\n"
-            "Seragam Subah,Bambang,0812-3456-7024,Subah,Subah,Konveksi\n"
-            "Anyaman Pandan,Siti,0812-3456-7025,Kandeman,Depok,Kriya\n"
-            "Sayur Organik Bandar,Joko,0812-3456-7026,Bandar,Tumbrep,Hasil Bumi\n"
-            "Bengkel Motor,Eko,0812-3456-7027,Batang,Proyonanggan,Jasa\n"
-            "Caf\u00e9 Pengrajin,Andr\u00e9,0812-3456-7028,Warungasem,Pandansari,\n")
+    data = (
+        "Nama UMKM,Pemilik,Telp,Kec.,Desa,Sektor\n"
+        "Kopi Gunung Rogojembangan,Pak Slamet,81234567020,Bawang,Deles,Makanan dan Minuman\n"
+        "Es Dawet Ayu,Bu Ani,0812 3456 7021,Batang,Kauman,Minuman\n"
+        "Nasi Box Pak Darto,Darto,0812.3456.7022,Tulis,Tulis,Kuliner\n"
+        "Bakso Beku Bu Rini,Rini,+62 812-3456-7023,Limpung,Limpung,makanan beku\n"
+        "Seragam Subah,Bambang,0812-3456-7024,Subah,Subah,Konveksi\n"
+        "Anyaman Pandan,Siti,0812-3456-7025,Kandeman,Depok,Kriya\n"
+        "Sayur Organik Bandar,Joko,0812-3456-7026,Bandar,Tumbrep,Hasil Bumi\n"
+        "Bengkel Motor,Eko,0812-3456-7027,Batang,Proyonanggan,Jasa\n"
+        "Caf\u00e9 Pengrajin,Andr\u00e9,0812-3456-7028,Warungasem,Pandansari,\n"
+    )
 
     rows, rejected = parse_register(data.encode("cp1252"))
 
     assert rejected == []
-    assert [row.category for row in rows] == ["snacks", "drinks", "catering", "frozen", "uniforms", "crafts", "fresh",
-                                              "other", "other"]
+    assert [row.category for row in rows] == [
+        "snacks",
+        "drinks",
+        "catering",
+        "frozen",
+        "uniforms",
+        "crafts",
+        "fresh",
+        "other",
+        "other",
+    ]
     assert rows[0].phone == "+6281234567020" and rows[-1].owner_name == "Andr\u00e9"
 
 
 async def test_the_import_reads_the_zone_once_not_once_a_row(manager, database):
     many = "nama_usaha,no_hp,kecamatan,desa\n" + "".join(
-        f"UMKM {n},0812-3456-{n:04d},Gringsing,Krengseng\n" for n in range(200))
+        f"UMKM {n},0812-3456-{n:04d},Gringsing,Krengseng\n" for n in range(200)
+    )
     few = "nama_usaha,no_hp,kecamatan,desa\nUMKM 1,0812-3456-0001,Gringsing,Sawangan\n"
     statements = []
     for data in (many, many, few):
@@ -240,12 +281,17 @@ async def test_an_admin_imports_into_the_zone_chosen_and_must_choose_one(client,
     from tests.vendors.test_vendor_api import make_token
 
     auth = await make_token(client, admin)
-    missing = await client.post("/api/v1/manager/register", headers=auth,
-                                files={"register": ("umkm.csv", REGISTER.encode(), "text/csv")})
+    missing = await client.post(
+        "/api/v1/manager/register", headers=auth, files={"register": ("umkm.csv", REGISTER.encode(), "text/csv")}
+    )
     assert missing.status_code == 422, missing.text
 
-    response = await client.post("/api/v1/manager/register", headers=auth, data={"zone_id": str(zone.id)},
-                                 files={"register": ("umkm.csv", REGISTER.encode(), "text/csv")})
+    response = await client.post(
+        "/api/v1/manager/register",
+        headers=auth,
+        data={"zone_id": str(zone.id)},
+        files={"register": ("umkm.csv", REGISTER.encode(), "text/csv")},
+    )
     assert response.status_code == 201, response.text
     assert response.json()["zone_id"] == zone.id
 
@@ -285,9 +331,12 @@ def test_excels_unicode_text_export_is_read():
 async def test_the_page_refuses_a_file_without_the_required_columns(client, manager, database):
     await log_in(client, manager)
 
-    response = await client.post("/manager/register", data={"_csrf_token": await csrf_token(client)},
-                                 files={"register": ("umkm.csv", b"nama_usaha;kecamatan\nCatering;Gringsing\n",
-                                                     "text/csv")}, follow_redirects=False)
+    response = await client.post(
+        "/manager/register",
+        data={"_csrf_token": await csrf_token(client)},
+        files={"register": ("umkm.csv", b"nama_usaha;kecamatan\nCatering;Gringsing\n", "text/csv")},
+        follow_redirects=False,
+    )
 
     assert response.status_code == 422
     assert "no_hp / phone, desa" in response.text

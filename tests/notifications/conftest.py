@@ -57,9 +57,13 @@ def vapid_keys() -> VapidKeys:
 
 @pytest.fixture
 def push_settings(settings: Settings, vapid_keys: VapidKeys) -> Settings:
-    return settings.model_copy(update={"vapid_public_key": vapid_keys.public_key,
-                                       "vapid_private_key": vapid_keys.private_key,
-                                       "vapid_subject": "mailto:operator@pasarkawasan.id"})
+    return settings.model_copy(
+        update={
+            "vapid_public_key": vapid_keys.public_key,
+            "vapid_private_key": vapid_keys.private_key,
+            "vapid_subject": "mailto:operator@pasarkawasan.id",
+        }
+    )
 
 
 @pytest.fixture
@@ -78,8 +82,11 @@ class Browser:
 
     @property
     def p256dh(self) -> str:
-        return b64url(self.private_key.public_key().public_bytes(serialization.Encoding.X962,
-                                                                 serialization.PublicFormat.UncompressedPoint))
+        return b64url(
+            self.private_key.public_key().public_bytes(
+                serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+            )
+        )
 
     @property
     def auth(self) -> str:
@@ -90,8 +97,7 @@ class Browser:
         return {"endpoint": endpoint, "expirationTime": None, "keys": {"p256dh": self.p256dh, "auth": self.auth}}
 
     def decrypt(self, body: bytes) -> dict[str, Any]:
-        plain = http_ece.decrypt(body, private_key=self.private_key, auth_secret=self.auth_secret,
-                                 version="aes128gcm")
+        plain = http_ece.decrypt(body, private_key=self.private_key, auth_secret=self.auth_secret, version="aes128gcm")
         return json.loads(plain)
 
 
@@ -129,8 +135,7 @@ class PushService:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                       daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
     def origin(self) -> str:
@@ -171,16 +176,33 @@ class Phones:
     async def subscribe(self, user: User, name: str, browser: Browser | None = None) -> Browser:
         browser = browser or Browser()
         async with self.database.sessionmaker() as session:
-            await push.subscribe(session=session, settings=self.settings, user=user,
-                                 endpoint=self.service.endpoint(name), p256dh=browser.p256dh, auth=browser.auth)
+            await push.subscribe(
+                session=session,
+                settings=self.settings,
+                user=user,
+                endpoint=self.service.endpoint(name),
+                p256dh=browser.p256dh,
+                auth=browser.auth,
+            )
             await session.commit()
         return browser
 
-    async def notify(self, *users: User, message: str = "Expires on %(date)s. Renew it soon and upload the new one.",
-                     params: dict[str, Any] | None = None, url: str = "/vendor/certificates") -> None:
+    async def notify(
+        self,
+        *users: User,
+        message: str = "Expires on %(date)s. Renew it soon and upload the new one.",
+        params: dict[str, Any] | None = None,
+        url: str = "/vendor/certificates",
+    ) -> None:
         async with self.database.sessionmaker() as session:
-            await notify(session=session, user_ids={user.id for user in users}, message=message, now=self.now,
-                         params={"date": "30 November 2026"} if params is None else params, url=url)
+            await notify(
+                session=session,
+                user_ids={user.id for user in users},
+                message=message,
+                now=self.now,
+                params={"date": "30 November 2026"} if params is None else params,
+                url=url,
+            )
             await session.commit()
 
     async def run_job(self, *, now: Any, settings: Settings | None = None) -> int:

@@ -37,16 +37,18 @@ async def stored_subscriptions(database) -> list[PushSubscription]:
 
 async def unread_ids(database, user) -> set[int]:
     async with database.sessionmaker() as session:
-        rows = await session.execute(select(col(Notification.id)).where(col(Notification.user_id) == user.id,
-                                                                   col(Notification.read_at).is_(None)))
+        rows = await session.execute(
+            select(col(Notification.id)).where(
+                col(Notification.user_id) == user.id, col(Notification.read_at).is_(None)
+            )
+        )
         return set(rows.scalars())
 
 
 # --- the API ----------------------------------------------------------------------------------------------
 
 
-async def test_the_api_lists_only_my_notifications_newest_first_in_my_language(client, world, zone, phones,
-                                                                                database):
+async def test_the_api_lists_only_my_notifications_newest_first_in_my_language(client, world, zone, phones, database):
     sri = await world.user(Role.VENDOR, zone=zone)
     budi = await world.user(Role.WORKER, zone=zone)
     await phones.notify(sri, message=EXPIRY, params={"date": "30 November 2026"}, url="/vendor/certificates")
@@ -57,8 +59,7 @@ async def test_the_api_lists_only_my_notifications_newest_first_in_my_language(c
 
     assert response.status_code == 200, response.text
     inbox = response.json()
-    assert [item["text"] for item in inbox["items"]] == [
-        "Halo, Sri", EXPIRY_ID % {"date": "30 November 2026"}]
+    assert [item["text"] for item in inbox["items"]] == ["Halo, Sri", EXPIRY_ID % {"date": "30 November 2026"}]
     assert [item["url"] for item in inbox["items"]] == ["", "/vendor/certificates"]
     assert all(item["read"] is False and item["created_at"] for item in inbox["items"])
     assert inbox["page"] == 1 and inbox["has_more"] is False and inbox["unread_count"] == 2
@@ -113,8 +114,9 @@ async def test_the_inbox_api_needs_a_token(client):
     assert response.json()["detail"] == "Silakan masuk terlebih dahulu."
 
 
-async def test_a_procurement_system_subscribes_a_browser_and_stops_it(client, world, zone, database, vapid_keys,
-                                                                      push_service):
+async def test_a_procurement_system_subscribes_a_browser_and_stops_it(
+    client, world, zone, database, vapid_keys, push_service
+):
     sri = await world.user(Role.VENDOR, zone=zone)
     token = await bearer(database, sri)
     browser = Browser()
@@ -131,12 +133,14 @@ async def test_a_procurement_system_subscribes_a_browser_and_stops_it(client, wo
     assert (stored.user_id, stored.p256dh, stored.auth) == (sri.id, browser.p256dh, browser.auth)
 
     budi = await world.user(Role.WORKER, zone=zone)
-    not_his = await client.request("DELETE", "/api/v1/push/subscriptions", json={"endpoint": endpoint},
-                                   headers=await bearer(database, budi))
+    not_his = await client.request(
+        "DELETE", "/api/v1/push/subscriptions", json={"endpoint": endpoint}, headers=await bearer(database, budi)
+    )
     assert not_his.status_code == 204 and len(await stored_subscriptions(database)) == 1
 
-    gone = await client.request("DELETE", "/api/v1/push/subscriptions", json=browser.subscription(endpoint),
-                                headers=token)
+    gone = await client.request(
+        "DELETE", "/api/v1/push/subscriptions", json=browser.subscription(endpoint), headers=token
+    )
     assert gone.status_code == 204 and await stored_subscriptions(database) == []
 
 
@@ -145,12 +149,27 @@ async def test_the_api_refuses_a_bad_push_address_or_bad_keys(client, world, zon
     token = await bearer(database, sri)
     good = Browser().subscription(push_service.endpoint("sri-phone"))
     cases = {
-        "endpoint": [{**good, "endpoint": url} for url in (
-            "ftp://push.example.com/x", "http://push.example.com/x", "https:///no-host", "/push/relative",
-            "https://user:secret@push.example.com/x", "https://push.example.com/a b")],
-        "keys.p256dh": [{**good, "keys": {**good["keys"], "p256dh": key}} for key in (
-            "bm90IGEga2V5", "not base64url!", Browser().auth, "C" + good["keys"]["p256dh"][1:],
-            b64url(b"\x04" + b"\x01" * 64))],  # the last is not a point of the curve
+        "endpoint": [
+            {**good, "endpoint": url}
+            for url in (
+                "ftp://push.example.com/x",
+                "http://push.example.com/x",
+                "https:///no-host",
+                "/push/relative",
+                "https://user:secret@push.example.com/x",
+                "https://push.example.com/a b",
+            )
+        ],
+        "keys.p256dh": [
+            {**good, "keys": {**good["keys"], "p256dh": key}}
+            for key in (
+                "bm90IGEga2V5",
+                "not base64url!",
+                Browser().auth,
+                "C" + good["keys"]["p256dh"][1:],
+                b64url(b"\x04" + b"\x01" * 64),
+            )
+        ],  # the last is not a point of the curve
         "keys.auth": [{**good, "keys": {**good["keys"], "auth": secret}} for secret in ("c2hvcnQ", "*" * 22)],
     }
     for field, bodies in cases.items():
@@ -165,14 +184,16 @@ async def test_the_api_refuses_a_bad_push_address_or_bad_keys(client, world, zon
     assert await stored_subscriptions(database) == []
 
 
-async def test_push_is_not_offered_when_the_site_has_no_vapid_keys(settings, app_for, world, zone, database,
-                                                                   push_service):
+async def test_push_is_not_offered_when_the_site_has_no_vapid_keys(
+    settings, app_for, world, zone, database, push_service
+):
     sri = await world.user(Role.VENDOR, zone=zone)
     token = await bearer(database, sri)
     async with browser(await app_for(settings)) as client:
         key = await client.get("/api/v1/push/key", headers=token)
-        subscribe = await client.post("/api/v1/push/subscriptions",
-                                      json=Browser().subscription(push_service.endpoint("x")), headers=token)
+        subscribe = await client.post(
+            "/api/v1/push/subscriptions", json=Browser().subscription(push_service.endpoint("x")), headers=token
+        )
         await log_in(client, sri)
         inbox = await client.get("/inbox")
 
@@ -185,8 +206,9 @@ async def test_push_is_not_offered_when_the_site_has_no_vapid_keys(settings, app
 # --- the pages ------------------------------------------------------------------------------------------
 
 
-async def test_the_inbox_page_shows_my_notifications_newest_first_unread_highlighted(client, app, world, zone,
-                                                                                      phones, database, vapid_keys):
+async def test_the_inbox_page_shows_my_notifications_newest_first_unread_highlighted(
+    client, app, world, zone, phones, database, vapid_keys
+):
     sri = await world.user(Role.VENDOR, zone=zone)
     budi = await world.user(Role.WORKER, zone=zone)
     await phones.notify(sri, message=EXPIRY, params={"date": "30 November 2026"}, url="/vendor/certificates")
@@ -244,8 +266,9 @@ async def test_with_htmx_mark_all_read_swaps_the_list_in_place(client, world, zo
     await phones.notify(sri)
     await log_in(client, sri)
 
-    fragment = await client.post("/inbox/read", headers={"HX-Request": "true", "HX-Target": "inbox",
-                                                          "X-CSRFToken": await csrf_token(client)})
+    fragment = await client.post(
+        "/inbox/read", headers={"HX-Request": "true", "HX-Target": "inbox", "X-CSRFToken": await csrf_token(client)}
+    )
 
     assert fragment.status_code == 200
     assert fragment.text.lstrip().startswith('<section class="card" id="inbox">') and "<html" not in fragment.text
@@ -254,7 +277,8 @@ async def test_with_htmx_mark_all_read_swaps_the_list_in_place(client, world, zo
 
 
 async def test_the_phone_turns_notifications_on_and_off_with_the_csrf_token_in_a_header(
-        client, world, zone, database, push_service):
+    client, world, zone, database, push_service
+):
     sri = await world.user(Role.VENDOR, zone=zone)
     await log_in(client, sri)
     browser = Browser()
@@ -270,8 +294,11 @@ async def test_the_phone_turns_notifications_on_and_off_with_the_csrf_token_in_a
     [stored] = await stored_subscriptions(database)
     assert stored.user_id == sri.id and stored.endpoint == subscription["endpoint"]
 
-    bad = await client.post("/push/subscriptions", headers={"X-CSRFToken": token},
-                            json={**subscription, "keys": {"p256dh": "AAAA", "auth": browser.auth}})
+    bad = await client.post(
+        "/push/subscriptions",
+        headers={"X-CSRFToken": token},
+        json={**subscription, "keys": {"p256dh": "AAAA", "auth": browser.auth}},
+    )
     assert bad.status_code == 422
     assert bad.json()["message"] == translations("id").gettext(MSG_KEY)
     assert list(bad.json()["errors"]) == ["keys.p256dh"]
@@ -280,8 +307,9 @@ async def test_the_phone_turns_notifications_on_and_off_with_the_csrf_token_in_a
 
     forged_off = await client.post("/push/unsubscribe", json={"endpoint": subscription["endpoint"]})
     assert forged_off.status_code == 403 and len(await stored_subscriptions(database)) == 1
-    off = await client.post("/push/unsubscribe", json={"endpoint": subscription["endpoint"]},
-                            headers={"X-CSRFToken": token})
+    off = await client.post(
+        "/push/unsubscribe", json={"endpoint": subscription["endpoint"]}, headers={"X-CSRFToken": token}
+    )
     assert off.status_code == 200 and await stored_subscriptions(database) == []
 
 

@@ -40,7 +40,8 @@ async def reads_english(database, user: User) -> None:
 
 
 async def test_a_subscribed_phone_receives_the_notification_encrypted_signed_and_in_indonesian(
-        world, zone, phones, push_service, vapid_keys, database):
+    world, zone, phones, push_service, vapid_keys, database
+):
     sri = await world.user(Role.VENDOR, zone=zone, full_name="Sri Rahayu")  # reads Indonesian, the default
     phone = await phones.subscribe(sri, "sri-phone")
     await phones.notify(sri, message=EXPIRY, params={"date": "30 November 2026"}, url="/vendor/certificates")
@@ -71,7 +72,8 @@ async def test_a_subscribed_phone_receives_the_notification_encrypted_signed_and
 
 
 async def test_each_reader_gets_the_push_in_their_own_language_on_each_of_their_phones(
-        world, zone, phones, push_service, database):
+    world, zone, phones, push_service, database
+):
     sri = await world.user(Role.VENDOR, zone=zone)
     budi = await world.user(Role.VENDOR, zone=zone)
     await reads_english(database, budi)
@@ -85,7 +87,10 @@ async def test_each_reader_gets_the_push_in_their_own_language_on_each_of_their_
         [delivery] = push_service.received_at(name)
         assert browser.decrypt(delivery.body)["body"].startswith("Berakhir pada 30 November 2026.")
     [delivery] = push_service.received_at("budi-phone")
-    assert budi_phone.decrypt(delivery.body)["body"] == "Expires on 30 November 2026. Renew it soon and upload the new one."
+    assert (
+        budi_phone.decrypt(delivery.body)["body"]
+        == "Expires on 30 November 2026. Renew it soon and upload the new one."
+    )
 
 
 async def test_a_push_service_error_is_retried_later_with_a_growing_wait(world, zone, phones, push_service, database):
@@ -127,7 +132,8 @@ async def test_a_browser_that_dropped_its_subscription_is_forgotten(world, zone,
     sent = await phones.run_job(now=phones.now + timedelta(seconds=1))
 
     assert [subscription.endpoint for subscription in await subscriptions(database)] == [
-        push_service.endpoint("new-phone")]
+        push_service.endpoint("new-phone")
+    ]
     # Both pushes to the old phone were refused, and went with its subscription; the new phone got both.
     assert sent == 2 and len(push_service.received_at("new-phone")) == 2
     messages = await push_messages(database)
@@ -194,8 +200,7 @@ async def test_a_push_is_sent_once_even_when_the_job_runs_again(world, zone, pho
 
 
 @pytest.mark.postgres_only
-async def test_two_workers_running_the_job_at_once_push_each_message_once(world, zone, phones, push_service,
-                                                                           database):
+async def test_two_workers_running_the_job_at_once_push_each_message_once(world, zone, phones, push_service, database):
     if database.engine.dialect.name != "postgresql":
         pytest.skip("row locks (FOR UPDATE SKIP LOCKED) need PostgreSQL")
     people = [await world.user(Role.WORKER, zone=zone) for _ in range(6)]
@@ -212,7 +217,8 @@ async def test_two_workers_running_the_job_at_once_push_each_message_once(world,
 
 
 async def test_a_phone_shared_by_two_people_follows_whoever_turned_notifications_on_last(
-        world, zone, phones, push_service, database):
+    world, zone, phones, push_service, database
+):
     sri = await world.user(Role.VENDOR, zone=zone)
     budi = await world.user(Role.WORKER, zone=zone)
     await phones.subscribe(sri, "shared-phone")
@@ -239,7 +245,8 @@ async def test_production_accepts_only_https_push_services(world, zone, phones, 
 
 
 async def test_a_notification_that_cannot_be_written_is_given_up_and_the_others_still_go(
-        world, zone, phones, push_service, database):
+    world, zone, phones, push_service, database
+):
     sri = await world.user(Role.VENDOR, zone=zone)
     await phones.subscribe(sri, "sri-phone")
     await phones.notify(sri, message="Hello, %(name)s", params={"nama": "Sri"})  # a parameter misnamed
@@ -256,10 +263,19 @@ async def test_a_notification_that_cannot_be_written_is_given_up_and_the_others_
 def test_in_production_only_the_browsers_own_push_services_are_accepted():
     from backend.notifications.push import _acceptable_endpoint
 
-    for endpoint in ("https://fcm.googleapis.com/fcm/send/abc", "https://updates.push.services.mozilla.com/wpush/v2/x",
-                     "https://web.push.apple.com/QGk", "https://wns2-par02p.notify.windows.com/w/?token=x"):
+    for endpoint in (
+        "https://fcm.googleapis.com/fcm/send/abc",
+        "https://updates.push.services.mozilla.com/wpush/v2/x",
+        "https://web.push.apple.com/QGk",
+        "https://wns2-par02p.notify.windows.com/w/?token=x",
+    ):
         assert _acceptable_endpoint(endpoint, development=False), endpoint
-    for endpoint in ("https://intranet.example.com/hook", "https://169.254.169.254/latest", "http://fcm.googleapis.com/x",
-                     "https://fcm.googleapis.com.evil.example/x", "http://127.0.0.1:9000/push"):
+    for endpoint in (
+        "https://intranet.example.com/hook",
+        "https://169.254.169.254/latest",
+        "http://fcm.googleapis.com/x",
+        "https://fcm.googleapis.com.evil.example/x",
+        "http://127.0.0.1:9000/push",
+    ):
         assert not _acceptable_endpoint(endpoint, development=False), endpoint
     assert _acceptable_endpoint("http://127.0.0.1:9000/push", development=True)

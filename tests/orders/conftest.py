@@ -31,21 +31,33 @@ class Ordering:
 
     async def gate(self, name: str = "Gerbang 1 KITB") -> DeliveryPoint:
         async with self.database.sessionmaker() as session:
-            point = DeliveryPoint(zone_id=self.zone.id, kind=PointKind.GATE, name=name, latitude=-6.9530,
-                                  longitude=110.0300)
+            point = DeliveryPoint(
+                zone_id=self.zone.id, kind=PointKind.GATE, name=name, latitude=-6.9530, longitude=110.0300
+            )
             session.add(point)
             await session.commit()
             return point
 
     async def put_in_cart(self, buyer: User, product_id: int, quantity: int) -> None:
         async with self.database.sessionmaker() as session:
-            await cart.set_quantity(session=session, buyer=buyer, product_id=product_id, quantity=quantity,
-                                    today=NOW.date())
+            await cart.set_quantity(
+                session=session, buyer=buyer, product_id=product_id, quantity=quantity, today=NOW.date()
+            )
             await session.commit()
 
-    async def checkout(self, buyer: User, *, day: date = NEXT_MONDAY, slot: time = ELEVEN,
-                       kind: DeliveryKind | None = None, point_id: int | None = None, key: str | None = None,
-                       payment: PaymentMethod | None = None, now: datetime = NOW, notes: str = "") -> Placement:
+    async def checkout(
+        self,
+        buyer: User,
+        *,
+        day: date = NEXT_MONDAY,
+        slot: time = ELEVEN,
+        kind: DeliveryKind | None = None,
+        point_id: int | None = None,
+        key: str | None = None,
+        payment: PaymentMethod | None = None,
+        now: datetime = NOW,
+        notes: str = "",
+    ) -> Placement:
         if key is None:
             self.keys += 1
             key = f"key-{self.keys}"
@@ -56,8 +68,13 @@ class Ordering:
         async with self.database.sessionmaker() as session:
             try:
                 placement = await place_checkout(
-                    session=session, buyer=buyer, idempotency_key=key, payment_method=payment, now=now,
-                    delivery=DeliveryChoice(day=day, slot=slot, kind=kind, point_id=point_id, notes=notes))
+                    session=session,
+                    buyer=buyer,
+                    idempotency_key=key,
+                    payment_method=payment,
+                    now=now,
+                    delivery=DeliveryChoice(day=day, slot=slot, kind=kind, point_id=point_id, notes=notes),
+                )
             except BaseException:
                 await session.rollback()
                 raise
@@ -78,8 +95,9 @@ class Ordering:
             return (await session.execute(select(func.count()).select_from(Order))).scalar_one()
 
     async def canteen_buyer(self, name: str = "Kantin PT Sinar", *, invoice_terms_days: int | None = 30) -> User:
-        organisation: Organisation = await self.world.organisation(self.zone, name=name,
-                                                                   invoice_terms_days=invoice_terms_days)
+        organisation: Organisation = await self.world.organisation(
+            self.zone, name=name, invoice_terms_days=invoice_terms_days
+        )
         return await self.world.user(Role.CANTEEN_STAFF, zone=self.zone, organisation=organisation)
 
 
@@ -93,10 +111,14 @@ async def catering(world, zone):
     """Catering Bu Sri: 500 box a day, nasi box at Rp 15.000, Rp 14.000 from 50, Rp 13.000 from 200; order by
     15.00 the day before."""
     seller = await world.seller(zone, business_name="Catering Bu Sri", daily_capacity=500)
-    product = await world.live_product(seller, "Nasi Box Ayam Bakar", price=15000, min_order_qty=10,
-                                       order_cutoff=time(15, 0),
-                                       tiers=[{"min_quantity": 50, "unit_price": 14000},
-                                              {"min_quantity": 200, "unit_price": 13000}])
+    product = await world.live_product(
+        seller,
+        "Nasi Box Ayam Bakar",
+        price=15000,
+        min_order_qty=10,
+        order_cutoff=time(15, 0),
+        tiers=[{"min_quantity": 50, "unit_price": 14000}, {"min_quantity": 200, "unit_price": 13000}],
+    )
     return seller, product
 
 

@@ -64,9 +64,21 @@ async def test_the_database_itself_refuses_an_oversold_day(world, zone, database
 
 async def lower_capacity(database, seller, capacity: int, now) -> None:
     async with database.sessionmaker() as session:
-        await vendor_service.save_profile(session=session, user=seller.user, now=now, data=VendorProfileInput(
-            business_name="Catering Bu Sri", owner_name="Sri", whatsapp=seller.user.phone, kecamatan="Gringsing",
-            desa="Krengseng", latitude=-6.9581, longitude=110.0195, daily_capacity=capacity))
+        await vendor_service.save_profile(
+            session=session,
+            user=seller.user,
+            now=now,
+            data=VendorProfileInput(
+                business_name="Catering Bu Sri",
+                owner_name="Sri",
+                whatsapp=seller.user.phone,
+                kecamatan="Gringsing",
+                desa="Krengseng",
+                latitude=-6.9581,
+                longitude=110.0195,
+                daily_capacity=capacity,
+            ),
+        )
         await session.commit()
 
 
@@ -81,8 +93,9 @@ async def test_lowering_the_daily_capacity_below_what_is_held_accepts_nothing_mo
         assert (day.capacity, day.held) == (300, 300)  # the 300 already promised stay promised
 
 
-async def test_a_lower_capacity_set_on_friday_applies_from_that_friday_whatever_the_date_of_the_run(world, zone,
-                                                                                                  database):
+async def test_a_lower_capacity_set_on_friday_applies_from_that_friday_whatever_the_date_of_the_run(
+    world, zone, database
+):
     """The day the change starts from is the day of the `now` the vendor acted at, not the day the test runs."""
     seller = await world.seller(zone, business_name="Catering Bu Sri", daily_capacity=500)
     thursday, tuesday = date(2026, 11, 26), date(2026, 12, 1)
@@ -121,14 +134,14 @@ async def test_many_workers_at_once_never_oversell_the_stock(world, zone, databa
         assert (await session.get(Vendor, seller.vendor.id)).daily_capacity is None
 
 
-async def test_a_vendor_who_lowered_the_capacity_gets_no_more_than_the_new_figure_after_a_cancellation(world, zone,
-                                                                                                       database):
+async def test_a_vendor_who_lowered_the_capacity_gets_no_more_than_the_new_figure_after_a_cancellation(
+    world, zone, database
+):
     seller = await world.seller(zone, business_name="Catering Bu Sri", daily_capacity=100)
     assert await hold(database, seller.vendor.id, 50)
     assert await hold(database, seller.vendor.id, 30)
     async with database.sessionmaker() as session:
-        await capacity.change_daily_capacity(session=session, vendor_id=seller.vendor.id, capacity=50,
-                                             from_day=MONDAY)
+        await capacity.change_daily_capacity(session=session, vendor_id=seller.vendor.id, capacity=50, from_day=MONDAY)
         await session.execute(update(Vendor).where(col(Vendor.id) == seller.vendor.id).values(daily_capacity=50))
         await session.commit()
     assert await remaining(database, seller.vendor.id) == 0  # 80 held against a new figure of 50
@@ -148,8 +161,9 @@ async def test_a_vendor_saving_an_old_product_form_does_not_put_ordered_stock_ba
     from backend.catalog.schemas import ProductInput
 
     seller = await world.seller(zone, business_name="Keripik Mbak Rina", daily_capacity=None)
-    chips = await world.live_product(seller, "Keripik Singkong", category="snacks", price=8000, unit="pack",
-                                     fulfilment="ready_stock", stock=25)
+    chips = await world.live_product(
+        seller, "Keripik Singkong", category="snacks", price=8000, unit="pack", fulfilment="ready_stock", stock=25
+    )
     async with database.sessionmaker() as session:
         assert await capacity.hold_stock(session=session, product_id=chips.id, quantity=10)  # an order meanwhile
         await session.commit()
@@ -158,10 +172,20 @@ async def test_a_vendor_saving_an_old_product_form_does_not_put_ordered_stock_ba
         async with database.sessionmaker() as session:
             vendor = await session.get_one(Vendor, seller.vendor.id)
             product = await catalog_service.update_product(
-                session=session, vendor=vendor, product_id=chips.id, now=world.now, data=ProductInput(
-                    name="Keripik Singkong", category=Category.SNACKS, unit=Unit.PACK, price=8500,
+                session=session,
+                vendor=vendor,
+                product_id=chips.id,
+                now=world.now,
+                data=ProductInput(
+                    name="Keripik Singkong",
+                    category=Category.SNACKS,
+                    unit=Unit.PACK,
+                    price=8500,
                     fulfilment=Fulfilment.READY_STOCK,
-                    certificate_ids=list(seller.certificate_ids.values()), **fields))
+                    certificate_ids=list(seller.certificate_ids.values()),
+                    **fields,
+                ),
+            )
             await session.commit()
             return product.stock
 
@@ -171,5 +195,6 @@ async def test_a_vendor_saving_an_old_product_form_does_not_put_ordered_stock_ba
         assert await capacity.hold_stock(session=session, product_id=chips.id, quantity=30)
         await session.commit()
     from backend.errors import ValidationFailed
+
     with pytest.raises(ValidationFailed):
         await save(stock=0, stock_seen=40)  # "sold 40 elsewhere", but 30 were ordered meanwhile: only 10 are left

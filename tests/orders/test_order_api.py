@@ -36,14 +36,20 @@ def delivery_day() -> date:
 
 
 def checkout_body(**changes) -> dict:
-    body = {"delivery_day": delivery_day().isoformat(), "delivery_slot": "11:00", "delivery_kind": "canteen",
-            "notes": "Shift pagi, lantai 2", "payment_method": "invoice"}
+    body = {
+        "delivery_day": delivery_day().isoformat(),
+        "delivery_slot": "11:00",
+        "delivery_kind": "canteen",
+        "notes": "Shift pagi, lantai 2",
+        "payment_method": "invoice",
+    }
     return {**body, **changes}
 
 
 async def check_out(client, auth, key: str, **changes):
-    return await client.post("/api/v1/checkouts", json=checkout_body(**changes),
-                             headers={**auth, "Idempotency-Key": key})
+    return await client.post(
+        "/api/v1/checkouts", json=checkout_body(**changes), headers={**auth, "Idempotency-Key": key}
+    )
 
 
 async def remaining(database, vendor_id: int, day: date) -> int:
@@ -57,8 +63,9 @@ async def count(database, model) -> int:
 
 
 async def move(client, auth, order_id: int, status: str, reason: str = ""):
-    return await client.post(f"/api/v1/orders/{order_id}/transitions", json={"status": status, "reason": reason},
-                             headers=auth)
+    return await client.post(
+        f"/api/v1/orders/{order_id}/transitions", json={"status": status, "reason": reason}, headers=auth
+    )
 
 
 def fields(response) -> list[str]:
@@ -79,9 +86,14 @@ async def test_a_canteen_orders_200_box_and_the_vendor_delivers_them(client, dat
     put = await client.put(f"/api/v1/cart/lines/{nasi_box.id}", json={"quantity": 200}, headers=canteen)
     assert put.status_code == 200, put.text
     cart = (await client.get("/api/v1/cart", headers=canteen)).json()
-    line, = cart["vendors"][0]["lines"]
+    (line,) = cart["vendors"][0]["lines"]
     assert (line["quantity"], line["base_price"], line["unit_price"], line["line_total"], line["on_sale"]) == (
-        200, 15000, 13000, 2_600_000, True)
+        200,
+        15000,
+        13000,
+        2_600_000,
+        True,
+    )
     assert cart["vendors"][0]["vendor_name"] == "Catering Bu Sri"
     assert cart["vendors"][0]["subtotal"] == cart["total"] == 2_600_000
 
@@ -91,7 +103,7 @@ async def test_a_canteen_orders_200_box_and_the_vendor_delivers_them(client, dat
     checkout = placed.json()
     assert checkout["total"] == 2_600_000 and checkout["payment_method"] == "invoice"
     assert checkout["replayed"] is False
-    order, = checkout["orders"]
+    (order,) = checkout["orders"]
     assert order["status"] == "placed" and order["total"] == 2_600_000 and order["vendor_id"] == seller.vendor.id
     assert order["delivery"]["day"] == day.isoformat() and order["delivery"]["slot"] == "11:00"
     assert order["delivery"]["at"].startswith(f"{day.isoformat()}T04:00:00")  # 11.00 WIB in UTC
@@ -119,7 +131,7 @@ async def test_a_canteen_orders_200_box_and_the_vendor_delivers_them(client, dat
     assert listed["orders"][0]["lines"][0]["unit_price"] == 13000
     board = await client.get(f"/api/v1/vendor/board?day={day.isoformat()}", headers=shop)
     assert board.status_code == 200, board.text
-    slot, = board.json()["slots"]
+    (slot,) = board.json()["slots"]
     assert slot["slot"] == "11:00"
     assert slot["totals"] == [{"product_name": "Nasi Box Ayam Bakar", "unit": "box", "quantity": 200}]
     assert [o["id"] for o in slot["orders"]] == [order["id"]]
@@ -137,16 +149,21 @@ async def test_a_canteen_orders_200_box_and_the_vendor_delivers_them(client, dat
     assert completed.json()["can_review"]
 
     # The canteen rates it; the vendor answers once.
-    review = await client.post(f"/api/v1/orders/{order['id']}/review",
-                               json={"rating": 5, "comment": "Tepat waktu, nasi masih hangat."}, headers=canteen)
+    review = await client.post(
+        f"/api/v1/orders/{order['id']}/review",
+        json={"rating": 5, "comment": "Tepat waktu, nasi masih hangat."},
+        headers=canteen,
+    )
     assert review.status_code == 201, review.text
     assert review.json()["rating"] == 5 and review.json()["reply"] is None
-    reply = await client.post(f"/api/v1/orders/{order['id']}/review/reply",
-                              json={"reply": "Terima kasih, sampai minggu depan!"}, headers=shop)
+    reply = await client.post(
+        f"/api/v1/orders/{order['id']}/review/reply", json={"reply": "Terima kasih, sampai minggu depan!"}, headers=shop
+    )
     assert reply.status_code == 200, reply.text
     assert reply.json()["reply"] == "Terima kasih, sampai minggu depan!"
-    second = await client.post(f"/api/v1/orders/{order['id']}/review/reply", json={"reply": "Sekali lagi"},
-                               headers=shop)
+    second = await client.post(
+        f"/api/v1/orders/{order['id']}/review/reply", json={"reply": "Sekali lagi"}, headers=shop
+    )
     assert second.status_code == 409 and second.headers["content-type"].startswith(PROBLEM)
 
     detail = (await client.get(f"/api/v1/orders/{order['id']}", headers=shop)).json()
@@ -169,7 +186,8 @@ async def test_a_canteen_orders_200_box_and_the_vendor_delivers_them(client, dat
 
 
 async def test_illegal_moves_are_409_the_other_sides_move_403_and_a_decline_needs_a_reason(
-        client, database, ordering, catering, canteen_staff):
+    client, database, ordering, catering, canteen_staff
+):
     seller, nasi_box = catering
     # Placed on the real clock, as the API moves it on: its history must not start after the decline.
     day = delivery_day()
@@ -195,8 +213,9 @@ async def test_illegal_moves_are_409_the_other_sides_move_403_and_a_decline_need
     assert (await move(client, shop, order.id, "accepted")).status_code == 409
 
 
-async def test_another_vendor_and_another_buyer_do_not_find_the_order(client, database, world, zone, ordering,
-                                                                      catering, canteen, canteen_staff, worker):
+async def test_another_vendor_and_another_buyer_do_not_find_the_order(
+    client, database, world, zone, ordering, catering, canteen, canteen_staff, worker
+):
     _seller, nasi_box = catering
     order = await ordering.order(canteen_staff, nasi_box.id, 50)
     rival = await world.seller(zone, business_name="Dapur Bu Tini")
@@ -207,10 +226,16 @@ async def test_another_vendor_and_another_buyer_do_not_find_the_order(client, da
         assert (await client.get(f"/api/v1/orders/{order.id}", headers=auth)).status_code == 404
         assert (await move(client, auth, order.id, "cancelled", reason="bukan punya saya")).status_code == 404
         assert (await client.get("/api/v1/orders", headers=auth)).json()["orders"] == []
-    assert (await client.post(f"/api/v1/orders/{order.id}/review/reply", json={"reply": "Halo"},
-                              headers=await bearer(database, rival.user))).status_code == 404
-    assert (await client.post(f"/api/v1/orders/{order.id}/reorder",
-                              headers=await bearer(database, worker))).status_code == 404
+    assert (
+        await client.post(
+            f"/api/v1/orders/{order.id}/review/reply",
+            json={"reply": "Halo"},
+            headers=await bearer(database, rival.user),
+        )
+    ).status_code == 404
+    assert (
+        await client.post(f"/api/v1/orders/{order.id}/reorder", headers=await bearer(database, worker))
+    ).status_code == 404
 
     # A colleague at the same canteen follows the canteen's orders.
     colleague = await world.user(Role.CANTEEN_STAFF, zone=zone, organisation=canteen)
@@ -236,8 +261,9 @@ async def test_orders_are_filtered_by_status_and_paged(client, database, orderin
     assert (await client.get("/api/v1/orders?page=0", headers=shop)).status_code == 400
 
 
-async def test_reordering_puts_what_is_still_on_sale_back_in_the_cart(client, database, world, ordering, catering,
-                                                                      canteen_staff):
+async def test_reordering_puts_what_is_still_on_sale_back_in_the_cart(
+    client, database, world, ordering, catering, canteen_staff
+):
     seller, nasi_box = catering
     drinks = await world.live_product(seller, "Es Teh Manis", price=3000, unit="pcs")
     await ordering.put_in_cart(canteen_staff, drinks.id, 100)
@@ -254,20 +280,23 @@ async def test_reordering_puts_what_is_still_on_sale_back_in_the_cart(client, da
     assert body["added"] == ["Nasi Box Ayam Bakar"]
     assert len(body["left_out"]) == 1 and "Es Teh Manis" in body["left_out"][0]
     assert [(line["name"], line["quantity"], line["unit_price"]) for line in body["cart"]["vendors"][0]["lines"]] == [
-        ("Nasi Box Ayam Bakar", 200, 13000)]
+        ("Nasi Box Ayam Bakar", 200, 13000)
+    ]
 
 
 # --- checkout rules over HTTP ---------------------------------------------------------------------------------
 
 
-async def test_a_worker_pays_cash_at_a_gate_and_cannot_use_invoice_or_card(client, database, ordering, catering,
-                                                                           worker):
+async def test_a_worker_pays_cash_at_a_gate_and_cannot_use_invoice_or_card(
+    client, database, ordering, catering, worker
+):
     _seller, nasi_box = catering
     gate = await ordering.gate()
     auth = await bearer(database, worker)
     points = (await client.get("/api/v1/delivery-points", headers=auth)).json()
-    assert points == [{"id": gate.id, "kind": "gate", "name": "Gerbang 1 KITB", "latitude": -6.953,
-                       "longitude": 110.03}]
+    assert points == [
+        {"id": gate.id, "kind": "gate", "name": "Gerbang 1 KITB", "latitude": -6.953, "longitude": 110.03}
+    ]
     slots = (await client.get("/api/v1/delivery-slots", headers=auth)).json()
     assert slots["timezone"] == "Asia/Jakarta" and slots["slots"][0] == "05:00" and slots["slots"][-1] == "22:00"
     await client.put(f"/api/v1/cart/lines/{nasi_box.id}", json={"quantity": 10}, headers=auth)
@@ -283,13 +312,12 @@ async def test_a_worker_pays_cash_at_a_gate_and_cannot_use_invoice_or_card(clien
 
     cash = await check_out(client, auth, "w-4", payment_method="cash", **at_gate)
     assert cash.status_code == 201, cash.text
-    order, = cash.json()["orders"]
+    (order,) = cash.json()["orders"]
     assert (order["status"], order["payment_method"], order["total"]) == ("placed", "cash", 150_000)
     assert order["delivery"]["kind"] == "zone_point" and order["delivery"]["address"] == "Gerbang 1 KITB"
 
 
-async def test_a_shortage_is_409_naming_each_product_and_nothing_is_held(client, database, world, zone,
-                                                                         canteen_staff):
+async def test_a_shortage_is_409_naming_each_product_and_nothing_is_held(client, database, world, zone, canteen_staff):
     small = await world.seller(zone, business_name="Dapur Kecil", daily_capacity=100)
     snack = await world.live_product(small, "Risoles Mayo", price=2500, unit="pcs", min_order_qty=10)
     auth = await bearer(database, canteen_staff)
@@ -300,9 +328,9 @@ async def test_a_shortage_is_409_naming_each_product_and_nothing_is_held(client,
     assert response.status_code == 409, response.text
     problem = response.json()
     assert problem["code"] == "insufficient_capacity"
-    assert [{key: s[key] for key in ("product_id", "product_name", "requested", "available")}
-            for s in problem["shortages"]] == [
-        {"product_id": snack.id, "product_name": "Risoles Mayo", "requested": 150, "available": 100}]
+    assert [
+        {key: s[key] for key in ("product_id", "product_name", "requested", "available")} for s in problem["shortages"]
+    ] == [{"product_id": snack.id, "product_name": "Risoles Mayo", "requested": 150, "available": 100}]
     assert await remaining(database, small.vendor.id, delivery_day()) == 100
     assert await count(database, Checkout) == 0
     assert (await client.get("/api/v1/cart", headers=auth)).json()["line_count"] == 1
@@ -368,19 +396,30 @@ async def test_only_buyers_have_a_cart_and_only_vendors_a_board(client, database
 # --- standing orders ------------------------------------------------------------------------------------------
 
 
-async def test_a_canteen_sets_up_pauses_and_resumes_a_standing_order(client, database, catering, canteen_staff,
-                                                                     worker):
+async def test_a_canteen_sets_up_pauses_and_resumes_a_standing_order(client, database, catering, canteen_staff, worker):
     _, nasi_box = catering
     auth = await bearer(database, canteen_staff)
-    weekly = {"product_id": nasi_box.id, "quantity": 200, "weekdays": [1, 2, 3, 4, 5], "slot": "11:00",
-              "delivery_kind": "canteen", "notes": "Shift pagi", "days_ahead": 7}
+    weekly = {
+        "product_id": nasi_box.id,
+        "quantity": 200,
+        "weekdays": [1, 2, 3, 4, 5],
+        "slot": "11:00",
+        "delivery_kind": "canteen",
+        "notes": "Shift pagi",
+        "days_ahead": 7,
+    }
 
     created = await client.post("/api/v1/standing-orders", json=weekly, headers=auth)
 
     assert created.status_code == 201, created.text
     standing = created.json()
-    assert (standing["product_name"], standing["vendor_name"], standing["weekdays"], standing["slot"],
-            standing["active"]) == ("Nasi Box Ayam Bakar", "Catering Bu Sri", [1, 2, 3, 4, 5], "11:00", True)
+    assert (
+        standing["product_name"],
+        standing["vendor_name"],
+        standing["weekdays"],
+        standing["slot"],
+        standing["active"],
+    ) == ("Nasi Box Ayam Bakar", "Catering Bu Sri", [1, 2, 3, 4, 5], "11:00", True)
     listed = (await client.get("/api/v1/standing-orders", headers=auth)).json()
     assert [s["id"] for s in listed] == [standing["id"]] and listed[0]["recent_runs"] == []
 
@@ -413,17 +452,27 @@ async def test_the_openapi_document_describes_the_ordering_api(client):
 
     assert response.status_code == 200
     paths = response.json()["paths"]
-    for path in ("/api/v1/cart", "/api/v1/cart/lines/{product_id}", "/api/v1/delivery-points",
-                 "/api/v1/delivery-slots", "/api/v1/checkouts", "/api/v1/orders", "/api/v1/orders/{order_id}",
-                 "/api/v1/orders/{order_id}/transitions", "/api/v1/orders/{order_id}/review",
-                 "/api/v1/orders/{order_id}/review/reply", "/api/v1/orders/{order_id}/reorder",
-                 "/api/v1/vendor/board", "/api/v1/standing-orders",
-                 "/api/v1/standing-orders/{standing_order_id}/pause",
-                 "/api/v1/standing-orders/{standing_order_id}/resume"):
+    for path in (
+        "/api/v1/cart",
+        "/api/v1/cart/lines/{product_id}",
+        "/api/v1/delivery-points",
+        "/api/v1/delivery-slots",
+        "/api/v1/checkouts",
+        "/api/v1/orders",
+        "/api/v1/orders/{order_id}",
+        "/api/v1/orders/{order_id}/transitions",
+        "/api/v1/orders/{order_id}/review",
+        "/api/v1/orders/{order_id}/review/reply",
+        "/api/v1/orders/{order_id}/reorder",
+        "/api/v1/vendor/board",
+        "/api/v1/standing-orders",
+        "/api/v1/standing-orders/{standing_order_id}/pause",
+        "/api/v1/standing-orders/{standing_order_id}/resume",
+    ):
         assert path in paths, path
     checkout = paths["/api/v1/checkouts"]["post"]
     assert checkout["security"] == [{"BearerToken": []}]
-    key, = [p for p in checkout["parameters"] if p["name"] == "Idempotency-Key"]
+    (key,) = [p for p in checkout["parameters"] if p["name"] == "Idempotency-Key"]
     assert key["in"] == "header" and key["required"] is True
     assert {"200", "201"} <= set(checkout["responses"])
     assert "/api/v1/me" in paths

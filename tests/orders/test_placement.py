@@ -17,8 +17,9 @@ from tests.conftest import QueryCounter
 from tests.orders.conftest import NEXT_MONDAY, NOW
 
 
-async def test_a_canteen_orders_200_box_and_the_vendors_capacity_drops_by_200(ordering, catering, canteen_staff,
-                                                                             database):
+async def test_a_canteen_orders_200_box_and_the_vendors_capacity_drops_by_200(
+    ordering, catering, canteen_staff, database
+):
     seller, nasi_box = catering
     order = await ordering.order(canteen_staff, nasi_box.id, 200)
 
@@ -32,13 +33,16 @@ async def test_a_canteen_orders_200_box_and_the_vendors_capacity_drops_by_200(or
         assert (line.quantity, line.unit_price, line.line_total) == (200, 13000, 2_600_000)
         event = (await session.execute(select(OrderEvent))).scalar_one()
         assert (event.from_status, event.to_status, event.actor_id) == (None, "placed", canteen_staff.id)
-        inbox = (await session.execute(select(Notification).where(col(Notification.user_id) == seller.user.id))).scalars()
+        inbox = (
+            await session.execute(select(Notification).where(col(Notification.user_id) == seller.user.id))
+        ).scalars()
         assert [n.url for n in inbox] == [f"/vendor/orders/{order.id}"]
         assert (await session.execute(select(func.count()).select_from(CartLine))).scalar_one() == 0
 
 
-async def test_one_checkout_with_two_vendors_becomes_two_orders_paid_together(ordering, world, zone, catering,
-                                                                             canteen_staff):
+async def test_one_checkout_with_two_vendors_becomes_two_orders_paid_together(
+    ordering, world, zone, catering, canteen_staff
+):
     _, nasi_box = catering
     bakery = await world.seller(zone, business_name="Roti Bu Ani", daily_capacity=300)
     bread = await world.live_product(bakery, "Roti Sobek", category="snacks", price=5000, unit="pcs")
@@ -48,14 +52,16 @@ async def test_one_checkout_with_two_vendors_becomes_two_orders_paid_together(or
     placement = await ordering.checkout(canteen_staff)
 
     assert sorted((o.vendor_id, o.total) for o in placement.orders) == sorted(
-        [(nasi_box.vendor_id, 100 * 14000), (bakery.vendor.id, 40 * 5000)])
+        [(nasi_box.vendor_id, 100 * 14000), (bakery.vendor.id, 40 * 5000)]
+    )
     assert {o.checkout_id for o in placement.orders} == {placement.checkout.id}
     assert placement.checkout.total == 100 * 14000 + 40 * 5000
     assert await ordering.remaining(bakery.vendor.id) == 260
 
 
-async def test_a_multi_vendor_checkout_where_one_vendor_lacks_capacity_holds_nothing(ordering, world, zone, catering,
-                                                                                    canteen_staff, database):
+async def test_a_multi_vendor_checkout_where_one_vendor_lacks_capacity_holds_nothing(
+    ordering, world, zone, catering, canteen_staff, database
+):
     seller, nasi_box = catering
     small = await world.seller(zone, business_name="Dapur Pak Joko", daily_capacity=60)
     soto = await world.live_product(small, "Soto Ayam Box", price=12000)
@@ -65,7 +71,7 @@ async def test_a_multi_vendor_checkout_where_one_vendor_lacks_capacity_holds_not
     with pytest.raises(InsufficientCapacity) as refused:
         await ordering.checkout(canteen_staff)
 
-    shortage, = refused.value.shortages
+    (shortage,) = refused.value.shortages
     assert (shortage.product_name, shortage.requested, shortage.available) == ("Soto Ayam Box", 80, 60)
     assert await ordering.remaining(seller.vendor.id) == 500  # Bu Sri's 200 were not kept either
     assert await ordering.remaining(small.vendor.id) == 60
@@ -77,8 +83,9 @@ async def test_a_multi_vendor_checkout_where_one_vendor_lacks_capacity_holds_not
 
 async def test_ready_goods_are_held_from_stock_and_never_oversold(ordering, world, zone, worker):
     seller = await world.seller(zone, business_name="Keripik Mbak Rina", daily_capacity=None)
-    chips = await world.live_product(seller, "Keripik Singkong Pedas", category="snacks", price=8000, unit="pack",
-                                     fulfilment="ready_stock", stock=30)
+    chips = await world.live_product(
+        seller, "Keripik Singkong Pedas", category="snacks", price=8000, unit="pack", fulfilment="ready_stock", stock=30
+    )
     gate = await ordering.gate()
     first = await ordering.order(worker, chips.id, 25, point_id=gate.id)
     assert first.held_capacity == 0
@@ -118,8 +125,9 @@ async def test_a_double_tap_sent_twice_at_once_creates_one_order(ordering, cater
         pytest.skip("concurrency needs PostgreSQL")
     _, nasi_box = catering
     await ordering.put_in_cart(canteen_staff, nasi_box.id, 100)
-    results = await asyncio.gather(*(ordering.checkout(canteen_staff, key="same-tap") for _ in range(5)),
-                                   return_exceptions=True)
+    results = await asyncio.gather(
+        *(ordering.checkout(canteen_staff, key="same-tap") for _ in range(5)), return_exceptions=True
+    )
     placements = [result for result in results if not isinstance(result, BaseException)]
     assert len(placements) == len(results), results
     assert len({placement.checkout.id for placement in placements}) == 1
@@ -131,8 +139,9 @@ async def test_the_minimum_order_is_enforced(ordering, catering, canteen_staff, 
     _, nasi_box = catering
     async with database.sessionmaker() as session:
         with pytest.raises(ValidationFailed) as refused:
-            await cart.set_quantity(session=session, buyer=canteen_staff, product_id=nasi_box.id, quantity=5,
-                                    today=NOW.date())
+            await cart.set_quantity(
+                session=session, buyer=canteen_staff, product_id=nasi_box.id, quantity=5, today=NOW.date()
+            )
     assert refused.value.errors[0].params == {"product": "Nasi Box Ayam Bakar", "minimum": 10}
 
 
@@ -176,7 +185,8 @@ async def test_a_vendor_does_not_deliver_on_a_day_off(ordering, world, zone, can
 
 
 async def test_workers_pay_cash_and_canteens_by_invoice_and_only_canteens_deliver_to_a_canteen(
-        ordering, catering, canteen_staff, worker):
+    ordering, catering, canteen_staff, worker
+):
     _, nasi_box = catering
     await ordering.put_in_cart(worker, nasi_box.id, 10)
     with pytest.raises(ValidationFailed) as refused:
@@ -199,20 +209,21 @@ async def test_only_buyers_order(ordering, catering, vendor, database):
     _, nasi_box = catering
     async with database.sessionmaker() as session:
         with pytest.raises(Forbidden) as refused:
-            await cart.set_quantity(session=session, buyer=vendor, product_id=nasi_box.id, quantity=10,
-                                    today=NOW.date())
+            await cart.set_quantity(
+                session=session, buyer=vendor, product_id=nasi_box.id, quantity=10, today=NOW.date()
+            )
     assert refused.value.status_code == 403
 
 
 async def test_placement_costs_the_same_number_of_queries_for_2_lines_or_20_lines_from_5_vendors(
-        ordering, world, zone, canteen_staff, database):
+    ordering, world, zone, canteen_staff, database
+):
     products = []
     for number in range(5):
         seller = await world.seller(zone, business_name=f"Vendor {number}", daily_capacity=1000)
         for item in range(4):
             fields = {"fulfilment": "ready_stock", "stock": 500} if item % 2 else {}
             products.append(await world.live_product(seller, f"Produk {number}-{item}", price=10000 + item, **fields))
-
 
     async def counted_checkout(product_list, key):
         for product in product_list:

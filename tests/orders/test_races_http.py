@@ -44,12 +44,18 @@ def server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iter
     """The app served by several worker processes on the database under test, for every test of the module."""
     if not settings.database_url.startswith("postgresql"):
         pytest.skip("races between worker processes are tested on PostgreSQL")
-    process = ServerProcess(log_dir=tmp_path_factory.mktemp("races-server"), workers=WORKERS,
-                            environment=app_environment(
-                                DATABASE_URL=settings.database_url, SECRET_KEY=settings.secret_key,
-                                MEDIA_DIR=str(settings.media_dir), RUN_SCHEDULED_JOBS="false",
-                                # Every request comes from 127.0.0.1: the per-address limit must not refuse them.
-                                API_RATE_LIMIT_PER_MINUTE="100000"))
+    process = ServerProcess(
+        log_dir=tmp_path_factory.mktemp("races-server"),
+        workers=WORKERS,
+        environment=app_environment(
+            DATABASE_URL=settings.database_url,
+            SECRET_KEY=settings.secret_key,
+            MEDIA_DIR=str(settings.media_dir),
+            RUN_SCHEDULED_JOBS="false",
+            # Every request comes from 127.0.0.1: the per-address limit must not refuse them.
+            API_RATE_LIMIT_PER_MINUTE="100000",
+        ),
+    )
     process.start()
     try:
         yield process
@@ -84,14 +90,19 @@ async def canteen(world: World, zone: Zone, number: int) -> ApiUser:
 async def fill_cart(world: World, buyer: ApiUser, lines: dict[int, int]) -> None:
     async with world.database.sessionmaker() as session:
         for product_id, quantity in lines.items():
-            await cart.set_quantity(session=session, buyer=buyer.user, product_id=product_id, quantity=quantity,
-                                    today=wib_today(world.now))
+            await cart.set_quantity(
+                session=session, buyer=buyer.user, product_id=product_id, quantity=quantity, today=wib_today(world.now)
+            )
         await session.commit()
 
 
 def checkout_body() -> dict[str, str]:
-    return {"delivery_day": (wib_today(utcnow()) + timedelta(days=2)).isoformat(), "delivery_slot": "11:00",
-            "delivery_kind": "canteen", "payment_method": "invoice"}
+    return {
+        "delivery_day": (wib_today(utcnow()) + timedelta(days=2)).isoformat(),
+        "delivery_slot": "11:00",
+        "delivery_kind": "canteen",
+        "payment_method": "invoice",
+    }
 
 
 def client_for(server: ServerProcess, connections: int) -> httpx.AsyncClient:
@@ -120,8 +131,9 @@ async def count_rows(world: World, table: type) -> int:
 async def test_one_cart_checked_out_from_five_tabs_at_once_is_placed_once(world, zone, server: ServerProcess):
     catering = await world.seller(zone, business_name="Catering Bu Sri", daily_capacity=500)
     nasi_box = await world.live_product(catering, "Nasi Box Ayam Bakar", price=15000)
-    chips = await world.live_product(catering, "Keripik Singkong", category="snacks", price=8000, unit="pack",
-                                     fulfilment="ready_stock", stock=100)
+    chips = await world.live_product(
+        catering, "Keripik Singkong", category="snacks", price=8000, unit="pack", fulfilment="ready_stock", stock=100
+    )
     # Four canteens, each tapping "Pesan" in five tabs at once: every tab has its own key.
     buyers = [await canteen(world, zone, number) for number in range(4)]
     for buyer in buyers:
@@ -129,14 +141,18 @@ async def test_one_cart_checked_out_from_five_tabs_at_once_is_placed_once(world,
 
     async with client_for(server, len(buyers) * TABS) as client:
         await in_use(client, buyers)
-        answers = await asyncio.gather(*(
-            client.post("/api/v1/checkouts", json=checkout_body(), headers=buyer.headers(f"tab-{tab}"))
-            for buyer in buyers for tab in range(TABS)))
+        answers = await asyncio.gather(
+            *(
+                client.post("/api/v1/checkouts", json=checkout_body(), headers=buyer.headers(f"tab-{tab}"))
+                for buyer in buyers
+                for tab in range(TABS)
+            )
+        )
 
     assert all(answer.status_code < 500 for answer in answers), server.log()
     set_locale("id")
     for number in range(len(buyers)):
-        its_answers = answers[number * TABS:(number + 1) * TABS]
+        its_answers = answers[number * TABS : (number + 1) * TABS]
         placed = [answer for answer in its_answers if answer.status_code == 201]
         assert len(placed) == 1, [(answer.status_code, answer.text) for answer in its_answers]
         checkout_id = placed[0].json()["checkout_id"]
@@ -170,25 +186,32 @@ async def tap(client: httpx.AsyncClient, buyer: ApiUser, key: str, *, after: flo
 
 
 async def test_the_same_checkout_sent_five_times_while_the_first_is_placed_gets_one_answer(
-        world, zone, server: ServerProcess):
+    world, zone, server: ServerProcess
+):
     catering = await world.seller(zone, business_name="Catering Bu Sri", daily_capacity=500)
     nasi_box = await world.live_product(catering, "Nasi Box Ayam Bakar", price=15000)
-    chips = await world.live_product(catering, "Keripik Singkong", category="snacks", price=8000, unit="pack",
-                                     fulfilment="ready_stock", stock=100)
+    chips = await world.live_product(
+        catering, "Keripik Singkong", category="snacks", price=8000, unit="pack", fulfilment="ready_stock", stock=100
+    )
     buyers = [await canteen(world, zone, number) for number in range(12)]
     for buyer in buyers:
         await fill_cart(world, buyer, {nasi_box.id: 20, chips.id: 3})
 
     async with client_for(server, len(buyers) * TABS) as client:
         await in_use(client, buyers)
-        answers = await asyncio.gather(*(
-            tap(client, buyer, f"double-tap-{number}", after=tab * tap_interval(number))
-            for number, buyer in enumerate(buyers) for tab in range(TABS)))
+        answers = await asyncio.gather(
+            *(
+                tap(client, buyer, f"double-tap-{number}", after=tab * tap_interval(number))
+                for number, buyer in enumerate(buyers)
+                for tab in range(TABS)
+            )
+        )
 
     for number in range(len(buyers)):
-        its_answers = answers[number * TABS:(number + 1) * TABS]
-        assert all(answer.status_code in (200, 201) for answer in its_answers), \
-            [(answer.status_code, answer.text) for answer in its_answers]
+        its_answers = answers[number * TABS : (number + 1) * TABS]
+        assert all(answer.status_code in (200, 201) for answer in its_answers), [
+            (answer.status_code, answer.text) for answer in its_answers
+        ]
         # The first answer placed it, the others replay it: one checkout, the same orders.
         assert sorted(answer.status_code for answer in its_answers) == [200] * (TABS - 1) + [201]
         assert len({answer.json()["checkout_id"] for answer in its_answers}) == 1
@@ -217,15 +240,21 @@ def kitchen_declines_too(number: int, round_: int) -> bool:
 
 
 async def test_checkouts_and_cancellations_interleaved_never_fail_and_hold_exactly_what_is_ordered(
-        world, zone, server: ServerProcess):
+    world, zone, server: ServerProcess
+):
     kitchen = await world.seller(zone, business_name="Dapur Bu Sri", daily_capacity=CAPACITY)
     kitchen_api = await with_token(world, kitchen.user)
     nasi_box = await world.live_product(kitchen, "Nasi Box Ayam Bakar", price=15000)
-    chips = await world.live_product(kitchen, "Keripik Singkong", category="snacks", price=8000, unit="pack",
-                                     fulfilment="ready_stock", stock=STOCK)
+    chips = await world.live_product(
+        kitchen, "Keripik Singkong", category="snacks", price=8000, unit="pack", fulfilment="ready_stock", stock=STOCK
+    )
     buyers = [await canteen(world, zone, number) for number in range(CANTEENS)]
-    answers: dict[str, Counter[int]] = {"cart": Counter(), "checkout": Counter(), "cancel": Counter(),
-                                        "decline": Counter()}
+    answers: dict[str, Counter[int]] = {
+        "cart": Counter(),
+        "checkout": Counter(),
+        "cancel": Counter(),
+        "decline": Counter(),
+    }
     unexpected: list[str] = []
 
     def record(kind: str, response: httpx.Response, allowed: dict[int, set[str]]) -> None:
@@ -239,21 +268,33 @@ async def test_checkouts_and_cancellations_interleaved_never_fail_and_hold_exact
         lines = {chips.id: PACKS} if number % 2 else {nasi_box.id: BOXES, chips.id: PACKS}
         for round_ in range(ROUNDS):
             for product_id, quantity in lines.items():
-                record("cart", await client.put(f"/api/v1/cart/lines/{product_id}", json={"quantity": quantity},
-                                                headers=buyer.headers()), {200: set()})
-            placed = await client.post("/api/v1/checkouts", json=checkout_body(),
-                                       headers=buyer.headers(f"round-{round_}"))
+                record(
+                    "cart",
+                    await client.put(
+                        f"/api/v1/cart/lines/{product_id}", json={"quantity": quantity}, headers=buyer.headers()
+                    ),
+                    {200: set()},
+                )
+            placed = await client.post(
+                "/api/v1/checkouts", json=checkout_body(), headers=buyer.headers(f"round-{round_}")
+            )
             record("checkout", placed, {201: set(), 409: {"insufficient_capacity"}})
             if placed.status_code != 201 or keeps(number, round_):
                 continue
             order_id = placed.json()["orders"][0]["id"]
-            cancel = client.post(f"/api/v1/orders/{order_id}/transitions", headers=buyer.headers(),
-                                 json={"status": "cancelled", "reason": "Jumlah karyawan berubah"})
+            cancel = client.post(
+                f"/api/v1/orders/{order_id}/transitions",
+                headers=buyer.headers(),
+                json={"status": "cancelled", "reason": "Jumlah karyawan berubah"},
+            )
             if not kitchen_declines_too(number, round_):
                 record("cancel", await cancel, {200: set()})
                 continue
-            decline = client.post(f"/api/v1/orders/{order_id}/transitions", headers=kitchen_api.headers(),
-                                  json={"status": "declined", "reason": "Bahan habis"})
+            decline = client.post(
+                f"/api/v1/orders/{order_id}/transitions",
+                headers=kitchen_api.headers(),
+                json={"status": "declined", "reason": "Bahan habis"},
+            )
             cancelled, declined = await asyncio.gather(cancel, decline)
             # Two people changing one order: one of them wins, the other is told what the order is now (409),
             # never a 500.
@@ -261,8 +302,7 @@ async def test_checkouts_and_cancellations_interleaved_never_fail_and_hold_exact
             record("decline", declined, {200: set(), 409: {"conflict"}})
             outcome = {cancelled.status_code: "cancelled", declined.status_code: "declined"}
             if sorted(outcome) != [200, 409]:
-                unexpected.append(f"order {order_id}: cancel {cancelled.status_code}, "
-                                  f"decline {declined.status_code}")
+                unexpected.append(f"order {order_id}: cancel {cancelled.status_code}, decline {declined.status_code}")
                 continue
             lost = cancelled if cancelled.status_code == 409 else declined
             if lost.json()["current_status"] != outcome[200]:
@@ -280,11 +320,16 @@ async def test_checkouts_and_cancellations_interleaved_never_fail_and_hold_exact
     # What is held is exactly what the live orders hold: nothing oversold, nothing lost.
     async with world.database.sessionmaker() as session:
         live = col(Order.status).not_in(RELEASED)
-        held_by_orders = (await session.execute(select(func.coalesce(func.sum(Order.held_capacity), 0))
-                                                .where(live))).scalar_one()
-        packs_in_orders = (await session.execute(
-            select(func.coalesce(func.sum(col(OrderLine.quantity)), 0)).join(Order, col(Order.id) == col(OrderLine.order_id))
-            .where(live, OrderLine.product_id == chips.id))).scalar_one()
+        held_by_orders = (
+            await session.execute(select(func.coalesce(func.sum(Order.held_capacity), 0)).where(live))
+        ).scalar_one()
+        packs_in_orders = (
+            await session.execute(
+                select(func.coalesce(func.sum(col(OrderLine.quantity)), 0))
+                .join(Order, col(Order.id) == col(OrderLine.order_id))
+                .where(live, OrderLine.product_id == chips.id)
+            )
+        ).scalar_one()
         day = (await session.execute(select(CapacityDay))).scalar_one()
         stock = (await session.get(Product, chips.id)).stock
     assert (day.held, day.capacity) == (held_by_orders, CAPACITY)

@@ -23,8 +23,13 @@ NEXT_WEEK = [date(2026, 11, 30), date(2026, 12, 1), date(2026, 12, 2), date(2026
 
 
 async def standing_order(database, actor, product_id, **fields):
-    data = StandingOrderInput(product_id=product_id, quantity=fields.pop("quantity", 200),
-                              weekdays=fields.pop("weekdays", [1, 2, 3, 4, 5]), slot=time(11, 0), **fields)
+    data = StandingOrderInput(
+        product_id=product_id,
+        quantity=fields.pop("quantity", 200),
+        weekdays=fields.pop("weekdays", [1, 2, 3, 4, 5]),
+        slot=time(11, 0),
+        **fields,
+    )
     async with database.sessionmaker() as session:
         standing = await create_standing_order(session=session, actor=actor, data=data, today=NOW.date())
         await session.commit()
@@ -38,8 +43,7 @@ async def run_job(database, now=SUNDAY_MORNING):
         return result
 
 
-async def test_a_standing_order_places_next_weeks_orders_monday_to_friday(ordering, catering, canteen_staff,
-                                                                          database):
+async def test_a_standing_order_places_next_weeks_orders_monday_to_friday(ordering, catering, canteen_staff, database):
     seller, nasi_box = catering
     await standing_order(database, canteen_staff, nasi_box.id)
 
@@ -50,7 +54,8 @@ async def test_a_standing_order_places_next_weeks_orders_monday_to_friday(orderi
         orders = (await session.execute(select(Order).order_by(col(Order.delivery_day)))).scalars().all()
     assert [o.delivery_day for o in orders] == NEXT_WEEK
     assert {(o.delivery_slot, o.total, o.status, o.organisation_id) for o in orders} == {
-        (time(11, 0), 200 * 13000, OrderStatus.PLACED, canteen_staff.organisation_id)}
+        (time(11, 0), 200 * 13000, OrderStatus.PLACED, canteen_staff.organisation_id)
+    }
     for day in NEXT_WEEK:
         assert await ordering.remaining(seller.vendor.id, day) == 300
     assert (await run_job(database)).placed == 0  # each day is tried once
@@ -58,7 +63,8 @@ async def test_a_standing_order_places_next_weeks_orders_monday_to_friday(orderi
 
 
 async def test_a_day_without_capacity_is_recorded_and_the_canteen_told_while_the_other_days_are_placed(
-        ordering, catering, canteen_staff, database):
+    ordering, catering, canteen_staff, database
+):
     seller, nasi_box = catering
     rival = await ordering.canteen_buyer("Kantin Pesaing")
     await ordering.order(rival, nasi_box.id, 400, day=NEXT_WEEK[2])  # Wednesday: only 100 left
@@ -69,11 +75,14 @@ async def test_a_day_without_capacity_is_recorded_and_the_canteen_told_while_the
     assert (result.placed, result.refused) == (4, 1)
     assert await ordering.remaining(seller.vendor.id, NEXT_WEEK[2]) == 100  # the refused day holds nothing
     async with database.sessionmaker() as session:
-        run = (await session.execute(select(StandingOrderRun).where(
-            col(StandingOrderRun.delivery_day) == NEXT_WEEK[2]))).scalar_one()
+        run = (
+            await session.execute(select(StandingOrderRun).where(col(StandingOrderRun.delivery_day) == NEXT_WEEK[2]))
+        ).scalar_one()
         assert run.order_id is None
         assert run.params == {"product": "Nasi Box Ayam Bakar", "requested": 200, "available": 100}
-        told = (await session.execute(select(Notification).where(col(Notification.user_id) == canteen_staff.id))).scalars()
+        told = (
+            await session.execute(select(Notification).where(col(Notification.user_id) == canteen_staff.id))
+        ).scalars()
         assert [n.url for n in told] == ["/canteen/standing-orders"]
 
 
@@ -100,15 +109,20 @@ async def test_a_standing_order_is_checked_when_it_is_set_up(world, zone, cateri
 
 
 async def complete(database, order, seller, buyer):
-    for target, actor in ((OrderStatus.ACCEPTED, seller.user), (OrderStatus.READY, seller.user),
-                          (OrderStatus.DELIVERED, seller.user), (OrderStatus.COMPLETED, buyer)):
+    for target, actor in (
+        (OrderStatus.ACCEPTED, seller.user),
+        (OrderStatus.READY, seller.user),
+        (OrderStatus.DELIVERED, seller.user),
+        (OrderStatus.COMPLETED, buyer),
+    ):
         async with database.sessionmaker() as session:
             await change_status(session=session, order_id=order.id, target=target, actor=actor, now=NOW)
             await session.commit()
 
 
-async def test_the_buyer_rates_a_completed_order_once_and_the_vendor_answers_once(ordering, catering, canteen_staff,
-                                                                                  database):
+async def test_the_buyer_rates_a_completed_order_once_and_the_vendor_answers_once(
+    ordering, catering, canteen_staff, database
+):
     seller, nasi_box = catering
     order = await ordering.order(canteen_staff, nasi_box.id, 50)
     async with database.sessionmaker() as session:
@@ -121,8 +135,14 @@ async def test_the_buyer_rates_a_completed_order_once_and_the_vendor_answers_onc
             await reviews.review_order(session=session, now=NOW, actor=canteen_staff, order_id=order.id, rating=6)
         with pytest.raises(Forbidden):
             await reviews.review_order(session=session, now=NOW, actor=seller.user, order_id=order.id, rating=5)
-        await reviews.review_order(session=session, now=NOW, actor=canteen_staff, order_id=order.id, rating=4,
-                                   comment="Nasi pulen, lauk hangat.")
+        await reviews.review_order(
+            session=session,
+            now=NOW,
+            actor=canteen_staff,
+            order_id=order.id,
+            rating=4,
+            comment="Nasi pulen, lauk hangat.",
+        )
         await session.commit()
     async with database.sessionmaker() as session:
         with pytest.raises(Conflict):
@@ -130,8 +150,9 @@ async def test_the_buyer_rates_a_completed_order_once_and_the_vendor_answers_onc
         vendor = await session.get(Vendor, seller.vendor.id)
         assert (vendor.rating_count, vendor.rating_sum) == (1, 4)
 
-        answered = await reviews.reply_to_review(session=session, now=NOW, actor=seller.user, order_id=order.id,
-                                                 reply="Terima kasih, Bu!")
+        answered = await reviews.reply_to_review(
+            session=session, now=NOW, actor=seller.user, order_id=order.id, reply="Terima kasih, Bu!"
+        )
         await session.commit()
         assert answered.reply == "Terima kasih, Bu!"
     async with database.sessionmaker() as session:
@@ -141,8 +162,9 @@ async def test_the_buyer_rates_a_completed_order_once_and_the_vendor_answers_onc
         assert (shown.rating, shown.author, shown.reply) == (4, "Dewi", "Terima kasih, Bu!")
 
 
-async def test_reorder_puts_a_past_orders_lines_back_in_the_cart_and_says_what_is_gone(ordering, world, catering,
-                                                                                       canteen_staff, database):
+async def test_reorder_puts_a_past_orders_lines_back_in_the_cart_and_says_what_is_gone(
+    ordering, world, catering, canteen_staff, database
+):
     seller, nasi_box = catering
     tea = await world.live_product(seller, "Es Teh Manis", category="drinks", price=3000, unit="pcs")
     await ordering.put_in_cart(canteen_staff, nasi_box.id, 200)
@@ -166,31 +188,36 @@ async def test_reorder_puts_a_past_orders_lines_back_in_the_cart_and_says_what_i
         assert view.total == 200 * 13000
 
 
-async def test_buyers_of_a_suspended_vendors_open_orders_are_told(ordering, catering, canteen_staff, manager,
-                                                                  database):
+async def test_buyers_of_a_suspended_vendors_open_orders_are_told(ordering, catering, canteen_staff, manager, database):
     from backend.moderation.service import suspend_vendor
 
     seller, nasi_box = catering
     order = await ordering.order(canteen_staff, nasi_box.id, 50)
     async with database.sessionmaker() as session:
-        await suspend_vendor(session=session, actor=manager, vendor_id=seller.vendor.id, reason="Sertifikat palsu",
-                             now=NOW)
+        await suspend_vendor(
+            session=session, actor=manager, vendor_id=seller.vendor.id, reason="Sertifikat palsu", now=NOW
+        )
         await session.commit()
     async with database.sessionmaker() as session:
-        told = (await session.execute(select(Notification).where(col(Notification.user_id) == canteen_staff.id))).scalars()
+        told = (
+            await session.execute(select(Notification).where(col(Notification.user_id) == canteen_staff.id))
+        ).scalars()
         assert [(n.url, n.params["vendor"]) for n in told] == [(f"/orders/{order.id}", "Catering Bu Sri")]
 
 
-async def test_buyers_read_a_vendors_reviews_on_the_vendor_page_and_in_the_api(ordering, catering, canteen_staff,
-                                                                               database, client):
+async def test_buyers_read_a_vendors_reviews_on_the_vendor_page_and_in_the_api(
+    ordering, catering, canteen_staff, database, client
+):
     seller, nasi_box = catering
     order = await ordering.order(canteen_staff, nasi_box.id, 50)
     await complete(database, order, seller, canteen_staff)
     async with database.sessionmaker() as session:
-        await reviews.review_order(session=session, now=NOW, actor=canteen_staff, order_id=order.id, rating=5,
-                                   comment="Enak <b>sekali</b>")
-        await reviews.reply_to_review(session=session, now=NOW, actor=seller.user, order_id=order.id,
-                                      reply="Matur nuwun")
+        await reviews.review_order(
+            session=session, now=NOW, actor=canteen_staff, order_id=order.id, rating=5, comment="Enak <b>sekali</b>"
+        )
+        await reviews.reply_to_review(
+            session=session, now=NOW, actor=seller.user, order_id=order.id, reply="Matur nuwun"
+        )
         await session.commit()
 
     vendor_page = await client.get(f"/vendors/{seller.vendor.id}")

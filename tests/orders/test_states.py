@@ -32,8 +32,9 @@ S = OrderStatus
 async def move(database, order_id, target, actor, reason="", now=NOW):
     async with database.sessionmaker() as session:
         try:
-            order = await change_status(session=session, order_id=order_id, target=target, actor=actor,
-                                        reason=reason, now=now)
+            order = await change_status(
+                session=session, order_id=order_id, target=target, actor=actor, reason=reason, now=now
+            )
         except BaseException:
             await session.rollback()
             raise
@@ -49,26 +50,43 @@ async def force_status(database, order_id, status):
         await session.commit()
 
 
-async def test_an_order_goes_from_placed_to_completed_and_every_step_is_recorded(ordering, catering, canteen_staff,
-                                                                                 database):
+async def test_an_order_goes_from_placed_to_completed_and_every_step_is_recorded(
+    ordering, catering, canteen_staff, database
+):
     seller, nasi_box = catering
     order = await ordering.order(canteen_staff, nasi_box.id, 200)
-    for target, actor in ((S.ACCEPTED, seller.user), (S.READY, seller.user), (S.DELIVERED, seller.user),
-                          (S.COMPLETED, canteen_staff)):
+    for target, actor in (
+        (S.ACCEPTED, seller.user),
+        (S.READY, seller.user),
+        (S.DELIVERED, seller.user),
+        (S.COMPLETED, canteen_staff),
+    ):
         assert (await move(database, order.id, target, actor)).status == target
 
     async with database.sessionmaker() as session:
-        events = (await session.execute(select(OrderEvent).where(col(OrderEvent.order_id) == order.id)
-                                        .order_by(col(OrderEvent.id)))).scalars().all()
+        events = (
+            (
+                await session.execute(
+                    select(OrderEvent).where(col(OrderEvent.order_id) == order.id).order_by(col(OrderEvent.id))
+                )
+            )
+            .scalars()
+            .all()
+        )
     assert [(e.from_status, e.to_status, e.actor_role) for e in events] == [
-        (None, "placed", "buyer"), ("placed", "accepted", "vendor"), ("accepted", "ready", "vendor"),
-        ("ready", "delivered", "vendor"), ("delivered", "completed", "buyer")]
+        (None, "placed", "buyer"),
+        ("placed", "accepted", "vendor"),
+        ("accepted", "ready", "vendor"),
+        ("ready", "delivered", "vendor"),
+        ("delivered", "completed", "buyer"),
+    ]
     assert await ordering.remaining(seller.vendor.id) == 300  # a completed order keeps its capacity
 
 
 @pytest.mark.parametrize("current", list(S))
-async def test_every_illegal_transition_is_refused_and_changes_nothing(ordering, catering, canteen_staff, database,
-                                                                       manager, current):
+async def test_every_illegal_transition_is_refused_and_changes_nothing(
+    ordering, catering, canteen_staff, database, manager, current
+):
     seller, nasi_box = catering
     order = await ordering.order(canteen_staff, nasi_box.id, 50)
     await force_status(database, order.id, current)
@@ -83,18 +101,27 @@ async def test_every_illegal_transition_is_refused_and_changes_nothing(ordering,
         assert len((await session.execute(select(OrderEvent).where(col(OrderEvent.order_id) == order.id))).all()) == 1
 
 
-async def test_the_one_who_loses_a_race_for_the_order_is_told_what_it_is_now(ordering, catering, canteen_staff,
-                                                                            database):
+async def test_the_one_who_loses_a_race_for_the_order_is_told_what_it_is_now(
+    ordering, catering, canteen_staff, database
+):
     seller, nasi_box = catering
     order = await ordering.order(canteen_staff, nasi_box.id, 100)
     async with database.sessionmaker() as vendors_session:
         # The vendor has the order open (placed) when the canteen cancels it.
-        seen, vendor_user_id, side = await load_for_change(session=vendors_session, order_id=order.id,
-                                                            actor=seller.user)
+        seen, vendor_user_id, side = await load_for_change(
+            session=vendors_session, order_id=order.id, actor=seller.user
+        )
         await move(database, order.id, S.CANCELLED, canteen_staff, reason="Salah tanggal")
         with pytest.raises(StatusConflict) as lost:
-            await apply_transition(session=vendors_session, order=seen, vendor_user_id=vendor_user_id, side=side,
-                                   target=S.ACCEPTED, actor=seller.user, now=NOW)
+            await apply_transition(
+                session=vendors_session,
+                order=seen,
+                vendor_user_id=vendor_user_id,
+                side=side,
+                target=S.ACCEPTED,
+                actor=seller.user,
+                now=NOW,
+            )
         await vendors_session.rollback()
     assert lost.value.current_status == S.CANCELLED
     assert lost.value.message == MSG_CHANGED
@@ -126,8 +153,9 @@ async def test_strangers_do_not_even_see_the_order(ordering, world, zone, cateri
             await move(database, order.id, S.CANCELLED, stranger, reason="bukan urusan saya")
 
 
-async def test_a_colleague_of_the_same_canteen_can_cancel_the_canteens_order(ordering, world, zone, canteen, catering,
-                                                                             canteen_staff, database):
+async def test_a_colleague_of_the_same_canteen_can_cancel_the_canteens_order(
+    ordering, world, zone, canteen, catering, canteen_staff, database
+):
     _, nasi_box = catering
     order = await ordering.order(canteen_staff, nasi_box.id, 50)
     colleague = await world.user(Role.CANTEEN_STAFF, zone=zone, organisation=canteen)
@@ -145,15 +173,19 @@ async def test_declining_needs_a_reason_and_gives_the_capacity_back(ordering, ca
     assert (declined.status, declined.status_reason) == (S.DECLINED, "Kompor rusak")
     assert await ordering.remaining(seller.vendor.id) == 500
     async with database.sessionmaker() as session:
-        notes = (await session.execute(select(Notification).where(col(Notification.user_id) == canteen_staff.id))).scalars()
+        notes = (
+            await session.execute(select(Notification).where(col(Notification.user_id) == canteen_staff.id))
+        ).scalars()
         assert [(n.message, n.params["status"]) for n in notes] == [("Order %(number)s: %(status)s", "declined")]
 
 
-async def test_cancelling_an_accepted_order_gives_back_capacity_and_stock(ordering, world, zone, catering, canteen_staff,
-                                                                         database):
+async def test_cancelling_an_accepted_order_gives_back_capacity_and_stock(
+    ordering, world, zone, catering, canteen_staff, database
+):
     seller, nasi_box = catering
-    drinks = await world.live_product(seller, "Es Teh Botol", category="drinks", price=4000, unit="pcs",
-                                      fulfilment="ready_stock", stock=100)
+    drinks = await world.live_product(
+        seller, "Es Teh Botol", category="drinks", price=4000, unit="pcs", fulfilment="ready_stock", stock=100
+    )
     await ordering.put_in_cart(canteen_staff, nasi_box.id, 100)
     await ordering.put_in_cart(canteen_staff, drinks.id, 60)
     order = (await ordering.checkout(canteen_staff)).orders[0]
@@ -167,8 +199,9 @@ async def test_cancelling_an_accepted_order_gives_back_capacity_and_stock(orderi
         assert (await session.get(type(drinks), drinks.id)).stock == 100
 
 
-async def test_the_unpaid_order_job_cancels_late_card_orders_and_releases_their_capacity(ordering, catering,
-                                                                                       canteen_staff, database):
+async def test_the_unpaid_order_job_cancels_late_card_orders_and_releases_their_capacity(
+    ordering, catering, canteen_staff, database
+):
     seller, nasi_box = catering
     order = await ordering.order(canteen_staff, nasi_box.id, 150, payment=PaymentMethod.CARD)
     async with database.sessionmaker() as session:
@@ -193,7 +226,9 @@ async def test_a_paid_checkout_places_its_orders_once(ordering, world, zone, cat
             await session.commit()
     async with database.sessionmaker() as session:
         assert (await session.get(Order, order.id)).status == S.PLACED
-        events = (await session.execute(select(col(OrderEvent.to_status)).where(col(OrderEvent.order_id) == order.id))).all()
+        events = (
+            await session.execute(select(col(OrderEvent.to_status)).where(col(OrderEvent.order_id) == order.id))
+        ).all()
         assert [e[0] for e in events] == ["pending_payment", "placed"]
         # A paid order is no longer cancelled by the unpaid-order job.
         assert await cancel_unpaid_orders(session=session, now=NOW + timedelta(hours=1)) == 0
@@ -209,4 +244,3 @@ async def test_delivered_orders_complete_by_themselves_after_two_days(ordering, 
         assert await complete_delivered_orders(session=session, now=NOW + timedelta(days=2, minutes=1)) == 1
         await session.commit()
         assert (await session.get(Order, order.id)).status == S.COMPLETED
-

@@ -53,9 +53,15 @@ def fake_stripe(stripe_server: FakeStripe) -> Iterator[FakeStripe]:
 @pytest.fixture
 def stripe_settings(settings: Settings, fake_stripe: FakeStripe) -> Settings:
     # A short timeout, so a test of Stripe timing out takes seconds (three tries and the SDK's back-off).
-    return settings.model_copy(update={"stripe_secret_key": SECRET_KEY, "stripe_publishable_key": PUBLISHABLE_KEY,
-                                       "stripe_webhook_secret": WEBHOOK_SECRET, "stripe_api_base": fake_stripe.url,
-                                       "stripe_timeout_seconds": 0.5})
+    return settings.model_copy(
+        update={
+            "stripe_secret_key": SECRET_KEY,
+            "stripe_publishable_key": PUBLISHABLE_KEY,
+            "stripe_webhook_secret": WEBHOOK_SECRET,
+            "stripe_api_base": fake_stripe.url,
+            "stripe_timeout_seconds": 0.5,
+        }
+    )
 
 
 @pytest.fixture
@@ -70,8 +76,9 @@ def stripe_signature(payload: bytes, secret: str = WEBHOOK_SECRET, timestamp: in
     return signature_header(payload, secret, timestamp)
 
 
-async def deliver(client: Any, event: dict[str, Any], *, signature: str | None = "sign",
-                  payload: bytes | None = None) -> Any:
+async def deliver(
+    client: Any, event: dict[str, Any], *, signature: str | None = "sign", payload: bytes | None = None
+) -> Any:
     """Post an event to the webhook as Stripe would (signed unless told otherwise)."""
     body = payload if payload is not None else json.dumps(event, separators=(",", ":")).encode()
     headers = {"Content-Type": "application/json; charset=utf-8"}
@@ -99,8 +106,9 @@ async def two_vendors(world, zone, catering):  # noqa: F811
     """Catering Bu Sri (nasi box, Rp 13.000 from 200) and Dapur Pak Joko (snack box at Rp 8.000)."""
     seller, nasi_box = catering
     other = await world.seller(zone, business_name="Dapur Pak Joko", daily_capacity=300)
-    snack = await world.live_product(other, "Snack Box Kue Basah", price=8000, min_order_qty=10,
-                                     order_cutoff=clock_time(15, 0))
+    snack = await world.live_product(
+        other, "Snack Box Kue Basah", price=8000, min_order_qty=10, order_cutoff=clock_time(15, 0)
+    )
     return (seller, nasi_box), (other, snack)
 
 
@@ -113,21 +121,26 @@ async def card_checkout(ordering, two_vendors, canteen_staff) -> CardCheckout:  
     await ordering.put_in_cart(canteen_staff, snack.id, 50)
     placement = await ordering.checkout(canteen_staff, payment=PaymentMethod.CARD)
     assert placement.checkout.id is not None
-    return CardCheckout(checkout_id=placement.checkout.id, orders=placement.orders, buyer=canteen_staff,
-                        sellers=[seller, other])
+    return CardCheckout(
+        checkout_id=placement.checkout.id, orders=placement.orders, buyer=canteen_staff, sellers=[seller, other]
+    )
 
 
 async def orders_of(database: Database, checkout_id: int) -> list[Order]:
     async with database.sessionmaker() as session:
-        return list((await session.execute(select(Order).where(col(Order.checkout_id) == checkout_id)
-                                           .order_by(col(Order.id)))).scalars())
+        return list(
+            (
+                await session.execute(
+                    select(Order).where(col(Order.checkout_id) == checkout_id).order_by(col(Order.id))
+                )
+            ).scalars()
+        )
 
 
 async def payment_of(database: Database, checkout_id: int) -> Payment:
     """The checkout's payment (the test fails when there is none)."""
     async with database.sessionmaker() as session:
-        return (await session.execute(select(Payment).where(col(Payment.checkout_id) == checkout_id))
-                ).scalar_one()
+        return (await session.execute(select(Payment).where(col(Payment.checkout_id) == checkout_id))).scalar_one()
 
 
 async def refund_of(database: Database, order_id: int) -> Refund:
@@ -143,15 +156,17 @@ async def has_refund(database: Database, order_id: int) -> bool:
 
 async def has_payment(database: Database, checkout_id: int) -> bool:
     async with database.sessionmaker() as session:
-        return (await session.execute(select(Payment).where(col(Payment.checkout_id) == checkout_id))
-                ).first() is not None
+        return (
+            await session.execute(select(Payment).where(col(Payment.checkout_id) == checkout_id))
+        ).first() is not None
 
 
 async def start_paying(client: Any, database: Database, checkout: CardCheckout) -> dict[str, Any]:
     """The canteen's system asks for the checkout's PaymentIntent (POST /api/v1/checkouts/{id}/payment)."""
     from tests.orders.test_order_api import bearer
 
-    started = await client.post(f"/api/v1/checkouts/{checkout.checkout_id}/payment",
-                                headers=await bearer(database, checkout.buyer))
+    started = await client.post(
+        f"/api/v1/checkouts/{checkout.checkout_id}/payment", headers=await bearer(database, checkout.buyer)
+    )
     assert started.status_code == 200, started.text
     return started.json()

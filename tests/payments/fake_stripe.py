@@ -196,24 +196,38 @@ class FakeStripe:
         return [request for request in self.requests if request.method == method and request.path == path]
 
     def intents_for_checkout(self, checkout_id: int) -> list[dict[str, Any]]:
-        return [intent for intent in self.payment_intents.values()
-                if intent["metadata"].get("checkout_id") == str(checkout_id)]
+        return [
+            intent
+            for intent in self.payment_intents.values()
+            if intent["metadata"].get("checkout_id") == str(checkout_id)
+        ]
 
     # --- the buyer on Stripe's side -------------------------------------------------------------------------
 
     def succeed_intent(self, intent_id: str) -> dict[str, Any]:
         with self._lock:
             intent = self.payment_intents[intent_id]
-            intent.update(status="succeeded", amount_received=intent["amount"], last_payment_error=None,
-                          latest_charge=new_id("ch"), payment_method=new_id("pm"))
+            intent.update(
+                status="succeeded",
+                amount_received=intent["amount"],
+                last_payment_error=None,
+                latest_charge=new_id("ch"),
+                payment_method=new_id("pm"),
+            )
             return json.loads(json.dumps(intent))
 
     def fail_intent(self, intent_id: str, message: str = "Your card was declined.") -> dict[str, Any]:
         with self._lock:
             intent = self.payment_intents[intent_id]
-            intent.update(status="requires_payment_method", last_payment_error={
-                "type": "card_error", "code": "card_declined", "decline_code": "generic_decline",
-                "message": message})
+            intent.update(
+                status="requires_payment_method",
+                last_payment_error={
+                    "type": "card_error",
+                    "code": "card_declined",
+                    "decline_code": "generic_decline",
+                    "message": message,
+                },
+            )
             return json.loads(json.dumps(intent))
 
     def pay_session(self, session_id: str) -> tuple[dict[str, Any], dict[str, Any], str]:
@@ -221,8 +235,14 @@ class FakeStripe:
         Returns the session, the intent and the address Stripe sends the browser back to."""
         with self._lock:
             hosted = self.sessions[session_id]
-            intent = self._create_intent({"amount": hosted["amount_total"], "currency": hosted["currency"],
-                                          "metadata": hosted["_intent_metadata"], "payment_method_types": ["card"]})
+            intent = self._create_intent(
+                {
+                    "amount": hosted["amount_total"],
+                    "currency": hosted["currency"],
+                    "metadata": hosted["_intent_metadata"],
+                    "payment_method_types": ["card"],
+                }
+            )
             hosted.update(status="complete", payment_status="paid", payment_intent=intent["id"])
         self.succeed_intent(intent["id"])
         back = hosted["success_url"].replace("{CHECKOUT_SESSION_ID}", session_id)
@@ -234,10 +254,17 @@ class FakeStripe:
 
     def event(self, event_type: str, stripe_object: dict[str, Any]) -> dict[str, Any]:
         """A webhook event as Stripe sends it (to be signed by the test)."""
-        return {"id": new_id("evt"), "object": "event", "api_version": API_VERSION, "created": int(time.time()),
-                "type": event_type, "livemode": False, "pending_webhooks": 1,
-                "request": {"id": None, "idempotency_key": None},
-                "data": {"object": self.public(json.loads(json.dumps(stripe_object)))}}
+        return {
+            "id": new_id("evt"),
+            "object": "event",
+            "api_version": API_VERSION,
+            "created": int(time.time()),
+            "type": event_type,
+            "livemode": False,
+            "pending_webhooks": 1,
+            "request": {"id": None, "idempotency_key": None},
+            "data": {"object": self.public(json.loads(json.dumps(stripe_object)))},
+        }
 
     # --- the HTTP API ---------------------------------------------------------------------------------------
 
@@ -275,15 +302,17 @@ class FakeStripe:
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client timed out and left
 
-    def _answer(self, method: str, path: str, params: dict[str, Any],
-                key: str | None) -> tuple[int, dict[str, Any]]:
+    def _answer(self, method: str, path: str, params: dict[str, Any], key: str | None) -> tuple[int, dict[str, Any]]:
         with self._lock:
             if method == "POST" and key and key in self._answers:
                 asked, status, answer = self._answers[key]
                 if asked != (method, path, params):
-                    return 400, _error("idempotency_error", "Keys for idempotent requests can only be used with "
-                                                           "the same parameters they were first used with.",
-                                       code=None)
+                    return 400, _error(
+                        "idempotency_error",
+                        "Keys for idempotent requests can only be used with "
+                        "the same parameters they were first used with.",
+                        code=None,
+                    )
                 return status, answer
             status, answer = self._route(method, path, params)
             if method == "POST" and key:
@@ -292,24 +321,32 @@ class FakeStripe:
 
     def _route(self, method: str, path: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         if (method, path) in (("POST", "/v1/payment_intents"), ("POST", "/v1/checkout/sessions")) and (
-                "payment_method_types" in params):
+            "payment_method_types" in params
+        ):
             # Since API version 2026-09-30 (the SDK's), as Stripe answers it.
-            return 400, _error("invalid_request_error", "payment_method_types is no longer supported: use "
-                                                        "allowed_payment_method_types.",
-                               code="payment_method_types_no_longer_supported")
+            return 400, _error(
+                "invalid_request_error",
+                "payment_method_types is no longer supported: use allowed_payment_method_types.",
+                code="payment_method_types_no_longer_supported",
+            )
         if (method, path) == ("POST", "/v1/payment_intents"):
             return 200, self.public(self._create_intent(params))
         if (method, path) == ("POST", "/v1/checkout/sessions"):
             return 200, self.public(self._create_session(params))
         if (method, path) == ("POST", "/v1/refunds"):
             return self._create_refund(params)
-        for prefix, store in (("/v1/payment_intents/", self.payment_intents),
-                              ("/v1/checkout/sessions/", self.sessions)):
+        for prefix, store in (
+            ("/v1/payment_intents/", self.payment_intents),
+            ("/v1/checkout/sessions/", self.sessions),
+        ):
             if method == "GET" and path.startswith(prefix):
                 found = store.get(path.removeprefix(prefix))
                 if found is None:
-                    return 404, _error("invalid_request_error", f"No such object: '{path.removeprefix(prefix)}'",
-                                       code="resource_missing")
+                    return 404, _error(
+                        "invalid_request_error",
+                        f"No such object: '{path.removeprefix(prefix)}'",
+                        code="resource_missing",
+                    )
                 return 200, self.public(found)
         return 404, _error("invalid_request_error", f"Unrecognized request URL ({method}: {path}).", code=None)
 
@@ -333,12 +370,16 @@ class FakeStripe:
         lines = "".join(
             f"<li>{html.escape(line['price_data']['product_data']['name'])} × {int(line.get('quantity', 1))} <strong>"
             f"{_amount(int(line['price_data']['unit_amount']) * int(line.get('quantity', 1)), hosted['currency'])}"
-            f"</strong></li>" for line in hosted["_line_items"])
+            f"</strong></li>"
+            for line in hosted["_line_items"]
+        )
         cancel = f'<p><a href="{html.escape(hosted["cancel_url"])}">Back</a></p>' if hosted.get("cancel_url") else ""
-        body = (f"<h1>Pay {_amount(hosted['amount_total'], hosted['currency'])}</h1><ul>{lines}</ul>"
-                f'<form method="post" action="{HOSTED_PAGE}{html.escape(session_id)}">'
-                f"<p>Test card 4242 4242 4242 4242</p>"
-                f'<button type="submit">Pay</button></form>{cancel}')
+        body = (
+            f"<h1>Pay {_amount(hosted['amount_total'], hosted['currency'])}</h1><ul>{lines}</ul>"
+            f'<form method="post" action="{HOSTED_PAGE}{html.escape(session_id)}">'
+            f"<p>Test card 4242 4242 4242 4242</p>"
+            f'<button type="submit">Pay</button></form>{cancel}'
+        )
         _send_html(request, 200, _page("Pay", body))
 
     def _deliver(self, event: dict[str, Any]) -> None:
@@ -347,8 +388,15 @@ class FakeStripe:
             return
         url, secret = self._webhook
         payload = json.dumps(event, separators=(",", ":")).encode()
-        delivery = urllib.request.Request(url, data=payload, method="POST", headers={
-            "Content-Type": "application/json; charset=utf-8", "Stripe-Signature": signature_header(payload, secret)})
+        delivery = urllib.request.Request(
+            url,
+            data=payload,
+            method="POST",
+            headers={
+                "Content-Type": "application/json; charset=utf-8",
+                "Stripe-Signature": signature_header(payload, secret),
+            },
+        )
         try:
             with urllib.request.urlopen(delivery, timeout=10) as answer:
                 status, text = answer.status, answer.read().decode()
@@ -358,14 +406,25 @@ class FakeStripe:
 
     def _create_intent(self, params: dict[str, Any]) -> dict[str, Any]:
         intent_id = new_id("pi")
-        intent = {"id": intent_id, "object": "payment_intent", "amount": int(params["amount"]), "amount_received": 0,
-                  "currency": params["currency"], "status": "requires_payment_method",
-                  "client_secret": f"{intent_id}_secret_{secrets.token_hex(8)}",
-                  "metadata": params.get("metadata", {}), "payment_method_types": params.get("allowed_payment_method_types",
-                                                                                             ["card"]),
-                  "description": params.get("description"), "capture_method": "automatic",
-                  "confirmation_method": "automatic", "created": int(time.time()), "livemode": False,
-                  "last_payment_error": None, "latest_charge": None, "payment_method": None}
+        intent = {
+            "id": intent_id,
+            "object": "payment_intent",
+            "amount": int(params["amount"]),
+            "amount_received": 0,
+            "currency": params["currency"],
+            "status": "requires_payment_method",
+            "client_secret": f"{intent_id}_secret_{secrets.token_hex(8)}",
+            "metadata": params.get("metadata", {}),
+            "payment_method_types": params.get("allowed_payment_method_types", ["card"]),
+            "description": params.get("description"),
+            "capture_method": "automatic",
+            "confirmation_method": "automatic",
+            "created": int(time.time()),
+            "livemode": False,
+            "last_payment_error": None,
+            "latest_charge": None,
+            "payment_method": None,
+        }
         self.payment_intents[intent_id] = intent
         return intent
 
@@ -373,16 +432,27 @@ class FakeStripe:
         session_id = f"cs_test_{secrets.token_hex(16)}"
         lines = params.get("line_items", [])
         total = sum(int(line["price_data"]["unit_amount"]) * int(line.get("quantity", 1)) for line in lines)
-        hosted = {"id": session_id, "object": "checkout.session", "mode": params.get("mode"), "status": "open",
-                  "payment_status": "unpaid", "payment_intent": None, "amount_total": total,
-                  "amount_subtotal": total, "currency": lines[0]["price_data"]["currency"] if lines else None,
-                  "metadata": params.get("metadata", {}), "client_reference_id": params.get("client_reference_id"),
-                  "success_url": params["success_url"], "cancel_url": params.get("cancel_url"),
-                  "url": f"{self.url if self.hosted_pages else STRIPE_CHECKOUT}{HOSTED_PAGE}{session_id}",
-                  "created": int(time.time()),
-                  "expires_at": int(params.get("expires_at") or time.time() + 86400), "livemode": False,
-                  "_line_items": lines,
-                  "_intent_metadata": (params.get("payment_intent_data") or {}).get("metadata", {})}
+        hosted = {
+            "id": session_id,
+            "object": "checkout.session",
+            "mode": params.get("mode"),
+            "status": "open",
+            "payment_status": "unpaid",
+            "payment_intent": None,
+            "amount_total": total,
+            "amount_subtotal": total,
+            "currency": lines[0]["price_data"]["currency"] if lines else None,
+            "metadata": params.get("metadata", {}),
+            "client_reference_id": params.get("client_reference_id"),
+            "success_url": params["success_url"],
+            "cancel_url": params.get("cancel_url"),
+            "url": f"{self.url if self.hosted_pages else STRIPE_CHECKOUT}{HOSTED_PAGE}{session_id}",
+            "created": int(time.time()),
+            "expires_at": int(params.get("expires_at") or time.time() + 86400),
+            "livemode": False,
+            "_line_items": lines,
+            "_intent_metadata": (params.get("payment_intent_data") or {}).get("metadata", {}),
+        }
         self.sessions[session_id] = hosted
         return hosted
 
@@ -391,19 +461,37 @@ class FakeStripe:
         if intent is None:
             return 404, _error("invalid_request_error", "No such payment_intent", code="resource_missing")
         if intent["status"] != "succeeded":
-            return 400, _error("invalid_request_error", "This PaymentIntent has no successful charge to refund.",
-                               code="charge_not_refundable")
+            return 400, _error(
+                "invalid_request_error",
+                "This PaymentIntent has no successful charge to refund.",
+                code="charge_not_refundable",
+            )
         amount = int(params.get("amount", intent["amount_received"]))
-        refunded = sum(refund["amount"] for refund in self.refunds.values()
-                       if refund["payment_intent"] == intent["id"] and refund["status"] != "failed")
+        refunded = sum(
+            refund["amount"]
+            for refund in self.refunds.values()
+            if refund["payment_intent"] == intent["id"] and refund["status"] != "failed"
+        )
         if refunded + amount > intent["amount_received"]:
-            return 400, _error("invalid_request_error", f"Refund amount ({amount}) is greater than unrefunded "
-                                                        f"amount on charge ({intent['amount_received'] - refunded})",
-                               code="amount_too_large")
-        refund = {"id": new_id("re"), "object": "refund", "amount": amount, "currency": intent["currency"],
-                  "payment_intent": intent["id"], "charge": intent["latest_charge"], "status": self.refund_status,
-                  "metadata": params.get("metadata", {}), "reason": params.get("reason"), "failure_reason": None,
-                  "created": int(time.time())}
+            return 400, _error(
+                "invalid_request_error",
+                f"Refund amount ({amount}) is greater than unrefunded "
+                f"amount on charge ({intent['amount_received'] - refunded})",
+                code="amount_too_large",
+            )
+        refund = {
+            "id": new_id("re"),
+            "object": "refund",
+            "amount": amount,
+            "currency": intent["currency"],
+            "payment_intent": intent["id"],
+            "charge": intent["latest_charge"],
+            "status": self.refund_status,
+            "metadata": params.get("metadata", {}),
+            "reason": params.get("reason"),
+            "failure_reason": None,
+            "created": int(time.time()),
+        }
         self.refunds[refund["id"]] = refund
         return 200, refund
 
@@ -421,9 +509,11 @@ def _amount(minor_units: int, currency: str | None) -> str:
 
 
 def _page(title: str, body: str) -> bytes:
-    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
-            f'content="width=device-width, initial-scale=1"><title>{html.escape(title)} · Stripe (test)</title>'
-            f"</head><body>{body}</body></html>").encode()
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
+        f'content="width=device-width, initial-scale=1"><title>{html.escape(title)} · Stripe (test)</title>'
+        f"</head><body>{body}</body></html>"
+    ).encode()
 
 
 def _send_html(request: BaseHTTPRequestHandler, status: int, page: bytes) -> None:

@@ -22,15 +22,19 @@ S = OrderStatus
 
 async def notified(database, user_id: int) -> set[int | None]:
     async with database.sessionmaker() as session:
-        return set((await session.execute(select(col(Notification.order_id)).where(col(Notification.user_id) == user_id)
-                                          )).scalars())
+        return set(
+            (
+                await session.execute(select(col(Notification.order_id)).where(col(Notification.user_id) == user_id))
+            ).scalars()
+        )
 
 
 # --- through the API --------------------------------------------------------------------------------------
 
 
 async def test_a_procurement_system_pays_both_vendors_with_one_intent_and_the_webhook_places_both_orders(
-        client, database, card_checkout, fake_stripe):
+    client, database, card_checkout, fake_stripe
+):
     canteen = await bearer(database, card_checkout.buyer)
     url = f"/api/v1/checkouts/{card_checkout.checkout_id}/payment"
 
@@ -45,7 +49,7 @@ async def test_a_procurement_system_pays_both_vendors_with_one_intent_and_the_we
     assert body["order_ids"] == [order.id for order in card_checkout.orders]
 
     # What Stripe was asked: IDR in hundredths, the checkout in the metadata, a key derived from the checkout.
-    asked, = fake_stripe.seen("POST", "/v1/payment_intents")
+    (asked,) = fake_stripe.seen("POST", "/v1/payment_intents")
     assert asked.params["amount"] == "300000000" and asked.params["currency"] == "idr"
     assert asked.params["metadata"] == {"checkout_id": str(card_checkout.checkout_id)}
     assert asked.idempotency_key == f"checkout-{card_checkout.checkout_id}-intent"
@@ -75,15 +79,19 @@ async def test_a_procurement_system_pays_both_vendors_with_one_intent_and_the_we
 
 
 async def test_someone_elses_checkout_is_not_found_and_a_cancelled_one_cannot_be_paid(
-        client, database, card_checkout, ordering, world, zone):
+    client, database, card_checkout, ordering, world, zone
+):
     url = f"/api/v1/checkouts/{card_checkout.checkout_id}/payment"
     stranger = await bearer(database, await ordering.canteen_buyer("Kantin PT Lain"))
     assert (await client.post(url, headers=stranger)).status_code == 404
 
     canteen = await bearer(database, card_checkout.buyer)
     for order in card_checkout.orders:
-        moved = await client.post(f"/api/v1/orders/{order.id}/transitions", headers=canteen,
-                                  json={"status": "cancelled", "reason": "Salah pesan"})
+        moved = await client.post(
+            f"/api/v1/orders/{order.id}/transitions",
+            headers=canteen,
+            json={"status": "cancelled", "reason": "Salah pesan"},
+        )
         assert moved.status_code == 200, moved.text
     refused = await client.post(url, headers=canteen)
     assert refused.status_code == 409 and refused.json()["code"] == "conflict"
@@ -106,7 +114,8 @@ async def test_a_card_checkout_through_the_api_says_where_to_pay(client, databas
 
 
 async def test_a_buyer_pays_on_stripes_page_and_coming_back_places_the_orders_only_because_stripe_says_so(
-        client, database, card_checkout, fake_stripe):
+    client, database, card_checkout, fake_stripe
+):
     await log_in(client, card_checkout.buyer)
     pay_url = f"/checkouts/{card_checkout.checkout_id}/pay"
     pay_page = await client.get(pay_url)
@@ -119,13 +128,15 @@ async def test_a_buyer_pays_on_stripes_page_and_coming_back_places_the_orders_on
     assert to_stripe.status_code == 303, to_stripe.text
     session_id = to_stripe.headers["location"].rsplit("/", 1)[1]
     assert to_stripe.headers["location"] == f"https://checkout.stripe.com/c/pay/{session_id}"
-    asked, = fake_stripe.seen("POST", "/v1/checkout/sessions")
+    (asked,) = fake_stripe.seen("POST", "/v1/checkout/sessions")
     assert asked.idempotency_key == f"checkout-{card_checkout.checkout_id}-session"
-    assert [(line["price_data"]["unit_amount"], line["price_data"]["currency"]) for line in asked.params["line_items"]] \
-        == [("260000000", "idr"), ("40000000", "idr")]  # one line per vendor's order, in Stripe's hundredths
+    assert [
+        (line["price_data"]["unit_amount"], line["price_data"]["currency"]) for line in asked.params["line_items"]
+    ] == [("260000000", "idr"), ("40000000", "idr")]  # one line per vendor's order, in Stripe's hundredths
     assert asked.params["payment_intent_data"]["metadata"] == {"checkout_id": str(card_checkout.checkout_id)}
-    assert asked.params["success_url"] == (f"http://testserver.local/checkouts/{card_checkout.checkout_id}/return"
-                                          "?session_id={CHECKOUT_SESSION_ID}")
+    assert asked.params["success_url"] == (
+        f"http://testserver.local/checkouts/{card_checkout.checkout_id}/return?session_id={{CHECKOUT_SESSION_ID}}"
+    )
     # A second tap goes to the same page at Stripe.
     assert (await submit(client, pay_url, {})).headers["location"] == to_stripe.headers["location"]
     assert len(fake_stripe.sessions) == 1
@@ -147,8 +158,10 @@ async def test_a_buyer_pays_on_stripes_page_and_coming_back_places_the_orders_on
 
     # Stripe's events arrive afterwards and change nothing more.
     hosted = fake_stripe.public(fake_stripe.sessions[session_id])
-    for event in (fake_stripe.event("checkout.session.completed", hosted),
-                  fake_stripe.event("payment_intent.succeeded", intent)):
+    for event in (
+        fake_stripe.event("checkout.session.completed", hosted),
+        fake_stripe.event("payment_intent.succeeded", intent),
+    ):
         assert (await deliver(client, event)).json()["outcome"] == "ignored"
     assert [order.status for order in await orders_of(database, card_checkout.checkout_id)] == [S.PLACED, S.PLACED]
     # The pay page now sends the buyer to the confirmation.
@@ -157,27 +170,35 @@ async def test_a_buyer_pays_on_stripes_page_and_coming_back_places_the_orders_on
 
 
 async def test_the_return_page_alone_never_places_orders_whatever_the_address_says(
-        client, database, card_checkout, fake_stripe):
+    client, database, card_checkout, fake_stripe
+):
     await log_in(client, card_checkout.buyer)
     await submit(client, f"/checkouts/{card_checkout.checkout_id}/pay", {})
-    session_id, = fake_stripe.sessions
+    (session_id,) = fake_stripe.sessions
     other = fake_stripe._create_session({"line_items": [], "success_url": "x", "metadata": {"checkout_id": "999"}})
     fake_stripe.pay_session(other["id"])  # somebody's paid session, for another checkout
 
-    for query in ("", "?session_id=cs_test_made_up", f"?session_id={other['id']}", "?session_id=<script>",
-                  "?paid=1&payment_status=paid"):
+    for query in (
+        "",
+        "?session_id=cs_test_made_up",
+        f"?session_id={other['id']}",
+        "?session_id=<script>",
+        "?paid=1&payment_status=paid",
+    ):
         page = await client.get(f"/checkouts/{card_checkout.checkout_id}/return{query}")
         assert page.status_code == 200 and 'data-payment="waiting"' in page.text, query
     assert {order.status for order in await orders_of(database, card_checkout.checkout_id)} == {S.PENDING_PAYMENT}
 
     # htmx asks again: only the status fragment comes back.
-    fragment = await client.get(f"/checkouts/{card_checkout.checkout_id}/return?session_id={session_id}",
-                                headers={"HX-Request": "true"})
+    fragment = await client.get(
+        f"/checkouts/{card_checkout.checkout_id}/return?session_id={session_id}", headers={"HX-Request": "true"}
+    )
     assert fragment.text.lstrip().startswith('<section id="payment-status"')
 
 
-async def test_a_worker_checks_out_by_card_on_the_cart_page_and_is_sent_to_pay(client, database, catering, worker,
-                                                                              ordering, fake_stripe):
+async def test_a_worker_checks_out_by_card_on_the_cart_page_and_is_sent_to_pay(
+    client, database, catering, worker, ordering, fake_stripe
+):
     from tests.web.test_order_pages import DAY, checkout_form
 
     _seller, nasi_box = catering
@@ -186,13 +207,14 @@ async def test_a_worker_checks_out_by_card_on_the_cart_page_and_is_sent_to_pay(c
     await submit(client, "/cart/lines", {"product_id": nasi_box.id, "quantity": 10})
     cart_page = await client.get("/cart")
     assert 'value="card"' in cart_page.text  # card is offered once Stripe is set up
-    placed = await submit(client, "/checkout", checkout_form(cart_page.text, delivery_place=str(gate.id),
-                                                             payment_method="card"))
+    placed = await submit(
+        client, "/checkout", checkout_form(cart_page.text, delivery_place=str(gate.id), payment_method="card")
+    )
     assert placed.status_code == 303, placed.text
     checkout_id = int(found(r"^/checkouts/(\d+)/pay$", placed.headers["location"]).group(1))
     pay_page = await client.get(placed.headers["location"])
     assert "Rp 150.000" in pay_page.text  # 10 × Rp 15.000
-    order, = await orders_of(database, checkout_id)
+    (order,) = await orders_of(database, checkout_id)
     assert order.status == S.PENDING_PAYMENT and order.delivery_day == DAY
 
     order_page = await client.get(f"/orders/{order.id}")

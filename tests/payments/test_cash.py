@@ -72,8 +72,9 @@ async def cash_order(ordering, catering, worker):
 # --- the limit -------------------------------------------------------------------------------------------
 
 
-async def test_cash_is_refused_for_a_vendor_order_above_the_limit_and_nothing_is_held(ordering, world, zone,
-                                                                                     catering, worker, database):
+async def test_cash_is_refused_for_a_vendor_order_above_the_limit_and_nothing_is_held(
+    ordering, world, zone, catering, worker, database
+):
     seller, nasi_box = catering
     other = await world.seller(zone, business_name="Keripik Mbak Nur")
     snack = await world.live_product(other, "Keripik Tempe", price=12_000, min_order_qty=1, unit="pack")
@@ -84,28 +85,35 @@ async def test_cash_is_refused_for_a_vendor_order_above_the_limit_and_nothing_is
 
     with pytest.raises(ValidationFailed) as refused:
         await ordering.checkout(worker, point_id=gate.id)
-    error, = refused.value.errors
+    (error,) = refused.value.errors
     assert (error.field, error.message) == (f"vendor-{seller.vendor.id}", cash.MSG_OVER_LIMIT)
     assert error.params == {"limit": "Rp 500.000", "vendor": "Catering Bu Sri", "total": "Rp 600.000"}
     assert await ordering.count_orders() == 0 and await ordering.remaining(seller.vendor.id) == before
 
     # The same cart is placed where the platform set the limit at its total.
     async with database.sessionmaker() as session:
-        placed = await place_checkout(session=session, buyer=worker, payment_method=PaymentMethod.CASH,
-                                      idempotency_key="higher", now=NOW, cash_limit=600_000,
-                                      delivery=DeliveryChoice(day=NEXT_MONDAY, slot=ELEVEN,
-                                                              kind=DeliveryKind.ZONE_POINT, point_id=gate.id))
+        placed = await place_checkout(
+            session=session,
+            buyer=worker,
+            payment_method=PaymentMethod.CASH,
+            idempotency_key="higher",
+            now=NOW,
+            cash_limit=600_000,
+            delivery=DeliveryChoice(day=NEXT_MONDAY, slot=ELEVEN, kind=DeliveryKind.ZONE_POINT, point_id=gate.id),
+        )
         await session.commit()
     assert sorted(order.total for order in placed.orders) == [24_000, 600_000]
 
 
-async def test_the_cart_says_the_limit_and_refuses_above_it_next_to_the_vendor(client, ordering, catering, worker,
-                                                                               database):
+async def test_the_cart_says_the_limit_and_refuses_above_it_next_to_the_vendor(
+    client, ordering, catering, worker, database
+):
     seller, nasi_box = catering
     await ordering.gate()
     async with database.sessionmaker() as session:
-        await cart.set_quantity(session=session, buyer=worker, product_id=nasi_box.id, quantity=40,
-                                today=wib_today(utcnow()))
+        await cart.set_quantity(
+            session=session, buyer=worker, product_id=nasi_box.id, quantity=40, today=wib_today(utcnow())
+        )
         await session.commit()
     await log_in(client, worker)
     page = await client.get("/cart")
@@ -113,13 +121,22 @@ async def test_the_cart_says_the_limit_and_refuses_above_it_next_to_the_vendor(c
     key = found(r'name="idempotency_key" value="([^"]+)"', page.text).group(1)
     point = found(r'<option value="(\d+)"', page.text.split('id="f-delivery_place"')[1]).group(1)
 
-    refused = await submit(client, "/checkout", {
-        "idempotency_key": key, "delivery_day": (wib_today(utcnow()) + timedelta(days=3)).isoformat(),
-        "delivery_slot": "11:00", "delivery_place": point, "payment_method": "cash"})
+    refused = await submit(
+        client,
+        "/checkout",
+        {
+            "idempotency_key": key,
+            "delivery_day": (wib_today(utcnow()) + timedelta(days=3)).isoformat(),
+            "delivery_slot": "11:00",
+            "delivery_place": point,
+            "payment_method": "cash",
+        },
+    )
     assert refused.status_code == 400
     vendor_block = refused.text.split(f'id="vendor-{seller.vendor.id}"')[1].split("</section>")[0]
-    assert t(cash.MSG_OVER_LIMIT, limit="Rp 500.000", vendor="Catering Bu Sri", total="Rp 600.000") \
-        in text_of(vendor_block)
+    assert t(cash.MSG_OVER_LIMIT, limit="Rp 500.000", vendor="Catering Bu Sri", total="Rp 600.000") in text_of(
+        vendor_block
+    )
     async with database.sessionmaker() as session:
         assert (await session.execute(select(Order))).first() is None
 
@@ -129,9 +146,17 @@ async def test_the_checkout_api_refuses_cash_above_the_limit(client, ordering, c
     gate = await ordering.gate()
     auth = await bearer(database, worker)
     await client.put(f"/api/v1/cart/lines/{nasi_box.id}", json={"quantity": 40}, headers=auth)
-    refused = await client.post("/api/v1/checkouts", headers={**auth, "Idempotency-Key": "c-1"}, json={
-        "delivery_day": (wib_today(utcnow()) + timedelta(days=3)).isoformat(), "delivery_slot": "11:00",
-        "delivery_kind": "zone_point", "delivery_point_id": gate.id, "payment_method": "cash"})
+    refused = await client.post(
+        "/api/v1/checkouts",
+        headers={**auth, "Idempotency-Key": "c-1"},
+        json={
+            "delivery_day": (wib_today(utcnow()) + timedelta(days=3)).isoformat(),
+            "delivery_slot": "11:00",
+            "delivery_kind": "zone_point",
+            "delivery_point_id": gate.id,
+            "payment_method": "cash",
+        },
+    )
     assert refused.status_code == 422
     assert [error["field"] for error in refused.json()["errors"]] == [f"vendor-{seller.vendor.id}"]
 
@@ -139,8 +164,9 @@ async def test_the_checkout_api_refuses_cash_above_the_limit(client, ordering, c
 # --- cash received ------------------------------------------------------------------------------------------
 
 
-async def test_a_cash_order_completes_and_the_vendor_records_the_cash_once(client, catering, worker, cash_order,
-                                                                           database, count_queries):
+async def test_a_cash_order_completes_and_the_vendor_records_the_cash_once(
+    client, catering, worker, cash_order, database, count_queries
+):
     seller, _ = catering
     await log_in(client, seller.user)
     placed_page = await client.get(f"/vendor/orders/{cash_order.id}")
@@ -171,8 +197,12 @@ async def test_a_cash_order_completes_and_the_vendor_records_the_cash_once(clien
     # The worker confirms: the order completes and is entered in the ledger; the cash stays recorded.
     await move(database, cash_order.id, worker, S.COMPLETED)
     async with database.sessionmaker() as session:
-        amounts = {entry.account: entry.amount for entry in (await session.execute(
-            select(LedgerEntry).where(col(LedgerEntry.order_id) == cash_order.id))).scalars()}
+        amounts = {
+            entry.account: entry.amount
+            for entry in (
+                await session.execute(select(LedgerEntry).where(col(LedgerEntry.order_id) == cash_order.id))
+            ).scalars()
+        }
     # The vendor holds the Rp 150.000 in cash and owes the platform its 5 %.
     assert amounts == {"vendor": -7_500, "commission": 7_500}
 
@@ -191,9 +221,9 @@ async def test_the_board_records_the_cash_in_place_with_htmx(client, catering, c
     assert again.status_code == 200 and t(cash.MSG_ALREADY_RECEIVED) in text_of(again.text)
 
 
-async def test_only_the_orders_vendor_records_its_cash_and_only_for_cash_orders(client, world, zone, catering,
-                                                                              ordering, canteen_staff, worker,
-                                                                              cash_order, database):
+async def test_only_the_orders_vendor_records_its_cash_and_only_for_cash_orders(
+    client, world, zone, catering, ordering, canteen_staff, worker, cash_order, database
+):
     seller, nasi_box = catering
     await move(database, cash_order.id, seller.user, S.ACCEPTED, S.READY, S.DELIVERED)
     intruder = await world.seller(zone, business_name="Dapur Lain")
@@ -216,15 +246,16 @@ async def test_only_the_orders_vendor_records_its_cash_and_only_for_cash_orders(
             await cash.mark_cash_received(session=session, actor=seller.user, order_id=invoice_order.id, now=NOW)
     assert not_cash.value.message == cash.MSG_NOT_CASH
     await log_in(client, seller.user)
-    assert 'data-cash=' not in (await client.get(f"/vendor/orders/{invoice_order.id}")).text
+    assert "data-cash=" not in (await client.get(f"/vendor/orders/{invoice_order.id}")).text
 
 
-async def test_the_api_records_the_cash_once_for_the_orders_vendor(client, world, zone, catering, cash_order,
-                                                                  database):
+async def test_the_api_records_the_cash_once_for_the_orders_vendor(client, world, zone, catering, cash_order, database):
     seller, _ = catering
     await move(database, cash_order.id, seller.user, S.ACCEPTED, S.READY, S.DELIVERED)
-    mine, theirs = await bearer(database, seller.user), await bearer(database, (await world.seller(
-        zone, business_name="Dapur Lain")).user)
+    mine, theirs = (
+        await bearer(database, seller.user),
+        await bearer(database, (await world.seller(zone, business_name="Dapur Lain")).user),
+    )
     assert (await client.post(f"/api/v1/orders/{cash_order.id}/cash-received", headers=theirs)).status_code == 404
     first = await client.post(f"/api/v1/orders/{cash_order.id}/cash-received", headers=mine)
     assert first.status_code == 200 and first.json()["number"] == cash_order.number

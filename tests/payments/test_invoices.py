@@ -60,8 +60,9 @@ async def count(database: Database, model: type[SQLModel]) -> int:
 
 async def set_terms(database, actor, organisation_id: int, days: int | None, npwp: str = "") -> Organisation:
     async with database.sessionmaker() as session:
-        organisation = await invoices.set_invoice_terms(session=session, actor=actor, organisation_id=organisation_id,
-                                                        terms_days=days, npwp=npwp)
+        organisation = await invoices.set_invoice_terms(
+            session=session, actor=actor, organisation_id=organisation_id, terms_days=days, npwp=npwp
+        )
         await session.commit()
         return organisation
 
@@ -70,12 +71,19 @@ async def place_days_ago(database, buyer, product_id: int, quantity: int, days: 
     """An invoice order the canteen placed `days` days ago (real clock), for delivery three days after that."""
     placed_at = utcnow() - timedelta(days=days)
     async with database.sessionmaker() as session:
-        await cart.set_quantity(session=session, buyer=buyer, product_id=product_id, quantity=quantity,
-                                today=wib_today(placed_at))
+        await cart.set_quantity(
+            session=session, buyer=buyer, product_id=product_id, quantity=quantity, today=wib_today(placed_at)
+        )
         placement = await place_checkout(
-            session=session, buyer=buyer, idempotency_key=key, payment_method=PaymentMethod.INVOICE, now=placed_at,
-            delivery=DeliveryChoice(day=wib_today(placed_at) + timedelta(days=3), slot=time(11),
-                                    kind=DeliveryKind.CANTEEN))
+            session=session,
+            buyer=buyer,
+            idempotency_key=key,
+            payment_method=PaymentMethod.INVOICE,
+            now=placed_at,
+            delivery=DeliveryChoice(
+                day=wib_today(placed_at) + timedelta(days=3), slot=time(11), kind=DeliveryKind.CANTEEN
+            ),
+        )
         await session.commit()
         return placement
 
@@ -90,9 +98,9 @@ async def bearer(database, user) -> dict[str, str]:
 # --- placing on invoice ---------------------------------------------------------------------------------
 
 
-async def test_an_invoice_order_is_placed_at_once_with_its_invoice_due_in_30_days(ordering, world, zone, catering,
-                                                                                 canteen_staff, canteen, manager,
-                                                                                 database):
+async def test_an_invoice_order_is_placed_at_once_with_its_invoice_due_in_30_days(
+    ordering, world, zone, catering, canteen_staff, canteen, manager, database
+):
     _seller, nasi_box = catering
     await set_terms(database, manager, canteen.id, 30, npwp="012345678901000")
     await ordering.put_in_cart(canteen_staff, nasi_box.id, 200)
@@ -110,8 +118,9 @@ async def test_an_invoice_order_is_placed_at_once_with_its_invoice_due_in_30_day
     assert again.replayed and await count(database, Invoice) == 1
 
 
-async def test_14_day_terms_and_a_multi_vendor_checkout_make_one_invoice(ordering, world, zone, catering,
-                                                                         canteen_staff, canteen, manager, database):
+async def test_14_day_terms_and_a_multi_vendor_checkout_make_one_invoice(
+    ordering, world, zone, catering, canteen_staff, canteen, manager, database
+):
     _seller, nasi_box = catering
     other = await world.seller(zone, business_name="Keripik Mbak Nur")
     snack = await world.live_product(other, "Keripik Tempe", price=12_000, min_order_qty=1, unit="pack")
@@ -140,13 +149,17 @@ async def test_a_canteen_without_invoice_terms_cannot_order_on_invoice(ordering,
     assert await ordering.remaining(seller.vendor.id) == before  # nothing held
 
 
-async def test_standing_orders_get_their_invoices_and_stop_when_terms_are_withdrawn(ordering, catering,
-                                                                                    canteen_staff, canteen, manager,
-                                                                                    database):
+async def test_standing_orders_get_their_invoices_and_stop_when_terms_are_withdrawn(
+    ordering, catering, canteen_staff, canteen, manager, database
+):
     _seller, nasi_box = catering
     async with database.sessionmaker() as session:
-        await create_standing_order(session=session, actor=canteen_staff, today=NOW.date(), data=StandingOrderInput(
-            product_id=nasi_box.id, quantity=100, weekdays=[1], slot=time(11), days_ahead=7))
+        await create_standing_order(
+            session=session,
+            actor=canteen_staff,
+            today=NOW.date(),
+            data=StandingOrderInput(product_id=nasi_box.id, quantity=100, weekdays=[1], slot=time(11), days_ahead=7),
+        )
         await session.commit()
     async with database.sessionmaker() as session:
         assert (await place_standing_orders(session=session, now=NOW)).placed == 1  # Monday 30 November
@@ -159,17 +172,20 @@ async def test_standing_orders_get_their_invoices_and_stop_when_terms_are_withdr
         await session.commit()
     assert (run.placed, run.refused) == (0, 1)
     async with database.sessionmaker() as session:
-        refused = (await session.execute(select(StandingOrderRun).where(
-            col(StandingOrderRun.delivery_day) == date(2026, 12, 7)))).scalar_one()
+        refused = (
+            await session.execute(
+                select(StandingOrderRun).where(col(StandingOrderRun.delivery_day) == date(2026, 12, 7))
+            )
+        ).scalar_one()
     assert refused.message == invoices.MSG_NO_TERMS and await count(database, Invoice) == 1
 
 
 # --- terms: managers --------------------------------------------------------------------------------------
 
 
-async def test_managers_grant_and_withdraw_terms_with_an_npwp_on_their_zones_canteens_only(world, canteen, manager,
-                                                                                          admin, canteen_staff,
-                                                                                          database):
+async def test_managers_grant_and_withdraw_terms_with_an_npwp_on_their_zones_canteens_only(
+    world, canteen, manager, admin, canteen_staff, database
+):
     other_zone = await world.zone(code="KIK", name="Kawasan Industri Kendal")
     stranger = await world.user(Role.MANAGER, zone=other_zone)
     with pytest.raises(NotFound):
@@ -188,16 +204,30 @@ async def test_managers_grant_and_withdraw_terms_with_an_npwp_on_their_zones_can
     withdrawn = await set_terms(database, admin, canteen.id, None, npwp="3325010101010001")
     assert (withdrawn.invoice_terms_days, withdrawn.npwp) == (None, "3325010101010001")
     async with database.sessionmaker() as session:
-        audit = (await session.execute(select(AuditEntry).where(col(AuditEntry.action) == "organisation.invoice_terms")
-                                       .order_by(col(AuditEntry.id)))).scalars().all()
+        audit = (
+            (
+                await session.execute(
+                    select(AuditEntry)
+                    .where(col(AuditEntry.action) == "organisation.invoice_terms")
+                    .order_by(col(AuditEntry.id))
+                )
+            )
+            .scalars()
+            .all()
+        )
     assert [(entry.actor_id, entry.before, entry.after) for entry in audit] == [
         (manager.id, {"invoice_terms_days": 30, "npwp": ""}, {"invoice_terms_days": 14, "npwp": "3325010101010001"}),
-        (admin.id, {"invoice_terms_days": 14, "npwp": "3325010101010001"},
-         {"invoice_terms_days": None, "npwp": "3325010101010001"})]
+        (
+            admin.id,
+            {"invoice_terms_days": 14, "npwp": "3325010101010001"},
+            {"invoice_terms_days": None, "npwp": "3325010101010001"},
+        ),
+    ]
 
 
-async def test_the_manager_sets_terms_on_the_canteens_page_without_javascript(client, world, zone, canteen, manager,
-                                                                            catering, database, count_queries):
+async def test_the_manager_sets_terms_on_the_canteens_page_without_javascript(
+    client, world, zone, canteen, manager, catering, database, count_queries
+):
     unchecked = await world.organisation(zone, "Kantin PT Baru", invoice_terms_days=None)
     await world.user(Role.CANTEEN_STAFF, zone=zone, organisation=unchecked)
     await world.organisation(await world.zone(code="KIK", name="Kawasan Industri Kendal"), "Kantin Kendal")
@@ -212,30 +242,37 @@ async def test_the_manager_sets_terms_on_the_canteens_page_without_javascript(cl
     assert "Kantin Kendal" not in page.text  # another zone's canteen
     assert page.text.count('name="_csrf_token"') >= 3
 
-    refused = await submit(client, f"/manager/canteens/{unchecked.id}/invoice-terms",
-                           {"invoice_terms_days": "30", "npwp": "123"})
+    refused = await submit(
+        client, f"/manager/canteens/{unchecked.id}/invoice-terms", {"invoice_terms_days": "30", "npwp": "123"}
+    )
     assert refused.status_code == 400 and t(invoices.MSG_NPWP) in text_of(refused.text)
-    saved = await submit(client, f"/manager/canteens/{unchecked.id}/invoice-terms",
-                         {"invoice_terms_days": "30", "npwp": "01.234.567.8-901.000"})
+    saved = await submit(
+        client,
+        f"/manager/canteens/{unchecked.id}/invoice-terms",
+        {"invoice_terms_days": "30", "npwp": "01.234.567.8-901.000"},
+    )
     assert saved.status_code == 303
     assert saved.headers["location"] == f"/manager/canteens?notice=saved&canteen={unchecked.id}#canteen-{unchecked.id}"
     async with database.sessionmaker() as session:
         stored = await session.get(Organisation, unchecked.id)
     assert (stored.invoice_terms_days, stored.npwp) == (30, "01.234.567.8-901.000")
     kendal = (await world.organisation(await world.zone(code="KDL", name="Kendal 2"), "Kantin Lain")).id
-    assert (await submit(client, f"/manager/canteens/{kendal}/invoice-terms",
-                         {"invoice_terms_days": ""})).status_code == 404
+    assert (
+        await submit(client, f"/manager/canteens/{kendal}/invoice-terms", {"invoice_terms_days": ""})
+    ).status_code == 404
 
 
-async def test_the_cart_offers_invoice_only_to_canteens_with_terms(client, world, zone, catering, canteen_staff,
-                                                                   database):
+async def test_the_cart_offers_invoice_only_to_canteens_with_terms(
+    client, world, zone, catering, canteen_staff, database
+):
     _seller, nasi_box = catering
     unchecked_org = await world.organisation(zone, "Kantin PT Baru", invoice_terms_days=None)
     unchecked = await world.user(Role.CANTEEN_STAFF, zone=zone, organisation=unchecked_org)
     for buyer in (canteen_staff, unchecked):
         async with database.sessionmaker() as session:
-            await cart.set_quantity(session=session, buyer=buyer, product_id=nasi_box.id, quantity=50,
-                                    today=wib_today(world.now))
+            await cart.set_quantity(
+                session=session, buyer=buyer, product_id=nasi_box.id, quantity=50, today=wib_today(world.now)
+            )
             await session.commit()
 
     await log_in(client, canteen_staff)
@@ -244,9 +281,17 @@ async def test_the_cart_offers_invoice_only_to_canteens_with_terms(client, world
     page = await client.get("/cart")
     assert 'value="invoice"' not in page.text and "data-no-invoice-terms" in page.text
     key = found(r'name="idempotency_key" value="([^"]+)"', page.text).group(1)
-    refused = await submit(client, "/checkout", {
-        "idempotency_key": key, "delivery_day": (wib_today(utcnow()) + timedelta(days=3)).isoformat(),
-        "delivery_slot": "11:00", "delivery_place": "canteen", "payment_method": "invoice"})
+    refused = await submit(
+        client,
+        "/checkout",
+        {
+            "idempotency_key": key,
+            "delivery_day": (wib_today(utcnow()) + timedelta(days=3)).isoformat(),
+            "delivery_slot": "11:00",
+            "delivery_place": "canteen",
+            "payment_method": "invoice",
+        },
+    )
     assert refused.status_code == 400 and t(invoices.MSG_NO_TERMS) in text_of(refused.text)
     assert await count(database, Order) == 0
 
@@ -254,9 +299,9 @@ async def test_the_cart_offers_invoice_only_to_canteens_with_terms(client, world
 # --- reading and printing ---------------------------------------------------------------------------------
 
 
-async def test_the_canteen_lists_and_prints_its_invoice_in_few_queries(client, world, zone, catering, canteen,
-                                                                      canteen_staff, manager, database,
-                                                                      count_queries):
+async def test_the_canteen_lists_and_prints_its_invoice_in_few_queries(
+    client, world, zone, catering, canteen, canteen_staff, manager, database, count_queries
+):
     _seller, nasi_box = catering
     await set_terms(database, manager, canteen.id, 30, npwp="012345678901000")
     placement = await place_days_ago(database, canteen_staff, nasi_box.id, 200, days=0, key="k1")
@@ -274,46 +319,66 @@ async def test_the_canteen_lists_and_prints_its_invoice_in_few_queries(client, w
     page = await client.get(f"/invoices/{invoice.id}")
     assert page.status_code == 200 and count_queries.count <= 5, count_queries.statements
     text = text_of(page.text)
-    for expected in ("Pasar Kawasan", canteen.name, "NPWP", "01.234.567.8-901.000", invoice.number,
-                     "Catering Bu Sri", placement.orders[0].number, "Nasi Box Ayam Bakar", "Rp 13.000",
-                     "Rp 2.600.000"):
+    for expected in (
+        "Pasar Kawasan",
+        canteen.name,
+        "NPWP",
+        "01.234.567.8-901.000",
+        invoice.number,
+        "Catering Bu Sri",
+        placement.orders[0].number,
+        "Nasi Box Ayam Bakar",
+        "Rp 13.000",
+        "Rp 2.600.000",
+    ):
         assert expected in text, expected
     assert format_date(invoice.issued_on) in text and format_date(invoice.due_on) in text
     assert "@media print" in page.text and 'class="back no-print"' in page.text
     assert "/manager/invoices" not in page.text  # no "mark paid" for the canteen
 
 
-async def test_an_invoice_is_for_its_canteen_the_zones_managers_and_admins_only(client, world, zone, catering,
-                                                                               canteen_staff, manager, admin,
-                                                                               worker, database):
+async def test_an_invoice_is_for_its_canteen_the_zones_managers_and_admins_only(
+    client, world, zone, catering, canteen_staff, manager, admin, worker, database
+):
     seller, nasi_box = catering
     placement = await place_days_ago(database, canteen_staff, nasi_box.id, 20, days=0, key="k1")
     invoice = await invoice_of(database, placement.checkout.id)
-    other_canteen = await world.user(Role.CANTEEN_STAFF, zone=zone,
-                                     organisation=await world.organisation(zone, "Kantin PT Lain"))
+    other_canteen = await world.user(
+        Role.CANTEEN_STAFF, zone=zone, organisation=await world.organisation(zone, "Kantin PT Lain")
+    )
     other_manager = await world.user(Role.MANAGER, zone=await world.zone(code="KIK", name="Kendal"))
 
-    for reader, status in ((other_canteen, 404), (other_manager, 404), (seller.user, 403), (worker, 403),
-                           (manager, 200), (admin, 200), (canteen_staff, 200)):
+    for reader, status in (
+        (other_canteen, 404),
+        (other_manager, 404),
+        (seller.user, 403),
+        (worker, 403),
+        (manager, 200),
+        (admin, 200),
+        (canteen_staff, 200),
+    ):
         await log_in(client, reader)
         assert (await client.get(f"/invoices/{invoice.id}")).status_code == status, reader.role
     await log_in(client, other_canteen)
     assert invoice.number not in (await client.get("/canteen/invoices")).text
     await log_in(client, other_manager)
     assert invoice.number not in (await client.get("/manager/invoices")).text
-    assert (await submit(client, f"/manager/invoices/{invoice.id}/paid",
-                         {"payment_reference": "BCA 1"})).status_code == 404
+    assert (
+        await submit(client, f"/manager/invoices/{invoice.id}/paid", {"payment_reference": "BCA 1"})
+    ).status_code == 404
     await log_in(client, canteen_staff)
-    assert (await submit(client, f"/manager/invoices/{invoice.id}/paid",
-                         {"payment_reference": "BCA 1"})).status_code == 403
+    assert (
+        await submit(client, f"/manager/invoices/{invoice.id}/paid", {"payment_reference": "BCA 1"})
+    ).status_code == 403
     assert (await invoice_of(database, placement.checkout.id)).paid_at is None
 
 
 # --- paid, overdue, void ---------------------------------------------------------------------------------
 
 
-async def test_a_manager_marks_an_invoice_paid_once_from_the_list(client, catering, canteen_staff, manager, database,
-                                                                 count_queries):
+async def test_a_manager_marks_an_invoice_paid_once_from_the_list(
+    client, catering, canteen_staff, manager, database, count_queries
+):
     _seller, nasi_box = catering
     placement = await place_days_ago(database, canteen_staff, nasi_box.id, 200, days=0, key="k1")
     invoice = await invoice_of(database, placement.checkout.id)
@@ -353,16 +418,19 @@ async def test_the_invoice_page_marks_paid_too(client, catering, canteen_staff, 
     await log_in(client, admin)
     page = await client.get(f"/invoices/{invoice.id}")
     assert f'action="/manager/invoices/{invoice.id}/paid"' in page.text
-    paid = await submit(client, f"/manager/invoices/{invoice.id}/paid",
-                        {"payment_reference": "Mandiri 77", "back": "invoice"})
+    paid = await submit(
+        client, f"/manager/invoices/{invoice.id}/paid", {"payment_reference": "Mandiri 77", "back": "invoice"}
+    )
     assert paid.status_code == 303 and paid.headers["location"] == f"/invoices/{invoice.id}?notice=paid"
-    again = await submit(client, f"/manager/invoices/{invoice.id}/paid",
-                         {"payment_reference": "Mandiri 78", "back": "invoice"})
+    again = await submit(
+        client, f"/manager/invoices/{invoice.id}/paid", {"payment_reference": "Mandiri 78", "back": "invoice"}
+    )
     assert again.status_code == 409 and 'data-state="paid"' in again.text
 
 
-async def test_an_unpaid_invoice_past_its_due_date_is_overdue(client, ordering, catering, canteen_staff, manager,
-                                                             database):
+async def test_an_unpaid_invoice_past_its_due_date_is_overdue(
+    client, ordering, catering, canteen_staff, manager, database
+):
     _seller, nasi_box = catering
     # On the fixed clock: issued 23 November, due 23 December; overdue from 24 December.
     placed = await ordering.order(canteen_staff, nasi_box.id, 20)
@@ -370,8 +438,9 @@ async def test_an_unpaid_invoice_past_its_due_date_is_overdue(client, ordering, 
         for today, state in ((date(2026, 12, 23), InvoiceState.OPEN), (date(2026, 12, 24), InvoiceState.OVERDUE)):
             found = await invoices.list_invoices(session=session, actor=manager, today=today)
             assert [summary.state for summary in found.invoices] == [state]
-            overdue = await invoices.list_invoices(session=session, actor=manager, today=today,
-                                                   states=(InvoiceState.OVERDUE,))
+            overdue = await invoices.list_invoices(
+                session=session, actor=manager, today=today, states=(InvoiceState.OVERDUE,)
+            )
             assert len(overdue.invoices) == (state == InvoiceState.OVERDUE)
     assert placed.status == S.PLACED
 
@@ -388,9 +457,9 @@ async def test_an_unpaid_invoice_past_its_due_date_is_overdue(client, ordering, 
     assert invoice.number in overdue.text and 'data-state="open"' not in overdue.text
 
 
-async def test_cancelled_orders_leave_the_amount_due_and_an_all_cancelled_invoice_is_void(ordering, world, zone,
-                                                                                        catering, canteen_staff,
-                                                                                        manager, database):
+async def test_cancelled_orders_leave_the_amount_due_and_an_all_cancelled_invoice_is_void(
+    ordering, world, zone, catering, canteen_staff, manager, database
+):
     seller, nasi_box = catering
     other = await world.seller(zone, business_name="Keripik Mbak Nur")
     snack = await world.live_product(other, "Keripik Tempe", price=12_000, min_order_qty=1, unit="pack")
@@ -402,84 +471,112 @@ async def test_cancelled_orders_leave_the_amount_due_and_an_all_cancelled_invoic
 
     async def detail():
         async with database.sessionmaker() as session:
-            return await invoices.invoice_detail(session=session, actor=canteen_staff, invoice_id=invoice.id,
-                                                 today=NOW.date())
+            return await invoices.invoice_detail(
+                session=session, actor=canteen_staff, invoice_id=invoice.id, today=NOW.date()
+            )
 
     async with database.sessionmaker() as session:
-        await change_status(session=session, order_id=snack_order.id, target=S.DECLINED, actor=other.user,
-                            reason="Stok habis", now=NOW)
+        await change_status(
+            session=session, order_id=snack_order.id, target=S.DECLINED, actor=other.user, reason="Stok habis", now=NOW
+        )
         await session.commit()
     partly = await detail()
     assert (partly.amount_due, partly.state, partly.invoice.amount) == (700_000, InvoiceState.OPEN, 820_000)
     assert [item.counts for item in partly.orders] == [True, False]
 
     async with database.sessionmaker() as session:
-        await change_status(session=session, order_id=box_order.id, target=S.CANCELLED, actor=canteen_staff,
-                            reason="Acara batal", now=NOW)
+        await change_status(
+            session=session,
+            order_id=box_order.id,
+            target=S.CANCELLED,
+            actor=canteen_staff,
+            reason="Acara batal",
+            now=NOW,
+        )
         await session.commit()
     void = await detail()
     assert (void.amount_due, void.state) == (0, InvoiceState.VOID)
     async with database.sessionmaker() as session:
-        unpaid = await invoices.list_invoices(session=session, actor=manager, today=NOW.date(),
-                                              states=(InvoiceState.OPEN, InvoiceState.OVERDUE))
+        unpaid = await invoices.list_invoices(
+            session=session, actor=manager, today=NOW.date(), states=(InvoiceState.OPEN, InvoiceState.OVERDUE)
+        )
         assert unpaid.invoices == []
         with pytest.raises(Conflict) as refused:
-            await invoices.mark_invoice_paid(session=session, actor=manager, invoice_id=invoice.id,
-                                             payment_reference="BCA 1", now=NOW)
+            await invoices.mark_invoice_paid(
+                session=session, actor=manager, invoice_id=invoice.id, payment_reference="BCA 1", now=NOW
+            )
     assert refused.value.message == invoices.MSG_VOID
 
 
 # --- API --------------------------------------------------------------------------------------------------
 
 
-async def test_the_invoice_api_lists_shows_and_marks_paid_with_problem_bodies(client, world, zone, catering,
-                                                                             canteen_staff, manager, database):
+async def test_the_invoice_api_lists_shows_and_marks_paid_with_problem_bodies(
+    client, world, zone, catering, canteen_staff, manager, database
+):
     _seller, nasi_box = catering
     placement = await place_days_ago(database, canteen_staff, nasi_box.id, 200, days=0, key="k1")
     late = await place_days_ago(database, canteen_staff, nasi_box.id, 20, days=40, key="k2")
     invoice = await invoice_of(database, placement.checkout.id)
     as_canteen, as_manager = await bearer(database, canteen_staff), await bearer(database, manager)
-    stranger = await bearer(database, await world.user(Role.CANTEEN_STAFF, zone=zone,
-                                                       organisation=await world.organisation(zone, "Kantin Lain")))
+    stranger = await bearer(
+        database,
+        await world.user(Role.CANTEEN_STAFF, zone=zone, organisation=await world.organisation(zone, "Kantin Lain")),
+    )
 
     mine = (await client.get("/api/v1/invoices", headers=as_canteen)).json()
     assert [(i["number"], i["state"]) for i in mine["invoices"]] == [
-        (invoice.number, "open"), ((f"INV-{(await invoice_of(database, late.checkout.id)).issued_on.year}-"
-                                    f"{late.checkout.id:06d}"), "overdue")]
+        (invoice.number, "open"),
+        ((f"INV-{(await invoice_of(database, late.checkout.id)).issued_on.year}-{late.checkout.id:06d}"), "overdue"),
+    ]
     overdue = (await client.get("/api/v1/invoices?state=overdue", headers=as_manager)).json()
     assert [i["checkout_id"] for i in overdue["invoices"]] == [late.checkout.id]
     assert (await client.get("/api/v1/invoices", headers=stranger)).json()["invoices"] == []
 
     one = (await client.get(f"/api/v1/invoices/{invoice.id}", headers=as_canteen)).json()
     assert (one["amount"], one["amount_due"], one["url"]) == (2_600_000, 2_600_000, f"/invoices/{invoice.id}")
-    assert [(o["vendor_name"], o["counts"], [(line["quantity"], line["unit_price"]) for line in o["lines"]])
-            for o in one["orders"]] == [("Catering Bu Sri", True, [(200, 13_000)])]
+    assert [
+        (o["vendor_name"], o["counts"], [(line["quantity"], line["unit_price"]) for line in o["lines"]])
+        for o in one["orders"]
+    ] == [("Catering Bu Sri", True, [(200, 13_000)])]
     gone = await client.get(f"/api/v1/invoices/{invoice.id}", headers=stranger)
     assert gone.status_code == 404 and gone.headers["content-type"].startswith("application/problem+json")
 
-    refused = await client.post(f"/api/v1/invoices/{invoice.id}/paid", json={"payment_reference": "BCA 1"},
-                                headers=as_canteen)
+    refused = await client.post(
+        f"/api/v1/invoices/{invoice.id}/paid", json={"payment_reference": "BCA 1"}, headers=as_canteen
+    )
     assert refused.status_code == 403
-    paid = await client.post(f"/api/v1/invoices/{invoice.id}/paid", json={"payment_reference": "BCA 1"},
-                             headers=as_manager)
+    paid = await client.post(
+        f"/api/v1/invoices/{invoice.id}/paid", json={"payment_reference": "BCA 1"}, headers=as_manager
+    )
     assert paid.status_code == 200 and paid.json()["state"] == "paid"
-    twice = await client.post(f"/api/v1/invoices/{invoice.id}/paid", json={"payment_reference": "BCA 2"},
-                              headers=as_manager)
+    twice = await client.post(
+        f"/api/v1/invoices/{invoice.id}/paid", json={"payment_reference": "BCA 2"}, headers=as_manager
+    )
     assert twice.status_code == 409 and twice.json()["code"] == "conflict"
 
-    terms = await client.put(f"/api/v1/manager/canteens/{canteen_staff.organisation_id}/invoice-terms",
-                             json={"invoice_terms_days": 14, "npwp": "012345678901000"}, headers=as_manager)
+    terms = await client.put(
+        f"/api/v1/manager/canteens/{canteen_staff.organisation_id}/invoice-terms",
+        json={"invoice_terms_days": 14, "npwp": "012345678901000"},
+        headers=as_manager,
+    )
     assert terms.status_code == 200 and terms.json()["npwp"] == "01.234.567.8-901.000"
-    bad = await client.put(f"/api/v1/manager/canteens/{canteen_staff.organisation_id}/invoice-terms",
-                           json={"invoice_terms_days": 60}, headers=as_manager)
+    bad = await client.put(
+        f"/api/v1/manager/canteens/{canteen_staff.organisation_id}/invoice-terms",
+        json={"invoice_terms_days": 60},
+        headers=as_manager,
+    )
     assert bad.status_code == 400
     listed = (await client.get("/api/v1/manager/canteens", headers=as_manager)).json()
     assert {(c["name"], c["invoice_terms_days"]) for c in listed} == {
-        ("Kantin PT Garmen Nusantara", 14), ("Kantin Lain", 30)}
+        ("Kantin PT Garmen Nusantara", 14),
+        ("Kantin Lain", 30),
+    }
 
 
-async def test_two_managers_marking_at_once_record_one_payment(ordering, catering, canteen_staff, manager, admin,
-                                                               database):
+async def test_two_managers_marking_at_once_record_one_payment(
+    ordering, catering, canteen_staff, manager, admin, database
+):
     if database.engine.dialect.name != "postgresql":
         pytest.skip("concurrent updates are tested on PostgreSQL")
     import asyncio
@@ -492,8 +589,9 @@ async def test_two_managers_marking_at_once_record_one_payment(ordering, caterin
     async def mark(actor, reference: str) -> str:
         async with database.sessionmaker() as session:
             try:
-                await invoices.mark_invoice_paid(session=session, actor=actor, invoice_id=invoice.id,
-                                                 payment_reference=reference, now=NOW)
+                await invoices.mark_invoice_paid(
+                    session=session, actor=actor, invoice_id=invoice.id, payment_reference=reference, now=NOW
+                )
                 await asyncio.sleep(0.05)  # both transactions are open at once
                 await session.commit()
             except Conflict:
@@ -506,5 +604,8 @@ async def test_two_managers_marking_at_once_record_one_payment(ordering, caterin
     stored = await invoice_of(database, placement.checkout.id)
     assert stored.payment_reference in results
     async with database.sessionmaker() as session:
-        assert (await session.execute(select(func.count()).select_from(AuditEntry)
-                                      .where(col(AuditEntry.action) == "invoice.paid"))).scalar_one() == 1
+        assert (
+            await session.execute(
+                select(func.count()).select_from(AuditEntry).where(col(AuditEntry.action) == "invoice.paid")
+            )
+        ).scalar_one() == 1

@@ -46,8 +46,9 @@ async def set_rate(database, admin, zone, bps: int) -> None:
 async def pay_out(database, admin, vendor_id: int, amount: int, reference: str = "BCA 0123456789") -> Payout:
     async with database.sessionmaker() as session:
         try:
-            payout = await ledger.record_payout(session=session, actor=admin, vendor_id=vendor_id, amount=amount,
-                                                reference=reference, now=NOW)
+            payout = await ledger.record_payout(
+                session=session, actor=admin, vendor_id=vendor_id, amount=amount, reference=reference, now=NOW
+            )
         except BaseException:
             await session.rollback()
             raise
@@ -83,16 +84,19 @@ async def bearer(database, user) -> dict[str, str]:
 # --- rounding -------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("gross", "bps", "commission"), [
-    (2_600_000, 500, 130_000),  # 5 % of 200 box at Rp 13.000
-    (10_010, 500, 501),  # Rp 500,50: half a rupiah rounds up
-    (10_009, 500, 500),  # Rp 500,45 rounds down
-    (15_000, 250, 375),  # 2,5 %
-    (3, 3_333, 1),  # Rp 0,9999
-    (1, 5_000, 1),  # Rp 0,50 at the highest rate
-    (1, 4_999, 0),  # Rp 0,4999
-    (123_456, 0, 0),  # no commission
-])
+@pytest.mark.parametrize(
+    ("gross", "bps", "commission"),
+    [
+        (2_600_000, 500, 130_000),  # 5 % of 200 box at Rp 13.000
+        (10_010, 500, 501),  # Rp 500,50: half a rupiah rounds up
+        (10_009, 500, 500),  # Rp 500,45 rounds down
+        (15_000, 250, 375),  # 2,5 %
+        (3, 3_333, 1),  # Rp 0,9999
+        (1, 5_000, 1),  # Rp 0,50 at the highest rate
+        (1, 4_999, 0),  # Rp 0,4999
+        (123_456, 0, 0),  # no commission
+    ],
+)
 def test_the_commission_is_rounded_half_up_to_a_whole_rupiah(gross, bps, commission):
     assert commission_for(gross, bps) == commission
 
@@ -100,8 +104,9 @@ def test_the_commission_is_rounded_half_up_to_a_whole_rupiah(gross, bps, commiss
 # --- completing orders ------------------------------------------------------------------------------------
 
 
-async def test_a_completed_order_is_entered_once_as_gross_commission_and_net(ordering, catering, canteen_staff,
-                                                                             database):
+async def test_a_completed_order_is_entered_once_as_gross_commission_and_net(
+    ordering, catering, canteen_staff, database
+):
     seller, nasi_box = catering
     order = await ordering.order(canteen_staff, nasi_box.id, 200)  # 200 × Rp 13.000
     async with database.sessionmaker() as session:
@@ -113,7 +118,10 @@ async def test_a_completed_order_is_entered_once_as_gross_commission_and_net(ord
 
     found = await entries(database)
     assert {(e.account, e.vendor_id, e.amount) for e in found} == {
-        ("clearing", None, -2_600_000), ("vendor", seller.vendor.id, 2_470_000), ("commission", None, 130_000)}
+        ("clearing", None, -2_600_000),
+        ("vendor", seller.vendor.id, 2_470_000),
+        ("commission", None, 130_000),
+    }
     assert {e.transaction_id for e in found} == {f"order-{order.id}"} and {e.order_id for e in found} == {order.id}
 
     # The completion written again (a retried job, a second worker): nothing new.
@@ -153,8 +161,9 @@ async def test_orders_that_complete_by_themselves_are_entered_too(ordering, cate
     assert [(o.gross, o.commission, o.net) for o in shown.orders] == [(150_000, 7_500, -7_500)]
 
 
-async def test_a_zero_commission_writes_no_commission_line_and_still_balances(ordering, catering, canteen_staff,
-                                                                              admin, zone, database):
+async def test_a_zero_commission_writes_no_commission_line_and_still_balances(
+    ordering, catering, canteen_staff, admin, zone, database
+):
     seller, nasi_box = catering
     await set_rate(database, admin, zone, 0)
     order = await ordering.order(canteen_staff, nasi_box.id, 50)  # 50 × Rp 14.000
@@ -166,8 +175,9 @@ async def test_a_zero_commission_writes_no_commission_line_and_still_balances(or
 # --- the ledger balances through orders, a rate change and payouts ---------------------------------------------
 
 
-async def test_the_ledger_balances_through_orders_a_rate_change_and_payouts(ordering, world, zone, catering,
-                                                                            canteen_staff, admin, database):
+async def test_the_ledger_balances_through_orders_a_rate_change_and_payouts(
+    ordering, world, zone, catering, canteen_staff, admin, database
+):
     seller, nasi_box = catering
     other = await world.seller(zone, business_name="Dapur Limpung", daily_capacity=1000)
     snack = await world.live_product(other, "Keripik Tempe", price=12_345, min_order_qty=1, unit="pack")
@@ -187,8 +197,14 @@ async def test_the_ledger_balances_through_orders_a_rate_change_and_payouts(orde
     await complete(database, more_snacks, other.user, canteen_staff)
     cancelled = await ordering.order(canteen_staff, nasi_box.id, 10)
     async with database.sessionmaker() as session:
-        await change_status(session=session, order_id=cancelled.id, target=S.CANCELLED, actor=canteen_staff,
-                            reason="Salah pesan", now=NOW)
+        await change_status(
+            session=session,
+            order_id=cancelled.id,
+            target=S.CANCELLED,
+            actor=canteen_staff,
+            reason="Salah pesan",
+            now=NOW,
+        )
         await session.commit()
 
     await pay_out(database, admin, seller.vendor.id, 2_000_000, "BRI 555-01")
@@ -201,12 +217,19 @@ async def test_the_ledger_balances_through_orders_a_rate_change_and_payouts(orde
     await assert_balanced(database)
     async with database.sessionmaker() as session:
         # What the platform earned is the commission account; what it still holds for vendors is the vendor accounts.
-        earned = (await session.execute(select(func.sum(col(LedgerEntry.amount)))
-                                        .where(col(LedgerEntry.account) == "commission"))).scalar_one()
-        owed = (await session.execute(select(func.sum(col(LedgerEntry.amount)))
-                                      .where(col(LedgerEntry.account) == "vendor"))).scalar_one()
-        clearing = (await session.execute(select(func.sum(col(LedgerEntry.amount)))
-                                          .where(col(LedgerEntry.account) == "clearing"))).scalar_one()
+        earned = (
+            await session.execute(
+                select(func.sum(col(LedgerEntry.amount))).where(col(LedgerEntry.account) == "commission")
+            )
+        ).scalar_one()
+        owed = (
+            await session.execute(select(func.sum(col(LedgerEntry.amount))).where(col(LedgerEntry.account) == "vendor"))
+        ).scalar_one()
+        clearing = (
+            await session.execute(
+                select(func.sum(col(LedgerEntry.amount))).where(col(LedgerEntry.account) == "clearing")
+            )
+        ).scalar_one()
         payouts = (await session.execute(select(func.sum(col(Payout.amount))))).scalar_one()
     gross = 2_600_000 + 86_415 + 700_000 + 37_035
     assert earned == 130_000 + 4_321 + 17_500 + 926
@@ -214,8 +237,9 @@ async def test_the_ledger_balances_through_orders_a_rate_change_and_payouts(orde
     assert clearing == -gross + payouts
 
 
-async def test_a_payout_is_at_most_the_balance_needs_a_reference_and_is_for_admins(ordering, catering, canteen_staff,
-                                                                                 admin, manager, database):
+async def test_a_payout_is_at_most_the_balance_needs_a_reference_and_is_for_admins(
+    ordering, catering, canteen_staff, admin, manager, database
+):
     seller, nasi_box = catering
     order = await ordering.order(canteen_staff, nasi_box.id, 10)  # Rp 150.000 → Rp 142.500 owed
     await complete(database, order, seller.user, canteen_staff)
@@ -234,14 +258,19 @@ async def test_a_payout_is_at_most_the_balance_needs_a_reference_and_is_for_admi
     with pytest.raises(ValidationFailed) as twice:  # the same transfer sent again (a double tap, a retry)
         await pay_out(database, admin, seller.vendor.id, 142_500, "Mandiri 900-11")
     assert "reference" in [e.field for e in twice.value.errors]
-    payout_entries = [(e.account, e.amount, e.payout_id, e.transaction_id) for e in await entries(database)
-                      if e.payout_id is not None]
-    assert payout_entries == [("vendor", -142_500, payout.id, f"payout-{payout.id}"),
-                              ("clearing", 142_500, payout.id, f"payout-{payout.id}")]
+    payout_entries = [
+        (e.account, e.amount, e.payout_id, e.transaction_id) for e in await entries(database) if e.payout_id is not None
+    ]
+    assert payout_entries == [
+        ("vendor", -142_500, payout.id, f"payout-{payout.id}"),
+        ("clearing", 142_500, payout.id, f"payout-{payout.id}"),
+    ]
     with pytest.raises(ValidationFailed):
         await pay_out(database, admin, seller.vendor.id, 1)  # nothing left
     async with database.sessionmaker() as session:
-        audit = (await session.execute(select(AuditEntry).where(col(AuditEntry.action) == "vendor.payout"))).scalar_one()
+        audit = (
+            await session.execute(select(AuditEntry).where(col(AuditEntry.action) == "vendor.payout"))
+        ).scalar_one()
     assert (audit.actor_id, audit.subject_id, audit.reason) == (admin.id, seller.vendor.id, "Mandiri 900-11")
     await assert_balanced(database)
 
@@ -254,12 +283,13 @@ async def test_the_commission_rate_is_0_to_50_percent_set_by_admins_and_audited(
     await set_rate(database, admin, zone, 5_000)
     async with database.sessionmaker() as session:
         assert (await session.get(Zone, zone.id)).commission_bps == 5_000
-        audit = (await session.execute(select(AuditEntry).where(col(AuditEntry.action) == "zone.commission"))).scalar_one()
+        audit = (
+            await session.execute(select(AuditEntry).where(col(AuditEntry.action) == "zone.commission"))
+        ).scalar_one()
     assert (audit.before, audit.after, audit.zone_id) == ({"commission_bps": 500}, {"commission_bps": 5_000}, zone.id)
 
 
-async def test_two_payouts_at_once_cannot_spend_the_balance_twice(ordering, catering, canteen_staff, admin,
-                                                                  database):
+async def test_two_payouts_at_once_cannot_spend_the_balance_twice(ordering, catering, canteen_staff, admin, database):
     if database.engine.dialect.name != "postgresql":
         pytest.skip("row locks are tested on PostgreSQL")
     import asyncio
@@ -284,9 +314,9 @@ async def test_two_payouts_at_once_cannot_spend_the_balance_twice(ordering, cate
 # --- pages ----------------------------------------------------------------------------------------------------
 
 
-async def test_a_vendor_reads_their_balance_orders_and_payouts_in_few_queries(client, ordering, catering,
-                                                                           canteen_staff, admin, world, zone,
-                                                                           database, count_queries):
+async def test_a_vendor_reads_their_balance_orders_and_payouts_in_few_queries(
+    client, ordering, catering, canteen_staff, admin, world, zone, database, count_queries
+):
     seller, nasi_box = catering
     first = await ordering.order(canteen_staff, nasi_box.id, 200)
     second = await ordering.order(canteen_staff, nasi_box.id, 10)
@@ -322,9 +352,9 @@ async def test_only_vendors_have_a_balance_page_and_only_admins_the_money_pages(
     assert refused.status_code == 403
 
 
-async def test_the_admin_sets_a_rate_and_records_a_payout_without_javascript(client, ordering, catering,
-                                                                             canteen_staff, admin, zone, database,
-                                                                             count_queries):
+async def test_the_admin_sets_a_rate_and_records_a_payout_without_javascript(
+    client, ordering, catering, canteen_staff, admin, zone, database, count_queries
+):
     seller, nasi_box = catering
     order = await ordering.order(canteen_staff, nasi_box.id, 200)
     await complete(database, order, seller.user, canteen_staff)
@@ -347,45 +377,64 @@ async def test_the_admin_sets_a_rate_and_records_a_payout_without_javascript(cli
     balances = await client.get("/admin/balances")
     assert balances.status_code == 200 and count_queries.count <= 5, count_queries.statements
     assert f'id="vendor-{seller.vendor.id}" data-balance="2470000"' in balances.text
-    too_much = await submit(client, f"/admin/vendors/{seller.vendor.id}/payouts",
-                            {"amount": "2.470.001", "reference": "BCA 1"})
+    too_much = await submit(
+        client, f"/admin/vendors/{seller.vendor.id}/payouts", {"amount": "2.470.001", "reference": "BCA 1"}
+    )
     assert too_much.status_code == 400 and "Rp 2.470.000" in too_much.text
-    paid = await submit(client, f"/admin/vendors/{seller.vendor.id}/payouts",
-                        {"amount": "Rp 2.000.000", "reference": "BCA 0001"})
+    paid = await submit(
+        client, f"/admin/vendors/{seller.vendor.id}/payouts", {"amount": "Rp 2.000.000", "reference": "BCA 0001"}
+    )
     assert paid.status_code == 303 and paid.headers["location"] == "/admin/balances?notice=paid_out"
     assert 'data-balance="470000"' in (await client.get("/admin/balances")).text
     await assert_balanced(database)
 
 
-async def test_the_ledger_api_gives_balances_rates_and_payouts(client, ordering, catering, canteen_staff, admin,
-                                                               zone, database):
+async def test_the_ledger_api_gives_balances_rates_and_payouts(
+    client, ordering, catering, canteen_staff, admin, zone, database
+):
     seller, nasi_box = catering
     order = await ordering.order(canteen_staff, nasi_box.id, 10)
     await complete(database, order, seller.user, canteen_staff)
     as_admin, as_vendor = await bearer(database, admin), await bearer(database, seller.user)
 
-    rates = await client.put(f"/api/v1/admin/zones/{zone.id}/commission", json={"commission_bps": 5_001},
-                             headers=as_admin)
+    rates = await client.put(
+        f"/api/v1/admin/zones/{zone.id}/commission", json={"commission_bps": 5_001}, headers=as_admin
+    )
     assert rates.status_code == 400
-    rates = await client.put(f"/api/v1/admin/zones/{zone.id}/commission", json={"commission_bps": 1_000},
-                             headers=as_admin)
+    rates = await client.put(
+        f"/api/v1/admin/zones/{zone.id}/commission", json={"commission_bps": 1_000}, headers=as_admin
+    )
     assert rates.status_code == 200 and rates.json()["commission_bps"] == 1_000
-    assert (await client.put(f"/api/v1/admin/zones/{zone.id}/commission", json={"commission_bps": 1},
-                             headers=as_vendor)).status_code == 403
+    assert (
+        await client.put(f"/api/v1/admin/zones/{zone.id}/commission", json={"commission_bps": 1}, headers=as_vendor)
+    ).status_code == 403
 
-    over = await client.post(f"/api/v1/admin/vendors/{seller.vendor.id}/payouts",
-                             json={"amount": 200_000, "reference": "BCA 1"}, headers=as_admin)
+    over = await client.post(
+        f"/api/v1/admin/vendors/{seller.vendor.id}/payouts",
+        json={"amount": 200_000, "reference": "BCA 1"},
+        headers=as_admin,
+    )
     assert over.status_code == 422 and over.json()["errors"][0]["field"] == "amount"
-    payout = await client.post(f"/api/v1/admin/vendors/{seller.vendor.id}/payouts",
-                               json={"amount": 100_000, "reference": "BCA 2"}, headers=as_admin)
+    payout = await client.post(
+        f"/api/v1/admin/vendors/{seller.vendor.id}/payouts",
+        json={"amount": 100_000, "reference": "BCA 2"},
+        headers=as_admin,
+    )
     assert payout.status_code == 201, payout.text
-    assert (await client.get("/api/v1/admin/balances", headers=as_admin)).json() == [{
-        "vendor_id": seller.vendor.id, "business_name": "Catering Bu Sri", "zone_code": "KITB", "balance": 42_500,
-        "paid_out": 100_000}]
+    assert (await client.get("/api/v1/admin/balances", headers=as_admin)).json() == [
+        {
+            "vendor_id": seller.vendor.id,
+            "business_name": "Catering Bu Sri",
+            "zone_code": "KITB",
+            "balance": 42_500,
+            "paid_out": 100_000,
+        }
+    ]
     mine = (await client.get("/api/v1/vendor/balance", headers=as_vendor)).json()
     assert mine["balance"] == 42_500
     assert [(o["number"], o["gross"], o["commission"], o["net"]) for o in mine["orders"]] == [
-        (order.number, 150_000, 7_500, 142_500)]
+        (order.number, 150_000, 7_500, 142_500)
+    ]
     assert [(p["amount"], p["reference"]) for p in mine["payouts"]] == [(100_000, "BCA 2")]
     assert (await client.get("/api/v1/vendor/balance", headers=as_admin)).status_code == 403
     await assert_balanced(database)

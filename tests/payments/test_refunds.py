@@ -28,8 +28,9 @@ async def paid(client, database, card_checkout, fake_stripe):
     """The canteen's two orders, paid with one PaymentIntent and placed by Stripe's webhook."""
     started = await start_paying(client, database, card_checkout)
     intent = fake_stripe.succeed_intent(started["payment_intent_id"])
-    assert (await deliver(client, fake_stripe.event("payment_intent.succeeded", intent))
-            ).json()["outcome"] == "processed"
+    assert (await deliver(client, fake_stripe.event("payment_intent.succeeded", intent))).json()[
+        "outcome"
+    ] == "processed"
     return intent
 
 
@@ -43,7 +44,8 @@ async def send_refunds(database, settings) -> int:
 
 
 async def test_cancelling_one_vendors_order_refunds_exactly_its_part_and_both_sides_see_it(
-        client, other_client, database, card_checkout, fake_stripe, paid, stripe_settings):
+    client, other_client, database, card_checkout, fake_stripe, paid, stripe_settings
+):
     nasi, snack = card_checkout.orders
     await log_in(client, card_checkout.buyer)
     cancelled = await submit(client, f"/orders/{nasi.id}/status", {"target": "cancelled", "reason": "Acara batal"})
@@ -58,9 +60,8 @@ async def test_cancelling_one_vendors_order_refunds_exactly_its_part_and_both_si
 
     # The order jobs send it: that order's total, in Stripe's hundredths, against the checkout's payment.
     assert await send_refunds(database, stripe_settings) == 1
-    asked, = fake_stripe.seen("POST", "/v1/refunds")
-    assert asked.params == {"payment_intent": paid["id"], "amount": "260000000",
-                            "metadata": {"order_id": str(nasi.id)}}
+    (asked,) = fake_stripe.seen("POST", "/v1/refunds")
+    assert asked.params == {"payment_intent": paid["id"], "amount": "260000000", "metadata": {"order_id": str(nasi.id)}}
     assert asked.idempotency_key == f"refund-order-{nasi.id}"
     refund = await refund_of(database, nasi.id)
     assert refund.status == RefundStatus.SUCCEEDED
@@ -73,8 +74,7 @@ async def test_cancelling_one_vendors_order_refunds_exactly_its_part_and_both_si
     vendor_page = await other_client.get(f"/vendor/orders/{nasi.id}")
     assert vendor_page.status_code == 200 and 'data-refund="succeeded"' in vendor_page.text
     # The other vendor's order is untouched and has no refund.
-    assert [order.status for order in await orders_of(database, card_checkout.checkout_id)] == [S.CANCELLED,
-                                                                                                 S.PLACED]
+    assert [order.status for order in await orders_of(database, card_checkout.checkout_id)] == [S.CANCELLED, S.PLACED]
     assert "data-refund" not in (await client.get(f"/orders/{snack.id}")).text
 
     # Stripe's refund event afterwards changes nothing more.
@@ -83,27 +83,33 @@ async def test_cancelling_one_vendors_order_refunds_exactly_its_part_and_both_si
     assert (await refund_of(database, nasi.id)).status == RefundStatus.SUCCEEDED
 
 
-async def test_a_vendor_declining_a_paid_order_refunds_it(client, database, card_checkout, paid, fake_stripe,
-                                                          stripe_settings):
+async def test_a_vendor_declining_a_paid_order_refunds_it(
+    client, database, card_checkout, paid, fake_stripe, stripe_settings
+):
     _, snack = card_checkout.orders
     other = card_checkout.sellers[1]
     shop = await bearer(database, other.user)
-    declined = await client.post(f"/api/v1/orders/{snack.id}/transitions", headers=shop,
-                                 json={"status": "declined", "reason": "Bahan habis"})
+    declined = await client.post(
+        f"/api/v1/orders/{snack.id}/transitions", headers=shop, json={"status": "declined", "reason": "Bahan habis"}
+    )
     assert declined.status_code == 200, declined.text
     assert await send_refunds(database, stripe_settings) == 1
-    asked, = fake_stripe.seen("POST", "/v1/refunds")
+    (asked,) = fake_stripe.seen("POST", "/v1/refunds")
     assert asked.params["amount"] == "40000000"  # Rp 400.000
     assert (await refund_of(database, snack.id)).status == RefundStatus.SUCCEEDED
 
 
 async def test_a_refund_waits_while_stripe_is_down_and_is_sent_once_stripe_is_back(
-        client, database, card_checkout, paid, fake_stripe, stripe_settings):
+    client, database, card_checkout, paid, fake_stripe, stripe_settings
+):
     nasi, _ = card_checkout.orders
     canteen = await bearer(database, card_checkout.buyer)
     fake_stripe.outage()
-    moved = await client.post(f"/api/v1/orders/{nasi.id}/transitions", headers=canteen,
-                              json={"status": "cancelled", "reason": "Salah tanggal"})
+    moved = await client.post(
+        f"/api/v1/orders/{nasi.id}/transitions",
+        headers=canteen,
+        json={"status": "cancelled", "reason": "Salah tanggal"},
+    )
     assert moved.status_code == 200  # the cancellation does not wait for Stripe
     assert (await orders_of(database, card_checkout.checkout_id))[0].status == S.CANCELLED
 
@@ -122,11 +128,15 @@ async def test_a_refund_waits_while_stripe_is_down_and_is_sent_once_stripe_is_ba
 
 
 async def test_a_refund_stripe_answers_pending_completes_with_its_webhook_even_out_of_order(
-        client, database, card_checkout, paid, fake_stripe, stripe_settings):
+    client, database, card_checkout, paid, fake_stripe, stripe_settings
+):
     nasi, _ = card_checkout.orders
     canteen = await bearer(database, card_checkout.buyer)
-    await client.post(f"/api/v1/orders/{nasi.id}/transitions", headers=canteen,
-                      json={"status": "cancelled", "reason": "Salah tanggal"})
+    await client.post(
+        f"/api/v1/orders/{nasi.id}/transitions",
+        headers=canteen,
+        json={"status": "cancelled", "reason": "Salah tanggal"},
+    )
     fake_stripe.refund_status = "pending"
     assert await send_refunds(database, stripe_settings) == 1
     refund = await refund_of(database, nasi.id)
@@ -142,14 +152,22 @@ async def test_a_refund_stripe_answers_pending_completes_with_its_webhook_even_o
 
 
 async def test_a_refund_stripe_refuses_is_marked_failed_and_not_retried_forever(
-        client, database, card_checkout, paid, fake_stripe, stripe_settings):
+    client, database, card_checkout, paid, fake_stripe, stripe_settings
+):
     nasi, _ = card_checkout.orders
     # Somebody refunded the whole payment in Stripe's dashboard: nothing is left to refund.
-    fake_stripe.refunds["re_dashboard"] = {"id": "re_dashboard", "payment_intent": paid["id"],
-                                           "amount": paid["amount"], "status": "succeeded"}
+    fake_stripe.refunds["re_dashboard"] = {
+        "id": "re_dashboard",
+        "payment_intent": paid["id"],
+        "amount": paid["amount"],
+        "status": "succeeded",
+    }
     canteen = await bearer(database, card_checkout.buyer)
-    await client.post(f"/api/v1/orders/{nasi.id}/transitions", headers=canteen,
-                      json={"status": "cancelled", "reason": "Salah tanggal"})
+    await client.post(
+        f"/api/v1/orders/{nasi.id}/transitions",
+        headers=canteen,
+        json={"status": "cancelled", "reason": "Salah tanggal"},
+    )
     assert await send_refunds(database, stripe_settings) == 0
     refund = await refund_of(database, nasi.id)
     assert refund.status == RefundStatus.FAILED and "amount_too_large" in refund.last_error
@@ -161,7 +179,8 @@ async def test_a_refund_stripe_refuses_is_marked_failed_and_not_retried_forever(
 
 
 async def test_the_unpaid_order_job_cancels_the_payment_and_never_refunds_what_was_not_paid(
-        client, database, card_checkout, fake_stripe, stripe_settings):
+    client, database, card_checkout, fake_stripe, stripe_settings
+):
     await start_paying(client, database, card_checkout)  # an intent exists, never confirmed
     async with database.sessionmaker() as session:
         assert await cancel_unpaid_orders(session=session, now=NOW + timedelta(minutes=31)) == 2
@@ -175,15 +194,15 @@ async def test_the_unpaid_order_job_cancels_the_payment_and_never_refunds_what_w
 
 
 async def test_a_payment_that_succeeds_after_its_orders_expired_is_given_back_in_full(
-        client, database, card_checkout, fake_stripe, stripe_settings):
+    client, database, card_checkout, fake_stripe, stripe_settings
+):
     started = await start_paying(client, database, card_checkout)
     async with database.sessionmaker() as session:
         await cancel_unpaid_orders(session=session, now=NOW + timedelta(minutes=31))
         await session.commit()
     # The buyer had the card confirmed at the last second; Stripe's event arrives after the job.
     late = fake_stripe.succeed_intent(started["payment_intent_id"])
-    assert (await deliver(client, fake_stripe.event("payment_intent.succeeded", late))
-            ).json()["outcome"] == "processed"
+    assert (await deliver(client, fake_stripe.event("payment_intent.succeeded", late))).json()["outcome"] == "processed"
 
     assert {order.status for order in await orders_of(database, card_checkout.checkout_id)} == {S.CANCELLED}
     assert (await payment_of(database, card_checkout.checkout_id)).status == PaymentStatus.SUCCEEDED
@@ -200,10 +219,12 @@ async def test_orders_paid_otherwise_cost_no_payment_query_when_cancelled(orderi
     order = await ordering.order(canteen_staff, nasi_box.id, 100)  # invoice
     async with database.sessionmaker() as session:
         with QueryCounter(database) as counter:
-            await change_status(session=session, order_id=order.id, target=S.CANCELLED, actor=canteen_staff,
-                                reason="Batal", now=NOW)
+            await change_status(
+                session=session, order_id=order.id, target=S.CANCELLED, actor=canteen_staff, reason="Batal", now=NOW
+            )
         await session.commit()
-    assert not any("from payment" in statement.lower() or "update payment" in statement.lower()
-                   for statement in counter.statements)
+    assert not any(
+        "from payment" in statement.lower() or "update payment" in statement.lower() for statement in counter.statements
+    )
     async with database.sessionmaker() as session:
         assert (await session.execute(select(func.count()).select_from(Refund))).scalar_one() == 0

@@ -23,7 +23,8 @@ def shown(message: str) -> str:
 
 
 async def test_stripe_answering_500_gives_the_api_a_503_and_a_later_try_makes_one_intent(
-        client, database, card_checkout, fake_stripe):
+    client, database, card_checkout, fake_stripe
+):
     canteen = await bearer(database, card_checkout.buyer)
     url = f"/api/v1/checkouts/{card_checkout.checkout_id}/payment"
     fake_stripe.outage()
@@ -48,19 +49,22 @@ async def test_stripe_answering_500_gives_the_api_a_503_and_a_later_try_makes_on
     assert payment.intent_id == started.json()["payment_intent_id"] and payment.last_error == ""
 
 
-async def test_a_passing_failure_is_absorbed_by_the_sdks_retries_with_the_same_key(client, database, card_checkout,
-                                                                                 fake_stripe):
+async def test_a_passing_failure_is_absorbed_by_the_sdks_retries_with_the_same_key(
+    client, database, card_checkout, fake_stripe
+):
     fake_stripe.fail_next(2)
-    started = await client.post(f"/api/v1/checkouts/{card_checkout.checkout_id}/payment",
-                                headers=await bearer(database, card_checkout.buyer))
+    started = await client.post(
+        f"/api/v1/checkouts/{card_checkout.checkout_id}/payment", headers=await bearer(database, card_checkout.buyer)
+    )
     assert started.status_code == 200, started.text
     keys = [attempt.idempotency_key for attempt in fake_stripe.seen("POST", "/v1/payment_intents")]
     assert keys == [f"checkout-{card_checkout.checkout_id}-intent"] * 3
     assert len(fake_stripe.payment_intents) == 1
 
 
-async def test_stripe_timing_out_after_creating_the_intent_still_makes_one_intent(client, database, card_checkout,
-                                                                                  fake_stripe):
+async def test_stripe_timing_out_after_creating_the_intent_still_makes_one_intent(
+    client, database, card_checkout, fake_stripe
+):
     canteen = await bearer(database, card_checkout.buyer)
     url = f"/api/v1/checkouts/{card_checkout.checkout_id}/payment"
     fake_stripe.slow(3)  # longer than the client waits (0.5 s in the tests)
@@ -71,12 +75,13 @@ async def test_stripe_timing_out_after_creating_the_intent_still_makes_one_inten
     fake_stripe.recover()
     started = await client.post(url, headers=canteen)
     assert started.status_code == 200
-    intent_id, = fake_stripe.payment_intents
+    (intent_id,) = fake_stripe.payment_intents
     assert started.json()["payment_intent_id"] == intent_id  # the same intent, by its idempotency key
 
 
 async def test_the_buyer_sees_a_clear_message_and_a_retry_button_when_stripe_cannot_be_reached(
-        client, database, card_checkout, fake_stripe):
+    client, database, card_checkout, fake_stripe
+):
     await log_in(client, card_checkout.buyer)
     pay_url = f"/checkouts/{card_checkout.checkout_id}/pay"
     fake_stripe.refuse_connections()
@@ -99,7 +104,8 @@ async def test_the_buyer_sees_a_clear_message_and_a_retry_button_when_stripe_can
 
 
 async def test_a_payment_event_stripe_cannot_confirm_now_is_answered_503_and_acts_when_delivered_again(
-        client, database, card_checkout, fake_stripe):
+    client, database, card_checkout, fake_stripe
+):
     started = await start_paying(client, database, card_checkout)
     event = fake_stripe.event("payment_intent.succeeded", fake_stripe.succeed_intent(started["payment_intent_id"]))
     fake_stripe.outage()

@@ -21,15 +21,26 @@ S = OrderStatus
 
 async def stored_events(database) -> list[tuple[str, str]]:
     async with database.sessionmaker() as session:
-        return list((await session.execute(select(col(StripeEvent.id), col(StripeEvent.type)).order_by(col(StripeEvent.id)))).all())
+        return list(
+            (
+                await session.execute(select(col(StripeEvent.id), col(StripeEvent.type)).order_by(col(StripeEvent.id)))
+            ).all()
+        )
 
 
 async def placed_events(database, checkout) -> int:
     """How many times the checkout's orders were moved to placed (each must be once)."""
     async with database.sessionmaker() as session:
-        return (await session.execute(select(func.count()).select_from(OrderEvent).where(
-            col(OrderEvent.order_id).in_([order.id for order in checkout.orders]),
-            col(OrderEvent.to_status) == S.PLACED))).scalar_one()
+        return (
+            await session.execute(
+                select(func.count())
+                .select_from(OrderEvent)
+                .where(
+                    col(OrderEvent.order_id).in_([order.id for order in checkout.orders]),
+                    col(OrderEvent.to_status) == S.PLACED,
+                )
+            )
+        ).scalar_one()
 
 
 @pytest.fixture
@@ -41,7 +52,8 @@ async def paid_at_stripe(client, database, card_checkout, fake_stripe):
 
 
 async def test_an_event_without_a_valid_signature_is_refused_and_changes_nothing(
-        client, database, card_checkout, paid_at_stripe):
+    client, database, card_checkout, paid_at_stripe
+):
     _, event = paid_at_stripe
     body = json.dumps(event).encode()
     now = int(time.time())
@@ -50,8 +62,9 @@ async def test_an_event_without_a_valid_signature_is_refused_and_changes_nothing
         "forged": await deliver(client, event, signature=f"t={now},v1={'0' * 64}"),
         "other secret": await deliver(client, event, signature=stripe_signature(body, secret="whsec_someone_else")),
         "stale": await deliver(client, event, signature=stripe_signature(body, timestamp=now - 3600)),
-        "tampered": await deliver(client, event, signature=stripe_signature(body),
-                                  payload=body.replace(b'"succeeded"', b'"succeeded" ')),
+        "tampered": await deliver(
+            client, event, signature=stripe_signature(body), payload=body.replace(b'"succeeded"', b'"succeeded" ')
+        ),
         "garbage header": await deliver(client, event, signature="v1=abc"),
     }
     for name, refused in attempts.items():
@@ -66,8 +79,9 @@ async def test_an_event_without_a_valid_signature_is_refused_and_changes_nothing
     assert (await deliver(client, event)).json()["outcome"] == "processed"
 
 
-async def test_without_a_webhook_secret_no_event_is_believed(database, card_checkout, paid_at_stripe,
-                                                             stripe_settings, app_for):
+async def test_without_a_webhook_secret_no_event_is_believed(
+    database, card_checkout, paid_at_stripe, stripe_settings, app_for
+):
     _, event = paid_at_stripe
     async with browser(await app_for(stripe_settings.model_copy(update={"stripe_webhook_secret": None}))) as other:
         assert (await deliver(other, event)).status_code == 400
@@ -82,8 +96,7 @@ async def test_an_event_of_a_type_we_do_not_handle_is_acknowledged_and_ignored(c
     assert (await deliver(client, event)).json()["outcome"] == "duplicate"
 
 
-async def test_the_same_event_delivered_twice_places_the_orders_once(client, database, card_checkout,
-                                                                    paid_at_stripe):
+async def test_the_same_event_delivered_twice_places_the_orders_once(client, database, card_checkout, paid_at_stripe):
     _, event = paid_at_stripe
     first, second = await deliver(client, event), await deliver(client, event)
     assert (first.json()["outcome"], second.json()["outcome"]) == ("processed", "duplicate")
@@ -93,13 +106,26 @@ async def test_the_same_event_delivered_twice_places_the_orders_once(client, dat
 
 async def test_events_in_any_order_never_undo_a_payment(client, database, card_checkout, fake_stripe, paid_at_stripe):
     intent, succeeded = paid_at_stripe
-    failed_earlier = fake_stripe.event("payment_intent.payment_failed", {
-        **intent, "status": "requires_payment_method",
-        "last_payment_error": {"type": "card_error", "message": "Your card was declined."}})
-    session_completed = fake_stripe.event("checkout.session.completed", {
-        "id": "cs_test_x", "object": "checkout.session", "payment_status": "paid", "status": "complete",
-        "payment_intent": intent["id"], "amount_total": intent["amount"],
-        "metadata": {"checkout_id": str(card_checkout.checkout_id)}})
+    failed_earlier = fake_stripe.event(
+        "payment_intent.payment_failed",
+        {
+            **intent,
+            "status": "requires_payment_method",
+            "last_payment_error": {"type": "card_error", "message": "Your card was declined."},
+        },
+    )
+    session_completed = fake_stripe.event(
+        "checkout.session.completed",
+        {
+            "id": "cs_test_x",
+            "object": "checkout.session",
+            "payment_status": "paid",
+            "status": "complete",
+            "payment_intent": intent["id"],
+            "amount_total": intent["amount"],
+            "metadata": {"checkout_id": str(card_checkout.checkout_id)},
+        },
+    )
     succeeded_again = fake_stripe.event("payment_intent.succeeded", intent)  # another event id, same news
 
     assert (await deliver(client, succeeded)).json()["outcome"] == "processed"
@@ -115,11 +141,13 @@ async def test_events_in_any_order_never_undo_a_payment(client, database, card_c
 
 
 async def test_a_declined_card_is_recorded_the_orders_wait_and_a_second_try_succeeds(
-        client, database, card_checkout, fake_stripe):
+    client, database, card_checkout, fake_stripe
+):
     started = await start_paying(client, database, card_checkout)
     declined = fake_stripe.fail_intent(started["payment_intent_id"], "Your card has insufficient funds.")
-    assert (await deliver(client, fake_stripe.event("payment_intent.payment_failed", declined))
-            ).json()["outcome"] == "processed"
+    assert (await deliver(client, fake_stripe.event("payment_intent.payment_failed", declined))).json()[
+        "outcome"
+    ] == "processed"
     payment = await payment_of(database, card_checkout.checkout_id)
     assert payment.status == PaymentStatus.FAILED and payment.last_error == "Your card has insufficient funds."
     assert {order.status for order in await orders_of(database, card_checkout.checkout_id)} == {S.PENDING_PAYMENT}
@@ -129,14 +157,16 @@ async def test_a_declined_card_is_recorded_the_orders_wait_and_a_second_try_succ
     assert "Your card has insufficient funds." in pay_page.text  # why, and the button to try again
 
     succeeded = fake_stripe.succeed_intent(started["payment_intent_id"])
-    assert (await deliver(client, fake_stripe.event("payment_intent.succeeded", succeeded))
-            ).json()["outcome"] == "processed"
+    assert (await deliver(client, fake_stripe.event("payment_intent.succeeded", succeeded))).json()[
+        "outcome"
+    ] == "processed"
     assert (await payment_of(database, card_checkout.checkout_id)).status == PaymentStatus.SUCCEEDED
     assert [order.status for order in await orders_of(database, card_checkout.checkout_id)] == [S.PLACED, S.PLACED]
 
 
-async def test_a_payment_of_the_wrong_amount_does_not_place_the_orders(client, database, card_checkout,
-                                                                       fake_stripe, paid_at_stripe):
+async def test_a_payment_of_the_wrong_amount_does_not_place_the_orders(
+    client, database, card_checkout, fake_stripe, paid_at_stripe
+):
     intent, _ = paid_at_stripe
     short = fake_stripe.event("payment_intent.succeeded", {**intent, "amount": 100_00, "amount_received": 100_00})
     assert "100" in await deliver_rejected(client, database, short)  # the event's copy is not Stripe's
@@ -147,28 +177,35 @@ async def test_a_payment_of_the_wrong_amount_does_not_place_the_orders(client, d
 
 
 async def test_events_about_payments_that_are_not_ours_are_ignored(client, database, fake_stripe):
-    foreign = {"id": "pi_foreign", "object": "payment_intent", "amount": 5000, "amount_received": 5000,
-               "currency": "idr", "status": "succeeded", "metadata": {}}
+    foreign = {
+        "id": "pi_foreign",
+        "object": "payment_intent",
+        "amount": 5000,
+        "amount_received": 5000,
+        "currency": "idr",
+        "status": "succeeded",
+        "metadata": {},
+    }
     refund = {"id": "re_foreign", "object": "refund", "status": "succeeded", "amount": 5000, "metadata": {}}
-    for event in (fake_stripe.event("payment_intent.succeeded", foreign),
-                  fake_stripe.event("refund.updated", refund)):
+    for event in (fake_stripe.event("payment_intent.succeeded", foreign), fake_stripe.event("refund.updated", refund)):
         answered = await deliver(client, event)
         assert answered.status_code == 200 and answered.json()["outcome"] == "ignored"
 
 
-async def test_an_event_signed_more_than_five_minutes_ahead_is_refused(client, database, card_checkout,
-                                                                     paid_at_stripe):
+async def test_an_event_signed_more_than_five_minutes_ahead_is_refused(client, database, card_checkout, paid_at_stripe):
     _, event = paid_at_stripe
     body = json.dumps(event).encode()
-    ahead = await deliver(client, event, signature=stripe_signature(body, timestamp=int(time.time()) + 3600),
-                          payload=body)
+    ahead = await deliver(
+        client, event, signature=stripe_signature(body, timestamp=int(time.time()) + 3600), payload=body
+    )
     assert ahead.status_code == 400 and ahead.json()["code"] == "bad_signature"
     assert await stored_events(database) == []
     assert {order.status for order in await orders_of(database, card_checkout.checkout_id)} == {S.PENDING_PAYMENT}
 
     # A clock a little ahead of ours is not a forgery.
-    skewed = await deliver(client, event, signature=stripe_signature(body, timestamp=int(time.time()) + 120),
-                           payload=body)
+    skewed = await deliver(
+        client, event, signature=stripe_signature(body, timestamp=int(time.time()) + 120), payload=body
+    )
     assert skewed.status_code == 200 and skewed.json()["outcome"] == "processed"
 
 
@@ -178,8 +215,9 @@ async def test_an_event_signed_more_than_five_minutes_ahead_is_refused(client, d
 async def rejection_of(database, event_id: str) -> str:
     """Why the stored event was rejected (the test fails when it was not)."""
     async with database.sessionmaker() as session:
-        reason = (await session.execute(select(col(StripeEvent.rejected_reason))
-                                        .where(col(StripeEvent.id) == event_id))).scalar_one()
+        reason = (
+            await session.execute(select(col(StripeEvent.rejected_reason)).where(col(StripeEvent.id) == event_id))
+        ).scalar_one()
     assert reason is not None, f"event {event_id} was not rejected"
     return reason
 
@@ -200,8 +238,9 @@ async def deliver_rejected(client, database, event) -> str:
     return reason
 
 
-async def test_a_payment_in_dollars_of_the_same_number_places_nothing(client, database, card_checkout, fake_stripe,
-                                                                      caplog):
+async def test_a_payment_in_dollars_of_the_same_number_places_nothing(
+    client, database, card_checkout, fake_stripe, caplog
+):
     started = await start_paying(client, database, card_checkout)
     intent = fake_stripe.succeed_intent(started["payment_intent_id"])
     fake_stripe.payment_intents[intent["id"]]["currency"] = "usd"  # US$ 3,000,000.00 is not Rp 3.000.000
@@ -216,7 +255,8 @@ async def test_a_payment_in_dollars_of_the_same_number_places_nothing(client, da
 
 
 async def test_an_intent_still_processing_sent_as_succeeded_places_nothing_until_stripe_says_so(
-        client, database, card_checkout, fake_stripe):
+    client, database, card_checkout, fake_stripe
+):
     started = await start_paying(client, database, card_checkout)
     intent_id = started["payment_intent_id"]
     fake_stripe.payment_intents[intent_id]["status"] = "processing"
@@ -230,16 +270,18 @@ async def test_an_intent_still_processing_sent_as_succeeded_places_nothing_until
         assert "processing" in await rejection_of(database, event["id"])
 
     succeeded = fake_stripe.succeed_intent(intent_id)
-    assert (await deliver(client, fake_stripe.event("payment_intent.succeeded", succeeded))
-            ).json()["outcome"] == "processed"
+    assert (await deliver(client, fake_stripe.event("payment_intent.succeeded", succeeded))).json()[
+        "outcome"
+    ] == "processed"
     assert [order.status for order in await orders_of(database, card_checkout.checkout_id)] == [S.PLACED, S.PLACED]
 
 
 async def test_a_checkout_session_paid_in_dollars_places_nothing_by_webhook_or_by_coming_back(
-        client, database, card_checkout, fake_stripe):
+    client, database, card_checkout, fake_stripe
+):
     await log_in(client, card_checkout.buyer)
     await submit(client, f"/checkouts/{card_checkout.checkout_id}/pay", {})
-    session_id, = fake_stripe.sessions
+    (session_id,) = fake_stripe.sessions
     fake_stripe.sessions[session_id]["currency"] = "usd"
     hosted, _, back = fake_stripe.pay_session(session_id)
 
@@ -251,21 +293,29 @@ async def test_a_checkout_session_paid_in_dollars_places_nothing_by_webhook_or_b
     await assert_still_waiting(database, card_checkout.checkout_id, None)
 
 
-async def test_an_intent_we_never_created_that_names_our_checkout_places_nothing(client, database, card_checkout,
-                                                                                fake_stripe):
+async def test_an_intent_we_never_created_that_names_our_checkout_places_nothing(
+    client, database, card_checkout, fake_stripe
+):
     def someone_elses_intent() -> dict:
-        made = fake_stripe._create_intent({"amount": str(card_checkout.total * 100), "currency": "idr",
-                                           "metadata": {"checkout_id": str(card_checkout.checkout_id)}})
+        made = fake_stripe._create_intent(
+            {
+                "amount": str(card_checkout.total * 100),
+                "currency": "idr",
+                "metadata": {"checkout_id": str(card_checkout.checkout_id)},
+            }
+        )
         return fake_stripe.succeed_intent(made["id"])
 
     # Before the buyer started paying, and once our intent exists.
-    reason = await deliver_rejected(client, database,
-                                    fake_stripe.event("payment_intent.succeeded", someone_elses_intent()))
+    reason = await deliver_rejected(
+        client, database, fake_stripe.event("payment_intent.succeeded", someone_elses_intent())
+    )
     assert {order.status for order in await orders_of(database, card_checkout.checkout_id)} == {S.PENDING_PAYMENT}
     assert not await has_payment(database, card_checkout.checkout_id)
     started = await start_paying(client, database, card_checkout)
-    reason = await deliver_rejected(client, database,
-                                    fake_stripe.event("payment_intent.succeeded", someone_elses_intent()))
+    reason = await deliver_rejected(
+        client, database, fake_stripe.event("payment_intent.succeeded", someone_elses_intent())
+    )
     assert started["payment_intent_id"] in reason
     await assert_still_waiting(database, card_checkout.checkout_id, started["payment_intent_id"])
     # Nor does it make the payment fail.
@@ -275,13 +325,13 @@ async def test_an_intent_we_never_created_that_names_our_checkout_places_nothing
 
     # Our own intent, paid, still places the orders.
     ours = fake_stripe.succeed_intent(started["payment_intent_id"])
-    assert (await deliver(client, fake_stripe.event("payment_intent.succeeded", ours))).json()["outcome"] \
-        == "processed"
+    assert (await deliver(client, fake_stripe.event("payment_intent.succeeded", ours))).json()["outcome"] == "processed"
     assert [order.status for order in await orders_of(database, card_checkout.checkout_id)] == [S.PLACED, S.PLACED]
 
 
 async def test_an_intent_already_stored_on_another_checkout_is_acknowledged_as_rejected_and_changes_neither(
-        client, database, card_checkout, fake_stripe, ordering, two_vendors):
+    client, database, card_checkout, fake_stripe, ordering, two_vendors
+):
     # A second canteen's checkout of the same total, to be paid on Stripe's hosted page (no intent stored yet).
     (_, nasi_box), (_, snack) = two_vendors
     other_buyer = await ordering.canteen_buyer("Kantin PT Lain")
@@ -294,10 +344,17 @@ async def test_an_intent_already_stored_on_another_checkout_is_acknowledged_as_r
     started = await start_paying(client, database, card_checkout)
     intent = fake_stripe.succeed_intent(started["payment_intent_id"])
     naming_the_other = {**intent, "metadata": {"checkout_id": str(other_id)}}
-    for event in (fake_stripe.event("payment_intent.succeeded", naming_the_other),
-                  fake_stripe.event("payment_intent.payment_failed", {
-                      **naming_the_other, "status": "requires_payment_method",
-                      "last_payment_error": {"message": "Your card was declined."}})):
+    for event in (
+        fake_stripe.event("payment_intent.succeeded", naming_the_other),
+        fake_stripe.event(
+            "payment_intent.payment_failed",
+            {
+                **naming_the_other,
+                "status": "requires_payment_method",
+                "last_payment_error": {"message": "Your card was declined."},
+            },
+        ),
+    ):
         await deliver_rejected(client, database, event)
         await assert_still_waiting(database, card_checkout.checkout_id, intent["id"])
         await assert_still_waiting(database, other_id, None)

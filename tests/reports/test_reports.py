@@ -55,8 +55,7 @@ class Story:
 async def move(database, order_id: int, actor, *targets: OrderStatus, reason: str = "") -> None:
     async with database.sessionmaker() as session:
         for target in targets:
-            await change_status(session=session, order_id=order_id, target=target, actor=actor, reason=reason,
-                                now=NOW)
+            await change_status(session=session, order_id=order_id, target=target, actor=actor, reason=reason, now=NOW)
         await session.commit()
 
 
@@ -65,32 +64,39 @@ async def story(world, database, zone, ordering, catering) -> Story:  # noqa: F8
     """Catering Bu Sri (nasi box, es teh) and Keripik Mbak Yuni sell in KITB; Bandeng Presto Bu Nur is a vendor
     of another zone nearby. A canteen and a worker of KITB order; one order is cancelled, one declined."""
     seller, nasi = catering
-    es_teh = await world.live_product(seller, "Es Teh Manis", category="drinks", unit="pcs", price=5000,
-                                      fulfilment="ready_stock", stock=100)
+    es_teh = await world.live_product(
+        seller, "Es Teh Manis", category="drinks", unit="pcs", price=5000, fulfilment="ready_stock", stock=100
+    )
     snacks = await world.seller(zone, business_name="Keripik Mbak Yuni")
-    keripik = await world.live_product(snacks, "Keripik Tempe", category="snacks", unit="pack", price=8000,
-                                       fulfilment="ready_stock", stock=100)
+    keripik = await world.live_product(
+        snacks, "Keripik Tempe", category="snacks", unit="pack", price=8000, fulfilment="ready_stock", stock=100
+    )
     other_zone = await world.zone("KIW", name="Kawasan Industri Wiradesa")
     far_seller = await world.seller(other_zone, business_name="Bandeng Presto Bu Nur")
     async with database.sessionmaker() as session:  # Wiradesa lies in the neighbouring regency
-        await session.execute(update(Vendor).where(col(Vendor.id) == far_seller.vendor.id)
-                              .values(regency="Kabupaten Pekalongan"))
+        await session.execute(
+            update(Vendor).where(col(Vendor.id) == far_seller.vendor.id).values(regency="Kabupaten Pekalongan")
+        )
         await session.commit()
-    bandeng = await world.live_product(far_seller, "Bandeng Presto", category="frozen", price=30000,
-                                       fulfilment="ready_stock", stock=100)
+    bandeng = await world.live_product(
+        far_seller, "Bandeng Presto", category="frozen", price=30000, fulfilment="ready_stock", stock=100
+    )
     # Two more vendors of KITB: one without certificates (with a listing waiting for review), one whose only
     # certificate expired yesterday.
     uncertified = await world.seller(zone, business_name="Peyek Bu Tini", certificates=())
-    peyek = await world.live_product(uncertified, "Peyek Kacang", category="snacks", unit="pack", price=10000,
-                                     fulfilment="ready_stock", stock=10)
+    peyek = await world.live_product(
+        uncertified, "Peyek Kacang", category="snacks", unit="pack", price=10000, fulfilment="ready_stock", stock=10
+    )
     expired = await world.seller(zone, business_name="Jahit Bu Ani")
     # Expired the day before the report is read: on the story's day (the services) or on the real one (the pages).
     expired_on = min(TODAY, wib_today(utcnow())) - timedelta(days=1)
     async with database.sessionmaker() as session:
-        await session.execute(update(Product).where(col(Product.id) == peyek.id)
-                              .values(status=ListingStatus.PENDING_REVIEW))
-        await session.execute(update(Certificate).where(col(Certificate.vendor_id) == expired.vendor.id)
-                              .values(expires_on=expired_on))
+        await session.execute(
+            update(Product).where(col(Product.id) == peyek.id).values(status=ListingStatus.PENDING_REVIEW)
+        )
+        await session.execute(
+            update(Certificate).where(col(Certificate.vendor_id) == expired.vendor.id).values(expires_on=expired_on)
+        )
         await session.commit()
 
     buyer = await ordering.canteen_buyer("Kantin PT Sinar")
@@ -112,8 +118,16 @@ async def story(world, database, zone, ordering, catering) -> Story:  # noqa: F8
     await move(database, orders["b"].id, seller.user, OrderStatus.ACCEPTED)
     await move(database, orders["d"].id, buyer, OrderStatus.CANCELLED, reason="Salah jumlah")
     await move(database, orders["e"].id, seller.user, OrderStatus.DECLINED, reason="Libur")
-    return Story(zone=zone, other_zone=other_zone, seller=seller, snacks=snacks, far_seller=far_seller,
-                 canteen_buyer=buyer, worker=worker, orders=orders)
+    return Story(
+        zone=zone,
+        other_zone=other_zone,
+        seller=seller,
+        snacks=snacks,
+        far_seller=far_seller,
+        canteen_buyer=buyer,
+        worker=worker,
+        orders=orders,
+    )
 
 
 def parse_csv(body: bytes, delimiter: str = ",") -> list[list[str]]:
@@ -127,12 +141,17 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def formula_cells(body: bytes) -> list[str]:
     """Cells a spreadsheet would run, whether it opens the file with a comma or (as Indonesian settings do) a
     semicolon as the separator, and whatever width their first character is typed in."""
-    return [cell for delimiter in (",", ";") for row in parse_csv(body, delimiter) for cell in row
-            if unicodedata.normalize("NFKC", cell).lstrip(" ").startswith(FORMULA_START)]
+    return [
+        cell
+        for delimiter in (",", ";")
+        for row in parse_csv(body, delimiter)
+        for cell in row
+        if unicodedata.normalize("NFKC", cell).lstrip(" ").startswith(FORMULA_START)
+    ]
 
 
 def svg_bars(html: str) -> list[ET.Element]:
-    chart = ET.fromstring(html[html.index("<svg"):html.index("</svg>") + len("</svg>")])
+    chart = ET.fromstring(html[html.index("<svg") : html.index("</svg>") + len("</svg>")])
     assert chart.get("role") == "img" and chart.get("aria-label")
     return [rect for rect in chart.iter(f"{SVG}rect") if rect.get("class") == "bar"]
 
@@ -149,13 +168,16 @@ async def bearer(database, user) -> dict[str, str]:
 
 async def test_the_caterer_sees_sales_per_day_and_per_product_without_cancelled_or_declined_orders(database, story):
     async with database.sessionmaker() as session:
-        sales = await service.vendor_sales(session=session, vendor=story.seller.vendor, start=START, end=END,
-                                           today=TODAY)
+        sales = await service.vendor_sales(
+            session=session, vendor=story.seller.vendor, start=START, end=END, today=TODAY
+        )
     assert len(sales.days) == 14
     by_day = {d.day: (d.orders, d.quantity, d.value) for d in sales.days if d.orders}
     assert by_day == {WED: (2, 210, 2_750_000), TUE: (1, 70, 800_000)}
     assert [(p.name, p.unit, p.quantity, p.value) for p in sales.products] == [
-        ("Nasi Box Ayam Bakar", "box", 260, 3_450_000), ("Es Teh Manis", "pcs", 20, 100_000)]
+        ("Nasi Box Ayam Bakar", "box", 260, 3_450_000),
+        ("Es Teh Manis", "pcs", 20, 100_000),
+    ]
     assert (sales.orders, sales.value) == (3, 3_550_000)
 
 
@@ -168,16 +190,21 @@ async def test_the_default_periods_end_today():
 
 async def test_the_canteen_sees_its_spend_per_vendor_and_month(database, story):
     async with database.sessionmaker() as session:
-        spend = await service.canteen_spend(session=session, actor=story.canteen_buyer, start=date(2026, 11, 1),
-                                            end=date(2026, 12, 31), today=TODAY)
+        spend = await service.canteen_spend(
+            session=session, actor=story.canteen_buyer, start=date(2026, 11, 1), end=date(2026, 12, 31), today=TODAY
+        )
     assert [(r.month, r.vendor_name, r.orders, r.value) for r in spend.rows] == [
         (date(2026, 11, 1), "Catering Bu Sri", 1, 2_600_000),
         (date(2026, 12, 1), "Catering Bu Sri", 1, 800_000),
         (date(2026, 12, 1), "Bandeng Presto Bu Nur", 1, 300_000),
-        (date(2026, 12, 1), "Keripik Mbak Yuni", 1, 200_000)]
+        (date(2026, 12, 1), "Keripik Mbak Yuni", 1, 200_000),
+    ]
     assert [(m.key, m.orders, m.value) for m in spend.months] == [("2026-11", 1, 2_600_000), ("2026-12", 3, 1_300_000)]
     assert [(v.key, v.value) for v in spend.vendors] == [
-        ("Catering Bu Sri", 3_400_000), ("Bandeng Presto Bu Nur", 300_000), ("Keripik Mbak Yuni", 200_000)]
+        ("Catering Bu Sri", 3_400_000),
+        ("Bandeng Presto Bu Nur", 300_000),
+        ("Keripik Mbak Yuni", 200_000),
+    ]
     assert spend.organisation_name == "Kantin PT Sinar"
 
 
@@ -186,16 +213,17 @@ async def test_the_zone_dashboard_counts_vendors_listings_weeks_and_the_local_sh
         board = await service.zone_dashboard(session=session, actor=manager, start=START, end=END, today=TODAY)
     assert (board.active_vendors, board.certified_vendors, board.certified_share) == (4, 2, 50.0)
     assert (board.live_listings, board.pending_listings) == (3, 1)
-    assert [(w.iso_week, w.week_start, w.orders, w.value, w.bought_in_zone, w.bought_locally)
-            for w in board.weeks] == [
+    assert [(w.iso_week, w.week_start, w.orders, w.value, w.bought_in_zone, w.bought_locally) for w in board.weeks] == [
         ("2026-W48", date(2026, 11, 23), 2, 2_750_000, 2_750_000, 2_750_000),
-        ("2026-W49", date(2026, 11, 30), 2, 1_000_000, 1_300_000, 1_000_000)]
+        ("2026-W49", date(2026, 11, 30), 2, 1_000_000, 1_300_000, 1_000_000),
+    ]
     # 3.750.000 of the 4.050.000 the zone's buyers spent went to UMKM of Kabupaten Batang.
     assert board.local_share == 92.6
     # The regency counts, not the zone a vendor registered in: Bu Nur from Batang selling through Wiradesa is local.
     async with database.sessionmaker() as session:
-        await session.execute(update(Vendor).where(col(Vendor.id) == story.far_seller.vendor.id)
-                              .values(regency="Kabupaten Batang"))
+        await session.execute(
+            update(Vendor).where(col(Vendor.id) == story.far_seller.vendor.id).values(regency="Kabupaten Batang")
+        )
         await session.commit()
         board = await service.zone_dashboard(session=session, actor=manager, start=START, end=END, today=TODAY)
     assert board.local_share == 100.0
@@ -212,16 +240,20 @@ async def test_a_manager_sees_only_their_own_zone(database, story, world):
 
 async def test_a_range_ending_before_it_starts_or_too_long_is_refused(database, story):
     async with database.sessionmaker() as session:
-        for start, end in ((END, START), (date(2025, 1, 1), END), (date(9999, 12, 1), date(9999, 12, 31)),
-                           (date(1, 1, 1), date(1, 1, 31))):
+        for start, end in (
+            (END, START),
+            (date(2025, 1, 1), END),
+            (date(9999, 12, 1), date(9999, 12, 31)),
+            (date(1, 1, 1), date(1, 1, 31)),
+        ):
             with pytest.raises(ValidationFailed):
-                await service.vendor_sales(session=session, vendor=story.seller.vendor, start=start, end=end,
-                                           today=TODAY)
+                await service.vendor_sales(
+                    session=session, vendor=story.seller.vendor, start=start, end=end, today=TODAY
+                )
 
 
 def test_the_chart_is_escaped_svg_with_one_bar_per_value():
-    chart = bar_chart([Bar("1/12", 5, "<b>&"), Bar("2/12", 0, "nol")], summary='Penjualan "A" & <B>',
-                      top_label="Rp 5")
+    chart = bar_chart([Bar("1/12", 5, "<b>&"), Bar("2/12", 0, "nol")], summary='Penjualan "A" & <B>', top_label="Rp 5")
     root = ET.fromstring(str(chart))
     bars = list(root.iter(f"{SVG}rect"))
     assert [float(b.attrib["height"]) for b in bars] == [charts.HEIGHT - charts.TOP - charts.BOTTOM, 0.0]
@@ -254,11 +286,16 @@ async def test_the_caterer_reads_the_report_page_and_downloads_both_csv_files(cl
     assert rows[0] == ["tanggal", "pesanan", "jumlah_barang", "nilai_rupiah"]
     assert len(rows) == 15
     assert {(date.fromisoformat(r[0]), int(r[1]), int(r[2]), int(r[3])) for r in rows[1:] if r[1] != "0"} == {
-        (WED, 2, 210, 2_750_000), (TUE, 1, 70, 800_000)}
+        (WED, 2, 210, 2_750_000),
+        (TUE, 1, 70, 800_000),
+    }
 
     by_product = parse_csv((await client.get(f"/vendor/reports/sales-by-product.csv?{PERIOD}")).content)
-    assert by_product == [["produk", "satuan", "jumlah", "nilai_rupiah"],
-                          ["Nasi Box Ayam Bakar", "box", "260", "3450000"], ["Es Teh Manis", "pcs", "20", "100000"]]
+    assert by_product == [
+        ["produk", "satuan", "jumlah", "nilai_rupiah"],
+        ["Nasi Box Ayam Bakar", "box", "260", "3450000"],
+        ["Es Teh Manis", "pcs", "20", "100000"],
+    ]
 
 
 async def test_a_reversed_range_shows_the_usual_period_with_a_message(client, story):
@@ -282,23 +319,36 @@ async def test_the_canteen_reads_its_spend_and_downloads_it(client, story, count
     assert rows[1] == ["2026-11-01", "Catering Bu Sri", "1", "2600000"]
 
 
-async def test_the_manager_reads_the_zone_dashboard_and_downloads_the_weeks(client, story, manager,
-                                                                            count_queries):
+async def test_the_manager_reads_the_zone_dashboard_and_downloads_the_weeks(client, story, manager, count_queries):
     await log_in(client, manager)
     assert 'href="/manager/dashboard"' in (await client.get("/manager")).text
     count_queries.statements.clear()
     response = await client.get(f"/manager/dashboard?{PERIOD}")
     assert response.status_code == 200
     assert count_queries.count <= 5, count_queries.statements
-    for marker in ('data-active-vendors="4"', 'data-certified-vendors="2"', 'data-live-listings="3"',
-                   'data-pending-listings="1"', 'data-local-share="92.6"', 'data-value="3750000"'):
+    for marker in (
+        'data-active-vendors="4"',
+        'data-certified-vendors="2"',
+        'data-live-listings="3"',
+        'data-pending-listings="1"',
+        'data-local-share="92.6"',
+        'data-value="3750000"',
+    ):
         assert marker in response.text
     assert [int(b.attrib["data-value"]) for b in svg_bars(response.text)] == [2_750_000, 1_000_000]
     rows = parse_csv((await client.get(f"/manager/dashboard/weeks.csv?{PERIOD}")).content)
-    assert rows == [["minggu_iso", "awal_minggu", "pesanan", "nilai_rupiah", "dibeli_pembeli_kawasan_rupiah",
-                     "dari_penjual_kawasan_rupiah"],
-                    ["2026-W48", "2026-11-23", "2", "2750000", "2750000", "2750000"],
-                    ["2026-W49", "2026-11-30", "2", "1000000", "1300000", "1000000"]]
+    assert rows == [
+        [
+            "minggu_iso",
+            "awal_minggu",
+            "pesanan",
+            "nilai_rupiah",
+            "dibeli_pembeli_kawasan_rupiah",
+            "dari_penjual_kawasan_rupiah",
+        ],
+        ["2026-W48", "2026-11-23", "2", "2750000", "2750000", "2750000"],
+        ["2026-W49", "2026-11-30", "2", "1000000", "1300000", "1000000"],
+    ]
 
 
 async def test_another_zones_manager_and_other_roles_are_kept_out(client, world, story):
@@ -330,47 +380,78 @@ async def test_an_admin_picks_any_zone(client, story, admin, count_queries):
 
 async def test_the_api_gives_the_same_figures(client, database, story, manager, world):
     period = {"from": START.isoformat(), "to": END.isoformat()}
-    sales = await client.get("/api/v1/reports/vendor-sales", params=period,
-                             headers=await bearer(database, story.seller.user))
+    sales = await client.get(
+        "/api/v1/reports/vendor-sales", params=period, headers=await bearer(database, story.seller.user)
+    )
     assert sales.status_code == 200, sales.text
     assert (sales.json()["orders"], sales.json()["value"]) == (3, 3_550_000)
     assert {"day": "2026-11-25", "orders": 2, "quantity": 210, "value": 2_750_000} in sales.json()["days"]
 
-    spend = await client.get("/api/v1/reports/canteen-spend", headers=await bearer(database, story.canteen_buyer),
-                             params={"from": "2026-11-01", "to": "2026-12-31"})
+    spend = await client.get(
+        "/api/v1/reports/canteen-spend",
+        headers=await bearer(database, story.canteen_buyer),
+        params={"from": "2026-11-01", "to": "2026-12-31"},
+    )
     assert spend.status_code == 200 and spend.json()["value"] == 3_900_000
 
-    board = await client.get("/api/v1/reports/zone-dashboard", params=period,
-                             headers=await bearer(database, manager))
+    board = await client.get("/api/v1/reports/zone-dashboard", params=period, headers=await bearer(database, manager))
     assert board.status_code == 200
     assert (board.json()["active_vendors"], board.json()["local_share"]) == (4, 92.6)
     stranger = await world.user(Role.MANAGER, zone=story.other_zone)
-    refused = await client.get("/api/v1/reports/zone-dashboard", params={"zone": story.zone.id},
-                               headers=await bearer(database, stranger))
+    refused = await client.get(
+        "/api/v1/reports/zone-dashboard", params={"zone": story.zone.id}, headers=await bearer(database, stranger)
+    )
     assert refused.status_code == 404
-    assert (await client.get("/api/v1/reports/canteen-spend",
-                             headers=await bearer(database, manager))).status_code == 403
-    bad = await client.get("/api/v1/reports/vendor-sales", params={"from": "2026-12-06", "to": "2026-11-23"},
-                           headers=await bearer(database, story.seller.user))
+    assert (
+        await client.get("/api/v1/reports/canteen-spend", headers=await bearer(database, manager))
+    ).status_code == 403
+    bad = await client.get(
+        "/api/v1/reports/vendor-sales",
+        params={"from": "2026-12-06", "to": "2026-11-23"},
+        headers=await bearer(database, story.seller.user),
+    )
     assert bad.status_code in (400, 422)
 
 
 def test_csv_files_name_their_period():
     sales = service.VendorSales(vendor_id=1, vendor_name="x", start=START, end=END, days=[], products=[])
-    assert exports.sales_by_day(sales).headers["Content-Disposition"] == \
-        'attachment; filename="penjualan-harian_2026-11-23_2026-12-06.csv"'
+    assert (
+        exports.sales_by_day(sales).headers["Content-Disposition"]
+        == 'attachment; filename="penjualan-harian_2026-11-23_2026-12-06.csv"'
+    )
 
 
 def test_names_typed_by_others_stay_text_in_a_spreadsheet():
-    body = exports._csv(["penjual", "nilai_rupiah"], [['=HYPERLINK("http://evil","x")', 1000], ["-2+3", 5],
-                                                      ["Catering Bu Sri", 7]])
-    assert parse_csv(body)[1:] == [["'=HYPERLINK(\"http://evil\",\"x\")", "1000"], ["'-2+3", "5"],
-                                   ["Catering Bu Sri", "7"]]
+    body = exports._csv(
+        ["penjual", "nilai_rupiah"], [['=HYPERLINK("http://evil","x")', 1000], ["-2+3", 5], ["Catering Bu Sri", 7]]
+    )
+    assert parse_csv(body)[1:] == [
+        ['\'=HYPERLINK("http://evil","x")', "1000"],
+        ["'-2+3", "5"],
+        ["Catering Bu Sri", "7"],
+    ]
 
 
-TYPED_BY_OTHERS = ["＝1+1", "＋62 812", "－5", "＠SUM(A1:A9)", "=1+1", "+1", "-2+3", "@A1", "\t=1+1", "\r=1+1",
-                   " =1+1", "a;=1+1", "a,=1+1", "Kue; ＝HYPERLINK(\"http://evil\")", "a;\t=1", "baris\n=1+1",
-                   'kutip";=1+1', "Catering Bu Sri"]
+TYPED_BY_OTHERS = [
+    "＝1+1",
+    "＋62 812",
+    "－5",
+    "＠SUM(A1:A9)",
+    "=1+1",
+    "+1",
+    "-2+3",
+    "@A1",
+    "\t=1+1",
+    "\r=1+1",
+    " =1+1",
+    "a;=1+1",
+    "a,=1+1",
+    'Kue; ＝HYPERLINK("http://evil")',
+    "a;\t=1",
+    "baris\n=1+1",
+    'kutip";=1+1',
+    "Catering Bu Sri",
+]
 
 
 def test_no_name_becomes_a_formula_whichever_separator_the_spreadsheet_uses():
@@ -384,10 +465,12 @@ def test_no_name_becomes_a_formula_whichever_separator_the_spreadsheet_uses():
 
 async def test_a_vendor_named_like_a_formula_stays_text_in_the_canteens_spend(client, database, story):
     async with database.sessionmaker() as session:
-        await session.execute(update(Vendor).where(Vendor.id == story.snacks.vendor.id)
-                              .values(business_name="＝1+1"))
-        await session.execute(update(Vendor).where(Vendor.id == story.far_seller.vendor.id)
-                              .values(business_name='Bandeng; =HYPERLINK("http://evil")'))
+        await session.execute(update(Vendor).where(Vendor.id == story.snacks.vendor.id).values(business_name="＝1+1"))
+        await session.execute(
+            update(Vendor)
+            .where(Vendor.id == story.far_seller.vendor.id)
+            .values(business_name='Bandeng; =HYPERLINK("http://evil")')
+        )
         await session.commit()
     await log_in(client, story.canteen_buyer)
     body = (await client.get("/canteen/reports/spend.csv?from=2026-11-01&to=2026-12-31")).content

@@ -18,14 +18,20 @@ PEKALONGAN = (-6.8886, 109.6753)
 async def catalogue_of(world, zone):
     sri = await world.seller(zone, business_name="Catering Bu Sri", certificates=("halal", "pirt"))
     for number in range(23):
-        await world.live_product(sri, f"Nasi Box Menu {number:02d}", price=12000 + number * 100,
-                                 tiers=[{"min_quantity": 50, "unit_price": 11000}, {"min_quantity": 200, "unit_price": 10000}],
-                                 certificates=("halal",))
+        await world.live_product(
+            sri,
+            f"Nasi Box Menu {number:02d}",
+            price=12000 + number * 100,
+            tiers=[{"min_quantity": 50, "unit_price": 11000}, {"min_quantity": 200, "unit_price": 10000}],
+            certificates=("halal",),
+        )
     yuni = await world.seller(zone, business_name="Keripik Mbak Yuni", certificates=("pirt",))
-    await world.live_product(yuni, "Keripik Tempe <Pedas>", category="snacks", unit="pack", price=8000,
-                             fulfilment="ready_stock", stock=40)
-    far = await world.seller(zone, business_name="Dapur Pekalongan", latitude=PEKALONGAN[0],
-                             longitude=PEKALONGAN[1], radius_km=10)
+    await world.live_product(
+        yuni, "Keripik Tempe <Pedas>", category="snacks", unit="pack", price=8000, fulfilment="ready_stock", stock=40
+    )
+    far = await world.seller(
+        zone, business_name="Dapur Pekalongan", latitude=PEKALONGAN[0], longitude=PEKALONGAN[1], radius_km=10
+    )
     await world.live_product(far, "Nasi Box Megono")
     return sri, yuni, far
 
@@ -59,8 +65,9 @@ async def test_a_visitor_searches_and_pages_through_without_javascript(client, w
 
 async def test_typing_in_the_search_box_swaps_only_the_results(client, world, zone):
     await catalogue_of(world, zone)
-    fragment = await client.get("/catalogue", params={"q": "kerip"},
-                                headers={"HX-Request": "true", "HX-Target": "results"})
+    fragment = await client.get(
+        "/catalogue", params={"q": "kerip"}, headers={"HX-Request": "true", "HX-Target": "results"}
+    )
     assert fragment.text.lstrip().startswith('<div id="results"')
     assert "<html" not in fragment.text
     assert product_names(fragment.text) == ["Keripik Tempe &lt;Pedas&gt;"]  # escaped, never raw HTML
@@ -70,8 +77,9 @@ async def test_going_back_after_htmx_lost_its_copy_gives_the_whole_page(client, 
     """htmx pushed the search into the address bar; when its saved copy is gone it asks the server again, and a
     fragment alone would leave the phone with a page without its header, search box or styles."""
     await catalogue_of(world, zone)
-    restored = await client.get("/catalogue", params={"q": "kerip"},
-                                headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    restored = await client.get(
+        "/catalogue", params={"q": "kerip"}, headers={"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    )
     assert restored.status_code == 200
     assert restored.text.lstrip().startswith("<!doctype html>")
     assert product_names(restored.text) == ["Keripik Tempe &lt;Pedas&gt;"]
@@ -80,8 +88,11 @@ async def test_going_back_after_htmx_lost_its_copy_gives_the_whole_page(client, 
 
 async def test_load_more_with_htmx_returns_the_next_rows_only(client, world, zone):
     await catalogue_of(world, zone)
-    rows = await client.get("/catalogue", params={"q": "nasi", "sort": "price", "page": "2"},
-                            headers={"HX-Request": "true", "HX-Target": "more-2"})
+    rows = await client.get(
+        "/catalogue",
+        params={"q": "nasi", "sort": "price", "page": "2"},
+        headers={"HX-Request": "true", "HX-Target": "more-2"},
+    )
     assert rows.text.lstrip().startswith('<li class="item result"')
     assert product_names(rows.text) == ["Nasi Box Menu 20", "Nasi Box Menu 21", "Nasi Box Menu 22"]
 
@@ -99,15 +110,19 @@ async def test_filters_from_the_form_and_bad_input_explained_in_indonesian(clien
     past = await client.get("/catalogue", params={"date": (wib_today(utcnow()) - timedelta(days=1)).isoformat()})
     assert past.status_code == 400 and "Pilih hari ini atau tanggal setelahnya." in past.text
     # With htmx the message replaces the stale results (htmx swaps only 2xx answers).
-    swapped = await client.get("/catalogue", params={"price_min": "20000", "price_max": "100"},
-                               headers={"HX-Request": "true", "HX-Target": "results"})
+    swapped = await client.get(
+        "/catalogue",
+        params={"price_min": "20000", "price_max": "100"},
+        headers={"HX-Request": "true", "HX-Target": "results"},
+    )
     assert swapped.status_code == 200 and 'role="alert"' in swapped.text
     assert "Harga terendah tidak boleh di atas harga tertinggi." in swapped.text
     assert product_names(swapped.text) == []
 
 
 async def test_the_catalogue_page_costs_at_most_five_queries_whatever_the_number_of_products(
-        client, world, zone, canteen, app):
+    client, world, zone, canteen, app
+):
     await catalogue_of(world, zone)
     staff = await world.user(Role.CANTEEN_STAFF, zone=zone, organisation=canteen)
     await log_in(client, staff)
@@ -119,8 +134,15 @@ async def test_the_catalogue_page_costs_at_most_five_queries_whatever_the_number
 
 async def test_a_product_page_shows_tiers_certificates_and_what_is_left(client, world, zone, canteen, app):
     sri, _, _ = await catalogue_of(world, zone)
-    product = await world.live_product(sri, "Tumpeng Mini", price=250000, unit="pcs", order_cutoff=None,
-                                       lead_time_hours=24, description="Untuk syukuran\nisi 10 porsi")
+    product = await world.live_product(
+        sri,
+        "Tumpeng Mini",
+        price=250000,
+        unit="pcs",
+        order_cutoff=None,
+        lead_time_hours=24,
+        description="Untuk syukuran\nisi 10 porsi",
+    )
     staff = await world.user(Role.CANTEEN_STAFF, zone=zone, organisation=canteen)
     await log_in(client, staff)
     day = wib_today(utcnow()) + timedelta(days=3)
@@ -144,7 +166,7 @@ async def test_a_vendor_page_shows_verified_certificates_products_and_a_whatsapp
     assert page.status_code == 200
     assert queries.count <= 5, queries.statements
     assert "Catering Bu Sri" in page.text
-    assert "Halal (BPJPH) <span class=\"muted\">ID33250000123450523</span>" in page.text  # verified certificate
+    assert 'Halal (BPJPH) <span class="muted">ID33250000123450523</span>' in page.text  # verified certificate
     assert len(product_names(page.text)) == 23
     assert "wa.me/62" in page.text
     far_page = await client.get(f"/vendors/{far.vendor.id}")
@@ -173,7 +195,8 @@ async def test_the_api_offers_the_same_search_with_problem_bodies_for_bad_input(
 
 
 async def test_a_canteen_sets_its_factory_location_and_the_catalogue_measures_from_there(
-        client, world, zone, canteen, database):
+    client, world, zone, canteen, database
+):
     _, _, _far = await catalogue_of(world, zone)
     staff = await world.user(Role.CANTEEN_STAFF, zone=zone, organisation=canteen)
     await log_in(client, staff)
@@ -193,15 +216,22 @@ async def test_the_factory_location_through_the_api_is_for_canteen_staff_only(cl
     staff = await world.user(Role.CANTEEN_STAFF, zone=zone, organisation=canteen)
     worker = await world.user(Role.WORKER, zone=zone)
     staff_token = await api_token(database, staff)
-    response = await client.put("/api/v1/canteen/location", json={"latitude": -6.95, "longitude": 110.04},
-                                headers={"Authorization": f"Bearer {staff_token}"})
+    response = await client.put(
+        "/api/v1/canteen/location",
+        json={"latitude": -6.95, "longitude": 110.04},
+        headers={"Authorization": f"Bearer {staff_token}"},
+    )
     assert response.status_code == 200 and response.json() == {"latitude": -6.95, "longitude": 110.04}
-    half = await client.put("/api/v1/canteen/location", json={"latitude": -6.95},
-                            headers={"Authorization": f"Bearer {staff_token}"})
+    half = await client.put(
+        "/api/v1/canteen/location", json={"latitude": -6.95}, headers={"Authorization": f"Bearer {staff_token}"}
+    )
     assert half.status_code in (400, 422) and half.headers["content-type"].startswith("application/problem+json")
     worker_token = await api_token(database, worker)
-    denied = await client.put("/api/v1/canteen/location", json={"latitude": -6.95, "longitude": 110.04},
-                              headers={"Authorization": f"Bearer {worker_token}"})
+    denied = await client.put(
+        "/api/v1/canteen/location",
+        json={"latitude": -6.95, "longitude": 110.04},
+        headers={"Authorization": f"Bearer {worker_token}"},
+    )
     assert denied.status_code == 403
 
 
@@ -212,7 +242,9 @@ async def test_a_vendor_who_has_not_set_a_location_has_a_page_that_says_so(clien
 
     seller = await world.seller(zone, business_name="Warung Baru Bu Tini")
     async with database.sessionmaker() as session:
-        await session.execute(update(Vendor).where(col(Vendor.id) == seller.vendor.id).values(latitude=None, longitude=None))
+        await session.execute(
+            update(Vendor).where(col(Vendor.id) == seller.vendor.id).values(latitude=None, longitude=None)
+        )
         await session.commit()
     page = await client.get(f"/vendors/{seller.vendor.id}")
     assert page.status_code == 200

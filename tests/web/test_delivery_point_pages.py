@@ -34,7 +34,7 @@ async def test_the_manager_adds_a_gate_and_workers_of_the_zone_can_choose_it(cli
     added = await submit(client, "/manager/delivery-points", GATE)
 
     assert added.status_code == 303 and added.headers["location"] == "/manager/delivery-points?notice=added"
-    point, = await points(database)
+    (point,) = await points(database)
     assert (point.kind, point.name, point.latitude, point.longitude) == ("gate", "Gerbang 1 KITB", -6.953, 110.03)
     assert point.zone_id == manager.zone_id and point.active
     assert await choices_of(database, worker) == ["Gerbang 1 KITB"]
@@ -57,8 +57,9 @@ async def test_a_point_needs_a_name_a_kind_and_a_place(client, manager, database
     assert await points(database) == []
 
 
-async def test_closing_takes_a_point_off_the_workers_choice_and_opening_brings_it_back(client, manager, worker,
-                                                                                      database):
+async def test_closing_takes_a_point_off_the_workers_choice_and_opening_brings_it_back(
+    client, manager, worker, database
+):
     await log_in(client, manager)
     await submit(client, "/manager/delivery-points", GATE)
     await submit(client, "/manager/delivery-points", {**GATE, "kind": "dormitory", "name": "Asrama Blok A"})
@@ -80,7 +81,7 @@ async def test_closing_takes_a_point_off_the_workers_choice_and_opening_brings_i
 async def test_a_manager_of_another_zone_cannot_close_it(client, other_client, world, manager, worker, database):
     await log_in(client, manager)
     await submit(client, "/manager/delivery-points", GATE)
-    point, = await points(database)
+    (point,) = await points(database)
     elsewhere = await world.zone(code="KIW", name="Kawasan Industri Wijayakusuma")
     stranger = await world.user(Role.MANAGER, zone=elsewhere)
     await log_in(other_client, stranger)

@@ -34,46 +34,68 @@ async def test_impossible_days_and_odd_numbers_are_refused_not_crashed_on(client
     await in_cart(client, product.id, 20)
     page = await client.get("/cart")
     for day in ("0001-01-01", "9999-12-31"):
-        refused = await submit(client, "/checkout", checkout_form(page.text, delivery_day=day, delivery_place="canteen"))
+        refused = await submit(
+            client, "/checkout", checkout_form(page.text, delivery_day=day, delivery_place="canteen")
+        )
         assert refused.status_code == 400, (day, refused.status_code)
-    for form in ({"product_id": "²", "quantity": "10"}, {"product_id": str(product.id), "quantity": "１０"},  # noqa: RUF001  (full-width digits)
-                 {"product_id": "9" * 30, "quantity": "10"}):
+    for form in (
+        {"product_id": "²", "quantity": "10"},
+        {"product_id": str(product.id), "quantity": "１０"},  # noqa: RUF001  (full-width digits)
+        {"product_id": "9" * 30, "quantity": "10"},
+    ):
         assert (await submit(client, "/cart/lines", form)).status_code in (400, 404), form
     for path in ("/orders?page=²", "/orders?page=" + "9" * 30, "/orders/" + "9" * 30, "/orders/3000000000"):
         assert (await client.get(path)).status_code in (200, 404), path
 
     headers = await token_for(database, canteen_staff)
-    api = await client.post("/api/v1/checkouts", headers={**headers, "Idempotency-Key": "k"}, json={
-        "delivery_day": "0001-01-01", "delivery_slot": "11:00", "delivery_kind": "canteen",
-        "payment_method": "invoice"})
+    api = await client.post(
+        "/api/v1/checkouts",
+        headers={**headers, "Idempotency-Key": "k"},
+        json={
+            "delivery_day": "0001-01-01",
+            "delivery_slot": "11:00",
+            "delivery_kind": "canteen",
+            "payment_method": "invoice",
+        },
+    )
     assert api.status_code in (400, 422) and api.headers["content-type"].startswith("application/problem+json")
     for path in ("/api/v1/orders/" + "9" * 30, "/api/v1/orders/3000000000"):
         answer = await client.get(path, headers=headers)
         assert answer.status_code == 404, (path, answer.status_code)
 
 
-async def test_adding_a_product_just_taken_off_sale_with_htmx_says_so_in_place(client, database, canteen_staff,
-                                                                               catering):
+async def test_adding_a_product_just_taken_off_sale_with_htmx_says_so_in_place(
+    client, database, canteen_staff, catering
+):
     _, product = catering
     await log_in(client, canteen_staff)
     async with database.sessionmaker() as session:
         (await session.get(Product, product.id)).status = ListingStatus.PAUSED
         await session.commit()
-    answer = await submit(client, "/cart/lines", {"product_id": product.id, "quantity": 20},
-                          headers={"HX-Request": "true"})
+    answer = await submit(
+        client, "/cart/lines", {"product_id": product.id, "quantity": 20}, headers={"HX-Request": "true"}
+    )
     assert answer.status_code == 200  # htmx swaps 2xx answers only
     assert 'id="add-to-cart"' in answer.text and "<html" not in answer.text
 
 
-async def test_each_side_follows_the_notification_to_its_own_page_of_the_order(client, database, canteen_staff,
-                                                                              catering):
+async def test_each_side_follows_the_notification_to_its_own_page_of_the_order(
+    client, database, canteen_staff, catering
+):
     seller, product = catering
     order = await place(database, canteen_staff, product.id, 20)
     await log_in(client, canteen_staff)
     await submit(client, f"/orders/{order.id}/status", {"target": "cancelled", "reason": "Pabrik libur"})
     async with database.sessionmaker() as session:
-        links = dict((await session.execute(select(col(Notification.user_id), col(Notification.url)).where(
-            col(Notification.message) == "Order %(number)s: %(status)s"))).all())
+        links = dict(
+            (
+                await session.execute(
+                    select(col(Notification.user_id), col(Notification.url)).where(
+                        col(Notification.message) == "Order %(number)s: %(status)s"
+                    )
+                )
+            ).all()
+        )
     assert links[seller.user.id] == f"/vendor/orders/{order.id}"
 
 
@@ -87,9 +109,12 @@ async def test_a_shortage_across_two_products_of_one_vendor_adds_them_up(orderin
     await ordering.put_in_cart(canteen_staff, soto.id, 80)
     with pytest.raises(InsufficientCapacity) as refused:
         await ordering.checkout(canteen_staff)
-    shortage, = refused.value.shortages
+    (shortage,) = refused.value.shortages
     assert (shortage.product_name, shortage.requested, shortage.available) == (
-        "Nasi Box Ayam Bakar, Soto Ayam Box", 160, 100)
+        "Nasi Box Ayam Bakar, Soto Ayam Box",
+        160,
+        100,
+    )
 
 
 async def test_a_whatsapp_message_reads_as_typed(client, database, world, zone, canteen_staff):
@@ -110,28 +135,46 @@ async def test_a_suspended_vendor_can_only_decline_or_cancel(ordering, catering,
     seller, nasi_box = catering
     order = await ordering.order(canteen_staff, nasi_box.id, 50)
     async with database.sessionmaker() as session:
-        await suspend_vendor(session=session, actor=manager, vendor_id=seller.vendor.id, reason="Sertifikat palsu",
-                             now=utcnow())
+        await suspend_vendor(
+            session=session, actor=manager, vendor_id=seller.vendor.id, reason="Sertifikat palsu", now=utcnow()
+        )
         await session.commit()
     async with database.sessionmaker() as session:
         with pytest.raises(Forbidden):
-            await change_status(session=session, order_id=order.id, target=OrderStatus.ACCEPTED, actor=seller.user,
-                                now=NOW)
+            await change_status(
+                session=session, order_id=order.id, target=OrderStatus.ACCEPTED, actor=seller.user, now=NOW
+            )
     async with database.sessionmaker() as session:
-        await change_status(session=session, order_id=order.id, target=OrderStatus.DECLINED, actor=seller.user,
-                            reason="Toko dibekukan", now=NOW)
+        await change_status(
+            session=session,
+            order_id=order.id,
+            target=OrderStatus.DECLINED,
+            actor=seller.user,
+            reason="Toko dibekukan",
+            now=NOW,
+        )
         await session.commit()
     assert await ordering.remaining(seller.vendor.id) == 500
 
 
-async def test_two_workers_running_the_standing_order_job_at_once_place_each_day_once(ordering, catering,
-                                                                                      canteen_staff, database):
+async def test_two_workers_running_the_standing_order_job_at_once_place_each_day_once(
+    ordering, catering, canteen_staff, database
+):
     if database.engine.dialect.name != "postgresql":
         pytest.skip("two workers at once need PostgreSQL")
     _, nasi_box = catering
     async with database.sessionmaker() as session:
-        await create_standing_order(session=session, actor=canteen_staff, today=NOW.date(), data=StandingOrderInput(
-            product_id=nasi_box.id, quantity=100, weekdays=[1, 2, 3, 4, 5], slot=nasi_box.order_cutoff.replace(hour=11)))
+        await create_standing_order(
+            session=session,
+            actor=canteen_staff,
+            today=NOW.date(),
+            data=StandingOrderInput(
+                product_id=nasi_box.id,
+                quantity=100,
+                weekdays=[1, 2, 3, 4, 5],
+                slot=nasi_box.order_cutoff.replace(hour=11),
+            ),
+        )
         await session.commit()
 
     async def job():
@@ -146,14 +189,21 @@ async def test_two_workers_running_the_standing_order_job_at_once_place_each_day
 
 
 async def test_a_standing_order_whose_author_left_the_canteen_is_refused_and_the_canteen_told(
-        ordering, catering, canteen_staff, database, world, zone, canteen):
+    ordering, catering, canteen_staff, database, world, zone, canteen
+):
     from backend.accounts.models import Role, User
 
     _, nasi_box = catering
     colleague = await world.user(Role.CANTEEN_STAFF, zone=zone, organisation=canteen)
     async with database.sessionmaker() as session:
-        await create_standing_order(session=session, actor=canteen_staff, today=NOW.date(), data=StandingOrderInput(
-            product_id=nasi_box.id, quantity=100, weekdays=[1], slot=nasi_box.order_cutoff.replace(hour=11)))
+        await create_standing_order(
+            session=session,
+            actor=canteen_staff,
+            today=NOW.date(),
+            data=StandingOrderInput(
+                product_id=nasi_box.id, quantity=100, weekdays=[1], slot=nasi_box.order_cutoff.replace(hour=11)
+            ),
+        )
         (await session.get(User, canteen_staff.id)).is_active = False
         await session.commit()
     async with database.sessionmaker() as session:

@@ -42,8 +42,7 @@ def checkout_form(html: str, **changes: str) -> dict[str, str]:
     """The checkout form as the page rendered it (its idempotency key included), with some fields changed."""
     key = re.search(r'name="idempotency_key" value="([^"]+)"', html)
     assert key, "the cart page should carry an idempotency key"
-    return {"idempotency_key": key.group(1), "delivery_day": DAY.isoformat(), "delivery_slot": "11:00",
-            **changes}
+    return {"idempotency_key": key.group(1), "delivery_day": DAY.isoformat(), "delivery_slot": "11:00", **changes}
 
 
 async def in_cart(client, product_id: int, quantity: int) -> None:
@@ -65,12 +64,19 @@ async def place(database, buyer, product_id: int, quantity: int, key: str = "k1"
     """An order placed through the service with the real clock, as the checkout page would."""
     now = utcnow()
     async with database.sessionmaker() as session:
-        await cart.set_quantity(session=session, buyer=buyer, product_id=product_id, quantity=quantity,
-                                today=wib_today(now))
+        await cart.set_quantity(
+            session=session, buyer=buyer, product_id=product_id, quantity=quantity, today=wib_today(now)
+        )
         kind = DeliveryKind.CANTEEN if buyer.role == Role.CANTEEN_STAFF else DeliveryKind.PICKUP
         payment = PaymentMethod.INVOICE if buyer.role == Role.CANTEEN_STAFF else PaymentMethod.CASH
-        placement = await place_checkout(session=session, buyer=buyer, idempotency_key=key, payment_method=payment,
-                                         delivery=DeliveryChoice(day=DAY, slot=time(11), kind=kind), now=now)
+        placement = await place_checkout(
+            session=session,
+            buyer=buyer,
+            idempotency_key=key,
+            payment_method=payment,
+            delivery=DeliveryChoice(day=DAY, slot=time(11), kind=kind),
+            now=now,
+        )
         await session.commit()
         return placement.orders[0]
 
@@ -86,7 +92,8 @@ async def vendor_moves(database, order_id: int, vendor_user, *targets: OrderStat
 
 
 async def test_a_canteen_orders_200_nasi_box_from_the_product_page_and_sees_it_in_its_orders(
-        client, database, canteen_staff, catering):
+    client, database, canteen_staff, catering
+):
     seller, product = catering
     await log_in(client, canteen_staff)
     product_page = await client.get(f"/products/{product.id}")
@@ -101,20 +108,29 @@ async def test_a_canteen_orders_200_nasi_box_from_the_product_page_and_sees_it_i
     cart_page = await client.get(added.headers["location"])
     assert cart_page.status_code == 200
     assert "Catering Bu Sri" in cart_page.text
-    assert t("%(price)s from %(quantity)s %(unit)s", price="Rp 13.000", quantity=200, unit=gettext("box")) \
+    assert (
+        t("%(price)s from %(quantity)s %(unit)s", price="Rp 13.000", quantity=200, unit=gettext("box"))
         in cart_page.text
+    )
     assert "Rp 2.600.000" in cart_page.text  # 200 × Rp 13.000: line, vendor subtotal and total
     today = wib_today(utcnow())
-    assert f'value="{(today + timedelta(days=1)).isoformat()}" min="{today.isoformat()}" ' \
-           f'max="{(today + timedelta(days=60)).isoformat()}"' in cart_page.text
+    assert (
+        f'value="{(today + timedelta(days=1)).isoformat()}" min="{today.isoformat()}" '
+        f'max="{(today + timedelta(days=60)).isoformat()}"' in cart_page.text
+    )
     assert '<option value="11:00" >11.00 WIB</option>' in cart_page.text
     assert 'value="canteen" checked' in cart_page.text and "Blok C-3" in cart_page.text
     assert 'value="invoice"' in cart_page.text and 'value="card"' not in cart_page.text
     assert 'hx-disabled-elt="find button[type=submit]"' in cart_page.text
     assert '<span id="cart-count">&nbsp;(1)</span>' in cart_page.text  # the cart's own page knows the count
 
-    placed = await submit(client, "/checkout", checkout_form(
-        cart_page.text, delivery_place="canteen", payment_method="invoice", notes="Shift pagi, pintu belakang"))
+    placed = await submit(
+        client,
+        "/checkout",
+        checkout_form(
+            cart_page.text, delivery_place="canteen", payment_method="invoice", notes="Shift pagi, pintu belakang"
+        ),
+    )
     assert placed.status_code == 303, placed.text
     assert placed.headers["location"].startswith("/orders?placed=")
 
@@ -131,12 +147,17 @@ async def test_a_canteen_orders_200_nasi_box_from_the_product_page_and_sees_it_i
 
 
 async def test_adding_with_htmx_answers_with_a_small_confirmation_and_adds_to_what_is_in_the_cart(
-        client, canteen_staff, catering):
+    client, canteen_staff, catering
+):
     _, product = catering
     await log_in(client, canteen_staff)
     await in_cart(client, product.id, 200)
-    fragment = await submit(client, "/cart/lines", {"product_id": product.id, "quantity": "50"},
-                            headers={"HX-Request": "true", "HX-Target": "add-to-cart"})
+    fragment = await submit(
+        client,
+        "/cart/lines",
+        {"product_id": product.id, "quantity": "50"},
+        headers={"HX-Request": "true", "HX-Target": "add-to-cart"},
+    )
     assert fragment.status_code == 200
     assert fragment.text.lstrip().startswith('<p id="add-to-cart" class="alert alert-ok"')
     assert "<html" not in fragment.text
@@ -153,8 +174,9 @@ async def test_a_quantity_under_the_minimum_is_explained_on_the_product_page(cli
     message = t("The minimum order of %(product)s is %(minimum)s.", product=product.name, minimum=10)
     assert message in refused.text and "<h1>Nasi Box Ayam Bakar</h1>" in refused.text
     assert 'value="5"' in refused.text  # what was typed stays
-    with_htmx = await submit(client, "/cart/lines", {"product_id": product.id, "quantity": "lima"},
-                             headers={"HX-Request": "true"})
+    with_htmx = await submit(
+        client, "/cart/lines", {"product_id": product.id, "quantity": "lima"}, headers={"HX-Request": "true"}
+    )
     assert with_htmx.status_code == 200  # htmx swaps only 2xx answers
     assert with_htmx.text.lstrip().startswith('<form id="add-to-cart"')
     assert t("Type the quantity as a whole number.") in with_htmx.text
@@ -196,8 +218,9 @@ async def test_the_same_checkout_form_sent_twice_makes_one_order(client, databas
     assert await count_orders(database) == 1
 
 
-async def test_the_cart_placed_from_another_tab_is_not_placed_again_and_the_page_says_so(client, database,
-                                                                                        canteen_staff, catering):
+async def test_the_cart_placed_from_another_tab_is_not_placed_again_and_the_page_says_so(
+    client, database, canteen_staff, catering
+):
     seller, product = catering
     await log_in(client, canteen_staff)
     await in_cart(client, product.id, 200)
@@ -215,14 +238,16 @@ async def test_the_cart_placed_from_another_tab_is_not_placed_again_and_the_page
     assert await remaining(database, seller.vendor.id) == 300
 
 
-async def test_a_shortage_names_the_product_and_what_is_left_and_keeps_the_cart(client, database, world, zone,
-                                                                                 canteen_staff):
+async def test_a_shortage_names_the_product_and_what_is_left_and_keeps_the_cart(
+    client, database, world, zone, canteen_staff
+):
     small = await world.seller(zone, business_name="Dapur Mini", daily_capacity=60)
     product = await world.live_product(small, "Nasi Box Ayam", min_order_qty=10)
     await log_in(client, canteen_staff)
     await in_cart(client, product.id, 80)
-    form = checkout_form((await client.get("/cart")).text, delivery_place="canteen", payment_method="invoice",
-                         notes="Untuk shift 1")
+    form = checkout_form(
+        (await client.get("/cart")).text, delivery_place="canteen", payment_method="invoice", notes="Untuk shift 1"
+    )
     refused = await submit(client, "/checkout", form)
     assert refused.status_code == 409
     message = t(Shortage.message, product="Nasi Box Ayam", requested=80, available=60)
@@ -239,8 +264,9 @@ async def test_a_shortage_names_the_product_and_what_is_left_and_keeps_the_cart(
     assert message in with_htmx.text
 
 
-async def test_a_shortage_refused_with_htmx_writes_nothing_and_keeps_the_cart(client, database, world, zone,
-                                                                                canteen_staff):
+async def test_a_shortage_refused_with_htmx_writes_nothing_and_keeps_the_cart(
+    client, database, world, zone, canteen_staff
+):
     """htmx needs the refusal answered with 200, and a 200 answer commits the request: only what the refused
     checkout wrote (its orders, the emptied cart) is taken back, so the cart shows its line again."""
     small = await world.seller(zone, business_name="Dapur Mini", daily_capacity=60)
@@ -259,15 +285,19 @@ async def test_a_shortage_refused_with_htmx_writes_nothing_and_keeps_the_cart(cl
     assert f'id="line-{product.id}"' in (await client.get("/cart")).text
 
 
-async def test_rules_broken_at_checkout_come_back_next_to_their_field(client, database, world, zone, worker,
-                                                                       catering, ordering):
+async def test_rules_broken_at_checkout_come_back_next_to_their_field(
+    client, database, world, zone, worker, catering, ordering
+):
     _, product = catering
     await ordering.gate()
     await log_in(client, worker)
     await in_cart(client, product.id, 10)
     page = await client.get("/cart")
-    refused = await submit(client, "/checkout", checkout_form(page.text, delivery_place="canteen",
-                                                              payment_method="invoice", delivery_slot="03:00"))
+    refused = await submit(
+        client,
+        "/checkout",
+        checkout_form(page.text, delivery_place="canteen", payment_method="invoice", delivery_slot="03:00"),
+    )
     assert refused.status_code == 400
     assert t(MSG_CANTEEN_ONLY) in refused.text or t("Invoice payment is for canteens.") in refused.text
     assert t("Choose a delivery time from the list.") in refused.text
@@ -287,8 +317,9 @@ async def test_a_worker_has_it_brought_to_a_gate_and_pays_cash(client, database,
     assert 'value="canteen"' not in page.text
     assert 'value="cash"' in page.text and 'value="invoice"' not in page.text
     assert "Rp 150.000" in page.text  # 10 × Rp 15.000: no tier reached
-    placed = await submit(client, "/checkout", checkout_form(page.text, delivery_place=str(gate.id),
-                                                             payment_method="cash"))
+    placed = await submit(
+        client, "/checkout", checkout_form(page.text, delivery_place=str(gate.id), payment_method="cash")
+    )
     assert placed.status_code == 303, placed.text
     async with database.sessionmaker() as session:
         order = (await session.execute(select(Order))).scalar_one()
@@ -309,8 +340,9 @@ async def test_an_empty_cart_says_so_and_links_to_the_catalogue(client, worker):
 async def test_changing_and_removing_lines_with_and_without_htmx(client, world, zone, canteen_staff, catering):
     _, product = catering
     snacks = await world.seller(zone, business_name="Keripik Mbak Yuni")
-    chips = await world.live_product(snacks, "Keripik Tempe", category="snacks", unit="pack", price=8000,
-                                     fulfilment="ready_stock", stock=40)
+    chips = await world.live_product(
+        snacks, "Keripik Tempe", category="snacks", unit="pack", price=8000, fulfilment="ready_stock", stock=40
+    )
     await log_in(client, canteen_staff)
     await in_cart(client, product.id, 10)
     await in_cart(client, chips.id, 5)
@@ -323,8 +355,12 @@ async def test_changing_and_removing_lines_with_and_without_htmx(client, world, 
     assert "Rp 700.000" in (await client.get("/cart")).text  # 50 × Rp 14.000
 
     typed = checkout_form(page.text, notes="Antar ke dapur", delivery_place="canteen", payment_method="invoice")
-    fragment = await submit(client, f"/cart/lines/{product.id}", {"quantity": "200", **typed},
-                            headers={"HX-Request": "true", "HX-Target": "cart"})
+    fragment = await submit(
+        client,
+        f"/cart/lines/{product.id}",
+        {"quantity": "200", **typed},
+        headers={"HX-Request": "true", "HX-Target": "cart"},
+    )
     assert fragment.status_code == 200 and fragment.text.lstrip().startswith('<div id="cart">')
     assert "Rp 2.600.000" in fragment.text and "Rp 2.640.000" in fragment.text
     assert '<span id="cart-count" hx-swap-oob="true">&nbsp;(2)</span>' in fragment.text
@@ -345,8 +381,9 @@ async def test_a_line_taken_off_sale_is_marked_in_the_cart(client, database, can
     await log_in(client, canteen_staff)
     await in_cart(client, product.id, 10)
     async with database.sessionmaker() as session:
-        await catalog_service.pause_listing(session=session, vendor=await session.get(Vendor, seller.vendor.id),
-                                            product_id=product.id, now=utcnow())
+        await catalog_service.pause_listing(
+            session=session, vendor=await session.get(Vendor, seller.vendor.id), product_id=product.id, now=utcnow()
+        )
         await session.commit()
     page = await client.get("/cart")
     assert t("No longer on sale") in page.text and 'class="item off-sale"' in page.text
@@ -356,7 +393,8 @@ async def test_a_line_taken_off_sale_is_marked_in_the_cart(client, database, can
 
 
 async def test_a_buyer_cannot_see_another_buyers_order_but_a_colleague_of_the_canteen_can(
-        client, other_client, world, zone, canteen, database, canteen_staff, worker, catering):
+    client, other_client, world, zone, canteen, database, canteen_staff, worker, catering
+):
     _, product = catering
     order = await place(database, canteen_staff, product.id, 200)
     colleague = await world.user(Role.CANTEEN_STAFF, zone=zone, organisation=canteen, full_name="Budi Santoso")
@@ -370,8 +408,9 @@ async def test_a_buyer_cannot_see_another_buyers_order_but_a_colleague_of_the_ca
     await log_in(other_client, worker)
     assert (await other_client.get(f"/orders/{order.id}")).status_code == 404
     assert order.number not in (await other_client.get("/orders")).text
-    assert (await submit(other_client, f"/orders/{order.id}/status",
-                         {"target": "cancelled", "reason": "iseng"})).status_code == 404
+    assert (
+        await submit(other_client, f"/orders/{order.id}/status", {"target": "cancelled", "reason": "iseng"})
+    ).status_code == 404
     assert (await submit(other_client, f"/orders/{order.id}/reorder", {})).status_code == 404
 
 
@@ -380,8 +419,14 @@ async def test_the_orders_list_filters_by_status_and_pages(client, database, can
     first = await place(database, canteen_staff, product.id, 10, key="a")
     second = await place(database, canteen_staff, product.id, 20, key="b")
     async with database.sessionmaker() as session:
-        await change_status(session=session, order_id=first.id, target=OrderStatus.CANCELLED, actor=canteen_staff,
-                            reason="Salah tanggal", now=utcnow())
+        await change_status(
+            session=session,
+            order_id=first.id,
+            target=OrderStatus.CANCELLED,
+            actor=canteen_staff,
+            reason="Salah tanggal",
+            now=utcnow(),
+        )
         await session.commit()
     await log_in(client, canteen_staff)
     everything = await client.get("/orders")
@@ -419,8 +464,9 @@ async def test_cancelling_needs_a_reason_and_gives_the_capacity_back(client, dat
     assert t("Cancelled") in page.text and "Pabrik libur" in page.text and "Dewi Lestari" in page.text
     assert 'name="reason"' not in page.text  # nothing left to cancel
 
-    again = await submit(client, f"/orders/{order.id}/status", {"target": "cancelled", "reason": "lagi"},
-                         headers={"HX-Request": "true"})
+    again = await submit(
+        client, f"/orders/{order.id}/status", {"target": "cancelled", "reason": "lagi"}, headers={"HX-Request": "true"}
+    )
     assert again.status_code == 200 and again.text.lstrip().startswith('<div id="order">')
     assert 'class="alert alert-error"' in again.text
 
@@ -430,15 +476,15 @@ async def test_received_then_the_review_form_and_the_vendors_answer(client, data
     order = await place(database, canteen_staff, product.id, 50)
     await log_in(client, canteen_staff)
     assert 'name="rating"' not in (await client.get(f"/orders/{order.id}")).text
-    await vendor_moves(database, order.id, seller.user, OrderStatus.ACCEPTED, OrderStatus.READY,
-                       OrderStatus.DELIVERED)
+    await vendor_moves(database, order.id, seller.user, OrderStatus.ACCEPTED, OrderStatus.READY, OrderStatus.DELIVERED)
     delivered = await client.get(f"/orders/{order.id}")
     assert 'name="target" value="completed"' in delivered.text and 'name="rating"' not in delivered.text
     early = await submit(client, f"/orders/{order.id}/review", {"rating": "5"})
     assert early.status_code == 409
 
-    received = await submit(client, f"/orders/{order.id}/status", {"target": "completed"},
-                            headers={"HX-Request": "true"})
+    received = await submit(
+        client, f"/orders/{order.id}/status", {"target": "completed"}, headers={"HX-Request": "true"}
+    )
     assert received.status_code == 200 and received.text.lstrip().startswith('<div id="order">')
     assert 'name="rating" value="5"' in received.text and t("Completed") in received.text
 
@@ -448,27 +494,32 @@ async def test_received_then_the_review_form_and_the_vendors_answer(client, data
     reviewed = await submit(client, f"/orders/{order.id}/review", {"rating": "4", "comment": "Enak, tepat waktu"})
     assert reviewed.status_code == 303
     async with database.sessionmaker() as session:
-        await reply_to_review(session=session, actor=seller.user, order_id=order.id, reply="Terima kasih!",
-                              now=utcnow())
+        await reply_to_review(
+            session=session, actor=seller.user, order_id=order.id, reply="Terima kasih!", now=utcnow()
+        )
         await session.commit()
     page = await client.get(f"/orders/{order.id}")
     assert "Enak, tepat waktu" in page.text and "Terima kasih!" in page.text and "★★★★☆" in page.text
     assert 'name="rating"' not in page.text
 
 
-async def test_order_again_refills_the_cart_and_says_what_was_left_out(client, database, world, zone,
-                                                                       canteen_staff, catering):
+async def test_order_again_refills_the_cart_and_says_what_was_left_out(
+    client, database, world, zone, canteen_staff, catering
+):
     seller, product = catering
-    drinks = await world.live_product(seller, "Es Teh Manis", category="drinks", unit="pcs", price=3000,
-                                      min_order_qty=10)
+    drinks = await world.live_product(
+        seller, "Es Teh Manis", category="drinks", unit="pcs", price=3000, min_order_qty=10
+    )
     async with database.sessionmaker() as session:
-        await cart.set_quantity(session=session, buyer=canteen_staff, product_id=drinks.id, quantity=30,
-                                today=wib_today(world.now))
+        await cart.set_quantity(
+            session=session, buyer=canteen_staff, product_id=drinks.id, quantity=30, today=wib_today(world.now)
+        )
         await session.commit()
     order = await place(database, canteen_staff, product.id, 200)
     async with database.sessionmaker() as session:
-        await catalog_service.pause_listing(session=session, vendor=await session.get(Vendor, seller.vendor.id),
-                                            product_id=drinks.id, now=world.now)
+        await catalog_service.pause_listing(
+            session=session, vendor=await session.get(Vendor, seller.vendor.id), product_id=drinks.id, now=world.now
+        )
         await session.commit()
     await log_in(client, canteen_staff)
     again = await submit(client, f"/orders/{order.id}/reorder", {})
@@ -486,26 +537,39 @@ async def test_forms_need_the_csrf_token(client, database, canteen_staff, cateri
     _, product = catering
     order = await place(database, canteen_staff, product.id, 10)
     await log_in(client, canteen_staff)
-    for url, data in ((("/cart/lines", {"product_id": product.id, "quantity": 10})),
-                      (f"/cart/lines/{product.id}", {"quantity": 20}),
-                      (f"/cart/lines/{product.id}/remove", {}),
-                      ("/checkout", {"idempotency_key": "x"}),
-                      (f"/orders/{order.id}/status", {"target": "cancelled", "reason": "x"}),
-                      (f"/orders/{order.id}/reorder", {}),
-                      (f"/orders/{order.id}/review", {"rating": 5})):
+    for url, data in (
+        (("/cart/lines", {"product_id": product.id, "quantity": 10})),
+        (f"/cart/lines/{product.id}", {"quantity": 20}),
+        (f"/cart/lines/{product.id}/remove", {}),
+        ("/checkout", {"idempotency_key": "x"}),
+        (f"/orders/{order.id}/status", {"target": "cancelled", "reason": "x"}),
+        (f"/orders/{order.id}/reorder", {}),
+        (f"/orders/{order.id}/review", {"rating": 5}),
+    ):
         response = await client.post(url, data=data, follow_redirects=False)
         assert response.status_code == 403, url
     async with database.sessionmaker() as session:
         assert (await session.get(Order, order.id)).status == OrderStatus.PLACED
 
 
-async def test_the_cart_and_an_order_take_at_most_five_queries(client, database, world, zone, canteen_staff, worker,
-                                                               catering, ordering, count_queries):
+async def test_the_cart_and_an_order_take_at_most_five_queries(
+    client, database, world, zone, canteen_staff, worker, catering, ordering, count_queries
+):
     _, product = catering
     snacks = await world.seller(zone, business_name="Keripik Mbak Yuni")
-    chips = [await world.live_product(snacks, f"Keripik {n}", category="snacks", unit="pack", price=8000,
-                                      fulfilment="ready_stock", stock=40,
-                                      tiers=[{"min_quantity": 20, "unit_price": 7000}]) for n in range(4)]
+    chips = [
+        await world.live_product(
+            snacks,
+            f"Keripik {n}",
+            category="snacks",
+            unit="pack",
+            price=8000,
+            fulfilment="ready_stock",
+            stock=40,
+            tiers=[{"min_quantity": 20, "unit_price": 7000}],
+        )
+        for n in range(4)
+    ]
     order = await place(database, canteen_staff, product.id, 200)
     await log_in(client, canteen_staff)
     for item in chips:
@@ -525,12 +589,16 @@ async def test_the_cart_and_an_order_take_at_most_five_queries(client, database,
     assert count_queries.count <= 5, count_queries.statements
 
 
-@pytest.mark.parametrize(("role", "links"), [
-    (Role.CANTEEN_STAFF, ("/cart", "/orders", "/canteen/standing-orders", "/inbox")),
-    (Role.WORKER, ("/cart", "/orders", "/inbox")),
-])
-async def test_buyers_find_the_cart_orders_and_inbox_in_the_menu_and_on_their_home(client, world, zone, canteen,
-                                                                                     role, links):
+@pytest.mark.parametrize(
+    ("role", "links"),
+    [
+        (Role.CANTEEN_STAFF, ("/cart", "/orders", "/canteen/standing-orders", "/inbox")),
+        (Role.WORKER, ("/cart", "/orders", "/inbox")),
+    ],
+)
+async def test_buyers_find_the_cart_orders_and_inbox_in_the_menu_and_on_their_home(
+    client, world, zone, canteen, role, links
+):
     user = await world.user(role, zone=zone, organisation=canteen if role == Role.CANTEEN_STAFF else None)
     await log_in(client, user)
     home = await client.get("/canteen" if role == Role.CANTEEN_STAFF else "/worker")

@@ -19,8 +19,16 @@ WEEKDAYS = ["1", "2", "3", "4", "5"]
 
 
 def standing_form(product_id: int, **changes: object) -> dict[str, object]:
-    return {"product_id": product_id, "quantity": "200", "weekdays": WEEKDAYS, "slot": "11:00",
-            "delivery_kind": "canteen", "days_ahead": "7", "notes": "Shift pagi", **changes}
+    return {
+        "product_id": product_id,
+        "quantity": "200",
+        "weekdays": WEEKDAYS,
+        "slot": "11:00",
+        "delivery_kind": "canteen",
+        "days_ahead": "7",
+        "notes": "Shift pagi",
+        **changes,
+    }
 
 
 async def saved_standing_orders(database) -> list[StandingOrder]:
@@ -28,12 +36,12 @@ async def saved_standing_orders(database) -> list[StandingOrder]:
         return list((await session.execute(select(StandingOrder).order_by(col(StandingOrder.id)))).scalars())
 
 
-async def test_a_canteen_sets_up_200_box_every_weekday_from_the_product_page(client, database, canteen_staff,
-                                                                             catering):
+async def test_a_canteen_sets_up_200_box_every_weekday_from_the_product_page(client, database, canteen_staff, catering):
     _, product = catering
     await log_in(client, canteen_staff)
-    link = found(r'href="(/canteen/standing-orders\?product=\d+)"',
-                     (await client.get(f"/products/{product.id}")).text).group(1)
+    link = found(
+        r'href="(/canteen/standing-orders\?product=\d+)"', (await client.get(f"/products/{product.id}")).text
+    ).group(1)
     form_page = await client.get(link)
     assert form_page.status_code == 200
     assert "Nasi Box Ayam Bakar" in form_page.text and "Catering Bu Sri" in form_page.text
@@ -43,7 +51,7 @@ async def test_a_canteen_sets_up_200_box_every_weekday_from_the_product_page(cli
 
     saved = await submit(client, "/canteen/standing-orders", standing_form(product.id))
     assert saved.status_code == 303 and saved.headers["location"] == "/canteen/standing-orders?notice=created"
-    standing, = await saved_standing_orders(database)
+    (standing,) = await saved_standing_orders(database)
     assert (standing.quantity, standing.weekdays, standing.days_ahead) == (200, 0b0011111, 7)
     listing = await client.get(saved.headers["location"])
     assert t("Monday") in listing.text and t("Friday") in listing.text and t("Sunday") not in listing.text
@@ -53,8 +61,9 @@ async def test_a_canteen_sets_up_200_box_every_weekday_from_the_product_page(cli
 async def test_a_refused_standing_order_keeps_what_was_typed(client, database, canteen_staff, catering):
     _, product = catering
     await log_in(client, canteen_staff)
-    refused = await submit(client, "/canteen/standing-orders", standing_form(product.id, weekdays=[],
-                                                                             quantity="150", slot="04:00"))
+    refused = await submit(
+        client, "/canteen/standing-orders", standing_form(product.id, weekdays=[], quantity="150", slot="04:00")
+    )
     assert refused.status_code == 400
     assert t(MSG_WEEKDAYS) in refused.text and t("Choose a delivery time from the list.") in refused.text
     assert 'min="10" value="150"' in refused.text and "Shift pagi" in refused.text
@@ -63,8 +72,7 @@ async def test_a_refused_standing_order_keeps_what_was_typed(client, database, c
     assert await saved_standing_orders(database) == []
 
 
-async def test_the_latest_days_show_the_order_or_why_it_could_not_be_held(client, database, canteen_staff,
-                                                                          catering):
+async def test_the_latest_days_show_the_order_or_why_it_could_not_be_held(client, database, canteen_staff, catering):
     _, product = catering
     await log_in(client, canteen_staff)
     every_day = ["1", "2", "3", "4", "5", "6", "7"]
@@ -79,12 +87,13 @@ async def test_the_latest_days_show_the_order_or_why_it_could_not_be_held(client
     assert t(Shortage.message, product="Nasi Box Ayam Bakar", requested=600, available=300) in page.text
 
 
-async def test_pause_and_resume_and_only_the_canteens_own(client, other_client, world, zone, database,
-                                                          canteen_staff, worker, catering):
+async def test_pause_and_resume_and_only_the_canteens_own(
+    client, other_client, world, zone, database, canteen_staff, worker, catering
+):
     _, product = catering
     await log_in(client, canteen_staff)
     await submit(client, "/canteen/standing-orders", standing_form(product.id))
-    standing, = await saved_standing_orders(database)
+    (standing,) = await saved_standing_orders(database)
     paused = await submit(client, f"/canteen/standing-orders/{standing.id}/pause", {})
     assert paused.status_code == 303 and paused.headers["location"] == "/canteen/standing-orders?notice=paused"
     assert (await saved_standing_orders(database))[0].active is False
@@ -100,14 +109,16 @@ async def test_pause_and_resume_and_only_the_canteens_own(client, other_client, 
     assert (await saved_standing_orders(database))[0].active is True
 
 
-async def test_workers_have_no_standing_orders_and_the_page_needs_the_csrf_token(client, other_client, worker,
-                                                                                  canteen_staff, catering):
+async def test_workers_have_no_standing_orders_and_the_page_needs_the_csrf_token(
+    client, other_client, worker, canteen_staff, catering
+):
     _, product = catering
     await log_in(client, worker)
     assert (await client.get("/canteen/standing-orders")).status_code == 403
     await log_in(other_client, canteen_staff)
-    response = await other_client.post("/canteen/standing-orders", data=standing_form(product.id),
-                                       follow_redirects=False)
+    response = await other_client.post(
+        "/canteen/standing-orders", data=standing_form(product.id), follow_redirects=False
+    )
     assert response.status_code == 403
 
 

@@ -47,10 +47,14 @@ def card(page: str, order_id: int) -> str:
 async def shop(world, zone):
     """Catering Bu Sri: 500 box a day; nasi box from 10, cheaper from 50 and 200; order by 15.00 the day before."""
     seller = await world.seller(zone, business_name="Catering Bu Sri", daily_capacity=500)
-    product = await world.live_product(seller, "Nasi Box Ayam Bakar", price=15000, min_order_qty=10,
-                                       order_cutoff=time(15, 0),
-                                       tiers=[{"min_quantity": 50, "unit_price": 14000},
-                                              {"min_quantity": 200, "unit_price": 13000}])
+    product = await world.live_product(
+        seller,
+        "Nasi Box Ayam Bakar",
+        price=15000,
+        min_order_qty=10,
+        order_cutoff=time(15, 0),
+        tiers=[{"min_quantity": 50, "unit_price": 14000}, {"min_quantity": 200, "unit_price": 13000}],
+    )
     return seller, product
 
 
@@ -64,19 +68,25 @@ class Buyers:
         organisation = await self.world.organisation(self.zone, name=name)
         return await self.world.user(Role.CANTEEN_STAFF, zone=self.zone, organisation=organisation)
 
-    async def order(self, buyer, product_id: int, quantity: int, *, day: date | None = None, slot: time = ELEVEN,
-                    notes: str = "") -> Order:
+    async def order(
+        self, buyer, product_id: int, quantity: int, *, day: date | None = None, slot: time = ELEVEN, notes: str = ""
+    ) -> Order:
         """An order the buyer placed yesterday at 09.00 WIB, for `day` (today by default)."""
         day = day or wib_today(utcnow())
         self.keys += 1
         placed_at = wib_to_utc(day - timedelta(days=1), time(9))
         async with self.database.sessionmaker() as session:
-            await cart.set_quantity(session=session, buyer=buyer, product_id=product_id, quantity=quantity,
-                                    today=wib_today(placed_at))
+            await cart.set_quantity(
+                session=session, buyer=buyer, product_id=product_id, quantity=quantity, today=wib_today(placed_at)
+            )
             placement = await place_checkout(
-                session=session, buyer=buyer, idempotency_key=f"key-{self.keys}",
-                payment_method=PaymentMethod.INVOICE, now=placed_at,
-                delivery=DeliveryChoice(day=day, slot=slot, kind=DeliveryKind.CANTEEN, notes=notes))
+                session=session,
+                buyer=buyer,
+                idempotency_key=f"key-{self.keys}",
+                payment_method=PaymentMethod.INVOICE,
+                now=placed_at,
+                delivery=DeliveryChoice(day=day, slot=slot, kind=DeliveryKind.CANTEEN, notes=notes),
+            )
             await session.commit()
             return placement.orders[0]
 
@@ -86,7 +96,9 @@ class Buyers:
 
     async def remaining(self, vendor_id: int, day: date | None = None) -> int:
         async with self.database.sessionmaker() as session:
-            return await capacity.remaining_capacity(session=session, vendor_id=vendor_id, day=day or wib_today(utcnow()))
+            return await capacity.remaining_capacity(
+                session=session, vendor_id=vendor_id, day=day or wib_today(utcnow())
+            )
 
 
 @pytest.fixture
@@ -108,12 +120,15 @@ async def two_canteen_orders(shop, buyers):
 # --- the board -------------------------------------------------------------------------------------------------
 
 
-async def test_the_board_shows_todays_orders_by_slot_with_what_to_prepare(client, shop, buyers, two_canteen_orders,
-                                                                          count_queries):
+async def test_the_board_shows_todays_orders_by_slot_with_what_to_prepare(
+    client, shop, buyers, two_canteen_orders, count_queries
+):
     seller, product = shop
     first, second = two_canteen_orders
     early = await buyers.order(await buyers.canteen("Kantin PT Baja"), product.id, 20, slot=time(6, 0))
-    await buyers.order(await buyers.canteen("Kantin PT Besok"), product.id, 30, day=wib_today(utcnow()) + timedelta(days=1))
+    await buyers.order(
+        await buyers.canteen("Kantin PT Besok"), product.id, 30, day=wib_today(utcnow()) + timedelta(days=1)
+    )
     await log_in(client, seller.user)
 
     count_queries.statements.clear()
@@ -124,9 +139,9 @@ async def test_the_board_shows_todays_orders_by_slot_with_what_to_prepare(client
     page = board.text
     # Slots in time order, each headed by its totals.
     assert page.index('id="slot-0600"') < page.index('id="slot-1100"')
-    eleven = page[page.index('id="slot-1100"'):]
-    assert "350 box Nasi Box Ayam Bakar" in text_of(eleven[:eleven.index('class="order-card"')])
-    assert "20 box Nasi Box Ayam Bakar" in text_of(page[page.index('id="totals-0600"'):page.index('id="slot-1100"')])
+    eleven = page[page.index('id="slot-1100"') :]
+    assert "350 box Nasi Box Ayam Bakar" in text_of(eleven[: eleven.index('class="order-card"')])
+    assert "20 box Nasi Box Ayam Bakar" in text_of(page[page.index('id="totals-0600"') : page.index('id="slot-1100"')])
     for order, canteen in ((first, "Kantin PT Sinar"), (second, "Kantin PT Garmen")):
         shown = text_of(card(page, order.id))
         assert order.number in shown and canteen in shown
@@ -137,8 +152,11 @@ async def test_the_board_shows_todays_orders_by_slot_with_what_to_prepare(client
     assert "Rp 2.600.000" in card(page, first.id)  # 200 × Rp 13.000
     assert f'id="order-{early.id}"' in page
     assert page.count('class="order-card"') == 3  # tomorrow's order is on tomorrow's board
-    for link in ("/vendor/orders/list", f"/vendor/orders/packing?day={wib_today(utcnow()).isoformat()}",
-                 f"/vendor/orders?day={(wib_today(utcnow()) + timedelta(days=1)).isoformat()}"):
+    for link in (
+        "/vendor/orders/list",
+        f"/vendor/orders/packing?day={wib_today(utcnow()).isoformat()}",
+        f"/vendor/orders?day={(wib_today(utcnow()) + timedelta(days=1)).isoformat()}",
+    ):
         assert f'href="{link}"' in page
 
     tomorrow = await client.get(f"/vendor/orders?day={(wib_today(utcnow()) + timedelta(days=1)).isoformat()}")
@@ -185,25 +203,30 @@ async def test_a_decline_needs_a_reason_and_then_gives_the_capacity_back(client,
     await log_in(client, seller.user)
     assert await buyers.remaining(seller.vendor.id) == 150
 
-    refused = await submit(client, f"/vendor/orders/{first.id}/status", {"target": "declined", "reason": " "},
-                           headers=HTMX)
+    refused = await submit(
+        client, f"/vendor/orders/{first.id}/status", {"target": "declined", "reason": " "}, headers=HTMX
+    )
 
     assert refused.status_code == 200  # htmx swaps only 2xx answers: the message travels in the card
     assert html.escape(gettext(MSG_REASON)) in refused.text
-    assert "<details class=\"reason-form\" open>" in refused.text
+    assert '<details class="reason-form" open>' in refused.text
     assert await buyers.status(first.id) == OrderStatus.PLACED
     plain = await submit(client, f"/vendor/orders/{first.id}/status", {"target": "declined"})
     assert plain.status_code == 400
     assert html.escape(gettext(MSG_REASON)) in card(plain.text, first.id)
     assert "<html" in plain.text
 
-    declined = await submit(client, f"/vendor/orders/{first.id}/status",
-                            {"target": "declined", "reason": "Dapur libur untuk perbaikan"}, headers=HTMX)
+    declined = await submit(
+        client,
+        f"/vendor/orders/{first.id}/status",
+        {"target": "declined", "reason": "Dapur libur untuk perbaikan"},
+        headers=HTMX,
+    )
 
     assert declined.status_code == 200
     assert 'data-status="declined"' in declined.text
     assert "Dapur libur untuk perbaikan" in declined.text
-    assert 'data-action=' not in declined.text  # nothing left to do with a declined order
+    assert "data-action=" not in declined.text  # nothing left to do with a declined order
     # What is left to prepare in the slot: only the other canteen's 150.
     assert "150 box Nasi Box Ayam Bakar" in text_of(declined.text)
     assert await buyers.status(first.id) == OrderStatus.DECLINED
@@ -220,8 +243,13 @@ async def test_an_illegal_transition_is_refused_with_a_message(client, shop, buy
     plain = await submit(client, f"/vendor/orders/{first.id}/status", {"target": "delivered"})
     unknown = await submit(client, f"/vendor/orders/{first.id}/status", {"target": "paid"})
 
-    message = html.escape(gettext(MSG_ILLEGAL, current=gettext(STATUS_LABELS[OrderStatus.ACCEPTED]).lower(),
-                                  target=gettext(STATUS_LABELS[OrderStatus.DELIVERED]).lower()))
+    message = html.escape(
+        gettext(
+            MSG_ILLEGAL,
+            current=gettext(STATUS_LABELS[OrderStatus.ACCEPTED]).lower(),
+            target=gettext(STATUS_LABELS[OrderStatus.DELIVERED]).lower(),
+        )
+    )
     assert over_htmx.status_code == 200 and message in over_htmx.text and 'role="alert"' in over_htmx.text
     assert plain.status_code == 409 and message in card(plain.text, first.id)
     assert unknown.status_code == 400
@@ -234,8 +262,14 @@ async def test_an_order_changed_meanwhile_is_shown_as_it_is_now(client, shop, bu
     await log_in(client, seller.user)
     async with database.sessionmaker() as session:  # the canteen cancels while the vendor's board is open
         buyer = await session.get(User, first.buyer_id)
-        await change_status(session=session, order_id=first.id, target=OrderStatus.CANCELLED, actor=buyer,
-                            reason="Rapat dibatalkan", now=utcnow())
+        await change_status(
+            session=session,
+            order_id=first.id,
+            target=OrderStatus.CANCELLED,
+            actor=buyer,
+            reason="Rapat dibatalkan",
+            now=utcnow(),
+        )
         await session.commit()
 
     answer = await submit(client, f"/vendor/orders/{first.id}/status", {"target": "accepted"}, headers=HTMX)
@@ -267,8 +301,9 @@ async def test_another_vendor_gets_not_found(client, world, zone, shop, buyers, 
 
     assert (await client.get(f"/vendor/orders/{first.id}")).status_code == 404
     assert (await submit(client, f"/vendor/orders/{first.id}/status", {"target": "accepted"})).status_code == 404
-    assert (await submit(client, f"/vendor/orders/{first.id}/status", {"target": "accepted"},
-                         headers=HTMX)).status_code == 404
+    assert (
+        await submit(client, f"/vendor/orders/{first.id}/status", {"target": "accepted"}, headers=HTMX)
+    ).status_code == 404
     assert (await submit(client, f"/vendor/orders/{first.id}/reply", {"reply": "Terima kasih"})).status_code == 404
     board = await client.get("/vendor/orders")
     assert first.number not in board.text
@@ -294,8 +329,7 @@ async def test_a_status_change_needs_the_csrf_token(client, shop, buyers, two_ca
     first, _ = two_canteen_orders
     await log_in(client, seller.user)
 
-    forged = await client.post(f"/vendor/orders/{first.id}/status", data={"target": "accepted"},
-                               follow_redirects=False)
+    forged = await client.post(f"/vendor/orders/{first.id}/status", data={"target": "accepted"}, follow_redirects=False)
 
     assert forged.status_code == 403
     assert await buyers.status(first.id) == OrderStatus.PLACED
@@ -307,8 +341,9 @@ async def test_a_status_change_needs_the_csrf_token(client, shop, buyers, two_ca
 async def test_the_list_shows_every_order_filtered_by_status(client, shop, buyers, two_canteen_orders):
     seller, product = shop
     first, second = two_canteen_orders
-    later = await buyers.order(await buyers.canteen("Kantin PT Lusa"), product.id, 40,
-                               day=wib_today(utcnow()) + timedelta(days=2))
+    later = await buyers.order(
+        await buyers.canteen("Kantin PT Lusa"), product.id, 40, day=wib_today(utcnow()) + timedelta(days=2)
+    )
     await log_in(client, seller.user)
     await submit(client, f"/vendor/orders/{first.id}/status", {"target": "accepted"})
 
@@ -324,8 +359,9 @@ async def test_the_list_shows_every_order_filtered_by_status(client, shop, buyer
     assert nonsense.status_code == 200 and f'href="/vendor/orders/{first.id}"' in nonsense.text
 
 
-async def test_the_order_page_shows_delivery_buyer_contact_and_history(client, shop, buyers, two_canteen_orders,
-                                                                       count_queries):
+async def test_the_order_page_shows_delivery_buyer_contact_and_history(
+    client, shop, buyers, two_canteen_orders, count_queries
+):
     seller, _ = shop
     first, _ = two_canteen_orders
     await log_in(client, seller.user)
@@ -343,7 +379,7 @@ async def test_the_order_page_shows_delivery_buyer_contact_and_history(client, s
         buyer = await session.get(User, first.buyer_id)
     assert f"https://wa.me/{buyer.phone.lstrip('+')}?text=" in detail.text
     assert first.number in html.unescape(detail.text.split("https://wa.me/")[1].split('"')[0]).replace("%20", " ")
-    assert detail.text.count('<li data-to=') == 2  # placed, then accepted
+    assert detail.text.count("<li data-to=") == 2  # placed, then accepted
     assert 'data-to="accepted"' in detail.text and seller.user.full_name in shown
     assert 'data-action="ready"' in detail.text and 'name="back" value="detail"' in detail.text
     assert "hx-post" not in detail.text.split('id="order-')[1].split("</section>")[0]
@@ -358,8 +394,16 @@ async def test_the_system_reason_in_the_history_is_translated(client, shop, buye
     seller, _ = shop
     first, _ = two_canteen_orders
     async with database.sessionmaker() as session:
-        session.add(OrderEvent(order_id=first.id, from_status="pending_payment", to_status="placed",
-                               actor_id=None, actor_role="system", reason=MSG_UNPAID))
+        session.add(
+            OrderEvent(
+                order_id=first.id,
+                from_status="pending_payment",
+                to_status="placed",
+                actor_id=None,
+                actor_role="system",
+                reason=MSG_UNPAID,
+            )
+        )
         await session.commit()
     await log_in(client, seller.user)
 
@@ -368,13 +412,13 @@ async def test_the_system_reason_in_the_history_is_translated(client, shop, buye
     assert html.escape(gettext(MSG_UNPAID)) in detail.text
 
 
-async def test_the_packing_list_shows_every_order_of_the_day(client, shop, buyers, two_canteen_orders,
-                                                             count_queries):
+async def test_the_packing_list_shows_every_order_of_the_day(client, shop, buyers, two_canteen_orders, count_queries):
     seller, product = shop
     first, second = two_canteen_orders
     early = await buyers.order(await buyers.canteen("Kantin PT Baja"), product.id, 20, slot=time(6, 0))
-    other_day = await buyers.order(await buyers.canteen("Kantin PT Besok"), product.id, 30,
-                                   day=wib_today(utcnow()) + timedelta(days=1))
+    other_day = await buyers.order(
+        await buyers.canteen("Kantin PT Besok"), product.id, 30, day=wib_today(utcnow()) + timedelta(days=1)
+    )
     await log_in(client, seller.user)
     await submit(client, f"/vendor/orders/{first.id}/status", {"target": "accepted"})
 
@@ -401,10 +445,10 @@ async def test_the_vendor_answers_a_review_once(client, shop, buyers, two_cantee
         await submit(client, f"/vendor/orders/{first.id}/status", {"target": target})
     async with database.sessionmaker() as session:
         buyer = await session.get(User, first.buyer_id)
-        await change_status(session=session, order_id=first.id, target=OrderStatus.COMPLETED, actor=buyer,
-                            now=utcnow())
-        await review_order(session=session, actor=buyer, order_id=first.id, rating=4, comment="Enak, sambal kurang",
-                           now=utcnow())
+        await change_status(session=session, order_id=first.id, target=OrderStatus.COMPLETED, actor=buyer, now=utcnow())
+        await review_order(
+            session=session, actor=buyer, order_id=first.id, rating=4, comment="Enak, sambal kurang", now=utcnow()
+        )
         await session.commit()
 
     detail = await client.get(f"/vendor/orders/{first.id}")
@@ -428,8 +472,9 @@ async def test_the_vendor_answers_a_review_once(client, shop, buyers, two_cantee
 # --- home --------------------------------------------------------------------------------------------------------
 
 
-async def test_the_vendor_home_counts_new_orders_in_at_most_five_queries(client, shop, buyers, two_canteen_orders,
-                                                                         count_queries):
+async def test_the_vendor_home_counts_new_orders_in_at_most_five_queries(
+    client, shop, buyers, two_canteen_orders, count_queries
+):
     seller, _ = shop
     first, _ = two_canteen_orders
     await log_in(client, seller.user)

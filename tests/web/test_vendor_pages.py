@@ -27,18 +27,36 @@ from tests.conftest import csrf_token, log_in, submit
 HALAL_NUMBER = "ID33110000123450523"
 
 PROFILE = {
-    "business_name": "Catering Bu Sri", "owner_name": "Sri Rahayu", "whatsapp": "0812-3456-7890",
-    "address": "Jl. Raya Gringsing No. 12", "kecamatan": "Gringsing", "desa": "Krengseng",
-    "latitude": "-6.9581", "longitude": "110.0195", "delivery_radius_km": "15",
-    "operating_days": ["1", "2", "3", "4", "5", "6"], "opens_at": "05:00", "closes_at": "15:00",
-    "story": "Masakan rumahan sejak 2009.", "daily_capacity": "500",
+    "business_name": "Catering Bu Sri",
+    "owner_name": "Sri Rahayu",
+    "whatsapp": "0812-3456-7890",
+    "address": "Jl. Raya Gringsing No. 12",
+    "kecamatan": "Gringsing",
+    "desa": "Krengseng",
+    "latitude": "-6.9581",
+    "longitude": "110.0195",
+    "delivery_radius_km": "15",
+    "operating_days": ["1", "2", "3", "4", "5", "6"],
+    "opens_at": "05:00",
+    "closes_at": "15:00",
+    "story": "Masakan rumahan sejak 2009.",
+    "daily_capacity": "500",
 }
 NASI_BOX = {
-    "name": "Nasi Box Ayam Bakar", "description": "Nasi, ayam bakar, lalapan, sambal, buah.",
-    "category": "catering", "unit": "box", "price": "15.000", "min_order_qty": "10",
-    "fulfilment": "made_to_order", "order_cutoff": "15:00",
-    "tier_quantity_1": "50", "tier_price_1": "14.000", "tier_quantity_2": "200", "tier_price_2": "13000",
-    "tier_quantity_3": "", "tier_price_3": "",
+    "name": "Nasi Box Ayam Bakar",
+    "description": "Nasi, ayam bakar, lalapan, sambal, buah.",
+    "category": "catering",
+    "unit": "box",
+    "price": "15.000",
+    "min_order_qty": "10",
+    "fulfilment": "made_to_order",
+    "order_cutoff": "15:00",
+    "tier_quantity_1": "50",
+    "tier_price_1": "14.000",
+    "tier_quantity_2": "200",
+    "tier_price_2": "13000",
+    "tier_quantity_3": "",
+    "tier_price_3": "",
 }
 HTMX = {"HX-Request": "true"}
 
@@ -52,8 +70,9 @@ def jpeg(width: int = 1200, height: int = 900) -> bytes:
 
 async def post_files(client, url: str, data: dict, files: dict, **kwargs):
     """A multipart form post (a file input), with the page's CSRF token, not following redirects."""
-    return await client.post(url, data={**data, "_csrf_token": await csrf_token(client)}, files=files,
-                             follow_redirects=False, **kwargs)
+    return await client.post(
+        url, data={**data, "_csrf_token": await csrf_token(client)}, files=files, follow_redirects=False, **kwargs
+    )
 
 
 async def fill_profile(client, **changes):
@@ -63,10 +82,17 @@ async def fill_profile(client, **changes):
 
 
 async def add_halal(client, number: str = HALAL_NUMBER, **changes):
-    fields = {"kind": "halal", "number": number, "issuer": "BPJPH",
-              "issued_on": (wib_today(utcnow()) - timedelta(days=300)).isoformat(), "expires_on": "", **changes}
-    return await post_files(client, "/vendor/certificates", fields,
-                            {"document": ("halal.jpg", jpeg(800, 600), "image/jpeg")})
+    fields = {
+        "kind": "halal",
+        "number": number,
+        "issuer": "BPJPH",
+        "issued_on": (wib_today(utcnow()) - timedelta(days=300)).isoformat(),
+        "expires_on": "",
+        **changes,
+    }
+    return await post_files(
+        client, "/vendor/certificates", fields, {"document": ("halal.jpg", jpeg(800, 600), "image/jpeg")}
+    )
 
 
 async def create_product(client, **changes) -> int:
@@ -78,8 +104,13 @@ async def create_product(client, **changes) -> int:
 
 
 async def upload_photo(client, product_id: int, **kwargs):
-    return await post_files(client, f"/vendor/products/{product_id}/photos", {},
-                            {"photo": ("IMG_20261123.jpg", jpeg(), "image/jpeg")}, **kwargs)
+    return await post_files(
+        client,
+        f"/vendor/products/{product_id}/photos",
+        {},
+        {"photo": ("IMG_20261123.jpg", jpeg(), "image/jpeg")},
+        **kwargs,
+    )
 
 
 def error_under(html: str, field: str) -> str | None:
@@ -138,8 +169,9 @@ async def test_a_new_vendor_is_asked_for_the_profile_then_sees_it_saved(client, 
 async def test_a_wrong_profile_comes_back_with_the_typed_values_and_saves_nothing(client, vendor, database):
     await log_in(client, vendor)
 
-    response = await submit(client, "/vendor/profile", {**PROFILE, "whatsapp": "1234-5678", "closes_at": "04:00",
-                                                         "operating_days": []})
+    response = await submit(
+        client, "/vendor/profile", {**PROFILE, "whatsapp": "1234-5678", "closes_at": "04:00", "operating_days": []}
+    )
 
     assert response.status_code == 422
     assert 'value="Catering Bu Sri"' in response.text
@@ -160,8 +192,9 @@ async def test_a_profile_photo_is_stored_as_webp(client, shop, database):
     assert thumb
     assert (await client.get(thumb.group(1))).headers["content-type"] == "image/webp"
 
-    refused = await post_files(client, "/vendor/profile/photo", {},
-                               {"photo": ("menu.jpg", b"Nasi box 15rb", "image/jpeg")})
+    refused = await post_files(
+        client, "/vendor/profile/photo", {}, {"photo": ("menu.jpg", b"Nasi box 15rb", "image/jpeg")}
+    )
     assert refused.status_code == 422
     assert error_under(refused.text, "photo")
 
@@ -186,7 +219,8 @@ async def test_other_roles_cannot_open_the_vendor_pages(client, worker):
 
 
 async def test_a_badly_formatted_certificate_number_is_refused_with_the_format_and_nothing_is_saved(
-        client, shop, database):
+    client, shop, database
+):
     response = await add_halal(client, number="HALAL-123")
 
     assert response.status_code == 422
@@ -218,7 +252,8 @@ async def test_a_good_certificate_is_listed_as_unverified_with_its_private_docum
 
 
 async def test_a_certificate_expiring_soon_is_flagged_and_can_be_corrected_without_a_new_document(
-        client, shop, database):
+    client, shop, database
+):
     soon = (wib_today(utcnow()) + timedelta(days=10)).isoformat()
     await add_halal(client, expires_on=soon)
     async with database.sessionmaker() as session:
@@ -230,10 +265,12 @@ async def test_a_certificate_expiring_soon_is_flagged_and_can_be_corrected_witho
     later = (wib_today(utcnow()) + timedelta(days=400)).isoformat()
     edit = await client.get(f"/vendor/certificates/{certificate.id}")
     assert f'value="{soon}"' in edit.text
-    response = await post_files(client, f"/vendor/certificates/{certificate.id}",
-                                {"kind": "halal", "number": HALAL_NUMBER, "issuer": "BPJPH Jawa Tengah",
-                                 "issued_on": "", "expires_on": later},
-                                {"document": ("", b"", "application/octet-stream")})
+    response = await post_files(
+        client,
+        f"/vendor/certificates/{certificate.id}",
+        {"kind": "halal", "number": HALAL_NUMBER, "issuer": "BPJPH Jawa Tengah", "issued_on": "", "expires_on": later},
+        {"document": ("", b"", "application/octet-stream")},
+    )
 
     assert response.status_code == 303, response.text
     async with database.sessionmaker() as session:
@@ -267,13 +304,15 @@ async def test_a_product_with_bulk_tiers_is_saved_as_a_draft(client, shop, datab
     assert 'data-status="draft"' in listed.text
 
 
-@pytest.mark.parametrize("tiers", [
-    {"tier_quantity_1": "50", "tier_price_1": "14000", "tier_quantity_2": "200", "tier_price_2": "14500"},
-    {"tier_quantity_1": "200", "tier_price_1": "13000", "tier_quantity_2": "50", "tier_price_2": "14000"},
-    {"tier_quantity_1": "50", "tier_price_1": "16000", "tier_quantity_2": "", "tier_price_2": ""},
-])
-async def test_tiers_that_do_not_descend_are_refused_near_the_rows_and_nothing_is_saved(client, shop, database,
-                                                                                          tiers):
+@pytest.mark.parametrize(
+    "tiers",
+    [
+        {"tier_quantity_1": "50", "tier_price_1": "14000", "tier_quantity_2": "200", "tier_price_2": "14500"},
+        {"tier_quantity_1": "200", "tier_price_1": "13000", "tier_quantity_2": "50", "tier_price_2": "14000"},
+        {"tier_quantity_1": "50", "tier_price_1": "16000", "tier_quantity_2": "", "tier_price_2": ""},
+    ],
+)
+async def test_tiers_that_do_not_descend_are_refused_near_the_rows_and_nothing_is_saved(client, shop, database, tiers):
     response = await submit(client, "/vendor/products/new", {**NASI_BOX, **tiers})
 
     assert response.status_code == 422
@@ -285,9 +324,17 @@ async def test_tiers_that_do_not_descend_are_refused_near_the_rows_and_nothing_i
 
 
 async def test_a_half_filled_tier_row_is_pointed_out_on_that_row(client, shop, database):
-    response = await submit(client, "/vendor/products/new", {
-        **NASI_BOX, "tier_quantity_1": "", "tier_price_1": "", "tier_quantity_2": "50", "tier_price_2": "",
-    })
+    response = await submit(
+        client,
+        "/vendor/products/new",
+        {
+            **NASI_BOX,
+            "tier_quantity_1": "",
+            "tier_price_1": "",
+            "tier_quantity_2": "50",
+            "tier_price_2": "",
+        },
+    )
 
     assert response.status_code == 422
     assert error_under(response.text, "tier_price_2")
@@ -326,8 +373,9 @@ async def test_a_photo_over_the_size_limit_is_refused_with_a_message_not_an_erro
     product_id = await create_product(client)
     too_large = b"\xff\xd8\xff" + b"0" * (MAX_UPLOAD_BYTES + 1000)
 
-    response = await post_files(client, f"/vendor/products/{product_id}/photos", {},
-                                {"photo": ("big.jpg", too_large, "image/jpeg")})
+    response = await post_files(
+        client, f"/vendor/products/{product_id}/photos", {}, {"photo": ("big.jpg", too_large, "image/jpeg")}
+    )
 
     assert response.status_code == 422
     assert error_under(response.text, "photo")
@@ -347,8 +395,13 @@ async def test_with_htmx_the_photo_list_is_swapped_in_place(client, shop, databa
     async with database.sessionmaker() as session:
         photo = (await session.execute(select(ProductPhoto))).scalar_one()
 
-    refused = await post_files(client, f"/vendor/products/{product_id}/photos", {},
-                               {"photo": ("menu.jpg", b"not a picture", "image/jpeg")}, headers=HTMX)
+    refused = await post_files(
+        client,
+        f"/vendor/products/{product_id}/photos",
+        {},
+        {"photo": ("menu.jpg", b"not a picture", "image/jpeg")},
+        headers=HTMX,
+    )
     assert refused.status_code == 200
     assert error_under(refused.text, "photo")
 
@@ -374,8 +427,7 @@ async def approve(database, product_id: int) -> None:
         await session.commit()
 
 
-async def test_a_live_listing_keeps_its_place_for_a_new_price_and_can_be_paused_and_resumed(client, shop,
-                                                                                            database):
+async def test_a_live_listing_keeps_its_place_for_a_new_price_and_can_be_paused_and_resumed(client, shop, database):
     product_id = await create_product(client)
     await upload_photo(client, product_id)
     await submit(client, f"/vendor/products/{product_id}/submit", {})
@@ -383,8 +435,9 @@ async def test_a_live_listing_keeps_its_place_for_a_new_price_and_can_be_paused_
     page = await client.get(f"/vendor/products/{product_id}")
     assert f'action="/vendor/products/{product_id}/pause"' in page.text
 
-    cheaper = await submit(client, f"/vendor/products/{product_id}", {**NASI_BOX, "price": "14500",
-                                                                        "tier_price_1": "14000"})
+    cheaper = await submit(
+        client, f"/vendor/products/{product_id}", {**NASI_BOX, "price": "14500", "tier_price_1": "14000"}
+    )
     assert cheaper.status_code == 303
     paused = await submit(client, f"/vendor/products/{product_id}/pause", {"next": "/vendor/products"})
     assert paused.headers["location"] == "/vendor/products?notice=paused"
@@ -437,8 +490,9 @@ async def test_a_product_can_rely_only_on_the_vendors_own_certificates(client, s
 # --- ownership ----------------------------------------------------------------------------------------------
 
 
-async def test_a_second_vendor_can_neither_see_nor_change_the_first_vendors_things(client, other_client, shop,
-                                                                                   world, zone, database):
+async def test_a_second_vendor_can_neither_see_nor_change_the_first_vendors_things(
+    client, other_client, shop, world, zone, database
+):
     product_id = await create_product(client)
     await upload_photo(client, product_id)
     await add_halal(client)
@@ -462,8 +516,12 @@ async def test_a_second_vendor_can_neither_see_nor_change_the_first_vendors_thin
         await upload_photo(other_client, product_id),
         await other_client.get(certificate_url),
         await other_client.get(f"{certificate_url}/document"),
-        await post_files(other_client, certificate_url, {"kind": "halal", "number": HALAL_NUMBER, "issuer": "Saya"},
-                         {"document": ("x.jpg", jpeg(), "image/jpeg")}),
+        await post_files(
+            other_client,
+            certificate_url,
+            {"kind": "halal", "number": HALAL_NUMBER, "issuer": "Saya"},
+            {"document": ("x.jpg", jpeg(), "image/jpeg")},
+        ),
     ]
 
     assert [response.status_code for response in attempts] == [404] * len(attempts)

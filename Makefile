@@ -46,16 +46,18 @@ lint: $(INSTALLED)
 	$(BIN)/mypy || status=1; \
 	exit $$status
 
-## The whole suite: SQLite always, PostgreSQL too when TEST_DATABASE_URL is set.
+## The whole suite: SQLite always, PostgreSQL too when TEST_DATABASE_URL is set. Two test processes share it out
+## (each with a PostgreSQL database of its own; the browser tests all in one of them): `pytest -n 0` runs serially.
+PYTEST_PARALLEL := -n 2 --dist loadgroup
 test: $(INSTALLED) test-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
 
 ## The suite without the browser, run a year ahead and a year back (libfaketime moves the clock of the tests and of
 ## the servers they start): no rule and no test may depend on the day it runs.
 test-clock-shift: $(INSTALLED) test-deps
 	@command -v faketime >/dev/null 2>&1 || { echo "faketime is missing: apt-get install faketime"; exit 1; }
-	faketime -f '+365d' $(BIN)/python -m pytest -m "not browser"
-	faketime -f '-365d' $(BIN)/python -m pytest -m "not browser"
+	faketime -f '+365d' $(BIN)/python -m pytest $(PYTEST_PARALLEL) -m "not browser"
+	faketime -f '-365d' $(BIN)/python -m pytest $(PYTEST_PARALLEL) -m "not browser"
 
 ## Debian's Chromium (browser tests), docker-compose v1 (validates docker-compose.yml without an engine) and
 ## faketime (make test-clock-shift), installed when missing and we are root; otherwise those tests are skipped

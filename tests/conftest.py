@@ -23,6 +23,7 @@ import pytest
 from litestar import Litestar
 from PIL import Image
 from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
 import backend.models  # noqa: F401
@@ -50,9 +51,33 @@ PASSWORD = "rahasia-kantin-42"
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-hmac"
 
 
+@functools.cache
 def _postgres_url() -> str | None:
+    """TEST_DATABASE_URL, or with several test processes (pytest-xdist) a database of this process's own beside
+    it (`test_gw1` next to `test`), so no process empties another's tables."""
     raw = os.environ.get("TEST_DATABASE_URL", "").strip()
-    return _database_url(raw) if raw else None
+    if not raw:
+        return None
+    url = _database_url(raw)
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return worker_database(url, worker) if worker else url
+
+
+def worker_database(url: str, worker: str) -> str:
+    """The URL of a database named after `url`'s and `worker`, created (empty) when it does not exist yet."""
+    base, _, name = url.rpartition("/")
+    own = f"{name}_{worker}"
+
+    async def create() -> None:
+        engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+        async with engine.connect() as connection:
+            found = await connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": own})
+            if not found:
+                await connection.execute(text(f'CREATE DATABASE "{own}"'))
+        await engine.dispose()
+
+    asyncio.run(create())
+    return f"{base}/{own}"
 
 
 DATABASES = ["sqlite"] + (["postgresql"] if _postgres_url() else [])
@@ -97,10 +122,6 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 def reset_postgres_schema(url: str) -> None:
     """Start from an empty public schema, whatever an earlier run left behind."""
-    import asyncio
-
-    from sqlalchemy.ext.asyncio import create_async_engine
-
     async def reset() -> None:
         engine = create_async_engine(url)
         async with engine.begin() as connection:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -18,7 +19,8 @@ from backend.config import Settings
 from backend.db import Database
 from tests.conftest import World, _postgres_url
 
-MIGRATION_DATABASE = "pasar_migration_check"
+# One per test process (pytest-xdist runs several), beside the suite's own.
+MIGRATION_DATABASE = f"pasar_migration_check_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 
 
 def _empty_databases(tmp_path) -> list[str]:

@@ -79,6 +79,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if _is_browser_test(item):
             item.add_marker(pytest.mark.browser)
+            # With several test processes, all of these go to one: they share one server and one demo database.
+            item.add_marker(pytest.mark.xdist_group("browser"))
             if CHROMIUM is None:
                 item.add_marker(
                     pytest.mark.skip(

@@ -122,6 +122,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 def reset_postgres_schema(url: str) -> None:
     """Start from an empty public schema, whatever an earlier run left behind."""
+
     async def reset() -> None:
         engine = create_async_engine(url)
         async with engine.begin() as connection:

@@ -78,7 +78,7 @@ def label_options(labels: Mapping[Any, str]) -> list[tuple[str, str]]:
 def configure_environment(engine: JinjaTemplateEngine) -> None:
     env = engine.engine
     env.add_extension("jinja2.ext.i18n")
-    env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]  # added by the i18n extension at run time
     env.filters["rupiah"] = format_rupiah
     env.filters["wib"] = _format_date
     env.filters["phone"] = display_phone

@@ -24,7 +24,7 @@ from backend.orders.cart import BUYER_ROLES
 from backend.payments import service
 from backend.payments.models import Payment
 from backend.payments.service import CheckoutToPay, PaymentUnavailable
-from backend.payments.webhooks import receive_event
+from backend.payments.webhooks import WebhookOutcome, receive_event
 from backend.problems import problem_response
 
 # A stored payment's status (the table's CHECK constraint keeps it to PaymentStatus), or not_started before one.
@@ -132,7 +132,7 @@ class PaymentApi(Controller):
 
 class WebhookReceipt(BaseModel):
     received: bool = True
-    outcome: Literal["processed", "ignored", "rejected", "duplicate"] = Field(
+    outcome: WebhookOutcome = Field(
         description="rejected: signed, but not the payment we created (checked with Stripe); nothing changed, and "
         "the event is kept with the reason"
     )
@@ -171,7 +171,7 @@ async def stripe_webhook(
         signature=request.headers.get("stripe-signature"),
         now=utcnow(),
     )
-    return WebhookReceipt(outcome=outcome)  # type: ignore[arg-type]
+    return WebhookReceipt(outcome=outcome)
 
 
 API_ROUTES: list[ControllerRouterHandler] = [PaymentApi, stripe_webhook]

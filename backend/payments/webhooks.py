@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import stripe
 from sqlalchemy import update
@@ -50,9 +50,12 @@ StripeObject = dict[str, Any]
 Handler = Callable[[AsyncSession, Settings, StripeObject, datetime], Awaitable[bool]]
 
 
+WebhookOutcome = Literal["processed", "ignored", "rejected", "duplicate"]
+
+
 async def receive_event(
     *, session: AsyncSession, settings: Settings, payload: bytes, signature: str | None, now: datetime
-) -> str:
+) -> WebhookOutcome:
     """Verify a webhook delivery (the raw body, exactly as received) and act on it once. Returns "processed",
     "ignored" (a type we do not act on, or nothing to do), "rejected" (not the payment we created: stored with
     the reason) or "duplicate"; raises SignatureRefused (400) for a missing, forged or stale signature, or one

@@ -19,6 +19,10 @@ from markupsafe import Markup
 from backend.clock import format_date, format_datetime_wib
 from backend.i18n import LOCALES, get_locale, gettext, ngettext
 from backend.money import format_rupiah
+from backend.orders.cart import can_buy
+from backend.orders.standing import can_order_weekly
+from backend.orders.states import NEEDS_REASON
+from backend.payments.cash import cash_step
 from backend.phone import display_phone, whatsapp_link
 from web.labels import TEMPLATE_LABELS, WEEKDAY_LABELS
 
@@ -93,6 +97,11 @@ def configure_environment(engine: JinjaTemplateEngine) -> None:
         htmx_url=lambda: static_url(HTMX_FILE),
         whatsapp_link=whatsapp_text_link,
         query_with=query_with,
+        # Who may do what, and where an order stands: the services' own rules, so no template re-encodes them.
+        can_buy=can_buy,
+        can_order_weekly=can_order_weekly,
+        cash_step=cash_step,
+        reason_targets=NEEDS_REASON,
         **TEMPLATE_LABELS,
     )
     env.trim_blocks = True

@@ -93,8 +93,13 @@ class LineInCart:
     quantity: int
 
 
+def can_buy(user: User | None) -> bool:
+    """Canteen staff and workers buy; vendors, managers and admins do not."""
+    return user is not None and user.role in BUYER_ROLES
+
+
 def ensure_buyer(user: User) -> None:
-    if user.role not in BUYER_ROLES:
+    if not can_buy(user):
         raise Forbidden(MSG_BUYERS_ONLY)
 
 

@@ -71,9 +71,14 @@ class StandingRun:
     refused: int = 0
 
 
+def can_order_weekly(user: User | None) -> bool:
+    """Standing orders are a canteen's: its staff set them up for the organisation."""
+    return user is not None and user.role == Role.CANTEEN_STAFF and user.organisation_id is not None
+
+
 def _ensure_canteen(actor: User) -> int:
     """The actor's canteen (its organisation's id); Forbidden for anyone but a canteen's staff."""
-    if actor.role != Role.CANTEEN_STAFF or actor.organisation_id is None:
+    if not can_order_weekly(actor) or actor.organisation_id is None:
         raise Forbidden(MSG_CANTEENS_ONLY)
     return actor.organisation_id
 

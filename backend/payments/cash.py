@@ -4,6 +4,7 @@ the vendor's "cash received", recorded once."""
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -48,6 +49,28 @@ def cash_limit_problems(*, orders: list[Order], vendor_names: dict[int, str], li
     ]
 
 
+class CashStep(StrEnum):
+    """Where the cash of an order paid on delivery stands, for the vendor who collects it."""
+
+    DUE = "due"  # to collect when the order is handed over
+    RECEIVABLE = "receivable"  # handed over: the vendor can record the cash now
+    RECEIVED = "received"  # recorded, once
+
+
+def cash_step(order: Order) -> CashStep | None:
+    """The order's cash step; None when it is not paid in cash, or when no cash will change hands (declined or
+    cancelled before it was received)."""
+    if order.payment_method != PaymentMethod.CASH:
+        return None
+    if order.cash_received_at is not None:
+        return CashStep.RECEIVED
+    if order.status in CASH_RECEIVABLE:
+        return CashStep.RECEIVABLE
+    if order.status in (OrderStatus.DECLINED, OrderStatus.CANCELLED):
+        return None
+    return CashStep.DUE
+
+
 async def mark_cash_received(*, session: AsyncSession, actor: User, order_id: int, now: datetime) -> Order:
     """The vendor says the buyer paid the cash for a delivered (or completed) order; once only (409 after).
     Another vendor's order, or anyone else's, is not found."""
@@ -61,11 +84,12 @@ async def mark_cash_received(*, session: AsyncSession, actor: User, order_id: in
     if row is None or row[1] != actor.id:
         raise NotFound(MSG_ORDER_NOT_FOUND)
     order = row[0]
+    step = cash_step(order)
     if order.payment_method != PaymentMethod.CASH:
         raise Conflict(MSG_NOT_CASH)
-    if order.cash_received_at is not None:
+    if step == CashStep.RECEIVED:
         raise Conflict(MSG_ALREADY_RECEIVED)
-    if order.status not in CASH_RECEIVABLE:
+    if step != CashStep.RECEIVABLE:
         raise Conflict(MSG_NOT_HANDED_OVER)
     # A double tap, or the page and the API at once: one of them records it, the other is told.
     marked = await session.execute(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -262,3 +263,30 @@ async def test_the_api_records_the_cash_once_for_the_orders_vendor(client, world
     assert first.json()["cash_received_at"].endswith(("Z", "+00:00"))
     second = await client.post(f"/api/v1/orders/{cash_order.id}/cash-received", headers=mine)
     assert second.status_code == 409 and second.headers["content-type"].startswith("application/problem+json")
+
+
+@pytest.mark.parametrize(
+    ("status", "received", "step"),
+    [
+        (S.PLACED, False, cash.CashStep.DUE),
+        (S.ACCEPTED, False, cash.CashStep.DUE),
+        (S.READY, False, cash.CashStep.DUE),
+        (S.DELIVERED, False, cash.CashStep.RECEIVABLE),
+        (S.COMPLETED, False, cash.CashStep.RECEIVABLE),
+        (S.COMPLETED, True, cash.CashStep.RECEIVED),
+        (S.DECLINED, False, None),
+        (S.CANCELLED, False, None),
+    ],
+)
+def test_the_vendor_collects_cash_at_hand_over_and_records_it_once(status, received, step):
+    """The page shows the button, the reminder or the record from the same rule the recording itself checks."""
+    assert cash.cash_step(_order(PaymentMethod.CASH, status, cash_received_at=NOW if received else None)) == step
+
+
+def test_an_order_paid_otherwise_has_no_cash_step():
+    assert cash.cash_step(_order(PaymentMethod.CARD, S.DELIVERED)) is None
+
+
+def _order(method: PaymentMethod, status: OrderStatus, **fields: Any) -> Order:
+    """An order as the rule sees it: its payment method, status and cash record (nothing else is read)."""
+    return Order(payment_method=method, status=status, **fields)

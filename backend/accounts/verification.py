@@ -126,33 +126,36 @@ async def check_code(
             .limit(1)
         )
     ).scalar_one_or_none()
-    if (
-        verification is None
-        or verification.wrong_attempts >= policy.max_wrong_attempts
-        or as_utc(verification.expires_at) <= now
-    ):
+    if verification is None:
+        raise ValidationFailed.single("code", MSG_CODE_DEAD)
+    # Each try is taken from the code's allowance in the database before the code is compared, so tries sent at the
+    # same moment cannot together get more than the allowance (the row stays locked until the request commits).
+    tried = await session.execute(
+        update(PhoneVerification)
+        .where(
+            col(PhoneVerification.id) == verification.id,
+            col(PhoneVerification.used_at).is_(None),
+            col(PhoneVerification.expires_at) > now,
+            col(PhoneVerification.wrong_attempts) < policy.max_wrong_attempts,
+        )
+        .values(wrong_attempts=col(PhoneVerification.wrong_attempts) + 1)
+    )
+    if matched_rows(tried) != 1:
         raise ValidationFailed.single("code", MSG_CODE_DEAD)
     expected = code_hash(policy=policy, phone=verification.phone, purpose=purpose, code=code)
     if not hmac.compare_digest(expected, verification.code_hash):
-        # Counted in the database, not in Python: two wrong tries sent together both count.
-        await session.execute(
-            update(PhoneVerification)
-            .where(col(PhoneVerification.id) == verification.id)
-            .values(wrong_attempts=col(PhoneVerification.wrong_attempts) + 1)
-        )
         await session.refresh(verification)
         left = policy.max_wrong_attempts - verification.wrong_attempts
         if left <= 0:
             raise ValidationFailed.single("code", MSG_CODE_DEAD)
         raise ValidationFailed.single("code", MSG_CODE_WRONG, left=left)
-    # Used once: the update names the code as still unused, so of two requests with the right code only one wins.
-    used = await session.execute(
+    # The right code: the try was not a wrong one after all, and the code is used up.
+    await session.execute(
         update(PhoneVerification)
-        .where(col(PhoneVerification.id) == verification.id, col(PhoneVerification.used_at).is_(None))
-        .values(used_at=now)
+        .where(col(PhoneVerification.id) == verification.id)
+        .values(used_at=now, wrong_attempts=col(PhoneVerification.wrong_attempts) - 1)
     )
-    if matched_rows(used) != 1:
-        raise ValidationFailed.single("code", MSG_CODE_DEAD)
+    await session.refresh(verification)
     return verification
 
 

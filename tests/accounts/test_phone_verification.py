@@ -3,6 +3,7 @@ a UMKM from the district register get its business profile."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from datetime import timedelta
 
@@ -64,8 +65,10 @@ async def test_a_stranger_signing_up_with_a_register_umkms_number_gets_no_busine
         client, "/verify-phone", {"code": "000000" if codes.last_code(UMKM_NUMBER) != "000000" else "111111"}
     )
     assert wrong.status_code == 422
-    assert "Kode itu salah" in wrong.text
+    assert "Kode itu salah" in wrong.text and "4 kali lagi" in wrong.text
     assert await business_profiles(database) == 0
+    async with database.sessionmaker() as session:  # the refused try was kept: it counts against the code
+        assert (await session.execute(select(col(PhoneVerification.wrong_attempts)))).scalar_one() == 1
 
     # Whoever holds the phone reads the code and enters it: now the register's profile is theirs.
     right = await submit(client, "/verify-phone", {"code": codes.last_code(UMKM_NUMBER)})
@@ -273,3 +276,33 @@ async def test_a_number_nobody_proved_can_be_signed_up_again_by_whoever_receives
 async def test_a_verified_account_logs_in_as_before(client, vendor):
     await log_in(client, vendor)
     assert (await client.get("/vendor", follow_redirects=False)).status_code == 200
+
+
+async def test_wrong_codes_sent_at_the_same_moment_get_no_more_than_five_tries(world, zone, database, codes):
+    user = await unproven_account(world, zone)
+    async with database.sessionmaker() as session:
+        await send_code(
+            session=session, user=user, purpose=CodePurpose.SIGN_UP, policy=POLICY, sender=codes, now=world.now
+        )
+        await session.commit()
+    right = codes.last_code(user.phone)
+    wrong = [f"{(int(right) + n) % 10**6:06d}" for n in range(1, 11)]
+
+    async def try_code(code: str) -> str:
+        async with database.sessionmaker() as session:
+            try:
+                await check_code(
+                    session=session, user=user, purpose=CodePurpose.SIGN_UP, code=code, policy=POLICY, now=world.now
+                )
+                return "accepted"
+            except ValidationFailed as refused:
+                return refused.errors[0].message
+            finally:
+                await session.commit()
+
+    answers = await asyncio.gather(*(try_code(code) for code in wrong))
+
+    assert "accepted" not in answers
+    assert sum(answer.startswith("That code is not right") for answer in answers) == 4
+    async with database.sessionmaker() as session:
+        assert (await session.execute(select(col(PhoneVerification.wrong_attempts)))).scalar_one() == 5

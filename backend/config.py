@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     whatsapp_otp_language: str = "id"
     whatsapp_api_base: str = "https://graph.facebook.com/v21.0"
     whatsapp_timeout_seconds: PositiveSeconds = 10.0
+    # Codes that one address may have sent in an hour, to any numbers (a training class signing up together shares
+    # one address; a stranger asking for codes to number after number is stopped).
+    otp_codes_per_address_per_hour: PositiveInt = 30
     # The reverse proxies in front of the app (IP addresses or CIDR networks, comma-separated). Only a request
     # from one of them may name its client in X-Forwarded-For; by default none may, so nobody can choose the
     # address the login throttle and the rate limit count by sending the header.

@@ -50,7 +50,9 @@ def login_policy(settings: Settings) -> service.LoginPolicy:
 
 
 def code_policy(settings: Settings) -> verification.CodePolicy:
-    return verification.CodePolicy(secret_key=settings.secret_key)
+    return verification.CodePolicy(
+        secret_key=settings.secret_key, max_codes_per_address_per_hour=settings.otp_codes_per_address_per_hour
+    )
 
 
 def code_sender(request: Request[Any, Any, Any]) -> CodeSender:
@@ -187,6 +189,7 @@ async def signup(
                 purpose=CodePurpose.SIGN_UP,
                 policy=code_policy(settings),
                 sender=code_sender(request),
+                ip_address=client_ip(request),
                 now=now,
             )
     except (ValidationFailed, TooManyAttempts, CodeNotSent) as exc:
@@ -235,6 +238,7 @@ async def resend_phone_code(
                 purpose=CodePurpose.SIGN_UP,
                 policy=code_policy(settings),
                 sender=code_sender(request),
+                ip_address=client_ip(request),
                 now=utcnow(),
             )
     except (TooManyAttempts, CodeNotSent) as exc:
@@ -265,6 +269,7 @@ async def send_login_code(
                 phone=data.phone,
                 policy=code_policy(settings),
                 sender=code_sender(request),
+                ip_address=client_ip(request),
                 now=utcnow(),
             )
     except (TooManyAttempts, CodeNotSent) as exc:

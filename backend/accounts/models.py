@@ -135,6 +135,7 @@ class PhoneVerification(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint(f"purpose IN ({CODE_PURPOSE_VALUES})", name="purpose_known"),
         Index("ix_phone_verification_phone_created_at", "phone", "created_at"),
+        Index("ix_phone_verification_ip_created_at", "ip_address", "created_at"),
     )
 
     id: int = id_field()
@@ -143,6 +144,8 @@ class PhoneVerification(SQLModel, table=True):
     phone: str = Field(max_length=16)
     purpose: str = Field(sa_column=Column(String(16), nullable=False))
     code_hash: str = Field(max_length=64)
+    # Who asked for it: one address may not have codes sent to number after number.
+    ip_address: str = Field(default="", max_length=45)
     created_at: datetime = created_at_field()
     expires_at: datetime
     wrong_attempts: int = 0

@@ -31,6 +31,7 @@ MSG_CODE_DEAD = N_("This code has expired or was tried too often. Ask for a new 
 MSG_CODE_FORMAT = N_("Enter the 6 digits of the code.")
 MSG_RESEND_SOON = N_("A code was just sent. You can ask for another in %(seconds)s seconds.")
 MSG_RESEND_HOURLY = N_("Too many codes were sent to this number. Try again in %(minutes)s minutes.")
+MSG_CODES_FROM_ADDRESS = N_("Too many codes were asked for from this connection. Try again in %(minutes)s minutes.")
 MSG_NUMBER_TAKEN = N_("This number already belongs to another account.")
 
 
@@ -41,6 +42,9 @@ class CodePolicy:
     max_wrong_attempts: int = 5
     resend_interval: timedelta = timedelta(seconds=60)
     max_codes_per_hour: int = 5
+    # Codes one address may have sent in an hour, whatever the numbers: nobody can flood others' WhatsApp (or
+    # our bill) by asking for codes to number after number.
+    max_codes_per_address_per_hour: int = 30
 
 
 def code_hash(*, policy: CodePolicy, phone: str, purpose: str, code: str) -> str:
@@ -57,12 +61,14 @@ async def send_code(
     purpose: CodePurpose,
     policy: CodePolicy,
     sender: CodeSender,
+    ip_address: str,
     now: datetime,
 ) -> PhoneVerification:
     """Send a new code to the account's number, replacing its earlier codes for the same purpose.
 
-    Refused (TooManyAttempts) within a minute of the number's last code, or after 5 codes to it within an hour;
-    CodeNotSent when the provider cannot deliver it (the caller's transaction then rolls back).
+    Refused (TooManyAttempts) within a minute of the number's last code, after 5 codes to it within an hour, or
+    after `max_codes_per_address_per_hour` codes asked for from `ip_address` within an hour; CodeNotSent when the provider cannot deliver it (the
+    caller's transaction then rolls back).
     """
     phone = user.phone
     last_hour = now - timedelta(hours=1)
@@ -81,6 +87,16 @@ async def send_code(
     if count >= policy.max_codes_per_hour:
         wait = max(60, int((as_utc(oldest) + timedelta(hours=1) - now).total_seconds()))
         raise TooManyAttempts(MSG_RESEND_HOURLY, retry_after_seconds=wait, params={"minutes": -(-wait // 60)})
+    from_address, first_from_address = (
+        await session.execute(
+            select(func.count(col(PhoneVerification.id)), func.min(col(PhoneVerification.created_at))).where(
+                col(PhoneVerification.ip_address) == ip_address, col(PhoneVerification.created_at) > last_hour
+            )
+        )
+    ).one()
+    if from_address >= policy.max_codes_per_address_per_hour:
+        wait = max(60, int((as_utc(first_from_address) + timedelta(hours=1) - now).total_seconds()))
+        raise TooManyAttempts(MSG_CODES_FROM_ADDRESS, retry_after_seconds=wait, params={"minutes": -(-wait // 60)})
 
     await session.execute(
         update(PhoneVerification)
@@ -97,6 +113,7 @@ async def send_code(
         phone=phone,
         purpose=purpose,
         code_hash=code_hash(policy=policy, phone=phone, purpose=purpose, code=code),
+        ip_address=ip_address[:45],
         created_at=now,
         expires_at=now + policy.lifetime,
     )
@@ -200,13 +217,21 @@ async def verified_account(*, session: AsyncSession, phone: str) -> User | None:
 
 
 async def send_login_code(
-    *, session: AsyncSession, phone: str, policy: CodePolicy, sender: CodeSender, now: datetime
+    *, session: AsyncSession, phone: str, policy: CodePolicy, sender: CodeSender, ip_address: str, now: datetime
 ) -> None:
     """Send a login code to the number's account. A number without a (verified, active) account gets nothing,
     and the caller answers the same either way."""
     user = await verified_account(session=session, phone=phone)
     if user is not None:
-        await send_code(session=session, user=user, purpose=CodePurpose.LOGIN, policy=policy, sender=sender, now=now)
+        await send_code(
+            session=session,
+            user=user,
+            purpose=CodePurpose.LOGIN,
+            policy=policy,
+            sender=sender,
+            ip_address=ip_address,
+            now=now,
+        )
 
 
 async def log_in_with_code(*, session: AsyncSession, phone: str, code: str, policy: CodePolicy, now: datetime) -> User:

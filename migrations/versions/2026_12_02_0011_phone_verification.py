@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("phone", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("purpose", sa.String(length=16), nullable=False),
         sa.Column("code_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("ip_address", sqlmodel.sql.sqltypes.AutoString(length=45), nullable=False),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("expires_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("wrong_attempts", sa.Integer(), nullable=False),
@@ -43,6 +44,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("phone_verification", schema=None) as batch_op:
         batch_op.create_index("ix_phone_verification_phone_created_at", ["phone", "created_at"], unique=False)
+        batch_op.create_index("ix_phone_verification_ip_created_at", ["ip_address", "created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_phone_verification_user_id"), ["user_id"], unique=False)
 
 
@@ -50,6 +52,7 @@ def downgrade() -> None:
     with op.batch_alter_table("phone_verification", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_phone_verification_user_id"))
         batch_op.drop_index("ix_phone_verification_phone_created_at")
+        batch_op.drop_index("ix_phone_verification_ip_created_at")
     op.drop_table("phone_verification")
     with op.batch_alter_table("user", schema=None) as batch_op:
         batch_op.drop_column("phone_verified_at")

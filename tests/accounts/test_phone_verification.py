@@ -17,11 +17,12 @@ from backend.accounts.verification import CodePolicy, check_code, confirm_phone,
 from backend.errors import TooManyAttempts, ValidationFailed
 from backend.moderation.models import VendorInvitation
 from backend.vendors.models import Vendor
-from tests.conftest import TEST_SECRET, log_in, submit
+from tests.conftest import TEST_SECRET, browser, log_in, submit
 from tests.moderation.test_register_import import REGISTER, run_import
 
 POLICY = CodePolicy(secret_key=TEST_SECRET)
 UMKM_NUMBER = "+6281234567001"  # Catering Bu Sri in the register
+ADDRESS = "198.51.100.20"
 
 
 def sri_signs_up(zone_id: int, password: str = "catering-sri-1") -> dict[str, str]:
@@ -110,7 +111,15 @@ async def test_five_wrong_codes_kill_the_code_and_a_new_one_must_be_asked_for(wo
     user = await unproven_account(world, zone)
     now = world.now
     async with database.sessionmaker() as session:
-        await send_code(session=session, user=user, purpose=CodePurpose.SIGN_UP, policy=POLICY, sender=codes, now=now)
+        await send_code(
+            session=session,
+            user=user,
+            purpose=CodePurpose.SIGN_UP,
+            policy=POLICY,
+            sender=codes,
+            ip_address=ADDRESS,
+            now=now,
+        )
         await session.commit()
     right = codes.last_code(user.phone)
     wrong = "000000" if right != "000000" else "111111"
@@ -130,7 +139,15 @@ async def test_five_wrong_codes_kill_the_code_and_a_new_one_must_be_asked_for(wo
 
     later = now + POLICY.resend_interval
     async with database.sessionmaker() as session:
-        await send_code(session=session, user=user, purpose=CodePurpose.SIGN_UP, policy=POLICY, sender=codes, now=later)
+        await send_code(
+            session=session,
+            user=user,
+            purpose=CodePurpose.SIGN_UP,
+            policy=POLICY,
+            sender=codes,
+            ip_address=ADDRESS,
+            now=later,
+        )
         await session.commit()
     async with database.sessionmaker() as session:
         proven = await confirm_phone(
@@ -144,7 +161,13 @@ async def test_an_expired_code_is_refused(world, zone, database, codes):
     user = await unproven_account(world, zone)
     async with database.sessionmaker() as session:
         await send_code(
-            session=session, user=user, purpose=CodePurpose.SIGN_UP, policy=POLICY, sender=codes, now=world.now
+            session=session,
+            user=user,
+            purpose=CodePurpose.SIGN_UP,
+            policy=POLICY,
+            sender=codes,
+            ip_address=ADDRESS,
+            now=world.now,
         )
         await session.commit()
 
@@ -164,7 +187,13 @@ async def test_a_code_is_used_once_and_only_for_its_purpose(world, zone, databas
     user = await unproven_account(world, zone)
     async with database.sessionmaker() as session:
         await send_code(
-            session=session, user=user, purpose=CodePurpose.SIGN_UP, policy=POLICY, sender=codes, now=world.now
+            session=session,
+            user=user,
+            purpose=CodePurpose.SIGN_UP,
+            policy=POLICY,
+            sender=codes,
+            ip_address=ADDRESS,
+            now=world.now,
         )
         code = codes.last_code(user.phone)
         with pytest.raises(ValidationFailed):
@@ -191,6 +220,7 @@ async def test_codes_to_a_number_are_limited_to_one_a_minute_and_five_an_hour(wo
                 purpose=CodePurpose.SIGN_UP,
                 policy=POLICY,
                 sender=codes,
+                ip_address=ADDRESS,
                 now=world.now + timedelta(seconds=seconds),
             )
             await session.commit()
@@ -282,7 +312,13 @@ async def test_wrong_codes_sent_at_the_same_moment_get_no_more_than_five_tries(w
     user = await unproven_account(world, zone)
     async with database.sessionmaker() as session:
         await send_code(
-            session=session, user=user, purpose=CodePurpose.SIGN_UP, policy=POLICY, sender=codes, now=world.now
+            session=session,
+            user=user,
+            purpose=CodePurpose.SIGN_UP,
+            policy=POLICY,
+            sender=codes,
+            ip_address=ADDRESS,
+            now=world.now,
         )
         await session.commit()
     right = codes.last_code(user.phone)
@@ -306,3 +342,13 @@ async def test_wrong_codes_sent_at_the_same_moment_get_no_more_than_five_tries(w
     assert sum(answer.startswith("That code is not right") for answer in answers) == 4
     async with database.sessionmaker() as session:
         assert (await session.execute(select(col(PhoneVerification.wrong_attempts)))).scalar_one() == 5
+
+
+async def test_one_address_cannot_have_codes_sent_to_number_after_number(settings, app_for, world, zone, codes):
+    people = [await world.user(Role.WORKER, zone=zone) for _ in range(4)]
+    strict = settings.model_copy(update={"otp_codes_per_address_per_hour": 3})
+    async with browser(await app_for(strict)) as client:
+        answers = [(await submit(client, "/login/code", {"phone": person.phone})).status_code for person in people]
+
+    assert answers == [303, 303, 303, 429]
+    assert [to for to, _ in codes.sent] == [person.phone for person in people[:3]]

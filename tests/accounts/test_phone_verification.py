@@ -13,7 +13,7 @@ from sqlmodel import col
 
 from backend.accounts.models import CodePurpose, PhoneVerification, Role, User
 from backend.accounts.service import create_api_token
-from backend.accounts.verification import CodePolicy, check_code, confirm_phone, send_code
+from backend.accounts.verification import CodePolicy, check_code, code_hash, confirm_phone, send_code
 from backend.errors import TooManyAttempts, ValidationFailed
 from backend.moderation.models import VendorInvitation
 from backend.vendors.models import Vendor
@@ -352,3 +352,29 @@ async def test_one_address_cannot_have_codes_sent_to_number_after_number(setting
 
     assert answers == [303, 303, 303, 429]
     assert [to for to, _ in codes.sent] == [person.phone for person in people[:3]]
+
+
+async def test_a_code_for_a_number_another_verified_account_holds_proves_nothing(world, zone, database):
+    """Sign-up refuses such a number already; this guards a code issued for another number (as a change of
+    number would), checked again when it is entered."""
+    owner = await world.user(Role.VENDOR, zone=zone)
+    other = await unproven_account(world, zone)
+    code = "424242"
+    async with database.sessionmaker() as session:
+        session.add(
+            PhoneVerification(
+                user_id=other.id,
+                phone=owner.phone,
+                purpose=CodePurpose.SIGN_UP,
+                code_hash=code_hash(policy=POLICY, phone=owner.phone, purpose=CodePurpose.SIGN_UP, code=code),
+                expires_at=world.now + timedelta(minutes=10),
+            )
+        )
+        await session.commit()
+
+    async with database.sessionmaker() as session:
+        with pytest.raises(ValidationFailed) as refused:
+            await confirm_phone(session=session, user=other, code=code, policy=POLICY, now=world.now)
+    assert refused.value.errors[0].message == "This number already belongs to another account."
+    async with database.sessionmaker() as session:
+        assert (await session.get_one(User, other.id)).phone_verified_at is None

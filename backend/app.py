@@ -26,6 +26,7 @@ from litestar.template.config import TemplateConfig
 
 from backend.accounts.api import API_ROUTES as ACCOUNT_API_ROUTES
 from backend.accounts.auth import AuthenticationMiddleware
+from backend.accounts.code_senders import code_sender_for
 from backend.catalog.api import API_ROUTES as CATALOGUE_API_ROUTES
 from backend.client_address import client_address
 from backend.config import Settings
@@ -198,7 +199,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         before_send=[end_request_transaction],
         after_response=close_unanswered_session,
         lifespan=[lifespan],
-        state=State({"settings": settings, "database": database}),
+        # code_sender: how one-time codes reach phones (a test suite swaps in its own).
+        state=State({"settings": settings, "database": database, "code_sender": code_sender_for(settings)}),
         debug=False,
     )
 

@@ -30,11 +30,13 @@ from backend.db import database_unreachable, raised_inside
 from backend.errors import (
     N_,
     CartCheckedOut,
+    CodeNotSent,
     DatabaseUnavailable,
     DomainError,
     InsufficientCapacity,
     NotAuthenticated,
     NotFound,
+    PhoneNotVerified,
     StatusConflict,
     TooManyAttempts,
     ValidationFailed,
@@ -108,7 +110,7 @@ def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Re
                 }
                 for item in exc.shortages
             ]
-        if isinstance(exc, TooManyAttempts | DatabaseUnavailable):
+        if isinstance(exc, TooManyAttempts | DatabaseUnavailable | CodeNotSent):
             extra["retry_after"] = exc.retry_after_seconds
         if isinstance(exc, CartCheckedOut):  # where the buyer finds what the cart became
             extra.update(checkout_id=exc.checkout_id, orders="/api/v1/orders")
@@ -118,6 +120,8 @@ def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Re
     if isinstance(exc, NotAuthenticated):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return Redirect(f"/login?next={quote(target, safe='')}", status_code=303)
+    if isinstance(exc, PhoneNotVerified):
+        return Redirect("/verify-phone", status_code=303)
     headers = {"Retry-After": str(exc.retry_after_seconds)} if isinstance(exc, DatabaseUnavailable) else None
     return _error_page(request, status=exc.status_code, message=detail, headers=headers)
 

@@ -66,6 +66,8 @@ PAGES = [
     pytest.param(VISITOR, "/vendors/1", id="visitor-vendor"),
     pytest.param(VISITOR, "/vendors/1/reviews", id="visitor-vendor-reviews"),
     pytest.param(VISITOR, "/login", id="visitor-login"),
+    pytest.param(VISITOR, "/login/code", id="visitor-login-by-code"),
+    pytest.param(VISITOR, "/login/code?phone=0812-3456-7890&sent=1", id="visitor-login-code-entry"),
     pytest.param(VISITOR, "/signup", id="visitor-signup"),
     pytest.param(VISITOR, "/signup?role=vendor", id="visitor-signup-vendor"),
     pytest.param(VISITOR, "/offline", id="visitor-offline"),

@@ -43,6 +43,7 @@ from backend.payments.api import API_ROUTES as PAYMENT_API_ROUTES
 from backend.payments.ledger_api import API_ROUTES as LEDGER_API_ROUTES
 from backend.problems import EXCEPTION_HANDLERS, ProblemDocumentation
 from backend.reports.api import API_ROUTES as REPORT_API_ROUTES
+from backend.security_headers import security_headers_hook
 from backend.vendors.api import API_ROUTES as VENDOR_API_ROUTES
 from web.accounts import PAGE_ROUTES as ACCOUNT_PAGE_ROUTES
 from web.catalogue import PAGE_ROUTES as CATALOGUE_PAGE_ROUTES
@@ -63,6 +64,7 @@ from web.vendors import PAGE_ROUTES as VENDOR_PAGE_ROUTES
 
 API_VERSION = "1.0.0"
 ONE_YEAR = 365 * 24 * 3600
+OPENAPI_PATH = "/schema"
 
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> Litestar:
@@ -185,7 +187,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             version=API_VERSION,
             description="Certified local products for industrial-zone canteens and workers. "
             "Authenticate with a personal API token: `Authorization: Bearer pk_...`.",
-            path="/schema",
+            path=OPENAPI_PATH,
             components=Components(
                 security_schemes={
                     "BearerToken": SecurityScheme(
@@ -195,7 +197,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             ),
             render_plugins=_openapi_render_plugins(settings),
         ),
-        before_send=[end_request_transaction],
+        before_send=[
+            end_request_transaction,
+            security_headers_hook(settings, unrestricted_prefix=_viewer_prefix(settings)),
+        ],
         after_response=close_unanswered_session,
         lifespan=[lifespan],
         state=State({"settings": settings, "database": database}),
@@ -217,6 +222,12 @@ def _openapi_render_plugins(settings: Settings) -> list[OpenAPIRenderPlugin]:
         return [ScalarRenderPlugin(), SwaggerRenderPlugin()]
     # At least one plugin must be given: with none, Litestar serves every viewer it knows (from CDNs) by default.
     return [JsonRenderPlugin()]
+
+
+def _viewer_prefix(settings: Settings) -> str | None:
+    """Where the OpenAPI viewers live on a developer's machine: they run their CDN scripts inline, so they are
+    left without a Content-Security-Policy there (and are not served anywhere else)."""
+    return OPENAPI_PATH if settings.is_development else None
 
 
 def _stores(settings: Settings) -> dict[str, Store]:

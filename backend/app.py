@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 
 from litestar import Litestar, Router
 from litestar.config.compression import CompressionConfig
-from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.middleware.rate_limit import RateLimitConfig
@@ -29,6 +28,7 @@ from backend.accounts.auth import AuthenticationMiddleware
 from backend.catalog.api import API_ROUTES as CATALOGUE_API_ROUTES
 from backend.client_address import client_address
 from backend.config import Settings
+from backend.csrf import CrossSiteRequestMiddleware
 from backend.db import Database, close_unanswered_session, end_request_transaction
 from backend.health import HEALTH_ROUTES
 from backend.jobs import scheduled_jobs
@@ -165,16 +165,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             "settings": Provide(provide_settings, sync_to_thread=False),
             "storage": Provide(provide_storage, sync_to_thread=False),
         },
-        middleware=[rate_limit.middleware, AuthenticationMiddleware()],
-        csrf_config=CSRFConfig(
-            secret=settings.secret_key,
-            cookie_name="pk_csrf",
-            cookie_secure=settings.secure_cookies,
-            cookie_httponly=True,
-            cookie_samesite="lax",
-            # The API authenticates with bearer tokens only (never cookies), so it needs no CSRF token.
-            exclude=["^/api/"],
-        ),
+        # The CSRF check needs to know who is logged in, so it runs after authentication. The API authenticates
+        # with bearer tokens only (never cookies), so it needs no CSRF token.
+        middleware=[rate_limit.middleware, AuthenticationMiddleware(), CrossSiteRequestMiddleware(settings)],
         compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6),
         template_config=TemplateConfig(
             directory=TEMPLATE_DIR, engine=JinjaTemplateEngine, engine_callback=configure_environment

@@ -100,14 +100,15 @@ def security_headers_hook(
         if message["type"] != "http.response.start":
             return
         headers = MutableScopeHeaders.from_message(message)
+        # A header the answer already has is its own, stricter choice (an uploaded document's `sandbox` policy).
         for name, value in fixed.items():
-            headers[name] = value
+            headers.setdefault(name, value)
         if unrestricted_prefix is None or not scope["path"].startswith(unrestricted_prefix):
-            headers["Content-Security-Policy"] = policy
+            headers.setdefault("Content-Security-Policy", policy)
         # No route handler when no route matched (a 404): then nothing is allowed.
         route_opt: dict[str, Any] = getattr(scope.get("route_handler"), "opt", None) or {}
         features = route_opt.get(BROWSER_FEATURES_OPT)
-        headers["Permissions-Policy"] = permissions_policy(features) if features else denied_everything
+        headers.setdefault("Permissions-Policy", permissions_policy(features) if features else denied_everything)
 
     return add_security_headers
 

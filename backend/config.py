@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, IPvAnyNetwork, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
@@ -81,6 +82,9 @@ class Settings(BaseSettings):
     # from one of them may name its client in X-Forwarded-For; by default none may, so nobody can choose the
     # address the login throttle and the rate limit count by sending the header.
     trusted_proxies: Annotated[tuple[IPvAnyNetwork, ...], NoDecode] = ()
+    # The address people open the site at (https://pasarkawasan.id). An unsafe page request whose Origin is any
+    # other is refused as cross-site; unset, the request's own Host stands in for it.
+    public_base_url: str | None = None
     # argon2id cost: "standard" is RFC 9106's low-memory profile; "fast" exists for the test suite only.
     password_hash_profile: Literal["standard", "fast"] = "standard"
     # The scheduled jobs run inside each worker (they are idempotent); tests run them by hand, so the default is
@@ -169,6 +173,16 @@ class Settings(BaseSettings):
                 "list the proxies' addresses or networks"
             )
         return value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _origin_only(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/") or parts.query:
+            raise ValueError("must be the site's address such as https://pasarkawasan.id (no path)")
+        return f"{parts.scheme}://{parts.netloc}"
 
     @field_validator("stripe_secret_key")
     @classmethod

@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError
 
 from backend.accounts.auth import is_api_path
+from backend.csrf import CROSS_SITE_DETAIL, CSRF_FAILURE_DETAIL
 from backend.db import database_unreachable, raised_inside
 from backend.errors import (
     N_,
@@ -46,7 +47,6 @@ from backend.i18n import gettext
 logger = logging.getLogger("pasar_kawasan.errors")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
-CSRF_FAILURE_DETAIL = "CSRF token verification failed"
 
 # Titles for statuses raised by the framework itself (routing, parsing, middleware).
 _HTTP_TITLES = {
@@ -61,6 +61,9 @@ _HTTP_TITLES = {
     503: N_("The service is temporarily unavailable. Please try again shortly."),
 }
 MSG_CSRF = N_("This form has expired. Reload the page and try again.")
+MSG_CROSS_SITE = N_(
+    "This request came from another website and was refused. Open Pasar Kawasan yourself and try again there."
+)
 
 
 def _problem(request: Request[Any, Any, Any], *, status: int, code: str, detail: str, **extra: Any) -> Response[Any]:
@@ -132,6 +135,8 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
         logger.error("server error on %s %s: %s", request.method, request.url.path, exc.detail, exc_info=exc)
     if isinstance(exc, PermissionDeniedException) and exc.detail == CSRF_FAILURE_DETAIL:
         message, code = gettext(MSG_CSRF), "csrf_failed"
+    elif isinstance(exc, PermissionDeniedException) and exc.detail == CROSS_SITE_DETAIL:
+        message, code = gettext(MSG_CROSS_SITE), "cross_site_request"
     elif isinstance(exc, ValidationException):
         message, code = gettext(_HTTP_TITLES[400]), "invalid_request"
     else:

@@ -12,6 +12,7 @@ import gc
 import io
 import os
 import re
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -595,15 +596,27 @@ async def admin(world: World) -> User:
 # --- browser-like helpers ----------------------------------------------------------------------------
 
 CSRF_COOKIE = "pk_csrf"
+SESSION_COOKIE = "pk_session"
+# The token each test browser was last handed, and the cookies it was handed for (tokens are bound to the session).
+_handed_tokens: weakref.WeakKeyDictionary[httpx.AsyncClient, tuple[tuple[str | None, str | None], str]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
-async def csrf_token(client: httpx.AsyncClient, page: str = "/login") -> str:
-    """The CSRF token a page hands the browser (read from the form, as a browser would submit it)."""
-    if CSRF_COOKIE not in client.cookies:
+async def csrf_token(client: httpx.AsyncClient, page: str = "/offline") -> str:
+    """The CSRF token a page hands this browser for its current session (read from the page, as a browser would
+    submit it); fetched again once the browser's cookies have changed (a login, a logout)."""
+    cookies = (client.cookies.get(SESSION_COOKIE), client.cookies.get(CSRF_COOKIE))
+    handed = _handed_tokens.get(client)
+    if handed is None or handed[0] != cookies:
         response = await client.get(page)
-        match = re.search(r'name="_csrf_token" value="([^"]+)"', response.text)
+        match = re.search(r'name="_csrf_token" value="([^"]+)"', response.text) or re.search(
+            r'"x-csrftoken": "([^"]+)"', response.text
+        )
         assert match, "the page should carry a CSRF token"
-    return client.cookies[CSRF_COOKIE]
+        cookies = (client.cookies.get(SESSION_COOKIE), client.cookies.get(CSRF_COOKIE))
+        handed = _handed_tokens[client] = (cookies, match.group(1))
+    return handed[1]
 
 
 async def submit(client: httpx.AsyncClient, url: str, data: dict[str, Any], **kwargs: Any) -> Any:

@@ -168,7 +168,9 @@ def page_of(
 
     def page_of(phone: str | None) -> Any:
         if phone not in pages:
-            context = browser.new_context(base_url=live_server, **PHONE)
+            # axe is injected as an inline script, which the pages' Content-Security-Policy refuses; the policy
+            # itself is walked in test_content_security_policy.py.
+            context = browser.new_context(base_url=live_server, bypass_csp=True, **PHONE)
             context.set_default_timeout(ACTION_TIMEOUT_MS)
             page = pages[phone] = context.new_page()
             if phone is not None:

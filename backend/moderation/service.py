@@ -211,8 +211,7 @@ async def approve_listing(*, session: AsyncSession, actor: User, product_id: int
         session=session,
         actor=actor,
         action="listing.approve",
-        subject_type="product",
-        subject_id=product.id,
+        subject=product,
         zone_id=vendor.zone_id,
         before=before,
         after=product.approved_snapshot,
@@ -232,8 +231,7 @@ async def reject_listing(*, session: AsyncSession, actor: User, product_id: int,
         session=session,
         actor=actor,
         action="listing.reject",
-        subject_type="product",
-        subject_id=product.id,
+        subject=product,
         zone_id=vendor.zone_id,
         reason=reason,
         before={"status": ListingStatus.PENDING_REVIEW.value},
@@ -325,8 +323,7 @@ async def _decide_certificate(
         session=session,
         actor=actor,
         action=action,
-        subject_type="certificate",
-        subject_id=certificate.id,
+        subject=certificate,
         zone_id=vendor.zone_id,
         reason=reason,
         before=before,
@@ -395,8 +392,7 @@ async def _set_vendor_status(
         session=session,
         actor=actor,
         action=action,
-        subject_type="vendor",
-        subject_id=vendor.id,
+        subject=vendor,
         zone_id=vendor.zone_id,
         reason=reason,
         before=before,
@@ -475,8 +471,7 @@ async def resolve_report(
         session=session,
         actor=actor,
         action="report.resolve",
-        subject_type="listing_report",
-        subject_id=report.id,
+        subject=report,
         zone_id=vendor.zone_id,
         reason=resolution,
         before={"status": "open", "kind": report.kind, "product_id": report.product_id},
@@ -547,7 +542,7 @@ async def run_certificate_expiry(*, session: AsyncSession, today: date) -> Expir
             hidden = list(
                 (
                     await session.execute(
-                        select(col(Product.id))
+                        select(Product)
                         .join(ProductCertificate, col(ProductCertificate.product_id) == col(Product.id))
                         .where(
                             col(ProductCertificate.certificate_id) == certificate.id,
@@ -556,13 +551,12 @@ async def run_certificate_expiry(*, session: AsyncSession, today: date) -> Expir
                     )
                 ).scalars()
             )
-            for product_id in hidden:
+            for product in hidden:
                 await record(
                     session=session,
                     actor=None,
                     action="listing.hidden_expired_certificate",
-                    subject_type="product",
-                    subject_id=product_id,
+                    subject=product,
                     zone_id=vendor.zone_id,
                     reason=f"certificate {certificate.id} expired on {expires_on.isoformat()}",
                 )

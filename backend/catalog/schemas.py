@@ -18,6 +18,7 @@ from backend.catalog.models import (
     ProductPhoto,
     Unit,
 )
+from backend.public import public_from
 from backend.validation import Rupiah
 
 MAX_PRICE = 100_000_000
@@ -74,12 +75,8 @@ class PhotoPublic(BaseModel):
 
     @classmethod
     def of(cls, photo: ProductPhoto) -> PhotoPublic:
-        return cls(
-            id=photo.id,
-            thumbnail_url=f"/media/{photo.thumb_key}",
-            detail_url=f"/media/{photo.detail_key}",
-            width=photo.width,
-            height=photo.height,
+        return public_from(
+            cls, photo, thumbnail_url=f"/media/{photo.thumb_key}", detail_url=f"/media/{photo.detail_key}"
         )
 
 

@@ -7,7 +7,7 @@ are read by name, and only the renamed, computed or converted ones are spelt out
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Self, TypeVar
 
 from pydantic import AfterValidator, BaseModel
 
@@ -24,6 +24,14 @@ def public_from(shape: type[ShapeT], source: object, /, **fields: Any) -> ShapeT
     return shape.model_validate(
         {name: fields[name] if name in fields else getattr(source, name) for name in shape.model_fields}
     )
+
+
+class RowShape(BaseModel):
+    """A response shape each of whose fields is the attribute of the same name of what it shows."""
+
+    @classmethod
+    def of(cls, source: object) -> Self:
+        return public_from(cls, source)
 
 
 def media_url(key: str | None) -> str | None:

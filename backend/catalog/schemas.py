@@ -18,7 +18,7 @@ from backend.catalog.models import (
     ProductPhoto,
     Unit,
 )
-from backend.public import public_from
+from backend.public import RowShape, public_from
 from backend.validation import Rupiah
 
 MAX_PRICE = 100_000_000
@@ -57,13 +57,9 @@ class ProductInput(BaseModel):
         return " ".join(value.split()) if isinstance(value, str) else value
 
 
-class TierPublic(BaseModel):
+class TierPublic(RowShape):
     min_quantity: int
     unit_price: int
-
-    @classmethod
-    def of(cls, tier: PriceTier) -> TierPublic:
-        return cls(min_quantity=tier.min_quantity, unit_price=tier.unit_price)
 
 
 class PhotoPublic(BaseModel):
@@ -80,7 +76,9 @@ class PhotoPublic(BaseModel):
         )
 
 
-class ProductPublic(BaseModel):
+class ProductFacts(BaseModel):
+    """What the vendor's own view and a buyer's view of a product both give first."""
+
     id: int
     name: str
     description: str
@@ -90,6 +88,9 @@ class ProductPublic(BaseModel):
     tiers: list[TierPublic]
     min_order_qty: int
     fulfilment: str
+
+
+class ProductPublic(ProductFacts):
     stock: int | None
     lead_time_hours: int | None
     order_cutoff: time | None
@@ -173,16 +174,7 @@ class CertificateBadgePublic(BaseModel):
     expires_on: date | None
 
 
-class ProductDetailPublic(BaseModel):
-    id: int
-    name: str
-    description: str
-    category: str
-    unit: str
-    price: int
-    tiers: list[TierPublic]
-    min_order_qty: int
-    fulfilment: str
+class ProductDetailPublic(ProductFacts):
     lead_time_hours: int | None
     order_cutoff: time | None
     photos: list[PhotoPublic]

@@ -20,22 +20,19 @@ from backend.orders.models import (
     PAYMENT_LABELS,
     STATUS_LABELS,
     DeliveryKind,
-    DeliveryPoint,
     Order,
-    OrderLine,
     OrderStatus,
     PaymentMethod,
     PointKind,
-    Review,
     StandingOrderRun,
 )
 from backend.orders.placement import MAX_NOTES, MSG_PAYMENT, Placement
 from backend.orders.reviews import MSG_RATING, MSG_REPLY_EMPTY
-from backend.orders.service import Board, OrderDetail, OrderSummary, Reorder, TimelineEntry
+from backend.orders.service import Board, BoardSlot, OrderDetail, OrderSummary, Reorder, TimelineEntry
 from backend.orders.standing import MSG_DAYS_AHEAD, MSG_WEEKDAYS, StandingOrderInput, StandingOrderView
 from backend.orders.standing import MSG_QUANTITY as MSG_STANDING_QUANTITY
 from backend.orders.states import MSG_ACTION
-from backend.public import UtcDatetime, media_url, public_from
+from backend.public import RowShape, UtcDatetime, media_url, public_from
 from backend.validation import MSG_CALENDAR_DAY, Coordinate
 
 # A local time on the hour or not: which slots exist is the service's rule (GET /api/v1/delivery-slots).
@@ -223,16 +220,12 @@ class CartPublic(BaseModel):
         return public_from(cls, cart, vendors=[CartVendorPublic.of(group) for group in cart.vendors])
 
 
-class DeliveryPointPublic(BaseModel):
+class DeliveryPointPublic(RowShape):
     id: int
     kind: str = Field(description="gate or dormitory")
     name: str
     latitude: float
     longitude: float
-
-    @classmethod
-    def of(cls, point: DeliveryPoint) -> DeliveryPointPublic:
-        return public_from(cls, point)
 
 
 class DeliverySlotsPublic(BaseModel):
@@ -300,17 +293,13 @@ class OrderBriefPublic(BaseModel):
         return public_from(cls, order, **cls.labels_of(order))
 
 
-class OrderLinePublic(BaseModel):
+class OrderLinePublic(RowShape):
     product_id: int
     product_name: str
     unit: str
     quantity: int
     unit_price: int = Field(description="Rupiah per unit as priced when the order was placed")
     line_total: int
-
-    @classmethod
-    def of(cls, line: OrderLine) -> OrderLinePublic:
-        return public_from(cls, line)
 
 
 class OrderSummaryPublic(OrderBriefPublic):
@@ -356,16 +345,12 @@ class TimelineEntryPublic(BaseModel):
         return public_from(cls, entry, reason=entry.reason_text)
 
 
-class ReviewPublic(BaseModel):
+class ReviewPublic(RowShape):
     rating: int
     comment: str
     created_at: UtcDatetime
     reply: str | None
     replied_at: UtcDatetime | None
-
-    @classmethod
-    def of(cls, review: Review) -> ReviewPublic:
-        return public_from(cls, review)
 
 
 class OrderDetailPublic(OrderSummaryPublic):
@@ -439,6 +424,16 @@ class BoardSlotPublic(BaseModel):
     totals: list[ProductTotalPublic] = Field(description="What to prepare for the slot, per product")
     orders: list[OrderSummaryPublic]
 
+    @classmethod
+    def of(cls, board_slot: BoardSlot) -> BoardSlotPublic:
+        return public_from(
+            cls,
+            board_slot,
+            slot=hh_mm(board_slot.slot),
+            totals=[public_from(ProductTotalPublic, total) for total in board_slot.totals],
+            orders=[OrderSummaryPublic.of_summary(summary) for summary in board_slot.orders],
+        )
+
 
 class BoardPublic(BaseModel):
     day: date
@@ -446,20 +441,7 @@ class BoardPublic(BaseModel):
 
     @classmethod
     def of(cls, board: Board) -> BoardPublic:
-        return cls(
-            day=board.day,
-            slots=[
-                BoardSlotPublic(
-                    slot=hh_mm(slot.slot),
-                    totals=[
-                        ProductTotalPublic(product_name=total.product_name, unit=total.unit, quantity=total.quantity)
-                        for total in slot.totals
-                    ],
-                    orders=[OrderSummaryPublic.of_summary(summary) for summary in slot.orders],
-                )
-                for slot in board.slots
-            ],
-        )
+        return public_from(cls, board, slots=[BoardSlotPublic.of(board_slot) for board_slot in board.slots])
 
 
 # --- standing orders -----------------------------------------------------------------------------------

@@ -23,8 +23,7 @@ from backend.payments.invoices import (
     InvoiceSummary,
 )
 from backend.payments.ledger import MSG_AMOUNT, MSG_RATE, BalanceRow, VendorBalance
-from backend.payments.models import Payout
-from backend.public import UtcDatetime, public_from
+from backend.public import RowShape, UtcDatetime, public_from
 from backend.validation import Rupiah
 
 # --- input ---------------------------------------------------------------------------------------------
@@ -210,16 +209,12 @@ class ZoneCommissionPublic(BaseModel):
     commission_bps: int
 
 
-class PayoutPublic(BaseModel):
+class PayoutPublic(RowShape):
     id: int
     vendor_id: int
     amount: int
     reference: str
     created_at: UtcDatetime
-
-    @classmethod
-    def of(cls, payout: Payout) -> PayoutPublic:
-        return public_from(cls, payout)
 
 
 class CompletedOrderPublic(BaseModel):

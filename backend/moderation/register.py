@@ -300,8 +300,7 @@ async def import_register(
         session=session,
         actor=manager,
         action="register.import",
-        subject_type="register_import",
-        subject_id=report.id,
+        subject=report,
         zone_id=zone_id,
         reason=filename[:200],
         after={

@@ -13,7 +13,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
+from typing import ClassVar
 
+from pydantic import BaseModel
+from pydantic import Field as PydanticField
 from sqlalchemy import CheckConstraint, UniqueConstraint, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
@@ -84,6 +87,13 @@ MSG_SAME_WORDS = N_("Type two different words or phrases.")
 MSG_EXISTS = N_("These words are already in the list.")
 MSG_NOT_FOUND = N_("This synonym does not exist.")
 MSG_OTHER_ZONE = N_("Only the managers of the zone that added this synonym may remove it.")
+
+
+class SynonymInput(BaseModel):
+    field_messages: ClassVar[dict[str, str]] = {"words": MSG_PHRASE, "same_as": MSG_PHRASE}
+
+    words: str = PydanticField(min_length=1, max_length=MAX_PHRASE_LENGTH, description="What buyers type")
+    same_as: str = PydanticField(min_length=1, max_length=MAX_PHRASE_LENGTH, description="What it should also find")
 
 
 class SearchSynonym(SQLModel, table=True):
@@ -159,7 +169,7 @@ async def add_synonym(*, session: AsyncSession, actor: User, words: str, same_as
     await record(
         session=session,
         actor=actor,
-        action="synonym_added",
+        action="synonym.add",
         subject_type="search_synonym",
         subject_id=synonym.id,
         zone_id=actor.zone_id,
@@ -168,12 +178,17 @@ async def add_synonym(*, session: AsyncSession, actor: User, words: str, same_as
     return synonym
 
 
+def may_remove(actor: User, synonym: SearchSynonym) -> bool:
+    """The managers of the zone that added a synonym may remove it, and an admin any."""
+    return actor.role == Role.ADMIN or synonym.zone_id == actor.zone_id
+
+
 async def remove_synonym(*, session: AsyncSession, actor: User, synonym_id: int) -> None:
     """Remove a synonym the actor's zone added (an admin may remove any); recorded in the audit log."""
     synonym = await session.get(SearchSynonym, synonym_id)
     if synonym is None:
         raise NotFound(MSG_NOT_FOUND)
-    if actor.role != Role.ADMIN and synonym.zone_id != actor.zone_id:
+    if not may_remove(actor, synonym):
         raise Forbidden(MSG_OTHER_ZONE)
     removed = await session.execute(delete(SearchSynonym).where(col(SearchSynonym.id) == synonym_id))
     if getattr(removed, "rowcount", 1) == 0:
@@ -181,7 +196,7 @@ async def remove_synonym(*, session: AsyncSession, actor: User, synonym_id: int)
     await record(
         session=session,
         actor=actor,
-        action="synonym_removed",
+        action="synonym.remove",
         subject_type="search_synonym",
         subject_id=synonym_id,
         zone_id=synonym.zone_id,

@@ -313,11 +313,11 @@ class Suggestions:
     categories: list[Category] = field(default_factory=list)
 
 
-async def suggest(*, session: AsyncSession, text: str) -> Suggestions:
-    """For a search that found nothing: the text with its unknown words replaced by the closest known ones (one
-    query), and the categories whose words the text's words start or nearly start."""
+async def suggest(*, session: AsyncSession, text: str, found_any: bool = False) -> Suggestions:
+    """For a search that found nothing (`found_any` False): the text with its unknown words replaced by the
+    closest known ones (one query), and the categories whose words the text's words start or nearly start."""
     words = query_terms(text)
-    if not words:
+    if not words or found_any:
         return Suggestions()
     typed = [word for word in dict.fromkeys(words) if len(word) >= 3]
     close: dict[str, list[Neighbour]] = {}

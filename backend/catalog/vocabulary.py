@@ -23,7 +23,23 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Float, Integer, String, bindparam, cast, delete, func, literal, or_, select, union_all, update
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    cast,
+    delete,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -137,13 +153,36 @@ def _words(text: str) -> set[str]:
     return {word for word in text.split() if len(word) >= 2 and not word.isdigit() and len(word) <= MAX_WORD_LENGTH}
 
 
+def _unknown(typed: str) -> ColumnElement[bool]:
+    """No vocabulary word starts with `typed` or another spelling of it. Uncorrelated, so both databases
+    evaluate it once, first, and skip the trigram search for a word they know (most words)."""
+    return ~exists(
+        select(literal(1))
+        .select_from(SearchWord)
+        .where(or_(*(_starting_with(spelling) for spelling in (typed, *_spellings(typed)))))
+    )
+
+
+def _starting_with(prefix: str) -> ColumnElement[bool]:
+    """A range of the primary key: the same on both databases, and right in any collation that orders digits
+    before letters and letters alphabetically (unlike a bound such as prefix + "{", or a LIKE, which PostgreSQL
+    serves from a B-tree only in the C collation)."""
+    word = col(SearchWord.word)
+    stem = prefix.rstrip("z")
+    if not stem:
+        return word >= prefix
+    last = stem[-1]
+    following = stem[:-1] + ("a" if last == "9" else chr(ord(last) + 1))
+    return and_(word >= prefix, word < following)
+
+
 def _close_words(session: AsyncSession, typed: str) -> Select[Any]:
-    """Vocabulary words sharing enough trigrams with `typed`, the closest first: (kind, key, word, products,
-    score). A word that starts with what was typed is among them (it shares all but the last trigram)."""
+    """Vocabulary words sharing enough trigrams with an unknown word `typed`, the closest first: (kind, key,
+    word, products, score)."""
     if is_postgres(session):
         score: Any = cast(func.similarity(col(SearchWord.word), typed), Float)
         close = select(col(SearchWord.word), col(SearchWord.products), score.label("score")).where(
-            col(SearchWord.word).op("%")(typed)
+            col(SearchWord.word).op("%")(typed), _unknown(typed)
         )
     else:
         grams = trigrams(typed)
@@ -152,7 +191,7 @@ def _close_words(session: AsyncSession, typed: str) -> Select[Any]:
         close = (
             select(col(SearchWord.word), col(SearchWord.products), score.label("score"))
             .join(SearchWordTrigram, col(SearchWordTrigram.word) == col(SearchWord.word))
-            .where(col(SearchWordTrigram.trigram).in_(sorted(grams)))
+            .where(col(SearchWordTrigram.trigram).in_(sorted(grams)), _unknown(typed))
             .group_by(col(SearchWord.word), col(SearchWord.products), col(SearchWord.trigram_count))
             .having(score >= SIMILARITY_THRESHOLD)
         )
@@ -166,7 +205,7 @@ def _close_words(session: AsyncSession, typed: str) -> Select[Any]:
     )
 
 
-def _swapped_words(typed: str) -> Select[Any]:
+def _swapped_words(session: AsyncSession, typed: str) -> Select[Any]:
     """Vocabulary words that are `typed` with two neighbouring letters swapped: in a short word a swap leaves
     too few trigrams in common for the trigram search ("tmepe" and "tempe" share two of ten)."""
     swaps = {typed[:i] + typed[i + 1] + typed[i] + typed[i + 2 :] for i in range(len(typed) - 1)} - {typed}
@@ -176,11 +215,11 @@ def _swapped_words(typed: str) -> Select[Any]:
         col(SearchWord.word).label("word"),
         col(SearchWord.products).label("products"),
         literal(SIMILARITY_THRESHOLD, Float).label("score"),
-    ).where(col(SearchWord.word).in_(sorted(swaps)))
+    ).where(col(SearchWord.word).in_(sorted(swaps)), _unknown(typed))
 
 
 def _neighbours(session: AsyncSession, typed: str) -> list[Select[Any]]:
-    return [_close_words(session, typed), _swapped_words(typed)]
+    return [_close_words(session, typed), _swapped_words(session, typed)]
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,11 @@ def upgrade() -> None:
 
     if op.get_bind().dialect.name == "postgresql":
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-        op.execute("CREATE INDEX ix_search_word_trigram ON search_word USING gin (word gin_trgm_ops)")
+        # Without fastupdate: the job's inserts would wait in the index's pending list, which every lookup reads
+        # through until a vacuum merges it (30 ms instead of 0.2 ms after a rebuild of 30,000 words).
+        op.execute(
+            "CREATE INDEX ix_search_word_trigram ON search_word USING gin (word gin_trgm_ops) WITH (fastupdate = off)"
+        )
     _fill_vocabulary()
 
 

@@ -3,6 +3,8 @@ search that finds nothing suggests. Every case runs on SQLite and PostgreSQL, wi
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from backend.catalog import synonyms
@@ -10,6 +12,7 @@ from backend.catalog.models import Category
 from backend.catalog.searchtext import one_typo_from, similarity, spelling_variants, trigrams
 from backend.catalog.vocabulary import SearchWord, rebuild_vocabulary, suggest, understand_query
 from backend.errors import ValidationFailed
+from backend.jobs import rebuild_vocabulary_once
 from tests.catalog.test_search import TODAY, find, search
 from tests.conftest import QueryCounter
 
@@ -203,3 +206,17 @@ def test_trigrams_and_typos_are_counted_as_pg_trgm_and_people_do():
     )
     assert not one_typo_from("rndnag", "rendang")
     assert not one_typo_from("tepe", "tempe")  # four letters: too short to correct
+
+
+async def test_the_job_rebuilds_the_words_once_even_when_two_workers_run_it_at_once(world, zone, database):
+    seller = await world.seller(zone, business_name="Keripik Mbak Yuni")
+    await world.live_product(seller, "Keripik Tempe Sagu", category="snacks")
+    first, second = await asyncio.gather(
+        rebuild_vocabulary_once(database, TODAY), rebuild_vocabulary_once(database, TODAY)
+    )
+    assert first.words == second.words  # neither failed on the rows the other inserted
+    again = await rebuild_vocabulary_once(database, TODAY)
+    assert (again.added, again.removed) == (0, 0)
+    async with database.sessionmaker() as session:
+        keripik = await session.get(SearchWord, "keripik")
+        assert keripik is not None and keripik.products == 1  # in the name and the vendor's: one product

@@ -159,7 +159,7 @@ def _unknown(typed: str) -> ColumnElement[bool]:
     return ~exists(
         select(literal(1))
         .select_from(SearchWord)
-        .where(or_(*(_starting_with(spelling) for spelling in (typed, *_spellings(typed)))))
+        .where(or_(*(_starting_with(spelling) for spelling in (typed, *_other_forms(typed)))))
     )
 
 
@@ -284,15 +284,11 @@ async def understand_query(
             result.along_with = row.score
         else:
             close.setdefault(row.key, []).append(Neighbour(row.word, row.products, row.score))
-    groups = equivalents([*((member, *others) for member, others in BUILT_IN.items()), *pairs])
+    groups = equivalents([*((member, *others) for member, others in BUILT_IN.items()), *pairs]) if pairs else BUILT_IN
     terms = _terms(words, groups)
     corrected: dict[str, list[str]] = {}
-    for word in long_words:
-        spellings = (word, *_spellings(word))
-        neighbours = close.get(word, [])
-        if any(n.word.startswith(spelling) for n in neighbours for spelling in spellings):
-            continue  # known as typed (or as another spelling of it)
-        by_use = sorted(_closest_first(neighbours), key=lambda n: (-n.products, n.word))
+    for word in long_words:  # only unknown words have neighbours (_unknown)
+        by_use = sorted(_closest_first(close.get(word, [])), key=lambda n: (-n.products, n.word))
         fixes = [n.word for n in by_use if one_typo_from(word, n.word)][:CORRECTIONS_PER_WORD]
         if fixes:
             corrected[word] = fixes
@@ -312,7 +308,8 @@ def _carrying(value: ScalarSelect[Any]) -> Select[Any]:
     )
 
 
-def _spellings(word: str) -> list[str]:
+def _other_forms(word: str) -> list[str]:
+    """Other spellings and one-word synonyms: a word is known when a vocabulary word starts with any of them."""
     return [*spelling_variants(word), *(other for other in BUILT_IN.get(word, []) if " " not in other)]
 
 
@@ -363,12 +360,8 @@ async def suggest(*, session: AsyncSession, text: str, found_any: bool = False) 
     if typed:
         for row in await session.execute(union_all(*(part for word in typed for part in _neighbours(session, word)))):
             close.setdefault(row.key, []).append(Neighbour(row.word, row.products, row.score))
-    # A word the vocabulary knows (some word starts with it) stays; the others make way for their neighbours.
-    replacements = {
-        word: [n.word for n in _closest_first(neighbours)][:3]
-        for word, neighbours in close.items()
-        if not any(n.word.startswith(word) for n in neighbours)
-    }
+    # A word the vocabulary knows has no neighbours (_unknown) and stays; the others make way for theirs.
+    replacements = {word: [n.word for n in _closest_first(neighbours)][:3] for word, neighbours in close.items()}
     best = [replacements[word][0] if replacements.get(word) else word for word in words]
     texts = [" ".join(best)] if best != words else []
     for word, alternatives in replacements.items():
@@ -382,7 +375,7 @@ async def suggest(*, session: AsyncSession, text: str, found_any: bool = False) 
 
 
 def matching_categories(words: list[str]) -> list[Category]:
-    """Categories one of whose words (or its label's) a typed word starts, or nearly starts."""
+    """Categories one of whose words a typed word (of three letters or more) starts, or nearly starts."""
     found: list[Category] = []
     for category in Category:
         vocabulary = {category.value, *CATEGORY_WORDS[category].split()}

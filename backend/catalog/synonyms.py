@@ -18,6 +18,7 @@ from typing import ClassVar
 from pydantic import BaseModel
 from pydantic import Field as PydanticField
 from sqlalchemy import CheckConstraint, UniqueConstraint, delete, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
@@ -164,8 +165,12 @@ async def add_synonym(*, session: AsyncSession, actor: User, words: str, same_as
     if actor.zone_id is None:
         raise Forbidden(MSG_OTHER_ZONE)
     synonym = SearchSynonym(words=first, same_as=second, zone_id=actor.zone_id, added_by=actor.id)
-    session.add(synonym)
-    await session.flush()
+    try:
+        async with session.begin_nested():  # two managers adding the same pair at once: the second is told
+            session.add(synonym)
+            await session.flush()
+    except IntegrityError:
+        raise ValidationFailed([FieldError("same_as", MSG_EXISTS)]) from None
     await record(
         session=session,
         actor=actor,

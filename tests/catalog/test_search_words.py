@@ -7,6 +7,7 @@ import asyncio
 
 import pytest
 
+from backend.accounts.models import Role
 from backend.catalog import synonyms
 from backend.catalog.models import Category
 from backend.catalog.searchtext import one_typo_from, similarity, spelling_variants, trigrams
@@ -220,3 +221,20 @@ async def test_the_job_rebuilds_the_words_once_even_when_two_workers_run_it_at_o
     async with database.sessionmaker() as session:
         keripik = await session.get(SearchWord, "keripik")
         assert keripik is not None and keripik.products == 1  # in the name and the vendor's: one product
+
+
+async def test_two_managers_adding_the_same_synonym_at_once_are_told_it_exists(world, zone, database, monkeypatch):
+    """Both checked before either wrote: the unique pair refuses the second, with the usual message."""
+    first, second = await world.user(Role.MANAGER, zone=zone), await world.user(Role.MANAGER, zone=zone)
+    async with database.sessionmaker() as session:
+        await synonyms.add_synonym(session=session, actor=first, words="sego", same_as="nasi")
+        await session.commit()
+
+    async def nothing_found(**_: object) -> list[tuple[str, str]]:
+        return []
+
+    monkeypatch.setattr(synonyms, "added_pairs", nothing_found)
+    async with database.sessionmaker() as session:
+        with pytest.raises(ValidationFailed) as refused:
+            await synonyms.add_synonym(session=session, actor=second, words="nasi", same_as="sego")
+        assert refused.value.errors[0].message == synonyms.MSG_EXISTS

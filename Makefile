@@ -87,7 +87,7 @@ test-deps:
 messages: $(INSTALLED)
 	@mkdir -p var
 	$(BIN)/pybabel extract -F backend/locale/babel.cfg -k N_ -k gettext -k ngettext:1,2 --no-location --sort-output -o var/messages.pot .
-	$(BIN)/pybabel update -i var/messages.pot -d backend/locale -l id --no-location --width 120
+	$(BIN)/pybabel update -i var/messages.pot -d backend/locale -l id --width 120
 
 ## Fails when the models and the migrations disagree.
 check-migrations: $(INSTALLED)

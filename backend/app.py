@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 
 from litestar import Litestar, Router
 from litestar.config.compression import CompressionConfig
-from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.middleware.rate_limit import RateLimitConfig
@@ -26,9 +25,11 @@ from litestar.template.config import TemplateConfig
 
 from backend.accounts.api import API_ROUTES as ACCOUNT_API_ROUTES
 from backend.accounts.auth import AuthenticationMiddleware
+from backend.accounts.code_senders import code_sender_for
 from backend.catalog.api import API_ROUTES as CATALOGUE_API_ROUTES
 from backend.client_address import client_address
 from backend.config import Settings
+from backend.csrf import CrossSiteRequestMiddleware
 from backend.db import Database, close_unanswered_session, end_request_transaction
 from backend.health import HEALTH_ROUTES
 from backend.jobs import scheduled_jobs
@@ -43,6 +44,7 @@ from backend.payments.api import API_ROUTES as PAYMENT_API_ROUTES
 from backend.payments.ledger_api import API_ROUTES as LEDGER_API_ROUTES
 from backend.problems import EXCEPTION_HANDLERS, ProblemDocumentation
 from backend.reports.api import API_ROUTES as REPORT_API_ROUTES
+from backend.security_headers import security_headers_hook
 from backend.vendors.api import API_ROUTES as VENDOR_API_ROUTES
 from web.accounts import PAGE_ROUTES as ACCOUNT_PAGE_ROUTES
 from web.catalogue import PAGE_ROUTES as CATALOGUE_PAGE_ROUTES
@@ -63,6 +65,7 @@ from web.vendors import PAGE_ROUTES as VENDOR_PAGE_ROUTES
 
 API_VERSION = "1.0.0"
 ONE_YEAR = 365 * 24 * 3600
+OPENAPI_PATH = "/schema"
 
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> Litestar:
@@ -163,16 +166,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             "settings": Provide(provide_settings, sync_to_thread=False),
             "storage": Provide(provide_storage, sync_to_thread=False),
         },
-        middleware=[rate_limit.middleware, AuthenticationMiddleware()],
-        csrf_config=CSRFConfig(
-            secret=settings.secret_key,
-            cookie_name="pk_csrf",
-            cookie_secure=settings.secure_cookies,
-            cookie_httponly=True,
-            cookie_samesite="lax",
-            # The API authenticates with bearer tokens only (never cookies), so it needs no CSRF token.
-            exclude=["^/api/"],
-        ),
+        # The CSRF check needs to know who is logged in, so it runs after authentication. The API authenticates
+        # with bearer tokens only (never cookies), so it needs no CSRF token.
+        middleware=[rate_limit.middleware, AuthenticationMiddleware(), CrossSiteRequestMiddleware(settings)],
         compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6),
         template_config=TemplateConfig(
             directory=TEMPLATE_DIR, engine=JinjaTemplateEngine, engine_callback=configure_environment
@@ -185,7 +181,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             version=API_VERSION,
             description="Certified local products for industrial-zone canteens and workers. "
             "Authenticate with a personal API token: `Authorization: Bearer pk_...`.",
-            path="/schema",
+            path=OPENAPI_PATH,
             components=Components(
                 security_schemes={
                     "BearerToken": SecurityScheme(
@@ -195,10 +191,14 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             ),
             render_plugins=_openapi_render_plugins(settings),
         ),
-        before_send=[end_request_transaction],
+        before_send=[
+            end_request_transaction,
+            security_headers_hook(settings, unrestricted_prefix=_viewer_prefix(settings)),
+        ],
         after_response=close_unanswered_session,
         lifespan=[lifespan],
-        state=State({"settings": settings, "database": database}),
+        # code_sender: how one-time codes reach phones (a test suite swaps in its own).
+        state=State({"settings": settings, "database": database, "code_sender": code_sender_for(settings)}),
         debug=False,
     )
 
@@ -217,6 +217,12 @@ def _openapi_render_plugins(settings: Settings) -> list[OpenAPIRenderPlugin]:
         return [ScalarRenderPlugin(), SwaggerRenderPlugin()]
     # At least one plugin must be given: with none, Litestar serves every viewer it knows (from CDNs) by default.
     return [JsonRenderPlugin()]
+
+
+def _viewer_prefix(settings: Settings) -> str | None:
+    """Where the OpenAPI viewers live on a developer's machine: they run their CDN scripts inline, so they are
+    left without a Content-Security-Policy there (and are not served anywhere else)."""
+    return OPENAPI_PATH if settings.is_development else None
 
 
 def _stores(settings: Settings) -> dict[str, Store]:

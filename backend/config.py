@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, IPvAnyNetwork, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
@@ -57,14 +58,33 @@ class Settings(BaseSettings):
     # about three times this long before being told that card payment is unavailable.
     stripe_timeout_seconds: PositiveSeconds = 10.0
     session_max_age_seconds: PositiveInt = 14 * 24 * 3600
-    login_failures_per_account: PositiveInt = 5
+    # Wrong passwords counted within LOGIN_WINDOW_SECONDS. One address guessing one account is stopped soon; one
+    # address guessing many accounts later; an account guessed at from everywhere only at a high ceiling, so no
+    # stranger can lock an owner out from an address of their own (and the owner can always log in by code).
+    login_failures_per_account_and_address: PositiveInt = 5
     login_failures_per_ip: PositiveInt = 30
+    login_failures_per_account: PositiveInt = 100
     login_window_seconds: PositiveInt = 15 * 60
     api_rate_limit_per_minute: PositiveInt = 600
+    # How one-time codes reach a phone: "whatsapp" (WhatsApp Cloud API, an approved authentication template) or
+    # "log" (printed to the app's log, for development and tests). Unset: whatsapp in production, log elsewhere.
+    otp_sender: Literal["log", "whatsapp"] = Field(None, validate_default=True)
+    whatsapp_token: str | None = None
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_otp_template: str | None = None
+    whatsapp_otp_language: str = "id"
+    whatsapp_api_base: str = "https://graph.facebook.com/v21.0"
+    whatsapp_timeout_seconds: PositiveSeconds = 10.0
+    # Codes that one address may have sent in an hour, to any numbers (a training class signing up together shares
+    # one address; a stranger asking for codes to number after number is stopped).
+    otp_codes_per_address_per_hour: PositiveInt = 30
     # The reverse proxies in front of the app (IP addresses or CIDR networks, comma-separated). Only a request
     # from one of them may name its client in X-Forwarded-For; by default none may, so nobody can choose the
     # address the login throttle and the rate limit count by sending the header.
     trusted_proxies: Annotated[tuple[IPvAnyNetwork, ...], NoDecode] = ()
+    # The address people open the site at (https://pasarkawasan.id). An unsafe page request whose Origin is any
+    # other is refused as cross-site; unset, the request's own Host stands in for it.
+    public_base_url: str | None = None
     # argon2id cost: "standard" is RFC 9106's low-memory profile; "fast" exists for the test suite only.
     password_hash_profile: Literal["standard", "fast"] = "standard"
     # The scheduled jobs run inside each worker (they are idempotent); tests run them by hand, so the default is
@@ -154,6 +174,16 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("public_base_url")
+    @classmethod
+    def _origin_only(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/") or parts.query:
+            raise ValueError("must be the site's address such as https://pasarkawasan.id (no path)")
+        return f"{parts.scheme}://{parts.netloc}"
+
     @field_validator("stripe_secret_key")
     @classmethod
     def _stripe_secret_key(cls, value: str | None) -> str | None:
@@ -172,6 +202,20 @@ class Settings(BaseSettings):
     @classmethod
     def _jobs_run_outside_tests(cls, value: Any, info: ValidationInfo) -> Any:
         return info.data.get("environment") != "test" if value is None else value
+
+    @field_validator("otp_sender", mode="before")
+    @classmethod
+    def _whatsapp_in_production(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None:
+            return "whatsapp" if info.data.get("environment") == "production" else "log"
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("whatsapp_api_base")
+    @classmethod
+    def _whatsapp_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL")
+        return value.rstrip("/")
 
     @field_validator("vapid_private_key")
     @classmethod
@@ -193,6 +237,20 @@ class Settings(BaseSettings):
             raise ValueError("SECRET_KEY must be set in production (at least 32 characters)")
         if self.environment == "production" and self.password_hash_profile == "fast":
             raise ValueError("PASSWORD_HASH_PROFILE=fast is not allowed in production")
+        if self.environment == "production" and self.otp_sender == "log":
+            raise ValueError("OTP_SENDER=log is not allowed in production: codes must reach the phone (whatsapp)")
+        if self.otp_sender == "whatsapp":
+            missing = [
+                name
+                for name, value in (
+                    ("WHATSAPP_TOKEN", self.whatsapp_token),
+                    ("WHATSAPP_PHONE_NUMBER_ID", self.whatsapp_phone_number_id),
+                    ("WHATSAPP_OTP_TEMPLATE", self.whatsapp_otp_template),
+                )
+                if not value
+            ]
+            if missing:
+                raise ValueError(f"{', '.join(missing)} must be set to send one-time codes by WhatsApp")
         if bool(self.vapid_public_key) != bool(self.vapid_private_key):
             raise ValueError("VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY must be set together")
         return self

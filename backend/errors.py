@@ -52,6 +52,14 @@ class Forbidden(DomainError):
     default_message = N_("You are not allowed to do this.")
 
 
+class PhoneNotVerified(Forbidden):
+    """The account has not proved its phone number yet: it can only enter the code sent to it (pages redirect to
+    /verify-phone)."""
+
+    code = "phone_not_verified"
+    default_message = N_("Confirm your phone number first: enter the code we sent to it by WhatsApp.")
+
+
 class Conflict(DomainError):
     status_code = 409
     code = "conflict"
@@ -124,6 +132,15 @@ class DatabaseUnavailable(DomainError):
     code = "database_unavailable"
     default_message = N_("We cannot reach our database right now. Please try again in a moment.")
     retry_after_seconds = 15
+
+
+class CodeNotSent(DomainError):
+    """The one-time code could not be handed to WhatsApp (unreachable, or it refused); nothing was changed."""
+
+    status_code = 503
+    code = "code_not_sent"
+    default_message = N_("We could not send the code by WhatsApp just now. Please try again in a moment.")
+    retry_after_seconds = 30
 
 
 class ValidationFailed(DomainError):

@@ -1,6 +1,6 @@
 """Every table of the application, imported in one place for Alembic and the test suite."""
 
-from backend.accounts.models import ApiToken, AuthSession, LoginAttempt, Organisation, User, Zone
+from backend.accounts.models import ApiToken, AuthSession, LoginAttempt, Organisation, PhoneVerification, User, Zone
 from backend.catalog.models import PriceTier, Product, ProductCertificate, ProductPhoto
 from backend.catalog.synonyms import SearchSynonym
 from backend.catalog.vocabulary import SearchWord, SearchWordTrigram
@@ -49,6 +49,7 @@ __all__ = [
     "Organisation",
     "Payment",
     "Payout",
+    "PhoneVerification",
     "PriceTier",
     "Product",
     "ProductCertificate",

@@ -26,15 +26,18 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError
 
 from backend.accounts.auth import is_api_path
+from backend.csrf import CROSS_SITE_DETAIL, CSRF_FAILURE_DETAIL
 from backend.db import database_unreachable, raised_inside
 from backend.errors import (
     N_,
     CartCheckedOut,
+    CodeNotSent,
     DatabaseUnavailable,
     DomainError,
     InsufficientCapacity,
     NotAuthenticated,
     NotFound,
+    PhoneNotVerified,
     StatusConflict,
     TooManyAttempts,
     ValidationFailed,
@@ -44,7 +47,6 @@ from backend.i18n import gettext
 logger = logging.getLogger("pasar_kawasan.errors")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
-CSRF_FAILURE_DETAIL = "CSRF token verification failed"
 
 # Titles for statuses raised by the framework itself (routing, parsing, middleware).
 _HTTP_TITLES = {
@@ -59,6 +61,9 @@ _HTTP_TITLES = {
     503: N_("The service is temporarily unavailable. Please try again shortly."),
 }
 MSG_CSRF = N_("This form has expired. Reload the page and try again.")
+MSG_CROSS_SITE = N_(
+    "This request came from another website and was refused. Open Pasar Kawasan yourself and try again there."
+)
 
 
 def _problem(request: Request[Any, Any, Any], *, status: int, code: str, detail: str, **extra: Any) -> Response[Any]:
@@ -108,7 +113,7 @@ def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Re
                 }
                 for item in exc.shortages
             ]
-        if isinstance(exc, TooManyAttempts | DatabaseUnavailable):
+        if isinstance(exc, TooManyAttempts | DatabaseUnavailable | CodeNotSent):
             extra["retry_after"] = exc.retry_after_seconds
         if isinstance(exc, CartCheckedOut):  # where the buyer finds what the cart became
             extra.update(checkout_id=exc.checkout_id, orders="/api/v1/orders")
@@ -118,6 +123,8 @@ def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Re
     if isinstance(exc, NotAuthenticated):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return Redirect(f"/login?next={quote(target, safe='')}", status_code=303)
+    if isinstance(exc, PhoneNotVerified):
+        return Redirect("/verify-phone", status_code=303)
     headers = {"Retry-After": str(exc.retry_after_seconds)} if isinstance(exc, DatabaseUnavailable) else None
     return _error_page(request, status=exc.status_code, message=detail, headers=headers)
 
@@ -128,6 +135,8 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
         logger.error("server error on %s %s: %s", request.method, request.url.path, exc.detail, exc_info=exc)
     if isinstance(exc, PermissionDeniedException) and exc.detail == CSRF_FAILURE_DETAIL:
         message, code = gettext(MSG_CSRF), "csrf_failed"
+    elif isinstance(exc, PermissionDeniedException) and exc.detail == CROSS_SITE_DETAIL:
+        message, code = gettext(MSG_CROSS_SITE), "cross_site_request"
     elif isinstance(exc, ValidationException):
         message, code = gettext(_HTTP_TITLES[400]), "invalid_request"
     else:

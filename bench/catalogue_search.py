@@ -524,6 +524,7 @@ def generate_vendors(rng: random.Random, count: int, *, zone_id: int, today: dat
                 "locale": "id",
                 "is_active": True,
                 "created_at": now,
+                "phone_verified_at": now,
             }
         )
         rated = rng.random() < 0.6

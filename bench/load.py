@@ -250,6 +250,7 @@ def buyer_rows(count: int, *, first_id: int, now: datetime) -> dict[str, list[di
                 "locale": "id",
                 "is_active": True,
                 "created_at": now,
+                "phone_verified_at": now,
             }
         )
         raw = api_token(user_id)

@@ -12,6 +12,7 @@ import gc
 import io
 import os
 import re
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -181,11 +182,32 @@ async def empty_all_tables(database: Database) -> None:
 AppFor = Callable[[Settings], Awaitable[Litestar]]
 
 
+class RecordingCodeSender:
+    """Stands in for WhatsApp: keeps every one-time code the app sends, so a test can read it as the phone's
+    owner would. The app holds it where it holds its real sender (`app.state["code_sender"]`)."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    async def send_code(self, *, phone: str, code: str) -> None:
+        self.sent.append((phone, code))
+
+    def last_code(self, phone: str) -> str:
+        """The newest code sent to `phone` (E.164)."""
+        codes = [code for to, code in self.sent if to == phone]
+        assert codes, f"no code was sent to {phone}"
+        return codes[-1]
+
+    def sent_to(self, phone: str) -> int:
+        return sum(1 for to, _ in self.sent if to == phone)
+
+
 @pytest.fixture(scope="session")
 async def app_for(shared_database: Database) -> AsyncIterator[AppFor]:
     """The app for a variant of the settings, built and started once per run (building one registers ~370
     handlers); every variant serves from the run's shared engine."""
     apps: dict[Settings, Litestar] = {}
+    code_sender = RecordingCodeSender()
     stop = asyncio.Event()
     running: list[asyncio.Task[None]] = []
 
@@ -199,6 +221,7 @@ async def app_for(shared_database: Database) -> AsyncIterator[AppFor]:
         if variant not in apps:
             assert variant.database_url == shared_database.url, "an app on another database needs its own engine"
             app = create_app(variant, database=shared_database)
+            app.state["code_sender"] = code_sender
             ready = asyncio.Event()
             running.append(asyncio.create_task(serve(app, ready)))
             await ready.wait()
@@ -213,6 +236,14 @@ async def app_for(shared_database: Database) -> AsyncIterator[AppFor]:
 @pytest.fixture
 async def app(settings: Settings, app_for: AppFor, database: Database) -> Litestar:
     return await app_for(settings)
+
+
+@pytest.fixture
+def codes(app: Litestar) -> RecordingCodeSender:
+    """The codes the app sends to phones in this test (every app variant of the run shares one recorder)."""
+    recorder: RecordingCodeSender = app.state["code_sender"]
+    recorder.sent.clear()
+    return recorder
 
 
 @contextlib.asynccontextmanager
@@ -297,7 +328,9 @@ class World:
         organisation: Organisation | None = None,
         full_name: str | None = None,
         phone: str | None = None,
+        verified: bool = True,
     ) -> User:
+        """An account; its number is proven unless `verified=False` (then it can only enter the code)."""
         async with self.database.sessionmaker() as session:
             user = await create_user(
                 session=session,
@@ -308,6 +341,7 @@ class World:
                 password_hash_profile="fast",
                 zone_id=zone.id if zone else None,
                 organisation_id=organisation.id if organisation else None,
+                phone_verified_at=self.now if verified else None,
             )
             await session.commit()
             return user
@@ -562,15 +596,27 @@ async def admin(world: World) -> User:
 # --- browser-like helpers ----------------------------------------------------------------------------
 
 CSRF_COOKIE = "pk_csrf"
+SESSION_COOKIE = "pk_session"
+# The token each test browser was last handed, and the cookies it was handed for (tokens are bound to the session).
+_handed_tokens: weakref.WeakKeyDictionary[httpx.AsyncClient, tuple[tuple[str | None, str | None], str]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
-async def csrf_token(client: httpx.AsyncClient, page: str = "/login") -> str:
-    """The CSRF token a page hands the browser (read from the form, as a browser would submit it)."""
-    if CSRF_COOKIE not in client.cookies:
+async def csrf_token(client: httpx.AsyncClient, page: str = "/offline") -> str:
+    """The CSRF token a page hands this browser for its current session (read from the page, as a browser would
+    submit it); fetched again once the browser's cookies have changed (a login, a logout)."""
+    cookies = (client.cookies.get(SESSION_COOKIE), client.cookies.get(CSRF_COOKIE))
+    handed = _handed_tokens.get(client)
+    if handed is None or handed[0] != cookies:
         response = await client.get(page)
-        match = re.search(r'name="_csrf_token" value="([^"]+)"', response.text)
+        match = re.search(r'name="_csrf_token" value="([^"]+)"', response.text) or re.search(
+            r'"x-csrftoken": "([^"]+)"', response.text
+        )
         assert match, "the page should carry a CSRF token"
-    return client.cookies[CSRF_COOKIE]
+        cookies = (client.cookies.get(SESSION_COOKIE), client.cookies.get(CSRF_COOKIE))
+        handed = _handed_tokens[client] = (cookies, match.group(1))
+    return handed[1]
 
 
 async def submit(client: httpx.AsyncClient, url: str, data: dict[str, Any], **kwargs: Any) -> Any:
@@ -581,6 +627,16 @@ async def submit(client: httpx.AsyncClient, url: str, data: dict[str, Any], **kw
 
 async def log_in(client: httpx.AsyncClient, user: User, password: str = PASSWORD) -> Any:
     response = await submit(client, "/login", {"phone": user.phone, "password": password})
+    assert response.status_code == 303, response.text
+    return response
+
+
+async def sign_up(client: httpx.AsyncClient, codes: RecordingCodeSender, fields: dict[str, Any]) -> Any:
+    """Sign up through the page and enter the code WhatsApp brought; the answer to the code (a redirect home)."""
+    response = await submit(client, "/signup", fields)
+    assert (response.status_code, response.headers.get("location")) == (303, "/verify-phone"), response.text
+    phone = codes.sent[-1][0]
+    response = await submit(client, "/verify-phone", {"code": codes.last_code(phone)})
     assert response.status_code == 303, response.text
     return response
 

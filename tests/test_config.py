@@ -77,9 +77,29 @@ def test_the_operator_is_told_what_a_trusted_proxy_looks_like():
     assert str(refused.value) == "TRUSTED_PROXIES must list IP addresses or networks such as 10.0.0.0/8, not 'nginx'"
 
 
+PRODUCTION = {
+    "APP_ENV": "production",
+    "SECRET_KEY": "s" * 40,
+    "WHATSAPP_TOKEN": "EAAG-token",
+    "WHATSAPP_PHONE_NUMBER_ID": "1234567890",
+    "WHATSAPP_OTP_TEMPLATE": "kode_masuk",
+}
+
+
 def test_production_marks_cookies_secure():
-    settings = Settings.from_env({"APP_ENV": "production", "SECRET_KEY": "s" * 40})
+    settings = Settings.from_env(PRODUCTION)
     assert settings.secure_cookies is True
+
+
+def test_production_sends_codes_by_whatsapp_and_refuses_to_start_without_it():
+    assert Settings.from_env(PRODUCTION).otp_sender == "whatsapp"
+    assert Settings.from_env({}).otp_sender == "log"
+    with pytest.raises(ConfigError, match="OTP_SENDER=log is not allowed in production"):
+        Settings.from_env({**PRODUCTION, "OTP_SENDER": "log"})
+    with pytest.raises(ConfigError, match="WHATSAPP_TOKEN, WHATSAPP_OTP_TEMPLATE must be set"):
+        Settings.from_env({**PRODUCTION, "WHATSAPP_TOKEN": "", "WHATSAPP_OTP_TEMPLATE": " "})
+    with pytest.raises(ConfigError, match="OTP_SENDER"):
+        Settings.from_env({"OTP_SENDER": "sms"})
 
 
 def test_the_app_refuses_to_start_with_a_bad_setting_and_says_which():

@@ -33,12 +33,19 @@ def test_compose_runs_the_app_with_postgres_redis_and_a_migration_step():
     assert "/readyz" in " ".join(services["app"]["healthcheck"]["test"])
 
 
+WHATSAPP = {
+    "WHATSAPP_TOKEN": "EAAG-token",
+    "WHATSAPP_PHONE_NUMBER_ID": "1234567890",
+    "WHATSAPP_OTP_TEMPLATE": "kode_masuk",
+}
+
+
 def test_the_compose_environment_is_accepted_by_the_settings():
     environment = {key: str(value) for key, value in compose()["services"]["app"]["environment"].items()}
-    environment["SECRET_KEY"] = "k" * 40  # the file requires the operator to set it
+    required = {**WHATSAPP, "SECRET_KEY": "k" * 40}  # the file requires the operator to set these
     for key, value in list(environment.items()):
-        if value.startswith("${") and key != "SECRET_KEY":
-            environment[key] = ""
+        if value.startswith("${"):
+            environment[key] = required.get(key, "")
 
     settings = Settings.from_env(environment)
 
@@ -46,6 +53,7 @@ def test_the_compose_environment_is_accepted_by_the_settings():
     assert settings.database_url == "postgresql+asyncpg://pasar:pasar@postgres:5432/pasar"
     assert settings.redis_url == "redis://redis:6379/0"
     assert settings.secure_cookies
+    assert (settings.otp_sender, settings.whatsapp_otp_language) == ("whatsapp", "id")
 
 
 def test_compose_refuses_to_start_without_a_secret_key():
@@ -60,7 +68,7 @@ def test_docker_compose_validates_the_file():
         ["docker-compose", "-f", str(COMPOSE), "config", "-q"],
         capture_output=True,
         text=True,
-        env={**os.environ, "SECRET_KEY": "k" * 40},
+        env={**os.environ, **WHATSAPP, "SECRET_KEY": "k" * 40},
         timeout=60,
     )
     assert result.returncode == 0, result.stderr

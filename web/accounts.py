@@ -1,4 +1,5 @@
-"""Sign-up, login, logout, settings (password, API tokens) and the language switch."""
+"""Sign-up with the phone number proven by a code, login (by password, or by a code sent to WhatsApp), logout,
+settings (password, API tokens) and the language switch."""
 
 from __future__ import annotations
 
@@ -13,16 +14,24 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts import service
+from backend.accounts import service, verification
 from backend.accounts.auth import LANGUAGE_COOKIE, SESSION_COOKIE, UserRequest, requires_login
-from backend.accounts.models import SELF_SERVICE_ROLES, User
-from backend.accounts.schemas import ApiTokenCreate, LanguageInput, LoginInput, PasswordChangeInput, SignUpInput
+from backend.accounts.code_senders import CodeSender
+from backend.accounts.models import SELF_SERVICE_ROLES, CodePurpose, User
+from backend.accounts.schemas import (
+    ApiTokenCreate,
+    CodeLoginInput,
+    LanguageInput,
+    LoginInput,
+    PasswordChangeInput,
+    PhoneCodeInput,
+    SignUpInput,
+)
 from backend.client_address import client_address
 from backend.clock import utcnow
 from backend.config import Settings
 from backend.db import DbSession, keep_when_refused, undone_if_refused
-from backend.errors import TooManyAttempts, ValidationFailed
-from backend.moderation import register
+from backend.errors import CodeNotSent, TooManyAttempts, ValidationFailed
 from web.forms import field_errors, form_values, read_form, safe_next
 from web.responses import page, page_or_fragment, see_other
 from web.roles import home_path_for
@@ -32,11 +41,24 @@ ONE_YEAR = 365 * 24 * 3600
 
 def login_policy(settings: Settings) -> service.LoginPolicy:
     return service.LoginPolicy(
-        failures_per_account=settings.login_failures_per_account,
+        failures_per_account_and_address=settings.login_failures_per_account_and_address,
         failures_per_ip=settings.login_failures_per_ip,
+        failures_per_account=settings.login_failures_per_account,
         window_seconds=settings.login_window_seconds,
         password_hash_profile=settings.password_hash_profile,
     )
+
+
+def code_policy(settings: Settings) -> verification.CodePolicy:
+    return verification.CodePolicy(
+        secret_key=settings.secret_key, max_codes_per_address_per_hour=settings.otp_codes_per_address_per_hour
+    )
+
+
+def code_sender(request: Request[Any, Any, Any]) -> CodeSender:
+    """The app's way of sending codes (WhatsApp, the log, or a test's stand-in)."""
+    sender: CodeSender = request.app.state["code_sender"]
+    return sender
 
 
 def client_ip(request: Request[Any, Any, Any]) -> str:
@@ -116,6 +138,7 @@ async def login(
             form=values,
             errors=errors,
             message=errors.get("_form") or errors.get("password"),
+            throttled=isinstance(exc, TooManyAttempts),
         )
     return await _open_session(request, db_session, settings, user, safe_next(data.next, home_path_for(user)), now)
 
@@ -146,6 +169,7 @@ async def signup(
     request: Request[Any, Any, Any], db_session: DbSession, settings: NamedDependency[Settings]
 ) -> Template | Redirect:
     values = await form_values(request)
+    now = utcnow()
     try:
         data = read_form(SignUpInput, values)
         async with undone_if_refused(db_session):
@@ -159,13 +183,127 @@ async def signup(
                 organisation_name=data.organisation_name,
                 policy=login_policy(settings),
             )
-    except ValidationFailed as exc:
+            await verification.send_code(
+                session=db_session,
+                user=user,
+                purpose=CodePurpose.SIGN_UP,
+                policy=code_policy(settings),
+                sender=code_sender(request),
+                ip_address=client_ip(request),
+                now=now,
+            )
+    except (ValidationFailed, TooManyAttempts, CodeNotSent) as exc:
         values.pop("password", None)
         zones = await service.list_zones(session=db_session)
-        return page("accounts/signup.html", status_code=422, form=values, errors=field_errors(exc), zones=zones)
-    # A UMKM from the district register finds its business profile already filled in.
+        status = 422 if isinstance(exc, ValidationFailed) else exc.status_code
+        return page("accounts/signup.html", status_code=status, form=values, errors=field_errors(exc), zones=zones)
+    # The account is open but can do nothing until the code sent to the number is entered (a UMKM from the district
+    # register gets its business profile then).
+    return await _open_session(request, db_session, settings, user, "/verify-phone", now)
+
+
+@get("/verify-phone", guards=[requires_login], name="verify_phone")
+async def verify_phone_form(request: UserRequest) -> Template | Redirect:
+    if request.user.phone_verified:
+        return see_other(home_path_for(request.user))
+    return page("accounts/verify_phone.html", errors={}, notice=request.query_params.get("notice"))
+
+
+@post("/verify-phone", guards=[requires_login])
+async def verify_phone(
+    request: UserRequest, db_session: DbSession, settings: NamedDependency[Settings]
+) -> Template | Redirect:
+    try:
+        data = read_form(PhoneCodeInput, await form_values(request))
+        user = await verification.confirm_phone(
+            session=db_session, user=request.user, code=data.code, policy=code_policy(settings), now=utcnow()
+        )
+    except ValidationFailed as exc:
+        keep_when_refused(request.scope)  # a wrong code counts against it
+        return page("accounts/verify_phone.html", status_code=422, errors=field_errors(exc))
+    return see_other(home_path_for(user))
+
+
+@post("/verify-phone/resend", guards=[requires_login])
+async def resend_phone_code(
+    request: UserRequest, db_session: DbSession, settings: NamedDependency[Settings]
+) -> Template | Redirect:
+    if request.user.phone_verified:
+        return see_other(home_path_for(request.user))
+    try:
+        async with undone_if_refused(db_session):
+            await verification.send_code(
+                session=db_session,
+                user=request.user,
+                purpose=CodePurpose.SIGN_UP,
+                policy=code_policy(settings),
+                sender=code_sender(request),
+                ip_address=client_ip(request),
+                now=utcnow(),
+            )
+    except (TooManyAttempts, CodeNotSent) as exc:
+        return page("accounts/verify_phone.html", status_code=exc.status_code, errors=field_errors(exc))
+    return see_other("/verify-phone", notice="sent")
+
+
+@get("/login/code", name="login_code")
+async def login_code_form(
+    request: Request[Any, Any, Any], phone: FromQuery[str] = "", sent: FromQuery[bool] = False
+) -> Template | Redirect:
+    """First the number (a code is sent to it), then the code."""
+    if request.scope.get("user") is not None:
+        return see_other(home_path_for(request.scope["user"]))
+    return page("accounts/login_code.html", form={"phone": phone}, errors={}, sent=sent and bool(phone))
+
+
+@post("/login/code")
+async def send_login_code(
+    request: Request[Any, Any, Any], db_session: DbSession, settings: NamedDependency[Settings]
+) -> Template | Redirect:
+    values = await form_values(request)
+    data = read_form(CodeLoginInput, values)
+    try:
+        async with undone_if_refused(db_session):
+            await verification.send_login_code(
+                session=db_session,
+                phone=data.phone,
+                policy=code_policy(settings),
+                sender=code_sender(request),
+                ip_address=client_ip(request),
+                now=utcnow(),
+            )
+    except (TooManyAttempts, CodeNotSent) as exc:
+        return page(
+            "accounts/login_code.html",
+            status_code=exc.status_code,
+            form={"phone": data.phone},
+            errors=field_errors(exc),
+            sent=False,
+        )
+    # The same answer whether or not the number has an account.
+    return see_other("/login/code", phone=data.phone, sent="1")
+
+
+@post("/login/code/enter")
+async def log_in_with_code(
+    request: Request[Any, Any, Any], db_session: DbSession, settings: NamedDependency[Settings]
+) -> Template | Redirect:
+    values = await form_values(request)
     now = utcnow()
-    await register.welcome_vendor(session=db_session, user=user, now=now)
+    try:
+        data = read_form(CodeLoginInput, values)
+        user = await verification.log_in_with_code(
+            session=db_session, phone=data.phone, code=data.code, policy=code_policy(settings), now=now
+        )
+    except ValidationFailed as exc:
+        keep_when_refused(request.scope)  # a wrong code counts against it
+        return page(
+            "accounts/login_code.html",
+            status_code=422,
+            form={"phone": values.get("phone", "")},
+            errors=field_errors(exc),
+            sent=True,
+        )
     return await _open_session(request, db_session, settings, user, home_path_for(user), now)
 
 
@@ -255,6 +393,12 @@ PAGE_ROUTES = [
     logout,
     signup_form,
     signup,
+    verify_phone_form,
+    verify_phone,
+    resend_phone_code,
+    login_code_form,
+    send_login_code,
+    log_in_with_code,
     settings_page,
     change_password,
     create_token,

@@ -26,6 +26,7 @@ from backend.i18n import gettext
 from backend.money import parse_rupiah
 from backend.orders.delivery import default_delivery_day
 from backend.orders.reviews import vendor_reviews
+from backend.security_headers import LOCATION
 from backend.validation import MSG_CALENDAR_DAY
 from backend.vendors.models import mask_to_days
 from web.forms import field_errors, query_date
@@ -76,7 +77,7 @@ def read_filters(params: dict[str, str]) -> tuple[dict[str, Any], list[FieldErro
     return fields, errors
 
 
-@get("/catalogue", name="catalogue")
+@get("/catalogue", name="catalogue", opt=LOCATION)
 async def catalogue(request: HTMXRequest, db_session: DbSession) -> Template:
     user = request.scope.get("user")
     params = dict(request.query_params.items())

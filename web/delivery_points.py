@@ -20,6 +20,7 @@ from backend.errors import ValidationFailed
 from backend.orders import delivery
 from backend.orders.models import PointKind
 from backend.orders.schemas import DeliveryPointInput
+from backend.security_headers import LOCATION
 from web.forms import field_errors, form_values, read_form
 from web.responses import page, see_other
 
@@ -46,12 +47,12 @@ async def _points_page(
     )
 
 
-@get("/manager/delivery-points", guards=MANAGER_ONLY)
+@get("/manager/delivery-points", guards=MANAGER_ONLY, opt=LOCATION)
 async def delivery_points_page(request: UserRequest, db_session: DbSession) -> Template:
     return await _points_page(request, db_session)
 
 
-@post("/manager/delivery-points", guards=MANAGER_ONLY)
+@post("/manager/delivery-points", guards=MANAGER_ONLY, opt=LOCATION)
 async def add_delivery_point(request: UserRequest, db_session: DbSession) -> Template | Redirect:
     form = await form_values(request)
     try:
@@ -70,7 +71,7 @@ async def add_delivery_point(request: UserRequest, db_session: DbSession) -> Tem
     return see_other("/manager/delivery-points", notice="added")
 
 
-@post("/manager/delivery-points/{point_id:int}/{action:str}", guards=MANAGER_ONLY)
+@post("/manager/delivery-points/{point_id:int}/{action:str}", guards=MANAGER_ONLY, opt=LOCATION)
 async def open_or_close_delivery_point(
     request: UserRequest, point_id: FromPath[int], action: FromPath[str], db_session: DbSession
 ) -> Template | Redirect:

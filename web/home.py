@@ -19,6 +19,7 @@ from backend.db import DbSession, undone_if_refused
 from backend.errors import ValidationFailed
 from backend.moderation import service as moderation
 from backend.orders import service as orders
+from backend.security_headers import LOCATION
 from backend.vendors import service as vendors
 from web.forms import field_errors, form_values, read_form
 from web.responses import page, see_other
@@ -59,7 +60,7 @@ async def vendor_home(request: UserRequest, db_session: DbSession) -> Template:
     )
 
 
-@get("/canteen", guards=CANTEEN_STAFF)
+@get("/canteen", guards=CANTEEN_STAFF, opt=LOCATION)
 async def canteen_home(request: UserRequest, db_session: DbSession) -> Template:
     return await _canteen_page(request, db_session, notice=request.query_params.get("notice"))
 
@@ -92,7 +93,7 @@ async def _canteen_page(
     )
 
 
-@post("/canteen/location", guards=CANTEEN_STAFF)
+@post("/canteen/location", guards=CANTEEN_STAFF, opt=LOCATION)
 async def save_factory_location(request: UserRequest, db_session: DbSession) -> Template | Redirect:
     """Where the factory is: the catalogue measures distances from here for every staff member."""
     form = await form_values(request)

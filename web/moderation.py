@@ -36,13 +36,16 @@ from web.synonyms import PAGE_ROUTES as SYNONYM_PAGE_ROUTES
 
 @dataclass(frozen=True)
 class DecisionList:
-    """One of the manager's lists of things to decide on: where it is, its template, and what it lists (the
-    service function and the name the template knows the rows by)."""
+    """One of the manager's lists of things to decide on: where it is, its template, what it lists (the service
+    function and the name the template knows the rows by), and the keywords its decisions take the item's id and
+    the written reason by."""
 
     path: str
     template: str
     rows_name: str
     rows: Callable[..., Awaitable[Any]]
+    item_key: str
+    reason_key: str = "reason"
 
     async def page(
         self,
@@ -62,70 +65,58 @@ class DecisionList:
             **{self.rows_name: rows},
         )
 
+    def decided(
+        self, request: HTMXRequest, *, notice: str, item_id: int, errors: dict[str, str] | None = None
+    ) -> Template | Redirect:
+        """With htmx the decided card is replaced in place; without, back to the list with a notice."""
+        return page_or_fragment(
+            request,
+            see_other(self.path, notice=notice),
+            "moderation/_decided.html",
+            notice=notice,
+            errors=errors or {},
+            item_id=item_id,
+        )
 
-QUEUE = DecisionList("/manager/queue", "moderation/queue.html", "queue", service.review_queue)
+    async def decide(
+        self,
+        request: HTMXRequest,
+        db_session: AsyncSession,
+        decision: Callable[..., Awaitable[object]],
+        *,
+        item_id: int,
+        notice: str,
+        with_reason: bool = False,
+    ) -> Template | Redirect:
+        """The manager's `decision` (a service function) on the item. A reason someone reads (the vendor, the buyer
+        who reported), where one is asked, comes back next to the form when missing; someone else may have decided
+        first."""
+        decide = partial(decision, session=db_session, actor=request.user, now=utcnow(), **{self.item_key: item_id})
+        try:
+            if with_reason:
+                decide = partial(decide, **{self.reason_key: read_form(ReasonInput, await form_values(request)).reason})
+            async with undone_if_refused(db_session):
+                await decide()
+        except ValidationFailed as refused:
+            if not with_reason:
+                raise
+            if wants_fragment(request):
+                # htmx 2 does not swap 4xx answers: the reason's error comes back as a 200 fragment in place.
+                return self.decided(request, notice="reason_missing", errors=field_errors(refused), item_id=item_id)
+            return await self.page(request, db_session, status_code=422, errors={item_id: field_errors(refused)})
+        except Conflict:
+            return self.decided(request, notice="already_decided", item_id=item_id)
+        return self.decided(request, notice=notice, item_id=item_id)
+
+
+QUEUE = DecisionList("/manager/queue", "moderation/queue.html", "queue", service.review_queue, "product_id")
 CERTIFICATES = DecisionList(
-    "/manager/certificates", "moderation/certificates.html", "pending", service.certificates_to_verify
+    "/manager/certificates", "moderation/certificates.html", "pending", service.certificates_to_verify, "certificate_id"
 )
-VENDORS = DecisionList("/manager/vendors", "moderation/vendors.html", "vendors", service.vendors_of_zone)
-REPORTS = DecisionList("/manager/reports", "moderation/reports.html", "reports", service.open_reports)
-
-
-def _decided(
-    request: HTMXRequest, decisions: DecisionList, *, notice: str, item_id: int, errors: dict[str, str] | None = None
-) -> Template | Redirect:
-    """With htmx the decided card is replaced in place; without, back to the list with a notice."""
-    return page_or_fragment(
-        request,
-        see_other(decisions.path, notice=notice),
-        "moderation/_decided.html",
-        notice=notice,
-        errors=errors or {},
-        item_id=item_id,
-    )
-
-
-async def _decide(
-    request: HTMXRequest,
-    db_session: AsyncSession,
-    decisions: DecisionList,
-    *,
-    item_id: int,
-    notice: str,
-    decide: Callable[[], Awaitable[object]],
-) -> Template | Redirect:
-    """A decision without a reason (approve, verify); someone else may have decided first."""
-    try:
-        async with undone_if_refused(db_session):
-            await decide()
-    except Conflict:
-        return _decided(request, decisions, notice="already_decided", item_id=item_id)
-    return _decided(request, decisions, notice=notice, item_id=item_id)
-
-
-async def _decide_with_reason(
-    request: HTMXRequest,
-    db_session: AsyncSession,
-    decisions: DecisionList,
-    *,
-    item_id: int,
-    notice: str,
-    decide: Callable[..., Awaitable[object]],
-) -> Template | Redirect:
-    """A decision whose reason someone reads (the vendor, the buyer who reported): a missing one comes back
-    next to the form; someone else may have decided first."""
-    try:
-        reason = read_form(ReasonInput, await form_values(request)).reason
-        async with undone_if_refused(db_session):
-            await decide(reason=reason)
-    except ValidationFailed as refused:
-        if wants_fragment(request):
-            # htmx 2 does not swap 4xx answers: the reason's error comes back as a 200 fragment in place.
-            return _decided(request, decisions, notice="reason_missing", errors=field_errors(refused), item_id=item_id)
-        return await decisions.page(request, db_session, status_code=422, errors={item_id: field_errors(refused)})
-    except Conflict:
-        return _decided(request, decisions, notice="already_decided", item_id=item_id)
-    return _decided(request, decisions, notice=notice, item_id=item_id)
+VENDORS = DecisionList("/manager/vendors", "moderation/vendors.html", "vendors", service.vendors_of_zone, "vendor_id")
+REPORTS = DecisionList(
+    "/manager/reports", "moderation/reports.html", "reports", service.open_reports, "report_id", "resolution"
+)
 
 
 # --- listings in review ------------------------------------------------------------------------------------
@@ -138,29 +129,13 @@ async def queue_page(request: UserRequest, db_session: DbSession) -> Template:
 
 @post("/manager/listings/{product_id:int}/approve", guards=MANAGERS)
 async def approve(request: HTMXRequest, product_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
-    return await _decide(
-        request,
-        db_session,
-        QUEUE,
-        item_id=product_id,
-        notice="approved",
-        decide=partial(
-            service.approve_listing, session=db_session, actor=request.user, product_id=product_id, now=utcnow()
-        ),
-    )
+    return await QUEUE.decide(request, db_session, service.approve_listing, item_id=product_id, notice="approved")
 
 
 @post("/manager/listings/{product_id:int}/reject", guards=MANAGERS)
 async def reject(request: HTMXRequest, product_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
-    return await _decide_with_reason(
-        request,
-        db_session,
-        QUEUE,
-        item_id=product_id,
-        notice="rejected",
-        decide=partial(
-            service.reject_listing, session=db_session, actor=request.user, product_id=product_id, now=utcnow()
-        ),
+    return await QUEUE.decide(
+        request, db_session, service.reject_listing, item_id=product_id, notice="rejected", with_reason=True
     )
 
 
@@ -185,19 +160,8 @@ async def certificate_document(
 
 @post("/manager/certificates/{certificate_id:int}/verify", guards=MANAGERS)
 async def verify(request: HTMXRequest, certificate_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
-    return await _decide(
-        request,
-        db_session,
-        CERTIFICATES,
-        item_id=certificate_id,
-        notice="verified",
-        decide=partial(
-            service.verify_certificate,
-            session=db_session,
-            actor=request.user,
-            certificate_id=certificate_id,
-            now=utcnow(),
-        ),
+    return await CERTIFICATES.decide(
+        request, db_session, service.verify_certificate, item_id=certificate_id, notice="verified"
     )
 
 
@@ -205,19 +169,8 @@ async def verify(request: HTMXRequest, certificate_id: FromPath[int], db_session
 async def reject_certificate(
     request: HTMXRequest, certificate_id: FromPath[int], db_session: DbSession
 ) -> Template | Redirect:
-    return await _decide_with_reason(
-        request,
-        db_session,
-        CERTIFICATES,
-        item_id=certificate_id,
-        notice="rejected",
-        decide=partial(
-            service.reject_certificate,
-            session=db_session,
-            actor=request.user,
-            certificate_id=certificate_id,
-            now=utcnow(),
-        ),
+    return await CERTIFICATES.decide(
+        request, db_session, service.reject_certificate, item_id=certificate_id, notice="rejected", with_reason=True
     )
 
 
@@ -237,14 +190,8 @@ async def change_vendor(
     action = {"suspend": service.suspend_vendor, "reinstate": service.reinstate_vendor}.get(decision)
     if action is None:
         return await VENDORS.page(request, db_session, status_code=404)
-    return await _decide_with_reason(
-        request,
-        db_session,
-        VENDORS,
-        item_id=vendor_id,
-        notice="suspended" if decision == "suspend" else "reinstated",
-        decide=partial(action, session=db_session, actor=request.user, vendor_id=vendor_id, now=utcnow()),
-    )
+    notice = "suspended" if decision == "suspend" else "reinstated"
+    return await VENDORS.decide(request, db_session, action, item_id=vendor_id, notice=notice, with_reason=True)
 
 
 @get("/manager/reports", guards=MANAGERS)
@@ -255,14 +202,8 @@ async def reports_page(request: UserRequest, db_session: DbSession) -> Template:
 @post("/manager/reports/{report_id:int}/resolve", guards=MANAGERS)
 async def resolve_report(request: HTMXRequest, report_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
     """Closing a report needs a resolution, written and checked like a reason."""
-    decide = partial(service.resolve_report, session=db_session, actor=request.user, report_id=report_id, now=utcnow())
-    return await _decide_with_reason(
-        request,
-        db_session,
-        REPORTS,
-        item_id=report_id,
-        notice="resolved",
-        decide=lambda reason: decide(resolution=reason),
+    return await REPORTS.decide(
+        request, db_session, service.resolve_report, item_id=report_id, notice="resolved", with_reason=True
     )
 
 

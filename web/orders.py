@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import uuid
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -475,6 +476,18 @@ async def _order_changed(
     )
 
 
+async def change_status_as_asked(
+    *, session: AsyncSession, actor: User, order_id: int, values: Mapping[str, Any], now: datetime
+) -> None:
+    """Move the order to the status its button asked for (the form's `target`, with a typed reason where one is
+    needed), as the buyer's and the vendor's pages both ask it; a refusal is raised."""
+    transition = read_form(TransitionInput, values, names={"target": "status"})
+    async with undone_if_refused(session):
+        await change_status(
+            session=session, order_id=order_id, target=transition.status, actor=actor, reason=transition.reason, now=now
+        )
+
+
 @post("/orders/{order_id:int}/status", guards=BUYERS)
 async def change_order_status(
     request: HTMXRequest, order_id: FromPath[int], db_session: DbSession
@@ -483,16 +496,9 @@ async def change_order_status(
     values = await form_values(request)
     refused: DomainError | None = None
     try:
-        transition = read_form(TransitionInput, values, names={"target": "status"})
-        async with undone_if_refused(db_session):
-            await change_status(
-                session=db_session,
-                order_id=order_id,
-                target=transition.status,
-                actor=request.user,
-                reason=transition.reason,
-                now=utcnow(),
-            )
+        await change_status_as_asked(
+            session=db_session, actor=request.user, order_id=order_id, values=values, now=utcnow()
+        )
     except (ValidationFailed, Conflict, Forbidden) as problem:
         refused = problem
     return await _order_changed(request, db_session, order_id, values.get("target", ""), refused, values)

@@ -63,6 +63,16 @@ async def _report(
         return await build(start=None, end=None), field_errors(refused)
 
 
+def _report_page(
+    template: str, report: Any, errors: dict[str, str], *, chart: Any, query: str = "", **named: Any
+) -> Template:
+    """A report's page with its chart and the query its CSV links repeat; 400 with the reason where the asked range
+    was refused (the report then shows its default range)."""
+    return page(
+        template, status_code=400 if errors else 200, errors=errors, chart=chart, query=query + _query(report), **named
+    )
+
+
 # --- the vendor's sales ----------------------------------------------------------------------------------
 
 
@@ -105,14 +115,7 @@ async def vendor_reports(request: UserRequest, db_session: DbSession) -> Templat
     """Sales per day (a chart, and a table) and per product over a date range, with CSV downloads (four
     queries)."""
     sales, errors = await _vendor_sales(request, db_session)
-    return page(
-        "reports/vendor.html",
-        status_code=400 if errors else 200,
-        sales=sales,
-        errors=errors,
-        chart=sales_chart(sales),
-        query=_query(sales),
-    )
+    return _report_page("reports/vendor.html", sales, errors, chart=sales_chart(sales), sales=sales)
 
 
 @get("/vendor/reports/sales-by-day.csv", guards=VENDORS, exception_handlers=PROFILE_FIRST)
@@ -163,14 +166,7 @@ def spend_chart(spend: service.CanteenSpend) -> Any:
 async def canteen_reports(request: UserRequest, db_session: DbSession) -> Template:
     """The canteen's spend per month (a chart) and per vendor, with a CSV download (three queries)."""
     spend, errors = await _canteen_spend(request, db_session)
-    return page(
-        "reports/canteen.html",
-        status_code=400 if errors else 200,
-        spend=spend,
-        errors=errors,
-        chart=spend_chart(spend),
-        query=_query(spend),
-    )
+    return _report_page("reports/canteen.html", spend, errors, chart=spend_chart(spend), spend=spend)
 
 
 @get("/canteen/reports/spend.csv", guards=CANTEEN_STAFF)
@@ -226,13 +222,8 @@ async def zone_dashboard(request: UserRequest, db_session: DbSession) -> Templat
     value per week, the local share, with a CSV of the weeks (four queries)."""
     dashboard, errors = await _dashboard(request, db_session)
     zone_query = f"zone={dashboard.zone_id}&" if request.user.role == Role.ADMIN else ""
-    return page(
-        "reports/dashboard.html",
-        status_code=400 if errors else 200,
-        d=dashboard,
-        errors=errors,
-        chart=weeks_chart(dashboard),
-        query=zone_query + _query(dashboard),
+    return _report_page(
+        "reports/dashboard.html", dashboard, errors, chart=weeks_chart(dashboard), query=zone_query, d=dashboard
     )
 
 

@@ -23,13 +23,14 @@ from backend.db import DbSession, undone_if_refused
 from backend.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from backend.orders import reviews, service
 from backend.orders.models import OrderStatus
-from backend.orders.schemas import ReplyInput, TransitionInput
+from backend.orders.schemas import ReplyInput
 from backend.orders.service import BoardSlot, OrderDetail
-from backend.orders.states import Side, allowed_targets, change_status
+from backend.orders.states import Side, allowed_targets
 from backend.payments.cash import mark_cash_received
 from backend.vendors import service as vendors
 from backend.vendors.models import Vendor
 from web.forms import field_errors, form_values, page_number, query_date, read_form
+from web.orders import change_status_as_asked
 from web.responses import page, page_or_fragment, see_other, varies_with_htmx, wants_fragment
 from web.roles import PROFILE_FIRST, VENDORS
 
@@ -119,16 +120,7 @@ async def change_order_status(
     errors: dict[str, str] = {}
     status_code = 200
     try:
-        transition = read_form(TransitionInput, values, names={"target": "status"})
-        async with undone_if_refused(db_session):
-            await change_status(
-                session=db_session,
-                order_id=order_id,
-                target=transition.status,
-                actor=request.user,
-                reason=transition.reason,
-                now=now,
-            )
+        await change_status_as_asked(session=db_session, actor=request.user, order_id=order_id, values=values, now=now)
     except NotFound:
         raise
     except DomainError as refused:

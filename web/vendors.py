@@ -36,6 +36,7 @@ from backend.media.routes import private_document_response
 from backend.media.storage import Storage
 from backend.media.uploads import document_from_upload, photo_from_upload
 from backend.phone import display_phone
+from backend.security_headers import CAMERA, CAMERA_AND_LOCATION
 from backend.validation import form_to_input
 from backend.vendors import service as vendors
 from backend.vendors.models import Vendor, mask_to_days
@@ -170,12 +171,12 @@ async def _profile_page(
     )
 
 
-@get("/vendor/profile", guards=VENDORS, name="vendor_profile")
+@get("/vendor/profile", guards=VENDORS, name="vendor_profile", opt=CAMERA_AND_LOCATION)
 async def profile_form(request: UserRequest, db_session: DbSession) -> Template:
     return await _profile_page(request, db_session)
 
 
-@post("/vendor/profile", guards=VENDORS)
+@post("/vendor/profile", guards=VENDORS, opt=CAMERA_AND_LOCATION)
 async def save_profile(request: UserRequest, db_session: DbSession) -> Template | Redirect:
     values = await form_values(request, lists=("operating_days",))
     try:
@@ -188,7 +189,11 @@ async def save_profile(request: UserRequest, db_session: DbSession) -> Template 
 
 
 @post(
-    "/vendor/profile/photo", guards=VENDORS, exception_handlers=PROFILE_FIRST, request_max_body_size=UPLOAD_BODY_LIMIT
+    "/vendor/profile/photo",
+    guards=VENDORS,
+    exception_handlers=PROFILE_FIRST,
+    request_max_body_size=UPLOAD_BODY_LIMIT,
+    opt=CAMERA_AND_LOCATION,
 )
 async def upload_profile_photo(
     request: UserRequest, db_session: DbSession, storage: NamedDependency[Storage]
@@ -254,12 +259,18 @@ async def _certificates_page(
     )
 
 
-@get("/vendor/certificates", guards=VENDORS, exception_handlers=PROFILE_FIRST, name="vendor_certificates")
+@get("/vendor/certificates", guards=VENDORS, exception_handlers=PROFILE_FIRST, name="vendor_certificates", opt=CAMERA)
 async def certificate_list(request: UserRequest, db_session: DbSession) -> Template:
     return await _certificates_page(request, db_session, wib_today(utcnow()))
 
 
-@post("/vendor/certificates", guards=VENDORS, exception_handlers=PROFILE_FIRST, request_max_body_size=UPLOAD_BODY_LIMIT)
+@post(
+    "/vendor/certificates",
+    guards=VENDORS,
+    exception_handlers=PROFILE_FIRST,
+    request_max_body_size=UPLOAD_BODY_LIMIT,
+    opt=CAMERA,
+)
 async def add_certificate(
     request: UserRequest, db_session: DbSession, storage: NamedDependency[Storage]
 ) -> Template | Redirect:
@@ -320,7 +331,7 @@ async def _certificate_page(
     )
 
 
-@get("/vendor/certificates/{certificate_id:int}", guards=VENDORS, exception_handlers=PROFILE_FIRST)
+@get("/vendor/certificates/{certificate_id:int}", guards=VENDORS, exception_handlers=PROFILE_FIRST, opt=CAMERA)
 async def certificate_form(request: UserRequest, certificate_id: FromPath[int], db_session: DbSession) -> Template:
     return await _certificate_page(request, db_session, certificate_id, wib_today(utcnow()))
 
@@ -330,6 +341,7 @@ async def certificate_form(request: UserRequest, certificate_id: FromPath[int], 
     guards=VENDORS,
     exception_handlers=PROFILE_FIRST,
     request_max_body_size=UPLOAD_BODY_LIMIT,
+    opt=CAMERA,
 )
 async def update_certificate(
     request: UserRequest, certificate_id: FromPath[int], db_session: DbSession, storage: NamedDependency[Storage]
@@ -447,22 +459,22 @@ async def product_list(request: UserRequest, db_session: DbSession) -> Template:
     return page("vendors/products.html", vendor=vendor, products=products, notice=request.query_params.get("notice"))
 
 
-@get("/vendor/products/new", guards=VENDORS, exception_handlers=PROFILE_FIRST, name="vendor_new_product")
+@get("/vendor/products/new", guards=VENDORS, exception_handlers=PROFILE_FIRST, name="vendor_new_product", opt=CAMERA)
 async def new_product_form(request: UserRequest, db_session: DbSession) -> Template:
     return await _product_page(request, db_session, None)
 
 
-@post("/vendor/products/new", guards=VENDORS, exception_handlers=PROFILE_FIRST)
+@post("/vendor/products/new", guards=VENDORS, exception_handlers=PROFILE_FIRST, opt=CAMERA)
 async def create_product(request: UserRequest, db_session: DbSession) -> Template | Redirect:
     return await _save_product(request, db_session, None)
 
 
-@get("/vendor/products/{product_id:int}", guards=VENDORS, exception_handlers=PROFILE_FIRST)
+@get("/vendor/products/{product_id:int}", guards=VENDORS, exception_handlers=PROFILE_FIRST, opt=CAMERA)
 async def product_form(request: UserRequest, product_id: FromPath[int], db_session: DbSession) -> Template:
     return await _product_page(request, db_session, product_id)
 
 
-@post("/vendor/products/{product_id:int}", guards=VENDORS, exception_handlers=PROFILE_FIRST)
+@post("/vendor/products/{product_id:int}", guards=VENDORS, exception_handlers=PROFILE_FIRST, opt=CAMERA)
 async def update_product(request: UserRequest, product_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
     return await _save_product(request, db_session, product_id)
 
@@ -520,6 +532,7 @@ async def _photos_response(
     guards=VENDORS,
     exception_handlers=PROFILE_FIRST,
     request_max_body_size=UPLOAD_BODY_LIMIT,
+    opt=CAMERA,
 )
 async def add_product_photo(
     request: HTMXRequest, product_id: FromPath[int], db_session: DbSession, storage: NamedDependency[Storage]
@@ -540,7 +553,10 @@ async def add_product_photo(
 
 
 @post(
-    "/vendor/products/{product_id:int}/photos/{photo_id:int}/delete", guards=VENDORS, exception_handlers=PROFILE_FIRST
+    "/vendor/products/{product_id:int}/photos/{photo_id:int}/delete",
+    guards=VENDORS,
+    exception_handlers=PROFILE_FIRST,
+    opt=CAMERA,
 )
 async def delete_product_photo(
     request: HTMXRequest, product_id: FromPath[int], photo_id: FromPath[int], db_session: DbSession
@@ -568,17 +584,17 @@ async def _change_listing(
     return see_other(safe_next(values.get("next"), f"/vendor/products/{product_id}"), notice=notice)
 
 
-@post("/vendor/products/{product_id:int}/submit", guards=VENDORS, exception_handlers=PROFILE_FIRST)
+@post("/vendor/products/{product_id:int}/submit", guards=VENDORS, exception_handlers=PROFILE_FIRST, opt=CAMERA)
 async def submit_product(request: UserRequest, product_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
     return await _change_listing(request, db_session, product_id, catalog.submit_for_review, "submitted")
 
 
-@post("/vendor/products/{product_id:int}/pause", guards=VENDORS, exception_handlers=PROFILE_FIRST)
+@post("/vendor/products/{product_id:int}/pause", guards=VENDORS, exception_handlers=PROFILE_FIRST, opt=CAMERA)
 async def pause_product(request: UserRequest, product_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
     return await _change_listing(request, db_session, product_id, catalog.pause_listing, "paused")
 
 
-@post("/vendor/products/{product_id:int}/resume", guards=VENDORS, exception_handlers=PROFILE_FIRST)
+@post("/vendor/products/{product_id:int}/resume", guards=VENDORS, exception_handlers=PROFILE_FIRST, opt=CAMERA)
 async def resume_product(request: UserRequest, product_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
     return await _change_listing(request, db_session, product_id, catalog.resume_listing, "resumed")
 

@@ -17,7 +17,7 @@ from backend.accounts import service
 from backend.accounts.models import Role, User
 from backend.clock import utcnow
 from backend.db import Database
-from backend.errors import Forbidden, NotAuthenticated
+from backend.errors import Forbidden, NotAuthenticated, PhoneNotVerified
 from backend.i18n import pick_locale, set_locale
 
 # The request of a handler behind requires_login or requires_role: `request.user` is the logged-in User.
@@ -28,6 +28,11 @@ BEARER: list[SecurityRequirement] = [{"BearerToken": []}]
 SESSION_COOKIE = "pk_session"
 LANGUAGE_COOKIE = "pk_lang"
 API_PREFIX = "/api/"
+# What an account whose number is not proven yet may still do: enter the code, ask for another, change the
+# language, log out (and fetch what any page needs: the service worker, the offline page, health checks).
+OPEN_BEFORE_VERIFICATION = frozenset(
+    {"/verify-phone", "/verify-phone/resend", "/language", "/logout", "/sw.js", "/offline", "/healthz", "/readyz"}
+)
 
 
 def is_api_path(path: str) -> bool:
@@ -71,6 +76,9 @@ class AuthenticationMiddleware(ASGIMiddleware):
         set_locale(
             pick_locale(cookie=connection.cookies.get(LANGUAGE_COOKIE), user_locale=user.locale if user else None)
         )
+        if user is not None and user.phone_verified_at is None and scope["path"] not in OPEN_BEFORE_VERIFICATION:
+            # Mapped once (backend.problems): 403 phone_not_verified on the API, a redirect to /verify-phone on pages.
+            raise PhoneNotVerified()
         await next_app(scope, receive, send)
 
 

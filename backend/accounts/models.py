@@ -83,6 +83,12 @@ class User(SQLModel, table=True):
     created_at: datetime = created_at_field()
     last_login_at: datetime | None = None
     password_changed_at: datetime | None = None
+    # When the owner proved the number by entering a code sent to it; until then the account can do nothing else.
+    phone_verified_at: datetime | None = None
+
+    @property
+    def phone_verified(self) -> bool:
+        return self.phone_verified_at is not None
 
 
 class AuthSession(SQLModel, table=True):
@@ -111,6 +117,39 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = created_at_field()
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
+
+
+class CodePurpose(StrEnum):
+    SIGN_UP = "sign_up"  # proves the number of a new account
+    LOGIN = "login"  # lets the owner in without the password (when guessers have the password throttled)
+
+
+CODE_PURPOSE_VALUES = ", ".join(f"'{purpose.value}'" for purpose in CodePurpose)
+
+
+class PhoneVerification(SQLModel, table=True):
+    """A one-time code sent to a phone number. Only its HMAC (keyed by the app's secret) is stored; it expires,
+    dies after too many wrong tries, and is used once."""
+
+    __tablename__ = "phone_verification"
+    __table_args__ = (
+        CheckConstraint(f"purpose IN ({CODE_PURPOSE_VALUES})", name="purpose_known"),
+        Index("ix_phone_verification_phone_created_at", "phone", "created_at"),
+        Index("ix_phone_verification_ip_created_at", "ip_address", "created_at"),
+    )
+
+    id: int = id_field()
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    # The number the code was sent to (E.164): the account's own, or the one it is proving.
+    phone: str = Field(max_length=16)
+    purpose: str = Field(sa_column=Column(String(16), nullable=False))
+    code_hash: str = Field(max_length=64)
+    # Who asked for it: one address may not have codes sent to number after number.
+    ip_address: str = Field(default="", max_length=45)
+    created_at: datetime = created_at_field()
+    expires_at: datetime
+    wrong_attempts: int = 0
+    used_at: datetime | None = None
 
 
 class LoginAttempt(SQLModel, table=True):

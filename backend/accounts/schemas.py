@@ -34,6 +34,15 @@ class SignUpInput(BaseModel):
     organisation_name: str = ""
 
 
+class PhoneCodeInput(BaseModel):
+    code: str = ""
+
+
+class CodeLoginInput(BaseModel):
+    phone: str = ""
+    code: str = ""
+
+
 class PasswordChangeInput(BaseModel):
     current_password: str = ""
     new_password: str = ""

@@ -48,8 +48,12 @@ MSG_TOKEN_NAME = N_("Give the token a name (up to 80 characters).")
 
 @dataclass(frozen=True)
 class LoginPolicy:
-    failures_per_account: int
+    """Wrong passwords allowed within `window_seconds`: from one address for one account, from one address for
+    any accounts, and for one account from everywhere (a high ceiling, so strangers cannot lock owners out)."""
+
+    failures_per_account_and_address: int
     failures_per_ip: int
+    failures_per_account: int
     window_seconds: int
     password_hash_profile: str
 
@@ -124,7 +128,11 @@ async def sign_up(
     organisation_name: str = "",
     policy: LoginPolicy,
 ) -> User:
-    """Create a vendor, worker or canteen account. A canteen sign-up also creates its organisation."""
+    """Create a vendor, worker or canteen account. A canteen sign-up also creates its organisation.
+
+    The number is not proven yet (`phone_verified_at` is None): the caller sends a code to it
+    (`verification.send_code`) and the account can do nothing else until the code is entered. A number that an
+    unproven account holds is taken over; one that a proven account holds is refused."""
     errors: list[FieldError] = []
     if role not in SELF_SERVICE_ROLES:
         errors.append(FieldError("role", N_("Choose seller, canteen or worker.")))
@@ -143,11 +151,17 @@ async def sign_up(
     organisation_name = " ".join(organisation_name.split())
     if role == Role.CANTEEN_STAFF and not 2 <= len(organisation_name) <= 160:
         errors.append(FieldError("organisation_name", N_("Enter the canteen or company name.")))
-    if e164 and await _phone_taken(session=session, phone=e164):
+    holder = await _account_with_phone(session=session, phone=e164) if e164 else None
+    if holder is not None and holder.phone_verified_at is not None:
         errors.append(FieldError("phone", MSG_PHONE_TAKEN))
     if errors:
         raise ValidationFailed(errors)
     assert zone is not None
+    if holder is not None:
+        # Nobody proved the number for that account, so it is nobody's yet: whoever receives the code sent for
+        # this sign-up is its owner. Otherwise a stranger could sign up first and keep the owner out.
+        await session.delete(holder)
+        await session.flush()
 
     organisation_id = None
     if role == Role.CANTEEN_STAFF:
@@ -178,8 +192,10 @@ async def create_user(
     password_hash_profile: str,
     zone_id: int | None = None,
     organisation_id: int | None = None,
+    phone_verified_at: datetime | None = None,
 ) -> User:
-    """Create any kind of account (operators' CLI, demo data, canteen colleagues)."""
+    """Create any kind of account (operators' CLI, demo data, canteen colleagues). An operator who vouches for
+    the number passes `phone_verified_at`; without it the owner must prove it with a code at first login."""
     errors: list[FieldError] = []
     try:
         e164 = normalize_phone(phone)
@@ -201,10 +217,15 @@ async def create_user(
         role=role,
         zone_id=zone_id,
         organisation_id=organisation_id,
+        phone_verified_at=phone_verified_at,
     )
     session.add(user)
     await session.flush()
     return user
+
+
+async def _account_with_phone(*, session: AsyncSession, phone: str) -> User | None:
+    return (await session.execute(select(User).where(col(User.phone) == phone))).scalar_one_or_none()
 
 
 async def _phone_taken(*, session: AsyncSession, phone: str) -> bool:
@@ -220,11 +241,14 @@ async def authenticate(
     policy: LoginPolicy,
     now: datetime,
 ) -> User:
-    """Check a phone number and password, refusing guesses beyond the per-account and per-address limits.
+    """Check a phone number and password, refusing guesses beyond the limits of `policy`.
 
-    Failed attempts count per account since its last successful login, and per address, within a
-    sliding window. While a limit is reached even the right password is refused, so guessing cannot
-    continue. Each attempt is recorded; the caller must commit even when this raises (`db.keep_when_refused`).
+    Failed attempts count within a sliding window: per account and address (since that address last logged in
+    to the account), per address whatever the account, and per account from all addresses (a high ceiling).
+    While a limit is reached even the right password is refused, so guessing cannot continue; but a stranger's
+    wrong guesses from an address of their own do not stop the owner at theirs, and an owner who is throttled
+    anyway logs in with a code sent to the phone (`verification.log_in_with_code`). Each attempt is recorded;
+    the caller must commit even when this raises (`db.keep_when_refused`).
     """
     try:
         e164 = normalize_phone(phone)
@@ -254,23 +278,30 @@ async def authenticate(
 async def _refuse_when_throttled(
     *, session: AsyncSession, phone: str, ip_address: str, since: datetime, policy: LoginPolicy, now: datetime
 ) -> None:
-    last_success = (
+    failures = (col(LoginAttempt.succeeded).is_(False), col(LoginAttempt.attempted_at) > since)
+    last_success_of_pair = (
         select(func.max(col(LoginAttempt.attempted_at)))
-        .where(col(LoginAttempt.phone) == phone, col(LoginAttempt.succeeded).is_(True))
+        .where(
+            col(LoginAttempt.phone) == phone,
+            col(LoginAttempt.ip_address) == ip_address,
+            col(LoginAttempt.succeeded).is_(True),
+        )
         .scalar_subquery()
     )
-    account_failures = select(func.count(col(LoginAttempt.id)), func.min(col(LoginAttempt.attempted_at))).where(
+    pair = (
         col(LoginAttempt.phone) == phone,
-        col(LoginAttempt.succeeded).is_(False),
-        col(LoginAttempt.attempted_at) > since,
-        col(LoginAttempt.attempted_at) > func.coalesce(last_success, since),
-    )
-    ip_failures = select(func.count(col(LoginAttempt.id)), func.min(col(LoginAttempt.attempted_at))).where(
         col(LoginAttempt.ip_address) == ip_address,
-        col(LoginAttempt.succeeded).is_(False),
-        col(LoginAttempt.attempted_at) > since,
+        col(LoginAttempt.attempted_at) > func.coalesce(last_success_of_pair, since),
     )
-    for query, limit in ((account_failures, policy.failures_per_account), (ip_failures, policy.failures_per_ip)):
+    limits = (
+        (pair, policy.failures_per_account_and_address),
+        ((col(LoginAttempt.ip_address) == ip_address,), policy.failures_per_ip),
+        ((col(LoginAttempt.phone) == phone,), policy.failures_per_account),
+    )
+    for conditions, limit in limits:
+        query = select(func.count(col(LoginAttempt.id)), func.min(col(LoginAttempt.attempted_at))).where(
+            *failures, *conditions
+        )
         count, oldest = (await session.execute(query)).one()
         if count >= limit:
             oldest = as_utc(oldest)  # not NULL: there are `count` attempts

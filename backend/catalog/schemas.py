@@ -18,6 +18,7 @@ from backend.catalog.models import (
     ProductPhoto,
     Unit,
 )
+from backend.public import RowShape, public_from
 from backend.validation import Rupiah
 
 MAX_PRICE = 100_000_000
@@ -56,13 +57,9 @@ class ProductInput(BaseModel):
         return " ".join(value.split()) if isinstance(value, str) else value
 
 
-class TierPublic(BaseModel):
+class TierPublic(RowShape):
     min_quantity: int
     unit_price: int
-
-    @classmethod
-    def of(cls, tier: PriceTier) -> TierPublic:
-        return cls(min_quantity=tier.min_quantity, unit_price=tier.unit_price)
 
 
 class PhotoPublic(BaseModel):
@@ -74,16 +71,14 @@ class PhotoPublic(BaseModel):
 
     @classmethod
     def of(cls, photo: ProductPhoto) -> PhotoPublic:
-        return cls(
-            id=photo.id,
-            thumbnail_url=f"/media/{photo.thumb_key}",
-            detail_url=f"/media/{photo.detail_key}",
-            width=photo.width,
-            height=photo.height,
+        return public_from(
+            cls, photo, thumbnail_url=f"/media/{photo.thumb_key}", detail_url=f"/media/{photo.detail_key}"
         )
 
 
-class ProductPublic(BaseModel):
+class ProductFacts(BaseModel):
+    """What the vendor's own view and a buyer's view of a product both give first."""
+
     id: int
     name: str
     description: str
@@ -93,6 +88,9 @@ class ProductPublic(BaseModel):
     tiers: list[TierPublic]
     min_order_qty: int
     fulfilment: str
+
+
+class ProductPublic(ProductFacts):
     stock: int | None
     lead_time_hours: int | None
     order_cutoff: time | None
@@ -186,16 +184,7 @@ class CertificateBadgePublic(BaseModel):
     expires_on: date | None
 
 
-class ProductDetailPublic(BaseModel):
-    id: int
-    name: str
-    description: str
-    category: str
-    unit: str
-    price: int
-    tiers: list[TierPublic]
-    min_order_qty: int
-    fulfilment: str
+class ProductDetailPublic(ProductFacts):
     lead_time_hours: int | None
     order_cutoff: time | None
     photos: list[PhotoPublic]

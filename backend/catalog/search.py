@@ -43,9 +43,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from backend.accounts.models import Organisation, User, Zone
-from backend.catalog.models import Category, Fulfilment, PriceTier, Product, ProductCertificate, ProductPhoto
+from backend.catalog.models import Category, Fulfilment, PriceTier, Product, ProductCertificate
 from backend.catalog.searchtext import query_terms
-from backend.catalog.service import buyer_visible
+from backend.catalog.service import buyer_visible, first_photo_key
 from backend.catalog.vocabulary import Term, understand_query
 from backend.certification.formats import FORMATS, CertificateKind
 from backend.certification.models import Certificate
@@ -397,13 +397,7 @@ async def _add_photos_tiers_and_badges(*, session: AsyncSession, items: list[Cat
     """The first photo, the best tier and the badges of a page's products, in one query."""
     if not items:
         return
-    first_photo = (
-        select(col(ProductPhoto.thumb_key))
-        .where(col(ProductPhoto.product_id) == col(Product.id))
-        .order_by(col(ProductPhoto.position), col(ProductPhoto.id))
-        .limit(1)
-        .scalar_subquery()
-    )
+    first_photo = first_photo_key()
     # Tiers get cheaper as the quantity grows, so the best is the one with the largest quantity.
     best_tier = (
         select(col(PriceTier.min_quantity))

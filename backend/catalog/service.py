@@ -12,7 +12,7 @@ from itertools import pairwise
 from typing import Any
 
 import anyio.to_thread
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, ScalarSelect, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
@@ -422,6 +422,17 @@ async def count_listings_by_status(*, session: AsyncSession, vendor: Vendor) -> 
 async def get_product(*, session: AsyncSession, vendor: Vendor, product_id: int) -> ProductView:
     product = await _own_product(session=session, vendor=vendor, product_id=product_id)
     return (await _views(session=session, products=[product]))[0]
+
+
+def first_photo_key() -> ScalarSelect[str]:
+    """The thumbnail key of a product's first photo, as SQL (correlated with Product); null without photos."""
+    return (
+        select(col(ProductPhoto.thumb_key))
+        .where(col(ProductPhoto.product_id) == col(Product.id))
+        .order_by(col(ProductPhoto.position), col(ProductPhoto.id))
+        .limit(1)
+        .scalar_subquery()
+    )
 
 
 def buyer_visible(today: date) -> ColumnElement[bool]:

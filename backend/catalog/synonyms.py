@@ -175,8 +175,7 @@ async def add_synonym(*, session: AsyncSession, actor: User, words: str, same_as
         session=session,
         actor=actor,
         action="synonym.add",
-        subject_type="search_synonym",
-        subject_id=synonym.id,
+        subject=synonym,
         zone_id=actor.zone_id,
         after={"words": first, "same_as": second},
     )
@@ -202,8 +201,7 @@ async def remove_synonym(*, session: AsyncSession, actor: User, synonym_id: int)
         session=session,
         actor=actor,
         action="synonym.remove",
-        subject_type="search_synonym",
-        subject_id=synonym_id,
+        subject=synonym,
         zone_id=synonym.zone_id,
         before={"words": synonym.words, "same_as": synonym.same_as},
     )

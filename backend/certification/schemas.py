@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from backend.certification.formats import FORMATS, CertificateKind
 from backend.certification.models import Certificate
+from backend.public import public_from
 
 
 class CertificateInput(BaseModel):
@@ -37,20 +38,9 @@ class CertificatePublic(BaseModel):
     @classmethod
     def of(cls, certificate: Certificate) -> CertificatePublic:
         kind_format = FORMATS[CertificateKind(certificate.kind)]
-        return cls(
-            **certificate.model_dump(
-                include={
-                    "id",
-                    "kind",
-                    "number",
-                    "issuer",
-                    "issued_on",
-                    "expires_on",
-                    "status",
-                    "status_reason",
-                    "created_at",
-                }
-            ),
+        return public_from(
+            cls,
+            certificate,
             kind_label=kind_format.label,
             badge=kind_format.badge,
             document_url=f"/api/v1/vendor/certificates/{certificate.id}/document",

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
+from typing import Any
 
 from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.types import ControllerRouterHandler
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.auth import BEARER, UserRequest, requires_role
 from backend.accounts.models import Role
+from backend.catalog.models import Product
+from backend.certification.models import Certificate
 from backend.clock import utcnow
 from backend.db import DbSession
 from backend.moderation import service
@@ -22,6 +27,17 @@ from backend.moderation.schemas import (
     ReportInput,
     ReportPublic,
 )
+from backend.vendors.models import Vendor
+
+
+async def _decide(
+    decision: Callable[..., Awaitable[Product | Certificate | Vendor]],
+    request: UserRequest,
+    db_session: AsyncSession,
+    **item: Any,
+) -> DecisionPublic:
+    """A manager's decision (a service function) on the item named in `item`, answered with the item's new state."""
+    return DecisionPublic.of(await decision(session=db_session, actor=request.user, now=utcnow(), **item))
 
 
 class ModerationApi(Controller):
@@ -36,59 +52,41 @@ class ModerationApi(Controller):
 
     @post("/listings/{product_id:int}/approve", summary="Approve a listing", status_code=200)
     async def approve(self, request: UserRequest, product_id: FromPath[int], db_session: DbSession) -> DecisionPublic:
-        return DecisionPublic.of(
-            await service.approve_listing(session=db_session, actor=request.user, product_id=product_id, now=utcnow())
-        )
+        return await _decide(service.approve_listing, request, db_session, product_id=product_id)
 
     @post("/listings/{product_id:int}/reject", summary="Reject a listing with a reason", status_code=200)
     async def reject(
         self, request: UserRequest, product_id: FromPath[int], data: JSONBody[ReasonInput], db_session: DbSession
     ) -> DecisionPublic:
-        return DecisionPublic.of(
-            await service.reject_listing(
-                session=db_session, actor=request.user, product_id=product_id, reason=data.reason, now=utcnow()
-            )
-        )
+        return await _decide(service.reject_listing, request, db_session, product_id=product_id, reason=data.reason)
 
     @post("/certificates/{certificate_id:int}/verify", summary="Verify a certificate", status_code=200)
     async def verify(
         self, request: UserRequest, certificate_id: FromPath[int], db_session: DbSession
     ) -> DecisionPublic:
-        return DecisionPublic.of(
-            await service.verify_certificate(
-                session=db_session, actor=request.user, certificate_id=certificate_id, now=utcnow()
-            )
-        )
+        return await _decide(service.verify_certificate, request, db_session, certificate_id=certificate_id)
 
     @post("/certificates/{certificate_id:int}/reject", summary="Reject a certificate with a reason", status_code=200)
     async def reject_certificate(
         self, request: UserRequest, certificate_id: FromPath[int], data: JSONBody[ReasonInput], db_session: DbSession
     ) -> DecisionPublic:
-        return DecisionPublic.of(
-            await service.reject_certificate(
-                session=db_session, actor=request.user, certificate_id=certificate_id, reason=data.reason, now=utcnow()
-            )
+        return await _decide(
+            service.reject_certificate, request, db_session, certificate_id=certificate_id, reason=data.reason
         )
 
     @post("/vendors/{vendor_id:int}/suspend", summary="Suspend a vendor with a reason", status_code=200)
     async def suspend(
         self, request: UserRequest, vendor_id: FromPath[int], data: JSONBody[ReasonInput], db_session: DbSession
     ) -> DecisionPublic:
-        return DecisionPublic.of(
-            await service.suspend_vendor(
-                session=db_session, actor=request.user, vendor_id=vendor_id, reason=data.reason, now=utcnow()
-            )
-        )
+        return await _decide(service.suspend_vendor, request, db_session, vendor_id=vendor_id, reason=data.reason)
 
     @post("/vendors/{vendor_id:int}/reinstate", summary="Reinstate a suspended vendor", status_code=200)
     async def reinstate(
         self, request: UserRequest, vendor_id: FromPath[int], data: JSONBody[ReasonInput], db_session: DbSession
     ) -> DecisionPublic:
-        vendor = await service.reinstate_vendor(
-            session=db_session, actor=request.user, vendor_id=vendor_id, reason=data.reason, now=utcnow()
-        )
+        decided = await _decide(service.reinstate_vendor, request, db_session, vendor_id=vendor_id, reason=data.reason)
         # A reinstatement's reason is the audit log's, not the vendor's to read: the answer gives it back.
-        return DecisionPublic.of(vendor).model_copy(update={"reason": data.reason})
+        return decided.model_copy(update={"reason": data.reason})
 
     @get("/reports", summary="Open reports from buyers")
     async def reports(self, request: UserRequest, db_session: DbSession) -> list[ReportPublic]:

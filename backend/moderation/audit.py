@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,26 +17,35 @@ from backend.moderation.models import AuditEntry
 SYSTEM_ROLE = "system"
 
 
+class AuditSubject(Protocol):
+    """A table row an action is about: the entry names it by its table and id."""
+
+    __tablename__: ClassVar[Any]
+
+    @property
+    def id(self) -> int | None: ...
+
+
 async def record(
     *,
     session: AsyncSession,
     actor: User | None,
     action: str,
-    subject_type: str,
-    subject_id: int,
+    subject: AuditSubject,
     zone_id: int | None,
     reason: str = "",
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append one entry; `actor` None means a scheduled job acted."""
+    """Append one entry about `subject`; `actor` None means a scheduled job acted."""
+    assert subject.id is not None
     entry = AuditEntry(
         actor_id=actor.id if actor else None,
         actor_role=actor.role if actor else SYSTEM_ROLE,
         zone_id=zone_id,
         action=action,
-        subject_type=subject_type,
-        subject_id=subject_id,
+        subject_type=str(subject.__tablename__),
+        subject_id=subject.id,
         reason=reason[:500],
         before=before,
         after=after,

@@ -300,8 +300,7 @@ async def import_register(
         session=session,
         actor=manager,
         action="register.import",
-        subject_type="register_import",
-        subject_id=report.id,
+        subject=report,
         zone_id=zone_id,
         reason=filename[:200],
         after={
@@ -331,8 +330,9 @@ async def get_import(*, session: AsyncSession, actor: User, import_id: int) -> R
 
 
 async def claim_invitation(*, session: AsyncSession, user: User, now: datetime) -> VendorInvitation | None:
-    """A vendor who signs up with a phone number from the register claims its invitation."""
-    if user.role != Role.VENDOR or user.zone_id is None:
+    """A vendor who signs up with a phone number from the register claims its invitation, once the number is
+    proven (the code sent to it was entered): typing someone else's number gets nobody their business."""
+    if user.role != Role.VENDOR or user.zone_id is None or user.phone_verified_at is None:
         return None
     invitation = (
         await session.execute(

@@ -9,8 +9,9 @@ from pydantic import BaseModel, Field
 
 from backend.catalog.models import Product
 from backend.certification.models import Certificate
-from backend.moderation.models import AuditEntry, ListingReport
+from backend.moderation.models import AuditEntry
 from backend.moderation.service import MSG_REASON_REQUIRED, MSG_REPORT_KIND, QueueItem
+from backend.public import RowShape
 from backend.vendors.models import Vendor
 
 
@@ -105,14 +106,10 @@ class AuditEntryPublic(BaseModel):
         return cls(**entry.model_dump(), actor_name=actor_name)
 
 
-class ReportPublic(BaseModel):
+class ReportPublic(RowShape):
     id: int
     product_id: int
     kind: str
     details: str
     status: str
     created_at: datetime
-
-    @classmethod
-    def of(cls, report: ListingReport) -> ReportPublic:
-        return cls.model_validate(report, from_attributes=True)

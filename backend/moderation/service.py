@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -41,6 +41,14 @@ def may_moderate(actor: User, zone_id: int) -> bool:
     return actor.role == Role.ADMIN or (actor.role == Role.MANAGER and actor.zone_id == zone_id)
 
 
+SelectT = TypeVar("SelectT", bound=Select[*tuple[Any, ...]])
+
+
+def _in_moderated_zone(query: SelectT, actor: User) -> SelectT:
+    """Only the rows of vendors in the actor's zone, unless the actor is an admin (who moderates every zone)."""
+    return query if actor.role == Role.ADMIN else query.where(col(Vendor.zone_id) == actor.zone_id)
+
+
 def _reason(reason: str) -> str:
     reason = " ".join(reason.split())
     if not 3 <= len(reason) <= 500:
@@ -48,17 +56,28 @@ def _reason(reason: str) -> str:
     return reason
 
 
-async def _product_and_vendor(*, session: AsyncSession, actor: User, product_id: int) -> tuple[Product, Vendor]:
+VendorOwnedT = TypeVar("VendorOwnedT", Product, Certificate)
+
+
+async def _with_vendor(
+    *, session: AsyncSession, actor: User, table: type[VendorOwnedT], row_id: int, missing: str
+) -> tuple[VendorOwnedT, Vendor]:
+    """A vendor's listing or certificate with its vendor, when the actor moderates the vendor's zone; not found
+    (`missing` says what) otherwise."""
     row = (
         await session.execute(
-            select(Product, Vendor)
-            .join(Vendor, col(Vendor.id) == col(Product.vendor_id))
-            .where(col(Product.id) == product_id)
+            select(table, Vendor).join(Vendor, col(Vendor.id) == col(table.vendor_id)).where(col(table.id) == row_id)
         )
     ).first()
     if row is None or not may_moderate(actor, row[1].zone_id):
-        raise NotFound(MSG_LISTING_NOT_FOUND)
+        raise NotFound(missing)
     return row[0], row[1]
+
+
+async def _product_and_vendor(*, session: AsyncSession, actor: User, product_id: int) -> tuple[Product, Vendor]:
+    return await _with_vendor(
+        session=session, actor=actor, table=Product, row_id=product_id, missing=MSG_LISTING_NOT_FOUND
+    )
 
 
 @dataclass(frozen=True)
@@ -145,8 +164,7 @@ async def review_queue(*, session: AsyncSession, actor: User, limit: int = 50) -
         .order_by(col(Product.submitted_at), col(Product.id))
         .limit(limit)
     )
-    if actor.role != Role.ADMIN:
-        query = query.where(col(Vendor.zone_id) == actor.zone_id)
+    query = _in_moderated_zone(query, actor)
     rows = (await session.execute(query)).all()
     ids = [product.id for product, _ in rows]
     photos: dict[int, list[ProductPhoto]] = {product_id: [] for product_id in ids}
@@ -211,8 +229,7 @@ async def approve_listing(*, session: AsyncSession, actor: User, product_id: int
         session=session,
         actor=actor,
         action="listing.approve",
-        subject_type="product",
-        subject_id=product.id,
+        subject=product,
         zone_id=vendor.zone_id,
         before=before,
         after=product.approved_snapshot,
@@ -232,8 +249,7 @@ async def reject_listing(*, session: AsyncSession, actor: User, product_id: int,
         session=session,
         actor=actor,
         action="listing.reject",
-        subject_type="product",
-        subject_id=product.id,
+        subject=product,
         zone_id=vendor.zone_id,
         reason=reason,
         before={"status": ListingStatus.PENDING_REVIEW.value},
@@ -255,24 +271,16 @@ async def certificates_to_verify(
         .order_by(col(Certificate.updated_at), col(Certificate.id))
         .limit(limit)
     )
-    if actor.role != Role.ADMIN:
-        query = query.where(col(Vendor.zone_id) == actor.zone_id)
+    query = _in_moderated_zone(query, actor)
     return [(certificate, vendor) for certificate, vendor in (await session.execute(query)).all()]
 
 
 async def certificate_for_manager(
     *, session: AsyncSession, actor: User, certificate_id: int
 ) -> tuple[Certificate, Vendor]:
-    row = (
-        await session.execute(
-            select(Certificate, Vendor)
-            .join(Vendor, col(Vendor.id) == col(Certificate.vendor_id))
-            .where(col(Certificate.id) == certificate_id)
-        )
-    ).first()
-    if row is None or not may_moderate(actor, row[1].zone_id):
-        raise NotFound(MSG_CERTIFICATE_NOT_FOUND)
-    return row[0], row[1]
+    return await _with_vendor(
+        session=session, actor=actor, table=Certificate, row_id=certificate_id, missing=MSG_CERTIFICATE_NOT_FOUND
+    )
 
 
 def _certificate_state(certificate: Certificate) -> dict[str, Any]:
@@ -325,8 +333,7 @@ async def _decide_certificate(
         session=session,
         actor=actor,
         action=action,
-        subject_type="certificate",
-        subject_id=certificate.id,
+        subject=certificate,
         zone_id=vendor.zone_id,
         reason=reason,
         before=before,
@@ -340,8 +347,7 @@ async def _decide_certificate(
 
 async def vendors_of_zone(*, session: AsyncSession, actor: User) -> list[Vendor]:
     query = select(Vendor).order_by(col(Vendor.business_name), col(Vendor.id))
-    if actor.role != Role.ADMIN:
-        query = query.where(col(Vendor.zone_id) == actor.zone_id)
+    query = _in_moderated_zone(query, actor)
     return list((await session.execute(query)).scalars())
 
 
@@ -395,8 +401,7 @@ async def _set_vendor_status(
         session=session,
         actor=actor,
         action=action,
-        subject_type="vendor",
-        subject_id=vendor.id,
+        subject=vendor,
         zone_id=vendor.zone_id,
         reason=reason,
         before=before,
@@ -446,8 +451,7 @@ async def open_reports(*, session: AsyncSession, actor: User) -> list[tuple[List
         .where(col(ListingReport.status) == "open")
         .order_by(col(ListingReport.created_at), col(ListingReport.id))
     )
-    if actor.role != Role.ADMIN:
-        query = query.where(col(Vendor.zone_id) == actor.zone_id)
+    query = _in_moderated_zone(query, actor)
     return [(report, product, vendor) for report, product, vendor in (await session.execute(query)).all()]
 
 
@@ -475,8 +479,7 @@ async def resolve_report(
         session=session,
         actor=actor,
         action="report.resolve",
-        subject_type="listing_report",
-        subject_id=report.id,
+        subject=report,
         zone_id=vendor.zone_id,
         reason=resolution,
         before={"status": "open", "kind": report.kind, "product_id": report.product_id},
@@ -547,7 +550,7 @@ async def run_certificate_expiry(*, session: AsyncSession, today: date) -> Expir
             hidden = list(
                 (
                     await session.execute(
-                        select(col(Product.id))
+                        select(Product)
                         .join(ProductCertificate, col(ProductCertificate.product_id) == col(Product.id))
                         .where(
                             col(ProductCertificate.certificate_id) == certificate.id,
@@ -556,13 +559,12 @@ async def run_certificate_expiry(*, session: AsyncSession, today: date) -> Expir
                     )
                 ).scalars()
             )
-            for product_id in hidden:
+            for product in hidden:
                 await record(
                     session=session,
                     actor=None,
                     action="listing.hidden_expired_certificate",
-                    subject_type="product",
-                    subject_id=product_id,
+                    subject=product,
                     zone_id=vendor.zone_id,
                     reason=f"certificate {certificate.id} expired on {expires_on.isoformat()}",
                 )

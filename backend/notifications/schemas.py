@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, Field, model_validator
 
-from backend.db import as_utc
 from backend.errors import N_
-from backend.notifications.models import Notification, PushSubscription
+from backend.notifications.models import Notification
 from backend.notifications.service import InboxPage, notification_text
+from backend.public import RowShape, UtcDatetime, public_from
 
 MSG_READ_WHICH = N_("Give the ids of the notifications to mark as read, or all.")
 
@@ -19,18 +17,13 @@ class NotificationPublic(BaseModel):
     text: str = Field(description="In the reader's language")
     url: str = Field(description="The page the notification is about (a path on this site); empty when none")
     read: bool
-    created_at: datetime
+    created_at: UtcDatetime
 
     @classmethod
     def of(cls, notification: Notification) -> NotificationPublic:
         """Translated in the current language: call it where the reader's language is set."""
-        assert notification.id is not None
-        return cls(
-            id=notification.id,
-            text=notification_text(notification),
-            url=notification.url,
-            read=notification.read_at is not None,
-            created_at=as_utc(notification.created_at),
+        return public_from(
+            cls, notification, text=notification_text(notification), read=notification.read_at is not None
         )
 
 
@@ -42,11 +35,8 @@ class InboxPagePublic(BaseModel):
 
     @classmethod
     def of(cls, inbox: InboxPage, *, unread_count: int) -> InboxPagePublic:
-        return cls(
-            items=[NotificationPublic.of(item) for item in inbox.items],
-            page=inbox.page,
-            has_more=inbox.has_more,
-            unread_count=unread_count,
+        return public_from(
+            cls, inbox, items=[NotificationPublic.of(item) for item in inbox.items], unread_count=unread_count
         )
 
 
@@ -84,15 +74,10 @@ class PushEndpointInput(BaseModel):
     endpoint: str = Field(max_length=800)
 
 
-class PushSubscriptionPublic(BaseModel):
+class PushSubscriptionPublic(RowShape):
     id: int
     endpoint: str
-    created_at: datetime
-
-    @classmethod
-    def of(cls, subscription: PushSubscription) -> PushSubscriptionPublic:
-        assert subscription.id is not None
-        return cls(id=subscription.id, endpoint=subscription.endpoint, created_at=as_utc(subscription.created_at))
+    created_at: UtcDatetime
 
 
 class PushKeyPublic(BaseModel):

@@ -306,21 +306,22 @@ class StandingOrderApi(Controller):
     async def pause(
         self, request: UserRequest, standing_order_id: FromPath[int], db_session: DbSession
     ) -> StandingOrderPublic:
-        now = utcnow()
-        await standing.set_active(
-            session=db_session, actor=request.user, standing_order_id=standing_order_id, active=False, now=now
-        )
-        return await _standing(db_session, request.user, standing_order_id, wib_today(now))
+        return await _set_active(db_session, request.user, standing_order_id, active=False)
 
     @post("/{standing_order_id:int}/resume", status_code=200, summary="Resume a paused standing order")
     async def resume(
         self, request: UserRequest, standing_order_id: FromPath[int], db_session: DbSession
     ) -> StandingOrderPublic:
-        now = utcnow()
-        await standing.set_active(
-            session=db_session, actor=request.user, standing_order_id=standing_order_id, active=True, now=now
-        )
-        return await _standing(db_session, request.user, standing_order_id, wib_today(now))
+        return await _set_active(db_session, request.user, standing_order_id, active=True)
+
+
+async def _set_active(
+    session: AsyncSession, actor: User, standing_order_id: int, *, active: bool
+) -> StandingOrderPublic:
+    """Pause or resume the standing order, answered with its new state."""
+    now = utcnow()
+    await standing.set_active(session=session, actor=actor, standing_order_id=standing_order_id, active=active, now=now)
+    return await _standing(session, actor, standing_order_id, wib_today(now))
 
 
 async def _standing(

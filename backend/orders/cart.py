@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from backend.accounts.models import Organisation, Role, User
-from backend.catalog.models import PriceTier, Product, ProductPhoto
-from backend.catalog.service import buyer_visible
+from backend.catalog.models import PriceTier, Product
+from backend.catalog.service import buyer_visible, first_photo_key
 from backend.db import upsert_insert
 from backend.errors import N_, Forbidden, NotFound, ValidationFailed
 from backend.money import unit_price_for
@@ -197,13 +197,7 @@ async def put_back(*, session: AsyncSession, lines: list[CartLine]) -> None:
 async def view_cart(*, session: AsyncSession, buyer: User, today: date) -> Cart:
     """The cart grouped by vendor with today's prices (two queries). A product taken off sale stays listed,
     marked, and counts for nothing."""
-    first_photo = (
-        select(col(ProductPhoto.thumb_key))
-        .where(col(ProductPhoto.product_id) == col(Product.id))
-        .order_by(col(ProductPhoto.position), col(ProductPhoto.id))
-        .limit(1)
-        .scalar_subquery()
-    )
+    first_photo = first_photo_key()
     rows = (
         await session.execute(
             select(

@@ -7,35 +7,32 @@ WIB). Labels and system reasons are in the reader's language: build responses wh
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, time
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from backend.db import as_utc
 from backend.i18n import gettext
-from backend.orders.cart import MAX_LINE_QUANTITY, MSG_QUANTITY, Cart
+from backend.orders.cart import MAX_LINE_QUANTITY, MSG_QUANTITY, Cart, CartItem, CartVendor
 from backend.orders.delivery import MSG_PLACE, MSG_POINT_KIND, MSG_SLOT, DeliveryChoice
 from backend.orders.models import (
     DELIVERY_LABELS,
     PAYMENT_LABELS,
     STATUS_LABELS,
     DeliveryKind,
-    DeliveryPoint,
     Order,
-    OrderLine,
     OrderStatus,
     PaymentMethod,
     PointKind,
-    Review,
     StandingOrderRun,
 )
 from backend.orders.placement import MAX_NOTES, MSG_PAYMENT, Placement
 from backend.orders.reviews import MSG_RATING, MSG_REPLY_EMPTY
-from backend.orders.service import Board, OrderDetail, OrderSummary, Reorder, TimelineEntry
+from backend.orders.service import Board, BoardSlot, OrderDetail, OrderSummary, Reorder, TimelineEntry
 from backend.orders.standing import MSG_DAYS_AHEAD, MSG_WEEKDAYS, StandingOrderInput, StandingOrderView
 from backend.orders.standing import MSG_QUANTITY as MSG_STANDING_QUANTITY
 from backend.orders.states import MSG_ACTION
+from backend.public import RowShape, UtcDatetime, media_url, public_from
 from backend.validation import MSG_CALENDAR_DAY, Coordinate
 
 # A local time on the hour or not: which slots exist is the service's rule (GET /api/v1/delivery-slots).
@@ -197,12 +194,20 @@ class CartLinePublic(BaseModel):
     )
     thumbnail_url: str | None
 
+    @classmethod
+    def of(cls, item: CartItem) -> CartLinePublic:
+        return public_from(cls, item, thumbnail_url=media_url(item.thumb_key))
+
 
 class CartVendorPublic(BaseModel):
     vendor_id: int
     vendor_name: str
     lines: list[CartLinePublic]
     subtotal: int
+
+    @classmethod
+    def of(cls, group: CartVendor) -> CartVendorPublic:
+        return public_from(cls, group, lines=[CartLinePublic.of(item) for item in group.items])
 
 
 class CartPublic(BaseModel):
@@ -212,47 +217,15 @@ class CartPublic(BaseModel):
 
     @classmethod
     def of(cls, cart: Cart) -> CartPublic:
-        return cls(
-            total=cart.total,
-            line_count=cart.line_count,
-            vendors=[
-                CartVendorPublic(
-                    vendor_id=group.vendor_id,
-                    vendor_name=group.vendor_name,
-                    subtotal=group.subtotal,
-                    lines=[
-                        CartLinePublic(
-                            product_id=item.product_id,
-                            name=item.name,
-                            unit=item.unit,
-                            fulfilment=item.fulfilment,
-                            quantity=item.quantity,
-                            min_order_qty=item.min_order_qty,
-                            base_price=item.base_price,
-                            unit_price=item.unit_price,
-                            line_total=item.line_total,
-                            on_sale=item.on_sale,
-                            thumbnail_url=f"/media/{item.thumb_key}" if item.thumb_key else None,
-                        )
-                        for item in group.items
-                    ],
-                )
-                for group in cart.vendors
-            ],
-        )
+        return public_from(cls, cart, vendors=[CartVendorPublic.of(group) for group in cart.vendors])
 
 
-class DeliveryPointPublic(BaseModel):
+class DeliveryPointPublic(RowShape):
     id: int
     kind: str = Field(description="gate or dormitory")
     name: str
     latitude: float
     longitude: float
-
-    @classmethod
-    def of(cls, point: DeliveryPoint) -> DeliveryPointPublic:
-        assert point.id is not None
-        return cls(id=point.id, kind=point.kind, name=point.name, latitude=point.latitude, longitude=point.longitude)
 
 
 class DeliverySlotsPublic(BaseModel):
@@ -266,7 +239,7 @@ class DeliverySlotsPublic(BaseModel):
 class DeliveryPublic(BaseModel):
     day: date = Field(description="Local delivery day (WIB)")
     slot: str = Field(description="Local delivery time (WIB), HH:MM")
-    at: datetime = Field(description="The same moment in UTC")
+    at: UtcDatetime = Field(description="The same moment in UTC")
     kind: str
     kind_label: str
     point_id: int | None
@@ -278,7 +251,7 @@ class DeliveryPublic(BaseModel):
         return cls(
             day=order.delivery_day,
             slot=hh_mm(order.delivery_slot),
-            at=as_utc(order.deliver_at),
+            at=order.deliver_at,
             kind=order.delivery_kind,
             kind_label=gettext(DELIVERY_LABELS[DeliveryKind(order.delivery_kind)]),
             point_id=order.delivery_point_id,
@@ -301,55 +274,32 @@ class OrderBriefPublic(BaseModel):
     payment_label: str
     total: int
     delivery: DeliveryPublic
-    payment_due_at: datetime | None = Field(description="A card order not paid by then is cancelled")
+    payment_due_at: UtcDatetime | None = Field(description="A card order not paid by then is cancelled")
     standing_order_id: int | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
 
     @staticmethod
-    def fields_of(order: Order) -> dict[str, object]:
-        assert order.id is not None
+    def labels_of(order: Order) -> dict[str, object]:
+        """The fields that are not the order's own columns."""
         return {
-            "id": order.id,
-            "number": order.number,
-            "checkout_id": order.checkout_id,
-            "vendor_id": order.vendor_id,
-            "status": order.status,
             "status_label": gettext(STATUS_LABELS[OrderStatus(order.status)]),
-            "status_reason": order.status_reason,
-            "payment_method": order.payment_method,
             "payment_label": gettext(PAYMENT_LABELS[PaymentMethod(order.payment_method)]),
-            "total": order.total,
             "delivery": DeliveryPublic.of(order),
-            "payment_due_at": as_utc(order.payment_due_at),
-            "standing_order_id": order.standing_order_id,
-            "created_at": as_utc(order.created_at),
-            "updated_at": as_utc(order.updated_at),
         }
 
     @classmethod
     def of(cls, order: Order) -> OrderBriefPublic:
-        return cls.model_validate(cls.fields_of(order))
+        return public_from(cls, order, **cls.labels_of(order))
 
 
-class OrderLinePublic(BaseModel):
+class OrderLinePublic(RowShape):
     product_id: int
     product_name: str
     unit: str
     quantity: int
     unit_price: int = Field(description="Rupiah per unit as priced when the order was placed")
     line_total: int
-
-    @classmethod
-    def of(cls, line: OrderLine) -> OrderLinePublic:
-        return cls(
-            product_id=line.product_id,
-            product_name=line.product_name,
-            unit=line.unit,
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-            line_total=line.line_total,
-        )
 
 
 class OrderSummaryPublic(OrderBriefPublic):
@@ -361,8 +311,9 @@ class OrderSummaryPublic(OrderBriefPublic):
 
     @staticmethod
     def summary_fields(summary: OrderSummary) -> dict[str, object]:
+        """The fields that are not the order's own columns."""
         return dict(
-            **OrderBriefPublic.fields_of(summary.order),
+            **OrderBriefPublic.labels_of(summary.order),
             vendor_name=summary.vendor_name,
             buyer_name=summary.buyer_name,
             buyer_phone=summary.buyer_phone,
@@ -372,7 +323,7 @@ class OrderSummaryPublic(OrderBriefPublic):
 
     @classmethod
     def of_summary(cls, summary: OrderSummary) -> OrderSummaryPublic:
-        return cls.model_validate(cls.summary_fields(summary))
+        return public_from(cls, summary.order, **cls.summary_fields(summary))
 
 
 class OrderPagePublic(BaseModel):
@@ -382,7 +333,7 @@ class OrderPagePublic(BaseModel):
 
 
 class TimelineEntryPublic(BaseModel):
-    at: datetime
+    at: UtcDatetime
     from_status: str | None
     to_status: str
     actor_name: str | None = Field(description="Null when the system acted")
@@ -391,33 +342,15 @@ class TimelineEntryPublic(BaseModel):
 
     @classmethod
     def of(cls, entry: TimelineEntry) -> TimelineEntryPublic:
-        reason = entry.reason_text
-        return cls(
-            at=as_utc(entry.at),
-            from_status=entry.from_status,
-            to_status=entry.to_status,
-            actor_name=entry.actor_name,
-            actor_role=entry.actor_role,
-            reason=reason,
-        )
+        return public_from(cls, entry, reason=entry.reason_text)
 
 
-class ReviewPublic(BaseModel):
+class ReviewPublic(RowShape):
     rating: int
     comment: str
-    created_at: datetime
+    created_at: UtcDatetime
     reply: str | None
-    replied_at: datetime | None
-
-    @classmethod
-    def of(cls, review: Review) -> ReviewPublic:
-        return cls(
-            rating=review.rating,
-            comment=review.comment,
-            created_at=as_utc(review.created_at),
-            reply=review.reply,
-            replied_at=as_utc(review.replied_at),
-        )
+    replied_at: UtcDatetime | None
 
 
 class OrderDetailPublic(OrderSummaryPublic):
@@ -431,15 +364,15 @@ class OrderDetailPublic(OrderSummaryPublic):
 
     @classmethod
     def of_detail(cls, detail: OrderDetail) -> OrderDetailPublic:
-        return cls.model_validate(
-            dict(
-                **OrderSummaryPublic.summary_fields(detail.summary),
-                side=detail.side.value,
-                actions=[action.value for action in detail.actions],
-                can_review=detail.can_review,
-                timeline=[TimelineEntryPublic.of(entry) for entry in detail.timeline],
-                review=ReviewPublic.of(detail.review) if detail.review is not None else None,
-            )
+        return public_from(
+            cls,
+            detail.summary.order,
+            **OrderSummaryPublic.summary_fields(detail.summary),
+            side=detail.side.value,
+            actions=[action.value for action in detail.actions],
+            can_review=detail.can_review,
+            timeline=[TimelineEntryPublic.of(entry) for entry in detail.timeline],
+            review=ReviewPublic.of(detail.review) if detail.review is not None else None,
         )
 
 
@@ -448,19 +381,17 @@ class CheckoutPublic(BaseModel):
     total: int
     payment_method: str
     replayed: bool = Field(description="True when this Idempotency-Key had been used: nothing new was placed")
-    created_at: datetime
+    created_at: UtcDatetime
     orders: list[OrderBriefPublic] = Field(description="One order per vendor")
 
     @classmethod
     def of(cls, placement: Placement) -> CheckoutPublic:
         checkout = placement.checkout
-        assert checkout.id is not None
-        return cls(
+        return public_from(
+            cls,
+            checkout,
             checkout_id=checkout.id,
-            total=checkout.total,
-            payment_method=checkout.payment_method,
             replayed=placement.replayed,
-            created_at=as_utc(checkout.created_at),
             orders=[OrderBriefPublic.of(order) for order in placement.orders],
         )
 
@@ -493,6 +424,16 @@ class BoardSlotPublic(BaseModel):
     totals: list[ProductTotalPublic] = Field(description="What to prepare for the slot, per product")
     orders: list[OrderSummaryPublic]
 
+    @classmethod
+    def of(cls, board_slot: BoardSlot) -> BoardSlotPublic:
+        return public_from(
+            cls,
+            board_slot,
+            slot=hh_mm(board_slot.slot),
+            totals=[public_from(ProductTotalPublic, total) for total in board_slot.totals],
+            orders=[OrderSummaryPublic.of_summary(summary) for summary in board_slot.orders],
+        )
+
 
 class BoardPublic(BaseModel):
     day: date
@@ -500,20 +441,7 @@ class BoardPublic(BaseModel):
 
     @classmethod
     def of(cls, board: Board) -> BoardPublic:
-        return cls(
-            day=board.day,
-            slots=[
-                BoardSlotPublic(
-                    slot=hh_mm(slot.slot),
-                    totals=[
-                        ProductTotalPublic(product_name=total.product_name, unit=total.unit, quantity=total.quantity)
-                        for total in slot.totals
-                    ],
-                    orders=[OrderSummaryPublic.of_summary(summary) for summary in slot.orders],
-                )
-                for slot in board.slots
-            ],
-        )
+        return public_from(cls, board, slots=[BoardSlotPublic.of(board_slot) for board_slot in board.slots])
 
 
 # --- standing orders -----------------------------------------------------------------------------------
@@ -547,29 +475,19 @@ class StandingOrderPublic(BaseModel):
     notes: str
     days_ahead: int
     active: bool
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
     recent_runs: list[StandingRunPublic] = Field(description="The latest days tried, newest first")
 
     @classmethod
     def of(cls, view: StandingOrderView) -> StandingOrderPublic:
-        standing = view.standing
-        assert standing.id is not None
-        return cls(
-            id=standing.id,
-            product_id=standing.product_id,
+        return public_from(
+            cls,
+            view.standing,
             product_name=view.product_name,
             unit=view.unit,
-            vendor_id=standing.vendor_id,
             vendor_name=view.vendor_name,
-            quantity=standing.quantity,
             weekdays=view.weekdays,
-            slot=hh_mm(standing.delivery_slot),
-            delivery_kind=standing.delivery_kind,
-            notes=standing.notes,
-            days_ahead=standing.days_ahead,
-            active=standing.active,
-            created_at=as_utc(standing.created_at),
-            updated_at=as_utc(standing.updated_at),
+            slot=hh_mm(view.standing.delivery_slot),
             recent_runs=[StandingRunPublic.of(run) for run in view.recent_runs],
         )

@@ -21,7 +21,7 @@ from backend.i18n import gettext
 from backend.notifications.service import Note, notify_each
 from backend.orders import cart as carts
 from backend.orders.models import OPEN_STATUSES, Order, OrderEvent, OrderLine, OrderStatus, Review
-from backend.orders.states import MSG_NOT_FOUND, Side, allowed_targets, side_of
+from backend.orders.states import MSG_NOT_FOUND, Side, allowed_targets, order_with_vendor_user, side_of
 from backend.payments.models import Refund
 from backend.vendors.models import Vendor
 
@@ -289,14 +289,8 @@ async def reorder(*, session: AsyncSession, actor: User, order_id: int, today: d
     """Put the lines of a past order back in the buyer's cart (today's prices apply at checkout); products no
     longer on sale `today` are left out and said so."""
     carts.ensure_buyer(actor)
-    row = (
-        await session.execute(
-            select(Order, col(Vendor.user_id))
-            .join(Vendor, col(Vendor.id) == col(Order.vendor_id))
-            .where(col(Order.id) == order_id)
-        )
-    ).one_or_none()
-    if row is None or side_of(row[0], row[1], actor) != Side.BUYER:
+    found = await order_with_vendor_user(session=session, order_id=order_id)
+    if found is None or side_of(*found, actor) != Side.BUYER:
         raise NotFound(MSG_NOT_FOUND)
     lines = (
         (

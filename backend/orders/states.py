@@ -90,8 +90,8 @@ def side_of(order: Order, vendor_user_id: int, actor: User) -> Side | None:
     return None
 
 
-async def load_for_change(*, session: AsyncSession, order_id: int, actor: User | None) -> tuple[Order, int, Side]:
-    """The order, its vendor's user id, and the actor's side (SYSTEM without an actor); not found otherwise."""
+async def order_with_vendor_user(*, session: AsyncSession, order_id: int) -> tuple[Order, int] | None:
+    """The order and its vendor's user id (the one person who acts as its vendor), or None when there is none."""
     row = (
         await session.execute(
             select(Order, col(Vendor.user_id))
@@ -99,9 +99,15 @@ async def load_for_change(*, session: AsyncSession, order_id: int, actor: User |
             .where(col(Order.id) == order_id)
         )
     ).one_or_none()
-    if row is None:
+    return None if row is None else (row[0], row[1])
+
+
+async def load_for_change(*, session: AsyncSession, order_id: int, actor: User | None) -> tuple[Order, int, Side]:
+    """The order, its vendor's user id, and the actor's side (SYSTEM without an actor); not found otherwise."""
+    found = await order_with_vendor_user(session=session, order_id=order_id)
+    if found is None:
         raise NotFound(MSG_NOT_FOUND)
-    order, vendor_user_id = row
+    order, vendor_user_id = found
     side = Side.SYSTEM if actor is None else side_of(order, vendor_user_id, actor)
     if side is None:
         raise NotFound(MSG_NOT_FOUND)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -16,7 +16,7 @@ from backend.db import matched_rows
 from backend.errors import N_, Conflict, FieldError, NotFound
 from backend.money import format_rupiah
 from backend.orders.models import Order, OrderStatus, PaymentMethod
-from backend.vendors.models import Vendor
+from backend.orders.states import order_with_vendor_user
 
 DEFAULT_CASH_LIMIT = DEFAULT_CASH_ON_DELIVERY_LIMIT
 # Cash changes hands when the order is handed over.
@@ -74,16 +74,10 @@ def cash_step(order: Order) -> CashStep | None:
 async def mark_cash_received(*, session: AsyncSession, actor: User, order_id: int, now: datetime) -> Order:
     """The vendor says the buyer paid the cash for a delivered (or completed) order; once only (409 after).
     Another vendor's order, or anyone else's, is not found."""
-    row = (
-        await session.execute(
-            select(Order, col(Vendor.user_id))
-            .join(Vendor, col(Vendor.id) == col(Order.vendor_id))
-            .where(col(Order.id) == order_id)
-        )
-    ).one_or_none()
-    if row is None or row[1] != actor.id:
+    found = await order_with_vendor_user(session=session, order_id=order_id)
+    if found is None or found[1] != actor.id:
         raise NotFound(MSG_ORDER_NOT_FOUND)
-    order = row[0]
+    order = found[0]
     step = cash_step(order)
     if order.payment_method != PaymentMethod.CASH:
         raise Conflict(MSG_NOT_CASH)

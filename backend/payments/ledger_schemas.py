@@ -4,12 +4,11 @@ are UTC (ISO 8601); invoice dates are local (WIB) days."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field
 
-from backend.db import as_utc
 from backend.i18n import gettext
 from backend.orders.models import STATUS_LABELS, Order, OrderStatus
 from backend.payments.invoices import (
@@ -19,11 +18,12 @@ from backend.payments.invoices import (
     STATE_LABELS,
     CanteenTerms,
     InvoiceDetail,
+    InvoiceOrder,
     InvoiceState,
     InvoiceSummary,
 )
 from backend.payments.ledger import MSG_AMOUNT, MSG_RATE, BalanceRow, VendorBalance
-from backend.payments.models import Payout
+from backend.public import RowShape, UtcDatetime, public_from
 from backend.validation import Rupiah
 
 # --- input ---------------------------------------------------------------------------------------------
@@ -105,29 +105,20 @@ class InvoicePublic(BaseModel):
     issued_on: date
     due_on: date
     npwp: str
-    paid_at: datetime | None
+    paid_at: UtcDatetime | None
     payment_reference: str
     url: str = Field(description="The printable invoice page")
 
     @classmethod
     def of(cls, summary: InvoiceSummary) -> InvoicePublic:
-        invoice = summary.invoice
-        return cls(
-            id=invoice.id,
-            number=invoice.number,
-            organisation_id=invoice.organisation_id,
+        return public_from(
+            cls,
+            summary.invoice,
             organisation_name=summary.organisation_name,
-            checkout_id=invoice.checkout_id,
-            amount=invoice.amount,
             amount_due=summary.amount_due,
             state=summary.state,
             state_label=gettext(STATE_LABELS[summary.state]),
-            issued_on=invoice.issued_on,
-            due_on=invoice.due_on,
-            npwp=invoice.npwp,
-            paid_at=as_utc(invoice.paid_at),
-            payment_reference=invoice.payment_reference,
-            url=f"/invoices/{invoice.id}",
+            url=f"/invoices/{summary.invoice.id}",
         )
 
 
@@ -149,6 +140,19 @@ class InvoiceOrderPublic(BaseModel):
     counts: bool = Field(description="False when the order was cancelled or declined: not due")
     lines: list[InvoiceLinePublic]
 
+    @classmethod
+    def of(cls, item: InvoiceOrder) -> InvoiceOrderPublic:
+        status = OrderStatus(item.order.status)
+        return public_from(
+            cls,
+            item.order,
+            order_id=item.order.id,
+            vendor_name=item.vendor_name,
+            status_label=gettext(STATUS_LABELS[status]),
+            counts=item.counts,
+            lines=[public_from(InvoiceLinePublic, line) for line in item.lines],
+        )
+
 
 class InvoiceDetailPublic(InvoicePublic):
     orders: list[InvoiceOrderPublic]
@@ -164,28 +168,7 @@ class InvoiceDetailPublic(InvoicePublic):
         )
         return cls(
             **InvoicePublic.of(summary).model_dump(),
-            orders=[
-                InvoiceOrderPublic(
-                    order_id=item.order.id,
-                    number=item.order.number,
-                    vendor_name=item.vendor_name,
-                    status=OrderStatus(item.order.status),
-                    status_label=gettext(STATUS_LABELS[OrderStatus(item.order.status)]),
-                    total=item.order.total,
-                    counts=item.counts,
-                    lines=[
-                        InvoiceLinePublic(
-                            product_name=line.product_name,
-                            unit=line.unit,
-                            quantity=line.quantity,
-                            unit_price=line.unit_price,
-                            line_total=line.line_total,
-                        )
-                        for line in item.lines
-                    ],
-                )
-                for item in detail.orders
-            ],
+            orders=[InvoiceOrderPublic.of(item) for item in detail.orders],
         )
 
 
@@ -205,24 +188,18 @@ class CanteenTermsPublic(BaseModel):
     @classmethod
     def of(cls, canteen: CanteenTerms) -> CanteenTermsPublic:
         organisation = canteen.organisation
-        return cls(
-            organisation_id=organisation.id,
-            name=organisation.name,
-            zone_code=canteen.zone_code,
-            invoice_terms_days=organisation.invoice_terms_days,
-            npwp=organisation.npwp,
-        )
+        return public_from(cls, organisation, organisation_id=organisation.id, zone_code=canteen.zone_code)
 
 
 class CashReceivedPublic(BaseModel):
     order_id: int
     number: str
-    cash_received_at: datetime
+    cash_received_at: UtcDatetime
 
     @classmethod
     def of(cls, order: Order) -> CashReceivedPublic:
         assert order.cash_received_at is not None  # shown once the cash is recorded
-        return cls(order_id=order.id, number=order.number, cash_received_at=as_utc(order.cash_received_at))
+        return public_from(cls, order, order_id=order.id)
 
 
 class ZoneCommissionPublic(BaseModel):
@@ -232,28 +209,18 @@ class ZoneCommissionPublic(BaseModel):
     commission_bps: int
 
 
-class PayoutPublic(BaseModel):
+class PayoutPublic(RowShape):
     id: int
     vendor_id: int
     amount: int
     reference: str
-    created_at: datetime
-
-    @classmethod
-    def of(cls, payout: Payout) -> PayoutPublic:
-        return cls(
-            id=payout.id,
-            vendor_id=payout.vendor_id,
-            amount=payout.amount,
-            reference=payout.reference,
-            created_at=as_utc(payout.created_at),
-        )
+    created_at: UtcDatetime
 
 
 class CompletedOrderPublic(BaseModel):
     order_id: int
     number: str
-    completed_at: datetime
+    completed_at: UtcDatetime
     gross: int
     commission: int
     net: int
@@ -267,20 +234,11 @@ class VendorBalancePublic(BaseModel):
 
     @classmethod
     def of(cls, balance: VendorBalance) -> VendorBalancePublic:
-        return cls(
+        return public_from(
+            cls,
+            balance,
             vendor_id=balance.vendor.id,
-            balance=balance.balance,
-            orders=[
-                CompletedOrderPublic(
-                    order_id=item.order_id,
-                    number=item.number,
-                    completed_at=as_utc(item.completed_at),
-                    gross=item.gross,
-                    commission=item.commission,
-                    net=item.net,
-                )
-                for item in balance.orders
-            ],
+            orders=[public_from(CompletedOrderPublic, item) for item in balance.orders],
             payouts=[PayoutPublic.of(payout) for payout in balance.payouts],
         )
 
@@ -294,10 +252,4 @@ class BalanceRowPublic(BaseModel):
 
     @classmethod
     def of(cls, row: BalanceRow) -> BalanceRowPublic:
-        return cls(
-            vendor_id=row.vendor.id,
-            business_name=row.vendor.business_name,
-            zone_code=row.zone_code,
-            balance=row.balance,
-            paid_out=row.paid_out,
-        )
+        return public_from(cls, row, vendor_id=row.vendor.id, business_name=row.vendor.business_name)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from litestar import get
+from litestar import Controller, get
 from litestar.params import QueryParameter
 from litestar.types import ControllerRouterHandler
 
@@ -22,57 +22,57 @@ From = Annotated[date | None, QueryParameter(name="from", description="First del
 To = Annotated[date | None, QueryParameter(name="to", description="Last delivery day (YYYY-MM-DD)")]
 
 
-@get(
-    "/api/v1/reports/vendor-sales",
-    tags=["reports"],
-    guards=[requires_role(Role.VENDOR)],
-    security=BEARER,
-    summary="My shop's sales per delivery day and per product (default: the last 30 days)",
-)
-async def vendor_sales(
-    request: UserRequest, db_session: DbSession, start: From = None, end: To = None
-) -> service.VendorSales:
-    vendor = await vendors.require_vendor(session=db_session, user=request.user)
-    return await service.vendor_sales(
-        session=db_session, vendor=vendor, start=start, end=end, today=wib_today(utcnow())
+class ReportApi(Controller):
+    """Each report is for one role: its guard is on its route."""
+
+    path = "/api/v1/reports"
+    tags = ["reports"]
+    security = BEARER
+
+    @get(
+        "/vendor-sales",
+        guards=[requires_role(Role.VENDOR)],
+        summary="My shop's sales per delivery day and per product (default: the last 30 days)",
     )
+    async def vendor_sales(
+        self, request: UserRequest, db_session: DbSession, start: From = None, end: To = None
+    ) -> service.VendorSales:
+        vendor = await vendors.require_vendor(session=db_session, user=request.user)
+        return await service.vendor_sales(
+            session=db_session, vendor=vendor, start=start, end=end, today=wib_today(utcnow())
+        )
 
-
-@get(
-    "/api/v1/reports/canteen-spend",
-    tags=["reports"],
-    guards=[requires_role(Role.CANTEEN_STAFF)],
-    security=BEARER,
-    summary="My canteen's spend per vendor and month (default: the last 12 months)",
-)
-async def canteen_spend(
-    request: UserRequest, db_session: DbSession, start: From = None, end: To = None
-) -> service.CanteenSpend:
-    return await service.canteen_spend(
-        session=db_session, actor=request.user, start=start, end=end, today=wib_today(utcnow())
+    @get(
+        "/canteen-spend",
+        guards=[requires_role(Role.CANTEEN_STAFF)],
+        summary="My canteen's spend per vendor and month (default: the last 12 months)",
     )
+    async def canteen_spend(
+        self, request: UserRequest, db_session: DbSession, start: From = None, end: To = None
+    ) -> service.CanteenSpend:
+        return await service.canteen_spend(
+            session=db_session, actor=request.user, start=start, end=end, today=wib_today(utcnow())
+        )
 
-
-@get(
-    "/api/v1/reports/zone-dashboard",
-    tags=["reports"],
-    guards=[requires_role(Role.MANAGER, Role.ADMIN)],
-    security=BEARER,
-    summary="My zone's vendors, listings, orders and value per ISO week and local share (default: 12 weeks)",
-    description="An admin picks the zone with `zone` (default: the first by code); a manager's own zone only "
-    "(another zone answers 404).",
-    responses={404: problem_response(404, "No such zone, or another zone than the manager's own")},
-)
-async def zone_dashboard(
-    request: UserRequest,
-    db_session: DbSession,
-    zone: Annotated[int | None, QueryParameter(ge=1)] = None,
-    start: From = None,
-    end: To = None,
-) -> service.ZoneDashboard:
-    return await service.zone_dashboard(
-        session=db_session, actor=request.user, zone_id=zone, start=start, end=end, today=wib_today(utcnow())
+    @get(
+        "/zone-dashboard",
+        guards=[requires_role(Role.MANAGER, Role.ADMIN)],
+        summary="My zone's vendors, listings, orders and value per ISO week and local share (default: 12 weeks)",
+        description="An admin picks the zone with `zone` (default: the first by code); a manager's own zone only "
+        "(another zone answers 404).",
+        responses={404: problem_response(404, "No such zone, or another zone than the manager's own")},
     )
+    async def zone_dashboard(
+        self,
+        request: UserRequest,
+        db_session: DbSession,
+        zone: Annotated[int | None, QueryParameter(ge=1)] = None,
+        start: From = None,
+        end: To = None,
+    ) -> service.ZoneDashboard:
+        return await service.zone_dashboard(
+            session=db_session, actor=request.user, zone_id=zone, start=start, end=end, today=wib_today(utcnow())
+        )
 
 
-API_ROUTES: list[ControllerRouterHandler] = [vendor_sales, canteen_spend, zone_dashboard]
+API_ROUTES: list[ControllerRouterHandler] = [ReportApi]

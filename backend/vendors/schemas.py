@@ -7,6 +7,7 @@ from datetime import datetime, time
 from pydantic import BaseModel, Field, field_validator
 
 from backend.errors import N_
+from backend.public import media_url, public_from
 from backend.vendors.models import Vendor, mask_to_days
 
 
@@ -70,8 +71,9 @@ class VendorPublic(BaseModel):
 
     @classmethod
     def of(cls, vendor: Vendor) -> VendorPublic:
-        return cls(
-            **vendor.model_dump(exclude={"operating_days", "photo_thumb_key", "photo_detail_key"}),
+        return public_from(
+            cls,
+            vendor,
             operating_days=mask_to_days(vendor.operating_days),
-            photo_url=f"/media/{vendor.photo_detail_key}" if vendor.photo_detail_key else None,
+            photo_url=media_url(vendor.photo_detail_key),
         )

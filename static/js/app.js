@@ -1,4 +1,5 @@
-// Registers the service worker (offline page, cached shell). Nothing here decides a business rule.
+// Registers the service worker (offline page, cached shell) and the small behaviours pages share; the CSP allows
+// no inline script, so they live here. Nothing here decides a business rule.
 // Logging out or in forgets the pages saved for offline reading (they may show the previous person's view);
 // logging out also stops this phone's push notifications (the next person would read the previous one's).
 function forgetSavedPages() {
@@ -28,3 +29,11 @@ if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/sw.js").catch(function () { /* an old browser or private mode: the site works without it */ });
   });
 }
+// A photo upload that fails on the way (no connection, a refused size) says so under the form.
+function showUploadFailed(event) {
+  var form = event.target.closest && event.target.closest("[data-upload-form]");
+  var note = form && form.querySelector("[data-upload-failed]");
+  if (note) note.hidden = false;
+}
+document.addEventListener("htmx:responseError", showUploadFailed);
+document.addEventListener("htmx:sendError", showUploadFailed);

@@ -84,7 +84,11 @@ async def test_a_second_run_finds_nothing_left_to_delete(world, zone, database):
 async def test_a_locked_account_stays_locked_after_the_clean_up_until_its_window_has_passed(world, zone, database):
     worker = await world.user(Role.WORKER, zone=zone)
     policy = LoginPolicy(
-        failures_per_account=5, failures_per_ip=30, window_seconds=WINDOW, password_hash_profile="fast"
+        failures_per_account_and_address=5,
+        failures_per_ip=30,
+        failures_per_account=100,
+        window_seconds=WINDOW,
+        password_hash_profile="fast",
     )
 
     async def log_in_at(moment: datetime, password: str) -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import inspect
 import re
 import shutil
+import time
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -30,6 +31,7 @@ from typing import Any, TypeVar
 import pytest
 
 from backend.demo import DEMO_PASSWORD
+from backend.phone import normalize_phone
 from tests.app_process import ROOT, ServerProcess, app_environment, run_command
 from tests.payments.fake_stripe import FakeStripe
 
@@ -112,20 +114,46 @@ def _stripe_environment(fake: FakeStripe) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory, browser_stripe: FakeStripe) -> Iterator[str]:
-    """Base URL of the app served by uvicorn on a free port, on a fresh database holding the demo data, with
-    card payments through the fake Stripe."""
+def live_server_process(
+    tmp_path_factory: pytest.TempPathFactory, browser_stripe: FakeStripe
+) -> Iterator[ServerProcess]:
+    """The app served by uvicorn on a free port, on a fresh database holding the demo data, with card payments
+    through the fake Stripe and one-time codes printed to its log (OTP_SENDER=log)."""
     data_dir = tmp_path_factory.mktemp("browser")
-    env = app_environment(DATABASE_URL=f"sqlite:///{data_dir / 'browser.db'}", MEDIA_DIR=str(data_dir / "media"))
+    env = app_environment(
+        DATABASE_URL=f"sqlite:///{data_dir / 'browser.db'}", MEDIA_DIR=str(data_dir / "media"), OTP_SENDER="log"
+    )
     run_command(["backend", "migrate"], env)
     run_command(["backend", "load-demo"], env)
     server = ServerProcess(environment={**env, **_stripe_environment(browser_stripe)}, log_dir=data_dir)
     try:
         url = server.start()
         browser_stripe.send_webhooks_to(f"{url}{STRIPE_WEBHOOK_PATH}", STRIPE_WEBHOOK_SECRET)
-        yield url
+        yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def live_server(live_server_process: ServerProcess) -> str:
+    """Base URL of the live server."""
+    return live_server_process.url
+
+
+@pytest.fixture(scope="session")
+def whatsapp_code(live_server_process: ServerProcess) -> Callable[[str], str]:
+    """whatsapp_code(number) is the newest one-time code the server sent to the number (as people type it): the
+    development sender prints it to the server's log, which stands in for the phone's WhatsApp here."""
+
+    def read(number: str) -> str:
+        pattern = re.compile(rf"one-time code for {re.escape(normalize_phone(number))}: (\d{{6}})")
+        deadline = time.monotonic() + 10
+        while not (codes := pattern.findall(live_server_process.log())) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert codes, f"no code for {number} in the server's log"
+        return str(codes[-1])
+
+    return read
 
 
 # --- Playwright, confined to one thread ------------------------------------------------------------------

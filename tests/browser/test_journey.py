@@ -110,16 +110,24 @@ def fits_the_phone(page: Page) -> None:
 
 
 def vendor_opens_a_shop_and_lists_a_nasi_box(
-    page: Page, vendor: NewVendor, photo: Path, screenshot: Callable[..., Path]
+    page: Page,
+    vendor: NewVendor,
+    photo: Path,
+    screenshot: Callable[..., Path],
+    whatsapp_code: Callable[[str], str],
 ) -> int:
-    """Sign up, the business profile, a halal certificate, then the product with its photo, sent for review.
-    Returns the product's id."""
+    """Sign up and confirm the number with the code WhatsApp brings, the business profile, a halal certificate,
+    then the product with its photo, sent for review. Returns the product's id."""
     page.goto("/signup?role=vendor")
     page.fill("[name=full_name]", vendor.owner)
     page.fill("[name=phone]", as_typed(vendor.phone))
     page.fill("[name=password]", vendor.password)
     page.select_option("[name=zone_id]", label=DEMO_ZONE)
     page.get_by_role("button", name="Buat akun").click()
+    expect(page).to_have_url(re.compile(r"/verify-phone$"))
+    expect(page.get_by_role("heading", name="Konfirmasi nomor Anda")).to_be_visible()
+    page.get_by_label("Kode dari WhatsApp").fill(whatsapp_code(vendor.phone))
+    page.get_by_role("button", name="Konfirmasi", exact=True).click()
     expect(page).to_have_url(re.compile(r"/vendor$"))
     screenshot("01-vendor-signed-up", on=page)
 
@@ -346,12 +354,13 @@ def the_journey(
     buyer: str,
     photo: Path,
     screenshot: Callable[..., Path],
+    whatsapp_code: Callable[[str], str],
     *,
     javascript: bool,
 ) -> None:
     monday = next_orderable_monday(utcnow())
     vendor_phone = phones(javascript=javascript)
-    product_id = vendor_opens_a_shop_and_lists_a_nasi_box(vendor_phone, vendor, photo, screenshot)
+    product_id = vendor_opens_a_shop_and_lists_a_nasi_box(vendor_phone, vendor, photo, screenshot, whatsapp_code)
     manager_verifies_the_certificate_and_approves_the_listing(phones(javascript=javascript), log_in, vendor, screenshot)
     canteen_phone = phones(javascript=javascript)
     number, order_path = canteen_finds_orders_and_pays(
@@ -364,7 +373,7 @@ def the_journey(
 
 
 def test_a_new_vendor_sells_200_nasi_box_to_a_canteen_paid_by_card_delivered_and_rated(
-    phones, log_in, browser_stripe, screenshot, tmp_path
+    phones, log_in, browser_stripe, screenshot, tmp_path, whatsapp_code
 ):
     vendor = NewVendor(
         owner="Ratih Kusuma",
@@ -382,11 +391,14 @@ def test_a_new_vendor_sells_200_nasi_box_to_a_canteen_paid_by_card_delivered_and
         CANTEEN_STAFF,
         small_photo(tmp_path / "IMG_20261123_0702.jpg"),
         screenshot,
+        whatsapp_code,
         javascript=True,
     )
 
 
-def test_the_same_journey_works_with_javascript_off(phones, log_in, browser_stripe, screenshot, tmp_path):
+def test_the_same_journey_works_with_javascript_off(
+    phones, log_in, browser_stripe, screenshot, tmp_path, whatsapp_code
+):
     """Every step is a plain form: a POST answered by a redirect (or a GET form), so a phone with JavaScript
     off, or before htmx has loaded, does everything the others do."""
     vendor = NewVendor(
@@ -405,5 +417,6 @@ def test_the_same_journey_works_with_javascript_off(phones, log_in, browser_stri
         COLLEAGUE,
         small_photo(tmp_path / "IMG_20261123_0703.jpg"),
         screenshot,
+        whatsapp_code,
         javascript=False,
     )

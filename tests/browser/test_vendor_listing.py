@@ -20,7 +20,7 @@ def phone_photo(path: Path) -> Path:
     return path
 
 
-def test_a_new_vendor_lists_a_nasi_box_from_the_phone(page, live_server, screenshot, tmp_path):
+def test_a_new_vendor_lists_a_nasi_box_from_the_phone(page, live_server, screenshot, tmp_path, whatsapp_code):
     photo = phone_photo(tmp_path / "IMG_20261123_0701.jpg")
     page.goto(f"{live_server}/signup?role=vendor")
     page.fill("[name=full_name]", "Ratna Dewi")
@@ -28,6 +28,9 @@ def test_a_new_vendor_lists_a_nasi_box_from_the_phone(page, live_server, screens
     page.fill("[name=password]", "nasi-box-enak")
     page.select_option("[name=zone_id]", label="Kawasan Industri Terpadu Batang (Kabupaten Batang)")
     page.get_by_role("button", name="Buat akun").click()
+    expect(page).to_have_url(f"{live_server}/verify-phone")
+    page.get_by_label("Kode dari WhatsApp").fill(whatsapp_code("0857-7000-1234"))
+    page.get_by_role("button", name="Konfirmasi", exact=True).click()
     expect(page).to_have_url(f"{live_server}/vendor")
     screenshot("home-new")
 

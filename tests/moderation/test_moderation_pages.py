@@ -13,7 +13,7 @@ from backend.certification.models import Certificate, CertificateStatus
 from backend.moderation.models import AuditEntry, ListingReport
 from backend.moderation.service import approve_listing
 from backend.vendors.models import Vendor, VendorStatus
-from tests.conftest import log_in, submit
+from tests.conftest import csrf_token, log_in, submit
 
 
 async def product_status(database, product_id: int) -> str:
@@ -30,7 +30,7 @@ async def test_a_manager_approves_from_the_queue_with_htmx_without_reloading(cli
 
     response = await client.post(
         f"/manager/listings/{shop.product.id}/approve",
-        headers={"HX-Request": "true", "x-csrftoken": client.cookies["pk_csrf"]},
+        headers={"HX-Request": "true", "x-csrftoken": await csrf_token(client)},
     )
 
     assert response.status_code == 200
@@ -200,7 +200,7 @@ async def test_a_certificate_rejected_without_a_reason_stays_unverified(client, 
     with_htmx = await client.post(
         f"/manager/certificates/{certificate_id}/reject",
         data={"reason": ""},
-        headers={"HX-Request": "true", "x-csrftoken": client.cookies["pk_csrf"]},
+        headers={"HX-Request": "true", "x-csrftoken": await csrf_token(client)},
     )
     rejected = await submit(
         client,

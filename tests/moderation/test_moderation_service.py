@@ -323,3 +323,27 @@ async def test_a_worker_cannot_use_the_moderation_api(client, worker):
     auth = await make_token(client, worker)
 
     assert (await client.get("/api/v1/manager/queue", headers=auth)).status_code == 403
+
+
+async def test_the_moderation_api_answers_each_decision_with_the_new_state(client, world, vendor, manager):
+    from tests.vendors.test_vendor_api import make_token
+
+    shop = await world.shop(vendor)
+    certificate = shop.certificates[0]
+    auth = await make_token(client, manager)
+
+    verified = await client.post(f"/api/v1/manager/certificates/{certificate.id}/verify", headers=auth)
+    approved = await client.post(f"/api/v1/manager/listings/{shop.product.id}/approve", headers=auth)
+    suspended = await client.post(
+        f"/api/v1/manager/vendors/{shop.vendor.id}/suspend", json={"reason": "Sertifikat palsu"}, headers=auth
+    )
+    reinstated = await client.post(
+        f"/api/v1/manager/vendors/{shop.vendor.id}/reinstate", json={"reason": "Sudah dicek ulang"}, headers=auth
+    )
+    unknown = await client.post("/api/v1/manager/certificates/999999/verify", headers=auth)
+
+    assert verified.json() == {"id": certificate.id, "status": "verified", "reason": ""}
+    assert approved.json() == {"id": shop.product.id, "status": "live", "reason": ""}
+    assert suspended.json() == {"id": shop.vendor.id, "status": "suspended", "reason": "Sertifikat palsu"}
+    assert reinstated.json() == {"id": shop.vendor.id, "status": "active", "reason": "Sudah dicek ulang"}
+    assert unknown.status_code == 404

@@ -12,7 +12,7 @@ from backend.errors import Forbidden, NotFound, ValidationFailed
 from backend.moderation.models import AuditEntry, VendorInvitation
 from backend.moderation.register import claim_invitation, get_import, import_register, parse_register
 from backend.vendors.models import Vendor
-from tests.conftest import QueryCounter, csrf_token, log_in, submit
+from tests.conftest import QueryCounter, csrf_token, log_in, sign_up
 
 REGISTER = """nama_usaha,nama_pemilik,nib,no_hp,kecamatan,desa,jenis_usaha
 Catering Bu Sri,Sri Rahayu,9120301234567,0812-3456-7001,Gringsing,Krengseng,Katering
@@ -156,14 +156,14 @@ async def test_the_api_imports_with_a_token(client, manager):
     assert (await client.get(f"/api/v1/manager/register/{body['id']}", headers=auth)).json()["id"] == body["id"]
 
 
-async def test_a_vendor_from_the_register_claims_the_invitation_by_signing_up_with_its_phone(
-    client, zone, manager, database
+async def test_a_vendor_from_the_register_claims_the_invitation_by_signing_up_with_its_phone_and_its_code(
+    client, zone, manager, database, codes
 ):
     await run_import(database, manager, REGISTER.encode())
 
-    response = await submit(
+    response = await sign_up(
         client,
-        "/signup",
+        codes,
         {
             "role": "vendor",
             "full_name": "Sri Rahayu",

@@ -32,7 +32,7 @@ from backend.orders.states import change_status
 from backend.payments import invoices
 from backend.payments.invoices import InvoiceState
 from backend.payments.models import Invoice
-from tests.conftest import app, found, log_in, submit  # noqa: F401  (`app` without card payments: this folder's conftest turns them on)
+from tests.conftest import ROOT, app, found, log_in, submit  # noqa: F401  (`app` without card payments: this folder's conftest turns them on)
 from tests.orders.conftest import NOW
 
 S = OrderStatus
@@ -333,7 +333,9 @@ async def test_the_canteen_lists_and_prints_its_invoice_in_few_queries(
     ):
         assert expected in text, expected
     assert format_date(invoice.issued_on) in text and format_date(invoice.due_on) in text
-    assert "@media print" in page.text and 'class="back no-print"' in page.text
+    # The print styles are in app.css (the Content-Security-Policy allows no inline <style>).
+    assert 'class="back no-print"' in page.text and 'class="invoice"' in page.text
+    assert re.search(r"@media print \{\s*\.invoice \{", (ROOT / "static" / "css" / "app.css").read_text())
     assert "/manager/invoices" not in page.text  # no "mark paid" for the canteen
 
 

@@ -7,8 +7,8 @@
 - Trigram lookups: on PostgreSQL pg_trgm and a GIN gin_trgm_ops index on search_word.word (outside the models,
   like the search index of 0004); on SQLite the table `search_word_trigram`.
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-02 18:00:00.000000
 """
 
@@ -18,8 +18,8 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-revision: str = "0011"
-down_revision: str | None = "0010"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

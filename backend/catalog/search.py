@@ -1,11 +1,14 @@
 """What buyers find: the catalogue's search, filters, distances and availability, one function for pages and API.
 
 A page of results costs three queries whatever its size: the largest delivery radius (it sizes the bounding
-box), the page's rows (everything filtered, sorted and cut in the database), then their photos, tiers, badges.
+box) together with the lookup of the search's words, the page's rows (everything filtered, sorted and cut in the
+database), then their photos, tiers, badges.
 
-- Text: the normalised words of catalog.searchtext, matched as prefixes by the database's own full-text
-  search: SQLite FTS5 (`product_search`, ranked by bm25) or PostgreSQL's tsvector with a GIN index (ts_rank).
-  Both weigh a hit in the product's name above one in the vendor's name above one in the description.
+- Text: the normalised words of catalog.searchtext, each with its other spellings, synonyms and, for an
+  unknown long word, corrections (catalog.vocabulary.understand_query), matched as prefixes by the database's
+  own full-text search: SQLite FTS5 (`product_search`, ranked by bm25) or PostgreSQL's tsvector with a GIN
+  index (ts_rank). Names with every word as typed come first; then both weigh a hit in the product's name
+  above one in the vendor's name above one in the description.
 - Distance: only vendors whose delivery radius reaches the buyer. A bounding box (the largest radius of any
   active vendor around the buyer) on the (latitude, longitude) index prunes, then the exact great-circle
   distance (`great_circle_km`, an SQL function on both databases) decides.

@@ -7,7 +7,7 @@ suggestions of a search that found nothing; the index itself (FTS5 / tsvector) s
 It is rebuilt by a job (every few minutes, and by `python -m backend rebuild-search-words`) rather than kept in
 step with each change: what a buyer may see changes in many places and even without a write (a certificate
 expires at midnight), the words only steer corrections and suggestions (a word typed exactly is always searched
-as typed), and a rebuild is one pass over the visible products' two short columns (about a second at 200,000).
+as typed), and a rebuild is one pass over two short columns of the visible products.
 
 Typo candidates are the words sharing trigrams with the typed word: PostgreSQL's pg_trgm (`%`, a GIN
 gin_trgm_ops index), SQLite a table of each word's trigrams counted the same way (searchtext.trigrams). Both keep

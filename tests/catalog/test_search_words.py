@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from sqlalchemy import text as sql
 
 from backend.accounts.models import Role
 from backend.catalog import synonyms
 from backend.catalog.models import Category
 from backend.catalog.searchtext import one_typo_from, similarity, spelling_variants, trigrams
 from backend.catalog.vocabulary import SearchWord, rebuild_vocabulary, suggest, understand_query
+from backend.db import is_postgres
 from backend.errors import ValidationFailed
 from backend.jobs import rebuild_vocabulary_once
 from tests.catalog.test_search import TODAY, find, search
@@ -238,3 +240,15 @@ async def test_two_managers_adding_the_same_synonym_at_once_are_told_it_exists(w
         with pytest.raises(ValidationFailed) as refused:
             await synonyms.add_synonym(session=session, actor=second, words="nasi", same_as="sego")
         assert refused.value.errors[0].message == synonyms.MSG_EXISTS
+
+
+async def test_trigrams_counted_in_python_agree_with_pg_trgm(database):
+    """SQLite's trigram table is filled with searchtext.trigrams; on PostgreSQL pg_trgm counts them itself."""
+    pairs = [("kerpik", "keripik"), ("tmepe", "tempe"), ("es", "teh"), ("nasi", "nasi"), ("rendnag", "rendang"),
+             ("wearpak", "wearpack"), ("123", "12"), ("singkog", "singkong")]  # fmt: skip
+    async with database.sessionmaker() as session:
+        if not is_postgres(session):
+            pytest.skip("pg_trgm is PostgreSQL's")
+        for first, second in pairs:
+            found = (await session.execute(sql("SELECT similarity(:a, :b)"), {"a": first, "b": second})).scalar_one()
+            assert found == pytest.approx(similarity(first, second), abs=1e-6), (first, second)

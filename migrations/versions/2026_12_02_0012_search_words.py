@@ -5,7 +5,7 @@
 - `search_word`: each distinct word of visible products' names, vendors' names and categories, rebuilt by a job
   (backend/catalog/vocabulary.py); filled here once so corrections work before the first run.
 - Trigram lookups: on PostgreSQL pg_trgm and a GIN gin_trgm_ops index on search_word.word (outside the models,
-  like the search index of 0004); on SQLite the table `search_word_trigram`.
+  like the search index of 0004); on SQLite the table `search_word_trigram` (WITHOUT ROWID).
 
 Revision ID: 0012
 Revises: 0011
@@ -39,7 +39,9 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["word"], ["search_word.word"], name=op.f("fk_search_word_trigram_word_search_word"), ondelete="CASCADE"
         ),
+        sa.Column("trigram_count", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("trigram", "word", name=op.f("pk_search_word_trigram")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "search_synonym",
@@ -93,8 +95,14 @@ def _fill_vocabulary() -> None:
     )
     if connection.dialect.name != "postgresql":
         connection.execute(
-            sa.text("INSERT INTO search_word_trigram (trigram, word) VALUES (:trigram, :word)"),
-            [{"trigram": t, "word": w} for w in words for t in sorted(_trigrams(w))],
+            sa.text(
+                "INSERT INTO search_word_trigram (trigram, word, trigram_count) VALUES (:trigram, :word, :trigram_count)"
+            ),
+            [
+                {"trigram": t, "word": w, "trigram_count": len(_trigrams(w))}
+                for w in words
+                for t in sorted(_trigrams(w))
+            ],
         )
 
 

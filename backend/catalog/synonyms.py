@@ -109,7 +109,7 @@ class SearchSynonym(SQLModel, table=True):
     id: int = id_field()
     words: str = Field(max_length=MAX_PHRASE_LENGTH)  # first in the unique index
     same_as: str = Field(max_length=MAX_PHRASE_LENGTH, index=True)
-    zone_id: int = Field(foreign_key="zone.id", index=True)
+    zone_id: int | None = Field(default=None, foreign_key="zone.id", index=True)  # None: an admin added it
     added_by: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
     created_at: datetime = created_at_field()
 
@@ -162,8 +162,6 @@ async def add_synonym(*, session: AsyncSession, actor: User, words: str, same_as
     built_in = [*BUILT_IN.get(first, []), *spelling_variants(first)]
     if second in built_in or (first, second) in await added_pairs(session=session, phrases=[first]):
         raise ValidationFailed([FieldError("same_as", MSG_EXISTS)])
-    if actor.zone_id is None:
-        raise Forbidden(MSG_OTHER_ZONE)
     synonym = SearchSynonym(words=first, same_as=second, zone_id=actor.zone_id, added_by=actor.id)
     try:
         async with session.begin_nested():  # two managers adding the same pair at once: the second is told
@@ -184,7 +182,7 @@ async def add_synonym(*, session: AsyncSession, actor: User, words: str, same_as
 
 def may_remove(actor: User, synonym: SearchSynonym) -> bool:
     """The managers of the zone that added a synonym may remove it, and an admin any."""
-    return actor.role == Role.ADMIN or synonym.zone_id == actor.zone_id
+    return actor.role == Role.ADMIN or (synonym.zone_id is not None and synonym.zone_id == actor.zone_id)
 
 
 async def remove_synonym(*, session: AsyncSession, actor: User, synonym_id: int) -> None:

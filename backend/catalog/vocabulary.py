@@ -343,7 +343,8 @@ def _terms(words: list[str], groups: dict[str, list[str]]) -> list[Term]:
                 break
         else:
             word = words[position]
-            terms.append(_alternatives(word, [*spelling_variants(word), *groups.get(word, [])]))
+            # The lists first: when alternatives are cut at MAX_ALTERNATIVES, the rules' guesses go first.
+            terms.append(_alternatives(word, [*groups.get(word, []), *spelling_variants(word)]))
             position += 1
     return terms
 

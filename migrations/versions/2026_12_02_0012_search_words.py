@@ -48,7 +48,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("words", sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
         sa.Column("same_as", sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
-        sa.Column("zone_id", sa.Integer(), nullable=False),
+        sa.Column("zone_id", sa.Integer(), nullable=True),
         sa.Column("added_by", sa.Integer(), nullable=True),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.CheckConstraint("words <> same_as", name=op.f("ck_search_synonym_different_words")),

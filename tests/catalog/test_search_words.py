@@ -14,7 +14,7 @@ from backend.catalog.models import Category
 from backend.catalog.searchtext import one_typo_from, similarity, spelling_variants, trigrams
 from backend.catalog.vocabulary import SearchWord, rebuild_vocabulary, suggest, understand_query
 from backend.db import is_postgres
-from backend.errors import ValidationFailed
+from backend.errors import Forbidden, ValidationFailed
 from backend.jobs import rebuild_vocabulary_once
 from tests.catalog.test_search import TODAY, find, search
 from tests.conftest import QueryCounter
@@ -252,3 +252,15 @@ async def test_trigrams_counted_in_python_agree_with_pg_trgm(database):
         for first, second in pairs:
             found = (await session.execute(sql("SELECT similarity(:a, :b)"), {"a": first, "b": second})).scalar_one()
             assert found == pytest.approx(similarity(first, second), abs=1e-6), (first, second)
+
+
+async def test_an_admin_adds_synonyms_for_every_zone_and_only_an_admin_removes_them(database, manager, admin):
+    async with database.sessionmaker() as session:
+        added = await synonyms.add_synonym(session=session, actor=admin, words="sego", same_as="nasi")
+        await session.commit()
+        assert added.zone_id is None
+        with pytest.raises(Forbidden):
+            await synonyms.remove_synonym(session=session, actor=manager, synonym_id=added.id)
+        await synonyms.remove_synonym(session=session, actor=admin, synonym_id=added.id)
+        await session.commit()
+        assert await synonyms.list_synonyms(session=session) == []

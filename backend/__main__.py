@@ -7,6 +7,7 @@ create-manager --zone KITB create a market manager for a zone
 run-expiry [--date D]      run the daily certificate expiry job (idempotent)
 run-order-jobs             cancel unpaid orders, place standing orders, complete delivered orders (idempotent)
 run-login-cleanup          delete expired sessions and login attempts older than the login window (idempotent)
+rebuild-search-words       rebuild the words of visible products that search corrects typos to (idempotent)
 serve [--workers N]        run the web app with uvicorn
 """
 
@@ -24,11 +25,18 @@ from sqlmodel import col
 from backend import demo, migrate
 from backend.accounts.models import Role, Zone
 from backend.accounts.service import DeletedLoginRecords, create_user
+from backend.catalog.vocabulary import VocabularyRun
 from backend.clock import utcnow, wib_today
 from backend.config import ConfigError, Settings
 from backend.db import Database
 from backend.errors import ValidationFailed
-from backend.jobs import OrderJobsRun, delete_expired_login_records_once, run_expiry_once, run_order_jobs_once
+from backend.jobs import (
+    OrderJobsRun,
+    delete_expired_login_records_once,
+    rebuild_vocabulary_once,
+    run_expiry_once,
+    run_order_jobs_once,
+)
 from backend.media.storage import FileSystemStorage
 from backend.moderation.service import ExpiryRun
 
@@ -49,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     expiry.add_argument("--date", type=date.fromisoformat, help="the day to run for (WIB), default today")
     commands.add_parser("run-order-jobs", help="cancel unpaid orders, place standing orders, complete deliveries")
     commands.add_parser("run-login-cleanup", help="delete expired sessions and old login attempts")
+    commands.add_parser("rebuild-search-words", help="rebuild the words search corrects typos to")
     serve = commands.add_parser("serve", help="run the web app")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -104,6 +113,10 @@ def main(argv: list[str] | None = None) -> int:
             f"login clean-up: {deleted.sessions} expired sessions and {deleted.login_attempts} old login attempts "
             "deleted"
         )
+        return 0
+    if args.command == "rebuild-search-words":
+        rebuilt = asyncio.run(_rebuild_search_words(settings))
+        print(f"search words: {rebuilt.words} words, {rebuilt.added} added, {rebuilt.removed} removed")
         return 0
     if args.command == "serve":
         import uvicorn
@@ -165,6 +178,14 @@ async def _delete_expired_login_records(settings: Settings) -> DeletedLoginRecor
     database = Database(settings.database_url)
     try:
         return await delete_expired_login_records_once(database, settings)
+    finally:
+        await database.dispose()
+
+
+async def _rebuild_search_words(settings: Settings) -> VocabularyRun:
+    database = Database(settings.database_url)
+    try:
+        return await rebuild_vocabulary_once(database, wib_today(utcnow()))
     finally:
         await database.dispose()
 

@@ -3,10 +3,12 @@
 - every minute: unpaid card orders cancelled and released, standing orders placed ahead, delivered orders
   completed after two days, card refunds sent to Stripe (again, after Stripe was down);
 - every hour: expired browser sessions and login attempts older than the throttling window deleted;
-- every few seconds: Web Push messages sent, with retries.
+- every few seconds: Web Push messages sent, with retries;
+- every ten minutes: the words of visible products that steer search's typo corrections rebuilt.
 
 Operators can also run a job by hand or from cron: `python -m backend run-expiry [--date YYYY-MM-DD]`,
-`python -m backend run-order-jobs`, `python -m backend run-login-cleanup`.
+`python -m backend run-order-jobs`, `python -m backend run-login-cleanup`,
+`python -m backend rebuild-search-words`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from backend.accounts.service import DeletedLoginRecords, delete_expired_login_records
+from backend.catalog.vocabulary import VocabularyRun, rebuild_vocabulary
 from backend.clock import WIB, utcnow, wib_today
 from backend.config import Settings
 from backend.db import Database
@@ -63,6 +66,8 @@ async def run_daily(database: Database) -> None:
 ORDER_JOBS_EVERY_SECONDS = 60
 PUSH_EVERY_SECONDS = 10
 LOGIN_CLEANUP_EVERY_SECONDS = 3600
+# A word of a newly approved product is found as typed at once; only corrections and suggestions wait for this.
+VOCABULARY_EVERY_SECONDS = 600
 
 
 @dataclass
@@ -124,6 +129,15 @@ async def delete_expired_login_records_once(
     return deleted
 
 
+async def rebuild_vocabulary_once(database: Database, today: date) -> VocabularyRun:
+    async with database.sessionmaker() as session:
+        result = await rebuild_vocabulary(session=session, today=today)
+        await session.commit()
+    if result.added or result.removed:
+        logger.info("search words rebuilt: %s", result)
+    return result
+
+
 async def run_every(seconds: float, job: Callable[[], Awaitable[Any]], name: str) -> None:
     """Run `job` now and then every `seconds`; a failure is logged and the next run tries again."""
     while True:
@@ -143,6 +157,9 @@ def scheduled_jobs(database: Database, settings: Settings) -> list[Coroutine[Any
         ),
         run_every(
             LOGIN_CLEANUP_EVERY_SECONDS, lambda: delete_expired_login_records_once(database, settings), "login clean-up"
+        ),
+        run_every(
+            VOCABULARY_EVERY_SECONDS, lambda: rebuild_vocabulary_once(database, wib_today(utcnow())), "search words"
         ),
     ]
     if settings.web_push_enabled:

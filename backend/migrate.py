@@ -10,7 +10,7 @@ from backend.config import PROJECT_ROOT
 # Database objects a migration creates outside the models (the search index, see migration 0004): Alembic's
 # comparison of models and database leaves them alone.
 UNMODELLED_TABLE_PREFIX = "product_search"
-UNMODELLED_INDEXES = frozenset({"ix_product_search_document"})
+UNMODELLED_INDEXES = frozenset({"ix_product_search_document", "ix_search_word_trigram"})  # 0004, 0012 (pg_trgm)
 UNMODELLED_COLUMNS = frozenset({"search_document"})  # product's generated tsvector on PostgreSQL
 
 

@@ -2,6 +2,8 @@
 
 from backend.accounts.models import ApiToken, AuthSession, LoginAttempt, Organisation, PhoneVerification, User, Zone
 from backend.catalog.models import PriceTier, Product, ProductCertificate, ProductPhoto
+from backend.catalog.synonyms import SearchSynonym
+from backend.catalog.vocabulary import SearchWord, SearchWordTrigram
 from backend.certification.models import Certificate
 from backend.moderation.models import (
     AuditEntry,
@@ -57,6 +59,9 @@ __all__ = [
     "Refund",
     "RegisterImport",
     "Review",
+    "SearchSynonym",
+    "SearchWord",
+    "SearchWordTrigram",
     "StandingOrder",
     "StandingOrderRun",
     "StripeEvent",

@@ -18,6 +18,7 @@ from litestar.response import Template
 from backend.catalog.models import Category
 from backend.catalog.search import MAX_DAYS_AHEAD, MSG_PLACE, CatalogueQuery, Sort, buyer_location, search_catalogue
 from backend.catalog.storefront import product_for_buyer, vendor_for_buyer
+from backend.catalog.vocabulary import Suggestions, suggest
 from backend.clock import utcnow, wib_today
 from backend.db import DbSession
 from backend.errors import N_, FieldError, ValidationFailed
@@ -85,12 +86,15 @@ async def catalogue(request: HTMXRequest, db_session: DbSession) -> Template:
         session=db_session, user=user, latitude=fields.pop("latitude", None), longitude=fields.pop("longitude", None)
     )
     now = utcnow()
-    results, errors = None, {}
+    results, errors, suggestions = None, {}, Suggestions()
     if problems:
         errors = field_errors(ValidationFailed(problems))
     else:
         try:
             results = await search_catalogue(session=db_session, query=CatalogueQuery(near=near, **fields), now=now)
+            suggestions = await suggest(
+                session=db_session, text=fields["text"], found_any=bool(results.items) or results.page > 1
+            )
         except ValidationFailed as refused:
             errors = field_errors(refused)
     today = wib_today(now)
@@ -98,6 +102,7 @@ async def catalogue(request: HTMXRequest, db_session: DbSession) -> Template:
         "today": today,
         "last_day": today + timedelta(days=MAX_DAYS_AHEAD),
         "results": results,
+        "suggestions": suggestions,
         "errors": errors,
         "params": params,
         "day": fields.get("available_on"),

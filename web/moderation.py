@@ -31,6 +31,7 @@ from backend.moderation.schemas import ReasonInput, ReportInput
 from web.forms import field_errors, form_values, query_date, read_form, whole_number
 from web.responses import page, page_or_fragment, see_other, wants_fragment
 from web.roles import BUYERS, MANAGERS
+from web.synonyms import PAGE_ROUTES as SYNONYM_PAGE_ROUTES
 
 
 @dataclass(frozen=True)
@@ -277,4 +278,5 @@ PAGE_ROUTES = [
     audit_page,
     report_form,
     report_listing,
+    *SYNONYM_PAGE_ROUTES,  # registered with the manager's other pages (backend/app.py lists domains' routes)
 ]

@@ -22,11 +22,13 @@ from backend.catalog.schemas import (
     PhotoPublic,
     ProductDetailPublic,
     ReviewPublic,
+    SuggestionsPublic,
     TierPublic,
     VendorStorefrontPublic,
 )
 from backend.catalog.search import CatalogueItem, CatalogueQuery, Sort, buyer_location, search_catalogue
 from backend.catalog.storefront import product_for_buyer, vendor_for_buyer
+from backend.catalog.vocabulary import suggest
 from backend.certification.formats import FORMATS, CertificateKind
 from backend.certification.models import Certificate
 from backend.clock import utcnow
@@ -103,12 +105,16 @@ class CatalogueController(Controller):
                 page=page,
             ),
         )
+        suggestions = await suggest(session=db_session, text=q, found_any=bool(result.items) or result.page > 1)
         return CataloguePagePublic(
             items=[_item(item) for item in result.items],
             page=result.page,
             has_more=result.has_more,
             sort=result.sort.value,
             near={"latitude": near.latitude, "longitude": near.longitude},
+            suggestions=SuggestionsPublic(
+                texts=suggestions.texts, categories=[category.value for category in suggestions.categories]
+            ),
         )
 
     @get("/products/{product_id:int}", summary="A product on sale, with what is left for a delivery day")

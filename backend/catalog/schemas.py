@@ -158,12 +158,22 @@ class CatalogueItemPublic(BaseModel):
     url: str
 
 
+class SuggestionsPublic(BaseModel):
+    texts: list[str] = Field(
+        default_factory=list, description="Searches with the closest known words, for a search that found nothing"
+    )
+    categories: list[str] = Field(default_factory=list, description="Categories whose words the search's words start")
+
+
 class CataloguePagePublic(BaseModel):
     items: list[CatalogueItemPublic]
     page: int
     has_more: bool
     sort: str
     near: dict[str, float]
+    suggestions: SuggestionsPublic = Field(
+        default_factory=SuggestionsPublic, description="Filled only when a search found nothing"
+    )
 
 
 class CertificateBadgePublic(BaseModel):

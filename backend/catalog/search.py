@@ -1,11 +1,14 @@
 """What buyers find: the catalogue's search, filters, distances and availability, one function for pages and API.
 
 A page of results costs three queries whatever its size: the largest delivery radius (it sizes the bounding
-box), the page's rows (everything filtered, sorted and cut in the database), then their photos, tiers, badges.
+box) together with the lookup of the search's words, the page's rows (everything filtered, sorted and cut in the
+database), then their photos, tiers, badges.
 
-- Text: the normalised words of catalog.searchtext, matched as prefixes by the database's own full-text
-  search: SQLite FTS5 (`product_search`, ranked by bm25) or PostgreSQL's tsvector with a GIN index (ts_rank).
-  Both weigh a hit in the product's name above one in the vendor's name above one in the description.
+- Text: the normalised words of catalog.searchtext, each with its other spellings, synonyms and, for an
+  unknown long word, corrections (catalog.vocabulary.understand_query), matched as prefixes by the database's
+  own full-text search: SQLite FTS5 (`product_search`, ranked by bm25) or PostgreSQL's tsvector with a GIN
+  index (ts_rank). Names with every word as typed come first; then both weigh a hit in the product's name
+  above one in the vendor's name above one in the description.
 - Distance: only vendors whose delivery radius reaches the buyer. A bounding box (the largest radius of any
   active vendor around the buyer) on the (latitude, longitude) index prunes, then the exact great-circle
   distance (`great_circle_km`, an SQL function on both databases) decides.
@@ -25,12 +28,14 @@ from typing import Any
 from sqlalchemy import (
     ColumnClause,
     ColumnElement,
+    ScalarSelect,
     SQLColumnExpression,
     and_,
     case,
     column,
     exists,
     func,
+    literal,
     literal_column,
     or_,
     select,
@@ -44,6 +49,7 @@ from backend.accounts.models import Organisation, User, Zone
 from backend.catalog.models import Category, Fulfilment, PriceTier, Product, ProductCertificate
 from backend.catalog.searchtext import query_terms
 from backend.catalog.service import buyer_visible, first_photo_key
+from backend.catalog.vocabulary import Term, understand_query
 from backend.certification.formats import FORMATS, CertificateKind
 from backend.certification.models import Certificate
 from backend.clock import WIB, to_wib, wib_today
@@ -170,9 +176,16 @@ async def search_catalogue(
     today = wib_today(now)
     check_query(query, today=today)
     postgres = is_postgres(session)
-    terms = query_terms(query.text)
-    if query.text.strip() and not terms:  # only emoji or punctuation: nothing can match it
+    typed = query_terms(query.text)
+    if query.text.strip() and not typed:  # only emoji or punctuation: nothing can match it
         return CataloguePage(items=[], page=query.page, has_more=False, sort=query.sort)
+    # The words' lookup carries the largest delivery radius with it: one round trip for both.
+    words = await understand_query(
+        session=session,
+        text=query.text,
+        along_with=_largest_delivery_radius() if query.within_delivery_radius else None,
+    )
+    terms = words.terms
     sort = query.sort if (query.sort != Sort.RELEVANCE or terms) else Sort.DISTANCE
 
     # Vendors first: the distance is computed once a vendor (a materialised CTE, not once a product), and
@@ -187,7 +200,7 @@ async def search_catalogue(
     if query.vendor_id is not None:
         in_reach.append(col(Vendor.id) == query.vendor_id)
     if query.within_delivery_radius:
-        largest_radius = await _largest_delivery_radius(session=session)
+        largest_radius = words.along_with
         if largest_radius is None:
             return CataloguePage(items=[], page=query.page, has_more=False, sort=sort)
         in_reach += [*_bounding_box(lat, lon, largest_radius), vendor_distance <= col(Vendor.delivery_radius_km)]
@@ -235,13 +248,17 @@ async def search_catalogue(
     if terms:
         if postgres:
             document: ColumnClause[Any] = literal_column(PG_DOCUMENT)
-            tsquery = func.to_tsquery(literal_column("'simple'::regconfig"), " & ".join(f"{t}:*" for t in terms))
+            tsquery = func.to_tsquery(
+                literal_column("'simple'::regconfig"), " & ".join(_text_match(t, postgres=True) for t in terms)
+            )
             statement = statement.where(document.op("@@")(tsquery))
             rank = func.ts_rank(document, tsquery).desc()
         else:
             index = table("product_search", column("rowid"))
             statement = statement.join(index, index.c.rowid == col(Product.id)).where(
-                literal_column("product_search").op("MATCH")(" ".join(f'"{t}"*' for t in terms))
+                literal_column("product_search").op("MATCH")(
+                    " AND ".join(_text_match(t, postgres=False) for t in terms)
+                )
             )
             # bm25 is lower for a better match; a hit in the name weighs 10, in the vendor's name 4.
             rank = func.bm25(literal_column("product_search"), 10.0, 4.0, 1.0).asc()
@@ -260,7 +277,7 @@ async def search_catalogue(
     average = col(Vendor.rating_sum) * 1.0 / func.nullif(col(Vendor.rating_count), 0)
     orderings: dict[Sort, list[SQLColumnExpression[Any]]] = {
         # `sort` is relevance only when there are terms, and so a rank.
-        Sort.RELEVANCE: [rank, distance] if rank is not None else [distance],
+        Sort.RELEVANCE: [_typed_in_name(typed), rank, distance] if rank is not None else [distance],
         Sort.DISTANCE: [distance],
         Sort.PRICE: [col(Product.price), distance],
         Sort.RATING: [average.desc().nulls_last(), col(Vendor.rating_count).desc(), distance],
@@ -296,13 +313,32 @@ async def search_catalogue(
     )
 
 
-async def _largest_delivery_radius(*, session: AsyncSession) -> float | None:
+def _text_match(alternatives: Term, *, postgres: bool) -> str:
+    """One search term for the index, each alternative matched as a prefix and those of several words needing
+    all of them: ("kripik", "nasi box") → `("kripik"* OR ("nasi"* AND "box"*))` for FTS5,
+    `(kripik:* | (nasi:* & box:*))` for to_tsquery. Words are normalised ([0-9a-z]), so need no quoting."""
+    prefix, every, either = ("{}:*", " & ", " | ") if postgres else ('"{}"*', " AND ", " OR ")
+    parts = []
+    for alternative in alternatives:
+        words = [prefix.format(word) for word in alternative.split()]
+        parts.append(words[0] if len(words) == 1 else f"({every.join(words)})")
+    return f"({either.join(parts)})"
+
+
+def _typed_in_name(words: list[str]) -> ColumnElement[int]:
+    """0 when every word as typed starts a word of the product's name, else 1: exact matches come before those
+    found through a spelling, a synonym or a correction."""
+    name = literal(" ") + col(Product.search_name)
+    return case((and_(*(name.like(f"% {word}%") for word in words)), 0), else_=1)
+
+
+def _largest_delivery_radius() -> ScalarSelect[Any]:
     """Read apart, so the planner sees the bounding box as plain numbers (a subquery hides them)."""
     return (
-        await session.execute(
-            select(func.max(col(Vendor.delivery_radius_km))).where(col(Vendor.status) == VendorStatus.ACTIVE)
-        )
-    ).scalar_one()
+        select(func.max(col(Vendor.delivery_radius_km)))
+        .where(col(Vendor.status) == VendorStatus.ACTIVE)
+        .scalar_subquery()
+    )
 
 
 def _bounding_box(lat: float, lon: float, radius: float) -> list[ColumnElement[bool]]:

@@ -47,3 +47,92 @@ def fitted(text: str, length: int) -> str:
 
 def product_body(description: str, category: str) -> str:
     return fitted(f"{description} {CATEGORY_WORDS.get(Category(category), '')}", 2400)
+
+
+# --- how buyers spell ----------------------------------------------------------------------------------------
+
+# A typo is corrected only in words this long: shorter words ("es", "teh", "mie", "opor") have too many
+# neighbours one letter away, and are found as typed.
+MIN_TYPO_LENGTH = 5
+# Alternatives for one word of a search (the word itself first); more would only slow the index down.
+MAX_ALTERNATIVES = 8
+
+# Spelling rules, each applied once to the whole word (not chained). Indonesian written as spoken drops or
+# adds the weak "e" after a first consonant (keripik/kripik, kerupuk/krupuk, terasi/trasi, kelepon/klepon);
+# old (pre-1972) spelling lives on in brand names (Djamu, Tjendol, Goela); final diphthongs are written as
+# said (cabai/cabe, satai/sate, siomay/siomai, kwetiau/kwetiaw).
+_SPELLING_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^([bcdfgkpst])e([lr][aiueo])"), r"\1\2"),
+    (re.compile(r"^([bcdfgkpst])([lr][aiueo])"), r"\1e\2"),
+    (re.compile(r"dj"), "j"),
+    (re.compile(r"j"), "dj"),
+    (re.compile(r"tj"), "c"),
+    (re.compile(r"c"), "tj"),
+    (re.compile(r"oe"), "u"),
+    (re.compile(r"u"), "oe"),
+    (re.compile(r"([^aiueo])ai$"), r"\1e"),
+    (re.compile(r"([^aiueo])e$"), r"\1ai"),
+    (re.compile(r"ay$"), "ai"),
+    (re.compile(r"ai$"), "ay"),
+    (re.compile(r"aw$"), "au"),
+    (re.compile(r"au$"), "aw"),
+)
+
+
+def spelling_variants(word: str) -> list[str]:
+    """Other ways the same word is written, by the rules above: "kripik" → ["keripik"]; "es" → []."""
+    if len(word) < 3 or word.isdigit():
+        return []
+    variants: list[str] = []
+    for pattern, replacement in _SPELLING_RULES:
+        variant = pattern.sub(replacement, word)
+        if variant != word and variant not in variants:
+            variants.append(variant)
+    return variants
+
+
+def phrases(words: list[str], longest: int = 3) -> list[str]:
+    """Every run of one to `longest` consecutive words: what a synonym ("nasi kotak") may be."""
+    return [
+        " ".join(words[start : start + size])
+        for size in range(1, longest + 1)
+        for start in range(len(words))
+        if start + size <= len(words)
+    ]
+
+
+def trigrams(word: str) -> set[str]:
+    """The trigrams of a word as PostgreSQL's pg_trgm counts them (two spaces before, one after), so that
+    similarity() there and the trigram table on SQLite agree: "teh" → {"  t", " te", "teh", "eh "}."""
+    padded = f"  {word} "
+    return {padded[i : i + 3] for i in range(len(padded) - 2)}
+
+
+def similarity(first: str, second: str) -> float:
+    """pg_trgm's similarity: shared trigrams over all trigrams of the two words."""
+    a, b = trigrams(first), trigrams(second)
+    return len(a & b) / len(a | b) if a or b else 0.0
+
+
+def _edits(first: str, second: str) -> int:
+    """Edits from one word to the other: insertions, deletions, substitutions and swaps of two neighbours
+    (the optimal string alignment distance)."""
+    previous_row: list[int] = []
+    row = list(range(len(second) + 1))
+    for i in range(1, len(first) + 1):
+        before, previous_row, row = previous_row, row, [i] + [0] * len(second)
+        for j in range(1, len(second) + 1):
+            cost = 0 if first[i - 1] == second[j - 1] else 1
+            row[j] = min(previous_row[j] + 1, row[j - 1] + 1, previous_row[j - 1] + cost)
+            if i > 1 and j > 1 and first[i - 1] == second[j - 2] and first[i - 2] == second[j - 1]:
+                row[j] = min(row[j], before[j - 2] + 1)
+    return row[len(second)]
+
+
+def one_typo_from(typed: str, word: str) -> bool:
+    """`typed` is `word`, or the start of it being typed, with at most one letter wrong, missing, extra or
+    swapped: "kripk" and "krpiik" are one typo from "kripik", "kerpi" from "keripik"."""
+    if len(typed) < MIN_TYPO_LENGTH:
+        return False
+    ends = {len(word), *range(max(len(typed) - 1, 1), len(typed) + 2)}
+    return any(_edits(typed, word[:end]) <= 1 for end in ends if end <= len(word))

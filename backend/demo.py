@@ -299,6 +299,18 @@ VENDORS = (
                 "description": "Tanpa pengawet, tahan 2 hari di kulkas.",
                 "certs": ["pirt"],
             },
+            {
+                "name": "Es Teh Manis 300 ml",
+                "category": "drinks",
+                "unit": "pcs",
+                "price": 4000,
+                "tiers": [{"min_quantity": 100, "unit_price": 3500}],
+                "min_order_qty": 20,
+                "fulfilment": "made_to_order",
+                "order_cutoff": time(16, 0),
+                "description": "Teh tubruk Batang dengan gula pasir, dikirim dingin dalam cup tertutup.",
+                "certs": ["pirt"],
+            },
             # Just submitted: waits in the manager's review queue.
             {
                 "name": "Es Dawet Ayu Bandar 300 ml",

@@ -85,3 +85,14 @@ async def test_the_demo_loads_once_with_every_role_and_each_can_log_in(client, d
         response = await submit(client, "/login", {"phone": account.phone, "password": DEMO_PASSWORD})
         assert response.status_code == 303, account
         await submit(client, "/logout", {})
+
+
+async def test_a_visitor_of_the_demo_finds_iced_tea_by_its_short_words(client, database, settings):
+    """Buyers type "es" (ice) and "teh" (tea): the demo has something live for both."""
+    async with database.sessionmaker() as session:
+        await load_demo(session=session, password_hash_profile="fast", storage=FileSystemStorage(settings.media_dir))
+        await session.commit()
+    for words in ("es", "teh", "es teh"):
+        page = await client.get("/catalogue", params={"q": words})
+        assert page.status_code == 200
+        assert "Es Teh Manis 300 ml" in page.text, words

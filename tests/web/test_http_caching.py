@@ -1,4 +1,4 @@
-"""What a phone downloads: text compressed with brotli or gzip, images as they are."""
+"""What a phone downloads and keeps: compressed text, static files kept for a year under their fingerprinted URL."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import json
 import pytest
 
 from tests.conftest import found
+
+YEAR_IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 def vary(response) -> set[str]:
@@ -71,3 +73,18 @@ async def test_images_are_not_compressed_again(client):
     assert icon.status_code == 200
     assert icon.headers["content-type"] == "image/png"
     assert "content-encoding" not in icon.headers
+
+
+async def test_a_fingerprinted_static_url_is_kept_for_a_year_and_any_other_briefly(client):
+    css = (await static_urls(client))["/static/css/app.css"]
+
+    fingerprinted = await client.get(css)
+    stale = await client.get("/static/css/app.css?v=0123456789")
+    bare = await client.get("/static/css/app.css")
+
+    assert fingerprinted.headers["cache-control"] == YEAR_IMMUTABLE
+    for answer in (stale, bare):
+        assert answer.status_code == 200
+        assert answer.content == fingerprinted.content
+        assert "immutable" not in answer.headers["cache-control"]
+        assert "max-age=31536000" not in answer.headers["cache-control"]

@@ -11,6 +11,8 @@ from litestar import Litestar, Router
 from litestar.config.compression import CompressionConfig
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.compression import CompressionMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, OpenAPIRenderPlugin, ScalarRenderPlugin, SwaggerRenderPlugin
@@ -47,7 +49,7 @@ from backend.reports.api import API_ROUTES as REPORT_API_ROUTES
 from backend.security_headers import security_headers_hook
 from backend.vendors.api import API_ROUTES as VENDOR_API_ROUTES
 from web.accounts import PAGE_ROUTES as ACCOUNT_PAGE_ROUTES
-from web.caching import FingerprintedStaticFiles
+from web.caching import FingerprintedStaticFiles, RevalidatedPages
 from web.catalogue import PAGE_ROUTES as CATALOGUE_PAGE_ROUTES
 from web.delivery_points import PAGE_ROUTES as DELIVERY_POINT_PAGE_ROUTES
 from web.home import PAGE_ROUTES as HOME_PAGE_ROUTES
@@ -178,10 +180,17 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             "settings": Provide(provide_settings, sync_to_thread=False),
             "storage": Provide(provide_storage, sync_to_thread=False),
         },
-        # The CSRF check needs to know who is logged in, so it runs after authentication. The API authenticates
-        # with bearer tokens only (never cookies), so it needs no CSRF token.
-        middleware=[rate_limit.middleware, AuthenticationMiddleware(), CrossSiteRequestMiddleware(settings)],
-        compression_config=COMPRESSION,
+        # Compression wraps everything else (rather than Litestar's compression_config, which sits innermost):
+        # a visitor's page gets its ETag from the page as rendered, its CSRF token known, so that runs last and
+        # sees it uncompressed. The CSRF check needs to know who is logged in, so it runs after authentication.
+        # The API authenticates with bearer tokens only (never cookies), so it needs no CSRF token.
+        middleware=[
+            DefineMiddleware(CompressionMiddleware, config=COMPRESSION),
+            rate_limit.middleware,
+            AuthenticationMiddleware(),
+            CrossSiteRequestMiddleware(settings),
+            RevalidatedPages(),
+        ],
         template_config=TemplateConfig(
             directory=TEMPLATE_DIR, engine=JinjaTemplateEngine, engine_callback=configure_environment
         ),

@@ -11,8 +11,9 @@ from backend.catalog import service as catalog_service
 from backend.catalog.models import Category, Fulfilment, Unit
 from backend.catalog.schemas import ProductInput
 from backend.csrf import CSRF_COOKIE
+from backend.media.storage import FileSystemStorage
 from backend.vendors.models import Vendor
-from tests.conftest import browser, found, log_in
+from tests.conftest import browser, found, log_in, processed_photo
 
 YEAR_IMMUTABLE = "public, max-age=31536000, immutable"
 SECURITY_HEADERS = ("content-security-policy", "x-content-type-options", "x-frame-options", "referrer-policy")
@@ -74,12 +75,17 @@ async def test_nothing_is_compressed_for_a_browser_that_accepts_no_encoding(clie
         assert answer.num_bytes_downloaded == len(answer.content)
 
 
-async def test_images_are_not_compressed_again(client):
-    icon = await client.get("/static/icons/icon-512.png", headers={"Accept-Encoding": "br, gzip"})
+async def test_images_are_not_compressed_again(client, settings):
+    FileSystemStorage(settings.media_dir).save("products/photo-960.webp", processed_photo().detail.data)
 
-    assert icon.status_code == 200
+    icon = await client.get("/static/icons/icon-512.png", headers={"Accept-Encoding": "br, gzip"})
+    photo = await client.get("/media/products/photo-960.webp", headers={"Accept-Encoding": "br, gzip"})
+
+    assert icon.status_code == 200 and photo.status_code == 200
     assert icon.headers["content-type"] == "image/png"
+    assert photo.headers["content-type"] == "image/webp"
     assert "content-encoding" not in icon.headers
+    assert "content-encoding" not in photo.headers
 
 
 async def test_a_fingerprinted_static_url_is_kept_for_a_year_and_any_other_briefly(client):

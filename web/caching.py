@@ -71,7 +71,8 @@ class FingerprintedStaticFiles(ASGIMiddleware):
         versions = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("v", [])
         fingerprint = static_fingerprints().get(path)
         cache_control = FINGERPRINTED if fingerprint is not None and versions == [fingerprint] else UNFINGERPRINTED
-        encoding = _accepted_encoding(scope) if fingerprint is not None and _is_text(path) else None
+        compressible = fingerprint is not None and _is_text(path)
+        encoding = _accepted_encoding(scope) if compressible else None
         start: HTTPResponseStartEvent | None = None
         body: list[bytes] = []
 
@@ -79,7 +80,10 @@ class FingerprintedStaticFiles(ASGIMiddleware):
             nonlocal start
             if message["type"] == "http.response.start":
                 if message["status"] < 400:
-                    MutableScopeHeaders.from_message(message)["Cache-Control"] = cache_control
+                    headers = MutableScopeHeaders.from_message(message)
+                    headers["Cache-Control"] = cache_control
+                    if compressible:  # a shared cache keeps the plain and the compressed copy apart
+                        headers["Vary"] = "Accept-Encoding"
                 if encoding is None or message["status"] != 200:
                     await send(message)
                 else:
@@ -91,7 +95,6 @@ class FingerprintedStaticFiles(ASGIMiddleware):
                     headers = MutableScopeHeaders.from_message(start)
                     headers["Content-Encoding"] = encoding
                     headers["Content-Length"] = str(len(content))
-                    headers["Vary"] = "Accept-Encoding"
                     # The file's own tag names the uncompressed bytes; this is the same file, differently encoded.
                     if "etag" in headers and not headers["etag"].startswith("W/"):
                         headers["ETag"] = f"W/{headers['etag']}"

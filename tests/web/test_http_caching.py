@@ -75,6 +75,16 @@ async def test_nothing_is_compressed_for_a_browser_that_accepts_no_encoding(clie
         assert answer.num_bytes_downloaded == len(answer.content)
 
 
+async def test_a_shared_cache_keeps_a_static_files_plain_and_compressed_copies_apart(client):
+    css = (await static_urls(client))["/static/css/app.css"]
+
+    for encoding in ("identity", "gzip", "br"):
+        answer = await client.get(css, headers={"Accept-Encoding": encoding})
+
+        assert answer.headers["cache-control"] == YEAR_IMMUTABLE
+        assert vary(answer) == {"accept-encoding"}, encoding
+
+
 async def test_images_are_not_compressed_again(client, settings):
     FileSystemStorage(settings.media_dir).save("products/photo-960.webp", processed_photo().detail.data)
 

@@ -1,8 +1,13 @@
 """First-visit weight: compressed bytes of HTML + CSS + JS and the number of requests, per page.
 
 Run by hand: `.venv/bin/python bench/page_weight.py`. It starts the app on a throwaway SQLite database with
-the demo data, fetches each page as a phone's first visit would (gzip accepted, nothing cached), follows
-the stylesheets and scripts the page links, and prints the totals. Photos are not counted.
+the demo data, fetches each page as a phone's first visit would (a current browser's `Accept-Encoding: br, gzip`,
+nothing cached), follows the stylesheets and scripts the page links, and prints the totals. Photos are not counted,
+nor are headers (bodies only, as they came over the wire). `--gzip` accepts gzip only, as before brotli.
+
+For the pages that carry an ETag (a visitor's catalogue, product and vendor pages) it also prints what looking at
+the page again costs: the browser revalidates its copy (If-None-Match) and the static files come from its cache
+(fingerprinted, a year).
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ BUDGET_REQUESTS = 8
 ASSET = re.compile(r'<(?:link rel="stylesheet" href|script src)="([^"]+)"')
 PAGES = [
     ("landing", None, "/"),
+    ("product page, visitor", None, "/products/1"),
+    ("vendor page, visitor", None, "/vendors/1"),
     ("login", None, "/login"),
     ("vendor home", "081500000001", "/vendor"),
     ("vendor products", "081500000001", "/vendor/products"),
@@ -83,6 +90,8 @@ def measure(client: httpx.Client, path: str) -> tuple[int, int, list[str]]:
     page = client.get(path)
     page.raise_for_status()
     rows = [f"    {path:<45} {page.num_bytes_downloaded:>7} B  {page.headers.get('content-encoding', '-')}"]
+    if "etag" in page.headers:
+        rows.append(f"    {'looked at again':<45} {look_again(client, path)}")
     total, requests = page.num_bytes_downloaded, 1
     for asset in ASSET.findall(page.text):
         response = client.get(asset)
@@ -95,6 +104,14 @@ def measure(client: httpx.Client, path: str) -> tuple[int, int, list[str]]:
     return total, requests, rows
 
 
+def look_again(client: httpx.Client, path: str) -> str:
+    """The page seen once more with the browser's cookie (its first answer set it: the tag is bound to it), then
+    revalidated as a browser does with its copy."""
+    seen = client.get(path)
+    again = client.get(path, headers={"If-None-Match": seen.headers["etag"]})
+    return f"{again.num_bytes_downloaded:>7} B  {again.status_code}, static files from the cache"
+
+
 def log_in(client: httpx.Client, phone: str) -> None:
     form = client.get("/login").text
     token = re.search(r'name="_csrf_token" value="([^"]+)"', form)
@@ -103,17 +120,20 @@ def log_in(client: httpx.Client, phone: str) -> None:
 
 
 def main() -> None:
+    accept = "gzip" if "--gzip" in sys.argv[1:] else "br, gzip"
     with tempfile.TemporaryDirectory() as tmp:
         server, base = start_server(Path(tmp))
         try:
-            print(f"first visit, gzip, HTML+CSS+JS (budget {BUDGET_BYTES} B in {BUDGET_REQUESTS} requests)")
+            print(
+                f"first visit, Accept-Encoding: {accept}, HTML+CSS+JS (budget {BUDGET_BYTES} B in {BUDGET_REQUESTS} requests)"
+            )
             for name, phone, path in PAGES:
-                with httpx.Client(base_url=base, headers={"Accept-Encoding": "gzip"}) as client:
+                with httpx.Client(base_url=base, headers={"Accept-Encoding": accept}) as client:
                     if phone:
                         log_in(client, phone)
                     total, requests, rows = measure(client, path)
                 verdict = "ok" if total <= BUDGET_BYTES and requests <= BUDGET_REQUESTS else "OVER BUDGET"
-                print(f"{name:<16} {total:>7} B in {requests} requests  {verdict}")
+                print(f"{name:<22} {total:>7} B in {requests} requests  {verdict}")
                 print("\n".join(rows))
         finally:
             server.terminate()

@@ -32,10 +32,19 @@ HTMX_FILE = "js/htmx-2.0.11.min.js"
 
 
 @cache
+def static_fingerprints() -> dict[str, str]:
+    """Every file under static/ (by its path there) with a hash of its content: read once per process, so a page
+    render costs a dictionary look-up per asset, and web.caching knows which URLs may be cached for a year."""
+    return {
+        file.relative_to(STATIC_DIR).as_posix(): hashlib.sha256(file.read_bytes()).hexdigest()[:10]
+        for file in sorted(STATIC_DIR.rglob("*"))
+        if file.is_file()
+    }
+
+
 def static_url(path: str) -> str:
     """A URL for a file under static/ carrying a hash of its content, so it can be cached for a year."""
-    digest = hashlib.sha256((STATIC_DIR / path).read_bytes()).hexdigest()[:10]
-    return f"/static/{path}?v={digest}"
+    return f"/static/{path}?v={static_fingerprints()[path]}"
 
 
 @pass_context

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import case, delete, func, insert, select
+from sqlalchemy import ScalarSelect, String, case, cast, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -103,18 +103,26 @@ def ensure_buyer(user: User) -> None:
         raise Forbidden(MSG_BUYERS_ONLY)
 
 
-async def tiers_by_product(*, session: AsyncSession, product_ids: list[int]) -> dict[int, list[tuple[int, int]]]:
-    """Each product's bulk tiers as (minimum quantity, unit price), in one query."""
-    tiers: dict[int, list[tuple[int, int]]] = {product_id: [] for product_id in product_ids}
-    if product_ids:
-        rows = await session.execute(
-            select(col(PriceTier.product_id), col(PriceTier.min_quantity), col(PriceTier.unit_price)).where(
-                col(PriceTier.product_id).in_(product_ids)
-            )
-        )
-        for product_id, min_quantity, unit_price in rows:
-            tiers[product_id].append((min_quantity, unit_price))
-    return tiers
+def tiers_text() -> ScalarSelect[str | None]:
+    """A product's bulk tiers as one text, "50:14000,200:13000" (SQL, correlated with Product; null without
+    tiers), so the statement that reads products brings their tiers along instead of a query of its own."""
+    tier = cast(col(PriceTier.min_quantity), String) + ":" + cast(col(PriceTier.unit_price), String)
+    return (
+        select(func.aggregate_strings(tier, ",")).where(col(PriceTier.product_id) == col(Product.id)).scalar_subquery()
+    )
+
+
+def read_tiers(text: str | None) -> list[tuple[int, int]]:
+    """The (minimum quantity, unit price) pairs of a `tiers_text()`."""
+    if not text:
+        return []
+    pairs = (tier.split(":") for tier in text.split(","))
+    return sorted((int(minimum), int(price)) for minimum, price in pairs)
+
+
+def tier_from(tiers: list[tuple[int, int]], quantity: int) -> int | None:
+    """The minimum quantity of the tier that sets the price of `quantity` (None at the base price)."""
+    return max((minimum for minimum, _ in tiers if quantity >= minimum), default=None)
 
 
 def check_quantity(product: Product, quantity: int) -> None:
@@ -172,6 +180,24 @@ async def remove_line(*, session: AsyncSession, buyer: User, product_id: int) ->
     )
 
 
+def _item(
+    product: Product, quantity: int, tiers: list[tuple[int, int]], *, on_sale: bool, thumb_key: str | None
+) -> CartItem:
+    return CartItem(
+        product_id=product.id,
+        name=product.name,
+        unit=product.unit,
+        fulfilment=product.fulfilment,
+        quantity=quantity,
+        min_order_qty=product.min_order_qty,
+        base_price=product.price,
+        unit_price=unit_price_for(product.price, tiers, quantity),
+        on_sale=on_sale,
+        thumb_key=thumb_key,
+        tier_from=tier_from(tiers, quantity),
+    )
+
+
 async def take_all(*, session: AsyncSession, buyer: User) -> list[CartLine]:
     """Empty the buyer's cart and return what was in it, in one statement. A checkout consumes the cart this way
     before anything else: a second checkout of the same cart at the same moment (another tab, a tap sent again)
@@ -195,9 +221,8 @@ async def put_back(*, session: AsyncSession, lines: list[CartLine]) -> None:
 
 
 async def view_cart(*, session: AsyncSession, buyer: User, today: date) -> Cart:
-    """The cart grouped by vendor with today's prices (two queries). A product taken off sale stays listed,
-    marked, and counts for nothing."""
-    first_photo = first_photo_key()
+    """The cart grouped by vendor with today's prices (one query, the tiers read along). A product taken off
+    sale stays listed, marked, and counts for nothing."""
     rows = (
         await session.execute(
             select(
@@ -206,7 +231,8 @@ async def view_cart(*, session: AsyncSession, buyer: User, today: date) -> Cart:
                 col(Vendor.id),
                 col(Vendor.business_name),
                 case((buyer_visible(today), True), else_=False),
-                first_photo,
+                first_photo_key(),
+                tiers_text(),
             )
             .join(Product, col(Product.id) == col(CartLine.product_id))
             .join(Vendor, col(Vendor.id) == col(Product.vendor_id))
@@ -214,25 +240,10 @@ async def view_cart(*, session: AsyncSession, buyer: User, today: date) -> Cart:
             .order_by(col(Vendor.business_name), col(Vendor.id), col(CartLine.added_at), col(Product.id))
         )
     ).all()
-    tiers = await tiers_by_product(session=session, product_ids=[row[1].id for row in rows])
     vendors: dict[int, CartVendor] = {}
-    for quantity, product, vendor_id, vendor_name, on_sale, thumb_key in rows:
+    for quantity, product, vendor_id, vendor_name, on_sale, thumb_key, tiers in rows:
         group = vendors.setdefault(vendor_id, CartVendor(vendor_id=vendor_id, vendor_name=vendor_name))
-        group.items.append(
-            CartItem(
-                product_id=product.id,
-                name=product.name,
-                unit=product.unit,
-                fulfilment=product.fulfilment,
-                quantity=quantity,
-                min_order_qty=product.min_order_qty,
-                base_price=product.price,
-                unit_price=unit_price_for(product.price, tiers[product.id], quantity),
-                on_sale=bool(on_sale),
-                thumb_key=thumb_key,
-                tier_from=max((minimum for minimum, _ in tiers[product.id] if quantity >= minimum), default=None),
-            )
-        )
+        group.items.append(_item(product, quantity, read_tiers(tiers), on_sale=bool(on_sale), thumb_key=thumb_key))
     return Cart(vendors=list(vendors.values()))
 
 

@@ -163,13 +163,21 @@ class Statements:
 
 @dataclass
 class Timings:
+    """Wall-clock time per request, and this process's CPU time over them all (the app and its client share the
+    process: on a busy machine CPU time varies far less than wall-clock time)."""
+
     samples: list[float] = field(default_factory=list)
+    cpu: float = 0.0
 
     async def timed(self, call: Any) -> httpx.Response:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         response: httpx.Response = await call
         self.samples.append(time.perf_counter() - started)
+        self.cpu += time.process_time() - cpu_started
         return response
+
+    def cpu_per_request(self) -> str:
+        return f"{self.cpu / len(self.samples) * 1000:.1f} ms CPU per request"
 
 
 def delivery_day() -> date:
@@ -262,8 +270,8 @@ async def run(url: str, args: argparse.Namespace, media_dir: Path) -> None:
             for token in tokens[1 : -len(cart_sizes())]:
                 await fill_cart(client, token, product_ids, puts)
             print(
-                f"  cart PUT (a line's quantity), one at a time: {len(puts.samples)} PUTs, {spread(puts.samples)}; "
-                f"{statements.sent / len(puts.samples):.1f} SQL statements per PUT"
+                f"  cart PUT (a line's quantity), one at a time: {len(puts.samples)} PUTs, {spread(puts.samples)}, "
+                f"{puts.cpu_per_request()}; {statements.sent / len(puts.samples):.1f} SQL statements per PUT"
             )
 
             sized, tokens = tokens[-len(cart_sizes()) :], tokens[: -len(cart_sizes())]
@@ -276,6 +284,7 @@ async def run(url: str, args: argparse.Namespace, media_dir: Path) -> None:
             wall = time.perf_counter() - started
             statements.counting = False
             report("one at a time", one_at_a_time.samples, wall)
+            print(f"  checkout: {one_at_a_time.cpu_per_request()} (app and client, one at a time)")
             print(
                 f"  SQL statements per checkout request: {statements.sent / len(sequential):.1f}, "
                 f"compiled anew: {statements.compiled / len(sequential):.2f} per checkout"

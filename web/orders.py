@@ -268,13 +268,15 @@ async def _cart_changed(
 async def change_quantity(
     request: HTMXRequest, product_id: FromPath[int], db_session: DbSession, settings: NamedDependency[Settings]
 ) -> Template | Redirect:
-    """A new quantity for a line (0 takes it out)."""
+    """A new quantity for a line (0 takes it out). htmx gets only the line back, with its vendor's subtotal, the
+    totals and the header's count out of band; a refusal or a line taken out changes more than the line, so
+    htmx gets the whole cart instead, swapped in place of the cart (HX-Retarget)."""
     values = await form_values(request)
     now = utcnow()
     try:
         data = read_form(CartLineChangeInput, values)
         async with undone_if_refused(db_session):
-            await carts.change_quantity(
+            change = await carts.change_quantity(
                 session=db_session,
                 buyer=request.user,
                 product_id=product_id,
@@ -282,23 +284,35 @@ async def change_quantity(
                 today=wib_today(now),
             )
     except (ValidationFailed, NotFound) as refused:
-        return await _cart_changed(
-            request,
-            db_session,
-            settings,
-            now,
-            values,
-            errors={f"line-{product_id}": " ".join(field_errors(refused).values())},
+        return _whole_cart(
+            await _cart_changed(
+                request,
+                db_session,
+                settings,
+                now,
+                values,
+                errors={f"line-{product_id}": " ".join(field_errors(refused).values())},
+            )
         )
-    return await _cart_changed(request, db_session, settings, now, values)
+    if change.item is None or not wants_fragment(request):
+        return _whole_cart(await _cart_changed(request, db_session, settings, now, values))
+    return varies_with_htmx(page("orders/_cart_line_changed.html", change=change, item=change.item, errors={}))
+
+
+def _whole_cart(answer: Template | Redirect) -> Template | Redirect:
+    """Have htmx swap the answer (the whole cart) in place of the cart, whatever the form's own target."""
+    if isinstance(answer, Template):
+        answer.headers.update({"HX-Retarget": "#cart", "HX-Reswap": "outerHTML"})
+    return answer
 
 
 @post("/cart/lines/{product_id:int}/remove", guards=BUYERS)
 async def remove_line(
     request: HTMXRequest, product_id: FromPath[int], db_session: DbSession, settings: NamedDependency[Settings]
 ) -> Template | Redirect:
-    await carts.remove_line(session=db_session, buyer=request.user, product_id=product_id)
-    return await _cart_changed(request, db_session, settings, utcnow(), await form_values(request))
+    now = utcnow()
+    await carts.remove_line(session=db_session, buyer=request.user, product_id=product_id, today=wib_today(now))
+    return await _cart_changed(request, db_session, settings, now, await form_values(request))
 
 
 @post("/checkout", guards=BUYERS)

@@ -17,7 +17,7 @@ from sqlmodel import col
 
 from backend.accounts.models import User
 from backend.clock import format_date
-from backend.db import matched_rows, table_of
+from backend.db import in_ids, matched_rows, table_of
 from backend.i18n import get_locale, gettext
 from backend.notifications.models import Notification, PushMessage, PushSubscription
 from backend.orders.models import STATUS_LABELS, OrderStatus
@@ -76,7 +76,7 @@ async def notify_each(*, session: AsyncSession, notes: list[Note], now: datetime
             ["subscription_id", "notification_id", "next_attempt_at", "created_at"],
             select(col(PushSubscription.id), col(Notification.id), moment, moment)
             .join(Notification, col(Notification.user_id) == col(PushSubscription.user_id))
-            .where(col(Notification.id).in_(created)),
+            .where(in_ids(session, col(Notification.id), created)),
         )
     )
 

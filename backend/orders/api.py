@@ -30,6 +30,7 @@ from backend.orders.models import OrderStatus, PaymentMethod
 from backend.orders.placement import MAX_KEY_LENGTH, place_checkout
 from backend.orders.schemas import (
     BoardPublic,
+    CartChangePublic,
     CartPublic,
     CartQuantityInput,
     CheckoutInput,
@@ -87,21 +88,33 @@ class CartApi(Controller):
     @put(
         "/cart/lines/{product_id:int}",
         tags=["cart"],
-        summary="Set the quantity of a product in my cart (adds the product)",
+        summary="Set the quantity of a product in my cart (adds the product): answers the line and the new totals",
     )
     async def set_line(
         self, request: UserRequest, product_id: FromPath[int], data: JSONBody[CartQuantityInput], db_session: DbSession
-    ) -> CartPublic:
-        today = wib_today(utcnow())
-        await carts.set_quantity(
-            session=db_session, buyer=request.user, product_id=product_id, quantity=data.quantity, today=today
+    ) -> CartChangePublic:
+        change = await carts.set_line(
+            session=db_session,
+            buyer=request.user,
+            product_id=product_id,
+            quantity=data.quantity,
+            today=wib_today(utcnow()),
         )
-        return await _cart(db_session, request.user, today)
+        return CartChangePublic.of(change)
 
-    @delete("/cart/lines/{product_id:int}", tags=["cart"], summary="Take a product out of my cart", status_code=200)
-    async def remove_line(self, request: UserRequest, product_id: FromPath[int], db_session: DbSession) -> CartPublic:
-        await carts.remove_line(session=db_session, buyer=request.user, product_id=product_id)
-        return await _cart(db_session, request.user, wib_today(utcnow()))
+    @delete(
+        "/cart/lines/{product_id:int}",
+        tags=["cart"],
+        summary="Take a product out of my cart: answers the new totals",
+        status_code=200,
+    )
+    async def remove_line(
+        self, request: UserRequest, product_id: FromPath[int], db_session: DbSession
+    ) -> CartChangePublic:
+        change = await carts.remove_line(
+            session=db_session, buyer=request.user, product_id=product_id, today=wib_today(utcnow())
+        )
+        return CartChangePublic.of(change)
 
     @get(
         "/delivery-points",

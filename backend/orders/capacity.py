@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import case, func, literal, select, update
+from sqlalchemy import Integer, case, func, literal, literal_column, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from backend.catalog.models import Product
-from backend.db import is_postgres, upsert_insert
+from backend.db import id_quantities, in_ids, is_postgres, upsert_insert
 from backend.orders.models import CapacityDay
 from backend.vendors.models import Vendor
 
@@ -53,22 +53,33 @@ async def hold_capacities(*, session: AsyncSession, day: date, wanted: dict[int,
         return set()
     insert = upsert_insert(session)
     daily = func.coalesce(Vendor.daily_capacity, 0)
-    wanted_from_vendor = case(wanted, value=Vendor.id)
+    # The wanted units as rows (vendor id, quantity) of one bound value: the statement reads the same for one
+    # vendor or ten, so it is compiled once (backend/db.py's id_quantities says why not a CASE per vendor).
+    wanted_rows = id_quantities(session, wanted)
     # A day nobody ordered for yet starts from the vendor's daily capacity, holding what is wanted when it fits
     # (and nothing otherwise: held 0 then says short). The WHERE also keeps SQLite's INSERT … SELECT … ON
     # CONFLICT unambiguous.
     source = (
-        select(col(Vendor.id), literal(day), daily, case((daily >= wanted_from_vendor, wanted_from_vendor), else_=0))
-        .where(col(Vendor.id).in_(wanted))
+        select(
+            col(Vendor.id),
+            literal(day),
+            daily,
+            case((daily >= wanted_rows.c.quantity, wanted_rows.c.quantity), else_=0),
+        )
+        .where(col(Vendor.id) == wanted_rows.c.id)
         .order_by(col(Vendor.id))
     )
     if is_postgres(session):
         # Wait for a vendor who is changing their daily capacity: the day then starts from the new figure,
         # and their change_daily_capacity() sees this row once we commit (SQLite runs one writer at a time).
-        source = source.with_for_update(read=True)
+        source = source.with_for_update(read=True, of=Vendor)
     statement = insert(CapacityDay).from_select(["vendor_id", "day", "capacity", "held"], source)
     # A day that exists is locked by the conflict, vendor by vendor in id order, and takes the units if they fit.
-    wanted_on_day = case(wanted, value=statement.excluded.vendor_id)
+    again = id_quantities(session, wanted)
+    # `excluded` is the row proposed for the conflict (both databases call it so), named as text: through
+    # statement.excluded the subquery would read it as a table of its own.
+    proposed_vendor = literal_column("excluded.vendor_id", Integer)
+    wanted_on_day = select(again.c.quantity).where(again.c.id == proposed_vendor).scalar_subquery()
     statement = statement.on_conflict_do_update(
         index_elements=["vendor_id", "day"],
         set_={"held": CapacityDay.held + wanted_on_day},
@@ -113,13 +124,13 @@ async def hold_stocks(*, session: AsyncSession, wanted: dict[int, int]) -> set[i
     if not wanted:
         return set()
     await _lock_products(session=session, product_ids=list(wanted))
-    needed = case(wanted, value=col(Product.id))
+    needed = id_quantities(session, wanted)
     taken = set(
         (
             await session.execute(
                 update(Product)
-                .where(col(Product.id).in_(wanted), col(Product.stock) >= needed)
-                .values(stock=col(Product.stock) - needed)
+                .where(col(Product.id) == needed.c.id, col(Product.stock) >= needed.c.quantity)
+                .values(stock=col(Product.stock) - needed.c.quantity)
                 .returning(col(Product.id))
             )
         ).scalars()
@@ -132,10 +143,11 @@ async def release_stocks(*, session: AsyncSession, returned: dict[int, int]) -> 
     if not returned:
         return
     await _lock_products(session=session, product_ids=list(returned))
+    back = id_quantities(session, returned)
     await session.execute(
         update(Product)
-        .where(col(Product.id).in_(returned), col(Product.stock).is_not(None))
-        .values(stock=Product.stock + case(returned, value=Product.id))
+        .where(col(Product.id) == back.c.id, col(Product.stock).is_not(None))
+        .values(stock=col(Product.stock) + back.c.quantity)
     )
 
 
@@ -148,7 +160,7 @@ async def _lock_products(*, session: AsyncSession, product_ids: list[int]) -> No
         # keys), which a plain FOR UPDATE would wait on, in a circle between two checkouts.
         await session.execute(
             select(col(Product.id))
-            .where(col(Product.id).in_(product_ids))
+            .where(in_ids(session, col(Product.id), product_ids))
             .order_by(col(Product.id))
             .with_for_update(key_share=True)
         )

@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import case, delete, func, insert, select
+from sqlalchemy import ScalarSelect, String, case, cast, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from backend.accounts.models import Organisation, Role, User
@@ -87,10 +88,24 @@ class Cart:
 
 @dataclass
 class LineInCart:
-    """What a cart line holds once a product is put in: the product and the quantity now in the cart."""
+    """What a cart line holds once a product is put in: the product and the quantity now in the cart, and the
+    line as the cart shows it (priced after the bulk tiers)."""
 
     product: Product
     quantity: int
+    item: CartItem
+
+
+@dataclass
+class CartChange:
+    """What a change of one line leaves, at today's prices: the line as it is now (None once taken out), the
+    subtotal of its vendor's lines, and the cart's number of lines and total."""
+
+    item: CartItem | None
+    vendor_id: int | None  # None only when the product does not exist
+    vendor_subtotal: int
+    line_count: int
+    total: int
 
 
 def can_buy(user: User | None) -> bool:
@@ -103,18 +118,26 @@ def ensure_buyer(user: User) -> None:
         raise Forbidden(MSG_BUYERS_ONLY)
 
 
-async def tiers_by_product(*, session: AsyncSession, product_ids: list[int]) -> dict[int, list[tuple[int, int]]]:
-    """Each product's bulk tiers as (minimum quantity, unit price), in one query."""
-    tiers: dict[int, list[tuple[int, int]]] = {product_id: [] for product_id in product_ids}
-    if product_ids:
-        rows = await session.execute(
-            select(col(PriceTier.product_id), col(PriceTier.min_quantity), col(PriceTier.unit_price)).where(
-                col(PriceTier.product_id).in_(product_ids)
-            )
-        )
-        for product_id, min_quantity, unit_price in rows:
-            tiers[product_id].append((min_quantity, unit_price))
-    return tiers
+def tiers_text() -> ScalarSelect[str | None]:
+    """A product's bulk tiers as one text, "50:14000,200:13000" (SQL, correlated with Product; null without
+    tiers), so the statement that reads products brings their tiers along instead of a query of its own."""
+    tier = cast(col(PriceTier.min_quantity), String) + ":" + cast(col(PriceTier.unit_price), String)
+    return (
+        select(func.aggregate_strings(tier, ",")).where(col(PriceTier.product_id) == col(Product.id)).scalar_subquery()
+    )
+
+
+def read_tiers(text: str | None) -> list[tuple[int, int]]:
+    """The (minimum quantity, unit price) pairs of a `tiers_text()`."""
+    if not text:
+        return []
+    pairs = (tier.split(":") for tier in text.split(","))
+    return sorted((int(minimum), int(price)) for minimum, price in pairs)
+
+
+def tier_from(tiers: list[tuple[int, int]], quantity: int) -> int | None:
+    """The minimum quantity of the tier that sets the price of `quantity` (None at the base price)."""
+    return max((minimum for minimum, _ in tiers if quantity >= minimum), default=None)
 
 
 def check_quantity(product: Product, quantity: int) -> None:
@@ -128,9 +151,9 @@ async def set_quantity(
     *, session: AsyncSession, buyer: User, product_id: int, quantity: int, today: date, add: bool = False
 ) -> LineInCart:
     """Put a product in the cart with this quantity (or add it to what is there, with `add`). Only products
-    buyers may see `today`, at least their minimum order."""
+    buyers may see `today`, at least their minimum order. Two statements."""
     ensure_buyer(buyer)
-    product, in_cart, lines = (
+    product, in_cart, lines, tiers, thumb_key = (
         await session.execute(
             select(
                 Product,
@@ -138,11 +161,13 @@ async def set_quantity(
                 .where(col(CartLine.user_id) == buyer.id, col(CartLine.product_id) == col(Product.id))
                 .scalar_subquery(),
                 select(func.count()).select_from(CartLine).where(col(CartLine.user_id) == buyer.id).scalar_subquery(),
+                tiers_text(),
+                first_photo_key(),
             )
             .join(Vendor, col(Vendor.id) == col(Product.vendor_id))
             .where(col(Product.id) == product_id, buyer_visible(today))
         )
-    ).one_or_none() or (None, None, 0)
+    ).one_or_none() or (None, None, 0, None, None)
     if product is None:
         raise NotFound(MSG_NO_PRODUCT)
     if in_cart is None and lines >= MAX_CART_LINES:
@@ -155,20 +180,85 @@ async def set_quantity(
     await session.execute(
         statement.on_conflict_do_update(index_elements=["user_id", "product_id"], set_={"quantity": quantity})
     )
-    return LineInCart(product=product, quantity=quantity)
+    item = _item(product, quantity, read_tiers(tiers), on_sale=True, thumb_key=thumb_key)
+    return LineInCart(product=product, quantity=quantity, item=item)
 
 
-async def change_quantity(*, session: AsyncSession, buyer: User, product_id: int, quantity: int, today: date) -> None:
-    """A new quantity for a product in the cart (as `set_quantity`); 0 takes it out."""
+async def set_line(*, session: AsyncSession, buyer: User, product_id: int, quantity: int, today: date) -> CartChange:
+    """Set a product's quantity in the cart (as `set_quantity`), answered with that line and the cart's new
+    totals: three statements, whatever the cart holds."""
+    line = await set_quantity(session=session, buyer=buyer, product_id=product_id, quantity=quantity, today=today)
+    return await _after_change(session=session, buyer=buyer, product_id=product_id, item=line.item, today=today)
+
+
+async def change_quantity(
+    *, session: AsyncSession, buyer: User, product_id: int, quantity: int, today: date
+) -> CartChange:
+    """A new quantity for a product in the cart (as `set_line`); 0 takes it out."""
     if quantity == 0:
-        await remove_line(session=session, buyer=buyer, product_id=product_id)
-    else:
-        await set_quantity(session=session, buyer=buyer, product_id=product_id, quantity=quantity, today=today)
+        return await remove_line(session=session, buyer=buyer, product_id=product_id, today=today)
+    return await set_line(session=session, buyer=buyer, product_id=product_id, quantity=quantity, today=today)
 
 
-async def remove_line(*, session: AsyncSession, buyer: User, product_id: int) -> None:
+async def remove_line(*, session: AsyncSession, buyer: User, product_id: int, today: date) -> CartChange:
+    """Take a product out of the cart (nothing happens when it is not there), answered with the cart's new
+    totals: two statements."""
     await session.execute(
         delete(CartLine).where(col(CartLine.user_id) == buyer.id, col(CartLine.product_id) == product_id)
+    )
+    return await _after_change(session=session, buyer=buyer, product_id=product_id, item=None, today=today)
+
+
+async def _after_change(
+    *, session: AsyncSession, buyer: User, product_id: int, item: CartItem | None, today: date
+) -> CartChange:
+    """The cart's number of lines and total, and the subtotal of the changed product's vendor, in one statement
+    that prices every line in SQL as `unit_price_for` does (the deepest tier its quantity reaches)."""
+    changed = aliased(Product)
+    changed_vendor = select(col(changed.vendor_id)).where(col(changed.id) == product_id).scalar_subquery()
+    tier_price = (
+        select(col(PriceTier.unit_price))
+        .where(col(PriceTier.product_id) == col(Product.id), col(PriceTier.min_quantity) <= col(CartLine.quantity))
+        .order_by(col(PriceTier.min_quantity).desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    # A product taken off sale stays in the cart but counts for nothing, as in view_cart.
+    counted = case(
+        (buyer_visible(today), col(CartLine.quantity) * func.coalesce(tier_price, col(Product.price))), else_=0
+    )
+    in_vendor = case((col(Product.vendor_id) == changed_vendor, counted), else_=0)
+    line_count, total, vendor_subtotal, vendor_id = (
+        await session.execute(
+            select(
+                func.count(), func.coalesce(func.sum(counted), 0), func.coalesce(func.sum(in_vendor), 0), changed_vendor
+            )
+            .select_from(CartLine)
+            .join(Product, col(Product.id) == col(CartLine.product_id))
+            .join(Vendor, col(Vendor.id) == col(Product.vendor_id))
+            .where(col(CartLine.user_id) == buyer.id)
+        )
+    ).one()
+    return CartChange(
+        item=item, vendor_id=vendor_id, vendor_subtotal=vendor_subtotal, line_count=line_count, total=total
+    )
+
+
+def _item(
+    product: Product, quantity: int, tiers: list[tuple[int, int]], *, on_sale: bool, thumb_key: str | None
+) -> CartItem:
+    return CartItem(
+        product_id=product.id,
+        name=product.name,
+        unit=product.unit,
+        fulfilment=product.fulfilment,
+        quantity=quantity,
+        min_order_qty=product.min_order_qty,
+        base_price=product.price,
+        unit_price=unit_price_for(product.price, tiers, quantity),
+        on_sale=on_sale,
+        thumb_key=thumb_key,
+        tier_from=tier_from(tiers, quantity),
     )
 
 
@@ -195,9 +285,8 @@ async def put_back(*, session: AsyncSession, lines: list[CartLine]) -> None:
 
 
 async def view_cart(*, session: AsyncSession, buyer: User, today: date) -> Cart:
-    """The cart grouped by vendor with today's prices (two queries). A product taken off sale stays listed,
-    marked, and counts for nothing."""
-    first_photo = first_photo_key()
+    """The cart grouped by vendor with today's prices (one query, the tiers read along). A product taken off
+    sale stays listed, marked, and counts for nothing."""
     rows = (
         await session.execute(
             select(
@@ -206,7 +295,8 @@ async def view_cart(*, session: AsyncSession, buyer: User, today: date) -> Cart:
                 col(Vendor.id),
                 col(Vendor.business_name),
                 case((buyer_visible(today), True), else_=False),
-                first_photo,
+                first_photo_key(),
+                tiers_text(),
             )
             .join(Product, col(Product.id) == col(CartLine.product_id))
             .join(Vendor, col(Vendor.id) == col(Product.vendor_id))
@@ -214,25 +304,10 @@ async def view_cart(*, session: AsyncSession, buyer: User, today: date) -> Cart:
             .order_by(col(Vendor.business_name), col(Vendor.id), col(CartLine.added_at), col(Product.id))
         )
     ).all()
-    tiers = await tiers_by_product(session=session, product_ids=[row[1].id for row in rows])
     vendors: dict[int, CartVendor] = {}
-    for quantity, product, vendor_id, vendor_name, on_sale, thumb_key in rows:
+    for quantity, product, vendor_id, vendor_name, on_sale, thumb_key, tiers in rows:
         group = vendors.setdefault(vendor_id, CartVendor(vendor_id=vendor_id, vendor_name=vendor_name))
-        group.items.append(
-            CartItem(
-                product_id=product.id,
-                name=product.name,
-                unit=product.unit,
-                fulfilment=product.fulfilment,
-                quantity=quantity,
-                min_order_qty=product.min_order_qty,
-                base_price=product.price,
-                unit_price=unit_price_for(product.price, tiers[product.id], quantity),
-                on_sale=bool(on_sale),
-                thumb_key=thumb_key,
-                tier_from=max((minimum for minimum, _ in tiers[product.id] if quantity >= minimum), default=None),
-            )
-        )
+        group.items.append(_item(product, quantity, read_tiers(tiers), on_sale=bool(on_sale), thumb_key=thumb_key))
     return Cart(vendors=list(vendors.values()))
 
 

@@ -32,7 +32,7 @@ from backend.accounts.models import Role, User
 from backend.catalog.models import Fulfilment, Product
 from backend.catalog.service import buyer_visible
 from backend.clock import wib_today
-from backend.db import upsert_insert
+from backend.db import in_ids, upsert_insert
 from backend.errors import (
     N_,
     CartCheckedOut,
@@ -100,7 +100,8 @@ class _Line:
     vendor: Vendor
     on_sale: bool
     quantity: int
-    unit_price: int = 0  # set by the pricing, from the product's tiers
+    tiers: list[tuple[int, int]]  # (minimum quantity, unit price)
+    unit_price: int = 0  # set by the pricing, from the tiers
 
 
 async def place_checkout(
@@ -356,17 +357,27 @@ async def _validated_lines(
 
 
 async def _read_lines(*, session: AsyncSession, lines: dict[int, int], now: datetime) -> list[_Line]:
-    """The products ordered with their vendors and whether buyers may still see them, in one query."""
+    """The products ordered with their vendors, whether buyers may still see them and their bulk tiers, in one
+    query whose text is the same for any number of lines."""
     on_sale = case((buyer_visible(wib_today(now)), True), else_=False)
     rows = (
         await session.execute(
-            select(Product, Vendor, on_sale)
-            .where(col(Product.id).in_(lines))
+            select(Product, Vendor, on_sale, carts.tiers_text())
+            .where(in_ids(session, col(Product.id), lines))
             .join(Vendor, col(Vendor.id) == col(Product.vendor_id))
             .order_by(col(Vendor.id), col(Product.id))
         )
     ).all()
-    return [_Line(product=row[0], vendor=row[1], on_sale=bool(row[2]), quantity=lines[row[0].id]) for row in rows]
+    return [
+        _Line(
+            product=product,
+            vendor=vendor,
+            on_sale=bool(visible),
+            quantity=lines[product.id],
+            tiers=carts.read_tiers(tiers),
+        )
+        for product, vendor, visible, tiers in rows
+    ]
 
 
 def _line_problem(line: _Line, delivery: DeliveryChoice, now: datetime, *, check_lead_time: bool) -> FieldError | None:
@@ -403,11 +414,10 @@ async def _priced_orders(
 ) -> list[Order]:
     """One order per vendor (not written yet), each line at the tier price its quantity reaches. A card order
     waits for its payment until the payment window closes; the others are placed at once."""
-    tiers = await carts.tiers_by_product(session=session, product_ids=[line.product.id for line in ordered])
     status = OrderStatus.PENDING_PAYMENT if payment_method == PaymentMethod.CARD else OrderStatus.PLACED
     by_vendor: dict[int, list[_Line]] = defaultdict(list)
     for line in ordered:
-        line.unit_price = unit_price_for(line.product.price, tiers[line.product.id], line.quantity)
+        line.unit_price = unit_price_for(line.product.price, line.tiers, line.quantity)
         by_vendor[line.vendor.id].append(line)
     return [
         Order(  # type: ignore[call-arg]  # no checkout_id yet: _write_orders sets it once the checkout exists
@@ -627,7 +637,7 @@ async def _shortages(
             (
                 await session.execute(
                     select(col(CapacityDay.vendor_id), col(CapacityDay.capacity) - col(CapacityDay.held)).where(
-                        col(CapacityDay.day) == day, col(CapacityDay.vendor_id).in_(short_vendors)
+                        col(CapacityDay.day) == day, in_ids(session, col(CapacityDay.vendor_id), short_vendors)
                     )
                 )
             ).all()
@@ -637,7 +647,7 @@ async def _shortages(
         stock_left = dict(
             (
                 await session.execute(
-                    select(col(Product.id), col(Product.stock)).where(col(Product.id).in_(short_products))
+                    select(col(Product.id), col(Product.stock)).where(in_ids(session, col(Product.id), short_products))
                 )
             ).all()
         )

@@ -13,7 +13,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from backend.i18n import gettext
-from backend.orders.cart import MAX_LINE_QUANTITY, MSG_QUANTITY, Cart, CartItem, CartVendor
+from backend.orders.cart import MAX_LINE_QUANTITY, MSG_QUANTITY, Cart, CartChange, CartItem, CartVendor
 from backend.orders.delivery import MSG_PLACE, MSG_POINT_KIND, MSG_SLOT, DeliveryChoice
 from backend.orders.models import (
     DELIVERY_LABELS,
@@ -218,6 +218,21 @@ class CartPublic(BaseModel):
     @classmethod
     def of(cls, cart: Cart) -> CartPublic:
         return public_from(cls, cart, vendors=[CartVendorPublic.of(group) for group in cart.vendors])
+
+
+class CartChangePublic(BaseModel):
+    """The answer to a change of one cart line: that line and the totals it changed, not the whole cart (GET
+    /api/v1/cart has that)."""
+
+    line: CartLinePublic | None = Field(description="The line as it is now, at today's prices; null once taken out")
+    vendor_id: int | None = Field(description="The product's vendor; null when there is no such product")
+    vendor_subtotal: int = Field(description="Rupiah: what the vendor's lines in the cart add up to now")
+    line_count: int = Field(description="Lines in the cart now")
+    total: int = Field(description="Rupiah: the cart's total now (products taken off sale count for nothing)")
+
+    @classmethod
+    def of(cls, change: CartChange) -> CartChangePublic:
+        return public_from(cls, change, line=CartLinePublic.of(change.item) if change.item else None)
 
 
 class DeliveryPointPublic(RowShape):

@@ -51,6 +51,13 @@ def test_a_canteen_orders_200_box_and_the_vendor_accepts_it_on_the_board(browser
         page.get_by_role("link", name="Lihat keranjang").tap()
         expect(page.get_by_text("Rp 2.600.000").first).to_be_visible()  # 200 × Rp 13.000, the tier from 200
         page.get_by_label("Tanggal kirim").fill(day.isoformat())
+        # A new quantity swaps the line and, out of band, the totals; what was typed in the checkout form stays.
+        page.get_by_label("Jumlah (box)").fill("250")
+        page.get_by_role("button", name="Ubah").tap()
+        expect(page.locator("#cart-total")).to_contain_text("Rp 3.250.000")  # 250 × Rp 13.000
+        expect(page.locator("#checkout-total")).to_contain_text("Rp 3.250.000")
+        expect(page.get_by_label("Jumlah (box)")).to_have_value("250")
+        expect(page.get_by_label("Tanggal kirim")).to_have_value(day.isoformat())
         page.get_by_label("Jam kirim").select_option(label="11.00 WIB")
         page.get_by_role("radio").first.check()
         _screenshot(page, "cart")

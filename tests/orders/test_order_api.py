@@ -85,6 +85,14 @@ async def test_a_canteen_orders_200_box_and_the_vendor_delivers_them(client, dat
     # The canteen puts 200 box in the cart: the 200-box tier applies.
     put = await client.put(f"/api/v1/cart/lines/{nasi_box.id}", json={"quantity": 200}, headers=canteen)
     assert put.status_code == 200, put.text
+    changed = put.json()  # the line it changed and the new totals, not the whole cart
+    assert (changed["line"]["product_id"], changed["line"]["quantity"], changed["line"]["unit_price"]) == (
+        nasi_box.id,
+        200,
+        13000,
+    )
+    assert changed["line"]["line_total"] == changed["vendor_subtotal"] == changed["total"] == 2_600_000
+    assert (changed["vendor_id"], changed["line_count"]) == (seller.vendor.id, 1)
     cart = (await client.get("/api/v1/cart", headers=canteen)).json()
     (line,) = cart["vendors"][0]["lines"]
     assert (line["quantity"], line["base_price"], line["unit_price"], line["line_total"], line["on_sale"]) == (
@@ -376,7 +384,14 @@ async def test_bad_input_is_a_problem_naming_the_field_never_a_500(client, datab
     assert await count(database, Order) == 0
 
     removed = await client.delete(f"/api/v1/cart/lines/{nasi_box.id}", headers=auth)
-    assert removed.status_code == 200 and removed.json()["line_count"] == 0
+    assert removed.status_code == 200
+    assert removed.json() == {
+        "line": None,
+        "vendor_id": nasi_box.vendor_id,
+        "vendor_subtotal": 0,
+        "line_count": 0,
+        "total": 0,
+    }
     empty = await check_out(client, auth, "k-6")
     assert empty.status_code == 422 and fields(empty) == ["cart"]
 
@@ -475,4 +490,8 @@ async def test_the_openapi_document_describes_the_ordering_api(client):
     (key,) = [p for p in checkout["parameters"] if p["name"] == "Idempotency-Key"]
     assert key["in"] == "header" and key["required"] is True
     assert {"200", "201"} <= set(checkout["responses"])
+    line = paths["/api/v1/cart/lines/{product_id}"]
+    for method in ("put", "delete"):  # a line's change answers the line and the totals, not the whole cart
+        answer = line[method]["responses"]["200"]["content"]["application/json"]["schema"]
+        assert answer["$ref"] == "#/components/schemas/CartChangePublic", (method, answer)
     assert "/api/v1/me" in paths

@@ -6,15 +6,16 @@ import asyncio
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.engine.interfaces import CacheStats
 from sqlmodel import col
 
 from backend.errors import Conflict, Forbidden, InsufficientCapacity, ValidationFailed
 from backend.notifications.models import Notification
 from backend.orders import cart
 from backend.orders.models import CartLine, Checkout, DeliveryKind, OrderEvent, OrderLine, OrderStatus, PaymentMethod
-from tests.conftest import QueryCounter
 from tests.orders.conftest import NEXT_MONDAY, NOW
+from tests.orders.test_order_api import bearer, check_out
 
 
 async def test_a_canteen_orders_200_box_and_the_vendors_capacity_drops_by_200(
@@ -215,26 +216,49 @@ async def test_only_buyers_order(ordering, catering, vendor, database):
     assert refused.value.status_code == 403
 
 
-async def test_placement_costs_the_same_number_of_queries_for_2_lines_or_20_lines_from_5_vendors(
-    ordering, world, zone, canteen_staff, database
+async def test_a_checkout_request_costs_at_most_15_statements_and_compiles_nothing_new_from_1_to_20_lines(
+    client, world, zone, canteen_staff, database, count_queries
 ):
+    """The whole request is counted (the token check, the placement, the answer). Statements whose text changed
+    with the number of lines or vendors (an IN list, a CASE with a WHEN per vendor) were compiled again for each
+    new size: none may be compiled once the first checkouts have met each shape."""
     products = []
     for number in range(5):
         seller = await world.seller(zone, business_name=f"Vendor {number}", daily_capacity=1000)
         for item in range(4):
             fields = {"fulfilment": "ready_stock", "stock": 500} if item % 2 else {}
             products.append(await world.live_product(seller, f"Produk {number}-{item}", price=10000 + item, **fields))
+    auth = await bearer(database, canteen_staff)
+    compiled: list[str] = []
+    counts: dict[int, int] = {}
 
-    async def counted_checkout(product_list, key):
-        for product in product_list:
-            await ordering.put_in_cart(canteen_staff, product.id, 10)
-        with QueryCounter(database) as counter:
-            placement = await ordering.checkout(canteen_staff, key=key)
-        return placement, counter.count
+    def note_compiled(_conn, _cursor, statement, _parameters, context, _many) -> None:
+        if context.cache_hit == CacheStats.CACHE_MISS:
+            compiled.append(statement)
 
-    # One vendor, a made-to-order and a ready product; then five vendors, ten of each.
-    _one, one_count = await counted_checkout(products[:2], "one")
-    many, many_count = await counted_checkout(products, "many")
-    assert len(many.orders) == 5
-    assert one_count == many_count, (one_count, many_count)
-    assert many_count <= 15
+    async def counted_checkout(lines: int) -> int:
+        for product in products[:lines]:
+            put = await client.put(f"/api/v1/cart/lines/{product.id}", json={"quantity": 10}, headers=auth)
+            assert put.status_code == 200, put.text
+        count_queries.statements.clear()
+        compiled.clear()
+        placed = await check_out(client, auth, f"lines-{lines}-{len(counts)}")
+        assert placed.status_code == 201, placed.text
+        assert len(placed.json()["orders"]) == (lines + 3) // 4
+        return count_queries.count
+
+    engine = database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", note_compiled)
+    try:
+        # First one line, then both kinds of goods (capacity and stock), then two vendors: a single row is
+        # written with a statement of its own shape, several rows with another, whatever their number.
+        for lines in (1, 2, 7):
+            assert await counted_checkout(lines) <= 15, count_queries.statements
+        for lines in (3, 12, 20, 1):
+            counts[lines] = await counted_checkout(lines)
+            assert not compiled, (lines, compiled)
+    finally:
+        event.remove(engine, "before_cursor_execute", note_compiled)
+    assert max(counts.values()) <= 15, counts
+    # One made-to-order line holds no stock (a statement less on SQLite, two on PostgreSQL); from 2 lines on, flat.
+    assert len({counts[lines] for lines in (3, 12, 20)}) == 1, counts

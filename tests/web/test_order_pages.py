@@ -354,17 +354,36 @@ async def test_changing_and_removing_lines_with_and_without_htmx(client, world, 
     assert changed.status_code == 303 and changed.headers["location"] == "/cart"
     assert "Rp 700.000" in (await client.get("/cart")).text  # 50 × Rp 14.000
 
+    # With htmx a new quantity answers only what it changed: the line, and out of band its vendor's subtotal,
+    # both totals and the header's count; the checkout form, with what was typed in it, is left alone.
     typed = checkout_form(page.text, notes="Antar ke dapur", delivery_place="canteen", payment_method="invoice")
-    fragment = await submit(
-        client,
-        f"/cart/lines/{product.id}",
-        {"quantity": "200", **typed},
-        headers={"HX-Request": "true", "HX-Target": "cart"},
-    )
-    assert fragment.status_code == 200 and fragment.text.lstrip().startswith('<div id="cart">')
-    assert "Rp 2.600.000" in fragment.text and "Rp 2.640.000" in fragment.text
-    assert '<span id="cart-count" hx-swap-oob="true">&nbsp;(2)</span>' in fragment.text
-    assert "Antar ke dapur" in fragment.text and typed["idempotency_key"] in fragment.text  # typed stays
+    htmx = {"HX-Request": "true", "HX-Target": f"line-{product.id}"}
+    fragment = await submit(client, f"/cart/lines/{product.id}", {"quantity": "200", **typed}, headers=htmx)
+    assert fragment.status_code == 200, fragment.text
+    assert fragment.text.lstrip().startswith(f'<li class="item" id="line-{product.id}">')
+    assert "HX-Retarget" not in fragment.headers
+    assert 'value="200"' in fragment.text and "Rp 2.600.000" in fragment.text  # 200 × Rp 13.000
+    vendor_id = product.vendor_id
+    oob = {
+        f'<p class="subtotal" id="subtotal-{vendor_id}" hx-swap-oob="true">': "Rp 2.600.000",
+        '<p class="grand-total" id="cart-total" hx-swap-oob="true">': "Rp 2.640.000",
+        '<p class="grand-total" id="checkout-total" hx-swap-oob="true">': "Rp 2.640.000",
+        '<span id="cart-count" hx-swap-oob="true">': "&nbsp;(2)</span>",
+    }
+    for opening, figure in oob.items():
+        assert figure in fragment.text.split(opening, 1)[1].split("\n", 1)[0], opening
+    assert "Keripik Tempe" not in fragment.text and 'id="checkout"' not in fragment.text
+    # The whole page has each of those pieces under the same id.
+    whole = (await client.get("/cart")).text
+    for marker in (f'id="line-{product.id}"', f'id="subtotal-{vendor_id}"', 'id="cart-total"', 'id="checkout-total"'):
+        assert marker in whole
+
+    # A refusal changes more than the line (its message, what was typed): htmx gets the whole cart, in its place.
+    refused = await submit(client, f"/cart/lines/{product.id}", {"quantity": "3", **typed}, headers=htmx)
+    assert refused.status_code == 200 and refused.text.lstrip().startswith('<div id="cart">')
+    assert (refused.headers["HX-Retarget"], refused.headers["HX-Reswap"]) == ("#cart", "outerHTML")
+    assert t("The minimum order of %(product)s is %(minimum)s.", product=product.name, minimum=10) in refused.text
+    assert "Antar ke dapur" in refused.text and typed["idempotency_key"] in refused.text  # typed stays
 
     too_few = await submit(client, f"/cart/lines/{product.id}", {"quantity": "3"})
     assert too_few.status_code == 400
@@ -372,6 +391,10 @@ async def test_changing_and_removing_lines_with_and_without_htmx(client, world, 
 
     removed = await submit(client, f"/cart/lines/{chips.id}/remove", {}, headers={"HX-Request": "true"})
     assert removed.status_code == 200 and "Keripik Tempe" not in removed.text
+    # A quantity of 0 takes the line out: with htmx, the whole cart comes back in place of the cart.
+    await in_cart(client, chips.id, 5)
+    zero = await submit(client, f"/cart/lines/{chips.id}", {"quantity": "0"}, headers=htmx)
+    assert zero.status_code == 200 and zero.headers["HX-Retarget"] == "#cart" and "Keripik Tempe" not in zero.text
     assert (await submit(client, f"/cart/lines/{product.id}", {"quantity": "0"})).status_code == 303
     assert t("Your cart is empty.") in (await client.get("/cart")).text
 

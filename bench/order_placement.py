@@ -271,7 +271,8 @@ async def run(url: str, args: argparse.Namespace, media_dir: Path) -> None:
                 await fill_cart(client, token, product_ids, puts)
             print(
                 f"  cart PUT (a line's quantity), one at a time: {len(puts.samples)} PUTs, {spread(puts.samples)}, "
-                f"{puts.cpu_per_request()}; {statements.sent / len(puts.samples):.1f} SQL statements per PUT"
+                f"{puts.cpu_per_request()}; {statements.sent / len(puts.samples):.1f} SQL statements per PUT, "
+                f"{statements.compiled} compiled anew in all"
             )
 
             sized, tokens = tokens[-len(cart_sizes()) :], tokens[: -len(cart_sizes())]

@@ -12,7 +12,6 @@ from datetime import date
 
 from sqlalchemy import ScalarSelect, String, case, cast, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from backend.accounts.models import Organisation, Role, User
@@ -121,10 +120,28 @@ def ensure_buyer(user: User) -> None:
 def tiers_text() -> ScalarSelect[str | None]:
     """A product's bulk tiers as one text, "50:14000,200:13000" (SQL, correlated with Product; null without
     tiers), so the statement that reads products brings their tiers along instead of a query of its own."""
-    tier = cast(col(PriceTier.min_quantity), String) + ":" + cast(col(PriceTier.unit_price), String)
-    return (
-        select(func.aggregate_strings(tier, ",")).where(col(PriceTier.product_id) == col(Product.id)).scalar_subquery()
+    return _TIERS_TEXT
+
+
+# Built once: they hold no value of their own, and building them again for every cart change cost more than
+# running them.
+_TIERS_TEXT = (
+    select(
+        func.aggregate_strings(
+            cast(col(PriceTier.min_quantity), String) + ":" + cast(col(PriceTier.unit_price), String), ","
+        )
     )
+    .where(col(PriceTier.product_id) == col(Product.id))
+    .scalar_subquery()
+)
+# The unit price of a cart line's quantity, as `unit_price_for` has it: the deepest tier reached, else null.
+_TIER_PRICE = (
+    select(col(PriceTier.unit_price))
+    .where(col(PriceTier.product_id) == col(Product.id), col(PriceTier.min_quantity) <= col(CartLine.quantity))
+    .order_by(col(PriceTier.min_quantity).desc())
+    .limit(1)
+    .scalar_subquery()
+)
 
 
 def read_tiers(text: str | None) -> list[tuple[int, int]]:
@@ -214,18 +231,13 @@ async def _after_change(
 ) -> CartChange:
     """The cart's number of lines and total, and the subtotal of the changed product's vendor, in one statement
     that prices every line in SQL as `unit_price_for` does (the deepest tier its quantity reaches)."""
-    changed = aliased(Product)
-    changed_vendor = select(col(changed.vendor_id)).where(col(changed.id) == product_id).scalar_subquery()
-    tier_price = (
-        select(col(PriceTier.unit_price))
-        .where(col(PriceTier.product_id) == col(Product.id), col(PriceTier.min_quantity) <= col(CartLine.quantity))
-        .order_by(col(PriceTier.min_quantity).desc())
-        .limit(1)
-        .scalar_subquery()
+    # Its own product row, not the lines' (no correlation).
+    changed_vendor = (
+        select(col(Product.vendor_id)).where(col(Product.id) == product_id).correlate(None).scalar_subquery()
     )
     # A product taken off sale stays in the cart but counts for nothing, as in view_cart.
     counted = case(
-        (buyer_visible(today), col(CartLine.quantity) * func.coalesce(tier_price, col(Product.price))), else_=0
+        (buyer_visible(today), col(CartLine.quantity) * func.coalesce(_TIER_PRICE, col(Product.price))), else_=0
     )
     in_vendor = case((col(Product.vendor_id) == changed_vendor, counted), else_=0)
     line_count, total, vendor_subtotal, vendor_id = (

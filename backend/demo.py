@@ -1,5 +1,5 @@
 """Demo data for the embedded default: the KITB zone in Batang, the people who use it, six local
-vendors with verified certificates and live products.
+vendors with verified certificates and live products (the vendors' data is in demo_vendors.toml).
 
 Loaded once: a second run finds the zone and changes nothing. Photos and certificate documents are
 drawn here and go through the same validation and re-encoding as a phone upload.
@@ -8,8 +8,10 @@ drawn here and go through the same validation and re-encoding as a phone upload.
 from __future__ import annotations
 
 import io
+import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageDraw
@@ -54,6 +56,17 @@ class DemoVendor:
     products: list[dict[str, Any]] = field(default_factory=list)
     colour: tuple[int, int, int] = (200, 120, 40)
 
+    @classmethod
+    def of(cls, entry: dict[str, Any]) -> DemoVendor:
+        """A `[[vendor]]` table of demo_vendors.toml."""
+        return cls(
+            account=DemoAccount(Role.VENDOR, entry["phone"], entry["full_name"]),
+            profile=entry["profile"],
+            certificates=entry.get("certificate", []),
+            products=entry.get("product", []),
+            colour=tuple(entry["colour"]),
+        )
+
 
 ADMIN = DemoAccount(Role.ADMIN, "081100000001", "Admin Pasar Kawasan")
 MANAGER = DemoAccount(Role.MANAGER, "081200000001", "Sri Wahyuni")
@@ -63,270 +76,9 @@ CANTEEN_STAFF = (
 )
 WORKER = DemoAccount(Role.WORKER, "081400000001", "Rizky Pratama")
 
-_YEAR = 365
-VENDORS = (
-    DemoVendor(
-        DemoAccount(Role.VENDOR, "081500000001", "Sri Rahayu"),
-        {
-            "business_name": "Catering Bu Sri",
-            "kecamatan": "Gringsing",
-            "desa": "Krengseng",
-            "address": "Jl. Raya Gringsing No. 12",
-            "latitude": -6.9581,
-            "longitude": 110.0195,
-            "delivery_radius_km": 15,
-            "daily_capacity": 600,
-            "opens_at": time(4, 0),
-            "closes_at": time(14, 0),
-            "story": "Masakan rumahan untuk kantin pabrik sejak 2009. Lulusan pelatihan boga BBPVP Semarang.",
-        },
-        [
-            {"kind": "nib", "number": "9120301234567", "issuer": "OSS RBA"},
-            {"kind": "halal", "number": "ID33250000123450523", "issuer": "BPJPH"},
-            {"kind": "training", "number": "BBPVP-SMG/BOGA/2024/0153", "issuer": "BBPVP Semarang"},
-        ],
-        [
-            {
-                "name": "Nasi Box Ayam Bakar",
-                "category": "catering",
-                "unit": "box",
-                "price": 15000,
-                "tiers": [{"min_quantity": 50, "unit_price": 14000}, {"min_quantity": 200, "unit_price": 13000}],
-                "min_order_qty": 20,
-                "fulfilment": "made_to_order",
-                "order_cutoff": time(15, 0),
-                "description": "Nasi putih, ayam bakar, lalapan, sambal, buah potong.",
-                "certs": ["halal"],
-            },
-            {
-                "name": "Nasi Box Ikan Bandeng Presto",
-                "category": "catering",
-                "unit": "box",
-                "price": 14000,
-                "tiers": [{"min_quantity": 100, "unit_price": 13000}],
-                "min_order_qty": 20,
-                "fulfilment": "made_to_order",
-                "order_cutoff": time(15, 0),
-                "description": "Bandeng presto khas Batang, sayur asem, tempe goreng.",
-                "certs": ["halal"],
-            },
-        ],
-        (181, 92, 40),
-    ),
-    DemoVendor(
-        DemoAccount(Role.VENDOR, "081500000002", "Ahmad Fauzi"),
-        {
-            "business_name": "Nasi Box Berkah",
-            "kecamatan": "Kandeman",
-            "desa": "Tegalsari",
-            "address": "Dk. Tegalsari RT 02 RW 03",
-            "latitude": -6.9322,
-            "longitude": 109.7851,
-            "delivery_radius_km": 30,
-            "daily_capacity": 400,
-            "opens_at": time(3, 30),
-            "closes_at": time(13, 0),
-            "story": "Usaha keluarga, nasi box dan tumpeng untuk acara kantor.",
-        },
-        [
-            {"kind": "nib", "number": "9120302345678", "issuer": "OSS RBA"},
-            {"kind": "halal", "number": "ID33250000234560124", "issuer": "BPJPH"},
-        ],
-        [
-            {
-                "name": "Nasi Box Rendang",
-                "category": "catering",
-                "unit": "box",
-                "price": 18000,
-                "tiers": [{"min_quantity": 100, "unit_price": 17000}],
-                "min_order_qty": 25,
-                "fulfilment": "made_to_order",
-                "order_cutoff": time(14, 0),
-                "description": "Nasi, rendang sapi, sayur nangka, kerupuk.",
-                "certs": ["halal"],
-            }
-        ],
-        (120, 60, 30),
-    ),
-    DemoVendor(
-        DemoAccount(Role.VENDOR, "081500000003", "Nur Hidayah"),
-        {
-            "business_name": "Keripik Tempe Mbak Nur",
-            "kecamatan": "Batang",
-            "desa": "Kauman",
-            "address": "Jl. Dr. Sutomo Gg. 3",
-            "latitude": -6.9077,
-            "longitude": 109.7304,
-            "delivery_radius_km": 40,
-            "story": "Keripik tempe tipis renyah, dijual ke koperasi karyawan.",
-        },
-        [
-            {"kind": "nib", "number": "9120303456789", "issuer": "OSS RBA"},
-            {
-                "kind": "pirt",
-                "number": "P-IRT No. 2063325010123-24",
-                "issuer": "Dinas Kesehatan Kabupaten Batang",
-                "expires_in_days": 4 * _YEAR,
-            },
-            {"kind": "halal", "number": "ID33250000345670224", "issuer": "BPJPH"},
-        ],
-        [
-            {
-                "name": "Keripik Tempe Original 250 g",
-                "category": "snacks",
-                "unit": "pack",
-                "price": 12000,
-                "tiers": [{"min_quantity": 24, "unit_price": 11000}],
-                "min_order_qty": 1,
-                "fulfilment": "ready_stock",
-                "stock": 180,
-                "description": "Tempe kedelai lokal, minyak baru setiap hari.",
-                "certs": ["pirt", "halal"],
-            },
-            {
-                "name": "Keripik Tempe Pedas 250 g",
-                "category": "snacks",
-                "unit": "pack",
-                "price": 13000,
-                "min_order_qty": 1,
-                "fulfilment": "ready_stock",
-                "stock": 90,
-                "description": "Bumbu cabai dan daun jeruk.",
-                "certs": ["pirt", "halal"],
-            },
-        ],
-        (214, 170, 60),
-    ),
-    DemoVendor(
-        DemoAccount(Role.VENDOR, "081500000004", "Siti Aminah"),
-        {
-            "business_name": "Frozen Food Dapur Limpung",
-            "kecamatan": "Limpung",
-            "desa": "Limpung",
-            "address": "Jl. Raya Limpung No. 45",
-            "latitude": -7.0398,
-            "longitude": 109.9224,
-            "delivery_radius_km": 25,
-            "story": "Nugget dan dimsum ayam tanpa pengawet.",
-        },
-        [
-            {"kind": "nib", "number": "9120304567890", "issuer": "OSS RBA"},
-            {"kind": "bpom", "number": "MD 224510001234", "issuer": "BPOM RI", "expires_in_days": 3 * _YEAR},
-            {"kind": "halal", "number": "ID33250000456780325", "issuer": "BPJPH"},
-        ],
-        [
-            {
-                "name": "Dimsum Ayam isi 10",
-                "category": "frozen",
-                "unit": "pack",
-                "price": 25000,
-                "tiers": [{"min_quantity": 20, "unit_price": 23000}],
-                "min_order_qty": 1,
-                "fulfilment": "ready_stock",
-                "stock": 60,
-                "lead_time_hours": 24,
-                "description": "Simpan beku, kukus 15 menit.",
-                "certs": ["bpom", "halal"],
-            }
-        ],
-        (230, 200, 160),
-    ),
-    DemoVendor(
-        DemoAccount(Role.VENDOR, "081500000005", "Bambang Riyadi"),
-        {
-            "business_name": "Konveksi Seragam Subah",
-            "kecamatan": "Subah",
-            "desa": "Subah",
-            "address": "Jl. Pantura Subah Km 2",
-            "latitude": -6.9725,
-            "longitude": 109.8823,
-            "delivery_radius_km": 50,
-            "daily_capacity": 80,
-            "story": "Seragam kerja, wearpack dan kaos bordir untuk pabrik.",
-        },
-        [
-            {"kind": "nib", "number": "9120305678901", "issuer": "OSS RBA"},
-            {"kind": "competency", "number": "No. Reg. KOM.1034.01297 2023", "issuer": "BNSP"},
-        ],
-        [
-            {
-                "name": "Wearpack Drill Lengan Panjang",
-                "category": "uniforms",
-                "unit": "pcs",
-                "price": 165000,
-                "tiers": [{"min_quantity": 50, "unit_price": 150000}, {"min_quantity": 200, "unit_price": 140000}],
-                "min_order_qty": 12,
-                "fulfilment": "made_to_order",
-                "lead_time_hours": 240,
-                "description": "Bahan drill 20s, reflektor, bordir logo perusahaan.",
-                "certs": [],
-            }
-        ],
-        (40, 70, 140),
-    ),
-    DemoVendor(
-        DemoAccount(Role.VENDOR, "081500000006", "Wulan Sari"),
-        {
-            "business_name": "Minuman Segar Bandar",
-            "kecamatan": "Bandar",
-            "desa": "Bandar",
-            "address": "Pasar Bandar Blok B-7",
-            "latitude": -7.0289,
-            "longitude": 109.8412,
-            "delivery_radius_km": 35,
-            "daily_capacity": 300,
-            "story": "Jamu dan minuman segar dari bahan petani Bandar.",
-        },
-        [
-            {"kind": "nib", "number": "9120306789012", "issuer": "OSS RBA"},
-            {
-                "kind": "pirt",
-                "number": "206332502034525",
-                "issuer": "Dinas Kesehatan Kabupaten Batang",
-                "expires_in_days": 2 * _YEAR,
-            },
-        ],
-        [
-            {
-                "name": "Jamu Beras Kencur 250 ml",
-                "category": "drinks",
-                "unit": "pcs",
-                "price": 6000,
-                "tiers": [{"min_quantity": 100, "unit_price": 5000}],
-                "min_order_qty": 10,
-                "fulfilment": "made_to_order",
-                "order_cutoff": time(16, 0),
-                "description": "Tanpa pengawet, tahan 2 hari di kulkas.",
-                "certs": ["pirt"],
-            },
-            {
-                "name": "Es Teh Manis 300 ml",
-                "category": "drinks",
-                "unit": "pcs",
-                "price": 4000,
-                "tiers": [{"min_quantity": 100, "unit_price": 3500}],
-                "min_order_qty": 20,
-                "fulfilment": "made_to_order",
-                "order_cutoff": time(16, 0),
-                "description": "Teh tubruk Batang dengan gula pasir, dikirim dingin dalam cup tertutup.",
-                "certs": ["pirt"],
-            },
-            # Just submitted: waits in the manager's review queue.
-            {
-                "name": "Es Dawet Ayu Bandar 300 ml",
-                "category": "drinks",
-                "unit": "pcs",
-                "price": 7000,
-                "min_order_qty": 10,
-                "fulfilment": "made_to_order",
-                "order_cutoff": time(16, 0),
-                "description": "Dawet beras, santan, gula aren Bandar.",
-                "certs": ["pirt"],
-                "pending": True,
-            },
-        ],
-        (120, 160, 60),
-    ),
+VENDORS = tuple(
+    DemoVendor.of(entry)
+    for entry in tomllib.loads(Path(__file__).with_name("demo_vendors.toml").read_text(encoding="utf-8"))["vendor"]
 )
 ALL_ACCOUNTS = (ADMIN, MANAGER, *CANTEEN_STAFF, WORKER, *(vendor.account for vendor in VENDORS))
 

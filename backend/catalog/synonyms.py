@@ -169,14 +169,7 @@ async def add_synonym(*, session: AsyncSession, actor: User, words: str, same_as
             await session.flush()
     except IntegrityError:
         raise ValidationFailed([FieldError("same_as", MSG_EXISTS)]) from None
-    await record(
-        session=session,
-        actor=actor,
-        action="synonym.add",
-        subject=synonym,
-        zone_id=actor.zone_id,
-        after={"words": first, "same_as": second},
-    )
+    await record(session, actor, "synonym.add", synonym, actor.zone_id, after={"words": first, "same_as": second})
     return synonym
 
 
@@ -195,11 +188,5 @@ async def remove_synonym(*, session: AsyncSession, actor: User, synonym_id: int)
     removed = await session.execute(delete(SearchSynonym).where(col(SearchSynonym.id) == synonym_id))
     if getattr(removed, "rowcount", 1) == 0:
         raise Conflict(MSG_NOT_FOUND)
-    await record(
-        session=session,
-        actor=actor,
-        action="synonym.remove",
-        subject=synonym,
-        zone_id=synonym.zone_id,
-        before={"words": synonym.words, "same_as": synonym.same_as},
-    )
+    before = {"words": synonym.words, "same_as": synonym.same_as}
+    await record(session, actor, "synonym.remove", synonym, synonym.zone_id, before=before)

@@ -27,12 +27,12 @@ class AuditSubject(Protocol):
 
 
 async def record(
-    *,
     session: AsyncSession,
     actor: User | None,
     action: str,
     subject: AuditSubject,
     zone_id: int | None,
+    *,
     reason: str = "",
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,

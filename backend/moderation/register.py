@@ -296,20 +296,9 @@ async def import_register(
     report.rejected_count = len(rejected)
     report.rejected_rows = [asdict(item) for item in rejected]
     session.add(report)
-    await record(
-        session=session,
-        actor=manager,
-        action="register.import",
-        subject=report,
-        zone_id=zone_id,
-        reason=filename[:200],
-        after={
-            "created": report.created_count,
-            "updated": report.updated_count,
-            "unchanged": report.unchanged_count,
-            "rejected": report.rejected_count,
-        },
-    )
+    counts = ("created", "updated", "unchanged", "rejected")
+    after = {name: getattr(report, f"{name}_count") for name in counts}
+    await record(session, manager, "register.import", report, zone_id, reason=filename[:200], after=after)
     return report
 
 

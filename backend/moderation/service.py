@@ -226,13 +226,7 @@ async def approve_listing(*, session: AsyncSession, actor: User, product_id: int
     product.approved_snapshot = _snapshot(product, photos, certificate_ids)
     session.add(product)
     await record(
-        session=session,
-        actor=actor,
-        action="listing.approve",
-        subject=product,
-        zone_id=vendor.zone_id,
-        before=before,
-        after=product.approved_snapshot,
+        session, actor, "listing.approve", product, vendor.zone_id, before=before, after=product.approved_snapshot
     )
     return product
 
@@ -245,16 +239,8 @@ async def reject_listing(*, session: AsyncSession, actor: User, product_id: int,
         raise Conflict(MSG_NOT_PENDING)
     change_listing_status(product, ListingStatus.REJECTED, reason=reason, now=now)
     session.add(product)
-    await record(
-        session=session,
-        actor=actor,
-        action="listing.reject",
-        subject=product,
-        zone_id=vendor.zone_id,
-        reason=reason,
-        before={"status": ListingStatus.PENDING_REVIEW.value},
-        after={"status": product.status},
-    )
+    before, after = {"status": ListingStatus.PENDING_REVIEW.value}, {"status": product.status}
+    await record(session, actor, "listing.reject", product, vendor.zone_id, reason=reason, before=before, after=after)
     return product
 
 
@@ -329,16 +315,8 @@ async def _decide_certificate(
     certificate.verified_by_id, certificate.verified_at = actor.id, now
     session.add(certificate)
     action = "certificate.verify" if status == CertificateStatus.VERIFIED else "certificate.reject"
-    await record(
-        session=session,
-        actor=actor,
-        action=action,
-        subject=certificate,
-        zone_id=vendor.zone_id,
-        reason=reason,
-        before=before,
-        after=_certificate_state(certificate),
-    )
+    after = _certificate_state(certificate)
+    await record(session, actor, action, certificate, vendor.zone_id, reason=reason, before=before, after=after)
     return certificate
 
 
@@ -398,14 +376,7 @@ async def _set_vendor_status(
     if status == VendorStatus.SUSPENDED:
         await warn_buyers_of_suspension(session=session, vendor=vendor, now=now)
     await record(
-        session=session,
-        actor=actor,
-        action=action,
-        subject=vendor,
-        zone_id=vendor.zone_id,
-        reason=reason,
-        before=before,
-        after={"status": status.value},
+        session, actor, action, vendor, vendor.zone_id, reason=reason, before=before, after={"status": status.value}
     )
     return vendor
 
@@ -475,15 +446,10 @@ async def resolve_report(
     report.status, report.resolution = "resolved", resolution
     report.resolved_by_id, report.resolved_at = actor.id, now
     session.add(report)
+    before = {"status": "open", "kind": report.kind, "product_id": report.product_id}
+    after = {"status": "resolved"}
     await record(
-        session=session,
-        actor=actor,
-        action="report.resolve",
-        subject=report,
-        zone_id=vendor.zone_id,
-        reason=resolution,
-        before={"status": "open", "kind": report.kind, "product_id": report.product_id},
-        after={"status": "resolved"},
+        session, actor, "report.resolve", report, vendor.zone_id, reason=resolution, before=before, after=after
     )
     return report
 
@@ -560,14 +526,8 @@ async def run_certificate_expiry(*, session: AsyncSession, today: date) -> Expir
                 ).scalars()
             )
             for product in hidden:
-                await record(
-                    session=session,
-                    actor=None,
-                    action="listing.hidden_expired_certificate",
-                    subject=product,
-                    zone_id=vendor.zone_id,
-                    reason=f"certificate {certificate.id} expired on {expires_on.isoformat()}",
-                )
+                why = f"certificate {certificate.id} expired on {expires_on.isoformat()}"
+                await record(session, None, "listing.hidden_expired_certificate", product, vendor.zone_id, reason=why)
             result.listings_hidden += len(hidden)
         elif kind == "warn_7":
             result.warned_7 += 1

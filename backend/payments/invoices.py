@@ -130,13 +130,7 @@ async def set_invoice_terms(
     organisation.invoice_terms_days, organisation.npwp = terms_days, npwp
     session.add(organisation)
     await record(
-        session=session,
-        actor=actor,
-        action="organisation.invoice_terms",
-        subject=organisation,
-        zone_id=organisation.zone_id,
-        before=before,
-        after=after,
+        session, actor, "organisation.invoice_terms", organisation, organisation.zone_id, before=before, after=after
     )
     return organisation
 
@@ -396,14 +390,8 @@ async def mark_invoice_paid(
     if matched_rows(marked) != 1:
         raise Conflict(MSG_ALREADY_PAID)
     invoice.paid_at, invoice.paid_recorded_by_id, invoice.payment_reference = now, actor.id, reference
+    after = {"paid_at": now.isoformat(), "payment_reference": reference, "amount_due": amount_due}
     await record(
-        session=session,
-        actor=actor,
-        action="invoice.paid",
-        subject=invoice,
-        zone_id=zone_id,
-        reason=reference,
-        before={"paid_at": None},
-        after={"paid_at": now.isoformat(), "payment_reference": reference, "amount_due": amount_due},
+        session, actor, "invoice.paid", invoice, zone_id, reason=reference, before={"paid_at": None}, after=after
     )
     return invoice

@@ -112,13 +112,7 @@ async def set_commission_rate(*, session: AsyncSession, actor: User, zone_id: in
     zone.commission_bps = commission_bps
     session.add(zone)
     await record(
-        session=session,
-        actor=actor,
-        action="zone.commission",
-        subject=zone,
-        zone_id=zone.id,
-        before=before,
-        after={"commission_bps": commission_bps},
+        session, actor, "zone.commission", zone, zone.id, before=before, after={"commission_bps": commission_bps}
     )
     return zone
 
@@ -288,15 +282,8 @@ async def record_payout(
             },
         ],
     )
-    await record(
-        session=session,
-        actor=actor,
-        action="vendor.payout",
-        subject=vendor,
-        zone_id=vendor.zone_id,
-        reason=reference,
-        after={"payout_id": payout.id, "amount": amount, "reference": reference},
-    )
+    after = {"payout_id": payout.id, "amount": amount, "reference": reference}
+    await record(session, actor, "vendor.payout", vendor, vendor.zone_id, reason=reference, after=after)
     return payout
 
 

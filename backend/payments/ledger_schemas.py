@@ -229,6 +229,8 @@ class CompletedOrderPublic(BaseModel):
 class VendorBalancePublic(BaseModel):
     vendor_id: int
     balance: int = Field(description="What the platform owes the vendor now")
+    awaiting_invoices: int = Field(description="The part of the balance canteens have not paid yet (open invoices)")
+    payable: int = Field(description="What can be paid out now: the balance less what awaits invoices")
     orders: list[CompletedOrderPublic] = Field(description="The latest completed orders, newest first")
     payouts: list[PayoutPublic] = Field(description="The latest payouts, newest first")
 
@@ -249,6 +251,8 @@ class BalanceRowPublic(BaseModel):
     zone_code: str
     balance: int
     paid_out: int
+    awaiting_invoices: int
+    payable: int
 
     @classmethod
     def of(cls, row: BalanceRow) -> BalanceRowPublic:

@@ -54,7 +54,9 @@ def _links(page, live_server: str) -> list[str]:
 )
 def test_every_page_a_person_reaches_fits_a_360_px_phone(page, live_server, log_in, phone, home):
     log_in(page, phone)
-    to_visit, seen, too_wide = [home], set(), []
+    to_visit: list[str] = [home]
+    seen: set[str] = set()
+    too_wide: list[tuple[str, int, list[str]]] = []
     while to_visit and len(seen) < MAX_PAGES:
         path = to_visit.pop(0)
         if path in seen:

@@ -34,6 +34,7 @@ from backend.orders.delivery import DeliveryChoice, add_delivery_point
 from backend.orders.models import DeliveryKind, PaymentMethod, PointKind
 from backend.orders.placement import place_orders
 from backend.orders.standing import StandingOrderInput, create_standing_order
+from backend.payments.payout_accounts import PayoutAccountInput, save_payout_account
 from backend.vendors import service as vendors
 from backend.vendors.schemas import VendorProfileInput
 
@@ -196,6 +197,11 @@ async def _load_vendor(
         owner_name=user.full_name, whatsapp=user.phone, operating_days=[1, 2, 3, 4, 5, 6], **demo_vendor.profile
     )
     vendor = await vendors.save_profile(session=session, user=user, data=profile, now=now)
+    # Demo bank accounts (Bank Jateng, the number made from the phone's) so the admin can record payouts.
+    account = PayoutAccountInput(
+        bank_name="Bank Jateng", account_number=f"20{user.phone[-8:]}", account_holder=user.full_name
+    )
+    await save_payout_account(session=session, actor=user, vendor=vendor, data=account, now=now)
     await vendors.set_profile_photo(
         session=session,
         vendor=vendor,

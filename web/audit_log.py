@@ -35,6 +35,7 @@ AUDIT_ACTION_LABELS = {
     "invoice.paid": N_("Invoice marked paid"),
     "zone.commission": N_("Commission changed"),
     "vendor.payout": N_("Payout recorded"),
+    "vendor.payout_account": N_("Payout account changed"),
     "synonym.add": N_("Search synonym added"),
     "synonym.remove": N_("Search synonym removed"),
 }
@@ -63,6 +64,9 @@ FIELD_LABELS = {
     "payout_id": N_("Payout"),
     "commission_bps": N_("Commission"),
     "words": N_("Words"),
+    "bank_name": N_("Bank"),
+    "account_number": N_("Account number"),
+    "account_holder": N_("Account holder"),
     "same_as": N_("Same as"),
 }
 VENDOR_STATUS_LABELS = {"active": N_("Active"), "suspended": N_("Suspended")}

@@ -13,10 +13,11 @@ from backend.accounts.auth import UserRequest
 from backend.clock import utcnow
 from backend.db import DbSession, undone_if_refused
 from backend.errors import ValidationFailed
-from backend.payments import ledger
+from backend.payments import ledger, payout_accounts
 from backend.payments.ledger_schemas import CommissionPercentInput, PayoutInput, bps_to_percent
+from backend.payments.payout_accounts import PayoutAccountInput
 from backend.vendors import service as vendors
-from web.forms import RowRefusal, form_values, read_form, row_forms
+from web.forms import RowRefusal, field_errors, form_values, read_form, row_forms
 from web.responses import page, see_other
 from web.roles import ADMINS, PROFILE_FIRST, VENDORS
 
@@ -29,7 +30,47 @@ async def balance_page(request: UserRequest, db_session: DbSession) -> Template:
     (four queries)."""
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     balance = await ledger.vendor_balance(session=db_session, vendor=vendor)
-    return page("ledger/balance.html", balance=balance)
+    return page("ledger/balance.html", balance=balance, notice=request.query_params.get("notice"))
+
+
+async def _account_page(
+    request: UserRequest,
+    db_session: AsyncSession,
+    *,
+    values: dict[str, str] | None = None,
+    refused: ValidationFailed | None = None,
+) -> Template:
+    vendor = await vendors.require_vendor(session=db_session, user=request.user)
+    account = await payout_accounts.payout_account(session=db_session, vendor_id=vendor.id)
+    stored = {name: getattr(account, name) for name in PayoutAccountInput.model_fields} if account else {}
+    return page(
+        "ledger/payout_account.html",
+        status_code=422 if refused else 200,
+        account=account,
+        form=values if values is not None else stored,
+        errors=field_errors(refused) if refused else {},
+    )
+
+
+@get("/vendor/payout-account", guards=VENDORS, exception_handlers=PROFILE_FIRST, name="vendor_payout_account")
+async def payout_account_page(request: UserRequest, db_session: DbSession) -> Template:
+    """The bank account payouts go to, and the form to record or change it (three queries)."""
+    return await _account_page(request, db_session)
+
+
+@post("/vendor/payout-account", guards=VENDORS, exception_handlers=PROFILE_FIRST)
+async def save_payout_account(request: UserRequest, db_session: DbSession) -> Template | Redirect:
+    values = await form_values(request)
+    try:
+        data = read_form(PayoutAccountInput, values)
+        vendor = await vendors.require_vendor(session=db_session, user=request.user)
+        async with undone_if_refused(db_session):
+            await payout_accounts.save_payout_account(
+                session=db_session, actor=request.user, vendor=vendor, data=data, now=utcnow()
+            )
+    except ValidationFailed as refused:
+        return await _account_page(request, db_session, values=values, refused=refused)
+    return see_other("/vendor/balance", notice="account_saved")
 
 
 # --- the admin: commission rates ----------------------------------------------------------------------
@@ -106,4 +147,12 @@ async def record_payout(request: UserRequest, vendor_id: FromPath[int], db_sessi
     return see_other("/admin/balances", notice="paid_out")
 
 
-PAGE_ROUTES = [balance_page, commission_page, set_commission, balances_page, record_payout]
+PAGE_ROUTES = [
+    balance_page,
+    payout_account_page,
+    save_payout_account,
+    commission_page,
+    set_commission,
+    balances_page,
+    record_payout,
+]

@@ -26,7 +26,8 @@ from backend.errors import N_, FieldError, Forbidden, NotFound, ValidationFailed
 from backend.moderation.audit import record
 from backend.money import format_rupiah
 from backend.orders.models import Order, PaymentMethod
-from backend.payments.models import Invoice, LedgerAccount, LedgerEntry, Payout
+from backend.payments.models import Invoice, LedgerAccount, LedgerEntry, Payout, PayoutAccount
+from backend.payments.payout_accounts import MSG_NO_ACCOUNT, payout_account
 from backend.vendors.models import Vendor
 
 BPS = 10_000  # basis points in a whole
@@ -167,6 +168,7 @@ class VendorBalance:
     vendor: Vendor
     balance: int  # what the platform owes the vendor now
     awaiting_invoices: int = 0  # the part of it canteens have not paid yet (their invoices are open)
+    account: PayoutAccount | None = None  # where payouts go; None until the vendor records it
     orders: list[CompletedOrder] = field(default_factory=list)  # the latest first
     payouts: list[Payout] = field(default_factory=list)  # the latest first
 
@@ -196,12 +198,14 @@ async def vendor_balance(*, session: AsyncSession, vendor: Vendor, recent: int =
             .limit(recent)
         )
     ).all()
-    # The balance rides along with the payouts: a one-row table left-joined to them answers even without any.
+    # The balance and the payout account ride along with the payouts: a one-row table left-joined to them answers
+    # even without any.
     balance = _vendor_balance(vendor.id).subquery()
     rows = (
         await session.execute(
-            select(balance.c[0], balance.c[1], Payout)
+            select(balance.c[0], balance.c[1], PayoutAccount, Payout)
             .select_from(balance)
+            .outerjoin(PayoutAccount, col(PayoutAccount.vendor_id) == vendor.id)
             .outerjoin(Payout, col(Payout.vendor_id) == vendor.id)
             .order_by(col(Payout.id).desc())
             .limit(recent)
@@ -211,11 +215,12 @@ async def vendor_balance(*, session: AsyncSession, vendor: Vendor, recent: int =
         vendor=vendor,
         balance=rows[0][0] if rows else 0,
         awaiting_invoices=rows[0][1] if rows else 0,
+        account=rows[0][2] if rows else None,
         orders=[
             CompletedOrder(order_id=order_id, completed_at=at, gross=gross, commission=commission, net=net)
             for order_id, at, gross, commission, net in orders
         ],
-        payouts=[payout for _, _, payout in rows if payout is not None],
+        payouts=[payout for *_, payout in rows if payout is not None],
     )
 
 
@@ -226,6 +231,7 @@ class BalanceRow:
     balance: int
     paid_out: int
     awaiting_invoices: int = 0
+    account: PayoutAccount | None = None
 
     @property
     def payable(self) -> int:
@@ -240,6 +246,7 @@ async def vendor_balances(*, session: AsyncSession, actor: User) -> list[Balance
         await session.execute(
             select(
                 Vendor,
+                PayoutAccount,
                 col(Zone.code),
                 func.sum(col(LedgerEntry.amount)),
                 func.sum(case((col(LedgerEntry.payout_id).is_not(None), -col(LedgerEntry.amount)), else_=0)),
@@ -252,13 +259,21 @@ async def vendor_balances(*, session: AsyncSession, actor: User) -> list[Balance
             .join(Zone, col(Zone.id) == col(Vendor.zone_id))
             .outerjoin(Order, col(Order.id) == col(LedgerEntry.order_id))
             .outerjoin(Invoice, col(Invoice.checkout_id) == col(Order.checkout_id))
-            .group_by(col(Vendor.id), col(Zone.code))
+            .outerjoin(PayoutAccount, col(PayoutAccount.vendor_id) == col(Vendor.id))
+            .group_by(col(Vendor.id), col(PayoutAccount.id), col(Zone.code))
             .order_by(col(Vendor.business_name), col(Vendor.id))
         )
     ).all()
     return [
-        BalanceRow(vendor=vendor, zone_code=code, balance=balance, paid_out=paid_out, awaiting_invoices=awaiting)
-        for vendor, code, balance, paid_out, awaiting in rows
+        BalanceRow(
+            vendor=vendor,
+            zone_code=code,
+            balance=balance,
+            paid_out=paid_out,
+            awaiting_invoices=awaiting,
+            account=account,
+        )
+        for vendor, account, code, balance, paid_out, awaiting in rows
     ]
 
 
@@ -295,9 +310,22 @@ async def record_payout(
         elif amount > payable(balance, awaiting):
             limits = {"payable": format_rupiah(payable(balance, awaiting)), "awaiting": format_rupiah(awaiting)}
             errors.append(FieldError("amount", MSG_OVER_PAYABLE, limits))
+    account = await payout_account(session=session, vendor_id=vendor.id)
+    if account is None:
+        errors.append(FieldError("_form", MSG_NO_ACCOUNT))
     if errors:
         raise ValidationFailed(errors)
-    payout = Payout(vendor_id=vendor.id, amount=amount, reference=reference, recorded_by_id=actor.id, created_at=now)
+    assert account is not None
+    payout = Payout(
+        vendor_id=vendor.id,
+        amount=amount,
+        reference=reference,
+        bank_name=account.bank_name,
+        account_number=account.account_number,
+        account_holder=account.account_holder,
+        recorded_by_id=actor.id,
+        created_at=now,
+    )
     session.add(payout)
     await session.flush()
     await session.execute(

@@ -16,7 +16,8 @@ from backend.accounts.auth import BEARER, UserRequest, requires_role
 from backend.accounts.models import Role, User, Zone
 from backend.clock import utcnow, wib_today
 from backend.db import DbSession
-from backend.payments import invoices, ledger
+from backend.errors import NotFound
+from backend.payments import invoices, ledger, payout_accounts
 from backend.payments.cash import mark_cash_received
 from backend.payments.invoices import InvoiceState
 from backend.payments.ledger_schemas import (
@@ -29,11 +30,13 @@ from backend.payments.ledger_schemas import (
     InvoicePublic,
     InvoiceTermsInput,
     PaidInput,
+    PayoutAccountPublic,
     PayoutInput,
     PayoutPublic,
     VendorBalancePublic,
     ZoneCommissionPublic,
 )
+from backend.payments.payout_accounts import PayoutAccountInput
 from backend.vendors import service as vendors
 
 MANAGERS = requires_role(Role.MANAGER, Role.ADMIN)
@@ -169,6 +172,38 @@ async def vendor_balance(request: UserRequest, db_session: DbSession) -> VendorB
     return VendorBalancePublic.of(await ledger.vendor_balance(session=db_session, vendor=vendor))
 
 
+@get(
+    "/api/v1/vendor/payout-account",
+    tags=["ledger"],
+    guards=[requires_role(Role.VENDOR)],
+    security=BEARER,
+    summary="The bank account my payouts go to (404 until recorded)",
+)
+async def get_payout_account(request: UserRequest, db_session: DbSession) -> PayoutAccountPublic:
+    vendor = await vendors.require_vendor(session=db_session, user=request.user)
+    account = await payout_accounts.payout_account(session=db_session, vendor_id=vendor.id)
+    if account is None:
+        raise NotFound(payout_accounts.MSG_NO_ACCOUNT)
+    return PayoutAccountPublic.of(account)
+
+
+@put(
+    "/api/v1/vendor/payout-account",
+    tags=["ledger"],
+    guards=[requires_role(Role.VENDOR)],
+    security=BEARER,
+    summary="Record or change the bank account my payouts go to (audit-logged)",
+)
+async def put_payout_account(
+    request: UserRequest, data: JSONBody[PayoutAccountInput], db_session: DbSession
+) -> PayoutAccountPublic:
+    vendor = await vendors.require_vendor(session=db_session, user=request.user)
+    account = await payout_accounts.save_payout_account(
+        session=db_session, actor=request.user, vendor=vendor, data=data, now=utcnow()
+    )
+    return PayoutAccountPublic.of(account)
+
+
 class LedgerAdminApi(Controller):
     path = "/api/v1/admin"
     tags = ["ledger"]
@@ -219,4 +254,12 @@ def _zone(zone: Zone) -> ZoneCommissionPublic:
     return ZoneCommissionPublic(zone_id=zone.id, code=zone.code, name=zone.name, commission_bps=zone.commission_bps)
 
 
-API_ROUTES: list[ControllerRouterHandler] = [InvoiceApi, CanteenTermsApi, cash_received, vendor_balance, LedgerAdminApi]
+API_ROUTES: list[ControllerRouterHandler] = [
+    InvoiceApi,
+    CanteenTermsApi,
+    cash_received,
+    vendor_balance,
+    get_payout_account,
+    put_payout_account,
+    LedgerAdminApi,
+]

@@ -214,7 +214,17 @@ class PayoutPublic(RowShape):
     vendor_id: int
     amount: int
     reference: str
+    bank_name: str
+    account_number: str
+    account_holder: str
     created_at: UtcDatetime
+
+
+class PayoutAccountPublic(RowShape):
+    bank_name: str
+    account_number: str
+    account_holder: str
+    updated_at: UtcDatetime
 
 
 class CompletedOrderPublic(BaseModel):
@@ -231,6 +241,7 @@ class VendorBalancePublic(BaseModel):
     balance: int = Field(description="What the platform owes the vendor now")
     awaiting_invoices: int = Field(description="The part of the balance canteens have not paid yet (open invoices)")
     payable: int = Field(description="What can be paid out now: the balance less what awaits invoices")
+    account: PayoutAccountPublic | None = Field(description="Where payouts go; null until recorded")
     orders: list[CompletedOrderPublic] = Field(description="The latest completed orders, newest first")
     payouts: list[PayoutPublic] = Field(description="The latest payouts, newest first")
 
@@ -240,6 +251,7 @@ class VendorBalancePublic(BaseModel):
             cls,
             balance,
             vendor_id=balance.vendor.id,
+            account=PayoutAccountPublic.of(balance.account) if balance.account else None,
             orders=[public_from(CompletedOrderPublic, item) for item in balance.orders],
             payouts=[PayoutPublic.of(payout) for payout in balance.payouts],
         )
@@ -253,7 +265,9 @@ class BalanceRowPublic(BaseModel):
     paid_out: int
     awaiting_invoices: int
     payable: int
+    account: PayoutAccountPublic | None
 
     @classmethod
     def of(cls, row: BalanceRow) -> BalanceRowPublic:
-        return public_from(cls, row, vendor_id=row.vendor.id, business_name=row.vendor.business_name)
+        account = PayoutAccountPublic.of(row.account) if row.account else None
+        return public_from(cls, row, vendor_id=row.vendor.id, business_name=row.vendor.business_name, account=account)

@@ -142,6 +142,10 @@ class Payout(SQLModel, table=True):
     vendor_id: int = Field(foreign_key="vendor.id", index=True)
     amount: int
     reference: str = Field(max_length=120)
+    # Where the money went: the vendor's payout account as it was then ("" for payouts recorded before accounts).
+    bank_name: str = Field(default="", max_length=60, sa_column_kwargs={"server_default": ""})
+    account_number: str = Field(default="", max_length=20, sa_column_kwargs={"server_default": ""})
+    account_holder: str = Field(default="", max_length=120, sa_column_kwargs={"server_default": ""})
     recorded_by_id: int = Field(foreign_key="user.id")
     created_at: datetime = created_at_field()
 
@@ -202,3 +206,16 @@ class InvoiceTermsDocument(SQLModel, table=True):
     media_type: str = Field(max_length=40)
     uploaded_by_id: int = Field(foreign_key="user.id")
     created_at: datetime = created_at_field()
+
+
+class PayoutAccount(SQLModel, table=True):
+    """The bank account a vendor is paid out to, recorded by the vendor (each change is in the audit log)."""
+
+    __tablename__ = "payout_account"
+
+    id: int = id_field()
+    vendor_id: int = Field(foreign_key="vendor.id", unique=True)
+    bank_name: str = Field(max_length=60)
+    account_number: str = Field(max_length=20)
+    account_holder: str = Field(max_length=120)
+    updated_at: datetime = created_at_field()

@@ -13,14 +13,16 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from backend.accounts import service as account_service
-from backend.accounts.models import Zone
+from backend.accounts.models import User, Zone
 from backend.errors import Forbidden, ValidationFailed
 from backend.moderation.models import AuditEntry
 from backend.orders.models import Order, OrderStatus
 from backend.orders.states import AUTO_COMPLETE_AFTER, change_status, complete_delivered_orders
-from backend.payments import invoices, ledger
+from backend.payments import invoices, ledger, payout_accounts
 from backend.payments.ledger import commission_for, record_completed_order
 from backend.payments.models import Invoice, LedgerEntry, Payout
+from backend.payments.payout_accounts import PayoutAccountInput
+from backend.vendors import service as vendor_service
 from backend.vendors.models import Vendor
 from tests.conftest import app, log_in, submit  # noqa: F401  (`app` without card payments: this folder's conftest turns them on)
 from tests.orders.conftest import NOW
@@ -57,8 +59,20 @@ async def set_rate(database, admin, zone, bps: int) -> None:
         await session.commit()
 
 
+async def record_account(database, vendor_user, holder: str = "Sri Rahayu") -> None:
+    """The vendor records the bank account payouts go to (a payout needs one)."""
+    async with database.sessionmaker() as session:
+        vendor = await vendor_service.require_vendor(session=session, user=vendor_user)
+        data = PayoutAccountInput(bank_name="Bank Jateng", account_number="2001-2345-678", account_holder=holder)
+        await payout_accounts.save_payout_account(session=session, actor=vendor_user, vendor=vendor, data=data, now=NOW)
+        await session.commit()
+
+
 async def pay_out(database, admin, vendor_id: int, amount: int, reference: str = "BCA 0123456789") -> Payout:
     async with database.sessionmaker() as session:
+        if await payout_accounts.payout_account(session=session, vendor_id=vendor_id) is None:
+            vendor = await session.get(Vendor, vendor_id)
+            await record_account(database, await session.get(User, vendor.user_id))
         try:
             payout = await ledger.record_payout(
                 session=session, actor=admin, vendor_id=vendor_id, amount=amount, reference=reference, now=NOW
@@ -313,6 +327,8 @@ async def test_two_payouts_at_once_cannot_spend_the_balance_twice(ordering, cate
     seller, nasi_box = catering
     order = await ordering.order(canteen_staff, nasi_box.id, 10)
     await complete(database, order, seller.user, canteen_staff)
+    await canteens_pay(database, admin, order)
+    await record_account(database, seller.user)
 
     async def attempt(reference: str) -> bool:
         try:
@@ -348,6 +364,63 @@ async def test_an_invoice_orders_money_is_paid_out_only_once_the_canteen_paid_it
     await pay_out(database, admin, seller.vendor.id, 142_500, "BCA 777")
     assert await balance_of(database, seller.vendor) == 0
     await assert_balanced(database)
+
+
+async def test_payouts_go_only_to_the_bank_account_the_vendor_recorded(
+    client, ordering, catering, canteen_staff, admin, manager, database
+):
+    seller, nasi_box = catering
+    order = await ordering.order(canteen_staff, nasi_box.id, 10)  # Rp 142.500 owed
+    await complete(database, order, seller.user, canteen_staff)
+    await canteens_pay(database, admin, order)
+    async with database.sessionmaker() as session:
+        with pytest.raises(ValidationFailed) as no_account:
+            await ledger.record_payout(
+                session=session, actor=admin, vendor_id=seller.vendor.id, amount=100, reference="BCA 1", now=NOW
+            )
+    assert [error.message for error in no_account.value.errors] == [payout_accounts.MSG_NO_ACCOUNT]
+
+    await log_in(client, seller.user)
+    assert "/vendor/payout-account" in (await client.get("/vendor/balance")).text
+    wrong = await submit(
+        client, "/vendor/payout-account", {"bank_name": "BRI", "account_number": "12-34", "account_holder": "Sri"}
+    )
+    assert wrong.status_code == 422 and 'aria-invalid="true"' in wrong.text
+    saved = await submit(
+        client,
+        "/vendor/payout-account",
+        {"bank_name": "BRI", "account_number": "0123-01-000456-50-7", "account_holder": "Sri Rahayu"},
+    )
+    assert saved.status_code == 303
+    as_vendor = await bearer(database, seller.user)
+    account = (await client.get("/api/v1/vendor/payout-account", headers=as_vendor)).json()
+    assert (account["bank_name"], account["account_number"]) == ("BRI", "012301000456507")
+
+    payout = await pay_out(database, admin, seller.vendor.id, 142_500, "BRI 99")
+    assert (payout.bank_name, payout.account_number, payout.account_holder) == ("BRI", "012301000456507", "Sri Rahayu")
+    changed = await client.put(
+        "/api/v1/vendor/payout-account",
+        json={"bank_name": "Bank Jateng", "account_number": "2001234567", "account_holder": "Sri Rahayu"},
+        headers=as_vendor,
+    )
+    assert changed.status_code == 200
+    async with database.sessionmaker() as session:
+        changes = (
+            (await session.execute(select(AuditEntry).where(col(AuditEntry.action) == "vendor.payout_account")))
+            .scalars()
+            .all()
+        )
+    assert [(entry.before, entry.after) for entry in changes] == [
+        (None, {"bank_name": "BRI", "account_number": "•••• 6507", "account_holder": "Sri Rahayu"}),
+        (
+            {"bank_name": "BRI", "account_number": "•••• 6507", "account_holder": "Sri Rahayu"},
+            {"bank_name": "Bank Jateng", "account_number": "•••• 4567", "account_holder": "Sri Rahayu"},
+        ),
+    ]
+    assert changes[0].actor_id == seller.user.id
+    assert (
+        await client.get("/api/v1/vendor/payout-account", headers=await bearer(database, manager))
+    ).status_code == 403
 
 
 # --- pages ----------------------------------------------------------------------------------------------------
@@ -399,6 +472,7 @@ async def test_the_admin_sets_a_rate_and_records_a_payout_without_javascript(
     order = await ordering.order(canteen_staff, nasi_box.id, 200)
     await complete(database, order, seller.user, canteen_staff)
     await canteens_pay(database, admin, order)
+    await record_account(database, seller.user)
     await log_in(client, admin)
     assert 'href="/admin/commission"' in (await client.get("/admin")).text
 
@@ -437,6 +511,7 @@ async def test_the_ledger_api_gives_balances_rates_and_payouts(
     order = await ordering.order(canteen_staff, nasi_box.id, 10)
     await complete(database, order, seller.user, canteen_staff)
     await canteens_pay(database, admin, order)
+    await record_account(database, seller.user)
     as_admin, as_vendor = await bearer(database, admin), await bearer(database, seller.user)
 
     rates = await client.put(
@@ -472,6 +547,12 @@ async def test_the_ledger_api_gives_balances_rates_and_payouts(
             "paid_out": 100_000,
             "awaiting_invoices": 0,
             "payable": 42_500,
+            "account": {
+                "bank_name": "Bank Jateng",
+                "account_number": "20012345678",
+                "account_holder": "Sri Rahayu",
+                "updated_at": "2026-11-23T02:00:00Z",
+            },
         }
     ]
     mine = (await client.get("/api/v1/vendor/balance", headers=as_vendor)).json()

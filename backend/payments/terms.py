@@ -54,6 +54,12 @@ NOTE_GRANTED = N_("Invoice terms granted: your canteen may order on invoice and 
 NOTE_REFUSED = N_("Invoice terms were refused: %(reason)s")
 
 
+def _staff_canteen(actor: User) -> int:
+    if actor.role != Role.CANTEEN_STAFF or actor.organisation_id is None:
+        raise Forbidden()
+    return actor.organisation_id
+
+
 @dataclass(frozen=True)
 class TermsApplicationView:
     """An application with its canteen and its documents, as the canteen and the manager see it."""
@@ -65,12 +71,6 @@ class TermsApplicationView:
     @property
     def is_open(self) -> bool:
         return self.application.status in OPEN_TERMS_APPLICATION
-
-
-def _staff_canteen(actor: User) -> int:
-    if actor.role != Role.CANTEEN_STAFF or actor.organisation_id is None:
-        raise Forbidden()
-    return actor.organisation_id
 
 
 async def _people(session: AsyncSession, *conditions: ColumnElement[bool]) -> set[int]:

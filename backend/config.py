@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     stripe_publishable_key: str | None = None
     stripe_webhook_secret: str | None = None
     stripe_api_base: str | None = None
+    # Card payments go to the local stand-in for Stripe (backend.payments.demo_stripe) that `python -m backend
+    # serve` starts in development when no Stripe key is set: pages label them "Demo". Refused in production.
+    stripe_demo: bool = False
     # Each call to Stripe gives up after this many seconds (the SDK then retries twice): a buyer waits at most
     # about three times this long before being told that card payment is unavailable.
     stripe_timeout_seconds: PositiveSeconds = 10.0
@@ -259,6 +262,8 @@ class Settings(BaseSettings):
     def _production_and_pairs(self) -> Settings:
         if self.environment == "production" and self.secret_key == DEVELOPMENT_SECRET_KEY:
             raise ValueError("SECRET_KEY must be set in production (at least 32 characters)")
+        if self.environment == "production" and self.stripe_demo:
+            raise ValueError("STRIPE_DEMO is not allowed in production: card payments must go to Stripe")
         if self.environment == "production" and self.password_hash_profile == "fast":
             raise ValueError("PASSWORD_HASH_PROFILE=fast is not allowed in production")
         if self.environment == "production" and self.otp_sender == "log":

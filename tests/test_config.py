@@ -116,6 +116,12 @@ def test_the_platforms_bank_account_is_set_whole_with_a_demo_one_in_development_
         Settings.from_env({**PRODUCTION, "PLATFORM_BANK_NAME": "Bank Rakyat Indonesia"})
 
 
+def test_the_demo_stand_in_for_stripe_is_refused_in_production():
+    assert Settings.from_env({"STRIPE_DEMO": "true"}).stripe_demo
+    with pytest.raises(ConfigError, match="STRIPE_DEMO is not allowed in production"):
+        Settings.from_env({**PRODUCTION, "STRIPE_DEMO": "true"})
+
+
 def test_the_app_refuses_to_start_with_a_bad_setting_and_says_which():
     result = subprocess.run(
         [sys.executable, "-c", "import backend.asgi"],

@@ -44,7 +44,7 @@ SESSION_ID = re.compile(r"cs_[A-Za-z0-9_]{1,250}")
 POLL_SECONDS = 5
 
 
-def _pay_page(to_pay: CheckoutToPay, *, error: str | None = None, status_code: int = 200) -> Template:
+def _pay_page(to_pay: CheckoutToPay, *, demo: bool, error: str | None = None, status_code: int = 200) -> Template:
     failed = to_pay.payment is not None and to_pay.payment.status == PaymentStatus.FAILED
     return page(
         "payments/pay.html",
@@ -54,6 +54,7 @@ def _pay_page(to_pay: CheckoutToPay, *, error: str | None = None, status_code: i
         error=error,
         failure=to_pay.payment.last_error if failed and to_pay.payment else "",
         msg_closed=MSG_CLOSED,
+        demo=demo,
     )
 
 
@@ -76,7 +77,7 @@ async def pay_page(
         )
     if to_pay.paid:
         return see_other(f"/checkouts/{checkout_id}/return")
-    return _pay_page(to_pay)
+    return _pay_page(to_pay, demo=settings.stripe_demo)
 
 
 @post("/checkouts/{checkout_id:int}/pay", guards=BUYERS)
@@ -99,11 +100,13 @@ async def pay(
     except PaymentUnavailable as unavailable:
         keep_when_refused(request.scope)  # the payment keeps Stripe's reason for staff and the next try
         to_pay = await checkout_to_pay(session=db_session, actor=request.user, checkout_id=checkout_id)
-        return _pay_page(to_pay, error=gettext(unavailable.message), status_code=503)
+        return _pay_page(to_pay, demo=settings.stripe_demo, error=gettext(unavailable.message), status_code=503)
     except Conflict as closed:
         # Answered 409, the request is rolled back; the page shows the checkout as it is.
         to_pay = await checkout_to_pay(session=db_session, actor=request.user, checkout_id=checkout_id)
-        return _pay_page(to_pay, error=gettext(closed.message, **closed.params), status_code=409)
+        return _pay_page(
+            to_pay, demo=settings.stripe_demo, error=gettext(closed.message, **closed.params), status_code=409
+        )
     if url is None:
         return see_other(f"/checkouts/{checkout_id}/return")
     return Redirect(url, status_code=303)

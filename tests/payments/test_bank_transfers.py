@@ -207,7 +207,7 @@ def ordering_delivery(point_id: int):
 
 
 async def test_a_new_canteen_pays_by_bank_transfer_and_the_manager_confirms_it_on_the_page(
-    client, ordering, catering, world, zone, manager, database
+    client, ordering, catering, world, zone, manager, database, count_queries
 ):
     _seller, nasi_box = catering
     newcomer = await ordering.canteen_buyer("Kantin Baru", invoice_terms_days=None)  # just signed up
@@ -233,8 +233,9 @@ async def test_a_new_canteen_pays_by_bank_transfer_and_the_manager_confirms_it_o
     checkout_id = int(found(r"/checkouts/(\d+)/pay", pay_url).group(1))
     reference = await reference_of(database, checkout_id)
 
+    count_queries.statements.clear()
     page = await client.get(pay_url)
-    assert page.status_code == 200
+    assert page.status_code == 200 and count_queries.count <= 5, count_queries.statements
     for expected in (TEST_BANK.name, TEST_BANK.account_number, TEST_BANK.account_holder, reference, "Rp 2.600.000"):
         assert expected in page.text, expected
     assert "data-transfer-deadline" in page.text and '<span class="money">Rp 2.600.000</span>' in page.text
@@ -244,8 +245,10 @@ async def test_a_new_canteen_pays_by_bank_transfer_and_the_manager_confirms_it_o
     assert (await client.get(pay_url)).status_code == 404
 
     await log_in(client, manager)
+    assert 'href="/manager/transfers"' in (await client.get("/manager")).text
+    count_queries.statements.clear()
     listing = await client.get("/manager/transfers")
-    assert listing.status_code == 200 and f'data-transfer="{reference}"' in listing.text
+    assert listing.status_code == 200 and count_queries.count <= 5 and f'data-transfer="{reference}"' in listing.text
     wrong = await submit(client, "/manager/transfers/confirm", {"reference": reference, "amount": "2.500.000"})
     assert wrong.status_code == 400
     assert t(MSG_WRONG_AMOUNT, reference=reference, expected="Rp 2.600.000", received="Rp 2.500.000") in wrong.text
@@ -266,15 +269,17 @@ async def test_a_new_canteen_pays_by_bank_transfer_and_the_manager_confirms_it_o
 
 
 async def test_the_api_pays_by_bank_transfer_and_confirms_with_problem_bodies(
-    client, catering, worker, world, zone, manager, database
+    client, catering, worker, world, zone, manager, database, count_queries
 ):
     _seller, nasi_box = catering
     buyer = await world.user(Role.CANTEEN_STAFF, zone=zone, organisation=await world.organisation(zone))
     auth = await bearer(database, buyer)
     added = await client.put(f"/api/v1/cart/lines/{nasi_box.id}", json={"quantity": 50}, headers=auth)
     assert added.status_code == 200, added.text
+    count_queries.statements.clear()
     placed = await check_out(client, auth, "bank-1", payment_method="bank_transfer")
     assert placed.status_code == 201, placed.text
+    assert count_queries.count <= 15, count_queries.statements  # the placement budget, reference included
     checkout_id = placed.json()["checkout_id"]
     assert placed.headers["link"] == f'</api/v1/checkouts/{checkout_id}/transfer>; rel="payment"'
 

@@ -395,7 +395,7 @@ class DemoStripe:
         body = (
             f"<h1>Pay {_amount(hosted['amount_total'], hosted['currency'])}</h1><ul>{lines}</ul>"
             f'<form method="post" action="{HOSTED_PAGE}{html.escape(session_id)}">'
-            f"<p>Test card 4242 4242 4242 4242</p>"
+            f"<p><strong>Demo</strong>: no money moves. Test card 4242 4242 4242 4242</p>"
             f'<button type="submit">Pay</button></form>{cancel}'
         )
         _send_html(request, 200, _page("Pay", body))
@@ -529,7 +529,7 @@ def _amount(minor_units: int, currency: str | None) -> str:
 def _page(title: str, body: str) -> bytes:
     return (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
-        f'content="width=device-width, initial-scale=1"><title>{html.escape(title)} · Stripe (test)</title>'
+        f'content="width=device-width, initial-scale=1"><title>{html.escape(title)} · Stripe (demo)</title>'
         f"</head><body>{body}</body></html>"
     ).encode()
 

@@ -8,7 +8,8 @@ run-expiry [--date D]      run the daily certificate expiry job (idempotent)
 run-order-jobs             cancel unpaid orders, place standing orders, complete delivered orders (idempotent)
 run-login-cleanup          delete expired sessions and login attempts older than the login window (idempotent)
 rebuild-search-words       rebuild the words of visible products that search corrects typos to (idempotent)
-serve [--workers N]        run the web app with uvicorn
+serve [--workers N]        run the web app with uvicorn (in development without STRIPE_SECRET_KEY, card payments
+                           go to a local stand-in for Stripe, labelled "Demo")
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import os
 import sys
 from datetime import date
 
@@ -39,6 +41,7 @@ from backend.jobs import (
 )
 from backend.media.storage import FileSystemStorage
 from backend.moderation.service import ExpiryRun
+from backend.payments import demo_stripe
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -120,6 +123,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "serve":
         import uvicorn
+
+        if demo_stripe.wants_demo(settings):
+            # The workers read their settings from the environment: they find the stand-in there.
+            app_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+            stand_in, variables = demo_stripe.start_demo(settings, app_url=f"http://{app_host}:{args.port}")
+            os.environ.update(variables)
+            print(f"Demo card payments: a local stand-in for Stripe at {stand_in.url} (no money moves)")
 
         # uvicorn believes X-Forwarded-For (and -Proto) from exactly the proxies the app does, and from none by
         # default: its own default trusts 127.0.0.1, where anybody on the machine or behind a local tunnel is.

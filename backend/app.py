@@ -45,6 +45,7 @@ from backend.orders.api import API_ROUTES as ORDER_API_ROUTES
 from backend.payments.api import API_ROUTES as PAYMENT_API_ROUTES
 from backend.payments.ledger_api import API_ROUTES as LEDGER_API_ROUTES
 from backend.payments.terms_api import API_ROUTES as TERMS_API_ROUTES
+from backend.payments.transfer_api import API_ROUTES as TRANSFER_API_ROUTES
 from backend.problems import EXCEPTION_HANDLERS, ProblemDocumentation
 from backend.reports.api import API_ROUTES as REPORT_API_ROUTES
 from backend.security_headers import security_headers_hook
@@ -141,6 +142,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                     *PAYMENT_API_ROUTES,
                     *LEDGER_API_ROUTES,
                     *TERMS_API_ROUTES,
+                    *TRANSFER_API_ROUTES,
                     *REPORT_API_ROUTES,
                     *NOTIFICATION_API_ROUTES,
                 ],

@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 from urllib.parse import urlsplit
 
 from pydantic import Field, IPvAnyNetwork, ValidationError, ValidationInfo, field_validator, model_validator
@@ -21,12 +21,23 @@ ENVIRONMENTS = ("development", "test", "production")
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"
 # A worker's cash-on-delivery order may come to at most this many rupiah per vendor.
 DEFAULT_CASH_ON_DELIVERY_LIMIT = 500_000
+# The platform's own bank account shown in development when none is set, so `make run` can demonstrate bank
+# transfers; never used in production or tests.
+DEMO_PLATFORM_BANK = ("Bank Demo Indonesia", "0000 1234 5678", "PT Pasar Kawasan Demo")
 # Seconds a request waits for a new PostgreSQL connection (asyncpg's own default is a minute).
 DEFAULT_DATABASE_CONNECT_TIMEOUT = 5.0
 
 PositiveInt = Annotated[int, Field(gt=0)]
 PositiveSeconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 IPNetwork = IPv4Network | IPv6Network
+
+
+class PlatformBank(NamedTuple):
+    """Where buyers transfer money to the platform: bank transfers at checkout and invoices."""
+
+    name: str
+    account_number: str
+    account_holder: str
 
 
 class ConfigError(ValueError):
@@ -54,6 +65,9 @@ class Settings(BaseSettings):
     stripe_publishable_key: str | None = None
     stripe_webhook_secret: str | None = None
     stripe_api_base: str | None = None
+    # Card payments go to the local stand-in for Stripe (backend.payments.demo_stripe) that `python -m backend
+    # serve` starts in development when no Stripe key is set: pages label them "Demo". Refused in production.
+    stripe_demo: bool = False
     # Each call to Stripe gives up after this many seconds (the SDK then retries twice): a buyer waits at most
     # about three times this long before being told that card payment is unavailable.
     stripe_timeout_seconds: PositiveSeconds = 10.0
@@ -92,6 +106,11 @@ class Settings(BaseSettings):
     run_scheduled_jobs: bool = Field(None, validate_default=True)
     # A card order not paid within this many minutes is cancelled and its capacity or stock released.
     payment_window_minutes: PositiveInt = 30
+    # The platform's bank account that buyers transfer to (checkout's bank transfer, invoices): all three or none.
+    # Bank transfer is offered only once they are set; development shows a demo account when they are not.
+    platform_bank_name: str | None = None
+    platform_bank_account_number: str | None = None
+    platform_bank_account_holder: str | None = None
     # Cash on delivery is refused for a vendor's order above this many rupiah (the vendor carries the risk).
     cash_on_delivery_limit: PositiveInt = DEFAULT_CASH_ON_DELIVERY_LIMIT
     # Web Push (VAPID): the application server's key pair (base64url, as `vapid --gen` prints them) and a contact.
@@ -102,6 +121,14 @@ class Settings(BaseSettings):
     @property
     def web_push_enabled(self) -> bool:
         return bool(self.vapid_public_key and self.vapid_private_key)
+
+    @property
+    def platform_bank(self) -> PlatformBank | None:
+        """The account buyers transfer to; None while it is not set (then bank transfer is not offered)."""
+        given = (self.platform_bank_name, self.platform_bank_account_number, self.platform_bank_account_holder)
+        if all(given):
+            return PlatformBank(*given)  # type: ignore[arg-type]
+        return PlatformBank(*DEMO_PLATFORM_BANK) if self.is_development and not any(given) else None
 
     @property
     def is_development(self) -> bool:
@@ -235,6 +262,8 @@ class Settings(BaseSettings):
     def _production_and_pairs(self) -> Settings:
         if self.environment == "production" and self.secret_key == DEVELOPMENT_SECRET_KEY:
             raise ValueError("SECRET_KEY must be set in production (at least 32 characters)")
+        if self.environment == "production" and self.stripe_demo:
+            raise ValueError("STRIPE_DEMO is not allowed in production: card payments must go to Stripe")
         if self.environment == "production" and self.password_hash_profile == "fast":
             raise ValueError("PASSWORD_HASH_PROFILE=fast is not allowed in production")
         if self.environment == "production" and self.otp_sender == "log":
@@ -251,6 +280,11 @@ class Settings(BaseSettings):
             ]
             if missing:
                 raise ValueError(f"{', '.join(missing)} must be set to send one-time codes by WhatsApp")
+        bank = (self.platform_bank_name, self.platform_bank_account_number, self.platform_bank_account_holder)
+        if any(bank) and not all(bank):
+            raise ValueError(
+                "PLATFORM_BANK_NAME, PLATFORM_BANK_ACCOUNT_NUMBER and PLATFORM_BANK_ACCOUNT_HOLDER must be set together"
+            )
         if bool(self.vapid_public_key) != bool(self.vapid_private_key):
             raise ValueError("VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY must be set together")
         return self

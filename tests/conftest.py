@@ -40,7 +40,7 @@ from backend.certification.formats import CertificateKind
 from backend.certification.models import Certificate, CertificateStatus
 from backend.certification.schemas import CertificateInput
 from backend.clock import utcnow
-from backend.config import Settings, _database_url
+from backend.config import PlatformBank, Settings, _database_url
 from backend.db import Database
 from backend.media.images import ProcessedDocument, ProcessedPhoto, process_document, process_photo
 from backend.media.storage import FileSystemStorage
@@ -50,6 +50,8 @@ from backend.vendors.schemas import VendorProfileInput
 
 PASSWORD = "rahasia-kantin-42"
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-hmac"
+# The platform's bank account buyers transfer to, in every test's settings.
+TEST_BANK = PlatformBank("Bank Uji Batang", "123 456 7890", "PT Pasar Kawasan Uji")
 
 
 @functools.cache
@@ -143,6 +145,9 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         media_dir=tmp_path_factory.mktemp("media"),
         password_hash_profile="fast",
         run_scheduled_jobs=False,
+        platform_bank_name=TEST_BANK.name,
+        platform_bank_account_number=TEST_BANK.account_number,
+        platform_bank_account_holder=TEST_BANK.account_holder,
     )
 
 

@@ -8,7 +8,7 @@ import sys
 import pytest
 from pydantic import ValidationError
 
-from backend.config import DEFAULT_DATABASE_URL, ConfigError, Settings
+from backend.config import DEFAULT_DATABASE_URL, DEMO_PLATFORM_BANK, ConfigError, Settings
 from tests.conftest import ROOT
 
 
@@ -100,6 +100,26 @@ def test_production_sends_codes_by_whatsapp_and_refuses_to_start_without_it():
         Settings.from_env({**PRODUCTION, "WHATSAPP_TOKEN": "", "WHATSAPP_OTP_TEMPLATE": " "})
     with pytest.raises(ConfigError, match="OTP_SENDER"):
         Settings.from_env({"OTP_SENDER": "sms"})
+
+
+def test_the_platforms_bank_account_is_set_whole_with_a_demo_one_in_development_only():
+    bank = {
+        "PLATFORM_BANK_NAME": "Bank Rakyat Indonesia",
+        "PLATFORM_BANK_ACCOUNT_NUMBER": "0123-01-000456-30-1",
+        "PLATFORM_BANK_ACCOUNT_HOLDER": "PT Pasar Kawasan Indonesia",
+    }
+    assert Settings.from_env({**PRODUCTION, **bank}).platform_bank == tuple(bank.values())
+    assert Settings.from_env(PRODUCTION).platform_bank is None  # no bank transfer until it is set
+    assert Settings.from_env({"APP_ENV": "test"}).platform_bank is None
+    assert Settings.from_env({}).platform_bank == DEMO_PLATFORM_BANK  # `make run`
+    with pytest.raises(ConfigError, match="PLATFORM_BANK_NAME, PLATFORM_BANK_ACCOUNT_NUMBER and"):
+        Settings.from_env({**PRODUCTION, "PLATFORM_BANK_NAME": "Bank Rakyat Indonesia"})
+
+
+def test_the_demo_stand_in_for_stripe_is_refused_in_production():
+    assert Settings.from_env({"STRIPE_DEMO": "true"}).stripe_demo
+    with pytest.raises(ConfigError, match="STRIPE_DEMO is not allowed in production"):
+        Settings.from_env({**PRODUCTION, "STRIPE_DEMO": "true"})
 
 
 def test_the_app_refuses_to_start_with_a_bad_setting_and_says_which():

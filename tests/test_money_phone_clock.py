@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time
 
 import pytest
@@ -10,7 +11,8 @@ from backend.clock import format_date, format_datetime_wib, to_wib, wib_to_utc
 from backend.i18n import set_locale
 from backend.money import format_rupiah, from_stripe_amount, parse_rupiah, to_stripe_amount
 from backend.phone import InvalidPhoneNumber, display_phone, normalize_phone, whatsapp_link
-from web.templating import format_decimal
+from tests.conftest import ROOT
+from web.templating import format_decimal, rupiah_html
 
 
 @pytest.mark.parametrize(
@@ -19,6 +21,11 @@ from web.templating import format_decimal
 )
 def test_rupiah_is_shown_the_indonesian_way(amount, shown):
     assert format_rupiah(amount) == shown
+
+
+def test_pages_keep_rp_and_the_amount_on_one_line():
+    assert rupiah_html(2_600_000) == '<span class="money">Rp 2.600.000</span>'
+    assert re.search(r"^\.money \{ white-space: nowrap; \}$", (ROOT / "static/css/app.css").read_text(), re.M)
 
 
 def test_rupiah_read_the_same_on_english_pages():

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from litestar import get, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.accounts.auth import UserRequest, requires_role
 from backend.accounts.models import Role
 from backend.clock import utcnow, wib_today
+from backend.config import Settings
 from backend.db import DbSession, undone_if_refused
 from backend.errors import Conflict, ValidationFailed
 from backend.payments import invoices
@@ -56,6 +58,7 @@ async def canteen_invoices(request: UserRequest, db_session: DbSession) -> Templ
 async def _invoice_page(
     request: UserRequest,
     db_session: AsyncSession,
+    settings: Settings,
     invoice_id: int,
     today: date,
     *,
@@ -69,6 +72,7 @@ async def _invoice_page(
         status_code=status_code,
         detail=detail,
         invoice=detail.invoice,
+        bank=settings.platform_bank,
         may_mark_paid=invoices.may_manage(request.user, detail.organisation.zone_id),
         errors=errors or {},
         form=form or {},
@@ -77,9 +81,12 @@ async def _invoice_page(
 
 
 @get("/invoices/{invoice_id:int}", guards=READERS, name="invoice")
-async def invoice_page(request: UserRequest, invoice_id: FromPath[int], db_session: DbSession) -> Template:
-    """The printable invoice, for the canteen's staff, the zone's managers and the admins (four queries)."""
-    return await _invoice_page(request, db_session, invoice_id, wib_today(utcnow()))
+async def invoice_page(
+    request: UserRequest, invoice_id: FromPath[int], db_session: DbSession, settings: NamedDependency[Settings]
+) -> Template:
+    """The printable invoice, for the canteen's staff, the zone's managers and the admins, with where to pay
+    (four queries)."""
+    return await _invoice_page(request, db_session, settings, invoice_id, wib_today(utcnow()))
 
 
 # --- managers: open and overdue invoices, mark paid -------------------------------------------------------
@@ -113,7 +120,9 @@ async def manager_invoices(request: UserRequest, db_session: DbSession) -> Templ
 
 
 @post("/manager/invoices/{invoice_id:int}/paid", guards=MANAGERS)
-async def mark_paid(request: UserRequest, invoice_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
+async def mark_paid(
+    request: UserRequest, invoice_id: FromPath[int], db_session: DbSession, settings: NamedDependency[Settings]
+) -> Template | Redirect:
     """Record the canteen's payment with its reference; `back=invoice` returns to the invoice's page."""
     values = await form_values(request)
     on_invoice = values.get("back") == "invoice"
@@ -134,6 +143,7 @@ async def mark_paid(request: UserRequest, invoice_id: FromPath[int], db_session:
             return await _invoice_page(
                 request,
                 db_session,
+                settings,
                 invoice_id,
                 wib_today(now),
                 status_code=status_code,

@@ -39,6 +39,7 @@ from backend.orders.cart import CheckoutChoices, checkout_choices
 from backend.orders.delivery import DELIVERY_SLOTS, MAX_DAYS_AHEAD, default_delivery_day
 from backend.orders.models import (
     DELIVERY_LABELS,
+    PAID_BEFORE_PLACING,
     PAYMENT_LABELS,
     DeliveryKind,
     OrderStatus,
@@ -208,7 +209,12 @@ async def _cart_response(
     added = request.query_params.get("added", "")
     added_item = next((item for group in cart.vendors for item in group.items if str(item.product_id) == added), None)
     choices = (
-        await checkout_choices(session=db_session, buyer=user, card_payments=bool(settings.stripe_secret_key))
+        await checkout_choices(
+            session=db_session,
+            buyer=user,
+            card_payments=bool(settings.stripe_secret_key),
+            bank_transfers=settings.platform_bank is not None,
+        )
         if not cart.is_empty
         else CheckoutChoices(canteen=None, points=[], payment_methods=[])
     )
@@ -335,6 +341,7 @@ async def checkout(
                 payment_window=timedelta(minutes=settings.payment_window_minutes),
                 cash_limit=settings.cash_on_delivery_limit,
                 card_payments=bool(settings.stripe_secret_key),
+                bank_transfers=settings.platform_bank is not None,
                 now=now,
             )
     except InsufficientCapacity as short:
@@ -350,7 +357,7 @@ async def checkout(
         errors, status_code = field_errors(conflict), 409
         values = {**values, "idempotency_key": ""}
     else:
-        if placement.checkout.payment_method == PaymentMethod.CARD:  # the orders wait for the card payment
+        if placement.checkout.payment_method in PAID_BEFORE_PLACING:  # the orders wait for their payment
             target = f"/checkouts/{placement.checkout.id}/pay"
             return ClientRedirect(target) if request.htmx else see_other(target)
         target = f"/orders?placed={placement.checkout.id}"

@@ -1,5 +1,5 @@
-"""The buyer's card payment pages: pay a card checkout on Stripe's hosted page, and the page Stripe sends the buyer
-back to.
+"""The buyer's payment pages: pay a card checkout on Stripe's hosted page, the page Stripe sends the buyer back
+to, and where to transfer for a bank-transfer checkout; the managers' page confirming bank transfers that arrived.
 
 Our pages load no Stripe.js (nothing comes from a CDN): the pay button posts here, we create the checkout's Stripe
 Checkout Session and send the browser there. Coming back proves nothing by itself: the return page asks Stripe
@@ -20,9 +20,11 @@ from litestar.response import Redirect, Template
 from backend.accounts.auth import UserRequest
 from backend.clock import utcnow
 from backend.config import Settings
-from backend.db import DbSession, keep_when_refused
-from backend.errors import Conflict
+from backend.db import DbSession, keep_when_refused, undone_if_refused
+from backend.errors import Conflict, NotFound, ValidationFailed
 from backend.i18n import gettext
+from backend.orders.models import PAID_BEFORE_PLACING, PaymentMethod
+from backend.payments import transfers
 from backend.payments.models import PaymentStatus
 from backend.payments.service import (
     MSG_CLOSED,
@@ -32,15 +34,17 @@ from backend.payments.service import (
     confirm_with_stripe,
     start_hosted_payment,
 )
+from backend.payments.transfer_schemas import TransferConfirmInput
+from web.forms import field_errors, form_values, read_form
 from web.responses import page, page_or_fragment, see_other
-from web.roles import BUYERS
+from web.roles import BUYERS, MANAGERS
 
 # Stripe's Checkout Session ids; anything else in the address is ignored rather than sent to Stripe.
 SESSION_ID = re.compile(r"cs_[A-Za-z0-9_]{1,250}")
 POLL_SECONDS = 5
 
 
-def _pay_page(to_pay: CheckoutToPay, *, error: str | None = None, status_code: int = 200) -> Template:
+def _pay_page(to_pay: CheckoutToPay, *, demo: bool, error: str | None = None, status_code: int = 200) -> Template:
     failed = to_pay.payment is not None and to_pay.payment.status == PaymentStatus.FAILED
     return page(
         "payments/pay.html",
@@ -50,16 +54,30 @@ def _pay_page(to_pay: CheckoutToPay, *, error: str | None = None, status_code: i
         error=error,
         failure=to_pay.payment.last_error if failed and to_pay.payment else "",
         msg_closed=MSG_CLOSED,
+        demo=demo,
     )
 
 
 @get("/checkouts/{checkout_id:int}/pay", guards=BUYERS, name="pay_checkout")
-async def pay_page(request: UserRequest, checkout_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
-    """What the checkout costs, its orders, until when it can be paid, and the button to Stripe (three queries)."""
-    to_pay = await checkout_to_pay(session=db_session, actor=request.user, checkout_id=checkout_id)
+async def pay_page(
+    request: UserRequest, checkout_id: FromPath[int], db_session: DbSession, settings: NamedDependency[Settings]
+) -> Template | Redirect:
+    """What the checkout costs, its orders, until when it can be paid, and the button to Stripe; for a bank
+    transfer, the platform's account, the exact amount and the reference (three queries)."""
+    to_pay = await checkout_to_pay(
+        session=db_session, actor=request.user, checkout_id=checkout_id, methods=PAID_BEFORE_PLACING
+    )
+    if to_pay.checkout.payment_method == PaymentMethod.BANK_TRANSFER:
+        return page(
+            "payments/transfer.html",
+            to_pay=to_pay,
+            checkout=to_pay.checkout,
+            bank=settings.platform_bank,
+            msg_closed=MSG_CLOSED,
+        )
     if to_pay.paid:
         return see_other(f"/checkouts/{checkout_id}/return")
-    return _pay_page(to_pay)
+    return _pay_page(to_pay, demo=settings.stripe_demo)
 
 
 @post("/checkouts/{checkout_id:int}/pay", guards=BUYERS)
@@ -82,11 +100,13 @@ async def pay(
     except PaymentUnavailable as unavailable:
         keep_when_refused(request.scope)  # the payment keeps Stripe's reason for staff and the next try
         to_pay = await checkout_to_pay(session=db_session, actor=request.user, checkout_id=checkout_id)
-        return _pay_page(to_pay, error=gettext(unavailable.message), status_code=503)
+        return _pay_page(to_pay, demo=settings.stripe_demo, error=gettext(unavailable.message), status_code=503)
     except Conflict as closed:
         # Answered 409, the request is rolled back; the page shows the checkout as it is.
         to_pay = await checkout_to_pay(session=db_session, actor=request.user, checkout_id=checkout_id)
-        return _pay_page(to_pay, error=gettext(closed.message, **closed.params), status_code=409)
+        return _pay_page(
+            to_pay, demo=settings.stripe_demo, error=gettext(closed.message, **closed.params), status_code=409
+        )
     if url is None:
         return see_other(f"/checkouts/{checkout_id}/return")
     return Redirect(url, status_code=303)
@@ -124,4 +144,52 @@ async def payment_return(
     )
 
 
-PAGE_ROUTES = [pay_page, pay, payment_return]
+# --- managers: bank transfers that arrived ---------------------------------------------------------------
+
+
+async def _transfers_page(
+    request: UserRequest,
+    db_session: DbSession,
+    *,
+    errors: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Template:
+    awaited = await transfers.transfers_to_confirm(session=db_session, actor=request.user)
+    return page(
+        "payments/transfers.html",
+        status_code=status_code,
+        awaited=awaited,
+        errors=errors or {},
+        form=form or {},
+        notice=request.query_params.get("confirmed", ""),
+    )
+
+
+@get("/manager/transfers", guards=MANAGERS, name="manager_transfers")
+async def transfers_page(request: UserRequest, db_session: DbSession) -> Template:
+    """The bank transfers awaited from the zone's buyers, by reference and amount, each with its confirmation
+    (two queries)."""
+    return await _transfers_page(request, db_session)
+
+
+@post("/manager/transfers/confirm", guards=MANAGERS)
+async def confirm_transfer(request: UserRequest, db_session: DbSession) -> Template | Redirect:
+    """The manager saw the transfer on the bank statement: with its reference and the amount received, the
+    orders are placed. A refusal comes back on the page with its message and what was typed."""
+    values = await form_values(request)
+    try:
+        data = read_form(TransferConfirmInput, values)
+        async with undone_if_refused(db_session):
+            confirmation = await transfers.confirm_transfer(
+                session=db_session, actor=request.user, reference=data.reference, amount=data.amount, now=utcnow()
+            )
+    except (ValidationFailed, NotFound, Conflict) as refused:
+        status_code = 400 if isinstance(refused, ValidationFailed) else refused.status_code
+        return await _transfers_page(
+            request, db_session, errors=field_errors(refused), form=values, status_code=status_code
+        )
+    return see_other("/manager/transfers", confirmed=confirmation.payment.reference or "")
+
+
+PAGE_ROUTES = [pay_page, pay, payment_return, transfers_page, confirm_transfer]

@@ -84,6 +84,12 @@ def weekday_names(days: Iterable[int]) -> str:
     return ", ".join(gettext(WEEKDAY_LABELS[day]) for day in sorted(days))
 
 
+def rupiah_html(amount: int) -> Markup:
+    """An amount on a page: "Rp" and the number kept on one line (class money: white-space nowrap), however
+    narrow the screen."""
+    return Markup('<span class="money">{}</span>').format(format_rupiah(amount))
+
+
 def label_options(labels: Mapping[Any, str]) -> list[tuple[str, str]]:
     """A label mapping (web.labels) as a select's options: (value, translated label) pairs."""
     return [(str(value), gettext(label)) for value, label in labels.items()]
@@ -93,7 +99,7 @@ def configure_environment(engine: JinjaTemplateEngine) -> None:
     env = engine.engine
     env.add_extension("jinja2.ext.i18n")
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]  # added by the i18n extension at run time
-    env.filters["rupiah"] = format_rupiah
+    env.filters["rupiah"] = rupiah_html
     env.filters["wib"] = _format_date
     env.filters["phone"] = display_phone
     env.filters["decimal"] = format_decimal

@@ -139,8 +139,9 @@ class CartApi(Controller):
         "another body, 409. The cart is checked out once: another key finding it just taken answers "
         "409 `cart_checked_out` with the `checkout_id` that took it and where the `orders` are. When "
         "something cannot be held, 409 with `shortages` naming each product, what was asked and what "
-        'is left. A card checkout\'s orders wait for payment: its `Link` header (rel="payment") is '
-        "where to pay it (POST /api/v1/checkouts/{checkout_id}/payment).",
+        'is left. A card or bank-transfer checkout\'s orders wait for payment: its `Link` header (rel="payment") '
+        "is where to pay it (POST /api/v1/checkouts/{checkout_id}/payment for a card, GET "
+        "/api/v1/checkouts/{checkout_id}/transfer for the bank account, amount and payment reference).",
         responses={
             200: ResponseSpec(
                 data_container=CheckoutPublic, description="The checkout this Idempotency-Key already placed"
@@ -164,11 +165,14 @@ class CartApi(Controller):
             payment_window=timedelta(minutes=settings.payment_window_minutes),
             cash_limit=settings.cash_on_delivery_limit,
             card_payments=bool(settings.stripe_secret_key),
+            bank_transfers=settings.platform_bank is not None,
             now=utcnow(),
         )
         headers = {}
         if placement.checkout.payment_method == PaymentMethod.CARD:  # the orders wait for the card payment
             headers["Link"] = f'</api/v1/checkouts/{placement.checkout.id}/payment>; rel="payment"'
+        elif placement.checkout.payment_method == PaymentMethod.BANK_TRANSFER:  # where to transfer, and the reference
+            headers["Link"] = f'</api/v1/checkouts/{placement.checkout.id}/transfer>; rel="payment"'
         return Response(CheckoutPublic.of(placement), status_code=200 if placement.replayed else 201, headers=headers)
 
 

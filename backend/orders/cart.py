@@ -332,10 +332,13 @@ class CheckoutChoices:
     payment_methods: list[PaymentMethod]
 
 
-async def checkout_choices(*, session: AsyncSession, buyer: User, card_payments: bool) -> CheckoutChoices:
+async def checkout_choices(
+    *, session: AsyncSession, buyer: User, card_payments: bool, bank_transfers: bool
+) -> CheckoutChoices:
     """A canteen's staff have orders brought to the canteen and pay by invoice once a manager gave the canteen
-    invoice terms; a worker collects at a gate or dormitory and pays cash on delivery; anyone may pick up, and pay
-    by card once card payments are set up (`card_payments`). One query."""
+    invoice terms; a worker collects at a gate or dormitory and pays cash on delivery; anyone may pick up, pay by
+    bank transfer to the platform once its account is set (`bank_transfers`), and by card once card payments
+    are set up (`card_payments`). One query."""
     canteen, points, methods = None, [], []
     if buyer.role == Role.CANTEEN_STAFF:
         canteen = await session.get(Organisation, buyer.organisation_id) if buyer.organisation_id else None
@@ -344,6 +347,8 @@ async def checkout_choices(*, session: AsyncSession, buyer: User, card_payments:
     else:
         points = await zone_delivery_points(session=session, zone_id=buyer.zone_id)
         methods.append(PaymentMethod.CASH)
+    if bank_transfers:
+        methods.append(PaymentMethod.BANK_TRANSFER)
     if card_payments:
         methods.append(PaymentMethod.CARD)
     return CheckoutChoices(canteen=canteen, points=points, payment_methods=methods)

@@ -48,13 +48,19 @@ class PaymentMethod(StrEnum):
     CARD = "card"  # paid online; the order waits in pending_payment until the payment succeeds
     INVOICE = "invoice"  # canteens: pay within the invoice terms
     CASH = "cash"  # workers: cash on delivery
+    # Any buyer: to the platform's bank account with the checkout's payment reference; the order waits in
+    # pending_payment, as for a card, until a manager or an admin confirms the money arrived.
+    BANK_TRANSFER = "bank_transfer"
 
 
 PAYMENT_LABELS = {
     PaymentMethod.CARD: N_("Card"),
     PaymentMethod.INVOICE: N_("Invoice"),
     PaymentMethod.CASH: N_("Cash on delivery"),
+    PaymentMethod.BANK_TRANSFER: N_("Bank transfer"),
 }
+# Paid before the vendor sees the order: it waits in pending_payment until its payment window closes.
+PAID_BEFORE_PLACING = (PaymentMethod.CARD, PaymentMethod.BANK_TRANSFER)
 
 
 class DeliveryKind(StrEnum):

@@ -9,7 +9,7 @@ One path for the cart's checkout (pages and API) and for standing orders, in fiv
    lead time against the slot, the vendor's working days, hours and delivery radius, the payment method.
 3. Pricing: one order per vendor, each line at the tier price its quantity reaches; cash has a limit.
 4. Persistence: the checkout, its orders, lines and first history entries are written; an invoice checkout
-   gets its invoice, the vendors are told.
+   gets its invoice, a bank-transfer checkout its payment reference, the vendors are told.
 5. Holds: everything is held at once, one conditional write for all vendors' capacity that day, one for all
    ready goods' stock (capacity.py says in which order their rows are locked). If anything is short, the error
    names each item and what is left, and the caller rolls the whole transaction back, so nothing is held.
@@ -56,6 +56,7 @@ from backend.orders.delivery import (
     vendor_problems,
 )
 from backend.orders.models import (
+    PAID_BEFORE_PLACING,
     CapacityDay,
     CartLine,
     Checkout,
@@ -65,11 +66,12 @@ from backend.orders.models import (
     OrderStatus,
     PaymentMethod,
 )
-from backend.payments import invoices
+from backend.payments import invoices, transfers
 from backend.payments.cash import DEFAULT_CASH_LIMIT, cash_limit_problems
 from backend.vendors.models import Vendor
 
 MSG_CARD_UNAVAILABLE = N_("Card payment is not available yet. Choose another way to pay.")
+MSG_TRANSFER_UNAVAILABLE = N_("Bank transfer is not available yet. Choose another way to pay.")
 DEFAULT_PAYMENT_WINDOW = timedelta(minutes=30)
 # A checkout finding the cart empty this soon after another checkout of the buyer took it is the same cart
 # sent twice (a second tab, a tap sent again with a new key): it says so, and where the orders are.
@@ -115,11 +117,15 @@ async def place_checkout(
     payment_window: timedelta = DEFAULT_PAYMENT_WINDOW,
     cash_limit: int = DEFAULT_CASH_LIMIT,
     card_payments: bool = True,
+    bank_transfers: bool = True,
 ) -> Placement:
     """Turn the buyer's cart into one order per vendor (see the module's docstring); the cart is emptied. Card is
-    refused while card payments are not set up (`card_payments`)."""
+    refused while card payments are not set up (`card_payments`), bank transfer while the platform's bank
+    account is not (`bank_transfers`)."""
     if payment_method == PaymentMethod.CARD and not card_payments:
         raise ValidationFailed.single("payment_method", MSG_CARD_UNAVAILABLE)
+    if payment_method == PaymentMethod.BANK_TRANSFER and not bank_transfers:
+        raise ValidationFailed.single("payment_method", MSG_TRANSFER_UNAVAILABLE)
     return await place_orders(
         session=session,
         buyer=buyer,
@@ -412,9 +418,9 @@ async def _priced_orders(
     standing_order_id: int | None,
     now: datetime,
 ) -> list[Order]:
-    """One order per vendor (not written yet), each line at the tier price its quantity reaches. A card order
-    waits for its payment until the payment window closes; the others are placed at once."""
-    status = OrderStatus.PENDING_PAYMENT if payment_method == PaymentMethod.CARD else OrderStatus.PLACED
+    """One order per vendor (not written yet), each line at the tier price its quantity reaches. A card or bank
+    transfer order waits for its payment until the payment window closes; the others are placed at once."""
+    status = OrderStatus.PENDING_PAYMENT if payment_method in PAID_BEFORE_PLACING else OrderStatus.PLACED
     by_vendor: dict[int, list[_Line]] = defaultdict(list)
     for line in ordered:
         line.unit_price = unit_price_for(line.product.price, line.tiers, line.quantity)
@@ -573,8 +579,11 @@ async def _insert_checkout(
 async def _follow_up(
     *, session: AsyncSession, buyer: User, checkout: Checkout, orders: list[Order], ordered: list[_Line], now: datetime
 ) -> None:
-    """What placing entails besides the orders: the invoice of an invoice checkout, the vendors of placed orders
-    told (a card order's vendor is told once it is paid)."""
+    """What placing entails besides the orders: the invoice of an invoice checkout, the payment (and its
+    reference) a bank-transfer checkout waits for, the vendors of placed orders told (a card or bank transfer
+    order's vendor is told once it is paid)."""
+    if checkout.payment_method == PaymentMethod.BANK_TRANSFER:
+        await transfers.open_transfer(session=session, checkout=checkout, now=now)
     if checkout.payment_method == PaymentMethod.INVOICE:  # refused (the caller rolls back) without terms
         await invoices.issue_invoice(
             session=session,

@@ -289,7 +289,9 @@ class OrderBriefPublic(BaseModel):
     payment_label: str
     total: int
     delivery: DeliveryPublic
-    payment_due_at: UtcDatetime | None = Field(description="A card order not paid by then is cancelled")
+    payment_due_at: UtcDatetime | None = Field(
+        description="A card or bank-transfer order not paid by then is cancelled"
+    )
     standing_order_id: int | None
     created_at: UtcDatetime
     updated_at: UtcDatetime

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Annotated
 
 from litestar import Controller, get, post, put
+from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.types import ControllerRouterHandler
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.accounts.auth import BEARER, UserRequest, requires_role
 from backend.accounts.models import Role, User, Zone
 from backend.clock import utcnow, wib_today
+from backend.config import Settings
 from backend.db import DbSession
 from backend.errors import NotFound
 from backend.payments import invoices, ledger, payout_accounts
@@ -77,9 +79,13 @@ class InvoiceApi(Controller):
         summary="One invoice with each vendor's order and its lines, and what is still due",
     )
     async def get_invoice(
-        self, request: UserRequest, invoice_id: FromPath[int], db_session: DbSession
+        self,
+        request: UserRequest,
+        invoice_id: FromPath[int],
+        db_session: DbSession,
+        settings: NamedDependency[Settings],
     ) -> InvoiceDetailPublic:
-        return await _detail(db_session, request.user, invoice_id, wib_today(utcnow()))
+        return await _detail(db_session, settings, request.user, invoice_id, wib_today(utcnow()))
 
     @post(
         "/{invoice_id:int}/paid",
@@ -89,7 +95,12 @@ class InvoiceApi(Controller):
         description="409 when the invoice was already marked paid, or is void (every order cancelled).",
     )
     async def mark_paid(
-        self, request: UserRequest, invoice_id: FromPath[int], data: JSONBody[PaidInput], db_session: DbSession
+        self,
+        request: UserRequest,
+        invoice_id: FromPath[int],
+        data: JSONBody[PaidInput],
+        db_session: DbSession,
+        settings: NamedDependency[Settings],
     ) -> InvoiceDetailPublic:
         now = utcnow()
         await invoices.mark_invoice_paid(
@@ -99,12 +110,15 @@ class InvoiceApi(Controller):
             payment_reference=data.payment_reference,
             now=now,
         )
-        return await _detail(db_session, request.user, invoice_id, wib_today(now))
+        return await _detail(db_session, settings, request.user, invoice_id, wib_today(now))
 
 
-async def _detail(session: AsyncSession, actor: User, invoice_id: int, today: date) -> InvoiceDetailPublic:
+async def _detail(
+    session: AsyncSession, settings: Settings, actor: User, invoice_id: int, today: date
+) -> InvoiceDetailPublic:
     return InvoiceDetailPublic.of_detail(
-        await invoices.invoice_detail(session=session, actor=actor, invoice_id=invoice_id, today=today)
+        await invoices.invoice_detail(session=session, actor=actor, invoice_id=invoice_id, today=today),
+        settings.platform_bank,
     )
 
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field
 
+from backend.config import PlatformBank
 from backend.i18n import gettext
 from backend.orders.models import STATUS_LABELS, Order, OrderStatus
 from backend.payments.invoices import (
@@ -23,6 +24,7 @@ from backend.payments.invoices import (
     InvoiceSummary,
 )
 from backend.payments.ledger import MSG_AMOUNT, MSG_RATE, BalanceRow, VendorBalance
+from backend.payments.transfer_schemas import PayToPublic
 from backend.public import RowShape, UtcDatetime, public_from
 from backend.validation import Rupiah
 
@@ -156,9 +158,13 @@ class InvoiceOrderPublic(BaseModel):
 
 class InvoiceDetailPublic(InvoicePublic):
     orders: list[InvoiceOrderPublic]
+    pay_to: PayToPublic | None = Field(
+        description="Where to transfer what is due, by `due_on`, with the invoice number as the payment reference; "
+        "null once paid or void, or while the platform's bank account is not set"
+    )
 
     @classmethod
-    def of_detail(cls, detail: InvoiceDetail) -> InvoiceDetailPublic:
+    def of_detail(cls, detail: InvoiceDetail, bank: PlatformBank | None) -> InvoiceDetailPublic:
         summary = InvoiceSummary(
             invoice=detail.invoice,
             organisation_name=detail.organisation.name,
@@ -169,6 +175,9 @@ class InvoiceDetailPublic(InvoicePublic):
         return cls(
             **InvoicePublic.of(summary).model_dump(),
             orders=[InvoiceOrderPublic.of(item) for item in detail.orders],
+            pay_to=PayToPublic.of(bank, amount=detail.amount_due, reference=detail.invoice.number)
+            if bank is not None and detail.state in (InvoiceState.OPEN, InvoiceState.OVERDUE)
+            else None,
         )
 
 

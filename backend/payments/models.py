@@ -24,7 +24,8 @@ class PaymentStatus(StrEnum):
 
 
 class Payment(SQLModel, table=True):
-    """The card payment of one checkout (all its vendors' orders together), as a Stripe PaymentIntent."""
+    """The payment of one card or bank-transfer checkout (all its vendors' orders together): a card's as a Stripe
+    PaymentIntent, a bank transfer's by its reference, confirmed by a manager or an admin."""
 
     __table_args__ = (
         CheckConstraint(f"status IN ({_values(PaymentStatus)})", name="status_known"),
@@ -38,6 +39,10 @@ class Payment(SQLModel, table=True):
     # The hosted Checkout Session (cs_...) made for it, the latest when Stripe made a new one; None until then.
     # A session's payment is only believed for the session stored here.
     session_id: str | None = Field(default=None, max_length=255, unique=True)
+    # A bank transfer's payment reference (PK-7F3K2Q), written in the transfer's description; None for a card.
+    reference: str | None = Field(default=None, max_length=12, unique=True)
+    # Who confirmed that a bank transfer arrived (a manager or an admin).
+    confirmed_by_id: int | None = Field(default=None, foreign_key="user.id")
     amount: int  # rupiah
     status: str = Field(default=PaymentStatus.PENDING, sa_column=Column(String(16), nullable=False))
     last_error: str = Field(default="", max_length=300)

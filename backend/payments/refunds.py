@@ -21,7 +21,7 @@ from sqlmodel import col
 
 from backend.config import Settings
 from backend.db import is_postgres, upsert_insert
-from backend.orders.models import Order, OrderStatus, PaymentMethod
+from backend.orders.models import PAID_BEFORE_PLACING, Order, OrderStatus, PaymentMethod
 from backend.payments.models import Payment, PaymentStatus, Refund, RefundStatus
 from backend.payments.stripe_client import StripeCallFailed, StripeGateway
 
@@ -38,9 +38,10 @@ STRIPE_REFUND_STATUS = {
 
 async def settle_closed_order(*, session: AsyncSession, order: Order, now: datetime) -> None:
     """An order was cancelled or declined (called by the order's state machine). If it was paid by card, record
-    the refund of its total; if its checkout was never paid and nothing of it waits for payment any more, the
-    payment is cancelled. Orders paid otherwise cost no query."""
-    if order.payment_method != PaymentMethod.CARD:
+    the refund of its total; if its checkout (card or bank transfer) was never paid and nothing of it waits for
+    payment any more, the payment is cancelled, so a late bank transfer can no longer be confirmed. Orders paid
+    otherwise cost no query."""
+    if order.payment_method not in PAID_BEFORE_PLACING:
         return
     # Locked: two orders of one unpaid checkout cancelled at once (the buyer and the unpaid-order job) then see
     # each other's cancellation, and the last one cancels the payment.
@@ -50,7 +51,8 @@ async def settle_closed_order(*, session: AsyncSession, order: Order, now: datet
     if payment is None:
         return
     if payment.status == PaymentStatus.SUCCEEDED:
-        await record_refund(session=session, order=order, payment=payment, now=now)
+        if order.payment_method == PaymentMethod.CARD:  # a bank transfer is sent back by the platform's staff
+            await record_refund(session=session, order=order, payment=payment, now=now)
         return
     # Unpaid: cancel the payment once no order of the checkout waits for it. Should the buyer still pay it at
     # Stripe, the payment becomes succeeded and each closed order is refunded (service.payment_succeeded).

@@ -169,8 +169,15 @@ def _pays_for(actor: User, checkout: Checkout) -> bool:
     )
 
 
-async def checkout_to_pay(*, session: AsyncSession, actor: User, checkout_id: int) -> CheckoutToPay:
-    """A card checkout of the actor's, with its orders and payment (two queries); NotFound for anyone else's."""
+async def checkout_to_pay(
+    *,
+    session: AsyncSession,
+    actor: User,
+    checkout_id: int,
+    methods: tuple[PaymentMethod, ...] = (PaymentMethod.CARD,),
+) -> CheckoutToPay:
+    """A checkout of the actor's paid by one of `methods` (card unless said), with its orders and payment (two
+    queries); NotFound for anyone else's."""
     row = (
         await session.execute(
             select(Checkout, Payment)
@@ -178,7 +185,7 @@ async def checkout_to_pay(*, session: AsyncSession, actor: User, checkout_id: in
             .where(col(Checkout.id) == checkout_id)
         )
     ).one_or_none()
-    if row is None or row[0].payment_method != PaymentMethod.CARD or not _pays_for(actor, row[0]):
+    if row is None or row[0].payment_method not in methods or not _pays_for(actor, row[0]):
         raise NotFound(MSG_NOT_FOUND)
     orders = (
         await session.execute(

@@ -31,9 +31,9 @@ from typing import Any, TypeVar
 import pytest
 
 from backend.demo import DEMO_PASSWORD
+from backend.payments.demo_stripe import DemoStripe
 from backend.phone import normalize_phone
 from tests.app_process import ROOT, ServerProcess, app_environment, run_command
-from tests.payments.fake_stripe import FakeStripe
 
 BROWSER_TESTS = Path(__file__).resolve().parent
 SCREENSHOT_DIR = ROOT / "test-artifacts" / "screenshots"
@@ -95,16 +95,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def browser_stripe() -> Iterator[FakeStripe]:
+def browser_stripe() -> Iterator[DemoStripe]:
     """Stripe for the live server: the API its SDK calls, and the hosted payment page its buyers are sent to."""
-    fake = FakeStripe(hosted_pages=True).start()
+    fake = DemoStripe(hosted_pages=True).start()
     try:
         yield fake
     finally:
         fake.stop()
 
 
-def _stripe_environment(fake: FakeStripe) -> dict[str, str]:
+def _stripe_environment(fake: DemoStripe) -> dict[str, str]:
     return {
         "STRIPE_SECRET_KEY": STRIPE_SECRET_KEY,
         "STRIPE_PUBLISHABLE_KEY": STRIPE_PUBLISHABLE_KEY,
@@ -115,7 +115,7 @@ def _stripe_environment(fake: FakeStripe) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def live_server_process(
-    tmp_path_factory: pytest.TempPathFactory, browser_stripe: FakeStripe
+    tmp_path_factory: pytest.TempPathFactory, browser_stripe: DemoStripe
 ) -> Iterator[ServerProcess]:
     """The app served by uvicorn on a free port, on a fresh database holding the demo data, with card payments
     through the fake Stripe and one-time codes printed to its log (OTP_SENDER=log)."""

@@ -25,9 +25,9 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 
 from backend.clock import format_date, to_wib, utcnow
+from backend.payments.demo_stripe import DemoStripe
 from tests.browser.conftest import ACTION_TIMEOUT_MS, CALL_FAILED, PHONE, PlaywrightThread, _save_screenshot, as_typed
 from tests.conftest import found
-from tests.payments.fake_stripe import FakeStripe
 
 MANAGER = "081200000001"
 CANTEEN_STAFF = "081300000001"
@@ -218,7 +218,7 @@ def canteen_finds_orders_and_pays(
     buyer: str,
     vendor: NewVendor,
     monday: date,
-    stripe: FakeStripe,
+    stripe: DemoStripe,
     *,
     javascript: bool,
     screenshot: Callable[..., Path],
@@ -349,7 +349,7 @@ def canteen_confirms_receipt_and_rates(
 def the_journey(
     phones: Callable[..., Page],
     log_in: Callable[..., None],
-    stripe: FakeStripe,
+    stripe: DemoStripe,
     vendor: NewVendor,
     buyer: str,
     photo: Path,

@@ -22,10 +22,10 @@ from backend.accounts.models import User
 from backend.config import Settings
 from backend.db import Database
 from backend.orders.models import Order, PaymentMethod
+from backend.payments.demo_stripe import DemoStripe, signature_header
 from backend.payments.models import Payment, Refund
 from tests.conftest import AppFor
 from tests.orders.conftest import catering, ordering  # noqa: F401  (fixtures)
-from tests.payments.fake_stripe import FakeStripe, signature_header
 
 WEBHOOK_SECRET = "whsec_test_pasar_kawasan_0123456789abcdef"
 SECRET_KEY = "sk_test_pasar_kawasan"
@@ -33,8 +33,8 @@ PUBLISHABLE_KEY = "pk_test_pasar_kawasan"
 
 
 @pytest.fixture(scope="session")
-def stripe_server() -> Iterator[FakeStripe]:
-    fake = FakeStripe().start()
+def stripe_server() -> Iterator[DemoStripe]:
+    fake = DemoStripe().start()
     try:
         yield fake
     finally:
@@ -42,7 +42,7 @@ def stripe_server() -> Iterator[FakeStripe]:
 
 
 @pytest.fixture
-def fake_stripe(stripe_server: FakeStripe) -> Iterator[FakeStripe]:
+def fake_stripe(stripe_server: DemoStripe) -> Iterator[DemoStripe]:
     """Stripe as a test finds it: no payments yet, answering promptly (one server for the run, on one port)."""
     try:
         yield stripe_server
@@ -51,7 +51,7 @@ def fake_stripe(stripe_server: FakeStripe) -> Iterator[FakeStripe]:
 
 
 @pytest.fixture
-def stripe_settings(settings: Settings, fake_stripe: FakeStripe) -> Settings:
+def stripe_settings(settings: Settings, fake_stripe: DemoStripe) -> Settings:
     # A short timeout, so a test of Stripe timing out takes seconds (three tries and the SDK's back-off).
     return settings.model_copy(
         update={

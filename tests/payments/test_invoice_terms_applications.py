@@ -112,7 +112,7 @@ async def test_a_new_canteen_applies_sends_the_documents_asked_for_and_is_grante
     async with database.sessionmaker() as session:
         assert (await session.get(Organisation, canteen.id)).invoice_terms_days == 30
         audit = (await session.execute(select(col(AuditEntry.action)))).scalars().all()
-        choices = await cart.checkout_choices(session=session, buyer=staff, card_payments=False)
+        choices = await cart.checkout_choices(session=session, buyer=staff, card_payments=False, bank_transfers=True)
     assert "organisation.invoice_terms" in audit
     assert PaymentMethod.INVOICE in choices.payment_methods
     assert (await inbox(database, staff))[-1].startswith("Invoice terms granted")

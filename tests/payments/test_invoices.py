@@ -32,7 +32,7 @@ from backend.orders.states import change_status
 from backend.payments import invoices
 from backend.payments.invoices import InvoiceState
 from backend.payments.models import Invoice
-from tests.conftest import ROOT, app, found, log_in, submit  # noqa: F401  (`app` without card payments: this folder's conftest turns them on)
+from tests.conftest import ROOT, TEST_BANK, app, found, log_in, submit  # noqa: F401  (`app` without card payments: this folder's conftest turns them on)
 from tests.orders.conftest import NOW
 
 S = OrderStatus
@@ -333,6 +333,11 @@ async def test_the_canteen_lists_and_prints_its_invoice_in_few_queries(
     ):
         assert expected in text, expected
     assert format_date(invoice.issued_on) in text and format_date(invoice.due_on) in text
+    # Where to pay: the platform's account, the exact amount (on one line), the invoice number as the reference.
+    details = found(r"<dl class=\"facts bank-details\".*?</dl>", page.text, re.S).group(0)
+    for expected in (TEST_BANK.name, TEST_BANK.account_number, TEST_BANK.account_holder, invoice.number):
+        assert expected in details, expected
+    assert '<span class="money">Rp 2.600.000</span>' in details and format_date(invoice.due_on) in text_of(details)
     # The print styles are in app.css (the Content-Security-Policy allows no inline <style>).
     assert 'class="back no-print"' in page.text and 'class="invoice"' in page.text
     assert re.search(r"@media print \{\s*\.invoice \{", (ROOT / "static" / "css" / "app.css").read_text())
@@ -541,6 +546,13 @@ async def test_the_invoice_api_lists_shows_and_marks_paid_with_problem_bodies(
         (o["vendor_name"], o["counts"], [(line["quantity"], line["unit_price"]) for line in o["lines"]])
         for o in one["orders"]
     ] == [("Catering Bu Sri", True, [(200, 13_000)])]
+    assert one["pay_to"] == {
+        "bank_name": TEST_BANK.name,
+        "account_number": TEST_BANK.account_number,
+        "account_holder": TEST_BANK.account_holder,
+        "amount": 2_600_000,
+        "reference": invoice.number,
+    }
     gone = await client.get(f"/api/v1/invoices/{invoice.id}", headers=stranger)
     assert gone.status_code == 404 and gone.headers["content-type"].startswith("application/problem+json")
 

@@ -1,5 +1,10 @@
-"""A local stand-in for the parts of Stripe's HTTP API the app uses, so tests exercise the real SDK (its form
-encoding, retries, timeouts and errors) without the internet.
+"""A local stand-in for the parts of Stripe's HTTP API the app uses: the demo's card payments (`make run`, no
+internet, no Stripe account) and the tests, which exercise the real SDK (its form encoding, retries, timeouts and
+errors) against it. One stand-in for both, so the demo pays exactly as the tests do.
+
+`python -m backend serve` starts it in its own process when APP_ENV is development and no STRIPE_SECRET_KEY is set
+(`start_demo`): the SDK's api_base points at it, Stripe's webhook is delivered to the app, and the pay page says
+"Demo". It refuses to run when APP_ENV is production, and no money ever moves through it.
 
 A real HTTP server on 127.0.0.1 in a thread, answering as Stripe does:
   POST /v1/payment_intents          GET /v1/payment_intents/{id}
@@ -9,7 +14,7 @@ with form-encoded bodies (`metadata[checkout_id]=7`, `line_items[0][price_data][
 JSON objects and error bodies, and the Idempotency-Key header honoured: the same key answers the same object (and
 another body with it is refused, as Stripe refuses it).
 
-Stripe's hosted Checkout page, for browser tests: with `hosted_pages=True` a session's `url` is this server's own
+Stripe's hosted Checkout page: with `hosted_pages=True` a session's `url` is this server's own
 `/c/pay/<session id>`, a plain HTML page (no JavaScript) showing what is paid for and a "Pay" button. Posting it
 pays the session (`pay_session`), delivers a signed `checkout.session.completed` event to the app's webhook when
 `send_webhooks_to(url, secret)` was called, and sends the browser to the session's success_url with a 303. Without
@@ -38,7 +43,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from backend.config import Settings
+
 API_VERSION = "2025-01-01"
+# The demo's keys: test-mode shapes, so the SDK and the settings' checks accept them; they open nothing real.
+DEMO_SECRET_KEY = "sk_test_pasar_kawasan_demo"
+DEMO_PUBLISHABLE_KEY = "pk_test_pasar_kawasan_demo"
+DEMO_WEBHOOK_SECRET = "whsec_pasar_kawasan_demo"
 STRIPE_CHECKOUT = "https://checkout.stripe.com"
 HOSTED_PAGE = "/c/pay/"
 
@@ -52,7 +63,8 @@ def decode_form(body: str) -> dict[str, Any]:
         for part in path[:-1]:
             node = node.setdefault(part, {})
         node[path[-1]] = value
-    return _lists(root)
+    decoded: dict[str, Any] = _lists(root)
+    return decoded
 
 
 def _lists(node: Any) -> Any:
@@ -62,6 +74,12 @@ def _lists(node: Any) -> Any:
     if converted and all(key.isdigit() for key in converted):
         return [converted[key] for key in sorted(converted, key=int)]
     return converted
+
+
+def _copy(stripe_object: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy, as the SDK would parse it from JSON."""
+    copied: dict[str, Any] = json.loads(json.dumps(stripe_object))
+    return copied
 
 
 def new_id(prefix: str) -> str:
@@ -97,7 +115,7 @@ class WebhookDelivery:
 
 
 @dataclass
-class FakeStripe:
+class DemoStripe:
     hosted_pages: bool = False  # serve the hosted payment page itself (a browser can reach it)
     payment_intents: dict[str, dict[str, Any]] = field(default_factory=dict)
     sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -122,7 +140,7 @@ class FakeStripe:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> FakeStripe:
+    def start(self) -> DemoStripe:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -214,7 +232,7 @@ class FakeStripe:
                 latest_charge=new_id("ch"),
                 payment_method=new_id("pm"),
             )
-            return json.loads(json.dumps(intent))
+            return _copy(intent)
 
     def fail_intent(self, intent_id: str, message: str = "Your card was declined.") -> dict[str, Any]:
         with self._lock:
@@ -228,7 +246,7 @@ class FakeStripe:
                     "message": message,
                 },
             )
-            return json.loads(json.dumps(intent))
+            return _copy(intent)
 
     def pay_session(self, session_id: str) -> tuple[dict[str, Any], dict[str, Any], str]:
         """The buyer paid on the hosted page: the session is complete and paid, its PaymentIntent succeeded.
@@ -377,7 +395,7 @@ class FakeStripe:
         body = (
             f"<h1>Pay {_amount(hosted['amount_total'], hosted['currency'])}</h1><ul>{lines}</ul>"
             f'<form method="post" action="{HOSTED_PAGE}{html.escape(session_id)}">'
-            f"<p>Test card 4242 4242 4242 4242</p>"
+            f"<p><strong>Demo</strong>: no money moves. Test card 4242 4242 4242 4242</p>"
             f'<button type="submit">Pay</button></form>{cancel}'
         )
         _send_html(request, 200, _page("Pay", body))
@@ -511,7 +529,7 @@ def _amount(minor_units: int, currency: str | None) -> str:
 def _page(title: str, body: str) -> bytes:
     return (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
-        f'content="width=device-width, initial-scale=1"><title>{html.escape(title)} · Stripe (test)</title>'
+        f'content="width=device-width, initial-scale=1"><title>{html.escape(title)} · Stripe (demo)</title>'
         f"</head><body>{body}</body></html>"
     ).encode()
 
@@ -529,3 +547,28 @@ def _redirect(request: BaseHTTPRequestHandler, location: str) -> None:
     request.send_header("Location", location)
     request.send_header("Content-Length", "0")
     request.end_headers()
+
+
+class DemoRefused(RuntimeError):
+    """The stand-in for Stripe was asked to run where real money is expected."""
+
+
+def wants_demo(settings: Settings) -> bool:
+    """Development without a Stripe key of its own: card payments go to the stand-in."""
+    return settings.environment == "development" and not settings.stripe_secret_key
+
+
+def start_demo(settings: Settings, *, app_url: str) -> tuple[DemoStripe, dict[str, str]]:
+    """Start the stand-in (its hosted page included), delivering its webhook events to the app at `app_url`, and
+    return it with the environment variables that point the app at it. DemoRefused in production."""
+    if settings.environment == "production":
+        raise DemoRefused("the demo stand-in for Stripe never runs with APP_ENV=production")
+    demo = DemoStripe(hosted_pages=True).start()
+    demo.send_webhooks_to(f"{app_url.rstrip('/')}/api/v1/stripe/webhook", DEMO_WEBHOOK_SECRET)
+    return demo, {
+        "STRIPE_SECRET_KEY": DEMO_SECRET_KEY,
+        "STRIPE_PUBLISHABLE_KEY": DEMO_PUBLISHABLE_KEY,
+        "STRIPE_WEBHOOK_SECRET": DEMO_WEBHOOK_SECRET,
+        "STRIPE_API_BASE": demo.url,
+        "STRIPE_DEMO": "true",
+    }

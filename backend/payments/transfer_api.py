@@ -1,0 +1,83 @@
+"""JSON API for bank transfers to the platform: where and how a buyer transfers for a checkout, and the transfers
+a manager (their zone's) or an admin confirms from the bank statement. The same services as the pages."""
+
+from __future__ import annotations
+
+from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+from litestar.types import ControllerRouterHandler
+
+from backend.accounts.auth import BEARER, UserRequest, requires_role
+from backend.accounts.models import Role
+from backend.clock import utcnow
+from backend.config import Settings
+from backend.db import DbSession
+from backend.errors import N_, NotFound
+from backend.orders.cart import BUYER_ROLES
+from backend.orders.models import PaymentMethod
+from backend.payments import transfers
+from backend.payments.service import checkout_to_pay
+from backend.payments.transfer_schemas import (
+    ConfirmationPublic,
+    TransferConfirmInput,
+    TransferPublic,
+    TransferToConfirmPublic,
+)
+
+MSG_NO_BANK = N_("Bank transfer is not set up.")
+
+
+@get(
+    "/api/v1/checkouts/{checkout_id:int}/transfer",
+    guards=[requires_role(*BUYER_ROLES)],
+    tags=["payments"],
+    security=BEARER,
+    summary="How to pay a bank-transfer checkout: the platform's account, the exact amount, the reference",
+    description="Transfer `pay_to.amount` to the account in `pay_to` with `pay_to.reference` in the transfer's "
+    "description before `pay_by`; the orders are placed once a manager confirms the money arrived. 404 "
+    "for another buyer's checkout or one paid otherwise.",
+)
+async def checkout_transfer(
+    request: UserRequest, checkout_id: FromPath[int], db_session: DbSession, settings: NamedDependency[Settings]
+) -> TransferPublic:
+    to_pay = await checkout_to_pay(
+        session=db_session, actor=request.user, checkout_id=checkout_id, methods=(PaymentMethod.BANK_TRANSFER,)
+    )
+    bank = settings.platform_bank
+    if bank is None:
+        raise NotFound(MSG_NO_BANK)
+    return TransferPublic.of(to_pay, bank)
+
+
+class TransferApi(Controller):
+    path = "/api/v1/transfers"
+    tags = ["payments"]
+    guards = [requires_role(Role.MANAGER, Role.ADMIN)]
+    security = BEARER
+
+    @get("", summary="Bank transfers awaited from my zone's buyers (every zone's for an admin), soonest due first")
+    async def awaited(self, request: UserRequest, db_session: DbSession) -> list[TransferToConfirmPublic]:
+        return [
+            TransferToConfirmPublic.of(transfer)
+            for transfer in await transfers.transfers_to_confirm(session=db_session, actor=request.user)
+        ]
+
+    @post(
+        "/confirm",
+        status_code=200,
+        summary="Confirm that a bank transfer arrived: its orders are placed as after a card payment",
+        description="`amount` must be exactly what the checkout costs (400 with the expected amount otherwise). "
+        "Confirming again changes nothing (`confirmed` false). 409 when the orders were cancelled "
+        "unpaid; 404 for a reference unknown or of another zone's buyer.",
+    )
+    async def confirm(
+        self, request: UserRequest, data: JSONBody[TransferConfirmInput], db_session: DbSession
+    ) -> ConfirmationPublic:
+        confirmation = await transfers.confirm_transfer(
+            session=db_session, actor=request.user, reference=data.reference, amount=data.amount, now=utcnow()
+        )
+        return ConfirmationPublic.of(confirmation)
+
+
+API_ROUTES: list[ControllerRouterHandler] = [checkout_transfer, TransferApi]

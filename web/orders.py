@@ -25,7 +25,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.auth import UserRequest
-from backend.accounts.models import Role, User
+from backend.accounts.models import Organisation, Role, User
 from backend.catalog.storefront import product_for_buyer
 from backend.clock import utcnow, wib_today
 from backend.config import Settings
@@ -36,7 +36,7 @@ from backend.orders import cart as carts
 from backend.orders import service as orders
 from backend.orders import standing
 from backend.orders.cart import CheckoutChoices, checkout_choices
-from backend.orders.delivery import DELIVERY_SLOTS, MAX_DAYS_AHEAD, default_delivery_day
+from backend.orders.delivery import DELIVERY_SLOTS, MAX_DAYS_AHEAD, canteen_address, default_delivery_day
 from backend.orders.models import (
     DELIVERY_LABELS,
     PAYMENT_LABELS,
@@ -62,9 +62,19 @@ from web.labels import POINT_KIND_LABELS
 from web.responses import page, page_or_fragment, see_other, varies_with_htmx, wants_fragment
 from web.roles import BUYERS, CANTEEN_STAFF
 
-CHECKOUT_FIELDS = ("delivery_day", "delivery_slot", "delivery_place", "payment_method", "notes", "idempotency_key")
+CHECKOUT_FIELDS = (
+    "delivery_day",
+    "delivery_slot",
+    "delivery_place",
+    "payment_method",
+    "notes",
+    "po_number",
+    "idempotency_key",
+)
+# Fields the buyer may empty on purpose (the canteen's usual notes taken out): what was sent stays, even empty.
+FREE_TEXT_FIELDS = {"notes", "po_number"}
 # Errors the checkout form shows next to a field; any other comes at the top of the form.
-CHECKOUT_FIELD_ERRORS = {"delivery_day", "delivery_slot", "delivery_place", "payment_method", "notes"}
+CHECKOUT_FIELD_ERRORS = {"delivery_day", "delivery_slot", "delivery_place", "payment_method", "notes", "po_number"}
 # The input's and the placement's names for what the form asks as one choice, the delivery place.
 PLACE_FIELDS = {
     "delivery_kind": "delivery_place",
@@ -150,19 +160,23 @@ async def _product_with_errors(
 # --- the cart and its checkout --------------------------------------------------------------------------
 
 
-def _checkout_form(user: User, now: datetime, values: dict[str, str] | None = None) -> dict[str, str]:
-    """What the checkout form shows: what was typed, else tomorrow, the buyer's usual place and payment, and a
-    fresh idempotency key (one per rendering of the form: a double tap or a resent form makes one order)."""
+def _checkout_form(
+    user: User, now: datetime, values: dict[str, str] | None = None, canteen: Organisation | None = None
+) -> dict[str, str]:
+    """What the checkout form shows: what was typed, else tomorrow, the buyer's usual place and payment, the
+    canteen's usual notes, and a fresh idempotency key (one per rendering of the form: a double tap or a resent
+    form makes one order)."""
     form = {
         "delivery_day": default_delivery_day(now).isoformat(),
         "delivery_slot": "",
         "delivery_place": DeliveryKind.CANTEEN.value if user.role == Role.CANTEEN_STAFF else "",
         "payment_method": (PaymentMethod.INVOICE if user.role == Role.CANTEEN_STAFF else PaymentMethod.CASH).value,
-        "notes": "",
+        "notes": canteen.delivery_notes if canteen is not None else "",
+        "po_number": "",
         "idempotency_key": uuid.uuid4().hex,
     }
     for name in CHECKOUT_FIELDS:
-        if values and values.get(name):
+        if values and (values.get(name) or (name in FREE_TEXT_FIELDS and name in values)):
             form[name] = values[name]
     return form
 
@@ -180,7 +194,7 @@ def _place_options(choices: CheckoutChoices) -> list[tuple[str, str]]:
     """The canteen's own address or pickup; for a worker, the zone's gates and dormitories or pickup."""
     pickup = (DeliveryKind.PICKUP.value, gettext(DELIVERY_LABELS[DeliveryKind.PICKUP]))
     if choices.canteen is not None:
-        address = ", ".join(part for part in (choices.canteen.name, choices.canteen.address) if part)
+        address = canteen_address(choices.canteen)
         return [(DeliveryKind.CANTEEN.value, gettext("To our canteen: %(address)s", address=address)), pickup]
     return [
         (str(point.id), f"{point.name} ({gettext(POINT_KIND_LABELS[PointKind(point.kind)])})")
@@ -220,7 +234,8 @@ async def _cart_response(
         cart=cart,
         cart_count=cart.line_count,
         errors=errors,
-        form=_checkout_form(user, now, values),
+        form=_checkout_form(user, now, values, choices.canteen),
+        canteen=choices.canteen,
         general_errors=[
             message
             for field, message in errors.items()

@@ -175,6 +175,17 @@ async def canteen_spend_csv(request: UserRequest, db_session: DbSession) -> Resp
     return _csv(exports.canteen_spend(spend))
 
 
+@get("/canteen/reports/orders.csv", guards=CANTEEN_STAFF)
+async def canteen_orders_csv(request: UserRequest, db_session: DbSession) -> Response[bytes]:
+    """Each order of the range with its PO number, for the canteen's books."""
+    orders, _ = await _report(
+        request,
+        partial(service.canteen_orders, session=db_session, actor=request.user, today=wib_today(utcnow())),
+        strict=True,
+    )
+    return _csv(exports.canteen_orders(orders))
+
+
 # --- the zone's dashboard --------------------------------------------------------------------------------
 
 
@@ -239,6 +250,7 @@ PAGE_ROUTES = [
     vendor_sales_by_product_csv,
     canteen_reports,
     canteen_spend_csv,
+    canteen_orders_csv,
     zone_dashboard,
     zone_weeks_csv,
 ]

@@ -43,13 +43,15 @@ MSG_LEAD_TIME = N_("%(product)s needs %(hours)s hours' notice: choose a later de
 
 @dataclass(frozen=True)
 class DeliveryChoice:
-    """What the buyer chose at checkout: a local day and slot, where, and a note for the vendor."""
+    """What the buyer chose at checkout: a local day and slot, where, a note for the vendor, and the canteen's
+    purchase-order number for its own books."""
 
     day: date
     slot: time
     kind: DeliveryKind
     point_id: int | None = None
     notes: str = ""
+    po_number: str = ""
 
     def deliver_at(self) -> datetime:
         return wib_to_utc(self.day, self.slot)
@@ -57,13 +59,16 @@ class DeliveryChoice:
 
 @dataclass(frozen=True)
 class DeliveryPlace:
-    """Where the order goes, as written on the order; coordinates for the radius check (None for pickup)."""
+    """Where the order goes, as written on the order (with a canteen's receiving contact); coordinates for the radius
+    check (None for pickup)."""
 
     kind: DeliveryKind
     address: str
     latitude: float | None
     longitude: float | None
     point_id: int | None = None
+    receiving_contact: str = ""
+    receiving_phone: str = ""
 
 
 def default_delivery_day(now: datetime) -> date:
@@ -87,8 +92,14 @@ def check_time(choice: DeliveryChoice, now: datetime) -> list[FieldError]:
     return []
 
 
+def canteen_address(organisation: Organisation) -> str:
+    """A canteen's address as orders carry it: its name, then its delivery address."""
+    return ", ".join(part for part in (organisation.name, organisation.address) if part)
+
+
 async def resolve_place(*, session: AsyncSession, buyer: User, choice: DeliveryChoice) -> DeliveryPlace:
-    """The canteen's factory (its location, else the zone's), one of the zone's gates or dormitories, or pickup."""
+    """The canteen's delivery address and receiving contact (its settings) at its factory's location (else the
+    zone's), one of the zone's gates or dormitories, or pickup."""
     if choice.kind == DeliveryKind.PICKUP:
         return DeliveryPlace(DeliveryKind.PICKUP, "", None, None)
     if choice.kind == DeliveryKind.CANTEEN:
@@ -101,10 +112,15 @@ async def resolve_place(*, session: AsyncSession, buyer: User, choice: DeliveryC
                 .where(col(Organisation.id) == buyer.organisation_id)
             )
         ).one()
-        address = ", ".join(part for part in (organisation.name, organisation.address) if part)
-        if organisation.latitude is not None and organisation.longitude is not None:
-            return DeliveryPlace(DeliveryKind.CANTEEN, address, organisation.latitude, organisation.longitude)
-        return DeliveryPlace(DeliveryKind.CANTEEN, address, zone.latitude, zone.longitude)
+        located = organisation if organisation.latitude is not None and organisation.longitude is not None else zone
+        return DeliveryPlace(
+            DeliveryKind.CANTEEN,
+            canteen_address(organisation),
+            located.latitude,
+            located.longitude,
+            receiving_contact=organisation.receiving_contact,
+            receiving_phone=organisation.receiving_phone,
+        )
     point = None
     if choice.point_id is not None:
         point = (

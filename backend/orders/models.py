@@ -174,7 +174,12 @@ class Order(SQLModel, table=True):
     delivery_kind: str = Field(sa_column=Column(String(16), nullable=False))
     delivery_point_id: int | None = Field(default=None, foreign_key="delivery_point.id")
     delivery_address: str = Field(default="", max_length=300)
+    # A canteen's receiving contact as its settings had them when the order was placed.
+    receiving_contact: str = Field(default="", max_length=120)
+    receiving_phone: str = Field(default="", max_length=16)
     notes: str = Field(default="", max_length=500)
+    # The canteen's purchase-order number, for its own books: shown on the order, the invoice and the exports.
+    po_number: str = Field(default="", max_length=40)
     total: int
     # Units of the vendor's daily capacity this order holds (made-to-order lines), given back on decline/cancel.
     held_capacity: int = 0

@@ -67,6 +67,7 @@ from backend.orders.models import (
 )
 from backend.payments import invoices
 from backend.payments.cash import DEFAULT_CASH_LIMIT, cash_limit_problems
+from backend.validation import MSG_TOO_LONG
 from backend.vendors.models import Vendor
 
 MSG_CARD_UNAVAILABLE = N_("Card payment is not available yet. Choose another way to pay.")
@@ -76,6 +77,7 @@ DEFAULT_PAYMENT_WINDOW = timedelta(minutes=30)
 JUST_CHECKED_OUT = timedelta(minutes=10)
 MAX_KEY_LENGTH = 100
 MAX_NOTES = 500
+MAX_PO_NUMBER = 40
 
 MSG_CART_EMPTY = N_("Your cart is empty.")
 MSG_KEY = N_("The request needs an idempotency key of 1 to 100 characters.")
@@ -240,6 +242,7 @@ def _tidied(delivery: DeliveryChoice) -> DeliveryChoice:
         kind=delivery.kind,
         point_id=delivery.point_id,
         notes=delivery.notes.strip()[:MAX_NOTES],
+        po_number=delivery.po_number.strip(),
     )
 
 
@@ -309,6 +312,7 @@ def _fingerprint(delivery: DeliveryChoice, payment_method: PaymentMethod, lines:
         "kind": delivery.kind.value,
         "point": delivery.point_id,
         "notes": delivery.notes,
+        "po_number": delivery.po_number,
         "payment": payment_method.value,
         "lines": sorted(lines.items()) if lines is not None else "cart",
     }
@@ -332,6 +336,8 @@ async def _validated_lines(
     minimum and within its lead time, each vendor's days, hours and delivery radius."""
     time_errors = check_time(delivery, now)
     errors = list(time_errors)
+    if len(delivery.po_number) > MAX_PO_NUMBER:
+        errors.append(FieldError("po_number", MSG_TOO_LONG, {"limit": MAX_PO_NUMBER}))
     if payment_method == PaymentMethod.INVOICE and buyer.role != Role.CANTEEN_STAFF:
         errors.append(FieldError("payment_method", MSG_INVOICE_CANTEENS))
     if payment_method == PaymentMethod.CASH and buyer.role != Role.WORKER:
@@ -433,7 +439,10 @@ async def _priced_orders(
             delivery_kind=place.kind,
             delivery_point_id=place.point_id,
             delivery_address=place.address,
+            receiving_contact=place.receiving_contact,
+            receiving_phone=place.receiving_phone,
             notes=delivery.notes,
+            po_number=delivery.po_number,
             total=sum(line.quantity * line.unit_price for line in vendor_lines),
             held_capacity=sum(
                 line.quantity for line in vendor_lines if line.product.fulfilment == Fulfilment.MADE_TO_ORDER

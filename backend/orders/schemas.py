@@ -26,7 +26,7 @@ from backend.orders.models import (
     PointKind,
     StandingOrderRun,
 )
-from backend.orders.placement import MAX_NOTES, MSG_PAYMENT, Placement
+from backend.orders.placement import MAX_NOTES, MAX_PO_NUMBER, MSG_PAYMENT, Placement
 from backend.orders.reviews import MSG_RATING, MSG_REPLY_EMPTY
 from backend.orders.service import Board, BoardSlot, OrderDetail, OrderSummary, Reorder, TimelineEntry
 from backend.orders.standing import MSG_DAYS_AHEAD, MSG_WEEKDAYS, StandingOrderInput, StandingOrderView
@@ -93,7 +93,14 @@ class CheckoutInput(BaseModel):
         description="canteen (canteen staff), zone_point (a gate or dormitory: give delivery_point_id) or pickup"
     )
     delivery_point_id: int | None = Field(default=None, description="From GET /api/v1/delivery-points")
-    notes: str = Field(default="", max_length=MAX_NOTES, description="For the vendors")
+    notes: str = Field(
+        default="", max_length=MAX_NOTES, description="For the vendors (a canteen's settings suggest its usual notes)"
+    )
+    po_number: str = Field(
+        default="",
+        max_length=MAX_PO_NUMBER,
+        description="The canteen's purchase-order number, written on every order of the checkout and its invoice",
+    )
     payment_method: PaymentMethod = Field(
         description="invoice for canteens, cash on delivery for workers; card only where card payment is available"
     )
@@ -105,6 +112,7 @@ class CheckoutInput(BaseModel):
             kind=self.delivery_kind,
             point_id=self.delivery_point_id,
             notes=self.notes,
+            po_number=self.po_number,
         )
 
 
@@ -259,6 +267,8 @@ class DeliveryPublic(BaseModel):
     kind_label: str
     point_id: int | None
     address: str = Field(description="The canteen, the gate or dormitory; empty for pickup")
+    receiving_contact: str = Field(description="Who receives a canteen's order (its settings when placed)")
+    receiving_phone: str = Field(description="Their mobile number, E.164; empty when not set")
     notes: str
 
     @classmethod
@@ -271,6 +281,8 @@ class DeliveryPublic(BaseModel):
             kind_label=gettext(DELIVERY_LABELS[DeliveryKind(order.delivery_kind)]),
             point_id=order.delivery_point_id,
             address=order.delivery_address,
+            receiving_contact=order.receiving_contact,
+            receiving_phone=order.receiving_phone,
             notes=order.notes,
         )
 
@@ -288,6 +300,7 @@ class OrderBriefPublic(BaseModel):
     payment_method: str
     payment_label: str
     total: int
+    po_number: str = Field(description="The canteen's purchase-order number; empty when none was given")
     delivery: DeliveryPublic
     payment_due_at: UtcDatetime | None = Field(description="A card order not paid by then is cancelled")
     standing_order_id: int | None

@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from backend.reports.service import CanteenSpend, VendorSales, ZoneDashboard
+from backend.reports.service import CanteenOrders, CanteenSpend, VendorSales, ZoneDashboard
 
 MEDIA_TYPE = "text/csv; charset=utf-8"
 
@@ -61,7 +61,7 @@ def _csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def _span(report: VendorSales | CanteenSpend | ZoneDashboard) -> str:
+def _span(report: VendorSales | CanteenSpend | CanteenOrders | ZoneDashboard) -> str:
     return f"{report.start.isoformat()}_{report.end.isoformat()}"
 
 
@@ -91,6 +91,37 @@ def canteen_spend(spend: CanteenSpend) -> CsvFile:
         _csv(
             ["awal_bulan", "penjual", "pesanan", "nilai_rupiah"],
             ((r.month.isoformat(), r.vendor_name, r.orders, r.value) for r in spend.rows),
+        ),
+    )
+
+
+def canteen_orders(orders: CanteenOrders) -> CsvFile:
+    return CsvFile(
+        f"pesanan-kantin_{_span(orders)}.csv",
+        _csv(
+            [
+                "nomor_pesanan",
+                "tanggal_pesan",
+                "tanggal_kirim",
+                "jam_kirim",
+                "penjual",
+                "status",
+                "nomor_po",
+                "nilai_rupiah",
+            ],
+            (
+                (
+                    r.number,
+                    r.ordered_on.isoformat(),
+                    r.delivery_day.isoformat(),
+                    r.delivery_slot,
+                    r.vendor_name,
+                    r.status,
+                    r.po_number,
+                    r.value,
+                )
+                for r in orders.rows
+            ),
         ),
     )
 

@@ -32,6 +32,7 @@ from sqlmodel import col
 from backend.accounts.models import Organisation, Role, User, Zone
 from backend.catalog.models import ListingStatus, Product
 from backend.certification.models import Certificate, CertificateStatus
+from backend.clock import wib_today
 from backend.db import is_postgres
 from backend.errors import N_, FieldError, Forbidden, NotFound, ValidationFailed
 from backend.orders.models import Order, OrderLine, OrderStatus
@@ -303,6 +304,64 @@ async def canteen_spend(
         vendors=sorted(by_vendor.values(), key=lambda t: (-t.value, t.key)),
         orders=sum(m.orders for m in months),
         value=sum(m.value for m in months),
+    )
+
+
+@dataclass
+class OrderRow:
+    """One order of a canteen's export: what its books match against their purchase orders and invoices."""
+
+    number: str
+    ordered_on: date  # WIB
+    delivery_day: date
+    delivery_slot: str  # HH:MM, WIB
+    vendor_name: str
+    status: str
+    po_number: str
+    value: int
+
+
+@dataclass
+class CanteenOrders:
+    start: date
+    end: date
+    rows: list[OrderRow]
+
+
+async def canteen_orders(
+    *, session: AsyncSession, actor: User, today: date, start: date | None = None, end: date | None = None
+) -> CanteenOrders:
+    """Each sale of the actor's canteen delivered in the range (default: the last 12 months up to `today`'s), by
+    delivery day, with its purchase-order number: one query."""
+    if actor.role != Role.CANTEEN_STAFF or actor.organisation_id is None:
+        raise Forbidden()
+    if start is None or end is None:
+        start, end = last_months(today)
+    check_range(start, end)
+    rows = (
+        await session.execute(
+            select(Order, col(Vendor.business_name))
+            .join(Vendor, col(Vendor.id) == col(Order.vendor_id))
+            .where(col(Order.organisation_id) == actor.organisation_id, _sales(start, end))
+            .order_by(col(Order.delivery_day), col(Order.delivery_slot), col(Order.id))
+        )
+    ).all()
+    return CanteenOrders(
+        start=start,
+        end=end,
+        rows=[
+            OrderRow(
+                number=order.number,
+                ordered_on=wib_today(order.created_at),
+                delivery_day=order.delivery_day,
+                delivery_slot=f"{order.delivery_slot:%H:%M}",
+                vendor_name=vendor_name,
+                status=order.status,
+                po_number=order.po_number,
+                value=order.total,
+            )
+            for order, vendor_name in rows
+        ],
     )
 
 

@@ -3,10 +3,14 @@ its delivery details and PO number, the slots it may choose, and the warnings be
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from backend.accounts.models import Role
 from backend.clock import format_slot
 from backend.orders.models import Order
-from tests.conftest import found, log_in
-from tests.web.test_order_pages import DAY, place, t
+from tests.conftest import found, log_in, submit
+from tests.orders.test_order_api import PROBLEM, bearer, check_out, fields
+from tests.web.test_order_pages import DAY, checkout_form, in_cart, place, t
 
 
 def delivery_text(order: Order) -> str:
@@ -33,3 +37,89 @@ async def test_every_order_page_labels_the_delivery_apart_from_when_it_was_order
         shown = (await client.get(url)).text
         assert delivery in shown, url
         assert "data-ordered>Dipesan " in shown, url
+
+
+async def test_a_canteen_sets_who_receives_its_orders_and_the_checkout_starts_from_it(
+    client, database, canteen_staff, catering
+):
+    _, product = catering
+    await log_in(client, canteen_staff)
+    assert 'href="/canteen/settings"' in (await client.get("/canteen")).text
+    refused = await submit(
+        client, "/canteen/settings", {"receiving_contact": "Bu Ani", "receiving_phone": "12345", "delivery_notes": ""}
+    )
+    assert refused.status_code == 400
+    assert t("Enter a mobile number such as 0812-3456-7890.") in refused.text and 'value="Bu Ani"' in refused.text
+    saved = await submit(
+        client,
+        "/canteen/settings",
+        {
+            "delivery_address": "Pintu dapur",
+            "receiving_contact": "Bu Ani",
+            "receiving_phone": "0812 3456 7890",
+            "delivery_notes": "Lewat gerbang 2",
+        },
+    )
+    assert saved.status_code == 303
+    settings_page = (await client.get(saved.headers["location"])).text
+    assert 'value="0812-3456-7890"' in settings_page and "Lewat gerbang 2</textarea>" in settings_page
+
+    await in_cart(client, product.id, 200)
+    cart_page = (await client.get("/cart")).text
+    assert "Pintu dapur" in cart_page and t("Received by %(name)s", name="Bu Ani") in cart_page
+    assert "Lewat gerbang 2</textarea>" in cart_page and 'name="po_number"' in cart_page
+    too_long = await submit(client, "/checkout", checkout_form(cart_page, delivery_place="canteen", po_number="P" * 41))
+    assert too_long.status_code == 400 and t("Can have at most %(limit)s characters.", limit=40) in too_long.text
+    placed = await submit(
+        client,
+        "/checkout",
+        checkout_form(
+            cart_page, delivery_place="canteen", payment_method="invoice", notes="Lewat gerbang 2", po_number="PO-117"
+        ),
+    )
+    assert placed.status_code == 303, placed.text
+    async with database.sessionmaker() as session:
+        order = (await session.execute(select(Order))).scalar_one()
+    shown = (await client.get(f"/orders/{order.id}")).text
+    assert "<dd data-po>PO-117</dd>" in shown and "Bu Ani" in shown and "0812-3456-7890" in shown
+    invoice = found(r'href="(/invoices/\d+)"', (await client.get("/canteen/invoices")).text).group(1)
+    assert "<dd data-po>PO-117</dd>" in (await client.get(invoice)).text
+    day = order.delivery_day.isoformat()
+    csv = await client.get(f"/canteen/reports/orders.csv?from={day}&to={day}")
+    assert csv.status_code == 200 and '"PO-117"' in csv.text
+
+
+async def test_canteen_settings_through_the_api_are_each_canteens_own(client, database, world, zone, canteen_staff):
+    auth = await bearer(database, canteen_staff)
+    put = await client.put(
+        "/api/v1/canteen/settings",
+        json={"delivery_address": "Pintu dapur", "receiving_contact": "Bu Ani", "receiving_phone": "6281234567890"},
+        headers=auth,
+    )
+    assert put.status_code == 200 and put.json()["receiving_phone"] == "+6281234567890"
+    bad = await client.put("/api/v1/canteen/settings", json={"receiving_phone": "0812"}, headers=auth)
+    assert bad.status_code == 422 and bad.headers["content-type"].startswith(PROBLEM)
+    assert bad.json()["errors"] == [
+        {"field": "receiving_phone", "message": "Masukkan nomor HP seperti 0812-3456-7890."}
+    ]
+    assert (await client.get("/api/v1/canteen/settings", headers=auth)).json()["receiving_contact"] == "Bu Ani"
+
+    other = await world.user(Role.CANTEEN_STAFF, zone=zone, organisation=await world.organisation(zone, "Kantin B"))
+    theirs = (await client.get("/api/v1/canteen/settings", headers=await bearer(database, other))).json()
+    assert theirs["organisation_name"] == "Kantin B" and theirs["receiving_contact"] == ""
+    worker = await world.user(Role.WORKER, zone=zone)
+    assert (await client.get("/api/v1/canteen/settings", headers=await bearer(database, worker))).status_code == 403
+
+
+async def test_a_po_number_sent_through_the_api_is_on_the_orders(client, database, canteen_staff, catering):
+    _, product = catering
+    auth = await bearer(database, canteen_staff)
+    await client.put(f"/api/v1/cart/lines/{product.id}", json={"quantity": 200}, headers=auth)
+    too_long = await check_out(client, auth, "po-1", po_number="P" * 41)
+    assert too_long.status_code == 400 and fields(too_long) == ["po_number"]
+    placed = await check_out(client, auth, "po-2", po_number="PO-117")
+    assert placed.status_code == 201, placed.text
+    order = placed.json()["orders"][0]
+    assert order["po_number"] == "PO-117"
+    listed = (await client.get("/api/v1/orders", headers=auth)).json()["orders"]
+    assert listed[0]["po_number"] == "PO-117"

@@ -13,8 +13,8 @@ import hashlib
 import hmac
 import json
 import uuid
-from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -86,8 +86,21 @@ FLASH_COOKIE = "pk_flash"
 MAX_FLASH = 10
 
 
-def _slot_options() -> list[tuple[str, str]]:
-    return [(f"{slot:%H:%M}", f"{slot:%H.%M} WIB") for slot in DELIVERY_SLOTS]
+def _slot_options(slots: Iterable[time] = DELIVERY_SLOTS) -> list[tuple[str, str]]:
+    return [(f"{slot:%H:%M}", f"{slot:%H.%M} WIB") for slot in slots]
+
+
+def _chosen_day(form: Mapping[str, str], now: datetime) -> date:
+    """The delivery day the checkout form asks for; tomorrow while what was typed is not a date."""
+    try:
+        return date.fromisoformat(form.get("delivery_day", ""))
+    except ValueError:
+        return default_delivery_day(now)
+
+
+def _offered_slot_options(cart: carts.Cart, form: Mapping[str, str], now: datetime) -> list[tuple[str, str]]:
+    """The slots of the chosen day the cart's vendors and products allow (the rules placement checks)."""
+    return _slot_options(cart.offered_slots(day=_chosen_day(form, now), now=now))
 
 
 # --- add to cart (the product page) ---------------------------------------------------------------------
@@ -161,13 +174,18 @@ async def _product_with_errors(
 
 
 def _checkout_form(
-    user: User, now: datetime, values: dict[str, str] | None = None, canteen: Organisation | None = None
+    user: User,
+    now: datetime,
+    values: dict[str, str] | None = None,
+    canteen: Organisation | None = None,
+    cart: carts.Cart | None = None,
 ) -> dict[str, str]:
-    """What the checkout form shows: what was typed, else tomorrow, the buyer's usual place and payment, the
-    canteen's usual notes, and a fresh idempotency key (one per rendering of the form: a double tap or a resent
-    form makes one order)."""
+    """What the checkout form shows: what was typed, else the first day the cart can be delivered (from tomorrow
+    on), the buyer's usual place and payment, the canteen's usual notes, and a fresh idempotency key (one per
+    rendering of the form: a double tap or a resent form makes one order)."""
+    day = cart.first_delivery_day(now=now) if cart is not None and not cart.is_empty else default_delivery_day(now)
     form = {
-        "delivery_day": default_delivery_day(now).isoformat(),
+        "delivery_day": day.isoformat(),
         "delivery_slot": "",
         "delivery_place": DeliveryKind.CANTEEN.value if user.role == Role.CANTEEN_STAFF else "",
         "payment_method": (PaymentMethod.INVOICE if user.role == Role.CANTEEN_STAFF else PaymentMethod.CASH).value,
@@ -226,6 +244,7 @@ async def _cart_response(
         if not cart.is_empty
         else CheckoutChoices(canteen=None, points=[], payment_methods=[])
     )
+    form = _checkout_form(user, now, values, choices.canteen, cart)
     return page_or_fragment(
         request,
         "orders/cart.html",
@@ -234,7 +253,7 @@ async def _cart_response(
         cart=cart,
         cart_count=cart.line_count,
         errors=errors,
-        form=_checkout_form(user, now, values, choices.canteen),
+        form=form,
         canteen=choices.canteen,
         general_errors=[
             message
@@ -242,7 +261,7 @@ async def _cart_response(
             if field not in CHECKOUT_FIELD_ERRORS and not field.startswith(("line-", "vendor-"))
         ],
         places=_place_options(choices) if not cart.is_empty else [],
-        slots=_slot_options(),
+        slots=_offered_slot_options(cart, form, now),
         cash_limit=settings.cash_on_delivery_limit,
         today=today,
         payments=[(method.value, gettext(PAYMENT_LABELS[method])) for method in choices.payment_methods],
@@ -260,6 +279,18 @@ async def cart_page(request: HTMXRequest, db_session: DbSession, settings: Named
     if FLASH_COOKIE in request.cookies:
         response.delete_cookie(FLASH_COOKIE, path="/cart")
     return response
+
+
+@get("/cart/slots", guards=BUYERS)
+async def cart_slots(request: HTMXRequest, db_session: DbSession) -> Template:
+    """The checkout form's delivery times for the day it now asks for (the date was changed): two queries with the
+    login's."""
+    now = utcnow()
+    cart = await carts.view_cart(session=db_session, buyer=request.user, today=wib_today(now))
+    form = {name: request.query_params.get(name, "") for name in ("delivery_day", "delivery_slot")}
+    return varies_with_htmx(
+        page("orders/_slots.html", slots=_offered_slot_options(cart, form, now), form=form, errors={})
+    )
 
 
 async def _cart_changed(
@@ -651,6 +682,7 @@ async def resume_standing_order(request: UserRequest, standing_id: FromPath[int]
 PAGE_ROUTES = [
     add_to_cart,
     cart_page,
+    cart_slots,
     change_quantity,
     remove_line,
     checkout,

@@ -125,9 +125,22 @@ class CartApi(Controller):
         points = await zone_delivery_points(session=db_session, zone_id=request.user.zone_id)
         return [DeliveryPointPublic.of(point) for point in points]
 
-    @get("/delivery-slots", tags=["checkout"], summary="The delivery times one can choose (local time, WIB)")
-    async def delivery_slots(self) -> DeliverySlotsPublic:
-        return DeliverySlotsPublic(slots=[hh_mm(slot) for slot in DELIVERY_SLOTS])
+    @get(
+        "/delivery-slots",
+        tags=["checkout"],
+        summary="The delivery times one can choose (local time, WIB); with `day`, those my cart allows that day",
+        description="Without `day`, every slot of the marketplace. With `day`, only the slots the vendors and products "
+        "in my cart allow on that day (their working days and hours, lead times, at least an hour from now): the "
+        "rules a checkout is checked by.",
+    )
+    async def delivery_slots(
+        self, request: UserRequest, db_session: DbSession, day: FromQuery[date | None] = None
+    ) -> DeliverySlotsPublic:
+        if day is None:
+            return DeliverySlotsPublic(slots=[hh_mm(slot) for slot in DELIVERY_SLOTS])
+        now = utcnow()
+        cart = await carts.view_cart(session=db_session, buyer=request.user, today=wib_today(now))
+        return DeliverySlotsPublic(day=day, slots=[hh_mm(slot) for slot in cart.offered_slots(day=day, now=now)])
 
     @post(
         "/checkouts",

@@ -8,7 +8,7 @@ computed again, from the database, every time the cart is shown and when it is c
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import ScalarSelect, String, case, cast, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,7 +20,7 @@ from backend.catalog.service import buyer_visible, first_photo_key
 from backend.db import upsert_insert
 from backend.errors import N_, Forbidden, NotFound, ValidationFailed
 from backend.money import unit_price_for
-from backend.orders.delivery import zone_delivery_points
+from backend.orders.delivery import default_delivery_day, offered_slots, zone_delivery_points
 from backend.orders.models import CartLine, DeliveryPoint, PaymentMethod
 from backend.vendors.models import Vendor
 
@@ -51,6 +51,8 @@ class CartItem:
     thumb_key: str | None = None
     # The bulk tier that sets unit_price ("Rp 13.000 from 200"): its minimum quantity, None at the base price.
     tier_from: int | None = None
+    # The product as read with the cart (its lead time decides which delivery slots are offered).
+    product: Product | None = field(default=None, repr=False)
 
     @property
     def line_total(self) -> int:
@@ -62,6 +64,8 @@ class CartVendor:
     vendor_id: int
     vendor_name: str
     items: list[CartItem] = field(default_factory=list)
+    # The vendor as read with the cart (its days and hours decide which delivery slots are offered).
+    vendor: Vendor | None = field(default=None, repr=False)
 
     @property
     def subtotal(self) -> int:
@@ -83,6 +87,26 @@ class Cart:
     @property
     def is_empty(self) -> bool:
         return not self.vendors
+
+    def first_delivery_day(self, *, now: datetime, within_days: int = 14) -> date:
+        """The first day from tomorrow on with a delivery slot offered for this cart (tomorrow when there is none
+        within `within_days`): what the checkout proposes, so that a catering ordered after its cut-off does not
+        open on a day with nothing to choose."""
+        tomorrow = default_delivery_day(now)
+        for offset in range(within_days):
+            day = tomorrow + timedelta(days=offset)
+            if self.offered_slots(day=day, now=now):
+                return day
+        return tomorrow
+
+    def offered_slots(self, *, day: date, now: datetime) -> list[time]:
+        """The delivery slots of `day` a checkout of this cart may choose (orders.delivery.offered_slots)."""
+        return offered_slots(
+            day=day,
+            vendors=[group.vendor for group in self.vendors if group.vendor is not None],
+            products=[item.product for group in self.vendors for item in group.items if item.product is not None],
+            now=now,
+        )
 
 
 @dataclass
@@ -271,6 +295,7 @@ def _item(
         on_sale=on_sale,
         thumb_key=thumb_key,
         tier_from=tier_from(tiers, quantity),
+        product=product,
     )
 
 
@@ -304,8 +329,7 @@ async def view_cart(*, session: AsyncSession, buyer: User, today: date) -> Cart:
             select(
                 col(CartLine.quantity),
                 Product,
-                col(Vendor.id),
-                col(Vendor.business_name),
+                Vendor,
                 case((buyer_visible(today), True), else_=False),
                 first_photo_key(),
                 tiers_text(),
@@ -317,8 +341,10 @@ async def view_cart(*, session: AsyncSession, buyer: User, today: date) -> Cart:
         )
     ).all()
     vendors: dict[int, CartVendor] = {}
-    for quantity, product, vendor_id, vendor_name, on_sale, thumb_key, tiers in rows:
-        group = vendors.setdefault(vendor_id, CartVendor(vendor_id=vendor_id, vendor_name=vendor_name))
+    for quantity, product, vendor, on_sale, thumb_key, tiers in rows:
+        group = vendors.setdefault(
+            vendor.id, CartVendor(vendor_id=vendor.id, vendor_name=vendor.business_name, vendor=vendor)
+        )
         group.items.append(_item(product, quantity, read_tiers(tiers), on_sale=bool(on_sale), thumb_key=thumb_key))
     return Cart(vendors=list(vendors.values()))
 

@@ -5,6 +5,7 @@ Every rule here is checked at placement, for pages, the API and standing orders 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -139,6 +140,14 @@ async def resolve_place(*, session: AsyncSession, buyer: User, choice: DeliveryC
 
 def vendor_problems(vendor: Vendor, choice: DeliveryChoice, place: DeliveryPlace) -> list[FieldError]:
     """The vendor works that weekday, in those hours, and delivers that far."""
+    problems = vendor_time_problems(vendor, choice)
+    if (reach := reach_problem(vendor, place)) is not None:
+        problems.append(reach)
+    return problems
+
+
+def vendor_time_problems(vendor: Vendor, choice: DeliveryChoice) -> list[FieldError]:
+    """The vendor works that weekday and delivers at that time of day."""
     problems = []
     if not vendor.operating_days & (1 << (choice.day.isoweekday() - 1)):
         problems.append(
@@ -164,22 +173,33 @@ def vendor_problems(vendor: Vendor, choice: DeliveryChoice, place: DeliveryPlace
                 },
             )
         )
-    if place.latitude is not None and place.longitude is not None:
-        distance = great_circle_km(place.latitude, place.longitude, vendor.latitude, vendor.longitude)
-        if distance is None or distance > vendor.delivery_radius_km:
-            problems.append(
-                FieldError(
-                    f"vendor-{vendor.id}",
-                    MSG_OUT_OF_REACH,
-                    {
-                        "vendor": vendor.business_name,
-                        "place": place.address,
-                        "distance": "?" if distance is None else f"{distance:.1f}",
-                        "radius": f"{vendor.delivery_radius_km:g}",
-                    },
-                )
-            )
     return problems
+
+
+def delivery_distance(vendor: Vendor, place: DeliveryPlace) -> float | None:
+    """Kilometres from the vendor to the place as the crow flies; None for pickup or a vendor without a location."""
+    if place.latitude is None or place.longitude is None:
+        return None
+    return great_circle_km(place.latitude, place.longitude, vendor.latitude, vendor.longitude)
+
+
+def reach_problem(vendor: Vendor, place: DeliveryPlace) -> FieldError | None:
+    """The place is within the vendor's delivery radius (pickup always is)."""
+    if place.latitude is None or place.longitude is None:
+        return None
+    distance = delivery_distance(vendor, place)
+    if distance is not None and distance <= vendor.delivery_radius_km:
+        return None
+    return FieldError(
+        f"vendor-{vendor.id}",
+        MSG_OUT_OF_REACH,
+        {
+            "vendor": vendor.business_name,
+            "place": place.address,
+            "distance": "?" if distance is None else f"{distance:.1f}",
+            "radius": f"{vendor.delivery_radius_km:g}",
+        },
+    )
 
 
 def lead_time_problem(product: Product, choice: DeliveryChoice, now: datetime) -> FieldError | None:
@@ -195,6 +215,32 @@ def lead_time_problem(product: Product, choice: DeliveryChoice, now: datetime) -
             f"line-{product.id}", MSG_LEAD_TIME, {"product": product.name, "hours": product.lead_time_hours}
         )
     return None
+
+
+def slot_problems(
+    *, day: date, slot: time, vendors: Iterable[Vendor], products: Iterable[Product], now: datetime
+) -> list[FieldError]:
+    """Why a delivery at `slot` on `day` cannot be placed for these vendors and products, by the rules placement
+    checks: the slot ahead of `now` and within 60 days, each vendor's days and hours, each product's lead time."""
+    choice = DeliveryChoice(day=day, slot=slot, kind=DeliveryKind.PICKUP)
+    problems = check_time(choice, now)
+    if problems:  # a lead time means nothing for a day that cannot be
+        return problems
+    for vendor in vendors:
+        problems.extend(vendor_time_problems(vendor, choice))
+    problems.extend(problem for product in products if (problem := lead_time_problem(product, choice, now)))
+    return problems
+
+
+def offered_slots(*, day: date, vendors: Iterable[Vendor], products: Iterable[Product], now: datetime) -> list[time]:
+    """The slots of `day` a checkout of these vendors' products may choose: those `slot_problems` finds nothing
+    against, so the list offered and the check at placement never disagree."""
+    vendors, products = list(vendors), list(products)
+    return [
+        slot
+        for slot in DELIVERY_SLOTS
+        if not slot_problems(day=day, slot=slot, vendors=vendors, products=products, now=now)
+    ]
 
 
 async def zone_delivery_points(*, session: AsyncSession, zone_id: int | None) -> list[DeliveryPoint]:

@@ -253,6 +253,7 @@ class DeliveryPointPublic(RowShape):
 
 class DeliverySlotsPublic(BaseModel):
     timezone: str = "Asia/Jakarta"
+    day: date | None = Field(default=None, description="The day asked for; the slots are then those the cart allows")
     slots: list[str] = Field(description="Local times (WIB) as HH:MM")
 
 

@@ -3,14 +3,21 @@ usual notes) and its purchase-order number, written on every order it places."""
 
 from __future__ import annotations
 
+from datetime import time, timedelta
+
 import pytest
+from sqlalchemy import update
+from sqlmodel import col
 
 from backend.accounts import service as accounts
 from backend.accounts.models import Role
 from backend.errors import Forbidden, ValidationFailed
+from backend.orders import cart as carts
+from backend.orders.delivery import MSG_LEAD_TIME
 from backend.reports import exports
 from backend.reports import service as reports
-from tests.orders.conftest import NEXT_MONDAY, NOW
+from backend.vendors.models import Vendor
+from tests.orders.conftest import NEXT_MONDAY, NOW, in_days
 
 
 async def save_settings(database, staff, **fields):
@@ -80,3 +87,57 @@ async def test_a_po_number_longer_than_40_characters_is_refused_and_nothing_is_p
         await ordering.checkout(buyer, po_number="P" * 41)
     assert [(e.field, e.params) for e in refused.value.errors] == [("po_number", {"limit": 40})]
     assert await ordering.count_orders() == 0
+
+
+# --- the delivery times offered ----------------------------------------------------------------------------
+
+
+async def open_between(database, vendor_id: int, opens: time, closes: time) -> None:
+    async with database.sessionmaker() as session:
+        await session.execute(
+            update(Vendor).where(col(Vendor.id) == vendor_id).values(opens_at=opens, closes_at=closes)
+        )
+        await session.commit()
+
+
+async def slots_for(database, buyer, day) -> list[time]:
+    async with database.sessionmaker() as session:
+        cart = await carts.view_cart(session=session, buyer=buyer, today=NOW.date())
+    return cart.offered_slots(day=day, now=NOW)
+
+
+async def test_only_slots_within_the_vendors_hours_and_lead_time_are_offered_and_placement_agrees(
+    ordering, database, world, zone, catering
+):
+    seller, nasi_box = catering  # order by 15.00 the day before
+    await open_between(database, seller.vendor.id, time(7), time(13))
+    snacks = await world.seller(zone, business_name="Snack Bu Tini")
+    risoles = await world.live_product(
+        snacks, "Risoles", category="snacks", unit="pcs", fulfilment="ready_stock", stock=500, lead_time_hours=5
+    )
+    buyer = await ordering.canteen_buyer()
+    await ordering.put_in_cart(buyer, nasi_box.id, 200)
+
+    assert await slots_for(database, buyer, in_days(1)) == [time(hour) for hour in range(7, 14)]
+    assert await slots_for(database, buyer, NOW.date()) == []  # today's cut-off was yesterday at 15.00
+    await ordering.put_in_cart(buyer, risoles.id, 100)
+    assert (await slots_for(database, buyer, in_days(1)))[:1] == [time(7)]
+
+    async with database.sessionmaker() as session:  # ready goods alone: five hours from 09.00 is 14.00 today
+        await carts.remove_line(session=session, buyer=buyer, product_id=nasi_box.id, today=NOW.date())
+        await session.commit()
+    assert await slots_for(database, buyer, NOW.date()) == [time(hour) for hour in range(14, 23)]
+    with pytest.raises(ValidationFailed) as refused:  # 13.00 is not offered, and placing it is refused alike
+        await ordering.checkout(buyer, day=NOW.date(), slot=time(13))
+    assert [error.message for error in refused.value.errors] == [MSG_LEAD_TIME]
+    assert (await ordering.checkout(buyer, day=NOW.date(), slot=time(14))).orders
+
+
+async def test_the_checkout_proposes_the_first_day_the_cart_can_still_be_delivered(ordering, database, catering):
+    _, nasi_box = catering
+    buyer = await ordering.canteen_buyer()
+    await ordering.put_in_cart(buyer, nasi_box.id, 200)
+    async with database.sessionmaker() as session:
+        cart = await carts.view_cart(session=session, buyer=buyer, today=NOW.date())
+    assert cart.first_delivery_day(now=NOW) == in_days(1)  # Monday 09.00: before the 15.00 cut-off
+    assert cart.first_delivery_day(now=NOW + timedelta(hours=7)) == in_days(2)  # Monday 16.00: too late for Tuesday

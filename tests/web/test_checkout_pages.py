@@ -3,12 +3,16 @@ its delivery details and PO number, the slots it may choose, and the warnings be
 
 from __future__ import annotations
 
+import re
+from datetime import time
+
 from sqlalchemy import select
 
 from backend.accounts.models import Role
-from backend.clock import format_slot
+from backend.clock import format_slot, utcnow, wib_today
 from backend.orders.models import Order
 from tests.conftest import found, log_in, submit
+from tests.orders.test_checkout_details import open_between
 from tests.orders.test_order_api import PROBLEM, bearer, check_out, fields
 from tests.web.test_order_pages import DAY, checkout_form, in_cart, place, t
 
@@ -123,3 +127,29 @@ async def test_a_po_number_sent_through_the_api_is_on_the_orders(client, databas
     assert order["po_number"] == "PO-117"
     listed = (await client.get("/api/v1/orders", headers=auth)).json()["orders"]
     assert listed[0]["po_number"] == "PO-117"
+
+
+async def test_the_checkout_offers_only_the_times_the_vendor_delivers_on_the_chosen_day(
+    client, database, canteen_staff, catering, count_queries
+):
+    seller, product = catering  # order by 15.00 the day before
+    await open_between(database, seller.vendor.id, time(7), time(13))
+    await log_in(client, canteen_staff)
+    await in_cart(client, product.id, 200)
+    cart_page = (await client.get("/cart")).text  # tomorrow, before today's 15.00 or not: DAY is always open
+    assert 'hx-get="/cart/slots"' in cart_page
+    count_queries.statements.clear()
+    offered = await client.get(f"/cart/slots?delivery_day={DAY.isoformat()}&delivery_slot=11:00")
+    assert count_queries.count <= 5, count_queries.statements
+    options = re.findall(r'<option value="(\d\d:\d\d)"', offered.text)
+    assert options == [f"{hour:02d}:00" for hour in range(7, 14)]
+    assert '<option value="11:00" selected>' in offered.text and "<html" not in offered.text
+    today = await client.get(f"/cart/slots?delivery_day={wib_today(utcnow()).isoformat()}")
+    assert re.findall(r'<option value="(\d\d:\d\d)"', today.text) == []
+    assert t("No delivery time is possible on this day for what is in your cart: choose another date.") in today.text
+
+    auth = await bearer(database, canteen_staff)
+    slots = (await client.get(f"/api/v1/delivery-slots?day={DAY.isoformat()}", headers=auth)).json()
+    assert slots["day"] == DAY.isoformat() and slots["slots"] == [f"{hour:02d}:00" for hour in range(7, 14)]
+    bad = await client.get("/api/v1/delivery-slots?day=besok", headers=auth)
+    assert bad.status_code == 400 and bad.headers["content-type"].startswith(PROBLEM)

@@ -103,6 +103,20 @@ def _offered_slot_options(cart: carts.Cart, form: Mapping[str, str], now: dateti
     return _slot_options(cart.offered_slots(day=_chosen_day(form, now), now=now))
 
 
+async def _warnings(
+    session: AsyncSession, user: User, cart: carts.Cart, form: Mapping[str, str], now: datetime
+) -> list[str]:
+    """What the buyer should know before placing for the chosen day and slot (nothing until a slot is chosen)."""
+    try:
+        slot = time.fromisoformat(form.get("delivery_slot", ""))
+    except ValueError:
+        return []
+    found = await carts.colleague_order_warnings(
+        session=session, buyer=user, cart=cart, day=_chosen_day(form, now), slot=slot
+    )
+    return [gettext(warning.message, **warning.params) for warning in found]
+
+
 # --- add to cart (the product page) ---------------------------------------------------------------------
 
 
@@ -262,6 +276,7 @@ async def _cart_response(
         ],
         places=_place_options(choices) if not cart.is_empty else [],
         slots=_offered_slot_options(cart, form, now),
+        warnings=await _warnings(db_session, user, cart, form, now),
         cash_limit=settings.cash_on_delivery_limit,
         today=today,
         payments=[(method.value, gettext(PAYMENT_LABELS[method])) for method in choices.payment_methods],
@@ -283,13 +298,19 @@ async def cart_page(request: HTMXRequest, db_session: DbSession, settings: Named
 
 @get("/cart/slots", guards=BUYERS)
 async def cart_slots(request: HTMXRequest, db_session: DbSession) -> Template:
-    """The checkout form's delivery times for the day it now asks for (the date was changed): two queries with the
-    login's."""
+    """The checkout form's delivery times for the day it now asks for, and the warnings for the slot chosen (the
+    date or the time was changed): three queries with the login's."""
     now = utcnow()
     cart = await carts.view_cart(session=db_session, buyer=request.user, today=wib_today(now))
     form = {name: request.query_params.get(name, "") for name in ("delivery_day", "delivery_slot")}
     return varies_with_htmx(
-        page("orders/_slots.html", slots=_offered_slot_options(cart, form, now), form=form, errors={})
+        page(
+            "orders/_slots.html",
+            slots=_offered_slot_options(cart, form, now),
+            warnings=await _warnings(db_session, request.user, cart, form, now),
+            form=form,
+            errors={},
+        )
     )
 
 

@@ -29,6 +29,8 @@ from backend.orders.delivery import DELIVERY_SLOTS, zone_delivery_points
 from backend.orders.models import OrderStatus, PaymentMethod
 from backend.orders.placement import MAX_KEY_LENGTH, place_checkout
 from backend.orders.schemas import (
+    HH_MM,
+    SLOT_DESCRIPTION,
     BoardPublic,
     CartChangePublic,
     CartPublic,
@@ -48,6 +50,7 @@ from backend.orders.schemas import (
     StandingOrderPublic,
     TransitionInput,
     hh_mm,
+    slot_time,
 )
 from backend.orders.states import change_status
 from backend.vendors import service as vendors
@@ -81,9 +84,28 @@ class CartApi(Controller):
     guards = [BUYERS]
     security = BEARER
 
-    @get("/cart", tags=["cart"], summary="My cart, by vendor, with today's prices after bulk tiers")
-    async def get_cart(self, request: UserRequest, db_session: DbSession) -> CartPublic:
-        return await _cart(db_session, request.user, wib_today(utcnow()))
+    @get(
+        "/cart",
+        tags=["cart"],
+        summary="My cart, by vendor, with today's prices after bulk tiers; with a delivery, the warnings for it",
+        description="Give `delivery_day` and `delivery_slot` to preview a checkout for that delivery: `warnings` then "
+        "says, for canteen staff, when a colleague already has an open order with one of the cart's vendors for "
+        "the same day and slot. Warnings do not stop the checkout.",
+    )
+    async def get_cart(
+        self,
+        request: UserRequest,
+        db_session: DbSession,
+        delivery_day: FromQuery[date | None] = None,
+        delivery_slot: Annotated[str | None, QueryParameter(pattern=HH_MM, description=SLOT_DESCRIPTION)] = None,
+    ) -> CartPublic:
+        cart = await carts.view_cart(session=db_session, buyer=request.user, today=wib_today(utcnow()))
+        warnings = []
+        if delivery_day is not None and delivery_slot is not None:
+            warnings = await carts.colleague_order_warnings(
+                session=db_session, buyer=request.user, cart=cart, day=delivery_day, slot=slot_time(delivery_slot)
+            )
+        return CartPublic.of(cart, warnings)
 
     @put(
         "/cart/lines/{product_id:int}",

@@ -21,7 +21,7 @@ from backend.db import upsert_insert
 from backend.errors import N_, Forbidden, NotFound, ValidationFailed
 from backend.money import unit_price_for
 from backend.orders.delivery import default_delivery_day, offered_slots, zone_delivery_points
-from backend.orders.models import CartLine, DeliveryPoint, PaymentMethod
+from backend.orders.models import OPEN_STATUSES, CartLine, DeliveryPoint, Order, PaymentMethod
 from backend.vendors.models import Vendor
 
 BUYER_ROLES = (Role.CANTEEN_STAFF, Role.WORKER)
@@ -373,3 +373,55 @@ async def checkout_choices(*, session: AsyncSession, buyer: User, card_payments:
     if card_payments:
         methods.append(PaymentMethod.CARD)
     return CheckoutChoices(canteen=canteen, points=points, payment_methods=methods)
+
+
+MSG_COLLEAGUE_ORDER = N_(
+    "%(name)s of your canteen already has order %(number)s with %(vendor)s for this delivery. Check with them "
+    "before ordering again; you can still place this order."
+)
+
+
+@dataclass
+class CheckoutWarning:
+    """Something a buyer should know before placing, that does not stop the order: a message id and its
+    parameters, translated where it is shown."""
+
+    code: str
+    message: str
+    params: dict[str, str]
+    vendor_id: int
+    order_id: int
+
+
+async def colleague_order_warnings(
+    *, session: AsyncSession, buyer: User, cart: Cart, day: date, slot: time
+) -> list[CheckoutWarning]:
+    """For canteen staff: each order another member of the same canteen already has, still open, with a vendor of
+    the cart for the same delivery day and slot (one query; none for anyone else or an empty cart)."""
+    vendor_ids = [group.vendor_id for group in cart.vendors]
+    if buyer.role != Role.CANTEEN_STAFF or buyer.organisation_id is None or not vendor_ids:
+        return []
+    rows = await session.execute(
+        select(Order, col(User.full_name), col(Vendor.business_name))
+        .join(User, col(User.id) == col(Order.buyer_id))
+        .join(Vendor, col(Vendor.id) == col(Order.vendor_id))
+        .where(
+            col(Order.organisation_id) == buyer.organisation_id,
+            col(Order.buyer_id) != buyer.id,
+            col(Order.vendor_id).in_(vendor_ids),
+            col(Order.delivery_day) == day,
+            col(Order.delivery_slot) == slot,
+            col(Order.status).in_(OPEN_STATUSES),
+        )
+        .order_by(col(Order.id))
+    )
+    return [
+        CheckoutWarning(
+            code="colleague_order",
+            message=MSG_COLLEAGUE_ORDER,
+            params={"name": name, "number": order.number, "vendor": vendor_name},
+            vendor_id=order.vendor_id,
+            order_id=order.id,
+        )
+        for order, name, vendor_name in rows
+    ]

@@ -13,7 +13,15 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from backend.i18n import gettext
-from backend.orders.cart import MAX_LINE_QUANTITY, MSG_QUANTITY, Cart, CartChange, CartItem, CartVendor
+from backend.orders.cart import (
+    MAX_LINE_QUANTITY,
+    MSG_QUANTITY,
+    Cart,
+    CartChange,
+    CartItem,
+    CartVendor,
+    CheckoutWarning,
+)
 from backend.orders.delivery import MSG_PLACE, MSG_POINT_KIND, MSG_SLOT, DeliveryChoice
 from backend.orders.models import (
     DELIVERY_LABELS,
@@ -48,6 +56,11 @@ def hh_mm(moment: time) -> str:
 
 def _time(text: str) -> time:
     return time.fromisoformat(text)  # the pattern has already checked the shape
+
+
+def slot_time(text: str) -> time:
+    """A slot sent as HH:MM (a query parameter whose pattern is HH_MM) as a time."""
+    return _time(text)
 
 
 # --- input --------------------------------------------------------------------------------------------
@@ -218,14 +231,38 @@ class CartVendorPublic(BaseModel):
         return public_from(cls, group, lines=[CartLinePublic.of(item) for item in group.items])
 
 
+class CheckoutWarningPublic(BaseModel):
+    code: str = Field(
+        description="colleague_order: another of the canteen's staff has an open order with this vendor "
+        "for the same delivery day and slot"
+    )
+    message: str = Field(description="In the reader's language")
+    vendor_id: int
+    order_id: int
+
+    @classmethod
+    def of(cls, warning: CheckoutWarning) -> CheckoutWarningPublic:
+        return public_from(cls, warning, message=gettext(warning.message, **warning.params))
+
+
 class CartPublic(BaseModel):
     vendors: list[CartVendorPublic]
     total: int
     line_count: int
+    warnings: list[CheckoutWarningPublic] = Field(
+        default_factory=list,
+        description="With delivery_day and delivery_slot asked: what to know before checking out for that delivery. "
+        "A warning does not stop the checkout.",
+    )
 
     @classmethod
-    def of(cls, cart: Cart) -> CartPublic:
-        return public_from(cls, cart, vendors=[CartVendorPublic.of(group) for group in cart.vendors])
+    def of(cls, cart: Cart, warnings: list[CheckoutWarning] | None = None) -> CartPublic:
+        return public_from(
+            cls,
+            cart,
+            vendors=[CartVendorPublic.of(group) for group in cart.vendors],
+            warnings=[CheckoutWarningPublic.of(warning) for warning in warnings or []],
+        )
 
 
 class CartChangePublic(BaseModel):

@@ -10,10 +10,12 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from backend.accounts import service as accounts
-from backend.accounts.models import Role
+from backend.accounts.models import Organisation, Role
 from backend.errors import Forbidden, ValidationFailed
 from backend.orders import cart as carts
 from backend.orders.delivery import MSG_LEAD_TIME
+from backend.orders.models import OrderStatus
+from backend.orders.states import change_status
 from backend.reports import exports
 from backend.reports import service as reports
 from backend.vendors.models import Vendor
@@ -141,3 +143,46 @@ async def test_the_checkout_proposes_the_first_day_the_cart_can_still_be_deliver
         cart = await carts.view_cart(session=session, buyer=buyer, today=NOW.date())
     assert cart.first_delivery_day(now=NOW) == in_days(1)  # Monday 09.00: before the 15.00 cut-off
     assert cart.first_delivery_day(now=NOW + timedelta(hours=7)) == in_days(2)  # Monday 16.00: too late for Tuesday
+
+
+# --- a colleague's order for the same delivery -------------------------------------------------------------
+
+
+async def warnings_for(database, buyer, day, slot):
+    async with database.sessionmaker() as session:
+        cart = await carts.view_cart(session=session, buyer=buyer, today=NOW.date())
+        return await carts.colleague_order_warnings(session=session, buyer=buyer, cart=cart, day=day, slot=slot)
+
+
+async def test_a_canteen_is_warned_of_a_colleagues_open_order_with_the_same_vendor_for_the_same_delivery(
+    ordering, database, world, zone, catering
+):
+    seller, nasi_box = catering
+    first = await ordering.canteen_buyer()
+    colleague = await world.user(Role.CANTEEN_STAFF, zone=zone, organisation=await first_organisation(database, first))
+    elsewhere = await ordering.canteen_buyer("Kantin PT Lain")
+    placed = await ordering.order(first, nasi_box.id, 100)
+    for buyer in (colleague, elsewhere, first):
+        await ordering.put_in_cart(buyer, nasi_box.id, 50)
+
+    [warning] = await warnings_for(database, colleague, NEXT_MONDAY, time(11))
+    assert (warning.code, warning.order_id, warning.vendor_id) == ("colleague_order", placed.id, seller.vendor.id)
+    assert warning.params == {"name": first.full_name, "number": placed.number, "vendor": "Catering Bu Sri"}
+    assert await warnings_for(database, colleague, NEXT_MONDAY, time(12)) == []  # another slot
+    assert await warnings_for(database, elsewhere, NEXT_MONDAY, time(11)) == []  # another canteen
+    assert await warnings_for(database, first, NEXT_MONDAY, time(11)) == []  # their own order
+
+    assert (await ordering.checkout(colleague)).orders  # warned, not stopped
+    async with database.sessionmaker() as session:
+        await change_status(
+            session=session, order_id=placed.id, target=OrderStatus.CANCELLED, actor=first, reason="Dobel", now=NOW
+        )
+        await session.commit()
+    await ordering.put_in_cart(first, nasi_box.id, 50)
+    [left] = await warnings_for(database, first, NEXT_MONDAY, time(11))  # the colleague's order is still open
+    assert left.params["name"] == colleague.full_name
+
+
+async def first_organisation(database, staff):
+    async with database.sessionmaker() as session:
+        return await session.get_one(Organisation, staff.organisation_id)

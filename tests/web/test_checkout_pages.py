@@ -153,3 +153,42 @@ async def test_the_checkout_offers_only_the_times_the_vendor_delivers_on_the_cho
     assert slots["day"] == DAY.isoformat() and slots["slots"] == [f"{hour:02d}:00" for hour in range(7, 14)]
     bad = await client.get("/api/v1/delivery-slots?day=besok", headers=auth)
     assert bad.status_code == 400 and bad.headers["content-type"].startswith(PROBLEM)
+
+
+async def test_a_canteen_is_warned_before_placing_when_a_colleague_ordered_the_same_delivery(
+    client, database, world, zone, canteen, canteen_staff, catering, count_queries
+):
+    _, product = catering
+    colleague = await world.user(Role.CANTEEN_STAFF, zone=zone, organisation=canteen, full_name="Pak Joko")
+    earlier = await place(database, colleague, product.id, 100)
+    await log_in(client, canteen_staff)
+    await in_cart(client, product.id, 50)
+    warning = t(
+        "%(name)s of your canteen already has order %(number)s with %(vendor)s for this delivery. Check with them "
+        "before ordering again; you can still place this order.",
+        name="Pak Joko",
+        number=earlier.number,
+        vendor="Catering Bu Sri",
+    )
+    count_queries.statements.clear()
+    chosen = await client.get(f"/cart/slots?delivery_day={DAY.isoformat()}&delivery_slot=11:00")
+    assert count_queries.count <= 5, count_queries.statements
+    assert warning in chosen.text and 'hx-trigger="change"' in chosen.text
+    other_slot = await client.get(f"/cart/slots?delivery_day={DAY.isoformat()}&delivery_slot=12:00")
+    assert "data-warning" not in other_slot.text
+    cart_page = (await client.get("/cart")).text
+    placed = await submit(
+        client, "/checkout", checkout_form(cart_page, delivery_place="canteen", payment_method="invoice")
+    )
+    assert placed.status_code == 303, placed.text  # warned, still allowed
+
+    auth = await bearer(database, colleague)
+    await client.put(f"/api/v1/cart/lines/{product.id}", json={"quantity": 50}, headers=auth)
+    preview = await client.get(
+        f"/api/v1/cart?delivery_day={DAY.isoformat()}&delivery_slot=11:00", headers={**auth, "Accept-Language": "id"}
+    )
+    [colleague_warning] = preview.json()["warnings"]
+    assert colleague_warning["code"] == "colleague_order" and canteen_staff.full_name in colleague_warning["message"]
+    assert (await client.get("/api/v1/cart", headers=auth)).json()["warnings"] == []
+    bad = await client.get(f"/api/v1/cart?delivery_day={DAY.isoformat()}&delivery_slot=jam11", headers=auth)
+    assert bad.status_code == 400 and bad.headers["content-type"].startswith(PROBLEM)

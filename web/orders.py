@@ -259,6 +259,7 @@ async def _cart_response(
         else CheckoutChoices(canteen=None, points=[], payment_methods=[])
     )
     form = _checkout_form(user, now, values, choices.canteen, cart)
+    charges = cart.charges(choices.place)
     return page_or_fragment(
         request,
         "orders/cart.html",
@@ -277,6 +278,8 @@ async def _cart_response(
         places=_place_options(choices) if not cart.is_empty else [],
         slots=_offered_slot_options(cart, form, now),
         warnings=await _warnings(db_session, user, cart, form, now),
+        charges=charges,
+        to_pay=cart.total + sum(charge.fee or 0 for charge in charges.values()),
         cash_limit=settings.cash_on_delivery_limit,
         today=today,
         payments=[(method.value, gettext(PAYMENT_LABELS[method])) for method in choices.payment_methods],
@@ -361,7 +364,8 @@ async def change_quantity(
                 errors={f"line-{product_id}": " ".join(field_errors(refused).values())},
             )
         )
-    if change.item is None or not wants_fragment(request):
+    # A vendor's delivery fee or minimum order makes the totals more than the lines: htmx gets the whole cart.
+    if change.item is None or change.charges or not wants_fragment(request):
         return _whole_cart(await _cart_changed(request, db_session, settings, now, values))
     return varies_with_htmx(page("orders/_cart_line_changed.html", change=change, item=change.item, errors={}))
 

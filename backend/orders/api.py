@@ -25,7 +25,7 @@ from backend.db import DbSession
 from backend.errors import NotFound
 from backend.orders import cart as carts
 from backend.orders import reviews, service, standing
-from backend.orders.delivery import DELIVERY_SLOTS, zone_delivery_points
+from backend.orders.delivery import DELIVERY_SLOTS, buyer_place, zone_delivery_points
 from backend.orders.models import OrderStatus, PaymentMethod
 from backend.orders.placement import MAX_KEY_LENGTH, place_checkout
 from backend.orders.schemas import (
@@ -105,7 +105,8 @@ class CartApi(Controller):
             warnings = await carts.colleague_order_warnings(
                 session=db_session, buyer=request.user, cart=cart, day=delivery_day, slot=slot_time(delivery_slot)
             )
-        return CartPublic.of(cart, warnings)
+        place = await buyer_place(session=db_session, buyer=request.user) if not cart.is_empty else None
+        return CartPublic.of(cart, warnings, cart.charges(place))
 
     @put(
         "/cart/lines/{product_id:int}",

@@ -20,7 +20,15 @@ from backend.catalog.service import buyer_visible, first_photo_key
 from backend.db import upsert_insert
 from backend.errors import N_, Forbidden, NotFound, ValidationFailed
 from backend.money import unit_price_for
-from backend.orders.delivery import default_delivery_day, offered_slots, zone_delivery_points
+from backend.orders.delivery import (
+    DeliveryPlace,
+    canteen_place,
+    canteen_with_zone,
+    default_delivery_day,
+    delivery_charge,
+    offered_slots,
+    zone_delivery_points,
+)
 from backend.orders.models import OPEN_STATUSES, CartLine, DeliveryPoint, Order, PaymentMethod
 from backend.vendors.models import Vendor
 
@@ -73,6 +81,30 @@ class CartVendor:
 
 
 @dataclass
+class VendorCharge:
+    """What a vendor's part of the cart pays besides its goods, as the checkout will charge it."""
+
+    fee: int | None  # None: beyond the vendor's distance bands, or not known until the place is chosen
+    by_distance: bool  # the vendor charges by distance band
+    minimum: int  # the vendor's minimum order value (0: none)
+    missing: int  # what the goods lack to reach it
+
+
+def vendor_charge(vendor: Vendor, goods_total: int, place: DeliveryPlace | None) -> VendorCharge:
+    """The fee to `place` by the rule placement applies (None before a worker chooses where), and the minimum."""
+    if place is not None:
+        fee = delivery_charge(vendor, place)
+    else:
+        fee = None if vendor.delivery_fee_bands else vendor.delivery_fee
+    return VendorCharge(
+        fee=fee,
+        by_distance=bool(vendor.delivery_fee_bands),
+        minimum=vendor.min_order_value,
+        missing=max(vendor.min_order_value - goods_total, 0),
+    )
+
+
+@dataclass
 class Cart:
     vendors: list[CartVendor]
 
@@ -87,6 +119,14 @@ class Cart:
     @property
     def is_empty(self) -> bool:
         return not self.vendors
+
+    def charges(self, place: DeliveryPlace | None) -> dict[int, VendorCharge]:
+        """Each vendor's delivery fee to `place` and minimum order, by vendor id."""
+        return {
+            group.vendor_id: vendor_charge(group.vendor, group.subtotal, place)
+            for group in self.vendors
+            if group.vendor is not None
+        }
 
     def first_delivery_day(self, *, now: datetime, within_days: int = 14) -> date:
         """The first day from tomorrow on with a delivery slot offered for this cart (tomorrow when there is none
@@ -129,6 +169,8 @@ class CartChange:
     vendor_subtotal: int
     line_count: int
     total: int
+    # A vendor of the cart charges delivery or has a minimum order: the cart's figures are more than its lines.
+    charges: bool = False
 
 
 def can_buy(user: User | None) -> bool:
@@ -264,10 +306,23 @@ async def _after_change(
         (buyer_visible(today), col(CartLine.quantity) * func.coalesce(_TIER_PRICE, col(Product.price))), else_=0
     )
     in_vendor = case((col(Product.vendor_id) == changed_vendor, counted), else_=0)
-    line_count, total, vendor_subtotal, vendor_id = (
+    # An empty list of bands is stored as the JSON text "[]".
+    charging = case(
+        (
+            (col(Vendor.delivery_fee) + col(Vendor.min_order_value) > 0)
+            | (cast(col(Vendor.delivery_fee_bands), String) != "[]"),
+            1,
+        ),
+        else_=0,
+    )
+    line_count, total, vendor_subtotal, vendor_id, charges = (
         await session.execute(
             select(
-                func.count(), func.coalesce(func.sum(counted), 0), func.coalesce(func.sum(in_vendor), 0), changed_vendor
+                func.count(),
+                func.coalesce(func.sum(counted), 0),
+                func.coalesce(func.sum(in_vendor), 0),
+                changed_vendor,
+                func.coalesce(func.max(charging), 0),
             )
             .select_from(CartLine)
             .join(Product, col(Product.id) == col(CartLine.product_id))
@@ -276,7 +331,12 @@ async def _after_change(
         )
     ).one()
     return CartChange(
-        item=item, vendor_id=vendor_id, vendor_subtotal=vendor_subtotal, line_count=line_count, total=total
+        item=item,
+        vendor_id=vendor_id,
+        vendor_subtotal=vendor_subtotal,
+        line_count=line_count,
+        total=total,
+        charges=bool(charges),
     )
 
 
@@ -356,15 +416,18 @@ class CheckoutChoices:
     canteen: Organisation | None  # canteen staff: delivered to their canteen's address
     points: list[DeliveryPoint]  # a worker: the zone's open gates and dormitories
     payment_methods: list[PaymentMethod]
+    place: DeliveryPlace | None = None  # the canteen's, where its orders go; None until a worker chooses
 
 
 async def checkout_choices(*, session: AsyncSession, buyer: User, card_payments: bool) -> CheckoutChoices:
     """A canteen's staff have orders brought to the canteen and pay by invoice once a manager gave the canteen
     invoice terms; a worker collects at a gate or dormitory and pays cash on delivery; anyone may pick up, and pay
     by card once card payments are set up (`card_payments`). One query."""
-    canteen, points, methods = None, [], []
+    canteen, place, points, methods = None, None, [], []
     if buyer.role == Role.CANTEEN_STAFF:
-        canteen = await session.get(Organisation, buyer.organisation_id) if buyer.organisation_id else None
+        row = (await session.execute(canteen_with_zone(buyer))).one_or_none() if buyer.organisation_id else None
+        if row is not None:
+            canteen, place = row[0], canteen_place(*row)
         if canteen is not None and canteen.invoice_terms_days:
             methods.append(PaymentMethod.INVOICE)
     else:
@@ -372,7 +435,7 @@ async def checkout_choices(*, session: AsyncSession, buyer: User, card_payments:
         methods.append(PaymentMethod.CASH)
     if card_payments:
         methods.append(PaymentMethod.CARD)
-    return CheckoutChoices(canteen=canteen, points=points, payment_methods=methods)
+    return CheckoutChoices(canteen=canteen, points=points, payment_methods=methods, place=place)
 
 
 MSG_COLLEAGUE_ORDER = N_(

@@ -7,7 +7,9 @@ One path for the cart's checkout (pages and API) and for standing orders, in fiv
    when it has the same key, and says the cart was just checked out when not.
 2. Validation: the lines are read with their products and vendors and checked: on sale, minimum order, the
    lead time against the slot, the vendor's working days, hours and delivery radius, the payment method.
-3. Pricing: one order per vendor, each line at the tier price its quantity reaches; cash has a limit.
+3. Pricing: one order per vendor, each line at the tier price its quantity reaches, the vendor's delivery fee to
+   the place (flat or by distance band) added as its own amount; an order under its vendor's minimum order value is
+   refused; cash has a limit.
 4. Persistence: the checkout, its orders, lines and first history entries are written; an invoice checkout
    gets its invoice, the vendors are told.
 5. Holds: everything is held at once, one conditional write for all vendors' capacity that day, one for all
@@ -51,7 +53,9 @@ from backend.orders.delivery import (
     DeliveryChoice,
     DeliveryPlace,
     check_time,
+    delivery_charge,
     lead_time_problem,
+    minimum_problem,
     resolve_place,
     vendor_problems,
 )
@@ -418,13 +422,27 @@ async def _priced_orders(
     standing_order_id: int | None,
     now: datetime,
 ) -> list[Order]:
-    """One order per vendor (not written yet), each line at the tier price its quantity reaches. A card order
-    waits for its payment until the payment window closes; the others are placed at once."""
+    """One order per vendor (not written yet), each line at the tier price its quantity reaches, plus the vendor's
+    delivery fee to the place; refused (ValidationFailed) where an order's goods stay under its vendor's minimum
+    order value. A card order waits for its payment until the payment window closes; the others are placed at
+    once."""
     status = OrderStatus.PENDING_PAYMENT if payment_method == PaymentMethod.CARD else OrderStatus.PLACED
     by_vendor: dict[int, list[_Line]] = defaultdict(list)
     for line in ordered:
         line.unit_price = unit_price_for(line.product.price, line.tiers, line.quantity)
         by_vendor[line.vendor.id].append(line)
+    goods = {
+        vendor_id: sum(line.quantity * line.unit_price for line in lines) for vendor_id, lines in by_vendor.items()
+    }
+    under_minimum = [
+        problem
+        for vendor_id, lines in by_vendor.items()
+        if (problem := minimum_problem(lines[0].vendor, goods[vendor_id])) is not None
+    ]
+    if under_minimum:
+        raise ValidationFailed(under_minimum)
+    # Validation refused a place beyond a vendor's distance bands, so each fee is known here.
+    fees = {vendor_id: delivery_charge(lines[0].vendor, place) or 0 for vendor_id, lines in by_vendor.items()}
     return [
         Order(  # type: ignore[call-arg]  # no checkout_id yet: _write_orders sets it once the checkout exists
             vendor_id=vendor_id,
@@ -443,7 +461,8 @@ async def _priced_orders(
             receiving_phone=place.receiving_phone,
             notes=delivery.notes,
             po_number=delivery.po_number,
-            total=sum(line.quantity * line.unit_price for line in vendor_lines),
+            total=goods[vendor_id] + fees[vendor_id],
+            delivery_fee=fees[vendor_id],
             held_capacity=sum(
                 line.quantity for line in vendor_lines if line.product.fulfilment == Fulfilment.MADE_TO_ORDER
             ),

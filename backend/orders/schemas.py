@@ -21,6 +21,7 @@ from backend.orders.cart import (
     CartItem,
     CartVendor,
     CheckoutWarning,
+    VendorCharge,
 )
 from backend.orders.delivery import MSG_PLACE, MSG_POINT_KIND, MSG_SLOT, DeliveryChoice
 from backend.orders.models import (
@@ -225,10 +226,23 @@ class CartVendorPublic(BaseModel):
     vendor_name: str
     lines: list[CartLinePublic]
     subtotal: int
+    delivery_fee: int | None = Field(
+        description="Rupiah the vendor's order pays for delivery to my canteen (0 for free); null when it depends "
+        "on the place still to be chosen, or the canteen lies beyond the vendor's distance bands"
+    )
+    min_order_value: int = Field(description="Rupiah: the vendor refuses an order whose goods come to less")
+    missing_for_minimum: int = Field(description="Rupiah the lines lack to reach it (0 when reached)")
 
     @classmethod
-    def of(cls, group: CartVendor) -> CartVendorPublic:
-        return public_from(cls, group, lines=[CartLinePublic.of(item) for item in group.items])
+    def of(cls, group: CartVendor, charge: VendorCharge | None) -> CartVendorPublic:
+        return public_from(
+            cls,
+            group,
+            lines=[CartLinePublic.of(item) for item in group.items],
+            delivery_fee=charge.fee if charge else 0,
+            min_order_value=charge.minimum if charge else 0,
+            missing_for_minimum=charge.missing if charge else 0,
+        )
 
 
 class CheckoutWarningPublic(BaseModel):
@@ -256,11 +270,17 @@ class CartPublic(BaseModel):
     )
 
     @classmethod
-    def of(cls, cart: Cart, warnings: list[CheckoutWarning] | None = None) -> CartPublic:
+    def of(
+        cls,
+        cart: Cart,
+        warnings: list[CheckoutWarning] | None = None,
+        charges: dict[int, VendorCharge] | None = None,
+    ) -> CartPublic:
+        charges = charges if charges is not None else cart.charges(None)
         return public_from(
             cls,
             cart,
-            vendors=[CartVendorPublic.of(group) for group in cart.vendors],
+            vendors=[CartVendorPublic.of(group, charges.get(group.vendor_id)) for group in cart.vendors],
             warnings=[CheckoutWarningPublic.of(warning) for warning in warnings or []],
         )
 
@@ -337,7 +357,8 @@ class OrderBriefPublic(BaseModel):
     status_reason: str = Field(description="Why it was declined or cancelled")
     payment_method: str
     payment_label: str
-    total: int
+    total: int = Field(description="Rupiah to pay: the lines and the delivery fee")
+    delivery_fee: int = Field(description="Rupiah for delivery, part of the total")
     po_number: str = Field(description="The canteen's purchase-order number; empty when none was given")
     delivery: DeliveryPublic
     payment_due_at: UtcDatetime | None = Field(description="A card order not paid by then is cancelled")

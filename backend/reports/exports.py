@@ -107,6 +107,7 @@ def canteen_orders(orders: CanteenOrders) -> CsvFile:
                 "penjual",
                 "status",
                 "nomor_po",
+                "ongkir_rupiah",
                 "nilai_rupiah",
             ],
             (
@@ -118,6 +119,7 @@ def canteen_orders(orders: CanteenOrders) -> CsvFile:
                     r.vendor_name,
                     r.status,
                     r.po_number,
+                    r.delivery_fee,
                     r.value,
                 )
                 for r in orders.rows

@@ -318,7 +318,8 @@ class OrderRow:
     vendor_name: str
     status: str
     po_number: str
-    value: int
+    delivery_fee: int
+    value: int  # the order's total, its delivery fee included
 
 
 @dataclass
@@ -358,6 +359,7 @@ async def canteen_orders(
                 vendor_name=vendor_name,
                 status=order.status,
                 po_number=order.po_number,
+                delivery_fee=order.delivery_fee,
                 value=order.total,
             )
             for order, vendor_name in rows

@@ -6,16 +6,18 @@ from __future__ import annotations
 from datetime import time, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlmodel import col
 
 from backend.accounts import service as accounts
 from backend.accounts.models import Organisation, Role
 from backend.errors import Forbidden, ValidationFailed
+from backend.money import format_rupiah
 from backend.orders import cart as carts
-from backend.orders.delivery import MSG_LEAD_TIME
+from backend.orders.delivery import MSG_BEYOND_BANDS, MSG_LEAD_TIME, MSG_MINIMUM, buyer_place
 from backend.orders.models import OrderStatus
 from backend.orders.states import change_status
+from backend.payments.models import Invoice
 from backend.reports import exports
 from backend.reports import service as reports
 from backend.vendors.models import Vendor
@@ -77,7 +79,8 @@ async def test_an_order_carries_the_receiving_contact_and_the_po_number_and_the_
     csv = exports.canteen_orders(listed).content.decode("utf-8-sig")
     assert '"nomor_po"' in csv.splitlines()[0]
     assert (
-        f'"{order.number}","2026-11-23","2026-11-30","11:00","Catering Bu Sri","placed","PO-2026/117","2600000"' in csv
+        f'"{order.number}","2026-11-23","2026-11-30","11:00","Catering Bu Sri","placed","PO-2026/117","0","2600000"'
+        in csv
     )
 
 
@@ -186,3 +189,81 @@ async def test_a_canteen_is_warned_of_a_colleagues_open_order_with_the_same_vend
 async def first_organisation(database, staff):
     async with database.sessionmaker() as session:
         return await session.get_one(Organisation, staff.organisation_id)
+
+
+# --- delivery fees and minimum orders ---------------------------------------------------------------------
+
+# 33 km north of the vendors' kitchen (-6.9581, 110.0195), as the crow flies.
+FAR_LATITUDE = -6.9581 + 33 / 111.195
+
+
+async def charging(database, vendor_id: int, **fields) -> None:
+    async with database.sessionmaker() as session:
+        await session.execute(update(Vendor).where(col(Vendor.id) == vendor_id).values(**fields))
+        await session.commit()
+
+
+async def far_canteen_buyer(ordering, database):
+    buyer = await ordering.canteen_buyer("Kantin PT Jauh")
+    async with database.sessionmaker() as session:
+        await session.execute(
+            update(Organisation)
+            .where(col(Organisation.id) == buyer.organisation_id)
+            .values(latitude=FAR_LATITUDE, longitude=110.0195)
+        )
+        await session.commit()
+    return buyer
+
+
+@pytest.fixture
+async def chips(world, zone):
+    """Keripik Mbak Yuni delivers up to 40 km: a pack of chips at Rp 8.000, ready goods."""
+    seller = await world.seller(zone, business_name="Keripik Mbak Yuni", radius_km=40)
+    product = await world.live_product(
+        seller, "Keripik Singkong", category="snacks", unit="pack", price=8000, fulfilment="ready_stock", stock=100
+    )
+    return seller, product
+
+
+async def test_a_2_pack_order_33_km_away_pays_the_vendors_fee_for_that_distance(ordering, database, chips):
+    seller, product = chips
+    bands = [{"up_to_km": 10, "fee": 5000}, {"up_to_km": 40, "fee": 25000}]
+    await charging(database, seller.vendor.id, delivery_fee=3000, delivery_fee_bands=bands)
+    buyer = await far_canteen_buyer(ordering, database)
+    await ordering.put_in_cart(buyer, product.id, 2)
+    async with database.sessionmaker() as session:
+        cart = await carts.view_cart(session=session, buyer=buyer, today=NOW.date())
+        place = await buyer_place(session=session, buyer=buyer)
+    assert cart.charges(place)[seller.vendor.id].fee == 25000  # shown in the cart before checkout
+
+    order = (await ordering.checkout(buyer)).orders[0]
+    assert (order.goods_total, order.delivery_fee, order.total) == (16000, 25000, 41000)
+    async with database.sessionmaker() as session:
+        invoice = (await session.execute(select(Invoice))).scalar_one()
+    assert invoice.amount == 41000
+
+
+async def test_a_2_pack_order_33_km_away_is_refused_beyond_the_last_band_or_under_the_minimum(
+    ordering, database, chips
+):
+    seller, product = chips
+    await charging(database, seller.vendor.id, delivery_fee_bands=[{"up_to_km": 30, "fee": 20000}])
+    buyer = await far_canteen_buyer(ordering, database)
+    await ordering.put_in_cart(buyer, product.id, 2)
+    with pytest.raises(ValidationFailed) as beyond:
+        await ordering.checkout(buyer)
+    [problem] = beyond.value.errors
+    assert (problem.field, problem.message) == (f"vendor-{seller.vendor.id}", MSG_BEYOND_BANDS)
+    assert problem.params["limit"] == "30" and problem.params["distance"] == "33.0"
+
+    await charging(database, seller.vendor.id, delivery_fee_bands=[], delivery_fee=10000, min_order_value=50000)
+    with pytest.raises(ValidationFailed) as too_small:
+        await ordering.checkout(buyer)
+    [problem] = too_small.value.errors
+    assert problem.message == MSG_MINIMUM
+    assert (problem.params["minimum"], problem.params["missing"]) == (format_rupiah(50000), format_rupiah(34000))
+    assert await ordering.count_orders() == 0
+
+    await ordering.put_in_cart(buyer, product.id, 7)  # Rp 56.000 of chips
+    order = (await ordering.checkout(buyer)).orders[0]
+    assert (order.delivery_fee, order.total) == (10000, 66000)

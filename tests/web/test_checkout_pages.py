@@ -11,10 +11,12 @@ from sqlalchemy import select
 from backend.accounts.models import Role
 from backend.clock import format_slot, utcnow, wib_today
 from backend.orders.models import Order
+from backend.vendors.models import Vendor
 from tests.conftest import found, log_in, submit
-from tests.orders.test_checkout_details import open_between
+from tests.orders.test_checkout_details import charging, open_between
 from tests.orders.test_order_api import PROBLEM, bearer, check_out, fields
 from tests.web.test_order_pages import DAY, checkout_form, in_cart, place, t
+from tests.web.test_vendor_pages import PROFILE
 
 
 def delivery_text(order: Order) -> str:
@@ -192,3 +194,89 @@ async def test_a_canteen_is_warned_before_placing_when_a_colleague_ordered_the_s
     assert (await client.get("/api/v1/cart", headers=auth)).json()["warnings"] == []
     bad = await client.get(f"/api/v1/cart?delivery_day={DAY.isoformat()}&delivery_slot=jam11", headers=auth)
     assert bad.status_code == 400 and bad.headers["content-type"].startswith(PROBLEM)
+
+
+async def test_a_vendor_sets_a_fee_by_distance_and_a_minimum_on_the_profile_page_and_the_api(client, database, vendor):
+    await log_in(client, vendor)
+    bad = await submit(client, "/vendor/profile", {**PROFILE, "delivery_fee_bands": "lima km gratis"})
+    assert bad.status_code == 422
+    assert t("Write one distance band a line, as km: fee, for example 5: 5.000.") in bad.text
+    saved = await submit(
+        client,
+        "/vendor/profile",
+        {**PROFILE, "delivery_fee": "0", "min_order_value": "Rp 50.000", "delivery_fee_bands": "20: 15.000\n5: 5.000"},
+    )
+    assert saved.status_code == 303, saved.text
+    shown = (await client.get("/vendor/profile")).text
+    assert "5: 5.000\n20: 15.000</textarea>" in shown and 'value="50000"' in shown
+    async with database.sessionmaker() as session:
+        seller = (await session.execute(select(Vendor))).scalar_one()
+    assert seller.delivery_fee_bands == [{"up_to_km": 5.0, "fee": 5000}, {"up_to_km": 20.0, "fee": 15000}]
+
+    auth = await bearer(database, vendor)
+    api_profile = {
+        **PROFILE,
+        "latitude": -6.9581,
+        "longitude": 110.0195,
+        "delivery_radius_km": 15,
+        "daily_capacity": 500,
+    }
+    put = await client.put(
+        "/api/v1/vendor/profile",
+        json={**api_profile, "delivery_fee": 7000, "delivery_fee_bands": [{"up_to_km": 10, "fee": 5000}]},
+        headers=auth,
+    )
+    assert put.status_code == 200, put.text
+    assert put.json()["delivery_fee_bands"] == [{"up_to_km": 10.0, "fee": 5000}] and put.json()["delivery_fee"] == 7000
+    negative = await client.put("/api/v1/vendor/profile", json={**api_profile, "min_order_value": -1}, headers=auth)
+    assert negative.status_code == 400 and fields(negative) == ["min_order_value"]
+
+
+async def test_the_cart_shows_the_delivery_fee_and_the_minimum_and_checkout_applies_them(
+    client, database, world, zone, canteen_staff
+):
+    seller = await world.seller(zone, business_name="Keripik Mbak Yuni")
+    product = await world.live_product(
+        seller, "Keripik Singkong", category="snacks", unit="pack", price=8000, fulfilment="ready_stock", stock=100
+    )
+    bands = [{"up_to_km": 5, "fee": 5000}, {"up_to_km": 20, "fee": 15000}]  # the canteen is 1.5 km away
+    await charging(database, seller.vendor.id, delivery_fee_bands=bands, min_order_value=50000)
+    await log_in(client, canteen_staff)
+    await in_cart(client, product.id, 2)
+    cart_page = (await client.get("/cart")).text
+    assert f"{t('Delivery fee')}: <strong>Rp 5.000</strong>" in cart_page
+    assert (
+        t("Minimum order %(minimum)s: add %(missing)s more from this vendor.", minimum="Rp 50.000", missing="Rp 34.000")
+        in cart_page
+    )
+    assert f"{t('Total to pay')}: <strong>Rp 21.000</strong>" in cart_page  # 2 × Rp 8.000 and Rp 5.000
+    changed = await submit(client, f"/cart/lines/{product.id}", {"quantity": "3"}, headers={"HX-Request": "true"})
+    assert changed.headers.get("HX-Retarget") == "#cart" and "Rp 29.000" in changed.text  # the whole cart, fee in
+    refused = await submit(
+        client, "/checkout", checkout_form(cart_page, delivery_place="canteen", payment_method="invoice")
+    )
+    assert refused.status_code == 400
+    assert (
+        t(
+            "%(vendor)s takes orders from %(minimum)s: this one comes to %(subtotal)s. Add %(missing)s more.",
+            vendor="Keripik Mbak Yuni",
+            minimum="Rp 50.000",
+            subtotal="Rp 24.000",
+            missing="Rp 26.000",
+        )
+        in refused.text
+    )
+
+    auth = await bearer(database, canteen_staff)
+    [group] = (await client.get("/api/v1/cart", headers=auth)).json()["vendors"]
+    assert (group["delivery_fee"], group["min_order_value"], group["missing_for_minimum"]) == (5000, 50000, 26000)
+    too_small = await check_out(client, auth, "fee-1")
+    assert too_small.status_code == 422 and fields(too_small) == [f"vendor-{seller.vendor.id}"]
+    assert "Rp 26.000" in too_small.json()["errors"][0]["message"]
+    await client.put(f"/api/v1/cart/lines/{product.id}", json={"quantity": 7}, headers=auth)
+    placed = await check_out(client, auth, "fee-2")
+    assert placed.status_code == 201, placed.text
+    order = placed.json()["orders"][0]
+    assert (order["delivery_fee"], order["total"]) == (5000, 61000)
+    order_page = (await client.get(f"/orders/{order['id']}")).text
+    assert "data-delivery-fee" in order_page and "Rp 61.000" in order_page

@@ -1,6 +1,8 @@
-"""When and where an order is delivered: slots in local time (WIB), delivery points, lead times, delivery radius.
+"""When and where an order is delivered: slots in local time (WIB), delivery points, lead times, delivery radius,
+the vendor's delivery fee and minimum order.
 
-Every rule here is checked at placement, for pages, the API and standing orders alike.
+Every rule here is checked at placement, for pages, the API and standing orders alike; the checkout offers its slots
+and shows its fees by the same functions.
 """
 
 from __future__ import annotations
@@ -164,7 +166,8 @@ async def resolve_place(*, session: AsyncSession, buyer: User, choice: DeliveryC
 
 
 def vendor_problems(vendor: Vendor, choice: DeliveryChoice, place: DeliveryPlace) -> list[FieldError]:
-    """The vendor works that weekday, in those hours, and delivers that far."""
+    """The vendor works that weekday, in those hours, and delivers that far (its radius, and its last distance band
+    when it charges by distance)."""
     problems = vendor_time_problems(vendor, choice)
     if (reach := reach_problem(vendor, place) or charge_problem(vendor, place)) is not None:
         problems.append(reach)

@@ -103,18 +103,19 @@ def _offered_slot_options(cart: carts.Cart, form: Mapping[str, str], now: dateti
     return _slot_options(cart.offered_slots(day=_chosen_day(form, now), now=now))
 
 
-async def _warnings(
-    session: AsyncSession, user: User, cart: carts.Cart, form: Mapping[str, str], now: datetime
-) -> list[str]:
+async def _warnings(session: AsyncSession, user: User, form: Mapping[str, str], now: datetime) -> list[str]:
     """What the buyer should know before placing for the chosen day and slot (nothing until a slot is chosen)."""
     try:
         slot = time.fromisoformat(form.get("delivery_slot", ""))
     except ValueError:
         return []
-    found = await carts.colleague_order_warnings(
-        session=session, buyer=user, cart=cart, day=_chosen_day(form, now), slot=slot
-    )
+    found = await carts.colleague_order_warnings(session=session, buyer=user, day=_chosen_day(form, now), slot=slot)
     return [gettext(warning.message, **warning.params) for warning in found]
+
+
+def _warned_for(form: Mapping[str, str]) -> str:
+    """The delivery a form's warnings were shown for (the form carries it back as `warned_for`)."""
+    return f"{form.get('delivery_day', '')} {form.get('delivery_slot', '')}"
 
 
 # --- add to cart (the product page) ---------------------------------------------------------------------
@@ -277,7 +278,7 @@ async def _cart_response(
         ],
         places=_place_options(choices) if not cart.is_empty else [],
         slots=_offered_slot_options(cart, form, now),
-        warnings=await _warnings(db_session, user, cart, form, now),
+        warnings=await _warnings(db_session, user, form, now),
         charges=charges,
         to_pay=cart.total + sum(charge.fee or 0 for charge in charges.values()),
         cash_limit=settings.cash_on_delivery_limit,
@@ -310,7 +311,7 @@ async def cart_slots(request: HTMXRequest, db_session: DbSession) -> Template:
         page(
             "orders/_slots.html",
             slots=_offered_slot_options(cart, form, now),
-            warnings=await _warnings(db_session, request.user, cart, form, now),
+            warnings=await _warnings(db_session, request.user, form, now),
             form=form,
             errors={},
         )
@@ -394,6 +395,10 @@ async def checkout(
     on the cart, each message next to its line, vendor or field, with what was typed."""
     values = await form_values(request)
     now = utcnow()
+    if values.get("warned_for") != _warned_for(values) and await _warnings(db_session, request.user, values, now):
+        # A form that has not shown the warnings for this delivery (no JavaScript, or another slot since) shows them
+        # first; sent again as it is, it places the order.
+        return await _cart_response(request, db_session, settings, now, values=values)
     try:
         data = read_form(CheckoutInput, _with_kind_and_point(values))
         async with undone_if_refused(db_session):

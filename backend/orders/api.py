@@ -103,7 +103,7 @@ class CartApi(Controller):
         warnings = []
         if delivery_day is not None and delivery_slot is not None:
             warnings = await carts.colleague_order_warnings(
-                session=db_session, buyer=request.user, cart=cart, day=delivery_day, slot=slot_time(delivery_slot)
+                session=db_session, buyer=request.user, day=delivery_day, slot=slot_time(delivery_slot)
             )
         place = await buyer_place(session=db_session, buyer=request.user) if not cart.is_empty else None
         return CartPublic.of(cart, warnings, cart.charges(place))

@@ -457,13 +457,17 @@ class CheckoutWarning:
 
 
 async def colleague_order_warnings(
-    *, session: AsyncSession, buyer: User, cart: Cart, day: date, slot: time
+    *, session: AsyncSession, buyer: User, day: date, slot: time
 ) -> list[CheckoutWarning]:
     """For canteen staff: each order another member of the same canteen already has, still open, with a vendor of
-    the cart for the same delivery day and slot (one query; none for anyone else or an empty cart)."""
-    vendor_ids = [group.vendor_id for group in cart.vendors]
-    if buyer.role != Role.CANTEEN_STAFF or buyer.organisation_id is None or not vendor_ids:
+    the buyer's cart for the same delivery day and slot (one query; none for anyone else)."""
+    if buyer.role != Role.CANTEEN_STAFF or buyer.organisation_id is None:
         return []
+    vendor_ids = (
+        select(col(Product.vendor_id))
+        .join(CartLine, col(CartLine.product_id) == col(Product.id))
+        .where(col(CartLine.user_id) == buyer.id)
+    )
     rows = await session.execute(
         select(Order, col(User.full_name), col(Vendor.business_name))
         .join(User, col(User.id) == col(Order.buyer_id))

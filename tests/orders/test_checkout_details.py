@@ -153,8 +153,7 @@ async def test_the_checkout_proposes_the_first_day_the_cart_can_still_be_deliver
 
 async def warnings_for(database, buyer, day, slot):
     async with database.sessionmaker() as session:
-        cart = await carts.view_cart(session=session, buyer=buyer, today=NOW.date())
-        return await carts.colleague_order_warnings(session=session, buyer=buyer, cart=cart, day=day, slot=slot)
+        return await carts.colleague_order_warnings(session=session, buyer=buyer, day=day, slot=slot)
 
 
 async def test_a_canteen_is_warned_of_a_colleagues_open_order_with_the_same_vendor_for_the_same_delivery(

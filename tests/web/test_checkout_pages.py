@@ -178,11 +178,19 @@ async def test_a_canteen_is_warned_before_placing_when_a_colleague_ordered_the_s
     assert warning in chosen.text and 'hx-trigger="change"' in chosen.text
     other_slot = await client.get(f"/cart/slots?delivery_day={DAY.isoformat()}&delivery_slot=12:00")
     assert "data-warning" not in other_slot.text
+    assert f'name="warned_for" value="{DAY.isoformat()} 11:00"' in chosen.text  # the form knows it was warned
     cart_page = (await client.get("/cart")).text
-    placed = await submit(
-        client, "/checkout", checkout_form(cart_page, delivery_place="canteen", payment_method="invoice")
-    )
+    form = checkout_form(cart_page, delivery_place="canteen", payment_method="invoice")
+    # Without JavaScript the slot's warnings were never shown: the checkout shows them first and places nothing.
+    warned = await submit(client, "/checkout", form)
+    assert warned.status_code == 200 and warning in warned.text
+    assert f'name="warned_for" value="{DAY.isoformat()} 11:00"' in warned.text
+    async with database.sessionmaker() as session:
+        assert len((await session.execute(select(Order))).all()) == 1
+    count_queries.statements.clear()
+    placed = await submit(client, "/checkout", {**form, "warned_for": f"{DAY.isoformat()} 11:00"})
     assert placed.status_code == 303, placed.text  # warned, still allowed
+    assert count_queries.count <= 14, count_queries.statements  # a form not warned yet costs one more: 15
 
     auth = await bearer(database, colleague)
     await client.put(f"/api/v1/cart/lines/{product.id}", json={"quantity": 50}, headers=auth)

@@ -130,6 +130,18 @@ async def vendor_sales_by_product_csv(request: UserRequest, db_session: DbSessio
     return _csv(exports.sales_by_product(sales))
 
 
+@get("/vendor/reports/orders.csv", guards=VENDORS, exception_handlers=PROFILE_FIRST)
+async def vendor_orders_csv(request: UserRequest, db_session: DbSession) -> Response[bytes]:
+    """Each order of the range with its buyer and PO number, for the vendor's books."""
+    vendor = await vendors.require_vendor(session=db_session, user=request.user)
+    orders, _ = await _report(
+        request,
+        partial(service.vendor_orders, session=db_session, vendor=vendor, today=wib_today(utcnow())),
+        strict=True,
+    )
+    return _csv(exports.vendor_orders(orders))
+
+
 # --- the canteen's spend ---------------------------------------------------------------------------------
 
 
@@ -251,6 +263,7 @@ PAGE_ROUTES = [
     canteen_reports,
     canteen_spend_csv,
     canteen_orders_csv,
+    vendor_orders_csv,
     zone_dashboard,
     zone_weeks_csv,
 ]

@@ -62,7 +62,7 @@ async def test_only_a_canteens_own_staff_read_or_change_its_settings(database, w
 async def test_an_order_carries_the_receiving_contact_and_the_po_number_and_the_export_lists_it(
     ordering, database, catering
 ):
-    _, nasi_box = catering
+    seller, nasi_box = catering
     buyer = await ordering.canteen_buyer()
     await save_settings(
         database, buyer, delivery_address="Pintu dapur", receiving_contact="Bu Ani", receiving_phone="081234567890"
@@ -76,6 +76,11 @@ async def test_an_order_carries_the_receiving_contact_and_the_po_number_and_the_
         listed = await reports.canteen_orders(
             session=session, actor=buyer, today=NOW.date(), start=NEXT_MONDAY, end=NEXT_MONDAY
         )
+        sold = await reports.vendor_orders(
+            session=session, vendor=seller.vendor, today=NOW.date(), start=NEXT_MONDAY, end=NEXT_MONDAY
+        )
+    vendor_csv = exports.vendor_orders(sold).content.decode("utf-8-sig")
+    assert '"pembeli"' in vendor_csv and '"Kantin PT Sinar","placed","PO-2026/117"' in vendor_csv
     csv = exports.canteen_orders(listed).content.decode("utf-8-sig")
     assert '"nomor_po"' in csv.splitlines()[0]
     assert (

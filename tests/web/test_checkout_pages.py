@@ -48,7 +48,7 @@ async def test_every_order_page_labels_the_delivery_apart_from_when_it_was_order
 async def test_a_canteen_sets_who_receives_its_orders_and_the_checkout_starts_from_it(
     client, database, canteen_staff, catering
 ):
-    _, product = catering
+    seller, product = catering
     await log_in(client, canteen_staff)
     assert 'href="/canteen/settings"' in (await client.get("/canteen")).text
     refused = await submit(
@@ -93,6 +93,10 @@ async def test_a_canteen_sets_who_receives_its_orders_and_the_checkout_starts_fr
     day = order.delivery_day.isoformat()
     csv = await client.get(f"/canteen/reports/orders.csv?from={day}&to={day}")
     assert csv.status_code == 200 and '"PO-117"' in csv.text
+    await log_in(client, seller.user)
+    assert "<dd data-po>PO-117</dd>" in (await client.get(f"/vendor/orders/{order.id}")).text
+    sold = await client.get(f"/vendor/reports/orders.csv?from={day}&to={day}")
+    assert sold.status_code == 200 and '"PO-117"' in sold.text
 
 
 async def test_canteen_settings_through_the_api_are_each_canteens_own(client, database, world, zone, canteen_staff):

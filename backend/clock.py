@@ -13,6 +13,9 @@ WIB = ZoneInfo("Asia/Jakarta")
 # only the words change, not the order. Times are 24-hour; Indonesian separates hours and minutes with a dot.
 _DATE_PATTERN = "d MMMM y"
 _DATETIME_PATTERNS = {"id": "d MMMM y, HH.mm 'WIB'", "en": "d MMMM y, HH:mm 'WIB'"}
+# An order's moments, short enough for a phone's line: "Kamis, 3 Des, 11.00 WIB".
+_SHORT_DAY_PATTERN = "EEEE, d MMM"
+_TIME_PATTERNS = {"id": "%H.%M", "en": "%H:%M"}
 
 
 def utcnow() -> datetime:
@@ -47,6 +50,18 @@ def format_datetime_wib(moment: datetime, locale: str = "id") -> str:
     """3 Desember 2026, 11.00 WIB (3 December 2026, 11:00 WIB in English), whatever zone `moment` is in."""
     locale = _known(locale)
     return dates.format_datetime(to_wib(moment), _DATETIME_PATTERNS[locale], tzinfo=WIB, locale=locale)
+
+
+def format_slot(day: date, at: time, locale: str = "id") -> str:
+    """A local day and slot as a person reads them: Kamis, 3 Des, 11.00 WIB (Thursday, 3 Dec, 11:00 WIB)."""
+    locale = _known(locale)
+    return f"{dates.format_date(day, _SHORT_DAY_PATTERN, locale=locale)}, {at.strftime(_TIME_PATTERNS[locale])} WIB"
+
+
+def format_moment_short(moment: datetime, locale: str = "id") -> str:
+    """An instant, in WIB, as `format_slot` writes a slot: Rabu, 2 Des, 14.05 WIB."""
+    local = to_wib(moment)
+    return format_slot(local.date(), local.time(), locale)
 
 
 def _known(locale: str) -> str:

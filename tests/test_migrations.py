@@ -176,10 +176,21 @@ def test_photos_over_the_limit_or_sharing_a_place_are_numbered_again_by_0010(emp
     for url in empty_databases:
         migrate.downgrade(url, "base")
         migrate.upgrade(url, "0009")
-        # The seed writes today's accounts, which have a column a later revision (0011) adds: lent for the seed.
-        asyncio.run(alter_users(url, 'ALTER TABLE "user" ADD COLUMN phone_verified_at TIMESTAMP'))
+        # The seed writes today's accounts and vendors, which have columns later revisions (0011, 0015) add: lent
+        # for the seed.
+        lent = [("user", "phone_verified_at", "TIMESTAMP")] + [
+            ("vendor", column, kind)
+            for column, kind in (
+                ("delivery_fee", "INTEGER"),
+                ("min_order_value", "INTEGER"),
+                ("delivery_fee_bands", "JSON"),
+            )
+        ]
+        for table, column, kind in lent:
+            asyncio.run(alter_users(url, f'ALTER TABLE "{table}" ADD COLUMN {column} {kind}'))
         seeded = asyncio.run(seed(url))
-        asyncio.run(alter_users(url, 'ALTER TABLE "user" DROP COLUMN phone_verified_at'))
+        for table, column, _ in lent:
+            asyncio.run(alter_users(url, f'ALTER TABLE "{table}" DROP COLUMN {column}'))
         migrate.upgrade(url, "0010")
         crowded, sparse = seeded["ids"]
         first_five = seeded["crowded"][:5]  # in their order: place, then age

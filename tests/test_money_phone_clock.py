@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
-from backend.clock import format_date, format_datetime_wib, to_wib, wib_to_utc
+from backend.clock import format_date, format_datetime_wib, format_moment_short, format_slot, to_wib, wib_to_utc
 from backend.i18n import set_locale
 from backend.money import format_rupiah, from_stripe_amount, parse_rupiah, to_stripe_amount
 from backend.phone import InvalidPhoneNumber, display_phone, normalize_phone, whatsapp_link
@@ -246,3 +246,10 @@ def test_a_naive_time_from_sqlite_is_read_as_utc():
 
 def test_a_local_delivery_slot_is_stored_as_utc():
     assert wib_to_utc(date(2026, 11, 30), time(11, 0)) == datetime(2026, 11, 30, 4, 0, tzinfo=UTC)
+
+
+def test_an_orders_moments_are_short_with_the_weekday_and_the_slot():
+    assert format_slot(date(2026, 12, 3), time(11)) == "Kamis, 3 Des, 11.00 WIB"
+    assert format_slot(date(2026, 12, 3), time(11), "en") == "Thursday, 3 Dec, 11:00 WIB"
+    evening = datetime(2026, 12, 2, 19, 5, tzinfo=UTC)  # 02.05 on Thursday 3 December in WIB
+    assert format_moment_short(evening) == "Kamis, 3 Des, 02.05 WIB"

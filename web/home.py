@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts import service as accounts
 from backend.accounts.auth import UserRequest, requires_role
-from backend.accounts.models import Role
-from backend.accounts.schemas import FactoryLocation
+from backend.accounts.models import Organisation, Role
+from backend.accounts.schemas import CanteenSettingsInput, FactoryLocation
 from backend.catalog import service as catalog
 from backend.certification import service as certification
 from backend.clock import utcnow, wib_today
@@ -19,6 +19,7 @@ from backend.db import DbSession, undone_if_refused
 from backend.errors import ValidationFailed
 from backend.moderation import service as moderation
 from backend.orders import service as orders
+from backend.phone import display_phone
 from backend.security_headers import LOCATION
 from backend.vendors import service as vendors
 from web.forms import field_errors, form_values, read_form
@@ -108,6 +109,39 @@ async def save_factory_location(request: UserRequest, db_session: DbSession) -> 
     return see_other("/canteen", notice="location")
 
 
+def _settings_form(organisation: Organisation) -> dict[str, str]:
+    return {
+        "delivery_address": organisation.address,
+        "receiving_contact": organisation.receiving_contact,
+        "receiving_phone": display_phone(organisation.receiving_phone) if organisation.receiving_phone else "",
+        "delivery_notes": organisation.delivery_notes,
+    }
+
+
+@get("/canteen/settings", guards=CANTEEN_STAFF, name="canteen_settings")
+async def canteen_settings_page(request: UserRequest, db_session: DbSession) -> Template:
+    """Where the canteen's orders go, who receives them and the notes each checkout starts with."""
+    organisation = await accounts.canteen_settings(session=db_session, actor=request.user)
+    return page(
+        "home/canteen_settings.html",
+        form=_settings_form(organisation),
+        errors={},
+        notice=request.query_params.get("notice"),
+    )
+
+
+@post("/canteen/settings", guards=CANTEEN_STAFF)
+async def save_canteen_settings(request: UserRequest, db_session: DbSession) -> Template | Redirect:
+    form = await form_values(request)
+    try:
+        data = read_form(CanteenSettingsInput, form)
+        async with undone_if_refused(db_session):
+            await accounts.save_canteen_settings(session=db_session, actor=request.user, **data.model_dump())
+    except ValidationFailed as refused:
+        return page("home/canteen_settings.html", status_code=400, form=form, errors=field_errors(refused))
+    return see_other("/canteen/settings", notice="saved")
+
+
 @get("/worker", guards=[requires_role(Role.WORKER)])
 async def worker_home(request: UserRequest, db_session: DbSession) -> Template:
     zone = await accounts.get_zone(session=db_session, zone_id=request.user.zone_id)
@@ -127,4 +161,14 @@ async def admin_home(db_session: DbSession) -> Template:
     return page("home/admin.html", zones=await accounts.zones_with_people(session=db_session))
 
 
-PAGE_ROUTES = [landing, vendor_home, canteen_home, save_factory_location, worker_home, manager_home, admin_home]
+PAGE_ROUTES = [
+    landing,
+    vendor_home,
+    canteen_home,
+    save_factory_location,
+    canteen_settings_page,
+    save_canteen_settings,
+    worker_home,
+    manager_home,
+    admin_home,
+]

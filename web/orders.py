@@ -13,8 +13,8 @@ import hashlib
 import hmac
 import json
 import uuid
-from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -25,7 +25,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.auth import UserRequest
-from backend.accounts.models import Role, User
+from backend.accounts.models import Organisation, Role, User
 from backend.catalog.storefront import product_for_buyer
 from backend.clock import utcnow, wib_today
 from backend.config import Settings
@@ -36,7 +36,7 @@ from backend.orders import cart as carts
 from backend.orders import service as orders
 from backend.orders import standing
 from backend.orders.cart import CheckoutChoices, checkout_choices
-from backend.orders.delivery import DELIVERY_SLOTS, MAX_DAYS_AHEAD, default_delivery_day
+from backend.orders.delivery import DELIVERY_SLOTS, MAX_DAYS_AHEAD, canteen_address, default_delivery_day
 from backend.orders.models import (
     DELIVERY_LABELS,
     PAID_BEFORE_PLACING,
@@ -63,9 +63,19 @@ from web.labels import POINT_KIND_LABELS
 from web.responses import page, page_or_fragment, see_other, varies_with_htmx, wants_fragment
 from web.roles import BUYERS, CANTEEN_STAFF
 
-CHECKOUT_FIELDS = ("delivery_day", "delivery_slot", "delivery_place", "payment_method", "notes", "idempotency_key")
+CHECKOUT_FIELDS = (
+    "delivery_day",
+    "delivery_slot",
+    "delivery_place",
+    "payment_method",
+    "notes",
+    "po_number",
+    "idempotency_key",
+)
+# Fields the buyer may empty on purpose (the canteen's usual notes taken out): what was sent stays, even empty.
+FREE_TEXT_FIELDS = {"notes", "po_number"}
 # Errors the checkout form shows next to a field; any other comes at the top of the form.
-CHECKOUT_FIELD_ERRORS = {"delivery_day", "delivery_slot", "delivery_place", "payment_method", "notes"}
+CHECKOUT_FIELD_ERRORS = {"delivery_day", "delivery_slot", "delivery_place", "payment_method", "notes", "po_number"}
 # The input's and the placement's names for what the form asks as one choice, the delivery place.
 PLACE_FIELDS = {
     "delivery_kind": "delivery_place",
@@ -77,8 +87,36 @@ FLASH_COOKIE = "pk_flash"
 MAX_FLASH = 10
 
 
-def _slot_options() -> list[tuple[str, str]]:
-    return [(f"{slot:%H:%M}", f"{slot:%H.%M} WIB") for slot in DELIVERY_SLOTS]
+def _slot_options(slots: Iterable[time] = DELIVERY_SLOTS) -> list[tuple[str, str]]:
+    return [(f"{slot:%H:%M}", f"{slot:%H.%M} WIB") for slot in slots]
+
+
+def _chosen_day(form: Mapping[str, str], now: datetime) -> date:
+    """The delivery day the checkout form asks for; tomorrow while what was typed is not a date."""
+    try:
+        return date.fromisoformat(form.get("delivery_day", ""))
+    except ValueError:
+        return default_delivery_day(now)
+
+
+def _offered_slot_options(cart: carts.Cart, form: Mapping[str, str], now: datetime) -> list[tuple[str, str]]:
+    """The slots of the chosen day the cart's vendors and products allow (the rules placement checks)."""
+    return _slot_options(cart.offered_slots(day=_chosen_day(form, now), now=now))
+
+
+async def _warnings(session: AsyncSession, user: User, form: Mapping[str, str], now: datetime) -> list[str]:
+    """What the buyer should know before placing for the chosen day and slot (nothing until a slot is chosen)."""
+    try:
+        slot = time.fromisoformat(form.get("delivery_slot", ""))
+    except ValueError:
+        return []
+    found = await carts.colleague_order_warnings(session=session, buyer=user, day=_chosen_day(form, now), slot=slot)
+    return [gettext(warning.message, **warning.params) for warning in found]
+
+
+def _warned_for(form: Mapping[str, str]) -> str:
+    """The delivery a form's warnings were shown for (the form carries it back as `warned_for`)."""
+    return f"{form.get('delivery_day', '')} {form.get('delivery_slot', '')}"
 
 
 # --- add to cart (the product page) ---------------------------------------------------------------------
@@ -151,19 +189,28 @@ async def _product_with_errors(
 # --- the cart and its checkout --------------------------------------------------------------------------
 
 
-def _checkout_form(user: User, now: datetime, values: dict[str, str] | None = None) -> dict[str, str]:
-    """What the checkout form shows: what was typed, else tomorrow, the buyer's usual place and payment, and a
-    fresh idempotency key (one per rendering of the form: a double tap or a resent form makes one order)."""
+def _checkout_form(
+    user: User,
+    now: datetime,
+    values: dict[str, str] | None = None,
+    canteen: Organisation | None = None,
+    cart: carts.Cart | None = None,
+) -> dict[str, str]:
+    """What the checkout form shows: what was typed, else the first day the cart can be delivered (from tomorrow
+    on), the buyer's usual place and payment, the canteen's usual notes, and a fresh idempotency key (one per
+    rendering of the form: a double tap or a resent form makes one order)."""
+    day = cart.first_delivery_day(now=now) if cart is not None and not cart.is_empty else default_delivery_day(now)
     form = {
-        "delivery_day": default_delivery_day(now).isoformat(),
+        "delivery_day": day.isoformat(),
         "delivery_slot": "",
         "delivery_place": DeliveryKind.CANTEEN.value if user.role == Role.CANTEEN_STAFF else "",
         "payment_method": (PaymentMethod.INVOICE if user.role == Role.CANTEEN_STAFF else PaymentMethod.CASH).value,
-        "notes": "",
+        "notes": canteen.delivery_notes if canteen is not None else "",
+        "po_number": "",
         "idempotency_key": uuid.uuid4().hex,
     }
     for name in CHECKOUT_FIELDS:
-        if values and values.get(name):
+        if values and (values.get(name) or (name in FREE_TEXT_FIELDS and name in values)):
             form[name] = values[name]
     return form
 
@@ -181,7 +228,7 @@ def _place_options(choices: CheckoutChoices) -> list[tuple[str, str]]:
     """The canteen's own address or pickup; for a worker, the zone's gates and dormitories or pickup."""
     pickup = (DeliveryKind.PICKUP.value, gettext(DELIVERY_LABELS[DeliveryKind.PICKUP]))
     if choices.canteen is not None:
-        address = ", ".join(part for part in (choices.canteen.name, choices.canteen.address) if part)
+        address = canteen_address(choices.canteen)
         return [(DeliveryKind.CANTEEN.value, gettext("To our canteen: %(address)s", address=address)), pickup]
     return [
         (str(point.id), f"{point.name} ({gettext(POINT_KIND_LABELS[PointKind(point.kind)])})")
@@ -218,6 +265,8 @@ async def _cart_response(
         if not cart.is_empty
         else CheckoutChoices(canteen=None, points=[], payment_methods=[])
     )
+    form = _checkout_form(user, now, values, choices.canteen, cart)
+    charges = cart.charges(choices.place)
     return page_or_fragment(
         request,
         "orders/cart.html",
@@ -226,14 +275,18 @@ async def _cart_response(
         cart=cart,
         cart_count=cart.line_count,
         errors=errors,
-        form=_checkout_form(user, now, values),
+        form=form,
+        canteen=choices.canteen,
         general_errors=[
             message
             for field, message in errors.items()
             if field not in CHECKOUT_FIELD_ERRORS and not field.startswith(("line-", "vendor-"))
         ],
         places=_place_options(choices) if not cart.is_empty else [],
-        slots=_slot_options(),
+        slots=_offered_slot_options(cart, form, now),
+        warnings=await _warnings(db_session, user, form, now),
+        charges=charges,
+        to_pay=cart.total + sum(charge.fee or 0 for charge in charges.values()),
         cash_limit=settings.cash_on_delivery_limit,
         today=today,
         payments=[(method.value, gettext(PAYMENT_LABELS[method])) for method in choices.payment_methods],
@@ -251,6 +304,24 @@ async def cart_page(request: HTMXRequest, db_session: DbSession, settings: Named
     if FLASH_COOKIE in request.cookies:
         response.delete_cookie(FLASH_COOKIE, path="/cart")
     return response
+
+
+@get("/cart/slots", guards=BUYERS)
+async def cart_slots(request: HTMXRequest, db_session: DbSession) -> Template:
+    """The checkout form's delivery times for the day it now asks for, and the warnings for the slot chosen (the
+    date or the time was changed): three queries with the login's."""
+    now = utcnow()
+    cart = await carts.view_cart(session=db_session, buyer=request.user, today=wib_today(now))
+    form = {name: request.query_params.get(name, "") for name in ("delivery_day", "delivery_slot")}
+    return varies_with_htmx(
+        page(
+            "orders/_slots.html",
+            slots=_offered_slot_options(cart, form, now),
+            warnings=await _warnings(db_session, request.user, form, now),
+            form=form,
+            errors={},
+        )
+    )
 
 
 async def _cart_changed(
@@ -300,7 +371,8 @@ async def change_quantity(
                 errors={f"line-{product_id}": " ".join(field_errors(refused).values())},
             )
         )
-    if change.item is None or not wants_fragment(request):
+    # A vendor's delivery fee or minimum order makes the totals more than the lines: htmx gets the whole cart.
+    if change.item is None or change.charges or not wants_fragment(request):
         return _whole_cart(await _cart_changed(request, db_session, settings, now, values))
     return varies_with_htmx(page("orders/_cart_line_changed.html", change=change, item=change.item, errors={}))
 
@@ -329,6 +401,10 @@ async def checkout(
     on the cart, each message next to its line, vendor or field, with what was typed."""
     values = await form_values(request)
     now = utcnow()
+    if values.get("warned_for") != _warned_for(values) and await _warnings(db_session, request.user, values, now):
+        # A form that has not shown the warnings for this delivery (no JavaScript, or another slot since) shows them
+        # first; sent again as it is, it places the order.
+        return await _cart_response(request, db_session, settings, now, values=values)
     try:
         data = read_form(CheckoutInput, _with_kind_and_point(values))
         async with undone_if_refused(db_session):
@@ -643,6 +719,7 @@ async def resume_standing_order(request: UserRequest, standing_id: FromPath[int]
 PAGE_ROUTES = [
     add_to_cart,
     cart_page,
+    cart_slots,
     change_quantity,
     remove_line,
     checkout,

@@ -130,6 +130,18 @@ async def vendor_sales_by_product_csv(request: UserRequest, db_session: DbSessio
     return _csv(exports.sales_by_product(sales))
 
 
+@get("/vendor/reports/orders.csv", guards=VENDORS, exception_handlers=PROFILE_FIRST)
+async def vendor_orders_csv(request: UserRequest, db_session: DbSession) -> Response[bytes]:
+    """Each order of the range with its buyer and PO number, for the vendor's books."""
+    vendor = await vendors.require_vendor(session=db_session, user=request.user)
+    orders, _ = await _report(
+        request,
+        partial(service.vendor_orders, session=db_session, vendor=vendor, today=wib_today(utcnow())),
+        strict=True,
+    )
+    return _csv(exports.vendor_orders(orders))
+
+
 # --- the canteen's spend ---------------------------------------------------------------------------------
 
 
@@ -173,6 +185,17 @@ async def canteen_reports(request: UserRequest, db_session: DbSession) -> Templa
 async def canteen_spend_csv(request: UserRequest, db_session: DbSession) -> Response[bytes]:
     spend, _ = await _canteen_spend(request, db_session, strict=True)
     return _csv(exports.canteen_spend(spend))
+
+
+@get("/canteen/reports/orders.csv", guards=CANTEEN_STAFF)
+async def canteen_orders_csv(request: UserRequest, db_session: DbSession) -> Response[bytes]:
+    """Each order of the range with its PO number, for the canteen's books."""
+    orders, _ = await _report(
+        request,
+        partial(service.canteen_orders, session=db_session, actor=request.user, today=wib_today(utcnow())),
+        strict=True,
+    )
+    return _csv(exports.canteen_orders(orders))
 
 
 # --- the zone's dashboard --------------------------------------------------------------------------------
@@ -239,6 +262,8 @@ PAGE_ROUTES = [
     vendor_sales_by_product_csv,
     canteen_reports,
     canteen_spend_csv,
+    canteen_orders_csv,
+    vendor_orders_csv,
     zone_dashboard,
     zone_weeks_csv,
 ]

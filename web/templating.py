@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, time
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from babel import numbers
@@ -16,7 +16,7 @@ from jinja2 import pass_context
 from litestar.plugins.jinja import JinjaTemplateEngine
 from markupsafe import Markup
 
-from backend.clock import format_date, format_datetime_wib
+from backend.clock import format_date, format_datetime_wib, format_moment_short, format_slot
 from backend.i18n import LOCALES, get_locale, gettext, ngettext
 from backend.money import format_rupiah
 from backend.orders.cart import can_buy
@@ -58,6 +58,22 @@ def _format_date(value: date | datetime) -> str:
     if isinstance(value, datetime):
         return format_datetime_wib(value, get_locale())
     return format_date(value, get_locale())
+
+
+class _DeliveredOrder(Protocol):
+    delivery_day: date
+    delivery_slot: time
+
+
+def delivery_label(order: _DeliveredOrder) -> str:
+    """When an order is delivered, said as delivery: "Dikirim Kamis, 3 Des, 11.00 WIB". Every order page uses it,
+    so the delivery day is never mistaken for the day the order was made (`ordered_label`)."""
+    return gettext("Delivery %(when)s", when=format_slot(order.delivery_day, order.delivery_slot, get_locale()))
+
+
+def ordered_label(moment: datetime) -> str:
+    """When an order was made: "Dipesan Rabu, 2 Des, 14.05 WIB"."""
+    return gettext("Ordered %(when)s", when=format_moment_short(moment, get_locale()))
 
 
 def query_with(params: dict[str, str], **changes: object) -> str:
@@ -105,6 +121,8 @@ def configure_environment(engine: JinjaTemplateEngine) -> None:
     env.filters["decimal"] = format_decimal
     env.filters["weekday_names"] = weekday_names
     env.filters["options"] = label_options
+    env.filters["delivery_label"] = delivery_label
+    env.filters["ordered_label"] = ordered_label
     env.globals.update(
         static_url=static_url,
         current_user=current_user,

@@ -142,7 +142,7 @@ async def change_order_status(
                 ).slots
                 if slot.slot == order.delivery_slot
             ),
-            BoardSlot(slot=order.delivery_slot, orders=[], totals=[]),
+            BoardSlot(delivery_day=order.delivery_day, slot=order.delivery_slot, orders=[], totals=[]),
         )
         return varies_with_htmx(
             page(

@@ -40,7 +40,7 @@ from backend.security_headers import CAMERA, CAMERA_AND_LOCATION
 from backend.validation import form_to_input
 from backend.vendors import service as vendors
 from backend.vendors.models import Vendor, mask_to_days
-from backend.vendors.schemas import VendorProfileInput
+from backend.vendors.schemas import VendorProfileInput, bands_as_text
 from web.forms import field_errors, form_values, read_form, safe_next
 from web.responses import page, see_other, varies_with_htmx, wants_fragment
 from web.roles import PROFILE_FIRST, VENDORS
@@ -66,6 +66,8 @@ PROFILE_FIELDS = (
     "closes_at",
     "story",
     "daily_capacity",
+    "delivery_fee",
+    "min_order_value",
 )
 CERTIFICATE_FIELDS = ("kind", "number", "issuer", "issued_on", "expires_on")
 PRODUCT_FIELDS = (
@@ -149,6 +151,7 @@ def _profile_form(vendor: Vendor | None, user: User) -> dict[str, Any]:
     form: dict[str, Any] = {name: _text(getattr(vendor, name)) for name in PROFILE_FIELDS}
     form["whatsapp"] = display_phone(vendor.whatsapp)
     form["operating_days"] = [str(day) for day in mask_to_days(vendor.operating_days)]
+    form["delivery_fee_bands"] = bands_as_text(vendor.delivery_fee_bands)
     return form
 
 

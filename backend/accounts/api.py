@@ -13,6 +13,8 @@ from backend.accounts.schemas import (
     ApiTokenCreate,
     ApiTokenCreated,
     ApiTokenPublic,
+    CanteenSettingsInput,
+    CanteenSettingsPublic,
     FactoryLocation,
     UserPublic,
     ZonePublic,
@@ -71,9 +73,40 @@ async def put_factory_location(
     return FactoryLocation(latitude=organisation.latitude, longitude=organisation.longitude)
 
 
+@get(
+    "/api/v1/canteen/settings",
+    tags=["accounts"],
+    guards=[requires_role(Role.CANTEEN_STAFF)],
+    security=BEARER,
+    summary="My canteen's delivery address, receiving contact and phone, and default delivery notes",
+)
+async def get_canteen_settings(request: UserRequest, db_session: DbSession) -> CanteenSettingsPublic:
+    return CanteenSettingsPublic.of(await service.canteen_settings(session=db_session, actor=request.user))
+
+
+@put(
+    "/api/v1/canteen/settings",
+    tags=["accounts"],
+    guards=[requires_role(Role.CANTEEN_STAFF)],
+    security=BEARER,
+    summary="Change my canteen's delivery settings (orders already placed keep theirs)",
+)
+async def put_canteen_settings(
+    request: UserRequest, data: JSONBody[CanteenSettingsInput], db_session: DbSession
+) -> CanteenSettingsPublic:
+    organisation = await service.save_canteen_settings(session=db_session, actor=request.user, **data.model_dump())
+    return CanteenSettingsPublic.of(organisation)
+
+
 @get("/api/v1/zones", tags=["zones"], summary="Industrial zones served by the marketplace")
 async def list_zones(db_session: DbSession) -> list[ZonePublic]:
     return [ZonePublic.of(zone) for zone in await service.list_zones(session=db_session)]
 
 
-API_ROUTES: list[ControllerRouterHandler] = [AccountApi, put_factory_location, list_zones]
+API_ROUTES: list[ControllerRouterHandler] = [
+    AccountApi,
+    put_factory_location,
+    get_canteen_settings,
+    put_canteen_settings,
+    list_zones,
+]

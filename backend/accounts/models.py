@@ -51,7 +51,13 @@ class Organisation(SQLModel, table=True):
     id: int = id_field()
     zone_id: int = Field(foreign_key="zone.id", index=True)
     name: str = Field(max_length=160)
+    # Where vendors bring the canteen's orders (its settings), written on each order when it is placed.
     address: str = Field(default="", max_length=300)
+    # Who receives the orders at the gate or kitchen, and their phone (E.164), also written on each order.
+    receiving_contact: str = Field(default="", max_length=120)
+    receiving_phone: str = Field(default="", max_length=16)
+    # What the checkout's notes for the vendor start with (the staff may change them per order).
+    delivery_notes: str = Field(default="", max_length=500)
     # The factory the canteen feeds: where "near me" measures from for its staff.
     latitude: float | None = None
     longitude: float | None = None

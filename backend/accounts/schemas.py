@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, Field, field_validator
 
-from backend.accounts.models import ApiToken, User, Zone
+from backend.accounts.models import ApiToken, Organisation, User, Zone
 from backend.accounts.service import MSG_TOKEN_NAME
 from backend.errors import N_
 from backend.i18n import LOCALES
@@ -112,6 +112,37 @@ class ApiTokenPublic(BaseModel):
 
 class ApiTokenCreated(ApiTokenPublic):
     token: str = Field(description="The secret token. It is shown only this once.")
+
+
+class CanteenSettingsInput(BaseModel):
+    """A canteen's delivery settings; an empty or missing field clears it."""
+
+    delivery_address: str = Field(default="", max_length=300, description="Where vendors bring the orders")
+    receiving_contact: str = Field(default="", max_length=120, description="Who receives the orders")
+    receiving_phone: str = Field(
+        default="", max_length=32, description="Their mobile number, typed as 0812..., 62812... or +62812..."
+    )
+    delivery_notes: str = Field(default="", max_length=500, description="What every checkout's notes start with")
+
+
+class CanteenSettingsPublic(BaseModel):
+    organisation_id: int
+    organisation_name: str
+    delivery_address: str
+    receiving_contact: str
+    receiving_phone: str = Field(description="E.164, empty when not set")
+    delivery_notes: str
+
+    @classmethod
+    def of(cls, organisation: Organisation) -> CanteenSettingsPublic:
+        return cls(
+            organisation_id=organisation.id,
+            organisation_name=organisation.name,
+            delivery_address=organisation.address,
+            receiving_contact=organisation.receiving_contact,
+            receiving_phone=organisation.receiving_phone,
+            delivery_notes=organisation.delivery_notes,
+        )
 
 
 class FactoryLocation(BaseModel):

@@ -504,6 +504,42 @@ async def set_factory_location(
     return organisation
 
 
+async def canteen_settings(*, session: AsyncSession, actor: User) -> Organisation:
+    """The delivery settings of the actor's own canteen: only its staff read them, and only their own."""
+    if actor.role != Role.CANTEEN_STAFF or actor.organisation_id is None:
+        raise Forbidden()
+    organisation = await session.get(Organisation, actor.organisation_id)
+    assert organisation is not None  # the foreign key guarantees it
+    return organisation
+
+
+async def save_canteen_settings(
+    *,
+    session: AsyncSession,
+    actor: User,
+    delivery_address: str,
+    receiving_contact: str,
+    receiving_phone: str,
+    delivery_notes: str,
+) -> Organisation:
+    """Where vendors bring the canteen's orders, who receives them and on which mobile number (stored in E.164),
+    and the notes every checkout starts with. Orders already placed keep what was written on them."""
+    organisation = await canteen_settings(session=session, actor=actor)
+    phone = ""
+    if receiving_phone.strip():
+        try:
+            phone = normalize_phone(receiving_phone)
+        except InvalidPhoneNumber:
+            raise ValidationFailed.single("receiving_phone", MSG_PHONE_INVALID) from None
+    organisation.address = delivery_address.strip()
+    organisation.receiving_contact = receiving_contact.strip()
+    organisation.receiving_phone = phone
+    organisation.delivery_notes = delivery_notes.strip()
+    session.add(organisation)
+    await session.flush()
+    return organisation
+
+
 async def organisation_staff_ids(*, session: AsyncSession, organisation_id: int) -> set[int]:
     """The active staff of a canteen: who follows the canteen's orders."""
     return (await staff_by_organisation(session=session, organisation_ids={organisation_id}))[organisation_id]

@@ -25,10 +25,12 @@ from backend.db import DbSession
 from backend.errors import NotFound
 from backend.orders import cart as carts
 from backend.orders import reviews, service, standing
-from backend.orders.delivery import DELIVERY_SLOTS, zone_delivery_points
+from backend.orders.delivery import DELIVERY_SLOTS, buyer_place, zone_delivery_points
 from backend.orders.models import OrderStatus, PaymentMethod
 from backend.orders.placement import MAX_KEY_LENGTH, place_checkout
 from backend.orders.schemas import (
+    HH_MM,
+    SLOT_DESCRIPTION,
     BoardPublic,
     CartChangePublic,
     CartPublic,
@@ -48,6 +50,7 @@ from backend.orders.schemas import (
     StandingOrderPublic,
     TransitionInput,
     hh_mm,
+    slot_time,
 )
 from backend.orders.states import change_status
 from backend.vendors import service as vendors
@@ -81,9 +84,29 @@ class CartApi(Controller):
     guards = [BUYERS]
     security = BEARER
 
-    @get("/cart", tags=["cart"], summary="My cart, by vendor, with today's prices after bulk tiers")
-    async def get_cart(self, request: UserRequest, db_session: DbSession) -> CartPublic:
-        return await _cart(db_session, request.user, wib_today(utcnow()))
+    @get(
+        "/cart",
+        tags=["cart"],
+        summary="My cart, by vendor, with today's prices after bulk tiers; with a delivery, the warnings for it",
+        description="Give `delivery_day` and `delivery_slot` to preview a checkout for that delivery: `warnings` then "
+        "says, for canteen staff, when a colleague already has an open order with one of the cart's vendors for "
+        "the same day and slot. Warnings do not stop the checkout.",
+    )
+    async def get_cart(
+        self,
+        request: UserRequest,
+        db_session: DbSession,
+        delivery_day: FromQuery[date | None] = None,
+        delivery_slot: Annotated[str | None, QueryParameter(pattern=HH_MM, description=SLOT_DESCRIPTION)] = None,
+    ) -> CartPublic:
+        cart = await carts.view_cart(session=db_session, buyer=request.user, today=wib_today(utcnow()))
+        warnings = []
+        if delivery_day is not None and delivery_slot is not None:
+            warnings = await carts.colleague_order_warnings(
+                session=db_session, buyer=request.user, day=delivery_day, slot=slot_time(delivery_slot)
+            )
+        place = await buyer_place(session=db_session, buyer=request.user) if not cart.is_empty else None
+        return CartPublic.of(cart, warnings, cart.charges(place))
 
     @put(
         "/cart/lines/{product_id:int}",
@@ -125,9 +148,22 @@ class CartApi(Controller):
         points = await zone_delivery_points(session=db_session, zone_id=request.user.zone_id)
         return [DeliveryPointPublic.of(point) for point in points]
 
-    @get("/delivery-slots", tags=["checkout"], summary="The delivery times one can choose (local time, WIB)")
-    async def delivery_slots(self) -> DeliverySlotsPublic:
-        return DeliverySlotsPublic(slots=[hh_mm(slot) for slot in DELIVERY_SLOTS])
+    @get(
+        "/delivery-slots",
+        tags=["checkout"],
+        summary="The delivery times one can choose (local time, WIB); with `day`, those my cart allows that day",
+        description="Without `day`, every slot of the marketplace. With `day`, only the slots the vendors and products "
+        "in my cart allow on that day (their working days and hours, lead times, at least an hour from now): the "
+        "rules a checkout is checked by.",
+    )
+    async def delivery_slots(
+        self, request: UserRequest, db_session: DbSession, day: FromQuery[date | None] = None
+    ) -> DeliverySlotsPublic:
+        if day is None:
+            return DeliverySlotsPublic(slots=[hh_mm(slot) for slot in DELIVERY_SLOTS])
+        now = utcnow()
+        cart = await carts.view_cart(session=db_session, buyer=request.user, today=wib_today(now))
+        return DeliverySlotsPublic(day=day, slots=[hh_mm(slot) for slot in cart.offered_slots(day=day, now=now)])
 
     @post(
         "/checkouts",

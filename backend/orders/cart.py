@@ -8,7 +8,7 @@ computed again, from the database, every time the cart is shown and when it is c
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import ScalarSelect, String, case, cast, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,8 +20,16 @@ from backend.catalog.service import buyer_visible, first_photo_key
 from backend.db import upsert_insert
 from backend.errors import N_, Forbidden, NotFound, ValidationFailed
 from backend.money import unit_price_for
-from backend.orders.delivery import zone_delivery_points
-from backend.orders.models import CartLine, DeliveryPoint, PaymentMethod
+from backend.orders.delivery import (
+    DeliveryPlace,
+    canteen_place,
+    canteen_with_zone,
+    default_delivery_day,
+    delivery_charge,
+    offered_slots,
+    zone_delivery_points,
+)
+from backend.orders.models import OPEN_STATUSES, CartLine, DeliveryPoint, Order, PaymentMethod
 from backend.vendors.models import Vendor
 
 BUYER_ROLES = (Role.CANTEEN_STAFF, Role.WORKER)
@@ -51,6 +59,8 @@ class CartItem:
     thumb_key: str | None = None
     # The bulk tier that sets unit_price ("Rp 13.000 from 200"): its minimum quantity, None at the base price.
     tier_from: int | None = None
+    # The product as read with the cart (its lead time decides which delivery slots are offered).
+    product: Product | None = field(default=None, repr=False)
 
     @property
     def line_total(self) -> int:
@@ -62,10 +72,36 @@ class CartVendor:
     vendor_id: int
     vendor_name: str
     items: list[CartItem] = field(default_factory=list)
+    # The vendor as read with the cart (its days and hours decide which delivery slots are offered).
+    vendor: Vendor | None = field(default=None, repr=False)
 
     @property
     def subtotal(self) -> int:
         return sum(item.line_total for item in self.items if item.on_sale)
+
+
+@dataclass
+class VendorCharge:
+    """What a vendor's part of the cart pays besides its goods, as the checkout will charge it."""
+
+    fee: int | None  # None: beyond the vendor's distance bands, or not known until the place is chosen
+    by_distance: bool  # the vendor charges by distance band
+    minimum: int  # the vendor's minimum order value (0: none)
+    missing: int  # what the goods lack to reach it
+
+
+def vendor_charge(vendor: Vendor, goods_total: int, place: DeliveryPlace | None) -> VendorCharge:
+    """The fee to `place` by the rule placement applies (None before a worker chooses where), and the minimum."""
+    if place is not None:
+        fee = delivery_charge(vendor, place)
+    else:
+        fee = None if vendor.delivery_fee_bands else vendor.delivery_fee
+    return VendorCharge(
+        fee=fee,
+        by_distance=bool(vendor.delivery_fee_bands),
+        minimum=vendor.min_order_value,
+        missing=max(vendor.min_order_value - goods_total, 0),
+    )
 
 
 @dataclass
@@ -83,6 +119,34 @@ class Cart:
     @property
     def is_empty(self) -> bool:
         return not self.vendors
+
+    def charges(self, place: DeliveryPlace | None) -> dict[int, VendorCharge]:
+        """Each vendor's delivery fee to `place` and minimum order, by vendor id."""
+        return {
+            group.vendor_id: vendor_charge(group.vendor, group.subtotal, place)
+            for group in self.vendors
+            if group.vendor is not None
+        }
+
+    def first_delivery_day(self, *, now: datetime, within_days: int = 14) -> date:
+        """The first day from tomorrow on with a delivery slot offered for this cart (tomorrow when there is none
+        within `within_days`): what the checkout proposes, so that a catering ordered after its cut-off does not
+        open on a day with nothing to choose."""
+        tomorrow = default_delivery_day(now)
+        for offset in range(within_days):
+            day = tomorrow + timedelta(days=offset)
+            if self.offered_slots(day=day, now=now):
+                return day
+        return tomorrow
+
+    def offered_slots(self, *, day: date, now: datetime) -> list[time]:
+        """The delivery slots of `day` a checkout of this cart may choose (orders.delivery.offered_slots)."""
+        return offered_slots(
+            day=day,
+            vendors=[group.vendor for group in self.vendors if group.vendor is not None],
+            products=[item.product for group in self.vendors for item in group.items if item.product is not None],
+            now=now,
+        )
 
 
 @dataclass
@@ -105,6 +169,8 @@ class CartChange:
     vendor_subtotal: int
     line_count: int
     total: int
+    # A vendor of the cart charges delivery or has a minimum order: the cart's figures are more than its lines.
+    charges: bool = False
 
 
 def can_buy(user: User | None) -> bool:
@@ -240,10 +306,23 @@ async def _after_change(
         (buyer_visible(today), col(CartLine.quantity) * func.coalesce(_TIER_PRICE, col(Product.price))), else_=0
     )
     in_vendor = case((col(Product.vendor_id) == changed_vendor, counted), else_=0)
-    line_count, total, vendor_subtotal, vendor_id = (
+    # An empty list of bands is stored as the JSON text "[]".
+    charging = case(
+        (
+            (col(Vendor.delivery_fee) + col(Vendor.min_order_value) > 0)
+            | (cast(col(Vendor.delivery_fee_bands), String) != "[]"),
+            1,
+        ),
+        else_=0,
+    )
+    line_count, total, vendor_subtotal, vendor_id, charges = (
         await session.execute(
             select(
-                func.count(), func.coalesce(func.sum(counted), 0), func.coalesce(func.sum(in_vendor), 0), changed_vendor
+                func.count(),
+                func.coalesce(func.sum(counted), 0),
+                func.coalesce(func.sum(in_vendor), 0),
+                changed_vendor,
+                func.coalesce(func.max(charging), 0),
             )
             .select_from(CartLine)
             .join(Product, col(Product.id) == col(CartLine.product_id))
@@ -252,7 +331,12 @@ async def _after_change(
         )
     ).one()
     return CartChange(
-        item=item, vendor_id=vendor_id, vendor_subtotal=vendor_subtotal, line_count=line_count, total=total
+        item=item,
+        vendor_id=vendor_id,
+        vendor_subtotal=vendor_subtotal,
+        line_count=line_count,
+        total=total,
+        charges=bool(charges),
     )
 
 
@@ -271,6 +355,7 @@ def _item(
         on_sale=on_sale,
         thumb_key=thumb_key,
         tier_from=tier_from(tiers, quantity),
+        product=product,
     )
 
 
@@ -304,8 +389,7 @@ async def view_cart(*, session: AsyncSession, buyer: User, today: date) -> Cart:
             select(
                 col(CartLine.quantity),
                 Product,
-                col(Vendor.id),
-                col(Vendor.business_name),
+                Vendor,
                 case((buyer_visible(today), True), else_=False),
                 first_photo_key(),
                 tiers_text(),
@@ -317,8 +401,10 @@ async def view_cart(*, session: AsyncSession, buyer: User, today: date) -> Cart:
         )
     ).all()
     vendors: dict[int, CartVendor] = {}
-    for quantity, product, vendor_id, vendor_name, on_sale, thumb_key, tiers in rows:
-        group = vendors.setdefault(vendor_id, CartVendor(vendor_id=vendor_id, vendor_name=vendor_name))
+    for quantity, product, vendor, on_sale, thumb_key, tiers in rows:
+        group = vendors.setdefault(
+            vendor.id, CartVendor(vendor_id=vendor.id, vendor_name=vendor.business_name, vendor=vendor)
+        )
         group.items.append(_item(product, quantity, read_tiers(tiers), on_sale=bool(on_sale), thumb_key=thumb_key))
     return Cart(vendors=list(vendors.values()))
 
@@ -330,6 +416,7 @@ class CheckoutChoices:
     canteen: Organisation | None  # canteen staff: delivered to their canteen's address
     points: list[DeliveryPoint]  # a worker: the zone's open gates and dormitories
     payment_methods: list[PaymentMethod]
+    place: DeliveryPlace | None = None  # the canteen's, where its orders go; None until a worker chooses
 
 
 async def checkout_choices(
@@ -339,9 +426,11 @@ async def checkout_choices(
     invoice terms; a worker collects at a gate or dormitory and pays cash on delivery; anyone may pick up, pay by
     bank transfer to the platform once its account is set (`bank_transfers`), and by card once card payments
     are set up (`card_payments`). One query."""
-    canteen, points, methods = None, [], []
+    canteen, place, points, methods = None, None, [], []
     if buyer.role == Role.CANTEEN_STAFF:
-        canteen = await session.get(Organisation, buyer.organisation_id) if buyer.organisation_id else None
+        row = (await session.execute(canteen_with_zone(buyer))).one_or_none() if buyer.organisation_id else None
+        if row is not None:
+            canteen, place = row[0], canteen_place(*row)
         if canteen is not None and canteen.invoice_terms_days:
             methods.append(PaymentMethod.INVOICE)
     else:
@@ -351,4 +440,60 @@ async def checkout_choices(
         methods.append(PaymentMethod.BANK_TRANSFER)
     if card_payments:
         methods.append(PaymentMethod.CARD)
-    return CheckoutChoices(canteen=canteen, points=points, payment_methods=methods)
+    return CheckoutChoices(canteen=canteen, points=points, payment_methods=methods, place=place)
+
+
+MSG_COLLEAGUE_ORDER = N_(
+    "%(name)s of your canteen already has order %(number)s with %(vendor)s for this delivery. Check with them "
+    "before ordering again; you can still place this order."
+)
+
+
+@dataclass
+class CheckoutWarning:
+    """Something a buyer should know before placing, that does not stop the order: a message id and its
+    parameters, translated where it is shown."""
+
+    code: str
+    message: str
+    params: dict[str, str]
+    vendor_id: int
+    order_id: int
+
+
+async def colleague_order_warnings(
+    *, session: AsyncSession, buyer: User, day: date, slot: time
+) -> list[CheckoutWarning]:
+    """For canteen staff: each order another member of the same canteen already has, still open, with a vendor of
+    the buyer's cart for the same delivery day and slot (one query; none for anyone else)."""
+    if buyer.role != Role.CANTEEN_STAFF or buyer.organisation_id is None:
+        return []
+    vendor_ids = (
+        select(col(Product.vendor_id))
+        .join(CartLine, col(CartLine.product_id) == col(Product.id))
+        .where(col(CartLine.user_id) == buyer.id)
+    )
+    rows = await session.execute(
+        select(Order, col(User.full_name), col(Vendor.business_name))
+        .join(User, col(User.id) == col(Order.buyer_id))
+        .join(Vendor, col(Vendor.id) == col(Order.vendor_id))
+        .where(
+            col(Order.organisation_id) == buyer.organisation_id,
+            col(Order.buyer_id) != buyer.id,
+            col(Order.vendor_id).in_(vendor_ids),
+            col(Order.delivery_day) == day,
+            col(Order.delivery_slot) == slot,
+            col(Order.status).in_(OPEN_STATUSES),
+        )
+        .order_by(col(Order.id))
+    )
+    return [
+        CheckoutWarning(
+            code="colleague_order",
+            message=MSG_COLLEAGUE_ORDER,
+            params={"name": name, "number": order.number, "vendor": vendor_name},
+            vendor_id=order.vendor_id,
+            order_id=order.id,
+        )
+        for order, name, vendor_name in rows
+    ]

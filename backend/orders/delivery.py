@@ -1,14 +1,18 @@
-"""When and where an order is delivered: slots in local time (WIB), delivery points, lead times, delivery radius.
+"""When and where an order is delivered: slots in local time (WIB), delivery points, lead times, delivery radius,
+the vendor's delivery fee and minimum order.
 
-Every rule here is checked at placement, for pages, the API and standing orders alike.
+Every rule here is checked at placement, for pages, the API and standing orders alike; the checkout offers its slots
+and shows its fees by the same functions.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -19,6 +23,7 @@ from backend.db import great_circle_km
 from backend.errors import N_, FieldError, Forbidden, NotFound, ValidationFailed
 from backend.i18n import get_locale
 from backend.location import location_errors
+from backend.money import format_rupiah
 from backend.orders.models import DeliveryKind, DeliveryPoint, PointKind
 from backend.vendors.models import Vendor
 
@@ -39,17 +44,24 @@ MSG_HOURS = N_("%(vendor)s delivers between %(opens)s and %(closes)s.")
 MSG_OUT_OF_REACH = N_("%(vendor)s does not deliver to %(place)s (%(distance)s km away, at most %(radius)s km).")
 MSG_CUTOFF = N_("%(product)s must be ordered before %(cutoff)s the day before delivery.")
 MSG_LEAD_TIME = N_("%(product)s needs %(hours)s hours' notice: choose a later delivery time.")
+MSG_BEYOND_BANDS = N_(
+    "%(vendor)s charges delivery up to %(limit)s km and %(place)s is %(distance)s km away: choose pickup or another "
+    "vendor."
+)
+MSG_MINIMUM = N_("%(vendor)s takes orders from %(minimum)s: this one comes to %(subtotal)s. Add %(missing)s more.")
 
 
 @dataclass(frozen=True)
 class DeliveryChoice:
-    """What the buyer chose at checkout: a local day and slot, where, and a note for the vendor."""
+    """What the buyer chose at checkout: a local day and slot, where, a note for the vendor, and the canteen's
+    purchase-order number for its own books."""
 
     day: date
     slot: time
     kind: DeliveryKind
     point_id: int | None = None
     notes: str = ""
+    po_number: str = ""
 
     def deliver_at(self) -> datetime:
         return wib_to_utc(self.day, self.slot)
@@ -57,13 +69,16 @@ class DeliveryChoice:
 
 @dataclass(frozen=True)
 class DeliveryPlace:
-    """Where the order goes, as written on the order; coordinates for the radius check (None for pickup)."""
+    """Where the order goes, as written on the order (with a canteen's receiving contact); coordinates for the radius
+    check (None for pickup)."""
 
     kind: DeliveryKind
     address: str
     latitude: float | None
     longitude: float | None
     point_id: int | None = None
+    receiving_contact: str = ""
+    receiving_phone: str = ""
 
 
 def default_delivery_day(now: datetime) -> date:
@@ -87,24 +102,53 @@ def check_time(choice: DeliveryChoice, now: datetime) -> list[FieldError]:
     return []
 
 
+def canteen_address(organisation: Organisation) -> str:
+    """A canteen's address as orders carry it: its name, then its delivery address."""
+    return ", ".join(part for part in (organisation.name, organisation.address) if part)
+
+
+def canteen_with_zone(buyer: User) -> Select[Organisation, Zone]:
+    """The buyer's canteen and its zone, in one row."""
+    return (
+        select(Organisation, Zone)
+        .join(Zone, col(Zone.id) == col(Organisation.zone_id))
+        .where(col(Organisation.id) == buyer.organisation_id)
+    )
+
+
+async def buyer_place(*, session: AsyncSession, buyer: User) -> DeliveryPlace | None:
+    """Where a buyer's orders go before anything is chosen: a canteen's own place (one query); None for a worker,
+    who chooses a gate, a dormitory or pickup at checkout."""
+    if buyer.role != Role.CANTEEN_STAFF or buyer.organisation_id is None:
+        return None
+    row = (await session.execute(canteen_with_zone(buyer))).one_or_none()
+    return canteen_place(*row) if row is not None else None
+
+
+def canteen_place(organisation: Organisation, zone: Zone) -> DeliveryPlace:
+    """Where a canteen's orders go: its delivery address and receiving contact (its settings) at its factory's
+    location, else the zone's."""
+    located = organisation if organisation.latitude is not None and organisation.longitude is not None else zone
+    return DeliveryPlace(
+        DeliveryKind.CANTEEN,
+        canteen_address(organisation),
+        located.latitude,
+        located.longitude,
+        receiving_contact=organisation.receiving_contact,
+        receiving_phone=organisation.receiving_phone,
+    )
+
+
 async def resolve_place(*, session: AsyncSession, buyer: User, choice: DeliveryChoice) -> DeliveryPlace:
-    """The canteen's factory (its location, else the zone's), one of the zone's gates or dormitories, or pickup."""
+    """The canteen's delivery address and receiving contact (its settings) at its factory's location (else the
+    zone's), one of the zone's gates or dormitories, or pickup."""
     if choice.kind == DeliveryKind.PICKUP:
         return DeliveryPlace(DeliveryKind.PICKUP, "", None, None)
     if choice.kind == DeliveryKind.CANTEEN:
         if buyer.role != Role.CANTEEN_STAFF or buyer.organisation_id is None:
             raise ValidationFailed.single("delivery_kind", MSG_CANTEEN_ONLY)
-        organisation, zone = (
-            await session.execute(
-                select(Organisation, Zone)
-                .join(Zone, col(Zone.id) == col(Organisation.zone_id))
-                .where(col(Organisation.id) == buyer.organisation_id)
-            )
-        ).one()
-        address = ", ".join(part for part in (organisation.name, organisation.address) if part)
-        if organisation.latitude is not None and organisation.longitude is not None:
-            return DeliveryPlace(DeliveryKind.CANTEEN, address, organisation.latitude, organisation.longitude)
-        return DeliveryPlace(DeliveryKind.CANTEEN, address, zone.latitude, zone.longitude)
+        organisation, zone = (await session.execute(canteen_with_zone(buyer))).one()
+        return canteen_place(organisation, zone)
     point = None
     if choice.point_id is not None:
         point = (
@@ -122,7 +166,16 @@ async def resolve_place(*, session: AsyncSession, buyer: User, choice: DeliveryC
 
 
 def vendor_problems(vendor: Vendor, choice: DeliveryChoice, place: DeliveryPlace) -> list[FieldError]:
-    """The vendor works that weekday, in those hours, and delivers that far."""
+    """The vendor works that weekday, in those hours, and delivers that far (its radius, and its last distance band
+    when it charges by distance)."""
+    problems = vendor_time_problems(vendor, choice)
+    if (reach := reach_problem(vendor, place) or charge_problem(vendor, place)) is not None:
+        problems.append(reach)
+    return problems
+
+
+def vendor_time_problems(vendor: Vendor, choice: DeliveryChoice) -> list[FieldError]:
+    """The vendor works that weekday and delivers at that time of day."""
     problems = []
     if not vendor.operating_days & (1 << (choice.day.isoweekday() - 1)):
         problems.append(
@@ -148,22 +201,33 @@ def vendor_problems(vendor: Vendor, choice: DeliveryChoice, place: DeliveryPlace
                 },
             )
         )
-    if place.latitude is not None and place.longitude is not None:
-        distance = great_circle_km(place.latitude, place.longitude, vendor.latitude, vendor.longitude)
-        if distance is None or distance > vendor.delivery_radius_km:
-            problems.append(
-                FieldError(
-                    f"vendor-{vendor.id}",
-                    MSG_OUT_OF_REACH,
-                    {
-                        "vendor": vendor.business_name,
-                        "place": place.address,
-                        "distance": "?" if distance is None else f"{distance:.1f}",
-                        "radius": f"{vendor.delivery_radius_km:g}",
-                    },
-                )
-            )
     return problems
+
+
+def delivery_distance(vendor: Vendor, place: DeliveryPlace) -> float | None:
+    """Kilometres from the vendor to the place as the crow flies; None for pickup or a vendor without a location."""
+    if place.latitude is None or place.longitude is None:
+        return None
+    return great_circle_km(place.latitude, place.longitude, vendor.latitude, vendor.longitude)
+
+
+def reach_problem(vendor: Vendor, place: DeliveryPlace) -> FieldError | None:
+    """The place is within the vendor's delivery radius (pickup always is)."""
+    if place.latitude is None or place.longitude is None:
+        return None
+    distance = delivery_distance(vendor, place)
+    if distance is not None and distance <= vendor.delivery_radius_km:
+        return None
+    return FieldError(
+        f"vendor-{vendor.id}",
+        MSG_OUT_OF_REACH,
+        {
+            "vendor": vendor.business_name,
+            "place": place.address,
+            "distance": "?" if distance is None else f"{distance:.1f}",
+            "radius": f"{vendor.delivery_radius_km:g}",
+        },
+    )
 
 
 def lead_time_problem(product: Product, choice: DeliveryChoice, now: datetime) -> FieldError | None:
@@ -179,6 +243,84 @@ def lead_time_problem(product: Product, choice: DeliveryChoice, now: datetime) -
             f"line-{product.id}", MSG_LEAD_TIME, {"product": product.name, "hours": product.lead_time_hours}
         )
     return None
+
+
+def delivery_charge(vendor: Vendor, place: DeliveryPlace) -> int | None:
+    """What an order of this vendor pays for delivery to `place`: nothing for pickup, the fee of the first distance
+    band the place lies within, else the vendor's flat fee. None when the vendor has bands and the place lies beyond
+    the last one (or cannot be measured): the vendor does not deliver there."""
+    if place.latitude is None or place.longitude is None:
+        return 0
+    if not vendor.delivery_fee_bands:
+        return vendor.delivery_fee
+    distance = delivery_distance(vendor, place)
+    if distance is None:
+        return None
+    return next((int(band["fee"]) for band in fee_bands(vendor) if distance <= band["up_to_km"]), None)
+
+
+def fee_bands(vendor: Vendor) -> list[dict[str, Any]]:
+    """The vendor's distance bands, nearest first."""
+    return sorted(vendor.delivery_fee_bands, key=lambda band: float(band["up_to_km"]))
+
+
+def charge_problem(vendor: Vendor, place: DeliveryPlace) -> FieldError | None:
+    """The place lies within the vendor's last distance band, when it has bands."""
+    if delivery_charge(vendor, place) is not None:
+        return None
+    distance = delivery_distance(vendor, place)
+    return FieldError(
+        f"vendor-{vendor.id}",
+        MSG_BEYOND_BANDS,
+        {
+            "vendor": vendor.business_name,
+            "limit": f"{fee_bands(vendor)[-1]['up_to_km']:g}",
+            "place": place.address,
+            "distance": "?" if distance is None else f"{distance:.1f}",
+        },
+    )
+
+
+def minimum_problem(vendor: Vendor, goods_total: int) -> FieldError | None:
+    """An order's goods reach the vendor's minimum order value."""
+    if goods_total >= vendor.min_order_value:
+        return None
+    return FieldError(
+        f"vendor-{vendor.id}",
+        MSG_MINIMUM,
+        {
+            "vendor": vendor.business_name,
+            "minimum": format_rupiah(vendor.min_order_value),
+            "subtotal": format_rupiah(goods_total),
+            "missing": format_rupiah(vendor.min_order_value - goods_total),
+        },
+    )
+
+
+def slot_problems(
+    *, day: date, slot: time, vendors: Iterable[Vendor], products: Iterable[Product], now: datetime
+) -> list[FieldError]:
+    """Why a delivery at `slot` on `day` cannot be placed for these vendors and products, by the rules placement
+    checks: the slot ahead of `now` and within 60 days, each vendor's days and hours, each product's lead time."""
+    choice = DeliveryChoice(day=day, slot=slot, kind=DeliveryKind.PICKUP)
+    problems = check_time(choice, now)
+    if problems:  # a lead time means nothing for a day that cannot be
+        return problems
+    for vendor in vendors:
+        problems.extend(vendor_time_problems(vendor, choice))
+    problems.extend(problem for product in products if (problem := lead_time_problem(product, choice, now)))
+    return problems
+
+
+def offered_slots(*, day: date, vendors: Iterable[Vendor], products: Iterable[Product], now: datetime) -> list[time]:
+    """The slots of `day` a checkout of these vendors' products may choose: those `slot_problems` finds nothing
+    against, so the list offered and the check at placement never disagree."""
+    vendors, products = list(vendors), list(products)
+    return [
+        slot
+        for slot in DELIVERY_SLOTS
+        if not slot_problems(day=day, slot=slot, vendors=vendors, products=products, now=now)
+    ]
 
 
 async def zone_delivery_points(*, session: AsyncSession, zone_id: int | None) -> list[DeliveryPoint]:

@@ -157,6 +157,7 @@ class Order(SQLModel, table=True):
         CheckConstraint(f"payment_method IN ({_values(PaymentMethod)})", name="payment_method_known"),
         CheckConstraint(f"delivery_kind IN ({_values(DeliveryKind)})", name="delivery_kind_known"),
         CheckConstraint("total >= 0", name="total_not_negative"),
+        CheckConstraint("delivery_fee >= 0 AND delivery_fee <= total", name="delivery_fee_within_total"),
         CheckConstraint("held_capacity >= 0", name="held_capacity_not_negative"),
         # The vendor's board: a day's orders; the unpaid-order job: pending payments by due time.
         Index("ix_vendor_order_vendor_day", "vendor_id", "delivery_day"),
@@ -180,8 +181,15 @@ class Order(SQLModel, table=True):
     delivery_kind: str = Field(sa_column=Column(String(16), nullable=False))
     delivery_point_id: int | None = Field(default=None, foreign_key="delivery_point.id")
     delivery_address: str = Field(default="", max_length=300)
+    # A canteen's receiving contact as its settings had them when the order was placed.
+    receiving_contact: str = Field(default="", max_length=120)
+    receiving_phone: str = Field(default="", max_length=16)
     notes: str = Field(default="", max_length=500)
+    # The canteen's purchase-order number, for its own books: shown on the order, the invoice and the exports.
+    po_number: str = Field(default="", max_length=40)
+    # What the buyer pays: the lines, and the vendor's delivery fee (part of the total, shown as its own line).
     total: int
+    delivery_fee: int = 0
     # Units of the vendor's daily capacity this order holds (made-to-order lines), given back on decline/cancel.
     held_capacity: int = 0
     standing_order_id: int | None = Field(default=None, foreign_key="standing_order.id", index=True)
@@ -198,6 +206,11 @@ class Order(SQLModel, table=True):
     def number(self) -> str:
         """What people read out on the phone: PK-000123."""
         return f"PK-{self.id:06d}"
+
+    @property
+    def goods_total(self) -> int:
+        """What the lines add up to, the delivery fee left out."""
+        return self.total - self.delivery_fee
 
 
 class OrderLine(SQLModel, table=True):

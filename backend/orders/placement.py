@@ -7,7 +7,9 @@ One path for the cart's checkout (pages and API) and for standing orders, in fiv
    when it has the same key, and says the cart was just checked out when not.
 2. Validation: the lines are read with their products and vendors and checked: on sale, minimum order, the
    lead time against the slot, the vendor's working days, hours and delivery radius, the payment method.
-3. Pricing: one order per vendor, each line at the tier price its quantity reaches; cash has a limit.
+3. Pricing: one order per vendor, each line at the tier price its quantity reaches, the vendor's delivery fee to
+   the place (flat or by distance band) added as its own amount; an order under its vendor's minimum order value is
+   refused; cash has a limit.
 4. Persistence: the checkout, its orders, lines and first history entries are written; an invoice checkout
    gets its invoice, a bank-transfer checkout its payment reference, the vendors are told.
 5. Holds: everything is held at once, one conditional write for all vendors' capacity that day, one for all
@@ -51,7 +53,9 @@ from backend.orders.delivery import (
     DeliveryChoice,
     DeliveryPlace,
     check_time,
+    delivery_charge,
     lead_time_problem,
+    minimum_problem,
     resolve_place,
     vendor_problems,
 )
@@ -68,6 +72,7 @@ from backend.orders.models import (
 )
 from backend.payments import invoices, transfers
 from backend.payments.cash import DEFAULT_CASH_LIMIT, cash_limit_problems
+from backend.validation import MSG_TOO_LONG
 from backend.vendors.models import Vendor
 
 MSG_CARD_UNAVAILABLE = N_("Card payment is not available yet. Choose another way to pay.")
@@ -78,6 +83,7 @@ DEFAULT_PAYMENT_WINDOW = timedelta(minutes=30)
 JUST_CHECKED_OUT = timedelta(minutes=10)
 MAX_KEY_LENGTH = 100
 MAX_NOTES = 500
+MAX_PO_NUMBER = 40
 
 MSG_CART_EMPTY = N_("Your cart is empty.")
 MSG_KEY = N_("The request needs an idempotency key of 1 to 100 characters.")
@@ -246,6 +252,7 @@ def _tidied(delivery: DeliveryChoice) -> DeliveryChoice:
         kind=delivery.kind,
         point_id=delivery.point_id,
         notes=delivery.notes.strip()[:MAX_NOTES],
+        po_number=delivery.po_number.strip(),
     )
 
 
@@ -315,6 +322,7 @@ def _fingerprint(delivery: DeliveryChoice, payment_method: PaymentMethod, lines:
         "kind": delivery.kind.value,
         "point": delivery.point_id,
         "notes": delivery.notes,
+        "po_number": delivery.po_number,
         "payment": payment_method.value,
         "lines": sorted(lines.items()) if lines is not None else "cart",
     }
@@ -338,6 +346,8 @@ async def _validated_lines(
     minimum and within its lead time, each vendor's days, hours and delivery radius."""
     time_errors = check_time(delivery, now)
     errors = list(time_errors)
+    if len(delivery.po_number) > MAX_PO_NUMBER:
+        errors.append(FieldError("po_number", MSG_TOO_LONG, {"limit": MAX_PO_NUMBER}))
     if payment_method == PaymentMethod.INVOICE and buyer.role != Role.CANTEEN_STAFF:
         errors.append(FieldError("payment_method", MSG_INVOICE_CANTEENS))
     if payment_method == PaymentMethod.CASH and buyer.role != Role.WORKER:
@@ -418,13 +428,27 @@ async def _priced_orders(
     standing_order_id: int | None,
     now: datetime,
 ) -> list[Order]:
-    """One order per vendor (not written yet), each line at the tier price its quantity reaches. A card or bank
-    transfer order waits for its payment until the payment window closes; the others are placed at once."""
+    """One order per vendor (not written yet), each line at the tier price its quantity reaches, plus the vendor's
+    delivery fee to the place; refused (ValidationFailed) where an order's goods stay under its vendor's minimum
+    order value. A card or bank transfer order waits for its payment until the payment window closes; the others
+    are placed at once."""
     status = OrderStatus.PENDING_PAYMENT if payment_method in PAID_BEFORE_PLACING else OrderStatus.PLACED
     by_vendor: dict[int, list[_Line]] = defaultdict(list)
     for line in ordered:
         line.unit_price = unit_price_for(line.product.price, line.tiers, line.quantity)
         by_vendor[line.vendor.id].append(line)
+    goods = {
+        vendor_id: sum(line.quantity * line.unit_price for line in lines) for vendor_id, lines in by_vendor.items()
+    }
+    under_minimum = [
+        problem
+        for vendor_id, lines in by_vendor.items()
+        if (problem := minimum_problem(lines[0].vendor, goods[vendor_id])) is not None
+    ]
+    if under_minimum:
+        raise ValidationFailed(under_minimum)
+    # Validation refused a place beyond a vendor's distance bands, so each fee is known here.
+    fees = {vendor_id: delivery_charge(lines[0].vendor, place) or 0 for vendor_id, lines in by_vendor.items()}
     return [
         Order(  # type: ignore[call-arg]  # no checkout_id yet: _write_orders sets it once the checkout exists
             vendor_id=vendor_id,
@@ -439,8 +463,12 @@ async def _priced_orders(
             delivery_kind=place.kind,
             delivery_point_id=place.point_id,
             delivery_address=place.address,
+            receiving_contact=place.receiving_contact,
+            receiving_phone=place.receiving_phone,
             notes=delivery.notes,
-            total=sum(line.quantity * line.unit_price for line in vendor_lines),
+            po_number=delivery.po_number,
+            total=goods[vendor_id] + fees[vendor_id],
+            delivery_fee=fees[vendor_id],
             held_capacity=sum(
                 line.quantity for line in vendor_lines if line.product.fulfilment == Fulfilment.MADE_TO_ORDER
             ),

@@ -13,7 +13,16 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from backend.i18n import gettext
-from backend.orders.cart import MAX_LINE_QUANTITY, MSG_QUANTITY, Cart, CartChange, CartItem, CartVendor
+from backend.orders.cart import (
+    MAX_LINE_QUANTITY,
+    MSG_QUANTITY,
+    Cart,
+    CartChange,
+    CartItem,
+    CartVendor,
+    CheckoutWarning,
+    VendorCharge,
+)
 from backend.orders.delivery import MSG_PLACE, MSG_POINT_KIND, MSG_SLOT, DeliveryChoice
 from backend.orders.models import (
     DELIVERY_LABELS,
@@ -26,7 +35,7 @@ from backend.orders.models import (
     PointKind,
     StandingOrderRun,
 )
-from backend.orders.placement import MAX_NOTES, MSG_PAYMENT, Placement
+from backend.orders.placement import MAX_NOTES, MAX_PO_NUMBER, MSG_PAYMENT, Placement
 from backend.orders.reviews import MSG_RATING, MSG_REPLY_EMPTY
 from backend.orders.service import Board, BoardSlot, OrderDetail, OrderSummary, Reorder, TimelineEntry
 from backend.orders.standing import MSG_DAYS_AHEAD, MSG_WEEKDAYS, StandingOrderInput, StandingOrderView
@@ -48,6 +57,11 @@ def hh_mm(moment: time) -> str:
 
 def _time(text: str) -> time:
     return time.fromisoformat(text)  # the pattern has already checked the shape
+
+
+def slot_time(text: str) -> time:
+    """A slot sent as HH:MM (a query parameter whose pattern is HH_MM) as a time."""
+    return _time(text)
 
 
 # --- input --------------------------------------------------------------------------------------------
@@ -93,7 +107,14 @@ class CheckoutInput(BaseModel):
         description="canteen (canteen staff), zone_point (a gate or dormitory: give delivery_point_id) or pickup"
     )
     delivery_point_id: int | None = Field(default=None, description="From GET /api/v1/delivery-points")
-    notes: str = Field(default="", max_length=MAX_NOTES, description="For the vendors")
+    notes: str = Field(
+        default="", max_length=MAX_NOTES, description="For the vendors (a canteen's settings suggest its usual notes)"
+    )
+    po_number: str = Field(
+        default="",
+        max_length=MAX_PO_NUMBER,
+        description="The canteen's purchase-order number, written on every order of the checkout and its invoice",
+    )
     payment_method: PaymentMethod = Field(
         description="invoice for canteens, cash on delivery for workers; card only where card payment is available"
     )
@@ -105,6 +126,7 @@ class CheckoutInput(BaseModel):
             kind=self.delivery_kind,
             point_id=self.delivery_point_id,
             notes=self.notes,
+            po_number=self.po_number,
         )
 
 
@@ -204,20 +226,63 @@ class CartVendorPublic(BaseModel):
     vendor_name: str
     lines: list[CartLinePublic]
     subtotal: int
+    delivery_fee: int | None = Field(
+        description="Rupiah the vendor's order pays for delivery to my canteen (0 for free); null when it depends "
+        "on the place still to be chosen, or the canteen lies beyond the vendor's distance bands"
+    )
+    min_order_value: int = Field(description="Rupiah: the vendor refuses an order whose goods come to less")
+    missing_for_minimum: int = Field(description="Rupiah the lines lack to reach it (0 when reached)")
 
     @classmethod
-    def of(cls, group: CartVendor) -> CartVendorPublic:
-        return public_from(cls, group, lines=[CartLinePublic.of(item) for item in group.items])
+    def of(cls, group: CartVendor, charge: VendorCharge | None) -> CartVendorPublic:
+        return public_from(
+            cls,
+            group,
+            lines=[CartLinePublic.of(item) for item in group.items],
+            delivery_fee=charge.fee if charge else 0,
+            min_order_value=charge.minimum if charge else 0,
+            missing_for_minimum=charge.missing if charge else 0,
+        )
+
+
+class CheckoutWarningPublic(BaseModel):
+    code: str = Field(
+        description="colleague_order: another of the canteen's staff has an open order with this vendor "
+        "for the same delivery day and slot"
+    )
+    message: str = Field(description="In the reader's language")
+    vendor_id: int
+    order_id: int
+
+    @classmethod
+    def of(cls, warning: CheckoutWarning) -> CheckoutWarningPublic:
+        return public_from(cls, warning, message=gettext(warning.message, **warning.params))
 
 
 class CartPublic(BaseModel):
     vendors: list[CartVendorPublic]
     total: int
     line_count: int
+    warnings: list[CheckoutWarningPublic] = Field(
+        default_factory=list,
+        description="With delivery_day and delivery_slot asked: what to know before checking out for that delivery. "
+        "A warning does not stop the checkout.",
+    )
 
     @classmethod
-    def of(cls, cart: Cart) -> CartPublic:
-        return public_from(cls, cart, vendors=[CartVendorPublic.of(group) for group in cart.vendors])
+    def of(
+        cls,
+        cart: Cart,
+        warnings: list[CheckoutWarning] | None = None,
+        charges: dict[int, VendorCharge] | None = None,
+    ) -> CartPublic:
+        charges = charges if charges is not None else cart.charges(None)
+        return public_from(
+            cls,
+            cart,
+            vendors=[CartVendorPublic.of(group, charges.get(group.vendor_id)) for group in cart.vendors],
+            warnings=[CheckoutWarningPublic.of(warning) for warning in warnings or []],
+        )
 
 
 class CartChangePublic(BaseModel):
@@ -245,6 +310,7 @@ class DeliveryPointPublic(RowShape):
 
 class DeliverySlotsPublic(BaseModel):
     timezone: str = "Asia/Jakarta"
+    day: date | None = Field(default=None, description="The day asked for; the slots are then those the cart allows")
     slots: list[str] = Field(description="Local times (WIB) as HH:MM")
 
 
@@ -259,6 +325,8 @@ class DeliveryPublic(BaseModel):
     kind_label: str
     point_id: int | None
     address: str = Field(description="The canteen, the gate or dormitory; empty for pickup")
+    receiving_contact: str = Field(description="Who receives a canteen's order (its settings when placed)")
+    receiving_phone: str = Field(description="Their mobile number, E.164; empty when not set")
     notes: str
 
     @classmethod
@@ -271,6 +339,8 @@ class DeliveryPublic(BaseModel):
             kind_label=gettext(DELIVERY_LABELS[DeliveryKind(order.delivery_kind)]),
             point_id=order.delivery_point_id,
             address=order.delivery_address,
+            receiving_contact=order.receiving_contact,
+            receiving_phone=order.receiving_phone,
             notes=order.notes,
         )
 
@@ -287,7 +357,9 @@ class OrderBriefPublic(BaseModel):
     status_reason: str = Field(description="Why it was declined or cancelled")
     payment_method: str
     payment_label: str
-    total: int
+    total: int = Field(description="Rupiah to pay: the lines and the delivery fee")
+    delivery_fee: int = Field(description="Rupiah for delivery, part of the total")
+    po_number: str = Field(description="The canteen's purchase-order number; empty when none was given")
     delivery: DeliveryPublic
     payment_due_at: UtcDatetime | None = Field(
         description="A card or bank-transfer order not paid by then is cancelled"

@@ -98,10 +98,16 @@ class ProductTotal:
 
 @dataclass
 class BoardSlot:
+    delivery_day: date
     slot: time
     orders: list[OrderSummary]
     # What to prepare for the slot, summed over its orders still to prepare: "350 box Nasi Box Ayam".
     totals: list[ProductTotal]
+
+    @property
+    def delivery_slot(self) -> time:
+        """As an order names it, so a slot's heading reads like its orders' delivery."""
+        return self.slot
 
 
 @dataclass
@@ -244,6 +250,7 @@ async def vendor_board(*, session: AsyncSession, vendor: Vendor, day: date) -> B
                     totals[(line.product_name, line.unit)] += line.quantity
         board.append(
             BoardSlot(
+                delivery_day=day,
                 slot=slot,
                 orders=orders,
                 totals=[

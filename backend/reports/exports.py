@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from backend.reports.service import CanteenSpend, VendorSales, ZoneDashboard
+from backend.reports.service import CanteenSpend, OrderList, VendorSales, ZoneDashboard
 
 MEDIA_TYPE = "text/csv; charset=utf-8"
 
@@ -61,7 +61,7 @@ def _csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def _span(report: VendorSales | CanteenSpend | ZoneDashboard) -> str:
+def _span(report: VendorSales | CanteenSpend | OrderList | ZoneDashboard) -> str:
     return f"{report.start.isoformat()}_{report.end.isoformat()}"
 
 
@@ -93,6 +93,44 @@ def canteen_spend(spend: CanteenSpend) -> CsvFile:
             ((r.month.isoformat(), r.vendor_name, r.orders, r.value) for r in spend.rows),
         ),
     )
+
+
+def _order_list(orders: OrderList, other_party: str) -> bytes:
+    return _csv(
+        [
+            "nomor_pesanan",
+            "tanggal_pesan",
+            "tanggal_kirim",
+            "jam_kirim",
+            other_party,
+            "status",
+            "nomor_po",
+            "ongkir_rupiah",
+            "nilai_rupiah",
+        ],
+        (
+            (
+                r.number,
+                r.ordered_on.isoformat(),
+                r.delivery_day.isoformat(),
+                r.delivery_slot,
+                r.other_party,
+                r.status,
+                r.po_number,
+                r.delivery_fee,
+                r.value,
+            )
+            for r in orders.rows
+        ),
+    )
+
+
+def canteen_orders(orders: OrderList) -> CsvFile:
+    return CsvFile(f"pesanan-kantin_{_span(orders)}.csv", _order_list(orders, "penjual"))
+
+
+def vendor_orders(orders: OrderList) -> CsvFile:
+    return CsvFile(f"pesanan-penjual_{_span(orders)}.csv", _order_list(orders, "pembeli"))
 
 
 def zone_weeks(dashboard: ZoneDashboard) -> CsvFile:

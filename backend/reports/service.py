@@ -8,6 +8,7 @@ or line totals for products.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -32,6 +33,7 @@ from sqlmodel import col
 from backend.accounts.models import Organisation, Role, User, Zone
 from backend.catalog.models import ListingStatus, Product
 from backend.certification.models import Certificate, CertificateStatus
+from backend.clock import wib_today
 from backend.db import is_postgres
 from backend.errors import N_, FieldError, Forbidden, NotFound, ValidationFailed
 from backend.orders.models import Order, OrderLine, OrderStatus
@@ -304,6 +306,88 @@ async def canteen_spend(
         orders=sum(m.orders for m in months),
         value=sum(m.value for m in months),
     )
+
+
+@dataclass
+class OrderRow:
+    """One order of an export: what a canteen's or a vendor's books match against purchase orders and invoices."""
+
+    number: str
+    ordered_on: date  # WIB
+    delivery_day: date
+    delivery_slot: str  # HH:MM, WIB
+    other_party: str  # the vendor in a canteen's export, the canteen (or the worker) in a vendor's
+    status: str
+    po_number: str
+    delivery_fee: int
+    value: int  # the order's total, its delivery fee included
+
+
+@dataclass
+class OrderList:
+    start: date
+    end: date
+    rows: list[OrderRow]
+
+
+def _order_rows(rows: Iterable[Sequence[Any]]) -> list[OrderRow]:
+    # Each row: the order, then the name of the other party.
+    return [
+        OrderRow(
+            number=order.number,
+            ordered_on=wib_today(order.created_at),
+            delivery_day=order.delivery_day,
+            delivery_slot=f"{order.delivery_slot:%H:%M}",
+            other_party=name,
+            status=order.status,
+            po_number=order.po_number,
+            delivery_fee=order.delivery_fee,
+            value=order.total,
+        )
+        for order, name in rows
+    ]
+
+
+async def vendor_orders(
+    *, session: AsyncSession, vendor: Vendor, today: date, start: date | None = None, end: date | None = None
+) -> OrderList:
+    """Each sale of the vendor's shop delivered in the range (default: the last 30 days up to `today`), by delivery
+    day, with the buyer's canteen (or name) and purchase-order number: one query."""
+    if start is None or end is None:
+        start, end = last_days(today)
+    check_range(start, end)
+    buyer = func.coalesce(col(Organisation.name), col(User.full_name))
+    rows = (
+        await session.execute(
+            select(Order, buyer)
+            .join(User, col(User.id) == col(Order.buyer_id))
+            .outerjoin(Organisation, col(Organisation.id) == col(Order.organisation_id))
+            .where(col(Order.vendor_id) == vendor.id, _sales(start, end))
+            .order_by(col(Order.delivery_day), col(Order.delivery_slot), col(Order.id))
+        )
+    ).all()
+    return OrderList(start=start, end=end, rows=_order_rows(rows))
+
+
+async def canteen_orders(
+    *, session: AsyncSession, actor: User, today: date, start: date | None = None, end: date | None = None
+) -> OrderList:
+    """Each sale of the actor's canteen delivered in the range (default: the last 12 months up to `today`'s), by
+    delivery day, with its purchase-order number: one query."""
+    if actor.role != Role.CANTEEN_STAFF or actor.organisation_id is None:
+        raise Forbidden()
+    if start is None or end is None:
+        start, end = last_months(today)
+    check_range(start, end)
+    rows = (
+        await session.execute(
+            select(Order, col(Vendor.business_name))
+            .join(Vendor, col(Vendor.id) == col(Order.vendor_id))
+            .where(col(Order.organisation_id) == actor.organisation_id, _sales(start, end))
+            .order_by(col(Order.delivery_day), col(Order.delivery_slot), col(Order.id))
+        )
+    ).all()
+    return OrderList(start=start, end=end, rows=_order_rows(rows))
 
 
 # --- a zone's dashboard ---------------------------------------------------------------------------------

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from datetime import datetime, time
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import CheckConstraint, Column, Index, String
+from sqlalchemy import JSON, CheckConstraint, Column, Index, String
 from sqlmodel import Field, SQLModel
 
 from backend.db import created_at_field, id_field
@@ -58,6 +59,7 @@ class Vendor(SQLModel, table=True):
         CheckConstraint("delivery_radius_km > 0 AND delivery_radius_km <= 100", name="radius_range"),
         CheckConstraint(f"operating_days >= 0 AND operating_days <= {ALL_DAYS_MASK}", name="days_mask"),
         CheckConstraint("daily_capacity IS NULL OR daily_capacity >= 0", name="capacity_not_negative"),
+        CheckConstraint("delivery_fee >= 0 AND min_order_value >= 0", name="fees_not_negative"),
         CheckConstraint(
             "rating_count >= 0 AND rating_sum >= rating_count AND rating_sum <= 5 * rating_count", name="rating_range"
         ),
@@ -81,6 +83,12 @@ class Vendor(SQLModel, table=True):
     latitude: float | None = None
     longitude: float | None = None
     delivery_radius_km: float = 10.0
+    # What each order pays for delivery (rupiah), and the goods' value below which an order is refused.
+    delivery_fee: int = 0
+    min_order_value: int = 0
+    # Optional fees by distance, [{"up_to_km": 5.0, "fee": 5000}, …] by distance: they replace the flat fee, and
+    # a place beyond the last band is not delivered to (orders.delivery.delivery_charge).
+    delivery_fee_bands: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     operating_days: int = ALL_DAYS_MASK
     opens_at: time | None = None
     closes_at: time | None = None

@@ -3,12 +3,52 @@
 from __future__ import annotations
 
 from datetime import datetime, time
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, Field, field_validator
 
 from backend.errors import N_
+from backend.money import format_rupiah
 from backend.public import media_url, public_from
+from backend.validation import Rupiah
 from backend.vendors.models import Vendor, mask_to_days
+
+MSG_BANDS = N_("Write one distance band a line, as km: fee, for example 5: 5.000.")
+MAX_BANDS = 6
+
+
+class FeeBand(BaseModel):
+    """Orders delivered within `up_to_km` of the vendor pay `fee`."""
+
+    up_to_km: float = Field(gt=0, le=100)
+    fee: Rupiah = Field(ge=0, le=10_000_000)
+
+
+def _bands_from_text(value: object) -> object:
+    """A page's bands, one a line as "5: 5.000" (km: rupiah), as the list the API sends."""
+    if not isinstance(value, str):
+        return value
+    bands = []
+    for line in value.splitlines():
+        if not line.strip():
+            continue
+        km, separator, fee = line.partition(":")
+        if not separator:
+            raise ValueError(MSG_BANDS)
+        try:
+            bands.append(
+                {"up_to_km": float(km.strip().lower().removesuffix("km").strip().replace(",", ".")), "fee": fee}
+            )
+        except ValueError:
+            raise ValueError(MSG_BANDS) from None
+    return bands
+
+
+def bands_as_text(bands: list[dict[str, Any]]) -> str:
+    """The bands as the page's field shows them: "5: 5.000" a line."""
+    return "\n".join(
+        f"{band['up_to_km']:g}: {format_rupiah(int(band['fee'])).removeprefix('Rp').strip()}" for band in bands
+    )
 
 
 class VendorProfileInput(BaseModel):
@@ -25,6 +65,16 @@ class VendorProfileInput(BaseModel):
     latitude: float | None = Field(default=None, ge=-11.5, le=6.5)
     longitude: float | None = Field(default=None, ge=94.0, le=141.5)
     delivery_radius_km: float = Field(default=10.0, gt=0, le=100)
+    delivery_fee: Rupiah = Field(default=0, ge=0, le=10_000_000, description="Rupiah each order pays for delivery")
+    min_order_value: Rupiah = Field(
+        default=0, ge=0, le=100_000_000, description="Rupiah: an order whose goods come to less is refused"
+    )
+    delivery_fee_bands: Annotated[list[FeeBand], BeforeValidator(_bands_from_text)] = Field(
+        default_factory=list,
+        max_length=MAX_BANDS,
+        description="Optional fees by distance: they replace delivery_fee, and a place beyond the last band is not "
+        "delivered to",
+    )
     operating_days: list[int] = Field(
         default_factory=lambda: [1, 2, 3, 4, 5, 6], description="ISO weekdays, 1 = Monday"
     )
@@ -39,6 +89,11 @@ class VendorProfileInput(BaseModel):
     @classmethod
     def _collapse_spaces(cls, value: object) -> object:
         return " ".join(value.split()) if isinstance(value, str) and "\n" not in value else value
+
+    @field_validator("delivery_fee_bands")
+    @classmethod
+    def _nearest_first(cls, bands: list[FeeBand]) -> list[FeeBand]:
+        return sorted(bands, key=lambda band: band.up_to_km)
 
     @field_validator("operating_days")
     @classmethod
@@ -60,6 +115,9 @@ class VendorPublic(BaseModel):
     latitude: float | None
     longitude: float | None
     delivery_radius_km: float
+    delivery_fee: int
+    min_order_value: int
+    delivery_fee_bands: list[FeeBand]
     operating_days: list[int]
     opens_at: time | None
     closes_at: time | None

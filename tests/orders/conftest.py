@@ -57,6 +57,7 @@ class Ordering:
         payment: PaymentMethod | None = None,
         now: datetime = NOW,
         notes: str = "",
+        po_number: str = "",
     ) -> Placement:
         if key is None:
             self.keys += 1
@@ -73,7 +74,9 @@ class Ordering:
                     idempotency_key=key,
                     payment_method=payment,
                     now=now,
-                    delivery=DeliveryChoice(day=day, slot=slot, kind=kind, point_id=point_id, notes=notes),
+                    delivery=DeliveryChoice(
+                        day=day, slot=slot, kind=kind, point_id=point_id, notes=notes, po_number=po_number
+                    ),
                 )
             except BaseException:
                 await session.rollback()

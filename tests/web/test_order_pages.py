@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from backend.accounts.models import Role
 from backend.catalog import service as catalog_service
-from backend.clock import utcnow, wib_today
+from backend.clock import to_wib, utcnow, wib_today
 from backend.errors import CartCheckedOut, Shortage
 from backend.i18n import gettext, set_locale
 from backend.orders import capacity, cart
@@ -114,8 +114,10 @@ async def test_a_canteen_orders_200_nasi_box_from_the_product_page_and_sees_it_i
     )
     assert "Rp 2.600.000" in cart_page.text  # 200 × Rp 13.000: line, vendor subtotal and total
     today = wib_today(utcnow())
+    # The first day the catering can still deliver: tomorrow until today's 15.00 cut-off, then the day after.
+    first_day = today + timedelta(days=1 if to_wib(utcnow()).time() < time(15) else 2)
     assert (
-        f'value="{(today + timedelta(days=1)).isoformat()}" min="{today.isoformat()}" '
+        f'value="{first_day.isoformat()}" min="{today.isoformat()}" '
         f'max="{(today + timedelta(days=60)).isoformat()}"' in cart_page.text
     )
     assert '<option value="11:00" >11.00 WIB</option>' in cart_page.text

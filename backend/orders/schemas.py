@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from backend.i18n import gettext
 from backend.orders.cart import MAX_LINE_QUANTITY, MSG_QUANTITY, Cart, CartChange, CartItem, CartVendor
+from backend.orders.claim_schemas import ClaimBriefPublic
 from backend.orders.delivery import MSG_PLACE, MSG_POINT_KIND, MSG_SLOT, DeliveryChoice
 from backend.orders.models import (
     DELIVERY_LABELS,
@@ -376,6 +377,9 @@ class OrderDetailPublic(OrderSummaryPublic):
     timeline: list[TimelineEntryPublic]
     review: ReviewPublic | None
     can_review: bool = Field(description="The reader may rate the order now (POST /api/v1/orders/{order_id}/review)")
+    claim: ClaimBriefPublic | None = Field(
+        default=None, description="The report of a short or damaged delivery (GET /api/v1/orders/{order_id}/claim)"
+    )
 
     @classmethod
     def of_detail(cls, detail: OrderDetail) -> OrderDetailPublic:
@@ -388,6 +392,7 @@ class OrderDetailPublic(OrderSummaryPublic):
             can_review=detail.can_review,
             timeline=[TimelineEntryPublic.of(entry) for entry in detail.timeline],
             review=ReviewPublic.of(detail.review) if detail.review is not None else None,
+            claim=ClaimBriefPublic.of(detail.claim) if detail.claim is not None else None,
         )
 
 

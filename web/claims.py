@@ -19,14 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.accounts.auth import UserRequest, requires_login
 from backend.clock import utcnow
 from backend.db import DbSession, undone_if_refused
-from backend.errors import N_, Conflict, DomainError, FieldError, Forbidden, NotFound, ValidationFailed
+from backend.errors import N_, Conflict, DomainError, FieldError, Forbidden, ValidationFailed
 from backend.media.routes import private_document_response
 from backend.media.storage import Storage
 from backend.media.uploads import UPLOAD_BODY_LIMIT, photo_from_upload
 from backend.orders import claims
 from backend.orders.claim_models import CLAIM_KIND_LABELS, ClaimKind
 from backend.orders.claims import ClaimAction, ClaimView, ReportedLine
-from backend.orders.models import OrderStatus
 from web.forms import field_errors, form_values, whole_number
 from web.responses import page, see_other
 from web.roles import BUYERS, MANAGERS, PROFILE_FIRST, VENDORS
@@ -95,20 +94,19 @@ async def _buyer_page(
     status_code: int = 200,
 ) -> Template:
     """The report when there is one; else the form to make it (a message instead when the order is not delivered)."""
-    try:
-        view = await claims.claim_for(session=db_session, actor=request.user, order_id=order_id)
-    except NotFound:
-        order, lines = await claims.report_form_lines(session=db_session, actor=request.user, order_id=order_id)
+    found = await claims.claim_or_report_form(session=db_session, actor=request.user, order_id=order_id)
+    if isinstance(found, claims.ReportForm):
         return page(
             "claims/report.html",
             status_code=status_code,
-            order=order,
-            lines=lines,
-            can_report=order.status == OrderStatus.DELIVERED,
+            order=found.order,
+            lines=found.lines,
+            can_report=found.can_report,
             errors=errors or {},
             form=form or {},
             claim_kinds=[(kind.value, CLAIM_KIND_LABELS[kind]) for kind in ClaimKind],
         )
+    view = found
     return _claim_page(
         view,
         post_to=f"/orders/{order_id}/claim/actions",

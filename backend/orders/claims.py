@@ -44,9 +44,10 @@ from backend.orders.claim_models import (
     Settlement,
 )
 from backend.orders.models import Order, OrderLine, OrderStatus, PaymentMethod
-from backend.orders.states import MSG_NOT_FOUND, Side, load_for_change
+from backend.orders.states import MSG_NOT_FOUND, Side, side_of
 from backend.payments.models import Invoice, Payment, PaymentStatus
 from backend.payments.refunds import record_refund
+from backend.vendors.models import Vendor
 
 C = ClaimState
 MAX_NOTE = 300
@@ -206,13 +207,13 @@ async def report_delivery_problem(
     """The buyer (or a colleague of the ordering canteen) reports, for a delivered order, how many of each
     product arrived short or damaged, with a note and optionally a photo (already validated and re-encoded by
     backend.media). Once per order (409 after); another buyer's order is not found (404). The vendor is told."""
-    order, vendor_user_id, side = await load_for_change(session=session, order_id=order_id, actor=actor)
+    order, vendor_user_id, side, existing = await _load(session, actor, order_id)
     if side != Side.BUYER:
         raise Forbidden(MSG_BUYERS_REPORT)
+    if existing is not None:
+        raise Conflict(MSG_ALREADY_REPORTED)
     if order.status != OrderStatus.DELIVERED:
         raise Conflict(MSG_NOT_DELIVERED)
-    if await _claim_of(session, order.id) is not None:
-        raise Conflict(MSG_ALREADY_REPORTED)
     kept = _checked_report(lines, await _order_lines(session, order.id))
     key = await _store_photo(storage, photo) if photo is not None and storage is not None else None
     claim = DeliveryClaim(
@@ -253,19 +254,26 @@ async def attach_photo(
     return view.claim
 
 
-async def _claim_of(session: AsyncSession, order_id: int) -> DeliveryClaim | None:
-    return (
-        await session.execute(select(DeliveryClaim).where(col(DeliveryClaim.order_id) == order_id))
-    ).scalar_one_or_none()
+async def _load(session: AsyncSession, actor: User, order_id: int) -> tuple[Order, int, Side, DeliveryClaim | None]:
+    """The order, its vendor's user id, the actor's side and the order's report, in one query; not found for
+    anyone who is none of the order's parties."""
+    row = (
+        await session.execute(
+            select(Order, col(Vendor.user_id), DeliveryClaim)
+            .join(Vendor, col(Vendor.id) == col(Order.vendor_id))
+            .outerjoin(DeliveryClaim, col(DeliveryClaim.order_id) == col(Order.id))
+            .where(col(Order.id) == order_id)
+        )
+    ).one_or_none()
+    side = None if row is None else side_of(row[0], row[1], actor)
+    if row is None or side is None:
+        raise NotFound(MSG_NOT_FOUND)
+    return row[0], row[1], side, row[2]
 
 
-async def claim_for(*, session: AsyncSession, actor: User, order_id: int) -> ClaimView:
-    """The order's report with its lines for one of the order's parties (buyer side, vendor, zone manager);
-    not found for anyone else, or when nothing was reported."""
-    order, vendor_user_id, side = await load_for_change(session=session, order_id=order_id, actor=actor)
-    claim = await _claim_of(session, order.id)
-    if claim is None:
-        raise NotFound(MSG_NO_REPORT)
+async def _view(
+    session: AsyncSession, order: Order, vendor_user_id: int, side: Side, claim: DeliveryClaim
+) -> ClaimView:
     rows = await session.execute(
         select(DeliveryClaimLine, OrderLine)
         .join(OrderLine, col(OrderLine.id) == col(DeliveryClaimLine.order_line_id))
@@ -281,13 +289,37 @@ async def claim_for(*, session: AsyncSession, actor: User, order_id: int) -> Cla
     )
 
 
-async def report_form_lines(*, session: AsyncSession, actor: User, order_id: int) -> tuple[Order, list[OrderLine]]:
-    """The order and its lines, for the buyer's report form (not found for anyone but the buyer's side)."""
-    order, _, side = await load_for_change(session=session, order_id=order_id, actor=actor)
+async def claim_for(*, session: AsyncSession, actor: User, order_id: int) -> ClaimView:
+    """The order's report with its lines for one of the order's parties (buyer side, vendor, zone manager);
+    not found for anyone else, or when nothing was reported. Two queries."""
+    order, vendor_user_id, side, claim = await _load(session, actor, order_id)
+    if claim is None:
+        raise NotFound(MSG_NO_REPORT)
+    return await _view(session, order, vendor_user_id, side, claim)
+
+
+@dataclass
+class ReportForm:
+    """What the buyer's report form shows: the order and its lines."""
+
+    order: Order
+    lines: list[OrderLine]
+
+    @property
+    def can_report(self) -> bool:
+        return self.order.status == OrderStatus.DELIVERED
+
+
+async def claim_or_report_form(*, session: AsyncSession, actor: User, order_id: int) -> ClaimView | ReportForm:
+    """For the buyer's side: the report when there is one, else what its form needs; two queries. Not found for
+    anyone else without a report."""
+    order, vendor_user_id, side, claim = await _load(session, actor, order_id)
+    if claim is not None:
+        return await _view(session, order, vendor_user_id, side, claim)
     if side != Side.BUYER:
-        raise NotFound(MSG_NOT_FOUND)
+        raise NotFound(MSG_NO_REPORT)
     lines = await _order_lines(session, order.id)
-    return order, [lines[line_id] for line_id in sorted(lines)]
+    return ReportForm(order=order, lines=[lines[line_id] for line_id in sorted(lines)])
 
 
 def _checked_quantities(view: ClaimView, quantities: Mapping[int, int]) -> dict[int, int]:

@@ -235,14 +235,16 @@ async def test_a_cash_order_records_the_cash_given_back_and_the_commission_on_wh
 
 
 async def test_pages_report_with_a_photo_answer_and_show_the_credit_on_both_sides(
-    client, other_client, database, catering, canteen_staff, nasi_order
+    client, other_client, database, catering, canteen_staff, nasi_order, count_queries
 ):
     seller, _ = catering
     line = await line_of(database, nasi_order)
     await log_in(client, canteen_staff)
     order_page = await client.get(f"/orders/{nasi_order.id}")
     assert f'href="/orders/{nasi_order.id}/claim"' in order_page.text
+    count_queries.statements.clear()
     form = await client.get(f"/orders/{nasi_order.id}/claim")
+    assert count_queries.count <= 5, count_queries.statements
     assert form.status_code == 200 and "Laporkan kiriman kurang atau rusak" in form.text
 
     # A file that is not a photo is refused with a message, and nothing is recorded.
@@ -269,7 +271,9 @@ async def test_pages_report_with_a_photo_answer_and_show_the_credit_on_both_side
     assert f'href="/vendor/orders/{nasi_order.id}/claim"' in board_view.text
     answered = await submit(other_client, f"/vendor/orders/{nasi_order.id}/claim", {"action": "accept"})
     assert answered.status_code == 303, answered.text
+    count_queries.statements.clear()
     vendor_view = await other_client.get(f"/vendor/orders/{nasi_order.id}/claim")
+    assert count_queries.count <= 5, count_queries.statements
     assert "Rp 130.000" in vendor_view.text and 'data-claim-state="settled"' in vendor_view.text
     buyer_view = await client.get(f"/orders/{nasi_order.id}/claim")
     assert "Rp 130.000" in buyer_view.text and "CN-" in buyer_view.text

@@ -29,7 +29,7 @@ from sqlmodel import col
 
 from backend.accounts.models import Role, User
 from backend.accounts.service import organisation_staff_ids
-from backend.db import matched_rows
+from backend.db import matched_rows, upsert_insert
 from backend.errors import N_, Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from backend.media.images import ProcessedPhoto
 from backend.media.storage import Storage, content_key
@@ -87,6 +87,7 @@ MSG_NO_REPORT = N_("Nothing was reported about this delivery.")
 MSG_BUYERS_REPORT = N_("Only the buyer reports a problem with the delivery.")
 MSG_NO_LINES = N_("Say for at least one product how many were short or damaged.")
 MSG_LINE_UNKNOWN = N_("This product is not in the order.")
+MSG_LINE_TWICE = N_("This product is named twice in the report.")
 MSG_QUANTITY = N_("Type a whole number from %(low)s to %(high)s.")
 MSG_KIND = N_("Choose short or damaged.")
 MSG_NOTE_LONG = N_("Keep the note under 300 characters.")
@@ -118,6 +119,7 @@ class ClaimLineView:
 
     @property
     def agreed_amount(self) -> int:
+        """The agreed quantity at the line's unit price: at most the line's value, as the quantity is at most its."""
         return (self.line.agreed_quantity or 0) * self.order_line.unit_price
 
 
@@ -138,11 +140,6 @@ class ClaimView:
             for action, step in STEPS.items()
             if step.side == self.side and ClaimState(self.claim.state) in step.sources
         ]
-
-
-def claim_amount(lines: list[tuple[int, int]]) -> int:
-    """The rupiah to give back for (agreed quantity, unit price) pairs."""
-    return sum(quantity * unit_price for quantity, unit_price in lines)
 
 
 def photo_key(photo: ProcessedPhoto) -> str:
@@ -171,12 +168,14 @@ def _checked_report(lines: list[ReportedLine], order_lines: dict[int, OrderLine]
     when one is wrong, each error on the line's own field."""
     errors: list[FieldError] = []
     kept = []
+    seen: set[int] = set()
     for reported in lines:
         order_line = order_lines.get(reported.order_line_id)
         name = f"quantity-{reported.order_line_id}"
-        if order_line is None:
-            errors.append(FieldError(name, MSG_LINE_UNKNOWN))
+        if order_line is None or reported.order_line_id in seen:
+            errors.append(FieldError(name, MSG_LINE_UNKNOWN if order_line is None else MSG_LINE_TWICE))
             continue
+        seen.add(reported.order_line_id)
         if reported.quantity == 0:
             continue
         problem = _quantity_error(name, reported.quantity, 1, order_line.quantity)
@@ -216,11 +215,29 @@ async def report_delivery_problem(
         raise Conflict(MSG_NOT_DELIVERED)
     kept = _checked_report(lines, await _order_lines(session, order.id))
     key = await _store_photo(storage, photo) if photo is not None and storage is not None else None
-    claim = DeliveryClaim(
-        order_id=order.id, state=C.OPEN, reported_by_id=actor.id, photo_key=key, created_at=now, updated_at=now
-    )
-    session.add(claim)
-    await session.flush()
+    # Two of the canteen's staff reporting at once: one report is recorded, the other is told.
+    claim_id = (
+        await session.execute(
+            upsert_insert(session)(DeliveryClaim)
+            .values(
+                order_id=order.id,
+                state=C.OPEN,
+                reported_by_id=actor.id,
+                photo_key=key,
+                answer_reason="",
+                dispute_reason="",
+                amount=0,
+                settlement=Settlement.NONE,
+                created_at=now,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["order_id"])
+            .returning(col(DeliveryClaim.id))
+        )
+    ).scalar_one_or_none()
+    if claim_id is None:
+        raise Conflict(MSG_ALREADY_REPORTED)
+    claim = await session.get_one(DeliveryClaim, claim_id)
     session.add_all(
         DeliveryClaimLine(
             claim_id=claim.id,
@@ -408,7 +425,7 @@ async def act_on_claim(
 async def _settle(*, session: AsyncSession, view: ClaimView, now: datetime) -> None:
     """Give the agreed difference back as the order was paid; nothing when it was agreed at zero."""
     claim, order = view.claim, view.order
-    amount = claim_amount([(item.line.agreed_quantity or 0, item.order_line.unit_price) for item in view.lines])
+    amount = sum(item.agreed_amount for item in view.lines)
     claim.amount, claim.settled_at = amount, now
     claim.settlement = Settlement.NONE
     if amount > 0:

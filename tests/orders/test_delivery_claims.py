@@ -302,6 +302,8 @@ async def test_the_api_reports_answers_and_keeps_strangers_out(
         url, json={"lines": [{"order_line_id": line.id, "kind": "short", "quantity": 500}]}, headers=buyer
     )
     assert too_many.status_code == 422
+    twice = await client.post(url, json={"lines": body["lines"] * 2}, headers=buyer)
+    assert twice.status_code == 422, twice.text
     created = await client.post(url, json=body, headers=buyer)
     assert created.status_code == 201, created.text
     assert created.json()["state"] == "open"

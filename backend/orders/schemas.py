@@ -324,6 +324,9 @@ class OrderSummaryPublic(OrderBriefPublic):
     buyer_phone: str
     organisation_name: str | None = Field(description="The canteen, for a canteen's order")
     lines: list[OrderLinePublic]
+    claim_state: str | None = Field(
+        default=None, description="Where a report of a short or damaged delivery stands (the board shows it)"
+    )
 
     @staticmethod
     def summary_fields(summary: OrderSummary) -> dict[str, object]:
@@ -335,6 +338,7 @@ class OrderSummaryPublic(OrderBriefPublic):
             buyer_phone=summary.buyer_phone,
             organisation_name=summary.organisation_name,
             lines=[OrderLinePublic.of(line) for line in summary.lines],
+            claim_state=summary.claim_state,
         )
 
     @classmethod

@@ -325,3 +325,6 @@ async def test_the_api_reports_answers_and_keeps_strangers_out(
     assert again.status_code == 409
     detail = (await client.get(f"/api/v1/orders/{nasi_order.id}", headers=vendor)).json()
     assert detail["claim"]["amount"] == 65_000
+    board = await client.get(f"/api/v1/vendor/board?day={nasi_order.delivery_day}", headers=vendor)
+    (slot,) = board.json()["slots"]
+    assert [order["claim_state"] for order in slot["orders"]] == ["settled"]

@@ -1,4 +1,4 @@
-"""Pages of a short or damaged delivery: the buyer's report form (with a photo), the report as each side sees it
+"""Pages of a short or damaged delivery: the buyer's report form (with a photo per line), the report as each side sees it
 with the steps open to them, and the manager's queue of disputed reports.
 
 Every form is a plain POST answered by a 303; a refusal shows the page again with the message and the status that
@@ -20,9 +20,10 @@ from backend.accounts.auth import UserRequest, requires_login
 from backend.clock import utcnow
 from backend.db import DbSession, undone_if_refused
 from backend.errors import N_, Conflict, DomainError, FieldError, Forbidden, ValidationFailed
+from backend.media.images import MAX_UPLOAD_BYTES, ProcessedPhoto
 from backend.media.routes import private_document_response
 from backend.media.storage import Storage
-from backend.media.uploads import UPLOAD_BODY_LIMIT, photo_from_upload
+from backend.media.uploads import photo_from_upload
 from backend.orders import claims
 from backend.orders.claim_models import CLAIM_KIND_LABELS, ClaimKind
 from backend.orders.claims import ClaimAction, ClaimView, ReportedLine
@@ -31,6 +32,8 @@ from web.responses import page, see_other
 from web.roles import BUYERS, MANAGERS, PROFILE_FIRST, VENDORS
 
 REFUSAL_STATUS = {ValidationFailed: 400, Forbidden: 403, Conflict: 409}
+# A report may carry a photo for each of a few lines: room for three of the largest accepted.
+REPORT_BODY_LIMIT = 3 * MAX_UPLOAD_BYTES + 256 * 1024
 MSG_WHOLE_NUMBER = N_("Type a whole number.")
 MSG_CHOOSE_STEP = N_("Choose one of the buttons of the report.")
 
@@ -123,37 +126,39 @@ async def buyer_claim(request: UserRequest, order_id: FromPath[int], db_session:
     return await _buyer_page(request, db_session, order_id, notice=request.query_params.get("notice"))
 
 
-@post("/orders/{order_id:int}/claim", guards=BUYERS, request_max_body_size=UPLOAD_BODY_LIMIT)
+async def _line_photo(values: dict[str, Any], line_id: int) -> ProcessedPhoto | None:
+    """The photo chosen for a line, validated and re-encoded in a worker thread; None when none was chosen."""
+    chosen = values.get(f"photo-{line_id}")
+    data = await chosen.read() if isinstance(chosen, UploadFile) else b""
+    return await photo_from_upload(data, field=f"photo-{line_id}") if data else None
+
+
+@post("/orders/{order_id:int}/claim", guards=BUYERS, request_max_body_size=REPORT_BODY_LIMIT)
 async def report(
     request: UserRequest, order_id: FromPath[int], db_session: DbSession, storage: NamedDependency[Storage]
 ) -> Template | Redirect:
-    """The buyer's report: per line a quantity (0 or empty: nothing wrong), short or damaged, a note; one photo."""
+    """The buyer's report: per line a quantity (0 or empty: nothing wrong), short or damaged, a note, a photo."""
     values = await form_values(request)
     quantities, errors = _line_quantities(values)
-    lines = [
-        ReportedLine(
-            order_line_id=line_id,
-            kind=str(values.get(f"kind-{line_id}", "")),
-            quantity=quantity,
-            note=str(values.get(f"note-{line_id}", "")),
-        )
-        for line_id, quantity in sorted(quantities.items())
-    ]
-    chosen = values.get("photo")
     try:
         if errors:
             raise ValidationFailed(errors)
-        photo = None
-        if isinstance(chosen, UploadFile):
-            data = await chosen.read()
-            photo = await photo_from_upload(data) if data else None  # validated and re-encoded in a worker thread
+        lines = [
+            ReportedLine(
+                order_line_id=line_id,
+                kind=str(values.get(f"kind-{line_id}", "")),
+                quantity=quantity,
+                note=str(values.get(f"note-{line_id}", "")),
+                photo=await _line_photo(values, line_id) if quantity else None,
+            )
+            for line_id, quantity in sorted(quantities.items())
+        ]
         async with undone_if_refused(db_session):
             await claims.report_delivery_problem(
                 session=db_session,
                 actor=request.user,
                 order_id=order_id,
                 lines=lines,
-                photo=photo,
                 storage=storage,
                 now=utcnow(),
             )
@@ -269,12 +274,18 @@ async def manager_step(request: UserRequest, order_id: FromPath[int], db_session
 # --- the photo --------------------------------------------------------------------------------------------------
 
 
-@get("/claims/{order_id:int}/photo", guards=[requires_login])
+@get("/claims/{order_id:int}/lines/{order_line_id:int}/photo", guards=[requires_login])
 async def claim_photo(
-    request: UserRequest, order_id: FromPath[int], db_session: DbSession, storage: NamedDependency[Storage]
+    request: UserRequest,
+    order_id: FromPath[int],
+    order_line_id: FromPath[int],
+    db_session: DbSession,
+    storage: NamedDependency[Storage],
 ) -> Response[bytes]:
-    """The buyer's photo, for the order's parties only, never cached."""
-    data = await claims.claim_photo(session=db_session, actor=request.user, order_id=order_id, storage=storage)
+    """The buyer's photo of a line, for the order's parties only, never cached."""
+    data = await claims.claim_photo(
+        session=db_session, actor=request.user, order_id=order_id, order_line_id=order_line_id, storage=storage
+    )
     return private_document_response(data, "image/webp")
 
 

@@ -1,4 +1,4 @@
-"""JSON API for short or damaged deliveries: the buyer reports (and sends a photo), each side takes its step, the
+"""JSON API for short or damaged deliveries: the buyer reports (and sends a photo per line), each side takes its step, the
 zone's manager sees the disputed reports. The same service as the pages (backend.orders.claims), so the same
 rules: only the order's parties see a report (404 for anyone else), each step belongs to one side (403), a step
 taken twice or out of turn is refused (409)."""
@@ -65,31 +65,46 @@ class ClaimApi(Controller):
         return ClaimPublic.of(await claims.claim_for(session=db_session, actor=request.user, order_id=order_id))
 
     @post(
-        "/photo",
+        "/lines/{order_line_id:int}/photo",
         guards=[requires_role(*BUYER_ROLES)],
         status_code=200,
-        summary="Add or replace the report's photo (JPEG, PNG or WebP; re-encoded)",
+        summary="Add or replace the photo of a reported line (JPEG, PNG or WebP; re-encoded)",
         request_max_body_size=UPLOAD_BODY_LIMIT,
     )
     async def put_photo(
         self,
         request: UserRequest,
         order_id: FromPath[int],
+        order_line_id: FromPath[int],
         data: Annotated[ClaimPhotoUpload, MULTIPART],
         db_session: DbSession,
         storage: NamedDependency[Storage],
     ) -> ClaimPublic:
         photo = await photo_from_upload(await data.photo.read())
-        await claims.attach_photo(
-            session=db_session, actor=request.user, order_id=order_id, photo=photo, storage=storage, now=utcnow()
+        return ClaimPublic.of(
+            await claims.attach_photo(
+                session=db_session,
+                actor=request.user,
+                order_id=order_id,
+                order_line_id=order_line_id,
+                photo=photo,
+                storage=storage,
+                now=utcnow(),
+            )
         )
-        return ClaimPublic.of(await claims.claim_for(session=db_session, actor=request.user, order_id=order_id))
 
-    @get("/photo", summary="The report's photo", media_type="image/webp")
+    @get("/lines/{order_line_id:int}/photo", summary="The photo of a reported line", media_type="image/webp")
     async def get_photo(
-        self, request: UserRequest, order_id: FromPath[int], db_session: DbSession, storage: NamedDependency[Storage]
+        self,
+        request: UserRequest,
+        order_id: FromPath[int],
+        order_line_id: FromPath[int],
+        db_session: DbSession,
+        storage: NamedDependency[Storage],
     ) -> Response[bytes]:
-        data = await claims.claim_photo(session=db_session, actor=request.user, order_id=order_id, storage=storage)
+        data = await claims.claim_photo(
+            session=db_session, actor=request.user, order_id=order_id, order_line_id=order_line_id, storage=storage
+        )
         return private_document_response(data, "image/webp")
 
     @post(

@@ -62,8 +62,6 @@ class DeliveryClaim(SQLModel, table=True):
     order_id: int = Field(foreign_key="vendor_order.id", unique=True, ondelete="CASCADE")
     state: str = Field(sa_column=Column(String(16), nullable=False, index=True))
     reported_by_id: int = Field(foreign_key="user.id")
-    # Private: served only to the order's parties (claims/…, never under /media/).
-    photo_key: str | None = Field(default=None, max_length=200)
     # The vendor's reason for another quantity, then the manager's for their decision.
     answer_reason: str = Field(default="", max_length=500)
     dispute_reason: str = Field(default="", max_length=500)
@@ -96,6 +94,8 @@ class DeliveryClaimLine(SQLModel, table=True):
     proposed_quantity: int | None = None
     agreed_quantity: int | None = None
     note: str = Field(default="", max_length=300)
+    # The buyer's photo of this line; private: served only to the order's parties (claims/…, never under /media/).
+    photo_key: str | None = Field(default=None, max_length=200)
 
 
 class CreditNote(SQLModel, table=True):

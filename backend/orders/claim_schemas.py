@@ -71,11 +71,13 @@ class ClaimLinePublic(BaseModel):
     proposed_quantity: int | None
     agreed_quantity: int | None
     note: str
+    photo_url: str | None = Field(description="The buyer's photo of this line, for the order's parties only")
 
     @classmethod
     def of(cls, item: ClaimLineView) -> ClaimLinePublic:
         line, ordered = item.line, item.order_line
         return cls(
+            photo_url=f"/api/v1/orders/{ordered.order_id}/claim/lines/{ordered.id}/photo" if line.photo_key else None,
             order_line_id=ordered.id,
             product_name=ordered.product_name,
             unit=ordered.unit,
@@ -95,7 +97,6 @@ class ClaimPublic(BaseModel):
     state_label: str
     side: str = Field(description="The reader's side: buyer, vendor or manager")
     actions: list[ClaimAction] = Field(description="What the reader may do now (POST …/claim/actions)")
-    photo_url: str | None = Field(description="The buyer's photo, for the order's parties only")
     answer_reason: str = Field(description="The vendor's reason for a proposal, then the manager's for a decision")
     dispute_reason: str
     amount: int = Field(description="The agreed difference in rupiah, given back when settled")
@@ -115,7 +116,6 @@ class ClaimPublic(BaseModel):
             state_label=gettext(CLAIM_STATE_LABELS[ClaimState(claim.state)]),
             side=view.side.value,
             actions=view.actions,
-            photo_url=f"/api/v1/orders/{view.order.id}/claim/photo" if claim.photo_key else None,
             answer_reason=claim.answer_reason,
             dispute_reason=claim.dispute_reason,
             amount=claim.amount,

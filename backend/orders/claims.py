@@ -94,7 +94,7 @@ MSG_NOTE_LONG = N_("Keep the note under 300 characters.")
 MSG_REASON = N_("Say why, so the other side understands.")
 MSG_NOT_NOW = N_("This report cannot be answered that way now: look at it again.")
 MSG_NOT_YOUR_STEP = N_("This step is for the other side of the report.")
-MSG_PHOTO_SETTLED = N_("The report is settled: its photo can no longer change.")
+MSG_PHOTO_SETTLED = N_("The report is settled: its photos can no longer change.")
 
 MSG_REPORTED = N_("Order %(number)s: the buyer reported a short or damaged delivery.")
 MSG_PROPOSED = N_("Order %(number)s: the vendor proposed another quantity for your report.")
@@ -110,6 +110,7 @@ class ReportedLine:
     kind: str
     quantity: int
     note: str = ""
+    photo: ProcessedPhoto | None = None  # already validated and re-encoded (backend.media)
 
 
 @dataclass
@@ -199,13 +200,12 @@ async def report_delivery_problem(
     actor: User,
     order_id: int,
     lines: list[ReportedLine],
-    photo: ProcessedPhoto | None = None,
     storage: Storage | None = None,
     now: datetime,
 ) -> DeliveryClaim:
     """The buyer (or a colleague of the ordering canteen) reports, for a delivered order, how many of each
-    product arrived short or damaged, with a note and optionally a photo (already validated and re-encoded by
-    backend.media). Once per order (409 after); another buyer's order is not found (404). The vendor is told."""
+    product arrived short or damaged, with a note and optionally a photo each (kept in `storage`). Once per order
+    (409 after); another buyer's order is not found (404). The vendor is told."""
     order, vendor_user_id, side, existing = await _load(session, actor, order_id)
     if side != Side.BUYER:
         raise Forbidden(MSG_BUYERS_REPORT)
@@ -214,7 +214,6 @@ async def report_delivery_problem(
     if order.status != OrderStatus.DELIVERED:
         raise Conflict(MSG_NOT_DELIVERED)
     kept = _checked_report(lines, await _order_lines(session, order.id))
-    key = await _store_photo(storage, photo) if photo is not None and storage is not None else None
     # Two of the canteen's staff reporting at once: one report is recorded, the other is told.
     claim_id = (
         await session.execute(
@@ -223,7 +222,6 @@ async def report_delivery_problem(
                 order_id=order.id,
                 state=C.OPEN,
                 reported_by_id=actor.id,
-                photo_key=key,
                 answer_reason="",
                 dispute_reason="",
                 amount=0,
@@ -238,16 +236,19 @@ async def report_delivery_problem(
     if claim_id is None:
         raise Conflict(MSG_ALREADY_REPORTED)
     claim = await session.get_one(DeliveryClaim, claim_id)
-    session.add_all(
-        DeliveryClaimLine(
-            claim_id=claim.id,
-            order_line_id=reported.order_line_id,
-            kind=reported.kind,
-            claimed_quantity=reported.quantity,
-            note=reported.note.strip(),
+    for reported in kept:
+        session.add(
+            DeliveryClaimLine(
+                claim_id=claim.id,
+                order_line_id=reported.order_line_id,
+                kind=reported.kind,
+                claimed_quantity=reported.quantity,
+                note=reported.note.strip(),
+                photo_key=await _store_photo(storage, reported.photo)
+                if reported.photo is not None and storage is not None
+                else None,
+            )
         )
-        for reported in kept
-    )
     await session.flush()
     await _tell(
         session=session, order=order, vendor_user_id=vendor_user_id, to_vendor=True, message=MSG_REPORTED, now=now
@@ -255,20 +256,36 @@ async def report_delivery_problem(
     return claim
 
 
+def _reported_line(view: ClaimView, order_line_id: int) -> ClaimLineView:
+    item = next((item for item in view.lines if item.order_line.id == order_line_id), None)
+    if item is None:
+        raise NotFound(MSG_NO_REPORT)
+    return item
+
+
 async def attach_photo(
-    *, session: AsyncSession, actor: User, order_id: int, photo: ProcessedPhoto, storage: Storage, now: datetime
-) -> DeliveryClaim:
-    """The buyer adds or replaces the report's photo while it is not settled (the API sends it on its own)."""
+    *,
+    session: AsyncSession,
+    actor: User,
+    order_id: int,
+    order_line_id: int,
+    photo: ProcessedPhoto,
+    storage: Storage,
+    now: datetime,
+) -> ClaimView:
+    """The buyer adds or replaces the photo of a reported line while the report is not settled (the API sends
+    photos on their own)."""
     view = await claim_for(session=session, actor=actor, order_id=order_id)
     if view.side != Side.BUYER:
         raise Forbidden(MSG_BUYERS_REPORT)
     if view.claim.state == C.SETTLED:
         raise Conflict(MSG_PHOTO_SETTLED)
-    view.claim.photo_key = await _store_photo(storage, photo)
+    item = _reported_line(view, order_line_id)
+    item.line.photo_key = await _store_photo(storage, photo)
     view.claim.updated_at = now
-    session.add(view.claim)
+    session.add_all([item.line, view.claim])
     await session.flush()
-    return view.claim
+    return view
 
 
 async def _load(session: AsyncSession, actor: User, order_id: int) -> tuple[Order, int, Side, DeliveryClaim | None]:
@@ -586,12 +603,14 @@ async def disputed_claims(*, session: AsyncSession, actor: User) -> list[Dispute
     return [DisputedClaim(claim=claim, order=order) for claim, order in (await session.execute(query)).all()]
 
 
-async def claim_photo(*, session: AsyncSession, actor: User, order_id: int, storage: Storage) -> bytes:
-    """The report's photo, for the order's parties only; not found when there is none."""
-    view = await claim_for(session=session, actor=actor, order_id=order_id)
-    if view.claim.photo_key is None:
+async def claim_photo(
+    *, session: AsyncSession, actor: User, order_id: int, order_line_id: int, storage: Storage
+) -> bytes:
+    """The photo of a reported line, for the order's parties only; not found when there is none."""
+    key = _reported_line(await claim_for(session=session, actor=actor, order_id=order_id), order_line_id).line.photo_key
+    if key is None:
         raise NotFound(MSG_NO_REPORT)
     try:
-        return await anyio.to_thread.run_sync(storage.read, view.claim.photo_key)
+        return await anyio.to_thread.run_sync(storage.read, key)
     except FileNotFoundError:
         raise NotFound(MSG_NO_REPORT) from None

@@ -43,7 +43,6 @@ def upgrade() -> None:
         sa.Column("order_id", sa.Integer(), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("reported_by_id", sa.Integer(), nullable=False),
-        sa.Column("photo_key", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
         sa.Column("answer_reason", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
         sa.Column("dispute_reason", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
         sa.Column("amount", sa.Integer(), nullable=False),
@@ -79,6 +78,7 @@ def upgrade() -> None:
         sa.Column("proposed_quantity", sa.Integer(), nullable=True),
         sa.Column("agreed_quantity", sa.Integer(), nullable=True),
         sa.Column("note", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+        sa.Column("photo_key", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
         sa.CheckConstraint("kind IN ('short', 'damaged')", name=op.f("ck_delivery_claim_line_kind_known")),
         sa.CheckConstraint(
             "agreed_quantity IS NULL OR agreed_quantity >= 0", name=op.f("ck_delivery_claim_line_agreed_not_negative")

@@ -252,17 +252,17 @@ async def test_pages_report_with_a_photo_answer_and_show_the_credit_on_both_side
         client,
         f"/orders/{nasi_order.id}/claim",
         {f"quantity-{line.id}": "10", f"kind-{line.id}": "damaged", f"note-{line.id}": "Basi"},
-        files={"photo": ("foto.jpg", b"not a picture", "image/jpeg")},
+        files={f"photo-{line.id}": ("foto.jpg", b"not a picture", "image/jpeg")},
     )
     assert bad.status_code == 400 and "bukan foto" in bad.text.lower()
     sent = await submit(
         client,
         f"/orders/{nasi_order.id}/claim",
         {f"quantity-{line.id}": "10", f"kind-{line.id}": "damaged", f"note-{line.id}": "Basi"},
-        files={"photo": ("foto.jpg", jpeg_bytes(), "image/jpeg")},
+        files={f"photo-{line.id}": ("foto.jpg", jpeg_bytes(), "image/jpeg")},
     )
     assert sent.status_code == 303, sent.text
-    photo = await client.get(f"/claims/{nasi_order.id}/photo")
+    photo = await client.get(f"/claims/{nasi_order.id}/lines/{line.id}/photo")
     assert photo.status_code == 200 and photo.headers["content-type"] == "image/webp"
     assert photo.headers["cache-control"] == "private, no-store"
 
@@ -308,6 +308,11 @@ async def test_the_api_reports_answers_and_keeps_strangers_out(
     assert created.status_code == 201, created.text
     assert created.json()["state"] == "open"
     assert (await client.get(url, headers=stranger)).status_code == 404
+    photo_url = f"{url}/lines/{line.id}/photo"
+    with_photo = await client.post(photo_url, files={"photo": ("rusak.jpg", jpeg_bytes(), "image/jpeg")}, headers=buyer)
+    assert with_photo.status_code == 200, with_photo.text
+    assert with_photo.json()["lines"][0]["photo_url"] == photo_url
+    assert (await client.get(photo_url, headers=stranger)).status_code == 404
 
     vendor = await bearer(database, seller.user)
     proposed = await client.post(
@@ -325,6 +330,7 @@ async def test_the_api_reports_answers_and_keeps_strangers_out(
     assert again.status_code == 409
     detail = (await client.get(f"/api/v1/orders/{nasi_order.id}", headers=vendor)).json()
     assert detail["claim"]["amount"] == 65_000
+    assert (await client.get(photo_url, headers=vendor)).headers["content-type"] == "image/webp"
     board = await client.get(f"/api/v1/vendor/board?day={nasi_order.delivery_day}", headers=vendor)
     (slot,) = board.json()["slots"]
     assert [order["claim_state"] for order in slot["orders"]] == ["settled"]

@@ -334,3 +334,40 @@ async def test_the_api_reports_answers_and_keeps_strangers_out(
     board = await client.get(f"/api/v1/vendor/board?day={nasi_order.delivery_day}", headers=vendor)
     (slot,) = board.json()["slots"]
     assert [order["claim_state"] for order in slot["orders"]] == ["settled"]
+
+
+async def test_a_dispute_reaches_the_managers_queue_and_the_manager_decides_on_the_page_or_the_api(
+    client, other_client, database, world, catering, canteen_staff, nasi_order, manager
+):
+    seller, _ = catering
+    line = await line_of(database, nasi_order)
+    await report(database, canteen_staff, nasi_order, line, quantity=10)
+    await act(database, seller.user, nasi_order, A.PROPOSE, {line.id: 2}, reason="Hanya 2 kotak penyok")
+
+    await log_in(client, canteen_staff)
+    without_reason = await submit(client, f"/orders/{nasi_order.id}/claim/actions", {"action": "dispute"})
+    assert without_reason.status_code == 400 and "Tuliskan alasannya" in without_reason.text
+    disputed = await submit(
+        client, f"/orders/{nasi_order.id}/claim/actions", {"action": "dispute", "reason": "Sepuluh kotak basi"}
+    )
+    assert disputed.status_code == 303, disputed.text
+
+    headers = await bearer(database, manager)
+    queue = (await client.get("/api/v1/claims/disputed", headers=headers)).json()
+    assert [(item["order_id"], item["dispute_reason"]) for item in queue] == [(nasi_order.id, "Sepuluh kotak basi")]
+    other_zone = await world.zone("KIT2", "Kawasan Industri Lain")
+    stranger = await bearer(database, await world.user(manager.role, zone=other_zone))
+    assert (await client.get("/api/v1/claims/disputed", headers=stranger)).json() == []
+    assert (await client.get(f"/api/v1/orders/{nasi_order.id}/claim", headers=stranger)).status_code == 404
+
+    await log_in(other_client, manager)
+    assert f"/manager/claims/{nasi_order.id}" in (await other_client.get("/manager/claims")).text
+    decided = await submit(
+        other_client,
+        f"/manager/claims/{nasi_order.id}",
+        {"action": "decide", f"quantity-{line.id}": "7", "reason": "Tujuh kotak terbukti rusak"},
+    )
+    assert decided.status_code == 303, decided.text
+    claim = (await client.get(f"/api/v1/orders/{nasi_order.id}/claim", headers=headers)).json()
+    assert (claim["state"], claim["amount"], claim["lines"][0]["agreed_quantity"]) == ("settled", 91_000, 7)
+    assert "Rp 91.000" in (await client.get(f"/orders/{nasi_order.id}/claim")).text

@@ -33,6 +33,7 @@ from backend.db import matched_rows, upsert_insert
 from backend.errors import N_, Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from backend.media.images import ProcessedPhoto
 from backend.media.storage import Storage, content_key
+from backend.moderation.audit import record
 from backend.money import format_rupiah
 from backend.notifications.service import Note, notify_each
 from backend.orders.claim_models import (
@@ -435,6 +436,20 @@ async def act_on_claim(
     if step.target == C.SETTLED:
         await _settle(session=session, view=view, now=now)
     await session.flush()
+    if action == ClaimAction.DECIDE:  # what a manager does is kept in the audit log
+        await record(
+            session,
+            actor,
+            "claim.decide",
+            view.claim,
+            view.order.zone_id,
+            reason=reason,
+            after={
+                "order_id": view.order.id,
+                "agreed": {str(item.order_line.id): item.line.agreed_quantity for item in view.lines},
+                "amount": view.claim.amount,
+            },
+        )
     await _announce(session=session, view=view, action=action, actor=actor, now=now)
     return view
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from backend.errors import Conflict, Forbidden, NotFound, StatusConflict, ValidationFailed
+from backend.moderation.models import AuditEntry
 from backend.notifications.models import Notification
 from backend.orders import claims
 from backend.orders.claim_models import ClaimKind, ClaimState, CreditNote, Settlement
@@ -183,6 +184,10 @@ async def test_a_proposal_disputed_goes_to_the_manager_who_sets_the_agreed_quant
 
     view = await act(database, manager, nasi_order, A.DECIDE, {line.id: 7}, reason="Tujuh kotak terbukti rusak")
     assert (view.claim.amount, view.claim.settlement) == (7 * 13_000, Settlement.CREDIT_NOTE)
+    async with database.sessionmaker() as session:
+        (entry,) = (await session.execute(select(AuditEntry))).scalars()
+    assert (entry.action, entry.actor_id, entry.reason) == ("claim.decide", manager.id, "Tujuh kotak terbukti rusak")
+    assert entry.after == {"order_id": nasi_order.id, "agreed": {str(line.id): 7}, "amount": 91_000}
     with pytest.raises(Conflict):  # idempotent: settled once
         await act(database, manager, nasi_order, A.DECIDE, {line.id: 9}, reason="lagi")
 

@@ -1,7 +1,8 @@
 """The commission ledger: what each completed order earned the platform and owes its vendor, what was paid out.
 
 Double entry, integer rupiah; each transaction's entries sum to zero, so the whole ledger does:
-    a completed order ("order-<id>"): clearing −gross, vendor +net, commission +commission
+    a completed order ("order-<id>"): clearing −gross, vendor +net, commission +commission, where the gross is the
+                                      order's total less what a short or damaged delivery gave back
     a payout ("payout-<id>"):         vendor −amount, clearing +amount
 The commission is the zone's rate (basis points) when the order completes, rounded half up to a whole rupiah; a
 rate change applies to orders completed after it. A vendor's balance (what the platform owes them) is the sum of

@@ -41,6 +41,11 @@ document.addEventListener("htmx:sendError", showUploadFailed);
 // to swap) says so next to what was tapped, in the page's language (base.html's #request-failed carries the
 // texts); nothing was swapped, so what was typed stays, and htmx has enabled the button again.
 if (window.htmx) htmx.config.timeout = 20000;
+// A photo on a slow connection may need longer: an upload waits as long as it takes (it says when it fails).
+document.addEventListener("htmx:beforeSend", function (event) {
+  var form = event.detail.elt.closest && event.detail.elt.closest("form");
+  if (form && (form.getAttribute("hx-encoding") || form.enctype) === "multipart/form-data") event.detail.xhr.timeout = 0;
+});
 function failureText(event) {
   var texts = document.getElementById("request-failed");
   if (!texts) return "";

@@ -45,6 +45,7 @@ from backend.orders.api import API_ROUTES as ORDER_API_ROUTES
 from backend.orders.claim_api import API_ROUTES as CLAIM_API_ROUTES
 from backend.payments.api import API_ROUTES as PAYMENT_API_ROUTES
 from backend.payments.ledger_api import API_ROUTES as LEDGER_API_ROUTES
+from backend.payments.terms_api import API_ROUTES as TERMS_API_ROUTES
 from backend.problems import EXCEPTION_HANDLERS, ProblemDocumentation
 from backend.reports.api import API_ROUTES as REPORT_API_ROUTES
 from backend.security_headers import security_headers_hook
@@ -55,6 +56,7 @@ from web.catalogue import PAGE_ROUTES as CATALOGUE_PAGE_ROUTES
 from web.claims import PAGE_ROUTES as CLAIM_PAGE_ROUTES
 from web.delivery_points import PAGE_ROUTES as DELIVERY_POINT_PAGE_ROUTES
 from web.home import PAGE_ROUTES as HOME_PAGE_ROUTES
+from web.invoice_terms import PAGE_ROUTES as INVOICE_TERMS_PAGE_ROUTES
 from web.invoices import PAGE_ROUTES as INVOICE_PAGE_ROUTES
 from web.ledger import PAGE_ROUTES as LEDGER_PAGE_ROUTES
 from web.moderation import PAGE_ROUTES as MODERATION_PAGE_ROUTES
@@ -141,6 +143,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                     *CLAIM_API_ROUTES,
                     *PAYMENT_API_ROUTES,
                     *LEDGER_API_ROUTES,
+                    *TERMS_API_ROUTES,
                     *REPORT_API_ROUTES,
                     *NOTIFICATION_API_ROUTES,
                 ],
@@ -163,6 +166,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                     *CLAIM_PAGE_ROUTES,
                     *PAYMENT_PAGE_ROUTES,
                     *INVOICE_PAGE_ROUTES,
+                    *INVOICE_TERMS_PAGE_ROUTES,
                     *LEDGER_PAGE_ROUTES,
                     *VENDOR_ORDER_PAGE_ROUTES,
                     *NOTIFICATION_PAGE_ROUTES,

@@ -110,7 +110,10 @@ async def test_the_camera_and_location_are_allowed_only_on_the_pages_that_use_th
     catalogue = await other_client.get("/catalogue")
     cart = await other_client.get("/cart")
 
-    assert 'capture="environment"' in product_form.text
+    # The phone offers camera, gallery or file: a BPJPH certificate received as a PDF on WhatsApp can be attached.
+    for form in (product_form, profile, certificates):
+        assert 'type="file"' in form.text and "capture=" not in form.text
+    assert 'accept="image/*,application/pdf"' in certificates.text
     assert (features(product_form)["camera"], features(product_form)["geolocation"]) == ("(self)", "()")
     assert (features(certificates)["camera"], features(certificates)["geolocation"]) == ("(self)", "()")
     assert (features(profile)["camera"], features(profile)["geolocation"]) == ("(self)", "(self)")

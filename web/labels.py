@@ -17,6 +17,7 @@ from backend.orders.claim_models import CLAIM_KIND_LABELS, CLAIM_STATE_LABELS
 from backend.orders.models import DELIVERY_LABELS, PAYMENT_LABELS, STATUS_LABELS, OrderStatus, PointKind
 from backend.orders.states import Side
 from backend.payments.invoices import STATE_LABELS
+from backend.payments.models import TermsApplicationStatus
 
 WEEKDAY_LABELS = {
     1: N_("Monday"),
@@ -81,6 +82,12 @@ SORT_LABELS = {
     Sort.PRICE: N_("Lowest price"),
     Sort.RATING: N_("Best rated"),
 }
+TERMS_APPLICATION_LABELS = {
+    TermsApplicationStatus.SUBMITTED: N_("Waiting for the market manager"),
+    TermsApplicationStatus.DOCUMENTS_REQUESTED: N_("Documents asked for"),
+    TermsApplicationStatus.GRANTED: N_("Granted"),
+    TermsApplicationStatus.REFUSED: N_("Refused"),
+}
 # The manager's invoice list filters (web.invoices.MANAGER_FILTERS).
 INVOICE_FILTER_LABELS = {
     "unpaid": N_("Open and overdue"),
@@ -107,6 +114,7 @@ TEMPLATE_LABELS = {
     "order_confirm_labels": ORDER_CONFIRM_LABELS,
     "invoice_state_labels": STATE_LABELS,
     "invoice_filter_labels": INVOICE_FILTER_LABELS,
+    "terms_application_labels": TERMS_APPLICATION_LABELS,
     "report_kind_labels": REPORT_KIND_LABELS,
     "sort_labels": SORT_LABELS,
     "weekday_labels": WEEKDAY_LABELS,

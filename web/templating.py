@@ -24,6 +24,7 @@ from backend.orders.standing import can_order_weekly
 from backend.orders.states import NEEDS_REASON
 from backend.payments.cash import cash_step
 from backend.phone import display_phone, whatsapp_link
+from web.audit_log import AUDIT_ACTION_LABELS, audit_changes, audit_title
 from web.labels import TEMPLATE_LABELS, WEEKDAY_LABELS
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
@@ -111,6 +112,9 @@ def configure_environment(engine: JinjaTemplateEngine) -> None:
         can_order_weekly=can_order_weekly,
         cash_step=cash_step,
         reason_targets=NEEDS_REASON,
+        audit_title=audit_title,
+        audit_changes=audit_changes,
+        audit_action_labels=AUDIT_ACTION_LABELS,
         **TEMPLATE_LABELS,
     )
     env.trim_blocks = True

@@ -54,9 +54,9 @@ def _refusal_status(exc: DomainError) -> int:
     return next((code for kind, code in REFUSAL_STATUS.items() if isinstance(exc, kind)), 409)
 
 
-def _vendor_actions(status: str) -> list[OrderStatus]:
-    """The vendor's buttons; a new order is declined rather than cancelled, so it shows one red button, not two."""
-    targets = allowed_targets(OrderStatus(status), Side.VENDOR)
+def _vendor_actions(targets: list[OrderStatus]) -> list[OrderStatus]:
+    """The vendor's buttons of the steps open to them; a new order is declined rather than cancelled, so it shows
+    one red button, not two."""
     if OrderStatus.DECLINED in targets:
         return [target for target in targets if target != OrderStatus.CANCELLED]
     return targets
@@ -70,26 +70,31 @@ async def _board_page(
     db_session: AsyncSession,
     *,
     vendor: Vendor,
-    day: date,
+    day: date | None,
     today: date,
     status_code: int = 200,
     errors: dict[int, dict[str, str]] | None = None,
     failed: dict[int, str] | None = None,
 ) -> Template:
-    """The day's orders by slot (two queries) and the count of new orders on any day (one)."""
-    board = await service.vendor_board(session=db_session, vendor=vendor, day=day)
-    waiting = await service.count_new_orders(session=db_session, vendor=vendor)
+    """The day's orders by slot (two queries), and in one query the count of new orders on any day, the day to
+    show (`day`, else the next day with orders) and the capacity left that day."""
+    facts = await service.board_facts(session=db_session, vendor=vendor, today=today, day=day)
+    board = await service.vendor_board(session=db_session, vendor=vendor, day=facts.day)
     actions = {
-        summary.order.id: _vendor_actions(summary.order.status) for slot in board.slots for summary in slot.orders
+        summary.order.id: _vendor_actions(allowed_targets(OrderStatus(summary.order.status), Side.VENDOR))
+        for slot in board.slots
+        for summary in slot.orders
     }
     return page(
         "vendor_orders/board.html",
         status_code=status_code,
         board=board,
-        day=day,
+        day=facts.day,
         today=today,
         tomorrow=today + timedelta(days=1),
-        waiting=waiting,
+        waiting=facts.waiting,
+        capacity_left=facts.capacity_left,
+        daily_capacity=vendor.daily_capacity,
         actions=actions,
         errors=errors or {},
         failed=failed or {},
@@ -98,11 +103,11 @@ async def _board_page(
 
 @get("/vendor/orders", guards=VENDORS, exception_handlers=PROFILE_FIRST, name="vendor_order_board")
 async def order_board(request: UserRequest, db_session: DbSession) -> Template:
-    """Today's (or tomorrow's, or a chosen day's) orders, grouped by delivery slot."""
+    """A day's orders, grouped by delivery slot: the chosen day, else the next day that has orders."""
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     today = wib_today(utcnow())
     return await _board_page(
-        request, db_session, vendor=vendor, today=today, day=query_date(request.query_params.get("day")) or today
+        request, db_session, vendor=vendor, today=today, day=query_date(request.query_params.get("day"))
     )
 
 
@@ -144,7 +149,7 @@ async def change_order_status(
                 "vendor_orders/_status_answer.html",
                 summary=detail.summary,
                 slot=slot,
-                actions={order.id: _vendor_actions(order.status)},
+                actions={order.id: _vendor_actions(detail.actions)},
                 errors={order.id: errors},
                 failed={order.id: failed},
             )
@@ -204,7 +209,7 @@ def _detail_page(
         detail=detail,
         summary=detail.summary,
         notice=notice,
-        actions={detail.order.id: _vendor_actions(detail.order.status)},
+        actions={detail.order.id: _vendor_actions(detail.actions)},
         errors={detail.order.id: errors or {}},
         failed={detail.order.id: failed},
         review_errors=review_errors or {},

@@ -26,6 +26,19 @@ class AuditSubject(Protocol):
     def id(self) -> int | None: ...
 
 
+LABEL_ATTRIBUTES = ("business_name", "name", "company_name", "number", "words", "filename")
+
+
+def subject_label(subject: object) -> str:
+    """What people call the subject: a product's or a canteen's name, a vendor's business name, an invoice's or a
+    certificate's number."""
+    for attribute in LABEL_ATTRIBUTES:
+        value = getattr(subject, attribute, None)
+        if isinstance(value, str) and value:
+            return value[:160]
+    return ""
+
+
 async def record(
     session: AsyncSession,
     actor: User | None,
@@ -46,6 +59,7 @@ async def record(
         action=action,
         subject_type=str(subject.__tablename__),
         subject_id=subject.id,
+        subject_label=subject_label(subject),
         reason=reason[:500],
         before=before,
         after=after,

@@ -27,6 +27,8 @@ class AuditEntry(SQLModel, table=True):
     action: str = Field(max_length=40, index=True)
     subject_type: str = Field(max_length=30)
     subject_id: int
+    # What the subject was called when it happened ("Keripik Tempe", "INV-2026-000123"), for people reading the log.
+    subject_label: str = Field(default="", max_length=160, sa_column_kwargs={"server_default": ""})
     reason: str = Field(default="", max_length=500)
     before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))

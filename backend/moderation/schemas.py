@@ -97,6 +97,7 @@ class AuditEntryPublic(BaseModel):
     action: str
     subject_type: str
     subject_id: int
+    subject_label: str = Field(description="What the subject was called then (a product's name, an invoice's number)")
     reason: str
     before: dict[str, Any] | None
     after: dict[str, Any] | None

@@ -23,6 +23,7 @@ from backend.db import matched_rows, upsert_insert
 from backend.errors import N_, Conflict, NotFound, ValidationFailed
 from backend.moderation.audit import record
 from backend.moderation.models import CertificateNotice, ListingReport, ReportKind
+from backend.notifications.service import notify
 from backend.orders.service import warn_buyers_of_suspension
 from backend.vendors.models import Vendor, VendorStatus
 
@@ -200,6 +201,21 @@ async def review_queue(*, session: AsyncSession, actor: User, limit: int = 50) -
     return items
 
 
+# What the vendor is told of each decision (their inbox and a push); a reason is the manager's own words.
+NOTE_LISTING_APPROVED = N_("%(product)s was approved and is on sale to buyers within your delivery radius.")
+NOTE_LISTING_REJECTED = N_("%(product)s was not approved: %(reason)s")
+NOTE_CERTIFICATE_VERIFIED = N_("Your certificate %(number)s was verified: its badge shows on your products.")
+NOTE_CERTIFICATE_REJECTED = N_("Your certificate %(number)s was refused: %(reason)s")
+NOTE_SUSPENDED = N_("Your shop was suspended: %(reason)s Buyers cannot see your products until it is reinstated.")
+NOTE_REINSTATED = N_("Your shop was reinstated: buyers can see your live products again.")
+
+
+async def _tell_vendor(
+    session: AsyncSession, vendor: Vendor, message: str, url: str, now: datetime, **params: object
+) -> None:
+    await notify(session=session, user_ids={vendor.user_id}, message=message, params=params, url=url, now=now)
+
+
 async def approve_listing(*, session: AsyncSession, actor: User, product_id: int, now: datetime) -> Product:
     """Approve a listing. Buyers see it once its vendor is active and its certificates count."""
     product, vendor = await _product_and_vendor(session=session, actor=actor, product_id=product_id)
@@ -228,6 +244,9 @@ async def approve_listing(*, session: AsyncSession, actor: User, product_id: int
     await record(
         session, actor, "listing.approve", product, vendor.zone_id, before=before, after=product.approved_snapshot
     )
+    await _tell_vendor(
+        session, vendor, NOTE_LISTING_APPROVED, f"/vendor/products/{product.id}", now, product=product.name
+    )
     return product
 
 
@@ -241,6 +260,8 @@ async def reject_listing(*, session: AsyncSession, actor: User, product_id: int,
     session.add(product)
     before, after = {"status": ListingStatus.PENDING_REVIEW.value}, {"status": product.status}
     await record(session, actor, "listing.reject", product, vendor.zone_id, reason=reason, before=before, after=after)
+    url = f"/vendor/products/{product.id}"
+    await _tell_vendor(session, vendor, NOTE_LISTING_REJECTED, url, now, product=product.name, reason=reason)
     return product
 
 
@@ -317,6 +338,9 @@ async def _decide_certificate(
     action = "certificate.verify" if status == CertificateStatus.VERIFIED else "certificate.reject"
     after = _certificate_state(certificate)
     await record(session, actor, action, certificate, vendor.zone_id, reason=reason, before=before, after=after)
+    note = NOTE_CERTIFICATE_VERIFIED if status == CertificateStatus.VERIFIED else NOTE_CERTIFICATE_REJECTED
+    url = f"/vendor/certificates/{certificate.id}"
+    await _tell_vendor(session, vendor, note, url, now, number=certificate.number, reason=reason)
     return certificate
 
 
@@ -378,6 +402,10 @@ async def _set_vendor_status(
     await record(
         session, actor, action, vendor, vendor.zone_id, reason=reason, before=before, after={"status": status.value}
     )
+    if status == VendorStatus.SUSPENDED:
+        await _tell_vendor(session, vendor, NOTE_SUSPENDED, "/vendor", now, reason=reason)
+    else:
+        await _tell_vendor(session, vendor, NOTE_REINSTATED, "/vendor", now)
     return vendor
 
 

@@ -72,6 +72,11 @@ class DeliveryClaim(SQLModel, table=True):
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
 
+    @property
+    def number(self) -> str:
+        """The order's number, which people use for its report too (the audit log names it so)."""
+        return f"PK-{self.order_id:06d}"
+
 
 class DeliveryClaimLine(SQLModel, table=True):
     """One order line reported short or damaged: what the buyer claimed, what the vendor proposed, what was agreed.

@@ -445,8 +445,10 @@ async def act_on_claim(
             view.order.zone_id,
             reason=reason,
             after={
-                "order_id": view.order.id,
-                "agreed": {str(item.order_line.id): item.line.agreed_quantity for item in view.lines},
+                "agreed": ", ".join(
+                    f"{item.line.agreed_quantity} {item.order_line.unit} {item.order_line.product_name}"
+                    for item in view.lines
+                ),
                 "amount": view.claim.amount,
             },
         )

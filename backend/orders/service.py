@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import ColumnElement, ScalarSelect, Select, func, or_, select
+from sqlalchemy import ColumnElement, Date, ScalarSelect, Select, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
@@ -21,7 +21,7 @@ from backend.i18n import gettext
 from backend.notifications.service import Note, notify_each
 from backend.orders import cart as carts
 from backend.orders.claim_models import ClaimState, DeliveryClaim
-from backend.orders.models import OPEN_STATUSES, Order, OrderEvent, OrderLine, OrderStatus, Review
+from backend.orders.models import OPEN_STATUSES, CapacityDay, Order, OrderEvent, OrderLine, OrderStatus, Review
 from backend.orders.states import MSG_NOT_FOUND, Side, allowed_targets, order_with_vendor_user, side_of
 from backend.payments.models import Refund
 from backend.vendors.models import Vendor
@@ -291,9 +291,36 @@ async def zone_and_new_orders(*, session: AsyncSession, vendor: Vendor) -> tuple
     return zone, waiting
 
 
-async def count_new_orders(*, session: AsyncSession, vendor: Vendor) -> int:
-    """Orders waiting for the vendor's answer."""
-    return (await session.execute(select(new_orders_count(vendor.id)))).scalar_one()
+@dataclass(frozen=True)
+class BoardFacts:
+    waiting: int  # orders waiting for the vendor's answer, any day
+    day: date  # the day the board shows
+    capacity_left: int | None  # what the vendor can still accept that day; None for a vendor without a capacity
+
+
+async def board_facts(*, session: AsyncSession, vendor: Vendor, today: date, day: date | None) -> BoardFacts:
+    """What heads the board, in one query: the new orders waiting, the day to show (`day`, or else the next day
+    from `today` that has orders to prepare or deliver, or else today) and the capacity left that day."""
+    next_day = (
+        select(func.min(col(Order.delivery_day)))
+        .where(
+            col(Order.vendor_id) == vendor.id,
+            col(Order.delivery_day) >= today,
+            col(Order.status).in_(OPEN_STATUSES),
+        )
+        .scalar_subquery()
+    )
+    shown = literal(day, Date) if day is not None else func.coalesce(next_day, literal(today, Date), type_=Date)
+    held = (
+        select(col(CapacityDay.capacity) - col(CapacityDay.held))
+        .where(col(CapacityDay.vendor_id) == vendor.id, col(CapacityDay.day) == shown)
+        .scalar_subquery()
+    )
+    waiting, shown_day, left = (await session.execute(select(new_orders_count(vendor.id), shown, held))).one()
+    if isinstance(shown_day, str):  # SQLite gives a computed date back as text
+        shown_day = date.fromisoformat(shown_day)
+    capacity = vendor.daily_capacity if left is None else left
+    return BoardFacts(waiting=waiting, day=shown_day, capacity_left=capacity if vendor.daily_capacity else None)
 
 
 @dataclass

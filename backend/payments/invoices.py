@@ -37,7 +37,7 @@ VOID_STATUSES = (OrderStatus.CANCELLED, OrderStatus.DECLINED)
 PER_PAGE = 30
 MAX_REFERENCE = 120
 
-MSG_NO_TERMS = N_("Your canteen does not have invoice terms yet: ask the market manager, or pay by card.")
+MSG_NO_TERMS = N_("Your canteen does not have invoice terms yet: apply for them on the invoice terms page.")
 MSG_TERMS = N_("Choose 14 or 30 days, or no invoice terms.")
 MSG_NPWP = N_("Type the NPWP as 15 or 16 digits, for example 01.234.567.8-901.000.")
 MSG_CANTEEN_NOT_FOUND = N_("We could not find this canteen.")

@@ -6,7 +6,8 @@ Double entry, integer rupiah; each transaction's entries sum to zero, so the who
     a payout ("payout-<id>"):         vendor −amount, clearing +amount
 The commission is the zone's rate (basis points) when the order completes, rounded half up to a whole rupiah; a
 rate change applies to orders completed after it. A vendor's balance (what the platform owes them) is the sum of
-their vendor entries. A completion is entered once whatever retries or concurrent jobs do: UNIQUE(order_id,
+their vendor entries; what can be paid out is the balance less the net of invoice orders whose invoice the canteen
+has not paid yet, so a payout never spends money no buyer has paid in. A completion is entered once whatever retries or concurrent jobs do: UNIQUE(order_id,
 account) and an insert that ignores a conflict.
 """
 
@@ -27,7 +28,7 @@ from backend.moderation.audit import record
 from backend.money import format_rupiah
 from backend.orders.claim_models import ClaimState, DeliveryClaim
 from backend.orders.models import Order, PaymentMethod
-from backend.payments.models import LedgerAccount, LedgerEntry, Payout
+from backend.payments.models import Invoice, LedgerAccount, LedgerEntry, Payout
 from backend.vendors.models import Vendor
 
 BPS = 10_000  # basis points in a whole
@@ -40,6 +41,10 @@ MSG_ZONE_NOT_FOUND = N_("We could not find this zone.")
 MSG_VENDOR_NOT_FOUND = N_("This vendor does not exist.")
 MSG_AMOUNT = N_("Type the amount in whole rupiah, more than zero.")
 MSG_OVER_BALANCE = N_("The payout cannot be more than what the vendor is owed: %(balance)s.")
+MSG_OVER_PAYABLE = N_(
+    "The payout cannot be more than what buyers have paid for: %(payable)s (%(awaiting)s waits for canteens to pay "
+    "their invoices)."
+)
 MSG_SAME_REFERENCE = N_("A payout with this transfer reference is already recorded for this vendor.")
 MSG_REFERENCE = N_("Type the bank transfer's reference (3 to 120 characters).")
 MSG_ADMINS_ONLY = N_("Only the platform's administrators may do this.")
@@ -139,10 +144,27 @@ async def set_commission_rate(*, session: AsyncSession, actor: User, zone_id: in
 # --- balances and payouts ---------------------------------------------------------------------------------
 
 
-def _vendor_balance(vendor_id: int) -> Select[int]:
-    return select(func.coalesce(func.sum(col(LedgerEntry.amount)), 0)).where(
-        col(LedgerEntry.account) == LedgerAccount.VENDOR, col(LedgerEntry.vendor_id) == vendor_id
+def _awaiting_invoice(amount: ColumnElement[int] | Mapped[int]) -> ColumnElement[int]:
+    """`amount` when its order is on an invoice the canteen has not paid yet (ledger entries outer-joined to their
+    order and its invoice), else 0."""
+    return case((col(Invoice.id).is_not(None) & col(Invoice.paid_at).is_(None), amount), else_=0)
+
+
+def _vendor_balance(vendor_id: int) -> Select[int, int]:
+    """The vendor's balance and the part of it that waits for canteens' invoices to be paid: one row."""
+    amount = col(LedgerEntry.amount)
+    return (
+        select(func.coalesce(func.sum(amount), 0), func.coalesce(func.sum(_awaiting_invoice(amount)), 0))
+        .select_from(LedgerEntry)
+        .outerjoin(Order, col(Order.id) == col(LedgerEntry.order_id))
+        .outerjoin(Invoice, col(Invoice.checkout_id) == col(Order.checkout_id))
+        .where(col(LedgerEntry.account) == LedgerAccount.VENDOR, col(LedgerEntry.vendor_id) == vendor_id)
     )
+
+
+def payable(balance: int, awaiting_invoices: int) -> int:
+    """What may be paid out now: the balance less what canteens still owe on their invoices, never below 0."""
+    return max(balance - awaiting_invoices, 0)
 
 
 @dataclass
@@ -162,8 +184,13 @@ class CompletedOrder:
 class VendorBalance:
     vendor: Vendor
     balance: int  # what the platform owes the vendor now
+    awaiting_invoices: int = 0  # the part of it canteens have not paid yet (their invoices are open)
     orders: list[CompletedOrder] = field(default_factory=list)  # the latest first
     payouts: list[Payout] = field(default_factory=list)  # the latest first
+
+    @property
+    def payable(self) -> int:
+        return payable(self.balance, self.awaiting_invoices)
 
 
 async def vendor_balance(*, session: AsyncSession, vendor: Vendor, recent: int = RECENT) -> VendorBalance:
@@ -192,7 +219,7 @@ async def vendor_balance(*, session: AsyncSession, vendor: Vendor, recent: int =
     balance = _vendor_balance(vendor.id).subquery()
     rows = (
         await session.execute(
-            select(balance.c[0], Payout)
+            select(balance.c[0], balance.c[1], Payout)
             .select_from(balance)
             .outerjoin(Payout, col(Payout.vendor_id) == vendor.id)
             .order_by(col(Payout.id).desc())
@@ -202,11 +229,12 @@ async def vendor_balance(*, session: AsyncSession, vendor: Vendor, recent: int =
     return VendorBalance(
         vendor=vendor,
         balance=rows[0][0] if rows else 0,
+        awaiting_invoices=rows[0][1] if rows else 0,
         orders=[
             CompletedOrder(order_id=order_id, completed_at=at, gross=gross, commission=commission, net=net)
             for order_id, at, gross, commission, net in orders
         ],
-        payouts=[payout for _, payout in rows if payout is not None],
+        payouts=[payout for _, _, payout in rows if payout is not None],
     )
 
 
@@ -216,6 +244,11 @@ class BalanceRow:
     zone_code: str
     balance: int
     paid_out: int
+    awaiting_invoices: int = 0
+
+    @property
+    def payable(self) -> int:
+        return payable(self.balance, self.awaiting_invoices)
 
 
 async def vendor_balances(*, session: AsyncSession, actor: User) -> list[BalanceRow]:
@@ -229,27 +262,31 @@ async def vendor_balances(*, session: AsyncSession, actor: User) -> list[Balance
                 col(Zone.code),
                 func.sum(col(LedgerEntry.amount)),
                 func.sum(case((col(LedgerEntry.payout_id).is_not(None), -col(LedgerEntry.amount)), else_=0)),
+                func.sum(_awaiting_invoice(col(LedgerEntry.amount))),
             )
             .join(
                 LedgerEntry,
                 (col(LedgerEntry.vendor_id) == col(Vendor.id)) & (col(LedgerEntry.account) == LedgerAccount.VENDOR),
             )
             .join(Zone, col(Zone.id) == col(Vendor.zone_id))
+            .outerjoin(Order, col(Order.id) == col(LedgerEntry.order_id))
+            .outerjoin(Invoice, col(Invoice.checkout_id) == col(Order.checkout_id))
             .group_by(col(Vendor.id), col(Zone.code))
             .order_by(col(Vendor.business_name), col(Vendor.id))
         )
     ).all()
     return [
-        BalanceRow(vendor=vendor, zone_code=code, balance=balance, paid_out=paid_out)
-        for vendor, code, balance, paid_out in rows
+        BalanceRow(vendor=vendor, zone_code=code, balance=balance, paid_out=paid_out, awaiting_invoices=awaiting)
+        for vendor, code, balance, paid_out, awaiting in rows
     ]
 
 
 async def record_payout(
     *, session: AsyncSession, actor: User, vendor_id: int, amount: int, reference: str, now: datetime
 ) -> Payout:
-    """The admin records a bank transfer to a vendor: a payout of at most the vendor's balance, and its entries
-    vendor −amount, clearing +amount, in one transaction (audit-logged)."""
+    """The admin records a bank transfer to a vendor: a payout of at most what buyers have paid in for the vendor
+    (the balance less open invoices' orders), and its entries vendor −amount, clearing +amount, in one transaction
+    (audit-logged)."""
     _ensure_admin(actor)
     # The vendor's row is locked while the balance is read, so two payouts at once cannot both spend it.
     vendor = (
@@ -271,9 +308,12 @@ async def record_payout(
     if amount <= 0:
         errors.append(FieldError("amount", MSG_AMOUNT))
     else:
-        balance = (await session.execute(_vendor_balance(vendor.id))).scalar_one()
+        balance, awaiting = (await session.execute(_vendor_balance(vendor.id))).one()
         if amount > balance:
             errors.append(FieldError("amount", MSG_OVER_BALANCE, {"balance": format_rupiah(balance)}))
+        elif amount > payable(balance, awaiting):
+            limits = {"payable": format_rupiah(payable(balance, awaiting)), "awaiting": format_rupiah(awaiting)}
+            errors.append(FieldError("amount", MSG_OVER_PAYABLE, limits))
     if errors:
         raise ValidationFailed(errors)
     payout = Payout(vendor_id=vendor.id, amount=amount, reference=reference, recorded_by_id=actor.id, created_at=now)

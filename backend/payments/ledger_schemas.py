@@ -48,7 +48,7 @@ def bps_to_percent(bps: int) -> str:
     return str(whole) if not rest else f"{whole},{rest:02d}".rstrip("0")
 
 
-def _number_text(value: Any) -> Any:
+def number_text(value: Any) -> Any:
     """A page's choice sent as text ("30") for a field the API sends as a number."""
     return int(value) if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit() else value
 
@@ -64,7 +64,7 @@ class PaidInput(BaseModel):
 class InvoiceTermsInput(BaseModel):
     field_messages: ClassVar[dict[str, str]] = {"invoice_terms_days": MSG_TERMS}
 
-    invoice_terms_days: Annotated[Literal[14, 30] | None, BeforeValidator(_number_text)] = Field(
+    invoice_terms_days: Annotated[Literal[14, 30] | None, BeforeValidator(number_text)] = Field(
         description="14 or 30 days to pay; null withdraws the terms (invoices already issued stay due)"
     )
     npwp: str = Field(default="", max_length=30, description="The canteen's tax number (15 or 16 digits), or empty")
@@ -229,6 +229,8 @@ class CompletedOrderPublic(BaseModel):
 class VendorBalancePublic(BaseModel):
     vendor_id: int
     balance: int = Field(description="What the platform owes the vendor now")
+    awaiting_invoices: int = Field(description="The part of the balance canteens have not paid yet (open invoices)")
+    payable: int = Field(description="What can be paid out now: the balance less what awaits invoices")
     orders: list[CompletedOrderPublic] = Field(description="The latest completed orders, newest first")
     payouts: list[PayoutPublic] = Field(description="The latest payouts, newest first")
 
@@ -249,6 +251,8 @@ class BalanceRowPublic(BaseModel):
     zone_code: str
     balance: int
     paid_out: int
+    awaiting_invoices: int
+    payable: int
 
     @classmethod
     def of(cls, row: BalanceRow) -> BalanceRowPublic:

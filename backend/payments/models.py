@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Column, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, Index, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from backend.db import created_at_field, id_field
@@ -143,4 +143,62 @@ class Payout(SQLModel, table=True):
     amount: int
     reference: str = Field(max_length=120)
     recorded_by_id: int = Field(foreign_key="user.id")
+    created_at: datetime = created_at_field()
+
+
+class TermsApplicationStatus(StrEnum):
+    SUBMITTED = "submitted"  # waits for the zone's manager
+    DOCUMENTS_REQUESTED = "documents_requested"  # the manager asked for documents (`manager_note` says which)
+    GRANTED = "granted"
+    REFUSED = "refused"  # `manager_note` is the reason the canteen reads
+
+
+OPEN_TERMS_APPLICATION = (TermsApplicationStatus.SUBMITTED, TermsApplicationStatus.DOCUMENTS_REQUESTED)
+
+
+class InvoiceTermsApplication(SQLModel, table=True):
+    """A canteen asking its zone's manager for invoice terms: who it is for the invoices, and what it asks for.
+    A canteen has at most one open application at a time."""
+
+    __tablename__ = "invoice_terms_application"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_values(TermsApplicationStatus)})", name="status_known"),
+        CheckConstraint("requested_days IN (14, 30)", name="requested_days_known"),
+        CheckConstraint("granted_days IS NULL OR granted_days IN (14, 30)", name="granted_days_known"),
+        Index(
+            "uq_invoice_terms_application_open",
+            "organisation_id",
+            unique=True,
+            sqlite_where=text("status IN ('submitted', 'documents_requested')"),
+            postgresql_where=text("status IN ('submitted', 'documents_requested')"),
+        ),
+    )
+
+    id: int = id_field()
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    applicant_id: int = Field(foreign_key="user.id")
+    company_name: str = Field(max_length=160)
+    npwp: str = Field(max_length=30)
+    billing_address: str = Field(max_length=300)
+    requested_days: int
+    status: str = Field(sa_column=Column(String(24), nullable=False))
+    manager_note: str = Field(default="", max_length=500)
+    granted_days: int | None = None
+    decided_by_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = created_at_field()
+    updated_at: datetime = created_at_field()
+
+
+class InvoiceTermsDocument(SQLModel, table=True):
+    """A document a canteen attached to its application (a deed, a tax card, ...): private, re-encoded like a
+    certificate's."""
+
+    __tablename__ = "invoice_terms_document"
+
+    id: int = id_field()
+    application_id: int = Field(foreign_key="invoice_terms_application.id", index=True)
+    title: str = Field(max_length=120)
+    document_key: str = Field(max_length=200)
+    media_type: str = Field(max_length=40)
+    uploaded_by_id: int = Field(foreign_key="user.id")
     created_at: datetime = created_at_field()

@@ -1,7 +1,12 @@
-"""delivery claims
+"""delivery claims: buyers' reports of short or damaged deliveries, and credit notes on invoices
+
+- `delivery_claim`: one report per delivered order, its state (open, proposed, disputed, settled), the reasons,
+  and the agreed amount with how it was given back.
+- `delivery_claim_line`: per order line, the claimed, proposed and agreed quantities, a note and a private photo.
+- `credit_note`: what an invoice no longer asks for (one per order).
 
 Revision ID: 0016
-Revises: 0012
+Revises: 0018
 Create Date: 2026-12-03 07:02:44.753087
 """
 
@@ -12,7 +17,7 @@ import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = "0016"
-down_revision: str | None = "0012"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -156,9 +156,14 @@ async def test_the_audit_page_lists_actions_newest_first_and_filters_by_action(c
     everything = await client.get("/manager/audit")
     only_verifications = await client.get("/manager/audit?action=certificate.verify")
 
-    assert everything.text.index("listing.approve") < everything.text.index("certificate.verify")
-    assert "<strong>listing.approve</strong>" not in only_verifications.text
-    assert "<strong>certificate.verify</strong>" in only_verifications.text
+    # In words, at a glance: what was done to what, and what changed (no codes, no JSON).
+    approved = f"<strong>Listing disetujui: {shop.product.name}</strong>"
+    verified = f"<strong>Sertifikat diverifikasi: {shop.certificates[0].number}</strong>"
+    assert everything.text.index(approved) < everything.text.index(verified)
+    assert "<dt>Status</dt><dd>Menunggu verifikasi → Terverifikasi</dd>" in everything.text
+    assert "<dt>Foto</dt><dd>— → 1 foto</dd>" in everything.text
+    assert "{&#34;" not in everything.text and "listing.approve</strong>" not in everything.text
+    assert approved not in only_verifications.text and verified in only_verifications.text
 
 
 @pytest.mark.parametrize(

@@ -16,9 +16,11 @@ from backend.catalog.service import visible_product_ids
 from backend.certification.models import Certificate, CertificateStatus
 from backend.clock import wib_today
 from backend.errors import Conflict, NotFound, ValidationFailed
+from backend.i18n import set_locale
 from backend.moderation import service
 from backend.moderation.audit import AuditFilter, list_entries
 from backend.moderation.models import AuditEntry, CertificateNotice
+from backend.notifications.service import list_inbox, notification_text
 from backend.vendors.models import Vendor
 
 # The expiry stories run on a fixed clock: Monday 23 November 2026, 09.00 WIB.
@@ -151,6 +153,55 @@ async def test_suspending_a_vendor_hides_their_listings_and_reinstating_shows_th
         reason="Hasil lab aman.",
     )
     assert await visible(database, shop.product.id)
+
+
+async def test_the_vendor_is_told_of_every_decision_in_the_managers_own_words(world, zone, vendor, manager, database):
+    shop = await world.shop(vendor)
+    second = await world.user(Role.VENDOR, zone=zone)
+    rejected = await world.shop(second, business_name="Dapur Kedua")
+    await act(database, service.approve_listing, now=world.now, actor=manager, product_id=shop.product.id)
+    await act(
+        database,
+        service.reject_listing,
+        now=world.now,
+        actor=manager,
+        product_id=rejected.product.id,
+        reason="Foto buram, tolong foto ulang dengan cahaya terang.",
+    )
+    certificate_id = shop.certificates[0].id
+    await act(database, service.verify_certificate, now=world.now, actor=manager, certificate_id=certificate_id)
+    await act(
+        database,
+        service.reject_certificate,
+        now=world.now,
+        actor=manager,
+        certificate_id=rejected.certificates[0].id,
+        reason="Nomor tidak terbaca.",
+    )
+    vendor_id = shop.product.vendor_id
+    suspend = {"actor": manager, "vendor_id": vendor_id, "now": world.now}
+    await act(database, service.suspend_vendor, reason="Laporan pembeli: produk basi.", **suspend)
+    await act(database, service.reinstate_vendor, reason="Sudah diperiksa ke dapur, aman.", **suspend)
+
+    async with database.sessionmaker() as session:
+        inbox = await list_inbox(session=session, user=vendor)
+        other = await list_inbox(session=session, user=second)
+    set_locale("id")
+    told = [notification_text(note) for note in reversed(inbox.items)]
+    assert told == [
+        f"{shop.product.name} disetujui dan dijual kepada pembeli dalam jangkauan antar Anda.",
+        f"Sertifikat Anda {shop.certificates[0].number} sudah diverifikasi: lencananya tampil di produk Anda.",
+        (
+            "Toko Anda dibekukan: Laporan pembeli: produk basi. Pembeli tidak bisa melihat produk Anda sampai toko "
+            "dipulihkan."
+        ),
+        "Toko Anda dipulihkan: pembeli bisa melihat produk Anda yang tayang lagi.",  # not the audit log's reason
+    ]
+    assert [notification_text(note) for note in reversed(other.items)] == [
+        f"{rejected.product.name} tidak disetujui: Foto buram, tolong foto ulang dengan cahaya terang.",
+        f"Sertifikat Anda {rejected.certificates[0].number} ditolak: Nomor tidak terbaca.",
+    ]
+    assert inbox.items[-1].url == f"/vendor/products/{shop.product.id}"
 
 
 async def test_the_audit_log_records_each_action_with_who_why_and_before_after(world, vendor, manager, database):

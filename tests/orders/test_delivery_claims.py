@@ -187,7 +187,8 @@ async def test_a_proposal_disputed_goes_to_the_manager_who_sets_the_agreed_quant
     async with database.sessionmaker() as session:
         (entry,) = (await session.execute(select(AuditEntry))).scalars()
     assert (entry.action, entry.actor_id, entry.reason) == ("claim.decide", manager.id, "Tujuh kotak terbukti rusak")
-    assert entry.after == {"order_id": nasi_order.id, "agreed": {str(line.id): 7}, "amount": 91_000}
+    assert entry.after == {"agreed": "7 box Nasi Box Ayam Bakar", "amount": 91_000}
+    assert entry.subject_label == nasi_order.number
     with pytest.raises(Conflict):  # idempotent: settled once
         await act(database, manager, nasi_order, A.DECIDE, {line.id: 9}, reason="lagi")
 

@@ -18,9 +18,9 @@ from backend.errors import Forbidden, ValidationFailed
 from backend.moderation.models import AuditEntry
 from backend.orders.models import Order, OrderStatus
 from backend.orders.states import AUTO_COMPLETE_AFTER, change_status, complete_delivered_orders
-from backend.payments import ledger
+from backend.payments import invoices, ledger
 from backend.payments.ledger import commission_for, record_completed_order
-from backend.payments.models import LedgerEntry, Payout
+from backend.payments.models import Invoice, LedgerEntry, Payout
 from backend.vendors.models import Vendor
 from tests.conftest import app, log_in, submit  # noqa: F401  (`app` without card payments: this folder's conftest turns them on)
 from tests.orders.conftest import NOW
@@ -34,6 +34,20 @@ async def complete(database, order: Order, vendor_user, buyer, now=NOW) -> None:
         for target in (S.ACCEPTED, S.READY, S.DELIVERED):
             await change_status(session=session, order_id=order.id, target=target, actor=vendor_user, now=now)
         await change_status(session=session, order_id=order.id, target=S.COMPLETED, actor=buyer, now=now)
+        await session.commit()
+
+
+async def canteens_pay(database, admin, *orders: Order) -> None:
+    """The canteens pay the invoices of `orders` and the manager (here an admin) records it: only then may the
+    vendors be paid for them."""
+    async with database.sessionmaker() as session:
+        for order in orders:
+            invoice = (
+                await session.execute(select(Invoice).where(col(Invoice.checkout_id) == order.checkout_id))
+            ).scalar_one()
+            await invoices.mark_invoice_paid(
+                session=session, actor=admin, invoice_id=invoice.id, payment_reference=f"BCA {order.id}", now=NOW
+            )
         await session.commit()
 
 
@@ -207,6 +221,7 @@ async def test_the_ledger_balances_through_orders_a_rate_change_and_payouts(
         )
         await session.commit()
 
+    await canteens_pay(database, admin, first, snacks, late)
     await pay_out(database, admin, seller.vendor.id, 2_000_000, "BRI 555-01")
     await pay_out(database, admin, other.vendor.id, 86_415 - 4_321, "BNI 777-02")  # everything it was owed then
 
@@ -243,6 +258,7 @@ async def test_a_payout_is_at_most_the_balance_needs_a_reference_and_is_for_admi
     seller, nasi_box = catering
     order = await ordering.order(canteen_staff, nasi_box.id, 10)  # Rp 150.000 → Rp 142.500 owed
     await complete(database, order, seller.user, canteen_staff)
+    await canteens_pay(database, admin, order)
 
     with pytest.raises(ValidationFailed) as too_much:
         await pay_out(database, admin, seller.vendor.id, 142_501)
@@ -311,6 +327,29 @@ async def test_two_payouts_at_once_cannot_spend_the_balance_twice(ordering, cate
     await assert_balanced(database)
 
 
+async def test_an_invoice_orders_money_is_paid_out_only_once_the_canteen_paid_its_invoice(
+    client, ordering, catering, canteen_staff, admin, database
+):
+    seller, nasi_box = catering
+    on_invoice = await ordering.order(canteen_staff, nasi_box.id, 10)  # Rp 150.000 → Rp 142.500 owed
+    await complete(database, on_invoice, seller.user, canteen_staff)
+    async with database.sessionmaker() as session:
+        owed = await ledger.vendor_balance(session=session, vendor=seller.vendor)
+    assert (owed.balance, owed.awaiting_invoices, owed.payable) == (142_500, 142_500, 0)
+
+    with pytest.raises(ValidationFailed) as unpaid:
+        await pay_out(database, admin, seller.vendor.id, 1)
+    assert unpaid.value.errors[0].params == {"payable": "Rp 0", "awaiting": "Rp 142.500"}
+    await log_in(client, seller.user)
+    page = await client.get("/vendor/balance")
+    assert 'data-payable="0"' in page.text and 'data-awaiting="142500"' in page.text
+
+    await canteens_pay(database, admin, on_invoice)
+    await pay_out(database, admin, seller.vendor.id, 142_500, "BCA 777")
+    assert await balance_of(database, seller.vendor) == 0
+    await assert_balanced(database)
+
+
 # --- pages ----------------------------------------------------------------------------------------------------
 
 
@@ -322,6 +361,7 @@ async def test_a_vendor_reads_their_balance_orders_and_payouts_in_few_queries(
     second = await ordering.order(canteen_staff, nasi_box.id, 10)
     await complete(database, first, seller.user, canteen_staff)
     await complete(database, second, seller.user, canteen_staff)
+    await canteens_pay(database, admin, first, second)
     await pay_out(database, admin, seller.vendor.id, 1_000_000, "BCA 0099")
     other = await world.seller(zone, business_name="Dapur Lain")
     await log_in(client, seller.user)
@@ -358,6 +398,7 @@ async def test_the_admin_sets_a_rate_and_records_a_payout_without_javascript(
     seller, nasi_box = catering
     order = await ordering.order(canteen_staff, nasi_box.id, 200)
     await complete(database, order, seller.user, canteen_staff)
+    await canteens_pay(database, admin, order)
     await log_in(client, admin)
     assert 'href="/admin/commission"' in (await client.get("/admin")).text
 
@@ -395,6 +436,7 @@ async def test_the_ledger_api_gives_balances_rates_and_payouts(
     seller, nasi_box = catering
     order = await ordering.order(canteen_staff, nasi_box.id, 10)
     await complete(database, order, seller.user, canteen_staff)
+    await canteens_pay(database, admin, order)
     as_admin, as_vendor = await bearer(database, admin), await bearer(database, seller.user)
 
     rates = await client.put(
@@ -428,6 +470,8 @@ async def test_the_ledger_api_gives_balances_rates_and_payouts(
             "zone_code": "KITB",
             "balance": 42_500,
             "paid_out": 100_000,
+            "awaiting_invoices": 0,
+            "payable": 42_500,
         }
     ]
     mine = (await client.get("/api/v1/vendor/balance", headers=as_vendor)).json()

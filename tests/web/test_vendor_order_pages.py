@@ -164,6 +164,21 @@ async def test_the_board_shows_todays_orders_by_slot_with_what_to_prepare(
     assert "30 box Nasi Box Ayam Bakar" in text_of(tomorrow.text)
 
 
+async def test_the_board_opens_on_the_next_day_with_orders_and_says_the_capacity_left(client, shop, buyers):
+    seller, product = shop
+    in_three_days = wib_today(utcnow()) + timedelta(days=3)
+    await buyers.order(await buyers.canteen("Kantin PT Nanti"), product.id, 200, day=in_three_days)
+    await log_in(client, seller.user)
+
+    board = await client.get("/vendor/orders")  # nothing today or tomorrow: the board opens where the work is
+
+    assert board.status_code == 200 and board.text.count('class="order-card"') == 1
+    assert f'href="/vendor/orders/packing?day={in_three_days.isoformat()}"' in board.text
+    assert 'data-capacity-left="300"' in board.text  # 500 box a day, 200 held by the order
+    today = await client.get(f"/vendor/orders?day={wib_today(utcnow()).isoformat()}")
+    assert 'data-capacity-left="500"' in today.text and 'class="order-card"' not in today.text
+
+
 async def test_accepting_with_one_tap_over_htmx_answers_the_updated_card(client, shop, buyers, two_canteen_orders):
     seller, _ = shop
     first, _ = two_canteen_orders

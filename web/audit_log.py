@@ -1,0 +1,137 @@
+"""The audit log in words: each action named as a person says it ("Listing approved: Keripik Tempe"), and what
+changed as "field: before → after" lines with stored values shown by their labels (a status, a category, an
+amount in rupiah), never as raw codes or JSON. Jinja globals (web.templating)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from backend.catalog.models import CATEGORY_LABELS
+from backend.errors import N_
+from backend.i18n import gettext, ngettext
+from backend.moderation.models import REPORT_KIND_LABELS, AuditEntry
+from backend.money import format_rupiah
+from backend.payments.ledger_schemas import bps_to_percent
+from web.labels import (
+    CERTIFICATE_KIND_LABELS,
+    CERTIFICATE_STATUS_LABELS,
+    LISTING_STATUS_LABELS,
+    TERMS_APPLICATION_LABELS,
+)
+
+AUDIT_ACTION_LABELS = {
+    "listing.approve": N_("Listing approved"),
+    "listing.reject": N_("Listing rejected"),
+    "listing.hidden_expired_certificate": N_("Listing hidden: its certificate expired"),
+    "certificate.verify": N_("Certificate verified"),
+    "certificate.reject": N_("Certificate refused"),
+    "vendor.suspend": N_("Vendor suspended"),
+    "vendor.reinstate": N_("Vendor reinstated"),
+    "report.resolve": N_("Buyer's report resolved"),
+    "register.import": N_("UMKM register imported"),
+    "organisation.invoice_terms": N_("Invoice terms changed"),
+    "invoice_terms.refuse": N_("Invoice terms refused"),
+    "invoice.paid": N_("Invoice marked paid"),
+    "zone.commission": N_("Commission changed"),
+    "vendor.payout": N_("Payout recorded"),
+    "synonym.add": N_("Search synonym added"),
+    "synonym.remove": N_("Search synonym removed"),
+    "claim.decide": N_("Delivery report decided"),
+}
+FIELD_LABELS = {
+    "status": N_("Status"),
+    "name": N_("Name"),
+    "category": N_("Category"),
+    "photos": N_("Photos"),
+    "certificate_ids": N_("Certificates"),
+    "number": N_("Number"),
+    "kind": N_("Kind"),
+    "expires_on": N_("Valid until"),
+    "product_id": N_("Product"),
+    "created": N_("New"),
+    "updated": N_("Updated"),
+    "unchanged": N_("Unchanged"),
+    "rejected": N_("Refused lines"),
+    "invoice_terms_days": N_("Invoice terms"),
+    "requested_days": N_("Days asked for"),
+    "npwp": N_("NPWP"),
+    "paid_at": N_("Paid"),
+    "payment_reference": N_("Payment reference"),
+    "amount_due": N_("Amount due"),
+    "amount": N_("Amount"),
+    "reference": N_("Reference"),
+    "payout_id": N_("Payout"),
+    "commission_bps": N_("Commission"),
+    "words": N_("Words"),
+    "same_as": N_("Same as"),
+    "agreed": N_("Agreed"),
+}
+VENDOR_STATUS_LABELS = {"active": N_("Active"), "suspended": N_("Suspended")}
+REPORT_STATUS_LABELS = {"open": N_("Open"), "resolved": N_("Resolved")}
+MONEY_FIELDS = {"amount", "amount_due"}
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    before: str
+    after: str
+
+
+def _status_labels(action: str) -> dict[Any, str]:
+    subject = action.split(".")[0]
+    by_subject: dict[str, dict[Any, str]] = {
+        "listing": LISTING_STATUS_LABELS,
+        "certificate": CERTIFICATE_STATUS_LABELS,
+        "vendor": VENDOR_STATUS_LABELS,
+        "report": REPORT_STATUS_LABELS,
+        "invoice_terms": TERMS_APPLICATION_LABELS,
+    }
+    return by_subject.get(subject, {})
+
+
+def _shown(action: str, field: str, value: Any) -> str:
+    """A stored value as a person reads it."""
+    if value is None or value == "":
+        return "—"
+    by_field: dict[str, dict[Any, str]] = {
+        "status": _status_labels(action),
+        "category": CATEGORY_LABELS,
+        "kind": {**CERTIFICATE_KIND_LABELS, **REPORT_KIND_LABELS},
+    }
+    labels = by_field.get(field, {})
+    if isinstance(value, str | int) and value in labels:
+        return gettext(labels[value])
+    if field in MONEY_FIELDS and isinstance(value, int):
+        return format_rupiah(value)
+    if field == "commission_bps" and isinstance(value, int):
+        return f"{bps_to_percent(value)} %"
+    if field in ("invoice_terms_days", "requested_days"):
+        return ngettext("%(num)s day", "%(num)s days", int(value))
+    if field == "photos" and isinstance(value, list):
+        return ngettext("%(num)s photo", "%(num)s photos", len(value))
+    if field == "certificate_ids" and isinstance(value, list):
+        return ngettext("%(num)s certificate", "%(num)s certificates", len(value))
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return str(value)
+
+
+def audit_title(entry: AuditEntry) -> str:
+    """ "Listing approved: Keripik Tempe" (the action's own code where it has no words yet)."""
+    action = gettext(AUDIT_ACTION_LABELS[entry.action]) if entry.action in AUDIT_ACTION_LABELS else entry.action
+    return f"{action}: {entry.subject_label}" if entry.subject_label else action
+
+
+def audit_changes(entry: AuditEntry) -> list[Change]:
+    """What the entry changed, field by field in the order it was recorded; unchanged fields left out."""
+    before, after = entry.before or {}, entry.after or {}
+    changes = []
+    for field in dict.fromkeys([*before, *after]):
+        old, new = before.get(field), after.get(field)
+        if old == new:
+            continue
+        label = gettext(FIELD_LABELS[field]) if field in FIELD_LABELS else field
+        changes.append(Change(label, _shown(entry.action, field, old), _shown(entry.action, field, new)))
+    return changes

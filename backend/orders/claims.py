@@ -2,10 +2,12 @@
 
     open     → settled   the vendor accepts the claimed quantities
     open     → proposed  the vendor proposes other quantities, with a reason
-    open     → disputed  the buyer asks the market manager (the vendor does not answer)
+    open     → disputed  either side asks the market manager, with a reason (the other does not answer)
     proposed → settled   the buyer accepts the proposal
-    proposed → disputed  the buyer disagrees, with a reason
+    proposed → disputed  the buyer disagrees, or the vendor gets no answer; with a reason
     disputed → settled   the zone's manager sets the agreed quantities, with a reason
+
+Neither side can hold the other up: whoever waits may hand the report to the manager.
 
 A report is made by the buyer's side (the buyer, or any staff of the ordering canteen) on a delivered order, once;
 until it is settled the order does not complete (orders.states). Settling gives back the agreed difference
@@ -67,19 +69,18 @@ class ClaimAction(StrEnum):
 class Step:
     sources: frozenset[ClaimState]
     target: ClaimState
-    side: Side
+    sides: frozenset[Side]
     needs_reason: bool = False
     needs_quantities: bool = False
 
 
+BUYER, VENDOR, MANAGER = frozenset({Side.BUYER}), frozenset({Side.VENDOR}), frozenset({Side.MANAGER})
 STEPS: dict[ClaimAction, Step] = {
-    ClaimAction.ACCEPT: Step(frozenset({C.OPEN}), C.SETTLED, Side.VENDOR),
-    ClaimAction.PROPOSE: Step(frozenset({C.OPEN}), C.PROPOSED, Side.VENDOR, needs_reason=True, needs_quantities=True),
-    ClaimAction.ACCEPT_PROPOSAL: Step(frozenset({C.PROPOSED}), C.SETTLED, Side.BUYER),
-    ClaimAction.DISPUTE: Step(frozenset({C.OPEN, C.PROPOSED}), C.DISPUTED, Side.BUYER, needs_reason=True),
-    ClaimAction.DECIDE: Step(
-        frozenset({C.DISPUTED}), C.SETTLED, Side.MANAGER, needs_reason=True, needs_quantities=True
-    ),
+    ClaimAction.ACCEPT: Step(frozenset({C.OPEN}), C.SETTLED, VENDOR),
+    ClaimAction.PROPOSE: Step(frozenset({C.OPEN}), C.PROPOSED, VENDOR, needs_reason=True, needs_quantities=True),
+    ClaimAction.ACCEPT_PROPOSAL: Step(frozenset({C.PROPOSED}), C.SETTLED, BUYER),
+    ClaimAction.DISPUTE: Step(frozenset({C.OPEN, C.PROPOSED}), C.DISPUTED, BUYER | VENDOR, needs_reason=True),
+    ClaimAction.DECIDE: Step(frozenset({C.DISPUTED}), C.SETTLED, MANAGER, needs_reason=True, needs_quantities=True),
 }
 
 MSG_NOT_DELIVERED = N_("A short or damaged delivery can be reported once the order is delivered, before it completes.")
@@ -140,7 +141,7 @@ class ClaimView:
         return [
             action
             for action, step in STEPS.items()
-            if step.side == self.side and ClaimState(self.claim.state) in step.sources
+            if self.side in step.sides and ClaimState(self.claim.state) in step.sources
         ]
 
 
@@ -392,7 +393,7 @@ async def act_on_claim(
     back once; the other side is told at each step."""
     view = await claim_for(session=session, actor=actor, order_id=order_id)
     step = STEPS[action]
-    if view.side != step.side:
+    if view.side not in step.sides:
         raise Forbidden(MSG_NOT_YOUR_STEP)
     current = ClaimState(view.claim.state)
     if current not in step.sources:
@@ -577,8 +578,10 @@ async def _announce(*, session: AsyncSession, view: ClaimView, action: ClaimActi
             order=order,
             vendor_user_id=vendor_user_id,
             to_vendor=True,
+            to_buyer=True,
             to_managers=True,
             message=MSG_DISPUTED,
+            actor_id=actor.id,
             now=now,
         )
     else:

@@ -377,3 +377,18 @@ async def test_a_dispute_reaches_the_managers_queue_and_the_manager_decides_on_t
     claim = (await client.get(f"/api/v1/orders/{nasi_order.id}/claim", headers=headers)).json()
     assert (claim["state"], claim["amount"], claim["lines"][0]["agreed_quantity"]) == ("settled", 91_000, 7)
     assert "Rp 91.000" in (await client.get(f"/orders/{nasi_order.id}/claim")).text
+
+
+async def test_a_vendor_waiting_for_the_buyers_answer_hands_the_report_to_the_manager(
+    database, catering, canteen_staff, nasi_order, manager
+):
+    seller, _ = catering
+    line = await line_of(database, nasi_order)
+    await report(database, canteen_staff, nasi_order, line, quantity=10)
+    await act(database, seller.user, nasi_order, A.PROPOSE, {line.id: 3}, reason="Tiga kotak saja")
+    view = await act(database, seller.user, nasi_order, A.DISPUTE, reason="Pembeli tidak menjawab tiga hari")
+    assert view.claim.state == ClaimState.DISPUTED
+    assert any("market manager" in n.message for n in await inbox_of(database, canteen_staff))
+    assert any(n.url == f"/manager/claims/{nasi_order.id}" for n in await inbox_of(database, manager))
+    with pytest.raises(Conflict):  # only the manager settles it now
+        await act(database, canteen_staff, nasi_order, A.ACCEPT_PROPOSAL)

@@ -42,6 +42,7 @@ from backend.moderation.api import API_ROUTES as MODERATION_API_ROUTES
 from backend.moderation.register_api import API_ROUTES as REGISTER_API_ROUTES
 from backend.notifications.api import API_ROUTES as NOTIFICATION_API_ROUTES
 from backend.orders.api import API_ROUTES as ORDER_API_ROUTES
+from backend.orders.claim_api import API_ROUTES as CLAIM_API_ROUTES
 from backend.payments.api import API_ROUTES as PAYMENT_API_ROUTES
 from backend.payments.ledger_api import API_ROUTES as LEDGER_API_ROUTES
 from backend.payments.terms_api import API_ROUTES as TERMS_API_ROUTES
@@ -53,6 +54,7 @@ from backend.vendors.api import API_ROUTES as VENDOR_API_ROUTES
 from web.accounts import PAGE_ROUTES as ACCOUNT_PAGE_ROUTES
 from web.caching import FingerprintedStaticFiles, RevalidatedPages
 from web.catalogue import PAGE_ROUTES as CATALOGUE_PAGE_ROUTES
+from web.claims import PAGE_ROUTES as CLAIM_PAGE_ROUTES
 from web.delivery_points import PAGE_ROUTES as DELIVERY_POINT_PAGE_ROUTES
 from web.home import PAGE_ROUTES as HOME_PAGE_ROUTES
 from web.invoice_terms import PAGE_ROUTES as INVOICE_TERMS_PAGE_ROUTES
@@ -139,6 +141,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                     *MODERATION_API_ROUTES,
                     *REGISTER_API_ROUTES,
                     *ORDER_API_ROUTES,
+                    *CLAIM_API_ROUTES,
                     *PAYMENT_API_ROUTES,
                     *LEDGER_API_ROUTES,
                     *TERMS_API_ROUTES,
@@ -162,6 +165,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                     *MODERATION_PAGE_ROUTES,
                     *CATALOGUE_PAGE_ROUTES,
                     *ORDER_PAGE_ROUTES,
+                    *CLAIM_PAGE_ROUTES,
                     *PAYMENT_PAGE_ROUTES,
                     *INVOICE_PAGE_ROUTES,
                     *INVOICE_TERMS_PAGE_ROUTES,

@@ -13,6 +13,7 @@ from backend.moderation.models import (
     VendorInvitation,
 )
 from backend.notifications.models import Notification, PushMessage, PushSubscription
+from backend.orders.claim_models import CreditNote, DeliveryClaim, DeliveryClaimLine
 from backend.orders.models import (
     CapacityDay,
     CartLine,
@@ -37,6 +38,9 @@ __all__ = [
     "Certificate",
     "CertificateNotice",
     "Checkout",
+    "CreditNote",
+    "DeliveryClaim",
+    "DeliveryClaimLine",
     "DeliveryPoint",
     "Invoice",
     "LedgerEntry",

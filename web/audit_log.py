@@ -38,6 +38,7 @@ AUDIT_ACTION_LABELS = {
     "vendor.payout_account": N_("Payout account changed"),
     "synonym.add": N_("Search synonym added"),
     "synonym.remove": N_("Search synonym removed"),
+    "claim.decide": N_("Delivery report decided"),
 }
 FIELD_LABELS = {
     "status": N_("Status"),
@@ -68,6 +69,7 @@ FIELD_LABELS = {
     "account_number": N_("Account number"),
     "account_holder": N_("Account holder"),
     "same_as": N_("Same as"),
+    "agreed": N_("Agreed"),
 }
 VENDOR_STATUS_LABELS = {"active": N_("Active"), "suspended": N_("Suspended")}
 REPORT_STATUS_LABELS = {"open": N_("Open"), "resolved": N_("Resolved")}

@@ -13,6 +13,7 @@ from backend.certification.formats import FORMATS, CertificateKind
 from backend.certification.models import CertificateStatus
 from backend.errors import N_
 from backend.moderation.models import REPORT_KIND_LABELS
+from backend.orders.claim_models import CLAIM_KIND_LABELS, CLAIM_STATE_LABELS
 from backend.orders.models import DELIVERY_LABELS, PAYMENT_LABELS, STATUS_LABELS, OrderStatus, PointKind
 from backend.orders.states import Side
 from backend.payments.invoices import STATE_LABELS
@@ -117,4 +118,6 @@ TEMPLATE_LABELS = {
     "report_kind_labels": REPORT_KIND_LABELS,
     "sort_labels": SORT_LABELS,
     "weekday_labels": WEEKDAY_LABELS,
+    "claim_state_labels": CLAIM_STATE_LABELS,
+    "claim_kind_labels": CLAIM_KIND_LABELS,
 }

@@ -23,6 +23,7 @@ from backend.orders.cart import (
     CheckoutWarning,
     VendorCharge,
 )
+from backend.orders.claim_schemas import ClaimBriefPublic
 from backend.orders.delivery import MSG_PLACE, MSG_POINT_KIND, MSG_SLOT, DeliveryChoice
 from backend.orders.models import (
     DELIVERY_LABELS,
@@ -397,6 +398,9 @@ class OrderSummaryPublic(OrderBriefPublic):
     buyer_phone: str
     organisation_name: str | None = Field(description="The canteen, for a canteen's order")
     lines: list[OrderLinePublic]
+    claim_state: str | None = Field(
+        default=None, description="Where a report of a short or damaged delivery stands (the board shows it)"
+    )
 
     @staticmethod
     def summary_fields(summary: OrderSummary) -> dict[str, object]:
@@ -408,6 +412,7 @@ class OrderSummaryPublic(OrderBriefPublic):
             buyer_phone=summary.buyer_phone,
             organisation_name=summary.organisation_name,
             lines=[OrderLinePublic.of(line) for line in summary.lines],
+            claim_state=summary.claim_state,
         )
 
     @classmethod
@@ -450,6 +455,9 @@ class OrderDetailPublic(OrderSummaryPublic):
     timeline: list[TimelineEntryPublic]
     review: ReviewPublic | None
     can_review: bool = Field(description="The reader may rate the order now (POST /api/v1/orders/{order_id}/review)")
+    claim: ClaimBriefPublic | None = Field(
+        default=None, description="The report of a short or damaged delivery (GET /api/v1/orders/{order_id}/claim)"
+    )
 
     @classmethod
     def of_detail(cls, detail: OrderDetail) -> OrderDetailPublic:
@@ -462,6 +470,7 @@ class OrderDetailPublic(OrderSummaryPublic):
             can_review=detail.can_review,
             timeline=[TimelineEntryPublic.of(entry) for entry in detail.timeline],
             review=ReviewPublic.of(detail.review) if detail.review is not None else None,
+            claim=ClaimBriefPublic.of(detail.claim) if detail.claim is not None else None,
         )
 
 

@@ -20,6 +20,7 @@ from backend.errors import N_, DomainError, NotFound, ValidationFailed
 from backend.i18n import gettext
 from backend.notifications.service import Note, notify_each
 from backend.orders import cart as carts
+from backend.orders.claim_models import ClaimState, DeliveryClaim
 from backend.orders.models import OPEN_STATUSES, CapacityDay, Order, OrderEvent, OrderLine, OrderStatus, Review
 from backend.orders.states import MSG_NOT_FOUND, Side, allowed_targets, order_with_vendor_user, side_of
 from backend.payments.models import Refund
@@ -42,6 +43,8 @@ class OrderSummary:
     buyer_phone: str
     organisation_name: str | None
     lines: list[OrderLine] = field(default_factory=list)
+    # Where a report of a short or damaged delivery stands (the board's badge); None without one.
+    claim_state: str | None = None
 
 
 @dataclass
@@ -76,8 +79,11 @@ class OrderDetail:
     actions: list[OrderStatus]
     timeline: list[TimelineEntry]
     review: Review | None
-    # The money given back for a paid card order that was cancelled or declined (pending until Stripe confirms).
+    # The money given back for a paid card order that was cancelled or declined, or for the agreed part of a short
+    # or damaged delivery (pending until Stripe confirms).
     refund: Refund | None = None
+    # The buyer's report of a short or damaged delivery, if one was made.
+    claim: DeliveryClaim | None = None
 
     @property
     def order(self) -> Order:
@@ -185,19 +191,21 @@ async def order_detail(
     row = (
         await session.execute(
             _summaries()
-            .add_columns(Vendor, Review, Refund)
+            .add_columns(Vendor, Review, Refund, DeliveryClaim)
             .outerjoin(Review, col(Review.order_id) == col(Order.id))
             .outerjoin(Refund, col(Refund.order_id) == col(Order.id))
+            .outerjoin(DeliveryClaim, col(DeliveryClaim.order_id) == col(Order.id))
             .where(col(Order.id) == order_id)
         )
     ).one_or_none()
     if row is None:
         raise NotFound(MSG_NOT_FOUND)
-    vendor, review, refund = row[5], row[6], row[7]
+    vendor, review, refund, claim = row[5], row[6], row[7], row[8]
     side = side_of(row[0], vendor.user_id, actor)
     if side is None or as_side not in (None, side):
         raise NotFound(MSG_NOT_FOUND)
     (summary,) = await _with_lines(session=session, rows=[row[:5]])
+    summary.claim_state = claim.state if claim is not None else None
     events = await session.execute(
         select(OrderEvent, col(User.full_name))
         .outerjoin(User, col(User.id) == col(OrderEvent.actor_id))
@@ -219,10 +227,16 @@ async def order_detail(
         summary=summary,
         vendor=vendor,
         side=side,
-        actions=allowed_targets(OrderStatus(summary.order.status), side),
+        actions=[
+            target
+            for target in allowed_targets(OrderStatus(summary.order.status), side)
+            # An open report holds the completion (orders.states refuses it too).
+            if not (target == OrderStatus.COMPLETED and claim is not None and claim.state != ClaimState.SETTLED)
+        ],
         timeline=timeline,
         review=review,
         refund=refund,
+        claim=claim,
     )
 
 
@@ -231,6 +245,8 @@ async def vendor_board(*, session: AsyncSession, vendor: Vendor, day: date) -> B
     rows = (
         await session.execute(
             _summaries()
+            .add_columns(col(DeliveryClaim.state))
+            .outerjoin(DeliveryClaim, col(DeliveryClaim.order_id) == col(Order.id))
             .where(
                 col(Order.vendor_id) == vendor.id, col(Order.delivery_day) == day, col(Order.status).in_(BOARD_STATUSES)
             )
@@ -238,6 +254,8 @@ async def vendor_board(*, session: AsyncSession, vendor: Vendor, day: date) -> B
         )
     ).all()
     summaries = await _with_lines(session=session, rows=rows)
+    for summary, row in zip(summaries, rows, strict=True):
+        summary.claim_state = row[5]
     slots: dict[time, list[OrderSummary]] = defaultdict(list)
     for summary in summaries:
         slots[summary.order.delivery_slot].append(summary)

@@ -14,8 +14,9 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped
 from sqlmodel import col
 
 from backend.accounts.models import Role, User
@@ -26,6 +27,7 @@ from backend.errors import N_, Forbidden, NotFound, StatusConflict, ValidationFa
 from backend.i18n import gettext
 from backend.notifications.service import Note, notify_each
 from backend.orders import capacity
+from backend.orders.claim_models import ClaimState, DeliveryClaim
 from backend.orders.models import STATUS_LABELS, Order, OrderEvent, OrderLine, OrderStatus
 from backend.payments.ledger import record_completed_order
 from backend.payments.refunds import settle_closed_order
@@ -68,6 +70,7 @@ MSG_UNPAID = N_("Not paid in time.")
 MSG_AUTO_COMPLETED = N_("Completed automatically two days after delivery.")
 MSG_STATUS_CHANGED = N_("Order %(number)s: %(status)s")
 MSG_SUSPENDED = N_("Your shop is suspended: you can only decline or cancel orders.")
+MSG_CLAIM_OPEN = N_("The report of a short or damaged delivery is not settled yet: the order completes after it.")
 
 
 def allowed_targets(current: OrderStatus, side: Side) -> list[OrderStatus]:
@@ -162,6 +165,8 @@ async def apply_transition(
         raise Forbidden(MSG_SUSPENDED)
     if target in NEEDS_REASON and not reason:
         raise ValidationFailed.single("reason", MSG_REASON)
+    if target == S.COMPLETED and (await session.execute(select(unsettled_claim(order.id)))).scalar_one():
+        raise StatusConflict(MSG_CLAIM_OPEN, current_status=current.value)
     moved = await session.execute(
         update(Order)
         .where(col(Order.id) == order.id, col(Order.status) == current)
@@ -214,6 +219,11 @@ async def apply_transition(
             for user_id in sorted(recipients)
         ],
     )
+
+
+def unsettled_claim(order_id: int | Mapped[int]) -> ColumnElement[bool]:
+    """Whether the order has a report of a short or damaged delivery still open: it holds the order's completion."""
+    return exists().where(col(DeliveryClaim.order_id) == order_id, col(DeliveryClaim.state) != ClaimState.SETTLED)
 
 
 def order_url(order: Order, *, vendor: bool) -> str:
@@ -290,14 +300,19 @@ async def cancel_unpaid_orders(*, session: AsyncSession, now: datetime, limit: i
 
 
 async def complete_delivered_orders(*, session: AsyncSession, now: datetime, limit: int = 200) -> int:
-    """The job: delivered orders the buyer did not confirm complete two days after delivery."""
+    """The job: delivered orders the buyer did not confirm complete two days after delivery, unless a report of a
+    short or damaged delivery is still open."""
     return await _system_transitions(
         session=session,
         target=S.COMPLETED,
         reason=MSG_AUTO_COMPLETED,
         now=now,
         limit=limit,
-        where=[col(Order.status) == S.DELIVERED, col(Order.updated_at) <= now - AUTO_COMPLETE_AFTER],
+        where=[
+            col(Order.status) == S.DELIVERED,
+            col(Order.updated_at) <= now - AUTO_COMPLETE_AFTER,
+            ~unsettled_claim(col(Order.id)),
+        ],
     )
 
 

@@ -26,6 +26,7 @@ from backend.clock import wib_today
 from backend.db import matched_rows, table_of
 from backend.errors import N_, Conflict, NotFound, ValidationFailed
 from backend.moderation.audit import record
+from backend.orders.claim_models import CreditNote
 from backend.orders.models import Order, OrderLine, OrderStatus
 from backend.payments.models import Invoice
 from backend.vendors.models import Vendor
@@ -199,10 +200,16 @@ async def issue_invoice(
 
 
 def amount_due_column() -> ScalarSelect[int]:
-    """What is still due on an invoice: its checkout's orders that were not cancelled or declined (a correlated
-    subquery, so a list costs one query)."""
+    """What is still due on an invoice: its checkout's orders that were not cancelled or declined, less its credit
+    notes (a correlated subquery, so a list costs one query)."""
+    credited = (
+        select(func.coalesce(func.sum(col(CreditNote.amount)), 0))
+        .where(col(CreditNote.invoice_id) == col(Invoice.id))
+        .correlate(Invoice)
+        .scalar_subquery()
+    )
     return (
-        select(func.coalesce(func.sum(col(Order.total)), 0))
+        select(func.coalesce(func.sum(col(Order.total)), 0) - credited)
         .where(col(Order.checkout_id) == col(Invoice.checkout_id), col(Order.status).notin_(VOID_STATUSES))
         .correlate(Invoice)
         .scalar_subquery()
@@ -288,6 +295,8 @@ class InvoiceOrder:
     order: Order
     vendor_name: str
     lines: list[OrderLine] = field(default_factory=list)
+    # The agreed difference of a short or damaged delivery, no longer asked for.
+    credit_note: CreditNote | None = None
 
     @property
     def counts(self) -> bool:
@@ -305,7 +314,11 @@ class InvoiceDetail:
 
     @property
     def amount_due(self) -> int:
-        return sum(item.order.total for item in self.orders if item.counts)
+        return sum(
+            item.order.total - (item.credit_note.amount if item.credit_note else 0)
+            for item in self.orders
+            if item.counts
+        )
 
 
 def may_see(actor: User, organisation: Organisation) -> bool:
@@ -330,11 +343,12 @@ async def invoice_detail(*, session: AsyncSession, actor: User, invoice_id: int,
         raise NotFound(MSG_INVOICE_NOT_FOUND)
     invoice, organisation, recorded_by = row
     orders = [
-        InvoiceOrder(order=order, vendor_name=name)
-        for order, name in (
+        InvoiceOrder(order=order, vendor_name=name, credit_note=credit_note)
+        for order, name, credit_note in (
             await session.execute(
-                select(Order, col(Vendor.business_name))
+                select(Order, col(Vendor.business_name), CreditNote)
                 .join(Vendor, col(Vendor.id) == col(Order.vendor_id))
+                .outerjoin(CreditNote, col(CreditNote.order_id) == col(Order.id))
                 .where(col(Order.checkout_id) == invoice.checkout_id)
                 .order_by(col(Order.id))
             )

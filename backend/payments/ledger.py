@@ -1,7 +1,8 @@
 """The commission ledger: what each completed order earned the platform and owes its vendor, what was paid out.
 
 Double entry, integer rupiah; each transaction's entries sum to zero, so the whole ledger does:
-    a completed order ("order-<id>"): clearing −gross, vendor +net, commission +commission
+    a completed order ("order-<id>"): clearing −gross, vendor +net, commission +commission, where the gross is the
+                                      order's total less what a short or damaged delivery gave back
     a payout ("payout-<id>"):         vendor −amount, clearing +amount
 The commission is the zone's rate (basis points) when the order completes, rounded half up to a whole rupiah; a
 rate change applies to orders completed after it. A vendor's balance (what the platform owes them) is the sum of
@@ -15,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, case, func, insert, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, case, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped
 from sqlmodel import col
@@ -25,6 +26,7 @@ from backend.db import upsert_insert
 from backend.errors import N_, FieldError, Forbidden, NotFound, ValidationFailed
 from backend.moderation.audit import record
 from backend.money import format_rupiah
+from backend.orders.claim_models import ClaimState, DeliveryClaim
 from backend.orders.models import Order, PaymentMethod
 from backend.payments.models import Invoice, LedgerAccount, LedgerEntry, Payout, PayoutAccount
 from backend.payments.payout_accounts import MSG_NO_ACCOUNT, payout_account
@@ -55,13 +57,29 @@ def commission_for(gross: int, commission_bps: int) -> int:
     return (gross * commission_bps + BPS // 2) // BPS
 
 
+def settled_claim_amount(order_id: Mapped[int] | ColumnElement[int]) -> ScalarSelect[int]:
+    """What was given back for a short or damaged delivery of the order (0 when nothing was), as a subquery."""
+    return (
+        select(func.coalesce(func.sum(col(DeliveryClaim.amount)), 0))
+        .where(col(DeliveryClaim.order_id) == order_id, col(DeliveryClaim.state) == ClaimState.SETTLED)
+        .scalar_subquery()
+    )
+
+
 async def record_completed_order(*, session: AsyncSession, order: Order, now: datetime) -> None:
     """Enter a completed order in the ledger, in the transaction that completes it (orders.states), at the
     zone's rate now. Paid through the platform (card, invoice): clearing −gross, vendor +net, commission
     +commission. Paid in cash to the vendor, who already holds the gross: vendor −commission, commission
     +commission (the vendor owes the platform its share). A second call changes nothing."""
-    rate = (await session.execute(select(col(Zone.commission_bps)).where(col(Zone.id) == order.zone_id))).scalar_one()
-    gross = order.total
+    rate, given_back = (
+        await session.execute(
+            select(col(Zone.commission_bps), settled_claim_amount(col(Order.id)))
+            .select_from(Order)
+            .join(Zone, col(Zone.id) == col(Order.zone_id))
+            .where(col(Order.id) == order.id)
+        )
+    ).one()
+    gross = order.total - given_back
     commission = commission_for(gross, rate)
     if order.payment_method == PaymentMethod.CASH:
         entries = [(LedgerAccount.VENDOR, order.vendor_id, -commission), (LedgerAccount.COMMISSION, None, commission)]
@@ -183,18 +201,19 @@ async def vendor_balance(*, session: AsyncSession, vendor: Vendor, recent: int =
     amount = col(LedgerEntry.amount)
     orders = (
         await session.execute(
-            # The gross is the order's total: a cash order has no clearing entry (the vendor took the money).
+            # The gross is the order's total less what a short or damaged delivery gave back: a cash order has no
+            # clearing entry (the vendor took the money).
             select(
-                col(LedgerEntry.order_id),
+                col(Order.id),
                 func.min(col(LedgerEntry.created_at)),
-                col(Order.total),
+                col(Order.total) - settled_claim_amount(col(Order.id)),
                 func.sum(case((col(LedgerEntry.account) == LedgerAccount.COMMISSION, amount), else_=0)),
                 func.sum(case((col(LedgerEntry.account) == LedgerAccount.VENDOR, amount), else_=0)),
             )
             .join(Order, col(Order.id) == col(LedgerEntry.order_id))
             .where(col(Order.vendor_id) == vendor.id)
-            .group_by(col(LedgerEntry.order_id), col(Order.total))
-            .order_by(func.min(col(LedgerEntry.created_at)).desc(), col(LedgerEntry.order_id).desc())
+            .group_by(col(Order.id), col(Order.total))
+            .order_by(func.min(col(LedgerEntry.created_at)).desc(), col(Order.id).desc())
             .limit(recent)
         )
     ).all()

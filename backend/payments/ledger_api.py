@@ -18,7 +18,6 @@ from backend.accounts.models import Role, User, Zone
 from backend.clock import utcnow, wib_today
 from backend.config import Settings
 from backend.db import DbSession
-from backend.errors import NotFound
 from backend.payments import invoices, ledger, payout_accounts
 from backend.payments.cash import mark_cash_received
 from backend.payments.invoices import InvoiceState
@@ -191,14 +190,12 @@ async def vendor_balance(request: UserRequest, db_session: DbSession) -> VendorB
     tags=["ledger"],
     guards=[requires_role(Role.VENDOR)],
     security=BEARER,
-    summary="The bank account my payouts go to (404 until recorded)",
+    summary="The bank account my payouts go to (null until recorded)",
 )
-async def get_payout_account(request: UserRequest, db_session: DbSession) -> PayoutAccountPublic:
+async def get_payout_account(request: UserRequest, db_session: DbSession) -> PayoutAccountPublic | None:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     account = await payout_accounts.payout_account(session=db_session, vendor_id=vendor.id)
-    if account is None:
-        raise NotFound(payout_accounts.MSG_NO_ACCOUNT)
-    return PayoutAccountPublic.of(account)
+    return PayoutAccountPublic.of(account) if account else None
 
 
 @put(

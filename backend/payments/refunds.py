@@ -71,16 +71,18 @@ async def settle_closed_order(*, session: AsyncSession, order: Order, now: datet
     )
 
 
-async def record_refund(*, session: AsyncSession, order: Order, payment: Payment, now: datetime) -> bool:
-    """A pending refund of the order's total, once per order whatever retries or concurrent deliveries do; True
-    when this call recorded it."""
+async def record_refund(
+    *, session: AsyncSession, order: Order, payment: Payment, now: datetime, amount: int | None = None
+) -> bool:
+    """A pending refund of the order's total (or of `amount`, the agreed part of a short or damaged delivery),
+    once per order whatever retries or concurrent deliveries do; True when this call recorded it."""
     insert = upsert_insert(session)
     recorded = await session.execute(
         insert(Refund)
         .values(
             order_id=order.id,
             payment_id=payment.id,
-            amount=order.total,
+            amount=order.total if amount is None else amount,
             status=RefundStatus.PENDING,
             created_at=now,
             updated_at=now,

@@ -37,3 +37,56 @@ function showUploadFailed(event) {
 }
 document.addEventListener("htmx:responseError", showUploadFailed);
 document.addEventListener("htmx:sendError", showUploadFailed);
+// An htmx request that fails (no connection, no answer in time, a server error, or a refusal without a fragment
+// to swap) says so next to what was tapped, in the page's language (base.html's #request-failed carries the
+// texts); nothing was swapped, so what was typed stays, and htmx has enabled the button again.
+if (window.htmx) htmx.config.timeout = 20000;
+// A photo on a slow connection may need longer: an upload waits as long as it takes (it says when it fails).
+document.addEventListener("htmx:beforeSend", function (event) {
+  var form = event.detail.elt.closest && event.detail.elt.closest("form");
+  if (form && (form.getAttribute("hx-encoding") || form.enctype) === "multipart/form-data") event.detail.xhr.timeout = 0;
+});
+function failureText(event) {
+  var texts = document.getElementById("request-failed");
+  if (!texts) return "";
+  if (event.type === "htmx:timeout") return texts.getAttribute("data-timeout");
+  if (event.type === "htmx:sendError") return texts.getAttribute(navigator.onLine ? "data-network" : "data-offline");
+  var status = event.detail.xhr ? event.detail.xhr.status : 0;
+  return texts.getAttribute(status >= 500 || status === 0 ? "data-server" : "data-refused");
+}
+function clearFailure(place) {
+  var old = place && place.querySelector && place.querySelector(":scope > [data-request-failed-note]");
+  if (old) old.remove();
+}
+function placeOf(elt) {
+  return (elt && elt.closest && elt.closest("form")) || (elt && elt.parentElement);
+}
+function showRequestFailed(event) {
+  var elt = event.detail && event.detail.elt;
+  var form = elt && elt.closest && elt.closest("[data-upload-form]");
+  if (form && form.querySelector("[data-upload-failed]")) return;  // the upload form says it its own way
+  var text = failureText(event);
+  var place = placeOf(elt);
+  if (!text) return;
+  if (!place || !place.isConnected) {
+    var region = document.getElementById("request-failed");
+    region.textContent = text;
+    region.hidden = false;
+    return;
+  }
+  clearFailure(place);
+  var note = document.createElement("p");
+  note.className = "alert alert-error";
+  note.setAttribute("role", "alert");
+  note.setAttribute("data-request-failed-note", "");
+  note.textContent = text;
+  place.appendChild(note);
+}
+document.addEventListener("htmx:sendError", showRequestFailed);
+document.addEventListener("htmx:timeout", showRequestFailed);
+document.addEventListener("htmx:responseError", showRequestFailed);
+document.addEventListener("htmx:beforeRequest", function (event) {
+  clearFailure(placeOf(event.detail.elt));
+  var region = document.getElementById("request-failed");
+  if (region) region.hidden = true;
+});

@@ -3,7 +3,7 @@ number and receiving contact as they were when it was placed; a vendor's deliver
 minimum order value, and each order's delivery fee
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0014
 Create Date: 2026-12-03 07:00:00.000000
 """
 
@@ -14,7 +14,7 @@ import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = "0015"
-down_revision: str | None = "0012"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -6,7 +6,7 @@
 - `credit_note`: what an invoice no longer asks for (one per order).
 
 Revision ID: 0016
-Revises: 0018
+Revises: 0015
 Create Date: 2026-12-03 07:02:44.753087
 """
 
@@ -17,7 +17,7 @@ import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = "0016"
-down_revision: str | None = "0018"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

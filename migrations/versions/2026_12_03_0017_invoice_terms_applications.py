@@ -3,7 +3,7 @@ billing address, 14 or 30 days) with the documents the manager asks for; the man
 refuses with a reason. At most one open application a canteen (a partial unique index).
 
 Revision ID: 0017
-Revises: 0012
+Revises: 0016
 Create Date: 2026-12-03 07:00:00.000000
 """
 
@@ -14,7 +14,7 @@ import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = "0017"
-down_revision: str | None = "0012"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

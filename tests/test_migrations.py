@@ -15,9 +15,9 @@ from sqlmodel import SQLModel
 
 import backend.models  # noqa: F401
 from backend import migrate
-from backend.catalog.models import ProductPhoto
+from backend.catalog.models import CatalogueEntry, ProductPhoto, VendorReach
 from backend.config import Settings
-from backend.db import Database
+from backend.db import Database, table_of
 from tests.conftest import World, _postgres_url
 
 # One per test process (pytest-xdist runs several), beside the suite's own.
@@ -173,12 +173,22 @@ def test_photos_over_the_limit_or_sharing_a_place_are_numbered_again_by_0010(emp
             await connection.execute(text(statement))
         await engine.dispose()
 
+    async def lend_read_model(url: str, *, lent: bool) -> None:
+        engine = create_async_engine(url)
+        tables = [table_of(CatalogueEntry), table_of(VendorReach)]
+        async with engine.begin() as connection:
+            for table in tables if lent else reversed(tables):
+                await connection.run_sync(table.create if lent else table.drop)
+        await engine.dispose()
+
     for url in empty_databases:
         migrate.downgrade(url, "base")
         migrate.upgrade(url, "0009")
         # The seed writes today's accounts, which have a column a later revision (0011) adds: lent for the seed.
         asyncio.run(alter_users(url, 'ALTER TABLE "user" ADD COLUMN phone_verified_at TIMESTAMP'))
+        asyncio.run(lend_read_model(url, lent=True))  # today's services keep the catalogue's (0013) in step
         seeded = asyncio.run(seed(url))
+        asyncio.run(lend_read_model(url, lent=False))
         asyncio.run(alter_users(url, 'ALTER TABLE "user" DROP COLUMN phone_verified_at'))
         migrate.upgrade(url, "0010")
         crowded, sparse = seeded["ids"]

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from backend.accounts.models import Role, User
+from backend.catalog.entries import refresh_entries
 from backend.catalog.models import ListingStatus, Product, ProductCertificate, ProductPhoto
 from backend.catalog.service import change_listing_status
 from backend.certification.models import Certificate, CertificateStatus
@@ -225,6 +226,7 @@ async def approve_listing(*, session: AsyncSession, actor: User, product_id: int
     change_listing_status(product, ListingStatus.LIVE, now=now)
     product.approved_snapshot = _snapshot(product, photos, certificate_ids)
     session.add(product)
+    await refresh_entries(session, product_ids=[product.id])
     await record(
         session=session,
         actor=actor,
@@ -245,6 +247,7 @@ async def reject_listing(*, session: AsyncSession, actor: User, product_id: int,
         raise Conflict(MSG_NOT_PENDING)
     change_listing_status(product, ListingStatus.REJECTED, reason=reason, now=now)
     session.add(product)
+    await refresh_entries(session, product_ids=[product.id])
     await record(
         session=session,
         actor=actor,
@@ -328,6 +331,7 @@ async def _decide_certificate(
     certificate.status, certificate.status_reason = status, reason
     certificate.verified_by_id, certificate.verified_at = actor.id, now
     session.add(certificate)
+    await refresh_entries(session, vendor_id=vendor.id)
     action = "certificate.verify" if status == CertificateStatus.VERIFIED else "certificate.reject"
     await record(
         session=session,
@@ -394,6 +398,7 @@ async def _set_vendor_status(
     vendor.status_reason = reason if status == VendorStatus.SUSPENDED else ""
     vendor.updated_at = now
     session.add(vendor)
+    await refresh_entries(session, vendor_id=vendor.id)
     action = "vendor.suspend" if status == VendorStatus.SUSPENDED else "vendor.reinstate"
     if status == VendorStatus.SUSPENDED:
         await warn_buyers_of_suspension(session=session, vendor=vendor, now=now)

@@ -100,8 +100,8 @@ def entry_rows() -> Select[Any]:
         "daily_capacity": col(Vendor.daily_capacity),
         "rating_count": col(Vendor.rating_count),
         "rating_sum": col(Vendor.rating_sum),
-        "search_name": col(Product.search_name),
-        "search_vendor": col(Product.search_vendor),
+        "search_name": literal(" ", String) + col(Product.search_name),
+        "search_vendor": literal(" ", String) + col(Product.search_vendor),
         "search_text": literal(" ", String)
         + col(Product.search_name)
         + " "

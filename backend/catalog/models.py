@@ -210,9 +210,11 @@ class CatalogueEntry(SQLModel, table=True):
     daily_capacity: int | None = None
     rating_count: int = 0
     rating_sum: int = 0
-    search_name: str = Field(default="", max_length=200)
-    search_vendor: str = Field(default="", max_length=200)
-    # Name, vendor and description, after a space: a word starts in it where " word" is found (LIKE).
+    # The product's normalised words (Product.search_*), each column after a space: a word starts in it where
+    # " word" is found. The name and the vendor's name rank a match; search_text (name, vendor's name and
+    # description) decides it.
+    search_name: str = Field(default="", max_length=201)
+    search_vendor: str = Field(default="", max_length=201)
     search_text: str = Field(default="", max_length=2803)
     # Filters as words of the text index (catalog.entries.filter_words), so "words + a rare filter" is one
     # index lookup: "xhalal xcertified xcatsnacks".
@@ -224,8 +226,9 @@ class VendorReach(SQLModel, table=True):
     may reach a buyer are one primary-key range (the buyer's cell); the exact distance is checked in SQL."""
 
     __tablename__ = "vendor_reach"
-    # A vendor's rows are rewritten when it moves, changes its radius or is suspended.
-    __table_args__ = (Index("ix_vendor_reach_vendor", "vendor_id"),)
+    # A vendor's rows are rewritten when it moves, changes its radius or is suspended. On SQLite the rows are
+    # stored in key order (WITHOUT ROWID), so a cell's vendors are read in one sweep, not one lookup each.
+    __table_args__ = (Index("ix_vendor_reach_vendor", "vendor_id"), {"sqlite_with_rowid": False})
 
     cell_lat: int = Field(primary_key=True)
     cell_lon: int = Field(primary_key=True)

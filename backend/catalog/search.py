@@ -13,10 +13,11 @@ page is bounded by its size, not by the number of matching products:
   unknown long word, corrections (catalog.vocabulary.understand_query), matched as word prefixes. Relevance
   is a tier, then distance: every word as typed starts a word of the name (0), every word or its alternative
   in the name (1), in the name or the vendor's name (2), anywhere (3). Tiers are ranked inside a bounded set
-  of candidates: words (with the filters, which the text index holds as words) that find at most INDEX_LIMIT
-  products are answered from the index (SQLite FTS5, PostgreSQL's GIN-indexed tsvector), all their matches in
-  reach ranked; commoner words are matched (LIKE on the entries' normalised text) among the products of the
-  nearest RELEVANCE_VENDORS vendors, which is where the best answers of a common word are.
+  of candidates. Words that are rare by the vocabulary's counts are looked up in the text index (SQLite FTS5,
+  PostgreSQL's GIN-indexed tsvector, which also hold the filters as words): when it finds at most
+  INDEX_LIMIT products, all their matches in reach are ranked. Common words are matched (a substring search
+  in the entries' normalised text) among the products of the nearest vendors: the nearest 64 when they hold
+  MIN_CANDIDATES matches, else the nearest 512, else all in reach.
 - Pages follow an opaque cursor (the last row's sort key), not an offset.
 - Availability for a delivery day: the vendor works that weekday, the lead time or order-before time can
   still be met, and the capacity left that day (made to order) or the stock (ready goods) covers the
@@ -28,6 +29,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -40,7 +42,9 @@ from sqlalchemy import (
     and_,
     case,
     column,
+    exists,
     func,
+    literal,
     literal_column,
     or_,
     select,
@@ -53,8 +57,8 @@ from sqlmodel import col
 from backend.accounts.models import Organisation, User, Zone
 from backend.catalog.entries import cell_of, distance_km, filter_word
 from backend.catalog.models import CatalogueEntry, Category, Fulfilment, Product, VendorReach
-from backend.catalog.searchtext import query_terms
-from backend.catalog.vocabulary import Term, understand_query
+from backend.catalog.searchtext import CATEGORY_WORDS, query_terms
+from backend.catalog.vocabulary import Term, rarest_word_use, understand_query
 from backend.certification.formats import FORMATS, CertificateKind
 from backend.clock import WIB, to_wib, wib_today
 from backend.db import is_postgres
@@ -67,11 +71,12 @@ MAX_PAGE = 50
 # Nearest-first walks: vendors per window, the last window being all vendors in reach. With words, the text
 # index has been asked first (one statement of the page's budget), and the words are common.
 WINDOWS: tuple[int | None, ...] = (64, 512, None)
-TEXT_WINDOWS: tuple[int | None, ...] = (256, None)
+TEXT_WINDOWS: tuple[int | None, ...] = (64, None)
+# Relevance ranks the matches of the nearest window of vendors that holds at least this many.
+MIN_CANDIDATES = 40
 # Words (and filters) that find at most this many products are ranked from the text index, all matches in
-# reach; commoner ones among the matches of the nearest RELEVANCE_VENDORS vendors.
-INDEX_LIMIT = 2000
-RELEVANCE_VENDORS = 256
+# reach; commoner ones among the matches of the nearest vendors.
+INDEX_LIMIT = 500
 MSG_PRICE_RANGE = N_("The lowest price must not be above the highest.")
 MSG_PAST_DATE = N_("Choose today or a later date.")
 MSG_FAR_DATE = N_("Choose a date within the next 60 days.")
@@ -81,6 +86,7 @@ MSG_CURSOR = N_("This list has changed since it was opened: start again from the
 MSG_PAGE_CURSOR = N_("The next pages are opened with the link to the next page (after), not by their number.")
 MAX_DAYS_AHEAD = 60
 ENTRY = CatalogueEntry
+CATEGORY_VOCABULARY = frozenset(word for words in CATEGORY_WORDS.values() for word in words.split())
 
 
 class Sort(StrEnum):
@@ -224,6 +230,8 @@ class _Search:
     now: datetime
     per_page: int
     postgres: bool
+    # The vocabulary's estimate of how many products the rarest typed word is in (catalog.vocabulary).
+    rarest_word_use: float = 0
 
     @property
     def today(self) -> date:
@@ -240,9 +248,12 @@ async def search_catalogue(
     typed = query_terms(query.text)
     if query.text.strip() and not typed:  # only emoji or punctuation: nothing can match it
         return CataloguePage(items=[], page=query.page, has_more=False, sort=query.sort)
-    terms = (await understand_query(session=session, text=query.text)).terms if typed else []
-    sort = query.sort if (query.sort != Sort.RELEVANCE or terms) else Sort.DISTANCE
-    search = _Search(query, terms, typed, sort, now, per_page, is_postgres(session))
+    # A category's word is in every description of the category: common, whatever the vocabulary counts.
+    rare = [word for word in typed if not any(known.startswith(word) for known in CATEGORY_VOCABULARY)]
+    words = await understand_query(session=session, text=query.text, along_with=rarest_word_use(rare) if rare else None)
+    sort = query.sort if (query.sort != Sort.RELEVANCE or words.terms) else Sort.DISTANCE
+    rarest = (words.along_with or 0) if rare else math.inf
+    search = _Search(query, words.terms, typed, sort, now, per_page, is_postgres(session), rarest)
     rows, mode = await _rows(session, search)
     has_more = len(rows) > per_page and query.page < MAX_PAGE
     items = [_item(row) for row in rows[:per_page]]
@@ -256,15 +267,18 @@ async def _rows(session: AsyncSession, search: _Search) -> tuple[list[Any], str]
     mode, after = _cursor_values(search)
     if not search.query.within_delivery_radius:
         return await _vendor_products(session, search), ""
-    if search.terms and mode != "walk":
+    if search.terms and (mode == "index" or (not mode and search.rarest_word_use < INDEX_LIMIT)):
         rows, complete = await _from_text_index(session, search, after)
         if complete or mode == "index":
             return rows, "index"
+        if search.sort == Sort.RELEVANCE:
+            # The words are commoner than the vocabulary knew (descriptions' words): walk, within the page's
+            # budget of statements (two windows, not three).
+            return await _most_relevant_first(session, search, after, "", last=1)
     if search.sort == Sort.PRICE:
         return await _cheapest_first(session, search, after), "walk"
     if search.sort == Sort.RELEVANCE:
-        nearest = _nearest_vendors(_reach(search.query.near), Sort.DISTANCE, None, RELEVANCE_VENDORS)
-        return await _page_of(session, search, _entries_of(search, nearest), after), "walk"
+        return await _most_relevant_first(session, search, after, mode)
     return await _nearest_first(session, search, after), "walk"
 
 
@@ -291,15 +305,32 @@ def _cursor_values(search: _Search) -> tuple[str, list[Any] | None]:
 async def _from_text_index(session: AsyncSession, search: _Search, after: list[Any] | None) -> tuple[list[Any], bool]:
     """The matches in reach among the first INDEX_LIMIT products the text index finds for the words and the
     filters' words, and whether that was all of them (then every match in reach was ranked)."""
-    reach = _reach(search.query.near)
     matched = _text_index_ids(search).limit(INDEX_LIMIT + 1).subquery("matched")
-    candidates = _entries_of(search, reach, text_by_like=False).where(
-        col(ENTRY.product_id).in_(select(matched.c.product_id))
-    )
+    candidates = _entries_in_reach(search).where(col(ENTRY.product_id).in_(select(matched.c.product_id)))
     found = select(func.count()).select_from(matched).scalar_subquery()
     rows = await _page_of(session, search, candidates, after, along_with=found)
     complete = not rows or rows[0].along_with <= INDEX_LIMIT
     return [row for row in rows if row.product_id is not None], complete
+
+
+async def _most_relevant_first(
+    session: AsyncSession, search: _Search, after: list[Any] | None, mode: str, *, last: int = len(WINDOWS) - 1
+) -> tuple[list[Any], str]:
+    """The matches of the nearest vendors ranked by tier, then distance: of the nearest 64 when they hold at
+    least MIN_CANDIDATES, else of the nearest 512, else of all in reach. The first page decides, and its
+    cursor carries the choice ("walk1": the second window), so that every page ranks the same candidates.
+    A given mode is kept as it is."""
+    reach = _reach(search.query.near)
+    first = int(mode[len("walk") :]) if mode[len("walk") :].isdigit() else 0
+    rows: list[Any] = []
+    number = first
+    for number in range(first, last + 1):
+        nearest = _nearest_vendors(reach, Sort.DISTANCE, None, WINDOWS[number])
+        candidates = _entries_of(search, nearest).add_columns(func.count().over().label("candidates"))
+        rows = await _page_of(session, search, candidates, after)
+        if mode or (rows and rows[0].candidates >= MIN_CANDIDATES):
+            break
+    return rows, f"walk{number}"
 
 
 async def _nearest_first(session: AsyncSession, search: _Search, after: list[Any] | None) -> list[Any]:
@@ -316,7 +347,8 @@ async def _nearest_first(session: AsyncSession, search: _Search, after: list[Any
 
 async def _cheapest_first(session: AsyncSession, search: _Search, after: list[Any] | None) -> list[Any]:
     """The price index walked from the cheapest, each product's vendor checked against the reach."""
-    return await _page_of(session, search, _entries_of(search, _reach(search.query.near)), after)
+    candidates = _entries_in_reach(search).where(*_text_matches(search))
+    return await _page_of(session, search, candidates, after)
 
 
 async def _vendor_products(session: AsyncSession, search: _Search) -> list[Any]:
@@ -376,12 +408,34 @@ def _nearest_vendors(reach: Subquery, sort: Sort, after: list[Any] | None, windo
     return statement.subquery("nearest")
 
 
-def _entries_of(search: _Search, vendors: Any, *, text_by_like: bool = True) -> Select[Any]:
-    """The vendors' entries that pass the filters (and the words, matched with LIKE), with their keys."""
-    statement = _with_filters(search, _entry_columns(search, vendors).select_from(vendors), vendors)
-    if search.terms and text_by_like:
-        statement = statement.where(*(_term_in(term, col(ENTRY.search_text)) for term in search.terms))
-    return statement
+def _entries_of(search: _Search, vendors: Any) -> Select[Any]:
+    """The vendors' entries that pass the filters and the words (matched with LIKE), with their keys: for a
+    walk over the vendors."""
+    columns = _entry_columns(search, vendors.c.distance_km, vendors.c.rating_key)
+    statement = columns.select_from(vendors).join(ENTRY, col(ENTRY.vendor_id) == vendors.c.vendor_id)
+    statement = _with_filters(search, statement)
+    return statement.where(*_text_matches(search))
+
+
+def _entries_in_reach(search: _Search) -> Select[Any]:
+    """Entries that pass the filters, each one's vendor looked up in the reach of the buyer's cell (one key
+    lookup): for a walk over an index of the entries (the price, the text index's ids)."""
+    near = search.query.near
+    distance = distance_km(near.latitude, near.longitude, col(VendorReach.latitude), col(VendorReach.longitude))
+    in_reach = exists(
+        select(literal(1))
+        .select_from(VendorReach)
+        .where(
+            col(VendorReach.cell_lat) == cell_of(near.latitude),
+            col(VendorReach.cell_lon) == cell_of(near.longitude),
+            col(VendorReach.vendor_id) == col(ENTRY.vendor_id),
+            distance <= col(VendorReach.delivery_radius_km),
+        )
+    )
+    own_distance = distance_km(near.latitude, near.longitude, col(ENTRY.latitude), col(ENTRY.longitude))
+    rating_key = func.coalesce(col(ENTRY.rating_sum) * 1.0 / func.nullif(col(ENTRY.rating_count), 0), -1.0)
+    columns = _entry_columns(search, own_distance, rating_key)
+    return _with_filters(search, columns.select_from(ENTRY).where(in_reach))
 
 
 def _text_index_ids(search: _Search) -> Select[Any]:
@@ -397,24 +451,42 @@ def _text_index_ids(search: _Search) -> Select[Any]:
     return select(index.c.rowid.label("product_id")).where(literal_column("catalogue_search").op("MATCH")(joined))
 
 
-def _entry_columns(search: _Search, vendors: Any) -> Select[Any]:
-    columns: list[Any] = [
-        ENTRY,
-        vendors.c.distance_km,
-        vendors.c.rating_key,
-        vendors.c.rating_count.label("vendor_rating_count"),
-    ]
+# What a card shows and the keys pages are sorted by: only these travel through the statement's layers.
+CARD_COLUMNS = [
+    col(getattr(ENTRY, name))
+    for name in (
+        "product_id",
+        "vendor_id",
+        "name",
+        "category",
+        "unit",
+        "price",
+        "min_order_qty",
+        "fulfilment",
+        "best_tier_quantity",
+        "best_tier_price",
+        "thumb_key",
+        "badge_kinds",
+        "vendor_name",
+        "kecamatan",
+        "delivery_radius_km",
+        "rating_count",
+        "rating_sum",
+    )
+]
+
+
+def _entry_columns(search: _Search, distance: Any, rating_key: Any) -> Select[Any]:
+    columns: list[Any] = [*CARD_COLUMNS, distance.label("distance_km"), rating_key.label("rating_key")]
     if search.sort == Sort.RELEVANCE:
-        columns.append(_tier(search.typed, search.terms).label("tier"))
+        columns.append(_tier(search).label("tier"))
     return select(*columns)
 
 
-def _with_filters(search: _Search, statement: Select[Any], vendors: Any) -> Select[Any]:
-    """Joined to the entries, with every filter of the query; visible today."""
+def _with_filters(search: _Search, statement: Select[Any]) -> Select[Any]:
+    """Every filter of the query on the entries; visible today."""
     query = search.query
-    statement = statement.join(ENTRY, col(ENTRY.vendor_id) == vendors.c.vendor_id).where(
-        or_(col(ENTRY.visible_until).is_(None), col(ENTRY.visible_until) >= search.today)
-    )
+    statement = statement.where(or_(col(ENTRY.visible_until).is_(None), col(ENTRY.visible_until) >= search.today))
     if query.category is not None:
         statement = statement.where(col(ENTRY.category) == query.category)
     if query.price_min is not None:
@@ -513,33 +585,32 @@ def _beyond(keys: list[tuple[Any, bool]], values: list[Any], *, inclusive: bool)
 # --- words -------------------------------------------------------------------------------------------------
 
 
-def _starts_word(word: str, text: Any) -> ColumnElement[bool]:
-    """`word` starts a word of a normalised text that begins with a space (catalogue_entry.search_text)."""
-    found: ColumnElement[bool] = text.like(f"% {word}%")
-    return found
+def _starts_word(word: str, text: Any, *, postgres: bool) -> ColumnElement[bool]:
+    """`word` starts a word of a normalised text that begins with a space (the entries' search columns): a
+    plain substring search, several times faster than LIKE on SQLite."""
+    position = func.strpos if postgres else func.instr
+    return position(text, f" {word}") > 0
 
 
-def _starts_word_of(word: str, text: Any) -> ColumnElement[bool]:
-    """`word` starts a word of a normalised text (a name): at its start or after a space."""
-    return or_(text.like(f"{word}%"), text.like(f"% {word}%"))
-
-
-def _term_in(term: Term, text: Any, *, starts: Any = _starts_word) -> ColumnElement[bool]:
+def _term_in(term: Term, text: Any, *, postgres: bool) -> ColumnElement[bool]:
     """One alternative of the term is in the text: each of its words starts a word there."""
-    return or_(*(and_(*(starts(word, text) for word in alternative.split())) for alternative in term))
+    return or_(*(and_(*(_starts_word(word, text, postgres=postgres) for word in alt.split())) for alt in term))
 
 
-def _tier(typed: list[str], terms: list[Term]) -> ColumnElement[int]:
+def _text_matches(search: _Search) -> list[ColumnElement[bool]]:
+    return [_term_in(term, col(ENTRY.search_text), postgres=search.postgres) for term in search.terms]
+
+
+def _tier(search: _Search) -> ColumnElement[int]:
     """0: every word as typed starts a word of the name; 1: every term (or an alternative) is in the name;
     2: in the name or the vendor's name; 3: elsewhere (the description, the category's words)."""
-    name, vendor = col(ENTRY.search_name), col(ENTRY.search_vendor)
-    in_name = [_term_in(term, name, starts=_starts_word_of) for term in terms]
+    name, vendor, postgres = col(ENTRY.search_name), col(ENTRY.search_vendor), search.postgres
+    in_name = [_term_in(term, name, postgres=postgres) for term in search.terms]
     in_either = [
-        or_(_term_in(term, name, starts=_starts_word_of), _term_in(term, vendor, starts=_starts_word_of))
-        for term in terms
+        or_(_term_in(term, name, postgres=postgres), _term_in(term, vendor, postgres=postgres)) for term in search.terms
     ]
     return case(
-        (and_(*(_starts_word_of(word, name) for word in typed)), 0),
+        (and_(*(_starts_word(word, name, postgres=postgres) for word in search.typed)), 0),
         (and_(*in_name), 1),
         (and_(*in_either), 2),
         else_=3,

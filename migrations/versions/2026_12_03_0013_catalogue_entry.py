@@ -66,6 +66,7 @@ def upgrade() -> None:
             ["vendor_id"], ["vendor.id"], name=op.f("fk_vendor_reach_vendor_id_vendor"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("cell_lat", "cell_lon", "vendor_id", name=op.f("pk_vendor_reach")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("vendor_reach", schema=None) as batch_op:
         batch_op.create_index("ix_vendor_reach_vendor", ["vendor_id"], unique=False)
@@ -97,8 +98,8 @@ def upgrade() -> None:
         sa.Column("daily_capacity", sa.Integer(), nullable=True),
         sa.Column("rating_count", sa.Integer(), nullable=False),
         sa.Column("rating_sum", sa.Integer(), nullable=False),
-        sa.Column("search_name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("search_vendor", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("search_name", sqlmodel.sql.sqltypes.AutoString(length=201), nullable=False),
+        sa.Column("search_vendor", sqlmodel.sql.sqltypes.AutoString(length=201), nullable=False),
         sa.Column("search_text", sqlmodel.sql.sqltypes.AutoString(length=2803), nullable=False),
         sa.Column("search_filters", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.ForeignKeyConstraint(

@@ -1,27 +1,31 @@
-"""Catalogue search at scale: 10,000 vendors and 200,000 products, on SQLite and (optionally) PostgreSQL.
+"""Catalogue search at scale: 10,000 vendors and 200,000 products, on SQLite and (optionally) PostgreSQL,
+before and after the catalogue's read model (issue 16).
 
 Run by hand:
 
     .venv/bin/python bench/catalogue_search.py
-    .venv/bin/python bench/catalogue_search.py --postgres postgresql://postgres@127.0.0.1:5432/test
+    .venv/bin/python bench/catalogue_search.py --postgres postgresql://postgres@127.0.0.1:5432/postgres
     .venv/bin/python bench/catalogue_search.py --vendors 1000 --products 20000     # a quick look
 
 For each database it:
 1. creates a fresh one (an SQLite file in a temporary directory; with --postgres, a database named
-   `pasar_bench` on that server, dropped again at the end) and migrates it to head;
+   --database-name, `pasar_bench` by default, on that server, dropped again at the end) and migrates it to head;
 2. seeds generated vendors around the KITB zone on Central Java's north coast, their certificates and
-   products, with bulk inserts (the search columns filled by the catalogue service's own function);
-3. times `search_catalogue` in-process for a mix of buyer queries and prints p50/p95 per scenario, also
-   split into the page's rows query and the photos/tiers/badges query;
+   products, with bulk inserts (the search columns filled by the catalogue service's own function), then
+   fills the read model (catalogue_entry, vendor_reach) as migration 0013 does and the search words as their
+   job does;
+3. times a realistic mix of buyer queries in-process, each scenario with the old query path (before: main's
+   backend/catalog/search.py, kept in bench/catalogue_search_before.py) and the new one (after), interleaved,
+   and prints p50/p95 and the SQL statements per page of each, then of the mix as a whole. A later page
+   follows the cursors of the pages before it (after) or asks for the page's number (before);
 4. times the whole page `/catalogue?q=nasi+box` through the app, and its first-visit weight (gzip-compressed
    HTML + the CSS and JS it links, as bench/page_weight.py counts it; photos not counted);
 5. prints the query plan of the rows query for a text search and for "nearest first" without text (on
    PostgreSQL also the generic plan, which a pooled connection may switch to after five executions).
 
 Every scenario stops after --runs runs or --seconds seconds, whichever comes first; on PostgreSQL a
-statement timeout of 5 s also ends a scenario whose plan has gone bad (it is reported as SLOW with the run
-that hit it). A run on 10k/200k stays within about 5 minutes per database. Figures are wall-clock times on
-a shared machine: expect some noise.
+statement timeout of 5 s also ends a scenario whose plan has gone bad. Figures are wall-clock times on a
+shared machine: expect some noise (the load average is printed with them).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import asyncio
 import hashlib
 import logging
 import math
+import os
 import random
 import sqlite3
 import tempfile
@@ -964,6 +969,7 @@ async def measure_searches(database: Database, *, runs: int, seconds: float) -> 
             f"{scenario.name:<30} {describe(results[True]):>27}   {describe(after):>26}  "
             f"{len(after.ids)}{'+' if after.has_more else ''}{same}"
         )
+    print(f"load average while measuring: {' '.join(f'{load:.1f}' for load in os.getloadavg())}")
     for old in (True, False):
         print(
             f"{'the mix, ' + ('before' if old else 'after'):<30} p50 {ms(percentile(mix[old], 0.5))}  "
@@ -1173,18 +1179,20 @@ def bench_sqlite(args: argparse.Namespace) -> None:
 def bench_postgres(args: argparse.Namespace) -> None:
     asyncio.run(
         on_server(
-            args.postgres, f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)", f"CREATE DATABASE {BENCH_DATABASE}"
+            args.postgres,
+            f"DROP DATABASE IF EXISTS {args.database_name} WITH (FORCE)",
+            f"CREATE DATABASE {args.database_name}",
         )
     )
     try:
-        url = make_url(args.postgres).set(drivername="postgresql+asyncpg", database=BENCH_DATABASE)
+        url = make_url(args.postgres).set(drivername="postgresql+asyncpg", database=args.database_name)
         print(f"\n=== PostgreSQL ({url.render_as_string(hide_password=True)})")
         migrate.upgrade(url.render_as_string(hide_password=False))
 
         async def limit_statements() -> None:
             # Bounds each run: a plan that takes minutes is reported as such instead of stalling the bench.
             await on_server(
-                args.postgres, f"ALTER DATABASE {BENCH_DATABASE} SET statement_timeout = '{STATEMENT_TIMEOUT_S}s'"
+                args.postgres, f"ALTER DATABASE {args.database_name} SET statement_timeout = '{STATEMENT_TIMEOUT_S}s'"
             )
 
         with tempfile.TemporaryDirectory(prefix="catalogue-bench-") as tmp:
@@ -1197,7 +1205,7 @@ def bench_postgres(args: argparse.Namespace) -> None:
                 )
             )
     finally:
-        asyncio.run(on_server(args.postgres, f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)"))
+        asyncio.run(on_server(args.postgres, f"DROP DATABASE IF EXISTS {args.database_name} WITH (FORCE)"))
 
 
 def main() -> None:
@@ -1207,12 +1215,17 @@ def main() -> None:
         metavar="URL",
         help=f"a PostgreSQL server to also run on (a database {BENCH_DATABASE} is created there)",
     )
+    parser.add_argument(
+        "--database-name", default=BENCH_DATABASE, help="the database made (and dropped) on the PostgreSQL server"
+    )
+    parser.add_argument("--postgres-only", action="store_true", help="skip SQLite")
     parser.add_argument("--vendors", type=int, default=10_000)
     parser.add_argument("--products", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=100, help="runs per scenario at most")
     parser.add_argument("--seconds", type=float, default=8.0, help="seconds per scenario (and path) at most")
     args = parser.parse_args()
-    bench_sqlite(args)
+    if not args.postgres_only:
+        bench_sqlite(args)
     if args.postgres:
         bench_postgres(args)
 

@@ -101,10 +101,13 @@ def test_the_search_index_outside_the_models_exists_at_head(empty_databases):
         engine = create_async_engine(url)
         async with engine.connect() as connection:
             if connection.dialect.name == "sqlite":
-                query = "SELECT name FROM sqlite_master WHERE name LIKE 'product_search%'"
+                query = (
+                    "SELECT name FROM sqlite_master WHERE name LIKE 'product_search%' OR name LIKE 'catalogue_search%'"
+                )
             else:
                 query = (
-                    "SELECT indexname FROM pg_indexes WHERE indexname = 'ix_product_search_document' "
+                    "SELECT indexname FROM pg_indexes "
+                    "WHERE indexname IN ('ix_product_search_document', 'ix_catalogue_entry_search_document') "
                     "UNION SELECT proname FROM pg_proc WHERE proname = 'great_circle_km'"
                 )
             names = set((await connection.execute(text(query))).scalars())
@@ -120,9 +123,13 @@ def test_the_search_index_outside_the_models_exists_at_head(empty_databases):
                 "product_search_insert",
                 "product_search_delete",
                 "product_search_update",
+                "catalogue_search",
+                "catalogue_search_insert",
+                "catalogue_search_delete",
+                "catalogue_search_update",
             } <= found, found
         else:
-            assert found == {"ix_product_search_document", "great_circle_km"}
+            assert found == {"ix_product_search_document", "ix_catalogue_entry_search_document", "great_circle_km"}
 
 
 def test_photos_over_the_limit_or_sharing_a_place_are_numbered_again_by_0010(empty_databases, tmp_path):

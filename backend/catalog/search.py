@@ -37,10 +37,12 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Float,
     Select,
     Subquery,
     and_,
     case,
+    cast,
     column,
     exists,
     func,
@@ -433,7 +435,9 @@ def _entries_in_reach(search: _Search) -> Select[Any]:
         )
     )
     own_distance = distance_km(near.latitude, near.longitude, col(ENTRY.latitude), col(ENTRY.longitude))
-    rating_key = func.coalesce(col(ENTRY.rating_sum) * 1.0 / func.nullif(col(ENTRY.rating_count), 0), -1.0)
+    # As vendor_reach.rating_key: a double on both databases (PostgreSQL would make `* 1.0` a numeric).
+    average = cast(col(ENTRY.rating_sum), Float) / func.nullif(col(ENTRY.rating_count), 0)
+    rating_key = func.coalesce(average, -1.0)
     columns = _entry_columns(search, own_distance, rating_key)
     return _with_filters(search, columns.select_from(ENTRY).where(in_reach))
 

@@ -207,3 +207,5 @@ async def test_both_databases_and_both_ways_of_finding_words_give_the_same_answe
     monkeypatch.setattr(catalogue_search, "INDEX_LIMIT", -1)  # every word counts as common: walk the vendors
     assert await find(database, text="tengah") == by_index == [f"Nasi Tengah {n}" for n in range(5)]
     assert await find(database, text="nasi", halal_only=True, sort=Sort.PRICE) == await find(database, sort=Sort.PRICE)
+    monkeypatch.undo()  # and from the text index, paging by rating
+    assert await every_page(database, text="tengah", sort=Sort.RATING) == [f"Nasi Tengah {n}" for n in range(5)]

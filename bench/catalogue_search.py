@@ -706,6 +706,19 @@ async def insert_rows(engine: AsyncEngine, table: Any, rows: list[dict[str, Any]
             await connection.execute(table.insert(), rows[start : start + CHUNK])
 
 
+async def fresh_statistics(engine: AsyncEngine) -> None:
+    """Statistics as a database that has lived a while would have; the planner depends on them."""
+    if engine.dialect.name == "sqlite":
+        async with engine.begin() as connection:
+            await connection.exec_driver_sql("INSERT INTO product_search(product_search) VALUES('optimize')")
+            await connection.exec_driver_sql("INSERT INTO catalogue_search(catalogue_search) VALUES('optimize')")
+            await connection.exec_driver_sql("ANALYZE")
+    else:
+        async with engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await autocommit.exec_driver_sql("VACUUM ANALYZE")
+
+
 async def fill_read_model(engine: AsyncEngine) -> None:
     """catalogue_entry and vendor_reach from the seeded rows, as migration 0013 fills them."""
     started = time.perf_counter()
@@ -766,21 +779,13 @@ async def seed(database: Database, *, vendors: int, products: int) -> None:
         counts["tiers"] += len(tier_rows)
         counts["photos"] += len(photo_rows)
         counts["links"] += len(link_rows)
+    await fresh_statistics(engine)  # the read model's SELECT is planned with them (as on a database in use)
     await fill_read_model(engine)
     async with database.sessionmaker() as session:  # the job that keeps the search words runs every few minutes
         await rebuild_vocabulary(session=session, today=today)
         await session.commit()
     inserted = time.perf_counter() - started
-    # Fresh statistics, as a database that has lived a while would have; the planner depends on them.
-    if engine.dialect.name == "sqlite":
-        async with engine.begin() as connection:
-            await connection.exec_driver_sql("INSERT INTO product_search(product_search) VALUES('optimize')")
-            await connection.exec_driver_sql("INSERT INTO catalogue_search(catalogue_search) VALUES('optimize')")
-            await connection.exec_driver_sql("ANALYZE")
-    else:
-        async with engine.connect() as connection:
-            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            await autocommit.exec_driver_sql("VACUUM ANALYZE")
+    await fresh_statistics(engine)
     total = time.perf_counter() - started
     print(
         f"seeded {vendors:,} vendors, {len(vendor_rows.certificates):,} certificates, {products:,} products, "

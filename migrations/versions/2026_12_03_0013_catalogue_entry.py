@@ -132,6 +132,9 @@ def _fill() -> None:
     from backend.vendors.models import Vendor
 
     connection = op.get_bind()
+    if connection.dialect.name == "postgresql":
+        # Planned without statistics, the certificate lookups of each product may become whole-table scans.
+        op.execute("ANALYZE vendor, product, product_certificate, certificate, price_tier, product_photo")
     connection.execute(sa.insert(CatalogueEntry).from_select(ENTRY_COLUMNS, entry_rows()))
     # Only the columns this revision knows (a later one may add others to the model).
     read = ("id", "status", "latitude", "longitude", "delivery_radius_km", "rating_sum", "rating_count")

@@ -11,8 +11,13 @@ from backend.config import PROJECT_ROOT
 # comparison of models and database leaves them alone.
 UNMODELLED_TABLE_PREFIXES = ("product_search", "catalogue_search")  # SQLite's FTS5 tables, 0004 and 0013
 UNMODELLED_INDEXES = frozenset(
-    {"ix_product_search_document", "ix_search_word_trigram", "ix_catalogue_entry_search_document"}
-)  # 0004, 0012 (pg_trgm), 0013
+    {
+        "ix_product_search_document",
+        "ix_search_word_trigram",
+        "ix_catalogue_entry_search_document",
+        "ix_vendor_reach_cell",
+    }
+)  # 0004, 0012 (pg_trgm), 0013 (two, PostgreSQL only)
 UNMODELLED_COLUMNS = frozenset({"search_document"})  # product's and catalogue_entry's generated tsvector
 
 

@@ -6,7 +6,8 @@ Its text index lives outside the models, like product's (0004):
 - SQLite: an FTS5 table `catalogue_search` over the entry's search columns (content='catalogue_entry'), kept by
   triggers; rows are only inserted and deleted (catalog.entries.refresh_entries), an update trigger is there
   for safety.
-- PostgreSQL: a stored generated tsvector `search_document` with a GIN index.
+- PostgreSQL: a stored generated tsvector `search_document` with a GIN index; and `ix_vendor_reach_cell`, the
+  reach's key with its columns included, so that a cell's vendors are an index-only scan.
 
 Revision ID: 0013
 Revises: 0012
@@ -114,6 +115,11 @@ def upgrade() -> None:
         batch_op.create_index("ix_catalogue_entry_price", ["price", "product_id"], unique=False)
         batch_op.create_index("ix_catalogue_entry_vendor_product", ["vendor_id", "product_id"], unique=False)
     if op.get_bind().dialect.name == "postgresql":
+        # A cell's vendors read from the index alone (SQLite stores the table itself in key order instead).
+        op.execute(
+            "CREATE INDEX ix_vendor_reach_cell ON vendor_reach (cell_lat, cell_lon, vendor_id) "
+            "INCLUDE (latitude, longitude, delivery_radius_km, rating_key, rating_count)"
+        )
         op.execute(
             f"ALTER TABLE catalogue_entry ADD COLUMN search_document tsvector GENERATED ALWAYS AS ({PG_DOCUMENT}) STORED"
         )

@@ -1,7 +1,14 @@
 """Every table of the application, imported in one place for Alembic and the test suite."""
 
 from backend.accounts.models import ApiToken, AuthSession, LoginAttempt, Organisation, PhoneVerification, User, Zone
-from backend.catalog.models import PriceTier, Product, ProductCertificate, ProductPhoto
+from backend.catalog.models import (
+    CatalogueEntry,
+    PriceTier,
+    Product,
+    ProductCertificate,
+    ProductPhoto,
+    VendorReach,
+)
 from backend.catalog.synonyms import SearchSynonym
 from backend.catalog.vocabulary import SearchWord, SearchWordTrigram
 from backend.certification.models import Certificate
@@ -35,6 +42,7 @@ __all__ = [
     "AuthSession",
     "CapacityDay",
     "CartLine",
+    "CatalogueEntry",
     "Certificate",
     "CertificateNotice",
     "Checkout",
@@ -72,5 +80,6 @@ __all__ = [
     "User",
     "Vendor",
     "VendorInvitation",
+    "VendorReach",
     "Zone",
 ]

@@ -76,6 +76,7 @@ from catalogue_search import (  # bench/ is on sys.path: the same generated vend
     TOWNS,
     TRADES,
     ZONE,
+    fill_read_model,
     generate_vendors,
     product_chunks,
 )
@@ -83,8 +84,10 @@ from sqlalchemy import make_url
 
 from backend.accounts.models import Role
 from backend.catalog.models import Category, Fulfilment, ListingStatus
+from backend.catalog.vocabulary import rebuild_vocabulary
 from backend.certification.models import CertificateStatus
 from backend.clock import utcnow, wib_today
+from backend.db import Database
 from backend.orders.models import PointKind
 from backend.vendors.models import ALL_DAYS_MASK, VendorStatus
 
@@ -353,6 +356,22 @@ async def seed(dsn: str, *, vendors: int, products: int, buyers: int) -> None:
         f"with API tokens: {inserted:.1f} s generating and copying, {total - inserted:.1f} s VACUUM ANALYZE, "
         f"{total:.1f} s in all"
     )
+
+
+async def fill_catalogue(database_url: str) -> None:
+    """The catalogue's read model and search words from the copied rows, as migration 0013 and the words' job
+    would have made them."""
+    database = Database(database_url)
+    try:
+        await fill_read_model(database.engine)
+        async with database.sessionmaker() as session:
+            await rebuild_vocabulary(session=session, today=wib_today(datetime.now(UTC)))
+            await session.commit()
+        async with database.engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await autocommit.exec_driver_sql("VACUUM ANALYZE")
+    finally:
+        await database.dispose()
 
 
 # ---------------------------------------------------------------------------------------------- the plan
@@ -879,6 +898,7 @@ def main() -> None:
             asyncio.run(prepare_database(args.postgres, args.database, recreate=True))
             migrate(database_url)
         asyncio.run(seed(dsn, vendors=args.vendors, products=args.products, buyers=args.buyers))
+        asyncio.run(fill_catalogue(database_url))
     else:
         print(
             f"database {args.database} already holds {args.vendors:,} vendors and {args.products:,} products "

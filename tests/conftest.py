@@ -33,6 +33,7 @@ from backend.accounts.models import Organisation, Role, User, Zone
 from backend.accounts.service import create_user
 from backend.app import create_app
 from backend.catalog import service as catalog_service
+from backend.catalog.entries import refresh_entries
 from backend.catalog.models import Category, Fulfilment, ListingStatus, Product, Unit
 from backend.catalog.schemas import ProductInput, TierInput
 from backend.certification import service as certification_service
@@ -505,6 +506,7 @@ class World:
             )
             catalog_service.change_listing_status(product, ListingStatus.PENDING_REVIEW, now=self.now)
             catalog_service.change_listing_status(product, ListingStatus.LIVE, now=self.now)
+            await refresh_entries(session, product_ids=[product.id])
             await session.commit()
             return product
 

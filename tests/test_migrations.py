@@ -15,9 +15,9 @@ from sqlmodel import SQLModel
 
 import backend.models  # noqa: F401
 from backend import migrate
-from backend.catalog.models import ProductPhoto
+from backend.catalog.models import CatalogueEntry, ProductPhoto, VendorReach
 from backend.config import Settings
-from backend.db import Database
+from backend.db import Database, table_of
 from tests.conftest import World, _postgres_url
 
 # One per test process (pytest-xdist runs several), beside the suite's own.
@@ -101,10 +101,13 @@ def test_the_search_index_outside_the_models_exists_at_head(empty_databases):
         engine = create_async_engine(url)
         async with engine.connect() as connection:
             if connection.dialect.name == "sqlite":
-                query = "SELECT name FROM sqlite_master WHERE name LIKE 'product_search%'"
+                query = (
+                    "SELECT name FROM sqlite_master WHERE name LIKE 'product_search%' OR name LIKE 'catalogue_search%'"
+                )
             else:
                 query = (
-                    "SELECT indexname FROM pg_indexes WHERE indexname = 'ix_product_search_document' "
+                    "SELECT indexname FROM pg_indexes "
+                    "WHERE indexname IN ('ix_product_search_document', 'ix_catalogue_entry_search_document') "
                     "UNION SELECT proname FROM pg_proc WHERE proname = 'great_circle_km'"
                 )
             names = set((await connection.execute(text(query))).scalars())
@@ -120,9 +123,13 @@ def test_the_search_index_outside_the_models_exists_at_head(empty_databases):
                 "product_search_insert",
                 "product_search_delete",
                 "product_search_update",
+                "catalogue_search",
+                "catalogue_search_insert",
+                "catalogue_search_delete",
+                "catalogue_search_update",
             } <= found, found
         else:
-            assert found == {"ix_product_search_document", "great_circle_km"}
+            assert found == {"ix_product_search_document", "ix_catalogue_entry_search_document", "great_circle_km"}
 
 
 def test_photos_over_the_limit_or_sharing_a_place_are_numbered_again_by_0010(empty_databases, tmp_path):
@@ -173,11 +180,19 @@ def test_photos_over_the_limit_or_sharing_a_place_are_numbered_again_by_0010(emp
             await connection.execute(text(statement))
         await engine.dispose()
 
+    async def lend_read_model(url: str, *, lent: bool) -> None:
+        engine = create_async_engine(url)
+        tables = [table_of(CatalogueEntry), table_of(VendorReach)]
+        async with engine.begin() as connection:
+            for table in tables if lent else reversed(tables):
+                await connection.run_sync(table.create if lent else table.drop)
+        await engine.dispose()
+
     for url in empty_databases:
         migrate.downgrade(url, "base")
         migrate.upgrade(url, "0009")
-        # The seed writes today's accounts and vendors, which have columns later revisions (0011, 0015) add: lent
-        # for the seed.
+        # The seed writes today's accounts and vendors, which have columns later revisions (0011, 0015) add, and
+        # today's services keep the catalogue's read model (0013) in step: both lent for the seed.
         lent = [("user", "phone_verified_at", "TIMESTAMP")] + [
             ("vendor", column, kind)
             for column, kind in (
@@ -188,7 +203,9 @@ def test_photos_over_the_limit_or_sharing_a_place_are_numbered_again_by_0010(emp
         ]
         for table, column, kind in lent:
             asyncio.run(alter_users(url, f'ALTER TABLE "{table}" ADD COLUMN {column} {kind}'))
+        asyncio.run(lend_read_model(url, lent=True))
         seeded = asyncio.run(seed(url))
+        asyncio.run(lend_read_model(url, lent=False))
         for table, column, _ in lent:
             asyncio.run(alter_users(url, f'ALTER TABLE "{table}" DROP COLUMN {column}'))
         migrate.upgrade(url, "0010")

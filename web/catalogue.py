@@ -36,6 +36,7 @@ MSG_PRICE = N_("Type a price such as 15000 or 15.000.")
 MSG_CATEGORY = N_("Choose a category from the list.")
 MSG_SORT = N_("Choose an order from the list.")
 MAX_TEXT = 100
+MAX_CURSOR = 400
 
 
 def read_filters(params: dict[str, str]) -> tuple[dict[str, Any], list[FieldError]]:
@@ -64,8 +65,11 @@ def read_filters(params: dict[str, str]) -> tuple[dict[str, Any], list[FieldErro
     fields["available_on"] = query_date(params.get("date"))
     if params.get("date", "").strip() and fields["available_on"] is None:
         errors.append(FieldError("date", MSG_CALENDAR_DAY))
+    # Pages follow a cursor ("after"); the number only names the "load more" rows. An old link with a page
+    # number and no cursor opens the first page.
+    fields["after"] = params.get("after", "")[:MAX_CURSOR]
     try:
-        fields["page"] = int(params.get("page") or 1)
+        fields["page"] = int(params.get("page") or 1) if fields["after"] else 1
     except ValueError:
         fields["page"] = 1
     try:

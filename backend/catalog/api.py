@@ -84,7 +84,15 @@ class CatalogueController(Controller):
         sort: FromQuery[Sort] = Sort.RELEVANCE,
         latitude: Annotated[float | None, QueryParameter(ge=-90, le=90)] = None,
         longitude: Annotated[float | None, QueryParameter(ge=-180, le=180)] = None,
-        page: Annotated[int, QueryParameter(ge=1, le=50)] = 1,
+        after: Annotated[
+            str,
+            QueryParameter(
+                max_length=400, description="The `next_cursor` of the page before: where the next page starts"
+            ),
+        ] = "",
+        page: Annotated[
+            int, QueryParameter(ge=1, le=50, description="The page's number; a page after the first needs `after`")
+        ] = 1,
     ) -> CataloguePagePublic:
         near = await buyer_location(
             session=db_session, user=request.scope.get("user"), latitude=latitude, longitude=longitude
@@ -103,6 +111,7 @@ class CatalogueController(Controller):
                 available_on=available_on,
                 sort=sort,
                 page=page,
+                after=after,
             ),
         )
         suggestions = await suggest(session=db_session, text=q, found_any=bool(result.items) or result.page > 1)
@@ -110,6 +119,7 @@ class CatalogueController(Controller):
             items=[_item(item) for item in result.items],
             page=result.page,
             has_more=result.has_more,
+            next_cursor=result.next_cursor or None,
             sort=result.sort.value,
             near={"latitude": near.latitude, "longitude": near.longitude},
             suggestions=SuggestionsPublic(

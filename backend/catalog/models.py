@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any
 
@@ -165,3 +165,77 @@ class ProductPhoto(SQLModel, table=True):
     width: int
     height: int
     created_at: datetime = created_at_field()
+
+
+class CatalogueEntry(SQLModel, table=True):
+    """One buyer-visible product as a result card shows it, with its sort keys (catalog.entries keeps it).
+
+    Only live products of active vendors whose every relied-on certificate is verified have a row; an expiry
+    needs no rewrite: `visible_until` (the earliest expiry among its certificates) is compared with the day of
+    the search. Stock and the capacity held per day change with every order and are read from `product` and
+    `capacity_day` where a filter needs them, so placing an order writes nothing here."""
+
+    __tablename__ = "catalogue_entry"
+    __table_args__ = (
+        # The walk over the nearest vendors probes each vendor's products in id order.
+        Index("ix_catalogue_entry_vendor_product", "vendor_id", "product_id"),
+        # "Cheapest first" walks this index and stops at the page's end.
+        Index("ix_catalogue_entry_price", "price", "product_id"),
+    )
+
+    product_id: int = Field(primary_key=True, foreign_key="product.id", ondelete="CASCADE")
+    vendor_id: int = Field(foreign_key="vendor.id", ondelete="CASCADE")
+    name: str = Field(max_length=120)
+    category: str = Field(sa_column=Column(String(16), nullable=False))
+    unit: str = Field(sa_column=Column(String(8), nullable=False))
+    price: int
+    min_order_qty: int
+    fulfilment: str = Field(sa_column=Column(String(16), nullable=False))
+    lead_time_hours: int | None = None
+    order_cutoff: time | None = None
+    best_tier_quantity: int | None = None
+    best_tier_price: int | None = None
+    thumb_key: str | None = Field(default=None, max_length=200)
+    halal: bool = False
+    certified: bool = False
+    # The badge-giving certificate kinds the listing relies on, in CertificateKind order: "halal pirt".
+    badge_kinds: str = Field(default="", max_length=60)
+    visible_until: date | None = None
+    vendor_name: str = Field(max_length=120)
+    kecamatan: str = Field(max_length=80)
+    latitude: float | None = None
+    longitude: float | None = None
+    delivery_radius_km: float
+    operating_days: int
+    daily_capacity: int | None = None
+    rating_count: int = 0
+    rating_sum: int = 0
+    # The product's normalised words (Product.search_*), each column after a space: a word starts in it where
+    # " word" is found. The name and the vendor's name rank a match; search_text (name, vendor's name and
+    # description) decides it.
+    search_name: str = Field(default="", max_length=201)
+    search_vendor: str = Field(default="", max_length=201)
+    search_text: str = Field(default="", max_length=2803)
+    # Filters as words of the text index (catalog.entries.filter_words), so "words + a rare filter" is one
+    # index lookup: "xhalal xcertified xcatsnacks".
+    search_filters: str = Field(default="", max_length=100)
+
+
+class VendorReach(SQLModel, table=True):
+    """Each active vendor with a location, under every 0.05° cell its delivery box overlaps: the vendors that
+    may reach a buyer are one primary-key range (the buyer's cell); the exact distance is checked in SQL."""
+
+    __tablename__ = "vendor_reach"
+    # A vendor's rows are rewritten when it moves, changes its radius or is suspended. On SQLite the rows are
+    # stored in key order (WITHOUT ROWID), so a cell's vendors are read in one sweep, not one lookup each.
+    __table_args__ = (Index("ix_vendor_reach_vendor", "vendor_id"), {"sqlite_with_rowid": False})
+
+    cell_lat: int = Field(primary_key=True)
+    cell_lon: int = Field(primary_key=True)
+    vendor_id: int = Field(primary_key=True, foreign_key="vendor.id", ondelete="CASCADE")
+    latitude: float
+    longitude: float
+    delivery_radius_km: float
+    # Average rating, -1 before the first review (so "best rated first" is one descending key), and the count.
+    rating_key: float = -1.0
+    rating_count: int = 0

@@ -169,6 +169,9 @@ class CataloguePagePublic(BaseModel):
     items: list[CatalogueItemPublic]
     page: int
     has_more: bool
+    next_cursor: str | None = Field(
+        default=None, description="Pass as `after` (with `page` + 1) for the next page; null on the last page"
+    )
     sort: str
     near: dict[str, float]
     suggestions: SuggestionsPublic = Field(

@@ -19,6 +19,7 @@ from sqlmodel import col
 
 from backend.access import ensure_access
 from backend.catalog import searchtext
+from backend.catalog.entries import refresh_entries
 from backend.catalog.models import (
     MAX_PHOTOS,
     Fulfilment,
@@ -214,6 +215,7 @@ async def update_product(
         if left is None:
             raise ValidationFailed.single("stock", MSG_STOCK_SOLD)
         set_committed_value(product, "stock", left)
+    await refresh_entries(session, product_ids=[product.id])
     return product
 
 
@@ -248,7 +250,7 @@ async def add_photo(
     _send_back_to_review(product, now)
     product.updated_at = now
     session.add(product)
-    await session.flush()
+    await refresh_entries(session, product_ids=[product.id])
     return record
 
 
@@ -280,7 +282,7 @@ async def remove_photo(*, session: AsyncSession, vendor: Vendor, product_id: int
     _send_back_to_review(product, now)
     product.updated_at = now
     session.add(product)
-    await session.flush()
+    await refresh_entries(session, product_ids=[product.id])
 
 
 async def _lock_for_photo_change(*, session: AsyncSession, vendor: Vendor, product_id: int, now: datetime) -> Product:
@@ -313,7 +315,7 @@ async def submit_for_review(*, session: AsyncSession, vendor: Vendor, product_id
         raise ValidationFailed(errors)
     change_listing_status(product, ListingStatus.PENDING_REVIEW, now=now)
     session.add(product)
-    await session.flush()
+    await refresh_entries(session, product_ids=[product.id])
     return product
 
 
@@ -336,7 +338,7 @@ async def _vendor_transition(
     product = await _own_product(session=session, vendor=vendor, product_id=product_id)
     change_listing_status(product, target, now=now)
     session.add(product)
-    await session.flush()
+    await refresh_entries(session, product_ids=[product.id])
     return product
 
 

@@ -30,6 +30,7 @@ from sqlalchemy import (
     String,
     and_,
     bindparam,
+    case,
     cast,
     delete,
     exists,
@@ -184,6 +185,22 @@ def _starting_with(prefix: str) -> ColumnElement[bool]:
     last = stem[-1]
     following = stem[:-1] + ("a" if last == "9" else chr(ord(last) + 1))
     return and_(word >= prefix, word < following)
+
+
+def rarest_word_use(words: list[str]) -> ScalarSelect[Any]:
+    """About how many visible products the rarest of these words (or another spelling of it) starts a word of
+    the name or the vendor's name of: the vocabulary's counts over the words it starts. An estimate (a product
+    with two such words counts twice), which steers how the catalogue looks the words up."""
+    uses = [
+        select(func.coalesce(func.sum(col(SearchWord.products)), 0))
+        .where(or_(*(_starting_with(form) for form in (word, *_other_forms(word)))))
+        .scalar_subquery()
+        for word in dict.fromkeys(words)
+    ]
+    rarest: Any = uses[0]
+    for use in uses[1:]:
+        rarest = case((use < rarest, use), else_=rarest)
+    return select(rarest).scalar_subquery()
 
 
 def _close_words(session: AsyncSession, typed: str) -> Select[Any]:

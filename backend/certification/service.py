@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from backend.access import ensure_access
+from backend.catalog.entries import refresh_entries
 from backend.certification.formats import (
     FORMATS,
     CertificateKind,
@@ -167,7 +168,8 @@ async def update_certificate(
         certificate.verified_at = None
         certificate.updated_at = now
         session.add(certificate)
-        await session.flush()
+        # Listings relying on it stop counting as certified until it is verified again.
+        await refresh_entries(session, vendor_id=vendor.id)
     return certificate
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from backend.accounts.models import Role, User
+from backend.catalog.entries import refresh_entries
 from backend.catalog.models import ListingStatus, Product, ProductCertificate, ProductPhoto
 from backend.catalog.service import change_listing_status
 from backend.certification.models import Certificate, CertificateStatus
@@ -241,6 +242,7 @@ async def approve_listing(*, session: AsyncSession, actor: User, product_id: int
     change_listing_status(product, ListingStatus.LIVE, now=now)
     product.approved_snapshot = _snapshot(product, photos, certificate_ids)
     session.add(product)
+    await refresh_entries(session, product_ids=[product.id])
     await record(
         session, actor, "listing.approve", product, vendor.zone_id, before=before, after=product.approved_snapshot
     )
@@ -258,6 +260,7 @@ async def reject_listing(*, session: AsyncSession, actor: User, product_id: int,
         raise Conflict(MSG_NOT_PENDING)
     change_listing_status(product, ListingStatus.REJECTED, reason=reason, now=now)
     session.add(product)
+    await refresh_entries(session, product_ids=[product.id])
     before, after = {"status": ListingStatus.PENDING_REVIEW.value}, {"status": product.status}
     await record(session, actor, "listing.reject", product, vendor.zone_id, reason=reason, before=before, after=after)
     url = f"/vendor/products/{product.id}"
@@ -335,6 +338,7 @@ async def _decide_certificate(
     certificate.status, certificate.status_reason = status, reason
     certificate.verified_by_id, certificate.verified_at = actor.id, now
     session.add(certificate)
+    await refresh_entries(session, vendor_id=vendor.id)
     action = "certificate.verify" if status == CertificateStatus.VERIFIED else "certificate.reject"
     after = _certificate_state(certificate)
     await record(session, actor, action, certificate, vendor.zone_id, reason=reason, before=before, after=after)
@@ -396,6 +400,7 @@ async def _set_vendor_status(
     vendor.status_reason = reason if status == VendorStatus.SUSPENDED else ""
     vendor.updated_at = now
     session.add(vendor)
+    await refresh_entries(session, vendor_id=vendor.id)
     action = "vendor.suspend" if status == VendorStatus.SUSPENDED else "vendor.reinstate"
     if status == VendorStatus.SUSPENDED:
         await warn_buyers_of_suspension(session=session, vendor=vendor, now=now)

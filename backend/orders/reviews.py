@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from backend.accounts.models import User
+from backend.catalog.entries import refresh_entries
 from backend.catalog.storefront import MSG_NO_VENDOR
 from backend.db import matched_rows, upsert_insert
 from backend.errors import N_, Conflict, FieldError, Forbidden, NotFound, ValidationFailed
@@ -77,6 +78,7 @@ async def review_order(
         .where(col(Vendor.id) == order.vendor_id)
         .values(rating_count=col(Vendor.rating_count) + 1, rating_sum=col(Vendor.rating_sum) + rating)
     )
+    await refresh_entries(session, vendor_id=order.vendor_id)  # the rating is on the cards and sorts them
     await notify(
         session=session,
         user_ids={vendor_user_id},

@@ -11,6 +11,7 @@ from sqlmodel import col
 
 from backend.accounts.models import Role, User, Zone
 from backend.catalog import searchtext
+from backend.catalog.entries import refresh_entries
 from backend.catalog.models import Product
 from backend.clock import wib_today
 from backend.errors import N_, Conflict, FieldError, Forbidden, ValidationFailed
@@ -110,6 +111,8 @@ async def save_profile(*, session: AsyncSession, user: User, data: VendorProfile
         await capacity.change_daily_capacity(
             session=session, vendor_id=vendor.id, capacity=vendor.daily_capacity or 0, from_day=wib_today(now)
         )
+    # Name, location, radius, working days and capacity are on the catalogue's cards and decide its reach.
+    await refresh_entries(session, vendor_id=vendor.id)
     return vendor
 
 

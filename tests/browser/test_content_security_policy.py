@@ -119,7 +119,10 @@ def test_the_main_pages_work_under_the_content_security_policy(browser, live_ser
         expect(page).to_have_url(re.compile(r"/cart$"))
         assert not buyer.allows("geolocation") and not buyer.allows("camera")
         last_day = date.fromisoformat(page.get_by_label("Tanggal kirim").get_attribute("max") or "")
-        page.get_by_label("Tanggal kirim").fill(a_weekday_on_or_before(last_day).isoformat())
+        # A new day brings the times offered that day (htmx swaps the list): choose once it has come.
+        with page.expect_response(re.compile(r"/cart/slots")):
+            page.get_by_label("Tanggal kirim").fill(a_weekday_on_or_before(last_day).isoformat())
+        expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
         page.get_by_label("Jam kirim").select_option(index=1)
         page.locator("select[name=delivery_place]").select_option(index=1)
         page.locator("[name=payment_method][value=card]").check()

@@ -257,14 +257,11 @@ async def test_the_cart_shows_the_delivery_fee_and_the_minimum_and_checkout_appl
     await in_cart(client, product.id, 2)
     cart_page = (await client.get("/cart")).text
     assert f'{t("Delivery fee")}: <strong><span class="money">Rp 5.000</span></strong>' in cart_page
-    assert (
-        t(
-            "Minimum order %(minimum)s: add %(missing)s more from this vendor.",
-            minimum="Rp 50.000",
-            missing="Rp 34.000",
-        )
-        in re.sub(r"<[^>]+>", "", cart_page)
-    )
+    assert t(
+        "Minimum order %(minimum)s: add %(missing)s more from this vendor.",
+        minimum="Rp 50.000",
+        missing="Rp 34.000",
+    ) in re.sub(r"<[^>]+>", "", cart_page)
     # 2 × Rp 8.000 and Rp 5.000
     assert f'{t("Total to pay")}: <strong><span class="money">Rp 21.000</span></strong>' in cart_page
     changed = await submit(client, f"/cart/lines/{product.id}", {"quantity": "3"}, headers={"HX-Request": "true"})

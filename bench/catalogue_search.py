@@ -565,6 +565,7 @@ def generate_vendors(rng: random.Random, count: int, *, zone_id: int, today: dat
                 "status_reason": "",
                 "rating_count": rating_count,
                 "rating_sum": rating_sum,
+                "delivery_fee_bands": [],  # no delivery fee: the catalogue is what is measured
                 "created_at": now,
                 "updated_at": now,
             }

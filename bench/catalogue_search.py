@@ -565,7 +565,10 @@ def generate_vendors(rng: random.Random, count: int, *, zone_id: int, today: dat
                 "status_reason": "",
                 "rating_count": rating_count,
                 "rating_sum": rating_sum,
-                "delivery_fee_bands": [],  # no delivery fee: the catalogue is what is measured
+                # No delivery fee or minimum: the catalogue is what is measured.
+                "delivery_fee": 0,
+                "min_order_value": 0,
+                "delivery_fee_bands": [],
                 "created_at": now,
                 "updated_at": now,
             }

@@ -81,6 +81,7 @@ from catalogue_search import (  # bench/ is on sys.path: the same generated vend
     product_chunks,
 )
 from sqlalchemy import make_url
+from sqlmodel import SQLModel
 
 from backend.accounts.models import Role
 from backend.catalog.models import Category, Fulfilment, ListingStatus
@@ -191,12 +192,37 @@ def api_token(user_id: int) -> str:
     return "pk_" + hashlib.sha256(f"bench-load-buyer-{user_id}".encode()).hexdigest()[:43]
 
 
+def _model_defaults(table: str) -> dict[str, Any]:
+    """The model's own defaults for `table`'s fields: COPY does not apply them, so a column added to a model later
+    (a canteen's receiving contact, a vendor's delivery fee) is filled as the app would fill it."""
+    models = [SQLModel]
+    while models:
+        model = models.pop()
+        models.extend(model.__subclasses__())
+        if getattr(model, "__tablename__", None) == table and hasattr(model, "__table__"):
+            return {
+                name: field.get_default(call_default_factory=True)
+                for name, field in model.model_fields.items()
+                if not field.is_required() and name in model.__table__.columns
+            }
+    return {}
+
+
 async def copy_rows(connection: asyncpg.Connection, table: str, rows: list[dict[str, Any]]) -> None:
+    """COPY the rows in, the model's defaults for the fields they leave out; a list or dict (a JSON column) goes
+    as its JSON text."""
     if rows:
-        columns = list(rows[0])
-        await connection.copy_records_to_table(
-            table, columns=columns, records=[tuple(row[column] for column in columns) for row in rows]
-        )
+        defaults = {name: value for name, value in _model_defaults(table).items() if name not in rows[0]}
+        defaults = {name: value for name, value in defaults.items() if value is not None}
+        columns = [*rows[0], *defaults]
+        records = [
+            tuple(
+                json.dumps(value) if isinstance(value, list | dict) else value
+                for value in (row[column] if column in row else defaults[column] for column in columns)
+            )
+            for row in rows
+        ]
+        await connection.copy_records_to_table(table, columns=columns, records=records)
 
 
 def make_orderable(rng: random.Random, vendor_rows: Any, today: date, now: datetime) -> None:
@@ -499,6 +525,10 @@ def start_server(
         "MEDIA_DIR": str(media_dir),
         "API_RATE_LIMIT_PER_MINUTE": "100000000",
         "RUN_SCHEDULED_JOBS": "false",
+        # Production sends sign-up codes by WhatsApp; the bench's buyers use API tokens, so none is ever sent.
+        "WHATSAPP_TOKEN": "bench-load-never-used",
+        "WHATSAPP_PHONE_NUMBER_ID": "0",
+        "WHATSAPP_OTP_TEMPLATE": "bench_load_never_used",
     }
     return subprocess.Popen(
         [

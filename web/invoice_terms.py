@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import anyio.to_thread
 from litestar import Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
@@ -109,9 +108,10 @@ async def terms_document(
     request: UserRequest, document_id: FromPath[int], db_session: DbSession, storage: NamedDependency[Storage]
 ) -> Response[bytes]:
     """An attached document, for its canteen's staff and its zone's managers: never cached, never run as a page."""
-    document = await terms.document_of(session=db_session, actor=request.user, document_id=document_id)
-    data = await anyio.to_thread.run_sync(storage.read, document.document_key)
-    return private_document_response(data, document.media_type)
+    data, media_type = await terms.document_content(
+        session=db_session, actor=request.user, document_id=document_id, storage=storage
+    )
+    return private_document_response(data, media_type)
 
 
 # --- the manager -------------------------------------------------------------------------------------------

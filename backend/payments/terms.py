@@ -92,7 +92,7 @@ async def _tell_managers(session: AsyncSession, zone_id: int, message: str, now:
 
 async def apply_for_terms(
     *, session: AsyncSession, actor: User, data: TermsApplicationInput, now: datetime
-) -> InvoiceTermsApplication:
+) -> TermsApplicationView:
     """A canteen's staff member applies for its invoice terms; the zone's managers are told."""
     organisation = await session.get(Organisation, _staff_canteen(actor))
     assert organisation is not None
@@ -121,7 +121,7 @@ async def apply_for_terms(
     await _tell_managers(
         session, organisation.zone_id, NOTE_SUBMITTED, now, canteen=organisation.name, days=data.requested_days
     )
-    return application
+    return TermsApplicationView(application, organisation, documents=[])
 
 
 async def _views(session: AsyncSession, applications: Sequence[InvoiceTermsApplication]) -> list[TermsApplicationView]:
@@ -207,16 +207,15 @@ async def add_document(
         raise ValidationFailed.single("document", MSG_TOO_MANY_DOCUMENTS, count=MAX_DOCUMENTS)
     key = content_key("invoice-terms", document.data, document.extension)
     await anyio.to_thread.run_sync(storage.save, key, document.data)
-    session.add(
-        InvoiceTermsDocument(
-            application_id=application_id,
-            title=title or document.media_type,
-            document_key=key,
-            media_type=document.media_type,
-            uploaded_by_id=actor.id,
-            created_at=now,
-        )
+    attached = InvoiceTermsDocument(
+        application_id=application_id,
+        title=title or document.media_type,
+        document_key=key,
+        media_type=document.media_type,
+        uploaded_by_id=actor.id,
+        created_at=now,
     )
+    session.add(attached)
     application = view.application
     if application.status == TermsApplicationStatus.DOCUMENTS_REQUESTED:
         application.status = TermsApplicationStatus.SUBMITTED
@@ -226,16 +225,19 @@ async def add_document(
     application.updated_at = now
     session.add(application)
     await session.flush()
-    return await _application(session, actor, application_id)
+    view.documents.append(attached)
+    return view
 
 
-async def document_of(*, session: AsyncSession, actor: User, document_id: int) -> InvoiceTermsDocument:
-    """An attached document, for its canteen's staff and its zone's managers only."""
+async def document_content(
+    *, session: AsyncSession, actor: User, document_id: int, storage: Storage
+) -> tuple[bytes, str]:
+    """An attached document's bytes and media type, for its canteen's staff and its zone's managers only."""
     document = await session.get(InvoiceTermsDocument, document_id)
     if document is None:
         raise NotFound(MSG_NOT_FOUND)
     await _application(session, actor, document.application_id)
-    return document
+    return await anyio.to_thread.run_sync(storage.read, document.document_key), document.media_type
 
 
 async def _decide(

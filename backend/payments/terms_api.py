@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-import anyio.to_thread
 from litestar import Controller, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
@@ -45,10 +44,10 @@ class TermsDocumentUpload:
 async def _document_response(
     session: DbSession, request: UserRequest, document_id: int, storage: Storage
 ) -> Response[bytes]:
-    document = await terms.document_of(session=session, actor=request.user, document_id=document_id)
-    return private_document_response(
-        await anyio.to_thread.run_sync(storage.read, document.document_key), document.media_type
+    data, media_type = await terms.document_content(
+        session=session, actor=request.user, document_id=document_id, storage=storage
     )
+    return private_document_response(data, media_type)
 
 
 class CanteenTermsApplicationApi(Controller):
@@ -70,10 +69,8 @@ class CanteenTermsApplicationApi(Controller):
     async def apply(
         self, request: UserRequest, data: JSONBody[TermsApplicationInput], db_session: DbSession
     ) -> TermsApplicationPublic:
-        application = await terms.apply_for_terms(session=db_session, actor=request.user, data=data, now=utcnow())
-        latest = await terms.latest_application(session=db_session, actor=request.user)
-        assert latest is not None and latest.application.id == application.id
-        return TermsApplicationPublic.of(latest)
+        view = await terms.apply_for_terms(session=db_session, actor=request.user, data=data, now=utcnow())
+        return TermsApplicationPublic.of(view)
 
     @post(
         "/applications/{application_id:int}/documents",

@@ -95,7 +95,12 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     settings = settings or Settings.from_env()
     owns_database = database is None
     if database is None:
-        database = Database(settings.database_url, connect_timeout=settings.database_connect_timeout_seconds)
+        database = Database(
+            settings.database_url,
+            connect_timeout=settings.database_connect_timeout_seconds,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+        )
     settings.media_dir.mkdir(parents=True, exist_ok=True)
 
     @asynccontextmanager

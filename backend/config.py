@@ -28,6 +28,7 @@ DEMO_PLATFORM_BANK = ("Bank Demo Indonesia", "0000 1234 5678", "PT Pasar Kawasan
 DEFAULT_DATABASE_CONNECT_TIMEOUT = 5.0
 
 PositiveInt = Annotated[int, Field(gt=0)]
+NonNegativeInt = Annotated[int, Field(ge=0)]
 PositiveSeconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 IPNetwork = IPv4Network | IPv6Network
 
@@ -58,6 +59,11 @@ class Settings(BaseSettings):
     # A request waits at most this long for a new PostgreSQL connection before it is answered "database
     # unavailable" (503); an unreachable database then never holds a buyer's phone for asyncpg's full minute.
     database_connect_timeout_seconds: PositiveSeconds = DEFAULT_DATABASE_CONNECT_TIMEOUT
+    # PostgreSQL connections each worker process keeps open, and how many more it may open at a busy moment.
+    # Workers x (pool size + overflow) must stay below the server's max_connections (100 by default): past it
+    # PostgreSQL refuses new connections and requests are answered "database unavailable" (503).
+    database_pool_size: PositiveInt = 10
+    database_max_overflow: NonNegativeInt = 10
     secret_key: str = DEVELOPMENT_SECRET_KEY
     redis_url: str | None = None
     media_dir: Path = DEFAULT_DATA_DIR / "media"

@@ -70,7 +70,13 @@ class Database:
     """One engine and its session factory; created by the app at start-up, disposed at shutdown."""
 
     def __init__(
-        self, url: str, *, echo: bool = False, connect_timeout: float = DEFAULT_DATABASE_CONNECT_TIMEOUT
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        connect_timeout: float = DEFAULT_DATABASE_CONNECT_TIMEOUT,
+        pool_size: int = 10,
+        max_overflow: int = 10,
     ) -> None:
         self.url = url
         kwargs: dict[str, Any] = {"echo": echo}
@@ -81,8 +87,8 @@ class Database:
             # itself; the connect timeout bounds how long a request waits on a database that does not answer
             # (asyncpg's own default is a minute).
             kwargs.update(
-                pool_size=10,
-                max_overflow=10,
+                pool_size=pool_size,
+                max_overflow=max_overflow,
                 pool_pre_ping=True,
                 connect_args={"server_settings": {"plan_cache_mode": "force_custom_plan"}, "timeout": connect_timeout},
             )

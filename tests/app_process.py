@@ -25,6 +25,8 @@ APP_VARIABLES = (
     "APP_ENV",
     "DATABASE_URL",
     "DATABASE_CONNECT_TIMEOUT_SECONDS",
+    "DATABASE_POOL_SIZE",
+    "DATABASE_MAX_OVERFLOW",
     "SECRET_KEY",
     "REDIS_URL",
     "MEDIA_DIR",
@@ -74,7 +76,15 @@ def app_environment(**settings: str) -> dict[str, str]:
     """This process's environment without any of the app's settings, then `settings` (as environment
     variables), in test mode with fast password hashing."""
     env = {key: value for key, value in os.environ.items() if key not in APP_VARIABLES}
-    env.update(APP_ENV="test", PASSWORD_HASH_PROFILE="fast", PYTHONUNBUFFERED="1")
+    # Few database connections per worker: two test processes each running a server with several workers, and
+    # their own engines, stay well under PostgreSQL's 100; a busy moment waits for the pool, as in production.
+    env.update(
+        APP_ENV="test",
+        PASSWORD_HASH_PROFILE="fast",
+        PYTHONUNBUFFERED="1",
+        DATABASE_POOL_SIZE="4",
+        DATABASE_MAX_OVERFLOW="4",
+    )
     env.update(settings)
     return env
 

@@ -8,6 +8,7 @@ import sys
 import pytest
 from pydantic import ValidationError
 
+from backend.app import create_app
 from backend.config import DEFAULT_DATABASE_URL, DEMO_PLATFORM_BANK, ConfigError, Settings
 from tests.conftest import ROOT
 
@@ -28,6 +29,18 @@ def test_common_database_url_spellings_get_the_async_driver():
     assert Settings.from_env({"DATABASE_URL": "sqlite:///tmp/x.db"}).database_url == "sqlite+aiosqlite:///tmp/x.db"
 
 
+async def test_each_worker_opens_at_most_the_connections_it_is_given():
+    settings = Settings.from_env(
+        {"DATABASE_URL": "postgresql://u@db:5432/pasar", "DATABASE_POOL_SIZE": "4", "DATABASE_MAX_OVERFLOW": "2"}
+    )
+    database = create_app(settings).state.database
+    try:
+        pool = database.engine.pool
+        assert (pool.size(), pool._max_overflow) == (4, 2)
+    finally:
+        await database.dispose()
+
+
 @pytest.mark.parametrize(
     ("environ", "named"),
     [
@@ -36,6 +49,8 @@ def test_common_database_url_spellings_get_the_async_driver():
         ({"APP_ENV": "production"}, "SECRET_KEY"),
         ({"APP_ENV": "staging"}, "APP_ENV"),
         ({"REDIS_URL": "localhost:6379"}, "REDIS_URL"),
+        ({"DATABASE_POOL_SIZE": "0"}, "DATABASE_POOL_SIZE"),
+        ({"DATABASE_MAX_OVERFLOW": "-1"}, "DATABASE_MAX_OVERFLOW"),
         ({"STRIPE_SECRET_KEY": "pk_test_123"}, "STRIPE_SECRET_KEY"),
         ({"STRIPE_WEBHOOK_SECRET": "abc"}, "STRIPE_WEBHOOK_SECRET"),
         ({"STRIPE_TIMEOUT_SECONDS": "sepuluh"}, "STRIPE_TIMEOUT_SECONDS"),

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 # Importing the app takes about 4 s of CPU; on a busy two-core CI runner the wall time can be several times that.
@@ -183,3 +184,20 @@ class ServerProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+def run_in_process(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *argv: str, **settings: str
+) -> str:
+    """Run `python -m backend ARGV` in this process, with the app's settings taken from `settings` only (as
+    `app_environment` gives a server), and return what it printed. The entry point is the same `main` a shell
+    runs; starting a new interpreter for each command would only add seconds of imports."""
+    from backend.__main__ import main
+
+    for name in APP_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in {"APP_ENV": "test", "PASSWORD_HASH_PROFILE": "fast", **settings}.items():
+        monkeypatch.setenv(name, value)
+    capsys.readouterr()
+    assert main(list(argv)) == 0
+    return capsys.readouterr().out

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,7 +17,8 @@ from backend.accounts.service import (
 )
 from backend.errors import TooManyAttempts, ValidationFailed
 from backend.jobs import delete_expired_login_records_once
-from tests.conftest import PASSWORD, ROOT, log_in
+from tests.app_process import run_in_process
+from tests.conftest import PASSWORD, log_in
 
 NOW = datetime(2026, 12, 2, 5, 0, tzinfo=UTC)
 WINDOW = 15 * 60
@@ -144,18 +142,7 @@ async def test_the_hourly_job_ends_expired_logins_and_leaves_open_ones_alone(
     assert (await other_client.get("/worker", follow_redirects=False)).headers["location"].startswith("/login")
 
 
-def test_operators_run_the_clean_up_from_the_command_line(tmp_path):
-    env = {
-        **os.environ,
-        "APP_ENV": "test",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
-        "MEDIA_DIR": str(tmp_path / "media"),
-    }
-    outputs = []
-    for command in (["migrate"], ["run-login-cleanup"]):
-        result = subprocess.run(
-            [sys.executable, "-m", "backend", *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-        )
-        assert result.returncode == 0, result.stderr
-        outputs.append(result.stdout)
+def test_operators_run_the_clean_up_from_the_command_line(tmp_path, monkeypatch, capsys):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "MEDIA_DIR": str(tmp_path / "media")}
+    outputs = [run_in_process(monkeypatch, capsys, *command, **env) for command in (["migrate"], ["run-login-cleanup"])]
     assert "login clean-up: 0 expired sessions and 0 old login attempts deleted" in outputs[-1]

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime
 
 from backend.jobs import seconds_until_next_run
-from tests.conftest import ROOT
+from tests.app_process import run_in_process
 
 
 def test_the_next_run_is_ten_past_midnight_in_jakarta():
@@ -18,25 +15,16 @@ def test_the_next_run_is_ten_past_midnight_in_jakarta():
     assert seconds_until_next_run(datetime(2026, 11, 23, 17, 10, tzinfo=UTC)) == 24 * 3600
 
 
-def test_operators_run_the_expiry_job_from_the_command_line(tmp_path):
-    env = {
-        **os.environ,
-        "APP_ENV": "test",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
-        "MEDIA_DIR": str(tmp_path / "media"),
-        "PASSWORD_HASH_PROFILE": "fast",
-    }
-    outputs = []
-    for command in (
-        ["migrate"],
-        ["load-demo"],
-        ["run-expiry", "--date", "2026-11-23"],
-        ["run-expiry", "--date", "2026-11-23"],
-    ):
-        result = subprocess.run(
-            [sys.executable, "-m", "backend", *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+def test_operators_run_the_expiry_job_from_the_command_line(tmp_path, monkeypatch, capsys):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "MEDIA_DIR": str(tmp_path / "media")}
+    outputs = [
+        run_in_process(monkeypatch, capsys, *command, **env)
+        for command in (
+            ["migrate"],
+            ["load-demo"],
+            ["run-expiry", "--date", "2026-11-23"],
+            ["run-expiry", "--date", "2026-11-23"],
         )
-        assert result.returncode == 0, result.stderr
-        outputs.append(result.stdout)
+    ]
     assert "expiry run for 2026-11-23" in outputs[-1]
     assert "0 expired, 0 listings hidden" in outputs[-1]

@@ -43,7 +43,16 @@ HEADER_ALIASES = {
     "phone": ("no_hp", "nomor_hp", "hp", "phone", "whatsapp", "no_wa", "wa", "telepon", "no_telp", "telp"),
     "kecamatan": ("kecamatan", "kec", "district"),
     "desa": ("desa_kelurahan", "kelurahan_desa", "desa", "kelurahan", "kel", "village"),
-    "category": ("jenis_usaha", "jenis_produk", "produk", "kategori", "category", "sektor", "bidang_usaha", "komoditas"),
+    "category": (
+        "jenis_usaha",
+        "jenis_produk",
+        "produk",
+        "kategori",
+        "category",
+        "sektor",
+        "bidang_usaha",
+        "komoditas",
+    ),
 }
 # Words that mark a phone column however the office combined them: "No. HP / WA", "Nomor WhatsApp", "Telp/HP".
 PHONE_WORDS = frozenset({"hp", "wa", "whatsapp", "telp", "telepon", "tlp", "handphone", "ponsel", "phone", "seluler"})

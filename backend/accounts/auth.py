@@ -50,8 +50,8 @@ class AuthenticationMiddleware(ASGIMiddleware):
 
     @staticmethod
     def should_bypass_for_scope(scope: Scope) -> bool:
-        # Static files need no user; skipping them saves a database round trip per asset.
-        return scope["path"].startswith("/static/")
+        # Static files and public photos need no user; skipping them saves a database round trip per file.
+        return scope["path"].startswith(("/static/", "/media/"))
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)

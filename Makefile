@@ -1,6 +1,8 @@
 # Two commands do everything on a fresh machine with Python 3.11+: `make run` and `make test`.
 PYTHON ?= python3
 VENV ?= .venv
+# `make run PORT=8080` serves the demo on another port.
+PORT ?= 8000
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 # The exact versions that were tested, with their hashes: dev.lock (runtime and test tools) for this virtual
@@ -35,7 +37,7 @@ lock:
 run: $(INSTALLED)
 	$(BIN)/python -m backend migrate
 	$(BIN)/python -m backend load-demo
-	$(BIN)/python -m backend serve --host 127.0.0.1 --port 8000
+	$(BIN)/python -m backend serve --host 127.0.0.1 --port $(PORT)
 
 ## Lint, format and type checks, as configured in pyproject.toml (ruff and mypy come with the dev lock). All three
 ## run even when one fails, so one run reports every problem.

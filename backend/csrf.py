@@ -84,7 +84,8 @@ class CrossSiteRequestMiddleware(ASGIMiddleware):
 
     @staticmethod
     def should_bypass_for_scope(scope: Scope) -> bool:
-        return is_api_path(scope["path"]) or scope["path"].startswith("/static/")
+        # Files need no token, and a Set-Cookie on a photo would keep shared caches from storing it.
+        return is_api_path(scope["path"]) or scope["path"].startswith(("/static/", "/media/"))
 
     def __init__(self, settings: Settings) -> None:
         self.key = _signing_key(settings.secret_key)

@@ -25,7 +25,7 @@ from litestar.types import ExceptionHandlersMap
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError
 
-from backend.accounts.auth import is_api_path
+from backend.accounts.auth import LANGUAGE_COOKIE, is_api_path
 from backend.csrf import CROSS_SITE_DETAIL, CSRF_FAILURE_DETAIL
 from backend.db import database_unreachable, raised_inside
 from backend.errors import (
@@ -42,7 +42,7 @@ from backend.errors import (
     TooManyAttempts,
     ValidationFailed,
 )
-from backend.i18n import gettext
+from backend.i18n import gettext, pick_locale, set_locale
 
 logger = logging.getLogger("pasar_kawasan.errors")
 
@@ -131,6 +131,11 @@ def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Re
 
 def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
+    if request.scope.get("user") is None:
+        # No route matched (404, 405), so the middleware that picks the reader's language never ran: pick it here
+        # from the device's choice, or an English reader's mistyped address answers in Indonesian. (For a visitor
+        # on a matched route this is the choice the middleware made.)
+        set_locale(pick_locale(cookie=request.cookies.get(LANGUAGE_COOKIE), user_locale=None))
     if status >= 500:
         logger.error("server error on %s %s: %s", request.method, request.url.path, exc.detail, exc_info=exc)
     if isinstance(exc, PermissionDeniedException) and exc.detail == CSRF_FAILURE_DETAIL:

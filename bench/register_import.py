@@ -131,7 +131,7 @@ async def run(url: str, rows: int) -> None:
         await session.commit()
     data = register_csv(rows)
     started = time.perf_counter()
-    parsed, rejected = parse_register(data)
+    parsed, rejected, _ = parse_register(data)
     parse_seconds = time.perf_counter() - started
     print(
         f"{rows} rows, {len(data) / 1e6:.1f} MB; parse alone: {parse_seconds:.2f} s "

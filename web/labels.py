@@ -7,11 +7,12 @@ order's status, a unit) stay with their models, where the API uses them too; the
 
 from __future__ import annotations
 
-from backend.catalog.models import CATEGORY_LABELS, UNIT_LABELS, ListingAction, ListingStatus
+from backend.catalog.models import CATEGORY_LABELS, UNIT_LABELS, ListingAction, ListingStatus, Unit
 from backend.catalog.search import Sort
 from backend.certification.formats import FORMATS, CertificateKind
 from backend.certification.models import CertificateStatus
 from backend.errors import N_
+from backend.i18n import ngettext
 from backend.moderation.models import REPORT_KIND_LABELS
 from backend.orders.claim_models import CLAIM_KIND_LABELS, CLAIM_STATE_LABELS
 from backend.orders.models import DELIVERY_LABELS, PAYMENT_LABELS, STATUS_LABELS, OrderStatus, PointKind
@@ -95,6 +96,26 @@ INVOICE_FILTER_LABELS = {
     "paid": N_("Paid"),
     "void": N_("Void"),
 }
+
+
+def counted(quantity: int, unit: str) -> str:
+    """A quantity with its unit, agreeing with the number: "1 piece", "200 pieces" ("200 pcs" in Indonesian,
+    which does not inflect). Each unit is its own plural message, so a translation can say it its own way."""
+    match unit:
+        case Unit.PORSI:
+            return ngettext("%(num)s portion", "%(num)s portions", quantity)
+        case Unit.BOX:
+            return ngettext("%(num)s box", "%(num)s boxes", quantity)
+        case Unit.KG:
+            return ngettext("%(num)s kg", "%(num)s kg", quantity)
+        case Unit.PCS:
+            return ngettext("%(num)s piece", "%(num)s pieces", quantity)
+        case Unit.PACK:
+            return ngettext("%(num)s pack", "%(num)s packs", quantity)
+        case Unit.LUSIN:
+            return ngettext("%(num)s dozen", "%(num)s dozen", quantity)
+    return f"{quantity} {unit}"  # a unit no longer offered, kept on old orders as it was written
+
 
 TEMPLATE_LABELS = {
     "category_labels": CATEGORY_LABELS,

@@ -16,6 +16,8 @@ from jinja2 import pass_context
 from litestar.plugins.jinja import JinjaTemplateEngine
 from markupsafe import Markup
 
+from backend.accounts.auth import SHELL_COUNTS
+from backend.accounts.service import ShellCounts
 from backend.clock import format_date, format_datetime_wib, format_moment_short, format_slot
 from backend.i18n import LOCALES, get_locale, gettext, ngettext
 from backend.money import format_rupiah
@@ -25,7 +27,9 @@ from backend.orders.states import NEEDS_REASON
 from backend.payments.cash import cash_step
 from backend.phone import display_phone, whatsapp_link
 from web.audit_log import AUDIT_ACTION_LABELS, audit_changes, audit_title
-from web.labels import TEMPLATE_LABELS, WEEKDAY_LABELS
+from web.labels import TEMPLATE_LABELS, WEEKDAY_LABELS, counted
+from web.navigation import current_place, places_for
+from web.roles import home_path_for
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -52,6 +56,14 @@ def static_url(path: str) -> str:
 def current_user(context: Any) -> Any:
     request = context.get("request")
     return request.scope.get("user") if request is not None else None
+
+
+@pass_context
+def shell_counts(context: Any) -> ShellCounts:
+    """The counts the shell's badges show, loaded with the user (none for a page without a logged-in user)."""
+    request = context.get("request")
+    counts = request.scope.get("state", {}).get(SHELL_COUNTS) if request is not None else None
+    return counts if isinstance(counts, ShellCounts) else ShellCounts()
 
 
 def _format_date(value: date | datetime) -> str:
@@ -126,11 +138,16 @@ def configure_environment(engine: JinjaTemplateEngine) -> None:
     env.globals.update(
         static_url=static_url,
         current_user=current_user,
+        shell_counts=shell_counts,
+        places_for=places_for,
+        current_place=current_place,
+        home_path_for=home_path_for,
         get_locale=get_locale,
         locales=LOCALES,
         htmx_url=lambda: static_url(HTMX_FILE),
         whatsapp_link=whatsapp_text_link,
         query_with=query_with,
+        counted=counted,
         # Who may do what, and where an order stands: the services' own rules, so no template re-encodes them.
         can_buy=can_buy,
         can_order_weekly=can_order_weekly,

@@ -26,6 +26,9 @@ UserRequest: TypeAlias = Request[User, Any, Any]
 BEARER: list[SecurityRequirement] = [{"BearerToken": []}]
 
 SESSION_COOKIE = "pk_session"
+# Where a page request keeps, in the scope's state, the counts its badges show (service.ShellCounts), read by the
+# base template.
+SHELL_COUNTS = "shell_counts"
 LANGUAGE_COOKIE = "pk_lang"
 API_PREFIX = "/api/"
 # What an account whose number is not proven yet may still do: enter the code, ask for another, change the
@@ -50,8 +53,8 @@ class AuthenticationMiddleware(ASGIMiddleware):
 
     @staticmethod
     def should_bypass_for_scope(scope: Scope) -> bool:
-        # Static files need no user; skipping them saves a database round trip per asset.
-        return scope["path"].startswith("/static/")
+        # Static files and public photos need no user; skipping them saves a database round trip per file.
+        return scope["path"].startswith(("/static/", "/media/"))
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
@@ -71,7 +74,9 @@ class AuthenticationMiddleware(ASGIMiddleware):
             raw_token = connection.cookies.get(SESSION_COOKIE)
             if raw_token:
                 async with database.sessionmaker() as session:
-                    user = await service.user_for_session_token(session=session, raw_token=raw_token, now=now)
+                    visitor = await service.page_visitor(session=session, raw_token=raw_token, now=now)
+                if visitor is not None:
+                    user, scope.setdefault("state", {})[SHELL_COUNTS] = visitor
         scope["user"] = user
         set_locale(
             pick_locale(cookie=connection.cookies.get(LANGUAGE_COOKIE), user_locale=user.locale if user else None)

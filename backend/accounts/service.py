@@ -29,7 +29,10 @@ from backend.accounts.passwords import hash_password, verify_password
 from backend.db import as_utc, matched_rows
 from backend.errors import N_, FieldError, Forbidden, TooManyAttempts, ValidationFailed
 from backend.location import location_errors
+from backend.notifications.models import Notification
+from backend.orders.models import CartLine, Order, OrderStatus
 from backend.phone import InvalidPhoneNumber, normalize_phone
+from backend.vendors.models import Vendor
 
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 128
@@ -363,18 +366,57 @@ async def delete_expired_login_records(
     return DeletedLoginRecords(sessions=matched_rows(sessions), login_attempts=matched_rows(attempts))
 
 
-async def user_for_session_token(*, session: AsyncSession, raw_token: str, now: datetime) -> User | None:
-    """The active owner of a browser session that has not expired at `now`."""
+@dataclass(frozen=True)
+class ShellCounts:
+    """What the badges of every page show a logged-in person: unread notifications, orders waiting for a
+    vendor's answer, lines in a buyer's cart. Zero where the role has no such thing."""
+
+    unread_notifications: int = 0
+    new_orders: int = 0
+    cart_lines: int = 0
+
+
+async def page_visitor(*, session: AsyncSession, raw_token: str, now: datetime) -> tuple[User, ShellCounts] | None:
+    """The active owner of a browser session that has not expired at `now`, with the counts the page's badges
+    show, in one query: a page's own query budget is not spent on its header."""
+    user_id = col(User.id)
+    unread = (
+        select(func.count())
+        .select_from(Notification)
+        .where(col(Notification.user_id) == user_id, col(Notification.read_at).is_(None))
+        .correlate(User)
+        .scalar_subquery()
+    )
+    # The vendor row is reached through the user, so a non-vendor's count is simply zero.
+    new_orders = (
+        select(func.count())
+        .select_from(Order)
+        .join(Vendor, col(Vendor.id) == col(Order.vendor_id))
+        .where(col(Vendor.user_id) == user_id, col(Order.status) == OrderStatus.PLACED)
+        .correlate(User)
+        .scalar_subquery()
+    )
+    cart_lines = (
+        select(func.count())
+        .select_from(CartLine)
+        .where(col(CartLine.user_id) == user_id)
+        .correlate(User)
+        .scalar_subquery()
+    )
     query = (
-        select(User)
-        .join(AuthSession, col(AuthSession.user_id) == col(User.id))
+        select(User, unread, new_orders, cart_lines)
+        .join(AuthSession, col(AuthSession.user_id) == user_id)
         .where(
             col(AuthSession.token_hash) == hash_token(raw_token),
             col(AuthSession.expires_at) > now,
             col(User.is_active).is_(True),
         )
     )
-    return (await session.execute(query)).scalar_one_or_none()
+    row = (await session.execute(query)).one_or_none()
+    if row is None:
+        return None
+    user, unread_count, new_order_count, cart_count = row
+    return user, ShellCounts(unread_count or 0, new_order_count or 0, cart_count or 0)
 
 
 async def change_password(

@@ -6,7 +6,7 @@ Certificate documents are private and are served only through the routes that ch
 from __future__ import annotations
 
 import anyio.to_thread
-from litestar import Response, get
+from litestar import Response, get, head
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
@@ -18,8 +18,8 @@ MEDIA_TYPES = {"webp": "image/webp", "pdf": "application/pdf"}
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 
-@get("/media/{key:path}", include_in_schema=False)
-async def serve_media(key: FromPath[str], storage: NamedDependency[Storage]) -> Response[bytes]:
+async def _public_photo(key: str, storage: Storage) -> tuple[bytes, dict[str, str]]:
+    """A public photo and the headers it is served with; NotFound for anything else."""
     key = key.lstrip("/")
     if not key.startswith(PUBLIC_PREFIXES):
         raise NotFound()
@@ -28,9 +28,20 @@ async def serve_media(key: FromPath[str], storage: NamedDependency[Storage]) -> 
     except (FileNotFoundError, ValueError):
         raise NotFound() from None
     media_type = MEDIA_TYPES.get(key.rsplit(".", 1)[-1], "application/octet-stream")
-    return Response(
-        data, media_type=media_type, headers={"Cache-Control": IMMUTABLE, "X-Content-Type-Options": "nosniff"}
-    )
+    return data, {"Content-Type": media_type, "Cache-Control": IMMUTABLE, "X-Content-Type-Options": "nosniff"}
+
+
+@get("/media/{key:path}", include_in_schema=False)
+async def serve_media(key: FromPath[str], storage: NamedDependency[Storage]) -> Response[bytes]:
+    data, headers = await _public_photo(key, storage)
+    return Response(data, media_type=headers["Content-Type"], headers=headers)
+
+
+@head("/media/{key:path}", include_in_schema=False)
+async def media_headers(key: FromPath[str], storage: NamedDependency[Storage]) -> Response[None]:
+    """What a GET would answer, without the photo: link checkers and caches ask this way."""
+    data, headers = await _public_photo(key, storage)
+    return Response(None, headers={**headers, "Content-Length": str(len(data))})
 
 
 def private_document_response(data: bytes, media_type: str) -> Response[bytes]:
@@ -47,4 +58,4 @@ def private_document_response(data: bytes, media_type: str) -> Response[bytes]:
     )
 
 
-MEDIA_ROUTES = [serve_media]
+MEDIA_ROUTES = [serve_media, media_headers]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -32,17 +33,31 @@ from backend.vendors.service import save_profile
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 REQUIRED_COLUMNS = ("business_name", "phone", "kecamatan", "desa")
-# Header spellings seen in district registers (English and Indonesian), after lower-casing and turning spaces,
-# dots and dashes into underscores; the most specific first, so "Nama Usaha" wins over a plain "Nama".
+# Header spellings seen in district registers (English and Indonesian), as words: lower-cased, every run of
+# punctuation and spaces turned into one underscore ("No. HP / WA" -> "no_hp_wa"); the most specific first, so
+# "Nama Usaha" wins over a plain "Nama".
 HEADER_ALIASES = {
     "business_name": ("nama_usaha", "nama_umkm", "nama_perusahaan", "business_name", "usaha", "name", "nama"),
-    "owner_name": ("nama_pemilik", "pemilik", "owner_name", "owner", "penanggung_jawab"),
+    "owner_name": ("nama_pemilik", "pemilik", "owner_name", "owner", "penanggung_jawab", "nama_pelaku_usaha"),
     "nib": ("nib", "no_nib", "nomor_nib", "nomor_induk_berusaha"),
     "phone": ("no_hp", "nomor_hp", "hp", "phone", "whatsapp", "no_wa", "wa", "telepon", "no_telp", "telp"),
     "kecamatan": ("kecamatan", "kec", "district"),
-    "desa": ("desa_kelurahan", "desa/kelurahan", "desa", "kelurahan", "kel", "village"),
-    "category": ("jenis_usaha", "kategori", "category", "sektor", "bidang_usaha"),
+    "desa": ("desa_kelurahan", "kelurahan_desa", "desa", "kelurahan", "kel", "village"),
+    "category": (
+        "jenis_usaha",
+        "jenis_produk",
+        "produk",
+        "kategori",
+        "category",
+        "sektor",
+        "bidang_usaha",
+        "komoditas",
+    ),
 }
+# Words that mark a phone column however the office combined them: "No. HP / WA", "Nomor WhatsApp", "Telp/HP".
+PHONE_WORDS = frozenset({"hp", "wa", "whatsapp", "telp", "telepon", "tlp", "handphone", "ponsel", "phone", "seluler"})
+# A running number column: known, not worth reporting as a column that was not read.
+ROW_NUMBER_HEADERS = frozenset({"no", "nomor", "no_urut", "nomor_urut", "urut"})
 # How a missing column is named to the manager: the header we expect, Indonesian and English.
 COLUMN_NAMES = {
     "business_name": "nama_usaha / name",
@@ -67,6 +82,7 @@ CATEGORY_WORDS = (
 MSG_NOT_CSV = N_("The file is not a CSV table. Export the register from the spreadsheet as CSV.")
 MSG_TOO_LARGE = N_("The file is too large. The limit is 20 MB.")
 MSG_MISSING_COLUMNS = N_("The file has no column for: %(columns)s.")
+MSG_IGNORED_COLUMNS = N_("Line %(line)s: columns not known and not read: %(columns)s.")
 MSG_NAME = N_("Line %(line)s: the business name is missing or too long.")
 MSG_OWNER = N_("Line %(line)s: the owner's name must have 2 to 120 characters.")
 MSG_PHONE = N_("Line %(line)s: the phone number is not an Indonesian mobile number.")
@@ -90,6 +106,14 @@ class RegisterRow:
 
 
 @dataclass(frozen=True)
+class IgnoredColumns:
+    """The header's columns that no field reads, on the header's line of the file."""
+
+    line: int
+    names: list[str]
+
+
+@dataclass(frozen=True)
 class RejectedRow:
     line: int
     reason: str
@@ -110,11 +134,12 @@ def _decode(data: bytes) -> str:
 
 
 def _header_key(cell: str) -> str:
-    return "_".join(cell.strip().lower().replace(".", " ").replace("-", " ").split())
+    return "_".join(re.findall(r"[^\W_]+", cell.lower()))
 
 
 def _columns_of(header: list[str]) -> dict[str, int]:
-    """Which cell holds each field, by the first alias (most specific first) the header uses."""
+    """Which cell holds each field, by the first alias (most specific first) the header uses; a phone column
+    not named by an alias is found by its words ("No. HP / WA", "Nomor WhatsApp")."""
     keys = [_header_key(cell) for cell in header]
     columns: dict[str, int] = {}
     for name, aliases in HEADER_ALIASES.items():
@@ -122,7 +147,22 @@ def _columns_of(header: list[str]) -> dict[str, int]:
             if alias in keys and keys.index(alias) not in columns.values():
                 columns[name] = keys.index(alias)
                 break
+    if "phone" not in columns:
+        for index, key in enumerate(keys):
+            if index not in columns.values() and PHONE_WORDS.intersection(key.split("_")):
+                columns["phone"] = index
+                break
     return columns
+
+
+def _ignored_columns(header: list[str], columns: dict[str, int]) -> list[str]:
+    """The header's named columns that no field reads (a running number column aside), as the file names them."""
+    used = set(columns.values())
+    return [
+        _clean(cell)
+        for index, cell in enumerate(header)
+        if index not in used and _header_key(cell) and _header_key(cell) not in ROW_NUMBER_HEADERS
+    ]
 
 
 @lru_cache(maxsize=1024)  # a register repeats a handful of category words thousands of times
@@ -138,21 +178,23 @@ def _clean(text: str) -> str:
     return " ".join(text.split())
 
 
-def parse_register(data: bytes) -> tuple[list[RegisterRow], list[RejectedRow]]:
-    """Read the register; rows that fail a check are returned with their line number and reason.
+def parse_register(data: bytes) -> tuple[list[RegisterRow], list[RejectedRow], IgnoredColumns]:
+    """Read the register; rows that fail a check are returned with their line number and reason, and the
+    header's columns that were not read (an address, remarks), so the manager knows what was left out.
 
-    A file whose header lacks a required column is refused as a whole (ValidationFailed). Line numbers are
+    A file whose header lacks a required column is refused as a whole (ValidationFailed); a column the import
+    does not know is never a reason to refuse it. Line numbers are
     the file's own (the header is line 1 unless a title sits above it), so a manager finds the row in the
     spreadsheet; a row repeating an earlier one (same NIB, else same phone) is rejected as its duplicate.
     """
     if len(data) > MAX_FILE_BYTES:
         raise ValidationFailed.single("register", MSG_TOO_LARGE)
     try:
-        reader, columns = _open_table(_decode(data))
+        reader, header, columns = _open_table(_decode(data))
         rows: list[RegisterRow] = []
         rejected: list[RejectedRow] = []
         first_line_of: dict[str, int] = {}
-        end_of_previous = reader.line_num
+        end_of_previous = header_line = reader.line_num
         for cells in reader:
             # A quoted cell may span lines: the row starts on the line after the previous one ended.
             line, end_of_previous = end_of_previous + 1, reader.line_num
@@ -172,11 +214,11 @@ def parse_register(data: bytes) -> tuple[list[RegisterRow], list[RejectedRow]]:
             rows.append(checked)
     except csv.Error:
         raise ValidationFailed.single("register", MSG_NOT_CSV) from None
-    return rows, rejected
+    return rows, rejected, IgnoredColumns(header_line, _ignored_columns(header, columns))
 
 
-def _open_table(text: str) -> tuple[Any, dict[str, int]]:
-    """A csv reader positioned after the header, and the header's columns.
+def _open_table(text: str) -> tuple[Any, list[str], dict[str, int]]:
+    """A csv reader positioned after the header, the header, and its columns.
 
     The delimiter is the one (semicolon from an Indonesian Excel, comma, or tab) under which a row of the first
     few names every required column; the most frequent one in those lines is tried first.
@@ -191,7 +233,7 @@ def _open_table(text: str) -> tuple[Any, dict[str, int]]:
                 continue
             columns = _columns_of(cells)
             if all(name in columns for name in REQUIRED_COLUMNS):
-                return reader, columns
+                return reader, cells, columns
             if best is None or len(columns) > len(best):
                 best = columns
     if best is None:
@@ -238,7 +280,7 @@ async def import_register(
         raise ValidationFailed.single("zone_id", MSG_CHOOSE_ZONE)
     if await session.get(Zone, zone_id) is None:
         raise NotFound()
-    rows, rejected = parse_register(data)
+    rows, rejected, ignored = parse_register(data)
     data_rows = len(rows) + len(rejected)
     report = RegisterImport(zone_id=zone_id, manager_id=manager.id, filename=filename[:200], created_at=now)
     session.add(report)
@@ -295,6 +337,11 @@ async def import_register(
     report.created_count, report.updated_count, report.unchanged_count = len(inserts), len(updates), unchanged
     report.rejected_count = len(rejected)
     report.rejected_rows = [asdict(item) for item in rejected]
+    if ignored.names:
+        # Not a rejected row (the count leaves it out), but read where the manager reads what was not imported.
+        columns = ", ".join(ignored.names)
+        note = RejectedRow(ignored.line, MSG_IGNORED_COLUMNS, {"line": ignored.line, "columns": columns})
+        report.rejected_rows.insert(0, asdict(note))
     session.add(report)
     counts = ("created", "updated", "unchanged", "rejected")
     after = {name: getattr(report, f"{name}_count") for name in counts}

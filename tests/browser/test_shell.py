@@ -49,7 +49,7 @@ def test_each_role_logs_in_with_a_typed_phone_number_and_lands_on_its_home(
 
     expect(page).to_have_url(live_server + home)
     expect(page.get_by_role("button", name="Keluar")).to_be_visible()
-    expect(page.get_by_role("link", name="Pengaturan", exact=True)).to_be_visible()
+    expect(page.get_by_role("navigation", name="Menu utama").get_by_role("link", name="Akun")).to_be_visible()
     if home == "/admin":
         expect(page.get_by_role("heading", name="Administrasi")).to_be_visible()
     else:
@@ -110,7 +110,7 @@ def test_the_footer_switches_between_indonesian_and_english(page, log_in, screen
         page.get_by_role("button", name="English").tap()
 
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
-    expect(page.get_by_role("link", name="Settings", exact=True)).to_be_visible()
+    expect(page.get_by_role("navigation", name="Main menu").get_by_role("link", name="Account")).to_be_visible()
     expect(page.get_by_text("Hello,", exact=False).first).to_be_visible()
     assert page.locator("html").get_attribute("lang") == "en"
     screenshot("english")

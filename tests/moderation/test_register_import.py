@@ -97,7 +97,7 @@ async def test_indonesian_semicolon_headers_with_a_bom_are_read():
         "Frozen Dapur Limpung;Siti;9120304567890;0812-3456-7004;Limpung;Limpung;Makanan Beku\n"
     )
 
-    rows, rejected = parse_register(data.encode("utf-8"))
+    rows, rejected, _ = parse_register(data.encode("utf-8"))
 
     assert rejected == []
     assert rows[0].business_name == "Frozen Dapur Limpung" and rows[0].category == "frozen"
@@ -224,7 +224,7 @@ def test_line_numbers_are_the_files_own_even_below_a_title_and_across_quoted_lin
         "2;Keripik Nur;N;0812-3456-7002;Batang;Kauman\r\n"
     )
 
-    rows, rejected = parse_register(data.encode())
+    rows, rejected, _ = parse_register(data.encode())
 
     assert [(row.line, row.business_name) for row in rows] == [(4, "Catering Bu Sri")]
     assert [(row.line, row.reason) for row in rejected] == [
@@ -246,7 +246,7 @@ def test_a_windows_spreadsheet_export_and_the_register_categories_are_read():
         "Caf\u00e9 Pengrajin,Andr\u00e9,0812-3456-7028,Warungasem,Pandansari,\n"
     )
 
-    rows, rejected = parse_register(data.encode("cp1252"))
+    rows, rejected, _ = parse_register(data.encode("cp1252"))
 
     assert rejected == []
     assert [row.category for row in rows] == [
@@ -323,7 +323,7 @@ def test_an_empty_file_or_a_spreadsheet_saved_as_xlsx_is_refused(data):
 def test_excels_unicode_text_export_is_read():
     data = "Nama Usaha\tNo HP\tKecamatan\tDesa\r\nKeripik Pak Darto\t0812-3456-7030\tTulis\tSimbangjati\r\n"
 
-    rows, rejected = parse_register(data.encode("utf-16"))
+    rows, rejected, _ = parse_register(data.encode("utf-16"))
 
     assert rejected == [] and [(row.line, row.phone) for row in rows] == [(2, "+6281234567030")]
 
@@ -355,3 +355,47 @@ async def test_claim_invitation_marks_the_zones_invitation_claimed_once(world, z
     assert invitation is not None and invitation.business_name == "Catering Bu Sri"
     assert invitation.claimed_by_id == sri.id and invitation.claimed_at == world.now
     assert again is None
+
+
+# A district office's own export, headers as typed in its spreadsheet: the phone column is "No. HP / WA".
+OFFICE_REGISTER = (
+    "No.;Nama Usaha;Nama Pemilik;Alamat;No. HP / WA;Kecamatan;Kelurahan/Desa;Jenis Produk;Keterangan\n"
+    "1;Frozen Dapur Limpung;Siti;Jl. Raya 3;0812-3456-7004;Limpung;Limpung;Makanan Beku;binaan BLK\n"
+)
+
+
+@pytest.mark.parametrize(
+    "phone_header", ["No. HP / WA", "No HP", "Nomor WhatsApp", "No. WA", "Nomor HP/WA", "No. Telp/HP", "HP (WA)"]
+)
+def test_the_phone_column_is_found_under_the_headings_district_offices_use(phone_header):
+    data = f"Nama Usaha,{phone_header},Kecamatan,Desa\nKeripik Nur,0812-3456-7002,Batang,Kauman\n"
+
+    rows, rejected, _ = parse_register(data.encode())
+
+    assert rejected == [] and [(row.business_name, row.phone) for row in rows] == [("Keripik Nur", "+6281234567002")]
+
+
+def test_columns_the_import_does_not_know_are_reported_not_fatal():
+    rows, rejected, ignored = parse_register(OFFICE_REGISTER.encode())
+
+    assert rejected == []
+    assert [(row.business_name, row.owner_name, row.phone, row.desa, row.category) for row in rows] == [
+        ("Frozen Dapur Limpung", "Siti", "+6281234567004", "Limpung", "frozen")
+    ]
+    assert (ignored.line, ignored.names) == (1, ["Alamat", "Keterangan"])  # a running number is not worth a word
+
+
+async def test_the_report_page_names_the_columns_that_were_not_read(client, manager):
+    await log_in(client, manager)
+
+    response = await client.post(
+        "/manager/register",
+        data={"_csrf_token": await csrf_token(client)},
+        files={"register": ("umkm_limpung.csv", OFFICE_REGISTER.encode(), "text/csv")},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    report = await client.get(response.headers["location"])
+
+    assert "Baris 1: kolom yang tidak dikenal dan tidak dibaca: Alamat, Keterangan." in report.text
+    assert "Ditolak</dt><dd>0</dd>" in report.text.replace("\n", "")

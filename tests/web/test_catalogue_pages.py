@@ -44,7 +44,7 @@ async def api_token(database, user) -> str:
 
 
 def product_names(html: str) -> list[str]:
-    return re.findall(r'<a href="/products/\d+[^"]*"><strong>([^<]+)</strong>', html)
+    return re.findall(r'<a class="card-link" href="/products/\d+[^"]*"><strong>([^<]+)</strong>', html)
 
 
 async def test_a_visitor_searches_and_pages_through_without_javascript(client, world, zone):

@@ -13,7 +13,7 @@ from backend.catalog.schemas import ProductInput
 from backend.csrf import CSRF_COOKIE
 from backend.media.storage import FileSystemStorage
 from backend.vendors.models import Vendor
-from tests.conftest import browser, found, log_in, processed_photo
+from tests.conftest import QueryCounter, browser, found, log_in, processed_photo
 
 YEAR_IMMUTABLE = "public, max-age=31536000, immutable"
 SECURITY_HEADERS = ("content-security-policy", "x-content-type-options", "x-frame-options", "referrer-policy")
@@ -235,3 +235,33 @@ async def test_a_logged_in_buyers_pages_are_not_stored(client, world, zone, cant
         assert first.headers["cache-control"] == "private, no-store", url
         assert "etag" not in first.headers, url
         assert again.status_code == 200, url
+
+
+async def test_a_photo_carries_no_cookie_so_shared_caches_keep_it_and_costs_no_query(client, settings, app):
+    FileSystemStorage(settings.media_dir).save("products/photo-960.webp", processed_photo().detail.data)
+    client.cookies.clear()  # a first visit: the browser has no cookie yet
+
+    with QueryCounter(app.state.database) as queries:
+        photo = await client.get("/media/products/photo-960.webp")
+
+    assert photo.status_code == 200 and photo.headers["cache-control"] == YEAR_IMMUTABLE
+    assert "set-cookie" not in photo.headers
+    assert CSRF_COOKIE not in client.cookies
+    assert queries.count == 0, queries.statements
+
+
+async def test_a_photo_answers_head_with_its_headers_and_no_body(client, settings):
+    data = processed_photo().detail.data
+    FileSystemStorage(settings.media_dir).save("products/photo-960.webp", data)
+    client.cookies.clear()
+
+    head = await client.head("/media/products/photo-960.webp")
+    missing = await client.head("/media/products/no-such-photo.webp")
+
+    assert head.status_code == 200, head.text
+    assert head.content == b""
+    assert head.headers["content-type"] == "image/webp"
+    assert head.headers["content-length"] == str(len(data))
+    assert head.headers["cache-control"] == YEAR_IMMUTABLE
+    assert "set-cookie" not in head.headers
+    assert missing.status_code == 404

@@ -110,6 +110,9 @@ class DecisionList:
 
 
 QUEUE = DecisionList("/manager/queue", "moderation/queue.html", "queue", service.review_queue, "product_id")
+CHANGES = DecisionList(
+    "/manager/changes", "moderation/changes.html", "changes", service.revisions_to_review, "revision_id"
+)
 CERTIFICATES = DecisionList(
     "/manager/certificates", "moderation/certificates.html", "pending", service.certificates_to_verify, "certificate_id"
 )
@@ -136,6 +139,30 @@ async def approve(request: HTMXRequest, product_id: FromPath[int], db_session: D
 async def reject(request: HTMXRequest, product_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
     return await QUEUE.decide(
         request, db_session, service.reject_listing, item_id=product_id, notice="rejected", with_reason=True
+    )
+
+
+# --- changes to live listings ---------------------------------------------------------------------------------
+
+
+@get("/manager/changes", guards=MANAGERS)
+async def changes_page(request: UserRequest, db_session: DbSession) -> Template:
+    """Changes to listings on sale, each field before and after (photos side by side); approving shows them to
+    buyers, rejecting keeps the listing as it was."""
+    return await CHANGES.page(request, db_session)
+
+
+@post("/manager/changes/{revision_id:int}/approve", guards=MANAGERS)
+async def approve_change(request: HTMXRequest, revision_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
+    return await CHANGES.decide(
+        request, db_session, service.approve_revision, item_id=revision_id, notice="change_approved"
+    )
+
+
+@post("/manager/changes/{revision_id:int}/reject", guards=MANAGERS)
+async def reject_change(request: HTMXRequest, revision_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
+    return await CHANGES.decide(
+        request, db_session, service.reject_revision, item_id=revision_id, notice="change_rejected", with_reason=True
     )
 
 
@@ -267,6 +294,9 @@ PAGE_ROUTES = [
     queue_page,
     approve,
     reject,
+    changes_page,
+    approve_change,
+    reject_change,
     certificates_page,
     certificate_document,
     verify,

@@ -153,7 +153,9 @@ async def changes_page(request: UserRequest, db_session: DbSession) -> Template:
 
 
 @post("/manager/changes/{revision_id:int}/approve", guards=MANAGERS)
-async def approve_change(request: HTMXRequest, revision_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
+async def approve_change(
+    request: HTMXRequest, revision_id: FromPath[int], db_session: DbSession
+) -> Template | Redirect:
     return await CHANGES.decide(
         request, db_session, service.approve_revision, item_id=revision_id, notice="change_approved"
     )

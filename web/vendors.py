@@ -601,9 +601,7 @@ async def submit_product(request: UserRequest, product_id: FromPath[int], db_ses
     return await _change_listing(request, db_session, product_id, catalog.submit_for_review, "submitted")
 
 
-@post(
-    "/vendor/products/{product_id:int}/change/withdraw", guards=VENDORS, exception_handlers=PROFILE_FIRST, opt=CAMERA
-)
+@post("/vendor/products/{product_id:int}/change/withdraw", guards=VENDORS, exception_handlers=PROFILE_FIRST, opt=CAMERA)
 async def withdraw_change(request: UserRequest, product_id: FromPath[int], db_session: DbSession) -> Redirect:
     """Drop the change waiting for review; one a manager decided meanwhile says so on the product's page."""
     vendor = await vendors.require_vendor(session=db_session, user=request.user)

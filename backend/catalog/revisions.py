@@ -46,9 +46,7 @@ async def pending_revision(*, session: AsyncSession, product_id: int) -> Product
     return (await pending_revisions(session=session, product_ids=[product_id])).get(product_id)
 
 
-async def revision_photos(
-    *, session: AsyncSession, revision_ids: list[int]
-) -> dict[int, list[ProductRevisionPhoto]]:
+async def revision_photos(*, session: AsyncSession, revision_ids: list[int]) -> dict[int, list[ProductRevisionPhoto]]:
     """The proposed photos of each revision, in order."""
     photos: dict[int, list[ProductRevisionPhoto]] = defaultdict(list)
     if revision_ids:
@@ -120,9 +118,7 @@ def propose(revision: ProductRevision, *, fields: dict[str, Any], certificate_id
     return True
 
 
-async def apply_revision(
-    *, session: AsyncSession, product: Product, revision: ProductRevision, now: datetime
-) -> None:
+async def apply_revision(*, session: AsyncSession, product: Product, revision: ProductRevision, now: datetime) -> None:
     """Make an approved revision the product's: its fields, certificates and photos (the approved ones replaced,
     positions kept)."""
     for name in PROPOSED_FIELDS:

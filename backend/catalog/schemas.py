@@ -159,7 +159,15 @@ class ProductView:
             pending_revision=(
                 RevisionPublic(
                     **self.revision.model_dump(
-                        include={"id", "name", "description", "category", "certificate_ids", "submitted_at", "updated_at"}
+                        include={
+                            "id",
+                            "name",
+                            "description",
+                            "category",
+                            "certificate_ids",
+                            "submitted_at",
+                            "updated_at",
+                        }
                     ),
                     photos=[PhotoPublic.of(photo) for photo in self.revision_photos],
                 )

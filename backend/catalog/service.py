@@ -286,20 +286,23 @@ async def add_photo(
     await anyio.to_thread.run_sync(storage.save, thumb_key, photo.thumbnail.data)
     await anyio.to_thread.run_sync(storage.save, detail_key, photo.detail.data)
     # Positions have no gaps (remove_photo closes them), so the next free one is the count.
-    stored = {
-        "position": count,
-        "thumb_key": thumb_key,
-        "detail_key": detail_key,
-        "width": photo.detail.width,
-        "height": photo.detail.height,
-    }
+    width, height = photo.detail.width, photo.detail.height
     if revision is not None:
-        proposed = ProductRevisionPhoto(revision_id=revision.id, **stored)
+        proposed = ProductRevisionPhoto(
+            revision_id=revision.id,
+            position=count,
+            thumb_key=thumb_key,
+            detail_key=detail_key,
+            width=width,
+            height=height,
+        )
         revision.updated_at = now
         session.add_all([proposed, revision])
         await session.flush()
         return proposed
-    record = ProductPhoto(product_id=product.id, **stored)
+    record = ProductPhoto(
+        product_id=product.id, position=count, thumb_key=thumb_key, detail_key=detail_key, width=width, height=height
+    )
     session.add(record)
     product.updated_at = now
     session.add(product)

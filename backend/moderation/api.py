@@ -24,9 +24,9 @@ from backend.moderation.schemas import (
     DecisionPublic,
     QueueItemPublic,
     ReasonInput,
-    RevisionItemPublic,
     ReportInput,
     ReportPublic,
+    RevisionItemPublic,
 )
 from backend.vendors.models import Vendor
 
@@ -84,9 +84,7 @@ class ModerationApi(Controller):
     async def reject_revision(
         self, request: UserRequest, revision_id: FromPath[int], data: JSONBody[ReasonInput], db_session: DbSession
     ) -> DecisionPublic:
-        return await _decide(
-            service.reject_revision, request, db_session, revision_id=revision_id, reason=data.reason
-        )
+        return await _decide(service.reject_revision, request, db_session, revision_id=revision_id, reason=data.reason)
 
     @post("/certificates/{certificate_id:int}/verify", summary="Verify a certificate", status_code=200)
     async def verify(

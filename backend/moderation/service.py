@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, func, literal, select, union_all, update
+from sqlalchemy import Result, Select, and_, func, literal, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -334,7 +334,7 @@ async def revisions_to_review(*, session: AsyncSession, actor: User, limit: int 
     product_ids = [product.id for _, product, _ in rows]
     revision_ids = [revision.id for revision, _, _ in rows]
     # The approved photos and the proposed ones in one statement: ("p", product id) or ("r", revision id).
-    photo_rows = await session.execute(
+    photo_rows: Result[Any] = await session.execute(
         union_all(
             select(
                 literal("p").label("owner"),
@@ -353,8 +353,10 @@ async def revisions_to_review(*, session: AsyncSession, actor: User, limit: int 
         )
     )
     photos: dict[tuple[str, int], list[tuple[int, PhotoFile]]] = {}
-    for owner, owner_id, position, thumb_key, detail_key in photo_rows:
-        photos.setdefault((owner, owner_id), []).append((position, PhotoFile(thumb_key, detail_key)))
+    for row in photo_rows:
+        photos.setdefault((row.owner, row.owner_id), []).append(
+            (row.position, PhotoFile(row.thumb_key, row.detail_key))
+        )
     # Every certificate of these vendors (a revision may name any of its vendor's own), with the products among
     # these that rely on it now.
     certificate_rows = await session.execute(

@@ -44,9 +44,7 @@ def upgrade() -> None:
             "status IN ('pending', 'approved', 'rejected', 'withdrawn')",
             name=op.f("ck_product_revision_status_known"),
         ),
-        sa.ForeignKeyConstraint(
-            ["decided_by_id"], ["user.id"], name=op.f("fk_product_revision_decided_by_id_user")
-        ),
+        sa.ForeignKeyConstraint(["decided_by_id"], ["user.id"], name=op.f("fk_product_revision_decided_by_id_user")),
         sa.ForeignKeyConstraint(
             ["product_id"], ["product.id"], name=op.f("fk_product_revision_product_id_product"), ondelete="CASCADE"
         ),
@@ -82,9 +80,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_product_revision_photo")),
-        sa.UniqueConstraint(
-            "revision_id", "position", name=op.f("uq_product_revision_photo_revision_position")
-        ),
+        sa.UniqueConstraint("revision_id", "position", name=op.f("uq_product_revision_photo_revision_position")),
     )
     with op.batch_alter_table("product_revision_photo", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_product_revision_photo_revision_id"), ["revision_id"], unique=False)

@@ -13,12 +13,12 @@ from backend.catalog.models import CatalogueEntry, ListingStatus, Product, Produ
 from backend.catalog.schemas import ProductInput
 from backend.catalog.service import visible_product_ids
 from backend.errors import Conflict, NotFound, ValidationFailed
+from backend.media.images import process_photo
 from backend.media.storage import FileSystemStorage
 from backend.moderation import service
 from backend.moderation.models import AuditEntry
 from backend.notifications.service import list_inbox, notification_text
 from backend.vendors.models import Vendor
-from backend.media.images import process_photo
 from tests.conftest import jpeg_bytes
 
 
@@ -244,7 +244,9 @@ async def test_another_zone_s_manager_and_another_vendor_cannot_reach_the_change
     stranger = await world.user(Role.MANAGER, zone=other_zone)
     async with database.sessionmaker() as session:
         assert await service.revisions_to_review(session=session, actor=stranger) == []
-        revision_id = (await catalog.get_product(session=session, vendor=live.vendor, product_id=live.product.id)).revision.id
+        view = await catalog.get_product(session=session, vendor=live.vendor, product_id=live.product.id)
+    assert view.revision is not None
+    revision_id = view.revision.id
 
     with pytest.raises(NotFound):
         await act(database, service.approve_revision, now=world.now, actor=stranger, revision_id=revision_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from litestar import Controller, get, post
@@ -72,9 +72,14 @@ class ModerationApi(Controller):
         status_code=200,
     )
     async def approve_revision(
-        self, request: UserRequest, revision_id: FromPath[int], db_session: DbSession
+        self,
+        request: UserRequest,
+        revision_id: FromPath[int],
+        db_session: DbSession,
+        seen: FromQuery[datetime | None] = None,
     ) -> DecisionPublic:
-        return await _decide(service.approve_revision, request, db_session, revision_id=revision_id)
+        """`seen`: the change's updated_at as you reviewed it; refused (409) if the vendor changed it since."""
+        return await _decide(service.approve_revision, request, db_session, revision_id=revision_id, seen=seen)
 
     @post(
         "/revisions/{revision_id:int}/reject",

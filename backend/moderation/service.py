@@ -47,6 +47,7 @@ MSG_NOT_PENDING = N_("This listing is not waiting for review any more.")
 MSG_NOT_UNVERIFIED = N_("This certificate was already decided.")
 MSG_CHANGE_NOT_FOUND = N_("This change does not exist.")
 MSG_CHANGE_DECIDED = N_("This change is not waiting for review any more.")
+MSG_CHANGE_CHANGED = N_("The vendor changed this meanwhile: look at it again before deciding.")
 WARNING_DAYS = (30, 7)
 
 
@@ -414,18 +415,30 @@ async def _revision_and_product(
 
 
 async def _decide_revision(
-    *, session: AsyncSession, actor: User, revision: ProductRevision, status: RevisionStatus, reason: str, now: datetime
+    *,
+    session: AsyncSession,
+    actor: User,
+    revision: ProductRevision,
+    status: RevisionStatus,
+    reason: str,
+    seen: datetime | None,
+    now: datetime,
 ) -> None:
     """Decide a pending revision once: a conditional UPDATE, so a second decision (another manager, the vendor
-    withdrawing at the same moment) finds nothing pending and is refused."""
+    withdrawing at the same moment) finds nothing pending and is refused. With `seen` (the revision's updated_at
+    the manager looked at), a revision the vendor changed since is refused too."""
+    conditions = [col(ProductRevision.id) == revision.id, col(ProductRevision.status) == RevisionStatus.PENDING]
+    if seen is not None:
+        conditions.append(col(ProductRevision.updated_at) == seen)
     decided = await session.execute(
         update(ProductRevision)
-        .where(col(ProductRevision.id) == revision.id, col(ProductRevision.status) == RevisionStatus.PENDING)
+        .where(*conditions)
         .values(status=status, reason=reason, decided_at=now, decided_by_id=actor.id)
         .execution_options(synchronize_session=False)
     )
     if matched_rows(decided) != 1:
-        raise Conflict(MSG_CHANGE_DECIDED)
+        await session.refresh(revision)
+        raise Conflict(MSG_CHANGE_DECIDED if revision.status != RevisionStatus.PENDING else MSG_CHANGE_CHANGED)
     await session.refresh(revision)
 
 
@@ -455,15 +468,24 @@ async def _reviewed_state(session: AsyncSession, product: Product) -> dict[str, 
     }
 
 
-async def approve_revision(*, session: AsyncSession, actor: User, revision_id: int, now: datetime) -> Product:
+async def approve_revision(
+    *, session: AsyncSession, actor: User, revision_id: int, now: datetime, seen: datetime | None = None
+) -> Product:
     """Approve a change to a live (or paused) listing: its name, description, category, certificates and photos
-    become the product's, and buyers see them at once. The listing was on sale throughout."""
+    become the product's, and buyers see them at once. The listing was on sale throughout. `seen`: the change's
+    updated_at as the manager saw it; refused if the vendor changed it since."""
     revision, product, vendor = await _revision_and_product(session=session, actor=actor, revision_id=revision_id)
     # The product's row first, as the vendor's changes to the revision take it: a change the vendor is saving
     # goes entirely before or entirely after this decision.
     await session.execute(update(Product).where(col(Product.id) == product.id).values(updated_at=now))
     await _decide_revision(
-        session=session, actor=actor, revision=revision, status=RevisionStatus.APPROVED, reason="", now=now
+        session=session,
+        actor=actor,
+        revision=revision,
+        status=RevisionStatus.APPROVED,
+        reason="",
+        seen=seen,
+        now=now,
     )
     await session.refresh(product)
     before = await _reviewed_state(session, product)
@@ -485,7 +507,13 @@ async def reject_revision(
     reason = _reason(reason)
     revision, product, vendor = await _revision_and_product(session=session, actor=actor, revision_id=revision_id)
     await _decide_revision(
-        session=session, actor=actor, revision=revision, status=RevisionStatus.REJECTED, reason=reason, now=now
+        session=session,
+        actor=actor,
+        revision=revision,
+        status=RevisionStatus.REJECTED,
+        reason=reason,
+        seen=None,
+        now=now,
     )
     proposed = {"name": revision.name, "category": revision.category, "certificate_ids": revision.certificate_ids}
     await record(

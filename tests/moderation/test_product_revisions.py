@@ -3,6 +3,8 @@ category, certificates) waits as a pending revision while buyers keep seeing and
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 from sqlmodel import col
@@ -321,3 +323,35 @@ async def test_an_approved_change_tells_the_vendor_and_is_in_the_audit_log(world
     assert (entry.subject_type, entry.subject_id, entry.actor_id) == ("product", live.product.id, manager.id)
     assert len(entry.before["photos"]) == 1 and len(entry.after["photos"]) == 2
     assert waiting.changes_to_review == 0
+
+
+async def test_a_change_the_vendor_edited_after_the_manager_looked_is_not_approved_unseen(
+    world, live, manager, database, storage
+):
+    await add_new_photo(database, world, live, storage)
+    looked_at = await pending_change(database, manager)
+    world.now += timedelta(minutes=1)
+    await edit(database, world, live, name="Nasi Box Ayam Bakar Jumbo")
+
+    with pytest.raises(Conflict) as refused:
+        await act(
+            database,
+            service.approve_revision,
+            now=world.now,
+            actor=manager,
+            revision_id=looked_at.revision.id,
+            seen=looked_at.revision.updated_at,
+        )
+    assert refused.value.message == service.MSG_CHANGE_CHANGED
+
+    looked_again = await pending_change(database, manager)
+    await act(
+        database,
+        service.approve_revision,
+        now=world.now,
+        actor=manager,
+        revision_id=looked_again.revision.id,
+        seen=looked_again.revision.updated_at,
+    )
+    entry = await on_sale(database, world, live.product.id)
+    assert entry is not None and entry.name == "Nasi Box Ayam Bakar Jumbo"

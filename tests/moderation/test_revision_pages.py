@@ -181,9 +181,41 @@ async def test_through_the_api_a_manager_of_the_zone_decides_a_change_and_anothe
     url = f"/api/v1/manager/revisions/{item['revision_id']}"
     assert (await client.post(f"{url}/approve", headers=stranger)).status_code == 404
 
-    approved = await client.post(f"{url}/approve", headers=own)
+    stale = await client.post(f"{url}/approve", headers=own, params={"seen": "2026-01-01T00:00:00+00:00"})
+    assert stale.status_code == 409
+
+    approved = await client.post(f"{url}/approve", headers=own, params={"seen": item["updated_at"]})
 
     assert approved.status_code == 200 and approved.json()["status"] == "live"
     assert (await client.post(f"{url}/reject", headers=own, json={"reason": "terlambat"})).status_code == 409
     product = (await client.get(f"/api/v1/vendor/products/{live.product.id}", headers=vendor_auth)).json()
     assert len(product["photos"]) == 2 and product["pending_revision"] is None
+
+
+async def test_approving_a_change_the_vendor_edited_meanwhile_shows_it_again(
+    client, other_client, world, vendor, manager, live
+):
+    await log_in(client, vendor)
+    await upload(client, live.product.id)
+    await log_in(other_client, manager)
+    changes = (await other_client.get("/manager/changes")).text
+    revision_id = int(found(r'action="/manager/changes/(\d+)/approve"', changes).group(1))
+    seen = found(r'name="seen" value="([^"]+)"', changes).group(1)
+    await upload(client, live.product.id, width=720)  # a third photo while the manager reads
+
+    stale = await other_client.post(
+        f"/manager/changes/{revision_id}/approve",
+        data={"seen": seen},
+        headers={"HX-Request": "true", "x-csrftoken": await csrf_token(other_client)},
+    )
+
+    assert stale.status_code == 200 and "Penjual mengubahnya" in stale.text
+    assert len(buyer_photos((await client.get(f"/products/{live.product.id}")).text)) == 1
+    fresh = (await other_client.get("/manager/changes")).text
+    approved = await submit(
+        other_client,
+        f"/manager/changes/{revision_id}/approve",
+        {"seen": found(r'name="seen" value="([^"]+)"', fresh).group(1)},
+    )
+    assert approved.headers["location"] == "/manager/changes?notice=change_approved"
+    assert len(buyer_photos((await client.get(f"/products/{live.product.id}")).text)) == 3

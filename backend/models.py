@@ -7,6 +7,8 @@ from backend.catalog.models import (
     Product,
     ProductCertificate,
     ProductPhoto,
+    ProductRevision,
+    ProductRevisionPhoto,
     VendorReach,
 )
 from backend.catalog.synonyms import SearchSynonym
@@ -66,6 +68,8 @@ __all__ = [
     "Product",
     "ProductCertificate",
     "ProductPhoto",
+    "ProductRevision",
+    "ProductRevisionPhoto",
     "PushMessage",
     "PushSubscription",
     "Refund",

@@ -24,6 +24,9 @@ AUDIT_ACTION_LABELS = {
     "listing.approve": N_("Listing approved"),
     "listing.reject": N_("Listing rejected"),
     "listing.hidden_expired_certificate": N_("Listing hidden: its certificate expired"),
+    "revision.approve": N_("Change to a listing approved"),
+    "revision.reject": N_("Change to a listing rejected"),
+    "revision.withdraw": N_("Change to a listing withdrawn by the vendor"),
     "certificate.verify": N_("Certificate verified"),
     "certificate.reject": N_("Certificate refused"),
     "vendor.suspend": N_("Vendor suspended"),
@@ -43,6 +46,8 @@ AUDIT_ACTION_LABELS = {
 FIELD_LABELS = {
     "status": N_("Status"),
     "name": N_("Name"),
+    "description": N_("Description"),
+    "revision": N_("Change"),
     "category": N_("Category"),
     "photos": N_("Photos"),
     "certificate_ids": N_("Certificates"),
@@ -73,6 +78,12 @@ FIELD_LABELS = {
 }
 VENDOR_STATUS_LABELS = {"active": N_("Active"), "suspended": N_("Suspended")}
 REPORT_STATUS_LABELS = {"open": N_("Open"), "resolved": N_("Resolved")}
+REVISION_STATUS_LABELS = {
+    "pending": N_("Waiting for review"),
+    "approved": N_("Approved"),
+    "rejected": N_("Rejected"),
+    "withdrawn": N_("Withdrawn"),
+}
 MONEY_FIELDS = {"amount", "amount_due"}
 
 
@@ -90,6 +101,7 @@ def _status_labels(action: str) -> dict[Any, str]:
         "certificate": CERTIFICATE_STATUS_LABELS,
         "vendor": VENDOR_STATUS_LABELS,
         "report": REPORT_STATUS_LABELS,
+        "revision": REVISION_STATUS_LABELS,
         "invoice_terms": TERMS_APPLICATION_LABELS,
     }
     return by_subject.get(subject, {})

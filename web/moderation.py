@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -104,12 +105,16 @@ class DecisionList:
                 # htmx 2 does not swap 4xx answers: the reason's error comes back as a 200 fragment in place.
                 return self.decided(request, notice="reason_missing", errors=field_errors(refused), item_id=item_id)
             return await self.page(request, db_session, status_code=422, errors={item_id: field_errors(refused)})
-        except Conflict:
-            return self.decided(request, notice="already_decided", item_id=item_id)
+        except Conflict as conflict:
+            changed = conflict.message == service.MSG_CHANGE_CHANGED
+            return self.decided(request, notice="changed_meanwhile" if changed else "already_decided", item_id=item_id)
         return self.decided(request, notice=notice, item_id=item_id)
 
 
 QUEUE = DecisionList("/manager/queue", "moderation/queue.html", "queue", service.review_queue, "product_id")
+CHANGES = DecisionList(
+    "/manager/changes", "moderation/changes.html", "changes", service.revisions_to_review, "revision_id"
+)
 CERTIFICATES = DecisionList(
     "/manager/certificates", "moderation/certificates.html", "pending", service.certificates_to_verify, "certificate_id"
 )
@@ -136,6 +141,41 @@ async def approve(request: HTMXRequest, product_id: FromPath[int], db_session: D
 async def reject(request: HTMXRequest, product_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
     return await QUEUE.decide(
         request, db_session, service.reject_listing, item_id=product_id, notice="rejected", with_reason=True
+    )
+
+
+# --- changes to live listings ---------------------------------------------------------------------------------
+
+
+@get("/manager/changes", guards=MANAGERS)
+async def changes_page(request: UserRequest, db_session: DbSession) -> Template:
+    """Changes to listings on sale, each field before and after (photos side by side); approving shows them to
+    buyers, rejecting keeps the listing as it was."""
+    return await CHANGES.page(request, db_session)
+
+
+@post("/manager/changes/{revision_id:int}/approve", guards=MANAGERS)
+async def approve_change(
+    request: HTMXRequest, revision_id: FromPath[int], db_session: DbSession
+) -> Template | Redirect:
+    """Approve the change as the manager saw it (`seen`, its updated_at on the page): one the vendor changed since
+    is shown again instead."""
+    seen = _seen_at((await form_values(request)).get("seen"))
+    approve = partial(service.approve_revision, seen=seen)
+    return await CHANGES.decide(request, db_session, approve, item_id=revision_id, notice="change_approved")
+
+
+def _seen_at(value: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) and value else None
+    except ValueError:
+        return None
+
+
+@post("/manager/changes/{revision_id:int}/reject", guards=MANAGERS)
+async def reject_change(request: HTMXRequest, revision_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
+    return await CHANGES.decide(
+        request, db_session, service.reject_revision, item_id=revision_id, notice="change_rejected", with_reason=True
     )
 
 
@@ -267,6 +307,9 @@ PAGE_ROUTES = [
     queue_page,
     approve,
     reject,
+    changes_page,
+    approve_change,
+    reject_change,
     certificates_page,
     certificate_document,
     verify,

@@ -30,7 +30,7 @@ from backend.certification.models import Certificate
 from backend.certification.schemas import CertificateInput
 from backend.clock import utcnow, wib_today
 from backend.db import DbSession, undone_if_refused
-from backend.errors import N_, FieldError, NotFound, ValidationFailed
+from backend.errors import N_, Conflict, FieldError, NotFound, ValidationFailed
 from backend.media.images import MAX_UPLOAD_BYTES, ProcessedDocument, ProcessedPhoto
 from backend.media.routes import private_document_response
 from backend.media.storage import Storage
@@ -400,6 +400,11 @@ def _product_form(view: ProductView | None, vendor: Vendor) -> dict[str, Any]:
     # The stock this form shows: saving applies the vendor's change to what is left by then (orders meanwhile).
     form["stock_seen"] = form["stock"]
     form["certificate_ids"] = [str(certificate_id) for certificate_id in view.certificate_ids]
+    if view.revision is not None:
+        # The vendor edits on top of the change waiting for review, not the approved version.
+        for name in ("name", "description", "category"):
+            form[name] = getattr(view.revision, name)
+        form["certificate_ids"] = [str(certificate_id) for certificate_id in view.revision.certificate_ids]
     for row, tier in enumerate(view.tiers, start=1):
         form[f"tier_quantity_{row}"] = str(tier.min_quantity)
         form[f"tier_price_{row}"] = _thousands(tier.unit_price)
@@ -565,9 +570,13 @@ async def delete_product_photo(
     request: HTMXRequest, product_id: FromPath[int], photo_id: FromPath[int], db_session: DbSession
 ) -> Response[Any]:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
-    await catalog.remove_photo(
-        session=db_session, vendor=vendor, product_id=product_id, photo_id=photo_id, now=utcnow()
-    )
+    try:
+        async with undone_if_refused(db_session):
+            await catalog.remove_photo(
+                session=db_session, vendor=vendor, product_id=product_id, photo_id=photo_id, now=utcnow()
+            )
+    except ValidationFailed as exc:
+        return await _photos_response(request, db_session, product_id, notice="", errors=_messages(exc))
     return await _photos_response(request, db_session, product_id, notice="photo_removed")
 
 
@@ -590,6 +599,18 @@ async def _change_listing(
 @post("/vendor/products/{product_id:int}/submit", guards=VENDORS, exception_handlers=PROFILE_FIRST, opt=CAMERA)
 async def submit_product(request: UserRequest, product_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
     return await _change_listing(request, db_session, product_id, catalog.submit_for_review, "submitted")
+
+
+@post("/vendor/products/{product_id:int}/change/withdraw", guards=VENDORS, exception_handlers=PROFILE_FIRST, opt=CAMERA)
+async def withdraw_change(request: UserRequest, product_id: FromPath[int], db_session: DbSession) -> Redirect:
+    """Drop the change waiting for review; one a manager decided meanwhile says so on the product's page."""
+    vendor = await vendors.require_vendor(session=db_session, user=request.user)
+    try:
+        async with undone_if_refused(db_session):
+            await catalog.withdraw_revision(session=db_session, vendor=vendor, product_id=product_id, now=utcnow())
+    except Conflict:
+        return see_other(f"/vendor/products/{product_id}", notice="change_decided")
+    return see_other(f"/vendor/products/{product_id}", notice="change_withdrawn")
 
 
 @post("/vendor/products/{product_id:int}/pause", guards=VENDORS, exception_handlers=PROFILE_FIRST, opt=CAMERA)
@@ -619,6 +640,7 @@ PAGE_ROUTES = [
     add_product_photo,
     delete_product_photo,
     submit_product,
+    withdraw_change,
     pause_product,
     resume_product,
 ]

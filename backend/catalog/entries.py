@@ -2,7 +2,7 @@
 `vendor_reach` (which vendors may deliver to each 0.05° cell), kept in step with the tables they copy.
 
 Every change that decides whether buyers see a product or what its card says calls `refresh_entries` in the
-same transaction, before it commits: a listing approved, paused, edited or sent back to review; a vendor
+same transaction, before it commits: a listing approved, paused, edited, or a change to it approved; a vendor
 suspended, reinstated, renamed, moved or rated; a certificate verified, refused or changed; a price, tier or
 photo changed. It rewrites the rows of the products (or the vendor) concerned from the tables of record, so
 the rule of what buyers see lives in one SELECT (`entry_rows`). A certificate's expiry needs no rewrite: each

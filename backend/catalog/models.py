@@ -6,7 +6,7 @@ from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, Index, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, Index, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from backend.db import created_at_field, id_field
@@ -159,6 +159,69 @@ class ProductPhoto(SQLModel, table=True):
     id: int = id_field()
     product_id: int = Field(foreign_key="product.id", index=True, ondelete="CASCADE")
     # The first photo (0) is the one shown in lists; photos keep no gaps (removing one moves the later ones up).
+    position: int = 0
+    thumb_key: str = Field(max_length=200)
+    detail_key: str = Field(max_length=200)
+    width: int
+    height: int
+    created_at: datetime = created_at_field()
+
+
+class RevisionStatus(StrEnum):
+    PENDING = "pending"  # waiting for a manager; the approved version stays on sale meanwhile
+    APPROVED = "approved"  # its fields and photos became the product's
+    REJECTED = "rejected"  # `reason` says why; the approved version stays as it was
+    WITHDRAWN = "withdrawn"  # the vendor dropped it
+
+
+# What a manager reviews in a change to an approved listing; everything else (price, tiers, stock, unit, lead
+# time) applies at once.
+REVIEWED_FIELDS = ("name", "description", "category", "certificate_ids", "photos")
+
+
+class ProductRevision(SQLModel, table=True):
+    """A vendor's proposed change to an approved (live or paused) listing: the reviewed fields as they would
+    become, and the photos as they would be (product_revision_photo). At most one is pending for a product."""
+
+    __tablename__ = "product_revision"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_values(RevisionStatus)})", name="status_known"),
+        CheckConstraint(f"category IN ({_values(Category)})", name="category_known"),
+        Index(
+            "uq_product_revision_pending",
+            "product_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: int = id_field()
+    product_id: int = Field(foreign_key="product.id", index=True, ondelete="CASCADE")
+    status: str = Field(default=RevisionStatus.PENDING, sa_column=Column(String(16), nullable=False))
+    name: str = Field(max_length=120)
+    description: str = Field(default="", max_length=2000)
+    category: str = Field(sa_column=Column(String(16), nullable=False))
+    certificate_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    reason: str = Field(default="", max_length=500)
+    submitted_at: datetime = created_at_field()
+    updated_at: datetime = created_at_field()
+    decided_at: datetime | None = None
+    decided_by_id: int | None = Field(default=None, foreign_key="user.id")
+
+
+class ProductRevisionPhoto(SQLModel, table=True):
+    """A photo as a revision proposes the product's photos: copies of the approved ones (the same stored files)
+    and new uploads, in order; they become the product's photos when the revision is approved."""
+
+    __tablename__ = "product_revision_photo"
+    __table_args__ = (
+        UniqueConstraint("revision_id", "position", name="uq_product_revision_photo_revision_position"),
+        CheckConstraint(f"position >= 0 AND position < {MAX_PHOTOS}", name="position_within_limit"),
+    )
+
+    id: int = id_field()
+    revision_id: int = Field(foreign_key="product_revision.id", index=True, ondelete="CASCADE")
     position: int = 0
     thumb_key: str = Field(max_length=200)
     detail_key: str = Field(max_length=200)

@@ -16,6 +16,8 @@ from backend.catalog.models import (
     PriceTier,
     Product,
     ProductPhoto,
+    ProductRevision,
+    ProductRevisionPhoto,
     Unit,
 )
 from backend.public import RowShape, public_from
@@ -70,7 +72,7 @@ class PhotoPublic(BaseModel):
     height: int
 
     @classmethod
-    def of(cls, photo: ProductPhoto) -> PhotoPublic:
+    def of(cls, photo: ProductPhoto | ProductRevisionPhoto) -> PhotoPublic:
         return public_from(
             cls, photo, thumbnail_url=f"/media/{photo.thumb_key}", detail_url=f"/media/{photo.detail_key}"
         )
@@ -90,6 +92,20 @@ class ProductFacts(BaseModel):
     fulfilment: str
 
 
+class RevisionPublic(BaseModel):
+    """A change to an approved listing waiting for a manager: the reviewed fields and photos as they would become.
+    Buyers see the approved version (the product's own fields) until it is approved."""
+
+    id: int
+    name: str
+    description: str
+    category: str
+    certificate_ids: list[int]
+    photos: list[PhotoPublic] = Field(description="Remove one with DELETE …/photos/{id} using these ids")
+    submitted_at: datetime
+    updated_at: datetime
+
+
 class ProductPublic(ProductFacts):
     stock: int | None
     lead_time_hours: int | None
@@ -100,6 +116,11 @@ class ProductPublic(ProductFacts):
     status_reason: str
     submitted_at: datetime | None
     updated_at: datetime
+    pending_revision: RevisionPublic | None = Field(
+        default=None,
+        description="The change to name, description, category, certificates or photos waiting for review; "
+        "the listing stays on sale as approved meanwhile",
+    )
 
 
 @dataclass
@@ -111,11 +132,18 @@ class ProductView:
     photos: list[ProductPhoto]
     certificate_ids: list[int]
     # What the listing's status allows, by catalog.service's rules: the vendor's buttons, and whether a change a
-    # manager reviews (name, category, photos, certificates) is reviewed before buyers see it, taking an approved
-    # listing off sale until then.
+    # manager reviews (name, description, category, photos, certificates) waits as a revision while the approved
+    # version stays on sale.
     actions: list[ListingAction] = field(default_factory=list)
     changes_are_reviewed: bool = False
-    changes_take_it_off_sale: bool = False
+    # The change waiting for review, if any, and its proposed photos.
+    revision: ProductRevision | None = None
+    revision_photos: list[ProductRevisionPhoto] = field(default_factory=list)
+
+    @property
+    def editable_photos(self) -> list[ProductPhoto] | list[ProductRevisionPhoto]:
+        """The photos the vendor works on: the proposed ones while a change waits for review."""
+        return self.revision_photos if self.revision else self.photos
 
     @property
     def rejection_reason(self) -> str:
@@ -128,6 +156,24 @@ class ProductView:
             tiers=[TierPublic.of(tier) for tier in self.tiers],
             certificate_ids=self.certificate_ids,
             photos=[PhotoPublic.of(photo) for photo in self.photos],
+            pending_revision=(
+                RevisionPublic(
+                    **self.revision.model_dump(
+                        include={
+                            "id",
+                            "name",
+                            "description",
+                            "category",
+                            "certificate_ids",
+                            "submitted_at",
+                            "updated_at",
+                        }
+                    ),
+                    photos=[PhotoPublic.of(photo) for photo in self.revision_photos],
+                )
+                if self.revision
+                else None
+            ),
         )
 
 

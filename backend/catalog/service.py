@@ -1,7 +1,9 @@
 """Product rules: prices and tiers, capacity or stock, photos, certificates, and the listing states.
 
-Listing states: draft → pending_review → live | rejected; live ⇄ paused. Changing the name, category,
-photos or certificates of a live (or paused) listing sends it back to review; price and stock do not.
+Listing states: draft → pending_review → live | rejected; live ⇄ paused. A change to the name, description,
+category, photos or certificates of a live (or paused) listing never takes it off sale: it waits as a pending
+revision (catalog.revisions) for a manager, while buyers keep seeing the approved version. Price, tiers, stock and
+the other fields apply at once.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 
 from backend.access import ensure_access
-from backend.catalog import searchtext
+from backend.accounts.models import User
+from backend.catalog import revisions, searchtext
 from backend.catalog.entries import refresh_entries
 from backend.catalog.models import (
     MAX_PHOTOS,
@@ -29,18 +32,25 @@ from backend.catalog.models import (
     Product,
     ProductCertificate,
     ProductPhoto,
+    ProductRevision,
+    ProductRevisionPhoto,
+    RevisionStatus,
 )
 from backend.catalog.schemas import ProductInput, ProductView
 from backend.certification.models import Certificate, CertificateStatus
+from backend.db import matched_rows
 from backend.errors import N_, Conflict, FieldError, NotFound, ValidationFailed
 from backend.media.images import ProcessedPhoto
 from backend.media.storage import Storage, content_key
+from backend.moderation.audit import record
 from backend.vendors.models import Vendor, VendorStatus
 from backend.vendors.service import ensure_active
 
 MSG_NOT_FOUND = N_("This product does not exist.")
 MSG_ILLEGAL_TRANSITION = N_("A listing that is %(current)s cannot become %(target)s.")
 MSG_TOO_MANY_PHOTOS = N_("A product can have at most %(max)s photos.")
+MSG_KEEP_ONE_PHOTO = N_("A listing on sale keeps at least one photo: add the new photo first, then remove this one.")
+MSG_NO_PENDING_CHANGE = N_("This product has no change waiting for review.")
 
 # The one table of allowed listing transitions.
 TRANSITIONS: dict[ListingStatus, frozenset[ListingStatus]] = {
@@ -73,11 +83,6 @@ def change_listing_status(product: Product, target: ListingStatus, *, now: datet
         product.submitted_at = now
     if target in (ListingStatus.LIVE, ListingStatus.REJECTED) and current == ListingStatus.PENDING_REVIEW:
         product.reviewed_at = now
-
-
-def _send_back_to_review(product: Product, now: datetime) -> None:
-    if product.status in APPROVED_STATUSES:
-        change_listing_status(product, ListingStatus.PENDING_REVIEW, now=now)
 
 
 async def _check_rules(*, session: AsyncSession, vendor: Vendor, data: ProductInput) -> list[FieldError]:
@@ -169,17 +174,25 @@ def _replace_tiers(session: AsyncSession, product: Product, data: ProductInput) 
 async def update_product(
     *, session: AsyncSession, vendor: Vendor, product_id: int, data: ProductInput, now: datetime
 ) -> Product:
-    """Change a product. A reviewed change (name, category, certificates) sends an approved listing back to review."""
+    """Change a product. On an approved (live or paused) listing, the reviewed fields (name, description, category,
+    certificates) go into its pending revision, opened when they first differ from the approved version, and the
+    listing stays on sale as approved; everything else (price, tiers, stock, unit, lead time) applies at once."""
     ensure_active(vendor)
     product = await _own_product(session=session, vendor=vendor, product_id=product_id)
     errors = await _check_rules(session=session, vendor=vendor, data=data)
     if errors:
         raise ValidationFailed(errors)
+    approved = product.status in APPROVED_STATUSES
+    if approved:
+        # One change to the listing's revision at a time (another tab, a photo upload, a manager's decision).
+        product = await _lock_product(session=session, product=product, now=now)
+        approved = product.status in APPROVED_STATUSES
     old_certificates = set((await _certificate_ids(session=session, product_ids=[product.id]))[product.id])
-    reviewed_change = (
-        product.name != data.name or product.category != data.category or old_certificates != set(data.certificate_ids)
-    )
     fields = _product_fields(data)
+    if approved:
+        await _propose(session=session, product=product, fields=fields, data=data, old=old_certificates, now=now)
+        for name in revisions.PROPOSED_FIELDS:
+            del fields[name]
     stock_change = None
     if (
         product.fulfilment == Fulfilment.READY_STOCK
@@ -196,12 +209,10 @@ async def update_product(
     product.updated_at = now
     await session.execute(delete(PriceTier).where(col(PriceTier.product_id) == product.id))
     _replace_tiers(session, product, data)
-    if old_certificates != set(data.certificate_ids):
+    if not approved and old_certificates != set(data.certificate_ids):
         await session.execute(delete(ProductCertificate).where(col(ProductCertificate.product_id) == product.id))
         for certificate_id in sorted(set(data.certificate_ids)):
             session.add(ProductCertificate(product_id=product.id, certificate_id=certificate_id))
-    if reviewed_change:
-        _send_back_to_review(product, now)
     session.add(product)
     await session.flush()
     if stock_change:
@@ -219,18 +230,55 @@ async def update_product(
     return product
 
 
+async def _propose(
+    *,
+    session: AsyncSession,
+    product: Product,
+    fields: dict[str, Any],
+    data: ProductInput,
+    old: set[int],
+    now: datetime,
+) -> None:
+    """The reviewed fields of a change to an approved listing, into its pending revision (opened if they differ)."""
+    revision = await revisions.pending_revision(session=session, product_id=product.id)
+    differs = old != set(data.certificate_ids) or any(
+        fields[name] != getattr(product, name) for name in revisions.PROPOSED_FIELDS
+    )
+    if revision is None and not differs:
+        return
+    if revision is None:
+        revision = await revisions.open_revision(session=session, product=product, certificate_ids=sorted(old), now=now)
+    if revisions.propose(revision, fields=fields, certificate_ids=data.certificate_ids, now=now):
+        session.add(revision)
+
+
+async def _revision_to_edit(*, session: AsyncSession, product: Product, now: datetime) -> ProductRevision:
+    revision = await revisions.pending_revision(session=session, product_id=product.id)
+    if revision is None:
+        certificate_ids = (await _certificate_ids(session=session, product_ids=[product.id]))[product.id]
+        revision = await revisions.open_revision(
+            session=session, product=product, certificate_ids=certificate_ids, now=now
+        )
+    return revision
+
+
 async def add_photo(
     *, session: AsyncSession, vendor: Vendor, product_id: int, photo: ProcessedPhoto, storage: Storage, now: datetime
-) -> ProductPhoto:
-    """Store a re-encoded photo after the others (up to five a product); a new photo sends an approved listing
-    back to review. Uploads arriving together are taken one after another, so the sixth is refused."""
+) -> ProductPhoto | ProductRevisionPhoto:
+    """Store a re-encoded photo after the others (up to five a product). On an approved listing the photo is
+    added to its pending revision: buyers see it once a manager approves the change. Uploads arriving together are
+    taken one after another, so the sixth is refused."""
     ensure_active(vendor)
     product = await _lock_for_photo_change(session=session, vendor=vendor, product_id=product_id, now=now)
-    count = (
-        await session.execute(
-            select(func.count(col(ProductPhoto.id))).where(col(ProductPhoto.product_id) == product.id)
+    revision = None
+    if product.status in APPROVED_STATUSES:
+        revision = await _revision_to_edit(session=session, product=product, now=now)
+        counted = select(func.count(col(ProductRevisionPhoto.id))).where(
+            col(ProductRevisionPhoto.revision_id) == revision.id
         )
-    ).scalar_one()
+    else:
+        counted = select(func.count(col(ProductPhoto.id))).where(col(ProductPhoto.product_id) == product.id)
+    count = (await session.execute(counted)).scalar_one()
     if count >= MAX_PHOTOS:
         raise ValidationFailed.single("photo", MSG_TOO_MANY_PHOTOS, max=MAX_PHOTOS)
     thumb_key = content_key("products", photo.thumbnail.data, "webp")
@@ -238,16 +286,24 @@ async def add_photo(
     await anyio.to_thread.run_sync(storage.save, thumb_key, photo.thumbnail.data)
     await anyio.to_thread.run_sync(storage.save, detail_key, photo.detail.data)
     # Positions have no gaps (remove_photo closes them), so the next free one is the count.
+    width, height = photo.detail.width, photo.detail.height
+    if revision is not None:
+        proposed = ProductRevisionPhoto(
+            revision_id=revision.id,
+            position=count,
+            thumb_key=thumb_key,
+            detail_key=detail_key,
+            width=width,
+            height=height,
+        )
+        revision.updated_at = now
+        session.add_all([proposed, revision])
+        await session.flush()
+        return proposed
     record = ProductPhoto(
-        product_id=product.id,
-        position=count,
-        thumb_key=thumb_key,
-        detail_key=detail_key,
-        width=photo.detail.width,
-        height=photo.detail.height,
+        product_id=product.id, position=count, thumb_key=thumb_key, detail_key=detail_key, width=width, height=height
     )
     session.add(record)
-    _send_back_to_review(product, now)
     product.updated_at = now
     session.add(product)
     await refresh_entries(session, product_ids=[product.id])
@@ -255,9 +311,14 @@ async def add_photo(
 
 
 async def remove_photo(*, session: AsyncSession, vendor: Vendor, product_id: int, photo_id: int, now: datetime) -> None:
-    """Remove a photo; the ones after it move up a place, so the first photo is always at position 0."""
+    """Remove a photo; the ones after it move up a place, so the first photo is always at position 0. On an
+    approved listing the photo is removed from its pending revision (`photo_id` is then one of the revision's
+    photos, or an approved photo when no change is pending yet)."""
     ensure_active(vendor)
     product = await _lock_for_photo_change(session=session, vendor=vendor, product_id=product_id, now=now)
+    if product.status in APPROVED_STATUSES:
+        await _remove_proposed_photo(session=session, product=product, photo_id=photo_id, now=now)
+        return
     photo = await session.get(ProductPhoto, photo_id)
     if photo is None or photo.product_id != product.id:
         raise NotFound(N_("This photo does not exist."))
@@ -279,10 +340,77 @@ async def remove_photo(*, session: AsyncSession, vendor: Vendor, product_id: int
         # One at a time, into the place just freed: each position stays unique at every step.
         moved.position -= 1
         await session.flush()
-    _send_back_to_review(product, now)
     product.updated_at = now
     session.add(product)
     await refresh_entries(session, product_ids=[product.id])
+
+
+async def _remove_proposed_photo(*, session: AsyncSession, product: Product, photo_id: int, now: datetime) -> None:
+    revision = await revisions.pending_revision(session=session, product_id=product.id)
+    if revision is None:
+        approved_photo = await session.get(ProductPhoto, photo_id)
+        if approved_photo is None or approved_photo.product_id != product.id:
+            raise NotFound(N_("This photo does not exist."))
+        revision = await revisions.open_revision(
+            session=session,
+            product=product,
+            certificate_ids=(await _certificate_ids(session=session, product_ids=[product.id]))[product.id],
+            now=now,
+        )
+        photos = (await revisions.revision_photos(session=session, revision_ids=[revision.id]))[revision.id]
+        removed = next(photo for photo in photos if photo.position == approved_photo.position)
+    else:
+        photos = (await revisions.revision_photos(session=session, revision_ids=[revision.id]))[revision.id]
+        found = next((photo for photo in photos if photo.id == photo_id), None)
+        if found is None:
+            raise NotFound(N_("This photo does not exist."))
+        removed = found
+    if len(photos) <= 1:
+        raise ValidationFailed.single("photo", MSG_KEEP_ONE_PHOTO)
+    await session.delete(removed)
+    await session.flush()
+    for moved in photos:
+        if moved.position > removed.position:
+            # One at a time, into the place just freed: each position stays unique at every step.
+            moved.position -= 1
+            await session.flush()
+    revision.updated_at = now
+    session.add(revision)
+
+
+async def withdraw_revision(*, session: AsyncSession, vendor: Vendor, product_id: int, now: datetime) -> Product:
+    """The vendor drops the change waiting for review; the approved version stays on sale as it is. A change a
+    manager has decided meanwhile cannot be withdrawn."""
+    product = await _own_product(session=session, vendor=vendor, product_id=product_id)
+    revision = await revisions.pending_revision(session=session, product_id=product.id)
+    if revision is None:
+        raise Conflict(MSG_NO_PENDING_CHANGE)
+    withdrawn = await session.execute(
+        update(ProductRevision)
+        .where(col(ProductRevision.id) == revision.id, col(ProductRevision.status) == RevisionStatus.PENDING)
+        .values(status=RevisionStatus.WITHDRAWN, decided_at=now)
+    )
+    if matched_rows(withdrawn) != 1:
+        raise Conflict(MSG_NO_PENDING_CHANGE)
+    user = await session.get_one(User, vendor.user_id)
+    await record(
+        session,
+        user,
+        "revision.withdraw",
+        product,
+        vendor.zone_id,
+        before={"revision": revision.id, "status": RevisionStatus.PENDING.value},
+        after={"revision": revision.id, "status": RevisionStatus.WITHDRAWN.value},
+    )
+    return product
+
+
+async def _lock_product(*, session: AsyncSession, product: Product, now: datetime) -> Product:
+    """Write to the product first, so changes to it and its revision happen one after another until the
+    transaction ends (the row lock on PostgreSQL, the one write lock on SQLite); read again under the lock."""
+    await session.execute(update(Product).where(col(Product.id) == product.id).values(updated_at=now))
+    await session.refresh(product)
+    return product
 
 
 async def _lock_for_photo_change(*, session: AsyncSession, vendor: Vendor, product_id: int, now: datetime) -> Product:
@@ -291,10 +419,8 @@ async def _lock_for_photo_change(*, session: AsyncSession, vendor: Vendor, produ
     the photos after it sees every photo an earlier upload added; the unique position and the CHECK on it
     (position < 5) stand behind this."""
     product = await _own_product(session=session, vendor=vendor, product_id=product_id)
-    await session.execute(update(Product).where(col(Product.id) == product.id).values(updated_at=now))
-    # Read again under the lock: an upload that went first may have sent the listing back to review.
-    await session.refresh(product)
-    return product
+    # Read again under the lock: a manager's decision that went first may have changed the listing.
+    return await _lock_product(session=session, product=product, now=now)
 
 
 async def submit_for_review(*, session: AsyncSession, vendor: Vendor, product_id: int, now: datetime) -> Product:
@@ -381,7 +507,15 @@ async def _views(*, session: AsyncSession, products: list[Product]) -> list[Prod
     ).scalars():
         photos[photo.product_id].append(photo)
     certificates = await _certificate_ids(session=session, product_ids=ids)
-    return [_view(product, tiers[product.id], photos[product.id], certificates[product.id]) for product in products]
+    pending = await revisions.pending_revisions(session=session, product_ids=ids)
+    proposed = await revisions.revision_photos(session=session, revision_ids=[r.id for r in pending.values()])
+    views = []
+    for product in products:
+        view = _view(product, tiers[product.id], photos[product.id], certificates[product.id])
+        view.revision = pending.get(product.id)
+        view.revision_photos = proposed[view.revision.id] if view.revision else []
+        views.append(view)
+    return views
 
 
 def _view(
@@ -394,8 +528,7 @@ def _view(
         photos=photos,
         certificate_ids=certificate_ids,
         actions=list(VENDOR_ACTIONS[status]),
-        changes_are_reviewed=status in APPROVED_STATUSES or status == ListingStatus.PENDING_REVIEW,
-        changes_take_it_off_sale=status in APPROVED_STATUSES,
+        changes_are_reviewed=status in APPROVED_STATUSES,
     )
 
 

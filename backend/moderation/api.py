@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from litestar import Controller, get, post
@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.auth import BEARER, UserRequest, requires_role
 from backend.accounts.models import Role
-from backend.catalog.models import Product
+from backend.catalog.models import Product, ProductRevision
 from backend.certification.models import Certificate
 from backend.clock import utcnow
 from backend.db import DbSession
@@ -26,12 +26,13 @@ from backend.moderation.schemas import (
     ReasonInput,
     ReportInput,
     ReportPublic,
+    RevisionItemPublic,
 )
 from backend.vendors.models import Vendor
 
 
 async def _decide(
-    decision: Callable[..., Awaitable[Product | Certificate | Vendor]],
+    decision: Callable[..., Awaitable[Product | Certificate | Vendor | ProductRevision]],
     request: UserRequest,
     db_session: AsyncSession,
     **item: Any,
@@ -59,6 +60,36 @@ class ModerationApi(Controller):
         self, request: UserRequest, product_id: FromPath[int], data: JSONBody[ReasonInput], db_session: DbSession
     ) -> DecisionPublic:
         return await _decide(service.reject_listing, request, db_session, product_id=product_id, reason=data.reason)
+
+    @get("/revisions", summary="Changes to listings on sale in my zone, oldest first, each field before and after")
+    async def revisions(self, request: UserRequest, db_session: DbSession) -> list[RevisionItemPublic]:
+        items = await service.revisions_to_review(session=db_session, actor=request.user)
+        return [RevisionItemPublic.of(item) for item in items]
+
+    @post(
+        "/revisions/{revision_id:int}/approve",
+        summary="Approve a change to a listing on sale: buyers see it at once (answers the listing)",
+        status_code=200,
+    )
+    async def approve_revision(
+        self,
+        request: UserRequest,
+        revision_id: FromPath[int],
+        db_session: DbSession,
+        seen: FromQuery[datetime | None] = None,
+    ) -> DecisionPublic:
+        """`seen`: the change's updated_at as you reviewed it; refused (409) if the vendor changed it since."""
+        return await _decide(service.approve_revision, request, db_session, revision_id=revision_id, seen=seen)
+
+    @post(
+        "/revisions/{revision_id:int}/reject",
+        summary="Reject a change with a reason; the listing stays on sale as it was (answers the change)",
+        status_code=200,
+    )
+    async def reject_revision(
+        self, request: UserRequest, revision_id: FromPath[int], data: JSONBody[ReasonInput], db_session: DbSession
+    ) -> DecisionPublic:
+        return await _decide(service.reject_revision, request, db_session, revision_id=revision_id, reason=data.reason)
 
     @post("/certificates/{certificate_id:int}/verify", summary="Verify a certificate", status_code=200)
     async def verify(

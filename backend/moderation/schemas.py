@@ -7,10 +7,16 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
 
-from backend.catalog.models import Product
+from backend.catalog.models import Product, ProductRevision
 from backend.certification.models import Certificate
 from backend.moderation.models import AuditEntry
-from backend.moderation.service import MSG_REASON_REQUIRED, MSG_REPORT_KIND, QueueItem
+from backend.moderation.service import (
+    MSG_REASON_REQUIRED,
+    MSG_REPORT_KIND,
+    PhotoFile,
+    QueueItem,
+    RevisionItem,
+)
 from backend.public import RowShape
 from backend.vendors.models import Vendor
 
@@ -75,15 +81,58 @@ class QueueItemPublic(BaseModel):
         )
 
 
+def _revision_value(value: Any) -> Any:
+    """A field's value as the API gives it: photos as their image URLs, certificates as their facts."""
+    if isinstance(value, list):
+        return [_revision_value(item) for item in value]
+    if isinstance(value, PhotoFile):
+        return f"/media/{value.detail_key}"
+    if isinstance(value, Certificate):
+        return {"id": value.id, "kind": value.kind, "number": value.number, "status": value.status}
+    return value
+
+
+class RevisionItemPublic(BaseModel):
+    revision_id: int
+    product_id: int
+    name: str = Field(description="The name on sale now")
+    vendor_id: int
+    vendor_name: str
+    submitted_at: datetime
+    updated_at: datetime
+    changes: list[ChangePublic] = Field(
+        description="Each changed field (name, description, category, certificate_ids, photos): `before` is on "
+        "sale now, `after` is proposed; photos as image URLs, certificates as {id, kind, number, status}"
+    )
+
+    @classmethod
+    def of(cls, item: RevisionItem) -> RevisionItemPublic:
+        return cls(
+            revision_id=item.revision.id,
+            product_id=item.product.id,
+            name=item.product.name,
+            vendor_id=item.vendor.id,
+            vendor_name=item.vendor.business_name,
+            submitted_at=item.revision.submitted_at,
+            updated_at=item.revision.updated_at,
+            changes=[
+                ChangePublic(field=c.field, before=_revision_value(c.before), after=_revision_value(c.after))
+                for c in item.changes
+            ],
+        )
+
+
 class DecisionPublic(BaseModel):
     id: int
     status: str
     reason: str
 
     @classmethod
-    def of(cls, decided: Product | Certificate | Vendor) -> DecisionPublic:
-        """A listing, certificate or vendor as a manager's decision left it."""
+    def of(cls, decided: Product | Certificate | Vendor | ProductRevision) -> DecisionPublic:
+        """A listing, certificate, vendor or change to a listing as a manager's decision left it."""
         assert decided.id is not None
+        if isinstance(decided, ProductRevision):
+            return cls(id=decided.id, status=decided.status, reason=decided.reason)
         return cls(id=decided.id, status=decided.status, reason=decided.status_reason)
 
 

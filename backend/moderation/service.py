@@ -11,13 +11,22 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Result, Select, and_, func, literal, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from backend.accounts.models import Role, User
 from backend.catalog.entries import refresh_entries
-from backend.catalog.models import ListingStatus, Product, ProductCertificate, ProductPhoto
+from backend.catalog.models import (
+    ListingStatus,
+    Product,
+    ProductCertificate,
+    ProductPhoto,
+    ProductRevision,
+    ProductRevisionPhoto,
+    RevisionStatus,
+)
+from backend.catalog.revisions import apply_revision
 from backend.catalog.service import change_listing_status
 from backend.certification.models import Certificate, CertificateStatus
 from backend.db import matched_rows, upsert_insert
@@ -36,6 +45,9 @@ MSG_REASON_REQUIRED = N_("Write the reason: the vendor reads it.")
 MSG_REPORT_KIND = N_("Choose what is wrong.")
 MSG_NOT_PENDING = N_("This listing is not waiting for review any more.")
 MSG_NOT_UNVERIFIED = N_("This certificate was already decided.")
+MSG_CHANGE_NOT_FOUND = N_("This change does not exist.")
+MSG_CHANGE_DECIDED = N_("This change is not waiting for review any more.")
+MSG_CHANGE_CHANGED = N_("The vendor changed this meanwhile: look at it again before deciding.")
 WARNING_DAYS = (30, 7)
 
 
@@ -87,6 +99,7 @@ class Workload:
     listings_to_review: int
     certificates_to_verify: int
     open_reports: int
+    changes_to_review: int = 0
 
 
 async def workload(*, session: AsyncSession, actor: User) -> Workload:
@@ -100,6 +113,12 @@ async def workload(*, session: AsyncSession, actor: User) -> Workload:
         .join(Vendor, col(Vendor.id) == col(Product.vendor_id))
         .where(col(Product.status) == ListingStatus.PENDING_REVIEW)
     ).scalar_subquery()
+    changes = in_zone(
+        select(func.count(col(ProductRevision.id)))
+        .join(Product, col(Product.id) == col(ProductRevision.product_id))
+        .join(Vendor, col(Vendor.id) == col(Product.vendor_id))
+        .where(col(ProductRevision.status) == RevisionStatus.PENDING)
+    ).scalar_subquery()
     certificates = in_zone(
         select(func.count(col(Certificate.id)))
         .join(Vendor, col(Vendor.id) == col(Certificate.vendor_id))
@@ -111,7 +130,7 @@ async def workload(*, session: AsyncSession, actor: User) -> Workload:
         .join(Vendor, col(Vendor.id) == col(Product.vendor_id))
         .where(col(ListingReport.status) == "open")
     ).scalar_subquery()
-    row = (await session.execute(select(listings, certificates, reports))).one()
+    row = (await session.execute(select(listings, certificates, reports, changes))).one()
     return Workload(*row)
 
 
@@ -266,6 +285,250 @@ async def reject_listing(*, session: AsyncSession, actor: User, product_id: int,
     url = f"/vendor/products/{product.id}"
     await _tell_vendor(session, vendor, NOTE_LISTING_REJECTED, url, now, product=product.name, reason=reason)
     return product
+
+
+# --- changes to live listings (pending revisions) -----------------------------------------------------
+
+NOTE_CHANGE_APPROVED = N_("Your change to %(product)s was approved: buyers now see it.")
+NOTE_CHANGE_REJECTED = N_("Your change to %(product)s was not approved: %(reason)s It stays on sale as it was.")
+
+
+@dataclass(frozen=True)
+class PhotoFile:
+    thumb_key: str
+    detail_key: str
+
+
+@dataclass
+class RevisionChange:
+    """One reviewed field, before (on sale now) and after (proposed): text for name and description, a category
+    code, a list of Certificate rows, or a list of PhotoFile."""
+
+    field: str
+    before: Any
+    after: Any
+
+
+@dataclass
+class RevisionItem:
+    revision: ProductRevision
+    product: Product
+    vendor: Vendor
+    changes: list[RevisionChange]
+
+
+async def revisions_to_review(*, session: AsyncSession, actor: User, limit: int = 50) -> list[RevisionItem]:
+    """Changes to approved listings waiting for review in the actor's zone, oldest first, each field that changed
+    as before and after (photos and certificates as what they are, not counts). Four queries, whatever the
+    number of changes."""
+    query = (
+        select(ProductRevision, Product, Vendor)
+        .join(Product, col(Product.id) == col(ProductRevision.product_id))
+        .join(Vendor, col(Vendor.id) == col(Product.vendor_id))
+        .where(col(ProductRevision.status) == RevisionStatus.PENDING)
+        .order_by(col(ProductRevision.submitted_at), col(ProductRevision.id))
+        .limit(limit)
+    )
+    rows = (await session.execute(_in_moderated_zone(query, actor))).all()
+    if not rows:
+        return []
+    product_ids = [product.id for _, product, _ in rows]
+    revision_ids = [revision.id for revision, _, _ in rows]
+    # The approved photos and the proposed ones in one statement: ("p", product id) or ("r", revision id).
+    photo_rows: Result[Any] = await session.execute(
+        union_all(
+            select(
+                literal("p").label("owner"),
+                col(ProductPhoto.product_id).label("owner_id"),
+                col(ProductPhoto.position),
+                col(ProductPhoto.thumb_key),
+                col(ProductPhoto.detail_key),
+            ).where(col(ProductPhoto.product_id).in_(product_ids)),
+            select(
+                literal("r"),
+                col(ProductRevisionPhoto.revision_id),
+                col(ProductRevisionPhoto.position),
+                col(ProductRevisionPhoto.thumb_key),
+                col(ProductRevisionPhoto.detail_key),
+            ).where(col(ProductRevisionPhoto.revision_id).in_(revision_ids)),
+        )
+    )
+    photos: dict[tuple[str, int], list[tuple[int, PhotoFile]]] = {}
+    for row in photo_rows:
+        photos.setdefault((row.owner, row.owner_id), []).append(
+            (row.position, PhotoFile(row.thumb_key, row.detail_key))
+        )
+    # Every certificate of these vendors (a revision may name any of its vendor's own), with the products among
+    # these that rely on it now.
+    certificate_rows = await session.execute(
+        select(Certificate, col(ProductCertificate.product_id))
+        .outerjoin(
+            ProductCertificate,
+            and_(
+                col(ProductCertificate.certificate_id) == col(Certificate.id),
+                col(ProductCertificate.product_id).in_(product_ids),
+            ),
+        )
+        .where(col(Certificate.vendor_id).in_({vendor.id for _, _, vendor in rows}))
+        .order_by(col(Certificate.kind), col(Certificate.id))
+    )
+    certificates: dict[int, Certificate] = {}
+    relied_on: dict[int, list[Certificate]] = {}
+    for certificate, product_id in certificate_rows:
+        certificates[certificate.id] = certificate
+        if product_id is not None:
+            relied_on.setdefault(product_id, []).append(certificate)
+
+    def ordered(key: tuple[str, int]) -> list[PhotoFile]:
+        return [photo for _, photo in sorted(photos.get(key, []), key=lambda pair: pair[0])]
+
+    items = []
+    for revision, product, vendor in rows:
+        before_certificates = relied_on.get(product.id, [])
+        after_certificates = [certificates[i] for i in sorted(revision.certificate_ids) if i in certificates]
+        candidates = [
+            RevisionChange("name", product.name, revision.name),
+            RevisionChange("description", product.description, revision.description),
+            RevisionChange("category", product.category, revision.category),
+            RevisionChange("certificate_ids", before_certificates, after_certificates),
+            RevisionChange("photos", ordered(("p", product.id)), ordered(("r", revision.id))),
+        ]
+        changes = [change for change in candidates if change.before != change.after]
+        items.append(RevisionItem(revision, product, vendor, changes))
+    return items
+
+
+async def _revision_and_product(
+    *, session: AsyncSession, actor: User, revision_id: int
+) -> tuple[ProductRevision, Product, Vendor]:
+    row = (
+        await session.execute(
+            select(ProductRevision, Product, Vendor)
+            .join(Product, col(Product.id) == col(ProductRevision.product_id))
+            .join(Vendor, col(Vendor.id) == col(Product.vendor_id))
+            .where(col(ProductRevision.id) == revision_id)
+        )
+    ).first()
+    if row is None or not may_moderate(actor, row[2].zone_id):
+        raise NotFound(MSG_CHANGE_NOT_FOUND)
+    return row[0], row[1], row[2]
+
+
+async def _decide_revision(
+    *,
+    session: AsyncSession,
+    actor: User,
+    revision: ProductRevision,
+    status: RevisionStatus,
+    reason: str,
+    seen: datetime | None,
+    now: datetime,
+) -> None:
+    """Decide a pending revision once: a conditional UPDATE, so a second decision (another manager, the vendor
+    withdrawing at the same moment) finds nothing pending and is refused. With `seen` (the revision's updated_at
+    the manager looked at), a revision the vendor changed since is refused too."""
+    conditions = [col(ProductRevision.id) == revision.id, col(ProductRevision.status) == RevisionStatus.PENDING]
+    if seen is not None:
+        conditions.append(col(ProductRevision.updated_at) == seen)
+    decided = await session.execute(
+        update(ProductRevision)
+        .where(*conditions)
+        .values(status=status, reason=reason, decided_at=now, decided_by_id=actor.id)
+        .execution_options(synchronize_session=False)
+    )
+    if matched_rows(decided) != 1:
+        await session.refresh(revision)
+        raise Conflict(MSG_CHANGE_DECIDED if revision.status != RevisionStatus.PENDING else MSG_CHANGE_CHANGED)
+    await session.refresh(revision)
+
+
+async def _reviewed_state(session: AsyncSession, product: Product) -> dict[str, Any]:
+    photos = list(
+        (
+            await session.execute(
+                select(col(ProductPhoto.detail_key))
+                .where(col(ProductPhoto.product_id) == product.id)
+                .order_by(col(ProductPhoto.position))
+            )
+        ).scalars()
+    )
+    certificate_ids = list(
+        (
+            await session.execute(
+                select(col(ProductCertificate.certificate_id)).where(col(ProductCertificate.product_id) == product.id)
+            )
+        ).scalars()
+    )
+    return {
+        "name": product.name,
+        "description": product.description,
+        "category": product.category,
+        "photos": photos,
+        "certificate_ids": sorted(certificate_ids),
+    }
+
+
+async def approve_revision(
+    *, session: AsyncSession, actor: User, revision_id: int, now: datetime, seen: datetime | None = None
+) -> Product:
+    """Approve a change to a live (or paused) listing: its name, description, category, certificates and photos
+    become the product's, and buyers see them at once. The listing was on sale throughout. `seen`: the change's
+    updated_at as the manager saw it; refused if the vendor changed it since."""
+    revision, product, vendor = await _revision_and_product(session=session, actor=actor, revision_id=revision_id)
+    # The product's row first, as the vendor's changes to the revision take it: a change the vendor is saving
+    # goes entirely before or entirely after this decision.
+    await session.execute(update(Product).where(col(Product.id) == product.id).values(updated_at=now))
+    await _decide_revision(
+        session=session,
+        actor=actor,
+        revision=revision,
+        status=RevisionStatus.APPROVED,
+        reason="",
+        seen=seen,
+        now=now,
+    )
+    await session.refresh(product)
+    before = await _reviewed_state(session, product)
+    await apply_revision(session=session, product=product, revision=revision, now=now)
+    after = await _reviewed_state(session, product)
+    product.approved_snapshot = {name: after[name] for name in ("name", "category", "photos", "certificate_ids")}
+    session.add(product)
+    await refresh_entries(session, product_ids=[product.id])
+    await record(session, actor, "revision.approve", product, vendor.zone_id, before=before, after=after)
+    url = f"/vendor/products/{product.id}"
+    await _tell_vendor(session, vendor, NOTE_CHANGE_APPROVED, url, now, product=product.name)
+    return product
+
+
+async def reject_revision(
+    *, session: AsyncSession, actor: User, revision_id: int, reason: str, now: datetime
+) -> ProductRevision:
+    """Reject a change with a reason the vendor reads; the listing stays on sale as it was approved."""
+    reason = _reason(reason)
+    revision, product, vendor = await _revision_and_product(session=session, actor=actor, revision_id=revision_id)
+    await _decide_revision(
+        session=session,
+        actor=actor,
+        revision=revision,
+        status=RevisionStatus.REJECTED,
+        reason=reason,
+        seen=None,
+        now=now,
+    )
+    proposed = {"name": revision.name, "category": revision.category, "certificate_ids": revision.certificate_ids}
+    await record(
+        session,
+        actor,
+        "revision.reject",
+        product,
+        vendor.zone_id,
+        reason=reason,
+        before={"status": RevisionStatus.PENDING.value},
+        after={"status": RevisionStatus.REJECTED.value, **proposed},
+    )
+    url = f"/vendor/products/{product.id}"
+    await _tell_vendor(session, vendor, NOTE_CHANGE_REJECTED, url, now, product=product.name, reason=reason)
+    return revision
 
 
 # --- certificates ------------------------------------------------------------------------------------

@@ -220,8 +220,9 @@ class VendorApi(Controller):
 
     @put(
         "/products/{product_id:int}",
-        summary="Change a product (name, category or certificates send a live "
-        "listing back to review; price and stock do not)",
+        summary="Change a product (on a live or paused listing, a change of name, description, category or "
+        "certificates waits for review as its pending_revision while the approved version stays on sale; price, "
+        "tiers and stock apply at once)",
     )
     async def update_product(
         self, request: UserRequest, product_id: FromPath[int], data: JSONBody[ProductInput], db_session: DbSession
@@ -232,7 +233,8 @@ class VendorApi(Controller):
 
     @post(
         "/products/{product_id:int}/photos",
-        summary="Add a photo (JPEG/PNG/WebP; re-encoded, EXIF removed)",
+        summary="Add a photo (JPEG/PNG/WebP; re-encoded, EXIF removed); on a listing on sale it joins the "
+        "pending_revision",
         request_max_body_size=UPLOAD_BODY_LIMIT,
     )
     async def add_photo(
@@ -259,6 +261,18 @@ class VendorApi(Controller):
         await catalog.remove_photo(
             session=db_session, vendor=vendor, product_id=product_id, photo_id=photo_id, now=utcnow()
         )
+        return (await catalog.get_product(session=db_session, vendor=vendor, product_id=product_id)).public()
+
+    @delete(
+        "/products/{product_id:int}/revision",
+        summary="Withdraw the change waiting for review; the approved version stays on sale",
+        status_code=200,
+    )
+    async def withdraw_revision(
+        self, request: UserRequest, product_id: FromPath[int], db_session: DbSession
+    ) -> ProductPublic:
+        vendor = await vendors.require_vendor(session=db_session, user=request.user)
+        await catalog.withdraw_revision(session=db_session, vendor=vendor, product_id=product_id, now=utcnow())
         return (await catalog.get_product(session=db_session, vendor=vendor, product_id=product_id)).public()
 
     @post("/products/{product_id:int}/submit", summary="Submit a draft or rejected listing for review", status_code=200)

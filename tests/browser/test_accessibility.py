@@ -100,6 +100,7 @@ PAGES = [
     pytest.param(VENDOR, "/vendor/balance", id="vendor-balance"),
     pytest.param(MANAGER, "/manager", id="manager-home"),
     pytest.param(MANAGER, "/manager/queue", id="manager-review-queue"),
+    pytest.param(MANAGER, "/manager/changes", id="manager-changes-to-listings-on-sale"),
     pytest.param(MANAGER, "/manager/reports", id="manager-reported-listings"),
     pytest.param(MANAGER, "/manager/certificates", id="manager-certificates-to-verify"),
     pytest.param(MANAGER, "/manager/vendors", id="manager-vendors"),

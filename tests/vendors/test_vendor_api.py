@@ -340,10 +340,13 @@ async def test_renaming_a_live_listing_sends_it_back_to_review_but_a_price_chang
     renamed = await client.put(
         url, json={**NASI_BOX, "price": 14500, "name": "Nasi Box Ayam Goreng"}, headers=vendor_token
     )
-    assert renamed.json()["status"] == "pending_review"
+    assert renamed.status_code == 200
+    body = renamed.json()
+    assert (body["status"], body["name"], body["price"]) == ("live", NASI_BOX["name"], 14500)
+    assert body["pending_revision"]["name"] == "Nasi Box Ayam Goreng"
 
 
-async def test_a_new_photo_on_a_live_listing_sends_it_back_to_review(client, vendor_token, database):
+async def test_a_new_photo_on_a_live_listing_waits_for_review_and_can_be_withdrawn(client, vendor_token, database):
     await client.put("/api/v1/vendor/profile", json=PROFILE, headers=vendor_token)
     product = (await client.post("/api/v1/vendor/products", json=NASI_BOX, headers=vendor_token)).json()
     photos_url = f"/api/v1/vendor/products/{product['id']}/photos"
@@ -355,7 +358,14 @@ async def test_a_new_photo_on_a_live_listing_sends_it_back_to_review(client, ven
         photos_url, headers=vendor_token, files={"photo": ("b.jpg", jpeg_with_location(900, 900), "image/jpeg")}
     )
 
-    assert response.json()["status"] == "pending_review"
+    body = response.json()
+    assert body["status"] == "live" and len(body["photos"]) == 1
+    assert len(body["pending_revision"]["photos"]) == 2
+    withdrawn = await client.delete(f"/api/v1/vendor/products/{product['id']}/revision", headers=vendor_token)
+    assert withdrawn.status_code == 200
+    assert withdrawn.json()["pending_revision"] is None and len(withdrawn.json()["photos"]) == 1
+    again = await client.delete(f"/api/v1/vendor/products/{product['id']}/revision", headers=vendor_token)
+    assert again.status_code == 409
 
 
 async def test_a_product_has_at_most_five_photos(client, vendor_token):

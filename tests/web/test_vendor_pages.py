@@ -448,12 +448,16 @@ async def test_a_live_listing_keeps_its_place_for_a_new_price_and_can_be_paused_
     renamed = await submit(client, f"/vendor/products/{product_id}", {**NASI_BOX, "name": "Nasi Box Ayam Goreng"})
     assert renamed.status_code == 303
     async with database.sessionmaker() as session:
-        assert (await session.get(Product, product_id)).status == ListingStatus.PENDING_REVIEW
+        product = await session.get(Product, product_id)
+        assert (product.status, product.name) == (ListingStatus.LIVE, "Nasi Box Ayam Bakar")
+    page = await client.get(f"/vendor/products/{product_id}?notice=product_saved")
+    assert "Perubahan Anda menunggu pemeriksaan" in page.text
+    assert 'value="Nasi Box Ayam Goreng"' in page.text
 
 
 async def test_each_step_of_a_listing_shows_only_the_buttons_that_move_it_on(client, shop, database):
-    """Draft: submit; waiting for review: none (the manager decides); live: pause, and a removed photo asks first,
-    as it takes the listing off sale; paused: resume."""
+    """Draft: submit; waiting for review: none (the manager decides); live: pause; paused: resume. Removing a photo
+    never asks first: it cannot take the listing off sale."""
     product_id = await create_product(client)
     await upload_photo(client, product_id)
 
@@ -466,7 +470,7 @@ async def test_each_step_of_a_listing_shows_only_the_buttons_that_move_it_on(cli
     assert buttons(waiting) == [] and "hx-confirm" not in waiting
     await approve(database, product_id)
     live = (await client.get(f"/vendor/products/{product_id}")).text
-    assert buttons(live) == ["pause"] and "hx-confirm" in live
+    assert buttons(live) == ["pause"] and "hx-confirm" not in live
     await submit(client, f"/vendor/products/{product_id}/pause", {})
     assert buttons((await client.get("/vendor/products")).text) == ["resume"]
 

@@ -1,0 +1,221 @@
+"""On the phone: a vendor adds a photo to a product on sale, buyers keep buying the approved version, the market
+manager compares the two versions side by side and approves or rejects the change; the vendor may withdraw it.
+The JSON API does the same through the same rules."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from backend.accounts.models import Role
+from backend.moderation import service
+from tests.conftest import csrf_token, found, jpeg_bytes, log_in, submit
+from tests.test_errors_and_health import api_token
+
+
+async def act(database, action, **kwargs):
+    async with database.sessionmaker() as session:
+        result = await action(session=session, **kwargs)
+        await session.commit()
+        return result
+
+
+@pytest.fixture
+async def live(world, vendor, manager, database):
+    """A vendor's nasi box, approved and on sale (its halal certificate verified)."""
+    shop = await world.shop(vendor, verified=True)
+    await act(database, service.approve_listing, now=world.now, actor=manager, product_id=shop.product.id)
+    return shop
+
+
+async def upload(client, product_id: int, width: int = 700):
+    return await client.post(
+        f"/vendor/products/{product_id}/photos",
+        data={"_csrf_token": await csrf_token(client)},
+        files={"photo": ("IMG_2026.jpg", jpeg_bytes(width, width), "image/jpeg")},
+        follow_redirects=False,
+    )
+
+
+def buyer_photos(html: str) -> list[str]:
+    return re.findall(r'src="/media/(products/[^"]+)"', html)
+
+
+async def test_a_new_photo_shows_to_buyers_only_once_the_manager_approves_it(
+    client, other_client, world, vendor, manager, live
+):
+    await log_in(client, vendor)
+    before = buyer_photos((await other_client.get(f"/products/{live.product.id}")).text)
+    assert len(before) == 1
+
+    added = await upload(client, live.product.id)
+
+    assert added.status_code == 303
+    page = (await client.get(f"/vendor/products/{live.product.id}")).text
+    assert "Perubahan Anda menunggu pemeriksaan" in page and "Tarik perubahan" in page
+    buyer_page = await other_client.get(f"/products/{live.product.id}")
+    assert buyer_page.status_code == 200 and buyer_photos(buyer_page.text) == before
+    assert "Nasi Box Ayam Bakar" in (await other_client.get("/catalogue")).text
+
+    await log_in(other_client, manager)
+    changes = await other_client.get("/manager/changes")
+    assert changes.status_code == 200
+    text = changes.text
+    side_by_side = re.search(r'data-field="photos">.*?</section>', text, re.S)
+    assert side_by_side is not None
+    assert "Dijual sekarang" in side_by_side.group(0) and "Diusulkan" in side_by_side.group(0)
+    assert len(re.findall(r'<img src="/media/products/', side_by_side.group(0))) == 3  # one now, two proposed
+    assert "→" not in text
+    revision_id = int(found(r'action="/manager/changes/(\d+)/approve"', text).group(1))
+
+    approved = await other_client.post(
+        f"/manager/changes/{revision_id}/approve",
+        headers={"HX-Request": "true", "x-csrftoken": await csrf_token(other_client)},
+    )
+
+    assert approved.status_code == 200 and "Pembeli sekarang melihat perubahannya" in approved.text
+    after = buyer_photos((await client.get(f"/products/{live.product.id}")).text)
+    assert len(after) == 2 and after[0] == before[0]
+    again = await submit(other_client, f"/manager/changes/{revision_id}/approve", {})
+    assert "Sudah ada yang memutuskan ini" in (await other_client.get(again.headers["location"])).text
+
+
+async def test_a_rejected_change_keeps_the_approved_name_and_needs_a_reason(
+    client, other_client, world, vendor, manager, live
+):
+    await log_in(client, vendor)
+    form = (await client.get(f"/vendor/products/{live.product.id}")).text
+    fields = dict(
+        re.findall(
+            r'name="(name|price|min_order_qty|order_cutoff|tier_quantity_1|tier_price_1)"[^>]*value="([^"]*)"', form
+        )
+    )
+    saved = await submit(
+        client,
+        f"/vendor/products/{live.product.id}",
+        {
+            **fields,
+            "name": "Nasi Box Ayam Goreng",
+            "category": "catering",
+            "unit": "box",
+            "fulfilment": "made_to_order",
+            "certificate_ids": [str(live.certificates[0].id)],
+        },
+    )
+    assert saved.status_code == 303, saved.text
+    await log_in(other_client, manager)
+    changes = (await other_client.get("/manager/changes")).text
+    assert "Nasi Box Ayam Bakar" in changes and "Nasi Box Ayam Goreng" in changes
+    revision_id = int(found(r'action="/manager/changes/(\d+)/reject"', changes).group(1))
+
+    refused = await submit(other_client, f"/manager/changes/{revision_id}/reject", {"reason": ""})
+    assert refused.status_code == 422 and "Tuliskan alasannya" in refused.text
+    rejected = await submit(
+        other_client, f"/manager/changes/{revision_id}/reject", {"reason": "Nama tidak sesuai foto."}
+    )
+    assert rejected.status_code == 303
+
+    assert "Nasi Box Ayam Bakar" in (await client.get(f"/products/{live.product.id}")).text
+    inbox = (await client.get("/inbox")).text
+    assert "Nama tidak sesuai foto." in inbox
+    audit = (await other_client.get("/manager/audit")).text
+    assert "Perubahan produk ditolak: Nasi Box Ayam Bakar" in audit
+
+
+async def test_the_vendor_withdraws_the_change_and_another_vendor_cannot(
+    client, other_client, world, zone, vendor, manager, live
+):
+    await log_in(client, vendor)
+    await upload(client, live.product.id)
+    rival = await world.user(Role.VENDOR, zone=zone)
+    await world.shop(rival, business_name="Usaha Lain")
+    await log_in(other_client, rival)
+
+    assert (await submit(other_client, f"/vendor/products/{live.product.id}/change/withdraw", {})).status_code == 404
+    assert (await other_client.get(f"/vendor/products/{live.product.id}")).status_code == 404
+
+    withdrawn = await submit(client, f"/vendor/products/{live.product.id}/change/withdraw", {})
+
+    assert withdrawn.headers["location"] == f"/vendor/products/{live.product.id}?notice=change_withdrawn"
+    page = (await client.get(withdrawn.headers["location"])).text
+    assert "Perubahan Anda ditarik" in page and "Tarik perubahan" not in page
+    async with world.database.sessionmaker() as session:
+        assert await service.revisions_to_review(session=session, actor=manager) == []
+
+
+async def test_the_changes_page_stays_within_five_queries(client, world, zone, manager, database, count_queries):
+    for number in range(3):
+        seller = await world.user(Role.VENDOR, zone=zone)
+        shop = await world.shop(seller, business_name=f"Usaha {number}", verified=True)
+        await act(database, service.approve_listing, now=world.now, actor=manager, product_id=shop.product.id)
+        await log_in(client, seller)
+        await upload(client, shop.product.id)
+    await log_in(client, manager)
+    count_queries.statements.clear()
+
+    response = await client.get("/manager/changes")
+
+    assert response.status_code == 200 and response.text.count('data-field="photos"') == 3
+    assert count_queries.count <= 5, count_queries.statements
+
+
+async def test_through_the_api_a_manager_of_the_zone_decides_a_change_and_another_zone_s_cannot(
+    client, world, vendor, manager, live
+):
+    vendor_auth = await api_token(world, vendor)
+    response = await client.post(
+        f"/api/v1/vendor/products/{live.product.id}/photos",
+        headers=vendor_auth,
+        files={"photo": ("b.jpg", jpeg_bytes(500, 500), "image/jpeg")},
+    )
+    assert response.status_code == 201 or response.status_code == 200
+    other_zone = await world.zone(code="KIW", name="Kawasan Industri Wijayakusuma")
+    stranger = await api_token(world, await world.user(Role.MANAGER, zone=other_zone))
+    own = await api_token(world, manager)
+
+    assert (await client.get("/api/v1/manager/revisions", headers=stranger)).json() == []
+    (item,) = (await client.get("/api/v1/manager/revisions", headers=own)).json()
+    photos = next(change for change in item["changes"] if change["field"] == "photos")
+    assert len(photos["before"]) == 1 and len(photos["after"]) == 2
+    url = f"/api/v1/manager/revisions/{item['revision_id']}"
+    assert (await client.post(f"{url}/approve", headers=stranger)).status_code == 404
+
+    stale = await client.post(f"{url}/approve", headers=own, params={"seen": "2026-01-01T00:00:00+00:00"})
+    assert stale.status_code == 409
+
+    approved = await client.post(f"{url}/approve", headers=own, params={"seen": item["updated_at"]})
+
+    assert approved.status_code == 200 and approved.json()["status"] == "live"
+    assert (await client.post(f"{url}/reject", headers=own, json={"reason": "terlambat"})).status_code == 409
+    product = (await client.get(f"/api/v1/vendor/products/{live.product.id}", headers=vendor_auth)).json()
+    assert len(product["photos"]) == 2 and product["pending_revision"] is None
+
+
+async def test_approving_a_change_the_vendor_edited_meanwhile_shows_it_again(
+    client, other_client, world, vendor, manager, live
+):
+    await log_in(client, vendor)
+    await upload(client, live.product.id)
+    await log_in(other_client, manager)
+    changes = (await other_client.get("/manager/changes")).text
+    revision_id = int(found(r'action="/manager/changes/(\d+)/approve"', changes).group(1))
+    seen = found(r'name="seen" value="([^"]+)"', changes).group(1)
+    await upload(client, live.product.id, width=720)  # a third photo while the manager reads
+
+    stale = await other_client.post(
+        f"/manager/changes/{revision_id}/approve",
+        data={"seen": seen},
+        headers={"HX-Request": "true", "x-csrftoken": await csrf_token(other_client)},
+    )
+
+    assert stale.status_code == 200 and "Penjual mengubahnya" in stale.text
+    assert len(buyer_photos((await client.get(f"/products/{live.product.id}")).text)) == 1
+    fresh = (await other_client.get("/manager/changes")).text
+    approved = await submit(
+        other_client,
+        f"/manager/changes/{revision_id}/approve",
+        {"seen": found(r'name="seen" value="([^"]+)"', fresh).group(1)},
+    )
+    assert approved.headers["location"] == "/manager/changes?notice=change_approved"
+    assert len(buyer_photos((await client.get(f"/products/{live.product.id}")).text)) == 3

@@ -96,7 +96,16 @@ INVOICE_FILTER_LABELS = {
     "void": N_("Void"),
 }
 
+ROLE_LABELS = {
+    "vendor": N_("Vendor"),
+    "canteen_staff": N_("Canteen staff"),
+    "worker": N_("Worker"),
+    "manager": N_("Market manager"),
+    "admin": N_("Admin"),
+}
+
 TEMPLATE_LABELS = {
+    "role_labels": ROLE_LABELS,
     "category_labels": CATEGORY_LABELS,
     "unit_labels": UNIT_LABELS,
     "listing_status_labels": LISTING_STATUS_LABELS,

@@ -114,7 +114,8 @@ async def test_an_admin_creates_a_zone_and_its_manager_who_then_approves_a_listi
     audit = await client.get("/manager/audit")
     for words in ("Kawasan dibuat: Kawasan Industri Kendal", "Titik antar ditambahkan: Gerbang Utama KIK"):
         assert words in audit.text
-    assert "Pengelola diundang: Budi Santoso" in audit.text
+    assert "Pengelola diundang: Budi Santoso" in audit.text and "<dd>— → 0812-7000-1234</dd>" in audit.text
+    assert "<dd>4,5 % → 5 %</dd>" in audit.text
 
 
 async def test_a_zone_with_a_taken_code_or_a_place_outside_indonesia_is_refused_with_messages(client, admin, zone):
@@ -174,7 +175,8 @@ async def test_an_admin_finds_a_person_by_phone_and_deactivates_them(
     await log_in(other_client, person)
     assert await audit_actions(database) == ["user.deactivate", "user.reactivate"]
     audit = await client.get("/manager/audit")
-    assert "Akun dinonaktifkan: Rizky Pratama" in audit.text
+    assert "Akun dinonaktifkan: Rizky Pratama" in audit.text and "Alasan: Akun dilaporkan" in audit.text
+    assert "<dt>Bisa masuk</dt><dd>Ya → Tidak</dd>" in audit.text  # in words, not True/False
 
 
 async def test_an_admin_cannot_deactivate_their_own_account(client, admin):

@@ -515,6 +515,14 @@ async def platform_bank(*, session: AsyncSession, configured: PlatformBank | Non
     return PlatformBank(stored.bank_name, stored.account_number, stored.account_holder)
 
 
+async def bank_transfers_offered(*, session: AsyncSession, configured: PlatformBank | None) -> bool:
+    """Whether buyers may pay by bank transfer: once an account is configured or stored. Asked of the database only
+    when none is configured, so a server with PLATFORM_BANK_* set spends no query on it."""
+    if configured is not None:
+        return True
+    return (await session.execute(select(col(PlatformBankAccount.id)).limit(1))).first() is not None
+
+
 async def stored_platform_bank(*, session: AsyncSession, actor: User) -> PlatformBankAccount | None:
     _ensure_admin(actor)
     return (await session.execute(select(PlatformBankAccount).limit(1))).scalar_one_or_none()

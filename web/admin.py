@@ -263,6 +263,13 @@ async def remove_manager(request: UserRequest, manager_id: FromPath[int], db_ses
     return see_other("/admin/managers", notice="removed")
 
 
+def _kept_nowhere(answer: Template) -> Template:
+    """A page whose address is a secret link: no cache keeps it, so a shared phone's history does not hand the
+    link's page to the next person."""
+    answer.headers["Cache-Control"] = "no-store"
+    return answer
+
+
 # --- the invited manager's link -------------------------------------------------------------------------------
 
 
@@ -273,13 +280,15 @@ async def _invitation_page(
         invitation, zone = await service.open_invitation(session=db_session, raw_token=token, now=utcnow())
     except NotFound as dead:
         return page("admin/link_dead.html", status_code=410, message=dead.message)
-    return page(
-        "admin/invitation.html",
-        status_code=status_code,
-        invitation=invitation,
-        zone=zone,
-        token=token,
-        errors=errors or {},
+    return _kept_nowhere(
+        page(
+            "admin/invitation.html",
+            status_code=status_code,
+            invitation=invitation,
+            zone=zone,
+            token=token,
+            errors=errors or {},
+        )
     )
 
 
@@ -428,12 +437,14 @@ async def _reset_page(
         owner = await service.reset_link_owner(session=db_session, raw_token=token, now=utcnow())
     except NotFound as dead:
         return page("admin/link_dead.html", status_code=410, message=dead.message)
-    return page(
-        "admin/reset_password.html",
-        status_code=status_code,
-        owner_phone=display_phone(owner.phone),
-        token=token,
-        errors=errors or {},
+    return _kept_nowhere(
+        page(
+            "admin/reset_password.html",
+            status_code=status_code,
+            owner_phone=display_phone(owner.phone),
+            token=token,
+            errors=errors or {},
+        )
     )
 
 

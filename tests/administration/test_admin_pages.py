@@ -204,6 +204,7 @@ async def test_a_password_link_works_once_and_ends_the_old_sessions(
     async with browser(app) as owner:  # the owner opens the link on a phone that is not logged in
         form = await owner.get(link)
         assert form.status_code == 200 and "0857" in form.text
+        assert "no-store" in form.headers["cache-control"]
         short = await submit(owner, link, {"password": "pendek"})
         assert short.status_code == 400
         done = await submit(owner, link, {"password": NEW_PASSWORD})

@@ -59,6 +59,17 @@ async def test_an_admin_runs_zones_managers_and_accounts_through_the_api(
     )
     assert invited.status_code == 201, invited.text
     link = invited.json()["link"]
+    second = await client.post(
+        "/api/v1/admin/manager-invitations",
+        json={"zone_id": kendal["id"], "full_name": "Ani Lestari", "phone": "0812 7000 5678"},
+        headers=auth,
+    )
+    open_ones = (await client.get("/api/v1/admin/manager-invitations", headers=auth)).json()
+    assert [i["full_name"] for i in open_ones] == ["Ani Lestari", "Budi Santoso"]
+    withdrawn = await client.delete(f"/api/v1/admin/manager-invitations/{second.json()['id']}", headers=auth)
+    assert withdrawn.status_code == 200 and withdrawn.json()["withdrawn_at"] is not None
+    second_path = second.json()["link"].removeprefix("http://testserver.local")
+    assert (await other_client.get(second_path)).status_code == 410
     assert link.startswith("http://testserver.local/invitations/")
     path = link.removeprefix("http://testserver.local")
     assert (await submit(other_client, path, {"password": "kendal-2026-aman"})).status_code == 303
@@ -110,6 +121,8 @@ async def test_an_admin_runs_zones_managers_and_accounts_through_the_api(
         "zone.update",
         "delivery_point.add",
         "manager.invite",
+        "manager.invite",
+        "manager.invitation_withdraw",
         "manager.move",
         "user.deactivate",
         "user.reactivate",

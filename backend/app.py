@@ -28,6 +28,7 @@ from litestar.template.config import TemplateConfig
 from backend.accounts.api import API_ROUTES as ACCOUNT_API_ROUTES
 from backend.accounts.auth import AuthenticationMiddleware
 from backend.accounts.code_senders import code_sender_for
+from backend.administration.api import API_ROUTES as ADMINISTRATION_API_ROUTES
 from backend.catalog.api import API_ROUTES as CATALOGUE_API_ROUTES
 from backend.client_address import client_address
 from backend.config import Settings
@@ -52,6 +53,7 @@ from backend.reports.api import API_ROUTES as REPORT_API_ROUTES
 from backend.security_headers import security_headers_hook
 from backend.vendors.api import API_ROUTES as VENDOR_API_ROUTES
 from web.accounts import PAGE_ROUTES as ACCOUNT_PAGE_ROUTES
+from web.admin import PAGE_ROUTES as ADMIN_PAGE_ROUTES
 from web.caching import FingerprintedStaticFiles, RevalidatedPages
 from web.catalogue import PAGE_ROUTES as CATALOGUE_PAGE_ROUTES
 from web.claims import PAGE_ROUTES as CLAIM_PAGE_ROUTES
@@ -153,6 +155,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                     *TRANSFER_API_ROUTES,
                     *REPORT_API_ROUTES,
                     *NOTIFICATION_API_ROUTES,
+                    *ADMINISTRATION_API_ROUTES,
                 ],
                 request_class=JsonBodyRequest,
                 request_max_body_size=JSON_BODY_LIMIT,
@@ -179,6 +182,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                     *NOTIFICATION_PAGE_ROUTES,
                     *DELIVERY_POINT_PAGE_ROUTES,
                     *REPORT_PAGE_ROUTES,
+                    *ADMIN_PAGE_ROUTES,
                 ],
                 include_in_schema=False,
             ),

@@ -1,6 +1,7 @@
 """Every table of the application, imported in one place for Alembic and the test suite."""
 
 from backend.accounts.models import ApiToken, AuthSession, LoginAttempt, Organisation, PhoneVerification, User, Zone
+from backend.administration.models import ManagerInvitation, PasswordResetLink, PlatformBankAccount
 from backend.catalog.models import (
     CatalogueEntry,
     PriceTier,
@@ -56,14 +57,17 @@ __all__ = [
     "LedgerEntry",
     "ListingReport",
     "LoginAttempt",
+    "ManagerInvitation",
     "Notification",
     "Order",
     "OrderEvent",
     "OrderLine",
     "Organisation",
+    "PasswordResetLink",
     "Payment",
     "Payout",
     "PhoneVerification",
+    "PlatformBankAccount",
     "PriceTier",
     "Product",
     "ProductCertificate",

@@ -77,7 +77,7 @@ def session_cookie(settings: Settings, value: str, *, max_age: int | None = None
     )
 
 
-async def _open_session(
+async def open_session(
     request: Request[Any, Any, Any],
     db_session: AsyncSession,
     settings: Settings,
@@ -108,7 +108,9 @@ async def login_form(
 ) -> Template | Redirect:
     if request.scope.get("user") is not None:
         return see_other(safe_next(next_path, home_path_for(request.scope["user"])))
-    return page("accounts/login.html", form={"next": next_path or ""}, errors={})
+    return page(
+        "accounts/login.html", form={"next": next_path or ""}, errors={}, notice=request.query_params.get("notice")
+    )
 
 
 @post("/login")
@@ -140,7 +142,7 @@ async def login(
             message=errors.get("_form") or errors.get("password"),
             throttled=isinstance(exc, TooManyAttempts),
         )
-    return await _open_session(request, db_session, settings, user, safe_next(data.next, home_path_for(user)), now)
+    return await open_session(request, db_session, settings, user, safe_next(data.next, home_path_for(user)), now)
 
 
 @post("/logout", guards=[requires_login])
@@ -199,7 +201,7 @@ async def signup(
         return page("accounts/signup.html", status_code=status, form=values, errors=field_errors(exc), zones=zones)
     # The account is open but can do nothing until the code sent to the number is entered (a UMKM from the district
     # register gets its business profile then).
-    return await _open_session(request, db_session, settings, user, "/verify-phone", now)
+    return await open_session(request, db_session, settings, user, "/verify-phone", now)
 
 
 @get("/verify-phone", guards=[requires_login], name="verify_phone")
@@ -304,7 +306,7 @@ async def log_in_with_code(
             errors=field_errors(exc),
             sent=True,
         )
-    return await _open_session(request, db_session, settings, user, home_path_for(user), now)
+    return await open_session(request, db_session, settings, user, home_path_for(user), now)
 
 
 async def _settings_page(
@@ -341,7 +343,7 @@ async def change_password(
         return await _settings_page(request, db_session, status_code=422, errors=field_errors(exc))
     # Every other device is logged out; this one continues with a new session id.
     notice = "password_changed_tokens_revoked" if revoked_tokens else "password_changed"
-    return await _open_session(request, db_session, settings, request.user, f"/settings?notice={notice}", now)
+    return await open_session(request, db_session, settings, request.user, f"/settings?notice={notice}", now)
 
 
 @post("/settings/tokens", guards=[requires_login])

@@ -13,10 +13,12 @@ from backend.i18n import gettext, ngettext
 from backend.moderation.models import REPORT_KIND_LABELS, AuditEntry
 from backend.money import format_rupiah
 from backend.payments.ledger_schemas import bps_to_percent
+from backend.phone import display_phone
 from web.labels import (
     CERTIFICATE_KIND_LABELS,
     CERTIFICATE_STATUS_LABELS,
     LISTING_STATUS_LABELS,
+    POINT_KIND_LABELS,
     TERMS_APPLICATION_LABELS,
 )
 
@@ -42,6 +44,19 @@ AUDIT_ACTION_LABELS = {
     "synonym.add": N_("Search synonym added"),
     "synonym.remove": N_("Search synonym removed"),
     "claim.decide": N_("Delivery report decided"),
+    "zone.create": N_("Zone created"),
+    "zone.update": N_("Zone changed"),
+    "delivery_point.add": N_("Delivery point added"),
+    "delivery_point.close": N_("Delivery point closed"),
+    "delivery_point.open": N_("Delivery point opened again"),
+    "manager.invite": N_("Manager invited"),
+    "manager.invitation_withdraw": N_("Manager invitation withdrawn"),
+    "manager.move": N_("Manager moved to another zone"),
+    "manager.remove": N_("Manager removed"),
+    "user.deactivate": N_("Account deactivated"),
+    "user.reactivate": N_("Account reactivated"),
+    "user.password_reset_link": N_("Password link created"),
+    "platform.bank_account": N_("Platform bank account changed"),
 }
 FIELD_LABELS = {
     "status": N_("Status"),
@@ -75,6 +90,15 @@ FIELD_LABELS = {
     "account_holder": N_("Account holder"),
     "same_as": N_("Same as"),
     "agreed": N_("Agreed"),
+    "code": N_("Code"),
+    "regency": N_("Regency or city"),
+    "province": N_("Province"),
+    "latitude": N_("Latitude"),
+    "longitude": N_("Longitude"),
+    "zone": N_("Zone"),
+    "phone": N_("Phone number"),
+    "is_active": N_("Can log in"),
+    "active": N_("Open to new orders"),
 }
 VENDOR_STATUS_LABELS = {"active": N_("Active"), "suspended": N_("Suspended")}
 REPORT_STATUS_LABELS = {"open": N_("Open"), "resolved": N_("Resolved")}
@@ -114,8 +138,12 @@ def _shown(action: str, field: str, value: Any) -> str:
     by_field: dict[str, dict[Any, str]] = {
         "status": _status_labels(action),
         "category": CATEGORY_LABELS,
-        "kind": {**CERTIFICATE_KIND_LABELS, **REPORT_KIND_LABELS},
+        "kind": {**CERTIFICATE_KIND_LABELS, **REPORT_KIND_LABELS, **POINT_KIND_LABELS},
     }
+    if field == "phone" and isinstance(value, str):
+        return display_phone(value)
+    if isinstance(value, bool):
+        return gettext(N_("Yes") if value else N_("No"))
     labels = by_field.get(field, {})
     if isinstance(value, str | int) and value in labels:
         return gettext(labels[value])

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.auth import UserRequest, requires_role
 from backend.accounts.models import Role
+from backend.administration import service as administration
 from backend.clock import utcnow, wib_today
 from backend.config import Settings
 from backend.db import DbSession, undone_if_refused
@@ -72,7 +73,7 @@ async def _invoice_page(
         status_code=status_code,
         detail=detail,
         invoice=detail.invoice,
-        bank=settings.platform_bank,
+        bank=await administration.platform_bank(session=db_session, configured=settings.platform_bank),
         may_mark_paid=invoices.may_manage(request.user, detail.organisation.zone_id),
         errors=errors or {},
         form=form or {},

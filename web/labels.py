@@ -116,8 +116,16 @@ def counted(quantity: int, unit: str) -> str:
             return ngettext("%(num)s dozen", "%(num)s dozen", quantity)
     return f"{quantity} {unit}"  # a unit no longer offered, kept on old orders as it was written
 
+ROLE_LABELS = {
+    "vendor": N_("Vendor"),
+    "canteen_staff": N_("Canteen staff"),
+    "worker": N_("Worker"),
+    "manager": N_("Market manager"),
+    "admin": N_("Admin"),
+}
 
 TEMPLATE_LABELS = {
+    "role_labels": ROLE_LABELS,
     "category_labels": CATEGORY_LABELS,
     "unit_labels": UNIT_LABELS,
     "listing_status_labels": LISTING_STATUS_LABELS,

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.auth import UserRequest
 from backend.accounts.models import Organisation, Role, User
+from backend.administration import service as administration
 from backend.catalog.storefront import product_for_buyer
 from backend.clock import utcnow, wib_today
 from backend.config import Settings
@@ -260,7 +261,9 @@ async def _cart_response(
             session=db_session,
             buyer=user,
             card_payments=bool(settings.stripe_secret_key),
-            bank_transfers=settings.platform_bank is not None,
+            bank_transfers=await administration.bank_transfers_offered(
+                session=db_session, configured=settings.platform_bank
+            ),
         )
         if not cart.is_empty
         else CheckoutChoices(canteen=None, points=[], payment_methods=[])
@@ -417,7 +420,9 @@ async def checkout(
                 payment_window=timedelta(minutes=settings.payment_window_minutes),
                 cash_limit=settings.cash_on_delivery_limit,
                 card_payments=bool(settings.stripe_secret_key),
-                bank_transfers=settings.platform_bank is not None,
+                bank_transfers=await administration.bank_transfers_offered(
+                    session=db_session, configured=settings.platform_bank
+                ),
                 now=now,
             )
     except InsufficientCapacity as short:

@@ -18,6 +18,7 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 
 from backend.accounts.auth import UserRequest
+from backend.administration import service as administration
 from backend.clock import utcnow
 from backend.config import Settings
 from backend.db import DbSession, keep_when_refused, undone_if_refused
@@ -72,7 +73,7 @@ async def pay_page(
             "payments/transfer.html",
             to_pay=to_pay,
             checkout=to_pay.checkout,
-            bank=settings.platform_bank,
+            bank=await administration.platform_bank(session=db_session, configured=settings.platform_bank),
             msg_closed=MSG_CLOSED,
         )
     if to_pay.paid:

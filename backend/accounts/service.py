@@ -65,7 +65,7 @@ def hash_token(raw_token: str) -> str:
     return hashlib.sha256(raw_token.encode()).hexdigest()
 
 
-def _check_password_rules(password: str, field: str = "password") -> list[FieldError]:
+def check_password_rules(password: str, field: str = "password") -> list[FieldError]:
     if len(password) < PASSWORD_MIN_LENGTH:
         return [FieldError(field, MSG_PASSWORD_SHORT, {"min": PASSWORD_MIN_LENGTH})]
     if len(password) > PASSWORD_MAX_LENGTH:
@@ -147,7 +147,7 @@ async def sign_up(
         e164 = normalize_phone(phone)
     except InvalidPhoneNumber:
         errors.append(FieldError("phone", MSG_PHONE_INVALID))
-    errors += _check_password_rules(password)
+    errors += check_password_rules(password)
     zone = await session.get(Zone, zone_id) if zone_id else None
     if zone is None:
         errors.append(FieldError("zone_id", N_("Choose your industrial zone.")))
@@ -204,7 +204,7 @@ async def create_user(
         e164 = normalize_phone(phone)
     except InvalidPhoneNumber:
         raise ValidationFailed.single("phone", MSG_PHONE_INVALID) from None
-    errors += _check_password_rules(password)
+    errors += check_password_rules(password)
     if role == Role.MANAGER and zone_id is None:
         errors.append(FieldError("zone_id", N_("A manager must belong to a zone.")))
     if role == Role.CANTEEN_STAFF and organisation_id is None:
@@ -435,7 +435,7 @@ async def change_password(
     errors: list[FieldError] = []
     if not await verify_password(user.password_hash, current_password, profile=password_hash_profile):
         errors.append(FieldError("current_password", N_("The current password is wrong.")))
-    errors += _check_password_rules(new_password, field="new_password")
+    errors += check_password_rules(new_password, field="new_password")
     if not errors and new_password == current_password:
         errors.append(FieldError("new_password", N_("Choose a password different from the current one.")))
     if errors:
@@ -443,12 +443,12 @@ async def change_password(
     user.password_hash = await hash_password(new_password, profile=password_hash_profile)
     user.password_changed_at = now
     session.add(user)
-    revoked = await _end_sessions_and_tokens(session=session, user_id=user.id, now=now)
+    revoked = await end_sessions_and_tokens(session=session, user_id=user.id, now=now)
     await session.flush()
     return revoked
 
 
-async def _end_sessions_and_tokens(*, session: AsyncSession, user_id: int, now: datetime) -> int:
+async def end_sessions_and_tokens(*, session: AsyncSession, user_id: int, now: datetime) -> int:
     """Log the account out of every browser and revoke its API tokens (revoked at `now`, so they stay listed as
     revoked); returns how many tokens were revoked."""
     await session.execute(delete(AuthSession).where(col(AuthSession.user_id) == user_id))

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.auth import BEARER, UserRequest, requires_login, requires_role
 from backend.accounts.models import Role, User
+from backend.administration import service as administration
 from backend.clock import utcnow, wib_today
 from backend.config import Settings
 from backend.db import DbSession
@@ -201,7 +202,9 @@ class CartApi(Controller):
             payment_window=timedelta(minutes=settings.payment_window_minutes),
             cash_limit=settings.cash_on_delivery_limit,
             card_payments=bool(settings.stripe_secret_key),
-            bank_transfers=settings.platform_bank is not None,
+            bank_transfers=await administration.bank_transfers_offered(
+                session=db_session, configured=settings.platform_bank
+            ),
             now=utcnow(),
         )
         headers = {}

@@ -23,6 +23,7 @@ from backend.db import great_circle_km
 from backend.errors import N_, FieldError, Forbidden, NotFound, ValidationFailed
 from backend.i18n import get_locale
 from backend.location import location_errors
+from backend.moderation.audit import record
 from backend.money import format_rupiah
 from backend.orders.models import DeliveryKind, DeliveryPoint, PointKind
 from backend.vendors.models import Vendor
@@ -356,12 +357,28 @@ async def managed_delivery_points(*, session: AsyncSession, actor: User) -> list
     )
 
 
+def _managed_zone(actor: User, zone_id: int | None) -> int:
+    """The zone whose delivery points the actor sets: a manager's own, or the one an admin names."""
+    if actor.role == Role.MANAGER and actor.zone_id is not None and zone_id in (None, actor.zone_id):
+        return actor.zone_id
+    if actor.role == Role.ADMIN and zone_id is not None:
+        return zone_id
+    raise Forbidden(MSG_MANAGERS_ONLY)
+
+
 async def add_delivery_point(
-    *, session: AsyncSession, actor: User, kind: PointKind, name: str, latitude: float | None, longitude: float | None
+    *,
+    session: AsyncSession,
+    actor: User,
+    kind: PointKind,
+    name: str,
+    latitude: float | None,
+    longitude: float | None,
+    zone_id: int | None = None,
 ) -> DeliveryPoint:
-    """A manager adds a gate or dormitory of their zone where workers' orders can be handed over."""
-    if actor.role != Role.MANAGER or actor.zone_id is None:
-        raise Forbidden(MSG_MANAGERS_ONLY)
+    """A manager adds a gate or dormitory of their zone where workers' orders can be handed over; an admin adds
+    one to the zone `zone_id`. The audit log keeps it."""
+    zone_id = _managed_zone(actor, zone_id)
     errors = []
     if not name.strip():
         errors.append(FieldError("name", MSG_POINT_NAME))
@@ -369,22 +386,38 @@ async def add_delivery_point(
     if errors:
         raise ValidationFailed(errors)
     assert latitude is not None and longitude is not None  # required above
-    point = DeliveryPoint(
-        zone_id=actor.zone_id, kind=kind, name=name.strip()[:120], latitude=latitude, longitude=longitude
-    )
+    if await session.get(Zone, zone_id) is None:
+        raise NotFound(N_("This zone does not exist."))
+    point = DeliveryPoint(zone_id=zone_id, kind=kind, name=name.strip()[:120], latitude=latitude, longitude=longitude)
     session.add(point)
     await session.flush()
+    await record(
+        session,
+        actor,
+        "delivery_point.add",
+        point,
+        zone_id,
+        after={"kind": point.kind, "latitude": point.latitude, "longitude": point.longitude},
+    )
     return point
 
 
 async def set_delivery_point_active(
     *, session: AsyncSession, actor: User, point_id: int, active: bool
 ) -> DeliveryPoint:
-    """Close a gate or dormitory to new orders (orders already placed keep it), or open it again."""
+    """Close a gate or dormitory to new orders (orders already placed keep it), or open it again: a manager in
+    their zone, an admin in any; the audit log keeps it."""
     point = await session.get(DeliveryPoint, point_id)
-    if actor.role != Role.MANAGER or point is None or point.zone_id != actor.zone_id:
+    if point is None or actor.role not in (Role.MANAGER, Role.ADMIN):
         raise NotFound(MSG_POINT)
-    point.active = active
-    session.add(point)
-    await session.flush()
+    if actor.role == Role.MANAGER and point.zone_id != actor.zone_id:
+        raise NotFound(MSG_POINT)
+    if point.active != active:
+        point.active = active
+        session.add(point)
+        await session.flush()
+        action = "delivery_point.open" if active else "delivery_point.close"
+        await record(
+            session, actor, action, point, point.zone_id, before={"active": not active}, after={"active": active}
+        )
     return point

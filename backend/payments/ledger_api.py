@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.auth import BEARER, UserRequest, requires_role
 from backend.accounts.models import Role, User, Zone
+from backend.administration import service as administration
 from backend.clock import utcnow, wib_today
 from backend.config import Settings
 from backend.db import DbSession
@@ -117,7 +118,7 @@ async def _detail(
 ) -> InvoiceDetailPublic:
     return InvoiceDetailPublic.of_detail(
         await invoices.invoice_detail(session=session, actor=actor, invoice_id=invoice_id, today=today),
-        settings.platform_bank,
+        await administration.platform_bank(session=session, configured=settings.platform_bank),
     )
 
 

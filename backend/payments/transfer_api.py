@@ -10,6 +10,7 @@ from litestar.types import ControllerRouterHandler
 
 from backend.accounts.auth import BEARER, UserRequest, requires_role
 from backend.accounts.models import Role
+from backend.administration import service as administration
 from backend.clock import utcnow
 from backend.config import Settings
 from backend.db import DbSession
@@ -44,7 +45,7 @@ async def checkout_transfer(
     to_pay = await checkout_to_pay(
         session=db_session, actor=request.user, checkout_id=checkout_id, methods=(PaymentMethod.BANK_TRANSFER,)
     )
-    bank = settings.platform_bank
+    bank = await administration.platform_bank(session=db_session, configured=settings.platform_bank)
     if bank is None:
         raise NotFound(MSG_NO_BANK)
     return TransferPublic.of(to_pay, bank)

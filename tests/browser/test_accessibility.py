@@ -113,6 +113,12 @@ PAGES = [
     pytest.param(ADMIN, "/admin", id="admin-home"),
     pytest.param(ADMIN, "/admin/commission", id="admin-commission"),
     pytest.param(ADMIN, "/admin/balances", id="admin-balances"),
+    pytest.param(ADMIN, "/admin/zones", id="admin-zones"),
+    pytest.param(ADMIN, "/admin/zones/1", id="admin-zone"),
+    pytest.param(ADMIN, "/admin/managers", id="admin-managers"),
+    pytest.param(ADMIN, "/admin/users?phone=0815", id="admin-accounts"),
+    pytest.param(ADMIN, "/admin/users/2", id="admin-account"),
+    pytest.param(ADMIN, "/admin/settings", id="admin-settings"),
 ]
 
 

@@ -623,3 +623,30 @@ async def test_two_managers_marking_at_once_record_one_payment(
                 select(func.count()).select_from(AuditEntry).where(col(AuditEntry.action) == "invoice.paid")
             )
         ).scalar_one() == 1
+
+
+async def test_an_invoice_names_the_bank_account_the_admin_set_on_the_settings_page(
+    client, other_client, world, zone, catering, canteen, canteen_staff, manager, admin, database, count_queries
+):
+    _seller, nasi_box = catering
+    await set_terms(database, manager, canteen.id, 30)
+    placement = await place_days_ago(database, canteen_staff, nasi_box.id, 200, days=0, key="k1")
+    invoice = await invoice_of(database, placement.checkout.id)
+    await log_in(other_client, admin)
+    saved = await submit(
+        other_client,
+        "/admin/settings",
+        {"bank_name": "Bank Jateng", "account_number": "2-010-123-456", "account_holder": "PT Pasar Kawasan Batang"},
+    )
+    assert saved.status_code == 303
+
+    await log_in(client, canteen_staff)
+    count_queries.statements.clear()
+    page = await client.get(f"/invoices/{invoice.id}")
+    assert page.status_code == 200 and count_queries.count <= 5, count_queries.statements
+    details = found(r"<dl class=\"facts bank-details\".*?</dl>", page.text, re.S).group(0)
+    for expected in ("Bank Jateng", "2010123456", "PT Pasar Kawasan Batang"):
+        assert expected in details, expected
+    assert TEST_BANK.name not in page.text
+    one = (await client.get(f"/api/v1/invoices/{invoice.id}", headers=await bearer(database, canteen_staff))).json()
+    assert (one["pay_to"]["bank_name"], one["pay_to"]["account_number"]) == ("Bank Jateng", "2010123456")

@@ -12,7 +12,7 @@ from backend.accounts.models import Role
 from backend.clock import format_slot, utcnow, wib_today
 from backend.orders.models import Order
 from backend.vendors.models import Vendor
-from tests.conftest import found, log_in, submit
+from tests.conftest import browser, found, log_in, submit
 from tests.orders.test_checkout_details import charging, open_between
 from tests.orders.test_order_api import PROBLEM, bearer, check_out, fields
 from tests.web.test_order_pages import DAY, checkout_form, in_cart, place, t
@@ -294,3 +294,27 @@ async def test_the_cart_shows_the_delivery_fee_and_the_minimum_and_checkout_appl
     assert (order["delivery_fee"], order["total"]) == (5000, 61000)
     order_page = (await client.get(f"/orders/{order['id']}")).text
     assert "data-delivery-fee" in order_page and "Rp 61.000" in order_page
+
+
+async def test_bank_transfer_is_offered_once_an_admin_stores_the_account_on_a_server_without_one(
+    app_for, settings, database, worker, admin, catering
+):
+    _, product = catering
+    unset = {"platform_bank_name": None, "platform_bank_account_number": None, "platform_bank_account_holder": None}
+    bare = await app_for(settings.model_copy(update=unset))
+    async with browser(bare) as buyer, browser(bare) as operator:
+        await log_in(buyer, worker)
+        await in_cart(buyer, product.id, 10)
+        assert 'value="bank_transfer"' not in (await buyer.get("/cart")).text
+        await log_in(operator, admin)
+        assert (
+            "Belum diatur: pembeli belum bisa membayar dengan transfer bank."
+            in (await operator.get("/admin/settings")).text
+        )
+        saved = await submit(
+            operator,
+            "/admin/settings",
+            {"bank_name": "Bank Jateng", "account_number": "2010123456", "account_holder": "PT Pasar Kawasan"},
+        )
+        assert saved.status_code == 303
+        assert 'value="bank_transfer"' in (await buyer.get("/cart")).text

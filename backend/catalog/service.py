@@ -12,7 +12,7 @@ from itertools import pairwise
 from typing import Any
 
 import anyio.to_thread
-from sqlalchemy import ColumnElement, ScalarSelect, and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, ScalarSelect, String, and_, cast, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
@@ -361,18 +361,26 @@ async def _certificate_ids(*, session: AsyncSession, product_ids: list[int]) -> 
     return by_product
 
 
-async def _views(*, session: AsyncSession, products: list[Product]) -> list[ProductView]:
-    """Tiers, photos and certificates for many products in three queries, whatever their number."""
+async def _views(
+    *,
+    session: AsyncSession,
+    products: list[Product],
+    certificate_ids: dict[int, list[int]] | None = None,
+    tiers: dict[int, list[PriceTier]] | None = None,
+) -> list[ProductView]:
+    """Tiers, photos and certificates for many products in three queries, whatever their number (fewer when the
+    products' certificate ids or tiers came with them)."""
     ids = [product.id for product in products]
     if not ids:
         return []
-    tiers: dict[int, list[PriceTier]] = defaultdict(list)
-    for tier in (
-        await session.execute(
-            select(PriceTier).where(col(PriceTier.product_id).in_(ids)).order_by(col(PriceTier.min_quantity))
-        )
-    ).scalars():
-        tiers[tier.product_id].append(tier)
+    if tiers is None:
+        tiers = defaultdict(list)
+        for tier in (
+            await session.execute(
+                select(PriceTier).where(col(PriceTier.product_id).in_(ids)).order_by(col(PriceTier.min_quantity))
+            )
+        ).scalars():
+            tiers[tier.product_id].append(tier)
     photos: dict[int, list[ProductPhoto]] = defaultdict(list)
     for photo in (
         await session.execute(
@@ -380,8 +388,12 @@ async def _views(*, session: AsyncSession, products: list[Product]) -> list[Prod
         )
     ).scalars():
         photos[photo.product_id].append(photo)
-    certificates = await _certificate_ids(session=session, product_ids=ids)
-    return [_view(product, tiers[product.id], photos[product.id], certificates[product.id]) for product in products]
+    certificates = (
+        certificate_ids if certificate_ids is not None else await _certificate_ids(session=session, product_ids=ids)
+    )
+    return [
+        _view(product, tiers[product.id], photos[product.id], certificates.get(product.id, [])) for product in products
+    ]
 
 
 def _view(
@@ -399,17 +411,51 @@ def _view(
     )
 
 
-async def list_products(*, session: AsyncSession, vendor: Vendor) -> list[ProductView]:
-    products = list(
-        (
-            await session.execute(
-                select(Product)
-                .where(col(Product.vendor_id) == vendor.id)
-                .order_by(col(Product.updated_at).desc(), col(Product.id).desc())
-            )
-        ).scalars()
+def _certificate_ids_text() -> ScalarSelect[str | None]:
+    """The ids of the certificates a product relies on as one text, "3,7" (SQL, correlated with Product; null
+    without any), so the statement that reads products brings them along."""
+    return (
+        select(func.aggregate_strings(cast(col(ProductCertificate.certificate_id), String), ","))
+        .where(col(ProductCertificate.product_id) == col(Product.id))
+        .scalar_subquery()
     )
-    return await _views(session=session, products=products)
+
+
+def _tiers_text() -> ScalarSelect[str | None]:
+    """A product's bulk tiers as one text, "50:14000,200:13000" (SQL, correlated with Product; null without)."""
+    return (
+        select(
+            func.aggregate_strings(
+                cast(col(PriceTier.min_quantity), String) + ":" + cast(col(PriceTier.unit_price), String), ","
+            )
+        )
+        .where(col(PriceTier.product_id) == col(Product.id))
+        .scalar_subquery()
+    )
+
+
+def _tiers(product_id: int, text: str | None) -> list[PriceTier]:
+    """The tiers `_tiers_text` wrote, smallest quantity first (read-only copies: a change goes through
+    `update_product`)."""
+    pairs = sorted(tuple(int(part) for part in tier.split(":")) for tier in text.split(",")) if text else []
+    return [PriceTier(product_id=product_id, min_quantity=quantity, unit_price=price) for quantity, price in pairs]
+
+
+def _ids(text: str | None) -> list[int]:
+    return sorted(int(number) for number in text.split(",")) if text else []
+
+
+async def list_products(*, session: AsyncSession, vendor: Vendor) -> list[ProductView]:
+    """The vendor's products, newest change first, in three queries: the products bring their certificate ids."""
+    rows = (
+        await session.execute(
+            select(Product, _certificate_ids_text())
+            .where(col(Product.vendor_id) == vendor.id)
+            .order_by(col(Product.updated_at).desc(), col(Product.id).desc())
+        )
+    ).all()
+    certificate_ids = {product.id: _ids(text) for product, text in rows}
+    return await _views(session=session, products=[product for product, _ in rows], certificate_ids=certificate_ids)
 
 
 async def count_listings_by_status(*, session: AsyncSession, vendor: Vendor) -> dict[str, int]:
@@ -422,8 +468,23 @@ async def count_listings_by_status(*, session: AsyncSession, vendor: Vendor) -> 
 
 
 async def get_product(*, session: AsyncSession, vendor: Vendor, product_id: int) -> ProductView:
-    product = await _own_product(session=session, vendor=vendor, product_id=product_id)
-    return (await _views(session=session, products=[product]))[0]
+    """One of the vendor's own products with its tiers, photos and certificate ids, in two queries; another
+    vendor's (or no) product is not found."""
+    row = (
+        await session.execute(
+            select(Product, _certificate_ids_text(), _tiers_text()).where(col(Product.id) == product_id)
+        )
+    ).one_or_none()
+    product = row[0] if row is not None else None
+    ensure_access(product, vendor, MSG_NOT_FOUND)
+    assert row is not None and product is not None
+    views = await _views(
+        session=session,
+        products=[product],
+        certificate_ids={product.id: _ids(row[1])},
+        tiers={product.id: _tiers(product.id, row[2])},
+    )
+    return views[0]
 
 
 def first_photo_key() -> ScalarSelect[str]:

@@ -108,7 +108,7 @@ async def seed_marketplace(world: Any, database: Any) -> Marketplace:
     async with database.sessionmaker() as session:
         for target in (OrderStatus.ACCEPTED, OrderStatus.READY, OrderStatus.DELIVERED):
             await states.change_status(
-                session=session, order_id=delivered.id, target=target, actor=seller.user, now=now
+                session=session, order_id=delivered.id, target=target, actor=seller.user, now=now, today=day
             )
         await session.commit()
 

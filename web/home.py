@@ -21,7 +21,7 @@ from backend.moderation import service as moderation
 from backend.orders import service as orders
 from backend.phone import display_phone
 from backend.security_headers import LOCATION
-from backend.vendors import service as vendors
+from backend.vendors.reach import vendor_with_reach
 from web.forms import field_errors, form_values, read_form
 from web.responses import page, see_other
 from web.roles import ADMINS, CANTEEN_STAFF, VENDORS, home_path_for
@@ -38,12 +38,13 @@ async def landing(request: Request[Any, Any, Any]) -> Template | Redirect:
 @get("/vendor", guards=VENDORS)
 async def vendor_home(request: UserRequest, db_session: DbSession) -> Template:
     """The shop at a glance, in a fixed number of queries: profile, zone with the new orders, listings per status,
-    certificates."""
+    certificates, who the delivery radius reaches."""
     notice = request.query_params.get("notice")
-    vendor = await vendors.vendor_for_user(session=db_session, user=request.user)
-    if vendor is None:
+    found = await vendor_with_reach(session=db_session, user=request.user)
+    if found is None:
         zone = await accounts.get_zone(session=db_session, zone_id=request.user.zone_id)
         return page("home/vendor.html", zone=zone, vendor=None, notice=notice)
+    vendor, reach = found
     zone, new_orders = await orders.zone_and_new_orders(session=db_session, vendor=vendor)
     listings = await catalog.count_listings_by_status(session=db_session, vendor=vendor)
     today = wib_today(utcnow())
@@ -58,6 +59,7 @@ async def vendor_home(request: UserRequest, db_session: DbSession) -> Template:
         new_orders=new_orders,
         certificate_count=len(certificates),
         attention=attention,
+        reach=reach,
     )
 
 

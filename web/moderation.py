@@ -6,11 +6,12 @@ Decisions work as plain forms (303 back to the list) and, with htmx, replace the
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Any
+from urllib.parse import urlencode
 
 import anyio.to_thread
 from litestar import Response, get, post
@@ -29,6 +30,7 @@ from backend.media.storage import Storage
 from backend.moderation import service
 from backend.moderation.audit import AuditFilter, list_entries
 from backend.moderation.schemas import ReasonInput, ReportInput
+from backend.moderation.service import ApprovalOutcome
 from web.forms import field_errors, form_values, query_date, read_form, whole_number
 from web.responses import page, page_or_fragment, see_other, wants_fragment
 from web.roles import BUYERS, MANAGERS
@@ -47,6 +49,10 @@ class DecisionList:
     rows: Callable[..., Awaitable[Any]]
     item_key: str
     reason_key: str = "reason"
+    # Where the manager goes on after a decision: the id of the item the list now shows first, and the prefix of
+    # the ids of its cards ("item-12"); lists without one stay at the top.
+    next_item: Callable[..., Awaitable[int | None]] | None = None
+    anchor: str = "item-"
 
     async def page(
         self,
@@ -56,27 +62,45 @@ class DecisionList:
         status_code: int = 200,
         errors: dict[int, dict[str, str]] | None = None,
     ) -> Template:
-        """The list, with a refused decision's message next to its item (`errors` by item id)."""
+        """The list, with a refused decision's message next to its item (`errors` by item id), and the message of
+        the last approval (what buyers see of the listing) when the manager was sent back here after one."""
         rows = await self.rows(session=db_session, actor=request.user)
         return page(
             self.template,
             status_code=status_code,
             errors=errors or {},
             notice=request.query_params.get("notice"),
+            approval=approval_from_query(request.query_params),
+            next_id=whole_number(request.query_params.get("next")),
             **{self.rows_name: rows},
         )
 
     def decided(
-        self, request: HTMXRequest, *, notice: str, item_id: int, errors: dict[str, str] | None = None
+        self,
+        request: HTMXRequest,
+        *,
+        notice: str,
+        item_id: int,
+        errors: dict[str, str] | None = None,
+        next_id: int | None = None,
+        approval: ApprovalOutcome | None = None,
     ) -> Template | Redirect:
-        """With htmx the decided card is replaced in place; without, back to the list with a notice."""
+        """With htmx the decided card is replaced in place (the next one follows it); without, back to the list
+        with a notice, on the next item."""
+        query: dict[str, str] = {"notice": notice, **approval_query(approval)}
+        if next_id is not None:
+            query["next"] = str(next_id)
+        target = f"{self.path}?{urlencode(query)}" + (f"#{self.anchor}{next_id}" if next_id is not None else "")
         return page_or_fragment(
             request,
-            see_other(self.path, notice=notice),
+            Redirect(target, status_code=303),
             "moderation/_decided.html",
             notice=notice,
             errors=errors or {},
             item_id=item_id,
+            next_id=next_id,
+            anchor=self.anchor,
+            approval=approval,
         )
 
     async def decide(
@@ -88,16 +112,20 @@ class DecisionList:
         item_id: int,
         notice: str,
         with_reason: bool = False,
+        outcome: Callable[..., Awaitable[ApprovalOutcome]] | None = None,
     ) -> Template | Redirect:
         """The manager's `decision` (a service function) on the item. A reason someone reads (the vendor, the buyer
         who reported), where one is asked, comes back next to the form when missing; someone else may have decided
-        first."""
+        first. `outcome` tells what buyers now see of the decided item, for the message."""
         decide = partial(decision, session=db_session, actor=request.user, now=utcnow(), **{self.item_key: item_id})
+        approval: ApprovalOutcome | None = None
         try:
             if with_reason:
                 decide = partial(decide, **{self.reason_key: read_form(ReasonInput, await form_values(request)).reason})
             async with undone_if_refused(db_session):
-                await decide()
+                decided = await decide()
+                if outcome is not None:
+                    approval = await outcome(session=db_session, product=decided)
         except ValidationFailed as refused:
             if not with_reason:
                 raise
@@ -108,15 +136,55 @@ class DecisionList:
         except Conflict as conflict:
             changed = conflict.message == service.MSG_CHANGE_CHANGED
             return self.decided(request, notice="changed_meanwhile" if changed else "already_decided", item_id=item_id)
-        return self.decided(request, notice=notice, item_id=item_id)
+        next_id = await self.next_item(session=db_session, actor=request.user) if self.next_item else None
+        return self.decided(request, notice=notice, item_id=item_id, next_id=next_id, approval=approval)
 
 
-QUEUE = DecisionList("/manager/queue", "moderation/queue.html", "queue", service.review_queue, "product_id")
+def approval_query(approval: ApprovalOutcome | None) -> dict[str, str]:
+    """An approval's outcome as the redirect back to the queue carries it, so the queue says it without asking
+    the database again (the manager sees only their own decision's figures)."""
+    if approval is None:
+        return {}
+    return {
+        "listing": approval.product,
+        "on_sale": "1" if approval.on_sale else "0",
+        "canteens": str(approval.canteens),
+        "gates": str(approval.gates),
+        "dormitories": str(approval.dormitories),
+    }
+
+
+def approval_from_query(query: Mapping[str, str]) -> ApprovalOutcome | None:
+    if query.get("notice") != "approved" or not query.get("listing"):
+        return None
+    return ApprovalOutcome(
+        product=query["listing"][:120],
+        on_sale=query.get("on_sale") == "1",
+        canteens=whole_number(query.get("canteens")) or 0,
+        gates=whole_number(query.get("gates")) or 0,
+        dormitories=whole_number(query.get("dormitories")) or 0,
+    )
+
+
+QUEUE = DecisionList(
+    "/manager/queue",
+    "moderation/queue.html",
+    "queue",
+    service.review_queue,
+    "product_id",
+    next_item=service.next_listing_to_review,
+)
 CHANGES = DecisionList(
     "/manager/changes", "moderation/changes.html", "changes", service.revisions_to_review, "revision_id"
 )
 CERTIFICATES = DecisionList(
-    "/manager/certificates", "moderation/certificates.html", "pending", service.certificates_to_verify, "certificate_id"
+    "/manager/certificates",
+    "moderation/certificates.html",
+    "pending",
+    service.certificates_to_verify,
+    "certificate_id",
+    next_item=service.next_certificate_to_verify,
+    anchor="certificate-",
 )
 VENDORS = DecisionList("/manager/vendors", "moderation/vendors.html", "vendors", service.vendors_of_zone, "vendor_id")
 REPORTS = DecisionList(
@@ -134,7 +202,14 @@ async def queue_page(request: UserRequest, db_session: DbSession) -> Template:
 
 @post("/manager/listings/{product_id:int}/approve", guards=MANAGERS)
 async def approve(request: HTMXRequest, product_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
-    return await QUEUE.decide(request, db_session, service.approve_listing, item_id=product_id, notice="approved")
+    return await QUEUE.decide(
+        request,
+        db_session,
+        service.approve_listing,
+        item_id=product_id,
+        notice="approved",
+        outcome=service.approval_outcome,
+    )
 
 
 @post("/manager/listings/{product_id:int}/reject", guards=MANAGERS)

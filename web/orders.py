@@ -579,14 +579,20 @@ async def _order_changed(
 
 
 async def change_status_as_asked(
-    *, session: AsyncSession, actor: User, order_id: int, values: Mapping[str, Any], now: datetime
+    *, session: AsyncSession, actor: User, order_id: int, values: Mapping[str, Any], now: datetime, today: date
 ) -> None:
     """Move the order to the status its button asked for (the form's `target`, with a typed reason where one is
     needed), as the buyer's and the vendor's pages both ask it; a refusal is raised."""
     transition = read_form(TransitionInput, values, names={"target": "status"})
     async with undone_if_refused(session):
         await change_status(
-            session=session, order_id=order_id, target=transition.status, actor=actor, reason=transition.reason, now=now
+            session=session,
+            order_id=order_id,
+            target=transition.status,
+            actor=actor,
+            reason=transition.reason,
+            now=now,
+            today=today,
         )
 
 
@@ -597,9 +603,10 @@ async def change_order_status(
     """Cancel (with a reason) or confirm receipt; the state machine decides what is allowed."""
     values = await form_values(request)
     refused: DomainError | None = None
+    now = utcnow()
     try:
         await change_status_as_asked(
-            session=db_session, actor=request.user, order_id=order_id, values=values, now=utcnow()
+            session=db_session, actor=request.user, order_id=order_id, values=values, now=now, today=wib_today(now)
         )
     except (ValidationFailed, Conflict, Forbidden) as problem:
         refused = problem

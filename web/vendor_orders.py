@@ -125,7 +125,9 @@ async def change_order_status(
     errors: dict[str, str] = {}
     status_code = 200
     try:
-        await change_status_as_asked(session=db_session, actor=request.user, order_id=order_id, values=values, now=now)
+        await change_status_as_asked(
+            session=db_session, actor=request.user, order_id=order_id, values=values, now=now, today=wib_today(now)
+        )
     except NotFound:
         raise
     except DomainError as refused:

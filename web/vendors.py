@@ -40,7 +40,7 @@ from backend.security_headers import CAMERA, CAMERA_AND_LOCATION
 from backend.validation import form_to_input
 from backend.vendors import service as vendors
 from backend.vendors.models import Vendor, mask_to_days
-from backend.vendors.schemas import VendorProfileInput, bands_as_text
+from backend.vendors.schemas import DeliveryRadiusInput, VendorProfileInput, bands_as_text
 from web.forms import field_errors, form_values, read_form, safe_next
 from web.responses import page, see_other, varies_with_htmx, wants_fragment
 from web.roles import PROFILE_FIRST, VENDORS
@@ -145,7 +145,6 @@ def _profile_form(vendor: Vendor | None, user: User) -> dict[str, Any]:
         return {
             "owner_name": user.full_name,
             "whatsapp": display_phone(user.phone),
-            "delivery_radius_km": "10",
             "operating_days": ["1", "2", "3", "4", "5", "6"],
         }
     form: dict[str, Any] = {name: _text(getattr(vendor, name)) for name in PROFILE_FIELDS}
@@ -189,6 +188,21 @@ async def save_profile(request: UserRequest, db_session: DbSession) -> Template 
     except ValidationFailed as exc:
         return await _profile_page(request, db_session, status_code=422, form=values, errors=_messages(exc))
     return see_other("/vendor", notice="profile_saved")
+
+
+@post("/vendor/profile/radius", guards=VENDORS, exception_handlers=PROFILE_FIRST)
+async def save_delivery_radius(request: UserRequest, db_session: DbSession) -> Template | Redirect:
+    """The one-tap fix of a radius that reaches nobody: the distance the warning named, back where it was shown."""
+    values = await form_values(request)
+    try:
+        radius = read_form(DeliveryRadiusInput, values)
+        async with undone_if_refused(db_session):
+            await vendors.set_delivery_radius(
+                session=db_session, user=request.user, radius_km=radius.delivery_radius_km, now=utcnow()
+            )
+    except ValidationFailed as exc:
+        return await _profile_page(request, db_session, status_code=422, errors=_messages(exc))
+    return see_other(safe_next(values.get("next"), "/vendor"), notice="radius_saved")
 
 
 @post(
@@ -438,7 +452,7 @@ async def _product_page(
     form: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
 ) -> Template:
-    vendor = await vendors.require_vendor(session=db_session, user=request.user)
+    vendor, reach = await vendors.require_vendor_with_reach(session=db_session, user=request.user)
     view = (
         await catalog.get_product(session=db_session, vendor=vendor, product_id=product_id)
         if product_id is not None
@@ -450,6 +464,7 @@ async def _product_page(
         "vendors/product.html",
         status_code=status_code,
         vendor=vendor,
+        reach=reach,
         view=view,
         form=form,
         errors=errors or {},
@@ -462,9 +477,15 @@ async def _product_page(
 
 @get("/vendor/products", guards=VENDORS, exception_handlers=PROFILE_FIRST, name="vendor_products")
 async def product_list(request: UserRequest, db_session: DbSession) -> Template:
-    vendor = await vendors.require_vendor(session=db_session, user=request.user)
+    vendor, reach = await vendors.require_vendor_with_reach(session=db_session, user=request.user)
     products = await catalog.list_products(session=db_session, vendor=vendor)
-    return page("vendors/products.html", vendor=vendor, products=products, notice=request.query_params.get("notice"))
+    return page(
+        "vendors/products.html",
+        vendor=vendor,
+        products=products,
+        reach=reach,
+        notice=request.query_params.get("notice"),
+    )
 
 
 @get("/vendor/products/new", guards=VENDORS, exception_handlers=PROFILE_FIRST, name="vendor_new_product", opt=CAMERA)
@@ -626,6 +647,7 @@ async def resume_product(request: UserRequest, product_id: FromPath[int], db_ses
 PAGE_ROUTES = [
     profile_form,
     save_profile,
+    save_delivery_radius,
     upload_profile_photo,
     certificate_list,
     add_certificate,

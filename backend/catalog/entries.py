@@ -221,13 +221,12 @@ async def _refresh_reach(session: AsyncSession, vendor_id: int) -> None:
         await session.execute(insert(VendorReach), rows)
 
 
-def distance_km(latitude: float, longitude: float, lat_column: Any, lon_column: Any) -> ColumnElement[float]:
-    """The great-circle (haversine) distance from a point to the coordinates in two columns, in plain SQL
-    functions both databases have, so neither calls back into Python for a row."""
+def distance_km(latitude: Any, longitude: Any, lat_column: Any, lon_column: Any) -> ColumnElement[float]:
+    """The great-circle (haversine) distance from a point (numbers, or columns of another row) to the coordinates
+    in two columns, in plain SQL functions both databases have, so neither calls back into Python for a row."""
     radians = math.pi / 180
     half_lat = func.sin((lat_column - latitude) * (radians / 2))
     half_lon = func.sin((lon_column - longitude) * (radians / 2))
-    half_chord = half_lat * half_lat + math.cos(latitude * radians) * func.cos(lat_column * radians) * (
-        half_lon * half_lon
-    )
+    cos_lat = math.cos(latitude * radians) if isinstance(latitude, int | float) else func.cos(latitude * radians)
+    half_chord = half_lat * half_lat + cos_lat * func.cos(lat_column * radians) * (half_lon * half_lon)
     return 2 * EARTH_RADIUS_KM * func.asin(func.sqrt(half_chord))

@@ -14,7 +14,20 @@ from itertools import pairwise
 from typing import Any
 
 import anyio.to_thread
-from sqlalchemy import ColumnElement, ScalarSelect, and_, delete, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    ScalarSelect,
+    String,
+    and_,
+    cast,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
@@ -487,35 +500,84 @@ async def _certificate_ids(*, session: AsyncSession, product_ids: list[int]) -> 
     return by_product
 
 
-async def _views(*, session: AsyncSession, products: list[Product]) -> list[ProductView]:
-    """Tiers, photos and certificates for many products in three queries, whatever their number."""
+async def _views(
+    *,
+    session: AsyncSession,
+    products: list[Product],
+    certificate_ids: dict[int, list[int]] | None = None,
+    tiers: dict[int, list[PriceTier]] | None = None,
+    pending: dict[int, ProductRevision | None] | None = None,
+) -> list[ProductView]:
+    """Tiers, photos (the approved ones and a pending revision's, together), certificates and any pending revision
+    for many products in at most four queries, whatever their number: one when the products' certificate ids,
+    tiers and pending revisions came with them."""
     ids = [product.id for product in products]
     if not ids:
         return []
-    tiers: dict[int, list[PriceTier]] = defaultdict(list)
-    for tier in (
-        await session.execute(
-            select(PriceTier).where(col(PriceTier.product_id).in_(ids)).order_by(col(PriceTier.min_quantity))
-        )
-    ).scalars():
-        tiers[tier.product_id].append(tier)
-    photos: dict[int, list[ProductPhoto]] = defaultdict(list)
-    for photo in (
-        await session.execute(
-            select(ProductPhoto).where(col(ProductPhoto.product_id).in_(ids)).order_by(col(ProductPhoto.position))
-        )
-    ).scalars():
-        photos[photo.product_id].append(photo)
-    certificates = await _certificate_ids(session=session, product_ids=ids)
-    pending = await revisions.pending_revisions(session=session, product_ids=ids)
-    proposed = await revisions.revision_photos(session=session, revision_ids=[r.id for r in pending.values()])
+    if tiers is None:
+        tiers = defaultdict(list)
+        for tier in (
+            await session.execute(
+                select(PriceTier).where(col(PriceTier.product_id).in_(ids)).order_by(col(PriceTier.min_quantity))
+            )
+        ).scalars():
+            tiers[tier.product_id].append(tier)
+    if pending is None:
+        pending = dict(await revisions.pending_revisions(session=session, product_ids=ids))
+    revision_of = {revision.id: product_id for product_id, revision in pending.items() if revision is not None}
+    photos, proposed = await _photos(session=session, product_ids=ids, revision_of=revision_of)
+    certificates = (
+        certificate_ids if certificate_ids is not None else await _certificate_ids(session=session, product_ids=ids)
+    )
     views = []
     for product in products:
-        view = _view(product, tiers[product.id], photos[product.id], certificates[product.id])
+        view = _view(product, tiers[product.id], photos[product.id], certificates.get(product.id, []))
         view.revision = pending.get(product.id)
-        view.revision_photos = proposed[view.revision.id] if view.revision else []
+        view.revision_photos = proposed[product.id]
         views.append(view)
     return views
+
+
+async def _photos(
+    *, session: AsyncSession, product_ids: list[int], revision_of: dict[int, int]
+) -> tuple[dict[int, list[ProductPhoto]], dict[int, list[ProductRevisionPhoto]]]:
+    """The products' approved photos and their pending revisions' proposed photos (`revision_of`: revision id to
+    product id), each by product id and in order, in one query (read-only copies when revisions are pending)."""
+    approved: dict[int, list[ProductPhoto]] = defaultdict(list)
+    proposed: dict[int, list[ProductRevisionPhoto]] = defaultdict(list)
+    if not revision_of:
+        for photo in (
+            await session.execute(
+                select(ProductPhoto)
+                .where(col(ProductPhoto.product_id).in_(product_ids))
+                .order_by(col(ProductPhoto.position))
+            )
+        ).scalars():
+            approved[photo.product_id].append(photo)
+        return approved, proposed
+    shared = ("id", "position", "thumb_key", "detail_key", "width", "height", "created_at")
+    rows = await session.execute(
+        union_all(
+            select(
+                col(ProductPhoto.product_id).label("owner"),
+                literal(False).label("proposed"),
+                *(getattr(ProductPhoto, name) for name in shared),
+            ).where(col(ProductPhoto.product_id).in_(product_ids)),
+            select(
+                col(ProductRevisionPhoto.revision_id).label("owner"),
+                literal(True).label("proposed"),
+                *(getattr(ProductRevisionPhoto, name) for name in shared),
+            ).where(col(ProductRevisionPhoto.revision_id).in_(list(revision_of))),
+        )
+    )
+    for row in sorted(rows.mappings(), key=lambda row: row["position"]):
+        fields = {name: row[name] for name in shared}
+        if row["proposed"]:
+            revision_id = row["owner"]
+            proposed[revision_of[revision_id]].append(ProductRevisionPhoto(revision_id=revision_id, **fields))
+        else:
+            approved[row["owner"]].append(ProductPhoto(product_id=row["owner"], **fields))
+    return approved, proposed
 
 
 def _view(
@@ -532,17 +594,65 @@ def _view(
     )
 
 
-async def list_products(*, session: AsyncSession, vendor: Vendor) -> list[ProductView]:
-    products = list(
-        (
-            await session.execute(
-                select(Product)
-                .where(col(Product.vendor_id) == vendor.id)
-                .order_by(col(Product.updated_at).desc(), col(Product.id).desc())
-            )
-        ).scalars()
+def _certificate_ids_text() -> ScalarSelect[str | None]:
+    """The ids of the certificates a product relies on as one text, "3,7" (SQL, correlated with Product; null
+    without any), so the statement that reads products brings them along."""
+    return (
+        select(func.aggregate_strings(cast(col(ProductCertificate.certificate_id), String), ","))
+        .where(col(ProductCertificate.product_id) == col(Product.id))
+        .scalar_subquery()
     )
-    return await _views(session=session, products=products)
+
+
+def _tiers_text() -> ScalarSelect[str | None]:
+    """A product's bulk tiers as one text, "50:14000,200:13000" (SQL, correlated with Product; null without)."""
+    return (
+        select(
+            func.aggregate_strings(
+                cast(col(PriceTier.min_quantity), String) + ":" + cast(col(PriceTier.unit_price), String), ","
+            )
+        )
+        .where(col(PriceTier.product_id) == col(Product.id))
+        .scalar_subquery()
+    )
+
+
+def _tiers(product_id: int, text: str | None) -> list[PriceTier]:
+    """The tiers `_tiers_text` wrote, smallest quantity first (read-only copies: a change goes through
+    `update_product`)."""
+    pairs = sorted(tuple(int(part) for part in tier.split(":")) for tier in text.split(",")) if text else []
+    return [PriceTier(product_id=product_id, min_quantity=quantity, unit_price=price) for quantity, price in pairs]
+
+
+def _pending_revision_of_product() -> ColumnElement[bool]:
+    # At most one pending revision a product (a partial unique index): the outer join adds no rows.
+    return and_(
+        col(ProductRevision.product_id) == col(Product.id), col(ProductRevision.status) == RevisionStatus.PENDING
+    )
+
+
+def _ids(text: str | None) -> list[int]:
+    return sorted(int(number) for number in text.split(",")) if text else []
+
+
+async def list_products(*, session: AsyncSession, vendor: Vendor) -> list[ProductView]:
+    """The vendor's products, newest change first, in three queries: the products bring their certificate ids and
+    tiers, then their photos, then any pending revisions with theirs."""
+    rows = (
+        await session.execute(
+            select(Product, _certificate_ids_text(), _tiers_text(), ProductRevision)
+            .outerjoin(ProductRevision, _pending_revision_of_product())
+            .where(col(Product.vendor_id) == vendor.id)
+            .order_by(col(Product.updated_at).desc(), col(Product.id).desc())
+        )
+    ).all()
+    return await _views(
+        session=session,
+        products=[product for product, *_ in rows],
+        certificate_ids={product.id: _ids(certificates) for product, certificates, *_ in rows},
+        tiers={product.id: _tiers(product.id, tiers) for product, _, tiers, _ in rows},
+        pending={product.id: revision for product, *_, revision in rows},
+    )
 
 
 async def count_listings_by_status(*, session: AsyncSession, vendor: Vendor) -> dict[str, int]:
@@ -555,8 +665,26 @@ async def count_listings_by_status(*, session: AsyncSession, vendor: Vendor) -> 
 
 
 async def get_product(*, session: AsyncSession, vendor: Vendor, product_id: int) -> ProductView:
-    product = await _own_product(session=session, vendor=vendor, product_id=product_id)
-    return (await _views(session=session, products=[product]))[0]
+    """One of the vendor's own products with its tiers, photos, certificate ids and pending revision, in three
+    queries; another vendor's (or no) product is not found."""
+    row = (
+        await session.execute(
+            select(Product, _certificate_ids_text(), _tiers_text(), ProductRevision)
+            .outerjoin(ProductRevision, _pending_revision_of_product())
+            .where(col(Product.id) == product_id)
+        )
+    ).one_or_none()
+    product = row[0] if row is not None else None
+    ensure_access(product, vendor, MSG_NOT_FOUND)
+    assert row is not None and product is not None
+    views = await _views(
+        session=session,
+        products=[product],
+        certificate_ids={product.id: _ids(row[1])},
+        tiers={product.id: _tiers(product.id, row[2])},
+        pending={product.id: row[3]},
+    )
+    return views[0]
 
 
 def first_photo_key() -> ScalarSelect[str]:

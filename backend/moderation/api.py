@@ -20,6 +20,7 @@ from backend.db import DbSession
 from backend.moderation import service
 from backend.moderation.audit import AuditFilter, list_entries
 from backend.moderation.schemas import (
+    ApprovalPublic,
     AuditEntryPublic,
     DecisionPublic,
     QueueItemPublic,
@@ -51,9 +52,24 @@ class ModerationApi(Controller):
     async def queue(self, request: UserRequest, db_session: DbSession) -> list[QueueItemPublic]:
         return [QueueItemPublic.of(item) for item in await service.review_queue(session=db_session, actor=request.user)]
 
-    @post("/listings/{product_id:int}/approve", summary="Approve a listing", status_code=200)
-    async def approve(self, request: UserRequest, product_id: FromPath[int], db_session: DbSession) -> DecisionPublic:
-        return await _decide(service.approve_listing, request, db_session, product_id=product_id)
+    @post(
+        "/listings/{product_id:int}/approve",
+        summary="Approve a listing; the answer says what buyers now see of it",
+        status_code=200,
+    )
+    async def approve(self, request: UserRequest, product_id: FromPath[int], db_session: DbSession) -> ApprovalPublic:
+        product = await service.approve_listing(
+            session=db_session, actor=request.user, product_id=product_id, now=utcnow()
+        )
+        outcome = await service.approval_outcome(session=db_session, product=product)
+        return ApprovalPublic(
+            **DecisionPublic.of(product).model_dump(),
+            on_sale=outcome.on_sale,
+            canteens=outcome.canteens,
+            gates=outcome.gates,
+            dormitories=outcome.dormitories,
+            message=outcome.message(),
+        )
 
     @post("/listings/{product_id:int}/reject", summary="Reject a listing with a reason", status_code=200)
     async def reject(

@@ -136,6 +136,17 @@ class DecisionPublic(BaseModel):
         return cls(id=decided.id, status=decided.status, reason=decided.status_reason)
 
 
+class ApprovalPublic(DecisionPublic):
+    """An approved listing, with what buyers now see of it: whether it is in the catalogue (its certificates count)
+    and the zone's canteens, gates and dormitories its vendor delivers to; `message` says it in words."""
+
+    on_sale: bool
+    canteens: int
+    gates: int
+    dormitories: int
+    message: str
+
+
 class AuditEntryPublic(BaseModel):
     id: int
     at: datetime

@@ -11,13 +11,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Result, Select, and_, func, literal, select, union_all, update
+from sqlalchemy import Result, Select, and_, exists, func, literal, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from backend.accounts.models import Role, User
 from backend.catalog.entries import refresh_entries
 from backend.catalog.models import (
+    CatalogueEntry,
     ListingStatus,
     Product,
     ProductCertificate,
@@ -31,11 +32,13 @@ from backend.catalog.service import change_listing_status
 from backend.certification.models import Certificate, CertificateStatus
 from backend.db import matched_rows, upsert_insert
 from backend.errors import N_, Conflict, NotFound, ValidationFailed
+from backend.i18n import gettext
 from backend.moderation.audit import record
 from backend.moderation.models import CertificateNotice, ListingReport, ReportKind
 from backend.notifications.service import notify
 from backend.orders.service import warn_buyers_of_suspension
 from backend.vendors.models import Vendor, VendorStatus
+from backend.vendors.reach import places_text, vendor_reach
 
 MSG_LISTING_NOT_FOUND = N_("This listing does not exist.")
 MSG_CERTIFICATE_NOT_FOUND = N_("This certificate does not exist.")
@@ -269,6 +272,71 @@ async def approve_listing(*, session: AsyncSession, actor: User, product_id: int
         session, vendor, NOTE_LISTING_APPROVED, f"/vendor/products/{product.id}", now, product=product.name
     )
     return product
+
+
+MSG_NOW_ON_SALE = N_("%(product)s is now on sale to %(places)s.")
+MSG_REACHES_NOBODY = N_(
+    "%(product)s is approved, but no buyer sees it: its vendor's delivery radius reaches none of the zone's "
+    "canteens, gates or dormitories. The vendor is shown how to fix it."
+)
+MSG_WAITS_FOR_CERTIFICATES = N_("%(product)s is approved: buyers see it once its certificates are verified.")
+
+
+@dataclass(frozen=True)
+class ApprovalOutcome:
+    """What buyers see of a listing just approved: whether it is in the catalogue, and which of the zone's
+    delivery places its vendor reaches."""
+
+    product: str
+    on_sale: bool
+    canteens: int
+    gates: int
+    dormitories: int
+
+    @property
+    def reaches_any(self) -> bool:
+        return self.canteens + self.gates + self.dormitories > 0
+
+    def message(self) -> str:
+        if not self.on_sale:
+            return gettext(MSG_WAITS_FOR_CERTIFICATES, product=self.product)
+        if not self.reaches_any:
+            return gettext(MSG_REACHES_NOBODY, product=self.product)
+        return gettext(
+            MSG_NOW_ON_SALE, product=self.product, places=places_text(self.canteens, self.gates, self.dormitories)
+        )
+
+
+async def approval_outcome(*, session: AsyncSession, product: Product) -> ApprovalOutcome:
+    """What buyers see of `product` now (after `approve_listing`), for the manager's message: two queries."""
+    vendor = await session.get_one(Vendor, product.vendor_id)
+    on_sale = (await session.execute(select(exists().where(col(CatalogueEntry.product_id) == product.id)))).scalar_one()
+    reach = await vendor_reach(session=session, vendor=vendor)
+    return ApprovalOutcome(product.name, bool(on_sale), reach.canteens, reach.gates, reach.dormitories)
+
+
+async def next_listing_to_review(*, session: AsyncSession, actor: User) -> int | None:
+    """The listing the queue shows first now: where the manager goes on after a decision."""
+    query = (
+        select(col(Product.id))
+        .join(Vendor, col(Vendor.id) == col(Product.vendor_id))
+        .where(col(Product.status) == ListingStatus.PENDING_REVIEW)
+        .order_by(col(Product.submitted_at), col(Product.id))
+        .limit(1)
+    )
+    return (await session.execute(_in_moderated_zone(query, actor))).scalar_one_or_none()
+
+
+async def next_certificate_to_verify(*, session: AsyncSession, actor: User) -> int | None:
+    """The certificate the list shows first now: where the manager goes on after a decision."""
+    query = (
+        select(col(Certificate.id))
+        .join(Vendor, col(Vendor.id) == col(Certificate.vendor_id))
+        .where(col(Certificate.status) == CertificateStatus.UNVERIFIED)
+        .order_by(col(Certificate.updated_at), col(Certificate.id))
+        .limit(1)
+    )
+    return (await session.execute(_in_moderated_zone(query, actor))).scalar_one_or_none()
 
 
 async def reject_listing(*, session: AsyncSession, actor: User, product_id: int, reason: str, now: datetime) -> Product:

@@ -256,20 +256,22 @@ class OrderApi(Controller):
         status_code=200,
         summary="Move an order on: accept, decline (with a reason), ready, delivered, completed, cancel "
         "(with a reason)",
-        description="409 when the order cannot go to that status (or changed meanwhile), with its "
-        "`current_status`; 403 when it is the other side's move, 422 when a decline or cancellation "
+        description="409 when the order cannot go to that status (or changed meanwhile, or is marked delivered "
+        "before its delivery day), with its `current_status`; 403 when it is the other side's move, 422 when a decline or cancellation "
         "has no reason.",
     )
     async def transition(
         self, request: UserRequest, order_id: FromPath[int], data: JSONBody[TransitionInput], db_session: DbSession
     ) -> OrderDetailPublic:
+        now = utcnow()
         await change_status(
             session=db_session,
             order_id=order_id,
             target=data.status,
             actor=request.user,
             reason=data.reason,
-            now=utcnow(),
+            now=now,
+            today=wib_today(now),
         )
         return await _detail(db_session, request.user, order_id)
 

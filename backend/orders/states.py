@@ -11,7 +11,7 @@ back held capacity and stock on decline or cancellation, and notifies the other 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import ColumnElement, exists, select, update
@@ -22,9 +22,10 @@ from sqlmodel import col
 from backend.accounts.models import Role, User
 from backend.accounts.service import organisation_staff_ids
 from backend.catalog.models import Fulfilment
+from backend.clock import format_date, wib_today
 from backend.db import is_postgres, matched_rows
 from backend.errors import N_, Forbidden, NotFound, StatusConflict, ValidationFailed
-from backend.i18n import gettext
+from backend.i18n import get_locale, gettext
 from backend.notifications.service import Note, notify_each
 from backend.orders import capacity
 from backend.orders.claim_models import ClaimState, DeliveryClaim
@@ -70,6 +71,9 @@ MSG_UNPAID = N_("Not paid in time.")
 MSG_AUTO_COMPLETED = N_("Completed automatically two days after delivery.")
 MSG_STATUS_CHANGED = N_("Order %(number)s: %(status)s")
 MSG_SUSPENDED = N_("Your shop is suspended: you can only decline or cancel orders.")
+MSG_BEFORE_DELIVERY_DAY = N_(
+    "This order is to be delivered on %(day)s: it can be marked delivered on that day, not before."
+)
 MSG_CLAIM_OPEN = N_("The report of a short or damaged delivery is not settled yet: the order completes after it.")
 
 
@@ -118,10 +122,18 @@ async def load_for_change(*, session: AsyncSession, order_id: int, actor: User |
 
 
 async def change_status(
-    *, session: AsyncSession, order_id: int, target: OrderStatus, actor: User | None, now: datetime, reason: str = ""
+    *,
+    session: AsyncSession,
+    order_id: int,
+    target: OrderStatus,
+    actor: User | None,
+    now: datetime,
+    today: date,
+    reason: str = "",
 ) -> Order:
-    """Move an order to `target` for `actor` (None: the system). Refuses an illegal transition (409), a side
-    that may not make it (403), a missing reason for a decline or cancellation (422)."""
+    """Move an order to `target` for `actor` (None: the system) at `now`, `today` being the zone's date then.
+    Refuses an illegal transition (409), a side that may not make it (403), a missing reason for a decline or
+    cancellation (422), marking it delivered before its delivery day (409)."""
     order, vendor_user_id, side = await load_for_change(session=session, order_id=order_id, actor=actor)
     await apply_transition(
         session=session,
@@ -132,6 +144,7 @@ async def change_status(
         actor=actor,
         reason=reason,
         now=now,
+        today=today,
     )
     return order
 
@@ -145,6 +158,7 @@ async def apply_transition(
     target: OrderStatus,
     actor: User | None,
     now: datetime,
+    today: date,
     reason: str = "",
 ) -> None:
     current = OrderStatus(order.status)
@@ -165,6 +179,13 @@ async def apply_transition(
         raise Forbidden(MSG_SUSPENDED)
     if target in NEEDS_REASON and not reason:
         raise ValidationFailed.single("reason", MSG_REASON)
+    if target == S.DELIVERED and today < order.delivery_day:
+        # An order handed over early would start the two days to completion before the buyer expects it.
+        raise StatusConflict(
+            MSG_BEFORE_DELIVERY_DAY,
+            current_status=current.value,
+            params={"day": format_date(order.delivery_day, get_locale())},
+        )
     if target == S.COMPLETED and (await session.execute(select(unsettled_claim(order.id)))).scalar_one():
         raise StatusConflict(MSG_CLAIM_OPEN, current_status=current.value)
     moved = await session.execute(
@@ -283,6 +304,7 @@ async def mark_checkout_paid(*, session: AsyncSession, checkout_id: int, now: da
             target=S.PLACED,
             actor=None,
             now=now,
+            today=wib_today(now),
         )
     return [order for order, _ in rows]
 
@@ -346,6 +368,7 @@ async def _system_transitions(
             actor=None,
             reason=reason,
             now=now,
+            today=wib_today(now),
         )
         changed += 1
     return changed

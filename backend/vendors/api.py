@@ -30,7 +30,8 @@ from backend.media.storage import Storage
 from backend.media.uploads import UPLOAD_BODY_LIMIT, document_from_upload, photo_from_upload
 from backend.validation import form_to_input, validate_input
 from backend.vendors import service as vendors
-from backend.vendors.schemas import VendorProfileInput, VendorPublic
+from backend.vendors.reach import Reach, vendor_reach
+from backend.vendors.schemas import DeliveryRadiusInput, VendorProfileInput, VendorPublic, VendorReachPublic
 
 MULTIPART = Body(media_type=RequestEncodingType.MULTI_PART)
 
@@ -77,6 +78,19 @@ async def _certificate_fields(data: CertificateUpload) -> tuple[CertificateInput
     return validate_input(CertificateInput, fields), document or None
 
 
+def _reach_public(reach: Reach) -> VendorReachPublic:
+    return VendorReachPublic(
+        radius_km=reach.radius_km,
+        canteens=reach.canteens,
+        gates=reach.gates,
+        dormitories=reach.dormitories,
+        reaches_any=reach.reaches_any,
+        nearest_km=None if reach.nearest_km is None else round(reach.nearest_km, 1),
+        needed_radius_km=reach.needed_km,
+        summary=reach.summary(),
+    )
+
+
 class VendorApi(Controller):
     path = "/api/v1/vendor"
     tags = ["vendor"]
@@ -94,6 +108,23 @@ class VendorApi(Controller):
         return VendorPublic.of(
             await vendors.save_profile(session=db_session, user=request.user, data=data, now=utcnow())
         )
+
+    @get("/reach", summary="Who sees my live products: the zone's canteens, gates and dormitories my radius reaches")
+    async def get_reach(self, request: UserRequest, db_session: DbSession) -> VendorReachPublic:
+        vendor = await vendors.require_vendor(session=db_session, user=request.user)
+        return _reach_public(await vendor_reach(session=db_session, vendor=vendor))
+
+    @put(
+        "/profile/delivery-radius",
+        summary="Change only my delivery radius (e.g. to the needed_radius_km of my reach)",
+    )
+    async def put_delivery_radius(
+        self, request: UserRequest, data: JSONBody[DeliveryRadiusInput], db_session: DbSession
+    ) -> VendorReachPublic:
+        vendor = await vendors.set_delivery_radius(
+            session=db_session, user=request.user, radius_km=data.delivery_radius_km, now=utcnow()
+        )
+        return _reach_public(await vendor_reach(session=db_session, vendor=vendor))
 
     @post(
         "/profile/photo",

@@ -13,6 +13,7 @@ from backend.public import media_url, public_from
 from backend.validation import Rupiah
 from backend.vendors.models import Vendor, mask_to_days
 
+DEFAULT_RADIUS_KM = 10.0
 MSG_BANDS = N_("Write one distance band a line, as km: fee, for example 5: 5.000.")
 MAX_BANDS = 6
 
@@ -64,7 +65,13 @@ class VendorProfileInput(BaseModel):
     # Indonesia lies between about 11°S–6°N and 95°E–141°E.
     latitude: float | None = Field(default=None, ge=-11.5, le=6.5)
     longitude: float | None = Field(default=None, ge=94.0, le=141.5)
-    delivery_radius_km: float = Field(default=10.0, gt=0, le=100)
+    delivery_radius_km: float | None = Field(
+        default=None,
+        gt=0,
+        le=100,
+        description="Kilometres; when not given, a new shop's radius reaches the zone's nearest canteen, gate or "
+        "dormitory (at least 10 km) and an existing shop keeps its radius",
+    )
     delivery_fee: Rupiah = Field(default=0, ge=0, le=10_000_000, description="Rupiah each order pays for delivery")
     min_order_value: Rupiah = Field(
         default=0, ge=0, le=100_000_000, description="Rupiah: an order whose goods come to less is refused"
@@ -101,6 +108,26 @@ class VendorProfileInput(BaseModel):
         if any(day < 1 or day > 7 for day in days):
             raise ValueError(N_("Operating days are numbered 1 (Monday) to 7 (Sunday)."))
         return sorted(set(days))
+
+
+class DeliveryRadiusInput(BaseModel):
+    """A new delivery radius alone (the one-tap fix of a radius that reaches nobody)."""
+
+    delivery_radius_km: float = Field(gt=0, le=100, description="Kilometres")
+
+
+class VendorReachPublic(BaseModel):
+    """Who sees the vendor's live products: the zone's canteens, gates and dormitories within the delivery radius;
+    when it reaches none, the radius that would reach the nearest (`needed_radius_km`, None when none would)."""
+
+    radius_km: float
+    canteens: int
+    gates: int
+    dormitories: int
+    reaches_any: bool
+    nearest_km: float | None
+    needed_radius_km: int | None
+    summary: str
 
 
 class VendorPublic(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import anyio.to_thread
+from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -19,8 +20,9 @@ from backend.media.images import ProcessedPhoto
 from backend.media.storage import Storage, content_key
 from backend.orders import capacity
 from backend.phone import InvalidPhoneNumber, normalize_phone
-from backend.vendors.models import Vendor, VendorStatus, canonical_regency, days_to_mask
-from backend.vendors.schemas import VendorProfileInput
+from backend.vendors.models import Vendor, VendorStatus, canonical_regency, days_to_mask, mask_to_days
+from backend.vendors.reach import Reach, vendor_reach, vendor_with_reach
+from backend.vendors.schemas import DEFAULT_RADIUS_KM, VendorProfileInput
 
 MSG_PROFILE_FIRST = N_("Complete your business profile first.")
 MSG_SUSPENDED = N_("Your shop is suspended: %(reason)s")
@@ -45,6 +47,17 @@ async def require_vendor(*, session: AsyncSession, user: User) -> Vendor:
     if vendor is None:
         raise ProfileIncomplete()
     return vendor
+
+
+async def require_vendor_with_reach(*, session: AsyncSession, user: User) -> tuple[Vendor, Reach]:
+    """The acting vendor's own profile and who its delivery radius reaches, in one query (`require_vendor`'s
+    refusals)."""
+    if user.role != Role.VENDOR:
+        raise Forbidden()
+    found = await vendor_with_reach(session=session, user=user)
+    if found is None:
+        raise ProfileIncomplete()
+    return found
 
 
 def ensure_active(vendor: Vendor) -> None:
@@ -89,9 +102,14 @@ async def save_profile(*, session: AsyncSession, user: User, data: VendorProfile
             created_at=now,
         )
     old_name, old_capacity = vendor.business_name, vendor.daily_capacity
-    fields = data.model_dump(exclude={"operating_days", "whatsapp", "regency"})
+    is_new = vendor.id is None
+    fields = data.model_dump(exclude={"operating_days", "whatsapp", "regency", "delivery_radius_km"})
     for name, value in fields.items():
         setattr(vendor, name, value)
+    if data.delivery_radius_km is not None:
+        vendor.delivery_radius_km = data.delivery_radius_km
+    elif is_new:
+        vendor.delivery_radius_km = await _radius_reaching_zone(session, vendor)
     vendor.regency = (
         canonical_regency(data.regency or "") or vendor.regency or (await session.get_one(Zone, user.zone_id)).regency
     )
@@ -114,6 +132,38 @@ async def save_profile(*, session: AsyncSession, user: User, data: VendorProfile
     # Name, location, radius, working days and capacity are on the catalogue's cards and decide its reach.
     await refresh_entries(session, vendor_id=vendor.id)
     return vendor
+
+
+async def _radius_reaching_zone(session: AsyncSession, vendor: Vendor) -> float:
+    """A new vendor's radius when they give none: the usual 10 km, or as far as the zone's nearest canteen, gate or
+    dormitory when that is further (up to the most a vendor may deliver), so that buyers see the shop at once."""
+    reach = await vendor_reach(session=session, vendor=vendor, radius_km=DEFAULT_RADIUS_KM)
+    return float(reach.needed_km) if reach.needed_km is not None else DEFAULT_RADIUS_KM
+
+
+def profile_input(vendor: Vendor, **changes: object) -> VendorProfileInput:
+    """The vendor's profile as it is saved, with `changes`: what a one-field change hands to `save_profile`."""
+    current = {
+        name: getattr(vendor, name)
+        for name in VendorProfileInput.model_fields
+        if name not in ("operating_days", "delivery_fee_bands") and hasattr(vendor, name)
+    }
+    current["operating_days"] = mask_to_days(vendor.operating_days)
+    current["delivery_fee_bands"] = vendor.delivery_fee_bands
+    return VendorProfileInput.model_validate({**current, **changes})
+
+
+async def set_delivery_radius(*, session: AsyncSession, user: User, radius_km: float, now: datetime) -> Vendor:
+    """Change only the delivery radius (the one-tap fix of a radius that reaches nobody), by the profile's own rules
+    (`save_profile`), so the catalogue's reach is rewritten as after any profile edit."""
+    vendor = await require_vendor(session=session, user=user)
+    try:
+        data = profile_input(vendor, delivery_radius_km=radius_km)
+    except PydanticValidationError as refused:
+        raise ValidationFailed(
+            [FieldError("delivery_radius_km", N_("Choose a delivery distance between 0 and 100 km."))]
+        ) from refused
+    return await save_profile(session=session, user=user, data=data, now=now)
 
 
 async def set_profile_photo(

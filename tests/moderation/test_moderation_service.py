@@ -394,7 +394,18 @@ async def test_the_moderation_api_answers_each_decision_with_the_new_state(clien
     unknown = await client.post("/api/v1/manager/certificates/999999/verify", headers=auth)
 
     assert verified.json() == {"id": certificate.id, "status": "verified", "reason": ""}
-    assert approved.json() == {"id": shop.product.id, "status": "live", "reason": ""}
+    assert approved.json() == {
+        "id": shop.product.id,
+        "status": "live",
+        "reason": "",
+        # The zone has no canteen, gate or dormitory yet: nobody sees it, and the answer says so.
+        "on_sale": True,
+        "canteens": 0,
+        "gates": 0,
+        "dormitories": 0,
+        "message": approved.json()["message"],
+    }
+    assert approved.json()["message"]
     assert suspended.json() == {"id": shop.vendor.id, "status": "suspended", "reason": "Sertifikat palsu"}
     assert reinstated.json() == {"id": shop.vendor.id, "status": "active", "reason": "Sudah dicek ulang"}
     assert unknown.status_code == 404

@@ -17,6 +17,8 @@ from backend.orders.placement import Placement, place_checkout
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday, 09.00 WIB
 NEXT_MONDAY = date(2026, 11, 30)
+# The day the orders of these stories are delivered: an order is marked delivered on it (or later), never before.
+ON_DELIVERY_DAY = datetime(2026, 11, 30, 5, 0, tzinfo=UTC)  # Monday 30 November, 12.00 WIB
 ELEVEN = time(11, 0)
 
 

@@ -182,7 +182,13 @@ async def test_a_canteen_is_warned_of_a_colleagues_open_order_with_the_same_vend
     assert (await ordering.checkout(colleague)).orders  # warned, not stopped
     async with database.sessionmaker() as session:
         await change_status(
-            session=session, order_id=placed.id, target=OrderStatus.CANCELLED, actor=first, reason="Dobel", now=NOW
+            session=session,
+            order_id=placed.id,
+            target=OrderStatus.CANCELLED,
+            actor=first,
+            reason="Dobel",
+            now=NOW,
+            today=NEXT_MONDAY,
         )
         await session.commit()
     await ordering.put_in_cart(first, nasi_box.id, 50)

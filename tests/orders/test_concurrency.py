@@ -12,7 +12,7 @@ from sqlmodel import col
 from backend.accounts.models import Role
 from backend.errors import Conflict, InsufficientCapacity
 from backend.orders.models import Order, OrderEvent, OrderStatus
-from tests.orders.conftest import NOW
+from tests.orders.conftest import NEXT_MONDAY, NOW
 
 pytestmark = pytest.mark.postgres_only
 
@@ -93,7 +93,13 @@ async def test_a_vendor_accepting_while_the_buyer_cancels_ends_in_one_state(
     async def act(actor, target, reason=""):
         async with database.sessionmaker() as session:
             changed = await change_status(
-                session=session, order_id=order.id, target=target, actor=actor, reason=reason, now=NOW
+                session=session,
+                order_id=order.id,
+                target=target,
+                actor=actor,
+                reason=reason,
+                now=NOW,
+                today=NEXT_MONDAY,
             )
             await session.commit()
             return changed.status

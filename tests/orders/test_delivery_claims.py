@@ -25,7 +25,7 @@ from backend.payments import invoices, ledger
 from backend.payments.ledger import commission_for
 from backend.payments.models import Invoice, LedgerAccount, LedgerEntry
 from tests.conftest import jpeg_bytes, log_in, submit
-from tests.orders.conftest import NOW
+from tests.orders.conftest import NEXT_MONDAY, NOW
 from tests.orders.test_order_api import bearer
 
 S = OrderStatus
@@ -37,7 +37,9 @@ async def delivered(database, ordering, seller, buyer, product, quantity=200, **
     order = await ordering.order(buyer, product.id, quantity, **checkout)
     async with database.sessionmaker() as session:
         for target in (S.ACCEPTED, S.READY, S.DELIVERED):
-            await change_status(session=session, order_id=order.id, target=target, actor=seller.user, now=NOW)
+            await change_status(
+                session=session, order_id=order.id, target=target, actor=seller.user, now=NOW, today=NEXT_MONDAY
+            )
         await session.commit()
     return order
 
@@ -85,7 +87,9 @@ async def act(database, actor, order, action, quantities=None, reason=""):
 
 async def complete(database, order, buyer):
     async with database.sessionmaker() as session:
-        await change_status(session=session, order_id=order.id, target=S.COMPLETED, actor=buyer, now=NOW)
+        await change_status(
+            session=session, order_id=order.id, target=S.COMPLETED, actor=buyer, now=NOW, today=NEXT_MONDAY
+        )
         await session.commit()
 
 

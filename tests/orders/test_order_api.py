@@ -8,14 +8,15 @@ HTTP requests run on the real clock, so delivery days are counted from today (WI
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 from sqlalchemy import func, select
 
 from backend.accounts import service as account_service
 from backend.accounts.models import Role
 from backend.catalog import service as catalog_service
-from backend.clock import utcnow, wib_today
+from backend.clock import format_date, utcnow, wib_to_utc, wib_today
+from backend.orders import api as orders_api
 from backend.orders import capacity
 from backend.orders.models import CartLine, Checkout, Order
 from backend.vendors.models import Vendor
@@ -76,7 +77,9 @@ def fields(response) -> list[str]:
 # --- the whole story ------------------------------------------------------------------------------------------
 
 
-async def test_a_canteen_orders_200_box_and_the_vendor_delivers_them(client, database, catering, canteen_staff):
+async def test_a_canteen_orders_200_box_and_the_vendor_delivers_them(
+    client, database, catering, canteen_staff, monkeypatch
+):
     seller, nasi_box = catering
     canteen = await bearer(database, canteen_staff)
     shop = await bearer(database, seller.user)
@@ -149,6 +152,8 @@ async def test_a_canteen_orders_200_box_and_the_vendor_delivers_them(client, dat
     assert accepted.status_code == 200, accepted.text
     assert accepted.json()["status"] == "accepted" and accepted.json()["actions"] == ["ready", "cancelled"]
     assert (await move(client, shop, order["id"], "ready")).status_code == 200
+    # Cooked ahead, but handed over only on the delivery day: the API's clock moves there.
+    monkeypatch.setattr(orders_api, "utcnow", lambda: wib_to_utc(day, time(10, 30)))
     assert (await move(client, shop, order["id"], "delivered")).status_code == 200
     seen = (await client.get(f"/api/v1/orders/{order['id']}", headers=canteen)).json()
     assert seen["side"] == "buyer" and seen["actions"] == ["completed"] and not seen["can_review"]
@@ -495,3 +500,24 @@ async def test_the_openapi_document_describes_the_ordering_api(client):
         answer = line[method]["responses"]["200"]["content"]["application/json"]["schema"]
         assert answer["$ref"] == "#/components/schemas/CartChangePublic", (method, answer)
     assert "/api/v1/me" in paths
+
+
+async def test_delivered_before_the_delivery_day_is_a_409_problem_naming_the_day(
+    client, database, ordering, catering, canteen_staff
+):
+    seller, nasi_box = catering
+    day = delivery_day()
+    order = await ordering.order(canteen_staff, nasi_box.id, 100, day=day, now=utcnow())
+    shop = await bearer(database, seller.user)
+    for status in ("accepted", "ready"):
+        assert (await move(client, shop, order.id, status)).status_code == 200
+
+    early = await move(client, shop, order.id, "delivered")
+
+    assert early.status_code == 409
+    assert early.headers["content-type"].startswith(PROBLEM)
+    problem = early.json()
+    assert problem["code"] == "conflict" and problem["current_status"] == "ready"
+    assert format_date(day, "en") in problem["detail"] or format_date(day, "id") in problem["detail"]
+    async with database.sessionmaker() as session:
+        assert (await session.get(Order, order.id)).status == "ready"

@@ -16,7 +16,7 @@ from backend.orders.models import CartLine, Order, OrderStatus, StandingOrderRun
 from backend.orders.standing import StandingOrderInput, create_standing_order, place_standing_orders, set_active
 from backend.orders.states import change_status
 from backend.vendors.models import Vendor
-from tests.orders.conftest import NOW
+from tests.orders.conftest import NEXT_MONDAY, NOW
 
 SUNDAY_MORNING = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)  # 09.00 WIB, before the 15.00 cut-off for Monday
 NEXT_WEEK = [date(2026, 11, 30), date(2026, 12, 1), date(2026, 12, 2), date(2026, 12, 3), date(2026, 12, 4)]
@@ -116,7 +116,9 @@ async def complete(database, order, seller, buyer):
         (OrderStatus.COMPLETED, buyer),
     ):
         async with database.sessionmaker() as session:
-            await change_status(session=session, order_id=order.id, target=target, actor=actor, now=NOW)
+            await change_status(
+                session=session, order_id=order.id, target=target, actor=actor, now=NOW, today=NEXT_MONDAY
+            )
             await session.commit()
 
 

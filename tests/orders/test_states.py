@@ -10,11 +10,13 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from backend.accounts.models import Role
+from backend.clock import wib_today
 from backend.errors import Conflict, Forbidden, NotFound, StatusConflict, ValidationFailed
 from backend.i18n import gettext
 from backend.notifications.models import Notification
 from backend.orders.models import STATUS_LABELS, Order, OrderEvent, OrderStatus, PaymentMethod
 from backend.orders.states import (
+    MSG_BEFORE_DELIVERY_DAY,
     MSG_CHANGED,
     TRANSITIONS,
     apply_transition,
@@ -24,16 +26,23 @@ from backend.orders.states import (
     load_for_change,
     mark_checkout_paid,
 )
-from tests.orders.conftest import NOW
+from tests.orders.conftest import NEXT_MONDAY, NOW, ON_DELIVERY_DAY
 
 S = OrderStatus
 
 
-async def move(database, order_id, target, actor, reason="", now=NOW):
+async def move(database, order_id, target, actor, reason="", now=NOW, today=None):
+    """The actor's tap at `now`; `today` is the zone's date then unless a test says otherwise."""
     async with database.sessionmaker() as session:
         try:
             order = await change_status(
-                session=session, order_id=order_id, target=target, actor=actor, reason=reason, now=now
+                session=session,
+                order_id=order_id,
+                target=target,
+                actor=actor,
+                reason=reason,
+                now=now,
+                today=today or wib_today(now),
             )
         except BaseException:
             await session.rollback()
@@ -55,13 +64,13 @@ async def test_an_order_goes_from_placed_to_completed_and_every_step_is_recorded
 ):
     seller, nasi_box = catering
     order = await ordering.order(canteen_staff, nasi_box.id, 200)
-    for target, actor in (
-        (S.ACCEPTED, seller.user),
-        (S.READY, seller.user),
-        (S.DELIVERED, seller.user),
-        (S.COMPLETED, canteen_staff),
+    for target, actor, now in (
+        (S.ACCEPTED, seller.user, NOW),
+        (S.READY, seller.user, NOW),
+        (S.DELIVERED, seller.user, ON_DELIVERY_DAY),
+        (S.COMPLETED, canteen_staff, ON_DELIVERY_DAY),
     ):
-        assert (await move(database, order.id, target, actor)).status == target
+        assert (await move(database, order.id, target, actor, now=now)).status == target
 
     async with database.sessionmaker() as session:
         events = (
@@ -121,6 +130,7 @@ async def test_the_one_who_loses_a_race_for_the_order_is_told_what_it_is_now(
                 target=S.ACCEPTED,
                 actor=seller.user,
                 now=NOW,
+                today=wib_today(NOW),
             )
         await vendors_session.rollback()
     assert lost.value.current_status == S.CANCELLED
@@ -237,10 +247,40 @@ async def test_a_paid_checkout_places_its_orders_once(ordering, world, zone, cat
 async def test_delivered_orders_complete_by_themselves_after_two_days(ordering, catering, canteen_staff, database):
     seller, nasi_box = catering
     order = await ordering.order(canteen_staff, nasi_box.id, 50)
-    for target in (S.ACCEPTED, S.READY, S.DELIVERED):
+    for target in (S.ACCEPTED, S.READY):
         await move(database, order.id, target, seller.user)
+    await move(database, order.id, S.DELIVERED, seller.user, now=ON_DELIVERY_DAY)
     async with database.sessionmaker() as session:
-        assert await complete_delivered_orders(session=session, now=NOW + timedelta(days=1)) == 0
-        assert await complete_delivered_orders(session=session, now=NOW + timedelta(days=2, minutes=1)) == 1
+        assert await complete_delivered_orders(session=session, now=ON_DELIVERY_DAY + timedelta(days=1)) == 0
+        assert await complete_delivered_orders(session=session, now=ON_DELIVERY_DAY + timedelta(days=2, minutes=1)) == 1
         await session.commit()
         assert (await session.get(Order, order.id)).status == S.COMPLETED
+
+
+async def test_an_order_cannot_be_marked_delivered_before_its_delivery_day(ordering, catering, canteen_staff, database):
+    seller, nasi_box = catering
+    order = await ordering.order(canteen_staff, nasi_box.id, 200)  # for Monday 30 November
+    for target in (S.ACCEPTED, S.READY):
+        await move(database, order.id, target, seller.user)
+
+    with pytest.raises(StatusConflict) as early:
+        await move(database, order.id, S.DELIVERED, seller.user, today=NEXT_MONDAY - timedelta(days=1))
+
+    assert early.value.message == MSG_BEFORE_DELIVERY_DAY
+    assert early.value.current_status == S.READY
+    assert early.value.params == {"day": "30 November 2026"}
+    async with database.sessionmaker() as session:
+        assert (await session.get(Order, order.id)).status == S.READY
+    delivered = await move(database, order.id, S.DELIVERED, seller.user, now=ON_DELIVERY_DAY, today=NEXT_MONDAY)
+    assert delivered.status == S.DELIVERED
+
+
+async def test_an_order_may_be_marked_delivered_after_its_delivery_day(ordering, catering, canteen_staff, database):
+    seller, nasi_box = catering
+    order = await ordering.order(canteen_staff, nasi_box.id, 50)
+    for target in (S.ACCEPTED, S.READY):
+        await move(database, order.id, target, seller.user)
+    late = ON_DELIVERY_DAY + timedelta(days=1)  # the vendor forgot to tap on the day itself
+    assert (await move(database, order.id, S.DELIVERED, seller.user, now=late, today=wib_today(late))).status == (
+        S.DELIVERED
+    )

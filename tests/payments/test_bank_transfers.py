@@ -69,7 +69,9 @@ async def confirm(database, actor, reference: str, amount: int, now=NOW) -> tran
 
 async def move(database, order_id: int, target: OrderStatus, actor) -> None:
     async with database.sessionmaker() as session:
-        await change_status(session=session, order_id=order_id, target=target, actor=actor, reason="", now=NOW)
+        await change_status(
+            session=session, order_id=order_id, target=target, actor=actor, reason="", now=NOW, today=NEXT_MONDAY
+        )
         await session.commit()
 
 

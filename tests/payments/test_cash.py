@@ -46,7 +46,9 @@ def text_of(page: str) -> str:
 async def move(database, order_id: int, actor, *targets: OrderStatus) -> None:
     async with database.sessionmaker() as session:
         for target in targets:
-            await change_status(session=session, order_id=order_id, target=target, actor=actor, now=NOW)
+            await change_status(
+                session=session, order_id=order_id, target=target, actor=actor, now=NOW, today=NEXT_MONDAY
+            )
         await session.commit()
 
 

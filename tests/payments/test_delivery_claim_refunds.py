@@ -9,7 +9,7 @@ from backend.orders.models import OrderStatus
 from backend.orders.states import change_status
 from backend.payments.models import RefundStatus
 from tests.conftest import log_in
-from tests.orders.conftest import NOW
+from tests.orders.conftest import NEXT_MONDAY, NOW
 from tests.orders.test_delivery_claims import act, line_of, report
 from tests.payments.conftest import refund_of
 from tests.payments.test_refunds import paid, send_refunds  # noqa: F401  (`paid` is a fixture)
@@ -30,7 +30,9 @@ async def test_ten_damaged_boxes_of_a_card_order_are_refunded_at_stripe_once(
     seller = card_checkout.sellers[0]
     async with database.sessionmaker() as session:
         for target in (S.ACCEPTED, S.READY, S.DELIVERED):
-            await change_status(session=session, order_id=nasi.id, target=target, actor=seller.user, now=NOW)
+            await change_status(
+                session=session, order_id=nasi.id, target=target, actor=seller.user, now=NOW, today=NEXT_MONDAY
+            )
         await session.commit()
     line = await line_of(database, nasi)
     await report(database, card_checkout.buyer, nasi, line, quantity=10, kind=ClaimKind.DAMAGED)

@@ -33,7 +33,7 @@ from backend.payments import invoices
 from backend.payments.invoices import InvoiceState
 from backend.payments.models import Invoice
 from tests.conftest import ROOT, TEST_BANK, app, found, log_in, submit  # noqa: F401  (`app` without card payments: this folder's conftest turns them on)
-from tests.orders.conftest import NOW
+from tests.orders.conftest import NEXT_MONDAY, NOW
 
 S = OrderStatus
 
@@ -484,7 +484,13 @@ async def test_cancelled_orders_leave_the_amount_due_and_an_all_cancelled_invoic
 
     async with database.sessionmaker() as session:
         await change_status(
-            session=session, order_id=snack_order.id, target=S.DECLINED, actor=other.user, reason="Stok habis", now=NOW
+            session=session,
+            order_id=snack_order.id,
+            target=S.DECLINED,
+            actor=other.user,
+            reason="Stok habis",
+            now=NOW,
+            today=NEXT_MONDAY,
         )
         await session.commit()
     partly = await detail()
@@ -499,6 +505,7 @@ async def test_cancelled_orders_leave_the_amount_due_and_an_all_cancelled_invoic
             actor=canteen_staff,
             reason="Acara batal",
             now=NOW,
+            today=NEXT_MONDAY,
         )
         await session.commit()
     void = await detail()

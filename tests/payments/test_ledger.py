@@ -25,7 +25,7 @@ from backend.payments.payout_accounts import PayoutAccountInput
 from backend.vendors import service as vendor_service
 from backend.vendors.models import Vendor
 from tests.conftest import app, log_in, submit  # noqa: F401  (`app` without card payments: this folder's conftest turns them on)
-from tests.orders.conftest import NOW
+from tests.orders.conftest import NEXT_MONDAY, NOW
 
 S = OrderStatus
 
@@ -34,8 +34,12 @@ async def complete(database, order: Order, vendor_user, buyer, now=NOW) -> None:
     """The vendor accepts, prepares and delivers; the buyer confirms: the order completes."""
     async with database.sessionmaker() as session:
         for target in (S.ACCEPTED, S.READY, S.DELIVERED):
-            await change_status(session=session, order_id=order.id, target=target, actor=vendor_user, now=now)
-        await change_status(session=session, order_id=order.id, target=S.COMPLETED, actor=buyer, now=now)
+            await change_status(
+                session=session, order_id=order.id, target=target, actor=vendor_user, now=now, today=NEXT_MONDAY
+            )
+        await change_status(
+            session=session, order_id=order.id, target=S.COMPLETED, actor=buyer, now=now, today=NEXT_MONDAY
+        )
         await session.commit()
 
 
@@ -138,7 +142,9 @@ async def test_a_completed_order_is_entered_once_as_gross_commission_and_net(
     seller, nasi_box = catering
     order = await ordering.order(canteen_staff, nasi_box.id, 200)  # 200 × Rp 13.000
     async with database.sessionmaker() as session:
-        await change_status(session=session, order_id=order.id, target=S.ACCEPTED, actor=seller.user, now=NOW)
+        await change_status(
+            session=session, order_id=order.id, target=S.ACCEPTED, actor=seller.user, now=NOW, today=NEXT_MONDAY
+        )
         await session.commit()
     assert await entries(database) == []  # nothing before completion
 
@@ -165,8 +171,12 @@ async def test_a_completed_order_is_entered_once_as_gross_commission_and_net(
 async def complete_from_accepted(database, order, vendor_user, buyer):
     async with database.sessionmaker() as session:
         for target in (S.READY, S.DELIVERED):
-            await change_status(session=session, order_id=order.id, target=target, actor=vendor_user, now=NOW)
-        await change_status(session=session, order_id=order.id, target=S.COMPLETED, actor=buyer, now=NOW)
+            await change_status(
+                session=session, order_id=order.id, target=target, actor=vendor_user, now=NOW, today=NEXT_MONDAY
+            )
+        await change_status(
+            session=session, order_id=order.id, target=S.COMPLETED, actor=buyer, now=NOW, today=NEXT_MONDAY
+        )
         await session.commit()
 
 
@@ -176,7 +186,9 @@ async def test_orders_that_complete_by_themselves_are_entered_too(ordering, cate
     order = await ordering.order(worker, nasi_box.id, 10, point_id=gate.id)  # 10 × Rp 15.000, cash
     async with database.sessionmaker() as session:
         for target in (S.ACCEPTED, S.READY, S.DELIVERED):
-            await change_status(session=session, order_id=order.id, target=target, actor=seller.user, now=NOW)
+            await change_status(
+                session=session, order_id=order.id, target=target, actor=seller.user, now=NOW, today=NEXT_MONDAY
+            )
         await session.commit()
     async with database.sessionmaker() as session:
         assert await complete_delivered_orders(session=session, now=NOW + AUTO_COMPLETE_AFTER) == 1
@@ -232,6 +244,7 @@ async def test_the_ledger_balances_through_orders_a_rate_change_and_payouts(
             actor=canteen_staff,
             reason="Salah pesan",
             now=NOW,
+            today=NEXT_MONDAY,
         )
         await session.commit()
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import col
 
-from backend.clock import utcnow
+from backend.clock import utcnow, wib_today
 from backend.errors import Conflict
 from backend.orders.models import OrderEvent, OrderStatus
 from backend.orders.states import change_status
@@ -126,6 +126,7 @@ async def test_a_buyer_cancelling_while_the_payment_arrives_ends_paid_and_placed
                     actor=card_checkout.buyer,
                     reason="Batal",
                     now=utcnow(),
+                    today=wib_today(utcnow()),
                 )
             except Conflict:
                 await session.rollback()

@@ -16,7 +16,7 @@ from backend.orders.states import cancel_unpaid_orders
 from backend.payments.models import PaymentStatus, Refund, RefundStatus
 from backend.payments.refunds import retry_pending_refunds
 from tests.conftest import log_in, submit
-from tests.orders.conftest import NOW
+from tests.orders.conftest import NEXT_MONDAY, NOW
 from tests.orders.test_order_api import bearer
 from tests.payments.conftest import deliver, has_refund, orders_of, payment_of, refund_of, start_paying
 
@@ -220,7 +220,13 @@ async def test_orders_paid_otherwise_cost_no_payment_query_when_cancelled(orderi
     async with database.sessionmaker() as session:
         with QueryCounter(database) as counter:
             await change_status(
-                session=session, order_id=order.id, target=S.CANCELLED, actor=canteen_staff, reason="Batal", now=NOW
+                session=session,
+                order_id=order.id,
+                target=S.CANCELLED,
+                actor=canteen_staff,
+                reason="Batal",
+                now=NOW,
+                today=NEXT_MONDAY,
             )
         await session.commit()
     assert not any(

@@ -31,7 +31,7 @@ from backend.reports import charts, exports, service
 from backend.reports.charts import Bar, bar_chart
 from backend.vendors.models import Vendor
 from tests.conftest import log_in
-from tests.orders.conftest import NOW, catering, ordering  # noqa: F401  (fixtures)
+from tests.orders.conftest import NEXT_MONDAY, NOW, catering, ordering  # noqa: F401  (fixtures)
 
 WED = date(2026, 11, 25)  # ISO week 48
 TUE = date(2026, 12, 1)  # ISO week 49
@@ -55,7 +55,15 @@ class Story:
 async def move(database, order_id: int, actor, *targets: OrderStatus, reason: str = "") -> None:
     async with database.sessionmaker() as session:
         for target in targets:
-            await change_status(session=session, order_id=order_id, target=target, actor=actor, reason=reason, now=NOW)
+            await change_status(
+                session=session,
+                order_id=order_id,
+                target=target,
+                actor=actor,
+                reason=reason,
+                now=NOW,
+                today=NEXT_MONDAY,
+            )
         await session.commit()
 
 

@@ -17,7 +17,7 @@ from backend.notifications.models import Notification
 from backend.orders.models import OrderStatus
 from backend.orders.standing import StandingOrderInput, create_standing_order, place_standing_orders
 from tests.conftest import log_in, submit
-from tests.orders.conftest import NOW
+from tests.orders.conftest import NEXT_MONDAY, NOW
 from tests.web.test_order_pages import checkout_form, in_cart, place
 
 
@@ -142,7 +142,12 @@ async def test_a_suspended_vendor_can_only_decline_or_cancel(ordering, catering,
     async with database.sessionmaker() as session:
         with pytest.raises(Forbidden):
             await change_status(
-                session=session, order_id=order.id, target=OrderStatus.ACCEPTED, actor=seller.user, now=NOW
+                session=session,
+                order_id=order.id,
+                target=OrderStatus.ACCEPTED,
+                actor=seller.user,
+                now=NOW,
+                today=NEXT_MONDAY,
             )
     async with database.sessionmaker() as session:
         await change_status(
@@ -152,6 +157,7 @@ async def test_a_suspended_vendor_can_only_decline_or_cancel(ordering, catering,
             actor=seller.user,
             reason="Toko dibekukan",
             now=NOW,
+            today=NEXT_MONDAY,
         )
         await session.commit()
     assert await ordering.remaining(seller.vendor.id) == 500

@@ -82,9 +82,17 @@ async def place(database, buyer, product_id: int, quantity: int, key: str = "k1"
 
 
 async def vendor_moves(database, order_id: int, vendor_user, *targets: OrderStatus) -> None:
+    """The vendor's taps on the order, on its delivery day (an order is marked delivered on that day, not before)."""
     async with database.sessionmaker() as session:
         for target in targets:
-            await change_status(session=session, order_id=order_id, target=target, actor=vendor_user, now=utcnow())
+            await change_status(
+                session=session,
+                order_id=order_id,
+                target=target,
+                actor=vendor_user,
+                now=utcnow(),
+                today=DAY,
+            )
         await session.commit()
 
 
@@ -454,6 +462,7 @@ async def test_the_orders_list_filters_by_status_and_pages(client, database, can
             actor=canteen_staff,
             reason="Salah tanggal",
             now=utcnow(),
+            today=wib_today(utcnow()),
         )
         await session.commit()
     await log_in(client, canteen_staff)

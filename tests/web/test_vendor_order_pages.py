@@ -284,6 +284,7 @@ async def test_an_order_changed_meanwhile_is_shown_as_it_is_now(client, shop, bu
             actor=buyer,
             reason="Rapat dibatalkan",
             now=utcnow(),
+            today=wib_today(utcnow()),
         )
         await session.commit()
 
@@ -460,7 +461,14 @@ async def test_the_vendor_answers_a_review_once(client, shop, buyers, two_cantee
         await submit(client, f"/vendor/orders/{first.id}/status", {"target": target})
     async with database.sessionmaker() as session:
         buyer = await session.get(User, first.buyer_id)
-        await change_status(session=session, order_id=first.id, target=OrderStatus.COMPLETED, actor=buyer, now=utcnow())
+        await change_status(
+            session=session,
+            order_id=first.id,
+            target=OrderStatus.COMPLETED,
+            actor=buyer,
+            now=utcnow(),
+            today=wib_today(utcnow()),
+        )
         await review_order(
             session=session, actor=buyer, order_id=first.id, rating=4, comment="Enak, sambal kurang", now=utcnow()
         )
@@ -502,3 +510,21 @@ async def test_the_vendor_home_counts_new_orders_in_at_most_five_queries(
     assert count_queries.count <= 5, count_queries.statements
     assert 'data-new-orders="1"' in home.text  # the other canteen's order waits for an answer
     assert 'href="/vendor/orders"' in home.text
+
+
+async def test_an_order_for_tomorrow_cannot_be_marked_delivered_today(client, shop, buyers):
+    seller, product = shop
+    tomorrow = wib_today(utcnow()) + timedelta(days=1)
+    order = await buyers.order(await buyers.canteen("Kantin PT Sinar"), product.id, 100, day=tomorrow)
+    await log_in(client, seller.user)
+    for target in ("accepted", "ready"):
+        assert (await submit(client, f"/vendor/orders/{order.id}/status", {"target": target})).status_code == 303
+
+    plain = await submit(client, f"/vendor/orders/{order.id}/status", {"target": "delivered", "back": "detail"})
+    over_htmx = await submit(client, f"/vendor/orders/{order.id}/status", {"target": "delivered"}, headers=HTMX)
+
+    assert plain.status_code == 409
+    assert "Pesanan ini diantar pada" in text_of(plain.text) and "tidak sebelumnya" in text_of(plain.text)
+    assert over_htmx.status_code == 200 and 'role="alert"' in over_htmx.text
+    assert "Pesanan ini diantar pada" in text_of(over_htmx.text)
+    assert await buyers.status(order.id) == OrderStatus.READY

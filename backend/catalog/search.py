@@ -30,6 +30,7 @@ import base64
 import binascii
 import json
 import math
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -39,8 +40,11 @@ from sqlalchemy import (
     ColumnElement,
     Float,
     Select,
+    String,
     Subquery,
     and_,
+    any_,
+    bindparam,
     case,
     cast,
     column,
@@ -53,6 +57,7 @@ from sqlalchemy import (
     table,
     true,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -444,13 +449,12 @@ def _entries_in_reach(search: _Search) -> Select[Any]:
 
 def _text_index_ids(search: _Search) -> Select[Any]:
     """The ids of the entries the text index finds for the words and the filters' words."""
-    words = [_index_term(term, postgres=search.postgres) for term in search.terms]
-    words += [_quoted(word, postgres=search.postgres) for word in _filter_words(search.query)]
-    joined = (" & " if search.postgres else " AND ").join(words)
     if search.postgres:
-        document: Any = literal_column("catalogue_entry.search_document")
-        tsquery = func.to_tsquery(literal_column("'simple'::regconfig"), joined)
-        return select(col(ENTRY.product_id).label("product_id")).where(document.op("@@")(tsquery))
+        matches = _text_document_matches(search.terms, _filter_words(search.query))
+        return select(col(ENTRY.product_id).label("product_id")).where(matches)
+    words = [_index_term(term, postgres=False) for term in search.terms]
+    words += [_quoted(word, postgres=False) for word in _filter_words(search.query)]
+    joined = " AND ".join(words)
     index = table("catalogue_search", column("rowid"))
     return select(index.c.rowid.label("product_id")).where(literal_column("catalogue_search").op("MATCH")(joined))
 
@@ -597,12 +601,40 @@ def _starts_word(word: str, text: Any, *, postgres: bool) -> ColumnElement[bool]
 
 
 def _term_in(term: Term, text: Any, *, postgres: bool) -> ColumnElement[bool]:
-    """One alternative of the term is in the text: each of its words starts a word there."""
-    return or_(*(and_(*(_starts_word(word, text, postgres=postgres) for word in alt.split())) for alt in term))
+    """One alternative of the term is in the text: each of its words starts a word there.
+
+    On PostgreSQL the alternatives (spellings, synonyms, corrections) go as array parameters, however many there
+    are: `text LIKE ANY (…)` for those of one word, `text ~ ANY (…)` for those of several (a lookahead per word, so
+    in any order). The statement's shape then follows the words typed, not how many ways they are spelt, so its
+    compiled form, PostgreSQL's prepared statement and plan are made once and reused by the searches of that
+    shape. (A shape per set of spellings meant compiling and preparing a new statement for most searches.)"""
+    if not postgres:
+        return or_(*(and_(*(_starts_word(word, text, postgres=False) for word in alt.split())) for alt in term))
+    one_word = [f"% {alt}%" for alt in term if " " not in alt]  # normalised words: [0-9a-z], nothing to escape
+    several = ["^" + "".join(f"(?=.* {word})" for word in alt.split()) for alt in term if " " in alt]
+    # Both, even when one array is empty (which matches nothing): one shape whatever the spellings.
+    return or_(
+        text.like(any_(bindparam(None, one_word, type_=ARRAY(String)))),
+        text.op("~")(any_(bindparam(None, several, type_=ARRAY(String)))),
+    )
 
 
 def _text_matches(search: _Search) -> list[ColumnElement[bool]]:
-    return [_term_in(term, col(ENTRY.search_text), postgres=search.postgres) for term in search.terms]
+    matches = [_term_in(term, col(ENTRY.search_text), postgres=search.postgres) for term in search.terms]
+    if search.postgres and matches:
+        # The same words asked of the text index too (it holds every word of search_text, so it keeps every
+        # match): PostgreSQL may then read only the entries holding them, through the index, rather than every
+        # entry of the vendors walked (a scan of the whole table once the walk widens past the nearest vendors).
+        matches.append(_text_document_matches(search.terms))
+    return matches
+
+
+def _text_document_matches(terms: list[Term], filter_words: Collection[str] = ()) -> ColumnElement[bool]:
+    """PostgreSQL's text index asked for the terms (and filters' words), as one parameter."""
+    words = [_index_term(term, postgres=True) for term in terms] + list(filter_words)
+    document: ColumnElement[Any] = literal_column("catalogue_entry.search_document")
+    tsquery = func.to_tsquery(literal_column("'simple'::regconfig"), " & ".join(words))
+    return document.bool_op("@@")(tsquery)
 
 
 def _tier(search: _Search) -> ColumnElement[int]:

@@ -264,3 +264,18 @@ async def test_an_admin_adds_synonyms_for_every_zone_and_only_an_admin_removes_t
         await synonyms.remove_synonym(session=session, actor=admin, synonym_id=added.id)
         await session.commit()
         assert await synonyms.list_synonyms(session=session) == []
+
+
+async def test_words_spelt_in_more_or_fewer_ways_share_one_statement_for_the_rows(world, zone, database):
+    """On PostgreSQL a word's spellings, synonyms and corrections travel as one array parameter: searches for a
+    word with one spelling and for words with several send the same statement, which each worker then compiles
+    and the database prepares and plans once, not once per word."""
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite matches each spelling with a condition of its own")
+    await catalogue(world, zone, database, ["Keripik Tempe Sagu", "Kelepon Pandan", "Bakwan Jagung"])
+    statements = set()
+    for text, name in (("kripik", "Keripik Tempe Sagu"), ("klepon", "Kelepon Pandan"), ("bakwan", "Bakwan Jagung")):
+        with QueryCounter(database) as queries:
+            assert await find(database, text=text) == [name]
+        statements.add(queries.statements[-1])  # the page's rows (the words come first)
+    assert len(statements) == 1

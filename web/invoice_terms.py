@@ -7,8 +7,6 @@ backend.payments.terms, which the JSON API calls too.
 
 from __future__ import annotations
 
-from typing import Any
-
 from litestar import Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
@@ -27,7 +25,7 @@ from backend.moderation.schemas import ReasonInput
 from backend.payments import terms
 from backend.payments.invoices import INVOICE_TERMS
 from backend.payments.terms_schemas import GrantInput, NoteInput, TermsApplicationInput
-from web.forms import RowRefusal, field_errors, form_values, read_form, row_forms
+from web.forms import FIRST_OPENED, FormState, RowRefusal, form_values, read_form, row_forms
 from web.responses import page, see_other
 from web.roles import CANTEEN_STAFF, MANAGERS
 
@@ -39,28 +37,24 @@ MANAGER_PAGE = terms.MANAGER_PAGE
 # --- the canteen -------------------------------------------------------------------------------------------
 
 
-async def _canteen_page(
-    request: UserRequest, db_session: AsyncSession, *, refused: DomainError | None = None, values: dict[str, Any]
-) -> Template:
+async def _canteen_page(request: UserRequest, db_session: AsyncSession, state: FormState = FIRST_OPENED) -> Template:
     latest = await terms.latest_application(session=db_session, actor=request.user)
     # Read with the application when there is one (the session's identity map answers without a query).
     organisation = await db_session.get(Organisation, request.user.organisation_id)
     return page(
         "invoices/terms_application.html",
-        status_code=422 if refused else 200,
         organisation=organisation,
         latest=latest,
         terms=INVOICE_TERMS,
-        form=values,
-        errors=field_errors(refused) if refused else {},
         notice=request.query_params.get("notice"),
+        **state.context(),
     )
 
 
 @get(CANTEEN_PAGE, guards=CANTEEN_STAFF, name="canteen_invoice_terms")
 async def canteen_terms_page(request: UserRequest, db_session: DbSession) -> Template:
     """The canteen's terms now, its latest application and what to do next (three queries)."""
-    return await _canteen_page(request, db_session, values={})
+    return await _canteen_page(request, db_session)
 
 
 @post(CANTEEN_PAGE, guards=CANTEEN_STAFF)
@@ -71,7 +65,7 @@ async def apply_for_terms(request: UserRequest, db_session: DbSession) -> Templa
         async with undone_if_refused(db_session):
             await terms.apply_for_terms(session=db_session, actor=request.user, data=data, now=utcnow())
     except DomainError as refused:
-        return await _canteen_page(request, db_session, refused=refused, values=values)
+        return await _canteen_page(request, db_session, FormState.refused(values, refused, status_code=422))
     return see_other(CANTEEN_PAGE, notice="applied")
 
 
@@ -99,7 +93,7 @@ async def add_document(
                 now=utcnow(),
             )
     except DomainError as refused:
-        return await _canteen_page(request, db_session, refused=refused, values=values)
+        return await _canteen_page(request, db_session, FormState.refused(values, refused, status_code=422))
     return see_other(CANTEEN_PAGE, notice="document_added")
 
 

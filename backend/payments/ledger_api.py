@@ -39,7 +39,7 @@ from backend.payments.ledger_schemas import (
     ZoneCommissionPublic,
 )
 from backend.payments.payout_accounts import PayoutAccountInput
-from backend.vendors import service as vendors
+from backend.vendors.dependencies import CURRENT_VENDOR, CurrentVendor
 
 MANAGERS = requires_role(Role.MANAGER, Role.ADMIN)
 ADMINS = requires_role(Role.ADMIN)
@@ -174,46 +174,33 @@ async def cash_received(request: UserRequest, order_id: FromPath[int], db_sessio
     )
 
 
-@get(
-    "/api/v1/vendor/balance",
-    tags=["ledger"],
-    guards=[requires_role(Role.VENDOR)],
-    security=BEARER,
-    summary="What the platform owes my shop, my latest completed orders (gross, commission, net) and payouts",
-)
-async def vendor_balance(request: UserRequest, db_session: DbSession) -> VendorBalancePublic:
-    vendor = await vendors.require_vendor(session=db_session, user=request.user)
-    return VendorBalancePublic.of(await ledger.vendor_balance(session=db_session, vendor=vendor))
+class VendorLedgerApi(Controller):
+    path = "/api/v1/vendor"
+    tags = ["ledger"]
+    guards = [requires_role(Role.VENDOR)]
+    security = BEARER
+    dependencies = CURRENT_VENDOR
 
-
-@get(
-    "/api/v1/vendor/payout-account",
-    tags=["ledger"],
-    guards=[requires_role(Role.VENDOR)],
-    security=BEARER,
-    summary="The bank account my payouts go to (null until recorded)",
-)
-async def get_payout_account(request: UserRequest, db_session: DbSession) -> PayoutAccountPublic | None:
-    vendor = await vendors.require_vendor(session=db_session, user=request.user)
-    account = await payout_accounts.payout_account(session=db_session, vendor_id=vendor.id)
-    return PayoutAccountPublic.of(account) if account else None
-
-
-@put(
-    "/api/v1/vendor/payout-account",
-    tags=["ledger"],
-    guards=[requires_role(Role.VENDOR)],
-    security=BEARER,
-    summary="Record or change the bank account my payouts go to (audit-logged)",
-)
-async def put_payout_account(
-    request: UserRequest, data: JSONBody[PayoutAccountInput], db_session: DbSession
-) -> PayoutAccountPublic:
-    vendor = await vendors.require_vendor(session=db_session, user=request.user)
-    account = await payout_accounts.save_payout_account(
-        session=db_session, actor=request.user, vendor=vendor, data=data, now=utcnow()
+    @get(
+        "/balance",
+        summary="What the platform owes my shop, my latest completed orders (gross, commission, net) and payouts",
     )
-    return PayoutAccountPublic.of(account)
+    async def vendor_balance(self, db_session: DbSession, vendor: CurrentVendor) -> VendorBalancePublic:
+        return VendorBalancePublic.of(await ledger.vendor_balance(session=db_session, vendor=vendor))
+
+    @get("/payout-account", summary="The bank account my payouts go to (null until recorded)")
+    async def get_payout_account(self, db_session: DbSession, vendor: CurrentVendor) -> PayoutAccountPublic | None:
+        account = await payout_accounts.payout_account(session=db_session, vendor_id=vendor.id)
+        return PayoutAccountPublic.of(account) if account else None
+
+    @put("/payout-account", summary="Record or change the bank account my payouts go to (audit-logged)")
+    async def put_payout_account(
+        self, request: UserRequest, data: JSONBody[PayoutAccountInput], db_session: DbSession, vendor: CurrentVendor
+    ) -> PayoutAccountPublic:
+        account = await payout_accounts.save_payout_account(
+            session=db_session, actor=request.user, vendor=vendor, data=data, now=utcnow()
+        )
+        return PayoutAccountPublic.of(account)
 
 
 class LedgerAdminApi(Controller):
@@ -270,8 +257,6 @@ API_ROUTES: list[ControllerRouterHandler] = [
     InvoiceApi,
     CanteenTermsApi,
     cash_received,
-    vendor_balance,
-    get_payout_account,
-    put_payout_account,
+    VendorLedgerApi,
     LedgerAdminApi,
 ]

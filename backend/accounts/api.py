@@ -7,8 +7,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.types import ControllerRouterHandler
 
 from backend.accounts import service
-from backend.accounts.auth import BEARER, UserRequest, requires_login, requires_role
-from backend.accounts.models import Role
+from backend.accounts.auth import BEARER, UserRequest, requires_login
 from backend.accounts.schemas import (
     ApiTokenCreate,
     ApiTokenCreated,
@@ -21,6 +20,7 @@ from backend.accounts.schemas import (
 )
 from backend.clock import utcnow
 from backend.db import DbSession
+from backend.guards import CANTEEN_STAFF
 
 
 class AccountApi(Controller):
@@ -60,7 +60,7 @@ class AccountApi(Controller):
 class CanteenApi(Controller):
     path = "/api/v1/canteen"
     tags = ["accounts"]
-    guards = [requires_role(Role.CANTEEN_STAFF)]
+    guards = [CANTEEN_STAFF]
     security = BEARER
 
     @put("/location", summary="Set my canteen's factory location (the catalogue measures distances from it)")

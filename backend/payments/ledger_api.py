@@ -13,12 +13,13 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.types import ControllerRouterHandler
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.auth import BEARER, UserRequest, requires_role
-from backend.accounts.models import Role, User, Zone
+from backend.accounts.auth import BEARER, UserRequest
+from backend.accounts.models import User, Zone
 from backend.administration import service as administration
 from backend.clock import utcnow, wib_today
 from backend.config import Settings
 from backend.db import DbSession
+from backend.guards import ADMINS, INVOICE_READERS, MANAGERS, VENDORS
 from backend.payments import invoices, ledger, payout_accounts
 from backend.payments.cash import mark_cash_received
 from backend.payments.invoices import InvoiceState
@@ -41,8 +42,6 @@ from backend.payments.ledger_schemas import (
 from backend.payments.payout_accounts import PayoutAccountInput
 from backend.vendors.dependencies import CURRENT_VENDOR, CurrentVendor
 
-MANAGERS = requires_role(Role.MANAGER, Role.ADMIN)
-ADMINS = requires_role(Role.ADMIN)
 Page = Annotated[int, QueryParameter(ge=1, le=10_000)]
 # "state" is a name Litestar keeps for the application's state: the query parameter is mapped to `states`.
 StatesQuery = Annotated[
@@ -54,11 +53,11 @@ StatesQuery = Annotated[
 class InvoiceApi(Controller):
     path = "/api/v1/invoices"
     tags = ["invoices"]
+    guards = [INVOICE_READERS]
     security = BEARER
 
     @get(
         "",
-        guards=[requires_role(Role.CANTEEN_STAFF, Role.MANAGER, Role.ADMIN)],
         summary="Invoices: my canteen's (newest first), or my zone's for a manager, every zone's for an admin "
         "(the earliest due first)",
         description="`state` narrows the list (repeat it for several: open, overdue, paid, void).",
@@ -75,7 +74,6 @@ class InvoiceApi(Controller):
 
     @get(
         "/{invoice_id:int}",
-        guards=[requires_role(Role.CANTEEN_STAFF, Role.MANAGER, Role.ADMIN)],
         summary="One invoice with each vendor's order and its lines, and what is still due",
     )
     async def get_invoice(
@@ -162,7 +160,7 @@ class CanteenTermsApi(Controller):
 @post(
     "/api/v1/orders/{order_id:int}/cash-received",
     tags=["orders"],
-    guards=[requires_role(Role.VENDOR)],
+    guards=[VENDORS],
     security=BEARER,
     status_code=200,
     summary="Record that the buyer paid cash for one of my delivered (or completed) cash orders, once",
@@ -177,7 +175,7 @@ async def cash_received(request: UserRequest, order_id: FromPath[int], db_sessio
 class VendorLedgerApi(Controller):
     path = "/api/v1/vendor"
     tags = ["ledger"]
-    guards = [requires_role(Role.VENDOR)]
+    guards = [VENDORS]
     security = BEARER
     dependencies = CURRENT_VENDOR
 

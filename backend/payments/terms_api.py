@@ -14,16 +14,16 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, JSONBody
 from litestar.types import ControllerRouterHandler
 
-from backend.accounts.auth import BEARER, UserRequest, requires_role
-from backend.accounts.models import Organisation, Role
+from backend.accounts.auth import BEARER, UserRequest
+from backend.accounts.models import Organisation
 from backend.clock import utcnow
 from backend.db import DbSession
+from backend.guards import CANTEEN_STAFF, MANAGERS
 from backend.media.routes import private_document_response
 from backend.media.storage import Storage
 from backend.media.uploads import UPLOAD_BODY_LIMIT, document_from_upload
 from backend.moderation.schemas import ReasonInput
 from backend.payments import terms
-from backend.payments.ledger_api import MANAGERS
 from backend.payments.terms_schemas import (
     CanteenTermsStatePublic,
     GrantInput,
@@ -53,7 +53,7 @@ async def _document_response(
 class CanteenTermsApplicationApi(Controller):
     path = "/api/v1/canteen/invoice-terms"
     tags = ["invoices"]
-    guards = [requires_role(Role.CANTEEN_STAFF)]
+    guards = [CANTEEN_STAFF]
     security = BEARER
 
     @get("", summary="My canteen's invoice terms and its latest application")

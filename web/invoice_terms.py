@@ -7,10 +7,13 @@ backend.payments.terms, which the JSON API calls too.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from litestar import Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.auth import UserRequest, requires_role
@@ -32,6 +35,12 @@ from web.roles import CANTEEN_STAFF, MANAGERS
 READERS = [requires_role(Role.CANTEEN_STAFF, Role.MANAGER, Role.ADMIN)]
 CANTEEN_PAGE = terms.CANTEEN_PAGE
 MANAGER_PAGE = terms.MANAGER_PAGE
+# A manager's decisions on an application, by the name in the form's URL: what the form carries, and the rule.
+DECISIONS: dict[str, tuple[type[BaseModel], Callable[..., Awaitable[terms.TermsApplicationView]]]] = {
+    "grant": (GrantInput, terms.grant_terms),
+    "request-documents": (NoteInput, terms.request_documents),
+    "refuse": (ReasonInput, terms.refuse_terms),
+}
 
 
 # --- the canteen -------------------------------------------------------------------------------------------
@@ -134,26 +143,13 @@ async def decide(
 ) -> Template | Redirect:
     """Grant, ask for documents or refuse: each with its own form on the application's card."""
     values = await form_values(request)
-    now = utcnow()
     try:
+        if decision not in DECISIONS:
+            raise NotFound()
+        model, rule = DECISIONS[decision]
+        choice = read_form(model, values).model_dump()
         async with undone_if_refused(db_session):
-            if decision == "grant":
-                days = read_form(GrantInput, values).days
-                await terms.grant_terms(
-                    session=db_session, actor=request.user, application_id=application_id, days=days, now=now
-                )
-            elif decision == "request-documents":
-                note = read_form(NoteInput, values).note
-                await terms.request_documents(
-                    session=db_session, actor=request.user, application_id=application_id, note=note, now=now
-                )
-            elif decision == "refuse":
-                reason = read_form(ReasonInput, values).reason
-                await terms.refuse_terms(
-                    session=db_session, actor=request.user, application_id=application_id, reason=reason, now=now
-                )
-            else:
-                raise NotFound()
+            await rule(session=db_session, actor=request.user, application_id=application_id, now=utcnow(), **choice)
     except DomainError as refused:
         status = 404 if refused.status_code == 404 else 400
         refusal = RowRefusal(application_id, refused, {**values, "decision": decision}, status_code=status)

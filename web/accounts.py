@@ -190,16 +190,7 @@ async def signup(
     try:
         data = read_form(SignUpInput, values)
         async with undone_if_refused(db_session):
-            user = await service.sign_up(
-                session=db_session,
-                role=data.role,
-                phone=data.phone,
-                full_name=data.full_name,
-                password=data.password,
-                zone_id=data.zone_id,
-                organisation_name=data.organisation_name,
-                policy=login_policy(settings),
-            )
+            user = await service.sign_up(session=db_session, policy=login_policy(settings), **data.model_dump())
             await send_sign_up_code(request, db_session, settings, user, now)
     except (ValidationFailed, TooManyAttempts, CodeNotSent) as exc:
         values.pop("password", None)

@@ -47,14 +47,7 @@ async def add_delivery_point(request: UserRequest, db_session: DbSession) -> Tem
     try:
         point = read_form(DeliveryPointInput, form)
         async with undone_if_refused(db_session):
-            await delivery.add_delivery_point(
-                session=db_session,
-                actor=request.user,
-                kind=point.kind,
-                name=point.name,
-                latitude=point.latitude,
-                longitude=point.longitude,
-            )
+            await delivery.add_delivery_point(session=db_session, actor=request.user, **point.model_dump())
     except ValidationFailed as refused:
         return await _points_page(request, db_session, FormState.refused(form, refused))
     return see_other("/manager/delivery-points", notice="added")

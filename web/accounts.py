@@ -65,6 +65,21 @@ def client_ip(request: Request[Any, Any, Any]) -> str:
     return client_address(request)
 
 
+async def send_sign_up_code(
+    request: Request[Any, Any, Any], db_session: AsyncSession, settings: Settings, user: User, now: datetime
+) -> None:
+    """Send the code that confirms `user`'s phone number (after signing up or accepting an invitation, or again)."""
+    await verification.send_code(
+        session=db_session,
+        user=user,
+        purpose=CodePurpose.SIGN_UP,
+        policy=code_policy(settings),
+        sender=code_sender(request),
+        ip_address=client_ip(request),
+        now=now,
+    )
+
+
 def session_cookie(settings: Settings, value: str, *, max_age: int | None = None) -> Cookie:
     return Cookie(
         key=SESSION_COOKIE,
@@ -175,25 +190,8 @@ async def signup(
     try:
         data = read_form(SignUpInput, values)
         async with undone_if_refused(db_session):
-            user = await service.sign_up(
-                session=db_session,
-                role=data.role,
-                phone=data.phone,
-                full_name=data.full_name,
-                password=data.password,
-                zone_id=data.zone_id,
-                organisation_name=data.organisation_name,
-                policy=login_policy(settings),
-            )
-            await verification.send_code(
-                session=db_session,
-                user=user,
-                purpose=CodePurpose.SIGN_UP,
-                policy=code_policy(settings),
-                sender=code_sender(request),
-                ip_address=client_ip(request),
-                now=now,
-            )
+            user = await service.sign_up(session=db_session, policy=login_policy(settings), **data.model_dump())
+            await send_sign_up_code(request, db_session, settings, user, now)
     except (ValidationFailed, TooManyAttempts, CodeNotSent) as exc:
         values.pop("password", None)
         zones = await service.list_zones(session=db_session)
@@ -234,15 +232,7 @@ async def resend_phone_code(
         return see_other(home_path_for(request.user))
     try:
         async with undone_if_refused(db_session):
-            await verification.send_code(
-                session=db_session,
-                user=request.user,
-                purpose=CodePurpose.SIGN_UP,
-                policy=code_policy(settings),
-                sender=code_sender(request),
-                ip_address=client_ip(request),
-                now=utcnow(),
-            )
+            await send_sign_up_code(request, db_session, settings, request.user, utcnow())
     except (TooManyAttempts, CodeNotSent) as exc:
         return page("accounts/verify_phone.html", status_code=exc.status_code, errors=field_errors(exc))
     return see_other("/verify-phone", notice="sent")

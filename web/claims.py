@@ -27,7 +27,7 @@ from backend.media.uploads import photo_from_upload
 from backend.orders import claims
 from backend.orders.claim_models import CLAIM_KIND_LABELS, ClaimKind
 from backend.orders.claims import ClaimAction, ClaimView, ReportedLine
-from web.forms import field_errors, form_values, whole_number
+from web.forms import FIRST_OPENED, FormState, form_values, whole_number
 from web.responses import page, see_other
 from web.roles import BUYERS, MANAGERS, PROFILE_FIRST, VENDORS
 
@@ -43,28 +43,25 @@ def _refusal_status(exc: DomainError) -> int:
 
 
 def _claim_page(
-    view: ClaimView,
-    *,
-    post_to: str,
-    back: str,
-    errors: dict[str, str] | None = None,
-    form: dict[str, Any] | None = None,
-    notice: str | None = None,
-    status_code: int = 200,
+    view: ClaimView, *, post_to: str, back: str, state: FormState = FIRST_OPENED, notice: str | None = None
 ) -> Template:
     return page(
         "claims/claim.html",
-        status_code=status_code,
         view=view,
         claim=view.claim,
         order=view.order,
         post_to=post_to,
         back=back,
-        errors=errors or {},
-        form=form or {},
         notice=notice,
         credit_note_number=claims.credit_note_number,
+        **state.context(),
     )
+
+
+def _refused(values: dict[str, Any], refused: DomainError) -> FormState:
+    """The report's page again with what was typed (the photos are chosen again) and the reason."""
+    typed = {name: value for name, value in values.items() if isinstance(value, str)}
+    return FormState.refused(typed, refused, status_code=_refusal_status(refused))
 
 
 def _line_quantities(values: dict[str, Any]) -> tuple[dict[int, int], list[FieldError]]:
@@ -91,33 +88,27 @@ async def _buyer_page(
     db_session: AsyncSession,
     order_id: int,
     *,
-    errors: dict[str, str] | None = None,
-    form: dict[str, Any] | None = None,
+    state: FormState = FIRST_OPENED,
     notice: str | None = None,
-    status_code: int = 200,
 ) -> Template:
     """The report when there is one; else the form to make it (a message instead when the order is not delivered)."""
     found = await claims.claim_or_report_form(session=db_session, actor=request.user, order_id=order_id)
     if isinstance(found, claims.ReportForm):
         return page(
             "claims/report.html",
-            status_code=status_code,
             order=found.order,
             lines=found.lines,
             can_report=found.can_report,
-            errors=errors or {},
-            form=form or {},
             claim_kinds=[(kind.value, CLAIM_KIND_LABELS[kind]) for kind in ClaimKind],
+            **state.context(),
         )
     view = found
     return _claim_page(
         view,
         post_to=f"/orders/{order_id}/claim/actions",
         back=f"/orders/{order_id}",
-        errors=errors,
-        form=form,
+        state=state,
         notice=notice,
-        status_code=status_code,
     )
 
 
@@ -163,15 +154,7 @@ async def report(
                 now=utcnow(),
             )
     except (ValidationFailed, Conflict, Forbidden) as refused:
-        form = {name: value for name, value in values.items() if isinstance(value, str)}
-        return await _buyer_page(
-            request,
-            db_session,
-            order_id,
-            errors=field_errors(refused),
-            form=form,
-            status_code=_refusal_status(refused),
-        )
+        return await _buyer_page(request, db_session, order_id, state=_refused(values, refused))
     return see_other(f"/orders/{order_id}/claim", notice="reported")
 
 
@@ -201,15 +184,7 @@ async def _act(
             )
     except (ValidationFailed, Conflict, Forbidden) as refused:
         view = await claims.claim_for(session=db_session, actor=request.user, order_id=order_id)
-        form = {name: value for name, value in values.items() if isinstance(value, str)}
-        return _claim_page(
-            view,
-            post_to=post_to,
-            back=back,
-            errors=field_errors(refused),
-            form=form,
-            status_code=_refusal_status(refused),
-        )
+        return _claim_page(view, post_to=post_to, back=back, state=_refused(values, refused))
     return see_other(page_url, notice=action.value)
 
 

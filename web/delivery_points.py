@@ -6,8 +6,6 @@ it again; orders already placed keep theirs. The rules are in orders.delivery.
 
 from __future__ import annotations
 
-from typing import Any
-
 from litestar import get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
@@ -21,29 +19,20 @@ from backend.orders import delivery
 from backend.orders.models import PointKind
 from backend.orders.schemas import DeliveryPointInput
 from backend.security_headers import LOCATION
-from web.forms import field_errors, form_values, read_form
+from web.forms import FIRST_OPENED, FormState, form_values, read_form
 from web.responses import page, see_other
 
 MANAGER_ONLY = [requires_role(Role.MANAGER)]
 
 
-async def _points_page(
-    request: UserRequest,
-    db_session: AsyncSession,
-    *,
-    status_code: int = 200,
-    form: dict[str, Any] | None = None,
-    errors: dict[str, str] | None = None,
-) -> Template:
+async def _points_page(request: UserRequest, db_session: AsyncSession, state: FormState = FIRST_OPENED) -> Template:
     """The zone's points, open ones first, and the form to add one."""
     points = await delivery.managed_delivery_points(session=db_session, actor=request.user)
     return page(
         "delivery_points/index.html",
-        status_code=status_code,
         points=points,
-        form=form or {"kind": PointKind.GATE.value},
-        errors=errors or {},
         notice=request.query_params.get("notice"),
+        **state.context(blank={"kind": PointKind.GATE.value}),
     )
 
 
@@ -58,16 +47,9 @@ async def add_delivery_point(request: UserRequest, db_session: DbSession) -> Tem
     try:
         point = read_form(DeliveryPointInput, form)
         async with undone_if_refused(db_session):
-            await delivery.add_delivery_point(
-                session=db_session,
-                actor=request.user,
-                kind=point.kind,
-                name=point.name,
-                latitude=point.latitude,
-                longitude=point.longitude,
-            )
+            await delivery.add_delivery_point(session=db_session, actor=request.user, **point.model_dump())
     except ValidationFailed as refused:
-        return await _points_page(request, db_session, status_code=400, form=form, errors=field_errors(refused))
+        return await _points_page(request, db_session, FormState.refused(form, refused))
     return see_other("/manager/delivery-points", notice="added")
 
 
@@ -77,7 +59,7 @@ async def open_or_close_delivery_point(
 ) -> Template | Redirect:
     """Close a point to new orders, or open it again; another zone's point is not found."""
     if action not in ("open", "close"):
-        return await _points_page(request, db_session, status_code=404)
+        return await _points_page(request, db_session, FormState(status_code=404))
     await delivery.set_delivery_point_active(
         session=db_session, actor=request.user, point_id=point_id, active=action == "open"
     )

@@ -60,6 +60,34 @@ def field_errors(exc: DomainError, *, rename: Mapping[str, str] | None = None) -
 
 
 @dataclass(frozen=True)
+class FormState:
+    """What a page's form shows: the values typed, the messages by field, and the answer's status. The page as
+    first opened is `FormState()`; after a refusal, `FormState.refused(values, exc)`."""
+
+    values: Mapping[str, Any] = field(default_factory=dict)
+    errors: Mapping[str, str] = field(default_factory=dict)
+    status_code: int = 200
+
+    @classmethod
+    def refused(
+        cls,
+        values: Mapping[str, Any],
+        exc: DomainError,
+        *,
+        status_code: int = 400,
+        rename: Mapping[str, str] | None = None,
+    ) -> FormState:
+        return cls(values, field_errors(exc, rename=rename), status_code)
+
+    def context(self, blank: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The template's `form` (the `blank` values when nothing was typed), `errors` and the page's status."""
+        return {"form": self.values or blank or {}, "errors": self.errors, "status_code": self.status_code}
+
+
+FIRST_OPENED = FormState()
+
+
+@dataclass(frozen=True)
 class RowRefusal:
     """A refused form of one row of a list where each row has its own (a payout per vendor, terms per canteen):
     the list comes back with the row's message and what was typed in it."""

@@ -7,12 +7,13 @@ backend.payments.terms, which the JSON API calls too.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 from litestar import Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.auth import UserRequest, requires_role
@@ -27,40 +28,42 @@ from backend.moderation.schemas import ReasonInput
 from backend.payments import terms
 from backend.payments.invoices import INVOICE_TERMS
 from backend.payments.terms_schemas import GrantInput, NoteInput, TermsApplicationInput
-from web.forms import RowRefusal, field_errors, form_values, read_form, row_forms
+from web.forms import FIRST_OPENED, FormState, RowRefusal, form_values, read_form, row_forms
 from web.responses import page, see_other
 from web.roles import CANTEEN_STAFF, MANAGERS
 
 READERS = [requires_role(Role.CANTEEN_STAFF, Role.MANAGER, Role.ADMIN)]
 CANTEEN_PAGE = terms.CANTEEN_PAGE
 MANAGER_PAGE = terms.MANAGER_PAGE
+# A manager's decisions on an application, by the name in the form's URL: what the form carries, and the rule.
+DECISIONS: dict[str, tuple[type[BaseModel], Callable[..., Awaitable[terms.TermsApplicationView]]]] = {
+    "grant": (GrantInput, terms.grant_terms),
+    "request-documents": (NoteInput, terms.request_documents),
+    "refuse": (ReasonInput, terms.refuse_terms),
+}
 
 
 # --- the canteen -------------------------------------------------------------------------------------------
 
 
-async def _canteen_page(
-    request: UserRequest, db_session: AsyncSession, *, refused: DomainError | None = None, values: dict[str, Any]
-) -> Template:
+async def _canteen_page(request: UserRequest, db_session: AsyncSession, state: FormState = FIRST_OPENED) -> Template:
     latest = await terms.latest_application(session=db_session, actor=request.user)
     # Read with the application when there is one (the session's identity map answers without a query).
     organisation = await db_session.get(Organisation, request.user.organisation_id)
     return page(
         "invoices/terms_application.html",
-        status_code=422 if refused else 200,
         organisation=organisation,
         latest=latest,
         terms=INVOICE_TERMS,
-        form=values,
-        errors=field_errors(refused) if refused else {},
         notice=request.query_params.get("notice"),
+        **state.context(),
     )
 
 
 @get(CANTEEN_PAGE, guards=CANTEEN_STAFF, name="canteen_invoice_terms")
 async def canteen_terms_page(request: UserRequest, db_session: DbSession) -> Template:
     """The canteen's terms now, its latest application and what to do next (three queries)."""
-    return await _canteen_page(request, db_session, values={})
+    return await _canteen_page(request, db_session)
 
 
 @post(CANTEEN_PAGE, guards=CANTEEN_STAFF)
@@ -71,7 +74,7 @@ async def apply_for_terms(request: UserRequest, db_session: DbSession) -> Templa
         async with undone_if_refused(db_session):
             await terms.apply_for_terms(session=db_session, actor=request.user, data=data, now=utcnow())
     except DomainError as refused:
-        return await _canteen_page(request, db_session, refused=refused, values=values)
+        return await _canteen_page(request, db_session, FormState.refused(values, refused, status_code=422))
     return see_other(CANTEEN_PAGE, notice="applied")
 
 
@@ -99,7 +102,7 @@ async def add_document(
                 now=utcnow(),
             )
     except DomainError as refused:
-        return await _canteen_page(request, db_session, refused=refused, values=values)
+        return await _canteen_page(request, db_session, FormState.refused(values, refused, status_code=422))
     return see_other(CANTEEN_PAGE, notice="document_added")
 
 
@@ -140,26 +143,13 @@ async def decide(
 ) -> Template | Redirect:
     """Grant, ask for documents or refuse: each with its own form on the application's card."""
     values = await form_values(request)
-    now = utcnow()
     try:
+        if decision not in DECISIONS:
+            raise NotFound()
+        model, rule = DECISIONS[decision]
+        choice = read_form(model, values).model_dump()
         async with undone_if_refused(db_session):
-            if decision == "grant":
-                days = read_form(GrantInput, values).days
-                await terms.grant_terms(
-                    session=db_session, actor=request.user, application_id=application_id, days=days, now=now
-                )
-            elif decision == "request-documents":
-                note = read_form(NoteInput, values).note
-                await terms.request_documents(
-                    session=db_session, actor=request.user, application_id=application_id, note=note, now=now
-                )
-            elif decision == "refuse":
-                reason = read_form(ReasonInput, values).reason
-                await terms.refuse_terms(
-                    session=db_session, actor=request.user, application_id=application_id, reason=reason, now=now
-                )
-            else:
-                raise NotFound()
+            await rule(session=db_session, actor=request.user, application_id=application_id, now=utcnow(), **choice)
     except DomainError as refused:
         status = 404 if refused.status_code == 404 else 400
         refusal = RowRefusal(application_id, refused, {**values, "decision": decision}, status_code=status)

@@ -7,9 +7,7 @@ why. The rules live in backend.payments.invoices.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date
-from typing import Any
 
 from litestar import get, post
 from litestar.di import NamedDependency
@@ -27,7 +25,7 @@ from backend.errors import Conflict, ValidationFailed
 from backend.payments import invoices
 from backend.payments.invoices import INVOICE_TERMS, InvoiceState
 from backend.payments.ledger_schemas import InvoiceTermsInput, PaidInput
-from web.forms import RowRefusal, field_errors, form_values, page_number, read_form, row_forms
+from web.forms import FIRST_OPENED, FormState, RowRefusal, form_values, page_number, read_form, row_forms
 from web.responses import page, see_other
 from web.roles import CANTEEN_STAFF, MANAGERS
 
@@ -62,22 +60,17 @@ async def _invoice_page(
     settings: Settings,
     invoice_id: int,
     today: date,
-    *,
-    status_code: int = 200,
-    errors: dict[str, str] | None = None,
-    form: Mapping[str, Any] | None = None,
+    state: FormState = FIRST_OPENED,
 ) -> Template:
     detail = await invoices.invoice_detail(session=db_session, actor=request.user, invoice_id=invoice_id, today=today)
     return page(
         "invoices/detail.html",
-        status_code=status_code,
         detail=detail,
         invoice=detail.invoice,
         bank=await administration.platform_bank(session=db_session, configured=settings.platform_bank),
         may_mark_paid=invoices.may_manage(request.user, detail.organisation.zone_id),
-        errors=errors or {},
-        form=form or {},
         notice=request.query_params.get("notice"),
+        **state.context(),
     )
 
 
@@ -141,16 +134,8 @@ async def mark_paid(
     except (ValidationFailed, Conflict) as refused:
         status_code = 400 if isinstance(refused, ValidationFailed) else 409
         if on_invoice:
-            return await _invoice_page(
-                request,
-                db_session,
-                settings,
-                invoice_id,
-                wib_today(now),
-                status_code=status_code,
-                errors=field_errors(refused),
-                form=values,
-            )
+            state = FormState.refused(values, refused, status_code=status_code)
+            return await _invoice_page(request, db_session, settings, invoice_id, wib_today(now), state)
         return await _manager_list(
             request, db_session, wib_today(now), refusal=RowRefusal(invoice_id, refused, values, status_code)
         )

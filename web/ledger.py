@@ -17,7 +17,7 @@ from backend.payments import ledger, payout_accounts
 from backend.payments.ledger_schemas import CommissionPercentInput, PayoutInput, bps_to_percent
 from backend.payments.payout_accounts import PayoutAccountInput
 from backend.vendors import service as vendors
-from web.forms import RowRefusal, field_errors, form_values, read_form, row_forms
+from web.forms import FIRST_OPENED, FormState, RowRefusal, form_values, read_form, row_forms
 from web.responses import page, see_other
 from web.roles import ADMINS, PROFILE_FIRST, VENDORS
 
@@ -33,23 +33,11 @@ async def balance_page(request: UserRequest, db_session: DbSession) -> Template:
     return page("ledger/balance.html", balance=balance, notice=request.query_params.get("notice"))
 
 
-async def _account_page(
-    request: UserRequest,
-    db_session: AsyncSession,
-    *,
-    values: dict[str, str] | None = None,
-    refused: ValidationFailed | None = None,
-) -> Template:
+async def _account_page(request: UserRequest, db_session: AsyncSession, state: FormState = FIRST_OPENED) -> Template:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
     account = await payout_accounts.payout_account(session=db_session, vendor_id=vendor.id)
     stored = {name: getattr(account, name) for name in PayoutAccountInput.model_fields} if account else {}
-    return page(
-        "ledger/payout_account.html",
-        status_code=422 if refused else 200,
-        account=account,
-        form=values if values is not None else stored,
-        errors=field_errors(refused) if refused else {},
-    )
+    return page("ledger/payout_account.html", account=account, **state.context(blank=stored))
 
 
 @get("/vendor/payout-account", guards=VENDORS, exception_handlers=PROFILE_FIRST, name="vendor_payout_account")
@@ -69,7 +57,7 @@ async def save_payout_account(request: UserRequest, db_session: DbSession) -> Te
                 session=db_session, actor=request.user, vendor=vendor, data=data, now=utcnow()
             )
     except ValidationFailed as refused:
-        return await _account_page(request, db_session, values=values, refused=refused)
+        return await _account_page(request, db_session, FormState.refused(values, refused, status_code=422))
     return see_other("/vendor/balance", notice="account_saved")
 
 

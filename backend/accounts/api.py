@@ -7,8 +7,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.types import ControllerRouterHandler
 
 from backend.accounts import service
-from backend.accounts.auth import BEARER, UserRequest, requires_login, requires_role
-from backend.accounts.models import Role
+from backend.accounts.auth import BEARER, UserRequest, requires_login
 from backend.accounts.schemas import (
     ApiTokenCreate,
     ApiTokenCreated,
@@ -21,6 +20,7 @@ from backend.accounts.schemas import (
 )
 from backend.clock import utcnow
 from backend.db import DbSession
+from backend.guards import CANTEEN_STAFF
 
 
 class AccountApi(Controller):
@@ -57,45 +57,34 @@ class AccountApi(Controller):
         return ApiTokenPublic.of(token)
 
 
-@put(
-    "/api/v1/canteen/location",
-    tags=["accounts"],
-    guards=[requires_role(Role.CANTEEN_STAFF)],
-    security=BEARER,
-    summary="Set my canteen's factory location (the catalogue measures distances from it)",
-)
-async def put_factory_location(
-    request: UserRequest, data: JSONBody[FactoryLocation], db_session: DbSession
-) -> FactoryLocation:
-    organisation = await service.set_factory_location(
-        session=db_session, actor=request.user, latitude=data.latitude, longitude=data.longitude
+class CanteenApi(Controller):
+    path = "/api/v1/canteen"
+    tags = ["accounts"]
+    guards = [CANTEEN_STAFF]
+    security = BEARER
+
+    @put("/location", summary="Set my canteen's factory location (the catalogue measures distances from it)")
+    async def put_factory_location(
+        self, request: UserRequest, data: JSONBody[FactoryLocation], db_session: DbSession
+    ) -> FactoryLocation:
+        organisation = await service.set_factory_location(
+            session=db_session, actor=request.user, latitude=data.latitude, longitude=data.longitude
+        )
+        return FactoryLocation(latitude=organisation.latitude, longitude=organisation.longitude)
+
+    @get(
+        "/settings",
+        summary="My canteen's delivery address, receiving contact and phone, and default delivery notes",
     )
-    return FactoryLocation(latitude=organisation.latitude, longitude=organisation.longitude)
+    async def get_canteen_settings(self, request: UserRequest, db_session: DbSession) -> CanteenSettingsPublic:
+        return CanteenSettingsPublic.of(await service.canteen_settings(session=db_session, actor=request.user))
 
-
-@get(
-    "/api/v1/canteen/settings",
-    tags=["accounts"],
-    guards=[requires_role(Role.CANTEEN_STAFF)],
-    security=BEARER,
-    summary="My canteen's delivery address, receiving contact and phone, and default delivery notes",
-)
-async def get_canteen_settings(request: UserRequest, db_session: DbSession) -> CanteenSettingsPublic:
-    return CanteenSettingsPublic.of(await service.canteen_settings(session=db_session, actor=request.user))
-
-
-@put(
-    "/api/v1/canteen/settings",
-    tags=["accounts"],
-    guards=[requires_role(Role.CANTEEN_STAFF)],
-    security=BEARER,
-    summary="Change my canteen's delivery settings (orders already placed keep theirs)",
-)
-async def put_canteen_settings(
-    request: UserRequest, data: JSONBody[CanteenSettingsInput], db_session: DbSession
-) -> CanteenSettingsPublic:
-    organisation = await service.save_canteen_settings(session=db_session, actor=request.user, **data.model_dump())
-    return CanteenSettingsPublic.of(organisation)
+    @put("/settings", summary="Change my canteen's delivery settings (orders already placed keep theirs)")
+    async def put_canteen_settings(
+        self, request: UserRequest, data: JSONBody[CanteenSettingsInput], db_session: DbSession
+    ) -> CanteenSettingsPublic:
+        organisation = await service.save_canteen_settings(session=db_session, actor=request.user, **data.model_dump())
+        return CanteenSettingsPublic.of(organisation)
 
 
 @get("/api/v1/zones", tags=["zones"], summary="Industrial zones served by the marketplace")
@@ -105,8 +94,6 @@ async def list_zones(db_session: DbSession) -> list[ZonePublic]:
 
 API_ROUTES: list[ControllerRouterHandler] = [
     AccountApi,
-    put_factory_location,
-    get_canteen_settings,
-    put_canteen_settings,
+    CanteenApi,
     list_zones,
 ]

@@ -15,15 +15,14 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, JSONBody
 from litestar.types import ControllerRouterHandler
 
-from backend.accounts.auth import BEARER, UserRequest, requires_login, requires_role
-from backend.accounts.models import Role
+from backend.accounts.auth import BEARER, UserRequest, requires_login
 from backend.clock import utcnow
 from backend.db import DbSession
+from backend.guards import BUYERS, MANAGERS
 from backend.media.routes import private_document_response
 from backend.media.storage import Storage
 from backend.media.uploads import UPLOAD_BODY_LIMIT, photo_from_upload
 from backend.orders import claims
-from backend.orders.cart import BUYER_ROLES
 from backend.orders.claim_schemas import ClaimActionInput, ClaimPublic, ClaimReportInput, DisputedClaimPublic
 
 MULTIPART = Body(media_type=RequestEncodingType.MULTI_PART)
@@ -46,7 +45,7 @@ class ClaimApi(Controller):
 
     @post(
         "",
-        guards=[requires_role(*BUYER_ROLES)],
+        guards=[BUYERS],
         summary="Report a delivered order short or damaged, per line (once)",
         description="409 when the order is not delivered or was already reported; 422 for a quantity outside "
         "1..ordered. The order does not complete until the report is settled.",
@@ -66,7 +65,7 @@ class ClaimApi(Controller):
 
     @post(
         "/lines/{order_line_id:int}/photo",
-        guards=[requires_role(*BUYER_ROLES)],
+        guards=[BUYERS],
         status_code=200,
         summary="Add or replace the photo of a reported line (JPEG, PNG or WebP; re-encoded)",
         request_max_body_size=UPLOAD_BODY_LIMIT,
@@ -134,7 +133,7 @@ class ClaimApi(Controller):
 @get(
     "/api/v1/claims/disputed",
     tags=["delivery reports"],
-    guards=[requires_role(Role.MANAGER, Role.ADMIN)],
+    guards=[MANAGERS],
     security=BEARER,
     summary="Reports of short or damaged deliveries waiting for a manager's decision, the oldest first",
 )

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import partial
 
 import anyio.to_thread
 from sqlalchemy import select, update
@@ -567,35 +568,14 @@ async def _tell(
 
 
 async def _announce(*, session: AsyncSession, view: ClaimView, action: ClaimAction, actor: User, now: datetime) -> None:
-    order, vendor_user_id = view.order, view.vendor_user_id
+    tell = partial(_tell, session=session, order=view.order, vendor_user_id=view.vendor_user_id, now=now)
     if action == ClaimAction.PROPOSE:
-        await _tell(
-            session=session, order=order, vendor_user_id=vendor_user_id, to_buyer=True, message=MSG_PROPOSED, now=now
-        )
+        await tell(to_buyer=True, message=MSG_PROPOSED)
     elif action == ClaimAction.DISPUTE:
-        await _tell(
-            session=session,
-            order=order,
-            vendor_user_id=vendor_user_id,
-            to_vendor=True,
-            to_buyer=True,
-            to_managers=True,
-            message=MSG_DISPUTED,
-            actor_id=actor.id,
-            now=now,
-        )
+        await tell(to_vendor=True, to_buyer=True, to_managers=True, message=MSG_DISPUTED, actor_id=actor.id)
     else:
-        await _tell(
-            session=session,
-            order=order,
-            vendor_user_id=vendor_user_id,
-            to_vendor=True,
-            to_buyer=True,
-            message=MSG_SETTLED,
-            params={"amount": format_rupiah(view.claim.amount)},
-            actor_id=actor.id,
-            now=now,
-        )
+        amount = format_rupiah(view.claim.amount)
+        await tell(to_vendor=True, to_buyer=True, message=MSG_SETTLED, params={"amount": amount}, actor_id=actor.id)
 
 
 # --- the manager's queue ----------------------------------------------------------------------------------------

@@ -15,12 +15,12 @@ from litestar.params import FromPath
 from litestar.types import ControllerRouterHandler
 from pydantic import BaseModel, Field
 
-from backend.accounts.auth import BEARER, UserRequest, requires_role
+from backend.accounts.auth import BEARER, UserRequest
 from backend.clock import utcnow
 from backend.config import Settings
 from backend.db import DbSession, as_utc, keep_when_refused
+from backend.guards import BUYERS
 from backend.money import to_stripe_amount
-from backend.orders.cart import BUYER_ROLES
 from backend.payments import service
 from backend.payments.models import Payment
 from backend.payments.service import CheckoutToPay, PaymentUnavailable
@@ -76,7 +76,7 @@ class PaymentPublic(BaseModel):
 class PaymentApi(Controller):
     path = "/api/v1/checkouts/{checkout_id:int}/payment"
     tags = ["payments"]
-    guards = [requires_role(*BUYER_ROLES)]
+    guards = [BUYERS]
     security = BEARER
 
     @post(

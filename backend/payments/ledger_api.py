@@ -13,12 +13,13 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.types import ControllerRouterHandler
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.auth import BEARER, UserRequest, requires_role
-from backend.accounts.models import Role, User, Zone
+from backend.accounts.auth import BEARER, UserRequest
+from backend.accounts.models import User, Zone
 from backend.administration import service as administration
 from backend.clock import utcnow, wib_today
 from backend.config import Settings
 from backend.db import DbSession
+from backend.guards import ADMINS, INVOICE_READERS, MANAGERS, VENDORS
 from backend.payments import invoices, ledger, payout_accounts
 from backend.payments.cash import mark_cash_received
 from backend.payments.invoices import InvoiceState
@@ -39,10 +40,8 @@ from backend.payments.ledger_schemas import (
     ZoneCommissionPublic,
 )
 from backend.payments.payout_accounts import PayoutAccountInput
-from backend.vendors import service as vendors
+from backend.vendors.dependencies import CURRENT_VENDOR, CurrentVendor
 
-MANAGERS = requires_role(Role.MANAGER, Role.ADMIN)
-ADMINS = requires_role(Role.ADMIN)
 Page = Annotated[int, QueryParameter(ge=1, le=10_000)]
 # "state" is a name Litestar keeps for the application's state: the query parameter is mapped to `states`.
 StatesQuery = Annotated[
@@ -54,11 +53,11 @@ StatesQuery = Annotated[
 class InvoiceApi(Controller):
     path = "/api/v1/invoices"
     tags = ["invoices"]
+    guards = [INVOICE_READERS]
     security = BEARER
 
     @get(
         "",
-        guards=[requires_role(Role.CANTEEN_STAFF, Role.MANAGER, Role.ADMIN)],
         summary="Invoices: my canteen's (newest first), or my zone's for a manager, every zone's for an admin "
         "(the earliest due first)",
         description="`state` narrows the list (repeat it for several: open, overdue, paid, void).",
@@ -75,7 +74,6 @@ class InvoiceApi(Controller):
 
     @get(
         "/{invoice_id:int}",
-        guards=[requires_role(Role.CANTEEN_STAFF, Role.MANAGER, Role.ADMIN)],
         summary="One invoice with each vendor's order and its lines, and what is still due",
     )
     async def get_invoice(
@@ -162,7 +160,7 @@ class CanteenTermsApi(Controller):
 @post(
     "/api/v1/orders/{order_id:int}/cash-received",
     tags=["orders"],
-    guards=[requires_role(Role.VENDOR)],
+    guards=[VENDORS],
     security=BEARER,
     status_code=200,
     summary="Record that the buyer paid cash for one of my delivered (or completed) cash orders, once",
@@ -174,46 +172,33 @@ async def cash_received(request: UserRequest, order_id: FromPath[int], db_sessio
     )
 
 
-@get(
-    "/api/v1/vendor/balance",
-    tags=["ledger"],
-    guards=[requires_role(Role.VENDOR)],
-    security=BEARER,
-    summary="What the platform owes my shop, my latest completed orders (gross, commission, net) and payouts",
-)
-async def vendor_balance(request: UserRequest, db_session: DbSession) -> VendorBalancePublic:
-    vendor = await vendors.require_vendor(session=db_session, user=request.user)
-    return VendorBalancePublic.of(await ledger.vendor_balance(session=db_session, vendor=vendor))
+class VendorLedgerApi(Controller):
+    path = "/api/v1/vendor"
+    tags = ["ledger"]
+    guards = [VENDORS]
+    security = BEARER
+    dependencies = CURRENT_VENDOR
 
-
-@get(
-    "/api/v1/vendor/payout-account",
-    tags=["ledger"],
-    guards=[requires_role(Role.VENDOR)],
-    security=BEARER,
-    summary="The bank account my payouts go to (null until recorded)",
-)
-async def get_payout_account(request: UserRequest, db_session: DbSession) -> PayoutAccountPublic | None:
-    vendor = await vendors.require_vendor(session=db_session, user=request.user)
-    account = await payout_accounts.payout_account(session=db_session, vendor_id=vendor.id)
-    return PayoutAccountPublic.of(account) if account else None
-
-
-@put(
-    "/api/v1/vendor/payout-account",
-    tags=["ledger"],
-    guards=[requires_role(Role.VENDOR)],
-    security=BEARER,
-    summary="Record or change the bank account my payouts go to (audit-logged)",
-)
-async def put_payout_account(
-    request: UserRequest, data: JSONBody[PayoutAccountInput], db_session: DbSession
-) -> PayoutAccountPublic:
-    vendor = await vendors.require_vendor(session=db_session, user=request.user)
-    account = await payout_accounts.save_payout_account(
-        session=db_session, actor=request.user, vendor=vendor, data=data, now=utcnow()
+    @get(
+        "/balance",
+        summary="What the platform owes my shop, my latest completed orders (gross, commission, net) and payouts",
     )
-    return PayoutAccountPublic.of(account)
+    async def vendor_balance(self, db_session: DbSession, vendor: CurrentVendor) -> VendorBalancePublic:
+        return VendorBalancePublic.of(await ledger.vendor_balance(session=db_session, vendor=vendor))
+
+    @get("/payout-account", summary="The bank account my payouts go to (null until recorded)")
+    async def get_payout_account(self, db_session: DbSession, vendor: CurrentVendor) -> PayoutAccountPublic | None:
+        account = await payout_accounts.payout_account(session=db_session, vendor_id=vendor.id)
+        return PayoutAccountPublic.of(account) if account else None
+
+    @put("/payout-account", summary="Record or change the bank account my payouts go to (audit-logged)")
+    async def put_payout_account(
+        self, request: UserRequest, data: JSONBody[PayoutAccountInput], db_session: DbSession, vendor: CurrentVendor
+    ) -> PayoutAccountPublic:
+        account = await payout_accounts.save_payout_account(
+            session=db_session, actor=request.user, vendor=vendor, data=data, now=utcnow()
+        )
+        return PayoutAccountPublic.of(account)
 
 
 class LedgerAdminApi(Controller):
@@ -270,8 +255,6 @@ API_ROUTES: list[ControllerRouterHandler] = [
     InvoiceApi,
     CanteenTermsApi,
     cash_received,
-    vendor_balance,
-    get_payout_account,
-    put_payout_account,
+    VendorLedgerApi,
     LedgerAdminApi,
 ]

@@ -4,6 +4,7 @@ another zone's application answers 404."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -14,16 +15,16 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, JSONBody
 from litestar.types import ControllerRouterHandler
 
-from backend.accounts.auth import BEARER, UserRequest, requires_role
-from backend.accounts.models import Organisation, Role
+from backend.accounts.auth import BEARER, UserRequest
+from backend.accounts.models import Organisation
 from backend.clock import utcnow
 from backend.db import DbSession
+from backend.guards import CANTEEN_STAFF, MANAGERS
 from backend.media.routes import private_document_response
 from backend.media.storage import Storage
 from backend.media.uploads import UPLOAD_BODY_LIMIT, document_from_upload
 from backend.moderation.schemas import ReasonInput
 from backend.payments import terms
-from backend.payments.ledger_api import MANAGERS
 from backend.payments.terms_schemas import (
     CanteenTermsStatePublic,
     GrantInput,
@@ -50,10 +51,22 @@ async def _document_response(
     return private_document_response(data, media_type)
 
 
+async def _decided(
+    decide: Callable[..., Awaitable[terms.TermsApplicationView]],
+    session: DbSession,
+    request: UserRequest,
+    application_id: int,
+    **choice: object,
+) -> TermsApplicationPublic:
+    """A manager's decision on an application (grant, ask for documents, refuse) and the application after it."""
+    view = await decide(session=session, actor=request.user, application_id=application_id, now=utcnow(), **choice)
+    return TermsApplicationPublic.of(view)
+
+
 class CanteenTermsApplicationApi(Controller):
     path = "/api/v1/canteen/invoice-terms"
     tags = ["invoices"]
-    guards = [requires_role(Role.CANTEEN_STAFF)]
+    guards = [CANTEEN_STAFF]
     security = BEARER
 
     @get("", summary="My canteen's invoice terms and its latest application")
@@ -124,10 +137,7 @@ class ManagerTermsApplicationApi(Controller):
     async def grant(
         self, request: UserRequest, application_id: FromPath[int], data: JSONBody[GrantInput], db_session: DbSession
     ) -> TermsApplicationPublic:
-        view = await terms.grant_terms(
-            session=db_session, actor=request.user, application_id=application_id, days=data.days, now=utcnow()
-        )
-        return TermsApplicationPublic.of(view)
+        return await _decided(terms.grant_terms, db_session, request, application_id, days=data.days)
 
     @post(
         "/applications/{application_id:int}/request-documents",
@@ -137,10 +147,7 @@ class ManagerTermsApplicationApi(Controller):
     async def request_documents(
         self, request: UserRequest, application_id: FromPath[int], data: JSONBody[NoteInput], db_session: DbSession
     ) -> TermsApplicationPublic:
-        view = await terms.request_documents(
-            session=db_session, actor=request.user, application_id=application_id, note=data.note, now=utcnow()
-        )
-        return TermsApplicationPublic.of(view)
+        return await _decided(terms.request_documents, db_session, request, application_id, note=data.note)
 
     @post(
         "/applications/{application_id:int}/refuse", summary="Refuse with a reason the canteen reads", status_code=200
@@ -148,10 +155,7 @@ class ManagerTermsApplicationApi(Controller):
     async def refuse(
         self, request: UserRequest, application_id: FromPath[int], data: JSONBody[ReasonInput], db_session: DbSession
     ) -> TermsApplicationPublic:
-        view = await terms.refuse_terms(
-            session=db_session, actor=request.user, application_id=application_id, reason=data.reason, now=utcnow()
-        )
-        return TermsApplicationPublic.of(view)
+        return await _decided(terms.refuse_terms, db_session, request, application_id, reason=data.reason)
 
     @get(
         "/documents/{document_id:int}",

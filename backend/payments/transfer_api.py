@@ -8,14 +8,13 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.types import ControllerRouterHandler
 
-from backend.accounts.auth import BEARER, UserRequest, requires_role
-from backend.accounts.models import Role
+from backend.accounts.auth import BEARER, UserRequest
 from backend.administration import service as administration
 from backend.clock import utcnow
 from backend.config import Settings
 from backend.db import DbSession
 from backend.errors import N_, NotFound
-from backend.orders.cart import BUYER_ROLES
+from backend.guards import BUYERS, MANAGERS
 from backend.orders.models import PaymentMethod
 from backend.payments import transfers
 from backend.payments.service import checkout_to_pay
@@ -31,7 +30,7 @@ MSG_NO_BANK = N_("Bank transfer is not set up.")
 
 @get(
     "/api/v1/checkouts/{checkout_id:int}/transfer",
-    guards=[requires_role(*BUYER_ROLES)],
+    guards=[BUYERS],
     tags=["payments"],
     security=BEARER,
     summary="How to pay a bank-transfer checkout: the platform's account, the exact amount, the reference",
@@ -54,7 +53,7 @@ async def checkout_transfer(
 class TransferApi(Controller):
     path = "/api/v1/transfers"
     tags = ["payments"]
-    guards = [requires_role(Role.MANAGER, Role.ADMIN)]
+    guards = [MANAGERS]
     security = BEARER
 
     @get("", summary="Bank transfers awaited from my zone's buyers (every zone's for an admin), soonest due first")

@@ -116,6 +116,7 @@ def counted(quantity: int, unit: str) -> str:
             return ngettext("%(num)s dozen", "%(num)s dozen", quantity)
     return f"{quantity} {unit}"  # a unit no longer offered, kept on old orders as it was written
 
+
 ROLE_LABELS = {
     "vendor": N_("Vendor"),
     "canteen_staff": N_("Canteen staff"),

@@ -51,6 +51,33 @@ MSG_ILLEGAL_TRANSITION = N_("A listing that is %(current)s cannot become %(targe
 MSG_TOO_MANY_PHOTOS = N_("A product can have at most %(max)s photos.")
 MSG_KEEP_ONE_PHOTO = N_("A listing on sale keeps at least one photo: add the new photo first, then remove this one.")
 MSG_NO_PENDING_CHANGE = N_("This product has no change waiting for review.")
+MSG_PHOTOS_CHANGED = N_(
+    "The photos of this product changed since this page was opened: a change was sent for review or decided. "
+    "Look at them again, then remove the one you meant."
+)
+MSG_UNKNOWN_PHOTO_SET = N_('Say whose photos these are: "product" or the id of the pending change.')
+# Which photos a photo id was read from: the product's own (`PRODUCT_PHOTOS`), or a pending revision's, by its id.
+PRODUCT_PHOTOS = "product"
+PhotoSet = int | str
+
+
+def photo_set(value: str) -> PhotoSet:
+    """The set named by a form's or query's `photos_of`: "product", or a revision id."""
+    if value == PRODUCT_PHOTOS:
+        return PRODUCT_PHOTOS
+    if value.isascii() and value.isdigit() and len(value) < 12:
+        return int(value)
+    raise ValidationFailed.single("photos_of", MSG_UNKNOWN_PHOTO_SET)
+
+
+def _ensure_photos_unchanged(photos_of: PhotoSet | None, current: PhotoSet) -> None:
+    """Photo ids are only meaningful within the set they were read from: the approved photos and a revision's
+    copies of them have ids of their own, so an id from a page loaded before a change opened (or was decided) could
+    name another photo. Refused, to be looked at again; None (an API client that does not say) takes the id in
+    the set being edited now."""
+    if photos_of is not None and photos_of != current:
+        raise Conflict(MSG_PHOTOS_CHANGED)
+
 
 # The one table of allowed listing transitions.
 TRANSITIONS: dict[ListingStatus, frozenset[ListingStatus]] = {
@@ -310,15 +337,25 @@ async def add_photo(
     return record
 
 
-async def remove_photo(*, session: AsyncSession, vendor: Vendor, product_id: int, photo_id: int, now: datetime) -> None:
+async def remove_photo(
+    *,
+    session: AsyncSession,
+    vendor: Vendor,
+    product_id: int,
+    photo_id: int,
+    now: datetime,
+    photos_of: PhotoSet | None = None,
+) -> None:
     """Remove a photo; the ones after it move up a place, so the first photo is always at position 0. On an
     approved listing the photo is removed from its pending revision (`photo_id` is then one of the revision's
-    photos, or an approved photo when no change is pending yet)."""
+    photos, or an approved photo when no change is pending yet). `photos_of` says which of the two the id was read
+    from; when that is no longer the set being edited, nothing is removed (Conflict)."""
     ensure_active(vendor)
     product = await _lock_for_photo_change(session=session, vendor=vendor, product_id=product_id, now=now)
     if product.status in APPROVED_STATUSES:
-        await _remove_proposed_photo(session=session, product=product, photo_id=photo_id, now=now)
+        await _remove_proposed_photo(session=session, product=product, photo_id=photo_id, now=now, photos_of=photos_of)
         return
+    _ensure_photos_unchanged(photos_of, PRODUCT_PHOTOS)
     photo = await session.get(ProductPhoto, photo_id)
     if photo is None or photo.product_id != product.id:
         raise NotFound(N_("This photo does not exist."))
@@ -345,8 +382,11 @@ async def remove_photo(*, session: AsyncSession, vendor: Vendor, product_id: int
     await refresh_entries(session, product_ids=[product.id])
 
 
-async def _remove_proposed_photo(*, session: AsyncSession, product: Product, photo_id: int, now: datetime) -> None:
+async def _remove_proposed_photo(
+    *, session: AsyncSession, product: Product, photo_id: int, now: datetime, photos_of: PhotoSet | None
+) -> None:
     revision = await revisions.pending_revision(session=session, product_id=product.id)
+    _ensure_photos_unchanged(photos_of, revision.id if revision is not None else PRODUCT_PHOTOS)
     if revision is None:
         approved_photo = await session.get(ProductPhoto, photo_id)
         if approved_photo is None or approved_photo.product_id != product.id:
@@ -507,13 +547,16 @@ async def _views(*, session: AsyncSession, products: list[Product]) -> list[Prod
     ).scalars():
         photos[photo.product_id].append(photo)
     certificates = await _certificate_ids(session=session, product_ids=ids)
-    pending = await revisions.pending_revisions(session=session, product_ids=ids)
+    shown = await revisions.revisions_to_show(session=session, product_ids=ids)
+    pending = {r.product_id: r for r in shown.values() if r.status == RevisionStatus.PENDING}
     proposed = await revisions.revision_photos(session=session, revision_ids=[r.id for r in pending.values()])
     views = []
     for product in products:
         view = _view(product, tiers[product.id], photos[product.id], certificates[product.id])
         view.revision = pending.get(product.id)
         view.revision_photos = proposed[view.revision.id] if view.revision else []
+        rejected = shown.get(product.id)
+        view.rejected_revision = rejected if rejected is not None and rejected is not view.revision else None
         views.append(view)
     return views
 

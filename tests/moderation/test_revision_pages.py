@@ -257,6 +257,24 @@ async def test_the_vendor_reads_why_a_change_was_rejected_until_sending_another(
     assert product["rejected_revision"] is None and product["pending_revision"] is not None
 
 
+async def test_a_rejected_change_costs_the_vendor_page_no_query_of_its_own(
+    client, world, vendor, manager, live, database, count_queries
+):
+    await log_in(client, vendor)
+    await client.get(f"/vendor/products/{live.product.id}")
+    count_queries.statements.clear()
+    await client.get(f"/vendor/products/{live.product.id}")
+    without = count_queries.count
+    await upload(client, live.product.id)
+    await reject_pending_change(database, manager, world.now, "Kategori salah.")
+    count_queries.statements.clear()
+
+    page = await client.get(f"/vendor/products/{live.product.id}")
+
+    assert page.status_code == 200 and "Kategori salah." in page.text
+    assert count_queries.count == without, count_queries.statements
+
+
 def photo_forms(html: str) -> list[tuple[str, dict[str, str]]]:
     """Each photo's remove button as the page sends it: its address and its fields."""
     return [

@@ -94,23 +94,31 @@ class CrossSiteRequestMiddleware(ASGIMiddleware):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
-        browser_id = connection.cookies.get(CSRF_COOKIE)
-        new_browser_id = None
         if connection.scope.get("method", "GET") not in SAFE_METHODS:
             if self._from_another_site(connection):
                 raise PermissionDeniedException(CROSS_SITE_DETAIL)
-            binding = self._binding(scope, connection, browser_id)
+            binding = self._binding(scope, connection, connection.cookies.get(CSRF_COOKIE))
             submitted = await self._submitted_token(scope, receive, connection)
             if binding is None or submitted is None or not token_is_valid(self.key, binding, submitted):
                 raise PermissionDeniedException(CSRF_FAILURE_DETAIL)
-        elif browser_id is None:
+        await next_app(scope, receive, self.hand_out_token(scope, send))
+
+    def hand_out_token(self, scope: Scope, send: Send) -> Send:
+        """Give the page its token for this browser's session (after AuthenticationMiddleware, or
+        backend.accounts.auth.attach_user, said who is logged in); a browser seen for the first time gets its id
+        too, in a cookie set through the `send` returned.
+
+        Checks nothing: `handle` above checks a change first, and an error page for an address no route matched
+        (backend.problems) changes nothing."""
+        connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
+        browser_id = connection.cookies.get(CSRF_COOKIE)
+        new_browser_id = None
+        if browser_id is None:
             browser_id = new_browser_id = secrets.token_urlsafe(32)
         binding = self._binding(scope, connection, browser_id)
         if binding is not None:
             ScopeState.from_scope(scope).csrf_token = issue_token(self.key, binding)
-        if new_browser_id is not None:
-            send = self._setting_browser_id(send, new_browser_id)
-        await next_app(scope, receive, send)
+        return send if new_browser_id is None else self._setting_browser_id(send, new_browser_id)
 
     @staticmethod
     def _binding(scope: Scope, connection: ASGIConnection[Any, Any, Any, Any], browser_id: str | None) -> str | None:

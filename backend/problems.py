@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 from litestar import MediaType, Request, Response
@@ -19,14 +19,15 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.plugins import ReceiveRoutePlugin
 from litestar.response import Redirect, Template
+from litestar.response.base import ASGIResponse
 from litestar.routes import BaseRoute, HTTPRoute
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
-from litestar.types import ExceptionHandlersMap
+from litestar.types import ExceptionHandlersMap, Receive, Scope, Send
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError
 
-from backend.accounts.auth import LANGUAGE_COOKIE, is_api_path
-from backend.csrf import CROSS_SITE_DETAIL, CSRF_FAILURE_DETAIL
+from backend.accounts.auth import LANGUAGE_COOKIE, attach_user, is_api_path
+from backend.csrf import CROSS_SITE_DETAIL, CSRF_FAILURE_DETAIL, CrossSiteRequestMiddleware
 from backend.db import database_unreachable, raised_inside
 from backend.errors import (
     N_,
@@ -94,6 +95,61 @@ def _error_page(
     )
 
 
+# What no route matches: an address (404), or a method at an address (405).
+UNMATCHED_STATUSES = frozenset({404, 405})
+_FILE_PATHS = ("/static/", "/media/")
+
+
+class UnmatchedAddressPage(Template):
+    """The error page for an address no route matched, in the reader's own shell.
+
+    Route middleware never ran for it, so nobody has found the logged-in person (their bottom bar, their
+    language) or handed out the CSRF token the header's language switch needs. That takes the database, which an
+    exception handler cannot await, so the answer does it when it is sent (ShellFirst below)."""
+
+    def __init__(self, *, status: int, message_id: str) -> None:
+        super().__init__("errors/error.html", context={"status": status}, status_code=status, media_type=MediaType.HTML)
+        self.message_id = message_id
+
+    def to_asgi_response(self, app: Any, request: Request[Any, Any, Any], **options: Any) -> ASGIResponse:
+        return ShellFirst(self, request, options)
+
+
+class ShellFirst(ASGIResponse):
+    """Sends an UnmatchedAddressPage once the person and their CSRF token are in the scope."""
+
+    __slots__ = ("_options", "_page", "_request")
+
+    def __init__(self, page: UnmatchedAddressPage, request: Request[Any, Any, Any], options: dict[str, Any]) -> None:
+        # The page is rendered, and its ASGIResponse made, in __call__: nothing of this one is sent itself.
+        self._page, self._request, self._options = page, request, options
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await attach_user(scope)
+        except Exception as exc:
+            if not database_unreachable(exc):
+                raise
+            # The page is answered all the same, to a visitor (the outage is the next page's to report).
+            logger.error("database unreachable on %s %s: %s", scope.get("method"), scope["path"], exc)
+            scope["user"] = None
+        settings = scope["litestar_app"].state.settings
+        send = CrossSiteRequestMiddleware(settings).hand_out_token(scope, send)
+        self._page.context["message"] = gettext(self._page.message_id)
+        rendered = Template.to_asgi_response(self._page, None, self._request, **self._options)
+        await rendered(scope, receive, send)
+
+
+def _no_route_matched(request: Request[Any, Any, Any], status: int) -> bool:
+    # Every matched route passes AuthenticationMiddleware, which puts "user" in the scope (files skip it).
+    return (
+        status in UNMATCHED_STATUSES
+        and "user" not in cast("dict[str, Any]", request.scope)
+        and not is_api_path(request.url.path)
+        and not request.url.path.startswith(_FILE_PATHS)
+    )
+
+
 def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     detail = gettext(exc.message, **exc.params)
     if is_api_path(request.url.path):
@@ -131,10 +187,12 @@ def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Re
 
 def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
+    if _no_route_matched(request, status):
+        return UnmatchedAddressPage(status=status, message_id=_HTTP_TITLES[status])
     if request.scope.get("user") is None:
-        # No route matched (404, 405), so the middleware that picks the reader's language never ran: pick it here
-        # from the device's choice, or an English reader's mistyped address answers in Indonesian. (For a visitor
-        # on a matched route this is the choice the middleware made.)
+        # The middleware that picks the reader's language may not have run (a refusal before it, a file that
+        # does not exist): pick it here from the device's choice, or an English reader answers in Indonesian.
+        # (For a visitor on a matched route this is the choice the middleware made.)
         set_locale(pick_locale(cookie=request.cookies.get(LANGUAGE_COOKIE), user_locale=None))
     if status >= 500:
         logger.error("server error on %s %s: %s", request.method, request.url.path, exc.detail, exc_info=exc)

@@ -50,12 +50,13 @@ PLACES: dict[str, tuple[Place, ...]] = {
         Place("/manager/dashboard", N_("Reports"), "chart"),
         ACCOUNT,
     ),
+    # The admin's own pages; the market managers' work an admin can also do is reached from the home.
     Role.ADMIN: (
-        Place("/admin", N_("Home"), "home"),
-        Place("/manager/queue", N_("Queue"), "queue", covers=("/manager/",)),
-        Place("/admin/commission", N_("Commission"), "percent"),
-        Place("/admin/balances", N_("Balance"), "wallet"),
-        ACCOUNT,
+        Place("/admin", N_("Home"), "home", covers=("/manager/",)),
+        Place("/admin/zones", N_("Zones"), "map", covers=("/admin/commission",)),  # commission is set per zone
+        Place("/admin/users", N_("Users"), "people", covers=("/admin/managers",)),
+        Place("/admin/balances", N_("Balance"), "wallet", covers=("/manager/invoices", "/manager/transfers")),
+        Place("/settings", N_("Account"), "account", covers=("/inbox", "/admin/settings")),
     ),
 }
 

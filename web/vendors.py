@@ -451,6 +451,7 @@ async def _product_page(
     status_code: int = 200,
     form: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
+    notice: str | None = None,
 ) -> Template:
     vendor, reach = await vendors.require_vendor_with_reach(session=db_session, user=request.user)
     view = (
@@ -471,7 +472,7 @@ async def _product_page(
         certificates=certificates,
         tier_rows=_tier_row_count(form),
         max_photos=MAX_PHOTOS,
-        notice=request.query_params.get("notice"),
+        notice=notice or request.query_params.get("notice"),
     )
 
 
@@ -591,13 +592,33 @@ async def delete_product_photo(
     request: HTMXRequest, product_id: FromPath[int], photo_id: FromPath[int], db_session: DbSession
 ) -> Response[Any]:
     vendor = await vendors.require_vendor(session=db_session, user=request.user)
+    values = await form_values(request)
     try:
         async with undone_if_refused(db_session):
             await catalog.remove_photo(
-                session=db_session, vendor=vendor, product_id=product_id, photo_id=photo_id, now=utcnow()
+                session=db_session,
+                vendor=vendor,
+                product_id=product_id,
+                photo_id=photo_id,
+                now=utcnow(),
+                photos_of=catalog.photo_set(str(values.get("photos_of", ""))) if values.get("photos_of") else None,
             )
     except ValidationFailed as exc:
         return await _photos_response(request, db_session, product_id, notice="", errors=_messages(exc))
+    except Conflict:
+        # The page was read before a change opened or was decided: its photo ids name other photos now. The
+        # product's page again, as it is, says so (htmx swaps no 409, so it is sent there to load it whole).
+        if wants_fragment(request):
+            return varies_with_htmx(
+                Response(
+                    content="",
+                    status_code=409,
+                    headers={"HX-Redirect": f"/vendor/products/{product_id}?notice=photos_changed"},
+                )
+            )
+        return varies_with_htmx(
+            await _product_page(request, db_session, product_id, status_code=409, notice="photos_changed")
+        )
     return await _photos_response(request, db_session, product_id, notice="photo_removed")
 
 

@@ -57,34 +57,40 @@ class AuthenticationMiddleware(ASGIMiddleware):
         return scope["path"].startswith(("/static/", "/media/"))
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
-        database: Database = scope["litestar_app"].state.database
-        # The device's language first: an error page (the database unreachable) still speaks it.
-        set_locale(pick_locale(cookie=connection.cookies.get(LANGUAGE_COOKIE), user_locale=None))
-        user: User | None = None
-        now = utcnow()  # a session or token is valid, or not, at this request's time
-        if is_api_path(scope["path"]):
-            authorization = connection.headers.get("authorization", "")
-            scheme, _, credential = authorization.partition(" ")
-            if scheme.lower() == "bearer" and credential:
-                async with database.sessionmaker() as session:
-                    user = await service.user_for_api_token(session=session, raw_token=credential.strip(), now=now)
-                    await session.commit()
-        else:
-            raw_token = connection.cookies.get(SESSION_COOKIE)
-            if raw_token:
-                async with database.sessionmaker() as session:
-                    visitor = await service.page_visitor(session=session, raw_token=raw_token, now=now)
-                if visitor is not None:
-                    user, scope.setdefault("state", {})[SHELL_COUNTS] = visitor
-        scope["user"] = user
-        set_locale(
-            pick_locale(cookie=connection.cookies.get(LANGUAGE_COOKIE), user_locale=user.locale if user else None)
-        )
+        user = await attach_user(scope)
         if user is not None and user.phone_verified_at is None and scope["path"] not in OPEN_BEFORE_VERIFICATION:
             # Mapped once (backend.problems): 403 phone_not_verified on the API, a redirect to /verify-phone on pages.
             raise PhoneNotVerified()
         await next_app(scope, receive, send)
+
+
+async def attach_user(scope: Scope) -> User | None:
+    """Put the logged-in user (or None) in the scope, with a page's shell counts, and pick the reader's language.
+
+    The middleware above does it for every matched route; backend.problems for an address no route matched."""
+    connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
+    database: Database = scope["litestar_app"].state.database
+    # The device's language first: an error page (the database unreachable) still speaks it.
+    set_locale(pick_locale(cookie=connection.cookies.get(LANGUAGE_COOKIE), user_locale=None))
+    user: User | None = None
+    now = utcnow()  # a session or token is valid, or not, at this request's time
+    if is_api_path(scope["path"]):
+        authorization = connection.headers.get("authorization", "")
+        scheme, _, credential = authorization.partition(" ")
+        if scheme.lower() == "bearer" and credential:
+            async with database.sessionmaker() as session:
+                user = await service.user_for_api_token(session=session, raw_token=credential.strip(), now=now)
+                await session.commit()
+    else:
+        raw_token = connection.cookies.get(SESSION_COOKIE)
+        if raw_token:
+            async with database.sessionmaker() as session:
+                visitor = await service.page_visitor(session=session, raw_token=raw_token, now=now)
+            if visitor is not None:
+                user, scope.setdefault("state", {})[SHELL_COUNTS] = visitor
+    scope["user"] = user
+    set_locale(pick_locale(cookie=connection.cookies.get(LANGUAGE_COOKIE), user_locale=user.locale if user else None))
+    return user
 
 
 async def requires_login(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

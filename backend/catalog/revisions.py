@@ -13,7 +13,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -37,6 +37,25 @@ async def pending_revisions(*, session: AsyncSession, product_ids: list[int]) ->
     rows = await session.execute(
         select(ProductRevision).where(
             col(ProductRevision.product_id).in_(product_ids), col(ProductRevision.status) == RevisionStatus.PENDING
+        )
+    )
+    return {revision.product_id: revision for revision in rows.scalars()}
+
+
+async def revisions_to_show(*, session: AsyncSession, product_ids: list[int]) -> dict[int, ProductRevision]:
+    """What the vendor reads about each product's changes, in one query: its latest revision when that is pending
+    (the change waiting for review) or rejected (why, until the vendor sends another change), by product id."""
+    if not product_ids:
+        return {}
+    latest = (
+        select(func.max(col(ProductRevision.id)))
+        .where(col(ProductRevision.product_id).in_(product_ids))
+        .group_by(col(ProductRevision.product_id))
+    )
+    rows = await session.execute(
+        select(ProductRevision).where(
+            col(ProductRevision.id).in_(latest.scalar_subquery()),
+            col(ProductRevision.status).in_([RevisionStatus.PENDING, RevisionStatus.REJECTED]),
         )
     )
     return {revision.product_id: revision for revision in rows.scalars()}

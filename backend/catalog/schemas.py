@@ -106,6 +106,15 @@ class RevisionPublic(BaseModel):
     updated_at: datetime
 
 
+class RejectedRevisionPublic(BaseModel):
+    """The vendor's latest change a market manager rejected, shown until the vendor sends another change."""
+
+    id: int
+    reason: str = Field(description="Why the market manager rejected it")
+    submitted_at: datetime
+    decided_at: datetime
+
+
 class ProductPublic(ProductFacts):
     stock: int | None
     lead_time_hours: int | None
@@ -120,6 +129,10 @@ class ProductPublic(ProductFacts):
         default=None,
         description="The change to name, description, category, certificates or photos waiting for review; "
         "the listing stays on sale as approved meanwhile",
+    )
+    rejected_revision: RejectedRevisionPublic | None = Field(
+        default=None,
+        description="The latest change a market manager rejected, with the reason, until another change is sent",
     )
 
 
@@ -139,6 +152,8 @@ class ProductView:
     # The change waiting for review, if any, and its proposed photos.
     revision: ProductRevision | None = None
     revision_photos: list[ProductRevisionPhoto] = field(default_factory=list)
+    # The latest change a manager rejected, while the vendor has sent none since.
+    rejected_revision: ProductRevision | None = None
 
     @property
     def editable_photos(self) -> list[ProductPhoto] | list[ProductRevisionPhoto]:
@@ -172,6 +187,16 @@ class ProductView:
                     photos=[PhotoPublic.of(photo) for photo in self.revision_photos],
                 )
                 if self.revision
+                else None
+            ),
+            rejected_revision=(
+                RejectedRevisionPublic(
+                    id=self.rejected_revision.id,
+                    reason=self.rejected_revision.reason,
+                    submitted_at=self.rejected_revision.submitted_at,
+                    decided_at=self.rejected_revision.decided_at or self.rejected_revision.updated_at,
+                )
+                if self.rejected_revision
                 else None
             ),
         )

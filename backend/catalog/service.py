@@ -64,6 +64,33 @@ MSG_ILLEGAL_TRANSITION = N_("A listing that is %(current)s cannot become %(targe
 MSG_TOO_MANY_PHOTOS = N_("A product can have at most %(max)s photos.")
 MSG_KEEP_ONE_PHOTO = N_("A listing on sale keeps at least one photo: add the new photo first, then remove this one.")
 MSG_NO_PENDING_CHANGE = N_("This product has no change waiting for review.")
+MSG_PHOTOS_CHANGED = N_(
+    "The photos of this product changed since this page was opened: a change was sent for review or decided. "
+    "Look at them again, then remove the one you meant."
+)
+MSG_UNKNOWN_PHOTO_SET = N_('Say whose photos these are: "product" or the id of the pending change.')
+# Which photos a photo id was read from: the product's own (`PRODUCT_PHOTOS`), or a pending revision's, by its id.
+PRODUCT_PHOTOS = "product"
+PhotoSet = int | str
+
+
+def photo_set(value: str) -> PhotoSet:
+    """The set named by a form's or query's `photos_of`: "product", or a revision id."""
+    if value == PRODUCT_PHOTOS:
+        return PRODUCT_PHOTOS
+    if value.isascii() and value.isdigit() and len(value) < 12:
+        return int(value)
+    raise ValidationFailed.single("photos_of", MSG_UNKNOWN_PHOTO_SET)
+
+
+def _ensure_photos_unchanged(photos_of: PhotoSet | None, current: PhotoSet) -> None:
+    """Photo ids are only meaningful within the set they were read from: the approved photos and a revision's
+    copies of them have ids of their own, so an id from a page loaded before a change opened (or was decided) could
+    name another photo. Refused, to be looked at again; None (an API client that does not say) takes the id in
+    the set being edited now."""
+    if photos_of is not None and photos_of != current:
+        raise Conflict(MSG_PHOTOS_CHANGED)
+
 
 # The one table of allowed listing transitions.
 TRANSITIONS: dict[ListingStatus, frozenset[ListingStatus]] = {
@@ -323,15 +350,25 @@ async def add_photo(
     return record
 
 
-async def remove_photo(*, session: AsyncSession, vendor: Vendor, product_id: int, photo_id: int, now: datetime) -> None:
+async def remove_photo(
+    *,
+    session: AsyncSession,
+    vendor: Vendor,
+    product_id: int,
+    photo_id: int,
+    now: datetime,
+    photos_of: PhotoSet | None = None,
+) -> None:
     """Remove a photo; the ones after it move up a place, so the first photo is always at position 0. On an
     approved listing the photo is removed from its pending revision (`photo_id` is then one of the revision's
-    photos, or an approved photo when no change is pending yet)."""
+    photos, or an approved photo when no change is pending yet). `photos_of` says which of the two the id was read
+    from; when that is no longer the set being edited, nothing is removed (Conflict)."""
     ensure_active(vendor)
     product = await _lock_for_photo_change(session=session, vendor=vendor, product_id=product_id, now=now)
     if product.status in APPROVED_STATUSES:
-        await _remove_proposed_photo(session=session, product=product, photo_id=photo_id, now=now)
+        await _remove_proposed_photo(session=session, product=product, photo_id=photo_id, now=now, photos_of=photos_of)
         return
+    _ensure_photos_unchanged(photos_of, PRODUCT_PHOTOS)
     photo = await session.get(ProductPhoto, photo_id)
     if photo is None or photo.product_id != product.id:
         raise NotFound(N_("This photo does not exist."))
@@ -358,8 +395,11 @@ async def remove_photo(*, session: AsyncSession, vendor: Vendor, product_id: int
     await refresh_entries(session, product_ids=[product.id])
 
 
-async def _remove_proposed_photo(*, session: AsyncSession, product: Product, photo_id: int, now: datetime) -> None:
+async def _remove_proposed_photo(
+    *, session: AsyncSession, product: Product, photo_id: int, now: datetime, photos_of: PhotoSet | None
+) -> None:
     revision = await revisions.pending_revision(session=session, product_id=product.id)
+    _ensure_photos_unchanged(photos_of, revision.id if revision is not None else PRODUCT_PHOTOS)
     if revision is None:
         approved_photo = await session.get(ProductPhoto, photo_id)
         if approved_photo is None or approved_photo.product_id != product.id:
@@ -506,11 +546,11 @@ async def _views(
     products: list[Product],
     certificate_ids: dict[int, list[int]] | None = None,
     tiers: dict[int, list[PriceTier]] | None = None,
-    pending: dict[int, ProductRevision | None] | None = None,
+    shown: dict[int, ProductRevision | None] | None = None,
 ) -> list[ProductView]:
-    """Tiers, photos (the approved ones and a pending revision's, together), certificates and any pending revision
-    for many products in at most four queries, whatever their number: one when the products' certificate ids,
-    tiers and pending revisions came with them."""
+    """Tiers, photos (the approved ones and a pending revision's, together), certificates and the revision the
+    vendor reads about (pending, or the latest rejected) for many products in at most four queries, whatever their
+    number: one when the products' certificate ids, tiers and revisions to show came with them."""
     ids = [product.id for product in products]
     if not ids:
         return []
@@ -522,9 +562,14 @@ async def _views(
             )
         ).scalars():
             tiers[tier.product_id].append(tier)
-    if pending is None:
-        pending = dict(await revisions.pending_revisions(session=session, product_ids=ids))
-    revision_of = {revision.id: product_id for product_id, revision in pending.items() if revision is not None}
+    if shown is None:
+        shown = dict(await revisions.revisions_to_show(session=session, product_ids=ids))
+    pending = {
+        product_id: revision
+        for product_id, revision in shown.items()
+        if revision is not None and revision.status == RevisionStatus.PENDING
+    }
+    revision_of = {revision.id: product_id for product_id, revision in pending.items()}
     photos, proposed = await _photos(session=session, product_ids=ids, revision_of=revision_of)
     certificates = (
         certificate_ids if certificate_ids is not None else await _certificate_ids(session=session, product_ids=ids)
@@ -534,6 +579,8 @@ async def _views(
         view = _view(product, tiers[product.id], photos[product.id], certificates.get(product.id, []))
         view.revision = pending.get(product.id)
         view.revision_photos = proposed[product.id]
+        rejected = shown.get(product.id)
+        view.rejected_revision = rejected if rejected is not None and rejected is not view.revision else None
         views.append(view)
     return views
 
@@ -624,10 +671,19 @@ def _tiers(product_id: int, text: str | None) -> list[PriceTier]:
     return [PriceTier(product_id=product_id, min_quantity=quantity, unit_price=price) for quantity, price in pairs]
 
 
-def _pending_revision_of_product() -> ColumnElement[bool]:
-    # At most one pending revision a product (a partial unique index): the outer join adds no rows.
+def _revision_to_show() -> ColumnElement[bool]:
+    """The product's latest revision when it is pending or rejected (see revisions.revisions_to_show), as the
+    condition of an outer join on Product: at most one row a product."""
+    latest = (
+        select(func.max(col(ProductRevision.id)))
+        .where(col(ProductRevision.product_id) == col(Product.id))
+        .correlate(Product)
+        .scalar_subquery()
+    )
     return and_(
-        col(ProductRevision.product_id) == col(Product.id), col(ProductRevision.status) == RevisionStatus.PENDING
+        col(ProductRevision.product_id) == col(Product.id),
+        col(ProductRevision.id) == latest,
+        col(ProductRevision.status).in_([RevisionStatus.PENDING, RevisionStatus.REJECTED]),
     )
 
 
@@ -641,7 +697,7 @@ async def list_products(*, session: AsyncSession, vendor: Vendor) -> list[Produc
     rows = (
         await session.execute(
             select(Product, _certificate_ids_text(), _tiers_text(), ProductRevision)
-            .outerjoin(ProductRevision, _pending_revision_of_product())
+            .outerjoin(ProductRevision, _revision_to_show())
             .where(col(Product.vendor_id) == vendor.id)
             .order_by(col(Product.updated_at).desc(), col(Product.id).desc())
         )
@@ -651,7 +707,7 @@ async def list_products(*, session: AsyncSession, vendor: Vendor) -> list[Produc
         products=[product for product, *_ in rows],
         certificate_ids={product.id: _ids(certificates) for product, certificates, *_ in rows},
         tiers={product.id: _tiers(product.id, tiers) for product, _, tiers, _ in rows},
-        pending={product.id: revision for product, *_, revision in rows},
+        shown={product.id: revision for product, *_, revision in rows},
     )
 
 
@@ -670,7 +726,7 @@ async def get_product(*, session: AsyncSession, vendor: Vendor, product_id: int)
     row = (
         await session.execute(
             select(Product, _certificate_ids_text(), _tiers_text(), ProductRevision)
-            .outerjoin(ProductRevision, _pending_revision_of_product())
+            .outerjoin(ProductRevision, _revision_to_show())
             .where(col(Product.id) == product_id)
         )
     ).one_or_none()
@@ -682,7 +738,7 @@ async def get_product(*, session: AsyncSession, vendor: Vendor, product_id: int)
         products=[product],
         certificate_ids={product.id: _ids(row[1])},
         tiers={product.id: _tiers(product.id, row[2])},
-        pending={product.id: row[3]},
+        shown={product.id: row[3]},
     )
     return views[0]
 

@@ -13,7 +13,7 @@ from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, Schema
-from litestar.params import Body, FromPath, JSONBody
+from litestar.params import Body, FromPath, JSONBody, QueryParameter
 from litestar.types import ControllerRouterHandler
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -286,11 +286,29 @@ class VendorApi(Controller):
 
     @delete("/products/{product_id:int}/photos/{photo_id:int}", summary="Remove a photo", status_code=200)
     async def remove_photo(
-        self, request: UserRequest, product_id: FromPath[int], photo_id: FromPath[int], db_session: DbSession
+        self,
+        request: UserRequest,
+        product_id: FromPath[int],
+        photo_id: FromPath[int],
+        db_session: DbSession,
+        photos_of: Annotated[
+            str | None,
+            QueryParameter(
+                description='Which photos `photo_id` was read from: "product" (`photos`) or the pending '
+                "revision's id (`pending_revision.photos`). When that is no longer the set being edited (a change "
+                "opened or was decided since), nothing is removed and the answer is 409. Without it, the id is "
+                "taken in the set being edited now.",
+            ),
+        ] = None,
     ) -> ProductPublic:
         vendor = await vendors.require_vendor(session=db_session, user=request.user)
         await catalog.remove_photo(
-            session=db_session, vendor=vendor, product_id=product_id, photo_id=photo_id, now=utcnow()
+            session=db_session,
+            vendor=vendor,
+            product_id=product_id,
+            photo_id=photo_id,
+            now=utcnow(),
+            photos_of=catalog.photo_set(photos_of) if photos_of is not None else None,
         )
         return (await catalog.get_product(session=db_session, vendor=vendor, product_id=product_id)).public()
 

@@ -112,7 +112,7 @@ MAIN_PLACES = [
     pytest.param(CANTEEN_STAFF, ["Katalog", "Keranjang", "Pesanan", "Rutin", "Akun"], id="canteen"),
     pytest.param(WORKER, ["Katalog", "Keranjang", "Pesanan", "Akun"], id="worker"),
     pytest.param(MANAGER, ["Antrean", "Vendor", "Laporan", "Akun"], id="manager"),
-    pytest.param(ADMIN, ["Beranda", "Antrean", "Komisi", "Saldo", "Akun"], id="admin"),
+    pytest.param(ADMIN, ["Beranda", "Kawasan", "Pengguna", "Saldo", "Akun"], id="admin"),
 ]
 
 

@@ -5,10 +5,12 @@ The JSON API does the same through the same rules."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 import pytest
 
 from backend.accounts.models import Role
+from backend.clock import format_datetime_wib
 from backend.moderation import service
 from tests.conftest import csrf_token, found, jpeg_bytes, log_in, submit
 from tests.test_errors_and_health import api_token
@@ -219,3 +221,117 @@ async def test_approving_a_change_the_vendor_edited_meanwhile_shows_it_again(
     )
     assert approved.headers["location"] == "/manager/changes?notice=change_approved"
     assert len(buyer_photos((await client.get(f"/products/{live.product.id}")).text)) == 3
+
+
+async def reject_pending_change(database, manager, now, reason: str) -> None:
+    async with database.sessionmaker() as session:
+        (item,) = await service.revisions_to_review(session=session, actor=manager)
+    await act(database, service.reject_revision, actor=manager, revision_id=item.revision.id, reason=reason, now=now)
+
+
+async def test_the_vendor_reads_why_a_change_was_rejected_until_sending_another(
+    client, world, vendor, manager, live, database
+):
+    await log_in(client, vendor)
+    vendor_auth = await api_token(world, vendor)
+    await upload(client, live.product.id)
+    await reject_pending_change(database, manager, world.now, "Foto buram, ulangi di tempat terang.")
+
+    page = await client.get(f"/vendor/products/{live.product.id}")
+    product = (await client.get(f"/api/v1/vendor/products/{live.product.id}", headers=vendor_auth)).json()
+
+    assert page.status_code == 200
+    rejection = found(r'<div class="alert alert-error" id="rejected-change">(.*?)</div>', page.text, re.S).group(1)
+    assert "Perubahan Anda ditolak" in rejection and "Foto buram, ulangi di tempat terang." in rejection
+    assert format_datetime_wib(world.now, "id") in rejection
+    assert "Tarik perubahan" not in page.text
+    assert product["pending_revision"] is None
+    assert product["rejected_revision"]["reason"] == "Foto buram, ulangi di tempat terang."
+    assert datetime.fromisoformat(product["rejected_revision"]["decided_at"]) == world.now
+
+    await upload(client, live.product.id)  # another change
+    again = (await client.get(f"/vendor/products/{live.product.id}")).text
+    product = (await client.get(f"/api/v1/vendor/products/{live.product.id}", headers=vendor_auth)).json()
+
+    assert "Foto buram" not in again and "Perubahan Anda menunggu pemeriksaan" in again
+    assert product["rejected_revision"] is None and product["pending_revision"] is not None
+
+
+async def test_a_rejected_change_costs_the_vendor_page_no_query_of_its_own(
+    client, world, vendor, manager, live, database, count_queries
+):
+    await log_in(client, vendor)
+    await client.get(f"/vendor/products/{live.product.id}")
+    count_queries.statements.clear()
+    await client.get(f"/vendor/products/{live.product.id}")
+    without = count_queries.count
+    await upload(client, live.product.id)
+    await reject_pending_change(database, manager, world.now, "Kategori salah.")
+    count_queries.statements.clear()
+
+    page = await client.get(f"/vendor/products/{live.product.id}")
+
+    assert page.status_code == 200 and "Kategori salah." in page.text
+    assert count_queries.count == without, count_queries.statements
+
+
+def photo_forms(html: str) -> list[tuple[str, dict[str, str]]]:
+    """Each photo's remove button as the page sends it: its address and its fields."""
+    return [
+        (action, dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', fields)))
+        for action, fields in re.findall(r'<form method="post" action="([^"]+/delete)"[^>]*>(.*?)</form>', html, re.S)
+    ]
+
+
+async def test_a_photo_removed_from_a_page_loaded_before_the_change_opened_is_refused_not_mistaken(
+    client, world, vendor, live
+):
+    await log_in(client, vendor)
+    stale_page = (await client.get(f"/vendor/products/{live.product.id}")).text
+    ((action, fields),) = photo_forms(stale_page)  # the approved photo, by its id
+    await upload(client, live.product.id)  # another tab: a change opens, its photos get ids of their own
+    await upload(client, live.product.id)
+    before = buyer_photos((await client.get(f"/vendor/products/{live.product.id}")).text)
+    assert len(before) == 3
+
+    removed = await client.post(action, data=fields, follow_redirects=False)
+    swapped = await client.post(action, data=fields, headers={"HX-Request": "true"}, follow_redirects=False)
+
+    assert removed.status_code == 409
+    assert "Foto produk ini sudah berubah sejak halaman ini dibuka" in removed.text
+    assert buyer_photos(removed.text) == before  # the page as it is now, to start again from
+    assert swapped.status_code == 409
+    assert swapped.headers["HX-Redirect"] == f"/vendor/products/{live.product.id}?notice=photos_changed"
+    reloaded = (await client.get(swapped.headers["HX-Redirect"])).text
+    assert "Foto produk ini sudah berubah" in reloaded and buyer_photos(reloaded) == before
+
+    fresh_action, fresh_fields = photo_forms(reloaded)[0]
+    assert (await client.post(fresh_action, data=fresh_fields, follow_redirects=False)).status_code == 303
+    assert len(buyer_photos((await client.get(f"/vendor/products/{live.product.id}")).text)) == 2
+
+
+async def test_through_the_api_a_photo_named_from_the_approved_set_is_refused_once_a_change_is_open(
+    client, world, vendor, live
+):
+    vendor_auth = await api_token(world, vendor)
+    product = (await client.get(f"/api/v1/vendor/products/{live.product.id}", headers=vendor_auth)).json()
+    approved_photo = product["photos"][0]["id"]
+    await client.post(
+        f"/api/v1/vendor/products/{live.product.id}/photos",
+        headers=vendor_auth,
+        files={"photo": ("b.jpg", jpeg_bytes(500, 500), "image/jpeg")},
+    )
+    url = f"/api/v1/vendor/products/{live.product.id}/photos/{approved_photo}"
+
+    refused = await client.delete(url, headers=vendor_auth, params={"photos_of": "product"})
+
+    assert refused.status_code == 409 and refused.json()["code"] == "conflict"
+    product = (await client.get(f"/api/v1/vendor/products/{live.product.id}", headers=vendor_auth)).json()
+    assert len(product["pending_revision"]["photos"]) == 2
+    proposed = product["pending_revision"]["photos"][1]["id"]
+    removed = await client.delete(
+        f"/api/v1/vendor/products/{live.product.id}/photos/{proposed}",
+        headers=vendor_auth,
+        params={"photos_of": str(product["pending_revision"]["id"])},
+    )
+    assert removed.status_code == 200 and len(removed.json()["pending_revision"]["photos"]) == 1

@@ -159,7 +159,7 @@ def formula_cells(body: bytes) -> list[str]:
 
 
 def svg_bars(html: str) -> list[ET.Element]:
-    start = html.index('<svg xmlns=')  # the chart; the navigation's icons are plain <svg class="icon">
+    start = html.index("<svg xmlns=")  # the chart; the navigation's icons are plain <svg class="icon">
     chart = ET.fromstring(html[start : html.index("</svg>", start) + len("</svg>")])
     assert chart.get("role") == "img" and chart.get("aria-label")
     return [rect for rect in chart.iter(f"{SVG}rect") if rect.get("class") == "bar"]

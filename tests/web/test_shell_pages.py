@@ -71,8 +71,8 @@ def badge(html: str, badge_id: str) -> str:
             "/admin",
             [
                 ("/admin", "Beranda"),
-                ("/manager/queue", "Antrean"),
-                ("/admin/commission", "Komisi"),
+                ("/admin/zones", "Kawasan"),
+                ("/admin/users", "Pengguna"),
                 ("/admin/balances", "Saldo"),
                 ("/settings", "Akun"),
             ],
@@ -105,6 +105,40 @@ async def test_the_place_a_page_belongs_to_is_marked_current(client, world, zone
         "/settings": ["/settings"],
         "/inbox": ["/settings"],
         "/canteen": [],  # the home is reached by the name at the top
+    }
+
+
+async def test_each_admin_page_belongs_to_one_of_the_admins_places(client, admin, zone):
+    await log_in(client, admin)
+
+    current = {}
+    for path in (
+        "/admin",
+        "/admin/zones",
+        f"/admin/zones/{zone.id}",
+        "/admin/commission",
+        "/admin/users",
+        "/admin/managers",
+        "/admin/balances",
+        "/manager/invoices",
+        "/manager/queue",
+        "/admin/settings",
+    ):
+        page = await client.get(path)
+        assert page.status_code == 200, path
+        current[path] = [href for href, _, is_current in tabbar(page.text) if is_current]
+
+    assert current == {
+        "/admin": ["/admin"],
+        "/admin/zones": ["/admin/zones"],
+        f"/admin/zones/{zone.id}": ["/admin/zones"],
+        "/admin/commission": ["/admin/zones"],  # commission is set per zone
+        "/admin/users": ["/admin/users"],
+        "/admin/managers": ["/admin/users"],
+        "/admin/balances": ["/admin/balances"],
+        "/manager/invoices": ["/admin/balances"],
+        "/manager/queue": ["/admin"],  # the market managers' work, reached from the admin's home
+        "/admin/settings": ["/settings"],
     }
 
 
@@ -154,3 +188,42 @@ async def test_the_account_place_leads_home_to_the_inbox_and_out(client, world, 
     main = account.text.split('<main id="main">', 1)[1]
     assert "<h1>Akun</h1>" in main
     assert 'href="/worker"' in main and 'href="/inbox"' in main and 'action="/logout"' in main
+
+
+def language_form(html: str) -> tuple[str, dict[str, str]]:
+    """The header's language switch as a browser would send it: its address and its fields (English chosen)."""
+    form = found(r'<form method="post" action="/language" class="language">(.*?)</form>', html, re.S).group(1)
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
+    return "/language", {**fields, "locale": "en"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("GET", "/no-such-page", 404), ("GET", "/vendor/products/abc", 404), ("GET", "/language", 405)],
+)
+async def test_an_address_that_matches_nothing_keeps_the_persons_own_shell_and_language_switch(
+    client, world, zone, method, path, status
+):
+    seller = await world.user(Role.VENDOR, zone=zone)
+    await log_in(client, seller)
+
+    page = await client.request(method, path)
+    action, fields = language_form(page.text)
+    switched = await client.post(action, data=fields, follow_redirects=False)
+
+    assert page.status_code == status
+    assert [label for _, label, _ in tabbar(page.text)] == ["Beranda", "Pesanan", "Produk", "Saldo", "Akun"]
+    assert 'href="/login"' not in page.text
+    assert fields["_csrf_token"]
+    assert switched.status_code == 303
+    assert '<html lang="en">' in (await client.get("/vendor")).text
+
+
+async def test_a_visitor_switches_language_from_a_page_that_does_not_exist(client):
+    page = await client.get("/no-such-page")  # the browser's first page here
+    action, fields = language_form(page.text)
+    switched = await client.post(action, data=fields, follow_redirects=False)
+
+    assert page.status_code == 404 and 'class="tabbar"' not in page.text
+    assert switched.status_code == 303
+    assert "Page not found" in (await client.get("/no-such-page")).text

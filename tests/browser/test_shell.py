@@ -192,7 +192,8 @@ def test_a_manager_approves_the_waiting_listing_without_reloading(page, live_ser
 
     card.get_by_role("button", name="Setujui").click()
 
-    expect(page.get_by_text("Disetujui.")).to_be_visible()
+    # The approval says what buyers now see: who the vendor reaches.
+    expect(page.get_by_text("Es Dawet Ayu Bandar 300 ml kini tayang untuk")).to_be_visible()
     assert page.evaluate("window.stillTheSamePage") is True
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH
     screenshot("approved")

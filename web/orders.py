@@ -534,7 +534,9 @@ async def _order_response(
     notice: str | None = None,
 ) -> Template:
     """One order for its buyer (or a colleague of the same canteen): four queries with the login's."""
-    detail = await orders.order_detail(session=db_session, actor=request.user, order_id=order_id, as_side=Side.BUYER)
+    detail = await orders.order_detail(
+        session=db_session, actor=request.user, order_id=order_id, today=wib_today(utcnow()), as_side=Side.BUYER
+    )
     return page_or_fragment(
         request,
         "orders/detail.html",

@@ -81,7 +81,7 @@ async def _board_page(
     facts = await service.board_facts(session=db_session, vendor=vendor, today=today, day=day)
     board = await service.vendor_board(session=db_session, vendor=vendor, day=facts.day)
     actions = {
-        summary.order.id: _vendor_actions(allowed_targets(OrderStatus(summary.order.status), Side.VENDOR))
+        summary.order.id: _vendor_actions(allowed_targets(summary.order, Side.VENDOR, today=today))
         for slot in board.slots
         for summary in slot.orders
     }
@@ -132,7 +132,9 @@ async def change_order_status(
         raise
     except DomainError as refused:
         errors, status_code = field_errors(refused), _refusal_status(refused)
-    detail = await service.order_detail(session=db_session, actor=request.user, order_id=order_id, as_side=Side.VENDOR)
+    detail = await service.order_detail(
+        session=db_session, actor=request.user, order_id=order_id, today=wib_today(utcnow()), as_side=Side.VENDOR
+    )
     order = detail.order
     failed = values.get("target", "") if errors else ""
     if wants_fragment(request) and back == "board":  # the board's cards are swapped; the order's page reloads
@@ -222,7 +224,9 @@ def _detail_page(
 async def order_page(request: UserRequest, order_id: FromPath[int], db_session: DbSession) -> Template:
     """One order: lines, delivery, the buyer's contact, its history, the buttons and the review."""
     await vendors.require_vendor(session=db_session, user=request.user)
-    detail = await service.order_detail(session=db_session, actor=request.user, order_id=order_id, as_side=Side.VENDOR)
+    detail = await service.order_detail(
+        session=db_session, actor=request.user, order_id=order_id, today=wib_today(utcnow()), as_side=Side.VENDOR
+    )
     return _detail_page(detail, notice=request.query_params.get("notice"))
 
 
@@ -240,7 +244,7 @@ async def reply_to_review(request: UserRequest, order_id: FromPath[int], db_sess
         raise
     except DomainError as refused:
         detail = await service.order_detail(
-            session=db_session, actor=request.user, order_id=order_id, as_side=Side.VENDOR
+            session=db_session, actor=request.user, order_id=order_id, today=wib_today(utcnow()), as_side=Side.VENDOR
         )
         return _detail_page(detail, status_code=_refusal_status(refused), review_errors=field_errors(refused))
     return see_other(f"/vendor/orders/{order_id}", notice="replied")
@@ -266,7 +270,9 @@ async def cash_received(request: HTMXRequest, order_id: FromPath[int], db_sessio
                 if back == "board"
                 else see_other(f"/vendor/orders/{order_id}", notice="cash_received")
             )
-    detail = await service.order_detail(session=db_session, actor=request.user, order_id=order_id, as_side=Side.VENDOR)
+    detail = await service.order_detail(
+        session=db_session, actor=request.user, order_id=order_id, today=wib_today(utcnow()), as_side=Side.VENDOR
+    )
     return page_or_fragment(
         request,
         _detail_page(detail, status_code=409, errors={"_form": error}),

@@ -318,7 +318,9 @@ class OrderApi(Controller):
 
 
 async def _detail(session: AsyncSession, actor: User, order_id: int) -> OrderDetailPublic:
-    return OrderDetailPublic.of_detail(await service.order_detail(session=session, actor=actor, order_id=order_id))
+    return OrderDetailPublic.of_detail(
+        await service.order_detail(session=session, actor=actor, order_id=order_id, today=wib_today(utcnow()))
+    )
 
 
 @get(

@@ -183,7 +183,7 @@ async def list_orders(
 
 
 async def order_detail(
-    *, session: AsyncSession, actor: User, order_id: int, as_side: Side | None = None
+    *, session: AsyncSession, actor: User, order_id: int, today: date, as_side: Side | None = None
 ) -> OrderDetail:
     """One order for whoever may see it (its buyer or canteen, its vendor, the zone's manager), with its
     timeline and the actions open to the reader; three queries. With `as_side` only a reader on that side sees
@@ -229,7 +229,7 @@ async def order_detail(
         side=side,
         actions=[
             target
-            for target in allowed_targets(OrderStatus(summary.order.status), side)
+            for target in allowed_targets(summary.order, side, today=today)
             # An open report holds the completion (orders.states refuses it too).
             if not (target == OrderStatus.COMPLETED and claim is not None and claim.state != ClaimState.SETTLED)
         ],

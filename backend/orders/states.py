@@ -77,9 +77,15 @@ MSG_BEFORE_DELIVERY_DAY = N_(
 MSG_CLAIM_OPEN = N_("The report of a short or damaged delivery is not settled yet: the order completes after it.")
 
 
-def allowed_targets(current: OrderStatus, side: Side) -> list[OrderStatus]:
-    """What this side may do with an order in this status (the buttons a page shows)."""
-    return [target for (source, target), sides in TRANSITIONS.items() if source == current and side in sides]
+def allowed_targets(order: Order, side: Side, *, today: date) -> list[OrderStatus]:
+    """What this side may do with the order today (the buttons a page shows): marking it delivered waits for its
+    delivery day, as `apply_transition` does."""
+    current = OrderStatus(order.status)
+    return [
+        target
+        for (source, target), sides in TRANSITIONS.items()
+        if source == current and side in sides and not (target == S.DELIVERED and today < order.delivery_day)
+    ]
 
 
 def side_of(order: Order, vendor_user_id: int, actor: User) -> Side | None:

@@ -528,3 +528,22 @@ async def test_an_order_for_tomorrow_cannot_be_marked_delivered_today(client, sh
     assert over_htmx.status_code == 200 and 'role="alert"' in over_htmx.text
     assert "Pesanan ini diantar pada" in text_of(over_htmx.text)
     assert await buyers.status(order.id) == OrderStatus.READY
+
+
+async def test_the_delivered_button_waits_for_the_delivery_day(client, shop, buyers):
+    seller, product = shop
+    today = wib_today(utcnow())
+    canteen = await buyers.canteen("Kantin PT Sinar")
+    due_today = await buyers.order(canteen, product.id, 100, day=today)
+    due_tomorrow = await buyers.order(canteen, product.id, 100, day=today + timedelta(days=1))
+    await log_in(client, seller.user)
+    for order in (due_today, due_tomorrow):
+        for target in ("accepted", "ready"):
+            assert (await submit(client, f"/vendor/orders/{order.id}/status", {"target": target})).status_code == 303
+
+    mark_delivered = 'name="target" value="delivered"'
+    assert mark_delivered in (await client.get(f"/vendor/orders/{due_today.id}")).text
+    assert mark_delivered not in (await client.get(f"/vendor/orders/{due_tomorrow.id}")).text
+    board_tomorrow = await client.get(f"/vendor/orders?day={(today + timedelta(days=1)).isoformat()}")
+    assert 'name="target" value="ready"' not in board_tomorrow.text and mark_delivered not in board_tomorrow.text
+    assert mark_delivered in (await client.get(f"/vendor/orders?day={today.isoformat()}")).text

@@ -143,18 +143,7 @@ class AccountPublic(BaseModel):
 
     @classmethod
     def of(cls, user: User) -> AccountPublic:
-        return cls(
-            id=user.id,
-            phone=user.phone,
-            full_name=user.full_name,
-            role=user.role,
-            zone_id=user.zone_id,
-            organisation_id=user.organisation_id,
-            is_active=user.is_active,
-            phone_verified=user.phone_verified,
-            created_at=user.created_at,
-            last_login_at=user.last_login_at,
-        )
+        return cls.model_validate(user, from_attributes=True)
 
 
 class PasswordResetLinkCreated(BaseModel):

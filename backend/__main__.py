@@ -188,8 +188,8 @@ def _copy_media_to_s3(settings: Settings) -> int:
         print(f"copy stopped: {exc} (run the command again to go on)", file=sys.stderr)
         return 1
     print(
-        f"copy-media-to-s3: {copied.copied} files copied ({copied.copied_bytes} bytes), {copied.already_there} "
-        f"already in bucket {bucket.bucket}"
+        f"media copied to bucket {bucket.bucket}: {copied.copied} ({copied.copied_bytes} bytes); "
+        f"already there: {copied.already_there}"
     )
     return 0
 

@@ -6,6 +6,7 @@ as it talks to MinIO or AWS.
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -76,3 +77,19 @@ def client(endpoint_url: str):  # type: ignore[no-untyped-def]  # boto3's client
         aws_access_key_id=ACCESS_KEY_ID,
         aws_secret_access_key=SECRET_ACCESS_KEY,
     )
+
+
+def allow_public_photos(endpoint_url: str, bucket: str) -> None:
+    """The bucket policy the README asks for: anybody may read products/ and vendors/, nothing else."""
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": ["s3:GetObject"],
+                "Resource": [f"arn:aws:s3:::{bucket}/products/*", f"arn:aws:s3:::{bucket}/vendors/*"],
+            }
+        ],
+    }
+    client(endpoint_url).put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))

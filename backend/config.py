@@ -82,8 +82,9 @@ class Settings(BaseSettings):
     s3_access_key_id: str | None = None
     s3_secret_access_key: str | None = None
     # Where browsers may fetch the public photos (products/, vendors/) straight from the bucket or a CDN in front of
-    # it, e.g. https://media.pasarkawasan.id or http://localhost:9000/pasar-media; /media/<key> then redirects there.
-    # Unset, the app serves photos from the bucket itself. Private documents are always served through the app.
+    # it: an address such as https://media.pasarkawasan.id, or a path such as /pasar-media that the reverse proxy
+    # sends to the bucket (docker-compose.yml does). /media/<key> then redirects there. Unset, the app reads photos
+    # from the bucket and serves them itself. Private documents are always served through the app.
     s3_public_base_url: str | None = None
     stripe_secret_key: str | None = None
     stripe_publishable_key: str | None = None
@@ -235,14 +236,29 @@ class Settings(BaseSettings):
             raise ValueError("must be the site's address such as https://pasarkawasan.id (no path)")
         return f"{parts.scheme}://{parts.netloc}"
 
-    @field_validator("s3_endpoint_url", "s3_public_base_url")
+    @field_validator("s3_endpoint_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if not value:
             return None
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
-            raise ValueError("must be an http:// or https:// address such as https://media.pasarkawasan.id")
+            raise ValueError("must be an http:// or https:// address such as http://minio:9000")
+        return value.rstrip("/")
+
+    @field_validator("s3_public_base_url")
+    @classmethod
+    def _public_media_address(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        same_site_path = not parts.scheme and not parts.netloc and value.startswith("/") and len(value) > 1
+        absolute = parts.scheme in ("http", "https") and bool(parts.hostname)
+        if not (same_site_path or absolute) or parts.query or parts.fragment:
+            raise ValueError(
+                "must be an http:// or https:// address such as https://media.pasarkawasan.id, or a path on the "
+                "site's own address that the reverse proxy sends to the bucket, such as /pasar-media"
+            )
         return value.rstrip("/")
 
     @field_validator("s3_bucket")

@@ -60,7 +60,8 @@ def content_security_policy(settings: Settings) -> str:
     image_sources = ["'self'", "data:", "blob:"]
     if settings.media_storage == "s3" and settings.s3_public_base_url:
         parts = urlsplit(settings.s3_public_base_url)
-        image_sources.append(f"{parts.scheme}://{parts.netloc}")
+        if parts.netloc:  # a path on our own address is 'self' already
+            image_sources.append(f"{parts.scheme}://{parts.netloc}")
     directives = {
         "default-src": "'self'",
         "script-src": "'self'",

@@ -73,6 +73,8 @@ async def test_each_worker_opens_at_most_the_connections_it_is_given():
         ({"S3_BUCKET": "Pasar_Media"}, "S3_BUCKET"),
         ({"S3_ENDPOINT_URL": "minio:9000"}, "S3_ENDPOINT_URL"),
         ({"S3_PUBLIC_BASE_URL": "media.pasarkawasan.id"}, "S3_PUBLIC_BASE_URL"),
+        ({"S3_PUBLIC_BASE_URL": "//media.pasarkawasan.id"}, "S3_PUBLIC_BASE_URL"),
+        ({"S3_PUBLIC_BASE_URL": "ftp://media.pasarkawasan.id"}, "S3_PUBLIC_BASE_URL"),
         ({"S3_REGION": "Jakarta 1"}, "S3_REGION"),
         ({"S3_BUCKET": "pasar-media", "S3_ACCESS_KEY_ID": "pasar"}, "S3_SECRET_ACCESS_KEY"),
     ],
@@ -114,6 +116,7 @@ def test_media_stay_on_the_local_disk_unless_object_storage_is_chosen():
     assert (settings.media_storage, settings.s3_bucket, settings.s3_region) == ("s3", "pasar-media", "us-east-1")
     assert settings.s3_endpoint_url == "http://minio:9000"
     assert settings.s3_public_base_url == "https://media.pasarkawasan.id"
+    assert Settings.from_env({"S3_PUBLIC_BASE_URL": "/pasar-media/"}).s3_public_base_url == "/pasar-media"
 
 
 def test_the_operator_is_told_what_a_bucket_name_looks_like():

@@ -96,6 +96,8 @@ def test_only_public_photos_have_an_address_in_the_bucket(s3_endpoint):
     assert public.public_url("claims/ab/ab12.webp") is None
     assert public.public_url("invoice-terms/ab/ab12.pdf") is None
     assert without.public_url(PHOTO_KEY) is None
+    # Behind a reverse proxy that sends /pasar-media/ to the bucket (as docker-compose.yml does): the site's address.
+    assert bucket_storage(s3_endpoint, "/pasar-media").public_url(PHOTO_KEY) == f"/pasar-media/{PHOTO_KEY}"
 
 
 def test_a_server_that_cannot_be_reached_is_an_error_not_a_missing_photo():

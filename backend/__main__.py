@@ -41,7 +41,12 @@ from backend.jobs import (
     run_expiry_once,
     run_order_jobs_once,
 )
-from backend.media.storage import FileSystemStorage, s3_storage_from_settings, storage_from_settings
+from backend.media.storage import (
+    FileSystemStorage,
+    StorageUnreachable,
+    s3_storage_from_settings,
+    storage_from_settings,
+)
 from backend.moderation.service import ExpiryRun
 from backend.payments import demo_stripe
 
@@ -174,8 +179,6 @@ async def _load_demo(settings: Settings) -> bool:
 
 
 def _copy_media_to_s3(settings: Settings) -> int:
-    from botocore.exceptions import BotoCoreError, ClientError
-
     from backend.media.copy import copy_media_to_s3
 
     try:
@@ -184,7 +187,7 @@ def _copy_media_to_s3(settings: Settings) -> int:
     except ValueError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
-    except (BotoCoreError, ClientError) as exc:
+    except StorageUnreachable as exc:
         print(f"copy stopped: {exc} (run the command again to go on)", file=sys.stderr)
         return 1
     print(

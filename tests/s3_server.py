@@ -15,8 +15,12 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import boto3
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 from tests.app_process import free_port
 
@@ -69,7 +73,7 @@ def create_bucket(endpoint_url: str, name: str | None = None) -> str:
     return name
 
 
-def client(endpoint_url: str):  # type: ignore[no-untyped-def]  # boto3's client factory is typed by overloads
+def client(endpoint_url: str) -> S3Client:
     return boto3.session.Session().client(
         "s3",
         endpoint_url=endpoint_url,

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
-from backend.media.storage import PUBLIC_PREFIXES, check_key, media_type_of
+from backend.media.storage import PUBLIC_PREFIXES, StorageUnreachable, check_key, media_type_of
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -70,26 +70,34 @@ class S3Storage:
 
     def save(self, key: str, data: bytes) -> None:
         # A PUT replaces the object whole: readers see the old or the new bytes, never a part.
-        self.client.put_object(
-            Bucket=self.bucket,
-            Key=check_key(key),
-            Body=data,
-            ContentType=media_type_of(key),
-            CacheControl=PUBLIC_CACHE_CONTROL if key.startswith(PUBLIC_PREFIXES) else PRIVATE_CACHE_CONTROL,
-            ContentMD5=_content_md5(data),
-        )
+        try:
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=check_key(key),
+                Body=data,
+                ContentType=media_type_of(key),
+                CacheControl=PUBLIC_CACHE_CONTROL if key.startswith(PUBLIC_PREFIXES) else PRIVATE_CACHE_CONTROL,
+                ContentMD5=_content_md5(data),
+            )
+        except (BotoCoreError, ClientError) as error:
+            raise _unreachable(error) from error
 
     def read(self, key: str) -> bytes:
         try:
             answer = self.client.get_object(Bucket=self.bucket, Key=check_key(key))
+            return answer["Body"].read()
         except ClientError as error:
             if _is_missing(error):
                 raise FileNotFoundError(key) from None
-            raise
-        return answer["Body"].read()
+            raise _unreachable(error) from error
+        except BotoCoreError as error:
+            raise _unreachable(error) from error
 
     def delete(self, key: str) -> None:
-        self.client.delete_object(Bucket=self.bucket, Key=check_key(key))
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=check_key(key))
+        except (BotoCoreError, ClientError) as error:
+            raise _unreachable(error) from error
 
     def exists(self, key: str) -> bool:
         return self.stat(key) is not None
@@ -101,7 +109,9 @@ class S3Storage:
         except ClientError as error:
             if _is_missing(error):
                 return None
-            raise
+            raise _unreachable(error) from error
+        except BotoCoreError as error:
+            raise _unreachable(error) from error
         return StoredObject(size=head["ContentLength"], md5=head["ETag"].strip('"'))
 
     def public_url(self, key: str) -> str | None:
@@ -110,6 +120,11 @@ class S3Storage:
         if self.public_base_url is None or not key.startswith(PUBLIC_PREFIXES):
             return None
         return f"{self.public_base_url}/{check_key(key)}"
+
+
+def _unreachable(error: BotoCoreError | ClientError) -> StorageUnreachable:
+    """One line an operator can act on: which bucket, and what the server or the connection said."""
+    return StorageUnreachable(f"S3 bucket unavailable: {error}")
 
 
 def _is_missing(error: ClientError) -> bool:

@@ -30,6 +30,11 @@ MEDIA_TYPES = {"webp": "image/webp", "pdf": "application/pdf"}
 _KEY_PATTERN = re.compile(r"[a-z0-9_-][a-z0-9_.-]*(/[a-z0-9_-][a-z0-9_.-]*)*")
 
 
+class StorageUnreachable(OSError):
+    """The store could not be reached or refused the request (an outage or a misconfiguration, never a missing
+    key): the request may be sent again once it is back. Pages and the API answer 503 (backend.problems)."""
+
+
 @runtime_checkable
 class Storage(Protocol):
     """A flat store of bytes under keys such as "products/ab/ab12...ef.webp"."""
@@ -39,7 +44,8 @@ class Storage(Protocol):
         ...
 
     def read(self, key: str) -> bytes:
-        """The bytes under `key`; raises FileNotFoundError when there are none."""
+        """The bytes under `key`; raises FileNotFoundError when there are none, StorageUnreachable when the store
+        cannot say."""
         ...
 
     def delete(self, key: str) -> None:

@@ -4,22 +4,27 @@ only through the app's access checks."""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 
 import anyio.to_thread
 import httpx
 import pytest
+from sqlalchemy import func, select
+from sqlmodel import col
 
+from backend.accounts import service as accounts
 from backend.catalog import service as catalog
 from backend.catalog.entries import refresh_entries
-from backend.catalog.models import Category, Fulfilment, ListingStatus, Unit
+from backend.catalog.models import Category, Fulfilment, ListingStatus, ProductPhoto, Unit
 from backend.catalog.schemas import ProductInput
 from backend.media.images import process_photo
 from backend.media.s3 import PRIVATE_CACHE_CONTROL, PUBLIC_CACHE_CONTROL, S3Storage
 from backend.media.storage import content_key, storage_from_settings
 from backend.vendors.models import Vendor
 from tests import s3_server
+from tests.app_process import free_port
 from tests.conftest import QueryCounter, World, jpeg_bytes, log_in, processed_document, processed_photo
 
 PHOTO_KEY = "products/ab/ab12cd34ef56ab12cd34ef56ab12cd34.webp"
@@ -59,7 +64,8 @@ def test_saving_again_replaces_the_bytes(s3_endpoint):
     storage.save(PHOTO_KEY, b"second")
 
     assert storage.read(PHOTO_KEY) == b"second"
-    assert storage.stat(PHOTO_KEY) is not None and storage.stat(PHOTO_KEY).size == len(b"second")
+    stored = storage.stat(PHOTO_KEY)
+    assert stored is not None and stored.size == len(b"second")
 
 
 @pytest.mark.parametrize(
@@ -107,7 +113,6 @@ def test_a_server_that_cannot_be_reached_is_an_error_not_a_missing_photo():
         access_key_id=s3_server.ACCESS_KEY_ID,
         secret_access_key=s3_server.SECRET_ACCESS_KEY,
     )
-    storage.client.meta.config.retries = {"max_attempts": 1, "mode": "standard"}
 
     with pytest.raises(Exception) as raised:  # noqa: PT011  (botocore's connection error, not FileNotFoundError)
         storage.read(PHOTO_KEY)
@@ -240,3 +245,51 @@ async def test_a_private_document_in_the_bucket_is_never_served_as_a_photo(clien
     for path in (f"/media/{key}", f"/media/products/../{key}", f"/media//{key}"):
         assert (await client.get(path)).status_code == 404, path
     assert await anyio.to_thread.run_sync(storage.exists, key)
+
+
+@pytest.mark.one_database
+async def test_while_the_bucket_cannot_be_reached_photos_and_uploads_answer_503_with_one_log_line(
+    app_for, s3_settings, world, zone, caplog
+):
+    seller = await world.seller(zone, business_name="Keripik Mbak Rina")
+    async with world.database.sessionmaker() as session:
+        vendor = await session.get_one(Vendor, seller.vendor.id)
+        product = await catalog.create_product(
+            session=session,
+            vendor=vendor,
+            data=ProductInput(
+                name="Keripik Singkong",
+                category=Category.SNACKS,
+                unit=Unit.PACK,
+                price=8000,
+                fulfilment=Fulfilment.MADE_TO_ORDER,
+                certificate_ids=[seller.certificate_ids["halal"]],
+            ),
+        )
+        token, _ = await accounts.create_api_token(session=session, user=seller.user, name="Aplikasi kasir")
+        await session.commit()
+    app = await app_for(s3_settings.model_copy(update={"s3_endpoint_url": f"http://127.0.0.1:{free_port()}"}))
+
+    # On the app's own logger: the app's logging set-up replaces the root logger's handlers, pytest's among them.
+    errors_logger = logging.getLogger("pasar_kawasan.errors")
+    errors_logger.addHandler(caplog.handler)
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as client:
+            photo = await client.get(f"/media/{PHOTO_KEY}")
+            upload = await client.post(
+                f"/api/v1/vendor/products/{product.id}/photos",
+                headers={"Authorization": f"Bearer {token}"},
+                files={"photo": ("IMG_1.jpg", jpeg_bytes(), "image/jpeg")},
+            )
+    finally:
+        errors_logger.removeHandler(caplog.handler)
+
+    assert (photo.status_code, photo.headers["retry-after"]) == (503, "15")
+    assert "tidak dapat menghubungi penyimpanan berkas" in photo.text
+    assert upload.status_code == 503, upload.text
+    assert (upload.json()["code"], upload.headers["retry-after"]) == ("media_unavailable", "15")
+    async with world.database.sessionmaker() as session:
+        assert (await session.execute(select(func.count(col(ProductPhoto.id))))).scalar_one() == 0
+    outage_lines = [record for record in caplog.records if "media storage unreachable" in record.getMessage()]
+    assert len(outage_lines) == 2 and not any(record.exc_info for record in outage_lines)

@@ -80,7 +80,7 @@ class S3Storage:
                 ContentMD5=_content_md5(data),
             )
         except (BotoCoreError, ClientError) as error:
-            raise _unreachable(error) from error
+            raise self._unreachable(error) from error
 
     def read(self, key: str) -> bytes:
         try:
@@ -89,15 +89,15 @@ class S3Storage:
         except ClientError as error:
             if _is_missing(error):
                 raise FileNotFoundError(key) from None
-            raise _unreachable(error) from error
+            raise self._unreachable(error) from error
         except BotoCoreError as error:
-            raise _unreachable(error) from error
+            raise self._unreachable(error) from error
 
     def delete(self, key: str) -> None:
         try:
             self.client.delete_object(Bucket=self.bucket, Key=check_key(key))
         except (BotoCoreError, ClientError) as error:
-            raise _unreachable(error) from error
+            raise self._unreachable(error) from error
 
     def exists(self, key: str) -> bool:
         return self.stat(key) is not None
@@ -109,10 +109,14 @@ class S3Storage:
         except ClientError as error:
             if _is_missing(error):
                 return None
-            raise _unreachable(error) from error
+            raise self._unreachable(error) from error
         except BotoCoreError as error:
-            raise _unreachable(error) from error
+            raise self._unreachable(error) from error
         return StoredObject(size=head["ContentLength"], md5=head["ETag"].strip('"'))
+
+    def _unreachable(self, error: BotoCoreError | ClientError) -> StorageUnreachable:
+        """One line an operator can act on: which bucket, and what the server or the connection said."""
+        return StorageUnreachable(f"S3 bucket {self.bucket!r} unavailable: {error}")
 
     def public_url(self, key: str) -> str | None:
         """Where a browser fetches a public photo straight from the bucket or its CDN; None where the app serves
@@ -120,11 +124,6 @@ class S3Storage:
         if self.public_base_url is None or not key.startswith(PUBLIC_PREFIXES):
             return None
         return f"{self.public_base_url}/{check_key(key)}"
-
-
-def _unreachable(error: BotoCoreError | ClientError) -> StorageUnreachable:
-    """One line an operator can act on: which bucket, and what the server or the connection said."""
-    return StorageUnreachable(f"S3 bucket unavailable: {error}")
 
 
 def _is_missing(error: ClientError) -> bool:

@@ -183,8 +183,11 @@ def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Re
         return Redirect(f"/login?next={quote(target, safe='')}", status_code=303)
     if isinstance(exc, PhoneNotVerified):
         return Redirect("/verify-phone", status_code=303)
-    outage = isinstance(exc, DatabaseUnavailable | MediaUnavailable)
-    headers = {"Retry-After": str(exc.retry_after_seconds)} if outage else None
+    headers = (
+        {"Retry-After": str(exc.retry_after_seconds)}
+        if isinstance(exc, DatabaseUnavailable | MediaUnavailable)
+        else None
+    )
     return _error_page(request, status=exc.status_code, message=detail, headers=headers)
 
 

@@ -341,6 +341,7 @@ def test_a_new_canteen_pays_by_card_and_transfer_gets_invoice_terms_and_is_refun
     adds_to_cart(canteen, NASI_AYAM, 20)
     checks_out(canteen, day + timedelta(days=7), "invoice", shot, "07-cart-invoice")
     expect(canteen).to_have_url(re.compile(r"/orders"))
+    no_sideways_scroll(canteen)
     canteen.goto("/canteen/invoices")
     expect(canteen.locator("main")).to_contain_text("Rp 300.000")  # 20 box at Rp 15.000
     no_sideways_scroll(canteen)

@@ -233,7 +233,15 @@ async def test_the_api_lists_transfers_back_and_records_one_sent(
     await confirm(database, manager, await reference_of(database, placement.checkout.id), 3_000_000)
     snack_order = placement.orders[1]
     await move(database, snack_order.id, S.CANCELLED, canteen_staff)
-    as_manager = await bearer(database, manager)
+    as_buyer, as_manager = await bearer(database, canteen_staff), await bearer(database, manager)
+    order_url = f"/api/v1/orders/{snack_order.id}"
+    owed = (await client.get(order_url, headers=as_buyer)).json()["refund"]
+    assert (owed["amount"], owed["method"], owed["status"], owed["sent_reference"]) == (
+        400_000,
+        "bank_transfer",
+        "pending",
+        "",
+    )
     (listed,) = (await client.get("/api/v1/transfers/refunds", headers=as_manager)).json()
     assert (listed["order_number"], listed["amount"]) == (snack_order.number, 400_000)
     assert (
@@ -247,3 +255,5 @@ async def test_the_api_lists_transfers_back_and_records_one_sent(
     assert (sent.json()["status"], sent.json()["reference"]) == ("succeeded", "BCA 0312-7781")
     assert (await client.post(url, json={"reference": "BCA 2"}, headers=as_manager)).status_code == 409
     assert (await client.get("/api/v1/transfers/refunds", headers=as_manager)).json() == []
+    sent_back = (await client.get(order_url, headers=as_buyer)).json()["refund"]
+    assert (sent_back["status"], sent_back["sent_reference"]) == ("succeeded", "BCA 0312-7781")

@@ -168,6 +168,7 @@ async def _transfers_page(
         refund_errors=refund_errors or {},
         form=form or {},
         notice=request.query_params.get("confirmed", ""),
+        owed_back=int(owed) if (owed := request.query_params.get("owed_back", "")).isdigit() else 0,
         sent_notice=request.query_params.get("sent", ""),
     )
 
@@ -195,7 +196,10 @@ async def confirm_transfer(request: UserRequest, db_session: DbSession) -> Templ
         return await _transfers_page(
             request, db_session, errors=field_errors(refused), form=values, status_code=status_code
         )
-    return see_other("/manager/transfers", confirmed=confirmation.payment.reference or "")
+    reference = confirmation.payment.reference or ""
+    if confirmation.owed_back:
+        return see_other("/manager/transfers", confirmed=reference, owed_back=str(confirmation.owed_back))
+    return see_other("/manager/transfers", confirmed=reference)
 
 
 @post("/manager/transfers/refunds/{refund_id:int}/sent", guards=MANAGERS)

@@ -71,8 +71,9 @@ class TransferApi(Controller):
         status_code=200,
         summary="Confirm that a bank transfer arrived: its orders are placed as after a card payment",
         description="`amount` must be exactly what the checkout costs (400 with the expected amount otherwise). "
-        "Confirming again changes nothing (`confirmed` false). 409 when the orders were cancelled "
-        "unpaid; 404 for a reference unknown or of another zone's buyer.",
+        "Confirming again changes nothing (`confirmed` false). Orders cancelled before the money arrived stay "
+        "cancelled and what they cost is owed back (`owed_back`, listed by GET /api/v1/transfers/refunds); 404 "
+        "for a reference unknown or of another zone's buyer.",
     )
     async def confirm(
         self, request: UserRequest, data: JSONBody[TransferConfirmInput], db_session: DbSession

@@ -103,6 +103,9 @@ class ConfirmationPublic(BaseModel):
     status: PaymentState
     confirmed: bool = Field(description="False when it had been confirmed already: nothing changed")
     confirmed_at: UtcDatetime | None
+    owed_back: int = Field(
+        0, description="Rupiah this transfer brought in for orders cancelled meanwhile: GET /api/v1/transfers/refunds"
+    )
 
     @classmethod
     def of(cls, confirmation: Confirmation) -> ConfirmationPublic:
@@ -114,6 +117,7 @@ class ConfirmationPublic(BaseModel):
             status=cast(PaymentState, payment.status),
             confirmed=confirmation.confirmed,
             confirmed_at=payment.succeeded_at,
+            owed_back=confirmation.owed_back,
         )
 
 

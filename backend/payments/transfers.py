@@ -55,10 +55,6 @@ MSG_SENT_REFERENCE = N_("Type the reference of your transfer to the buyer (3 to 
 NOTE_REFUND_SENT = N_(
     "%(amount)s for order %(number)s was transferred back to your bank account (reference %(reference)s)."
 )
-MSG_CANCELLED = N_(
-    "The orders of %(reference)s were cancelled (not paid in time): the transfer cannot be confirmed. "
-    "Send the money back to the buyer."
-)
 
 
 def new_reference() -> str:
@@ -144,15 +140,18 @@ async def transfers_to_confirm(*, session: AsyncSession, actor: User) -> list[Tr
 class Confirmation:
     payment: Payment
     confirmed: bool  # False: it had been confirmed already, nothing changed
+    owed_back: int = 0  # what this transfer brought in for orders cancelled meanwhile: to transfer back
 
 
 async def confirm_transfer(
     *, session: AsyncSession, actor: User, reference: str, amount: int, now: datetime
 ) -> Confirmation:
     """The manager (of the buyer's zone) or an admin saw `amount` rupiah arrive with `reference`: the payment
-    succeeds and the orders are placed, as after a card payment, and the decision is audited. Confirming again
-    changes nothing (`confirmed` False). Refused: another amount (ValidationFailed on "amount"), orders cancelled
-    meanwhile (Conflict); NotFound for a reference unknown or outside the actor's zone."""
+    succeeds and the orders are placed, as after a card payment, and the decision is audited. Orders cancelled
+    meanwhile (by the buyer, or unpaid in time before the money arrived) are not placed: what they cost is owed
+    back to the buyer (`owed_back`, a refund each). Confirming again changes nothing (`confirmed` False). Refused:
+    another amount (ValidationFailed on "amount"); NotFound for a reference unknown or outside the actor's
+    zone."""
     written = normalise_reference(reference)
     found = (
         await session.execute(
@@ -168,8 +167,6 @@ async def confirm_transfer(
     payment = await _locked_payment(session=session, checkout_id=checkout_id)
     if payment.status == PaymentStatus.SUCCEEDED:
         return Confirmation(payment=payment, confirmed=False)
-    if payment.status == PaymentStatus.CANCELED:
-        raise Conflict(MSG_CANCELLED, params={"reference": written})
     if amount != payment.amount:
         raise ValidationFailed.single(
             "amount",
@@ -181,12 +178,15 @@ async def confirm_transfer(
     payment.status, payment.succeeded_at, payment.updated_at = PaymentStatus.SUCCEEDED, now, now
     payment.confirmed_by_id = actor.id
     await mark_checkout_paid(session=session, checkout_id=checkout_id, now=now)
-    # An order of the checkout cancelled while the money was on its way: what it cost goes back to the buyer.
+    # An order of the checkout cancelled while the money was on its way (even all of them, the transfer arriving
+    # after the payment window): what it cost goes back to the buyer.
     closed = (
         await session.execute(select(Order).where(col(Order.checkout_id) == checkout_id, col(Order.status).in_(CLOSED)))
     ).scalars()
+    owed_back = 0
     for order in closed:
-        await record_refund(session=session, order=order, payment=payment, now=now)
+        if await record_refund(session=session, order=order, payment=payment, now=now):
+            owed_back += order.total
     await record(
         session=session,
         actor=actor,
@@ -195,7 +195,7 @@ async def confirm_transfer(
         zone_id=zone_id,
         after={"reference": written, "amount": amount},
     )
-    return Confirmation(payment=payment, confirmed=True)
+    return Confirmation(payment=payment, confirmed=True, owed_back=owed_back)
 
 
 async def _locked_payment(*, session: AsyncSession, checkout_id: int) -> Payment:

@@ -19,7 +19,7 @@ from backend.notifications.models import Notification
 from backend.orders.claim_models import Settlement
 from backend.orders.claims import ClaimAction
 from backend.orders.models import OrderStatus
-from backend.orders.states import change_status
+from backend.orders.states import cancel_unpaid_orders, change_status
 from backend.payments import ledger, transfers
 from backend.payments.models import LedgerEntry, RefundStatus
 from backend.payments.refunds import retry_pending_refunds
@@ -257,3 +257,21 @@ async def test_the_api_lists_transfers_back_and_records_one_sent(
     assert (await client.get("/api/v1/transfers/refunds", headers=as_manager)).json() == []
     sent_back = (await client.get(order_url, headers=as_buyer)).json()["refund"]
     assert (sent_back["status"], sent_back["sent_reference"]) == ("succeeded", "BCA 0312-7781")
+
+
+async def test_a_transfer_confirmed_after_its_orders_expired_tells_the_manager_to_send_it_back(
+    client, ordering, two_vendors, canteen_staff, manager, database
+):
+    placement = await transfer_checkout(ordering, two_vendors, canteen_staff)
+    reference = await reference_of(database, placement.checkout.id)
+    async with database.sessionmaker() as session:
+        assert await cancel_unpaid_orders(session=session, now=NOW + timedelta(minutes=31)) == 2
+        await session.commit()
+    await log_in(client, manager)
+    late = await submit(client, "/manager/transfers/confirm", {"reference": reference, "amount": "3.000.000"})
+    assert late.status_code == 303
+    assert late.headers["location"] == f"/manager/transfers?confirmed={reference}&owed_back=3000000"
+    shown = await client.get(late.headers["location"])
+    assert 'data-owed-back="3000000"' in shown.text and "Rp 3.000.000" in shown.text
+    for order in placement.orders:
+        assert f'data-refund-to-send="{order.number}"' in shown.text

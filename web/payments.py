@@ -154,23 +154,29 @@ async def _transfers_page(
     *,
     errors: dict[str, str] | None = None,
     form: dict[str, str] | None = None,
+    refund_errors: dict[int, dict[str, str]] | None = None,
     status_code: int = 200,
 ) -> Template:
     awaited = await transfers.transfers_to_confirm(session=db_session, actor=request.user)
+    to_send = await transfers.refunds_to_send(session=db_session, actor=request.user)
     return page(
         "payments/transfers.html",
         status_code=status_code,
         awaited=awaited,
+        to_send=to_send,
         errors=errors or {},
+        refund_errors=refund_errors or {},
         form=form or {},
         notice=request.query_params.get("confirmed", ""),
+        owed_back=int(owed) if (owed := request.query_params.get("owed_back", "")).isdigit() else 0,
+        sent_notice=request.query_params.get("sent", ""),
     )
 
 
 @get("/manager/transfers", guards=MANAGERS, name="manager_transfers")
 async def transfers_page(request: UserRequest, db_session: DbSession) -> Template:
-    """The bank transfers awaited from the zone's buyers, by reference and amount, each with its confirmation
-    (two queries)."""
+    """The bank transfers awaited from the zone's buyers, by reference and amount, each with its confirmation, and
+    the transfers to send back to buyers (three queries)."""
     return await _transfers_page(request, db_session)
 
 
@@ -190,7 +196,38 @@ async def confirm_transfer(request: UserRequest, db_session: DbSession) -> Templ
         return await _transfers_page(
             request, db_session, errors=field_errors(refused), form=values, status_code=status_code
         )
-    return see_other("/manager/transfers", confirmed=confirmation.payment.reference or "")
+    reference = confirmation.payment.reference or ""
+    if confirmation.owed_back:
+        return see_other("/manager/transfers", confirmed=reference, owed_back=str(confirmation.owed_back))
+    return see_other("/manager/transfers", confirmed=reference)
 
 
-PAGE_ROUTES = [pay_page, pay, payment_return, transfers_page, confirm_transfer]
+@post("/manager/transfers/refunds/{refund_id:int}/sent", guards=MANAGERS)
+async def record_refund_sent(
+    request: UserRequest, refund_id: FromPath[int], db_session: DbSession
+) -> Template | Redirect:
+    """The manager transferred the money back to the buyer: recorded with the bank's reference. A refusal comes
+    back beside that refund, with what was typed."""
+    values = await form_values(request)
+    try:
+        async with undone_if_refused(db_session):
+            refund = await transfers.record_refund_sent(
+                session=db_session,
+                actor=request.user,
+                refund_id=refund_id,
+                reference=values.get("reference", ""),
+                now=utcnow(),
+            )
+    except (ValidationFailed, NotFound, Conflict) as refused:
+        status_code = 400 if isinstance(refused, ValidationFailed) else refused.status_code
+        return await _transfers_page(
+            request,
+            db_session,
+            refund_errors={refund_id: field_errors(refused)},
+            form=values,
+            status_code=status_code,
+        )
+    return see_other("/manager/transfers", sent=f"PK-{refund.order_id:06d}")
+
+
+PAGE_ROUTES = [pay_page, pay, payment_return, transfers_page, confirm_transfer, record_refund_sent]

@@ -45,6 +45,7 @@ class Settlement(StrEnum):
     CARD_REFUND = "card_refund"  # a partial refund of the card payment
     CREDIT_NOTE = "credit_note"  # the canteen's invoice owes that much less
     CASH_REFUND = "cash_refund"  # the vendor gives the cash back
+    BANK_REFUND = "bank_refund"  # the platform transfers it back to the account a bank transfer came from
 
 
 class DeliveryClaim(SQLModel, table=True):

@@ -100,7 +100,9 @@ class ClaimPublic(BaseModel):
     answer_reason: str = Field(description="The vendor's reason for a proposal, then the manager's for a decision")
     dispute_reason: str
     amount: int = Field(description="The agreed difference in rupiah, given back when settled")
-    settlement: Settlement = Field(description="card_refund, credit_note, cash_refund, or none")
+    settlement: Settlement = Field(
+        description="card_refund, bank_refund (sent back by the platform), credit_note, cash_refund, or none"
+    )
     credit_note_number: str | None
     reported_at: UtcDatetime
     settled_at: UtcDatetime | None

@@ -12,8 +12,9 @@ Neither side can hold the other up: whoever waits may hand the report to the man
 A report is made by the buyer's side (the buyer, or any staff of the ordering canteen) on a delivered order, once;
 until it is settled the order does not complete (orders.states). Settling gives back the agreed difference
 (agreed quantity × the line's unit price, never more than the line's value) as the order was paid: a partial
-refund of a card payment (sent to Stripe by the refund job), a credit note on a canteen's invoice, or cash the
-vendor hands back. The ledger enters the order at completion with its total less that difference, so the vendor's
+refund of a card payment (sent to Stripe by the refund job), a transfer back of a bank-transfer payment (sent by
+the platform's staff, owed in the ledger meanwhile), a credit note on a canteen's invoice, or cash the vendor
+hands back. The ledger enters the order at completion with its total less that difference, so the vendor's
 net and the platform's commission are both on what the buyer finally pays (payments.ledger).
 """
 
@@ -472,16 +473,17 @@ async def _settle(*, session: AsyncSession, view: ClaimView, now: datetime) -> N
 async def _give_back(
     *, session: AsyncSession, order: Order, claim: DeliveryClaim, amount: int, now: datetime
 ) -> Settlement:
-    if order.payment_method == PaymentMethod.CARD:
+    if order.payment_method in (PaymentMethod.CARD, PaymentMethod.BANK_TRANSFER):
         payment = (
             await session.execute(
                 select(Payment).where(
                     col(Payment.checkout_id) == order.checkout_id, col(Payment.status) == PaymentStatus.SUCCEEDED
                 )
             )
-        ).scalar_one()  # a delivered card order was paid: it was placed by the payment's success
+        ).scalar_one()  # a delivered card or transfer order was paid: it was placed by the payment's success
         await record_refund(session=session, order=order, payment=payment, amount=amount, now=now)
-        return Settlement.CARD_REFUND
+        # The card is refunded through Stripe; a transfer is sent back by the platform, which holds the money.
+        return Settlement.CARD_REFUND if order.payment_method == PaymentMethod.CARD else Settlement.BANK_REFUND
     if order.payment_method == PaymentMethod.INVOICE:
         invoice = (
             await session.execute(select(Invoice).where(col(Invoice.checkout_id) == order.checkout_id))

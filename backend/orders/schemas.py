@@ -42,6 +42,7 @@ from backend.orders.service import Board, BoardSlot, OrderDetail, OrderSummary, 
 from backend.orders.standing import MSG_DAYS_AHEAD, MSG_WEEKDAYS, StandingOrderInput, StandingOrderView
 from backend.orders.standing import MSG_QUANTITY as MSG_STANDING_QUANTITY
 from backend.orders.states import MSG_ACTION
+from backend.payments.models import Refund
 from backend.public import RowShape, UtcDatetime, media_url, public_from
 from backend.validation import MSG_CALENDAR_DAY, Coordinate
 
@@ -447,6 +448,26 @@ class ReviewPublic(RowShape):
     replied_at: UtcDatetime | None
 
 
+class RefundPublic(BaseModel):
+    """Money given back for the order: to the card through Stripe, or transferred back by the platform's staff."""
+
+    amount: int
+    method: Literal["card", "bank_transfer"]
+    status: str = Field(description="pending (under way, or owed until sent back), succeeded, or failed")
+    sent_reference: str = Field(description="The platform's transfer back to the buyer; empty for a card")
+    updated_at: UtcDatetime
+
+    @classmethod
+    def of(cls, refund: Refund, order: Order) -> RefundPublic:
+        return cls(
+            amount=refund.amount,
+            method="bank_transfer" if order.payment_method == PaymentMethod.BANK_TRANSFER else "card",
+            status=refund.status,
+            sent_reference=refund.sent_reference,
+            updated_at=refund.updated_at,
+        )
+
+
 class OrderDetailPublic(OrderSummaryPublic):
     side: str = Field(description="The reader's side of the order: buyer, vendor or manager")
     actions: list[str] = Field(
@@ -457,6 +478,9 @@ class OrderDetailPublic(OrderSummaryPublic):
     can_review: bool = Field(description="The reader may rate the order now (POST /api/v1/orders/{order_id}/review)")
     claim: ClaimBriefPublic | None = Field(
         default=None, description="The report of a short or damaged delivery (GET /api/v1/orders/{order_id}/claim)"
+    )
+    refund: RefundPublic | None = Field(
+        default=None, description="Money given back: the order cancelled or declined once paid, or a short delivery"
     )
 
     @classmethod
@@ -471,6 +495,7 @@ class OrderDetailPublic(OrderSummaryPublic):
             timeline=[TimelineEntryPublic.of(entry) for entry in detail.timeline],
             review=ReviewPublic.of(detail.review) if detail.review is not None else None,
             claim=ClaimBriefPublic.of(detail.claim) if detail.claim is not None else None,
+            refund=RefundPublic.of(detail.refund, detail.order) if detail.refund is not None else None,
         )
 
 

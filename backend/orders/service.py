@@ -79,8 +79,9 @@ class OrderDetail:
     actions: list[OrderStatus]
     timeline: list[TimelineEntry]
     review: Review | None
-    # The money given back for a paid card order that was cancelled or declined, or for the agreed part of a short
-    # or damaged delivery (pending until Stripe confirms).
+    # The money given back for a paid card or bank-transfer order that was cancelled or declined, or for the agreed
+    # part of a short or damaged delivery (pending until Stripe confirms, or until the platform's staff record the
+    # transfer back).
     refund: Refund | None = None
     # The buyer's report of a short or damaged delivery, if one was made.
     claim: DeliveryClaim | None = None

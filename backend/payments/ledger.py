@@ -4,6 +4,9 @@ Double entry, integer rupiah; each transaction's entries sum to zero, so the who
     a completed order ("order-<id>"): clearing −gross, vendor +net, commission +commission, where the gross is the
                                       order's total less what a short or damaged delivery gave back
     a payout ("payout-<id>"):         vendor −amount, clearing +amount
+    a bank refund owed ("refund-<id>"): clearing −amount, refunds +amount (the platform owes the buyer the money
+                                      their transfer brought in for an order cancelled or given back in part)
+    the bank refund sent ("refund-sent-<id>"): refunds −amount, clearing +amount
 The commission is the zone's rate (basis points) when the order completes, rounded half up to a whole rupiah; a
 rate change applies to orders completed after it. A vendor's balance (what the platform owes them) is the sum of
 their vendor entries; what can be paid out is the balance less the net of invoice orders whose invoice the canteen
@@ -108,6 +111,28 @@ async def record_completed_order(*, session: AsyncSession, order: Order, now: da
             .values(rows)
             .on_conflict_do_nothing(index_elements=["order_id", "account"])
         )
+
+
+async def enter_bank_refund(*, session: AsyncSession, refund_id: int, amount: int, sent: bool, now: datetime) -> None:
+    """The ledger's lines of a bank refund: owed to the buyer (`sent` False) or sent back to them (`sent` True).
+    The callers enter each once: when the refund is recorded, and when its sending is."""
+    transaction, owed = (f"refund-sent-{refund_id}", -amount) if sent else (f"refund-{refund_id}", amount)
+    await session.execute(
+        insert(LedgerEntry),
+        [
+            {
+                "transaction_id": transaction,
+                "account": account,
+                "vendor_id": None,
+                "order_id": None,
+                "payout_id": None,
+                "refund_id": refund_id,
+                "amount": signed,
+                "created_at": now,
+            }
+            for account, signed in ((LedgerAccount.CLEARING, -owed), (LedgerAccount.REFUNDS, owed))
+        ],
+    )
 
 
 # --- commission rate (admins) ---------------------------------------------------------------------------

@@ -72,7 +72,10 @@ class RefundStatus(StrEnum):
 
 
 class Refund(SQLModel, table=True):
-    """Money given back for one vendor's order of a card checkout (a partial refund of the payment)."""
+    """Money given back for one vendor's order of a paid checkout: of a card payment, a partial refund sent to
+    Stripe by the refund job; of a bank transfer (its payment has a reference), a transfer back to the buyer's
+    account that the platform's staff make by hand and record (pending: owed; succeeded: sent, with the bank's
+    reference). A bank refund is in the ledger: owed, then sent."""
 
     __table_args__ = (
         CheckConstraint(f"status IN ({_values(RefundStatus)})", name="status_known"),
@@ -86,6 +89,9 @@ class Refund(SQLModel, table=True):
     status: str = Field(default=RefundStatus.PENDING, sa_column=Column(String(16), nullable=False))
     stripe_refund_id: str | None = Field(default=None, max_length=80, unique=True)
     last_error: str = Field(default="", max_length=300)
+    # A bank refund sent back by hand: the reference of the platform's transfer to the buyer, and who recorded it.
+    sent_reference: str = Field(default="", max_length=120, sa_column_kwargs={"server_default": ""})
+    sent_by_id: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
 
@@ -113,11 +119,13 @@ class LedgerAccount(StrEnum):
     CLEARING = "clearing"  # money the platform holds or is owed for buyers' orders
     COMMISSION = "commission"  # the platform's earnings
     VENDOR = "vendor"  # what the platform owes a vendor (one account per vendor: vendor_id is set)
+    REFUNDS = "refunds"  # what the platform owes buyers: bank transfers to send back (refund_id is set)
 
 
 class LedgerEntry(SQLModel, table=True):
     """One line of the double-entry ledger. The entries of one `transaction_id` sum to zero: a completed order is
-    clearing −gross, vendor +net, commission +commission; a payout is vendor −amount, clearing +amount."""
+    clearing −gross, vendor +net, commission +commission; a payout is vendor −amount, clearing +amount; a bank
+    refund owed is clearing −amount, refunds +amount, and once sent refunds −amount, clearing +amount."""
 
     __tablename__ = "ledger_entry"
     __table_args__ = (
@@ -134,6 +142,7 @@ class LedgerEntry(SQLModel, table=True):
     vendor_id: int | None = Field(default=None, foreign_key="vendor.id", index=True)
     order_id: int | None = Field(default=None, foreign_key="vendor_order.id")
     payout_id: int | None = Field(default=None, foreign_key="payout.id")
+    refund_id: int | None = Field(default=None, foreign_key="refund.id")
     amount: int  # rupiah, signed
     created_at: datetime = created_at_field()
 

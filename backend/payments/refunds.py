@@ -1,4 +1,4 @@
-"""Refunds of card payments, and what becomes of a card payment when its orders close.
+"""Refunds of card payments and of bank transfers, and what becomes of a payment when its orders close.
 
 A checkout's card payment covers all its vendors' orders. When one of them is cancelled or declined after the
 payment succeeded, exactly that order's total is given back (a partial refund of the payment). The refund is
@@ -7,6 +7,10 @@ afterwards by `retry_pending_refunds` (the order jobs, every minute) with the id
 sending it twice, or again after a timeout whose answer was lost, refunds once. Stripe's answer, or its webhook,
 moves the refund to succeeded or failed. A cancellation never waits for Stripe, and Stripe being down never
 stops one: the refund waits, with the last error, and is tried again.
+
+A bank transfer came to the platform's own account, so the platform's staff send it back by hand: its refund is
+recorded the same way (and owed to the buyer in the ledger at once), waits on the staff's page of transfers, and
+is marked sent with the bank's reference (payments.transfers). Nothing of it goes to Stripe.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from sqlmodel import col
 
 from backend.config import Settings
 from backend.db import is_postgres, upsert_insert
-from backend.orders.models import PAID_BEFORE_PLACING, Order, OrderStatus, PaymentMethod
+from backend.orders.models import PAID_BEFORE_PLACING, Order, OrderStatus
+from backend.payments.ledger import enter_bank_refund
 from backend.payments.models import Payment, PaymentStatus, Refund, RefundStatus
 from backend.payments.stripe_client import StripeCallFailed, StripeGateway
 
@@ -37,8 +42,8 @@ STRIPE_REFUND_STATUS = {
 
 
 async def settle_closed_order(*, session: AsyncSession, order: Order, now: datetime) -> None:
-    """An order was cancelled or declined (called by the order's state machine). If it was paid by card, record
-    the refund of its total; if its checkout (card or bank transfer) was never paid and nothing of it waits for
+    """An order was cancelled or declined (called by the order's state machine). If it was paid, by card or by a
+    bank transfer, record the refund of its total; if its checkout (card or bank transfer) was never paid and nothing of it waits for
     payment any more, the payment is cancelled, so a late bank transfer can no longer be confirmed. Orders paid
     otherwise cost no query."""
     if order.payment_method not in PAID_BEFORE_PLACING:
@@ -51,8 +56,7 @@ async def settle_closed_order(*, session: AsyncSession, order: Order, now: datet
     if payment is None:
         return
     if payment.status == PaymentStatus.SUCCEEDED:
-        if order.payment_method == PaymentMethod.CARD:  # a bank transfer is sent back by the platform's staff
-            await record_refund(session=session, order=order, payment=payment, now=now)
+        await record_refund(session=session, order=order, payment=payment, now=now)
         return
     # Unpaid: cancel the payment once no order of the checkout waits for it. Should the buyer still pay it at
     # Stripe, the payment becomes succeeded and each closed order is refunded (service.payment_succeeded).
@@ -75,7 +79,8 @@ async def record_refund(
     *, session: AsyncSession, order: Order, payment: Payment, now: datetime, amount: int | None = None
 ) -> bool:
     """A pending refund of the order's total (or of `amount`, the agreed part of a short or damaged delivery),
-    once per order whatever retries or concurrent deliveries do; True when this call recorded it."""
+    once per order whatever retries or concurrent deliveries do; True when this call recorded it. A bank transfer's
+    refund is owed to the buyer in the ledger from now on."""
     insert = upsert_insert(session)
     recorded = await session.execute(
         insert(Refund)
@@ -88,9 +93,12 @@ async def record_refund(
             updated_at=now,
         )
         .on_conflict_do_nothing(index_elements=["order_id"])
-        .returning(col(Refund.id))
+        .returning(col(Refund.id), col(Refund.amount))
     )
-    return recorded.scalar_one_or_none() is not None
+    row = recorded.one_or_none()
+    if row is not None and payment.reference is not None:
+        await enter_bank_refund(session=session, refund_id=row[0], amount=row[1], sent=False, now=now)
+    return row is not None
 
 
 async def retry_pending_refunds(*, session: AsyncSession, settings: Settings, now: datetime, limit: int = 20) -> int:
@@ -102,7 +110,11 @@ async def retry_pending_refunds(*, session: AsyncSession, settings: Settings, no
     statement = (
         select(Refund, col(Payment.intent_id))
         .join(Payment, col(Payment.id) == col(Refund.payment_id))
-        .where(col(Refund.status) == RefundStatus.PENDING, col(Refund.stripe_refund_id).is_(None))
+        .where(
+            col(Refund.status) == RefundStatus.PENDING,
+            col(Refund.stripe_refund_id).is_(None),
+            col(Payment.reference).is_(None),  # a bank transfer's refund is sent back by hand
+        )
         .order_by(col(Refund.id))
         .limit(limit)
     )

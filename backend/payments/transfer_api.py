@@ -20,6 +20,9 @@ from backend.payments import transfers
 from backend.payments.service import checkout_to_pay
 from backend.payments.transfer_schemas import (
     ConfirmationPublic,
+    RefundSentInput,
+    RefundSentPublic,
+    RefundToSendPublic,
     TransferConfirmInput,
     TransferPublic,
     TransferToConfirmPublic,
@@ -68,8 +71,9 @@ class TransferApi(Controller):
         status_code=200,
         summary="Confirm that a bank transfer arrived: its orders are placed as after a card payment",
         description="`amount` must be exactly what the checkout costs (400 with the expected amount otherwise). "
-        "Confirming again changes nothing (`confirmed` false). 409 when the orders were cancelled "
-        "unpaid; 404 for a reference unknown or of another zone's buyer.",
+        "Confirming again changes nothing (`confirmed` false). Orders cancelled before the money arrived stay "
+        "cancelled and what they cost is owed back (`owed_back`, listed by GET /api/v1/transfers/refunds); 404 "
+        "for a reference unknown or of another zone's buyer.",
     )
     async def confirm(
         self, request: UserRequest, data: JSONBody[TransferConfirmInput], db_session: DbSession
@@ -78,6 +82,34 @@ class TransferApi(Controller):
             session=db_session, actor=request.user, reference=data.reference, amount=data.amount, now=utcnow()
         )
         return ConfirmationPublic.of(confirmation)
+
+    @get(
+        "/refunds",
+        summary="Money that came in by bank transfer and goes back to my zone's buyers (every zone's for an admin)",
+        description="Orders cancelled or declined after their transfer was confirmed, and the agreed part of short "
+        "or damaged deliveries: transfer each back to the account the buyer paid from (find it on the statement by "
+        "`transfer_reference`), then record it. The oldest first.",
+    )
+    async def refunds(self, request: UserRequest, db_session: DbSession) -> list[RefundToSendPublic]:
+        return [
+            RefundToSendPublic.of(item)
+            for item in await transfers.refunds_to_send(session=db_session, actor=request.user)
+        ]
+
+    @post(
+        "/refunds/{refund_id:int}/sent",
+        status_code=200,
+        summary="Record that a transfer back to a buyer was sent, with its bank reference",
+        description="Entered in the ledger and told to the buyer. 409 when it was already recorded; 404 for a "
+        "refund unknown, of a card payment, or of another zone's buyer.",
+    )
+    async def refund_sent(
+        self, request: UserRequest, refund_id: FromPath[int], data: JSONBody[RefundSentInput], db_session: DbSession
+    ) -> RefundSentPublic:
+        refund = await transfers.record_refund_sent(
+            session=db_session, actor=request.user, refund_id=refund_id, reference=data.reference, now=utcnow()
+        )
+        return RefundSentPublic.of(refund)
 
 
 API_ROUTES: list[ControllerRouterHandler] = [checkout_transfer, TransferApi]

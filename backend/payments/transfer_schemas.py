@@ -9,8 +9,15 @@ from pydantic import BaseModel, Field
 
 from backend.config import PlatformBank
 from backend.payments.ledger import MSG_AMOUNT
+from backend.payments.models import Refund
 from backend.payments.service import CheckoutToPay
-from backend.payments.transfers import MSG_REFERENCE, Confirmation, TransferToConfirm
+from backend.payments.transfers import (
+    MSG_REFERENCE,
+    MSG_SENT_REFERENCE,
+    Confirmation,
+    RefundToSend,
+    TransferToConfirm,
+)
 from backend.public import UtcDatetime
 from backend.validation import Rupiah
 
@@ -96,6 +103,9 @@ class ConfirmationPublic(BaseModel):
     status: PaymentState
     confirmed: bool = Field(description="False when it had been confirmed already: nothing changed")
     confirmed_at: UtcDatetime | None
+    owed_back: int = Field(
+        0, description="Rupiah this transfer brought in for orders cancelled meanwhile: GET /api/v1/transfers/refunds"
+    )
 
     @classmethod
     def of(cls, confirmation: Confirmation) -> ConfirmationPublic:
@@ -107,4 +117,55 @@ class ConfirmationPublic(BaseModel):
             status=cast(PaymentState, payment.status),
             confirmed=confirmation.confirmed,
             confirmed_at=payment.succeeded_at,
+            owed_back=confirmation.owed_back,
+        )
+
+
+class RefundToSendPublic(BaseModel):
+    refund_id: int
+    order_id: int
+    order_number: str
+    amount: int
+    transfer_reference: str = Field(description="The reference the buyer's transfer carried, to find their account")
+    buyer_name: str
+    canteen_name: str | None
+    owed_since: UtcDatetime
+
+    @classmethod
+    def of(cls, item: RefundToSend) -> RefundToSendPublic:
+        return cls(
+            refund_id=item.refund.id,
+            order_id=item.order_id,
+            order_number=item.order_number,
+            amount=item.refund.amount,
+            transfer_reference=item.transfer_reference,
+            buyer_name=item.buyer_name,
+            canteen_name=item.canteen_name,
+            owed_since=item.refund.created_at,
+        )
+
+
+class RefundSentInput(BaseModel):
+    field_messages: ClassVar[dict[str, str]] = {"reference": MSG_SENT_REFERENCE}
+
+    reference: str = Field(max_length=120, examples=["BCA 0312 7781"], description="Your transfer to the buyer")
+
+
+class RefundSentPublic(BaseModel):
+    refund_id: int
+    order_id: int
+    amount: int
+    status: str
+    reference: str
+    sent_at: UtcDatetime
+
+    @classmethod
+    def of(cls, refund: Refund) -> RefundSentPublic:
+        return cls(
+            refund_id=refund.id,
+            order_id=refund.order_id,
+            amount=refund.amount,
+            status=refund.status,
+            reference=refund.sent_reference,
+            sent_at=refund.updated_at,
         )

@@ -106,6 +106,7 @@ def _order_list(orders: OrderList, other_party: str) -> bytes:
             "status",
             "nomor_po",
             "ongkir_rupiah",
+            "dikembalikan_rupiah",
             "nilai_rupiah",
         ],
         (
@@ -118,6 +119,7 @@ def _order_list(orders: OrderList, other_party: str) -> bytes:
                 r.status,
                 r.po_number,
                 r.delivery_fee,
+                r.given_back,
                 r.value,
             )
             for r in orders.rows

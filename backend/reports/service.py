@@ -3,7 +3,8 @@
 A "sale" is an order the vendor has to deliver or delivered: placed, accepted, ready, delivered or completed (not
 waiting for payment, not declined or cancelled). Days are delivery days, already WIB dates in the database; weeks
 are ISO weeks (Monday to Sunday) and months calendar months of those days. Values are integer rupiah: order totals,
-or line totals for products.
+or line totals for products, less what a settled report of a short or damaged delivery gave back (its refund or
+credit note), as the ledger enters them; a product's quantity likewise leaves out the agreed short or damaged ones.
 """
 
 from __future__ import annotations
@@ -36,7 +37,9 @@ from backend.certification.models import Certificate, CertificateStatus
 from backend.clock import wib_today
 from backend.db import is_postgres
 from backend.errors import N_, FieldError, Forbidden, NotFound, ValidationFailed
+from backend.orders.claim_models import ClaimState, DeliveryClaim, DeliveryClaimLine
 from backend.orders.models import Order, OrderLine, OrderStatus
+from backend.payments.ledger import settled_claim_amount
 from backend.vendors.models import Vendor, VendorStatus
 
 SALE_STATUSES = (
@@ -139,6 +142,26 @@ def _sales(start: date, end: date) -> ColumnElement[bool]:
     return and_(col(Order.status).in_(SALE_STATUSES), col(Order.delivery_day) >= start, col(Order.delivery_day) <= end)
 
 
+def _order_value() -> ColumnElement[int]:
+    """An order's total less what a settled short or damaged delivery gave back: the gross the ledger enters."""
+    return col(Order.total) - settled_claim_amount(col(Order.id))
+
+
+# An order line's agreed short or damaged quantity once its report is settled (0 otherwise), on queries of order
+# lines outer-joined to their claim line and its settled claim (`_with_settled_claims`); at most one claim line
+# per order line, so the join never repeats a line.
+_AGREED = case((col(DeliveryClaim.id).is_not(None), func.coalesce(col(DeliveryClaimLine.agreed_quantity), 0)), else_=0)
+_LINE_QUANTITY = col(OrderLine.quantity) - _AGREED
+_LINE_VALUE = col(OrderLine.line_total) - _AGREED * col(OrderLine.unit_price)
+
+
+def _with_settled_claims(query: Any) -> Any:
+    return query.outerjoin(DeliveryClaimLine, col(DeliveryClaimLine.order_line_id) == col(OrderLine.id)).outerjoin(
+        DeliveryClaim,
+        and_(col(DeliveryClaim.id) == col(DeliveryClaimLine.claim_id), col(DeliveryClaim.state) == ClaimState.SETTLED),
+    )
+
+
 # --- a vendor's sales -----------------------------------------------------------------------------------
 
 
@@ -184,13 +207,14 @@ async def vendor_sales(
         row[0]: row
         for row in (
             await session.execute(
-                select(
-                    col(Order.delivery_day),
-                    func.count(distinct(col(Order.id))),
-                    func.sum(col(OrderLine.quantity)),
-                    func.sum(col(OrderLine.line_total)),
+                _with_settled_claims(
+                    select(
+                        col(Order.delivery_day),
+                        func.count(distinct(col(Order.id))),
+                        func.sum(_LINE_QUANTITY),
+                        func.sum(_LINE_VALUE),
+                    ).join(OrderLine, col(OrderLine.order_id) == col(Order.id))
                 )
-                .join(OrderLine, col(OrderLine.order_id) == col(Order.id))
                 .where(sold)
                 .group_by(col(Order.delivery_day))
             )
@@ -200,13 +224,16 @@ async def vendor_sales(
         DaySales(day, *(int(n) for n in per_day[day][1:])) if day in per_day else DaySales(day, 0, 0, 0)
         for day in _days(start, end)
     ]
-    value = func.sum(col(OrderLine.line_total))
+    value = func.sum(_LINE_VALUE)
     products = [
         ProductSales(name, unit, int(quantity), int(total))
         for name, unit, quantity, total in (
             await session.execute(
-                select(col(OrderLine.product_name), col(OrderLine.unit), func.sum(col(OrderLine.quantity)), value)
-                .join(Order, col(Order.id) == col(OrderLine.order_id))
+                _with_settled_claims(
+                    select(col(OrderLine.product_name), col(OrderLine.unit), func.sum(_LINE_QUANTITY), value).join(
+                        Order, col(Order.id) == col(OrderLine.order_id)
+                    )
+                )
                 .where(sold)
                 .group_by(col(OrderLine.product_name), col(OrderLine.unit))
                 .order_by(value.desc(), col(OrderLine.product_name))
@@ -271,7 +298,7 @@ async def canteen_spend(
     check_range(start, end)
     organisation = await session.get(Organisation, actor.organisation_id)
     month = _period(session, col(Order.delivery_day), "month").label("month")
-    value = func.sum(col(Order.total))
+    value = func.sum(_order_value())
     rows = [
         SpendRow(_as_date(m), vendor_id, name, int(orders), int(total))
         for m, vendor_id, name, orders, total in (
@@ -320,7 +347,8 @@ class OrderRow:
     status: str
     po_number: str
     delivery_fee: int
-    value: int  # the order's total, its delivery fee included
+    value: int  # the order's total, its delivery fee included, less what was given back
+    given_back: int = 0  # refunded or credited for a short or damaged delivery
 
 
 @dataclass
@@ -331,7 +359,7 @@ class OrderList:
 
 
 def _order_rows(rows: Iterable[Sequence[Any]]) -> list[OrderRow]:
-    # Each row: the order, then the name of the other party.
+    # Each row: the order, the name of the other party, what a short or damaged delivery gave back.
     return [
         OrderRow(
             number=order.number,
@@ -342,9 +370,10 @@ def _order_rows(rows: Iterable[Sequence[Any]]) -> list[OrderRow]:
             status=order.status,
             po_number=order.po_number,
             delivery_fee=order.delivery_fee,
-            value=order.total,
+            value=order.total - given_back,
+            given_back=given_back,
         )
-        for order, name in rows
+        for order, name, given_back in rows
     ]
 
 
@@ -359,7 +388,7 @@ async def vendor_orders(
     buyer = func.coalesce(col(Organisation.name), col(User.full_name))
     rows = (
         await session.execute(
-            select(Order, buyer)
+            select(Order, buyer, settled_claim_amount(col(Order.id)))
             .join(User, col(User.id) == col(Order.buyer_id))
             .outerjoin(Organisation, col(Organisation.id) == col(Order.organisation_id))
             .where(col(Order.vendor_id) == vendor.id, _sales(start, end))
@@ -381,7 +410,7 @@ async def canteen_orders(
     check_range(start, end)
     rows = (
         await session.execute(
-            select(Order, col(Vendor.business_name))
+            select(Order, col(Vendor.business_name), settled_claim_amount(col(Order.id)))
             .join(Vendor, col(Vendor.id) == col(Order.vendor_id))
             .where(col(Order.organisation_id) == actor.organisation_id, _sales(start, end))
             .order_by(col(Order.delivery_day), col(Order.delivery_slot), col(Order.id))
@@ -521,9 +550,9 @@ async def zone_dashboard(
             select(
                 week,
                 func.sum(case((sold_here, 1), else_=0)),
-                func.sum(case((sold_here, col(Order.total)), else_=0)),
-                func.sum(case((bought_here, col(Order.total)), else_=0)),
-                func.sum(case((and_(bought_here, from_the_regency), col(Order.total)), else_=0)),
+                func.sum(case((sold_here, _order_value()), else_=0)),
+                func.sum(case((bought_here, _order_value()), else_=0)),
+                func.sum(case((and_(bought_here, from_the_regency), _order_value()), else_=0)),
             )
             .join(User, col(User.id) == col(Order.buyer_id))
             .outerjoin(Organisation, col(Organisation.id) == col(Order.organisation_id))

@@ -11,6 +11,7 @@ from backend.payments.models import RefundStatus
 from tests.conftest import log_in
 from tests.orders.conftest import NEXT_MONDAY, NOW
 from tests.orders.test_delivery_claims import act, line_of, report
+from tests.orders.test_order_api import bearer
 from tests.payments.conftest import refund_of
 from tests.payments.test_refunds import paid, send_refunds  # noqa: F401  (`paid` is a fixture)
 
@@ -54,3 +55,7 @@ async def test_ten_damaged_boxes_of_a_card_order_are_refunded_at_stripe_once(
     await log_in(other_client, seller.user)
     vendor_page = await other_client.get(f"/vendor/orders/{nasi.id}")
     assert 'data-refund="succeeded"' in vendor_page.text and "Rp 130.000" in vendor_page.text
+    # The API says the same as the pages.
+    as_buyer = await bearer(database, card_checkout.buyer)
+    refund_shown = (await client.get(f"/api/v1/orders/{nasi.id}", headers=as_buyer)).json()["refund"]
+    assert (refund_shown["amount"], refund_shown["method"], refund_shown["status"]) == (130_000, "card", "succeeded")

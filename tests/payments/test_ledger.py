@@ -586,3 +586,42 @@ def test_money_pages_keep_the_number_formats_people_type():
     for bad in ("", "lima", "-1", "100", "2,555"):
         with pytest.raises(ValueError, match="commission must be between"):
             percent_to_bps(bad)
+
+
+async def test_a_payout_above_what_buyers_paid_in_is_refused_on_the_page_and_the_api_even_within_the_balance(
+    client, ordering, catering, canteen_staff, admin, database
+):
+    """Two invoice orders of Rp 150.000 (Rp 142.500 each for the vendor); the canteen paid one invoice. The vendor
+    is owed Rp 285.000, but buyers paid in only Rp 142.500 of it: a rupiah more is refused everywhere."""
+    seller, nasi_box = catering
+    paid_order = await ordering.order(canteen_staff, nasi_box.id, 10)
+    unpaid_order = await ordering.order(canteen_staff, nasi_box.id, 10)
+    for order in (paid_order, unpaid_order):
+        await complete(database, order, seller.user, canteen_staff)
+    await canteens_pay(database, admin, paid_order)
+    await record_account(database, seller.user)
+    async with database.sessionmaker() as session:
+        owed = await ledger.vendor_balance(session=session, vendor=seller.vendor)
+    assert (owed.balance, owed.awaiting_invoices, owed.payable) == (285_000, 142_500, 142_500)
+
+    with pytest.raises(ValidationFailed) as refused:
+        await pay_out(database, admin, seller.vendor.id, 142_501)
+    assert refused.value.errors[0].params == {"payable": "Rp 142.500", "awaiting": "Rp 142.500"}
+    await log_in(client, admin)
+    page = await submit(client, f"/admin/vendors/{seller.vendor.id}/payouts", {"amount": "142.501", "reference": "B1"})
+    assert page.status_code == 400 and "Rp 142.500" in page.text
+    api = await client.post(
+        f"/api/v1/admin/vendors/{seller.vendor.id}/payouts",
+        json={"amount": 142_501, "reference": "BCA 2"},
+        headers=await bearer(database, admin),
+    )
+    assert api.status_code == 422 and api.json()["errors"][0]["field"] == "amount"
+    assert await balance_of(database, seller.vendor) == 285_000  # nothing was paid out
+
+    await pay_out(database, admin, seller.vendor.id, 142_500, "BCA 3")
+    with pytest.raises(ValidationFailed):
+        await pay_out(database, admin, seller.vendor.id, 1, "BCA 4")  # the rest waits for the open invoice
+    await canteens_pay(database, admin, unpaid_order)
+    await pay_out(database, admin, seller.vendor.id, 142_500, "BCA 5")
+    assert await balance_of(database, seller.vendor) == 0
+    await assert_balanced(database)

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlmodel import col
 
 from backend.accounts import service as account_service
@@ -25,13 +25,18 @@ from backend.catalog.models import ListingStatus, Product
 from backend.certification.models import Certificate
 from backend.clock import utcnow, wib_today
 from backend.errors import NotFound, ValidationFailed
-from backend.orders.models import Order, OrderStatus
+from backend.orders.claim_models import ClaimKind
+from backend.orders.claims import ClaimAction
+from backend.orders.models import Order, OrderLine, OrderStatus
 from backend.orders.states import change_status
+from backend.payments.models import LedgerEntry
 from backend.reports import charts, exports, service
 from backend.reports.charts import Bar, bar_chart
 from backend.vendors.models import Vendor
 from tests.conftest import log_in
 from tests.orders.conftest import NEXT_MONDAY, NOW, catering, ordering  # noqa: F401  (fixtures)
+from tests.orders.test_delivery_claims import act as act_on_claim
+from tests.orders.test_delivery_claims import report as report_claim
 
 WED = date(2026, 11, 25)  # ISO week 48
 TUE = date(2026, 12, 1)  # ISO week 49
@@ -486,3 +491,78 @@ async def test_a_vendor_named_like_a_formula_stays_text_in_the_canteens_spend(cl
     assert formula_cells(body) == []
     names = [row[1] for row in parse_csv(body)[1:]]
     assert "'＝1+1" in names and "Catering Bu Sri" in names
+
+
+async def test_a_short_delivery_given_back_comes_off_every_figure_as_it_does_in_the_ledger(
+    client, database, story, manager
+):
+    """Order b (50 nasi box at Rp 14.000 and 20 es teh, Rp 800.000, Tuesday) arrives 5 box short; the vendor
+    agrees, so Rp 70.000 is given back: the vendor's sales, the canteen's spend, the zone's figures and the
+    exports count Rp 730.000 for it, the gross the ledger enters when it completes."""
+    order = story.orders["b"]
+    async with database.sessionmaker() as session:
+        for target in (OrderStatus.READY, OrderStatus.DELIVERED):
+            await change_status(
+                session=session, order_id=order.id, target=target, actor=story.seller.user, now=NOW, today=TUE
+            )
+        await session.commit()
+        nasi_line = (
+            await session.execute(
+                select(OrderLine).where(
+                    col(OrderLine.order_id) == order.id, col(OrderLine.product_name) == "Nasi Box Ayam Bakar"
+                )
+            )
+        ).scalar_one()
+    await report_claim(database, story.canteen_buyer, order, nasi_line, quantity=5, kind=ClaimKind.SHORT)
+    settled = await act_on_claim(database, story.seller.user, order, ClaimAction.ACCEPT)
+    assert settled.claim.amount == 70_000
+    async with database.sessionmaker() as session:
+        await change_status(
+            session=session,
+            order_id=order.id,
+            target=OrderStatus.COMPLETED,
+            actor=story.canteen_buyer,
+            now=NOW,
+            today=TUE,
+        )
+        await session.commit()
+        ledger = {
+            entry.account: entry.amount
+            for entry in (
+                await session.execute(select(LedgerEntry).where(col(LedgerEntry.order_id) == order.id))
+            ).scalars()
+        }
+        assert ledger["clearing"] == -730_000
+
+        sales = await service.vendor_sales(
+            session=session, vendor=story.seller.vendor, start=START, end=END, today=TODAY
+        )
+        spend = await service.canteen_spend(
+            session=session, actor=story.canteen_buyer, start=date(2026, 11, 1), end=date(2026, 12, 31), today=TODAY
+        )
+        board = await service.zone_dashboard(session=session, actor=manager, start=START, end=END, today=TODAY)
+        vendor_rows = await service.vendor_orders(
+            session=session, vendor=story.seller.vendor, start=START, end=END, today=TODAY
+        )
+        canteen_rows = await service.canteen_orders(
+            session=session, actor=story.canteen_buyer, start=START, end=END, today=TODAY
+        )
+    assert {d.day: (d.orders, d.quantity, d.value) for d in sales.days if d.orders}[TUE] == (1, 65, 730_000)
+    assert [(p.name, p.quantity, p.value) for p in sales.products] == [
+        ("Nasi Box Ayam Bakar", 255, 3_380_000),
+        ("Es Teh Manis", 20, 100_000),
+    ]
+    assert sales.value == 3_480_000
+    assert (date(2026, 12, 1), "Catering Bu Sri", 1, 730_000) in [
+        (r.month, r.vendor_name, r.orders, r.value) for r in spend.rows
+    ]
+    week_49 = board.weeks[1]
+    assert (week_49.value, week_49.bought_in_zone, week_49.bought_locally) == (930_000, 1_230_000, 930_000)
+    for rows in (vendor_rows.rows, canteen_rows.rows):
+        (row,) = [r for r in rows if r.number == order.number]
+        assert (row.value, row.given_back) == (730_000, 70_000)
+
+    await log_in(client, story.seller.user)
+    exported = parse_csv((await client.get(f"/vendor/reports/orders.csv?{PERIOD}")).content)
+    assert exported[0][-2:] == ["dikembalikan_rupiah", "nilai_rupiah"]
+    assert [r[-2:] for r in exported if r[0] == order.number] == [["70000", "730000"]]

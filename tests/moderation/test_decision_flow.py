@@ -141,7 +141,7 @@ async def test_the_api_approval_says_what_buyers_see(client, database, world, zo
 async def test_a_crafted_link_cannot_make_the_queue_announce_an_approval(client, world, zone, vendor, manager, places):
     """The approval's figures travel in the redirect, signed for the manager who decided: the same figures typed
     into a link (or one manager's link opened by another) are not announced."""
-    first, second = await two_shops(world, zone, vendor, verified=True)
+    first, _second = await two_shops(world, zone, vendor, verified=True)
     await log_in(client, manager)
     approved = await submit(client, f"/manager/listings/{first.product.id}/approve", {})
     signed = parse_qs(urlsplit(approved.headers["location"]).query)

@@ -50,6 +50,7 @@ from backend.payments.terms_api import API_ROUTES as TERMS_API_ROUTES
 from backend.payments.transfer_api import API_ROUTES as TRANSFER_API_ROUTES
 from backend.problems import EXCEPTION_HANDLERS, ProblemDocumentation
 from backend.reports.api import API_ROUTES as REPORT_API_ROUTES
+from backend.requests.api import API_ROUTES as REQUEST_API_ROUTES
 from backend.security_headers import security_headers_hook
 from backend.vendors.api import API_ROUTES as VENDOR_API_ROUTES
 from web.accounts import PAGE_ROUTES as ACCOUNT_PAGE_ROUTES
@@ -154,6 +155,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                     *TERMS_API_ROUTES,
                     *TRANSFER_API_ROUTES,
                     *REPORT_API_ROUTES,
+                    *REQUEST_API_ROUTES,
                     *NOTIFICATION_API_ROUTES,
                     *ADMINISTRATION_API_ROUTES,
                 ],

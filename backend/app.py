@@ -70,6 +70,7 @@ from web.orders import PAGE_ROUTES as ORDER_PAGE_ROUTES
 from web.payments import PAGE_ROUTES as PAYMENT_PAGE_ROUTES
 from web.pwa import PAGE_ROUTES as PWA_PAGE_ROUTES
 from web.reports import PAGE_ROUTES as REPORT_PAGE_ROUTES
+from web.requests import PAGE_ROUTES as REQUEST_PAGE_ROUTES
 from web.templating import STATIC_DIR, TEMPLATE_DIR, configure_environment
 from web.vendor_orders import PAGE_ROUTES as VENDOR_ORDER_PAGE_ROUTES
 from web.vendors import PAGE_ROUTES as VENDOR_PAGE_ROUTES
@@ -184,6 +185,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                     *NOTIFICATION_PAGE_ROUTES,
                     *DELIVERY_POINT_PAGE_ROUTES,
                     *REPORT_PAGE_ROUTES,
+                    *REQUEST_PAGE_ROUTES,
                     *ADMIN_PAGE_ROUTES,
                 ],
                 include_in_schema=False,

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -178,6 +179,8 @@ async def post_request(
 ) -> BuyerRequest:
     """Post what the actor's canteen needs; every vendor it fits is told (inbox and Web Push)."""
     organisation_id = _ensure_canteen(actor)
+    if actor.zone_id is None:
+        raise Forbidden(MSG_CANTEENS_ONLY)
     errors, weekdays, expires_on = _check_request(data, today)
     if errors:
         raise ValidationFailed(errors)
@@ -379,7 +382,7 @@ def _rounded(km: float | None) -> float | None:
     return round(km, 1) if km is not None else None
 
 
-def _fits(vendor: Vendor, today: date) -> list[object]:
+def _fits(vendor: Vendor, today: date) -> list[ColumnElement[bool]]:
     """The SQL conditions under which an open request fits `vendor` (the query joins Organisation and Zone):
     same zone, open until today at least, a category the vendor sells (a product not rejected), and the canteen
     within the vendor's delivery radius."""
@@ -514,7 +517,7 @@ async def make_offer(
     if product is None:
         product = await _draft_from_request(session, vendor, request, data)
     unit_price = await _price_for(session, product, request.quantity)
-    fields = {
+    fields: dict[str, Any] = {
         "product_id": product.id,
         "unit_price": unit_price,
         "start_date": data.start_date,

@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from backend.errors import Conflict
 from backend.orders.models import StandingOrder
@@ -41,6 +42,6 @@ async def test_two_accepts_at_once_make_one_standing_order(
     async with database.sessionmaker() as session:
         assert (await session.execute(select(func.count()).select_from(StandingOrder))).scalar_one() == 1
         request_row = await session.get(BuyerRequest, posted.id)
-        statuses = dict((await session.execute(select(RequestOffer.id, RequestOffer.status))).all())
+        statuses = dict((await session.execute(select(col(RequestOffer.id), col(RequestOffer.status)))).all())
     accepted = [offer_id for offer_id, status in statuses.items() if status == OfferStatus.ACCEPTED]
     assert accepted == [request_row.accepted_offer_id]

@@ -92,7 +92,7 @@ async def test_a_canteen_posts_two_caterers_offer_and_the_canteen_accepts_one(
     assert "Catering Bu Sri" in compare.text and "Dapur Mbak Rina" in compare.text
     assert "Rp 13.000" in compare.text and "Rp 11.900" in compare.text
     assert (
-        t("This product is new and waits for the manager’s review: it can be accepted once approved.") in compare.text
+        t("This product is new and waits for the manager's review: it can be accepted once approved.") in compare.text
     )
     offers = {offer.vendor_id: offer for offer in await saved(database, RequestOffer)}
     chosen = offers[catering[0].vendor.id]

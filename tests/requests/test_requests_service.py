@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlmodel import col
 
-from backend.catalog.models import ListingStatus, Product
+from backend.catalog.models import ListingStatus, PriceTier, Product
 from backend.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from backend.moderation.models import AuditEntry
 from backend.orders.models import CapacityDay, StandingOrder
@@ -216,12 +216,8 @@ async def test_a_price_raised_after_the_offer_is_not_accepted_silently(requests,
     posted = await requests.post(canteen_staff)
     offer = await requests.offer(seller, posted.id, product_id=product.id)
     async with requests.database.sessionmaker() as session:
-        await session.execute(
-            Product.__table__.update().where(Product.__table__.c.id == product.id).values(price=20000)
-        )
-        from backend.catalog.models import PriceTier
-
-        await session.execute(PriceTier.__table__.delete().where(PriceTier.__table__.c.product_id == product.id))
+        await session.execute(update(Product).where(col(Product.id) == product.id).values(price=20000))
+        await session.execute(delete(PriceTier).where(col(PriceTier.product_id) == product.id))
         await session.commit()
     with pytest.raises(Conflict) as refused:
         await requests.accept(canteen_staff, posted.id, offer.id)

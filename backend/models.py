@@ -37,7 +37,7 @@ from backend.orders.models import (
     StandingOrderRun,
 )
 from backend.payments.models import Invoice, LedgerEntry, Payment, Payout, Refund, StripeEvent
-from backend.requests.models import BuyerRequest, RequestOffer
+from backend.requests.models import BuyerRequest, RequestOffer, SearchDemand
 from backend.vendors.models import Vendor
 
 __all__ = [
@@ -82,6 +82,7 @@ __all__ = [
     "RegisterImport",
     "RequestOffer",
     "Review",
+    "SearchDemand",
     "SearchSynonym",
     "SearchWord",
     "SearchWordTrigram",

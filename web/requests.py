@@ -19,7 +19,7 @@ from backend.clock import utcnow, wib_today
 from backend.db import DbSession, undone_if_refused
 from backend.errors import Conflict, DomainError, ValidationFailed
 from backend.orders.delivery import DELIVERY_SLOTS
-from backend.requests import service
+from backend.requests import demand, service
 from backend.requests.models import REQUIRABLE_CERTIFICATES, OfferStatus
 from backend.requests.schemas import HideInput, OfferForm, RequestForm
 from backend.vendors.dependencies import CURRENT_VENDOR, CurrentVendor
@@ -324,3 +324,23 @@ PAGE_ROUTES = [
     manager_requests_page,
     hide_request,
 ]
+
+
+# --- what the zone wants ("dicari") -------------------------------------------------------------------
+
+
+@get("/vendor/wanted", guards=VENDORS, dependencies=CURRENT_VENDOR, exception_handlers=PROFILE_FIRST)
+async def vendor_wanted_page(vendor: CurrentVendor, db_session: DbSession) -> Template:
+    """The zone's "dicari" list, each entry a start for a new draft product (four queries with the login's)."""
+    wanted = await demand.wanted_list(session=db_session, zone_id=vendor.zone_id, today=wib_today(utcnow()))
+    return page("requests/wanted.html", wanted=wanted, for_vendor=True)
+
+
+@get("/manager/wanted", guards=MANAGERS)
+async def manager_wanted_page(request: UserRequest, db_session: DbSession) -> Template:
+    """The zone's "dicari" list, for leading vendors to what sells (four queries with the login's)."""
+    wanted = await demand.wanted_list(session=db_session, zone_id=request.user.zone_id, today=wib_today(utcnow()))
+    return page("requests/wanted.html", wanted=wanted, for_vendor=False)
+
+
+PAGE_ROUTES += [vendor_wanted_page, manager_wanted_page]

@@ -14,7 +14,7 @@ from backend.accounts.models import Role
 from backend.clock import utcnow, wib_today
 from backend.db import DbSession
 from backend.problems import problem_response
-from backend.requests import service
+from backend.requests import demand, service
 from backend.requests.schemas import (
     AcceptedPublic,
     CanteenRequestPublic,
@@ -25,6 +25,7 @@ from backend.requests.schemas import (
     RequestCreate,
     RequestPublic,
     VendorRequestPublic,
+    WantedPublic,
 )
 from backend.vendors.dependencies import CURRENT_VENDOR, CurrentVendor
 
@@ -169,4 +170,18 @@ class ManagerRequestApi(Controller):
         return RequestPublic.of(hidden)
 
 
-API_ROUTES: list[ControllerRouterHandler] = [CanteenRequestApi, VendorRequestApi, ManagerRequestApi]
+@get(
+    "/api/v1/wanted",
+    tags=["requests"],
+    guards=[requires_role(Role.VENDOR, Role.MANAGER, Role.ADMIN)],
+    security=BEARER,
+    summary='What my zone wants this week (the "dicari" list): unmet searches, open requests, orders by category',
+    description="Searches are counted by word (those that found fewer than 3 products), never by who searched. "
+    "An admin has no zone: the lists are empty.",
+)
+async def get_wanted(request: UserRequest, db_session: DbSession) -> WantedPublic:
+    wanted = await demand.wanted_list(session=db_session, zone_id=request.user.zone_id, today=wib_today(utcnow()))
+    return WantedPublic.of(wanted)
+
+
+API_ROUTES: list[ControllerRouterHandler] = [CanteenRequestApi, VendorRequestApi, ManagerRequestApi, get_wanted]

@@ -111,3 +111,16 @@ class RequestOffer(SQLModel, table=True):
     standing_order_id: int | None = Field(default=None, foreign_key="standing_order.id")
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
+
+
+class SearchDemand(SQLModel, table=True):
+    """How many searches in a zone, in an ISO week (its Monday), looked for a word and found few or no products:
+    counts only, never who searched. The zone's "dicari" list reads it."""
+
+    __tablename__ = "search_demand"
+    __table_args__ = (CheckConstraint("searches > 0", name="searches_positive"),)
+
+    zone_id: int = Field(foreign_key="zone.id", primary_key=True)
+    week_start: date = Field(primary_key=True)  # the Monday of the ISO week (WIB)
+    word: str = Field(primary_key=True, max_length=60)
+    searches: int = 1

@@ -13,6 +13,7 @@ from backend.i18n import gettext
 from backend.orders.delivery import MSG_SLOT
 from backend.orders.schemas import SLOT_DESCRIPTION, SlotText, Weekday, hh_mm, slot_time
 from backend.public import UtcDatetime, public_from
+from backend.requests.demand import WantedList
 from backend.requests.models import (
     OFFER_STATUS_LABELS,
     REQUEST_STATUS_LABELS,
@@ -269,3 +270,42 @@ class AcceptedPublic(BaseModel):
     request_id: int
     offer_id: int
     standing_order_id: int
+
+
+class SearchedWordPublic(BaseModel):
+    word: str
+    category: str | None = Field(description="The category the word names, if it names one")
+    this_week: int = Field(description="Searches this week that found fewer than 3 products")
+    last_week: int
+
+
+class RequestedKindPublic(BaseModel):
+    title: str
+    category: str
+    requests: int = Field(description="Open requests with this title")
+    quantity: int = Field(description="Asked per delivery day, all these requests together")
+    unit: str
+
+
+class OrderedCategoryPublic(BaseModel):
+    category: str
+    orders: int = Field(description="Orders for delivery this week with a product of the category")
+    quantity: int
+
+
+class WantedPublic(BaseModel):
+    week: date = Field(description="The Monday of the week (WIB)")
+    searched: list[SearchedWordPublic]
+    requested: list[RequestedKindPublic]
+    ordered: list[OrderedCategoryPublic]
+
+    @classmethod
+    def of(cls, wanted: WantedList) -> WantedPublic:
+        return cls.model_validate(
+            {
+                "week": wanted.week,
+                "searched": [vars(entry) for entry in wanted.searched],
+                "requested": [vars(entry) for entry in wanted.requested],
+                "ordered": [vars(entry) for entry in wanted.ordered],
+            }
+        )

@@ -1,5 +1,6 @@
 """buyer requests: what canteens need (buyer_request) and the vendors' offers (request_offer); a standing order's
-first day (standing_order.starts_on), so an accepted offer starts when agreed
+first day (standing_order.starts_on), so an accepted offer starts when agreed; the zone's weekly counts of searches
+that found few products (search_demand: words and counts only)
 
 Revision ID: 0024
 Revises: 0022
@@ -104,8 +105,20 @@ def upgrade() -> None:
     with op.batch_alter_table("standing_order", schema=None) as batch_op:
         batch_op.add_column(sa.Column("starts_on", sa.Date(), nullable=True))
 
+    op.create_table(
+        "search_demand",
+        sa.Column("zone_id", sa.Integer(), nullable=False),
+        sa.Column("week_start", sa.Date(), nullable=False),
+        sa.Column("word", sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+        sa.Column("searches", sa.Integer(), nullable=False),
+        sa.CheckConstraint("searches > 0", name=op.f("ck_search_demand_searches_positive")),
+        sa.ForeignKeyConstraint(["zone_id"], ["zone.id"], name=op.f("fk_search_demand_zone_id_zone")),
+        sa.PrimaryKeyConstraint("zone_id", "week_start", "word", name=op.f("pk_search_demand")),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("search_demand")
     with op.batch_alter_table("standing_order", schema=None) as batch_op:
         batch_op.drop_column("starts_on")
 

@@ -234,7 +234,7 @@ async def make_offer(
             request_id,
             today,
             values=values,
-            errors=field_errors(refused, rename={"product_id": "product"}),
+            errors=_offer_errors(refused),
             status_code=409 if isinstance(refused, Conflict) else 400,
         )
     return see_other(f"/vendor/requests/{request_id}", notice="offered")
@@ -259,6 +259,17 @@ async def withdraw_offer(
             request, db_session, vendor, request_id, today, errors={"_form": _message(refused)}, status_code=409
         )
     return see_other(f"/vendor/requests/{request_id}", notice="withdrawn")
+
+
+OFFER_FORM_FIELDS = {"product", "new_product_name", "new_product_price", "start_date", "notes"}
+
+
+def _offer_errors(refused: DomainError) -> dict[str, str]:
+    """The offer form's messages by field; one about the new product's other fields (its unit, stock) on top."""
+    errors = field_errors(refused, rename={"product_id": "product"})
+    elsewhere = [message for name, message in errors.items() if name not in OFFER_FORM_FIELDS]
+    shown = {name: message for name, message in errors.items() if name in OFFER_FORM_FIELDS}
+    return {**shown, "_form": " ".join(elsewhere)} if elsewhere else shown
 
 
 # --- managers -----------------------------------------------------------------------------------------

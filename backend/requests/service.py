@@ -597,7 +597,9 @@ async def _draft_from_request(
             unit=Unit(request.unit),
             price=data.new_product_price,
             tiers=[TierInput(min_quantity=low, unit_price=price) for low, price in data.new_product_tiers],
-            fulfilment=Fulfilment.MADE_TO_ORDER,
+            # Made to order from the vendor's daily capacity; a vendor of ready goods sets the stock before review.
+            fulfilment=Fulfilment.MADE_TO_ORDER if vendor.daily_capacity else Fulfilment.READY_STOCK,
+            stock=None if vendor.daily_capacity else 0,
             certificate_ids=list(certificate_ids),
             description=request.notes,
         )

@@ -247,3 +247,13 @@ async def test_a_zone_manager_hides_an_abusive_request_with_a_reason_in_the_audi
         "Jual pulsa murah hubungi saya",
     )
     assert await fitting_titles(database, seller) == []
+
+
+async def test_a_ready_goods_vendor_answers_with_a_draft_of_ready_goods(requests, world, zone, canteen_staff):
+    """A vendor without a daily capacity cannot make to order: the draft is ready goods, its stock to fill in."""
+    seller = await world.seller(zone, business_name="Kue Bu Ani", daily_capacity=None)
+    await world.live_product(seller, "Kue Lapis", category="snacks", unit="pcs", fulfilment="ready_stock", stock=50)
+    posted = await requests.post(canteen_staff, breakfast(title="Snack box rapat", category="snacks", unit="pcs"))
+    offer = await requests.offer(seller, posted.id, new_product_price=5000)
+    draft = await requests.get(Product, offer.product_id)
+    assert (draft.fulfilment, draft.stock, draft.status) == ("ready_stock", 0, ListingStatus.DRAFT)

@@ -140,6 +140,20 @@ async def accept_offer(
     return see_other(f"/canteen/requests/{request_id}", notice="accepted")
 
 
+@post("/canteen/requests/{request_id:int}/close", guards=CANTEEN_STAFF)
+async def close_request(request: UserRequest, request_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
+    """Close the request without choosing an offer."""
+    now = utcnow()
+    try:
+        async with undone_if_refused(db_session):
+            await service.close_request(session=db_session, actor=request.user, request_id=request_id, now=now)
+    except Conflict as refused:
+        return await _canteen_detail(
+            request, db_session, request_id, wib_today(now), errors={"_form": _message(refused)}, status_code=409
+        )
+    return see_other(f"/canteen/requests/{request_id}", notice="closed")
+
+
 def _message(refused: DomainError) -> str:
     return " ".join(field_errors(refused).values())
 
@@ -328,6 +342,7 @@ PAGE_ROUTES = [
     post_request,
     canteen_request_page,
     accept_offer,
+    close_request,
     vendor_requests_page,
     vendor_request_page,
     make_offer,

@@ -90,6 +90,17 @@ class CanteenRequestApi(Controller):
         )
         return AcceptedPublic(request_id=request_id, offer_id=offer_id, standing_order_id=standing.id)
 
+    @post(
+        "/{request_id:int}/close",
+        status_code=200,
+        summary="Close my canteen's open request without choosing an offer (vendors with an offer are told)",
+    )
+    async def close(self, request: UserRequest, request_id: FromPath[int], db_session: DbSession) -> RequestPublic:
+        closed = await service.close_request(
+            session=db_session, actor=request.user, request_id=request_id, now=utcnow()
+        )
+        return RequestPublic.of(closed)
+
 
 class VendorRequestApi(Controller):
     """Requests my products' categories and delivery radius fit, and my offers on them."""

@@ -72,6 +72,7 @@ MSG_NEW_REQUEST = N_("A canteen is looking for %(title)s: %(quantity)s %(unit)s.
 MSG_NEW_OFFER = N_("%(vendor)s made an offer for your request %(title)s.")
 MSG_ACCEPTED = N_("%(canteen)s accepted your offer for %(title)s: it is now a standing order.")
 MSG_NOT_CHOSEN = N_("%(canteen)s chose another offer for %(title)s.")
+MSG_CLOSED = N_("The canteen closed its request %(title)s without choosing an offer.")
 
 
 @dataclass(frozen=True)
@@ -366,6 +367,46 @@ async def accept_offer(
         ],
     )
     return standing
+
+
+async def close_request(*, session: AsyncSession, actor: User, request_id: int, now: datetime) -> BuyerRequest:
+    """Take the canteen's open request back: vendors no longer see it, and those with an open offer are told it
+    closed without a choice. NotFound for another canteen's; Conflict once it is no longer open."""
+    organisation_id = _ensure_canteen(actor)
+    request = await session.get(BuyerRequest, request_id)
+    if request is None or request.organisation_id != organisation_id:
+        raise NotFound(MSG_NOT_FOUND)
+    closed = await session.execute(
+        update(BuyerRequest)
+        .where(col(BuyerRequest.id) == request_id, col(BuyerRequest.status) == RequestStatus.OPEN)
+        .values(status=RequestStatus.CLOSED, updated_at=now)
+    )
+    if matched_rows(closed) != 1:
+        raise Conflict(MSG_NOT_OPEN)
+    vendor_ids = set(
+        (
+            await session.execute(
+                update(RequestOffer)
+                .where(col(RequestOffer.request_id) == request_id, col(RequestOffer.status) == OfferStatus.OPEN)
+                .values(status=OfferStatus.NOT_CHOSEN, updated_at=now)
+                .returning(col(RequestOffer.vendor_id))
+            )
+        ).scalars()
+    )
+    if vendor_ids:
+        users = set(
+            (await session.execute(select(col(Vendor.user_id)).where(col(Vendor.id).in_(vendor_ids)))).scalars()
+        )
+        await notify(
+            session=session,
+            user_ids=users,
+            message=MSG_CLOSED,
+            params={"title": request.title},
+            url=f"/vendor/requests/{request_id}",
+            now=now,
+        )
+    await session.refresh(request)
+    return request
 
 
 # --- vendors ------------------------------------------------------------------------------------------

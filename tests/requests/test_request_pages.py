@@ -106,6 +106,19 @@ async def test_a_canteen_posts_two_caterers_offer_and_the_canteen_accepts_one(
     assert len(await saved(database, StandingOrder)) == 1
 
 
+async def test_a_canteen_closes_its_request_from_its_page(client, database, canteen_staff):
+    request_id = await post_request(client, canteen_staff)
+    closed = await submit(client, f"/canteen/requests/{request_id}/close", {})
+    assert closed.status_code == 303 and closed.headers["location"].endswith("notice=closed")
+    page = await client.get(closed.headers["location"])
+    assert t("Request closed. Vendors no longer see it.") in page.text
+    assert f"/canteen/requests/{request_id}/close" not in page.text
+    again = await submit(client, f"/canteen/requests/{request_id}/close", {})
+    assert again.status_code == 409
+    (request_row,) = await saved(database, BuyerRequest)
+    assert request_row.status == RequestStatus.CLOSED
+
+
 async def test_a_refused_request_keeps_what_was_typed_and_saves_nothing(client, database, canteen_staff):
     await log_in(client, canteen_staff)
     today = wib_today(utcnow())

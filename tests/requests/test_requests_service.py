@@ -257,3 +257,27 @@ async def test_a_ready_goods_vendor_answers_with_a_draft_of_ready_goods(requests
     offer = await requests.offer(seller, posted.id, new_product_price=5000)
     draft = await requests.get(Product, offer.product_id)
     assert (draft.fulfilment, draft.stock, draft.status) == ("ready_stock", 0, ListingStatus.DRAFT)
+
+
+async def test_a_canteen_closes_its_request_without_choosing_and_the_vendors_who_offered_are_told(
+    requests, database, canteen_staff, catering, second_caterer, world, zone
+):
+    seller, product = catering
+    posted = await requests.post(canteen_staff)
+    offer = await requests.offer(seller, posted.id, product_id=product.id)
+    other_canteen = await world.organisation(zone, name="Kantin PT Lain")
+    stranger = await world.user(canteen_staff.role, zone=zone, organisation=other_canteen)
+    async with database.sessionmaker() as session:
+        with pytest.raises(NotFound):
+            await service.close_request(session=session, actor=stranger, request_id=posted.id, now=NOW)
+        closed = await service.close_request(session=session, actor=canteen_staff, request_id=posted.id, now=NOW)
+        await session.commit()
+    assert closed.status == RequestStatus.CLOSED
+    assert (await requests.get(RequestOffer, offer.id)).status == OfferStatus.NOT_CHOSEN
+    assert (await requests.inbox(seller.user))[-1].message == service.MSG_CLOSED
+    assert await requests.inbox(second_caterer[0].user) != [] and all(
+        note.message != service.MSG_CLOSED for note in await requests.inbox(second_caterer[0].user)
+    )
+    assert await fitting_titles(database, seller) == []
+    with pytest.raises(Conflict):
+        await requests.accept(canteen_staff, posted.id, offer.id)

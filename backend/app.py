@@ -50,6 +50,7 @@ from backend.payments.terms_api import API_ROUTES as TERMS_API_ROUTES
 from backend.payments.transfer_api import API_ROUTES as TRANSFER_API_ROUTES
 from backend.problems import EXCEPTION_HANDLERS, ProblemDocumentation
 from backend.reports.api import API_ROUTES as REPORT_API_ROUTES
+from backend.requests.api import API_ROUTES as REQUEST_API_ROUTES
 from backend.security_headers import security_headers_hook
 from backend.vendors.api import API_ROUTES as VENDOR_API_ROUTES
 from web.accounts import PAGE_ROUTES as ACCOUNT_PAGE_ROUTES
@@ -69,6 +70,7 @@ from web.orders import PAGE_ROUTES as ORDER_PAGE_ROUTES
 from web.payments import PAGE_ROUTES as PAYMENT_PAGE_ROUTES
 from web.pwa import PAGE_ROUTES as PWA_PAGE_ROUTES
 from web.reports import PAGE_ROUTES as REPORT_PAGE_ROUTES
+from web.requests import PAGE_ROUTES as REQUEST_PAGE_ROUTES
 from web.templating import STATIC_DIR, TEMPLATE_DIR, configure_environment
 from web.vendor_orders import PAGE_ROUTES as VENDOR_ORDER_PAGE_ROUTES
 from web.vendors import PAGE_ROUTES as VENDOR_PAGE_ROUTES
@@ -155,6 +157,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                     *TERMS_API_ROUTES,
                     *TRANSFER_API_ROUTES,
                     *REPORT_API_ROUTES,
+                    *REQUEST_API_ROUTES,
                     *NOTIFICATION_API_ROUTES,
                     *ADMINISTRATION_API_ROUTES,
                 ],
@@ -183,6 +186,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                     *NOTIFICATION_PAGE_ROUTES,
                     *DELIVERY_POINT_PAGE_ROUTES,
                     *REPORT_PAGE_ROUTES,
+                    *REQUEST_PAGE_ROUTES,
                     *ADMIN_PAGE_ROUTES,
                 ],
                 include_in_schema=False,

@@ -37,12 +37,14 @@ from backend.orders.models import (
     StandingOrderRun,
 )
 from backend.payments.models import Invoice, LedgerEntry, Payment, Payout, Refund, StripeEvent
+from backend.requests.models import BuyerRequest, RequestOffer, SearchDemand
 from backend.vendors.models import Vendor
 
 __all__ = [
     "ApiToken",
     "AuditEntry",
     "AuthSession",
+    "BuyerRequest",
     "CapacityDay",
     "CartLine",
     "CatalogueEntry",
@@ -78,7 +80,9 @@ __all__ = [
     "PushSubscription",
     "Refund",
     "RegisterImport",
+    "RequestOffer",
     "Review",
+    "SearchDemand",
     "SearchSynonym",
     "SearchWord",
     "SearchWordTrigram",

@@ -17,7 +17,7 @@ import contextlib
 import functools
 import json
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import time, timedelta
 from itertools import cycle
 from typing import Any
 
@@ -42,11 +42,13 @@ from sqlmodel import col
 from backend.accounts import service as account_service
 from backend.accounts.models import Role, User
 from backend.app import create_app
-from backend.catalog.models import ProductPhoto
+from backend.catalog.models import Category, ProductPhoto, Unit
 from backend.clock import utcnow, wib_today
 from backend.orders import states
 from backend.orders.models import OrderStatus, PaymentMethod
 from backend.payments.models import Invoice
+from backend.requests import service as request_service
+from backend.requests.service import OfferInput, RequestInput
 from tests.orders.conftest import Ordering
 
 # Per operation and role: 80 operations × 5 callers × (3 valid + 2 invalid) requests, plus the anonymous caller,
@@ -112,6 +114,34 @@ async def seed_marketplace(world: Any, database: Any) -> Marketplace:
             )
         await session.commit()
 
+    # A canteen's request for breakfast boxes, answered by the caterer.
+    async with database.sessionmaker() as session:
+        posted = await request_service.post_request(
+            session=session,
+            actor=staff,
+            data=RequestInput(
+                title="Nasi box sarapan",
+                category=Category.CATERING,
+                quantity=100,
+                unit=Unit.BOX,
+                weekdays=[1, 2, 3, 4, 5],
+                slot=time(6, 0),
+                start_date=wib_today(now) + timedelta(days=7),
+                required_certificates=["halal"],
+            ),
+            today=wib_today(now),
+            now=now,
+        )
+        offer = await request_service.make_offer(
+            session=session,
+            vendor=seller.vendor,
+            request_id=posted.id,
+            data=OfferInput(start_date=posted.start_date, product_id=nasi_box.id),
+            today=wib_today(now),
+            now=now,
+        )
+        await session.commit()
+
     people: dict[str, User] = {
         Role.WORKER: worker,
         Role.CANTEEN_STAFF: staff,
@@ -142,6 +172,8 @@ async def seed_marketplace(world: Any, database: Any) -> Marketplace:
         "zone_id": [zone.id],
         "invoice_id": invoice_ids,
         "photo_id": photo_ids,
+        "request_id": [posted.id],
+        "offer_id": [offer.id],
     }
     return marketplace
 

@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from litestar import get
+from litestar.background_tasks import BackgroundTask
 from litestar.params import FromPath
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
@@ -26,6 +27,7 @@ from backend.i18n import gettext
 from backend.money import parse_rupiah
 from backend.orders.delivery import default_delivery_day
 from backend.orders.reviews import vendor_reviews
+from backend.requests.demand import count_unmet_search_apart
 from backend.security_headers import LOCATION
 from backend.validation import MSG_CALENDAR_DAY
 from backend.vendors.models import mask_to_days
@@ -91,6 +93,7 @@ async def catalogue(request: HTMXRequest, db_session: DbSession) -> Template:
     )
     now = utcnow()
     results, errors, suggestions = None, {}, Suggestions()
+    count_after: BackgroundTask | None = None
     if problems:
         errors = field_errors(ValidationFailed(problems))
     else:
@@ -99,6 +102,16 @@ async def catalogue(request: HTMXRequest, db_session: DbSession) -> Template:
             suggestions = await suggest(
                 session=db_session, text=fields["text"], found_any=bool(results.items) or results.page > 1
             )
+            if not fields["after"]:
+                # Counted once the page is sent, apart from it: the page keeps its five queries.
+                count_after = BackgroundTask(
+                    count_unmet_search_apart,
+                    request.app.state.database,
+                    zone_id=getattr(user, "zone_id", None),
+                    text=fields["text"],
+                    found=len(results.items),
+                    today=wib_today(now),
+                )
         except ValidationFailed as refused:
             errors = field_errors(refused)
     today = wib_today(now)
@@ -114,13 +127,15 @@ async def catalogue(request: HTMXRequest, db_session: DbSession) -> Template:
     }
     # "Load more" asks for the next rows only; the search box for the whole result list.
     wants_more = bool(request.htmx and request.htmx.target and request.htmx.target.startswith("more"))
-    return page_or_fragment(
+    answer = page_or_fragment(
         request,
         "catalogue/index.html",
         "catalogue/_rows.html" if wants_more else "catalogue/_results.html",
         status_code=400 if errors else 200,
         **context,
     )
+    answer.background = count_after
+    return answer
 
 
 @get("/products/{product_id:int}", name="product_page")

@@ -19,6 +19,7 @@ from backend.orders.models import DELIVERY_LABELS, PAYMENT_LABELS, STATUS_LABELS
 from backend.orders.states import Side
 from backend.payments.invoices import STATE_LABELS
 from backend.payments.models import TermsApplicationStatus
+from backend.requests.models import OFFER_STATUS_LABELS, REQUEST_STATUS_LABELS
 
 WEEKDAY_LABELS = {
     1: N_("Monday"),
@@ -150,4 +151,6 @@ TEMPLATE_LABELS = {
     "weekday_labels": WEEKDAY_LABELS,
     "claim_state_labels": CLAIM_STATE_LABELS,
     "claim_kind_labels": CLAIM_KIND_LABELS,
+    "request_status_labels": REQUEST_STATUS_LABELS,
+    "offer_status_labels": OFFER_STATUS_LABELS,
 }

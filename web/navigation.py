@@ -32,7 +32,7 @@ BUYER_PLACES = (
 )
 PLACES: dict[str, tuple[Place, ...]] = {
     Role.VENDOR: (
-        Place("/vendor", N_("Home"), "home"),
+        Place("/vendor", N_("Home"), "home", covers=("/vendor/requests", "/vendor/wanted")),
         Place("/vendor/orders", N_("Orders"), "orders", badge="new_orders"),
         Place("/vendor/products", N_("Products"), "box"),
         Place("/vendor/balance", N_("Balance"), "wallet", covers=("/vendor/payout-account", "/vendor/reports")),
@@ -40,12 +40,17 @@ PLACES: dict[str, tuple[Place, ...]] = {
     ),
     Role.CANTEEN_STAFF: (
         *BUYER_PLACES,
-        Place("/canteen/standing-orders", N_("Regular"), "repeat"),
+        Place("/canteen/standing-orders", N_("Regular"), "repeat", covers=("/canteen/requests",)),
         ACCOUNT,
     ),
     Role.WORKER: (*BUYER_PLACES, ACCOUNT),
     Role.MANAGER: (
-        Place("/manager/queue", N_("Queue"), "queue", covers=("/manager/certificates", "/manager/reports")),
+        Place(
+            "/manager/queue",
+            N_("Queue"),
+            "queue",
+            covers=("/manager/certificates", "/manager/reports", "/manager/requests", "/manager/wanted"),
+        ),
         Place("/manager/vendors", N_("Vendor list"), "store", covers=("/manager/register", "/manager/canteens")),
         Place("/manager/dashboard", N_("Reports"), "chart"),
         ACCOUNT,

@@ -26,6 +26,7 @@ from backend.orders.standing import can_order_weekly
 from backend.orders.states import NEEDS_REASON
 from backend.payments.cash import cash_step
 from backend.phone import display_phone, whatsapp_link
+from backend.vendors.models import mask_to_days
 from web.audit_log import AUDIT_ACTION_LABELS, audit_changes, audit_title
 from web.labels import TEMPLATE_LABELS, WEEKDAY_LABELS, counted
 from web.navigation import current_place, places_for
@@ -112,6 +113,11 @@ def weekday_names(days: Iterable[int]) -> str:
     return ", ".join(gettext(WEEKDAY_LABELS[day]) for day in sorted(days))
 
 
+def weekday_mask_names(mask: int) -> str:
+    """Weekdays kept as a bit mask (Monday = bit 0) as a reader says them."""
+    return weekday_names(mask_to_days(mask))
+
+
 def rupiah_html(amount: int) -> Markup:
     """An amount on a page: "Rp" and the number kept on one line (class money: white-space nowrap), however
     narrow the screen."""
@@ -132,6 +138,7 @@ def configure_environment(engine: JinjaTemplateEngine) -> None:
     env.filters["phone"] = display_phone
     env.filters["decimal"] = format_decimal
     env.filters["weekday_names"] = weekday_names
+    env.filters["weekday_mask_names"] = weekday_mask_names
     env.filters["options"] = label_options
     env.filters["delivery_label"] = delivery_label
     env.filters["ordered_label"] = ordered_label

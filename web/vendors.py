@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.accounts.auth import UserRequest
 from backend.accounts.models import User
 from backend.catalog import service as catalog
-from backend.catalog.models import MAX_PHOTOS, MAX_TIERS, Fulfilment
+from backend.catalog.models import MAX_PHOTOS, MAX_TIERS, Category, Fulfilment
 from backend.catalog.schemas import ProductInput, ProductView
 from backend.certification import service as certification
 from backend.certification.models import Certificate
@@ -452,6 +452,7 @@ async def _product_page(
     form: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
     notice: str | None = None,
+    prefill: dict[str, str] | None = None,
 ) -> Template:
     vendor, reach = await vendors.require_vendor_with_reach(session=db_session, user=request.user)
     view = (
@@ -460,7 +461,7 @@ async def _product_page(
         else None
     )
     certificates = await certification.list_certificates(session=db_session, vendor=vendor)
-    form = form if form is not None else _product_form(view, vendor)
+    form = form if form is not None else {**_product_form(view, vendor), **(prefill or {})}
     return page(
         "vendors/product.html",
         status_code=status_code,
@@ -491,7 +492,14 @@ async def product_list(request: UserRequest, db_session: DbSession) -> Template:
 
 @get("/vendor/products/new", guards=VENDORS, exception_handlers=PROFILE_FIRST, name="vendor_new_product", opt=CAMERA)
 async def new_product_form(request: UserRequest, db_session: DbSession) -> Template:
-    return await _product_page(request, db_session, None)
+    """A new product's form; a name and a category in the query (an entry of the zone's "dicari" list, a request)
+    are filled in."""
+    prefill = {"name": request.query_params.get("name", "").strip()[:120]}
+    if request.query_params.get("category") in set(Category):
+        prefill["category"] = request.query_params["category"]
+    return await _product_page(
+        request, db_session, None, prefill={key: value for key, value in prefill.items() if value}
+    )
 
 
 @post("/vendor/products/new", guards=VENDORS, exception_handlers=PROFILE_FIRST, opt=CAMERA)

@@ -31,10 +31,11 @@ from backend.catalog.storefront import product_for_buyer, vendor_for_buyer
 from backend.catalog.vocabulary import suggest
 from backend.certification.formats import FORMATS, CertificateKind
 from backend.certification.models import Certificate
-from backend.clock import utcnow
+from backend.clock import utcnow, wib_today
 from backend.db import DbSession
 from backend.orders.reviews import vendor_reviews
 from backend.public import media_url, public_from
+from backend.requests.demand import count_unmet_search
 from backend.vendors.models import mask_to_days
 
 # The catalogue is public: a token only says who asks (its "near" defaults to a canteen's factory).
@@ -115,6 +116,15 @@ class CatalogueController(Controller):
             ),
         )
         suggestions = await suggest(session=db_session, text=q, found_any=bool(result.items) or result.page > 1)
+        if not after:
+            user = request.scope.get("user")
+            await count_unmet_search(
+                session=db_session,
+                zone_id=getattr(user, "zone_id", None),
+                text=q,
+                found=len(result.items),
+                today=wib_today(utcnow()),
+            )
         return CataloguePagePublic(
             items=[_item(item) for item in result.items],
             page=result.page,

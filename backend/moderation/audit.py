@@ -26,7 +26,7 @@ class AuditSubject(Protocol):
     def id(self) -> int | None: ...
 
 
-LABEL_ATTRIBUTES = ("business_name", "name", "full_name", "company_name", "number", "words", "filename")
+LABEL_ATTRIBUTES = ("business_name", "name", "full_name", "company_name", "number", "words", "filename", "title")
 
 
 def subject_label(subject: object) -> str:

@@ -274,6 +274,8 @@ class StandingOrder(SQLModel, table=True):
     delivery_kind: str = Field(default=DeliveryKind.CANTEEN, sa_column=Column(String(16), nullable=False))
     notes: str = Field(default="", max_length=500)
     days_ahead: int = 7
+    # No day before this one is placed (a request's accepted offer starts on a given day); None: from tomorrow.
+    starts_on: date | None = None
     active: bool = True
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()

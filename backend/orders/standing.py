@@ -49,6 +49,7 @@ class StandingOrderInput:
     delivery_kind: DeliveryKind = DeliveryKind.CANTEEN
     notes: str = ""
     days_ahead: int = 7
+    starts_on: date | None = None  # no day before it is placed
 
 
 @dataclass
@@ -131,7 +132,8 @@ async def create_standing_order(
         errors.append(FieldError("delivery_kind", N_("Choose delivery to the canteen or pickup.")))
     if not errors:
         # Hours and delivery radius, as for an order on the first chosen weekday.
-        first_day = today + timedelta(days=(weekdays[0] - today.isoweekday()) % 7 or 7)
+        start = max(today, data.starts_on - timedelta(days=1)) if data.starts_on else today
+        first_day = start + timedelta(days=(weekdays[0] - start.isoweekday()) % 7 or 7)
         choice = DeliveryChoice(day=first_day, slot=data.slot, kind=data.delivery_kind)
         place = await resolve_place(session=session, buyer=actor, choice=choice)
         errors.extend(
@@ -150,6 +152,7 @@ async def create_standing_order(
         delivery_kind=data.delivery_kind,
         notes=data.notes.strip()[:500],
         days_ahead=data.days_ahead,
+        starts_on=data.starts_on,
     )
     session.add(standing)
     await session.flush()
@@ -223,6 +226,7 @@ async def place_standing_orders(*, session: AsyncSession, now: datetime) -> Stan
         for standing, buyer, _ in rows
         for offset in range(1, standing.days_ahead + 1)
         if standing.weekdays & (1 << ((today + timedelta(days=offset)).isoweekday() - 1))
+        and (standing.starts_on is None or today + timedelta(days=offset) >= standing.starts_on)
     ]
     if not due:
         return StandingRun()

@@ -40,7 +40,9 @@ async def test_nothing_found_suggests_the_closest_words_and_categories_in_five_q
     with QueryCounter(app.state.database) as queries:
         page = await client.get("/catalogue", params={"q": "kerpik pedes", "halal": "1"})
     assert page.status_code == 200 and product_names(page.text) == []
-    assert queries.count <= 5, queries.statements
+    # The unmet search is counted for the zone's "dicari" list after the page is sent, in one statement of its own.
+    answering = [statement for statement in queries.statements if "search_demand" not in statement]
+    assert len(answering) <= 5 and queries.count - len(answering) == 1, queries.statements
     assert "Tidak ada hasil untuk “kerpik pedes”; mungkin maksud Anda:" in page.text
     assert '<a href="/catalogue?q=keripik+pedes&amp;halal=1">keripik pedes</a>' in page.text
     assert "Atau lihat kategori:" in page.text

@@ -1,0 +1,169 @@
+"""What the zone wants: the weekly "dicari" list, from searches that found few or no products, open requests
+from canteens, and what the zone ordered, by category and word, with counts (never who searched).
+
+A search is counted by its normalised words (catalog.searchtext), once per word, in the zone and ISO week of the
+searcher; only a first page that found fewer than FEW_RESULTS products is counted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from backend.catalog.models import Product
+from backend.catalog.searchtext import query_terms
+from backend.catalog.vocabulary import matching_categories
+from backend.db import Database, upsert_insert
+from backend.orders.models import OPEN_STATUSES, Order, OrderLine, OrderStatus
+from backend.requests.models import BuyerRequest, RequestStatus, SearchDemand
+
+FEW_RESULTS = 3  # a search finding fewer products than this counts as unmet
+MIN_WORD_LENGTH = 3
+MAX_WORDS = 5
+LIST_LENGTH = 20
+COUNTED_ORDER_STATUSES = (*OPEN_STATUSES, OrderStatus.DELIVERED, OrderStatus.COMPLETED)
+
+
+def week_start(day: date) -> date:
+    """The Monday of the ISO week of `day`."""
+    return day - timedelta(days=day.isoweekday() - 1)
+
+
+def demand_words(text: str) -> list[str]:
+    """The words of a search worth counting: normalised, three letters or more, each once, the first few."""
+    words = [word for word in dict.fromkeys(query_terms(text)) if len(word) >= MIN_WORD_LENGTH]
+    return [word[:60] for word in words[:MAX_WORDS]]
+
+
+async def count_unmet_search(*, session: AsyncSession, zone_id: int | None, text: str, found: int, today: date) -> None:
+    """Count a search that found fewer than FEW_RESULTS products in the zone's week (one statement; nothing for a
+    search without a zone, without words, or that found enough)."""
+    words = demand_words(text)
+    if zone_id is None or not words or found >= FEW_RESULTS:
+        return
+    monday = week_start(today)
+    insert = upsert_insert(session)
+    statement = insert(SearchDemand).values(
+        [{"zone_id": zone_id, "week_start": monday, "word": word, "searches": 1} for word in words]
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["zone_id", "week_start", "word"],
+            set_={"searches": col(SearchDemand.searches) + 1},
+        )
+    )
+
+
+@dataclass(frozen=True)
+class SearchedWord:
+    word: str
+    category: str | None  # the category the word belongs to, when it names one
+    this_week: int
+    last_week: int
+
+
+@dataclass(frozen=True)
+class RequestedKind:
+    title: str
+    category: str
+    requests: int
+    quantity: int  # per delivery day, all open requests together
+    unit: str
+
+
+@dataclass(frozen=True)
+class OrderedCategory:
+    category: str
+    orders: int
+    quantity: int
+
+
+@dataclass
+class WantedList:
+    """The zone's "dicari" list for the week starting `week`, with the week before for comparison."""
+
+    week: date
+    searched: list[SearchedWord] = field(default_factory=list)
+    requested: list[RequestedKind] = field(default_factory=list)
+    ordered: list[OrderedCategory] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.searched or self.requested or self.ordered)
+
+
+async def wanted_list(*, session: AsyncSession, zone_id: int | None, today: date) -> WantedList:
+    """The "dicari" list of the zone for the week of `today` and the one before (three queries)."""
+    monday = week_start(today)
+    wanted = WantedList(week=monday)
+    if zone_id is None:
+        return wanted
+    last_monday = monday - timedelta(days=7)
+    rows = await session.execute(
+        select(col(SearchDemand.word), col(SearchDemand.week_start), col(SearchDemand.searches)).where(
+            col(SearchDemand.zone_id) == zone_id, col(SearchDemand.week_start).in_([monday, last_monday])
+        )
+    )
+    counts: dict[str, list[int]] = {}
+    for word, week, searches in rows:
+        counts.setdefault(word, [0, 0])[0 if week == monday else 1] += searches
+    ranked = sorted(counts.items(), key=lambda item: (-item[1][0], -item[1][1], item[0]))[:LIST_LENGTH]
+    wanted.searched = [
+        SearchedWord(word, next((c.value for c in matching_categories([word])), None), now, before)
+        for word, (now, before) in ranked
+    ]
+    requested = await session.execute(
+        select(
+            func.lower(col(BuyerRequest.title)),
+            col(BuyerRequest.category),
+            col(BuyerRequest.unit),
+            func.count(),
+            func.sum(col(BuyerRequest.quantity)),
+        )
+        .where(
+            col(BuyerRequest.zone_id) == zone_id,
+            col(BuyerRequest.status) == RequestStatus.OPEN,
+            col(BuyerRequest.expires_on) >= today,
+        )
+        .group_by(func.lower(col(BuyerRequest.title)), col(BuyerRequest.category), col(BuyerRequest.unit))
+        .order_by(func.count().desc(), func.sum(col(BuyerRequest.quantity)).desc())
+        .limit(LIST_LENGTH)
+    )
+    wanted.requested = [
+        RequestedKind(title=title, category=category, unit=unit, requests=count, quantity=quantity or 0)
+        for title, category, unit, count, quantity in requested
+    ]
+    ordered = await session.execute(
+        select(col(Product.category), func.count(func.distinct(col(Order.id))), func.sum(col(OrderLine.quantity)))
+        .join(OrderLine, col(OrderLine.order_id) == col(Order.id))
+        .join(Product, col(Product.id) == col(OrderLine.product_id))
+        .where(
+            col(Order.zone_id) == zone_id,
+            col(Order.delivery_day) >= monday,
+            col(Order.delivery_day) < monday + timedelta(days=7),
+            col(Order.status).in_(COUNTED_ORDER_STATUSES),
+        )
+        .group_by(col(Product.category))
+        .order_by(func.count(func.distinct(col(Order.id))).desc())
+    )
+    wanted.ordered = [
+        OrderedCategory(category=category, orders=orders, quantity=quantity or 0)
+        for category, orders, quantity in ordered
+    ]
+    return wanted
+
+
+async def count_unmet_search_apart(
+    database: Database, *, zone_id: int | None, text: str, found: int, today: date
+) -> None:
+    """`count_unmet_search` in a transaction of its own: for a page that counts after its answer is sent, so the
+    count costs the search nothing and a failure to count never fails the search (it is logged)."""
+    if zone_id is None or not demand_words(text) or found >= FEW_RESULTS:
+        return
+    async with database.sessionmaker() as session:
+        await count_unmet_search(session=session, zone_id=zone_id, text=text, found=found, today=today)
+        await session.commit()

@@ -1,0 +1,769 @@
+"""Requests from buyers and the vendors' offers: the rules the pages and the JSON API share.
+
+A canteen posts what it needs; vendors whose products' categories include the request's and whose delivery radius
+reaches the canteen see it while it is open (until its expiry date, `today` given by the caller) and answer with
+one offer each: one of their products, at the price that product costs for the quantity asked, or a new draft
+product made from the request (it goes through review like any listing). The canteen compares the offers and
+accepts one, once: the acceptance is a conditional UPDATE of the request, and the offer becomes a standing order
+through orders.standing, so its days are placed, priced and held like any other order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from backend.accounts.models import Organisation, Role, User, Zone
+from backend.accounts.service import organisation_staff_ids
+from backend.catalog import service as catalog
+from backend.catalog.entries import distance_km
+from backend.catalog.models import Category, Fulfilment, ListingStatus, PriceTier, Product, ProductCertificate, Unit
+from backend.catalog.schemas import ProductInput, TierInput
+from backend.certification.models import Certificate, CertificateStatus
+from backend.db import great_circle_km, matched_rows
+from backend.errors import N_, Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from backend.moderation.audit import record
+from backend.money import unit_price_for
+from backend.notifications.service import Note, notify, notify_each
+from backend.orders.delivery import DELIVERY_SLOTS, MSG_SLOT
+from backend.orders.models import DeliveryKind, StandingOrder
+from backend.orders.standing import StandingOrderInput, can_order_weekly, create_standing_order
+from backend.requests.models import REQUIRABLE_CERTIFICATES, BuyerRequest, OfferStatus, RequestOffer, RequestStatus
+from backend.vendors.models import Vendor, VendorStatus, days_to_mask, mask_to_days
+from backend.vendors.service import ensure_active
+
+DEFAULT_OPEN_DAYS = 14  # a request stays open this long unless the canteen says otherwise
+MAX_OPEN_DAYS = 60
+MAX_START_DAYS = 90
+MAX_QUANTITY = 100_000
+MAX_PRICE = 100_000_000
+LIST_LIMIT = 100
+
+MSG_CANTEENS_ONLY = N_("Requests are posted by canteens.")
+MSG_NOT_FOUND = N_("We could not find this request.")
+MSG_OFFER_NOT_FOUND = N_("We could not find this offer.")
+MSG_TITLE = N_("Say what you need in 3 to 120 characters, e.g. Nasi box sarapan.")
+MSG_QUANTITY = N_("Type a quantity from 1 to 100.000.")
+MSG_WEEKDAYS = N_("Choose at least one day of the week.")
+MSG_PRICE = N_("Type the price per unit as a whole number of rupiah, or leave it empty.")
+MSG_CERTIFICATES = N_("Choose certificates from the list.")
+MSG_START = N_("Choose a start date from tomorrow and within 90 days.")
+MSG_EXPIRES = N_("Choose an end date from today and within 60 days.")
+MSG_NOT_OPEN = N_("This request is no longer open.")
+MSG_ALREADY_DECIDED = N_("This request has already been decided: an offer was accepted or it was closed.")
+MSG_OFFER_NOT_OPEN = N_("This offer can no longer be accepted: the vendor withdrew it or it was decided already.")
+MSG_OFFER_ACCEPTED = N_("Your offer was accepted: it can no longer be changed.")
+MSG_PRODUCT = N_("Choose one of your products in this category, or make a new one from the request.")
+MSG_NEW_PRODUCT_PRICE = N_("Type the price per unit of the new product.")
+MSG_VENDOR_DAYS = N_("You do not deliver on some of the days asked: change your operating days first.")
+MSG_OFFER_START = N_("Start from the request's start date and within 90 days.")
+MSG_PRODUCT_NOT_LIVE = N_(
+    "%(product)s is not on sale yet (it waits for the manager's review): accept this offer once it is approved."
+)
+MSG_PRICE_CHANGED = N_("%(vendor)s has raised the price of %(product)s since the offer: ask them to renew the offer.")
+MSG_REASON = N_("Say why this request is hidden (at least 5 characters).")
+MSG_MANAGERS_ONLY = N_("Only the zone's managers may hide a request.")
+MSG_NEW_REQUEST = N_("A canteen is looking for %(title)s: %(quantity)s %(unit)s. Open the request to make an offer.")
+MSG_NEW_OFFER = N_("%(vendor)s made an offer for your request %(title)s.")
+MSG_ACCEPTED = N_("%(canteen)s accepted your offer for %(title)s: it is now a standing order.")
+MSG_NOT_CHOSEN = N_("%(canteen)s chose another offer for %(title)s.")
+MSG_CLOSED = N_("The canteen closed its request %(title)s without choosing an offer.")
+
+
+@dataclass(frozen=True)
+class RequestInput:
+    title: str
+    category: Category
+    quantity: int
+    unit: Unit
+    weekdays: list[int]
+    slot: time
+    start_date: date
+    expected_price: int | None = None
+    required_certificates: list[str] = field(default_factory=list)
+    expires_on: date | None = None  # default: DEFAULT_OPEN_DAYS from today
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class OfferInput:
+    """An existing product (`product_id`), or a new draft product made from the request (`new_product_price`,
+    with `new_product_name` or the request's title and optional bulk tiers)."""
+
+    start_date: date
+    product_id: int | None = None
+    new_product_name: str = ""
+    new_product_price: int | None = None
+    new_product_tiers: list[tuple[int, int]] = field(default_factory=list)
+    notes: str = ""
+
+
+@dataclass
+class RequestSummary:
+    request: BuyerRequest
+    open_offers: int = 0
+
+
+@dataclass
+class OfferView:
+    """An offer as the canteen compares it."""
+
+    offer: RequestOffer
+    vendor_name: str
+    product_name: str
+    product_live: bool
+    rating_count: int
+    rating_sum: int
+    distance_km: float | None
+    certificates: list[str]
+
+    @property
+    def rating(self) -> float | None:
+        return round(self.rating_sum / self.rating_count, 1) if self.rating_count else None
+
+
+@dataclass
+class CanteenRequestView:
+    request: BuyerRequest
+    offers: list[OfferView]
+
+
+@dataclass
+class VendorRequestView:
+    """A request as a vendor who fits sees it: what is asked, and the vendor's own offer if any."""
+
+    request: BuyerRequest
+    canteen_name: str
+    distance_km: float | None
+    own_offer: RequestOffer | None = None
+
+
+# --- canteens -----------------------------------------------------------------------------------------
+
+
+def _ensure_canteen(actor: User) -> int:
+    if not can_order_weekly(actor) or actor.organisation_id is None:
+        raise Forbidden(MSG_CANTEENS_ONLY)
+    return actor.organisation_id
+
+
+def _check_request(data: RequestInput, today: date) -> tuple[list[FieldError], list[int], date]:
+    errors: list[FieldError] = []
+    if not 3 <= len(data.title.strip()) <= 120:
+        errors.append(FieldError("title", MSG_TITLE))
+    if not 1 <= data.quantity <= MAX_QUANTITY:
+        errors.append(FieldError("quantity", MSG_QUANTITY))
+    weekdays = sorted({day for day in data.weekdays if 1 <= day <= 7})
+    if not weekdays:
+        errors.append(FieldError("weekdays", MSG_WEEKDAYS))
+    if data.slot not in DELIVERY_SLOTS:
+        errors.append(FieldError("slot", MSG_SLOT))
+    if data.expected_price is not None and not 0 < data.expected_price <= MAX_PRICE:
+        errors.append(FieldError("expected_price", MSG_PRICE))
+    if any(kind not in REQUIRABLE_CERTIFICATES for kind in data.required_certificates):
+        errors.append(FieldError("required_certificates", MSG_CERTIFICATES))
+    if not today < data.start_date <= today + timedelta(days=MAX_START_DAYS):
+        errors.append(FieldError("start_date", MSG_START))
+    expires_on = data.expires_on or today + timedelta(days=DEFAULT_OPEN_DAYS)
+    if not today <= expires_on <= today + timedelta(days=MAX_OPEN_DAYS):
+        errors.append(FieldError("expires_on", MSG_EXPIRES))
+    return errors, weekdays, expires_on
+
+
+async def post_request(
+    *, session: AsyncSession, actor: User, data: RequestInput, today: date, now: datetime
+) -> BuyerRequest:
+    """Post what the actor's canteen needs; every vendor it fits is told (inbox and Web Push)."""
+    organisation_id = _ensure_canteen(actor)
+    if actor.zone_id is None:
+        raise Forbidden(MSG_CANTEENS_ONLY)
+    errors, weekdays, expires_on = _check_request(data, today)
+    if errors:
+        raise ValidationFailed(errors)
+    request = BuyerRequest(
+        zone_id=actor.zone_id,
+        organisation_id=organisation_id,
+        created_by_id=actor.id,
+        title=" ".join(data.title.split()),
+        category=data.category,
+        quantity=data.quantity,
+        unit=data.unit,
+        weekdays=days_to_mask(weekdays),
+        delivery_slot=data.slot,
+        expected_price=data.expected_price,
+        required_certificates=sorted(set(data.required_certificates)),
+        start_date=data.start_date,
+        expires_on=expires_on,
+        notes=data.notes.strip()[:500],
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(request)
+    await session.flush()
+    vendor_users = await _fitting_vendor_users(session=session, request=request)
+    await notify(
+        session=session,
+        user_ids=vendor_users,
+        message=MSG_NEW_REQUEST,
+        params={"title": request.title, "quantity": request.quantity, "unit": request.unit},
+        url=f"/vendor/requests/{request.id}",
+        now=now,
+    )
+    return request
+
+
+async def list_canteen_requests(*, session: AsyncSession, actor: User) -> list[RequestSummary]:
+    """The canteen's requests, newest first, with how many open offers each has (one query)."""
+    organisation_id = _ensure_canteen(actor)
+    open_offers = (
+        select(func.count())
+        .where(col(RequestOffer.request_id) == col(BuyerRequest.id), col(RequestOffer.status) == OfferStatus.OPEN)
+        .scalar_subquery()
+    )
+    rows = await session.execute(
+        select(BuyerRequest, open_offers)
+        .where(col(BuyerRequest.organisation_id) == organisation_id)
+        .order_by(col(BuyerRequest.id).desc())
+        .limit(LIST_LIMIT)
+    )
+    return [RequestSummary(request=row[0], open_offers=row[1]) for row in rows]
+
+
+async def canteen_request(*, session: AsyncSession, actor: User, request_id: int, today: date) -> CanteenRequestView:
+    """One of the canteen's requests with its offers to compare (price, rating, distance, certificates), cheapest
+    first; NotFound for another canteen's (three queries)."""
+    organisation_id = _ensure_canteen(actor)
+    row = (
+        await session.execute(
+            select(BuyerRequest, Organisation, Zone)
+            .join(Organisation, col(Organisation.id) == col(BuyerRequest.organisation_id))
+            .join(Zone, col(Zone.id) == col(BuyerRequest.zone_id))
+            .where(col(BuyerRequest.id) == request_id, col(BuyerRequest.organisation_id) == organisation_id)
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound(MSG_NOT_FOUND)
+    request, organisation, zone = row
+    latitude, longitude = _canteen_point(organisation, zone)
+    live = catalog.buyer_visible(today)
+    offers = (
+        await session.execute(
+            select(RequestOffer, Vendor, col(Product.name), case((live, True), else_=False))
+            .join(Vendor, col(Vendor.id) == col(RequestOffer.vendor_id))
+            .join(Product, col(Product.id) == col(RequestOffer.product_id))
+            .where(col(RequestOffer.request_id) == request.id, col(RequestOffer.status) != OfferStatus.WITHDRAWN)
+            .order_by(col(RequestOffer.unit_price), col(RequestOffer.id))
+        )
+    ).all()
+    kinds = await _certificate_kinds(session, [offer.product_id for offer, *_ in offers], today)
+    views = [
+        OfferView(
+            offer=offer,
+            vendor_name=vendor.business_name,
+            product_name=product_name,
+            product_live=bool(live_now),
+            rating_count=vendor.rating_count,
+            rating_sum=vendor.rating_sum,
+            distance_km=_rounded(great_circle_km(vendor.latitude, vendor.longitude, latitude, longitude)),
+            certificates=kinds.get(offer.product_id, []),
+        )
+        for offer, vendor, product_name, live_now in offers
+    ]
+    return CanteenRequestView(request=request, offers=views)
+
+
+async def accept_offer(
+    *, session: AsyncSession, actor: User, request_id: int, offer_id: int, today: date, now: datetime
+) -> StandingOrder:
+    """Accept one offer of the canteen's open request: it becomes a standing order (days placed and held by the
+    standing-order job from the offer's start date), the vendor is told, and the other offers are told they were
+    not chosen. Once only: a second accept, or an accept of a withdrawn offer, is a Conflict (409)."""
+    organisation_id = _ensure_canteen(actor)
+    row = (
+        await session.execute(
+            select(BuyerRequest, RequestOffer, Product, Vendor, col(Organisation.name))
+            .join(RequestOffer, col(RequestOffer.request_id) == col(BuyerRequest.id))
+            .join(Product, col(Product.id) == col(RequestOffer.product_id))
+            .join(Vendor, col(Vendor.id) == col(RequestOffer.vendor_id))
+            .join(Organisation, col(Organisation.id) == col(BuyerRequest.organisation_id))
+            .where(
+                col(BuyerRequest.id) == request_id,
+                col(BuyerRequest.organisation_id) == organisation_id,
+                col(RequestOffer.id) == offer_id,
+            )
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound(MSG_OFFER_NOT_FOUND)
+    request, offer, product, vendor, canteen_name = row
+    decided = await session.execute(
+        update(BuyerRequest)
+        .where(
+            col(BuyerRequest.id) == request_id,
+            col(BuyerRequest.status) == RequestStatus.OPEN,
+            col(BuyerRequest.expires_on) >= today,
+        )
+        .values(status=RequestStatus.ACCEPTED, accepted_offer_id=offer_id, updated_at=now)
+    )
+    if matched_rows(decided) != 1:
+        raise Conflict(MSG_ALREADY_DECIDED)
+    taken = await session.execute(
+        update(RequestOffer)
+        .where(col(RequestOffer.id) == offer_id, col(RequestOffer.status) == OfferStatus.OPEN)
+        .values(status=OfferStatus.ACCEPTED, updated_at=now)
+    )
+    if matched_rows(taken) != 1:
+        raise Conflict(MSG_OFFER_NOT_OPEN)
+    if not await catalog.visible_product_ids(session=session, today=today, product_ids=[product.id]):
+        raise Conflict(MSG_PRODUCT_NOT_LIVE, params={"product": product.name})
+    if await _price_for(session, product, request.quantity) > offer.unit_price:
+        raise Conflict(MSG_PRICE_CHANGED, params={"vendor": vendor.business_name, "product": product.name})
+    standing = await create_standing_order(
+        session=session,
+        actor=actor,
+        data=StandingOrderInput(
+            product_id=product.id,
+            quantity=request.quantity,
+            weekdays=mask_to_days(request.weekdays),
+            slot=request.delivery_slot,
+            delivery_kind=DeliveryKind.CANTEEN,
+            notes=request.notes,
+            starts_on=max(offer.start_date, request.start_date),
+        ),
+        today=today,
+    )
+    await session.execute(
+        update(RequestOffer).where(col(RequestOffer.id) == offer_id).values(standing_order_id=standing.id)
+    )
+    others = (
+        await session.execute(
+            update(RequestOffer)
+            .where(col(RequestOffer.request_id) == request_id, col(RequestOffer.status) == OfferStatus.OPEN)
+            .values(status=OfferStatus.NOT_CHOSEN, updated_at=now)
+            .returning(col(RequestOffer.vendor_id))
+        )
+    ).scalars()
+    vendor_ids = {vendor.id, *others}
+    users = dict(
+        (await session.execute(select(col(Vendor.id), col(Vendor.user_id)).where(col(Vendor.id).in_(vendor_ids)))).all()
+    )
+    params = {"canteen": canteen_name, "title": request.title}
+    await notify_each(
+        session=session,
+        now=now,
+        notes=[
+            Note(
+                users[vendor_id],
+                MSG_ACCEPTED if vendor_id == vendor.id else MSG_NOT_CHOSEN,
+                params,
+                f"/vendor/requests/{request.id}",
+            )
+            for vendor_id in sorted(vendor_ids)
+        ],
+    )
+    return standing
+
+
+async def close_request(*, session: AsyncSession, actor: User, request_id: int, now: datetime) -> BuyerRequest:
+    """Take the canteen's open request back: vendors no longer see it, and those with an open offer are told it
+    closed without a choice. NotFound for another canteen's; Conflict once it is no longer open."""
+    organisation_id = _ensure_canteen(actor)
+    request = await session.get(BuyerRequest, request_id)
+    if request is None or request.organisation_id != organisation_id:
+        raise NotFound(MSG_NOT_FOUND)
+    closed = await session.execute(
+        update(BuyerRequest)
+        .where(col(BuyerRequest.id) == request_id, col(BuyerRequest.status) == RequestStatus.OPEN)
+        .values(status=RequestStatus.CLOSED, updated_at=now)
+    )
+    if matched_rows(closed) != 1:
+        raise Conflict(MSG_NOT_OPEN)
+    vendor_ids = set(
+        (
+            await session.execute(
+                update(RequestOffer)
+                .where(col(RequestOffer.request_id) == request_id, col(RequestOffer.status) == OfferStatus.OPEN)
+                .values(status=OfferStatus.NOT_CHOSEN, updated_at=now)
+                .returning(col(RequestOffer.vendor_id))
+            )
+        ).scalars()
+    )
+    if vendor_ids:
+        users = set(
+            (await session.execute(select(col(Vendor.user_id)).where(col(Vendor.id).in_(vendor_ids)))).scalars()
+        )
+        await notify(
+            session=session,
+            user_ids=users,
+            message=MSG_CLOSED,
+            params={"title": request.title},
+            url=f"/vendor/requests/{request_id}",
+            now=now,
+        )
+    await session.refresh(request)
+    return request
+
+
+# --- vendors ------------------------------------------------------------------------------------------
+
+
+def _canteen_point(organisation: Organisation, zone: Zone) -> tuple[float, float]:
+    """Where a canteen receives: its factory's location, or the zone's when it has none (as its orders)."""
+    if organisation.latitude is not None and organisation.longitude is not None:
+        return organisation.latitude, organisation.longitude
+    return zone.latitude, zone.longitude
+
+
+def _rounded(km: float | None) -> float | None:
+    return round(km, 1) if km is not None else None
+
+
+def _fits(vendor: Vendor, today: date) -> list[ColumnElement[bool]]:
+    """The SQL conditions under which an open request fits `vendor` (the query joins Organisation and Zone):
+    same zone, open until today at least, a category the vendor sells (a product not rejected), and the canteen
+    within the vendor's delivery radius."""
+    located = and_(col(Organisation.latitude).is_not(None), col(Organisation.longitude).is_not(None))
+    distance = distance_km(
+        vendor.latitude,
+        vendor.longitude,
+        case((located, col(Organisation.latitude)), else_=col(Zone.latitude)),
+        case((located, col(Organisation.longitude)), else_=col(Zone.longitude)),
+    )
+    categories = select(col(Product.category)).where(
+        col(Product.vendor_id) == vendor.id, col(Product.status) != ListingStatus.REJECTED
+    )
+    return [
+        col(BuyerRequest.zone_id) == vendor.zone_id,
+        col(BuyerRequest.status) == RequestStatus.OPEN,
+        col(BuyerRequest.expires_on) >= today,
+        col(BuyerRequest.category).in_(categories),
+        distance <= vendor.delivery_radius_km,
+    ]
+
+
+def _reaches_anyone(vendor: Vendor) -> bool:
+    return vendor.status == VendorStatus.ACTIVE and vendor.latitude is not None and vendor.longitude is not None
+
+
+async def fitting_requests(*, session: AsyncSession, vendor: Vendor, today: date) -> list[VendorRequestView]:
+    """The open requests that fit the vendor, soonest start first, with the vendor's own offer (one query)."""
+    if not _reaches_anyone(vendor):
+        return []
+    rows = await session.execute(
+        select(BuyerRequest, Organisation, Zone, RequestOffer)
+        .join(Organisation, col(Organisation.id) == col(BuyerRequest.organisation_id))
+        .join(Zone, col(Zone.id) == col(BuyerRequest.zone_id))
+        .outerjoin(
+            RequestOffer,
+            and_(col(RequestOffer.request_id) == col(BuyerRequest.id), col(RequestOffer.vendor_id) == vendor.id),
+        )
+        .where(*_fits(vendor, today))
+        .order_by(col(BuyerRequest.start_date), col(BuyerRequest.id))
+        .limit(LIST_LIMIT)
+    )
+    return [_vendor_view(vendor, *row) for row in rows]
+
+
+def _vendor_view(
+    vendor: Vendor, request: BuyerRequest, organisation: Organisation, zone: Zone, offer: RequestOffer | None
+) -> VendorRequestView:
+    latitude, longitude = _canteen_point(organisation, zone)
+    return VendorRequestView(
+        request=request,
+        canteen_name=organisation.name,
+        distance_km=_rounded(great_circle_km(vendor.latitude, vendor.longitude, latitude, longitude)),
+        own_offer=offer,
+    )
+
+
+async def vendor_request(*, session: AsyncSession, vendor: Vendor, request_id: int, today: date) -> VendorRequestView:
+    """A request the vendor may answer, with its own offer; NotFound for one that does not fit the vendor (another
+    zone or category, out of reach, expired, hidden) unless the vendor already offered on it (one query)."""
+    row = None
+    if _reaches_anyone(vendor):
+        own = and_(col(RequestOffer.request_id) == col(BuyerRequest.id), col(RequestOffer.vendor_id) == vendor.id)
+        row = (
+            await session.execute(
+                select(BuyerRequest, Organisation, Zone, RequestOffer)
+                .join(Organisation, col(Organisation.id) == col(BuyerRequest.organisation_id))
+                .join(Zone, col(Zone.id) == col(BuyerRequest.zone_id))
+                .outerjoin(RequestOffer, own)
+                .where(
+                    col(BuyerRequest.id) == request_id,
+                    or_(and_(*_fits(vendor, today)), col(RequestOffer.id).is_not(None)),
+                    col(BuyerRequest.status) != RequestStatus.HIDDEN,
+                )
+            )
+        ).one_or_none()
+    if row is None:
+        raise NotFound(MSG_NOT_FOUND)
+    return _vendor_view(vendor, *row)
+
+
+async def offerable_products(*, session: AsyncSession, vendor: Vendor, category: str) -> list[Product]:
+    """The vendor's products a request in `category` can be answered with (not rejected)."""
+    return list(
+        (
+            await session.execute(
+                select(Product)
+                .where(
+                    col(Product.vendor_id) == vendor.id,
+                    col(Product.category) == category,
+                    col(Product.status) != ListingStatus.REJECTED,
+                )
+                .order_by(col(Product.name))
+            )
+        ).scalars()
+    )
+
+
+async def make_offer(
+    *, session: AsyncSession, vendor: Vendor, request_id: int, data: OfferInput, today: date, now: datetime
+) -> RequestOffer:
+    """Answer a fitting open request, or change the vendor's offer on it (open again after a withdrawal). The
+    price is the product's for the quantity asked, tiers applied; a new product is made as a draft from the
+    request, with the vendor's certificates of the kinds it requires, and goes through review as any listing.
+    The canteen's staff are told."""
+    ensure_active(vendor)
+    view = await vendor_request(session=session, vendor=vendor, request_id=request_id, today=today)
+    request = view.request
+    if request.status != RequestStatus.OPEN or request.expires_on < today:
+        raise Conflict(MSG_NOT_OPEN)
+    if view.own_offer is not None and view.own_offer.status not in (OfferStatus.OPEN, OfferStatus.WITHDRAWN):
+        raise Conflict(MSG_OFFER_ACCEPTED)
+    errors: list[FieldError] = []
+    if request.weekdays & ~vendor.operating_days:
+        errors.append(FieldError("start_date", MSG_VENDOR_DAYS))
+    if not request.start_date <= data.start_date <= today + timedelta(days=MAX_START_DAYS):
+        errors.append(FieldError("start_date", MSG_OFFER_START))
+    product: Product | None = None
+    if data.product_id is not None:
+        product = await session.get(Product, data.product_id)
+        if (
+            product is None
+            or product.vendor_id != vendor.id
+            or product.category != request.category
+            or product.status == ListingStatus.REJECTED
+        ):
+            errors.append(FieldError("product_id", MSG_PRODUCT))
+    elif data.new_product_price is None:
+        errors.append(FieldError("new_product_price", MSG_NEW_PRODUCT_PRICE))
+    if errors:
+        raise ValidationFailed(errors)
+    if product is None:
+        product = await _draft_from_request(session, vendor, request, data)
+    unit_price = await _price_for(session, product, request.quantity)
+    fields: dict[str, Any] = {
+        "product_id": product.id,
+        "unit_price": unit_price,
+        "start_date": data.start_date,
+        "notes": data.notes.strip()[:500],
+        "status": OfferStatus.OPEN,
+        "updated_at": now,
+    }
+    offer = view.own_offer
+    if offer is None:
+        offer = RequestOffer(request_id=request.id, vendor_id=vendor.id, created_at=now, **fields)
+        session.add(offer)
+        await session.flush()
+    else:
+        changed = await session.execute(
+            update(RequestOffer)
+            .where(
+                col(RequestOffer.id) == offer.id,
+                col(RequestOffer.status).in_([OfferStatus.OPEN, OfferStatus.WITHDRAWN]),
+            )
+            .values(**fields)
+        )
+        if matched_rows(changed) != 1:
+            raise Conflict(MSG_OFFER_ACCEPTED)
+        await session.refresh(offer)
+    await notify(
+        session=session,
+        user_ids=await organisation_staff_ids(session=session, organisation_id=request.organisation_id),
+        message=MSG_NEW_OFFER,
+        params={"vendor": vendor.business_name, "title": request.title},
+        url=f"/canteen/requests/{request.id}",
+        now=now,
+    )
+    return offer
+
+
+async def withdraw_offer(
+    *, session: AsyncSession, vendor: Vendor, request_id: int, today: date, now: datetime
+) -> RequestOffer:
+    """Take the vendor's open offer back (it can be made again while the request is open)."""
+    view = await vendor_request(session=session, vendor=vendor, request_id=request_id, today=today)
+    if view.own_offer is None:
+        raise NotFound(MSG_OFFER_NOT_FOUND)
+    withdrawn = await session.execute(
+        update(RequestOffer)
+        .where(col(RequestOffer.id) == view.own_offer.id, col(RequestOffer.status) == OfferStatus.OPEN)
+        .values(status=OfferStatus.WITHDRAWN, updated_at=now)
+    )
+    if matched_rows(withdrawn) != 1:
+        raise Conflict(MSG_OFFER_NOT_OPEN)
+    await session.refresh(view.own_offer)
+    return view.own_offer
+
+
+async def _draft_from_request(
+    session: AsyncSession, vendor: Vendor, request: BuyerRequest, data: OfferInput
+) -> Product:
+    assert data.new_product_price is not None
+    certificate_ids = (
+        (
+            await session.execute(
+                select(col(Certificate.id)).where(
+                    col(Certificate.vendor_id) == vendor.id,
+                    col(Certificate.kind).in_(request.required_certificates),
+                    col(Certificate.status) != CertificateStatus.REJECTED,
+                )
+            )
+        )
+        .scalars()
+        .all()
+        if request.required_certificates
+        else []
+    )
+    try:
+        product_input = ProductInput(
+            name=data.new_product_name.strip() or request.title,
+            category=Category(request.category),
+            unit=Unit(request.unit),
+            price=data.new_product_price,
+            tiers=[TierInput(min_quantity=low, unit_price=price) for low, price in data.new_product_tiers],
+            # Made to order from the vendor's daily capacity; a vendor of ready goods sets the stock before review.
+            fulfilment=Fulfilment.MADE_TO_ORDER if vendor.daily_capacity else Fulfilment.READY_STOCK,
+            stock=None if vendor.daily_capacity else 0,
+            certificate_ids=list(certificate_ids),
+            description=request.notes,
+        )
+    except ValueError:
+        raise ValidationFailed.single("new_product_price", MSG_NEW_PRODUCT_PRICE) from None
+    return await catalog.create_product(session=session, vendor=vendor, data=product_input)
+
+
+async def _price_for(session: AsyncSession, product: Product, quantity: int) -> int:
+    tiers = (
+        await session.execute(
+            select(col(PriceTier.min_quantity), col(PriceTier.unit_price)).where(
+                col(PriceTier.product_id) == product.id
+            )
+        )
+    ).all()
+    return unit_price_for(product.price, [(low, price) for low, price in tiers], quantity)
+
+
+async def _certificate_kinds(session: AsyncSession, product_ids: list[int], today: date) -> dict[int, list[str]]:
+    """The verified, unexpired certificate kinds each product relies on: its badges."""
+    if not product_ids:
+        return {}
+    rows = await session.execute(
+        select(col(ProductCertificate.product_id), col(Certificate.kind))
+        .join(Certificate, col(Certificate.id) == col(ProductCertificate.certificate_id))
+        .where(
+            col(ProductCertificate.product_id).in_(product_ids),
+            col(Certificate.status) == CertificateStatus.VERIFIED,
+            or_(col(Certificate.expires_on).is_(None), col(Certificate.expires_on) >= today),
+        )
+    )
+    kinds: dict[int, list[str]] = {}
+    for product_id, kind in rows:
+        kinds.setdefault(product_id, []).append(str(kind))
+    return {product_id: sorted(set(found)) for product_id, found in kinds.items()}
+
+
+async def _fitting_vendor_users(*, session: AsyncSession, request: BuyerRequest) -> set[int]:
+    """The users of the active vendors a new request fits (one query)."""
+    row = (
+        await session.execute(
+            select(Organisation, Zone)
+            .join(Zone, col(Zone.id) == col(Organisation.zone_id))
+            .where(col(Organisation.id) == request.organisation_id)
+        )
+    ).one()
+    latitude, longitude = _canteen_point(*row)
+    sells_category = (
+        select(col(Product.id))
+        .where(
+            col(Product.vendor_id) == col(Vendor.id),
+            col(Product.category) == request.category,
+            col(Product.status) != ListingStatus.REJECTED,
+        )
+        .exists()
+    )
+    users = await session.execute(
+        select(col(Vendor.user_id)).where(
+            col(Vendor.zone_id) == request.zone_id,
+            col(Vendor.status) == VendorStatus.ACTIVE,
+            col(Vendor.latitude).is_not(None),
+            col(Vendor.longitude).is_not(None),
+            sells_category,
+            distance_km(latitude, longitude, col(Vendor.latitude), col(Vendor.longitude))
+            <= col(Vendor.delivery_radius_km),
+        )
+    )
+    return set(users.scalars())
+
+
+# --- managers -----------------------------------------------------------------------------------------
+
+
+def _ensure_zone_manager(actor: User, zone_id: int) -> None:
+    if actor.role == Role.ADMIN or (actor.role == Role.MANAGER and actor.zone_id == zone_id):
+        return
+    raise Forbidden(MSG_MANAGERS_ONLY)
+
+
+async def zone_requests(*, session: AsyncSession, actor: User, today: date) -> list[tuple[BuyerRequest, str]]:
+    """The open requests of the manager's zone (every zone for an admin), with the canteen's name (one query)."""
+    if actor.role not in (Role.MANAGER, Role.ADMIN):
+        raise Forbidden(MSG_MANAGERS_ONLY)
+    query = (
+        select(BuyerRequest, col(Organisation.name))
+        .join(Organisation, col(Organisation.id) == col(BuyerRequest.organisation_id))
+        .where(col(BuyerRequest.status) == RequestStatus.OPEN, col(BuyerRequest.expires_on) >= today)
+        .order_by(col(BuyerRequest.id).desc())
+        .limit(LIST_LIMIT)
+    )
+    if actor.role == Role.MANAGER:
+        query = query.where(col(BuyerRequest.zone_id) == actor.zone_id)
+    return [(row[0], row[1]) for row in await session.execute(query)]
+
+
+async def hide_request(
+    *, session: AsyncSession, actor: User, request_id: int, reason: str, now: datetime
+) -> BuyerRequest:
+    """Hide an abusive open request from the vendors, with a reason kept in the audit log (managers of its zone)."""
+    request = await session.get(BuyerRequest, request_id)
+    if request is None or (actor.role == Role.MANAGER and request.zone_id != actor.zone_id):
+        raise NotFound(MSG_NOT_FOUND)
+    _ensure_zone_manager(actor, request.zone_id)
+    reason = " ".join(reason.split())
+    if len(reason) < 5:
+        raise ValidationFailed.single("reason", MSG_REASON)
+    hidden = await session.execute(
+        update(BuyerRequest)
+        .where(col(BuyerRequest.id) == request_id, col(BuyerRequest.status) == RequestStatus.OPEN)
+        .values(status=RequestStatus.HIDDEN, updated_at=now)
+    )
+    if matched_rows(hidden) != 1:
+        raise Conflict(MSG_NOT_OPEN)
+    await session.refresh(request)
+    await record(
+        session,
+        actor,
+        "request.hide",
+        request,
+        request.zone_id,
+        reason=reason,
+        before={"status": RequestStatus.OPEN},
+        after={"status": RequestStatus.HIDDEN},
+    )
+    return request

@@ -3,7 +3,7 @@ first day (standing_order.starts_on), so an accepted offer starts when agreed; t
 that found few products (search_demand: words and counts only)
 
 Revision ID: 0024
-Revises: 0022
+Revises: 0023
 Create Date: 2026-12-03 13:30:25.361384
 """
 

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from backend.config import Settings
-from backend.db import is_postgres, upsert_insert
+from backend.db import is_postgres, run_after_commit, upsert_insert
 from backend.orders.models import PAID_BEFORE_PLACING, Order, OrderStatus, PaymentMethod
 from backend.payments.models import Payment, PaymentStatus, Refund, RefundStatus
 from backend.payments.stripe_client import StripeCallFailed, StripeGateway
@@ -90,7 +90,10 @@ async def record_refund(
         .on_conflict_do_nothing(index_elements=["order_id"])
         .returning(col(Refund.id))
     )
-    return recorded.scalar_one_or_none() is not None
+    if recorded.scalar_one_or_none() is None:
+        return False
+    run_after_commit(session, "send_refunds")
+    return True
 
 
 async def retry_pending_refunds(*, session: AsyncSession, settings: Settings, now: datetime, limit: int = 20) -> int:

@@ -45,7 +45,7 @@ from backend.clock import WIB, utcnow, wib_today
 from backend.config import Settings
 from backend.db import Database, database_unreachable, jobs_after_commit
 from backend.moderation.service import ExpiryRun, run_certificate_expiry
-from backend.notifications.push import send_due_pushes
+from backend.notifications.push import PARALLEL_SENDS, send_due_pushes_counted
 from backend.orders.standing import place_standing_orders
 from backend.orders.states import cancel_unpaid_orders, complete_delivered_orders
 from backend.payments.refunds import retry_pending_refunds
@@ -225,11 +225,30 @@ async def run_order_jobs_once(database: Database, now: datetime, settings: Setti
     return result
 
 
-async def send_pushes_once(database: Database, settings: Settings, now: datetime, wake: Wake | None = None) -> int:
-    async with database.sessionmaker() as session:
-        sent = await send_due_pushes(session=session, settings=settings, now=now)
-        await _commit(session, wake)
-    return sent
+async def send_pushes_once(
+    database: Database, settings: Settings, now: datetime, wake: Wake | None = None, limit: int = 100
+) -> int:
+    """Send up to `limit` due pushes, each recorded and committed as soon as the push service answered it, so a
+    worker killed meanwhile sends again only the pushes it had not heard back about (and those replace
+    themselves on the phone: push.push_tag). On PostgreSQL PARALLEL_SENDS lanes each take one push at a time
+    with SKIP LOCKED; SQLite, which has no row locks, gets one lane."""
+    lanes = PARALLEL_SENDS if database.engine.dialect.name == "postgresql" else 1
+    taken = 0
+
+    async def lane() -> int:
+        nonlocal taken
+        sent = 0
+        while taken < limit:
+            taken += 1
+            async with database.sessionmaker() as session:
+                claimed, delivered = await send_due_pushes_counted(session=session, settings=settings, now=now, limit=1)
+                await _commit(session, wake)
+            if not claimed:
+                break
+            sent += delivered
+        return sent
+
+    return sum(await asyncio.gather(*(lane() for _ in range(lanes))))
 
 
 async def delete_expired_login_records_once(

@@ -15,6 +15,7 @@ A worker that loses Redis logs one line, waits and reconnects, and logs one line
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
@@ -23,7 +24,7 @@ from typing import Any, TypeVar
 from redis import asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from saq import Job, Worker
+from saq import Job, Status, Worker
 from saq.queue.redis import RedisQueue
 
 from backend.clock import utcnow
@@ -72,6 +73,7 @@ class JobQueue(RedisQueue):
     def __init__(self, redis: aioredis.Redis, **kwargs: Any) -> None:
         super().__init__(redis, **kwargs)
         self.redis_lost = False
+        self._just_taken: set[bytes] = set()
 
     @classmethod
     def for_url(cls, url: str) -> JobQueue:
@@ -91,6 +93,10 @@ class JobQueue(RedisQueue):
             logger.warning("Redis is reachable again: jobs run")
         return result
 
+    async def disconnect(self) -> None:
+        with contextlib.suppress(*REDIS_ERRORS):  # nothing to close on a Redis that is gone
+            await super().disconnect()
+
     async def dequeue(self, timeout: float = 0.0, poll_interval: float = 0.0) -> Job | None:  # noqa: ASYNC109 (SAQ's signature)
         return await self._tolerant(lambda: super(JobQueue, self).dequeue(timeout, poll_interval), None)
 
@@ -98,7 +104,53 @@ class JobQueue(RedisQueue):
         return await self._tolerant(lambda: super(JobQueue, self).schedule(lock), [])
 
     async def sweep(self, lock: int = 60, abort: float = 5.0) -> list[str]:
-        return await self._tolerant(lambda: super(JobQueue, self).sweep(lock, abort), [])
+        return await self._tolerant(lambda: self._sweep_settled(lock, abort), [])
+
+    async def _sweep_settled(self, lock: int, abort: float) -> list[str]:
+        """SAQ's sweep (jobs left on the active list by a worker that died, or past their timeout, are retried),
+        except for a job a worker has just taken: it is on the active list before its worker marks it active,
+        and SAQ's own sweep would retry it then, running it twice. Such a job is swept only when the next sweep
+        still finds it so (its worker died in between)."""
+        script = self.redis.register_script(
+            """
+            local id_jobs = {}
+            if redis.call('EXISTS', KEYS[1]) == 0 then
+                redis.call('SETEX', KEYS[1], ARGV[1], 1)
+                for i, v in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
+                    id_jobs[i] = {v, redis.call('GET', v)}
+                end
+            end
+            return id_jobs
+            """
+        )
+        id_jobs = await script(keys=[self._sweep, self._active], args=[lock], client=self.redis)
+        swept: list[str] = []
+        just_taken: set[bytes] = set()
+        for job_id, job_bytes in id_jobs:
+            job = self.deserialize(job_bytes)
+            if job is None:
+                swept.append(job_id.decode())
+                async with self.redis.pipeline(transaction=True) as pipe:
+                    pipe.lrem(self._active, 0, job_id)
+                    pipe.zrem(self._incomplete, job_id)
+                    await pipe.execute()
+                continue
+            if job.status == Status.ACTIVE and not job.stuck:
+                continue
+            if job.status == Status.QUEUED and job_id not in self._just_taken:
+                just_taken.add(job_id)
+                continue
+            swept.append(job_id.decode())
+            logger.info("job %s (%s) was left unfinished by its worker: tried again", job.function, job.key)
+            await self.abort(job, error=self.swept_error_message)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await job.refresh(abort)
+            if job.retryable:
+                await self.retry(job, error=self.swept_error_message)
+            else:
+                await self.finish(job, Status.ABORTED, error=self.swept_error_message)
+        self._just_taken = just_taken
+        return swept
 
     async def write_worker_info(self, worker_id: str, info: Any, ttl: int) -> None:
         await self._tolerant(lambda: super(JobQueue, self).write_worker_info(worker_id, info, ttl), None)

@@ -196,6 +196,17 @@ class ScheduledWorker(Worker[Any]):
         self.job_queue = queue
         super().__init__(queue, [(name, self._task(name)) for name in JOB_NAMES], concurrency=concurrency, **kwargs)
 
+    async def upkeep(self) -> list[asyncio.Task[None]]:
+        self._upkeep = await super().upkeep()
+        return self._upkeep
+
+    async def stop(self) -> None:
+        """Stop polling at once (SAQ would wait out the grace period for its pollers' sleeps), then give running
+        jobs the grace period to finish."""
+        for task in getattr(self, "_upkeep", []):
+            task.cancel()
+        await super().stop()
+
     def _task(self, name: str) -> Callable[..., Coroutine[Any, Any, str]]:
         async def task(ctx: dict[str, Any], *, slot: str | None = None) -> str:
             job: Job = ctx["job"]
@@ -275,7 +286,8 @@ async def run_worker(settings: Settings, *, handle_signals: bool = True) -> None
         max_overflow=settings.database_max_overflow,
     )
     queue = JobQueue.for_url(settings.redis_url)
-    worker = ScheduledWorker(queue, database=database, settings=settings, shutdown_grace_period_s=20)
+    # Dequeuing waits a second at most, so that a worker told to stop is not held by a wait for the next job.
+    worker = ScheduledWorker(queue, database=database, settings=settings, shutdown_grace_period_s=20, dequeue_timeout=1)
     if not handle_signals:
         worker.SIGNALS = []
     try:

@@ -78,6 +78,7 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL")
 
 
 @pytest.mark.one_database
+@pytest.mark.xdist_group("redis")  # empties the test Redis: alone with the other tests that use it
 @pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL is not set")
 async def test_two_workers_share_one_rate_limit_through_redis(settings, database):
     import redis.asyncio as redis

@@ -9,7 +9,7 @@ from backend.jobs import DAILY_RUN_AT, Schedule, schedules
 
 def test_the_daily_expiry_is_due_at_ten_past_midnight_in_jakarta():
     daily = Schedule("expire_certificates", daily_at=DAILY_RUN_AT)
-    assert DAILY_RUN_AT == time(0, 10)
+    assert time(0, 10) == DAILY_RUN_AT
     # 00:10 WIB on 24 November is 17:10 UTC on the 23rd.
     due = datetime(2026, 11, 23, 17, 10, tzinfo=UTC)
     assert daily.slot(due) == due

@@ -74,13 +74,15 @@ test-deps:
 	fi
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	  if ! command -v chromium >/dev/null 2>&1 || ! command -v docker-compose >/dev/null 2>&1 \
-	    || ! command -v faketime >/dev/null 2>&1; then apt-get update -qq; fi; \
+	    || ! command -v faketime >/dev/null 2>&1 || ! command -v caddy >/dev/null 2>&1; then apt-get update -qq; fi; \
 	  command -v chromium >/dev/null 2>&1 || { echo "installing chromium"; \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }; \
 	  command -v docker-compose >/dev/null 2>&1 || { echo "installing docker-compose"; \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose >/dev/null; }; \
 	  command -v faketime >/dev/null 2>&1 || { echo "installing faketime"; \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime >/dev/null; }; \
+	  command -v caddy >/dev/null 2>&1 || { echo "installing caddy (checks deploy/Caddyfile)"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends caddy >/dev/null; }; \
 	else \
 	  command -v chromium >/dev/null 2>&1 || echo "chromium missing and not installable here: browser tests will be skipped"; \
 	fi

@@ -9,6 +9,8 @@ run-order-jobs             cancel unpaid orders, place standing orders, complete
 run-login-cleanup          delete expired sessions and login attempts older than the login window (idempotent)
 rebuild-search-words       rebuild the words of visible products that search corrects typos to (idempotent)
 worker                     run the background jobs and their schedules from the queue (needs REDIS_URL)
+copy-media-to-s3           copy the photos and documents under MEDIA_DIR into the S3_BUCKET (idempotent: skips
+                           objects already there with the same size and MD5)
 serve [--workers N]        run the web app with uvicorn (in development without STRIPE_SECRET_KEY, card payments
                            go to a local stand-in for Stripe, labelled "Demo")
 """
@@ -41,7 +43,12 @@ from backend.jobs import (
     run_expiry_once,
     run_order_jobs_once,
 )
-from backend.media.storage import FileSystemStorage
+from backend.media.storage import (
+    FileSystemStorage,
+    StorageUnreachable,
+    s3_storage_from_settings,
+    storage_from_settings,
+)
 from backend.moderation.service import ExpiryRun
 from backend.payments import demo_stripe
 
@@ -64,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("run-login-cleanup", help="delete expired sessions and old login attempts")
     commands.add_parser("rebuild-search-words", help="rebuild the words search corrects typos to")
     commands.add_parser("worker", help="run the background jobs from the queue (needs REDIS_URL)")
+    commands.add_parser("copy-media-to-s3", help="copy the media under MEDIA_DIR into the S3 bucket")
     serve = commands.add_parser("serve", help="run the web app")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -138,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         print("worker started: running the background jobs from the queue", flush=True)
         asyncio.run(run_worker(settings))
         return 0
+    if args.command == "copy-media-to-s3":
+        return _copy_media_to_s3(settings)
     if args.command == "serve":
         import uvicorn
 
@@ -177,12 +187,31 @@ async def _load_demo(settings: Settings) -> bool:
             loaded = await demo.load_demo(
                 session=session,
                 password_hash_profile=settings.password_hash_profile,
-                storage=FileSystemStorage(settings.media_dir),
+                storage=storage_from_settings(settings),
             )
             await session.commit()
             return loaded
     finally:
         await database.dispose()
+
+
+def _copy_media_to_s3(settings: Settings) -> int:
+    from backend.media.copy import copy_media_to_s3
+
+    try:
+        bucket = s3_storage_from_settings(settings)
+        copied = copy_media_to_s3(FileSystemStorage(settings.media_dir), bucket)
+    except ValueError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    except StorageUnreachable as exc:
+        print(f"copy stopped: {exc} (run the command again to go on)", file=sys.stderr)
+        return 1
+    print(
+        f"media copied to bucket {bucket.bucket}: {copied.copied} ({copied.copied_bytes} bytes); "
+        f"already there: {copied.already_there}"
+    )
+    return 0
 
 
 async def _run_expiry(settings: Settings, day: date | None) -> ExpiryRun:

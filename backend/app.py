@@ -38,7 +38,7 @@ from backend.health import HEALTH_ROUTES
 from backend.jobs import InProcessJobs, Wake
 from backend.json_bodies import JSON_BODY_LIMIT, JsonBodyRequest
 from backend.media.routes import MEDIA_ROUTES
-from backend.media.storage import FileSystemStorage, Storage
+from backend.media.storage import Storage, storage_from_settings
 from backend.moderation.api import API_ROUTES as MODERATION_API_ROUTES
 from backend.moderation.register_api import API_ROUTES as REGISTER_API_ROUTES
 from backend.notifications.api import API_ROUTES as NOTIFICATION_API_ROUTES
@@ -104,7 +104,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             pool_size=settings.database_pool_size,
             max_overflow=settings.database_max_overflow,
         )
-    settings.media_dir.mkdir(parents=True, exist_ok=True)
+    if settings.media_storage == "local":
+        settings.media_dir.mkdir(parents=True, exist_ok=True)
 
     # Background jobs (README, "Background jobs"): with Redis, the app enqueues them on the queue that
     # `python -m backend worker` runs (and runs that worker itself only when RUN_SCHEDULED_JOBS says so);
@@ -138,7 +139,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     def provide_settings() -> Settings:
         return settings
 
-    storage = FileSystemStorage(settings.media_dir)
+    storage = storage_from_settings(settings)
 
     def provide_storage() -> Storage:
         return storage

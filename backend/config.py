@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
@@ -31,6 +32,9 @@ PositiveInt = Annotated[int, Field(gt=0)]
 NonNegativeInt = Annotated[int, Field(ge=0)]
 PositiveSeconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 IPNetwork = IPv4Network | IPv6Network
+# S3's rules for a bucket name (no upper case, no underscores, starts and ends with a letter or digit).
+_BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_REGION_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,40}")
 
 
 class PlatformBank(NamedTuple):
@@ -67,6 +71,21 @@ class Settings(BaseSettings):
     secret_key: str = DEVELOPMENT_SECRET_KEY
     redis_url: str | None = None
     media_dir: Path = DEFAULT_DATA_DIR / "media"
+    # Where uploaded photos and documents are kept: "local" (files under MEDIA_DIR, one machine) or "s3" (the
+    # S3-compatible bucket below, shared by every app server and the worker).
+    media_storage: Literal["local", "s3"] = "local"
+    # The bucket's server: unset for AWS S3 itself, else its address (MinIO: http://minio:9000).
+    s3_endpoint_url: str | None = None
+    s3_bucket: str | None = None
+    s3_region: str = "us-east-1"
+    # Both or neither: unset, boto3 finds credentials its own way (an AWS instance role, AWS_* variables).
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    # Where browsers may fetch the public photos (products/, vendors/) straight from the bucket or a CDN in front of
+    # it: an address such as https://media.pasarkawasan.id, or a path such as /pasar-media that the reverse proxy
+    # sends to the bucket (docker-compose.yml does). /media/<key> then redirects there. Unset, the app reads photos
+    # from the bucket and serves them itself. Private documents are always served through the app.
+    s3_public_base_url: str | None = None
     stripe_secret_key: str | None = None
     stripe_publishable_key: str | None = None
     stripe_webhook_secret: str | None = None
@@ -172,7 +191,7 @@ class Settings(BaseSettings):
         # picks up a developer's exported DATABASE_URL or REDIS_URL.
         return (init_settings,)
 
-    @field_validator("environment", mode="before")
+    @field_validator("environment", "media_storage", mode="before")
     @classmethod
     def _lower_case_environment(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value
@@ -217,6 +236,47 @@ class Settings(BaseSettings):
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/") or parts.query:
             raise ValueError("must be the site's address such as https://pasarkawasan.id (no path)")
         return f"{parts.scheme}://{parts.netloc}"
+
+    @field_validator("s3_endpoint_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError("must be an http:// or https:// address such as http://minio:9000")
+        return value.rstrip("/")
+
+    @field_validator("s3_public_base_url")
+    @classmethod
+    def _public_media_address(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        same_site_path = not parts.scheme and not parts.netloc and value.startswith("/") and len(value) > 1
+        absolute = parts.scheme in ("http", "https") and bool(parts.hostname)
+        if not (same_site_path or absolute) or parts.query or parts.fragment:
+            raise ValueError(
+                "must be an http:// or https:// address such as https://media.pasarkawasan.id, or a path on the "
+                "site's own address that the reverse proxy sends to the bucket, such as /pasar-media"
+            )
+        return value.rstrip("/")
+
+    @field_validator("s3_bucket")
+    @classmethod
+    def _bucket_name(cls, value: str | None) -> str | None:
+        if value and not _BUCKET_NAME.fullmatch(value):
+            raise ValueError(
+                f"must be a bucket name (3 to 63 lower-case letters, digits, dots and hyphens), not {value!r}"
+            )
+        return value or None
+
+    @field_validator("s3_region")
+    @classmethod
+    def _region_name(cls, value: str) -> str:
+        if not _REGION_NAME.fullmatch(value):
+            raise ValueError(f"must be a region name such as us-east-1 or ap-southeast-3, not {value!r}")
+        return value
 
     @field_validator("stripe_secret_key")
     @classmethod
@@ -296,6 +356,10 @@ class Settings(BaseSettings):
             )
         if bool(self.vapid_public_key) != bool(self.vapid_private_key):
             raise ValueError("VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY must be set together")
+        if self.media_storage == "s3" and not self.s3_bucket:
+            raise ValueError("S3_BUCKET must be set when MEDIA_STORAGE is s3")
+        if bool(self.s3_access_key_id) != bool(self.s3_secret_access_key):
+            raise ValueError("S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY must be set together")
         return self
 
 

@@ -134,6 +134,16 @@ class DatabaseUnavailable(DomainError):
     retry_after_seconds = 15
 
 
+class MediaUnavailable(DomainError):
+    """The store of photos and documents (the S3-compatible bucket) cannot be reached or refused the request for a
+    moment; nothing the person sent is wrong, and the same request may be sent again."""
+
+    status_code = 503
+    code = "media_unavailable"
+    default_message = N_("We cannot reach our file storage right now. Please try again in a moment.")
+    retry_after_seconds = 15
+
+
 class CodeNotSent(DomainError):
     """The one-time code could not be handed to WhatsApp (unreachable, or it refused); nothing was changed."""
 

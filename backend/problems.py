@@ -36,6 +36,7 @@ from backend.errors import (
     DatabaseUnavailable,
     DomainError,
     InsufficientCapacity,
+    MediaUnavailable,
     NotAuthenticated,
     NotFound,
     PhoneNotVerified,
@@ -44,6 +45,7 @@ from backend.errors import (
     ValidationFailed,
 )
 from backend.i18n import gettext, pick_locale, set_locale
+from backend.media.storage import StorageUnreachable
 
 logger = logging.getLogger("pasar_kawasan.errors")
 
@@ -169,7 +171,7 @@ def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Re
                 }
                 for item in exc.shortages
             ]
-        if isinstance(exc, TooManyAttempts | DatabaseUnavailable | CodeNotSent):
+        if isinstance(exc, TooManyAttempts | DatabaseUnavailable | MediaUnavailable | CodeNotSent):
             extra["retry_after"] = exc.retry_after_seconds
         if isinstance(exc, CartCheckedOut):  # where the buyer finds what the cart became
             extra.update(checkout_id=exc.checkout_id, orders="/api/v1/orders")
@@ -181,7 +183,11 @@ def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Re
         return Redirect(f"/login?next={quote(target, safe='')}", status_code=303)
     if isinstance(exc, PhoneNotVerified):
         return Redirect("/verify-phone", status_code=303)
-    headers = {"Retry-After": str(exc.retry_after_seconds)} if isinstance(exc, DatabaseUnavailable) else None
+    headers = (
+        {"Retry-After": str(exc.retry_after_seconds)}
+        if isinstance(exc, DatabaseUnavailable | MediaUnavailable)
+        else None
+    )
     return _error_page(request, status=exc.status_code, message=detail, headers=headers)
 
 
@@ -251,6 +257,9 @@ def handle_unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> 
         # An outage, not a bug: one line per request (no traceback); the request can be sent again.
         logger.error("database unreachable on %s %s: %s: %s", request.method, request.url.path, type(exc).__name__, exc)
         return handle_domain_error(request, DatabaseUnavailable())
+    if isinstance(exc, StorageUnreachable):
+        logger.error("media storage unreachable on %s %s: %s", request.method, request.url.path, exc)
+        return handle_domain_error(request, MediaUnavailable())
     logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     message = gettext(_HTTP_TITLES[500])
     if is_api_path(request.url.path):
@@ -303,7 +312,7 @@ _PROBLEM_DESCRIPTIONS = {
     413: "The body is too large (a JSON body: 256 KiB at most)",
     422: "Some fields need fixing: `errors` says which",
     429: "Too many requests: wait `Retry-After` seconds",
-    503: "The database cannot be reached: try again after `Retry-After` seconds",
+    503: "The database or the file storage cannot be reached: try again after `Retry-After` seconds",
 }
 _NOT_INPUT = frozenset({"request", "state", "scope", "headers", "cookies", "socket"})
 

@@ -51,16 +51,22 @@ def uses_browser_features(*features: BrowserFeature) -> dict[str, Any]:
 
 def content_security_policy(settings: Settings) -> str:
     """Our own origin only: no inline script or style, no plugins, never framed. Forms may also lead to Stripe's
-    hosted page (and, where STRIPE_API_BASE points at a stand-in, to the stand-in's)."""
+    hosted page (and, where STRIPE_API_BASE points at a stand-in, to the stand-in's). Photos may also come from the
+    bucket's public address that /media/ redirects to (S3_PUBLIC_BASE_URL)."""
     form_targets = ["'self'", STRIPE_CHECKOUT_ORIGIN]
     if settings.stripe_api_base:
         parts = urlsplit(settings.stripe_api_base)
         form_targets.append(f"{parts.scheme}://{parts.netloc}")
+    image_sources = ["'self'", "data:", "blob:"]
+    if settings.media_storage == "s3" and settings.s3_public_base_url:
+        parts = urlsplit(settings.s3_public_base_url)
+        if parts.netloc:  # a path on our own address is 'self' already
+            image_sources.append(f"{parts.scheme}://{parts.netloc}")
     directives = {
         "default-src": "'self'",
         "script-src": "'self'",
         "style-src": "'self'",
-        "img-src": "'self' data: blob:",
+        "img-src": " ".join(image_sources),
         "connect-src": "'self'",
         "font-src": "'self'",
         "object-src": "'none'",

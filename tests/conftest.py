@@ -44,7 +44,7 @@ from backend.clock import utcnow
 from backend.config import PlatformBank, Settings, _database_url
 from backend.db import Database
 from backend.media.images import ProcessedDocument, ProcessedPhoto, process_document, process_photo
-from backend.media.storage import FileSystemStorage
+from backend.media.storage import storage_from_settings
 from backend.vendors import service as vendor_service
 from backend.vendors.models import Vendor
 from backend.vendors.schemas import VendorProfileInput
@@ -89,7 +89,8 @@ DATABASES = ["sqlite"] + (["postgresql"] if _postgres_url() else [])
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests marked `one_database` (a server process, a fuzzer, Redis: slow, and about the app more than the SQL)
-    run once, on PostgreSQL when it is configured, as in production; on SQLite otherwise."""
+    and the S3 runs of the tests `@on_both_media_stores` run once, on PostgreSQL when it is configured, as in
+    production; on SQLite otherwise."""
     if "postgresql" not in DATABASES:
         return
     kept: list[pytest.Item] = []
@@ -97,7 +98,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         callspec = getattr(item, "callspec", None)
         on_sqlite = callspec is not None and callspec.params.get("database_url") == "sqlite"
-        (dropped if on_sqlite and item.get_closest_marker("one_database") else kept).append(item)
+        once = item.get_closest_marker("one_database") or (callspec and callspec.params.get("media_settings") == "s3")
+        (dropped if on_sqlite and once else kept).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
@@ -239,9 +241,69 @@ async def app_for(shared_database: Database) -> AsyncIterator[AppFor]:
     await asyncio.gather(*running)
 
 
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real S3-compatible server (moto's) on a loopback port, for the whole run; started only when asked for."""
+    from tests.s3_server import s3_server
+
+    with s3_server(tmp_path_factory.mktemp("s3")) as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="session")
+def s3_settings(settings: Settings, s3_endpoint: str) -> Settings:
+    """The run's settings with media in a bucket of their own on the S3 stand-in (photos served through the app)."""
+    from tests import s3_server
+
+    return settings.model_copy(
+        update={
+            "media_storage": "s3",
+            "s3_endpoint_url": s3_endpoint,
+            "s3_bucket": s3_server.create_bucket(s3_endpoint),
+            "s3_region": s3_server.REGION,
+            "s3_access_key_id": s3_server.ACCESS_KEY_ID,
+            "s3_secret_access_key": s3_server.SECRET_ACCESS_KEY,
+        }
+    )
+
+
 @pytest.fixture
-async def app(settings: Settings, app_for: AppFor, database: Database) -> Litestar:
-    return await app_for(settings)
+def media_settings(request: pytest.FixtureRequest, settings: Settings) -> Settings:
+    """The settings of the app and of `world`: media on the local disk, or in the S3 stand-in's bucket for a test
+    marked `@on_both_media_stores`."""
+    if getattr(request, "param", "local") == "s3":
+        from backend.media.s3 import S3Storage
+
+        monkeypatch: pytest.MonkeyPatch = request.getfixturevalue("monkeypatch")
+        for name in ("save", "read", "delete", "exists", "stat"):
+            monkeypatch.setattr(S3Storage, name, off_the_event_loop(getattr(S3Storage, name)))
+        s3: Settings = request.getfixturevalue("s3_settings")
+        return s3
+    return settings
+
+
+def off_the_event_loop(method: Callable[..., Any]) -> Callable[..., Any]:
+    """`method`, refusing to run on an event loop's thread: a call to the bucket there would hold up every request
+    the process serves (the app calls storage through anyio.to_thread)."""
+
+    @functools.wraps(method)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return method(*args, **kwargs)
+        raise AssertionError(f"S3Storage.{method.__name__} was called on the event loop")
+
+    return guarded
+
+
+# A test that stores or serves media, run once with the local disk and once with the S3-compatible bucket.
+on_both_media_stores = pytest.mark.parametrize("media_settings", ["local", "s3"], indirect=True)
+
+
+@pytest.fixture
+async def app(media_settings: Settings, app_for: AppFor, database: Database) -> Litestar:
+    return await app_for(media_settings)
 
 
 @pytest.fixture
@@ -363,7 +425,7 @@ class World:
         business_name: str = "Catering Bu Sri",
     ) -> Shop:
         """A vendor's shop: profile, certificates, and a nasi box product relying on them (submitted for review)."""
-        storage = FileSystemStorage(self.settings.media_dir)
+        storage = storage_from_settings(self.settings)
         async with self.database.sessionmaker() as session:
             vendor = await vendor_service.save_profile(
                 session=session,
@@ -440,7 +502,7 @@ class World:
     ) -> Seller:
         """A vendor with a profile at a place and certificates a manager has verified."""
         user = await self.user(Role.VENDOR, zone=zone)
-        storage = FileSystemStorage(self.settings.media_dir)
+        storage = storage_from_settings(self.settings)
         async with self.database.sessionmaker() as session:
             vendor = await vendor_service.save_profile(
                 session=session,
@@ -561,8 +623,8 @@ def processed_document(width: int, height: int) -> ProcessedDocument:
 
 
 @pytest.fixture
-def world(database: Database, settings: Settings) -> World:
-    return World(database=database, settings=settings)
+def world(database: Database, media_settings: Settings) -> World:
+    return World(database=database, settings=media_settings)
 
 
 @pytest.fixture

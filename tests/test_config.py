@@ -68,6 +68,15 @@ async def test_each_worker_opens_at_most_the_connections_it_is_given():
         ({"TRUSTED_PROXIES": "nginx"}, "TRUSTED_PROXIES"),
         ({"TRUSTED_PROXIES": "10.0.0.1/8"}, "TRUSTED_PROXIES"),
         ({"TRUSTED_PROXIES": "*"}, "TRUSTED_PROXIES"),
+        ({"MEDIA_STORAGE": "minio"}, "MEDIA_STORAGE"),
+        ({"MEDIA_STORAGE": "s3"}, "S3_BUCKET"),
+        ({"S3_BUCKET": "Pasar_Media"}, "S3_BUCKET"),
+        ({"S3_ENDPOINT_URL": "minio:9000"}, "S3_ENDPOINT_URL"),
+        ({"S3_PUBLIC_BASE_URL": "media.pasarkawasan.id"}, "S3_PUBLIC_BASE_URL"),
+        ({"S3_PUBLIC_BASE_URL": "//media.pasarkawasan.id"}, "S3_PUBLIC_BASE_URL"),
+        ({"S3_PUBLIC_BASE_URL": "ftp://media.pasarkawasan.id"}, "S3_PUBLIC_BASE_URL"),
+        ({"S3_REGION": "Jakarta 1"}, "S3_REGION"),
+        ({"S3_BUCKET": "pasar-media", "S3_ACCESS_KEY_ID": "pasar"}, "S3_SECRET_ACCESS_KEY"),
     ],
 )
 def test_a_bad_setting_is_refused_by_name(environ, named):
@@ -90,6 +99,32 @@ def test_the_operator_is_told_what_a_trusted_proxy_looks_like():
     with pytest.raises(ConfigError) as refused:
         Settings.from_env({"TRUSTED_PROXIES": "10.0.0.2, nginx"})
     assert str(refused.value) == "TRUSTED_PROXIES must list IP addresses or networks such as 10.0.0.0/8, not 'nginx'"
+
+
+def test_media_stay_on_the_local_disk_unless_object_storage_is_chosen():
+    assert Settings.from_env({}).media_storage == "local"
+    settings = Settings.from_env(
+        {
+            "MEDIA_STORAGE": "S3",
+            "S3_ENDPOINT_URL": "http://minio:9000/",
+            "S3_BUCKET": "pasar-media",
+            "S3_ACCESS_KEY_ID": "pasar",
+            "S3_SECRET_ACCESS_KEY": "rahasia-minio",
+            "S3_PUBLIC_BASE_URL": "https://media.pasarkawasan.id/",
+        }
+    )
+    assert (settings.media_storage, settings.s3_bucket, settings.s3_region) == ("s3", "pasar-media", "us-east-1")
+    assert settings.s3_endpoint_url == "http://minio:9000"
+    assert settings.s3_public_base_url == "https://media.pasarkawasan.id"
+    assert Settings.from_env({"S3_PUBLIC_BASE_URL": "/pasar-media/"}).s3_public_base_url == "/pasar-media"
+
+
+def test_the_operator_is_told_what_a_bucket_name_looks_like():
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env({"MEDIA_STORAGE": "s3", "S3_BUCKET": "Pasar_Media"})
+    assert str(refused.value) == (
+        "S3_BUCKET must be a bucket name (3 to 63 lower-case letters, digits, dots and hyphens), not 'Pasar_Media'"
+    )
 
 
 PRODUCTION = {

@@ -6,6 +6,8 @@ Decisions work as plain forms (303 back to the list) and, with htmx, replace the
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -70,7 +72,7 @@ class DecisionList:
             status_code=status_code,
             errors=errors or {},
             notice=request.query_params.get("notice"),
-            approval=approval_from_query(request.query_params),
+            approval=approval_from_query(request.query_params, proof_key=_approval_key(request)),
             next_id=whole_number(request.query_params.get("next")),
             **{self.rows_name: rows},
         )
@@ -87,7 +89,7 @@ class DecisionList:
     ) -> Template | Redirect:
         """With htmx the decided card is replaced in place (the next one follows it); without, back to the list
         with a notice, on the next item."""
-        query: dict[str, str] = {"notice": notice, **approval_query(approval)}
+        query: dict[str, str] = {"notice": notice, **approval_query(approval, proof_key=_approval_key(request))}
         if next_id is not None:
             query["next"] = str(next_id)
         target = f"{self.path}?{urlencode(query)}" + (f"#{self.anchor}{next_id}" if next_id is not None else "")
@@ -140,30 +142,50 @@ class DecisionList:
         return self.decided(request, notice=notice, item_id=item_id, next_id=next_id, approval=approval)
 
 
-def approval_query(approval: ApprovalOutcome | None) -> dict[str, str]:
+def approval_query(approval: ApprovalOutcome | None, *, proof_key: bytes) -> dict[str, str]:
     """An approval's outcome as the redirect back to the queue carries it, so the queue says it without asking
-    the database again (the manager sees only their own decision's figures)."""
+    the database again. The figures come with a proof (an HMAC for the manager who decided), so a link typed or
+    sent by someone else cannot make a manager's queue announce made-up figures."""
     if approval is None:
         return {}
-    return {
+    figures = {
         "listing": approval.product,
         "on_sale": "1" if approval.on_sale else "0",
         "canteens": str(approval.canteens),
         "gates": str(approval.gates),
         "dormitories": str(approval.dormitories),
     }
+    return {**figures, "proof": _proof(proof_key, figures)}
 
 
-def approval_from_query(query: Mapping[str, str]) -> ApprovalOutcome | None:
+def approval_from_query(query: Mapping[str, str], *, proof_key: bytes) -> ApprovalOutcome | None:
+    """The approval the query carries, when its proof holds for this manager; None otherwise."""
     if query.get("notice") != "approved" or not query.get("listing"):
         return None
+    figures = {name: query.get(name, "") for name in _APPROVAL_FIGURES}
+    if not hmac.compare_digest(query.get("proof", "").encode(), _proof(proof_key, figures).encode()):
+        return None
     return ApprovalOutcome(
-        product=query["listing"][:120],
-        on_sale=query.get("on_sale") == "1",
-        canteens=whole_number(query.get("canteens")) or 0,
-        gates=whole_number(query.get("gates")) or 0,
-        dormitories=whole_number(query.get("dormitories")) or 0,
+        product=figures["listing"][:120],
+        on_sale=figures["on_sale"] == "1",
+        canteens=whole_number(figures["canteens"]) or 0,
+        gates=whole_number(figures["gates"]) or 0,
+        dormitories=whole_number(figures["dormitories"]) or 0,
     )
+
+
+_APPROVAL_FIGURES = ("listing", "on_sale", "canteens", "gates", "dormitories")
+
+
+def _approval_key(request: UserRequest | HTMXRequest) -> bytes:
+    """A key of the app's secret and the manager's id: a proof made for one manager holds for no other."""
+    secret: str = request.app.state["settings"].secret_key
+    return hmac.new(secret.encode(), f"pasar-kawasan approval|{request.user.id}".encode(), hashlib.sha256).digest()
+
+
+def _proof(key: bytes, figures: Mapping[str, str]) -> str:
+    message = "\x1f".join(figures[name] for name in _APPROVAL_FIGURES)
+    return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 QUEUE = DecisionList(

@@ -1,6 +1,11 @@
 """Public photos (products, vendor profiles), served with year-long caching: their keys are content hashes.
 
-Certificate documents are private and are served only through the routes that check who is asking.
+Pages always link to /media/<key>, whichever store holds the photo, so their addresses never change. With media in
+a bucket that has a public address (S3_PUBLIC_BASE_URL: the bucket's own, or a CDN's), that address answers with a
+redirect there, worked out without asking the bucket; otherwise the app reads the photo and serves it itself.
+
+Certificate and invoice-terms documents and claim photos are private and are served only through the routes that
+check who is asking (private_document_response), streamed from the store, never by a shareable address.
 """
 
 from __future__ import annotations
@@ -9,30 +14,43 @@ import anyio.to_thread
 from litestar import Response, get, head
 from litestar.di import NamedDependency
 from litestar.params import FromPath
+from litestar.response import Redirect
 
 from backend.errors import NotFound
-from backend.media.storage import Storage
+from backend.media.storage import PUBLIC_PREFIXES, Storage, is_valid_key, media_type_of
 
-PUBLIC_PREFIXES = ("products/", "vendors/")
-MEDIA_TYPES = {"webp": "image/webp", "pdf": "application/pdf"}
 IMMUTABLE = "public, max-age=31536000, immutable"
+# The redirect to the bucket's public address is kept a day, not a year: a move to another CDN reaches everybody
+# within a day; the photo it leads to is itself kept a year.
+REDIRECT_CACHE_CONTROL = "public, max-age=86400"
+
+
+def _public_key(key: str) -> str:
+    """The key of a public photo; NotFound for a private key or one no store could hold."""
+    key = key.lstrip("/")
+    if not key.startswith(PUBLIC_PREFIXES) or not is_valid_key(key):
+        raise NotFound()
+    return key
+
+
+def _redirect(url: str) -> Redirect:
+    return Redirect(url, status_code=302, headers={"Cache-Control": REDIRECT_CACHE_CONTROL})
 
 
 async def _public_photo(key: str, storage: Storage) -> tuple[bytes, dict[str, str]]:
-    """A public photo and the headers it is served with; NotFound for anything else."""
-    key = key.lstrip("/")
-    if not key.startswith(PUBLIC_PREFIXES):
-        raise NotFound()
+    """A public photo and the headers it is served with; NotFound when there is none."""
     try:
         data = await anyio.to_thread.run_sync(storage.read, key)
     except (FileNotFoundError, ValueError):
         raise NotFound() from None
-    media_type = MEDIA_TYPES.get(key.rsplit(".", 1)[-1], "application/octet-stream")
-    return data, {"Content-Type": media_type, "Cache-Control": IMMUTABLE, "X-Content-Type-Options": "nosniff"}
+    return data, {"Content-Type": media_type_of(key), "Cache-Control": IMMUTABLE, "X-Content-Type-Options": "nosniff"}
 
 
 @get("/media/{key:path}", include_in_schema=False)
-async def serve_media(key: FromPath[str], storage: NamedDependency[Storage]) -> Response[bytes]:
+async def serve_media(key: FromPath[str], storage: NamedDependency[Storage]) -> Response[bytes] | Redirect:
+    key = _public_key(key)
+    if url := storage.public_url(key):
+        return _redirect(url)
     data, headers = await _public_photo(key, storage)
     return Response(data, media_type=headers["Content-Type"], headers=headers)
 
@@ -40,6 +58,9 @@ async def serve_media(key: FromPath[str], storage: NamedDependency[Storage]) -> 
 @head("/media/{key:path}", include_in_schema=False)
 async def media_headers(key: FromPath[str], storage: NamedDependency[Storage]) -> Response[None]:
     """What a GET would answer, without the photo: link checkers and caches ask this way."""
+    key = _public_key(key)
+    if url := storage.public_url(key):
+        return Response(None, status_code=302, headers={"Location": url, "Cache-Control": REDIRECT_CACHE_CONTROL})
     data, headers = await _public_photo(key, storage)
     return Response(None, headers={**headers, "Content-Length": str(len(data))})
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import anyio.to_thread
 from litestar import Controller, Response, delete, get, post, put
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
@@ -25,8 +26,8 @@ from backend.certification import service as certification
 from backend.certification.schemas import CertificateInput, CertificatePublic
 from backend.clock import utcnow
 from backend.db import DbSession
-from backend.media.routes import MEDIA_TYPES, private_document_response
-from backend.media.storage import Storage
+from backend.media.routes import private_document_response
+from backend.media.storage import MEDIA_TYPES, Storage
 from backend.media.uploads import UPLOAD_BODY_LIMIT, document_from_upload, photo_from_upload
 from backend.validation import form_to_input, validate_input
 from backend.vendors import service as vendors
@@ -226,7 +227,8 @@ class VendorApi(Controller):
         certificate = await certification.get_certificate(
             session=db_session, vendor=vendor, certificate_id=certificate_id
         )
-        return private_document_response(storage.read(certificate.document_key), certificate.document_media_type)
+        data = await anyio.to_thread.run_sync(storage.read, certificate.document_key)
+        return private_document_response(data, certificate.document_media_type)
 
     @get("/products", summary="My products, in every listing state")
     async def list_products(self, request: UserRequest, db_session: DbSession) -> list[ProductPublic]:

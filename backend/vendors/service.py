@@ -110,6 +110,7 @@ async def save_profile(*, session: AsyncSession, user: User, data: VendorProfile
         vendor.delivery_radius_km = data.delivery_radius_km
     elif is_new:
         vendor.delivery_radius_km = await _radius_reaching_zone(session, vendor)
+    _check_bands_cover_radius(vendor)
     vendor.regency = (
         canonical_regency(data.regency or "") or vendor.regency or (await session.get_one(Zone, user.zone_id)).regency
     )
@@ -132,6 +133,25 @@ async def save_profile(*, session: AsyncSession, user: User, data: VendorProfile
     # Name, location, radius, working days and capacity are on the catalogue's cards and decide its reach.
     await refresh_entries(session, vendor_id=vendor.id)
     return vendor
+
+
+def _check_bands_cover_radius(vendor: Vendor) -> None:
+    """Fee bands replace the flat fee and nobody beyond the last one is delivered to, so a last band short of the
+    radius would show products to buyers whose orders are then refused."""
+    bands = vendor.delivery_fee_bands
+    if bands and bands[-1]["up_to_km"] < vendor.delivery_radius_km:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "delivery_fee_bands",
+                    N_(
+                        "Your last fee band ends at %(band)s km but you deliver up to %(radius)s km: add a band up "
+                        "to %(radius)s km or deliver less far."
+                    ),
+                    {"band": f"{bands[-1]['up_to_km']:g}", "radius": f"{vendor.delivery_radius_km:g}"},
+                )
+            ]
+        )
 
 
 async def _radius_reaching_zone(session: AsyncSession, vendor: Vendor) -> float:

@@ -136,3 +136,28 @@ async def test_the_api_approval_says_what_buyers_see(client, database, world, zo
         0,
     )
     assert body["message"]
+
+
+async def test_a_crafted_link_cannot_make_the_queue_announce_an_approval(client, world, zone, vendor, manager, places):
+    """The approval's figures travel in the redirect, signed for the manager who decided: the same figures typed
+    into a link (or one manager's link opened by another) are not announced."""
+    first, second = await two_shops(world, zone, vendor, verified=True)
+    await log_in(client, manager)
+    approved = await submit(client, f"/manager/listings/{first.product.id}/approve", {})
+    signed = parse_qs(urlsplit(approved.headers["location"]).query)
+
+    crafted = {key: values[0] for key, values in signed.items() if key != "proof"}
+    crafted["canteens"] = "4000"
+    odd = await client.get("/manager/queue", params={**crafted, "proof": "é"})
+    assert odd.status_code == 200 and "data-approval" not in odd.text
+    forged = await client.get("/manager/queue", params=crafted)
+    tampered = await client.get("/manager/queue", params={**crafted, "proof": signed["proof"][0]})
+
+    for queue in (forged, tampered):
+        assert queue.status_code == 200
+        assert "data-approval" not in queue.text
+        assert "4000" not in text_of(queue.text)
+    other_manager = await world.user(Role.MANAGER, zone=zone)
+    await log_in(client, other_manager)
+    borrowed = await client.get("/manager/queue", params={key: values[0] for key, values in signed.items()})
+    assert "data-approval" not in borrowed.text

@@ -13,7 +13,7 @@ from backend.certification.models import Certificate, CertificateStatus
 from backend.moderation.models import AuditEntry, ListingReport
 from backend.moderation.service import approve_listing
 from backend.vendors.models import Vendor, VendorStatus
-from tests.conftest import csrf_token, log_in, submit
+from tests.conftest import csrf_token, log_in, on_both_media_stores, submit
 
 
 async def product_status(database, product_id: int) -> str:
@@ -63,6 +63,7 @@ async def test_rejecting_needs_a_reason_and_the_vendor_reads_it(client, other_cl
     assert "Foto buram, mohon foto ulang di tempat terang." in products.text
 
 
+@on_both_media_stores
 async def test_a_manager_reads_the_document_then_verifies_the_certificate(client, world, vendor, manager, database):
     shop = await world.shop(vendor)
     certificate_id = shop.certificates[0].id

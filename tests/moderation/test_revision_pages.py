@@ -12,7 +12,7 @@ import pytest
 from backend.accounts.models import Role
 from backend.clock import format_datetime_wib
 from backend.moderation import service
-from tests.conftest import csrf_token, found, jpeg_bytes, log_in, submit
+from tests.conftest import csrf_token, found, jpeg_bytes, log_in, on_both_media_stores, submit
 from tests.test_errors_and_health import api_token
 
 
@@ -44,6 +44,7 @@ def buyer_photos(html: str) -> list[str]:
     return re.findall(r'src="/media/(products/[^"]+)"', html)
 
 
+@on_both_media_stores
 async def test_a_new_photo_shows_to_buyers_only_once_the_manager_approves_it(
     client, other_client, world, vendor, manager, live
 ):

@@ -24,7 +24,7 @@ from backend.orders.states import AUTO_COMPLETE_AFTER, change_status, complete_d
 from backend.payments import invoices, ledger
 from backend.payments.ledger import commission_for
 from backend.payments.models import Invoice, LedgerAccount, LedgerEntry
-from tests.conftest import jpeg_bytes, log_in, submit
+from tests.conftest import jpeg_bytes, log_in, on_both_media_stores, submit
 from tests.orders.conftest import NEXT_MONDAY, NOW
 from tests.orders.test_order_api import bearer
 
@@ -244,6 +244,7 @@ async def test_a_cash_order_records_the_cash_given_back_and_the_commission_on_wh
 # --- pages and API ---------------------------------------------------------------------------------------------
 
 
+@on_both_media_stores
 async def test_pages_report_with_a_photo_answer_and_show_the_credit_on_both_sides(
     client, other_client, database, catering, canteen_staff, nasi_order, count_queries
 ):

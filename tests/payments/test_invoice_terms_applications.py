@@ -18,7 +18,7 @@ from backend.notifications.models import Notification
 from backend.orders import cart
 from backend.orders.models import PaymentMethod
 from backend.payments.models import InvoiceTermsApplication, InvoiceTermsDocument, TermsApplicationStatus
-from tests.conftest import app, jpeg_bytes, log_in, submit  # noqa: F401  (`app` without card payments)
+from tests.conftest import app, jpeg_bytes, log_in, on_both_media_stores, submit  # noqa: F401  (`app` without card payments)
 
 APPLICATION = {
     "company_name": "PT Garmen Nusantara Batang",
@@ -56,6 +56,7 @@ async def a_new_canteen(world, zone):
     return canteen, await world.user(Role.CANTEEN_STAFF, zone=zone, organisation=canteen)
 
 
+@on_both_media_stores
 async def test_a_new_canteen_applies_sends_the_documents_asked_for_and_is_granted_30_days(
     client, other_client, world, zone, manager, database, count_queries
 ):

@@ -17,7 +17,7 @@ from backend.catalog.models import ListingStatus, PriceTier, Product, ProductPho
 from backend.catalog.service import change_listing_status
 from backend.certification.models import Certificate
 from backend.clock import utcnow, wib_today
-from tests.conftest import log_in, submit
+from tests.conftest import log_in, on_both_media_stores, submit
 
 
 def jpeg_with_location(width: int = 1600, height: int = 1200) -> bytes:
@@ -123,6 +123,7 @@ async def test_a_badly_formatted_certificate_number_is_refused_with_the_expected
         assert (await session.execute(select(func.count(col(Certificate.id))))).scalar_one() == 0
 
 
+@on_both_media_stores
 async def test_a_good_certificate_starts_unverified_and_its_document_is_private(
     client, other_client, vendor_token, world, zone
 ):
@@ -247,6 +248,7 @@ async def test_ready_goods_need_a_stock_count(client, vendor_token):
     assert accepted.json()["stock"] == 120
 
 
+@on_both_media_stores
 async def test_a_phone_photo_is_stored_as_webp_without_its_location(client, vendor_token, settings):
     await client.put("/api/v1/vendor/profile", json=PROFILE, headers=vendor_token)
     product = (await client.post("/api/v1/vendor/products", json=NASI_BOX, headers=vendor_token)).json()

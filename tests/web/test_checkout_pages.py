@@ -235,13 +235,41 @@ async def test_a_vendor_sets_a_fee_by_distance_and_a_minimum_on_the_profile_page
     }
     put = await client.put(
         "/api/v1/vendor/profile",
-        json={**api_profile, "delivery_fee": 7000, "delivery_fee_bands": [{"up_to_km": 10, "fee": 5000}]},
+        json={**api_profile, "delivery_fee": 7000, "delivery_fee_bands": [{"up_to_km": 15, "fee": 5000}]},
         headers=auth,
     )
     assert put.status_code == 200, put.text
-    assert put.json()["delivery_fee_bands"] == [{"up_to_km": 10.0, "fee": 5000}] and put.json()["delivery_fee"] == 7000
+    assert put.json()["delivery_fee_bands"] == [{"up_to_km": 15.0, "fee": 5000}] and put.json()["delivery_fee"] == 7000
     negative = await client.put("/api/v1/vendor/profile", json={**api_profile, "min_order_value": -1}, headers=auth)
     assert negative.status_code == 400 and fields(negative) == ["min_order_value"]
+
+
+async def test_fee_bands_that_stop_short_of_the_delivery_radius_are_refused_on_the_page_and_the_api(
+    client, database, vendor
+):
+    """Buyers between the last band and the radius would see the products and then be refused at checkout: the
+    profile says so instead, and nothing is saved."""
+    await log_in(client, vendor)
+    saved = await submit(client, "/vendor/profile", {**PROFILE, "delivery_fee_bands": "5: 5.000"})
+    assert saved.status_code == 422
+    message = t(
+        "Your last fee band ends at %(band)s km but you deliver up to %(radius)s km: add a band up to %(radius)s km "
+        "or deliver less far.",
+        band="5",
+        radius="15",
+    )
+    assert message in saved.text
+    async with database.sessionmaker() as session:
+        assert (await session.execute(select(Vendor))).scalar_one_or_none() is None
+
+    auth = await bearer(database, vendor)
+    api_profile = {**PROFILE, "latitude": -6.9581, "longitude": 110.0195, "delivery_radius_km": 15}
+    put = await client.put(
+        "/api/v1/vendor/profile",
+        json={**api_profile, "delivery_fee_bands": [{"up_to_km": 10, "fee": 5000}]},
+        headers=auth,
+    )
+    assert put.status_code == 422 and fields(put) == ["delivery_fee_bands"]
 
 
 async def test_the_cart_shows_the_delivery_fee_and_the_minimum_and_checkout_applies_them(

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import json
 
+import anyio.to_thread
 import pytest
 
 from backend.catalog import service as catalog_service
 from backend.catalog.models import Category, Fulfilment, Unit
 from backend.catalog.schemas import ProductInput
 from backend.csrf import CSRF_COOKIE
-from backend.media.storage import FileSystemStorage
+from backend.media.storage import FileSystemStorage, storage_from_settings
 from backend.vendors.models import Vendor
-from tests.conftest import QueryCounter, browser, found, log_in, processed_photo
+from tests.conftest import QueryCounter, browser, found, log_in, on_both_media_stores, processed_photo
 
 YEAR_IMMUTABLE = "public, max-age=31536000, immutable"
 SECURITY_HEADERS = ("content-security-policy", "x-content-type-options", "x-frame-options", "referrer-policy")
@@ -237,8 +238,11 @@ async def test_a_logged_in_buyers_pages_are_not_stored(client, world, zone, cant
         assert again.status_code == 200, url
 
 
-async def test_a_photo_carries_no_cookie_so_shared_caches_keep_it_and_costs_no_query(client, settings, app):
-    FileSystemStorage(settings.media_dir).save("products/photo-960.webp", processed_photo().detail.data)
+@on_both_media_stores
+async def test_a_photo_carries_no_cookie_so_shared_caches_keep_it_and_costs_no_query(client, media_settings, app):
+    await anyio.to_thread.run_sync(
+        storage_from_settings(media_settings).save, "products/photo-960.webp", processed_photo().detail.data
+    )
     client.cookies.clear()  # a first visit: the browser has no cookie yet
 
     with QueryCounter(app.state.database) as queries:
@@ -250,9 +254,10 @@ async def test_a_photo_carries_no_cookie_so_shared_caches_keep_it_and_costs_no_q
     assert queries.count == 0, queries.statements
 
 
-async def test_a_photo_answers_head_with_its_headers_and_no_body(client, settings):
+@on_both_media_stores
+async def test_a_photo_answers_head_with_its_headers_and_no_body(client, media_settings):
     data = processed_photo().detail.data
-    FileSystemStorage(settings.media_dir).save("products/photo-960.webp", data)
+    await anyio.to_thread.run_sync(storage_from_settings(media_settings).save, "products/photo-960.webp", data)
     client.cookies.clear()
 
     head = await client.head("/media/products/photo-960.webp")

@@ -22,7 +22,7 @@ from backend.certification.models import Certificate
 from backend.clock import utcnow, wib_today
 from backend.media.images import MAX_UPLOAD_BYTES
 from backend.vendors.models import Vendor
-from tests.conftest import csrf_token, log_in, submit
+from tests.conftest import csrf_token, log_in, on_both_media_stores, submit
 
 HALAL_NUMBER = "ID33110000123450523"
 
@@ -182,6 +182,7 @@ async def test_a_wrong_profile_comes_back_with_the_typed_values_and_saves_nothin
     assert await count(database, col(Vendor.id)) == 0
 
 
+@on_both_media_stores
 async def test_a_profile_photo_is_stored_as_webp(client, shop, database):
     response = await post_files(client, "/vendor/profile/photo", {}, {"photo": ("me.jpg", jpeg(), "image/jpeg")})
 
@@ -231,6 +232,7 @@ async def test_a_badly_formatted_certificate_number_is_refused_with_the_format_a
     assert await count(database, col(Certificate.id)) == 0
 
 
+@on_both_media_stores
 async def test_a_good_certificate_is_listed_as_unverified_with_its_private_document(client, shop, database):
     response = await add_halal(client, number="id 3311 0000 1234 50523")
 
@@ -342,6 +344,7 @@ async def test_a_half_filled_tier_row_is_pointed_out_on_that_row(client, shop, d
     assert await count(database, col(Product.id)) == 0
 
 
+@on_both_media_stores
 async def test_a_photo_is_added_then_the_listing_is_submitted_for_review(client, shop, database):
     product_id = await create_product(client)
 

@@ -169,8 +169,9 @@ class JobQueue(RedisQueue):
         )
 
     async def wake(self, jobs: set[str]) -> None:
-        """Start `jobs` now (the work a transaction just committed). One waiting run of a job serves every request
-        that asks meanwhile. Redis out of reach: logged on one line; the job's schedule finds the work later."""
+        """Start `jobs` now (the work a transaction just committed). While a run started this way waits or runs,
+        more asks add nothing: that run, or the job's next scheduled one (10 s for pushes, a minute for refunds),
+        finds the new work. Redis out of reach: logged on one line; the schedule finds the work later."""
         try:
             for name in sorted(jobs):
                 await self.enqueue_job(name, key=f"{name}:now")

@@ -8,6 +8,7 @@ run-expiry [--date D]      run the daily certificate expiry job (idempotent)
 run-order-jobs             cancel unpaid orders, place standing orders, complete delivered orders (idempotent)
 run-login-cleanup          delete expired sessions and login attempts older than the login window (idempotent)
 rebuild-search-words       rebuild the words of visible products that search corrects typos to (idempotent)
+worker                     run the background jobs and their schedules from the queue (needs REDIS_URL)
 copy-media-to-s3           copy the photos and documents under MEDIA_DIR into the S3_BUCKET (idempotent: skips
                            objects already there with the same size and MD5)
 serve [--workers N]        run the web app with uvicorn (in development without STRIPE_SECRET_KEY, card payments
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import logging
 import os
 import sys
 from datetime import date
@@ -68,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("run-order-jobs", help="cancel unpaid orders, place standing orders, complete deliveries")
     commands.add_parser("run-login-cleanup", help="delete expired sessions and old login attempts")
     commands.add_parser("rebuild-search-words", help="rebuild the words search corrects typos to")
+    commands.add_parser("worker", help="run the background jobs from the queue (needs REDIS_URL)")
     commands.add_parser("copy-media-to-s3", help="copy the media under MEDIA_DIR into the S3 bucket")
     serve = commands.add_parser("serve", help="run the web app")
     serve.add_argument("--host", default="127.0.0.1")
@@ -128,6 +131,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "rebuild-search-words":
         rebuilt = asyncio.run(_rebuild_search_words(settings))
         print(f"search words: {rebuilt.words} words, {rebuilt.added} added, {rebuilt.removed} removed")
+        return 0
+    if args.command == "worker":
+        if not settings.redis_url:
+            print(
+                "the worker needs REDIS_URL (the job queue); without Redis the web app runs the jobs itself",
+                file=sys.stderr,
+            )
+            return 2
+        from backend.queue import run_worker
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.getLogger("saq").setLevel(logging.WARNING)  # SAQ tells of every job it queues and runs
+        print("worker started: running the background jobs from the queue", flush=True)
+        asyncio.run(run_worker(settings))
         return 0
     if args.command == "copy-media-to-s3":
         return _copy_media_to_s3(settings)
@@ -216,7 +233,7 @@ async def _run_order_jobs(settings: Settings) -> OrderJobsRun:
 async def _delete_expired_login_records(settings: Settings) -> DeletedLoginRecords:
     database = Database(settings.database_url)
     try:
-        return await delete_expired_login_records_once(database, settings)
+        return await delete_expired_login_records_once(database, settings, now=utcnow())
     finally:
         await database.dispose()
 

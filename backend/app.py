@@ -33,9 +33,9 @@ from backend.catalog.api import API_ROUTES as CATALOGUE_API_ROUTES
 from backend.client_address import client_address
 from backend.config import Settings
 from backend.csrf import CrossSiteRequestMiddleware
-from backend.db import Database, close_unanswered_session, end_request_transaction
+from backend.db import WAKE_JOBS, Database, close_unanswered_session, end_request_transaction
 from backend.health import HEALTH_ROUTES
-from backend.jobs import scheduled_jobs
+from backend.jobs import InProcessJobs, Wake
 from backend.json_bodies import JSON_BODY_LIMIT, JsonBodyRequest
 from backend.media.routes import MEDIA_ROUTES
 from backend.media.storage import Storage, storage_from_settings
@@ -49,6 +49,7 @@ from backend.payments.ledger_api import API_ROUTES as LEDGER_API_ROUTES
 from backend.payments.terms_api import API_ROUTES as TERMS_API_ROUTES
 from backend.payments.transfer_api import API_ROUTES as TRANSFER_API_ROUTES
 from backend.problems import EXCEPTION_HANDLERS, ProblemDocumentation
+from backend.queue import JobQueue, run_worker
 from backend.reports.api import API_ROUTES as REPORT_API_ROUTES
 from backend.requests.api import API_ROUTES as REQUEST_API_ROUTES
 from backend.security_headers import security_headers_hook
@@ -108,20 +109,32 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     if settings.media_storage == "local":
         settings.media_dir.mkdir(parents=True, exist_ok=True)
 
+    # Background jobs (README, "Background jobs"): with Redis, the app enqueues them on the queue that
+    # `python -m backend worker` runs (and runs that worker itself only when RUN_SCHEDULED_JOBS says so);
+    # without Redis, it runs them in this process when RUN_SCHEDULED_JOBS is on (the default outside tests).
+    queue = JobQueue.for_url(settings.redis_url) if settings.redis_url else None
+    in_process = InProcessJobs(database, settings) if queue is None else None
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
-        tasks = (
-            [asyncio.create_task(job) for job in scheduled_jobs(database, settings)]
-            if settings.run_scheduled_jobs
-            else []
-        )
+        worker: asyncio.Task[None] | None = None
+        if queue is not None:
+            await queue.connect()
+            if settings.run_scheduled_jobs:
+                worker = asyncio.create_task(run_worker(settings, handle_signals=False))
+        elif in_process is not None and settings.run_scheduled_jobs:
+            in_process.start()
         try:
             yield
         finally:
-            for task in tasks:
-                task.cancel()
+            if worker is not None:
+                worker.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                    await worker
+            if in_process is not None:
+                await in_process.stop()
+            if queue is not None:
+                await queue.disconnect()
             if owns_database:
                 await database.dispose()
 
@@ -243,9 +256,23 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         after_response=close_unanswered_session,
         lifespan=[lifespan],
         # code_sender: how one-time codes reach phones (a test suite swaps in its own).
-        state=State({"settings": settings, "database": database, "code_sender": code_sender_for(settings)}),
+        state=State(
+            {
+                "settings": settings,
+                "database": database,
+                "code_sender": code_sender_for(settings),
+                # Starts the jobs a request's committed transaction asked for (backend.db.run_after_commit).
+                WAKE_JOBS: queue.wake if queue is not None else _in_process_wake(in_process, settings),
+            }
+        ),
         debug=False,
     )
+
+
+def _in_process_wake(jobs: InProcessJobs | None, settings: Settings) -> Wake | None:
+    """Without Redis a request's jobs are started in this process, when it runs them (not in tests, which run
+    them by hand)."""
+    return jobs.wake if jobs is not None and settings.run_scheduled_jobs else None
 
 
 def _openapi_render_plugins(settings: Settings) -> list[OpenAPIRenderPlugin]:

@@ -126,8 +126,9 @@ class Settings(BaseSettings):
     public_base_url: str | None = None
     # argon2id cost: "standard" is RFC 9106's low-memory profile; "fast" exists for the test suite only.
     password_hash_profile: Literal["standard", "fast"] = "standard"
-    # The scheduled jobs run inside each worker (they are idempotent); tests run them by hand, so the default is
-    # off when APP_ENV is test.
+    # Whether the web process runs the background jobs itself. Default: yes without REDIS_URL (the embedded
+    # default, one process), no with it (`python -m backend worker` runs them from the queue); never in tests,
+    # which run them by hand. Set true with REDIS_URL to run a queue worker inside the web process too.
     run_scheduled_jobs: bool = Field(None, validate_default=True)
     # A card order not paid within this many minutes is cancelled and its capacity or stock released.
     payment_window_minutes: PositiveInt = 30
@@ -294,7 +295,9 @@ class Settings(BaseSettings):
     @field_validator("run_scheduled_jobs", mode="before")
     @classmethod
     def _jobs_run_outside_tests(cls, value: Any, info: ValidationInfo) -> Any:
-        return info.data.get("environment") != "test" if value is None else value
+        if value is None:
+            return info.data.get("environment") != "test" and not info.data.get("redis_url")
+        return value
 
     @field_validator("otp_sender", mode="before")
     @classmethod

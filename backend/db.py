@@ -113,6 +113,22 @@ DbSession: TypeAlias = NamedDependency[AsyncSession]
 
 _REQUEST_SESSION = "db_session"
 _KEEP_WHEN_REFUSED = "db_keep_when_refused"
+# Jobs to start once the session's transaction has committed (session.info), and how the app starts them.
+_JOBS_AFTER_COMMIT = "jobs_after_commit"
+WAKE_JOBS = "wake_jobs"
+
+
+def run_after_commit(session: AsyncSession, job: str) -> None:
+    """Ask for the background job `job` (a name of backend.jobs) to run as soon as this session's transaction
+    commits, for work it just recorded (a push to send, a refund to make). Nothing is asked before the commit,
+    so a job never looks for rows that are not there yet; and should the asking fail, the job's own schedule
+    finds the rows all the same."""
+    session.info.setdefault(_JOBS_AFTER_COMMIT, set()).add(job)
+
+
+def jobs_after_commit(session: AsyncSession) -> set[str]:
+    """The jobs asked for with `run_after_commit` since the last call (which forgets them)."""
+    return set(session.info.pop(_JOBS_AFTER_COMMIT, ()))
 
 
 def keep_when_refused(scope: Scope) -> None:
@@ -147,6 +163,10 @@ async def end_request_transaction(message: Message, scope: Scope) -> None:
     try:
         if 200 <= message["status"] < 400 or (keep_when_refused and message["status"] != 500):
             await session.commit()
+            jobs = jobs_after_commit(session)
+            wake = scope["app"].state.get(WAKE_JOBS) if jobs else None
+            if wake is not None:
+                await wake(jobs)
         else:
             await session.rollback()
     finally:

@@ -85,6 +85,8 @@ self.addEventListener("push", (event) => {
     body: message.body || "",
     icon: "/static/icons/icon-192.png",
     data: { url: message.url || "/inbox" },
+    // One message sent twice (after a server crash) replaces itself instead of showing twice.
+    tag: message.tag || undefined,
   }));
 });
 

@@ -210,6 +210,13 @@ def test_the_process_environment_is_read_at_start_up(monkeypatch):
     assert settings.run_scheduled_jobs is False  # tests run the jobs by hand
 
 
+def test_the_web_process_runs_the_jobs_itself_only_without_redis():
+    assert Settings.from_env({}).run_scheduled_jobs is True  # make run: one process does everything
+    # With Redis, `python -m backend worker` runs them and the web processes only enqueue.
+    assert Settings.from_env({"REDIS_URL": "redis://127.0.0.1:6379/0"}).run_scheduled_jobs is False
+    assert Settings.from_env({"REDIS_URL": "redis://r:6379/0", "RUN_SCHEDULED_JOBS": "true"}).run_scheduled_jobs
+
+
 def test_only_app_env_names_the_environment(monkeypatch):
     monkeypatch.setenv("ENVIRONMENT", "production")  # set by many hosting platforms for their own purposes
     assert Settings.from_env().environment == "development"

@@ -110,6 +110,8 @@ def test_the_compose_environment_is_accepted_by_the_settings():
     assert settings.environment == "production"
     assert settings.database_url == "postgresql+asyncpg://pasar:pasar@postgres:5432/pasar"
     assert settings.redis_url == "redis://redis:6379/0"
+    # The app servers run no background job: the worker does, from the queue in Redis (same settings).
+    assert settings.run_scheduled_jobs is False
     assert settings.secure_cookies
     assert (settings.otp_sender, settings.whatsapp_otp_language) == ("whatsapp", "id")
     assert (settings.media_storage, settings.s3_endpoint_url, settings.s3_bucket) == (
@@ -143,6 +145,7 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL")
 
 
 @pytest.mark.one_database
+@pytest.mark.xdist_group("redis")  # empties the test Redis: alone with the other tests that use it
 @pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL is not set")
 async def test_two_workers_share_one_rate_limit_through_redis(settings, database):
     import redis.asyncio as redis

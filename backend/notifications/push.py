@@ -185,6 +185,12 @@ class _Outcome:
     retry_after: timedelta | None = None
 
 
+def push_tag(message_id: int) -> str:
+    """One message's name on the phone (the notification's tag) and at the push service (its Topic header: at
+    most 32 URL-safe characters): the same for every attempt at it."""
+    return f"pk-push-{message_id}"
+
+
 async def send_due_pushes(*, session: AsyncSession, settings: Settings, now: datetime, limit: int = 100) -> int:
     """Send up to `limit` pushes that are due, and record each outcome; returns how many were delivered.
 
@@ -192,8 +198,15 @@ async def send_due_pushes(*, session: AsyncSession, settings: Settings, now: dat
     queued pushes. 429, 5xx, a network error or a timeout is retried after 1 min, 5 min, 30 min and 2 h, then
     given up. Another refusal (a 4xx) is given up at once: sending the same request again would not help.
     One bad push never stops the others. The caller commits (and so releases the claimed rows)."""
+    return (await send_due_pushes_counted(session=session, settings=settings, now=now, limit=limit))[1]
+
+
+async def send_due_pushes_counted(
+    *, session: AsyncSession, settings: Settings, now: datetime, limit: int
+) -> tuple[int, int]:
+    """`send_due_pushes`, returning how many pushes it took up and how many of them were delivered."""
     if not settings.web_push_enabled:
-        return 0
+        return 0, 0
     rows = (
         await session.execute(
             select(
@@ -221,7 +234,7 @@ async def send_due_pushes(*, session: AsyncSession, settings: Settings, now: dat
         )
     ).all()
     if not rows:
-        return 0
+        return 0, 0
 
     pushes, unwritable = [], []
     previous_locale = get_locale()
@@ -235,6 +248,9 @@ async def send_due_pushes(*, session: AsyncSession, settings: Settings, now: dat
                         "title": gettext(PUSH_TITLE),
                         "body": notification_text(notification),
                         "url": notification.url or "/inbox",
+                        # Sent again (a worker killed between the push service's answer and our commit), the
+                        # message replaces itself on the phone rather than showing twice.
+                        "tag": push_tag(message_id),
                     },
                     ensure_ascii=False,
                 )
@@ -254,7 +270,7 @@ async def send_due_pushes(*, session: AsyncSession, settings: Settings, now: dat
             return await _deliver(push, vapid=vapid, subject=settings.vapid_subject)
 
     outcomes = await asyncio.gather(*(deliver(push) for push in pushes))
-    return await _record(session, [*zip(pushes, outcomes, strict=True), *unwritable], now=now)
+    return len(rows), await _record(session, [*zip(pushes, outcomes, strict=True), *unwritable], now=now)
 
 
 async def _deliver(push: _Push, *, vapid: Vapid, subject: str) -> _Outcome:
@@ -269,6 +285,9 @@ async def _deliver(push: _Push, *, vapid: Vapid, subject: str) -> _Outcome:
                 vapid_claims={"sub": subject},  # pywebpush adds "aud" (the push service) and "exp"
                 ttl=PUSH_TTL_SECONDS,
                 timeout=SEND_TIMEOUT_SECONDS,
+                # A push service still holding an earlier copy of this message (sent again after a crash) replaces
+                # it instead of delivering both (RFC 8030, section 5.4).
+                headers={"Topic": push_tag(push.message_id)},
             ),
             timeout=SEND_TIMEOUT_SECONDS + 5,
         )

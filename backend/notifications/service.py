@@ -17,7 +17,7 @@ from sqlmodel import col
 
 from backend.accounts.models import User
 from backend.clock import format_date
-from backend.db import in_ids, matched_rows, table_of
+from backend.db import in_ids, matched_rows, run_after_commit, table_of
 from backend.i18n import get_locale, gettext
 from backend.notifications.models import Notification, PushMessage, PushSubscription
 from backend.orders.models import STATUS_LABELS, OrderStatus
@@ -71,7 +71,7 @@ async def notify_each(*, session: AsyncSession, notes: list[Note], now: datetime
     ]
     created = (await session.execute(insert(Notification).returning(col(Notification.id)), rows)).scalars().all()
     moment = literal(now, table_of(PushMessage).c.next_attempt_at.type)
-    await session.execute(
+    pushes = await session.execute(
         insert(PushMessage).from_select(
             ["subscription_id", "notification_id", "next_attempt_at", "created_at"],
             select(col(PushSubscription.id), col(Notification.id), moment, moment)
@@ -79,6 +79,8 @@ async def notify_each(*, session: AsyncSession, notes: list[Note], now: datetime
             .where(in_ids(session, col(Notification.id), created)),
         )
     )
+    if matched_rows(pushes):  # somebody has a phone subscribed: send at once rather than at the next sweep
+        run_after_commit(session, "send_pushes")
 
 
 def notification_text(notification: Notification) -> str:

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from backend.config import Settings
-from backend.db import is_postgres, upsert_insert
+from backend.db import is_postgres, run_after_commit, upsert_insert
 from backend.orders.models import PAID_BEFORE_PLACING, Order, OrderStatus
 from backend.payments.ledger import enter_bank_refund
 from backend.payments.models import Payment, PaymentStatus, Refund, RefundStatus
@@ -96,9 +96,14 @@ async def record_refund(
         .returning(col(Refund.id), col(Refund.amount))
     )
     row = recorded.one_or_none()
-    if row is not None and payment.reference is not None:
+    if row is None:
+        return False
+    if payment.reference is not None:
+        # A bank transfer's money goes back by a transfer a person makes: owed in the ledger from now on.
         await enter_bank_refund(session=session, refund_id=row[0], amount=row[1], sent=False, now=now)
-    return row is not None
+    else:
+        run_after_commit(session, "send_refunds")
+    return True
 
 
 async def retry_pending_refunds(*, session: AsyncSession, settings: Settings, now: datetime, limit: int = 20) -> int:

@@ -135,7 +135,7 @@ async def test_the_hourly_job_ends_expired_logins_and_leaves_open_ones_alone(
         )
         await session.commit()
 
-    deleted = await delete_expired_login_records_once(database, settings)
+    deleted = await delete_expired_login_records_once(database, settings, now=datetime.now(UTC))
 
     assert deleted.sessions == 1
     assert (await client.get("/worker", follow_redirects=False)).status_code == 200

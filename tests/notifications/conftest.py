@@ -116,6 +116,9 @@ class PushService:
         self.received: list[Delivery] = []
         self.answers: dict[str, deque[int]] = {}
         self.delay_seconds = 0.0
+        # Subscriptions whose pushes get no answer until `release()` (a push service that is slow to answer).
+        self.held: set[str] = set()
+        self.released = threading.Event()
         service = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -124,6 +127,8 @@ class PushService:
                 service.received.append(Delivery(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
                 if service.delay_seconds:
                     time.sleep(service.delay_seconds)
+                if self.path in service.held:
+                    service.released.wait(60)
                 queued = service.answers.get(self.path)
                 status = queued.popleft() if queued else 201
                 self.send_response(status)
@@ -148,6 +153,14 @@ class PushService:
         """The next answers to pushes for the subscription `name`, in order; 201 once they are used up."""
         self.answers.setdefault(f"/push/{name}", deque()).extend(statuses)
 
+    def hold(self, name: str) -> None:
+        """Pushes for the subscription `name` are received but not answered until `release()`."""
+        self.held.add(f"/push/{name}")
+
+    def release(self) -> None:
+        self.held.clear()
+        self.released.set()
+
     def received_at(self, name: str) -> list[Delivery]:
         return [delivery for delivery in self.received if delivery.path == f"/push/{name}"]
 
@@ -159,6 +172,7 @@ def push_service() -> Iterator[PushService]:
     try:
         yield service
     finally:
+        service.release()
         service.server.shutdown()
         service.server.server_close()
 

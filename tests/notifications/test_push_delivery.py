@@ -52,11 +52,15 @@ async def test_a_subscribed_phone_receives_the_notification_encrypted_signed_and
     assert sent == 1
     assert get_locale() == "en"
     [delivery] = push_service.received_at("sri-phone")
+    [message] = await push_messages(database)
     assert phone.decrypt(delivery.body) == {
         "title": translations("id").gettext(PUSH_TITLE),
         "body": "Berakhir pada 30 November 2026. Segera perpanjang dan unggah yang baru.",
         "url": "/vendor/certificates",
+        # The message's own name: sent again, it replaces itself on the phone and at the push service.
+        "tag": f"pk-push-{message.id}",
     }
+    assert delivery.headers["topic"] == f"pk-push-{message.id}"
     assert delivery.headers["content-encoding"] == "aes128gcm"
     assert delivery.headers["ttl"] == str(PUSH_TTL_SECONDS)
     authorization = delivery.headers["authorization"]

@@ -7,6 +7,7 @@ import importlib.metadata
 import re
 import sys
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,22 +39,33 @@ def declared(requirements: list[Requirement]) -> set[str]:
     return names
 
 
-def imported_modules(folder: str) -> set[str]:
+def imported_modules(folder: str, *, when_running: bool = True) -> set[str]:
+    """The top-level modules the folder's code imports: those it imports when it runs (`when_running`), or those
+    only the type checker reads (under `if TYPE_CHECKING:`)."""
     modules: set[str] = set()
     for path in (ROOT / folder).rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-            if isinstance(node, ast.Import):
-                modules.update(alias.name.split(".")[0] for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                modules.add(node.module.split(".")[0])
+        for node, for_types in _imports(ast.parse(path.read_text(), filename=str(path)), for_types=False):
+            if for_types != when_running:
+                if isinstance(node, ast.Import):
+                    modules.update(alias.name.split(".")[0] for alias in node.names)
+                elif node.module and node.level == 0:
+                    modules.add(node.module.split(".")[0])
     return modules
 
 
-def third_party_distributions(folders: list[str]) -> set[str]:
+def _imports(node: ast.AST, *, for_types: bool) -> Iterator[tuple[ast.Import | ast.ImportFrom, bool]]:
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        yield node, for_types
+    checked = node.body if isinstance(node, ast.If) and ast.unparse(node.test).endswith("TYPE_CHECKING") else []
+    for child in ast.iter_child_nodes(node):
+        yield from _imports(child, for_types=for_types or child in checked)
+
+
+def third_party_distributions(folders: list[str], *, when_running: bool = True) -> set[str]:
     local = {path.stem for folder in ("backend", "web", "tests", "bench") for path in (ROOT / folder).iterdir()}
     local |= {"backend", "web", "tests", "bench"}
     owners = importlib.metadata.packages_distributions()
-    modules = set().union(*(imported_modules(folder) for folder in folders))
+    modules = set().union(*(imported_modules(folder, when_running=when_running) for folder in folders))
     third_party = modules - set(sys.stdlib_module_names) - local - {"__future__"}
     return {canonicalize_name(owners[module][0]) for module in third_party}
 
@@ -62,8 +74,17 @@ def test_every_package_the_application_imports_is_a_runtime_dependency():
     assert third_party_distributions(["backend", "web", "migrations"]) - declared(RUNTIME) == set()
 
 
+def test_what_the_application_imports_for_its_type_checks_only_is_a_development_dependency():
+    assert (
+        third_party_distributions(["backend", "web", "migrations"], when_running=False) - declared(RUNTIME + DEV)
+        == set()
+    )
+
+
 def test_every_package_the_tests_and_benchmarks_import_is_declared():
-    assert third_party_distributions(["tests", "bench"]) - declared(RUNTIME + DEV) == set()
+    folders = ["tests", "bench"]
+    used = third_party_distributions(folders) | third_party_distributions(folders, when_running=False)
+    assert used - declared(RUNTIME + DEV) == set()
 
 
 @pytest.mark.parametrize(("lock", "requirements"), [("app.lock", RUNTIME), ("dev.lock", RUNTIME + DEV)])

@@ -37,6 +37,7 @@ from backend.orders.models import (
     StandingOrderRun,
 )
 from backend.payments.models import Invoice, LedgerEntry, Payment, Payout, Refund, StripeEvent
+from backend.vendors.help_contacts import HelpContact
 from backend.vendors.models import Vendor
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "DeliveryClaim",
     "DeliveryClaimLine",
     "DeliveryPoint",
+    "HelpContact",
     "Invoice",
     "LedgerEntry",
     "ListingReport",

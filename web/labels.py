@@ -19,6 +19,7 @@ from backend.orders.models import DELIVERY_LABELS, PAYMENT_LABELS, STATUS_LABELS
 from backend.orders.states import Side
 from backend.payments.invoices import STATE_LABELS
 from backend.payments.models import TermsApplicationStatus
+from backend.vendors.help_contacts import CONTACT_KIND_LABELS
 
 WEEKDAY_LABELS = {
     1: N_("Monday"),
@@ -139,6 +140,7 @@ TEMPLATE_LABELS = {
     "payment_labels": PAYMENT_LABELS,
     "delivery_labels": DELIVERY_LABELS,
     "point_kind_labels": POINT_KIND_LABELS,
+    "help_contact_kind_labels": CONTACT_KIND_LABELS,
     "side_labels": SIDE_LABELS,
     "order_action_labels": ORDER_ACTION_LABELS,
     "order_confirm_labels": ORDER_CONFIRM_LABELS,

@@ -76,18 +76,24 @@ class Reach:
 
     def summary(self) -> str:
         """What the vendor (or a manager) reads: who sees the products, or why nobody does."""
+        message, params = self.summary_message()
+        return gettext(message, **params)
+
+    def summary_message(self) -> tuple[str, dict[str, Any]]:
+        """The summary's message id and its parameters, for a reader that translates it later (the readiness
+        checklist)."""
         if not self.active:
-            return gettext(MSG_SUSPENDED)
+            return MSG_SUSPENDED, {}
         if not self.located:
-            return gettext(MSG_NO_LOCATION)
+            return MSG_NO_LOCATION, {}
         if self.reaches_any:
-            return gettext(MSG_VISIBLE, places=self.places_text(), radius=f"{self.radius_km:g}")
+            return MSG_VISIBLE, {"places": self.places_text(), "radius": f"{self.radius_km:g}"}
         if self.nearest_km is None:
-            return gettext(MSG_NO_PLACES)
+            return MSG_NO_PLACES, {}
         distance = f"{self.nearest_km:.1f}"
         if self.needed_km is None:
-            return gettext(MSG_BEYOND_LIMIT, distance=distance, limit=MAX_RADIUS_KM)
-        return gettext(MSG_REACHES_NONE, radius=f"{self.radius_km:g}", distance=distance)
+            return MSG_BEYOND_LIMIT, {"distance": distance, "limit": MAX_RADIUS_KM}
+        return MSG_REACHES_NONE, {"radius": f"{self.radius_km:g}", "distance": distance}
 
 
 def places_text(canteens: int, gates: int, dormitories: int) -> str:

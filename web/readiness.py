@@ -60,7 +60,7 @@ async def add_help_contact(request: UserRequest, db_session: DbSession) -> Templ
         async with undone_if_refused(db_session):
             await help_contacts.add_help_contact(session=db_session, actor=request.user, data=data, now=utcnow())
     except ValidationFailed as refused:
-        return await _contacts_page(request, db_session, FormState.refused(form, refused, status_code=422))
+        return await _contacts_page(request, db_session, FormState.refused(form, refused))
     return see_other(PATH, notice="added")
 
 
@@ -95,7 +95,7 @@ async def edit_help_contact(
             )
     except ValidationFailed as refused:
         contact = await help_contacts.get_help_contact(session=db_session, actor=request.user, contact_id=contact_id)
-        state = FormState.refused(form, refused, status_code=422)
+        state = FormState.refused(form, refused)
         return page("readiness/help_contact.html", contact=contact, **state.context())
     return see_other(PATH, notice="saved")
 

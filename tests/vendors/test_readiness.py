@@ -15,7 +15,7 @@ from backend.moderation.models import RegisterImport, VendorInvitation
 from backend.orders.models import OrderStatus
 from backend.orders.states import change_status
 from backend.vendors import help_contacts
-from backend.vendors.help_contacts import HelpContactInput
+from backend.vendors.help_contacts import ContactKind, HelpContactInput
 from backend.vendors.readiness import StepKey, vendor_readiness
 from tests.orders.conftest import NOW, ON_DELIVERY_DAY, Ordering
 
@@ -220,7 +220,7 @@ async def test_the_zone_s_help_contacts_are_shown_beside_the_steps_they_help_wit
             await help_contacts.add_help_contact(
                 session=session,
                 actor=actor,
-                data=HelpContactInput(name=name, kind=kind, phone="0812-3456-7890"),
+                data=HelpContactInput(name=name, kind=ContactKind(kind), phone="0812-3456-7890"),
                 now=utcnow(),
             )
         await session.commit()

@@ -259,16 +259,12 @@ def assess(facts: ReadinessFacts, *, today: date) -> Readiness:
     if vendor is None or facts.reach is None:
         steps.append(Step(StepKey.REACH, False, MSG_REACH_NO_PROFILE, link="/vendor/profile"))
     else:
-        message, params = facts.reach.summary_message()
-        steps.append(
-            Step(
-                StepKey.REACH,
-                facts.reach.reaches_any,
-                message,
-                params,
-                None if facts.reach.reaches_any else "/vendor/profile",
-            )
-        )
+        reach = facts.reach
+        message, params = reach.summary_message()
+        # The profile fixes a missing location or a short radius; a suspension or a zone without delivery places
+        # is not the vendor's to fix there.
+        fixable = reach.active and not reach.reaches_any and (not reach.located or reach.nearest_km is not None)
+        steps.append(Step(StepKey.REACH, reach.reaches_any, message, params, "/vendor/profile" if fixable else None))
     if shop.first_sale:
         steps.append(Step(StepKey.FIRST_SALE, True, MSG_SALE_DONE))
     else:

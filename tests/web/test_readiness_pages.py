@@ -168,6 +168,8 @@ async def test_the_manager_adds_corrects_and_removes_a_help_contact_each_in_the_
 
     form = await client.get(f"/manager/help-contacts/{contact.id}")
     assert form.status_code == 200 and 'value="0812-3456-7890"' in form.text
+    wrong = await submit(client, f"/manager/help-contacts/{contact.id}", {**PLUT, "phone": "12", "note": "Baru"})
+    assert wrong.status_code == 400 and "Ketik nomor HP (WhatsApp)" in wrong.text and 'value="12"' in wrong.text
     saved = await submit(client, f"/manager/help-contacts/{contact.id}", {**PLUT, "opening_hours": "Senin–Sabtu"})
     assert saved.status_code == 303 and saved.headers["location"] == "/manager/help-contacts?notice=saved"
     (contact,) = await contacts_in(database)
@@ -183,6 +185,8 @@ async def test_the_manager_adds_corrects_and_removes_a_help_contact_each_in_the_
     assert entries[1].before == {"opening_hours": "Senin–Jumat 08.00–15.00"}
     assert entries[1].after == {"opening_hours": "Senin–Sabtu"}
     assert all(entry.zone_id == manager.zone_id and entry.actor_id == manager.id for entry in entries)
+    audit = await client.get("/manager/audit")
+    assert "Kontak bantuan ditambahkan" in audit.text and "Kontak bantuan diperbaiki" in audit.text
 
 
 async def test_a_landline_or_a_blank_name_is_refused_in_indonesian_and_nothing_is_saved(client, manager, database):

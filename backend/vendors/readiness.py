@@ -39,7 +39,7 @@ from backend.orders.models import Order, OrderStatus
 from backend.orders.service import new_orders_count
 from backend.vendors.help_contacts import ContactKind, HelpContact, kind_order
 from backend.vendors.models import Vendor
-from backend.vendors.reach import Reach, vendor_with_reach
+from backend.vendors.reach import REACH_COLUMNS, Reach, reach_from_row, vendor_reach_columns, vendor_with_reach
 
 FOOD_CATEGORIES = frozenset({Category.CATERING, Category.SNACKS, Category.FROZEN, Category.DRINKS})
 SOLD = (OrderStatus.DELIVERED, OrderStatus.COMPLETED)
@@ -275,17 +275,17 @@ def assess(facts: ReadinessFacts, *, today: date) -> Readiness:
 # --- reading the facts -------------------------------------------------------------------------------------------
 
 
-def shop_fact_columns(user: User, vendor: Vendor | None) -> list[Any]:
-    """The shop's counts as scalar subqueries, for the query that reads the zone to carry (in `ShopFacts`'
-    order)."""
+def shop_fact_columns(user_id: Any, vendor_id: Any | None) -> list[Any]:
+    """The shop's counts as scalar subqueries (in `ShopFacts`' order), for the query that reads the zone to carry;
+    the ids are numbers, or a vendor row's columns (then they follow the outer query's vendor)."""
     register_category = (
         select(col(VendorInvitation.category))
-        .where(col(VendorInvitation.claimed_by_id) == user.id)
+        .where(col(VendorInvitation.claimed_by_id) == user_id)
         .order_by(col(VendorInvitation.id))
         .limit(1)
         .scalar_subquery()
     )
-    if vendor is None:
+    if vendor_id is None:
         zero = literal(0)
         return [zero, zero, zero, zero, zero, literal(False), register_category]
 
@@ -293,11 +293,11 @@ def shop_fact_columns(user: User, vendor: Vendor | None) -> list[Any]:
         return (
             select(func.count())
             .select_from(Product)
-            .where(col(Product.vendor_id) == vendor.id, *conditions)
+            .where(col(Product.vendor_id) == vendor_id, *conditions)
             .scalar_subquery()
         )
 
-    sold = exists().where(and_(col(Order.vendor_id) == vendor.id, col(Order.status).in_(SOLD)))
+    sold = exists().where(and_(col(Order.vendor_id) == vendor_id, col(Order.status).in_(SOLD)))
     return [
         products(),
         products(col(Product.status) == ListingStatus.LIVE),
@@ -330,7 +330,11 @@ async def zone_orders_and_facts(
     waiting = new_orders_count(vendor.id) if vendor is not None else literal(0)
     zone_id = vendor.zone_id if vendor is not None else user.zone_id
     row = (
-        await session.execute(select(Zone, waiting, *shop_fact_columns(user, vendor)).where(col(Zone.id) == zone_id))
+        await session.execute(
+            select(Zone, waiting, *shop_fact_columns(user.id, vendor.id if vendor else None)).where(
+                col(Zone.id) == zone_id
+            )
+        )
     ).one_or_none()
     if row is None:
         return None, 0, ShopFacts()
@@ -357,7 +361,7 @@ async def vendor_readiness(*, session: AsyncSession, user: User, today: date) ->
     found = await vendor_with_reach(session=session, user=user)
     vendor, reach = found if found is not None else (None, None)
     zone_id = vendor.zone_id if vendor is not None else user.zone_id
-    columns = shop_fact_columns(user, vendor)
+    columns = shop_fact_columns(user.id, vendor.id if vendor else None)
     rows = (
         await session.execute(
             select(Zone, *columns, HelpContact)
@@ -376,3 +380,30 @@ async def vendor_readiness(*, session: AsyncSession, user: User, today: date) ->
         )
     readiness = assess(ReadinessFacts(vendor, reach, certificates, shop), today=today)
     return ReadinessView(readiness, vendor, zone, contacts)
+
+
+async def readiness_of_vendors(
+    *, session: AsyncSession, vendors: Sequence[Vendor], today: date
+) -> list[tuple[Vendor, Readiness]]:
+    """Each vendor with their checklist (the manager's list of the zone's vendors), in two queries whatever the
+    number of vendors: their reach and shop facts, their certificates."""
+    ids = [vendor.id for vendor in vendors]
+    if not ids:
+        return []
+    columns = [*vendor_reach_columns(), *shop_fact_columns(col(Vendor.user_id), col(Vendor.id))]
+    rows = {
+        row[0]: tuple(row[1:])
+        for row in await session.execute(select(col(Vendor.id), *columns).where(col(Vendor.id).in_(ids)))
+    }
+    certificates: dict[int, list[Certificate]] = {vendor_id: [] for vendor_id in ids}
+    for certificate in (
+        await session.execute(select(Certificate).where(col(Certificate.vendor_id).in_(ids)))
+    ).scalars():
+        certificates[certificate.vendor_id].append(certificate)
+    checklists = []
+    for vendor in vendors:
+        values = rows[vendor.id]
+        reach = reach_from_row(vendor, values[:REACH_COLUMNS])
+        facts = ReadinessFacts(vendor, reach, certificates[vendor.id], _shop_facts(values[REACH_COLUMNS:]))
+        checklists.append((vendor, assess(facts, today=today)))
+    return checklists

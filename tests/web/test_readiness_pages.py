@@ -274,3 +274,24 @@ async def test_the_manager_api_keeps_contacts_of_the_own_zone_only(client, other
 
     gone = await client.delete(f"/api/v1/manager/help-contacts/{contact['id']}", headers=auth)
     assert gone.status_code == 204 and await contacts_in(database) == []
+
+
+async def test_the_manager_sees_how_far_each_vendor_is_in_a_fixed_number_of_queries(
+    client, world, zone, manager, database, count_queries
+):
+    ready = await world.seller(zone, business_name="Catering Bu Sri", certificates=("halal", "nib", "pirt"))
+    await world.live_product(ready, "Nasi Box Ayam Bakar")
+    await world.organisation(zone)
+    for name in ("Keripik Bu Ani", "Konveksi Pak Budi", "Frozen Bu Tini"):
+        await world.seller(zone, business_name=name, certificates=())
+    await log_in(client, manager)
+
+    count_queries.statements.clear()
+    listing = await client.get("/manager/vendors")
+
+    assert listing.status_code == 200
+    assert count_queries.count <= 5, count_queries.statements
+    done = dict(re.findall(r'id="vendor-(\d+)">.*?data-readiness="(\d+/\d+)"', listing.text, re.S))
+    assert done[str(ready.vendor.id)] == "6/7"  # all but the first sale
+    assert sorted(done.values()) == ["2/7", "2/7", "2/7", "6/7"]  # profile and reach: no certificate, no product
+    assert "Berikutnya: Penjualan pertama" in listing.text

@@ -54,6 +54,7 @@ from backend.reports.api import API_ROUTES as REPORT_API_ROUTES
 from backend.requests.api import API_ROUTES as REQUEST_API_ROUTES
 from backend.security_headers import security_headers_hook
 from backend.vendors.api import API_ROUTES as VENDOR_API_ROUTES
+from backend.vendors.readiness_api import API_ROUTES as READINESS_API_ROUTES
 from web.accounts import PAGE_ROUTES as ACCOUNT_PAGE_ROUTES
 from web.admin import PAGE_ROUTES as ADMIN_PAGE_ROUTES
 from web.caching import FingerprintedStaticFiles, RevalidatedPages
@@ -70,6 +71,7 @@ from web.notifications import PAGE_ROUTES as NOTIFICATION_PAGE_ROUTES
 from web.orders import PAGE_ROUTES as ORDER_PAGE_ROUTES
 from web.payments import PAGE_ROUTES as PAYMENT_PAGE_ROUTES
 from web.pwa import PAGE_ROUTES as PWA_PAGE_ROUTES
+from web.readiness import PAGE_ROUTES as READINESS_PAGE_ROUTES
 from web.reports import PAGE_ROUTES as REPORT_PAGE_ROUTES
 from web.requests import PAGE_ROUTES as REQUEST_PAGE_ROUTES
 from web.templating import STATIC_DIR, TEMPLATE_DIR, configure_environment
@@ -160,6 +162,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                 route_handlers=[
                     *ACCOUNT_API_ROUTES,
                     *VENDOR_API_ROUTES,
+                    *READINESS_API_ROUTES,
                     *CATALOGUE_API_ROUTES,
                     *MODERATION_API_ROUTES,
                     *REGISTER_API_ROUTES,
@@ -186,6 +189,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                     *ACCOUNT_PAGE_ROUTES,
                     *PWA_PAGE_ROUTES,
                     *VENDOR_PAGE_ROUTES,
+                    *READINESS_PAGE_ROUTES,
                     *REGISTER_PAGE_ROUTES,
                     *MODERATION_PAGE_ROUTES,
                     *CATALOGUE_PAGE_ROUTES,

@@ -36,6 +36,7 @@ from backend.orders.placement import place_orders
 from backend.orders.standing import StandingOrderInput, create_standing_order
 from backend.payments.payout_accounts import PayoutAccountInput, save_payout_account
 from backend.vendors import service as vendors
+from backend.vendors.help_contacts import ContactKind, HelpContactInput, add_help_contact
 from backend.vendors.schemas import VendorProfileInput
 
 DEMO_PASSWORD = "pasar-demo-2026"
@@ -150,9 +151,34 @@ async def load_demo(*, session: AsyncSession, password_hash_profile: str, storag
         await add_delivery_point(
             session=session, actor=manager, kind=kind, name=name, latitude=latitude, longitude=longitude
         )
+    for contact_kind, name, phone, address, hours, note in HELP_CONTACTS:
+        contact = HelpContactInput(
+            name=name, kind=contact_kind, phone=phone, address=address, opening_hours=hours, note=note
+        )
+        await add_help_contact(session=session, actor=manager, data=contact, now=now)
     await _load_orders(session=session, canteen_staff=users[CANTEEN_STAFF[0].phone], now=now)
     return True
 
+
+# Where the demo zone's vendors get help (the readiness checklist); demo numbers, as the accounts' are.
+HELP_CONTACTS = (
+    (
+        ContactKind.PLUT,
+        "PLUT-KUMKM Kabupaten Batang",
+        "0816-0000-0001",
+        "Jl. Gajah Mada, Batang",
+        "Senin–Jumat 08.00–15.00",
+        "Pendampingan NIB di OSS, foto produk dan pemasaran.",
+    ),
+    (
+        ContactKind.HALAL_COMPANION,
+        "Pendamping PPH Kecamatan Gringsing",
+        "0816-0000-0002",
+        "",
+        "Senin–Sabtu, dengan janji",
+        "Mendampingi sertifikasi halal gratis SEHATI (self-declare).",
+    ),
+)
 
 DELIVERY_POINTS = (
     (PointKind.GATE, "Gerbang Utama KITB", -6.9512, 110.0356),

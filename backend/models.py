@@ -38,6 +38,7 @@ from backend.orders.models import (
 )
 from backend.payments.models import Invoice, LedgerEntry, Payment, Payout, Refund, StripeEvent
 from backend.requests.models import BuyerRequest, RequestOffer, SearchDemand
+from backend.vendors.help_contacts import HelpContact
 from backend.vendors.models import Vendor
 
 __all__ = [
@@ -55,6 +56,7 @@ __all__ = [
     "DeliveryClaim",
     "DeliveryClaimLine",
     "DeliveryPoint",
+    "HelpContact",
     "Invoice",
     "LedgerEntry",
     "ListingReport",

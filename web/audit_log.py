@@ -49,6 +49,9 @@ AUDIT_ACTION_LABELS = {
     "delivery_point.add": N_("Delivery point added"),
     "delivery_point.close": N_("Delivery point closed"),
     "delivery_point.open": N_("Delivery point opened again"),
+    "help_contact.add": N_("Help contact added"),
+    "help_contact.edit": N_("Help contact corrected"),
+    "help_contact.remove": N_("Help contact removed"),
     "manager.invite": N_("Manager invited"),
     "manager.invitation_withdraw": N_("Manager invitation withdrawn"),
     "manager.move": N_("Manager moved to another zone"),
@@ -99,6 +102,9 @@ FIELD_LABELS = {
     "phone": N_("Phone number"),
     "is_active": N_("Can log in"),
     "active": N_("Open to new orders"),
+    "address": N_("Address"),
+    "opening_hours": N_("Opening hours"),
+    "note": N_("Note"),
 }
 VENDOR_STATUS_LABELS = {"active": N_("Active"), "suspended": N_("Suspended")}
 REPORT_STATUS_LABELS = {"open": N_("Open"), "resolved": N_("Resolved")}

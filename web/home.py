@@ -18,9 +18,9 @@ from backend.clock import utcnow, wib_today
 from backend.db import DbSession, undone_if_refused
 from backend.errors import ValidationFailed
 from backend.moderation import service as moderation
-from backend.orders import service as orders
 from backend.phone import display_phone
 from backend.security_headers import LOCATION
+from backend.vendors import readiness
 from backend.vendors.reach import vendor_with_reach
 from web.forms import field_errors, form_values, read_form
 from web.responses import page, see_other
@@ -37,19 +37,20 @@ async def landing(request: Request[Any, Any, Any]) -> Template | Redirect:
 
 @get("/vendor", guards=VENDORS)
 async def vendor_home(request: UserRequest, db_session: DbSession) -> Template:
-    """The shop at a glance, in a fixed number of queries: profile, zone with the new orders, listings per status,
-    certificates, who the delivery radius reaches."""
+    """The shop at a glance, in a fixed number of queries: profile, zone with the new orders and the shop's
+    readiness facts, listings per status, certificates, who the delivery radius reaches."""
     notice = request.query_params.get("notice")
-    found = await vendor_with_reach(session=db_session, user=request.user)
-    if found is None:
-        zone = await accounts.get_zone(session=db_session, zone_id=request.user.zone_id)
-        return page("home/vendor.html", zone=zone, vendor=None, notice=notice)
-    vendor, reach = found
-    zone, new_orders = await orders.zone_and_new_orders(session=db_session, vendor=vendor)
-    listings = await catalog.count_listings_by_status(session=db_session, vendor=vendor)
     today = wib_today(utcnow())
+    found = await vendor_with_reach(session=db_session, user=request.user)
+    vendor, reach = found if found is not None else (None, None)
+    zone, new_orders, shop = await readiness.zone_orders_and_facts(session=db_session, user=request.user, vendor=vendor)
+    if vendor is None:
+        checklist = readiness.assess(readiness.ReadinessFacts(None, None, [], shop), today=today)
+        return page("home/vendor.html", zone=zone, vendor=None, notice=notice, readiness=checklist)
+    listings = await catalog.count_listings_by_status(session=db_session, vendor=vendor)
     certificates = await certification.list_certificates(session=db_session, vendor=vendor)
     attention = [(c, reason) for c in certificates if (reason := certification.needs_attention(c, today))]
+    checklist = readiness.assess(readiness.ReadinessFacts(vendor, reach, certificates, shop), today=today)
     return page(
         "home/vendor.html",
         zone=zone,
@@ -60,6 +61,7 @@ async def vendor_home(request: UserRequest, db_session: DbSession) -> Template:
         certificate_count=len(certificates),
         attention=attention,
         reach=reach,
+        readiness=checklist,
     )
 
 

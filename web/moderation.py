@@ -24,7 +24,8 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.auth import UserRequest
-from backend.clock import utcnow
+from backend.accounts.models import User
+from backend.clock import utcnow, wib_today
 from backend.db import DbSession, undone_if_refused
 from backend.errors import Conflict, ValidationFailed
 from backend.media.routes import private_document_response
@@ -33,6 +34,8 @@ from backend.moderation import service
 from backend.moderation.audit import AuditFilter, list_entries
 from backend.moderation.schemas import ReasonInput, ReportInput
 from backend.moderation.service import ApprovalOutcome
+from backend.vendors.models import Vendor
+from backend.vendors.readiness import Readiness, readiness_of_vendors
 from web.forms import field_errors, form_values, query_date, read_form, whole_number
 from web.responses import page, page_or_fragment, see_other, wants_fragment
 from web.roles import BUYERS, MANAGERS
@@ -208,7 +211,15 @@ CERTIFICATES = DecisionList(
     next_item=service.next_certificate_to_verify,
     anchor="certificate-",
 )
-VENDORS = DecisionList("/manager/vendors", "moderation/vendors.html", "vendors", service.vendors_of_zone, "vendor_id")
+
+
+async def _vendors_with_readiness(*, session: AsyncSession, actor: User) -> list[tuple[Vendor, Readiness]]:
+    """The zone's vendors, each with how far along the readiness checklist they are (as of today, WIB)."""
+    vendors = await service.vendors_of_zone(session=session, actor=actor)
+    return await readiness_of_vendors(session=session, vendors=vendors, today=wib_today(utcnow()))
+
+
+VENDORS = DecisionList("/manager/vendors", "moderation/vendors.html", "vendors", _vendors_with_readiness, "vendor_id")
 REPORTS = DecisionList(
     "/manager/reports", "moderation/reports.html", "reports", service.open_reports, "report_id", "resolution"
 )

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
-from backend.accounts.models import Organisation, Role, User, Zone
+from backend.accounts.models import Organisation, Role, User
 from backend.accounts.service import staff_by_organisation
 from backend.errors import N_, DomainError, NotFound, ValidationFailed
 from backend.i18n import gettext
@@ -289,14 +289,6 @@ def new_orders_count(vendor_id: int) -> ScalarSelect[int]:
         .where(col(Order.vendor_id) == vendor_id, col(Order.status) == OrderStatus.PLACED)
         .scalar_subquery()
     )
-
-
-async def zone_and_new_orders(*, session: AsyncSession, vendor: Vendor) -> tuple[Zone, int]:
-    """The vendor's zone and the count of orders waiting for their answer, in one query (the vendor's home)."""
-    zone, waiting = (
-        await session.execute(select(Zone, new_orders_count(vendor.id)).where(col(Zone.id) == vendor.zone_id))
-    ).one()
-    return zone, waiting
 
 
 @dataclass(frozen=True)

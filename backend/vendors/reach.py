@@ -76,18 +76,24 @@ class Reach:
 
     def summary(self) -> str:
         """What the vendor (or a manager) reads: who sees the products, or why nobody does."""
+        message, params = self.summary_message()
+        return gettext(message, **params)
+
+    def summary_message(self) -> tuple[str, dict[str, Any]]:
+        """The summary's message id and its parameters, for a reader that translates it later (the readiness
+        checklist)."""
         if not self.active:
-            return gettext(MSG_SUSPENDED)
+            return MSG_SUSPENDED, {}
         if not self.located:
-            return gettext(MSG_NO_LOCATION)
+            return MSG_NO_LOCATION, {}
         if self.reaches_any:
-            return gettext(MSG_VISIBLE, places=self.places_text(), radius=f"{self.radius_km:g}")
+            return MSG_VISIBLE, {"places": self.places_text(), "radius": f"{self.radius_km:g}"}
         if self.nearest_km is None:
-            return gettext(MSG_NO_PLACES)
+            return MSG_NO_PLACES, {}
         distance = f"{self.nearest_km:.1f}"
         if self.needed_km is None:
-            return gettext(MSG_BEYOND_LIMIT, distance=distance, limit=MAX_RADIUS_KM)
-        return gettext(MSG_REACHES_NONE, radius=f"{self.radius_km:g}", distance=distance)
+            return MSG_BEYOND_LIMIT, {"distance": distance, "limit": MAX_RADIUS_KM}
+        return MSG_REACHES_NONE, {"radius": f"{self.radius_km:g}", "distance": distance}
 
 
 def places_text(canteens: int, gates: int, dormitories: int) -> str:
@@ -166,17 +172,31 @@ async def vendor_reach(*, session: AsyncSession, vendor: Vendor, radius_km: floa
     return _reach(vendor, radius, tuple(row))
 
 
+REACH_COLUMNS = 5  # how many columns `vendor_reach_columns` adds to a query
+
+
+def vendor_reach_columns() -> list[Any]:
+    """Who the radius of the outer query's vendor row reaches, as columns that query carries (`reach_from_row`
+    reads them back)."""
+    return _reach_columns(
+        col(Vendor.latitude), col(Vendor.longitude), col(Vendor.zone_id), col(Vendor.delivery_radius_km)
+    )
+
+
+def reach_from_row(vendor: Vendor, values: Sequence[Any]) -> Reach:
+    """The reach of `vendor` from the values of `vendor_reach_columns` in its row."""
+    located = vendor.latitude is not None and vendor.longitude is not None
+    return _reach(vendor, vendor.delivery_radius_km, tuple(values) if located else None)
+
+
 async def vendor_with_reach(*, session: AsyncSession, user: User) -> tuple[Vendor, Reach] | None:
     """The user's vendor profile and who its radius reaches, in one query; None for a user without one. The
     vendor's own pages start here, so saying who sees the shop costs them no query of its own."""
     if user.role != Role.VENDOR:
         return None
-    columns = _reach_columns(
-        col(Vendor.latitude), col(Vendor.longitude), col(Vendor.zone_id), col(Vendor.delivery_radius_km)
-    )
-    row = (await session.execute(select(Vendor, *columns).where(col(Vendor.user_id) == user.id))).one_or_none()
+    row = (
+        await session.execute(select(Vendor, *vendor_reach_columns()).where(col(Vendor.user_id) == user.id))
+    ).one_or_none()
     if row is None:
         return None
-    vendor = row[0]
-    located = vendor.latitude is not None and vendor.longitude is not None
-    return vendor, _reach(vendor, vendor.delivery_radius_km, tuple(row[1:]) if located else None)
+    return row[0], reach_from_row(row[0], row[1:])

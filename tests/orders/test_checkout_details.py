@@ -84,7 +84,7 @@ async def test_an_order_carries_the_receiving_contact_and_the_po_number_and_the_
     csv = exports.canteen_orders(listed).content.decode("utf-8-sig")
     assert '"nomor_po"' in csv.splitlines()[0]
     assert (
-        f'"{order.number}","2026-11-23","2026-11-30","11:00","Catering Bu Sri","placed","PO-2026/117","0","2600000"'
+        f'"{order.number}","2026-11-23","2026-11-30","11:00","Catering Bu Sri","placed","PO-2026/117","0","0","2600000"'
         in csv
     )
 

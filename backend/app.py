@@ -37,8 +37,10 @@ from backend.db import Database, close_unanswered_session, end_request_transacti
 from backend.health import HEALTH_ROUTES
 from backend.jobs import scheduled_jobs
 from backend.json_bodies import JSON_BODY_LIMIT, JsonBodyRequest
+from backend.logs import log_sql_errors
 from backend.media.routes import MEDIA_ROUTES
 from backend.media.storage import FileSystemStorage, Storage
+from backend.metrics import forget_this_process, watch_database_pool
 from backend.moderation.api import API_ROUTES as MODERATION_API_ROUTES
 from backend.moderation.register_api import API_ROUTES as REGISTER_API_ROUTES
 from backend.notifications.api import API_ROUTES as NOTIFICATION_API_ROUTES
@@ -50,6 +52,7 @@ from backend.payments.terms_api import API_ROUTES as TERMS_API_ROUTES
 from backend.payments.transfer_api import API_ROUTES as TRANSFER_API_ROUTES
 from backend.problems import EXCEPTION_HANDLERS, ProblemDocumentation
 from backend.reports.api import API_ROUTES as REPORT_API_ROUTES
+from backend.request_context import ObservedRequests
 from backend.security_headers import security_headers_hook
 from backend.vendors.api import API_ROUTES as VENDOR_API_ROUTES
 from web.accounts import PAGE_ROUTES as ACCOUNT_PAGE_ROUTES
@@ -104,6 +107,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             max_overflow=settings.database_max_overflow,
         )
     settings.media_dir.mkdir(parents=True, exist_ok=True)
+    watch_database_pool(database.engine)
+    log_sql_errors(database.engine)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
@@ -121,6 +126,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                     await task
             if owns_database:
                 await database.dispose()
+            forget_this_process()
 
     def provide_settings() -> Settings:
         return settings
@@ -132,10 +138,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
     rate_limit = RateLimitConfig(
         rate_limit=("minute", settings.api_rate_limit_per_minute),
-        exclude=["^/static/", "^/healthz", "^/readyz"],
+        exclude=["^/static/", "^/healthz", "^/readyz", "^/metrics"],
         identifier_for_request=client_address,
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             *HEALTH_ROUTES,
             # JSON bodies of the API are bounded in size and depth before they are parsed (json_bodies).
@@ -238,9 +244,20 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         after_response=close_unanswered_session,
         lifespan=[lifespan],
         # code_sender: how one-time codes reach phones (a test suite swaps in its own).
-        state=State({"settings": settings, "database": database, "code_sender": code_sender_for(settings)}),
+        state=State(
+            {
+                "settings": settings,
+                "database": database,
+                "storage": storage,
+                "code_sender": code_sender_for(settings),
+            }
+        ),
         debug=False,
     )
+    # Outermost, around Litestar's own routing and error handling (its `middleware` only wraps matched routes):
+    # an address no route matches, or a request that fails, still gets its request id, access line and latency.
+    app.asgi_handler = ObservedRequests(app.asgi_handler, settings)
+    return app
 
 
 def _openapi_render_plugins(settings: Settings) -> list[OpenAPIRenderPlugin]:

@@ -23,6 +23,7 @@ from sqlmodel import col
 from backend.accounts.models import Organisation, Role, User
 from backend.db import is_postgres
 from backend.errors import N_, Conflict, NotFound, ValidationFailed
+from backend.metrics import record_payment_confirmed
 from backend.moderation.audit import record
 from backend.money import format_rupiah
 from backend.orders.models import Checkout, Order, OrderStatus, PaymentMethod
@@ -174,6 +175,7 @@ async def confirm_transfer(
         zone_id=zone_id,
         after={"reference": written, "amount": amount},
     )
+    record_payment_confirmed("bank_transfer")
     return Confirmation(payment=payment, confirmed=True)
 
 

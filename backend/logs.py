@@ -41,14 +41,15 @@ class RequestIdFilter(logging.Filter):
 
 
 class JsonLines(logging.Formatter):
-    """One JSON object a line: time (UTC, ISO 8601), level, logger, message, request_id, the `extra` fields, and
-    the traceback as one string."""
+    """One JSON object a line: time (UTC, ISO 8601), level, logger, process (which worker), message, request_id,
+    the `extra` fields, and the traceback as one string."""
 
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
+            "process": record.process,
             "message": record.getMessage(),
             "request_id": getattr(record, "request_id", None) or request_id.get(),
         }

@@ -253,6 +253,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             }
         ),
         debug=False,
+        # Log lines are shaped by backend.logs (configured by the server's entry point): Litestar's own default
+        # would replace the root logger's handler with its format when the app is made.
+        logging_config=None,
     )
     # Outermost, around Litestar's own routing and error handling (its `middleware` only wraps matched routes):
     # an address no route matches, or a request that fails, still gets its request id, access line and latency.

@@ -27,8 +27,8 @@ request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 # The attributes every LogRecord has; anything else on a record came from `extra=` and goes into the JSON line.
 _STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
-# uvicorn's own copy of its message with terminal colours in it.
-_DROPPED_ATTRIBUTES = frozenset({"color_message", "request_id"})
+# uvicorn's own copy of its message with terminal colours in it; ours for the readable lines' logger name.
+_DROPPED_ATTRIBUTES = frozenset({"color_message", "request_id", "part"})
 
 
 class RequestIdFilter(logging.Filter):
@@ -66,12 +66,14 @@ class JsonLines(logging.Formatter):
 
 
 class ReadableLines(logging.Formatter):
-    """`13:02:11 INFO  pasar_kawasan.access  GET /catalogue 200 12.3 ms  [req 5f0c…]` for a developer's terminal."""
+    """`13:02:11 INFO    access  GET /catalogue 200 12.3 ms 127.0.0.1  [req 5f0c…]` for a developer's terminal (the
+    app's loggers without their common `pasar_kawasan.` prefix)."""
 
     def __init__(self) -> None:
-        super().__init__("%(asctime)s %(levelname)-7s %(name)s  %(message)s", datefmt="%H:%M:%S")
+        super().__init__("%(asctime)s %(levelname)-7s %(part)s  %(message)s", datefmt="%H:%M:%S")
 
     def format(self, record: logging.LogRecord) -> str:
+        record.part = record.name.removeprefix("pasar_kawasan.")
         text = super().format(record)
         identifier = getattr(record, "request_id", None) or request_id.get()
         if identifier is None:

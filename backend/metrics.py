@@ -40,6 +40,11 @@ UNMATCHED_ROUTE = "unmatched"
 
 logger = logging.getLogger("pasar_kawasan.metrics")
 
+# In multiprocess mode each process keeps its values in files of that directory, from the first metric made
+# below on: the directory must be there by then.
+if _directory := os.environ.get(MULTIPROCESS_DIRECTORY_VARIABLE):
+    Path(_directory).mkdir(parents=True, exist_ok=True)
+
 REQUEST_SECONDS = Histogram(
     "pasar_http_request_duration_seconds",
     "Time from a request's arrival to the end of its answer, by route template (not the raw path).",

@@ -13,9 +13,11 @@ import logging
 import re
 import time
 import uuid
+from typing import cast
 
 from litestar.datastructures import MutableScopeHeaders
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
 from backend.client_address import forwarded_client, is_trusted_proxy
 from backend.config import Settings
@@ -39,9 +41,12 @@ class ObservedRequests:
         self.trusted_proxies = settings.trusted_proxies
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
+        await self._observed(scope, receive, send)
+
+    async def _observed(self, scope: HTTPScope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         identifier = self._forwarded_id(scope) or uuid.uuid4().hex
         token = request_id.set(identifier)
@@ -55,7 +60,7 @@ class ObservedRequests:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(cast(Scope, scope), receive, send_with_id)
         finally:
             seconds = time.perf_counter() - started
             route = scope.get("path_template") or None
@@ -64,8 +69,8 @@ class ObservedRequests:
                 self._log_access(scope, route, status, seconds)
             request_id.reset(token)
 
-    def _forwarded_id(self, scope: Scope) -> str | None:
-        peer = scope["client"][0] if scope.get("client") else ""
+    def _forwarded_id(self, scope: HTTPScope) -> str | None:
+        peer = _peer(scope)
         if not is_trusted_proxy(peer, self.trusted_proxies):
             return None
         for name, value in scope["headers"]:
@@ -74,8 +79,8 @@ class ObservedRequests:
                 return candidate if SANE_REQUEST_ID.fullmatch(candidate) else None
         return None
 
-    def _log_access(self, scope: Scope, route: str | None, status: int, seconds: float) -> None:
-        peer = scope["client"][0] if scope.get("client") else ""
+    def _log_access(self, scope: HTTPScope, route: str | None, status: int, seconds: float) -> None:
+        peer = _peer(scope)
         forwarded = [value.decode("latin-1") for name, value in scope["headers"] if name == b"x-forwarded-for"]
         client = forwarded_client(peer, forwarded, self.trusted_proxies)
         # A one-time token in the path (an invitation, a password reset link) stays out of the log.
@@ -97,3 +102,9 @@ class ObservedRequests:
                 "client": client,
             },
         )
+
+
+def _peer(scope: HTTPScope) -> str:
+    """The address that connected (a proxy, or the client itself)."""
+    client = scope.get("client")
+    return client[0] if client else ""

@@ -149,6 +149,7 @@ async def test_the_queue_depth_is_read_from_redis(settings, app_for, database):
 
     queue = f"metrics-test-{uuid.uuid4().hex[:8]}"
     watch_job_queue(queue)
+    assert REDIS_URL is not None  # skipped otherwise
     client = redis.from_url(REDIS_URL)
     try:
         await client.rpush(f"saq:{queue}:queued", "job-1", "job-2", "job-3")
@@ -172,7 +173,7 @@ async def test_metrics_still_answer_when_redis_is_unreachable_and_say_the_queue_
     )
     app = await app_for(unreachable)
     # Not `browser`: it empties the rate-limit store (in that Redis) when done.
-    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))  # type: ignore[arg-type]
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as scraper:
         samples = await asyncio.wait_for(scrape(scraper), timeout=10)
 

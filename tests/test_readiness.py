@@ -18,7 +18,7 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL")
 
 def plain_client(app) -> httpx.AsyncClient:
     """A client that leaves the app's Redis alone afterwards (`browser` empties the rate-limit store there)."""
-    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))  # type: ignore[arg-type]
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
     return httpx.AsyncClient(transport=transport, base_url="http://testserver.local")
 
 

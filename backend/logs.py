@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 import logging
 import logging.config
+import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import ExceptionContext
@@ -84,23 +85,41 @@ class ReadableLines(logging.Formatter):
 
 def logging_config(settings: Settings) -> dict[str, Any]:
     """The `logging.config.dictConfig` of the app's processes, uvicorn's loggers included (`python -m backend
-    serve` hands it to uvicorn, which applies it in its supervisor and in every worker)."""
+    serve` hands it to uvicorn, which applies it in its supervisor and in every worker).
+
+    A line is formatted where it is logged (so it carries that task's request id) and written to stderr by a
+    thread of its own, as Litestar's default does: a slow log collector never holds up the event loop."""
     formatter = "json" if settings.log_format == "json" else "readable"
     level = settings.log_level
+    handlers: dict[str, dict[str, Any]]
+    if sys.version_info >= (3, 12):
+        # dictConfig builds the queue, its listener thread and the handler behind it by itself from 3.12.
+        handlers = {
+            "stderr": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr", "formatter": formatter},
+            "queued": {
+                "class": "logging.handlers.QueueHandler",
+                "queue": {"()": "queue.Queue", "maxsize": -1},
+                "listener": "litestar.logging.standard.LoggingQueueListener",
+                "handlers": ["stderr"],
+                "filters": ["request_id"],
+            },
+        }
+    else:
+        # The queue's handler formats the record; its thread's own StreamHandler (stderr) writes the finished line.
+        handlers = {
+            "queued": {
+                "class": "litestar.logging.standard.QueueListenerHandler",
+                "formatter": formatter,
+                "filters": ["request_id"],
+            }
+        }
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "filters": {"request_id": {"()": RequestIdFilter}},
         "formatters": {"json": {"()": JsonLines}, "readable": {"()": ReadableLines}},
-        "handlers": {
-            "stderr": {
-                "class": "logging.StreamHandler",
-                "stream": "ext://sys.stderr",
-                "formatter": formatter,
-                "filters": ["request_id"],
-            }
-        },
-        "root": {"level": level, "handlers": ["stderr"]},
+        "handlers": handlers,
+        "root": {"level": level, "handlers": ["queued"]},
         "loggers": {
             # uvicorn's own handlers go: its lines come through the root's, in the same format as the app's.
             "uvicorn": {"level": level, "handlers": [], "propagate": True},
@@ -112,12 +131,9 @@ def logging_config(settings: Settings) -> dict[str, Any]:
     }
 
 
-def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
-    """Apply `logging_config(settings)` to this process (to `stream` instead of stderr, for a test)."""
-    config = logging_config(settings)
-    if stream is not None:
-        config["handlers"]["stderr"]["stream"] = stream
-    logging.config.dictConfig(config)
+def configure_logging(settings: Settings) -> None:
+    """Apply `logging_config(settings)` to this process."""
+    logging.config.dictConfig(logging_config(settings))
 
 
 sql_logger = logging.getLogger("pasar_kawasan.sql")

@@ -179,3 +179,16 @@ async def test_metrics_still_answer_when_redis_is_unreachable_and_say_the_queue_
 
     assert value(samples, "pasar_job_queue_readable") == 0
     assert not any(name == "pasar_job_queue_depth" for name, _ in samples)
+
+
+def test_the_metrics_settings_refuse_a_guessable_token_and_every_network():
+    from backend.config import ConfigError, Settings
+
+    with pytest.raises(ConfigError, match="METRICS_TOKEN must be at least 24 characters"):
+        Settings.from_env({"METRICS_TOKEN": "short"})
+    with pytest.raises(ConfigError, match="METRICS_NETWORKS cannot be"):
+        Settings.from_env({"METRICS_NETWORKS": "*"})
+    with pytest.raises(ConfigError, match="METRICS_NETWORKS must list IP addresses or networks"):
+        Settings.from_env({"METRICS_NETWORKS": "prometheus.internal"})
+    named = Settings.from_env({"METRICS_NETWORKS": "10.0.0.0/8, 192.168.1.5"})
+    assert named.metrics_networks == (ip_network("10.0.0.0/8"), ip_network("192.168.1.5/32"))

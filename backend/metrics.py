@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import weakref
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 
@@ -101,11 +102,13 @@ def watch_job_queue(name: str) -> None:
 
 
 def watch_database_pool(engine: AsyncEngine) -> None:
-    """Keep the pool gauges up to date from the pool's own events (no statement is ever sent for them)."""
-    pool = engine.sync_engine.pool
-    if id(pool) in _watched_pools:
+    """Keep the pool gauges up to date from the pool's own events (no statement is ever sent for them). The
+    listeners belong to the engine, so they follow its pool when `dispose()` replaces it."""
+    sync_engine = engine.sync_engine
+    if sync_engine in _watched_engines:
         return
-    _watched_pools.add(id(pool))
+    _watched_engines.add(sync_engine)
+    pool = sync_engine.pool
     size = pool.size() if isinstance(pool, QueuePool) else 0
     held = {"open": 0}
 
@@ -114,13 +117,13 @@ def watch_database_pool(engine: AsyncEngine) -> None:
         held["open"] = max(held["open"] + change, 0)
         DB_POOL_OVERFLOW.inc(max(held["open"] - size, 0) - before)
 
-    event.listen(pool, "checkout", lambda *_: DB_POOL_IN_USE.inc())
-    event.listen(pool, "checkin", lambda *_: DB_POOL_IN_USE.dec())
-    event.listen(pool, "connect", lambda *_: count_open(+1))
-    event.listen(pool, "close", lambda *_: count_open(-1))
+    event.listen(sync_engine, "checkout", lambda *_: DB_POOL_IN_USE.inc())
+    event.listen(sync_engine, "checkin", lambda *_: DB_POOL_IN_USE.dec())
+    event.listen(sync_engine, "connect", lambda *_: count_open(+1))
+    event.listen(sync_engine, "close", lambda *_: count_open(-1))
 
 
-_watched_pools: set[int] = set()
+_watched_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
 async def queue_depths(redis_url: str | None) -> dict[tuple[str, str], int] | None:

@@ -23,7 +23,9 @@ import getpass
 import logging
 import os
 import sys
+import tempfile
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlmodel import col
@@ -43,12 +45,14 @@ from backend.jobs import (
     run_expiry_once,
     run_order_jobs_once,
 )
+from backend.logs import configure_logging, logging_config
 from backend.media.storage import (
     FileSystemStorage,
     StorageUnreachable,
     s3_storage_from_settings,
     storage_from_settings,
 )
+from backend.metrics import MULTIPROCESS_DIRECTORY_VARIABLE, multiprocess_directory, prepare_multiprocess_directory
 from backend.moderation.service import ExpiryRun
 from backend.payments import demo_stripe
 
@@ -141,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         from backend.queue import run_worker
 
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        # The web servers' log format (JSON lines in production, LOG_FORMAT), so one collector reads both.
+        configure_logging(settings)
         logging.getLogger("saq").setLevel(logging.WARNING)  # SAQ tells of every job it queues and runs
         print("worker started: running the background jobs from the queue", flush=True)
         asyncio.run(run_worker(settings))
@@ -161,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         # uvicorn believes X-Forwarded-For (and -Proto) from exactly the proxies the app does, and from none by
         # default: its own default trusts 127.0.0.1, where anybody on the machine or behind a local tunnel is.
         trusted_proxies = ",".join(str(network) for network in settings.trusted_proxies)
+        _prepare_metrics_directory(args.workers)
         uvicorn.run(
             "backend.asgi:app",
             host=args.host,
@@ -168,15 +174,29 @@ def main(argv: list[str] | None = None) -> int:
             workers=args.workers,
             proxy_headers=bool(trusted_proxies),
             forwarded_allow_ips=trusted_proxies or None,
+            # The app's log format for uvicorn's lines too (in the supervisor and in every worker), and the
+            # app's own access line (backend.request_context) instead of uvicorn's.
+            log_config=logging_config(settings),
+            access_log=False,
         )
         return 0
     return 1
 
 
+def _prepare_metrics_directory(workers: int) -> None:
+    """Several workers add up their metrics through files in PROMETHEUS_MULTIPROC_DIR (prometheus_client's
+    multiprocess mode), emptied at each start; with several workers and no directory named, one is made for this
+    run. The workers are new processes: they read the variable before they first count anything."""
+    directory = multiprocess_directory()
+    if directory is None and workers > 1:
+        directory = Path(tempfile.mkdtemp(prefix="pasar-metrics-"))
+        os.environ[MULTIPROCESS_DIRECTORY_VARIABLE] = str(directory)
+    if directory is not None:
+        prepare_multiprocess_directory(directory)
+
+
 def _prepare_sqlite_directory(settings: Settings) -> None:
     if settings.database_is_sqlite:
-        from pathlib import Path
-
         Path(settings.database_url.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
 
 

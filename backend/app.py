@@ -37,8 +37,10 @@ from backend.db import WAKE_JOBS, Database, close_unanswered_session, end_reques
 from backend.health import HEALTH_ROUTES
 from backend.jobs import InProcessJobs, Wake
 from backend.json_bodies import JSON_BODY_LIMIT, JsonBodyRequest
+from backend.logs import log_sql_errors
 from backend.media.routes import MEDIA_ROUTES
 from backend.media.storage import Storage, storage_from_settings
+from backend.metrics import forget_this_process, watch_database_pool
 from backend.moderation.api import API_ROUTES as MODERATION_API_ROUTES
 from backend.moderation.register_api import API_ROUTES as REGISTER_API_ROUTES
 from backend.notifications.api import API_ROUTES as NOTIFICATION_API_ROUTES
@@ -51,6 +53,7 @@ from backend.payments.transfer_api import API_ROUTES as TRANSFER_API_ROUTES
 from backend.problems import EXCEPTION_HANDLERS, ProblemDocumentation
 from backend.queue import JobQueue, run_worker
 from backend.reports.api import API_ROUTES as REPORT_API_ROUTES
+from backend.request_context import ObservedRequests
 from backend.requests.api import API_ROUTES as REQUEST_API_ROUTES
 from backend.security_headers import security_headers_hook
 from backend.vendors.api import API_ROUTES as VENDOR_API_ROUTES
@@ -110,6 +113,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         )
     if settings.media_storage == "local":
         settings.media_dir.mkdir(parents=True, exist_ok=True)
+    watch_database_pool(database.engine)
+    log_sql_errors(database.engine)
 
     # Background jobs (README, "Background jobs"): with Redis, the app enqueues them on the queue that
     # `python -m backend worker` runs (and runs that worker itself only when RUN_SCHEDULED_JOBS says so);
@@ -139,6 +144,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                 await queue.disconnect()
             if owns_database:
                 await database.dispose()
+            forget_this_process()
 
     def provide_settings() -> Settings:
         return settings
@@ -150,10 +156,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
     rate_limit = RateLimitConfig(
         rate_limit=("minute", settings.api_rate_limit_per_minute),
-        exclude=["^/static/", "^/healthz", "^/readyz"],
+        exclude=["^/static/", "^/healthz", "^/readyz", "^/metrics"],
         identifier_for_request=client_address,
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             *HEALTH_ROUTES,
             # JSON bodies of the API are bounded in size and depth before they are parsed (json_bodies).
@@ -264,13 +270,21 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             {
                 "settings": settings,
                 "database": database,
+                "storage": storage,
                 "code_sender": code_sender_for(settings),
                 # Starts the jobs a request's committed transaction asked for (backend.db.run_after_commit).
                 WAKE_JOBS: queue.wake if queue is not None else _in_process_wake(in_process, settings),
             }
         ),
         debug=False,
+        # Log lines are shaped by backend.logs (configured by the server's entry point): Litestar's own default
+        # would replace the root logger's handler with its format when the app is made.
+        logging_config=None,
     )
+    # Outermost, around Litestar's own routing and error handling (its `middleware` only wraps matched routes):
+    # an address no route matches, or a request that fails, still gets its request id, access line and latency.
+    app.asgi_handler = ObservedRequests(app.asgi_handler, settings)
+    return app
 
 
 def _in_process_wake(jobs: InProcessJobs | None, settings: Settings) -> Wake | None:

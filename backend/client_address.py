@@ -44,6 +44,12 @@ def forwarded_client(peer: str, forwarded_for: Sequence[str], trusted: Sequence[
     return client
 
 
+def is_trusted_proxy(address: str, trusted: Sequence[IPNetwork]) -> bool:
+    """True when `address` (the peer that connected) is one of the proxies named in TRUSTED_PROXIES: what it says
+    about the request (X-Forwarded-For, X-Request-ID) may be believed."""
+    return _is_trusted(address, trusted)
+
+
 def _is_trusted(address: str, trusted: Sequence[IPNetwork]) -> bool:
     try:
         ip = ipaddress.ip_address(address)

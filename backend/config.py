@@ -143,6 +143,14 @@ class Settings(BaseSettings):
     vapid_public_key: str | None = None
     vapid_private_key: str | None = None
     vapid_subject: str = "mailto:operator@pasarkawasan.id"
+    # Log lines: "json" (one object a line, for a log collector) or "text" (readable); unset, json in production.
+    log_format: Literal["json", "text"] = Field(None, validate_default=True)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Who may read /metrics: a scraper sending `Authorization: Bearer <METRICS_TOKEN>`, or one connecting from
+    # METRICS_NETWORKS (the client address as backend.client_address finds it, so a request passed on by a trusted
+    # proxy counts as its real client's). With neither set, /metrics answers 404.
+    metrics_token: str | None = None
+    metrics_networks: Annotated[tuple[IPvAnyNetwork, ...], NoDecode] = ()
 
     @property
     def web_push_enabled(self) -> bool:
@@ -213,6 +221,34 @@ class Settings(BaseSettings):
     def _redis_scheme(cls, value: str | None) -> str | None:
         if value and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _json_logs_in_production(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None:
+            return "json" if info.data.get("environment") == "production" else "text"
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_case_level(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _long_metrics_token(cls, value: str | None) -> str | None:
+        if value and len(value) < 24:
+            raise ValueError("must be at least 24 characters long (anybody may try to guess it)")
+        return value or None
+
+    @field_validator("metrics_networks", mode="before")
+    @classmethod
+    def _comma_separated_networks(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [item.strip() for item in value.split(",") if item.strip()]
+        if isinstance(value, list | tuple) and "*" in value:
+            raise ValueError("cannot be *: list the networks Prometheus scrapes from")
         return value
 
     @field_validator("trusted_proxies", mode="before")

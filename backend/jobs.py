@@ -44,6 +44,7 @@ from backend.catalog.vocabulary import VocabularyRun, rebuild_vocabulary
 from backend.clock import WIB, utcnow, wib_today
 from backend.config import Settings
 from backend.db import Database, database_unreachable, jobs_after_commit
+from backend.metrics import record_job_failure
 from backend.moderation.service import ExpiryRun, run_certificate_expiry
 from backend.notifications.push import PARALLEL_SENDS, send_due_pushes_counted
 from backend.orders.standing import place_standing_orders
@@ -336,6 +337,7 @@ class InProcessJobs:
                     wake=self.wake,
                 )
             except Exception as failure:
+                record_job_failure(schedule.job)
                 reason = outage(failure)
                 if reason:
                     logger.warning(

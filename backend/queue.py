@@ -31,10 +31,13 @@ from backend.clock import utcnow
 from backend.config import Settings
 from backend.db import Database
 from backend.jobs import JOB_NAMES, describe, outage, run_job, schedules
+from backend.metrics import record_job_failure, watch_job_queue
 
 logger = logging.getLogger("pasar_kawasan.jobs")
 
 QUEUE_NAME = "pasar-kawasan"
+# Its depth (jobs queued, jobs being run) is on every web process's /metrics, read from Redis at each scrape.
+watch_job_queue(QUEUE_NAME)
 # A job that runs longer than this is cancelled (and retried); after a worker was killed, its job is found
 # stuck after this long and retried (the next slot of a scheduled job runs meanwhile).
 JOB_TIMEOUT_SECONDS = 300
@@ -222,6 +225,7 @@ class ScheduledWorker(Worker[Any]):
                     wake=self.job_queue.wake,
                 )
             except Exception as failure:
+                record_job_failure(name)
                 last = job.attempts >= job.retries
                 then = "given up" if last else "tried again later"
                 reason = outage(failure)

@@ -525,6 +525,8 @@ def start_server(
         "MEDIA_DIR": str(media_dir),
         "API_RATE_LIMIT_PER_MINUTE": "100000000",
         "RUN_SCHEDULED_JOBS": "false",
+        # Warnings and errors only, as `--log-level warning` asks of uvicorn: no access line per request.
+        "LOG_LEVEL": "WARNING",
         # Production sends sign-up codes by WhatsApp; the bench's buyers use API tokens, so none is ever sent.
         "WHATSAPP_TOKEN": "bench-load-never-used",
         "WHATSAPP_PHONE_NUMBER_ID": "0",

@@ -45,6 +45,7 @@ from backend.errors import (
     Shortage,
     ValidationFailed,
 )
+from backend.metrics import record_order_placed
 from backend.money import unit_price_for
 from backend.notifications.service import Note, notify_each
 from backend.orders import capacity
@@ -221,6 +222,7 @@ async def place_orders(
     # Last, so the rows of the vendors' capacity and the products' stock stay locked only until the commit that
     # follows: concurrent checkouts of the same vendors wait on each other for as short a time as possible.
     await _hold(session=session, orders=orders, ordered=ordered, day=delivery.day)
+    record_order_placed(payment_method.value, len(orders))
     return Placement(checkout=checkout, orders=orders)
 
 

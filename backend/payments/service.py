@@ -34,6 +34,7 @@ from backend.accounts.models import Role, User
 from backend.config import Settings
 from backend.db import is_postgres, upsert_insert
 from backend.errors import N_, Conflict, DomainError, NotFound
+from backend.metrics import record_payment_confirmed
 from backend.money import to_stripe_amount
 from backend.orders.models import Checkout, Order, OrderStatus, PaymentMethod
 from backend.orders.states import mark_checkout_paid
@@ -496,6 +497,7 @@ async def payment_succeeded(*, session: AsyncSession, checkout_id: int, paid: St
     for order in orders:
         if order.status in CLOSED:  # cancelled while the payment was under way: the money goes back
             await record_refund(session=session, order=order, payment=payment, now=now)
+    record_payment_confirmed("card")
     return True
 
 

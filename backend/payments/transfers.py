@@ -29,6 +29,7 @@ from sqlmodel import col
 from backend.accounts.models import Organisation, Role, User
 from backend.db import is_postgres, matched_rows
 from backend.errors import N_, Conflict, NotFound, ValidationFailed
+from backend.metrics import record_payment_confirmed
 from backend.moderation.audit import record
 from backend.money import format_rupiah
 from backend.notifications.service import notify
@@ -195,6 +196,7 @@ async def confirm_transfer(
         zone_id=zone_id,
         after={"reference": written, "amount": amount},
     )
+    record_payment_confirmed("bank_transfer")
     return Confirmation(payment=payment, confirmed=True, owed_back=owed_back)
 
 

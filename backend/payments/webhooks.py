@@ -27,6 +27,7 @@ from sqlmodel import col
 from backend.config import Settings
 from backend.db import upsert_insert
 from backend.errors import N_, DomainError
+from backend.metrics import record_webhook_reject
 from backend.payments import service
 from backend.payments.models import StripeEvent
 from backend.payments.refunds import apply_stripe_refund
@@ -63,13 +64,16 @@ async def receive_event(
     confirm a payment."""
     if not settings.stripe_webhook_secret:
         logger.error("a Stripe webhook arrived but STRIPE_WEBHOOK_SECRET is not set: refused")
+        record_webhook_reject("no_secret")
         raise SignatureRefused()
     try:
         event = stripe.Webhook.construct_event(payload, signature, settings.stripe_webhook_secret).to_dict()
     except (ValueError, stripe.SignatureVerificationError):
+        record_webhook_reject("bad_signature")
         raise SignatureRefused() from None
     assert signature is not None
     if _signed_at(signature) > now + SIGNATURE_TOLERANCE:
+        record_webhook_reject("signed_ahead")
         raise SignatureRefused()
     handler = HANDLERS.get(event.get("type", ""))
     if not await _first_delivery(session=session, event=event, now=now):
@@ -83,6 +87,7 @@ async def receive_event(
             update(StripeEvent).where(col(StripeEvent.id) == _stored_id(event)).values(rejected_reason=rejected.reason)
         )
         logger.error("Stripe event %s (%s) rejected: %s", event["id"], event["type"], rejected.reason)
+        record_webhook_reject("not_ours")
         return "rejected"
     except StripeCallFailed as failure:  # logged by the gateway; the event's row is rolled back with the answer
         raise PaymentUnavailable() from failure

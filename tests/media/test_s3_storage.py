@@ -4,7 +4,6 @@ only through the app's access checks."""
 
 from __future__ import annotations
 
-import logging
 import re
 from collections import Counter
 
@@ -270,20 +269,14 @@ async def test_while_the_bucket_cannot_be_reached_photos_and_uploads_answer_503_
         await session.commit()
     app = await app_for(s3_settings.model_copy(update={"s3_endpoint_url": f"http://127.0.0.1:{free_port()}"}))
 
-    # On the app's own logger: the app's logging set-up replaces the root logger's handlers, pytest's among them.
-    errors_logger = logging.getLogger("pasar_kawasan.errors")
-    errors_logger.addHandler(caplog.handler)
     transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as client:
-            photo = await client.get(f"/media/{PHOTO_KEY}")
-            upload = await client.post(
-                f"/api/v1/vendor/products/{product.id}/photos",
-                headers={"Authorization": f"Bearer {token}"},
-                files={"photo": ("IMG_1.jpg", jpeg_bytes(), "image/jpeg")},
-            )
-    finally:
-        errors_logger.removeHandler(caplog.handler)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as client:
+        photo = await client.get(f"/media/{PHOTO_KEY}")
+        upload = await client.post(
+            f"/api/v1/vendor/products/{product.id}/photos",
+            headers={"Authorization": f"Bearer {token}"},
+            files={"photo": ("IMG_1.jpg", jpeg_bytes(), "image/jpeg")},
+        )
 
     assert (photo.status_code, photo.headers["retry-after"]) == (503, "15")
     assert "tidak dapat menghubungi penyimpanan berkas" in photo.text

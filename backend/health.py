@@ -8,6 +8,7 @@ import hmac
 import ipaddress
 import os
 import socket
+import uuid
 from collections.abc import Awaitable
 from typing import Any, cast
 
@@ -98,8 +99,9 @@ async def _storage_answers(storage: Storage) -> None:
 
 
 def _probe_name() -> str:
+    """A key no other probe uses at the same time (two probes sharing one would delete each other's)."""
     host = "".join(c if c.isalnum() else "-" for c in socket.gethostname().lower()).strip("-.") or "host"
-    return f"{host[:60]}-{os.getpid()}"
+    return f"{host[:60]}-{os.getpid()}-{uuid.uuid4().hex[:12]}"
 
 
 @get("/metrics", include_in_schema=False)

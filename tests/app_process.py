@@ -208,3 +208,16 @@ def run_in_process(
     capsys.readouterr()
     assert main(list(argv)) == 0
     return capsys.readouterr().out
+
+
+def redis_url_for_this_process() -> str | None:
+    """TEST_REDIS_URL, with a database of this test process's own under pytest-xdist (gw0 the one given, gw1 the
+    one below it, ...): a test that empties its Redis, or claims a job's schedule slot there, never meets another
+    process's tests. None when TEST_REDIS_URL is not set."""
+    url = os.environ.get("TEST_REDIS_URL", "").strip()
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not url or not worker.startswith("gw"):
+        return url or None
+    base, _, number = url.rpartition("/")
+    database = int(number) if number.isdigit() else 0
+    return f"{base}/{max(database - int(worker[2:]), 0)}"

@@ -12,6 +12,7 @@ from litestar.testing import AsyncTestClient
 
 from backend.app import create_app
 from backend.config import ConfigError, Settings
+from tests.app_process import redis_url_for_this_process
 from tests.conftest import ROOT
 
 COMPOSE = ROOT / "docker-compose.yml"
@@ -141,7 +142,7 @@ def test_docker_compose_validates_the_file():
     assert result.returncode == 0, result.stderr
 
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL")
+REDIS_URL = redis_url_for_this_process()
 
 
 @pytest.mark.one_database

@@ -4,7 +4,6 @@ and that nobody else can read it."""
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import uuid
 from collections.abc import Awaitable
@@ -17,12 +16,12 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from backend.db import Database
 from backend.metrics import record_job_failure, watch_database_pool, watch_job_queue
-from tests.app_process import free_port
+from tests.app_process import free_port, redis_url_for_this_process
 from tests.conftest import browser
 
 TOKEN = "metrics-token-for-the-tests-0123456789"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
-REDIS_URL = os.environ.get("TEST_REDIS_URL")
+REDIS_URL = redis_url_for_this_process()
 
 
 async def scrape(client, headers=BEARER) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:

@@ -145,3 +145,13 @@ def test_pages_reach_the_browser_compressed_through_the_proxy(site):
     assert page.status_code == 200
     assert page.headers["content-encoding"] == "gzip"
     assert "Pasar Kawasan" in page.text
+
+
+def test_readiness_and_metrics_are_not_reached_through_the_proxy(site):
+    """They are asked of each app server directly (compose's health checks, the scraper); from outside, /readyz
+    would let anybody make every server write to the bucket."""
+    with httpx.Client(base_url=site) as browser:
+        answers = [browser.get(path) for path in ("/readyz", "/metrics", "/readyz?x=1")]
+
+    assert [answer.status_code for answer in answers] == [404, 404, 404]
+    assert httpx.get(f"{site}/healthz").status_code == 200  # the load balancer's own check still passes

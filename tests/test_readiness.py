@@ -3,17 +3,15 @@ the app uses one) and the media storage all answer; otherwise 503, naming the pa
 
 from __future__ import annotations
 
-import os
-
 import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 
 from backend.app import create_app
 from backend.media.storage import FileSystemStorage
-from tests.app_process import free_port
+from tests.app_process import free_port, redis_url_for_this_process
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL")
+REDIS_URL = redis_url_for_this_process()
 
 
 def plain_client(app) -> httpx.AsyncClient:

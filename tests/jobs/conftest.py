@@ -17,7 +17,7 @@ import pytest
 import redis.asyncio as redis
 
 from backend.config import Settings
-from tests.app_process import ROOT, app_environment
+from tests.app_process import ROOT, app_environment, redis_url_for_this_process
 
 WORKER_START_SECONDS = 60
 WORKER_STOP_SECONDS = 30
@@ -29,7 +29,7 @@ DONE = re.compile(r"job (\w+) \(([^)]+)\) done")
 @pytest.fixture
 async def redis_url() -> AsyncIterator[str]:
     """The test Redis, empty; the Redis tests all run in one test process (xdist group "redis")."""
-    url = os.environ.get("TEST_REDIS_URL", "").strip()
+    url = redis_url_for_this_process()
     if not url:
         pytest.skip("TEST_REDIS_URL is not set")
     client = redis.from_url(url)

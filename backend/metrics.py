@@ -15,15 +15,18 @@ one when it is not set). The directory must be emptied when the server starts: `
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
 import weakref
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -90,8 +93,22 @@ def record_webhook_reject(reason: str) -> None:
 
 
 def record_job_failure(job: str) -> None:
-    """Count one failed attempt of the background job `job` (its function's name, a fixed set: never an id)."""
+    """Count one failed attempt of the background job `job` (its function's name, a fixed set: never an id), run
+    by this process (the in-process runner of the embedded default)."""
     JOB_FAILURES.labels(job).inc()
+
+
+def failures_key(queue: str) -> str:
+    """The Redis hash of a queue's failed attempts by job: the worker is a process (often a machine) of its own,
+    which no scrape reaches, so what it counts is kept where every web server reads it."""
+    return f"saq:{queue}:failures"
+
+
+async def record_queued_job_failure(redis: Redis, queue: str, job: str) -> None:
+    """Count one failed attempt of `job` run from the queue `queue`, in Redis (a Redis that is down: not counted,
+    the job's own log line says what happened)."""
+    with contextlib.suppress(RedisError, OSError):
+        await cast("Awaitable[int]", redis.hincrby(failures_key(queue), job, 1))
 
 
 def watch_job_queue(name: str) -> None:
@@ -126,48 +143,69 @@ def watch_database_pool(engine: AsyncEngine) -> None:
 _watched_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
-async def queue_depths(redis_url: str | None) -> dict[tuple[str, str], int] | None:
-    """(queue, "queued" | "active") → jobs, for the watched SAQ queues; None when Redis cannot be read."""
+@dataclass(frozen=True)
+class QueueFigures:
+    """What Redis says of the watched SAQ queues at a scrape."""
+
+    depths: dict[tuple[str, str], int]  # (queue, "queued" | "active") → jobs
+    failures: dict[tuple[str, str], int]  # (queue, job) → failed attempts since Redis was last emptied
+
+
+async def queue_figures(redis_url: str | None) -> QueueFigures | None:
+    """The watched queues' depths and failed attempts; None when Redis cannot be read."""
     if not redis_url or not _watched_queues:
-        return {}
+        return QueueFigures({}, {})
     client: Redis = Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=2)
     try:
         async with client.pipeline(transaction=False) as pipe:
             for name in _watched_queues:
                 pipe.llen(f"saq:{name}:queued")
                 pipe.llen(f"saq:{name}:active")
-            lengths = await pipe.execute()
+                pipe.hgetall(failures_key(name))
+            answers = await pipe.execute()
     except (RedisError, OSError) as exc:
         logger.warning("queue depth not read from Redis: %s: %s", type(exc).__name__, exc)
         return None
     finally:
         await client.aclose()
-    depths: dict[tuple[str, str], int] = {}
+    figures = QueueFigures({}, {})
     for index, name in enumerate(_watched_queues):
-        depths[(name, "queued")] = int(lengths[2 * index])
-        depths[(name, "active")] = int(lengths[2 * index + 1])
-    return depths
+        queued, active, failures = answers[3 * index : 3 * index + 3]
+        figures.depths[(name, "queued")] = int(queued)
+        figures.depths[(name, "active")] = int(active)
+        for job, attempts in failures.items():
+            figures.failures[(name, job.decode() if isinstance(job, bytes) else str(job))] = int(attempts)
+    return figures
 
 
 class _QueueDepths(Collector):
-    """The depths read for this scrape (Redis is shared by every worker and machine: no adding up)."""
+    """The queues' figures read for this scrape (Redis is shared by every worker and machine: no adding up)."""
 
-    def __init__(self, depths: dict[tuple[str, str], int] | None) -> None:
-        self.depths = depths
+    def __init__(self, figures: QueueFigures | None) -> None:
+        self.figures = figures
 
     def collect(self) -> Iterable[Metric]:
         readable = GaugeMetricFamily("pasar_job_queue_readable", "1 when the job queue's depth could be read.")
-        readable.add_metric([], 0 if self.depths is None else 1)
+        readable.add_metric([], 0 if self.figures is None else 1)
         yield readable
-        if self.depths:
+        if self.figures and self.figures.depths:
             depth = GaugeMetricFamily(
                 "pasar_job_queue_depth",
                 "Jobs in a queue: waiting (queued) or being run (active).",
                 labels=["queue", "state"],
             )
-            for (queue, state), jobs in sorted(self.depths.items()):
+            for (queue, state), jobs in sorted(self.figures.depths.items()):
                 depth.add_metric([queue, state], jobs)
             yield depth
+        if self.figures and self.figures.failures:
+            failed = CounterMetricFamily(
+                "pasar_queue_job_failures",
+                "Attempts of background jobs run from the queue (by the worker) that raised, by job name.",
+                labels=["queue", "job"],
+            )
+            for (queue, job), attempts in sorted(self.figures.failures.items()):
+                failed.add_metric([queue, job], attempts)
+            yield failed
 
 
 def multiprocess_directory() -> Path | None:
@@ -179,7 +217,7 @@ async def exposition(redis_url: str | None) -> bytes:
     """The text Prometheus scrapes: this process's metrics (every live worker's, added up, in multiprocess mode)
     and the job queues' depths."""
     scraped = CollectorRegistry(auto_describe=True)
-    scraped.register(_QueueDepths(await queue_depths(redis_url)))
+    scraped.register(_QueueDepths(await queue_figures(redis_url)))
     if multiprocess_directory() is not None:
         workers = CollectorRegistry()
         multiprocess.MultiProcessCollector(workers)  # type: ignore[no-untyped-call]

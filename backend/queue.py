@@ -31,7 +31,7 @@ from backend.clock import utcnow
 from backend.config import Settings
 from backend.db import Database
 from backend.jobs import JOB_NAMES, describe, outage, run_job, schedules
-from backend.metrics import record_job_failure, watch_job_queue
+from backend.metrics import record_queued_job_failure, watch_job_queue
 
 logger = logging.getLogger("pasar_kawasan.jobs")
 
@@ -225,7 +225,7 @@ class ScheduledWorker(Worker[Any]):
                     wake=self.job_queue.wake,
                 )
             except Exception as failure:
-                record_job_failure(name)
+                await record_queued_job_failure(self.job_queue.redis, QUEUE_NAME, name)
                 last = job.attempts >= job.retries
                 then = "given up" if last else "tried again later"
                 reason = outage(failure)

@@ -15,7 +15,13 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from backend.db import Database
-from backend.metrics import record_job_failure, watch_database_pool, watch_job_queue
+from backend.metrics import (
+    failures_key,
+    record_job_failure,
+    record_queued_job_failure,
+    watch_database_pool,
+    watch_job_queue,
+)
 from tests.app_process import free_port, redis_url_for_this_process
 from tests.conftest import browser
 
@@ -155,16 +161,21 @@ async def test_the_queue_depth_is_read_from_redis(settings, app_for, database):
     try:
         await cast("Awaitable[int]", client.rpush(f"saq:{queue}:queued", "job-1", "job-2", "job-3"))
         await cast("Awaitable[int]", client.rpush(f"saq:{queue}:active", "job-0"))
+        # The worker, a process no scrape reaches, counts its failed attempts in Redis.
+        for job in ("send_refunds", "send_refunds", "send_pushes"):
+            await record_queued_job_failure(client, queue, job)
         with_redis = settings.model_copy(update={"metrics_token": TOKEN, "redis_url": REDIS_URL})
         async with browser(await app_for(with_redis)) as scraper:
             samples = await scrape(scraper)
     finally:
-        await client.delete(f"saq:{queue}:queued", f"saq:{queue}:active")
+        await client.delete(f"saq:{queue}:queued", f"saq:{queue}:active", failures_key(queue))
         await client.aclose()
 
     assert value(samples, "pasar_job_queue_readable") == 1
     assert value(samples, "pasar_job_queue_depth", queue=queue, state="queued") == 3
     assert value(samples, "pasar_job_queue_depth", queue=queue, state="active") == 1
+    assert value(samples, "pasar_queue_job_failures_total", queue=queue, job="send_refunds") == 2
+    assert value(samples, "pasar_queue_job_failures_total", queue=queue, job="send_pushes") == 1
 
 
 async def test_metrics_still_answer_when_redis_is_unreachable_and_say_the_queue_was_not_read(settings, app_for):

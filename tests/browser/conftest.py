@@ -243,6 +243,33 @@ def page(context: Any, playwright_thread: PlaywrightThread, request: pytest.Fixt
         playwright_thread.run(lambda: page.is_closed() or _save_screenshot(page, request.node.name, "failed"))
 
 
+def phones_on(
+    browser: Any, base_url: str, playwright_thread: PlaywrightThread, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., Any]]:
+    """For a `phones` fixture: phone(javascript=True) hands a person a phone of their own (360 × 740, touch,
+    Indonesian) on `base_url`; all are closed after the test, and a failed test leaves what each phone showed as
+    <test>-failed-<n>.png."""
+    opened: list[Any] = []
+
+    def phone(*, javascript: bool = True) -> Any:
+        context = browser.new_context(base_url=base_url, java_script_enabled=javascript, **PHONE)
+        context.set_default_timeout(ACTION_TIMEOUT_MS)
+        opened.append(context)
+        return context.new_page()
+
+    yield phone
+
+    def close_all() -> None:
+        failed = request.node.stash.get(CALL_FAILED, False)
+        for number, context in enumerate(opened, start=1):
+            if failed:
+                for shown in context.pages:
+                    _save_screenshot(shown, request.node.name, f"failed-{number}")
+            context.close()
+
+    playwright_thread.run(close_all)
+
+
 def _save_screenshot(page: Any, test_name: str, step: str) -> Path:
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     file_name = re.sub(r"[^\w.-]+", "-", test_name).strip("-")

@@ -29,7 +29,7 @@ from playwright.sync_api import Page, expect
 from backend.clock import format_date, to_wib, utcnow, wib_today
 from backend.payments.demo_stripe import DemoStripe
 from tests.app_process import ServerProcess
-from tests.browser.conftest import ACTION_TIMEOUT_MS, CALL_FAILED, PHONE, PlaywrightThread, _save_screenshot, as_typed
+from tests.browser.conftest import PlaywrightThread, as_typed, phones_on
 from tests.conftest import found
 
 MANAGER = "081200000001"
@@ -84,25 +84,7 @@ def phones(
 ) -> Iterator[Callable[..., Page]]:
     """phone(javascript=...) hands a person a phone of their own; all are closed after the test (a failed test
     leaves what each phone showed as <test>-failed-<n>.png)."""
-    opened: list[Any] = []
-
-    def phone(*, javascript: bool) -> Page:
-        context = browser.new_context(base_url=live_server, java_script_enabled=javascript, **PHONE)
-        context.set_default_timeout(ACTION_TIMEOUT_MS)
-        opened.append(context)
-        return context.new_page()
-
-    yield phone
-
-    def close_all() -> None:
-        failed = request.node.stash.get(CALL_FAILED, False)
-        for number, context in enumerate(opened, start=1):
-            if failed:
-                for shown in context.pages:
-                    _save_screenshot(shown, request.node.name, f"failed-{number}")
-            context.close()
-
-    playwright_thread.run(close_all)
+    yield from phones_on(browser, live_server, playwright_thread, request)
 
 
 def fits_the_phone(page: Page) -> None:

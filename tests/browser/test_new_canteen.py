@@ -27,7 +27,7 @@ from backend.config import DEMO_PLATFORM_BANK
 from backend.demo import ADMIN, DEMO_PASSWORD, MANAGER
 from backend.phone import normalize_phone
 from tests.app_process import ServerProcess, app_environment, run_command
-from tests.browser.conftest import ACTION_TIMEOUT_MS, CALL_FAILED, PHONE, PlaywrightThread, _save_screenshot, as_typed
+from tests.browser.conftest import PlaywrightThread, _save_screenshot, as_typed, phones_on
 from tests.browser.test_journey import small_photo
 
 VENDOR_PHONE = "081500000001"  # Catering Bu Sri, a demo vendor delivering to the zone
@@ -65,27 +65,9 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess
 @pytest.fixture
 def phones(
     browser: Any, demo_run: ServerProcess, playwright_thread: PlaywrightThread, request: pytest.FixtureRequest
-) -> Iterator[Callable[[], Page]]:
-    """phone() hands a person a phone of their own (360 × 740, touch, Indonesian), JavaScript on."""
-    opened: list[Any] = []
-
-    def phone() -> Page:
-        context = browser.new_context(base_url=demo_run.url, **PHONE)
-        context.set_default_timeout(ACTION_TIMEOUT_MS)
-        opened.append(context)
-        return context.new_page()
-
-    yield phone
-
-    def close_all() -> None:
-        failed = request.node.stash.get(CALL_FAILED, False)
-        for number, context in enumerate(opened, start=1):
-            if failed:
-                for shown in context.pages:
-                    _save_screenshot(shown, request.node.name, f"failed-{number}")
-            context.close()
-
-    playwright_thread.run(close_all)
+) -> Iterator[Callable[..., Page]]:
+    """phone() hands a person a phone of their own on the demo server (JavaScript on)."""
+    yield from phones_on(browser, demo_run.url, playwright_thread, request)
 
 
 def no_sideways_scroll(page: Page) -> None:

@@ -9,7 +9,7 @@ from backend.i18n import gettext, set_locale
 from backend.orders.models import OrderStatus
 from backend.payments.models import PaymentStatus
 from backend.payments.service import MSG_UNAVAILABLE
-from tests.conftest import log_in, submit
+from tests.conftest import browser, log_in, submit
 from tests.orders.test_order_api import bearer
 from tests.payments.conftest import deliver, orders_of, payment_of, start_paying
 from tests.payments.test_webhooks import stored_events
@@ -50,12 +50,17 @@ async def test_stripe_answering_500_gives_the_api_a_503_and_a_later_try_makes_on
 
 
 async def test_a_passing_failure_is_absorbed_by_the_sdks_retries_with_the_same_key(
-    client, database, card_checkout, fake_stripe
+    app_for, stripe_settings, database, card_checkout, fake_stripe
 ):
+    # A patient client: with the tests' half-second timeout, a busy machine's stall on the third try would
+    # exhaust the retries and turn this into the outage test.
+    patient = await app_for(stripe_settings.model_copy(update={"stripe_timeout_seconds": 10.0}))
     fake_stripe.fail_next(2)
-    started = await client.post(
-        f"/api/v1/checkouts/{card_checkout.checkout_id}/payment", headers=await bearer(database, card_checkout.buyer)
-    )
+    async with browser(patient) as client:
+        started = await client.post(
+            f"/api/v1/checkouts/{card_checkout.checkout_id}/payment",
+            headers=await bearer(database, card_checkout.buyer),
+        )
     assert started.status_code == 200, started.text
     keys = [attempt.idempotency_key for attempt in fake_stripe.seen("POST", "/v1/payment_intents")]
     assert keys == [f"checkout-{card_checkout.checkout_id}-intent"] * 3

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import logging
 import math
-from collections.abc import Awaitable, Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any, TypeAlias, cast, overload
 
@@ -47,8 +45,6 @@ from sqlmodel import Field, SQLModel
 
 from backend.clock import utcnow
 from backend.config import DEFAULT_DATABASE_CONNECT_TIMEOUT
-
-_logger = logging.getLogger("pasar_kawasan.jobs")
 
 # Named constraints let Alembic's batch mode alter them on SQLite and keep migrations reviewable.
 SQLModel.metadata.naming_convention = {
@@ -170,25 +166,11 @@ async def end_request_transaction(message: Message, scope: Scope) -> None:
             jobs = jobs_after_commit(session)
             wake = scope["app"].state.get(WAKE_JOBS) if jobs else None
             if wake is not None:
-                await _wake_after_commit(wake, jobs)
+                await wake(jobs)  # bounded and never raising: see JobQueue.wake
         else:
             await session.rollback()
     finally:
         await session.close()
-
-
-# How long an answer may wait for its jobs to be started: the work is committed, and the jobs' schedules find it
-# anyway, so a slow or silent Redis must not hold up (or fail) the answer.
-WAKE_TIMEOUT_SECONDS = 1.0
-
-
-async def _wake_after_commit(wake: Callable[[set[str]], Awaitable[None]], jobs: set[str]) -> None:
-    try:
-        await asyncio.wait_for(wake(jobs), WAKE_TIMEOUT_SECONDS)
-    except Exception as failure:  # noqa: BLE001  (committed: whatever went wrong, the answer stays a success)
-        _logger.warning(
-            "could not start %s now (%s); its schedule runs it", ", ".join(sorted(jobs)), type(failure).__name__
-        )
 
 
 async def close_unanswered_session(request: Request[Any, Any, Any]) -> None:

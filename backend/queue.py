@@ -51,6 +51,8 @@ FINISHED_JOB_TTL_SECONDS = 3600
 # How long a worker waits before trying Redis again after it could not reach it.
 REDIS_RETRY_SECONDS = 2.0
 REDIS_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
+# How long a request's answer may wait for the jobs it asked for to be queued (see `JobQueue.wake`).
+WAKE_TIMEOUT_SECONDS = 1.0
 
 T = TypeVar("T")
 
@@ -174,11 +176,14 @@ class JobQueue(RedisQueue):
     async def wake(self, jobs: set[str]) -> None:
         """Start `jobs` now (the work a transaction just committed). While a run started this way waits or runs,
         more asks add nothing: that run, or the job's next scheduled one (10 s for pushes, a minute for refunds),
-        finds the new work. Redis out of reach: logged on one line; the schedule finds the work later."""
+        finds the new work. So this never fails and never waits long: a silent Redis is given
+        `WAKE_TIMEOUT_SECONDS`, and it or a broken one is logged on one line; the schedule finds the work later.
+        The answer of the request that committed the work stays the success it is."""
         try:
-            for name in sorted(jobs):
-                await self.enqueue_job(name, key=f"{name}:now")
-        except REDIS_ERRORS as failure:
+            async with asyncio.timeout(WAKE_TIMEOUT_SECONDS):
+                for name in sorted(jobs):
+                    await self.enqueue_job(name, key=f"{name}:now")
+        except Exception as failure:  # noqa: BLE001  (the work is committed: whatever went wrong, it waits)
             logger.warning(
                 "could not start %s now (%s); its schedule runs it", ", ".join(sorted(jobs)), describe(failure)
             )

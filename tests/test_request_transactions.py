@@ -51,31 +51,3 @@ async def test_a_refused_call_undoes_only_its_own_writes(database):
         await session.commit()
 
     assert await _zone_codes(database) == ["KIK", "KITB"]
-
-
-async def test_starting_the_jobs_of_a_committed_request_never_holds_up_or_fails_its_answer(caplog, monkeypatch):
-    """The work is committed and the jobs' schedules find it anyway: a silent Redis is given a second, a broken
-    one a log line, and the answer goes out as the success it is."""
-    import asyncio
-    import time
-
-    from backend import db
-
-    monkeypatch.setattr(db, "WAKE_TIMEOUT_SECONDS", 0.2)
-
-    async def silent(jobs: set[str]) -> None:
-        await asyncio.sleep(30)
-
-    async def broken(jobs: set[str]) -> None:
-        raise RuntimeError("the queue is broken")
-
-    started = time.monotonic()
-    await db._wake_after_commit(silent, {"send_pushes"})
-    await db._wake_after_commit(broken, {"send_refunds", "send_pushes"})
-
-    assert time.monotonic() - started < 5
-    lines = [record.getMessage() for record in caplog.records if record.name == "pasar_kawasan.jobs"]
-    assert lines == [
-        "could not start send_pushes now (TimeoutError); its schedule runs it",
-        "could not start send_pushes, send_refunds now (RuntimeError); its schedule runs it",
-    ]

@@ -134,3 +134,24 @@ async def test_a_worker_that_loses_redis_says_so_once_and_again_when_it_is_back(
     assert await queue.dequeue(timeout=0.1) is None
     await queue.disconnect()
     assert "Redis is reachable again" in caplog.text
+
+
+async def test_asking_for_jobs_never_holds_up_or_fails_the_answer_of_the_request_that_asked(caplog, monkeypatch):
+    """The work is committed and the jobs' schedules find it anyway: a silent Redis is given its moment, one out of
+    reach a log line, and the answer goes out as the success it is."""
+    monkeypatch.setattr(backend.queue, "WAKE_TIMEOUT_SECONDS", 0.2)
+    silent_redis = await asyncio.start_server(lambda reader, writer: None, "127.0.0.1", 0)  # accepts, never answers
+    silent = JobQueue.for_url(f"redis://127.0.0.1:{silent_redis.sockets[0].getsockname()[1]}/0")
+    nowhere = JobQueue.for_url(f"redis://127.0.0.1:{free_port()}/0")
+
+    started = time.monotonic()
+    await silent.wake({"send_pushes"})
+    await nowhere.wake({"send_refunds", "send_pushes"})
+    waited = time.monotonic() - started
+    silent_redis.close()
+
+    assert waited < 2
+    lines = [record.getMessage() for record in caplog.records if record.name == "pasar_kawasan.jobs"]
+    assert lines[0] == "could not start send_pushes now (TimeoutError); its schedule runs it"
+    assert lines[1].startswith("could not start send_pushes, send_refunds now (")
+    assert [record for record in caplog.records if record.exc_info] == []

@@ -6,8 +6,6 @@ Decisions work as plain forms (303 back to the list) and, with htmx, replace the
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,6 +37,7 @@ from backend.vendors.readiness import Readiness, readiness_of_vendors
 from web.forms import field_errors, form_values, query_date, read_form, whole_number
 from web.responses import page, page_or_fragment, see_other, wants_fragment
 from web.roles import BUYERS, MANAGERS
+from web.signing import signature, signed
 from web.synonyms import PAGE_ROUTES as SYNONYM_PAGE_ROUTES
 
 
@@ -75,7 +74,7 @@ class DecisionList:
             status_code=status_code,
             errors=errors or {},
             notice=request.query_params.get("notice"),
-            approval=approval_from_query(request.query_params, proof_key=_approval_key(request)),
+            approval=approval_from_query(request.query_params, secret_key=_secret(request), manager_id=request.user.id),
             next_id=whole_number(request.query_params.get("next")),
             **{self.rows_name: rows},
         )
@@ -92,7 +91,10 @@ class DecisionList:
     ) -> Template | Redirect:
         """With htmx the decided card is replaced in place (the next one follows it); without, back to the list
         with a notice, on the next item."""
-        query: dict[str, str] = {"notice": notice, **approval_query(approval, proof_key=_approval_key(request))}
+        query: dict[str, str] = {
+            "notice": notice,
+            **approval_query(approval, secret_key=_secret(request), manager_id=request.user.id),
+        }
         if next_id is not None:
             query["next"] = str(next_id)
         target = f"{self.path}?{urlencode(query)}" + (f"#{self.anchor}{next_id}" if next_id is not None else "")
@@ -145,7 +147,7 @@ class DecisionList:
         return self.decided(request, notice=notice, item_id=item_id, next_id=next_id, approval=approval)
 
 
-def approval_query(approval: ApprovalOutcome | None, *, proof_key: bytes) -> dict[str, str]:
+def approval_query(approval: ApprovalOutcome | None, *, secret_key: str, manager_id: int) -> dict[str, str]:
     """An approval's outcome as the redirect back to the queue carries it, so the queue says it without asking
     the database again. The figures come with a proof (an HMAC for the manager who decided), so a link typed or
     sent by someone else cannot make a manager's queue announce made-up figures."""
@@ -158,15 +160,15 @@ def approval_query(approval: ApprovalOutcome | None, *, proof_key: bytes) -> dic
         "gates": str(approval.gates),
         "dormitories": str(approval.dormitories),
     }
-    return {**figures, "proof": _proof(proof_key, figures)}
+    return {**figures, "proof": signature(secret_key, _proof_purpose(manager_id), _proof_message(figures))}
 
 
-def approval_from_query(query: Mapping[str, str], *, proof_key: bytes) -> ApprovalOutcome | None:
+def approval_from_query(query: Mapping[str, str], *, secret_key: str, manager_id: int) -> ApprovalOutcome | None:
     """The approval the query carries, when its proof holds for this manager; None otherwise."""
     if query.get("notice") != "approved" or not query.get("listing"):
         return None
     figures = {name: query.get(name, "") for name in _APPROVAL_FIGURES}
-    if not hmac.compare_digest(query.get("proof", "").encode(), _proof(proof_key, figures).encode()):
+    if not signed(secret_key, _proof_purpose(manager_id), _proof_message(figures), query.get("proof", "")):
         return None
     return ApprovalOutcome(
         product=figures["listing"][:120],
@@ -180,15 +182,17 @@ def approval_from_query(query: Mapping[str, str], *, proof_key: bytes) -> Approv
 _APPROVAL_FIGURES = ("listing", "on_sale", "canteens", "gates", "dormitories")
 
 
-def _approval_key(request: UserRequest | HTMXRequest) -> bytes:
-    """A key of the app's secret and the manager's id: a proof made for one manager holds for no other."""
-    secret: str = request.app.state["settings"].secret_key
-    return hmac.new(secret.encode(), f"pasar-kawasan approval|{request.user.id}".encode(), hashlib.sha256).digest()
+def _secret(request: UserRequest | HTMXRequest) -> str:
+    return str(request.app.state["settings"].secret_key)
 
 
-def _proof(key: bytes, figures: Mapping[str, str]) -> str:
-    message = "\x1f".join(figures[name] for name in _APPROVAL_FIGURES)
-    return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()[:32]
+def _proof_purpose(manager_id: int) -> str:
+    """A proof made for one manager holds for no other."""
+    return f"approval|{manager_id}"
+
+
+def _proof_message(figures: Mapping[str, str]) -> str:
+    return "\x1f".join(figures[name] for name in _APPROVAL_FIGURES)
 
 
 QUEUE = DecisionList(

@@ -9,8 +9,6 @@ comes back to htmx as a 200 fragment carrying the message, and to a plain form a
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 import uuid
 from collections.abc import Iterable, Mapping
@@ -63,6 +61,7 @@ from web.forms import field_errors, form_values, page_number, read_form, whole_n
 from web.labels import POINT_KIND_LABELS
 from web.responses import page, page_or_fragment, see_other, varies_with_htmx, wants_fragment
 from web.roles import BUYERS, CANTEEN_STAFF
+from web.signing import signature, signed
 
 CHECKOUT_FIELDS = (
     "delivery_day",
@@ -85,6 +84,7 @@ PLACE_FIELDS = {
 }
 
 FLASH_COOKIE = "pk_flash"
+FLASH_PURPOSE = "order-again notice"
 MAX_FLASH = 10
 
 
@@ -453,17 +453,13 @@ async def checkout(
 # --- "Order again" and its notice of what was left out ------------------------------------------------
 
 
-def _signature(settings: Settings, payload: str) -> str:
-    return hmac.new(settings.secret_key.encode(), payload.encode(), hashlib.sha256).hexdigest()[:32]
-
-
 def _flash(response: Redirect, settings: Settings, messages: list[str]) -> None:
     """Messages for the next page (the cart after "Order again"), in a short-lived signed cookie: they are
     shown once, and nobody can put words there with a crafted link."""
     payload = base64.urlsafe_b64encode(json.dumps([m[:200] for m in messages[:MAX_FLASH]]).encode()).decode()
     response.set_cookie(
         FLASH_COOKIE,
-        f"{payload}.{_signature(settings, payload)}",
+        f"{payload}.{signature(settings.secret_key, FLASH_PURPOSE, payload)}",
         path="/cart",
         max_age=300,
         httponly=True,
@@ -473,8 +469,8 @@ def _flash(response: Redirect, settings: Settings, messages: list[str]) -> None:
 
 
 def _read_flash(request: Request[Any, Any, Any], settings: Settings) -> list[str]:
-    payload, _, signature = request.cookies.get(FLASH_COOKIE, "").rpartition(".")
-    if not payload or not hmac.compare_digest(_signature(settings, payload), signature):
+    payload, _, claimed = request.cookies.get(FLASH_COOKIE, "").rpartition(".")
+    if not payload or not signed(settings.secret_key, FLASH_PURPOSE, payload, claimed):
         return []
     try:
         messages = json.loads(base64.urlsafe_b64decode(payload.encode()))

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
-from babel import numbers
+from babel import Locale, numbers
 from jinja2 import pass_context
 from litestar.plugins.jinja import JinjaTemplateEngine
 from markupsafe import Markup
@@ -95,9 +95,18 @@ def query_with(params: dict[str, str], **changes: object) -> str:
     return urlencode({name: value for name, value in merged.items() if value not in ("", "None")})
 
 
+_DECIMAL_PATTERN = numbers.parse_pattern("#,##0.#")
+
+
+@cache
+def _babel_locale(name: str) -> Locale:
+    return Locale.parse(name)
+
+
 def format_decimal(value: float) -> str:
-    """1.5 → "1,5" in Indonesian, "1.5" in English; at most one decimal, none for whole numbers."""
-    return numbers.format_decimal(value, format="#,##0.#", locale=get_locale())
+    """1.5 → "1,5" in Indonesian, "1.5" in English; at most one decimal, none for whole numbers. (The pattern
+    and locale parsed once: Babel's format_decimal parses both at each call.)"""
+    return _DECIMAL_PATTERN.apply(value, _babel_locale(get_locale()))
 
 
 def whatsapp_text_link(phone: str, message: str | None = None) -> str:

@@ -37,6 +37,7 @@ from backend.reports.funnel import zone_funnel
 from backend.vendors.models import Vendor
 from tests.conftest import log_in
 from tests.orders.conftest import Ordering
+from tests.reports.test_reports import bearer
 
 TODAY = date(2026, 11, 23)
 SEP, OCT, NOV = date(2026, 9, 1), date(2026, 10, 1), date(2026, 11, 1)
@@ -285,14 +286,31 @@ async def test_the_manager_reads_the_funnel_page_and_downloads_its_csv(client, d
     month_rows = list(csv.reader(io.StringIO(months.content.decode("utf-8-sig"))))
     assert month_rows[-1] == ["2026-11-01", "0", "0", "1", "1", "1", "1", "1", "750000", "650000", "86.7"]
 
-    api = await client.get("/api/v1/reports/funnel?from=2026-09-01&to=2026-11-30")
+
+async def test_the_funnel_api_answers_the_same_figures(client, database, seeded):
+    period = {"from": "2026-09-01", "to": "2026-11-30"}
+    api = await client.get("/api/v1/reports/funnel", params=period, headers=await bearer(database, seeded.manager))
     assert api.status_code == 200, api.text
-    assert api.json()["counts"] == counts(5, 3, 3, 3, 2, 2, 1)
+    body = api.json()
+    assert body["counts"] == counts(5, 3, 3, 3, 2, 2, 1)
+    assert [m["counts"]["signed_up"] for m in body["months"]] == [0, 2, 1]
+    assert body["local_share"] == 86.7
+    other_zone = await client.get(
+        "/api/v1/reports/funnel",
+        params={"zone": seeded.zone.id},
+        headers=await bearer(database, seeded.other_manager),
+    )
+    assert other_zone.status_code == 404
+    vendor = await client.get("/api/v1/reports/funnel", headers=await bearer(database, seeded.vendors["A"].user))
+    assert vendor.status_code == 403
 
 
-async def test_a_vendor_and_another_zone_s_manager_cannot_open_the_funnel(client, database, seeded):
+async def test_a_vendor_cannot_open_the_funnel_page_nor_another_zone_s_manager_hers(client, seeded):
     await log_in(client, seeded.vendors["A"].user)
-    assert (await client.get("/manager/funnel")).status_code == 403
-    assert (await client.get("/manager/funnel.csv")).status_code == 403
-    assert (await client.get("/api/v1/reports/funnel")).status_code == 403
+    assert (await client.get("/manager/funnel", follow_redirects=False)).status_code == 403
+    assert (await client.get("/manager/funnel.csv", follow_redirects=False)).status_code == 403
     await client.post("/logout", follow_redirects=False)
+    client.cookies.clear()
+    await log_in(client, seeded.other_manager)
+    assert (await client.get(f"/manager/funnel?zone={seeded.zone.id}")).status_code == 404
+    assert (await client.get(f"/manager/funnel.csv?zone={seeded.zone.id}")).status_code == 404

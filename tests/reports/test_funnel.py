@@ -18,25 +18,32 @@ plus a row of another zone and a vendor of KITB who never was in the register (n
 from __future__ import annotations
 
 import csv
+import html
 import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlmodel import col
 
-from backend.accounts.models import Role
+from backend.accounts.models import Role, User
 from backend.catalog.models import Product
 from backend.certification.models import Certificate
+from backend.clock import utcnow, wib_today
 from backend.errors import Forbidden, NotFound
+from backend.moderation import service as moderation
 from backend.moderation.models import RegisterImport, VendorInvitation
 from backend.orders.models import Order, OrderStatus
+from backend.orders.states import change_status
 from backend.reports.funnel import zone_funnel
 from backend.vendors.models import Vendor
-from tests.conftest import log_in
-from tests.orders.conftest import Ordering
+from backend.vendors.readiness import StepKey, vendor_readiness
+from tests.conftest import csrf_token, found, log_in, sign_up
+from tests.moderation.test_register_import import REGISTER, run_import
+from tests.orders.conftest import NOW, ON_DELIVERY_DAY, Ordering
 from tests.reports.test_reports import bearer
 
 TODAY = date(2026, 11, 23)
@@ -180,9 +187,9 @@ async def seeded(world, database, zone, manager) -> Seeded:
     return Seeded(zone=zone, manager=manager, other_manager=other_manager, vendors=sellers)
 
 
-async def funnel_of(database, actor, **kwargs: Any):
+async def funnel_of(database, actor, *, today: date = TODAY, **kwargs: Any):
     async with database.sessionmaker() as session:
-        return await zone_funnel(session=session, actor=actor, today=TODAY, **kwargs)
+        return await zone_funnel(session=session, actor=actor, today=today, **kwargs)
 
 
 async def test_the_funnel_counts_each_step_of_the_seeded_register(database, seeded):
@@ -314,3 +321,105 @@ async def test_a_vendor_cannot_open_the_funnel_page_nor_another_zone_s_manager_h
     await log_in(client, seeded.other_manager)
     assert (await client.get(f"/manager/funnel?zone={seeded.zone.id}")).status_code == 404
     assert (await client.get(f"/manager/funnel.csv?zone={seeded.zone.id}")).status_code == 404
+
+
+# --- a story: one UMKM of the register, step by step ---------------------------------------------------------------
+
+
+async def test_a_vendor_from_the_register_is_led_to_a_first_sale_and_the_funnel_counts_each_step(
+    client, other_client, world, zone, manager, database, codes
+):
+    today = wib_today(utcnow())
+
+    async def funnel_counts() -> dict[str, int]:
+        return (await funnel_of(database, manager, today=today)).counts
+
+    async def next_step(user) -> StepKey | None:
+        async with database.sessionmaker() as session:
+            view = await vendor_readiness(session=session, user=user, today=today)
+        step = view.readiness.next_step
+        return step.key if step else None
+
+    await run_import(database, manager, REGISTER.encode())
+    assert await funnel_counts() == counts(3, 0, 0, 0, 0, 0, 0)
+
+    # The manager opens Catering Bu Sri's WhatsApp invitation from the register's rows: the click is recorded.
+    await log_in(client, manager)
+    rows = await client.get("/manager/register/rows?state=not_invited")
+    assert rows.status_code == 200
+    row_id = int(found(r'data-invitation="(\d+)"', rows.text.split("Catering Bu Sri")[0].rsplit("<tr", 1)[1])[1])
+    link = html.unescape(found(r'href="(https://wa\.me/6281234567001\?text=[^"]+)"', rows.text)[1])
+    text = unquote(link.split("?text=", 1)[1])
+    assert "Catering Bu Sri" in text and "/signup?role=vendor" in text and "0812-3456-7001" in text
+    opened = await client.post(
+        f"/manager/register/rows/{row_id}/invited",
+        headers={"x-csrftoken": await csrf_token(client), "HX-Request": "true"},
+    )
+    assert opened.status_code == 204
+    assert await funnel_counts() == counts(3, 1, 0, 0, 0, 0, 0)
+
+    # Sri signs up with the register's number: her profile comes from the register, its location is the next step.
+    await sign_up(
+        other_client,
+        codes,
+        {
+            "role": "vendor",
+            "full_name": "Sri Rahayu",
+            "phone": "0812-3456-7001",
+            "password": "catering-sri-1",
+            "zone_id": str(zone.id),
+        },
+    )
+    async with database.sessionmaker() as session:
+        sri = (await session.execute(select(User).where(col(User.phone) == "+6281234567001"))).scalar_one()
+    assert await funnel_counts() == counts(3, 1, 1, 0, 0, 0, 0)
+    assert await next_step(sri) == StepKey.PROFILE
+
+    # She places her kitchen on the map, adds her NIB, P-IRT and halal certificate and a nasi box for review.
+    buyer = await Ordering(world=world, database=database, zone=zone).canteen_buyer()
+    shop = await world.shop(sri, certificate_kinds=("nib", "pirt", "halal"))
+    assert await next_step(sri) == StepKey.NIB  # waiting for the manager
+    assert await funnel_counts() == counts(3, 1, 1, 0, 0, 0, 0)
+
+    async with database.sessionmaker() as session:
+        for certificate in shop.certificates:
+            await moderation.verify_certificate(
+                session=session, actor=manager, certificate_id=certificate.id, now=utcnow()
+            )
+        await session.commit()
+    assert await funnel_counts() == counts(3, 1, 1, 1, 0, 0, 0)
+    assert await next_step(sri) == StepKey.PHOTO
+
+    async with database.sessionmaker() as session:
+        await moderation.approve_listing(session=session, actor=manager, product_id=shop.product.id, now=utcnow())
+        await session.commit()
+    assert await funnel_counts() == counts(3, 1, 1, 1, 1, 0, 0)
+    assert await next_step(sri) == StepKey.FIRST_SALE
+
+    # The canteen orders 20 boxes, and Sri delivers them: her first sale. The canteen comes back for more.
+    ordering = Ordering(world=world, database=database, zone=zone)
+    for number in (1, 2):
+        order = await ordering.order(buyer, shop.product.id, 20)
+        async with database.sessionmaker() as session:
+            for target, now in (
+                (OrderStatus.ACCEPTED, NOW),
+                (OrderStatus.READY, NOW),
+                (OrderStatus.DELIVERED, ON_DELIVERY_DAY),
+            ):
+                await change_status(
+                    session=session, order_id=order.id, target=target, actor=sri, now=now, today=wib_today(now)
+                )
+            await session.commit()
+        if number == 1:
+            assert await funnel_counts() == counts(3, 1, 1, 1, 1, 1, 0)
+            assert await next_step(sri) is None
+    assert await funnel_counts() == counts(3, 1, 1, 1, 1, 1, 1)
+
+    # Each step in its month: the register, the invitation, the sign-up, the certificate and the approval this
+    # month; the deliveries on the order's day.
+    funnel = await funnel_of(database, manager, today=today)
+    by_month = {m.key: m.counts for m in funnel.months if any(m.counts.values())}
+    this_month, delivery_month = f"{today:%Y-%m}", f"{ON_DELIVERY_DAY:%Y-%m}"
+    assert by_month[this_month]["listed"] == 1 and by_month[delivery_month]["repeat_buyer"] == 1
+    assert {g.key: g.counts["first_sale"] for g in funnel.by_kecamatan} == {"Batang": 0, "Gringsing": 1}
+    assert {g.key: g.counts["registered"] for g in funnel.by_category} == {"catering": 1, "crafts": 1, "snacks": 1}

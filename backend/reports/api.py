@@ -15,7 +15,8 @@ from backend.accounts.models import Role
 from backend.clock import utcnow, wib_today
 from backend.db import DbSession
 from backend.problems import problem_response
-from backend.reports import funnel, service
+from backend.reports import service
+from backend.reports.funnel import ZoneFunnel, zone_funnel
 from backend.vendors import service as vendors
 
 From = Annotated[date | None, QueryParameter(name="from", description="First delivery day (YYYY-MM-DD)")]
@@ -92,8 +93,8 @@ class ReportApi(Controller):
         zone: Annotated[int | None, QueryParameter(ge=1)] = None,
         start: Annotated[date | None, QueryParameter(name="from", description="A day of the first month")] = None,
         end: Annotated[date | None, QueryParameter(name="to", description="A day of the last month")] = None,
-    ) -> funnel.ZoneFunnel:
-        return await funnel.zone_funnel(
+    ) -> ZoneFunnel:
+        return await zone_funnel(
             session=db_session, actor=request.user, zone_id=zone, start=start, end=end, today=wib_today(utcnow())
         )
 

@@ -138,6 +138,7 @@ def month_range(start: date | None, end: date | None, *, today: date) -> tuple[d
     checked like every report's range."""
     if start is None or end is None:
         start, end = last_months(today, DEFAULT_FUNNEL_MONTHS)
+    check_range(month_start(start), month_start(end))  # the years first: a month past 2100 is not computed
     first, last = month_start(start), _add_months(month_start(end), 1) - timedelta(days=1)
     check_range(first, last)
     return first, last

@@ -33,7 +33,7 @@ from backend.accounts.models import Role, User
 from backend.catalog.models import Product
 from backend.certification.models import Certificate
 from backend.clock import utcnow, wib_today
-from backend.errors import Forbidden, NotFound
+from backend.errors import Forbidden, NotFound, ValidationFailed
 from backend.moderation import service as moderation
 from backend.moderation.models import RegisterImport, VendorInvitation
 from backend.orders.models import Order, OrderStatus
@@ -423,3 +423,12 @@ async def test_a_vendor_from_the_register_is_led_to_a_first_sale_and_the_funnel_
     assert by_month[this_month]["listed"] == 1 and by_month[delivery_month]["repeat_buyer"] == 1
     assert {g.key: g.counts["first_sale"] for g in funnel.by_kecamatan} == {"Batang": 0, "Gringsing": 1}
     assert {g.key: g.counts["registered"] for g in funnel.by_category} == {"catering": 1, "crafts": 1, "snacks": 1}
+
+
+async def test_a_month_range_out_of_bounds_is_refused_not_a_crash(database, seeded):
+    with pytest.raises(ValidationFailed):
+        await funnel_of(database, seeded.manager, start=date(9999, 1, 1), end=date(9999, 12, 31))
+    with pytest.raises(ValidationFailed):
+        await funnel_of(database, seeded.manager, start=date(2025, 1, 1), end=date(2026, 11, 1))  # 23 months
+    with pytest.raises(ValidationFailed):
+        await funnel_of(database, seeded.manager, start=NOV, end=SEP)

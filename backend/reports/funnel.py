@@ -157,6 +157,8 @@ def _reached(session: AsyncSession, zone_id: int) -> Any:
     row = VendorInvitation
     of_zone = col(row.zone_id) == zone_id
     vendor_of_row = col(Vendor.user_id) == col(row.claimed_by_id)
+    # Each step's subquery reads the zone's vendors only (an order's zone is its vendor's).
+    zone_vendors = select(col(Vendor.id)).where(col(Vendor.zone_id) == zone_id)
 
     def step(name: FunnelStep, month: ColumnElement[Any]) -> Any:
         return select(
@@ -174,18 +176,22 @@ def _reached(session: AsyncSession, zone_id: int) -> Any:
             col(Certificate.vendor_id).label("vendor_id"),
             func.min(func.coalesce(col(Certificate.verified_at), col(Certificate.created_at))).label("at"),
         )
-        .where(col(Certificate.status) == CertificateStatus.VERIFIED)
+        .where(col(Certificate.status) == CertificateStatus.VERIFIED, col(Certificate.vendor_id).in_(zone_vendors))
         .group_by(col(Certificate.vendor_id))
         .subquery("certified")
     )
     approvals = union_all(
         select(col(Product.vendor_id).label("vendor_id"), col(AuditEntry.at).label("at"))
         .join(Product, col(Product.id) == col(AuditEntry.subject_id))
-        .where(col(AuditEntry.action) == "listing.approve", col(AuditEntry.subject_type) == "product"),
+        .where(
+            col(AuditEntry.action) == "listing.approve",
+            col(AuditEntry.subject_type) == "product",
+            col(AuditEntry.zone_id) == zone_id,
+        ),
         select(
             col(Product.vendor_id).label("vendor_id"),
             func.coalesce(col(Product.reviewed_at), col(Product.updated_at)).label("at"),
-        ).where(col(Product.status) == ListingStatus.LIVE),
+        ).where(col(Product.status) == ListingStatus.LIVE, col(Product.vendor_id).in_(zone_vendors)),
     ).subquery("approvals")
     listed = (
         select(approvals.c.vendor_id, func.min(approvals.c.at).label("at"))
@@ -194,7 +200,7 @@ def _reached(session: AsyncSession, zone_id: int) -> Any:
     )
     first_sale = (
         select(col(Order.vendor_id).label("vendor_id"), func.min(col(Order.delivery_day)).label("day"))
-        .where(col(Order.status).in_(SOLD))
+        .where(col(Order.status).in_(SOLD), col(Order.zone_id) == zone_id)
         .group_by(col(Order.vendor_id))
         .subquery("first_sale")
     )
@@ -211,7 +217,7 @@ def _reached(session: AsyncSession, zone_id: int) -> Any:
             )
             .label("turn"),
         )
-        .where(col(Order.status).in_(SOLD))
+        .where(col(Order.status).in_(SOLD), col(Order.zone_id) == zone_id)
         .subquery("turn")
     )
     repeat = (

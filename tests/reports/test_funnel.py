@@ -36,7 +36,9 @@ from backend.clock import utcnow, wib_today
 from backend.errors import Forbidden, NotFound, ValidationFailed
 from backend.moderation import service as moderation
 from backend.moderation.models import RegisterImport, VendorInvitation
-from backend.orders.models import Order, OrderStatus
+from backend.orders.claim_models import ClaimKind
+from backend.orders.claims import ClaimAction
+from backend.orders.models import Order, OrderLine, OrderStatus
 from backend.orders.states import change_status
 from backend.reports.funnel import zone_funnel
 from backend.vendors.models import Vendor
@@ -44,6 +46,8 @@ from backend.vendors.readiness import StepKey, vendor_readiness
 from tests.conftest import csrf_token, found, log_in, sign_up
 from tests.moderation.test_register_import import REGISTER, run_import
 from tests.orders.conftest import NOW, ON_DELIVERY_DAY, Ordering
+from tests.orders.test_delivery_claims import act as act_on_claim
+from tests.orders.test_delivery_claims import report as report_claim
 from tests.reports.test_reports import bearer
 
 TODAY = date(2026, 11, 23)
@@ -414,6 +418,18 @@ async def test_a_vendor_from_the_register_is_led_to_a_first_sale_and_the_funnel_
             assert await funnel_counts() == counts(3, 1, 1, 1, 1, 1, 0)
             assert await next_step(sri) is None
     assert await funnel_counts() == counts(3, 1, 1, 1, 1, 1, 1)
+
+    # The canteen bought 2 × 20 boxes of Sri, a UMKM of Batang: all of its spend went to the regency's UMKM. Five
+    # boxes of the second order came damaged, and Sri agreed: what she gave back is no spend.
+    delivered = await funnel_of(database, manager, today=today)
+    assert (delivered.canteen_spend, delivered.local_spend, delivered.local_share) == (600000, 600000, 100.0)
+    async with database.sessionmaker() as session:
+        line = (await session.execute(select(OrderLine).where(col(OrderLine.order_id) == order.id))).scalar_one()
+    await report_claim(database, buyer, order, line, quantity=5, kind=ClaimKind.DAMAGED)
+    settled = await act_on_claim(database, sri, order, ClaimAction.ACCEPT)
+    assert settled.claim.amount == 75000
+    after_refund = await funnel_of(database, manager, today=today)
+    assert (after_refund.canteen_spend, after_refund.local_spend) == (525000, 525000)
 
     # Each step in its month: the register, the invitation, the sign-up, the certificate and the approval this
     # month; the deliveries on the order's day.

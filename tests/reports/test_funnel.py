@@ -402,8 +402,10 @@ async def test_a_vendor_from_the_register_is_led_to_a_first_sale_and_the_funnel_
 
     # The canteen orders 20 boxes, and Sri delivers them: her first sale. The canteen comes back for more.
     ordering = Ordering(world=world, database=database, zone=zone)
+    orders = []
     for number in (1, 2):
         order = await ordering.order(buyer, shop.product.id, 20)
+        orders.append(order)
         async with database.sessionmaker() as session:
             for target, now in (
                 (OrderStatus.ACCEPTED, NOW),
@@ -424,9 +426,9 @@ async def test_a_vendor_from_the_register_is_led_to_a_first_sale_and_the_funnel_
     delivered = await funnel_of(database, manager, today=today)
     assert (delivered.canteen_spend, delivered.local_spend, delivered.local_share) == (600000, 600000, 100.0)
     async with database.sessionmaker() as session:
-        line = (await session.execute(select(OrderLine).where(col(OrderLine.order_id) == order.id))).scalar_one()
-    await report_claim(database, buyer, order, line, quantity=5, kind=ClaimKind.DAMAGED)
-    settled = await act_on_claim(database, sri, order, ClaimAction.ACCEPT)
+        line = (await session.execute(select(OrderLine).where(col(OrderLine.order_id) == orders[1].id))).scalar_one()
+    await report_claim(database, buyer, orders[1], line, quantity=5, kind=ClaimKind.DAMAGED)
+    settled = await act_on_claim(database, sri, orders[1], ClaimAction.ACCEPT)
     assert settled.claim.amount == 75000
     after_refund = await funnel_of(database, manager, today=today)
     assert (after_refund.canteen_spend, after_refund.local_spend) == (525000, 525000)

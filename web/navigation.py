@@ -52,7 +52,7 @@ PLACES: dict[str, tuple[Place, ...]] = {
             covers=("/manager/certificates", "/manager/reports", "/manager/requests", "/manager/wanted"),
         ),
         Place("/manager/vendors", N_("Vendor list"), "store", covers=("/manager/register", "/manager/canteens")),
-        Place("/manager/dashboard", N_("Reports"), "chart"),
+        Place("/manager/dashboard", N_("Reports"), "chart", covers=("/manager/funnel",)),
         ACCOUNT,
     ),
     # The admin's own pages; the market managers' work an admin can also do is reached from the home.

@@ -17,11 +17,11 @@ from backend.accounts.auth import UserRequest
 from backend.accounts.models import Role
 from backend.clock import format_date, utcnow, wib_today
 from backend.db import DbSession
-from backend.errors import ValidationFailed
+from backend.errors import N_, ValidationFailed
 from backend.i18n import get_locale, gettext
 from backend.money import format_rupiah
-from backend.reports import exports, service
-from backend.reports.charts import Bar, bar_chart
+from backend.reports import exports, funnel, service
+from backend.reports.charts import Bar, Step, bar_chart, funnel_chart
 from backend.vendors import service as vendors
 from web.forms import field_errors, query_date, whole_number
 from web.responses import page
@@ -256,7 +256,94 @@ async def zone_weeks_csv(request: UserRequest, db_session: DbSession) -> Respons
     return _csv(exports.zone_weeks(dashboard))
 
 
+# --- the district funnel ---------------------------------------------------------------------------------
+
+STEP_NAMES = {
+    funnel.FunnelStep.REGISTERED: N_("In the register"),
+    funnel.FunnelStep.INVITED: N_("Invited"),
+    funnel.FunnelStep.SIGNED_UP: N_("Signed up"),
+    funnel.FunnelStep.CERTIFIED: N_("Certified"),
+    funnel.FunnelStep.LISTED: N_("First listing live"),
+    funnel.FunnelStep.FIRST_SALE: N_("First sale"),
+    funnel.FunnelStep.REPEAT_BUYER: N_("A buyer came back"),
+}
+FUNNEL_VIEWS = ("kecamatan", "category")
+
+
+def _month(text: str | None) -> date | None:
+    """A month from the query string: ?from=2026-09 (what a month field sends) or a day of it."""
+    text = (text or "").strip()
+    return query_date(f"{text}-01" if len(text) == 7 else text)
+
+
+async def _funnel(
+    request: UserRequest, db_session: AsyncSession, strict: bool = False
+) -> tuple[funnel.ZoneFunnel, dict[str, str]]:
+    build = partial(
+        funnel.zone_funnel,
+        session=db_session,
+        actor=request.user,
+        zone_id=whole_number(request.query_params.get("zone")),
+        today=wib_today(utcnow()),
+    )
+    start, end = _month(request.query_params.get("from")), _month(request.query_params.get("to"))
+    try:
+        return await build(start=start, end=end), {}
+    except ValidationFailed as refused:
+        if strict:
+            raise
+        return await build(start=None, end=None), field_errors(refused)
+
+
+def funnel_figure(report: funnel.ZoneFunnel) -> Any:
+    steps = [Step(gettext(STEP_NAMES[step]), report.counts[step]) for step in funnel.STEPS]
+    return funnel_chart(
+        steps,
+        title=gettext(
+            "District funnel from %(start)s to %(end)s", start=report.months[0].key, end=report.months[-1].key
+        ),
+        description="; ".join(f"{step.label}: {step.value}" for step in steps),
+    )
+
+
+@get("/manager/funnel", guards=MANAGERS, name="zone_funnel")
+async def zone_funnel(request: UserRequest, db_session: DbSession) -> Template:
+    """How far the register's UMKM have come, step by step, by kecamatan or by category (?by=) and per month, with
+    the canteen spend's local share, a chart and CSV downloads (four queries)."""
+    report, errors = await _funnel(request, db_session)
+    view = request.query_params.get("by")
+    view = view if view in FUNNEL_VIEWS else FUNNEL_VIEWS[0]
+    zone_query = f"zone={report.zone_id}&" if request.user.role == Role.ADMIN else ""
+    query = f"{zone_query}from={report.start:%Y-%m}&to={report.end:%Y-%m}"
+    return page(
+        "reports/funnel.html",
+        status_code=400 if errors else 200,
+        errors=errors,
+        f=report,
+        chart=funnel_figure(report),
+        view=view,
+        groups=report.by_kecamatan if view == "kecamatan" else report.by_category,
+        step_names=STEP_NAMES,
+        query=query,
+    )
+
+
+@get("/manager/funnel.csv", guards=MANAGERS)
+async def zone_funnel_csv(request: UserRequest, db_session: DbSession) -> Response[bytes]:
+    report, _ = await _funnel(request, db_session, strict=True)
+    return _csv(exports.funnel_cells(report))
+
+
+@get("/manager/funnel/months.csv", guards=MANAGERS)
+async def zone_funnel_months_csv(request: UserRequest, db_session: DbSession) -> Response[bytes]:
+    report, _ = await _funnel(request, db_session, strict=True)
+    return _csv(exports.funnel_months(report))
+
+
 PAGE_ROUTES = [
+    zone_funnel,
+    zone_funnel_csv,
+    zone_funnel_months_csv,
     vendor_reports,
     vendor_sales_by_day_csv,
     vendor_sales_by_product_csv,

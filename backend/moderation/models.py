@@ -126,6 +126,8 @@ class VendorInvitation(SQLModel, table=True):
     desa: str = Field(max_length=80)
     category: str = Field(max_length=16)
     import_id: int = Field(foreign_key="register_import.id")
+    # When a manager last sent (or marked as sent) the WhatsApp invitation to sign up; None: not invited yet.
+    invited_at: datetime | None = None
     claimed_by_id: int | None = Field(default=None, foreign_key="user.id")
     claimed_at: datetime | None = None
     created_at: datetime = created_at_field()

@@ -11,12 +11,14 @@ import csv
 import io
 import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import ColumnElement, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -24,9 +26,10 @@ from backend.accounts.models import Role, User, Zone
 from backend.catalog.models import Category
 from backend.db import table_of
 from backend.errors import N_, Forbidden, NotFound, ValidationFailed
+from backend.i18n import gettext
 from backend.moderation.audit import record
 from backend.moderation.models import RegisterImport, VendorInvitation
-from backend.phone import InvalidPhoneNumber, normalize_phone
+from backend.phone import InvalidPhoneNumber, display_phone, normalize_phone
 from backend.vendors.models import Vendor
 from backend.vendors.schemas import VendorProfileInput
 from backend.vendors.service import save_profile
@@ -399,3 +402,118 @@ async def welcome_vendor(*, session: AsyncSession, user: User, now: datetime) ->
         desa=invitation.desa,
     )
     return await save_profile(session=session, user=user, data=profile, now=now)
+
+
+# --- inviting the register's UMKM ---------------------------------------------------------------------------
+
+INVITATIONS_PER_PAGE = 50
+MAX_MARKED = 200  # one page's worth of rows and then some: a bulk mark is one form
+
+
+class InvitationState(StrEnum):
+    NOT_INVITED = "not_invited"
+    INVITED = "invited"
+    SIGNED_UP = "signed_up"
+
+
+MSG_INVITATION = N_(
+    "Hello %(owner)s, %(business)s is in the UMKM register of %(regency)s. Pasar Kawasan links UMKM with the "
+    "canteens and workers of %(zone)s. Sign up as a seller with this WhatsApp number (%(phone)s) and your business "
+    "profile is filled in from the register: %(link)s"
+)
+MSG_INVITATION_NOT_FOUND = N_("This register row does not exist.")
+
+
+@dataclass
+class InvitationPage:
+    rows: list[VendorInvitation]
+    total: int  # rows matching the filter, every page
+    page: int
+    pages: int
+
+
+def _zone_rows(actor: User) -> list[ColumnElement[bool]]:
+    if actor.role == Role.ADMIN:
+        return []
+    if actor.role != Role.MANAGER:
+        raise Forbidden()
+    return [col(VendorInvitation.zone_id) == actor.zone_id]
+
+
+def _state_condition(state: InvitationState | None) -> list[ColumnElement[bool]]:
+    claimed = col(VendorInvitation.claimed_by_id).is_not(None)
+    if state == InvitationState.SIGNED_UP:
+        return [claimed]
+    if state == InvitationState.INVITED:
+        return [~claimed, col(VendorInvitation.invited_at).is_not(None)]
+    if state == InvitationState.NOT_INVITED:
+        return [~claimed, col(VendorInvitation.invited_at).is_(None)]
+    return []
+
+
+async def list_invitations(
+    *,
+    session: AsyncSession,
+    actor: User,
+    state: InvitationState | None = None,
+    kecamatan: str = "",
+    page: int = 1,
+) -> InvitationPage:
+    """The register's rows (a manager's zone; every zone for an admin), by kecamatan and business name, a page of
+    50 at a time, optionally only those not invited yet, invited, or signed up: two queries."""
+    conditions = [*_zone_rows(actor), *_state_condition(state)]
+    if kecamatan:
+        conditions.append(func.lower(col(VendorInvitation.kecamatan)) == kecamatan.strip().lower())
+    total = (await session.execute(select(func.count(col(VendorInvitation.id))).where(*conditions))).scalar_one()
+    pages = max(1, -(-total // INVITATIONS_PER_PAGE))
+    page = min(max(page, 1), pages)
+    rows = (
+        await session.execute(
+            select(VendorInvitation)
+            .where(*conditions)
+            .order_by(col(VendorInvitation.kecamatan), col(VendorInvitation.business_name), col(VendorInvitation.id))
+            .offset((page - 1) * INVITATIONS_PER_PAGE)
+            .limit(INVITATIONS_PER_PAGE)
+        )
+    ).scalars()
+    return InvitationPage(list(rows), total, page, pages)
+
+
+def invitation_message(invitation: VendorInvitation, *, zone: Zone, signup_link: str) -> str:
+    """The WhatsApp text inviting a register row's owner to sign up, in the reader's language."""
+    return gettext(
+        MSG_INVITATION,
+        owner=invitation.owner_name,
+        business=invitation.business_name,
+        regency=zone.regency,
+        zone=zone.name,
+        phone=display_phone(invitation.phone),
+        link=signup_link,
+    )
+
+
+async def mark_invited(
+    *, session: AsyncSession, actor: User, invitation_ids: Sequence[int], now: datetime
+) -> list[VendorInvitation]:
+    """Record that the rows were sent their invitation (the WhatsApp link was opened, or the manager says so).
+
+    Only the first invitation is kept (the funnel counts a row as invited in the month it first was); rows already
+    signed up are left alone. A manager marks their own zone's rows: another zone's row is NotFound, as if it did
+    not exist. Returns the rows newly marked; never commits."""
+    ids = sorted(set(invitation_ids))[:MAX_MARKED]
+    if not ids:
+        return []
+    found = list(
+        (
+            await session.execute(select(VendorInvitation).where(col(VendorInvitation.id).in_(ids), *_zone_rows(actor)))
+        ).scalars()
+    )
+    if len(found) != len(ids):
+        raise NotFound(MSG_INVITATION_NOT_FOUND)
+    marked = [row for row in found if row.invited_at is None and row.claimed_by_id is None]
+    for row in marked:
+        row.invited_at = now
+        session.add(row)
+        await record(session, actor, "register.invite", row, row.zone_id)
+    await session.flush()
+    return marked

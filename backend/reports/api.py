@@ -16,6 +16,7 @@ from backend.clock import utcnow, wib_today
 from backend.db import DbSession
 from backend.problems import problem_response
 from backend.reports import service
+from backend.reports.funnel import ZoneFunnel, zone_funnel
 from backend.vendors import service as vendors
 
 From = Annotated[date | None, QueryParameter(name="from", description="First delivery day (YYYY-MM-DD)")]
@@ -71,6 +72,29 @@ class ReportApi(Controller):
         end: To = None,
     ) -> service.ZoneDashboard:
         return await service.zone_dashboard(
+            session=db_session, actor=request.user, zone_id=zone, start=start, end=end, today=wib_today(utcnow())
+        )
+
+    @get(
+        "/funnel",
+        guards=[requires_role(Role.MANAGER, Role.ADMIN)],
+        summary="My zone's district funnel: register rows to repeat buyers per month, kecamatan and category",
+        description="The UMKM of the imported register counted in the month (WIB) they first reached each step "
+        "(registered, invited, signed_up, certified, listed, first_sale, repeat_buyer), over the months of "
+        "`from` to `to` (default: the last six), with the share of the zone's canteen spend that went to UMKM "
+        "of the zone's regency. An admin picks the zone with `zone`; a manager's own zone only (another zone "
+        "answers 404).",
+        responses={404: problem_response(404, "No such zone, or another zone than the manager's own")},
+    )
+    async def funnel(
+        self,
+        request: UserRequest,
+        db_session: DbSession,
+        zone: Annotated[int | None, QueryParameter(ge=1)] = None,
+        start: Annotated[date | None, QueryParameter(name="from", description="A day of the first month")] = None,
+        end: Annotated[date | None, QueryParameter(name="to", description="A day of the last month")] = None,
+    ) -> ZoneFunnel:
+        return await zone_funnel(
             session=db_session, actor=request.user, zone_id=zone, start=start, end=end, today=wib_today(utcnow())
         )
 

@@ -66,3 +66,41 @@ def bar_chart(bars: list[Bar], *, summary: str, top_label: str, max_labels: int 
         parts.append(f'<text x="{x}" y="{HEIGHT - 8}"{anchor}>{escape(bar.label)}</text>')
     parts.append("</g></svg>")
     return Markup("".join(parts))
+
+
+@dataclass
+class Step:
+    label: str  # the step's name, at the start of its bar
+    value: int
+
+
+FUNNEL_ROW = 40  # each step's band: its name above, its bar below
+FUNNEL_LABEL_WIDTH = 64  # room at the bar's end for its number
+
+
+def funnel_chart(steps: list[Step], *, title: str, description: str) -> Markup:
+    """The steps top to bottom as horizontal bars scaled to the largest, each with its name and number written out,
+    so the chart reads without colour or pointing; `title` and `description` are what a screen reader announces
+    (the figures are in a table beside it too)."""
+    height = TOP + FUNNEL_ROW * len(steps)
+    largest = max((step.value for step in steps), default=0) or 1
+    plot_width = WIDTH - 2 * LEFT - FUNNEL_LABEL_WIDTH
+    parts = [
+        (
+            f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="100%" class="chart" '
+            'role="img" aria-labelledby="funnel-title funnel-desc">'
+        ),
+        f'<title id="funnel-title">{escape(title)}</title><desc id="funnel-desc">{escape(description)}</desc>',
+        f'<g font-size="16" fill="{INK}">',
+    ]
+    for index, step in enumerate(steps):
+        top = TOP / 2 + index * FUNNEL_ROW
+        width = round(plot_width * max(step.value, 0) / largest, 1)
+        parts.append(
+            f'<text x="{LEFT}" y="{round(top + 12, 1)}">{escape(step.label)}</text>'
+            f'<rect class="bar" x="{LEFT}" y="{round(top + 17, 1)}" width="{width}" height="16" fill="{BAR}" '
+            f'data-value="{step.value}"/>'
+            f'<text x="{round(LEFT + width + 6, 1)}" y="{round(top + 30, 1)}">{step.value}</text>'
+        )
+    parts.append("</g></svg>")
+    return Markup("".join(parts))

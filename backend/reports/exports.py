@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from backend.reports.funnel import STEPS, FunnelStep, ZoneFunnel
 from backend.reports.service import CanteenSpend, OrderList, VendorSales, ZoneDashboard
 
 MEDIA_TYPE = "text/csv; charset=utf-8"
@@ -61,7 +62,7 @@ def _csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def _span(report: VendorSales | CanteenSpend | OrderList | ZoneDashboard) -> str:
+def _span(report: VendorSales | CanteenSpend | OrderList | ZoneDashboard | ZoneFunnel) -> str:
     return f"{report.start.isoformat()}_{report.end.isoformat()}"
 
 
@@ -150,6 +151,59 @@ def zone_weeks(dashboard: ZoneDashboard) -> CsvFile:
             (
                 (w.iso_week, w.week_start.isoformat(), w.orders, w.value, w.bought_in_zone, w.bought_locally)
                 for w in dashboard.weeks
+            ),
+        ),
+    )
+
+
+# The funnel's steps as the CSV's column names.
+FUNNEL_COLUMNS = {
+    FunnelStep.REGISTERED: "baris_register",
+    FunnelStep.INVITED: "diundang",
+    FunnelStep.SIGNED_UP: "mendaftar",
+    FunnelStep.CERTIFIED: "bersertifikat",
+    FunnelStep.LISTED: "produk_tayang",
+    FunnelStep.FIRST_SALE: "penjualan_pertama",
+    FunnelStep.REPEAT_BUYER: "pembeli_kembali",
+}
+
+
+def funnel_cells(funnel: ZoneFunnel) -> CsvFile:
+    """The register rows reaching each step per month, kecamatan and category (only those with something)."""
+    return CsvFile(
+        f"corong-{funnel.zone_code.lower()}_{_span(funnel)}.csv",
+        _csv(
+            ["awal_bulan", "kecamatan", "kategori", *(FUNNEL_COLUMNS[step] for step in STEPS)],
+            (
+                (cell.month.isoformat(), cell.kecamatan, cell.category, *(cell.counts[step] for step in STEPS))
+                for cell in funnel.cells
+            ),
+        ),
+    )
+
+
+def funnel_months(funnel: ZoneFunnel) -> CsvFile:
+    """Each month's steps and the zone's canteen spend with its local part (the share as a per cent, "" without
+    spend)."""
+    return CsvFile(
+        f"corong-{funnel.zone_code.lower()}-bulanan_{_span(funnel)}.csv",
+        _csv(
+            [
+                "awal_bulan",
+                *(FUNNEL_COLUMNS[step] for step in STEPS),
+                "belanja_kantin_rupiah",
+                "dari_umkm_kabupaten_rupiah",
+                "porsi_umkm_kabupaten_persen",
+            ],
+            (
+                (
+                    m.month.isoformat(),
+                    *(m.counts[step] for step in STEPS),
+                    m.canteen_spend,
+                    m.local_spend,
+                    "" if m.local_share is None else m.local_share,
+                )
+                for m in funnel.months
             ),
         ),
     )

@@ -148,7 +148,8 @@ async def list_programmes(*, session: AsyncSession, actor: User) -> list[Program
 async def get_programme(*, session: AsyncSession, actor: User, programme_id: int) -> ProgrammeWithCohorts:
     """One programme of the manager's zone with its cohorts; another zone's is not found."""
     zone_id = managed_zone(actor)
-    rows = (
+    # A programme without cohorts comes back once, with None (the outer join).
+    rows: Sequence[tuple[TrainingProgramme, TrainingCohort | None]] = (
         await session.execute(
             select(TrainingProgramme, TrainingCohort)
             .outerjoin(TrainingCohort, col(TrainingCohort.programme_id) == col(TrainingProgramme.id))
@@ -301,7 +302,8 @@ class CohortView:
 async def cohort_with_attendees(*, session: AsyncSession, actor: User, cohort_id: int) -> CohortView:
     """A cohort of the manager's zone, its programme and its attendees by name with their vendors: one query."""
     zone_id = managed_zone(actor)
-    rows = (
+    # A cohort without attendees comes back once, with None (the outer join).
+    rows: Sequence[tuple[TrainingCohort, TrainingProgramme, TrainingAttendee | None, int | None, str | None]] = (
         await session.execute(
             select(TrainingCohort, TrainingProgramme, TrainingAttendee, col(Vendor.id), col(Vendor.business_name))
             .join(TrainingProgramme, col(TrainingProgramme.id) == col(TrainingCohort.programme_id))
@@ -415,6 +417,10 @@ async def add_attendee(
     vendor or the register's invitation with that phone or NIB. Someone already on the list is refused."""
     cohort, _programme = await get_cohort(session=session, actor=actor, cohort_id=cohort_id)
     full_name, business_name = _words(data.full_name), _words(data.business_name)
+    phone: str | None
+    nib: str | None
+    user_id: int | None
+    invitation_id: int | None
     if data.vendor_id is not None:
         vendor = await session.get(Vendor, data.vendor_id)
         owner = await session.get(User, vendor.user_id) if vendor is not None else None

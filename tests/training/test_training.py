@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import col
@@ -19,13 +20,18 @@ from backend.training.service import AttendeeInput, CohortInput, ProgrammeInput
 from tests.conftest import csrf_token, log_in, sign_up, submit
 from tests.vendors.test_vendor_api import make_token
 
-BBPVP = {
+BBPVP: dict[str, Any] = {
     "name": "Pelatihan Pengolahan Daging",
     "organiser": "BBPVP Semarang",
     "kind": "meat_processing",
     "description": "Abon, rendang dan bakso untuk kantin pabrik",
 }
-COHORT = {"name": "Angkatan 1 2026", "starts_on": "2026-11-02", "ends_on": "2026-11-13", "place": "BBPVP Semarang"}
+COHORT: dict[str, Any] = {
+    "name": "Angkatan 1 2026",
+    "starts_on": "2026-11-02",
+    "ends_on": "2026-11-13",
+    "place": "BBPVP Semarang",
+}
 # As the organiser's spreadsheet saves it: a title line, semicolons, Indonesian headers, one landline.
 ATTENDANCE = """Daftar Peserta Pelatihan Pengolahan Daging Angkatan 1
 No.;Nama;Nama Usaha;No. HP / WA;NIB;Lulus
@@ -102,8 +108,7 @@ async def test_a_manager_records_a_programme_and_its_cohort_from_the_manager_hom
         shown = await client.get(url)
         assert shown.status_code == 200, url
         assert count_queries.count <= 5, (url, count_queries.statements)
-        assert "Angkatan 1 2026" in shown.text
-    assert "BBPVP Semarang" in shown.text
+        assert "Angkatan 1 2026" in shown.text and "BBPVP Semarang" in shown.text
 
     corrected = await submit(client, programme_url, {**BBPVP, "organiser": "BBPVP Semarang (Kemnaker)"})
     assert corrected.status_code == 303

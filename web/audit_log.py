@@ -57,6 +57,7 @@ AUDIT_ACTION_LABELS = {
     "training.cohort_add": N_("Training cohort added"),
     "training.cohort_edit": N_("Training cohort corrected"),
     "training.attendee_add": N_("Training attendee added"),
+    "training.attendee_edit": N_("Training attendee corrected"),
     "training.attendee_remove": N_("Training attendee taken off the list"),
     "training.import": N_("Attendance list imported"),
     "training.verify": N_("Training completion verified"),

@@ -21,8 +21,9 @@ from backend.accounts.models import Role
 from backend.clock import utcnow
 from backend.db import DbSession, undone_if_refused
 from backend.errors import N_, ValidationFailed
+from backend.phone import display_phone
 from backend.training import attendance, service
-from backend.training.models import TrainingCohort, TrainingKind, TrainingProgramme
+from backend.training.models import TrainingAttendee, TrainingCohort, TrainingKind, TrainingProgramme
 from backend.training.service import AttendeeInput, CohortInput, ProgrammeInput, VerificationInput
 from web.forms import FIRST_OPENED, FormState, form_values, read_form
 from web.responses import page, page_or_fragment, see_other
@@ -254,6 +255,38 @@ async def _attendee_answer(
     )
 
 
+def _attendee_form(attendee: TrainingAttendee) -> dict[str, Any]:
+    return {
+        "full_name": attendee.full_name,
+        "business_name": attendee.business_name,
+        "phone": display_phone(attendee.phone) if attendee.phone else "",
+        "nib": attendee.nib or "",
+        "completed": attendee.completed,
+    }
+
+
+@get(f"{PATH}/attendees/{{attendee_id:int}}", guards=MANAGER_ONLY)
+async def attendee_page(request: UserRequest, attendee_id: FromPath[int], db_session: DbSession) -> Template:
+    """Someone on a cohort's list, to correct a name or a mistyped phone number."""
+    row = await service.get_attendee_row(session=db_session, actor=request.user, attendee_id=attendee_id)
+    return page("training/attendee.html", row=row, form=_attendee_form(row.attendee), errors={})
+
+
+@post(f"{PATH}/attendees/{{attendee_id:int}}", guards=MANAGER_ONLY)
+async def edit_attendee(request: UserRequest, attendee_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
+    form = await form_values(request)
+    try:
+        data = read_form(AttendeeInput, form)
+        async with undone_if_refused(db_session):
+            attendee = await service.update_attendee(
+                session=db_session, actor=request.user, attendee_id=attendee_id, data=data, now=utcnow()
+            )
+    except ValidationFailed as refused:
+        row = await service.get_attendee_row(session=db_session, actor=request.user, attendee_id=attendee_id)
+        return page("training/attendee.html", row=row, **FormState.refused(form, refused).context())
+    return see_other(f"{PATH}/cohorts/{attendee.cohort_id}", notice="attendee_saved")
+
+
 @post(f"{PATH}/attendees/{{attendee_id:int}}/verify", guards=MANAGER_ONLY)
 async def verify_attendee(
     request: HTMXRequest, attendee_id: FromPath[int], db_session: DbSession
@@ -303,6 +336,8 @@ PAGE_ROUTES = [
     add_attendee,
     import_attendance,
     import_report,
+    attendee_page,
+    edit_attendee,
     verify_attendee,
     unverify_attendee,
     remove_attendee,

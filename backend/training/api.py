@@ -317,6 +317,16 @@ class TrainingApi(Controller):
         report = await attendance.get_import(session=db_session, actor=request.user, import_id=import_id)
         return AttendanceReport.of(report)
 
+    @put("/attendees/{attendee_id:int}", summary="Correct someone on a cohort's list; audit-logged")
+    async def update_attendee(
+        self, request: UserRequest, attendee_id: FromPath[int], data: JSONBody[AttendeeInput], db_session: DbSession
+    ) -> AttendeePublic:
+        await service.update_attendee(
+            session=db_session, actor=request.user, attendee_id=attendee_id, data=data, now=utcnow()
+        )
+        row = await service.get_attendee_row(session=db_session, actor=request.user, attendee_id=attendee_id)
+        return AttendeePublic.of(row.attendee, row.vendor_id)
+
     @delete("/attendees/{attendee_id:int}", status_code=204, summary="Take someone off a cohort's list; audit-logged")
     async def remove_attendee(self, request: UserRequest, attendee_id: FromPath[int], db_session: DbSession) -> None:
         await service.remove_attendee(session=db_session, actor=request.user, attendee_id=attendee_id)

@@ -410,25 +410,42 @@ def _attendee_identity(data: AttendeeInput) -> tuple[str | None, str | None]:
     return phone, nib
 
 
-async def add_attendee(
-    *, session: AsyncSession, actor: User, cohort_id: int, data: AttendeeInput, now: datetime
-) -> TrainingAttendee:
-    """A manager adds someone to a cohort's list: a vendor of the zone, or a person by phone or NIB, linked to the
-    vendor or the register's invitation with that phone or NIB. Someone already on the list is refused."""
-    cohort, _programme = await get_cohort(session=session, actor=actor, cohort_id=cohort_id)
-    full_name, business_name = _words(data.full_name), _words(data.business_name)
+@dataclass(frozen=True)
+class ResolvedAttendee:
+    """An attendee as typed, checked, and matched to the zone's vendor account and register invitation."""
+
+    full_name: str
+    business_name: str
     phone: str | None
     nib: str | None
     user_id: int | None
     invitation_id: int | None
+
+    def fields(self) -> dict[str, Any]:
+        return {
+            "full_name": self.full_name,
+            "business_name": self.business_name,
+            "phone": self.phone,
+            "nib": self.nib,
+            "user_id": self.user_id,
+            "invitation_id": self.invitation_id,
+        }
+
+
+async def _resolve_attendee(
+    session: AsyncSession, cohort: TrainingCohort, data: AttendeeInput, *, keep_out: int | None = None
+) -> ResolvedAttendee:
+    """Check what was typed and match it: a vendor of the zone (`vendor_id`), or a name with a phone or NIB linked
+    to the vendor or invitation with that phone or NIB. Someone else already on the cohort's list is refused."""
+    full_name, business_name = _words(data.full_name), _words(data.business_name)
     if data.vendor_id is not None:
         vendor = await session.get(Vendor, data.vendor_id)
         owner = await session.get(User, vendor.user_id) if vendor is not None else None
         if vendor is None or owner is None or vendor.zone_id != cohort.zone_id:
             raise ValidationFailed([FieldError("vendor_id", MSG_NO_VENDOR)])
-        phone, nib = owner.phone, None
-        full_name, business_name = full_name or vendor.owner_name, business_name or vendor.business_name
-        user_id, invitation_id = owner.id, None
+        resolved = ResolvedAttendee(
+            full_name or vendor.owner_name, business_name or vendor.business_name, owner.phone, None, owner.id, None
+        )
     else:
         phone, nib = _attendee_identity(data)
         if len(full_name) < 2:
@@ -437,31 +454,56 @@ async def add_attendee(
             session=session, zone_id=cohort.zone_id, phones=[phone] if phone else [], nibs=[nib] if nib else []
         )
         user_id, invitation_id = identities.match(phone, nib)
-    same = [col(TrainingAttendee.phone) == phone] if phone else []
-    if nib:
-        same.append(col(TrainingAttendee.nib) == nib)
-    duplicate = await session.execute(
-        select(col(TrainingAttendee.id)).where(col(TrainingAttendee.cohort_id) == cohort.id, or_(*same))
-    )
-    if duplicate.first() is not None:
-        raise ValidationFailed([FieldError("phone" if phone else "nib", MSG_ALREADY_IN_COHORT)])
+        resolved = ResolvedAttendee(full_name, business_name, phone, nib, user_id, invitation_id)
+    same = [col(TrainingAttendee.phone) == resolved.phone] if resolved.phone else []
+    if resolved.nib:
+        same.append(col(TrainingAttendee.nib) == resolved.nib)
+    duplicate = select(col(TrainingAttendee.id)).where(col(TrainingAttendee.cohort_id) == cohort.id, or_(*same))
+    if keep_out is not None:
+        duplicate = duplicate.where(col(TrainingAttendee.id) != keep_out)
+    if (await session.execute(duplicate)).first() is not None:
+        raise ValidationFailed([FieldError("phone" if resolved.phone else "nib", MSG_ALREADY_IN_COHORT)])
+    return resolved
+
+
+async def add_attendee(
+    *, session: AsyncSession, actor: User, cohort_id: int, data: AttendeeInput, now: datetime
+) -> TrainingAttendee:
+    """A manager adds someone to a cohort's list: a vendor of the zone, or a person by phone or NIB, linked to the
+    vendor or the register's invitation with that phone or NIB. Someone already on the list is refused."""
+    cohort, _programme = await get_cohort(session=session, actor=actor, cohort_id=cohort_id)
+    resolved = await _resolve_attendee(session, cohort, data)
     attendee = TrainingAttendee(
         cohort_id=cohort.id,
         zone_id=cohort.zone_id,
-        full_name=full_name,
-        business_name=business_name,
-        phone=phone,
-        nib=nib,
         completed=data.completed,
-        user_id=user_id,
-        invitation_id=invitation_id,
         created_at=now,
         updated_at=now,
+        **resolved.fields(),
     )
     session.add(attendee)
     await session.flush()
-    after = {"cohort": cohort.name, "phone": phone, "nib": nib, "completed": data.completed}
+    after = {"cohort": cohort.name, "phone": resolved.phone, "nib": resolved.nib, "completed": data.completed}
     await record(session, actor, "training.attendee_add", attendee, cohort.zone_id, after=after)
+    return attendee
+
+
+async def update_attendee(
+    *, session: AsyncSession, actor: User, attendee_id: int, data: AttendeeInput, now: datetime
+) -> TrainingAttendee:
+    """A manager corrects someone on a cohort's list (a name, a mistyped phone); a changed phone or NIB is matched
+    again. A verified completion stays completed. The audit log keeps what changed."""
+    attendee = await get_attendee(session=session, actor=actor, attendee_id=attendee_id)
+    cohort = await session.get_one(TrainingCohort, attendee.cohort_id)
+    resolved = await _resolve_attendee(session, cohort, data, keep_out=attendee.id)
+    fields = {**resolved.fields(), "completed": data.completed or attendee.verified_at is not None}
+    if (resolved.phone, resolved.nib) == (attendee.phone, attendee.nib) and attendee.user_id is not None:
+        fields["user_id"], fields["invitation_id"] = attendee.user_id, attendee.invitation_id  # already linked
+    before, after = _apply(attendee, fields, now)
+    if before:
+        session.add(attendee)
+        await session.flush()
+        await record(session, actor, "training.attendee_edit", attendee, attendee.zone_id, before=before, after=after)
     return attendee
 
 

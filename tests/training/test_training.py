@@ -447,3 +447,54 @@ async def test_the_api_keeps_programmes_cohorts_and_attendees_with_problem_bodie
     assert verified.status_code == 200 and verified.json()["verified"] is True
     assert (await client.delete(f"/api/v1/manager/training/attendees/{first}", headers=auth)).status_code == 204
     assert date.fromisoformat(cohort["ends_on"]) == date(2026, 11, 13)
+
+
+async def test_a_manager_corrects_a_mistyped_phone_and_the_attendee_is_linked_to_that_vendor(
+    client, world, zone, manager, database, count_queries
+):
+    seller = await world.seller(zone, business_name="Abon Sapi Bu Tini", certificates=())
+    cohort = await bbpvp_cohort(database, manager)
+    attendee = await attend(database, manager, cohort, full_name="Tini", phone="0812-9999-0000")
+    await log_in(client, manager)
+
+    count_queries.statements.clear()
+    form = await client.get(f"/manager/training/attendees/{attendee.id}")
+    assert form.status_code == 200 and count_queries.count <= 5, count_queries.statements
+    wrong = await submit(client, f"/manager/training/attendees/{attendee.id}", {"full_name": "Tini", "phone": "12"})
+    assert wrong.status_code == 400 and 'value="12"' in wrong.text
+
+    saved = await submit(
+        client,
+        f"/manager/training/attendees/{attendee.id}",
+        {"full_name": "Tini Suryani", "phone": seller.user.phone, "completed": "true"},
+    )
+
+    assert saved.status_code == 303
+    [corrected] = await attendees_of(database, cohort)
+    assert (corrected.full_name, corrected.user_id, corrected.completed) == ("Tini Suryani", seller.user.id, True)
+    assert "training.attendee_edit" in await audit_actions(database)
+    page = await client.get(f"/manager/training/cohorts/{cohort.id}")
+    assert f'href="/vendors/{seller.vendor.id}"' in page.text
+
+
+def test_the_list_reads_lulus_and_status_words_and_reports_what_it_cannot_read():
+    from backend.training.attendance import parse_attendance
+
+    rows, rejected = parse_attendance(
+        b"Nama Peserta,Telp/HP,Status,No. Sertifikat\n"
+        b"Sri Rahayu,081234567001,Kompeten,BNSP-0001\n"
+        b"Nur Hidayah,081234567002,Belum kompeten,\n"
+        b"Bambang,081234567003,mungkin,\n"
+        b"Sri Rahayu lagi,+62 812-3456-7001,Lulus,\n"
+        b"Tanpa Nomor,,Lulus,\n"
+    )
+
+    assert [(row.full_name, row.completed, row.certificate_number) for row in rows] == [
+        ("Sri Rahayu", True, "BNSP-0001"),
+        ("Nur Hidayah", False, ""),
+    ]
+    assert [(row.line, row.params) for row in rejected] == [
+        (4, {"line": 4, "value": "mungkin"}),
+        (5, {"line": 5, "first": 2}),
+        (6, {"line": 6}),
+    ]

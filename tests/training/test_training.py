@@ -498,3 +498,30 @@ def test_the_list_reads_lulus_and_status_words_and_reports_what_it_cannot_read()
         (5, {"line": 5, "first": 2}),
         (6, {"line": 6}),
     ]
+
+
+async def test_a_manager_adds_someone_by_phone_and_is_told_when_the_number_is_wrong_or_already_listed(
+    client, manager, database
+):
+    cohort = await bbpvp_cohort(database, manager)
+    await log_in(client, manager)
+    url = f"/manager/training/cohorts/{cohort.id}/attendees"
+
+    added = await submit(
+        client, url, {"full_name": "Sri Rahayu", "business_name": "Catering Bu Sri", "phone": "0812-3456-7001"}
+    )
+    landline = await submit(client, url, {"full_name": "Bambang", "phone": "021-555-1234"})
+    twice = await submit(client, url, {"full_name": "Sri R.", "phone": "+62 812 3456 7001"})
+    neither = await submit(client, url, {"full_name": "Tanpa Nomor"})
+
+    assert added.status_code == 303
+    assert (
+        landline.status_code == 400
+        and "Ketik nomor HP Indonesia" in landline.text
+        and 'value="Bambang"' in landline.text
+    )
+    assert twice.status_code == 400 and "Orang ini sudah ada di daftar angkatan." in twice.text
+    assert neither.status_code == 400 and "Ketik nomor HP atau NIB" in neither.text
+    assert [a.full_name for a in await attendees_of(database, cohort)] == ["Sri Rahayu"]
+    page = await client.get(f"/manager/training/cohorts/{cohort.id}?notice=attendee_added")
+    assert "Peserta ditambahkan." in page.text and "Catering Bu Sri" in page.text

@@ -26,6 +26,7 @@ from sqlmodel import col
 from backend.accounts.models import Role, User
 from backend.certification.formats import CertificateKind
 from backend.certification.models import Certificate, CertificateStatus
+from backend.db import matched_rows
 from backend.errors import N_, FieldError, NotFound, ValidationFailed
 from backend.moderation.audit import record
 from backend.moderation.models import VendorInvitation
@@ -601,7 +602,29 @@ async def link_signed_up_vendor(*, session: AsyncSession, user: User) -> int:
         .values(user_id=user.id)
         .execution_options(synchronize_session=False)
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return matched_rows(result)
+
+
+async def link_vendor_by_nib(*, session: AsyncSession, vendor: Vendor, nib_text: str) -> int:
+    """A vendor whose NIB certificate a manager verified is linked to the attendances of their zone with that NIB
+    (an attendance list that gave only the NIB). Returns how many were linked."""
+    try:
+        nib = clean_nib(nib_text)
+    except ValueError:
+        return 0
+    if nib is None:
+        return 0
+    result = await session.execute(
+        update(TrainingAttendee)
+        .where(
+            col(TrainingAttendee.zone_id) == vendor.zone_id,
+            col(TrainingAttendee.user_id).is_(None),
+            col(TrainingAttendee.nib) == nib,
+        )
+        .values(user_id=vendor.user_id)
+        .execution_options(synchronize_session=False)
+    )
+    return matched_rows(result)
 
 
 # --- trained but not yet selling ------------------------------------------------------------------------------

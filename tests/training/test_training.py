@@ -525,3 +525,26 @@ async def test_a_manager_adds_someone_by_phone_and_is_told_when_the_number_is_wr
     assert [a.full_name for a in await attendees_of(database, cohort)] == ["Sri Rahayu"]
     page = await client.get(f"/manager/training/cohorts/{cohort.id}?notice=attendee_added")
     assert "Peserta ditambahkan." in page.text and "Catering Bu Sri" in page.text
+
+
+async def test_an_attendee_known_only_by_nib_is_linked_once_the_vendors_nib_certificate_is_verified(
+    world, zone, manager, database
+):
+    from backend.moderation import service as moderation
+    from tests.conftest import EXAMPLE_NUMBERS
+
+    cohort = await bbpvp_cohort(database, manager)
+    await attend(database, manager, cohort, full_name="Nur Hidayah", nib=EXAMPLE_NUMBERS["nib"])
+    owner = await world.user(Role.VENDOR, zone=zone)
+    shop = await world.shop(owner, certificate_kinds=("nib",), verified=False, business_name="Keripik Mbak Nur")
+    [before] = await attendees_of(database, cohort)
+    assert before.user_id is None
+
+    async with database.sessionmaker() as session:
+        await moderation.verify_certificate(
+            session=session, actor=manager, certificate_id=shop.certificates[0].id, now=utcnow()
+        )
+        await session.commit()
+
+    [after] = await attendees_of(database, cohort)
+    assert after.user_id == owner.id

@@ -229,7 +229,6 @@ async def import_attendance(
     New people are added to the cohort's list, linked to the zone's vendor or register invitation with the same
     phone or NIB; someone already on it (by NIB, else phone) is updated when a field changed. A verified
     completion is never undone by a list that says otherwise. Never commits: the caller does."""
-    managed_zone(manager)
     cohort, _programme = await get_cohort(session=session, actor=manager, cohort_id=cohort_id)
     rows, rejected = parse_attendance(data)
     report = AttendanceImport(

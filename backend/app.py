@@ -56,6 +56,7 @@ from backend.reports.api import API_ROUTES as REPORT_API_ROUTES
 from backend.request_context import ObservedRequests
 from backend.requests.api import API_ROUTES as REQUEST_API_ROUTES
 from backend.security_headers import security_headers_hook
+from backend.training.api import API_ROUTES as TRAINING_API_ROUTES
 from backend.vendors.api import API_ROUTES as VENDOR_API_ROUTES
 from backend.vendors.readiness_api import API_ROUTES as READINESS_API_ROUTES
 from web.accounts import PAGE_ROUTES as ACCOUNT_PAGE_ROUTES
@@ -78,6 +79,7 @@ from web.readiness import PAGE_ROUTES as READINESS_PAGE_ROUTES
 from web.reports import PAGE_ROUTES as REPORT_PAGE_ROUTES
 from web.requests import PAGE_ROUTES as REQUEST_PAGE_ROUTES
 from web.templating import STATIC_DIR, TEMPLATE_DIR, configure_environment
+from web.training import PAGE_ROUTES as TRAINING_PAGE_ROUTES
 from web.vendor_orders import PAGE_ROUTES as VENDOR_ORDER_PAGE_ROUTES
 from web.vendors import PAGE_ROUTES as VENDOR_PAGE_ROUTES
 
@@ -180,6 +182,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                     *TRANSFER_API_ROUTES,
                     *REPORT_API_ROUTES,
                     *REQUEST_API_ROUTES,
+                    *TRAINING_API_ROUTES,
                     *NOTIFICATION_API_ROUTES,
                     *ADMINISTRATION_API_ROUTES,
                 ],
@@ -210,6 +213,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                     *DELIVERY_POINT_PAGE_ROUTES,
                     *REPORT_PAGE_ROUTES,
                     *REQUEST_PAGE_ROUTES,
+                    *TRAINING_PAGE_ROUTES,
                     *ADMIN_PAGE_ROUTES,
                 ],
                 include_in_schema=False,

@@ -38,11 +38,13 @@ from backend.orders.models import (
 )
 from backend.payments.models import Invoice, LedgerEntry, Payment, Payout, Refund, StripeEvent
 from backend.requests.models import BuyerRequest, RequestOffer, SearchDemand
+from backend.training.models import AttendanceImport, TrainingAttendee, TrainingCohort, TrainingProgramme
 from backend.vendors.help_contacts import HelpContact
 from backend.vendors.models import Vendor
 
 __all__ = [
     "ApiToken",
+    "AttendanceImport",
     "AuditEntry",
     "AuthSession",
     "BuyerRequest",
@@ -91,6 +93,9 @@ __all__ = [
     "StandingOrder",
     "StandingOrderRun",
     "StripeEvent",
+    "TrainingAttendee",
+    "TrainingCohort",
+    "TrainingProgramme",
     "User",
     "Vendor",
     "VendorInvitation",

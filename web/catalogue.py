@@ -29,6 +29,7 @@ from backend.orders.delivery import default_delivery_day
 from backend.orders.reviews import vendor_reviews
 from backend.requests.demand import count_unmet_search_apart
 from backend.security_headers import LOCATION
+from backend.training.service import training_badges
 from backend.validation import MSG_CALENDAR_DAY
 from backend.vendors.models import mask_to_days
 from web.forms import field_errors, query_date
@@ -159,8 +160,12 @@ async def product_page(request: HTMXRequest, product_id: FromPath[int], db_sessi
 async def vendor_page(request: HTMXRequest, vendor_id: FromPath[int], db_session: DbSession) -> Template:
     near = await buyer_location(session=db_session, user=request.scope.get("user"))
     storefront = await vendor_for_buyer(session=db_session, vendor_id=vendor_id, near=near, now=utcnow())
+    badges = await training_badges(session=db_session, user_id=storefront.vendor.user_id)
     return page(
-        "catalogue/vendor.html", storefront=storefront, operating_days=mask_to_days(storefront.vendor.operating_days)
+        "catalogue/vendor.html",
+        storefront=storefront,
+        operating_days=mask_to_days(storefront.vendor.operating_days),
+        training_badges=badges,
     )
 
 

@@ -20,6 +20,7 @@ from backend.orders.states import Side
 from backend.payments.invoices import STATE_LABELS
 from backend.payments.models import TermsApplicationStatus
 from backend.requests.models import OFFER_STATUS_LABELS, REQUEST_STATUS_LABELS
+from backend.training.models import TRAINING_KIND_LABELS
 from backend.vendors.help_contacts import CONTACT_KIND_LABELS
 
 WEEKDAY_LABELS = {
@@ -142,6 +143,7 @@ TEMPLATE_LABELS = {
     "delivery_labels": DELIVERY_LABELS,
     "point_kind_labels": POINT_KIND_LABELS,
     "help_contact_kind_labels": CONTACT_KIND_LABELS,
+    "training_kind_labels": TRAINING_KIND_LABELS,
     "side_labels": SIDE_LABELS,
     "order_action_labels": ORDER_ACTION_LABELS,
     "order_confirm_labels": ORDER_CONFIRM_LABELS,

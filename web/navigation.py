@@ -51,7 +51,12 @@ PLACES: dict[str, tuple[Place, ...]] = {
             "queue",
             covers=("/manager/certificates", "/manager/reports", "/manager/requests", "/manager/wanted"),
         ),
-        Place("/manager/vendors", N_("Vendor list"), "store", covers=("/manager/register", "/manager/canteens")),
+        Place(
+            "/manager/vendors",
+            N_("Vendor list"),
+            "store",
+            covers=("/manager/register", "/manager/canteens", "/manager/training"),
+        ),
         Place("/manager/dashboard", N_("Reports"), "chart", covers=("/manager/funnel",)),
         ACCOUNT,
     ),

@@ -19,6 +19,7 @@ from backend.clock import utcnow, wib_today
 from backend.db import DbSession, undone_if_refused
 from backend.errors import ValidationFailed
 from backend.phone import display_phone
+from backend.training.service import training_badges
 from backend.vendors import help_contacts
 from backend.vendors.help_contacts import ContactKind, HelpContact, HelpContactInput
 from backend.vendors.readiness import vendor_readiness
@@ -34,7 +35,8 @@ PATH = "/manager/help-contacts"
 async def readiness_page(request: UserRequest, db_session: DbSession) -> Template:
     """What stands between the vendor and selling into the zone, with the next step and who can help."""
     view = await vendor_readiness(session=db_session, user=request.user, today=wib_today(utcnow()))
-    return page("readiness/vendor.html", view=view)
+    badges = await training_badges(session=db_session, user_id=request.user.id)
+    return page("readiness/vendor.html", view=view, training_badges=badges)
 
 
 async def _contacts_page(request: UserRequest, db_session: AsyncSession, state: FormState = FIRST_OPENED) -> Template:

@@ -24,6 +24,7 @@ from backend.db import as_utc, matched_rows
 from backend.errors import N_, FieldError, TooManyAttempts, ValidationFailed
 from backend.moderation import register
 from backend.phone import InvalidPhoneNumber, normalize_phone
+from backend.training import service as training
 
 CODE_DIGITS = 6
 MSG_CODE_WRONG = N_("That code is not right. You can try %(left)s more times.")
@@ -198,6 +199,7 @@ async def confirm_phone(*, session: AsyncSession, user: User, code: str, policy:
     session.add(user)
     await session.flush()
     await register.welcome_vendor(session=session, user=user, now=now)
+    await training.link_signed_up_vendor(session=session, user=user)
     return user
 
 

@@ -29,6 +29,7 @@ from backend.catalog.models import (
 )
 from backend.catalog.revisions import apply_revision
 from backend.catalog.service import change_listing_status
+from backend.certification.formats import CertificateKind
 from backend.certification.models import Certificate, CertificateStatus
 from backend.db import matched_rows, upsert_insert
 from backend.errors import N_, Conflict, NotFound, ValidationFailed
@@ -37,6 +38,7 @@ from backend.moderation.audit import record
 from backend.moderation.models import CertificateNotice, ListingReport, ReportKind
 from backend.notifications.service import notify
 from backend.orders.service import warn_buyers_of_suspension
+from backend.training import service as training
 from backend.vendors.models import Vendor, VendorStatus
 from backend.vendors.reach import places_text, vendor_reach
 
@@ -635,7 +637,7 @@ def _certificate_state(certificate: Certificate) -> dict[str, Any]:
 
 async def verify_certificate(*, session: AsyncSession, actor: User, certificate_id: int, now: datetime) -> Certificate:
     """The manager compared the document with the typed number: the certificate now counts."""
-    return await _decide_certificate(
+    certificate = await _decide_certificate(
         session=session,
         actor=actor,
         certificate_id=certificate_id,
@@ -643,6 +645,10 @@ async def verify_certificate(*, session: AsyncSession, actor: User, certificate_
         reason="",
         now=now,
     )
+    if certificate.kind == CertificateKind.NIB:  # a training list that knew the business only by its NIB
+        vendor = await session.get_one(Vendor, certificate.vendor_id)
+        await training.link_vendor_by_nib(session=session, vendor=vendor, nib_text=certificate.number)
+    return certificate
 
 
 async def reject_certificate(

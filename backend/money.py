@@ -23,7 +23,7 @@ _INDONESIAN = Locale.parse("id")
 
 def format_rupiah(amount: int) -> str:
     """Rp 15.000; negative amounts as -Rp 15.000."""
-    return _RUPIAH_PATTERN.apply(amount, _INDONESIAN, currency="IDR", currency_digits=False)
+    return str(_RUPIAH_PATTERN.apply(amount, _INDONESIAN, currency="IDR", currency_digits=False))
 
 
 def parse_rupiah(text: str) -> int:

@@ -106,7 +106,7 @@ def _babel_locale(name: str) -> Locale:
 def format_decimal(value: float) -> str:
     """1.5 → "1,5" in Indonesian, "1.5" in English; at most one decimal, none for whole numbers. (The pattern
     and locale parsed once: Babel's format_decimal parses both at each call.)"""
-    return _DECIMAL_PATTERN.apply(value, _babel_locale(get_locale()))
+    return str(_DECIMAL_PATTERN.apply(value, _babel_locale(get_locale())))
 
 
 def whatsapp_text_link(phone: str, message: str | None = None) -> str:

@@ -334,6 +334,8 @@ async def accept_offer(
             delivery_kind=DeliveryKind.CANTEEN,
             notes=request.notes,
             starts_on=max(offer.start_date, request.start_date),
+            # The offer's price holds for every day of the standing order, whatever the product costs later.
+            max_unit_price=offer.unit_price,
         ),
         today=today,
     )

@@ -2,7 +2,9 @@
 from canteens, and what the zone ordered, by category and word, with counts (never who searched).
 
 A search is counted by its normalised words (catalog.searchtext), once per word, in the zone and ISO week of the
-searcher; only a first page that found fewer than FEW_RESULTS products is counted.
+searcher; only a first page that found fewer than FEW_RESULTS products is counted, and only a search the buyer
+settled on (the pages count a submitted search, not the answers shown while typing). A word enters the list once
+MIN_SEARCHES searches of one week asked for it.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from backend.requests.models import BuyerRequest, RequestStatus, SearchDemand
 
 FEW_RESULTS = 3  # a search finding fewer products than this counts as unmet
 MIN_WORD_LENGTH = 3
+# A word is listed once this many searches of one week (this one or the last) asked for it: one or two searches
+# are noise (a typo, a single curious buyer), and a word so rare could point at who searched.
+MIN_SEARCHES = 3
 MAX_WORDS = 5
 LIST_LENGTH = 20
 COUNTED_ORDER_STATUSES = (*OPEN_STATUSES, OrderStatus.DELIVERED, OrderStatus.COMPLETED)
@@ -47,8 +52,10 @@ async def count_unmet_search(*, session: AsyncSession, zone_id: int | None, text
         return
     monday = week_start(today)
     insert = upsert_insert(session)
+    # The rows are locked in the order given: sorted, so two searches of the same words in another order ("kopi
+    # susu", "susu kopi") wait for each other instead of deadlocking on PostgreSQL.
     statement = insert(SearchDemand).values(
-        [{"zone_id": zone_id, "week_start": monday, "word": word, "searches": 1} for word in words]
+        [{"zone_id": zone_id, "week_start": monday, "word": word, "searches": 1} for word in sorted(words)]
     )
     await session.execute(
         statement.on_conflict_do_update(
@@ -103,9 +110,11 @@ async def wanted_list(*, session: AsyncSession, zone_id: int | None, today: date
     if zone_id is None:
         return wanted
     last_monday = monday - timedelta(days=7)
+    in_the_weeks = (col(SearchDemand.zone_id) == zone_id, col(SearchDemand.week_start).in_([monday, last_monday]))
+    asked_enough = select(col(SearchDemand.word)).where(*in_the_weeks, col(SearchDemand.searches) >= MIN_SEARCHES)
     rows = await session.execute(
         select(col(SearchDemand.word), col(SearchDemand.week_start), col(SearchDemand.searches)).where(
-            col(SearchDemand.zone_id) == zone_id, col(SearchDemand.week_start).in_([monday, last_monday])
+            *in_the_weeks, col(SearchDemand.word).in_(asked_enough)
         )
     )
     counts: dict[str, list[int]] = {}

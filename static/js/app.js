@@ -90,11 +90,3 @@ document.addEventListener("htmx:beforeRequest", function (event) {
   var region = document.getElementById("request-failed");
   if (region) region.hidden = true;
 });
-// A search sent by Enter goes through htmx without the search button's name and value (htmx adds only a button
-// that was tapped), where the browser without JavaScript sends them: add them, so the server tells a submitted
-// search ("cari", counted in the zone's "dicari" list) from the answers shown while typing.
-document.addEventListener("htmx:configRequest", function (event) {
-  var submitted = event.detail.triggeringEvent;
-  var button = submitted && submitted.type === "submit" ? submitted.submitter : null;
-  if (button && button.name === "cari") event.detail.parameters[button.name] = button.value;
-});

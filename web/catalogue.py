@@ -39,6 +39,9 @@ MSG_PRICE = N_("Type a price such as 15000 or 15.000.")
 MSG_CATEGORY = N_("Choose a category from the list.")
 MSG_SORT = N_("Choose an order from the list.")
 MAX_TEXT = 100
+# The search button's name: a search the buyer submitted (the button, Enter, or the form without JavaScript) carries
+# it; the answers shown while typing, a filter changed or a category chip do not, and are not counted as demand.
+SUBMITTED = "cari"
 MAX_CURSOR = 400
 
 
@@ -103,7 +106,7 @@ async def catalogue(request: HTMXRequest, db_session: DbSession) -> Template:
             suggestions = await suggest(
                 session=db_session, text=fields["text"], found_any=bool(results.items) or results.page > 1
             )
-            if not fields["after"]:
+            if not fields["after"] and params.get(SUBMITTED) == "1":
                 # Counted once the page is sent, apart from it: the page keeps its five queries.
                 count_after = BackgroundTask(
                     count_unmet_search_apart,

@@ -12,13 +12,13 @@ from backend.accounts import service as accounts
 from backend.accounts.auth import UserRequest, requires_role
 from backend.accounts.models import Organisation, Role
 from backend.accounts.schemas import CanteenSettingsInput, FactoryLocation
-from backend.catalog import service as catalog
 from backend.certification import service as certification
 from backend.clock import utcnow, wib_today
 from backend.db import DbSession, undone_if_refused
 from backend.errors import ValidationFailed
 from backend.moderation import service as moderation
 from backend.phone import display_phone
+from backend.requests import demand
 from backend.security_headers import LOCATION
 from backend.vendors import readiness
 from backend.vendors.reach import vendor_with_reach
@@ -47,7 +47,8 @@ async def vendor_home(request: UserRequest, db_session: DbSession) -> Template:
     if vendor is None:
         checklist = readiness.assess(readiness.ReadinessFacts(None, None, [], shop), today=today)
         return page("home/vendor.html", zone=zone, vendor=None, notice=notice, readiness=checklist)
-    listings = await catalog.count_listings_by_status(session=db_session, vendor=vendor)
+    # The listings by status and the top of the zone's "dicari" list in one query: the home keeps its five.
+    demand_now = await demand.listings_and_wanted(session=db_session, vendor=vendor, today=today)
     certificates = await certification.list_certificates(session=db_session, vendor=vendor)
     attention = [(c, reason) for c in certificates if (reason := certification.needs_attention(c, today))]
     checklist = readiness.assess(readiness.ReadinessFacts(vendor, reach, certificates, shop), today=today)
@@ -56,7 +57,8 @@ async def vendor_home(request: UserRequest, db_session: DbSession) -> Template:
         zone=zone,
         vendor=vendor,
         notice=notice,
-        listings=listings,
+        listings=demand_now.listings,
+        wanted=demand_now,
         new_orders=new_orders,
         certificate_count=len(certificates),
         attention=attention,

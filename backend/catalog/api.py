@@ -94,6 +94,13 @@ class CatalogueController(Controller):
         page: Annotated[
             int, QueryParameter(ge=1, le=50, description="The page's number; a page after the first needs `after`")
         ] = 1,
+        submitted: Annotated[
+            bool,
+            QueryParameter(
+                description="false for the answers shown while someone types (search as you type): only a search"
+                " submitted is counted, anonymously, in the zone's 'dicari' list when it finds few products"
+            ),
+        ] = True,
     ) -> CataloguePagePublic:
         near = await buyer_location(
             session=db_session, user=request.scope.get("user"), latitude=latitude, longitude=longitude
@@ -116,7 +123,7 @@ class CatalogueController(Controller):
             ),
         )
         suggestions = await suggest(session=db_session, text=q, found_any=bool(result.items) or result.page > 1)
-        if not after:
+        if submitted and not after:
             user = request.scope.get("user")
             await count_unmet_search(
                 session=db_session,

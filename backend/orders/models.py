@@ -276,6 +276,9 @@ class StandingOrder(SQLModel, table=True):
     days_ahead: int = 7
     # No day before this one is placed (a request's accepted offer starts on a given day); None: from tomorrow.
     starts_on: date | None = None
+    # The price per unit agreed (a request's accepted offer), in rupiah: a day that would cost more is not placed.
+    # None: the product's price of the day, as any order.
+    max_unit_price: int | None = None
     active: bool = True
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()

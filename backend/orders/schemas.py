@@ -597,6 +597,10 @@ class StandingOrderPublic(BaseModel):
     delivery_kind: str
     notes: str
     days_ahead: int
+    max_unit_price: int | None = Field(
+        description="The price per unit agreed (a request's accepted offer), in rupiah: a day priced above it is"
+        " not placed; null: the product's price of the day"
+    )
     active: bool
     created_at: UtcDatetime
     updated_at: UtcDatetime

@@ -15,13 +15,23 @@ from sqlalchemy import select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from backend.accounts.models import Role, User
+from backend.accounts.models import Organisation, Role, User
 from backend.accounts.service import organisation_staff_ids
-from backend.catalog.models import Product
+from backend.catalog.models import PriceTier, Product
 from backend.catalog.service import buyer_visible
 from backend.clock import wib_today
 from backend.db import upsert_insert
-from backend.errors import N_, DomainError, FieldError, Forbidden, InsufficientCapacity, NotFound, ValidationFailed
+from backend.errors import (
+    N_,
+    Conflict,
+    DomainError,
+    FieldError,
+    Forbidden,
+    InsufficientCapacity,
+    NotFound,
+    ValidationFailed,
+)
+from backend.money import format_rupiah, unit_price_for
 from backend.notifications.service import notify
 from backend.orders.cart import MSG_MIN_ORDER, MSG_NO_PRODUCT
 from backend.orders.delivery import DELIVERY_SLOTS, MSG_SLOT, DeliveryChoice, resolve_place, vendor_problems
@@ -38,6 +48,11 @@ MSG_DAYS_AHEAD = N_("Place the orders 1 to 14 days ahead.")
 MSG_QUANTITY = N_("Type a quantity of at least 1.")
 MSG_CREATOR_GONE = N_("The colleague who set up this standing order no longer orders for the canteen: set it up again.")
 MSG_NOT_PLACED = N_("The standing order for %(product)s could not be placed for %(day)s. Open it to see why.")
+MSG_ABOVE_AGREED_PRICE = N_("%(product)s now costs %(price)s a unit, above the agreed %(agreed)s.")
+MSG_VENDOR_ABOVE_AGREED_PRICE = N_(
+    "The standing order of %(canteen)s for %(product)s was not placed for %(day)s: your price %(price)s a unit is"
+    " above the agreed %(agreed)s."
+)
 
 
 @dataclass(frozen=True)
@@ -50,6 +65,7 @@ class StandingOrderInput:
     notes: str = ""
     days_ahead: int = 7
     starts_on: date | None = None  # no day before it is placed
+    max_unit_price: int | None = None  # the agreed price per unit: a day priced above it is not placed
 
 
 @dataclass
@@ -64,6 +80,10 @@ class StandingOrderView:
     @property
     def weekdays(self) -> list[int]:
         return mask_to_days(self.standing.weekdays)
+
+
+class AboveAgreedPrice(Conflict):
+    """A day of a standing order whose price for the quantity is above the price agreed for it."""
 
 
 @dataclass
@@ -153,6 +173,7 @@ async def create_standing_order(
         notes=data.notes.strip()[:500],
         days_ahead=data.days_ahead,
         starts_on=data.starts_on,
+        max_unit_price=data.max_unit_price,
     )
     session.add(standing)
     await session.flush()
@@ -213,17 +234,20 @@ async def place_standing_orders(*, session: AsyncSession, now: datetime) -> Stan
     today = wib_today(now)
     rows = (
         await session.execute(
-            select(StandingOrder, User, col(Product.name))
+            select(StandingOrder, User, col(Product.name), col(Vendor.user_id), col(Organisation.name))
             .join(User, col(User.id) == col(StandingOrder.created_by_id))
             .join(Product, col(Product.id) == col(StandingOrder.product_id))
+            .join(Vendor, col(Vendor.id) == col(StandingOrder.vendor_id))
+            .join(Organisation, col(Organisation.id) == col(StandingOrder.organisation_id))
             .where(col(StandingOrder.active).is_(True))
             .order_by(col(StandingOrder.id))
         )
     ).all()
-    product_names = {standing.id: name for standing, _, name in rows}
+    product_names = {standing.id: name for standing, _, name, _, _ in rows}
+    vendor_users = {standing.id: (user_id, canteen) for standing, _, _, user_id, canteen in rows}
     due = [
         (standing, buyer, today + timedelta(days=offset))
-        for standing, buyer, _ in rows
+        for standing, buyer, *_ in rows
         for offset in range(1, standing.days_ahead + 1)
         if standing.weekdays & (1 << ((today + timedelta(days=offset)).isoweekday() - 1))
         and (standing.starts_on is None or today + timedelta(days=offset) >= standing.starts_on)
@@ -256,6 +280,8 @@ async def place_standing_orders(*, session: AsyncSession, now: datetime) -> Stan
                     and buyer.organisation_id == standing.organisation_id
                 ):
                     raise Forbidden(MSG_CREATOR_GONE)
+                if standing.max_unit_price is not None:
+                    await _ensure_agreed_price(session, standing, product_names[standing.id])
                 placement = await place_orders(
                     session=session,
                     buyer=buyer,
@@ -296,9 +322,46 @@ async def place_standing_orders(*, session: AsyncSession, now: datetime) -> Stan
                 url="/canteen/standing-orders",
                 now=now,
             )
+            if isinstance(refused, AboveAgreedPrice):
+                # The vendor can lower the price again before the next day is placed: they are told too.
+                vendor_user_id, canteen_name = vendor_users[standing.id]
+                await notify(
+                    session=session,
+                    user_ids={vendor_user_id},
+                    message=MSG_VENDOR_ABOVE_AGREED_PRICE,
+                    params={**refused.params, "canteen": canteen_name, "day": day.isoformat()},
+                    url="/vendor/products",
+                    now=now,
+                )
         else:
             result.placed += 1
     return result
+
+
+async def _ensure_agreed_price(session: AsyncSession, standing: StandingOrder, product_name: str) -> None:
+    """AboveAgreedPrice when the product's price for the standing order's quantity (tiers applied, as placement
+    prices it) is above the price agreed for the standing order."""
+    assert standing.max_unit_price is not None
+    base = (
+        await session.execute(select(col(Product.price)).where(col(Product.id) == standing.product_id))
+    ).scalar_one()
+    tiers = (
+        await session.execute(
+            select(col(PriceTier.min_quantity), col(PriceTier.unit_price)).where(
+                col(PriceTier.product_id) == standing.product_id
+            )
+        )
+    ).all()
+    price = unit_price_for(base, [(low, tier_price) for low, tier_price in tiers], standing.quantity)
+    if price > standing.max_unit_price:
+        raise AboveAgreedPrice(
+            MSG_ABOVE_AGREED_PRICE,
+            params={
+                "product": product_name,
+                "price": format_rupiah(price),
+                "agreed": format_rupiah(standing.max_unit_price),
+            },
+        )
 
 
 async def _claim(

@@ -2,7 +2,9 @@
 from canteens, and what the zone ordered, by category and word, with counts (never who searched).
 
 A search is counted by its normalised words (catalog.searchtext), once per word, in the zone and ISO week of the
-searcher; only a first page that found fewer than FEW_RESULTS products is counted.
+searcher; only a first page that found fewer than FEW_RESULTS products is counted, and only a search the buyer
+settled on (the pages count a submitted search, not the answers shown while typing). A word enters the list once
+MIN_SEARCHES searches of one week asked for it.
 """
 
 from __future__ import annotations
@@ -10,21 +12,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Date, String, cast, func, literal, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from backend.catalog.models import Product
+from backend.catalog.models import ListingStatus, Product
 from backend.catalog.searchtext import query_terms
 from backend.catalog.vocabulary import matching_categories
 from backend.db import Database, upsert_insert
 from backend.orders.models import OPEN_STATUSES, Order, OrderLine, OrderStatus
 from backend.requests.models import BuyerRequest, RequestStatus, SearchDemand
+from backend.vendors.models import Vendor
 
 FEW_RESULTS = 3  # a search finding fewer products than this counts as unmet
 MIN_WORD_LENGTH = 3
+# A word is listed once this many searches of one week (this one or the last) asked for it: one or two searches
+# are noise (a typo, a single curious buyer), and a word so rare could point at who searched.
+MIN_SEARCHES = 3
 MAX_WORDS = 5
 LIST_LENGTH = 20
+HOME_LENGTH = 5  # entries of the list on the vendor's home
 COUNTED_ORDER_STATUSES = (*OPEN_STATUSES, OrderStatus.DELIVERED, OrderStatus.COMPLETED)
 
 
@@ -47,8 +54,10 @@ async def count_unmet_search(*, session: AsyncSession, zone_id: int | None, text
         return
     monday = week_start(today)
     insert = upsert_insert(session)
+    # The rows are locked in the order given: sorted, so two searches of the same words in another order ("kopi
+    # susu", "susu kopi") wait for each other instead of deadlocking on PostgreSQL.
     statement = insert(SearchDemand).values(
-        [{"zone_id": zone_id, "week_start": monday, "word": word, "searches": 1} for word in words]
+        [{"zone_id": zone_id, "week_start": monday, "word": word, "searches": 1} for word in sorted(words)]
     )
     await session.execute(
         statement.on_conflict_do_update(
@@ -96,6 +105,101 @@ class WantedList:
         return not (self.searched or self.requested or self.ordered)
 
 
+@dataclass
+class VendorHomeDemand:
+    """What the vendor's home shows of the shop's listings and of the zone's "dicari" list."""
+
+    listings: dict[str, int] = field(default_factory=dict)  # listing status → number of products
+    requested: list[RequestedKind] = field(default_factory=list)
+    searched: list[SearchedWord] = field(default_factory=list)
+
+
+async def listings_and_wanted(
+    *, session: AsyncSession, vendor: Vendor, today: date, length: int = HOME_LENGTH
+) -> VendorHomeDemand:
+    """The vendor's listings by status, and the top of the zone's "dicari" list in the vendor's categories (the
+    categories of its products not rejected): open requests first, most asked first, then searched words that
+    name one of those categories or none (a dish, "rendang"), at most `length` entries in all. One query, so the
+    home keeps its five."""
+    monday = week_start(today)
+    in_the_weeks = (
+        col(SearchDemand.zone_id) == vendor.zone_id,
+        col(SearchDemand.week_start).in_([monday, monday - timedelta(days=7)]),
+    )
+    asked_enough = select(col(SearchDemand.word)).where(*in_the_weeks, col(SearchDemand.searches) >= MIN_SEARCHES)
+    sold_categories = select(col(Product.category)).where(
+        col(Product.vendor_id) == vendor.id, col(Product.status) != ListingStatus.REJECTED
+    )
+    no_text, no_day = cast(null(), String), cast(null(), Date)
+    # One row shape for the three kinds: kind, text, category, week, count, quantity, unit.
+    products = (
+        select(
+            literal("product"),
+            col(Product.status),
+            col(Product.category),
+            no_day,
+            func.count(),
+            literal(0),
+            no_text,
+        )
+        .where(col(Product.vendor_id) == vendor.id)
+        .group_by(col(Product.status), col(Product.category))
+    )
+    searched = select(
+        literal("searched"),
+        col(SearchDemand.word),
+        no_text,
+        col(SearchDemand.week_start),
+        col(SearchDemand.searches),
+        literal(0),
+        no_text,
+    ).where(*in_the_weeks, col(SearchDemand.word).in_(asked_enough))
+    requested = (
+        select(
+            literal("requested"),
+            func.lower(col(BuyerRequest.title)),
+            col(BuyerRequest.category),
+            no_day,
+            func.count(),
+            func.sum(col(BuyerRequest.quantity)),
+            col(BuyerRequest.unit),
+        )
+        .where(
+            col(BuyerRequest.zone_id) == vendor.zone_id,
+            col(BuyerRequest.status) == RequestStatus.OPEN,
+            col(BuyerRequest.expires_on) >= today,
+            col(BuyerRequest.category).in_(sold_categories),
+        )
+        .group_by(func.lower(col(BuyerRequest.title)), col(BuyerRequest.category), col(BuyerRequest.unit))
+    )
+    found = VendorHomeDemand()
+    categories: set[str] = set()
+    words: dict[str, list[int]] = {}
+    for kind, text, category, week, number, quantity, unit in await session.execute(
+        union_all(products, searched, requested)
+    ):
+        if kind == "product":
+            found.listings[text] = found.listings.get(text, 0) + number
+            if text != ListingStatus.REJECTED:
+                categories.add(category)
+        elif kind == "searched":
+            words.setdefault(text, [0, 0])[0 if week == monday else 1] += number
+        else:
+            found.requested.append(
+                RequestedKind(title=text, category=category, unit=unit, requests=number, quantity=quantity or 0)
+            )
+    found.requested.sort(key=lambda entry: (-entry.requests, -entry.quantity, entry.title))
+    found.requested = found.requested[:length]
+    for word, (this_week, last_week) in sorted(words.items(), key=lambda item: (-item[1][0], -item[1][1], item[0])):
+        named = [category.value for category in matching_categories([word])]
+        if named and not categories.intersection(named):
+            continue  # a word of another trade's category
+        category = next((value for value in named if value in categories), None)
+        found.searched.append(SearchedWord(word, category, this_week, last_week))
+    found.searched = found.searched[: length - len(found.requested)]
+    return found
+
+
 async def wanted_list(*, session: AsyncSession, zone_id: int | None, today: date) -> WantedList:
     """The "dicari" list of the zone for the week of `today` and the one before (three queries)."""
     monday = week_start(today)
@@ -103,9 +207,11 @@ async def wanted_list(*, session: AsyncSession, zone_id: int | None, today: date
     if zone_id is None:
         return wanted
     last_monday = monday - timedelta(days=7)
+    in_the_weeks = (col(SearchDemand.zone_id) == zone_id, col(SearchDemand.week_start).in_([monday, last_monday]))
+    asked_enough = select(col(SearchDemand.word)).where(*in_the_weeks, col(SearchDemand.searches) >= MIN_SEARCHES)
     rows = await session.execute(
         select(col(SearchDemand.word), col(SearchDemand.week_start), col(SearchDemand.searches)).where(
-            col(SearchDemand.zone_id) == zone_id, col(SearchDemand.week_start).in_([monday, last_monday])
+            *in_the_weeks, col(SearchDemand.word).in_(asked_enough)
         )
     )
     counts: dict[str, list[int]] = {}

@@ -25,7 +25,7 @@ from backend.catalog.entries import distance_km
 from backend.catalog.models import Category, Fulfilment, ListingStatus, PriceTier, Product, ProductCertificate, Unit
 from backend.catalog.schemas import ProductInput, TierInput
 from backend.certification.models import Certificate, CertificateStatus
-from backend.db import great_circle_km, matched_rows
+from backend.db import great_circle_km, matched_rows, upsert_insert
 from backend.errors import N_, Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from backend.moderation.audit import record
 from backend.money import unit_price_for
@@ -58,6 +58,9 @@ MSG_NOT_OPEN = N_("This request is no longer open.")
 MSG_ALREADY_DECIDED = N_("This request has already been decided: an offer was accepted or it was closed.")
 MSG_OFFER_NOT_OPEN = N_("This offer can no longer be accepted: the vendor withdrew it or it was decided already.")
 MSG_OFFER_ACCEPTED = N_("Your offer was accepted: it can no longer be changed.")
+MSG_OFFER_JUST_MADE = N_(
+    "You have just made an offer on this request (perhaps from another tab or phone): open the request to see it."
+)
 MSG_PRODUCT = N_("Choose one of your products in this category, or make a new one from the request.")
 MSG_NEW_PRODUCT_PRICE = N_("Type the price per unit of the new product.")
 MSG_VENDOR_DAYS = N_("You do not deliver on some of the days asked: change your operating days first.")
@@ -319,6 +322,10 @@ async def accept_offer(
     )
     if matched_rows(taken) != 1:
         raise Conflict(MSG_OFFER_NOT_OPEN)
+    # The offer as it is now: the vendor may have changed it (product, price, start) while the request was read.
+    await session.refresh(offer)
+    if offer.product_id != product.id:
+        product = await session.get(Product, offer.product_id) or product
     if not await catalog.visible_product_ids(session=session, today=today, product_ids=[product.id]):
         raise Conflict(MSG_PRODUCT_NOT_LIVE, params={"product": product.name})
     if await _price_for(session, product, request.quantity) > offer.unit_price:
@@ -334,6 +341,8 @@ async def accept_offer(
             delivery_kind=DeliveryKind.CANTEEN,
             notes=request.notes,
             starts_on=max(offer.start_date, request.start_date),
+            # The offer's price holds for every day of the standing order, whatever the product costs later.
+            max_unit_price=offer.unit_price,
         ),
         today=today,
     )
@@ -530,6 +539,7 @@ async def make_offer(
     request, with the vendor's certificates of the kinds it requires, and goes through review as any listing.
     The canteen's staff are told."""
     ensure_active(vendor)
+    await _hold_open(session, vendor=vendor, request_id=request_id)
     view = await vendor_request(session=session, vendor=vendor, request_id=request_id, today=today)
     request = view.request
     if request.status != RequestStatus.OPEN or request.expires_on < today:
@@ -568,9 +578,20 @@ async def make_offer(
     }
     offer = view.own_offer
     if offer is None:
-        offer = RequestOffer(request_id=request.id, vendor_id=vendor.id, created_at=now, **fields)
-        session.add(offer)
-        await session.flush()
+        # The same first offer sent from two tabs at once: one is saved, the other told so (not a server error).
+        insert = upsert_insert(session)
+        offer_id = (
+            await session.execute(
+                insert(RequestOffer)
+                .values(request_id=request.id, vendor_id=vendor.id, created_at=now, **fields)
+                .on_conflict_do_nothing(index_elements=["request_id", "vendor_id"])
+                .returning(col(RequestOffer.id))
+            )
+        ).scalar_one_or_none()
+        if offer_id is None:
+            raise Conflict(MSG_OFFER_JUST_MADE)
+        offer = await session.get(RequestOffer, offer_id)
+        assert offer is not None
     else:
         changed = await session.execute(
             update(RequestOffer)
@@ -592,6 +613,22 @@ async def make_offer(
         now=now,
     )
     return offer
+
+
+async def _hold_open(session: AsyncSession, *, vendor: Vendor, request_id: int) -> None:
+    """Lock the request against being decided while an offer is made (PostgreSQL: FOR SHARE, so vendors still
+    offer side by side; the canteen's accept or close, an UPDATE of the row, waits for the offer's commit and then
+    finds it among the open offers). A request of the vendor's zone already decided is a Conflict; one that does
+    not exist or is hidden is left to vendor_request (NotFound)."""
+    status = (
+        await session.execute(
+            select(col(BuyerRequest.status))
+            .where(col(BuyerRequest.id) == request_id, col(BuyerRequest.zone_id) == vendor.zone_id)
+            .with_for_update(read=True)
+        )
+    ).scalar_one_or_none()
+    if status in (RequestStatus.ACCEPTED, RequestStatus.CLOSED):
+        raise Conflict(MSG_NOT_OPEN)
 
 
 async def withdraw_offer(

@@ -90,3 +90,17 @@ def test_offline_the_last_catalogue_pages_are_readable_and_marked_as_saved(page,
         expect(page.get_by_role("heading", name="Anda sedang luring")).to_be_visible()
     finally:
         context.set_offline(False)
+
+
+def test_only_a_search_sent_with_enter_is_marked_as_submitted_not_the_words_typed(page, live_server, log_in):
+    """The "dicari" list counts the search the buyer settled on: the answers while typing go without "cari";
+    Enter sends it (the browser's implicit submission clicks the search button, which htmx then includes)."""
+    log_in(page, CANTEEN_STAFF)
+    page.goto("/catalogue")
+    searches: list[str] = []
+    page.on("request", lambda request: searches.append(request.url) if "/catalogue?" in request.url else None)
+    page.get_by_role("searchbox").press_sequentially("rendang", delay=60)
+    expect(page).to_have_url(re.compile(r"q=rendang"))
+    assert searches and not any("cari=" in url for url in searches), searches
+    with page.expect_request(lambda request: "/catalogue?" in request.url and "cari=1" in request.url):
+        page.get_by_role("searchbox").press("Enter")

@@ -80,6 +80,9 @@ async def test_a_request_is_posted_answered_compared_and_accepted_over_the_api(
     async with database.sessionmaker() as session:
         (standing,) = (await session.execute(select(StandingOrder))).scalars()
     assert standing.id == accepted.json()["standing_order_id"]
+    # The offer's price is the standing order's agreed price.
+    (listed,) = (await client.get("/api/v1/standing-orders", headers=canteen)).json()
+    assert (listed["id"], listed["max_unit_price"]) == (standing.id, 13000)
 
 
 async def test_bad_input_is_a_problem_naming_the_fields_and_saves_nothing(client, database, canteen_staff, worker):

@@ -100,6 +100,8 @@ async def test_a_canteen_posts_two_caterers_offer_and_the_canteen_accepts_one(
     assert accepted.status_code == 303 and accepted.headers["location"].endswith("notice=accepted")
     (standing,) = await saved(database, StandingOrder)
     assert (standing.product_id, standing.quantity) == (catering[1].id, 300)
+    standing_page = await client.get("/canteen/standing-orders")
+    assert t("Agreed price") in standing_page.text and "Rp 13.000" in standing_page.text
 
     again = await submit(client, f"/canteen/requests/{request_id}/offers/{chosen.id}/accept", {})
     assert again.status_code == 409 and t(MSG_ALREADY_DECIDED) in again.text

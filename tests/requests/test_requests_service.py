@@ -11,8 +11,13 @@ from sqlmodel import col
 from backend.catalog.models import ListingStatus, PriceTier, Product
 from backend.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from backend.moderation.models import AuditEntry
-from backend.orders.models import CapacityDay, StandingOrder
-from backend.orders.standing import place_standing_orders
+from backend.orders.models import CapacityDay, Order, StandingOrder, StandingOrderRun
+from backend.orders.standing import (
+    MSG_ABOVE_AGREED_PRICE,
+    MSG_NOT_PLACED,
+    MSG_VENDOR_ABOVE_AGREED_PRICE,
+    place_standing_orders,
+)
 from backend.requests import service
 from backend.requests.models import BuyerRequest, OfferStatus, RequestOffer, RequestStatus
 from tests.orders.conftest import NOW
@@ -281,3 +286,55 @@ async def test_a_canteen_closes_its_request_without_choosing_and_the_vendors_who
     assert await fitting_titles(database, seller) == []
     with pytest.raises(Conflict):
         await requests.accept(canteen_staff, posted.id, offer.id)
+
+
+async def test_the_accepted_price_holds_a_day_priced_above_it_is_skipped_and_both_sides_told(
+    requests, database, canteen_staff, catering
+):
+    seller, product = catering
+    posted = await requests.post(canteen_staff)
+    offer = await requests.offer(seller, posted.id, product_id=product.id)  # Rp 13.000 a box for 300
+    standing = await requests.accept(canteen_staff, posted.id, offer.id)
+    assert (await requests.get(StandingOrder, standing.id)).max_unit_price == 13000
+    # After the acceptance the vendor raises the product's price: the standing order's days keep the agreed one.
+    async with database.sessionmaker() as session:
+        await session.execute(update(Product).where(col(Product.id) == product.id).values(price=20000))
+        await session.execute(delete(PriceTier).where(col(PriceTier.product_id) == product.id))
+        await session.commit()
+
+    async with database.sessionmaker() as session:
+        run = await place_standing_orders(session=session, now=NOW)
+        await session.commit()
+
+    assert (run.placed, run.refused) == (0, 1)
+    async with database.sessionmaker() as session:
+        assert (await session.execute(select(Order))).first() is None
+        assert (await session.execute(select(CapacityDay))).first() is None
+        skipped = (await session.execute(select(StandingOrderRun))).scalar_one()
+    assert skipped.delivery_day == TODAY + timedelta(days=7) and skipped.order_id is None
+    assert skipped.message == MSG_ABOVE_AGREED_PRICE
+    assert skipped.params == {"product": product.name, "price": "Rp 20.000", "agreed": "Rp 13.000"}
+    canteen_told = (await requests.inbox(canteen_staff))[-1]
+    vendor_told = (await requests.inbox(seller.user))[-1]
+    assert (canteen_told.message, canteen_told.url) == (MSG_NOT_PLACED, "/canteen/standing-orders")
+    assert vendor_told.message == MSG_VENDOR_ABOVE_AGREED_PRICE
+    assert vendor_told.params["agreed"] == "Rp 13.000"
+
+
+async def test_a_price_lowered_after_the_acceptance_is_placed_at_the_lower_price(
+    requests, database, canteen_staff, catering
+):
+    seller, product = catering
+    posted = await requests.post(canteen_staff)
+    offer = await requests.offer(seller, posted.id, product_id=product.id)
+    await requests.accept(canteen_staff, posted.id, offer.id)
+    async with database.sessionmaker() as session:
+        await session.execute(update(PriceTier).where(col(PriceTier.product_id) == product.id).values(unit_price=12000))
+        await session.commit()
+
+    async with database.sessionmaker() as session:
+        run = await place_standing_orders(session=session, now=NOW)
+        await session.commit()
+        placed = (await session.execute(select(Order))).scalar_one()
+    assert (run.placed, run.refused) == (1, 0)
+    assert placed.total == 300 * 12000

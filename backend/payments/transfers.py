@@ -126,7 +126,11 @@ async def transfers_to_confirm(*, session: AsyncSession, actor: User) -> list[Tr
         .join(Checkout, col(Checkout.id) == col(Payment.checkout_id))
         .join(User, col(User.id) == col(Checkout.buyer_id))
         .outerjoin(Organisation, col(Organisation.id) == col(Checkout.organisation_id))
-        .where(col(Payment.reference).is_not(None), col(Payment.status) == PaymentStatus.PENDING)
+        .where(
+            col(Checkout.payment_method) == PaymentMethod.BANK_TRANSFER,
+            col(Payment.reference).is_not(None),
+            col(Payment.status) == PaymentStatus.PENDING,
+        )
         .order_by(pay_by, col(Payment.id))
     )
     if actor.role != Role.ADMIN:

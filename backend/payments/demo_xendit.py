@@ -2,13 +2,15 @@
 real xendit-python SDK against it. A real HTTP server on 127.0.0.1 in a thread, answering as Xendit does:
   POST /payment_requests      (a dynamic QRIS code, or a virtual account, for an amount, with an expiry)
   GET  /payment_requests/{id}
+  POST /refunds               (part or all of a paid QRIS payment back to where it came from)
 with JSON bodies, Basic authentication with the secret key (as "<key>:"), and the Idempotency-key header
 honoured: the same key answers the same payment request.
 
 Tests act as the buyer on Xendit's side: `pay(request_id)` pays a payment request and returns the callback Xendit
 would send (`payment.succeeded`, with the payment's id, the payment request's, the reference and the amount);
 `deliver_to(url, token)` makes it post that callback to the app with the X-CALLBACK-TOKEN header. `outage()`
-answers 500 until `recover()`. No money ever moves through it.
+answers 500 until `recover()`; `refuse_refunds()` answers a refund as Xendit does when the payer's issuer takes
+no QRIS refunds (and every virtual-account refund is refused so). No money ever moves through it.
 """
 
 from __future__ import annotations
@@ -66,6 +68,9 @@ class DemoXendit:
     payment_requests: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[tuple[str, str, dict[str, Any], str | None]] = field(default_factory=list)
     deliveries: list[Delivery] = field(default_factory=list)
+    refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
+    refund_status: str = "SUCCEEDED"  # what a refund answers (PENDING: its outcome comes by callback)
+    _refusing_refunds: bool = False
     _answers: dict[str, dict[str, Any]] = field(default_factory=dict)
     _down: bool = False
     _callback: tuple[str, str] | None = None
@@ -109,10 +114,23 @@ class DemoXendit:
     def reset(self) -> None:
         with self._lock:
             self.payment_requests.clear()
+            self.refunds.clear()
             self._answers.clear()
             self.requests.clear()
             self.deliveries.clear()
         self._down, self._callback = False, None
+        self.refund_status, self._refusing_refunds = "SUCCEEDED", False
+
+    def refuse_refunds(self) -> None:
+        self._refusing_refunds = True
+
+    def refund_callback(self, refund_id: str, status: str) -> dict[str, Any]:
+        """The refund's outcome, as Xendit's callback tells it (refund.succeeded or refund.failed)."""
+        with self._lock:
+            refund = self.refunds[refund_id]
+            refund["status"] = status
+            data = json.loads(json.dumps(refund))
+        return {"event": f"refund.{status.lower()}", "business_id": BUSINESS_ID, "created": _stamp(), "data": data}
 
     def outage(self) -> None:
         self._down = True
@@ -129,7 +147,7 @@ class DemoXendit:
     def seen(self, method: str, path: str) -> list[dict[str, Any]]:
         return [body for seen_method, seen_path, body, _ in self.requests if (seen_method, seen_path) == (method, path)]
 
-    def requests_for(self, reference: str) -> list[dict[str, Any]]:
+    def requests_for(self, reference: str | None) -> list[dict[str, Any]]:
         return [pr for pr in self.payment_requests.values() if pr["reference_id"] == reference]
 
     def create(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -227,12 +245,47 @@ class DemoXendit:
             if key:
                 self._answers[key] = answer
             return 201, answer
+        if method == "POST" and path == "/refunds":
+            if key and key in self._answers:
+                return 200, self._answers[key]
+            status, answer = self._refund(body)
+            if key and status == 200:
+                self._answers[key] = answer
+            return status, answer
         if method == "GET" and path.startswith("/payment_requests/"):
             found = self.payment_requests.get(path.removeprefix("/payment_requests/"))
             if found is None:
                 return 404, _error("DATA_NOT_FOUND", "Payment request not found")
             return 200, found
         return 404, _error("NOT_FOUND", f"No route for {method} {path}")
+
+    def _refund(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        paid = self.payment_requests.get(str(body.get("payment_request_id")))
+        if paid is None:
+            return 404, _error("DATA_NOT_FOUND", "Payment request not found")
+        if paid["status"] != "SUCCEEDED":
+            return 400, _error("INELIGIBLE_TRANSACTION", "The payment is not paid")
+        if self._refusing_refunds or paid["payment_method"]["type"] != "QR_CODE":
+            return 400, _error("REFUND_NOT_SUPPORTED", "This payment channel or issuer does not support refunds")
+        refunded = sum(r["amount"] for r in self.refunds.values() if r["payment_request_id"] == paid["id"])
+        amount = int(body.get("amount") or paid["amount"])
+        if refunded + amount > paid["amount"]:
+            return 400, _error("MAXIMUM_REFUND_AMOUNT_REACHED", "The refund is more than is left of the payment")
+        refund = {
+            "id": new_id("rfd"),
+            "payment_request_id": paid["id"],
+            "reference_id": body.get("reference_id"),
+            "amount": amount,
+            "currency": "IDR",
+            "channel_code": "QRIS",
+            "status": self.refund_status,
+            "reason": body.get("reason"),
+            "metadata": body.get("metadata"),
+            "created": _stamp(),
+            "updated": _stamp(),
+        }
+        self.refunds[refund["id"]] = refund
+        return 200, refund
 
     def _create(self, params: dict[str, Any]) -> dict[str, Any]:
         request_id = new_id("pr")

@@ -15,9 +15,10 @@ stored as rejected, with the reason, and acknowledged. Each callback is stored b
 transaction of its effect, so a second delivery changes nothing; and the effect itself is idempotent
 (`gateway_payment_succeeded`), whatever order callbacks come in: one arriving before our own request's answer was
 stored finds the payment by its reference; one arriving after the window closed (the orders were cancelled
-unpaid) still marks the payment succeeded, and what the cancelled orders cost is owed back to the buyer, recorded
-in the ledger as for a late bank transfer. Neither QRIS nor a virtual account can be pulled back by the gateway
-here: refunds are sent back by the platform's staff and recorded (payments.transfers), like a bank transfer's.
+unpaid) still marks the payment succeeded, and what the cancelled orders cost is given back to the buyer (a
+refund each, as for a late bank transfer). Refunds: a QRIS payment's go back through the gateway (refunds.py;
+its refund.succeeded and refund.failed callbacks settle them), a virtual account's are sent back by the
+platform's staff and recorded (payments.transfers), like a bank transfer's.
 """
 
 from __future__ import annotations
@@ -40,8 +41,8 @@ from backend.metrics import record_payment_confirmed, record_webhook_reject
 from backend.orders.models import THROUGH_GATEWAY, Checkout, Order, PaymentMethod
 from backend.orders.states import mark_checkout_paid
 from backend.payments.gateway_client import CURRENCY, GatewayCallFailed, XenditGateway
-from backend.payments.models import GatewayCallback, Payment, PaymentStatus
-from backend.payments.refunds import CLOSED, record_refund
+from backend.payments.models import GatewayCallback, Payment, PaymentStatus, Refund
+from backend.payments.refunds import CLOSED, apply_gateway_refund, record_refund
 from backend.payments.service import CheckoutToPay, PaymentRejected, checkout_to_pay
 
 logger = logging.getLogger("pasar_kawasan.payments")
@@ -181,6 +182,8 @@ async def receive_callback(
     callback_id = f"{event}:{object_id}"[:160]
     if not await _first_delivery(session=session, callback_id=callback_id, event=event, now=now):
         return "duplicate"
+    if event in ("refund.succeeded", "refund.failed"):
+        return "processed" if await _refund_changed(session=session, data=data, now=now) else "ignored"
     if event != "payment.succeeded":
         return "ignored"
     try:
@@ -197,6 +200,17 @@ async def receive_callback(
     except GatewayCallFailed as failure:  # the callback's row is rolled back with the answer
         raise GatewayUnavailable() from failure
     return "processed" if acted else "ignored"
+
+
+async def _refund_changed(*, session: AsyncSession, data: dict[str, Any], now: datetime) -> bool:
+    """A QRIS refund we sent succeeded or failed (a failed one is then sent back by hand)."""
+    query = select(Refund).where(col(Refund.gateway_refund_id) == str(data.get("id") or ""))
+    if is_postgres(session):
+        query = query.with_for_update()
+    refund = (await session.execute(query)).scalar_one_or_none()
+    if refund is None:
+        return False  # a refund made in the gateway's dashboard: not one of ours
+    return await apply_gateway_refund(session=session, refund=refund, status=str(data.get("status") or ""), now=now)
 
 
 async def _first_delivery(*, session: AsyncSession, callback_id: str, event: str, now: datetime) -> bool:

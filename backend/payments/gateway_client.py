@@ -17,7 +17,7 @@ from typing import Any
 
 import anyio
 import xendit
-from xendit.apis import PaymentRequestApi
+from xendit.apis import PaymentRequestApi, RefundApi
 
 from backend.config import Settings
 
@@ -28,16 +28,23 @@ MAX_REASON = 300
 
 
 class GatewayCallFailed(Exception):
-    """Xendit did not do what was asked. `missing` when it has no object with the id asked for (a 404)."""
+    """Xendit did not do what was asked. `retryable` is False when asking again cannot help (the request itself
+    was refused: a 4xx other than 409/429), True when Xendit was down, slow or busy; `missing` when it has no
+    object with the id asked for (a 404)."""
 
-    def __init__(self, reason: str, *, missing: bool = False) -> None:
+    def __init__(self, reason: str, *, retryable: bool = True, missing: bool = False) -> None:
         self.reason = reason[:MAX_REASON]
+        self.retryable = retryable
         self.missing = missing
         super().__init__(self.reason)
 
 
 def request_idempotency_key(checkout_id: int, method: str) -> str:
     return f"checkout-{checkout_id}-{method}"
+
+
+def refund_idempotency_key(order_id: int) -> str:
+    return f"refund-order-{order_id}"
 
 
 def _expiry(moment: datetime) -> str:
@@ -51,7 +58,9 @@ class XenditGateway:
         if not settings.xendit_secret_key:
             raise GatewayCallFailed("Xendit is not configured (XENDIT_SECRET_KEY)")
         configuration = xendit.Configuration(host=settings.xendit_api_base or None, api_key=settings.xendit_secret_key)
-        self._api = PaymentRequestApi(xendit.ApiClient(configuration))
+        client = xendit.ApiClient(configuration)
+        self._api = PaymentRequestApi(client)
+        self._refunds = RefundApi(client)
         self._timeout = settings.xendit_timeout_seconds
 
     async def create_qris(
@@ -95,6 +104,26 @@ class XenditGateway:
             ),
         )
 
+    async def create_refund(self, *, request_id: str, order_id: int, amount: int) -> dict[str, Any]:
+        """Give `amount` rupiah of a paid payment request back to where it came from (one order's total)."""
+        body = {
+            "payment_request_id": request_id,
+            "reference_id": f"refund-order-{order_id}",
+            "amount": amount,
+            "currency": CURRENCY,
+            "reason": "CANCELLATION",
+            "metadata": {"order_id": str(order_id)},
+        }
+        return await self._call(
+            "refund the payment",
+            lambda: self._refunds.create_refund(
+                idempotency_key=refund_idempotency_key(order_id),
+                create_refund=body,
+                _preload_content=False,
+                _request_timeout=self._timeout,
+            ),
+        )
+
     async def _create(
         self, *, checkout_id: int, method: str, reference: str, amount: int, payment_method: dict[str, Any]
     ) -> dict[str, Any]:
@@ -123,7 +152,8 @@ class XenditGateway:
             status = str(refused.status)
             reason = f"Xendit refused to {what} ({status} {refused.errorCode}): {refused.errorMessage}"
             logger.error(reason)
-            raise GatewayCallFailed(reason, missing=status == "404") from refused
+            refused_as_such = status.startswith("4") and status not in ("409", "429")
+            raise GatewayCallFailed(reason, retryable=not refused_as_such, missing=status == "404") from refused
         except Exception as failure:  # urllib3's connection errors and timeouts, whatever their class
             reason = f"Xendit could not be reached to {what}: {type(failure).__name__}"
             logger.error("%s (%s)", reason, failure)

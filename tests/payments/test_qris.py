@@ -31,6 +31,7 @@ from backend.orders.states import cancel_unpaid_orders
 from backend.payments import methods
 from backend.payments.demo_xendit import DemoXendit
 from backend.payments.models import GatewayCallback, LedgerEntry, PaymentStatus, Refund, RefundStatus
+from backend.payments.refunds import retry_pending_refunds
 from backend.payments.transfers import refunds_to_send
 from tests.conftest import AppFor, QueryCounter, browser, log_in
 from tests.orders.conftest import ELEVEN
@@ -300,38 +301,112 @@ async def test_when_xendit_is_down_the_page_says_so_and_the_order_keeps_waiting(
 # --- a payment after the window ---------------------------------------------------------------------------
 
 
-async def test_a_qris_payment_after_the_order_expired_is_owed_back_to_the_worker_in_the_ledger(
-    client, worker, manager, qris_checkout, fake_xendit, database
-):
+async def late_payment(client, qris_checkout, fake_xendit, database) -> Order:
+    """The worker opens the QRIS page, the order expires unpaid, then the worker's bank pays at the last second
+    and Xendit's callback comes after the order was cancelled."""
     checkout_id = qris_checkout.checkout.id
     (order,) = qris_checkout.orders
-    await log_in(client, worker)
     await open_pay_page(client, checkout_id)
     request_id = (await payment_of(database, checkout_id)).gateway_request_id
-
     assert order.payment_due_at is not None
     async with database.sessionmaker() as session:
         assert await cancel_unpaid_orders(session=session, now=order.payment_due_at + timedelta(seconds=1)) == 1
         await session.commit()
     assert (await payment_of(database, checkout_id)).status == PaymentStatus.CANCELED
 
-    # The worker's bank paid at the last second; Xendit's callback comes after the order was cancelled.
     assert (await send_callback(client, fake_xendit.pay(request_id))).json()["outcome"] == "processed"
     assert [o.status for o in await orders_of(database, checkout_id)] == [S.CANCELLED]
-    payment = await payment_of(database, checkout_id)
-    assert payment.status == PaymentStatus.SUCCEEDED
+    assert (await payment_of(database, checkout_id)).status == PaymentStatus.SUCCEEDED
+    return order
+
+
+async def refund_and_ledger(database, order: Order, manager) -> tuple[Refund, list[tuple[str, int]], list[Any]]:
     async with database.sessionmaker() as session:
         refund = (await session.execute(select(Refund).where(col(Refund.order_id) == order.id))).scalar_one()
-        entries = (
-            await session.execute(select(col(LedgerEntry.account), col(LedgerEntry.amount)).order_by(LedgerEntry.id))
-        ).all()
+        entries = [
+            (account, amount)
+            for account, amount in (
+                await session.execute(select(col(LedgerEntry.account), col(LedgerEntry.amount)))
+            ).all()
+        ]
         owed = await refunds_to_send(session=session, actor=manager)
-    assert (refund.amount, refund.status) == (LUNCH, RefundStatus.PENDING)
-    assert sorted(entries) == [("clearing", -LUNCH), ("refunds", LUNCH)]
-    assert [row.refund.id for row in owed] == [refund.id]
+    return refund, sorted(entries), owed
 
-    page = await open_pay_page(client, checkout_id)
-    assert "data-owed-back" in page.text and fake_xendit.seen("POST", "/payment_requests")[1:] == []
+
+async def send_refunds(database, settings: Settings) -> int:
+    async with database.sessionmaker() as session:
+        sent = await retry_pending_refunds(session=session, settings=settings, now=utcnow())
+        await session.commit()
+    return sent
+
+
+async def test_a_qris_payment_after_the_order_expired_is_given_back_through_the_gateway(
+    client, worker, manager, qris_checkout, fake_xendit, gateway_settings, database
+):
+    await log_in(client, worker)
+    order = await late_payment(client, qris_checkout, fake_xendit, database)
+    refund, entries, owed = await refund_and_ledger(database, order, manager)
+    # Owed back, to the app or bank it came from: not a transfer the staff make.
+    assert (refund.amount, refund.status) == (LUNCH, RefundStatus.PENDING)
+    assert entries == [] and owed == []
+    page = await open_pay_page(client, qris_checkout.checkout.id)
+    assert "data-owed-back" in page.text and len(fake_xendit.seen("POST", "/payment_requests")) == 1
+
+    fake_xendit.outage()  # the job tries while Xendit is down: the refund waits
+    assert await send_refunds(database, gateway_settings) == 0
+    fake_xendit.recover()
+    assert await send_refunds(database, gateway_settings) == 1
+    assert await send_refunds(database, gateway_settings) == 0  # sent once
+    tried, asked = fake_xendit.seen("POST", "/refunds")  # once while Xendit was down, once accepted
+    assert tried == asked
+    assert asked["amount"] == LUNCH and asked["payment_request_id"] == qris_checkout_request(fake_xendit)
+    refund, entries, owed = await refund_and_ledger(database, order, manager)
+    assert refund.status == RefundStatus.SUCCEEDED and refund.gateway_refund_id in fake_xendit.refunds
+    assert entries == [] and owed == []
+
+
+def qris_checkout_request(fake_xendit: DemoXendit) -> str:
+    (request,) = fake_xendit.payment_requests.values()
+    return str(request["id"])
+
+
+async def test_a_qris_refund_the_gateway_cannot_make_is_owed_back_by_hand_in_the_ledger(
+    client, worker, manager, qris_checkout, fake_xendit, gateway_settings, database
+):
+    """The worker's issuer takes no QRIS refunds: the market manager transfers it back and records it."""
+    await log_in(client, worker)
+    order = await late_payment(client, qris_checkout, fake_xendit, database)
+    fake_xendit.refuse_refunds()
+    assert await send_refunds(database, gateway_settings) == 0
+    refund, entries, owed = await refund_and_ledger(database, order, manager)
+    assert refund.status == RefundStatus.PENDING and refund.gateway_refund_id is None
+    assert "REFUND_NOT_SUPPORTED" in refund.last_error
+    assert entries == [("clearing", -LUNCH), ("refunds", LUNCH)]
+    assert [row.refund.id for row in owed] == [refund.id]
+    assert await send_refunds(database, gateway_settings) == 0  # not asked of the gateway again
+    assert len(fake_xendit.seen("POST", "/refunds")) == 1
+
+
+async def test_a_qris_refund_the_gateway_reports_failed_is_owed_back_by_hand_once(
+    client, worker, manager, qris_checkout, fake_xendit, gateway_settings, database
+):
+    await log_in(client, worker)
+    order = await late_payment(client, qris_checkout, fake_xendit, database)
+    fake_xendit.refund_status = "PENDING"
+    assert await send_refunds(database, gateway_settings) == 1
+    refund, entries, owed = await refund_and_ledger(database, order, manager)
+    assert refund.status == RefundStatus.PENDING and entries == [] and owed == []
+
+    failed = fake_xendit.refund_callback(refund.gateway_refund_id, "FAILED")
+    assert (await send_callback(client, failed, token="forged")).status_code == 401
+    assert [(await send_callback(client, failed)).json()["outcome"] for _ in range(2)] == ["processed", "duplicate"]
+    # A late "succeeded" about it changes nothing now: it is the staff's to send.
+    late = fake_xendit.refund_callback(refund.gateway_refund_id, "SUCCEEDED")
+    assert (await send_callback(client, late)).json()["outcome"] == "ignored"
+    refund, entries, owed = await refund_and_ledger(database, order, manager)
+    assert refund.status == RefundStatus.PENDING
+    assert entries == [("clearing", -LUNCH), ("refunds", LUNCH)]
+    assert [row.refund.id for row in owed] == [refund.id]
 
 
 # --- what checkout offers ---------------------------------------------------------------------------------

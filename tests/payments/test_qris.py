@@ -35,7 +35,7 @@ from backend.payments.refunds import retry_pending_refunds
 from backend.payments.transfers import refunds_to_send
 from tests.conftest import AppFor, QueryCounter, browser, log_in
 from tests.orders.conftest import ELEVEN
-from tests.orders.test_order_api import delivery_day
+from tests.orders.test_order_api import bearer, delivery_day
 from tests.payments.conftest import orders_of, payment_of, send_callback
 
 S = OrderStatus
@@ -363,6 +363,11 @@ async def test_a_qris_payment_after_the_order_expired_is_given_back_through_the_
     refund, entries, owed = await refund_and_ledger(database, order, manager)
     assert refund.status == RefundStatus.SUCCEEDED and refund.gateway_refund_id in fake_xendit.refunds
     assert entries == [] and owed == []
+    # The worker's order says so, and so does the API.
+    order_page = await client.get(f"/orders/{order.id}")
+    assert 'data-refund="succeeded" data-refund-method="qris"' in order_page.text
+    detail = await client.get(f"/api/v1/orders/{order.id}", headers=await bearer(database, worker))
+    assert detail.json()["refund"]["method"] == "qris" and detail.json()["refund"]["status"] == "succeeded"
 
 
 def qris_checkout_request(fake_xendit: DemoXendit) -> str:

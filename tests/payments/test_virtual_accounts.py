@@ -29,7 +29,7 @@ from backend.payments import cash, gateway, invoices, ledger, transfers
 from backend.payments.demo_xendit import DemoXendit
 from backend.payments.methods import MSG_VA_CANTEENS
 from backend.payments.models import Invoice, LedgerEntry, PaymentStatus, Refund, RefundStatus
-from tests.conftest import AppFor, log_in
+from tests.conftest import AppFor, QueryCounter, log_in
 from tests.orders.conftest import NEXT_MONDAY, NOW
 from tests.orders.test_order_api import bearer, check_out, delivery_day
 from tests.payments.conftest import (
@@ -66,8 +66,10 @@ async def test_a_canteen_pays_its_virtual_account_and_the_orders_are_placed_once
     assert order.status == S.PENDING_PAYMENT and order.total == TEN_BOXES
 
     await log_in(client, canteen_staff)
-    page = await client.get(f"/checkouts/{checkout_id}/pay")
+    with QueryCounter(database) as queries:
+        page = await client.get(f"/checkouts/{checkout_id}/pay")
     assert page.status_code == 200, page.text
+    assert queries.count <= 5
     payment = await payment_of(database, checkout_id)
     (request,) = fake_xendit.requests_for(payment.reference)
     account = request["payment_method"]["virtual_account"]

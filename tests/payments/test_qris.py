@@ -10,7 +10,9 @@ official xendit-python SDK. The orders here are placed on the real clock (the pa
 
 from __future__ import annotations
 
+import asyncio
 import html
+import json
 import re
 from datetime import timedelta
 from typing import Any
@@ -30,13 +32,14 @@ from backend.orders.placement import place_checkout
 from backend.orders.states import cancel_unpaid_orders
 from backend.payments import methods
 from backend.payments.demo_xendit import DemoXendit
+from backend.payments.gateway import receive_callback, start_gateway_payment
 from backend.payments.models import GatewayCallback, LedgerEntry, PaymentStatus, Refund, RefundStatus
 from backend.payments.refunds import retry_pending_refunds
 from backend.payments.transfers import refunds_to_send
 from tests.conftest import AppFor, QueryCounter, browser, log_in
 from tests.orders.conftest import ELEVEN
 from tests.orders.test_order_api import bearer, delivery_day
-from tests.payments.conftest import orders_of, payment_of, send_callback
+from tests.payments.conftest import XENDIT_CALLBACK_TOKEN, orders_of, payment_of, send_callback
 
 S = OrderStatus
 P = PaymentMethod
@@ -463,3 +466,41 @@ async def test_placing_refuses_qris_without_the_gateway_or_above_its_limit(order
     assert refused.value.errors[0].message == methods.MSG_GATEWAY_UNAVAILABLE
     assert methods.amount_problem(PaymentMethod.QRIS, 10_000_001) is not None
     assert methods.amount_problem(PaymentMethod.QRIS, 10_000_000) is None
+
+
+# --- at the same moment (PostgreSQL) ---------------------------------------------------------------------
+
+
+async def callback_in_own_transaction(database, settings: Settings, callback: dict[str, Any]) -> str:
+    """One app worker receiving one delivery: its own connection and transaction, committed at the end."""
+    async with database.sessionmaker() as session:
+        outcome = await receive_callback(
+            session=session,
+            settings=settings,
+            payload=json.dumps(callback).encode(),
+            token=XENDIT_CALLBACK_TOKEN,
+            now=utcnow(),
+        )
+        await session.commit()
+        return outcome
+
+
+async def test_callbacks_delivered_to_several_workers_at_once_place_the_order_once(
+    worker, qris_checkout, fake_xendit, gateway_settings, database
+):
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("concurrent deliveries are tested on PostgreSQL")
+    checkout_id = qris_checkout.checkout.id
+    async with database.sessionmaker() as session:
+        await start_gateway_payment(
+            session=session, settings=gateway_settings, actor=worker, checkout_id=checkout_id, now=utcnow()
+        )
+        await session.commit()
+    callback = fake_xendit.pay((await payment_of(database, checkout_id)).gateway_request_id)
+    retold = {**callback, "data": {**callback["data"], "id": "py-retold"}}
+    outcomes = await asyncio.gather(
+        *(callback_in_own_transaction(database, gateway_settings, c) for c in (callback,) * 4 + (retold,) * 2)
+    )
+    assert sorted(outcomes) == ["duplicate", "duplicate", "duplicate", "duplicate", "ignored", "processed"]
+    assert await placed_events(database, checkout_id) == 1
+    assert [o.status for o in await orders_of(database, checkout_id)] == [S.PLACED]

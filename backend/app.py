@@ -47,6 +47,7 @@ from backend.notifications.api import API_ROUTES as NOTIFICATION_API_ROUTES
 from backend.orders.api import API_ROUTES as ORDER_API_ROUTES
 from backend.orders.claim_api import API_ROUTES as CLAIM_API_ROUTES
 from backend.payments.api import API_ROUTES as PAYMENT_API_ROUTES
+from backend.payments.gateway_api import API_ROUTES as GATEWAY_API_ROUTES
 from backend.payments.ledger_api import API_ROUTES as LEDGER_API_ROUTES
 from backend.payments.terms_api import API_ROUTES as TERMS_API_ROUTES
 from backend.payments.transfer_api import API_ROUTES as TRANSFER_API_ROUTES
@@ -177,6 +178,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                     *ORDER_API_ROUTES,
                     *CLAIM_API_ROUTES,
                     *PAYMENT_API_ROUTES,
+                    *GATEWAY_API_ROUTES,
                     *LEDGER_API_ROUTES,
                     *TERMS_API_ROUTES,
                     *TRANSFER_API_ROUTES,

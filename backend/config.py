@@ -96,6 +96,15 @@ class Settings(BaseSettings):
     # Each call to Stripe gives up after this many seconds (the SDK then retries twice): a buyer waits at most
     # about three times this long before being told that card payment is unavailable.
     stripe_timeout_seconds: PositiveSeconds = 10.0
+    # QRIS and virtual accounts through Xendit (backend.payments.gateway): offered only when both the secret key
+    # and the callback token (the X-CALLBACK-TOKEN Xendit sends with each callback, from its dashboard) are set.
+    # XENDIT_API_BASE points the SDK elsewhere (the tests' stand-in); unset, Xendit's own address.
+    xendit_secret_key: str | None = None
+    xendit_callback_token: str | None = None
+    xendit_api_base: str | None = None
+    # The bank a canteen's virtual account is opened at (Xendit's channel code: BNI, BRI, MANDIRI, PERMATA, ...).
+    xendit_va_bank: str = "BNI"
+    xendit_timeout_seconds: PositiveSeconds = 10.0
     session_max_age_seconds: PositiveInt = 14 * 24 * 3600
     # Wrong passwords counted within LOGIN_WINDOW_SECONDS. One address guessing one account is stopped soon; one
     # address guessing many accounts later; an account guessed at from everywhere only at a high ceiling, so no
@@ -151,6 +160,11 @@ class Settings(BaseSettings):
     # proxy counts as its real client's). With neither set, /metrics answers 404.
     metrics_token: str | None = None
     metrics_networks: Annotated[tuple[IPvAnyNetwork, ...], NoDecode] = ()
+
+    @property
+    def gateway_enabled(self) -> bool:
+        """QRIS and virtual accounts are offered: Xendit's key and callback token are both set."""
+        return bool(self.xendit_secret_key and self.xendit_callback_token)
 
     @property
     def web_push_enabled(self) -> bool:

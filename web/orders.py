@@ -57,6 +57,7 @@ from backend.orders.schemas import (
     TransitionInput,
 )
 from backend.orders.states import Side, change_status
+from backend.payments.methods import amount_problem
 from web.forms import field_errors, form_values, page_number, read_form, whole_number
 from web.labels import POINT_KIND_LABELS
 from web.responses import page, page_or_fragment, see_other, varies_with_htmx, wants_fragment
@@ -264,12 +265,14 @@ async def _cart_response(
             bank_transfers=await administration.bank_transfers_offered(
                 session=db_session, configured=settings.platform_bank
             ),
+            gateway_payments=settings.gateway_enabled,
         )
         if not cart.is_empty
         else CheckoutChoices(canteen=None, points=[], payment_methods=[])
     )
     form = _checkout_form(user, now, values, choices.canteen, cart)
     charges = cart.charges(choices.place)
+    to_pay = cart.total + sum(charge.fee or 0 for charge in charges.values())
     return page_or_fragment(
         request,
         "orders/cart.html",
@@ -289,10 +292,15 @@ async def _cart_response(
         slots=_offered_slot_options(cart, form, now),
         warnings=await _warnings(db_session, user, form, now),
         charges=charges,
-        to_pay=cart.total + sum(charge.fee or 0 for charge in charges.values()),
+        to_pay=to_pay,
         cash_limit=settings.cash_on_delivery_limit,
         today=today,
-        payments=[(method.value, gettext(PAYMENT_LABELS[method])) for method in choices.payment_methods],
+        # The ways the amount allows (QRIS carries at most so much, a virtual account at least so much).
+        payments=[
+            (method.value, gettext(PAYMENT_LABELS[method]))
+            for method in choices.payment_methods
+            if amount_problem(method, to_pay) is None
+        ],
         last_day=today + timedelta(days=MAX_DAYS_AHEAD),
         added_item=added_item,
         reordered=request.query_params.get("notice") == "reordered",
@@ -423,6 +431,7 @@ async def checkout(
                 bank_transfers=await administration.bank_transfers_offered(
                     session=db_session, configured=settings.platform_bank
                 ),
+                gateway_payments=settings.gateway_enabled,
                 now=now,
             )
     except InsufficientCapacity as short:

@@ -24,7 +24,7 @@ from backend.config import Settings
 from backend.db import DbSession, keep_when_refused, undone_if_refused
 from backend.errors import Conflict, NotFound, ValidationFailed
 from backend.i18n import gettext
-from backend.orders.models import PAID_BEFORE_PLACING, PaymentMethod
+from backend.orders.models import PAID_BEFORE_PLACING, THROUGH_GATEWAY, PaymentMethod
 from backend.payments import transfers
 from backend.payments.models import PaymentStatus
 from backend.payments.service import (
@@ -37,6 +37,8 @@ from backend.payments.service import (
 )
 from backend.payments.transfer_schemas import TransferConfirmInput
 from web.forms import field_errors, form_values, read_form
+from web.gateway_payments import ROUTES as GATEWAY_PAGE_ROUTES
+from web.gateway_payments import gateway_pay_page
 from web.responses import page, page_or_fragment, see_other
 from web.roles import BUYERS, MANAGERS
 
@@ -68,6 +70,8 @@ async def pay_page(
     to_pay = await checkout_to_pay(
         session=db_session, actor=request.user, checkout_id=checkout_id, methods=PAID_BEFORE_PLACING
     )
+    if to_pay.checkout.payment_method in THROUGH_GATEWAY:
+        return await gateway_pay_page(request, db_session, settings, to_pay)
     if to_pay.checkout.payment_method == PaymentMethod.BANK_TRANSFER:
         return page(
             "payments/transfer.html",
@@ -230,4 +234,12 @@ async def record_refund_sent(
     return see_other("/manager/transfers", sent=f"PK-{refund.order_id:06d}")
 
 
-PAGE_ROUTES = [pay_page, pay, payment_return, transfers_page, confirm_transfer, record_refund_sent]
+PAGE_ROUTES = [
+    pay_page,
+    pay,
+    payment_return,
+    transfers_page,
+    confirm_transfer,
+    record_refund_sent,
+    *GATEWAY_PAGE_ROUTES,
+]

@@ -27,7 +27,7 @@ from backend.errors import NotFound
 from backend.orders import cart as carts
 from backend.orders import reviews, service, standing
 from backend.orders.delivery import DELIVERY_SLOTS, buyer_place, zone_delivery_points
-from backend.orders.models import OrderStatus, PaymentMethod
+from backend.orders.models import THROUGH_GATEWAY, OrderStatus, PaymentMethod
 from backend.orders.placement import MAX_KEY_LENGTH, place_checkout
 from backend.orders.schemas import (
     HH_MM,
@@ -205,6 +205,7 @@ class CartApi(Controller):
             bank_transfers=await administration.bank_transfers_offered(
                 session=db_session, configured=settings.platform_bank
             ),
+            gateway_payments=settings.gateway_enabled,
             now=utcnow(),
         )
         headers = {}
@@ -212,6 +213,8 @@ class CartApi(Controller):
             headers["Link"] = f'</api/v1/checkouts/{placement.checkout.id}/payment>; rel="payment"'
         elif placement.checkout.payment_method == PaymentMethod.BANK_TRANSFER:  # where to transfer, and the reference
             headers["Link"] = f'</api/v1/checkouts/{placement.checkout.id}/transfer>; rel="payment"'
+        elif placement.checkout.payment_method in THROUGH_GATEWAY:  # the QRIS code or the virtual account
+            headers["Link"] = f'</api/v1/checkouts/{placement.checkout.id}/gateway-payment>; rel="payment"'
         return Response(CheckoutPublic.of(placement), status_code=200 if placement.replayed else 201, headers=headers)
 
 

@@ -30,6 +30,7 @@ from backend.orders.delivery import (
     zone_delivery_points,
 )
 from backend.orders.models import OPEN_STATUSES, CartLine, DeliveryPoint, Order, PaymentMethod
+from backend.payments.methods import Offer, offered
 from backend.vendors.models import Vendor
 
 BUYER_ROLES = (Role.CANTEEN_STAFF, Role.WORKER)
@@ -420,26 +421,28 @@ class CheckoutChoices:
 
 
 async def checkout_choices(
-    *, session: AsyncSession, buyer: User, card_payments: bool, bank_transfers: bool
+    *, session: AsyncSession, buyer: User, card_payments: bool, bank_transfers: bool, gateway_payments: bool = False
 ) -> CheckoutChoices:
-    """A canteen's staff have orders brought to the canteen and pay by invoice once a manager gave the canteen
-    invoice terms; a worker collects at a gate or dormitory and pays cash on delivery; anyone may pick up, pay by
-    bank transfer to the platform once its account is set (`bank_transfers`), and by card once card payments
-    are set up (`card_payments`). One query."""
-    canteen, place, points, methods = None, None, [], []
+    """A canteen's staff have orders brought to the canteen; a worker collects at a gate or dormitory; anyone may
+    pick up. How they may pay is payments.methods' decision, from who they are and what is set up: card
+    (`card_payments`), bank transfer to the platform (`bank_transfers`), QRIS and virtual accounts through the
+    payment gateway (`gateway_payments`). One query."""
+    canteen, place, points = None, None, []
     if buyer.role == Role.CANTEEN_STAFF:
         row = (await session.execute(canteen_with_zone(buyer))).one_or_none() if buyer.organisation_id else None
         if row is not None:
             canteen, place = row[0], canteen_place(*row)
-        if canteen is not None and canteen.invoice_terms_days:
-            methods.append(PaymentMethod.INVOICE)
     else:
         points = await zone_delivery_points(session=session, zone_id=buyer.zone_id)
-        methods.append(PaymentMethod.CASH)
-    if bank_transfers:
-        methods.append(PaymentMethod.BANK_TRANSFER)
-    if card_payments:
-        methods.append(PaymentMethod.CARD)
+    methods = offered(
+        Offer(
+            role=buyer.role,
+            invoice_terms=canteen is not None and bool(canteen.invoice_terms_days),
+            card=card_payments,
+            bank_transfer=bank_transfers,
+            gateway=gateway_payments,
+        )
+    )
     return CheckoutChoices(canteen=canteen, points=points, payment_methods=methods, place=place)
 
 

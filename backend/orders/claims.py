@@ -48,7 +48,7 @@ from backend.orders.claim_models import (
     DeliveryClaimLine,
     Settlement,
 )
-from backend.orders.models import Order, OrderLine, OrderStatus, PaymentMethod
+from backend.orders.models import PAID_BEFORE_PLACING, Order, OrderLine, OrderStatus, PaymentMethod
 from backend.orders.states import MSG_NOT_FOUND, Side, side_of
 from backend.payments.models import Invoice, Payment, PaymentStatus
 from backend.payments.refunds import record_refund
@@ -473,7 +473,7 @@ async def _settle(*, session: AsyncSession, view: ClaimView, now: datetime) -> N
 async def _give_back(
     *, session: AsyncSession, order: Order, claim: DeliveryClaim, amount: int, now: datetime
 ) -> Settlement:
-    if order.payment_method in (PaymentMethod.CARD, PaymentMethod.BANK_TRANSFER):
+    if order.payment_method in PAID_BEFORE_PLACING:
         payment = (
             await session.execute(
                 select(Payment).where(
@@ -482,7 +482,8 @@ async def _give_back(
             )
         ).scalar_one()  # a delivered card or transfer order was paid: it was placed by the payment's success
         await record_refund(session=session, order=order, payment=payment, amount=amount, now=now)
-        # The card is refunded through Stripe; a transfer is sent back by the platform, which holds the money.
+        # The card is refunded through Stripe; a transfer (or a QRIS or virtual-account payment, which the gateway
+        # settles to the platform) is sent back by the platform, which holds the money.
         return Settlement.CARD_REFUND if order.payment_method == PaymentMethod.CARD else Settlement.BANK_REFUND
     if order.payment_method == PaymentMethod.INVOICE:
         invoice = (

@@ -51,6 +51,11 @@ class PaymentMethod(StrEnum):
     # Any buyer: to the platform's bank account with the checkout's payment reference; the order waits in
     # pending_payment, as for a card, until a manager or an admin confirms the money arrived.
     BANK_TRANSFER = "bank_transfer"
+    # Through the payment gateway (Xendit), when it is set up: a dynamic QRIS code for the exact amount, paid from
+    # any banking or e-wallet app, or a virtual account number (canteens) to transfer to. The order waits in
+    # pending_payment, as for a card, until the gateway's callback says the money arrived.
+    QRIS = "qris"
+    VIRTUAL_ACCOUNT = "virtual_account"
 
 
 PAYMENT_LABELS = {
@@ -58,9 +63,18 @@ PAYMENT_LABELS = {
     PaymentMethod.INVOICE: N_("Invoice"),
     PaymentMethod.CASH: N_("Cash on delivery"),
     PaymentMethod.BANK_TRANSFER: N_("Bank transfer"),
+    PaymentMethod.QRIS: N_("QRIS"),
+    PaymentMethod.VIRTUAL_ACCOUNT: N_("Virtual account"),
 }
 # Paid before the vendor sees the order: it waits in pending_payment until its payment window closes.
-PAID_BEFORE_PLACING = (PaymentMethod.CARD, PaymentMethod.BANK_TRANSFER)
+PAID_BEFORE_PLACING = (
+    PaymentMethod.CARD,
+    PaymentMethod.BANK_TRANSFER,
+    PaymentMethod.QRIS,
+    PaymentMethod.VIRTUAL_ACCOUNT,
+)
+# Paid through the payment gateway (backend.payments.gateway).
+THROUGH_GATEWAY = (PaymentMethod.QRIS, PaymentMethod.VIRTUAL_ACCOUNT)
 
 
 class DeliveryKind(StrEnum):

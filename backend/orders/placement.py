@@ -62,6 +62,7 @@ from backend.orders.delivery import (
 )
 from backend.orders.models import (
     PAID_BEFORE_PLACING,
+    THROUGH_GATEWAY,
     CapacityDay,
     CartLine,
     Checkout,
@@ -71,7 +72,7 @@ from backend.orders.models import (
     OrderStatus,
     PaymentMethod,
 )
-from backend.payments import invoices, transfers
+from backend.payments import invoices, methods, transfers
 from backend.payments.cash import DEFAULT_CASH_LIMIT, cash_limit_problems
 from backend.validation import MSG_TOO_LONG
 from backend.vendors.models import Vendor
@@ -125,14 +126,18 @@ async def place_checkout(
     cash_limit: int = DEFAULT_CASH_LIMIT,
     card_payments: bool = True,
     bank_transfers: bool = True,
+    gateway_payments: bool = False,
 ) -> Placement:
     """Turn the buyer's cart into one order per vendor (see the module's docstring); the cart is emptied. Card is
     refused while card payments are not set up (`card_payments`), bank transfer while the platform's bank
-    account is not (`bank_transfers`)."""
+    account is not (`bank_transfers`), QRIS and virtual accounts while the payment gateway is not
+    (`gateway_payments`)."""
     if payment_method == PaymentMethod.CARD and not card_payments:
         raise ValidationFailed.single("payment_method", MSG_CARD_UNAVAILABLE)
     if payment_method == PaymentMethod.BANK_TRANSFER and not bank_transfers:
         raise ValidationFailed.single("payment_method", MSG_TRANSFER_UNAVAILABLE)
+    if payment_method in THROUGH_GATEWAY and not gateway_payments:
+        raise ValidationFailed.single("payment_method", methods.MSG_GATEWAY_UNAVAILABLE)
     return await place_orders(
         session=session,
         buyer=buyer,
@@ -200,6 +205,8 @@ async def place_orders(
     )
     if payment_method == PaymentMethod.CASH:
         _check_cash_limit(orders=orders, ordered=ordered, limit=cash_limit)
+    if problem := methods.amount_problem(payment_method, sum(order.total for order in orders)):
+        raise ValidationFailed.single("payment_method", problem[0], **problem[1])
 
     checkout = await _write_orders(
         session=session,
@@ -354,6 +361,8 @@ async def _validated_lines(
         errors.append(FieldError("payment_method", MSG_INVOICE_CANTEENS))
     if payment_method == PaymentMethod.CASH and buyer.role != Role.WORKER:
         errors.append(FieldError("payment_method", MSG_CASH_WORKERS))
+    if payment_method == PaymentMethod.VIRTUAL_ACCOUNT and buyer.role != Role.CANTEEN_STAFF:
+        errors.append(FieldError("payment_method", methods.MSG_VA_CANTEENS))
     ordered = await _read_lines(session=session, lines=lines, now=now)
     if len(ordered) < len(lines):
         raise NotFound(carts.MSG_NO_PRODUCT)
@@ -612,7 +621,8 @@ async def _follow_up(
     """What placing entails besides the orders: the invoice of an invoice checkout, the payment (and its
     reference) a bank-transfer checkout waits for, the vendors of placed orders told (a card or bank transfer
     order's vendor is told once it is paid)."""
-    if checkout.payment_method == PaymentMethod.BANK_TRANSFER:
+    if checkout.payment_method in (PaymentMethod.BANK_TRANSFER, *THROUGH_GATEWAY):
+        # A gateway payment is known to the gateway by the same kind of reference.
         await transfers.open_transfer(session=session, checkout=checkout, now=now)
     if checkout.payment_method == PaymentMethod.INVOICE:  # refused (the caller rolls back) without terms
         await invoices.issue_invoice(

@@ -8,7 +8,7 @@ WIB). Labels and system reasons are in the reader's language: build responses wh
 from __future__ import annotations
 
 from datetime import date, time
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal, cast
 
 from pydantic import BaseModel, Field, StringConstraints
 
@@ -27,6 +27,7 @@ from backend.orders.claim_schemas import ClaimBriefPublic
 from backend.orders.delivery import MSG_PLACE, MSG_POINT_KIND, MSG_SLOT, DeliveryChoice
 from backend.orders.models import (
     DELIVERY_LABELS,
+    PAID_BEFORE_PLACING,
     PAYMENT_LABELS,
     STATUS_LABELS,
     DeliveryKind,
@@ -449,10 +450,12 @@ class ReviewPublic(RowShape):
 
 
 class RefundPublic(BaseModel):
-    """Money given back for the order: to the card through Stripe, or transferred back by the platform's staff."""
+    """Money given back for the order: to the card through Stripe, a QRIS payment through the payment gateway, or
+    transferred back by the platform's staff (a bank transfer, a virtual account, a QRIS payment the gateway could
+    not give back)."""
 
     amount: int
-    method: Literal["card", "bank_transfer"]
+    method: Literal["card", "bank_transfer", "qris", "virtual_account"] = Field(description="How the order was paid")
     status: str = Field(description="pending (under way, or owed until sent back), succeeded, or failed")
     sent_reference: str = Field(description="The platform's transfer back to the buyer; empty for a card")
     updated_at: UtcDatetime
@@ -461,7 +464,10 @@ class RefundPublic(BaseModel):
     def of(cls, refund: Refund, order: Order) -> RefundPublic:
         return cls(
             amount=refund.amount,
-            method="bank_transfer" if order.payment_method == PaymentMethod.BANK_TRANSFER else "card",
+            method=cast(
+                Literal["card", "bank_transfer", "qris", "virtual_account"],
+                order.payment_method if order.payment_method in PAID_BEFORE_PLACING else PaymentMethod.CARD,
+            ),
             status=refund.status,
             sent_reference=refund.sent_reference,
             updated_at=refund.updated_at,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Column, Index, String, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, Column, Index, String, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from backend.db import created_at_field, id_field
@@ -44,6 +44,16 @@ class Payment(SQLModel, table=True):
     # Who confirmed that a bank transfer arrived (a manager or an admin).
     confirmed_by_id: int | None = Field(default=None, foreign_key="user.id")
     amount: int  # rupiah
+    # Through the payment gateway (QRIS, virtual account): the gateway's payment request (pr-...) made for it,
+    # None until the gateway answered; the gateway's payment (py-...) that paid it; what the buyer pays with (the
+    # QRIS string, or the bank and the virtual account number) and until when. The gateway knows the payment by
+    # its `reference`.
+    gateway_request_id: str | None = Field(default=None, max_length=80, unique=True)
+    gateway_payment_id: str | None = Field(default=None, max_length=80, unique=True)
+    qr_string: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    va_bank: str = Field(default="", max_length=20, sa_column_kwargs={"server_default": ""})
+    va_number: str = Field(default="", max_length=40, sa_column_kwargs={"server_default": ""})
+    expires_at: datetime | None = None
     status: str = Field(default=PaymentStatus.PENDING, sa_column=Column(String(16), nullable=False))
     last_error: str = Field(default="", max_length=300)
     created_at: datetime = created_at_field()
@@ -62,6 +72,20 @@ class StripeEvent(SQLModel, table=True):
     processed_at: datetime | None = None
     # Why it was not acted on: signed with our secret, but not about the payment we created (another amount,
     # currency, intent or session, or not paid after all when Stripe was asked). None for every other event.
+    rejected_reason: str | None = Field(default=None, max_length=300)
+
+
+class GatewayCallback(SQLModel, table=True):
+    """A callback of the payment gateway, stored by the gateway's event and object ids, so a second delivery of it
+    changes nothing."""
+
+    __tablename__ = "gateway_callback"
+
+    id: str = Field(primary_key=True, max_length=160)  # "payment.succeeded:py-..."
+    event: str = Field(max_length=60)
+    received_at: datetime = created_at_field()
+    # Why it was not acted on: carrying our token, but not about a payment we asked for (another amount, currency
+    # or reference, or not paid after all when the gateway was asked). None for every other callback.
     rejected_reason: str | None = Field(default=None, max_length=300)
 
 
@@ -88,6 +112,8 @@ class Refund(SQLModel, table=True):
     amount: int
     status: str = Field(default=RefundStatus.PENDING, sa_column=Column(String(16), nullable=False))
     stripe_refund_id: str | None = Field(default=None, max_length=80, unique=True)
+    # A QRIS refund sent through the payment gateway: the gateway's refund id.
+    gateway_refund_id: str | None = Field(default=None, max_length=80, unique=True)
     last_error: str = Field(default="", max_length=300)
     # A bank refund sent back by hand: the reference of the platform's transfer to the buyer, and who recorded it.
     sent_reference: str = Field(default="", max_length=120, sa_column_kwargs={"server_default": ""})

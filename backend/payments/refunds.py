@@ -10,7 +10,13 @@ stops one: the refund waits, with the last error, and is tried again.
 
 A bank transfer came to the platform's own account, so the platform's staff send it back by hand: its refund is
 recorded the same way (and owed to the buyer in the ledger at once), waits on the staff's page of transfers, and
-is marked sent with the bank's reference (payments.transfers). Nothing of it goes to Stripe.
+is marked sent with the bank's reference (payments.transfers). Nothing of it goes to Stripe. So does a virtual
+account's payment, which the gateway cannot pull back.
+
+A QRIS payment can be given back through the payment gateway, to the app or bank it was paid from: its refund is
+sent by the same job (`send_gateway_refunds`, key refund-order-<id>), and the gateway's answer or callback moves
+it on. When the gateway refuses it (the payer's issuer takes no QRIS refunds, or the refund window has passed) or
+reports it failed, the refund becomes one the staff send back by hand, owed in the ledger from then on.
 """
 
 from __future__ import annotations
@@ -25,9 +31,10 @@ from sqlmodel import col
 
 from backend.config import Settings
 from backend.db import is_postgres, run_after_commit, upsert_insert
-from backend.orders.models import PAID_BEFORE_PLACING, Order, OrderStatus
+from backend.orders.models import PAID_BEFORE_PLACING, Checkout, Order, OrderStatus, PaymentMethod
+from backend.payments.gateway_client import GatewayCallFailed, XenditGateway
 from backend.payments.ledger import enter_bank_refund
-from backend.payments.models import Payment, PaymentStatus, Refund, RefundStatus
+from backend.payments.models import LedgerAccount, LedgerEntry, Payment, PaymentStatus, Refund, RefundStatus
 from backend.payments.stripe_client import StripeCallFailed, StripeGateway
 
 logger = logging.getLogger("pasar_kawasan.payments")
@@ -98,7 +105,7 @@ async def record_refund(
     row = recorded.one_or_none()
     if row is None:
         return False
-    if payment.reference is not None:
+    if payment.reference is not None and not await refunded_through_gateway(session=session, payment=payment):
         # A bank transfer's money goes back by a transfer a person makes: owed in the ledger from now on.
         await enter_bank_refund(session=session, refund_id=row[0], amount=row[1], sent=False, now=now)
     else:
@@ -106,10 +113,25 @@ async def record_refund(
     return True
 
 
+async def refunded_through_gateway(*, session: AsyncSession, payment: Payment) -> bool:
+    """A QRIS payment the gateway knows: its refunds are sent through the gateway."""
+    if payment.gateway_request_id is None:
+        return False
+    checkout = await session.get(Checkout, payment.checkout_id)
+    return checkout is not None and checkout.payment_method == PaymentMethod.QRIS
+
+
 async def retry_pending_refunds(*, session: AsyncSession, settings: Settings, now: datetime, limit: int = 20) -> int:
     """The job: send Stripe each refund not yet sent (recorded at a cancellation, or refused last time because
     Stripe was down). Returns how many Stripe accepted. Several workers may run it: each takes refunds the others
-    are not sending."""
+    are not sending. Then the QRIS refunds, through the payment gateway (`send_gateway_refunds`)."""
+    sent = await _send_stripe_refunds(session=session, settings=settings, now=now, limit=limit)
+    if settings.xendit_secret_key:
+        sent += await send_gateway_refunds(session=session, settings=settings, now=now, limit=limit)
+    return sent
+
+
+async def _send_stripe_refunds(*, session: AsyncSession, settings: Settings, now: datetime, limit: int) -> int:
     if not settings.stripe_secret_key:
         return 0
     statement = (
@@ -185,3 +207,77 @@ def _apply_status(refund: Refund, stripe_refund: dict[str, Any]) -> None:
     if target == RefundStatus.FAILED:
         refund.last_error = f"Stripe: {stripe_refund.get('failure_reason') or stripe_refund.get('status')}"[:300]
         logger.error("refund %s for order %s failed at Stripe: %s", refund.id, refund.order_id, refund.last_error)
+
+
+# --- QRIS refunds through the payment gateway ------------------------------------------------------------
+
+GATEWAY_REFUND_STATUS = {"SUCCEEDED": RefundStatus.SUCCEEDED, "FAILED": RefundStatus.FAILED}
+
+
+def owed_by_hand(refund_id: Any) -> Any:
+    """The refund is one the staff send back by hand: it is owed to the buyer in the ledger."""
+    return exists().where(col(LedgerEntry.refund_id) == refund_id, col(LedgerEntry.account) == LedgerAccount.REFUNDS)
+
+
+async def send_gateway_refunds(*, session: AsyncSession, settings: Settings, now: datetime, limit: int = 20) -> int:
+    """The job's part for QRIS: send the gateway each refund of a QRIS payment not yet sent (nor turned into one
+    sent by hand). Returns how many the gateway accepted. One the gateway refuses becomes owed by hand."""
+    statement = (
+        select(Refund, col(Payment.gateway_request_id))
+        .join(Payment, col(Payment.id) == col(Refund.payment_id))
+        .join(Checkout, col(Checkout.id) == col(Payment.checkout_id))
+        .where(
+            col(Refund.status) == RefundStatus.PENDING,
+            col(Refund.gateway_refund_id).is_(None),
+            col(Payment.gateway_request_id).is_not(None),
+            col(Checkout.payment_method) == PaymentMethod.QRIS,
+            ~owed_by_hand(col(Refund.id)),
+        )
+        .order_by(col(Refund.id))
+        .limit(limit)
+    )
+    if is_postgres(session):
+        statement = statement.with_for_update(of=Refund, skip_locked=True)
+    due = (await session.execute(statement)).all()
+    sent = 0
+    for refund, request_id in due:
+        assert request_id is not None  # selected so
+        refund.updated_at = now
+        try:
+            answer = await XenditGateway(settings).create_refund(
+                request_id=request_id, order_id=refund.order_id, amount=refund.amount
+            )
+        except GatewayCallFailed as failure:
+            refund.last_error = failure.reason
+            if not failure.retryable:  # the gateway will not give it back: the staff send it by hand
+                await turn_to_hand(session=session, refund=refund, reason=failure.reason, now=now)
+            continue
+        refund.gateway_refund_id, refund.last_error = str(answer["id"])[:80], ""
+        await apply_gateway_refund(session=session, refund=refund, status=str(answer.get("status") or ""), now=now)
+        sent += 1
+    return sent
+
+
+async def apply_gateway_refund(*, session: AsyncSession, refund: Refund, status: str, now: datetime) -> bool:
+    """The gateway says how a refund stands (its answer, or a refund callback): succeeded, or failed — then it is
+    sent back by hand instead. Pending changes nothing; a refund settled already, or turned to one sent by hand,
+    is left as it is."""
+    target = GATEWAY_REFUND_STATUS.get(status)
+    if target is None or refund.status != RefundStatus.PENDING:
+        return False
+    if (await session.execute(select(owed_by_hand(refund.id)))).scalar_one():
+        return False  # failed before: the staff send it back by hand, whatever the gateway says later
+    refund.updated_at = now
+    if target == RefundStatus.SUCCEEDED:
+        refund.status = RefundStatus.SUCCEEDED
+    else:
+        await turn_to_hand(session=session, refund=refund, reason="The gateway could not give it back", now=now)
+    return True
+
+
+async def turn_to_hand(*, session: AsyncSession, refund: Refund, reason: str, now: datetime) -> None:
+    """A QRIS refund the gateway cannot make: owed to the buyer in the ledger, on the staff's page of transfers
+    back, to be sent by hand and recorded like a bank transfer's."""
+    refund.last_error = reason[:300]
+    await enter_bank_refund(session=session, refund_id=refund.id, amount=refund.amount, sent=False, now=now)
+    logger.error("refund %s for order %s goes back by hand: %s", refund.id, refund.order_id, refund.last_error)

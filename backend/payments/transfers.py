@@ -37,7 +37,7 @@ from backend.orders.models import Checkout, Order, OrderStatus, PaymentMethod
 from backend.orders.states import mark_checkout_paid
 from backend.payments.ledger import enter_bank_refund
 from backend.payments.models import Payment, PaymentStatus, Refund, RefundStatus
-from backend.payments.refunds import CLOSED, record_refund
+from backend.payments.refunds import CLOSED, owed_by_hand, record_refund
 
 # Letters and digits that cannot be mistaken for one another when read out or typed (no 0/O, 1/I).
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -126,7 +126,11 @@ async def transfers_to_confirm(*, session: AsyncSession, actor: User) -> list[Tr
         .join(Checkout, col(Checkout.id) == col(Payment.checkout_id))
         .join(User, col(User.id) == col(Checkout.buyer_id))
         .outerjoin(Organisation, col(Organisation.id) == col(Checkout.organisation_id))
-        .where(col(Payment.reference).is_not(None), col(Payment.status) == PaymentStatus.PENDING)
+        .where(
+            col(Checkout.payment_method) == PaymentMethod.BANK_TRANSFER,
+            col(Payment.reference).is_not(None),
+            col(Payment.status) == PaymentStatus.PENDING,
+        )
         .order_by(pay_by, col(Payment.id))
     )
     if actor.role != Role.ADMIN:
@@ -240,7 +244,11 @@ async def refunds_to_send(*, session: AsyncSession, actor: User) -> list[RefundT
         .join(Checkout, col(Checkout.id) == col(Payment.checkout_id))
         .join(User, col(User.id) == col(Checkout.buyer_id))
         .outerjoin(Organisation, col(Organisation.id) == col(Checkout.organisation_id))
-        .where(col(Payment.reference).is_not(None), col(Refund.status) == RefundStatus.PENDING)
+        .where(
+            col(Payment.reference).is_not(None),
+            col(Refund.status) == RefundStatus.PENDING,
+            owed_by_hand(col(Refund.id)),  # not a QRIS refund the gateway gives back
+        )
         .order_by(col(Refund.created_at), col(Refund.id))
     )
     if actor.role != Role.ADMIN:
@@ -270,7 +278,7 @@ async def record_refund_sent(
             .join(Payment, col(Payment.id) == col(Refund.payment_id))
             .join(Checkout, col(Checkout.id) == col(Payment.checkout_id))
             .join(User, col(User.id) == col(Checkout.buyer_id))
-            .where(col(Refund.id) == refund_id, col(Payment.reference).is_not(None))
+            .where(col(Refund.id) == refund_id, col(Payment.reference).is_not(None), owed_by_hand(col(Refund.id)))
         )
     ).one_or_none()
     if found is None or not may_confirm(actor, found[2]):

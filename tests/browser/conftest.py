@@ -32,6 +32,7 @@ import pytest
 
 from backend.demo import DEMO_PASSWORD
 from backend.payments.demo_stripe import DemoStripe
+from backend.payments.demo_xendit import DemoXendit
 from backend.phone import normalize_phone
 from tests.app_process import ROOT, ServerProcess, app_environment, run_command
 
@@ -64,6 +65,9 @@ STRIPE_SECRET_KEY = "sk_test_browser_pasar_kawasan"
 STRIPE_PUBLISHABLE_KEY = "pk_test_browser_pasar_kawasan"
 STRIPE_WEBHOOK_SECRET = "whsec_browser_pasar_kawasan_0123456789"
 STRIPE_WEBHOOK_PATH = "/api/v1/stripe/webhook"
+XENDIT_SECRET_KEY = "xnd_development_browser_pasar_kawasan"
+XENDIT_CALLBACK_TOKEN = "browser-callback-token-pasar-kawasan"
+XENDIT_CALLBACK_PATH = "/api/v1/xendit/callback"
 
 T = TypeVar("T")
 CALL_FAILED = pytest.StashKey[bool]()
@@ -114,21 +118,45 @@ def _stripe_environment(fake: DemoStripe) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
+def browser_xendit() -> Iterator[DemoXendit]:
+    """Xendit for the live server: the API its SDK calls; a test pays a QRIS code there, and the stand-in posts
+    Xendit's callback to the server."""
+    fake = DemoXendit(secret_key=XENDIT_SECRET_KEY).start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+def _xendit_environment(fake: DemoXendit) -> dict[str, str]:
+    return {
+        "XENDIT_SECRET_KEY": XENDIT_SECRET_KEY,
+        "XENDIT_CALLBACK_TOKEN": XENDIT_CALLBACK_TOKEN,
+        "XENDIT_API_BASE": fake.url,
+    }
+
+
+@pytest.fixture(scope="session")
 def live_server_process(
-    tmp_path_factory: pytest.TempPathFactory, browser_stripe: DemoStripe
+    tmp_path_factory: pytest.TempPathFactory, browser_stripe: DemoStripe, browser_xendit: DemoXendit
 ) -> Iterator[ServerProcess]:
     """The app served by uvicorn on a free port, on a fresh database holding the demo data, with card payments
-    through the fake Stripe and one-time codes printed to its log (OTP_SENDER=log)."""
+    through the fake Stripe, QRIS and virtual accounts through the fake Xendit, and one-time codes printed to its
+    log (OTP_SENDER=log)."""
     data_dir = tmp_path_factory.mktemp("browser")
     env = app_environment(
         DATABASE_URL=f"sqlite:///{data_dir / 'browser.db'}", MEDIA_DIR=str(data_dir / "media"), OTP_SENDER="log"
     )
     run_command(["backend", "migrate"], env)
     run_command(["backend", "load-demo"], env)
-    server = ServerProcess(environment={**env, **_stripe_environment(browser_stripe)}, log_dir=data_dir)
+    server = ServerProcess(
+        environment={**env, **_stripe_environment(browser_stripe), **_xendit_environment(browser_xendit)},
+        log_dir=data_dir,
+    )
     try:
         url = server.start()
         browser_stripe.send_webhooks_to(f"{url}{STRIPE_WEBHOOK_PATH}", STRIPE_WEBHOOK_SECRET)
+        browser_xendit.deliver_to(f"{url}{XENDIT_CALLBACK_PATH}", XENDIT_CALLBACK_TOKEN)
         yield server
     finally:
         server.stop()

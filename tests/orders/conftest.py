@@ -76,6 +76,7 @@ class Ordering:
                     idempotency_key=key,
                     payment_method=payment,
                     now=now,
+                    gateway_payments=True,  # QRIS and virtual accounts are offered (the gateway's tests use them)
                     delivery=DeliveryChoice(
                         day=day, slot=slot, kind=kind, point_id=point_id, notes=notes, po_number=po_number
                     ),

@@ -23,6 +23,7 @@ from backend.config import Settings
 from backend.db import Database
 from backend.orders.models import Order, PaymentMethod
 from backend.payments.demo_stripe import DemoStripe, signature_header
+from backend.payments.demo_xendit import DemoXendit
 from backend.payments.models import Payment, Refund
 from tests.conftest import AppFor
 from tests.orders.conftest import catering, ordering  # noqa: F401  (fixtures)
@@ -170,3 +171,49 @@ async def start_paying(client: Any, database: Database, checkout: CardCheckout) 
     )
     assert started.status_code == 200, started.text
     return started.json()
+
+
+# --- the payment gateway (Xendit): QRIS and virtual accounts ----------------------------------------------
+
+XENDIT_SECRET_KEY = "xnd_development_pasar_kawasan_tests"
+XENDIT_CALLBACK_TOKEN = "callback-token-pasar-kawasan-0123456789"
+
+
+@pytest.fixture(scope="session")
+def xendit_server() -> Iterator[DemoXendit]:
+    fake = DemoXendit(secret_key=XENDIT_SECRET_KEY).start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+@pytest.fixture
+def fake_xendit(xendit_server: DemoXendit) -> Iterator[DemoXendit]:
+    """Xendit as a test finds it: no payment requests yet, answering (one server for the run)."""
+    try:
+        yield xendit_server
+    finally:
+        xendit_server.reset()
+
+
+@pytest.fixture
+def gateway_settings(stripe_settings: Settings, fake_xendit: DemoXendit) -> Settings:
+    """Every way to pay set up: cards (the fake Stripe), bank transfers, and QRIS and virtual accounts through
+    the fake Xendit."""
+    return stripe_settings.model_copy(
+        update={
+            "xendit_secret_key": XENDIT_SECRET_KEY,
+            "xendit_callback_token": XENDIT_CALLBACK_TOKEN,
+            "xendit_api_base": fake_xendit.url,
+            "xendit_timeout_seconds": 2.0,
+        }
+    )
+
+
+async def send_callback(client: Any, callback: dict[str, Any], *, token: str | None = XENDIT_CALLBACK_TOKEN) -> Any:
+    """Post a callback to the app as Xendit does (with the dashboard's token unless told otherwise)."""
+    headers = {"Content-Type": "application/json"}
+    if token is not None:
+        headers["x-callback-token"] = token
+    return await client.post("/api/v1/xendit/callback", content=json.dumps(callback).encode(), headers=headers)

@@ -1,0 +1,334 @@
+"""A local stand-in for the parts of Xendit's HTTP API the app uses, for the tests (and a demo): they exercise the
+real xendit-python SDK against it. A real HTTP server on 127.0.0.1 in a thread, answering as Xendit does:
+  POST /payment_requests      (a dynamic QRIS code, or a virtual account, for an amount, with an expiry)
+  GET  /payment_requests/{id}
+  POST /refunds               (part or all of a paid QRIS payment back to where it came from)
+with JSON bodies, Basic authentication with the secret key (as "<key>:"), and the Idempotency-key header
+honoured: the same key answers the same payment request.
+
+Tests act as the buyer on Xendit's side: `pay(request_id)` pays a payment request and returns the callback Xendit
+would send (`payment.succeeded`, with the payment's id, the payment request's, the reference and the amount);
+`deliver_to(url, token)` makes it post that callback to the app with the X-CALLBACK-TOKEN header. `outage()`
+answers 500 until `recover()`; `refuse_refunds()` answers a refund as Xendit does when the payer's issuer takes
+no QRIS refunds (and every virtual-account refund is refused so). No money ever moves through it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import threading
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+DEMO_SECRET_KEY = "xnd_development_pasar_kawasan_demo"
+DEMO_CALLBACK_TOKEN = "pasar-kawasan-demo-callback-token"
+BUSINESS_ID = "5f27a14a9bf05c73dd040bc8"
+
+
+def new_id(prefix: str) -> str:
+    """Xendit's ids: a prefix and a UUID (pr-..., py-..., pm-...)."""
+    token = secrets.token_hex(16)
+    return f"{prefix}-{token[:8]}-{token[8:12]}-{token[12:16]}-{token[16:20]}-{token[20:]}"
+
+
+def _stamp(moment: datetime | None = None) -> str:
+    return (moment or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def qris_string(request_id: str, amount: int) -> str:
+    """A QRIS payload in the EMVCo shape (the stand-in's: no bank reads it)."""
+    amount_text = str(amount)
+    merchant = f"0016ID.CO.QRIS.WWW0118{request_id[-18:]:0>18}"
+    body = (
+        f"000201010212{26}{len(merchant):02d}{merchant}52045812530336054{len(amount_text):02d}{amount_text}"
+        "5802ID5913PASAR KAWASAN6007BATAM62"
+    )
+    return body + "6304ABCD"
+
+
+@dataclass
+class Delivery:
+    """One callback the stand-in posted to the app, and how the app answered."""
+
+    event: str
+    status: int
+    body: str
+
+
+@dataclass
+class DemoXendit:
+    secret_key: str = DEMO_SECRET_KEY
+    payment_requests: dict[str, dict[str, Any]] = field(default_factory=dict)
+    requests: list[tuple[str, str, dict[str, Any], str | None]] = field(default_factory=list)
+    deliveries: list[Delivery] = field(default_factory=list)
+    refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
+    refund_status: str = "SUCCEEDED"  # what a refund answers (PENDING: its outcome comes by callback)
+    _refusing_refunds: bool = False
+    _answers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _down: bool = False
+    _callback: tuple[str, str] | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _server: ThreadingHTTPServer | None = None
+    _thread: threading.Thread | None = None
+    port: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> DemoXendit:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                fake._handle(self, "GET")
+
+            def do_POST(self) -> None:
+                fake._handle(self, "POST")
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        server.daemon_threads = True
+        self._server, self.port = server, server.server_address[1]
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def reset(self) -> None:
+        with self._lock:
+            self.payment_requests.clear()
+            self.refunds.clear()
+            self._answers.clear()
+            self.requests.clear()
+            self.deliveries.clear()
+        self._down, self._callback = False, None
+        self.refund_status, self._refusing_refunds = "SUCCEEDED", False
+
+    def refuse_refunds(self) -> None:
+        self._refusing_refunds = True
+
+    def refund_callback(self, refund_id: str, status: str) -> dict[str, Any]:
+        """The refund's outcome, as Xendit's callback tells it (refund.succeeded or refund.failed)."""
+        with self._lock:
+            refund = self.refunds[refund_id]
+            refund["status"] = status
+            data = json.loads(json.dumps(refund))
+        return {"event": f"refund.{status.lower()}", "business_id": BUSINESS_ID, "created": _stamp(), "data": data}
+
+    def outage(self) -> None:
+        self._down = True
+
+    def recover(self) -> None:
+        self._down = False
+
+    def deliver_to(self, url: str, token: str) -> None:
+        """Post the callbacks of payments made with `pay` to the app's URL, with its callback token."""
+        self._callback = (url, token)
+
+    # --- the buyer, on Xendit's side -------------------------------------------------------------------------
+
+    def seen(self, method: str, path: str) -> list[dict[str, Any]]:
+        return [body for seen_method, seen_path, body, _ in self.requests if (seen_method, seen_path) == (method, path)]
+
+    def requests_for(self, reference: str | None) -> list[dict[str, Any]]:
+        return [pr for pr in self.payment_requests.values() if pr["reference_id"] == reference]
+
+    def create(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A payment request, as if the app had asked for it (its answer may never have reached the app)."""
+        with self._lock:
+            created: dict[str, Any] = json.loads(json.dumps(self._create(params)))
+            return created
+
+    def pay(self, request_id: str, *, amount: int | None = None) -> dict[str, Any]:
+        """The buyer pays the payment request (scans the QRIS code, or transfers to the virtual account): it
+        succeeds, and the callback Xendit sends is returned (and posted, after `deliver_to`)."""
+        with self._lock:
+            request = self.payment_requests[request_id]
+            request["status"] = "SUCCEEDED"
+            request["updated"] = _stamp()
+            paid = request["amount"] if amount is None else amount
+            callback = {
+                "event": "payment.succeeded",
+                "business_id": BUSINESS_ID,
+                "created": _stamp(),
+                "data": {
+                    "id": new_id("py"),
+                    "payment_request_id": request_id,
+                    "reference_id": request["reference_id"],
+                    "customer_id": None,
+                    "currency": request["currency"],
+                    "amount": paid,
+                    "country": "ID",
+                    "status": "SUCCEEDED",
+                    "payment_method": request["payment_method"],
+                    "channel_properties": None,
+                    "payment_detail": None,
+                    "failure_code": None,
+                    "created": _stamp(),
+                    "updated": _stamp(),
+                    "metadata": request.get("metadata"),
+                },
+            }
+        if self._callback is not None:
+            self._post(callback)
+        return callback
+
+    def expire(self, request_id: str) -> None:
+        with self._lock:
+            self.payment_requests[request_id]["status"] = "EXPIRED"
+
+    def _post(self, callback: dict[str, Any]) -> None:
+        assert self._callback is not None
+        url, token = self._callback
+        body = json.dumps(callback).encode()
+        post = urllib.request.Request(
+            url, data=body, method="POST", headers={"Content-Type": "application/json", "x-callback-token": token}
+        )
+        try:
+            with urllib.request.urlopen(post, timeout=10) as answer:
+                self.deliveries.append(Delivery(callback["event"], answer.status, answer.read().decode()))
+        except urllib.error.HTTPError as refused:
+            self.deliveries.append(Delivery(callback["event"], refused.code, refused.read().decode()))
+
+    # --- the HTTP API ---------------------------------------------------------------------------------------
+
+    def _handle(self, request: BaseHTTPRequestHandler, method: str) -> None:
+        path = urlsplit(request.path).path
+        length = int(request.headers.get("Content-Length") or 0)
+        raw = request.rfile.read(length) if length else b""
+        body: dict[str, Any] = json.loads(raw) if raw else {}
+        key = request.headers.get("Idempotency-key")
+        expected = "Basic " + base64.b64encode(f"{self.secret_key}:".encode()).decode()
+        with self._lock:
+            self.requests.append((method, path, body, key))
+            if self._down:
+                status, answer = 500, _error("SERVER_ERROR", "An unexpected error occurred")
+            elif request.headers.get("Authorization") != expected:
+                status, answer = 401, _error("INVALID_API_KEY", "API key is not authorized for this API service")
+            else:
+                status, answer = self._route(method, path, body, key)
+        payload = json.dumps(answer).encode()
+        try:
+            request.send_response(status)
+            request.send_header("Content-Type", "application/json; charset=utf-8")
+            request.send_header("Content-Length", str(len(payload)))
+            request.end_headers()
+            request.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def _route(self, method: str, path: str, body: dict[str, Any], key: str | None) -> tuple[int, dict[str, Any]]:
+        if method == "POST" and path == "/payment_requests":
+            if key and key in self._answers:
+                return 201, self._answers[key]
+            problem = _problem(body)
+            if problem:
+                return 400, _error("API_VALIDATION_ERROR", problem)
+            answer = self._create(body)
+            if key:
+                self._answers[key] = answer
+            return 201, answer
+        if method == "POST" and path == "/refunds":
+            if key and key in self._answers:
+                return 200, self._answers[key]
+            status, answer = self._refund(body)
+            if key and status == 200:
+                self._answers[key] = answer
+            return status, answer
+        if method == "GET" and path.startswith("/payment_requests/"):
+            found = self.payment_requests.get(path.removeprefix("/payment_requests/"))
+            if found is None:
+                return 404, _error("DATA_NOT_FOUND", "Payment request not found")
+            return 200, found
+        return 404, _error("NOT_FOUND", f"No route for {method} {path}")
+
+    def _refund(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        paid = self.payment_requests.get(str(body.get("payment_request_id")))
+        if paid is None:
+            return 404, _error("DATA_NOT_FOUND", "Payment request not found")
+        if paid["status"] != "SUCCEEDED":
+            return 400, _error("INELIGIBLE_TRANSACTION", "The payment is not paid")
+        if self._refusing_refunds or paid["payment_method"]["type"] != "QR_CODE":
+            return 400, _error("REFUND_NOT_SUPPORTED", "This payment channel or issuer does not support refunds")
+        refunded = sum(r["amount"] for r in self.refunds.values() if r["payment_request_id"] == paid["id"])
+        amount = int(body.get("amount") or paid["amount"])
+        if refunded + amount > paid["amount"]:
+            return 400, _error("MAXIMUM_REFUND_AMOUNT_REACHED", "The refund is more than is left of the payment")
+        refund = {
+            "id": new_id("rfd"),
+            "payment_request_id": paid["id"],
+            "reference_id": body.get("reference_id"),
+            "amount": amount,
+            "currency": "IDR",
+            "channel_code": "QRIS",
+            "status": self.refund_status,
+            "reason": body.get("reason"),
+            "metadata": body.get("metadata"),
+            "created": _stamp(),
+            "updated": _stamp(),
+        }
+        self.refunds[refund["id"]] = refund
+        return 200, refund
+
+    def _create(self, params: dict[str, Any]) -> dict[str, Any]:
+        request_id = new_id("pr")
+        method = json.loads(json.dumps(params["payment_method"]))
+        method.update({"id": new_id("pm"), "status": "ACTIVE", "created": _stamp(), "updated": _stamp()})
+        amount = int(params["amount"])
+        if method["type"] == "QR_CODE":
+            properties = method["qr_code"].setdefault("channel_properties", {})
+            properties["qr_string"] = qris_string(request_id, amount)
+        else:
+            properties = method["virtual_account"]["channel_properties"]
+            properties.setdefault("virtual_account_number", "8808" + str(secrets.randbelow(10**12)).zfill(12))
+            method["virtual_account"].update({"amount": amount, "currency": "IDR"})
+        request = {
+            "id": request_id,
+            "business_id": BUSINESS_ID,
+            "reference_id": params["reference_id"],
+            "currency": params["currency"],
+            "amount": amount,
+            "country": "ID",
+            "description": params.get("description"),
+            "status": "PENDING",
+            "capture_method": "AUTOMATIC",
+            "payment_method": method,
+            "metadata": params.get("metadata"),
+            "created": _stamp(),
+            "updated": _stamp(),
+        }
+        self.payment_requests[request_id] = request
+        return request
+
+
+def _problem(body: dict[str, Any]) -> str:
+    method = body.get("payment_method") or {}
+    if body.get("currency") != "IDR" or not body.get("reference_id") or not body.get("amount"):
+        return "reference_id, amount and currency IDR are required"
+    if method.get("type") == "QR_CODE" and (method.get("qr_code") or {}).get("channel_code") == "QRIS":
+        return ""
+    if method.get("type") == "VIRTUAL_ACCOUNT":
+        properties = (method.get("virtual_account") or {}).get("channel_properties") or {}
+        return "" if properties.get("customer_name") else "virtual_account.channel_properties.customer_name is required"
+    return "payment_method must be a QRIS code or a virtual account"
+
+
+def _error(code: str, message: str) -> dict[str, Any]:
+    return {"error_code": code, "message": message}

@@ -29,11 +29,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import httpx  # noqa: E402
-from sqlalchemy import event  # noqa: E402
-from sqlalchemy.engine import Engine  # noqa: E402
-
-import load  # noqa: E402  (the load bench: its database and its search addresses)
+import httpx
+import load
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 
 class StatementTimer:
@@ -83,7 +82,10 @@ async def measure(args: argparse.Namespace) -> None:
     timer = StatementTimer()
     app = create_app()
     results: list[tuple[float, float, int, str]] = []
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://bench") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]  # Litestar types the ASGI scope more narrowly than httpx
+        base_url="https://bench",
+    ) as client:
         for warm in ("/catalogue", "/catalogue?q=nasi"):
             await client.get(warm)
         for url in urls:
@@ -96,8 +98,7 @@ async def measure(args: argparse.Namespace) -> None:
 
     print(f"machine: {os.cpu_count()} cores, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} after")
     print(f"{len(results)} distinct search pages of the load bench's {args.searches}, one at a time, in-process")
-    for label, index in (("SQL", 0), ("page", 1)):
-        values = [row[index] for row in results]
+    for label, values in (("SQL", [row[0] for row in results]), ("page", [row[1] for row in results])):
         print(
             f"  {label:5} p50 {percentile(values, 0.5):7.1f} ms  p95 {percentile(values, 0.95):7.1f} ms  "
             f"worst {max(values):7.1f} ms  mean {statistics.fmean(values):6.1f} ms"

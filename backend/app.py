@@ -58,6 +58,7 @@ from backend.requests.api import API_ROUTES as REQUEST_API_ROUTES
 from backend.security_headers import security_headers_hook
 from backend.vendors.api import API_ROUTES as VENDOR_API_ROUTES
 from backend.vendors.readiness_api import API_ROUTES as READINESS_API_ROUTES
+from backend.whatsapp.api import API_ROUTES as WHATSAPP_API_ROUTES
 from web.accounts import PAGE_ROUTES as ACCOUNT_PAGE_ROUTES
 from web.admin import PAGE_ROUTES as ADMIN_PAGE_ROUTES
 from web.caching import FingerprintedStaticFiles, RevalidatedPages
@@ -181,6 +182,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                     *REPORT_API_ROUTES,
                     *REQUEST_API_ROUTES,
                     *NOTIFICATION_API_ROUTES,
+                    *WHATSAPP_API_ROUTES,
                     *ADMINISTRATION_API_ROUTES,
                 ],
                 request_class=JsonBodyRequest,

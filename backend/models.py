@@ -40,6 +40,7 @@ from backend.payments.models import Invoice, LedgerEntry, Payment, Payout, Refun
 from backend.requests.models import BuyerRequest, RequestOffer, SearchDemand
 from backend.vendors.help_contacts import HelpContact
 from backend.vendors.models import Vendor
+from backend.whatsapp.models import WhatsAppInbound, WhatsAppLink, WhatsAppMessage
 
 __all__ = [
     "ApiToken",
@@ -93,6 +94,9 @@ __all__ = [
     "StripeEvent",
     "User",
     "Vendor",
+    "WhatsAppInbound",
+    "WhatsAppLink",
+    "WhatsAppMessage",
     "VendorInvitation",
     "VendorReach",
     "Zone",

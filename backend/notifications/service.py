@@ -1,4 +1,5 @@
-"""Telling people what happened: a line in their inbox, and a Web Push to each browser they subscribed.
+"""Telling people what happened: a line in their inbox, a Web Push to each browser they subscribed, and for some
+news a WhatsApp message to a vendor's linked number (backend.whatsapp.outbox).
 
 `notify` writes both in the caller's transaction (two statements whatever the number of recipients), so a
 notification exists exactly when the change it reports was committed. Pushes are sent later by a job.
@@ -21,6 +22,7 @@ from backend.db import in_ids, matched_rows, run_after_commit, table_of
 from backend.i18n import get_locale, gettext
 from backend.notifications.models import Notification, PushMessage, PushSubscription
 from backend.orders.models import STATUS_LABELS, OrderStatus
+from backend.whatsapp import outbox as whatsapp_outbox
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,8 @@ async def notify_each(*, session: AsyncSession, notes: list[Note], now: datetime
     )
     if matched_rows(pushes):  # somebody has a phone subscribed: send at once rather than at the next sweep
         run_after_commit(session, "send_pushes")
+    # New orders, order changes and moderation decisions also go to a vendor's linked WhatsApp number.
+    await whatsapp_outbox.record_for_notes(session=session, notes=notes, now=now)
 
 
 def notification_text(notification: Notification) -> str:

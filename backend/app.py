@@ -81,6 +81,7 @@ from web.requests import PAGE_ROUTES as REQUEST_PAGE_ROUTES
 from web.templating import STATIC_DIR, TEMPLATE_DIR, configure_environment
 from web.vendor_orders import PAGE_ROUTES as VENDOR_ORDER_PAGE_ROUTES
 from web.vendors import PAGE_ROUTES as VENDOR_PAGE_ROUTES
+from web.whatsapp import PAGE_ROUTES as WHATSAPP_PAGE_ROUTES
 
 API_VERSION = "1.0.0"
 OPENAPI_PATH = "/schema"
@@ -195,6 +196,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                 route_handlers=[
                     *HOME_PAGE_ROUTES,
                     *ACCOUNT_PAGE_ROUTES,
+                    *WHATSAPP_PAGE_ROUTES,
                     *PWA_PAGE_ROUTES,
                     *VENDOR_PAGE_ROUTES,
                     *READINESS_PAGE_ROUTES,

@@ -94,10 +94,10 @@ __all__ = [
     "StripeEvent",
     "User",
     "Vendor",
+    "VendorInvitation",
+    "VendorReach",
     "WhatsAppInbound",
     "WhatsAppLink",
     "WhatsAppMessage",
-    "VendorInvitation",
-    "VendorReach",
     "Zone",
 ]

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from litestar import Litestar
 from sqlalchemy import select
+from sqlmodel import col
 
 from backend.accounts import service as account_service
 from backend.accounts.verification import CodePolicy
@@ -32,7 +33,9 @@ async def bearer(database: Database, user) -> dict[str, str]:
 
 async def link_of(database: Database, user_id: int) -> WhatsAppLink | None:
     async with database.sessionmaker() as session:
-        return (await session.execute(select(WhatsAppLink).where(WhatsAppLink.user_id == user_id))).scalar_one_or_none()
+        return (
+            await session.execute(select(WhatsAppLink).where(col(WhatsAppLink.user_id) == user_id))
+        ).scalar_one_or_none()
 
 
 async def test_a_vendor_links_a_number_on_the_account_page(client, codes, database, vendor):

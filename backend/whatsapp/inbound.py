@@ -32,13 +32,13 @@ from sqlmodel import col
 
 from backend.accounts.models import User
 from backend.config import Settings
-from backend.db import run_after_commit, undone_if_refused, upsert_insert
+from backend.db import database_unreachable, run_after_commit, undone_if_refused, upsert_insert
 from backend.errors import N_, DomainError, NotFound, ValidationFailed
 from backend.i18n import DEFAULT_LOCALE, get_locale, gettext, set_locale
 from backend.orders.models import OrderStatus
 from backend.orders.states import change_status
 from backend.whatsapp.models import WhatsAppInbound, WhatsAppLink
-from backend.whatsapp.outbox import ACCEPT_PAYLOAD, DECLINE_PAYLOAD, queue_messages, text_message
+from backend.whatsapp.outbox import ACCEPT_PAYLOAD, DECLINE_PAYLOAD, order_number, queue_messages, text_message
 
 logger = logging.getLogger("pasar_kawasan.whatsapp")
 
@@ -57,6 +57,7 @@ MSG_REASON_NEEDED = N_(
     "Say why you decline order %(number)s, so the buyer understands: write TOLAK %(short)s and the reason, for "
     "example TOLAK %(short)s stok habis."
 )
+MSG_FAILED = N_("Sorry, your message could not be handled. Please answer the order on Pasar Kawasan.")
 MSG_NOT_DONE = N_("Order %(number)s was not changed: %(problem)s")
 
 _COMMAND = re.compile(r"^\s*(terima|tolak)\b[\s:#.,-]*(?:pk[\s-]*)?0*(\d{1,12})\b[\s:.,-]*(.*)$", re.I | re.S)
@@ -199,10 +200,6 @@ def read_command(kind: str, text: str) -> Command | None:
     return Command(OrderStatus.DECLINED, int(number), " ".join(rest.split()))
 
 
-def order_number(order_id: int) -> str:
-    return f"PK-{order_id:06d}"
-
-
 async def handle_next_message(*, session: AsyncSession, now: datetime, today: date) -> WhatsAppInbound | None:
     """Act on the oldest stored message not yet handled, and queue the answer; None when there is none. Several
     workers each take a different message (SKIP LOCKED). The caller commits."""
@@ -228,6 +225,13 @@ async def handle_next_message(*, session: AsyncSession, now: datetime, today: da
     set_locale(vendor.locale if vendor is not None else DEFAULT_LOCALE)
     try:
         outcome, answer = await _act(session=session, inbound=inbound, vendor=vendor, now=now, today=today)
+    except Exception as failure:
+        if database_unreachable(failure):
+            raise  # the job is tried again later, this message with it
+        # A bug: the order change was rolled back with its savepoint; the vendor is told, and this message does
+        # not hold up the ones after it run after run.
+        logger.exception("WhatsApp message %s could not be acted on", inbound.message_id)
+        outcome, answer = "failed", gettext(MSG_FAILED)
     finally:
         set_locale(previous)
     inbound.handled_at, inbound.outcome = now, outcome

@@ -37,7 +37,7 @@ from backend.clock import format_date
 from backend.config import Settings
 from backend.db import run_after_commit, table_of
 from backend.i18n import get_locale, gettext, set_locale
-from backend.orders.models import STATUS_LABELS, OrderStatus
+from backend.orders.models import STATUS_LABELS, Order, OrderStatus
 from backend.whatsapp.models import WhatsAppLink, WhatsAppMessage
 
 logger = logging.getLogger("pasar_kawasan.whatsapp")
@@ -55,6 +55,11 @@ RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30
 # Graph API error codes that mean "too much, later" (rate limits of the account, the number, or one recipient).
 THROTTLED_CODES = frozenset({4, 80007, 130429, 131048, 131056})
 MAX_TEXT = 1000
+
+
+def order_number(order_id: int) -> str:
+    """The order's number as people read it (Order.number), from its id alone."""
+    return f"PK-{order_id:06d}"
 
 
 # --- recording ---------------------------------------------------------------------------------------------
@@ -113,13 +118,52 @@ async def record_for_notes(*, session: AsyncSession, notes: Sequence[NoteLike], 
         ).all()
         if phone is not None
     }
-    bodies = [
-        (phones[note.user_id], template_message(phones[note.user_id], kinds[note.message], note))
-        for note in wanted
-        if note.user_id in phones
-    ]
+    wanted = [note for note in wanted if note.user_id in phones]
+    paid = await _paid_orders(session, wanted)
+    bodies = []
+    for note in wanted:
+        if note.order_id in paid:
+            # A card or transfer order reaches its vendor when it is paid: as a new order, with its buttons.
+            note, template = paid[note.order_id], TEMPLATE_NEW_ORDER
+        else:
+            template = kinds[note.message]
+        bodies.append((phones[note.user_id], template_message(phones[note.user_id], template, note)))
     await queue_messages(session=session, messages=bodies, now=now)
     return len(bodies)
+
+
+@dataclass(frozen=True)
+class _NewOrder:
+    user_id: int
+    message: str
+    params: dict[str, Any]
+    order_id: int | None
+
+
+async def _paid_orders(session: AsyncSession, notes: list[NoteLike]) -> dict[int, _NewOrder]:
+    """The new-order notes standing for the notes that an order was placed once paid, by order id (one query, only
+    when there are such notes)."""
+    from backend.orders.states import MSG_STATUS_CHANGED
+
+    placed = {
+        note.order_id: note.user_id
+        for note in notes
+        if note.message == MSG_STATUS_CHANGED and note.params.get("status") == OrderStatus.PLACED and note.order_id
+    }
+    if not placed:
+        return {}
+    rows = await session.execute(
+        select(col(Order.id), col(Order.delivery_day), col(Order.delivery_slot)).where(col(Order.id).in_(placed))
+    )
+    return {
+        order_id: _NewOrder(
+            user_id=placed[order_id],
+            message=TEMPLATE_NEW_ORDER,
+            params={"number": order_number(order_id), "day": day.isoformat(), "slot": f"{slot:%H.%M}"},
+            order_id=order_id,
+        )
+        for order_id, day, slot in rows.all()
+    }
 
 
 async def queue_messages(*, session: AsyncSession, messages: list[tuple[str, dict[str, Any]]], now: datetime) -> None:

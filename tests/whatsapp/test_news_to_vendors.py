@@ -9,8 +9,8 @@ import pytest
 
 from backend.jobs import run_job
 from backend.moderation import service as moderation
-from backend.orders.models import OrderStatus
-from backend.orders.states import change_status
+from backend.orders.models import OrderStatus, PaymentMethod
+from backend.orders.states import change_status, mark_checkout_paid
 from backend.whatsapp.outbox import SendRate
 from tests.app_process import redis_url_for_this_process
 from tests.orders.conftest import NOW
@@ -127,3 +127,22 @@ async def test_two_workers_share_the_rate_limit_through_redis():
     await first.take()  # the third in second 100, counting both workers' messages: waits for second 101
     await client.aclose()
     assert slept == [0.7]
+
+
+async def test_a_card_order_reaches_the_vendor_with_its_buttons_once_paid(
+    app, database, whatsapp_settings, ordering, catering, canteen_staff, graph
+):
+    seller, nasi_box = catering
+    await link_number(database, whatsapp_settings, seller.user, NUMBER)
+    order = await ordering.order(canteen_staff, nasi_box.id, 200, payment=PaymentMethod.CARD)
+    await run_job("send_whatsapp", database=database, settings=whatsapp_settings, now=NOW)
+    assert graph.accepted == []  # not paid yet: nothing to accept
+
+    async with database.sessionmaker() as session:
+        await mark_checkout_paid(session=session, checkout_id=order.checkout_id, now=NOW)
+        await session.commit()
+    await run_job("send_whatsapp", database=database, settings=whatsapp_settings, now=NOW)
+
+    [message] = graph.sent_to(NUMBER)
+    assert message["template"]["name"] == "pk_pesanan_baru"
+    assert message["template"]["components"][1]["parameters"][0]["payload"] == f"accept:{order.id}"

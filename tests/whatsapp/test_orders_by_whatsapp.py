@@ -224,3 +224,23 @@ async def test_meta_verifies_the_webhook_with_our_token(client) -> None:
         params={"hub.mode": "subscribe", "hub.verify_token": "guess", "hub.challenge": "1158201444"},
     )
     assert wrong.status_code == 404
+
+
+async def test_a_message_that_cannot_be_acted_on_is_answered_and_does_not_block_the_next(
+    linked_order, client, database, whatsapp_settings, graph, monkeypatch
+):
+    _seller, order = linked_order
+
+    async def broken(**_kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("backend.whatsapp.inbound.change_status", broken)
+    await deliver(client, delivery(text_from(BU_SRI_WHATSAPP, f"TERIMA {order.id}")))
+    await run_whatsapp_jobs(database, whatsapp_settings)
+    monkeypatch.undo()
+    await deliver(client, delivery(text_from(BU_SRI_WHATSAPP, f"TERIMA {order.id}")))
+    await run_whatsapp_jobs(database, whatsapp_settings)
+
+    assert (await status_of(database, order.id))[0] == OrderStatus.ACCEPTED
+    first, second = graph.texts_to(BU_SRI_WHATSAPP)
+    assert "belum bisa diproses" in first and "diterima" in second

@@ -109,13 +109,16 @@ def link_policy(settings: Settings) -> CodePolicy:
     return CodePolicy(secret_key=settings.secret_key)
 
 
+WHATSAPP_OFF = problem_response(404, "Orders by WhatsApp are off on this server")
+
+
 class WhatsAppLinkApi(Controller):
     path = "/api/v1/vendor/whatsapp"
     tags = ["whatsapp"]
     guards = [VENDORS]
     security = [{"BearerToken": []}]
 
-    @get("", summary="My number linked for orders by WhatsApp")
+    @get("", summary="My number linked for orders by WhatsApp", responses={404: WHATSAPP_OFF})
     async def show(
         self, request: UserRequest, db_session: DbSession, settings: NamedDependency[Settings]
     ) -> WhatsAppLinkPublic:
@@ -126,7 +129,7 @@ class WhatsAppLinkApi(Controller):
         "/code",
         status_code=202,
         summary="Send a one-time code to a number, to link it (once a minute)",
-        responses={404: problem_response(404, "Orders by WhatsApp are off on this server")},
+        responses={404: WHATSAPP_OFF},
     )
     async def send_code(
         self,
@@ -146,7 +149,7 @@ class WhatsAppLinkApi(Controller):
         )
         return WhatsAppLinkPublic.of(link)
 
-    @post("/confirm", status_code=200, summary="Enter the code: the number is linked")
+    @post("/confirm", status_code=200, summary="Enter the code: the number is linked", responses={404: WHATSAPP_OFF})
     async def confirm(
         self,
         request: UserRequest,

@@ -22,7 +22,7 @@ import asyncio
 import functools
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Literal, Protocol
@@ -38,7 +38,7 @@ from backend.config import Settings
 from backend.db import run_after_commit, table_of
 from backend.i18n import get_locale, gettext, set_locale
 from backend.orders.models import STATUS_LABELS, Order, OrderStatus
-from backend.whatsapp.models import WhatsAppLink, WhatsAppMessage
+from backend.whatsapp.models import WhatsAppMessage
 
 logger = logging.getLogger("pasar_kawasan.whatsapp")
 
@@ -99,26 +99,17 @@ class NoteLike(Protocol):
     def order_id(self) -> int | None: ...
 
 
-async def record_for_notes(*, session: AsyncSession, notes: Sequence[NoteLike], now: datetime) -> int:
+async def record_for_notes(
+    *, session: AsyncSession, notes: Sequence[NoteLike], phones: Mapping[int, str], now: datetime
+) -> int:
     """Queue a template message for each note that has one (new orders, order changes, moderation decisions) and
-    whose user linked a WhatsApp number; returns how many. One query when some note could have one, none else."""
+    whose user linked a WhatsApp number (`phones`, by user id); returns how many. No statement when none is to be
+    sent."""
     kinds = _notified_kinds()
-    wanted = [note for note in notes if note.message in kinds]
+    linked = phones
+    wanted = [note for note in notes if note.message in kinds and note.user_id in linked]
     if not wanted:
         return 0
-    phones: dict[int, str] = {
-        user_id: phone
-        for user_id, phone in (
-            await session.execute(
-                select(col(WhatsAppLink.user_id), col(WhatsAppLink.phone)).where(
-                    col(WhatsAppLink.user_id).in_({note.user_id for note in wanted}),
-                    col(WhatsAppLink.phone).is_not(None),
-                )
-            )
-        ).all()
-        if phone is not None
-    }
-    wanted = [note for note in wanted if note.user_id in phones]
     paid = await _paid_orders(session, wanted)
     bodies = []
     for note in wanted:
@@ -127,7 +118,7 @@ async def record_for_notes(*, session: AsyncSession, notes: Sequence[NoteLike], 
             note, template = paid[note.order_id], TEMPLATE_NEW_ORDER
         else:
             template = kinds[note.message]
-        bodies.append((phones[note.user_id], template_message(phones[note.user_id], template, note)))
+        bodies.append((linked[note.user_id], template_message(linked[note.user_id], template, note)))
     await queue_messages(session=session, messages=bodies, now=now)
     return len(bodies)
 

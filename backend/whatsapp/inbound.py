@@ -60,7 +60,7 @@ MSG_REASON_NEEDED = N_(
 MSG_FAILED = N_("Sorry, your message could not be handled. Please answer the order on Pasar Kawasan.")
 MSG_NOT_DONE = N_("Order %(number)s was not changed: %(problem)s")
 
-_COMMAND = re.compile(r"^\s*(terima|tolak)\b[\s:#.,-]*(?:pk[\s-]*)?0*(\d{1,12})\b[\s:.,-]*(.*)$", re.I | re.S)
+_COMMAND = re.compile(r"^\s*(terima|tolak)\b[\s:#.,-]*(?:pk[\s-]*)?0*(\d{1,9})\b[\s:.,-]*(.*)$", re.I | re.S)
 _SIGNATURE = re.compile(r"^sha256=([0-9a-f]{64})$")
 
 

@@ -60,6 +60,7 @@ from backend.security_headers import security_headers_hook
 from backend.training.api import API_ROUTES as TRAINING_API_ROUTES
 from backend.vendors.api import API_ROUTES as VENDOR_API_ROUTES
 from backend.vendors.readiness_api import API_ROUTES as READINESS_API_ROUTES
+from backend.whatsapp.api import API_ROUTES as WHATSAPP_API_ROUTES
 from web.accounts import PAGE_ROUTES as ACCOUNT_PAGE_ROUTES
 from web.admin import PAGE_ROUTES as ADMIN_PAGE_ROUTES
 from web.caching import FingerprintedStaticFiles, RevalidatedPages
@@ -83,6 +84,7 @@ from web.templating import STATIC_DIR, TEMPLATE_DIR, configure_environment
 from web.training import PAGE_ROUTES as TRAINING_PAGE_ROUTES
 from web.vendor_orders import PAGE_ROUTES as VENDOR_ORDER_PAGE_ROUTES
 from web.vendors import PAGE_ROUTES as VENDOR_PAGE_ROUTES
+from web.whatsapp import PAGE_ROUTES as WHATSAPP_PAGE_ROUTES
 
 API_VERSION = "1.0.0"
 OPENAPI_PATH = "/schema"
@@ -186,6 +188,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                     *REQUEST_API_ROUTES,
                     *TRAINING_API_ROUTES,
                     *NOTIFICATION_API_ROUTES,
+                    *WHATSAPP_API_ROUTES,
                     *ADMINISTRATION_API_ROUTES,
                 ],
                 request_class=JsonBodyRequest,
@@ -198,6 +201,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                 route_handlers=[
                     *HOME_PAGE_ROUTES,
                     *ACCOUNT_PAGE_ROUTES,
+                    *WHATSAPP_PAGE_ROUTES,
                     *PWA_PAGE_ROUTES,
                     *VENDOR_PAGE_ROUTES,
                     *READINESS_PAGE_ROUTES,

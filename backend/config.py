@@ -123,6 +123,15 @@ class Settings(BaseSettings):
     whatsapp_otp_language: str = "id"
     whatsapp_api_base: str = "https://graph.facebook.com/v21.0"
     whatsapp_timeout_seconds: PositiveSeconds = 10.0
+    # Orders by WhatsApp (backend.whatsapp): with WHATSAPP_TOKEN and WHATSAPP_PHONE_NUMBER_ID, the app's secret
+    # (Meta signs each webhook delivery with it: X-Hub-Signature-256) and the token Meta echoes when the webhook is
+    # registered. All four set: vendors may link their number and run their orders from WhatsApp; unset, the
+    # click-to-chat links stay the only WhatsApp there is.
+    whatsapp_app_secret: str | None = None
+    whatsapp_verify_token: str | None = None
+    # Messages sent from the business number in one second, across every worker (counted in Redis when there is
+    # one); the Cloud API's own throughput is higher, this keeps us well inside it.
+    whatsapp_messages_per_second: PositiveInt = 20
     # Codes that one address may have sent in an hour, to any numbers (a training class signing up together shares
     # one address; a stranger asking for codes to number after number is stopped).
     otp_codes_per_address_per_hour: PositiveInt = 30
@@ -169,6 +178,16 @@ class Settings(BaseSettings):
     @property
     def web_push_enabled(self) -> bool:
         return bool(self.vapid_public_key and self.vapid_private_key)
+
+    @property
+    def whatsapp_orders_enabled(self) -> bool:
+        """Whether vendors may link a WhatsApp number and take orders there (every WhatsApp Business setting set)."""
+        return bool(
+            self.whatsapp_token
+            and self.whatsapp_phone_number_id
+            and self.whatsapp_app_secret
+            and self.whatsapp_verify_token
+        )
 
     @property
     def platform_bank(self) -> PlatformBank | None:
@@ -399,6 +418,11 @@ class Settings(BaseSettings):
             ]
             if missing:
                 raise ValueError(f"{', '.join(missing)} must be set to send one-time codes by WhatsApp")
+        if (self.whatsapp_app_secret or self.whatsapp_verify_token) and not self.whatsapp_orders_enabled:
+            raise ValueError(
+                "WHATSAPP_TOKEN, WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_APP_SECRET and WHATSAPP_VERIFY_TOKEN must be set "
+                "together for orders by WhatsApp"
+            )
         bank = (self.platform_bank_name, self.platform_bank_account_number, self.platform_bank_account_holder)
         if any(bank) and not all(bank):
             raise ValueError(

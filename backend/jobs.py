@@ -9,6 +9,8 @@ it twice, or on two machines at once, does its work once:
 - every hour: expired browser sessions and login attempts older than the throttling window deleted
   (`clean_up_logins`);
 - every ten seconds: Web Push messages sent, with retries (`send_pushes`), when push is on;
+- every ten seconds, when orders by WhatsApp are on: what vendors wrote to the business number acted on
+  (`handle_whatsapp`), and WhatsApp messages sent, with retries, within the rate limit (`send_whatsapp`);
 - every ten minutes: the words of visible products that steer search's typo corrections rebuilt
   (`rebuild_search_words`).
 
@@ -35,6 +37,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from redis import asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -50,6 +53,8 @@ from backend.notifications.push import PARALLEL_SENDS, send_due_pushes_counted
 from backend.orders.standing import place_standing_orders
 from backend.orders.states import cancel_unpaid_orders, complete_delivered_orders
 from backend.payments.refunds import retry_pending_refunds
+from backend.whatsapp.inbound import handle_next_message
+from backend.whatsapp.outbox import send_due_messages, send_rate_for
 
 logger = logging.getLogger("pasar_kawasan.jobs")
 
@@ -60,6 +65,7 @@ Wake = Callable[[set[str]], Awaitable[None]]
 DAILY_RUN_AT = time(0, 10)
 ORDER_JOBS_EVERY_SECONDS = 60
 PUSH_EVERY_SECONDS = 10
+WHATSAPP_EVERY_SECONDS = 10
 LOGIN_CLEANUP_EVERY_SECONDS = 3600
 # A word of a newly approved product is found as typed at once; only corrections and suggestions wait for this.
 VOCABULARY_EVERY_SECONDS = 600
@@ -113,6 +119,9 @@ def schedules(settings: Settings) -> list[Schedule]:
     ]
     if settings.web_push_enabled:
         found.append(Schedule("send_pushes", every=timedelta(seconds=PUSH_EVERY_SECONDS)))
+    if settings.whatsapp_orders_enabled:
+        found.append(Schedule("handle_whatsapp", every=timedelta(seconds=WHATSAPP_EVERY_SECONDS)))
+        found.append(Schedule("send_whatsapp", every=timedelta(seconds=WHATSAPP_EVERY_SECONDS)))
     return found
 
 
@@ -125,6 +134,8 @@ JOB_NAMES = (
     "send_pushes",
     "clean_up_logins",
     "rebuild_search_words",
+    "handle_whatsapp",
+    "send_whatsapp",
 )
 
 
@@ -143,6 +154,10 @@ async def run_job(
         return await run_expiry_once(database, wib_today(slot or now))
     if name == "send_pushes":
         return await send_pushes_once(database, settings, now, wake=wake)
+    if name == "handle_whatsapp":
+        return await handle_whatsapp_once(database, now, wake=wake)
+    if name == "send_whatsapp":
+        return await send_whatsapp_once(database, settings, now, wake=wake)
     if name == "clean_up_logins":
         return await delete_expired_login_records_once(database, settings, now=now)
     if name == "rebuild_search_words":
@@ -250,6 +265,35 @@ async def send_pushes_once(
         return sent
 
     return sum(await asyncio.gather(*(lane() for _ in range(lanes))))
+
+
+async def handle_whatsapp_once(database: Database, now: datetime, wake: Wake | None = None, limit: int = 100) -> int:
+    """Act on up to `limit` messages vendors sent to the business number, each in its own transaction (one that
+    fails is logged and left for the next run, the others go on); returns how many were handled."""
+    handled = 0
+    while handled < limit:
+        async with database.sessionmaker() as session:
+            inbound = await handle_next_message(session=session, now=now, today=wib_today(now))
+            await _commit(session, wake)
+        if inbound is None:
+            break
+        handled += 1
+    return handled
+
+
+async def send_whatsapp_once(database: Database, settings: Settings, now: datetime, wake: Wake | None = None) -> int:
+    """Send the WhatsApp messages that are due, within the rate limit (counted in Redis when there is one)."""
+    redis = aioredis.from_url(settings.redis_url, socket_connect_timeout=5) if settings.redis_url else None
+    try:
+        async with database.sessionmaker() as session:
+            _taken, sent = await send_due_messages(
+                session=session, settings=settings, now=now, rate=send_rate_for(settings, redis)
+            )
+            await _commit(session, wake)
+    finally:
+        if redis is not None:
+            await redis.aclose()
+    return sent
 
 
 async def delete_expired_login_records_once(

@@ -41,6 +41,7 @@ from backend.requests.models import BuyerRequest, RequestOffer, SearchDemand
 from backend.training.models import AttendanceImport, TrainingAttendee, TrainingCohort, TrainingProgramme
 from backend.vendors.help_contacts import HelpContact
 from backend.vendors.models import Vendor
+from backend.whatsapp.models import WhatsAppInbound, WhatsAppLink, WhatsAppMessage
 
 __all__ = [
     "ApiToken",
@@ -100,5 +101,8 @@ __all__ = [
     "Vendor",
     "VendorInvitation",
     "VendorReach",
+    "WhatsAppInbound",
+    "WhatsAppLink",
+    "WhatsAppMessage",
     "Zone",
 ]

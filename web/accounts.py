@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.accounts import service, verification
 from backend.accounts.auth import LANGUAGE_COOKIE, SESSION_COOKIE, UserRequest, requires_login
 from backend.accounts.code_senders import CodeSender
-from backend.accounts.models import SELF_SERVICE_ROLES, CodePurpose, User
+from backend.accounts.models import SELF_SERVICE_ROLES, CodePurpose, Role, User
 from backend.accounts.schemas import (
     ApiTokenCreate,
     CodeLoginInput,
@@ -32,6 +32,7 @@ from backend.clock import utcnow
 from backend.config import Settings
 from backend.db import DbSession, keep_when_refused, undone_if_refused
 from backend.errors import CodeNotSent, TooManyAttempts, ValidationFailed
+from backend.whatsapp import linking
 from web.forms import field_errors, form_values, read_form, safe_next
 from web.responses import page, page_or_fragment, see_other
 from web.roles import home_path_for
@@ -299,10 +300,15 @@ async def log_in_with_code(
     return await open_session(request, db_session, settings, user, home_path_for(user), now)
 
 
-async def _settings_page(
+async def render_settings_page(
     request: UserRequest, db_session: AsyncSession, *, status_code: int = 200, **context: Any
 ) -> Template:
     tokens = await service.list_api_tokens(session=db_session, user=request.user)
+    settings: Settings = request.app.state.settings
+    # Orders by WhatsApp: a vendor's section of the page, only when the site has WhatsApp set up.
+    if settings.whatsapp_orders_enabled and request.user.role == Role.VENDOR:
+        context["whatsapp_orders"] = True
+        context.setdefault("whatsapp_link", await linking.link_of(session=db_session, user=request.user))
     context.setdefault("errors", {})
     context.setdefault("notice", request.query_params.get("notice"))
     return page("accounts/settings.html", status_code=status_code, tokens=tokens, **context)
@@ -310,7 +316,7 @@ async def _settings_page(
 
 @get("/settings", guards=[requires_login], name="settings")
 async def settings_page(request: UserRequest, db_session: DbSession) -> Template:
-    return await _settings_page(request, db_session)
+    return await render_settings_page(request, db_session)
 
 
 @post("/settings/password", guards=[requires_login])
@@ -330,7 +336,7 @@ async def change_password(
                 now=now,
             )
     except ValidationFailed as exc:
-        return await _settings_page(request, db_session, status_code=422, errors=field_errors(exc))
+        return await render_settings_page(request, db_session, status_code=422, errors=field_errors(exc))
     # Every other device is logged out; this one continues with a new session id.
     notice = "password_changed_tokens_revoked" if revoked_tokens else "password_changed"
     return await open_session(request, db_session, settings, request.user, f"/settings?notice={notice}", now)
@@ -344,8 +350,10 @@ async def create_token(request: UserRequest, db_session: DbSession) -> Template:
         async with undone_if_refused(db_session):
             raw, token = await service.create_api_token(session=db_session, user=request.user, name=data.name)
     except ValidationFailed as exc:
-        return await _settings_page(request, db_session, status_code=422, errors=field_errors(exc), token_form=values)
-    return await _settings_page(request, db_session, new_token=raw, new_token_id=token.id)
+        return await render_settings_page(
+            request, db_session, status_code=422, errors=field_errors(exc), token_form=values
+        )
+    return await render_settings_page(request, db_session, new_token=raw, new_token_id=token.id)
 
 
 @post("/settings/tokens/{token_id:int}/revoke", guards=[requires_login])

@@ -1,4 +1,5 @@
-"""Telling people what happened: a line in their inbox, and a Web Push to each browser they subscribed.
+"""Telling people what happened: a line in their inbox, a Web Push to each browser they subscribed, and for some
+news a WhatsApp message to a vendor's linked number (backend.whatsapp.outbox).
 
 `notify` writes both in the caller's transaction (two statements whatever the number of recipients), so a
 notification exists exactly when the change it reports was committed. Pushes are sent later by a job.
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy import func, insert, literal, literal_column, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -21,6 +22,8 @@ from backend.db import in_ids, matched_rows, run_after_commit, table_of
 from backend.i18n import get_locale, gettext
 from backend.notifications.models import Notification, PushMessage, PushSubscription
 from backend.orders.models import STATUS_LABELS, OrderStatus
+from backend.whatsapp import outbox as whatsapp_outbox
+from backend.whatsapp.models import WhatsAppLink
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,21 @@ async def notify_each(*, session: AsyncSession, notes: list[Note], now: datetime
         }
         for note in notes
     ]
-    created = (await session.execute(insert(Notification).returning(col(Notification.id)), rows)).scalars().all()
+    # Each new line comes back with its user's linked WhatsApp number, if any: no statement more for the many
+    # notifications of people who have none.
+    # (Spelt out: in RETURNING, SQLAlchemy writes column names without their tables, which the correlation needs.)
+    linked_phone = (
+        select(literal_column("whatsapp_link.phone"))
+        .select_from(table_of(WhatsAppLink))
+        .where(literal_column("whatsapp_link.user_id") == literal_column("notification.user_id"))
+        .scalar_subquery()
+    )
+    returned = (
+        await session.execute(
+            insert(Notification).returning(col(Notification.id), col(Notification.user_id), linked_phone), rows
+        )
+    ).all()
+    created = [notification_id for notification_id, _user_id, _phone in returned]
     moment = literal(now, table_of(PushMessage).c.next_attempt_at.type)
     pushes = await session.execute(
         insert(PushMessage).from_select(
@@ -81,6 +98,10 @@ async def notify_each(*, session: AsyncSession, notes: list[Note], now: datetime
     )
     if matched_rows(pushes):  # somebody has a phone subscribed: send at once rather than at the next sweep
         run_after_commit(session, "send_pushes")
+    # New orders, order changes and moderation decisions also go to a vendor's linked WhatsApp number.
+    await whatsapp_outbox.record_for_notes(
+        session=session, notes=notes, phones={user_id: phone for _id, user_id, phone in returned if phone}, now=now
+    )
 
 
 def notification_text(notification: Notification) -> str:

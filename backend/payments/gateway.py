@@ -26,6 +26,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import re
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -41,7 +42,7 @@ from backend.metrics import record_payment_confirmed, record_webhook_reject
 from backend.orders.models import THROUGH_GATEWAY, Checkout, Order, PaymentMethod
 from backend.orders.states import mark_checkout_paid
 from backend.payments.gateway_client import CURRENCY, GatewayCallFailed, XenditGateway
-from backend.payments.models import GatewayCallback, Payment, PaymentStatus, Refund
+from backend.payments.models import GatewayCallback, Payment, PaymentStatus, Refund, RefundStatus
 from backend.payments.refunds import CLOSED, apply_gateway_refund, record_refund
 from backend.payments.service import CheckoutToPay, PaymentRejected, checkout_to_pay
 
@@ -64,6 +65,10 @@ class CallbackRefused(DomainError):
     status_code = 401
     code = "bad_callback_token"
     default_message = MSG_TOKEN
+
+
+class NotPaidYet(PaymentRejected):
+    """The gateway, asked itself, does not (yet) say the payment request a callback names was paid."""
 
 
 class GatewayUnavailable(DomainError):
@@ -188,6 +193,12 @@ async def receive_callback(
         return "ignored"
     try:
         acted = await _payment_succeeded(session=session, settings=settings, data=data, now=now)
+    except NotPaidYet as passing:
+        # The gateway's own read of the payment request does not agree yet (not SUCCEEDED, or not found): a
+        # callback refused for good here would leave a real payment unplaced and not owed back. Answered 503,
+        # nothing kept, so the gateway sends it again; a forged one changes nothing either way.
+        logger.warning("gateway callback %s not acted on yet: %s", callback_id, passing.reason)
+        raise GatewayUnavailable() from passing
     except PaymentRejected as rejected:
         await session.execute(
             update(GatewayCallback)
@@ -209,8 +220,31 @@ async def _refund_changed(*, session: AsyncSession, data: dict[str, Any], now: d
         query = query.with_for_update()
     refund = (await session.execute(query)).scalar_one_or_none()
     if refund is None:
+        if await _refund_being_sent(session=session, reference=str(data.get("reference_id") or "")):
+            # Ours, and the refunds job that sent it has not yet committed the gateway's id (it sends a batch in
+            # one transaction): answered 503 with this callback's row rolled back, so the gateway sends it again
+            # once the id is there. Answered "ignored", the refund would wait for a callback already spent.
+            raise GatewayUnavailable()
         return False  # a refund made in the gateway's dashboard: not one of ours
     return await apply_gateway_refund(session=session, refund=refund, status=str(data.get("status") or ""), now=now)
+
+
+_OUR_REFUND = re.compile(r"refund-order-(\d{1,18})")
+
+
+async def _refund_being_sent(*, session: AsyncSession, reference: str) -> bool:
+    """Whether `reference` names one of our refunds still waiting for the gateway's id (refund-order-<order id>)."""
+    ours = _OUR_REFUND.fullmatch(reference)
+    if ours is None:
+        return False
+    waiting = await session.execute(
+        select(col(Refund.id)).where(
+            col(Refund.order_id) == int(ours.group(1)),
+            col(Refund.status) == RefundStatus.PENDING,
+            col(Refund.gateway_refund_id).is_(None),
+        )
+    )
+    return waiting.first() is not None
 
 
 async def _first_delivery(*, session: AsyncSession, callback_id: str, event: str, now: datetime) -> bool:
@@ -245,7 +279,7 @@ async def _payment_succeeded(*, session: AsyncSession, settings: Settings, data:
         request = await XenditGateway(settings).payment_request(request_id)
     except GatewayCallFailed as failure:
         if failure.missing:
-            raise PaymentRejected(f"the gateway has no payment request {request_id}") from failure
+            raise NotPaidYet(f"the gateway has no payment request {request_id}") from failure
         raise
     return await gateway_payment_succeeded(
         session=session,
@@ -264,7 +298,7 @@ def _check_ours(*, request: dict[str, Any], payment: Payment, expected_request_i
     if expected_request_id and request.get("id") != expected_request_id:
         raise PaymentRejected(f"{name} is not the one made for {payment.reference} ({expected_request_id})")
     if request.get("status") != "SUCCEEDED":
-        raise PaymentRejected(f"the gateway says {name} is {request.get('status') or 'unknown'}, not paid")
+        raise NotPaidYet(f"the gateway says {name} is {request.get('status') or 'unknown'}, not paid")
     if request.get("currency") != CURRENCY:
         raise PaymentRejected(f"{name} is in {request.get('currency') or 'no currency'}, not {CURRENCY}")
     if int(request.get("amount") or 0) != payment.amount:

@@ -323,3 +323,24 @@ async def test_the_api_refuses_an_accept_above_the_cash_limit_and_changes_nothin
     assert "Rp 600.000" in refused.text
     assert (await client.get(f"/api/v1/requests/{request_id}", headers=mine)).json()["status"] == "open"
     assert await rows(database, CartLine) == []
+
+
+async def test_a_manager_hides_a_workers_request_as_a_canteens(
+    app, client, other_client, database, worker, manager, ordering, catering, count_queries
+):
+    gate = await ordering.gate()
+    request_id = await post_for_group(client, worker, gate.id, title="Jual pulsa murah")
+    await log_in(other_client, manager)
+    count_queries.statements.clear()
+    listing = await other_client.get("/manager/requests")
+    assert listing.status_code == 200 and count_queries.count <= 5, count_queries.statements
+    assert "Jual pulsa murah" in listing.text
+    assert t("A group of workers at %(point)s", point="Gerbang 1 KITB") in listing.text
+    assert worker.phone not in listing.text
+    hidden = await submit(other_client, f"/manager/requests/{request_id}/hide", {"reason": "Iklan, bukan permintaan"})
+    assert hidden.status_code == 303
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as browser:
+        await log_in(browser, catering[0].user)
+        assert (await browser.get(f"/vendor/requests/{request_id}")).status_code == 404
+    page = await client.get(f"/worker/requests/{request_id}")
+    assert page.status_code == 200 and t("Hidden by the manager") in page.text

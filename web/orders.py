@@ -73,6 +73,8 @@ CHECKOUT_FIELDS = (
     "po_number",
     "idempotency_key",
 )
+# Fields of the checkout form a link to the cart may fill in beforehand.
+PROPOSED_FIELDS = ("delivery_day", "delivery_slot", "delivery_place")
 # Fields the buyer may empty on purpose (the canteen's usual notes taken out): what was sent stays, even empty.
 FREE_TEXT_FIELDS = {"notes", "po_number"}
 # Errors the checkout form shows next to a field; any other comes at the top of the form.
@@ -311,7 +313,9 @@ async def _cart_response(
 @get("/cart", guards=BUYERS, name="cart")
 async def cart_page(request: HTMXRequest, db_session: DbSession, settings: NamedDependency[Settings]) -> Template:
     notices = _read_flash(request, settings)
-    response = await _cart_response(request, db_session, settings, utcnow(), notices=notices)
+    # A link may propose the delivery (an accepted request of a workers' group: its first day, time and gate).
+    proposed = {name: request.query_params[name] for name in PROPOSED_FIELDS if request.query_params.get(name)}
+    response = await _cart_response(request, db_session, settings, utcnow(), values=proposed, notices=notices)
     if FLASH_COOKIE in request.cookies:
         response.delete_cookie(FLASH_COOKIE, path="/cart")
     return response

@@ -1,4 +1,5 @@
-"""Requests from buyers, as pages: a canteen posts what it needs and compares the offers; a vendor sees the
+"""Requests from buyers, as pages: a canteen (or a worker, for a group of workers at a gate or dormitory) posts what
+it needs and compares the offers; a vendor sees the
 requests that fit it and offers; a manager hides an abusive request. The same services as the JSON API.
 
 Every form is a plain POST answered by a 303; a refusal shows the page again with the message and a 4xx (the
@@ -10,12 +11,15 @@ from datetime import date, timedelta
 from typing import Any
 
 from litestar import get, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.auth import UserRequest
+from backend.accounts.models import Role
 from backend.clock import utcnow, wib_today
+from backend.config import Settings
 from backend.db import DbSession, undone_if_refused
 from backend.errors import Conflict, DomainError, ValidationFailed
 from backend.orders.delivery import DELIVERY_SLOTS
@@ -26,14 +30,19 @@ from backend.vendors.dependencies import CURRENT_VENDOR, CurrentVendor
 from backend.vendors.models import Vendor
 from web.forms import field_errors, form_values, read_form
 from web.responses import page, see_other
-from web.roles import CANTEEN_STAFF, MANAGERS, PROFILE_FIRST, VENDORS
+from web.roles import BUYERS, CANTEEN_STAFF, MANAGERS, PROFILE_FIRST, VENDORS, WORKERS
 
 
 def _slots() -> list[tuple[str, str]]:
     return [(f"{slot:%H:%M}", f"{slot:%H.%M}") for slot in DELIVERY_SLOTS]
 
 
-# --- canteens -----------------------------------------------------------------------------------------
+# --- canteens, and workers for their group ------------------------------------------------------------
+
+
+def _base(request: UserRequest) -> str:
+    """Where the buyer's request pages live: a worker's at /worker/requests, a canteen's at /canteen/requests."""
+    return "/worker/requests" if request.user.role == Role.WORKER else "/canteen/requests"
 
 
 async def _canteen_list(
@@ -45,15 +54,19 @@ async def _canteen_list(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Template:
-    """The canteen's requests and the form for a new one (one query with the login's)."""
+    """The canteen's requests (a worker's own) and the form for a new one (one query with the login's; a worker's
+    form reads the zone's gates and dormitories too). A group of workers asks for less: "20 porsi"."""
     summaries = await service.list_canteen_requests(session=db_session, actor=request.user)
+    points = await service.delivery_points(session=db_session, actor=request.user)
+    worker = request.user.role == Role.WORKER
     form: dict[str, Any] = {
         "category": "catering",
-        "unit": "box",
+        "unit": "porsi" if worker else "box",
         "weekdays": ["1", "2", "3", "4", "5"],
         "slot": "",
         "required_certificates": [],
         "start_date": (today + timedelta(days=7)).isoformat(),
+        "delivery_point_id": str(points[0].id) if len(points) == 1 else "",
     }
     form.update(values or {})
     return page(
@@ -67,6 +80,9 @@ async def _canteen_list(
         today=today,
         max_open_days=service.MAX_OPEN_DAYS,
         default_open_days=service.DEFAULT_OPEN_DAYS,
+        base=_base(request),
+        worker=worker,
+        points=[(str(point.id), point.name) for point in points],
     )
 
 
@@ -75,9 +91,15 @@ async def canteen_requests_page(request: UserRequest, db_session: DbSession) -> 
     return await _canteen_list(request, db_session, wib_today(utcnow()))
 
 
-@post("/canteen/requests", guards=CANTEEN_STAFF)
+@get("/worker/requests", guards=WORKERS, name="worker_requests")
+async def worker_requests_page(request: UserRequest, db_session: DbSession) -> Template:
+    """The worker's own requests for their group, and the form for a new one (three queries with the login's)."""
+    return await _canteen_list(request, db_session, wib_today(utcnow()))
+
+
+@post(["/canteen/requests", "/worker/requests"], guards=BUYERS)
 async def post_request(request: UserRequest, db_session: DbSession) -> Template | Redirect:
-    """Post what the canteen needs: the caterers who fit are told."""
+    """Post what the canteen (the worker's group, at a gate or dormitory) needs: the caterers who fit are told."""
     values = await form_values(request, lists=("weekdays", "required_certificates"))
     now = utcnow()
     today = wib_today(now)
@@ -91,7 +113,7 @@ async def post_request(request: UserRequest, db_session: DbSession) -> Template 
         return await _canteen_list(
             request, db_session, today, values=values, errors=field_errors(refused), status_code=400
         )
-    return see_other(f"/canteen/requests/{posted.id}", notice="posted")
+    return see_other(f"{_base(request)}/{posted.id}", notice="posted")
 
 
 async def _canteen_detail(
@@ -111,6 +133,8 @@ async def _canteen_detail(
         errors=errors or {},
         notice=request.query_params.get("notice"),
         today=today,
+        base=_base(request),
+        worker=request.user.role == Role.WORKER,
     )
 
 
@@ -118,6 +142,50 @@ async def _canteen_detail(
 async def canteen_request_page(request: UserRequest, request_id: FromPath[int], db_session: DbSession) -> Template:
     """One request and its offers to compare (three queries with the login's)."""
     return await _canteen_detail(request, db_session, request_id, wib_today(utcnow()))
+
+
+@get("/worker/requests/{request_id:int}", guards=WORKERS)
+async def worker_request_page(request: UserRequest, request_id: FromPath[int], db_session: DbSession) -> Template:
+    """One of the worker's own requests and its offers to compare (another's is not found)."""
+    return await _canteen_detail(request, db_session, request_id, wib_today(utcnow()))
+
+
+@post("/worker/requests/{request_id:int}/offers/{offer_id:int}/accept", guards=WORKERS)
+async def accept_worker_offer(
+    request: UserRequest,
+    request_id: FromPath[int],
+    offer_id: FromPath[int],
+    db_session: DbSession,
+    settings: NamedDependency[Settings],
+) -> Template | Redirect:
+    """Accept one offer for the group: the product goes into the worker's cart at the request's quantity, and the
+    worker is sent to the cart with the first delivery day, the time and the gate or dormitory chosen, to pay as
+    usual. A cart rule that refuses it (the cash limit, the minimum order) says so here, and nothing changes."""
+    now = utcnow()
+    today = wib_today(now)
+    try:
+        async with undone_if_refused(db_session):
+            pick = await service.accept_worker_offer(
+                session=db_session,
+                actor=request.user,
+                request_id=request_id,
+                offer_id=offer_id,
+                today=today,
+                now=now,
+                cash_limit=settings.cash_on_delivery_limit,
+            )
+    except (Conflict, ValidationFailed) as refused:
+        status = 409 if isinstance(refused, Conflict) else 400
+        return await _canteen_detail(
+            request, db_session, request_id, today, errors={"_form": _message(refused)}, status_code=status
+        )
+    return see_other(
+        "/cart",
+        delivery_day=pick.delivery_day.isoformat(),
+        delivery_slot=f"{pick.delivery_slot:%H:%M}",
+        delivery_place=str(pick.delivery_point_id),
+        added=str(pick.product_id),
+    )
 
 
 @post("/canteen/requests/{request_id:int}/offers/{offer_id:int}/accept", guards=CANTEEN_STAFF)
@@ -140,7 +208,7 @@ async def accept_offer(
     return see_other(f"/canteen/requests/{request_id}", notice="accepted")
 
 
-@post("/canteen/requests/{request_id:int}/close", guards=CANTEEN_STAFF)
+@post(["/canteen/requests/{request_id:int}/close", "/worker/requests/{request_id:int}/close"], guards=BUYERS)
 async def close_request(request: UserRequest, request_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
     """Close the request without choosing an offer."""
     now = utcnow()
@@ -151,7 +219,7 @@ async def close_request(request: UserRequest, request_id: FromPath[int], db_sess
         return await _canteen_detail(
             request, db_session, request_id, wib_today(now), errors={"_form": _message(refused)}, status_code=409
         )
-    return see_other(f"/canteen/requests/{request_id}", notice="closed")
+    return see_other(f"{_base(request)}/{request_id}", notice="closed")
 
 
 def _message(refused: DomainError) -> str:
@@ -339,9 +407,12 @@ async def hide_request(request: UserRequest, request_id: FromPath[int], db_sessi
 
 PAGE_ROUTES = [
     canteen_requests_page,
+    worker_requests_page,
     post_request,
     canteen_request_page,
+    worker_request_page,
     accept_offer,
+    accept_worker_offer,
     close_request,
     vendor_requests_page,
     vendor_request_page,

@@ -17,6 +17,7 @@ from web.responses import see_other
 VENDORS = [requires_role(Role.VENDOR)]
 BUYERS = [requires_role(*BUYER_ROLES)]
 CANTEEN_STAFF = [requires_role(Role.CANTEEN_STAFF)]
+WORKERS = [requires_role(Role.WORKER)]
 # An admin may do whatever a zone's market manager does, in every zone.
 MANAGERS = [requires_role(Role.MANAGER, Role.ADMIN)]
 ADMINS = [requires_role(Role.ADMIN)]

@@ -1,17 +1,19 @@
-"""JSON API for requests from buyers: a canteen posts what it needs and accepts one offer; vendors who fit see the
-request and offer; the zone's managers hide abusive requests. The same services as the pages, so the same rules:
+"""JSON API for requests from buyers: a canteen (or a worker, for a group of workers at a gate or dormitory) posts
+what it needs and accepts one offer; vendors who fit see the request and offer; the zone's managers hide abusive requests. The same services as the pages, so the same rules:
 a request outside a vendor's reach or category, or another canteen's, answers 404; an accept answers 409 when the
 request was decided already or the offer withdrawn."""
 
 from __future__ import annotations
 
 from litestar import Controller, delete, get, post, put
+from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.types import ControllerRouterHandler
 
 from backend.accounts.auth import BEARER, UserRequest, requires_role
 from backend.accounts.models import Role
 from backend.clock import utcnow, wib_today
+from backend.config import Settings
 from backend.db import DbSession
 from backend.problems import problem_response
 from backend.requests import demand, service
@@ -19,6 +21,7 @@ from backend.requests.schemas import (
     AcceptedPublic,
     CanteenRequestPublic,
     CanteenRequestSummaryPublic,
+    CartPickPublic,
     HideInput,
     OfferCreate,
     OfferPublic,
@@ -34,14 +37,14 @@ PROFILE_FIRST = {409: problem_response(409, "The business profile is not filled 
 
 
 class CanteenRequestApi(Controller):
-    """What my canteen needs, and the offers vendors made."""
+    """What my canteen needs (or, for a worker, what my group of workers needs), and the offers vendors made."""
 
     path = "/api/v1/requests"
     tags = ["requests"]
-    guards = [requires_role(Role.CANTEEN_STAFF)]
+    guards = [requires_role(Role.CANTEEN_STAFF, Role.WORKER)]
     security = BEARER
 
-    @get("", summary="My canteen's requests, newest first, with how many open offers each has")
+    @get("", summary="My canteen's requests (a worker's own), newest first, with how many open offers each has")
     async def list_requests(self, request: UserRequest, db_session: DbSession) -> list[CanteenRequestSummaryPublic]:
         summaries = await service.list_canteen_requests(session=db_session, actor=request.user)
         return [CanteenRequestSummaryPublic.of_summary(summary) for summary in summaries]
@@ -50,6 +53,8 @@ class CanteenRequestApi(Controller):
         "",
         status_code=201,
         summary="Post what my canteen needs: vendors whose category and delivery radius fit are told",
+        description="A worker posts for a group of workers and names the gate or dormitory of the zone where the "
+        "group receives (`delivery_point_id`): the vendors whose radius reaches that point are told.",
     )
     async def create_request(
         self, request: UserRequest, data: JSONBody[RequestCreate], db_session: DbSession
@@ -74,12 +79,31 @@ class CanteenRequestApi(Controller):
         status_code=200,
         summary="Accept an offer: it becomes a standing order; the other offers are told they were not chosen",
         description="Once only: 409 when the request was decided already, expired, or the offer was withdrawn, or "
-        "when the offered product is not on sale yet or its price went up since the offer.",
+        "when the offered product is not on sale yet or its price went up since the offer. A worker's request "
+        "puts the offered product in the worker's cart at the request's quantity instead (`cart`: check out as "
+        "usual with its day, slot and point); a cart rule that refuses it (minimum order, the cash-on-delivery "
+        "limit) answers 422 and changes nothing.",
     )
     async def accept(
-        self, request: UserRequest, request_id: FromPath[int], offer_id: FromPath[int], db_session: DbSession
+        self,
+        request: UserRequest,
+        request_id: FromPath[int],
+        offer_id: FromPath[int],
+        db_session: DbSession,
+        settings: NamedDependency[Settings],
     ) -> AcceptedPublic:
         now = utcnow()
+        if request.user.role == Role.WORKER:
+            pick = await service.accept_worker_offer(
+                session=db_session,
+                actor=request.user,
+                request_id=request_id,
+                offer_id=offer_id,
+                today=wib_today(now),
+                now=now,
+                cash_limit=settings.cash_on_delivery_limit,
+            )
+            return AcceptedPublic(request_id=request_id, offer_id=offer_id, cart=CartPickPublic.of(pick))
         standing = await service.accept_offer(
             session=db_session,
             actor=request.user,
@@ -93,7 +117,7 @@ class CanteenRequestApi(Controller):
     @post(
         "/{request_id:int}/close",
         status_code=200,
-        summary="Close my canteen's open request without choosing an offer (vendors with an offer are told)",
+        summary="Close my open request without choosing an offer (vendors with an offer are told)",
     )
     async def close(self, request: UserRequest, request_id: FromPath[int], db_session: DbSession) -> RequestPublic:
         closed = await service.close_request(

@@ -52,7 +52,7 @@ REQUIRABLE_CERTIFICATES = ("halal", "pirt", "bpom", "sni")
 
 
 class BuyerRequest(SQLModel, table=True):
-    """What a canteen needs: a kind of product, how much on which days at what time, the price it expects and the
+    """What a canteen (or a worker, for a group of workers, delivered to a gate or dormitory) needs: a kind of product, how much on which days at what time, the price it expects and the
     certificates it requires. Open until `expires_on` (a WIB date, inclusive)."""
 
     __tablename__ = "buyer_request"
@@ -63,14 +63,17 @@ class BuyerRequest(SQLModel, table=True):
         CheckConstraint("quantity > 0", name="quantity_positive"),
         CheckConstraint("expected_price IS NULL OR expected_price > 0", name="expected_price_positive"),
         CheckConstraint("weekdays > 0 AND weekdays <= 127", name="weekdays_mask"),
+        # A canteen's request goes to its own address; a group of workers' to a gate or dormitory of the zone.
+        CheckConstraint("(organisation_id IS NULL) <> (delivery_point_id IS NULL)", name="one_buyer_place"),
         # Vendors read the zone's open requests; a canteen its own.
         Index("ix_buyer_request_zone_status", "zone_id", "status", "expires_on"),
     )
 
     id: int = id_field()
     zone_id: int = Field(foreign_key="zone.id")
-    organisation_id: int = Field(foreign_key="organisation.id", index=True)
-    created_by_id: int = Field(foreign_key="user.id")
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)  # a canteen's
+    delivery_point_id: int | None = Field(default=None, foreign_key="delivery_point.id")  # a workers' group's
+    created_by_id: int = Field(foreign_key="user.id", index=True)
     title: str = Field(max_length=120)  # the kind of product, in the canteen's words: "Nasi box sarapan"
     category: str = Field(sa_column=Column(String(16), nullable=False))
     quantity: int

@@ -29,6 +29,7 @@ from backend.requests.service import (
     MSG_EXPIRES,
     MSG_NEW_PRODUCT_PRICE,
     MSG_OFFER_START,
+    MSG_POINT,
     MSG_PRICE,
     MSG_QUANTITY,
     MSG_REASON,
@@ -36,6 +37,7 @@ from backend.requests.service import (
     MSG_TITLE,
     MSG_WEEKDAYS,
     CanteenRequestView,
+    CartPick,
     OfferInput,
     OfferView,
     RequestInput,
@@ -58,6 +60,7 @@ class RequestCreate(BaseModel):
         "required_certificates": MSG_CERTIFICATES,
         "start_date": MSG_START,
         "expires_on": MSG_EXPIRES,
+        "delivery_point_id": MSG_POINT,
     }
 
     title: str = Field(min_length=3, max_length=120, examples=["Nasi box sarapan"], description="What is needed")
@@ -73,6 +76,11 @@ class RequestCreate(BaseModel):
         default=None, description="Open to offers until this day (WIB, inclusive): default 14 days, at most 60"
     )
     notes: str = Field(default="", max_length=500)
+    delivery_point_id: int | None = Field(
+        default=None,
+        description="A worker's request for a group of workers: the gate or dormitory of the zone where the group "
+        "receives (GET /api/v1/delivery-points); a canteen's requests go to the canteen and leave it out",
+    )
 
     def to_input(self) -> RequestInput:
         return RequestInput(
@@ -87,6 +95,7 @@ class RequestCreate(BaseModel):
             start_date=self.start_date,
             expires_on=self.expires_on,
             notes=self.notes,
+            delivery_point_id=self.delivery_point_id,
         )
 
 
@@ -169,6 +178,7 @@ class RequestPublic(BaseModel):
     start_date: date
     expires_on: date
     notes: str
+    delivery_point_id: int | None = Field(description="A workers' group's gate or dormitory; null for a canteen's")
     status: RequestStatus
     status_label: str
     created_at: UtcDatetime
@@ -250,7 +260,8 @@ class CanteenRequestPublic(RequestPublic):
 
 
 class VendorRequestPublic(RequestPublic):
-    canteen_name: str
+    canteen_name: str | None = Field(description="The canteen asking; null for a group of workers")
+    delivery_point_name: str | None = Field(description="Where a group of workers receives; null for a canteen")
     distance_km: float | None
     my_offer: OfferPublic | None
 
@@ -259,17 +270,38 @@ class VendorRequestPublic(RequestPublic):
         return cls.model_validate(
             {
                 **RequestPublic.of(view.request).model_dump(),
-                "canteen_name": view.canteen_name,
+                "canteen_name": view.canteen_name or None,
+                "delivery_point_name": view.point_name,
                 "distance_km": view.distance_km,
                 "my_offer": OfferPublic.of(view.own_offer) if view.own_offer else None,
             }
         )
 
 
+class CartPickPublic(BaseModel):
+    """What a worker's accepted offer put in the cart, and the delivery to check it out with."""
+
+    product_id: int
+    quantity: int
+    unit_price: int = Field(description="Rupiah per unit, as offered")
+    delivery_day: date = Field(description="The request's first delivery day (WIB)")
+    delivery_slot: str = Field(description="Local time (WIB), HH:MM")
+    delivery_point_id: int
+
+    @classmethod
+    def of(cls, pick: CartPick) -> CartPickPublic:
+        return public_from(cls, pick, delivery_slot=hh_mm(pick.delivery_slot))
+
+
 class AcceptedPublic(BaseModel):
     request_id: int
     offer_id: int
-    standing_order_id: int
+    standing_order_id: int | None = Field(default=None, description="A canteen's: the standing order it became")
+    cart: CartPickPublic | None = Field(
+        default=None,
+        description="A worker's: the product put in the cart at the request's quantity; check out as usual "
+        "(POST /api/v1/checkouts) with this delivery day, slot and point",
+    )
 
 
 class SearchedWordPublic(BaseModel):

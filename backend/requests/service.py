@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -28,11 +28,13 @@ from backend.certification.models import Certificate, CertificateStatus
 from backend.db import great_circle_km, matched_rows, upsert_insert
 from backend.errors import N_, Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from backend.moderation.audit import record
-from backend.money import unit_price_for
+from backend.money import format_rupiah, unit_price_for
 from backend.notifications.service import Note, notify, notify_each
-from backend.orders.delivery import DELIVERY_SLOTS, MSG_SLOT
-from backend.orders.models import DeliveryKind, StandingOrder
+from backend.orders import cart as carts
+from backend.orders.delivery import DELIVERY_SLOTS, MSG_SLOT, DeliveryPlace, delivery_charge, zone_delivery_points
+from backend.orders.models import DeliveryKind, DeliveryPoint, StandingOrder
 from backend.orders.standing import StandingOrderInput, can_order_weekly, create_standing_order
+from backend.payments.cash import DEFAULT_CASH_LIMIT, MSG_OVER_LIMIT
 from backend.requests.models import REQUIRABLE_CERTIFICATES, BuyerRequest, OfferStatus, RequestOffer, RequestStatus
 from backend.vendors.models import Vendor, VendorStatus, days_to_mask, mask_to_days
 from backend.vendors.service import ensure_active
@@ -45,6 +47,8 @@ MAX_PRICE = 100_000_000
 LIST_LIMIT = 100
 
 MSG_CANTEENS_ONLY = N_("Requests are posted by canteens.")
+MSG_BUYERS_ONLY = N_("Requests are posted by canteens and by workers for their group.")
+MSG_POINT = N_("Choose the gate or dormitory of your zone where the group receives.")
 MSG_NOT_FOUND = N_("We could not find this request.")
 MSG_OFFER_NOT_FOUND = N_("We could not find this offer.")
 MSG_TITLE = N_("Say what you need in 3 to 120 characters, e.g. Nasi box sarapan.")
@@ -76,6 +80,15 @@ MSG_NEW_OFFER = N_("%(vendor)s made an offer for your request %(title)s.")
 MSG_ACCEPTED = N_("%(canteen)s accepted your offer for %(title)s: it is now a standing order.")
 MSG_NOT_CHOSEN = N_("%(canteen)s chose another offer for %(title)s.")
 MSG_CLOSED = N_("The canteen closed its request %(title)s without choosing an offer.")
+MSG_NEW_WORKER_REQUEST = N_(
+    "A group of workers at %(point)s is looking for %(title)s: %(quantity)s %(unit)s. Open the request to make an "
+    "offer."
+)
+MSG_WORKERS_ACCEPTED = N_(
+    "The workers at %(point)s accepted your offer for %(title)s: the first day's order comes from their cart."
+)
+MSG_WORKERS_NOT_CHOSEN = N_("The workers at %(point)s chose another offer for %(title)s.")
+MSG_WORKERS_CLOSED = N_("The workers closed their request %(title)s without choosing an offer.")
 
 
 @dataclass(frozen=True)
@@ -91,6 +104,7 @@ class RequestInput:
     required_certificates: list[str] = field(default_factory=list)
     expires_on: date | None = None  # default: DEFAULT_OPEN_DAYS from today
     notes: str = ""
+    delivery_point_id: int | None = None  # a worker's request: the gate or dormitory where the group receives
 
 
 @dataclass(frozen=True)
@@ -134,16 +148,34 @@ class OfferView:
 class CanteenRequestView:
     request: BuyerRequest
     offers: list[OfferView]
+    point_name: str | None = None  # a worker's request: the gate or dormitory where the group receives
 
 
 @dataclass
 class VendorRequestView:
-    """A request as a vendor who fits sees it: what is asked, and the vendor's own offer if any."""
+    """A request as a vendor who fits sees it: what is asked, and the vendor's own offer if any. A worker's
+    request names the gate or dormitory (`point_name`), never the worker."""
 
     request: BuyerRequest
-    canteen_name: str
+    canteen_name: str  # empty for a worker's request
     distance_km: float | None
     own_offer: RequestOffer | None = None
+    point_name: str | None = None
+
+
+@dataclass(frozen=True)
+class CartPick:
+    """What a worker's accepted offer put in the worker's cart, and the delivery the checkout is to propose: the
+    request's first delivery day, slot and gate or dormitory."""
+
+    request_id: int
+    offer_id: int
+    product_id: int
+    quantity: int
+    unit_price: int
+    delivery_day: date
+    delivery_slot: time
+    delivery_point_id: int
 
 
 # --- canteens -----------------------------------------------------------------------------------------
@@ -153,6 +185,25 @@ def _ensure_canteen(actor: User) -> int:
     if not can_order_weekly(actor) or actor.organisation_id is None:
         raise Forbidden(MSG_CANTEENS_ONLY)
     return actor.organisation_id
+
+
+def _is_worker(actor: User) -> bool:
+    return actor.role == Role.WORKER and actor.zone_id is not None
+
+
+def _owned_by(actor: User) -> ColumnElement[bool]:
+    """The requests the actor may see and decide: a canteen's staff, the canteen's; a worker, only their own."""
+    if _is_worker(actor):
+        return and_(col(BuyerRequest.created_by_id) == actor.id, col(BuyerRequest.organisation_id).is_(None))
+    if not can_order_weekly(actor):
+        raise Forbidden(MSG_BUYERS_ONLY)
+    return col(BuyerRequest.organisation_id) == _ensure_canteen(actor)
+
+
+def _owns(actor: User, request: BuyerRequest) -> bool:
+    if _is_worker(actor):
+        return request.created_by_id == actor.id and request.organisation_id is None
+    return request.organisation_id == _ensure_canteen(actor)
 
 
 def _check_request(data: RequestInput, today: date) -> tuple[list[FieldError], list[int], date]:
@@ -181,16 +232,23 @@ def _check_request(data: RequestInput, today: date) -> tuple[list[FieldError], l
 async def post_request(
     *, session: AsyncSession, actor: User, data: RequestInput, today: date, now: datetime
 ) -> BuyerRequest:
-    """Post what the actor's canteen needs; every vendor it fits is told (inbox and Web Push)."""
-    organisation_id = _ensure_canteen(actor)
+    """Post what the actor's canteen needs, or what a worker's group needs at a gate or dormitory of the zone;
+    every vendor it fits is told (inbox and Web Push)."""
+    _owned_by(actor)
     if actor.zone_id is None:
-        raise Forbidden(MSG_CANTEENS_ONLY)
+        raise Forbidden(MSG_BUYERS_ONLY)
     errors, weekdays, expires_on = _check_request(data, today)
+    point: DeliveryPoint | None = None
+    if _is_worker(actor):
+        point = await _zone_point(session, actor.zone_id, data.delivery_point_id)
+        if point is None:
+            errors.append(FieldError("delivery_point_id", MSG_POINT))
     if errors:
         raise ValidationFailed(errors)
     request = BuyerRequest(
         zone_id=actor.zone_id,
-        organisation_id=organisation_id,
+        organisation_id=None if point is not None else actor.organisation_id,
+        delivery_point_id=point.id if point is not None else None,
         created_by_id=actor.id,
         title=" ".join(data.title.split()),
         category=data.category,
@@ -208,51 +266,73 @@ async def post_request(
     )
     session.add(request)
     await session.flush()
-    vendor_users = await _fitting_vendor_users(session=session, request=request)
+    vendor_users = await _fitting_vendor_users(session=session, request=request, point=point)
+    params: dict[str, Any] = {"title": request.title, "quantity": request.quantity, "unit": request.unit}
+    if point is not None:
+        params["point"] = point.name
     await notify(
         session=session,
         user_ids=vendor_users,
-        message=MSG_NEW_REQUEST,
-        params={"title": request.title, "quantity": request.quantity, "unit": request.unit},
+        message=MSG_NEW_REQUEST if point is None else MSG_NEW_WORKER_REQUEST,
+        params=params,
         url=f"/vendor/requests/{request.id}",
         now=now,
     )
     return request
 
 
+async def _zone_point(session: AsyncSession, zone_id: int, point_id: int | None) -> DeliveryPoint | None:
+    """An open gate or dormitory of the zone (None for any other)."""
+    if point_id is None:
+        return None
+    return (
+        await session.execute(
+            select(DeliveryPoint).where(
+                col(DeliveryPoint.id) == point_id,
+                col(DeliveryPoint.zone_id) == zone_id,
+                col(DeliveryPoint.active).is_(True),
+            )
+        )
+    ).scalar_one_or_none()
+
+
+async def delivery_points(*, session: AsyncSession, actor: User) -> list[DeliveryPoint]:
+    """The gates and dormitories a worker's request may name (none for anyone else)."""
+    if not _is_worker(actor):
+        return []
+    return await zone_delivery_points(session=session, zone_id=actor.zone_id)
+
+
 async def list_canteen_requests(*, session: AsyncSession, actor: User) -> list[RequestSummary]:
     """The canteen's requests, newest first, with how many open offers each has (one query)."""
-    organisation_id = _ensure_canteen(actor)
+    owned = _owned_by(actor)
     open_offers = (
         select(func.count())
         .where(col(RequestOffer.request_id) == col(BuyerRequest.id), col(RequestOffer.status) == OfferStatus.OPEN)
         .scalar_subquery()
     )
     rows = await session.execute(
-        select(BuyerRequest, open_offers)
-        .where(col(BuyerRequest.organisation_id) == organisation_id)
-        .order_by(col(BuyerRequest.id).desc())
-        .limit(LIST_LIMIT)
+        select(BuyerRequest, open_offers).where(owned).order_by(col(BuyerRequest.id).desc()).limit(LIST_LIMIT)
     )
     return [RequestSummary(request=row[0], open_offers=row[1]) for row in rows]
 
 
 async def canteen_request(*, session: AsyncSession, actor: User, request_id: int, today: date) -> CanteenRequestView:
     """One of the canteen's requests with its offers to compare (price, rating, distance, certificates), cheapest
-    first; NotFound for another canteen's (three queries)."""
-    organisation_id = _ensure_canteen(actor)
+    first; NotFound for another canteen's, or another worker's (three queries)."""
+    owned = _owned_by(actor)
     row = (
         await session.execute(
-            select(BuyerRequest, Organisation, Zone)
-            .join(Organisation, col(Organisation.id) == col(BuyerRequest.organisation_id))
-            .join(Zone, col(Zone.id) == col(BuyerRequest.zone_id))
-            .where(col(BuyerRequest.id) == request_id, col(BuyerRequest.organisation_id) == organisation_id)
+            _with_place(select(BuyerRequest, Organisation, Zone, DeliveryPoint)).where(
+                col(BuyerRequest.id) == request_id, owned
+            )
         )
     ).one_or_none()
     if row is None:
         raise NotFound(MSG_NOT_FOUND)
-    request, organisation, zone = row
-    latitude, longitude = _canteen_point(organisation, zone)
+    request, organisation, zone = row[0], row[1], row[2]
+    point: DeliveryPoint | None = row[3]  # outer-joined: only a workers' group's request names one
+    latitude, longitude = _request_point(organisation, zone, point)
     live = catalog.buyer_visible(today)
     offers = (
         await session.execute(
@@ -277,33 +357,41 @@ async def canteen_request(*, session: AsyncSession, actor: User, request_id: int
         )
         for offer, vendor, product_name, live_now in offers
     ]
-    return CanteenRequestView(request=request, offers=views)
+    return CanteenRequestView(request=request, offers=views, point_name=point.name if point is not None else None)
 
 
-async def accept_offer(
-    *, session: AsyncSession, actor: User, request_id: int, offer_id: int, today: date, now: datetime
-) -> StandingOrder:
-    """Accept one offer of the canteen's open request: it becomes a standing order (days placed and held by the
-    standing-order job from the offer's start date), the vendor is told, and the other offers are told they were
-    not chosen. Once only: a second accept, or an accept of a withdrawn offer, is a Conflict (409)."""
-    organisation_id = _ensure_canteen(actor)
+@dataclass
+class _Decided:
+    """A request just accepted with one of its offers, as they are now."""
+
+    request: BuyerRequest
+    offer: RequestOffer
+    product: Product
+    vendor: Vendor
+    organisation: Organisation | None
+    point: DeliveryPoint | None
+
+
+async def _decide(
+    session: AsyncSession, *, actor: User, request_id: int, offer_id: int, today: date, now: datetime
+) -> _Decided:
+    """Mark the actor's open request accepted with this open offer, once: a second accept, or an accept of a
+    withdrawn offer, is a Conflict (409); an offered product not on sale, or dearer than offered, too."""
+    owned = _owned_by(actor)
     row = (
         await session.execute(
-            select(BuyerRequest, RequestOffer, Product, Vendor, col(Organisation.name))
+            select(BuyerRequest, RequestOffer, Product, Vendor, Organisation, DeliveryPoint)
             .join(RequestOffer, col(RequestOffer.request_id) == col(BuyerRequest.id))
             .join(Product, col(Product.id) == col(RequestOffer.product_id))
             .join(Vendor, col(Vendor.id) == col(RequestOffer.vendor_id))
-            .join(Organisation, col(Organisation.id) == col(BuyerRequest.organisation_id))
-            .where(
-                col(BuyerRequest.id) == request_id,
-                col(BuyerRequest.organisation_id) == organisation_id,
-                col(RequestOffer.id) == offer_id,
-            )
+            .outerjoin(Organisation, col(Organisation.id) == col(BuyerRequest.organisation_id))
+            .outerjoin(DeliveryPoint, col(DeliveryPoint.id) == col(BuyerRequest.delivery_point_id))
+            .where(col(BuyerRequest.id) == request_id, owned, col(RequestOffer.id) == offer_id)
         )
     ).one_or_none()
     if row is None:
         raise NotFound(MSG_OFFER_NOT_FOUND)
-    request, offer, product, vendor, canteen_name = row
+    request, offer, product, vendor, organisation, point = row
     decided = await session.execute(
         update(BuyerRequest)
         .where(
@@ -330,6 +418,55 @@ async def accept_offer(
         raise Conflict(MSG_PRODUCT_NOT_LIVE, params={"product": product.name})
     if await _price_for(session, product, request.quantity) > offer.unit_price:
         raise Conflict(MSG_PRICE_CHANGED, params={"vendor": vendor.business_name, "product": product.name})
+    return _Decided(request, offer, product, vendor, organisation, point)
+
+
+async def _tell_vendors(session: AsyncSession, decided: _Decided, *, now: datetime) -> None:
+    """The chosen vendor is told; the other open offers become "not chosen" and their vendors are told."""
+    request, vendor = decided.request, decided.vendor
+    others = (
+        await session.execute(
+            update(RequestOffer)
+            .where(col(RequestOffer.request_id) == request.id, col(RequestOffer.status) == OfferStatus.OPEN)
+            .values(status=OfferStatus.NOT_CHOSEN, updated_at=now)
+            .returning(col(RequestOffer.vendor_id))
+        )
+    ).scalars()
+    vendor_ids = {vendor.id, *others}
+    users = dict(
+        (await session.execute(select(col(Vendor.id), col(Vendor.user_id)).where(col(Vendor.id).in_(vendor_ids)))).all()
+    )
+    if decided.point is not None:
+        accepted, not_chosen = MSG_WORKERS_ACCEPTED, MSG_WORKERS_NOT_CHOSEN
+        params = {"point": decided.point.name, "title": request.title}
+    else:
+        accepted, not_chosen = MSG_ACCEPTED, MSG_NOT_CHOSEN
+        params = {"canteen": decided.organisation.name if decided.organisation else "", "title": request.title}
+    await notify_each(
+        session=session,
+        now=now,
+        notes=[
+            Note(
+                users[vendor_id],
+                accepted if vendor_id == vendor.id else not_chosen,
+                params,
+                f"/vendor/requests/{request.id}",
+            )
+            for vendor_id in sorted(vendor_ids)
+        ],
+    )
+
+
+async def accept_offer(
+    *, session: AsyncSession, actor: User, request_id: int, offer_id: int, today: date, now: datetime
+) -> StandingOrder:
+    """Accept one offer of the canteen's open request: it becomes a standing order (days placed and held by the
+    standing-order job from the offer's start date), the vendor is told, and the other offers are told they were
+    not chosen. Once only: a second accept, or an accept of a withdrawn offer, is a Conflict (409). A worker's
+    request is accepted with `accept_worker_offer`."""
+    _ensure_canteen(actor)
+    decided = await _decide(session, actor=actor, request_id=request_id, offer_id=offer_id, today=today, now=now)
+    request, offer, product = decided.request, decided.offer, decided.product
     standing = await create_standing_order(
         session=session,
         actor=actor,
@@ -349,41 +486,87 @@ async def accept_offer(
     await session.execute(
         update(RequestOffer).where(col(RequestOffer.id) == offer_id).values(standing_order_id=standing.id)
     )
-    others = (
-        await session.execute(
-            update(RequestOffer)
-            .where(col(RequestOffer.request_id) == request_id, col(RequestOffer.status) == OfferStatus.OPEN)
-            .values(status=OfferStatus.NOT_CHOSEN, updated_at=now)
-            .returning(col(RequestOffer.vendor_id))
-        )
-    ).scalars()
-    vendor_ids = {vendor.id, *others}
-    users = dict(
-        (await session.execute(select(col(Vendor.id), col(Vendor.user_id)).where(col(Vendor.id).in_(vendor_ids)))).all()
-    )
-    params = {"canteen": canteen_name, "title": request.title}
-    await notify_each(
-        session=session,
-        now=now,
-        notes=[
-            Note(
-                users[vendor_id],
-                MSG_ACCEPTED if vendor_id == vendor.id else MSG_NOT_CHOSEN,
-                params,
-                f"/vendor/requests/{request.id}",
-            )
-            for vendor_id in sorted(vendor_ids)
-        ],
-    )
+    await _tell_vendors(session, decided, now=now)
     return standing
+
+
+def first_delivery_day(request: BuyerRequest, offer: RequestOffer, today: date) -> date:
+    """The first day from tomorrow, the request's start and the offer's on, that is one of the request's days."""
+    start = max(offer.start_date, request.start_date, today + timedelta(days=1))
+    return next(
+        day
+        for day in (start + timedelta(days=offset) for offset in range(7))
+        if request.weekdays & (1 << (day.isoweekday() - 1))
+    )
+
+
+async def accept_worker_offer(
+    *,
+    session: AsyncSession,
+    actor: User,
+    request_id: int,
+    offer_id: int,
+    today: date,
+    now: datetime,
+    cash_limit: int = DEFAULT_CASH_LIMIT,
+) -> CartPick:
+    """Accept one offer of the worker's own open request. Workers have no standing orders: the offered product goes
+    into the worker's cart at the request's quantity, for checkout as usual with the request's first delivery day,
+    slot and gate or dormitory. Every cart rule holds (on sale, minimum order, a full cart, the cash-on-delivery
+    limit for that vendor's order to the point): a refusal says which, and the caller undoes everything. The
+    chosen vendor is told; the others are told they were not chosen."""
+    if not _is_worker(actor):
+        raise Forbidden(MSG_BUYERS_ONLY)
+    decided = await _decide(session, actor=actor, request_id=request_id, offer_id=offer_id, today=today, now=now)
+    request, offer, product, vendor, point = (
+        decided.request,
+        decided.offer,
+        decided.product,
+        decided.vendor,
+        decided.point,
+    )
+    assert point is not None  # a worker's request names its point (a CHECK of the table)
+    await carts.set_quantity(
+        session=session, buyer=actor, product_id=product.id, quantity=request.quantity, today=today
+    )
+    cart = await carts.view_cart(session=session, buyer=actor, today=today)
+    goods = sum(group.subtotal for group in cart.vendors if group.vendor_id == vendor.id)
+    place = DeliveryPlace(DeliveryKind.ZONE_POINT, point.name, point.latitude, point.longitude, point.id)
+    total = goods + (delivery_charge(vendor, place) or 0)
+    if total > cash_limit:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    f"vendor-{vendor.id}",
+                    MSG_OVER_LIMIT,
+                    {
+                        "limit": format_rupiah(cash_limit),
+                        "vendor": vendor.business_name,
+                        "total": format_rupiah(total),
+                    },
+                )
+            ]
+        )
+    await _tell_vendors(session, decided, now=now)
+    return CartPick(
+        request_id=request.id,
+        offer_id=offer.id,
+        product_id=product.id,
+        quantity=request.quantity,
+        unit_price=offer.unit_price,
+        delivery_day=first_delivery_day(request, offer, today),
+        delivery_slot=request.delivery_slot,
+        delivery_point_id=point.id,
+    )
 
 
 async def close_request(*, session: AsyncSession, actor: User, request_id: int, now: datetime) -> BuyerRequest:
     """Take the canteen's open request back: vendors no longer see it, and those with an open offer are told it
-    closed without a choice. NotFound for another canteen's; Conflict once it is no longer open."""
-    organisation_id = _ensure_canteen(actor)
+    closed without a choice. NotFound for another canteen's (another worker's); Conflict once it is no longer
+    open."""
+    _owned_by(actor)
     request = await session.get(BuyerRequest, request_id)
-    if request is None or request.organisation_id != organisation_id:
+    if request is None or not _owns(actor, request):
         raise NotFound(MSG_NOT_FOUND)
     closed = await session.execute(
         update(BuyerRequest)
@@ -409,7 +592,7 @@ async def close_request(*, session: AsyncSession, actor: User, request_id: int, 
         await notify(
             session=session,
             user_ids=users,
-            message=MSG_CLOSED,
+            message=MSG_CLOSED if request.delivery_point_id is None else MSG_WORKERS_CLOSED,
             params={"title": request.title},
             url=f"/vendor/requests/{request_id}",
             now=now,
@@ -421,11 +604,27 @@ async def close_request(*, session: AsyncSession, actor: User, request_id: int, 
 # --- vendors ------------------------------------------------------------------------------------------
 
 
-def _canteen_point(organisation: Organisation, zone: Zone) -> tuple[float, float]:
-    """Where a canteen receives: its factory's location, or the zone's when it has none (as its orders)."""
-    if organisation.latitude is not None and organisation.longitude is not None:
+def _request_point(organisation: Organisation | None, zone: Zone, point: DeliveryPoint | None) -> tuple[float, float]:
+    """Where a request is delivered: a workers' group's gate or dormitory; a canteen's factory location, or the
+    zone's when it has none (as its orders)."""
+    if point is not None:
+        return point.latitude, point.longitude
+    if organisation is not None and organisation.latitude is not None and organisation.longitude is not None:
         return organisation.latitude, organisation.longitude
     return zone.latitude, zone.longitude
+
+
+_Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
+
+
+def _with_place(query: _Query) -> _Query:
+    """`query` (of BuyerRequest, Organisation, Zone, DeliveryPoint…) joined with where the request is delivered:
+    the canteen's organisation or the workers' point, whichever it names, and its zone."""
+    return (
+        query.outerjoin(Organisation, col(Organisation.id) == col(BuyerRequest.organisation_id))
+        .outerjoin(DeliveryPoint, col(DeliveryPoint.id) == col(BuyerRequest.delivery_point_id))
+        .join(Zone, col(Zone.id) == col(BuyerRequest.zone_id))
+    )
 
 
 def _rounded(km: float | None) -> float | None:
@@ -433,15 +632,20 @@ def _rounded(km: float | None) -> float | None:
 
 
 def _fits(vendor: Vendor, today: date) -> list[ColumnElement[bool]]:
-    """The SQL conditions under which an open request fits `vendor` (the query joins Organisation and Zone):
-    same zone, open until today at least, a category the vendor sells (a product not rejected), and the canteen
-    within the vendor's delivery radius."""
+    """The SQL conditions under which an open request fits `vendor` (the query is `_with_place`): same zone, open
+    until today at least, a category the vendor sells (a product not rejected), and the place it is delivered
+    to (the canteen, or the workers' gate or dormitory) within the vendor's delivery radius."""
+    at_point = col(DeliveryPoint.id).is_not(None)
     located = and_(col(Organisation.latitude).is_not(None), col(Organisation.longitude).is_not(None))
     distance = distance_km(
         vendor.latitude,
         vendor.longitude,
-        case((located, col(Organisation.latitude)), else_=col(Zone.latitude)),
-        case((located, col(Organisation.longitude)), else_=col(Zone.longitude)),
+        case((at_point, col(DeliveryPoint.latitude)), (located, col(Organisation.latitude)), else_=col(Zone.latitude)),
+        case(
+            (at_point, col(DeliveryPoint.longitude)),
+            (located, col(Organisation.longitude)),
+            else_=col(Zone.longitude),
+        ),
     )
     categories = select(col(Product.category)).where(
         col(Product.vendor_id) == vendor.id, col(Product.status) != ListingStatus.REJECTED
@@ -464,9 +668,7 @@ async def fitting_requests(*, session: AsyncSession, vendor: Vendor, today: date
     if not _reaches_anyone(vendor):
         return []
     rows = await session.execute(
-        select(BuyerRequest, Organisation, Zone, RequestOffer)
-        .join(Organisation, col(Organisation.id) == col(BuyerRequest.organisation_id))
-        .join(Zone, col(Zone.id) == col(BuyerRequest.zone_id))
+        _with_place(select(BuyerRequest, Organisation, Zone, DeliveryPoint, RequestOffer))
         .outerjoin(
             RequestOffer,
             and_(col(RequestOffer.request_id) == col(BuyerRequest.id), col(RequestOffer.vendor_id) == vendor.id),
@@ -479,14 +681,20 @@ async def fitting_requests(*, session: AsyncSession, vendor: Vendor, today: date
 
 
 def _vendor_view(
-    vendor: Vendor, request: BuyerRequest, organisation: Organisation, zone: Zone, offer: RequestOffer | None
+    vendor: Vendor,
+    request: BuyerRequest,
+    organisation: Organisation | None,
+    zone: Zone,
+    point: DeliveryPoint | None,
+    offer: RequestOffer | None,
 ) -> VendorRequestView:
-    latitude, longitude = _canteen_point(organisation, zone)
+    latitude, longitude = _request_point(organisation, zone, point)
     return VendorRequestView(
         request=request,
-        canteen_name=organisation.name,
+        canteen_name=organisation.name if organisation is not None else "",
         distance_km=_rounded(great_circle_km(vendor.latitude, vendor.longitude, latitude, longitude)),
         own_offer=offer,
+        point_name=point.name if point is not None else None,
     )
 
 
@@ -498,9 +706,7 @@ async def vendor_request(*, session: AsyncSession, vendor: Vendor, request_id: i
         own = and_(col(RequestOffer.request_id) == col(BuyerRequest.id), col(RequestOffer.vendor_id) == vendor.id)
         row = (
             await session.execute(
-                select(BuyerRequest, Organisation, Zone, RequestOffer)
-                .join(Organisation, col(Organisation.id) == col(BuyerRequest.organisation_id))
-                .join(Zone, col(Zone.id) == col(BuyerRequest.zone_id))
+                _with_place(select(BuyerRequest, Organisation, Zone, DeliveryPoint, RequestOffer))
                 .outerjoin(RequestOffer, own)
                 .where(
                     col(BuyerRequest.id) == request_id,
@@ -604,12 +810,17 @@ async def make_offer(
         if matched_rows(changed) != 1:
             raise Conflict(MSG_OFFER_ACCEPTED)
         await session.refresh(offer)
+    if request.organisation_id is None:  # a worker's request: only the worker who posted it is told
+        buyers, url = {request.created_by_id}, f"/worker/requests/{request.id}"
+    else:
+        buyers = set(await organisation_staff_ids(session=session, organisation_id=request.organisation_id))
+        url = f"/canteen/requests/{request.id}"
     await notify(
         session=session,
-        user_ids=await organisation_staff_ids(session=session, organisation_id=request.organisation_id),
+        user_ids=buyers,
         message=MSG_NEW_OFFER,
         params={"vendor": vendor.business_name, "title": request.title},
-        url=f"/canteen/requests/{request.id}",
+        url=url,
         now=now,
     )
     return offer
@@ -716,16 +927,21 @@ async def _certificate_kinds(session: AsyncSession, product_ids: list[int], toda
     return {product_id: sorted(set(found)) for product_id, found in kinds.items()}
 
 
-async def _fitting_vendor_users(*, session: AsyncSession, request: BuyerRequest) -> set[int]:
-    """The users of the active vendors a new request fits (one query)."""
-    row = (
-        await session.execute(
-            select(Organisation, Zone)
-            .join(Zone, col(Zone.id) == col(Organisation.zone_id))
-            .where(col(Organisation.id) == request.organisation_id)
-        )
-    ).one()
-    latitude, longitude = _canteen_point(*row)
+async def _fitting_vendor_users(
+    *, session: AsyncSession, request: BuyerRequest, point: DeliveryPoint | None
+) -> set[int]:
+    """The users of the active vendors a new request fits (one query, two for a canteen's)."""
+    if point is not None:
+        latitude, longitude = point.latitude, point.longitude
+    else:
+        organisation, zone = (
+            await session.execute(
+                select(Organisation, Zone)
+                .join(Zone, col(Zone.id) == col(Organisation.zone_id))
+                .where(col(Organisation.id) == request.organisation_id)
+            )
+        ).one()
+        latitude, longitude = _request_point(organisation, zone, None)
     sells_category = (
         select(col(Product.id))
         .where(
@@ -759,12 +975,14 @@ def _ensure_zone_manager(actor: User, zone_id: int) -> None:
 
 
 async def zone_requests(*, session: AsyncSession, actor: User, today: date) -> list[tuple[BuyerRequest, str]]:
-    """The open requests of the manager's zone (every zone for an admin), with the canteen's name (one query)."""
+    """The open requests of the manager's zone (every zone for an admin), with the canteen's name, or the gate's
+    or dormitory's for a workers' group (one query)."""
     if actor.role not in (Role.MANAGER, Role.ADMIN):
         raise Forbidden(MSG_MANAGERS_ONLY)
     query = (
-        select(BuyerRequest, col(Organisation.name))
-        .join(Organisation, col(Organisation.id) == col(BuyerRequest.organisation_id))
+        select(BuyerRequest, func.coalesce(col(Organisation.name), col(DeliveryPoint.name)))
+        .outerjoin(Organisation, col(Organisation.id) == col(BuyerRequest.organisation_id))
+        .outerjoin(DeliveryPoint, col(DeliveryPoint.id) == col(BuyerRequest.delivery_point_id))
         .where(col(BuyerRequest.status) == RequestStatus.OPEN, col(BuyerRequest.expires_on) >= today)
         .order_by(col(BuyerRequest.id).desc())
         .limit(LIST_LIMIT)

@@ -99,8 +99,11 @@ async def test_bad_input_is_a_problem_naming_the_fields_and_saves_nothing(client
     )
     assert too_soon.status_code == 422 and [error["field"] for error in too_soon.json()["errors"]] == ["start_date"]
     assert (await client.get("/api/v1/requests", headers=canteen)).json() == []
-    not_a_canteen = await client.post("/api/v1/requests", json=request_body(), headers=await bearer(database, worker))
-    assert not_a_canteen.status_code == 403
+    # A worker's request names the gate or dormitory where the group receives.
+    no_point = await client.post("/api/v1/requests", json=request_body(), headers=await bearer(database, worker))
+    assert no_point.status_code == 422 and [error["field"] for error in no_point.json()["errors"]] == [
+        "delivery_point_id"
+    ]
 
 
 async def test_a_manager_hides_a_request_over_the_api(client, world, database, canteen_staff, manager):

@@ -9,7 +9,7 @@ from sqlalchemy import delete, select, update
 from sqlmodel import col
 
 from backend.catalog.models import ListingStatus, PriceTier, Product
-from backend.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from backend.errors import Conflict, NotFound, ValidationFailed
 from backend.moderation.models import AuditEntry
 from backend.orders.models import CapacityDay, Order, StandingOrder, StandingOrderRun
 from backend.orders.standing import (
@@ -82,8 +82,10 @@ async def test_a_request_is_checked_before_it_is_posted(requests, database, cant
         "expires_on",
         "required_certificates",
     }
-    with pytest.raises(Forbidden):
+    # A worker posts for a group of workers, to a gate or dormitory of the zone, which the request must name.
+    with pytest.raises(ValidationFailed) as no_point:
         await requests.post(worker)
+    assert set(no_point.value.by_field()) == {"delivery_point_id"}
     async with database.sessionmaker() as session:
         assert (await session.execute(select(BuyerRequest))).first() is None
 

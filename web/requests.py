@@ -25,7 +25,7 @@ from backend.errors import Conflict, DomainError, ValidationFailed
 from backend.orders.delivery import DELIVERY_SLOTS
 from backend.requests import demand, service
 from backend.requests.models import REQUIRABLE_CERTIFICATES, OfferStatus
-from backend.requests.schemas import HideInput, OfferForm, RequestForm
+from backend.requests.schemas import HideInput, OfferForm, RequestForm, SeenOfferInput
 from backend.vendors.dependencies import CURRENT_VENDOR, CurrentVendor
 from backend.vendors.models import Vendor
 from web.forms import field_errors, form_values, read_form
@@ -164,6 +164,7 @@ async def accept_worker_offer(
     now = utcnow()
     today = wib_today(now)
     try:
+        seen = read_form(SeenOfferInput, await form_values(request)).seen()
         async with undone_if_refused(db_session):
             pick = await service.accept_worker_offer(
                 session=db_session,
@@ -173,6 +174,7 @@ async def accept_worker_offer(
                 today=today,
                 now=now,
                 cash_limit=settings.cash_on_delivery_limit,
+                seen=seen,
             )
     except (Conflict, ValidationFailed) as refused:
         status = 409 if isinstance(refused, Conflict) else 400
@@ -196,9 +198,16 @@ async def accept_offer(
     now = utcnow()
     today = wib_today(now)
     try:
+        seen = read_form(SeenOfferInput, await form_values(request)).seen()
         async with undone_if_refused(db_session):
             await service.accept_offer(
-                session=db_session, actor=request.user, request_id=request_id, offer_id=offer_id, today=today, now=now
+                session=db_session,
+                actor=request.user,
+                request_id=request_id,
+                offer_id=offer_id,
+                today=today,
+                now=now,
+                seen=seen,
             )
     except (Conflict, ValidationFailed) as refused:
         status = 409 if isinstance(refused, Conflict) else 400

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from litestar import Controller, delete, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.types import ControllerRouterHandler
 
 from backend.accounts.auth import BEARER, UserRequest, requires_role
@@ -27,9 +27,11 @@ from backend.requests.schemas import (
     OfferPublic,
     RequestCreate,
     RequestPublic,
+    SeenOfferInput,
     VendorRequestPublic,
     WantedPublic,
 )
+from backend.validation import validate_input
 from backend.vendors.dependencies import CURRENT_VENDOR, CurrentVendor
 
 # A vendor without a business profile yet is asked to fill it in first (409 profile_incomplete).
@@ -82,7 +84,9 @@ class CanteenRequestApi(Controller):
         "when the offered product is not on sale yet or its price went up since the offer. A worker's request "
         "puts the offered product in the worker's cart at the request's quantity instead (`cart`: check out as "
         "usual with its day, slot and point); a cart rule that refuses it (minimum order, the cash-on-delivery "
-        "limit) answers 422 and changes nothing.",
+        "limit) answers 422 and changes nothing. With `unit_price` and `product_id` (the offer as the buyer saw "
+        "it), 409 when the vendor has changed the offer since, so a change made just before the tap is not "
+        "agreed to unseen.",
     )
     async def accept(
         self,
@@ -91,7 +95,10 @@ class CanteenRequestApi(Controller):
         offer_id: FromPath[int],
         db_session: DbSession,
         settings: NamedDependency[Settings],
+        unit_price: FromQuery[int | None] = None,
+        product_id: FromQuery[int | None] = None,
     ) -> AcceptedPublic:
+        seen = validate_input(SeenOfferInput, {"unit_price": unit_price, "product_id": product_id}).seen()
         now = utcnow()
         if request.user.role == Role.WORKER:
             pick = await service.accept_worker_offer(
@@ -102,6 +109,7 @@ class CanteenRequestApi(Controller):
                 today=wib_today(now),
                 now=now,
                 cash_limit=settings.cash_on_delivery_limit,
+                seen=seen,
             )
             return AcceptedPublic(request_id=request_id, offer_id=offer_id, cart=CartPickPublic.of(pick))
         standing = await service.accept_offer(
@@ -111,6 +119,7 @@ class CanteenRequestApi(Controller):
             offer_id=offer_id,
             today=wib_today(now),
             now=now,
+            seen=seen,
         )
         return AcceptedPublic(request_id=request_id, offer_id=offer_id, standing_order_id=standing.id)
 

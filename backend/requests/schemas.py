@@ -42,6 +42,7 @@ from backend.requests.service import (
     OfferView,
     RequestInput,
     RequestSummary,
+    SeenOffer,
     VendorRequestView,
 )
 from backend.validation import Rupiah
@@ -157,6 +158,19 @@ class OfferForm(BaseModel):
             new_product_price=self.new_product_price,
             notes=self.notes,
         )
+
+
+class SeenOfferInput(BaseModel):
+    """The offer as the buyer saw it (its price per unit and product), sent with an accept: 409 when the vendor
+    has changed it since. Both or neither."""
+
+    unit_price: int | None = Field(default=None, gt=0)
+    product_id: int | None = Field(default=None, gt=0)
+
+    def seen(self) -> SeenOffer | None:
+        if self.unit_price is None or self.product_id is None:
+            return None
+        return SeenOffer(unit_price=self.unit_price, product_id=self.product_id)
 
 
 class HideInput(BaseModel):

@@ -72,6 +72,9 @@ MSG_OFFER_START = N_("Start from the request's start date and within 90 days.")
 MSG_PRODUCT_NOT_LIVE = N_(
     "%(product)s is not on sale yet (it waits for the manager's review): accept this offer once it is approved."
 )
+MSG_OFFER_CHANGED = N_(
+    "%(vendor)s changed this offer since you opened it (now %(price)s a unit): look at it again before accepting."
+)
 MSG_PRICE_CHANGED = N_("%(vendor)s has raised the price of %(product)s since the offer: ask them to renew the offer.")
 MSG_REASON = N_("Say why this request is hidden (at least 5 characters).")
 MSG_MANAGERS_ONLY = N_("Only the zone's managers may hide a request.")
@@ -372,11 +375,28 @@ class _Decided:
     point: DeliveryPoint | None
 
 
+@dataclass(frozen=True)
+class SeenOffer:
+    """An offer as the buyer saw it when choosing it (the page's hidden fields, the API's query): it is accepted
+    only while it is still that, so a vendor's change made just before the tap is not agreed to unseen."""
+
+    unit_price: int
+    product_id: int
+
+
 async def _decide(
-    session: AsyncSession, *, actor: User, request_id: int, offer_id: int, today: date, now: datetime
+    session: AsyncSession,
+    *,
+    actor: User,
+    request_id: int,
+    offer_id: int,
+    today: date,
+    now: datetime,
+    seen: SeenOffer | None,
 ) -> _Decided:
     """Mark the actor's open request accepted with this open offer, once: a second accept, or an accept of a
-    withdrawn offer, is a Conflict (409); an offered product not on sale, or dearer than offered, too."""
+    withdrawn offer, is a Conflict (409); an offered product not on sale, or dearer than offered, too, and an
+    offer changed since the buyer saw it (`seen`)."""
     owned = _owned_by(actor)
     row = (
         await session.execute(
@@ -412,6 +432,10 @@ async def _decide(
         raise Conflict(MSG_OFFER_NOT_OPEN)
     # The offer as it is now: the vendor may have changed it (product, price, start) while the request was read.
     await session.refresh(offer)
+    if seen is not None and (offer.unit_price, offer.product_id) != (seen.unit_price, seen.product_id):
+        raise Conflict(
+            MSG_OFFER_CHANGED, params={"vendor": vendor.business_name, "price": format_rupiah(offer.unit_price)}
+        )
     if offer.product_id != product.id:
         product = await session.get(Product, offer.product_id) or product
     if not await catalog.visible_product_ids(session=session, today=today, product_ids=[product.id]):
@@ -458,14 +482,23 @@ async def _tell_vendors(session: AsyncSession, decided: _Decided, *, now: dateti
 
 
 async def accept_offer(
-    *, session: AsyncSession, actor: User, request_id: int, offer_id: int, today: date, now: datetime
+    *,
+    session: AsyncSession,
+    actor: User,
+    request_id: int,
+    offer_id: int,
+    today: date,
+    now: datetime,
+    seen: SeenOffer | None = None,
 ) -> StandingOrder:
     """Accept one offer of the canteen's open request: it becomes a standing order (days placed and held by the
     standing-order job from the offer's start date), the vendor is told, and the other offers are told they were
     not chosen. Once only: a second accept, or an accept of a withdrawn offer, is a Conflict (409). A worker's
     request is accepted with `accept_worker_offer`."""
     _ensure_canteen(actor)
-    decided = await _decide(session, actor=actor, request_id=request_id, offer_id=offer_id, today=today, now=now)
+    decided = await _decide(
+        session, actor=actor, request_id=request_id, offer_id=offer_id, today=today, now=now, seen=seen
+    )
     request, offer, product = decided.request, decided.offer, decided.product
     standing = await create_standing_order(
         session=session,
@@ -509,6 +542,7 @@ async def accept_worker_offer(
     today: date,
     now: datetime,
     cash_limit: int = DEFAULT_CASH_LIMIT,
+    seen: SeenOffer | None = None,
 ) -> CartPick:
     """Accept one offer of the worker's own open request. Workers have no standing orders: the offered product goes
     into the worker's cart at the request's quantity, for checkout as usual with the request's first delivery day,
@@ -517,7 +551,9 @@ async def accept_worker_offer(
     chosen vendor is told; the others are told they were not chosen."""
     if not _is_worker(actor):
         raise Forbidden(MSG_BUYERS_ONLY)
-    decided = await _decide(session, actor=actor, request_id=request_id, offer_id=offer_id, today=today, now=now)
+    decided = await _decide(
+        session, actor=actor, request_id=request_id, offer_id=offer_id, today=today, now=now, seen=seen
+    )
     request, offer, product, vendor, point = (
         decided.request,
         decided.offer,

@@ -73,7 +73,15 @@ async def test_a_request_is_posted_answered_compared_and_accepted_over_the_api(
     ]
     refused = await client.post(f"/api/v1/requests/{request_id}/offers/{other.json()['id']}/accept", headers=canteen)
     assert refused.status_code == 409 and refused.headers["content-type"] == "application/problem+json"
-    accepted = await client.post(f"/api/v1/requests/{request_id}/offers/{offered.json()['id']}/accept", headers=canteen)
+    accept_url = f"/api/v1/requests/{request_id}/offers/{offered.json()['id']}/accept"
+    # Naming the offer as seen: a price the offer no longer has is refused, and nothing is decided.
+    product_id = offered.json()["product_id"]
+    stale = await client.post(accept_url, params={"unit_price": 12500, "product_id": product_id}, headers=canteen)
+    assert stale.status_code == 409 and stale.headers["content-type"] == "application/problem+json"
+    bad = await client.post(accept_url, params={"unit_price": -1, "product_id": product_id}, headers=canteen)
+    assert bad.status_code in (400, 422)
+    seen = {"unit_price": offered.json()["unit_price"], "product_id": product_id}
+    accepted = await client.post(accept_url, params=seen, headers=canteen)
     assert accepted.status_code == 200, accepted.text
     again = await client.post(f"/api/v1/requests/{request_id}/offers/{offered.json()['id']}/accept", headers=canteen)
     assert again.status_code == 409

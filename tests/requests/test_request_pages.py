@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
+from markupsafe import escape
 from sqlalchemy import select
 
 from backend.accounts.models import Role
@@ -14,7 +15,7 @@ from backend.errors import N_
 from backend.moderation.models import AuditEntry
 from backend.orders.models import StandingOrder
 from backend.requests.models import BuyerRequest, RequestOffer, RequestStatus
-from backend.requests.service import MSG_ALREADY_DECIDED, MSG_REASON, MSG_START
+from backend.requests.service import MSG_ALREADY_DECIDED, MSG_OFFER_CHANGED, MSG_REASON, MSG_START
 from tests.conftest import csrf_token, found, log_in, submit
 from tests.web.test_order_pages import t
 
@@ -183,3 +184,33 @@ async def test_a_manager_hides_an_abusive_request_with_a_reason(
     assert (entry.action, entry.reason) == ("request.hide", "Iklan, bukan permintaan")
     assert "Jual pulsa murah" not in (await other_client.get("/manager/requests")).text
     assert N_(MSG_REASON)
+
+
+async def test_an_offer_changed_after_the_canteen_opened_it_is_not_accepted_unseen(
+    app, client, database, canteen_staff, catering
+):
+    """The canteen opens the offers at Rp 13.000; the caterer changes its offer to a new product before the tap.
+    The accept names the offer as it was shown, so it is refused with the new price, and nothing is decided."""
+    request_id = await post_request(client, canteen_staff)
+    seller, product = catering
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as vendor:
+        await log_in(vendor, seller.user)
+        offer_form = {"start_date": request_form()["start_date"], "product": str(product.id)}
+        assert (await submit(vendor, f"/vendor/requests/{request_id}/offer", offer_form)).status_code == 303
+        compare = await client.get(f"/canteen/requests/{request_id}")
+        (offer,) = await saved(database, RequestOffer)
+        shown = {
+            "unit_price": found(r'name="unit_price" value="(\d+)"', compare.text).group(1),
+            "product_id": found(r'name="product_id" value="(\d+)"', compare.text).group(1),
+        }
+        assert shown == {"unit_price": "13000", "product_id": str(product.id)}
+        dearer = offer_form | {"product": "new", "new_product_name": "Nasi Box Premium", "new_product_price": "19.000"}
+        assert (await submit(vendor, f"/vendor/requests/{request_id}/offer", dearer)).status_code == 303
+
+    refused = await submit(client, f"/canteen/requests/{request_id}/offers/{offer.id}/accept", shown)
+    assert refused.status_code == 409
+    changed = t(MSG_OFFER_CHANGED) % {"vendor": "Catering Bu Sri", "price": "Rp 19.000"}
+    assert str(escape(changed)) in refused.text
+    ((request,), (still,)) = (await saved(database, BuyerRequest), await saved(database, RequestOffer))
+    assert request.status == RequestStatus.OPEN and still.status == "open"
+    assert await saved(database, StandingOrder) == []

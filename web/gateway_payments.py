@@ -27,7 +27,7 @@ from backend.payments.demo_xendit import pay_on_the_stand_in
 from backend.payments.gateway import GatewayUnavailable, gateway_checkout, prepare_gateway_payment
 from backend.payments.models import PaymentStatus
 from backend.payments.service import MSG_CLOSED, CheckoutToPay
-from web.responses import page, page_or_fragment, see_other
+from web.responses import page, page_or_fragment, see_other, wants_fragment
 from web.roles import BUYERS
 
 POLL_SECONDS = 5
@@ -95,6 +95,7 @@ async def gateway_status(
         "payments/gateway.html",
         "payments/_gateway_status.html",
         error=None,
+        oob_orders=wants_fragment(request),  # their statuses change with the payment
         **gateway_context(to_pay, demo=settings.xendit_demo),
     )
 

@@ -54,7 +54,7 @@ from backend.media.storage import (
 )
 from backend.metrics import MULTIPROCESS_DIRECTORY_VARIABLE, multiprocess_directory, prepare_multiprocess_directory
 from backend.moderation.service import ExpiryRun
-from backend.payments import demo_stripe
+from backend.payments import demo_stripe, demo_xendit
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -162,6 +162,11 @@ def main(argv: list[str] | None = None) -> int:
             stand_in, variables = demo_stripe.start_demo(settings, app_url=f"http://{app_host}:{args.port}")
             os.environ.update(variables)
             print(f"Demo card payments: a local stand-in for Stripe at {stand_in.url} (no money moves)")
+        if demo_xendit.wants_demo(settings):
+            app_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+            xendit, variables = demo_xendit.start_demo(settings, app_url=f"http://{app_host}:{args.port}")
+            os.environ.update(variables)
+            print(f"Demo QRIS and virtual accounts: a local stand-in for Xendit at {xendit.url} (no money moves)")
 
         # uvicorn believes X-Forwarded-For (and -Proto) from exactly the proxies the app does, and from none by
         # default: its own default trusts 127.0.0.1, where anybody on the machine or behind a local tunnel is.

@@ -104,6 +104,10 @@ class Settings(BaseSettings):
     xendit_api_base: str | None = None
     # The bank a canteen's virtual account is opened at (Xendit's channel code: BNI, BRI, MANDIRI, PERMATA, ...).
     xendit_va_bank: str = "BNI"
+    # QRIS and virtual accounts go to the local stand-in for Xendit (backend.payments.demo_xendit) that `python -m
+    # backend serve` starts in development when no Xendit key is set: pages label them "Demo" and offer a button
+    # that makes the stand-in pay and send its callback. Refused in production.
+    xendit_demo: bool = False
     xendit_timeout_seconds: PositiveSeconds = 10.0
     session_max_age_seconds: PositiveInt = 14 * 24 * 3600
     # Wrong passwords counted within LOGIN_WINDOW_SECONDS. One address guessing one account is stopped soon; one
@@ -402,6 +406,8 @@ class Settings(BaseSettings):
             raise ValueError("SECRET_KEY must be set in production (at least 32 characters)")
         if self.environment == "production" and self.stripe_demo:
             raise ValueError("STRIPE_DEMO is not allowed in production: card payments must go to Stripe")
+        if self.environment == "production" and self.xendit_demo:
+            raise ValueError("XENDIT_DEMO is not allowed in production: QRIS and virtual accounts must go to Xendit")
         if self.environment == "production" and self.password_hash_profile == "fast":
             raise ValueError("PASSWORD_HASH_PROFILE=fast is not allowed in production")
         if self.environment == "production" and self.otp_sender == "log":

@@ -172,6 +172,12 @@ def test_the_demo_stand_in_for_stripe_is_refused_in_production():
         Settings.from_env({**PRODUCTION, "STRIPE_DEMO": "true"})
 
 
+def test_the_demo_stand_in_for_xendit_is_refused_in_production():
+    assert Settings.from_env({"XENDIT_DEMO": "true"}).xendit_demo
+    with pytest.raises(ConfigError, match="XENDIT_DEMO is not allowed in production"):
+        Settings.from_env({**PRODUCTION, "XENDIT_DEMO": "true"})
+
+
 def test_the_app_refuses_to_start_with_a_bad_setting_and_says_which():
     result = subprocess.run(
         [sys.executable, "-c", "import backend.asgi"],

@@ -1,7 +1,8 @@
 """The buyer's pages for a QRIS or virtual-account checkout: the QRIS code (drawn here as SVG, downloadable as
 PNG or SVG, nothing from a CDN) or the virtual account, the exact amount and until when it can be paid, and how
 the payment stands (htmx asks again every few seconds; without JavaScript, a link does). The orders are placed by
-the gateway's callback, never by this page."""
+the gateway's callback, never by this page. In the demo (the stand-in for Xendit), a button labelled "Demo" makes
+the stand-in pay and send that callback."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ import io
 from typing import Any
 
 import segno
-from litestar import Response, get
+from litestar import Response, get, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.plugins.htmx import HTMXRequest
-from litestar.response import Template
+from litestar.response import Redirect, Template
 from markupsafe import Markup
 
 from backend.accounts.auth import UserRequest
@@ -21,10 +23,11 @@ from backend.config import Settings
 from backend.db import DbSession, keep_when_refused
 from backend.errors import NotFound
 from backend.i18n import gettext
+from backend.payments.demo_xendit import pay_on_the_stand_in
 from backend.payments.gateway import GatewayUnavailable, gateway_checkout, prepare_gateway_payment
 from backend.payments.models import PaymentStatus
 from backend.payments.service import MSG_CLOSED, CheckoutToPay
-from web.responses import page, page_or_fragment
+from web.responses import page, page_or_fragment, see_other, wants_fragment
 from web.roles import BUYERS
 
 POLL_SECONDS = 5
@@ -39,7 +42,7 @@ def qr_svg(qr_string: str) -> Markup:
     return Markup(svg.replace("<svg ", '<svg role="img" aria-label="QRIS" class="qris-code" ', 1))
 
 
-def gateway_context(to_pay: CheckoutToPay) -> dict[str, Any]:
+def gateway_context(to_pay: CheckoutToPay, *, demo: bool) -> dict[str, Any]:
     payment = to_pay.payment
     assert payment is not None  # made with the checkout
     waiting = not to_pay.paid and bool(to_pay.waiting)
@@ -56,6 +59,8 @@ def gateway_context(to_pay: CheckoutToPay) -> dict[str, Any]:
         "poll_url": f"/checkouts/{to_pay.checkout.id}/gateway/status",
         "poll_seconds": POLL_SECONDS,
         "msg_closed": MSG_CLOSED,
+        # The demo's stand-in for Xendit (`make run`): labelled "Demo", with a button that pays.
+        "demo": demo,
     }
 
 
@@ -74,18 +79,44 @@ async def gateway_pay_page(
             "payments/gateway.html",
             status_code=503,
             error=gettext(unavailable.message),
-            **gateway_context(to_pay),
+            **gateway_context(to_pay, demo=settings.xendit_demo),
         )
-    return page("payments/gateway.html", error=None, **gateway_context(to_pay))
+    return page("payments/gateway.html", error=None, **gateway_context(to_pay, demo=settings.xendit_demo))
 
 
 @get("/checkouts/{checkout_id:int}/gateway/status", guards=BUYERS, name="gateway_payment_status")
-async def gateway_status(request: HTMXRequest, checkout_id: FromPath[int], db_session: DbSession) -> Template:
+async def gateway_status(
+    request: HTMXRequest, checkout_id: FromPath[int], db_session: DbSession, settings: NamedDependency[Settings]
+) -> Template:
     """How the payment stands (three queries with the login's); htmx swaps it in every few seconds."""
     to_pay = await gateway_checkout(session=db_session, actor=request.user, checkout_id=checkout_id)
     return page_or_fragment(
-        request, "payments/gateway.html", "payments/_gateway_status.html", error=None, **gateway_context(to_pay)
+        request,
+        "payments/gateway.html",
+        "payments/_gateway_status.html",
+        error=None,
+        oob_orders=wants_fragment(request),  # their statuses change with the payment
+        **gateway_context(to_pay, demo=settings.xendit_demo),
     )
+
+
+@post("/checkouts/{checkout_id:int}/gateway/demo-pay", guards=BUYERS)
+async def demo_pay(
+    request: UserRequest, checkout_id: FromPath[int], db_session: DbSession, settings: NamedDependency[Settings]
+) -> Template | Redirect:
+    """The demo's "pay" button (only with the stand-in for Xendit, else 404): the stand-in pays as a banking app
+    would and sends its callback; back on the page, it sees the orders placed."""
+    try:
+        await pay_on_the_stand_in(session=db_session, settings=settings, actor=request.user, checkout_id=checkout_id)
+    except GatewayUnavailable as unavailable:
+        to_pay = await gateway_checkout(session=db_session, actor=request.user, checkout_id=checkout_id)
+        return page(
+            "payments/gateway.html",
+            status_code=503,
+            error=gettext(unavailable.message),
+            **gateway_context(to_pay, demo=settings.xendit_demo),
+        )
+    return see_other(f"/checkouts/{checkout_id}/pay")
 
 
 @get(["/checkouts/{checkout_id:int}/qris.png", "/checkouts/{checkout_id:int}/qris.svg"], guards=BUYERS)
@@ -114,4 +145,4 @@ async def qris_download(request: UserRequest, checkout_id: FromPath[int], db_ses
     )
 
 
-ROUTES = [gateway_status, qris_download]
+ROUTES = [gateway_status, demo_pay, qris_download]

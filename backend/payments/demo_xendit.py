@@ -1,5 +1,5 @@
-"""A local stand-in for the parts of Xendit's HTTP API the app uses, for the tests (and a demo): they exercise the
-real xendit-python SDK against it. A real HTTP server on 127.0.0.1 in a thread, answering as Xendit does:
+"""A local stand-in for the parts of Xendit's HTTP API the app uses, for the tests and the demo: the tests exercise
+the real xendit-python SDK against it. A real HTTP server on 127.0.0.1 in a thread, answering as Xendit does:
   POST /payment_requests      (a dynamic QRIS code, or a virtual account, for an amount, with an expiry)
   GET  /payment_requests/{id}
   POST /refunds               (part or all of a paid QRIS payment back to where it came from)
@@ -8,9 +8,16 @@ honoured: the same key answers the same payment request.
 
 Tests act as the buyer on Xendit's side: `pay(request_id)` pays a payment request and returns the callback Xendit
 would send (`payment.succeeded`, with the payment's id, the payment request's, the reference and the amount);
-`deliver_to(url, token)` makes it post that callback to the app with the X-CALLBACK-TOKEN header. `outage()`
-answers 500 until `recover()`; `refuse_refunds()` answers a refund as Xendit does when the payer's issuer takes
-no QRIS refunds (and every virtual-account refund is refused so). No money ever moves through it.
+`deliver_to(url, token)` makes it post that callback to the app with the X-CALLBACK-TOKEN header, and
+`redeliver(callback)` posts it again. `outage()` answers 500 until `recover()`; `refuse_refunds()` answers a
+refund as Xendit does when the payer's issuer takes no QRIS refunds (and every virtual-account refund is refused
+so). No money ever moves through it.
+
+The demo: `python -m backend serve` starts it when APP_ENV is development and no XENDIT_SECRET_KEY is set
+(`start_demo`), pointing the app at it with XENDIT_DEMO on. The QRIS and virtual-account pages then say "Demo" and
+offer a button that pays (`pay_on_the_stand_in`): the app asks the stand-in's own
+  POST /demo/payment_requests/{id}/pay
+(not Xendit's API), and the stand-in posts the callback, as after `pay`. It refuses to run in production.
 """
 
 from __future__ import annotations
@@ -26,6 +33,14 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.accounts.models import User
+from backend.config import Settings
+from backend.errors import NotFound
+from backend.payments.gateway import GatewayUnavailable, gateway_checkout
 
 DEMO_SECRET_KEY = "xnd_development_pasar_kawasan_demo"
 DEMO_CALLBACK_TOKEN = "pasar-kawasan-demo-callback-token"
@@ -68,6 +83,7 @@ class DemoXendit:
     payment_requests: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[tuple[str, str, dict[str, Any], str | None]] = field(default_factory=list)
     deliveries: list[Delivery] = field(default_factory=list)
+    callbacks: list[dict[str, Any]] = field(default_factory=list)  # every payment callback made, posted or not
     refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
     refund_status: str = "SUCCEEDED"  # what a refund answers (PENDING: its outcome comes by callback)
     _refusing_refunds: bool = False
@@ -118,6 +134,7 @@ class DemoXendit:
             self._answers.clear()
             self.requests.clear()
             self.deliveries.clear()
+            self.callbacks.clear()
         self._down, self._callback = False, None
         self.refund_status, self._refusing_refunds = "SUCCEEDED", False
 
@@ -160,35 +177,46 @@ class DemoXendit:
         """The buyer pays the payment request (scans the QRIS code, or transfers to the virtual account): it
         succeeds, and the callback Xendit sends is returned (and posted, after `deliver_to`)."""
         with self._lock:
-            request = self.payment_requests[request_id]
-            request["status"] = "SUCCEEDED"
-            request["updated"] = _stamp()
-            paid = request["amount"] if amount is None else amount
-            callback = {
-                "event": "payment.succeeded",
-                "business_id": BUSINESS_ID,
-                "created": _stamp(),
-                "data": {
-                    "id": new_id("py"),
-                    "payment_request_id": request_id,
-                    "reference_id": request["reference_id"],
-                    "customer_id": None,
-                    "currency": request["currency"],
-                    "amount": paid,
-                    "country": "ID",
-                    "status": "SUCCEEDED",
-                    "payment_method": request["payment_method"],
-                    "channel_properties": None,
-                    "payment_detail": None,
-                    "failure_code": None,
-                    "created": _stamp(),
-                    "updated": _stamp(),
-                    "metadata": request.get("metadata"),
-                },
-            }
+            callback = self._succeed(request_id, amount)
         if self._callback is not None:
             self._post(callback)
         return callback
+
+    def _succeed(self, request_id: str, amount: int | None = None) -> dict[str, Any]:
+        request = self.payment_requests[request_id]
+        request["status"] = "SUCCEEDED"
+        request["updated"] = _stamp()
+        paid = request["amount"] if amount is None else amount
+        callback = {
+            "event": "payment.succeeded",
+            "business_id": BUSINESS_ID,
+            "created": _stamp(),
+            "data": {
+                "id": new_id("py"),
+                "payment_request_id": request_id,
+                "reference_id": request["reference_id"],
+                "customer_id": None,
+                "currency": request["currency"],
+                "amount": paid,
+                "country": "ID",
+                "status": "SUCCEEDED",
+                "payment_method": request["payment_method"],
+                "channel_properties": None,
+                "payment_detail": None,
+                "failure_code": None,
+                "created": _stamp(),
+                "updated": _stamp(),
+                "metadata": request.get("metadata"),
+            },
+        }
+        self.callbacks.append(callback)
+        return callback
+
+    def redeliver(self, callback: dict[str, Any]) -> Delivery:
+        """Post a callback to the app again, as Xendit does when it did not see the app's answer; returns how the
+        app answered (also kept in `deliveries`). Only after `deliver_to`."""
+        self._post(callback)
+        return self.deliveries[-1]
 
     def expire(self, request_id: str) -> None:
         with self._lock:
@@ -252,12 +280,33 @@ class DemoXendit:
             if key and status == 200:
                 self._answers[key] = answer
             return status, answer
+        if method == "POST" and path.startswith("/demo/payment_requests/") and path.endswith("/pay"):
+            return self._demo_pay(path.removeprefix("/demo/payment_requests/").removesuffix("/pay"))
         if method == "GET" and path.startswith("/payment_requests/"):
             found = self.payment_requests.get(path.removeprefix("/payment_requests/"))
             if found is None:
                 return 404, _error("DATA_NOT_FOUND", "Payment request not found")
             return 200, found
         return 404, _error("NOT_FOUND", f"No route for {method} {path}")
+
+    def _demo_pay(self, request_id: str) -> tuple[int, dict[str, Any]]:
+        """The demo's "pay" button (not Xendit's API): the payment request is paid, and its callback posted to the
+        app in a moment, from a thread of its own, so the app asking here is answered at once."""
+        request = self.payment_requests.get(request_id)
+        if request is None:
+            return 404, _error("DATA_NOT_FOUND", "Payment request not found")
+        if request["status"] != "PENDING":
+            return 409, _error("INVALID_STATUS", f"The payment request is {request['status']}, not PENDING")
+        callback = self._succeed(request_id)
+        if self._callback is not None:
+            threading.Thread(target=self._post_quietly, args=(callback,), daemon=True).start()
+        return 202, {"id": request_id, "status": "SUCCEEDED"}
+
+    def _post_quietly(self, callback: dict[str, Any]) -> None:
+        try:
+            self._post(callback)
+        except OSError as unreachable:  # the app is down: the demo's payment stays unannounced
+            self.deliveries.append(Delivery(callback["event"], 0, str(unreachable)))
 
     def _refund(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         paid = self.payment_requests.get(str(body.get("payment_request_id")))
@@ -332,3 +381,51 @@ def _problem(body: dict[str, Any]) -> str:
 
 def _error(code: str, message: str) -> dict[str, Any]:
     return {"error_code": code, "message": message}
+
+
+# --- the demo: `python -m backend serve` in development without a Xendit key ---------------------------------
+
+
+class DemoRefused(RuntimeError):
+    """The stand-in for Xendit was asked to run where real money is expected."""
+
+
+def wants_demo(settings: Settings) -> bool:
+    """Development without a Xendit key of its own: QRIS and virtual accounts go to the stand-in."""
+    return settings.environment == "development" and not settings.xendit_secret_key
+
+
+def start_demo(settings: Settings, *, app_url: str) -> tuple[DemoXendit, dict[str, str]]:
+    """Start the stand-in, delivering its callbacks to the app at `app_url`, and return it with the environment
+    variables that point the app at it. DemoRefused in production."""
+    if settings.environment == "production":
+        raise DemoRefused("the demo stand-in for Xendit never runs with APP_ENV=production")
+    demo = DemoXendit(secret_key=DEMO_SECRET_KEY).start()
+    demo.deliver_to(f"{app_url.rstrip('/')}/api/v1/xendit/callback", DEMO_CALLBACK_TOKEN)
+    return demo, {
+        "XENDIT_SECRET_KEY": DEMO_SECRET_KEY,
+        "XENDIT_CALLBACK_TOKEN": DEMO_CALLBACK_TOKEN,
+        "XENDIT_API_BASE": demo.url,
+        "XENDIT_DEMO": "true",
+    }
+
+
+async def pay_on_the_stand_in(*, session: AsyncSession, settings: Settings, actor: User, checkout_id: int) -> None:
+    """The demo's "pay" button on the QRIS or virtual-account page: the stand-in pays the checkout's payment request
+    as a banking app would, and posts its callback to the app, which places the orders as for a real payment.
+    NotFound outside the demo or for another buyer's checkout; nothing happens when nothing waits for payment;
+    GatewayUnavailable when the stand-in cannot be reached."""
+    if not settings.xendit_demo or not settings.xendit_api_base:
+        raise NotFound()
+    to_pay = await gateway_checkout(session=session, actor=actor, checkout_id=checkout_id)
+    payment = to_pay.payment
+    if payment is None or not payment.gateway_request_id or to_pay.paid or not to_pay.waiting:
+        return
+    url = f"{settings.xendit_api_base.rstrip('/')}/demo/payment_requests/{payment.gateway_request_id}/pay"
+    try:
+        async with httpx.AsyncClient(timeout=settings.xendit_timeout_seconds) as client:
+            answer = await client.post(url, auth=(settings.xendit_secret_key or "", ""))
+    except httpx.HTTPError as failure:
+        raise GatewayUnavailable() from failure
+    if answer.status_code not in (202, 409):  # 409: paid already (a second tap)
+        raise GatewayUnavailable()

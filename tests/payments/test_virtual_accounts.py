@@ -94,6 +94,10 @@ async def test_a_canteen_pays_its_virtual_account_and_the_orders_are_placed_once
     assert (await payment_of(database, checkout_id)).status == PaymentStatus.SUCCEEDED
     status = await client.get(f"/checkouts/{checkout_id}/gateway/status", headers={"HX-Request": "true"})
     assert 'data-payment="succeeded"' in status.text
+    # The poll brings the orders' new statuses too (out of band): the list above the status says placed.
+    assert status.text.count('id="paying-for" hx-swap-oob="true"') == 1 and "status-placed" in status.text
+    whole = (await client.get(f"/checkouts/{checkout_id}/pay")).text
+    assert whole.count('id="paying-for"') == 1 and "hx-swap-oob" not in whole
 
 
 async def test_a_procurement_system_gets_the_virtual_account_through_the_api(

@@ -70,7 +70,7 @@ async def confirm_link(
 
 @post("/settings/whatsapp/unlink", guards=[VENDORS])
 async def unlink(request: UserRequest, db_session: DbSession) -> Redirect:
-    await linking.unlink(session=db_session, user=request.user)
+    await linking.unlink(session=db_session, user=request.user, now=utcnow())
     return see_other("/settings", notice="whatsapp_unlinked")
 
 

@@ -173,7 +173,7 @@ class WhatsAppLinkApi(Controller):
 
     @delete("", status_code=204, summary="Unlink my number: no more WhatsApp messages, answers from it do nothing")
     async def unlink(self, request: UserRequest, db_session: DbSession) -> None:
-        await linking.unlink(session=db_session, user=request.user)
+        await linking.unlink(session=db_session, user=request.user, now=utcnow())
 
 
 API_ROUTES: list[ControllerRouterHandler] = [verify_webhook, receive_webhook, WhatsAppLinkApi]

@@ -30,7 +30,7 @@ from backend.config import Settings
 from backend.db import as_utc, matched_rows
 from backend.errors import N_, Forbidden, NotFound, TooManyAttempts, ValidationFailed
 from backend.phone import InvalidPhoneNumber, normalize_phone
-from backend.whatsapp.models import WhatsAppLink
+from backend.whatsapp.models import WhatsAppLink, WhatsAppMessage
 
 PURPOSE = "whatsapp_link"
 MSG_OFF = N_("Orders by WhatsApp are not available on this site.")
@@ -147,7 +147,29 @@ async def confirm_link(
     return link
 
 
-async def unlink(*, session: AsyncSession, user: User) -> bool:
-    """Stop WhatsApp messages to the vendor's number (and answers from it acting on orders); False when none."""
-    result = await session.execute(delete(WhatsAppLink).where(col(WhatsAppLink.user_id) == user.id))
-    return bool(matched_rows(result))
+MSG_UNLINKED_ERROR = "the number was unlinked before it was sent"
+
+
+async def unlink(*, session: AsyncSession, user: User, now: datetime) -> bool:
+    """Stop WhatsApp messages to the vendor's number (and answers from it acting on orders); False when none.
+    Messages to it still waiting or being retried are given up: a lost or sold phone gets no more order details."""
+    phones = (
+        (
+            await session.execute(
+                delete(WhatsAppLink).where(col(WhatsAppLink.user_id) == user.id).returning(col(WhatsAppLink.phone))
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if phones:
+        await session.execute(
+            update(WhatsAppMessage)
+            .where(
+                col(WhatsAppMessage.phone).in_(phones),
+                col(WhatsAppMessage.sent_at).is_(None),
+                col(WhatsAppMessage.given_up_at).is_(None),
+            )
+            .values(given_up_at=now, last_error=MSG_UNLINKED_ERROR)
+        )
+    return bool(phones)

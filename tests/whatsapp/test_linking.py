@@ -15,8 +15,10 @@ from backend.accounts.verification import CodePolicy
 from backend.config import Settings
 from backend.db import Database
 from backend.errors import TooManyAttempts, ValidationFailed
+from backend.jobs import run_job
 from backend.whatsapp import linking
-from backend.whatsapp.models import WhatsAppLink
+from backend.whatsapp.models import WhatsAppLink, WhatsAppMessage
+from backend.whatsapp.outbox import queue_messages, text_message
 from tests.conftest import AppFor, RecordingCodeSender, browser, log_in, submit
 from tests.orders.conftest import NOW
 from tests.whatsapp.conftest import deliver, delivery, link_number, text_from
@@ -156,3 +158,21 @@ async def test_without_whatsapp_settings_the_site_works_as_before(
         await log_in(client, canteen_staff)
         detail = await client.get(f"/orders/{order.id}")
         assert f"https://wa.me/{seller.user.phone.lstrip('+')}?text=" in detail.text
+
+
+async def test_unlinking_gives_up_the_messages_still_waiting_for_the_number(database, graph, whatsapp_settings, vendor):
+    """A lost or sold phone: once the vendor unlinks it, what was still waiting to be sent (or retried) to it is
+    not sent."""
+    await link_number(database, whatsapp_settings, vendor, NUMBER)
+    async with database.sessionmaker() as session:
+        await queue_messages(session=session, messages=[(NUMBER, text_message(NUMBER, "Pesanan PK-000042"))], now=NOW)
+        await session.commit()
+    async with database.sessionmaker() as session:
+        assert await linking.unlink(session=session, user=vendor, now=NOW) is True
+        await session.commit()
+    await run_job("send_whatsapp", database=database, settings=whatsapp_settings, now=NOW + timedelta(minutes=1))
+
+    assert graph.sent_to(NUMBER, lambda message: message["type"] == "text") == []
+    async with database.sessionmaker() as session:
+        (waiting,) = (await session.execute(select(WhatsAppMessage))).scalars().all()
+    assert waiting.sent_at is None and waiting.given_up_at == NOW

@@ -18,8 +18,8 @@ from backend.config import Settings
 from backend.db import DbSession, undone_if_refused
 from backend.errors import ValidationFailed
 from backend.payments import ledger, payout_accounts
-from backend.payments.models import PayoutStatus
 from backend.payments.ledger_schemas import CommissionPercentInput, PayoutInput, bps_to_percent
+from backend.payments.models import PayoutStatus
 from backend.payments.payout_accounts import PayoutAccountInput
 from backend.vendors import service as vendors
 from web.forms import FIRST_OPENED, FormState, RowRefusal, form_values, read_form, row_forms

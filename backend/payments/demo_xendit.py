@@ -165,7 +165,12 @@ class DemoXendit:
         """The callback Xendit sends about the payout as it stands now (nothing changes)."""
         with self._lock:
             data = json.loads(json.dumps(self.payouts[payout_id]))
-        return {"event": f"payout.{data['status'].lower()}", "business_id": BUSINESS_ID, "created": _stamp(), "data": data}
+        return {
+            "event": f"payout.{data['status'].lower()}",
+            "business_id": BUSINESS_ID,
+            "created": _stamp(),
+            "data": data,
+        }
 
     def _settle_payout(self, payout_id: str, status: str, failure_code: str | None) -> dict[str, Any]:
         with self._lock:

@@ -425,9 +425,7 @@ async def recent_payouts(*, session: AsyncSession, actor: User, limit: int = REC
     """The latest payouts of every vendor, newest first, by vendor (admins): one query."""
     _ensure_admin(actor)
     found: dict[int, list[Payout]] = {}
-    for payout in (
-        await session.execute(select(Payout).order_by(col(Payout.id).desc()).limit(limit))
-    ).scalars():
+    for payout in (await session.execute(select(Payout).order_by(col(Payout.id).desc()).limit(limit))).scalars():
         found.setdefault(payout.vendor_id, []).append(payout)
     return found
 

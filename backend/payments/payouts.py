@@ -56,9 +56,7 @@ async def send_gateway_payouts(*, session: AsyncSession, settings: Settings, now
     refuses as such (a 4xx: an account it cannot pay to) fails, and is reversed."""
     if not settings.gateway_enabled:
         return 0
-    statement = (
-        select(Payout).where(col(Payout.status) == PayoutStatus.PENDING).order_by(col(Payout.id)).limit(limit)
-    )
+    statement = select(Payout).where(col(Payout.status) == PayoutStatus.PENDING).order_by(col(Payout.id)).limit(limit)
     if is_postgres(session):
         statement = statement.with_for_update(skip_locked=True)
     due = (await session.execute(statement)).scalars().all()

@@ -233,9 +233,7 @@ async def test_a_failed_payout_gives_the_balance_back_tells_the_admin_and_can_be
     assert await balance_of(database, owed_vendor.vendor) == OWED  # given back once
     await assert_balanced(database)
     async with database.sessionmaker() as session:
-        (note,) = (
-            await session.execute(select(Notification).where(col(Notification.user_id) == admin.id))
-        ).scalars()
+        (note,) = (await session.execute(select(Notification).where(col(Notification.user_id) == admin.id))).scalars()
     assert note.params["reason"] == "INVALID_DESTINATION" and note.url.startswith("/admin/balances")
 
     # The admin sees why, and sends it again (after the vendor corrected the account, say).
@@ -308,9 +306,13 @@ async def test_the_admin_sends_a_payout_from_the_page_and_reads_its_state(
     # No bank reference to type: the form carries its own.
     assert "data-through-gateway" in page.text and f'id="reference-{owed_vendor.vendor.id}"' not in page.text
     reference = page.text.split('name="reference" value="')[1].split('"')[0]
-    sent = await submit(client, f"/admin/vendors/{owed_vendor.vendor.id}/payouts", {"amount": "100.000", "reference": reference})
+    sent = await submit(
+        client, f"/admin/vendors/{owed_vendor.vendor.id}/payouts", {"amount": "100.000", "reference": reference}
+    )
     assert sent.status_code == 303 and sent.headers["location"] == "/admin/balances?notice=payout_sent"
-    twice = await submit(client, f"/admin/vendors/{owed_vendor.vendor.id}/payouts", {"amount": "10.000", "reference": reference})
+    twice = await submit(
+        client, f"/admin/vendors/{owed_vendor.vendor.id}/payouts", {"amount": "10.000", "reference": reference}
+    )
     assert twice.status_code == 400  # the same form sent twice pays out once
     assert await payouts_count(database) == 1
     assert 'data-payout-status="pending"' in (await client.get("/admin/balances")).text
@@ -346,11 +348,13 @@ async def test_without_the_gateway_payouts_stay_bank_transfers_made_by_hand(
 
 @pytest.fixture
 def payout_server(settings: Settings, fake_xendit: DemoXendit, tmp_path_factory: pytest.TempPathFactory):
+    """The app served by uvicorn on the database under test, with the gateway set up: two requests at once each
+    have their own database connection, as in production."""
     if not settings.database_url.startswith("postgresql"):
         pytest.skip("races between worker processes are tested on PostgreSQL")
     process = ServerProcess(
         log_dir=tmp_path_factory.mktemp("payouts-server"),
-        workers=2,
+        workers=1,
         environment=app_environment(
             DATABASE_URL=settings.database_url,
             SECRET_KEY=settings.secret_key,
@@ -385,10 +389,14 @@ async def test_two_admins_paying_out_the_same_balance_at_once_make_one_payout(
     async with httpx.AsyncClient(base_url=payout_server.url, timeout=30) as http:
         # Each admin's app has called the API before (a token's first use is written down).
         for raw in tokens:
-            assert (await http.get("/api/v1/admin/balances", headers={"Authorization": f"Bearer {raw}"})).status_code == 200
+            assert (
+                await http.get("/api/v1/admin/balances", headers={"Authorization": f"Bearer {raw}"})
+            ).status_code == 200
         answers = await asyncio.gather(
             *(
-                http.post(url, json={"amount": OWED, "reference": f"XENDIT-{n}"}, headers={"Authorization": f"Bearer {raw}"})
+                http.post(
+                    url, json={"amount": OWED, "reference": f"XENDIT-{n}"}, headers={"Authorization": f"Bearer {raw}"}
+                )
                 for n, raw in enumerate(tokens)
             )
         )

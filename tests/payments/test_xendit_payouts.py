@@ -24,7 +24,7 @@ from backend.accounts.models import Role
 from backend.config import Settings
 from backend.db import Database
 from backend.errors import ValidationFailed
-from backend.jobs import run_job
+from backend.jobs import run_job, schedules
 from backend.notifications.models import Notification
 from backend.payments import ledger, payout_accounts
 from backend.payments.demo_xendit import DemoXendit
@@ -109,6 +109,11 @@ def sent_payouts(fake: DemoXendit) -> list[tuple[dict[str, Any], str | None]]:
 
 
 # --- sending ----------------------------------------------------------------------------------------------
+
+
+def test_payouts_are_sent_by_a_scheduled_job_only_where_the_gateway_is_set_up(settings, gateway_settings):
+    assert "send_payouts" in {schedule.job for schedule in schedules(gateway_settings)}
+    assert "send_payouts" not in {schedule.job for schedule in schedules(settings)}
 
 
 def test_the_banks_vendors_name_map_to_xenditss_payout_channels():

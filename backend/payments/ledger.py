@@ -4,6 +4,7 @@ Double entry, integer rupiah; each transaction's entries sum to zero, so the who
     a completed order ("order-<id>"): clearing −gross, vendor +net, commission +commission, where the gross is the
                                       order's total less what a short or damaged delivery gave back
     a payout ("payout-<id>"):         vendor −amount, clearing +amount
+    a payout the gateway failed ("payout-failed-<id>"): vendor +amount, clearing −amount (payments.payouts)
     a bank refund owed ("refund-<id>"): clearing −amount, refunds +amount (the platform owes the buyer the money
                                       their transfer brought in for an order cancelled or given back in part)
     the bank refund sent ("refund-sent-<id>"): refunds −amount, clearing +amount

@@ -151,7 +151,8 @@ class LedgerAccount(StrEnum):
 class LedgerEntry(SQLModel, table=True):
     """One line of the double-entry ledger. The entries of one `transaction_id` sum to zero: a completed order is
     clearing −gross, vendor +net, commission +commission; a payout is vendor −amount, clearing +amount; a bank
-    refund owed is clearing −amount, refunds +amount, and once sent refunds −amount, clearing +amount."""
+    refund owed is clearing −amount, refunds +amount, and once sent refunds −amount, clearing +amount; a payout the payment
+    gateway failed is reversed, vendor +amount, clearing −amount."""
 
     __tablename__ = "ledger_entry"
     __table_args__ = (

@@ -5,7 +5,8 @@ it twice, or on two machines at once, does its work once:
 - daily at 00:10 WIB: certificate expiry (`expire_certificates`);
 - every minute: unpaid card orders cancelled and released (`cancel_unpaid_orders`), standing orders placed ahead
   (`place_standing_orders`), delivered orders completed after two days (`complete_delivered_orders`), card
-  refunds sent to Stripe, again after Stripe was down (`send_refunds`);
+  refunds sent to Stripe, again after Stripe was down (`send_refunds`), and, with the payment gateway, vendors'
+  payouts sent through it, again after it was down (`send_payouts`);
 - every hour: expired browser sessions and login attempts older than the throttling window deleted
   (`clean_up_logins`);
 - every ten seconds: Web Push messages sent, with retries (`send_pushes`), when push is on;
@@ -52,6 +53,7 @@ from backend.moderation.service import ExpiryRun, run_certificate_expiry
 from backend.notifications.push import PARALLEL_SENDS, send_due_pushes_counted
 from backend.orders.standing import place_standing_orders
 from backend.orders.states import cancel_unpaid_orders, complete_delivered_orders
+from backend.payments.payouts import send_gateway_payouts
 from backend.payments.refunds import retry_pending_refunds
 from backend.whatsapp.inbound import handle_next_message
 from backend.whatsapp.outbox import send_due_messages, send_rate_for
@@ -117,6 +119,8 @@ def schedules(settings: Settings) -> list[Schedule]:
         Schedule("clean_up_logins", every=timedelta(seconds=LOGIN_CLEANUP_EVERY_SECONDS)),
         Schedule("rebuild_search_words", every=timedelta(seconds=VOCABULARY_EVERY_SECONDS)),
     ]
+    if settings.gateway_enabled:
+        found.append(Schedule("send_payouts", every=minute))
     if settings.web_push_enabled:
         found.append(Schedule("send_pushes", every=timedelta(seconds=PUSH_EVERY_SECONDS)))
     if settings.whatsapp_orders_enabled:
@@ -131,6 +135,7 @@ JOB_NAMES = (
     "place_standing_orders",
     "complete_delivered_orders",
     "send_refunds",
+    "send_payouts",
     "send_pushes",
     "clean_up_logins",
     "rebuild_search_words",
@@ -167,7 +172,13 @@ async def run_job(
     raise LookupError(f"no job named {name!r}")
 
 
-ORDER_JOBS = ("cancel_unpaid_orders", "place_standing_orders", "complete_delivered_orders", "send_refunds")
+ORDER_JOBS = (
+    "cancel_unpaid_orders",
+    "place_standing_orders",
+    "complete_delivered_orders",
+    "send_refunds",
+    "send_payouts",
+)
 
 
 async def _order_job(name: str, *, database: Database, settings: Settings, now: datetime, wake: Wake | None) -> int:
@@ -179,6 +190,8 @@ async def _order_job(name: str, *, database: Database, settings: Settings, now: 
             done = standing.placed + standing.refused
         elif name == "complete_delivered_orders":
             done = await complete_delivered_orders(session=session, now=now)
+        elif name == "send_payouts":
+            done = await send_gateway_payouts(session=session, settings=settings, now=now)
         else:
             done = await retry_pending_refunds(session=session, settings=settings, now=now)
         await _commit(session, wake)

@@ -4,17 +4,22 @@ and picks a response."""
 
 from __future__ import annotations
 
+import secrets
+
 from litestar import get, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.auth import UserRequest
 from backend.clock import utcnow
+from backend.config import Settings
 from backend.db import DbSession, undone_if_refused
 from backend.errors import ValidationFailed
 from backend.payments import ledger, payout_accounts
 from backend.payments.ledger_schemas import CommissionPercentInput, PayoutInput, bps_to_percent
+from backend.payments.models import PayoutStatus
 from backend.payments.payout_accounts import PayoutAccountInput
 from backend.vendors import service as vendors
 from web.forms import FIRST_OPENED, FormState, RowRefusal, form_values, read_form, row_forms
@@ -104,35 +109,50 @@ async def set_commission(request: UserRequest, zone_id: FromPath[int], db_sessio
 
 
 async def _balances_page(
-    request: UserRequest, db_session: AsyncSession, *, refusal: RowRefusal | None = None
+    request: UserRequest, db_session: AsyncSession, settings: Settings, *, refusal: RowRefusal | None = None
 ) -> Template:
     rows = await ledger.vendor_balances(session=db_session, actor=request.user)
-    return page("ledger/balances.html", rows=rows, notice=request.query_params.get("notice"), **row_forms(refusal))
+    payouts = await ledger.recent_payouts(session=db_session, actor=request.user)
+    return page(
+        "ledger/balances.html",
+        rows=rows,
+        payouts=payouts,
+        # A payout sent through the payment gateway needs no bank reference typed: the form carries one of its
+        # own, so a double submission is refused like a repeated bank reference.
+        through_gateway={row.vendor.id for row in rows if ledger.through_gateway(settings, row.account)},
+        gateway_reference=f"XENDIT-{secrets.token_hex(5).upper()}",
+        notice=request.query_params.get("notice"),
+        **row_forms(refusal),
+    )
 
 
 @get("/admin/balances", guards=ADMINS, name="admin_balances")
-async def balances_page(request: UserRequest, db_session: DbSession) -> Template:
-    """What the platform owes each vendor, with a payout form for each (two queries)."""
-    return await _balances_page(request, db_session)
+async def balances_page(request: UserRequest, db_session: DbSession, settings: NamedDependency[Settings]) -> Template:
+    """What the platform owes each vendor, with a payout form for each and their latest payouts (three
+    queries)."""
+    return await _balances_page(request, db_session, settings)
 
 
 @post("/admin/vendors/{vendor_id:int}/payouts", guards=ADMINS)
-async def record_payout(request: UserRequest, vendor_id: FromPath[int], db_session: DbSession) -> Template | Redirect:
+async def record_payout(
+    request: UserRequest, vendor_id: FromPath[int], db_session: DbSession, settings: NamedDependency[Settings]
+) -> Template | Redirect:
     values = await form_values(request)
     try:
         payout = read_form(PayoutInput, values)
         async with undone_if_refused(db_session):
-            await ledger.record_payout(
+            recorded = await ledger.record_payout(
                 session=db_session,
                 actor=request.user,
                 vendor_id=vendor_id,
                 amount=payout.amount,
                 reference=payout.reference,
                 now=utcnow(),
+                settings=settings,
             )
     except ValidationFailed as refused:
-        return await _balances_page(request, db_session, refusal=RowRefusal(vendor_id, refused, values))
-    return see_other("/admin/balances", notice="paid_out")
+        return await _balances_page(request, db_session, settings, refusal=RowRefusal(vendor_id, refused, values))
+    return see_other("/admin/balances", notice="paid_out" if recorded.status == PayoutStatus.MANUAL else "payout_sent")
 
 
 PAGE_ROUTES = [

@@ -3,6 +3,8 @@ the real xendit-python SDK against it. A real HTTP server on 127.0.0.1 in a thre
   POST /payment_requests      (a dynamic QRIS code, or a virtual account, for an amount, with an expiry)
   GET  /payment_requests/{id}
   POST /refunds               (part or all of a paid QRIS payment back to where it came from)
+  POST /v2/payouts            (money from the platform's balance to a vendor's bank account)
+  GET  /v2/payouts/{id}
 with JSON bodies, Basic authentication with the secret key (as "<key>:"), and the Idempotency-key header
 honoured: the same key answers the same payment request.
 
@@ -11,7 +13,10 @@ would send (`payment.succeeded`, with the payment's id, the payment request's, t
 `deliver_to(url, token)` makes it post that callback to the app with the X-CALLBACK-TOKEN header, and
 `redeliver(callback)` posts it again. `outage()` answers 500 until `recover()`; `refuse_refunds()` answers a
 refund as Xendit does when the payer's issuer takes no QRIS refunds (and every virtual-account refund is refused
-so). No money ever moves through it.
+so). Payouts are ACCEPTED when asked for; `complete_payout(id)` and `fail_payout(id, code)` settle one as the bank
+would and return (and post) Xendit's payout.succeeded or payout.failed callback; `slow_payouts_once(seconds)`
+makes the next payout's answer come only after `seconds` (the payout is made all the same), as when an answer is
+lost. No money ever moves through it.
 
 The demo: `python -m backend serve` starts it when APP_ENV is development and no XENDIT_SECRET_KEY is set
 (`start_demo`), pointing the app at it with XENDIT_DEMO on. The QRIS and virtual-account pages then say "Demo" and
@@ -26,6 +31,7 @@ import base64
 import json
 import secrets
 import threading
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -86,6 +92,8 @@ class DemoXendit:
     callbacks: list[dict[str, Any]] = field(default_factory=list)  # every payment callback made, posted or not
     refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
     refund_status: str = "SUCCEEDED"  # what a refund answers (PENDING: its outcome comes by callback)
+    payouts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _payout_delay: float = 0.0
     _refusing_refunds: bool = False
     _answers: dict[str, dict[str, Any]] = field(default_factory=dict)
     _down: bool = False
@@ -131,12 +139,14 @@ class DemoXendit:
         with self._lock:
             self.payment_requests.clear()
             self.refunds.clear()
+            self.payouts.clear()
             self._answers.clear()
             self.requests.clear()
             self.deliveries.clear()
             self.callbacks.clear()
         self._down, self._callback = False, None
         self.refund_status, self._refusing_refunds = "SUCCEEDED", False
+        self._payout_delay = 0.0
 
     def refuse_refunds(self) -> None:
         self._refusing_refunds = True
@@ -148,6 +158,45 @@ class DemoXendit:
             refund["status"] = status
             data = json.loads(json.dumps(refund))
         return {"event": f"refund.{status.lower()}", "business_id": BUSINESS_ID, "created": _stamp(), "data": data}
+
+    # --- the bank, on Xendit's side: payouts ---------------------------------------------------------------
+
+    def slow_payouts_once(self, seconds: float) -> None:
+        """The next payout is made, but its answer comes only after `seconds` (longer than the app waits)."""
+        self._payout_delay = seconds
+
+    def payouts_for(self, reference: str) -> list[dict[str, Any]]:
+        return [payout for payout in self.payouts.values() if payout["reference_id"] == reference]
+
+    def complete_payout(self, payout_id: str) -> dict[str, Any]:
+        """The bank credited the vendor's account: the payout succeeded (the callback is returned, and posted
+        after `deliver_to`)."""
+        return self._settle_payout(payout_id, "SUCCEEDED", None)
+
+    def fail_payout(self, payout_id: str, failure_code: str = "INVALID_DESTINATION") -> dict[str, Any]:
+        """The bank refused the payout (a closed or mistyped account): the money is back in the platform's balance
+        (the callback is returned, and posted after `deliver_to`)."""
+        return self._settle_payout(payout_id, "FAILED", failure_code)
+
+    def payout_callback(self, payout_id: str) -> dict[str, Any]:
+        """The callback Xendit sends about the payout as it stands now (nothing changes)."""
+        with self._lock:
+            data = json.loads(json.dumps(self.payouts[payout_id]))
+        return {
+            "event": f"payout.{data['status'].lower()}",
+            "business_id": BUSINESS_ID,
+            "created": _stamp(),
+            "data": data,
+        }
+
+    def _settle_payout(self, payout_id: str, status: str, failure_code: str | None) -> dict[str, Any]:
+        with self._lock:
+            payout = self.payouts[payout_id]
+            payout.update({"status": status, "failure_code": failure_code, "updated": _stamp()})
+        callback = self.payout_callback(payout_id)
+        if self._callback is not None:
+            self._post(callback)
+        return callback
 
     def outage(self) -> None:
         self._down = True
@@ -252,6 +301,11 @@ class DemoXendit:
                 status, answer = 401, _error("INVALID_API_KEY", "API key is not authorized for this API service")
             else:
                 status, answer = self._route(method, path, body, key)
+            delay = 0.0
+            if (method, path) == ("POST", "/v2/payouts") and self._payout_delay:
+                delay, self._payout_delay = self._payout_delay, 0.0
+        if delay:
+            time.sleep(delay)  # the payout is made; its answer comes too late for the app
         payload = json.dumps(answer).encode()
         try:
             request.send_response(status)
@@ -282,6 +336,21 @@ class DemoXendit:
             return status, answer
         if method == "POST" and path.startswith("/demo/payment_requests/") and path.endswith("/pay"):
             return self._demo_pay(path.removeprefix("/demo/payment_requests/").removesuffix("/pay"))
+        if method == "POST" and path == "/v2/payouts":
+            if key and key in self._answers:
+                return 200, self._answers[key]
+            problem = _payout_problem(body)
+            if problem:
+                return 400, _error("API_VALIDATION_ERROR", problem)
+            answer = self._payout(body)
+            if key:
+                self._answers[key] = answer
+            return 200, answer
+        if method == "GET" and path.startswith("/v2/payouts/"):
+            found = self.payouts.get(path.removeprefix("/v2/payouts/"))
+            if found is None:
+                return 404, _error("DATA_NOT_FOUND", "Payout not found")
+            return 200, found
         if method == "GET" and path.startswith("/payment_requests/"):
             found = self.payment_requests.get(path.removeprefix("/payment_requests/"))
             if found is None:
@@ -336,6 +405,26 @@ class DemoXendit:
         self.refunds[refund["id"]] = refund
         return 200, refund
 
+    def _payout(self, body: dict[str, Any]) -> dict[str, Any]:
+        payout = {
+            "id": new_id("disb"),
+            "business_id": BUSINESS_ID,
+            "reference_id": body["reference_id"],
+            "channel_code": body["channel_code"],
+            "channel_properties": body["channel_properties"],
+            "amount": int(body["amount"]),
+            "currency": body["currency"],
+            "description": body.get("description"),
+            "metadata": body.get("metadata"),
+            "status": "ACCEPTED",
+            "failure_code": None,
+            "estimated_arrival_time": _stamp(),
+            "created": _stamp(),
+            "updated": _stamp(),
+        }
+        self.payouts[payout["id"]] = payout
+        return payout
+
     def _create(self, params: dict[str, Any]) -> dict[str, Any]:
         request_id = new_id("pr")
         method = json.loads(json.dumps(params["payment_method"]))
@@ -377,6 +466,17 @@ def _problem(body: dict[str, Any]) -> str:
         properties = (method.get("virtual_account") or {}).get("channel_properties") or {}
         return "" if properties.get("customer_name") else "virtual_account.channel_properties.customer_name is required"
     return "payment_method must be a QRIS code or a virtual account"
+
+
+def _payout_problem(body: dict[str, Any]) -> str:
+    properties = body.get("channel_properties") or {}
+    if body.get("currency") != "IDR" or not body.get("reference_id") or not body.get("amount"):
+        return "reference_id, amount and currency IDR are required"
+    if not str(body.get("channel_code") or "").startswith("ID_"):
+        return "channel_code must be an Indonesian payout channel (ID_BCA, ID_BNI, ...)"
+    if not properties.get("account_number") or not properties.get("account_holder_name"):
+        return "channel_properties.account_number and account_holder_name are required"
+    return ""
 
 
 def _error(code: str, message: str) -> dict[str, Any]:

@@ -18,7 +18,9 @@ stored finds the payment by its reference; one arriving after the window closed 
 unpaid) still marks the payment succeeded, and what the cancelled orders cost is given back to the buyer (a
 refund each, as for a late bank transfer). Refunds: a QRIS payment's go back through the gateway (refunds.py;
 its refund.succeeded and refund.failed callbacks settle them), a virtual account's are sent back by the
-platform's staff and recorded (payments.transfers), like a bank transfer's.
+platform's staff and recorded (payments.transfers), like a bank transfer's. Vendors' payouts sent through the
+gateway are settled by its payout.succeeded and payout.failed callbacks, verified and stored once the same way
+(payments.payouts).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -43,6 +45,7 @@ from backend.orders.models import THROUGH_GATEWAY, Checkout, Order, PaymentMetho
 from backend.orders.states import mark_checkout_paid
 from backend.payments.gateway_client import CURRENCY, GatewayCallFailed, XenditGateway
 from backend.payments.models import GatewayCallback, Payment, PaymentStatus, Refund, RefundStatus
+from backend.payments.payouts import gateway_payout_changed
 from backend.payments.refunds import CLOSED, apply_gateway_refund, record_refund
 from backend.payments.service import CheckoutToPay, PaymentRejected, checkout_to_pay
 
@@ -187,6 +190,17 @@ async def receive_callback(
     callback_id = f"{event}:{object_id}"[:160]
     if not await _first_delivery(session=session, callback_id=callback_id, event=event, now=now):
         return "duplicate"
+    if event in ("payout.succeeded", "payout.failed"):
+        try:
+            outcome = await gateway_payout_changed(session=session, settings=settings, data=data, now=now)
+        except PaymentRejected as rejected:
+            await _reject(session=session, callback_id=callback_id, reason=rejected.reason)
+            return "rejected"
+        except GatewayCallFailed as failure:  # the callback's row is rolled back with the answer
+            raise GatewayUnavailable() from failure
+        if outcome == "early":  # not settled at the gateway yet: the real callback, when it comes, must act
+            await session.execute(delete(GatewayCallback).where(col(GatewayCallback.id) == callback_id))
+        return "processed" if outcome == "settled" else "ignored"
     if event in ("refund.succeeded", "refund.failed"):
         return "processed" if await _refund_changed(session=session, data=data, now=now) else "ignored"
     if event != "payment.succeeded":
@@ -200,17 +214,20 @@ async def receive_callback(
         logger.warning("gateway callback %s not acted on yet: %s", callback_id, passing.reason)
         raise GatewayUnavailable() from passing
     except PaymentRejected as rejected:
-        await session.execute(
-            update(GatewayCallback)
-            .where(col(GatewayCallback.id) == callback_id)
-            .values(rejected_reason=rejected.reason)
-        )
-        logger.error("gateway callback %s rejected: %s", callback_id, rejected.reason)
-        record_webhook_reject("not_ours")
+        await _reject(session=session, callback_id=callback_id, reason=rejected.reason)
         return "rejected"
     except GatewayCallFailed as failure:  # the callback's row is rolled back with the answer
         raise GatewayUnavailable() from failure
     return "processed" if acted else "ignored"
+
+
+async def _reject(*, session: AsyncSession, callback_id: str, reason: str) -> None:
+    """The callback carried our token but is not about anything we asked for: kept with the reason."""
+    await session.execute(
+        update(GatewayCallback).where(col(GatewayCallback.id) == callback_id).values(rejected_reason=reason)
+    )
+    logger.error("gateway callback %s rejected: %s", callback_id, reason)
+    record_webhook_reject("not_ours")
 
 
 async def _refund_changed(*, session: AsyncSession, data: dict[str, Any], now: datetime) -> bool:

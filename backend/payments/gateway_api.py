@@ -120,9 +120,9 @@ CALLBACK_BODY_LIMIT = 256 * 1024
     request_max_body_size=CALLBACK_BODY_LIMIT,
     summary="The payment gateway's callback (Xendit calls it, with its callback token)",
     description="Verified with the `X-CALLBACK-TOKEN` header: 401 when it is missing or wrong, and nothing "
-    "changes. Each callback acts once, however often and in whatever order it comes. The payment is read back "
-    "from the gateway before any order is placed: 503 when it cannot be asked (nothing changes; the gateway "
-    "sends the callback again).",
+    "changes. Each callback acts once, however often and in whatever order it comes. The payment (or a vendor's "
+    "payout, for payout.succeeded and payout.failed) is read back from the gateway before anything changes: 503 "
+    "when it cannot be asked (nothing changes; the gateway sends the callback again).",
     responses={
         401: problem_response(401, "The callback token is missing or wrong: nothing changed"),
         503: problem_response(503, "The gateway could not be asked to confirm the payment: send it again later"),

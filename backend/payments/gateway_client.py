@@ -1,5 +1,6 @@
-"""Xendit's Payment Request API through its official SDK (xendit-python), for the calls the app makes: create a
-payment request for a dynamic QRIS code or a virtual account, and read one back.
+"""Xendit's Payment Request, Refund and Payout APIs through its official SDK (xendit-python), for the calls the app
+makes: create a payment request for a dynamic QRIS code or a virtual account, and read one back; refund a QRIS
+payment; send a vendor's payout to their bank account (POST /v2/payouts), and read one back.
 
 This is the gateway's edge. The SDK is synchronous (urllib3): each call runs in a worker thread, with a short
 timeout, and its answer is read as plain JSON (the SDK's models are not used for answers, so a field Xendit adds
@@ -17,7 +18,7 @@ from typing import Any
 
 import anyio
 import xendit
-from xendit.apis import PaymentRequestApi, RefundApi
+from xendit.apis import PaymentRequestApi, PayoutApi, RefundApi
 
 from backend.config import Settings
 
@@ -47,6 +48,15 @@ def refund_idempotency_key(order_id: int) -> str:
     return f"refund-order-{order_id}"
 
 
+def payout_idempotency_key(payout_id: int) -> str:
+    return f"payout-{payout_id}"
+
+
+def payout_reference(payout_id: int) -> str:
+    """The reference_id Xendit knows our payout by (its callbacks name it)."""
+    return f"payout-{payout_id}"
+
+
 def _expiry(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -61,6 +71,7 @@ class XenditGateway:
         client = xendit.ApiClient(configuration)
         self._api = PaymentRequestApi(client)
         self._refunds = RefundApi(client)
+        self._payouts = PayoutApi(client)
         self._timeout = settings.xendit_timeout_seconds
 
     async def create_qris(
@@ -121,6 +132,45 @@ class XenditGateway:
                 create_refund=body,
                 _preload_content=False,
                 _request_timeout=self._timeout,
+            ),
+        )
+
+    async def create_payout(
+        self,
+        *,
+        payout_id: int,
+        channel_code: str,
+        account_number: str,
+        account_holder: str,
+        amount: int,
+        description: str,
+    ) -> dict[str, Any]:
+        """Send `amount` rupiah from the platform's Xendit balance to a bank account; the idempotency key is
+        derived from our payout, so a retry after a lost answer sends the money once."""
+        body = {
+            "reference_id": payout_reference(payout_id),
+            "channel_code": channel_code,
+            "channel_properties": {"account_number": account_number, "account_holder_name": account_holder},
+            "amount": amount,
+            "currency": CURRENCY,
+            "description": description[:100],
+            "metadata": {"payout_id": str(payout_id)},
+        }
+        return await self._call(
+            "send the payout",
+            lambda: self._payouts.create_payout(
+                idempotency_key=payout_idempotency_key(payout_id),
+                create_payout_request=body,
+                _preload_content=False,
+                _request_timeout=self._timeout,
+            ),
+        )
+
+    async def payout(self, gateway_payout_id: str) -> dict[str, Any]:
+        return await self._call(
+            "read the payout",
+            lambda: self._payouts.get_payout_by_id(
+                gateway_payout_id, _preload_content=False, _request_timeout=self._timeout
             ),
         )
 

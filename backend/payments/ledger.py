@@ -4,6 +4,7 @@ Double entry, integer rupiah; each transaction's entries sum to zero, so the who
     a completed order ("order-<id>"): clearing −gross, vendor +net, commission +commission, where the gross is the
                                       order's total less what a short or damaged delivery gave back
     a payout ("payout-<id>"):         vendor −amount, clearing +amount
+    a payout the gateway failed ("payout-failed-<id>"): vendor +amount, clearing −amount (payments.payouts)
     a bank refund owed ("refund-<id>"): clearing −amount, refunds +amount (the platform owes the buyer the money
                                       their transfer brought in for an order cancelled or given back in part)
     the bank refund sent ("refund-sent-<id>"): refunds −amount, clearing +amount
@@ -25,14 +26,15 @@ from sqlalchemy.orm import Mapped
 from sqlmodel import col
 
 from backend.accounts.models import Role, User, Zone
-from backend.db import upsert_insert
+from backend.config import Settings
+from backend.db import run_after_commit, upsert_insert
 from backend.errors import N_, FieldError, Forbidden, NotFound, ValidationFailed
 from backend.moderation.audit import record
 from backend.money import format_rupiah
 from backend.orders.claim_models import ClaimState, DeliveryClaim
 from backend.orders.models import Order, PaymentMethod
-from backend.payments.models import Invoice, LedgerAccount, LedgerEntry, Payout, PayoutAccount
-from backend.payments.payout_accounts import MSG_NO_ACCOUNT, payout_account
+from backend.payments.models import Invoice, LedgerAccount, LedgerEntry, Payout, PayoutAccount, PayoutStatus
+from backend.payments.payout_accounts import MSG_NO_ACCOUNT, payout_account, payout_channel
 from backend.vendors.models import Vendor
 
 BPS = 10_000  # basis points in a whole
@@ -321,12 +323,26 @@ async def vendor_balances(*, session: AsyncSession, actor: User) -> list[Balance
     ]
 
 
+def through_gateway(settings: Settings | None, account: PayoutAccount | None) -> bool:
+    """A payout to this account is sent through the payment gateway (set up, and paying out to its bank)."""
+    return bool(settings and settings.gateway_enabled and account and payout_channel(account.bank_name))
+
+
 async def record_payout(
-    *, session: AsyncSession, actor: User, vendor_id: int, amount: int, reference: str, now: datetime
+    *,
+    session: AsyncSession,
+    actor: User,
+    vendor_id: int,
+    amount: int,
+    reference: str,
+    now: datetime,
+    settings: Settings | None = None,
 ) -> Payout:
-    """The admin records a bank transfer to a vendor: a payout of at most what buyers have paid in for the vendor
-    (the balance less open invoices' orders), and its entries vendor −amount, clearing +amount, in one transaction
-    (audit-logged)."""
+    """The admin records a payout to a vendor: at most what buyers have paid in for the vendor (the balance less
+    open invoices' orders), and its entries vendor −amount, clearing +amount, in one transaction (audit-logged).
+    Without the payment gateway (`settings`), it is a bank transfer the admin made by hand (manual). With it, and
+    a vendor's bank it pays out to, the payout is pending: the gateway payouts job sends it once this transaction
+    commits (payments.payouts), and a failure gives the balance back."""
     _ensure_admin(actor)
     # The vendor's row is locked while the balance is read, so two payouts at once cannot both spend it.
     vendor = (
@@ -360,6 +376,7 @@ async def record_payout(
     if errors:
         raise ValidationFailed(errors)
     assert account is not None
+    gateway = through_gateway(settings, account)
     payout = Payout(
         vendor_id=vendor.id,
         amount=amount,
@@ -369,6 +386,9 @@ async def record_payout(
         account_holder=account.account_holder,
         recorded_by_id=actor.id,
         created_at=now,
+        status=PayoutStatus.PENDING if gateway else PayoutStatus.MANUAL,
+        channel_code=payout_channel(account.bank_name) or "" if gateway else "",
+        updated_at=now,
     )
     session.add(payout)
     await session.flush()
@@ -397,7 +417,18 @@ async def record_payout(
     )
     after = {"payout_id": payout.id, "amount": amount, "reference": reference}
     await record(session, actor, "vendor.payout", vendor, vendor.zone_id, reason=reference, after=after)
+    if gateway:
+        run_after_commit(session, "send_payouts")
     return payout
+
+
+async def recent_payouts(*, session: AsyncSession, actor: User, limit: int = RECENT * 4) -> dict[int, list[Payout]]:
+    """The latest payouts of every vendor, newest first, by vendor (admins): one query."""
+    _ensure_admin(actor)
+    found: dict[int, list[Payout]] = {}
+    for payout in (await session.execute(select(Payout).order_by(col(Payout.id).desc()).limit(limit))).scalars():
+        found.setdefault(payout.vendor_id, []).append(payout)
+    return found
 
 
 # --- checks -----------------------------------------------------------------------------------------------

@@ -230,9 +230,22 @@ class LedgerAdminApi(Controller):
             BalanceRowPublic.of(row) for row in await ledger.vendor_balances(session=db_session, actor=request.user)
         ]
 
-    @post("/vendors/{vendor_id:int}/payouts", summary="Record a bank transfer to a vendor (at most their balance)")
+    @post(
+        "/vendors/{vendor_id:int}/payouts",
+        summary="Record a payout to a vendor (at most what buyers have paid in for them)",
+        description="Without the payment gateway, a bank transfer made by hand (status `manual`). With it, and a "
+        "vendor's bank it pays out to, the payout is `pending` and sent through the gateway's payouts at once "
+        "(once, whatever the retries); its status moves to `sent`, then `succeeded`, or `failed` with the reason "
+        "in `last_error` (the vendor's balance then comes back). Read it in the vendor's balance or "
+        "GET /api/v1/admin/payouts.",
+    )
     async def payout(
-        self, request: UserRequest, vendor_id: FromPath[int], data: JSONBody[PayoutInput], db_session: DbSession
+        self,
+        request: UserRequest,
+        vendor_id: FromPath[int],
+        data: JSONBody[PayoutInput],
+        db_session: DbSession,
+        settings: NamedDependency[Settings],
     ) -> PayoutPublic:
         return PayoutPublic.of(
             await ledger.record_payout(
@@ -242,7 +255,17 @@ class LedgerAdminApi(Controller):
                 amount=data.amount,
                 reference=data.reference,
                 now=utcnow(),
+                settings=settings,
             )
+        )
+
+    @get("/payouts", summary="The latest payouts of every vendor, newest first, with their status")
+    async def payouts(self, request: UserRequest, db_session: DbSession) -> list[PayoutPublic]:
+        recent = await ledger.recent_payouts(session=db_session, actor=request.user)
+        return sorted(
+            (PayoutPublic.of(payout) for payouts in recent.values() for payout in payouts),
+            key=lambda payout: payout.id,
+            reverse=True,
         )
 
 

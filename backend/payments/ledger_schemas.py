@@ -88,7 +88,15 @@ class PayoutInput(BaseModel):
     field_messages: ClassVar[dict[str, str]] = {"amount": MSG_AMOUNT}
 
     amount: Rupiah = Field(gt=0, description="Rupiah transferred; at most the vendor's balance")
-    reference: str = Field(min_length=3, max_length=120, description="The bank transfer's reference")
+    reference: str = Field(
+        min_length=3,
+        max_length=120,
+        description="The bank transfer's reference; for a payout sent through the payment gateway, a reference of "
+        "yours for it. Either way, a second payout with the same reference to the same vendor is refused.",
+    )
+
+
+PayoutState = Literal["manual", "pending", "sent", "succeeded", "failed"]
 
 
 # --- output --------------------------------------------------------------------------------------------
@@ -227,6 +235,12 @@ class PayoutPublic(RowShape):
     account_number: str
     account_holder: str
     created_at: UtcDatetime
+    status: PayoutState = Field(
+        description="manual: a bank transfer made by hand and recorded. Through the payment gateway: pending (to "
+        "be sent), sent (the gateway accepted it), succeeded (the money arrived), failed (it did not: the balance "
+        "came back, see last_error)"
+    )
+    last_error: str = Field(description="Why the payout failed, or why its last sending did not go through")
 
 
 class PayoutAccountPublic(RowShape):

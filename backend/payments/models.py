@@ -151,7 +151,8 @@ class LedgerAccount(StrEnum):
 class LedgerEntry(SQLModel, table=True):
     """One line of the double-entry ledger. The entries of one `transaction_id` sum to zero: a completed order is
     clearing −gross, vendor +net, commission +commission; a payout is vendor −amount, clearing +amount; a bank
-    refund owed is clearing −amount, refunds +amount, and once sent refunds −amount, clearing +amount."""
+    refund owed is clearing −amount, refunds +amount, and once sent refunds −amount, clearing +amount; a payout the payment
+    gateway failed is reversed, vendor +amount, clearing −amount."""
 
     __tablename__ = "ledger_entry"
     __table_args__ = (
@@ -173,10 +174,25 @@ class LedgerEntry(SQLModel, table=True):
     created_at: datetime = created_at_field()
 
 
-class Payout(SQLModel, table=True):
-    """A bank transfer from the platform to a vendor, recorded by an admin."""
+class PayoutStatus(StrEnum):
+    MANUAL = "manual"  # a bank transfer an admin made by hand and recorded
+    # Through the payment gateway's payouts: recorded (the balance is spent) and waiting for the job to send it;
+    # sent (the gateway accepted it); succeeded or failed (the gateway's callback said so; a failed one is
+    # reversed in the ledger, so the balance comes back).
+    PENDING = "pending"
+    SENT = "sent"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
 
-    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+class Payout(SQLModel, table=True):
+    """A bank transfer from the platform to a vendor, recorded by an admin: made by hand (manual), or sent
+    through the payment gateway's payouts."""
+
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint(f"status IN ({_values(PayoutStatus)})", name="status_known"),
+    )
 
     id: int = id_field()
     vendor_id: int = Field(foreign_key="vendor.id", index=True)
@@ -188,6 +204,15 @@ class Payout(SQLModel, table=True):
     account_holder: str = Field(default="", max_length=120, sa_column_kwargs={"server_default": ""})
     recorded_by_id: int = Field(foreign_key="user.id")
     created_at: datetime = created_at_field()
+    status: str = Field(
+        default=PayoutStatus.MANUAL, sa_column=Column(String(16), nullable=False, server_default="manual")
+    )
+    # Through the gateway: the bank's channel code (ID_BCA), the gateway's payout id (disb-...) once it answered,
+    # why the last sending did not go through or why the payout failed, and when it was last changed.
+    channel_code: str = Field(default="", max_length=40, sa_column_kwargs={"server_default": ""})
+    gateway_payout_id: str | None = Field(default=None, max_length=80, unique=True)
+    last_error: str = Field(default="", max_length=300, sa_column_kwargs={"server_default": ""})
+    updated_at: datetime | None = None
 
 
 class TermsApplicationStatus(StrEnum):

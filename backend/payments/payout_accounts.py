@@ -51,6 +51,34 @@ class PayoutAccountInput(BaseModel):
         return digits
 
 
+# The payment gateway's payout channels (Xendit's channel codes) for the banks vendors name most; a bank not
+# here is paid out by hand.
+PAYOUT_CHANNELS = {
+    "BCA": "ID_BCA",
+    "CENTRAL ASIA": "ID_BCA",
+    "BRI": "ID_BRI",
+    "RAKYAT INDONESIA": "ID_BRI",
+    "BNI": "ID_BNI",
+    "NEGARA INDONESIA": "ID_BNI",
+    "MANDIRI": "ID_MANDIRI",
+    "BSI": "ID_BSI",
+    "SYARIAH INDONESIA": "ID_BSI",
+    "PERMATA": "ID_PERMATA",
+    "CIMB": "ID_CIMB",
+    "CIMB NIAGA": "ID_CIMB",
+    "BTN": "ID_BTN",
+    "TABUNGAN NEGARA": "ID_BTN",
+    "DANAMON": "ID_DANAMON",
+}
+
+
+def payout_channel(bank_name: str) -> str | None:
+    """The gateway's payout channel for the bank as the vendor typed it ("BCA", "Bank Mandiri", "bank bri"), or
+    None for a bank it is not known to pay out to."""
+    words = " ".join(bank_name.upper().replace(".", " ").split()).removeprefix("BANK ").removeprefix("PT ")
+    return PAYOUT_CHANNELS.get(words.removeprefix("BANK ").removesuffix(" (PERSERO)").strip())
+
+
 def masked(number: str) -> str:
     """•••• 6789: enough to recognise an account, not enough to use it."""
     return f"•••• {number[-4:]}" if number else ""

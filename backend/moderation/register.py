@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -30,6 +29,7 @@ from backend.i18n import gettext
 from backend.moderation.audit import record
 from backend.moderation.models import RegisterImport, VendorInvitation
 from backend.phone import InvalidPhoneNumber, display_phone, normalize_phone
+from backend.spreadsheets import clean, columns_of, decode_table, header_key
 from backend.vendors.models import Vendor
 from backend.vendors.schemas import VendorProfileInput
 from backend.vendors.service import save_profile
@@ -58,7 +58,6 @@ HEADER_ALIASES = {
     ),
 }
 # Words that mark a phone column however the office combined them: "No. HP / WA", "Nomor WhatsApp", "Telp/HP".
-PHONE_WORDS = frozenset({"hp", "wa", "whatsapp", "telp", "telepon", "tlp", "handphone", "ponsel", "phone", "seluler"})
 # A running number column: known, not worth reporting as a column that was not read.
 ROW_NUMBER_HEADERS = frozenset({"no", "nomor", "no_urut", "nomor_urut", "urut"})
 # How a missing column is named to the manager: the header we expect, Indonesian and English.
@@ -123,48 +122,13 @@ class RejectedRow:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-def _decode(data: bytes) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text": UTF-16 with a BOM, tab-separated
-        return data.decode("utf-16", errors="replace")
-    if data.startswith(b"PK\x03\x04") or b"\x00" in data[:4096]:  # an .xlsx (a zip), an .xls or another binary
-        raise ValidationFailed.single("register", MSG_NOT_CSV)
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1")
-
-
-def _header_key(cell: str) -> str:
-    return "_".join(re.findall(r"[^\W_]+", cell.lower()))
-
-
-def _columns_of(header: list[str]) -> dict[str, int]:
-    """Which cell holds each field, by the first alias (most specific first) the header uses; a phone column
-    not named by an alias is found by its words ("No. HP / WA", "Nomor WhatsApp")."""
-    keys = [_header_key(cell) for cell in header]
-    columns: dict[str, int] = {}
-    for name, aliases in HEADER_ALIASES.items():
-        for alias in aliases:
-            if alias in keys and keys.index(alias) not in columns.values():
-                columns[name] = keys.index(alias)
-                break
-    if "phone" not in columns:
-        for index, key in enumerate(keys):
-            if index not in columns.values() and PHONE_WORDS.intersection(key.split("_")):
-                columns["phone"] = index
-                break
-    return columns
-
-
 def _ignored_columns(header: list[str], columns: dict[str, int]) -> list[str]:
     """The header's named columns that no field reads (a running number column aside), as the file names them."""
     used = set(columns.values())
     return [
-        _clean(cell)
+        clean(cell)
         for index, cell in enumerate(header)
-        if index not in used and _header_key(cell) and _header_key(cell) not in ROW_NUMBER_HEADERS
+        if index not in used and header_key(cell) and header_key(cell) not in ROW_NUMBER_HEADERS
     ]
 
 
@@ -175,10 +139,6 @@ def _category(text: str) -> str:
         if any(word in lowered for word in words):
             return category.value
     return Category.OTHER.value
-
-
-def _clean(text: str) -> str:
-    return " ".join(text.split())
 
 
 def parse_register(data: bytes) -> tuple[list[RegisterRow], list[RejectedRow], IgnoredColumns]:
@@ -193,7 +153,7 @@ def parse_register(data: bytes) -> tuple[list[RegisterRow], list[RejectedRow], I
     if len(data) > MAX_FILE_BYTES:
         raise ValidationFailed.single("register", MSG_TOO_LARGE)
     try:
-        reader, header, columns = _open_table(_decode(data))
+        reader, header, columns = _open_table(decode_table(data, field="register", not_csv=MSG_NOT_CSV))
         rows: list[RegisterRow] = []
         rejected: list[RejectedRow] = []
         first_line_of: dict[str, int] = {}
@@ -203,7 +163,7 @@ def parse_register(data: bytes) -> tuple[list[RegisterRow], list[RejectedRow], I
             line, end_of_previous = end_of_previous + 1, reader.line_num
             if not any(cell.strip() for cell in cells):
                 continue
-            value = {name: _clean(cells[index]) if index < len(cells) else "" for name, index in columns.items()}
+            value = {name: clean(cells[index]) if index < len(cells) else "" for name, index in columns.items()}
             checked = _check(value, line)
             if isinstance(checked, RejectedRow):
                 rejected.append(checked)
@@ -234,7 +194,7 @@ def _open_table(text: str) -> tuple[Any, list[str], dict[str, int]]:
         for cells in itertools.islice(reader, HEADER_SEARCH_ROWS):
             if not any(cell.strip() for cell in cells):
                 continue
-            columns = _columns_of(cells)
+            columns = columns_of(cells, HEADER_ALIASES)
             if all(name in columns for name in REQUIRED_COLUMNS):
                 return reader, cells, columns
             if best is None or len(columns) > len(best):

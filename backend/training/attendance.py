@@ -25,6 +25,7 @@ from backend.accounts.models import User
 from backend.errors import N_, NotFound, ValidationFailed
 from backend.moderation.audit import record
 from backend.phone import InvalidPhoneNumber, normalize_phone
+from backend.spreadsheets import clean, columns_of, decode_table
 from backend.training.models import AttendanceImport, TrainingAttendee
 from backend.training.service import clean_nib, get_cohort, managed_zone, zone_identities
 
@@ -40,7 +41,6 @@ HEADER_ALIASES = {
     "completed": ("lulus", "status", "kelulusan", "status_kelulusan", "hasil", "keterangan", "passed", "completed"),
     "certificate_number": ("no_sertifikat", "nomor_sertifikat", "no_sertifikat_pelatihan", "certificate_number"),
 }
-PHONE_WORDS = frozenset({"hp", "wa", "whatsapp", "telp", "telepon", "tlp", "handphone", "ponsel", "phone"})
 HEADER_SEARCH_ROWS = 10
 # What the "Lulus"/"Status" column says, read as passed or not; anything else is reported.
 PASSED_WORDS = frozenset({"lulus", "ya", "y", "yes", "v", "1", "selesai", "kompeten", "passed", "completed", "true"})
@@ -94,41 +94,6 @@ class RejectedRow:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-def _decode(data: bytes) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text": UTF-16 with a BOM
-        return data.decode("utf-16", errors="replace")
-    if data.startswith(b"PK\x03\x04") or b"\x00" in data[:4096]:  # an .xlsx (a zip) or another binary
-        raise ValidationFailed.single(FILE_FIELD, MSG_NOT_CSV)
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
-
-
-def _key(cell: str) -> str:
-    return "_".join(re.findall(r"[^\W_]+", cell.lower()))
-
-
-def _clean(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _columns_of(header: list[str]) -> dict[str, int]:
-    keys = [_key(cell) for cell in header]
-    columns: dict[str, int] = {}
-    for name, aliases in HEADER_ALIASES.items():
-        for alias in aliases:
-            if alias in keys and keys.index(alias) not in columns.values():
-                columns[name] = keys.index(alias)
-                break
-    if "phone" not in columns:
-        for index, key in enumerate(keys):
-            if index not in columns.values() and PHONE_WORDS.intersection(key.split("_")):
-                columns["phone"] = index
-                break
-    return columns
-
-
 def _usable(columns: dict[str, int]) -> bool:
     return bool({"full_name", "business_name"} & columns.keys() and {"phone", "nib"} & columns.keys())
 
@@ -140,7 +105,7 @@ def _open_table(text: str) -> tuple[Any, dict[str, int]]:
     for delimiter in sorted((";", ",", "\t"), key=sample.count, reverse=True):
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         for cells in itertools.islice(reader, HEADER_SEARCH_ROWS):
-            columns = _columns_of(cells)
+            columns = columns_of(cells, HEADER_ALIASES)
             if _usable(columns):
                 return reader, columns
     raise ValidationFailed.single(FILE_FIELD, MSG_MISSING_COLUMNS)
@@ -193,14 +158,14 @@ def parse_attendance(data: bytes) -> tuple[list[AttendanceRow], list[RejectedRow
     rows: list[AttendanceRow] = []
     rejected: list[RejectedRow] = []
     try:
-        reader, columns = _open_table(_decode(data))
+        reader, columns = _open_table(decode_table(data, field=FILE_FIELD, not_csv=MSG_NOT_CSV))
         first_line_of: dict[str, int] = {}
         end_of_previous = reader.line_num
         for cells in reader:
             line, end_of_previous = end_of_previous + 1, reader.line_num
             if not any(cell.strip() for cell in cells):
                 continue
-            value = {name: _clean(cells[index]) if index < len(cells) else "" for name, index in columns.items()}
+            value = {name: clean(cells[index]) if index < len(cells) else "" for name, index in columns.items()}
             checked = _check(value, line)
             if isinstance(checked, RejectedRow):
                 rejected.append(checked)

@@ -44,6 +44,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from backend.config import Settings
+from backend.standin_server import serve_on_loopback, stop_serving
 
 API_VERSION = "2025-01-01"
 # The demo's keys: test-mode shapes, so the SDK and the settings' checks accept them; they open nothing real.
@@ -141,33 +142,14 @@ class DemoStripe:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> DemoStripe:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                fake._handle(self, "GET")
-
-            def do_POST(self) -> None:
-                fake._handle(self, "POST")
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        server.daemon_threads = True
-        self._server, self.port = server, server.server_address[1]
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
+        self._server, self._thread = serve_on_loopback(self.port, self._handle)
+        self.port = self._server.server_address[1]
         return self
 
     def stop(self) -> None:
         self._closing.set()  # wakes answers held back by slow()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        stop_serving(self._server, self._thread)
+        self._server, self._thread = None, None
         self._closing.clear()
 
     def reset(self) -> None:

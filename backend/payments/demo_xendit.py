@@ -47,6 +47,7 @@ from backend.accounts.models import User
 from backend.config import Settings
 from backend.errors import NotFound
 from backend.payments.gateway import GatewayUnavailable, gateway_checkout
+from backend.standin_server import serve_on_loopback, stop_serving
 
 DEMO_SECRET_KEY = "xnd_development_pasar_kawasan_demo"
 DEMO_CALLBACK_TOKEN = "pasar-kawasan-demo-callback-token"
@@ -108,32 +109,13 @@ class DemoXendit:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> DemoXendit:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                fake._handle(self, "GET")
-
-            def do_POST(self) -> None:
-                fake._handle(self, "POST")
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        server.daemon_threads = True
-        self._server, self.port = server, server.server_address[1]
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
+        self._server, self._thread = serve_on_loopback(self.port, self._handle)
+        self.port = self._server.server_address[1]
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        stop_serving(self._server, self._thread)
+        self._server, self._thread = None, None
 
     def reset(self) -> None:
         with self._lock:

@@ -15,9 +15,11 @@ page is bounded by its size, not by the number of matching products:
   in the name (1), in the name or the vendor's name (2), anywhere (3). Tiers are ranked inside a bounded set
   of candidates. Words that are rare by the vocabulary's counts are looked up in the text index (SQLite FTS5,
   PostgreSQL's GIN-indexed tsvector, which also hold the filters as words): when it finds at most
-  INDEX_LIMIT products, all their matches in reach are ranked. Common words are matched (a substring search
-  in the entries' normalised text) among the products of the nearest vendors: the nearest 64 when they hold
-  MIN_CANDIDATES matches, else the nearest 512, else all in reach.
+  INDEX_LIMIT products, all their matches in reach are ranked. Common words are matched among the products of
+  the nearest vendors: the nearest 64 when they hold MIN_CANDIDATES matches, else the nearest 512, else all in
+  reach. On SQLite a word is a substring search in the entries' normalised text; on PostgreSQL the text index
+  is asked instead (the filters' words with it where more than a few vendors are read), and the 512 window is
+  skipped: all in reach start from the index's matches (_windows, _text_matches).
 - Pages follow an opaque cursor (the last row's sort key), not an offset.
 - Availability for a delivery day: the vendor works that weekday, the lead time or order-before time can
   still be met, and the capacity left that day (made to order) or the stock (ready goods) covers the

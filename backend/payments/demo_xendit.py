@@ -3,6 +3,7 @@ the real xendit-python SDK against it. A real HTTP server on 127.0.0.1 in a thre
   POST /payment_requests      (a dynamic QRIS code, or a virtual account, for an amount, with an expiry)
   GET  /payment_requests/{id}
   POST /refunds               (part or all of a paid QRIS payment back to where it came from)
+  GET  /refunds/{id}
   POST /v2/payouts            (money from the platform's balance to a vendor's bank account)
   GET  /v2/payouts/{id}
 with JSON bodies, Basic authentication with the secret key (as "<key>:"), and the Idempotency-key header
@@ -316,6 +317,9 @@ class DemoXendit:
             if key and status == 200:
                 self._answers[key] = answer
             return status, answer
+        if method == "GET" and path.startswith("/refunds/"):
+            refund = self.refunds.get(path.removeprefix("/refunds/"))
+            return (200, refund) if refund is not None else (404, _error("DATA_NOT_FOUND", "Refund not found"))
         if method == "POST" and path.startswith("/demo/payment_requests/") and path.endswith("/pay"):
             return self._demo_pay(path.removeprefix("/demo/payment_requests/").removesuffix("/pay"))
         if method == "POST" and path == "/v2/payouts":

@@ -202,7 +202,17 @@ async def receive_callback(
             await session.execute(delete(GatewayCallback).where(col(GatewayCallback.id) == callback_id))
         return "processed" if outcome == "settled" else "ignored"
     if event in ("refund.succeeded", "refund.failed"):
-        return "processed" if await _refund_changed(session=session, data=data, now=now) else "ignored"
+        try:
+            changed = await _refund_changed(session=session, settings=settings, data=data, now=now)
+        except NotPaidYet as passing:
+            logger.warning("gateway callback %s not acted on yet: %s", callback_id, passing.reason)
+            raise GatewayUnavailable() from passing
+        except PaymentRejected as rejected:
+            await _reject(session=session, callback_id=callback_id, reason=rejected.reason)
+            return "rejected"
+        except GatewayCallFailed as failure:  # the callback's row is rolled back with the answer
+            raise GatewayUnavailable() from failure
+        return "processed" if changed else "ignored"
     if event != "payment.succeeded":
         return "ignored"
     try:
@@ -230,8 +240,10 @@ async def _reject(*, session: AsyncSession, callback_id: str, reason: str) -> No
     record_webhook_reject("not_ours")
 
 
-async def _refund_changed(*, session: AsyncSession, data: dict[str, Any], now: datetime) -> bool:
-    """A QRIS refund we sent succeeded or failed (a failed one is then sent back by hand)."""
+async def _refund_changed(*, session: AsyncSession, settings: Settings, data: dict[str, Any], now: datetime) -> bool:
+    """A QRIS refund we sent succeeded or failed (a failed one is then sent back by hand). The refund is read back
+    from the gateway, and its word is taken, not the callback's: the token proves who sent a callback, not what
+    happened, and a forged "failed" would have the staff send back by hand what the gateway also gives back."""
     query = select(Refund).where(col(Refund.gateway_refund_id) == str(data.get("id") or ""))
     if is_postgres(session):
         query = query.with_for_update()
@@ -243,7 +255,14 @@ async def _refund_changed(*, session: AsyncSession, data: dict[str, Any], now: d
             # once the id is there. Answered "ignored", the refund would wait for a callback already spent.
             raise GatewayUnavailable()
         return False  # a refund made in the gateway's dashboard: not one of ours
-    return await apply_gateway_refund(session=session, refund=refund, status=str(data.get("status") or ""), now=now)
+    read = await XenditGateway(settings).refund(str(refund.gateway_refund_id))
+    name = f"refund {refund.gateway_refund_id}"
+    if read.get("reference_id") != f"refund-order-{refund.order_id}" or int(read.get("amount") or 0) != refund.amount:
+        raise PaymentRejected(f"the gateway's {name} is not the one sent for order {refund.order_id}")
+    status = str(read.get("status") or "")
+    if status != str(data.get("status") or ""):
+        raise NotPaidYet(f"the gateway says {name} is {status or 'unknown'}, the callback {data.get('status')}")
+    return await apply_gateway_refund(session=session, refund=refund, status=status, now=now)
 
 
 _OUR_REFUND = re.compile(r"refund-order-(\d{1,18})")

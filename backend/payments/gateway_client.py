@@ -135,6 +135,12 @@ class XenditGateway:
             ),
         )
 
+    async def refund(self, gateway_refund_id: str) -> dict[str, Any]:
+        return await self._call(
+            "read the refund",
+            lambda: self._refunds.get_refund(gateway_refund_id, _preload_content=False, _request_timeout=self._timeout),
+        )
+
     async def create_payout(
         self,
         *,

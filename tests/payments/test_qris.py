@@ -440,6 +440,29 @@ async def test_a_qris_refund_the_gateway_reports_failed_is_owed_back_by_hand_onc
     assert [row.refund.id for row in owed] == [refund.id]
 
 
+async def test_a_refund_callback_the_gateway_does_not_confirm_changes_nothing(
+    client, worker, manager, qris_checkout, fake_xendit, gateway_settings, database
+):
+    """Anyone holding the callback token could say a refund failed: believed, the staff would send back by hand
+    what Xendit gives back too. The refund is read back from Xendit first."""
+    await log_in(client, worker)
+    order = await late_payment(client, qris_checkout, fake_xendit, database)
+    fake_xendit.refund_status = "PENDING"
+    assert await send_refunds(database, gateway_settings) == 1
+    (sent,) = fake_xendit.refunds
+    claimed = {"event": "refund.failed", "data": {**fake_xendit.refunds[sent], "status": "FAILED"}}  # Xendit: pending
+
+    assert (await send_callback(client, claimed)).status_code == 503
+    refund, entries, owed = await refund_and_ledger(database, order, manager)
+    assert refund.status == RefundStatus.PENDING and entries == [] and owed == []
+    assert await count(database, GatewayCallback) == 1  # the payment's only
+
+    succeeded = fake_xendit.refund_callback(sent, "SUCCEEDED")
+    assert (await send_callback(client, succeeded)).json()["outcome"] == "processed"
+    refund, entries, owed = await refund_and_ledger(database, order, manager)
+    assert refund.status == RefundStatus.SUCCEEDED and entries == [] and owed == []
+
+
 @pytest.mark.postgres_only
 async def test_a_refund_callback_that_overtakes_the_job_sending_it_is_answered_503_until_the_job_has_committed(
     client, worker, manager, qris_checkout, fake_xendit, gateway_settings, database

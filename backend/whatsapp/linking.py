@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,6 +39,10 @@ MSG_PHONE = N_("Enter a mobile number, such as 0812 3456 7890.")
 MSG_NUMBER_LINKED_ELSEWHERE = N_("This number is already linked to another shop.")
 MSG_NO_CODE_ASKED = N_("Ask for a code first.")
 MSG_LINK_RESEND_SOON = N_("A code was just sent. You can ask for another in %(seconds)s seconds.")
+MSG_LINK_TOO_MANY_WRONG = N_("Too many wrong codes. You can ask for a new code in %(hours)s hours.")
+# Wrong codes count across new codes until this long after the last code was sent: asking for a new code every
+# minute does not buy five more guesses each time.
+WRONG_CODES_WINDOW = timedelta(hours=24)
 
 
 async def link_of(*, session: AsyncSession, user: User) -> WhatsAppLink | None:
@@ -86,12 +90,21 @@ async def send_link_code(
     elif link.code_sent_at is not None and now - as_utc(link.code_sent_at) < policy.resend_interval:
         wait = max(1, int((as_utc(link.code_sent_at) + policy.resend_interval - now).total_seconds()))
         raise TooManyAttempts(MSG_LINK_RESEND_SOON, retry_after_seconds=wait, params={"seconds": wait})
+    last_sent = as_utc(link.code_sent_at) if link.code_sent_at is not None else None
+    recent = last_sent is not None and now - last_sent < WRONG_CODES_WINDOW
+    if last_sent is not None and recent and link.wrong_attempts >= policy.max_wrong_attempts:
+        left = last_sent + WRONG_CODES_WINDOW - now
+        hours = max(1, round(left.total_seconds() / 3600))
+        raise TooManyAttempts(
+            MSG_LINK_TOO_MANY_WRONG, retry_after_seconds=int(left.total_seconds()), params={"hours": hours}
+        )
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
     link.pending_phone = e164
     link.code_hash = code_hash(policy=policy, phone=e164, purpose=PURPOSE, code=code)
     link.code_sent_at = now
     link.code_expires_at = now + policy.lifetime
-    link.wrong_attempts = 0
+    if not recent:
+        link.wrong_attempts = 0
     session.add(link)
     await session.flush()
     await sender.send_code(phone=e164, code=code)

@@ -112,13 +112,49 @@ async def test_the_code_is_hashed_expires_and_has_five_tries(database, whatsapp_
             await confirm(wrong, NOW)
     with pytest.raises(ValidationFailed):
         await confirm(code, NOW)  # five wrong tries killed it
+    # And a new code buys no five more guesses: none is sent until a day after the last one.
+    with pytest.raises(TooManyAttempts):
+        await send(NOW + timedelta(minutes=2))
+    later = NOW + timedelta(hours=24, minutes=1)
 
-    await send(NOW + timedelta(minutes=2))
+    await send(later)
     with pytest.raises(ValidationFailed):
-        await confirm(sender.last_code(NUMBER), NOW + timedelta(minutes=13))  # ten minutes are over
-    await send(NOW + timedelta(minutes=14))
-    link = await confirm(sender.last_code(NUMBER), NOW + timedelta(minutes=15))
+        await confirm(sender.last_code(NUMBER), later + timedelta(minutes=11))  # ten minutes are over
+    await send(later + timedelta(minutes=12))
+    link = await confirm(sender.last_code(NUMBER), later + timedelta(minutes=13))
     assert link.phone == NUMBER
+
+
+async def test_wrong_codes_count_across_new_codes(database, whatsapp_settings: Settings, vendor):
+    """Three wrong guesses, a new code, two more: the fifth wrong guess of the day ends it, whatever the code."""
+    policy = CodePolicy(secret_key=whatsapp_settings.secret_key)
+    sender = RecordingCodeSender()
+    code = ""
+    for minute in (0, 2):
+        async with database.sessionmaker() as session:
+            await linking.send_link_code(
+                session=session, settings=whatsapp_settings, user=vendor, phone=NUMBER, policy=policy,
+                sender=sender, now=NOW + timedelta(minutes=minute),
+            )  # fmt: skip
+            await session.commit()
+        code = sender.last_code(NUMBER)
+        wrong = "000000" if code != "000000" else "111111"
+        for _ in range(3 if minute == 0 else 2):
+            async with database.sessionmaker() as session:
+                with pytest.raises(ValidationFailed):
+                    await linking.confirm_link(
+                        session=session, settings=whatsapp_settings, user=vendor, code=wrong, policy=policy,
+                        now=NOW + timedelta(minutes=minute),
+                    )  # fmt: skip
+                await session.commit()
+    async with database.sessionmaker() as session:
+        with pytest.raises(ValidationFailed):
+            await linking.confirm_link(
+                session=session, settings=whatsapp_settings, user=vendor, code=code, policy=policy,
+                now=NOW + timedelta(minutes=3),
+            )  # fmt: skip
+    link = await link_of(database, vendor.id)
+    assert link is not None and link.phone is None and link.wrong_attempts == 5
 
 
 async def test_a_number_serves_one_shop_only(database, whatsapp_settings, world, zone, vendor):

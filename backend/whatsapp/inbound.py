@@ -23,7 +23,7 @@ import hmac
 import logging
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import select
@@ -236,9 +236,35 @@ async def handle_next_message(*, session: AsyncSession, now: datetime, today: da
         set_locale(previous)
     inbound.handled_at, inbound.outcome = now, outcome
     session.add(inbound)
-    await queue_messages(session=session, messages=[(inbound.phone, text_message(inbound.phone, answer))], now=now)
+    if await _worth_answering(session=session, inbound=inbound, now=now):
+        await queue_messages(session=session, messages=[(inbound.phone, text_message(inbound.phone, answer))], now=now)
     await session.flush()
     return inbound
+
+
+# The help text goes to a number that is not linked, or that sends what is no command, once in this long: an
+# auto-responder or a spammer gets one answer, not one per message, and cannot use up the messages per second
+# that vendors' new orders need. A sticker or a reaction gets none.
+HELP_AGAIN_AFTER = timedelta(hours=3)
+HELP_OUTCOMES = ("not_linked", "unclear")
+
+
+async def _worth_answering(*, session: AsyncSession, inbound: WhatsAppInbound, now: datetime) -> bool:
+    if inbound.outcome not in HELP_OUTCOMES:
+        return True
+    if inbound.kind not in ("text", "button"):
+        return False
+    helped = await session.execute(
+        select(col(WhatsAppInbound.id))
+        .where(
+            col(WhatsAppInbound.phone) == inbound.phone,
+            col(WhatsAppInbound.id) != inbound.id,
+            col(WhatsAppInbound.outcome).in_(HELP_OUTCOMES),
+            col(WhatsAppInbound.handled_at) > now - HELP_AGAIN_AFTER,
+        )
+        .limit(1)
+    )
+    return helped.first() is None
 
 
 async def _act(

@@ -189,6 +189,20 @@ async def test_unclear_words_get_the_list_of_commands(linked_order, client, data
     assert "TERIMA 1234" in reply and "TOLAK 1234 stok habis" in reply
 
 
+async def test_a_chatty_number_not_linked_gets_one_answer_not_one_per_message(
+    linked_order, client, database, whatsapp_settings, graph
+):
+    """An auto-responder or a spammer: one answer within three hours, so the messages per second stay for
+    vendors' orders; three hours later, one more."""
+    for text in ("halo", "halo?", "P", "promo murah!"):
+        await deliver(client, delivery(text_from("+6281390009999", text)))
+        await run_whatsapp_jobs(database, whatsapp_settings)
+    assert len(graph.texts_to("+6281390009999")) == 1
+    await deliver(client, delivery(text_from("+6281390009999", "halo lagi")))
+    await run_whatsapp_jobs(database, whatsapp_settings, now=NOW + timedelta(hours=4))
+    assert len(graph.texts_to("+6281390009999")) == 2
+
+
 async def test_a_message_to_another_business_number_is_ignored(linked_order, client, database, whatsapp_settings):
     _seller, order = linked_order
     body = delivery(text_from(BU_SRI_WHATSAPP, f"TERIMA {order.id}")).replace(PHONE_NUMBER_ID.encode(), b"999999999999")

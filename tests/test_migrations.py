@@ -20,8 +20,10 @@ from backend.config import Settings
 from backend.db import Database, table_of
 from tests.conftest import World, _postgres_url
 
-# One per test process (pytest-xdist runs several), beside the suite's own.
-MIGRATION_DATABASE = f"pasar_migration_check_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+# One per suite database and test process (pytest-xdist runs several): two suites run side by side on one
+# server (two checkouts, say) never share one.
+_SUITE_DATABASE = os.environ.get("TEST_DATABASE_URL", "").rstrip("/").rpartition("/")[2].split("?")[0] or "test"
+MIGRATION_DATABASE = f"pasar_migration_check_{_SUITE_DATABASE}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"[:63]
 
 
 def _empty_databases(tmp_path) -> list[str]:

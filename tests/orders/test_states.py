@@ -237,7 +237,11 @@ async def test_a_paid_checkout_places_its_orders_once(ordering, world, zone, cat
     async with database.sessionmaker() as session:
         assert (await session.get(Order, order.id)).status == S.PLACED
         events = (
-            await session.execute(select(col(OrderEvent.to_status)).where(col(OrderEvent.order_id) == order.id))
+            await session.execute(
+                select(col(OrderEvent.to_status))
+                .where(col(OrderEvent.order_id) == order.id)
+                .order_by(col(OrderEvent.id))
+            )
         ).all()
         assert [e[0] for e in events] == ["pending_payment", "placed"]
         # A paid order is no longer cancelled by the unpaid-order job.

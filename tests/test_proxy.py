@@ -23,6 +23,7 @@ from tests.conftest import ROOT, jpeg_bytes
 
 pytestmark = [
     pytest.mark.one_database,
+    pytest.mark.xdist_group("proxy"),  # the module's tests share one site: in one test process, so it starts once
     pytest.mark.skipif(shutil.which("caddy") is None, reason="caddy is not installed"),
 ]
 

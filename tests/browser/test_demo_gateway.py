@@ -14,42 +14,22 @@ from playwright.sync_api import Page, expect
 
 from backend.clock import utcnow, wib_today
 from backend.demo import WORKER
-from tests.app_process import ServerProcess, app_environment, run_command
 from tests.browser.conftest import PlaywrightThread, _save_screenshot, phones_on
 from tests.browser.test_new_canteen import log_in, no_sideways_scroll
+from tests.conftest import DemoServer
 
 TEST = "test_a_worker_pays_by_qris_in_the_demo_with_its_button"
 
 
-@pytest.fixture(scope="module")
-def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """`make run`: development settings, nothing about Stripe or Xendit, the demo data loaded."""
-    data_dir = tmp_path_factory.mktemp("make-run-xendit")
-    env = app_environment(
-        APP_ENV="development",
-        DATABASE_URL=f"sqlite:///{data_dir / 'pasar.db'}",
-        MEDIA_DIR=str(data_dir / "media"),
-        RUN_SCHEDULED_JOBS="false",
-    )
-    run_command(["backend", "migrate"], env)
-    run_command(["backend", "load-demo"], env)
-    server = ServerProcess(environment=env, log_dir=data_dir)
-    try:
-        server.start()
-        assert "Demo QRIS and virtual accounts: a local stand-in for Xendit" in server.log()
-        yield server
-    finally:
-        server.stop()
-
-
 @pytest.fixture
 def phones(
-    browser: Any, demo_run: ServerProcess, playwright_thread: PlaywrightThread, request: pytest.FixtureRequest
+    browser: Any, demo_server: DemoServer, playwright_thread: PlaywrightThread, request: pytest.FixtureRequest
 ) -> Iterator[Callable[..., Page]]:
-    yield from phones_on(browser, demo_run.url, playwright_thread, request)
+    yield from phones_on(browser, demo_server.url, playwright_thread, request)
 
 
-def test_a_worker_pays_by_qris_in_the_demo_with_its_button(phones):
+def test_a_worker_pays_by_qris_in_the_demo_with_its_button(phones, demo_server: DemoServer):
+    assert "Demo QRIS and virtual accounts: a local stand-in for Xendit" in demo_server.server.log()
     page = phones()
     log_in(page, WORKER.phone)
     page.goto("/catalogue?q=keripik+tempe+original")

@@ -26,9 +26,10 @@ from backend.clock import utcnow, wib_today
 from backend.config import DEMO_PLATFORM_BANK
 from backend.demo import ADMIN, DEMO_PASSWORD, MANAGER
 from backend.phone import normalize_phone
-from tests.app_process import ServerProcess, app_environment, run_command
+from tests.app_process import ServerProcess
 from tests.browser.conftest import PlaywrightThread, _save_screenshot, as_typed, phones_on
 from tests.browser.test_journey import small_photo
+from tests.conftest import DemoServer
 
 VENDOR_PHONE = "081500000001"  # Catering Bu Sri, a demo vendor delivering to the zone
 NASI_AYAM = "Nasi Box Ayam Bakar"  # Rp 15.000, Rp 14.000 from 50 box
@@ -37,37 +38,12 @@ CANTEEN = "Kantin PT Sinar Batang"
 BUYER = ("Wulan Sari", "085712340017", "kantin-sinar-2026")
 
 
-@pytest.fixture(scope="module")
-def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """`make run`: development settings, nothing about Stripe or the bank (so the stand-in for Stripe and the demo
-    bank account are used), the demo data loaded; one-time codes printed to the log."""
-    data_dir = tmp_path_factory.mktemp("make-run")
-    env = app_environment(
-        APP_ENV="development",
-        DATABASE_URL=f"sqlite:///{data_dir / 'pasar.db'}",
-        MEDIA_DIR=str(data_dir / "media"),
-        OTP_SENDER="log",
-        # The jobs (refunds sent to Stripe, unpaid orders cancelled) run by the minute in `make run`; here the
-        # journey must not race them.
-        RUN_SCHEDULED_JOBS="false",
-    )
-    run_command(["backend", "migrate"], env)
-    run_command(["backend", "load-demo"], env)
-    server = ServerProcess(environment=env, log_dir=data_dir)
-    try:
-        server.start()
-        assert "Demo card payments: a local stand-in for Stripe" in server.log()
-        yield server
-    finally:
-        server.stop()
-
-
 @pytest.fixture
 def phones(
-    browser: Any, demo_run: ServerProcess, playwright_thread: PlaywrightThread, request: pytest.FixtureRequest
+    browser: Any, demo_server: DemoServer, playwright_thread: PlaywrightThread, request: pytest.FixtureRequest
 ) -> Iterator[Callable[..., Page]]:
-    """phone() hands a person a phone of their own on the demo server (JavaScript on)."""
-    yield from phones_on(browser, demo_run.url, playwright_thread, request)
+    """phone() hands a person a phone of their own on `make run`'s server (JavaScript on)."""
+    yield from phones_on(browser, demo_server.url, playwright_thread, request)
 
 
 def no_sideways_scroll(page: Page) -> None:
@@ -269,8 +245,11 @@ def vendor_takes_orders_to_delivery(page: Page, server: ServerProcess, day: date
 
 
 def test_a_new_canteen_pays_by_card_and_transfer_gets_invoice_terms_and_is_refunded_a_short_delivery(
-    phones, demo_run, tmp_path, request
+    phones, demo_server: DemoServer, tmp_path, request
 ):
+    demo_run = demo_server.server
+    assert "Demo card payments: a local stand-in for Stripe" in demo_run.log()
+
     def shot(step: str, on: Page) -> None:
         _save_screenshot(on, request.node.name, step)
 

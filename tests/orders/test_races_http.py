@@ -32,7 +32,8 @@ from backend.orders.models import CapacityDay, CartLine, Checkout, Order, OrderL
 from tests.app_process import ServerProcess, app_environment
 from tests.conftest import World
 
-pytestmark = [pytest.mark.postgres_only, pytest.mark.one_database]
+# The module's tests share one server: in one test process, so it starts once.
+pytestmark = [pytest.mark.postgres_only, pytest.mark.one_database, pytest.mark.xdist_group("races_over_http")]
 
 WORKERS = 3
 TABS = 5

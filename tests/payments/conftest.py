@@ -8,17 +8,21 @@ run on the real clock, which only stamps the payment's times.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import time as clock_time
+from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 from litestar import Litestar
 from sqlalchemy import select
 from sqlmodel import col
 
 from backend.accounts.models import User
+from backend.clock import utcnow, wib_today
 from backend.config import Settings
 from backend.db import Database
 from backend.orders.models import Order, PaymentMethod
@@ -217,3 +221,26 @@ async def send_callback(client: Any, callback: dict[str, Any], *, token: str | N
     if token is not None:
         headers["x-callback-token"] = token
     return await client.post("/api/v1/xendit/callback", content=json.dumps(callback).encode(), headers=headers)
+
+
+# --- `make run`'s server, for the demo tests -------------------------------------------------------------
+
+
+# The tests that share the demo server (tests/conftest.py) run in the browser tests' process, where the browser's
+# own demo test uses it too.
+DEMO_GROUP = pytest.mark.xdist_group("browser")
+
+
+def form_token(page: httpx.Response) -> str:
+    """The CSRF token of a page's forms."""
+    match = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
+    assert match, "the page should carry a CSRF token"
+    return match.group(1)
+
+
+def next_working_day(days_ahead: int = 3) -> str:
+    """A delivery day the demo's vendors serve (Monday to Friday), at least `days_ahead` days from today in WIB."""
+    day = wib_today(utcnow()) + timedelta(days=days_ahead)
+    while day.isoweekday() > 5:
+        day += timedelta(days=1)
+    return day.isoformat()

@@ -7,15 +7,13 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
-from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from litestar import Litestar
 
-from backend.clock import utcnow, wib_today
+from backend.clock import utcnow
 from backend.config import Settings
 from backend.db import Database
 from backend.demo import CANTEEN_STAFF, DEMO_PASSWORD, WORKER
@@ -23,10 +21,16 @@ from backend.orders.models import OrderStatus, PaymentMethod
 from backend.payments import demo_xendit
 from backend.payments.demo_xendit import DemoRefused, DemoXendit, start_demo, wants_demo
 from backend.payments.models import PaymentStatus
-from tests.app_process import ServerProcess, app_environment, run_command
-from tests.conftest import AppFor, browser, log_in, submit
+from tests.conftest import AppFor, DemoServer, browser, log_in, submit
 from tests.orders.test_order_api import delivery_day
-from tests.payments.conftest import orders_of, payment_of, send_callback
+from tests.payments.conftest import (
+    DEMO_GROUP,
+    form_token,
+    next_working_day,
+    orders_of,
+    payment_of,
+    send_callback,
+)
 from tests.test_config import PRODUCTION
 
 # --- when the stand-in runs ------------------------------------------------------------------------------
@@ -121,7 +125,7 @@ async def test_the_demo_button_pays_only_the_buyers_own_checkout(
     assert (await payment_of(database, checkout_id)).status == PaymentStatus.PENDING
 
 
-async def test_the_demo_button_needs_a_csrf_token(client, worker, qris_checkout, fake_xendit: DemoXendit):
+async def test_the_demo_button_needs_a_csrfform_token(client, worker, qris_checkout, fake_xendit: DemoXendit):
     checkout_id = qris_checkout.checkout.id
     await log_in(client, worker)
     assert (await client.get(f"/checkouts/{checkout_id}/pay")).status_code == 200
@@ -147,50 +151,14 @@ async def test_with_a_real_xendit_there_is_no_demo_button(
 # --- `make run`'s server, end to end ---------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, Path]]:
-    """`make run`'s server: development settings and nothing about Stripe or Xendit, on the demo data."""
-    data_dir = tmp_path_factory.mktemp("demo-xendit")
-    database = data_dir / "demo.db"
-    env = app_environment(
-        APP_ENV="development",
-        DATABASE_URL=f"sqlite:///{database}",
-        MEDIA_DIR=str(data_dir / "media"),
-        PASSWORD_HASH_PROFILE="fast",
-        RUN_SCHEDULED_JOBS="false",
-    )
-    run_command(["backend", "migrate"], env)
-    run_command(["backend", "load-demo"], env)
-    server = ServerProcess(environment=env, log_dir=data_dir)
-    try:
-        server.start()
-        assert "Demo QRIS and virtual accounts: a local stand-in for Xendit" in server.log()
-        yield server, database
-    finally:
-        server.stop()
-
-
-def _token(page: httpx.Response) -> str:
-    match = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
-    assert match, "the page should carry a CSRF token"
-    return match.group(1)
-
-
-def _next_working_day() -> str:
-    day = wib_today(utcnow()) + timedelta(days=3)
-    while day.isoweekday() > 5:
-        day += timedelta(days=1)
-    return day.isoformat()
-
-
 def _check_out(browser: httpx.Client, database: Path, phone: str, product: str, quantity: int, method: str) -> str:
     """Log in, put the product in the cart and check out with `method`; the pay page's address."""
     with sqlite3.connect(database) as connection:
         (product_id,) = connection.execute("SELECT id FROM product WHERE name = ?", (product,)).fetchone()
-    token = _token(browser.get("/login"))
+    token = form_token(browser.get("/login"))
     logged_in = browser.post("/login", data={"phone": phone, "password": DEMO_PASSWORD, "_csrf_token": token})
     assert logged_in.status_code == 303, logged_in.text
-    token = _token(browser.get("/offline"))
+    token = form_token(browser.get("/offline"))
     added = browser.post("/cart/lines", data={"product_id": product_id, "quantity": quantity, "_csrf_token": token})
     assert added.status_code == 303, added.text
     cart = browser.get("/cart")
@@ -200,12 +168,12 @@ def _check_out(browser: httpx.Client, database: Path, phone: str, product: str, 
     placed = browser.post(
         "/checkout",
         data={
-            "delivery_day": _next_working_day(),
+            "delivery_day": next_working_day(),
             "delivery_slot": "11:00",
             "delivery_place": "canteen" if method == "virtual_account" else "pickup",
             "payment_method": method,
             "idempotency_key": key.group(1),
-            "_csrf_token": _token(cart),
+            "_csrf_token": form_token(cart),
         },
     )
     assert placed.status_code == 303, placed.text
@@ -219,10 +187,12 @@ def _check_out(browser: httpx.Client, database: Path, phone: str, product: str, 
         (CANTEEN_STAFF[1].phone, "Nasi Box Ikan Bandeng Presto", 20, "virtual_account", "data-va-number"),
     ],
 )
+@DEMO_GROUP
 def test_a_visitor_of_the_demo_pays_by_qris_or_virtual_account_with_the_demo_button(
-    demo_server, phone, product, quantity, method, shown
+    demo_server: DemoServer, phone, product, quantity, method, shown
 ):
-    server, database = demo_server
+    server, database = demo_server.server, demo_server.database
+    assert "Demo QRIS and virtual accounts: a local stand-in for Xendit" in server.log()
     with httpx.Client(base_url=server.url, follow_redirects=False, timeout=30) as browser:
         pay_url = _check_out(browser, database, phone, product, quantity, method)
         assert re.fullmatch(r"/checkouts/\d+/pay", pay_url)
@@ -230,7 +200,9 @@ def test_a_visitor_of_the_demo_pays_by_qris_or_virtual_account_with_the_demo_but
         assert pay_page.status_code == 200, pay_page.text
         assert shown in pay_page.text and "data-demo-payment" in pay_page.text  # labelled: no money moves
 
-        paid = browser.post(f"{pay_url.removesuffix('/pay')}/gateway/demo-pay", data={"_csrf_token": _token(pay_page)})
+        paid = browser.post(
+            f"{pay_url.removesuffix('/pay')}/gateway/demo-pay", data={"_csrf_token": form_token(pay_page)}
+        )
         assert (paid.status_code, paid.headers["location"]) == (303, pay_url)
         # The stand-in posts its signed callback to the server in a moment; the page (polling) then says paid.
         deadline = time.monotonic() + 20

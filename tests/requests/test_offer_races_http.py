@@ -27,7 +27,8 @@ from tests.app_process import ServerProcess, app_environment
 from tests.orders.test_races_http import ApiUser, client_for, with_token
 from tests.requests.test_request_api import request_body
 
-pytestmark = [pytest.mark.postgres_only, pytest.mark.one_database]
+# The module's tests share one server: in one test process, so it starts once.
+pytestmark = [pytest.mark.postgres_only, pytest.mark.one_database, pytest.mark.xdist_group("offer_races_over_http")]
 
 WORKERS = 2
 TABS = 5

@@ -44,7 +44,7 @@ from backend.clock import utcnow
 from backend.config import PlatformBank, Settings, _database_url
 from backend.db import Database
 from backend.media.images import ProcessedDocument, ProcessedPhoto, process_document, process_photo
-from backend.media.storage import storage_from_settings
+from backend.media.storage import Storage, storage_from_settings
 from backend.vendors import service as vendor_service
 from backend.vendors.models import Vendor
 from backend.vendors.schemas import VendorProfileInput
@@ -392,6 +392,17 @@ async def other_client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
 # --- factories -------------------------------------------------------------------------------------
 
 
+_STORAGES: dict[int, tuple[Settings, Storage]] = {}
+
+
+def _storage_for(settings: Settings) -> Storage:
+    """The media store `settings` name, made once per settings object (a session's): an S3 client takes about
+    100 ms to make. The settings are kept with it, so their id is never reused."""
+    if id(settings) not in _STORAGES:
+        _STORAGES[id(settings)] = (settings, storage_from_settings(settings))
+    return _STORAGES[id(settings)][1]
+
+
 @dataclass
 class World:
     """Builds the people and places a test needs, committed so the app sees them."""
@@ -475,7 +486,7 @@ class World:
         business_name: str = "Catering Bu Sri",
     ) -> Shop:
         """A vendor's shop: profile, certificates, and a nasi box product relying on them (submitted for review)."""
-        storage = storage_from_settings(self.settings)
+        storage = _storage_for(self.settings)
         async with self.database.sessionmaker() as session:
             vendor = await vendor_service.save_profile(
                 session=session,
@@ -552,7 +563,7 @@ class World:
     ) -> Seller:
         """A vendor with a profile at a place and certificates a manager has verified."""
         user = await self.user(Role.VENDOR, zone=zone)
-        storage = storage_from_settings(self.settings)
+        storage = _storage_for(self.settings)
         async with self.database.sessionmaker() as session:
             vendor = await vendor_service.save_profile(
                 session=session,

@@ -183,11 +183,12 @@ async def empty_all_tables(database: Database) -> None:
     PostgreSQL's TRUNCATE of the same tables took about 190 ms a test (it gives each table and index a new file);
     deleting the few rows a test leaves takes a few milliseconds."""
     async with database.engine.connect() as connection:
-        raw = await connection.get_raw_connection()
+        driver = (await connection.get_raw_connection()).driver_connection  # asyncpg's or aiosqlite's
+        assert driver is not None
         if connection.dialect.name == "postgresql":
-            await raw.driver_connection.execute(_EMPTY_POSTGRES)
+            await driver.execute(_EMPTY_POSTGRES)
         else:
-            await raw.driver_connection.executescript(_EMPTY_SQLITE)
+            await driver.executescript(_EMPTY_SQLITE)
 
 
 _DELETE_EVERY_ROW = "".join(f'DELETE FROM "{table.name}";\n' for table in reversed(SQLModel.metadata.sorted_tables))

@@ -184,7 +184,11 @@ async def test_a_rejected_change_leaves_the_approved_version_on_sale_and_the_ven
         assert await service.revisions_to_review(session=session, actor=manager) == []
         inbox = (await list_inbox(session=session, user=await session.get_one(User, live.vendor.user_id))).items
         entries = (
-            (await session.execute(select(AuditEntry).where(col(AuditEntry.action) == "revision.reject")))
+            (
+                await session.execute(
+                    select(AuditEntry).where(col(AuditEntry.action) == "revision.reject").order_by(col(AuditEntry.id))
+                )
+            )
             .scalars()
             .all()
         )

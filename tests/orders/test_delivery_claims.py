@@ -103,7 +103,13 @@ async def vendor_entries(database, order) -> dict[str, int]:
 
 async def inbox_of(database, user) -> list[Notification]:
     async with database.sessionmaker() as session:
-        return list((await session.execute(select(Notification).where(col(Notification.user_id) == user.id))).scalars())
+        return list(
+            (
+                await session.execute(
+                    select(Notification).where(col(Notification.user_id) == user.id).order_by(col(Notification.id))
+                )
+            ).scalars()
+        )
 
 
 @pytest.fixture

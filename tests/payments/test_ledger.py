@@ -419,7 +419,13 @@ async def test_payouts_go_only_to_the_bank_account_the_vendor_recorded(
     assert changed.status_code == 200
     async with database.sessionmaker() as session:
         changes = (
-            (await session.execute(select(AuditEntry).where(col(AuditEntry.action) == "vendor.payout_account")))
+            (
+                await session.execute(
+                    select(AuditEntry)
+                    .where(col(AuditEntry.action) == "vendor.payout_account")
+                    .order_by(col(AuditEntry.id))
+                )
+            )
             .scalars()
             .all()
         )

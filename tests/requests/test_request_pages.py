@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import httpx
 from markupsafe import escape
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from backend.accounts.models import Role
 from backend.clock import utcnow, wib_today
@@ -40,7 +40,7 @@ def request_form(**changes: object) -> dict[str, object]:
 
 async def saved(database, model) -> list:
     async with database.sessionmaker() as session:
-        return list((await session.execute(select(model))).scalars())
+        return list((await session.execute(select(model).order_by(*inspect(model).primary_key))).scalars())
 
 
 async def post_request(client, canteen_staff, **changes) -> int:

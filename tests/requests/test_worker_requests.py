@@ -8,7 +8,7 @@ import re
 from datetime import date, timedelta
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlmodel import col
 
 from backend.accounts.models import Role
@@ -53,8 +53,11 @@ def first_weekday_from(day: date) -> date:
 
 
 async def rows(database, model, *where) -> list:
+    """The rows of `model` in the order they were made (a table's physical order is no order at all)."""
     async with database.sessionmaker() as session:
-        return list((await session.execute(select(model).where(*where))).scalars())
+        return list(
+            (await session.execute(select(model).where(*where).order_by(*inspect(model).primary_key))).scalars()
+        )
 
 
 async def inbox(database, user) -> list[str]:

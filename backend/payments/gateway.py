@@ -190,37 +190,22 @@ async def receive_callback(
     callback_id = f"{event}:{object_id}"[:160]
     if not await _first_delivery(session=session, callback_id=callback_id, event=event, now=now):
         return "duplicate"
-    if event in ("payout.succeeded", "payout.failed"):
-        try:
-            outcome = await gateway_payout_changed(session=session, settings=settings, data=data, now=now)
-        except PaymentRejected as rejected:
-            await _reject(session=session, callback_id=callback_id, reason=rejected.reason)
-            return "rejected"
-        except GatewayCallFailed as failure:  # the callback's row is rolled back with the answer
-            raise GatewayUnavailable() from failure
-        if outcome == "early":  # not settled at the gateway yet: the real callback, when it comes, must act
-            await session.execute(delete(GatewayCallback).where(col(GatewayCallback.id) == callback_id))
-        return "processed" if outcome == "settled" else "ignored"
-    if event in ("refund.succeeded", "refund.failed"):
-        try:
-            changed = await _refund_changed(session=session, settings=settings, data=data, now=now)
-        except NotPaidYet as passing:
-            logger.warning("gateway callback %s not acted on yet: %s", callback_id, passing.reason)
-            raise GatewayUnavailable() from passing
-        except PaymentRejected as rejected:
-            await _reject(session=session, callback_id=callback_id, reason=rejected.reason)
-            return "rejected"
-        except GatewayCallFailed as failure:  # the callback's row is rolled back with the answer
-            raise GatewayUnavailable() from failure
-        return "processed" if changed else "ignored"
-    if event != "payment.succeeded":
-        return "ignored"
     try:
-        acted = await _payment_succeeded(session=session, settings=settings, data=data, now=now)
+        if event in ("payout.succeeded", "payout.failed"):
+            outcome = await gateway_payout_changed(session=session, settings=settings, data=data, now=now)
+            if outcome == "early":  # not settled at the gateway yet: the real callback, when it comes, must act
+                await session.execute(delete(GatewayCallback).where(col(GatewayCallback.id) == callback_id))
+            acted = outcome == "settled"
+        elif event in ("refund.succeeded", "refund.failed"):
+            acted = await _refund_changed(session=session, settings=settings, data=data, now=now)
+        elif event == "payment.succeeded":
+            acted = await _payment_succeeded(session=session, settings=settings, data=data, now=now)
+        else:
+            return "ignored"
     except NotPaidYet as passing:
-        # The gateway's own read of the payment request does not agree yet (not SUCCEEDED, or not found): a
-        # callback refused for good here would leave a real payment unplaced and not owed back. Answered 503,
-        # nothing kept, so the gateway sends it again; a forged one changes nothing either way.
+        # The gateway's own read of the payment request or refund does not agree yet (not SUCCEEDED, or not
+        # found): a callback refused for good here would leave a real payment unplaced and not owed back.
+        # Answered 503, nothing kept, so the gateway sends it again; a forged one changes nothing either way.
         logger.warning("gateway callback %s not acted on yet: %s", callback_id, passing.reason)
         raise GatewayUnavailable() from passing
     except PaymentRejected as rejected:

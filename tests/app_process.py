@@ -15,6 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from backend.config import Settings
+
 ROOT = Path(__file__).resolve().parents[1]
 # Importing the app takes about 4 s of CPU; on a busy two-core CI runner the wall time can be several times that.
 SERVER_START_SECONDS = 60
@@ -101,6 +103,18 @@ def app_environment(**settings: str) -> dict[str, str]:
     )
     env.update(settings)
     return env
+
+
+def suite_environment(settings: Settings, **more: str) -> dict[str, str]:
+    """`app_environment` for a server on the suite's own database, secret and media folder (`settings`, the
+    suite's), with the scheduled jobs off (a test runs what it needs), then `more`."""
+    return app_environment(
+        DATABASE_URL=settings.database_url,
+        SECRET_KEY=settings.secret_key,
+        MEDIA_DIR=str(settings.media_dir),
+        RUN_SCHEDULED_JOBS="false",
+        **more,
+    )
 
 
 def run_command(args: list[str], env: dict[str, str]) -> None:

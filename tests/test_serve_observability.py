@@ -13,7 +13,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from backend.config import Settings
-from tests.app_process import ServerProcess, app_environment
+from tests.app_process import ServerProcess, suite_environment
 
 pytestmark = [pytest.mark.one_database]
 
@@ -27,11 +27,8 @@ def server(settings: Settings, tmp_path: Path) -> Iterator[ServerProcess]:
     process = ServerProcess(
         log_dir=tmp_path,
         workers=WORKERS,
-        environment=app_environment(
-            DATABASE_URL=settings.database_url,
-            SECRET_KEY=settings.secret_key,
-            MEDIA_DIR=str(settings.media_dir),
-            RUN_SCHEDULED_JOBS="false",
+        environment=suite_environment(
+            settings,
             LOG_FORMAT="json",
             METRICS_TOKEN=TOKEN,
             TRUSTED_PROXIES="127.0.0.1",

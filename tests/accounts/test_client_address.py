@@ -21,7 +21,7 @@ from sqlmodel import col
 from backend.accounts.models import LoginAttempt
 from backend.client_address import forwarded_client
 from backend.config import Settings
-from tests.app_process import ServerProcess, app_environment
+from tests.app_process import ServerProcess, suite_environment
 
 pytestmark = [pytest.mark.one_database]
 
@@ -37,11 +37,8 @@ def start_server(settings: Settings, tmp_path: Path) -> Iterator[object]:
     def start(**variables: str) -> ServerProcess:
         server = ServerProcess(
             log_dir=tmp_path,
-            environment=app_environment(
-                DATABASE_URL=settings.database_url,
-                SECRET_KEY=settings.secret_key,
-                MEDIA_DIR=str(settings.media_dir),
-                RUN_SCHEDULED_JOBS="false",
+            environment=suite_environment(
+                settings,
                 LOGIN_FAILURES_PER_IP=str(FAILURES_PER_ADDRESS),
                 LOGIN_FAILURES_PER_ACCOUNT="100",
                 **variables,

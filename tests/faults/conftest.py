@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from backend.config import Settings
-from tests.app_process import ServerProcess, app_environment, free_port
+from tests.app_process import ServerProcess, free_port, suite_environment
 
 
 @pytest.fixture
@@ -24,11 +24,8 @@ def server(settings: Settings, tmp_path: Path) -> Iterator[ServerProcess]:
     """The app as a server process on the database under test (not started yet: the test seeds first)."""
     process = ServerProcess(
         log_dir=tmp_path,
-        environment=app_environment(
-            DATABASE_URL=settings.database_url,
-            SECRET_KEY=settings.secret_key,
-            MEDIA_DIR=str(settings.media_dir),
-            RUN_SCHEDULED_JOBS="false",
+        environment=suite_environment(
+            settings,
             # Every request of a test comes from 127.0.0.1: the per-address limit must not refuse them.
             API_RATE_LIMIT_PER_MINUTE="100000",
         ),

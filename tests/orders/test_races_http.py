@@ -29,7 +29,7 @@ from backend.errors import CartCheckedOut
 from backend.i18n import gettext, set_locale
 from backend.orders import cart
 from backend.orders.models import CapacityDay, CartLine, Checkout, Order, OrderLine, OrderStatus
-from tests.app_process import ServerProcess, app_environment
+from tests.app_process import ServerProcess, suite_environment
 from tests.conftest import World
 
 # The module's tests share one server: in one test process, so it starts once.
@@ -48,11 +48,8 @@ def server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iter
     process = ServerProcess(
         log_dir=tmp_path_factory.mktemp("races-server"),
         workers=WORKERS,
-        environment=app_environment(
-            DATABASE_URL=settings.database_url,
-            SECRET_KEY=settings.secret_key,
-            MEDIA_DIR=str(settings.media_dir),
-            RUN_SCHEDULED_JOBS="false",
+        environment=suite_environment(
+            settings,
             # Every request comes from 127.0.0.1: the per-address limit must not refuse them.
             API_RATE_LIMIT_PER_MINUTE="100000",
         ),

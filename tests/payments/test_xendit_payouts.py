@@ -31,7 +31,7 @@ from backend.payments.demo_xendit import DemoXendit
 from backend.payments.models import Payout, PayoutStatus
 from backend.payments.payout_accounts import PayoutAccountInput, payout_channel
 from backend.vendors import service as vendor_service
-from tests.app_process import ServerProcess, app_environment
+from tests.app_process import ServerProcess, suite_environment
 from tests.conftest import AppFor, log_in, submit
 from tests.orders.conftest import NOW
 from tests.payments.conftest import XENDIT_CALLBACK_TOKEN, XENDIT_SECRET_KEY, send_callback
@@ -360,11 +360,8 @@ def payout_server(settings: Settings, fake_xendit: DemoXendit, tmp_path_factory:
     process = ServerProcess(
         log_dir=tmp_path_factory.mktemp("payouts-server"),
         workers=1,
-        environment=app_environment(
-            DATABASE_URL=settings.database_url,
-            SECRET_KEY=settings.secret_key,
-            MEDIA_DIR=str(settings.media_dir),
-            RUN_SCHEDULED_JOBS="false",
+        environment=suite_environment(
+            settings,
             API_RATE_LIMIT_PER_MINUTE="100000",
             XENDIT_SECRET_KEY=XENDIT_SECRET_KEY,
             XENDIT_CALLBACK_TOKEN=XENDIT_CALLBACK_TOKEN,

@@ -23,7 +23,7 @@ from backend.config import Settings
 from backend.i18n import gettext, set_locale
 from backend.requests.models import BuyerRequest, OfferStatus, RequestOffer, RequestStatus
 from backend.requests.service import MSG_NOT_OPEN, MSG_OFFER_JUST_MADE
-from tests.app_process import ServerProcess, app_environment
+from tests.app_process import ServerProcess, suite_environment
 from tests.orders.test_races_http import ApiUser, client_for, with_token
 from tests.requests.test_request_api import request_body
 
@@ -44,11 +44,8 @@ def server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iter
     process = ServerProcess(
         log_dir=tmp_path_factory.mktemp("offer-races-server"),
         workers=WORKERS,
-        environment=app_environment(
-            DATABASE_URL=settings.database_url,
-            SECRET_KEY=settings.secret_key,
-            MEDIA_DIR=str(settings.media_dir),
-            RUN_SCHEDULED_JOBS="false",
+        environment=suite_environment(
+            settings,
             API_RATE_LIMIT_PER_MINUTE="100000",
         ),
     )

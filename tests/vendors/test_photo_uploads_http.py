@@ -18,7 +18,7 @@ from backend.catalog.models import MAX_PHOTOS, Category, Fulfilment, ProductPhot
 from backend.catalog.schemas import ProductInput
 from backend.config import Settings
 from backend.vendors.models import Vendor
-from tests.app_process import ServerProcess, app_environment
+from tests.app_process import ServerProcess, suite_environment
 from tests.conftest import World, jpeg_bytes
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.one_database]
@@ -34,11 +34,8 @@ def server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iter
     process = ServerProcess(
         log_dir=tmp_path_factory.mktemp("photo-server"),
         workers=WORKERS,
-        environment=app_environment(
-            DATABASE_URL=settings.database_url,
-            SECRET_KEY=settings.secret_key,
-            MEDIA_DIR=str(settings.media_dir),
-            RUN_SCHEDULED_JOBS="false",
+        environment=suite_environment(
+            settings,
         ),
     )
     process.start()
